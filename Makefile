@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   create .venv, install sigcube, ingest SPARC, print the report
+#   make test   create .venv, install sigcube with its test extras, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Use the shared local mirror of the public data when it sits beside the checkout.
+SHARED_DATA := $(abspath ../shared/data)
+ifneq ($(wildcard $(SHARED_DATA)/sparc),)
+export SIGCUBE_DATA_DIR ?= $(SHARED_DATA)
+endif
+
+.PHONY: demo test install clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/sigcube ingest sparc
+	$(BIN)/sigcube report sparc
+	$(BIN)/sigcube report sparc --preset all
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) cubes/*.zarr

@@ -1,0 +1,123 @@
+"""The `sigcube` command line: ingest datasets, report against published figures, inspect cubes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+from rich.console import Console
+
+from sigcube.errors import SigcubeError
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+ingest_app = typer.Typer(help="Ingest a public dataset into a labelled Zarr cube.", no_args_is_help=True)
+report_app = typer.Typer(help="Compute a report on a cube and compare it with the published figures.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(report_app, name="report")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def cube_dir() -> Path:
+    """Where cubes live by default: ``$SIGCUBE_CUBE_DIR`` or ``./cubes``."""
+    return Path(os.environ.get("SIGCUBE_CUBE_DIR") or "cubes")
+
+
+def friendly(func: Callable) -> Callable:
+    """Turn a :class:`SigcubeError` into one red line on stderr and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SigcubeError as exc:
+            err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _ingest_sparc(out: Path, force: bool) -> None:
+    from sigcube.cubes import write_cube
+    from sigcube.ingest.sparc import build_sparc_cube
+
+    with err_console.status("reading SPARC rotation curves and Table 1 …"):
+        ds = build_sparc_cube()
+    with err_console.status(f"writing {out} …"):
+        state = write_cube(ds, out, force=force)
+    verb = {"written": "wrote", "replaced": "replaced", "unchanged": "up to date:"}[state]
+    err_console.print(
+        f"{verb} {out}  ({ds.sizes['galaxy']} galaxies × {ds.sizes['radius']} radii, "
+        f"{int(ds['n_points'].sum())} rows)"
+    )
+
+
+@ingest_app.command("sparc")
+@friendly
+def ingest_sparc(
+    out: Annotated[Optional[Path], typer.Option(help="Zarr store to write [default: cubes/sparc.zarr]")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing, different store.")] = False,
+) -> None:
+    """SPARC rotation curves + Table 1 → galaxy × radius cube (files from $SIGCUBE_DATA_DIR or the SPARC site)."""
+    _ingest_sparc(out or cube_dir() / "sparc.zarr", force)
+
+
+def _parse_quality(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(sorted({int(q) for q in text.split(",") if q.strip()}))
+    except ValueError:
+        raise SigcubeError(f"--quality takes comma-separated flags from 1, 2, 3; got {text!r}") from None
+
+
+@report_app.command("sparc")
+@friendly
+def report_sparc(
+    preset: Annotated[str, typer.Option(help="paper | bulge-amplitude | c-local | vdisk-peak | all")] = "paper",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (a list with --preset all).")] = False,
+    cube: Annotated[Optional[Path], typer.Option(help="SPARC cube [default: cubes/sparc.zarr, ingested if missing]")] = None,
+    min_points: Annotated[int, typer.Option(help="A galaxy needs at least this many usable points.")] = 5,
+    quality: Annotated[str, typer.Option(help="Accepted SPARC quality flags, e.g. 1,2.")] = "1,2,3",
+    min_inclination: Annotated[float, typer.Option(help="Smallest inclination kept [deg].")] = 0.0,
+    max_inclination: Annotated[float, typer.Option(help="Largest inclination kept [deg].")] = 90.0,
+) -> None:
+    """Σ-Gravity vs MOND on SPARC: RMS, win rate, RAR scatter, next to the published figures."""
+    from sigcube.conventions import SampleCuts
+    from sigcube.cubes import open_cube
+    from sigcube.presets import PRESETS, get_preset
+    from sigcube.reports.sparc import render, render_summary, sparc_report
+
+    cuts = SampleCuts(min_points, _parse_quality(quality), min_inclination, max_inclination)
+    names = list(PRESETS) if preset == "all" else [get_preset(preset).name]
+    path = cube or cube_dir() / "sparc.zarr"
+    if cube is None and not path.exists():
+        err_console.print(f"{path} does not exist yet: ingesting SPARC first")
+        _ingest_sparc(path, force=False)
+    ds = open_cube(path).load()
+    results = [sparc_report(ds, PRESETS[name], cuts) for name in names]
+    if as_json:
+        payload = results if preset == "all" else results[0]
+        sys.stdout.write(json.dumps(payload, indent=None, default=float) + "\n")
+    elif len(results) == 1:
+        render(results[0], console)
+    else:
+        render_summary(results, console)
+
+
+@app.command("info")
+@friendly
+def info(path: Annotated[Path, typer.Argument(help="A sigcube Zarr store.")]) -> None:
+    """Describe a cube: its kind, dimensions, variables with units, provenance."""
+    from sigcube.cubes import open_cube
+
+    ds = open_cube(path)
+    console.print(ds)
+
+
+def main() -> None:  # pragma: no cover - console-script entry point
+    app()

@@ -1,0 +1,1 @@
+"""Readers that turn public dataset files into labelled cubes."""

@@ -1,0 +1,139 @@
+"""The canonical Σ-Gravity kernel and its switches (MODEL.md §2).
+
+    g_eff = g_N·Σ,   Σ = 1 + A·W(r)·h(g_N),   V_pred = V_bar·√Σ
+    h(g)  = √(g†/g) · g†/(g† + g)            (g floored at 1e-15 m/s²)
+    W(r)  = r/(ξ + r),  ξ = max(k·R_d, 0.01 kpc)
+    A     = A0·[1 − D + D·(L/L0)^n]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from sigcube.constants import G_DAGGER
+from sigcube.kernels.registry import Kernel, KernelError, Parameter, register
+
+A0_DEFAULT = float(np.exp(1.0 / (2.0 * np.pi)))
+"""Canonical disk amplitude A0 = e^{1/(2π)} ≈ 1.1725."""
+
+XI_FLOOR_KPC = 0.01
+"""Smallest coherence scale ξ [kpc], as in the paper's reference code."""
+
+G_FLOOR = 1e-15
+"""Floor on g_N inside h(g) [m/s²]."""
+
+RD_SOURCES = ("third", "table", "vdisk_peak")
+"""Where R_d comes from: ``third`` = R[N//3] of the filtered curve (the SI's snippet),
+``table`` = SPARC Table 1 ``Rdisk``, ``vdisk_peak`` = radius of the |V_disk| maximum."""
+
+C_LOCAL_TOL_KM_S = 1e-6
+C_LOCAL_MAX_ITER = 200
+
+
+def h_function(g_n: np.ndarray, g_dagger: float | np.ndarray) -> np.ndarray:
+    """Acceleration function h(g) = √(g†/g)·g†/(g†+g) [dimensionless]."""
+    g = np.maximum(g_n, G_FLOOR)
+    return np.sqrt(g_dagger / g) * g_dagger / (g_dagger + g)
+
+
+def coherence_window(r_kpc: np.ndarray, xi_kpc: np.ndarray, window: str) -> np.ndarray:
+    """W(r): ``linear`` r/(ξ+r) (canonical) or ``sqrt`` 1 − (ξ/(ξ+r))^½ (SI §14)."""
+    if window == "linear":
+        return r_kpc / (xi_kpc + r_kpc)
+    return 1.0 - np.sqrt(xi_kpc / (xi_kpc + r_kpc))
+
+
+def amplitude(A0, D, L, L0, n):
+    """Unified amplitude A(D, L) = A0·[1 − D + D·(L/L0)^n] (paper §2.12)."""
+    return A0 * (1.0 - D + D * (L / L0) ** n)
+
+
+def c_local_sigma(v_bar, h, A, sigma_c):
+    """Σ with W replaced by C = v²/(v²+σ²) of the *predicted* v (SI §13.5).
+
+    Solved by fixed-point iteration on V_pred = V_bar·√(1 + A·C(V_pred)·h), vectorised
+    over every point and parameter, until max |ΔV| < 1e-6 km/s.
+    """
+    v = np.broadcast_to(v_bar, np.broadcast_shapes(np.shape(v_bar), np.shape(h), np.shape(A), np.shape(sigma_c)))
+    v = np.array(v, dtype=float)
+    s2 = np.maximum(sigma_c, 1e-6) ** 2
+    for _ in range(C_LOCAL_MAX_ITER):
+        v2 = np.maximum(v, 0.0) ** 2
+        sigma = 1.0 + A * (v2 / (v2 + s2)) * h
+        v_new = v_bar * np.sqrt(sigma)
+        if np.max(np.abs(v_new - v), initial=0.0) < C_LOCAL_TOL_KM_S:
+            return sigma
+        v = v_new
+    raise KernelError(
+        f"sigma kernel: the C(r) fixed-point iteration did not converge to {C_LOCAL_TOL_KM_S} km/s "
+        f"in {C_LOCAL_MAX_ITER} iterations"
+    )
+
+
+def _sigma(
+    points: Mapping[str, np.ndarray],
+    *,
+    A0,
+    k,
+    g_dagger,
+    D,
+    L,
+    L0,
+    n,
+    window: str,
+    rd_source: str,
+    amplitude_mode: str,
+    L_per_Rd,
+    sigma_c,
+) -> np.ndarray:
+    r, v_bar = points["r"], points["v_bar"]
+    r_d = points[f"R_d_{rd_source}"]
+    h = h_function(points["g_N"], g_dagger)
+    if amplitude_mode == "bulge_fraction":
+        A = amplitude(A0, points["f_bulge"], L_per_Rd * r_d, L0, n)
+    else:
+        A = amplitude(A0, D, L, L0, n)
+    if window == "c_local":
+        sigma = c_local_sigma(v_bar, h, A, sigma_c)
+    else:
+        xi = np.maximum(k * r_d, XI_FLOOR_KPC)
+        sigma = 1.0 + A * coherence_window(r, xi, window) * h
+    return v_bar * np.sqrt(sigma)
+
+
+sigma = register(
+    Kernel(
+        name="sigma",
+        summary="Canonical Σ-Gravity: Σ = 1 + A(D,L)·W(r)·h(g_N), with its published switches.",
+        source="paper §2 and §6.1; SI §13–14 (MODEL.md §2)",
+        formula=(
+            "V = V_bar·√Σ,  Σ = 1 + A·W(r)·h(g_N),  h = √(g†/g)·g†/(g†+g),  "
+            "W = r/(ξ+r) [linear] or 1 − (ξ/(ξ+r))^½ [sqrt] or C = v²/(v²+σ_c²) [c_local],  "
+            "ξ = max(k·R_d, 0.01 kpc),  A = A0·[1 − D + D·(L/L0)^n]"
+        ),
+        inputs=("r", "v_bar", "g_N", "R_d_third", "R_d_table", "R_d_vdisk_peak", "f_bulge"),
+        parameters=(
+            Parameter("A0", A0_DEFAULT, "", (0.0, 50.0), description="base amplitude A0 = e^{1/(2π)}"),
+            Parameter("k", float(1 / (2 * np.pi)), "", (0.0, 100.0), description="coherence scale ξ = k·R_d"),
+            Parameter("g_dagger", G_DAGGER, "m / s2", (1e-13, 1e-8), description="critical acceleration g† = cH0/(4√π)"),
+            Parameter("D", 0.0, "", (0.0, 1.0), description="dimensionality: 0 disk, 1 cluster"),
+            Parameter("L", 0.4, "kpc", (1e-6, 1e5), description="path length through baryons"),
+            Parameter("L0", 0.4, "kpc", (1e-6, 1e5), description="reference path length"),
+            Parameter("n", 0.27, "", (0.0, 5.0), description="path-length exponent"),
+            Parameter("window", "linear", choices=("linear", "sqrt", "c_local"), description="coherence window form"),
+            Parameter("rd_source", "third", choices=RD_SOURCES, description="where R_d comes from"),
+            Parameter(
+                "amplitude_mode",
+                "unified",
+                choices=("unified", "bulge_fraction"),
+                description="unified: A(D, L) from the D, L parameters; bulge_fraction: D = per-galaxy "
+                "bulge fraction and L = L_per_Rd·R_d (the scripts' earlier amplitude)",
+            ),
+            Parameter("L_per_Rd", 0.3, "", (0.0, 100.0), description="L/R_d with amplitude_mode=bulge_fraction"),
+            Parameter("sigma_c", 20.0, "km / s", (1e-3, 1e3), description="dispersion σ in C = v²/(v²+σ²) (window=c_local)"),
+        ),
+        func=_sigma,
+    )
+)

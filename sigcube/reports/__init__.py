@@ -1,0 +1,1 @@
+"""Reports that compare computed figures with the published ones."""

@@ -1,0 +1,130 @@
+"""Pack the galaxy × radius SPARC cube into contiguous points for kernels and metrics.
+
+The stored cube is padded (NaN) to the longest curve; analyses never compute on padding.
+:func:`pack_sparc` applies the mass-to-light convention and the sample cuts and returns a
+:class:`PointSet`: 1-D arrays over the valid points, galaxy by galaxy (CF "contiguous
+ragged array" layout), plus ``offsets`` marking where each galaxy starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from sigcube.constants import accel_from_velocity
+from sigcube.conventions import MassToLight, SampleCuts
+from sigcube.errors import SigcubeError
+from sigcube.metrics import segment_sum
+
+
+@dataclass(frozen=True)
+class PointSet:
+    """Valid points of a sample, packed galaxy by galaxy.
+
+    ``inputs`` holds per-point arrays: ``r`` [kpc], ``v_obs``, ``e_v_obs``, ``v_bar`` [km/s],
+    ``g_N``, ``g_obs`` [m/s²], and per-galaxy values repeated on each point: ``R_d_third``,
+    ``R_d_table``, ``R_d_vdisk_peak`` [kpc] and ``f_bulge`` (bulge share of Σ V²).
+    """
+
+    galaxy: np.ndarray
+    offsets: np.ndarray
+    inputs: dict[str, np.ndarray]
+    cuts: SampleCuts = field(default_factory=SampleCuts)
+    mass_to_light: MassToLight = field(default_factory=MassToLight)
+    excluded: dict[str, str] = field(default_factory=dict)
+    points_dropped: int = 0
+
+    @property
+    def n_galaxies(self) -> int:
+        return len(self.galaxy)
+
+    @property
+    def n_points(self) -> int:
+        return int(self.offsets[-1])
+
+    def galaxy_index(self) -> np.ndarray:
+        """Galaxy number of every point."""
+        return np.repeat(np.arange(self.n_galaxies), np.diff(self.offsets))
+
+    def per_galaxy(self, name: str) -> np.ndarray:
+        """A per-galaxy input (e.g. ``R_d_third``) as one value per galaxy."""
+        return self.inputs[name][self.offsets[:-1]]
+
+
+def baryonic_velocity(v_gas, v_disk, v_bul, ml: MassToLight):
+    """V_bar = sign(V²)·√|V²|, V² = sign(V_gas)V_gas² + Υ_d V_disk² + Υ_b V_bul² [km/s]."""
+    v2 = np.sign(v_gas) * v_gas**2 + ml.upsilon_disk * v_disk**2 + ml.upsilon_bul * v_bul**2
+    return np.sign(v2) * np.sqrt(np.abs(v2))
+
+
+def _galaxy_mask(ds: xr.Dataset, n_valid: np.ndarray, cuts: SampleCuts) -> tuple[np.ndarray, dict[str, str]]:
+    names = ds["galaxy"].values
+    inc = ds["inclination"].values
+    quality = ds["quality"].values
+    reasons: dict[str, str] = {}
+    for i, name in enumerate(names):
+        if n_valid[i] < cuts.min_points:
+            reasons[str(name)] = f"{n_valid[i]} usable points < {cuts.min_points}"
+        elif quality[i] not in cuts.quality:
+            reasons[str(name)] = f"quality flag {quality[i]} not in {list(cuts.quality)}"
+        elif not cuts.min_inclination <= inc[i] <= cuts.max_inclination:
+            reasons[str(name)] = f"inclination {inc[i]:g} deg outside [{cuts.min_inclination:g}, {cuts.max_inclination:g}]"
+    keep = np.array([str(n) not in reasons for n in names], dtype=bool)
+    return keep, reasons
+
+
+def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight | None = None) -> PointSet:
+    """Apply ``ml`` and ``cuts`` to a SPARC cube and pack its valid points.
+
+    Points with V_bar ≤ 0, R ≤ 0 or V_obs ≤ 0 are dropped; galaxies failing ``cuts`` are
+    excluded (the reason is kept in ``PointSet.excluded``). R_d is offered three ways:
+    ``R_d_third`` = R[N//3] of the filtered curve (R[-1]/2 when N < 3), ``R_d_table`` =
+    Table 1 ``R_disk``, ``R_d_vdisk_peak`` = radius of the largest |V_disk|.
+    """
+    cuts = cuts or SampleCuts()
+    ml = ml or MassToLight()
+    r = ds["r"].values
+    v_obs = ds["v_obs"].values
+    v_bar = baryonic_velocity(ds["v_gas"].values, ds["v_disk"].values, ds["v_bul"].values, ml)
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(r) & (r > 0) & (v_obs > 0) & (v_bar > 0)
+    keep, excluded = _galaxy_mask(ds, valid.sum(axis=1), cuts)
+    if not keep.any():
+        raise SigcubeError(f"the sample cuts {cuts.as_dict()} leave no galaxy")
+    mask = valid & keep[:, None]
+    n = mask.sum(axis=1)[keep]
+    offsets = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
+    take = {name: ds[name].values[mask] for name in ("r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul")}
+    vb = v_bar[mask]
+    rr = take["r"]
+    starts = offsets[:-1]
+    third = np.where(n // 3 > 0, rr[starts + n // 3], rr[offsets[1:] - 1] / 2.0)
+    peak = np.array([rr[a + np.argmax(np.abs(take["v_disk"][a:b]))] for a, b in zip(offsets[:-1], offsets[1:])])
+    total = segment_sum(take["v_disk"] ** 2 + take["v_bul"] ** 2 + take["v_gas"] ** 2, offsets)
+    f_bulge = segment_sum(take["v_bul"] ** 2, offsets) / np.maximum(total, 1e-10)
+    per_galaxy = {
+        "R_d_third": third,
+        "R_d_table": ds["R_disk"].values[keep],
+        "R_d_vdisk_peak": peak,
+        "f_bulge": f_bulge,
+    }
+    inputs = {
+        "r": rr,
+        "v_obs": take["v_obs"],
+        "e_v_obs": take["e_v_obs"],
+        "v_bar": vb,
+        "g_N": accel_from_velocity(vb, rr),
+        "g_obs": accel_from_velocity(take["v_obs"], rr),
+        **{k: np.repeat(v, n) for k, v in per_galaxy.items()},
+    }
+    return PointSet(
+        galaxy=np.array([str(n) for n in ds["galaxy"].values[keep]], dtype=object),
+        offsets=offsets,
+        inputs=inputs,
+        cuts=cuts,
+        mass_to_light=ml,
+        excluded=excluded,
+        points_dropped=int((np.isfinite(r) & keep[:, None]).sum() - offsets[-1]),
+    )

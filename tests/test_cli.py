@@ -1,0 +1,87 @@
+"""The command line, end to end on the real data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sigcube.cli import app
+
+runner = CliRunner()
+JSON_KEYS = {
+    "n_galaxies", "n_points", "rms_sigma", "rms_mond", "win_rate", "rar_scatter_velocity_sigma",
+    "rar_scatter_velocity_mond", "rar_scatter_accel_sigma", "rar_scatter_accel_mond", "preset", "conventions",
+}
+
+
+def test_report_json_has_the_documented_keys(sparc_store):
+    result = runner.invoke(app, ["report", "sparc", "--cube", str(sparc_store), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert JSON_KEYS <= set(payload)
+    assert payload["preset"] == "paper" and payload["n_galaxies"] == 171
+
+
+def test_report_all_presets_table(sparc_store):
+    result = runner.invoke(app, ["report", "sparc", "--cube", str(sparc_store), "--preset", "all"], terminal_width=160)
+    assert result.exit_code == 0, result.output
+    for name in ("paper", "bulge-amplitude", "c-local", "vdisk-peak"):
+        assert name in result.stdout
+    assert "17.500 (17.50)" in result.stdout and "✗" not in result.stdout
+
+
+def test_sample_cuts_are_cli_options(sparc_store):
+    result = runner.invoke(app, ["report", "sparc", "--cube", str(sparc_store), "--json", "--quality", "1,2",
+                                 "--min-inclination", "30", "--min-points", "8"])
+    payload = json.loads(result.stdout)
+    assert payload["n_galaxies"] < 171
+    assert payload["conventions"]["cut_quality"] == [1, 2] and payload["conventions"]["cut_min_points"] == 8
+
+
+def test_bad_options_give_one_clear_line(sparc_store):
+    result = runner.invoke(app, ["report", "sparc", "--cube", str(sparc_store), "--preset", "nope"])
+    assert result.exit_code == 2 and "unknown preset 'nope'" in result.stderr and "Traceback" not in result.output
+    result = runner.invoke(app, ["report", "sparc", "--cube", str(sparc_store), "--quality", "x"])
+    assert result.exit_code == 2 and "--quality" in result.stderr
+
+
+def test_ingest_refuses_to_overwrite_a_different_store(sparc_cube, tmp_path):
+    from sigcube.cubes import write_cube
+
+    path = tmp_path / "sparc.zarr"
+    changed = sparc_cube.copy(deep=True)
+    changed.attrs["title"] = "something else"
+    write_cube(changed, path)
+    result = runner.invoke(app, ["ingest", "sparc", "--out", str(path)])
+    assert result.exit_code == 2 and "--force" in result.stderr
+    result = runner.invoke(app, ["ingest", "sparc", "--out", str(path), "--force"])
+    assert result.exit_code == 0 and "replaced" in result.stderr
+    result = runner.invoke(app, ["ingest", "sparc", "--out", str(path)])
+    assert result.exit_code == 0 and "up to date" in result.stderr
+
+
+def test_hash_mismatch_in_the_mirror_is_one_clear_error(shared_data, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(shared_data / "sparc", mirror / "sparc")
+    victim = mirror / "sparc" / "Rotmod_LTG" / "NGC3198_rotmod.dat"
+    victim.write_text(victim.read_text()[:-40])  # truncated
+    monkeypatch.setenv("SIGCUBE_DATA_DIR", str(mirror))
+    out = tmp_path / "cube.zarr"
+    result = runner.invoke(app, ["ingest", "sparc", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "NGC3198_rotmod.dat" in result.stderr and "sha256" in result.stderr
+    assert "Traceback" not in result.output
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["mirror"]
+
+
+def test_the_installed_command_runs(sparc_store):
+    exe = Path(sys.executable).with_name("sigcube")
+    proc = subprocess.run([str(exe), "report", "sparc", "--cube", str(sparc_store), "--preset", "vdisk-peak", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["reproduced"]["rar_scatter_accel_sigma"] is True

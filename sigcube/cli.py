@@ -109,14 +109,62 @@ def report_sparc(
         render_summary(results, console)
 
 
+@app.command("sweep")
+@friendly
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="Sweep spec (TOML), e.g. sweeps/sigma_A0_k.toml.")],
+    out: Annotated[Optional[Path], typer.Option(help="Result cube [default: cubes/<spec name>.zarr]")] = None,
+    cube: Annotated[Optional[Path], typer.Option(help="Dataset cube [default: the spec's, or cubes/sparc.zarr]")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler, tcp://host:port.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="LocalCluster worker processes [default: one per core].")] = None,
+    synchronous: Annotated[bool, typer.Option(help="Run in this process, without Dask (debugging).")] = False,
+    force: Annotated[bool, typer.Option(help="Discard an existing result cube made by a different spec.")] = False,
+    keep_curves: Annotated[bool, typer.Option(help="Also store V_pred for every point and grid point.")] = False,
+) -> None:
+    """Evaluate a kernel over a parameter grid into a resumable result cube."""
+    from sigcube.sweeps import load_spec, run_sweep
+
+    if sum([scheduler is not None, workers is not None, synchronous]) > 1:
+        raise SigcubeError("choose at most one of --scheduler, --workers, --synchronous")
+    if workers is not None and workers < 1:
+        raise SigcubeError(f"--workers must be ≥ 1; got {workers}")
+    parsed = load_spec(spec)
+    dataset_cube = cube or (Path(parsed.cube) if parsed.cube else cube_dir() / f"{parsed.dataset}.zarr")
+    if cube is None and parsed.cube is None and not dataset_cube.exists():
+        err_console.print(f"{dataset_cube} does not exist yet: ingesting {parsed.dataset} first")
+        _ingest_sparc(dataset_cube, force=False)
+    target = out or cube_dir() / f"{parsed.name}.zarr"
+    err_console.print(f"sweep {parsed.name!r}: kernel {parsed.kernel.name}, grid "
+                      f"{' × '.join(f'{a.name}[{len(a)}]' for a in parsed.axes)} = {parsed.size} points → {target}")
+    summary = run_sweep(parsed, target, cube=dataset_cube, scheduler=scheduler, workers=workers,
+                        synchronous=synchronous, force=force, keep_curves=keep_curves, console=err_console)
+    err_console.print(summary.line(), highlight=False)
+
+
 @app.command("info")
 @friendly
-def info(path: Annotated[Path, typer.Argument(help="A sigcube Zarr store.")]) -> None:
+def info(path: Annotated[Path, typer.Argument(help="A sigcube Zarr store (dataset or sweep result).")]) -> None:
     """Describe a cube: its kind, dimensions, variables with units, provenance."""
-    from sigcube.cubes import open_cube
+    import xarray as xr
 
-    ds = open_cube(path)
-    console.print(ds)
+    from sigcube.cubes import open_cube
+    from sigcube.cubes.store import CONSOLIDATED, ZARR_FORMAT
+    from sigcube.sweeps import best_parameters, open_result
+
+    try:
+        kind = xr.open_zarr(path, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT).attrs.get("sigcube_kind")
+    except Exception:
+        kind = None
+    if kind == "sweep":
+        ds = open_result(path, allow_incomplete=True)
+        console.print(ds)
+        done = int(ds["done"].sum())
+        console.print(f"{done} of {ds['done'].size} grid points written"
+                      + ("" if ds.attrs.get("complete") else " (unfinished: rerun the sweep to resume)"))
+        if ds.attrs.get("complete"):
+            console.print(f"best mean RMS: {best_parameters(ds)}")
+    else:
+        console.print(open_cube(path))
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

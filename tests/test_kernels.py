@@ -46,7 +46,7 @@ def test_unknown_parameter_lists_valid_parameters():
 
 @pytest.mark.parametrize(
     ("name", "value", "match"),
-    [("A0", -1.0, "outside its bounds"), ("k", np.nan, "finite"), ("window", "cubic", "one of linear, sqrt, c_local"),
+    [("A0", -1.0, "outside its bounds"), ("k", np.nan, "finite"), ("window", "cubic", "one of power, c_local"),
      ("rd_source", "third ", "one of third"), ("A0", "big", "must be a number")],
 )
 def test_bad_parameter_values_are_clear_errors(name, value, match):
@@ -93,7 +93,7 @@ def test_sigma_and_mond_enhance_and_stay_finite(curve):
     for name in ("sigma", "mond"):
         out = get_kernel(name)(pts)
         assert np.all(np.isfinite(out)) and np.all(out >= v - 1e-9)
-    for window in ("linear", "sqrt", "c_local"):
+    for window in ("power", "c_local"):
         assert np.all(np.isfinite(get_kernel("sigma")(pts, window=window)))
 
 
@@ -103,7 +103,7 @@ def test_sigma_is_monotone_in_amplitude(curve, a1, a2):
     r, v = map(np.array, zip(*curve))
     lo, hi = sorted((a1, a2))
     sig = get_kernel("sigma")
-    for window in ("linear", "c_local"):
+    for window in ("power", "c_local"):
         assert np.all(sig(_points(r, v), A0=lo, window=window) <= sig(_points(r, v), A0=hi, window=window) + 1e-9)
 
 

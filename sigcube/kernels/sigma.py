@@ -2,7 +2,7 @@
 
     g_eff = g_N·Σ,   Σ = 1 + A·W(r)·h(g_N),   V_pred = V_bar·√Σ
     h(g)  = √(g†/g) · g†/(g† + g)            (g floored at 1e-15 m/s²)
-    W(r)  = r/(ξ + r),  ξ = max(k·R_d, 0.01 kpc)
+    W(r)  = 1 − (ξ/(ξ + r))^p,  ξ = max(k·R_d, 0.01 kpc)   (p = 1: the canonical r/(ξ + r))
     A     = A0·[1 − D + D·(L/L0)^n]
 """
 
@@ -38,11 +38,11 @@ def h_function(g_n: np.ndarray, g_dagger: float | np.ndarray) -> np.ndarray:
     return np.sqrt(g_dagger / g) * g_dagger / (g_dagger + g)
 
 
-def coherence_window(r_kpc: np.ndarray, xi_kpc: np.ndarray, window: str) -> np.ndarray:
-    """W(r): ``linear`` r/(ξ+r) (canonical) or ``sqrt`` 1 − (ξ/(ξ+r))^½ (SI §14)."""
-    if window == "linear":
+def coherence_window(r_kpc: np.ndarray, xi_kpc: np.ndarray, p: float | np.ndarray = 1.0) -> np.ndarray:
+    """W(r) = 1 − (ξ/(ξ+r))^p: p = 1 is the canonical r/(ξ+r), p = ½ the SI §14 variant."""
+    if np.all(np.asarray(p) == 1.0):
         return r_kpc / (xi_kpc + r_kpc)
-    return 1.0 - np.sqrt(xi_kpc / (xi_kpc + r_kpc))
+    return 1.0 - (xi_kpc / (xi_kpc + r_kpc)) ** p
 
 
 def amplitude(A0, D, L, L0, n):
@@ -83,6 +83,7 @@ def _sigma(
     L0,
     n,
     window: str,
+    window_exponent,
     rd_source: str,
     amplitude_mode: str,
     L_per_Rd,
@@ -99,7 +100,7 @@ def _sigma(
         sigma = c_local_sigma(v_bar, h, A, sigma_c)
     else:
         xi = np.maximum(k * r_d, XI_FLOOR_KPC)
-        sigma = 1.0 + A * coherence_window(r, xi, window) * h
+        sigma = 1.0 + A * coherence_window(r, xi, window_exponent) * h
     return v_bar * np.sqrt(sigma)
 
 
@@ -110,7 +111,7 @@ sigma = register(
         source="paper §2 and §6.1; SI §13–14 (MODEL.md §2)",
         formula=(
             "V = V_bar·√Σ,  Σ = 1 + A·W(r)·h(g_N),  h = √(g†/g)·g†/(g†+g),  "
-            "W = r/(ξ+r) [linear] or 1 − (ξ/(ξ+r))^½ [sqrt] or C = v²/(v²+σ_c²) [c_local],  "
+            "W = 1 − (ξ/(ξ+r))^p [power; p = 1 is r/(ξ+r)] or C = v²/(v²+σ_c²) [c_local],  "
             "ξ = max(k·R_d, 0.01 kpc),  A = A0·[1 − D + D·(L/L0)^n]"
         ),
         inputs=("r", "v_bar", "g_N", "R_d_third", "R_d_table", "R_d_vdisk_peak", "f_bulge"),
@@ -122,7 +123,10 @@ sigma = register(
             Parameter("L", 0.4, "kpc", (1e-6, 1e5), description="path length through baryons"),
             Parameter("L0", 0.4, "kpc", (1e-6, 1e5), description="reference path length"),
             Parameter("n", 0.27, "", (0.0, 5.0), description="path-length exponent"),
-            Parameter("window", "linear", choices=("linear", "sqrt", "c_local"), description="coherence window form"),
+            Parameter("window", "power", choices=("power", "c_local"),
+                      description="coherence factor: power window W(r), or local C(v) solved iteratively"),
+            Parameter("window_exponent", 1.0, "", (0.01, 10.0),
+                      description="p in W = 1 − (ξ/(ξ+r))^p: 1 canonical, 0.5 the SI §14 variant"),
             Parameter("rd_source", "third", choices=RD_SOURCES, description="where R_d comes from"),
             Parameter(
                 "amplitude_mode",

@@ -1,0 +1,218 @@
+"""Run a sweep: cut the grid into blocks, evaluate them on Dask, stream them into Zarr.
+
+The driver packs the dataset once, ships the block-independent inputs to every worker
+(``client.scatter(..., broadcast=True)``), keeps a bounded number of blocks in flight and
+writes each finished block into the result cube as soon as it arrives, so memory stays
+flat whatever the grid size. A rerun of the same command resumes from the done flags.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from sigcube.cubes import open_cube
+from sigcube.cubes.store import ZARR_FORMAT
+from sigcube.errors import SigcubeError, StoreExistsError
+from sigcube.sample import pack_sparc
+from sigcube.sweeps import grid as gridlib
+from sigcube.sweeps.evaluate import Prepared, reduce_block
+from sigcube.sweeps.result import BlockWriter, best_parameters, build_template, create, done_blocks, open_result
+from sigcube.sweeps.spec import SweepSpec
+
+
+@dataclass
+class SweepSummary:
+    """What a run did: blocks, evaluations, wall time, and the best grid point."""
+
+    path: Path
+    n_blocks: int
+    computed: int
+    resumed: int
+    evaluations: int
+    seconds: float
+    best: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.evaluations / self.seconds if self.seconds > 0 else float("nan")
+
+    def line(self) -> str:
+        best = ", ".join(f"{k}={_fmt(v)}" for k, v in self.best.items())
+        return (f"{self.path}: {self.n_blocks} blocks ({self.computed} computed, {self.resumed} already done), "
+                f"{self.evaluations:.3g} point-evaluations in {self.seconds:.1f} s ({self.rate:.3g}/s); best: {best}")
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def block_params(spec: SweepSpec, region: tuple[slice, ...]) -> dict[str, Any]:
+    """Parameter arrays (broadcastable to the block's shape) or single switch values of a block."""
+    out: dict[str, Any] = {}
+    ndim = len(spec.axes)
+    for i, (axis, sl) in enumerate(zip(spec.axes, region)):
+        values = axis.values[sl]
+        if axis.categorical:
+            out[axis.name] = str(values[0])
+        else:
+            shape = [1] * ndim
+            shape[i] = len(values)
+            out[axis.name] = np.asarray(values, dtype=float).reshape(shape)
+    return out
+
+
+def _block_task(prep: Prepared, block_id: int, params: dict[str, Any], keep_curves: bool):
+    return block_id, reduce_block(prep, params, keep_curves)
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: str | Path,
+    cube: str | Path | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    synchronous: bool = False,
+    force: bool = False,
+    keep_curves: bool = False,
+    console: Console | None = None,
+) -> SweepSummary:
+    """Evaluate ``spec`` into the result cube at ``out``; resume it if it is unfinished.
+
+    ``scheduler`` (``tcp://host:port``) uses an existing Dask cluster; otherwise a
+    LocalCluster of ``workers`` processes (default: one per core) is started, or with
+    ``synchronous`` everything runs in this process.
+    """
+    console = console or Console(stderr=True)
+    out = Path(out)
+    cube_path = Path(cube or spec.cube or "cubes/sparc.zarr")
+    ds = open_cube(cube_path).load()
+    points = pack_sparc(ds, spec.cuts)
+    prep = Prepared.build(points, spec.kernel, spec.fixed, spec.baseline)
+    target = spec.block_size or gridlib.auto_block_size(points.n_points, spec.size)
+    chunks = gridlib.block_chunks(spec.shape, [a.categorical for a in spec.axes], target)
+    regions = gridlib.blocks(spec.shape, chunks)
+    template = build_template(spec, points.galaxy, prep.baseline_rms, chunks, points.n_points, ds.attrs, keep_curves)
+    _prepare_store(out, template, force)
+    already = done_blocks(out, regions)
+    pending = [i for i in range(len(regions)) if i not in already]
+    evals_of = {i: int(np.prod([s.stop - s.start for s in regions[i]])) * points.n_points for i in pending}
+    writer = BlockWriter(out)
+    start = time.perf_counter()
+    with _progress(console, len(regions), len(already)) as advance:
+        if synchronous:
+            for i in pending:
+                _, res = _block_task(prep, i, block_params(spec, regions[i]), keep_curves)
+                writer.write(regions[i], res)
+                advance(evals_of[i])
+        else:
+            _run_distributed(prep, spec, regions, pending, keep_curves, writer, advance, scheduler, workers, console)
+    seconds = time.perf_counter() - start
+    writer.mark_complete()
+    best = best_parameters(open_result(out), "mean_rms")
+    return SweepSummary(out, len(regions), len(pending), len(already), sum(evals_of.values()), seconds, best)
+
+
+def _prepare_store(out: Path, template, force: bool) -> None:
+    """Create the store, or check that the existing one was made by the same spec and data."""
+    if out.exists():
+        try:
+            attrs = dict(zarr.open_group(str(out), mode="r", zarr_format=ZARR_FORMAT).attrs)
+        except Exception:
+            attrs = {}
+        keys = ("spec_fingerprint", "dataset_content_sha256", "block_chunks", "keep_curves")
+        same = attrs.get("sigcube_kind") == "sweep" and all(attrs.get(k) == template.attrs[k] for k in keys)
+        if same:
+            return
+        if not force:
+            what = "a different sweep spec or dataset" if attrs.get("sigcube_kind") == "sweep" else "something else"
+            raise StoreExistsError(
+                f"{out} already holds {what}; pass --force to discard it and start over, or choose another --out"
+            )
+        shutil.rmtree(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        create(tmp, template)
+        tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+@contextmanager
+def _progress(console: Console, total: int, done: int) -> Iterator:
+    columns = (
+        TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("blocks"),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("sweep", total=total, completed=done, rate="")
+        t0 = time.perf_counter()
+        evals = 0
+
+        def advance(n_evals: int) -> None:
+            nonlocal evals
+            evals += n_evals
+            rate = evals / max(time.perf_counter() - t0, 1e-9)
+            progress.update(task, advance=1, rate=f"{rate:.3g} evals/s")
+
+        yield advance
+
+
+def _run_distributed(prep, spec, regions, pending, keep_curves, writer, advance, scheduler, workers, console):
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise SigcubeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    else:
+        n = workers or os.cpu_count() or 1
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+        client = Client(cluster)
+    try:
+        console.print(f"Dask dashboard: {client.dashboard_link}")
+        prep_future = client.scatter(prep, broadcast=True, hash=False)
+        threads = max(1, sum(client.nthreads().values()))
+        queue = list(pending)
+        ac = as_completed()
+
+        def submit() -> None:
+            i = queue.pop(0)
+            ac.add(client.submit(_block_task, prep_future, i, block_params(spec, regions[i]), keep_curves,
+                                 key=f"sigcube-block-{spec.fingerprint()[:12]}-{i}", pure=False))
+
+        for _ in range(min(len(queue), 2 * threads + 1)):
+            submit()
+        for future in ac:
+            try:
+                i, res = future.result()
+            except Exception as exc:  # KilledWorker after repeated deaths, or a task error
+                raise SigcubeError(
+                    f"a sweep block failed ({type(exc).__name__}: {exc}); every finished block is saved — "
+                    "rerun the same command to resume"
+                ) from None
+            writer.write(regions[i], res)
+            future.release()
+            advance(int(np.prod([s.stop - s.start for s in regions[i]])) * prep.points.n_points)
+            if queue:
+                submit()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

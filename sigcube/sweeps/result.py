@@ -1,0 +1,161 @@
+"""Result cubes: a Zarr store written block by block, with an explicit per-block done flag.
+
+Layout: one dimension per swept parameter (coordinates in the kernel parameter's unit),
+``galaxy`` for per-galaxy metrics (``rms``, ``chi2``), global metrics over the parameter
+dims (``mean_rms``, ``win_rate``, ``rar_scatter_velocity``, ``rar_scatter_accel``,
+``median_chi2_red``), ``done`` (True where the block is written) and, with
+``--keep-curves``, ``v_pred`` over ``point``. The template is written once; each block is
+then written as exactly one chunk of every variable, its ``done`` chunk last, so a killed
+run leaves only whole, flagged blocks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+import zarr
+
+from sigcube import __version__
+from sigcube.cubes.store import CONSOLIDATED, ZARR_FORMAT
+from sigcube.errors import SchemaError
+from sigcube.sweeps.evaluate import GALAXY_METRICS, GLOBAL_METRICS
+from sigcube.sweeps.spec import SweepSpec
+
+KIND = "sweep"
+LABELS = {
+    "rms": ("km / s", "per-galaxy RMS velocity residual"),
+    "chi2": ("", "per-galaxy χ² with the observed velocity errors"),
+    "mean_rms": ("km / s", "mean per-galaxy RMS"),
+    "median_chi2_red": ("", "median per-galaxy reduced χ²"),
+    "win_rate": ("", "fraction of galaxies with RMS below the baseline's"),
+    "rar_scatter_velocity": ("dex", "RAR scatter, velocity space: std log10(V_obs/V_pred)"),
+    "rar_scatter_accel": ("dex", "RAR scatter, acceleration space: std log10(g_obs/g_pred)"),
+    "v_pred": ("km / s", "predicted circular velocity"),
+    "baseline_rms": ("km / s", "per-galaxy RMS of the baseline kernel"),
+}
+
+
+def build_template(spec: SweepSpec, galaxies: np.ndarray, baseline_rms: np.ndarray, chunks: tuple[int, ...],
+                   n_points: int, cube_attrs: dict[str, Any], keep_curves: bool) -> xr.Dataset:
+    """The result cube's skeleton: coordinates, attrs and lazily-filled variables."""
+    dims = tuple(a.name for a in spec.axes)
+    shape = spec.shape
+    coords: dict[str, Any] = {"galaxy": np.array(galaxies, dtype=np.dtypes.StringDType())}
+    for axis in spec.axes:
+        values = np.array(list(axis.values), dtype=np.dtypes.StringDType()) if axis.categorical else axis.values
+        param = spec.kernel.parameter(axis.name)
+        coords[axis.name] = xr.Variable(axis.name, values, {"units": axis.unit, "long_name": param.description})
+    n_gal = len(galaxies)
+    data_vars: dict[str, Any] = {}
+    for name in GLOBAL_METRICS:
+        data_vars[name] = (dims, da.full(shape, np.nan, chunks=chunks))
+    for name in GALAXY_METRICS:
+        data_vars[name] = (dims + ("galaxy",), da.full(shape + (n_gal,), np.nan, chunks=chunks + (n_gal,)))
+    if keep_curves:
+        data_vars["v_pred"] = (dims + ("point",), da.full(shape + (n_points,), np.nan, chunks=chunks + (n_points,)))
+    data_vars["done"] = (dims, da.zeros(shape, dtype=bool, chunks=chunks))
+    data_vars["baseline_rms"] = (("galaxy",), baseline_rms)
+    ds = xr.Dataset(data_vars, coords=coords)
+    for name, (units, long_name) in LABELS.items():
+        if name in ds:
+            ds[name].attrs.update(units=units, long_name=long_name)
+    ds["done"].attrs.update(units="", long_name="block written")
+    ds.attrs.update(
+        sigcube_kind=KIND,
+        sweep_name=spec.name,
+        description=spec.description,
+        spec_text=spec.text,
+        spec_fingerprint=spec.fingerprint(),
+        kernel=spec.kernel.name,
+        baseline=spec.baseline.name,
+        fixed_parameters=json.dumps(spec.canonical()["fixed"], sort_keys=True),
+        sample_cuts=json.dumps(spec.cuts.as_dict()),
+        dataset=spec.dataset,
+        dataset_content_sha256=cube_attrs.get("content_sha256", ""),
+        sigcube_version=__version__,
+        block_chunks=json.dumps(list(chunks)),
+        keep_curves=int(keep_curves),
+        complete=0,
+    )
+    return ds
+
+
+def create(path: Path, template: xr.Dataset) -> None:
+    """Write the template: metadata and the small eager variables, no block data."""
+    template.to_zarr(path, mode="w", compute=False, zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED)
+
+
+class BlockWriter:
+    """Writes finished blocks straight into the Zarr arrays (whole chunks, done flag last)."""
+
+    def __init__(self, path: Path) -> None:
+        self.group = zarr.open_group(str(path), mode="r+", zarr_format=ZARR_FORMAT)
+
+    def write(self, region: tuple[slice, ...], results: dict[str, np.ndarray]) -> None:
+        for name, values in results.items():
+            self.group[name][region] = values
+        self.group["done"][region] = True
+
+    def mark_complete(self) -> None:
+        self.group.attrs["complete"] = 1
+
+
+def done_blocks(path: Path, regions: list[tuple[slice, ...]]) -> set[int]:
+    """Ids of the blocks whose done flag is set."""
+    done = zarr.open_group(str(path), mode="r", zarr_format=ZARR_FORMAT)["done"][...]
+    return {i for i, region in enumerate(regions) if done[region].all()}
+
+
+def open_result(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
+    """Open a sweep's result cube as an ``xr.Dataset``.
+
+    An unfinished sweep raises unless ``allow_incomplete``; then ``ds.where(ds.done)`` keeps
+    only the written blocks.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SchemaError(f"{path}: no such result cube; run `sigcube sweep SPEC --out {path}`")
+    try:
+        ds = xr.open_zarr(path, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
+    except Exception as exc:
+        raise SchemaError(f"{path}: not a readable Zarr v3 store ({type(exc).__name__}: {exc})") from None
+    if ds.attrs.get("sigcube_kind") != KIND:
+        raise SchemaError(f"{path}: not a sigcube sweep result (sigcube_kind = {ds.attrs.get('sigcube_kind')!r})")
+    if not ds.attrs.get("complete") and not allow_incomplete:
+        n_done = int(ds["done"].sum())
+        raise SchemaError(
+            f"{path}: the sweep is unfinished ({n_done} of {ds['done'].size} grid points written); rerun the "
+            "same `sigcube sweep` command to resume it, or pass allow_incomplete=True"
+        )
+    return ds
+
+
+def parameter_dims(ds: xr.Dataset) -> list[str]:
+    """The swept-parameter dimensions of a result cube, in grid order."""
+    return [d for d in ds["done"].dims]
+
+
+def best_parameters(ds: xr.Dataset, metric: str = "mean_rms", maximize: bool = False) -> dict[str, Any]:
+    """The grid point that optimises a global metric: parameter values and the metric there."""
+    var = ds[metric]
+    if "galaxy" in var.dims:
+        raise SchemaError(f"{metric!r} is per galaxy; use best_per_galaxy")
+    idx = (var.argmax if maximize else var.argmin)(dim=parameter_dims(ds))
+    point = {dim: ds[dim].values[int(i)] for dim, i in idx.items()}
+    return {**{k: (v.item() if hasattr(v, "item") else v) for k, v in point.items()},
+            metric: float(var.isel({k: int(v) for k, v in idx.items()}))}
+
+
+def best_per_galaxy(ds: xr.Dataset, metric: str = "rms") -> xr.Dataset:
+    """Per galaxy: the parameter values that minimise a per-galaxy metric, and its value."""
+    var = ds[metric]
+    dims = parameter_dims(ds)
+    idx = var.argmin(dim=dims)
+    out = xr.Dataset({dim: ds[dim][idx[dim]].drop_vars(dim) for dim in dims})
+    out[f"best_{metric}"] = var.isel(idx)
+    return out

@@ -135,10 +135,11 @@ def sweep(
         _ingest_sparc(dataset_cube, force=False)
     target = out or cube_dir() / f"{parsed.name}.zarr"
     err_console.print(f"sweep {parsed.name!r}: kernel {parsed.kernel.name}, grid "
-                      f"{' × '.join(f'{a.name}[{len(a)}]' for a in parsed.axes)} = {parsed.size} points → {target}")
+                      f"{' × '.join(f'{a.name}[{len(a)}]' for a in parsed.axes)} = {parsed.size} points → {target}",
+                      soft_wrap=True, highlight=False)
     summary = run_sweep(parsed, target, cube=dataset_cube, scheduler=scheduler, workers=workers,
                         synchronous=synchronous, force=force, keep_curves=keep_curves, console=err_console)
-    err_console.print(summary.line(), highlight=False)
+    err_console.print(summary.line(), highlight=False, soft_wrap=True)
 
 
 @app.command("info")

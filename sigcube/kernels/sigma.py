@@ -53,22 +53,29 @@ def amplitude(A0, D, L, L0, n):
 def c_local_sigma(v_bar, h, A, sigma_c):
     """Σ with W replaced by C = v²/(v²+σ²) of the *predicted* v (SI §13.5).
 
-    Solved by fixed-point iteration on V_pred = V_bar·√(1 + A·C(V_pred)·h), vectorised
-    over every point and parameter, until max |ΔV| < 1e-6 km/s.
+    Solved by fixed-point iteration on V_pred = V_bar·√(1 + A·C(V_pred)·h), vectorised over
+    every point and parameter. Each element stops updating once its own step is below
+    1e-6 km/s, so a point's result does not depend on what else is evaluated with it.
     """
-    v = np.broadcast_to(v_bar, np.broadcast_shapes(np.shape(v_bar), np.shape(h), np.shape(A), np.shape(sigma_c)))
-    v = np.array(v, dtype=float)
-    s2 = np.maximum(sigma_c, 1e-6) ** 2
+    shape = np.broadcast_shapes(np.shape(v_bar), np.shape(h), np.shape(A), np.shape(sigma_c))
+    v_bar, h, A = (np.broadcast_to(x, shape) for x in (v_bar, h, A))
+    s2 = np.broadcast_to(np.maximum(sigma_c, 1e-6) ** 2, shape)
+    v = np.array(v_bar, dtype=float)
+    sigma = np.ones(shape)
+    active = np.ones(shape, dtype=bool)
     for _ in range(C_LOCAL_MAX_ITER):
-        v2 = np.maximum(v, 0.0) ** 2
-        sigma = 1.0 + A * (v2 / (v2 + s2)) * h
-        v_new = v_bar * np.sqrt(sigma)
-        if np.max(np.abs(v_new - v), initial=0.0) < C_LOCAL_TOL_KM_S:
+        va = np.maximum(v[active], 0.0) ** 2
+        sig_a = 1.0 + A[active] * (va / (va + s2[active])) * h[active]
+        v_new = v_bar[active] * np.sqrt(sig_a)
+        sigma[active] = sig_a
+        still = np.abs(v_new - v[active]) >= C_LOCAL_TOL_KM_S
+        v[active] = v_new
+        active[active] = still
+        if not active.any():
             return sigma
-        v = v_new
     raise KernelError(
         f"sigma kernel: the C(r) fixed-point iteration did not converge to {C_LOCAL_TOL_KM_S} km/s "
-        f"in {C_LOCAL_MAX_ITER} iterations"
+        f"in {C_LOCAL_MAX_ITER} iterations at {int(active.sum())} points"
     )
 
 

@@ -178,7 +178,7 @@ def _run_distributed(prep, spec, regions, pending, keep_curves, writer, advance,
     cluster = None
     if scheduler:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="10s")
         except OSError as exc:
             raise SigcubeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     else:
@@ -186,7 +186,7 @@ def _run_distributed(prep, spec, regions, pending, keep_curves, writer, advance,
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster)
     try:
-        console.print(f"Dask dashboard: {client.dashboard_link}")
+        console.print(f"Dask dashboard: {client.dashboard_link}", soft_wrap=True, highlight=False)
         prep_future = client.scatter(prep, broadcast=True, hash=False)
         threads = max(1, sum(client.nthreads().values()))
         queue = list(pending)

@@ -145,7 +145,7 @@ def best_parameters(ds: xr.Dataset, metric: str = "mean_rms", maximize: bool = F
     var = ds[metric]
     if "galaxy" in var.dims:
         raise SchemaError(f"{metric!r} is per galaxy; use best_per_galaxy")
-    idx = (var.argmax if maximize else var.argmin)(dim=parameter_dims(ds))
+    idx = {dim: i.compute() for dim, i in (var.argmax if maximize else var.argmin)(dim=parameter_dims(ds)).items()}
     point = {dim: ds[dim].values[int(i)] for dim, i in idx.items()}
     return {**{k: (v.item() if hasattr(v, "item") else v) for k, v in point.items()},
             metric: float(var.isel({k: int(v) for k, v in idx.items()}))}
@@ -155,7 +155,8 @@ def best_per_galaxy(ds: xr.Dataset, metric: str = "rms") -> xr.Dataset:
     """Per galaxy: the parameter values that minimise a per-galaxy metric, and its value."""
     var = ds[metric]
     dims = parameter_dims(ds)
-    idx = var.argmin(dim=dims)
-    out = xr.Dataset({dim: ds[dim][idx[dim]].drop_vars(dim) for dim in dims})
-    out[f"best_{metric}"] = var.isel(idx)
+    idx = {dim: i.compute() for dim, i in var.argmin(dim=dims).items()}
+    best = var.isel(idx).compute()
+    out = xr.Dataset({dim: best[dim].reset_coords(drop=True) for dim in dims})
+    out[f"best_{metric}"] = best.reset_coords(drop=True)
     return out

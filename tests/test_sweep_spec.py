@@ -1,0 +1,87 @@
+"""Sweep specs: validated against the kernel's declared parameters before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sigcube.constants import G_DAGGER
+from sigcube.sweeps import SpecError, load_spec, parse_spec
+
+BASE = 'name = "t"\nkernel = "sigma"\n'
+SPECS = sorted((Path(__file__).resolve().parents[1] / "sweeps").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+def test_shipped_specs_are_valid(path):
+    spec = load_spec(path)
+    assert spec.size >= 1 and spec.text
+
+
+def test_shipped_specs_cover_the_seed_studies():
+    names = {p.stem for p in SPECS}
+    assert {"sigma_A0_k", "sigma_gdagger_A0", "sigma_window_exponent", "sigma_c_local_scan"} <= names
+    assert load_spec(Path(SPECS[0]).with_name("sigma_A0_k.toml")).size >= 10_000
+
+
+def test_grid_spacings_and_units():
+    spec = parse_spec(BASE + """
+[grid.A0]
+linspace = [1.0, 2.0, 3]
+[grid.g_dagger]
+logspace = [0.5, 2.0, 3]
+unit = "1e-10 m / s2"
+include_default = true
+[grid.window]
+values = ["power", "c_local"]
+""")
+    a, g, w = spec.axes
+    np.testing.assert_allclose(a.values, [1.0, 1.5, 2.0])
+    assert g.unit == "m / s2" and len(g) == 4 and G_DAGGER in g.values
+    np.testing.assert_allclose(sorted(set(g.values) - {G_DAGGER}), [0.5e-10, 1e-10, 2e-10])
+    assert w.categorical and list(w.values) == ["power", "c_local"]
+    assert spec.shape == (3, 4, 2)
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ("[grid.Amp]\nvalues = [1]", "no parameter 'Amp'; valid parameters: A0, k"),
+        ("[grid.A0]\nvalues = [-1, 1]", "outside its bounds"),
+        ("[grid.A0]\nlinspace = [1, 2]", r"linspace must be \[start, stop, num\]"),
+        ("[grid.A0]\nvalues = [1]\nlinspace = [1, 2, 3]", "exactly one of"),
+        ("[grid.g_dagger]\nvalues = [1]\nunit = \"km\"", "cannot be converted"),
+        ("[grid.k]\nlogspace = [0, 1, 3]", "positive start and stop"),
+        ("[grid.window]\nvalues = [\"cubic\"]", "one of power, c_local"),
+        ("[grid.A0]\nvalues = [1, 1]", "repeated values"),
+        ("[fixed]\nwindw = \"power\"\n[grid.A0]\nvalues = [1]", "no parameter 'windw'"),
+        ("colour = 1\n[grid.A0]\nvalues = [1]", "unknown top-level keys"),
+        ("[sample]\nminpoints = 3\n[grid.A0]\nvalues = [1]", r"\[sample\] keys"),
+    ],
+)
+def test_bad_specs_are_one_clear_error(body, match):
+    with pytest.raises(SpecError, match=match):
+        parse_spec(BASE + body)
+
+
+def test_unknown_kernel_and_bad_toml():
+    with pytest.raises(SpecError, match="unknown kernel 'sigmoid'"):
+        parse_spec('name = "t"\nkernel = "sigmoid"\n[grid.A0]\nvalues = [1]')
+    with pytest.raises(SpecError, match="not valid TOML"):
+        parse_spec("name = ")
+    with pytest.raises(SpecError, match="cannot read"):
+        load_spec("/nonexistent/spec.toml")
+
+
+def test_preset_fixes_parameters_and_a_swept_one_overrides_it():
+    spec = parse_spec(BASE + 'preset = "c-local"\n[grid.sigma_c]\nvalues = [15, 20]')
+    assert spec.fixed["window"] == "c_local" and "sigma_c" not in spec.fixed
+
+
+def test_fingerprint_tracks_what_changes_results():
+    a = parse_spec(BASE + "[grid.A0]\nvalues = [1, 2]")
+    b = parse_spec("# a comment\n" + BASE + "[grid.A0]\nvalues = [1.0, 2.0]")
+    c = parse_spec(BASE + "[grid.A0]\nvalues = [1, 3]")
+    assert a.fingerprint() == b.fingerprint() != c.fingerprint()

@@ -86,8 +86,10 @@ def sigma_power_reduce(r, v_bar, v_obs, inv_e, g_n, log_obs_bar, rd_gal, offsets
 
     Grid points are visited grouped by g† so that h(g_N) is computed once per g† value.
     """
-    order = np.argsort(g_dagger, kind="stable")
-    A, k, p, g_dagger = (np.ascontiguousarray(x[order], dtype=float) for x in (A, k, p, g_dagger))
+    order = None if np.all(g_dagger == g_dagger[0]) else np.argsort(g_dagger, kind="stable")
+    if order is not None:
+        A, k, p, g_dagger = (x[order] for x in (A, k, p, g_dagger))
+    A, k, p, g_dagger = (np.ascontiguousarray(x, dtype=float) for x in (A, k, p, g_dagger))
     n_grid, n = A.size, r.size
     rms = np.empty((n_grid, offsets.size - 1))
     chi2 = np.empty_like(rms)
@@ -102,6 +104,15 @@ def sigma_power_reduce(r, v_bar, v_obs, inv_e, g_n, log_obs_bar, rd_gal, offsets
             _sigma_pass(r, v_bar, v_obs, inv_e, h, rd_gal, offsets, A, k, p, lo, sig, rms, chi2)
             np.log(sig, out=sig)
             _moments_pass(sig, log_obs_bar, lo, sum_x, sum_xx)
+    if order is None:
+        return rms, chi2, sum_x, sum_xx
     inverse = np.empty_like(order)
     inverse[order] = np.arange(n_grid)
     return rms[inverse], chi2[inverse], sum_x[inverse], sum_xx[inverse]
+
+
+def warm_up() -> None:
+    """Load (or compile) the compiled loops now, so the first block is not slowed by it."""
+    one = np.ones(2)
+    offsets = np.array([0, 2], dtype=np.int64)
+    sigma_power_reduce(one, one, one, one, one, one, one[:1], offsets, one[:1], one[:1], one[:1], one[:1])

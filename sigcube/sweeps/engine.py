@@ -13,7 +13,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sigcube.cubes import open_cube
 from sigcube.cubes.store import ZARR_FORMAT
+from sigcube.kernels.fused import warm_up
 from sigcube.errors import SigcubeError, StoreExistsError
 from sigcube.sample import pack_sparc
 from sigcube.sweeps import grid as gridlib
 from sigcube.sweeps.evaluate import Prepared, reduce_block
-from sigcube.sweeps.result import BlockWriter, best_parameters, build_template, create, done_blocks, open_result
+from sigcube.sweeps.result import DoneFlags, best_parameters, build_template, create, done_blocks, open_result, write_block
 from sigcube.sweeps.spec import SweepSpec
 
 
@@ -74,8 +75,11 @@ def block_params(spec: SweepSpec, region: tuple[slice, ...]) -> dict[str, Any]:
     return out
 
 
-def _block_task(prep: Prepared, block_id: int, params: dict[str, Any], keep_curves: bool):
-    return block_id, reduce_block(prep, params, keep_curves)
+def _block_task(prep: Prepared, block_id: int, params: dict[str, Any], region: tuple[slice, ...],
+                keep_curves: bool, store: str) -> int:
+    """Compute one block and write its chunks into ``store``; the driver then flags it done."""
+    write_block(store, region, reduce_block(prep, params, keep_curves))
+    return block_id
 
 
 def run_sweep(
@@ -109,18 +113,23 @@ def run_sweep(
     already = done_blocks(out, regions)
     pending = [i for i in range(len(regions)) if i not in already]
     evals_of = {i: int(np.prod([s.stop - s.start for s in regions[i]])) * points.n_points for i in pending}
-    writer = BlockWriter(out)
-    start = time.perf_counter()
-    with _progress(console, len(regions), len(already)) as advance:
-        if synchronous:
-            for i in pending:
-                _, res = _block_task(prep, i, block_params(spec, regions[i]), keep_curves)
-                writer.write(regions[i], res)
-                advance(evals_of[i])
+    flags = DoneFlags(out)
+    with _dask_client(scheduler, workers, console) if not synchronous else nullcontext() as client:
+        if client is None:
+            warm_up()
         else:
-            _run_distributed(prep, spec, regions, pending, keep_curves, writer, advance, scheduler, workers, console)
+            client.run(warm_up)
+        start = time.perf_counter()
+        with _progress(console, len(regions), len(already)) as advance:
+            if client is None:
+                for i in pending:
+                    _block_task(prep, i, block_params(spec, regions[i]), regions[i], keep_curves, str(out))
+                    flags.mark(regions[i])
+                    advance(evals_of[i])
+            else:
+                _stream_blocks(client, prep, spec, regions, pending, keep_curves, str(out), flags, advance)
     seconds = time.perf_counter() - start
-    writer.mark_complete()
+    flags.mark_complete()
     best = best_parameters(open_result(out), "mean_rms")
     return SweepSummary(out, len(regions), len(pending), len(already), sum(evals_of.values()), seconds, best)
 
@@ -172,8 +181,10 @@ def _progress(console: Console, total: int, done: int) -> Iterator:
         yield advance
 
 
-def _run_distributed(prep, spec, regions, pending, keep_curves, writer, advance, scheduler, workers, console):
-    from distributed import Client, LocalCluster, as_completed
+@contextmanager
+def _dask_client(scheduler: str | None, workers: int | None, console: Console) -> Iterator:
+    """A client of the scheduler at ``scheduler``, or of a new LocalCluster of ``workers`` processes."""
+    from distributed import Client, LocalCluster
 
     cluster = None
     if scheduler:
@@ -187,32 +198,44 @@ def _run_distributed(prep, spec, regions, pending, keep_curves, writer, advance,
         client = Client(cluster)
     try:
         console.print(f"Dask dashboard: {client.dashboard_link}", soft_wrap=True, highlight=False)
-        prep_future = client.scatter(prep, broadcast=True, hash=False)
-        threads = max(1, sum(client.nthreads().values()))
-        queue = list(pending)
-        ac = as_completed()
-
-        def submit() -> None:
-            i = queue.pop(0)
-            ac.add(client.submit(_block_task, prep_future, i, block_params(spec, regions[i]), keep_curves,
-                                 key=f"sigcube-block-{spec.fingerprint()[:12]}-{i}", pure=False))
-
-        for _ in range(min(len(queue), 2 * threads + 1)):
-            submit()
-        for future in ac:
-            try:
-                i, res = future.result()
-            except Exception as exc:  # KilledWorker after repeated deaths, or a task error
-                raise SigcubeError(
-                    f"a sweep block failed ({type(exc).__name__}: {exc}); every finished block is saved — "
-                    "rerun the same command to resume"
-                ) from None
-            writer.write(regions[i], res)
-            future.release()
-            advance(int(np.prod([s.stop - s.start for s in regions[i]])) * prep.points.n_points)
-            if queue:
-                submit()
+        yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _stream_blocks(client, prep, spec, regions, pending, keep_curves, store, flags, advance) -> None:
+    """Keep about two blocks per worker thread in flight; flag each block done as it lands.
+
+    Workers write their blocks' chunks themselves, so ``store`` must be a path they can
+    reach (the same machine, a shared filesystem).
+    """
+    from distributed import as_completed
+
+    prep_future = client.scatter(prep, broadcast=True, hash=False)
+    threads = max(1, sum(client.nthreads().values()))
+    queue = list(pending)
+    ac = as_completed()
+    key = spec.fingerprint()[:12]
+
+    def submit() -> None:
+        i = queue.pop(0)
+        ac.add(client.submit(_block_task, prep_future, i, block_params(spec, regions[i]), regions[i], keep_curves,
+                             store, key=f"sigcube-block-{key}-{i}", pure=False))
+
+    for _ in range(min(len(queue), 2 * threads + 1)):
+        submit()
+    for future in ac:
+        try:
+            i = future.result()
+        except Exception as exc:  # KilledWorker after repeated deaths, or a task error
+            raise SigcubeError(
+                f"a sweep block failed ({type(exc).__name__}: {exc}); every finished block is saved — "
+                "rerun the same command to resume"
+            ) from None
+        flags.mark(regions[i])
+        future.release()
+        advance(int(np.prod([s.stop - s.start for s in regions[i]])) * prep.points.n_points)
+        if queue:
+            submit()

@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   create .venv, install sigcube, ingest SPARC, print the report
+#   make demo   create .venv, install sigcube, ingest SPARC, print the report, run a sweep
 #   make test   create .venv, install sigcube with its test extras, run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -24,6 +24,8 @@ demo: install
 	$(BIN)/sigcube ingest sparc
 	$(BIN)/sigcube report sparc
 	$(BIN)/sigcube report sparc --preset all
+	$(BIN)/sigcube sweep sweeps/sigma_A0_k.toml
+	$(BIN)/sigcube report sweep cubes/sigma-A0-k.zarr
 
 test: install
 	$(BIN)/python -m pytest

@@ -109,6 +109,23 @@ def report_sparc(
         render_summary(results, console)
 
 
+@report_app.command("sweep")
+@friendly
+def report_sweep(
+    result: Annotated[Path, typer.Argument(help="A finished sweep result cube.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Best grid point of every global metric, and the metrics at the kernel's defaults."""
+    from sigcube.reports.sweep import render, sweep_report
+    from sigcube.sweeps import open_result
+
+    res = sweep_report(open_result(result))
+    if as_json:
+        sys.stdout.write(json.dumps(res, default=float) + "\n")
+    else:
+        render(res, console)
+
+
 @app.command("sweep")
 @friendly
 def sweep(

@@ -161,3 +161,24 @@ def test_result_attrs_carry_the_fixed_parameters(sparc_store, tmp_path):
     attrs = open_result(tmp_path / "f.zarr").attrs
     fixed = json.loads(attrs["fixed_parameters"])
     assert fixed["rd_source"] == "vdisk_peak" and attrs["kernel"] == "sigma" and attrs["sigcube_version"]
+
+
+def test_report_sweep_cli(sparc_store, tmp_path):
+    from typer.testing import CliRunner
+
+    from sigcube.cli import app
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('name = "s"\nkernel = "sigma"\n[grid.A0]\nlinspace = [0.5, 2.0, 4]\ninclude_default = true\n'
+                    "[grid.k]\nvalues = [0.05, 0.15915494309189535, 0.5]\n")
+    runner = CliRunner()
+    res = runner.invoke(app, ["sweep", str(spec), "--out", str(tmp_path / "s.zarr"), "--cube", str(sparc_store),
+                              "--synchronous"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["report", "sweep", str(tmp_path / "s.zarr"), "--json"])
+    payload = json.loads(res.stdout)
+    assert payload["grid"] == {"A0": 5, "k": 3}
+    assert f"{payload['default_point']['mean_rms']:.2f}" == "17.50"
+    assert payload["best"]["mean_rms"]["mean_rms"] <= payload["default_point"]["mean_rms"]
+    res = runner.invoke(app, ["sweep", str(spec), "--workers", "2", "--synchronous"])
+    assert res.exit_code == 2 and "at most one of" in res.stderr

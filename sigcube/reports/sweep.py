@@ -1,0 +1,76 @@
+"""`sigcube report sweep`: the optimum of every global metric of a result cube."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from rich.console import Console
+from rich.table import Table
+
+from sigcube.kernels import get_kernel
+from sigcube.sweeps.result import best_parameters, parameter_dims
+
+OBJECTIVES = {
+    "mean_rms": False,
+    "median_chi2_red": False,
+    "win_rate": True,
+    "rar_scatter_velocity": False,
+    "rar_scatter_accel": False,
+}
+"""Global metrics and whether larger is better."""
+
+
+def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
+    """Best grid point per global metric, and every metric at the fixed-parameter point.
+
+    The reference point is the spec's fixed parameters with each swept parameter at its
+    kernel default when the grid contains it (e.g. the canonical A0 and k).
+    """
+    dims = parameter_dims(ds)
+    kernel = get_kernel(ds.attrs["kernel"])
+    fixed = json.loads(ds.attrs["fixed_parameters"])
+    out: dict[str, Any] = {
+        "sweep": ds.attrs["sweep_name"],
+        "kernel": kernel.name,
+        "baseline": ds.attrs["baseline"],
+        "grid": {d: int(ds.sizes[d]) for d in dims},
+        "fixed_parameters": fixed,
+        "best": {name: best_parameters(ds, name, maximize=up) for name, up in OBJECTIVES.items()},
+    }
+    ref = {d: kernel.parameter(d).default for d in dims}
+    on_grid = all(np.any(ds[d].values == v) for d, v in ref.items())
+    if on_grid:
+        point = ds.sel(ref)
+        out["default_point"] = {**ref, **{name: float(point[name]) for name in OBJECTIVES}}
+    return out
+
+
+def render(result: dict[str, Any], console: Console | None = None) -> None:
+    """Print the sweep report as a rich table."""
+    console = console or Console()
+    grid = " × ".join(f"{k}[{v}]" for k, v in result["grid"].items())
+    table = Table(title=f"sweep {result['sweep']!r}: {result['kernel']} over {grid} (baseline {result['baseline']})",
+                  title_justify="left")
+    dims = list(result["grid"])
+    table.add_column("metric")
+    table.add_column("best", justify="right")
+    for d in dims:
+        table.add_column(f"at {d}", justify="right")
+    if "default_point" in result:
+        table.add_column("at defaults", justify="right")
+    for name, best in result["best"].items():
+        row = [name, f"{best[name]:.4g}", *(_fmt(best[d]) for d in dims)]
+        if "default_point" in result:
+            row.append(f"{result['default_point'][name]:.4g}")
+        table.add_row(*row)
+    console.print(table)
+    if "default_point" in result:
+        ref = ", ".join(f"{d}={_fmt(result['default_point'][d])}" for d in dims)
+        console.print(f"[dim]defaults: {ref}; win_rate is a fraction of galaxies[/dim]")
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)

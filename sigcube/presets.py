@@ -42,7 +42,7 @@ PRESETS: dict[str, Preset] = {
             "paper",
             "the formula as the paper states it: W = r/(ξ+r), ξ = R_d/(2π), A = A0, R_d = R[N//3], "
             "g† = cH0/(4√π) with astropy constants",
-            {"window": "power", "rd_source": "third", "amplitude_mode": "unified"},
+            {"window": "linear", "rd_source": "third", "amplitude_mode": "unified"},
             g_dagger="astropy",
             published={"rms_sigma": "17.50", "win_rate": "48.0", "rar_scatter_velocity_sigma": "0.097", **MOND_PUBLISHED},
         ),
@@ -50,7 +50,7 @@ PRESETS: dict[str, Preset] = {
             "bulge-amplitude",
             "the scripts' earlier amplitude A = A0·[1 − D + D(L/L0)^n] with D = per-galaxy bulge "
             "fraction ΣV_bul²/Σ(V_disk²+V_bul²+V_gas²) and L = 0.3·R_d; g† from the scripts' rounded constants",
-            {"window": "power", "rd_source": "third", "amplitude_mode": "bulge_fraction", "L_per_Rd": 0.3},
+            {"window": "linear", "rd_source": "third", "amplitude_mode": "bulge_fraction", "L_per_Rd": 0.3},
             g_dagger="script",
             published={"rms_sigma": "17.75", "win_rate": "47.4", "rar_scatter_velocity_sigma": "0.097", **MOND_PUBLISHED},
         ),
@@ -66,7 +66,7 @@ PRESETS: dict[str, Preset] = {
             "vdisk-peak",
             "W = r/(ξ+r) with R_d = radius of the |V_disk| peak; the published scatter is in "
             "acceleration space; g† from the scripts' rounded constants",
-            {"window": "power", "rd_source": "vdisk_peak", "amplitude_mode": "unified"},
+            {"window": "linear", "rd_source": "vdisk_peak", "amplitude_mode": "unified"},
             g_dagger="script",
             published={"rms_sigma": "17.48", "win_rate": "45.6", "rar_scatter_accel_sigma": "0.194", **MOND_PUBLISHED},
         ),

@@ -46,7 +46,7 @@ def test_unknown_parameter_lists_valid_parameters():
 
 @pytest.mark.parametrize(
     ("name", "value", "match"),
-    [("A0", -1.0, "outside its bounds"), ("k", np.nan, "finite"), ("window", "cubic", "one of power, c_local"),
+    [("A0", -1.0, "outside its bounds"), ("k", np.nan, "finite"), ("window", "cubic", "one of linear, sqrt, power, c_local"),
      ("rd_source", "third ", "one of third"), ("A0", "big", "must be a number")],
 )
 def test_bad_parameter_values_are_clear_errors(name, value, match):
@@ -93,7 +93,7 @@ def test_sigma_and_mond_enhance_and_stay_finite(curve):
     for name in ("sigma", "mond"):
         out = get_kernel(name)(pts)
         assert np.all(np.isfinite(out)) and np.all(out >= v - 1e-9)
-    for window in ("power", "c_local"):
+    for window in ("linear", "sqrt", "power", "c_local"):
         assert np.all(np.isfinite(get_kernel("sigma")(pts, window=window)))
 
 
@@ -103,7 +103,7 @@ def test_sigma_is_monotone_in_amplitude(curve, a1, a2):
     r, v = map(np.array, zip(*curve))
     lo, hi = sorted((a1, a2))
     sig = get_kernel("sigma")
-    for window in ("power", "c_local"):
+    for window in ("linear", "sqrt", "power", "c_local"):
         assert np.all(sig(_points(r, v), A0=lo, window=window) <= sig(_points(r, v), A0=hi, window=window) + 1e-9)
 
 
@@ -133,3 +133,19 @@ def test_numpy_and_dask_inputs_agree():
 def test_missing_point_input_is_named():
     with pytest.raises(KernelError, match="needs point inputs g_N"):
         get_kernel("mond")({"v_bar": np.ones(3)})
+
+
+def test_named_windows_are_power_laws():
+    r = np.array([0.2, 1.0, 5.0, 20.0])
+    pts = _points(r, np.full(4, 80.0), r_d=3.0)
+    sig = get_kernel("sigma")
+    np.testing.assert_allclose(sig(pts, window="sqrt"), sig(pts, window="power", window_exponent=0.5), rtol=1e-14)
+    np.testing.assert_allclose(sig(pts, window="linear"), sig(pts, window="power", window_exponent=1.0), rtol=1e-14)
+    xi = 3.0 / (2 * np.pi)
+    h = h_function(pts["g_N"], G_DAGGER)
+    np.testing.assert_allclose(sig(pts, window="sqrt"), 80.0 * np.sqrt(1 + A0_DEFAULT * (1 - np.sqrt(xi / (xi + r))) * h))
+
+
+def test_window_exponent_needs_the_power_window():
+    with pytest.raises(KernelError, match="window_exponent applies only with window='power'"):
+        get_kernel("sigma")(_points([1.0], [50.0]), window_exponent=0.5)

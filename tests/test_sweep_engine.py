@@ -52,7 +52,8 @@ def prep(sparc_points):
 )
 def test_fused_loop_equals_the_kernel_and_metrics(prep, amps, ks, p, gds, rd_source):
     params = {"A0": np.array(amps)[:, None, None], "k": np.array(ks)[None, :, None],
-              "g_dagger": np.array(gds)[None, None, :], "window_exponent": np.array([[[p]]]), "rd_source": rd_source}
+              "g_dagger": np.array(gds)[None, None, :], "window_exponent": np.array([[[p]]]), "rd_source": rd_source,
+              "window": "power"}
     fused = reduce_block(prep, params)
     plain = reduce_block(prep, params, keep_curves=True)  # kernel function + sigcube.metrics
     for key in fused:

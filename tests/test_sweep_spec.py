@@ -54,11 +54,12 @@ values = ["power", "c_local"]
         ("[grid.A0]\nvalues = [1]\nlinspace = [1, 2, 3]", "exactly one of"),
         ("[grid.g_dagger]\nvalues = [1]\nunit = \"km\"", "cannot be converted"),
         ("[grid.k]\nlogspace = [0, 1, 3]", "positive start and stop"),
-        ("[grid.window]\nvalues = [\"cubic\"]", "one of power, c_local"),
+        ("[grid.window]\nvalues = [\"cubic\"]", "one of linear, sqrt, power, c_local"),
         ("[grid.A0]\nvalues = [1, 1]", "repeated values"),
         ("[fixed]\nwindw = \"power\"\n[grid.A0]\nvalues = [1]", "no parameter 'windw'"),
         ("colour = 1\n[grid.A0]\nvalues = [1]", "unknown top-level keys"),
         ("[sample]\nminpoints = 3\n[grid.A0]\nvalues = [1]", r"\[sample\] keys"),
+        ("[grid.window_exponent]\nvalues = [0.5, 1]", "window_exponent applies only with window='power'"),
     ],
 )
 def test_bad_specs_are_one_clear_error(body, match):

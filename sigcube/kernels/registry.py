@@ -79,6 +79,8 @@ class Kernel:
     inputs: tuple[str, ...]
     parameters: tuple[Parameter, ...]
     func: Callable[..., np.ndarray] = field(repr=False)
+    constraint: Callable[[dict[str, Any]], str | None] | None = field(default=None, repr=False)
+    """Optional cross-parameter rule: returns a message when a combination is invalid."""
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
@@ -94,7 +96,11 @@ class Kernel:
         params = dict(params or {})
         for name in params:
             self.parameter(name)
-        return {p.name: p.check(self.name, params.get(p.name, p.default)) for p in self.parameters}
+        resolved = {p.name: p.check(self.name, params.get(p.name, p.default)) for p in self.parameters}
+        problem = self.constraint(resolved) if self.constraint else None
+        if problem:
+            raise KernelError(f"kernel {self.name!r}: {problem}")
+        return resolved
 
     def __call__(self, points: Mapping[str, np.ndarray], **params: Any) -> np.ndarray:
         """Predicted circular velocity [km/s] at every point, broadcast over parameter axes."""

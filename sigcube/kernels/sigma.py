@@ -28,6 +28,10 @@ RD_SOURCES = ("third", "table", "vdisk_peak")
 """Where R_d comes from: ``third`` = R[N//3] of the filtered curve (the SI's snippet),
 ``table`` = SPARC Table 1 ``Rdisk``, ``vdisk_peak`` = radius of the |V_disk| maximum."""
 
+WINDOW_EXPONENTS = {"linear": 1.0, "sqrt": 0.5}
+"""Named windows W = 1 − (ξ/(ξ+r))^p: ``linear`` is the canonical r/(ξ+r), ``sqrt`` the
+SI §14 variant; ``power`` takes p from the ``window_exponent`` parameter."""
+
 C_LOCAL_TOL_KM_S = 1e-6
 C_LOCAL_MAX_ITER = 200
 
@@ -43,6 +47,18 @@ def coherence_window(r_kpc: np.ndarray, xi_kpc: np.ndarray, p: float | np.ndarra
     if np.all(np.asarray(p) == 1.0):
         return r_kpc / (xi_kpc + r_kpc)
     return 1.0 - (xi_kpc / (xi_kpc + r_kpc)) ** p
+
+
+def window_power(window: str, window_exponent):
+    """The exponent p of W = 1 − (ξ/(ξ+r))^p for a power-law window choice."""
+    return window_exponent if window == "power" else WINDOW_EXPONENTS[window]
+
+
+def _check_window(params: dict) -> str | None:
+    if params["window"] != "power" and np.any(np.asarray(params["window_exponent"]) != 1.0):
+        return (f"window_exponent applies only with window='power' (window={params['window']!r} "
+                "fixes the window); set window = \"power\" to vary it")
+    return None
 
 
 def amplitude(A0, D, L, L0, n):
@@ -107,7 +123,7 @@ def _sigma(
         sigma = c_local_sigma(v_bar, h, A, sigma_c)
     else:
         xi = np.maximum(k * r_d, XI_FLOOR_KPC)
-        sigma = 1.0 + A * coherence_window(r, xi, window_exponent) * h
+        sigma = 1.0 + A * coherence_window(r, xi, window_power(window, window_exponent)) * h
     return v_bar * np.sqrt(sigma)
 
 
@@ -118,7 +134,8 @@ sigma = register(
         source="paper §2 and §6.1; SI §13–14 (MODEL.md §2)",
         formula=(
             "V = V_bar·√Σ,  Σ = 1 + A·W(r)·h(g_N),  h = √(g†/g)·g†/(g†+g),  "
-            "W = 1 − (ξ/(ξ+r))^p [power; p = 1 is r/(ξ+r)] or C = v²/(v²+σ_c²) [c_local],  "
+            "W = r/(ξ+r) [linear] or 1 − (ξ/(ξ+r))^½ [sqrt] or 1 − (ξ/(ξ+r))^p [power], "
+            "or C = v²/(v²+σ_c²) of the predicted v [c_local],  "
             "ξ = max(k·R_d, 0.01 kpc),  A = A0·[1 − D + D·(L/L0)^n]"
         ),
         inputs=("r", "v_bar", "g_N", "R_d_third", "R_d_table", "R_d_vdisk_peak", "f_bulge"),
@@ -130,10 +147,11 @@ sigma = register(
             Parameter("L", 0.4, "kpc", (1e-6, 1e5), description="path length through baryons"),
             Parameter("L0", 0.4, "kpc", (1e-6, 1e5), description="reference path length"),
             Parameter("n", 0.27, "", (0.0, 5.0), description="path-length exponent"),
-            Parameter("window", "power", choices=("power", "c_local"),
-                      description="coherence factor: power window W(r), or local C(v) solved iteratively"),
+            Parameter("window", "linear", choices=("linear", "sqrt", "power", "c_local"),
+                      description="coherence factor: linear r/(ξ+r), sqrt (SI §14), power (exponent p), "
+                      "or c_local C(v) solved iteratively"),
             Parameter("window_exponent", 1.0, "", (0.01, 10.0),
-                      description="p in W = 1 − (ξ/(ξ+r))^p: 1 canonical, 0.5 the SI §14 variant"),
+                      description="p in W = 1 − (ξ/(ξ+r))^p, with window='power'"),
             Parameter("rd_source", "third", choices=RD_SOURCES, description="where R_d comes from"),
             Parameter(
                 "amplitude_mode",
@@ -146,5 +164,6 @@ sigma = register(
             Parameter("sigma_c", 20.0, "km / s", (1e-3, 1e3), description="dispersion σ in C = v²/(v²+σ²) (window=c_local)"),
         ),
         func=_sigma,
+        constraint=_check_window,
     )
 )

@@ -5,7 +5,7 @@ per-galaxy RMS, quantities that do not depend on the swept parameters). :func:`r
 returns only reductions — per-galaxy RMS and χ², and the global metrics — never the
 point × grid array, unless ``keep_curves`` asks for the predicted velocities.
 
-The canonical Σ kernel with a power window and the unified amplitude runs through the fused
+The canonical Σ kernel with a power-law window and the unified amplitude runs through the fused
 numba loop of :mod:`sigcube.kernels.fused`; every other kernel and switch runs through
 the kernel's own numpy function in sub-batches of bounded memory.
 """
@@ -19,7 +19,7 @@ import numpy as np
 
 from sigcube import metrics
 from sigcube.kernels import Kernel
-from sigcube.kernels.sigma import amplitude
+from sigcube.kernels.sigma import amplitude, window_power
 from sigcube.sample import PointSet
 
 SUB_BATCH_ELEMENTS = 2_000_000
@@ -109,12 +109,13 @@ def _numpy_path(prep, params, flat, n_grid, keep_curves):
 
 def _fused_sigma(prep: Prepared, params: dict[str, Any], flat: dict[str, np.ndarray], n_grid: int):
     """Run the numba loop when the kernel/switches allow it; None otherwise."""
-    if prep.kernel.name != "sigma" or params["window"] != "power" or params["amplitude_mode"] != "unified":
+    if prep.kernel.name != "sigma" or params["window"] == "c_local" or params["amplitude_mode"] != "unified":
         return None
     from sigcube.kernels.fused import sigma_power_reduce
 
     grid = {k: np.broadcast_to(flat.get(k, params[k]), (n_grid,)).astype(float)
             for k in ("A0", "D", "L", "L0", "n", "k", "g_dagger", "window_exponent")}
+    grid["window_exponent"] = np.broadcast_to(window_power(params["window"], grid["window_exponent"]), (n_grid,))
     A = np.ascontiguousarray(amplitude(grid["A0"], grid["D"], grid["L"], grid["L0"], grid["n"]))
     pts = prep.points
     p = pts.inputs

@@ -165,7 +165,7 @@ def _build(raw: dict, text: str) -> SweepSpec:
     both = set(fixed) & {a.name for a in axes}
     for name in both:
         fixed.pop(name)  # a swept parameter overrides the preset/fixed value
-    kernel.resolve(fixed)  # unknown names, bounds, choices
+    kernel.resolve({**fixed, **{a.name: a.values[0] for a in axes}})  # names, bounds, choices, constraints
     size = int(np.prod([len(a) for a in axes]))
     if size > MAX_GRID_POINTS:
         raise SpecError(f"the grid has {size:.3g} points; sigcube sweeps at most {MAX_GRID_POINTS:.0e}")

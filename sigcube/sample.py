@@ -35,6 +35,7 @@ class PointSet:
     mass_to_light: MassToLight = field(default_factory=MassToLight)
     excluded: dict[str, str] = field(default_factory=dict)
     points_dropped: int = 0
+    group: str = "galaxy"
 
     @property
     def n_galaxies(self) -> int:

@@ -27,7 +27,7 @@ from sigcube.cubes import open_cube
 from sigcube.cubes.store import ZARR_FORMAT
 from sigcube.kernels.fused import warm_up
 from sigcube.errors import SigcubeError, StoreExistsError
-from sigcube.sample import pack_sparc
+from sigcube import datasets
 from sigcube.sweeps import grid as gridlib
 from sigcube.sweeps.evaluate import Prepared, reduce_block
 from sigcube.sweeps.result import DoneFlags, best_parameters, build_template, create, done_blocks, open_result, write_block
@@ -101,14 +101,16 @@ def run_sweep(
     """
     console = console or Console(stderr=True)
     out = Path(out)
-    cube_path = Path(cube or spec.cube or "cubes/sparc.zarr")
+    cube_path = Path(cube or spec.cube or f"cubes/{spec.dataset}.zarr")
     ds = open_cube(cube_path).load()
-    points = pack_sparc(ds, spec.cuts)
+    if ds.attrs.get("sigcube_kind") != spec.dataset:
+        raise SigcubeError(f"{cube_path} is a {ds.attrs.get('sigcube_kind')!r} cube; the spec sweeps {spec.dataset!r}")
+    points = datasets.pack(ds, spec.cuts)
     prep = Prepared.build(points, spec.kernel, spec.fixed, spec.baseline)
     target = spec.block_size or gridlib.auto_block_size(points.n_points, spec.size)
     chunks = gridlib.block_chunks(spec.shape, [a.categorical for a in spec.axes], target)
     regions = gridlib.blocks(spec.shape, chunks)
-    template = build_template(spec, points.galaxy, prep.baseline_rms, chunks, points.n_points, ds.attrs, keep_curves)
+    template = build_template(spec, points, prep.baseline_rms, chunks, ds.attrs, keep_curves)
     _prepare_store(out, template, force)
     already = done_blocks(out, regions)
     pending = [i for i in range(len(regions)) if i not in already]

@@ -1,7 +1,8 @@
 """Result cubes: a Zarr store written block by block, with an explicit per-block done flag.
 
 Layout: one dimension per swept parameter (coordinates in the kernel parameter's unit),
-``galaxy`` for per-galaxy metrics (``rms``, ``chi2``), global metrics over the parameter
+the object dimension (``galaxy`` for SPARC, ``cluster``, …) for per-object metrics
+(``rms``, ``chi2``), global metrics over the parameter
 dims (``mean_rms``, ``win_rate``, ``rar_scatter_velocity``, ``rar_scatter_accel``,
 ``median_chi2_red``), ``done`` (True where the block is written) and, with
 ``--keep-curves``, ``v_pred`` over ``point``. The template is written once; each block is
@@ -24,6 +25,7 @@ from sigcube import __version__
 from sigcube.cubes.store import CONSOLIDATED, ZARR_FORMAT
 from sigcube.errors import SchemaError
 from sigcube.sweeps.evaluate import GALAXY_METRICS, GLOBAL_METRICS
+from sigcube.sample import PointSet
 from sigcube.sweeps.spec import SweepSpec
 
 KIND = "sweep"
@@ -40,27 +42,28 @@ LABELS = {
 }
 
 
-def build_template(spec: SweepSpec, galaxies: np.ndarray, baseline_rms: np.ndarray, chunks: tuple[int, ...],
-                   n_points: int, cube_attrs: dict[str, Any], keep_curves: bool) -> xr.Dataset:
+def build_template(spec: SweepSpec, points: PointSet, baseline_rms: np.ndarray, chunks: tuple[int, ...],
+                   cube_attrs: dict[str, Any], keep_curves: bool) -> xr.Dataset:
     """The result cube's skeleton: coordinates, attrs and lazily-filled variables."""
     dims = tuple(a.name for a in spec.axes)
     shape = spec.shape
-    coords: dict[str, Any] = {"galaxy": np.array(galaxies, dtype=np.dtypes.StringDType())}
+    group, n_points = points.group, points.n_points
+    coords: dict[str, Any] = {group: np.array(list(points.galaxy), dtype=np.dtypes.StringDType())}
     for axis in spec.axes:
         values = np.array(list(axis.values), dtype=np.dtypes.StringDType()) if axis.categorical else axis.values
         param = spec.kernel.parameter(axis.name)
         coords[axis.name] = xr.Variable(axis.name, values, {"units": axis.unit, "long_name": param.description})
-    n_gal = len(galaxies)
+    n_gal = points.n_galaxies
     data_vars: dict[str, Any] = {}
     for name in GLOBAL_METRICS:
         data_vars[name] = (dims, da.full(shape, np.nan, chunks=chunks))
     for name in GALAXY_METRICS:
-        data_vars[name] = (dims + ("galaxy",),
+        data_vars[name] = (dims + (group,),
                            da.full(shape + (n_gal,), np.nan, dtype=GALAXY_DTYPE, chunks=chunks + (n_gal,)))
     if keep_curves:
         data_vars["v_pred"] = (dims + ("point",), da.full(shape + (n_points,), np.nan, chunks=chunks + (n_points,)))
     data_vars["done"] = (dims, da.zeros(shape, dtype=bool, chunks=chunks))
-    data_vars["baseline_rms"] = (("galaxy",), baseline_rms)
+    data_vars["baseline_rms"] = ((group,), baseline_rms)
     ds = xr.Dataset(data_vars, coords=coords)
     for name, (units, long_name) in LABELS.items():
         if name in ds:
@@ -160,16 +163,21 @@ def parameter_dims(ds: xr.Dataset) -> list[str]:
 def best_parameters(ds: xr.Dataset, metric: str = "mean_rms", maximize: bool = False) -> dict[str, Any]:
     """The grid point that optimises a global metric: parameter values and the metric there."""
     var = ds[metric]
-    if "galaxy" in var.dims:
-        raise SchemaError(f"{metric!r} is per galaxy; use best_per_galaxy")
+    if object_dim(ds) in var.dims:
+        raise SchemaError(f"{metric!r} is per object; use best_per_galaxy")
     idx = {dim: i.compute() for dim, i in (var.argmax if maximize else var.argmin)(dim=parameter_dims(ds)).items()}
     point = {dim: ds[dim].values[int(i)] for dim, i in idx.items()}
     return {**{k: (v.item() if hasattr(v, "item") else v) for k, v in point.items()},
             metric: float(var.isel({k: int(v) for k, v in idx.items()}))}
 
 
+def object_dim(ds: xr.Dataset) -> str:
+    """The per-object dimension of a result cube (``galaxy``, ``cluster``, …)."""
+    return ds["baseline_rms"].dims[0]
+
+
 def best_per_galaxy(ds: xr.Dataset, metric: str = "rms") -> xr.Dataset:
-    """Per galaxy: the parameter values that minimise a per-galaxy metric, and its value."""
+    """Per object (galaxy, cluster, …): the parameters that minimise a per-object metric, and its value."""
     var = ds[metric]
     dims = parameter_dims(ds)
     idx = {dim: i.compute() for dim, i in var.argmin(dim=dims).items()}

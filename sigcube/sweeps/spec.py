@@ -38,11 +38,11 @@ import astropy.units as u
 import numpy as np
 
 from sigcube.conventions import SampleCuts
+from sigcube.datasets import dataset_names
 from sigcube.errors import SigcubeError
 from sigcube.kernels import Kernel, KernelError, get_kernel
 from sigcube.presets import get_preset
 
-DATASETS = ("sparc",)
 SPACINGS = ("linspace", "logspace", "values")
 TOP_LEVEL = {"name", "description", "dataset", "cube", "kernel", "baseline", "preset", "fixed", "grid", "sample",
              "block_size"}
@@ -148,8 +148,8 @@ def _build(raw: dict, text: str) -> SweepSpec:
         if key not in raw:
             raise SpecError(f"missing required key {key!r}")
     dataset = raw.get("dataset", "sparc")
-    if dataset not in DATASETS:
-        raise SpecError(f"unknown dataset {dataset!r}; datasets: {', '.join(DATASETS)}")
+    if dataset not in dataset_names():
+        raise SpecError(f"unknown dataset {dataset!r}; datasets: {', '.join(dataset_names())}")
     kernel = get_kernel(raw["kernel"])
     baseline = get_kernel(raw.get("baseline", "mond"))
     fixed: dict[str, Any] = {}

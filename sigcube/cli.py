@@ -163,17 +163,11 @@ def sweep(
 @friendly
 def info(path: Annotated[Path, typer.Argument(help="A sigcube Zarr store (dataset or sweep result).")]) -> None:
     """Describe a cube: its kind, dimensions, variables with units, provenance."""
-    import xarray as xr
-
     from sigcube.cubes import open_cube
-    from sigcube.cubes.store import CONSOLIDATED, ZARR_FORMAT
+    from sigcube.cubes.store import read_store
     from sigcube.sweeps import best_parameters, open_result
 
-    try:
-        kind = xr.open_zarr(path, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT).attrs.get("sigcube_kind")
-    except Exception:
-        kind = None
-    if kind == "sweep":
+    if read_store(path, "no such store").attrs.get("sigcube_kind") == "sweep":
         ds = open_result(path, allow_incomplete=True)
         console.print(ds)
         done = int(ds["done"].sum())

@@ -88,18 +88,23 @@ def _existing_hash(path: Path) -> str | None:
         return None
 
 
+def read_store(path: str | Path, missing_hint: str) -> xr.Dataset:
+    """Open any sigcube Zarr store lazily; a missing or unreadable one is a SchemaError."""
+    path = Path(path)
+    if not path.exists():
+        raise SchemaError(f"{path}: {missing_hint}")
+    try:
+        return xr.open_zarr(path, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
+    except Exception as exc:
+        raise SchemaError(f"{path}: not a readable Zarr v3 store ({type(exc).__name__}: {exc})") from None
+
+
 def open_cube(path: str | Path) -> xr.Dataset:
     """Open a dataset cube lazily and validate it against its schema.
 
     >>> ds = open_cube("cubes/sparc.zarr")            # doctest: +SKIP
     >>> ds.v_obs.sel(galaxy="NGC3198").dropna("radius")  # doctest: +SKIP
     """
-    path = Path(path)
-    if not path.exists():
-        raise SchemaError(f"{path}: no such cube; create it with `sigcube ingest sparc --out {path}`")
-    try:
-        ds = xr.open_zarr(path, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
-    except Exception as exc:
-        raise SchemaError(f"{path}: not a readable Zarr v3 store ({type(exc).__name__}: {exc})") from None
+    ds = read_store(path, f"no such cube; create it with `sigcube ingest sparc --out {path}`")
     validate(ds, where=str(path))
     return ds

@@ -22,7 +22,7 @@ import xarray as xr
 import zarr
 
 from sigcube import __version__
-from sigcube.cubes.store import CONSOLIDATED, ZARR_FORMAT
+from sigcube.cubes.store import CONSOLIDATED, ZARR_FORMAT, read_store
 from sigcube.errors import SchemaError
 from sigcube.sweeps.evaluate import GALAXY_METRICS, GLOBAL_METRICS
 from sigcube.sample import PointSet
@@ -137,13 +137,7 @@ def open_result(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
     An unfinished sweep raises unless ``allow_incomplete``; then ``ds.where(ds.done)`` keeps
     only the written blocks.
     """
-    path = Path(path)
-    if not path.exists():
-        raise SchemaError(f"{path}: no such result cube; run `sigcube sweep SPEC --out {path}`")
-    try:
-        ds = xr.open_zarr(path, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
-    except Exception as exc:
-        raise SchemaError(f"{path}: not a readable Zarr v3 store ({type(exc).__name__}: {exc})") from None
+    ds = read_store(path, f"no such result cube; run `sigcube sweep SPEC --out {path}`")
     if ds.attrs.get("sigcube_kind") != KIND:
         raise SchemaError(f"{path}: not a sigcube sweep result (sigcube_kind = {ds.attrs.get('sigcube_kind')!r})")
     if not ds.attrs.get("complete") and not allow_incomplete:

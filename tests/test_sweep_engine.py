@@ -183,3 +183,12 @@ def test_report_sweep_cli(sparc_store, tmp_path):
     assert payload["best"]["mean_rms"]["mean_rms"] <= payload["default_point"]["mean_rms"]
     res = runner.invoke(app, ["sweep", str(spec), "--workers", "2", "--synchronous"])
     assert res.exit_code == 2 and "at most one of" in res.stderr
+
+
+def test_only_the_requested_metrics_are_stored(sparc_store, tmp_path):
+    spec = parse_spec('name = "m"\nkernel = "sigma"\nmetrics = ["win_rate", "rms"]\n[grid.A0]\nvalues = [0.8, 1.2]')
+    summary = run_sweep(spec, tmp_path / "m.zarr", cube=sparc_store, synchronous=True)
+    ds = open_result(tmp_path / "m.zarr")
+    assert {"win_rate", "rms", "done", "baseline_rms"} <= set(ds.data_vars)
+    assert not {"mean_rms", "chi2", "rar_scatter_velocity"} & set(ds.data_vars)
+    assert summary.best["win_rate"] == float(ds.win_rate.max())

@@ -86,3 +86,10 @@ def test_fingerprint_tracks_what_changes_results():
     b = parse_spec("# a comment\n" + BASE + "[grid.A0]\nvalues = [1.0, 2.0]")
     c = parse_spec(BASE + "[grid.A0]\nvalues = [1, 3]")
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
+
+
+def test_metrics_choose_what_is_stored():
+    spec = parse_spec(BASE + 'metrics = ["rms", "win_rate"]\n[grid.A0]\nvalues = [1]')
+    assert spec.metrics == ("win_rate", "rms")
+    with pytest.raises(SpecError, match="metrics must be a non-empty list from mean_rms"):
+        parse_spec(BASE + 'metrics = ["rmse"]\n[grid.A0]\nvalues = [1]')

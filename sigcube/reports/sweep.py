@@ -11,17 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from sigcube.kernels import get_kernel
+from sigcube.sweeps.evaluate import GLOBAL_METRICS
 from sigcube.sweeps.result import best_parameters, parameter_dims
-
-OBJECTIVES = {
-    "mean_rms": False,
-    "median_chi2_red": False,
-    "win_rate": True,
-    "rar_scatter_velocity": False,
-    "rar_scatter_accel": False,
-}
-"""Global metrics and whether larger is better."""
-
 
 def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
     """Best grid point per global metric, and every metric at the fixed-parameter point.
@@ -30,6 +21,7 @@ def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
     kernel default when the grid contains it (e.g. the canonical A0 and k).
     """
     dims = parameter_dims(ds)
+    metrics = [name for name in GLOBAL_METRICS if name in ds]
     kernel = get_kernel(ds.attrs["kernel"])
     fixed = json.loads(ds.attrs["fixed_parameters"])
     out: dict[str, Any] = {
@@ -38,13 +30,13 @@ def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
         "baseline": ds.attrs["baseline"],
         "grid": {d: int(ds.sizes[d]) for d in dims},
         "fixed_parameters": fixed,
-        "best": {name: best_parameters(ds, name, maximize=up) for name, up in OBJECTIVES.items()},
+        "best": {name: best_parameters(ds, name) for name in metrics},
     }
     ref = {d: kernel.parameter(d).default for d in dims}
     on_grid = all(np.any(ds[d].values == v) for d, v in ref.items())
     if on_grid:
         point = ds.sel(ref)
-        out["default_point"] = {**ref, **{name: float(point[name]) for name in OBJECTIVES}}
+        out["default_point"] = {**ref, **{name: float(point[name]) for name in metrics}}
     return out
 
 

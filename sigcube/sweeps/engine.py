@@ -29,7 +29,7 @@ from sigcube.kernels.fused import warm_up
 from sigcube.errors import SigcubeError, StoreExistsError
 from sigcube import datasets
 from sigcube.sweeps import grid as gridlib
-from sigcube.sweeps.evaluate import Prepared, reduce_block
+from sigcube.sweeps.evaluate import GLOBAL_METRICS, Prepared, reduce_block
 from sigcube.sweeps.result import DoneFlags, best_parameters, build_template, create, done_blocks, open_result, write_block
 from sigcube.sweeps.spec import SweepSpec
 
@@ -76,9 +76,10 @@ def block_params(spec: SweepSpec, region: tuple[slice, ...]) -> dict[str, Any]:
 
 
 def _block_task(prep: Prepared, block_id: int, params: dict[str, Any], region: tuple[slice, ...],
-                keep_curves: bool, store: str) -> int:
-    """Compute one block and write its chunks into ``store``; the driver then flags it done."""
-    write_block(store, region, reduce_block(prep, params, keep_curves))
+                keep: tuple[str, ...], store: str) -> int:
+    """Compute one block, write the ``keep`` variables' chunks into ``store``; the driver then flags it done."""
+    results = reduce_block(prep, params, keep_curves="v_pred" in keep)
+    write_block(store, region, {name: results[name] for name in keep})
     return block_id
 
 
@@ -115,6 +116,7 @@ def run_sweep(
     already = done_blocks(out, regions)
     pending = [i for i in range(len(regions)) if i not in already]
     evals_of = {i: int(np.prod([s.stop - s.start for s in regions[i]])) * points.n_points for i in pending}
+    keep = spec.metrics + (("v_pred",) if keep_curves else ())
     flags = DoneFlags(out)
     with _dask_client(scheduler, workers, console) if not synchronous else nullcontext() as client:
         if client is None:
@@ -125,14 +127,15 @@ def run_sweep(
         with _progress(console, len(regions), len(already)) as advance:
             if client is None:
                 for i in pending:
-                    _block_task(prep, i, block_params(spec, regions[i]), regions[i], keep_curves, str(out))
+                    _block_task(prep, i, block_params(spec, regions[i]), regions[i], keep, str(out))
                     flags.mark(regions[i])
                     advance(evals_of[i])
             else:
-                _stream_blocks(client, prep, spec, regions, pending, keep_curves, str(out), flags, advance)
+                _stream_blocks(client, prep, spec, regions, pending, keep, str(out), flags, advance)
     seconds = time.perf_counter() - start
     flags.mark_complete()
-    best = best_parameters(open_result(out), "mean_rms")
+    headline = next((m for m in spec.metrics if m in GLOBAL_METRICS), None)
+    best = best_parameters(open_result(out), headline) if headline else {}
     return SweepSummary(out, len(regions), len(pending), len(already), sum(evals_of.values()), seconds, best)
 
 
@@ -207,7 +210,7 @@ def _dask_client(scheduler: str | None, workers: int | None, console: Console) -
             cluster.close()
 
 
-def _stream_blocks(client, prep, spec, regions, pending, keep_curves, store, flags, advance) -> None:
+def _stream_blocks(client, prep, spec, regions, pending, keep, store, flags, advance) -> None:
     """Keep about two blocks per worker thread in flight; flag each block done as it lands.
 
     Workers write their blocks' chunks themselves, so ``store`` must be a path they can
@@ -223,7 +226,7 @@ def _stream_blocks(client, prep, spec, regions, pending, keep_curves, store, fla
 
     def submit() -> None:
         i = queue.pop(0)
-        ac.add(client.submit(_block_task, prep_future, i, block_params(spec, regions[i]), regions[i], keep_curves,
+        ac.add(client.submit(_block_task, prep_future, i, block_params(spec, regions[i]), regions[i], keep,
                              store, key=f"sigcube-block-{key}-{i}", pure=False))
 
     for _ in range(min(len(queue), 2 * threads + 1)):

@@ -56,8 +56,11 @@ def build_template(spec: SweepSpec, points: PointSet, baseline_rms: np.ndarray, 
     n_gal = points.n_galaxies
     data_vars: dict[str, Any] = {}
     for name in GLOBAL_METRICS:
-        data_vars[name] = (dims, da.full(shape, np.nan, chunks=chunks))
+        if name in spec.metrics:
+            data_vars[name] = (dims, da.full(shape, np.nan, chunks=chunks))
     for name in GALAXY_METRICS:
+        if name not in spec.metrics:
+            continue
         data_vars[name] = (dims + (group,),
                            da.full(shape + (n_gal,), np.nan, dtype=GALAXY_DTYPE, chunks=chunks + (n_gal,)))
     if keep_curves:
@@ -154,8 +157,17 @@ def parameter_dims(ds: xr.Dataset) -> list[str]:
     return [d for d in ds["done"].dims]
 
 
-def best_parameters(ds: xr.Dataset, metric: str = "mean_rms", maximize: bool = False) -> dict[str, Any]:
-    """The grid point that optimises a global metric: parameter values and the metric there."""
+MAXIMIZE = frozenset({"win_rate"})
+"""Global metrics where larger is better; for the others smaller is better."""
+
+
+def best_parameters(ds: xr.Dataset, metric: str = "mean_rms", maximize: bool | None = None) -> dict[str, Any]:
+    """The grid point that optimises a global metric: parameter values and the metric there.
+
+    ``maximize`` defaults to True for ``win_rate`` and False for the others.
+    """
+    if maximize is None:
+        maximize = metric in MAXIMIZE
     var = ds[metric]
     if object_dim(ds) in var.dims:
         raise SchemaError(f"{metric!r} is per object; use best_per_galaxy")

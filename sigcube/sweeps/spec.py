@@ -7,6 +7,7 @@ Example (``sweeps/sigma_A0_k.toml``)::
     dataset = "sparc"            # cube kind; --cube or cube = "…" names the store
     kernel = "sigma"
     baseline = "mond"            # win rates are computed against this kernel
+    metrics = ["mean_rms", "win_rate", "rms"]   # optional: what to store (default: all)
     preset = "paper"             # optional: start from a SPARC preset's parameters
 
     [fixed]                      # kernel parameters held fixed (override the preset)
@@ -45,7 +46,9 @@ from sigcube.presets import get_preset
 
 SPACINGS = ("linspace", "logspace", "values")
 TOP_LEVEL = {"name", "description", "dataset", "cube", "kernel", "baseline", "preset", "fixed", "grid", "sample",
-             "block_size"}
+             "block_size", "metrics"}
+METRICS = ("mean_rms", "median_chi2_red", "win_rate", "rar_scatter_velocity", "rar_scatter_accel", "rms", "chi2")
+"""What a sweep can store: global metrics over the grid, and per-object ``rms`` and ``chi2``."""
 MAX_GRID_POINTS = 10**8
 
 
@@ -79,6 +82,7 @@ class SweepSpec:
     axes: tuple[Axis, ...]
     cuts: SampleCuts
     block_size: int
+    metrics: tuple[str, ...] = METRICS
     cube: str | None = None
     preset: str | None = None
     text: str = field(default="", repr=False)
@@ -101,6 +105,7 @@ class SweepSpec:
             "axes": {a.name: [_plain(v) for v in a.values] for a in self.axes},
             "cuts": self.cuts.as_dict(),
             "block_size": self.block_size,
+            "metrics": list(self.metrics),
         }
 
     def fingerprint(self) -> str:
@@ -172,6 +177,9 @@ def _build(raw: dict, text: str) -> SweepSpec:
     block_size = raw.get("block_size", 0)
     if not isinstance(block_size, int) or block_size < 0:
         raise SpecError(f"block_size must be a whole number ≥ 0 (0 = automatic); got {block_size!r}")
+    metrics = raw.get("metrics", list(METRICS))
+    if not isinstance(metrics, list) or not metrics or set(metrics) - set(METRICS):
+        raise SpecError(f"metrics must be a non-empty list from {', '.join(METRICS)}; got {metrics!r}")
     sample = raw.get("sample", {})
     try:
         cuts = SampleCuts(**{k: tuple(v) if k == "quality" else v for k, v in sample.items()})
@@ -187,6 +195,7 @@ def _build(raw: dict, text: str) -> SweepSpec:
         axes=axes,
         cuts=cuts,
         block_size=block_size,
+        metrics=tuple(m for m in METRICS if m in metrics),
         cube=raw.get("cube"),
         preset=preset,
         text=text,

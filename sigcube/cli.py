@@ -179,5 +179,10 @@ def info(path: Annotated[Path, typer.Argument(help="A sigcube Zarr store (datase
         console.print(open_cube(path))
 
 
+from sigcube.cli_kernels import register as _register_kernel_commands  # noqa: E402
+
+_register_kernel_commands(app, report_app)
+
+
 def main() -> None:  # pragma: no cover - console-script entry point
     app()

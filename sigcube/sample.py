@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import astropy.constants as const
+import astropy.units as u
 import numpy as np
 import xarray as xr
 
@@ -24,8 +26,19 @@ class PointSet:
     """Valid points of a sample, packed galaxy by galaxy.
 
     ``inputs`` holds per-point arrays: ``r`` [kpc], ``v_obs``, ``e_v_obs``, ``v_bar`` [km/s],
-    ``g_N``, ``g_obs`` [m/s²], and per-galaxy values repeated on each point: ``R_d_third``,
-    ``R_d_table``, ``R_d_vdisk_peak`` [kpc] and ``f_bulge`` (bulge share of Σ V²).
+    ``g_N``, ``g_obs`` [m/s²], the Υ-scaled components ``v_gas`` (signed), ``v_disk``,
+    ``v_bul`` [km/s] (V_bar² = sign(v_gas)·v_gas² + v_disk² + v_bul²), and the baryonic
+    surface densities ``Sigma_star`` = Υ_disk·sb_disk + Υ_bul·sb_bul and ``Sigma_gas`` =
+    max(sign(V_gas)·V_gas², 0)/(2πG·r) [M☉/pc²] (the local Mestel-disk estimate: SPARC gives
+    no gas surface density; exact for a disk with a flat gas rotation curve).
+
+    Per-galaxy values repeated on each point: ``R_d_third``, ``R_d_table``, ``R_d_vdisk_peak``
+    [kpc]; ``f_bulge`` (bulge share of Σ V², unscaled); ``Omega_d_third``, ``Omega_d_table``,
+    ``Omega_d_vdisk_peak`` = V_bar(R_d)/R_d [km/s/kpc] (V_bar linearly interpolated in r,
+    held at the end values outside the curve); ``V_bar_max`` [km/s], the largest V_bar;
+    ``w_gas``, ``w_disk``, ``w_bul``, the shares of the squared peak |V| of each Υ-scaled
+    component (they sum to 1; the weights of σ_eff, SI §13.2); ``M_b`` [M☉] =
+    Υ_disk·L[3.6] + 1.33·M_HI (Table 1; the whole 3.6 μm luminosity at Υ_disk).
     """
 
     galaxy: np.ndarray
@@ -58,6 +71,34 @@ def baryonic_velocity(v_gas, v_disk, v_bul, ml: MassToLight):
     """V_bar = sign(V²)·√|V²|, V² = sign(V_gas)V_gas² + Υ_d V_disk² + Υ_b V_bul² [km/s]."""
     v2 = np.sign(v_gas) * v_gas**2 + ml.upsilon_disk * v_disk**2 + ml.upsilon_bul * v_bul**2
     return np.sign(v2) * np.sqrt(np.abs(v2))
+
+
+HELIUM_FACTOR = 1.33
+"""Total gas mass per HI mass (helium and metals), as in SPARC's V_gas and note 000's M_b."""
+
+G_PC_KMS2_MSUN: float = const.G.to_value(u.pc * u.km**2 / (u.s**2 * u.M_sun))
+"""Newton's constant in pc (km/s)² / M☉, for surface densities from velocities."""
+
+
+def mestel_surface_density(v2_km2_s2, r_kpc):
+    """Σ = V²/(2πG·r) [M☉/pc²]: the surface density of a Mestel disk with rotation speed V."""
+    return v2_km2_s2 / (2.0 * np.pi * G_PC_KMS2_MSUN * r_kpc * 1e3)
+
+
+def _per_galaxy_inputs(ds: xr.Dataset, keep: np.ndarray, take: dict[str, np.ndarray], v_bar: np.ndarray,
+                       offsets: np.ndarray, r_d: dict[str, np.ndarray], ml: MassToLight) -> dict[str, np.ndarray]:
+    """The per-galaxy inputs of the kernel library (PointSet docstring), computed once."""
+    starts = offsets[:-1]
+    peaks = {name: np.maximum.reduceat(np.abs(take[name]), starts) ** 2 for name in ("v_gas", "v_disk", "v_bul")}
+    total = sum(peaks.values())
+    bounds = list(zip(offsets[:-1], offsets[1:]))
+    out = {f"w_{name[2:]}": peak / total for name, peak in peaks.items()}
+    for source, rd in r_d.items():
+        v_at = np.array([np.interp(rd[i], take["r"][a:b], v_bar[a:b]) for i, (a, b) in enumerate(bounds)])
+        out[f"Omega_d_{source}"] = v_at / rd
+    out["V_bar_max"] = np.maximum.reduceat(v_bar, starts)
+    out["M_b"] = 1e9 * (ml.upsilon_disk * ds["L36"].values[keep] + HELIUM_FACTOR * ds["M_HI"].values[keep])
+    return out
 
 
 def _galaxy_mask(ds: xr.Dataset, n_valid: np.ndarray, cuts: SampleCuts) -> tuple[np.ndarray, dict[str, str]]:
@@ -97,7 +138,8 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
     mask = valid & keep[:, None]
     n = mask.sum(axis=1)[keep]
     offsets = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
-    take = {name: ds[name].values[mask] for name in ("r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul")}
+    take = {name: ds[name].values[mask]
+            for name in ("r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul", "sb_disk", "sb_bul")}
     vb = v_bar[mask]
     rr = take["r"]
     starts = offsets[:-1]
@@ -105,11 +147,13 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
     peak = np.array([rr[a + np.argmax(np.abs(take["v_disk"][a:b]))] for a, b in zip(offsets[:-1], offsets[1:])])
     total = segment_sum(take["v_disk"] ** 2 + take["v_bul"] ** 2 + take["v_gas"] ** 2, offsets)
     f_bulge = segment_sum(take["v_bul"] ** 2, offsets) / np.maximum(total, 1e-10)
+    r_d = {"third": third, "table": ds["R_disk"].values[keep], "vdisk_peak": peak}
+    scaled = {"v_gas": take["v_gas"], "v_disk": np.sqrt(ml.upsilon_disk) * take["v_disk"],
+              "v_bul": np.sqrt(ml.upsilon_bul) * take["v_bul"]}
     per_galaxy = {
-        "R_d_third": third,
-        "R_d_table": ds["R_disk"].values[keep],
-        "R_d_vdisk_peak": peak,
+        **{f"R_d_{source}": value for source, value in r_d.items()},
         "f_bulge": f_bulge,
+        **_per_galaxy_inputs(ds, keep, {"r": rr, **scaled}, vb, offsets, r_d, ml),
     }
     inputs = {
         "r": rr,
@@ -118,6 +162,9 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
         "v_bar": vb,
         "g_N": accel_from_velocity(vb, rr),
         "g_obs": accel_from_velocity(take["v_obs"], rr),
+        **scaled,
+        "Sigma_star": ml.upsilon_disk * take["sb_disk"] + ml.upsilon_bul * take["sb_bul"],
+        "Sigma_gas": mestel_surface_density(np.maximum(take["v_gas"], 0.0) ** 2, rr),
         **{k: np.repeat(v, n) for k, v in per_galaxy.items()},
     }
     return PointSet(

@@ -81,6 +81,34 @@ class Kernel:
     func: Callable[..., np.ndarray] = field(repr=False)
     constraint: Callable[[dict[str, Any]], str | None] | None = field(default=None, repr=False)
     """Optional cross-parameter rule: returns a message when a combination is invalid."""
+    amplitude: str | None = None
+    """The parameter in which V_pred is non-decreasing (the kernel's amplitude), if any."""
+    readings: tuple[str, ...] = ()
+    """Details the seeds leave open, and the reading this kernel takes for each."""
+
+    @property
+    def numeric_parameters(self) -> tuple[Parameter, ...]:
+        """The parameters that take numbers (the switches excluded)."""
+        return tuple(p for p in self.parameters if not p.categorical)
+
+    def describe(self) -> dict[str, Any]:
+        """Everything the registry knows about the kernel, as plain JSON-able values."""
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "source": self.source,
+            "formula": self.formula,
+            "inputs": list(self.inputs),
+            "amplitude": self.amplitude,
+            "readings": list(self.readings),
+            "parameters": [
+                {"name": p.name, "default": p.default, "unit": p.unit,
+                 "bounds": list(p.bounds) if p.bounds is not None else None,
+                 "choices": list(p.choices) if p.choices is not None else None,
+                 "description": p.description}
+                for p in self.parameters
+            ],
+        }
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:

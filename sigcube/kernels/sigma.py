@@ -42,6 +42,16 @@ def h_function(g_n: np.ndarray, g_dagger: float | np.ndarray) -> np.ndarray:
     return np.sqrt(g_dagger / g) * g_dagger / (g_dagger + g)
 
 
+def coherence_scale(k, r_d_kpc):
+    """ξ = max(k·R_d, 0.01 kpc) [kpc]."""
+    return np.maximum(k * r_d_kpc, XI_FLOOR_KPC)
+
+
+def enhanced_velocity(v_bar, A, W, h):
+    """V_pred = V_bar·√Σ with Σ = 1 + A·W·h [km/s]."""
+    return v_bar * np.sqrt(1.0 + A * W * h)
+
+
 def coherence_window(r_kpc: np.ndarray, xi_kpc: np.ndarray, p: float | np.ndarray = 1.0) -> np.ndarray:
     """W(r) = 1 − (ξ/(ξ+r))^p: p = 1 is the canonical r/(ξ+r), p = ½ the SI §14 variant."""
     if np.all(np.asarray(p) == 1.0):
@@ -66,22 +76,29 @@ def amplitude(A0, D, L, L0, n):
     return A0 * (1.0 - D + D * (L / L0) ** n)
 
 
-def c_local_sigma(v_bar, h, A, sigma_c):
+def c_local_sigma(v_bar, h, A, sigma_c, f_counter=0.0, sigma_counter=0.0):
     """Σ with W replaced by C = v²/(v²+σ²) of the *predicted* v (SI §13.5).
 
     Solved by fixed-point iteration on V_pred = V_bar·√(1 + A·C(V_pred)·h), vectorised over
     every point and parameter. Each element stops updating once its own step is below
     1e-6 km/s, so a point's result does not depend on what else is evaluated with it.
+
+    With a counter-rotating fraction f = ``f_counter`` (paper §2.6) the dispersion is
+    σ_eff² = (1−f)·σ_c² + f·σ_2² + f(1−f)(v1 − v2)² with v1 = +v, v2 = −v (``sigma_counter``
+    = σ_2); f = 0 is the SI §13.5 scalar. Dask inputs are computed first (the masked
+    updates need concrete arrays).
     """
-    shape = np.broadcast_shapes(np.shape(v_bar), np.shape(h), np.shape(A), np.shape(sigma_c))
-    v_bar, h, A = (np.broadcast_to(x, shape) for x in (v_bar, h, A))
-    s2 = np.broadcast_to(np.maximum(sigma_c, 1e-6) ** 2, shape)
+    shape = np.broadcast_shapes(*(np.shape(x) for x in (v_bar, h, A, sigma_c, f_counter, sigma_counter)))
+    v_bar, h, A = (np.broadcast_to(np.asarray(x, dtype=float), shape) for x in (v_bar, h, A))
+    f = np.asarray(f_counter, dtype=float)
+    s2 = np.broadcast_to((1.0 - f) * np.maximum(sigma_c, 1e-6) ** 2 + f * np.asarray(sigma_counter) ** 2, shape)
+    cross = np.broadcast_to(4.0 * f * (1.0 - f), shape)
     v = np.array(v_bar, dtype=float)
     sigma = np.ones(shape)
     active = np.ones(shape, dtype=bool)
     for _ in range(C_LOCAL_MAX_ITER):
         va = np.maximum(v[active], 0.0) ** 2
-        sig_a = 1.0 + A[active] * (va / (va + s2[active])) * h[active]
+        sig_a = 1.0 + A[active] * (va / (va + s2[active] + cross[active] * va)) * h[active]
         v_new = v_bar[active] * np.sqrt(sig_a)
         sigma[active] = sig_a
         still = np.abs(v_new - v[active]) >= C_LOCAL_TOL_KM_S
@@ -120,11 +137,17 @@ def _sigma(
     else:
         A = amplitude(A0, D, L, L0, n)
     if window == "c_local":
-        sigma = c_local_sigma(v_bar, h, A, sigma_c)
-    else:
-        xi = np.maximum(k * r_d, XI_FLOOR_KPC)
-        sigma = 1.0 + A * coherence_window(r, xi, window_power(window, window_exponent)) * h
-    return v_bar * np.sqrt(sigma)
+        return v_bar * np.sqrt(c_local_sigma(v_bar, h, A, sigma_c))
+    W = coherence_window(r, coherence_scale(k, r_d), window_power(window, window_exponent))
+    return enhanced_velocity(v_bar, A, W, h)
+
+
+A0_PARAM = Parameter("A0", A0_DEFAULT, "", (0.0, 50.0), description="base amplitude A0 = e^{1/(2π)}")
+K_PARAM = Parameter("k", float(1 / (2 * np.pi)), "", (0.0, 100.0), description="coherence scale ξ = k·R_d")
+G_DAGGER_PARAM = Parameter("g_dagger", G_DAGGER, "m / s2", (1e-13, 1e-8),
+                           description="critical acceleration g† = cH0/(4√π)")
+RD_SOURCE_PARAM = Parameter("rd_source", "third", choices=RD_SOURCES, description="where R_d comes from")
+"""Parameters the Σ variants share with the canonical kernel (same names, units, bounds)."""
 
 
 sigma = register(
@@ -140,9 +163,9 @@ sigma = register(
         ),
         inputs=("r", "v_bar", "g_N", "R_d_third", "R_d_table", "R_d_vdisk_peak", "f_bulge"),
         parameters=(
-            Parameter("A0", A0_DEFAULT, "", (0.0, 50.0), description="base amplitude A0 = e^{1/(2π)}"),
-            Parameter("k", float(1 / (2 * np.pi)), "", (0.0, 100.0), description="coherence scale ξ = k·R_d"),
-            Parameter("g_dagger", G_DAGGER, "m / s2", (1e-13, 1e-8), description="critical acceleration g† = cH0/(4√π)"),
+            A0_PARAM,
+            K_PARAM,
+            G_DAGGER_PARAM,
             Parameter("D", 0.0, "", (0.0, 1.0), description="dimensionality: 0 disk, 1 cluster"),
             Parameter("L", 0.4, "kpc", (1e-6, 1e5), description="path length through baryons"),
             Parameter("L0", 0.4, "kpc", (1e-6, 1e5), description="reference path length"),
@@ -152,7 +175,7 @@ sigma = register(
                       "or c_local C(v) solved iteratively"),
             Parameter("window_exponent", 1.0, "", (0.01, 10.0),
                       description="p in W = 1 − (ξ/(ξ+r))^p, with window='power'"),
-            Parameter("rd_source", "third", choices=RD_SOURCES, description="where R_d comes from"),
+            RD_SOURCE_PARAM,
             Parameter(
                 "amplitude_mode",
                 "unified",
@@ -165,5 +188,7 @@ sigma = register(
         ),
         func=_sigma,
         constraint=_check_window,
+        amplitude="A0",
+        readings=("R_d: R[N//3] of the filtered curve by default (rd_source)",),
     )
 )

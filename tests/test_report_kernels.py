@@ -1,0 +1,99 @@
+"""`sigcube report kernels` and `sigcube kernels` on the real SPARC data."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import typer
+from rich.console import Console
+from typer.testing import CliRunner
+
+from sigcube.cli_kernels import register
+from sigcube.kernels import get_kernel, kernel_names
+from sigcube.presets import get_preset
+from sigcube.reports.kernels import galaxy_kernels, kernel_report, render
+from sigcube.reports.sparc import sparc_report
+
+runner = CliRunner()
+ROW_KEYS = {"kernel", "source", "n_params", "mean_rms", "median_chi2_red", "rar_scatter_velocity", "rar_scatter_accel",
+            "win_rate", "n_galaxies", "n_points", "cuts", "mass_to_light"}
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    main = typer.Typer()
+    report_app = typer.Typer()
+    main.add_typer(report_app, name="report")
+    register(main, report_app)
+    return main
+
+
+@pytest.fixture(scope="module")
+def rows(sparc_cube):
+    start = time.perf_counter()
+    out = kernel_report(sparc_cube)
+    assert time.perf_counter() - start < 60
+    return out
+
+
+def test_every_kernel_has_a_row_sorted_by_rms(rows, sparc_points):
+    assert {r["kernel"] for r in rows} == set(galaxy_kernels(sparc_points)) and len(rows) >= 21
+    assert all(set(r) == ROW_KEYS for r in rows)
+    assert all(r["n_galaxies"] == 171 and r["n_points"] == 3373 for r in rows)
+    means = [r["mean_rms"] for r in rows]
+    assert means == sorted(means)
+
+
+def test_rows_match_the_sparc_report(rows, sparc_cube):
+    by = {r["kernel"]: r for r in rows}
+    paper = sparc_report(sparc_cube, get_preset("paper"))
+    assert by["sigma"]["mean_rms"] == pytest.approx(paper["rms_sigma"], rel=1e-12)  # 17.50
+    assert by["sigma"]["win_rate"] == pytest.approx(paper["win_rate"], rel=1e-12)  # 48.0 %
+    assert by["mond"]["mean_rms"] == pytest.approx(paper["rms_mond"], rel=1e-12)  # 17.15
+    assert by["mond"]["win_rate"] is None  # the baseline
+    assert by["sigma"]["rar_scatter_accel"] == pytest.approx(2 * by["sigma"]["rar_scatter_velocity"], rel=1e-12)
+    assert by["newtonian"]["n_params"] == 0 and by["nfw"]["n_params"] == 2
+    # the c-local figure with astropy's g† (README): the counter-rotation kernel at f = 0
+    assert f"{by['sigma_counter_rotation']['mean_rms']:.3f}" == "17.412"
+    assert by["sigma_dynamical"]["mean_rms"] < by["sigma"]["mean_rms"]  # SI §13.3
+
+
+def test_render_states_the_conventions(rows):
+    console = Console(record=True, width=200)
+    render(rows, console)
+    text = console.export_text()
+    for needle in ("171 galaxies, 3373 points", "registered defaults", "Υ_disk = 0.5", "min_points=5", "baseline",
+                   "17.50", "17.15"):
+        assert needle in text
+
+
+def test_report_kernels_cli(app, sparc_store):
+    result = runner.invoke(app, ["report", "kernels", "--cube", str(sparc_store), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert len(payload) >= 21 and set(payload[0]) == ROW_KEYS
+    table = runner.invoke(app, ["report", "kernels", "--cube", str(sparc_store)], terminal_width=200)
+    assert table.exit_code == 0 and "sigma_dynamical" in table.stdout
+
+
+def test_kernels_cli_lists_and_describes(app):
+    listing = json.loads(runner.invoke(app, ["kernels", "--json"]).stdout)
+    assert len(listing) >= 15 and {k["name"] for k in listing} == set(kernel_names())
+    for k in listing:
+        assert k["summary"] and k["source"]
+        for p in k["parameters"]:
+            assert {"unit", "default", "bounds"} <= set(p)
+    one = json.loads(runner.invoke(app, ["kernels", "cmsi", "--json"]).stdout)
+    assert one == get_kernel("cmsi").describe()
+    text = runner.invoke(app, ["kernels", "sigma"], terminal_width=200).stdout
+    assert "[linear]" in text and "inputs: r, v_bar, g_N" in text  # markup-like text printed verbatim
+    assert "sigma_redshift" in runner.invoke(app, ["kernels"], terminal_width=200).stdout
+
+
+def test_cli_errors_are_one_red_line(app, tmp_path):
+    result = runner.invoke(app, ["kernels", "nope"])
+    assert result.exit_code == 2 and "unknown kernel 'nope'" in result.stderr and "Traceback" not in result.output
+    result = runner.invoke(app, ["report", "kernels", "--cube", str(tmp_path / "missing.zarr")])
+    assert result.exit_code == 2 and "no such cube" in result.stderr

@@ -1,7 +1,7 @@
 """The `sigcube` command line: ingest datasets, report against published figures, inspect cubes."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: typer reads the per-kind option help of the
+# generated ingest commands from annotations that must be evaluated when they are made.
 import json
 import os
 import sys
@@ -43,29 +43,50 @@ def friendly(func: Callable) -> Callable:
     return wrapper
 
 
-def _ingest_sparc(out: Path, force: bool) -> None:
-    from sigcube.cubes import write_cube
-    from sigcube.ingest.sparc import build_sparc_cube
+INGESTERS = {
+    "sparc": ("sigcube.ingest.sparc", "build_sparc_cube", "SPARC rotation curves and Table 1"),
+    "milkyway": ("sigcube.ingest.milkyway", "build_milkyway_cube",
+                 "Eilers+2019 bins and Mróz+2019 Cepheids, V_bar from galpy's McMillan17"),
+    "clusters": ("sigcube.ingest.clusters", "build_clusters_cube",
+                 "the CLASH RAR (Tian+2020) and weak-lensing profiles (Mistele+2025)"),
+    "dwarfs": ("sigcube.ingest.dwarfs", "build_dwarfs_cube", "Simon 2019 and McConnachie 2012 dwarfs"),
+    "manga": ("sigcube.ingest.manga", "build_manga_cube", "the MaNGA DynPop f_DM subset and counter-rotator matches"),
+}
+"""Dataset kind → (module, builder function, what it reads)."""
 
-    with err_console.status("reading SPARC rotation curves and Table 1 …"):
-        ds = build_sparc_cube()
+
+def ingest_dataset(kind: str, out: Path, force: bool) -> None:
+    """Build the ``kind`` cube from its verified files and write it atomically to ``out`` (one line on stderr)."""
+    import importlib
+
+    from sigcube.cubes import write_cube
+    from sigcube.cubes.schema import SCHEMAS
+
+    module, builder, what = INGESTERS[kind]
+    with err_console.status(f"reading {what} …"):
+        ds = getattr(importlib.import_module(module), builder)()
     with err_console.status(f"writing {out} …"):
         state = write_cube(ds, out, force=force)
     verb = {"written": "wrote", "replaced": "replaced", "unchanged": "up to date:"}[state]
-    err_console.print(
-        f"{verb} {out}  ({ds.sizes['galaxy']} galaxies × {ds.sizes['radius']} radii, "
-        f"{int(ds['n_points'].sum())} rows)"
-    )
+    sizes = " × ".join(f"{ds.sizes[d]} {d}" for d in SCHEMAS[kind].dims)
+    err_console.print(f"{verb} {out}  ({sizes})", highlight=False)
 
 
-@ingest_app.command("sparc")
-@friendly
-def ingest_sparc(
-    out: Annotated[Optional[Path], typer.Option(help="Zarr store to write [default: cubes/sparc.zarr]")] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing, different store.")] = False,
-) -> None:
-    """SPARC rotation curves + Table 1 → galaxy × radius cube (files from $SIGCUBE_DATA_DIR or the SPARC site)."""
-    _ingest_sparc(out or cube_dir() / "sparc.zarr", force)
+def _ingest_command(kind: str) -> Callable[..., None]:
+    def command(
+        out: Annotated[Optional[Path], typer.Option(help=f"Zarr store to write (default: cubes/{kind}.zarr)")] = None,
+        force: Annotated[bool, typer.Option(help="Replace an existing, different store.")] = False,
+    ) -> None:
+        ingest_dataset(kind, out or cube_dir() / f"{kind}.zarr", force)
+
+    what = INGESTERS[kind][2]
+    command.__doc__ = f"{what[0].upper()}{what[1:]} → {kind} cube (files from $SIGCUBE_DATA_DIR or the archive)."
+    command.__name__ = f"ingest_{kind}"
+    return friendly(command)
+
+
+for _kind in INGESTERS:
+    ingest_app.command(_kind)(_ingest_command(_kind))
 
 
 def _parse_quality(text: str) -> tuple[int, ...]:
@@ -80,7 +101,7 @@ def _parse_quality(text: str) -> tuple[int, ...]:
 def report_sparc(
     preset: Annotated[str, typer.Option(help="paper | bulge-amplitude | c-local | vdisk-peak | all")] = "paper",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (a list with --preset all).")] = False,
-    cube: Annotated[Optional[Path], typer.Option(help="SPARC cube [default: cubes/sparc.zarr, ingested if missing]")] = None,
+    cube: Annotated[Optional[Path], typer.Option(help="SPARC cube (default: cubes/sparc.zarr, ingested if missing)")] = None,
     min_points: Annotated[int, typer.Option(help="A galaxy needs at least this many usable points.")] = 5,
     quality: Annotated[str, typer.Option(help="Accepted SPARC quality flags, e.g. 1,2.")] = "1,2,3",
     min_inclination: Annotated[float, typer.Option(help="Smallest inclination kept [deg].")] = 0.0,
@@ -97,7 +118,7 @@ def report_sparc(
     path = cube or cube_dir() / "sparc.zarr"
     if cube is None and not path.exists():
         err_console.print(f"{path} does not exist yet: ingesting SPARC first")
-        _ingest_sparc(path, force=False)
+        ingest_dataset("sparc", path, force=False)
     ds = open_cube(path).load()
     results = [sparc_report(ds, PRESETS[name], cuts) for name in names]
     if as_json:
@@ -130,10 +151,10 @@ def report_sweep(
 @friendly
 def sweep(
     spec: Annotated[Path, typer.Argument(help="Sweep spec (TOML), e.g. sweeps/sigma_A0_k.toml.")],
-    out: Annotated[Optional[Path], typer.Option(help="Result cube [default: cubes/<spec name>.zarr]")] = None,
-    cube: Annotated[Optional[Path], typer.Option(help="Dataset cube [default: the spec's, or cubes/sparc.zarr]")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Result cube (default: cubes/<spec name>.zarr)")] = None,
+    cube: Annotated[Optional[Path], typer.Option(help="Dataset cube (default: the spec's, or cubes/<dataset>.zarr)")] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler, tcp://host:port.")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="LocalCluster worker processes [default: one per core].")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="LocalCluster worker processes (default: one per core).")] = None,
     synchronous: Annotated[bool, typer.Option(help="Run in this process, without Dask (debugging).")] = False,
     force: Annotated[bool, typer.Option(help="Discard an existing result cube made by a different spec.")] = False,
     keep_curves: Annotated[bool, typer.Option(help="Also store V_pred for every point and grid point.")] = False,
@@ -149,7 +170,7 @@ def sweep(
     dataset_cube = cube or (Path(parsed.cube) if parsed.cube else cube_dir() / f"{parsed.dataset}.zarr")
     if cube is None and parsed.cube is None and not dataset_cube.exists():
         err_console.print(f"{dataset_cube} does not exist yet: ingesting {parsed.dataset} first")
-        _ingest_sparc(dataset_cube, force=False)
+        ingest_dataset(parsed.dataset, dataset_cube, force=False)
     target = out or cube_dir() / f"{parsed.name}.zarr"
     err_console.print(f"sweep {parsed.name!r}: kernel {parsed.kernel.name}, grid "
                       f"{' × '.join(f'{a.name}[{len(a)}]' for a in parsed.axes)} = {parsed.size} points → {target}",
@@ -180,8 +201,10 @@ def info(path: Annotated[Path, typer.Argument(help="A sigcube Zarr store (datase
 
 
 from sigcube.cli_kernels import register as _register_kernel_commands  # noqa: E402
+from sigcube.cli_regression import register as _register_regression_commands  # noqa: E402
 
 _register_kernel_commands(app, report_app)
+_register_regression_commands(report_app)
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

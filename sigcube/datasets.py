@@ -36,3 +36,12 @@ def pack(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
     if kind not in _PACKERS:
         raise SigcubeError(f"cubes of kind {kind!r} cannot be swept; sweepable kinds: {', '.join(dataset_names())}")
     return _PACKERS[kind](cube, cuts)
+
+
+# The kinds whose readers live in sigcube.ingest (imported here, after register_dataset exists;
+# those modules do not import this one, so there is no cycle).
+from sigcube.ingest.clusters import pack_clusters  # noqa: E402
+from sigcube.ingest.milkyway import pack_milkyway  # noqa: E402
+
+register_dataset("clusters", pack_clusters)
+register_dataset("milkyway", pack_milkyway)

@@ -1,13 +1,16 @@
 """Where sigcube's data come from: a verified local mirror or the official servers.
 
 A local mirror is a folder laid out like the project's ``shared/data`` (``sparc/Rotmod_LTG/*.dat``,
-``sparc/SPARC_Lelli2016c.mrt``, ...) named by the environment variable ``SIGCUBE_DATA_DIR``.
-Every file is checked against the sha256 recorded in the dataset's manifest
-(``ingest/<name>.toml`` in the source checkout).
+``sparc/SPARC_Lelli2016c.mrt``, ``milky_way/…``, ``clusters/…``, ...) named by the environment
+variable ``SIGCUBE_DATA_DIR``. Every file is checked against the sha256 recorded in the dataset's
+manifest (``ingest/<name>.toml`` in the source checkout). :func:`fetch_sparc` serves SPARC (a zip of
+rotation curves plus tables); :func:`fetch_dataset` serves every dataset whose manifest lists
+plain files (``milkyway``, ``clusters``, ``dwarfs``, ``manga``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -171,10 +174,19 @@ def _check_members(found: dict[str, Path], expected: dict[str, str], folder: Pat
         *(f"missing {folder / name}" for name in sorted(expected.keys() - found.keys())),
         *(f"unexpected {found[name]}" for name in sorted(found.keys() - expected.keys())),
     ]
+    _raise_issues("the SPARC files", "sparc", issues)
+
+
+def _listing(items: list[str]) -> str:
+    """``items`` joined by "; ", at most MAX_LISTED of them, then how many more."""
+    more = f"; ... and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else ""
+    return "; ".join(items[:MAX_LISTED]) + more
+
+
+def _raise_issues(what: str, manifest: str, issues: list[str]) -> None:
+    """Raise one DataSourceError listing ``issues`` (missing, unexpected, duplicate files), if any."""
     if issues:
-        shown = "; ".join(issues[:MAX_LISTED])
-        more = f"; ... and {len(issues) - MAX_LISTED} more" if len(issues) > MAX_LISTED else ""
-        raise DataSourceError(f"the SPARC files do not match the manifest ingest/sparc.toml: {shown}{more}")
+        raise DataSourceError(f"{what} do not match the manifest ingest/{manifest}.toml: {_listing(issues)}")
 
 
 def _verified_hash(path: Path, expected: str) -> str:
@@ -196,4 +208,95 @@ def _sparc_files(found: dict[str, Path], members: dict[str, str], tables: dict[s
         table1=tables[TABLE1],
         mass_models=tables[MASS_MODELS],
         sha256=dict(sorted(sha256.items())),
+    )
+
+
+#: Keys every file entry of a plain-file manifest must have.
+ENTRY_KEYS = ("mirror_path", "sha256", "citation", "source", "licence")
+
+
+@dataclass(frozen=True)
+class DatasetFiles:
+    """Verified local paths of a plain-file dataset (manifest ``ingest/<name>.toml``).
+
+    ``paths`` maps each manifest file key (a file name) to its local path, in manifest order;
+    ``entries`` holds the manifest entries (``mirror_path``, ``sha256``, ``citation``, ``source``,
+    ``licence``, optional ``archive``, ``note``, ``url``).
+    """
+
+    name: str
+    title: str
+    paths: dict[str, Path]
+    entries: dict[str, dict]
+
+    def provenance(self) -> dict[str, str]:
+        """Cube attributes naming every file: its verified sha256, upstream copy, citation and licence."""
+        entries = self.entries.values()
+        return {
+            "source_files": json.dumps({e["mirror_path"]: e["sha256"] for e in entries}, sort_keys=True),
+            "upstream_sources": json.dumps({e["mirror_path"]: e["source"] for e in entries}, sort_keys=True),
+            "citation": "; ".join(dict.fromkeys(e["citation"] for e in entries)),
+            "licence": "; ".join(dict.fromkeys(e["licence"] for e in entries)),
+        }
+
+
+def fetch_dataset(name: str) -> DatasetFiles:
+    """Return the verified files of the dataset described by ``ingest/<name>.toml``.
+
+    With ``SIGCUBE_DATA_DIR`` set, every file is read from the mirror and checked against its
+    sha256 (HashMismatchError on a difference, DataSourceError naming the missing files). Without
+    a mirror, files with a ``url`` are downloaded into pooch's cache and verified; a file without
+    one makes a DataSourceError saying what to set.
+    """
+    manifest = load_manifest(name)
+    files = _checked_entries(name, manifest)
+    title = manifest.get("title", name)
+    root = data_dir()
+    if root is None:
+        return DatasetFiles(name, title, _download(name, manifest, files), files)
+    paths = {key: root / entry["mirror_path"] for key, entry in files.items()}
+    _raise_issues(f"the {name} files", name, [f"missing {path}" for path in paths.values() if not path.is_file()])
+    for key, path in paths.items():
+        _verified_hash(path, files[key]["sha256"])
+    return DatasetFiles(name, title, paths, files)
+
+
+def _checked_entries(name: str, manifest: dict) -> dict[str, dict]:
+    """The manifest's ``[files.*]`` entries, each with every key of :data:`ENTRY_KEYS`."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise DataSourceError(f"dataset manifest ingest/{name}.toml lists no [files.<name>] entries")
+    for key, entry in files.items():
+        missing = [k for k in ENTRY_KEYS if k not in entry]
+        if missing:
+            raise DataSourceError(f"dataset manifest ingest/{name}.toml: [files.{key!r}] lacks {', '.join(missing)}")
+    return files
+
+
+def _download(name: str, manifest: dict, files: dict[str, dict]) -> dict[str, Path]:
+    """Fetch every file into pooch's cache for "sigcube" and verify it, or explain what to set."""
+    if any("url" not in entry for entry in files.values()):
+        raise DataSourceError(_no_mirror_message(name, manifest, files, None))
+    cache = pooch.os_cache("sigcube") / name
+    try:
+        return {key: Path(_retrieve_checked(entry, key, cache)) for key, entry in files.items()}
+    except NETWORK_ERRORS as exc:
+        raise DataSourceError(_no_mirror_message(name, manifest, files, exc)) from exc
+
+
+def _no_mirror_message(name: str, manifest: dict, files: dict[str, dict], exc: BaseException | None) -> str:
+    """The one-paragraph error shown when a dataset can be neither read from a mirror nor downloaded."""
+    if exc is None:
+        no_url = sum("url" not in entry for entry in files.values())
+        why = (f"{no_url} of its {len(files)} files have no download URL (the original archives could not be "
+               f"reached when ingest/{name}.toml was made)")
+    else:
+        why = f"the download failed ({type(exc).__name__}: {' '.join(str(exc).split())})"
+    paths = _listing([entry["mirror_path"] for entry in files.values()])
+    upstream = _listing([entry["source"] for entry in files.values()])
+    return (
+        f"No local data mirror is set ({ENV_VAR} is unset) and the {name} dataset "
+        f"({manifest.get('title', name)}) cannot be fetched: {why}. "
+        f"Set {ENV_VAR} to a folder laid out like shared/data holding {paths}. "
+        f"The files are byte copies of {upstream}; ingest/{name}.toml records the sha256 each copy must have."
     )

@@ -105,6 +105,6 @@ def open_cube(path: str | Path) -> xr.Dataset:
     >>> ds = open_cube("cubes/sparc.zarr")            # doctest: +SKIP
     >>> ds.v_obs.sel(galaxy="NGC3198").dropna("radius")  # doctest: +SKIP
     """
-    ds = read_store(path, f"no such cube; create it with `sigcube ingest sparc --out {path}`")
+    ds = read_store(path, f"no such cube; create it with `sigcube ingest <dataset> --out {path}`")
     validate(ds, where=str(path))
     return ds

@@ -99,14 +99,14 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                         typer.Option(help="SPARC cube [default: cubes/sparc.zarr, ingested if missing]")] = None,
     ) -> None:
         """Every kernel at its defaults on SPARC: RMS, χ²_red, RAR scatter, win rate vs MOND."""
-        from sigcube.cli import _ingest_sparc, console, cube_dir, err_console
+        from sigcube.cli import console, cube_dir, err_console, ingest_dataset
         from sigcube.cubes import open_cube
         from sigcube.reports.kernels import kernel_report, render
 
         path = cube or cube_dir() / "sparc.zarr"
         if cube is None and not path.exists():
             err_console.print(f"{path} does not exist yet: ingesting SPARC first")
-            _ingest_sparc(path, force=False)
+            ingest_dataset("sparc", path, force=False)
         rows = kernel_report(open_cube(path).load())
         if as_json:
             sys.stdout.write(json.dumps(rows) + "\n")

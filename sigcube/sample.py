@@ -8,6 +8,7 @@ ragged array" layout), plus ``offsets`` marking where each galaxy starts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import astropy.constants as const
@@ -175,4 +176,34 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
         mass_to_light=ml,
         excluded=excluded,
         points_dropped=int((np.isfinite(r) & keep[:, None]).sum() - offsets[-1]),
+    )
+
+
+def require_default_cuts(cuts: SampleCuts | None, kind: str) -> None:
+    """Refuse sample cuts other than the default: they select SPARC galaxies and mean nothing for ``kind``."""
+    if cuts is not None and cuts != SampleCuts():
+        raise SigcubeError(
+            f"sample cuts {cuts.as_dict()} apply to SPARC galaxies only; a {kind!r} cube is packed whole "
+            "(remove [sample] from the sweep spec)"
+        )
+
+
+def velocity_points(group: str, names: Sequence[str], counts: Sequence[int], r, v_obs, e_v_obs, v_bar,
+                    r_d=0.0) -> PointSet:
+    """Points of objects that are not SPARC galaxies, from circular velocities.
+
+    ``r`` [kpc], ``v_obs``, ``e_v_obs``, ``v_bar`` [km/s] run over all points, object by object
+    (``counts`` points each). g_N = V_bar²/r and g_obs = V_obs²/r [m/s²]; the three R_d inputs
+    are ``r_d`` [kpc], one value or one per point (0 floors the Σ kernel's ξ at 0.01 kpc); f_bulge = 0.
+    """
+    r, v_obs, e_v_obs, v_bar = (np.asarray(a, dtype=float) for a in (r, v_obs, e_v_obs, v_bar))
+    r_d = np.broadcast_to(np.asarray(r_d, dtype=float), r.shape)
+    constant = {name: r_d.copy() for name in ("R_d_third", "R_d_table", "R_d_vdisk_peak")}
+    return PointSet(
+        galaxy=np.array(list(names), dtype=object),
+        offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        inputs={"r": r, "v_obs": v_obs, "e_v_obs": e_v_obs, "v_bar": v_bar,
+                "g_N": accel_from_velocity(v_bar, r), "g_obs": accel_from_velocity(v_obs, r),
+                **constant, "f_bulge": np.zeros(r.shape)},
+        group=group,
     )

@@ -16,6 +16,8 @@ from sigcube.constants import accel_from_velocity
 from sigcube.cubes import validate, write_cube
 from sigcube.errors import DataSourceError, ParseError
 from sigcube.ingest import clusters as cl
+from sigcube.ingest import text
+from sigcube.sample import velocity_points
 from sigcube.kernels import get_kernel
 from sigcube.kernels.sigma import h_function
 from sigcube.sources import DatasetFiles, fetch_dataset
@@ -156,21 +158,21 @@ finite = st.floats(1e-3, 1e16, allow_nan=False)
        nan_at=st.integers(0, 2))
 def test_csv_rows_and_cells_round_trip(tmp_path_factory, rows, nan_at) -> None:
     header = ("a", "b", "c")
-    text = [",".join(header)] + [",".join("NaN" if j == nan_at and i == 0 else repr(v) for j, v in enumerate(row))
-                                 for i, row in enumerate(rows)]
+    lines = [",".join(header)] + [",".join("NaN" if j == nan_at and i == 0 else repr(v) for j, v in enumerate(row))
+                                  for i, row in enumerate(rows)]
     path = tmp_path_factory.mktemp("csv") / "t.csv"
-    path.write_text("\n".join(text) + "\n")
-    parsed = [[cl.parse_cell(c, h, path, n, allow_nan=True) for c, h in zip(cells, header)]
-              for n, cells in cl.csv_rows(path, header)]
+    path.write_text("\n".join(lines) + "\n")
+    parsed = [[text.parse_cell(c, h, path, n, allow_nan=True) for c, h in zip(cells, header)]
+              for n, cells in text.csv_rows(path, header)]
     expected = [[np.nan if (i, j) == (0, nan_at) else v for j, v in enumerate(row)] for i, row in enumerate(rows)]
     assert np.array_equal(np.array(parsed), np.array(expected), equal_nan=True)
-    number, cells = cl.csv_rows(path, header)[0]
+    number, cells = text.csv_rows(path, header)[0]
     with pytest.raises(ParseError, match=f"line 2: column {header[nan_at]}: 'NaN' is not a finite number"):
-        cl.parse_cell(cells[nan_at], header[nan_at], path, number)
+        text.parse_cell(cells[nan_at], header[nan_at], path, number)
 
 
 def test_points_from_velocities_compute_accelerations() -> None:
-    points = cl.velocity_points("thing", ["a", "b"], [2, 1], [1.0, 2.0, 3.0], [100.0, 110.0, 120.0], [1, 1, 1],
+    points = velocity_points("thing", ["a", "b"], [2, 1], [1.0, 2.0, 3.0], [100.0, 110.0, 120.0], [1, 1, 1],
                                 [50.0, 60.0, 70.0], r_d=[0.5, 0.5, 2.0])
     assert list(points.offsets) == [0, 2, 3] and points.group == "thing"
     assert np.allclose(points.inputs["g_N"], accel_from_velocity(np.array([50.0, 60.0, 70.0]), np.array([1, 2, 3.0])))

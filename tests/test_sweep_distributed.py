@@ -11,7 +11,6 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 import xarray as xr
 import zarr
 

@@ -14,16 +14,13 @@ The cube is ``cluster × radius`` (row index along each profile, NaN past its en
 ``cluster × radius × radius_b`` for the correlation matrices. Cluster names follow Tian's
 spelling (A209, MACS0329, MS2137, RXJ1347; :func:`cluster_key`).
 
-The helpers for plain-file datasets live here too and are shared by the other readers: CSV rows
-(:func:`csv_rows`, :func:`parse_cell`) and points from circular velocities (:func:`velocity_points`,
-:func:`require_default_cuts`), which the Milky Way packer and the regression report also use.
+The plain-file helpers shared with the other readers live in :mod:`sigcube.ingest.text` (CSV rows,
+numbers) and :mod:`sigcube.sample` (points from circular velocities, the default-cuts check).
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +28,12 @@ import astropy.units as u
 import numpy as np
 import xarray as xr
 
-from sigcube.constants import KM_S, KPC_M, accel_from_velocity
+from sigcube.constants import KM_S, KPC_M
 from sigcube.conventions import SampleCuts
 from sigcube.cubes.schema import CLUSTERS, dataset_attrs, label
-from sigcube.errors import DataSourceError, ParseError, SigcubeError
-from sigcube.ingest.rotmod import parse_number, read_text_lines
-from sigcube.sample import PointSet
+from sigcube.errors import DataSourceError, ParseError
+from sigcube.ingest.text import csv_rows, parse_cell, parse_number, read_text_lines
+from sigcube.sample import PointSet, require_default_cuts, velocity_points
 from sigcube.sources import DatasetFiles, fetch_dataset
 
 RAR_FILE = "fig2.dat"
@@ -91,70 +88,6 @@ def cluster_key(name: str) -> str:
         if key.startswith(long):
             return short + key[len(long):]
     return key
-
-
-def parse_cell(token: str, column: str, path: Path, line: int, allow_nan: bool = False) -> float:
-    """A numeric CSV cell; ``NaN`` (missing) only where ``allow_nan``, ParseError otherwise."""
-    token = token.strip()
-    if allow_nan and token.lower() == "nan":
-        return math.nan
-    return parse_number(token, column, path, line)
-
-
-def csv_rows(path: Path, header: tuple[str, ...] | None, n_columns: int | None = None) -> list[tuple[int, list[str]]]:
-    """(line number, cells) of every non-blank data line of a comma-separated file without quoting.
-
-    With ``header`` the first line must list exactly those names; every row must have as many
-    cells as the header (or ``n_columns``). Raises ParseError naming the file and line.
-    """
-    lines = read_text_lines(path)
-    start = 0
-    if header is not None:
-        found = lines[0].lstrip("\ufeff").split(",") if lines else []
-        if [c.strip() for c in found] != list(header):
-            raise ParseError(path, f"header {','.join(found)!r} is not the expected {','.join(header)!r}", 1)
-        start, n_columns = 1, len(header)
-    rows = []
-    for number, text in enumerate(lines[start:], start=start + 1):
-        if not text.strip():
-            continue
-        cells = text.split(",")
-        if n_columns is not None and len(cells) != n_columns:
-            raise ParseError(path, f"expected {n_columns} comma-separated fields, found {len(cells)}", number)
-        rows.append((number, cells))
-    if not rows:
-        raise ParseError(path, "no data rows (empty or truncated file)", max(len(lines), 1))
-    return rows
-
-
-def require_default_cuts(cuts: SampleCuts | None, kind: str) -> None:
-    """Refuse sample cuts other than the default: they select SPARC galaxies and mean nothing for ``kind``."""
-    if cuts is not None and cuts != SampleCuts():
-        raise SigcubeError(
-            f"sample cuts {cuts.as_dict()} apply to SPARC galaxies only; a {kind!r} cube is packed whole "
-            "(remove [sample] from the sweep spec)"
-        )
-
-
-def velocity_points(group: str, names: Sequence[str], counts: Sequence[int], r, v_obs, e_v_obs, v_bar,
-                    r_d=0.0) -> PointSet:
-    """Points of objects that are not SPARC galaxies, from circular velocities.
-
-    ``r`` [kpc], ``v_obs``, ``e_v_obs``, ``v_bar`` [km/s] run over all points, object by object
-    (``counts`` points each). g_N = V_bar²/r and g_obs = V_obs²/r [m/s²]; the three R_d inputs
-    are ``r_d`` [kpc], one value or one per point (0 floors the Σ kernel's ξ at 0.01 kpc); f_bulge = 0.
-    """
-    r, v_obs, e_v_obs, v_bar = (np.asarray(a, dtype=float) for a in (r, v_obs, e_v_obs, v_bar))
-    r_d = np.broadcast_to(np.asarray(r_d, dtype=float), r.shape)
-    constant = {name: r_d.copy() for name in ("R_d_third", "R_d_table", "R_d_vdisk_peak")}
-    return PointSet(
-        galaxy=np.array(list(names), dtype=object),
-        offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-        inputs={"r": r, "v_obs": v_obs, "e_v_obs": e_v_obs, "v_bar": v_bar,
-                "g_N": accel_from_velocity(v_bar, r), "g_obs": accel_from_velocity(v_obs, r),
-                **constant, "f_bulge": np.zeros(r.shape)},
-        group=group,
-    )
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import xarray as xr
 
 from sigcube.cubes.schema import DWARFS, dataset_attrs, label
 from sigcube.errors import ParseError
-from sigcube.ingest.rotmod import parse_number, read_text_lines
+from sigcube.ingest.text import parse_number, read_text_lines
 from sigcube.sources import DatasetFiles, fetch_dataset
 
 SIMON_FILE = "simon2019_dwarf_tab_ascii_14sep2018.dat"

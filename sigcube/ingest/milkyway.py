@@ -30,9 +30,8 @@ import xarray as xr
 from sigcube.conventions import SampleCuts
 from sigcube.cubes.schema import MILKYWAY, dataset_attrs, label
 from sigcube.errors import DataSourceError, ParseError
-from sigcube.ingest.clusters import csv_rows, parse_cell, require_default_cuts, velocity_points
-from sigcube.ingest.rotmod import parse_number, read_text_lines
-from sigcube.sample import PointSet
+from sigcube.ingest.text import csv_rows, parse_cell, parse_number, read_text_lines
+from sigcube.sample import PointSet, require_default_cuts, velocity_points
 from sigcube.sources import DatasetFiles, fetch_dataset
 
 EILERS_FILE = "eilers2019_mw_rotation_curve_table1.csv"

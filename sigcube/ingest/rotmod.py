@@ -7,14 +7,14 @@ helium and can be negative), SBdisk, SBbul [Lsun/pc^2]. Blank lines are allowed.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from sigcube.errors import DataSourceError, ParseError
+from sigcube.errors import ParseError
+from sigcube.ingest.text import parse_number, read_text_lines
 
 ROTMOD_SUFFIX = "_rotmod.dat"
 #: Column labels as in the file header, in file order.
@@ -22,8 +22,6 @@ COLUMNS = ("Rad", "Vobs", "errV", "Vgas", "Vdisk", "Vbul", "SBdisk", "SBbul")
 #: Columns that must be >= 0 (Vgas, Vdisk, Vbul and Vobs are not restricted here).
 NONNEGATIVE = ("Rad", "errV", "SBdisk", "SBbul")
 
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_NONFINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _DISTANCE = re.compile(r"#\s*Distance\s*=\s*(\S+)\s*Mpc\s*", re.IGNORECASE)
 
 
@@ -45,38 +43,6 @@ class RotmodCurve:
     v_bul: np.ndarray
     sb_disk: np.ndarray
     sb_bul: np.ndarray
-
-
-def parse_number(token: str, column: str, path: Path | str, line: int) -> float:
-    """Parse an ASCII decimal number token, raising ParseError if it is not a finite number."""
-    if _NONFINITE.fullmatch(token):
-        raise ParseError(path, f"column {column}: {token!r} is not a finite number", line)
-    if not _NUMBER.fullmatch(token):
-        raise ParseError(path, f"column {column}: {token!r} is not a number", line)
-    value = float(token)
-    if not math.isfinite(value):
-        raise ParseError(path, f"column {column}: {token!r} overflows to infinity", line)
-    return value
-
-
-def read_text_lines(path: Path | str) -> list[str]:
-    """Return the lines of a UTF-8 text file (no line ends).
-
-    Raises DataSourceError if the file cannot be read, ParseError on bytes that are not UTF-8.
-    """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise DataSourceError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ParseError(path, f"byte {data[exc.start]:#04x} is not valid UTF-8 text", line) from None
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return [line.removesuffix("\r") for line in lines]
 
 
 def read_rotmod(path: Path | str) -> RotmodCurve:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sigcube.errors import ParseError
-from sigcube.ingest.rotmod import parse_number, read_text_lines
+from sigcube.ingest.text import parse_number, read_text_lines
 
 
 @dataclass(frozen=True)

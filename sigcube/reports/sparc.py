@@ -80,7 +80,7 @@ def sparc_report(
     }
     published = {**(SAMPLE_PUBLISHED if cuts == SampleCuts() else {}), **preset.published}
     out["published"] = published
-    out["reproduced"] = {key: _rounds_to(out[key], text) for key, text in published.items()}
+    out["reproduced"] = {key: rounds_to(out[key], text) for key, text in published.items()}
     out["conventions"] = {
         "description": preset.description,
         **{k: v for k, v in get_kernel("sigma").resolve(params).items()},
@@ -100,7 +100,7 @@ def sparc_report(
     return out
 
 
-def _rounds_to(value: float, printed: str) -> bool:
+def rounds_to(value: float, printed: str) -> bool:
     decimals = len(printed.split(".")[1]) if "." in printed else 0
     return f"{value:.{decimals}f}" == printed
 

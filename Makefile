@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   create .venv, install sigcube, ingest SPARC, print the report, run a sweep
+#   make demo   create .venv, install sigcube, ingest SPARC, print the report, run a sweep,
+#               write the HTML explorer of that sweep
 #   make test   create .venv, install sigcube with its test extras, run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -26,9 +27,10 @@ demo: install
 	$(BIN)/sigcube report sparc --preset all
 	$(BIN)/sigcube sweep sweeps/sigma_A0_k.toml
 	$(BIN)/sigcube report sweep cubes/sigma-A0-k.zarr
+	$(BIN)/sigcube explore cubes/sigma-A0-k.zarr
 
 test: install
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) cubes/*.zarr
+	rm -rf $(VENV) cubes/*.zarr cubes/*.html

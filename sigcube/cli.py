@@ -202,9 +202,11 @@ def info(path: Annotated[Path, typer.Argument(help="A sigcube Zarr store (datase
 
 from sigcube.cli_kernels import register as _register_kernel_commands  # noqa: E402
 from sigcube.cli_regression import register as _register_regression_commands  # noqa: E402
+from sigcube.explore.cli import register as _register_explore_command  # noqa: E402
 
 _register_kernel_commands(app, report_app)
 _register_regression_commands(report_app)
+_register_explore_command(app)
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

@@ -1,0 +1,57 @@
+"""`sigcube explore RESULT`: the explorer of a sweep as a standalone HTML file or a live panel server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from sigcube.explore.bounds import Limits
+from sigcube.explore.data import DEFAULT_KERNELS
+
+
+def explore(
+    result: Annotated[Path, typer.Argument(help="A finished sweep result cube, e.g. cubes/sigma-A0-k.zarr.")],
+    html: Annotated[Optional[Path], typer.Option(help="HTML file to write [default: RESULT with .html]")] = None,
+    serve: Annotated[bool, typer.Option(help="Serve it with panel (blocks; Ctrl-C stops); --html writes too.")] = False,
+    port: Annotated[int, typer.Option(help="Port of --serve (localhost).")] = 5006,
+    cube: Annotated[Optional[Path], typer.Option(help="SPARC cube of a SPARC sweep [default: cubes/sparc.zarr]")] = None,
+    kernel: Annotated[Optional[list[str]], typer.Option(help="Kernel of the rotation curves and RAR (repeat).")] = None,
+    preset: Annotated[str, typer.Option(help="Preset of the sigma kernel's curves.")] = "paper",
+    max_frames: Annotated[int, typer.Option(help="Most slider positions embedded per sweep view.")] = Limits.max_frames,
+    max_galaxies: Annotated[int, typer.Option(help="Most galaxies in the rotation curves.")] = Limits.max_galaxies,
+    max_points: Annotated[int, typer.Option(help="Most RAR points drawn.")] = Limits.max_points,
+) -> None:
+    """Explore a sweep: rotation curves, RAR, metric heatmaps and slices, best parameters per galaxy."""
+    from sigcube.cli import console, cube_dir, err_console
+    from sigcube.cubes import open_cube
+    from sigcube.explore.page import explorer, save_explorer
+    from sigcube.kernels import get_kernel
+    from sigcube.presets import get_preset
+    from sigcube.sweeps import open_result
+
+    kernels = kernel or list(DEFAULT_KERNELS)
+    for name in kernels:
+        get_kernel(name)
+    get_preset(preset)
+    limits = Limits(max_frames=max_frames, max_galaxies=max_galaxies, max_points=max_points)
+    res = open_result(result)
+    sparc = open_cube(cube or cube_dir() / "sparc.zarr") if res.attrs.get("dataset") == "sparc" else None
+    if html is not None or not serve:
+        with err_console.status(f"writing the explorer of {result} …"):
+            out = save_explorer(res, sparc, html or result.with_suffix(".html"), kernels, preset, limits)
+        console.print(str(out), highlight=False, soft_wrap=True)
+    if serve:
+        import panel as pn
+
+        err_console.print(f"serving the explorer of {result} on http://localhost:{port} (Ctrl-C stops)")
+        pn.serve(explorer(res, sparc, kernels, preset, limits), port=port, address="localhost", show=False,
+                 title=f"sigcube explorer: {res.attrs['sweep_name']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``explore`` command to the sigcube CLI (call after ``friendly`` is defined)."""
+    from sigcube.cli import friendly
+
+    app.command("explore")(friendly(explore))

@@ -1,0 +1,138 @@
+"""The standalone HTML explorer in a real headless Chromium (Debian's chromium + chromium-driver):
+the widgets are there, changing one changes the plot, and a screenshot is kept."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import sigcube
+from sigcube.explore import Limits, save_explorer
+from sigcube.sweeps import parse_spec, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync")
+SPEC = """
+name = "browser-test"
+description = "A0 × k, SPARC, paper preset"
+kernel = "sigma"
+preset = "paper"
+[grid.A0]
+linspace = [0.6, 2.0, 8]
+include_default = true
+[grid.k]
+logspace = [0.03, 0.6, 6]
+include_default = true
+"""
+RENDERED = """return window.Bokeh !== undefined && Object.values(Bokeh.index).length > 0 &&
+    Object.values(Bokeh.index).every(v => v.model.type.endsWith('.State') || v.has_finished())"""
+MODELS = "Array.from(Bokeh.documents[0].all_models)"
+TITLES = f"{MODELS}.filter(m => m.type == 'Title').map(m => m.text)"
+WIDGETS = f"""return {MODELS}.filter(m => m.type.endsWith('Select') || m.type == 'Slider')
+    .map(m => [m.type, m.title || '', m.type == 'Slider' ? m.end - m.start + 1 : (m.options || []).length])"""
+SELECT = f"""const w = {MODELS}.find(m => m.type.endsWith('Select') && m.title == arguments[0]);
+    const value = w.options[arguments[1]]; w.value = Array.isArray(value) ? value[0] : value; return w.value"""
+X_END = f"""const f = {MODELS}.find(m => m.type == 'Figure' && m.title && m.title.text.includes(': RMS '));
+    return f.x_range.end"""
+SLIDE = f"""const w = {MODELS}.find(m => m.type == 'Slider' && m.end - m.start + 1 == arguments[0]);
+    w.value = arguments[1]; return true"""
+
+
+def _install_chromium() -> str | None:
+    """Install Debian's chromium and chromium-driver if missing; the reason when that fails."""
+    if CHROMIUM.exists() and CHROMEDRIVER.exists():
+        return None
+    if shutil.which("apt-get") is None:
+        return "no /usr/bin/chromium and no apt-get to install it"
+    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium", "chromium-driver"]):
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            return f"`{' '.join(cmd)}` failed: {done.stderr.strip()[-300:]}"
+    return None if CHROMIUM.exists() and CHROMEDRIVER.exists() else "chromium installed but not at /usr/bin"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    reason = _install_chromium()
+    if reason:
+        pytest.skip(f"headless Chromium unavailable: {reason}")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}", "--window-size=1100,900"):
+        options.add_argument(flag)
+    options.binary_location = str(CHROMIUM)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)  # no Selenium Manager download
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def page(sparc_store, sparc_cube, tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("explorer")
+    run_sweep(parse_spec(SPEC), tmp / "browser-test.zarr", cube=sparc_store, synchronous=True)
+    result = sigcube.open_result(tmp / "browser-test.zarr")
+    return save_explorer(result, sparc_cube, tmp / "explorer.html", limits=Limits(max_frames=8, max_galaxies=12))
+
+
+def _wait(driver, script: str, *args, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script, *args)
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for: {script[:80]}")
+
+
+def test_explorer_page_in_headless_chromium(browser, page):
+    browser.get(page.as_uri())
+    _wait(browser, RENDERED)
+    widgets = browser.execute_script(WIDGETS)
+    assert ["panel.models.widgets.CustomSelect", "galaxy", 12] in widgets, widgets
+    sliders = [w for w in widgets if w[0] == "Slider"]
+    assert len(sliders) == 2 and {n for *_, n in sliders} == {7, 8}, "A0 and k sliders, ≤ 8 positions"
+    titles = browser.execute_script(f"return {TITLES}")
+    assert titles[0].startswith("CamB: RMS sigma (paper) ") and "Radial acceleration relation" in titles[1]
+    assert "mean per-galaxy RMS along A0 at k = 0.1592" in titles
+    before, x_end = browser.get_screenshot_as_png(), browser.execute_script(X_END)
+
+    galaxy = browser.execute_script(SELECT, "galaxy", 5)
+    _wait(browser, f"return {TITLES}[0].startsWith(arguments[0] + ':')", galaxy)
+    assert browser.execute_script(X_END) > 5 * x_end, "the radius axis follows the new galaxy's curve"
+    browser.execute_script(SLIDE, 7, 0)  # the k slider (6 grid values and the default) to its first value
+    _wait(browser, f"return {TITLES}.some(t => t.endsWith('along A0 at k = 0.03'))")
+    _wait(browser, RENDERED)
+    after = browser.get_screenshot_as_png()
+    assert after != before, "the rendered page changed with the widgets"
+
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "explorer.png").write_bytes(after)
+    # The README's picture is remade by this test; it replaces the committed one only when asked.
+    update = os.environ.get("SIGCUBE_UPDATE_DOCS") == "1"
+    _save_docs_picture(browser, ROOT / "docs" / "explorer.png" if update else artifacts / "readme-explorer.png")
+
+
+def _save_docs_picture(driver, target: Path) -> None:
+    """The top of the page (header, rotation curves, RAR) as a small PNG for the README."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.set_window_size(1100, 1500)
+    _wait(driver, RENDERED)
+    image = Image.open(BytesIO(driver.get_screenshot_as_png())).convert("RGB")
+    image = image.resize((image.width * 2 // 3, image.height * 2 // 3), Image.LANCZOS)
+    target.parent.mkdir(exist_ok=True)
+    image.quantize(colors=128).save(target, optimize=True)
+    assert target.stat().st_size < 200_000

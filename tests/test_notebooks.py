@@ -1,0 +1,43 @@
+"""The notebooks run top to bottom on the real data (nbclient), each in under a minute, and are
+stored without outputs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+LIMIT_S = 60
+
+
+def test_the_notebooks_are_there():
+    assert [p.name for p in NOTEBOOKS] == ["01_quick_tour.ipynb", "02_sensitivity.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_saved_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs(path, sparc_store, monkeypatch):
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(sparc_store.parent))  # the session's cube; results go to a temp dir
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=LIMIT_S, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - start
+    assert seconds < LIMIT_S, f"{path.name} took {seconds:.0f} s"
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for c in nb.cells
+                   if c.cell_type == "code" for o in c.outputs)
+    expected = {"01_quick_tour": "mean RMS at the canonical point: 17.50 km/s",
+                "02_sensitivity": "dynamical, k = 0.24"}[path.stem]
+    assert expected in text

@@ -32,7 +32,7 @@ from sigcube.constants import KM_S, KPC_M
 from sigcube.conventions import SampleCuts
 from sigcube.cubes.schema import CLUSTERS, dataset_attrs, label
 from sigcube.errors import DataSourceError, ParseError
-from sigcube.ingest.text import csv_rows, parse_cell, parse_number, read_text_lines
+from sigcube.ingest.text import csv_rows, parse_cell, parse_number, whitespace_rows
 from sigcube.sample import PointSet, require_default_cuts, velocity_points
 from sigcube.sources import DatasetFiles, fetch_dataset
 
@@ -106,13 +106,7 @@ def read_rar(path: Path | str) -> dict[str, RarProfile]:
     path = Path(path)
     rows: dict[str, list[tuple[float, ...]]] = {}
     seen: set[tuple[str, float]] = set()
-    for number, text in enumerate(read_text_lines(path), start=1):
-        if not text.strip():
-            continue
-        tokens = text.split()
-        if len(tokens) != len(RAR_COLUMNS):
-            raise ParseError(path, f"expected {len(RAR_COLUMNS)} columns ({' '.join(RAR_COLUMNS)}), "
-                             f"found {len(tokens)}", number)
+    for number, tokens in whitespace_rows(path, tuple(RAR_COLUMNS)):
         values = tuple(parse_number(t, c, path, number) for t, c in zip(tokens[1:], RAR_COLUMNS[1:]))
         key = cluster_key(tokens[0])
         if values[0] <= 0 or values[3] < 0 or values[4] < 0:
@@ -121,8 +115,6 @@ def read_rar(path: Path | str) -> dict[str, RarProfile]:
             raise ParseError(path, f"{tokens[0]} has two rows at R = {values[0]} kpc", number)
         seen.add((key, values[0]))
         rows.setdefault(key, []).append(values)
-    if not rows:
-        raise ParseError(path, "no data rows (empty or truncated file)", 1)
     return {key: RarProfile(*np.array(sorted(values)).T) for key, values in rows.items()}
 
 

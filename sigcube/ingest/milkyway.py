@@ -30,7 +30,7 @@ import xarray as xr
 from sigcube.conventions import SampleCuts
 from sigcube.cubes.schema import MILKYWAY, dataset_attrs, label
 from sigcube.errors import DataSourceError, ParseError
-from sigcube.ingest.text import csv_rows, parse_cell, parse_number, read_text_lines
+from sigcube.ingest.text import csv_rows, parse_cell, parse_number, read_text_lines, whitespace_rows
 from sigcube.sample import PointSet, require_default_cuts, velocity_points
 from sigcube.sources import DatasetFiles, fetch_dataset
 
@@ -84,17 +84,9 @@ def read_cepheids(path: Path | str) -> Curve:
     """Read the Mróz+2019 Cepheid file; errors ``e_v_c`` [km/s] and ``e_r`` [kpc]."""
     path = Path(path)
     numbers, rows = [], []
-    for number, text in enumerate(read_text_lines(path), start=1):
-        if not text.strip():
-            continue
-        tokens = text.split()
-        if len(tokens) != len(CEPHEID_COLUMNS):
-            raise ParseError(path, f"expected {len(CEPHEID_COLUMNS)} columns ({' '.join(CEPHEID_COLUMNS)}), "
-                             f"found {len(tokens)}", number)
+    for number, tokens in whitespace_rows(path, tuple(CEPHEID_COLUMNS)):
         rows.append([parse_number(t, c, path, number) for t, c in zip(tokens, CEPHEID_COLUMNS)])
         numbers.append(number)
-    if not rows:
-        raise ParseError(path, "no data rows (empty file)", 1)
     values = np.array(rows)
     _check_curve(path, numbers, values, increasing=False)
     return Curve(values[:, 0], values[:, 1], {"e_v_c": values[:, 2], "e_r": values[:, 3]})

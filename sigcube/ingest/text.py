@@ -80,3 +80,21 @@ def csv_rows(path: Path, header: tuple[str, ...] | None, n_columns: int | None =
     if not rows:
         raise ParseError(path, "no data rows (empty or truncated file)", max(len(lines), 1))
     return rows
+
+
+def whitespace_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, list[str]]]:
+    """(1-based line number, tokens) of every non-blank line, each with exactly ``len(columns)`` tokens.
+
+    An empty file is a ParseError, as is a line with another token count (naming the columns).
+    """
+    rows = []
+    for number, text in enumerate(read_text_lines(path), start=1):
+        if not text.strip():
+            continue
+        tokens = text.split()
+        if len(tokens) != len(columns):
+            raise ParseError(path, f"expected {len(columns)} columns ({' '.join(columns)}), found {len(tokens)}", number)
+        rows.append((number, tokens))
+    if not rows:
+        raise ParseError(path, "no data rows (empty or truncated file)", 1)
+    return rows

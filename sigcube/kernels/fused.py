@@ -3,7 +3,8 @@
 For a block of grid points :func:`sigma_power_reduce` computes each galaxy's RMS and χ²
 and the moments of x = log10(V_obs/V_pred) that give the RAR scatter, without
 materialising V_pred over the grid. Work is done in sub-batches of grid points: one
-compiled pass writes Σ for the sub-batch into a small buffer while reducing RMS and χ²,
+compiled pass writes Σ for the sub-batch into a small (point × grid point) buffer while
+reducing RMS and χ², with the grid points innermost so the loops vectorise;
 numpy's SIMD ``log`` takes its logarithm in place, and a second compiled pass reduces the
 moments. Everything that does not depend on the swept parameters (h(g_N) while g† is
 unchanged, log10(V_obs/V_bar), 1/e_V, R_d per galaxy) is computed outside the inner loop.
@@ -25,51 +26,57 @@ _HALF_LOG10_E = 0.5 / math.log(10.0)
 
 
 @numba.njit(nogil=True, cache=True, fastmath=True)
-def _sigma_pass(r, v_bar, v_obs, inv_e, h, rd_gal, offsets, A, k, p, b0, sig, rms_out, chi2_out):  # pragma: no cover
-    """Σ into ``sig[j]`` for grid points b0 + j; per-galaxy RMS and χ² into the outputs."""
-    n_gal = offsets.size - 1
-    for j in range(sig.shape[0]):
-        b = b0 + j
-        a = A[b]
-        pp = p[b]
-        for gal in range(n_gal):
-            s0 = offsets[gal]
-            s1 = offsets[gal + 1]
-            xi = max(k[b] * rd_gal[gal], XI_FLOOR_KPC)
-            ss = 0.0
-            cc = 0.0
-            if pp == 1.0:
-                for i in range(s0, s1):
-                    s = 1.0 + a * (r[i] / (xi + r[i])) * h[i]
-                    sig[j, i] = s
-                    d = v_bar[i] * math.sqrt(s) - v_obs[i]
-                    ss += d * d
-                    t = d * inv_e[i]
-                    cc += t * t
+def _sigma_pass(r, v_bar, v_obs, inv_e, h, rd_gal, offsets, A, k, p, linear, sig, rms_out, chi2_out):  # pragma: no cover
+    """Σ into ``sig[i, j]`` for point i and grid point j of the sub-batch; per-galaxy RMS and χ².
+
+    The innermost loop runs over the sub-batch's grid points, so it is long and vectorises.
+    """
+    nb = A.size
+    xi = np.empty(nb)
+    ss = np.empty(nb)
+    cc = np.empty(nb)
+    for gal in range(offsets.size - 1):
+        s0 = offsets[gal]
+        s1 = offsets[gal + 1]
+        for j in range(nb):
+            xi[j] = max(k[j] * rd_gal[gal], XI_FLOOR_KPC)
+            ss[j] = 0.0
+            cc[j] = 0.0
+        for i in range(s0, s1):
+            ri = r[i]
+            hi = h[i]
+            vb = v_bar[i]
+            vo = v_obs[i]
+            ie = inv_e[i]
+            if linear:
+                for j in range(nb):
+                    sig[i, j] = 1.0 + A[j] * (ri / (xi[j] + ri)) * hi
             else:
-                for i in range(s0, s1):
-                    s = 1.0 + a * (1.0 - (xi / (xi + r[i])) ** pp) * h[i]
-                    sig[j, i] = s
-                    d = v_bar[i] * math.sqrt(s) - v_obs[i]
-                    ss += d * d
-                    t = d * inv_e[i]
-                    cc += t * t
-            rms_out[b, gal] = math.sqrt(ss / (s1 - s0))
-            chi2_out[b, gal] = cc
+                for j in range(nb):
+                    sig[i, j] = 1.0 + A[j] * (1.0 - (xi[j] / (xi[j] + ri)) ** p[j]) * hi
+            for j in range(nb):
+                d = vb * math.sqrt(sig[i, j]) - vo
+                ss[j] += d * d
+                t = d * ie
+                cc[j] += t * t
+        for j in range(nb):
+            rms_out[j, gal] = math.sqrt(ss[j] / (s1 - s0))
+            chi2_out[j, gal] = cc[j]
 
 
 @numba.njit(nogil=True, cache=True, fastmath=True)
-def _moments_pass(log_sig, log_obs_bar, b0, sum_x, sum_xx):  # pragma: no cover
-    """Σx and Σx² of x = log10(V_obs/V_bar) − ½·log10 Σ, from ln Σ."""
-    for j in range(log_sig.shape[0]):
-        sx = 0.0
-        sxx = 0.0
-        for i in range(log_sig.shape[1]):
-            x = log_obs_bar[i] - _HALF_LOG10_E * log_sig[j, i]
-            sx += x
-            sxx += x * x
-        sum_x[b0 + j] = sx
-        sum_xx[b0 + j] = sxx
+def _moments_pass(log_sig, log_obs_bar, sum_x, sum_xx):  # pragma: no cover
+    """Σx and Σx² over points of x = log10(V_obs/V_bar) − ½·log10 Σ, from ``log_sig[i, j]`` = ln Σ."""
+    for j in range(sum_x.size):
+        sum_x[j] = 0.0
+        sum_xx[j] = 0.0
+    for i in range(log_sig.shape[0]):
+        li = log_obs_bar[i]
+        row = log_sig[i]
+        for j in range(sum_x.size):
+            x = li - _HALF_LOG10_E * row[j]
+            sum_x[j] += x
+            sum_xx[j] += x * x
 
 
 @numba.njit(nogil=True, cache=True)
@@ -95,15 +102,17 @@ def sigma_power_reduce(r, v_bar, v_obs, inv_e, g_n, log_obs_bar, rd_gal, offsets
     chi2 = np.empty_like(rms)
     sum_x, sum_xx = np.empty(n_grid), np.empty(n_grid)
     step = max(1, SUB_BATCH_ELEMENTS // n)
-    buf = np.empty((min(step, n_grid), n))
+    buf = np.empty((n, min(step, n_grid)))
     starts = np.flatnonzero(np.r_[True, g_dagger[1:] != g_dagger[:-1]])
     for lo_run, hi_run in zip(starts, np.r_[starts[1:], n_grid]):
         h = _h(g_n, g_dagger[lo_run])
         for lo in range(lo_run, hi_run, step):
-            sig = buf[: min(step, hi_run - lo)]
-            _sigma_pass(r, v_bar, v_obs, inv_e, h, rd_gal, offsets, A, k, p, lo, sig, rms, chi2)
+            hi = min(lo + step, hi_run)
+            sig = buf if hi - lo == buf.shape[1] else np.empty((n, hi - lo))
+            _sigma_pass(r, v_bar, v_obs, inv_e, h, rd_gal, offsets, A[lo:hi], k[lo:hi], p[lo:hi],
+                        bool(np.all(p[lo:hi] == 1.0)), sig, rms[lo:hi], chi2[lo:hi])
             np.log(sig, out=sig)
-            _moments_pass(sig, log_obs_bar, lo, sum_x, sum_xx)
+            _moments_pass(sig, log_obs_bar, sum_x[lo:hi], sum_xx[lo:hi])
     if order is None:
         return rms, chi2, sum_x, sum_xx
     inverse = np.empty_like(order)

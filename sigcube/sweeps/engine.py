@@ -76,10 +76,11 @@ def block_params(spec: SweepSpec, region: tuple[slice, ...]) -> dict[str, Any]:
 
 
 def _block_task(prep: Prepared, block_id: int, params: dict[str, Any], region: tuple[slice, ...],
-                keep: tuple[str, ...], store: str) -> int:
-    """Compute one block, write the ``keep`` variables' chunks into ``store``; the driver then flags it done."""
+                keep: tuple[str, ...], store: tuple[str, str]) -> int:
+    """Compute one block, write the ``keep`` variables' chunks into ``store`` (path, store id);
+    the driver then flags it done."""
     results = reduce_block(prep, params, keep_curves="v_pred" in keep)
-    write_block(store, region, {name: results[name] for name in keep})
+    write_block(*store, region, {name: results[name] for name in keep})
     return block_id
 
 
@@ -113,6 +114,7 @@ def run_sweep(
     regions = gridlib.blocks(spec.shape, chunks)
     template = build_template(spec, points, prep.baseline_rms, chunks, ds.attrs, keep_curves)
     _prepare_store(out, template, force)
+    store = (str(out), template.attrs["store_id"])
     already = done_blocks(out, regions)
     pending = [i for i in range(len(regions)) if i not in already]
     evals_of = {i: int(np.prod([s.stop - s.start for s in regions[i]])) * points.n_points for i in pending}
@@ -127,11 +129,11 @@ def run_sweep(
         with _progress(console, len(regions), len(already)) as advance:
             if client is None:
                 for i in pending:
-                    _block_task(prep, i, block_params(spec, regions[i]), regions[i], keep, str(out))
+                    _block_task(prep, i, block_params(spec, regions[i]), regions[i], keep, store)
                     flags.mark(regions[i])
                     advance(evals_of[i])
             else:
-                _stream_blocks(client, prep, spec, regions, pending, keep, str(out), flags, advance)
+                _stream_blocks(client, prep, spec, regions, pending, keep, store, flags, advance)
     seconds = time.perf_counter() - start
     flags.mark_complete()
     headline = next((m for m in spec.metrics if m in GLOBAL_METRICS), None)
@@ -146,8 +148,7 @@ def _prepare_store(out: Path, template, force: bool) -> None:
             attrs = dict(zarr.open_group(str(out), mode="r", zarr_format=ZARR_FORMAT).attrs)
         except Exception:
             attrs = {}
-        keys = ("spec_fingerprint", "dataset_content_sha256", "block_chunks", "keep_curves")
-        same = attrs.get("sigcube_kind") == "sweep" and all(attrs.get(k) == template.attrs[k] for k in keys)
+        same = attrs.get("sigcube_kind") == "sweep" and attrs.get("store_id") == template.attrs["store_id"]
         if same:
             return
         if not force:
@@ -213,8 +214,8 @@ def _dask_client(scheduler: str | None, workers: int | None, console: Console) -
 def _stream_blocks(client, prep, spec, regions, pending, keep, store, flags, advance) -> None:
     """Keep about two blocks per worker thread in flight; flag each block done as it lands.
 
-    Workers write their blocks' chunks themselves, so ``store`` must be a path they can
-    reach (the same machine, a shared filesystem).
+    Workers write their blocks' chunks themselves, so the ``store`` path must be one they
+    can reach (the same machine, a shared filesystem).
     """
     from distributed import as_completed
 

@@ -12,6 +12,8 @@ run leaves only whole, flagged blocks.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,7 @@ def build_template(spec: SweepSpec, points: PointSet, baseline_rms: np.ndarray, 
         keep_curves=int(keep_curves),
         complete=0,
     )
+    ds.attrs["store_id"] = layout_id(ds.attrs)
     return ds
 
 
@@ -107,11 +110,29 @@ def create(path: Path, template: xr.Dataset) -> None:
                      encoding=encoding)
 
 
-def write_block(path: Path | str, region: tuple[slice, ...], results: dict[str, np.ndarray]) -> None:
+LAYOUT_KEYS = ("spec_fingerprint", "dataset_content_sha256", "block_chunks", "keep_curves")
+"""The attributes that fix a result cube's layout and content: equal keys, same store."""
+
+
+def layout_id(attrs: dict[str, Any]) -> str:
+    """A short hash of the layout attributes: a store is only remade when it changes."""
+    return hashlib.sha256(json.dumps([attrs[k] for k in LAYOUT_KEYS]).encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=8)
+def _arrays(path: str, store_id: str) -> dict[str, zarr.Array]:
+    """The store's arrays, opened once per process and layout (``store_id``, see :func:`layout_id`)."""
+    group = zarr.open_group(path, mode="r+", zarr_format=ZARR_FORMAT)
+    if group.attrs.get("store_id") != store_id:
+        raise SchemaError(f"{path}: the result cube was replaced while this sweep was writing to it")
+    return dict(group.arrays())
+
+
+def write_block(path: Path | str, store_id: str, region: tuple[slice, ...], results: dict[str, np.ndarray]) -> None:
     """Write one block's metrics as whole chunks (called where the block was computed)."""
-    group = zarr.open_group(str(path), mode="r+", zarr_format=ZARR_FORMAT)
+    arrays = _arrays(str(path), store_id)
     for name, values in results.items():
-        group[name][region] = values
+        arrays[name][region] = np.asarray(values, dtype=arrays[name].dtype)
 
 
 class DoneFlags:

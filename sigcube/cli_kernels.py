@@ -96,7 +96,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
     def report_kernels(
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON list, one object per kernel.")] = False,
         cube: Annotated[Optional[Path],
-                        typer.Option(help="SPARC cube [default: cubes/sparc.zarr, ingested if missing]")] = None,
+                        typer.Option(help="SPARC cube (default: cubes/sparc.zarr, ingested if missing)")] = None,
     ) -> None:
         """Every kernel at its defaults on SPARC: RMS, χ²_red, RAR scatter, win rate vs MOND."""
         from sigcube.cli import console, cube_dir, err_console, ingest_dataset

@@ -13,10 +13,10 @@ from sigcube.explore.data import DEFAULT_KERNELS
 
 def explore(
     result: Annotated[Path, typer.Argument(help="A finished sweep result cube, e.g. cubes/sigma-A0-k.zarr.")],
-    html: Annotated[Optional[Path], typer.Option(help="HTML file to write [default: RESULT with .html]")] = None,
+    html: Annotated[Optional[Path], typer.Option(help="HTML file to write (default: RESULT with .html)")] = None,
     serve: Annotated[bool, typer.Option(help="Serve it with panel (blocks; Ctrl-C stops); --html writes too.")] = False,
     port: Annotated[int, typer.Option(help="Port of --serve (localhost).")] = 5006,
-    cube: Annotated[Optional[Path], typer.Option(help="SPARC cube of a SPARC sweep [default: cubes/sparc.zarr]")] = None,
+    cube: Annotated[Optional[Path], typer.Option(help="SPARC cube of a SPARC sweep (default: cubes/sparc.zarr)")] = None,
     kernel: Annotated[Optional[list[str]], typer.Option(help="Kernel of the rotation curves and RAR (repeat).")] = None,
     preset: Annotated[str, typer.Option(help="Preset of the sigma kernel's curves.")] = "paper",
     max_frames: Annotated[int, typer.Option(help="Most slider positions embedded per sweep view.")] = Limits.max_frames,

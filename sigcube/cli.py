@@ -24,6 +24,14 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def emit(payload, as_json: bool, render: Callable[..., None]) -> None:
+    """Print ``payload`` as one JSON line on stdout, or with ``render`` on the console."""
+    if as_json:
+        sys.stdout.write(json.dumps(payload, default=float) + "\n")
+    else:
+        render(payload, console)
+
+
 def cube_dir() -> Path:
     """Where cubes live by default: ``$SIGCUBE_CUBE_DIR`` or ``./cubes``."""
     return Path(os.environ.get("SIGCUBE_CUBE_DIR") or "cubes")
@@ -121,11 +129,8 @@ def report_sparc(
         ingest_dataset("sparc", path, force=False)
     ds = open_cube(path).load()
     results = [sparc_report(ds, PRESETS[name], cuts) for name in names]
-    if as_json:
-        payload = results if preset == "all" else results[0]
-        sys.stdout.write(json.dumps(payload, indent=None, default=float) + "\n")
-    elif len(results) == 1:
-        render(results[0], console)
+    if as_json or len(results) == 1:
+        emit(results if preset == "all" else results[0], as_json, render)
     else:
         render_summary(results, console)
 
@@ -140,11 +145,7 @@ def report_sweep(
     from sigcube.reports.sweep import render, sweep_report
     from sigcube.sweeps import open_result
 
-    res = sweep_report(open_result(result))
-    if as_json:
-        sys.stdout.write(json.dumps(res, default=float) + "\n")
-    else:
-        render(res, console)
+    emit(sweep_report(open_result(result)), as_json, render)
 
 
 @app.command("sweep")

@@ -99,7 +99,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                         typer.Option(help="SPARC cube (default: cubes/sparc.zarr, ingested if missing)")] = None,
     ) -> None:
         """Every kernel at its defaults on SPARC: RMS, χ²_red, RAR scatter, win rate vs MOND."""
-        from sigcube.cli import console, cube_dir, err_console, ingest_dataset
+        from sigcube.cli import cube_dir, emit, err_console, ingest_dataset
         from sigcube.cubes import open_cube
         from sigcube.reports.kernels import kernel_report, render
 
@@ -107,8 +107,4 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         if cube is None and not path.exists():
             err_console.print(f"{path} does not exist yet: ingesting SPARC first")
             ingest_dataset("sparc", path, force=False)
-        rows = kernel_report(open_cube(path).load())
-        if as_json:
-            sys.stdout.write(json.dumps(rows) + "\n")
-        else:
-            render(rows, console)
+        emit(kernel_report(open_cube(path).load()), as_json, render)

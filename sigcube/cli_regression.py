@@ -1,12 +1,10 @@
 """`sigcube report regression [--json]`: :func:`register` adds it to the ``report`` sub-app."""
 
-import json
-import sys
 from typing import Annotated
 
 import typer
 
-from sigcube.cli import console, cube_dir, err_console, friendly, ingest_dataset
+from sigcube.cli import cube_dir, emit, err_console, friendly, ingest_dataset
 
 
 @friendly
@@ -24,10 +22,7 @@ def report_regression(
             ingest_dataset(kind, paths[kind], force=False)
     with err_console.status("running the regression suite …"):
         rows = regression_report(paths)
-    if as_json:
-        sys.stdout.write(json.dumps(rows) + "\n")
-    else:
-        render(rows, console)
+    emit(rows, as_json, render)
 
 
 def register(report_app: typer.Typer) -> None:

@@ -111,10 +111,92 @@ def _superscript_int(text: str) -> int:
 
 # --- The figures, by topic ------------------------------------------------------------------
 
-_SPARC: tuple[Figure, ...] = ()
+_P41 = "4.1 SPARC Galaxy Rotation Curves"
+_SI5 = "SI §5"
+_SI133 = "SI §13.3"
+_SI134 = "SI §13.4"
+_SI135 = "SI §13.5"
+_SI14 = "SI §14"
+
+_SPARC: tuple[Figure, ...] = (
+    Figure("sparc.sample.n_galaxies", "171", "", SI, "SI §3.1", "SPARC galaxies in the paper's sample"),
+    # The "canonical" model (paper §4.1, SI §5): what every SPARC headline quotes.
+    Figure("sparc.canonical.rms_sigma", "17.75", "km/s", PAPER, _P41, "mean per-galaxy RMS, Σ-Gravity"),
+    Figure("sparc.canonical.rms_mond", "17.15", "km/s", PAPER, _P41, "mean per-galaxy RMS, MOND"),
+    Figure("sparc.canonical.win_rate", "47.4%", "%", PAPER, _P41, "galaxies where Σ-Gravity beats MOND"),
+    Figure("sparc.canonical.win_rate_mond", "52.6%", "%", PAPER, _P41, "galaxies where MOND beats Σ-Gravity"),
+    Figure("sparc.canonical.rar_scatter", "0.097", "dex", SI, _SI5, "RAR scatter, Σ-Gravity"),
+    Figure("sparc.canonical.rar_scatter_mond", "0.098", "dex", SI, _SI5, "RAR scatter, MOND"),
+    # SI §13.3: the baseline of the ξ_dyn table and the two dynamical-ξ columns.
+    Figure("sparc.si13_3.rms_sigma", "17.48", "km/s", SI, _SI133, "SPARC RMS, canonical ξ = R_d/(2π)"),
+    Figure("sparc.si13_3.win_rate", "45.6%", "%", SI, _SI133, "win rate vs MOND, canonical ξ"),
+    Figure("sparc.si13_3.rar_scatter", "0.194", "dex", SI, _SI133, "RAR scatter, canonical ξ"),
+    Figure("sparc.si13_3.xi_dyn_k024.rms_sigma", "17.39", "km/s", SI, _SI133, "SPARC RMS, ξ_dyn with k = 0.24"),
+    Figure("sparc.si13_3.xi_dyn_k024.win_rate", "46.8%", "%", SI, _SI133, "win rate vs MOND, ξ_dyn with k = 0.24"),
+    Figure("sparc.si13_3.xi_dyn_k024.rar_scatter", "0.191", "dex", SI, _SI133, "RAR scatter, ξ_dyn with k = 0.24"),
+    Figure("sparc.si13_3.xi_dyn_k047.rms_sigma", "17.29", "km/s", SI, _SI133, "SPARC RMS, ξ_dyn with k = 0.47"),
+    Figure("sparc.si13_3.xi_dyn_k047.win_rate", "44.4%", "%", SI, _SI133, "win rate vs MOND, ξ_dyn with k = 0.47"),
+    Figure("sparc.si13_3.xi_dyn_k047.rar_scatter", "0.190", "dex", SI, _SI133, "RAR scatter, ξ_dyn with k = 0.47"),
+    Figure("sparc.si13_3.mw_rms_canonical", "66.7", "km/s", SI, _SI133, "Milky Way RMS, canonical ξ"),
+    Figure("sparc.si13_3.mw_rms_xi_dyn_k024", "67.6", "km/s", SI, _SI133, "Milky Way RMS, ξ_dyn with k = 0.24"),
+    # Printed nowhere in the seeds: what re-running the author's public scripts gives.
+    Figure("sparc.author_repo.paper.rms_sigma", "17.50", "km/s", "", "",
+           "mean per-galaxy RMS of the formula as stated", AUTHOR_REPOSITORY),
+    Figure("sparc.author_repo.paper.win_rate", "48.0%", "%", "", "", "win rate of the formula as stated", AUTHOR_REPOSITORY),
+    Figure("sparc.author_repo.c_local.rms_sigma", "17.42", "km/s", "", "", "mean per-galaxy RMS, C(r) with σ = 20 km/s",
+           AUTHOR_REPOSITORY),
+    Figure("sparc.author_repo.c_local.win_rate", "42.7%", "%", "", "", "win rate, C(r) with σ = 20 km/s", AUTHOR_REPOSITORY),
+    Figure("sparc.author_repo.c_local.rar_scatter", "0.100", "dex", "", "", "RAR scatter, C(r) with σ = 20 km/s",
+           AUTHOR_REPOSITORY),
+)
 _REGRESSION: tuple[Figure, ...] = ()
-_SENSITIVITY: tuple[Figure, ...] = ()
-_NOTES: tuple[Figure, ...] = ()
+_SENSITIVITY: tuple[Figure, ...] = (
+    # SI §13.4: coherence-scale statistics over the 171 galaxies [kpc].
+    Figure("sensitivity.si13_4.xi_canonical_mean", "0.918", "kpc", SI, _SI134, "mean of ξ_canonical = R_d/(2π)"),
+    Figure("sensitivity.si13_4.xi_canonical_std", "0.634", "kpc", SI, _SI134, "std of ξ_canonical"),
+    Figure("sensitivity.si13_4.xi_dynamical_mean", "0.532", "kpc", SI, _SI134, "mean of ξ_dyn = k·σ_eff/Ω_d (k = 0.24)"),
+    Figure("sensitivity.si13_4.xi_dynamical_std", "0.366", "kpc", SI, _SI134, "std of ξ_dyn"),
+    Figure("sensitivity.si13_4.xi_ratio", "0.72", "", SI, _SI134, "ratio ξ_dyn/ξ_can"),
+    # SI §13.5: W(r) replaced by the local coherence scalar C = v²/(v²+σ²).
+    Figure("sensitivity.si13_5.canonical.rms", "17.75", "km/s", SI, _SI135, "RMS, canonical W(r) = r/(ξ+r)"),
+    Figure("sensitivity.si13_5.canonical.win_rate", "47.4%", "%", SI, _SI135, "win rate, canonical W(r)"),
+    *(f for sigma, rms in (("15", "17.82"), ("20", "17.75"), ("25", "17.72"), ("30", "17.75")) for f in (
+        Figure(f"sensitivity.si13_5.c_local_s{sigma}.rms", rms, "km/s", SI, _SI135, f"RMS, C_local with σ = {sigma} km/s"),
+        Figure(f"sensitivity.si13_5.c_local_s{sigma}.win_rate", "47.4%", "%", SI, _SI135,
+               f"win rate, C_local with σ = {sigma} km/s"),
+    )),
+    # SI §14: window exponent and amplitude sensitivity.
+    Figure("sensitivity.si14.window_p1.rms", "17.75", "km/s", SI, _SI14, "SPARC RMS, W = r/(ξ+r) (p = 1)"),
+    Figure("sensitivity.si14.window_p05.rms", "18.97", "km/s", SI, _SI14, "SPARC RMS, W = 1 − (ξ/(ξ+r))^0.5"),
+    Figure("sensitivity.si14.amplitude_1.rms", "19.2", "km/s", SI, _SI14, "SPARC RMS at A_galaxy = 1.0"),
+    Figure("sensitivity.si14.amplitude_1173.rms", "17.75", "km/s", SI, _SI14, "SPARC RMS at A_galaxy = 1.173"),
+    Figure("sensitivity.si14.amplitude_15.rms", "16.8", "km/s", SI, _SI14, "SPARC RMS at A_galaxy = 1.5"),
+    Figure("sensitivity.si14.amplitude_1.cluster_ratio", "0.85", "", SI, _SI14, "cluster ratio at A_galaxy = 1.0"),
+    Figure("sensitivity.si14.amplitude_1173.cluster_ratio", "0.987", "", SI, _SI14, "cluster ratio at A_galaxy = 1.173"),
+    Figure("sensitivity.si14.amplitude_15.cluster_ratio", "1.12", "", SI, _SI14, "cluster ratio at A_galaxy = 1.5"),
+)
+_M1 = "Model 1: Mass-Based Coherence"
+_M2 = "Model 2: Velocity-Based Coherence"
+_NOTES: tuple[Figure, ...] = (
+    # Note 000: per-galaxy fits of the "missing enhancement" (RMS and correlation over galaxies).
+    Figure("note000.mass.rms", "11.05", "", NOTE_000, _M1, "RMS of the mass-coherence fit"),
+    Figure("note000.mass.correlation", "0.225", "", NOTE_000, _M1, "correlation of the mass-coherence fit"),
+    Figure("note000.mass.n_galaxies", "158", "", NOTE_000, _M1, "galaxies fitted"),
+    Figure("note000.mass.K_max", "19.58", "", NOTE_000, _M1, "fitted K_max"),
+    Figure("note000.mass.Psi0", "7.34e-8", "", NOTE_000, _M1, "fitted Ψ0"),
+    Figure("note000.mass.gamma", "0.136", "", NOTE_000, _M1, "fitted γ"),
+    Figure("note000.mass.R_eff_factor", "1.33", "", NOTE_000, _M1, "fitted R_eff/R_d"),
+    Figure("note000.velocity.rms", "11.20", "", NOTE_000, _M2, "RMS of the velocity-coherence fit"),
+    Figure("note000.velocity.correlation", "0.061", "", NOTE_000, _M2, "correlation of the velocity-coherence fit"),
+    Figure("note000.velocity.n_galaxies", "158", "", NOTE_000, _M2, "galaxies fitted"),
+    Figure("note000.velocity.F_max", "10.38", "", NOTE_000, _M2, "fitted F_max"),
+    Figure("note000.velocity.Psi0", "9.80e-3", "", NOTE_000, _M2, "fitted Ψ0"),
+    Figure("note000.velocity.delta", "2.04", "", NOTE_000, _M2, "fitted δ"),
+    Figure("note000.velocity.v_ref", "125.5", "km/s", NOTE_000, _M2, "fitted v_ref"),
+    Figure("note000.functional_form.rms", "10.28", "", NOTE_000, "Comparison", "RMS of the empirical functional form"),
+    Figure("note000.functional_form.correlation", "0.405", "", NOTE_000, "Comparison",
+           "correlation of the empirical functional form"),
+)
 
 FIGURES: dict[str, Figure] = {f.key: f for f in (*_SPARC, *_REGRESSION, *_SENSITIVITY, *_NOTES)}
 """Every figure sigcube compares with, by key."""

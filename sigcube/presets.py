@@ -1,8 +1,10 @@
-"""Named SPARC presets: the convention behind each published Σ-Gravity figure.
+"""Named SPARC presets: one convention each, and the seed figures it is compared with.
 
-The paper labels four different computations "canonical" (MODEL.md §5). Each preset
-fixes the ``sigma`` kernel switches and the g† convention that produce one published
-row, and records that row so a report can put the two side by side.
+The seeds label several different computations "canonical" (MODEL.md §5). A preset fixes the
+``sigma`` kernel switches and the g† convention of one computation, and names — by key in
+:mod:`sigcube.published`, never by typed number — the figures its results are set against.
+Whether a preset reproduces a figure is decided by the report from the computed value, never
+declared here.
 """
 
 from __future__ import annotations
@@ -11,24 +13,60 @@ from dataclasses import dataclass, field
 
 from sigcube.constants import G_DAGGER_CONVENTIONS
 from sigcube.errors import SigcubeError
+from sigcube.published import figure
 
-MOND_PUBLISHED = {"rms_mond": "17.15", "rar_scatter_velocity_mond": "0.098"}
-"""MOND figures the paper quotes beside its SPARC results (the MOND kernel has no preset)."""
+QUANTITIES = (
+    "n_galaxies", "rms_sigma", "rms_mond", "win_fraction", "win_fraction_mond",
+    "rar_rms_accel_sigma", "rar_scatter_velocity_sigma", "rar_scatter_accel_sigma",
+    "rar_rms_accel_mond", "rar_scatter_velocity_mond", "rar_scatter_accel_mond",
+)
+"""Report quantities a figure can be compared with (``sigcube.reports.sparc``)."""
+
+FRACTIONS = frozenset({"win_fraction", "win_fraction_mond"})
+"""Quantities computed as fractions and printed in the seeds as percentages."""
+
+_MOND = {
+    "rms_mond": ("sparc.canonical.rms_mond",),
+    "rar_rms_accel_mond": ("sparc.canonical.rar_scatter_mond",),
+    "rar_scatter_velocity_mond": ("sparc.canonical.rar_scatter_mond",),
+}
+"""MOND's SPARC figures: the same MOND kernel runs beside every preset."""
+
+_CANONICAL = {
+    "n_galaxies": ("sparc.sample.n_galaxies",),
+    "rms_sigma": ("sparc.canonical.rms_sigma",),
+    "win_fraction": ("sparc.canonical.win_rate",),
+    "win_fraction_mond": ("sparc.canonical.win_rate_mond",),
+    # The printed 0.097 against the paper's own definition (§3.5) and against the velocity std.
+    "rar_rms_accel_sigma": ("sparc.canonical.rar_scatter",),
+    "rar_scatter_velocity_sigma": ("sparc.canonical.rar_scatter",),
+    **_MOND,
+}
+"""The "canonical" SPARC figures of paper §4.1 and SI §5."""
 
 
 @dataclass(frozen=True)
 class Preset:
-    """A named set of ``sigma`` kernel parameters and the published figures it reproduces.
+    """A named set of ``sigma`` kernel parameters and the figures (keys) its results are compared with.
 
-    ``published`` maps report keys to the figure exactly as printed (its digits set the
-    precision of the comparison); ``win_rate`` is in percent.
+    ``what`` names the computation in a sentence ("the formula as the paper states it");
+    ``figures`` maps a report quantity (:data:`QUANTITIES`) to the keys of the figures it is
+    set against, seed figures first.
     """
 
     name: str
+    what: str
     description: str
     sigma_params: dict[str, object]
     g_dagger: str
-    published: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for quantity, keys in self.figures.items():
+            if quantity not in QUANTITIES:
+                raise ValueError(f"preset {self.name!r}: unknown quantity {quantity!r}")
+            for key in keys:
+                figure(key)  # a KeyError here is a typo in this module
 
     def kernel_params(self) -> dict[str, object]:
         """The ``sigma`` kernel parameters, g† included."""
@@ -40,35 +78,55 @@ PRESETS: dict[str, Preset] = {
     for p in (
         Preset(
             "paper",
-            "the formula as the paper states it: W = r/(ξ+r), ξ = R_d/(2π), A = A0, R_d = R[N//3], "
-            "g† = cH0/(4√π) with astropy constants",
+            "the formula as the paper states it",
+            "W = r/(ξ+r), ξ = R_d/(2π), A = A0, R_d = R[N//3], g† = cH0/(4√π) with astropy constants",
             {"window": "linear", "rd_source": "third", "amplitude_mode": "unified"},
             g_dagger="astropy",
-            published={"rms_sigma": "17.50", "win_rate": "48.0", "rar_scatter_velocity_sigma": "0.097", **MOND_PUBLISHED},
+            figures={
+                **_CANONICAL,
+                "rms_sigma": ("sparc.canonical.rms_sigma", "sparc.author_repo.paper.rms_sigma"),
+                "win_fraction": ("sparc.canonical.win_rate", "sparc.author_repo.paper.win_rate"),
+            },
         ),
         Preset(
             "bulge-amplitude",
-            "the scripts' earlier amplitude A = A0·[1 − D + D(L/L0)^n] with D = per-galaxy bulge "
-            "fraction ΣV_bul²/Σ(V_disk²+V_bul²+V_gas²) and L = 0.3·R_d; g† from the scripts' rounded constants",
+            "the scripts' earlier bulge-fraction amplitude",
+            "A = A0·[1 − D + D(L/L0)^n] with D = per-galaxy bulge fraction ΣV_bul²/Σ(V_disk²+V_bul²+V_gas²) "
+            "and L = 0.3·R_d; otherwise as paper; g† from the scripts' rounded constants",
             {"window": "linear", "rd_source": "third", "amplitude_mode": "bulge_fraction", "L_per_Rd": 0.3},
             g_dagger="script",
-            published={"rms_sigma": "17.75", "win_rate": "47.4", "rar_scatter_velocity_sigma": "0.097", **MOND_PUBLISHED},
+            figures=dict(_CANONICAL),
         ),
         Preset(
             "c-local",
+            "the direct C(r) formulation with σ = 20 km/s",
             "W replaced by C = v²/(v²+σ²) of the predicted v, σ = 20 km/s, fixed-point iteration "
             "(R_d unused); g† from the scripts' rounded constants",
             {"window": "c_local", "sigma_c": 20.0, "amplitude_mode": "unified"},
             g_dagger="script",
-            published={"rms_sigma": "17.42", "win_rate": "42.7", "rar_scatter_velocity_sigma": "0.100", **MOND_PUBLISHED},
+            figures={
+                "n_galaxies": ("sparc.sample.n_galaxies",),
+                "rms_sigma": ("sensitivity.si13_5.c_local_s20.rms", "sparc.author_repo.c_local.rms_sigma"),
+                "win_fraction": ("sensitivity.si13_5.c_local_s20.win_rate", "sparc.author_repo.c_local.win_rate"),
+                "rar_scatter_velocity_sigma": ("sparc.author_repo.c_local.rar_scatter",),
+                **_MOND,
+            },
         ),
         Preset(
             "vdisk-peak",
-            "W = r/(ξ+r) with R_d = radius of the |V_disk| peak; the published scatter is in "
-            "acceleration space; g† from the scripts' rounded constants",
+            "W(r) with R_d at the |V_disk| peak",
+            "W = r/(ξ+r), ξ = R_d/(2π) with R_d = radius of the |V_disk| peak; g† from the scripts' rounded "
+            "constants",
             {"window": "linear", "rd_source": "vdisk_peak", "amplitude_mode": "unified"},
             g_dagger="script",
-            published={"rms_sigma": "17.48", "win_rate": "45.6", "rar_scatter_accel_sigma": "0.194", **MOND_PUBLISHED},
+            figures={
+                "n_galaxies": ("sparc.sample.n_galaxies",),
+                "rms_sigma": ("sparc.si13_3.rms_sigma",),
+                "win_fraction": ("sparc.si13_3.win_rate",),
+                "rar_rms_accel_sigma": ("sparc.si13_3.rar_scatter",),
+                "rar_scatter_accel_sigma": ("sparc.si13_3.rar_scatter",),
+                **_MOND,
+            },
         ),
     )
 }

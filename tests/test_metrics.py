@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,3 +40,19 @@ def test_acceleration_scatter_is_twice_velocity_scatter():
 def test_reduced_chi2_divides_by_degrees_of_freedom():
     offsets = np.array([0, 4, 10])
     np.testing.assert_allclose(metrics.chi2_reduced(np.array([8.0, 12.0]), offsets, n_params=2), [4.0, 3.0])
+
+
+def test_rar_scatter_definitions_by_hand():
+    """x = log10(V_obs/V_pred) = 0.1, −0.1, 0.3 at r = 1, 2, 4 kpc, by hand."""
+    from sigcube.constants import accel_from_velocity
+
+    v_pred = np.array([100.0, 150.0, 80.0])
+    v_obs = v_pred * 10 ** np.array([0.1, -0.1, 0.3])
+    r = np.array([1.0, 2.0, 4.0])
+    g_obs, g_pred = accel_from_velocity(v_obs, r), accel_from_velocity(v_pred, r)
+    assert metrics.rar_scatter_velocity(v_obs, v_pred) == pytest.approx(np.sqrt(0.08 / 3))  # about the mean 0.1
+    assert metrics.rar_scatter_accel(g_obs, g_pred) == pytest.approx(2 * np.sqrt(0.08 / 3))
+    assert metrics.rar_rms_accel(g_obs, g_pred) == pytest.approx(2 * np.sqrt(0.11 / 3))  # about zero
+    moments = metrics.rar_scatters_from_moments(np.float64(0.3), np.float64(0.11), 3)
+    assert moments["rar_rms_accel"] == pytest.approx(2 * np.sqrt(0.11 / 3))
+    assert moments["rar_scatter_velocity"] == pytest.approx(np.sqrt(0.08 / 3))

@@ -11,14 +11,16 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from sigcube.cli_kernels import register
+from sigcube import metrics
 from sigcube.kernels import get_kernel, kernel_names
+from sigcube.published import figure
 from sigcube.presets import get_preset
 from sigcube.reports.kernels import galaxy_kernels, kernel_report, render
 from sigcube.reports.sparc import sparc_report
 
 runner = CliRunner()
-ROW_KEYS = {"kernel", "source", "n_params", "mean_rms", "median_chi2_red", "rar_scatter_velocity", "rar_scatter_accel",
-            "win_rate", "n_galaxies", "n_points", "cuts", "mass_to_light"}
+ROW_KEYS = {"kernel", "source", "n_params", "mean_rms", "median_chi2_red", "rar_rms_accel", "rar_scatter_velocity",
+            "rar_scatter_accel", "win_fraction", "n_galaxies", "n_points", "cuts", "mass_to_light"}
 
 
 @pytest.fixture(scope="module")
@@ -46,26 +48,39 @@ def test_every_kernel_has_a_row_sorted_by_rms(rows, sparc_points):
     assert means == sorted(means)
 
 
-def test_rows_match_the_sparc_report(rows, sparc_cube):
+def test_rows_match_the_sparc_report(rows, sparc_cube, sparc_points):
     by = {r["kernel"]: r for r in rows}
     paper = sparc_report(sparc_cube, get_preset("paper"))
-    assert by["sigma"]["mean_rms"] == pytest.approx(paper["rms_sigma"], rel=1e-12)  # 17.50
-    assert by["sigma"]["win_rate"] == pytest.approx(paper["win_rate"], rel=1e-12)  # 48.0 %
-    assert by["mond"]["mean_rms"] == pytest.approx(paper["rms_mond"], rel=1e-12)  # 17.15
-    assert by["mond"]["win_rate"] is None  # the baseline
+    for key in ("rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel"):
+        assert by["sigma"][key] == pytest.approx(paper[f"{key}_sigma"], rel=1e-12)
+        assert by["mond"][key] == pytest.approx(paper[f"{key}_mond"], rel=1e-12)
+    assert by["sigma"]["mean_rms"] == pytest.approx(paper["rms_sigma"], rel=1e-12)
+    assert by["sigma"]["win_fraction"] == pytest.approx(paper["win_fraction"], rel=1e-12)
+    assert by["mond"]["mean_rms"] == pytest.approx(paper["rms_mond"], rel=1e-12)
+    assert figure("sparc.canonical.rms_mond").reproduced_by(by["mond"]["mean_rms"])  # 17.15 km/s, paper §4.1
+    assert by["mond"]["win_fraction"] is None  # the baseline
     assert by["sigma"]["rar_scatter_accel"] == pytest.approx(2 * by["sigma"]["rar_scatter_velocity"], rel=1e-12)
     assert by["newtonian"]["n_params"] == 0 and by["nfw"]["n_params"] == 2
-    # the c-local figure with astropy's g† (README): the counter-rotation kernel at f = 0
-    assert f"{by['sigma_counter_rotation']['mean_rms']:.3f}" == "17.412"
-    assert by["sigma_dynamical"]["mean_rms"] < by["sigma"]["mean_rms"]  # SI §13.3
+    # paper §2.6: with no counter-rotating share (f = 0) the counter-rotation kernel is C(r) = v²/(v²+σ²)
+    # with σ = σ_1 — the canonical kernel's c_local window at the same σ, A0 and g†
+    counter = get_kernel("sigma_counter_rotation").resolve()
+    c_local = get_kernel("sigma")(sparc_points.inputs, window="c_local", sigma_c=counter["sigma_1"], A0=counter["A0"],
+                                  g_dagger=counter["g_dagger"])
+    expected = metrics.rms_per_galaxy(c_local, sparc_points.inputs["v_obs"], sparc_points.offsets).mean()
+    assert by["sigma_counter_rotation"]["mean_rms"] == pytest.approx(expected, rel=1e-9)
+    # SI §13.3: the dynamical ξ (k = 0.24) has a lower RMS than the canonical one (17.39 < 17.48 km/s)
+    assert figure("sparc.si13_3.xi_dyn_k024.rms_sigma").number < figure("sparc.si13_3.rms_sigma").number
+    assert by["sigma_dynamical"]["mean_rms"] < by["sigma"]["mean_rms"]
 
 
 def test_render_states_the_conventions(rows):
     console = Console(record=True, width=200)
     render(rows, console)
     text = console.export_text()
+    by = {r["kernel"]: r for r in rows}
     for needle in ("171 galaxies, 3373 points", "registered defaults", "Υ_disk = 0.5", "min_points=5", "baseline",
-                   "17.50", "17.15"):
+                   f"{by['sigma']['mean_rms']:.2f}", f"{by['mond']['mean_rms']:.2f}", "RMS [km/s]", "RAR §3.5 [dex]",
+                   "√mean[log10(g_obs/g_pred)²]"):
         assert needle in text
 
 

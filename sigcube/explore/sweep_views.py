@@ -26,7 +26,7 @@ from sigcube.sweeps import best_per_galaxy
 from sigcube.sweeps.evaluate import GLOBAL_METRICS
 from sigcube.sweeps.result import MAXIMIZE, object_dim, parameter_dims
 
-METRICS = ("mean_rms", "win_rate", "rar_scatter_velocity", "rar_scatter_accel")
+METRICS = ("mean_rms", "win_rate", "rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel")
 """The global metrics the explorer shows when the cube has them (``median_chi2_red`` works too)."""
 DEFAULT_MARK = {"marker": "x", "size": 18, "color": "red", "line_width": 3, **NORM}
 BEST_MARK = {"marker": "circle", "size": 12, "fill_color": "white", "line_color": "black", "line_width": 2, **NORM}

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from sigcube import metrics
+from sigcube.constants import accel_from_velocity
 from sigcube.kernels import Kernel
 from sigcube.kernels.sigma import amplitude, window_power
 from sigcube.sample import PointSet
@@ -25,7 +26,8 @@ from sigcube.sample import PointSet
 SUB_BATCH_ELEMENTS = 2_000_000
 """Grid points × points per numpy sub-batch (≈ 16 MB per temporary array)."""
 
-GLOBAL_METRICS = ("mean_rms", "median_chi2_red", "win_rate", "rar_scatter_velocity", "rar_scatter_accel")
+GLOBAL_METRICS = ("mean_rms", "median_chi2_red", "win_rate", "rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel")
+"""Global metrics of a grid point (definitions in :mod:`sigcube.metrics`; ``win_rate`` is a fraction)."""
 GALAXY_METRICS = ("rms", "chi2")
 
 
@@ -71,12 +73,9 @@ def reduce_block(prep: Prepared, block_params: dict[str, Any], keep_curves: bool
     fused = None if keep_curves else _fused_sigma(prep, params, flat, n_grid)
     if fused is not None:
         rms, chi2, sx, sxx = fused
-        n = prep.points.n_points
-        scatter = np.sqrt(np.maximum(sxx / n - (sx / n) ** 2, 0.0))
-        out = {"rms": rms, "chi2": chi2, "rar_scatter_velocity": scatter}
+        out = {"rms": rms, "chi2": chi2, **metrics.rar_scatters_from_moments(sx, sxx, prep.points.n_points)}
     else:
         out = _numpy_path(prep, params, flat, n_grid, keep_curves)
-    out["rar_scatter_accel"] = 2.0 * out["rar_scatter_velocity"]
     out["mean_rms"] = out["rms"].mean(axis=-1)
     out["win_rate"] = metrics.win_rate(out["rms"], prep.baseline_rms)
     out["median_chi2_red"] = np.median(metrics.chi2_reduced(out["chi2"], prep.points.offsets), axis=-1)
@@ -89,7 +88,7 @@ def _numpy_path(prep, params, flat, n_grid, keep_curves):
     n = pts.n_points
     rms = np.empty((n_grid, pts.n_galaxies))
     chi2 = np.empty_like(rms)
-    scatter = np.empty(n_grid)
+    scatter = {name: np.empty(n_grid) for name in ("rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel")}
     curves = np.empty((n_grid, n)) if keep_curves else None
     step = max(1, SUB_BATCH_ELEMENTS // n)
     for a in range(0, n_grid, step):
@@ -98,10 +97,13 @@ def _numpy_path(prep, params, flat, n_grid, keep_curves):
         v = np.broadcast_to(prep.kernel.func(p, **sub), (b - a, n))
         rms[a:b] = metrics.rms_per_galaxy(v, p["v_obs"], pts.offsets)
         chi2[a:b] = metrics.chi2_per_galaxy(v, p["v_obs"], p["e_v_obs"], pts.offsets)
-        scatter[a:b] = metrics.rar_scatter_velocity(p["v_obs"], v)
+        g_pred = accel_from_velocity(v, p["r"])
+        scatter["rar_scatter_velocity"][a:b] = metrics.rar_scatter_velocity(p["v_obs"], v)
+        scatter["rar_scatter_accel"][a:b] = metrics.rar_scatter_accel(p["g_obs"], g_pred)
+        scatter["rar_rms_accel"][a:b] = metrics.rar_rms_accel(p["g_obs"], g_pred)
         if keep_curves:
             curves[a:b] = v
-    out = {"rms": rms, "chi2": chi2, "rar_scatter_velocity": scatter}
+    out = {"rms": rms, "chi2": chi2, **scatter}
     if keep_curves:
         out["v_pred"] = curves
     return out

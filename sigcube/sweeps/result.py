@@ -3,8 +3,8 @@
 Layout: one dimension per swept parameter (coordinates in the kernel parameter's unit),
 the object dimension (``galaxy`` for SPARC, ``cluster``, …) for per-object metrics
 (``rms``, ``chi2``), global metrics over the parameter
-dims (``mean_rms``, ``win_rate``, ``rar_scatter_velocity``, ``rar_scatter_accel``,
-``median_chi2_red``), ``done`` (True where the block is written) and, with
+dims (``mean_rms``, ``win_rate``, the three RAR scatters ``rar_rms_accel``,
+``rar_scatter_velocity``, ``rar_scatter_accel``, and ``median_chi2_red``), ``done`` (True where the block is written) and, with
 ``--keep-curves``, ``v_pred`` over ``point``. The template is written once; each block is
 then written as exactly one chunk of every variable, its ``done`` chunk last, so a killed
 run leaves only whole, flagged blocks.
@@ -24,6 +24,7 @@ import xarray as xr
 import zarr
 
 from sigcube import __version__
+from sigcube.metrics import RAR_SCATTERS
 from sigcube.cubes.store import CONSOLIDATED, ZARR_FORMAT, read_store
 from sigcube.errors import SchemaError
 from sigcube.sweeps.evaluate import GALAXY_METRICS, GLOBAL_METRICS
@@ -37,8 +38,7 @@ LABELS = {
     "mean_rms": ("km / s", "mean per-galaxy RMS"),
     "median_chi2_red": ("", "median per-galaxy reduced χ²"),
     "win_rate": ("", "fraction of galaxies with RMS below the baseline's"),
-    "rar_scatter_velocity": ("dex", "RAR scatter, velocity space: std log10(V_obs/V_pred)"),
-    "rar_scatter_accel": ("dex", "RAR scatter, acceleration space: std log10(g_obs/g_pred)"),
+    **{name: ("dex", f"RAR scatter, {text}") for name, text in RAR_SCATTERS.items()},
     "v_pred": ("km / s", "predicted circular velocity"),
     "baseline_rms": ("km / s", "per-galaxy RMS of the baseline kernel"),
 }

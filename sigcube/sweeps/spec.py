@@ -47,7 +47,8 @@ from sigcube.presets import get_preset
 SPACINGS = ("linspace", "logspace", "values")
 TOP_LEVEL = {"name", "description", "dataset", "cube", "kernel", "baseline", "preset", "fixed", "grid", "sample",
              "block_size", "metrics"}
-METRICS = ("mean_rms", "median_chi2_red", "win_rate", "rar_scatter_velocity", "rar_scatter_accel", "rms", "chi2")
+METRICS = ("mean_rms", "median_chi2_red", "win_rate", "rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel", "rms",
+           "chi2")
 """What a sweep can store: global metrics over the grid, and per-object ``rms`` and ``chi2``."""
 MAX_GRID_POINTS = 10**8
 

@@ -16,12 +16,35 @@ from sigcube.constants import G_DAGGER, KPC_M, accel_from_velocity
 from sigcube.ingest.clusters import pack_clusters
 from sigcube.kernels import get_kernel
 from sigcube.kernels.sigma import amplitude
-from sigcube.reports.regression.common import GM_SUN, Result, _enhancement, _log_stats, _point_mass_points, _velocity
+from sigcube.published import figure
+from sigcube.reports.regression.common import (
+    GM_SUN,
+    Result,
+    _enhancement,
+    _log_stats,
+    _point_mass_points,
+    _velocity,
+    cited,
+)
+from sigcube.sample import PointSet
 
-CLUSTER_PARAMS = {"D": 1.0, "L": 600.0}
+PAPER_CLUSTER_POINT = {"L": figure("clusters.L").number, "n": figure("clusters.n").number}
+"""The paper's cluster path length and exponent, L = 600 kpc and n = 0.27 (SI §1)."""
+CLUSTER_PARAMS = {"D": 1.0, "L": PAPER_CLUSTER_POINT["L"], "n": PAPER_CLUSTER_POINT["n"]}
 """The paper's cluster amplitude A(D = 1, L = 600 kpc) = A0·(600/0.4)^0.27 ≈ 8.45 (SI §1)."""
 SWEEP_SPEC = Path(__file__).resolve().parents[3] / "sweeps" / "clusters_L_n.toml"
-PAPER_CLUSTER_POINT = {"L": 600.0, "n": 0.27}
+
+CLUSTER_CHI2 = ("χ²_red on velocity-equivalent points: per cluster Σ((V_pred − V_obs)/e_V)²/N with V = √(g·r) and "
+                "e_V = ½·V_obs·ln10·e_log g_tot (first-order propagation of Tian's log errors), then the median over "
+                "clusters; sigcube.metrics.chi2_per_galaxy/chi2_reduced, the sweep's median_chi2_red")
+"""The one cluster χ² of the report: the CLASH RAR row and the L × n sweep both use it."""
+
+
+def cluster_chi2_red(v_pred: np.ndarray, points: PointSet) -> float:
+    """Median over clusters of χ²_red on the velocity-equivalent points (:data:`CLUSTER_CHI2`) [dimensionless]."""
+    p = points.inputs
+    chi2 = metrics.chi2_per_galaxy(v_pred, p["v_obs"], p["e_v_obs"], points.offsets)
+    return float(np.median(metrics.chi2_reduced(chi2, points.offsets)))
 
 
 def _cluster_amplitude() -> float:
@@ -34,7 +57,9 @@ _FOX_NOTE = ("The published 0.987 / 0.132 dex (MOND ~0.33) are Fox+2022 strong-l
              "The Fox+2022 table is not available offline (only Git-LFS pointers were found), so the paper's test "
              "itself is not run.")
 
-_FOX_PUBLISHED = {"median_ratio_sigma": "0.987", "scatter_dex_sigma": "0.132", "median_ratio_mond": "~0.33"}
+_FOX_KEYS = {"median_ratio_sigma": "clusters.fox.median_ratio_sigma",
+             "scatter_dex_sigma": "clusters.fox.scatter_dex_sigma",
+             "median_ratio_mond": "clusters.fox.median_ratio_mond"}
 """The paper's Fox+2022 figures, shown next to both CLASH rows (a different test: see _FOX_NOTE)."""
 
 CLUSTER_KERNELS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -46,34 +71,34 @@ def clusters_rar(clusters: xr.Dataset) -> Result:
     """g_pred/g_obs at the 84 CLASH RAR radii (Tian+2020) for Σ (cluster amplitude), MOND and Newton."""
     points = pack_clusters(clusters)
     p = points.inputs
-    e_log = 2.0 * p["e_v_obs"] / (p["v_obs"] * np.log(10.0))
     names = [str(n) for n in points.galaxy]
     values: dict[str, Any] = {}
     for kernel, params in CLUSTER_KERNELS:
-        log_ratio = np.log10(accel_from_velocity(_velocity(kernel, points, **params), p["r"]) / p["g_obs"])
-        chi2_red = metrics.segment_sum((log_ratio / e_log) ** 2, points.offsets) / metrics.counts(points.offsets)
+        v_pred = _velocity(kernel, points, **params)
+        log_ratio = np.log10(accel_from_velocity(v_pred, p["r"]) / p["g_obs"])
         values[kernel] = {
             **_log_stats(log_ratio),
-            "median_chi2_red": float(np.median(chi2_red)),
+            "median_chi2_red": cluster_chi2_red(v_pred, points),
             "per_cluster_median_ratio": {n: float(10 ** np.median(log_ratio[a:b]))
                                          for n, a, b in zip(names, points.offsets[:-1], points.offsets[1:])},
         }
     s, m = values["sigma"], values["mond"]
     return Result(
         name="Clusters: CLASH RAR (Tian+2020)",
+        si4a=2,
         status="computed",
         n=points.n_galaxies,
         headline=(f"median g_pred/g_obs Σ {s['median_ratio']:.3f} ({s['scatter_dex']:.3f} dex, χ²_red "
                   f"{s['median_chi2_red']:.1f}); MOND {m['median_ratio']:.3f} ({m['scatter_dex']:.3f} dex); "
                   f"Newton {values['newtonian']['median_ratio']:.3f}"),
         values=values,
-        published=_FOX_PUBLISHED,
+        published=cited(**_FOX_KEYS),
         conventions={
             "summary": f"{points.n_points} points; A = {_cluster_amplitude():.3f}, W = r/(r + 0.01 kpc) ≥ 0.9993; "
-                       "scatter = std log10(g_pred/g_obs)",
+                       "scatter = std log10(g_pred/g_obs); χ²_red on V = √(g·r) with e_V from e_log g_tot",
             "inputs": "velocity-equivalent: V_bar = √(g_bar·r), V_obs = √(g_tot·r) "
                       "(sigcube.ingest.clusters.pack_clusters)",
-            "chi2": "per cluster Σ(log10(g_pred/g_obs)/e_log g_tot)²/N (errors on g_tot only); median over clusters",
+            "chi2": CLUSTER_CHI2,
             "median_ratio": "10^median(log10(g_pred/g_obs)) over all points",
         },
         note=_FOX_NOTE,
@@ -136,13 +161,14 @@ def clusters_lensing(clusters: xr.Dataset) -> Result:
     s, m = values["sigma"], values["mond"]
     return Result(
         name="Clusters: CLASH weak-lensing M(<r) (Mistele+2025)",
+        si4a=2,
         status="computed",
         n=len(names),
         headline=(f"median M_pred/M_lens Σ {s['median_ratio']:.3f} ({s['scatter_dex']:.3f} dex, χ²/dof "
                   f"{s['chi2']:.0f}/{s['dof']}); with slip {values['sigma_lensing_slip']['median_ratio']:.3f}; "
                   f"MOND {m['median_ratio']:.3f}; Newton {values['newtonian']['median_ratio']:.3f}"),
         values=values,
-        published=_FOX_PUBLISHED,
+        published=cited(**_FOX_KEYS),
         conventions={
             "summary": f"{len(pts['r'])} lensing radii of {len(names)} clusters inside Tian's 100-600 kpc range; "
                        "M_bar(<r) from Tian's g_bar; χ² with the correlation matrices",
@@ -164,11 +190,11 @@ def clusters_fox() -> Result:
     """The paper's own cluster test: not runnable offline."""
     return Result(
         name="Clusters: Fox+2022 strong lensing (the paper's test)",
+        si4a=2,
         status="data unavailable",
         headline="not computed: the Fox+2022 table (z, M500, MSL(200 kpc), spec-z flag) is not in the mirror",
         values={},
-        published={"median_ratio_sigma": "0.987", "scatter_dex_sigma": "0.132", "n_clusters": "42",
-                   "median_ratio_mond": "~0.33"},
+        published=cited(**_FOX_KEYS, n_clusters="clusters.fox.n_clusters"),
         conventions={"summary": "paper: M_bar(200 kpc) = 0.4·0.15·M500, W = 1, A(D=1, L=600 kpc); spec-z and "
                                 "M500 > 2e14 M☉ cuts"},
         note="See the two CLASH rows for what the available cluster data say.",
@@ -189,6 +215,7 @@ def cluster_btfr(clusters: xr.Dataset) -> Result:
         values[kernel] = {**_log_stats(np.log10(v / v_flat)), "per_cluster_ratio": dict(zip(names, v / v_flat))}
     return Result(
         name="Clusters: flat velocity vs baryonic mass (Mistele+2025 summary)",
+        si4a=None,
         status="computed",
         n=len(names),
         headline=(f"median V_pred/V_flat Σ {values['sigma']['median_ratio']:.3f}, MOND "
@@ -197,7 +224,8 @@ def cluster_btfr(clusters: xr.Dataset) -> Result:
         published={},
         conventions={"summary": "V_pred of a point mass M_b (β-model gas) where g_N = 1e-4 g† (asymptotic), W = 1",
                      "m_b": "10^log10_Mb_beta (clusters with NaN dropped); r4tail is the alternative"},
-        note="No published Σ-Gravity figure: a consistency check of the cluster amplitude on the summary table.",
+        note="No published Σ-Gravity figure and not one of the SI §4a tests: a consistency check of the cluster "
+             "amplitude on the summary table.",
     )
 
 
@@ -218,7 +246,7 @@ def cluster_sweep(clusters_path: Path, clusters: xr.Dataset, work_dir: Path) -> 
     def at(point: dict[str, float]) -> dict[str, float]:
         sel = ds.sel(point)
         return {**point, "A": float(amplitude(fixed["A0"], fixed["D"], point["L"], fixed["L0"], point["n"])),
-                **{k: float(sel[k]) for k in ("median_chi2_red", "bias_dex", "rar_scatter_velocity", "win_rate")}}
+                **{k: float(sel[k]) for k in ("median_chi2_red", "bias_dex")}}
 
     best = {metric: at({d: float(best_parameters(ds, metric)[d]) for d in ("L", "n")})
             for metric in ("median_chi2_red", "abs_bias_dex")}
@@ -226,16 +254,19 @@ def cluster_sweep(clusters_path: Path, clusters: xr.Dataset, work_dir: Path) -> 
     b = best["median_chi2_red"]
     return Result(
         name="Clusters: sweep of L × n on the CLASH RAR",
+        si4a=2,
         status="computed",
         n=int(ds.sizes["cluster"]),
-        headline=(f"best median χ²_red {b['median_chi2_red']:.2f} at L = {b['L']:g} kpc, n = {b['n']:g} "
+        headline=(f"best median χ²_red (velocity-equivalent) {b['median_chi2_red']:.2f} at L = {b['L']:g} kpc, "
+                  f"n = {b['n']:g} "
                   f"(A = {b['A']:.2f}); paper point L = 600, n = 0.27 (A = {paper['A']:.2f}): "
                   f"{paper['median_chi2_red']:.2f}, bias {paper['bias_dex']:+.3f} dex"),
         values={"best": best, "paper_point": paper, "grid": {d: ds[d].values for d in ("L", "n")}},
-        published={"L_kpc": "600", "n": "0.27", "A": "8.45"},
+        published=cited(L_kpc="clusters.L", n="clusters.n", A="clusters.A"),
         conventions={
-            "summary": "metric: median over clusters of χ²_red on log g (e_log g_tot); also |bias|, "
-                       "bias = median log10(g_pred/g_obs)",
+            "summary": "metric: median over clusters of χ²_red on V = √(g·r) with e_V from e_log g_tot (the CLASH "
+                       "RAR row's χ²); also |bias|, bias = median log10(g_pred/g_obs)",
+            "chi2": CLUSTER_CHI2,
             "spec": str(SWEEP_SPEC.name), "fixed": {k: float(v) for k, v in spec.fixed.items()},
             "bias_dex": "median over all points of log10(g_pred/g_obs) = 2·log10(V_pred/V_obs); > 0 over-predicts",
             "degeneracy": "A = A0·(L/L0)^n: only A is constrained; the best (L, n) is one point of a ridge",

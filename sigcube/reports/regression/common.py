@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -11,10 +12,36 @@ import numpy as np
 
 from sigcube.constants import G_SI, KM_S, KPC_M, M_SUN_KG
 from sigcube.kernels import get_kernel, kernel_names
+from sigcube.published import Figure, figure
 from sigcube.sample import PointSet, velocity_points
 
-STATUSES = ("computed", "prediction-only", "data unavailable")
+STATUSES = ("computed", "prediction-only", "data unavailable", "not computable here", "by construction")
+"""``computed`` on real data; ``prediction-only`` a model value with no data to test it; ``data unavailable``
+the data are not in the mirror; ``not computable here`` the test needs machinery sigcube does not have (a
+cosmological simulation, a Boltzmann code); ``by construction`` the result is an assumption of the model."""
 PREDICTION = "prediction, no data"
+SI4A_TESTS = 16
+"""Tests in the SI §4a suite; each row names the one it belongs to (``si4a``), extra rows have None."""
+AUTHOR_SCRIPT = "author's repository (lrspeiser/SigmaGravity, scripts/run_regression_extended.py)"
+"""Where the inputs of :data:`AUTHOR_INPUTS` come from."""
+AUTHOR_INPUTS: dict[str, float] = {
+    "wide_binary_mass_msun": 1.5,       # test_wide_binaries: M_total of the 10 kAU binary
+    "udg_df2_m_star_msun": 2e8,         # test_ultra_diffuse_galaxies: DF2
+    "udg_df2_r_eff_kpc": 2.2,
+    "ggl_m_star_msun": 5e11,            # test_galaxy_galaxy_lensing: "typical lens galaxy"
+    "ggl_r_kpc": 200.0,
+    "efe_g_int": 1e-11,                 # test_external_field_effect [m/s²]
+    "efe_g_ext": 1e-10,
+    "structure_m_msun": 1e15,           # test_structure_formation: cluster mass and radius
+    "structure_r_kpc": 1000.0,
+    "bullet_m_gas_msun": 2.1e14,        # test_bullet_cluster
+    "bullet_m_star_msun": 0.5e14,
+    "bullet_m_lens_msun": 5.5e14,
+    "bullet_r_kpc": 150.0,
+}
+"""Inputs of the author's regression script that the seeds do *not* print. They are used only to show where a
+printed figure comes from, always labelled with :data:`AUTHOR_SCRIPT`; nothing is called published because of them."""
+
 KINDS = ("sparc", "milkyway", "clusters", "dwarfs", "manga")
 """Dataset cubes the report reads."""
 GM_SUN = G_SI * M_SUN_KG
@@ -25,6 +52,7 @@ class Result:
     """One regression test: what sigcube computed next to what the paper printed."""
 
     name: str
+    si4a: int | None
     status: str
     headline: str
     values: dict[str, Any]
@@ -39,6 +67,8 @@ class Result:
             raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
         if "summary" not in self.conventions:
             raise ValueError(f"{self.name}: conventions need a one-line 'summary'")
+        if self.si4a is not None and not 1 <= self.si4a <= SI4A_TESTS:
+            raise ValueError(f"{self.name}: si4a must be a test number 1-{SI4A_TESTS} or None")
 
     def as_dict(self) -> dict[str, Any]:
         return _plain(asdict(self))
@@ -100,3 +130,73 @@ def _point_mass_points(group: str, names: list[str], r_kpc: np.ndarray, mass_msu
 def _log_stats(log_ratio: np.ndarray) -> dict[str, float]:
     """Median ratio 10^median(log r) and scatter std(log r) [dex] of log10 ratios."""
     return {"median_ratio": float(10 ** np.median(log_ratio)), "scatter_dex": float(np.std(log_ratio))}
+
+
+# --- Published figures in the rows ------------------------------------------------------------------
+
+_LATEX_POWER = re.compile(r"\\times\s*10\^\{([−-]?\d+)\}|^10\^\{([−-]?\d+)\}")
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789−")
+_TO_SUPERSCRIPT = str.maketrans("0123456789−-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻")
+
+
+def shown(fig: Figure) -> str:
+    """The printed value in plain text: LaTeX powers (``2.7 \\times 10^{-9}``) become ``2.7×10⁻⁹``."""
+    def power(m: re.Match) -> str:
+        exponent = (m.group(1) or m.group(2)).translate(_TO_SUPERSCRIPT)
+        return ("×10" if m.group(1) else "10") + exponent
+    return _LATEX_POWER.sub(power, fig.value.replace(" \\times", "\\times"))
+
+
+def cite(key: str) -> str:
+    """``0.987 (SI §6)``: a published figure's value, unit and the seed section that prints it."""
+    fig = figure(key)
+    unit = f" {fig.unit}" if fig.unit and fig.unit != "%" else ""
+    return f"{shown(fig)}{unit} ({fig.citation()})"
+
+
+def cited(**keys: str) -> dict[str, str]:
+    """Row name → :func:`cite` of the figure ``key``: a row's ``published`` entries."""
+    return {name: cite(key) for name, key in keys.items()}
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A printed number read for comparison: value, digits after the point of its mantissa, power of ten,
+    and its qualifier (``<`` an upper bound, ``~`` approximate, ``""`` none)."""
+
+    value: float
+    decimals: int
+    exponent: int
+    qualifier: str
+    mantissa: bool
+
+
+def printed(key: str) -> Printed:
+    """The printed number of figure ``key``, also in the forms ``<10⁻⁹``, ``1.77×10⁻⁹``, ``2.7 \\times 10^{-9}``."""
+    text = shown(figure(key)).strip().rstrip("%× ")
+    qualifier = text[0] if text[:1] in "<~≈" else ""
+    body = text.lstrip("<~≈ ").replace(",", "")
+    mantissa, times, exponent = body.partition("×10")
+    if not times and body.startswith("10") and body[2:3] in "⁻⁰¹²³⁴⁵⁶⁷⁸⁹" and body[2:]:
+        mantissa, exponent = "", body[2:]
+    power = int(exponent.translate(_SUPERSCRIPT).replace("−", "-")) if exponent else 0
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    value = (float(mantissa.replace("−", "-")) if mantissa else 1.0) * 10.0**power
+    return Printed(value, decimals, power, "~" if qualifier == "≈" else qualifier, bool(mantissa))
+
+
+def agrees(key: str, computed: float, scale: float = 1.0) -> bool:
+    """Does ``computed`` (×``scale``) give figure ``key`` as printed?
+
+    An upper bound (``<10⁻⁹``) holds when the value is below it; a bare power (``~ 10⁻⁹``) when the value
+    rounds to that order of magnitude; otherwise the value must round to the printed mantissa at the printed
+    power of ten (1.764×10⁻⁹ does not give 1.77×10⁻⁹).
+    """
+    p = printed(key)
+    x = float(computed) * scale
+    if p.qualifier == "<":
+        return x < p.value
+    if not p.mantissa:
+        return x > 0 and round(math.log10(x)) == p.exponent
+    unit = 10.0**p.exponent
+    return round(x / unit, p.decimals) == round(p.value / unit, p.decimals)

@@ -10,12 +10,17 @@ import xarray as xr
 
 from sigcube.constants import A0_MOND, KM_S, KPC_M
 from sigcube.kernels import KernelError
-from sigcube.reports.regression.common import PREDICTION, Result, _enhancement
+from sigcube.published import figure
+from sigcube.reports.regression.common import PREDICTION, Result, _enhancement, cite, cited
 from sigcube.sample import velocity_points
 
 COUNTER_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
-COUNTER_MOND_NU = 2.56
-"""The MOND enhancement in the paper's counter-rotation table (§5.2), used to fix its reference g_N."""
+COUNTER_MOND_NU = figure("counter.table.mond").number
+"""The MOND enhancement of the paper's counter-rotation table (§5.2): an *input* that fixes the reference g_N
+(the paper does not state its g), not a result."""
+_TABLE = {"f=0": "counter.table.f0", "f=0.25": "counter.table.f25", "f=0.5": "counter.table.f50",
+          "f=1": "counter.table.f100"}
+"""The Σ column of the paper's §5.2 table, by counter-rotating fraction."""
 COUNTER_V_MOND_KM_S = 200.0
 """Circular speed at the reference point (σ/v_c = 0.1 for σ = 20 km/s, as in the paper's §5.2 tables)."""
 
@@ -31,32 +36,35 @@ def counter_rotation_prediction() -> Result:
     g_n, v_bar = _counter_reference()
     r_kpc = (v_bar * KM_S) ** 2 / g_n / KPC_M
     points = velocity_points("reference", ["reference"], [1], [r_kpc], [v_bar], [1.0], [v_bar])
-    published = {"f=0": "2.69", "f=0.25": "2.27", "f=0.5": "1.84", "f=1": "1.00", "mond": "2.56"}
     try:
         sigma = {f"f={f:g}": float(_enhancement("sigma_counter_rotation", points, f_counter=f)[0])
                  for f in COUNTER_FRACTIONS}
     except KernelError as exc:
         sigma = {"error": str(exc)}
-    values: dict[str, Any] = {"sigma": sigma, "mond": float(_enhancement("mond", points)[0])}
+    paper = {k: figure(key).number for k, key in _TABLE.items()}
+    values: dict[str, Any] = {"sigma": sigma,
+                              "reference_point": {"mond_nu_input": COUNTER_MOND_NU, "g_N": g_n, "v_bar": v_bar}}
     if "error" not in sigma:
         values["relative_enhancement"] = {k: (s - 1) / (sigma["f=0"] - 1) for k, s in sigma.items()}
-        values["paper_relative_enhancement"] = {k: (float(published[k]) - 1) / (float(published["f=0"]) - 1)
-                                                for k in published if k.startswith("f=")}
-    headline = (", ".join(f"{k}: {v:.2f}" for k, v in sigma.items()) + f"; MOND {values['mond']:.2f}"
-                if "error" not in sigma else sigma["error"])
+        values["paper_relative_enhancement"] = {k: (v - 1) / (paper["f=0"] - 1) for k, v in paper.items()}
+    headline = (", ".join(f"{k}: {v:.2f}" for k, v in sigma.items()) + f" at the g_N where MOND's ν = "
+                f"{COUNTER_MOND_NU:g} (an input)" if "error" not in sigma else sigma["error"])
     return Result(
         name="Counter-rotation: Σ vs counter-rotating fraction",
+        si4a=6,
         status="prediction-only",
         headline=f"{headline} ({PREDICTION})",
         values=values,
-        published=published,
+        published={**{k: cite(key) for k, key in _TABLE.items()}, **cited(mond_input="counter.table.mond")},
         conventions={
             "summary": "kernel sigma_counter_rotation at its defaults (σ1 = σ2 = 20 km/s), C of the predicted v",
-            "reference_point": f"g_N = {g_n:.3e} m/s² (MOND ν = {COUNTER_MOND_NU}, the paper's MOND column), "
-                               f"V_bar = {v_bar:.1f} km/s (MOND V = {COUNTER_V_MOND_KM_S:g} km/s)",
+            "reference_point": f"g_N = {g_n:.3e} m/s², chosen so that MOND's ν(g_N/a0) = {COUNTER_MOND_NU:g}, the "
+                               f"paper's MOND column: an input, not a result; V_bar = {v_bar:.1f} km/s "
+                               f"(MOND V = {COUNTER_V_MOND_KM_S:g} km/s)",
             "relative_enhancement": "(Σ(f) − 1)/(Σ(0) − 1): comparable with the paper's table whatever its g",
         },
-        note=(f"{PREDICTION}. The paper does not state its reference g; its table falls linearly, Σ − 1 ∝ 1 − f, "
+        note=(f"{PREDICTION}. The MOND 2.56 is the input that fixes the reference g_N (the paper does not state its "
+              "g), so it is not compared. The paper's table falls linearly, Σ − 1 ∝ 1 − f, "
               "reaching Σ = 1 at f = 1, which the σ_eff formula cannot give: it is symmetric in f ↔ 1 − f (a fully "
               "counter-rotating disk is a normal disk)."),
     )
@@ -88,11 +96,13 @@ def counter_rotation_fdm(manga: xr.Dataset) -> Result:
                  if first else "no case")
     return Result(
         name="Counter-rotation f_DM (MaNGA DynPop)",
+        si4a=6,
         status="data unavailable",
         n=len(cases),
         headline=f"N = {len(cases)} case with f_DM ({case_text}); no test possible, no p-value",
         values=values,
-        published={"f_DM_counter_rotating": "0.169", "f_DM_normal": "0.302", "p": "0.004", "n_cases": "63"},
+        published=cited(f_DM_counter_rotating="counter.f_dm_counter", f_DM_normal="counter.f_dm_normal",
+                        p="counter.p_value", n_cases="counter.n_galaxies"),
         conventions={"summary": "cases and controls found in the 534-galaxy f_DM subset by plate-IFU",
                      "f_DM": "JAM_cyl + gNFW f_DM within R_eff (Zhu+2023 via TangoSIDM)"},
         note=("Only 1 of the 62 matched counter-rotating cases (and 22 of their 310 controls) is in the DynPop subset: "

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from sigcube.reports.regression.common import Result, _log_stats, _point_mass_points, _velocity
+from sigcube.reports.regression.common import Result, _log_stats, _point_mass_points, _velocity, cited
+from sigcube.sample import PointSet
 
 M_V_SUN = 4.83
 """Absolute V magnitude of the Sun (Binney & Merrifield 1998), for L_V from M_V."""
@@ -19,14 +20,25 @@ WOLF_R3D_PER_RE = 4.0 / 3.0
 """Wolf+2010: the 3-D half-light radius r_½ ≈ (4/3)·R_e, where M(r_½) = 3σ²r_½/G (= 4σ²R_e/G)."""
 
 
+def wolf_points(names: list[str], m_half_msun: np.ndarray, r_e_kpc: np.ndarray) -> PointSet:
+    """One point per object at the Wolf+2010 radius r_½ = (4/3)·R_e around its mass M(<r_½) [M☉]; R_d = R_e, so
+    the Σ kernel's ξ = R_e/(2π)."""
+    r_e_kpc = np.asarray(r_e_kpc, dtype=float)
+    return _point_mass_points("dwarf", list(names), WOLF_R3D_PER_RE * r_e_kpc, m_half_msun, r_d=r_e_kpc)
+
+
+def wolf_sigma(kernel: str, points: PointSet) -> np.ndarray:
+    """Predicted line-of-sight dispersion σ = V_pred(r_½)/√3 [km/s] (Wolf+2010: V_c²(r_½) = 3σ²)."""
+    return _velocity(kernel, points) / np.sqrt(3.0)
+
+
 def _dwarf_rows(names, m_v, r_e_pc, sigma, e_sigma, upper) -> tuple[dict[str, Any], int, int]:
     """σ_pred/σ_obs per kernel (Σ, MOND, Newton) with the Wolf+2010 estimator; upper limits as limits."""
     m_half = 0.5 * UPSILON_V * 10.0 ** (-0.4 * (np.asarray(m_v) - M_V_SUN))
-    r_e_kpc = np.asarray(r_e_pc) * 1e-3
-    points = _point_mass_points("dwarf", list(names), WOLF_R3D_PER_RE * r_e_kpc, m_half, r_d=r_e_kpc)
+    points = wolf_points(list(names), m_half, np.asarray(r_e_pc) * 1e-3)
     values: dict[str, Any] = {}
     for kernel in ("sigma", "mond", "newtonian"):
-        sigma_pred = _velocity(kernel, points) / np.sqrt(3.0)
+        sigma_pred = wolf_sigma(kernel, points)
         ratio = sigma_pred / sigma
         values[kernel] = {
             **_log_stats(np.log10(ratio[~upper])),
@@ -51,13 +63,14 @@ def _dwarf_result(name: str, values: dict[str, Any], n_measured: int, n_limits: 
     s, m = values["sigma"], values["mond"]
     return Result(
         name=name,
+        si4a=9,
         status="computed",
         n=n_measured + n_limits,
         headline=(f"median σ_pred/σ_obs Σ {s['median_ratio']:.2f} ({s['scatter_dex']:.2f} dex), MOND "
                   f"{m['median_ratio']:.2f}, Newton {values['newtonian']['median_ratio']:.2f}"
                   + (f"; limits respected Σ {s['upper_limits_respected']}/{n_limits}" if n_limits else "")),
         values={"n_measured": n_measured, "n_upper_limits": n_limits, **values},
-        published={"sigma_pred_over_obs": "0.72"},
+        published=cited(sigma_pred_over_obs="dsph.sigma_ratio"),
         conventions={"summary": summary, **_DWARF_CONVENTIONS},
         note=note,
     )

@@ -38,11 +38,17 @@ def sparc_rotation_curves(sparc: xr.Dataset) -> Result:
         n=res["n_galaxies"],
         headline="; ".join(computed(c) for c in seed),
         values={k: v for k, v in res.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
-        published={c["key"]: cite(c["key"]) for c in seed},
+        published=_short_keys({c["key"]: cite(c["key"]) for c in seed}),
         reproduced={f"{c['quantity']} = {c['value']} ({c['citation']})": bool(c["reproduced"]) for c in seed},
         conventions={"summary": res["conventions"]["what"], "description": res["conventions"]["description"]},
         note=" ".join(res["findings"]) + " Every preset: `sigcube report sparc --preset all`.",
     )
+
+
+def _short_keys(by_key: dict[str, str]) -> dict[str, str]:
+    """``sparc.canonical.rms_sigma`` → ``rms_sigma`` where the last part is unique (the full key otherwise)."""
+    last = [k.rsplit(".", 1)[-1] for k in by_key]
+    return {(short if last.count(short) == 1 else key): v for (key, v), short in zip(by_key.items(), last)}
 
 
 _DRIFT = {

@@ -46,3 +46,8 @@ def test_printed_precision_and_numbers():
     assert (f.number, f.decimals) == (47.4, 1) and f.reproduced_by(0.4737, scale=100) and not f.reproduced_by(0.4795, 100)
     assert Figure("y", "1.77×10⁻⁹", "", SI, "SI §4a", "γ").number == pytest.approx(1.77e-9)
     assert Figure("z", "~0.33", "", SI, "SI §5", "MOND").number == 0.33
+
+
+def test_powers_of_ten_compare_on_the_mantissa():
+    f = Figure("g", "1.77×10⁻⁹", "", SI, "SI §4a", "γ")
+    assert f.reproduced_by(1.7712e-9) and not f.reproduced_by(1.764e-9) and not f.reproduced_by(1.77e-8)

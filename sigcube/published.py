@@ -98,8 +98,13 @@ class Figure:
         return f"{self.value}{unit} ({self.citation()})"
 
     def reproduced_by(self, computed: float, scale: float = 1.0) -> bool:
-        """True when ``computed`` (×``scale``, e.g. 100 for a fraction vs a printed %) rounds to the printed digits."""
-        return round(computed * scale, self.decimals) == round(self.number, self.decimals)
+        """True when ``computed`` (×``scale``, e.g. 100 for a fraction vs a printed %) rounds to the printed digits.
+
+        A figure printed as ``m×10ⁿ`` is compared on its mantissa: 1.764×10⁻⁹ does not reproduce 1.77×10⁻⁹.
+        """
+        mantissa, _, exponent = self.value.partition("×10")
+        shift = 10.0 ** _superscript_int(exponent) if exponent else 1.0
+        return round(computed * scale / shift, self.decimals) == round(self.number / shift, self.decimals)
 
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")

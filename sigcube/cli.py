@@ -135,6 +135,31 @@ def report_sparc(
         render_summary(results, console)
 
 
+@report_app.command("sensitivity")
+@friendly
+def report_sensitivity(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: tables of rows, notes, note 000.")] = False,
+    cube: Annotated[Optional[Path], typer.Option(help="SPARC cube (default: cubes/sparc.zarr, ingested if missing)")] = None,
+    sweeps: Annotated[Optional[Path], typer.Option(help="Folder of the shipped sweep specs (default: the repository's sweeps/)")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Folder of the result cubes (default: the cube folder, cubes/)")] = None,
+) -> None:
+    """SI §13.3–§14 tables and note 000's fits from the shipped sweeps (run, or read if already made), with ✓/✗."""
+    from sigcube.cubes import open_cube
+    from sigcube.reports.sensitivity import SWEEPS_DIR, render, run_shipped, sensitivity_report
+
+    path = cube or cube_dir() / "sparc.zarr"
+    if cube is None and not path.exists():
+        err_console.print(f"{path} does not exist yet: ingesting SPARC first")
+        ingest_dataset("sparc", path, force=False)
+    folder = sweeps or SWEEPS_DIR
+    if not folder.is_dir():
+        raise SigcubeError(f"no folder of sweep specs at {folder}; pass --sweeps DIR (the repository's sweeps/)")
+    with err_console.status("running the shipped sweeps (or reading their result cubes) …"):
+        specs, results, state = run_shipped(path, out or cube_dir(), folder)
+        report = sensitivity_report(open_cube(path).load(), specs, results, state)
+    emit(report, as_json, render)
+
+
 @report_app.command("sweep")
 @friendly
 def report_sweep(

@@ -22,7 +22,23 @@ def test_shipped_specs_are_valid(path):
 
 def test_shipped_specs_cover_the_seed_studies():
     names = {p.stem for p in SPECS}
-    assert {"sigma_A0_k", "sigma_gdagger_A0", "sigma_window_exponent", "sigma_c_local_scan"} <= names
+    assert {"sigma_A0_k", "sigma_gdagger_A0", "sigma_window_exponent", "sigma_c_local_scan", "sigma_rd_source_k",
+            "sigma_dynamical_k", "sigma_bulge_amplitude_A0_window", "sigma_c_local_bulge_amplitude"} <= names
+
+
+def test_shipped_specs_sweep_the_coherence_kernels_of_note_000():
+    """Ψ0 over decades × γ × K_max (mass coherence) and F_max × Ψ0 × δ (velocity coherence), the note's fit on the grid."""
+    folder = Path(SPECS[0]).parent
+    mass = load_spec(folder / "mass_coherence_psi0_gamma.toml")
+    velocity = load_spec(folder / "velocity_coherence_fmax_psi0_delta.toml")
+    assert [a.name for a in mass.axes] == ["Psi0", "gamma", "K_max"]
+    assert [a.name for a in velocity.axes] == ["F_max", "Psi0", "delta"]
+    for spec in (mass, velocity):
+        psi0 = next(a for a in spec.axes if a.name == "Psi0").values
+        assert np.log10(psi0.max() / psi0.min()) >= 6  # log-spaced over at least six decades
+        for axis in spec.axes:
+            assert np.any(np.isclose(axis.values, spec.kernel.parameter(axis.name).default, rtol=1e-12))
+        assert spec.cuts.quality == (1, 2)
     assert load_spec(Path(SPECS[0]).with_name("sigma_A0_k.toml")).size >= 10_000
 
 

@@ -52,9 +52,14 @@ def g_dagger_at(g_dagger0, z):
     return g_dagger0 * PAPER_COSMOLOGY.efunc(z)
 
 
-def _dynamical(points, *, A0, k, g_dagger, sigma_gas, sigma_disk, sigma_bulge, rd_source):
+def dynamical_scale(points: Mapping[str, np.ndarray], k, sigma_gas, sigma_disk, sigma_bulge, rd_source: str):
+    """ξ_dyn = max(k·σ_eff/Ω_d, 0.01 kpc) [kpc] (SI §13.2), Ω_d = V_bar(R_d)/R_d of the ``rd_source`` R_d."""
     sigma_over_omega = sigma_eff(points, sigma_gas, sigma_disk, sigma_bulge) / points[f"Omega_d_{rd_source}"]
-    W = coherence_window(points["r"], coherence_scale(k, sigma_over_omega))
+    return coherence_scale(k, sigma_over_omega)
+
+
+def _dynamical(points, *, A0, k, g_dagger, sigma_gas, sigma_disk, sigma_bulge, rd_source):
+    W = coherence_window(points["r"], dynamical_scale(points, k, sigma_gas, sigma_disk, sigma_bulge, rd_source))
     return enhanced_velocity(points["v_bar"], A0, W, h_function(points["g_N"], g_dagger))
 
 

@@ -39,5 +39,5 @@ def test_notebook_runs(path, sparc_store, monkeypatch):
     text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for c in nb.cells
                    if c.cell_type == "code" for o in c.outputs)
     expected = {"01_quick_tour": "mean RMS at the canonical point: 17.50 km/s",
-                "02_sensitivity": "dynamical, k = 0.24"}[path.stem]
+                "02_sensitivity": "ξ_dyn (k = 0.24)"}[path.stem]
     assert expected in text

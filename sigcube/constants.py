@@ -27,6 +27,15 @@ KPC_M: float = u.kpc.to(u.m)
 KM_S: float = (u.km / u.s).to(u.m / u.s)
 """One km/s [m/s]."""
 
+C_KM_S: float = C_M_S / KM_S
+"""Speed of light [km/s]."""
+
+GRAVITATIONAL_RADIUS_KPC: float = G_SI * M_SUN_KG / C_M_S**2 / KPC_M
+"""G·M☉/c² [kpc]."""
+
+G_KPC_KMS2_MSUN: float = const.G.to_value(u.kpc * u.km**2 / (u.s**2 * u.M_sun))
+"""Newton's constant [kpc (km/s)² / M☉]."""
+
 H0_DEFAULT_KM_S_MPC: float = 70.0
 """Hubble constant of the Σ-Gravity paper [km/s/Mpc]."""
 
@@ -67,3 +76,6 @@ def accel_from_velocity(v_km_s, r_kpc):
 
 PAPER_COSMOLOGY = FlatLambdaCDM(H0=H0_DEFAULT_KM_S_MPC, Om0=0.3)
 """Flat ΛCDM with H0 = 70, Ωm = 0.3 used for g†(z) (MODEL.md §2)."""
+
+RHO_CRIT_MSUN_KPC3: float = PAPER_COSMOLOGY.critical_density0.to_value(u.M_sun / u.kpc**3)
+"""Critical density today of :data:`PAPER_COSMOLOGY` (H0 = 70 km/s/Mpc) [M☉/kpc³]."""

@@ -15,13 +15,13 @@ from rich.console import Console
 from scipy import integrate
 
 from sigcube import metrics
-from sigcube.constants import G_DAGGER, G_SI, M_SUN_KG, accel_from_velocity
+from sigcube.constants import G_DAGGER, G_KPC_KMS2_MSUN, G_SI, M_SUN_KG, accel_from_velocity
 from sigcube.kernels import KernelError, get_kernel, kernel_names
 from sigcube.kernels.baseline import mond_nu, mond_nu_simple, mond_nu_standard
 from sigcube.kernels.cmsi import cmsi_enhancement
 from sigcube.kernels.coherence import exposure, potential_depth
 from sigcube.kernels.empirical import burr_xii_window
-from sigcube.kernels.halo import G_KPC_KMS2_MSUN, nfw_mass_fraction, nfw_velocity_squared, r200_kpc
+from sigcube.kernels.halo import nfw_mass_fraction, nfw_velocity_squared, r200_kpc
 from sigcube.kernels.pairing import condensate_gate, radial_envelope
 from sigcube.kernels.resonance import resonance_integral, spectrum
 from sigcube.kernels.sigma import A0_DEFAULT, coherence_window, h_function

@@ -20,13 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sigcube.constants import C_M_S, KM_S
+from sigcube.constants import C_KM_S
 from sigcube.kernels.common import DISPERSION_INPUTS, DISPERSION_PARAMETERS, DISPERSION_READING, sigma_eff
 from sigcube.kernels.registry import Kernel, Parameter, register
-
-C_KM_S: float = C_M_S / KM_S
-"""Speed of light [km/s]."""
-
 
 def cmsi_enhancement(r_kpc, v_c, sigma_b, sigma_v, *, chi0, gamma, alpha, ell0, Sigma_ref, epsilon, n):
     """F − 1 = χ0·(v_c/c)²·(Σ_b/Σ_ref)^ε·(v_c/σ_v)^(γα)·(1 + (R/ℓ0)^n)^(−1/n) [dimensionless]."""

@@ -18,15 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sigcube.constants import C_M_S, G_SI, KPC_M, M_SUN_KG
+from sigcube.constants import GRAVITATIONAL_RADIUS_KPC
 from sigcube.kernels.common import DISPERSION_INPUTS, DISPERSION_PARAMETERS, DISPERSION_READING, boost, sigma_eff
 from sigcube.kernels.empirical import ELL0_DEFAULT
 from sigcube.kernels.registry import Kernel, Parameter, register
 from sigcube.kernels.sigma import RD_SOURCES
-
-GRAVITATIONAL_RADIUS_KPC: float = G_SI * M_SUN_KG / C_M_S**2 / KPC_M
-"""G·M☉/c² [kpc]."""
-
 
 def exposure(v_c, sigma_v, beta):
     """Ξ = τ_coh/T_orb = 1/(2π·(1 + (σ_v/v_c)^β)) [dimensionless].

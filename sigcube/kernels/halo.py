@@ -11,19 +11,10 @@ one (M200, c) serves every galaxy; the SI's per-galaxy fit is a sweep over log10
 
 from __future__ import annotations
 
-import astropy.constants as const
-import astropy.units as u
 import numpy as np
 
-from sigcube.constants import PAPER_COSMOLOGY
+from sigcube.constants import G_KPC_KMS2_MSUN, RHO_CRIT_MSUN_KPC3
 from sigcube.kernels.registry import Kernel, Parameter, register
-
-RHO_CRIT_MSUN_KPC3: float = PAPER_COSMOLOGY.critical_density0.to_value(u.M_sun / u.kpc**3)
-"""Critical density today for H0 = 70 km/s/Mpc [M☉/kpc³]."""
-
-G_KPC_KMS2_MSUN: float = const.G.to_value(u.kpc * u.km**2 / (u.s**2 * u.M_sun))
-"""Newton's constant [kpc (km/s)² / M☉]."""
-
 
 def r200_kpc(m200_msun):
     """Radius enclosing a mean density of 200·ρ_crit [kpc]."""

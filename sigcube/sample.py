@@ -19,6 +19,7 @@ import xarray as xr
 from sigcube.constants import accel_from_velocity
 from sigcube.conventions import MassToLight, SampleCuts
 from sigcube.errors import SigcubeError
+from sigcube.kernels.common import RD_INPUTS, omega_d_input, rd_input
 from sigcube.metrics import segment_sum
 
 
@@ -40,16 +41,25 @@ class PointSet:
     ``w_gas``, ``w_disk``, ``w_bul``, the shares of the squared peak |V| of each Υ-scaled
     component (they sum to 1; the weights of σ_eff, SI §13.2); ``M_b`` [M☉] =
     Υ_disk·L[3.6] + 1.33·M_HI (Table 1; the whole 3.6 μm luminosity at Υ_disk).
+
+    ``radius`` is each point's index along the cube's radius dimension (default: its position
+    within its object), so values over the points unpack back to object × radius.
     """
 
     galaxy: np.ndarray
     offsets: np.ndarray
     inputs: dict[str, np.ndarray]
+    radius: np.ndarray | None = None
     cuts: SampleCuts = field(default_factory=SampleCuts)
     mass_to_light: MassToLight = field(default_factory=MassToLight)
     excluded: dict[str, str] = field(default_factory=dict)
     points_dropped: int = 0
     group: str = "galaxy"
+
+    def __post_init__(self) -> None:
+        if self.radius is None:
+            starts = np.repeat(self.offsets[:-1], np.diff(self.offsets))
+            object.__setattr__(self, "radius", np.arange(self.n_points) - starts)
 
     @property
     def n_galaxies(self) -> int:
@@ -96,7 +106,7 @@ def _per_galaxy_inputs(ds: xr.Dataset, keep: np.ndarray, take: dict[str, np.ndar
     out = {f"w_{name[2:]}": peak / total for name, peak in peaks.items()}
     for source, rd in r_d.items():
         v_at = np.array([np.interp(rd[i], take["r"][a:b], v_bar[a:b]) for i, (a, b) in enumerate(bounds)])
-        out[f"Omega_d_{source}"] = v_at / rd
+        out[omega_d_input(source)] = v_at / rd
     out["V_bar_max"] = np.maximum.reduceat(v_bar, starts)
     out["M_b"] = 1e9 * (ml.upsilon_disk * ds["L36"].values[keep] + HELIUM_FACTOR * ds["M_HI"].values[keep])
     return out
@@ -152,7 +162,7 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
     scaled = {"v_gas": take["v_gas"], "v_disk": np.sqrt(ml.upsilon_disk) * take["v_disk"],
               "v_bul": np.sqrt(ml.upsilon_bul) * take["v_bul"]}
     per_galaxy = {
-        **{f"R_d_{source}": value for source, value in r_d.items()},
+        **{rd_input(source): value for source, value in r_d.items()},
         "f_bulge": f_bulge,
         **_per_galaxy_inputs(ds, keep, {"r": rr, **scaled}, vb, offsets, r_d, ml),
     }
@@ -172,6 +182,7 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
         galaxy=np.array([str(n) for n in ds["galaxy"].values[keep]], dtype=object),
         offsets=offsets,
         inputs=inputs,
+        radius=np.nonzero(mask)[1],
         cuts=cuts,
         mass_to_light=ml,
         excluded=excluded,
@@ -189,21 +200,23 @@ def require_default_cuts(cuts: SampleCuts | None, kind: str) -> None:
 
 
 def velocity_points(group: str, names: Sequence[str], counts: Sequence[int], r, v_obs, e_v_obs, v_bar,
-                    r_d=0.0) -> PointSet:
+                    r_d=0.0, radius: np.ndarray | None = None) -> PointSet:
     """Points of objects that are not SPARC galaxies, from circular velocities.
 
     ``r`` [kpc], ``v_obs``, ``e_v_obs``, ``v_bar`` [km/s] run over all points, object by object
     (``counts`` points each). g_N = V_bar²/r and g_obs = V_obs²/r [m/s²]; the three R_d inputs
     are ``r_d`` [kpc], one value or one per point (0 floors the Σ kernel's ξ at 0.01 kpc); f_bulge = 0.
+    ``radius``: each point's index along the cube's radius dimension (default: its position in its object).
     """
     r, v_obs, e_v_obs, v_bar = (np.asarray(a, dtype=float) for a in (r, v_obs, e_v_obs, v_bar))
     r_d = np.broadcast_to(np.asarray(r_d, dtype=float), r.shape)
-    constant = {name: r_d.copy() for name in ("R_d_third", "R_d_table", "R_d_vdisk_peak")}
+    constant = {name: r_d.copy() for name in RD_INPUTS}
     return PointSet(
         galaxy=np.array(list(names), dtype=object),
         offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         inputs={"r": r, "v_obs": v_obs, "e_v_obs": e_v_obs, "v_bar": v_bar,
                 "g_N": accel_from_velocity(v_bar, r), "g_obs": accel_from_velocity(v_obs, r),
                 **constant, "f_bulge": np.zeros(r.shape)},
+        radius=radius,
         group=group,
     )

@@ -27,6 +27,17 @@ def test_points_are_contiguous_and_valid(sparc_points):
     assert np.all(np.diff(p["r"])[same] > 0)
 
 
+def test_radius_index_unpacks_points_to_the_cube(sparc_cube, sparc_points):
+    """Each point sits at (its galaxy, its radius index) of the cube; UGC01281's two dropped points leave gaps."""
+    cube = sparc_cube.sel(galaxy=list(sparc_points.galaxy))
+    at = (sparc_points.galaxy_index(), sparc_points.radius)
+    for name in ("r", "v_obs", "e_v_obs"):
+        np.testing.assert_array_equal(cube[name].transpose("galaxy", "radius").values[at], sparc_points.inputs[name])
+    g = int(np.flatnonzero(sparc_points.galaxy == "UGC01281")[0])
+    radius = sparc_points.radius[sparc_points.offsets[g]:sparc_points.offsets[g + 1]]
+    assert int(np.isfinite(cube.r.sel(galaxy="UGC01281")).sum()) - len(radius) == 2
+
+
 def test_rd_conventions_on_a_known_galaxy(sparc_cube, sparc_points):
     g = int(np.flatnonzero(sparc_points.galaxy == "NGC3198")[0])
     a, b = sparc_points.offsets[g], sparc_points.offsets[g + 1]

@@ -1,6 +1,8 @@
 """Pieces shared by several kernel families.
 
 - :func:`boost`: the multiplicative law g = g_N·(1 + K) of notes 000–002, as a velocity.
+- :data:`RD_SOURCES` and the names of the point inputs that carry R_d and Ω_d for each
+  (:func:`rd_input`, :func:`omega_d_input`): the one home of these names.
 - :func:`sigma_eff`: the per-galaxy velocity dispersion of SI §13.2, which every
   dispersion-dependent kernel uses for its σ_v. SPARC measures no dispersions, so the
   component values are assumptions (gas 10, disk 25, bulge 120 km/s in the SI) and are
@@ -16,6 +18,25 @@ import numpy as np
 
 from sigcube.kernels.registry import Parameter
 
+RD_SOURCES = ("third", "table", "vdisk_peak")
+"""Where R_d comes from: ``third`` = R[N//3] of the filtered curve (the SI's snippet),
+``table`` = SPARC Table 1 ``Rdisk``, ``vdisk_peak`` = radius of the |V_disk| maximum."""
+
+
+def rd_input(source: str) -> str:
+    """The point input holding the R_d of ``source`` [kpc], e.g. ``R_d_third``."""
+    return f"R_d_{source}"
+
+
+def omega_d_input(source: str) -> str:
+    """The point input holding Ω_d = V_bar(R_d)/R_d for the R_d of ``source`` [km/s/kpc]."""
+    return f"Omega_d_{source}"
+
+
+RD_INPUTS = tuple(rd_input(source) for source in RD_SOURCES)
+"""Point inputs of the three R_d choices [kpc]."""
+OMEGA_D_INPUTS = tuple(omega_d_input(source) for source in RD_SOURCES)
+"""Point inputs of Ω_d for the three R_d choices [km/s/kpc]."""
 DISPERSION_INPUTS = ("w_gas", "w_disk", "w_bul")
 """Point inputs of σ_eff: each component's share of the squared peak |V| (Υ-scaled)."""
 

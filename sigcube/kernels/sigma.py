@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from sigcube.constants import G_DAGGER
+from sigcube.kernels.common import RD_SOURCES
 from sigcube.kernels.registry import Kernel, KernelError, Parameter, register
 
 A0_DEFAULT = float(np.exp(1.0 / (2.0 * np.pi)))
@@ -23,10 +24,6 @@ XI_FLOOR_KPC = 0.01
 
 G_FLOOR = 1e-15
 """Floor on g_N inside h(g) [m/s²]."""
-
-RD_SOURCES = ("third", "table", "vdisk_peak")
-"""Where R_d comes from: ``third`` = R[N//3] of the filtered curve (the SI's snippet),
-``table`` = SPARC Table 1 ``Rdisk``, ``vdisk_peak`` = radius of the |V_disk| maximum."""
 
 WINDOW_EXPONENTS = {"linear": 1.0, "sqrt": 0.5}
 """Named windows W = 1 − (ξ/(ξ+r))^p: ``linear`` is the canonical r/(ξ+r), ``sqrt`` the

@@ -42,6 +42,12 @@ H0_DEFAULT_KM_S_MPC: float = 70.0
 A0_MOND: float = 1.2e-10
 """MOND acceleration scale a0 [m/s²] (MODEL.md §3)."""
 
+G_PC_KMS2_MSUN: float = const.G.to_value(u.pc * u.km**2 / (u.s**2 * u.M_sun))
+"""Newton's constant in pc (km/s)² / M☉, for surface densities from velocities."""
+
+HELIUM_FACTOR: float = 1.33
+"""Total gas mass per HI mass (helium and metals), as in SPARC's V_gas and note 000's M_b."""
+
 
 def hubble_rate_si(h0_km_s_mpc: float) -> float:
     """H0 in km/s/Mpc → s⁻¹."""

@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import astropy.constants as const
-import astropy.units as u
 import numpy as np
 import xarray as xr
 
-from sigcube.constants import accel_from_velocity
+from sigcube.constants import G_PC_KMS2_MSUN, HELIUM_FACTOR, accel_from_velocity
 from sigcube.conventions import MassToLight, SampleCuts
 from sigcube.errors import SigcubeError
 from sigcube.kernels.common import RD_INPUTS, omega_d_input, rd_input
@@ -82,13 +80,6 @@ def baryonic_velocity(v_gas, v_disk, v_bul, ml: MassToLight):
     """V_bar = sign(V²)·√|V²|, V² = sign(V_gas)V_gas² + Υ_d V_disk² + Υ_b V_bul² [km/s]."""
     v2 = np.sign(v_gas) * v_gas**2 + ml.upsilon_disk * v_disk**2 + ml.upsilon_bul * v_bul**2
     return np.sign(v2) * np.sqrt(np.abs(v2))
-
-
-HELIUM_FACTOR = 1.33
-"""Total gas mass per HI mass (helium and metals), as in SPARC's V_gas and note 000's M_b."""
-
-G_PC_KMS2_MSUN: float = const.G.to_value(u.pc * u.km**2 / (u.s**2 * u.M_sun))
-"""Newton's constant in pc (km/s)² / M☉, for surface densities from velocities."""
 
 
 def mestel_surface_density(v2_km2_s2, r_kpc):

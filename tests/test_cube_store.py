@@ -13,7 +13,7 @@ import xarray as xr
 from sigcube.cubes import SCHEMAS, content_hash, open_cube, write_cube
 from sigcube.errors import ParseError, SchemaError, StoreExistsError
 from sigcube.ingest.sparc import build_sparc_cube
-from sigcube.sources import fetch_sparc
+from sigcube.ingest.sources import fetch_sparc
 
 
 def test_cube_shape_and_labels(sparc_cube):

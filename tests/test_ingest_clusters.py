@@ -20,7 +20,7 @@ from sigcube.ingest import text
 from sigcube.sample import velocity_points
 from sigcube.kernels import get_kernel
 from sigcube.kernels.sigma import h_function
-from sigcube.sources import DatasetFiles, fetch_dataset
+from sigcube.ingest.sources import DatasetFiles, fetch_dataset
 
 pytest_plugins = ("_fixtures_regression",)  # the shared session cubes
 

@@ -13,11 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube import datasets, sources
+from sigcube import datasets
 from sigcube.cubes import content_hash, validate, write_cube
 from sigcube.errors import DataSourceError, HashMismatchError, ParseError, SigcubeError
 from sigcube.ingest import milkyway as mw
-from sigcube.sources import fetch_dataset, load_manifest
+from sigcube.ingest import sources
+from sigcube.ingest.sources import fetch_dataset, load_manifest
 
 pytest_plugins = ("_fixtures_regression",)  # the shared session cubes
 

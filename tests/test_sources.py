@@ -1,4 +1,4 @@
-"""Tests of sigcube.sources: manifest, verified local mirror, and the (offline-simulated) download path."""
+"""Tests of sigcube.ingest.sources: manifest, verified local mirror, and the (offline-simulated) download path."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pooch
 import pytest
 import requests
 
-from sigcube import sources
+from sigcube.ingest import sources
 from sigcube.errors import DataSourceError, HashMismatchError
-from sigcube.sources import SparcFiles, data_dir, fetch_sparc, load_manifest
+from sigcube.ingest.sources import SparcFiles, data_dir, fetch_sparc, load_manifest
 
 TABLE1_SHA256 = "5aa0501f6b0d881fa579030e315e7b5b6ef561a5bd3a07472f9929c7e5728243"
 MASS_MODELS_SHA256 = "5b88b1cf114cacadf22985ad464cb538694f0ff7cd08761e781afa882b7569c2"

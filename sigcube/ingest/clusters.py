@@ -34,7 +34,7 @@ from sigcube.cubes.schema import CLUSTERS, dataset_attrs, label
 from sigcube.errors import DataSourceError, ParseError
 from sigcube.ingest.text import csv_rows, parse_cell, parse_number, whitespace_rows
 from sigcube.sample import PointSet, require_default_cuts, velocity_points
-from sigcube.sources import DatasetFiles, fetch_dataset
+from sigcube.ingest.sources import DatasetFiles, fetch_dataset
 
 RAR_FILE = "fig2.dat"
 SUMMARY_FILE = "vflat-Mb-M200c.csv"

@@ -26,7 +26,7 @@ import xarray as xr
 from sigcube.cubes.schema import DWARFS, dataset_attrs, label
 from sigcube.errors import ParseError
 from sigcube.ingest.text import parse_number, read_text_lines
-from sigcube.sources import DatasetFiles, fetch_dataset
+from sigcube.ingest.sources import DatasetFiles, fetch_dataset
 
 SIMON_FILE = "simon2019_dwarf_tab_ascii_14sep2018.dat"
 MCCONNACHIE_FILE = "mcconnachie2012_NearbyGalaxies.dat"

@@ -24,7 +24,7 @@ import xarray as xr
 from sigcube.cubes.schema import MANGA, dataset_attrs, label
 from sigcube.errors import ParseError
 from sigcube.ingest.text import csv_rows, parse_cell
-from sigcube.sources import DatasetFiles, fetch_dataset
+from sigcube.ingest.sources import DatasetFiles, fetch_dataset
 
 DYNPOP_FILE = "tangosidm_dynpop_gNFWcyl_fdm_subset.csv"
 MATCH_FILE = "counterrotation_bevacqua_cases_matched_controls.csv"

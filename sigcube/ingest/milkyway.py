@@ -32,7 +32,7 @@ from sigcube.cubes.schema import MILKYWAY, dataset_attrs, label
 from sigcube.errors import DataSourceError, ParseError
 from sigcube.ingest.text import csv_rows, parse_cell, parse_number, read_text_lines, whitespace_rows
 from sigcube.sample import PointSet, require_default_cuts, velocity_points
-from sigcube.sources import DatasetFiles, fetch_dataset
+from sigcube.ingest.sources import DatasetFiles, fetch_dataset
 
 EILERS_FILE = "eilers2019_mw_rotation_curve_table1.csv"
 CEPHEID_FILE = "mroz2019_cepheid_rotation_curve.dat"

@@ -12,7 +12,7 @@ from sigcube.cubes.schema import SCHEMA_VERSION, SPARC, label
 from sigcube.errors import DataSourceError
 from sigcube.ingest.rotmod import RotmodCurve, read_rotmod
 from sigcube.ingest.table1 import Table1, read_table1
-from sigcube.sources import SparcFiles, fetch_sparc, load_manifest
+from sigcube.ingest.sources import SparcFiles, fetch_sparc, load_manifest
 
 CURVE_COLUMNS = ("r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul", "sb_disk", "sb_bul")
 TABLE1_COLUMNS = (

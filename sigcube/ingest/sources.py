@@ -3,9 +3,9 @@
 A local mirror is a folder laid out like the project's ``shared/data`` (``sparc/Rotmod_LTG/*.dat``,
 ``sparc/SPARC_Lelli2016c.mrt``, ``milky_way/…``, ``clusters/…``, ...) named by the environment
 variable ``SIGCUBE_DATA_DIR``. Every file is checked against the sha256 recorded in the dataset's
-manifest (``ingest/<name>.toml`` in the source checkout). :func:`fetch_sparc` serves SPARC (a zip of
-rotation curves plus tables); :func:`fetch_dataset` serves every dataset whose manifest lists
-plain files (``milkyway``, ``clusters``, ``dwarfs``, ``manga``).
+manifest (``ingest/<name>.toml`` of the repository, installed as the package data ``sigcube.manifests``).
+:func:`fetch_sparc` serves SPARC (a zip of rotation curves plus tables); :func:`fetch_dataset` serves
+every dataset whose manifest lists plain files (``milkyway``, ``clusters``, ``dwarfs``, ``manga``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pooch
@@ -23,7 +25,8 @@ import requests
 from sigcube.errors import DataSourceError, HashMismatchError
 
 ENV_VAR = "SIGCUBE_DATA_DIR"
-MANIFEST_DIR = Path(__file__).resolve().parents[1] / "ingest"
+MANIFEST_DIR: Traversable = files("sigcube.manifests")
+"""The dataset manifests: the repository's ``ingest/`` folder, shipped as the package ``sigcube.manifests``."""
 
 ROTMOD_ZIP = "Rotmod_LTG.zip"
 TABLE1 = "SPARC_Lelli2016c.mrt"
@@ -67,12 +70,12 @@ def data_dir() -> Path | None:
 
 
 def load_manifest(name: str) -> dict:
-    """Read the dataset manifest ``ingest/<name>.toml`` of the source checkout."""
+    """Read the dataset manifest ``ingest/<name>.toml`` (installed as ``sigcube.manifests``)."""
     path = MANIFEST_DIR / f"{name}.toml"
     if not path.is_file():
         raise DataSourceError(
-            f"dataset manifest {path} not found. sigcube reads its manifests from the source "
-            "checkout (ingest/*.toml); install sigcube editable from a full checkout (pip install -e .)."
+            f"dataset manifest {path} not found: the sigcube installation lacks its package data "
+            "sigcube.manifests (ingest/*.toml); reinstall sigcube (pip install sigcube, or pip install . from a checkout)."
         )
     try:
         with path.open("rb") as fh:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,42 @@ from sigcube.errors import SchemaError, StoreExistsError
 ZARR_FORMAT = 3
 CONSOLIDATED = False
 """Consolidated metadata is not part of the Zarr v3 spec: sigcube never writes or needs it."""
+
+
+def cube_dir() -> Path:
+    """Where cubes live by default: ``$SIGCUBE_CUBE_DIR`` or ``./cubes``."""
+    return Path(os.environ.get("SIGCUBE_CUBE_DIR") or "cubes")
+
+
+def default_cube(kind: str) -> Path:
+    """The default store of a ``kind`` dataset cube: ``<cube_dir()>/<kind>.zarr``."""
+    return cube_dir() / f"{kind}.zarr"
+
+
+def replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """Let ``write(tmp)`` make a store in a hidden sibling of ``path``, then move it to ``path``.
+
+    Whatever is at ``path`` is swapped out only once the new store is complete, then deleted; if
+    ``write`` fails the temporary store is removed. An interrupted write never leaves a
+    half-written store at ``path``.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        write(tmp)
+        if path.exists():
+            trash = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
+            path.rename(trash)
+            tmp.rename(path)
+            if trash.is_dir():
+                shutil.rmtree(trash)
+            else:
+                trash.unlink()
+        else:
+            tmp.rename(path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
 
 
 def content_hash(ds: xr.Dataset) -> str:
@@ -64,20 +102,7 @@ def write_cube(ds: xr.Dataset, path: str | Path, force: bool = False) -> str:
                 f"{path} already holds a different cube (content_sha256 {old or 'unknown'}); "
                 "pass --force (force=True) to replace it, or choose another --out path"
             )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        ds.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED)
-        if existed:
-            trash = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
-            path.rename(trash)
-            tmp.rename(path)
-            shutil.rmtree(trash)
-        else:
-            tmp.rename(path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+    replace_atomically(path, lambda tmp: ds.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED))
     return "replaced" if existed else "written"
 
 

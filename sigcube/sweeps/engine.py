@@ -9,9 +9,7 @@ flat whatever the grid size. A rerun of the same command resumes from the done f
 from __future__ import annotations
 
 import os
-import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -24,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from sigcube.cubes import open_cube
-from sigcube.cubes.store import ZARR_FORMAT
+from sigcube.cubes.store import ZARR_FORMAT, default_cube, replace_atomically
 from sigcube.kernels.fused import warm_up
 from sigcube.errors import SigcubeError, StoreExistsError
 from sigcube import datasets
@@ -103,7 +101,7 @@ def run_sweep(
     """
     console = console or Console(stderr=True)
     out = Path(out)
-    cube_path = Path(cube or spec.cube or f"cubes/{spec.dataset}.zarr")
+    cube_path = Path(cube or spec.cube or default_cube(spec.dataset))
     ds = open_cube(cube_path).load()
     if ds.attrs.get("sigcube_kind") != spec.dataset:
         raise SigcubeError(f"{cube_path} is a {ds.attrs.get('sigcube_kind')!r} cube; the spec sweeps {spec.dataset!r}")
@@ -156,15 +154,7 @@ def _prepare_store(out: Path, template, force: bool) -> None:
             raise StoreExistsError(
                 f"{out} already holds {what}; pass --force to discard it and start over, or choose another --out"
             )
-        shutil.rmtree(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        create(tmp, template)
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+    replace_atomically(out, lambda tmp: create(tmp, template))
 
 
 @contextmanager

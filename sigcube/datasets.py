@@ -1,47 +1,104 @@
-"""Dataset kinds a sweep or report can run on, and how each is packed into points.
+"""The kinds of dataset cube: one :class:`DatasetKind` record each.
 
-Each kind maps to a function ``pack(cube, cuts) -> PointSet`` that turns its cube into
-contiguous points grouped by object (``PointSet.group``: galaxy, cluster, …). Register a
-new kind with :func:`register_dataset`.
+A record names the kind's schema (its layout, :mod:`sigcube.cubes.schema`), the builder that
+reads its verified public files into a cube (``sigcube ingest <kind>``), the packer that turns a
+cube into contiguous points grouped by object (``PointSet.group``) for kernels, metrics and
+sweeps, its manifest ``ingest/<manifest>.toml``, the dimension of its objects in sweep results,
+and a one-line description. Register a new kind with :func:`register_dataset`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import xarray as xr
 
 from sigcube.conventions import SampleCuts
+from sigcube.cubes.schema import CLUSTERS, DWARFS, MANGA, MILKYWAY, ROTATION_CURVES, SPARC, CubeSchema, register_schema
 from sigcube.errors import SigcubeError
+from sigcube.ingest.clusters import build_clusters_cube, pack_clusters
+from sigcube.ingest.dwarfs import build_dwarfs_cube
+from sigcube.ingest.manga import build_manga_cube
+from sigcube.ingest.milkyway import build_milkyway_cube, pack_milkyway
+from sigcube.ingest.sparc import build_sparc_cube
 from sigcube.sample import PointSet, pack_sparc
 
 Packer = Callable[[xr.Dataset, SampleCuts | None], PointSet]
 
-_PACKERS: dict[str, Packer] = {"sparc": pack_sparc}
+
+@dataclass(frozen=True)
+class DatasetKind:
+    """One kind of dataset cube: its layout, how it is built, how it is packed into points.
+
+    ``builder`` reads the verified files of ``ingest/<manifest>.toml`` into a labelled cube (None
+    for a kind built from a user's file, such as ``rotation_curves``); ``packer`` is None for a
+    kind that cannot be swept; ``objects`` names the per-object dimension of sweep results.
+    """
+
+    schema: CubeSchema
+    description: str
+    objects: str
+    builder: Callable[[], xr.Dataset] | None = None
+    packer: Packer | None = None
+    manifest: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The kind, as cubes store it in their ``sigcube_kind`` attribute."""
+        return self.schema.kind
 
 
-def register_dataset(kind: str, pack: Packer) -> None:
-    """Make cubes whose ``sigcube_kind`` is ``kind`` usable by sweeps."""
-    _PACKERS[kind] = pack
+_KINDS: dict[str, DatasetKind] = {}
+
+
+def register_dataset(kind: DatasetKind) -> DatasetKind:
+    """Make cubes of ``kind`` readable (its schema), ingestible (its builder) and sweepable (its packer)."""
+    if _KINDS.setdefault(kind.name, kind) != kind:
+        raise ValueError(f"another dataset kind {kind.name!r} is already registered")
+    register_schema(kind.schema)
+    return kind
+
+
+def dataset_kind(name: str | None) -> DatasetKind:
+    """The registered kind called ``name``, or a SigcubeError listing the known kinds."""
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise SigcubeError(f"unknown dataset kind {name!r}; known kinds: {', '.join(_KINDS)}") from None
+
+
+def dataset_kinds() -> list[DatasetKind]:
+    """Every registered kind, in registration order."""
+    return list(_KINDS.values())
 
 
 def dataset_names() -> list[str]:
-    """Kinds of dataset cube that can be packed into points."""
-    return sorted(_PACKERS)
+    """Kinds of dataset cube that can be packed into points (swept), sorted."""
+    return sorted(k.name for k in _KINDS.values() if k.packer is not None)
 
 
 def pack(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
-    """Pack a dataset cube (of any registered kind) into points."""
-    kind = cube.attrs.get("sigcube_kind")
-    if kind not in _PACKERS:
-        raise SigcubeError(f"cubes of kind {kind!r} cannot be swept; sweepable kinds: {', '.join(dataset_names())}")
-    return _PACKERS[kind](cube, cuts)
+    """Pack a dataset cube (of any sweepable kind) into points."""
+    name = cube.attrs.get("sigcube_kind")
+    packer = _KINDS[name].packer if name in _KINDS else None
+    if packer is None:
+        raise SigcubeError(f"cubes of kind {name!r} cannot be swept; sweepable kinds: {', '.join(dataset_names())}")
+    return packer(cube, cuts)
 
 
-# The kinds whose readers live in sigcube.ingest (imported here, after register_dataset exists;
-# those modules do not import this one, so there is no cycle).
-from sigcube.ingest.clusters import pack_clusters  # noqa: E402
-from sigcube.ingest.milkyway import pack_milkyway  # noqa: E402
+register_dataset(DatasetKind(SPARC, "SPARC rotation curves and Table 1", "galaxy",
+                             build_sparc_cube, pack_sparc, manifest="sparc"))
+register_dataset(DatasetKind(MILKYWAY, "Eilers+2019 bins and Mróz+2019 Cepheids, V_bar from galpy's McMillan17",
+                             "tracer", build_milkyway_cube, pack_milkyway, manifest="milkyway"))
+register_dataset(DatasetKind(CLUSTERS, "the CLASH RAR (Tian+2020) and weak-lensing profiles (Mistele+2025)",
+                             "cluster", build_clusters_cube, pack_clusters, manifest="clusters"))
+register_dataset(DatasetKind(DWARFS, "Simon 2019 and McConnachie 2012 dwarfs", "dwarf",
+                             build_dwarfs_cube, manifest="dwarfs"))
+register_dataset(DatasetKind(MANGA, "the MaNGA DynPop f_DM subset and counter-rotator matches", "galaxy",
+                             build_manga_cube, manifest="manga"))
+register_dataset(DatasetKind(ROTATION_CURVES, "a user's rotation-curve table (sigcube ingest table)", "galaxy",
+                             packer=pack_sparc))
 
-register_dataset("clusters", pack_clusters)
-register_dataset("milkyway", pack_milkyway)
+PUBLIC_KINDS: tuple[str, ...] = tuple(k.name for k in dataset_kinds() if k.manifest is not None)
+"""The kinds built from verified public files (``sparc``, ``milkyway``, ``clusters``, ``dwarfs``, ``manga``)."""

@@ -2,7 +2,8 @@
 
 A schema is the one home of a cube's layout: ingest uses it to label variables
 (``units`` parseable by astropy, ``long_name`` for plot axes) and :func:`validate` checks
-a cube read from disk against it.
+a cube read from disk against it. Every schema is registered here by kind
+(:func:`register_schema`); :mod:`sigcube.datasets` says how each kind is built and packed.
 """
 
 from __future__ import annotations
@@ -37,31 +38,52 @@ class CubeSchema:
     variables: dict[str, VarSpec]
 
 
+SCHEMAS: dict[str, CubeSchema] = {}
+"""Every registered cube schema, by kind."""
+
+
+def register_schema(schema: CubeSchema) -> CubeSchema:
+    """Make cubes whose ``sigcube_kind`` is ``schema.kind`` readable and writable; return ``schema``."""
+    if SCHEMAS.setdefault(schema.kind, schema) != schema:
+        raise ValueError(f"another cube schema of kind {schema.kind!r} is already registered")
+    return schema
+
+
 _CURVE = ("galaxy", "radius")
 _GAL = ("galaxy",)
 
-SPARC = CubeSchema(
+CURVE_VARIABLES: dict[str, VarSpec] = {
+    "galaxy": VarSpec(_GAL, "", "galaxy name", "T"),
+    "radius": VarSpec(("radius",), "", "row index along the rotation curve", "i"),
+    "r": VarSpec(_CURVE, "kpc", "galactocentric radius"),
+    "v_obs": VarSpec(_CURVE, "km / s", "observed rotation velocity"),
+    "e_v_obs": VarSpec(_CURVE, "km / s", "error on observed rotation velocity"),
+    "v_gas": VarSpec(_CURVE, "km / s", "gas contribution to V (signed, with helium)"),
+    "v_disk": VarSpec(_CURVE, "km / s", "stellar disk contribution to V at Υ = 1"),
+    "v_bul": VarSpec(_CURVE, "km / s", "bulge contribution to V at Υ = 1"),
+    "sb_disk": VarSpec(_CURVE, "solLum / pc2", "disk surface brightness at 3.6 μm"),
+    "sb_bul": VarSpec(_CURVE, "solLum / pc2", "bulge surface brightness at 3.6 μm"),
+    "n_points": VarSpec(_GAL, "", "number of rotation-curve rows", "i"),
+}
+"""The rotation curves and mass models, galaxy × radius (NaN past each curve's ``n_points`` rows)."""
+
+GEOMETRY_VARIABLES: dict[str, VarSpec] = {
+    "distance": VarSpec(_GAL, "Mpc", "distance"),
+    "e_distance": VarSpec(_GAL, "Mpc", "error on distance"),
+    "inclination": VarSpec(_GAL, "deg", "inclination"),
+    "e_inclination": VarSpec(_GAL, "deg", "error on inclination"),
+}
+"""Each galaxy's distance and inclination with their errors."""
+
+SPARC = register_schema(CubeSchema(
     kind="sparc",
     dims=_CURVE,
     variables={
-        "galaxy": VarSpec(_GAL, "", "galaxy name", "T"),
-        "radius": VarSpec(("radius",), "", "row index along the rotation curve", "i"),
-        "r": VarSpec(_CURVE, "kpc", "galactocentric radius"),
-        "v_obs": VarSpec(_CURVE, "km / s", "observed rotation velocity"),
-        "e_v_obs": VarSpec(_CURVE, "km / s", "error on observed rotation velocity"),
-        "v_gas": VarSpec(_CURVE, "km / s", "gas contribution to V (signed, with helium)"),
-        "v_disk": VarSpec(_CURVE, "km / s", "stellar disk contribution to V at Υ = 1"),
-        "v_bul": VarSpec(_CURVE, "km / s", "bulge contribution to V at Υ = 1"),
-        "sb_disk": VarSpec(_CURVE, "solLum / pc2", "disk surface brightness at 3.6 μm"),
-        "sb_bul": VarSpec(_CURVE, "solLum / pc2", "bulge surface brightness at 3.6 μm"),
-        "n_points": VarSpec(_GAL, "", "number of rotation-curve rows", "i"),
+        **CURVE_VARIABLES,
+        **GEOMETRY_VARIABLES,
         "rotmod_distance": VarSpec(_GAL, "Mpc", "distance stated in the rotmod file"),
         "hubble_type": VarSpec(_GAL, "", "Hubble type T (0 = S0 … 11 = BCD)", "i"),
-        "distance": VarSpec(_GAL, "Mpc", "distance"),
-        "e_distance": VarSpec(_GAL, "Mpc", "error on distance"),
         "distance_method": VarSpec(_GAL, "", "distance method (1 Hubble flow … 5 SN)", "i"),
-        "inclination": VarSpec(_GAL, "deg", "inclination"),
-        "e_inclination": VarSpec(_GAL, "deg", "error on inclination"),
         "L36": VarSpec(_GAL, "1e9 solLum", "total luminosity at 3.6 μm"),
         "e_L36": VarSpec(_GAL, "1e9 solLum", "error on total luminosity at 3.6 μm"),
         "R_eff": VarSpec(_GAL, "kpc", "effective radius at 3.6 μm"),
@@ -75,8 +97,15 @@ SPARC = CubeSchema(
         "quality": VarSpec(_GAL, "", "quality flag (1 high, 2 medium, 3 low)", "i"),
         "ref": VarSpec(_GAL, "", "references for HI and Hα data", "T"),
     },
-)
+))
 
+ROTATION_CURVES = register_schema(CubeSchema(
+    kind="rotation_curves",
+    dims=_CURVE,
+    variables={**CURVE_VARIABLES, **GEOMETRY_VARIABLES},
+))
+"""A user's rotation curves (``sigcube ingest table``): SPARC's curve variables and geometry, NaN where the
+table gives none (sb_disk, sb_bul, distance, inclination and their errors are optional); no Table-1 photometry."""
 
 
 def _asymmetric(dims: tuple[str, ...], name: str, units: str, long_name: str) -> dict[str, VarSpec]:
@@ -91,7 +120,7 @@ def _asymmetric(dims: tuple[str, ...], name: str, units: str, long_name: str) ->
 _BIN, _STAR = ("bin",), ("star",)
 _V_BAR = "baryonic circular velocity, McMillan 2017 via galpy (stellar disks + gas disks + bulge, no halo)"
 
-MILKYWAY = CubeSchema(
+MILKYWAY = register_schema(CubeSchema(
     kind="milkyway",
     dims=("bin", "star"),
     variables={
@@ -108,13 +137,13 @@ MILKYWAY = CubeSchema(
         "e_cepheid_v_c": VarSpec(_STAR, "km / s", "error on the circular velocity"),
         "cepheid_v_bar": VarSpec(_STAR, "km / s", _V_BAR),
     },
-)
+))
 
 _CL, _CL_R, _CL_RR = ("cluster",), ("cluster", "radius"), ("cluster", "radius", "radius_b")
 _LENS_M = "weak-lensing enclosed mass M(<r)"
 _LENS_M2 = "enclosed mass M(<r), two-halo term subtracted"
 
-CLUSTERS = CubeSchema(
+CLUSTERS = register_schema(CubeSchema(
     kind="clusters",
     dims=("cluster", "radius", "radius_b"),
     variables={
@@ -157,11 +186,11 @@ CLUSTERS = CubeSchema(
                ("e_log_M200c_NFW_minus", "dex", "lower error on log10 M200c (NFW, a positive number)"),
            )},
     },
-)
+))
 
 _DW, _NB = ("dwarf",), ("nearby",)
 
-DWARFS = CubeSchema(
+DWARFS = register_schema(CubeSchema(
     kind="dwarfs",
     dims=("dwarf", "nearby"),
     variables={
@@ -191,11 +220,11 @@ DWARFS = CubeSchema(
         **_asymmetric(_NB, "nearby_feh", "dex", "mean stellar metallicity [Fe/H]"),
         "nearby_references": VarSpec(_NB, "", "reference numbers (key in McConnachie's References.dat)", "T"),
     },
-)
+))
 
 _GX, _MT = ("galaxy",), ("match",)
 
-MANGA = CubeSchema(
+MANGA = register_schema(CubeSchema(
     kind="manga",
     dims=("galaxy", "match"),
     variables={
@@ -214,9 +243,7 @@ MANGA = CubeSchema(
         "match_rank": VarSpec(_MT, "", "rank of the control among the case's 5 nearest neighbours", "i"),
         "standardized_distance": VarSpec(_MT, "", "distance between case and control in standardized covariates"),
     },
-)
-
-SCHEMAS: dict[str, CubeSchema] = {s.kind: s for s in (SPARC, MILKYWAY, CLUSTERS, DWARFS, MANGA)}
+))
 
 
 def label(ds: xr.Dataset, schema: CubeSchema) -> xr.Dataset:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from sigcube.constants import G_SI, KM_S, KPC_M, M_SUN_KG
+from sigcube.datasets import PUBLIC_KINDS as KINDS  # the dataset cubes the report reads
 from sigcube.kernels import get_kernel, kernel_names
 from sigcube.published import Figure, figure
 from sigcube.sample import PointSet, velocity_points
@@ -42,8 +43,6 @@ AUTHOR_INPUTS: dict[str, float] = {
 """Inputs of the author's regression script that the seeds do *not* print. They are used only to show where a
 printed figure comes from, always labelled with :data:`AUTHOR_SCRIPT`; nothing is called published because of them."""
 
-KINDS = ("sparc", "milkyway", "clusters", "dwarfs", "manga")
-"""Dataset cubes the report reads."""
 GM_SUN = G_SI * M_SUN_KG
 
 

@@ -13,14 +13,11 @@ import pytest
 
 
 def _ingest(tmp_path_factory, kind: str) -> Path:
-    import importlib
-
-    from sigcube.cli import INGESTERS
     from sigcube.cubes import write_cube
+    from sigcube.datasets import dataset_kind
 
-    module, builder, _ = INGESTERS[kind]
     path = tmp_path_factory.mktemp("cubes") / f"{kind}.zarr"
-    write_cube(getattr(importlib.import_module(module), builder)(), path)
+    write_cube(dataset_kind(kind).builder(), path)
     return path
 
 

@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from sigcube.cli_kernels import register
 from sigcube import metrics
 from sigcube.kernels import get_kernel, kernel_names
 from sigcube.published import figure
@@ -25,11 +24,9 @@ ROW_KEYS = {"kernel", "source", "n_params", "mean_rms", "median_chi2_red", "rar_
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    main = typer.Typer()
-    report_app = typer.Typer()
-    main.add_typer(report_app, name="report")
-    register(main, report_app)
-    return main
+    from sigcube.cli import app
+
+    return app
 
 
 @pytest.fixture(scope="module")

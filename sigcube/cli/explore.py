@@ -7,10 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from sigcube.cli.common import console, err_console, friendly
+from sigcube.cubes.store import default_cube
 from sigcube.explore.bounds import Limits
 from sigcube.explore.data import DEFAULT_KERNELS
 
 
+@friendly
 def explore(
     result: Annotated[Path, typer.Argument(help="A finished sweep result cube, e.g. cubes/sigma-A0-k.zarr.")],
     html: Annotated[Optional[Path], typer.Option(help="HTML file to write (default: RESULT with .html)")] = None,
@@ -24,7 +27,6 @@ def explore(
     max_points: Annotated[int, typer.Option(help="Most RAR points drawn.")] = Limits.max_points,
 ) -> None:
     """Explore a sweep: rotation curves, RAR, metric heatmaps and slices, best parameters per galaxy."""
-    from sigcube.cli import console, cube_dir, err_console
     from sigcube.cubes import open_cube
     from sigcube.explore.page import explorer, save_explorer
     from sigcube.kernels import get_kernel
@@ -37,7 +39,7 @@ def explore(
     get_preset(preset)
     limits = Limits(max_frames=max_frames, max_galaxies=max_galaxies, max_points=max_points)
     res = open_result(result)
-    sparc = open_cube(cube or cube_dir() / "sparc.zarr") if res.attrs.get("dataset") == "sparc" else None
+    sparc = open_cube(cube or default_cube("sparc")) if res.attrs.get("dataset") == "sparc" else None
     if html is not None or not serve:
         with err_console.status(f"writing the explorer of {result} …"):
             out = save_explorer(res, sparc, html or result.with_suffix(".html"), kernels, preset, limits)
@@ -49,9 +51,3 @@ def explore(
         pn.serve(explorer(res, sparc, kernels, preset, limits), port=port, address="localhost", show=False,
                  title=f"sigcube explorer: {res.attrs['sweep_name']}")
 
-
-def register(app: typer.Typer) -> None:
-    """Add the ``explore`` command to the sigcube CLI (call after ``friendly`` is defined)."""
-    from sigcube.cli import friendly
-
-    app.command("explore")(friendly(explore))

@@ -1,0 +1,112 @@
+"""`sigcube report sparc | kernels | sensitivity | sweep | regression`: reports next to the published figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from sigcube.cli.common import console, dataset_cube, emit, err_console, friendly
+from sigcube.cubes.store import cube_dir
+from sigcube.errors import SigcubeError
+
+app = typer.Typer(help="Compute a report on a cube and compare it with the published figures.", no_args_is_help=True)
+
+_SPARC_CUBE = "SPARC cube (default: cubes/sparc.zarr, ingested if missing)"
+
+
+def _parse_quality(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(sorted({int(q) for q in text.split(",") if q.strip()}))
+    except ValueError:
+        raise SigcubeError(f"--quality takes comma-separated flags from 1, 2, 3; got {text!r}") from None
+
+
+@app.command("sparc")
+@friendly
+def report_sparc(
+    preset: Annotated[str, typer.Option(help="paper | bulge-amplitude | c-local | vdisk-peak | all")] = "paper",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (a list with --preset all).")] = False,
+    cube: Annotated[Optional[Path], typer.Option(help=_SPARC_CUBE)] = None,
+    min_points: Annotated[int, typer.Option(help="A galaxy needs at least this many usable points.")] = 5,
+    quality: Annotated[str, typer.Option(help="Accepted SPARC quality flags, e.g. 1,2.")] = "1,2,3",
+    min_inclination: Annotated[float, typer.Option(help="Smallest inclination kept [deg].")] = 0.0,
+    max_inclination: Annotated[float, typer.Option(help="Largest inclination kept [deg].")] = 90.0,
+) -> None:
+    """Σ-Gravity vs MOND on SPARC: RMS, win rate, RAR scatter, next to the published figures."""
+    from sigcube.conventions import SampleCuts
+    from sigcube.cubes import open_cube
+    from sigcube.presets import PRESETS, get_preset
+    from sigcube.reports.sparc import render, render_summary, sparc_report
+
+    cuts = SampleCuts(min_points, _parse_quality(quality), min_inclination, max_inclination)
+    names = list(PRESETS) if preset == "all" else [get_preset(preset).name]
+    ds = open_cube(dataset_cube("sparc", cube)).load()
+    results = [sparc_report(ds, PRESETS[name], cuts) for name in names]
+    if as_json or len(results) == 1:
+        emit(results if preset == "all" else results[0], as_json, render)
+    else:
+        render_summary(results, console)
+
+
+@app.command("kernels")
+@friendly
+def report_kernels(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON list, one object per kernel.")] = False,
+    cube: Annotated[Optional[Path], typer.Option(help=_SPARC_CUBE)] = None,
+) -> None:
+    """Every kernel at its defaults on SPARC: RMS, χ²_red, RAR scatter, win rate vs MOND."""
+    from sigcube.cubes import open_cube
+    from sigcube.reports.kernels import kernel_report, render
+
+    emit(kernel_report(open_cube(dataset_cube("sparc", cube)).load()), as_json, render)
+
+
+@app.command("sensitivity")
+@friendly
+def report_sensitivity(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: tables of rows, notes, note 000.")] = False,
+    cube: Annotated[Optional[Path], typer.Option(help=_SPARC_CUBE)] = None,
+    sweeps: Annotated[Optional[Path], typer.Option(help="Folder of the shipped sweep specs (default: the repository's sweeps/)")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Folder of the result cubes (default: the cube folder, cubes/)")] = None,
+) -> None:
+    """SI §13.3–§14 tables and note 000's fits from the shipped sweeps (run, or read if already made), with ✓/✗."""
+    from sigcube.cubes import open_cube
+    from sigcube.reports.sensitivity import SWEEPS_DIR, render, run_shipped, sensitivity_report
+
+    path = dataset_cube("sparc", cube)
+    folder = sweeps or SWEEPS_DIR
+    if not folder.is_dir():
+        raise SigcubeError(f"no folder of sweep specs at {folder}; pass --sweeps DIR (the repository's sweeps/)")
+    with err_console.status("running the shipped sweeps (or reading their result cubes) …"):
+        specs, results, state = run_shipped(path, out or cube_dir(), folder)
+        report = sensitivity_report(open_cube(path).load(), specs, results, state)
+    emit(report, as_json, render)
+
+
+@app.command("sweep")
+@friendly
+def report_sweep(
+    result: Annotated[Path, typer.Argument(help="A finished sweep result cube.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Best grid point of every global metric, and the metrics at the kernel's defaults."""
+    from sigcube.reports.sweep import render, sweep_report
+    from sigcube.sweeps import open_result
+
+    emit(sweep_report(open_result(result)), as_json, render)
+
+
+@app.command("regression")
+@friendly
+def report_regression(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per test.")] = False,
+) -> None:
+    """The paper's regression suite on every dataset cube, next to the published figures (ingests missing cubes)."""
+    from sigcube.reports.regression import KINDS, regression_report, render
+
+    paths = {kind: dataset_cube(kind, None) for kind in KINDS}
+    with err_console.status("running the regression suite …"):
+        rows = regression_report(paths)
+    emit(rows, as_json, render)

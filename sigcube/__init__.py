@@ -2,6 +2,7 @@
 
     >>> import sigcube
     >>> ds = sigcube.open_cube("cubes/sparc.zarr")           # doctest: +SKIP
+    >>> sigcube.score(ds, "sigma").mean_rms                   # doctest: +SKIP
     >>> res = sigcube.open_result("cubes/sigma-A0-k.zarr")    # doctest: +SKIP
 """
 
@@ -17,8 +18,12 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 _LAZY = {
     "open_cube": "sigcube.cubes.store",
     "open_result": "sigcube.sweeps.result",
+    "predict": "sigcube.api",
+    "score": "sigcube.api",
     "get_kernel": "sigcube.kernels",
     "kernel_names": "sigcube.kernels",
+    "kernel": "sigcube.kernels",
+    "Parameter": "sigcube.kernels",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -1,10 +1,11 @@
 """Named SPARC presets: one convention each, and the seed figures it is compared with.
 
-The seeds label several different computations "canonical" (MODEL.md §5). A preset fixes the
-``sigma`` kernel switches and the g† convention of one computation, and names — by key in
-:mod:`sigcube.published`, never by typed number — the figures its results are set against.
-Whether a preset reproduces a figure is decided by the report from the computed value, never
-declared here.
+The seeds label several different computations "canonical" (MODEL.md §5). A preset names its
+kernel (``sigma``), fixes its switches and the g† convention of one computation, and names — by
+key in :mod:`sigcube.published`, never by typed number — the figures its results are set against.
+A figure is compared with a report quantity: ``n_galaxies`` or ``<kernel>.<metric>`` (a global
+metric of :mod:`sigcube.metrics` for the preset's kernel or the :data:`BASELINE`). Whether a preset
+reproduces a figure is decided by the report from the computed value, never declared here.
 """
 
 from __future__ import annotations
@@ -13,33 +14,34 @@ from dataclasses import dataclass, field
 
 from sigcube.constants import G_DAGGER_CONVENTIONS
 from sigcube.errors import SigcubeError
+from sigcube.metrics import metric_names
 from sigcube.published import figure
 
-QUANTITIES = (
-    "n_galaxies", "rms_sigma", "rms_mond", "win_fraction", "win_fraction_mond",
-    "rar_rms_accel_sigma", "rar_scatter_velocity_sigma", "rar_scatter_accel_sigma",
-    "rar_rms_accel_mond", "rar_scatter_velocity_mond", "rar_scatter_accel_mond",
-)
-"""Report quantities a figure can be compared with (``sigcube.reports.sparc``)."""
+BASELINE = "mond"
+"""The kernel every preset is set beside; each one's win rate is against the other."""
 
-FRACTIONS = frozenset({"win_fraction", "win_fraction_mond"})
-"""Quantities computed as fractions and printed in the seeds as percentages."""
+
+def split_quantity(quantity: str) -> tuple[str, str] | None:
+    """``"sigma.mean_rms"`` → (kernel, metric); None for a sample quantity such as ``n_galaxies``."""
+    kernel, dot, metric = quantity.partition(".")
+    return (kernel, metric) if dot else None
+
 
 _MOND = {
-    "rms_mond": ("sparc.canonical.rms_mond",),
-    "rar_rms_accel_mond": ("sparc.canonical.rar_scatter_mond",),
-    "rar_scatter_velocity_mond": ("sparc.canonical.rar_scatter_mond",),
+    "mond.mean_rms": ("sparc.canonical.rms_mond",),
+    "mond.rar_rms_accel": ("sparc.canonical.rar_scatter_mond",),
+    "mond.rar_scatter_velocity": ("sparc.canonical.rar_scatter_mond",),
 }
 """MOND's SPARC figures: the same MOND kernel runs beside every preset."""
 
 _CANONICAL = {
     "n_galaxies": ("sparc.sample.n_galaxies",),
-    "rms_sigma": ("sparc.canonical.rms_sigma",),
-    "win_fraction": ("sparc.canonical.win_rate",),
-    "win_fraction_mond": ("sparc.canonical.win_rate_mond",),
+    "sigma.mean_rms": ("sparc.canonical.rms_sigma",),
+    "sigma.win_rate": ("sparc.canonical.win_rate",),
+    "mond.win_rate": ("sparc.canonical.win_rate_mond",),
     # The printed 0.097 against the paper's own definition (§3.5) and against the velocity std.
-    "rar_rms_accel_sigma": ("sparc.canonical.rar_scatter",),
-    "rar_scatter_velocity_sigma": ("sparc.canonical.rar_scatter",),
+    "sigma.rar_rms_accel": ("sparc.canonical.rar_scatter",),
+    "sigma.rar_scatter_velocity": ("sparc.canonical.rar_scatter",),
     **_MOND,
 }
 """The "canonical" SPARC figures of paper §4.1 and SI §5."""
@@ -47,30 +49,34 @@ _CANONICAL = {
 
 @dataclass(frozen=True)
 class Preset:
-    """A named set of ``sigma`` kernel parameters and the figures (keys) its results are compared with.
+    """A named set of kernel parameters and the figures (keys) its results are compared with.
 
     ``what`` names the computation in a sentence ("the formula as the paper states it");
-    ``figures`` maps a report quantity (:data:`QUANTITIES`) to the keys of the figures it is
-    set against, seed figures first.
+    ``figures`` maps a report quantity (``n_galaxies`` or ``<kernel>.<metric>``) to the keys of
+    the figures it is set against, seed figures first.
     """
 
     name: str
     what: str
     description: str
-    sigma_params: dict[str, object]
+    params: dict[str, object]
     g_dagger: str
     figures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    kernel: str = "sigma"
 
     def __post_init__(self) -> None:
         for quantity, keys in self.figures.items():
-            if quantity not in QUANTITIES:
+            parts = split_quantity(quantity)
+            known = quantity == "n_galaxies" if parts is None else (
+                parts[0] in (self.kernel, BASELINE) and parts[1] in metric_names("global"))
+            if not known:
                 raise ValueError(f"preset {self.name!r}: unknown quantity {quantity!r}")
             for key in keys:
                 figure(key)  # a KeyError here is a typo in this module
 
     def kernel_params(self) -> dict[str, object]:
-        """The ``sigma`` kernel parameters, g† included."""
-        return {**self.sigma_params, "g_dagger": G_DAGGER_CONVENTIONS[self.g_dagger]}
+        """The kernel's parameters, g† included."""
+        return {**self.params, "g_dagger": G_DAGGER_CONVENTIONS[self.g_dagger]}
 
 
 PRESETS: dict[str, Preset] = {
@@ -84,8 +90,8 @@ PRESETS: dict[str, Preset] = {
             g_dagger="astropy",
             figures={
                 **_CANONICAL,
-                "rms_sigma": ("sparc.canonical.rms_sigma", "sparc.author_repo.paper.rms_sigma"),
-                "win_fraction": ("sparc.canonical.win_rate", "sparc.author_repo.paper.win_rate"),
+                "sigma.mean_rms": ("sparc.canonical.rms_sigma", "sparc.author_repo.paper.rms_sigma"),
+                "sigma.win_rate": ("sparc.canonical.win_rate", "sparc.author_repo.paper.win_rate"),
             },
         ),
         Preset(
@@ -106,9 +112,9 @@ PRESETS: dict[str, Preset] = {
             g_dagger="script",
             figures={
                 "n_galaxies": ("sparc.sample.n_galaxies",),
-                "rms_sigma": ("sensitivity.si13_5.c_local_s20.rms", "sparc.author_repo.c_local.rms_sigma"),
-                "win_fraction": ("sensitivity.si13_5.c_local_s20.win_rate", "sparc.author_repo.c_local.win_rate"),
-                "rar_scatter_velocity_sigma": ("sparc.author_repo.c_local.rar_scatter",),
+                "sigma.mean_rms": ("sensitivity.si13_5.c_local_s20.rms", "sparc.author_repo.c_local.rms_sigma"),
+                "sigma.win_rate": ("sensitivity.si13_5.c_local_s20.win_rate", "sparc.author_repo.c_local.win_rate"),
+                "sigma.rar_scatter_velocity": ("sparc.author_repo.c_local.rar_scatter",),
                 **_MOND,
             },
         ),
@@ -121,10 +127,10 @@ PRESETS: dict[str, Preset] = {
             g_dagger="script",
             figures={
                 "n_galaxies": ("sparc.sample.n_galaxies",),
-                "rms_sigma": ("sparc.si13_3.rms_sigma",),
-                "win_fraction": ("sparc.si13_3.win_rate",),
-                "rar_rms_accel_sigma": ("sparc.si13_3.rar_scatter",),
-                "rar_scatter_accel_sigma": ("sparc.si13_3.rar_scatter",),
+                "sigma.mean_rms": ("sparc.si13_3.rms_sigma",),
+                "sigma.win_rate": ("sparc.si13_3.win_rate",),
+                "sigma.rar_rms_accel": ("sparc.si13_3.rar_scatter",),
+                "sigma.rar_scatter_accel": ("sparc.si13_3.rar_scatter",),
                 **_MOND,
             },
         ),

@@ -66,7 +66,7 @@ def test_si_13_3_is_reproduced_and_its_scatter_is_the_acceleration_std(report, s
     rows = _rows(report, "SI §13.3")
     # the canonical column is the vdisk-peak preset: the sweep's grid point equals the SPARC report
     vdisk = sparc_report(sparc_cube, get_preset("vdisk-peak"))
-    assert _one(rows, "sparc.si13_3.rms_sigma", "vdisk-peak")["computed"] == pytest.approx(vdisk["rms_sigma"], rel=1e-12)
+    assert _one(rows, "sparc.si13_3.rms_sigma", "vdisk-peak")["computed"] == pytest.approx(vdisk["sigma"]["mean_rms"], rel=1e-12)
     for r in rows:
         if r["computed"] is not None and "§3.5" not in r["convention"]:
             assert r["reproduced"], r  # every printed RMS, std scatter and win rate of SI §13.3
@@ -102,7 +102,7 @@ def test_si_13_5_c_local_is_compared_with_the_printed_17_75(report, sparc_cube):
     rows = _rows(report, "SI §13.5")
     c20 = _one(rows, "sensitivity.si13_5.c_local_s20.rms", "c-local")
     assert c20["value"] == figure("sensitivity.si13_5.c_local_s20.rms").value and not c20["reproduced"]
-    assert c20["computed"] == pytest.approx(sparc_report(sparc_cube, get_preset("c-local"))["rms_sigma"], rel=1e-12)
+    assert c20["computed"] == pytest.approx(sparc_report(sparc_cube, get_preset("c-local"))["sigma"]["mean_rms"], rel=1e-12)
     assert _one(rows, "sensitivity.si13_5.canonical.rms", "bulge-amplitude")["reproduced"]
     assert not _one(rows, "sensitivity.si13_5.canonical.rms", "paper")["reproduced"]
 
@@ -110,8 +110,9 @@ def test_si_13_5_c_local_is_compared_with_the_printed_17_75(report, sparc_cube):
 def test_si_14_amplitude_trend_is_measured_not_assumed(report, sparc_points):
     rows = _rows(report, "SI §14")
     for a, tag in ((1.0, "1"), (1.5, "15")):
-        expected = metrics.rms_per_galaxy(get_kernel("sigma")(sparc_points.inputs, A0=a), sparc_points.inputs["v_obs"],
-                                          sparc_points.offsets).mean()
+        p = sparc_points.inputs
+        v = get_kernel("sigma")(p, A0=a)
+        expected = metrics.object_metrics(v, p["v_obs"], p["e_v_obs"], sparc_points.offsets)["rms"].mean()
         assert _one(rows, f"sensitivity.si14.amplitude_{tag}.rms", "paper")["computed"] == pytest.approx(expected, rel=1e-10)
     assert _one(rows, "sensitivity.si14.window_p1.rms", "bulge-amplitude")["reproduced"]
     assert all(r["reproduced"] is None for r in rows if r["key"].endswith("cluster_ratio"))

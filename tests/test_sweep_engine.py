@@ -68,11 +68,11 @@ def test_canonical_grid_point_reproduces_the_report(sparc_store, sparc_cube, tmp
     ds = open_result(tmp_path / "ak.zarr")
     point = ds.sel(A0=np.exp(1 / (2 * np.pi)), k=1 / (2 * np.pi))
     report = sparc_report(sparc_cube, get_preset("paper"))
-    assert float(point.mean_rms) == pytest.approx(report["rms_sigma"], rel=1e-12)
-    assert float(point.win_rate) == pytest.approx(report["win_fraction"], rel=1e-12)
+    assert float(point.mean_rms) == pytest.approx(report["sigma"]["mean_rms"], rel=1e-12)
+    assert float(point.win_rate) == pytest.approx(report["sigma"]["win_rate"], rel=1e-12)
     for name in ("rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel"):
-        assert float(point[name]) == pytest.approx(report[f"{name}_sigma"], rel=1e-10), name
-    assert float(point.median_chi2_red) == pytest.approx(report["chi2_red_median_sigma"], rel=1e-10)
+        assert float(point[name]) == pytest.approx(report["sigma"][name], rel=1e-10), name
+    assert float(point.median_chi2_red) == pytest.approx(report["sigma"]["median_chi2_red"], rel=1e-10)
     assert ds.attrs["spec_text"] == spec.text and ds.attrs["dataset_content_sha256"] == sparc_cube.attrs["content_sha256"]
     assert ds.A0.attrs["units"] == "" and ds.rms.attrs["units"] == "km / s"
     best = best_parameters(ds)
@@ -86,7 +86,7 @@ def test_c_local_scan_reproduces_its_preset(sparc_store, sparc_cube, tmp_path):
     spec = load_spec(ROOT / "sweeps" / "sigma_c_local_scan.toml")
     run_sweep(spec, tmp_path / "cl.zarr", cube=sparc_store, synchronous=True)
     point = open_result(tmp_path / "cl.zarr").sel(sigma_c=20.0, A0=np.exp(1 / (2 * np.pi)))
-    assert float(point.mean_rms) == pytest.approx(sparc_report(sparc_cube, get_preset("c-local"))["rms_sigma"], rel=1e-12)
+    assert float(point.mean_rms) == pytest.approx(sparc_report(sparc_cube, get_preset("c-local"))["sigma"]["mean_rms"], rel=1e-12)
 
 
 def test_local_cluster_equals_synchronous(sparc_store, tmp_path):

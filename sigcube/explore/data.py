@@ -12,7 +12,7 @@ from sigcube import metrics
 from sigcube.constants import accel_from_velocity
 from sigcube.conventions import SampleCuts
 from sigcube.kernels import get_kernel
-from sigcube.presets import get_preset
+from sigcube.presets import DEFAULT_PRESET, get_preset
 from sigcube.sample import PointSet, pack_sparc
 
 DEFAULT_KERNELS = ("sigma", "mond")
@@ -22,7 +22,7 @@ DEFAULT_KERNELS = ("sigma", "mond")
 class Predictions:
     """The valid points of a SPARC cube and each kernel's V_pred [km/s] on them.
 
-    ``v_pred`` is keyed by a display label: ``sigma (paper)`` for the Σ kernel with a
+    ``v_pred`` is keyed by a display label: ``sigma (paper)`` for the preset's kernel with the
     preset's parameters, the kernel name otherwise (its default parameters).
     """
 
@@ -40,16 +40,17 @@ class Predictions:
 
     def rms(self, label: str) -> np.ndarray:
         """Per-galaxy RMS of ``label``'s prediction [km/s]."""
-        return metrics.rms_per_galaxy(self.v_pred[label], self.points.inputs["v_obs"], self.points.offsets)
+        p = self.points.inputs
+        return metrics.object_metrics(self.v_pred[label], p["v_obs"], p["e_v_obs"], self.points.offsets, ["rms"])["rms"]
 
     def g_pred(self, label: str) -> np.ndarray:
         """Predicted centripetal acceleration V_pred²/r [m/s²] at every point."""
         return accel_from_velocity(self.v_pred[label], self.points.inputs["r"])
 
 
-def predictions(cube: xr.Dataset, kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = "paper",
+def predictions(cube: xr.Dataset, kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET,
                 cuts: SampleCuts | None = None) -> Predictions:
-    """Evaluate ``kernels`` on the sample of ``cube``; ``sigma`` takes the parameters of ``preset``.
+    """Evaluate ``kernels`` on the sample of ``cube``; the preset's kernel takes the parameters of ``preset``.
 
     >>> pred = predictions(sigcube.open_cube("cubes/sparc.zarr").load())   # doctest: +SKIP
     >>> sorted(pred.v_pred)                                                # doctest: +SKIP
@@ -58,8 +59,9 @@ def predictions(cube: xr.Dataset, kernels: Sequence[str] = DEFAULT_KERNELS, pres
     cube = cube.load()
     points = pack_sparc(cube, cuts)
     v_pred: dict[str, np.ndarray] = {}
+    chosen = get_preset(preset)
     for name in kernels:
         kernel = get_kernel(name)
-        params = get_preset(preset).kernel_params() if name == "sigma" else {}
-        v_pred[f"{name} ({preset})" if name == "sigma" else name] = kernel(points.inputs, **params)
+        params = chosen.kernel_params() if name == chosen.kernel else {}
+        v_pred[f"{name} ({preset})" if name == chosen.kernel else name] = kernel(points.inputs, **params)
     return Predictions(cube, points, v_pred)

@@ -38,6 +38,7 @@ from sigcube.explore.sweep_views import (
     METRICS, best_parameter_distributions, frame_plan, plan_note, plural, sweep_heatmap, sweep_slice,
 )
 from sigcube.explore.views import rar, rar_note, rotation_curve_gallery
+from sigcube.presets import DEFAULT_PRESET
 from sigcube.sweeps.result import object_dim, parameter_dims
 
 
@@ -56,7 +57,7 @@ class Section:
 
 
 def sections(result: xr.Dataset, cube: xr.Dataset | None = None, kernels: Sequence[str] = DEFAULT_KERNELS,
-             preset: str = "paper", limits: Limits = Limits()) -> list[Section]:
+             preset: str = DEFAULT_PRESET, limits: Limits = Limits()) -> list[Section]:
     """The explorer's sections for a finished sweep ``result``.
 
     A SPARC sweep also gets the rotation-curve gallery and the RAR, drawn from the SPARC
@@ -137,14 +138,14 @@ def _block(section: Section) -> pn.Column:
 
 
 def explorer(result: xr.Dataset, cube: xr.Dataset | None = None, kernels: Sequence[str] = DEFAULT_KERNELS,
-             preset: str = "paper", limits: Limits = Limits()) -> pn.Column:
+             preset: str = DEFAULT_PRESET, limits: Limits = Limits()) -> pn.Column:
     """The whole explorer as one live panel (a notebook cell or ``pn.serve``)."""
     parts = sections(result, cube, kernels, preset, limits)
     return pn.Column(_text(_header(result, parts, limits, embedded=False)), *(_block(s) for s in parts))
 
 
 def save_explorer(result: xr.Dataset, cube: xr.Dataset | None, out: str | Path,
-                  kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = "paper", limits: Limits = Limits()) -> Path:
+                  kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET, limits: Limits = Limits()) -> Path:
     """Write the standalone HTML explorer to ``out`` (widgets embedded, no server) and return its path.
 
     >>> save_explorer(sigcube.open_result("cubes/sigma-A0-k.zarr"),

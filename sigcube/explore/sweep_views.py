@@ -22,12 +22,12 @@ from sigcube.explore.bounds import Limits, frame_counts, spread, stride
 from sigcube.explore.frames import frames
 from sigcube.explore.labels import NORM, dim_of, fmt, log_axes
 from sigcube.kernels import get_kernel
+from sigcube.metrics import get_metric, metric_names
 from sigcube.sweeps import best_per_galaxy
-from sigcube.sweeps.evaluate import GLOBAL_METRICS
-from sigcube.sweeps.result import MAXIMIZE, object_dim, parameter_dims
+from sigcube.sweeps.result import object_dim, parameter_dims
 
-METRICS = ("mean_rms", "win_rate", "rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel")
-"""The global metrics the explorer shows when the cube has them (``median_chi2_red`` works too)."""
+METRICS = metric_names("global")
+"""The global metrics the explorer shows when the cube has them (:mod:`sigcube.metrics`)."""
 DEFAULT_MARK = {"marker": "x", "size": 18, "color": "red", "line_width": 3, **NORM}
 BEST_MARK = {"marker": "circle", "size": 12, "fill_color": "white", "line_color": "black", "line_width": 2, **NORM}
 
@@ -64,7 +64,7 @@ def plan_note(ds: xr.Dataset, plan: dict[str, np.ndarray]) -> str:
 
 def _check(ds: xr.Dataset, metric: str, dims: Sequence[str]) -> None:
     params = parameter_dims(ds)
-    stored = [m for m in GLOBAL_METRICS if m in ds]
+    stored = [m for m in METRICS if m in ds]
     if metric not in stored:
         raise SigcubeError(f"metric {metric!r} is not in this result cube; its global metrics: {', '.join(stored)}")
     for d in dims:
@@ -112,10 +112,6 @@ class _Widgets:
         return ", ".join(f"{d} = {fmt(v)}" for d, v in zip(self.names, key))
 
 
-def _best_index(values: np.ndarray, metric: str) -> int:
-    return int(np.nanargmax(values) if metric in MAXIMIZE else np.nanargmin(values))
-
-
 def _in_grid(values: np.ndarray, default: Any) -> bool:
     if values.dtype == object:
         return default in set(values)
@@ -135,7 +131,7 @@ def _heatmap_frame(ds: xr.Dataset, metric: str, x: str, y: str, at: dict[str, in
         mesh = hv.QuadMesh((xv, yv, z), [dx, dy], [dz])
     logs = log_axes(ds)
     layers = [mesh.opts(cmap="viridis", colorbar=True, tools=["hover"], logx=x in logs, logy=y in logs, **NORM)]
-    iy, ix = np.unravel_index(_best_index(z, metric), z.shape)
+    iy, ix = np.unravel_index(get_metric(metric).best_index(z), z.shape)
     layers.append(hv.Points([(xv[ix], yv[iy])], [dx, dy], label="best").opts(**BEST_MARK))
     dflt = defaults(ds)
     if _in_grid(xv, dflt[x]) and _in_grid(yv, dflt[y]):
@@ -174,7 +170,7 @@ def _slice_frame(ds: xr.Dataset, metric: str, x: str, at: dict[str, int], title:
     dx, dm = dim_of(ds, x), dim_of(ds, metric)
     layers = [hv.Curve((xv, yv), dx, dm).opts(color="#1f77b4", line_width=2, **NORM),
               hv.Scatter((xv, yv), dx, dm).opts(color="#1f77b4", size=4, **NORM)]
-    best = _best_index(yv, metric)
+    best = get_metric(metric).best_index(yv)
     layers.append(hv.Points([(xv[best], yv[best])], [dx, dm], label="best").opts(**BEST_MARK))
     default = defaults(ds)[x]
     if xv.dtype != object and _in_grid(xv, default):
@@ -213,8 +209,9 @@ def best_parameter_distributions(ds: xr.Dataset, metric: str = "rms") -> hv.Layo
     Uses :func:`sigcube.sweeps.best_per_galaxy`; one spike per grid value (grids may be
     uneven), the kernel default a red dashed line.
     """
-    if metric not in ("rms", "chi2") or metric not in ds:
-        raise SigcubeError(f"per-galaxy metric must be rms or chi2 and stored in the cube; got {metric!r}")
+    if metric not in metric_names("object") or metric not in ds:
+        raise SigcubeError(f"per-object metric must be one of {', '.join(metric_names('object'))} and stored in the "
+                           f"cube; got {metric!r}")
     best = best_per_galaxy(ds, metric)
     objects = plural(object_dim(ds))
     count = hv.Dimension("count", label=f"number of {objects}")

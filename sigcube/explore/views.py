@@ -19,6 +19,7 @@ from sigcube.explore.bounds import Limits, spread
 from sigcube.explore.data import DEFAULT_KERNELS, Predictions, predictions
 from sigcube.explore.frames import frames
 from sigcube.explore.labels import NORM, dimension
+from sigcube.presets import DEFAULT_PRESET
 
 COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 """One colour per kernel, in the order the kernels are given."""
@@ -31,7 +32,7 @@ def _data(data: xr.Dataset | Predictions, kernels: Sequence[str], preset: str) -
 
 
 def rotation_curve(data: xr.Dataset | Predictions, galaxy: str, kernels: Sequence[str] = DEFAULT_KERNELS,
-                   preset: str = "paper") -> hv.Overlay:
+                   preset: str = DEFAULT_PRESET) -> hv.Overlay:
     """V_obs with error bars, V_bar and each kernel's V_pred against radius, for one galaxy.
 
     >>> hvplot.render(rotation_curve(cube, "NGC3198"), backend="bokeh")   # doctest: +SKIP
@@ -59,7 +60,7 @@ def rotation_curve(data: xr.Dataset | Predictions, galaxy: str, kernels: Sequenc
 
 
 def rotation_curve_gallery(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS,
-                           preset: str = "paper", galaxies: Sequence[str] | None = None,
+                           preset: str = DEFAULT_PRESET, galaxies: Sequence[str] | None = None,
                            max_galaxies: int = Limits.max_galaxies, dynamic: bool = False) -> hv.core.Dimensioned:
     """Rotation curves with a galaxy selector: at most ``max_galaxies`` galaxies, evenly
     spread through the sample when it is larger (``dynamic``: see :func:`~sigcube.explore.frames.frames`).
@@ -95,7 +96,7 @@ def rar_note(n: int, max_points: int) -> str:
     return f"random {max_points} of {n} points (datashader not installed)"
 
 
-def rar(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = "paper",
+def rar(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET,
         max_points: int = Limits.max_points, seed: int = 0) -> hv.Overlay:
     """The radial acceleration relation g_obs against g_bar, with each kernel's median g_pred.
 

@@ -1,4 +1,5 @@
-"""Registered kernels. ``get_kernel(name)`` returns one; ``kernel_names()`` lists them.
+"""Registered kernels. ``get_kernel(name)`` returns one; ``kernel_names()`` lists them (with the
+plugins of the ``sigcube.kernels`` entry-point group); ``@kernel(...)`` registers a new one.
 
 One module per family: ``baseline`` (Newtonian, MOND ×3), ``sigma`` (canonical Σ and its
 switches), ``sigma_variants`` (the seeds' Σ variants), ``survival``, ``empirical``
@@ -18,6 +19,18 @@ from sigcube.kernels import (  # noqa: F401  (registration)
     sigma_variants,
     survival,
 )
-from sigcube.kernels.registry import Kernel, KernelError, Parameter, get_kernel, kernel_names, register
+from sigcube.kernels.registry import (
+    ENTRY_POINT_GROUP,
+    FastReduce,
+    Kernel,
+    KernelError,
+    Parameter,
+    get_kernel,
+    kernel,
+    kernel_names,
+    load_plugins,
+    register,
+)
 
-__all__ = ["Kernel", "KernelError", "Parameter", "get_kernel", "kernel_names", "register"]
+__all__ = ["ENTRY_POINT_GROUP", "FastReduce", "Kernel", "KernelError", "Parameter", "get_kernel", "kernel",
+           "kernel_names", "load_plugins", "register"]

@@ -11,15 +11,16 @@ x = g_N/a0 ≫ 1 and ν → 1/√x for x ≪ 1 for each of
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
 
 import numpy as np
 
 from sigcube.constants import A0_MOND
-from sigcube.kernels.registry import Kernel, Parameter, register
+from sigcube.kernels.registry import Kernel, Parameter, kernel
 
 
-def _newtonian(points: Mapping[str, np.ndarray]) -> np.ndarray:
+@kernel(summary="Newtonian gravity of the baryons alone (Σ = 1).", source="MODEL.md §3", formula="V = V_bar",
+        inputs=("v_bar",))
+def newtonian(points: Mapping[str, np.ndarray]) -> np.ndarray:
     return np.asarray(points["v_bar"], dtype=float)
 
 
@@ -38,38 +39,17 @@ def mond_nu_standard(x: np.ndarray) -> np.ndarray:
     return np.sqrt(0.5 + 0.5 * np.sqrt(1.0 + 4.0 / x**2))
 
 
-def _mond(points: Mapping[str, np.ndarray], *, a0: float, nu: Callable) -> np.ndarray:
-    return points["v_bar"] * np.sqrt(nu(points["g_N"] / a0))
-
-
-newtonian = register(
-    Kernel(
-        name="newtonian",
-        summary="Newtonian gravity of the baryons alone (Σ = 1).",
-        source="MODEL.md §3",
-        formula="V = V_bar",
-        inputs=("v_bar",),
-        parameters=(),
-        func=_newtonian,
-    )
-)
-
 A0_PARAMETER = Parameter("a0", A0_MOND, "m / s2", (1e-12, 1e-8), description="MOND acceleration scale")
 
 
-def _register_mond(name: str, nu: Callable, summary: str, nu_text: str, source: str) -> Kernel:
-    return register(
-        Kernel(
-            name=name,
-            summary=summary,
-            source=source,
-            formula=f"g = g_N·ν(g_N/a0),  {nu_text},  V = V_bar·√ν",
-            inputs=("v_bar", "g_N"),
-            parameters=(A0_PARAMETER,),
-            func=partial(_mond, nu=nu),
-            amplitude="a0",
-        )
-    )
+def _register_mond(name: str, nu: Callable[[np.ndarray], np.ndarray], summary: str, nu_text: str,
+                   source: str) -> Kernel:
+    """One MOND kernel V = V_bar·√ν(g_N/a0) with the interpolating function ``nu``."""
+    def mond(points: Mapping[str, np.ndarray], *, a0) -> np.ndarray:
+        return points["v_bar"] * np.sqrt(nu(points["g_N"] / a0))
+
+    return kernel(name=name, summary=summary, source=source, formula=f"g = g_N·ν(g_N/a0),  {nu_text},  V = V_bar·√ν",
+                  inputs=("v_bar", "g_N"), parameters=(A0_PARAMETER,), amplitude="a0")(mond)
 
 
 mond = _register_mond("mond", mond_nu, "MOND with the RAR interpolating function ν(x) = 1/(1 − e^−√x).",

@@ -22,24 +22,15 @@ import numpy as np
 
 from sigcube.constants import C_KM_S
 from sigcube.kernels.common import DISPERSION_INPUTS, DISPERSION_PARAMETERS, DISPERSION_READING, sigma_eff
-from sigcube.kernels.registry import Kernel, Parameter, register
+from sigcube.kernels.registry import Parameter, kernel
 
 def cmsi_enhancement(r_kpc, v_c, sigma_b, sigma_v, *, chi0, gamma, alpha, ell0, Sigma_ref, epsilon, n):
     """F − 1 = χ0·(v_c/c)²·(Σ_b/Σ_ref)^ε·(v_c/σ_v)^(γα)·(1 + (R/ℓ0)^n)^(−1/n) [dimensionless]."""
     profile = (1.0 + (r_kpc / ell0) ** n) ** (-1.0 / n)
-    return chi0 * (v_c / C_KM_S) ** 2 * (sigma_b / Sigma_ref) ** epsilon * (v_c / sigma_v) ** (gamma * alpha) * profile
+    return chi0 * ((v_c / C_KM_S) ** 2 * (sigma_b / Sigma_ref) ** epsilon * (v_c / sigma_v) ** (gamma * alpha) * profile)
 
 
-def _cmsi(points, *, chi0, gamma, alpha, ell0, Sigma_ref, epsilon, n, gas_weight, sigma_gas, sigma_disk, sigma_bulge):
-    v_bar = points["v_bar"]
-    sigma_b = points["Sigma_star"] + gas_weight * points["Sigma_gas"]
-    F1 = cmsi_enhancement(points["r"], v_bar, sigma_b, sigma_eff(points, sigma_gas, sigma_disk, sigma_bulge),
-                          chi0=chi0, gamma=gamma, alpha=alpha, ell0=ell0, Sigma_ref=Sigma_ref, epsilon=epsilon, n=n)
-    return v_bar * np.sqrt(1.0 + F1)
-
-
-register(Kernel(
-    name="cmsi",
+@kernel(
     summary="Coherent metric self-interaction: F = 1 + χ0·(v/c)²·(Σ_b/Σ_ref)^ε·N_coh^α·f(R/ℓ0).",
     source="note 002",
     formula=("V = V_bar·√F,  F = 1 + χ0·(v_c/c)²·(Σ_b/Σ_ref)^ε·N_coh^α·(1 + (R/ℓ0)^n)^(−1/n),  "
@@ -56,9 +47,14 @@ register(Kernel(
         Parameter("gas_weight", 1.0, "", (0.0, 10.0), description="weight of the gas term in Σ_b"),
         *DISPERSION_PARAMETERS,
     ),
-    func=_cmsi,
     amplitude="chi0",
     readings=("v_c = V_bar (note 002's Solar-System check uses the Keplerian speed; its demo iterates)",
               "Σ_b = Υ_disk·sb_disk + Υ_bul·sb_bul + Σ_gas, Σ_gas = V_gas²/(2πG r) (Mestel estimate)",
               "no cap on (Σ_b/Σ_ref)^ε (the note's formula has none)", DISPERSION_READING),
-))
+)
+def cmsi(points, *, chi0, gamma, alpha, ell0, Sigma_ref, epsilon, n, gas_weight, sigma_gas, sigma_disk, sigma_bulge):
+    v_bar = points["v_bar"]
+    sigma_b = points["Sigma_star"] + gas_weight * points["Sigma_gas"]
+    F1 = cmsi_enhancement(points["r"], v_bar, sigma_b, sigma_eff(points, sigma_gas, sigma_disk, sigma_bulge),
+                          chi0=chi0, gamma=gamma, alpha=alpha, ell0=ell0, Sigma_ref=Sigma_ref, epsilon=epsilon, n=n)
+    return v_bar * np.sqrt(1.0 + F1)

@@ -19,10 +19,18 @@ from __future__ import annotations
 import numpy as np
 
 from sigcube.constants import GRAVITATIONAL_RADIUS_KPC
-from sigcube.kernels.common import DISPERSION_INPUTS, DISPERSION_PARAMETERS, DISPERSION_READING, boost, sigma_eff
+from sigcube.kernels.common import (
+    DISPERSION_INPUTS,
+    DISPERSION_PARAMETERS,
+    DISPERSION_READING,
+    RD_INPUTS,
+    RD_SOURCES,
+    boost,
+    rd_input,
+    sigma_eff,
+)
 from sigcube.kernels.empirical import ELL0_DEFAULT
-from sigcube.kernels.registry import Kernel, Parameter, register
-from sigcube.kernels.sigma import RD_SOURCES
+from sigcube.kernels.registry import Parameter, kernel
 
 def exposure(v_c, sigma_v, beta):
     """Ξ = τ_coh/T_orb = 1/(2π·(1 + (σ_v/v_c)^β)) [dimensionless].
@@ -43,23 +51,7 @@ def potential_depth(M_b, R_eff_kpc, ell0):
     return GRAVITATIONAL_RADIUS_KPC * M_b * ell0**2 / R_eff_kpc**3
 
 
-def _roughness(points, *, K0, gamma, beta, sigma_gas, sigma_disk, sigma_bulge):
-    xi = exposure(points["V_bar_max"], sigma_eff(points, sigma_gas, sigma_disk, sigma_bulge), beta)
-    return boost(points["v_bar"], K0 * xi**gamma)
-
-
-def _mass_coherence(points, *, K_max, Psi0, gamma, R_eff_factor, ell0, rd_source):
-    psi = potential_depth(points["M_b"], R_eff_factor * points[f"R_d_{rd_source}"], ell0)
-    return boost(points["v_bar"], saturating(K_max, psi / Psi0, gamma))
-
-
-def _velocity_coherence(points, *, F_max, Psi0, delta, v_ref):
-    psi = (points["V_bar_max"] / v_ref) ** delta
-    return boost(points["v_bar"], saturating(F_max, psi / Psi0, 1.0))
-
-
-register(Kernel(
-    name="roughness",
+@kernel(
     summary="Roughness / time coherence: K = K0·Ξ^γ per galaxy, Ξ = τ_coh/T_orb.",
     source="note 000 (K_rough), note 001 (model 1)",
     formula=("V = V_bar·√(1 + K),  K = K0·Ξ^γ,  Ξ = τ_coh/T_orb = 1/(2π(1 + (σ_v/v_c)^β)),  "
@@ -71,19 +63,20 @@ register(Kernel(
         Parameter("beta", 1.0, "", (0.0, 5.0), description="noise exponent β of τ_noise"),
         *DISPERSION_PARAMETERS,
     ),
-    func=_roughness,
     amplitude="K0",
     readings=("τ_noise ~ R/σ_v^β made dimensionless as (R/v_c)·(v_c/σ_v)^β (= R/σ_v at β = 1, the default)",
               "v_c: the galaxy's largest V_bar; K is constant per galaxy", DISPERSION_READING),
-))
+)
+def roughness(points, *, K0, gamma, beta, sigma_gas, sigma_disk, sigma_bulge):
+    xi = exposure(points["V_bar_max"], sigma_eff(points, sigma_gas, sigma_disk, sigma_bulge), beta)
+    return boost(points["v_bar"], K0 * xi**gamma)
 
-register(Kernel(
-    name="mass_coherence",
+@kernel(
     summary="Mass coherence: K = K_max·[1 − exp(−(Ψ/Ψ0)^γ)], Ψ = (G M_b/c²)·ℓ0²/R_eff³ per galaxy.",
     source="note 000 (model 1)",
     formula=("V = V_bar·√(1 + K),  K = K_max·[1 − exp(−(Ψ/Ψ0)^γ)],  Ψ = (G·M_b/c²)·ℓ0²/R_eff³,  "
              "R_eff = R_eff_factor·R_d,  M_b = Υ_disk·L[3.6] + 1.33·M_HI"),
-    inputs=("v_bar", "M_b", "R_d_third", "R_d_table", "R_d_vdisk_peak"),
+    inputs=("v_bar", "M_b", *RD_INPUTS),
     parameters=(
         Parameter("K_max", 19.58, "", (0.0, 100.0), description="saturation value K_max"),
         Parameter("Psi0", 7.34e-8, "", (1e-15, 1.0), description="potential-depth scale Ψ0"),
@@ -92,16 +85,17 @@ register(Kernel(
         Parameter("ell0", ELL0_DEFAULT, "kpc", (1e-3, 1e3), description="coherence length ℓ0 in Ψ"),
         Parameter("rd_source", "table", choices=RD_SOURCES, description="where R_d comes from"),
     ),
-    func=_mass_coherence,
     amplitude="K_max",
     readings=("ℓ0: the note does not give it; the Burr-XII ℓ0 = 4.993 kpc",
               "R_d: SPARC Table 1 R_disk (rd_source = table)",
               "M_b = Υ_disk·L[3.6] + 1.33·M_HI from Table 1",
               "K_missing is used as the enhancement K (the note fitted it to the ratio F_missing)"),
-))
+)
+def mass_coherence(points, *, K_max, Psi0, gamma, R_eff_factor, ell0, rd_source):
+    psi = potential_depth(points["M_b"], R_eff_factor * points[rd_input(rd_source)], ell0)
+    return boost(points["v_bar"], saturating(K_max, psi / Psi0, gamma))
 
-register(Kernel(
-    name="velocity_coherence",
+@kernel(
     summary="Velocity coherence: K = F_max·[1 − exp(−Ψ/Ψ0)], Ψ = (v_c/v_ref)^δ per galaxy.",
     source="note 000 (model 2)",
     formula="V = V_bar·√(1 + K),  K = F_max·[1 − exp(−Ψ/Ψ0)],  Ψ = (v_c/v_ref)^δ,  v_c = max V_bar",
@@ -112,9 +106,11 @@ register(Kernel(
         Parameter("delta", 2.04, "", (0.01, 10.0), description="velocity exponent δ"),
         Parameter("v_ref", 125.5, "km / s", (1.0, 1e3), description="reference speed v_ref"),
     ),
-    func=_velocity_coherence,
     amplitude="F_max",
     readings=("the note gives parameters, not a formula: the mass model's law with Ψ = (v_c/v_ref)^δ and "
               "no extra exponent (δ plays γ's role)",
               "v_c: the galaxy's largest V_bar; K is constant per galaxy"),
-))
+)
+def velocity_coherence(points, *, F_max, Psi0, delta, v_ref):
+    psi = (points["V_bar_max"] / v_ref) ** delta
+    return boost(points["v_bar"], saturating(F_max, psi / Psi0, 1.0))

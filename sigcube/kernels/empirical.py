@@ -10,7 +10,7 @@ the public Σ-Gravity repository): starting values for sweeps, not a result of s
 from __future__ import annotations
 
 from sigcube.kernels.common import boost
-from sigcube.kernels.registry import Kernel, Parameter, register
+from sigcube.kernels.registry import Parameter, kernel
 
 ELL0_DEFAULT = 4.993
 """The authors' fitted Burr-XII coherence length ℓ0 [kpc]."""
@@ -21,12 +21,7 @@ def burr_xii_window(r_kpc, ell0, p, n_coh):
     return 1.0 - (1.0 + (r_kpc / ell0) ** p) ** (-n_coh)
 
 
-def _burr_xii(points, *, A, ell0, p, n_coh):
-    return boost(points["v_bar"], A * burr_xii_window(points["r"], ell0, p, n_coh))
-
-
-burr_xii = register(Kernel(
-    name="burr_xii",
+@kernel(
     summary="Empirical Burr-XII kernel K(R) = A·[1 − (1 + (R/ℓ0)^p)^−n_coh].",
     source="note 001 (the empirical kernel the microphysics models aim to derive)",
     formula="V = V_bar·√(1 + K),  K = A·[1 − (1 + (R/ℓ0)^p)^(−n_coh)]",
@@ -37,7 +32,8 @@ burr_xii = register(Kernel(
         Parameter("p", 0.757, "", (0.01, 10.0), description="Burr-XII shape exponent p"),
         Parameter("n_coh", 0.5, "", (0.01, 10.0), description="Burr-XII tail exponent n_coh"),
     ),
-    func=_burr_xii,
     amplitude="A",
     readings=("defaults: the authors' earlier fitted values (the seeds give none)",),
-))
+)
+def burr_xii(points, *, A, ell0, p, n_coh):
+    return boost(points["v_bar"], A * burr_xii_window(points["r"], ell0, p, n_coh))

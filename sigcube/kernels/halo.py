@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from sigcube.constants import G_KPC_KMS2_MSUN, RHO_CRIT_MSUN_KPC3
-from sigcube.kernels.registry import Kernel, Parameter, register
+from sigcube.kernels.registry import Parameter, kernel
+
 
 def r200_kpc(m200_msun):
     """Radius enclosing a mean density of 200·ρ_crit [kpc]."""
@@ -34,12 +35,7 @@ def nfw_velocity_squared(r_kpc, log10_m200, c):
     return G_KPC_KMS2_MSUN * m200 * nfw_mass_fraction(r_kpc / r200_kpc(m200), c) / r_kpc
 
 
-def _nfw(points, *, log10_M200, c):
-    return np.sqrt(points["v_bar"] ** 2 + nfw_velocity_squared(points["r"], log10_M200, c))
-
-
-register(Kernel(
-    name="nfw",
+@kernel(
     summary="Baryons plus an NFW halo: V² = V_bar² + V_NFW²(M200, c).",
     source="SI §15; paper §4.1.1 (ΛCDM side of the equal-parameter ablation)",
     formula=("V² = V_bar² + G·M200·m(c·r/r200)/(m(c)·r),  m(y) = ln(1+y) − y/(1+y),  "
@@ -49,8 +45,9 @@ register(Kernel(
         Parameter("log10_M200", 11.0, "", (6.0, 14.0), description="log10 of the halo mass M200 [M☉]"),
         Parameter("c", 10.0, "", (1.0, 50.0), description="concentration c = r200/r_s"),
     ),
-    func=_nfw,
     amplitude="log10_M200",
     readings=("ρ_crit: astropy FlatLambdaCDM(H0 = 70, Ωm = 0.3); M200 within 200·ρ_crit",
               "defaults: a starting point (the SI fits both per galaxy)"),
-))
+)
+def nfw(points, *, log10_M200, c):
+    return np.sqrt(points["v_bar"] ** 2 + nfw_velocity_squared(points["r"], log10_M200, c))

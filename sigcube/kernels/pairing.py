@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from sigcube.kernels.common import DISPERSION_INPUTS, DISPERSION_PARAMETERS, DISPERSION_READING, boost, sigma_eff
-from sigcube.kernels.registry import Kernel, Parameter, register
+from sigcube.kernels.registry import Parameter, kernel
 
 
 def condensate_gate(sigma_v, sigma_c, gamma):
@@ -26,13 +26,7 @@ def radial_envelope(r_kpc, ell, p):
     return -np.expm1(-((r_kpc / ell) ** p))
 
 
-def _pairing(points, *, A_pair, sigma_c, gamma_sigma, ell_pair, p, sigma_gas, sigma_disk, sigma_bulge):
-    gate = condensate_gate(sigma_eff(points, sigma_gas, sigma_disk, sigma_bulge), sigma_c, gamma_sigma)
-    return boost(points["v_bar"], A_pair * gate * radial_envelope(points["r"], ell_pair, p))
-
-
-register(Kernel(
-    name="pairing",
+@kernel(
     summary="Graviton pairing: K = A_pair·G_σ(σ_v)·C_R(R), destroyed above a critical dispersion.",
     source="note 001 (model 2)",
     formula="V = V_bar·√(1 + K),  K = A_pair·min(1, (σ_c/σ_v)^γ)·[1 − exp(−(R/ℓ_pair)^p)]",
@@ -45,9 +39,11 @@ register(Kernel(
         Parameter("p", 2.0, "", (0.1, 10.0), description="envelope exponent p"),
         *DISPERSION_PARAMETERS,
     ),
-    func=_pairing,
     amplitude="A_pair",
     readings=("G_σ: exactly 1 below σ_c and (σ_c/σ_v)^γ above (the note's two regimes, joined continuously)",
               "C_R = 1 − exp(−(R/ℓ_pair)^p) (the note only says it vanishes at small R)",
               "defaults: starting values (the note gives none)", DISPERSION_READING),
-))
+)
+def pairing(points, *, A_pair, sigma_c, gamma_sigma, ell_pair, p, sigma_gas, sigma_disk, sigma_bulge):
+    gate = condensate_gate(sigma_eff(points, sigma_gas, sigma_disk, sigma_bulge), sigma_c, gamma_sigma)
+    return boost(points["v_bar"], A_pair * (gate * radial_envelope(points["r"], ell_pair, p)))

@@ -1,21 +1,42 @@
-"""Kernel registry: every kernel declares its point inputs and its parameters.
+"""Kernel registry: every kernel declares its point inputs and its parameters, once.
 
-A kernel is a pure function ``func(points, **params) -> V_pred`` where ``points`` maps
-input names (``r``, ``v_bar``, ``g_N``, …) to 1-D arrays over the packed points and each
-parameter is a float or an array broadcastable against them, the point axis being the
-last axis. Parameter validation (unknown names, bounds, choices) happens here, once,
-so that sweep specs and reports get the same clear errors.
+A kernel is a pure function ``f(points, *, p1, p2, …) -> V_pred`` where ``points`` maps input
+names (``r``, ``v_bar``, ``g_N``, …) to 1-D arrays over the packed points and each keyword-only
+argument is a declared :class:`Parameter`: a float or an array broadcastable against the
+points, the point axis last (or a string, for a switch). :func:`kernel` registers one::
+
+    @kernel(summary="…", source="…", formula="V = V_bar·√(1 + A)", inputs=("v_bar",),
+            parameters=(Parameter("A", 1.0, "", (0.0, 10.0)),))
+    def boosted(points, *, A):
+        return points["v_bar"] * np.sqrt(1.0 + A)
+
+The function's keyword-only names must be the declared parameters (checked at registration).
+Parameter validation (unknown names, bounds, choices) happens here, once, so sweep specs,
+reports and the xarray front door get the same clear errors. Kernels of other packages are
+loaded from the entry-point group ``sigcube.kernels`` on first need (:func:`get_kernel`,
+:func:`kernel_names`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import inspect
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sigcube.errors import SigcubeError
+
+if TYPE_CHECKING:
+    from sigcube.sample import PointSet
+
+ENTRY_POINT_GROUP = "sigcube.kernels"
+"""Entry-point group of kernel plugins: each entry names a module (importing it registers its
+kernels) or a :class:`Kernel` object."""
 
 
 class KernelError(SigcubeError):
@@ -68,9 +89,32 @@ class Parameter:
         return arr if arr.ndim else float(arr)
 
 
+Reduction = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""Per-object RMS and χ² (n_grid, n_objects) and Σx, Σx² (n_grid) of x = log10(V_obs/V_pred)."""
+
+
+@dataclass(frozen=True)
+class FastReduce:
+    """A kernel's evaluate-and-reduce loop for sweeps, used where ``applies(params)`` is true.
+
+    ``reduce(points, params, grid, n_grid)`` gets the packed points, the resolved parameters
+    (fixed values and switches) and the swept numeric parameters as flat arrays of ``n_grid``
+    values, and returns the :data:`Reduction` without materialising grid × points; it must agree
+    with the kernel's numpy function and :mod:`sigcube.metrics`. ``warm_up`` loads (or compiles)
+    the loop before the first block.
+    """
+
+    applies: Callable[[Mapping[str, Any]], bool]
+    reduce: Callable[[PointSet, Mapping[str, Any], Mapping[str, np.ndarray], int], Reduction]
+    warm_up: Callable[[], None] | None = None
+
+
 @dataclass(frozen=True)
 class Kernel:
-    """A registered kernel: metadata plus the pure function that evaluates it."""
+    """A registered kernel: metadata plus the pure function that evaluates it.
+
+    ``func``'s keyword-only arguments must be exactly the declared ``parameters`` (checked here).
+    """
 
     name: str
     summary: str
@@ -85,6 +129,16 @@ class Kernel:
     """The parameter in which V_pred is non-decreasing (the kernel's amplitude), if any."""
     readings: tuple[str, ...] = ()
     """Details the seeds leave open, and the reading this kernel takes for each."""
+    fast_reduce: FastReduce | None = field(default=None, repr=False)
+    """An evaluate-and-reduce loop for sweeps (:class:`FastReduce`), if the kernel has one."""
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in self.parameters]
+        if len(set(names)) != len(names):
+            raise KernelError(f"kernel {self.name!r}: parameter names repeat: {names}")
+        if self.amplitude is not None and self.amplitude not in names:
+            raise KernelError(f"kernel {self.name!r}: amplitude {self.amplitude!r} is not a declared parameter")
+        _check_signature(self.name, self.func, names)
 
     @property
     def numeric_parameters(self) -> tuple[Parameter, ...]:
@@ -138,27 +192,104 @@ class Kernel:
         return self.func(points, **self.resolve(params))
 
 
+def _check_signature(name: str, func: Callable[..., np.ndarray], declared: Sequence[str]) -> None:
+    """Refuse a function whose arguments are not ``(points, *, <declared parameters>)``."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        raise KernelError(f"kernel {name!r}: cannot read the signature of {func!r}") from None
+    kinds = [p.kind for p in sig.parameters.values()]
+    positional = [p for p in sig.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    if len(positional) != 1 or inspect.Parameter.VAR_POSITIONAL in kinds or inspect.Parameter.VAR_KEYWORD in kinds:
+        raise KernelError(f"kernel {name!r}: the function must be f(points, *, <parameters>); it is {name}{sig}")
+    keyword = {p.name for p in sig.parameters.values() if p.kind == p.KEYWORD_ONLY}
+    missing, extra = sorted(set(declared) - keyword), sorted(keyword - set(declared))
+    if missing or extra:
+        raise KernelError(
+            f"kernel {name!r}: the function's keyword-only arguments do not match the declared parameters"
+            + (f"; declared but not in the function: {', '.join(missing)}" if missing else "")
+            + (f"; in the function but not declared: {', '.join(extra)}" if extra else "")
+        )
+
+
 _REGISTRY: dict[str, Kernel] = {}
+_PLUGIN_ERRORS: dict[str, str] = {}
+_plugins_loaded = False
 
 
 def register(kernel: Kernel) -> Kernel:
-    """Add ``kernel`` to the registry (names are unique)."""
-    if kernel.name in _REGISTRY:
-        raise ValueError(f"kernel {kernel.name!r} is already registered")
+    """Add ``kernel`` to the registry (names are unique; registering the same object again is a no-op)."""
+    if _REGISTRY.get(kernel.name, kernel) is not kernel:
+        raise KernelError(f"kernel {kernel.name!r} is already registered (by {_REGISTRY[kernel.name].func.__module__})")
     _REGISTRY[kernel.name] = kernel
     return kernel
 
 
+def kernel(
+    *,
+    summary: str,
+    source: str,
+    formula: str,
+    inputs: Sequence[str],
+    parameters: Sequence[Parameter] = (),
+    name: str | None = None,
+    amplitude: str | None = None,
+    readings: Sequence[str] = (),
+    constraint: Callable[[dict[str, Any]], str | None] | None = None,
+    fast_reduce: FastReduce | None = None,
+) -> Callable[[Callable[..., np.ndarray]], Kernel]:
+    """Decorator: register ``f(points, *, p1, p2, …)`` as a kernel named ``name`` (default: the function's name).
+
+    ``inputs`` are the point arrays it reads; ``parameters`` its :class:`Parameter` s, which must
+    be the function's keyword-only arguments. Returns the registered :class:`Kernel`.
+    """
+    def decorate(func: Callable[..., np.ndarray]) -> Kernel:
+        return register(Kernel(
+            name=name or func.__name__, summary=summary, source=source, formula=formula, inputs=tuple(inputs),
+            parameters=tuple(parameters), func=func, constraint=constraint, amplitude=amplitude,
+            readings=tuple(readings), fast_reduce=fast_reduce,
+        ))
+    return decorate
+
+
+def load_plugins() -> dict[str, str]:
+    """Load the ``sigcube.kernels`` entry points (once); returns the failures by entry-point name.
+
+    A plugin that fails to import, or names neither a module nor a :class:`Kernel`, is reported
+    (a warning naming the entry point) and skipped; the built-in kernels are unaffected.
+    """
+    global _plugins_loaded
+    if _plugins_loaded:
+        return dict(_PLUGIN_ERRORS)
+    _plugins_loaded = True
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+            if isinstance(obj, Kernel):
+                register(obj)
+            elif not isinstance(obj, ModuleType):
+                raise KernelError(f"it names a {type(obj).__name__}, not a Kernel or a module")
+        except Exception as exc:  # a broken plugin must not break sigcube
+            message = (f"kernel plugin entry point {ep.name!r} = {ep.value!r} (group {ENTRY_POINT_GROUP!r}) "
+                       f"failed to load: {type(exc).__name__}: {exc}")
+            _PLUGIN_ERRORS[ep.name] = message
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+    return dict(_PLUGIN_ERRORS)
+
+
 def get_kernel(name: str) -> Kernel:
-    """The registered kernel called ``name``, or a KernelError listing the valid names."""
+    """The registered kernel called ``name`` (plugins loaded if needed), or a KernelError listing the valid names."""
+    if name not in _REGISTRY:
+        load_plugins()
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise KernelError(
-            f"unknown kernel {name!r}; registered kernels: {', '.join(sorted(_REGISTRY))}"
-        ) from None
+        broken = "".join(f"; {message}" for message in _PLUGIN_ERRORS.values())
+        raise KernelError(f"unknown kernel {name!r}; registered kernels: {', '.join(sorted(_REGISTRY))}{broken}") from None
 
 
 def kernel_names() -> list[str]:
-    """Names of all registered kernels, sorted."""
+    """Names of all registered kernels (plugins included), sorted."""
+    load_plugins()
     return sorted(_REGISTRY)

@@ -18,7 +18,7 @@ import numpy as np
 from dask.base import is_dask_collection
 
 from sigcube.kernels.common import DISPERSION_INPUTS, DISPERSION_PARAMETERS, DISPERSION_READING, boost, sigma_eff
-from sigcube.kernels.registry import Kernel, Parameter, register
+from sigcube.kernels.registry import Parameter, kernel
 
 QUADRATURE_ORDER = 64
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(QUADRATURE_ORDER)
@@ -56,14 +56,7 @@ def resonance_integral(r_kpc, Q, alpha, lambda_cut, span):
     return theta_max * total
 
 
-def _resonance(points, *, A_res, alpha, lambda_cut, span, sigma_gas, sigma_disk, sigma_bulge):
-    v_bar = points["v_bar"]
-    Q = v_bar / sigma_eff(points, sigma_gas, sigma_disk, sigma_bulge)
-    return boost(v_bar, A_res * resonance_integral(points["r"], Q, alpha, lambda_cut, span))
-
-
-register(Kernel(
-    name="resonance",
+@kernel(
     summary="Metric resonance: K = A_res·∫dlnλ P(λ)·C(λ,R)·W(R,λ) with orbital resonance filter.",
     source="note 001 (model 3)",
     formula=("V = V_bar·√(1 + K),  K = A_res·∫ dlnλ P·C·W,  P = (λ/λ_cut)^−α·e^(−λ/λ_cut),  "
@@ -76,11 +69,14 @@ register(Kernel(
         Parameter("span", 10.0, "", (1.01, 1e3), description="λ/λ_orb runs over [1/span, span]"),
         *DISPERSION_PARAMETERS,
     ),
-    func=_resonance,
     amplitude="A_res",
     readings=("W(R,λ) = R/(R + λ/2π): the note names a window but does not define it",
               "P normalised at λ_cut; the integral is cut to λ/λ_orb ∈ [1/span, span]",
               "v_c in Q: the local V_bar",
               "defaults: starting values (the note gives none): a flat spectrum (α = 0) cut at 100 kpc",
               DISPERSION_READING),
-))
+)
+def resonance(points, *, A_res, alpha, lambda_cut, span, sigma_gas, sigma_disk, sigma_bulge):
+    v_bar = points["v_bar"]
+    Q = v_bar / sigma_eff(points, sigma_gas, sigma_disk, sigma_bulge)
+    return boost(v_bar, A_res * resonance_integral(points["r"], Q, alpha, lambda_cut, span))

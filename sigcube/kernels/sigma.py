@@ -9,12 +9,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sigcube.constants import G_DAGGER
-from sigcube.kernels.common import RD_SOURCES
-from sigcube.kernels.registry import Kernel, KernelError, Parameter, register
+from sigcube.kernels.common import RD_INPUTS, RD_SOURCES, rd_input
+from sigcube.kernels.registry import FastReduce, KernelError, Parameter, kernel
+
+if TYPE_CHECKING:
+    from sigcube.sample import PointSet
 
 A0_DEFAULT = float(np.exp(1.0 / (2.0 * np.pi)))
 """Canonical disk amplitude A0 = e^{1/(2π)} ≈ 1.1725."""
@@ -45,8 +49,8 @@ def coherence_scale(k, r_d_kpc):
 
 
 def enhanced_velocity(v_bar, A, W, h):
-    """V_pred = V_bar·√Σ with Σ = 1 + A·W·h [km/s]."""
-    return v_bar * np.sqrt(1.0 + A * W * h)
+    """V_pred = V_bar·√Σ with Σ = 1 + A·(W·h) [km/s] (W·h first: it is often parameter-free)."""
+    return v_bar * np.sqrt(1.0 + A * (W * h))
 
 
 def coherence_window(r_kpc: np.ndarray, xi_kpc: np.ndarray, p: float | np.ndarray = 1.0) -> np.ndarray:
@@ -109,7 +113,81 @@ def c_local_sigma(v_bar, h, A, sigma_c, f_counter=0.0, sigma_counter=0.0):
     )
 
 
-def _sigma(
+A0_PARAM = Parameter("A0", A0_DEFAULT, "", (0.0, 50.0), description="base amplitude A0 = e^{1/(2π)}")
+K_PARAM = Parameter("k", float(1 / (2 * np.pi)), "", (0.0, 100.0), description="coherence scale ξ = k·R_d")
+G_DAGGER_PARAM = Parameter("g_dagger", G_DAGGER, "m / s2", (1e-13, 1e-8),
+                           description="critical acceleration g† = cH0/(4√π)")
+RD_SOURCE_PARAM = Parameter("rd_source", "third", choices=RD_SOURCES, description="where R_d comes from")
+"""Parameters the Σ variants share with the canonical kernel (same names, units, bounds)."""
+
+
+def _fused_applies(params: Mapping[str, Any]) -> bool:
+    """The numba loop covers the power-law windows with the unified amplitude."""
+    return params["window"] != "c_local" and params["amplitude_mode"] == "unified"
+
+
+def _fused_reduce(points: PointSet, params: Mapping[str, Any], grid: Mapping[str, np.ndarray], n_grid: int):
+    """Σ's :class:`~sigcube.kernels.registry.FastReduce`: the numba loop of :mod:`sigcube.kernels.fused`."""
+    from sigcube.kernels.fused import sigma_power_reduce
+
+    flat = {k: np.broadcast_to(grid.get(k, params[k]), (n_grid,)).astype(float)
+            for k in ("A0", "D", "L", "L0", "n", "k", "g_dagger", "window_exponent")}
+    p_exp = np.broadcast_to(window_power(params["window"], flat["window_exponent"]), (n_grid,))
+    A = amplitude(flat["A0"], flat["D"], flat["L"], flat["L0"], flat["n"])
+    p = points.inputs
+    return sigma_power_reduce(
+        p["r"], p["v_bar"], p["v_obs"], 1.0 / p["e_v_obs"], p["g_N"], np.log10(p["v_obs"] / p["v_bar"]),
+        points.per_galaxy(rd_input(params["rd_source"])), points.offsets,
+        *(np.ascontiguousarray(x) for x in (A, flat["k"], flat["g_dagger"], p_exp)),
+    )
+
+
+def _warm_up() -> None:
+    from sigcube.kernels.fused import warm_up
+
+    warm_up()
+
+
+@kernel(
+    summary="Canonical Σ-Gravity: Σ = 1 + A(D,L)·W(r)·h(g_N), with its published switches.",
+    source="paper §2 and §6.1; SI §13–14 (MODEL.md §2)",
+    formula=(
+        "V = V_bar·√Σ,  Σ = 1 + A·W(r)·h(g_N),  h = √(g†/g)·g†/(g†+g),  "
+        "W = r/(ξ+r) [linear] or 1 − (ξ/(ξ+r))^½ [sqrt] or 1 − (ξ/(ξ+r))^p [power], "
+        "or C = v²/(v²+σ_c²) of the predicted v [c_local],  "
+        "ξ = max(k·R_d, 0.01 kpc),  A = A0·[1 − D + D·(L/L0)^n]"
+    ),
+    inputs=("r", "v_bar", "g_N", *RD_INPUTS, "f_bulge"),
+    parameters=(
+        A0_PARAM,
+        K_PARAM,
+        G_DAGGER_PARAM,
+        Parameter("D", 0.0, "", (0.0, 1.0), description="dimensionality: 0 disk, 1 cluster"),
+        Parameter("L", 0.4, "kpc", (1e-6, 1e5), description="path length through baryons"),
+        Parameter("L0", 0.4, "kpc", (1e-6, 1e5), description="reference path length"),
+        Parameter("n", 0.27, "", (0.0, 5.0), description="path-length exponent"),
+        Parameter("window", "linear", choices=("linear", "sqrt", "power", "c_local"),
+                  description="coherence factor: linear r/(ξ+r), sqrt (SI §14), power (exponent p), "
+                  "or c_local C(v) solved iteratively"),
+        Parameter("window_exponent", 1.0, "", (0.01, 10.0),
+                  description="p in W = 1 − (ξ/(ξ+r))^p, with window='power'"),
+        RD_SOURCE_PARAM,
+        Parameter(
+            "amplitude_mode",
+            "unified",
+            choices=("unified", "bulge_fraction"),
+            description="unified: A(D, L) from the D, L parameters; bulge_fraction: D = per-galaxy "
+            "bulge fraction and L = L_per_Rd·R_d (the scripts' earlier amplitude)",
+        ),
+        Parameter("L_per_Rd", 0.3, "", (0.0, 100.0), description="L/R_d with amplitude_mode=bulge_fraction"),
+        Parameter("sigma_c", 20.0, "km / s", (1e-3, 1e3), description="dispersion σ in C = v²/(v²+σ²) (window=c_local)"),
+    ),
+    constraint=_check_window,
+    amplitude="A0",
+    readings=("R_d: R[N//3] of the filtered curve by default (rd_source)",),
+    fast_reduce=FastReduce(_fused_applies, _fused_reduce, _warm_up),
+)
+def sigma(
     points: Mapping[str, np.ndarray],
     *,
     A0,
@@ -127,7 +205,7 @@ def _sigma(
     sigma_c,
 ) -> np.ndarray:
     r, v_bar = points["r"], points["v_bar"]
-    r_d = points[f"R_d_{rd_source}"]
+    r_d = points[rd_input(rd_source)]
     h = h_function(points["g_N"], g_dagger)
     if amplitude_mode == "bulge_fraction":
         A = amplitude(A0, points["f_bulge"], L_per_Rd * r_d, L0, n)
@@ -137,55 +215,3 @@ def _sigma(
         return v_bar * np.sqrt(c_local_sigma(v_bar, h, A, sigma_c))
     W = coherence_window(r, coherence_scale(k, r_d), window_power(window, window_exponent))
     return enhanced_velocity(v_bar, A, W, h)
-
-
-A0_PARAM = Parameter("A0", A0_DEFAULT, "", (0.0, 50.0), description="base amplitude A0 = e^{1/(2π)}")
-K_PARAM = Parameter("k", float(1 / (2 * np.pi)), "", (0.0, 100.0), description="coherence scale ξ = k·R_d")
-G_DAGGER_PARAM = Parameter("g_dagger", G_DAGGER, "m / s2", (1e-13, 1e-8),
-                           description="critical acceleration g† = cH0/(4√π)")
-RD_SOURCE_PARAM = Parameter("rd_source", "third", choices=RD_SOURCES, description="where R_d comes from")
-"""Parameters the Σ variants share with the canonical kernel (same names, units, bounds)."""
-
-
-sigma = register(
-    Kernel(
-        name="sigma",
-        summary="Canonical Σ-Gravity: Σ = 1 + A(D,L)·W(r)·h(g_N), with its published switches.",
-        source="paper §2 and §6.1; SI §13–14 (MODEL.md §2)",
-        formula=(
-            "V = V_bar·√Σ,  Σ = 1 + A·W(r)·h(g_N),  h = √(g†/g)·g†/(g†+g),  "
-            "W = r/(ξ+r) [linear] or 1 − (ξ/(ξ+r))^½ [sqrt] or 1 − (ξ/(ξ+r))^p [power], "
-            "or C = v²/(v²+σ_c²) of the predicted v [c_local],  "
-            "ξ = max(k·R_d, 0.01 kpc),  A = A0·[1 − D + D·(L/L0)^n]"
-        ),
-        inputs=("r", "v_bar", "g_N", "R_d_third", "R_d_table", "R_d_vdisk_peak", "f_bulge"),
-        parameters=(
-            A0_PARAM,
-            K_PARAM,
-            G_DAGGER_PARAM,
-            Parameter("D", 0.0, "", (0.0, 1.0), description="dimensionality: 0 disk, 1 cluster"),
-            Parameter("L", 0.4, "kpc", (1e-6, 1e5), description="path length through baryons"),
-            Parameter("L0", 0.4, "kpc", (1e-6, 1e5), description="reference path length"),
-            Parameter("n", 0.27, "", (0.0, 5.0), description="path-length exponent"),
-            Parameter("window", "linear", choices=("linear", "sqrt", "power", "c_local"),
-                      description="coherence factor: linear r/(ξ+r), sqrt (SI §14), power (exponent p), "
-                      "or c_local C(v) solved iteratively"),
-            Parameter("window_exponent", 1.0, "", (0.01, 10.0),
-                      description="p in W = 1 − (ξ/(ξ+r))^p, with window='power'"),
-            RD_SOURCE_PARAM,
-            Parameter(
-                "amplitude_mode",
-                "unified",
-                choices=("unified", "bulge_fraction"),
-                description="unified: A(D, L) from the D, L parameters; bulge_fraction: D = per-galaxy "
-                "bulge fraction and L = L_per_Rd·R_d (the scripts' earlier amplitude)",
-            ),
-            Parameter("L_per_Rd", 0.3, "", (0.0, 100.0), description="L/R_d with amplitude_mode=bulge_fraction"),
-            Parameter("sigma_c", 20.0, "km / s", (1e-3, 1e3), description="dispersion σ in C = v²/(v²+σ²) (window=c_local)"),
-        ),
-        func=_sigma,
-        constraint=_check_window,
-        amplitude="A0",
-        readings=("R_d: R[N//3] of the filtered curve by default (rd_source)",),
-    )
-)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sigcube.kernels.registry import Kernel, Parameter, register
+from sigcube.kernels.registry import Parameter, kernel
 from sigcube.kernels.sigma import G_DAGGER_PARAM, G_FLOOR, enhanced_velocity, h_function
 
 
@@ -26,14 +26,7 @@ def survival_probability(r_kpc, g_n, r0, beta, alpha, g_dagger):
     return np.exp(-((r0 / r_kpc) ** beta) * (np.maximum(g_n, G_FLOOR) / g_dagger) ** alpha)
 
 
-def _survival(points, *, A, r0, beta, alpha, g_dagger):
-    r, g = points["r"], points["g_N"]
-    W = coherence_field(r, r0, beta) * survival_probability(r, g, r0, beta, alpha, g_dagger)
-    return enhanced_velocity(points["v_bar"], A, W, h_function(g, g_dagger))
-
-
-survival = register(Kernel(
-    name="survival",
+@kernel(
     summary="Coherence survival: Σ = 1 + A·Φ(r)·P(r,g)·h(g).",
     source="SI §9b",
     formula=("V = V_bar·√Σ,  Σ = 1 + A·Φ·P·h(g_N),  Φ = 1 − exp(−(r/r0)^β),  "
@@ -46,7 +39,10 @@ survival = register(Kernel(
         Parameter("alpha", 0.1, "", (0.0, 5.0), description="acceleration exponent α of the survival probability"),
         G_DAGGER_PARAM,
     ),
-    func=_survival,
     amplitude="A",
     readings=("g† = cH0/(4√π) with astropy constants, as the canonical kernel",),
-))
+)
+def survival(points, *, A, r0, beta, alpha, g_dagger):
+    r, g = points["r"], points["g_N"]
+    W = coherence_field(r, r0, beta) * survival_probability(r, g, r0, beta, alpha, g_dagger)
+    return enhanced_velocity(points["v_bar"], A, W, h_function(g, g_dagger))

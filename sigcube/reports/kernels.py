@@ -11,13 +11,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sigcube import metrics
 from sigcube.conventions import MassToLight, SampleCuts
 from sigcube.kernels import get_kernel, kernel_names
-from sigcube.reports.sparc import evaluate, rar_scatters
+from sigcube.metrics import get_metric, metric_names
+from sigcube.presets import BASELINE
+from sigcube.reports.sparc import global_metrics, object_rms
 from sigcube.sample import PointSet, pack_sparc
 
-BASELINE = "mond"
 CONVENTIONS = (
     "Each kernel at its registered defaults ('sigma' = preset paper), no per-galaxy fitting. "
     "RMS: per galaxy √mean((V_pred − V_obs)²), unweighted, mean over galaxies. "
@@ -35,17 +35,14 @@ def galaxy_kernels(points: PointSet) -> list[str]:
 
 
 def kernel_row(points: PointSet, name: str, baseline_rms: np.ndarray) -> dict[str, Any]:
-    """The metrics of one kernel at its defaults (``win_fraction`` a fraction, None for the baseline)."""
+    """The global metrics of one kernel at its defaults (``win_rate`` a fraction, None for the baseline)."""
     kernel = get_kernel(name)
-    res = evaluate(points, name)
+    values = global_metrics(points, kernel(points.inputs), None if name == BASELINE else baseline_rms)
     return {
         "kernel": name,
         "source": kernel.source,
         "n_params": len(kernel.numeric_parameters),
-        "mean_rms": float(res["rms"].mean()),
-        "median_chi2_red": float(np.median(metrics.chi2_reduced(res["chi2"], points.offsets))),
-        **rar_scatters(points, res["v_pred"]),
-        "win_fraction": None if name == BASELINE else float(metrics.win_rate(res["rms"], baseline_rms)),
+        **{metric: values.get(metric) for metric in metric_names("global")},
         "n_galaxies": points.n_galaxies,
         "n_points": points.n_points,
         "cuts": points.cuts.as_dict(),
@@ -57,9 +54,13 @@ def kernel_row(points: PointSet, name: str, baseline_rms: np.ndarray) -> dict[st
 def kernel_report(cube: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight | None = None) -> list[dict]:
     """One row per galaxy kernel at its defaults on ``cube`` (paper sample by default), by mean RMS."""
     points = pack_sparc(cube, cuts, ml)
-    baseline_rms = evaluate(points, BASELINE)["rms"]
+    baseline_rms = object_rms(points, get_kernel(BASELINE)(points.inputs))
     rows = [kernel_row(points, name, baseline_rms) for name in galaxy_kernels(points)]
     return sorted(rows, key=lambda row: row["mean_rms"])
+
+
+DECIMALS = {"km / s": 2, "": 2, "dex": 4, "%": 1}
+"""Decimals of the table, by the unit it prints in."""
 
 
 def render(rows: list[dict], console: Console | None = None) -> None:
@@ -68,16 +69,21 @@ def render(rows: list[dict], console: Console | None = None) -> None:
     first = rows[0]
     table = Table(title=f"SPARC: every kernel at its defaults ({first['n_galaxies']} galaxies, "
                   f"{first['n_points']} points)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col, justify in (("kernel", "left"), ("source", "left"), ("params", "right"), ("RMS [km/s]", "right"),
-                         ("χ²_red med", "right"), ("RAR §3.5 [dex]", "right"), ("std vel [dex]", "right"),
-                         ("std acc [dex]", "right"),
-                         (f"win vs {BASELINE} [%]", "right")):
-        table.add_column(escape(col), justify=justify, no_wrap=col != "source")
+    for col, justify in (("kernel", "left"), ("source", "left"), ("params", "right")):
+        table.add_column(col, justify=justify, no_wrap=col != "source")
+    for name in metric_names("global"):
+        m = get_metric(name)
+        unit = m.table_units or m.units
+        vs = f" vs {BASELINE}" if name == "win_rate" else ""
+        label = f"{m.short}{vs}" + (f" [{unit.replace(' / ', '/')}]" if unit else "")
+        table.add_column(escape(label), justify="right", no_wrap=True)
     for row in rows:
-        win = "baseline" if row["win_fraction"] is None else f"{100 * row['win_fraction']:.1f}"
-        table.add_row(row["kernel"], row["source"], str(row["n_params"]), f"{row['mean_rms']:.2f}",
-                      f"{row['median_chi2_red']:.2f}", f"{row['rar_rms_accel']:.4f}", f"{row['rar_scatter_velocity']:.4f}",
-                      f"{row['rar_scatter_accel']:.4f}", win)
+        cells = []
+        for name in metric_names("global"):
+            m = get_metric(name)
+            value = row[name]
+            cells.append("baseline" if value is None else f"{m.in_table_units(value):.{DECIMALS[m.table_units or m.units]}f}")
+        table.add_row(row["kernel"], row["source"], str(row["n_params"]), *cells)
     console.print(table)
     ml, cuts = first["mass_to_light"], first["cuts"]
     console.print(f"[dim]Sample: {', '.join(f'{k}={v}' for k, v in cuts.items())}; points with V_bar, R or V_obs "

@@ -21,8 +21,10 @@ from rich.table import Table
 
 from sigcube.errors import SigcubeError, StoreExistsError
 from sigcube.kernels import get_kernel
+from sigcube.kernels.common import RD_SOURCES, rd_input
 from sigcube.kernels.sigma import A0_DEFAULT, K_PARAM, coherence_scale
 from sigcube.kernels.sigma_variants import dynamical_scale
+from sigcube.metrics import get_metric
 from sigcube.published import figure
 from sigcube.reports.note000 import MODELS, note000_report, per_galaxy_inputs
 from sigcube.sample import pack_sparc
@@ -92,9 +94,13 @@ def _where(stem: str, **coords: Any) -> str:
 
 
 def row(table: str, quantity: str, key: str, convention: str, computed: float | None, source: str,
-        scale: float = 1.0) -> dict[str, Any]:
-    """One printed figure beside one computed value; ``reproduced`` is None when nothing was computed."""
+        metric: str | None = None) -> dict[str, Any]:
+    """One printed figure beside one computed value; ``reproduced`` is None when nothing was computed.
+
+    ``metric`` names the registry metric ``computed`` is (its unit converts to the figure's: a win rate to %).
+    """
     fig = figure(key)
+    scale = get_metric(metric).scale_to(fig.unit) if metric else 1.0
     return {"table": table, "quantity": quantity, "key": key, "value": fig.value, "unit": fig.unit,
             "citation": fig.citation(), "convention": convention,
             "computed": None if computed is None else float(computed), "percent": scale == 100.0,
@@ -104,14 +110,11 @@ def row(table: str, quantity: str, key: str, convention: str, computed: float | 
 def _metric_rows(table: str, label: str, prefix: str, convention: str, point: xr.Dataset, source: str,
                  scatter: tuple[str, ...] = ("rar_scatter_accel", "rar_rms_accel")) -> list[dict[str, Any]]:
     rows = [row(table, f"SPARC RMS, {label}", f"{prefix}.rms_sigma", convention, point["mean_rms"], source)]
-    rows += [row(table, f"RAR scatter, {label}", f"{prefix}.rar_scatter", f"{convention} · {_SHORT[m]}", point[m],
-                 source) for m in scatter]
+    rows += [row(table, f"RAR scatter, {label}", f"{prefix}.rar_scatter", f"{convention} · {get_metric(m).short}",
+                 point[m], source) for m in scatter]
     rows.append(row(table, f"win rate vs MOND, {label}", f"{prefix}.win_rate", convention, point["win_rate"], source,
-                    scale=100.0))
+                    "win_rate"))
     return rows
-
-
-_SHORT = {"rar_scatter_accel": "std acc", "rar_rms_accel": "§3.5 rms", "rar_scatter_velocity": "std vel"}
 
 
 def table_13_3(results: dict[str, xr.Dataset]) -> dict[str, Any]:
@@ -129,13 +132,14 @@ def table_13_3(results: dict[str, xr.Dataset]) -> dict[str, Any]:
     notes = []
     scatter = [r for r in rows if r["key"].endswith("rar_scatter")]
     hits = {}
-    for name in ("std acc", "§3.5 rms"):
+    for metric in ("rar_scatter_accel", "rar_rms_accel"):
+        name = get_metric(metric).short
         mine = [r for r in scatter if r["convention"].endswith(name)]
-        hits[name] = sum(bool(r["reproduced"]) for r in mine)
-        notes.append(f"RAR scatter as {name}: {hits[name]} of {len(mine)} printed values reproduced ("
+        hits[metric] = sum(bool(r["reproduced"]) for r in mine)
+        notes.append(f"RAR scatter as {name}: {hits[metric]} of {len(mine)} printed values reproduced ("
                      + ", ".join(f"{r['computed']:.4f} vs {r['value']}" for r in mine) + ").")
     n = len(scatter) // 2
-    if hits["std acc"] == n > hits["§3.5 rms"]:
+    if hits["rar_scatter_accel"] == n > hits["rar_rms_accel"]:
         notes.append("So SI §13.3's 'RAR scatter' is the acceleration-space std about the mean, not the paper's §3.5 "
                      "formula (RMS about zero); the two differ only by the mean residual, small for these kernels.")
     others = {src: float(_select(rd, rd_source=src, k=K_CANONICAL)["mean_rms"]) for src in ("third", "table")}
@@ -151,7 +155,7 @@ def table_13_4(cube: xr.Dataset) -> dict[str, Any]:
     gal = per_galaxy_inputs(points)
     dyn_defaults = get_kernel("sigma_dynamical").resolve()
     disp = {k: dyn_defaults[k] for k in ("sigma_gas", "sigma_disk", "sigma_bulge")}
-    xi_can = {src: coherence_scale(K_CANONICAL, gal[f"R_d_{src}"]) for src in ("vdisk_peak", "third", "table")}
+    xi_can = {src: coherence_scale(K_CANONICAL, gal[rd_input(src)]) for src in RD_SOURCES}
     xi_dyn = dynamical_scale(gal, 0.24, rd_source="vdisk_peak", **disp)
     src = f"{points.n_galaxies} galaxies; R_d at the |V_disk| peak; ξ_dyn = 0.24·σ_eff/Ω_d, σ_eff from " + \
           "/".join(f"{v:g}" for v in disp.values()) + " km/s; std with ddof = 0"
@@ -183,7 +187,7 @@ def table_13_5(results: dict[str, xr.Dataset]) -> dict[str, Any]:
                              (BULGE, bw, _where("sigma_bulge_amplitude_A0_window", A0=A0_DEFAULT, window_exponent=1.0))):
         rows += [row(t, "canonical W(r) = r/(ξ+r): RMS", "sensitivity.si13_5.canonical.rms", conv, point["mean_rms"], src),
                  row(t, "canonical W(r): win rate", "sensitivity.si13_5.canonical.win_rate", conv, point["win_rate"],
-                     src, 100.0)]
+                     src, "win_rate")]
     for s in (15, 20, 25, 30):
         for conv, point, src in (
                 (CLOCAL, _select(results["sigma_c_local_scan"], sigma_c=float(s), A0=A0_DEFAULT),
@@ -193,7 +197,7 @@ def table_13_5(results: dict[str, xr.Dataset]) -> dict[str, Any]:
             rows += [row(t, f"C_local σ = {s} km/s: RMS", f"sensitivity.si13_5.c_local_s{s}.rms", conv,
                          point["mean_rms"], src),
                      row(t, f"C_local σ = {s} km/s: win rate", f"sensitivity.si13_5.c_local_s{s}.win_rate", conv,
-                         point["win_rate"], src, 100.0)]
+                         point["win_rate"], src, "win_rate")]
     c_rows = [r for r in rows if r["quantity"].startswith("C_local")]
     wins = [r["computed"] for r in c_rows if r["percent"]]
     rms_ok = [r for r in c_rows if not r["percent"] and r["reproduced"]]

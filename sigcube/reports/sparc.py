@@ -18,58 +18,44 @@ from rich.markup import escape
 from rich.table import Table
 
 from sigcube import metrics
-from sigcube.constants import accel_from_velocity
 from sigcube.conventions import MassToLight, SampleCuts
 from sigcube.kernels import get_kernel
-from sigcube.presets import FRACTIONS, Preset
+from sigcube.metrics import RAR_SCATTERS, get_metric, metric_names
+from sigcube.presets import BASELINE, Preset, split_quantity
 from sigcube.published import Figure, figure
 from sigcube.sample import PointSet, pack_sparc
 
-_RAR = metrics.RAR_SCATTERS
-ROWS: tuple[tuple[str, str, str], ...] = (
-    ("n_galaxies", "galaxies", "{:d}"),
-    ("n_points", "points", "{:d}"),
-    ("rms_sigma", "mean per-galaxy RMS, Σ-Gravity [km/s]", "{:.3f}"),
-    ("rms_mond", "mean per-galaxy RMS, MOND [km/s]", "{:.3f}"),
-    ("win_fraction", "win rate, Σ beats MOND [%]", "{:.2%}"),
-    ("win_fraction_mond", "win rate, MOND beats Σ [%]", "{:.2%}"),
-    ("rar_rms_accel_sigma", f"RAR scatter Σ, {_RAR['rar_rms_accel']} [dex]", "{:.4f}"),
-    ("rar_scatter_velocity_sigma", f"RAR scatter Σ, {_RAR['rar_scatter_velocity']} [dex]", "{:.4f}"),
-    ("rar_scatter_accel_sigma", f"RAR scatter Σ, {_RAR['rar_scatter_accel']} [dex]", "{:.4f}"),
-    ("rar_rms_accel_mond", "RAR scatter MOND, paper §3.5 definition [dex]", "{:.4f}"),
-    ("rar_scatter_velocity_mond", "RAR scatter MOND, std, velocity space [dex]", "{:.4f}"),
-    ("rar_scatter_accel_mond", "RAR scatter MOND, std, acceleration space [dex]", "{:.4f}"),
-    ("chi2_red_median_sigma", "median χ²_red, Σ-Gravity", "{:.3f}"),
-    ("chi2_red_median_mond", "median χ²_red, MOND", "{:.3f}"),
-)
-"""Report quantities: key, label, display format (fractions shown as %)."""
+DIGITS = {"km / s": 3, "dex": 4, "%": 2, "": 3}
+"""Decimals a report table prints, by the unit it prints in."""
 
 
-def evaluate(points: PointSet, kernel: str, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
-    """Run one kernel on ``points``; return predicted V and per-galaxy RMS, χ²."""
-    v = get_kernel(kernel)(points.inputs, **(params or {}))
+def global_metrics(points: PointSet, v_pred: np.ndarray, baseline_rms: np.ndarray | None = None) -> dict[str, float]:
+    """The global metrics of :mod:`sigcube.metrics` for ``v_pred`` on ``points`` (win rate against ``baseline_rms``)."""
     p = points.inputs
-    return {
-        "v_pred": v,
-        "rms": metrics.rms_per_galaxy(v, p["v_obs"], points.offsets),
-        "chi2": metrics.chi2_per_galaxy(v, p["v_obs"], p["e_v_obs"], points.offsets),
-    }
+    values = metrics.compute(v_pred, p["v_obs"], p["e_v_obs"], points.offsets, baseline_rms)
+    return {name: float(values[name]) for name in metric_names("global") if name in values}
 
 
-def rar_scatters(points: PointSet, v_pred: np.ndarray) -> dict[str, float]:
-    """The three RAR scatter definitions of :mod:`sigcube.metrics` for ``v_pred`` on ``points`` [dex]."""
+def object_rms(points: PointSet, v_pred: np.ndarray) -> np.ndarray:
+    """Per-object RMS of ``v_pred`` on ``points`` [km/s]."""
     p = points.inputs
-    g_pred = accel_from_velocity(v_pred, p["r"])
-    return {
-        "rar_rms_accel": float(metrics.rar_rms_accel(p["g_obs"], g_pred)),
-        "rar_scatter_velocity": float(metrics.rar_scatter_velocity(p["v_obs"], v_pred)),
-        "rar_scatter_accel": float(metrics.rar_scatter_accel(p["g_obs"], g_pred)),
-    }
+    return metrics.object_metrics(v_pred, p["v_obs"], p["e_v_obs"], points.offsets, ["rms"])["rms"]
+
+
+def value_of(result: dict[str, Any], quantity: str) -> float:
+    """A report quantity: ``n_galaxies`` or ``<kernel>.<metric>`` (a global metric, in its registry unit)."""
+    parts = split_quantity(quantity)
+    return result[quantity] if parts is None else result[parts[0]][parts[1]]
+
+
+def scale_for(quantity: str, unit: str) -> float:
+    """Factor from a quantity's unit to ``unit`` (a win rate as the seeds' percent)."""
+    parts = split_quantity(quantity)
+    return 1.0 if parts is None else get_metric(parts[1]).scale_to(unit)
 
 
 def comparison(fig: Figure, quantity: str, computed: float) -> dict[str, Any]:
     """One computed value next to one figure: the figure's value, citation and origin, and the verdict."""
-    scale = 100.0 if quantity in FRACTIONS else 1.0
     return {
         "quantity": quantity,
         "computed": computed,
@@ -81,7 +67,7 @@ def comparison(fig: Figure, quantity: str, computed: float) -> dict[str, Any]:
         "seed": fig.seed,
         "section": fig.section,
         "origin": fig.origin,
-        "reproduced": fig.reproduced_by(computed, scale),
+        "reproduced": fig.reproduced_by(computed, scale_for(quantity, fig.unit)),
     }
 
 
@@ -93,29 +79,27 @@ def sparc_report(
 ) -> dict[str, Any]:
     """Compute every quantity of the SPARC report for ``preset`` on ``cube`` and compare it.
 
-    Win rates are fractions (``win_fraction``: Σ beats MOND; ``win_fraction_mond``: MOND
-    beats Σ); RMS in km/s; scatters in dex, three definitions each. ``figures`` lists each
-    comparison (:func:`comparison`); ``findings`` says in sentences what is and is not reproduced.
+    The preset's kernel and the baseline (MOND) each get the global metrics of
+    :mod:`sigcube.metrics` under their name (``result["sigma"]["mean_rms"]``; each one's
+    ``win_rate``, a fraction, is against the other). ``figures`` lists each comparison
+    (:func:`comparison`); ``findings`` says in sentences what is and is not reproduced.
     """
     cuts = cuts or SampleCuts()
     points = pack_sparc(cube, cuts, ml)
     params = preset.kernel_params()
-    sig = evaluate(points, "sigma", params)
-    mond = evaluate(points, "mond")
+    v_pred = {preset.kernel: get_kernel(preset.kernel)(points.inputs, **params),
+              BASELINE: get_kernel(BASELINE)(points.inputs)}
+    rms = {name: object_rms(points, v) for name, v in v_pred.items()}
+    other = {preset.kernel: BASELINE, BASELINE: preset.kernel}
     out: dict[str, Any] = {
         "preset": preset.name,
+        "kernel": preset.kernel,
+        "baseline": BASELINE,
         "n_galaxies": points.n_galaxies,
         "n_points": points.n_points,
-        "rms_sigma": float(sig["rms"].mean()),
-        "rms_mond": float(mond["rms"].mean()),
-        "win_fraction": float(metrics.win_rate(sig["rms"], mond["rms"])),
-        "win_fraction_mond": float(metrics.win_rate(mond["rms"], sig["rms"])),
-        **{f"{k}_sigma": v for k, v in rar_scatters(points, sig["v_pred"]).items()},
-        **{f"{k}_mond": v for k, v in rar_scatters(points, mond["v_pred"]).items()},
-        "chi2_red_median_sigma": float(np.median(metrics.chi2_reduced(sig["chi2"], points.offsets))),
-        "chi2_red_median_mond": float(np.median(metrics.chi2_reduced(mond["chi2"], points.offsets))),
+        **{name: global_metrics(points, v, rms[other[name]]) for name, v in v_pred.items()},
     }
-    out["figures"] = [comparison(figure(key), quantity, out[quantity])
+    out["figures"] = [comparison(figure(key), quantity, value_of(out, quantity))
                       for quantity, keys in preset.figures.items() for key in keys]
     published = [c for c in out["figures"] if c["origin"] == "published"]
     out["published"] = {c["quantity"]: c["value"] for c in published}
@@ -124,17 +108,14 @@ def sparc_report(
     out["conventions"] = {
         "what": preset.what,
         "description": preset.description,
-        **{k: v for k, v in get_kernel("sigma").resolve(params).items()},
+        **{k: v for k, v in get_kernel(preset.kernel).resolve(params).items()},
         "g_dagger_convention": preset.g_dagger,
-        "mond_a0": get_kernel("mond").resolve()["a0"],
+        "mond_a0": get_kernel(BASELINE).resolve()["a0"],
         "upsilon_disk": points.mass_to_light.upsilon_disk,
         "upsilon_bul": points.mass_to_light.upsilon_bul,
         **{f"cut_{k}": v for k, v in cuts.as_dict().items()},
         "point_cut": "drop points with V_bar <= 0, R <= 0 or V_obs <= 0",
-        "rms": "per galaxy sqrt(mean((V_pred - V_obs)^2)), unweighted; plain mean over galaxies",
-        "win_rate": "win_fraction: fraction of galaxies with RMS_sigma < RMS_mond (strict); the seeds print percent",
-        "rar_scatter": "; ".join(f"{k}: {v}" for k, v in _RAR.items()),
-        "chi2_red": "per galaxy sum(((V_pred - V_obs)/e_V)^2)/N; median over galaxies",
+        **{name: m.definition for name, m in metrics.METRICS.items()},
         "cube_content_sha256": cube.attrs.get("content_sha256", ""),
     }
     out["excluded_galaxies"] = points.excluded
@@ -142,11 +123,20 @@ def sparc_report(
 
 
 def _shown(c: dict[str, Any]) -> str:
-    """The computed value of a comparison with one digit more than printed (a fraction as %)."""
+    """The computed value of a comparison in the figure's unit, with one digit more than printed."""
     decimals = figure(c["key"]).decimals + 1
-    if c["quantity"] in FRACTIONS:
-        return f"{100 * c['computed']:.{decimals}f}%"
-    return f"{c['computed']:.{decimals}f}"
+    return f"{c['computed'] * scale_for(c['quantity'], c['unit']):.{decimals}f}" + ("%" if c["unit"] == "%" else "")
+
+
+def _metric(c: dict[str, Any]) -> str:
+    """The metric of a comparison's quantity ("" for a sample quantity)."""
+    parts = split_quantity(c["quantity"])
+    return "" if parts is None else parts[1]
+
+
+def _kernel(c: dict[str, Any]) -> str:
+    parts = split_quantity(c["quantity"])
+    return "" if parts is None else parts[0]
 
 
 def findings(preset: Preset, figures: list[dict[str, Any]], cuts: SampleCuts) -> list[str]:
@@ -154,8 +144,8 @@ def findings(preset: Preset, figures: list[dict[str, Any]], cuts: SampleCuts) ->
     out: list[str] = []
     published = [c for c in figures if c["origin"] == "published"]
     sample = [c for c in published if c["quantity"] == "n_galaxies"]
-    sigma = [c for c in published if c["quantity"] in ("rms_sigma", "win_fraction", "win_fraction_mond")]
-    mond = [c for c in published if c["quantity"] == "rms_mond"]
+    sigma = [c for c in published if _metric(c) == "win_rate" or _kernel(c) == preset.kernel and _metric(c) == "mean_rms"]
+    mond = [c for c in published if _kernel(c) == BASELINE and _metric(c) == "mean_rms"]
     out += [f"Sample: {c['computed']} galaxies, printed {c['value']} ({c['citation']}) "
             f"{'✓' if c['reproduced'] else '✗'}." for c in sample]
     missed = [c for c in sigma if not c["reproduced"]]
@@ -169,7 +159,7 @@ def findings(preset: Preset, figures: list[dict[str, Any]], cuts: SampleCuts) ->
                    + ", ".join(f"{c['value']}{_unit(c)} ({c['citation']}) → sigcube {_shown(c)}" for c in hit) + ".")
     out += [f"MOND: {c['value']}{_unit(c)} ({c['citation']}) {'✓' if c['reproduced'] else '✗'} → sigcube {_shown(c)}."
             for c in mond]
-    for key in dict.fromkeys(c["key"] for c in published if c["quantity"].startswith("rar_")):
+    for key in dict.fromkeys(c["key"] for c in published if _metric(c) in RAR_SCATTERS):
         out.append(_scatter_sentence([c for c in published if c["key"] == key]))
     repo = [c for c in figures if c["origin"] != "published"]
     if repo:
@@ -190,13 +180,13 @@ def _unit(c: dict[str, Any]) -> str:
 def _scatter_sentence(comparisons: list[dict[str, Any]]) -> str:
     """How the printed RAR scatter relates to each definition it was compared with."""
     label = f"{comparisons[0]['value']} dex ({comparisons[0]['citation']})"
-    who = "MOND's" if comparisons[0]["quantity"].endswith("_mond") else "The"
+    who = "MOND's" if _kernel(comparisons[0]) == BASELINE else "The"
 
     def definition(c: dict[str, Any]) -> str:
-        formula, _, words = _RAR[c["quantity"].rsplit("_", 1)[0]].partition(": ")
+        formula, _, words = get_metric(_metric(c)).definition.partition(": ")
         return f"{formula} ({words.split(' (')[0]}) = {c['computed']:.4f}"
 
-    paper = [c for c in comparisons if c["quantity"].startswith("rar_rms_accel")]
+    paper = [c for c in comparisons if _metric(c) == "rar_rms_accel"]
     others = [c for c in comparisons if c not in paper]
     yes = [definition(c) for c in others if c["reproduced"]]
     if paper and not paper[0]["reproduced"]:
@@ -207,12 +197,6 @@ def _scatter_sentence(comparisons: list[dict[str, Any]]) -> str:
         both = [definition(paper[0])] + yes
         return f"{who} printed {label} is reproduced by {' and by '.join(both)}."
     return f"{who} printed {label}: " + ", ".join(f"{definition(c)} {'✓' if c['reproduced'] else '✗'}" for c in others) + "."
-
-
-def rounds_to(value: float, printed: str) -> bool:
-    """True when ``value`` formatted with the printed number of decimals equals ``printed``."""
-    decimals = len(printed.split(".")[1]) if "." in printed else 0
-    return f"{value:.{decimals}f}" == printed
 
 
 def _mark(c: dict[str, Any]) -> str:
@@ -230,8 +214,8 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
     by_quantity: dict[str, list[dict[str, Any]]] = {}
     for c in result["figures"]:
         by_quantity.setdefault(c["quantity"], []).append(c)
-    for key, label, fmt in ROWS:
-        value = fmt.format(result[key])
+    for key, label in rows(result):
+        value = formatted(result, key)
         comps = by_quantity.get(key) or [None]
         for i, c in enumerate(comps):
             shown = "—" if c is None else f"{c['value']}{_unit(c)} ({c['citation']})"
@@ -251,8 +235,30 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
         console.print(f"[dim]excluded ({len(result['excluded_galaxies'])}): {names}[/dim]")
 
 
+def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """(quantity, label) of every report row: the sample, then each global metric of the kernel and the baseline."""
+    out = [("n_galaxies", "galaxies"), ("n_points", "points")]
+    for kernel in (result["kernel"], result["baseline"]):
+        for name in metric_names("global"):
+            m = get_metric(name)
+            other = result["baseline" if kernel == result["kernel"] else "kernel"]
+            label = m.long_name.replace("the baseline's", f"{other}'s")
+            out.append((f"{kernel}.{name}", f"{kernel}: {label} [{m.table_units or m.units or '—'}]"))
+    return out
+
+
+def formatted(result: dict[str, Any], quantity: str) -> str:
+    """A quantity as a report table prints it (a metric in its table unit, e.g. a win rate in %)."""
+    parts = split_quantity(quantity)
+    if parts is None:
+        return str(result[quantity])
+    m = get_metric(parts[1])
+    unit = m.table_units or m.units
+    return f"{m.in_table_units(value_of(result, quantity)):.{DIGITS[unit]}f}" + ("%" if unit == "%" else "")
+
+
 def _cell(result: dict[str, Any], quantity: str) -> str:
-    value = f"{result[quantity]:.2%}" if quantity in FRACTIONS else f"{result[quantity]:.3f}"
+    value = formatted(result, quantity)
     comps = [c for c in result["figures"] if c["quantity"] == quantity and c["origin"] == "published"]
     if not comps:
         return f"{value} [dim](no seed figure)[/dim]"
@@ -263,13 +269,13 @@ def _cell(result: dict[str, Any], quantity: str) -> str:
 
 def _scatter_cell(result: dict[str, Any]) -> str:
     parts = []
-    for name, short in zip(_RAR, ("§3.5 rms", "std vel", "std acc")):
-        q = f"{name}_sigma"
+    for name in RAR_SCATTERS:
+        q = f"{result['kernel']}.{name}"
         comps = [c for c in result["figures"] if c["quantity"] == q and c["origin"] == "published"]
         mark = "" if not comps else (" [green]✓[/green]" if comps[0]["reproduced"] else " [red]✗[/red]")
-        parts.append(f"{short} {result[q]:.4f}{mark}")
+        parts.append(f"{get_metric(name).short} {formatted(result, q)}{mark}")
     printed = {c["value"] + f" dex ({c['citation']})" for c in result["figures"]
-               if c["quantity"].startswith("rar_") and c["quantity"].endswith("_sigma") and c["origin"] == "published"}
+               if _kernel(c) == result["kernel"] and _metric(c) in RAR_SCATTERS and c["origin"] == "published"}
     return "\n".join(parts) + (f"\nvs {', '.join(sorted(printed))}" if printed else "\n[dim](no seed figure)[/dim]")
 
 
@@ -282,13 +288,15 @@ def render_summary(results: list[dict[str, Any]], console: Console | None = None
     for col in ("RMS Σ [km/s]", "win Σ vs MOND", "RAR scatter Σ [dex]"):
         table.add_column(escape(col))
     for res in results:
-        table.add_row(res["preset"], _cell(res, "rms_sigma"), _cell(res, "win_fraction"), _scatter_cell(res))
+        k = res["kernel"]
+        table.add_row(res["preset"], _cell(res, f"{k}.mean_rms"), _cell(res, f"{k}.win_rate"), _scatter_cell(res))
     console.print(table)
     first = results[0]
+    base = first["baseline"]
     console.print(
         f"{first['n_galaxies']} galaxies, {first['n_points']} points. MOND (every preset): RMS "
-        f"{first['rms_mond']:.3f} km/s, RAR scatter {first['rar_rms_accel_mond']:.4f} (§3.5) / "
-        f"{first['rar_scatter_velocity_mond']:.4f} (std vel) dex.", highlight=False)
+        f"{formatted(first, f'{base}.mean_rms')} km/s, RAR scatter {formatted(first, f'{base}.rar_rms_accel')} (§3.5) / "
+        f"{formatted(first, f'{base}.rar_scatter_velocity')} (std vel) dex.", highlight=False)
     common = [s for s in results[0]["findings"] if all(s in res["findings"] for res in results)]
     for sentence in common:
         console.print(f"[bold]every preset[/bold]: {escape(sentence)}", highlight=False)

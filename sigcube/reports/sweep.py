@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from sigcube.kernels import get_kernel
-from sigcube.sweeps.evaluate import GLOBAL_METRICS
+from sigcube.metrics import get_metric, metric_names
 from sigcube.sweeps.result import best_parameters, parameter_dims
+
 
 def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
     """Best grid point per global metric, and every metric at the fixed-parameter point.
@@ -21,7 +22,7 @@ def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
     kernel default when the grid contains it (e.g. the canonical A0 and k).
     """
     dims = parameter_dims(ds)
-    metrics = [name for name in GLOBAL_METRICS if name in ds]
+    metrics = [name for name in metric_names("global") if name in ds]
     kernel = get_kernel(ds.attrs["kernel"])
     fixed = json.loads(ds.attrs["fixed_parameters"])
     out: dict[str, Any] = {
@@ -54,14 +55,16 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
     if "default_point" in result:
         table.add_column("at defaults", justify="right")
     for name, best in result["best"].items():
-        row = [name, f"{best[name]:.4g}", *(_fmt(best[d]) for d in dims)]
+        m = get_metric(name)
+        unit = m.table_units or m.units
+        row = [f"{name} [{unit}]" if unit else name, f"{m.in_table_units(best[name]):.4g}", *(_fmt(best[d]) for d in dims)]
         if "default_point" in result:
-            row.append(f"{result['default_point'][name]:.4g}")
+            row.append(f"{m.in_table_units(result['default_point'][name]):.4g}")
         table.add_row(*row)
     console.print(table)
     if "default_point" in result:
         ref = ", ".join(f"{d}={_fmt(result['default_point'][d])}" for d in dims)
-        console.print(f"[dim]defaults: {ref}; win_rate is a fraction of galaxies[/dim]")
+        console.print(f"[dim]defaults: {ref}[/dim]")
 
 
 def _fmt(v: Any) -> str:

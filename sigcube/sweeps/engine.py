@@ -23,11 +23,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sigcube.cubes import open_cube
 from sigcube.cubes.store import ZARR_FORMAT, default_cube, replace_atomically
-from sigcube.kernels.fused import warm_up
 from sigcube.errors import SigcubeError, StoreExistsError
 from sigcube import datasets
 from sigcube.sweeps import grid as gridlib
-from sigcube.sweeps.evaluate import GLOBAL_METRICS, Prepared, reduce_block
+from sigcube.metrics import get_metric
+from sigcube.sweeps.evaluate import Prepared, reduce_block
 from sigcube.sweeps.result import DoneFlags, best_parameters, build_template, create, done_blocks, open_result, write_block
 from sigcube.sweeps.spec import SweepSpec
 
@@ -118,10 +118,11 @@ def run_sweep(
     evals_of = {i: int(np.prod([s.stop - s.start for s in regions[i]])) * points.n_points for i in pending}
     keep = spec.metrics + (("v_pred",) if keep_curves else ())
     flags = DoneFlags(out)
+    warm_up = spec.kernel.fast_reduce.warm_up if spec.kernel.fast_reduce else None
     with _dask_client(scheduler, workers, console) if not synchronous else nullcontext() as client:
-        if client is None:
+        if warm_up is not None and client is None:
             warm_up()
-        else:
+        elif warm_up is not None:
             client.run(warm_up)
         start = time.perf_counter()
         with _progress(console, len(regions), len(already)) as advance:
@@ -134,7 +135,7 @@ def run_sweep(
                 _stream_blocks(client, prep, spec, regions, pending, keep, store, flags, advance)
     seconds = time.perf_counter() - start
     flags.mark_complete()
-    headline = next((m for m in spec.metrics if m in GLOBAL_METRICS), None)
+    headline = next((m for m in spec.metrics if get_metric(m).scope == "global"), None)
     best = best_parameters(open_result(out), headline) if headline else {}
     return SweepSummary(out, len(regions), len(pending), len(already), sum(evals_of.values()), seconds, best)
 

@@ -1,11 +1,11 @@
 """Result cubes: a Zarr store written block by block, with an explicit per-block done flag.
 
 Layout: one dimension per swept parameter (coordinates in the kernel parameter's unit),
-the object dimension (``galaxy`` for SPARC, ``cluster``, …) for per-object metrics
-(``rms``, ``chi2``), global metrics over the parameter
-dims (``mean_rms``, ``win_rate``, the three RAR scatters ``rar_rms_accel``,
-``rar_scatter_velocity``, ``rar_scatter_accel``, and ``median_chi2_red``), ``done`` (True where the block is written) and, with
-``--keep-curves``, ``v_pred`` over ``point``. The template is written once; each block is
+the object dimension (``galaxy`` for SPARC, ``cluster``, …) for the per-object metrics of
+:mod:`sigcube.metrics` (``rms``, ``chi2``), its global metrics over the parameter dims
+(``mean_rms``, ``win_rate`` — a fraction —, the three RAR scatters, ``median_chi2_red``), each
+with the registry's ``units`` and ``long_name``; ``done`` (True where the block is written) and,
+with ``--keep-curves``, ``v_pred`` over ``point``. The template is written once; each block is
 then written as exactly one chunk of every variable, its ``done`` chunk last, so a killed
 run leaves only whole, flagged blocks.
 """
@@ -24,24 +24,16 @@ import xarray as xr
 import zarr
 
 from sigcube import __version__
-from sigcube.metrics import RAR_SCATTERS
 from sigcube.cubes.store import CONSOLIDATED, ZARR_FORMAT, read_store
 from sigcube.errors import SchemaError
-from sigcube.sweeps.evaluate import GALAXY_METRICS, GLOBAL_METRICS
+from sigcube.metrics import METRICS, get_metric, metric_names
 from sigcube.sample import PointSet
 from sigcube.sweeps.spec import SweepSpec
 
 KIND = "sweep"
-LABELS = {
-    "rms": ("km / s", "per-galaxy RMS velocity residual"),
-    "chi2": ("", "per-galaxy χ² with the observed velocity errors"),
-    "mean_rms": ("km / s", "mean per-galaxy RMS"),
-    "median_chi2_red": ("", "median per-galaxy reduced χ²"),
-    "win_rate": ("", "fraction of galaxies with RMS below the baseline's"),
-    **{name: ("dex", f"RAR scatter, {text}") for name, text in RAR_SCATTERS.items()},
-    "v_pred": ("km / s", "predicted circular velocity"),
-    "baseline_rms": ("km / s", "per-galaxy RMS of the baseline kernel"),
-}
+V_PRED_ATTRS = {"units": "km / s", "long_name": "predicted circular velocity"}
+"""Attributes of predicted velocities (``v_pred`` here and in :func:`sigcube.predict`)."""
+BASELINE_RMS_ATTRS = {"units": "km / s", "long_name": "RMS velocity residual of the baseline kernel"}
 
 
 def build_template(spec: SweepSpec, points: PointSet, baseline_rms: np.ndarray, chunks: tuple[int, ...],
@@ -57,23 +49,18 @@ def build_template(spec: SweepSpec, points: PointSet, baseline_rms: np.ndarray, 
         coords[axis.name] = xr.Variable(axis.name, values, {"units": axis.unit, "long_name": param.description})
     n_gal = points.n_galaxies
     data_vars: dict[str, Any] = {}
-    for name in GLOBAL_METRICS:
-        if name in spec.metrics:
-            data_vars[name] = (dims, da.full(shape, np.nan, chunks=chunks))
-    for name in GALAXY_METRICS:
-        if name not in spec.metrics:
-            continue
-        data_vars[name] = (dims + (group,),
-                           da.full(shape + (n_gal,), np.nan, dtype=GALAXY_DTYPE, chunks=chunks + (n_gal,)))
+    for name in spec.metrics:
+        if get_metric(name).scope == "global":
+            data_vars[name] = xr.Variable(dims, da.full(shape, np.nan, chunks=chunks), METRICS[name].attrs)
+        else:
+            data_vars[name] = xr.Variable(dims + (group,), da.full(shape + (n_gal,), np.nan, dtype=GALAXY_DTYPE,
+                                                                   chunks=chunks + (n_gal,)), METRICS[name].attrs)
     if keep_curves:
-        data_vars["v_pred"] = (dims + ("point",), da.full(shape + (n_points,), np.nan, chunks=chunks + (n_points,)))
-    data_vars["done"] = (dims, da.zeros(shape, dtype=bool, chunks=chunks))
-    data_vars["baseline_rms"] = ((group,), baseline_rms)
+        data_vars["v_pred"] = xr.Variable(dims + ("point",), da.full(shape + (n_points,), np.nan,
+                                                                     chunks=chunks + (n_points,)), V_PRED_ATTRS)
+    data_vars["done"] = xr.Variable(dims, da.zeros(shape, dtype=bool, chunks=chunks), {"units": "", "long_name": "block written"})
+    data_vars["baseline_rms"] = xr.Variable((group,), baseline_rms, BASELINE_RMS_ATTRS)
     ds = xr.Dataset(data_vars, coords=coords)
-    for name, (units, long_name) in LABELS.items():
-        if name in ds:
-            ds[name].attrs.update(units=units, long_name=long_name)
-    ds["done"].attrs.update(units="", long_name="block written")
     ds.attrs.update(
         sigcube_kind=KIND,
         sweep_name=spec.name,
@@ -99,8 +86,8 @@ GALAXY_DTYPE = np.float32
 """Per-galaxy metrics are stored in single precision (7 significant digits): they are the
 bulk of a result cube's bytes. Global metrics are reduced in double precision first."""
 
-UNCOMPRESSED = ("rms", "chi2", "v_pred")
-"""Large float arrays that compress by only ~6 % at 5× the write time: stored raw."""
+UNCOMPRESSED = (*metric_names("object"), "v_pred")
+"""Large float arrays (the per-object metrics, V_pred) that compress by only ~6 % at 5× the write time: stored raw."""
 
 
 def create(path: Path, template: xr.Dataset) -> None:
@@ -178,17 +165,14 @@ def parameter_dims(ds: xr.Dataset) -> list[str]:
     return [d for d in ds["done"].dims]
 
 
-MAXIMIZE = frozenset({"win_rate"})
-"""Global metrics where larger is better; for the others smaller is better."""
-
-
 def best_parameters(ds: xr.Dataset, metric: str = "mean_rms", maximize: bool | None = None) -> dict[str, Any]:
     """The grid point that optimises a global metric: parameter values and the metric there.
 
-    ``maximize`` defaults to True for ``win_rate`` and False for the others.
+    ``maximize`` defaults to the metric's registered direction (True for ``win_rate``); a variable
+    that is not a registered metric is minimised.
     """
     if maximize is None:
-        maximize = metric in MAXIMIZE
+        maximize = metric in METRICS and METRICS[metric].direction == "max"
     var = ds[metric]
     if object_dim(ds) in var.dims:
         raise SchemaError(f"{metric!r} is per object; use best_per_galaxy")

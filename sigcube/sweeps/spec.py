@@ -7,7 +7,8 @@ Example (``sweeps/sigma_A0_k.toml``)::
     dataset = "sparc"            # cube kind; --cube or cube = "…" names the store
     kernel = "sigma"
     baseline = "mond"            # win rates are computed against this kernel
-    metrics = ["mean_rms", "win_rate", "rms"]   # optional: what to store (default: all)
+    metrics = ["mean_rms", "win_rate", "rms"]   # optional: what to store (default: every metric
+                                                # of sigcube.metrics.METRICS)
     preset = "paper"             # optional: start from a SPARC preset's parameters
 
     [fixed]                      # kernel parameters held fixed (override the preset)
@@ -42,14 +43,12 @@ from sigcube.conventions import SampleCuts
 from sigcube.datasets import dataset_names
 from sigcube.errors import SigcubeError
 from sigcube.kernels import Kernel, KernelError, get_kernel
+from sigcube.metrics import metric_names
 from sigcube.presets import get_preset
 
 SPACINGS = ("linspace", "logspace", "values")
 TOP_LEVEL = {"name", "description", "dataset", "cube", "kernel", "baseline", "preset", "fixed", "grid", "sample",
              "block_size", "metrics"}
-METRICS = ("mean_rms", "median_chi2_red", "win_rate", "rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel", "rms",
-           "chi2")
-"""What a sweep can store: global metrics over the grid, and per-object ``rms`` and ``chi2``."""
 MAX_GRID_POINTS = 10**8
 
 
@@ -83,7 +82,7 @@ class SweepSpec:
     axes: tuple[Axis, ...]
     cuts: SampleCuts
     block_size: int
-    metrics: tuple[str, ...] = METRICS
+    metrics: tuple[str, ...] = metric_names()
     cube: str | None = None
     preset: str | None = None
     text: str = field(default="", repr=False)
@@ -161,9 +160,10 @@ def _build(raw: dict, text: str) -> SweepSpec:
     fixed: dict[str, Any] = {}
     preset = raw.get("preset")
     if preset is not None:
-        if kernel.name != "sigma":
-            raise SpecError(f"preset {preset!r} sets 'sigma' parameters; this spec's kernel is {kernel.name!r}")
-        fixed.update(get_preset(preset).kernel_params())
+        chosen = get_preset(preset)
+        if chosen.kernel != kernel.name:
+            raise SpecError(f"preset {preset!r} sets {chosen.kernel!r} parameters; this spec's kernel is {kernel.name!r}")
+        fixed.update(chosen.kernel_params())
     fixed.update(raw.get("fixed", {}))
     if not isinstance(raw["grid"], dict) or not raw["grid"]:
         raise SpecError("[grid] must have at least one table [grid.<parameter>]")
@@ -178,9 +178,10 @@ def _build(raw: dict, text: str) -> SweepSpec:
     block_size = raw.get("block_size", 0)
     if not isinstance(block_size, int) or block_size < 0:
         raise SpecError(f"block_size must be a whole number ≥ 0 (0 = automatic); got {block_size!r}")
-    metrics = raw.get("metrics", list(METRICS))
-    if not isinstance(metrics, list) or not metrics or set(metrics) - set(METRICS):
-        raise SpecError(f"metrics must be a non-empty list from {', '.join(METRICS)}; got {metrics!r}")
+    known = metric_names()
+    metrics = raw.get("metrics", list(known))
+    if not isinstance(metrics, list) or not metrics or set(metrics) - set(known):
+        raise SpecError(f"metrics must be a non-empty list from {', '.join(known)}; got {metrics!r}")
     sample = raw.get("sample", {})
     try:
         cuts = SampleCuts(**{k: tuple(v) if k == "quality" else v for k, v in sample.items()})
@@ -196,7 +197,7 @@ def _build(raw: dict, text: str) -> SweepSpec:
         axes=axes,
         cuts=cuts,
         block_size=block_size,
-        metrics=tuple(m for m in METRICS if m in metrics),
+        metrics=tuple(m for m in known if m in metrics),
         cube=raw.get("cube"),
         preset=preset,
         text=text,

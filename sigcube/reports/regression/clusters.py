@@ -36,15 +36,14 @@ SWEEP_SPEC = Path(__file__).resolve().parents[3] / "sweeps" / "clusters_L_n.toml
 
 CLUSTER_CHI2 = ("χ²_red on velocity-equivalent points: per cluster Σ((V_pred − V_obs)/e_V)²/N with V = √(g·r) and "
                 "e_V = ½·V_obs·ln10·e_log g_tot (first-order propagation of Tian's log errors), then the median over "
-                "clusters; sigcube.metrics.chi2_per_galaxy/chi2_reduced, the sweep's median_chi2_red")
+                "clusters; sigcube.metrics' median_chi2_red, as in the sweep")
 """The one cluster χ² of the report: the CLASH RAR row and the L × n sweep both use it."""
 
 
 def cluster_chi2_red(v_pred: np.ndarray, points: PointSet) -> float:
     """Median over clusters of χ²_red on the velocity-equivalent points (:data:`CLUSTER_CHI2`) [dimensionless]."""
     p = points.inputs
-    chi2 = metrics.chi2_per_galaxy(v_pred, p["v_obs"], p["e_v_obs"], points.offsets)
-    return float(np.median(metrics.chi2_reduced(chi2, points.offsets)))
+    return float(metrics.compute(v_pred, p["v_obs"], p["e_v_obs"], points.offsets)["median_chi2_red"])
 
 
 def _cluster_amplitude() -> float:

@@ -11,33 +11,33 @@ import xarray as xr
 from sigcube.constants import A0_MOND
 from sigcube.ingest.milkyway import MW_DISK_SCALE_KPC, PAPER_V_BAR_SCALE, TRACERS, pack_milkyway
 from sigcube.kernels import get_kernel
-from sigcube.presets import get_preset
+from sigcube.presets import DEFAULT_PRESET, get_preset
 from sigcube.published import PUBLISHED, figure
 from sigcube.reports.regression.common import Result, _velocity, cite, cited, each_kernel
-from sigcube.reports.sparc import sparc_report
+from sigcube.reports.sparc import scale_for, sparc_report
 from sigcube.sample import pack_sparc
 
 
 def sparc_rotation_curves(sparc: xr.Dataset) -> Result:
     """SPARC with the ``paper`` preset: a thin view of :func:`sigcube.reports.sparc.sparc_report` (its figures, verdicts
     and findings; every preset is `sigcube report sparc --preset all`)."""
-    res = sparc_report(sparc, get_preset("paper"))
+    res = sparc_report(sparc, get_preset(DEFAULT_PRESET))
     seed = [c for c in res["figures"] if c["origin"] == PUBLISHED]
 
     def computed(c: dict[str, Any]) -> str:
         fig = figure(c["key"])
-        scale, unit = (100.0, " %") if fig.unit == "%" else (1.0, f" {fig.unit}" if fig.unit else "")
+        unit = " %" if fig.unit == "%" else f" {fig.unit}" if fig.unit else ""
         mark = "✓" if c["reproduced"] else "✗"
         decimals = fig.decimals + 1 if fig.decimals else 0  # one digit more than printed; counts stay whole
-        return f"{c['quantity']} {c['computed'] * scale:.{decimals}f}{unit} {mark}"
+        return f"{c['quantity']} {c['computed'] * scale_for(c['quantity'], fig.unit):.{decimals}f}{unit} {mark}"
 
     return Result(
-        name="SPARC rotation curves (preset paper)",
+        name=f"SPARC rotation curves (preset {DEFAULT_PRESET})",
         si4a=1,
         status="computed",
         n=res["n_galaxies"],
         headline="; ".join(computed(c) for c in seed),
-        values={k: v for k, v in res.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+        values={k: res[k] for k in ("n_galaxies", "n_points", res["kernel"], res["baseline"])},
         published=_short_keys({c["key"]: cite(c["key"]) for c in seed}),
         reproduced={f"{c['quantity']} = {c['value']} ({c['citation']})": bool(c["reproduced"]) for c in seed},
         conventions={"summary": res["conventions"]["what"], "description": res["conventions"]["description"]},

@@ -85,7 +85,11 @@ def score(cube: xr.Dataset, kernel: str, baseline: str | None = "mond", *, cuts:
 
 
 def _split(k: Kernel, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, xr.DataArray]]:
-    """Scalar parameters (validated now) and DataArray parameters (validated block by block)."""
+    """Scalar parameters (validated now) and DataArray parameters (validated block by block).
+
+    An in-memory DataArray along a dim named like its parameter gets it as a coordinate (with the
+    parameter's units and description); a Dask-backed one is left as given (nothing is computed).
+    """
     fixed: dict[str, Any] = {}
     arrays: dict[str, xr.DataArray] = {}
     for name, value in params.items():

@@ -1,0 +1,115 @@
+"""The xarray front door: sigcube.predict and sigcube.score on the real cubes."""
+
+from __future__ import annotations
+
+import json
+
+import dask.array as da
+import numpy as np
+import pytest
+import xarray as xr
+
+import sigcube
+from sigcube import metrics
+from sigcube.kernels import KernelError
+from sigcube.metrics import METRICS
+from sigcube.presets import get_preset
+from sigcube.published import figure
+from sigcube.reports.sparc import sparc_report
+
+pytest_plugins = ("_fixtures_regression",)
+
+A0_GRID = xr.DataArray(np.linspace(0.8, 1.6, 5), dims="A0")
+
+
+@pytest.fixture(scope="module")
+def paper(sparc_cube):
+    return sigcube.score(sparc_cube, "sigma")
+
+
+def test_predict_unpacks_to_galaxy_by_radius(sparc_cube, sparc_points):
+    v = sigcube.predict(sparc_cube, "sigma")
+    assert v.dims == ("galaxy", "radius") and v.sizes == {"galaxy": 171, "radius": sparc_cube.sizes["radius"]}
+    assert v.attrs["units"] == "km / s" and v.attrs["kernel"] == "sigma" and v.long_name
+    assert int(v.notnull().sum()) == 3373  # NaN wherever the cube has no point or the sample drops it
+    assert "UGC00634" not in v.galaxy  # 4 usable points < 5
+    ugc = v.sel(galaxy="UGC01281")
+    assert int(sparc_cube.r.sel(galaxy="UGC01281").notnull().sum()) - int(ugc.notnull().sum()) == 2
+    # on the points, the kernel's own values at their (galaxy, radius)
+    v_obs = sparc_cube.v_obs.sel(galaxy=v.galaxy)
+    np.testing.assert_array_equal(np.isfinite(v.values), np.isfinite(v_obs.values) & np.isfinite(v.values))
+    np.testing.assert_allclose(v.values[sparc_points.galaxy_index(), sparc_points.radius],
+                               sigcube.get_kernel("sigma")(sparc_points.inputs), rtol=0)
+
+
+def test_score_is_the_sparc_report_and_the_printed_mond_rms(sparc_cube, paper):
+    report = sparc_report(sparc_cube, get_preset("paper"))
+    assert paper.rms.dims == ("galaxy",) and paper.mean_rms.dims == ()
+    for name in metrics.metric_names("global"):
+        assert float(paper[name]) == pytest.approx(report["sigma"][name], rel=1e-12), name
+        assert paper[name].attrs == METRICS[name].attrs
+    assert figure("sparc.canonical.rms_mond").reproduced_by(float(sigcube.score(sparc_cube, "mond").mean_rms))
+    assert paper.attrs["kernel"] == "sigma" and paper.attrs["baseline"] == "mond"
+    assert json.loads(paper.attrs["parameters"])["window"] == "linear"
+    assert json.loads(paper.attrs["sample_cuts"])["min_points"] == 5
+    assert "win_rate" not in sigcube.score(sparc_cube, "sigma", baseline=None)
+
+
+def test_a_parameter_array_is_a_sweep_in_one_call(sparc_cube):
+    swept = sigcube.score(sparc_cube, "sigma", A0=A0_GRID)
+    assert swept.mean_rms.dims == ("A0",) and swept.rms.dims == ("A0", "galaxy")
+    assert swept.A0.attrs["units"] == "" and swept.A0.attrs["long_name"].startswith("base amplitude")
+    for a in A0_GRID.values:
+        one = sigcube.score(sparc_cube, "sigma", A0=float(a))
+        for name in METRICS:
+            np.testing.assert_allclose(swept[name].sel(A0=a).values, one[name].values, rtol=1e-12, err_msg=name)
+    grid = sigcube.score(sparc_cube, "sigma", A0=A0_GRID, k=xr.DataArray([0.1, 0.3], dims="k"), window="sqrt")
+    assert grid.mean_rms.dims == ("A0", "k") and json.loads(grid.attrs["parameters"])["window"] == "sqrt"
+    assert float(grid.mean_rms.isel(A0=1, k=1)) == pytest.approx(
+        float(sigcube.score(sparc_cube, "sigma", A0=A0_GRID.values[1], k=0.3, window="sqrt").mean_rms), rel=1e-12)
+
+
+def test_chunked_parameters_stay_lazy(sparc_cube):
+    lazy_a0 = xr.DataArray(da.from_array(A0_GRID.values, chunks=2), dims="A0")
+    lazy = sigcube.score(sparc_cube, "sigma", A0=lazy_a0)
+    assert isinstance(lazy.mean_rms.data, da.Array) and lazy.mean_rms.data.numblocks == (3,)
+    eager = sigcube.score(sparc_cube, "sigma", A0=A0_GRID).mean_rms
+    np.testing.assert_allclose(lazy.mean_rms.compute().values, eager.values, rtol=1e-12)
+    v = sigcube.predict(sparc_cube, "mond", a0=xr.DataArray(da.from_array([1.0e-10, 1.2e-10], chunks=1), dims="a0"))
+    assert isinstance(v.data, da.Array) and v.dims == ("a0", "galaxy", "radius")
+    xr.testing.assert_allclose(v.isel(a0=1).compute().drop_vars("a0", errors="ignore"),
+                               sigcube.predict(sparc_cube, "mond"), check_dim_order=True)
+    bad = sigcube.score(sparc_cube, "sigma", A0=xr.DataArray(da.from_array([1.0, 99.0], chunks=1), dims="A0"))
+    with pytest.raises(KernelError, match="outside its bounds"):
+        bad.mean_rms.compute()
+
+
+def test_labelled_metrics_of_the_prediction_equal_the_score(sparc_cube, paper):
+    v = sigcube.predict(sparc_cube, "sigma")
+    baseline = sigcube.score(sparc_cube, "mond").rms
+    labelled = metrics.score(v, sparc_cube.v_obs, sparc_cube.e_v_obs, baseline_rms=baseline)
+    for name in METRICS:
+        np.testing.assert_allclose(labelled[name].values, paper[name].values, rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"kernel": "sigmaa"}, "unknown kernel 'sigmaa'.*sigma"),
+    ({"kernel": "sigma", "A": 1.0}, "no parameter 'A'.*A0"),
+    ({"kernel": "sigma", "A0": -1.0}, "outside its bounds"),
+    ({"kernel": "sigma", "A0": xr.DataArray([1.0, -1.0], dims="A0")}, "outside its bounds"),
+    ({"kernel": "sigma", "window": xr.DataArray(["linear", "sqrt"], dims="w")}, "switch 'window' takes one string"),
+    ({"kernel": "sigma", "A0": [1.0, 1.2]}, "xarray.DataArray with named dims"),
+    ({"kernel": "sigma", "A0": xr.DataArray([1.0, 1.2], dims="galaxy")}, "output dims"),
+])
+def test_bad_arguments_are_kernel_errors(sparc_cube, kwargs, match):
+    with pytest.raises(KernelError, match=match):
+        sigcube.score(sparc_cube, **kwargs)
+
+
+def test_other_kinds_unpack_along_their_object_dim(clusters_cube):
+    params = {"D": 1.0, "L": 600.0, "n": 0.27}
+    v = sigcube.predict(clusters_cube, "sigma", **params)
+    assert v.dims == ("cluster", "radius") and int(v.notnull().sum()) == 84  # Tian+2020: 20 clusters, 84 radii
+    np.testing.assert_array_equal(v.notnull().values, clusters_cube.rar_r.notnull().values)
+    scored = sigcube.score(clusters_cube, "sigma", **params)
+    assert scored.rms.dims == ("cluster",) and scored.sizes["cluster"] == 20

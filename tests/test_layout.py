@@ -10,19 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-SIGCUBE = Path(__file__).resolve().parents[1] / "sigcube"
+from _source import module_files, third_party_modules
 
 
-def module_files() -> dict[str, Path]:
-    """Every module of the package, by dotted name (a package by its name, from ``__init__.py``)."""
-    out = {}
-    for path in sorted(SIGCUBE.rglob("*.py")):
-        parts = path.relative_to(SIGCUBE.parent).with_suffix("").parts
-        out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return out
-
-
-def module_level_imports(path: Path, name: str) -> list[ast.Import | ast.ImportFrom]:
+def module_level_imports(path: Path) -> list[ast.Import | ast.ImportFrom]:
     """The import statements run when ``path`` is imported: not those inside functions or ``if TYPE_CHECKING``."""
     found: list[ast.Import | ast.ImportFrom] = []
 
@@ -54,7 +45,7 @@ def import_graph() -> dict[str, set[str]]:
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         targets: set[str] = set()
-        for node in module_level_imports(path, name):
+        for node in module_level_imports(path):
             if isinstance(node, ast.Import):
                 targets.update(alias.name for alias in node.names)
                 continue
@@ -135,18 +126,6 @@ for name in modules:
         os._exit(0)
     os.waitpid(pid, 0)
 """
-
-
-def third_party_modules() -> set[str]:
-    """Dotted names of the non-standard-library modules sigcube imports anywhere in its code."""
-    names = set()
-    for path in module_files().values():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.add(node.module)
-    return {n for n in names if n.split(".")[0] not in sys.stdlib_module_names and n.split(".")[0] != "sigcube"}
 
 
 def test_every_module_imports_first_in_a_fresh_process(tmp_path):

@@ -27,6 +27,15 @@ KPC_M: float = u.kpc.to(u.m)
 KM_S: float = (u.km / u.s).to(u.m / u.s)
 """One km/s [m/s]."""
 
+AU_M: float = u.AU.to(u.m)
+"""One astronomical unit [m]."""
+
+AU_KPC: float = u.AU.to(u.kpc)
+"""One astronomical unit [kpc]."""
+
+GM_SUN: float = G_SI * M_SUN_KG
+"""G·M☉ [m³/s²]."""
+
 C_KM_S: float = C_M_S / KM_S
 """Speed of light [km/s]."""
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from scipy import integrate
 
 from sigcube import metrics
-from sigcube.constants import G_DAGGER, G_KPC_KMS2_MSUN, G_SI, M_SUN_KG, accel_from_velocity
+from sigcube.constants import AU_KPC, G_DAGGER, G_KPC_KMS2_MSUN, G_SI, M_SUN_KG, accel_from_velocity
 from sigcube.kernels import KernelError, get_kernel, kernel_names
 from sigcube.kernels.baseline import mond_nu, mond_nu_simple, mond_nu_standard
 from sigcube.kernels.cmsi import cmsi_enhancement
@@ -31,7 +31,6 @@ from sigcube.published import figure
 from sigcube.reports.kernels import galaxy_kernels
 from sigcube.sweeps import open_result, parse_spec, run_sweep
 
-AU_KPC = (1 * u.au).to_value(u.kpc)
 CMSI_DEFAULTS = {k: v for k, v in get_kernel("cmsi").resolve().items() if k in
                  ("chi0", "gamma", "alpha", "ell0", "Sigma_ref", "epsilon", "n")}
 

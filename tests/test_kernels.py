@@ -8,11 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube.constants import G_DAGGER, G_SI, M_SUN_KG, accel_from_velocity
+from sigcube.constants import AU_M, G_DAGGER, G_SI, M_SUN_KG, accel_from_velocity
 from sigcube.kernels import KernelError, get_kernel, kernel_names
 from sigcube.kernels.sigma import A0_DEFAULT, h_function
-
-AU_M = 1.495978707e11
 
 
 def _points(r, v_bar, r_d=2.0, f_bulge=0.0):

@@ -37,7 +37,6 @@ from sigcube.reports.regression.clusters import (
 from sigcube.reports.regression.common import (
     AUTHOR_INPUTS,
     AUTHOR_SCRIPT,
-    GM_SUN,
     KINDS,
     PREDICTION,
     SI4A_TESTS,
@@ -81,7 +80,6 @@ from sigcube.reports.regression.extended import (
 )
 from sigcube.reports.regression.galaxies import btfr_sparc, milky_way, sparc_rotation_curves
 from sigcube.reports.regression.local import (
-    AU_KPC,
     CASSINI_BOUND,
     EARTH_AU,
     MW_FIELD,
@@ -107,11 +105,11 @@ __all__ = [
     "wide_binaries", "dwarfs_simon", "dwarfs_mcconnachie", "ultra_diffuse", "galaxy_galaxy_lensing",
     "external_field", "gravitational_waves", "structure_formation", "cmb", "bullet_cluster", "lensing_slip",
     # their constants and shared pieces
-    "GM_SUN", "AUTHOR_INPUTS", "AUTHOR_SCRIPT", "CLUSTER_CHI2", "CLUSTER_KERNELS", "CLUSTER_PARAMS",
+    "AUTHOR_INPUTS", "AUTHOR_SCRIPT", "CLUSTER_CHI2", "CLUSTER_KERNELS", "CLUSTER_PARAMS",
     "PAPER_CLUSTER_POINT", "SWEEP_SPEC", "cluster_chi2_red",
     "M_V_SUN", "R_V", "UPSILON_V", "WOLF_R3D_PER_RE", "wolf_points", "wolf_sigma",
     "DF2", "DF2_SOURCE", "EFE_RADIUS_KPC", "BULLET_MASS_UNIT_MSUN", "BULLET_RADIUS_KPC",
-    "AU_KPC", "CASSINI_BOUND", "EARTH_AU", "SATURN_AU", "MW_FIELD", "SIGMA_RESOLUTION", "WIDE_BINARY_AU",
+    "CASSINI_BOUND", "EARTH_AU", "SATURN_AU", "MW_FIELD", "SIGMA_RESOLUTION", "WIDE_BINARY_AU",
     "WIDE_BINARY_MASS_MSUN", "XI_FLOOR_AU",
     "COUNTER_FRACTIONS", "COUNTER_MOND_NU", "COUNTER_V_MOND_KM_S",
 ]

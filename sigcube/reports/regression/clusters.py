@@ -12,13 +12,12 @@ import xarray as xr
 from rich.console import Console
 
 from sigcube import metrics
-from sigcube.constants import G_DAGGER, KPC_M, accel_from_velocity
+from sigcube.constants import G_DAGGER, GM_SUN, KPC_M, accel_from_velocity
 from sigcube.ingest.clusters import pack_clusters
 from sigcube.kernels import get_kernel
 from sigcube.kernels.sigma import amplitude
 from sigcube.published import figure
 from sigcube.reports.regression.common import (
-    GM_SUN,
     Result,
     _enhancement,
     _log_stats,

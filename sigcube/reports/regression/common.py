@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from sigcube.constants import G_SI, KM_S, KPC_M, M_SUN_KG
+from sigcube.constants import GM_SUN, KM_S, KPC_M
 from sigcube.datasets import PUBLIC_KINDS as KINDS  # the dataset cubes the report reads
 from sigcube.kernels import get_kernel, kernel_names
 from sigcube.published import Figure, figure
@@ -43,7 +43,6 @@ AUTHOR_INPUTS: dict[str, float] = {
 """Inputs of the author's regression script that the seeds do *not* print. They are used only to show where a
 printed figure comes from, always labelled with :data:`AUTHOR_SCRIPT`; nothing is called published because of them."""
 
-GM_SUN = G_SI * M_SUN_KG
 
 
 @dataclass

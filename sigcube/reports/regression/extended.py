@@ -14,7 +14,7 @@ import numpy as np
 
 import astropy.units as u
 
-from sigcube.constants import A0_MOND, G_DAGGER, KPC_M, PAPER_COSMOLOGY
+from sigcube.constants import A0_MOND, G_DAGGER, GM_SUN, KPC_M, PAPER_COSMOLOGY
 from sigcube.kernels import get_kernel
 from sigcube.kernels.baseline import mond_nu
 from sigcube.kernels.sigma import h_function
@@ -23,7 +23,6 @@ from sigcube.reports.regression.clusters import CLUSTER_PARAMS
 from sigcube.reports.regression.common import (
     AUTHOR_INPUTS,
     AUTHOR_SCRIPT,
-    GM_SUN,
     PREDICTION,
     Result,
     _enhancement,

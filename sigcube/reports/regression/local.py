@@ -8,7 +8,7 @@ import astropy.units as u
 import numpy as np
 import xarray as xr
 
-from sigcube.constants import A0_MOND, G_DAGGER, G_DAGGER_CONVENTIONS, PAPER_COSMOLOGY
+from sigcube.constants import A0_MOND, AU_KPC, AU_M, G_DAGGER, G_DAGGER_CONVENTIONS, GM_SUN, PAPER_COSMOLOGY
 from sigcube.ingest.clusters import pack_clusters
 from sigcube.kernels import KernelError, get_kernel
 from sigcube.kernels.baseline import mond_nu
@@ -17,7 +17,6 @@ from sigcube.reports.regression.clusters import CLUSTER_PARAMS
 from sigcube.reports.regression.common import (
     AUTHOR_INPUTS,
     AUTHOR_SCRIPT,
-    GM_SUN,
     PREDICTION,
     Result,
     _enhancement,
@@ -30,7 +29,6 @@ from sigcube.reports.regression.common import (
 )
 from sigcube.sample import pack_sparc
 
-AU_KPC = u.AU.to(u.kpc)
 XI_FLOOR_AU = XI_FLOOR_KPC / AU_KPC
 """The Σ kernel's smallest ξ (0.01 kpc) in AU: 2.06e6 AU, so W = r/(ξ+r) ≪ 1 inside the Solar System and binaries."""
 EARTH_AU, SATURN_AU = 1.0, 9.5
@@ -65,7 +63,7 @@ def solar_system() -> Result:
     sigma = per_kernel["sigma"]
     evaluated = [v for v in per_kernel.values() if isinstance(v, dict)]
     g_ratio = dict(zip(names, g_n / G_DAGGER))
-    gamma_paper = float(2 * G_DAGGER * u.AU.to(u.m) ** 2 / GM_SUN)
+    gamma_paper = float(2 * G_DAGGER * AU_M ** 2 / GM_SUN)
 
     def fmt(x: float) -> str:
         return f"{x:.2e}" if abs(x) >= SIGMA_RESOLUTION else f"< {SIGMA_RESOLUTION:.0e}"
@@ -190,7 +188,7 @@ def wide_binaries() -> Result:
     values["mond_no_efe"] = dict(zip(names, np.sqrt(mond_nu(g_n / A0_MOND))))
     at = "10000 AU"
     m_author = AUTHOR_INPUTS["wide_binary_mass_msun"]
-    boost = {f"{m:g} Msun": float(a0 * h_function(GM_SUN * m / (1e4 * u.AU.to(u.m)) ** 2, G_DAGGER))
+    boost = {f"{m:g} Msun": float(a0 * h_function(GM_SUN * m / (1e4 * AU_M) ** 2, G_DAGGER))
              for m in (WIDE_BINARY_MASS_MSUN, m_author)}
     values["boost_10kAU_W1"] = boost
     values["g_N_10kAU"] = float(g_n[names.index(at)])

@@ -99,20 +99,39 @@ def _per_galaxy_inputs(ds: xr.Dataset, keep: np.ndarray, take: dict[str, np.ndar
         v_at = np.array([np.interp(rd[i], take["r"][a:b], v_bar[a:b]) for i, (a, b) in enumerate(bounds)])
         out[omega_d_input(source)] = v_at / rd
     out["V_bar_max"] = np.maximum.reduceat(v_bar, starts)
-    out["M_b"] = 1e9 * (ml.upsilon_disk * ds["L36"].values[keep] + HELIUM_FACTOR * ds["M_HI"].values[keep])
+    if _known(ds, ("L36", "M_HI"), keep):
+        out["M_b"] = 1e9 * (ml.upsilon_disk * ds["L36"].values[keep] + HELIUM_FACTOR * ds["M_HI"].values[keep])
     return out
 
 
+def _known(ds: xr.Dataset, names: Sequence[str], keep: np.ndarray) -> bool:
+    """Whether the cube gives every per-galaxy variable of ``names`` for every kept galaxy (a user's table may not)."""
+    return all(name in ds and np.isfinite(ds[name].values[keep]).all() for name in names)
+
+
 def _galaxy_mask(ds: xr.Dataset, n_valid: np.ndarray, cuts: SampleCuts) -> tuple[np.ndarray, dict[str, str]]:
+    """Which galaxies pass ``cuts``, and why each other one does not.
+
+    A cube without quality flags (a user's table) takes only the default quality cut; a galaxy with no
+    inclination passes the default inclination cut and fails any other.
+    """
     names = ds["galaxy"].values
     inc = ds["inclination"].values
-    quality = ds["quality"].values
+    default = SampleCuts()
+    quality = ds["quality"].values if "quality" in ds else None
+    if quality is None and cuts.quality != default.quality:
+        raise SigcubeError(f"the quality cut {list(cuts.quality)} needs SPARC's quality flags; "
+                           f"a {ds.attrs.get('sigcube_kind')!r} cube has none")
+    some_inclinations = (cuts.min_inclination, cuts.max_inclination) != (default.min_inclination, default.max_inclination)
     reasons: dict[str, str] = {}
     for i, name in enumerate(names):
         if n_valid[i] < cuts.min_points:
             reasons[str(name)] = f"{n_valid[i]} usable points < {cuts.min_points}"
-        elif quality[i] not in cuts.quality:
+        elif quality is not None and quality[i] not in cuts.quality:
             reasons[str(name)] = f"quality flag {quality[i]} not in {list(cuts.quality)}"
+        elif np.isnan(inc[i]):
+            if some_inclinations:
+                reasons[str(name)] = "no inclination given (the inclination cut needs one)"
         elif not cuts.min_inclination <= inc[i] <= cuts.max_inclination:
             reasons[str(name)] = f"inclination {inc[i]:g} deg outside [{cuts.min_inclination:g}, {cuts.max_inclination:g}]"
     keep = np.array([str(n) not in reasons for n in names], dtype=bool)
@@ -120,12 +139,16 @@ def _galaxy_mask(ds: xr.Dataset, n_valid: np.ndarray, cuts: SampleCuts) -> tuple
 
 
 def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight | None = None) -> PointSet:
-    """Apply ``ml`` and ``cuts`` to a SPARC cube and pack its valid points.
+    """Apply ``ml`` and ``cuts`` to a SPARC (or ``rotation_curves``) cube and pack its valid points.
 
     Points with V_bar ≤ 0, R ≤ 0 or V_obs ≤ 0 are dropped; galaxies failing ``cuts`` are
     excluded (the reason is kept in ``PointSet.excluded``). R_d is offered three ways:
     ``R_d_third`` = R[N//3] of the filtered curve (R[-1]/2 when N < 3), ``R_d_table`` =
     Table 1 ``R_disk``, ``R_d_vdisk_peak`` = radius of the largest |V_disk|.
+
+    Inputs the cube cannot give for every kept galaxy are left out, so a kernel that needs one
+    stops with an error naming it: ``R_d_table`` and ``Omega_d_table`` without ``R_disk``,
+    ``M_b`` without ``L36`` and ``M_HI``, ``Sigma_star`` without ``sb_disk`` and ``sb_bul``.
     """
     cuts = cuts or SampleCuts()
     ml = ml or MassToLight()
@@ -149,7 +172,8 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
     peak = np.array([rr[a + np.argmax(np.abs(take["v_disk"][a:b]))] for a, b in zip(offsets[:-1], offsets[1:])])
     total = segment_sum(take["v_disk"] ** 2 + take["v_bul"] ** 2 + take["v_gas"] ** 2, offsets)
     f_bulge = segment_sum(take["v_bul"] ** 2, offsets) / np.maximum(total, 1e-10)
-    r_d = {"third": third, "table": ds["R_disk"].values[keep], "vdisk_peak": peak}
+    table = ds["R_disk"].values[keep] if _known(ds, ("R_disk",), keep) else None
+    r_d = {k: v for k, v in {"third": third, "table": table, "vdisk_peak": peak}.items() if v is not None}
     scaled = {"v_gas": take["v_gas"], "v_disk": np.sqrt(ml.upsilon_disk) * take["v_disk"],
               "v_bul": np.sqrt(ml.upsilon_bul) * take["v_bul"]}
     per_galaxy = {
@@ -165,10 +189,12 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
         "g_N": accel_from_velocity(vb, rr),
         "g_obs": accel_from_velocity(take["v_obs"], rr),
         **scaled,
-        "Sigma_star": ml.upsilon_disk * take["sb_disk"] + ml.upsilon_bul * take["sb_bul"],
         "Sigma_gas": mestel_surface_density(np.maximum(take["v_gas"], 0.0) ** 2, rr),
         **{k: np.repeat(v, n) for k, v in per_galaxy.items()},
     }
+    sigma_star = ml.upsilon_disk * take["sb_disk"] + ml.upsilon_bul * take["sb_bul"]
+    if np.isfinite(sigma_star).all():
+        inputs["Sigma_star"] = sigma_star
     return PointSet(
         galaxy=np.array([str(n) for n in ds["galaxy"].values[keep]], dtype=object),
         offsets=offsets,

@@ -1,4 +1,4 @@
-"""`sigcube ingest <kind>`: one command per dataset kind built from verified public files."""
+"""`sigcube ingest <kind>`: one command per dataset kind built from verified public files; `ingest table`."""
 
 # No `from __future__ import annotations`: typer reads the per-kind option help of the
 # generated commands from annotations that must be evaluated when they are made.
@@ -7,9 +7,10 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from sigcube.cli.common import friendly, ingest_dataset
+from sigcube.cli.common import err_console, friendly, ingest_dataset, write_dataset
 from sigcube.cubes.store import default_cube
 from sigcube.datasets import DatasetKind, dataset_kinds
+from sigcube.errors import SigcubeError
 
 app = typer.Typer(help="Ingest a public dataset into a labelled Zarr cube.", no_args_is_help=True)
 
@@ -32,3 +33,34 @@ def _ingest_command(kind: DatasetKind) -> Callable[..., None]:
 for _kind in dataset_kinds():
     if _kind.builder is not None:
         app.command(_kind.name)(_ingest_command(_kind))
+
+
+def _pairs(text: Optional[str], option: str) -> dict[str, str]:
+    """``a=b,c=d`` → {a: b, c: d}; anything else is a SigcubeError naming ``option``."""
+    pairs: dict[str, str] = {}
+    for item in text.split(",") if text is not None else []:
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not (key and sep and value):
+            raise SigcubeError(f"{option} takes name=value pairs separated by commas; got {item.strip()!r}")
+        pairs[key] = value
+    return pairs
+
+
+@app.command("table")
+@friendly
+def ingest_table(
+    file: Annotated[Path, typer.Argument(help="Your rotation curves, one row per point: CSV, ECSV, FITS, … (astropy).")],
+    columns: Annotated[Optional[str], typer.Option(
+        help="sigcube name=your column, e.g. galaxy=Name,r=Rad,v_obs=Vobs (default: the sigcube names).")] = None,
+    units: Annotated[Optional[str], typer.Option(
+        help="your column=unit for columns the file gives no unit, e.g. Rad=kpc,Vobs=km/s.")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="astropy table format, e.g. ascii.csv (default: guessed).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Zarr store to write (default: cubes/rotation_curves.zarr)")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing, different store.")] = False,
+) -> None:
+    """A table of rotation curves and mass models → rotation_curves cube (SPARC's variables and units)."""
+    from sigcube.ingest.table import build_table_cube
+
+    with err_console.status(f"reading {file} …"):
+        ds = build_table_cube(file, _pairs(columns, "--columns"), _pairs(units, "--units"), fmt)
+    write_dataset(ds, out or default_cube("rotation_curves"), force)

@@ -75,22 +75,27 @@ GEOMETRY_VARIABLES: dict[str, VarSpec] = {
 }
 """Each galaxy's distance and inclination with their errors."""
 
+MASS_VARIABLES: dict[str, VarSpec] = {
+    "L36": VarSpec(_GAL, "1e9 solLum", "total luminosity at 3.6 μm"),
+    "R_disk": VarSpec(_GAL, "kpc", "disk scale length at 3.6 μm"),
+    "M_HI": VarSpec(_GAL, "1e9 solMass", "total HI mass"),
+}
+"""The Table-1 quantities kernels read: M_b = Υ_disk·L[3.6] + 1.33·M_HI, and R_disk (the ``table`` R_d)."""
+
 SPARC = register_schema(CubeSchema(
     kind="sparc",
     dims=_CURVE,
     variables={
         **CURVE_VARIABLES,
         **GEOMETRY_VARIABLES,
+        **MASS_VARIABLES,
         "rotmod_distance": VarSpec(_GAL, "Mpc", "distance stated in the rotmod file"),
         "hubble_type": VarSpec(_GAL, "", "Hubble type T (0 = S0 … 11 = BCD)", "i"),
         "distance_method": VarSpec(_GAL, "", "distance method (1 Hubble flow … 5 SN)", "i"),
-        "L36": VarSpec(_GAL, "1e9 solLum", "total luminosity at 3.6 μm"),
         "e_L36": VarSpec(_GAL, "1e9 solLum", "error on total luminosity at 3.6 μm"),
         "R_eff": VarSpec(_GAL, "kpc", "effective radius at 3.6 μm"),
         "SB_eff": VarSpec(_GAL, "solLum / pc2", "effective surface brightness at 3.6 μm"),
-        "R_disk": VarSpec(_GAL, "kpc", "disk scale length at 3.6 μm"),
         "SB_disk": VarSpec(_GAL, "solLum / pc2", "disk central surface brightness at 3.6 μm"),
-        "M_HI": VarSpec(_GAL, "1e9 solMass", "total HI mass"),
         "R_HI": VarSpec(_GAL, "kpc", "HI radius at 1 M☉/pc²"),
         "V_flat": VarSpec(_GAL, "km / s", "asymptotically flat rotation velocity"),
         "e_V_flat": VarSpec(_GAL, "km / s", "error on flat rotation velocity"),
@@ -102,10 +107,10 @@ SPARC = register_schema(CubeSchema(
 ROTATION_CURVES = register_schema(CubeSchema(
     kind="rotation_curves",
     dims=_CURVE,
-    variables={**CURVE_VARIABLES, **GEOMETRY_VARIABLES},
+    variables={**CURVE_VARIABLES, **GEOMETRY_VARIABLES, **MASS_VARIABLES},
 ))
-"""A user's rotation curves (``sigcube ingest table``): SPARC's curve variables and geometry, NaN where the
-table gives none (sb_disk, sb_bul, distance, inclination and their errors are optional); no Table-1 photometry."""
+"""A user's rotation curves (``sigcube ingest table``): SPARC's curve, geometry and mass variables, NaN where
+the table gives none (all but the curve are optional); no quality flags or other Table-1 columns."""
 
 
 def _asymmetric(dims: tuple[str, ...], name: str, units: str, long_name: str) -> dict[str, VarSpec]:

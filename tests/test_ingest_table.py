@@ -7,6 +7,8 @@ curves, the same packed points and the same predictions and report as the SPARC 
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 
 import astropy.units as u
@@ -285,3 +287,22 @@ def test_a_missing_default_user_cube_is_explained(tmp_path, monkeypatch):
     result = runner.invoke(app, ["sweep", str(spec), "--synchronous"])
     assert result.exit_code == 2
     assert "sigcube ingest table FILE" in result.stderr and "Traceback" not in result.output
+
+
+def test_the_readme_example_runs(sparc_cube, tmp_path, monkeypatch):
+    """The README's `ingest table` example, run as written on a my_curves.csv with the columns it names."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, flags=re.S) if "ingest table my_curves" in b)
+    commands = [shlex.split(line) for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+    table = sparc_table(sparc_cube, point=REQUIRED, galaxy=("R_disk",))
+    yours = dict(pair.split("=") for pair in commands[0][commands[0].index("--columns") + 1].split(","))
+    table.rename_columns(list(yours), list(yours.values()))
+    for col in table.colnames:
+        table[col].unit = None
+    monkeypatch.chdir(tmp_path)
+    table.write("my_curves.csv")
+    for command in commands:
+        assert command[0] == "sigcube"
+        result = runner.invoke(app, command[1:], terminal_width=200)
+        assert result.exit_code == 0, result.output
+    assert "vdisk-peak" in result.stdout and "5 galaxies, " in result.stdout  # UGC00634 has 4 usable points

@@ -122,7 +122,8 @@ def _galaxy_mask(ds: xr.Dataset, n_valid: np.ndarray, cuts: SampleCuts) -> tuple
     if quality is None and cuts.quality != default.quality:
         raise SigcubeError(f"the quality cut {list(cuts.quality)} needs SPARC's quality flags; "
                            f"a {ds.attrs.get('sigcube_kind')!r} cube has none")
-    some_inclinations = (cuts.min_inclination, cuts.max_inclination) != (default.min_inclination, default.max_inclination)
+    bounds = (cuts.min_inclination, cuts.max_inclination)
+    some_inclinations = bounds != (default.min_inclination, default.max_inclination)
     reasons: dict[str, str] = {}
     for i, name in enumerate(names):
         if n_valid[i] < cuts.min_points:
@@ -132,8 +133,8 @@ def _galaxy_mask(ds: xr.Dataset, n_valid: np.ndarray, cuts: SampleCuts) -> tuple
         elif np.isnan(inc[i]):
             if some_inclinations:
                 reasons[str(name)] = "no inclination given (the inclination cut needs one)"
-        elif not cuts.min_inclination <= inc[i] <= cuts.max_inclination:
-            reasons[str(name)] = f"inclination {inc[i]:g} deg outside [{cuts.min_inclination:g}, {cuts.max_inclination:g}]"
+        elif not bounds[0] <= inc[i] <= bounds[1]:
+            reasons[str(name)] = f"inclination {inc[i]:g} deg outside [{bounds[0]:g}, {bounds[1]:g}]"
     keep = np.array([str(n) not in reasons for n in names], dtype=bool)
     return keep, reasons
 

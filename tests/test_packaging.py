@@ -49,7 +49,7 @@ def test_every_package_folder_is_listed_and_the_manifests_ship():
 
 
 def test_a_wheel_installed_elsewhere_ingests_and_reports(shared_data, tmp_path):
-    """Build the wheel, install it alone into a fresh venv (dependencies from this venv), run it outside the checkout."""
+    """Build the wheel, install it alone in a fresh venv (dependencies from this one), run it outside the checkout."""
     src = tmp_path / "src"
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     for name in ("sigcube", "ingest"):
@@ -64,7 +64,8 @@ def test_a_wheel_installed_elsewhere_ingests_and_reports(shared_data, tmp_path):
     python = venv / "bin" / "python"
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
-    # this interpreter's packages, appended to the new venv's path (their .pth files, e.g. an editable sigcube, stay inert)
+    # this interpreter's packages, appended to the new venv's path (their .pth files, e.g. an editable
+    # sigcube, stay inert)
     Path(purelib, "dependencies.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
     subprocess.run([*pip, "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)], check=True,
                    timeout=120)

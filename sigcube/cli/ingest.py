@@ -19,7 +19,8 @@ def _ingest_command(kind: DatasetKind) -> Callable[..., None]:
     """The ``ingest <kind>`` command of a kind with a builder."""
 
     def command(
-        out: Annotated[Optional[Path], typer.Option(help=f"Zarr store to write (default: cubes/{kind.name}.zarr)")] = None,
+        out: Annotated[Optional[Path], typer.Option(
+            help=f"Zarr store to write (default: cubes/{kind.name}.zarr)")] = None,
         force: Annotated[bool, typer.Option(help="Replace an existing, different store.")] = False,
     ) -> None:
         ingest_dataset(kind.name, out or default_cube(kind.name), force)
@@ -49,13 +50,15 @@ def _pairs(text: Optional[str], option: str) -> dict[str, str]:
 @app.command("table")
 @friendly
 def ingest_table(
-    file: Annotated[Path, typer.Argument(help="Your rotation curves, one row per point: CSV, ECSV, FITS, … (astropy).")],
+    file: Annotated[Path, typer.Argument(help="Your rotation curves, a row per point: CSV, ECSV, FITS, …")],
     columns: Annotated[Optional[str], typer.Option(
         help="sigcube name=your column, e.g. galaxy=Name,r=Rad,v_obs=Vobs (default: the sigcube names).")] = None,
     units: Annotated[Optional[str], typer.Option(
         help="your column=unit for columns the file gives no unit, e.g. Rad=kpc,Vobs=km/s.")] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="astropy table format, e.g. ascii.csv (default: guessed).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Zarr store to write (default: cubes/rotation_curves.zarr)")] = None,
+    fmt: Annotated[Optional[str], typer.Option(
+        "--format", help="astropy table format, e.g. ascii.csv (default: guessed).")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        help="Zarr store to write (default: cubes/rotation_curves.zarr)")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing, different store.")] = False,
 ) -> None:
     """A table of rotation curves and mass models → rotation_curves cube (SPARC's variables and units)."""

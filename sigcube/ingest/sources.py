@@ -75,7 +75,8 @@ def load_manifest(name: str) -> dict:
     if not path.is_file():
         raise DataSourceError(
             f"dataset manifest {path} not found: the sigcube installation lacks its package data "
-            "sigcube.manifests (ingest/*.toml); reinstall sigcube (pip install sigcube, or pip install . from a checkout)."
+            "sigcube.manifests (ingest/*.toml); reinstall sigcube (pip install sigcube, or pip install . "
+            "from a checkout)."
         )
     try:
         with path.open("rb") as fh:

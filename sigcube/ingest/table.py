@@ -22,7 +22,9 @@ import numpy as np
 import xarray as xr
 from astropy.table import Table
 
-from sigcube.cubes.schema import CURVE_VARIABLES, GEOMETRY_VARIABLES, MASS_VARIABLES, ROTATION_CURVES, dataset_attrs, label
+from sigcube.cubes.schema import (
+    CURVE_VARIABLES, GEOMETRY_VARIABLES, MASS_VARIABLES, ROTATION_CURVES, dataset_attrs, label,
+)
 from sigcube.errors import DataSourceError, ParseError
 
 REQUIRED = ("galaxy", "r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul")

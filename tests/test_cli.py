@@ -86,4 +86,4 @@ def test_the_installed_command_runs(sparc_store):
     proc = subprocess.run([str(exe), "report", "sparc", "--cube", str(sparc_store), "--preset", "vdisk-peak", "--json"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["reproduced"]["rar_scatter_accel_sigma"] is True
+    assert json.loads(proc.stdout)["reproduced"]["sigma.rar_scatter_accel"] is True

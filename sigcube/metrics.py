@@ -281,6 +281,7 @@ def score(v_pred: xr.DataArray, v_obs: xr.DataArray, e_v_obs: xr.DataArray, *, d
         input_core_dims=[core, core, core] + [[object_dim]] * (baseline_rms is not None),
         output_core_dims=[[object_dim] if METRICS[n].scope == "object" else [] for n in names],
         join="inner", dask="parallelized", output_dtypes=[float] * len(names),
+        dask_gufunc_kwargs={"allow_rechunk": True},  # each object's points must sit in one block
     )
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
     return xr.Dataset({n: out.assign_attrs(METRICS[n].attrs) for n, out in zip(names, outputs)})

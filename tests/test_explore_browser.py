@@ -13,6 +13,7 @@ import pytest
 
 import sigcube
 from sigcube.explore import Limits, save_explorer
+from sigcube.metrics import METRICS
 from sigcube.sweeps import parse_spec, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +103,7 @@ def test_explorer_page_in_headless_chromium(browser, page):
     assert len(sliders) == 2 and {n for *_, n in sliders} == {7, 8}, "A0 and k sliders, ≤ 8 positions"
     titles = browser.execute_script(f"return {TITLES}")
     assert titles[0].startswith("CamB: RMS sigma (paper) ") and "Radial acceleration relation" in titles[1]
-    assert "mean per-galaxy RMS along A0 at k = 0.1592" in titles
+    assert f"{METRICS['mean_rms'].long_name} along A0 at k = 0.1592" in titles  # labels from the metric registry
     before, x_end = browser.get_screenshot_as_png(), browser.execute_script(X_END)
 
     galaxy = browser.execute_script(SELECT, "galaxy", 5)

@@ -14,7 +14,7 @@ from sigcube.kernels import get_kernel
 from sigcube.presets import DEFAULT_PRESET, get_preset
 from sigcube.published import PUBLISHED, figure
 from sigcube.reports.regression.common import Result, _velocity, cite, cited, each_kernel
-from sigcube.reports.sparc import scale_for, sparc_report
+from sigcube.reports.sparc import object_rms, scale_for, sparc_report
 from sigcube.sample import pack_sparc
 
 
@@ -77,10 +77,11 @@ def milky_way(mw: xr.Dataset, tracer: str) -> Result:
         part = slice(points.offsets[i], points.offsets[i + 1])
         v_obs = points.inputs["v_obs"][part]
         for kernel in ("sigma", "mond", "newtonian"):
-            residual = _velocity(kernel, points)[part] - v_obs
+            v_pred = _velocity(kernel, points)
+            residual = v_pred[part] - v_obs
             chi2 = np.sum((residual / np.where(residual > 0, e_above, e_below)) ** 2)
             key = kernel if scale == 1.0 else f"{kernel}_x{scale:g}"
-            values[key] = {"rms": float(np.sqrt(np.mean(residual**2))), "chi2_red": float(chi2 / len(residual)),
+            values[key] = {"rms": float(object_rms(points, v_pred)[i]), "chi2_red": float(chi2 / len(residual)),
                            "mean_residual": float(residual.mean())}
     label = {"Eilers+2019": "Eilers+2019 bins", "Mroz+2019": "Mróz+2019 Cepheids"}[tracer]
     return Result(

@@ -98,7 +98,7 @@ def _split(k: Kernel, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
             if param.categorical:
                 raise KernelError(f"kernel {k.name!r}: switch {name!r} takes one string; got a DataArray")
             if name in value.dims and name not in value.coords and not _is_dask(value):
-                value = value.assign_coords({name: xr.Variable(name, value.values, _param_attrs(k, name))})
+                value = value.assign_coords({name: xr.Variable(name, value.values, param.attrs)})
             arrays[name] = value
         elif isinstance(value, (str, int, float, np.number, xr.DataArray)) or np.ndim(value) == 0:
             fixed[name] = value.item() if isinstance(value, (xr.DataArray, np.ndarray, np.number)) else value
@@ -113,11 +113,6 @@ def _checked(k: Kernel, fixed: dict[str, Any], block: dict[str, np.ndarray]) -> 
     """A block's parameter arrays, validated against the kernel's bounds and constraints."""
     resolved = k.resolve({**fixed, **block})
     return {n: resolved[n] for n in block}
-
-
-def _param_attrs(k: Kernel, name: str) -> dict[str, str]:
-    p = k.parameter(name)
-    return {"units": p.unit, "long_name": p.description}
 
 
 def _is_dask(value: xr.DataArray) -> bool:

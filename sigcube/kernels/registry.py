@@ -62,6 +62,11 @@ class Parameter:
     def categorical(self) -> bool:
         return self.choices is not None
 
+    @property
+    def attrs(self) -> dict[str, str]:
+        """CF-style attributes of a coordinate holding the parameter's values."""
+        return {"units": self.unit, "long_name": self.description}
+
     def check(self, kernel: str, value: Any) -> Any:
         """Return ``value`` (as float array or str) or raise KernelError naming the bound."""
         if self.categorical:

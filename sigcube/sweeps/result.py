@@ -46,7 +46,7 @@ def build_template(spec: SweepSpec, points: PointSet, baseline_rms: np.ndarray, 
     for axis in spec.axes:
         values = np.array(list(axis.values), dtype=np.dtypes.StringDType()) if axis.categorical else axis.values
         param = spec.kernel.parameter(axis.name)
-        coords[axis.name] = xr.Variable(axis.name, values, {"units": axis.unit, "long_name": param.description})
+        coords[axis.name] = xr.Variable(axis.name, values, param.attrs)
     n_gal = points.n_galaxies
     data_vars: dict[str, Any] = {}
     for name in spec.metrics:

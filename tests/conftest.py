@@ -1,56 +1,96 @@
-"""Shared fixtures: the read-only real data folder (never copied into the repository)."""
+"""Shared fixtures and the two test tiers.
+
+- **Unit tests** need nothing outside the repository (and the seed files of ``shared/seeds``): kernels on
+  synthetic arrays, metrics, specs, parsers, the registry, the layout. ``pytest -m "not data"`` runs them.
+- **Data-backed tests** read the real data mirror (``SIGCUBE_DATA_DIR``, default ``../shared/data`` beside
+  the checkout, never copied into the repository). The :func:`shared_data` fixture is the only way to it:
+  every fixture that ingests a real cube requests it, and every test whose fixture closure includes it is
+  marked ``data`` (:func:`pytest_collection_modifyitems`). Without the mirror they fail, never skip.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(os.environ.get("SIGCUBE_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository checkout."""
+SHARED = ROOT.parent / "shared"
+"""The project's shared folder beside the checkout: ``data`` (the mirror), ``seeds``, ``docs``."""
+DATA_DIR_VARIABLE = "SIGCUBE_DATA_DIR"
+"""The variable naming the data mirror, read by sigcube and by :func:`shared_data`."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``data`` every test that reaches the mirror (its fixtures include ``shared_data``)."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.data)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository checkout (README, sweeps/, notebooks/, docs/, …)."""
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def seeds() -> Path:
+    """The seed files (paper, SI, notes) in ``shared/seeds``; fail loudly if they are missing."""
+    folder = SHARED / "seeds"
+    if not any(folder.glob("*.txt")):
+        pytest.fail(f"seed files not found in {folder}: the citation tests read them and are not skipped",
+                    pytrace=False)
+    return folder
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real data mirror (shared/data layout); fail loudly if it is missing."""
-    if not (SHARED / "sparc").is_dir():
+    """The real data mirror (shared/data layout), named by ``SIGCUBE_DATA_DIR`` for the rest of the session.
+
+    Fails loudly when the mirror is missing: the data-backed tests are never skipped.
+    """
+    folder = Path(os.environ.get(DATA_DIR_VARIABLE, SHARED / "data"))
+    if not (folder / "sparc").is_dir():
         pytest.fail(
-            f"real data folder {SHARED} (with sparc/) not found: set SIGCUBE_DATA_DIR to a folder "
+            f"real data folder {folder} (with sparc/) not found: set {DATA_DIR_VARIABLE} to a folder "
             "laid out like shared/data. These tests need the real data and are not skipped.",
             pytrace=False,
         )
-    return SHARED
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(DATA_DIR_VARIABLE, str(folder))
+        yield folder
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _mirror_env(shared_data: Path):
-    """Every test reads the real files from the mirror unless it sets the variable itself."""
-    old = os.environ.get("SIGCUBE_DATA_DIR")
-    os.environ["SIGCUBE_DATA_DIR"] = str(shared_data)
-    yield
-    if old is None:
-        os.environ.pop("SIGCUBE_DATA_DIR", None)
-    else:
-        os.environ["SIGCUBE_DATA_DIR"] = old
+def _ingest(tmp_path_factory: pytest.TempPathFactory, kind: str) -> Path:
+    """The real cube of dataset kind ``kind``, built from the mirror into a temporary Zarr store."""
+    from sigcube.cubes import write_cube
+    from sigcube.datasets import dataset_kind
+
+    path = tmp_path_factory.mktemp("cubes") / f"{kind}.zarr"
+    write_cube(dataset_kind(kind).builder(), path)
+    return path
+
+
+def _open(path: Path):
+    from sigcube.cubes import open_cube
+
+    return open_cube(path).load()
 
 
 @pytest.fixture(scope="session")
-def sparc_store(tmp_path_factory, _mirror_env) -> Path:
+def sparc_store(tmp_path_factory, shared_data) -> Path:
     """A real SPARC cube, ingested once per test session into a temporary Zarr store."""
-    from sigcube.cubes import write_cube
-    from sigcube.ingest.sparc import build_sparc_cube
-
-    path = tmp_path_factory.mktemp("cubes") / "sparc.zarr"
-    write_cube(build_sparc_cube(), path)
-    return path
+    return _ingest(tmp_path_factory, "sparc")
 
 
 @pytest.fixture(scope="session")
 def sparc_cube(sparc_store: Path):
     """The session's SPARC cube, opened, validated and loaded into memory."""
-    from sigcube.cubes import open_cube
-
-    return open_cube(sparc_store).load()
+    return _open(sparc_store)
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +99,72 @@ def sparc_points(sparc_cube):
     from sigcube.sample import pack_sparc
 
     return pack_sparc(sparc_cube)
+
+
+@pytest.fixture(scope="session")
+def milkyway_store(tmp_path_factory, shared_data) -> Path:
+    return _ingest(tmp_path_factory, "milkyway")
+
+
+@pytest.fixture(scope="session")
+def clusters_store(tmp_path_factory, shared_data) -> Path:
+    return _ingest(tmp_path_factory, "clusters")
+
+
+@pytest.fixture(scope="session")
+def dwarfs_store(tmp_path_factory, shared_data) -> Path:
+    return _ingest(tmp_path_factory, "dwarfs")
+
+
+@pytest.fixture(scope="session")
+def manga_store(tmp_path_factory, shared_data) -> Path:
+    return _ingest(tmp_path_factory, "manga")
+
+
+@pytest.fixture(scope="session")
+def milkyway_cube(milkyway_store: Path):
+    return _open(milkyway_store)
+
+
+@pytest.fixture(scope="session")
+def clusters_cube(clusters_store: Path):
+    return _open(clusters_store)
+
+
+@pytest.fixture(scope="session")
+def dwarfs_cube(dwarfs_store: Path):
+    return _open(dwarfs_store)
+
+
+@pytest.fixture(scope="session")
+def manga_cube(manga_store: Path):
+    return _open(manga_store)
+
+
+@pytest.fixture(scope="session")
+def cube_stores(sparc_store, milkyway_store, clusters_store, dwarfs_store, manga_store) -> dict[str, Path]:
+    """Every cube the regression report reads, by kind."""
+    return {"sparc": sparc_store, "milkyway": milkyway_store, "clusters": clusters_store, "dwarfs": dwarfs_store,
+            "manga": manga_store}
+
+
+@pytest.fixture()
+def mirror_copy(shared_data: Path, tmp_path: Path):
+    """``copy(relative, line=None, edit=None) -> Path``: copy a real file into the mirror ``tmp_path``.
+
+    With ``line`` (1-based) and ``edit``, that line is replaced by ``edit(old_line)`` in the copy,
+    so a test can corrupt it; the real file is never touched.
+    """
+
+    def copy(relative: str, line: int | None = None, edit=None) -> Path:
+        target = tmp_path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shared_data / relative, target)
+        target.chmod(0o644)
+        if line is not None:
+            lines = target.read_text(encoding="utf-8").split("\n")
+            lines[line - 1] = edit(lines[line - 1])
+            target.write_text("\n".join(lines), encoding="utf-8")
+        return target
+
+    return copy

@@ -17,7 +17,6 @@ from sigcube.presets import get_preset
 from sigcube.published import figure
 from sigcube.reports.sparc import sparc_report
 
-pytest_plugins = ("_fixtures_regression",)
 
 A0_GRID = xr.DataArray(np.linspace(0.8, 1.6, 5), dims="A0")
 

@@ -10,8 +10,6 @@ from sigcube.datasets import DatasetKind, dataset_kind, register_dataset
 from sigcube.errors import SigcubeError
 from sigcube.ingest.sources import load_manifest
 
-pytest_plugins = ("_fixtures_regression",)  # the shared session cubes
-
 
 def test_every_kind_is_declared_once_with_its_schema_and_manifest():
     kinds = datasets.dataset_kinds()

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from sigcube.published import AUTHOR_REPOSITORY, FIGURES, SI, Figure, check_citation, section_text
-
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-
-
-@pytest.fixture(scope="module")
-def seeds() -> Path:
-    if not (SEEDS / SI).is_file():
-        pytest.fail(f"seed files not found in {SEEDS}: the citation test reads them and is not skipped", pytrace=False)
-    return SEEDS
 
 
 @pytest.mark.parametrize("key", sorted(k for k, f in FIGURES.items() if f.published))

@@ -20,7 +20,6 @@ from sigcube.ingest import milkyway as mw
 from sigcube.ingest import sources
 from sigcube.ingest.sources import fetch_dataset, load_manifest
 
-pytest_plugins = ("_fixtures_regression",)  # the shared session cubes
 
 SHA256 = {  # as recorded in shared/data/SOURCES.md
     "eilers2019_mw_rotation_curve_table1.csv": "3f7027904a9b56bed2c5c936e6731eba719969a531ce1cf3c8a810fcb1691f32",

@@ -102,7 +102,7 @@ def test_open_cube_validates_the_schema(sparc_cube, tmp_path):
         open_cube(tmp_path / "junk.zarr")
 
 
-def test_a_malformed_curve_stops_the_build_with_file_and_line(tmp_path):
+def test_a_malformed_curve_stops_the_build_with_file_and_line(shared_data, tmp_path):
     files = fetch_sparc()
     bad = tmp_path / "NGC3198_rotmod.dat"
     lines = files.rotmod["NGC3198"].read_text().splitlines()
@@ -115,7 +115,7 @@ def test_a_malformed_curve_stops_the_build_with_file_and_line(tmp_path):
         build_sparc_cube(replace(files, rotmod=rotmod))
 
 
-def test_table1_and_curves_must_list_the_same_galaxies(tmp_path):
+def test_table1_and_curves_must_list_the_same_galaxies(shared_data, tmp_path):
     from dataclasses import replace
 
     from sigcube.errors import DataSourceError

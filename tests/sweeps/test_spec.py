@@ -11,24 +11,29 @@ from sigcube.constants import G_DAGGER
 from sigcube.sweeps import SpecError, load_spec, parse_spec
 
 BASE = 'name = "t"\nkernel = "sigma"\n'
-SPECS = sorted((Path(__file__).resolve().parents[1] / "sweeps").glob("*.toml"))
 
 
-@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
-def test_shipped_specs_are_valid(path):
-    spec = load_spec(path)
-    assert spec.size >= 1 and spec.text
+@pytest.fixture(scope="module")
+def specs(repo_root: Path) -> list[Path]:
+    """The sweep specs shipped in ``sweeps/``."""
+    return sorted((repo_root / "sweeps").glob("*.toml"))
 
 
-def test_shipped_specs_cover_the_seed_studies():
-    names = {p.stem for p in SPECS}
+def test_shipped_specs_are_valid(specs):
+    for path in specs:
+        spec = load_spec(path)
+        assert spec.size >= 1 and spec.text, path.name
+
+
+def test_shipped_specs_cover_the_seed_studies(specs):
+    names = {p.stem for p in specs}
     assert {"sigma_A0_k", "sigma_gdagger_A0", "sigma_window_exponent", "sigma_c_local_scan", "sigma_rd_source_k",
             "sigma_dynamical_k", "sigma_bulge_amplitude_A0_window", "sigma_c_local_bulge_amplitude"} <= names
 
 
-def test_shipped_specs_sweep_the_coherence_kernels_of_note_000():
+def test_shipped_specs_sweep_the_coherence_kernels_of_note_000(specs):
     """Ψ0 over decades × γ × K_max (mass coherence) and F_max × Ψ0 × δ (velocity coherence), the note's fit on the grid."""
-    folder = Path(SPECS[0]).parent
+    folder = specs[0].parent
     mass = load_spec(folder / "mass_coherence_psi0_gamma.toml")
     velocity = load_spec(folder / "velocity_coherence_fmax_psi0_delta.toml")
     assert [a.name for a in mass.axes] == ["Psi0", "gamma", "K_max"]
@@ -39,7 +44,7 @@ def test_shipped_specs_sweep_the_coherence_kernels_of_note_000():
         for axis in spec.axes:
             assert np.any(np.isclose(axis.values, spec.kernel.parameter(axis.name).default, rtol=1e-12))
         assert spec.cuts.quality == (1, 2)
-    assert load_spec(Path(SPECS[0]).with_name("sigma_A0_k.toml")).size >= 10_000
+    assert load_spec(folder / "sigma_A0_k.toml").size >= 10_000
 
 
 def test_grid_spacings_and_units():

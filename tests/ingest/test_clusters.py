@@ -22,11 +22,9 @@ from sigcube.kernels import get_kernel
 from sigcube.kernels.sigma import h_function
 from sigcube.ingest.sources import DatasetFiles, fetch_dataset
 
-pytest_plugins = ("_fixtures_regression",)  # the shared session cubes
 
 RAR = "clusters/tian2020_clash_rar/fig2.dat"
 LENS = "clusters/mistele2025_clash_lensing"
-SPEC = Path(__file__).resolve().parents[1] / "sweeps" / "clusters_L_n.toml"
 
 
 def test_cluster_names_have_one_spelling() -> None:
@@ -89,11 +87,11 @@ def test_pack_gives_velocity_equivalent_rar_points(clusters_cube) -> None:
     assert w.min() == pytest.approx(14.3 / 14.31) and w.min() > 0.9993
 
 
-def test_registered_and_the_sweep_spec_validates(clusters_cube) -> None:
+def test_registered_and_the_sweep_spec_validates(clusters_cube, repo_root: Path) -> None:
     from sigcube.sweeps import load_spec
 
     assert datasets.pack(clusters_cube).group == "cluster"
-    spec = load_spec(SPEC)
+    spec = load_spec(repo_root / "sweeps" / "clusters_L_n.toml")
     assert spec.dataset == "clusters" and spec.kernel.name == "sigma" and spec.fixed == {"D": 1.0, "L0": 0.4}
     assert 600.0 in spec.axes[0].values and 0.27 in spec.axes[1].values
 

@@ -8,13 +8,8 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
-
-from _source import ROOT, SIGCUBE, third_party_modules
-
-PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
 def _canonical(name: str) -> str:
@@ -22,40 +17,40 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def declared_distributions() -> set[str]:
+def declared_distributions(pyproject: dict) -> set[str]:
     """Distributions the package requires, or offers as a non-test extra."""
-    project = PYPROJECT["project"]
+    project = pyproject["project"]
     extras = [req for extra, reqs in project["optional-dependencies"].items() if extra != "test" for req in reqs]
     return {_canonical(re.match(r"[A-Za-z0-9._-]+", req).group()) for req in project["dependencies"] + extras}
 
 
-def test_every_imported_package_is_declared():
+def test_every_imported_package_is_declared(pyproject, third_party_modules):
     installed = packages_distributions()
-    declared = declared_distributions()
-    top_level = {name.split(".")[0] for name in third_party_modules()}
+    declared = declared_distributions(pyproject)
+    top_level = {name.split(".")[0] for name in third_party_modules}
     assert {"numpy", "xarray", "requests", "distributed"} <= top_level
     # a module that is not installed (an optional extra) is looked up by its own name
     providers = {m: {_canonical(d) for d in installed.get(m, [m])} for m in top_level}
     assert {m: dists for m, dists in providers.items() if not dists & declared} == {}
 
 
-def test_every_package_folder_is_listed_and_the_manifests_ship():
-    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
-    folders = {".".join(p.parent.relative_to(ROOT).parts) for p in SIGCUBE.rglob("__init__.py")}
+def test_every_package_folder_is_listed_and_the_manifests_ship(pyproject, repo_root):
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    folders = {".".join(p.parent.relative_to(repo_root).parts) for p in (repo_root / "sigcube").rglob("__init__.py")}
     assert listed == folders | {"sigcube.manifests"}
-    manifests = ROOT / PYPROJECT["tool"]["setuptools"]["package-dir"]["sigcube.manifests"]
+    manifests = repo_root / pyproject["tool"]["setuptools"]["package-dir"]["sigcube.manifests"]
     assert (manifests / "__init__.py").is_file() and (manifests / "sparc.toml").is_file()
-    assert PYPROJECT["tool"]["setuptools"]["package-data"]["sigcube.manifests"] == ["*.toml"]
+    assert pyproject["tool"]["setuptools"]["package-data"]["sigcube.manifests"] == ["*.toml"]
 
 
-def test_a_wheel_installed_elsewhere_ingests_and_reports(shared_data, tmp_path):
+def test_a_wheel_installed_elsewhere_ingests_and_reports(shared_data, repo_root, tmp_path):
     """Build the wheel, install it alone in a fresh venv (dependencies from this one), run it outside the checkout."""
     src = tmp_path / "src"
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     for name in ("sigcube", "ingest"):
-        shutil.copytree(ROOT / name, src / name, ignore=ignore)
+        shutil.copytree(repo_root / name, src / name, ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, src / name)
+        shutil.copy(repo_root / name, src / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
     subprocess.run([*pip, "wheel", "--no-deps", "-w", str(tmp_path / "dist"), str(src)], check=True, timeout=120)
     wheel, = (tmp_path / "dist").glob("sigcube-*.whl")

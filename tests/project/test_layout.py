@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _source import module_files, third_party_modules
-
 
 def module_level_imports(path: Path) -> list[ast.Import | ast.ImportFrom]:
     """The import statements run when ``path`` is imported: not those inside functions or ``if TYPE_CHECKING``."""
@@ -38,9 +36,11 @@ def _ancestors(name: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Module → the sigcube modules its import runs (a target's parent packages run first, except shared ones)."""
-    modules = module_files()
+def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Module → the sigcube modules its import runs (a target's parent packages run first, except shared ones).
+
+    ``modules``: every sigcube module's file, by dotted name.
+    """
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
@@ -89,8 +89,8 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def test_the_graph_reader_sees_module_level_imports_only():
-    graph = import_graph()
+def test_the_graph_reader_sees_module_level_imports_only(module_files):
+    graph = import_graph(module_files)
     assert "sigcube.cli.common" in graph["sigcube.cli.report"]
     assert "sigcube.datasets" in graph["sigcube.cli.common"]
     assert "sigcube.cubes" in graph["sigcube.datasets"]  # the package runs before its schema module
@@ -101,8 +101,8 @@ def test_the_graph_reader_sees_module_level_imports_only():
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
-def test_no_module_level_import_cycle():
-    assert find_cycle(import_graph()) is None
+def test_no_module_level_import_cycle(module_files):
+    assert find_cycle(import_graph(module_files)) is None
 
 
 # Imports every third-party module sigcube uses (those installed), then forks one child per sigcube module
@@ -128,9 +128,9 @@ for name in modules:
 """
 
 
-def test_every_module_imports_first_in_a_fresh_process(tmp_path):
-    modules = sorted(module_files())
-    proc = subprocess.run([sys.executable, "-c", _IMPORT_EACH, ",".join(sorted(third_party_modules())),
+def test_every_module_imports_first_in_a_fresh_process(tmp_path, module_files, third_party_modules):
+    modules = sorted(module_files)
+    proc = subprocess.run([sys.executable, "-c", _IMPORT_EACH, ",".join(sorted(third_party_modules)),
                            ",".join(modules)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout == "", proc.stdout

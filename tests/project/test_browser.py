@@ -16,7 +16,6 @@ from sigcube.explore import Limits, save_explorer
 from sigcube.metrics import METRICS
 from sigcube.sweeps import parse_spec, run_sweep
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync")
@@ -94,7 +93,7 @@ def _wait(driver, script: str, *args, timeout: float = 60):
     raise AssertionError(f"timed out waiting for: {script[:80]}")
 
 
-def test_explorer_page_in_headless_chromium(browser, page):
+def test_explorer_page_in_headless_chromium(browser, page, repo_root):
     browser.get(page.as_uri())
     _wait(browser, RENDERED)
     widgets = browser.execute_script(WIDGETS)
@@ -115,12 +114,12 @@ def test_explorer_page_in_headless_chromium(browser, page):
     after = browser.get_screenshot_as_png()
     assert after != before, "the rendered page changed with the widgets"
 
-    artifacts = ROOT / "test-artifacts"
+    artifacts = repo_root / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "explorer.png").write_bytes(after)
     # The README's picture is remade by this test; it replaces the committed one only when asked.
     update = os.environ.get("SIGCUBE_UPDATE_DOCS") == "1"
-    _save_docs_picture(browser, ROOT / "docs" / "explorer.png" if update else artifacts / "readme-explorer.png")
+    _save_docs_picture(browser, repo_root / "docs" / "explorer.png" if update else artifacts / "readme-explorer.png")
 
 
 def _save_docs_picture(driver, target: Path) -> None:

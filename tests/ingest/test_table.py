@@ -289,9 +289,9 @@ def test_a_missing_default_user_cube_is_explained(tmp_path, monkeypatch):
     assert "sigcube ingest table FILE" in result.stderr and "Traceback" not in result.output
 
 
-def test_the_readme_example_runs(sparc_cube, tmp_path, monkeypatch):
+def test_the_readme_example_runs(sparc_cube, repo_root, tmp_path, monkeypatch):
     """The README's `ingest table` example, run as written on a my_curves.csv with the columns it names."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
     block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, flags=re.S) if "ingest table my_curves" in b)
     commands = [shlex.split(line) for line in block.replace("\\\n", " ").splitlines() if line.strip()]
     table = sparc_table(sparc_cube, point=REQUIRED, galaxy=("R_disk",))

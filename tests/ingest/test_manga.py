@@ -15,7 +15,6 @@ from sigcube.cubes import validate, write_cube
 from sigcube.errors import ParseError
 from sigcube.ingest import manga as mg
 
-pytest_plugins = ("_fixtures_regression",)  # the shared session cubes
 
 DYNPOP = "manga/tangosidm_dynpop_gNFWcyl_fdm_subset.csv"
 MATCH = "manga/counterrotation_bevacqua_cases_matched_controls.csv"

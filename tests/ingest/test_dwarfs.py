@@ -15,7 +15,6 @@ from sigcube.cubes import validate, write_cube
 from sigcube.errors import ParseError
 from sigcube.ingest import dwarfs as dw
 
-pytest_plugins = ("_fixtures_regression",)  # the shared session cubes
 
 SIMON = "dwarfs/simon2019_dwarf_tab_ascii_14sep2018.dat"
 MC = "dwarfs/mcconnachie2012_NearbyGalaxies.dat"

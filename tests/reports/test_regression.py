@@ -20,9 +20,7 @@ from sigcube.cli import app
 from sigcube.published import FIGURES, check_citation
 from sigcube.reports import regression as rg
 
-pytest_plugins = ("_fixtures_regression",)  # the shared session cubes
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 runner = CliRunner()
 
 # Constants by hand, from astropy, not from sigcube.
@@ -83,12 +81,12 @@ def test_each_of_the_16_si4a_tests_has_a_row(report) -> None:
         rg.Result("x", 17, "computed", "h", {}, {}, {"summary": "s"})
 
 
-def test_every_published_figure_is_cited_and_printed_in_that_seed_section(report) -> None:
+def test_every_published_figure_is_cited_and_printed_in_that_seed_section(report, seeds) -> None:
     labels = {rg.cite(key): fig for key, fig in FIGURES.items() if fig.published}
     for name, row in report["rows"].items():
         for label in row["published"].values():
             assert label in labels, f"{name}: {label!r} is not a published figure with its seed section"
-            assert check_citation(labels[label], SEEDS) is None
+            assert check_citation(labels[label], seeds) is None
             assert label.endswith(")") and ("SI §" in label or "paper §" in label)
 
 
@@ -375,7 +373,7 @@ def test_report_regression_ingests_missing_cubes_then_prints_json(cube_stores, t
     assert table.exit_code == 0 and "Fox+2022" in table.stdout
 
 
-def test_ingest_commands_write_refuse_and_replace(tmp_path: Path) -> None:
+def test_ingest_commands_write_refuse_and_replace(shared_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "manga.zarr"
     first = runner.invoke(_app(), ["ingest", "manga", "--out", str(out)])
     assert first.exit_code == 0 and "wrote" in first.stderr and "534 galaxy × 310 match" in first.stderr

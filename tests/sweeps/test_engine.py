@@ -25,7 +25,6 @@ from sigcube.reports.sparc import sparc_report
 from sigcube.sweeps import best_parameters, best_per_galaxy, load_spec, open_result, parse_spec, run_sweep
 from sigcube.sweeps.evaluate import Prepared, reduce_block
 
-ROOT = Path(__file__).resolve().parents[1]
 SMALL = """
 name = "small"
 kernel = "sigma"
@@ -61,8 +60,8 @@ def test_fused_loop_equals_the_kernel_and_metrics(prep, amps, ks, p, gds, rd_sou
         np.testing.assert_allclose(fused[key], plain[key], rtol=1e-9, atol=1e-12, err_msg=key)
 
 
-def test_canonical_grid_point_reproduces_the_report(sparc_store, sparc_cube, tmp_path):
-    spec = load_spec(ROOT / "sweeps" / "sigma_A0_k.toml")
+def test_canonical_grid_point_reproduces_the_report(sparc_store, sparc_cube, repo_root, tmp_path):
+    spec = load_spec(repo_root / "sweeps" / "sigma_A0_k.toml")
     assert spec.size >= 10_000
     run_sweep(spec, tmp_path / "ak.zarr", cube=sparc_store, synchronous=True)
     ds = open_result(tmp_path / "ak.zarr")
@@ -82,8 +81,8 @@ def test_canonical_grid_point_reproduces_the_report(sparc_store, sparc_cube, tmp
     assert per_gal.sizes["galaxy"] == 171 and np.all(per_gal.best_rms <= ds.rms.sel(A0=1.0, k=0.02, method="nearest"))
 
 
-def test_c_local_scan_reproduces_its_preset(sparc_store, sparc_cube, tmp_path):
-    spec = load_spec(ROOT / "sweeps" / "sigma_c_local_scan.toml")
+def test_c_local_scan_reproduces_its_preset(sparc_store, sparc_cube, repo_root, tmp_path):
+    spec = load_spec(repo_root / "sweeps" / "sigma_c_local_scan.toml")
     run_sweep(spec, tmp_path / "cl.zarr", cube=sparc_store, synchronous=True)
     point = open_result(tmp_path / "cl.zarr").sel(sigma_c=20.0, A0=np.exp(1 / (2 * np.pi)))
     assert float(point.mean_rms) == pytest.approx(sparc_report(sparc_cube, get_preset("c-local"))["sigma"]["mean_rms"], rel=1e-12)

@@ -42,6 +42,7 @@ def predict(cube: xr.Dataset, kernel: str, *, cuts: SampleCuts | None = None, **
     k = get_kernel(kernel)
     points = datasets.pack(cube, cuts)
     fixed, arrays = _split(k, params)
+    k.check_inputs(points.inputs, fixed)  # the switches (never arrays) decide which inputs are read
     n_radius = cube.sizes[RADIUS_DIM] if RADIUS_DIM in cube.dims else int(points.radius.max()) + 1
     radius = cube[RADIUS_DIM].values if RADIUS_DIM in cube.dims else np.arange(n_radius)
 
@@ -70,6 +71,7 @@ def score(cube: xr.Dataset, kernel: str, baseline: str | None = "mond", *, cuts:
     k = get_kernel(kernel)
     points = datasets.pack(cube, cuts)
     fixed, arrays = _split(k, params)
+    k.check_inputs(points.inputs, fixed)  # the switches (never arrays) decide which inputs are read
     prep = Prepared.build(points, k, fixed, None if baseline is None else get_kernel(baseline))
     names = [n for n in METRICS if n != "win_rate" or baseline is not None]
 

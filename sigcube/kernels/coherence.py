@@ -23,8 +23,8 @@ from sigcube.kernels.common import (
     DISPERSION_INPUTS,
     DISPERSION_PARAMETERS,
     DISPERSION_READING,
-    RD_INPUTS,
     RD_SOURCES,
+    RD_SWITCH_INPUTS,
     boost,
     rd_input,
     sigma_eff,
@@ -76,7 +76,8 @@ def roughness(points, *, K0, gamma, beta, sigma_gas, sigma_disk, sigma_bulge):
     source="note 000 (model 1)",
     formula=("V = V_bar·√(1 + K),  K = K_max·[1 − exp(−(Ψ/Ψ0)^γ)],  Ψ = (G·M_b/c²)·ℓ0²/R_eff³,  "
              "R_eff = R_eff_factor·R_d,  M_b = Υ_disk·L[3.6] + 1.33·M_HI"),
-    inputs=("v_bar", "M_b", *RD_INPUTS),
+    inputs=("v_bar", "M_b"),
+    switch_inputs=RD_SWITCH_INPUTS,
     parameters=(
         Parameter("K_max", 19.58, "", (0.0, 100.0), description="saturation value K_max"),
         Parameter("Psi0", 7.34e-8, "", (1e-15, 1.0), description="potential-depth scale Ψ0"),

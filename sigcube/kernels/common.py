@@ -2,7 +2,8 @@
 
 - :func:`boost`: the multiplicative law g = g_N·(1 + K) of notes 000–002, as a velocity.
 - :data:`RD_SOURCES` and the names of the point inputs that carry R_d and Ω_d for each
-  (:func:`rd_input`, :func:`omega_d_input`): the one home of these names.
+  (:func:`rd_input`, :func:`omega_d_input`, and as a kernel's ``switch_inputs``
+  :data:`RD_SWITCH_INPUTS`, :data:`OMEGA_D_SWITCH_INPUTS`): the one home of these names.
 - :func:`sigma_eff`: the per-galaxy velocity dispersion of SI §13.2, which every
   dispersion-dependent kernel uses for its σ_v. SPARC measures no dispersions, so the
   component values are assumptions (gas 10, disk 25, bulge 120 km/s in the SI) and are
@@ -35,8 +36,10 @@ def omega_d_input(source: str) -> str:
 
 RD_INPUTS = tuple(rd_input(source) for source in RD_SOURCES)
 """Point inputs of the three R_d choices [kpc]."""
-OMEGA_D_INPUTS = tuple(omega_d_input(source) for source in RD_SOURCES)
-"""Point inputs of Ω_d for the three R_d choices [km/s/kpc]."""
+RD_SWITCH_INPUTS = {"rd_source": {source: (rd_input(source),) for source in RD_SOURCES}}
+"""The R_d input each ``rd_source`` reads (a kernel's ``switch_inputs``)."""
+OMEGA_D_SWITCH_INPUTS = {"rd_source": {source: (omega_d_input(source),) for source in RD_SOURCES}}
+"""The Ω_d input each ``rd_source`` reads (a kernel's ``switch_inputs``)."""
 DISPERSION_INPUTS = ("w_gas", "w_disk", "w_bul")
 """Point inputs of σ_eff: each component's share of the squared peak |V| (Υ-scaled)."""
 

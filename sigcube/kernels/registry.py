@@ -11,6 +11,9 @@ points, the point axis last (or a string, for a switch). :func:`kernel` register
         return points["v_bar"] * np.sqrt(1.0 + A)
 
 The function's keyword-only names must be the declared parameters (checked at registration).
+``inputs`` are the point arrays read whatever the parameters; ``switch_inputs`` those read only under
+one value of a switch (``{"rd_source": {"table": ("R_d_table",), …}}``), so a dataset that lacks
+an input still serves every setting that does not read it.
 Parameter validation (unknown names, bounds, choices) happens here, once, so sweep specs,
 reports and the xarray front door get the same clear errors. Kernels of other packages are
 loaded from the entry-point group ``sigcube.kernels`` on first need (:func:`get_kernel`,
@@ -136,6 +139,8 @@ class Kernel:
     """Details the seeds leave open, and the reading this kernel takes for each."""
     fast_reduce: FastReduce | None = field(default=None, repr=False)
     """An evaluate-and-reduce loop for sweeps (:class:`FastReduce`), if the kernel has one."""
+    switch_inputs: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict, compare=False)
+    """Point inputs read only under some values of a switch: ``{switch: {value: inputs}}``."""
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]
@@ -143,12 +148,40 @@ class Kernel:
             raise KernelError(f"kernel {self.name!r}: parameter names repeat: {names}")
         if self.amplitude is not None and self.amplitude not in names:
             raise KernelError(f"kernel {self.name!r}: amplitude {self.amplitude!r} is not a declared parameter")
+        for switch, by_value in self.switch_inputs.items():
+            choices = self.parameter(switch).choices or ()
+            unknown = sorted(set(by_value) - set(choices))
+            if not choices or unknown:
+                raise KernelError(f"kernel {self.name!r}: switch_inputs name {switch!r} = {unknown or list(by_value)}, "
+                                  "which is not a value of a declared switch")
         _check_signature(self.name, self.func, names)
 
     @property
     def numeric_parameters(self) -> tuple[Parameter, ...]:
         """The parameters that take numbers (the switches excluded)."""
         return tuple(p for p in self.parameters if not p.categorical)
+
+    @property
+    def all_inputs(self) -> tuple[str, ...]:
+        """Every point input some setting of the parameters reads."""
+        switched = (name for by_value in self.switch_inputs.values() for names in by_value.values() for name in names)
+        return tuple(dict.fromkeys((*self.inputs, *switched)))
+
+    def required_inputs(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """The point inputs read with the resolved parameters ``params`` (the switches' values decide)."""
+        switched = (name for switch, by_value in self.switch_inputs.items() for name in by_value.get(params[switch], ()))
+        return tuple(dict.fromkeys((*self.inputs, *switched)))
+
+    def missing_inputs(self, points: Mapping[str, np.ndarray], params: Mapping[str, Any] | None = None) -> list[str]:
+        """The inputs the kernel reads with ``params`` (defaults overlaid, validated) that ``points`` lacks."""
+        return [name for name in self.required_inputs(self.resolve(params)) if name not in points]
+
+    def check_inputs(self, points: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> None:
+        """Raise KernelError naming the inputs the resolved ``params`` read that ``points`` lacks."""
+        missing = [name for name in self.required_inputs(params) if name not in points]
+        if missing:
+            raise KernelError(f"kernel {self.name!r} needs point inputs {', '.join(missing)}"
+                              + _switch_note(self, params, missing))
 
     def describe(self) -> dict[str, Any]:
         """Everything the registry knows about the kernel, as plain JSON-able values."""
@@ -158,6 +191,8 @@ class Kernel:
             "source": self.source,
             "formula": self.formula,
             "inputs": list(self.inputs),
+            "switch_inputs": {switch: {value: list(names) for value, names in by_value.items()}
+                              for switch, by_value in self.switch_inputs.items()},
             "amplitude": self.amplitude,
             "readings": list(self.readings),
             "parameters": [
@@ -191,10 +226,21 @@ class Kernel:
 
     def __call__(self, points: Mapping[str, np.ndarray], **params: Any) -> np.ndarray:
         """Predicted circular velocity [km/s] at every point, broadcast over parameter axes."""
-        missing = [name for name in self.inputs if name not in points]
-        if missing:
-            raise KernelError(f"kernel {self.name!r} needs point inputs {', '.join(missing)}")
-        return self.func(points, **self.resolve(params))
+        resolved = self.resolve(params)
+        self.check_inputs(points, resolved)
+        return self.func(points, **resolved)
+
+
+def _switch_note(kernel: Kernel, params: Mapping[str, Any], missing: Sequence[str]) -> str:
+    """Which switch settings ask for ``missing``, and the values of those switches that do not."""
+    notes = []
+    for switch, by_value in kernel.switch_inputs.items():
+        value = params[switch]
+        if set(by_value.get(value, ())) & set(missing):
+            others = [v for v in kernel.parameter(switch).choices if not set(by_value.get(v, ())) & set(missing)]
+            notes.append(f"read with {switch} = {value!r}"
+                         + (f"; {switch} = {' or '.join(map(repr, others))} needs none of them" if others else ""))
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _check_signature(name: str, func: Callable[..., np.ndarray], declared: Sequence[str]) -> None:
@@ -243,17 +289,21 @@ def kernel(
     readings: Sequence[str] = (),
     constraint: Callable[[dict[str, Any]], str | None] | None = None,
     fast_reduce: FastReduce | None = None,
+    switch_inputs: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> Callable[[Callable[..., np.ndarray]], Kernel]:
     """Decorator: register ``f(points, *, p1, p2, …)`` as a kernel named ``name`` (default: the function's name).
 
-    ``inputs`` are the point arrays it reads; ``parameters`` its :class:`Parameter` s, which must
-    be the function's keyword-only arguments. Returns the registered :class:`Kernel`.
+    ``inputs`` are the point arrays it reads whatever the parameters, ``switch_inputs`` those it reads
+    only under some switch values (``{switch: {value: inputs}}``); ``parameters`` its :class:`Parameter` s,
+    which must be the function's keyword-only arguments. Returns the registered :class:`Kernel`.
     """
     def decorate(func: Callable[..., np.ndarray]) -> Kernel:
         return register(Kernel(
             name=name or func.__name__, summary=summary, source=source, formula=formula, inputs=tuple(inputs),
             parameters=tuple(parameters), func=func, constraint=constraint, amplitude=amplitude,
             readings=tuple(readings), fast_reduce=fast_reduce,
+            switch_inputs={switch: {value: tuple(names) for value, names in by_value.items()}
+                           for switch, by_value in (switch_inputs or {}).items()},
         ))
     return decorate
 

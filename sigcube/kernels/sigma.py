@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sigcube.constants import G_DAGGER
-from sigcube.kernels.common import RD_INPUTS, RD_SOURCES, rd_input
+from sigcube.kernels.common import RD_SOURCES, RD_SWITCH_INPUTS, rd_input
 from sigcube.kernels.registry import FastReduce, KernelError, Parameter, kernel
 
 if TYPE_CHECKING:
@@ -157,7 +157,8 @@ def _warm_up() -> None:
         "or C = v²/(v²+σ_c²) of the predicted v [c_local],  "
         "ξ = max(k·R_d, 0.01 kpc),  A = A0·[1 − D + D·(L/L0)^n]"
     ),
-    inputs=("r", "v_bar", "g_N", *RD_INPUTS, "f_bulge"),
+    inputs=("r", "v_bar", "g_N"),
+    switch_inputs={**RD_SWITCH_INPUTS, "amplitude_mode": {"bulge_fraction": ("f_bulge",)}},
     parameters=(
         A0_PARAM,
         K_PARAM,

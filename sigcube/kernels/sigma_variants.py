@@ -26,9 +26,9 @@ from sigcube.kernels.common import (
     DISPERSION_INPUTS,
     DISPERSION_PARAMETERS,
     DISPERSION_READING,
-    OMEGA_D_INPUTS,
-    RD_INPUTS,
+    OMEGA_D_SWITCH_INPUTS,
     RD_SOURCES,
+    RD_SWITCH_INPUTS,
     omega_d_input,
     rd_input,
     sigma_eff,
@@ -46,7 +46,8 @@ from sigcube.kernels.sigma import (
     h_function,
 )
 
-CANONICAL = ("r", "v_bar", "g_N", *RD_INPUTS)
+CANONICAL = ("r", "v_bar", "g_N")
+"""Inputs of the canonical window and h(g_N); the R_d of ``rd_source`` comes with :data:`RD_SWITCH_INPUTS`."""
 SIGMA_FORMULA = "V = V_bar·√Σ,  Σ = 1 + A·W·h(g_N),  h = √(g†/g)·g†/(g†+g),  W = r/(ξ+r)"
 
 
@@ -70,7 +71,8 @@ def dynamical_scale(points: Mapping[str, np.ndarray], k, sigma_gas, sigma_disk, 
     summary="Σ with the dynamical coherence scale ξ = k·σ_eff/Ω_d.",
     source="SI §13.2–13.4",
     formula=f"{SIGMA_FORMULA},  ξ = max(k·σ_eff/Ω_d, 0.01 kpc),  Ω_d = V_bar(R_d)/R_d,  A = A0",
-    inputs=("r", "v_bar", "g_N", *DISPERSION_INPUTS, *OMEGA_D_INPUTS),
+    inputs=("r", "v_bar", "g_N", *DISPERSION_INPUTS),
+    switch_inputs=OMEGA_D_SWITCH_INPUTS,
     parameters=(A0_PARAM, Parameter("k", 0.24, "", (0.0, 100.0), description="ξ = k·σ_eff/Ω_d (0.24 calibrated, "
                                     "0.47 optimal in SI §13.3)"),
                 G_DAGGER_PARAM, *DISPERSION_PARAMETERS,
@@ -92,6 +94,7 @@ def sigma_dynamical(points, *, A0, k, g_dagger, sigma_gas, sigma_disk, sigma_bul
     source="paper §5.2 (prediction 2)",
     formula=f"{SIGMA_FORMULA}·exp(−(σ_v/v_c)²),  v_c = V_bar,  σ_v = σ_eff,  A = A0",
     inputs=(*CANONICAL, *DISPERSION_INPUTS),
+    switch_inputs=RD_SWITCH_INPUTS,
     parameters=(A0_PARAM, K_PARAM, G_DAGGER_PARAM, *DISPERSION_PARAMETERS, RD_SOURCE_PARAM),
     amplitude="A0",
     readings=("v_c: the local baryonic circular speed V_bar (QUMOND-like, no iteration)", DISPERSION_READING),
@@ -131,6 +134,7 @@ def sigma_counter_rotation(points, *, A0, g_dagger, sigma_1, sigma_2, f_counter)
     source="SI §8 (prediction 2); paper §5.4.3",
     formula=f"{SIGMA_FORMULA},  g† → g†0·H(z)/H0,  H(z) = H0·√(Ωm(1+z)³ + ΩΛ),  A = A0",
     inputs=CANONICAL,
+    switch_inputs=RD_SWITCH_INPUTS,
     parameters=(A0_PARAM, K_PARAM, G_DAGGER_PARAM,
                 Parameter("z", 0.0, "", (0.0, 20.0), description="redshift of the system"), RD_SOURCE_PARAM),
     amplitude="A0",
@@ -148,6 +152,7 @@ def sigma_redshift(points, *, A0, k, g_dagger, z, rd_source):
     source="paper §2.14.1 (option A)",
     formula=f"{SIGMA_FORMULA.replace('h(g_N)', 'h(√(g_N² + g_ext²))')},  A = A0,  g_eff = g_N·Σ",
     inputs=CANONICAL,
+    switch_inputs=RD_SWITCH_INPUTS,
     parameters=(A0_PARAM, K_PARAM, G_DAGGER_PARAM,
                 Parameter("g_ext", 0.0, "m / s2", (0.0, 1e-8), description="external field g_ext"), RD_SOURCE_PARAM),
     amplitude="A0",
@@ -164,6 +169,7 @@ def sigma_efe(points, *, A0, k, g_dagger, g_ext, rd_source):
     source="paper §2.12.1 and §2.8.5",
     formula=f"{SIGMA_FORMULA},  A = A0·(L/kpc)^q,  q = 1/4",
     inputs=CANONICAL,
+    switch_inputs=RD_SWITCH_INPUTS,
     parameters=(A0_PARAM, K_PARAM, G_DAGGER_PARAM,
                 Parameter("L", 1.5, "kpc", (1e-3, 1e4), description="path length through baryons "
                           "(disks 1.5, ellipticals 17, clusters 400 kpc)"),

@@ -29,11 +29,6 @@ CONVENTIONS = (
 )
 
 
-def galaxy_kernels(points: PointSet) -> list[str]:
-    """Registered kernels whose point inputs the packed sample provides."""
-    return [name for name in kernel_names() if set(get_kernel(name).inputs) <= set(points.inputs)]
-
-
 def kernel_row(points: PointSet, name: str, baseline_rms: np.ndarray) -> dict[str, Any]:
     """The global metrics of one kernel at its defaults (``win_rate`` a fraction, None for the baseline)."""
     kernel = get_kernel(name)
@@ -52,11 +47,23 @@ def kernel_row(points: PointSet, name: str, baseline_rms: np.ndarray) -> dict[st
 
 
 def kernel_report(cube: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight | None = None) -> list[dict]:
-    """One row per galaxy kernel at its defaults on ``cube`` (paper sample by default), by mean RMS."""
+    """One row per registered kernel at its defaults on ``cube`` (paper sample by default).
+
+    The kernels the packed sample serves come first, by mean RMS; then, for each kernel that reads an
+    input the cube cannot give (a user's table without ``R_disk``, ``L36``, …), a row holding only its
+    ``kernel``, ``source`` and the reason it was ``skipped``.
+    """
     points = pack_sparc(cube, cuts, ml)
     baseline_rms = object_rms(points, get_kernel(BASELINE)(points.inputs))
-    rows = [kernel_row(points, name, baseline_rms) for name in galaxy_kernels(points)]
-    return sorted(rows, key=lambda row: row["mean_rms"])
+    rows, skipped = [], []
+    for name in kernel_names():
+        missing = get_kernel(name).missing_inputs(points.inputs)
+        if missing:
+            skipped.append({"kernel": name, "source": get_kernel(name).source,
+                            "skipped": f"the cube gives no {', '.join(missing)}"})
+        else:
+            rows.append(kernel_row(points, name, baseline_rms))
+    return sorted(rows, key=lambda row: row["mean_rms"]) + skipped
 
 
 DECIMALS = {"km / s": 2, "": 2, "dex": 4, "%": 1}
@@ -64,8 +71,10 @@ DECIMALS = {"km / s": 2, "": 2, "dex": 4, "%": 1}
 
 
 def render(rows: list[dict], console: Console | None = None) -> None:
-    """Print the kernel table and the conventions behind it."""
+    """Print the kernel table, the kernels skipped (and why) and the conventions behind it."""
     console = console or Console()
+    skipped = [row for row in rows if "skipped" in row]
+    rows = [row for row in rows if "skipped" not in row]
     first = rows[0]
     table = Table(title=f"SPARC: every kernel at its defaults ({first['n_galaxies']} galaxies, "
                   f"{first['n_points']} points)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -85,6 +94,8 @@ def render(rows: list[dict], console: Console | None = None) -> None:
             cells.append("baseline" if value is None else f"{m.in_table_units(value):.{DECIMALS[m.table_units or m.units]}f}")
         table.add_row(row["kernel"], row["source"], str(row["n_params"]), *cells)
     console.print(table)
+    for row in skipped:
+        console.print(f"not evaluated: {escape(row['kernel'])} — {escape(row['skipped'])}", highlight=False)
     ml, cuts = first["mass_to_light"], first["cuts"]
     console.print(f"[dim]Sample: {', '.join(f'{k}={v}' for k, v in cuts.items())}; points with V_bar, R or V_obs "
                   f"≤ 0 dropped. Υ_disk = {ml['upsilon_disk']}, Υ_bul = {ml['upsilon_bul']}. {escape(CONVENTIONS)}[/dim]")

@@ -8,6 +8,7 @@ flat whatever the grid size. A rerun of the same command resumes from the done f
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Iterator
@@ -106,6 +107,7 @@ def run_sweep(
     if ds.attrs.get("sigcube_kind") != spec.dataset:
         raise SigcubeError(f"{cube_path} is a {ds.attrs.get('sigcube_kind')!r} cube; the spec sweeps {spec.dataset!r}")
     points = datasets.pack(ds, spec.cuts)
+    _check_inputs(spec, points.inputs)
     prep = Prepared.build(points, spec.kernel, spec.fixed, spec.baseline)
     target = spec.block_size or gridlib.auto_block_size(points.n_points, spec.size)
     chunks = gridlib.block_chunks(spec.shape, [a.categorical for a in spec.axes], target)
@@ -138,6 +140,14 @@ def run_sweep(
     headline = next((m for m in spec.metrics if get_metric(m).scope == "global"), None)
     best = best_parameters(open_result(out), headline) if headline else {}
     return SweepSummary(out, len(regions), len(pending), len(already), sum(evals_of.values()), seconds, best)
+
+
+def _check_inputs(spec: SweepSpec, inputs: dict[str, np.ndarray]) -> None:
+    """Refuse, before any work, a sweep whose kernel reads (under some swept switch value) an input the points lack."""
+    switches = [axis for axis in spec.axes if axis.categorical]
+    for values in itertools.product(*(axis.values for axis in switches)):
+        params = spec.kernel.resolve({**spec.fixed, **{axis.name: str(v) for axis, v in zip(switches, values)}})
+        spec.kernel.check_inputs(inputs, params)
 
 
 def _prepare_store(out: Path, template, force: bool) -> None:

@@ -17,11 +17,13 @@ import pytest
 from astropy.table import Table
 from typer.testing import CliRunner
 
+import sigcube
 from sigcube import datasets
 from sigcube.cli import app
 from sigcube.conventions import SampleCuts
 from sigcube.cubes import open_cube, write_cube
 from sigcube.errors import ParseError, SigcubeError
+from sigcube.explore import sections
 from sigcube.ingest.table import build_table_cube
 from sigcube.kernels import KernelError, get_kernel, kernel_names
 from sigcube.sample import pack_sparc
@@ -107,18 +109,23 @@ def test_the_cube_round_trips_through_zarr_and_packs_like_sparc(user_cube, subse
         np.testing.assert_array_equal(mine.inputs[name], values, err_msg=name)
 
 
+def _sparc_rows(points, sparc_points) -> np.ndarray:
+    """The SPARC sample's points of the galaxies of ``points``, in their order."""
+    where = {name: i for i, name in enumerate(sparc_points.galaxy)}
+    return np.concatenate([np.arange(sparc_points.offsets[where[g]], sparc_points.offsets[where[g] + 1])
+                           for g in points.galaxy])
+
+
 def _same_predictions(points, sparc_points) -> list[str]:
     """Kernels whose inputs ``points`` has: each predicts what it predicts on the SPARC sample, galaxy by galaxy.
 
     Every other kernel refuses ``points`` naming the inputs it lacks; returns the names of those kernels.
     """
-    where = {name: i for i, name in enumerate(sparc_points.galaxy)}
-    rows = np.concatenate([np.arange(sparc_points.offsets[where[g]], sparc_points.offsets[where[g] + 1])
-                           for g in points.galaxy])
+    rows = _sparc_rows(points, sparc_points)
     refused = []
     for name in kernel_names():
         kernel = get_kernel(name)
-        lacking = [i for i in kernel.inputs if i not in points.inputs]
+        lacking = kernel.missing_inputs(points.inputs)
         if lacking:
             with pytest.raises(KernelError, match=f"needs point inputs {', '.join(lacking)}"):
                 kernel(points.inputs)
@@ -148,6 +155,73 @@ def test_curves_alone_serve_the_curve_kernels_and_name_what_others_lack(sparc_cu
     # no inclinations in the table: the default cut keeps every galaxy, any other cut keeps none
     with pytest.raises(SigcubeError, match="leave no galaxy"):
         pack_sparc(cube, SampleCuts(min_inclination=30))
+
+
+@pytest.fixture(scope="module")
+def no_r_disk_store(sparc_cube, subset, tmp_path_factory) -> Path:
+    """A user's cube of GALAXIES with every column but R_disk (so no ``table`` R_d)."""
+    folder = tmp_path_factory.mktemp("no-r-disk")
+    sparc_table(sparc_cube, galaxy=tuple(c for c in GALAXY if c != "R_disk")).write(folder / "curves.ecsv")
+    write_cube(build_table_cube(folder / "curves.ecsv"), folder / "mine.zarr")
+    return folder / "mine.zarr"
+
+
+def test_without_r_disk_the_sigma_kernels_run_on_the_r_d_they_read(no_r_disk_store, sparc_points):
+    cube = open_cube(no_r_disk_store).load()
+    points = pack_sparc(cube)
+    assert np.isnan(cube["R_disk"].values).all() and "R_d_table" not in points.inputs
+    rows = _sparc_rows(points, sparc_points)
+    for name in ("sigma", "sigma_gated", "sigma_efe", "sigma_dynamical"):
+        kernel = get_kernel(name)
+        for source in ("third", "vdisk_peak"):
+            np.testing.assert_array_equal(kernel(points.inputs, rd_source=source),
+                                          kernel(sparc_points.inputs, rd_source=source)[..., rows], err_msg=name)
+        lacking = "Omega_d_table" if name == "sigma_dynamical" else "R_d_table"
+        with pytest.raises(KernelError, match=rf"'{name}' needs point inputs {lacking} \(read with rd_source = "
+                                              r"'table'; rd_source = 'third' or 'vdisk_peak' needs none of them\)"):
+            kernel(points.inputs, rd_source="table")
+    # the bulge-fraction amplitude reads f_bulge as well: on SPARC's points without it, only that mode is refused
+    bare = {k: v for k, v in sparc_points.inputs.items() if k != "f_bulge"}
+    np.testing.assert_array_equal(get_kernel("sigma")(bare), get_kernel("sigma")(sparc_points.inputs))
+    with pytest.raises(KernelError, match="needs point inputs f_bulge"):
+        get_kernel("sigma")(bare, amplitude_mode="bulge_fraction")
+    # the front door: the paper's Σ on the user's cube is the SPARC cube's on those galaxies
+    v = sigcube.predict(cube, "sigma")
+    sparc_v = get_kernel("sigma")(sparc_points.inputs)[rows]
+    np.testing.assert_array_equal(v.values[np.isfinite(v.values)], sparc_v)
+    with pytest.raises(KernelError, match="needs point inputs R_d_table"):
+        sigcube.score(cube, "sigma", rd_source="table")
+
+
+def test_without_r_disk_a_sweep_over_rd_source_runs_and_one_reading_table_is_refused_first(no_r_disk_store, subset,
+                                                                                           tmp_path):
+    write_cube(subset, tmp_path / "subset.zarr")
+    text = ('name = "rd"\ndataset = "{kind}"\nkernel = "sigma"\n[grid.rd_source]\nvalues = [{sources}]\n'
+            '[grid.k]\nvalues = [0.1, 0.5]\n')
+    both = '"third", "vdisk_peak"'
+    run_sweep(parse_spec(text.format(kind="rotation_curves", sources=both)), tmp_path / "mine.zarr",
+              cube=no_r_disk_store, synchronous=True)
+    run_sweep(parse_spec(text.format(kind="sparc", sources=both)), tmp_path / "theirs.zarr",
+              cube=tmp_path / "subset.zarr", synchronous=True)
+    mine, theirs = open_result(tmp_path / "mine.zarr").load(), open_result(tmp_path / "theirs.zarr").load()
+    np.testing.assert_array_equal(mine["mean_rms"].values, theirs["mean_rms"].values)
+    with pytest.raises(KernelError, match="needs point inputs R_d_table"):
+        run_sweep(parse_spec(text.format(kind="rotation_curves", sources=f'{both}, "table"')), tmp_path / "no.zarr",
+                  cube=no_r_disk_store, synchronous=True)
+    assert not (tmp_path / "no.zarr").exists()
+
+
+def test_report_kernels_skips_and_names_the_kernels_the_cube_cannot_serve(no_r_disk_store):
+    result = runner.invoke(app, ["report", "kernels", "--cube", str(no_r_disk_store), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["kernel"]: row for row in json.loads(result.stdout)}
+    assert rows.keys() == set(kernel_names())
+    skipped = {name: row["skipped"] for name, row in rows.items() if "skipped" in row}
+    assert skipped == {"mass_coherence": "the cube gives no R_d_table"}  # its rd_source is "table" by default
+    assert rows["sigma"]["n_galaxies"] == 5 and set(rows["mass_coherence"]) == {"kernel", "source", "skipped"}
+    table = runner.invoke(app, ["report", "kernels", "--cube", str(no_r_disk_store)], terminal_width=200)
+    assert table.exit_code == 0, table.output
+    assert "not evaluated: mass_coherence — the cube gives no R_d_table" in table.stdout
 
 
 def test_report_sparc_on_the_user_cube_is_the_report_on_those_sparc_galaxies(user_cube, subset, tmp_path):

@@ -62,6 +62,30 @@ def test_names_are_unique_and_the_amplitude_must_be_declared(scratch_registry):
         _declare(name="no_amplitude", parameters=(SCALE,), amplitude="A")(lambda points, *, s: points["v_bar"])
 
 
+def test_switch_inputs_are_required_only_under_their_value(scratch_registry):
+    @sigcube.kernel(summary="s", source="test", formula="V = s·V_bar or s·V_alt", inputs=("v_bar",),
+                    parameters=(SCALE, MODE), switch_inputs={"mode": {"other": ("v_alt",)}})
+    def switched(points, *, s, mode):
+        return s * points["v_alt" if mode == "other" else "v_bar"]
+
+    points = {"v_bar": np.array([2.0, 3.0])}
+    assert switched.all_inputs == ("v_bar", "v_alt") and switched.missing_inputs(points) == []
+    assert switched.required_inputs({"s": 1.0, "mode": "other"}) == ("v_bar", "v_alt")
+    np.testing.assert_allclose(switched(points, s=2.0), [4.0, 6.0])
+    assert switched.missing_inputs(points, {"mode": "other"}) == ["v_alt"]
+    with pytest.raises(KernelError, match=r"'switched' needs point inputs v_alt \(read with mode = 'other'; "
+                                          r"mode = 'plain' needs none of them\)$"):
+        switched(points, mode="other")
+    assert switched.describe()["switch_inputs"] == {"mode": {"other": ["v_alt"]}}
+    for wrong, match in (({"s": {"x": ("v",)}}, "not a value of a declared switch"),
+                         ({"mode": {"third": ("v",)}}, r"\['third'\], which is not a value"),
+                         ({"nope": {"x": ("v",)}}, "has no parameter 'nope'")):
+        with pytest.raises(KernelError, match=match):
+            _declare(name="bad_switch", parameters=(SCALE, MODE), switch_inputs=wrong)(
+                lambda points, *, s, mode: points["v_bar"])
+    assert "bad_switch" not in registry._REGISTRY
+
+
 def _points():
     """Two objects, V_obs = 1.1·V_bar, e_V = 2 km/s."""
     v_bar = np.array([50.0, 80.0, 100.0, 120.0, 90.0])

@@ -106,7 +106,7 @@ def each_kernel(points: PointSet, evaluate: Callable[[np.ndarray], Any]) -> dict
     out: dict[str, Any] = {}
     for name in kernel_names():
         kernel = get_kernel(name)
-        missing = [i for i in kernel.inputs if i not in points.inputs]
+        missing = kernel.missing_inputs(points.inputs)
         if missing:
             out[name] = f"not evaluated: needs inputs {', '.join(missing)}"
             continue

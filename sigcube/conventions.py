@@ -24,7 +24,8 @@ class SampleCuts:
     """Which galaxies enter an analysis.
 
     ``min_points`` counts usable points (after the point cut); ``quality`` lists the
-    accepted SPARC quality flags (1 high, 2 medium, 3 low); inclinations in degrees.
+    accepted SPARC quality flags (1 high, 2 medium, 3 low; any sequence, kept as a tuple, so cuts
+    read back from JSON equal the originals); inclinations in degrees.
     """
 
     min_points: int = 5
@@ -35,6 +36,7 @@ class SampleCuts:
     def __post_init__(self) -> None:
         from sigcube.errors import SigcubeError
 
+        object.__setattr__(self, "quality", tuple(self.quality))
         if self.min_points < 1:
             raise SigcubeError(f"min_points must be ≥ 1; got {self.min_points}")
         if not set(self.quality) <= {1, 2, 3} or not self.quality:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import xarray as xr
 
 from sigcube.conventions import SampleCuts
-from sigcube.cubes.schema import CLUSTERS, DWARFS, MANGA, MILKYWAY, ROTATION_CURVES, SPARC, CubeSchema, register_schema
+from sigcube.cubes.schema import (
+    CLUSTERS, CURVE_VARIABLES, DWARFS, MANGA, MILKYWAY, ROTATION_CURVES, SPARC, CubeSchema, register_schema,
+)
 from sigcube.errors import SigcubeError
 from sigcube.ingest.clusters import build_clusters_cube, pack_clusters
 from sigcube.ingest.dwarfs import build_dwarfs_cube
@@ -47,6 +49,12 @@ class DatasetKind:
     def name(self) -> str:
         """The kind, as cubes store it in their ``sigcube_kind`` attribute."""
         return self.schema.kind
+
+    @property
+    def has_curves(self) -> bool:
+        """Whether its cubes hold galaxy × radius rotation curves (the variables of ``CURVE_VARIABLES``),
+        which the explorer draws with the RAR (``sparc``, ``rotation_curves``)."""
+        return CURVE_VARIABLES.keys() <= self.schema.variables.keys()
 
 
 _KINDS: dict[str, DatasetKind] = {}

@@ -19,7 +19,8 @@ def explore(
     html: Annotated[Optional[Path], typer.Option(help="HTML file to write (default: RESULT with .html)")] = None,
     serve: Annotated[bool, typer.Option(help="Serve it with panel (blocks; Ctrl-C stops); --html writes too.")] = False,
     port: Annotated[int, typer.Option(help="Port of --serve (localhost).")] = 5006,
-    cube: Annotated[Optional[Path], typer.Option(help="SPARC cube of a SPARC sweep (default: cubes/sparc.zarr)")] = None,
+    cube: Annotated[Optional[Path], typer.Option(
+        help="Dataset cube of a sweep over rotation curves (default: cubes/<its kind>.zarr)")] = None,
     kernel: Annotated[Optional[list[str]], typer.Option(help="Kernel of the rotation curves and RAR (repeat).")] = None,
     preset: Annotated[str, typer.Option(help="Preset of the sigma kernel's curves.")] = "paper",
     max_frames: Annotated[int, typer.Option(help="Most slider positions embedded per sweep view.")] = Limits.max_frames,
@@ -28,6 +29,7 @@ def explore(
 ) -> None:
     """Explore a sweep: rotation curves, RAR, metric heatmaps and slices, best parameters per galaxy."""
     from sigcube.cubes import open_cube
+    from sigcube.datasets import dataset_kind
     from sigcube.explore.page import explorer, save_explorer
     from sigcube.kernels import get_kernel
     from sigcube.presets import get_preset
@@ -39,15 +41,16 @@ def explore(
     get_preset(preset)
     limits = Limits(max_frames=max_frames, max_galaxies=max_galaxies, max_points=max_points)
     res = open_result(result)
-    sparc = open_cube(cube or default_cube("sparc")) if res.attrs.get("dataset") == "sparc" else None
+    kind = res.attrs.get("dataset")
+    curves = open_cube(cube or default_cube(kind)) if dataset_kind(kind).has_curves else None
     if html is not None or not serve:
         with err_console.status(f"writing the explorer of {result} …"):
-            out = save_explorer(res, sparc, html or result.with_suffix(".html"), kernels, preset, limits)
+            out = save_explorer(res, curves, html or result.with_suffix(".html"), kernels, preset, limits)
         console.print(str(out), highlight=False, soft_wrap=True)
     if serve:
         import panel as pn
 
         err_console.print(f"serving the explorer of {result} on http://localhost:{port} (Ctrl-C stops)")
-        pn.serve(explorer(res, sparc, kernels, preset, limits), port=port, address="localhost", show=False,
+        pn.serve(explorer(res, curves, kernels, preset, limits), port=port, address="localhost", show=False,
                  title=f"sigcube explorer: {res.attrs['sweep_name']}")
 

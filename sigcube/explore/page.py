@@ -30,6 +30,7 @@ from panel.io.save import save
 from pyviz_comms import Comm
 
 from sigcube.conventions import SampleCuts
+from sigcube.datasets import dataset_kind
 from sigcube.errors import SigcubeError
 from sigcube.explore.bounds import Limits
 from sigcube.explore.data import DEFAULT_KERNELS, predictions
@@ -60,14 +61,15 @@ def sections(result: xr.Dataset, cube: xr.Dataset | None = None, kernels: Sequen
              preset: str = DEFAULT_PRESET, limits: Limits = Limits()) -> list[Section]:
     """The explorer's sections for a finished sweep ``result``.
 
-    A SPARC sweep also gets the rotation-curve gallery and the RAR, drawn from the SPARC
-    dataset ``cube`` with the sweep's sample cuts.
+    A sweep over rotation curves (a kind that ``has_curves``: SPARC, a user's table) also gets the
+    rotation-curve gallery and the RAR, drawn from its dataset ``cube`` with the sweep's sample cuts.
     """
     result = result.load()
     out: list[Section] = []
-    if result.attrs.get("dataset") == "sparc":
+    kind = result.attrs.get("dataset")
+    if dataset_kind(kind).has_curves:
         if cube is None:
-            raise SigcubeError("a SPARC sweep's explorer needs the SPARC dataset cube (rotation curves, RAR)")
+            raise SigcubeError(f"the explorer of a {kind!r} sweep needs its dataset cube (rotation curves, RAR)")
         out += _galaxy_sections(result, cube, kernels, preset, limits)
     dims = parameter_dims(result)
     metrics = [m for m in METRICS if m in result]

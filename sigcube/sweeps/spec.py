@@ -184,7 +184,7 @@ def _build(raw: dict, text: str) -> SweepSpec:
         raise SpecError(f"metrics must be a non-empty list from {', '.join(known)}; got {metrics!r}")
     sample = raw.get("sample", {})
     try:
-        cuts = SampleCuts(**{k: tuple(v) if k == "quality" else v for k, v in sample.items()})
+        cuts = SampleCuts(**sample)
     except TypeError:
         raise SpecError(f"[sample] keys must be among {list(SampleCuts().as_dict())}; got {sorted(sample)}") from None
     return SweepSpec(

@@ -196,7 +196,7 @@ def test_sections_say_what_they_embed(result, sparc_cube):
     assert notes["Heatmaps over A0 × k"] == "rd_source: 2 of 2 values"
     assert notes["Slices along A0"] == "k: 2 of 5 values (evenly spread); rd_source: 2 of 2 values"
     assert all(s.frames <= 9 for s in parts)
-    with pytest.raises(SigcubeError, match="needs the SPARC dataset cube"):
+    with pytest.raises(SigcubeError, match="explorer of a 'sparc' sweep needs its dataset cube"):
         sections(result, None)
 
 

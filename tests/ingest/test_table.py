@@ -248,10 +248,14 @@ def test_a_sweep_spec_names_the_rotation_curves_kind(user_cube, subset, tmp_path
     assert mine.attrs["dataset"] == "rotation_curves" and list(mine["galaxy"].values) == list(theirs["galaxy"].values)
     for name in ("rms", "mean_rms"):
         np.testing.assert_array_equal(mine[name].values, theirs[name].values)
+    # the explorer of a sweep over rotation curves draws them, from the sweep's dataset cube
     html = runner.invoke(app, ["explore", str(tmp_path / "rotation_curves-result.zarr"), "--html",
-                               str(tmp_path / "user.html"), "--max-frames", "2"])
+                               str(tmp_path / "user.html"), "--cube", str(tmp_path / "user.zarr"), "--max-frames", "2",
+                               "--max-galaxies", "3"])
     assert html.exit_code == 0, html.output
-    assert (tmp_path / "user.html").stat().st_size > 10_000
+    assert "3 of 5 galaxies embedded (evenly spread through the sample)" in (tmp_path / "user.html").read_text()
+    with pytest.raises(SigcubeError, match="explorer of a 'rotation_curves' sweep needs its dataset cube"):
+        sections(mine, None)
 
 
 def test_the_cli_ingests_a_csv_with_column_names_and_units_of_its_own(sparc_cube, subset, tmp_path):

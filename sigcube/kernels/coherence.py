@@ -6,12 +6,12 @@ K is one number per galaxy (it multiplies the whole curve):
 - ``mass_coherence``     K = K_max·[1 − exp(−(Ψ/Ψ0)^γ)], Ψ = (G·M_b/c²)·ℓ0²/R_eff³
 - ``velocity_coherence`` K = F_max·[1 − exp(−Ψ/Ψ0)], Ψ = (v_c/v_ref)^δ
 
-The galaxy's circular speed v_c is its largest baryonic speed ``V_bar_max`` (no observed
-velocity enters a prediction; SPARC's V_flat is missing for 40 galaxies). Note 000 fitted
-K_missing and F_max to a *ratio* F_missing = K_total/K_rough, not to an enhancement: taken
-as K in g = g_N·(1 + K), the fitted values (K = 10–17 for mass coherence, 4–10.4 for velocity
-coherence on SPARC) over-predict V by factors 2–4. The kernels implement the formulas as
-written; sweep K_max, F_max.
+The galaxy's circular speed v_c is its largest baryonic speed ``V_bar_max``: no observed
+velocity enters a prediction, and SPARC measured no V_flat for 40 galaxies (Table 1 and the
+cube store V_flat = 0, "not measured"). Note 000 fitted K_missing and F_max to a *ratio*
+F_missing = K_total/K_rough, not to an enhancement: taken as K in g = g_N·(1 + K), the fitted
+values (K = 10–17 for mass coherence, 4–10.4 for velocity coherence on SPARC) over-predict V by
+factors 2–4. The kernels implement the formulas as written; sweep K_max, F_max.
 """
 
 from __future__ import annotations

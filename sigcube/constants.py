@@ -54,6 +54,9 @@ A0_MOND: float = 1.2e-10
 G_PC_KMS2_MSUN: float = const.G.to_value(u.pc * u.km**2 / (u.s**2 * u.M_sun))
 """Newton's constant in pc (km/s)² / M☉, for surface densities from velocities."""
 
+M_V_SUN: float = 4.83
+"""Absolute V magnitude of the Sun (Binney & Merrifield 1998), for L_V from M_V."""
+
 HELIUM_FACTOR: float = 1.33
 """Total gas mass per HI mass (helium and metals), as in SPARC's V_gas and note 000's M_b."""
 

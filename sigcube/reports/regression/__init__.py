@@ -55,7 +55,6 @@ from sigcube.reports.regression.counter_rotation import (
     counter_rotation_prediction,
 )
 from sigcube.reports.regression.dwarfs import (
-    M_V_SUN,
     R_V,
     UPSILON_V,
     WOLF_R3D_PER_RE,
@@ -107,7 +106,7 @@ __all__ = [
     # their constants and shared pieces
     "AUTHOR_INPUTS", "AUTHOR_SCRIPT", "CLUSTER_CHI2", "CLUSTER_KERNELS", "CLUSTER_PARAMS",
     "PAPER_CLUSTER_POINT", "SWEEP_SPEC", "cluster_chi2_red",
-    "M_V_SUN", "R_V", "UPSILON_V", "WOLF_R3D_PER_RE", "wolf_points", "wolf_sigma",
+    "R_V", "UPSILON_V", "WOLF_R3D_PER_RE", "wolf_points", "wolf_sigma",
     "DF2", "DF2_SOURCE", "EFE_RADIUS_KPC", "BULLET_MASS_UNIT_MSUN", "BULLET_RADIUS_KPC",
     "CASSINI_BOUND", "EARTH_AU", "SATURN_AU", "MW_FIELD", "SIGMA_RESOLUTION", "WIDE_BINARY_AU",
     "WIDE_BINARY_MASS_MSUN", "XI_FLOOR_AU",

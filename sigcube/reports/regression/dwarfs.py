@@ -7,11 +7,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from sigcube.constants import M_V_SUN
 from sigcube.reports.regression.common import Result, _log_stats, _point_mass_points, _velocity, cited
 from sigcube.sample import PointSet
 
-M_V_SUN = 4.83
-"""Absolute V magnitude of the Sun (Binney & Merrifield 1998), for L_V from M_V."""
 UPSILON_V = 2.0
 """Stellar mass-to-light ratio in V assumed for the dwarfs' old populations [M☉/L☉] (a convention)."""
 R_V = 3.1

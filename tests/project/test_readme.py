@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import sigcube
-from sigcube.sweeps import load_spec, open_result, run_sweep
+from sigcube.sweeps import load_spec, open_result, parse_spec, run_sweep
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +96,54 @@ def test_the_readme_plugin_package_installs_loads_and_sweeps(files, sparc_store,
     v = np.sqrt(2.0) * sigcube.predict(sparc_cube, "newtonian")
     hand = np.sqrt(((v - sparc_cube.v_obs) ** 2).mean("radius")).mean()
     assert float(ds.mean_rms.sel(K=1.0)) == pytest.approx(float(hand), rel=1e-12)
+
+
+def _command_lines(readme: str) -> list[str]:
+    """Every ``sigcube …`` line of the README's bash blocks, continuation lines joined, comments dropped."""
+    lines: list[str] = []
+    for block in re.findall(r"```bash\n(.*?)```", readme, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            text = line.split("  #")[0].strip()
+            if text.startswith("sigcube "):
+                lines.append(text)
+            elif text.startswith("[") and lines:  # an option list continued on the next line
+                lines[-1] += " " + text
+    return lines
+
+
+def test_every_command_line_names_real_commands_and_options(readme):
+    """The synopses (``sigcube ingest sparc|milkyway … [--out …]``) against the CLI itself: each command
+    (each of the alternatives ``a|b``) exists and takes each ``--option`` the line shows."""
+    import typer.main
+
+    from sigcube.cli import app
+
+    root = typer.main.get_command(app)
+    lines = _command_lines(readme)
+    assert len(lines) >= 20
+    seen = set()
+    for line in lines:
+        words = line.split()[1:]
+        groups = [root]
+        while words and words[0].split("|")[0] in getattr(groups[0], "commands", {}):  # a group: its sub-commands
+            names = words.pop(0).split("|")
+            groups = [group.commands[name] for group in groups for name in names]
+        assert not hasattr(groups[0], "commands"), f"{line}: no command after the group"
+        options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", " ".join(words)))
+        for command in groups:
+            accepted = {opt for param in command.params for opt in param.opts}
+            assert options <= accepted, f"{line}: {sorted(options - accepted)} not options of {command.name}"
+            seen.add(command.name)
+    assert {"sparc", "table", "kernels", "sweep", "explore", "regression", "info"} <= seen
+
+
+def test_the_readme_sweep_spec_is_valid_and_runs(readme, sparc_store, tmp_path):
+    text = next(b for b in re.findall(r"```toml\n(.*?)```", readme, flags=re.S) if b.startswith('name = "sigma-A0-k"'))
+    spec = parse_spec(text)
+    assert [a.name for a in spec.axes] == ["A0", "g_dagger"] and spec.shape == (127, 80)
+    g_dagger = spec.axes[1].values
+    assert g_dagger.min() == pytest.approx(0.3e-10) and g_dagger.max() == pytest.approx(3.0e-10)  # unit converted
+    run_sweep(spec, tmp_path / "readme.zarr", cube=sparc_store, synchronous=True)
+    ds = open_result(tmp_path / "readme.zarr")
+    assert {"mean_rms", "win_rate", "rms"} <= set(ds.data_vars) and "rar_rms_accel" not in ds
+    assert ds.attrs["kernel"] == "sigma" and ds.sizes["galaxy"] == 171

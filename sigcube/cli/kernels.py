@@ -40,6 +40,9 @@ def _print_one(d: dict, console: Console) -> None:
     console.print(f"source: {escape(d['source'])}", highlight=False)
     console.print(f"formula: {escape(d['formula'])}", highlight=False)
     console.print(f"inputs: {', '.join(d['inputs'])}", highlight=False)
+    for switch, by_value in d["switch_inputs"].items():
+        reads = "; ".join(f"{value}: {', '.join(names)}" for value, names in by_value.items())
+        console.print(f"inputs by {switch}: {reads}", highlight=False)
     if d["amplitude"]:
         console.print(f"amplitude (V non-decreasing in it): {d['amplitude']}", highlight=False)
     table = Table(title="parameters", title_justify="left")

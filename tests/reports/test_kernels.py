@@ -102,7 +102,10 @@ def test_kernels_cli_lists_and_describes(app):
     one = json.loads(runner.invoke(app, ["kernels", "cmsi", "--json"]).stdout)
     assert one == get_kernel("cmsi").describe()
     text = runner.invoke(app, ["kernels", "sigma"], terminal_width=200).stdout
-    assert "[linear]" in text and "inputs: r, v_bar, g_N" in text  # markup-like text printed verbatim
+    assert "[linear]" in text and "inputs: r, v_bar, g_N\n" in text  # markup-like text printed verbatim
+    words = " ".join(text.split())  # the console wraps long lines
+    assert "inputs by rd_source: third: R_d_third; table: R_d_table; vdisk_peak: R_d_vdisk_peak" in words
+    assert "inputs by amplitude_mode: bulge_fraction: f_bulge" in words
     assert "sigma_redshift" in runner.invoke(app, ["kernels"], terminal_width=200).stdout
 
 

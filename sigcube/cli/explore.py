@@ -42,7 +42,7 @@ def explore(
     limits = Limits(max_frames=max_frames, max_galaxies=max_galaxies, max_points=max_points)
     res = open_result(result)
     kind = res.attrs.get("dataset")
-    curves = open_cube(cube or default_cube(kind)) if dataset_kind(kind).has_curves else None
+    curves = open_cube(cube or default_cube(kind), kind=kind) if dataset_kind(kind).has_curves else None
     if html is not None or not serve:
         with err_console.status(f"writing the explorer of {result} …"):
             out = save_explorer(res, curves, html or result.with_suffix(".html"), kernels, preset, limits)

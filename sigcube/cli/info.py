@@ -12,18 +12,36 @@ from sigcube.cli.common import console, friendly
 
 @friendly
 def info(path: Annotated[Path, typer.Argument(help="A sigcube Zarr store (dataset or sweep result).")]) -> None:
-    """Describe a cube: its kind, dimensions, variables with units, provenance."""
+    """Describe a cube: its kind, dimensions, variables with units, provenance; for a sweep, its progress,
+    whether a sweep is writing it now, and the best grid point of every stored global metric.
+
+    Every chunk is checked against its checksum first: a damaged cube is an error naming what is damaged.
+    """
     from sigcube.cubes import open_cube
-    from sigcube.cubes.store import read_store
+    from sigcube.cubes.schema import SCHEMAS
+    from sigcube.cubes.store import RESULT_KIND, describe, store_attrs
+    from sigcube.errors import SchemaError
+    from sigcube.metrics import metric_names
+    from sigcube.stores import current_holder
     from sigcube.sweeps import best_parameters, open_result
 
-    if read_store(path, "no such store").attrs.get("sigcube_kind") == "sweep":
-        ds = open_result(path, allow_incomplete=True)
-        console.print(ds)
-        done = int(ds["done"].sum())
-        console.print(f"{done} of {ds['done'].size} grid points written"
-                      + ("" if ds.attrs.get("complete") else " (unfinished: rerun the sweep to resume)"))
-        if ds.attrs.get("complete"):
-            console.print(f"best mean RMS: {best_parameters(ds)}")
-    else:
-        console.print(open_cube(path))
+    store, attrs = store_attrs(path, "no such store")
+    kind = attrs.get("sigcube_kind")
+    if kind in SCHEMAS:
+        console.print(open_cube(store))
+        return
+    if kind != RESULT_KIND:
+        raise SchemaError(f"{store.name} is {describe(attrs)}; expected a dataset cube or a sweep result cube")
+    ds = open_result(store, allow_incomplete=True)
+    console.print(ds)
+    done = int(ds["done"].sum())
+    holder = current_holder(store)
+    writing = f" (a sweep is writing it now: {holder.describe()})" if holder is not None and holder.live() else ""
+    unfinished = "" if ds.attrs.get("complete") else writing or " (unfinished: rerun the sweep to resume)"
+    console.print(f"{done} of {ds['done'].size} grid points written{unfinished}; every chunk checked", highlight=False)
+    if ds.attrs.get("complete"):
+        stored = [m for m in metric_names("global") if m in ds]
+        for metric in stored:
+            console.print(f"best {metric}: {best_parameters(ds, metric)}", highlight=False)
+        if not stored:
+            console.print("no global metric stored (only per-object ones): no best grid point", highlight=False)

@@ -1,10 +1,11 @@
 """Reading and writing cubes as Zarr v3 stores.
 
-Writes are atomic: a cube is written to a hidden sibling folder and renamed into place
-only once complete, so an interrupted ingest never leaves a half-written store that looks
-whole. Every cube carries ``content_sha256``, a hash of its data, coordinates and
-attributes; re-writing identical content is a no-op and a different existing store is
-only replaced with ``force=True``.
+Writes are atomic: a cube is written to a hidden sibling folder, sealed (:func:`sigcube.stores.seal`)
+and renamed into place only once complete, so an interrupted ingest never leaves a half-written
+store that looks whole. Every chunk ends with a CRC-32C and every cube carries ``content_sha256``,
+a hash of its data, coordinates and attributes; re-writing identical content is a no-op and a
+different existing dataset cube is only replaced with ``force=True`` (never a sweep result or
+anything else). Opening a store checks its kind first, then its seal and its chunks.
 """
 
 from __future__ import annotations
@@ -14,18 +15,22 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+import zarr
 
-from sigcube.cubes.schema import validate
-from sigcube.errors import SchemaError, StoreExistsError
+from sigcube.cubes.schema import SCHEMAS, validate
+from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
+from sigcube.stores import SEAL_ATTRS, Location, check_store, checksummed, seal, writing
 
 ZARR_FORMAT = 3
 CONSOLIDATED = False
 """Consolidated metadata is not part of the Zarr v3 spec: sigcube never writes or needs it."""
+RESULT_KIND = "sweep"
+"""The ``sigcube_kind`` of a sweep's result cube (every other kind is a dataset cube of :data:`SCHEMAS`)."""
 
 
 def cube_dir() -> Path:
@@ -85,51 +90,108 @@ def content_hash(ds: xr.Dataset) -> str:
 def write_cube(ds: xr.Dataset, path: str | Path, force: bool = False) -> str:
     """Write ``ds`` to ``path`` atomically; return ``"written"``, ``"replaced"`` or ``"unchanged"``.
 
-    An existing store with the same ``content_sha256`` is left as it is; a different one
-    raises :class:`StoreExistsError` unless ``force``.
+    An existing intact store with the same ``content_sha256`` is left as it is; a different or damaged
+    dataset cube raises :class:`StoreExistsError` unless ``force``; anything else at ``path`` (a sweep
+    result, a folder of other files) is never replaced.
     """
     path = Path(path)
     validate(ds, where=str(path))
     ds = ds.copy()
     ds.attrs["content_sha256"] = content_hash(ds)
-    existed = path.exists()
+    existed = Location.of(path, "--out").kind() != "absent"
     if existed:
         old = _existing_hash(path)
         if old == ds.attrs["content_sha256"]:
             return "unchanged"
         if not force:
             raise StoreExistsError(
-                f"{path} already holds a different cube (content_sha256 {old or 'unknown'}); "
+                f"{path} already holds a different or damaged cube (content_sha256 {old or 'unknown'}); "
                 "pass --force (force=True) to replace it, or choose another --out path"
             )
-    replace_atomically(path, lambda tmp: ds.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED))
+    encoding = {name: checksummed() for name in ds.variables}
+
+    def write(tmp: Path) -> None:
+        ds.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED, encoding=encoding,
+                   write_empty_chunks=True)
+        seal(Location.of(tmp), {})
+
+    with writing(str(path)):
+        replace_atomically(path, write)
     return "replaced" if existed else "written"
 
 
 def _existing_hash(path: Path) -> str | None:
+    """The ``content_sha256`` of the intact dataset cube at ``path``; None if it is one but damaged.
+
+    Anything that is not a dataset cube raises: ``--force`` must never replace it.
+    """
+    store, attrs = store_attrs(path, "")
+    if attrs.get("sigcube_kind") not in SCHEMAS:
+        raise StoreExistsError(f"{path} is {describe(attrs)}; only a dataset cube is ever replaced there "
+                               "(--force included): choose another --out")
     try:
-        return xr.open_zarr(path, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT).attrs.get("content_sha256")
-    except Exception:  # an unreadable store is "different": never overwritten silently
+        return open_cube(path).attrs.get("content_sha256")
+    except SchemaError:
         return None
 
 
-def read_store(path: str | Path, missing_hint: str) -> xr.Dataset:
-    """Open any sigcube Zarr store lazily; a missing or unreadable one is a SchemaError."""
-    path = Path(path)
-    if not path.exists():
-        raise SchemaError(f"{path}: {missing_hint}")
+def describe(attrs: dict) -> str:
+    """What kind of store root attributes ``attrs`` describe, for messages ("a 'sparc' dataset cube")."""
+    kind = attrs.get("sigcube_kind")
+    if kind == RESULT_KIND:
+        return "a sweep result cube"
+    if kind in SCHEMAS:
+        return f"a {kind!r} dataset cube"
+    if kind is None:
+        return "a Zarr store without a sigcube_kind attribute (not written by sigcube, or damaged)"
+    return f"a store of unknown sigcube_kind {kind!r}"
+
+
+def store_attrs(path: str | Path | Location, missing_hint: str, argument: str = "path") -> tuple[Location, dict]:
+    """Resolve ``path`` and read its root attributes; a missing, non-folder or unreadable store is a SchemaError."""
+    store = Location.of(path, argument)
+    found = store.kind()
+    if found == "absent":
+        raise SchemaError(f"{store.name}: {missing_hint}")
+    if found == "file":
+        raise SchemaError(f"{store.name} is a file, not a Zarr store (a folder)")
     try:
-        return xr.open_zarr(path, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
+        return store, dict(zarr.open_group(store.url, mode="r", zarr_format=ZARR_FORMAT).attrs)
     except Exception as exc:
-        raise SchemaError(f"{path}: not a readable Zarr v3 store ({type(exc).__name__}: {exc})") from None
+        raise SchemaError(f"{store.name}: not a readable Zarr v3 store ({_short(exc)})") from None
 
 
-def open_cube(path: str | Path) -> xr.Dataset:
-    """Open a dataset cube lazily and validate it against its schema.
+def open_dataset(store: Location) -> xr.Dataset:
+    """Open a checked store lazily with xarray (its coordinates are read now), without the seal's bookkeeping."""
+    try:
+        ds = xr.open_zarr(store.url, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
+    except Exception as exc:
+        raise SchemaError(f"{store.name}: not a readable Zarr v3 store ({_short(exc)})") from None
+    for name in SEAL_ATTRS:
+        ds.attrs.pop(name, None)
+    return ds
 
-    >>> ds = open_cube("cubes/sparc.zarr")            # doctest: +SKIP
-    >>> ds.v_obs.sel(galaxy="NGC3198").dropna("radius")  # doctest: +SKIP
+
+def _short(exc: Exception, limit: int = 200) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def open_cube(path: str | Path | Location, kind: str | Sequence[str] | None = None) -> xr.Dataset:
+    """Open a dataset cube lazily: check its kind (one of ``kind`` if given), its seal and checksums, its schema.
+
+    >>> ds = open_cube("cubes/sparc.zarr", kind="sparc")   # doctest: +SKIP
+    >>> ds.v_obs.sel(galaxy="NGC3198").dropna("radius")    # doctest: +SKIP
     """
-    ds = read_store(path, f"no such cube; create it with `sigcube ingest <dataset> --out {path}`")
-    validate(ds, where=str(path))
+    kinds = (kind,) if isinstance(kind, str) else tuple(SCHEMAS) if kind is None else tuple(kind)
+    if not kinds or not set(kinds) <= SCHEMAS.keys():
+        raise SigcubeError(f"open_cube: kind must be one or more of {', '.join(SCHEMAS)}; got {kind!r}")
+    store = Location.of(path)
+    store, attrs = store_attrs(store, f"no such cube; create it with `sigcube ingest <dataset> --out {store.name}`")
+    if attrs.get("sigcube_kind") not in kinds:
+        expected = " or ".join(map(repr, kinds)) + " dataset cube" if kind is not None else "dataset cube"
+        raise SchemaError(f"{store.name} is {describe(attrs)}; expected a {expected}")
+    check_store(store, attrs, f"re-ingest it (`sigcube ingest … --out {store.name} --force`)")
+    ds = open_dataset(store)
+    validate(ds, where=store.name)
     return ds

@@ -3,12 +3,18 @@
 The driver packs the dataset once, ships the block-independent inputs to every worker
 (``client.scatter(..., broadcast=True)``), keeps a bounded number of blocks in flight and
 writes each finished block into the result cube as soon as it arrives, so memory stays
-flat whatever the grid size. A rerun of the same command resumes from the done flags.
+flat whatever the grid size. A rerun of the same command resumes from the done flags and
+recomputes every flagged block whose chunks are missing or fail their checksum.
+
+The driver holds a lease on ``--out`` for the whole run (:class:`sigcube.stores.Lease`): a second
+driver is refused while it is live, and every block write checks it still holds. ``--force``
+replaces only a sigcube result cube (never an input, a dataset cube or another folder).
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -18,32 +24,36 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import zarr
+import xarray as xr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from sigcube.cubes import open_cube
-from sigcube.cubes.store import ZARR_FORMAT, default_cube, replace_atomically
-from sigcube.errors import SigcubeError, StoreExistsError
 from sigcube import datasets
-from sigcube.sweeps import grid as gridlib
+from sigcube.cubes import open_cube
+from sigcube.cubes.store import default_cube, describe, store_attrs
+from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
 from sigcube.metrics import get_metric
+from sigcube.stores import Lease, Location, StoreDamagedError, open_arrays, was_leased
+from sigcube.sweeps import grid as gridlib
 from sigcube.sweeps.evaluate import Prepared, reduce_block
-from sigcube.sweeps.result import DoneFlags, best_parameters, build_template, create, done_blocks, open_result, write_block
+from sigcube.sweeps.result import (KIND, REBUILD, BlockCheck, BlockWriter, DoneFlags, best_parameters, build_template,
+                                   check_blocks, create, open_result, rewrite_template_values, write_block)
 from sigcube.sweeps.spec import SweepSpec
 
 
 @dataclass
 class SweepSummary:
-    """What a run did: blocks, evaluations, wall time, and the best grid point."""
+    """What a run did: blocks (computed, found done, found damaged and computed again), evaluations, wall time,
+    and the best grid point."""
 
-    path: Path
+    path: str
     n_blocks: int
     computed: int
     resumed: int
     evaluations: int
     seconds: float
     best: dict[str, Any] = field(default_factory=dict)
+    repaired: int = 0
 
     @property
     def rate(self) -> float:
@@ -51,7 +61,8 @@ class SweepSummary:
 
     def line(self) -> str:
         best = ", ".join(f"{k}={_fmt(v)}" for k, v in self.best.items())
-        return (f"{self.path}: {self.n_blocks} blocks ({self.computed} computed, {self.resumed} already done), "
+        repaired = f", {self.repaired} of them damaged and recomputed" if self.repaired else ""
+        return (f"{self.path}: {self.n_blocks} blocks ({self.computed} computed{repaired}, {self.resumed} already done), "
                 f"{self.evaluations:.3g} point-evaluations in {self.seconds:.1f} s ({self.rate:.3g}/s); best: {best}")
 
 
@@ -75,11 +86,10 @@ def block_params(spec: SweepSpec, region: tuple[slice, ...]) -> dict[str, Any]:
 
 
 def _block_task(prep: Prepared, block_id: int, params: dict[str, Any], region: tuple[slice, ...],
-                keep: tuple[str, ...], store: tuple[str, str]) -> int:
-    """Compute one block, write the ``keep`` variables' chunks into ``store`` (path, store id);
-    the driver then flags it done."""
+                keep: tuple[str, ...], writer: BlockWriter) -> int:
+    """Compute one block, write the ``keep`` variables' chunks with ``writer``; the driver then flags it done."""
     results = reduce_block(prep, params, keep_curves="v_pred" in keep)
-    write_block(*store, region, {name: results[name] for name in keep})
+    write_block(writer, region, {name: results[name] for name in keep})
     return block_id
 
 
@@ -101,11 +111,12 @@ def run_sweep(
     ``synchronous`` everything runs in this process.
     """
     console = console or Console(stderr=True)
-    out = Path(out)
-    cube_path = Path(cube or spec.cube or default_cube(spec.dataset))
-    ds = open_cube(cube_path).load()
-    if ds.attrs.get("sigcube_kind") != spec.dataset:
-        raise SigcubeError(f"{cube_path} is a {ds.attrs.get('sigcube_kind')!r} cube; the spec sweeps {spec.dataset!r}")
+    store = Location.of(out, "--out")
+    cube_store = Location.of(cube or spec.cube or default_cube(spec.dataset), "--cube")
+    if store.same_or_nested(cube_store):
+        raise StoreExistsError(f"--out {store.name} is, contains or lies inside the input cube {cube_store.name}; "
+                               "choose another --out")
+    ds = open_cube(cube_store.name, kind=spec.dataset).load()
     points = datasets.pack(ds, spec.cuts)
     _check_inputs(spec, points.inputs)
     prep = Prepared.build(points, spec.kernel, spec.fixed, spec.baseline)
@@ -113,33 +124,37 @@ def run_sweep(
     chunks = gridlib.block_chunks(spec.shape, [a.categorical for a in spec.axes], target)
     regions = gridlib.blocks(spec.shape, chunks)
     template = build_template(spec, points, prep.baseline_rms, chunks, ds.attrs, keep_curves)
-    _prepare_store(out, template, force)
-    store = (str(out), template.attrs["store_id"])
-    already = done_blocks(out, regions)
-    pending = [i for i in range(len(regions)) if i not in already]
-    evals_of = {i: int(np.prod([s.stop - s.start for s in regions[i]])) * points.n_points for i in pending}
-    keep = spec.metrics + (("v_pred",) if keep_curves else ())
-    flags = DoneFlags(out)
-    warm_up = spec.kernel.fast_reduce.warm_up if spec.kernel.fast_reduce else None
-    with _dask_client(scheduler, workers, console) if not synchronous else nullcontext() as client:
-        if warm_up is not None and client is None:
-            warm_up()
-        elif warm_up is not None:
-            client.run(warm_up)
-        start = time.perf_counter()
-        with _progress(console, len(regions), len(already)) as advance:
-            if client is None:
-                for i in pending:
-                    _block_task(prep, i, block_params(spec, regions[i]), regions[i], keep, store)
-                    flags.mark(regions[i])
-                    advance(evals_of[i])
-            else:
-                _stream_blocks(client, prep, spec, regions, pending, keep, store, flags, advance)
-    seconds = time.perf_counter() - start
-    flags.mark_complete()
+    _store_state(store)  # refuse someone else's folder before putting a lease beside it
+    with Lease.acquire(store) as lease:
+        flags, check = _prepare_store(store, template, force, lease)
+        if check.damaged or check.template:
+            console.print(f"{store.name}: repairing {check.describe()}", soft_wrap=True, highlight=False, markup=False)
+        already = check.done
+        pending = [i for i in range(len(regions)) if i not in already]
+        evals_of = {i: int(np.prod([s.stop - s.start for s in regions[i]])) * points.n_points for i in pending}
+        keep = spec.metrics + (("v_pred",) if keep_curves else ())
+        writer = BlockWriter(store, template.attrs["store_id"], lease.token)
+        warm_up = spec.kernel.fast_reduce.warm_up if spec.kernel.fast_reduce else None
+        with _dask_client(scheduler, workers, console) if not synchronous else nullcontext() as client:
+            if warm_up is not None and client is None:
+                warm_up()
+            elif warm_up is not None:
+                client.run(warm_up)
+            start = time.perf_counter()
+            with _progress(console, len(regions), len(already)) as advance:
+                if client is None:
+                    for i in pending:
+                        _block_task(prep, i, block_params(spec, regions[i]), regions[i], keep, writer)
+                        flags.mark(regions[i])
+                        advance(evals_of[i])
+                else:
+                    _stream_blocks(client, prep, spec, regions, pending, keep, writer, flags, advance)
+        seconds = time.perf_counter() - start
+        flags.mark_complete()
     headline = next((m for m in spec.metrics if get_metric(m).scope == "global"), None)
-    best = best_parameters(open_result(out), headline) if headline else {}
-    return SweepSummary(out, len(regions), len(pending), len(already), sum(evals_of.values()), seconds, best)
+    best = best_parameters(open_result(store, verify=False), headline) if headline else {}
+    return SweepSummary(store.name, len(regions), len(pending), len(already), sum(evals_of.values()), seconds, best,
+                        len(check.damaged))
 
 
 def _check_inputs(spec: SweepSpec, inputs: dict[str, np.ndarray]) -> None:
@@ -150,22 +165,59 @@ def _check_inputs(spec: SweepSpec, inputs: dict[str, np.ndarray]) -> None:
         spec.kernel.check_inputs(inputs, params)
 
 
-def _prepare_store(out: Path, template, force: bool) -> None:
-    """Create the store, or check that the existing one was made by the same spec and data."""
-    if out.exists():
-        try:
-            attrs = dict(zarr.open_group(str(out), mode="r", zarr_format=ZARR_FORMAT).attrs)
-        except Exception:
-            attrs = {}
-        same = attrs.get("sigcube_kind") == "sweep" and attrs.get("store_id") == template.attrs["store_id"]
-        if same:
-            return
-        if not force:
-            what = "a different sweep spec or dataset" if attrs.get("sigcube_kind") == "sweep" else "something else"
-            raise StoreExistsError(
-                f"{out} already holds {what}; pass --force to discard it and start over, or choose another --out"
-            )
-    replace_atomically(out, lambda tmp: create(tmp, template))
+def _store_state(store: Location) -> tuple[str, dict[str, Any]]:
+    """What is at ``--out``: ``absent`` (nothing, or an empty folder), ``result`` (a sigcube result cube, with its
+    root attributes), ``unsealed`` (a result cube whose creation was interrupted) or ``damaged`` (a store a sweep
+    leased whose root metadata is unreadable or lacks its kind). Anything else is refused here."""
+    found = store.kind()
+    if found in ("absent", "empty"):
+        return "absent", {}
+    try:
+        attrs = store_attrs(store, "")[1] if found == "folder" else None
+    except SchemaError:
+        attrs = None
+    kind = attrs.get("sigcube_kind") if attrs is not None else None
+    if kind == KIND:
+        return ("result" if "store_id" in attrs else "unsealed"), attrs
+    if kind is None and was_leased(store):
+        return "damaged", {}
+    what = ("a file" if found == "file" else describe(attrs) if attrs is not None
+            else "a folder that is not a Zarr store")
+    raise StoreExistsError(f"--out {store.name} is {what}; a sweep writes only into a new or empty folder or its own "
+                           "result cube (--force never replaces anything else): choose another --out")
+
+
+def _prepare_store(store: Location, template: xr.Dataset, force: bool, lease: Lease) -> tuple[DoneFlags, BlockCheck]:
+    """Under the lease: create the result cube, replace it (``force``), or resume it after checking its blocks."""
+    state, attrs = _store_state(store)
+    if state == "result" and attrs["store_id"] == template.attrs["store_id"]:
+        flags = DoneFlags(store, lease)
+        return flags, _repair(store, attrs, template, flags)
+    if state == "result" and not force:
+        raise StoreExistsError(f"{store.name} already holds a different sweep spec or dataset; pass --force to "
+                               "discard it and start over, or choose another --out")
+    if state == "damaged" and not force:
+        raise StoreDamagedError(f"{store.name}: the result cube's root metadata is unreadable or has lost its "
+                                f"sigcube_kind; {REBUILD}")
+    if state != "absent":
+        store.remove()
+    create(store, template)
+    flags = DoneFlags(store, lease)
+    return flags, BlockCheck([], ())  # a new cube: no block done yet
+
+
+def _repair(store: Location, attrs: dict[str, Any], template: xr.Dataset, flags: DoneFlags) -> BlockCheck:
+    """Check a result cube being resumed: rewrite damaged template values, clear the flags of damaged blocks."""
+    arrays = open_arrays(store, attrs, REBUILD)
+    missing = sorted(set(map(str, template.variables)) - set(arrays))
+    if missing:
+        raise StoreDamagedError(f"{store.name}: the result cube lacks the arrays {', '.join(missing)}; {REBUILD}")
+    check = check_blocks(store, arrays, bool(attrs.get("complete")))
+    if check.template:
+        rewrite_template_values(store, template)
+    if check.damaged:
+        flags.unmark([check.regions[i] for i in check.damaged])
+    return check
 
 
 @contextmanager
@@ -212,11 +264,11 @@ def _dask_client(scheduler: str | None, workers: int | None, console: Console) -
             cluster.close()
 
 
-def _stream_blocks(client, prep, spec, regions, pending, keep, store, flags, advance) -> None:
+def _stream_blocks(client, prep, spec, regions, pending, keep, writer, flags, advance) -> None:
     """Keep about two blocks per worker thread in flight; flag each block done as it lands.
 
-    Workers write their blocks' chunks themselves, so the ``store`` path must be one they
-    can reach (the same machine, a shared filesystem).
+    Workers write their blocks' chunks themselves, so the store must be one they can reach
+    (the same machine, a shared filesystem).
     """
     from distributed import as_completed
 
@@ -229,13 +281,15 @@ def _stream_blocks(client, prep, spec, regions, pending, keep, store, flags, adv
     def submit() -> None:
         i = queue.pop(0)
         ac.add(client.submit(_block_task, prep_future, i, block_params(spec, regions[i]), regions[i], keep,
-                             store, key=f"sigcube-block-{key}-{i}", pure=False))
+                             writer, key=f"sigcube-block-{key}-{i}", pure=False))
 
     for _ in range(min(len(queue), 2 * threads + 1)):
         submit()
     for future in ac:
         try:
             i = future.result()
+        except SigcubeError:  # the lease was lost, the store cannot be written: already one clear line
+            raise
         except Exception as exc:  # KilledWorker after repeated deaths, or a task error
             raise SigcubeError(
                 f"a sweep block failed ({type(exc).__name__}: {exc}); every finished block is saved — "

@@ -5,16 +5,20 @@ the object dimension (``galaxy`` for SPARC, ``cluster``, …) for the per-object
 :mod:`sigcube.metrics` (``rms``, ``chi2``), its global metrics over the parameter dims
 (``mean_rms``, ``win_rate`` — a fraction —, the three RAR scatters, ``median_chi2_red``), each
 with the registry's ``units`` and ``long_name``; ``done`` (True where the block is written) and,
-with ``--keep-curves``, ``v_pred`` over ``point``. The template is written once; each block is
-then written as exactly one chunk of every variable, its ``done`` chunk last, so a killed
-run leaves only whole, flagged blocks.
+with ``--keep-curves``, ``v_pred`` over ``point``. The template is written once and sealed with
+its ``store_id`` (:func:`sigcube.stores.seal`); each block is then written as exactly one chunk of
+every variable, its ``done`` chunk last, so a killed run leaves only whole, flagged blocks. Every
+chunk ends with a CRC-32C: :func:`check_blocks` finds the flagged blocks whose chunks are missing or
+corrupted, :func:`open_result` refuses to serve them and a rerun of the sweep recomputes them.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +28,16 @@ import xarray as xr
 import zarr
 
 from sigcube import __version__
-from sigcube.cubes.store import CONSOLIDATED, ZARR_FORMAT, read_store
+from sigcube.cubes.store import CONSOLIDATED, RESULT_KIND, ZARR_FORMAT, describe, open_dataset, store_attrs
 from sigcube.errors import SchemaError
 from sigcube.metrics import METRICS, get_metric, metric_names
 from sigcube.sample import PointSet
+from sigcube.stores import (Lease, LeaseToken, Location, StoreDamagedError, chunk_coords, chunk_problems, checksummed,
+                            current_holder, has_checksum, open_arrays, seal, summarize, writing)
+from sigcube.sweeps import grid as gridlib
 from sigcube.sweeps.spec import SweepSpec
 
-KIND = "sweep"
+KIND = RESULT_KIND
 V_PRED_ATTRS = {"units": "km / s", "long_name": "predicted circular velocity"}
 """Attributes of predicted velocities (``v_pred`` here and in :func:`sigcube.predict`)."""
 BASELINE_RMS_ATTRS = {"units": "km / s", "long_name": "RMS velocity residual of the baseline kernel"}
@@ -87,14 +94,31 @@ GALAXY_DTYPE = np.float32
 bulk of a result cube's bytes. Global metrics are reduced in double precision first."""
 
 UNCOMPRESSED = (*metric_names("object"), "v_pred")
-"""Large float arrays (the per-object metrics, V_pred) that compress by only ~6 % at 5× the write time: stored raw."""
+"""Large float arrays (the per-object metrics, V_pred) that compress by only ~6 % at 5× the write time: stored
+raw (with their checksum)."""
+
+REBUILD = "a rerun cannot repair this: pass --force to `sigcube sweep` to discard the store and start over"
 
 
-def create(path: Path, template: xr.Dataset) -> None:
-    """Write the template: metadata and the small eager variables, no block data."""
-    encoding = {name: {"compressors": None} for name in UNCOMPRESSED if name in template}
-    template.to_zarr(path, mode="w", compute=False, zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED,
-                     encoding=encoding)
+def create(store: Location, template: xr.Dataset) -> None:
+    """Write the template (metadata, the small eager variables, no block data), then seal it with its
+    ``store_id``: a store without one was not finished."""
+    encoding = {name: checksummed(compress=name not in UNCOMPRESSED) for name in template.variables}
+    unsealed = template.copy()
+    store_id = unsealed.attrs.pop("store_id")
+    with writing(store.name):
+        unsealed.to_zarr(store.url, mode="w", compute=False, zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED,
+                         encoding=encoding, write_empty_chunks=True)
+    seal(store, {"store_id": store_id})
+
+
+def rewrite_template_values(store: Location, template: xr.Dataset) -> None:
+    """Write again the eager variables of ``template`` (coordinates, ``baseline_rms``) into its store."""
+    group = zarr.open_group(store.url, mode="r+", zarr_format=ZARR_FORMAT)
+    with writing(store.name):
+        for name, var in template.variables.items():
+            if not isinstance(var.data, da.Array):
+                group[name][...] = np.asarray(var.values)
 
 
 LAYOUT_KEYS = ("spec_fingerprint", "dataset_content_sha256", "block_chunks", "keep_curves")
@@ -106,57 +130,151 @@ def layout_id(attrs: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps([attrs[k] for k in LAYOUT_KEYS]).encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class BlockWriter:
+    """What a worker needs to write blocks: the store, its layout id and the driver's lease, checked before each block."""
+
+    store: Location
+    store_id: str
+    lease: LeaseToken
+
+
 @functools.lru_cache(maxsize=8)
-def _arrays(path: str, store_id: str) -> dict[str, zarr.Array]:
-    """The store's arrays, opened once per process and layout (``store_id``, see :func:`layout_id`)."""
-    group = zarr.open_group(path, mode="r+", zarr_format=ZARR_FORMAT)
+def _arrays(url: str, store_id: str) -> dict[str, zarr.Array]:
+    """The store's arrays, opened once per process and layout (``store_id``, see :func:`layout_id`); every chunk
+    is written, even one equal to the fill value, so a missing chunk always means damage."""
+    group = zarr.open_group(url, mode="r+", zarr_format=ZARR_FORMAT)
     if group.attrs.get("store_id") != store_id:
-        raise SchemaError(f"{path}: the result cube was replaced while this sweep was writing to it")
-    return dict(group.arrays())
+        raise SchemaError(f"{url}: the result cube was replaced while this sweep was writing to it")
+    return {name: array.with_config({"write_empty_chunks": True}) for name, array in group.arrays()}
 
 
-def write_block(path: Path | str, store_id: str, region: tuple[slice, ...], results: dict[str, np.ndarray]) -> None:
-    """Write one block's metrics as whole chunks (called where the block was computed)."""
-    arrays = _arrays(str(path), store_id)
-    for name, values in results.items():
-        arrays[name][region] = np.asarray(values, dtype=arrays[name].dtype)
+def write_block(writer: BlockWriter, region: tuple[slice, ...], results: dict[str, np.ndarray]) -> None:
+    """Write one block's metrics as whole chunks (called where the block was computed), if the lease still holds."""
+    writer.lease.check()
+    arrays = _arrays(writer.store.url, writer.store_id)
+    with writing(writer.store.name):
+        for name, values in results.items():
+            arrays[name][region] = np.asarray(values, dtype=arrays[name].dtype)
 
 
 class DoneFlags:
-    """The driver's handle on the per-block done flags and the completion attribute."""
+    """The driver's handle on the per-block done flags and the completion attribute, under its lease."""
 
-    def __init__(self, path: Path) -> None:
-        self.group = zarr.open_group(str(path), mode="r+", zarr_format=ZARR_FORMAT)
+    def __init__(self, store: Location, lease: Lease) -> None:
+        self.store, self.lease = store, lease
+        self.group = zarr.open_group(store.url, mode="r+", zarr_format=ZARR_FORMAT)
 
     def mark(self, region: tuple[slice, ...]) -> None:
         """Flag a block whose metrics are written: only now does it count as done."""
-        self.group["done"][region] = True
+        self.lease.check()
+        with writing(self.store.name):
+            self.group["done"][region] = True
+
+    def unmark(self, regions: list[tuple[slice, ...]]) -> None:
+        """Clear the flags of damaged blocks (and the completion attribute) so that they are computed again."""
+        with writing(self.store.name):
+            self.group.attrs["complete"] = 0
+            for region in regions:
+                self.group["done"][region] = False
 
     def mark_complete(self) -> None:
-        self.group.attrs["complete"] = 1
+        self.lease.check()
+        with writing(self.store.name):
+            self.group.attrs["complete"] = 1
 
 
-def done_blocks(path: Path, regions: list[tuple[slice, ...]]) -> set[int]:
-    """Ids of the blocks whose done flag is set."""
-    done = zarr.open_group(str(path), mode="r", zarr_format=ZARR_FORMAT)["done"][...]
-    return {i for i, region in enumerate(regions) if done[region].all()}
+@dataclass
+class BlockCheck:
+    """A result cube's blocks as its chunks show them (the attributes are not trusted)."""
+
+    regions: list[tuple[slice, ...]]
+    dims: tuple[str, ...]
+    done: set[int] = field(default_factory=set)
+    """Blocks flagged done whose chunks are all present and intact."""
+    damaged: dict[int, list[str]] = field(default_factory=dict)
+    """Blocks flagged done (or owed by a complete cube) with a missing or corrupted chunk: what is wrong."""
+    template: list[str] = field(default_factory=list)
+    """Missing or corrupted chunks of the template's variables (coordinates, ``baseline_rms``)."""
+
+    def block_name(self, i: int) -> str:
+        where = ", ".join(f"{d}[{s.start}]" if s.stop - s.start == 1 else f"{d}[{s.start}:{s.stop}]"
+                          for d, s in zip(self.dims, self.regions[i]))
+        return f"block {i} ({where})"
+
+    def describe(self) -> str:
+        """Which blocks and template variables are damaged, and how (one line)."""
+        parts = [f"{self.block_name(i)}: {', '.join(problems)}" for i, problems in sorted(self.damaged.items())]
+        if self.template:
+            parts.append(f"coordinates or baseline: {', '.join(self.template)}")
+        return f"{len(self.damaged)} of {len(self.regions)} blocks damaged — {summarize(parts)}"
 
 
-def open_result(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
-    """Open a sweep's result cube as an ``xr.Dataset``.
+def check_blocks(store: Location, arrays: dict[str, zarr.Array], complete: bool) -> BlockCheck:
+    """Read every flagged block's chunks (and the template's) from ``store`` and check them.
 
-    An unfinished sweep raises unless ``allow_incomplete``; then ``ds.where(ds.done)`` keeps
-    only the written blocks.
+    A block is done when its ``done`` chunk is present, intact and True; its chunks of every other
+    block variable must then be present and intact. In a ``complete`` cube every block must be done.
     """
-    ds = read_store(path, f"no such result cube; run `sigcube sweep SPEC --out {path}`")
-    if ds.attrs.get("sigcube_kind") != KIND:
-        raise SchemaError(f"{path}: not a sigcube sweep result (sigcube_kind = {ds.attrs.get('sigcube_kind')!r})")
+    if "done" not in arrays:
+        raise StoreDamagedError(f"{store.name}: the result cube has no 'done' array; {REBUILD}")
+    flags = arrays["done"]
+    grid = list(chunk_coords(flags))
+    check = BlockCheck(gridlib.blocks(flags.shape, flags.chunks), tuple(flags.metadata.dimension_names))
+    position = {c: i for i, c in enumerate(grid)}
+    flag_problems = chunk_problems(store, flags, grid)
+    check.damaged = {position[c]: [str(p)] for c, p in flag_problems.items() if not p.missing}
+    readable = [i for i, c in enumerate(grid) if c not in flag_problems]
+    if len(readable) == len(grid):
+        values = flags[...]
+        flagged = {i for i in readable if values[check.regions[i]].all()}
+    else:
+        flagged = {i for i in readable if flags[check.regions[i]].all()}
+    if complete:
+        for i in set(range(len(grid))) - flagged - check.damaged.keys():
+            check.damaged[i] = ["its done flag is missing"]
+    n = len(check.dims)
+    for name, array in arrays.items():
+        if name == "done":
+            continue
+        if tuple(array.metadata.dimension_names or ())[:n] == check.dims and array.chunks[:n] == flags.chunks:
+            inner = list(itertools.product(*(range(-(-s // c)) for s, c in zip(array.shape[n:], array.chunks[n:]))))
+            coords = [grid[i] + t for i in sorted(flagged) for t in inner]
+            for c, problem in chunk_problems(store, array, coords).items():
+                check.damaged.setdefault(position[c[:n]], []).append(str(problem))
+        elif has_checksum(array):
+            check.template += [str(p) for p in chunk_problems(store, array, chunk_coords(array)).values()]
+    check.done = flagged - check.damaged.keys()
+    return check
+
+
+def open_result(path: str | Path | Location, allow_incomplete: bool = False, verify: bool = True) -> xr.Dataset:
+    """Open a sweep's result cube as an ``xr.Dataset``, after checking its kind, seal and chunks.
+
+    A damaged cube (a flagged block with a missing or corrupted chunk) raises, naming the blocks; a
+    rerun of the sweep recomputes them. An unfinished sweep raises unless ``allow_incomplete``; then
+    ``ds.where(ds.done)`` keeps only the written blocks. ``verify=False`` skips reading the chunks.
+    """
+    store = Location.of(path)
+    store, attrs = store_attrs(store, f"no such result cube; run `sigcube sweep SPEC --out {store.name}`")
+    if attrs.get("sigcube_kind") != KIND:
+        raise SchemaError(f"{store.name} is {describe(attrs)}; expected a sweep result cube")
+    if "store_id" not in attrs:
+        raise SchemaError(f"{store.name}: the creation of this result cube was interrupted (it has no store_id); "
+                          "rerun the sweep to make it again")
+    if verify:
+        check = check_blocks(store, open_arrays(store, attrs, REBUILD), bool(attrs.get("complete")))
+        if check.damaged or check.template:
+            raise StoreDamagedError(f"{store.name}: {check.describe()}; rerun the same `sigcube sweep` command to "
+                                    "recompute them")
+    ds = open_dataset(store)
     if not ds.attrs.get("complete") and not allow_incomplete:
         n_done = int(ds["done"].sum())
-        raise SchemaError(
-            f"{path}: the sweep is unfinished ({n_done} of {ds['done'].size} grid points written); rerun the "
-            "same `sigcube sweep` command to resume it, or pass allow_incomplete=True"
-        )
+        holder = current_holder(store)
+        now = (f"a sweep is writing it now ({holder.describe()})" if holder is not None and holder.live() else
+               "rerun the same `sigcube sweep` command to resume it")
+        raise SchemaError(f"{store.name}: the sweep is unfinished ({n_done} of {ds['done'].size} grid points "
+                          f"written); {now}, or pass allow_incomplete=True")
     return ds
 
 

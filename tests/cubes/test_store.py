@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import astropy.units as u
@@ -14,6 +16,7 @@ from sigcube.cubes import SCHEMAS, content_hash, open_cube, write_cube
 from sigcube.errors import ParseError, SchemaError, StoreExistsError
 from sigcube.ingest.sparc import build_sparc_cube
 from sigcube.ingest.sources import fetch_sparc
+from sigcube.stores import StoreWriteError
 
 
 def test_cube_shape_and_labels(sparc_cube):
@@ -77,10 +80,10 @@ def test_a_failed_write_leaves_no_store_behind(sparc_cube, tmp_path, monkeypatch
     def boom(self, store, *args, **kwargs):
         Path(store).mkdir()
         (Path(store) / "zarr.json").write_text("{}")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(xr.Dataset, "to_zarr", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StoreWriteError, match="cannot write .*sparc.zarr: no space left on device"):
         write_cube(sparc_cube, path)
     assert list(tmp_path.iterdir()) == []
 

@@ -151,7 +151,7 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_cube(sparc_store, tm
 
 
 def test_open_result_refuses_other_stores(sparc_store, tmp_path):
-    with pytest.raises(SchemaError, match="not a sigcube sweep"):
+    with pytest.raises(SchemaError, match="is a 'sparc' dataset cube; expected a sweep result cube"):
         open_result(sparc_store)
     with pytest.raises(SchemaError, match="no such result"):
         open_result(tmp_path / "missing.zarr")

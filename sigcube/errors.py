@@ -37,6 +37,10 @@ class ParseError(SigcubeError):
         super().__init__(f"{where}: {message}")
 
 
+class SpecError(SigcubeError):
+    """A sweep spec that cannot run: bad syntax, a key of the wrong type or range, unknown names."""
+
+
 class SchemaError(SigcubeError):
     """A cube on disk does not match the schema sigcube expects."""
 

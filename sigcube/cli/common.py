@@ -1,7 +1,18 @@
-"""What every command shares: the consoles, JSON-or-table output, the error boundary, default cubes."""
+"""What every command shares: the consoles, JSON-or-table output, the error boundary, default cubes.
+
+The error boundary (:func:`friendly`, applied to every command by :mod:`sigcube.cli`): a
+:class:`~sigcube.errors.SigcubeError` is bad input and prints one line on stderr, exit status 2; any
+other exception is a bug and prints one line saying so and where its traceback was written (a file under
+the user cache folder, :func:`log_dir`), exit status 1. ``sigcube --debug …`` (or ``SIGCUBE_DEBUG=1``)
+prints the traceback instead. Messages are printed as plain text, never read as rich markup.
+"""
 
 import json
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -10,13 +21,23 @@ from typing import Any, Optional
 import typer
 import xarray as xr
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from sigcube.cubes.store import default_cube, write_cube
 from sigcube.datasets import dataset_kind
 from sigcube.errors import SigcubeError
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, markup=False, highlight=False)
+"""stderr: messages, progress and status lines. ``markup=False``: text (paths, names, messages) prints as is."""
+
+DEBUG_VARIABLE = "SIGCUBE_DEBUG"
+"""Set to 1 for ``--debug``: print the traceback of a bug instead of writing it to a file."""
+_PASS = (typer.Exit, typer.Abort, typer.BadParameter)
+"""What typer itself handles (exit codes, aborts, usage errors): passed through the boundary."""
+_options = {"debug": False}
+"""The root command's options of the running invocation (set by :func:`set_debug`)."""
 
 
 def emit(payload: Any, as_json: bool, render: Callable[[Any, Console], None]) -> None:
@@ -27,27 +48,86 @@ def emit(payload: Any, as_json: bool, render: Callable[[Any, Console], None]) ->
         render(payload, console)
 
 
+def error_line(message: str) -> None:
+    """``error: <message>`` on stderr, the message as plain text (never markup)."""
+    err_console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+
+
 def friendly(func: Callable[..., None]) -> Callable[..., None]:
-    """Turn a :class:`SigcubeError` into one red line on stderr and exit status 2."""
+    """The error boundary of a command: SigcubeError → one line, exit 2; anything else → a bug report, exit 1."""
+    if getattr(func, "sigcube_boundary", False):
+        return func
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         try:
             return func(*args, **kwargs)
+        except _PASS:
+            raise
         except SigcubeError as exc:
-            err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+            error_line(str(exc))
             raise typer.Exit(2) from None
+        except Exception as exc:  # noqa: BLE001 — the last line of defence: every bug ends here
+            report_bug(exc)
+            raise typer.Exit(1) from None
 
+    wrapper.sigcube_boundary = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def set_debug(on: bool) -> None:
+    """Record ``sigcube --debug`` for this invocation (the root command's callback calls it first)."""
+    _options["debug"] = on
+
+
+def debug_enabled() -> bool:
+    """``sigcube --debug …`` or ``SIGCUBE_DEBUG=1``."""
+    return _options["debug"] or os.environ.get(DEBUG_VARIABLE) == "1"
+
+
+def log_dir() -> Path:
+    """Where tracebacks of bugs are written: ``logs/`` in sigcube's user cache folder (``~/.cache/sigcube``)."""
+    import pooch
+
+    return Path(pooch.os_cache("sigcube")) / "logs"
+
+
+def report_bug(exc: BaseException) -> None:
+    """One line on stderr saying an unexpected error is a bug, and where its traceback is (``--debug``: printed)."""
+    text = "".join(traceback.format_exception(exc))
+    what = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
+    what = what if len(what) <= 160 else what[:159] + "…"
+    if debug_enabled():
+        sys.stderr.write(text)
+        error_line(f"this is a bug in sigcube ({what}); please report it with the traceback above")
+        return
+    path = write_traceback(text)
+    where = f"the traceback is in {path}" if path else "the traceback could not be saved; rerun with sigcube --debug"
+    error_line(f"this is a bug in sigcube ({what}); {where} — please report it (sigcube --debug … prints it)")
+
+
+def write_traceback(text: str) -> Optional[Path]:
+    """Write the command line and ``text`` to a new file under :func:`log_dir` (else the temp folder); its path."""
+    name = f"traceback-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    body = f"sigcube {' '.join(sys.argv[1:])}\n{time.strftime('%Y-%m-%d %H:%M:%S %z')}\n\n{text}"
+    for folder in (log_dir(), Path(tempfile.gettempdir()) / "sigcube-logs"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(body, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
 
 
 def write_dataset(ds: xr.Dataset, out: Path, force: bool) -> None:
     """Write the dataset cube ``ds`` atomically to ``out`` and say so in one line on stderr."""
-    with err_console.status(f"writing {out} …"):
+    with err_console.status(f"writing {escape(str(out))} …"):
         state = write_cube(ds, out, force=force)
     verb = {"written": "wrote", "replaced": "replaced", "unchanged": "up to date:"}[state]
     sizes = " × ".join(f"{ds.sizes[d]} {d}" for d in dataset_kind(ds.attrs["sigcube_kind"]).schema.dims)
-    err_console.print(f"{verb} {out}  ({sizes})", highlight=False)
+    err_console.print(f"{verb} {out}  ({sizes})")
 
 
 def ingest_dataset(kind: str, out: Path, force: bool) -> None:
@@ -67,6 +147,6 @@ def dataset_cube(kind: str, cube: Optional[Path]) -> Path:
         if dataset_kind(kind).builder is None:
             raise SigcubeError(f"no {kind} cube at {path}: make one with `sigcube ingest table FILE --out {path}` "
                                "or name an existing cube with --cube")
-        err_console.print(f"{path} does not exist yet: ingesting {kind} first", highlight=False)
+        err_console.print(f"{path} does not exist yet: ingesting {kind} first")
         ingest_dataset(kind, path, force=False)
     return path

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
+from rich.markup import escape
 
-from sigcube.cli.common import err_console, friendly, ingest_dataset, write_dataset
+from sigcube.cli.common import err_console, ingest_dataset, write_dataset
 from sigcube.cubes.store import default_cube
 from sigcube.datasets import DatasetKind, dataset_kinds
 from sigcube.errors import SigcubeError
@@ -28,7 +29,7 @@ def _ingest_command(kind: DatasetKind) -> Callable[..., None]:
     what = kind.description
     command.__doc__ = f"{what[0].upper()}{what[1:]} → {kind.name} cube (files from $SIGCUBE_DATA_DIR or the archive)."
     command.__name__ = f"ingest_{kind.name}"
-    return friendly(command)
+    return command
 
 
 for _kind in dataset_kinds():
@@ -48,7 +49,6 @@ def _pairs(text: Optional[str], option: str) -> dict[str, str]:
 
 
 @app.command("table")
-@friendly
 def ingest_table(
     file: Annotated[Path, typer.Argument(help="Your rotation curves, a row per point: CSV, ECSV, FITS, …")],
     columns: Annotated[Optional[str], typer.Option(
@@ -64,6 +64,6 @@ def ingest_table(
     """A table of rotation curves and mass models → rotation_curves cube (SPARC's variables and units)."""
     from sigcube.ingest.table import build_table_cube
 
-    with err_console.status(f"reading {file} …"):
+    with err_console.status(f"reading {escape(str(file))} …"):
         ds = build_table_cube(file, _pairs(columns, "--columns"), _pairs(units, "--units"), fmt)
     write_dataset(ds, out or default_cube("rotation_curves"), force)

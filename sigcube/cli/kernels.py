@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sigcube.cli.common import emit, friendly
+from sigcube.cli.common import emit
 
 
 def _bounds(param: dict) -> str:
@@ -36,15 +36,15 @@ def _list_table(described: list[dict]) -> Table:
 
 
 def _print_one(d: dict, console: Console) -> None:
-    console.print(f"[bold]{d['name']}[/bold] — {escape(d['summary'])}", highlight=False)
+    console.print(f"[bold]{escape(d['name'])}[/bold] — {escape(d['summary'])}", highlight=False)
     console.print(f"source: {escape(d['source'])}", highlight=False)
     console.print(f"formula: {escape(d['formula'])}", highlight=False)
-    console.print(f"inputs: {', '.join(d['inputs'])}", highlight=False)
+    console.print(f"inputs: {escape(', '.join(d['inputs']))}", highlight=False)
     for switch, by_value in d["switch_inputs"].items():
         reads = "; ".join(f"{value}: {', '.join(names)}" for value, names in by_value.items())
-        console.print(f"inputs by {switch}: {reads}", highlight=False)
+        console.print(f"inputs by {escape(switch)}: {escape(reads)}", highlight=False)
     if d["amplitude"]:
-        console.print(f"amplitude (V non-decreasing in it): {d['amplitude']}", highlight=False)
+        console.print(f"amplitude (V non-decreasing in it): {escape(d['amplitude'])}", highlight=False)
     table = Table(title="parameters", title_justify="left")
     for col in ("name", "default", "unit", "bounds / choices", "description"):
         table.add_column(col)
@@ -64,7 +64,6 @@ def _render(described: Any, console: Console) -> None:
         console.print(_list_table(described))
 
 
-@friendly
 def kernels(
     name: Annotated[Optional[str], typer.Argument(help="One kernel: its formula, inputs and parameters.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (a list without NAME).")] = False,

@@ -14,8 +14,10 @@ The function's keyword-only names must be the declared parameters (checked at re
 ``inputs`` are the point arrays read whatever the parameters; ``switch_inputs`` those read only under
 one value of a switch (``{"rd_source": {"table": ("R_d_table",), …}}``), so a dataset that lacks
 an input still serves every setting that does not read it.
-Parameter validation (unknown names, bounds, choices) happens here, once, so sweep specs,
-reports and the xarray front door get the same clear errors. Kernels of other packages are
+Parameter validation (unknown names, types, bounds, choices) and, when a kernel is called, point
+validation (shapes, lengths, finite numbers, parameters that broadcast) happen here, once, so sweep
+specs, reports, the xarray front door and Python callers get the same clear errors (KernelError
+naming the argument), never a bare numpy error. Kernels of other packages are
 loaded from the entry-point group ``sigcube.kernels`` on first need (:func:`get_kernel`,
 :func:`kernel_names`).
 """
@@ -23,6 +25,8 @@ loaded from the entry-point group ``sigcube.kernels`` on first need (:func:`get_
 from __future__ import annotations
 
 import inspect
+import itertools
+import reprlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,22 +80,24 @@ class Parameter:
             if not isinstance(value, str) or value not in self.choices:
                 raise KernelError(
                     f"kernel {kernel!r}: parameter {self.name!r} must be one of "
-                    f"{', '.join(self.choices)}; got {value!r}"
+                    f"{', '.join(self.choices)}; got {_short(value)}"
                 )
             return value
         try:
-            arr = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            raise KernelError(
-                f"kernel {kernel!r}: parameter {self.name!r} must be a number; got {value!r}"
-            ) from None
+            arr = np.asarray(value)
+        except (TypeError, ValueError):  # ragged nested sequences
+            arr = np.asarray(None)
+        if isinstance(value, (str, bytes)) or arr.dtype.kind not in "iuf":
+            raise KernelError(f"kernel {kernel!r}: parameter {self.name!r} must be a number (or an array of "
+                              f"numbers); got {_short(value)}")
+        arr = arr.astype(float, copy=False)
         if not np.all(np.isfinite(arr)):
-            raise KernelError(f"kernel {kernel!r}: parameter {self.name!r} must be finite; got {value!r}")
+            raise KernelError(f"kernel {kernel!r}: parameter {self.name!r} must be finite; got {_short(value)}")
         lo, hi = self.bounds if self.bounds is not None else (-np.inf, np.inf)
         if np.any(arr < lo) or np.any(arr > hi):
             bad = arr[(arr < lo) | (arr > hi)].ravel()[0]
             raise KernelError(
-                f"kernel {kernel!r}: parameter {self.name!r} = {bad:g} {self.unit} is outside "
+                f"kernel {kernel!r}: parameter {self.name!r} = {bad:g}{' ' + self.unit if self.unit else ''} is outside "
                 f"its bounds [{lo:g}, {hi:g}]"
             )
         return arr if arr.ndim else float(arr)
@@ -224,11 +230,87 @@ class Kernel:
             raise KernelError(f"kernel {self.name!r}: {problem}")
         return resolved
 
+    def check_points(self, points: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+        """``points`` with the inputs the resolved ``params`` read checked and as float arrays (Dask arrays are
+        left lazy: shape and dtype checked, values not); raises KernelError naming the input or parameter.
+
+        Every input read must be a 1-D array of finite numbers, all of one length (one value per point), and
+        every numeric parameter must broadcast against the points (the point axis last).
+        """
+        if not isinstance(points, Mapping):
+            raise KernelError(f"kernel {self.name!r}: points must be a mapping of input name to a 1-D array "
+                              f"(e.g. {{'r': …, 'v_bar': …}}); got {type(points).__name__}")
+        self.check_inputs(points, params)
+        arrays = {name: _point_array(self.name, name, points[name]) for name in self.required_inputs(params)}
+        lengths = {name: a.shape[0] for name, a in arrays.items() if isinstance(a.shape[0], (int, np.integer))}
+        if len(set(lengths.values())) > 1:
+            (a, n_a), (b, n_b) = next((x, y) for x, y in itertools.pairwise(lengths.items()) if x[1] != y[1])
+            raise KernelError(f"kernel {self.name!r}: input {a!r} has {n_a} values, {b!r} has {n_b}; every input "
+                              "has one value per point")
+        if lengths:
+            self._check_broadcast(params, next(iter(lengths.values())))
+        return {**points, **arrays}
+
+    def _check_broadcast(self, params: Mapping[str, Any], n_points: int) -> None:
+        """Refuse parameter arrays that do not broadcast against ``n_points`` points or each other."""
+        shapes = {k: np.shape(v) for k, v in params.items() if not isinstance(v, str) and np.ndim(v)}
+        for name, shape in shapes.items():
+            if not _broadcast(shape, (n_points,)):
+                raise KernelError(f"kernel {self.name!r}: parameter {name!r} has shape {shape}, which does not "
+                                  f"broadcast against the {n_points} points (the point axis is last: shape "
+                                  f"{shape + (1,)} evaluates each value at every point)")
+        if not _broadcast(*shapes.values()):
+            raise KernelError(f"kernel {self.name!r}: parameters "
+                              f"{', '.join(f'{k!r} {s}' for k, s in shapes.items())} do not broadcast together")
+
     def __call__(self, points: Mapping[str, np.ndarray], **params: Any) -> np.ndarray:
-        """Predicted circular velocity [km/s] at every point, broadcast over parameter axes."""
+        """Predicted circular velocity [km/s] at every point, broadcast over parameter axes.
+
+        Parameters and points are checked first (:meth:`resolve`, :meth:`check_points`): wrong names,
+        types, shapes, lengths and non-finite values raise KernelError naming the argument. Sweeps call
+        ``func`` on points validated once per sweep, never this per block.
+        """
         resolved = self.resolve(params)
-        self.check_inputs(points, resolved)
-        return self.func(points, **resolved)
+        return self.func(self.check_points(points, resolved), **resolved)
+
+
+def _short(value: Any) -> str:
+    """``repr(value)`` cut to about 60 characters."""
+    return _REPR.repr(value)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def _broadcast(*shapes: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True
+
+
+def _point_array(kernel: str, name: str, value: Any) -> Any:
+    """One point input as a 1-D float array of finite values (a Dask array: shape and dtype only)."""
+    lazy = callable(getattr(value, "__dask_graph__", None))
+    try:
+        arr = value if lazy else np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested sequences
+        raise KernelError(f"kernel {kernel!r}: input {name!r} must be a 1-D array of numbers; got {_short(value)}") from None
+    if isinstance(value, (str, bytes)) or value is None or arr.dtype.kind not in "iuf":
+        raise KernelError(f"kernel {kernel!r}: input {name!r} must hold numbers; got {_short(value)}")
+    if arr.ndim != 1:
+        raise KernelError(f"kernel {kernel!r}: input {name!r} must be a 1-D array over the points; got shape {arr.shape}")
+    if lazy:
+        return arr
+    arr = arr.astype(float, copy=False)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise KernelError(f"kernel {kernel!r}: input {name!r} has {int(bad.sum())} non-finite value(s) (NaN or ±inf), "
+                          f"the first at index {first} ({arr[first]})")
+    return arr
 
 
 def _switch_note(kernel: Kernel, params: Mapping[str, Any], missing: Sequence[str]) -> str:
@@ -335,6 +417,8 @@ def load_plugins() -> dict[str, str]:
 
 def get_kernel(name: str) -> Kernel:
     """The registered kernel called ``name`` (plugins loaded if needed), or a KernelError listing the valid names."""
+    if not isinstance(name, str):
+        raise KernelError(f"a kernel name is a string; got {_short(name)}")
     if name not in _REGISTRY:
         load_plugins()
     try:

@@ -24,14 +24,19 @@ Example (``sweeps/sigma_A0_k.toml``)::
     [sample]                     # optional SPARC sample cuts (defaults: the paper's)
     min_points = 5
 
-Everything is validated against the kernel's declared parameters before anything runs.
+Every key's type, range and meaning is declared once in :mod:`sigcube.sweeps.schema` (the README's
+spec reference is generated from it); this module then checks the values against the kernel's
+declared parameters (names, bounds, switch choices, units). Every malformed spec raises one
+:class:`SpecError` naming the file and the key (``[grid.A0].linspace.num``, ``fixed.k``, ``kernel``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,20 +45,13 @@ import astropy.units as u
 import numpy as np
 
 from sigcube.conventions import SampleCuts
-from sigcube.datasets import dataset_names
-from sigcube.errors import SigcubeError
-from sigcube.kernels import Kernel, KernelError, get_kernel
+from sigcube.errors import SigcubeError, SpecError
+from sigcube.kernels import Kernel, Parameter, get_kernel
 from sigcube.metrics import metric_names
 from sigcube.presets import get_preset
+from sigcube.sweeps.schema import GridAxis, SpecModel, grid_label, toml_key, toml_text, validate
 
-SPACINGS = ("linspace", "logspace", "values")
-TOP_LEVEL = {"name", "description", "dataset", "cube", "kernel", "baseline", "preset", "fixed", "grid", "sample",
-             "block_size", "metrics"}
-MAX_GRID_POINTS = 10**8
-
-
-class SpecError(SigcubeError):
-    """A sweep spec that cannot run: bad syntax, unknown names, values out of bounds."""
+__all__ = ["Axis", "SpecError", "SweepSpec", "load_spec", "parse_spec"]
 
 
 @dataclass(frozen=True)
@@ -122,12 +120,17 @@ def _plain(v: Any) -> Any:
 
 
 def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep spec file."""
+    """Read and validate a sweep spec file (UTF-8 TOML)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise SpecError(f"{path}: cannot read the sweep spec ({exc.strerror})") from None
+        raise SpecError(f"{path}: cannot read the sweep spec ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                        "TOML files are UTF-8") from None
     return parse_spec(text, where=str(path))
 
 
@@ -137,118 +140,112 @@ def parse_spec(text: str, where: str = "spec") -> SweepSpec:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{where}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{where}: not valid TOML: arrays or tables nested too deeply") from None
     try:
-        return _build(raw, text)
-    except KernelError as exc:
-        raise SpecError(f"{where}: {exc}") from None
-    except SpecError as exc:
+        return _build(validate(raw), text)
+    except SigcubeError as exc:
         raise SpecError(f"{where}: {exc}") from None
 
 
-def _build(raw: dict, text: str) -> SweepSpec:
-    unknown = set(raw) - TOP_LEVEL
-    if unknown:
-        raise SpecError(f"unknown top-level keys {sorted(unknown)}; valid keys: {sorted(TOP_LEVEL)}")
-    for key in ("name", "kernel", "grid"):
-        if key not in raw:
-            raise SpecError(f"missing required key {key!r}")
-    dataset = raw.get("dataset", "sparc")
-    if dataset not in dataset_names():
-        raise SpecError(f"unknown dataset {dataset!r}; datasets: {', '.join(dataset_names())}")
-    kernel = get_kernel(raw["kernel"])
-    baseline = get_kernel(raw.get("baseline", "mond"))
-    fixed: dict[str, Any] = {}
-    preset = raw.get("preset")
-    if preset is not None:
-        chosen = get_preset(preset)
-        if chosen.kernel != kernel.name:
-            raise SpecError(f"preset {preset!r} sets {chosen.kernel!r} parameters; this spec's kernel is {kernel.name!r}")
-        fixed.update(chosen.kernel_params())
-    fixed.update(raw.get("fixed", {}))
-    if not isinstance(raw["grid"], dict) or not raw["grid"]:
-        raise SpecError("[grid] must have at least one table [grid.<parameter>]")
-    axes = tuple(_axis(kernel, name, table) for name, table in raw["grid"].items())
-    both = set(fixed) & {a.name for a in axes}
-    for name in both:
-        fixed.pop(name)  # a swept parameter overrides the preset/fixed value
-    kernel.resolve({**fixed, **{a.name: a.values[0] for a in axes}})  # names, bounds, choices, constraints
-    size = int(np.prod([len(a) for a in axes]))
-    if size > MAX_GRID_POINTS:
-        raise SpecError(f"the grid has {size:.3g} points; sigcube sweeps at most {MAX_GRID_POINTS:.0e}")
-    block_size = raw.get("block_size", 0)
-    if not isinstance(block_size, int) or block_size < 0:
-        raise SpecError(f"block_size must be a whole number ≥ 0 (0 = automatic); got {block_size!r}")
-    known = metric_names()
-    metrics = raw.get("metrics", list(known))
-    if not isinstance(metrics, list) or not metrics or set(metrics) - set(known):
-        raise SpecError(f"metrics must be a non-empty list from {', '.join(known)}; got {metrics!r}")
-    sample = raw.get("sample", {})
+def _checked(label: str, check: Callable[..., Any], *args: Any) -> Any:
+    """``check(*args)``, its SigcubeError (a KernelError) prefixed with the key ``label``."""
     try:
-        cuts = SampleCuts(**sample)
-    except TypeError:
-        raise SpecError(f"[sample] keys must be among {list(SampleCuts().as_dict())}; got {sorted(sample)}") from None
+        return check(*args)
+    except SigcubeError as exc:
+        raise SpecError(f"{label}: {exc}") from None
+
+
+def _build(model: SpecModel, text: str) -> SweepSpec:
+    kernel, baseline = get_kernel(model.kernel), get_kernel(model.baseline)
+    axes = tuple(_axis(kernel, name, axis) for name, axis in model.grid.items())
+    swept = {a.name for a in axes}
+    if all(a.categorical for a in axes):
+        example = kernel.numeric_parameters[0] if kernel.numeric_parameters else None
+        hint = (f"; to compare switch values alone, add one numeric axis, e.g. {grid_label(example.name)} "
+                f"values = [{example.default!r}] (its default)" if example else "")
+        raise SpecError(f"[grid]: every axis is a switch ({', '.join(sorted(swept))}); a sweep needs at least one "
+                        f"numeric parameter{hint}")
+    given = {name: ("preset", value) for name, value in
+             (get_preset(model.preset).kernel_params() if model.preset else {}).items() if name not in swept}
+    for name, value in model.fixed.items():
+        label = f"fixed.{toml_key(name)}"
+        if name in swept:
+            raise SpecError(f"{label}: {name} is also swept in {grid_label(name)}; give it in one place")
+        given[name] = (label, value)
+    fixed = {name: _checked(label, _checked(label, kernel.parameter, name).check, kernel.name, value)
+             for name, (label, value) in given.items()}
+    _check_constraint(kernel, fixed, axes)
     return SweepSpec(
-        name=str(raw["name"]),
-        description=str(raw.get("description", "")),
-        dataset=dataset,
+        name=model.name,
+        description=model.description,
+        dataset=model.dataset,
         kernel=kernel,
         baseline=baseline,
-        fixed={k: kernel.parameter(k).check(kernel.name, v) for k, v in fixed.items()},
+        fixed=fixed,
         axes=axes,
-        cuts=cuts,
-        block_size=block_size,
-        metrics=tuple(m for m in known if m in metrics),
-        cube=raw.get("cube"),
-        preset=preset,
+        cuts=model.sample.cuts(),
+        block_size=model.block_size,
+        metrics=tuple(m for m in metric_names() if m in model.metrics),
+        cube=model.cube,
+        preset=model.preset,
         text=text,
     )
 
 
-def _axis(kernel: Kernel, name: str, table: Any) -> Axis:
-    param = kernel.parameter(name)
-    if not isinstance(table, dict):
-        raise SpecError(f"[grid.{name}] must be a table with one of {', '.join(SPACINGS)}")
-    given = [k for k in SPACINGS if k in table]
-    extra = set(table) - set(SPACINGS) - {"unit", "include_default"}
-    if len(given) != 1 or extra:
-        raise SpecError(f"[grid.{name}] needs exactly one of {', '.join(SPACINGS)} (optionally unit, "
-                        "include_default); "
-                        f"got keys {sorted(table)}")
-    kind = given[0]
+def _check_constraint(kernel: Kernel, fixed: dict[str, Any], axes: tuple[Axis, ...]) -> None:
+    """The kernel's cross-parameter rule under every combination of the swept switches, every numeric value."""
+    shaped = {a.name: a.values.reshape([-1 if i == j else 1 for j in range(len(axes))])
+              for i, a in enumerate(axes) if not a.categorical}
+    switches = [a for a in axes if a.categorical]
+    for values in itertools.product(*(a.values for a in switches)):
+        kernel.resolve({**fixed, **shaped, **{a.name: str(v) for a, v in zip(switches, values)}})
+
+
+def _axis(kernel: Kernel, name: str, axis: GridAxis) -> Axis:
+    label = grid_label(name)
+    param = _checked(label, kernel.parameter, name)
+    key = f"{label}.{axis.spacing}"
     if param.categorical:
-        if kind != "values" or "unit" in table:
-            raise SpecError(f"[grid.{name}] is a switch: give values = [{', '.join(map(repr, param.choices))}]")
-        values = np.array([param.check(kernel.name, v) for v in table["values"]], dtype=object)
-        return Axis(name, values, "", categorical=True)
-    values = _spacing(name, kind, table[kind])
-    unit = table.get("unit", param.unit)
-    try:
-        values = (values * u.Unit(unit)).to_value(u.Unit(param.unit))
-    except (ValueError, u.UnitConversionError) as exc:
-        raise SpecError(f"[grid.{name}] unit {unit!r} cannot be converted to {param.unit or 'dimensionless'!r}: {exc}")
-    if table.get("include_default", False) and not np.any(values == param.default):
+        return _switch_axis(kernel, param, axis, label)
+    if axis.values is not None and isinstance(axis.values[0], str):
+        raise SpecError(f"{key}: {name} takes numbers, not switch values (got {toml_text(axis.values)})")
+    if axis.values is not None:
+        values = np.array(axis.values, dtype=float)
+    else:
+        start, stop, num = getattr(axis, axis.spacing)
+        values = (np.geomspace if axis.spacing == "logspace" else np.linspace)(start, stop, num)
+    if axis.unit is not None:
+        values = _converted(f"{label}.unit", values, axis.unit, param.unit)
+    if axis.include_default and not np.any(values == param.default):
         values = np.sort(np.append(values, param.default))
-    param.check(kernel.name, values)
+    _checked(key, param.check, kernel.name, values)
     if len(np.unique(values)) != len(values):
-        raise SpecError(f"[grid.{name}] has repeated values")
+        raise SpecError(f"{key}: gives repeated values (after conversion to {param.unit or 'dimensionless'!r})")
     return Axis(name, values, param.unit)
 
 
-def _spacing(name: str, kind: str, arg: Any) -> np.ndarray:
+def _converted(label: str, values: np.ndarray, unit: str, target: str) -> np.ndarray:
+    """``values`` given in ``unit``, in the parameter's unit ``target``."""
     try:
-        if kind == "values":
-            values = np.asarray(arg, dtype=float)
-            if values.ndim != 1 or len(values) == 0:
-                raise ValueError
-            return values
-        start, stop, num = arg
-        if int(num) != num or num < 1:
-            raise ValueError
-        if kind == "logspace":
-            if start <= 0 or stop <= 0:
-                raise SpecError(f"[grid.{name}] logspace needs positive start and stop; got {arg}")
-            return np.geomspace(float(start), float(stop), int(num))
-        return np.linspace(float(start), float(stop), int(num))
-    except (TypeError, ValueError):
-        shape = "a non-empty list of numbers" if kind == "values" else "[start, stop, num] with a whole num ≥ 1"
-        raise SpecError(f"[grid.{name}] {kind} must be {shape}; got {arg!r}") from None
+        given = u.Unit(unit)
+    except ValueError:
+        raise SpecError(f"{label}: {unit!r} is not a unit astropy can parse") from None
+    try:
+        return (values * given).to_value(u.Unit(target))
+    except u.UnitsError as exc:
+        raise SpecError(f"{label}: {unit!r} cannot be converted to {target or 'dimensionless'!r} ({exc})") from None
+
+
+def _switch_axis(kernel: Kernel, param: Parameter, axis: GridAxis, label: str) -> Axis:
+    """The axis of a switch: its values are some of the switch's choices, with no unit and no default added."""
+    choices = ", ".join(map(repr, param.choices))
+    if axis.values is None or not isinstance(axis.values[0], str):
+        raise SpecError(f"{label}: {param.name} is a switch: give values = [{choices}] (some of them)")
+    if axis.unit is not None:
+        raise SpecError(f"{label}.unit: {param.name} is a switch and takes no unit")
+    if axis.include_default:
+        raise SpecError(f"{label}.include_default: {param.name} is a switch; list its default {param.default!r} "
+                        "in values instead")
+    values = [_checked(f"{label}.values", param.check, kernel.name, v) for v in axis.values]
+    return Axis(param.name, np.array(values, dtype=object), "", categorical=True)

@@ -29,6 +29,7 @@ import hashlib
 import itertools
 import json
 import os
+import posixpath
 import re
 import socket
 import threading
@@ -83,16 +84,16 @@ _WRITE_ERRORS = {errno.EACCES: "permission denied", errno.EPERM: "permission den
 
 
 @contextmanager
-def writing(where: str) -> Iterator[None]:
-    """Report an OS error while writing ``where`` as one :class:`StoreWriteError` line (exclusive-create
-    conflicts, :class:`FileExistsError`, pass through)."""
+def writing(where: str, action: str = "write") -> Iterator[None]:
+    """Report an OS error while writing (or reading: ``action``) ``where`` as one :class:`StoreWriteError` line;
+    exclusive-create conflicts (:class:`FileExistsError`) pass through."""
     try:
         yield
     except FileExistsError:
         raise
     except OSError as exc:
         reason = _WRITE_ERRORS.get(exc.errno) or exc.strerror or f"{type(exc).__name__}: {exc}"
-        raise StoreWriteError(f"cannot write {where}: {reason}") from None
+        raise StoreWriteError(f"cannot {action} {where}: {reason}") from None
 
 
 @dataclass(frozen=True)
@@ -132,16 +133,12 @@ class Location:
 
     def kind(self) -> Literal["absent", "file", "folder", "empty"]:
         """What is at this location (an object store's prefix with objects under it is a folder)."""
-        if self.fs.isfile(self.path):
-            return "file"
-        if not self.fs.isdir(self.path):
-            return "absent"
-        return "folder" if self.fs.ls(self.path, detail=False) else "empty"
-
-    def beside(self, name: str) -> Location:
-        """The sibling ``name`` of this location (same parent folder or bucket prefix)."""
-        parent = self.fs._parent(self.path)
-        return Location(f"{self.name.rstrip('/').rpartition('/')[0] or '.'}/{name}", self.fs, f"{parent}/{name}")
+        with writing(self.name, "read"):
+            if self.fs.isfile(self.path):
+                return "file"
+            if not self.fs.isdir(self.path):
+                return "absent"
+            return "folder" if self.fs.ls(self.path, detail=False) else "empty"
 
     def same_or_nested(self, other: Location) -> bool:
         """Whether the two locations are the same store or one contains the other (symlinks resolved)."""
@@ -412,8 +409,9 @@ def _record(generation: int) -> str:
 
 
 def lease_folder(store: Location) -> Location:
-    """The hidden folder beside ``store`` that holds its lease records."""
-    return store.beside(f".{store.path.rpartition('/')[2]}.lease")
+    """The hidden folder beside ``store`` that holds its lease records (named as the store in messages)."""
+    parent, name = posixpath.split(store.path)
+    return Location(store.name, store.fs, posixpath.join(parent, f".{name}.lease"))
 
 
 def _generations(folder: Location) -> list[int]:

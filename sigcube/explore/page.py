@@ -72,13 +72,13 @@ def sections(result: xr.Dataset, cube: xr.Dataset | None = None, kernels: Sequen
             raise SigcubeError(f"the explorer of a {kind!r} sweep needs its dataset cube (rotation curves, RAR)")
         out += _galaxy_sections(result, cube, kernels, preset, limits)
     dims = parameter_dims(result)
-    metrics = [m for m in METRICS if m in result]
-    for x, y in list(itertools.combinations(dims, 2))[: limits.max_pairs]:
+    metrics = [m for m in METRICS if m in result]  # none: a sweep that stored only per-object metrics
+    for x, y in list(itertools.combinations(dims, 2))[: limits.max_pairs] if metrics else ():
         plan = frame_plan(result, [d for d in dims if d not in (x, y)], limits.max_frames)
         views = tuple(sweep_heatmap(result, m, x, y, limits.max_frames, limits.max_cells, dynamic=True)
                       for m in metrics)
         out.append(Section(f"Heatmaps over {x} × {y}", plan_note(result, plan), views, _n_frames(plan)))
-    for x in dims:
+    for x in dims if metrics else ():
         plan = frame_plan(result, [d for d in dims if d != x], limits.max_frames)
         views = tuple(sweep_slice(result, m, x, limits.max_frames, dynamic=True) for m in metrics)
         out.append(Section(f"Slices along {x}", plan_note(result, plan), views, _n_frames(plan)))
@@ -87,6 +87,9 @@ def sections(result: xr.Dataset, cube: xr.Dataset | None = None, kernels: Sequen
         out.append(Section(f"Best parameters per {object_dim(result)}",
                            f"{result.sizes[object_dim(result)]} {objects}, parameters minimising each one's RMS",
                            (best_parameter_distributions(result, "rms"),), 1))
+    if not out:
+        raise SigcubeError(f"nothing to explore in sweep {result.attrs.get('sweep_name')!r}: it stored no global "
+                           f"metric ({', '.join(METRICS)}) and no per-object rms; rerun it with one in `metrics`")
     return out
 
 

@@ -45,6 +45,10 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
     """Print the sweep report as a rich table."""
     console = console or Console()
     grid = " × ".join(f"{k}[{v}]" for k, v in result["grid"].items())
+    if not result["best"]:
+        console.print(f"sweep {result['sweep']!r}: {result['kernel']} over {grid} stored no global metric "
+                      "(only per-object ones): no best grid point", highlight=False, markup=False)
+        return
     table = Table(title=f"sweep {result['sweep']!r}: {result['kernel']} over {grid} (baseline {result['baseline']})",
                   title_justify="left")
     dims = list(result["grid"])

@@ -60,7 +60,7 @@ class SweepSummary:
         return self.evaluations / self.seconds if self.seconds > 0 else float("nan")
 
     def line(self) -> str:
-        best = ", ".join(f"{k}={_fmt(v)}" for k, v in self.best.items())
+        best = ", ".join(f"{k}={_fmt(v)}" for k, v in self.best.items()) or "none (no global metric stored)"
         repaired = f", {self.repaired} of them damaged and recomputed" if self.repaired else ""
         return (f"{self.path}: {self.n_blocks} blocks ({self.computed} computed{repaired}, {self.resumed} already done), "
                 f"{self.evaluations:.3g} point-evaluations in {self.seconds:.1f} s ({self.rate:.3g}/s); best: {best}")
@@ -135,7 +135,7 @@ def run_sweep(
         keep = spec.metrics + (("v_pred",) if keep_curves else ())
         writer = BlockWriter(store, template.attrs["store_id"], lease.token)
         warm_up = spec.kernel.fast_reduce.warm_up if spec.kernel.fast_reduce else None
-        with _dask_client(scheduler, workers, console) if not synchronous else nullcontext() as client:
+        with _quiet_dask(), _dask_client(scheduler, workers, console) if not synchronous else nullcontext() as client:
             if warm_up is not None and client is None:
                 warm_up()
             elif warm_up is not None:
@@ -241,6 +241,21 @@ def _progress(console: Console, total: int, done: int) -> Iterator:
 
 
 @contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Keep distributed's own log records (tracebacks of a lost scheduler, of closing comms) off the terminal
+    while a sweep runs: what went wrong reaches the user as one line of :func:`_stream_blocks`."""
+    names = ["distributed", *(n for n in logging.root.manager.loggerDict if n.startswith("distributed."))]
+    levels = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+@contextmanager
 def _dask_client(scheduler: str | None, workers: int | None, console: Console) -> Iterator:
     """A client of the scheduler at ``scheduler``, or of a new LocalCluster of ``workers`` processes."""
     from distributed import Client, LocalCluster
@@ -249,7 +264,7 @@ def _dask_client(scheduler: str | None, workers: int | None, console: Console) -
     if scheduler:
         try:
             client = Client(scheduler, timeout="10s")
-        except OSError as exc:
+        except (OSError, ValueError, TypeError) as exc:
             raise SigcubeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     else:
         n = workers or os.cpu_count() or 1
@@ -290,11 +305,10 @@ def _stream_blocks(client, prep, spec, regions, pending, keep, writer, flags, ad
             i = future.result()
         except SigcubeError:  # the lease was lost, the store cannot be written: already one clear line
             raise
-        except Exception as exc:  # KilledWorker after repeated deaths, or a task error
-            raise SigcubeError(
-                f"a sweep block failed ({type(exc).__name__}: {exc}); every finished block is saved — "
-                "rerun the same command to resume"
-            ) from None
+        except Exception as exc:  # KilledWorker after repeated deaths, a task error, the scheduler lost
+            what = ("the connection to the Dask scheduler was lost" if client.status != "running" else
+                    f"a sweep block failed ({type(exc).__name__}: {' '.join(str(exc).split())})")
+            raise SigcubeError(f"{what}; every finished block is saved — rerun the same command to resume") from None
         flags.mark(regions[i])
         future.release()
         advance(int(np.prod([s.stop - s.start for s in regions[i]])) * prep.points.n_points)

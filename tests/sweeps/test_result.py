@@ -1,0 +1,42 @@
+"""Result-cube block writes without data: the lease is checked before every block, and every chunk is written."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import zarr
+
+from sigcube.stores import Lease, LeaseLostError, Location
+from sigcube.sweeps.result import BlockWriter, DoneFlags, write_block
+
+
+@pytest.fixture()
+def store(tmp_path) -> Location:
+    group = zarr.open_group(str(tmp_path / "r.zarr"), mode="w", zarr_format=3)
+    group.attrs["store_id"] = "layout-1"
+    group.create_array("rms", shape=(4, 3), chunks=(2, 3), dtype="f4", fill_value=np.nan)
+    group.create_array("done", shape=(4,), chunks=(2,), dtype=bool, fill_value=False)
+    return Location.of(tmp_path / "r.zarr")
+
+
+def test_an_all_nan_block_is_still_written(store, tmp_path):
+    lease = Lease.acquire(store)
+    write_block(BlockWriter(store, "layout-1", lease.token), (slice(0, 2), slice(0, 3)), {"rms": np.full((2, 3), np.nan)})
+    assert (tmp_path / "r.zarr" / "rms" / "c" / "0" / "0").is_file()  # a missing chunk always means damage
+
+
+def test_a_superseded_lease_writes_nothing(store, tmp_path):
+    old = Lease.acquire(store, ttl=0.1)
+    flags = DoneFlags(store, old)
+    time.sleep(0.2)
+    Lease.acquire(store)  # another driver takes the stale lease over
+    with pytest.raises(LeaseLostError, match="this sweep's lease was taken over by"):
+        write_block(BlockWriter(store, "layout-1", old.token), (slice(2, 4), slice(0, 3)), {"rms": np.ones((2, 3))})
+    with pytest.raises(LeaseLostError):
+        flags.mark((slice(2, 4),))
+    with pytest.raises(LeaseLostError):
+        flags.mark_complete()
+    assert not (tmp_path / "r.zarr" / "rms" / "c").exists() and not (tmp_path / "r.zarr" / "done" / "c").exists()
+    assert "complete" not in zarr.open_group(store.url, mode="r").attrs

@@ -330,13 +330,13 @@ def field_label(loc: Sequence[str | int]) -> str:
         label, rest = grid_label(str(rest[0])), rest[1:]
         if rest:
             key, *index = rest
-            label += f".{key}"
+            label += f".{toml_key(key)}"
             if index:
                 label += f".{SPACING_PARTS[index[0]]}" if key in ("linspace", "logspace") else f"[{index[0]}]"
         return label
     if head in ("fixed", "grid", "sample") and not rest:
         return f"[{head}]"
-    label = head
+    label = toml_key(head)
     for part in rest:
         label += f"[{part}]" if isinstance(part, int) else f".{toml_key(part)}"
     return label

@@ -1,0 +1,201 @@
+"""Fuzzing the ingest readers: damaged input files of every dataset kind through ``sigcube ingest``.
+
+Each example damages one real file of a copy of the mirror (a truncation, flipped or inserted bytes, a
+deleted or repeated line, a deleted column, a junk or NaN token, an empty file) and runs the ingest twice:
+
+- as shipped: the manifest's sha256 stops every damaged file — exit 2, one line naming the file, no store;
+- past the hash check (as if the manifest recorded the damaged bytes), so the reader itself meets the damage:
+  exit 2 with one line naming a file of the dataset (the damaged one, or the one it no longer agrees with:
+  a cluster's profile and its covariance file) and no store, or exit 0 with a cube that opens as valid (some
+  damage leaves a well-formed file, e.g. one row fewer); never a traceback.
+
+``ingest table`` (no manifest) gets the same damage on a table of real SPARC curves. The default run is
+derandomized with a fixed budget per kind; ``-m slow`` runs a deeper one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from unittest.mock import patch
+
+import pooch
+import pytest
+from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from sigcube.cli import app
+from sigcube.cubes import open_cube
+from sigcube.ingest import sources
+from sigcube.ingest.rotmod import read_rotmod
+
+runner = CliRunner()
+JUNK = [b"nan", b"NaN", b"inf", b"-inf", b"-", b"x", b"", b"1e999", b"--", b"null", b"\xd9\xa3", b"1,2", b"\xff"]
+TABLE_UNITS = "r=kpc,v_obs=km/s,e_v_obs=km/s,v_gas=km/s,v_disk=km/s,v_bul=km/s"
+BUDGET = {"sparc": 25, "clusters": 25, "dwarfs": 25, "manga": 25, "milkyway": 6, "table": 25}
+"""Examples per kind in the default run (the Milky Way's accepted damage costs ~7 s of galpy each)."""
+
+
+# --- damage -------------------------------------------------------------------------------------------
+
+def _tokens(line: bytes) -> tuple[bytes, list[bytes]]:
+    sep = b"," if b"," in line else b" "
+    return sep, line.split(sep)
+
+
+@st.composite
+def damage(draw) -> Callable[[bytes], bytes]:
+    """One damage: a function of the file's bytes."""
+    kind = draw(st.sampled_from(["truncate", "flip", "insert", "delete_line", "repeat_line", "delete_column",
+                                 "junk_token", "empty"]))
+    where = draw(st.floats(0.0, 1.0, exclude_max=True))
+    if kind == "truncate":
+        return lambda data: data[: int(where * len(data))]
+    if kind == "flip":
+        bit = draw(st.integers(1, 255))
+        return lambda data: data[:(i := int(where * len(data)))] + bytes([data[i] ^ bit]) + data[i + 1:]
+    if kind == "insert":
+        blob = draw(st.binary(min_size=1, max_size=8))
+        return lambda data: data[:(i := int(where * len(data)))] + blob + data[i:]
+    if kind == "empty":
+        return lambda data: b""
+    if kind in ("delete_line", "repeat_line"):
+        def lines(data: bytes) -> bytes:
+            rows = data.split(b"\n")
+            i = int(where * len(rows))
+            return b"\n".join(rows[:i] + ([rows[i]] * 2 if kind == "repeat_line" else []) + rows[i + 1:])
+        return lines
+    column = draw(st.integers(0, 12))
+    token = draw(st.sampled_from(JUNK))
+
+    def columns(data: bytes) -> bytes:
+        rows = data.split(b"\n")
+        chosen = range(len(rows)) if kind == "delete_column" else [int(where * len(rows))]
+        for i in chosen:
+            sep, cells = _tokens(rows[i])
+            filled = [j for j, cell in enumerate(cells) if cell.strip()]
+            if len(filled) > column:
+                j = filled[column]
+                cells = cells[:j] + cells[j + 1:] if kind == "delete_column" else cells[:j] + [token] + cells[j + 1:]
+                rows[i] = sep.join(cells)
+        return b"\n".join(rows)
+
+    return columns
+
+
+# --- the mirror copy and the files of each kind ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mirror(shared_data: Path, tmp_path_factory) -> Path:
+    """A copy of the data mirror the examples damage (one file at a time, restored after each)."""
+    root = tmp_path_factory.mktemp("mirror")
+    for folder in ("sparc", "milky_way", "clusters", "dwarfs", "manga"):
+        shutil.copytree(shared_data / folder, root / folder)
+    return root
+
+
+def kind_files(kind: str) -> list[str]:
+    """The mirror paths of every file the ``kind`` ingest reads (SPARC: each rotation curve and both tables)."""
+    paths = []
+    for entry in sources.load_manifest(kind)["files"].values():
+        members = entry.get("members")
+        paths += [entry["mirror_path"] + name for name in members] if members else [entry["mirror_path"]]
+    return sorted(paths)
+
+
+@pytest.fixture(scope="module")
+def table_file(mirror: Path) -> Path:
+    """A CSV of three real SPARC rotation curves, one row per point, for ``ingest table``."""
+    rows = ["galaxy,r,v_obs,e_v_obs,v_gas,v_disk,v_bul"]
+    for name in ("NGC3198", "DDO154", "UGC02953"):
+        curve = read_rotmod(mirror / "sparc" / "Rotmod_LTG" / f"{name}_rotmod.dat")
+        rows += [f"{name},{r},{v},{e},{g},{d},{b}" for r, v, e, g, d, b in
+                 zip(curve.r, curve.v_obs, curve.e_v_obs, curve.v_gas, curve.v_disk, curve.v_bul)]
+    path = mirror / "my_curves.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+# --- the property -------------------------------------------------------------------------------------
+
+def _one_line(result) -> str:
+    assert "Traceback" not in result.output and result.exit_code != 1, result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+    return result.stderr
+
+
+def _check_outcome(result, out: Path, folder: Path) -> None:
+    """Exit 2 naming a file under ``folder`` with nothing written, or exit 0 with a valid cube."""
+    assert result.exit_code in (0, 2), (result.exit_code, result.output)
+    event(f"reader: exit {result.exit_code}")  # --hypothesis-show-statistics shows how often each happens
+    if result.exit_code == 2:
+        assert str(folder) in _one_line(result), result.stderr
+        assert not out.exists()
+    else:
+        open_cube(out)
+
+
+def check(mirror: Path, relative: str, hurt: Callable[[bytes], bytes], command: list[str]) -> None:
+    target = mirror / relative
+    original = target.read_bytes()
+    damaged = hurt(original)
+    assume(damaged != original)
+    target.write_bytes(damaged)
+    env = {"SIGCUBE_DATA_DIR": str(mirror), "SIGCUBE_CUBE_DIR": str(mirror / "cubes")}
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "cube.zarr"
+            result = runner.invoke(app, [*command, "--out", str(out)], env=env)
+            if command[1] != "table":  # the manifest's sha256: a damaged file never gets past it
+                assert result.exit_code == 2 and not out.exists()
+                assert f"{target}: sha256 mismatch" in _one_line(result), result.stderr
+                with patch.object(sources, "_verified_hash", lambda path, expected: pooch.file_hash(str(path))):
+                    result = runner.invoke(app, [*command, "--out", str(out)], env=env)
+            _check_outcome(result, out, mirror / relative.split("/")[0])
+    finally:
+        target.write_bytes(original)
+
+
+def _test(kind: str, examples: int, derandomize: bool):
+    @settings(max_examples=examples, derandomize=derandomize, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(data=st.data(), hurt=damage())
+    def run(mirror, table_file, data, hurt):
+        if kind == "table":
+            check(mirror, table_file.name, hurt, ["ingest", "table", str(table_file), "--units", TABLE_UNITS])
+        else:
+            check(mirror, data.draw(st.sampled_from(kind_files(kind)), label="file"), hurt, ["ingest", kind])
+
+    return run
+
+
+@pytest.mark.parametrize("kind", list(BUDGET))
+def test_damaged_files_are_refused_or_read_never_a_traceback(kind, mirror, table_file):
+    _test(kind, BUDGET[kind], derandomize=True)(mirror, table_file)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", list(BUDGET))
+def test_damaged_files_deep(kind, mirror, table_file):
+    _test(kind, 20 * BUDGET[kind], derandomize=False)(mirror, table_file)
+
+
+def test_a_real_process_stops_a_damaged_file(mirror, tmp_path):
+    """The installed command on a truncated rotation curve: one line naming it, exit 2, no cube."""
+    target = mirror / "sparc" / "Rotmod_LTG" / "NGC3198_rotmod.dat"
+    original = target.read_bytes()
+    target.write_bytes(original[: len(original) // 2])
+    try:
+        proc = subprocess.run([str(Path(sys.executable).with_name("sigcube")), "ingest", "sparc", "--out",
+                               str(tmp_path / "cube.zarr")], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "SIGCUBE_DATA_DIR": str(mirror)})
+    finally:
+        target.write_bytes(original)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith(f"error: {target}: sha256 mismatch") and not any(tmp_path.iterdir())

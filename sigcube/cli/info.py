@@ -19,14 +19,14 @@ def info(path: Annotated[Path, typer.Argument(help="A sigcube Zarr store (datase
     """
     from sigcube.cubes import open_cube
     from sigcube.cubes.schema import SCHEMAS
-    from sigcube.cubes.store import RESULT_KIND, describe, store_attrs
+    from sigcube.cubes.store import RESULT_KIND, describe, kind_of, store_attrs
     from sigcube.errors import SchemaError
     from sigcube.metrics import metric_names
     from sigcube.stores import current_holder
     from sigcube.sweeps import best_parameters, open_result
 
     store, attrs = store_attrs(path, "no such store")
-    kind = attrs.get("sigcube_kind")
+    kind = kind_of(attrs)
     if kind in SCHEMAS:
         console.print(open_cube(store))
         return

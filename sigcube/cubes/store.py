@@ -126,7 +126,7 @@ def _existing_hash(path: Path) -> str | None:
     Anything that is not a dataset cube raises: ``--force`` must never replace it.
     """
     store, attrs = store_attrs(path, "")
-    if attrs.get("sigcube_kind") not in SCHEMAS:
+    if kind_of(attrs) not in SCHEMAS:
         raise StoreExistsError(f"{path} is {describe(attrs)}; only a dataset cube is ever replaced there "
                                "(--force included): choose another --out")
     try:
@@ -135,9 +135,17 @@ def _existing_hash(path: Path) -> str | None:
         return None
 
 
+def kind_of(attrs: dict) -> str | None:
+    """The ``sigcube_kind`` of a store's root attributes, or None if it has none that is a name."""
+    kind = attrs.get("sigcube_kind")
+    return kind if isinstance(kind, str) else None
+
+
 def describe(attrs: dict) -> str:
     """What kind of store root attributes ``attrs`` describe, for messages ("a 'sparc' dataset cube")."""
-    kind = attrs.get("sigcube_kind")
+    kind = kind_of(attrs)
+    if "sigcube_kind" in attrs and kind is None:
+        return f"a store whose sigcube_kind is not a name ({attrs['sigcube_kind']!r})"
     if kind == RESULT_KIND:
         return "a sweep result cube"
     if kind in SCHEMAS:
@@ -188,7 +196,7 @@ def open_cube(path: str | Path | Location, kind: str | Sequence[str] | None = No
         raise SigcubeError(f"open_cube: kind must be one or more of {', '.join(SCHEMAS)}; got {kind!r}")
     store = Location.of(path)
     store, attrs = store_attrs(store, f"no such cube; create it with `sigcube ingest <dataset> --out {store.name}`")
-    if attrs.get("sigcube_kind") not in kinds:
+    if kind_of(attrs) not in kinds:
         expected = " or ".join(map(repr, kinds)) + " dataset cube" if kind is not None else "dataset cube"
         raise SchemaError(f"{store.name} is {describe(attrs)}; expected a {expected}")
     check_store(store, attrs, f"re-ingest it (`sigcube ingest … --out {store.name} --force`)")

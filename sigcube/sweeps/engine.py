@@ -30,7 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sigcube import datasets
 from sigcube.cubes import open_cube
-from sigcube.cubes.store import default_cube, describe, store_attrs
+from sigcube.cubes.store import default_cube, describe, kind_of, store_attrs
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
 from sigcube.metrics import get_metric
 from sigcube.stores import Lease, Location, StoreDamagedError, open_arrays, was_leased
@@ -167,8 +167,9 @@ def _check_inputs(spec: SweepSpec, inputs: dict[str, np.ndarray]) -> None:
 
 def _store_state(store: Location) -> tuple[str, dict[str, Any]]:
     """What is at ``--out``: ``absent`` (nothing, or an empty folder), ``result`` (a sigcube result cube, with its
-    root attributes), ``unsealed`` (a result cube whose creation was interrupted) or ``damaged`` (a store a sweep
-    leased whose root metadata is unreadable or lacks its kind). Anything else is refused here."""
+    root attributes), ``unsealed`` (a result cube whose creation was interrupted) or ``damaged`` (a folder a sweep
+    leased, with its ``done`` array, whose root metadata is unreadable or lacks its kind). Anything else is
+    refused here."""
     found = store.kind()
     if found in ("absent", "empty"):
         return "absent", {}
@@ -176,10 +177,10 @@ def _store_state(store: Location) -> tuple[str, dict[str, Any]]:
         attrs = store_attrs(store, "")[1] if found == "folder" else None
     except SchemaError:
         attrs = None
-    kind = attrs.get("sigcube_kind") if attrs is not None else None
+    kind = kind_of(attrs) if attrs is not None else None
     if kind == KIND:
         return ("result" if "store_id" in attrs else "unsealed"), attrs
-    if kind is None and was_leased(store):
+    if kind is None and found == "folder" and was_leased(store) and store.read("done/zarr.json") is not None:
         return "damaged", {}
     what = ("a file" if found == "file" else describe(attrs) if attrs is not None
             else "a folder that is not a Zarr store")

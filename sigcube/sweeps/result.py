@@ -207,7 +207,8 @@ class BlockCheck:
         parts = [f"{self.block_name(i)}: {', '.join(problems)}" for i, problems in sorted(self.damaged.items())]
         if self.template:
             parts.append(f"coordinates or baseline: {', '.join(self.template)}")
-        return f"{len(self.damaged)} of {len(self.regions)} blocks damaged — {summarize(parts)}"
+        head = f"{len(self.damaged)} of {len(self.regions)} blocks damaged" if self.damaged else "damaged"
+        return f"{head} — {summarize(parts)}"
 
 
 def check_blocks(store: Location, arrays: dict[str, zarr.Array], complete: bool) -> BlockCheck:
@@ -266,7 +267,7 @@ def open_result(path: str | Path | Location, allow_incomplete: bool = False, ver
         check = check_blocks(store, open_arrays(store, attrs, REBUILD), bool(attrs.get("complete")))
         if check.damaged or check.template:
             raise StoreDamagedError(f"{store.name}: {check.describe()}; rerun the same `sigcube sweep` command to "
-                                    "recompute them")
+                                    "repair it")
     ds = open_dataset(store)
     if not ds.attrs.get("complete") and not allow_incomplete:
         n_done = int(ds["done"].sum())

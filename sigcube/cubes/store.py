@@ -125,10 +125,13 @@ def _existing_hash(path: Path) -> str | None:
 
     Anything that is not a dataset cube raises: ``--force`` must never replace it.
     """
-    store, attrs = store_attrs(path, "")
+    refuse = "only a dataset cube is ever replaced there (--force included): choose another --out"
+    try:
+        _, attrs = store_attrs(path, "")
+    except SchemaError as exc:
+        raise StoreExistsError(f"{exc}; {refuse}") from None
     if kind_of(attrs) not in SCHEMAS:
-        raise StoreExistsError(f"{path} is {describe(attrs)}; only a dataset cube is ever replaced there "
-                               "(--force included): choose another --out")
+        raise StoreExistsError(f"{path} is {describe(attrs)}; {refuse}")
     try:
         return open_cube(path).attrs.get("content_sha256")
     except SchemaError:

@@ -74,6 +74,18 @@ def test_a_different_store_is_not_overwritten_without_force(sparc_cube, tmp_path
     assert [p.name for p in tmp_path.iterdir()] == ["sparc.zarr"]
 
 
+def test_force_replaces_only_a_dataset_cube(sparc_cube, tmp_path):
+    result = tmp_path / "result.zarr"
+    xr.Dataset(attrs={"sigcube_kind": "sweep"}).to_zarr(result, zarr_format=3, consolidated=False)
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "todo.txt").write_text("keep me")
+    for path, what in ((result, "a sweep result cube"), (folder, "not a readable Zarr v3 store")):
+        with pytest.raises(StoreExistsError, match=f"{what}.*; only a dataset cube is ever replaced there"):
+            write_cube(sparc_cube, path, force=True)
+    assert (folder / "todo.txt").read_text() == "keep me" and (result / "zarr.json").is_file()
+
+
 def test_a_failed_write_leaves_no_store_behind(sparc_cube, tmp_path, monkeypatch):
     path = tmp_path / "sparc.zarr"
 

@@ -321,3 +321,11 @@ def test_a_store_being_written_then_its_sigkilled_driver(sparc_store, long_refer
     assert resumed.returncode == 0 and "already done" in resumed.stderr, resumed.stderr
     assert [p.name for p in (tmp_path / ".r.zarr.lease").iterdir()] == ["000000000002.json"]
     xr.testing.assert_identical(open_result(out).load(), long_reference)
+
+
+def test_explore_says_when_a_sweep_stored_nothing_it_can_show(clusters_store, tmp_path):
+    spec = parse_spec('name = "c"\nkernel = "sigma"\ndataset = "clusters"\nmetrics = ["chi2"]\n'
+                      "[grid.A0]\nvalues = [0.8, 1.2]")
+    run_sweep(spec, tmp_path / "c.zarr", cube=clusters_store, synchronous=True, console=QUIET)
+    res = runner.invoke(app, ["explore", str(tmp_path / "c.zarr"), "--cube", str(clusters_store)])
+    assert res.exit_code == 2 and "nothing to explore in sweep 'c': it stored no global metric" in res.stderr

@@ -90,9 +90,10 @@ def content_hash(ds: xr.Dataset) -> str:
 def write_cube(ds: xr.Dataset, path: str | Path, force: bool = False) -> str:
     """Write ``ds`` to ``path`` atomically; return ``"written"``, ``"replaced"`` or ``"unchanged"``.
 
-    An existing intact store with the same ``content_sha256`` is left as it is; a different or damaged
-    dataset cube raises :class:`StoreExistsError` unless ``force``; anything else at ``path`` (a sweep
-    result, a folder of other files) is never replaced.
+    An existing intact store with the same ``content_sha256`` is left as it is (one written before
+    checksums is rewritten, with the same content); a different or damaged dataset cube raises
+    :class:`StoreExistsError` unless ``force``; anything else at ``path`` (a sweep result, a folder of
+    other files) is never replaced.
     """
     path = Path(path)
     validate(ds, where=str(path))
@@ -100,10 +101,10 @@ def write_cube(ds: xr.Dataset, path: str | Path, force: bool = False) -> str:
     ds.attrs["content_sha256"] = content_hash(ds)
     existed = Location.of(path, "--out").kind() != "absent"
     if existed:
-        old = _existing_hash(path)
-        if old == ds.attrs["content_sha256"]:
+        old, sealed = _existing_hash(path)
+        if old == ds.attrs["content_sha256"] and sealed:
             return "unchanged"
-        if not force:
+        if old != ds.attrs["content_sha256"] and not force:
             raise StoreExistsError(
                 f"{path} already holds a different or damaged cube (content_sha256 {old or 'unknown'}); "
                 "pass --force (force=True) to replace it, or choose another --out path"
@@ -120,10 +121,10 @@ def write_cube(ds: xr.Dataset, path: str | Path, force: bool = False) -> str:
     return "replaced" if existed else "written"
 
 
-def _existing_hash(path: Path) -> str | None:
-    """The ``content_sha256`` of the intact dataset cube at ``path``; None if it is one but damaged.
-
-    Anything that is not a dataset cube raises: ``--force`` must never replace it.
+def _existing_hash(path: Path) -> tuple[str | None, bool]:
+    """The ``content_sha256`` of the intact dataset cube at ``path`` (None if it is one but damaged), and
+    whether it is sealed (written with checksums). Anything that is not a dataset cube raises: ``--force``
+    must never replace it.
     """
     refuse = "only a dataset cube is ever replaced there (--force included): choose another --out"
     try:
@@ -133,9 +134,9 @@ def _existing_hash(path: Path) -> str | None:
     if kind_of(attrs) not in SCHEMAS:
         raise StoreExistsError(f"{path} is {describe(attrs)}; {refuse}")
     try:
-        return open_cube(path).attrs.get("content_sha256")
+        return open_cube(path).attrs.get("content_sha256"), "metadata_sha256" in attrs
     except SchemaError:
-        return None
+        return None, False
 
 
 def kind_of(attrs: dict) -> str | None:

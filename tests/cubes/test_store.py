@@ -74,6 +74,16 @@ def test_a_different_store_is_not_overwritten_without_force(sparc_cube, tmp_path
     assert [p.name for p in tmp_path.iterdir()] == ["sparc.zarr"]
 
 
+def test_a_cube_written_before_checksums_is_rewritten_with_them(sparc_cube, tmp_path):
+    legacy = tmp_path / "legacy.zarr"
+    sparc_cube.drop_encoding().to_zarr(legacy, zarr_format=3, consolidated=False)  # as an older sigcube wrote it
+    assert "crc32c" not in (legacy / "v_obs" / "zarr.json").read_text()
+    assert write_cube(sparc_cube, legacy) == "replaced"  # same content: no --force needed
+    assert "crc32c" in (legacy / "v_obs" / "zarr.json").read_text()
+    assert write_cube(sparc_cube, legacy) == "unchanged"
+    xr.testing.assert_identical(open_cube(legacy).load(), sparc_cube)
+
+
 def test_force_replaces_only_a_dataset_cube(sparc_cube, tmp_path):
     result = tmp_path / "result.zarr"
     xr.Dataset(attrs={"sigcube_kind": "sweep"}).to_zarr(result, zarr_format=3, consolidated=False)

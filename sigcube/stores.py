@@ -84,8 +84,8 @@ _WRITE_ERRORS = {errno.EACCES: "permission denied", errno.EPERM: "permission den
 
 
 @contextmanager
-def writing(where: str, action: str = "write") -> Iterator[None]:
-    """Report an OS error while writing (or reading: ``action``) ``where`` as one :class:`StoreWriteError` line;
+def store_errors(where: str, action: str = "write") -> Iterator[None]:
+    """Report an OS error while writing (``action``: or reading) ``where`` as one :class:`StoreWriteError` line;
     exclusive-create conflicts (:class:`FileExistsError`) pass through."""
     try:
         yield
@@ -133,7 +133,7 @@ class Location:
 
     def kind(self) -> Literal["absent", "file", "folder", "empty"]:
         """What is at this location (an object store's prefix with objects under it is a folder)."""
-        with writing(self.name, "read"):
+        with store_errors(self.name, "read"):
             if self.fs.isfile(self.path):
                 return "file"
             if not self.fs.isdir(self.path):
@@ -167,7 +167,7 @@ class Location:
     def put(self, relative: str, data: bytes) -> None:
         """Write an object whole (atomically: a reader sees the old or the new bytes)."""
         path = self.key(relative)
-        with writing(self.name):
+        with store_errors(self.name):
             if self.local:
                 tmp = self._tmp(path, data)
                 os.replace(tmp, path)
@@ -177,7 +177,7 @@ class Location:
     def create(self, relative: str, data: bytes) -> None:
         """Write an object that must not exist yet; :class:`FileExistsError` if it does (never overwritten)."""
         path = self.key(relative)
-        with writing(self.name):
+        with store_errors(self.name):
             if self.local:
                 tmp = self._tmp(path, data)
                 try:
@@ -189,19 +189,19 @@ class Location:
 
     def delete(self, relative: str) -> None:
         """Delete an object if it still exists."""
-        with writing(self.name):
+        with store_errors(self.name):
             try:
                 self.fs.rm_file(self.key(relative))
             except FileNotFoundError:
                 pass
 
     def makedirs(self) -> None:
-        with writing(self.name):
+        with store_errors(self.name):
             self.fs.makedirs(self.path, exist_ok=True)
 
     def remove(self) -> None:
         """Delete the store and everything in it."""
-        with writing(self.name):
+        with store_errors(self.name):
             self.fs.rm(self.path, recursive=True)
 
     @staticmethod
@@ -238,10 +238,12 @@ class ChunkProblem(NamedTuple):
     missing: bool
 
     def __str__(self) -> str:
-        return f"chunk {self.key} is missing" if self.missing else f"chunk {self.key} fails its checksum (corrupted or truncated)"
+        problem = "is missing" if self.missing else "fails its checksum (corrupted or truncated)"
+        return f"chunk {self.key} {problem}"
 
 
-def chunk_problems(store: Location, array: zarr.Array, coords: Iterable[tuple[int, ...]]) -> dict[tuple[int, ...], ChunkProblem]:
+def chunk_problems(store: Location, array: zarr.Array,
+                   coords: Iterable[tuple[int, ...]]) -> dict[tuple[int, ...], ChunkProblem]:
     """The chunks of ``array`` at ``coords`` that are missing or fail their checksum.
 
     Checksummed arrays are checked from the raw chunk bytes (CRC-32C of all but the last four bytes);
@@ -268,7 +270,7 @@ def seal(store: Location, attrs: dict[str, Any]) -> None:
     group = zarr.open_group(store.url, mode="r+", zarr_format=3)
     names = sorted(group.array_keys())
     merged = {**dict(group.attrs), **attrs, "arrays": names}
-    with writing(store.name):
+    with store_errors(store.name):
         group.update_attributes({**attrs, "arrays": names, "metadata_sha256": _digest(store, merged, names)})
 
 
@@ -308,7 +310,8 @@ def open_arrays(store: Location, attrs: dict[str, Any], remedy: str) -> dict[str
             if not isinstance(node, zarr.Array):
                 raise TypeError(f"{name!r} is a group, not an array")
     except Exception as exc:
-        raise StoreDamagedError(f"{store.name}: unreadable array metadata ({type(exc).__name__}: {exc}); {remedy}") from None
+        raise StoreDamagedError(f"{store.name}: unreadable array metadata ({type(exc).__name__}: {exc}); "
+                                f"{remedy}") from None
     return arrays
 
 
@@ -490,8 +493,8 @@ class Lease:
         for _ in range(5):
             latest = current_holder(store)
             if latest is not None and latest.live():
-                raise StoreBusyError(f"{store.name}: another sweep is writing here (lease held by {latest.describe()}); "
-                                     "wait for it to finish, or choose another --out")
+                raise StoreBusyError(f"{store.name}: another sweep is writing here (lease held by "
+                                     f"{latest.describe()}); wait for it to finish, or choose another --out")
             now = time.time()
             holder = Holder((latest.generation if latest else 0) + 1, socket.gethostname(), os.getpid(),
                             _pid_namespace(), _process_start(os.getpid()), now, now, ttl)
@@ -503,7 +506,8 @@ class Lease:
                 if old < holder.generation:
                     folder.delete(_record(old))
             return cls(store, holder)
-        raise StoreBusyError(f"{store.name}: other sweeps keep taking its lease; wait for them, or choose another --out")
+        raise StoreBusyError(f"{store.name}: other sweeps keep taking its lease; wait for them, or choose another "
+                             "--out")
 
     def check(self) -> None:
         """Raise :class:`LeaseLostError` if another driver took the lease over."""

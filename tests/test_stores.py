@@ -20,7 +20,7 @@ import zarr
 from sigcube.errors import SigcubeError
 from sigcube.stores import (
     LEASE_TTL_VARIABLE, Holder, Lease, LeaseLostError, Location, StoreBusyError, StoreDamagedError, StoreWriteError,
-    check_store, checksummed, chunk_problems, current_holder, lease_folder, seal, writing,
+    check_store, checksummed, chunk_problems, current_holder, lease_folder, seal, store_errors,
 )
 
 
@@ -73,10 +73,10 @@ def test_os_errors_become_one_line():
     for code, reason in ((errno.EACCES, "permission denied"), (errno.EROFS, "read-only file system"),
                          (errno.ENOSPC, "no space left on device"), (errno.EDQUOT, "disk quota exceeded")):
         with pytest.raises(StoreWriteError, match=f"^cannot write out.zarr: {reason}$"):
-            with writing("out.zarr"):
+            with store_errors("out.zarr"):
                 raise OSError(code, os.strerror(code))
     with pytest.raises(FileExistsError):
-        with writing("out.zarr"):
+        with store_errors("out.zarr"):
             raise FileExistsError(errno.EEXIST, "exists")
 
 

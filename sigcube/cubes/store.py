@@ -24,7 +24,7 @@ import zarr
 
 from sigcube.cubes.schema import SCHEMAS, validate
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
-from sigcube.stores import SEAL_ATTRS, Location, check_store, checksummed, seal, writing
+from sigcube.stores import SEAL_ATTRS, Location, check_store, checksummed, seal, store_errors
 
 ZARR_FORMAT = 3
 CONSOLIDATED = False
@@ -116,7 +116,7 @@ def write_cube(ds: xr.Dataset, path: str | Path, force: bool = False) -> str:
                    write_empty_chunks=True)
         seal(Location.of(tmp), {})
 
-    with writing(str(path)):
+    with store_errors(str(path)):
         replace_atomically(path, write)
     return "replaced" if existed else "written"
 

@@ -33,7 +33,7 @@ from sigcube.errors import SchemaError
 from sigcube.metrics import METRICS, get_metric, metric_names
 from sigcube.sample import PointSet
 from sigcube.stores import (Lease, LeaseToken, Location, StoreDamagedError, chunk_coords, chunk_problems, checksummed,
-                            current_holder, has_checksum, open_arrays, seal, summarize, writing)
+                            current_holder, has_checksum, open_arrays, seal, store_errors, summarize)
 from sigcube.sweeps import grid as gridlib
 from sigcube.sweeps.spec import SweepSpec
 
@@ -106,7 +106,7 @@ def create(store: Location, template: xr.Dataset) -> None:
     encoding = {name: checksummed(compress=name not in UNCOMPRESSED) for name in template.variables}
     unsealed = template.copy()
     store_id = unsealed.attrs.pop("store_id")
-    with writing(store.name):
+    with store_errors(store.name):
         unsealed.to_zarr(store.url, mode="w", compute=False, zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED,
                          encoding=encoding, write_empty_chunks=True)
     seal(store, {"store_id": store_id})
@@ -115,7 +115,7 @@ def create(store: Location, template: xr.Dataset) -> None:
 def rewrite_template_values(store: Location, template: xr.Dataset) -> None:
     """Write again the eager variables of ``template`` (coordinates, ``baseline_rms``) into its store."""
     group = zarr.open_group(store.url, mode="r+", zarr_format=ZARR_FORMAT)
-    with writing(store.name):
+    with store_errors(store.name):
         for name, var in template.variables.items():
             if not isinstance(var.data, da.Array):
                 group[name][...] = np.asarray(var.values)
@@ -132,7 +132,8 @@ def layout_id(attrs: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class BlockWriter:
-    """What a worker needs to write blocks: the store, its layout id and the driver's lease, checked before each block."""
+    """What a worker needs to write blocks: the store, its layout id and the driver's lease (checked before each
+    block)."""
 
     store: Location
     store_id: str
@@ -153,7 +154,7 @@ def write_block(writer: BlockWriter, region: tuple[slice, ...], results: dict[st
     """Write one block's metrics as whole chunks (called where the block was computed), if the lease still holds."""
     writer.lease.check()
     arrays = _arrays(writer.store.url, writer.store_id)
-    with writing(writer.store.name):
+    with store_errors(writer.store.name):
         for name, values in results.items():
             arrays[name][region] = np.asarray(values, dtype=arrays[name].dtype)
 
@@ -168,19 +169,19 @@ class DoneFlags:
     def mark(self, region: tuple[slice, ...]) -> None:
         """Flag a block whose metrics are written: only now does it count as done."""
         self.lease.check()
-        with writing(self.store.name):
+        with store_errors(self.store.name):
             self.group["done"][region] = True
 
     def unmark(self, regions: list[tuple[slice, ...]]) -> None:
         """Clear the flags of damaged blocks (and the completion attribute) so that they are computed again."""
-        with writing(self.store.name):
+        with store_errors(self.store.name):
             self.group.attrs["complete"] = 0
             for region in regions:
                 self.group["done"][region] = False
 
     def mark_complete(self) -> None:
         self.lease.check()
-        with writing(self.store.name):
+        with store_errors(self.store.name):
             self.group.attrs["complete"] = 1
 
 

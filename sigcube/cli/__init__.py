@@ -4,13 +4,14 @@ from typing import Annotated
 
 import typer
 
-from sigcube.cli import explore, info, ingest, kernels, report, sweep
+from sigcube.cli import explore, fit, info, ingest, kernels, report, sweep
 from sigcube.cli.common import DEBUG_VARIABLE, friendly, set_debug
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(report.app, name="report")
 app.command("sweep")(sweep.sweep)
+app.command("fit")(fit.fit)
 app.command("info")(info.info)
 app.command("kernels")(kernels.kernels)
 app.command("explore")(explore.explore)

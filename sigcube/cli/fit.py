@@ -1,0 +1,50 @@
+"""`sigcube fit SPEC`: every object's own best values of a kernel's parameters, into a result cube."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from sigcube.cli.common import dataset_cube, err_console
+from sigcube.cubes.store import cube_dir
+
+
+def fit(
+    spec: Annotated[Path, typer.Argument(help="Fit spec (TOML), e.g. sweeps/fit_sigma_xi.toml.")],
+    out: Annotated[Optional[str], typer.Option(help="Result cube folder (default: cubes/<spec name>.zarr).")] = None,
+    cube: Annotated[Optional[str], typer.Option(
+        help="Dataset cube, path or URL (default: the spec's, or cubes/<dataset>.zarr)")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler, tcp://host:port.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="LocalCluster worker processes (default: one per core).")] = None,
+    synchronous: Annotated[bool, typer.Option(help="Run in this process, without Dask (debugging).")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing fit result cube at --out.")] = False,
+) -> None:
+    """Fit each object's own values of the spec's parameters (coarse grid, then bounded least squares)."""
+    import numpy as np
+
+    from sigcube.cubes import open_cube
+    from sigcube.fits.run import executor, fit_cube, write_result
+    from sigcube.fits.spec import load_spec
+    from sigcube.sweeps.engine import check_workers
+
+    scheduler = check_workers(scheduler, workers, synchronous)
+    parsed = load_spec(spec)
+    target = out or str(cube_dir() / f"{parsed.name}.zarr")
+    ds = open_cube(dataset_cube(parsed.dataset, cube or parsed.cube), kind=parsed.dataset).load()
+    err_console.print(f"fit {parsed.name!r}: kernel {parsed.kernel.name}, free "
+                      f"{', '.join(f'{p.name} ∈ [{p.lower:g}, {p.upper:g}]' for p in parsed.free)}, nuisance "
+                      f"{parsed.nuisance} → {target}", soft_wrap=True, highlight=False)
+    start = time.perf_counter()
+    with executor(scheduler, workers, synchronous, err_console) as run:
+        result = fit_cube(parsed, ds, run)
+    write_result(result, target, force)
+    seconds = time.perf_counter() - start
+    red = result["chi2_red"].values
+    err_console.print(
+        f"{target}: {result.sizes[result['chi2'].dims[0]]} objects in {seconds:.1f} s; χ²_red median "
+        f"{np.nanmedian(red):.3g}, mean {np.nanmean(red):.3g}; {int(result['converged'].sum())} converged; "
+        + ", ".join(f"{p.name} on a bound {int(result[f'{p.name}_at_bound'].sum())}" for p in parsed.free)
+        + f"; {int((~result['dof_ok']).sum())} with N − k − d ≤ 0", soft_wrap=True, highlight=False)

@@ -1,0 +1,144 @@
+"""Run a fit spec over a dataset cube as Dask tasks (chunks of objects) and build the per-object result cube."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from rich.console import Console
+
+from sigcube import datasets
+from sigcube.errors import SigcubeError, StoreExistsError
+from sigcube.fits.core import fit_objects
+from sigcube.fits.spec import FitSpec
+from sigcube.sample import PointSet
+
+FIT_KIND = "fit"
+"""``sigcube_kind`` of a fit result cube."""
+
+ATTRS: dict[str, dict[str, str]] = {
+    "chi2": {"units": "", "long_name": "χ² at the best fit (data only, errors as quoted)"},
+    "objective": {"units": "", "long_name": "minimised objective: χ², plus |z|² of the nuisance priors when profiled"},
+    "grid_objective": {"units": "", "long_name": "best objective on the coarse grid"},
+    "chi2_red": {"units": "", "long_name": "χ²/(N − k − d); NaN where N − k − d ≤ 0"},
+    "n_points": {"units": "", "long_name": "N, the object's points"},
+    "dof": {"units": "", "long_name": "degrees of freedom N − k − d"},
+    "dof_ok": {"units": "", "long_name": "N − k − d > 0"},
+    "converged": {"units": "", "long_name": "the best local optimisation met its tolerance"},
+    "evaluations": {"units": "", "long_name": "residual evaluations of the local optimiser (all starts)"},
+}
+"""Units and long names of the per-object outputs other than the parameters."""
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+
+
+Runner = Callable[[Callable[..., Any], tuple, Sequence[tuple]], list[Any]]
+"""``run(func, shared, tasks) -> [func(*shared, *task) for task in tasks]``, wherever the tasks run."""
+
+
+def in_process(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) -> list[Any]:
+    """The :data:`Runner` that runs every task here, in order."""
+    return [func(*shared, *task) for task in tasks]
+
+
+@contextmanager
+def executor(scheduler: str | None = None, workers: int | None = None, synchronous: bool = False,
+             console: Console | None = None) -> Iterator[Runner]:
+    """A :data:`Runner` on a Dask cluster (``scheduler``, or a LocalCluster of ``workers`` processes: the sweep
+    engine's client, :mod:`sigcube.sweeps.engine`), or :func:`in_process` when ``synchronous``. ``shared``
+    arguments are scattered to the workers once."""
+    from sigcube.sweeps.engine import _dask_client, _quiet_dask
+
+    if synchronous:
+        yield in_process
+        return
+    with _quiet_dask(), _dask_client(scheduler, workers, console or Console(stderr=True, quiet=True)) as client:
+        def run(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) -> list[Any]:
+            sent = [client.scatter(x, broadcast=True) for x in shared]
+            return client.gather([client.submit(func, *sent, *task, pure=False) for task in tasks])
+
+        yield run
+
+
+def fit_points(spec: FitSpec, points: PointSet, catalogue: Any = None, run: Runner = in_process) -> xr.Dataset:
+    """Fit every object of ``points`` (chunks of ``spec.chunk`` objects through ``run``): the result cube."""
+    if spec.nuisance != "none" and catalogue is None:
+        raise SigcubeError(f"fit {spec.name!r} profiles nuisance parameters: it needs the cube's catalogue")
+    parts = run(_fit_chunk, (spec, points, catalogue), _chunks(points.n_galaxies, spec.chunk))
+    out = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    group = points.group
+    ds = xr.Dataset({name: (group, values) for name, values in out.items()},
+                    coords={group: np.asarray(points.galaxy, dtype=object)})
+    for p in spec.free:
+        param = spec.kernel.parameter(p.name)
+        ds[p.name].attrs = dict(param.attrs)
+        ds[f"{p.name}_err"].attrs = {"units": param.unit, "long_name": f"1σ of {p.name} from the Jacobian"}
+        ds[f"{p.name}_at_bound"].attrs = {"units": "", "long_name": f"{p.name} on a bound of [{p.lower:g}, {p.upper:g}]"}
+    for name in spec.nuisance_parameters:
+        ds[name].attrs = {"units": "", "long_name": f"{name} at the profile (mode of L × prior)"}
+        ds[f"{name}_err"].attrs = {"units": "", "long_name": f"1σ of {name} from the Jacobian"}
+    for name, attrs in ATTRS.items():
+        ds[name].attrs = attrs
+    return ds.assign_attrs(sigcube_kind=FIT_KIND, kernel=spec.kernel.name, spec=json.dumps(spec.to_dict()),
+                           sample_cuts=json.dumps(points.cuts.as_dict()), likelihood=likelihood_text(spec))
+
+
+def _fit_chunk(spec: FitSpec, points: PointSet, catalogue: Any, lo: int, hi: int) -> dict[str, np.ndarray]:
+    return fit_objects(spec, points, lo, hi, catalogue)
+
+
+def likelihood_text(spec: FitSpec) -> str:
+    """What a fit minimised, in words (stored in the cube, printed by reports)."""
+    text = ("Gaussian errors as quoted, no error floor: χ² = Σ((V_obs − V_pred)/e_V)²; "
+            f"{spec.k} fitted kernel parameter(s) per object ({', '.join(spec.names)}) within "
+            + ", ".join(f"[{p.lower:g}, {p.upper:g}]{' (log)' if p.scale == 'log' else ''}" for p in spec.free)
+            + ", flat in the bounds")
+    if spec.nuisance == "profile":
+        from sigcube.inference.nuisance import NUISANCE_PARAMETERS
+        text += ("; nuisance profiled: minimise χ² + |z|², z the priors' normal deviates of "
+                 + ", ".join(n for n in NUISANCE_PARAMETERS if n in spec.nuisance_parameters)
+                 + " (priors " + json.dumps(spec.priors, sort_keys=True) + "); dof = N − k − d")
+    else:
+        text += "; Υ, D, i at the catalogue / packing values; dof = N − k"
+    return text
+
+
+def fit_cube(spec: FitSpec, cube: xr.Dataset, run: Runner = in_process) -> xr.Dataset:
+    """Pack ``cube`` (its kind's sample) and fit every object."""
+    points = datasets.pack(cube)
+    catalogue = None
+    if spec.nuisance != "none":
+        from sigcube.inference.nuisance import Catalogue
+        catalogue = Catalogue.from_cube(cube, points)
+    ds = fit_points(spec, points, catalogue, run)
+    return ds.assign_attrs(dataset=str(cube.attrs.get("sigcube_kind", "")),
+                           dataset_content_sha256=str(cube.attrs.get("content_sha256", "")))
+
+
+def write_result(ds: xr.Dataset, path: str | Path, force: bool = False) -> None:
+    """Write a fit result cube to ``path`` (a local folder); an existing store is replaced only with ``force``
+    and only when it is a fit result."""
+    from sigcube.stores import store_errors
+
+    path = Path(path)
+    if path.exists():
+        kind = None
+        meta = path / "zarr.json"
+        if meta.is_file():
+            try:
+                kind = json.loads(meta.read_text()).get("attributes", {}).get("sigcube_kind")
+            except (OSError, ValueError):
+                kind = None
+        if kind != FIT_KIND:
+            raise StoreExistsError(f"{path} exists and is not a fit result cube; choose another --out")
+        if not force:
+            raise StoreExistsError(f"{path} already holds a fit result; pass --force to replace it")
+    with store_errors(str(path)):
+        ds.to_zarr(path, mode="w", consolidated=False)

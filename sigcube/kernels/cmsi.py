@@ -26,7 +26,7 @@ from sigcube.kernels.registry import Parameter, kernel
 
 def cmsi_enhancement(r_kpc, v_c, sigma_b, sigma_v, *, chi0, gamma, alpha, ell0, Sigma_ref, epsilon, n):
     """F − 1 = χ0·(v_c/c)²·(Σ_b/Σ_ref)^ε·(v_c/σ_v)^(γα)·(1 + (R/ℓ0)^n)^(−1/n) [dimensionless]."""
-    profile = (1.0 + (r_kpc / ell0) ** n) ** (-1.0 / n)
+    profile = (1.0 + r_kpc**n * ell0**-n) ** (-1.0 / n)
     return chi0 * ((v_c / C_KM_S) ** 2 * (sigma_b / Sigma_ref) ** epsilon * (v_c / sigma_v) ** (gamma * alpha) * profile)
 
 

@@ -17,8 +17,8 @@ ELL0_DEFAULT = 4.993
 
 
 def burr_xii_window(r_kpc, ell0, p, n_coh):
-    """C(R) = 1 − (1 + (R/ℓ0)^p)^(−n_coh), rising from 0 at R = 0 to 1 [dimensionless]."""
-    return 1.0 - (1.0 + (r_kpc / ell0) ** p) ** (-n_coh)
+    """C(R) = 1 − (1 + (R/ℓ0)^p)^(−n_coh), rising from 0 at R = 0 to 1 [dimensionless] ((R/ℓ0)^p as R^p·ℓ0^−p)."""
+    return 1.0 - (1.0 + r_kpc**p * ell0**-p) ** -n_coh
 
 
 @kernel(

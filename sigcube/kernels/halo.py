@@ -22,17 +22,20 @@ def r200_kpc(m200_msun):
     return (3.0 * m200_msun / (4.0 * np.pi * 200.0 * RHO_CRIT_MSUN_KPC3)) ** (1.0 / 3.0)
 
 
+def nfw_mass_profile(y):
+    """m(y) = ln(1 + y) − y/(1 + y): the NFW enclosed mass in units of 4π·ρ_s·r_s³ at y = r/r_s."""
+    return np.log1p(y) - y / (1.0 + y)
+
+
 def nfw_mass_fraction(x, c):
-    """M(<x·r200)/M200 = m(c·x)/m(c), m(y) = ln(1 + y) − y/(1 + y)."""
-    def m(y):
-        return np.log1p(y) - y / (1.0 + y)
-    return m(c * x) / m(c)
+    """M(<x·r200)/M200 = m(c·x)/m(c)."""
+    return nfw_mass_profile(c * x) / nfw_mass_profile(c)
 
 
 def nfw_velocity_squared(r_kpc, log10_m200, c):
-    """V_NFW² = G·M(<r)/r [(km/s)²]."""
+    """V_NFW² = G·M(<r)/r = [G·M200/m(c)]·m(r·c/r200)/r [(km/s)²] (M200 and c grouped: fewest per-point steps)."""
     m200 = 10.0**log10_m200
-    return G_KPC_KMS2_MSUN * m200 * nfw_mass_fraction(r_kpc / r200_kpc(m200), c) / r_kpc
+    return G_KPC_KMS2_MSUN * m200 / nfw_mass_profile(c) * nfw_mass_profile(r_kpc * (c / r200_kpc(m200))) / r_kpc
 
 
 @kernel(

@@ -15,7 +15,7 @@ import numpy as np
 
 from sigcube.constants import G_DAGGER
 from sigcube.kernels.common import RD_SOURCES, RD_SWITCH_INPUTS, rd_input
-from sigcube.kernels.registry import FastReduce, KernelError, Parameter, kernel
+from sigcube.kernels.registry import FastReduce, Parameter, kernel
 
 if TYPE_CHECKING:
     from sigcube.sample import PointSet
@@ -32,9 +32,6 @@ G_FLOOR = 1e-15
 WINDOW_EXPONENTS = {"linear": 1.0, "sqrt": 0.5}
 """Named windows W = 1 − (ξ/(ξ+r))^p: ``linear`` is the canonical r/(ξ+r), ``sqrt`` the
 SI §14 variant; ``power`` takes p from the ``window_exponent`` parameter."""
-
-C_LOCAL_TOL_KM_S = 1e-6
-C_LOCAL_MAX_ITER = 200
 
 
 def h_function(g_n: np.ndarray, g_dagger: float | np.ndarray) -> np.ndarray:
@@ -78,39 +75,27 @@ def amplitude(A0, D, L, L0, n):
 
 
 def c_local_sigma(v_bar, h, A, sigma_c, f_counter=0.0, sigma_counter=0.0):
-    """Σ with W replaced by C = v²/(v²+σ²) of the *predicted* v (SI §13.5).
-
-    Solved by fixed-point iteration on V_pred = V_bar·√(1 + A·C(V_pred)·h), vectorised over
-    every point and parameter. Each element stops updating once its own step is below
-    1e-6 km/s, so a point's result does not depend on what else is evaluated with it.
+    """Σ with W replaced by C = v²/(v²+σ_eff²) of the *predicted* v (SI §13.5), in closed form [dimensionless].
 
     With a counter-rotating fraction f = ``f_counter`` (paper §2.6) the dispersion is
-    σ_eff² = (1−f)·σ_c² + f·σ_2² + f(1−f)(v1 − v2)² with v1 = +v, v2 = −v (``sigma_counter``
-    = σ_2); f = 0 is the SI §13.5 scalar. Dask inputs are computed first (the masked
-    updates need concrete arrays).
+    σ_eff² = (1−f)·σ_c² + f·σ_2² + f(1−f)(v1 − v2)², v1 = +v, v2 = −v (``sigma_counter`` = σ_2),
+    i.e. σ_eff² = s² + c·v² with s² = (1−f)·σ_c² + f·σ_2² and c = 4f(1−f); f = 0 is the SI §13.5
+    scalar σ_c [km/s]. Σ = 1 + A·C·h with v² = b·Σ, b = V_bar², is the fixed point the published
+    scripts iterate to; it is the one positive root of
+
+        (1+c)·b·Σ² + (s² − (1+c)·b − A·h·b)·Σ − s² = 0,
+        i.e. Σ² − u·Σ − 1/w = 0  with  p = 1 + A·h/(1+c),  w = (1+c)·b/s²,  u = p − 1/w,
+
+    written Σ = max(u, 0) + 2/(√(U² + 4w) + |U|), U = w·u = w·p − 1: both terms are ≥ 0, so nothing
+    cancels, and V_bar = 0 gives Σ = 1 (w = 0, u = −∞). Operations are ordered so that what the swept
+    parameters do not touch is computed once (A enters only through p).
     """
-    shape = np.broadcast_shapes(*(np.shape(x) for x in (v_bar, h, A, sigma_c, f_counter, sigma_counter)))
-    v_bar, h, A = (np.broadcast_to(np.asarray(x, dtype=float), shape) for x in (v_bar, h, A))
-    f = np.asarray(f_counter, dtype=float)
-    s2 = np.broadcast_to((1.0 - f) * np.maximum(sigma_c, 1e-6) ** 2 + f * np.asarray(sigma_counter) ** 2, shape)
-    cross = np.broadcast_to(4.0 * f * (1.0 - f), shape)
-    v = np.array(v_bar, dtype=float)
-    sigma = np.ones(shape)
-    active = np.ones(shape, dtype=bool)
-    for _ in range(C_LOCAL_MAX_ITER):
-        va = np.maximum(v[active], 0.0) ** 2
-        sig_a = 1.0 + A[active] * (va / (va + s2[active] + cross[active] * va)) * h[active]
-        v_new = v_bar[active] * np.sqrt(sig_a)
-        sigma[active] = sig_a
-        still = np.abs(v_new - v[active]) >= C_LOCAL_TOL_KM_S
-        v[active] = v_new
-        active[active] = still
-        if not active.any():
-            return sigma
-    raise KernelError(
-        f"sigma kernel: the C(r) fixed-point iteration did not converge to {C_LOCAL_TOL_KM_S} km/s "
-        f"in {C_LOCAL_MAX_ITER} iterations at {int(active.sum())} points"
-    )
+    grow = 1.0 + 4.0 * f_counter * (1.0 - f_counter)
+    s2 = (1.0 - f_counter) * np.maximum(sigma_c, 1e-6) ** 2 + f_counter * sigma_counter**2
+    w = v_bar**2 * (grow / s2)
+    p = 1.0 + A * (h / grow)
+    big_u = w * p - 1.0
+    return np.maximum(p - 1.0 / w, 0.0) + 2.0 / (np.sqrt(big_u * big_u + 4.0 * w) + np.abs(big_u))
 
 
 A0_PARAM = Parameter("A0", A0_DEFAULT, "", (0.0, 50.0), description="base amplitude A0 = e^{1/(2π)}")
@@ -169,7 +154,7 @@ def _warm_up() -> None:
         Parameter("n", 0.27, "", (0.0, 5.0), description="path-length exponent"),
         Parameter("window", "linear", choices=("linear", "sqrt", "power", "c_local"),
                   description="coherence factor: linear r/(ξ+r), sqrt (SI §14), power (exponent p), "
-                  "or c_local C(v) solved iteratively"),
+                  "or c_local C(v) of the predicted v (closed form)"),
         Parameter("window_exponent", 1.0, "", (0.01, 10.0),
                   description="p in W = 1 − (ξ/(ξ+r))^p, with window='power'"),
         RD_SOURCE_PARAM,

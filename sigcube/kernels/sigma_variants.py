@@ -57,8 +57,9 @@ def canonical_window(points: Mapping[str, np.ndarray], k, rd_source: str):
 
 
 def g_dagger_at(g_dagger0, z):
-    """g†(z) = g†0·H(z)/H0 [m/s²], H(z) of flat ΛCDM with H0 = 70, Ωm = 0.3 (astropy)."""
-    return g_dagger0 * PAPER_COSMOLOGY.efunc(z)
+    """g†(z) = g†0·H(z)/H0 [m/s²], H(z)/H0 = √(Ωm(1+z)³ + ΩΛ) with Ωm, ΩΛ of the flat ΛCDM :data:`PAPER_COSMOLOGY`
+    (no radiation: astropy's ``efunc``, written out so that a swept z stays on the grid axis)."""
+    return g_dagger0 * np.sqrt(PAPER_COSMOLOGY.Om0 * (1.0 + z) ** 3 + PAPER_COSMOLOGY.Ode0)
 
 
 def dynamical_scale(points: Mapping[str, np.ndarray], k, sigma_gas, sigma_disk, sigma_bulge, rd_source: str):

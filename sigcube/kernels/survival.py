@@ -17,13 +17,13 @@ from sigcube.kernels.sigma import G_DAGGER_PARAM, G_FLOOR, enhanced_velocity, h_
 
 
 def coherence_field(r_kpc, r0, beta):
-    """Φ(r) = 1 − exp(−(r/r0)^β) [dimensionless]."""
-    return -np.expm1(-((r_kpc / r0) ** beta))
+    """Φ(r) = 1 − exp(−(r/r0)^β) [dimensionless], as r^β·r0^−β (a swept r0 then costs one product per point)."""
+    return -np.expm1(-(r_kpc**beta * r0**-beta))
 
 
 def survival_probability(r_kpc, g_n, r0, beta, alpha, g_dagger):
-    """P = exp(−(r0/r)^β·(g/g†)^α) [dimensionless] (g floored like h)."""
-    return np.exp(-((r0 / r_kpc) ** beta) * (np.maximum(g_n, G_FLOOR) / g_dagger) ** alpha)
+    """P = exp(−(r0/r)^β·(g/g†)^α) [dimensionless] (g floored like h), the parameter-only factor r0^β·g†^−α apart."""
+    return np.exp(-(r0**beta * g_dagger**-alpha) * (r_kpc**-beta * np.maximum(g_n, G_FLOOR) ** alpha))
 
 
 @kernel(

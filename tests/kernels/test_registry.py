@@ -112,9 +112,15 @@ def test_a_fast_path_attached_to_a_kernel_runs_where_it_applies(scratch_registry
     plain = reduce_block(prep, block, keep_curves=True)
     other = reduce_block(prep, {**block, "mode": "other"})
     assert calls == [3], "keep_curves and mode = other use the kernel's numpy function"
-    for key in fast_out:
-        np.testing.assert_allclose(fast_out[key], plain[key], rtol=1e-12, err_msg=key)
-        np.testing.assert_allclose(other[key], plain[key], rtol=1e-12, err_msg=key)
+    # The paths round differently (the generic one takes ln V_pred, the toy's log10(V_obs/V_pred)), so a
+    # metric that is 0 in exact arithmetic (s = 1.1: the RAR scatter) is ~1e-16 on one of them: rtol
+    # alone cannot compare it, an absolute 1e-12 (km/s, dex) can.
+    for key in fast_out.keys() - {"partials"}:
+        np.testing.assert_allclose(fast_out[key], plain[key], rtol=1e-12, atol=1e-12, err_msg=key)
+        np.testing.assert_allclose(other[key], plain[key], rtol=1e-12, atol=1e-12, err_msg=key)
+    for key in fast_out["partials"]:
+        np.testing.assert_allclose(fast_out["partials"][key], plain["partials"][key], rtol=1e-12, atol=1e-12,
+                                   err_msg=key)
     # by hand: s = 1.1 reproduces V_obs exactly; the RMS is 0 there and the win rate against Newton is 1
     assert fast_out["mean_rms"][1] == pytest.approx(0.0, abs=1e-12) and fast_out["win_rate"][1] == 1.0
 

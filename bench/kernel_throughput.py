@@ -1,0 +1,135 @@
+"""Per-kernel throughput: every registered kernel swept on SPARC, one process, one thread.
+
+Each kernel is swept along its declared amplitude and along one shape parameter (:data:`SHAPE`)
+over ``--grid`` values, on the paper's SPARC sample (171 galaxies, 3373 points), end to end
+through :func:`sigcube.sweeps.evaluate.reduce_block` (one block: the kernel's fast path, the
+per-object RMS and χ², the partial sums and the global metrics; no Zarr writes). Point-evaluations/s
+is grid × points / seconds, the minimum of ``--repeats`` runs; the runs go round-robin over the
+kernels so that a noisy moment on a shared machine does not single one out. The canonical kernel
+(``sigma`` along A0, its numba loop) is measured in the same run and every rate is also given as a
+ratio to it; ``sigma`` through the generic fast path is listed as ``sigma (generic)``.
+
+    python bench/kernel_throughput.py [--json] [--grid 2048] [--repeats 5] [--cube cubes/sparc.zarr]
+
+Run from the repository root after `make demo` (or `sigcube ingest sparc`).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one thread: the rate is per core
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from datetime import date  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+SHAPE = {
+    "burr_xii": "ell0", "cmsi": "ell0", "mass_coherence": "Psi0", "nfw": "c", "pairing": "ell_pair",
+    "resonance": "alpha", "roughness": "gamma", "sigma": "k", "sigma_counter_rotation": "sigma_1",
+    "sigma_dynamical": "k", "sigma_efe": "g_ext", "sigma_gated": "k", "sigma_path_length": "k",
+    "sigma_redshift": "z", "sigma_xi": "xi", "survival": "r0", "velocity_coherence": "delta",
+}
+"""The shape parameter swept per kernel (MOND's a0 is its amplitude and only parameter; newtonian has none)."""
+
+CANONICAL = ("sigma", "A0")
+
+
+def sweep_values(kernel, name: str, n: int) -> np.ndarray:
+    """``n`` values of parameter ``name`` from ½× to 2× its default, inside its bounds (±1 for a log10 mass)."""
+    p = kernel.parameter(name)
+    lo, hi = p.bounds
+    if name.startswith("log10_"):
+        a, b = p.default - 1.0, p.default + 1.0
+    elif p.default > 0:
+        a, b = 0.5 * p.default, 2.0 * p.default
+    else:  # a default of 0 (an off switch such as g_ext, z): up to a tenth of the range
+        a, b = lo, lo + 0.1 * (min(hi, 10.0) - lo)
+    return np.linspace(max(a, lo), min(b, hi), n)
+
+
+def cases(points) -> list[dict]:
+    """One case per (kernel, swept parameter): name, role, the timed call and the path it takes."""
+    from sigcube.kernels import get_kernel, kernel_names
+    from sigcube.sweeps import fastpath
+    from sigcube.sweeps.evaluate import Prepared, reduce_block
+
+    out = []
+    for name in kernel_names():
+        kernel = get_kernel(name)
+        prep = Prepared.build(points, kernel, {}, get_kernel("mond"))
+        for role, param in (("amplitude", kernel.amplitude), ("shape", SHAPE.get(name))):
+            if param is None:
+                continue
+            block = {param: sweep_values(kernel, param, 1)}
+            params = kernel.resolve()
+            fused = kernel.fast_reduce is not None and kernel.fast_reduce.applies(params)
+            path = "fused" if fused else fastpath.path(points, kernel, params, block)
+            out.append({"kernel": name, "role": role, "parameter": param, "path": path, "prep": prep,
+                        "run": lambda grid, prep=prep, param=param: reduce_block(prep, {param: grid})})
+    sigma = get_kernel("sigma")
+    out.append({"kernel": "sigma (generic)", "role": "amplitude", "parameter": "A0", "path": "traced", "prep": None,
+                "run": lambda grid: fastpath.reduce(points, sigma, sigma.resolve(), {"A0": grid}, grid.size)})
+    return out
+
+
+def time_all(runs: list[dict], points, n_grid: int, repeats: int, say: Callable[..., None]) -> None:
+    """Fill each case's ``evals_per_s`` with the best of ``repeats`` round-robin runs."""
+    from sigcube.kernels import get_kernel
+
+    for case in runs:
+        kernel = get_kernel(case["kernel"].split()[0])
+        case["grid"] = sweep_values(kernel, case["parameter"], n_grid)
+        case["run"](case["grid"][:16])  # compile/load the numba loops, warm the caches
+        case["seconds"] = np.inf
+    for r in range(repeats):
+        for case in runs:
+            start = time.perf_counter()
+            case["run"](case["grid"])
+            case["seconds"] = min(case["seconds"], time.perf_counter() - start)
+        say(f"  repeat {r + 1}/{repeats} done")
+    for case in runs:
+        case["evals_per_s"] = n_grid * points.n_points / case["seconds"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--cube", default="cubes/sparc.zarr")
+    parser.add_argument("--grid", type=int, default=2048, help="grid points per sweep (default 2048)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per sweep; the fastest counts (default 5)")
+    args = parser.parse_args()
+    say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
+
+    from sigcube.cubes import open_cube
+    from sigcube.sample import pack_sparc
+
+    points = pack_sparc(open_cube(args.cube).load())
+    say(f"SPARC: {points.n_galaxies} galaxies, {points.n_points} points; grid {args.grid}, best of {args.repeats}")
+    runs = cases(points)
+    time_all(runs, points, args.grid, args.repeats, say)
+    canonical = next(c for c in runs if (c["kernel"], c["parameter"]) == CANONICAL)["evals_per_s"]
+    rows = [{k: case[k] for k in ("kernel", "role", "parameter", "path", "evals_per_s")}
+            | {"ratio_to_canonical": case["evals_per_s"] / canonical} for case in runs]
+    result = {"date": date.today().isoformat(), "machine": f"{platform.processor() or platform.machine()}, "
+              f"{os.cpu_count()} cores", "galaxies": points.n_galaxies, "points": points.n_points,
+              "grid": args.grid, "repeats": args.repeats, "canonical_evals_per_s": canonical, "rows": rows,
+              "below_half": [f"{r['kernel']}.{r['parameter']}" for r in rows if r["ratio_to_canonical"] < 0.5]}
+    if args.json:
+        print(json.dumps(result))
+        return
+    say(f"\n{'kernel':24} {'swept':>10} {'parameter':>16} {'path':>8} {'evals/s/core':>13} {'× canonical':>12}")
+    for r in rows:
+        say(f"{r['kernel']:24} {r['role']:>10} {r['parameter']:>16} {r['path']:>8} {r['evals_per_s']:13.3g} "
+            f"{r['ratio_to_canonical']:12.2f}")
+    say(f"\ncanonical sigma along A0: {canonical:.3g} evals/s/core; below ½ of it: {', '.join(result['below_half']) or 'none'}")
+
+
+if __name__ == "__main__":
+    main()

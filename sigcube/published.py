@@ -286,7 +286,22 @@ _NOTES: tuple[Figure, ...] = (
            "correlation of the empirical functional form"),
 )
 
-FIGURES: dict[str, Figure] = {f.key: f for f in (*_SPARC, *_REGRESSION, *_SENSITIVITY, *_NOTES)}
+_SI152 = "SI §15.2 Results"
+_ABLATION: tuple[Figure, ...] = (
+    # SI §15: A, ξ per galaxy (Σ-Gravity) vs log10 M200, c per galaxy (NFW), 2 fitted parameters each.
+    Figure("ablation.sigma.mean_chi2_red", "1.42", "", SI, _SI152, "mean χ²_red, Σ-Gravity fitted per galaxy"),
+    Figure("ablation.nfw.mean_chi2_red", "1.58", "", SI, _SI152, "mean χ²_red, NFW fitted per galaxy"),
+    Figure("ablation.sigma.median_chi2_red", "0.98", "", SI, _SI152, "median χ²_red, Σ-Gravity fitted per galaxy"),
+    Figure("ablation.nfw.median_chi2_red", "1.12", "", SI, _SI152, "median χ²_red, NFW fitted per galaxy"),
+    Figure("ablation.sigma.wins", "97", "", SI, _SI152, "galaxies where fitted Σ-Gravity has the lower χ²_red"),
+    Figure("ablation.nfw.wins", "74", "", SI, _SI152, "galaxies where fitted NFW has the lower χ²_red"),
+    Figure("ablation.sigma.rar_scatter", "0.105", "dex", SI, _SI152, "RAR scatter, Σ-Gravity fitted per galaxy"),
+    Figure("ablation.nfw.rar_scatter", "0.112", "dex", SI, _SI152, "RAR scatter, NFW fitted per galaxy"),
+    Figure("ablation.sigma.win_rate", "55.4%", "%", SI, _SI152, "bootstrap win rate of fitted Σ-Gravity over NFW"),
+    Figure("ablation.sigma.win_rate_ci", "3.8%", "%", SI, _SI152, "the ± of the 'bootstrap 95% CI' on that win rate"),
+)
+
+FIGURES: dict[str, Figure] = {f.key: f for f in (*_SPARC, *_REGRESSION, *_SENSITIVITY, *_NOTES, *_ABLATION)}
 """Every figure sigcube compares with, by key."""
 
 

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.optimize import least_squares
+from scipy.optimize import OptimizeResult, least_squares
 
 from sigcube.fits.spec import FitSpec
 from sigcube.metrics import segment_sum
@@ -52,7 +52,7 @@ def _fixed(spec: FitSpec) -> dict[str, Any]:
 
 def _grid(spec: FitSpec) -> dict[str, np.ndarray]:
     """The coarse grid flattened: one (M, 1) array per free parameter."""
-    mesh = np.meshgrid(*(p.grid_values() for p in spec.free), indexing="ij")
+    mesh = np.meshgrid(*(p.grid_values() for p in spec.free), indexing="ij") if spec.free else []
     return {p.name: m.reshape(-1, 1) for p, m in zip(spec.free, mesh)}
 
 
@@ -99,7 +99,7 @@ def fit_objects(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: An
         return _fit_profiled(spec, points, lo, hi, catalogue, fixed, required)
     inputs, offsets = _slice(points, tuple(dict.fromkeys((*required, "v_obs", "e_v_obs"))), lo, hi)
     grid = _grid(spec)
-    v = spec.kernel.func(inputs, **fixed, **grid)
+    v = np.atleast_2d(spec.kernel.func(inputs, **fixed, **grid))
     objective = segment_sum(((v - inputs["v_obs"]) / inputs["e_v_obs"]) ** 2, offsets)
     res = _Result(spec, hi - lo, ())
     for g in range(hi - lo):
@@ -133,6 +133,11 @@ def _local(spec: FitSpec, res: _Result, g: int, residual, starts: list[np.ndarra
     lower = [p.u_bounds[0] for p in spec.free] + [-np.inf] * d
     upper = [p.u_bounds[1] for p in spec.free] + [np.inf] * d
     best, evaluations = None, 0
+    if not lower:  # nothing to fit: the χ² of the fixed model
+        r0 = residual(np.empty(0))
+        best = OptimizeResult(x=np.empty(0), fun=r0, cost=0.5 * float(r0 @ r0), jac=np.empty((len(r0), 0)),
+                              active_mask=np.empty(0), status=1, nfev=1)
+        starts = []
     for u0 in starts:
         fit = least_squares(residual, np.clip(u0, lower, upper), bounds=(lower, upper), method="trf",
                             x_scale="jac", xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=400)
@@ -175,7 +180,7 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
     priors = {k: p.take(index) for k, p in sparc_priors(catalogue, spec.priors).items()}
     grid = _grid(spec)
     mode = profile(spec.kernel, {**fixed, **grid}, transform, priors)
-    objective = mode.chi2 + mode.chi2_prior
+    objective = mode.chi2 + mode.chi2_prior  # (M, G); M = 1 when only the nuisance is fitted
     names = spec.nuisance_parameters
     res = _Result(spec, hi - lo, names)
     order = [n for n in ("upsilon_disk", "upsilon_bul", "distance", "inclination") if n in names]
@@ -210,3 +215,27 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
             res.out[n][g] = float(values[n][0])
             res.out[f"{n}_err"][g] = float(abs(slope[0]) * z_err[j])
     return res.out
+
+
+def best_curves(spec: FitSpec, fit: Mapping[str, Any], points: PointSet,
+                catalogue: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """V_pred at every object's fitted values, with V_obs and e_V in the fit's frame [km/s], over all points.
+
+    ``fit`` maps each free parameter (and, when profiled, each nuisance parameter) to one value per object of
+    ``points``; with nuisance the data are deprojected at the fitted inclination (V_obs' = q·V_obs) and the
+    inputs rescaled to the fitted Υ and D (:class:`~sigcube.inference.nuisance.NuisanceTransform`).
+    """
+    fixed = _fixed(spec)
+    counts = np.diff(points.offsets)
+    x = {p.name: np.repeat(np.asarray(fit[p.name], dtype=float), counts) for p in spec.free}
+    if spec.nuisance == "none":
+        p = points.inputs
+        return np.asarray(spec.kernel.func(p, **fixed, **x), dtype=float), p["v_obs"], p["e_v_obs"]
+    from sigcube.inference.nuisance import NuisanceTransform
+
+    required = spec.kernel.required_inputs({**fixed, **{p.name: p.lower for p in spec.free}})
+    transform = NuisanceTransform(points, catalogue, required)
+    base = {"upsilon_disk": points.mass_to_light.upsilon_disk, "upsilon_bul": points.mass_to_light.upsilon_bul}
+    values = {n: np.where(np.isnan(fit[n]), base.get(n, np.nan), fit[n])[None, :] for n in spec.nuisance_parameters}
+    inputs = {k: v[0] for k, v in transform(values).items()}
+    return np.asarray(spec.kernel.func(inputs, **fixed, **x), dtype=float), inputs["v_obs"], inputs["e_v_obs"]

@@ -96,10 +96,13 @@ def _fit_chunk(spec: FitSpec, points: PointSet, catalogue: Any, lo: int, hi: int
 
 def likelihood_text(spec: FitSpec) -> str:
     """What a fit minimised, in words (stored in the cube, printed by reports)."""
-    text = ("Gaussian errors as quoted, no error floor: χ² = Σ((V_obs − V_pred)/e_V)²; "
-            f"{spec.k} fitted kernel parameter(s) per object ({', '.join(spec.names)}) within "
-            + ", ".join(f"[{p.lower:g}, {p.upper:g}]{' (log)' if p.scale == 'log' else ''}" for p in spec.free)
-            + ", flat in the bounds")
+    text = "Gaussian errors as quoted, no error floor: χ² = Σ((V_obs − V_pred)/e_V)²; "
+    if spec.free:
+        text += (f"{spec.k} fitted kernel parameter(s) per object, flat within their bounds: "
+                 + ", ".join(f"{p.name} ∈ [{p.lower:g}, {p.upper:g}]{' (log grid)' if p.scale == 'log' else ''}"
+                             for p in spec.free))
+    else:
+        text += f"no kernel parameter fitted ({spec.kernel.name} at its fixed values)"
     if spec.nuisance == "profile":
         from sigcube.inference.nuisance import NUISANCE_PARAMETERS
         text += ("; nuisance profiled: minimise χ² + |z|², z the priors' normal deviates of "

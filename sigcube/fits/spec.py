@@ -5,7 +5,7 @@ A spec is a TOML file (``sweeps/fit_*.toml``)::
     name = "fit_sigma_xi"            # default: the file's stem
     dataset = "sparc"                # a dataset kind (sigcube.datasets)
     kernel = "sigma_xi"
-    [free.A]                         # one table per fitted parameter
+    [free.A]                         # one table per fitted parameter (none: only the nuisance, if any, is fitted)
     bounds = [0.01, 5.0]             # inside the kernel's own bounds
     grid = 12                        # coarse-grid points (default 12)
     scale = "linear"                 # or "log": grid and optimiser in log10
@@ -173,8 +173,6 @@ def parse_spec(raw: Mapping[str, Any], name: str = "fit") -> FitSpec:
     except KernelError as exc:
         raise FitSpecError(f"kernel: {exc}") from None
     free_raw = _table(raw, "free")
-    if not free_raw:
-        raise FitSpecError("[free] must name at least one parameter to fit, e.g. [free.A] bounds = [0.01, 5]")
     free = tuple(_free(kernel, n, v) for n, v in free_raw.items())
     fixed = _table(raw, "fixed")
     clash = sorted(set(fixed) & set(free_raw))

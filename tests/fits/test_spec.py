@@ -14,7 +14,7 @@ GOOD = {"dataset": "sparc", "kernel": "sigma_xi", "free": {"A": {"bounds": [0.01
 @pytest.mark.parametrize("edit,needle", [
     ({"kernel": "nope"}, "kernel"),
     ({"dataset": "nope"}, "dataset"),
-    ({"free": {}}, "[free]"),
+    ({"free": [1, 2]}, "[free]"),
     ({"free": {"A": {"bounds": [6.0, 1.0]}}}, "free.A.bounds"),
     ({"free": {"A": {"bounds": [0.0, 60.0]}}}, "free.A.bounds"),
     ({"kernel": "sigma", "free": {"A0": {"bounds": [0.0, 5.0], "scale": "log"}}}, "free.A0.scale"),

@@ -117,3 +117,27 @@ def report_regression(
     with err_console.status("running the regression suite …"):
         rows = regression_report(paths)
     emit(rows, as_json, render)
+
+
+@app.command("ablation")
+def report_ablation(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
+    nuisance: Annotated[bool, typer.Option(help="Also fit with Υ_disk, Υ_bul, D, i profiled (Li+2018 priors).")] = True,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap over galaxies.")] = 0,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.", min=100)] = 2000,
+    workers: Annotated[Optional[int], typer.Option(help="Run the fits on a LocalCluster of this many processes.")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="Run the fits on the Dask scheduler tcp://host:port.")] = None,
+) -> None:
+    """SI §15 redone: Σ-Gravity (A, ξ) vs NFW (M200, c) vs MOND fitted per galaxy, next to the SI's figures."""
+    from sigcube.cubes import open_cube
+    from sigcube.fits.run import executor
+    from sigcube.reports.ablation import ablation_report, render
+    from sigcube.sweeps.engine import check_workers
+
+    scheduler = check_workers(scheduler, workers, False)
+    ds = open_cube(dataset_cube("sparc", cube), kind="sparc").load()
+    with executor(scheduler, workers, scheduler is None and workers is None, err_console) as run, \
+            err_console.status("fitting every galaxy under each model …"):
+        report = ablation_report(ds, nuisance=nuisance, run=run, seed=seed, n_boot=bootstrap)
+    emit(report, as_json, render)

@@ -24,9 +24,10 @@ from sigcube.ingest.dwarfs import build_dwarfs_cube
 from sigcube.ingest.manga import build_manga_cube
 from sigcube.ingest.milkyway import build_milkyway_cube, pack_milkyway
 from sigcube.ingest.sparc import build_sparc_cube
-from sigcube.sample import PointSet, pack_sparc
+from sigcube.sample import SELECT_VARIABLES, PointSet, Selection, pack_sparc, select_sparc
 
 Packer = Callable[[xr.Dataset, SampleCuts | None], PointSet]
+Selector = Callable[[xr.Dataset, SampleCuts | None], Selection]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class DatasetKind:
     ``builder`` reads the verified files of ``ingest/<manifest>.toml`` into a labelled cube (None
     for a kind built from a user's file, such as ``rotation_curves``); ``packer`` is None for a
     kind that cannot be swept; ``objects`` names the per-object dimension of sweep results.
+    ``select`` (with the variables it reads, ``select_variables``) judges objects one by one: the
+    packer then packs any slice of rows along ``objects`` into the slice of the sample, so a sweep
+    reads a large cube chunk by chunk; a kind without it is packed whole (one chunk).
     """
 
     schema: CubeSchema
@@ -44,6 +48,8 @@ class DatasetKind:
     builder: Callable[[], xr.Dataset] | None = None
     packer: Packer | None = None
     manifest: str | None = None
+    select: Selector | None = None
+    select_variables: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -96,7 +102,8 @@ def pack(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
 
 
 register_dataset(DatasetKind(SPARC, "SPARC rotation curves and Table 1", "galaxy",
-                             build_sparc_cube, pack_sparc, manifest="sparc"))
+                             build_sparc_cube, pack_sparc, manifest="sparc", select=select_sparc,
+                             select_variables=SELECT_VARIABLES))
 register_dataset(DatasetKind(MILKYWAY, "Eilers+2019 bins and Mróz+2019 Cepheids, V_bar from galpy's McMillan17",
                              "tracer", build_milkyway_cube, pack_milkyway, manifest="milkyway"))
 register_dataset(DatasetKind(CLUSTERS, "the CLASH RAR (Tian+2020) and weak-lensing profiles (Mistele+2025)",
@@ -105,8 +112,9 @@ register_dataset(DatasetKind(DWARFS, "Simon 2019 and McConnachie 2012 dwarfs", "
                              build_dwarfs_cube, manifest="dwarfs"))
 register_dataset(DatasetKind(MANGA, "the MaNGA DynPop f_DM subset and counter-rotator matches", "galaxy",
                              build_manga_cube, manifest="manga"))
-register_dataset(DatasetKind(ROTATION_CURVES, "a user's rotation-curve table (sigcube ingest table)", "galaxy",
-                             packer=pack_sparc))
+register_dataset(DatasetKind(ROTATION_CURVES, "rotation curves: a user's table (sigcube ingest table) or "
+                             "synthetic galaxies (sigcube synth)", "galaxy", packer=pack_sparc, select=select_sparc,
+                             select_variables=SELECT_VARIABLES))
 
 PUBLIC_KINDS: tuple[str, ...] = tuple(k.name for k in dataset_kinds() if k.manifest is not None)
 """The kinds built from verified public files (``sparc``, ``milkyway``, ``clusters``, ``dwarfs``, ``manga``)."""

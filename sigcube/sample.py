@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 import xarray as xr
 
@@ -93,15 +94,56 @@ def _per_galaxy_inputs(ds: xr.Dataset, keep: np.ndarray, take: dict[str, np.ndar
     starts = offsets[:-1]
     peaks = {name: np.maximum.reduceat(np.abs(take[name]), starts) ** 2 for name in ("v_gas", "v_disk", "v_bul")}
     total = sum(peaks.values())
-    bounds = list(zip(offsets[:-1], offsets[1:]))
     out = {f"w_{name[2:]}": peak / total for name, peak in peaks.items()}
     for source, rd in r_d.items():
-        v_at = np.array([np.interp(rd[i], take["r"][a:b], v_bar[a:b]) for i, (a, b) in enumerate(bounds)])
-        out[omega_d_input(source)] = v_at / rd
+        out[omega_d_input(source)] = segment_interp(rd, take["r"], v_bar, offsets) / rd
     out["V_bar_max"] = np.maximum.reduceat(v_bar, starts)
     if _known(ds, ("L36", "M_HI"), keep):
         out["M_b"] = 1e9 * (ml.upsilon_disk * ds["L36"].values[keep] + HELIUM_FACTOR * ds["M_HI"].values[keep])
     return out
+
+
+@numba.njit(cache=True)
+def _segment_interp(x, xp, fp, offsets, out):  # pragma: no cover (compiled)
+    for g in range(x.size):
+        a, b = offsets[g], offsets[g + 1]
+        xv = x[g]
+        if xv != xv:
+            out[g] = xv
+        elif xv >= xp[b - 1]:
+            out[g] = fp[b - 1]
+        elif xv <= xp[a]:
+            out[g] = fp[a]
+        else:
+            j = a
+            while xp[j + 1] <= xv:
+                j += 1
+            if xp[j] == xv:
+                out[g] = fp[j]
+            else:
+                slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+                out[g] = slope * (xv - xp[j]) + fp[j]
+                if out[g] != out[g]:
+                    out[g] = slope * (xv - xp[j + 1]) + fp[j + 1]
+                    if out[g] != out[g] and fp[j] == fp[j + 1]:
+                        out[g] = fp[j]
+
+
+def segment_interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``np.interp(x[g], xp[a:b], fp[a:b])`` for every object g (points a:b, ``xp`` increasing), bit for bit,
+    without a Python loop over objects."""
+    out = np.empty(len(x))
+    _segment_interp(np.asarray(x, dtype=float), np.asarray(xp, dtype=float), np.asarray(fp, dtype=float),
+                    np.asarray(offsets, dtype=np.int64), out)
+    return out
+
+
+def segment_argmax(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Index (into ``values``) of the first largest value of each non-empty object (as ``np.argmax`` per object)."""
+    peak = np.repeat(np.maximum.reduceat(values, offsets[:-1]), np.diff(offsets))
+    hits = np.flatnonzero(values == peak)
+    owner = np.searchsorted(offsets, hits, side="right") - 1
+    return hits[np.unique(owner, return_index=True)[1]]
 
 
 def _known(ds: xr.Dataset, names: Sequence[str], keep: np.ndarray) -> bool:
@@ -115,7 +157,6 @@ def _galaxy_mask(ds: xr.Dataset, n_valid: np.ndarray, cuts: SampleCuts) -> tuple
     A cube without quality flags (a user's table) takes only the default quality cut; a galaxy with no
     inclination passes the default inclination cut and fails any other.
     """
-    names = ds["galaxy"].values
     inc = ds["inclination"].values
     default = SampleCuts()
     quality = ds["quality"].values if "quality" in ds else None
@@ -124,19 +165,66 @@ def _galaxy_mask(ds: xr.Dataset, n_valid: np.ndarray, cuts: SampleCuts) -> tuple
                            f"a {ds.attrs.get('sigcube_kind')!r} cube has none")
     bounds = (cuts.min_inclination, cuts.max_inclination)
     some_inclinations = bounds != (default.min_inclination, default.max_inclination)
+    few = n_valid < cuts.min_points
+    bad_quality = ~few & (np.isin(quality, cuts.quality, invert=True) if quality is not None else False)
+    no_inc = np.isnan(inc)
+    with np.errstate(invalid="ignore"):
+        outside = ~no_inc & ((inc < bounds[0]) | (inc > bounds[1]))
+    bad_inc = ~few & ~bad_quality & ((no_inc & some_inclinations) | outside)
+    keep = ~(few | bad_quality | bad_inc)
+    if keep.all():
+        return keep, {}
+    names = ds["galaxy"].values
     reasons: dict[str, str] = {}
-    for i, name in enumerate(names):
-        if n_valid[i] < cuts.min_points:
-            reasons[str(name)] = f"{n_valid[i]} usable points < {cuts.min_points}"
-        elif quality is not None and quality[i] not in cuts.quality:
-            reasons[str(name)] = f"quality flag {quality[i]} not in {list(cuts.quality)}"
-        elif np.isnan(inc[i]):
-            if some_inclinations:
-                reasons[str(name)] = "no inclination given (the inclination cut needs one)"
-        elif not bounds[0] <= inc[i] <= bounds[1]:
-            reasons[str(name)] = f"inclination {inc[i]:g} deg outside [{bounds[0]:g}, {bounds[1]:g}]"
-    keep = np.array([str(n) not in reasons for n in names], dtype=bool)
+    for i in np.flatnonzero(~keep):
+        if few[i]:
+            reasons[str(names[i])] = f"{n_valid[i]} usable points < {cuts.min_points}"
+        elif bad_quality[i]:
+            reasons[str(names[i])] = f"quality flag {quality[i]} not in {list(cuts.quality)}"
+        elif no_inc[i]:
+            reasons[str(names[i])] = "no inclination given (the inclination cut needs one)"
+        else:
+            reasons[str(names[i])] = f"inclination {inc[i]:g} deg outside [{bounds[0]:g}, {bounds[1]:g}]"
     return keep, reasons
+
+
+SELECT_VARIABLES = ("galaxy", "r", "v_obs", "v_gas", "v_disk", "v_bul", "inclination", "quality")
+"""The variables :func:`select_sparc` reads (``quality`` when the cube has it)."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which galaxies of a cube pass the sample cuts, and the usable points of each."""
+
+    keep: np.ndarray
+    """One flag per galaxy of the cube."""
+    valid: np.ndarray
+    """galaxy × radius: the usable points (of every galaxy, kept or not)."""
+    v_bar: np.ndarray
+    """galaxy × radius: V_bar [km/s] at the mass-to-light ratios of the selection."""
+    excluded: dict[str, str]
+    """Why each galaxy that is not kept is not."""
+
+    @property
+    def n_points(self) -> np.ndarray:
+        """Usable points of each kept galaxy."""
+        return self.valid.sum(axis=1)[self.keep]
+
+
+def select_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight | None = None) -> Selection:
+    """The galaxies of a SPARC (or ``rotation_curves``) cube that pass ``cuts``, from :data:`SELECT_VARIABLES` only.
+
+    Galaxies are judged one by one, so the selection of a slice of galaxies is the slice of the selection:
+    a sweep selects a large cube in batches without loading it whole.
+    """
+    cuts = cuts or SampleCuts()
+    ml = ml or MassToLight()
+    r = ds["r"].values
+    v_bar = baryonic_velocity(ds["v_gas"].values, ds["v_disk"].values, ds["v_bul"].values, ml)
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(r) & (r > 0) & (ds["v_obs"].values > 0) & (v_bar > 0)
+    keep, excluded = _galaxy_mask(ds, valid.sum(axis=1), cuts)
+    return Selection(keep, valid, v_bar, excluded)
 
 
 def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight | None = None) -> PointSet:
@@ -153,24 +241,21 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
     """
     cuts = cuts or SampleCuts()
     ml = ml or MassToLight()
-    r = ds["r"].values
-    v_obs = ds["v_obs"].values
-    v_bar = baryonic_velocity(ds["v_gas"].values, ds["v_disk"].values, ds["v_bul"].values, ml)
-    with np.errstate(invalid="ignore"):
-        valid = np.isfinite(r) & (r > 0) & (v_obs > 0) & (v_bar > 0)
-    keep, excluded = _galaxy_mask(ds, valid.sum(axis=1), cuts)
+    selection = select_sparc(ds, cuts, ml)
+    keep, excluded = selection.keep, selection.excluded
     if not keep.any():
         raise SigcubeError(f"the sample cuts {cuts.as_dict()} leave no galaxy")
-    mask = valid & keep[:, None]
+    r = ds["r"].values
+    mask = selection.valid & keep[:, None]
     n = mask.sum(axis=1)[keep]
     offsets = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
     take = {name: ds[name].values[mask]
             for name in ("r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul", "sb_disk", "sb_bul")}
-    vb = v_bar[mask]
+    vb = selection.v_bar[mask]
     rr = take["r"]
     starts = offsets[:-1]
     third = np.where(n // 3 > 0, rr[starts + n // 3], rr[offsets[1:] - 1] / 2.0)
-    peak = np.array([rr[a + np.argmax(np.abs(take["v_disk"][a:b]))] for a, b in zip(offsets[:-1], offsets[1:])])
+    peak = rr[segment_argmax(np.abs(take["v_disk"]), offsets)]
     total = segment_sum(take["v_disk"] ** 2 + take["v_bul"] ** 2 + take["v_gas"] ** 2, offsets)
     f_bulge = segment_sum(take["v_bul"] ** 2, offsets) / np.maximum(total, 1e-10)
     table = ds["R_disk"].values[keep] if _known(ds, ("R_disk",), keep) else None

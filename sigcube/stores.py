@@ -96,6 +96,23 @@ def store_errors(where: str, action: str = "write") -> Iterator[None]:
         raise StoreWriteError(f"cannot {action} {where}: {reason}") from None
 
 
+CHECKSUM_MISMATCH = "Stored and computed checksum do not match"
+"""How Zarr's crc32c codec says a chunk read from a store is corrupted (a ValueError)."""
+
+
+@contextmanager
+def read_errors(where: str, remedy: str) -> Iterator[None]:
+    """Read ``where``: OS errors as one line (:func:`store_errors`), a chunk failing its checksum as it is decoded
+    as a :class:`StoreDamagedError` ending with ``remedy``."""
+    try:
+        with store_errors(where, "read"):
+            yield
+    except ValueError as exc:
+        if not str(exc).startswith(CHECKSUM_MISMATCH):
+            raise
+        raise StoreDamagedError(f"{where}: a chunk fails its checksum as it is read (corrupted); {remedy}") from None
+
+
 @dataclass(frozen=True)
 class Location:
     """A store (or a folder of objects) on any fsspec filesystem: ``name`` as the user gave it,
@@ -134,6 +151,7 @@ class Location:
     def kind(self) -> Literal["absent", "file", "folder", "empty"]:
         """What is at this location (an object store's prefix with objects under it is a folder)."""
         with store_errors(self.name, "read"):
+            self.fs.invalidate_cache(self.path)
             if self.fs.isfile(self.path):
                 return "file"
             if not self.fs.isdir(self.path):
@@ -146,6 +164,17 @@ class Location:
             return False
         a, b = (os.path.realpath(x.path) if x.local else x.path for x in (self, other))
         return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
+
+    def listing(self, relative: str = "") -> dict[str, int]:
+        """The objects under ``relative`` (the whole store if empty), fresh from the store: key → size in bytes."""
+        prefix = self.key(relative) if relative else self.path
+        self.fs.invalidate_cache(prefix)
+        try:
+            found = self.fs.find(prefix, detail=True)
+        except FileNotFoundError:
+            return {}
+        return {key[len(self.path) + 1:]: int(info.get("size") or 0) for key, info in found.items()
+                if info.get("type", "file") == "file"}
 
     def read(self, relative: str) -> bytes | None:
         """The bytes of an object, or None if it does not exist."""
@@ -242,19 +271,30 @@ class ChunkProblem(NamedTuple):
         return f"chunk {self.key} {problem}"
 
 
-def chunk_problems(store: Location, array: zarr.Array,
-                   coords: Iterable[tuple[int, ...]]) -> dict[tuple[int, ...], ChunkProblem]:
+def chunk_problems(store: Location, array: zarr.Array, coords: Iterable[tuple[int, ...]],
+                   method: Literal["full", "listing"] = "full") -> dict[tuple[int, ...], ChunkProblem]:
     """The chunks of ``array`` at ``coords`` that are missing or fail their checksum.
 
-    Checksummed arrays are checked from the raw chunk bytes (CRC-32C of all but the last four bytes);
-    for older arrays only the presence of each chunk is checked.
+    ``full`` checks checksummed arrays from the raw chunk bytes (CRC-32C of all but the last four bytes);
+    ``listing`` (and every array written before checksums) lists the array's objects once: a chunk must be
+    present and, where its size is fixed (an uncompressed array), have that size.
     """
     keys = {f"{array.path}/{array.metadata.encode_chunk_key(c)}": c for c in coords}
-    if has_checksum(array):
+    if method == "full" and has_checksum(array):
         return {keys[key]: ChunkProblem(key, data is None) for key, data in store.fetch(keys)
                 if data is None or not _crc_ok(data)}
-    present = {p[len(store.path) + 1:] for p in store.fs.find(store.key(array.path))}
-    return {c: ChunkProblem(key, True) for key, c in keys.items() if key not in present}
+    sizes = store.listing(array.path)
+    expected = _fixed_chunk_bytes(array)
+    return {c: ChunkProblem(key, key not in sizes) for key, c in keys.items()
+            if key not in sizes or expected is not None and sizes[key] != expected}
+
+
+def _fixed_chunk_bytes(array: zarr.Array) -> int | None:
+    """The size of every stored chunk of an uncompressed, checksummed, fixed-width array (else None)."""
+    codecs = getattr(array.metadata, "codecs", ())
+    if len(codecs) != 2 or not isinstance(codecs[-1], Crc32cCodec) or array.dtype.kind not in "biuf":
+        return None
+    return int(np.prod(array.chunks)) * array.dtype.itemsize + 4
 
 
 def _crc_ok(data: bytes) -> bool:
@@ -315,11 +355,15 @@ def open_arrays(store: Location, attrs: dict[str, Any], remedy: str) -> dict[str
     return arrays
 
 
-def check_store(store: Location, attrs: dict[str, Any], remedy: str) -> dict[str, zarr.Array]:
-    """Check a whole store (seal, then every chunk of every checksummed array); return its arrays."""
+def check_store(store: Location, attrs: dict[str, Any], remedy: str,
+                method: Literal["full", "listing", "seal"] = "full") -> dict[str, zarr.Array]:
+    """Check a whole store (seal, then every chunk of every checksummed array as ``method`` says, see
+    :func:`chunk_problems`; ``seal``: the seal alone); return its arrays."""
     arrays = open_arrays(store, attrs, remedy)
+    if method == "seal":
+        return arrays
     problems = [str(p) for a in arrays.values() if has_checksum(a)
-                for p in chunk_problems(store, a, chunk_coords(a)).values()]
+                for p in chunk_problems(store, a, chunk_coords(a), method).values()]
     if problems:
         raise StoreDamagedError(f"{store.name}: {summarize(problems)}; {remedy}")
     return arrays
@@ -418,6 +462,7 @@ def lease_folder(store: Location) -> Location:
 
 
 def _generations(folder: Location) -> list[int]:
+    folder.fs.invalidate_cache(folder.path)
     try:
         names = folder.fs.ls(folder.path, detail=False)
     except FileNotFoundError:
@@ -461,6 +506,7 @@ class LeaseToken:
     def check(self) -> None:
         """Raise :class:`LeaseLostError` if a newer generation was taken or this one was cleaned up."""
         fs, path = _filesystem(self.folder)
+        fs.invalidate_cache(path)
         if fs.exists(f"{path}/{_record(self.generation)}") and not fs.exists(f"{path}/{_record(self.generation + 1)}"):
             return
         newer = current_holder(Location.of(self.store))

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from sigcube.cli import explore, fit, info, ingest, kernels, report, sweep
+from sigcube.cli import explore, fit, info, ingest, kernels, report, sweep, synth
 from sigcube.cli.common import DEBUG_VARIABLE, friendly, set_debug
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -15,6 +15,7 @@ app.command("fit")(fit.fit)
 app.command("info")(info.info)
 app.command("kernels")(kernels.kernels)
 app.command("explore")(explore.explore)
+app.command("synth")(synth.synth)
 
 
 @app.callback()

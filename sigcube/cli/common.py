@@ -121,7 +121,7 @@ def write_traceback(text: str) -> Optional[Path]:
     return None
 
 
-def write_dataset(ds: xr.Dataset, out: Path, force: bool) -> None:
+def write_dataset(ds: xr.Dataset, out: str | Path, force: bool) -> None:
     """Write the dataset cube ``ds`` atomically to ``out`` and say so in one line on stderr."""
     with err_console.status(f"writing {escape(str(out))} …"):
         state = write_cube(ds, out, force=force)
@@ -130,7 +130,7 @@ def write_dataset(ds: xr.Dataset, out: Path, force: bool) -> None:
     err_console.print(f"{verb} {out}  ({sizes})")
 
 
-def ingest_dataset(kind: str, out: Path, force: bool) -> None:
+def ingest_dataset(kind: str, out: str | Path, force: bool) -> None:
     """Build the ``kind`` cube from its verified public files and write it atomically to ``out``."""
     record = dataset_kind(kind)
     with err_console.status(f"reading {record.description} …"):
@@ -138,8 +138,9 @@ def ingest_dataset(kind: str, out: Path, force: bool) -> None:
     write_dataset(ds, out, force)
 
 
-def dataset_cube(kind: str, cube: Optional[Path]) -> Path:
-    """``cube`` if given, else the default ``kind`` cube (``cubes/<kind>.zarr``), ingested first if missing."""
+def dataset_cube(kind: str, cube: Optional[str | Path]) -> str | Path:
+    """``cube`` (a path or a store URL) if given, else the default ``kind`` cube (``cubes/<kind>.zarr``), ingested
+    first if missing."""
     if cube is not None:
         return cube
     path = default_cube(kind)

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
-from sigcube.cli.common import console, err_console, friendly
+from sigcube.cli.common import console, err_console
 from sigcube.cubes.store import default_cube
 from sigcube.explore.bounds import Limits
 from sigcube.explore.data import DEFAULT_KERNELS
+from sigcube.stores import Location
 
 
-@friendly
 def explore(
-    result: Annotated[Path, typer.Argument(help="A finished sweep result cube, e.g. cubes/sigma-A0-k.zarr.")],
-    html: Annotated[Optional[Path], typer.Option(help="HTML file to write (default: RESULT with .html)")] = None,
+    result: Annotated[str, typer.Argument(help="A finished sweep result cube (path or store URL), e.g. cubes/sigma-A0-k.zarr.")],
+    html: Annotated[Optional[Path], typer.Option(help="HTML file to write (default: RESULT with .html; for a URL, its name with .html here)")] = None,
     serve: Annotated[bool, typer.Option(help="Serve it with panel (blocks; Ctrl-C stops); --html writes too.")] = False,
     port: Annotated[int, typer.Option(help="Port of --serve (localhost).")] = 5006,
-    cube: Annotated[Optional[Path], typer.Option(
+    cube: Annotated[Optional[str], typer.Option(
         help="Dataset cube of a sweep over rotation curves (default: cubes/<its kind>.zarr)")] = None,
     kernel: Annotated[Optional[list[str]], typer.Option(help="Kernel of the rotation curves and RAR (repeat).")] = None,
     preset: Annotated[str, typer.Option(help="Preset of the sigma kernel's curves.")] = "paper",
@@ -44,8 +46,10 @@ def explore(
     kind = res.attrs.get("dataset")
     curves = open_cube(cube or default_cube(kind), kind=kind) if dataset_kind(kind).has_curves else None
     if html is not None or not serve:
-        with err_console.status(f"writing the explorer of {result} …"):
-            out = save_explorer(res, curves, html or result.with_suffix(".html"), kernels, preset, limits)
+        local = Location.of(result, "RESULT")
+        default = Path(local.path if local.local else posixpath.basename(local.path)).with_suffix(".html")
+        with err_console.status(f"writing the explorer of {escape(result)} …"):
+            out = save_explorer(res, curves, html or default, kernels, preset, limits)
         console.print(str(out), highlight=False, soft_wrap=True)
     if serve:
         import panel as pn

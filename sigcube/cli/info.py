@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sigcube.cli.common import console, friendly
+from sigcube.cli.common import console
 
 
-@friendly
-def info(path: Annotated[Path, typer.Argument(help="A sigcube Zarr store (dataset or sweep result).")]) -> None:
+def info(path: Annotated[str, typer.Argument(help="A sigcube Zarr store (dataset or sweep result): a path or a store URL.")]) -> None:
     """Describe a cube: its kind, dimensions, variables with units, provenance; for a sweep, its progress,
     whether a sweep is writing it now, and the best grid point of every stored global metric.
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from sigcube.cli.common import console, dataset_cube, emit, err_console, friendly
+from sigcube.cli.common import console, dataset_cube, emit, err_console
 from sigcube.cubes.store import cube_dir
 from sigcube.errors import SigcubeError
 
@@ -31,11 +31,10 @@ def _parse_quality(text: str) -> tuple[int, ...]:
 
 
 @app.command("sparc")
-@friendly
 def report_sparc(
     preset: Annotated[str, typer.Option(help="paper | bulge-amplitude | c-local | vdisk-peak | all")] = "paper",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (a list with --preset all).")] = False,
-    cube: Annotated[Optional[Path], typer.Option(help=_SPARC_CUBE)] = None,
+    cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
     min_points: Annotated[int, typer.Option(help="A galaxy needs at least this many usable points.")] = 5,
     quality: Annotated[str, typer.Option(help="Accepted SPARC quality flags, e.g. 1,2.")] = "1,2,3",
     min_inclination: Annotated[float, typer.Option(help="Smallest inclination kept [deg].")] = 0.0,
@@ -58,10 +57,9 @@ def report_sparc(
 
 
 @app.command("kernels")
-@friendly
 def report_kernels(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON list, one object per kernel.")] = False,
-    cube: Annotated[Optional[Path], typer.Option(help=_SPARC_CUBE)] = None,
+    cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
 ) -> None:
     """Every kernel at its defaults on SPARC: RMS, χ²_red, RAR scatter, win rate vs MOND."""
     from sigcube.cubes import open_cube
@@ -71,7 +69,6 @@ def report_kernels(
 
 
 @app.command("sensitivity")
-@friendly
 def report_sensitivity(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: tables of rows, notes, note 000.")] = False,
     cube: Annotated[Optional[Path], typer.Option(help=_SPARC_CUBE)] = None,
@@ -93,9 +90,8 @@ def report_sensitivity(
 
 
 @app.command("sweep")
-@friendly
 def report_sweep(
-    result: Annotated[Path, typer.Argument(help="A finished sweep result cube.")],
+    result: Annotated[str, typer.Argument(help="A finished sweep result cube (path or store URL).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Best grid point of every global metric, and the metrics at the kernel's defaults."""
@@ -106,7 +102,6 @@ def report_sweep(
 
 
 @app.command("regression")
-@friendly
 def report_regression(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per test.")] = False,
 ) -> None:

@@ -1,11 +1,15 @@
 """Reading and writing cubes as Zarr v3 stores.
 
-Writes are atomic: a cube is written to a hidden sibling folder, sealed (:func:`sigcube.stores.seal`)
-and renamed into place only once complete, so an interrupted ingest never leaves a half-written
-store that looks whole. Every chunk ends with a CRC-32C and every cube carries ``content_sha256``,
-a hash of its data, coordinates and attributes; re-writing identical content is a no-op and a
-different existing dataset cube is only replaced with ``force=True`` (never a sweep result or
-anything else). Opening a store checks its kind first, then its seal and its chunks.
+Writes are never seen half done. Locally a cube is written into a hidden sibling folder, sealed
+(:func:`sigcube.stores.seal`) and renamed into place once complete; an object store has no rename, so
+there the cube is written in place under the root attribute ``sigcube_writing`` — which every reader
+refuses — and the seal, written last, removes it. Cubes too large for memory (``sigcube synth``) are
+written row by row the same way (:class:`CubeWriter`). Every chunk ends with a CRC-32C and every cube
+carries ``content_sha256``, a hash of its data, coordinates and attributes; re-writing identical content
+is a no-op and a different existing dataset cube is only replaced with ``force=True`` (never a sweep
+result or anything else). Opening a store checks its kind first, then its seal and its chunks: every
+chunk's checksum locally, the presence (and size) of every chunk by one listing on an object store, where
+each chunk's checksum is then checked as it is read (the codec).
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
+import posixpath
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -31,6 +36,16 @@ CONSOLIDATED = False
 """Consolidated metadata is not part of the Zarr v3 spec: sigcube never writes or needs it."""
 RESULT_KIND = "sweep"
 """The ``sigcube_kind`` of a sweep's result cube (every other kind is a dataset cube of :data:`SCHEMAS`)."""
+WRITING_ATTR = "sigcube_writing"
+"""Root attribute of a cube being written in place (object stores): readers refuse it, the seal removes it."""
+BOOKKEEPING_ATTRS = ("content_sha256", WRITING_ATTR, *SEAL_ATTRS)
+"""Root attributes about the store rather than the cube's content (left out of :func:`content_hash`)."""
+HASH_BATCH_BYTES = 64 * 2**20
+"""Bytes of one variable read at once when a stored cube is hashed."""
+Verify = Literal["auto", "full", "listing", "seal"]
+"""How much of a store to check on open: every chunk's checksum (``full``), every chunk's presence and size by
+listing (``listing``), only the seal and metadata (``seal``); ``auto`` is ``full`` locally, ``listing`` on an
+object store (where reading every chunk means downloading the cube)."""
 
 
 def cube_dir() -> Path:
@@ -43,98 +58,173 @@ def default_cube(kind: str) -> Path:
     return cube_dir() / f"{kind}.zarr"
 
 
-def replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """Let ``write(tmp)`` make a store in a hidden sibling of ``path``, then move it to ``path``.
-
-    Whatever is at ``path`` is swapped out only once the new store is complete, then deleted; if
-    ``write`` fails the temporary store is removed. An interrupted write never leaves a
-    half-written store at ``path``.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        write(tmp)
-        if path.exists():
-            trash = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
-            path.rename(trash)
-            tmp.rename(path)
-            if trash.is_dir():
-                shutil.rmtree(trash)
-            else:
-                trash.unlink()
+def _hash_variable(digest: Any, name: str, var: xr.Variable, batches: Iterable[np.ndarray]) -> None:
+    """Feed one variable (header, then its values in C order, given as batches along the first axis)."""
+    header = {"name": name, "dims": var.dims, "dtype": var.dtype.kind, "shape": var.shape, "attrs": var.attrs}
+    digest.update(json.dumps(header, sort_keys=True, default=str).encode())
+    first = True
+    for values in batches:
+        if var.dtype.kind in "TUO":
+            digest.update(("" if first else "\0").encode() + "\0".join(map(str, values.ravel())).encode())
         else:
-            tmp.rename(path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+            digest.update(np.ascontiguousarray(values).tobytes())
+        first = False
+
+
+def _content_attrs(attrs: dict[str, Any]) -> bytes:
+    return json.dumps({k: v for k, v in attrs.items() if k not in BOOKKEEPING_ATTRS}, sort_keys=True,
+                      default=str).encode()
 
 
 def content_hash(ds: xr.Dataset) -> str:
     """sha256 of every variable's name, dims, dtype, attrs and values, and of the cube attrs."""
     digest = hashlib.sha256()
-    attrs = {k: v for k, v in ds.attrs.items() if k != "content_sha256"}
-    digest.update(json.dumps(attrs, sort_keys=True, default=str).encode())
+    digest.update(_content_attrs(ds.attrs))
     for name in sorted(map(str, ds.variables)):
         var = ds.variables[name]
-        values = np.asarray(var.values)
-        header = {"name": name, "dims": var.dims, "dtype": values.dtype.kind, "shape": values.shape,
-                  "attrs": var.attrs}
-        digest.update(json.dumps(header, sort_keys=True, default=str).encode())
-        if values.dtype.kind in "TUO":
-            digest.update("\0".join(map(str, values.ravel())).encode())
-        else:
-            digest.update(np.ascontiguousarray(values).tobytes())
+        _hash_variable(digest, name, var, [np.asarray(var.values)])
     return digest.hexdigest()
 
 
-def write_cube(ds: xr.Dataset, path: str | Path, force: bool = False) -> str:
-    """Write ``ds`` to ``path`` atomically; return ``"written"``, ``"replaced"`` or ``"unchanged"``.
+def stored_content_hash(store: Location) -> str:
+    """:func:`content_hash` of a stored cube, read variable by variable in batches of bounded size."""
+    ds = xr.open_zarr(store.url, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
+    digest = hashlib.sha256()
+    digest.update(_content_attrs(ds.attrs))
+    for name in sorted(map(str, ds.variables)):
+        var = ds.variables[name]
+        if var.ndim == 0:
+            _hash_variable(digest, name, var, [np.asarray(var.values)])
+            continue
+        row = max(1, int(np.prod(var.shape[1:])) * var.dtype.itemsize)
+        step = max(1, HASH_BATCH_BYTES // row)
+        _hash_variable(digest, name, var, (np.asarray(var[i:i + step].values) for i in range(0, var.shape[0], step)))
+    return digest.hexdigest()
+
+
+class CubeWriter:
+    """Write a dataset cube at ``store`` whole or row by row, so that no reader ever sees it half written.
+
+    :meth:`begin` writes the metadata and the eager variables of a template (lazy Dask variables are left
+    to :meth:`write_rows`), :meth:`finish` records ``content_sha256`` (computed by re-reading the cube unless
+    given), seals it and — locally — renames it into place. Used as a context manager, a failure removes
+    what was written.
+    """
+
+    def __init__(self, store: Location) -> None:
+        self.store = store
+        if store.local:
+            parent, name = posixpath.split(store.path)
+            self.target = Location(store.name, store.fs, posixpath.join(parent, f".{name}.tmp-{uuid.uuid4().hex[:8]}"))
+        else:
+            self.target = store
+        self._arrays: dict[str, zarr.Array] = {}
+
+    def begin(self, template: xr.Dataset, chunks: dict[str, int] | None = None) -> None:
+        """Write ``template``'s metadata and eager values; ``chunks`` sets the chunk length along dimensions."""
+        encoding = {}
+        for name, var in template.variables.items():
+            encoding[name] = checksummed()
+            if chunks and var.ndim:
+                encoding[name]["chunks"] = tuple(min(chunks.get(d, n), n) for d, n in zip(var.dims, var.shape))
+        with store_errors(self.store.name):
+            if self.target.kind() != "absent":
+                self.target.remove()
+            if not self.store.local:
+                template = template.assign_attrs({WRITING_ATTR: 1})
+            else:
+                self.target.fs.makedirs(posixpath.dirname(self.target.path), exist_ok=True)
+            template.to_zarr(self.target.url, mode="w", compute=False, zarr_format=ZARR_FORMAT,
+                             consolidated=CONSOLIDATED, encoding=encoding, write_empty_chunks=True)
+            group = zarr.open_group(self.target.url, mode="r+", zarr_format=ZARR_FORMAT)
+            self._arrays = {name: a.with_config({"write_empty_chunks": True}) for name, a in group.arrays()}
+
+    def write_rows(self, start: int, values: dict[str, np.ndarray]) -> None:
+        """Write each variable of ``values`` from row ``start`` of its first dimension (whole chunks)."""
+        with store_errors(self.store.name):
+            for name, array in values.items():
+                self._arrays[name][start:start + len(array)] = array
+
+    def finish(self, content_sha256: str | None = None) -> None:
+        """Record the content hash, seal the cube and move it into place (replacing what was there)."""
+        with store_errors(self.store.name):
+            group = zarr.open_group(self.target.url, mode="r+", zarr_format=ZARR_FORMAT)
+            group.attrs["content_sha256"] = content_sha256 or stored_content_hash(self.target)
+            if WRITING_ATTR in group.attrs:
+                del group.attrs[WRITING_ATTR]
+            seal(self.target, {})
+            if self.store.local:
+                _move_into_place(self.target.path, self.store.path)
+
+    def abort(self) -> None:
+        """Remove what was written (best effort: a failing store may refuse this too)."""
+        try:
+            if self.target.kind() != "absent":
+                self.target.remove()
+        except SigcubeError:
+            pass
+
+    def __enter__(self) -> CubeWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None:
+            self.abort()
+
+
+def _move_into_place(tmp: str, path: str) -> None:
+    """Rename the finished store ``tmp`` to ``path``; whatever was at ``path`` is swapped out first, then deleted."""
+    if os.path.lexists(path):
+        trash = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.old-{uuid.uuid4().hex[:8]}")
+        os.rename(path, trash)
+        os.rename(tmp, path)
+        Location.of(trash).remove()
+    else:
+        os.rename(tmp, path)
+
+
+def write_cube(ds: xr.Dataset, path: str | Path | Location, force: bool = False) -> str:
+    """Write ``ds`` to ``path`` (a folder or a store URL); return ``"written"``, ``"replaced"`` or ``"unchanged"``.
 
     An existing intact store with the same ``content_sha256`` is left as it is (one written before
     checksums is rewritten, with the same content); a different or damaged dataset cube raises
     :class:`StoreExistsError` unless ``force``; anything else at ``path`` (a sweep result, a folder of
     other files) is never replaced.
     """
-    path = Path(path)
-    validate(ds, where=str(path))
+    store = Location.of(path, "--out")
+    validate(ds, where=store.name)
     ds = ds.copy()
     ds.attrs["content_sha256"] = content_hash(ds)
-    existed = Location.of(path, "--out").kind() != "absent"
+    existed = store.kind() != "absent"
     if existed:
-        old, sealed = _existing_hash(path)
+        old, sealed = existing_cube_hash(store)
         if old == ds.attrs["content_sha256"] and sealed:
             return "unchanged"
         if old != ds.attrs["content_sha256"] and not force:
             raise StoreExistsError(
-                f"{path} already holds a different or damaged cube (content_sha256 {old or 'unknown'}); "
+                f"{store.name} already holds a different or damaged cube (content_sha256 {old or 'unknown'}); "
                 "pass --force (force=True) to replace it, or choose another --out path"
             )
-    encoding = {name: checksummed() for name in ds.variables}
-
-    def write(tmp: Path) -> None:
-        ds.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED, encoding=encoding,
-                   write_empty_chunks=True)
-        seal(Location.of(tmp), {})
-
-    with store_errors(str(path)):
-        replace_atomically(path, write)
+    with CubeWriter(store) as writer:
+        writer.begin(ds)
+        writer.finish(ds.attrs["content_sha256"])
     return "replaced" if existed else "written"
 
 
-def _existing_hash(path: Path) -> tuple[str | None, bool]:
-    """The ``content_sha256`` of the intact dataset cube at ``path`` (None if it is one but damaged), and
-    whether it is sealed (written with checksums). Anything that is not a dataset cube raises: ``--force``
-    must never replace it.
+def existing_cube_hash(store: Location) -> tuple[str | None, bool]:
+    """The ``content_sha256`` of the intact dataset cube at ``store`` (None if it is one but damaged or
+    unfinished), and whether it is sealed (written with checksums). Anything that is not a dataset cube raises:
+    ``--force`` must never replace it.
     """
     refuse = "only a dataset cube is ever replaced there (--force included): choose another --out"
     try:
-        _, attrs = store_attrs(path, "")
+        _, attrs = store_attrs(store, "")
     except SchemaError as exc:
         raise StoreExistsError(f"{exc}; {refuse}") from None
     if kind_of(attrs) not in SCHEMAS:
-        raise StoreExistsError(f"{path} is {describe(attrs)}; {refuse}")
+        raise StoreExistsError(f"{store.name} is {describe(attrs)}; {refuse}")
     try:
-        return open_cube(path).attrs.get("content_sha256"), "metadata_sha256" in attrs
+        return open_cube(store).attrs.get("content_sha256"), "metadata_sha256" in attrs
     except SchemaError:
         return None, False
 
@@ -179,7 +269,7 @@ def open_dataset(store: Location) -> xr.Dataset:
         ds = xr.open_zarr(store.url, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
     except Exception as exc:
         raise SchemaError(f"{store.name}: not a readable Zarr v3 store ({_short(exc)})") from None
-    for name in SEAL_ATTRS:
+    for name in (*SEAL_ATTRS, WRITING_ATTR):
         ds.attrs.pop(name, None)
     return ds
 
@@ -189,8 +279,10 @@ def _short(exc: Exception, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
-def open_cube(path: str | Path | Location, kind: str | Sequence[str] | None = None) -> xr.Dataset:
-    """Open a dataset cube lazily: check its kind (one of ``kind`` if given), its seal and checksums, its schema.
+def open_cube(path: str | Path | Location, kind: str | Sequence[str] | None = None,
+              verify: Verify = "auto") -> xr.Dataset:
+    """Open a dataset cube lazily: check its kind (one of ``kind`` if given), its seal and chunks (``verify``, see
+    :data:`Verify`), its schema. A cube still being written (or whose writing was interrupted) is refused.
 
     >>> ds = open_cube("cubes/sparc.zarr", kind="sparc")   # doctest: +SKIP
     >>> ds.v_obs.sel(galaxy="NGC3198").dropna("radius")    # doctest: +SKIP
@@ -203,7 +295,18 @@ def open_cube(path: str | Path | Location, kind: str | Sequence[str] | None = No
     if kind_of(attrs) not in kinds:
         expected = " or ".join(map(repr, kinds)) + " dataset cube" if kind is not None else "dataset cube"
         raise SchemaError(f"{store.name} is {describe(attrs)}; expected a {expected}")
-    check_store(store, attrs, f"re-ingest it (`sigcube ingest … --out {store.name} --force`)")
+    if attrs.get(WRITING_ATTR):
+        raise SchemaError(f"{store.name}: this cube is being written, or its writing was interrupted (it is not "
+                          "sealed yet); wait for the writer to finish, or write it again")
+    remedy = f"re-ingest it (`sigcube ingest … --out {store.name} --force`)"
+    check_store(store, attrs, remedy, method=verify_method(store, verify))
     ds = open_dataset(store)
     validate(ds, where=store.name)
     return ds
+
+
+def verify_method(store: Location, verify: Verify) -> Literal["full", "listing", "seal"]:
+    """What ``verify`` means for ``store``: ``auto`` is ``full`` locally, ``listing`` on an object store."""
+    if verify not in ("auto", "full", "listing", "seal"):
+        raise SigcubeError(f"verify must be auto, full, listing or seal; got {verify!r}")
+    return ("full" if store.local else "listing") if verify == "auto" else verify

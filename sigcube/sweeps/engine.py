@@ -1,50 +1,67 @@
-"""Run a sweep: cut the grid into blocks, evaluate them on Dask, stream them into Zarr.
+"""Run a sweep: grid blocks × object chunks as Dask tasks, streamed into a Zarr result cube, combined exactly.
 
-The driver packs the dataset once, ships the block-independent inputs to every worker
-(``client.scatter(..., broadcast=True)``), keeps a bounded number of blocks in flight and
-writes each finished block into the result cube as soon as it arrives, so memory stays
-flat whatever the grid size. A rerun of the same command resumes from the done flags and
-recomputes every flagged block whose chunks are missing or fail their checksum.
+The driver reads the dataset cube once, in batches, through the sample cuts — names, usable points and rows
+of the swept objects, never the packed dataset (:mod:`sigcube.sweeps.objects`) — and cuts the objects into
+chunks (about 2·10⁴ points each; all of SPARC is one) and the grid into blocks (about 5·10⁷ point-evaluations
+per task). A task is one block × one chunk: a worker reads the chunk's rows from the dataset store itself (path
+or URL; the last few chunks are cached per process), calls the kernel's reduction once
+(:func:`sigcube.sweeps.evaluate.reduce_block`) and writes the task's per-object chunks and exact partial sums
+(:mod:`sigcube.sweeps.exact`); the driver then flags the task. When every chunk of a block is flagged the block
+is finalized on a worker (by its only task when there is one chunk): partials combined exactly, the median
+χ²_red read back from the stored χ² in row batches of bounded size; then the driver flags the block done. So
+global metrics do not depend on the chunking, memory stays flat whatever the grid and sample sizes, and no
+worker needs a shared filesystem when ``--out`` and ``--cube`` are store URLs (``s3://…``).
 
-The driver holds a lease on ``--out`` for the whole run (:class:`sigcube.stores.Lease`): a second
-driver is refused while it is live, and every block write checks it still holds. ``--force``
-replaces only a sigcube result cube (never an input, a dataset cube or another folder).
+A rerun of the same command resumes from the flags and recomputes every flagged task or block whose chunks
+are missing or fail their checksum. The driver holds a lease on ``--out`` for the whole run
+(:class:`sigcube.stores.Lease`): a second driver is refused while it is live, and every write checks it still
+holds. ``--force`` replaces only a sigcube result cube (never an input, a dataset cube or another folder).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import time
-from collections.abc import Iterator
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import xarray as xr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from sigcube import datasets
-from sigcube.cubes import open_cube
 from sigcube.cubes.store import default_cube, describe, kind_of, store_attrs
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
-from sigcube.metrics import get_metric
+from sigcube.metrics import get_metric, metric_names
 from sigcube.stores import Lease, Location, StoreDamagedError, open_arrays, was_leased
+from sigcube.sweeps import exact
 from sigcube.sweeps import grid as gridlib
 from sigcube.sweeps.evaluate import Prepared, reduce_block
-from sigcube.sweeps.result import (KIND, REBUILD, BlockCheck, BlockWriter, DoneFlags, best_parameters, build_template,
-                                   check_blocks, create, open_result, rewrite_template_values, write_block)
+from sigcube.sweeps.objects import ChunkSource, choose_chunk, chunk_source, load_points, plan_objects
+from sigcube.sweeps.result import (FINALIZE_BYTES, KIND, N_PARTIAL, OBJECT_DTYPES, REBUILD, BlockCheck, BlockWriter,
+                                   DoneFlags, Layout, add_partials, arrays_of, best_parameters, build_template,
+                                   check_blocks, check_format, create, global_metrics, open_result, pack_partials,
+                                   read_region, rewrite_template_values, stored_metrics, write_regions)
 from sigcube.sweeps.spec import SweepSpec
+
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+"""Dask comm protocols a scheduler in another process listens on (``inproc://`` lives inside one process)."""
+CACHED_CHUNKS = 4
+"""Object chunks (packed points and baseline RMS) each process keeps for its next tasks."""
 
 
 @dataclass
 class SweepSummary:
-    """What a run did: blocks (computed, found done, found damaged and computed again), evaluations, wall time,
-    and the best grid point."""
+    """What a run did: tasks (computed, found done, found damaged and computed again), evaluations, wall time,
+    and the best grid point. A task is one grid block × one object chunk (one chunk: a task per block)."""
 
     path: str
     n_blocks: int
@@ -54,6 +71,7 @@ class SweepSummary:
     seconds: float
     best: dict[str, Any] = field(default_factory=dict)
     repaired: int = 0
+    n_chunks: int = 1
 
     @property
     def rate(self) -> float:
@@ -62,12 +80,45 @@ class SweepSummary:
     def line(self) -> str:
         best = ", ".join(f"{k}={_fmt(v)}" for k, v in self.best.items()) or "none (no global metric stored)"
         repaired = f", {self.repaired} of them damaged and recomputed" if self.repaired else ""
-        return (f"{self.path}: {self.n_blocks} blocks ({self.computed} computed{repaired}, {self.resumed} already done), "
+        shape = (f"{self.n_blocks} blocks" if self.n_chunks == 1 else
+                 f"{self.n_blocks} blocks × {self.n_chunks} object chunks = {self.n_blocks * self.n_chunks} tasks")
+        return (f"{self.path}: {shape} ({self.computed} computed{repaired}, {self.resumed} already done), "
                 f"{self.evaluations:.3g} point-evaluations in {self.seconds:.1f} s ({self.rate:.3g}/s); best: {best}")
 
 
 def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def scheduler_address(address: str) -> str:
+    """``address`` as ``scheme://host:port`` (``host:port`` means tcp), or a SigcubeError saying what is wrong."""
+    given = address if "://" in address else f"tcp://{address}"
+    what = f"--scheduler {address!r} is not a Dask scheduler address"
+    example = "give tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+    parts = urlsplit(given)
+    if parts.scheme == "inproc":
+        raise SigcubeError(f"{what}: inproc:// addresses live inside one Python process, out of this command's "
+                           f"reach; {example}")
+    if parts.scheme not in DASK_SCHEMES:
+        dashboard = "; http(s):// is the dashboard's address, the scheduler's is tcp://HOST:8786" \
+            if parts.scheme in ("http", "https") else ""
+        raise SigcubeError(f"{what}: {parts.scheme!r} is not a Dask protocol ({', '.join(DASK_SCHEMES)}){dashboard}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if not parts.hostname or port is None or port < 1 or parts.path or parts.query or parts.fragment or parts.username:
+        raise SigcubeError(f"{what}: {example}")
+    return given
+
+
+def check_workers(scheduler: str | None, workers: int | None, synchronous: bool) -> str | None:
+    """Check the choice of where tasks run (at most one of the three); the scheduler's address, normalised."""
+    if sum([scheduler is not None, workers is not None, synchronous]) > 1:
+        raise SigcubeError("choose at most one of --scheduler, --workers, --synchronous")
+    if workers is not None and workers < 1:
+        raise SigcubeError(f"--workers must be ≥ 1; got {workers}")
+    return scheduler_address(scheduler) if scheduler is not None else None
 
 
 def block_params(spec: SweepSpec, region: tuple[slice, ...]) -> dict[str, Any]:
@@ -85,13 +136,115 @@ def block_params(spec: SweepSpec, region: tuple[slice, ...]) -> dict[str, Any]:
     return out
 
 
-def _block_task(prep: Prepared, block_id: int, params: dict[str, Any], region: tuple[slice, ...],
-                keep: tuple[str, ...], writer: BlockWriter) -> int:
-    """Compute one block, write the ``keep`` variables' chunks with ``writer``; the driver then flags it done."""
-    results = reduce_block(prep, params, keep_curves="v_pred" in keep)
-    write_block(writer, region, {name: results[name] for name in keep})
-    return block_id
+# --- what runs on workers -----------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class SweepJob:
+    """Everything a task needs, shipped with it: the spec, where the objects are, the layout, the writer."""
+
+    spec: SweepSpec
+    source: ChunkSource
+    layout: Layout
+    writer: BlockWriter | None
+    """None until the driver holds its lease."""
+    keep_curves: bool
+    cache_key: str
+
+    @property
+    def object_metrics(self) -> tuple[str, ...]:
+        return tuple(m for m in stored_metrics(self.spec) if m in OBJECT_DTYPES)
+
+    @property
+    def global_names(self) -> tuple[str, ...]:
+        return tuple(m for m in self.spec.metrics if get_metric(m).scope == "global")
+
+
+_PREPARED: OrderedDict[tuple[str, int], Prepared] = OrderedDict()
+"""This process's last :data:`CACHED_CHUNKS` object chunks, ready for :func:`reduce_block`."""
+
+
+def prepared(job: SweepJob, c: int) -> Prepared:
+    """Object chunk ``c`` packed and prepared (read from the dataset store on first use in this process)."""
+    key = (job.cache_key, c)
+    if key in _PREPARED:
+        _PREPARED.move_to_end(key)
+        return _PREPARED[key]
+    points = load_points(job.source, c)
+    check_inputs(job.spec, points.inputs)
+    prep = Prepared.build(points, job.spec.kernel, job.spec.fixed, job.spec.baseline)
+    _PREPARED[key] = prep
+    while len(_PREPARED) > CACHED_CHUNKS:
+        _PREPARED.popitem(last=False)
+    return prep
+
+
+def run_task(job: SweepJob, b: int, c: int) -> tuple[int, int]:
+    """Task (block ``b``, object chunk ``c``): reduce, then write its per-object chunks and partials (and, when the
+    objects are one chunk, the block's global metrics)."""
+    layout = job.layout
+    region = layout.regions[b]
+    prep = prepared(job, c)
+    out = reduce_block(prep, block_params(job.spec, region), keep_curves=job.keep_curves)
+    objects = layout.objects(c)
+    partials = pack_partials(out["partials"], out["rms"])
+    writes = {name: (region + (objects,), out[name]) for name in job.object_metrics}
+    writes["_partials"] = (region + (slice(c, c + 1),), partials[..., None, :])
+    if job.keep_curves:
+        writes["v_pred"] = (region, out["v_pred"])
+    if b == 0:
+        writes["baseline_rms"] = ((objects,), prep.baseline_rms)
+    if layout.n_chunks == 1 and job.global_names:
+        chi2_red = out["chi2"] / np.diff(prep.points.offsets)
+        writes.update({name: (region, v) for name, v in global_metrics(partials, job.global_names, chi2_red).items()})
+    write_regions(job.writer, writes)
+    return b, c
+
+
+def run_finalize(job: SweepJob, b: int) -> tuple[int, int]:
+    """Finalize block ``b``: combine its tasks' partials exactly, read the median from the stored χ² in row
+    batches of bounded size, write its global metrics."""
+    layout = job.layout
+    region = layout.regions[b]
+    store = job.writer.store
+    arrays = arrays_of(job.writer)
+    shape = tuple(s.stop - s.start for s in region)
+    take = max(1, FINALIZE_BYTES // (math.prod(shape) * N_PARTIAL * 8))
+    total = None
+    for c in range(0, layout.n_chunks, take):
+        part = add_partials(read_region(store, arrays["_partials"], region + (slice(c, c + take),)), axis=len(region))
+        total = part if total is None else add_partials(np.stack([total, part]), axis=0)
+    if np.any(total[..., 0] != layout.n_objects):
+        raise StoreDamagedError(f"{store.name}: the partial sums of block {b} cover {int(total[..., 0].min())} of "
+                                f"{layout.n_objects} objects (a chunk was lost while the sweep ran); rerun the same "
+                                "`sigcube sweep` command to repair it")
+    names = [n for n in job.global_names if n != "median_chi2_red"]
+    values = global_metrics(total, names) if names else {}
+    if "median_chi2_red" in job.global_names:
+        n_points = read_region(store, arrays["n_points"], (slice(None),))
+        median = np.empty(shape)
+        for sub in gridlib.sub_regions(region, layout.rows):
+            local = tuple(slice(s.start - r.start, s.stop - r.start) for s, r in zip(sub, region))
+            chi2 = read_region(store, arrays["chi2"], sub + (slice(None),))
+            median[local] = global_metrics(total[local], ["median_chi2_red"], chi2 / n_points)["median_chi2_red"]
+        values["median_chi2_red"] = median
+    write_regions(job.writer, {name: (region, v) for name, v in values.items()})
+    return b, -1
+
+
+def run_item(job: SweepJob, item: tuple[int, int]) -> tuple[int, int]:
+    """A task ``(b, c)`` or the finalization ``(b, -1)`` of block ``b``."""
+    b, c = item
+    return run_finalize(job, b) if c < 0 else run_task(job, b, c)
+
+
+def warm_up(job: SweepJob) -> None:
+    """Load (or compile) the compiled loops now, so the first task is not slowed by it."""
+    exact.warm_up()
+    if job.spec.kernel.fast_reduce is not None and job.spec.kernel.fast_reduce.warm_up is not None:
+        job.spec.kernel.fast_reduce.warm_up()
+
+
+# --- the driver ---------------------------------------------------------------------------------------------------
 
 def run_sweep(
     spec: SweepSpec,
@@ -104,65 +257,116 @@ def run_sweep(
     keep_curves: bool = False,
     console: Console | None = None,
 ) -> SweepSummary:
-    """Evaluate ``spec`` into the result cube at ``out``; resume it if it is unfinished.
+    """Evaluate ``spec`` into the result cube at ``out`` (a path or a store URL); resume it if it is unfinished.
 
-    ``scheduler`` (``tcp://host:port``) uses an existing Dask cluster; otherwise a
-    LocalCluster of ``workers`` processes (default: one per core) is started, or with
-    ``synchronous`` everything runs in this process.
+    ``scheduler`` (``tcp://host:port``) uses an existing Dask cluster; otherwise a LocalCluster of ``workers``
+    processes (default: one per core) is started, or with ``synchronous`` everything runs in this process.
+    ``cube`` (path or URL) is the dataset cube, default the spec's or ``cubes/<dataset>.zarr``.
     """
     console = console or Console(stderr=True)
+    address = check_workers(scheduler, workers, synchronous)
     store = Location.of(out, "--out")
     cube_store = Location.of(cube or spec.cube or default_cube(spec.dataset), "--cube")
     if store.same_or_nested(cube_store):
         raise StoreExistsError(f"--out {store.name} is, contains or lies inside the input cube {cube_store.name}; "
                                "choose another --out")
-    ds = open_cube(cube_store.name, kind=spec.dataset).load()
-    points = datasets.pack(ds, spec.cuts)
-    _check_inputs(spec, points.inputs)
-    prep = Prepared.build(points, spec.kernel, spec.fixed, spec.baseline)
-    target = spec.block_size or gridlib.auto_block_size(points.n_points, spec.size)
-    chunks = gridlib.block_chunks(spec.shape, [a.categorical for a in spec.axes], target)
-    regions = gridlib.blocks(spec.shape, chunks)
-    template = build_template(spec, points, prep.baseline_rms, chunks, ds.attrs, keep_curves)
-    _store_state(store)  # refuse someone else's folder before putting a lease beside it
-    with Lease.acquire(store) as lease:
-        flags, check = _prepare_store(store, template, force, lease)
-        if check.damaged or check.template:
-            console.print(f"{store.name}: repairing {check.describe()}", soft_wrap=True, highlight=False, markup=False)
-        already = check.done
-        pending = [i for i in range(len(regions)) if i not in already]
-        evals_of = {i: int(np.prod([s.stop - s.start for s in regions[i]])) * points.n_points for i in pending}
-        keep = spec.metrics + (("v_pred",) if keep_curves else ())
-        writer = BlockWriter(store, template.attrs["store_id"], lease.token)
-        warm_up = spec.kernel.fast_reduce.warm_up if spec.kernel.fast_reduce else None
-        with _quiet_dask(), _dask_client(scheduler, workers, console) if not synchronous else nullcontext() as client:
-            if warm_up is not None and client is None:
-                warm_up()
-            elif warm_up is not None:
-                client.run(warm_up)
+    plan, cube_attrs = plan_objects(cube_store, spec.dataset, spec.cuts)
+    object_chunk = choose_chunk(plan, spec.object_chunk)
+    source = chunk_source(cube_store, spec.dataset, cube_attrs, spec.cuts, plan, object_chunk)
+    if keep_curves and len(source.counts) > 1:
+        raise SigcubeError(f"--keep-curves stores V_pred for every point of every grid point: it needs the objects "
+                           f"in one chunk, and these {plan.n_objects} are cut into {len(source.counts)} (set "
+                           f"object_chunk = {plan.n_objects} in the spec, or drop --keep-curves)")
+    chunk_points = [int(np.sum(plan.n_points[a:a + n])) for a, n in
+                    zip(itertools.accumulate((0, *source.counts[:-1])), source.counts)]
+    layout = _layout(spec, plan.n_objects, object_chunk, max(chunk_points))
+    template = build_template(spec, plan.group, plan.names, plan.n_points, layout, cube_attrs, keep_curves)
+    _store_state(store)  # refuse someone else's folder before connecting or putting a lease beside it
+    job = SweepJob(spec, source, layout, None, keep_curves, f"{source.key}|{spec.fingerprint()}")
+    prepared(job, 0)  # inputs checked before anything is written; this process reuses it when synchronous
+    regions = layout.regions
+    with _quiet_dask(), (nullcontext() if synchronous else _dask_client(address, workers, console)) as client:
+        with Lease.acquire(store) as lease:
+            flags, check = _prepare_store(store, template, layout, force, lease)
+            if check.damaged or check.template:
+                console.print(f"{store.name}: repairing {check.describe()}", soft_wrap=True, highlight=False,
+                              markup=False)
+            job = replace(job, writer=BlockWriter(store, template.attrs["store_id"], lease.token))
+            schedule = _Schedule(layout, check)
+            n_tasks = len(regions) * layout.n_chunks
+            evals = {(b, c): math.prod(s.stop - s.start for s in regions[b]) * chunk_points[c]
+                     for b, c in schedule.pending_tasks}
+            if client is None:
+                warm_up(job)
+            else:
+                client.run(warm_up, job)
             start = time.perf_counter()
-            with _progress(console, len(regions), len(already)) as advance:
+            with _progress(console, n_tasks, n_tasks - len(evals)) as advance:
+                def finished(item: tuple[int, int]) -> None:
+                    schedule.finished(item, flags)
+                    if item[1] >= 0:
+                        advance(evals[item])
                 if client is None:
-                    for i in pending:
-                        _block_task(prep, i, block_params(spec, regions[i]), regions[i], keep, writer)
-                        flags.mark(regions[i])
-                        advance(evals_of[i])
+                    while (item := schedule.take()) is not None:
+                        finished(run_item(job, item))
                 else:
-                    _stream_blocks(client, prep, spec, regions, pending, keep, writer, flags, advance)
-        seconds = time.perf_counter() - start
-        flags.mark_complete()
+                    _stream(client, job, schedule, finished)
+            seconds = time.perf_counter() - start
+            flags.mark_complete()
     headline = next((m for m in spec.metrics if get_metric(m).scope == "global"), None)
     best = best_parameters(open_result(store, verify=False), headline) if headline else {}
-    return SweepSummary(store.name, len(regions), len(pending), len(already), sum(evals_of.values()), seconds, best,
-                        len(check.damaged))
+    return SweepSummary(store.name, len(regions), len(evals), n_tasks - len(evals), sum(evals.values()), seconds,
+                        best, len(check.damaged), layout.n_chunks)
 
 
-def _check_inputs(spec: SweepSpec, inputs: dict[str, np.ndarray]) -> None:
+def _layout(spec: SweepSpec, n_objects: int, object_chunk: int, chunk_points: int) -> Layout:
+    """Blocks of about 5·10⁷ evaluations per task (or ``block_size`` grid points), tiled by row chunks whose χ²
+    of every object fits :data:`~sigcube.sweeps.result.FINALIZE_BYTES`."""
+    block_target = spec.block_size or gridlib.auto_block_size(chunk_points, spec.size)
+    rows_target = min(block_target, max(1, FINALIZE_BYTES // (8 * n_objects)))
+    rows, block = gridlib.nested_chunks(spec.shape, [a.categorical for a in spec.axes], rows_target, block_target)
+    return Layout(spec.shape, block, rows, n_objects, object_chunk)
+
+
+def check_inputs(spec: SweepSpec, inputs: dict[str, np.ndarray]) -> None:
     """Refuse, before any work, a sweep whose kernel reads (under some swept switch value) an input the points lack."""
     switches = [axis for axis in spec.axes if axis.categorical]
     for values in itertools.product(*(axis.values for axis in switches)):
         params = spec.kernel.resolve({**spec.fixed, **{axis.name: str(v) for axis, v in zip(switches, values)}})
         spec.kernel.check_inputs(inputs, params)
+
+
+class _Schedule:
+    """What is left to do, in order: finalizations of blocks whose tasks are all done, then tasks block by block;
+    a block's finalization is queued first as soon as its last task is flagged."""
+
+    def __init__(self, layout: Layout, check: BlockCheck) -> None:
+        self.layout = layout
+        blocks = range(len(layout.regions))
+        self.pending_tasks = [(b, c) for b in blocks if b not in check.done for c in range(layout.n_chunks)
+                              if (b, c) not in check.tasks]
+        self.remaining = {b: 0 for b in blocks if b not in check.done}
+        for b, _ in self.pending_tasks:
+            self.remaining[b] += 1
+        ready = [(b, -1) for b, n in self.remaining.items() if n == 0]
+        self.queue = deque(ready + self.pending_tasks)
+
+    def take(self) -> tuple[int, int] | None:
+        return self.queue.popleft() if self.queue else None
+
+    def finished(self, item: tuple[int, int], flags: DoneFlags) -> None:
+        """Flag what ``item`` wrote; queue its block's finalization when it was the block's last task."""
+        b, c = item
+        if c < 0:
+            flags.mark(self.layout.regions[b])
+            return
+        flags.mark_task(b, c)
+        self.remaining[b] -= 1
+        if self.remaining[b] == 0:
+            if self.layout.n_chunks == 1:
+                flags.mark(self.layout.regions[b])  # its only task wrote the global metrics
+            else:
+                self.queue.appendleft((b, -1))
 
 
 def _store_state(store: Location) -> tuple[str, dict[str, Any]]:
@@ -188,13 +392,15 @@ def _store_state(store: Location) -> tuple[str, dict[str, Any]]:
                            "result cube (--force never replaces anything else): choose another --out")
 
 
-def _prepare_store(store: Location, template: xr.Dataset, force: bool, lease: Lease) -> tuple[DoneFlags, BlockCheck]:
+def _prepare_store(store: Location, template: xr.Dataset, layout: Layout, force: bool,
+                   lease: Lease) -> tuple[DoneFlags, BlockCheck]:
     """Under the lease: create the result cube, replace it (``force``), or resume it after checking its blocks."""
     state, attrs = _store_state(store)
     if state == "result" and attrs["store_id"] == template.attrs["store_id"]:
         flags = DoneFlags(store, lease)
         return flags, _repair(store, attrs, template, flags)
     if state == "result" and not force:
+        check_format(store, attrs, "pass --force to compute it again, or choose another --out")
         raise StoreExistsError(f"{store.name} already holds a different sweep spec or dataset; pass --force to "
                                "discard it and start over, or choose another --out")
     if state == "damaged" and not force:
@@ -204,27 +410,28 @@ def _prepare_store(store: Location, template: xr.Dataset, force: bool, lease: Le
         store.remove()
     create(store, template)
     flags = DoneFlags(store, lease)
-    return flags, BlockCheck([], ())  # a new cube: no block done yet
+    return flags, BlockCheck(layout, tuple(template["done"].dims))  # a new cube: nothing done yet
 
 
 def _repair(store: Location, attrs: dict[str, Any], template: xr.Dataset, flags: DoneFlags) -> BlockCheck:
-    """Check a result cube being resumed: rewrite damaged template values, clear the flags of damaged blocks."""
+    """Check a result cube being resumed (every flagged chunk's checksum, locally or not): rewrite damaged
+    template values, clear the flags of damaged blocks and tasks."""
     arrays = open_arrays(store, attrs, REBUILD)
     missing = sorted(set(map(str, template.variables)) - set(arrays))
     if missing:
         raise StoreDamagedError(f"{store.name}: the result cube lacks the arrays {', '.join(missing)}; {REBUILD}")
-    check = check_blocks(store, arrays, bool(attrs.get("complete")))
+    check = check_blocks(store, arrays, bool(attrs.get("complete")), "full")
     if check.template:
         rewrite_template_values(store, template)
-    if check.damaged:
-        flags.unmark([check.regions[i] for i in check.damaged])
+    if check.damaged or check.damaged_tasks:
+        flags.unmark(check)
     return check
 
 
 @contextmanager
-def _progress(console: Console, total: int, done: int) -> Iterator:
+def _progress(console: Console, total: int, done: int) -> Iterator[Callable[[int], None]]:
     columns = (
-        TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("blocks"),
+        TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("tasks"),
         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=False) as progress:
@@ -244,7 +451,7 @@ def _progress(console: Console, total: int, done: int) -> Iterator:
 @contextmanager
 def _quiet_dask() -> Iterator[None]:
     """Keep distributed's own log records (tracebacks of a lost scheduler, of closing comms) off the terminal
-    while a sweep runs: what went wrong reaches the user as one line of :func:`_stream_blocks`."""
+    while a sweep runs: what went wrong reaches the user as one line of :func:`_stream`."""
     names = ["distributed", *(n for n in logging.root.manager.loggerDict if n.startswith("distributed."))]
     levels = {name: logging.getLogger(name).level for name in names}
     for name in names:
@@ -280,38 +487,41 @@ def _dask_client(scheduler: str | None, workers: int | None, console: Console) -
             cluster.close()
 
 
-def _stream_blocks(client, prep, spec, regions, pending, keep, writer, flags, advance) -> None:
-    """Keep about two blocks per worker thread in flight; flag each block done as it lands.
+def _stream(client: Any, job: SweepJob, schedule: _Schedule, finished: Callable[[tuple[int, int]], None]) -> None:
+    """Keep about two items per worker thread in flight; hand each one to ``finished`` as it lands.
 
-    Workers write their blocks' chunks themselves, so the store must be one they can reach
-    (the same machine, a shared filesystem).
+    Workers read the dataset and write the result cube themselves: both must be reachable from every worker
+    (a store URL, or a path on the same machine or a shared filesystem).
     """
     from distributed import as_completed
 
-    prep_future = client.scatter(prep, broadcast=True, hash=False)
+    job_future = client.scatter(job, broadcast=True, hash=False)
     threads = max(1, sum(client.nthreads().values()))
-    queue = list(pending)
     ac = as_completed()
-    key = spec.fingerprint()[:12]
+    key = job.spec.fingerprint()[:12]
 
-    def submit() -> None:
-        i = queue.pop(0)
-        ac.add(client.submit(_block_task, prep_future, i, block_params(spec, regions[i]), regions[i], keep,
-                             writer, key=f"sigcube-block-{key}-{i}", pure=False))
+    def submit() -> bool:
+        item = schedule.take()
+        if item is None:
+            return False
+        b, c = item
+        name = f"sigcube-finalize-{key}-{b}" if c < 0 else f"sigcube-task-{key}-{b}-{c}"
+        ac.add(client.submit(run_item, job_future, item, key=name, pure=False, priority=1 if c < 0 else 0))
+        return True
 
-    for _ in range(min(len(queue), 2 * threads + 1)):
-        submit()
+    for _ in range(2 * threads + 1):
+        if not submit():
+            break
     for future in ac:
         try:
-            i = future.result()
+            item = future.result()
         except SigcubeError:  # the lease was lost, the store cannot be written: already one clear line
             raise
         except Exception as exc:  # KilledWorker after repeated deaths, a task error, the scheduler lost
             what = ("the connection to the Dask scheduler was lost" if client.status != "running" else
-                    f"a sweep block failed ({type(exc).__name__}: {' '.join(str(exc).split())})")
+                    f"a sweep task failed ({type(exc).__name__}: {' '.join(str(exc).split())})")
             raise SigcubeError(f"{what}; every finished block is saved — rerun the same command to resume") from None
-        flags.mark(regions[i])
         future.release()
-        advance(int(np.prod([s.stop - s.start for s in regions[i]])) * prep.points.n_points)
-        if queue:
-            submit()
+        finished(item)
+        while ac.count() < 2 * threads + 1 and submit():
+            pass

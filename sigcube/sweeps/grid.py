@@ -3,8 +3,10 @@
 A block is a hyperslab of the grid: the innermost axes are taken whole while the block
 stays within the target size, the next axis is cut into runs, the outer axes are taken
 one value at a time. Switch (categorical) axes always take one value per block, so a
-kernel call within a block sees a single choice. Every block is exactly one chunk of the
-result cube, so region writes never straddle chunks.
+kernel call within a block sees a single choice. A block is exactly one chunk of the
+result cube's global metrics; per-object metrics are cut finer along the grid into *rows*
+(:func:`nested_chunks`) that tile every block, so region writes never straddle chunks and a
+row of every object fits in bounded memory.
 """
 
 from __future__ import annotations
@@ -48,3 +50,22 @@ def blocks(shape: Sequence[int], chunks: Sequence[int]) -> list[tuple[slice, ...
 def n_blocks(shape: Sequence[int], chunks: Sequence[int]) -> int:
     """How many blocks :func:`blocks` yields."""
     return math.prod(-(-n // c) for n, c in zip(shape, chunks))
+
+
+def nested_chunks(shape: Sequence[int], categorical: Sequence[bool], rows_target: int,
+                  block_target: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Row chunks of at most ``rows_target`` grid points, and blocks of whole row chunks of at most about
+    ``block_target`` grid points (at least one row chunk): ``(rows, block)``, ``block[i]`` a multiple of
+    ``rows[i]`` or the whole axis, so every block is tiled by row chunks."""
+    rows = block_chunks(shape, categorical, max(1, rows_target))
+    units = [-(-n // r) for n, r in zip(shape, rows)]
+    per_row = math.prod(rows)
+    multiples = block_chunks(units, categorical, max(1, block_target // per_row))
+    block = tuple(min(n, r * m) for n, r, m in zip(shape, rows, multiples))
+    return rows, block
+
+
+def sub_regions(region: Sequence[slice], rows: Sequence[int]) -> list[tuple[slice, ...]]:
+    """The row chunks (``rows``-shaped, clipped) that tile ``region``, in C order."""
+    ranges = [[slice(a, min(a + r, s.stop)) for a in range(s.start, s.stop, r)] for s, r in zip(region, rows)]
+    return [tuple(t) for t in itertools.product(*ranges)]

@@ -1,15 +1,20 @@
-"""Result cubes: a Zarr store written block by block, with an explicit per-block done flag.
+"""Result cubes: a Zarr store written task by task — one grid block × one chunk of objects — with done flags.
 
-Layout: one dimension per swept parameter (coordinates in the kernel parameter's unit),
-the object dimension (``galaxy`` for SPARC, ``cluster``, …) for the per-object metrics of
-:mod:`sigcube.metrics` (``rms``, ``chi2``), its global metrics over the parameter dims
-(``mean_rms``, ``win_rate`` — a fraction —, the three RAR scatters, ``median_chi2_red``), each
-with the registry's ``units`` and ``long_name``; ``done`` (True where the block is written) and,
-with ``--keep-curves``, ``v_pred`` over ``point``. The template is written once and sealed with
-its ``store_id`` (:func:`sigcube.stores.seal`); each block is then written as exactly one chunk of
-every variable, its ``done`` chunk last, so a killed run leaves only whole, flagged blocks. Every
-chunk ends with a CRC-32C: :func:`check_blocks` finds the flagged blocks whose chunks are missing or
-corrupted, :func:`open_result` refuses to serve them and a rerun of the sweep recomputes them.
+Layout: one dimension per swept parameter (coordinates in the kernel parameter's unit), the object dimension
+(``galaxy`` for SPARC, ``cluster``, …) for the per-object metrics of :mod:`sigcube.metrics` (``rms`` in single
+precision, ``chi2`` in double: the median χ²_red is read from it), its global metrics over the parameter dims
+(``mean_rms``, ``win_rate`` — a fraction —, the three RAR scatters, ``median_chi2_red``), each with the
+registry's ``units`` and ``long_name``; ``n_points`` (each object's points), ``baseline_rms``, ``done`` (True
+where a block is finalized) and, with ``--keep-curves``, ``v_pred`` over ``point``. The bookkeeping arrays
+``_partials`` (each task's exact partial sums, :mod:`sigcube.sweeps.exact`) and ``_chunk_done`` (one flag per
+task) are hidden from :func:`open_result`.
+
+How it is written (:class:`Layout`): a task (block ``b``, object chunk ``c``) writes its per-object chunks,
+its partials (and, for ``b = 0``, the chunk's ``baseline_rms``); the driver then sets its flag. When every
+chunk of a block is flagged, the block is finalized — its partials combined exactly, the median read from the
+stored χ² in bounded row batches — its global chunks written, and its ``done`` flag set. Every chunk has one
+writer and ends with a CRC-32C: :func:`check_blocks` finds the flagged work whose chunks are missing or
+corrupted, :func:`open_result` refuses to serve it and a rerun of the sweep recomputes it.
 """
 
 from __future__ import annotations
@@ -18,55 +23,125 @@ import functools
 import hashlib
 import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dask.array as da
 import numpy as np
 import xarray as xr
 import zarr
 
-from sigcube import __version__
+from sigcube import __version__, metrics
 from sigcube.cubes.store import CONSOLIDATED, RESULT_KIND, ZARR_FORMAT, describe, open_dataset, store_attrs
 from sigcube.errors import SchemaError
 from sigcube.metrics import METRICS, get_metric, metric_names
-from sigcube.sample import PointSet
-from sigcube.stores import (Lease, LeaseToken, Location, StoreDamagedError, chunk_coords, chunk_problems, checksummed,
-                            current_holder, has_checksum, open_arrays, seal, store_errors, summarize)
+from sigcube.stores import (Lease, LeaseToken, Location, StoreDamagedError, chunk_problems, checksummed,
+                            current_holder, has_checksum, open_arrays, read_errors, seal, store_errors, summarize)
+from sigcube.sweeps import exact
 from sigcube.sweeps import grid as gridlib
 from sigcube.sweeps.spec import SweepSpec
 
 KIND = RESULT_KIND
+RESULT_FORMAT = 2
+"""2: galaxy-chunked (tasks of one block × one object chunk, exact partials). Format 1 cubes are refused."""
 V_PRED_ATTRS = {"units": "km / s", "long_name": "predicted circular velocity"}
 """Attributes of predicted velocities (``v_pred`` here and in :func:`sigcube.predict`)."""
 BASELINE_RMS_ATTRS = {"units": "km / s", "long_name": "RMS velocity residual of the baseline kernel"}
+N_POINTS_ATTRS = {"units": "", "long_name": "points of the object in the sweep"}
+OBJECT_DTYPES = {"rms": np.float32, "chi2": np.float64}
+"""Per-object metrics: RMS in single precision (7 digits; the bulk of a cube's bytes), χ² in double — the
+median χ²_red of several object chunks is read back from it and must equal a one-chunk run's."""
+UNCOMPRESSED = (*metric_names("object"), "v_pred")
+"""Large float arrays (the per-object metrics, V_pred) that compress by only ~6 % at 5× the write time: stored
+raw (with their checksum)."""
+PARTIAL_COUNTS = ("n_objects", "n_points", "n_wins")
+PARTIAL_SUMS = ("sum_rms", "sum_x", "sum_xx")
+N_PARTIAL = len(PARTIAL_COUNTS) + len(PARTIAL_SUMS) * exact.WIDTH
+"""int64 per grid point and task in ``_partials``: the counts, then one exact accumulator per sum."""
+INTERNAL = "_"
+"""Prefix of the bookkeeping arrays (and their dimensions) that :func:`open_result` leaves out."""
+FINALIZE_BYTES = 32 * 2**20
+"""Bytes read at once when a block is finalized (a row batch of χ² of every object, or of partials)."""
+REBUILD = "a rerun cannot repair this: pass --force to `sigcube sweep` to discard the store and start over"
 
 
-def build_template(spec: SweepSpec, points: PointSet, baseline_rms: np.ndarray, chunks: tuple[int, ...],
+@dataclass(frozen=True)
+class Layout:
+    """How a result cube is cut: ``block`` (chunk shape of a block: global metrics, ``done``; one task per
+    block and object chunk), ``rows`` (grid chunk shape of per-object arrays; tiles every block) and
+    ``object_chunk`` objects per chunk."""
+
+    shape: tuple[int, ...]
+    block: tuple[int, ...]
+    rows: tuple[int, ...]
+    n_objects: int
+    object_chunk: int
+
+    @functools.cached_property
+    def regions(self) -> list[tuple[slice, ...]]:
+        """Every block as a tuple of slices, in C order (block id = position)."""
+        return gridlib.blocks(self.shape, self.block)
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.n_objects // self.object_chunk)
+
+    def objects(self, c: int) -> slice:
+        """The objects of chunk ``c``."""
+        return slice(c * self.object_chunk, min((c + 1) * self.object_chunk, self.n_objects))
+
+    def attrs(self) -> dict[str, str]:
+        return {"block_chunks": json.dumps(list(self.block)), "row_chunks": json.dumps(list(self.rows)),
+                "object_chunk": str(self.object_chunk)}
+
+    @classmethod
+    def of(cls, arrays: dict[str, zarr.Array]) -> Layout:
+        """The layout of a stored cube, from the chunks of its arrays (its attributes are not trusted)."""
+        flags = arrays["done"]
+        chunk_done = arrays["_chunk_done"]
+        per_object = next((a for name, a in arrays.items() if name in OBJECT_DTYPES), None)
+        base = arrays["baseline_rms"]
+        rows = tuple(per_object.chunks[:-1]) if per_object is not None else tuple(flags.chunks)
+        if chunk_done.shape[1] != -(-base.shape[0] // base.chunks[0]):
+            raise StoreDamagedError("the object chunks of _chunk_done and baseline_rms disagree")
+        return cls(tuple(flags.shape), tuple(flags.chunks), rows, base.shape[0], base.chunks[0])
+
+
+def build_template(spec: SweepSpec, group: str, names: np.ndarray, n_points: np.ndarray, layout: Layout,
                    cube_attrs: dict[str, Any], keep_curves: bool) -> xr.Dataset:
-    """The result cube's skeleton: coordinates, attrs and lazily-filled variables."""
+    """The result cube's skeleton: coordinates, attrs, the eager ``n_points`` and lazily-filled variables.
+
+    ``group`` names the object dimension; ``names`` and ``n_points`` are the swept objects (in order) and
+    their points."""
     dims = tuple(a.name for a in spec.axes)
-    shape = spec.shape
-    group, n_points = points.group, points.n_points
-    coords: dict[str, Any] = {group: np.array(list(points.galaxy), dtype=np.dtypes.StringDType())}
+    shape, rows, block, s = layout.shape, layout.rows, layout.block, layout.object_chunk
+    n_obj = len(names)
+    coords: dict[str, Any] = {group: np.asarray(names, dtype=np.dtypes.StringDType())}
     for axis in spec.axes:
         values = np.array(list(axis.values), dtype=np.dtypes.StringDType()) if axis.categorical else axis.values
-        param = spec.kernel.parameter(axis.name)
-        coords[axis.name] = xr.Variable(axis.name, values, param.attrs)
-    n_gal = points.n_galaxies
+        coords[axis.name] = xr.Variable(axis.name, values, spec.kernel.parameter(axis.name).attrs)
     data_vars: dict[str, Any] = {}
-    for name in spec.metrics:
+    for name in stored_metrics(spec):
         if get_metric(name).scope == "global":
-            data_vars[name] = xr.Variable(dims, da.full(shape, np.nan, chunks=chunks), METRICS[name].attrs)
+            data_vars[name] = xr.Variable(dims, da.full(shape, np.nan, chunks=block), METRICS[name].attrs)
         else:
-            data_vars[name] = xr.Variable(dims + (group,), da.full(shape + (n_gal,), np.nan, dtype=GALAXY_DTYPE,
-                                                                   chunks=chunks + (n_gal,)), METRICS[name].attrs)
+            data_vars[name] = xr.Variable(dims + (group,), da.full(shape + (n_obj,), np.nan, dtype=OBJECT_DTYPES[name],
+                                                                   chunks=rows + (s,)), METRICS[name].attrs)
     if keep_curves:
-        data_vars["v_pred"] = xr.Variable(dims + ("point",), da.full(shape + (n_points,), np.nan,
-                                                                     chunks=chunks + (n_points,)), V_PRED_ATTRS)
-    data_vars["done"] = xr.Variable(dims, da.zeros(shape, dtype=bool, chunks=chunks), {"units": "", "long_name": "block written"})
-    data_vars["baseline_rms"] = xr.Variable((group,), baseline_rms, BASELINE_RMS_ATTRS)
+        total = int(np.sum(n_points))
+        data_vars["v_pred"] = xr.Variable(dims + ("point",), da.full(shape + (total,), np.nan,
+                                                                     chunks=rows + (total,)), V_PRED_ATTRS)
+    data_vars["done"] = xr.Variable(dims, da.zeros(shape, dtype=bool, chunks=block),
+                                    {"units": "", "long_name": "block written"})
+    data_vars["baseline_rms"] = xr.Variable((group,), da.full((n_obj,), np.nan, chunks=(s,)), BASELINE_RMS_ATTRS)
+    data_vars["n_points"] = xr.Variable((group,), np.asarray(n_points, dtype=np.int64), N_POINTS_ATTRS)
+    data_vars["_partials"] = xr.Variable(dims + ("_object_chunk", "_partial"), da.zeros(
+        shape + (layout.n_chunks, N_PARTIAL), dtype=np.int64, chunks=block + (1, N_PARTIAL)))
+    n_blocks = len(layout.regions)
+    data_vars["_chunk_done"] = xr.Variable(("_block", "_object_chunk"), da.zeros(
+        (n_blocks, layout.n_chunks), dtype=bool, chunks=(1, 1)))
     ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs.update(
         sigcube_kind=KIND,
@@ -81,23 +156,19 @@ def build_template(spec: SweepSpec, points: PointSet, baseline_rms: np.ndarray, 
         dataset=spec.dataset,
         dataset_content_sha256=cube_attrs.get("content_sha256", ""),
         sigcube_version=__version__,
-        block_chunks=json.dumps(list(chunks)),
+        result_format=RESULT_FORMAT,
         keep_curves=int(keep_curves),
         complete=0,
+        **layout.attrs(),
     )
     ds.attrs["store_id"] = layout_id(ds.attrs)
     return ds
 
 
-GALAXY_DTYPE = np.float32
-"""Per-galaxy metrics are stored in single precision (7 significant digits): they are the
-bulk of a result cube's bytes. Global metrics are reduced in double precision first."""
-
-UNCOMPRESSED = (*metric_names("object"), "v_pred")
-"""Large float arrays (the per-object metrics, V_pred) that compress by only ~6 % at 5× the write time: stored
-raw (with their checksum)."""
-
-REBUILD = "a rerun cannot repair this: pass --force to `sigcube sweep` to discard the store and start over"
+def stored_metrics(spec: SweepSpec) -> tuple[str, ...]:
+    """The metrics a result cube stores: the spec's, and ``chi2`` when the median χ²_red is asked for."""
+    extra = ("chi2",) if "median_chi2_red" in spec.metrics and "chi2" not in spec.metrics else ()
+    return tuple(m for m in metric_names() if m in spec.metrics + extra)
 
 
 def create(store: Location, template: xr.Dataset) -> None:
@@ -113,7 +184,7 @@ def create(store: Location, template: xr.Dataset) -> None:
 
 
 def rewrite_template_values(store: Location, template: xr.Dataset) -> None:
-    """Write again the eager variables of ``template`` (coordinates, ``baseline_rms``) into its store."""
+    """Write again the eager variables of ``template`` (coordinates, ``n_points``) into its store."""
     group = zarr.open_group(store.url, mode="r+", zarr_format=ZARR_FORMAT)
     with store_errors(store.name):
         for name, var in template.variables.items():
@@ -121,19 +192,60 @@ def rewrite_template_values(store: Location, template: xr.Dataset) -> None:
                 group[name][...] = np.asarray(var.values)
 
 
-LAYOUT_KEYS = ("spec_fingerprint", "dataset_content_sha256", "block_chunks", "keep_curves")
+LAYOUT_KEYS = ("spec_fingerprint", "dataset_content_sha256", "result_format", "block_chunks", "row_chunks",
+               "object_chunk", "keep_curves")
 """The attributes that fix a result cube's layout and content: equal keys, same store."""
 
 
 def layout_id(attrs: dict[str, Any]) -> str:
     """A short hash of the layout attributes: a store is only remade when it changes."""
-    return hashlib.sha256(json.dumps([attrs[k] for k in LAYOUT_KEYS]).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps([attrs.get(k) for k in LAYOUT_KEYS]).encode()).hexdigest()[:16]
 
+
+def check_format(store: Location, attrs: dict[str, Any], remedy: str) -> None:
+    """Refuse a result cube of an older layout (before galaxy chunking), saying how to remake it."""
+    if attrs.get("result_format") != RESULT_FORMAT:
+        raise SchemaError(f"{store.name} was written by an older sigcube (result layout "
+                          f"{attrs.get('result_format', 1)}, this one reads {RESULT_FORMAT}); {remedy}")
+
+
+# --- partial sums --------------------------------------------------------------------------------------------------
+
+def pack_partials(parts: dict[str, Any], rms: np.ndarray) -> np.ndarray:
+    """A task's partials as stored (block_shape + (N_PARTIAL,) int64): the counts of ``parts``
+    (:func:`sigcube.metrics.partials`), Σ RMS accumulated exactly from the per-object ``rms``
+    (block_shape + (n_objects,)), Σx and Σx² as exact accumulators."""
+    shape = rms.shape[:-1]
+    counts = [np.broadcast_to(np.asarray(parts.get(name, 0), dtype=np.int64), shape) for name in PARTIAL_COUNTS]
+    sums = [exact.accumulate(rms), exact.of_values(np.broadcast_to(parts["sum_x"], shape)),
+            exact.of_values(np.broadcast_to(parts["sum_xx"], shape))]
+    return np.concatenate([np.stack(counts, axis=-1), *sums], axis=-1)
+
+
+def global_metrics(total: np.ndarray, names: Sequence[str], chi2_red: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The global metrics ``names`` from combined partials ``total`` (..., N_PARTIAL) and, for the median, every
+    object's χ²/N (..., n_objects)."""
+    parts: dict[str, np.ndarray] = {name: total[..., i] for i, name in enumerate(PARTIAL_COUNTS)}
+    start = len(PARTIAL_COUNTS)
+    for i, name in enumerate(PARTIAL_SUMS):
+        parts[name] = exact.to_float(total[..., start + i * exact.WIDTH:start + (i + 1) * exact.WIDTH])
+    if chi2_red is not None:
+        parts["chi2_red"] = chi2_red
+    return metrics.finalize(parts, names)
+
+
+def add_partials(a: np.ndarray, axis: int) -> np.ndarray:
+    """Partials summed over ``axis`` (tasks of several object chunks): counts added, accumulators added exactly."""
+    total = np.sum(a, axis=axis, dtype=np.int64)
+    start = len(PARTIAL_COUNTS)
+    return np.concatenate([total[..., :start], exact.normalized(total[..., start:])], axis=-1)
+
+
+# --- writing ------------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class BlockWriter:
-    """What a worker needs to write blocks: the store, its layout id and the driver's lease (checked before each
-    block)."""
+    """What a worker needs to write: the store, its layout id and the driver's lease (checked before each task)."""
 
     store: Location
     store_id: str
@@ -150,34 +262,53 @@ def _arrays(url: str, store_id: str) -> dict[str, zarr.Array]:
     return {name: array.with_config({"write_empty_chunks": True}) for name, array in group.arrays()}
 
 
-def write_block(writer: BlockWriter, region: tuple[slice, ...], results: dict[str, np.ndarray]) -> None:
-    """Write one block's metrics as whole chunks (called where the block was computed), if the lease still holds."""
+def arrays_of(writer: BlockWriter) -> dict[str, zarr.Array]:
+    """The arrays of the writer's store (opened once per process)."""
+    return _arrays(writer.store.url, writer.store_id)
+
+
+def write_regions(writer: BlockWriter, values: dict[str, tuple[tuple[slice, ...], np.ndarray]]) -> None:
+    """Write each array's whole chunks ``{name: (region, values)}`` where they were computed, if the lease holds."""
     writer.lease.check()
-    arrays = _arrays(writer.store.url, writer.store_id)
+    arrays = arrays_of(writer)
     with store_errors(writer.store.name):
-        for name, values in results.items():
-            arrays[name][region] = np.asarray(values, dtype=arrays[name].dtype)
+        for name, (region, data) in values.items():
+            arrays[name][region] = np.asarray(data, dtype=arrays[name].dtype)
+
+
+def read_region(store: Location, array: zarr.Array, region: tuple[slice, ...]) -> np.ndarray:
+    """``array[region]``; a chunk failing its checksum on the way is a :class:`StoreDamagedError`."""
+    with read_errors(f"{store.name} ({array.path})", "rerun the same `sigcube sweep` command to repair it"):
+        return array[region]
 
 
 class DoneFlags:
-    """The driver's handle on the per-block done flags and the completion attribute, under its lease."""
+    """The driver's handle on the task and block flags and the completion attribute, under its lease."""
 
     def __init__(self, store: Location, lease: Lease) -> None:
         self.store, self.lease = store, lease
         self.group = zarr.open_group(store.url, mode="r+", zarr_format=ZARR_FORMAT)
 
+    def mark_task(self, b: int, c: int) -> None:
+        """Flag a task whose chunks are written."""
+        self.lease.check()
+        with store_errors(self.store.name):
+            self.group["_chunk_done"][b, c] = True
+
     def mark(self, region: tuple[slice, ...]) -> None:
-        """Flag a block whose metrics are written: only now does it count as done."""
+        """Flag a block whose global metrics are written: only now does it count as done."""
         self.lease.check()
         with store_errors(self.store.name):
             self.group["done"][region] = True
 
-    def unmark(self, regions: list[tuple[slice, ...]]) -> None:
-        """Clear the flags of damaged blocks (and the completion attribute) so that they are computed again."""
+    def unmark(self, check: BlockCheck) -> None:
+        """Clear the flags of damaged blocks and tasks (and the completion attribute): they are computed again."""
         with store_errors(self.store.name):
             self.group.attrs["complete"] = 0
-            for region in regions:
-                self.group["done"][region] = False
+            for b in check.damaged:
+                self.group["done"][check.regions[b]] = False
+            for b, c in check.damaged_tasks:
+                self.group["_chunk_done"][b, c] = False
 
     def mark_complete(self) -> None:
         self.lease.check()
@@ -185,18 +316,28 @@ class DoneFlags:
             self.group.attrs["complete"] = 1
 
 
+# --- checking -----------------------------------------------------------------------------------------------------
+
 @dataclass
 class BlockCheck:
-    """A result cube's blocks as its chunks show them (the attributes are not trusted)."""
+    """A result cube's blocks and tasks as its chunks show them (the attributes are not trusted)."""
 
-    regions: list[tuple[slice, ...]]
+    layout: Layout
     dims: tuple[str, ...]
     done: set[int] = field(default_factory=set)
-    """Blocks flagged done whose chunks are all present and intact."""
+    """Finalized blocks whose chunks are all present and intact."""
+    tasks: set[tuple[int, int]] = field(default_factory=set)
+    """Tasks (block, object chunk) flagged done whose chunks are present and intact."""
     damaged: dict[int, list[str]] = field(default_factory=dict)
-    """Blocks flagged done (or owed by a complete cube) with a missing or corrupted chunk: what is wrong."""
+    """Blocks with a missing or corrupted chunk (theirs or one of their tasks'): what is wrong."""
+    damaged_tasks: set[tuple[int, int]] = field(default_factory=set)
+    """Tasks to compute again."""
     template: list[str] = field(default_factory=list)
-    """Missing or corrupted chunks of the template's variables (coordinates, ``baseline_rms``)."""
+    """Missing or corrupted chunks of the template's variables (coordinates, ``n_points``)."""
+
+    @property
+    def regions(self) -> list[tuple[slice, ...]]:
+        return self.layout.regions
 
     def block_name(self, i: int) -> str:
         where = ", ".join(f"{d}[{s.start}]" if s.stop - s.start == 1 else f"{d}[{s.start}:{s.stop}]"
@@ -212,50 +353,122 @@ class BlockCheck:
         return f"{head} — {summarize(parts)}"
 
 
-def check_blocks(store: Location, arrays: dict[str, zarr.Array], complete: bool) -> BlockCheck:
-    """Read every flagged block's chunks (and the template's) from ``store`` and check them.
+def _coords(array: zarr.Array, region: Sequence[slice]) -> list[tuple[int, ...]]:
+    """The chunk positions of ``array`` that ``region`` covers (the trailing axes whole)."""
+    full = list(region) + [slice(0, n) for n in array.shape[len(region):]]
+    return list(itertools.product(*(range(s.start // c, -(-s.stop // c)) for s, c in zip(full, array.chunks))))
 
-    A block is done when its ``done`` chunk is present, intact and True; its chunks of every other
-    block variable must then be present and intact. In a ``complete`` cube every block must be done.
+
+def _task_regions(arrays: dict[str, zarr.Array], layout: Layout, b: int, c: int) -> dict[str, tuple[slice, ...]]:
+    """What task (b, c) writes: its per-object chunks, its partials, ``baseline_rms`` of chunk c for block 0."""
+    region = layout.regions[b]
+    out = {name: region + (layout.objects(c),) for name in arrays if name in OBJECT_DTYPES}
+    if "v_pred" in arrays:
+        out["v_pred"] = region
+    out["_partials"] = region + (slice(c, c + 1),)
+    if b == 0:
+        out["baseline_rms"] = (layout.objects(c),)
+    return out
+
+
+TASK_ARRAYS = (*OBJECT_DTYPES, "v_pred", "_partials", "baseline_rms", "_chunk_done")
+"""What tasks write (and their flags)."""
+
+
+def _global_arrays(arrays: dict[str, zarr.Array]) -> list[str]:
+    """The arrays a block's finalization writes: its global metrics."""
+    return [name for name in arrays if name in METRICS and METRICS[name].scope == "global"]
+
+
+def check_blocks(store: Location, arrays: dict[str, zarr.Array], complete: bool,
+                 method: Literal["full", "listing"] = "full") -> BlockCheck:
+    """Check every finalized block's and flagged task's chunks in ``store`` (and the template's).
+
+    A task is done when its ``_chunk_done`` chunk is present, intact and True, and then every chunk it wrote
+    must be present and intact; a block is done when its ``done`` chunk is, and then all its tasks and its
+    global chunks must be. In a ``complete`` cube every block must be done. ``method``: see
+    :func:`sigcube.stores.chunk_problems`.
     """
-    if "done" not in arrays:
-        raise StoreDamagedError(f"{store.name}: the result cube has no 'done' array; {REBUILD}")
-    flags = arrays["done"]
-    grid = list(chunk_coords(flags))
-    check = BlockCheck(gridlib.blocks(flags.shape, flags.chunks), tuple(flags.metadata.dimension_names))
-    position = {c: i for i, c in enumerate(grid)}
-    flag_problems = chunk_problems(store, flags, grid)
-    check.damaged = {position[c]: [str(p)] for c, p in flag_problems.items() if not p.missing}
-    readable = [i for i, c in enumerate(grid) if c not in flag_problems]
-    if len(readable) == len(grid):
-        values = flags[...]
-        flagged = {i for i in readable if values[check.regions[i]].all()}
-    else:
-        flagged = {i for i in readable if flags[check.regions[i]].all()}
+    for name in ("done", "_chunk_done", "_partials", "baseline_rms", "n_points"):
+        if name not in arrays:
+            raise StoreDamagedError(f"{store.name}: the result cube has no {name!r} array; {REBUILD}")
+    try:
+        layout = Layout.of(arrays)
+    except StoreDamagedError as exc:
+        raise StoreDamagedError(f"{store.name}: {exc}; {REBUILD}") from None
+    flags, task_flags = arrays["done"], arrays["_chunk_done"]
+    check = BlockCheck(layout, tuple(flags.metadata.dimension_names))
+    regions = layout.regions
+    n_chunks = layout.n_chunks
+    block_flag = _flags(store, flags, [_coords(flags, r)[0] for r in regions], method)
+    task_coords = [(b, c) for b in range(len(regions)) for c in range(n_chunks)]
+    task_flag = _flags(store, task_flags, task_coords, method)
+    for b, state in enumerate(block_flag):
+        if isinstance(state, str) and "missing" not in state:
+            check.damaged[b] = [state]
+    for (b, c), state in zip(task_coords, task_flag):
+        if isinstance(state, str) and "missing" not in state:
+            check.damaged_tasks.add((b, c))
+            check.damaged.setdefault(b, []).append(state)
+    finalized = {b for b, state in enumerate(block_flag) if state is True}
     if complete:
-        for i in set(range(len(grid))) - flagged - check.damaged.keys():
-            check.damaged[i] = ["its done flag is missing"]
-    n = len(check.dims)
+        for b in set(range(len(regions))) - finalized - check.damaged.keys():
+            check.damaged[b] = ["its done flag is missing"]
+    flagged = {t for t, state in zip(task_coords, task_flag) if state is True}
+    for b in finalized:
+        for c in range(n_chunks):
+            if (b, c) not in flagged and (b, c) not in check.damaged_tasks:
+                check.damaged_tasks.add((b, c))
+                check.damaged.setdefault(b, []).append(f"the flag of its object chunk {c} is missing")
+    wanted: dict[str, dict[tuple[int, ...], tuple[int, int] | int]] = {}
+    for b, c in sorted(flagged):
+        for name, region in _task_regions(arrays, layout, b, c).items():
+            for coord in _coords(arrays[name], region):
+                wanted.setdefault(name, {})[coord] = (b, c)
+    for name in _global_arrays(arrays):
+        for b in finalized:
+            for coord in _coords(arrays[name], regions[b]):
+                wanted.setdefault(name, {})[coord] = b
+    for name, owners in wanted.items():
+        for coord, problem in chunk_problems(store, arrays[name], owners, method).items():
+            owner = owners[coord]
+            b = owner[0] if isinstance(owner, tuple) else owner
+            if isinstance(owner, tuple):
+                check.damaged_tasks.add(owner)
+            check.damaged.setdefault(b, []).append(str(problem))
     for name, array in arrays.items():
-        if name == "done":
-            continue
-        if tuple(array.metadata.dimension_names or ())[:n] == check.dims and array.chunks[:n] == flags.chunks:
-            inner = list(itertools.product(*(range(-(-s // c)) for s, c in zip(array.shape[n:], array.chunks[n:]))))
-            coords = [grid[i] + t for i in sorted(flagged) for t in inner]
-            for c, problem in chunk_problems(store, array, coords).items():
-                check.damaged.setdefault(position[c[:n]], []).append(str(problem))
-        elif has_checksum(array):
-            check.template += [str(p) for p in chunk_problems(store, array, chunk_coords(array)).values()]
-    check.done = flagged - check.damaged.keys()
+        if name not in (*TASK_ARRAYS, *_global_arrays(arrays), "done") and has_checksum(array):
+            check.template += [str(p) for p in chunk_problems(store, array, _coords(array, ()), method).values()]
+    if n_chunks == 1:  # one chunk: a block is written by its task, which is computed again
+        check.damaged_tasks |= {(b, 0) for b in check.damaged}
+    check.tasks = flagged - check.damaged_tasks
+    check.done = finalized - check.damaged.keys()
     return check
+
+
+def _flags(store: Location, array: zarr.Array, coords: list[tuple[int, ...]],
+           method: Literal["full", "listing"]) -> list[bool | str]:
+    """Each flag chunk at ``coords``: True or False (its values), or what is wrong with it."""
+    problems = chunk_problems(store, array, coords, method)
+    values = read_region(store, array, (slice(None),) * array.ndim) if not problems else None
+    out: list[bool | str] = []
+    for coord in coords:
+        region = tuple(slice(i * c, (i + 1) * c) for i, c in zip(coord, array.chunks))
+        if coord in problems:
+            out.append(str(problems[coord]))
+        else:
+            out.append(bool((values[region] if values is not None else read_region(store, array, region)).all()))
+    return out
 
 
 def open_result(path: str | Path | Location, allow_incomplete: bool = False, verify: bool = True) -> xr.Dataset:
     """Open a sweep's result cube as an ``xr.Dataset``, after checking its kind, seal and chunks.
 
     A damaged cube (a flagged block with a missing or corrupted chunk) raises, naming the blocks; a
-    rerun of the sweep recomputes them. An unfinished sweep raises unless ``allow_incomplete``; then
-    ``ds.where(ds.done)`` keeps only the written blocks. ``verify=False`` skips reading the chunks.
+    rerun of the sweep recomputes them. Locally every chunk's checksum is checked; on an object store every
+    chunk's presence and size (one listing per array), each checksum then being checked as the chunk is read.
+    An unfinished sweep raises unless ``allow_incomplete``; then ``ds.where(ds.done)`` keeps only the written
+    blocks. ``verify=False`` skips the chunk checks.
     """
     store = Location.of(path)
     store, attrs = store_attrs(store, f"no such result cube; run `sigcube sweep SPEC --out {store.name}`")
@@ -264,12 +477,15 @@ def open_result(path: str | Path | Location, allow_incomplete: bool = False, ver
     if "store_id" not in attrs:
         raise SchemaError(f"{store.name}: the creation of this result cube was interrupted (it has no store_id); "
                           "rerun the sweep to make it again")
+    check_format(store, attrs, "rerun its sweep with --force to compute it again")
     if verify:
-        check = check_blocks(store, open_arrays(store, attrs, REBUILD), bool(attrs.get("complete")))
+        check = check_blocks(store, open_arrays(store, attrs, REBUILD), bool(attrs.get("complete")),
+                             "full" if store.local else "listing")
         if check.damaged or check.template:
             raise StoreDamagedError(f"{store.name}: {check.describe()}; rerun the same `sigcube sweep` command to "
                                     "repair it")
     ds = open_dataset(store)
+    ds = ds.drop_vars([name for name in ds.variables if str(name).startswith(INTERNAL)])
     if not ds.attrs.get("complete") and not allow_incomplete:
         n_done = int(ds["done"].sum())
         holder = current_holder(store)
@@ -316,3 +532,5 @@ def best_per_galaxy(ds: xr.Dataset, metric: str = "rms") -> xr.Dataset:
     out = xr.Dataset({dim: best[dim].reset_coords(drop=True) for dim in dims})
     out[f"best_{metric}"] = best.reset_coords(drop=True)
     return out
+
+

@@ -260,7 +260,10 @@ class SpecModel(_Table):
         default_factory=lambda: list(metric_names()),
         description=f"what the result cube stores (default: all): {', '.join(metric_names())}")
     block_size: Annotated[StrictInt, Field(ge=0)] = Field(
-        0, description="grid points per block (0: about 5·10⁷ point-evaluations each)")
+        0, description="grid points per block (0: about 5·10⁷ point-evaluations per task)")
+    object_chunk: Annotated[StrictInt, Field(ge=0)] = Field(
+        0, description="objects per chunk: a task is one block × one chunk (0: about 2·10⁴ points' worth, "
+                       "all of SPARC)")
     fixed: dict[str, FixedValue] = Field(
         default_factory=dict, description="kernel parameters held fixed: parameter = one number (in its unit) "
                                           "or one switch value; they override the preset's")

@@ -7,6 +7,7 @@ Example (``sweeps/sigma_A0_k.toml``)::
     dataset = "sparc"            # cube kind; --cube or cube = "…" names the store
     kernel = "sigma"
     baseline = "mond"            # win rates are computed against this kernel
+    object_chunk = 0             # optional: objects per chunk (0: about 2·10⁴ points' worth)
     metrics = ["mean_rms", "win_rate", "rms"]   # optional: what to store (default: every metric
                                                 # of sigcube.metrics.METRICS)
     preset = "paper"             # optional: start from a SPARC preset's parameters
@@ -81,6 +82,7 @@ class SweepSpec:
     cuts: SampleCuts
     block_size: int
     metrics: tuple[str, ...] = metric_names()
+    object_chunk: int = 0
     cube: str | None = None
     preset: str | None = None
     text: str = field(default="", repr=False)
@@ -103,6 +105,7 @@ class SweepSpec:
             "axes": {a.name: [_plain(v) for v in a.values] for a in self.axes},
             "cuts": self.cuts.as_dict(),
             "block_size": self.block_size,
+            "object_chunk": self.object_chunk,
             "metrics": list(self.metrics),
         }
 
@@ -186,6 +189,7 @@ def _build(model: SpecModel, text: str) -> SweepSpec:
         axes=axes,
         cuts=model.sample.cuts(),
         block_size=model.block_size,
+        object_chunk=model.object_chunk,
         metrics=tuple(m for m in metric_names() if m in model.metrics),
         cube=model.cube,
         preset=model.preset,

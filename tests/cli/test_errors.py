@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import sigcube.kernels
 from sigcube.cli import app
-from sigcube.cli.sweep import scheduler_address
+from sigcube.sweeps.engine import scheduler_address
 from sigcube.errors import SigcubeError
 
 runner = CliRunner()

@@ -1,4 +1,4 @@
-"""Result-cube block writes without data: the lease is checked before every block, and every chunk is written."""
+"""Result-cube region writes without data: the lease is checked before every block, and every chunk is written."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import zarr
 
 from sigcube.stores import Lease, LeaseLostError, Location
-from sigcube.sweeps.result import BlockWriter, DoneFlags, write_block
+from sigcube.sweeps.result import BlockWriter, DoneFlags, write_regions
 
 
 @pytest.fixture()
@@ -23,7 +23,7 @@ def store(tmp_path) -> Location:
 
 def test_an_all_nan_block_is_still_written(store, tmp_path):
     lease = Lease.acquire(store)
-    write_block(BlockWriter(store, "layout-1", lease.token), (slice(0, 2), slice(0, 3)), {"rms": np.full((2, 3), np.nan)})
+    write_regions(BlockWriter(store, "layout-1", lease.token), {"rms": ((slice(0, 2), slice(0, 3)), np.full((2, 3), np.nan))})
     assert (tmp_path / "r.zarr" / "rms" / "c" / "0" / "0").is_file()  # a missing chunk always means damage
 
 
@@ -33,7 +33,7 @@ def test_a_superseded_lease_writes_nothing(store, tmp_path):
     time.sleep(0.2)
     Lease.acquire(store)  # another driver takes the stale lease over
     with pytest.raises(LeaseLostError, match="this sweep's lease was taken over by"):
-        write_block(BlockWriter(store, "layout-1", old.token), (slice(2, 4), slice(0, 3)), {"rms": np.ones((2, 3))})
+        write_regions(BlockWriter(store, "layout-1", old.token), {"rms": ((slice(2, 4), slice(0, 3)), np.ones((2, 3)))})
     with pytest.raises(LeaseLostError):
         flags.mark((slice(2, 4),))
     with pytest.raises(LeaseLostError):

@@ -9,7 +9,7 @@ kernels so that a noisy moment on a shared machine does not single one out. The 
 (``sigma`` along A0, its numba loop) is measured in the same run and every rate is also given as a
 ratio to it; ``sigma`` through the generic fast path is listed as ``sigma (generic)``.
 
-    python bench/kernel_throughput.py [--json] [--grid 2048] [--repeats 5] [--cube cubes/sparc.zarr]
+    python bench/kernel_throughput.py [--json] [--grid 2048] [--repeats 5] [--kernels a,b] [--cube cubes/sparc.zarr]
 
 Run from the repository root after `make demo` (or `sigcube ingest sparc`).
 """
@@ -54,14 +54,17 @@ def sweep_values(kernel, name: str, n: int) -> np.ndarray:
     return np.linspace(max(a, lo), min(b, hi), n)
 
 
-def cases(points) -> list[dict]:
-    """One case per (kernel, swept parameter): name, role, the timed call and the path it takes."""
+def cases(points, only: set[str] | None = None) -> list[dict]:
+    """One case per (kernel, swept parameter): name, role, the timed call and the path it takes (``only``: these
+    kernels, with the canonical one always)."""
     from sigcube.kernels import get_kernel, kernel_names
     from sigcube.sweeps import fastpath
     from sigcube.sweeps.evaluate import Prepared, reduce_block
 
     out = []
     for name in kernel_names():
+        if only and name not in only | {CANONICAL[0]}:
+            continue
         kernel = get_kernel(name)
         prep = Prepared.build(points, kernel, {}, get_kernel("mond"))
         for role, param in (("amplitude", kernel.amplitude), ("shape", SHAPE.get(name))):
@@ -104,6 +107,7 @@ def main() -> None:
     parser.add_argument("--cube", default="cubes/sparc.zarr")
     parser.add_argument("--grid", type=int, default=2048, help="grid points per sweep (default 2048)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per sweep; the fastest counts (default 5)")
+    parser.add_argument("--kernels", help="comma-separated kernels to measure (default: every registered one)")
     args = parser.parse_args()
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
 
@@ -112,7 +116,7 @@ def main() -> None:
 
     points = pack_sparc(open_cube(args.cube).load())
     say(f"SPARC: {points.n_galaxies} galaxies, {points.n_points} points; grid {args.grid}, best of {args.repeats}")
-    runs = cases(points)
+    runs = cases(points, set(args.kernels.split(",")) if args.kernels else None)
     time_all(runs, points, args.grid, args.repeats, say)
     canonical = next(c for c in runs if (c["kernel"], c["parameter"]) == CANONICAL)["evals_per_s"]
     rows = [{k: case[k] for k in ("kernel", "role", "parameter", "path", "evals_per_s")}

@@ -25,9 +25,10 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(QUADRATURE_ORDER)
 
 
 def spectrum(lam, alpha, lambda_cut):
-    """P(λ) = (λ/λ_cut)^(−α)·exp(−λ/λ_cut) [dimensionless]."""
+    """P(λ) = (λ/λ_cut)^(−α)·exp(−λ/λ_cut) [dimensionless], computed as exp(−α·ln x − x), x = λ/λ_cut
+    (a swept α then costs one exp per value, ln x computed once)."""
     x = lam / lambda_cut
-    return x ** (-alpha) * np.exp(-x)
+    return np.exp(alpha * -np.log(x) - x)
 
 
 def _node_terms(t, w, lambda_orb, Q, theta_max, alpha, lambda_cut):
@@ -36,7 +37,7 @@ def _node_terms(t, w, lambda_orb, Q, theta_max, alpha, lambda_cut):
     # C·du/dθ = (Q/2)·(Q² + 4u²)/(Q² + 4 sinh²u), bounded by Q/2
     filtered = 0.5 * Q * (Q**2 + 4.0 * u**2) / (Q**2 + 4.0 * np.sinh(u) ** 2)
     x = np.exp(u)
-    return w * filtered * spectrum(lambda_orb * x, alpha, lambda_cut) / (1.0 + x)
+    return (w * filtered / (1.0 + x)) * spectrum(lambda_orb * x, alpha, lambda_cut)
 
 
 def resonance_integral(r_kpc, Q, alpha, lambda_cut, span):

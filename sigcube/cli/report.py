@@ -136,3 +136,27 @@ def report_ablation(
             err_console.status("fitting every galaxy under each model …"):
         report = ablation_report(ds, nuisance=nuisance, run=run, seed=seed, n_boot=bootstrap)
     emit(report, as_json, render)
+
+
+@app.command("compare")
+def report_compare(
+    models: Annotated[list[str], typer.Argument(help="Models to compare: sigma, mond, nfw, sigma_xi (MOND is "
+                                                     "always added as the Bayes-factor reference).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
+    nuisance: Annotated[bool, typer.Option(help="Also with Υ_disk, Υ_bul, D, i marginalised/profiled.")] = True,
+    workers: Annotated[Optional[int], typer.Option(help="Run the per-galaxy fits on a LocalCluster of this many processes.")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="Run the per-galaxy fits on the Dask scheduler tcp://host:port.")] = None,
+) -> None:
+    """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, k-fold CV."""
+    from sigcube.cubes import open_cube
+    from sigcube.fits.run import executor
+    from sigcube.reports.compare import compare_report, render
+    from sigcube.sweeps.engine import check_workers
+
+    scheduler = check_workers(scheduler, workers, False)
+    ds = open_cube(dataset_cube("sparc", cube), kind="sparc").load()
+    with executor(scheduler, workers, scheduler is None and workers is None, err_console) as run, \
+            err_console.status("computing grids, fits and evidences …"):
+        report = compare_report(ds, models, nuisance=nuisance, run=run)
+    emit(report, as_json, render)

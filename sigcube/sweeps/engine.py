@@ -451,7 +451,10 @@ def _progress(console: Console, total: int, done: int) -> Iterator[Callable[[int
 @contextmanager
 def _quiet_dask() -> Iterator[None]:
     """Keep distributed's own log records (tracebacks of a lost scheduler, of closing comms) off the terminal
-    while a sweep runs: what went wrong reaches the user as one line of :func:`_stream`."""
+    while a sweep runs: what went wrong reaches the user as one line of :func:`_stream`. Distributed is imported
+    first: its import configures its loggers' levels, which would undo these."""
+    import distributed  # noqa: F401
+
     names = ["distributed", *(n for n in logging.root.manager.loggerDict if n.startswith("distributed."))]
     levels = {name: logging.getLogger(name).level for name in names}
     for name in names:

@@ -272,7 +272,10 @@ def test_a_read_only_output_folder_is_one_line(sparc_store):
         locked.mkdir(mode=0o555)
         for p in [cube, *cube.rglob("*")]:
             p.chmod(0o755 if p.is_dir() else 0o644)
-        env = {**os.environ, "HOME": tmp, "NUMBA_CACHE_DIR": tmp}
+        numba_cache = base / "numba"  # compiled loops are cached: the unprivileged user must write somewhere
+        numba_cache.mkdir(mode=0o777)
+        numba_cache.chmod(0o777)
+        env = {**os.environ, "HOME": tmp, "NUMBA_CACHE_DIR": str(numba_cache)}
         proc = subprocess.run(_as_unprivileged(_sweep_cli(base / "small.toml", locked / "r.zarr", cube)),
                               capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 2, proc.stderr

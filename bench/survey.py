@@ -1,0 +1,108 @@
+"""Survey-scale benchmark: synthetic SPARC-like cubes of 10³ → 10⁵ galaxies × a 10³-point grid, galaxy-chunked.
+
+For each sample (SPARC itself first, then ``sigcube synth`` cubes) one sweep of the canonical Σ kernel over a
+40 × 25 (A0 × k) grid runs on a LocalCluster of 1 worker process (one thread), in a fresh driver process:
+point-evaluations/s (end to end: reading chunks, reductions, exact partials, Zarr writes, finalization),
+driver peak RSS (the driver process; the scheduler lives in it) and worker peak RSS (``client.run``). Then the
+largest sample (or ``--speedup-size``) is swept again on 2 workers for the 1 → 2 worker speed-up.
+
+    python bench/survey.py [--json] [--sizes 1000,10000,100000] [--cube cubes/sparc.zarr] [--speedup-size N]
+
+Run from the repository root (the SPARC cube: ``sigcube ingest sparc``). Synthetic cubes are written to a
+temporary folder (``--keep DIR`` keeps them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SPEC = ('name = "survey"\nkernel = "sigma"\npreset = "paper"\nmetrics = ["mean_rms", "win_rate", "median_chi2_red", '
+        '"rar_scatter_velocity", "rms", "chi2"]\n[grid.A0]\nlinspace = [0.3, 4.0, 40]\n[grid.k]\n'
+        "logspace = [0.01, 2.0, 25]\n")
+
+
+def run_one(cube: str, workers: int) -> dict:
+    """One sweep of :data:`SPEC` over ``cube`` on a LocalCluster of ``workers`` processes, in this process."""
+    from distributed import Client, LocalCluster
+    from rich.console import Console
+
+    from sigcube.sweeps import parse_spec, run_sweep
+
+    spec = parse_spec(SPEC)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client, tempfile.TemporaryDirectory() as tmp:
+        summary = run_sweep(spec, Path(tmp) / "r.zarr", cube=cube, scheduler=cluster.scheduler_address,
+                            console=Console(stderr=True, quiet=True))
+        worker_kb = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return {"grid": spec.size, "tasks": summary.n_blocks * summary.n_chunks, "n_chunks": summary.n_chunks,
+            "evaluations": summary.evaluations, "seconds": summary.seconds, "evals_per_s": summary.rate,
+            "driver_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "worker_peak_rss_mb": max(worker_kb.values()) / 1024}
+
+
+def in_subprocess(cube: str, workers: int) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--one", cube, "--workers", str(workers)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark run on {cube} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print one JSON line")
+    parser.add_argument("--cube", default="cubes/sparc.zarr", help="the SPARC cube (the reference throughput)")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="synthetic sample sizes, comma-separated")
+    parser.add_argument("--speedup-size", type=int, help="sample of the 1 → 2 worker run (default: the largest)")
+    parser.add_argument("--keep", help="write the synthetic cubes here and keep them")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args.workers)))
+        return
+    from sigcube.synth import synth_cube
+
+    say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    sparc = in_subprocess(args.cube, 1)
+    say(f"SPARC: {sparc['evals_per_s']:.3g} evals/s, driver {sparc['driver_peak_rss_mb']:.0f} MB, "
+        f"worker {sparc['worker_peak_rss_mb']:.0f} MB")
+    runs, cubes = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.keep or tmp)
+        for n in sizes:
+            cube = folder / f"synth-{n}.zarr"
+            start = time.perf_counter()
+            if not cube.exists():
+                synth_cube(n, cube, seed=0)
+            written = time.perf_counter() - start
+            cubes[n] = str(cube)
+            r = {"galaxies": n, "synth_seconds": written, **in_subprocess(str(cube), 1)}
+            r["throughput_vs_sparc"] = r["evals_per_s"] / sparc["evals_per_s"]
+            runs.append(r)
+            say(f"{n:>8,} galaxies: {r['evals_per_s']:.3g} evals/s ({r['throughput_vs_sparc']:.2f}× SPARC), "
+                f"{r['tasks']} tasks, {r['seconds']:.1f} s; driver {r['driver_peak_rss_mb']:.0f} MB, "
+                f"worker {r['worker_peak_rss_mb']:.0f} MB; synth {written:.1f} s")
+        n_speed = args.speedup_size or sizes[-1]
+        two = in_subprocess(cubes[n_speed], 2)
+        one = next(r for r in runs if r["galaxies"] == n_speed)
+    speedup = one["seconds"] / two["seconds"]
+    say(f"{n_speed:,} galaxies on 2 workers: {two['seconds']:.1f} s vs {one['seconds']:.1f} s → {speedup:.2f}×")
+    rss = [r["driver_peak_rss_mb"] for r in runs], [r["worker_peak_rss_mb"] for r in runs]
+    result = {"sparc": sparc, "runs": runs, "two_workers": {"galaxies": n_speed, **two}, "speedup_2_workers": speedup,
+              "driver_rss_ratio_max_to_min": max(rss[0]) / min(rss[0]),
+              "worker_rss_ratio_max_to_min": max(rss[1]) / min(rss[1])}
+    if args.json:
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -6,8 +6,10 @@ through :func:`sigcube.sweeps.evaluate.reduce_block` (one block: the kernel's fa
 per-object RMS and χ², the partial sums and the global metrics; no Zarr writes). Point-evaluations/s
 is grid × points / seconds, the minimum of ``--repeats`` runs; the runs go round-robin over the
 kernels so that a noisy moment on a shared machine does not single one out. The canonical kernel
-(``sigma`` along A0, its numba loop) is measured in the same run and every rate is also given as a
-ratio to it; ``sigma`` through the generic fast path is listed as ``sigma (generic)``.
+(``sigma`` along A0) is measured in the same run and every rate is also given as a ratio to it. ``path``
+is how a block runs: ``fused`` (the kernel's own numba loop: ``sigma`` along k), ``traced`` (the generic
+path of :mod:`sigcube.sweeps.fastpath`); ``sigma (generic)`` is ``sigma`` along k forced through the
+generic path, for comparison with its numba loop.
 
     python bench/kernel_throughput.py [--json] [--grid 2048] [--repeats 5] [--kernels a,b] [--cube cubes/sparc.zarr]
 
@@ -38,6 +40,10 @@ SHAPE = {
 }
 """The shape parameter swept per kernel (MOND's a0 is its amplitude and only parameter; newtonian has none)."""
 
+VARIANTS = {"sigma": (({"window": "c_local"}, "sigma_c"),)}
+"""Switch settings measured besides the defaults, with the shape parameter swept there (the c_local window
+of SI §13.5, once a fixed-point iteration)."""
+
 CANONICAL = ("sigma", "A0")
 
 
@@ -66,29 +72,28 @@ def cases(points, only: set[str] | None = None) -> list[dict]:
         if only and name not in only | {CANONICAL[0]}:
             continue
         kernel = get_kernel(name)
-        prep = Prepared.build(points, kernel, {}, get_kernel("mond"))
-        for role, param in (("amplitude", kernel.amplitude), ("shape", SHAPE.get(name))):
-            if param is None:
-                continue
-            block = {param: sweep_values(kernel, param, 1)}
-            params = kernel.resolve()
-            fused = kernel.fast_reduce is not None and kernel.fast_reduce.applies(params)
-            path = "fused" if fused else fastpath.path(points, kernel, params, block)
-            out.append({"kernel": name, "role": role, "parameter": param, "path": path, "prep": prep,
-                        "run": lambda grid, prep=prep, param=param: reduce_block(prep, {param: grid})})
+        for fixed, shape in (({}, SHAPE.get(name)), *VARIANTS.get(name, ())):
+            label = name + "".join(f"[{k}={v}]" for k, v in fixed.items())
+            prep = Prepared.build(points, kernel, fixed, get_kernel("mond"))
+            params = kernel.resolve(fixed)
+            for role, param in (("amplitude", kernel.amplitude), ("shape", shape)):
+                if param is None:
+                    continue
+                block = {param: sweep_values(kernel, param, 2)}
+                fused = kernel.fast_reduce is not None and kernel.fast_reduce.applies({**params, **block})
+                path = "fused" if fused else fastpath.path(points, kernel, params, block)
+                out.append({"kernel": label, "role": role, "parameter": param, "path": path, "k": kernel,
+                            "run": lambda grid, prep=prep, param=param: reduce_block(prep, {param: grid})})
     sigma = get_kernel("sigma")
-    out.append({"kernel": "sigma (generic)", "role": "amplitude", "parameter": "A0", "path": "traced", "prep": None,
-                "run": lambda grid: fastpath.reduce(points, sigma, sigma.resolve(), {"A0": grid}, grid.size)})
+    out.append({"kernel": "sigma (generic)", "role": "shape", "parameter": "k", "path": "traced", "k": sigma,
+                "run": lambda grid: fastpath.reduce(points, sigma, sigma.resolve(), {"k": grid}, grid.size)})
     return out
 
 
 def time_all(runs: list[dict], points, n_grid: int, repeats: int, say: Callable[..., None]) -> None:
     """Fill each case's ``evals_per_s`` with the best of ``repeats`` round-robin runs."""
-    from sigcube.kernels import get_kernel
-
     for case in runs:
-        kernel = get_kernel(case["kernel"].split()[0])
-        case["grid"] = sweep_values(kernel, case["parameter"], n_grid)
+        case["grid"] = sweep_values(case["k"], case["parameter"], n_grid)
         case["run"](case["grid"][:16])  # compile/load the numba loops, warm the caches
         case["seconds"] = np.inf
     for r in range(repeats):

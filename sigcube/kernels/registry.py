@@ -109,7 +109,8 @@ Reduction = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 @dataclass(frozen=True)
 class FastReduce:
-    """A kernel's evaluate-and-reduce loop for sweeps, used where ``applies(params)`` is true.
+    """A kernel's evaluate-and-reduce loop for sweeps, used where ``applies(params)`` is true (``params``: the
+    resolved parameters, each swept one as the flat array of its values in the block).
 
     ``reduce(points, params, grid, n_grid)`` gets the packed points, the resolved parameters
     (fixed values and switches) and the swept numeric parameters as flat arrays of ``n_grid``

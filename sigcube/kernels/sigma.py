@@ -107,23 +107,26 @@ RD_SOURCE_PARAM = Parameter("rd_source", "third", choices=RD_SOURCES, descriptio
 
 
 def _fused_applies(params: Mapping[str, Any]) -> bool:
-    """The numba loop covers the power-law windows with the unified amplitude."""
-    return params["window"] != "c_local" and params["amplitude_mode"] == "unified"
+    """The numba loop (linear window, unified amplitude) where it is the fastest path: ξ varies over the block
+    (a swept k; ``params`` carries swept parameters as arrays) and g† does not. Elsewhere the generic path,
+    which computes the window and h(g_N) once per block, is faster (``bench/kernel_throughput.py``)."""
+    if params["window"] != "linear" or params["amplitude_mode"] != "unified":
+        return False
+    k, g_dagger = np.asarray(params["k"]), np.asarray(params["g_dagger"])
+    return bool(k.size > 1 and np.any(k != k.flat[0]) and np.all(g_dagger == g_dagger.flat[0]))
 
 
 def _fused_reduce(points: PointSet, params: Mapping[str, Any], grid: Mapping[str, np.ndarray], n_grid: int):
     """Σ's :class:`~sigcube.kernels.registry.FastReduce`: the numba loop of :mod:`sigcube.kernels.fused`."""
-    from sigcube.kernels.fused import sigma_power_reduce
+    from sigcube.kernels.fused import sigma_linear_reduce
 
     flat = {k: np.broadcast_to(grid.get(k, params[k]), (n_grid,)).astype(float)
-            for k in ("A0", "D", "L", "L0", "n", "k", "g_dagger", "window_exponent")}
-    p_exp = np.broadcast_to(window_power(params["window"], flat["window_exponent"]), (n_grid,))
-    A = amplitude(flat["A0"], flat["D"], flat["L"], flat["L0"], flat["n"])
+            for k in ("A0", "D", "L", "L0", "n", "k", "g_dagger")}
     p = points.inputs
-    return sigma_power_reduce(
-        p["r"], p["v_bar"], p["v_obs"], 1.0 / p["e_v_obs"], p["g_N"], np.log10(p["v_obs"] / p["v_bar"]),
-        points.per_galaxy(rd_input(params["rd_source"])), points.offsets,
-        *(np.ascontiguousarray(x) for x in (A, flat["k"], flat["g_dagger"], p_exp)),
+    return sigma_linear_reduce(
+        p["r"], p["v_bar"], p["v_obs"], 1.0 / p["e_v_obs"], h_function(p["g_N"], flat["g_dagger"][0]),
+        np.log10(p["v_obs"] / p["v_bar"]), points.per_galaxy(rd_input(params["rd_source"])), points.offsets,
+        amplitude(flat["A0"], flat["D"], flat["L"], flat["L0"], flat["n"]), flat["k"],
     )
 
 

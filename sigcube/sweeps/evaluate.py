@@ -24,6 +24,7 @@ from sigcube.kernels import Kernel
 from sigcube.sample import PointSet
 from sigcube.sweeps import fastpath
 
+
 @dataclass(frozen=True)
 class Prepared:
     """Block-independent inputs of a sweep, computed once and shipped to every worker."""
@@ -61,7 +62,7 @@ def reduce_block(prep: Prepared, block_params: dict[str, Any], keep_curves: bool
     n_grid = int(np.prod(shape))
     fast = prep.kernel.fast_reduce
     curves = np.empty((n_grid, prep.points.n_points)) if keep_curves else None
-    if fast is not None and not keep_curves and fast.applies(params):
+    if fast is not None and not keep_curves and fast.applies({**params, **flat}):
         rms, chi2, sum_x, sum_xx = fast.reduce(prep.points, params, flat, n_grid)
     else:
         rms, chi2, sum_x, sum_xx = fastpath.reduce(prep.points, prep.kernel, params, flat, n_grid, curves)

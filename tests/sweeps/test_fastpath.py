@@ -219,3 +219,18 @@ def test_a_sweep_that_does_not_reach_v_pred_is_evaluated_once(scratch_registry):
     swept = {"s": np.linspace(0.0, 2.0, 4)}
     assert fastpath.path(points, toy, toy.resolve(), swept) == "constant"
     check(points, toy, {}, swept)
+
+
+def test_the_canonical_numba_loop_runs_along_k_and_agrees():
+    """Σ's FastReduce takes a block where ξ varies and g† does not (linear window); elsewhere the generic path."""
+    sigma = get_kernel("sigma")
+    fast = sigma.fast_reduce
+    params = sigma.resolve()
+    k, A0 = np.linspace(0.05, 0.5, 9), np.linspace(0.5, 2.0, 9)
+    assert fast.applies({**params, "k": k, "A0": A0})
+    assert not fast.applies({**params, "A0": A0})
+    assert not fast.applies({**params, "k": k, "g_dagger": np.linspace(0.8e-10, 1.2e-10, 9)})
+    assert not fast.applies({**sigma.resolve({"window": "sqrt"}), "k": k})
+    points = random_points(21, [7, 2, 11, 5])
+    check(points, sigma, {}, {"k": k, "A0": A0})
+    check(points, sigma, {"D": 0.7, "L": 3.0, "n": 0.5}, {"k": k})

@@ -7,8 +7,11 @@ For objects ``lo:hi`` of a :class:`~sigcube.sample.PointSet` (contiguous, so a D
    in ``profile`` mode the grid value is min over the nuisance of χ² + |z|² (the mode of likelihood × prior
    in the priors' normal deviates z, :func:`sigcube.inference.quadrature.profile`).
 2. **Local**: ``scipy.optimize.least_squares`` (trust-region reflective, bounded in u) on the residuals
-   (V_obs − V_pred)/e_V — with nuisance, on [(V_obs' − V_pred)/e_V', z] over (u, z) jointly — from each of
-   the ``starts`` best grid points; the lowest cost wins.
+   (V_obs − V_pred)/s, s = √(e_V² + σ_int²) (σ_int: the spec's error floor, 0 by default) — with nuisance,
+   on [(V_obs' − V_pred)/s', z] over (u, z) jointly, s' = √(e_V'² + σ_int²) in the deprojected frame — from
+   each of the ``starts`` best grid points; the lowest cost wins. With σ_int > 0 and the inclination free the
+   likelihood's normalisation depends on i (:mod:`sigcube.inference.likelihood`); the least-squares profile
+   ignores that term (exact for σ_int = 0).
 3. **Errors**: the Gauss–Newton covariance (JᵀJ)⁻¹ at the optimum in (u, z), mapped to x and the nuisance
    values by the derivative of the coordinate map (1σ, errors as quoted; not rescaled by χ²_red). A
    parameter on a bound is flagged: its error is then not a two-sided interval.
@@ -98,6 +101,7 @@ def fit_objects(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: An
     if spec.nuisance == "profile":
         return _fit_profiled(spec, points, lo, hi, catalogue, fixed, required)
     inputs, offsets = _slice(points, tuple(dict.fromkeys((*required, "v_obs", "e_v_obs"))), lo, hi)
+    inputs["e_v_obs"] = np.hypot(inputs["e_v_obs"], spec.sigma_int)
     grid = _grid(spec)
     v = np.atleast_2d(spec.kernel.func(inputs, **fixed, **grid))
     objective = segment_sum(((v - inputs["v_obs"]) / inputs["e_v_obs"]) ** 2, offsets)
@@ -170,6 +174,7 @@ def _local(spec: FitSpec, res: _Result, g: int, residual, starts: list[np.ndarra
 def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: Any, fixed: Mapping[str, Any],
                   required: tuple[str, ...]) -> dict[str, np.ndarray]:
     """:func:`fit_objects` with the nuisance parameters profiled (joint least squares in (u, z))."""
+    from sigcube.inference.likelihood import GaussianLikelihood
     from sigcube.inference.nuisance import NuisanceTransform, sparc_priors
     from sigcube.inference.quadrature import profile
 
@@ -179,7 +184,7 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
     transform = NuisanceTransform(points, catalogue, required).take(index)
     priors = {k: p.take(index) for k, p in sparc_priors(catalogue, spec.priors).items()}
     grid = _grid(spec)
-    mode = profile(spec.kernel, {**fixed, **grid}, transform, priors)
+    mode = profile(spec.kernel, {**fixed, **grid}, transform, priors, GaussianLikelihood(spec.sigma_int))
     objective = mode.chi2 + mode.chi2_prior  # (M, G); M = 1 when only the nuisance is fitted
     names = spec.nuisance_parameters
     res = _Result(spec, hi - lo, names)
@@ -198,7 +203,7 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
             x = {p.name: float(p.from_u(ui)) for p, ui in zip(spec.free, w[:spec.k])}
             inp = tg(theta(w[spec.k:]))
             v = spec.kernel.func(inp, **fixed, **x)
-            r = (inp["v_obs"] - v) / inp["e_v_obs"]
+            r = (inp["v_obs"] - v) / np.hypot(inp["e_v_obs"], spec.sigma_int)
             return np.concatenate([_finite(np.ravel(r)), w[spec.k:]])
 
         cols = [all_names.index(n) for n in active]
@@ -219,7 +224,8 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
 
 def best_curves(spec: FitSpec, fit: Mapping[str, Any], points: PointSet,
                 catalogue: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """V_pred at every object's fitted values, with V_obs and e_V in the fit's frame [km/s], over all points.
+    """V_pred at every object's fitted values, with V_obs and the error used (e_V ⊕ σ_int) in the fit's frame
+    [km/s], over all points.
 
     ``fit`` maps each free parameter (and, when profiled, each nuisance parameter) to one value per object of
     ``points``; with nuisance the data are deprojected at the fitted inclination (V_obs' = q·V_obs) and the
@@ -230,7 +236,8 @@ def best_curves(spec: FitSpec, fit: Mapping[str, Any], points: PointSet,
     x = {p.name: np.repeat(np.asarray(fit[p.name], dtype=float), counts) for p in spec.free}
     if spec.nuisance == "none":
         p = points.inputs
-        return np.asarray(spec.kernel.func(p, **fixed, **x), dtype=float), p["v_obs"], p["e_v_obs"]
+        return (np.asarray(spec.kernel.func(p, **fixed, **x), dtype=float), p["v_obs"],
+                np.hypot(p["e_v_obs"], spec.sigma_int))
     from sigcube.inference.nuisance import NuisanceTransform
 
     required = spec.kernel.required_inputs({**fixed, **{p.name: p.lower for p in spec.free}})
@@ -238,4 +245,5 @@ def best_curves(spec: FitSpec, fit: Mapping[str, Any], points: PointSet,
     base = {"upsilon_disk": points.mass_to_light.upsilon_disk, "upsilon_bul": points.mass_to_light.upsilon_bul}
     values = {n: np.where(np.isnan(fit[n]), base.get(n, np.nan), fit[n])[None, :] for n in spec.nuisance_parameters}
     inputs = {k: v[0] for k, v in transform(values).items()}
-    return np.asarray(spec.kernel.func(inputs, **fixed, **x), dtype=float), inputs["v_obs"], inputs["e_v_obs"]
+    return (np.asarray(spec.kernel.func(inputs, **fixed, **x), dtype=float), inputs["v_obs"],
+            np.hypot(inputs["e_v_obs"], spec.sigma_int))

@@ -96,7 +96,9 @@ def _fit_chunk(spec: FitSpec, points: PointSet, catalogue: Any, lo: int, hi: int
 
 def likelihood_text(spec: FitSpec) -> str:
     """What a fit minimised, in words (stored in the cube, printed by reports)."""
-    text = "Gaussian errors as quoted, no error floor: χ² = Σ((V_obs − V_pred)/e_V)²; "
+    text = ("Gaussian errors as quoted, no error floor: χ² = Σ((V_obs − V_pred)/e_V)²; " if not spec.sigma_int else
+            f"Gaussian errors with an error floor σ_int = {spec.sigma_int:g} km/s in quadrature: "
+            "χ² = Σ(V_obs − V_pred)²/(e_V² + σ_int²); ")
     if spec.free:
         text += (f"{spec.k} fitted kernel parameter(s) per object, flat within their bounds: "
                  + ", ".join(f"{p.name} ∈ [{p.lower:g}, {p.upper:g}]{' (log grid)' if p.scale == 'log' else ''}"

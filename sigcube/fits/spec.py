@@ -17,6 +17,7 @@ A spec is a TOML file (``sweeps/fit_*.toml``)::
     [fit]
     starts = 3                       # local optimisations per object, from the best grid points
     chunk = 24                       # objects per Dask task
+    sigma_int = 0.0                  # error floor [km/s] added in quadrature to e_V (deprojected frame)
     [nuisance]
     mode = "none"                    # or "profile": Υ_disk, Υ_bul, D, i at the mode of L × prior
     parameters = ["upsilon_disk", "upsilon_bul", "distance", "inclination"]
@@ -91,6 +92,8 @@ class FitSpec:
     fixed: dict[str, Any] = field(default_factory=dict)
     starts: int = 3
     chunk: int = 24
+    sigma_int: float = 0.0
+    """Error floor / intrinsic scatter [km/s] added in quadrature to the (deprojected) velocity errors."""
     nuisance: str = "none"
     nuisance_parameters: tuple[str, ...] = ()
     priors: dict[str, dict] = field(default_factory=dict)
@@ -109,7 +112,7 @@ class FitSpec:
         """The spec as TOML-shaped data (stored in the result cube's attributes)."""
         return {"name": self.name, "dataset": self.dataset, "kernel": self.kernel.name,
                 "free": {p.name: {"bounds": [p.lower, p.upper], "grid": p.grid, "scale": p.scale} for p in self.free},
-                "fixed": dict(self.fixed), "fit": {"starts": self.starts, "chunk": self.chunk},
+                "fixed": dict(self.fixed), "fit": {"starts": self.starts, "chunk": self.chunk, "sigma_int": self.sigma_int},
                 "nuisance": {"mode": self.nuisance, "parameters": list(self.nuisance_parameters),
                              "priors": self.priors}}
 
@@ -183,9 +186,12 @@ def parse_spec(raw: Mapping[str, Any], name: str = "fit") -> FitSpec:
     except KernelError as exc:
         raise FitSpecError(f"[fixed]: {exc}") from None
     fit = _table(raw, "fit")
-    bad = sorted(set(fit) - {"starts", "chunk"})
+    bad = sorted(set(fit) - {"starts", "chunk", "sigma_int"})
     if bad:
-        raise FitSpecError(f"[fit] has unknown key(s) {', '.join(bad)}; keys: starts, chunk")
+        raise FitSpecError(f"[fit] has unknown key(s) {', '.join(bad)}; keys: starts, chunk, sigma_int")
+    sigma_int = fit.get("sigma_int", 0.0)
+    if isinstance(sigma_int, bool) or not isinstance(sigma_int, (int, float)) or not 0 <= sigma_int < math.inf:
+        raise FitSpecError(f"fit.sigma_int must be a finite number ≥ 0 [km/s]; got {sigma_int!r}")
     nuis = _table(raw, "nuisance")
     bad = sorted(set(nuis) - {"mode", "parameters", "priors"})
     if bad:
@@ -211,7 +217,8 @@ def parse_spec(raw: Mapping[str, Any], name: str = "fit") -> FitSpec:
     if not isinstance(spec_name, str) or not spec_name:
         raise FitSpecError(f"name must be a non-empty string; got {spec_name!r}")
     return FitSpec(spec_name, raw["dataset"], kernel, free, fixed, _int(fit.get("starts", 3), "fit.starts", 1, 20),
-                   _int(fit.get("chunk", 24), "fit.chunk", 1, 100000), mode, tuple(params), priors, cube)
+                   _int(fit.get("chunk", 24), "fit.chunk", 1, 100000), float(sigma_int), mode, tuple(params), priors,
+                   cube)
 
 
 def load_spec(path: str | Path) -> FitSpec:

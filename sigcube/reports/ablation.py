@@ -52,17 +52,19 @@ PAIRS = (("sigma_xi", "nfw"), ("sigma_xi", "mond_free"), ("nfw", "mond_free"), (
 PERCENTILES = (5, 16, 50, 84, 95)
 
 
-def model_spec(name: str, nuisance: bool) -> FitSpec:
-    """The fit spec of model ``name``, with the nuisance profiled or not."""
-    raw = {"name": name + ("_nuisance" if nuisance else ""), "dataset": "sparc", **MODELS[name]}
+def model_spec(name: str, nuisance: bool, sigma_int: float = 0.0) -> FitSpec:
+    """The fit spec of model ``name``, with the nuisance profiled or not, and an error floor σ_int [km/s]."""
+    raw = {"name": name + ("_nuisance" if nuisance else ""), "dataset": "sparc", **MODELS[name],
+           "fit": {"sigma_int": sigma_int}}
     if nuisance:
         raw = {**raw, "free": {p: {**v, "grid": min(v["grid"], NUISANCE_GRID)} for p, v in raw["free"].items()},
-               "nuisance": {"mode": "profile"}, "fit": {"starts": 2}}
+               "nuisance": {"mode": "profile"}, "fit": {"starts": 2, "sigma_int": sigma_int}}
     return parse_spec(raw)
 
 
-def fit_model(name: str, nuisance: bool, points: PointSet, catalogue: Any, run: Runner) -> tuple[FitSpec, xr.Dataset]:
-    spec = model_spec(name, nuisance)
+def fit_model(name: str, nuisance: bool, points: PointSet, catalogue: Any, run: Runner,
+              sigma_int: float = 0.0) -> tuple[FitSpec, xr.Dataset]:
+    spec = model_spec(name, nuisance, sigma_int)
     return spec, fit_points(spec, points, catalogue if nuisance else None, run)
 
 
@@ -115,21 +117,23 @@ def head_to_head(a: xr.Dataset, b: xr.Dataset, seed: int, n_boot: int) -> dict[s
 
 
 def ablation_report(cube: xr.Dataset, *, nuisance: bool = True, run: Runner = in_process, seed: int = 0,
-                    n_boot: int = 2000, models: Sequence[str] = tuple(MODELS)) -> dict[str, Any]:
-    """Fit every model per galaxy (with and, when ``nuisance``, without the nuisance profiled) and compare."""
+                    n_boot: int = 2000, models: Sequence[str] = tuple(MODELS), sigma_int: float = 0.0) -> dict[str, Any]:
+    """Fit every model per galaxy (with and, when ``nuisance``, without the nuisance profiled) and compare;
+    ``sigma_int`` [km/s] is an error floor added in quadrature to every velocity error (0: errors as quoted)."""
     from sigcube.inference.nuisance import Catalogue, describe_priors, sparc_priors
 
     points = pack_sparc(cube)
     catalogue = Catalogue.from_cube(cube, points)
     modes = (False, True) if nuisance else (False,)
-    out: dict[str, Any] = {"n_galaxies": points.n_galaxies, "n_points": points.n_points, "runs": {}}
+    out: dict[str, Any] = {"n_galaxies": points.n_galaxies, "n_points": points.n_points, "sigma_int": sigma_int,
+                           "runs": {}}
     for profiled in modes:
         label = "nuisance_profiled" if profiled else "catalogue"
         fits: dict[str, xr.Dataset] = {}
         run_out: dict[str, Any] = {"models": {}, "pairs": {}, "likelihood": {}}
         for name in models:
             start = time.perf_counter()
-            spec, fits[name] = fit_model(name, profiled, points, catalogue, run)
+            spec, fits[name] = fit_model(name, profiled, points, catalogue, run, sigma_int)
             run_out["models"][name] = _summary(spec, fits[name], points, catalogue, time.perf_counter() - start)
             run_out["likelihood"][name] = likelihood_text(spec)
         for a, b in PAIRS:
@@ -244,7 +248,8 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     for label, run in result["runs"].items():
         table = Table(title=f"SI §15 ablation on SPARC ({result['n_galaxies']} galaxies) — Υ, D, i: "
-                            + ("profiled under Li+2018 priors" if label != "catalogue" else "catalogue values"),
+                            + ("profiled under Li+2018 priors" if label != "catalogue" else "catalogue values")
+                            + (f"; error floor σ_int = {result['sigma_int']:g} km/s" if result["sigma_int"] else ""),
                       title_justify="left")
         for col in ("model", "k", "mean χ²_red", "median χ²_red", "on a bound", "§3.5 rms", "std vel", "std acc",
                     "parameters (5/50/95 %)", "s"):

@@ -113,3 +113,16 @@ def test_fit_matches_a_global_optimiser_on_real_galaxies(sparc_points, kernel, f
         inputs = {k: v[a:b] for k, v in sparc_points.inputs.items()}
         best = _de_chi2(spec.kernel, inputs, fixed, spec.free, seed=int(g))
         assert out["chi2"][0] <= best * (1 + 1e-4) + 1e-6, (sparc_points.galaxy[g], out["chi2"][0], best)
+
+
+def test_error_floor_recovers_intrinsic_scatter():
+    """Curves with 8 km/s of extra scatter: χ²_red ≈ 1 only once σ_int = 8 km/s is added to the errors."""
+    points, truth = _per_galaxy_truth(30, seed=21)
+    rng = np.random.default_rng(99)
+    noisy = replace(points, inputs={**points.inputs,
+                                    "v_obs": points.inputs["v_obs"] + 8.0 * rng.standard_normal(points.n_points)})
+    plain = fit_objects(_spec("sigma_xi", SIGMA_FREE), noisy, 0, 30)
+    floored = fit_objects(_spec("sigma_xi", SIGMA_FREE, fit={"sigma_int": 8.0}), noisy, 0, 30)
+    total = lambda out: out["chi2"].sum() / out["dof"].sum()  # noqa: E731
+    assert total(plain) > 1.5
+    assert 0.85 < total(floored) < 1.15

@@ -24,6 +24,7 @@ GOOD = {"dataset": "sparc", "kernel": "sigma_xi", "free": {"A": {"bounds": [0.01
     ({"fixed": {"A": 1.0}}, "[fixed] and [free]"),
     ({"fixed": {"g_dagger": -1.0}}, "[fixed]"),
     ({"fit": {"starts": 0}}, "fit.starts"),
+    ({"fit": {"sigma_int": -1.0}}, "fit.sigma_int"),
     ({"nuisance": {"mode": "marginal"}}, "nuisance.mode"),
     ({"nuisance": {"mode": "profile", "parameters": ["mass"]}}, "nuisance.parameters"),
     ({"colour": 1}, "colour"),

@@ -74,28 +74,30 @@ def amplitude(A0, D, L, L0, n):
     return A0 * (1.0 - D + D * (L / L0) ** n)
 
 
-def c_local_sigma(v_bar, h, A, sigma_c, f_counter=0.0, sigma_counter=0.0):
-    """Σ with W replaced by C = v²/(v²+σ_eff²) of the *predicted* v (SI §13.5), in closed form [dimensionless].
+V2_FLOOR_KM2_S2 = 1e-100
+"""Floor on V_bar² in the c_local closed form [(km/s)²], so that V_bar = 0 (with σ_eff = 0) gives V ≈ 0, not 0/0."""
+
+
+def c_local_velocity(v_bar, h, A, sigma_c, f_counter=0.0, sigma_counter=0.0):
+    """V = V_bar·√Σ [km/s], Σ = 1 + A·C·h with W replaced by C = v²/(v²+σ_eff²) of the *predicted* v (SI §13.5).
 
     With a counter-rotating fraction f = ``f_counter`` (paper §2.6) the dispersion is
     σ_eff² = (1−f)·σ_c² + f·σ_2² + f(1−f)(v1 − v2)², v1 = +v, v2 = −v (``sigma_counter`` = σ_2),
     i.e. σ_eff² = s² + c·v² with s² = (1−f)·σ_c² + f·σ_2² and c = 4f(1−f); f = 0 is the SI §13.5
-    scalar σ_c [km/s]. Σ = 1 + A·C·h with v² = b·Σ, b = V_bar², is the fixed point the published
-    scripts iterate to; it is the one positive root of
+    scalar σ_c. The published scripts iterate v ← V_bar·√(1 + A·C(v)·h) to its fixed point; with
+    b = V_bar², S = s²/(1+c) and v² = b·Σ that fixed point is the positive root of
 
-        (1+c)·b·Σ² + (s² − (1+c)·b − A·h·b)·Σ − s² = 0,
-        i.e. Σ² − u·Σ − 1/w = 0  with  p = 1 + A·h/(1+c),  w = (1+c)·b/s²,  u = p − 1/w,
+        b·Σ² − (b + A·h·b/(1+c) − S)·Σ − S = 0,  so  V² = b·Σ = max(U, 0) + 2S·b/(√(U² + 4S·b) + |U|),
+        U = b·(1 + A·h/(1+c)) − S,
 
-    written Σ = max(u, 0) + 2/(√(U² + 4w) + |U|), U = w·u = w·p − 1: both terms are ≥ 0, so nothing
-    cancels, and V_bar = 0 gives Σ = 1 (w = 0, u = −∞). Operations are ordered so that what the swept
-    parameters do not touch is computed once (A enters only through p).
+    in which both terms are ≥ 0 (nothing cancels). b is floored at :data:`V2_FLOOR_KM2_S2`; V ≥ 0.
+    Operations are ordered so that what the swept parameters do not touch is computed once.
     """
     grow = 1.0 + 4.0 * f_counter * (1.0 - f_counter)
-    s2 = (1.0 - f_counter) * np.maximum(sigma_c, 1e-6) ** 2 + f_counter * sigma_counter**2
-    w = v_bar**2 * (grow / s2)
-    p = 1.0 + A * (h / grow)
-    big_u = w * p - 1.0
-    return np.maximum(p - 1.0 / w, 0.0) + 2.0 / (np.sqrt(big_u * big_u + 4.0 * w) + np.abs(big_u))
+    S = ((1.0 - f_counter) * np.maximum(sigma_c, 1e-6) ** 2 + f_counter * sigma_counter**2) / grow
+    b = np.maximum(v_bar**2, V2_FLOOR_KM2_S2)
+    U = A * (b * (h / grow)) + (b - S)
+    return np.sqrt(np.maximum(U, 0.0) + 2.0 * S * b / (np.sqrt(U * U + 4.0 * S * b) + np.abs(U)))
 
 
 A0_PARAM = Parameter("A0", A0_DEFAULT, "", (0.0, 50.0), description="base amplitude A0 = e^{1/(2π)}")
@@ -201,6 +203,6 @@ def sigma(
     else:
         A = amplitude(A0, D, L, L0, n)
     if window == "c_local":
-        return v_bar * np.sqrt(c_local_sigma(v_bar, h, A, sigma_c))
+        return c_local_velocity(v_bar, h, A, sigma_c)
     W = coherence_window(r, coherence_scale(k, r_d), window_power(window, window_exponent))
     return enhanced_velocity(v_bar, A, W, h)

@@ -39,7 +39,7 @@ from sigcube.kernels.sigma import (
     G_DAGGER_PARAM,
     K_PARAM,
     RD_SOURCE_PARAM,
-    c_local_sigma,
+    c_local_velocity,
     coherence_scale,
     coherence_window,
     enhanced_velocity,
@@ -127,7 +127,7 @@ def sigma_gated(points, *, A0, k, g_dagger, sigma_gas, sigma_disk, sigma_bulge, 
 )
 def sigma_counter_rotation(points, *, A0, g_dagger, sigma_1, sigma_2, f_counter):
     v_bar = points["v_bar"]
-    return v_bar * np.sqrt(c_local_sigma(v_bar, h_function(points["g_N"], g_dagger), A0, sigma_1, f_counter, sigma_2))
+    return c_local_velocity(v_bar, h_function(points["g_N"], g_dagger), A0, sigma_1, f_counter, sigma_2)
 
 
 @kernel(

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigcube.kernels import get_kernel
-from sigcube.kernels.sigma import c_local_sigma, h_function
+from sigcube.kernels.sigma import c_local_velocity, h_function
 from sigcube.sample import velocity_points
 
 
@@ -48,27 +48,30 @@ cases = st.tuples(
 def test_closed_form_is_the_fixed_point_of_the_iteration(case):
     pairs, A, sigma_c, f, sigma_2 = case
     v_bar, h = np.array(pairs).T
-    closed = c_local_sigma(v_bar, h, A, sigma_c, f, sigma_2)
-    np.testing.assert_allclose(closed, iterated_sigma(v_bar, h, A, sigma_c, f, sigma_2), rtol=1e-7)
-    # and it is a fixed point: Σ = 1 + A·C·h with C of v² = V_bar²·Σ
-    v2 = v_bar**2 * closed
+    closed = c_local_velocity(v_bar, h, A, sigma_c, f, sigma_2)
+    np.testing.assert_allclose(closed, v_bar * np.sqrt(iterated_sigma(v_bar, h, A, sigma_c, f, sigma_2)), rtol=1e-7)
+    # and it is a fixed point: V² = V_bar²·(1 + A·C·h) with C of V itself
+    v2 = closed**2
     c = v2 / (v2 + (1 - f) * sigma_c**2 + f * sigma_2**2 + 4 * f * (1 - f) * v2)
-    np.testing.assert_allclose(closed, 1.0 + A * c * h, rtol=1e-12)
+    np.testing.assert_allclose(v2, v_bar**2 * (1.0 + A * c * h), rtol=1e-12)
+
+
+def sigma_of(v_bar, *args):
+    return (c_local_velocity(v_bar, *args) / v_bar) ** 2
 
 
 def test_closed_form_limits_by_hand():
-    # σ → 0: C = 1, Σ = 1 + A·h; σ ≫ v: C ≈ V_bar²/σ², Σ ≈ 1 + A·h·1e-6; V_bar = 0: Σ = 1 (no velocity, no coherence)
-    assert c_local_sigma(100.0, 0.5, 2.0, 1e-3) == pytest.approx(2.0, rel=1e-9)
-    assert c_local_sigma(1.0, 0.5, 2.0, 1e3) == pytest.approx(1.0 + 1e-6, rel=1e-11)
-    with np.errstate(divide="ignore"):
-        assert c_local_sigma(0.0, 0.5, 2.0, 20.0) == 1.0
+    # σ → 0: C = 1, Σ = 1 + A·h; σ ≫ v: C ≈ V_bar²/σ², Σ ≈ 1 + A·h·1e-6; V_bar = 0: V = 0
+    assert sigma_of(100.0, 0.5, 2.0, 1e-3) == pytest.approx(2.0, rel=1e-9)
+    assert sigma_of(1.0, 0.5, 2.0, 1e3) == pytest.approx(1.0 + 1e-6, rel=1e-11)
+    assert c_local_velocity(0.0, 0.5, 2.0, 20.0) == pytest.approx(0.0, abs=1e-40)
+    assert c_local_velocity(0.0, 0.5, 2.0, 20.0, 1.0, 0.0) == pytest.approx(0.0, abs=1e-40)
     # f = 1, σ_2 = 0: every star counter-rotates coherently, σ_eff = 0 and C = 1
-    with np.errstate(divide="ignore"):  # s² = 0
-        assert c_local_sigma(50.0, 0.5, 2.0, 20.0, 1.0, 0.0) == pytest.approx(2.0, rel=1e-12)
+    assert sigma_of(50.0, 0.5, 2.0, 20.0, 1.0, 0.0) == pytest.approx(2.0, rel=1e-12)
     # by hand: V_bar = σ = 20, A·h = 1: Σ² − Σ − 1 = 0 (u = 1 + 1 − 1), Σ = golden ratio
-    assert c_local_sigma(20.0, 1.0, 1.0, 20.0) == pytest.approx((1 + 5**0.5) / 2, rel=1e-14)
+    assert sigma_of(20.0, 1.0, 1.0, 20.0) == pytest.approx((1 + 5**0.5) / 2, rel=1e-14)
     # f = ½: c = 1, σ_eff² = ½σ_c² + ½σ_2² + v²; V_bar² = 400 = σ_eff² at v² → Σ² − (1 + ½ − ½)Σ − ½ = 0
-    assert c_local_sigma(20.0, 1.0, 1.0, 20.0, 0.5, 20.0) == pytest.approx((1 + 3**0.5) / 2, rel=1e-14)
+    assert sigma_of(20.0, 1.0, 1.0, 20.0, 0.5, 20.0) == pytest.approx((1 + 3**0.5) / 2, rel=1e-14)
 
 
 def test_kernels_on_the_closed_form_match_the_iteration():

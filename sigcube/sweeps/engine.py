@@ -44,6 +44,7 @@ from sigcube.metrics import get_metric, metric_names
 from sigcube.stores import Lease, Location, StoreDamagedError, open_arrays, was_leased
 from sigcube.sweeps import exact
 from sigcube.sweeps import grid as gridlib
+from sigcube.sweeps import nuisance
 from sigcube.sweeps.evaluate import Prepared, reduce_block
 from sigcube.sweeps.objects import ChunkSource, choose_chunk, chunk_source, load_points, plan_objects
 from sigcube.sweeps.result import (FINALIZE_BYTES, KIND, N_PARTIAL, OBJECT_DTYPES, REBUILD, BlockCheck, BlockWriter,
@@ -188,6 +189,9 @@ def run_task(job: SweepJob, b: int, c: int) -> tuple[int, int]:
     objects = layout.objects(c)
     partials = pack_partials(out["partials"], out["rms"])
     writes = {name: (region + (objects,), out[name]) for name in job.object_metrics}
+    params = block_params(job.spec, region)
+    writes.update({name: (region + (objects,), v) for name, v in
+                   nuisance.task_arrays(job.spec, job.source, c, prep.points, params).items()})
     writes["_partials"] = (region + (slice(c, c + 1),), partials[..., None, :])
     if job.keep_curves:
         writes["v_pred"] = (region, out["v_pred"])
@@ -283,7 +287,7 @@ def run_sweep(
     template = build_template(spec, plan.group, plan.names, plan.n_points, layout, cube_attrs, keep_curves)
     _store_state(store)  # refuse someone else's folder before connecting or putting a lease beside it
     job = SweepJob(spec, source, layout, None, keep_curves, f"{source.key}|{spec.fingerprint()}")
-    prepared(job, 0)  # inputs checked before anything is written; this process reuses it when synchronous
+    nuisance.check_spec(spec, source, prepared(job, 0).points)  # inputs checked before anything is written
     regions = layout.regions
     with _quiet_dask(), (nullcontext() if synchronous else _dask_client(address, workers, console)) as client:
         with Lease.acquire(store) as lease:

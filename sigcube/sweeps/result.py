@@ -41,6 +41,7 @@ from sigcube.stores import (Lease, LeaseToken, Location, StoreDamagedError, chun
                             current_holder, has_checksum, open_arrays, read_errors, seal, store_errors, summarize)
 from sigcube.sweeps import exact
 from sigcube.sweeps import grid as gridlib
+from sigcube.sweeps.nuisance import NUISANCE_DTYPES, template_variables
 from sigcube.sweeps.spec import SweepSpec
 
 KIND = RESULT_KIND
@@ -50,7 +51,7 @@ V_PRED_ATTRS = {"units": "km / s", "long_name": "predicted circular velocity"}
 """Attributes of predicted velocities (``v_pred`` here and in :func:`sigcube.predict`)."""
 BASELINE_RMS_ATTRS = {"units": "km / s", "long_name": "RMS velocity residual of the baseline kernel"}
 N_POINTS_ATTRS = {"units": "", "long_name": "points of the object in the sweep"}
-OBJECT_DTYPES = {"rms": np.float32, "chi2": np.float64}
+OBJECT_DTYPES = {"rms": np.float32, "chi2": np.float64, **NUISANCE_DTYPES}
 """Per-object metrics: RMS in single precision (7 digits; the bulk of a cube's bytes), χ² in double — the
 median χ²_red of several object chunks is read back from it and must equal a one-chunk run's."""
 UNCOMPRESSED = (*metric_names("object"), "v_pred")
@@ -129,6 +130,7 @@ def build_template(spec: SweepSpec, group: str, names: np.ndarray, n_points: np.
         else:
             data_vars[name] = xr.Variable(dims + (group,), da.full(shape + (n_obj,), np.nan, dtype=OBJECT_DTYPES[name],
                                                                    chunks=rows + (s,)), METRICS[name].attrs)
+    data_vars.update(template_variables(spec.nuisance, dims + (group,), shape + (n_obj,), rows + (s,)))
     if keep_curves:
         total = int(np.sum(n_points))
         data_vars["v_pred"] = xr.Variable(dims + ("point",), da.full(shape + (total,), np.nan,

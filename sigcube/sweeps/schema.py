@@ -50,6 +50,7 @@ from sigcube.errors import SigcubeError, SpecError
 from sigcube.kernels import get_kernel
 from sigcube.metrics import metric_names
 from sigcube.presets import PRESETS, get_preset
+from sigcube.sweeps.nuisance import NuisanceTable
 
 MAX_GRID_POINTS = 10**8
 """The largest grid a spec may declare (per axis and in all)."""
@@ -270,6 +271,8 @@ class SpecModel(_Table):
     grid: Annotated[dict[str, GridAxis], Field(min_length=1)] = Field(
         description=f"one table `[grid.<parameter>]` per swept parameter; at most {MAX_GRID_POINTS:.0e} points in all")
     sample: SampleTable = Field(default_factory=SampleTable, description="sample cuts (SPARC; default: the paper's)")
+    nuisance: NuisanceTable | None = Field(None, description="per-object nuisance parameters (Υ, D, i) "
+                                                             "marginalised or profiled (SPARC; default: none)")
 
     @field_validator("preset")
     @classmethod
@@ -429,6 +432,7 @@ def spec_reference() -> str:
         *_rows(SpecModel, ""),
         *_rows(GridAxis, "[grid.<parameter>]."),
         *_rows(SampleTable, "[sample]."),
+        *_rows(NuisanceTable, "[nuisance]."),
     ]
     return "\n".join(lines) + "\n"
 

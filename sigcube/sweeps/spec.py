@@ -50,6 +50,7 @@ from sigcube.errors import SigcubeError, SpecError
 from sigcube.kernels import Kernel, Parameter, get_kernel
 from sigcube.metrics import metric_names
 from sigcube.presets import get_preset
+from sigcube.sweeps.nuisance import NuisanceSettings
 from sigcube.sweeps.schema import GridAxis, SpecModel, grid_label, toml_key, toml_text, validate
 
 __all__ = ["Axis", "SpecError", "SweepSpec", "load_spec", "parse_spec"]
@@ -86,6 +87,7 @@ class SweepSpec:
     cube: str | None = None
     preset: str | None = None
     text: str = field(default="", repr=False)
+    nuisance: NuisanceSettings | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -107,6 +109,7 @@ class SweepSpec:
             "block_size": self.block_size,
             "object_chunk": self.object_chunk,
             "metrics": list(self.metrics),
+            **({"nuisance": self.nuisance.canonical()} if self.nuisance is not None else {}),
         }
 
     def fingerprint(self) -> str:
@@ -194,6 +197,7 @@ def _build(model: SpecModel, text: str) -> SweepSpec:
         cube=model.cube,
         preset=model.preset,
         text=text,
+        nuisance=model.nuisance.settings() if model.nuisance is not None else None,
     )
 
 

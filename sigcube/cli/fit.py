@@ -13,7 +13,7 @@ from sigcube.cubes.store import cube_dir
 
 
 def fit(
-    spec: Annotated[Path, typer.Argument(help="Fit spec (TOML), e.g. sweeps/fit_sigma_xi.toml.")],
+    spec: Annotated[Path, typer.Argument(help="Fit spec (TOML), e.g. sweeps/fits/fit_sigma_xi.toml.")],
     out: Annotated[Optional[str], typer.Option(help="Result cube folder (default: cubes/<spec name>.zarr).")] = None,
     cube: Annotated[Optional[str], typer.Option(
         help="Dataset cube, path or URL (default: the spec's, or cubes/<dataset>.zarr)")] = None,

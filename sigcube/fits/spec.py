@@ -1,6 +1,6 @@
 """Fit specs: which kernel parameters every object gets its own value of, their bounds, and the nuisance mode.
 
-A spec is a TOML file (``sweeps/fit_*.toml``)::
+A spec is a TOML file (``sweeps/fits/fit_*.toml``)::
 
     name = "fit_sigma_xi"            # default: the file's stem
     dataset = "sparc"                # a dataset kind (sigcube.datasets)

@@ -41,7 +41,7 @@ MODELS: dict[str, dict[str, Any]] = {
     "mond_free": {"kernel": "mond", "free": {"a0": {"bounds": [1e-12, 1e-8], "grid": 17, "scale": "log"}}},
     "mond_fixed": {"kernel": "mond", "free": {}},
 }
-"""The ablation's models as fit specs (the shipped sweeps/fit_sigma_xi.toml and fit_nfw.toml are the first two)."""
+"""The ablation's models as fit specs (the shipped sweeps/fits/fit_sigma_xi.toml and fit_nfw.toml are the first two)."""
 
 NUISANCE_GRID = 8
 """Coarse-grid points per free parameter when the nuisance is profiled (each grid point runs a profile)."""

@@ -16,7 +16,7 @@ def _run(*args: str):
 
 def test_fit_cli_writes_a_result_cube(repo_root, sparc_store, tmp_path):
     out = tmp_path / "nfw.zarr"
-    spec = str(repo_root / "sweeps" / "fit_nfw.toml")
+    spec = str(repo_root / "sweeps" / "fits" / "fit_nfw.toml")
     result = _run(spec, "--synchronous", "--cube", str(sparc_store), "--out", str(out))
     assert result.exit_code == 0, result.output
     ds = xr.open_zarr(out, consolidated=False)

@@ -37,7 +37,7 @@ def test_bad_spec_is_one_line_naming_the_key(edit, needle):
 
 
 def test_shipped_specs_parse(repo_root):
-    specs = sorted((repo_root / "sweeps").glob("fit_*.toml"))
+    specs = sorted((repo_root / "sweeps" / "fits").glob("fit_*.toml"))
     assert specs
     for path in specs:
         spec = load_spec(path)

@@ -36,7 +36,7 @@ def test_wins_ties_losses_by_hand():
 
 @pytest.mark.parametrize("name,file", [("sigma_xi", "fit_sigma_xi.toml"), ("nfw", "fit_nfw.toml")])
 def test_shipped_specs_are_the_reports_models(repo_root, name, file):
-    shipped, model = load_spec(repo_root / "sweeps" / file), model_spec(name, nuisance=False)
+    shipped, model = load_spec(repo_root / "sweeps" / "fits" / file), model_spec(name, nuisance=False)
     assert shipped.free == model.free and shipped.kernel is model.kernel
 
 

@@ -49,7 +49,7 @@ from sigcube.sample import pack_sparc
 from sigcube.stores import Location
 
 BLOCK = 1000
-"""Galaxies drawn from one seeded stream; batches and cube chunks are whole blocks."""
+"""Galaxies drawn from one seeded stream, and of one cube chunk; batches are whole blocks."""
 MAX_POINTS = 115
 """The longest curve (SPARC's longest has 115 rows): the cube's radius dimension."""
 MIN_POINTS, MAX_N = 5, 10**7
@@ -167,7 +167,8 @@ def galaxy_names(n: int) -> np.ndarray:
 def synth_cube(n: int, out: str | Path, seed: int = 0, kernel: str = "sigma", params: dict[str, Any] | None = None,
                batch: int = 10 * BLOCK, force: bool = False) -> Location:
     """Write ``n`` synthetic galaxies (V_obs from ``kernel`` at ``params``) as a ``sparc`` cube at ``out`` (path or
-    store URL), ``batch`` galaxies at a time (rounded to whole :data:`BLOCK` s; one cube chunk each)."""
+    store URL), ``batch`` galaxies at a time (rounded to whole :data:`BLOCK` s), in chunks of :data:`BLOCK` galaxies
+    (about a sweep's default object chunk: a worker reads little more than its chunk's rows)."""
     if not 1 <= n <= MAX_N:
         raise SigcubeError(f"synth: the number of galaxies must be in [1, {MAX_N:.0e}]; got {n}")
     if batch < 1:
@@ -181,13 +182,13 @@ def synth_cube(n: int, out: str | Path, seed: int = 0, kernel: str = "sigma", pa
             raise StoreExistsError(f"{store.name} already exists; pass --force to replace it, or choose another --out")
     batch = max(BLOCK, (batch // BLOCK) * BLOCK)
     names = galaxy_names(n)
-    template = _template(n, names, seed, kernel, resolved, batch)
+    template = _template(n, names, seed, kernel, resolved)
 
     def predict(inputs: dict[str, np.ndarray]) -> np.ndarray:
         return model(inputs, **resolved)
 
     with CubeWriter(store) as writer:
-        writer.begin(template, chunks={"galaxy": batch})
+        writer.begin(template, chunks={"galaxy": BLOCK})
         for start in range(0, n, batch):
             m = min(batch, n - start)
             values = synth_batch(seed, start // BLOCK, m, names[start:start + m], predict)
@@ -196,14 +197,14 @@ def synth_cube(n: int, out: str | Path, seed: int = 0, kernel: str = "sigma", pa
     return store
 
 
-def _template(n: int, names: np.ndarray, seed: int, kernel: str, params: dict[str, Any], batch: int) -> xr.Dataset:
+def _template(n: int, names: np.ndarray, seed: int, kernel: str, params: dict[str, Any]) -> xr.Dataset:
     """The cube's skeleton: coordinates eager, every other variable lazy (written batch by batch)."""
     data_vars = {}
     for name, spec in SPARC.variables.items():
         if name in ("galaxy", "radius"):
             continue
         shape = (n, MAX_POINTS)[:len(spec.dims)]
-        chunks = (batch, MAX_POINTS)[:len(spec.dims)]
+        chunks = (BLOCK, MAX_POINTS)[:len(spec.dims)]
         if spec.kind == "T":
             data = da.full(shape, "", dtype=np.dtypes.StringDType(), chunks=chunks)
         else:

@@ -20,8 +20,8 @@ def _ingest_command(kind: DatasetKind) -> Callable[..., None]:
     """The ``ingest <kind>`` command of a kind with a builder."""
 
     def command(
-        out: Annotated[Optional[Path], typer.Option(
-            help=f"Zarr store to write (default: cubes/{kind.name}.zarr)")] = None,
+        out: Annotated[Optional[str], typer.Option(
+            help=f"Zarr store to write, a path or a store URL (default: cubes/{kind.name}.zarr)")] = None,
         force: Annotated[bool, typer.Option(help="Replace an existing, different store.")] = False,
     ) -> None:
         ingest_dataset(kind.name, out or default_cube(kind.name), force)
@@ -57,8 +57,8 @@ def ingest_table(
         help="your column=unit for columns the file gives no unit, e.g. Rad=kpc,Vobs=km/s.")] = None,
     fmt: Annotated[Optional[str], typer.Option(
         "--format", help="astropy table format, e.g. ascii.csv (default: guessed).")] = None,
-    out: Annotated[Optional[Path], typer.Option(
-        help="Zarr store to write (default: cubes/rotation_curves.zarr)")] = None,
+    out: Annotated[Optional[str], typer.Option(
+        help="Zarr store to write, a path or a store URL (default: cubes/rotation_curves.zarr)")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing, different store.")] = False,
 ) -> None:
     """A table of rotation curves and mass models → rotation_curves cube (SPARC's variables and units)."""

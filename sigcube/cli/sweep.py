@@ -9,6 +9,7 @@ import typer
 
 from sigcube.cli.common import dataset_cube, err_console
 from sigcube.cubes.store import cube_dir
+from sigcube.stores import Location
 
 
 def sweep(
@@ -31,6 +32,7 @@ def sweep(
     parsed = load_spec(spec)
     dataset = dataset_cube(parsed.dataset, cube or parsed.cube)
     target = out or str(cube_dir() / f"{parsed.name}.zarr")
+    Location.of(target, "--out")  # an unusable URL is refused before anything is said or read
     err_console.print(f"sweep {parsed.name!r}: kernel {parsed.kernel.name}, grid "
                       f"{' × '.join(f'{a.name}[{len(a)}]' for a in parsed.axes)} = {parsed.size} points → {target}",
                       soft_wrap=True)

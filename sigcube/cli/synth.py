@@ -31,7 +31,7 @@ def synth(
     kernel: Annotated[str, typer.Option(help="Kernel whose prediction is V_obs (before noise).")] = "sigma",
     param: Annotated[Optional[list[str]], typer.Option(help="Kernel parameter NAME=VALUE (repeat); default: "
                                                          "the kernel's defaults.")] = None,
-    batch: Annotated[int, typer.Option(help="Galaxies drawn and written at once (one cube chunk).")] = 10_000,
+    batch: Annotated[int, typer.Option(help="Galaxies drawn and written at once (memory: about 10 kB each).")] = 10_000,
     force: Annotated[bool, typer.Option(help="Replace an existing dataset cube at --out.")] = False,
 ) -> None:
     """Write N synthetic galaxies drawn from SPARC-like scaling relations (see sigcube.synth) as a sparc cube."""

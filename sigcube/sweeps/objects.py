@@ -75,11 +75,12 @@ def _reader(cube: Location) -> xr.Dataset:
 def plan_objects(cube: Location, kind: str, cuts: SampleCuts) -> tuple[ObjectPlan, dict[str, Any]]:
     """The objects of the ``kind`` cube at ``cube`` that pass ``cuts``, and the cube's attributes.
 
-    The cube is checked (:func:`sigcube.cubes.open_cube`), then read in batches of rows of its selection
-    variables: memory stays bounded whatever its size.
+    The cube is checked (:func:`sigcube.cubes.open_cube`: its kind, seal, schema and every chunk's presence and
+    size — each chunk's checksum is then checked by its codec as it is read, here or on a worker), then read in
+    batches of rows of its selection variables: memory stays bounded whatever its size.
     """
     record = dataset_kind(kind)
-    checked = open_cube(cube, kind=kind)
+    checked = open_cube(cube, kind=kind, verify="listing")
     if record.select is None:
         points = record.packer(checked.load(), cuts)
         return ObjectPlan(points.group, np.asarray(points.galaxy, dtype=np.dtypes.StringDType()),

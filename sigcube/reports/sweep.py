@@ -1,4 +1,5 @@
-"""`sigcube report sweep`: the optimum of every global metric of a result cube."""
+"""`sigcube report sweep`: the optimum of every global metric of a result cube, and for a nuisance sweep the
+posterior of the global parameters (means, 68/95 % credible intervals, an edge warning, every prior stated)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from rich.table import Table
 
 from sigcube.kernels import get_kernel
 from sigcube.metrics import get_metric, metric_names
+from sigcube.inference.posterior import LEVELS
+from sigcube.sweeps.nuisance import sweep_posterior
 from sigcube.sweeps.result import best_parameters, parameter_dims
 
 
@@ -38,7 +41,35 @@ def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
     if on_grid:
         point = ds.sel(ref)
         out["default_point"] = {**ref, **{name: float(point[name]) for name in metrics}}
+    if "loglike" in ds:
+        out["posterior"] = posterior_summary(ds)
     return out
+
+
+def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
+    """The nuisance sweep's posterior: per grid axis the mean, sd, 68/95 % intervals, end-cell masses, and the
+    model it rests on (every prior, the likelihood and error model, the global prior, the data's size)."""
+    post = sweep_posterior(ds)
+    group = ds["loglike"].dims[-1]
+    n_points = int(ds["n_points"].sum()) if "n_points" in ds else None
+    total = ds["loglike"].sum(group).values
+    best = np.unravel_index(int(np.nanargmax(total)), total.shape)
+    axes = {}
+    for name in post.axes:
+        m = post.marginal(name)
+        axes[name] = {"mean": m.mean, "sd": m.sd, "edge_mass": list(m.edge_mass), "on_edge": m.on_edge,
+                      **{f"ci{int(round(100 * lv))}": list(m.interval(lv)) for lv in LEVELS}}
+    return {
+        "axes": axes,
+        "model": ds["loglike"].attrs.get("nuisance", "").split("\n"),
+        "global_prior": post.prior,
+        "log_evidence": post.log_evidence,
+        "loglike_total_max": float(total[best]),
+        "at_max": {d: float(ds[d].values[i]) for d, i in zip(post.axes, best)},
+        "objects": int(ds.sizes[group]),
+        "points": n_points,
+        "nuisance_parameters": [n for n in ds["loglike"].attrs.get("nuisance_parameters", "").split(",") if n],
+    }
 
 
 def render(result: dict[str, Any], console: Console | None = None) -> None:
@@ -69,6 +100,38 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
     if "default_point" in result:
         ref = ", ".join(f"{d}={_fmt(result['default_point'][d])}" for d in dims)
         console.print(f"[dim]defaults: {ref}[/dim]")
+    if "posterior" in result:
+        render_posterior(result["posterior"], console)
+
+
+def render_posterior(post: dict[str, Any], console: Console) -> None:
+    """The posterior table, the edge warnings and the model statement."""
+    table = Table(title=f"posterior over the grid ({post['objects']} objects, {post['points']} points; nuisance "
+                        "parameters per object)", title_justify="left")
+    for col in ("parameter", "mean ± sd", "68 % interval", "95 % interval", "end-cell mass"):
+        table.add_column(col, justify="left" if col == "parameter" else "right")
+    for name, a in post["axes"].items():
+        table.add_row(name, f"{a['mean']:.4g} ± {a['sd']:.2g}", "[{:.4g}, {:.4g}]".format(*a["ci68"]),
+                      "[{:.4g}, {:.4g}]".format(*a["ci95"]), "{:.2g} / {:.2g}".format(*a["edge_mass"]))
+    console.print(table)
+    for name, a in post["axes"].items():
+        if a["on_edge"]:
+            side = "lower" if a["edge_mass"][0] >= a["edge_mass"][1] else "upper"
+            console.print(f"⚠ {name}: {max(a['edge_mass']):.1%} of the posterior sits in the {side} end cell of the "
+                          "grid: the posterior is truncated there and its interval is too narrow; widen the axis",
+                          highlight=False, markup=False)
+    at = ", ".join(f"{d}={v:.4g}" for d, v in post["at_max"].items())
+    console.print(f"max Σ loglike = {post['loglike_total_max']:.2f} nat at {at}; grid log-evidence "
+                  f"{post['log_evidence']:.2f} nat", highlight=False, markup=False)
+    free = post["nuisance_parameters"]
+    n_global = len(post["axes"])
+    per_object = len(free) - ("upsilon_bul" in free)
+    console.print(f"data: {post['points']} points of {post['objects']} objects; fitted: {n_global} global parameters "
+                  f"on the grid + {per_object} nuisance parameters per object ({', '.join(free)}; Υ_bul one more for "
+                  f"each galaxy with a bulge): dof ≤ {post['points'] - n_global - per_object * post['objects']}",
+                  highlight=False, markup=False)
+    for line in post["model"]:  # every prior, the likelihood and error model, the reduction, the global prior
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def _fmt(v: Any) -> str:

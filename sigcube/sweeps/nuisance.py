@@ -142,6 +142,7 @@ def template_variables(settings: NuisanceSettings | None, dims: tuple[str, ...],
     out = {name: xr.Variable(dims, da.full(shape, np.nan, dtype=NUISANCE_DTYPES[name], chunks=chunks),
                              dict(_ATTRS[name])) for name in names}
     out["loglike"].attrs["nuisance"] = "\n".join(settings.describe())
+    out["loglike"].attrs["nuisance_parameters"] = ",".join(settings.priors)
     return out
 
 

@@ -38,6 +38,7 @@ from sigcube.explore.labels import fmt
 from sigcube.explore.sweep_views import (
     METRICS, best_parameter_distributions, frame_plan, plan_note, plural, sweep_heatmap, sweep_slice,
 )
+from sigcube.explore.posterior_views import posterior_note, posterior_views
 from sigcube.explore.views import rar, rar_note, rotation_curve_gallery
 from sigcube.presets import DEFAULT_PRESET
 from sigcube.sweeps.result import object_dim, parameter_dims
@@ -82,6 +83,9 @@ def sections(result: xr.Dataset, cube: xr.Dataset | None = None, kernels: Sequen
         plan = frame_plan(result, [d for d in dims if d != x], limits.max_frames)
         views = tuple(sweep_slice(result, m, x, limits.max_frames, dynamic=True) for m in metrics)
         out.append(Section(f"Slices along {x}", plan_note(result, plan), views, _n_frames(plan)))
+    if "loglike" in result:
+        out.append(Section("Posterior (nuisance parameters per object)", posterior_note(result),
+                           (posterior_views(result),), 1))
     if "rms" in result:
         objects = plural(object_dim(result))
         out.append(Section(f"Best parameters per {object_dim(result)}",

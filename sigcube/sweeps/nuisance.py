@@ -143,6 +143,7 @@ def template_variables(settings: NuisanceSettings | None, dims: tuple[str, ...],
                              dict(_ATTRS[name])) for name in names}
     out["loglike"].attrs["nuisance"] = "\n".join(settings.describe())
     out["loglike"].attrs["nuisance_parameters"] = ",".join(settings.priors)
+    out["loglike"].attrs["nuisance_mode"] = settings.mode
     return out
 
 

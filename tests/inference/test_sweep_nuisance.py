@@ -131,3 +131,13 @@ def test_edge_warning_when_the_mass_sits_on_the_grid_edge(marginalised):
     console = Console(record=True, width=200)
     render(result, console)
     assert "⚠ k:" in console.export_text()
+
+
+def test_explorer_shows_the_posterior(marginalised, sparc_cube):
+    from sigcube.explore.page import sections
+
+    found = [s for s in sections(marginalised, sparc_cube) if s.title.startswith("Posterior")]
+    assert len(found) == 1
+    (layout,) = found[0].views
+    assert len(layout) == 3  # A0 and k marginals, the A0 × k map
+    assert "marginalise" in found[0].note and "equal mass per grid point" in found[0].note

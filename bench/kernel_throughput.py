@@ -4,7 +4,8 @@ Each kernel is swept along its declared amplitude and along one shape parameter 
 over ``--grid`` values, on the paper's SPARC sample (171 galaxies, 3373 points), end to end
 through :func:`sigcube.sweeps.evaluate.reduce_block` (one block: the kernel's fast path, the
 per-object RMS and χ², the partial sums and the global metrics; no Zarr writes). Point-evaluations/s
-is grid × points / seconds, the minimum of ``--repeats`` runs; the runs go round-robin over the
+is grid × points / CPU seconds of the process (one thread, so per core; wall-clock rates are given too),
+the best of ``--repeats`` runs; the runs go round-robin over the
 kernels so that a noisy moment on a shared machine does not single one out. The canonical kernel
 (``sigma`` along A0) is measured in the same run and every rate is also given as a ratio to it. ``path``
 is how a block runs: ``fused`` (the kernel's own numba loop: ``sigma`` along k), ``traced`` (the generic
@@ -91,19 +92,23 @@ def cases(points, only: set[str] | None = None) -> list[dict]:
 
 
 def time_all(runs: list[dict], points, n_grid: int, repeats: int, say: Callable[..., None]) -> None:
-    """Fill each case's ``evals_per_s`` with the best of ``repeats`` round-robin runs."""
+    """Fill each case's ``evals_per_s`` (per second of the process's CPU time: what one core does while it
+    runs the sweep, however busy the machine) and ``evals_per_wall_s`` with the best of ``repeats``
+    round-robin runs."""
     for case in runs:
         case["grid"] = sweep_values(case["k"], case["parameter"], n_grid)
         case["run"](case["grid"][:16])  # compile/load the numba loops, warm the caches
-        case["seconds"] = np.inf
+        case["cpu"] = case["wall"] = np.inf
     for r in range(repeats):
         for case in runs:
-            start = time.perf_counter()
+            cpu, wall = time.process_time(), time.perf_counter()
             case["run"](case["grid"])
-            case["seconds"] = min(case["seconds"], time.perf_counter() - start)
+            case["cpu"] = min(case["cpu"], time.process_time() - cpu)
+            case["wall"] = min(case["wall"], time.perf_counter() - wall)
         say(f"  repeat {r + 1}/{repeats} done")
     for case in runs:
-        case["evals_per_s"] = n_grid * points.n_points / case["seconds"]
+        case["evals_per_s"] = n_grid * points.n_points / case["cpu"]
+        case["evals_per_wall_s"] = n_grid * points.n_points / case["wall"]
 
 
 def main() -> None:
@@ -122,13 +127,15 @@ def main() -> None:
     points = pack_sparc(open_cube(args.cube).load())
     say(f"SPARC: {points.n_galaxies} galaxies, {points.n_points} points; grid {args.grid}, best of {args.repeats}")
     runs = cases(points, set(args.kernels.split(",")) if args.kernels else None)
+    load_before = os.getloadavg()[0]
     time_all(runs, points, args.grid, args.repeats, say)
+    load = [load_before, os.getloadavg()[0]]
     canonical = next(c for c in runs if (c["kernel"], c["parameter"]) == CANONICAL)["evals_per_s"]
-    rows = [{k: case[k] for k in ("kernel", "role", "parameter", "path", "evals_per_s")}
+    rows = [{k: case[k] for k in ("kernel", "role", "parameter", "path", "evals_per_s", "evals_per_wall_s")}
             | {"ratio_to_canonical": case["evals_per_s"] / canonical} for case in runs]
     result = {"date": date.today().isoformat(), "machine": f"{platform.processor() or platform.machine()}, "
               f"{os.cpu_count()} cores", "galaxies": points.n_galaxies, "points": points.n_points,
-              "grid": args.grid, "repeats": args.repeats, "canonical_evals_per_s": canonical, "rows": rows,
+              "grid": args.grid, "repeats": args.repeats, "load_average_1min": load, "canonical_evals_per_s": canonical, "rows": rows,
               "below_half": [f"{r['kernel']}.{r['parameter']}" for r in rows if r["ratio_to_canonical"] < 0.5]}
     if args.json:
         print(json.dumps(result))
@@ -137,7 +144,8 @@ def main() -> None:
     for r in rows:
         say(f"{r['kernel']:24} {r['role']:>10} {r['parameter']:>16} {r['path']:>8} {r['evals_per_s']:13.3g} "
             f"{r['ratio_to_canonical']:12.2f}")
-    say(f"\ncanonical sigma along A0: {canonical:.3g} evals/s/core; below ½ of it: {', '.join(result['below_half']) or 'none'}")
+    say(f"\ncanonical sigma along A0: {canonical:.3g} evals/s/core; below ½ of it: {', '.join(result['below_half']) or 'none'}"
+        f"; 1-min load average {load[0]:.1f} → {load[1]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@ reductions — the per-object metrics, the chunk's :data:`~sigcube.metrics.PARTI
 metrics they give — never the point × grid array, unless ``keep_curves`` asks for the predicted
 velocities.
 
-A kernel with a :class:`~sigcube.kernels.registry.FastReduce` that applies to the block's switches
-runs through it (the canonical Σ kernel's numba loop); every other kernel and switch runs through
-the generic fast path of :mod:`sigcube.sweeps.fastpath` (the kernel's own numpy function, traced
-once, replayed on cache-sized sub-batches).
+A kernel with a :class:`~sigcube.kernels.registry.FastReduce` that applies to the block (its switches
+and swept values) runs through it (the canonical Σ kernel's numba loop, along k); every other block
+runs through the generic fast path of :mod:`sigcube.sweeps.fastpath` (the kernel's own numpy
+function, traced once, replayed on cache-sized sub-batches).
 """
 
 from __future__ import annotations

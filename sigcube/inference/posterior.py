@@ -22,6 +22,8 @@ import numpy as np
 from sigcube.errors import SigcubeError
 
 EDGE_WARNING = 0.01
+RESOLUTION_WARNING = 0.5
+"""Marginal mass in one cell above which a report says the grid does not resolve the posterior."""
 """Marginal mass in an end cell of an axis above which a report says the posterior sits on the grid's edge."""
 LEVELS = (0.68, 0.95)
 """Credible levels reported by default."""
@@ -71,6 +73,11 @@ class Marginal1D:
     def edge_mass(self) -> tuple[float, float]:
         """Mass in the first and the last grid cell."""
         return float(self.mass[0]), float(self.mass[-1])
+
+    @property
+    def unresolved(self) -> bool:
+        """Whether one cell holds more than :data:`RESOLUTION_WARNING` (intervals then reflect the cell width)."""
+        return float(np.max(self.mass)) > RESOLUTION_WARNING
 
     @property
     def on_edge(self) -> bool:
@@ -162,5 +169,7 @@ def summary_lines(post: GridPosterior, levels: Sequence[float] = LEVELS) -> list
             side = "lower" if lo >= hi else "upper"
             line += (f"  ⚠ {max(lo, hi):.1%} of the mass sits in the {side} end cell of the grid "
                      f"({m.values[0]:.4g}–{m.values[-1]:.4g}): the posterior is truncated, widen the axis")
+        if m.unresolved:
+            line += f"  ⚠ {np.max(m.mass):.0%} of the mass in one grid cell: refine the axis around the mean"
         lines.append(line)
     return lines

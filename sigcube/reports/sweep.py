@@ -58,6 +58,7 @@ def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
     for name in post.axes:
         m = post.marginal(name)
         axes[name] = {"mean": m.mean, "sd": m.sd, "edge_mass": list(m.edge_mass), "on_edge": m.on_edge,
+                      "largest_cell_mass": float(np.max(m.mass)), "unresolved": m.unresolved,
                       **{f"ci{int(round(100 * lv))}": list(m.interval(lv)) for lv in LEVELS}}
     return {
         "axes": axes,
@@ -119,6 +120,10 @@ def render_posterior(post: dict[str, Any], console: Console) -> None:
             side = "lower" if a["edge_mass"][0] >= a["edge_mass"][1] else "upper"
             console.print(f"⚠ {name}: {max(a['edge_mass']):.1%} of the posterior sits in the {side} end cell of the "
                           "grid: the posterior is truncated there and its interval is too narrow; widen the axis",
+                          highlight=False, markup=False)
+        if a["unresolved"]:
+            console.print(f"⚠ {name}: {a['largest_cell_mass']:.0%} of the posterior sits in one grid cell: the grid does "
+                          "not resolve it (the intervals reflect the cell width); refine the axis around the mean",
                           highlight=False, markup=False)
     at = ", ".join(f"{d}={v:.4g}" for d, v in post["at_max"].items())
     console.print(f"max Σ loglike = {post['loglike_total_max']:.2f} nat at {at}; grid log-evidence "

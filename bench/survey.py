@@ -4,7 +4,8 @@ For each sample (``sigcube synth`` cubes) one sweep of the canonical Σ kernel o
 on a LocalCluster of 1 worker process (one thread), in a fresh driver process — and SPARC itself over a 4000 × 25
 grid (10⁵ points, 3.4e8 evaluations: enough work that set-up does not dominate), the reference throughput:
 point-evaluations/s (end to end: reading chunks, reductions, exact partials, Zarr writes, finalization),
-driver peak RSS (the driver process; the scheduler lives in it) and worker peak RSS (``client.run``). Then the
+driver peak RSS (the driver process; the scheduler lives in it, without its dashboard, whose bokeh server grows
+with the number of tasks: +320 MB at 10⁵ galaxies here) and worker peak RSS (``client.run``). Then the
 largest sample (or ``--speedup-size``) is swept again on 2 workers for the 1 → 2 worker speed-up.
 
     python bench/survey.py [--json] [--sizes 1000,10000,100000] [--cube cubes/sparc.zarr] [--speedup-size N]
@@ -38,7 +39,7 @@ def run_one(cube: str, workers: int, n_a: int = 40) -> dict:
     from sigcube.sweeps import parse_spec, run_sweep
 
     spec = parse_spec(SPEC.format(n_a=n_a))
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client, tempfile.TemporaryDirectory() as tmp:
         summary = run_sweep(spec, Path(tmp) / "r.zarr", cube=cube, scheduler=cluster.scheduler_address,
                             console=Console(stderr=True, quiet=True))

@@ -28,7 +28,7 @@ from sigcube.stores import Location, read_errors, store_errors
 TARGET_CHUNK_POINTS = 20_000
 """Points per object chunk by default (about 1,000 SPARC-like galaxies): the fused kernels keep their speed up
 to chunks of this size (SPARC tiled to 2·10⁴ points: 2.5e8 evaluations/s, as SPARC; to 2·10⁵: 9.7e7)."""
-PLAN_BATCH_BYTES = 16 * 2**20
+PLAN_BATCH_BYTES = 4 * 2**20
 """Bytes of the selection variables read at once by :func:`plan_objects`."""
 
 

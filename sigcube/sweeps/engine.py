@@ -40,7 +40,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sigcube.cubes.store import default_cube, describe, kind_of, store_attrs
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
-from sigcube.metrics import get_metric, metric_names
+from sigcube.metrics import get_metric
 from sigcube.stores import Lease, Location, StoreDamagedError, open_arrays, was_leased
 from sigcube.sweeps import exact
 from sigcube.sweeps import grid as gridlib

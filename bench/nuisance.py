@@ -25,6 +25,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
@@ -48,11 +49,12 @@ def main() -> None:
     from sigcube.kernels.registry import get_kernel
     from sigcube.sample import pack_sparc
     from sigcube.sweeps.evaluate import Prepared, reduce_block
-    from sigcube.sweeps.nuisance import NuisanceTable, catalogue_of, reduce_nuisance
+    from sigcube.inference.nuisance import Catalogue
+    from sigcube.sweeps.nuisance import NuisanceTable, reduce_nuisance
 
     ds = open_cube(args.cube, kind="sparc").load()
     points = pack_sparc(ds)
-    catalogue = catalogue_of(ds, points)
+    catalogue = Catalogue.from_cube(ds, points)
     kernel = get_kernel("sigma")
     n_a = max(1, int(round(np.sqrt(args.grid))))
     n_k = max(1, args.grid // n_a)
@@ -69,6 +71,7 @@ def main() -> None:
 
     evaluated = [0]
 
+    @functools.wraps(kernel.func)  # keeps the signature the registry checks
     def counting(inputs, **params):
         out = kernel.func(inputs, **params)
         evaluated[0] += int(np.size(out))

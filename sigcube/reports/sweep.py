@@ -70,6 +70,8 @@ def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
         "objects": int(ds.sizes[group]),
         "points": n_points,
         "nuisance_parameters": [n for n in ds["loglike"].attrs.get("nuisance_parameters", "").split(",") if n],
+        "profile_at_max": {name[len("nuisance_"):]: ds[name].values[best].astype(float).tolist()
+                           for name in ds.data_vars if name.startswith("nuisance_")},
     }
 
 
@@ -135,6 +137,10 @@ def render_posterior(post: dict[str, Any], console: Console) -> None:
                   f"on the grid + {per_object} nuisance parameters per object ({', '.join(free)}; Υ_bul one more for "
                   f"each galaxy with a bulge): dof ≤ {post['points'] - n_global - per_object * post['objects']}",
                   highlight=False, markup=False)
+    for name, values in post["profile_at_max"].items():
+        q = np.nanpercentile(values, [16, 50, 84])
+        console.print(f"profiled {name} at the maximum, across objects: median {q[1]:.4g} (16–84 %: {q[0]:.4g}–{q[2]:.4g})",
+                      highlight=False, markup=False)
     for line in post["model"]:  # every prior, the likelihood and error model, the reduction, the global prior
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 

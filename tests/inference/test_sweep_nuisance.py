@@ -79,6 +79,12 @@ def test_profile_stores_the_nuisance_values(sparc_store, tmp_path):
     d = ds["nuisance_distance"]
     assert d.shape == (3, 2, 171) and bool((d > 0).all())
     assert bool(((ds["nuisance_inclination"] > 0) & (ds["nuisance_inclination"] <= 90)).all())
+    from sigcube.reports.sweep import sweep_report
+
+    at_max = sweep_report(ds)["posterior"]["profile_at_max"]
+    assert set(at_max) == {"upsilon_disk", "upsilon_bul", "distance", "inclination"}
+    # Υ_disk profiled under log10 Υ ~ N(log10 0.5, 0.1): the galaxies' values sit around the prior's median
+    assert 0.3 < np.median(at_max["upsilon_disk"]) < 0.8
 
 
 @pytest.mark.parametrize("line, match", [

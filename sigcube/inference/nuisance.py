@@ -12,7 +12,7 @@ r ∝ D; V_gas ∝ √D; V_disk ∝ √(D·Υ_disk); V_bul ∝ √(D·Υ_bul); V
 V_bul² (floored at 0 where a small Υ leaves the gas's negative V² in charge: the point stays in the
 likelihood with V_bar = 0); V_obs and e_V ∝ q = sin i0/sin i. :data:`INPUT_RULES` declares the rule of every
 :class:`~sigcube.sample.PointSet` input; g_N = V_bar²/r and the Σ kernel's W(r) = r/(ξ + r), ξ = k·R_d, do not
-depend on D. An input without a rule is unsupported: :meth:`NuisanceTransform.check` names it.
+depend on D. An input without a rule is unsupported: :func:`check_inputs` names it.
 
 :data:`SPARC_PRIORS` are the defaults of Li, Lelli, McGaugh & Schombert 2018 (A&A 615, A3):
 log10 Υ_disk ~ N(log10 0.5, 0.1), log10 Υ_bul ~ N(log10 0.7, 0.1), D ~ N(D, e_D) truncated at 0,

@@ -15,7 +15,8 @@ and with Υ_disk, Υ_bul, D, i as nuisance parameters under the Li+2018 priors (
 - **ln Z**, the log-evidence on the grid under the stated priors (uniform in each parameter's grid coordinate
   over its bounds, trapezoid weights): ln Z = LSE_m[Σ_g ln L[m, g] + ln w_m] for global parameters,
   Σ_g LSE_m[ln L[m, g] + ln w_m] for per-object ones; with nuisance ln L is the nuisance-marginalised one;
-  **ln B** = ln Z − ln Z(MOND);
+  **ln B** = ln Z − ln Z(MOND); for two per-object models also galaxy by galaxy (the SI §15 ablation with
+  the nuisance marginalised: how many galaxies' evidence favours each);
 - **k-fold CV** of the global parameters: galaxy i in fold i mod K; the grid point that fits the other folds
   best is scored on the held-out fold (χ², and the point RMS [km/s] at the catalogue values).
 
@@ -195,6 +196,7 @@ def compare_model(name: str, cube: xr.Dataset, points: PointSet, catalogue: Any,
         out["best_chi2"] = chi2
         out["ln_L_max"] = -0.5 * chi2 - norm
         out["log_evidence"] = log_evidence(ll["evidence_loglike"], log_w, per_object=True)
+        out["galaxy_log_evidence"] = logsumexp(ll["evidence_loglike"] + log_w[:, None], axis=0).tolist()
         out["cv"] = None
     else:
         total = ll["loglike"].sum(axis=1)
@@ -208,6 +210,20 @@ def compare_model(name: str, cube: xr.Dataset, points: PointSet, catalogue: Any,
     k = len(model.global_params) + len(model.per_object) * points.n_galaxies + _nuisance_count(points, nuisance)
     out.update({"k": k, "n_points": n_points, "aic": 2 * k - 2 * out["ln_L_max"],
                 "bic": k * np.log(n_points) - 2 * out["ln_L_max"], "seconds": time.perf_counter() - start})
+    return out
+
+
+def per_galaxy_bayes(rows: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """For each pair of per-object models: galaxies whose ln Z favours a (ln B > 0), and by more than 1 nat either
+    way (Jeffreys' 'substantial' is ln B > 1.15; 1 nat is stated as the threshold here)."""
+    z = {n: np.asarray(r["galaxy_log_evidence"]) for n, r in rows.items() if "galaxy_log_evidence" in r}
+    out = {}
+    names = list(z)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            ln_b = z[a] - z[b]
+            out[f"{a}_vs_{b}"] = {"n": int(ln_b.size), "a_favoured": int((ln_b > 0).sum()),
+                                  "a_by_1_nat": int((ln_b > 1).sum()), "b_by_1_nat": int((ln_b < -1).sum())}
     return out
 
 
@@ -251,7 +267,9 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
         rows = {n: compare_model(n, cube, points, catalogue, profiled, run) for n in names}
         for row in rows.values():
             row["ln_B_vs_mond"] = row["log_evidence"] - rows[REFERENCE]["log_evidence"]
-        out["runs"]["nuisance" if profiled else "catalogue"] = rows
+        label = "nuisance" if profiled else "catalogue"
+        out["runs"][label] = rows
+        out.setdefault("per_galaxy_bayes", {})[label] = per_galaxy_bayes(rows)
     if nuisance:
         out["rar_mond_nuisance"] = rar_scatter_mond(points, catalogue, cube, run)
     out["conventions"] = {
@@ -294,6 +312,10 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                           _g(r["ln_B_vs_mond"]), _g(cv and cv["held_out_chi2_per_point"], ".3f"),
                           _g(cv and cv["held_out_rms"], ".2f"), escape(best), f"{r['seconds']:.0f}")
         console.print(table)
+    for label, pairs in result.get("per_galaxy_bayes", {}).items():
+        for key, p in pairs.items():
+            console.print(f"per-galaxy evidence ({label}), {key}: a favoured in {p['a_favoured']} of {p['n']} galaxies; "
+                          f"by > 1 nat: a {p['a_by_1_nat']}, b {p['b_by_1_nat']}", highlight=False)
     rar = result.get("rar_mond_nuisance")
     if rar:
         table = Table(title="MOND (a0 fixed) with Υ, D, i profiled: RAR residual scatter [dex]", title_justify="left")

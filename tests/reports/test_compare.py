@@ -111,3 +111,12 @@ def test_cli_compare_json(sparc_store):
     out = json.loads(result.stdout.splitlines()[-1])
     assert set(out["runs"]) == {"catalogue", "nuisance"}
     assert set(out["runs"]["nuisance"]) == {"sigma", "mond", "nfw"}
+
+
+def test_per_galaxy_bayes_counts_by_hand():
+    from sigcube.reports.compare import per_galaxy_bayes
+
+    rows = {"a": {"galaxy_log_evidence": [0.0, 5.0, -3.0, 0.5]}, "b": {"galaxy_log_evidence": [2.0, 1.0, -3.5, 0.0]},
+            "mond": {}}
+    out = per_galaxy_bayes(rows)
+    assert out == {"a_vs_b": {"n": 4, "a_favoured": 3, "a_by_1_nat": 1, "b_by_1_nat": 1}}

@@ -175,7 +175,7 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
                   required: tuple[str, ...]) -> dict[str, np.ndarray]:
     """:func:`fit_objects` with the nuisance parameters profiled (joint least squares in (u, z))."""
     from sigcube.inference.likelihood import GaussianLikelihood
-    from sigcube.inference.nuisance import NuisanceTransform, sparc_priors
+    from sigcube.inference.nuisance import NUISANCE_PARAMETERS, NuisanceTransform, sparc_priors
     from sigcube.inference.quadrature import profile
 
     if catalogue is None:
@@ -188,8 +188,7 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
     objective = mode.chi2 + mode.chi2_prior  # (M, G); M = 1 when only the nuisance is fitted
     names = spec.nuisance_parameters
     res = _Result(spec, hi - lo, names)
-    order = [n for n in ("upsilon_disk", "upsilon_bul", "distance", "inclination") if n in names]
-    all_names = ("upsilon_disk", "upsilon_bul", "distance", "inclination")
+    order = [n for n in NUISANCE_PARAMETERS if n in names]
     for g in range(hi - lo):
         tg = transform.take(np.array([g]))
         active = [n for n in order if n != "upsilon_bul" or tg.has_bulge[0]]
@@ -206,7 +205,7 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
             r = (inp["v_obs"] - v) / np.hypot(inp["e_v_obs"], spec.sigma_int)
             return np.concatenate([_finite(np.ravel(r)), w[spec.k:]])
 
-        cols = [all_names.index(n) for n in active]
+        cols = [NUISANCE_PARAMETERS.index(n) for n in active]
         starts = [np.concatenate([[float(p.to_u(grid[p.name][j, 0])) for p in spec.free],
                                   np.nan_to_num(mode.z[j, g, cols])]) for j in _best(objective[:, g], spec.starts)]
         n_points = int(transform.counts[g])

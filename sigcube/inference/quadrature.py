@@ -55,8 +55,9 @@ SCALE_CLIP = (0.2, 5.0)
 """Range of the eigenvalues of the finite-difference Hessian relative to J^TJ + I."""
 NEWTON_STEP = 1e-4
 """Finite-difference step in z_i of the conditional inclination mode."""
-NEWTON_ITERATIONS = 20
-"""Most Newton steps towards the conditional inclination mode."""
+NEWTON_ITERATIONS = 8
+"""Most Newton steps towards the conditional inclination mode (from the joint mode's conditional mean: 8 change
+ln Z by < 1e-4 nat from 20 on SPARC, and save ~20 % of a marginalised sweep)."""
 
 
 

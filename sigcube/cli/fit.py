@@ -14,33 +14,36 @@ from sigcube.cubes.store import cube_dir
 
 def fit(
     spec: Annotated[Path, typer.Argument(help="Fit spec (TOML), e.g. sweeps/fits/fit_sigma_xi.toml.")],
-    out: Annotated[Optional[str], typer.Option(help="Result cube folder (default: cubes/<spec name>.zarr).")] = None,
+    out: Annotated[Optional[str], typer.Option(help="Result cube, path or URL (default: cubes/<spec name>.zarr).")] = None,
     cube: Annotated[Optional[str], typer.Option(
         help="Dataset cube, path or URL (default: the spec's, or cubes/<dataset>.zarr)")] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler, tcp://host:port.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="LocalCluster worker processes (default: one per core).")] = None,
     synchronous: Annotated[bool, typer.Option(help="Run in this process, without Dask (debugging).")] = False,
-    force: Annotated[bool, typer.Option(help="Replace an existing fit result cube at --out.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing fit result cube at --out (never anything else).")] = False,
 ) -> None:
     """Fit each object's own values of the spec's parameters (coarse grid, then bounded least squares)."""
     import numpy as np
 
     from sigcube.cubes import open_cube
-    from sigcube.fits.run import executor, fit_cube, write_result
+    from sigcube.fits.run import executor, fit_cube
     from sigcube.fits.spec import load_spec
+    from sigcube.fits.store import claim
     from sigcube.sweeps.engine import check_workers
 
     scheduler = check_workers(scheduler, workers, synchronous)
     parsed = load_spec(spec)
     target = out or str(cube_dir() / f"{parsed.name}.zarr")
-    ds = open_cube(dataset_cube(parsed.dataset, cube or parsed.cube), kind=parsed.dataset).load()
+    source = dataset_cube(parsed.dataset, cube or parsed.cube)
     err_console.print(f"fit {parsed.name!r}: kernel {parsed.kernel.name}, free "
                       f"{', '.join(f'{p.name} ∈ [{p.lower:g}, {p.upper:g}]' for p in parsed.free)}, nuisance "
                       f"{parsed.nuisance} → {target}", soft_wrap=True, highlight=False)
     start = time.perf_counter()
-    with executor(scheduler, workers, synchronous, err_console) as run:
-        result = fit_cube(parsed, ds, run)
-    write_result(result, target, force)
+    with claim(target, force, inputs=[source]) as write:
+        ds = open_cube(source, kind=parsed.dataset).load()
+        with executor(scheduler, workers, synchronous, err_console) as run:
+            result = fit_cube(parsed, ds, run)
+        write(result)
     seconds = time.perf_counter() - start
     red = result["chi2_red"].values
     err_console.print(

@@ -36,6 +36,8 @@ CONSOLIDATED = False
 """Consolidated metadata is not part of the Zarr v3 spec: sigcube never writes or needs it."""
 RESULT_KIND = "sweep"
 """The ``sigcube_kind`` of a sweep's result cube (every other kind is a dataset cube of :data:`SCHEMAS`)."""
+FIT_KIND = "fit"
+"""The ``sigcube_kind`` of a fit's per-object result cube (:mod:`sigcube.fits.store`)."""
 WRITING_ATTR = "sigcube_writing"
 """Root attribute of a cube being written in place (object stores): readers refuse it, the seal removes it."""
 BOOKKEEPING_ATTRS = ("content_sha256", WRITING_ATTR, *SEAL_ATTRS)
@@ -242,6 +244,8 @@ def describe(attrs: dict) -> str:
         return f"a store whose sigcube_kind is not a name ({attrs['sigcube_kind']!r})"
     if kind == RESULT_KIND:
         return "a sweep result cube"
+    if kind == FIT_KIND:
+        return "a fit result cube"
     if kind in SCHEMAS:
         return f"a {kind!r} dataset cube"
     if kind is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,13 +12,12 @@ import xarray as xr
 from rich.console import Console
 
 from sigcube import datasets
-from sigcube.errors import SigcubeError, StoreExistsError
+from sigcube.cubes.store import FIT_KIND
+from sigcube.errors import SigcubeError
 from sigcube.fits.core import fit_objects
 from sigcube.fits.spec import FitSpec
 from sigcube.sample import PointSet
 
-FIT_KIND = "fit"
-"""``sigcube_kind`` of a fit result cube."""
 
 ATTRS: dict[str, dict[str, str]] = {
     "chi2": {"units": "", "long_name": "χ² at the best fit (data only, errors as quoted)"},
@@ -126,24 +124,3 @@ def fit_cube(spec: FitSpec, cube: xr.Dataset, run: Runner = in_process) -> xr.Da
     return ds.assign_attrs(dataset=str(cube.attrs.get("sigcube_kind", "")),
                            dataset_content_sha256=str(cube.attrs.get("content_sha256", "")))
 
-
-def write_result(ds: xr.Dataset, path: str | Path, force: bool = False) -> None:
-    """Write a fit result cube to ``path`` (a local folder); an existing store is replaced only with ``force``
-    and only when it is a fit result."""
-    from sigcube.stores import store_errors
-
-    path = Path(path)
-    if path.exists():
-        kind = None
-        meta = path / "zarr.json"
-        if meta.is_file():
-            try:
-                kind = json.loads(meta.read_text()).get("attributes", {}).get("sigcube_kind")
-            except (OSError, ValueError):
-                kind = None
-        if kind != FIT_KIND:
-            raise StoreExistsError(f"{path} exists and is not a fit result cube; choose another --out")
-        if not force:
-            raise StoreExistsError(f"{path} already holds a fit result; pass --force to replace it")
-    with store_errors(str(path)):
-        ds.to_zarr(path, mode="w", consolidated=False)

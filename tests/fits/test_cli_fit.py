@@ -1,13 +1,13 @@
 """`sigcube fit` end to end on the real SPARC cube: a result cube with one row per galaxy; an existing result is
-replaced only with --force, and never a folder that is not a fit result."""
+replaced only with --force, and never a folder that is not a fit result (an empty one is written into)."""
 
 from __future__ import annotations
 
 import numpy as np
-import xarray as xr
 from typer.testing import CliRunner
 
 from sigcube.cli import app
+from sigcube.fits.store import open_fit
 
 
 def _run(*args: str):
@@ -19,7 +19,7 @@ def test_fit_cli_writes_a_result_cube(repo_root, sparc_store, tmp_path):
     spec = str(repo_root / "sweeps" / "fits" / "fit_nfw.toml")
     result = _run(spec, "--synchronous", "--cube", str(sparc_store), "--out", str(out))
     assert result.exit_code == 0, result.output
-    ds = xr.open_zarr(out, consolidated=False)
+    ds = open_fit(out)
     assert ds.sizes["galaxy"] == 171 and ds.attrs["sigcube_kind"] == "fit" and ds.attrs["kernel"] == "nfw"
     assert bool(ds["converged"].all())
     assert np.all((ds["log10_M200"] >= 6.0) & (ds["log10_M200"] <= 14.0))
@@ -29,5 +29,6 @@ def test_fit_cli_writes_a_result_cube(repo_root, sparc_store, tmp_path):
     assert again.exit_code == 2 and "--force" in again.output and len(again.output.strip().splitlines()) <= 2
     other = tmp_path / "not_a_fit"
     other.mkdir()
+    (other / "notes.txt").write_text("not sigcube's")
     refused = _run(spec, "--synchronous", "--cube", str(sparc_store), "--out", str(other), "--force")
     assert refused.exit_code == 2 and "not a fit result" in refused.output

@@ -23,10 +23,8 @@ def fit(
     force: Annotated[bool, typer.Option(help="Replace an existing fit result cube at --out (never anything else).")] = False,
 ) -> None:
     """Fit each object's own values of the spec's parameters (coarse grid, then bounded least squares)."""
-    import numpy as np
-
     from sigcube.cubes import open_cube
-    from sigcube.fits.run import executor, fit_cube
+    from sigcube.fits.run import executor, fit_cube, summary
     from sigcube.fits.spec import load_spec
     from sigcube.fits.store import claim
     from sigcube.sweeps.engine import check_workers
@@ -45,9 +43,6 @@ def fit(
             result = fit_cube(parsed, ds, run)
         write(result)
     seconds = time.perf_counter() - start
-    red = result["chi2_red"].values
-    err_console.print(
-        f"{target}: {result.sizes[result['chi2'].dims[0]]} objects in {seconds:.1f} s; χ²_red median "
-        f"{np.nanmedian(red):.3g}, mean {np.nanmean(red):.3g}; {int(result['converged'].sum())} converged; "
-        + ", ".join(f"{p.name} on a bound {int(result[f'{p.name}_at_bound'].sum())}" for p in parsed.free)
-        + f"; {int((~result['dof_ok']).sum())} with N − k − d ≤ 0", soft_wrap=True, highlight=False)
+    err_console.print(f"{target}: written in {seconds:.1f} s", soft_wrap=True, highlight=False)
+    for line in summary(result):
+        err_console.print(line, soft_wrap=True, highlight=False)

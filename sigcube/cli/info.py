@@ -1,4 +1,4 @@
-"""`sigcube info PATH`: describe a dataset cube or a sweep result."""
+"""`sigcube info PATH`: describe a dataset cube, a sweep result or a fit result."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ import typer
 from sigcube.cli.common import console
 
 
-def info(path: Annotated[str, typer.Argument(help="A sigcube Zarr store (dataset or sweep result): a path or a store URL.")]) -> None:
+def info(path: Annotated[str, typer.Argument(help="A sigcube Zarr store (dataset, sweep or fit result): a path or a store URL.")]) -> None:
     """Describe a cube: its kind, dimensions, variables with units, provenance; for a sweep, its progress,
-    whether a sweep is writing it now, and the best grid point of every stored global metric.
+    whether a sweep is writing it now, and the best grid point of every stored global metric; for a fit, what was
+    fitted, the χ²_red median and mean, convergence and at-bound counts.
 
     Every chunk is checked against its checksum first: a damaged cube is an error naming what is damaged.
     """
     from sigcube.cubes import open_cube
     from sigcube.cubes.schema import SCHEMAS
-    from sigcube.cubes.store import RESULT_KIND, describe, kind_of, store_attrs
+    from sigcube.cubes.store import FIT_KIND, RESULT_KIND, describe, kind_of, store_attrs
     from sigcube.errors import SchemaError
     from sigcube.metrics import metric_names
     from sigcube.stores import current_holder
@@ -28,8 +29,17 @@ def info(path: Annotated[str, typer.Argument(help="A sigcube Zarr store (dataset
     if kind in SCHEMAS:
         console.print(open_cube(store))
         return
+    if kind == FIT_KIND:
+        from sigcube.fits import open_fit
+        from sigcube.fits.run import summary
+
+        ds = open_fit(store)
+        console.print(ds)
+        for line in [*summary(ds.load()), "every chunk checked"]:
+            console.print(line, highlight=False)
+        return
     if kind != RESULT_KIND:
-        raise SchemaError(f"{store.name} is {describe(attrs)}; expected a dataset cube or a sweep result cube")
+        raise SchemaError(f"{store.name} is {describe(attrs)}; expected a dataset cube, a sweep or a fit result cube")
     ds = open_result(store, allow_incomplete=True)
     console.print(ds)
     done = int(ds["done"].sum())

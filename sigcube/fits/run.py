@@ -124,3 +124,21 @@ def fit_cube(spec: FitSpec, cube: xr.Dataset, run: Runner = in_process) -> xr.Da
     return ds.assign_attrs(dataset=str(cube.attrs.get("sigcube_kind", "")),
                            dataset_content_sha256=str(cube.attrs.get("content_sha256", "")))
 
+
+
+def summary(ds: xr.Dataset) -> list[str]:
+    """Two lines on a fit result cube: what was fitted to how many objects, then the χ²_red median and mean
+    (objects with N − k − d > 0), convergence and at-bound counts."""
+    spec = json.loads(ds.attrs["spec"])
+    group = ds["chi2"].dims[0]
+    n = ds.sizes[group]
+    free = ", ".join(f"{name} ∈ [{p['bounds'][0]:g}, {p['bounds'][1]:g}]" for name, p in spec["free"].items())
+    red = ds["chi2_red"].values
+    ok = np.isfinite(red)
+    chi2 = (f"χ²_red median {np.median(red[ok]):.3g}, mean {np.mean(red[ok]):.3g} over {int(ok.sum())} objects"
+            if ok.any() else "no object with N − k − d > 0: no χ²_red")
+    bounds = "".join(f"; {name} on a bound {int(ds[f'{name}_at_bound'].sum())}" for name in spec["free"])
+    return [f"fit {spec['name']!r}: kernel {ds.attrs['kernel']}, {n} objects ({group}), free {free or 'none'}, "
+            f"nuisance {spec['nuisance']['mode']}",
+            f"{chi2}; {int(ds['converged'].sum())} of {n} converged{bounds}; "
+            f"{int((~ds['dof_ok'].values.astype(bool)).sum())} with N − k − d ≤ 0"]

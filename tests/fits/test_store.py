@@ -142,3 +142,23 @@ def test_an_unsealed_fit_written_by_hand_is_not_complete(result, tmp_path):
     with pytest.raises(SchemaError, match="not sealed"):
         open_fit(out)
     assert Path(out).is_dir()
+
+
+def test_info_describes_a_fit_cube_and_refuses_a_damaged_one(result, tmp_path):
+    from typer.testing import CliRunner
+
+    from sigcube.cli import app
+
+    out = tmp_path / "fit.zarr"
+    write_result(result, out)
+    shown = CliRunner().invoke(app, ["info", str(out)])
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    dof = result["n_points"].values - 2  # k = 2 free parameters, no nuisance
+    red = result["chi2"].values / dof
+    assert "kernel sigma_xi, 6 objects (galaxy), free A ∈ [0.01, 5], xi ∈ [0.1, 50], nuisance none" in text
+    assert f"χ²_red median {np.median(red):.3g}, mean {np.mean(red):.3g} over 6 objects" in text
+    assert f"{int(result['converged'].sum())} of 6 converged" in text and "0 with N − k − d ≤ 0" in text
+    (out / "converged" / "zarr.json").unlink()
+    broken = CliRunner().invoke(app, ["info", str(out)])
+    assert broken.exit_code != 0 and "converged" in broken.output and "Traceback" not in broken.output

@@ -12,6 +12,7 @@ import xarray as xr
 from rich.console import Console
 
 from sigcube import datasets
+from sigcube.cluster import dask_client, quiet_dask
 from sigcube.cubes.store import FIT_KIND
 from sigcube.errors import SigcubeError
 from sigcube.fits.core import fit_objects
@@ -49,15 +50,13 @@ def in_process(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) 
 @contextmanager
 def executor(scheduler: str | None = None, workers: int | None = None, synchronous: bool = False,
              console: Console | None = None) -> Iterator[Runner]:
-    """A :data:`Runner` on a Dask cluster (``scheduler``, or a LocalCluster of ``workers`` processes: the sweep
-    engine's client, :mod:`sigcube.sweeps.engine`), or :func:`in_process` when ``synchronous``. ``shared``
+    """A :data:`Runner` on a Dask cluster (``scheduler``, or a LocalCluster of ``workers`` processes, as sweeps:
+    :func:`sigcube.cluster.dask_client`), or :func:`in_process` when ``synchronous``. ``shared``
     arguments are scattered to the workers once."""
-    from sigcube.sweeps.engine import _dask_client, _quiet_dask
-
     if synchronous:
         yield in_process
         return
-    with _quiet_dask(), _dask_client(scheduler, workers, console or Console(stderr=True, quiet=True)) as client:
+    with quiet_dask(), dask_client(scheduler, workers, console or Console(stderr=True, quiet=True)) as client:
         def run(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) -> list[Any]:
             sent = [client.scatter(x, broadcast=True) for x in shared]
             return client.gather([client.submit(func, *sent, *task, pure=False) for task in tasks])

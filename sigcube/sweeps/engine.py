@@ -21,9 +21,7 @@ holds. ``--force`` replaces only a sigcube result cube (never an input, a datase
 from __future__ import annotations
 
 import itertools
-import logging
 import math
-import os
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
@@ -38,6 +36,7 @@ import xarray as xr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from sigcube.cluster import dask_client, quiet_dask
 from sigcube.cubes.store import default_cube, describe, kind_of, store_attrs
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
 from sigcube.metrics import get_metric
@@ -289,7 +288,7 @@ def run_sweep(
     job = SweepJob(spec, source, layout, None, keep_curves, f"{source.key}|{spec.fingerprint()}")
     nuisance.check_spec(spec, source, prepared(job, 0).points)  # inputs checked before anything is written
     regions = layout.regions
-    with _quiet_dask(), (nullcontext() if synchronous else _dask_client(address, workers, console)) as client:
+    with quiet_dask(), (nullcontext() if synchronous else dask_client(address, workers, console)) as client:
         with Lease.acquire(store) as lease:
             flags, check = _prepare_store(store, template, layout, force, lease)
             if check.damaged or check.template:
@@ -450,48 +449,6 @@ def _progress(console: Console, total: int, done: int) -> Iterator[Callable[[int
             progress.update(task, advance=1, rate=f"{rate:.3g} evals/s")
 
         yield advance
-
-
-@contextmanager
-def _quiet_dask() -> Iterator[None]:
-    """Keep distributed's own log records (tracebacks of a lost scheduler, of closing comms) off the terminal
-    while a sweep runs: what went wrong reaches the user as one line of :func:`_stream`. Distributed is imported
-    first: its import configures its loggers' levels, which would undo these."""
-    import distributed  # noqa: F401
-
-    names = ["distributed", *(n for n in logging.root.manager.loggerDict if n.startswith("distributed."))]
-    levels = {name: logging.getLogger(name).level for name in names}
-    for name in names:
-        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
-    try:
-        yield
-    finally:
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
-
-
-@contextmanager
-def _dask_client(scheduler: str | None, workers: int | None, console: Console) -> Iterator:
-    """A client of the scheduler at ``scheduler``, or of a new LocalCluster of ``workers`` processes."""
-    from distributed import Client, LocalCluster
-
-    cluster = None
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, ValueError, TypeError) as exc:
-            raise SigcubeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    else:
-        n = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
-        client = Client(cluster)
-    try:
-        console.print(f"Dask dashboard: {client.dashboard_link}", soft_wrap=True, highlight=False)
-        yield client
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def _stream(client: Any, job: SweepJob, schedule: _Schedule, finished: Callable[[tuple[int, int]], None]) -> None:

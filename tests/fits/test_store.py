@@ -162,3 +162,17 @@ def test_info_describes_a_fit_cube_and_refuses_a_damaged_one(result, tmp_path):
     (out / "converged" / "zarr.json").unlink()
     broken = CliRunner().invoke(app, ["info", str(out)])
     assert broken.exit_code != 0 and "converged" in broken.output and "Traceback" not in broken.output
+
+
+def test_a_local_cluster_fits_as_in_process_and_leaves_dask_logging_as_it_was(result):
+    import logging
+
+    from sigcube.fits.run import executor
+
+    sample = synthetic_sample(get_kernel("sigma_xi"), {"A": 1.5, "xi": 3.0}, 6, seed=4, priors={})
+    before = logging.getLogger("distributed").level
+    with executor(workers=1) as run:
+        assert logging.getLogger("distributed").level > logging.CRITICAL  # its tracebacks kept off the terminal
+        on_cluster = fit_points(parse_spec({**SPEC, "fit": {"chunk": 4}}), sample.points, run=run)
+    assert logging.getLogger("distributed").level == before
+    xr.testing.assert_equal(on_cluster, result)  # chunks of 4 on a worker = one chunk here

@@ -274,7 +274,7 @@ def run_sweep(
         raise StoreExistsError(f"--out {store.name} is, contains or lies inside the input cube {cube_store.name}; "
                                "choose another --out")
     plan, cube_attrs = plan_objects(cube_store, spec.dataset, spec.cuts)
-    object_chunk = choose_chunk(plan, spec.object_chunk)
+    object_chunk = choose_chunk(plan, spec.object_chunk, spec.size)
     source = chunk_source(cube_store, spec.dataset, cube_attrs, spec.cuts, plan, object_chunk)
     if keep_curves and len(source.counts) > 1:
         raise SigcubeError(f"--keep-curves stores V_pred for every point of every grid point: it needs the objects "

@@ -20,8 +20,10 @@ TARGET_EVALS_PER_BLOCK = 50_000_000
 
 
 def auto_block_size(n_points: int, grid_size: int) -> int:
-    """Grid points per block so a block carries about ``TARGET_EVALS_PER_BLOCK`` evaluations."""
-    return max(1, min(grid_size, TARGET_EVALS_PER_BLOCK // max(n_points, 1)))
+    """Grid points per block so a block carries about ``TARGET_EVALS_PER_BLOCK`` evaluations; a grid of up to
+    1.5 times that is one block (cut in two, each object chunk would be read and prepared twice)."""
+    per_block = max(1, TARGET_EVALS_PER_BLOCK // max(n_points, 1))
+    return grid_size if grid_size <= 1.5 * per_block else per_block
 
 
 def block_chunks(shape: Sequence[int], categorical: Sequence[bool], target: int) -> tuple[int, ...]:

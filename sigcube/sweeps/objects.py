@@ -10,6 +10,7 @@ Kinds packed whole (the Milky Way, clusters: small) are one chunk.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -24,14 +25,16 @@ from sigcube.datasets import dataset_kind
 from sigcube.errors import SigcubeError
 from sigcube.sample import PointSet
 from sigcube.stores import Location, read_errors, store_errors
+from sigcube.sweeps.grid import TARGET_EVALS_PER_BLOCK
 
 TARGET_CHUNK_POINTS = 20_000
-"""Points per object chunk by default (about 1,000 SPARC-like galaxies). The fused kernels are fastest on small
-chunks (SPARC tiled to 2·10⁴ points: 2.5e8 evaluations/s, as SPARC; to 2·10⁵: 9.7e7), but each task also reads,
-packs and writes its chunk. Measured end to end over 10⁵ synthetic galaxies × 10³ grid points on one loaded
-worker: chunks of 1,000 galaxies 2.7e7 evaluations/s; set by hand (``object_chunk``) 2,500: 5.3e7, 5,000:
-4.2–5.3e7, 10,000: 3.3e7; as the default, 5·10⁴ points gave only 3.3e7 (its tasks' blocks halve the grid, so
-each chunk is read twice) and a higher worker RSS: not adopted."""
+"""Fewest points per object chunk by default (about 1,000 SPARC-like galaxies): the fused kernels are fastest on
+small chunks (SPARC tiled to 2·10⁴ points: 2.5e8 evaluations/s, as SPARC; to 2·10⁵: 9.7e7)."""
+MAX_CHUNK_POINTS = 100_000
+"""Most points per object chunk by default. Between the two bounds a chunk carries one task's worth of work over
+the whole grid (:data:`~sigcube.sweeps.grid.TARGET_EVALS_PER_BLOCK` evaluations): each task also reads, packs
+and writes its chunk, so small grids need larger chunks (10⁵ synthetic galaxies × 10³ grid points: 5·10⁴
+points per chunk)."""
 PLAN_BATCH_BYTES = 4 * 2**20
 """Bytes of the selection variables read at once by :func:`plan_objects`."""
 
@@ -76,6 +79,20 @@ def _reader(cube: Location) -> xr.Dataset:
         return xr.open_zarr(cube.url, chunks=None, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
 
 
+@functools.lru_cache(maxsize=4)
+def _cached_reader(url: str, content_sha256: str) -> xr.Dataset:
+    """:func:`_reader` opened once per process and dataset content (opening lists and reads every array's
+    metadata: about 50 ms per chunk otherwise)."""
+    return _reader(Location.of(url))
+
+
+def _stored_hash(cube: Location) -> str:
+    """The ``content_sha256`` root attribute as stored now (one small read)."""
+    with read_errors(cube.name, f"re-ingest it (`--out {cube.name} --force`)"):
+        raw = cube.read("zarr.json")
+    return "" if raw is None else str(json.loads(raw).get("attributes", {}).get("content_sha256", ""))
+
+
 def plan_objects(cube: Location, kind: str, cuts: SampleCuts) -> tuple[ObjectPlan, dict[str, Any]]:
     """The objects of the ``kind`` cube at ``cube`` that pass ``cuts``, and the cube's attributes.
 
@@ -111,15 +128,17 @@ def plan_objects(cube: Location, kind: str, cuts: SampleCuts) -> tuple[ObjectPla
     return plan, dict(checked.attrs)
 
 
-def choose_chunk(plan: ObjectPlan, requested: int = 0) -> int:
-    """Objects per chunk: ``requested`` if given (> 0), else about :data:`TARGET_CHUNK_POINTS` points' worth;
-    one chunk for a kind packed whole."""
+def choose_chunk(plan: ObjectPlan, requested: int = 0, grid_size: int = 1) -> int:
+    """Objects per chunk: ``requested`` if given (> 0), else the points' worth of one task over a grid of
+    ``grid_size`` points, between :data:`TARGET_CHUNK_POINTS` and :data:`MAX_CHUNK_POINTS`; one chunk for a kind
+    packed whole."""
     if plan.rows is None:
         return plan.n_objects
     if requested > 0:
         return min(requested, plan.n_objects)
+    target = min(MAX_CHUNK_POINTS, max(TARGET_CHUNK_POINTS, TARGET_EVALS_PER_BLOCK // max(grid_size, 1)))
     mean = float(np.mean(plan.n_points)) if plan.n_objects else 1.0
-    return int(min(plan.n_objects, max(1, round(TARGET_CHUNK_POINTS / max(mean, 1.0)))))
+    return int(min(plan.n_objects, max(1, round(target / max(mean, 1.0)))))
 
 
 def chunk_source(cube: Location, kind: str, attrs: dict[str, Any], cuts: SampleCuts, plan: ObjectPlan,
@@ -141,8 +160,9 @@ def load_points(source: ChunkSource, c: int) -> PointSet:
     else:
         r0, r1 = source.bounds[c]
         with read_errors(cube.name, f"re-ingest it (`--out {cube.name} --force`)"):
-            ds = _reader(cube).isel({record.objects: slice(r0, r1)}).load()
-    if ds.attrs.get("content_sha256", "") != source.content_sha256:
+            ds = _cached_reader(source.cube, source.content_sha256).isel({record.objects: slice(r0, r1)}).load()
+    stored = ds.attrs.get("content_sha256", "") if source.bounds is None else _stored_hash(cube)
+    if stored != source.content_sha256:
         raise SigcubeError(f"{cube.name}: the dataset cube changed while the sweep ran (content_sha256 differs); "
                            "rerun the sweep")
     points = record.packer(ds, source.cuts)

@@ -32,3 +32,13 @@ def test_fit_cli_writes_a_result_cube(repo_root, sparc_store, tmp_path):
     (other / "notes.txt").write_text("not sigcube's")
     refused = _run(spec, "--synchronous", "--cube", str(sparc_store), "--out", str(other), "--force")
     assert refused.exit_code == 2 and "not a fit result" in refused.output
+
+
+def test_fit_cli_writes_to_a_store_url_and_info_reads_it(repo_root, sparc_store):
+    url = "memory://f2-cli/nfw.zarr"  # not a local folder: written in place, sealed last
+    spec = str(repo_root / "sweeps" / "fits" / "fit_nfw.toml")
+    result = _run(spec, "--synchronous", "--cube", str(sparc_store), "--out", url)
+    assert result.exit_code == 0, result.output
+    assert open_fit(url).sizes["galaxy"] == 171
+    shown = CliRunner().invoke(app, ["info", url])
+    assert shown.exit_code == 0 and "171 objects (galaxy)" in " ".join(shown.output.split())

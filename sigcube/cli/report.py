@@ -126,16 +126,11 @@ def report_ablation(
     scheduler: Annotated[Optional[str], typer.Option(help="Run the fits on the Dask scheduler tcp://host:port.")] = None,
 ) -> None:
     """SI §15 redone: Σ-Gravity (A, ξ) vs NFW (M200, c) vs MOND fitted per galaxy, next to the SI's figures."""
-    from sigcube.cubes import open_cube
-    from sigcube.fits.run import executor
     from sigcube.reports.ablation import ablation_report, render
-    from sigcube.sweeps.engine import check_workers
 
-    scheduler = check_workers(scheduler, workers, False)
-    ds = open_cube(dataset_cube("sparc", cube), kind="sparc").load()
-    with executor(scheduler, workers, scheduler is None and workers is None, err_console) as run, \
-            err_console.status("fitting every galaxy under each model …"):
-        report = ablation_report(ds, nuisance=nuisance, run=run, seed=seed, n_boot=bootstrap, sigma_int=sigma_int)
+    report = _with_fits(cube, workers, scheduler, "fitting every galaxy under each model …",
+                        lambda ds, run: ablation_report(ds, nuisance=nuisance, run=run, seed=seed, n_boot=bootstrap,
+                                                        sigma_int=sigma_int))
     emit(report, as_json, render)
 
 
@@ -150,14 +145,22 @@ def report_compare(
     scheduler: Annotated[Optional[str], typer.Option(help="Run the per-galaxy fits on the Dask scheduler tcp://host:port.")] = None,
 ) -> None:
     """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, k-fold CV."""
+    from sigcube.reports.compare import compare_report, render
+
+    report = _with_fits(cube, workers, scheduler, "computing grids, fits and evidences …",
+                        lambda ds, run: compare_report(ds, models, nuisance=nuisance, run=run))
+    emit(report, as_json, render)
+
+
+def _with_fits(cube: str | None, workers: int | None, scheduler: str | None, status: str, build):
+    """``build(ds, run)`` on the loaded SPARC-kind cube, its per-galaxy fits run in this process, on a
+    LocalCluster of ``workers`` or on ``scheduler``."""
     from sigcube.cubes import open_cube
     from sigcube.fits.run import executor
-    from sigcube.reports.compare import compare_report, render
     from sigcube.sweeps.engine import check_workers
 
     scheduler = check_workers(scheduler, workers, False)
     ds = open_cube(dataset_cube("sparc", cube), kind="sparc").load()
     with executor(scheduler, workers, scheduler is None and workers is None, err_console) as run, \
-            err_console.status("computing grids, fits and evidences …"):
-        report = compare_report(ds, models, nuisance=nuisance, run=run)
-    emit(report, as_json, render)
+            err_console.status(status):
+        return build(ds, run)

@@ -184,7 +184,7 @@ def run_task(job: SweepJob, b: int, c: int) -> tuple[int, int]:
     layout = job.layout
     region = layout.regions[b]
     prep = prepared(job, c)
-    out = reduce_block(prep, block_params(job.spec, region), keep_curves=job.keep_curves)
+    out = reduce_block(prep, block_params(job.spec, region), keep_curves=job.keep_curves, chunk_metrics=False)
     objects = layout.objects(c)
     partials = pack_partials(out["partials"], out["rms"])
     writes = {name: (region + (objects,), out[name]) for name in job.object_metrics}

@@ -43,7 +43,8 @@ class Prepared:
         return cls(points=points, kernel=kernel, fixed=dict(fixed), baseline_rms=rms)
 
 
-def reduce_block(prep: Prepared, block_params: dict[str, Any], keep_curves: bool = False) -> dict[str, Any]:
+def reduce_block(prep: Prepared, block_params: dict[str, Any], keep_curves: bool = False,
+                 chunk_metrics: bool = True) -> dict[str, Any]:
     """Every metric for every grid point of a block, on the chunk of objects of ``prep``.
 
     ``block_params`` maps each swept parameter to an array broadcastable to the block's shape
@@ -52,7 +53,8 @@ def reduce_block(prep: Prepared, block_params: dict[str, Any], keep_curves: bool
     chunk's :func:`sigcube.metrics.partials` (sums of shape ``block_shape``, ``chi2_red`` of shape
     ``block_shape + (n_objects,)``, the counts as scalars), which
     ``metrics.finalize(metrics.combine([...]))`` turns into the global metrics of several chunks;
-    with ``keep_curves`` also ``v_pred`` of shape ``block_shape + (n_points,)``.
+    with ``keep_curves`` also ``v_pred`` of shape ``block_shape + (n_points,)``. ``chunk_metrics=False`` leaves out
+    the chunk's own global metrics (a sweep task, which combines partials instead: its median costs a sort).
     """
     numeric = {k: np.asarray(v, dtype=float) for k, v in block_params.items() if not isinstance(v, str)}
     shape = np.broadcast_shapes(*(v.shape for v in numeric.values())) if numeric else ()
@@ -67,7 +69,7 @@ def reduce_block(prep: Prepared, block_params: dict[str, Any], keep_curves: bool
     else:
         rms, chi2, sum_x, sum_xx = fastpath.reduce(prep.points, prep.kernel, params, flat, n_grid, curves)
     parts = metrics.partials(rms, chi2, prep.points.offsets, sum_x, sum_xx, prep.baseline_rms)
-    out = {**metrics.finalize(parts), "rms": rms, "chi2": chi2}
+    out = {**(metrics.finalize(parts) if chunk_metrics else {}), "rms": rms, "chi2": chi2}
     if curves is not None:
         out["v_pred"] = curves
     block = {k: v.reshape(shape + v.shape[1:]) for k, v in out.items()}

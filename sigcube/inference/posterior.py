@@ -15,7 +15,7 @@ ends), so an interval's ends interpolate between grid points; a credible interva
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -94,6 +94,8 @@ class GridPosterior:
     prior: str
     log_evidence: float
     """ln Σ_grid L·prior (prior masses sum to 1): the grid's log-evidence [nat]."""
+    stored: Mapping[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+    """Marginals read from a result cube, keyed by their axes (one or two, in axis order); the others are summed."""
 
     def marginal(self, name: str) -> Marginal1D:
         """The 1-D marginal of axis ``name``."""
@@ -101,7 +103,9 @@ class GridPosterior:
         if name not in names:
             raise PosteriorError(f"no grid axis {name!r}; the axes are {', '.join(names)}")
         k = names.index(name)
-        mass = self.mass.sum(axis=tuple(j for j in range(len(names)) if j != k))
+        mass = self.stored.get((name,))
+        if mass is None:
+            mass = self.mass.sum(axis=tuple(j for j in range(len(names)) if j != k))
         return Marginal1D(name, self.axes[name], mass, cell_edges(self.axes[name]))
 
     def marginal2d(self, x: str, y: str) -> np.ndarray:
@@ -110,8 +114,11 @@ class GridPosterior:
         for n in (x, y):
             if n not in names:
                 raise PosteriorError(f"no grid axis {n!r}; the axes are {', '.join(names)}")
-        mass = self.mass.sum(axis=tuple(j for j, n in enumerate(names) if n not in (x, y)))
-        return mass if names.index(x) < names.index(y) else mass.T
+        first, second = (x, y) if names.index(x) < names.index(y) else (y, x)
+        mass = self.stored.get((first, second))
+        if mass is None:
+            mass = self.mass.sum(axis=tuple(j for j, n in enumerate(names) if n not in (x, y)))
+        return mass if first == x else mass.T
 
 
 def cell_edges(values: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from rich.table import Table
 from sigcube.kernels import get_kernel
 from sigcube.metrics import get_metric, metric_names
 from sigcube.inference.posterior import LEVELS
-from sigcube.sweeps.nuisance import sweep_posterior
+from sigcube.sweeps.nuisance import loglike_total, sweep_posterior
 from sigcube.sweeps.result import best_parameters, parameter_dims
 
 
@@ -52,7 +52,7 @@ def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
     post = sweep_posterior(ds)
     group = ds["loglike"].dims[-1]
     n_points = int(ds["n_points"].sum()) if "n_points" in ds else None
-    total = ds["loglike"].sum(group).values
+    total = loglike_total(ds)
     best = np.unravel_index(int(np.nanargmax(total)), total.shape)
     axes = {}
     for name in post.axes:

@@ -315,6 +315,7 @@ def run_sweep(
                 else:
                     _stream(client, job, schedule, finished)
             seconds = time.perf_counter() - start
+            nuisance.store_posterior(job.writer, spec, layout)
             flags.mark_complete()
     headline = next((m for m in spec.metrics if get_metric(m).scope == "global"), None)
     best = best_parameters(open_result(store, verify=False), headline) if headline else {}

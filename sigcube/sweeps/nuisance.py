@@ -10,9 +10,10 @@ block × one object chunk) :func:`reduce_nuisance` computes, for every grid poin
 - ``profile``: max over the nuisance parameters of ln L + ln φ(z), z the prior's normal deviates (the MAP,
   :func:`sigcube.inference.quadrature.profile`), with the nuisance values there.
 
-The result cube stores that per-object ``loglike`` (and, for ``profile``, the per-object nuisance values);
-:func:`sweep_posterior` sums it over objects (``loglike_total``) and normalises it over the grid under the
-stated global prior (equal mass per grid point).
+The result cube stores that per-object ``loglike`` (and, for ``profile``, the per-object nuisance values). When
+every block is done the driver sums it over objects (``loglike_total``), normalises it over the grid under the
+stated global prior (equal mass per grid point) into ``posterior`` and stores that, ``log_evidence`` and the
+1-D/2-D marginals (:func:`store_posterior`); :func:`sweep_posterior` reads them back.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sigcube.inference import quadrature
 from sigcube.inference.likelihood import GaussianLikelihood
 from sigcube.inference.nuisance import (NUISANCE_PARAMETERS, SPARC_PRIORS, SYMBOLS, Catalogue, NuisanceTransform,
                                         sparc_priors)
-from sigcube.inference.posterior import GridPosterior, grid_posterior
+from sigcube.inference.posterior import GridPosterior, PosteriorError, grid_posterior
 from sigcube.inference.priors import Prior, PriorError
 from sigcube.kernels.registry import Kernel
 from sigcube.sample import PointSet
@@ -232,14 +233,85 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
     return out
 
 
+def marginal_names(axes: list[str]) -> dict[str, tuple[str, ...]]:
+    """The stored marginals of a grid with ``axes``: ``marginal_<x>`` over each axis, ``marginal_<x>_<y>`` over each
+    pair (in axis order), with the axes each is over."""
+    pairs = [(x, y) for i, x in enumerate(axes) for y in axes[i + 1:]]
+    return {**{f"marginal_{x}": (x,) for x in axes}, **{f"marginal_{x}_{y}": (x, y) for x, y in pairs}}
+
+
+def posterior_variables(settings: NuisanceSettings | None, axes: list[Any]) -> dict[str, xr.Variable]:
+    """The grid-sized posterior arrays of a nuisance sweep's result cube, NaN until the driver fills them after the
+    last block (:func:`store_posterior`): ``loglike_total`` [nat], ``posterior`` (mass per grid point, sums to 1),
+    ``log_evidence`` [nat] and the 1-D/2-D marginals. None without ``[nuisance]`` or with a switch axis (``axes``:
+    the spec's)."""
+    if settings is None or any(a.categorical for a in axes):
+        return {}
+    dims = tuple(a.name for a in axes)
+    shape = tuple(len(a.values) for a in axes)
+    model = {"likelihood": "\n".join(settings.describe()), "global_prior": GLOBAL_PRIOR}
+    out = {
+        "loglike_total": xr.Variable(dims, np.full(shape, np.nan), {
+            "units": "nat", "long_name": "Σ over objects of loglike (nuisance parameters "
+                                         f"{settings.mode}d)", **model}),
+        "posterior": xr.Variable(dims, np.full(shape, np.nan), {
+            "units": "", "long_name": "posterior mass per grid point: exp(loglike_total) × global prior, "
+                                      "normalised to sum 1", **model}),
+        "log_evidence": xr.Variable((), np.float64(np.nan), {
+            "units": "nat", "long_name": "ln Σ_grid exp(loglike_total) × global prior (prior masses sum to 1)",
+            **model}),
+    }
+    size = dict(zip(dims, shape))
+    for name, over in marginal_names(list(dims)).items():
+        out[name] = xr.Variable(over, np.full(tuple(size[d] for d in over), np.nan), {
+            "units": "", "long_name": f"posterior mass over {' × '.join(over)} (summed over the other axes)",
+            **model})
+    return out
+
+
+def posterior_arrays(total: np.ndarray, axes: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """What :func:`posterior_variables` declares, from ``loglike_total`` [nat] over the grid ``axes``."""
+    post = grid_posterior(total, axes, prior=GLOBAL_PRIOR)
+    out = {"loglike_total": total, "posterior": post.mass, "log_evidence": np.float64(post.log_evidence)}
+    for name, over in marginal_names(list(axes)).items():
+        out[name] = post.marginal(over[0]).mass if len(over) == 1 else post.marginal2d(*over)
+    return out
+
+
+def store_posterior(writer: Any, spec: Any, layout: Any) -> None:
+    """Fill a finished nuisance sweep's posterior arrays (:func:`posterior_variables`) under ``writer``'s lease:
+    ``loglike`` summed over objects one row chunk at a time (at most ``FINALIZE_BYTES`` read at once), then
+    normalised under the global prior. Called by the driver when every block is done, before the cube is marked
+    complete; the same stored ``loglike`` gives the same arrays, so a resumed sweep stores identical ones."""
+    if not posterior_variables(spec.nuisance, spec.axes):
+        return
+    from sigcube.sweeps import grid as gridlib
+    from sigcube.sweeps.result import arrays_of, read_region, write_regions
+
+    arrays = arrays_of(writer)
+    total = np.empty(layout.shape)
+    for sub in gridlib.sub_regions(tuple(slice(0, n) for n in layout.shape), layout.rows):
+        total[sub] = np.sum(read_region(writer.store, arrays["loglike"], sub + (slice(None),)), axis=-1)
+    try:
+        values = posterior_arrays(total, {a.name: np.asarray(a.values, dtype=float) for a in spec.axes})
+    except PosteriorError:  # no finite total: stored NaN, and reading the posterior says why in one line
+        values = {"loglike_total": total}
+    write_regions(writer, {name: ((slice(None),) * np.ndim(v), v) for name, v in values.items()})
+
+
 def sweep_posterior(ds: xr.Dataset) -> GridPosterior:
-    """The normalised posterior over a nuisance sweep's grid: ``loglike`` summed over objects, equal grid prior.
+    """The normalised posterior over a nuisance sweep's grid under the equal grid prior: the stored ``posterior``
+    of a complete cube, else (older or unfinished cubes) ``loglike`` summed over objects and normalised here.
 
     Switch axes are not allowed (a posterior needs numbers); raises SigcubeError for a cube without ``loglike``.
     """
     if "loglike" not in ds:
         raise SigcubeError("this result cube has no loglike: the sweep had no [nuisance] table")
-    group = ds["loglike"].dims[-1]
+    if "posterior" in ds and ds.attrs.get("complete") and np.isfinite(float(ds["log_evidence"])):
+        axes = {d: np.asarray(ds[d].values, dtype=float) for d in ds["posterior"].dims}
+        stored = {over: np.asarray(ds[name].values, dtype=float) for name, over in marginal_names(list(axes)).items()}
+        return GridPosterior(axes, np.asarray(ds["posterior"].values, dtype=float),
+                             ds["posterior"].attrs["global_prior"], float(ds["log_evidence"]), stored)
     dims = ds["loglike"].dims[:-1]
     axes = {}
     for d in dims:
@@ -247,6 +319,12 @@ def sweep_posterior(ds: xr.Dataset) -> GridPosterior:
         if not np.issubdtype(values.dtype, np.number):
             raise SigcubeError(f"the posterior needs numeric grid axes; {d!r} is a switch")
         axes[d] = values.astype(float)
-    total = np.asarray(ds["loglike"].sum(group, skipna=False).values, dtype=float)
-    return grid_posterior(total, axes, prior=GLOBAL_PRIOR)
+    return grid_posterior(loglike_total(ds), axes, prior=GLOBAL_PRIOR)
+
+
+def loglike_total(ds: xr.Dataset) -> np.ndarray:
+    """``loglike`` summed over objects [nat], over the grid: stored by a complete cube, else summed here."""
+    if "loglike_total" in ds and ds.attrs.get("complete"):
+        return np.asarray(ds["loglike_total"].values, dtype=float)
+    return np.asarray(ds["loglike"].sum(ds["loglike"].dims[-1], skipna=False).values, dtype=float)
 

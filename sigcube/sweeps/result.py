@@ -41,7 +41,7 @@ from sigcube.stores import (Lease, LeaseToken, Location, StoreDamagedError, chun
                             current_holder, has_checksum, open_arrays, read_errors, seal, store_errors, summarize)
 from sigcube.sweeps import exact
 from sigcube.sweeps import grid as gridlib
-from sigcube.sweeps.nuisance import NUISANCE_DTYPES, template_variables
+from sigcube.sweeps.nuisance import NUISANCE_DTYPES, posterior_variables, template_variables
 from sigcube.sweeps.spec import SweepSpec
 
 KIND = RESULT_KIND
@@ -131,6 +131,7 @@ def build_template(spec: SweepSpec, group: str, names: np.ndarray, n_points: np.
             data_vars[name] = xr.Variable(dims + (group,), da.full(shape + (n_obj,), np.nan, dtype=OBJECT_DTYPES[name],
                                                                    chunks=rows + (s,)), METRICS[name].attrs)
     data_vars.update(template_variables(spec.nuisance, dims + (group,), shape + (n_obj,), rows + (s,)))
+    data_vars.update(posterior_variables(spec.nuisance, spec.axes))
     if keep_curves:
         total = int(np.sum(n_points))
         data_vars["v_pred"] = xr.Variable(dims + ("point",), da.full(shape + (total,), np.nan,

@@ -147,3 +147,73 @@ def test_explorer_shows_the_posterior(marginalised, sparc_cube):
     (layout,) = found[0].views
     assert len(layout) == 3  # A0 and k marginals, the A0 × k map
     assert "marginalise" in found[0].note and "equal mass per grid point" in found[0].note
+
+
+POSTERIOR_ARRAYS = ("loglike_total", "posterior", "log_evidence", "marginal_A0", "marginal_k", "marginal_A0_k")
+
+
+def test_the_stored_posterior_is_the_normalised_sum_of_the_stored_loglike(marginalised):
+    ds = marginalised
+    total = ds["loglike"].values.sum(axis=-1)  # objects last
+    np.testing.assert_allclose(ds["loglike_total"].values, total, rtol=1e-12)
+    # equal grid prior: mass ∝ exp(Σ loglike − max), normalised; done here in long double, independently
+    t = total.astype(np.longdouble)
+    w = np.exp(t - t.max())
+    expected = (w / w.sum()).astype(float)
+    post = ds["posterior"].values
+    assert post.shape == (3, 2) and post.sum() == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(post, expected, rtol=1e-9, atol=1e-300)
+    assert float(ds["log_evidence"]) == pytest.approx(float(t.max() + np.log(w.sum()) - np.log(6)), abs=1e-9)
+    np.testing.assert_allclose(ds["marginal_A0"].values, post.sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(ds["marginal_k"].values, post.sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(ds["marginal_A0_k"].values, post, rtol=1e-12)
+    assert ds["marginal_A0_k"].dims == ("A0", "k")
+    for name in POSTERIOR_ARRAYS:
+        assert "equal mass per grid point" in ds[name].attrs["global_prior"]
+        assert "log10 Υ_disk ~ N(log10 0.5, 0.1)" in ds[name].attrs["likelihood"]
+
+
+def test_readers_use_the_stored_arrays(marginalised):
+    """Report and explorer read ``posterior`` and the marginals as stored (a changed array shows through)."""
+    from sigcube.reports.sweep import sweep_report
+
+    ds = marginalised.copy(deep=True)
+    ds["marginal_k"][:] = [0.25, 0.75]
+    ds["loglike_total"][:] = 0.0
+    ds["loglike_total"][2, 1] = 1.0
+    post = sweep_posterior(ds)
+    np.testing.assert_array_equal(post.marginal("k").mass, [0.25, 0.75])
+    np.testing.assert_array_equal(post.mass, marginalised["posterior"].values)
+    report = sweep_report(ds)["posterior"]
+    assert report["axes"]["k"]["mean"] == pytest.approx(0.25 * 0.1 + 0.75 * 0.2)
+    assert report["at_max"] == {"A0": 1.5, "k": 0.2} and report["loglike_total_max"] == 1.0
+    # a cube without them (written before they were stored) is derived on read, to the same posterior
+    old = marginalised.drop_vars(list(POSTERIOR_ARRAYS))
+    np.testing.assert_allclose(sweep_posterior(old).mass, marginalised["posterior"].values, rtol=1e-9, atol=1e-300)
+
+
+def test_an_interrupted_then_resumed_sweep_stores_identical_posterior_arrays(marginalised, sparc_store, tmp_path,
+                                                                           monkeypatch):
+    from sigcube.sweeps import engine
+
+    out = tmp_path / "r.zarr"
+    real = engine.run_task
+
+    def dies_on_block_1(job, b, c):
+        if b == 1:
+            raise RuntimeError("killed")
+        return real(job, b, c)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        monkeypatch.setattr(engine, "run_task", dies_on_block_1)
+        with pytest.raises(RuntimeError, match="killed"):
+            run_sweep(_spec(), out, cube=sparc_store, synchronous=True)
+        partial = open_result(out, allow_incomplete=True)
+        assert int(partial["done"].sum()) == 2 and np.isnan(partial["posterior"].values).all()
+        monkeypatch.setattr(engine, "run_task", real)
+        resumed = run_sweep(_spec(), out, cube=sparc_store, synchronous=True)
+    assert resumed.resumed == 1 and resumed.computed == 2  # three blocks of one A0 row
+    ds = open_result(out).load()
+    for name in POSTERIOR_ARRAYS:
+        np.testing.assert_array_equal(ds[name].values, marginalised[name].values, err_msg=name)

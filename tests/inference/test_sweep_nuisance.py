@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from sigcube.errors import SigcubeError
+from sigcube.stores import StoreDamagedError
 from sigcube.inference import quadrature
 from sigcube.inference.nuisance import Catalogue, NuisanceTransform, sparc_priors
 from sigcube.kernels.registry import get_kernel
@@ -217,3 +218,14 @@ def test_an_interrupted_then_resumed_sweep_stores_identical_posterior_arrays(mar
     ds = open_result(out).load()
     for name in POSTERIOR_ARRAYS:
         np.testing.assert_array_equal(ds[name].values, marginalised[name].values, err_msg=name)
+    # the stored posterior is checksummed: a flipped byte is refused on open, and a rerun writes it again
+    chunk = out / "posterior" / "c" / "0" / "0"
+    data = bytearray(chunk.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    chunk.write_bytes(bytes(data))
+    with pytest.raises(StoreDamagedError, match="posterior"):
+        open_result(out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        run_sweep(_spec(), out, cube=sparc_store, synchronous=True)
+    np.testing.assert_array_equal(open_result(out)["posterior"].values, marginalised["posterior"].values)

@@ -3,8 +3,9 @@
 The driver reads the dataset cube once, in batches, through the sample cuts — names, usable points and rows
 of the swept objects, never the packed dataset (:mod:`sigcube.sweeps.objects`) — and cuts the objects into
 chunks (one task's points over the whole grid, 2·10⁴–10⁵; all of SPARC is one) and the grid into blocks
-(about 5·10⁷ point-evaluations per task). A task is one block × one chunk: a worker reads the chunk's rows from the dataset store itself (path
-or URL; the last few chunks are cached per process), calls the kernel's reduction once
+(about 5·10⁷ point-evaluations per task). A task is one block × one chunk: a worker reads the chunk's rows from
+the dataset store itself (path or URL; the last few chunks are cached per process), calls the kernel's reduction
+once
 (:func:`sigcube.sweeps.evaluate.reduce_block`) and writes the task's per-object chunks and exact partial sums
 (:mod:`sigcube.sweeps.exact`); the driver then flags the task. When every chunk of a block is flagged the block
 is finalized on a worker (by its only task when there is one chunk): partials combined exactly, the median

@@ -539,7 +539,7 @@ class Lease:
         for _ in range(5):
             latest = current_holder(store)
             if latest is not None and latest.live():
-                raise StoreBusyError(f"{store.name}: another sweep is writing here (lease held by "
+                raise StoreBusyError(f"{store.name}: another sigcube sweep or fit is writing here (lease held by "
                                      f"{latest.describe()}); wait for it to finish, or choose another --out")
             now = time.time()
             holder = Holder((latest.generation if latest else 0) + 1, socket.gethostname(), os.getpid(),

@@ -102,14 +102,14 @@ def test_only_one_of_many_simultaneous_drivers_gets_the_lease(tmp_path):
     outcomes = [results.get(timeout=5) for _ in range(n)]
     assert sorted(o[0] for o in outcomes) == ["refused"] * (n - 1) + ["won"]
     assert ("won", 1) in outcomes
-    assert all("another sweep is writing here (lease held by" in text for kind, text in outcomes if kind == "refused")
+    assert all("another sigcube sweep or fit is writing here (lease held by" in text for kind, text in outcomes if kind == "refused")
     assert _records(tmp_path / "r.zarr") == ["000000000001.json"]
 
 
 def test_a_live_lease_refuses_and_a_stale_one_is_taken_over(tmp_path):
     store = tmp_path / "r.zarr"
     _foreign(store, renewed_ago=5)
-    with pytest.raises(StoreBusyError, match=r"r.zarr: another sweep is writing here \(lease held by elsewhere/4242 "
+    with pytest.raises(StoreBusyError, match=r"r.zarr: another sigcube sweep or fit is writing here \(lease held by elsewhere/4242 "
                                              r"since .* UTC, renewed 5 s ago\)"):
         Lease.acquire(Location.of(store))
     _foreign(store, renewed_ago=61)

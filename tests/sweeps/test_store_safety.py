@@ -144,7 +144,7 @@ def test_force_is_refused_while_another_sweep_writes(sparc_store, long_reference
     finally:
         first.send_signal(signal.SIGCONT)
     assert second.returncode == 2, second.stderr
-    assert "another sweep is writing here (lease held by" in second.stderr and f"/{first.pid} since" in second.stderr
+    assert "another sigcube sweep or fit is writing here (lease held by" in second.stderr and f"/{first.pid} since" in second.stderr
     assert "Traceback" not in second.stderr
     _, stderr = first.communicate(timeout=300)
     assert first.returncode == 0, stderr
@@ -162,7 +162,7 @@ def test_two_drivers_started_at_once_compute_each_block_once(sparc_store, long_r
         assert "Traceback" not in stderr and code in (0, 2), stderr
     computed = [int(stderr.split(" blocks (")[1].split(" computed")[0]) for code, stderr in results if code == 0]
     refused = [stderr for code, stderr in results if code == 2]
-    assert sum(computed) == 300 and all("another sweep is writing here (lease held by" in s for s in refused)
+    assert sum(computed) == 300 and all("another sigcube sweep or fit is writing here (lease held by" in s for s in refused)
     xr.testing.assert_identical(open_result(out).load(), long_reference)
 
 

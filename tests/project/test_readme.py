@@ -131,7 +131,7 @@ def test_every_command_line_names_real_commands_and_options(readme):
         assert not hasattr(groups[0], "commands"), f"{line}: no command after the group"
         options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", " ".join(words)))
         for command in groups:
-            accepted = {opt for param in command.params for opt in param.opts}
+            accepted = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
             assert options <= accepted, f"{line}: {sorted(options - accepted)} not options of {command.name}"
             seen.add(command.name)
     assert {"sparc", "table", "kernels", "sweep", "explore", "regression", "info"} <= seen

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DATA_TEST = "tests/ingest/test_table1.py::test_shape_and_types"
 """A data-backed test: it reads SPARC Table 1 from the mirror (through ``shared_data``)."""
 
@@ -33,6 +35,7 @@ def _counts(summary: str) -> dict[str, int]:
     return counts
 
 
+@pytest.mark.slow  # it reruns the whole unit tier (about 3 minutes here): run with -m slow
 def test_the_unit_tier_passes_without_the_mirror(repo_root, tmp_path, request):
     run = _pytest(repo_root, tmp_path, "-m", "not data and not slow", "--deselect", request.node.nodeid)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]

@@ -257,8 +257,9 @@ def test_open_cube_names_a_missing_path_a_file_and_a_bad_kind(sparc_store, tmp_p
 
 
 def _as_unprivileged(cmd: list[str]) -> list[str]:
-    """``cmd`` run as nobody when this is root (root ignores permission bits)."""
-    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd] if os.geteuid() == 0 else cmd
+    """``cmd`` bound by permission bits: as root, without the capabilities that let root ignore them
+    (its own files stay readable, so the checkout and its venv may live anywhere)."""
+    return (["setpriv", "--bounding-set=-dac_override,-dac_read_search", *cmd] if os.geteuid() == 0 else cmd)
 
 
 def test_a_read_only_output_folder_is_one_line(sparc_store):

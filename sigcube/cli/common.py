@@ -29,8 +29,9 @@ from sigcube.datasets import dataset_kind
 from sigcube.errors import SigcubeError
 
 console = Console()
-err_console = Console(stderr=True, markup=False, highlight=False)
-"""stderr: messages, progress and status lines. ``markup=False``: text (paths, names, messages) prints as is."""
+err_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
+"""stderr: messages, progress and status lines. ``markup=False``: text (paths, names, messages) prints as is;
+``soft_wrap``: a line is never broken by the console (a wrapped path could not be copied), the terminal wraps it."""
 
 DEBUG_VARIABLE = "SIGCUBE_DEBUG"
 """Set to 1 for ``--debug``: print the traceback of a bug instead of writing it to a file."""

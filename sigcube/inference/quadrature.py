@@ -30,6 +30,8 @@ kernel's amplitude: the priors (external measurements) are what pin them, as in 
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import itertools
 import math
 from collections.abc import Mapping
@@ -39,6 +41,8 @@ from typing import Any
 import numpy as np
 
 from sigcube.errors import SigcubeError
+from sigcube.inference import adaptive
+from sigcube.inference.compiled import compile_predict, layout
 from sigcube.inference.likelihood import BoundLikelihood, GaussianLikelihood
 from sigcube.inference.nuisance import NUISANCE_PARAMETERS, NuisanceTransform, check_inputs
 from sigcube.inference.priors import Prior
@@ -352,9 +356,9 @@ def _lead(params: Mapping[str, Any], per_object: Mapping[str, np.ndarray]) -> in
     return sizes.pop() if sizes else 1
 
 
-def _groups(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform, priors: Mapping[str, Prior],
-            likelihood: GaussianLikelihood, per_object: Mapping[str, np.ndarray] | None):
-    """Resolve the parameters and split the galaxies by active dimensions: [(galaxy index, _Group)], m."""
+def _resolve(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform, priors: Mapping[str, Prior],
+             per_object: Mapping[str, np.ndarray] | None) -> tuple[dict[str, Any], dict[str, np.ndarray], int]:
+    """Check the call and resolve the parameters: (kernel parameters, per-object parameters, m)."""
     unknown = sorted(set(priors) - set(NUISANCE_PARAMETERS))
     if unknown:
         raise QuadratureError(f"unknown nuisance parameter(s) {', '.join(unknown)}; "
@@ -372,7 +376,13 @@ def _groups(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransf
             raise QuadratureError(f"per_object {k!r} has shape {np.shape(v)}: the last axis runs over the "
                                   f"{transform.n_galaxies} galaxies")
     kernel_params = {k: v for k, v in resolved.items() if k not in per_object}
-    m = _lead(kernel_params, per_object)
+    return kernel_params, {k: np.asarray(resolved[k]) for k in per_object}, _lead(kernel_params, per_object)
+
+
+def _groups(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform, priors: Mapping[str, Prior],
+            likelihood: GaussianLikelihood, per_object: Mapping[str, np.ndarray] | None):
+    """Resolve the parameters and split the galaxies by active dimensions: [(galaxy index, _Group)], m."""
+    kernel_params, per_object, m = _resolve(kernel, params, transform, priors, per_object)
     active = {name for name in NUISANCE_PARAMETERS if name in priors}
     keys = [tuple(n for n in NUISANCE_PARAMETERS if n in active and (n != "upsilon_bul" or transform.has_bulge[g]))
             for g in range(transform.n_galaxies)]
@@ -382,8 +392,116 @@ def _groups(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransf
         sub = transform.take(index)
         lik = likelihood.bind(sub.v_obs, sub.e_v_obs, sub.offsets)
         groups.append((index, _Group(kernel, kernel_params, sub, {k: p.take(index) for k, p in priors.items()},
-                                     lik, dims, {k: np.asarray(resolved[k])[..., index] for k in per_object})))
+                                     lik, dims, {k: v[..., index] for k, v in per_object.items()})))
     return groups, m
+
+
+def _dims_by_galaxy(transform: NuisanceTransform, priors: Mapping[str, Prior]) -> dict[str, tuple[str, ...]]:
+    """The active nuisance parameters of each galaxy (Υ_bul only with a bulge), by galaxy name."""
+    active = [n for n in NUISANCE_PARAMETERS if n in priors]
+    return {str(name): tuple(n for n in active if n != "upsilon_bul" or transform.has_bulge[i])
+            for i, name in enumerate(transform.galaxy)}
+
+
+def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform, priors: Mapping[str, Prior],
+              likelihood: GaussianLikelihood, per_object: Mapping[str, np.ndarray] | None, start: np.ndarray | None,
+              nodes: int, marginal: bool, refine: bool, tol: float, max_iter: int
+              ) -> tuple[Mode, adaptive.PairResults] | None:
+    """Every pair by the compiled solver (:mod:`~sigcube.inference.adaptive`): (the mode, the raw results), or None
+    when the kernel cannot be compiled (the caller then runs the numpy implementation)."""
+    kernel_params, per_object, m = _resolve(kernel, params, transform, priors, per_object)
+    variable = [k for k, v in kernel_params.items() if not isinstance(v, str) and np.ndim(v)] + list(per_object)
+    compiled = compile_predict(kernel, {**kernel_params, **per_object}, variable)
+    if compiled is None:
+        return None
+    n = transform.n_galaxies
+    pars = np.empty((m, n, len(variable)))
+    for k, name in enumerate(variable):
+        value = per_object[name] if name in per_object else np.asarray(kernel_params[name]).reshape(-1, 1)
+        pars[..., k] = np.broadcast_to(value, (m, n))
+    sigma_int = np.broadcast_to(np.asarray(likelihood.sigma_int, dtype=float).reshape(-1), (m,))
+    X, S = layout(transform)
+    codes = np.zeros((n, 4), dtype=np.int64)
+    dims = list(_dims_by_galaxy(transform, priors).values())
+    n_dims = np.array([len(d) for d in dims], dtype=np.int64)
+    for g, names in enumerate(dims):
+        codes[g, :len(names)] = [NUISANCE_PARAMETERS.index(name) for name in names]
+    base = np.column_stack([np.full(n, float(transform.upsilon0["upsilon_disk"])),
+                            np.full(n, float(transform.upsilon0["upsilon_bul"])), np.ones(n)])
+    if start is None:
+        rows, start_rows = np.zeros((1, n, 4)), False
+    else:
+        s = np.asarray(start, dtype=float)
+        s = np.broadcast_to(s, s.shape[:-2] + (n, 4)).reshape(-1, n, 4)
+        rows = np.take_along_axis(s, np.broadcast_to(codes, s.shape), axis=-1)
+        start_rows = len(rows) > 1
+    pairs = adaptive.solve(compiled, X, S, transform.offsets, transform.v_obs, transform.e_v_obs, pars, sigma_int,
+                           _tables(transform, priors), codes, n_dims, "inclination" in priors, base, rows,
+                           start_rows, nodes, marginal, refine, tol, max_iter)
+    # back to NUISANCE_PARAMETERS order
+    z_all, var_all = np.full((m, n, 4), np.nan), np.full((m, n, 4), np.nan)
+    for g, names in enumerate(dims):
+        cols = [NUISANCE_PARAMETERS.index(name) for name in names]
+        z_all[:, g, cols] = pairs.z[:, g, :len(names)]
+        var_all[:, g, cols] = pairs.variance[:, g, :len(names)]
+    values = {"upsilon_disk": transform.upsilon0["upsilon_disk"], "upsilon_bul": transform.upsilon0["upsilon_bul"],
+              "distance": transform.distance0, "inclination": transform.catalogue.columns["inclination"]}
+    values = {k: np.broadcast_to(np.asarray(v, dtype=float), (m, n)).copy() for k, v in values.items()}
+    errors = {k: np.zeros((m, n)) for k in NUISANCE_PARAMETERS}
+    with np.errstate(invalid="ignore"):
+        for j, name in enumerate(NUISANCE_PARAMETERS):
+            if name not in priors:
+                continue
+            z = z_all[..., j]
+            on = np.isfinite(z)
+            theta = priors[name].from_normal(np.where(on, z, 0.0))
+            slope = (priors[name].from_normal(np.where(on, z, 0.0) + 1e-4) - theta) / 1e-4
+            values[name] = np.where(on, theta, values[name])
+            errors[name] = np.where(on, np.abs(slope) * np.sqrt(var_all[..., j]), 0.0)
+    chi2_prior = np.nansum(z_all * z_all, axis=-1)
+    mode = Mode(values, errors, z_all, pairs.chi2, chi2_prior, -(pairs.F - 0.5 * chi2_prior), pairs.converged,
+                int(pairs.iterations.max(initial=0)), int(pairs.kernel_calls.max(initial=0)))
+    return mode, pairs
+
+
+_TABLES: dict[bytes, np.ndarray] = {}
+"""This process's recent prior-map tables, by the content of the priors and catalogue they were built from."""
+
+
+def _tables(transform: NuisanceTransform, priors: Mapping[str, Prior]) -> np.ndarray:
+    """The prior-map tables of :func:`sigcube.inference.adaptive.solve`: (galaxies, 4, TABLE_SIZE, 2) by nuisance
+    code; the distance's maps D/D0 and the inclination's sin i/sin i0 (with their derivatives in z). Kept for the
+    next call with the same priors and catalogue (a sweep's tasks share them)."""
+    digest = hashlib.sha256(transform.distance0.tobytes() + transform.sin_i0.tobytes())
+    for name in sorted(priors):
+        prior = priors[name]
+        digest.update(f"{name}:{type(prior).__name__}".encode())
+        for f in dataclasses.fields(prior):
+            if f.name != "refs":
+                digest.update(np.asarray(getattr(prior, f.name), dtype=float).tobytes())
+    key = digest.digest()
+    if key not in _TABLES:
+        if len(_TABLES) >= 8:
+            _TABLES.pop(next(iter(_TABLES)))
+        _TABLES[key] = _build_tables(transform, priors)
+    return _TABLES[key]
+
+
+def _build_tables(transform: NuisanceTransform, priors: Mapping[str, Prior]) -> np.ndarray:
+    n = transform.n_galaxies
+    out = np.zeros((n, 4, adaptive.TABLE_SIZE, 2))
+    for code, name in enumerate(NUISANCE_PARAMETERS):
+        if name not in priors:
+            continue
+        tab = adaptive.tables(priors[name], n)
+        if name == "distance":
+            tab = tab / transform.distance0[:, None, None]
+        elif name == "inclination":
+            rad = np.radians(tab[..., 0])
+            tab = np.stack([np.sin(rad), np.cos(rad) * np.radians(tab[..., 1])], axis=-1) \
+                / transform.sin_i0[:, None, None]
+        out[:, code] = tab
+    return out
 
 
 def _start(start: np.ndarray | None, index: np.ndarray, dims: tuple[str, ...], m: int) -> np.ndarray:
@@ -434,14 +552,21 @@ def _assemble_mode(groups, solved, scales, transform: NuisanceTransform, priors:
 
 def profile(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform, priors: Mapping[str, Prior],
             likelihood: GaussianLikelihood | None = None, *, per_object: Mapping[str, np.ndarray] | None = None,
-            start: np.ndarray | None = None, tol: float = 1e-6, max_iter: int = 40) -> Mode:
+            start: np.ndarray | None = None, tol: float = 1e-6, max_iter: int = 40, compiled: bool = True) -> Mode:
     """The mode of L × prior of every (grid point, galaxy) pair (module docstring), with its χ² and 1σ errors.
 
     ``params``: the kernel's parameters, numbers or arrays shaped (m, 1) (m global grid points); ``per_object``:
     parameters with a value per (grid point, galaxy), shaped (m, n_galaxies); ``priors``: nuisance priors bound
-    to the transform's galaxies (a parameter left out is fixed); ``start``: a previous :attr:`Mode.z`.
+    to the transform's galaxies (a parameter left out is fixed); ``start``: a previous :attr:`Mode.z`;
+    ``compiled``: use the compiled pair solver (:mod:`~sigcube.inference.adaptive`) when the kernel can be compiled
+    (False: this module's numpy implementation, the reference it is tested against).
     """
     likelihood = likelihood or GaussianLikelihood()
+    if compiled:
+        fast = _compiled(kernel, params, transform, priors, likelihood, per_object, start, 1, False, True, tol,
+                         max_iter)
+        if fast is not None:
+            return fast[0]
     groups, m = _groups(kernel, params, transform, priors, likelihood, per_object)
     solved = _find_modes(groups, m, start, tol, max_iter)
     scales = [g.scale(z, f, v, h, refine=True)[0] for (_, g), (z, f, v, r, h, *_rest) in zip(groups, solved)]
@@ -451,14 +576,22 @@ def profile(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransf
 def marginalise(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform,
                 priors: Mapping[str, Prior], likelihood: GaussianLikelihood | None = None, *, nodes: int = 3,
                 per_object: Mapping[str, np.ndarray] | None = None, start: np.ndarray | None = None,
-                refine: bool = True, tol: float = 1e-6, max_iter: int = 40) -> Marginal:
+                refine: bool = True, tol: float = 1e-6, max_iter: int = 40, compiled: bool = True) -> Marginal:
     """ln ∫ L π over the nuisance parameters of every (grid point, galaxy) pair by adaptive Gauss–Hermite.
 
     Arguments as :func:`profile`; ``nodes`` per dimension (3–5 typical; the kernel runs nodes^(d−1) times per
-    pair and the likelihood nodes^d times); ``refine``: refine the Gauss–Newton scale by finite differences.
+    pair and the likelihood nodes^d times); ``refine``: refine the Gauss–Newton scale by finite differences;
+    ``compiled`` as :func:`profile`.
     """
     gauss_hermite(nodes)
     likelihood = likelihood or GaussianLikelihood()
+    if compiled:
+        fast = _compiled(kernel, params, transform, priors, likelihood, per_object, start, nodes, True, refine, tol,
+                         max_iter)
+        if fast is not None:
+            mode, pairs = fast
+            return Marginal(pairs.log_marginal, pairs.log_laplace, mode, int(nodes), int(pairs.kernel_calls.max()),
+                            -1, pairs.scale_clipped, _dims_by_galaxy(transform, priors))
     groups, m = _groups(kernel, params, transform, priors, likelihood, per_object)
     solved = _find_modes(groups, m, start, tol, max_iter)
     n = transform.n_galaxies

@@ -154,6 +154,7 @@ def _lookup2(tab, z):  # pragma: no cover
     d0, d1 = TABLE_STEP * tab[k, 1], TABLE_STEP * tab[k + 1, 1]
     value = (2.0 * t2 * t - 3.0 * t2 + 1.0) * f0 + (t2 * t - 2.0 * t2 + t) * d0 + (3.0 * t2 - 2.0 * t2 * t) * f1 \
         + (t2 * t - t2) * d1
+    value = min(max(value, f0), f1)
     first = ((6.0 * t2 - 6.0 * t) * (f0 - f1) + (3.0 * t2 - 4.0 * t + 1.0) * d0 + (3.0 * t2 - 2.0 * t) * d1) / TABLE_STEP
     second = ((12.0 * t - 6.0) * (f0 - f1) + (6.0 * t - 4.0) * d0 + (6.0 * t - 2.0) * d1) / (TABLE_STEP * TABLE_STEP)
     return value, first, second
@@ -161,14 +162,17 @@ def _lookup2(tab, z):  # pragma: no cover
 
 @numba.njit(nogil=True, cache=True)
 def _lookup(tab, z):  # pragma: no cover
-    """θ(z) from a (TABLE_SIZE, 2) table of values and dθ/dz by cubic Hermite interpolation (held at ±TABLE_LIMIT)."""
+    """θ(z) from a (TABLE_SIZE, 2) table of values and dθ/dz by cubic Hermite interpolation (held at ±TABLE_LIMIT),
+    kept between the two knots' values (every prior map increases with z)."""
     u = (min(max(z, -TABLE_LIMIT), TABLE_LIMIT) + TABLE_LIMIT) / TABLE_STEP
     k = min(int(u), TABLE_SIZE - 2)
     t = u - k
     t2 = t * t
     t3 = t2 * t
-    return ((2.0 * t3 - 3.0 * t2 + 1.0) * tab[k, 0] + (t3 - 2.0 * t2 + t) * TABLE_STEP * tab[k, 1]
-            + (3.0 * t2 - 2.0 * t3) * tab[k + 1, 0] + (t3 - t2) * TABLE_STEP * tab[k + 1, 1])
+    f0, f1 = tab[k, 0], tab[k + 1, 0]
+    value = ((2.0 * t3 - 3.0 * t2 + 1.0) * f0 + (t3 - 2.0 * t2 + t) * TABLE_STEP * tab[k, 1]
+             + (3.0 * t2 - 2.0 * t3) * f1 + (t3 - t2) * TABLE_STEP * tab[k + 1, 1])
+    return min(max(value, f0), f1)  # the maps increase: never past a knot (nor a bound such as D ≥ 0)
 
 
 def tables(prior, n_galaxies: int) -> np.ndarray:

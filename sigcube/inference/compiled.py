@@ -178,3 +178,20 @@ def layout(transform: NuisanceTransform) -> tuple[np.ndarray, np.ndarray]:
         columns[f"rd0_{source}"] = p[rd_input(source)][starts] if rd_input(source) in p else np.ones(g)
     S = np.ascontiguousarray(np.stack([np.asarray(columns[name], dtype=float) for name in GALAXY_COLUMNS], axis=1))
     return X, S
+
+
+@numba.njit(nogil=True, cache=True)
+def _evaluate(predict, X, S, offsets, nuisance, P, out):  # pragma: no cover
+    for g in range(offsets.size - 1):
+        predict(X, S, offsets[g], offsets[g + 1], g, nuisance[g, 0], nuisance[g, 1], nuisance[g, 2], P[g],
+                out[offsets[g]:offsets[g + 1]])
+
+
+def evaluate(compiled: Compiled, transform: NuisanceTransform, nuisance: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """V_pred [km/s] of every point of ``transform``'s galaxies by the compiled ``predict``: ``nuisance`` (G, 3) holds
+    each galaxy's Υ_disk, Υ_bul and D/D0, ``params`` (G, k) its values of the variable parameters."""
+    X, S = layout(transform)
+    out = np.empty(transform.n_points)
+    _evaluate(compiled.predict, X, S, np.ascontiguousarray(transform.offsets, dtype=np.int64),
+              np.ascontiguousarray(nuisance, dtype=float), np.ascontiguousarray(params, dtype=float), out)
+    return out

@@ -4,16 +4,22 @@ On the paper's SPARC sample (171 galaxies, 3373 points), one process and one thr
 
 - **plain**: :func:`sigcube.sweeps.evaluate.reduce_block` over an A0 × k block (the engine's task body);
 - **marginalised**: :func:`sigcube.sweeps.nuisance.reduce_nuisance` over the same block with Υ_disk, Υ_bul, D, i
-  marginalised under the Li+2018 priors (adaptive Gauss–Hermite, ``--nodes`` per dimension).
+  marginalised under the Li+2018 priors (adaptive Gauss–Hermite, ``--nodes`` per dimension; the compiled pair
+  solver of :mod:`sigcube.inference.adaptive`, or with ``--numpy`` the numpy reference implementation).
 
-Both rates count point-evaluations of the kernel: grid points × packed points for the plain sweep; for the
-marginalised one every point of every kernel call (mode search, curvature refinement, quadrature nodes of the
-Υ/D dimensions — the inclination nodes reuse the prediction and are not counted). ``ratio`` is the marginalised
-rate over the plain rate. The wall time of a 10⁴-point grid marginalised on 2 cores is extrapolated from the
-measured seconds per grid point (÷ 2 workers; the tasks are independent). Memory: the peak of traced
-allocations (tracemalloc, numpy included) of one quadrature batch at each node count.
+Two counts of the marginalised work, both divided by the same CPU time:
 
-    python bench/nuisance.py [--json] [--grid 64] [--nodes 5] [--cube cubes/sparc.zarr]
+- **kernel point-evaluations**: every kernel call × the galaxy's points — the mode search, the curvature
+  refinement and the quadrature's Υ/D nodes (the inclination's nodes reuse the prediction through three sums);
+- **node point-evaluations**: the product rule's nodes × points, nodes^d per (grid point, galaxy) with d = 3 (Υ_disk,
+  D, i) or 4 (Υ_bul too, galaxies with a bulge): the likelihood terms the integral sums.
+
+``ratio`` is each rate over the plain rate of the same run. The wall time of a 10⁴-point grid marginalised on 2 cores
+is extrapolated from the measured seconds per grid point (÷ 2 workers; the tasks are independent). Memory: the peak
+of traced allocations (tracemalloc, numpy included) of one 32-point batch at each node count; the compiled solver's
+own scratch is the largest galaxy's points × 6 plus nodes³ numbers, whatever the node count.
+
+    python bench/nuisance.py [--json] [--grid 64] [--nodes 5] [--numpy] [--cube cubes/sparc.zarr]
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
     os.environ.setdefault(_var, "1")  # one thread: the rate is per core
 
 import argparse  # noqa: E402
-import dataclasses  # noqa: E402
 import functools  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -42,15 +47,22 @@ def main() -> None:
     parser.add_argument("--grid", type=int, default=64, help="grid points of the measured block (A0 × k)")
     parser.add_argument("--nodes", type=int, default=5)
     parser.add_argument("--cube", default="cubes/sparc.zarr")
+    parser.add_argument("--numpy", action="store_true", help="the numpy reference instead of the compiled solver")
     args = parser.parse_args()
     warnings.simplefilter("ignore", RuntimeWarning)
 
     from sigcube.cubes import open_cube
+    from sigcube.inference import quadrature
+    from sigcube.inference.likelihood import GaussianLikelihood
+    from sigcube.inference.nuisance import Catalogue, NuisanceTransform, sparc_priors
     from sigcube.kernels.registry import get_kernel
     from sigcube.sample import pack_sparc
     from sigcube.sweeps.evaluate import Prepared, reduce_block
-    from sigcube.inference.nuisance import Catalogue
     from sigcube.sweeps.nuisance import NuisanceTable, reduce_nuisance
+
+    if args.numpy:  # every quadrature call of the task takes the numpy path
+        for name in ("marginalise", "profile"):
+            setattr(quadrature, name, functools.partial(getattr(quadrature, name), compiled=False))
 
     ds = open_cube(args.cube, kind="sparc").load()
     points = pack_sparc(ds)
@@ -69,21 +81,26 @@ def main() -> None:
     plain_s = (time.process_time() - cpu) / 5
     plain_rate = n_grid * points.n_points / plain_s
 
-    evaluated = [0]
-
-    @functools.wraps(kernel.func)  # keeps the signature the registry checks
-    def counting(inputs, **params):
-        out = kernel.func(inputs, **params)
-        evaluated[0] += int(np.size(out))
-        return out
-
-    counted = dataclasses.replace(kernel, func=counting)
     settings = NuisanceTable(nodes=args.nodes).settings()
+    reduce_nuisance(points, catalogue, kernel, {}, {"A0": np.full((2, 1), 1.1), "k": np.full((1, 1), 0.1)},
+                    settings)  # compile (or load the compiled solver from numba's cache)
     cpu = time.process_time()
-    reduce_nuisance(points, catalogue, counted, {}, block, settings)
+    task = reduce_nuisance(points, catalogue, kernel, {}, block, settings)
     marg_s = time.process_time() - cpu
-    marg_rate = evaluated[0] / marg_s
     per_grid_point = marg_s / n_grid
+
+    # the counts: the same computation, one quadrature call over the flattened block (what the task does)
+    transform = NuisanceTransform(points, catalogue, kernel.required_inputs(kernel.resolve({})))
+    priors = sparc_priors(catalogue, settings.priors)
+    flat = {k: np.broadcast_to(v, (n_a, n_k)).reshape(-1, 1) for k, v in block.items()}
+    marginal = quadrature.marginalise(kernel, flat, transform, priors, GaussianLikelihood(settings.sigma_int),
+                                      nodes=args.nodes)
+    assert np.allclose(marginal.log_marginal, task["loglike"].reshape(n_grid, -1), rtol=0, atol=1e-9)
+    counts = np.diff(points.offsets)
+    dims = np.array([len(marginal.dims[str(g)]) for g in points.galaxy])
+    node_evals = n_grid * int(np.sum(args.nodes ** dims * counts))
+    kernel_rate = marginal.kernel_point_evaluations / marg_s
+    node_rate = node_evals / marg_s
 
     memory = {}
     one = {"A0": np.full((32, 1), 1.2), "k": np.full((1, 1), 0.16)}
@@ -95,12 +112,17 @@ def main() -> None:
 
     result = {
         "date": str(date.today()), "machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+        "load_average_1min": os.getloadavg()[0],
+        "solver": "numpy reference" if args.numpy else "compiled",
         "sample": {"galaxies": points.n_galaxies, "points": points.n_points},
         "grid_points": n_grid, "nodes": args.nodes,
         "plain_point_evals_per_s_per_core": plain_rate,
-        "marginalised_point_evals_per_s_per_core": marg_rate,
-        "ratio": marg_rate / plain_rate,
-        "kernel_point_evals_per_grid_point": evaluated[0] / n_grid,
+        "kernel_point_evals_per_s_per_core": kernel_rate,
+        "kernel_ratio": kernel_rate / plain_rate,
+        "node_point_evals_per_s_per_core": node_rate,
+        "node_ratio": node_rate / plain_rate,
+        "kernel_point_evals_per_grid_point": marginal.kernel_point_evaluations / n_grid,
+        "node_point_evals_per_grid_point": node_evals / n_grid,
         "marginalised_s_per_grid_point_per_core": per_grid_point,
         "extrapolated_1e4_grid_2_cores_s": 1e4 * per_grid_point / 2,
         "peak_traced_MiB_by_nodes_32_grid_points": memory,
@@ -108,11 +130,13 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"SPARC {points.n_galaxies} galaxies / {points.n_points} points, grid {n_grid}, {args.nodes} nodes")
+    print(f"SPARC {points.n_galaxies} galaxies / {points.n_points} points, grid {n_grid}, {args.nodes} nodes, "
+          f"{result['solver']} solver")
     print(f"plain sweep         {plain_rate:.3g} point-evals/s/core")
-    print(f"marginalised sweep  {marg_rate:.3g} point-evals/s/core (ratio {marg_rate / plain_rate:.3f}); "
-          f"{per_grid_point:.3f} s per grid point per core")
-    print(f"10⁴ grid points × {points.n_galaxies} galaxies on 2 cores: ≈ {1e4 * per_grid_point / 2 / 60:.1f} min "
+    print(f"marginalised sweep  {kernel_rate:.3g} kernel point-evals/s/core (ratio {kernel_rate / plain_rate:.3f}), "
+          f"{node_rate:.3g} node point-evals/s/core (ratio {node_rate / plain_rate:.3f}); "
+          f"{per_grid_point * 1e3:.2f} ms per grid point per core")
+    print(f"10⁴ grid points × {points.n_galaxies} galaxies on 2 cores: ≈ {1e4 * per_grid_point / 2:.0f} s "
           "(extrapolated)")
     print("peak traced memory of a 32-point batch by nodes: "
           + ", ".join(f"{n}: {m:.0f} MiB" for n, m in memory.items()))

@@ -99,16 +99,16 @@ class Marginal:
 
     ``log_marginal`` = ln ∫ L π over the nuisance parameters [nat]; ``log_laplace`` its Laplace
     approximation (the difference measures how far from Gaussian the integrand is); ``mode`` the profile;
-    ``nodes`` per dimension; ``kernel_evaluations`` and ``likelihood_evaluations`` per pair (largest group),
-    the mode included; ``scale_clipped``: the refined curvature was clipped (a non-Gaussian integrand).
+    ``nodes`` per dimension; ``kernel_point_evaluations``: kernel calls × points, summed over every pair (the mode
+    search, the curvature and the quadrature's Υ/D nodes; the inclination's nodes reuse the prediction);
+    ``scale_clipped``: the refined curvature was clipped (a non-Gaussian integrand).
     """
 
     log_marginal: np.ndarray
     log_laplace: np.ndarray
     mode: Mode
     nodes: int
-    kernel_evaluations: int
-    likelihood_evaluations: int
+    kernel_point_evaluations: int
     scale_clipped: np.ndarray
     dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Active nuisance parameters per galaxy."""
@@ -135,7 +135,7 @@ class _Group:
         self.dk = len(dims) - self.inclined
         self.params = {**params, **{k: transform.to_points(v) for k, v in per_object.items()}}
         self.kernel_evaluations = 0
-        self.likelihood_evaluations = 0
+        self.point_evaluations = 0
 
     @property
     def d(self) -> int:
@@ -150,7 +150,10 @@ class _Group:
         values = {name: prior.from_normal(z_kernel[..., j])
                   for j, (name, prior) in enumerate(zip(self.dims[: self.dk], self.priors))}
         self.kernel_evaluations += 1
-        return self.kernel.func(self.transform.kernel_inputs(values), **self.params)
+        v = self.kernel.func(self.transform.kernel_inputs(values), **self.params)
+        self.point_evaluations += int(np.prod(np.broadcast_shapes(np.shape(v), z_kernel.shape[:-2]
+                                                                  + (self.transform.n_points,))))
+        return v
 
     def qinv(self, z_incl: np.ndarray | None) -> np.ndarray | None:
         """1/q = sin i/sin i0 at the inclination coordinate (None without an inclination dimension)."""
@@ -162,14 +165,12 @@ class _Group:
         """(F, r, ln-normalisation): F = −ln L + ½|z|² (m, G), residuals (m, n_points)."""
         qinv = self.qinv(z[..., -1]) if self.inclined else None
         r, log_norm = self.likelihood.residuals(v_pred, qinv)
-        self.likelihood_evaluations += 1
         f = 0.5 * segment_sum(r * r, self.transform.offsets) - log_norm + 0.5 * np.sum(z * z, axis=-1)
         return f, r, log_norm
 
     def log_likelihood(self, v_pred: np.ndarray, z_incl: np.ndarray | None,
                        moments: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
         """ln L (m, G) at prediction ``v_pred`` and inclination coordinate ``z_incl``."""
-        self.likelihood_evaluations += 1
         qinv = self.qinv(z_incl)
         if moments is not None and qinv is not None:
             return self.likelihood.log_likelihood_from_moments(moments, qinv)
@@ -590,8 +591,8 @@ def marginalise(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTr
                          max_iter)
         if fast is not None:
             mode, pairs = fast
-            return Marginal(pairs.log_marginal, pairs.log_laplace, mode, int(nodes), int(pairs.kernel_calls.max()),
-                            -1, pairs.scale_clipped, _dims_by_galaxy(transform, priors))
+            return Marginal(pairs.log_marginal, pairs.log_laplace, mode, int(nodes), pairs.kernel_point_evaluations,
+                            pairs.scale_clipped, _dims_by_galaxy(transform, priors))
     groups, m = _groups(kernel, params, transform, priors, likelihood, per_object)
     solved = _find_modes(groups, m, start, tol, max_iter)
     n = transform.n_galaxies
@@ -607,7 +608,7 @@ def marginalise(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTr
         clipped[:, index] = clip
     mode = _assemble_mode(groups, solved, scales, transform, priors, m)
     return Marginal(log_z, laplace, mode, int(nodes),
-                    max(g.kernel_evaluations for _, g in groups), max(g.likelihood_evaluations for _, g in groups),
+                    sum(g.point_evaluations for _, g in groups),
                     clipped, {str(transform.galaxy[i]): g.dims for index, g in groups for i in index})
 
 

@@ -160,7 +160,7 @@ def _nuisance_count(points: PointSet, nuisance: bool) -> int:
 
 def _cv(ll: Mapping[str, np.ndarray], points: PointSet, nuisance: bool) -> dict[str, Any]:
     """K-fold CV over galaxies of the global grid point (deterministic folds: galaxy i in fold i mod K)."""
-    choose = -ll["objective"] if nuisance else ll["chi2"]
+    choose = ll["objective"] if nuisance else ll["chi2"]  # both are minimised
     fold = np.arange(points.n_galaxies) % FOLDS
     n = np.diff(points.offsets)
     held_chi2, held_sq, held_n, picks = 0.0, 0.0, 0, []

@@ -50,6 +50,15 @@ def test_cv_folds_are_deterministic_and_held_out():
     assert out["held_out_chi2_per_point"] == pytest.approx(5.0 / 20)
 
 
+def test_cv_with_nuisance_picks_the_least_profile_objective():
+    # the profile objective χ² + |z|² is minimised like χ²: point 1 is best everywhere, point 0 worst
+    objective = np.array([[9.0] * 10, [1.0] * 10, [5.0] * 10])
+    chi2 = objective - 0.5
+    out = _cv({"chi2": chi2, "objective": objective}, _Points([2] * 10), nuisance=True)
+    assert out["grid_points"] == [1] * 5
+    assert out["held_out_chi2"] == pytest.approx(10 * 0.5)
+
+
 def test_unknown_model_is_one_line():
     with pytest.raises(CompareError, match="unknown model"):
         compare_report(None, ["nope"])

@@ -31,6 +31,19 @@ SPEC = ('name = "survey"\nkernel = "sigma"\npreset = "paper"\nmetrics = ["mean_r
 """A (A0 × k) grid of ``n_a`` × 25 points: 40 × 25 = 10³ for the survey, more for SPARC at comparable work."""
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set size [MB]: ``VmHWM`` of /proc/self/status (``ru_maxrss`` keeps the peak
+    of the process it was forked from across exec, so a fresh driver would report its parent's)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_one(cube: str, workers: int, n_a: int = 40) -> dict:
     """One sweep of :data:`SPEC` over ``cube`` on a LocalCluster of ``workers`` processes, in this process."""
     from distributed import Client, LocalCluster
@@ -43,11 +56,10 @@ def run_one(cube: str, workers: int, n_a: int = 40) -> dict:
             Client(cluster) as client, tempfile.TemporaryDirectory() as tmp:
         summary = run_sweep(spec, Path(tmp) / "r.zarr", cube=cube, scheduler=cluster.scheduler_address,
                             console=Console(stderr=True, quiet=True))
-        worker_kb = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        worker_mb = client.run(peak_rss_mb)
     return {"grid": spec.size, "tasks": summary.n_blocks * summary.n_chunks, "n_chunks": summary.n_chunks,
             "evaluations": summary.evaluations, "seconds": summary.seconds, "evals_per_s": summary.rate,
-            "driver_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "worker_peak_rss_mb": max(worker_kb.values()) / 1024}
+            "driver_peak_rss_mb": peak_rss_mb(), "worker_peak_rss_mb": max(worker_mb.values())}
 
 
 def in_subprocess(cube: str, workers: int, n_a: int = 40) -> dict:

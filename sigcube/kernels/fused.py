@@ -24,6 +24,8 @@ from sigcube.kernels.sigma import G_FLOOR, XI_FLOOR_KPC
 
 SUB_BATCH_ELEMENTS = 262_144
 """Grid points × points per buffer (2 MiB of float64: stays in cache)."""
+TILE_POINTS = 4096
+"""Points per tile of whole galaxies: sub-batches of ≥ 64 grid points whatever the object chunk's size."""
 
 _HALF_LOG10_E = 0.5 / math.log(10.0)
 
@@ -65,10 +67,8 @@ def _sigma_pass(r, v_bar, v_obs, inv_e, h, rd_gal, offsets, A, k, sig, rms_out, 
 
 @numba.njit(nogil=True, cache=True, fastmath=True)
 def _moments_pass(log_sig, log_obs_bar, sum_x, sum_xx):  # pragma: no cover
-    """Σx and Σx² over points of x = log10(V_obs/V_bar) − ½·log10 Σ, from ``log_sig[i, j]`` = ln Σ."""
-    for j in range(sum_x.size):
-        sum_x[j] = 0.0
-        sum_xx[j] = 0.0
+    """Σx and Σx² over points of x = log10(V_obs/V_bar) − ½·log10 Σ, from ``log_sig[i, j]`` = ln Σ, added to
+    ``sum_x``, ``sum_xx``."""
     for i in range(log_sig.shape[0]):
         li = log_obs_bar[i]
         row = log_sig[i]
@@ -78,22 +78,45 @@ def _moments_pass(log_sig, log_obs_bar, sum_x, sum_xx):  # pragma: no cover
             sum_xx[j] += x * x
 
 
+def _tiles(offsets: np.ndarray) -> list[tuple[int, int]]:
+    """Whole galaxies [g0, g1) of at most :data:`TILE_POINTS` points (a larger galaxy alone)."""
+    tiles, g0, n_gal = [], 0, offsets.size - 1
+    while g0 < n_gal:
+        g1 = g0 + 1
+        while g1 < n_gal and offsets[g1 + 1] - offsets[g0] <= TILE_POINTS:
+            g1 += 1
+        tiles.append((g0, g1))
+        g0 = g1
+    return tiles
+
+
 def sigma_linear_reduce(r, v_bar, v_obs, inv_e, h, log_obs_bar, rd_gal, offsets, A, k):
     """Per-galaxy RMS, χ² (n_grid, n_gal) and Σx, Σx² (n_grid) for Σ = 1 + A·r/(ξ+r)·h, ξ = max(k·R_d, floor);
-    ``h`` = h(g_N) per point, ``A`` and ``k`` one value per grid point."""
+    ``h`` = h(g_N) per point, ``A`` and ``k`` one value per grid point.
+
+    The points are taken in tiles of whole galaxies (:data:`TILE_POINTS`), so that each sub-batch of the grid is
+    long (≥ SUB_BATCH_ELEMENTS / TILE_POINTS grid points: the innermost loops vectorise) however many points the
+    object chunk holds."""
     A, k = (np.ascontiguousarray(x, dtype=float) for x in (A, k))
-    n_grid, n = A.size, r.size
+    n_grid = A.size
+    offsets = np.asarray(offsets, dtype=np.int64)
     rms = np.empty((n_grid, offsets.size - 1))
     chi2 = np.empty_like(rms)
-    sum_x, sum_xx = np.empty(n_grid), np.empty(n_grid)
-    step = max(1, SUB_BATCH_ELEMENTS // n)
-    buf = np.empty((n, min(step, n_grid)))
-    for lo in range(0, n_grid, step):
-        hi = min(lo + step, n_grid)
-        sig = buf if hi - lo == buf.shape[1] else np.empty((n, hi - lo))
-        _sigma_pass(r, v_bar, v_obs, inv_e, h, rd_gal, offsets, A[lo:hi], k[lo:hi], sig, rms[lo:hi], chi2[lo:hi])
-        np.log(sig, out=sig)
-        _moments_pass(sig, log_obs_bar, sum_x[lo:hi], sum_xx[lo:hi])
+    sum_x, sum_xx = np.zeros(n_grid), np.zeros(n_grid)
+    tiles = _tiles(offsets)
+    width = max(int(offsets[g1] - offsets[g0]) for g0, g1 in tiles) if tiles else 0
+    step = max(1, SUB_BATCH_ELEMENTS // max(width, 1))
+    buf = np.empty(min(step, n_grid) * width)
+    for g0, g1 in tiles:
+        p0, p1 = int(offsets[g0]), int(offsets[g1])
+        local = offsets[g0:g1 + 1] - p0
+        args = (r[p0:p1], v_bar[p0:p1], v_obs[p0:p1], inv_e[p0:p1], h[p0:p1], rd_gal[g0:g1], local)
+        for lo in range(0, n_grid, step):
+            hi = min(lo + step, n_grid)
+            sig = buf[:(p1 - p0) * (hi - lo)].reshape(p1 - p0, hi - lo)
+            _sigma_pass(*args, A[lo:hi], k[lo:hi], sig, rms[lo:hi, g0:g1], chi2[lo:hi, g0:g1])
+            np.log(sig, out=sig)
+            _moments_pass(sig, log_obs_bar[p0:p1], sum_x[lo:hi], sum_xx[lo:hi])
     return rms, chi2, sum_x, sum_xx
 
 

@@ -48,6 +48,8 @@ class ObjectPlan:
     n_points: np.ndarray
     rows: np.ndarray | None
     excluded: int
+    stored_rows: int = 1
+    """Cube rows per stored chunk along the object dimension."""
 
     @property
     def n_objects(self) -> int:
@@ -110,7 +112,8 @@ def plan_objects(cube: Location, kind: str, cuts: SampleCuts) -> tuple[ObjectPla
     dim = record.objects
     names = [v for v in record.select_variables if v in ds.variables]
     per_row = sum(int(np.prod(ds[v].shape[1:])) * ds[v].dtype.itemsize for v in names if ds[v].dims[:1] == (dim,))
-    step = max(1, PLAN_BATCH_BYTES // max(per_row, 1))
+    stored = stored_rows(ds, dim)
+    step = max(stored, PLAN_BATCH_BYTES // max(per_row, 1) // stored * stored)  # whole stored chunks: each read once
     n_rows = ds.sizes[dim]
     kept, counts, rows, excluded = [], [], [], 0
     for start in range(0, n_rows, step):
@@ -122,23 +125,35 @@ def plan_objects(cube: Location, kind: str, cuts: SampleCuts) -> tuple[ObjectPla
         rows.append(start + np.flatnonzero(selection.keep))
         excluded += len(selection.excluded)
     plan = ObjectPlan(dim, np.concatenate(kept), np.concatenate(counts).astype(np.int64),
-                      np.concatenate(rows).astype(np.int64), excluded)
+                      np.concatenate(rows).astype(np.int64), excluded, stored)
     if not plan.n_objects:
         raise SigcubeError(f"the sample cuts {cuts.as_dict()} leave no galaxy in {cube.name}")
     return plan, dict(checked.attrs)
 
 
+def stored_rows(ds: xr.Dataset, dim: str) -> int:
+    """Rows per stored chunk along the object dimension ``dim`` of a cube opened by :func:`_reader` (1 if unknown)."""
+    for var in ds.data_vars.values():
+        if var.dims[:1] == (dim,) and var.encoding.get("chunks"):
+            return int(var.encoding["chunks"][0])
+    return 1
+
+
 def choose_chunk(plan: ObjectPlan, requested: int = 0, grid_size: int = 1) -> int:
     """Objects per chunk: ``requested`` if given (> 0), else the points' worth of one task over a grid of
-    ``grid_size`` points, between :data:`TARGET_CHUNK_POINTS` and :data:`MAX_CHUNK_POINTS`; one chunk for a kind
-    packed whole."""
+    ``grid_size`` points, between :data:`TARGET_CHUNK_POINTS` and :data:`MAX_CHUNK_POINTS`, rounded to a multiple
+    of the cube's rows per stored chunk (where the sample keeps most rows, tasks then read whole stored chunks,
+    none of them twice); one chunk for a kind packed whole."""
     if plan.rows is None:
         return plan.n_objects
     if requested > 0:
         return min(requested, plan.n_objects)
     target = min(MAX_CHUNK_POINTS, max(TARGET_CHUNK_POINTS, TARGET_EVALS_PER_BLOCK // max(grid_size, 1)))
     mean = float(np.mean(plan.n_points)) if plan.n_objects else 1.0
-    return int(min(plan.n_objects, max(1, round(target / max(mean, 1.0)))))
+    chunk = max(1, round(target / max(mean, 1.0)))
+    if plan.stored_rows > 1 and chunk >= plan.stored_rows:
+        chunk = round(chunk / plan.stored_rows) * plan.stored_rows
+    return int(min(plan.n_objects, chunk))
 
 
 def chunk_source(cube: Location, kind: str, attrs: dict[str, Any], cuts: SampleCuts, plan: ObjectPlan,

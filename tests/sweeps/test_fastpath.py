@@ -234,3 +234,15 @@ def test_the_canonical_numba_loop_runs_along_k_and_agrees():
     points = random_points(21, [7, 2, 11, 5])
     check(points, sigma, {}, {"k": k, "A0": A0})
     check(points, sigma, {"D": 0.7, "L": 3.0, "n": 0.5}, {"k": k})
+
+
+def test_the_canonical_numba_loop_tiles_a_large_object_chunk():
+    """Over TILE_POINTS points the loop takes tiles of whole galaxies (one larger than a tile alone): the same
+    metrics as the reference, and each tile's RAR moments added to the grid's."""
+    from sigcube.kernels.fused import TILE_POINTS
+
+    rng = np.random.default_rng(8)
+    counts = [int(c) for c in rng.integers(5, 60, 200)] + [TILE_POINTS + 7] + [int(c) for c in rng.integers(5, 60, 90)]
+    points = random_points(8, counts)
+    assert points.n_points > 2 * TILE_POINTS
+    check(points, get_kernel("sigma"), {}, {"k": np.linspace(0.05, 0.5, 70), "A0": np.linspace(0.5, 2.0, 70)})

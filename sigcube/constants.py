@@ -27,6 +27,9 @@ KPC_M: float = u.kpc.to(u.m)
 KM_S: float = (u.km / u.s).to(u.m / u.s)
 """One km/s [m/s]."""
 
+ACCEL_KM2_S2_PER_KPC: float = KM_S**2 / KPC_M
+"""(km/s)²/kpc in m/s²: V²/r of a velocity [km/s] at a radius [kpc] as an acceleration."""
+
 AU_M: float = u.AU.to(u.m)
 """One astronomical unit [m]."""
 

@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from numba import types
 
-from sigcube.constants import HELIUM_FACTOR, KM_S, KPC_M
+from sigcube.constants import ACCEL_KM2_S2_PER_KPC, HELIUM_FACTOR
 from sigcube.inference.nuisance import V2_FLOOR, NuisanceTransform
 from sigcube.kernels.common import RD_SOURCES, omega_d_input, rd_input
 from sigcube.kernels.registry import Kernel
@@ -45,7 +45,6 @@ PREDICT_SIGNATURE = types.void(types.float64[:, ::1], types.float64[:, ::1], typ
 """``predict``'s signature: a compiled C function of this type is a first-class function to numba, so the pair solver
 that calls it (:mod:`sigcube.inference.adaptive`) is compiled once and cached on disk for every kernel."""
 
-_ACCEL = KM_S**2 / KPC_M
 _ROW = {name: i for i, name in enumerate(POINT_ROWS)}
 _COL = {name: i for i, name in enumerate(GALAXY_COLUMNS)}
 
@@ -163,7 +162,7 @@ def layout(transform: NuisanceTransform) -> tuple[np.ndarray, np.ndarray]:
     zeros = np.zeros(n)
     rows = {"r0": transform.r0, "gas2": transform.gas2, "disk2": transform.disk2, "bul2": transform.bul2,
             "v_gas1": transform.unit["v_gas"], "v_disk1": transform.unit["v_disk"], "v_bul1": transform.unit["v_bul"],
-            "accel_r0": _ACCEL / transform.r0,
+            "accel_r0": ACCEL_KM2_S2_PER_KPC / transform.r0,
             **{f"{rd_input(s)}0": p.get(rd_input(s), zeros) for s in RD_SOURCES},
             **{k: transform.catalogue.point_columns.get(k, zeros) for k in ("sb_disk", "sb_bul")},
             **{k: p.get(k, zeros) for k in ("f_bulge", "Sigma_gas")}}
@@ -172,7 +171,7 @@ def layout(transform: NuisanceTransform) -> tuple[np.ndarray, np.ndarray]:
                "peak_bul": transform.peaks["bul"],
                **{k: transform.catalogue.columns.get(k, np.zeros(g)) for k in ("L36", "M_HI")}}
     for source in RD_SOURCES:
-        j, t = transform._interp.get(source, (np.zeros(g, dtype=np.int64), np.zeros(g)))
+        j, t = transform.interp.get(source, (np.zeros(g, dtype=np.int64), np.zeros(g)))
         columns[f"interp_j_{source}"] = j.astype(float)
         columns[f"interp_t_{source}"] = t
         columns[f"rd0_{source}"] = p[rd_input(source)][starts] if rd_input(source) in p else np.ones(g)

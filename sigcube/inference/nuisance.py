@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from sigcube.constants import HELIUM_FACTOR, KM_S, KPC_M
+from sigcube.constants import ACCEL_KM2_S2_PER_KPC, HELIUM_FACTOR
 from sigcube.errors import SigcubeError
 from sigcube.inference.priors import Prior
 from sigcube.kernels.common import RD_SOURCES, omega_d_input, rd_input
@@ -53,8 +53,6 @@ SPARC_PRIORS: dict[str, dict] = {
 V2_FLOOR = 1e-6
 """Floor on V_bar² [(km/s)²] when a small Υ makes sign(V_gas)V_gas² + V_disk² + V_bul² ≤ 0."""
 
-_ACCEL = KM_S**2 / KPC_M
-"""(km/s)²/kpc → m/s²."""
 
 
 class NuisanceError(SigcubeError):
@@ -195,8 +193,9 @@ class NuisanceTransform:
         self.has_bulge = segment_sum(self.bul2, self.offsets) > 0
         self.peaks = {c: np.maximum.reduceat(x, starts) for c, x in
                       (("gas", np.abs(self.gas2)), ("disk", self.disk2), ("bul", self.bul2))}
-        self._interp = {s: _interpolation(self.r0, p[rd_input(s)][starts], self.offsets)
-                        for s in RD_SOURCES if omega_d_input(s) in self.inputs}
+        self.interp = {s: _interpolation(self.r0, p[rd_input(s)][starts], self.offsets)
+                       for s in RD_SOURCES if omega_d_input(s) in self.inputs}
+        """Per R_d source whose Ω_d is an input: each galaxy's point j and weight t of V_bar(R_d)."""
 
     @property
     def galaxy(self) -> np.ndarray:
@@ -346,7 +345,7 @@ class _Inputs:
         return np.sqrt(v2)
 
     def _g_N(self):
-        return self.get("u2") * (_ACCEL / self.t.r0)
+        return self.get("u2") * (ACCEL_KM2_S2_PER_KPC / self.t.r0)
 
     def _v_gas(self):
         return self.t.unit["v_gas"] * self._sqrt_d()
@@ -385,7 +384,7 @@ class _Inputs:
             if name == rd_input(source):
                 return self._length(t.points.inputs[name])
             if name == omega_d_input(source):
-                j, w = t._interp[source]
+                j, w = t.interp[source]
                 v = self.get("v_bar")
                 v_at = (1.0 - w) * v[..., j] + w * v[..., np.minimum(j + 1, t.n_points - 1)]
                 r_d = t.points.inputs[rd_input(source)][t.offsets[:-1]]

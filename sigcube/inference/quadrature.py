@@ -42,6 +42,7 @@ import numpy as np
 
 from sigcube.errors import SigcubeError
 from sigcube.inference import adaptive
+from sigcube.inference.adaptive import FD_STEP, MAX_STEP, NEWTON_ITERATIONS, SCALE_CLIP, Z_LIMIT
 from sigcube.inference.compiled import compile_predict, layout
 from sigcube.inference.likelihood import BoundLikelihood, GaussianLikelihood
 from sigcube.inference.nuisance import NUISANCE_PARAMETERS, NuisanceTransform, check_inputs
@@ -49,20 +50,8 @@ from sigcube.inference.priors import Prior
 from sigcube.kernels.registry import Kernel
 from sigcube.metrics import segment_sum
 
-FD_STEP = 1e-6
-"""Forward-difference step in z for the Jacobians."""
-Z_LIMIT = 12.0
-"""|z| is kept below this (prior density e^−72 there): steps never leave the representable quantiles."""
-MAX_STEP = 3.0
-"""Largest Levenberg–Marquardt step (Euclidean norm in z)."""
-SCALE_CLIP = (0.2, 5.0)
-"""Range of the eigenvalues of the finite-difference Hessian relative to J^TJ + I."""
 NEWTON_STEP = 1e-4
 """Finite-difference step in z_i of the conditional inclination mode."""
-NEWTON_ITERATIONS = 8
-"""Most Newton steps towards the conditional inclination mode (from the joint mode's conditional mean: 8 change
-ln Z by < 1e-4 nat from 20 on SPARC, and save ~20 % of a marginalised sweep)."""
-
 
 
 class QuadratureError(SigcubeError):

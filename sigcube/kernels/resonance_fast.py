@@ -16,7 +16,7 @@ runs are as long as keeps X ≤ :data:`RUN_RADIUS`.
 
 For a block, :func:`progression_reduce` takes the objects in tiles of whole objects; per tile and run it fills I
 (α × points) in a small buffer, then, a sub-batch of grid points at a time, V = V_bar·√(1 + A_res·I) and the
-generic path's reduction (:func:`sigcube.sweeps.fastpath._reduce_rows`: per-object RMS and χ², Σx and Σx² of
+generic path's reduction (:func:`sigcube.sweeps.fastpath.reduce_rows`: per-object RMS and χ², Σx and Σx² of
 x = log10(V_obs/V)). Nothing of size grid × points (let alone × nodes) is allocated.
 """
 
@@ -32,7 +32,7 @@ import numpy as np
 from sigcube.kernels.registry import Reduction
 from sigcube.kernels.resonance import arithmetic_step, node_tables, quality_factor
 from sigcube.sample import PointSet
-from sigcube.sweeps.fastpath import ROWS, SUB_BATCH_ELEMENTS, _Observed, _reduce_rows
+from sigcube.sweeps.fastpath import ROWS, SUB_BATCH_ELEMENTS, Observed, reduce_rows
 
 SERIES_DEGREE = 16
 """Degree of the power series in y = α − α_c."""
@@ -174,7 +174,7 @@ def progression_reduce(points: PointSet, params: Mapping[str, Any], grid: Mappin
     p = points.inputs
     r, v_bar = (np.ascontiguousarray(p[name], dtype=float) for name in ("r", "v_bar"))
     Q = np.asarray(quality_factor(p, params["sigma_gas"], params["sigma_disk"], params["sigma_bulge"]), dtype=float)
-    obs = _Observed.of(points)
+    obs = Observed.of(points)
     offsets = np.asarray(points.offsets, dtype=np.int64)
     rms = np.empty((n_grid, points.n_galaxies))
     chi2 = np.empty_like(rms)
@@ -192,7 +192,7 @@ def progression_reduce(points: PointSet, params: Mapping[str, Any], grid: Mappin
                 b = min(a + rows, stop)
                 _velocities(integral, index[a:b], first, amplitude[a:b], v_bar[p0:p1], v[:b - a])
                 np.log(v[:b - a], out=log_v[:b - a])
-                _reduce_rows(v[:b - a], log_v[:b - a], v_obs, inv_e, log10_obs, off, rms[a:b, g0:g1],
+                reduce_rows(v[:b - a], log_v[:b - a], v_obs, inv_e, log10_obs, off, rms[a:b, g0:g1],
                              chi2[a:b, g0:g1], sum_x[a:b], sum_xx[a:b])
     unsorted = tuple(np.empty_like(x) for x in (rms, chi2, sum_x, sum_xx))
     for out, x in zip(unsorted, (rms, chi2, sum_x, sum_xx)):

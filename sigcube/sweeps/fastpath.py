@@ -69,7 +69,7 @@ def _add_residual(ss: float, cc: float, d: float, inv_e: float) -> tuple[float, 
 
 @numba.njit("void(f8[:, ::1], f8[:, ::1], f8[::1], f8[::1], f8[::1], i8[::1], f8[:, :], f8[:, :], f8[::1], f8[::1])",
             nogil=True, cache=True, fastmath=_FLAGS)
-def _reduce_rows(v, log_v, v_obs, inv_e, log10_obs, offsets, rms, chi2, sum_x, sum_xx):  # pragma: no cover
+def reduce_rows(v, log_v, v_obs, inv_e, log10_obs, offsets, rms, chi2, sum_x, sum_xx):  # pragma: no cover
     """Per-object RMS and χ² of the rows of ``v`` (m × points) into ``rms``, ``chi2`` (m × objects);
     Σx, Σx² of x = log10(V_obs) − ln(V)/ln 10 added to ``sum_x``, ``sum_xx`` (m)."""
     m, n = v.shape
@@ -416,7 +416,7 @@ class _Replay:
 # --- the path -----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Observed:
+class Observed:
     """What the reductions read, per point: V_obs [km/s], 1/e_V [s/km], log10 V_obs."""
 
     v_obs: np.ndarray
@@ -424,7 +424,7 @@ class _Observed:
     log10_obs: np.ndarray
 
     @classmethod
-    def of(cls, points: PointSet) -> _Observed:
+    def of(cls, points: PointSet) -> Observed:
         p = points.inputs
         v_obs = np.ascontiguousarray(p["v_obs"], dtype=float)
         return cls(v_obs, 1.0 / np.ascontiguousarray(p["e_v_obs"], dtype=float), np.log10(v_obs))
@@ -453,7 +453,7 @@ def reduce(points: PointSet, kernel: Kernel, params: Mapping[str, Any], grid: Ma
         evaluate = lambda tile, sub, m: constant[None, tile.p0:tile.p1]  # noqa: E731
     elif isinstance(evaluate, _Trace):
         evaluate = _Replay(evaluate, tiles).run
-    obs = _Observed.of(points)
+    obs = Observed.of(points)
     for tile in tiles:
         log_v = np.empty((tile.rows, tile.width))
         off = np.ascontiguousarray(points.offsets[tile.g0:tile.g1 + 1] - tile.p0, dtype=np.int64)
@@ -464,7 +464,7 @@ def reduce(points: PointSet, kernel: Kernel, params: Mapping[str, Any], grid: Ma
             if not (v.dtype == np.float64 and v.flags.c_contiguous and v.flags.writeable):
                 v = np.array(v, dtype=float, order="C")
             np.log(v, out=log_v[:b - a])
-            _reduce_rows(v, log_v[:b - a], v_obs, inv_e, log10_obs, off, rms[a:b, tile.g0:tile.g1],
+            reduce_rows(v, log_v[:b - a], v_obs, inv_e, log10_obs, off, rms[a:b, tile.g0:tile.g1],
                          chi2[a:b, tile.g0:tile.g1], sum_x[a:b], sum_xx[a:b])
             if curves is not None:
                 curves[a:b, tile.p0:tile.p1] = v

@@ -3,13 +3,14 @@
 The algorithm is :mod:`sigcube.inference.quadrature`'s (its module docstring says it: a Levenberg–Marquardt
 mode of F(z) = −ln L + ½|z|² in the priors' normal deviates z, a scale from the Gauss–Newton Hessian refined by
 finite differences, the product Gauss–Hermite rule on the Υ/D dimensions and a 1-D rule at the conditional
-inclination mode, streamed through a running log-sum-exp). Here it runs pair by pair in one numba loop, galaxy
-by galaxy (a galaxy's points stay in cache) and grid point by grid point (each warm-started at the previous
-grid point's mode), with the kernel compiled to scalar code (:mod:`sigcube.inference.compiled`): no
-(grid × points) temporaries, and d ≤ 4 linear algebra written out.
+inclination mode). Here it runs pair by pair in one numba loop, galaxy by galaxy (a galaxy's points stay in
+cache) and grid point by grid point (each warm-started at the previous grid point's mode), with the kernel
+compiled to scalar code (:mod:`sigcube.inference.compiled`): no (grid × points) temporaries, a pair's node terms
+(at most nodes³) summed by one log-sum-exp, and d ≤ 4 linear algebra written out. The kernel is a C function of a
+fixed signature passed to the solver, so the solver itself is compiled once and cached on disk for every kernel.
 
 The prior maps z → θ are tabulated per galaxy and dimension on a uniform grid in z (:data:`TABLE_STEP` over
-±:data:`Z_LIMIT`) with their derivatives, and read by cubic Hermite interpolation (error ~1e-10 of the
+±:data:`TABLE_LIMIT`) with their derivatives, and read by cubic Hermite interpolation (error ~1e-10 of the
 parameter's scale), so every prior family costs the same few flops. The inclination's table holds
 1/q = sin i/sin i0 directly. :func:`solve` returns the pairs' raw results; :mod:`~sigcube.inference.quadrature`
 builds its :class:`~sigcube.inference.quadrature.Marginal` and :class:`~sigcube.inference.quadrature.Mode`

@@ -20,8 +20,11 @@ For every (global grid point, galaxy) pair at once:
    (the node axis is never stored). The kernel runs once per node of the Υ/D dimensions; the inclination
    nodes reuse its prediction (with σ_int = 0 through three sums per galaxy).
 
-Galaxies are grouped by their dimension (3 without a bulge: Υ_disk, D, i; 4 with one), each group vectorised
-over (m, galaxies, points). :func:`profile` returns the mode: the maximum of L × prior in z, i.e. the MAP
+:func:`marginalise` and :func:`profile` run this algorithm compiled, pair by pair
+(:mod:`sigcube.inference.adaptive`), whenever the kernel's formula traces to scalar code; the numpy implementation
+here is the fallback for a kernel that does not (a Python branch or ``np.where`` on a varying parameter) and the
+reference the compiled solver is tested against (``compiled=False``). In it, galaxies are grouped by their
+dimension (3 without a bulge: Υ_disk, D, i; 4 with one), each group vectorised over (m, galaxies, points). :func:`profile` returns the mode: the maximum of L × prior in z, i.e. the MAP
 of the normal-deviate coordinates — the MAP of log10 Υ, D and i themselves where their priors are
 (untruncated) normal, and kept off a truncation bound where a θ-space MAP could sit on it. It maximises
 likelihood × prior, not likelihood alone, because Υ, D and i are degenerate with each other and with the

@@ -102,9 +102,11 @@ def _check_predict(name: str, seed: int) -> None:
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=f"{name} {variable}")
 
 
-def test_the_trace_refuses_what_scalar_code_cannot_hold():
+def test_the_trace_refuses_what_scalar_code_cannot_hold(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # the test kernel does not outlive the test
+
     @kernel(summary="s", source="test", formula="V = …", inputs=("v_bar",),
-            parameters=(Parameter("s", 1.0, "", (0.0, 10.0)),), name="clipped_boost")
+            parameters=(Parameter("s", 1.0, "", (0.0, 10.0), description="a boost"),), name="clipped_boost")
     def clipped_boost(points, *, s):
         return np.where(points["v_bar"] > 50.0, s * points["v_bar"], points["v_bar"])
 
@@ -195,7 +197,7 @@ def test_a_kernel_the_trace_cannot_follow_is_marginalised_by_the_numpy_path(gala
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
 
     @kernel(summary="s", source="test", formula="V = …", inputs=("v_bar",),
-            parameters=(Parameter("s", 1.0, "", (0.0, 10.0)),), name="gated_boost")
+            parameters=(Parameter("s", 1.0, "", (0.0, 10.0), description="a boost"),), name="gated_boost")
     def gated_boost(points, *, s):
         return np.where(points["v_bar"] > 0.0, points["v_bar"] * np.sqrt(s), 0.0)
 

@@ -77,6 +77,19 @@ class PointSet:
         return self.inputs[name][self.offsets[:-1]]
 
 
+def object_tiles(offsets: np.ndarray, max_points: int) -> list[tuple[int, int]]:
+    """Consecutive whole objects [g0, g1) of packed points (``offsets``) in groups of at most ``max_points`` points
+    (an object larger than that alone): the tiles compiled loops take so that a tile's points stay in cache."""
+    tiles, g0, n_obj = [], 0, len(offsets) - 1
+    while g0 < n_obj:
+        g1 = g0 + 1
+        while g1 < n_obj and offsets[g1 + 1] - offsets[g0] <= max_points:
+            g1 += 1
+        tiles.append((g0, g1))
+        g0 = g1
+    return tiles
+
+
 def baryonic_velocity(v_gas, v_disk, v_bul, ml: MassToLight):
     """V_bar = sign(V²)·√|V²|, V² = sign(V_gas)V_gas² + Υ_d V_disk² + Υ_b V_bul² [km/s]."""
     v2 = np.sign(v_gas) * v_gas**2 + ml.upsilon_disk * v_disk**2 + ml.upsilon_bul * v_bul**2

@@ -334,11 +334,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
             # ---------------------------------------------------------------- helpers as inline blocks
             # mode search (Levenberg–Marquardt)
             calls = 0
-            for k in range(3):
-                nv[k] = base[g, k]
-            for k in range(dk):
-                nv[codes[g, k]] = _lookup(tables[g, codes[g, k]], z[k])
-            predict(X, S, a, b, g, nv[0], nv[1], nv[2], Pj, V)
+            _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, Pj, V)
             calls += 1
             F, lognorm = _state(V, z, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, r)
             lam = 1e-3
@@ -351,11 +347,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                         zt[k] = z[k]
                     zt[jj] += FD_STEP
                     if jj < dk:
-                        for k in range(3):
-                            nv[k] = base[g, k]
-                        for k in range(dk):
-                            nv[codes[g, k]] = _lookup(tables[g, codes[g, k]], zt[k])
-                        predict(X, S, a, b, g, nv[0], nv[1], nv[2], Pj, Vt)
+                        _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, Pj, Vt)
                         calls += 1
                         _, nj = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
                     else:
@@ -390,11 +382,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                 shrink = min(1.0, MAX_STEP / max(norm, 1e-300))
                 for k in range(d):
                     zt[k] = min(max(z[k] - step[k] * shrink, -Z_LIMIT), Z_LIMIT)
-                for k in range(3):
-                    nv[k] = base[g, k]
-                for k in range(dk):
-                    nv[codes[g, k]] = _lookup(tables[g, codes[g, k]], zt[k])
-                predict(X, S, a, b, g, nv[0], nv[1], nv[2], Pj, Vt)
+                _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, Pj, Vt)
                 calls += 1
                 Ft, lognorm_t = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
                 if Ft <= F:
@@ -431,11 +419,8 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                         for k in range(d):
                             zk[k] = z[k] + sgn * Cgn[k, jj]
                         if jj < dk:
-                            for k in range(3):
-                                nv[k] = base[g, k]
-                            for k in range(dk):
-                                nv[codes[g, k]] = _lookup(tables[g, codes[g, k]], zk[k])
-                            predict(X, S, a, b, g, nv[0], nv[1], nv[2], Pj, Vt if sgn < 0 else Vplus[jj])
+                            _predict_at(predict, X, S, a, b, g, zk, dk, codes, tables, base, nv, Pj,
+                                        Vt if sgn < 0 else Vplus[jj])
                             calls += 1
                             fv, _ = _state(Vt if sgn < 0 else Vplus[jj], zk, d, inclined, tables[g, 3], vo, ie, e2, a,
                                            n, s2i, ln0, rt)
@@ -451,11 +436,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                         for k in range(d):
                             zk[k] = z[k] + Cgn[k, jj] + Cgn[k, kk]
                         if kk < dk:
-                            for k in range(3):
-                                nv[k] = base[g, k]
-                            for k in range(dk):
-                                nv[codes[g, k]] = _lookup(tables[g, codes[g, k]], zk[k])
-                            predict(X, S, a, b, g, nv[0], nv[1], nv[2], Pj, Vt)
+                            _predict_at(predict, X, S, a, b, g, zk, dk, codes, tables, base, nv, Pj, Vt)
                             calls += 1
                             fv, _ = _state(Vt, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
                         elif jj < dk:
@@ -522,11 +503,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                         base_t -= 0.5 * s * s
                     Vuse = V
                     if not centre:
-                        for k in range(3):
-                            nv[k] = base[g, k]
-                        for k in range(dk):
-                            nv[codes[g, k]] = _lookup(tables[g, codes[g, k]], zk[k])
-                        predict(X, S, a, b, g, nv[0], nv[1], nv[2], Pj, Vn)
+                        _predict_at(predict, X, S, a, b, g, zk, dk, codes, tables, base, nv, Pj, Vn)
                         calls += 1
                         Vuse = Vn
                     if inclined:
@@ -555,6 +532,16 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
             out_calls[j, g] = calls
             evaluations += calls * n
     return evaluations
+
+
+@numba.njit(nogil=True, cache=True)
+def _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, P, out):  # pragma: no cover
+    """V_pred of galaxy g into ``out`` at the Υ/D coordinates z[:dk] (the others at their ``base`` values)."""
+    for k in range(3):
+        nv[k] = base[g, k]
+    for k in range(dk):
+        nv[codes[g, k]] = _lookup(tables[g, codes[g, k]], z[k])
+    predict(X, S, a, b, g, nv[0], nv[1], nv[2], P, out)
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)

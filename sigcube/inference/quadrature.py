@@ -24,9 +24,11 @@ For every (global grid point, galaxy) pair at once:
 (:mod:`sigcube.inference.adaptive`), whenever the kernel's formula traces to scalar code; the numpy implementation
 here is the fallback for a kernel that does not (a Python branch or ``np.where`` on a varying parameter) and the
 reference the compiled solver is tested against (``compiled=False``). In it, galaxies are grouped by their
-dimension (3 without a bulge: Υ_disk, D, i; 4 with one), each group vectorised over (m, galaxies, points). :func:`profile` returns the mode: the maximum of L × prior in z, i.e. the MAP
-of the normal-deviate coordinates — the MAP of log10 Υ, D and i themselves where their priors are
-(untruncated) normal, and kept off a truncation bound where a θ-space MAP could sit on it. It maximises
+dimension (3 without a bulge: Υ_disk, D, i; 4 with one), each group vectorised over (m, galaxies, points).
+
+:func:`profile` returns the mode: the maximum of L × prior in z, i.e. the MAP of the normal-deviate coordinates —
+the MAP of log10 Υ, D and i themselves where their priors are (untruncated) normal, and kept off a truncation bound
+where a θ-space MAP could sit on it. It maximises
 likelihood × prior, not likelihood alone, because Υ, D and i are degenerate with each other and with the
 kernel's amplitude: the priors (external measurements) are what pin them, as in Li+2018.
 """

@@ -20,7 +20,8 @@ import math
 import numba
 import numpy as np
 
-from sigcube.kernels.sigma import G_FLOOR, XI_FLOOR_KPC
+from sigcube.kernels.sigma import XI_FLOOR_KPC
+from sigcube.sample import object_tiles
 
 SUB_BATCH_ELEMENTS = 262_144
 """Grid points × points per buffer (2 MiB of float64: stays in cache)."""
@@ -78,18 +79,6 @@ def _moments_pass(log_sig, log_obs_bar, sum_x, sum_xx):  # pragma: no cover
             sum_xx[j] += x * x
 
 
-def _tiles(offsets: np.ndarray) -> list[tuple[int, int]]:
-    """Whole galaxies [g0, g1) of at most :data:`TILE_POINTS` points (a larger galaxy alone)."""
-    tiles, g0, n_gal = [], 0, offsets.size - 1
-    while g0 < n_gal:
-        g1 = g0 + 1
-        while g1 < n_gal and offsets[g1 + 1] - offsets[g0] <= TILE_POINTS:
-            g1 += 1
-        tiles.append((g0, g1))
-        g0 = g1
-    return tiles
-
-
 def sigma_linear_reduce(r, v_bar, v_obs, inv_e, h, log_obs_bar, rd_gal, offsets, A, k):
     """Per-galaxy RMS, χ² (n_grid, n_gal) and Σx, Σx² (n_grid) for Σ = 1 + A·r/(ξ+r)·h, ξ = max(k·R_d, floor);
     ``h`` = h(g_N) per point, ``A`` and ``k`` one value per grid point.
@@ -103,7 +92,7 @@ def sigma_linear_reduce(r, v_bar, v_obs, inv_e, h, log_obs_bar, rd_gal, offsets,
     rms = np.empty((n_grid, offsets.size - 1))
     chi2 = np.empty_like(rms)
     sum_x, sum_xx = np.zeros(n_grid), np.zeros(n_grid)
-    tiles = _tiles(offsets)
+    tiles = object_tiles(offsets, TILE_POINTS)
     width = max(int(offsets[g1] - offsets[g0]) for g0, g1 in tiles) if tiles else 0
     step = max(1, SUB_BATCH_ELEMENTS // max(width, 1))
     buf = np.empty(min(step, n_grid) * width)

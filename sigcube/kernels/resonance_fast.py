@@ -31,7 +31,7 @@ import numpy as np
 
 from sigcube.kernels.registry import Reduction
 from sigcube.kernels.resonance import arithmetic_step, node_tables, quality_factor
-from sigcube.sample import PointSet
+from sigcube.sample import PointSet, object_tiles
 from sigcube.sweeps.fastpath import ROWS, SUB_BATCH_ELEMENTS, Observed, reduce_rows
 
 SERIES_DEGREE = 16
@@ -117,18 +117,6 @@ def _velocities(integral, index, first, amplitude, v_bar, out):  # pragma: no co
             out[j, i] = v_bar[i] * math.sqrt(1.0 + a * ii[i])
 
 
-def _object_tiles(offsets: np.ndarray) -> list[tuple[int, int]]:
-    """Whole objects [g0, g1) in groups of at most :data:`TILE_POINTS` points (an object larger than that alone)."""
-    tiles, g0, n_obj = [], 0, offsets.size - 1
-    while g0 < n_obj:
-        g1 = g0 + 1
-        while g1 < n_obj and offsets[g1 + 1] - offsets[g0] <= TILE_POINTS:
-            g1 += 1
-        tiles.append((g0, g1))
-        g0 = g1
-    return tiles
-
-
 def run_length(step: float, spread: float) -> int:
     """α values per run (odd, at most :data:`RUN_MAX`) for a progression of step Δ = ``step`` and slopes within
     ± ``spread`` of their midpoints: ⌊run/2⌋·Δ·spread ≤ :data:`RUN_RADIUS`."""
@@ -179,7 +167,7 @@ def progression_reduce(points: PointSet, params: Mapping[str, Any], grid: Mappin
     rms = np.empty((n_grid, points.n_galaxies))
     chi2 = np.empty_like(rms)
     sum_x, sum_xx = np.zeros(n_grid), np.zeros(n_grid)
-    for g0, g1 in _object_tiles(offsets):
+    for g0, g1 in object_tiles(offsets, TILE_POINTS):
         p0, p1 = int(offsets[g0]), int(offsets[g1])
         rows = min(max(ROWS, SUB_BATCH_ELEMENTS // max(p1 - p0, 1) // ROWS * ROWS), n_grid)
         v, log_v = np.empty((rows, p1 - p0)), np.empty((rows, p1 - p0))

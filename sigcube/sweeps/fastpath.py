@@ -35,7 +35,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from sigcube.kernels.registry import Kernel, Reduction
-from sigcube.sample import PointSet
+from sigcube.sample import PointSet, object_tiles
 
 SUB_BATCH_ELEMENTS = 65_536
 """Grid points × points per sub-batch (512 KiB per float64 buffer; tuned by ``bench/kernel_throughput.py``)."""
@@ -161,17 +161,11 @@ class _Tile:
 def _tiles(offsets: np.ndarray, n_grid: int) -> list[_Tile]:
     """Objects grouped into tiles of at most SUB_BATCH_ELEMENTS/ROWS points (an object larger than that alone),
     each with the grid points per sub-batch: a multiple of ROWS filling SUB_BATCH_ELEMENTS, at most ``n_grid``."""
-    cap = SUB_BATCH_ELEMENTS // ROWS
-    tiles, g0 = [], 0
-    n_obj = len(offsets) - 1
-    while g0 < n_obj:
-        g1 = g0 + 1
-        while g1 < n_obj and offsets[g1 + 1] - offsets[g0] <= cap:
-            g1 += 1
+    tiles = []
+    for g0, g1 in object_tiles(offsets, SUB_BATCH_ELEMENTS // ROWS):
         width = int(offsets[g1] - offsets[g0])
         rows = min(max(ROWS, SUB_BATCH_ELEMENTS // max(width, 1) // ROWS * ROWS), n_grid)
         tiles.append(_Tile(g0, g1, int(offsets[g0]), int(offsets[g1]), rows))
-        g0 = g1
     return tiles
 
 

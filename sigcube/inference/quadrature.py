@@ -345,7 +345,7 @@ def _lead(params: Mapping[str, Any], per_object: Mapping[str, np.ndarray]) -> in
     bad = {k: np.shape(v) for k, v in params.items() if not isinstance(v, str) and np.ndim(v)
            and (np.ndim(v) != 2 or np.shape(v)[1] != 1)}
     if bad:
-        raise QuadratureError(f"kernel parameters must be numbers or shaped (m, 1), one value per grid point; got "
+        raise QuadratureError("kernel parameters must be numbers or shaped (m, 1), one value per grid point; got "
                               + ", ".join(f"{k} {s}" for k, s in bad.items())
                               + " (per-galaxy values go in per_object, shaped (m, n_galaxies))")
     return sizes.pop() if sizes else 1

@@ -71,16 +71,19 @@ class ScalarProgram:
         return "\n".join(lines) + "\n", constants
 
 
-class _Symbol(NDArrayOperatorsMixin):
-    """A value that depends on an input or a variable parameter: ufuncs on it are recorded, anything else refused."""
+class Traced(NDArrayOperatorsMixin):
+    """A value a trace follows: every elementwise ufunc on it is recorded by ``tape.record(ufunc, inputs)``
+    (``ref`` names the value for the tape); any other use — a numpy function that is not a ufunc, its values, a
+    Python branch or an index — raises :class:`Untraceable`. Also the swept values of the sweeps' generic fast
+    path (:mod:`sigcube.sweeps.fastpath`)."""
 
     __slots__ = ("tape", "ref")
 
-    def __init__(self, tape: _Tape, ref: Operand) -> None:
+    def __init__(self, tape: Any, ref: Any) -> None:
         self.tape = tape
         self.ref = ref
 
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> _Symbol:
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Traced:
         if method != "__call__" or kwargs:
             raise Untraceable(f"{ufunc.__name__}.{method} with {sorted(kwargs)}")
         return self.tape.record(ufunc, inputs)
@@ -89,10 +92,10 @@ class _Symbol(NDArrayOperatorsMixin):
         raise Untraceable(f"numpy.{func.__name__} is not an elementwise ufunc")
 
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        raise Untraceable("the values of an input or a variable parameter were asked for")
+        raise Untraceable("the values of a traced input or parameter were asked for")
 
     def _refuse(self, *args: Any) -> Any:
-        raise Untraceable("an input or a variable parameter was used outside a ufunc")
+        raise Untraceable("a traced input or parameter was used outside a ufunc")
 
     __bool__ = __float__ = __int__ = __index__ = __len__ = __iter__ = __getitem__ = __setitem__ = _refuse
 
@@ -102,7 +105,7 @@ class _Tape:
         self.nodes: list[tuple[str, tuple[Operand, ...]]] = []
 
     def operand(self, value: Any) -> Operand:
-        if isinstance(value, _Symbol):
+        if isinstance(value, Traced):
             if value.tape is not self:
                 raise Untraceable("a value traced in another call")
             return value.ref
@@ -114,7 +117,7 @@ class _Tape:
             raise Untraceable(f"a non-finite constant {scalar}")
         return ("const", float(scalar) if arr.dtype.kind == "f" else scalar)
 
-    def record(self, ufunc: np.ufunc, inputs: tuple[Any, ...]) -> _Symbol:
+    def record(self, ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Traced:
         if ufunc.nout != 1 or ufunc.signature is not None:
             raise Untraceable(f"{ufunc.__name__} is not an elementwise ufunc with one output")
         ops = tuple(self.operand(x) for x in inputs)
@@ -122,7 +125,7 @@ class _Tape:
         if name == "power" and ops[1][0] == "const" and float(ops[1][1]) in _POWER_SHORTCUTS:
             name, ops = _POWER_SHORTCUTS[float(ops[1][1])], ops[:1]
         self.nodes.append((name, ops))
-        return _Symbol(self, ("node", len(self.nodes) - 1))
+        return Traced(self, ("node", len(self.nodes) - 1))
 
 
 def trace(kernel: Kernel, params: Mapping[str, Any], variable: Sequence[str], inputs: Sequence[str]) -> ScalarProgram:
@@ -132,8 +135,8 @@ def trace(kernel: Kernel, params: Mapping[str, Any], variable: Sequence[str], in
     the rest (fixed numbers and switches) keep their values. Raises :class:`Untraceable`.
     """
     tape = _Tape()
-    points = {name: _Symbol(tape, ("input", name)) for name in inputs}
-    args = {k: (_Symbol(tape, ("param", k)) if k in variable else v) for k, v in params.items()}
+    points = {name: Traced(tape, ("input", name)) for name in inputs}
+    args = {k: (Traced(tape, ("param", k)) if k in variable else v) for k, v in params.items()}
     try:
         with np.errstate(all="ignore"):
             out = kernel.func(points, **args)

@@ -32,9 +32,9 @@ from typing import Any
 
 import numba
 import numpy as np
-from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from sigcube.kernels.registry import Kernel, Reduction
+from sigcube.kernels.scalar import Traced, Untraceable
 from sigcube.sample import PointSet, object_tiles
 
 SUB_BATCH_ELEMENTS = 65_536
@@ -49,10 +49,6 @@ PARAM, OBJECT, POINT = 0, 1, 2
 _INV_LN10 = 1.0 / math.log(10.0)
 _POWER_SHORTCUTS = {2.0: np.square, 0.5: np.sqrt, -1.0: np.reciprocal, 1.0: np.positive}
 """x**e for the exponents ndarray.__pow__ itself shortcuts (same values, much faster than np.power)."""
-
-
-class Untraceable(Exception):
-    """The kernel did something with a swept parameter that the trace cannot record."""
 
 
 # --- numba passes -----------------------------------------------------------------------------------------
@@ -185,34 +181,14 @@ class _Node:
     dtype: np.dtype
 
 
-class _Swept(NDArrayOperatorsMixin):
-    """A value that depends on the swept parameters: ufuncs on it are recorded, anything else refused."""
+class _Swept(Traced):
+    """A value that depends on the swept parameters (its tape: the :class:`_Trace`), with the probe's shape."""
 
-    __slots__ = ("trace", "ref")
-
-    def __init__(self, trace: _Trace, ref: Operand) -> None:
-        self.trace = trace
-        self.ref = ref
-
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> _Swept:
-        if method != "__call__" or kwargs:
-            raise Untraceable(f"{ufunc.__name__}.{method} with {sorted(kwargs)}")
-        return self.trace.record(ufunc, inputs)
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        raise Untraceable(f"numpy.{func.__name__} is not a ufunc")
-
-    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        raise Untraceable("a swept parameter's values were asked for")
-
-    def _refuse(self, *args: Any) -> Any:
-        raise Untraceable("a swept parameter was used outside a ufunc")
-
-    __bool__ = __float__ = __int__ = __index__ = __len__ = __iter__ = __getitem__ = __setitem__ = _refuse
+    __slots__ = ()
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.trace.probe(self.ref).shape
+        return self.tape.probe(self.ref).shape
 
     @property
     def ndim(self) -> int:
@@ -220,7 +196,7 @@ class _Swept(NDArrayOperatorsMixin):
 
     @property
     def dtype(self) -> np.dtype:
-        return self.trace.probe(self.ref).dtype
+        return self.tape.probe(self.ref).dtype
 
 
 class _Trace:
@@ -267,7 +243,7 @@ class _Trace:
 
     def _operand(self, value: Any) -> Operand:
         if isinstance(value, _Swept):
-            if value.trace is not self:
+            if value.tape is not self:
                 raise Untraceable("a value traced in another call")
             return value.ref
         arr = np.asarray(value)

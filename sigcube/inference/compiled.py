@@ -24,6 +24,7 @@ from typing import Any
 import numba
 import numpy as np
 from numba import types
+from numba.core.errors import NumbaError
 
 from sigcube.constants import ACCEL_KM2_S2_PER_KPC, HELIUM_FACTOR
 from sigcube.inference.nuisance import V2_FLOOR, NuisanceTransform
@@ -84,8 +85,8 @@ _CACHE: dict[str, Compiled] = {}
 
 def compile_predict(kernel: Kernel, params: Mapping[str, Any], variable: Sequence[str]) -> Compiled | None:
     """The compiled predict of ``kernel`` with the ``variable`` parameters as arguments (the others fixed at their
-    resolved values in ``params``), or None when the kernel cannot be traced to scalar code or reads an input the
-    compiled transform does not support (callers then use the numpy path)."""
+    resolved values in ``params``), or None when the kernel cannot be traced to scalar code, reads an input the
+    compiled transform does not support or uses a ufunc numba cannot compile (callers then use the numpy path)."""
     inputs = kernel.required_inputs(params)
     if not set(inputs) <= SUPPORTED_INPUTS:
         return None
@@ -102,8 +103,11 @@ def compile_predict(kernel: Kernel, params: Mapping[str, Any], variable: Sequenc
         exec(compile(point_source, f"<sigcube kernel {kernel.name}>", "exec"), namespace)  # noqa: S102
         namespace["point"] = numba.njit(inline="always", nogil=True)(namespace["point"])
         exec(compile(body, f"<sigcube predict {kernel.name}>", "exec"), namespace)  # noqa: S102
-        _CACHE[key] = Compiled(numba.cfunc(PREDICT_SIGNATURE, nogil=True)(namespace["predict"]), tuple(variable),
-                               source)
+        try:
+            predict = numba.cfunc(PREDICT_SIGNATURE, nogil=True)(namespace["predict"])
+        except NumbaError:  # a ufunc numba cannot compile on scalars (np.heaviside, np.ldexp, …)
+            return None
+        _CACHE[key] = Compiled(predict, tuple(variable), source)
     return _CACHE[key]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import astropy.units as u
 import dask.array as da
 import numpy as np
@@ -151,3 +153,17 @@ def test_an_object_without_points_is_nan_and_left_out_of_the_global_metrics():
     assert np.isnan(ds.rms.values[2]) and float(ds.mean_rms) == pytest.approx(RMS.mean())
     with pytest.raises(MetricError, match="v_obs must span exactly"):
         metrics.score(pred, obs.expand_dims(offset=2), err)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(rows=st.integers(1, 4), n=st.integers(0, 40), nan_at=st.one_of(st.none(), st.integers(0, 200)),
+       seed=st.integers(0, 2**16))
+def test_the_median_is_numpys_to_the_bit(rows, n, nan_at, seed):
+    x = np.random.default_rng(seed).choice([0.5, 1.0, 2.0, 3.7, 1e300, -2.0], (rows, n)) \
+        * np.random.default_rng(seed + 1).uniform(0.5, 2.0, (rows, n))
+    if nan_at is not None and n:
+        x.flat[nan_at % x.size] = np.nan
+    with np.errstate(invalid="ignore", over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.median(x, axis=-1) if n else np.full(rows, np.nan)
+        np.testing.assert_array_equal(metrics.median_last_axis(x), expected)

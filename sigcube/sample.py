@@ -203,6 +203,9 @@ def _galaxy_mask(ds: xr.Dataset, n_valid: np.ndarray, cuts: SampleCuts) -> tuple
 
 SELECT_VARIABLES = ("galaxy", "r", "v_obs", "v_gas", "v_disk", "v_bul", "inclination", "quality")
 """The variables :func:`select_sparc` reads (``quality`` when the cube has it)."""
+SURFACE_BRIGHTNESS = {"sb_disk": ("Sigma_star",), "sb_bul": ("Sigma_star",)}
+"""The cube variables :func:`pack_sparc` reads only for the point input ``Sigma_star`` (a cube read without them
+packs every other input)."""
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,8 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
 
     Inputs the cube cannot give for every kept galaxy are left out, so a kernel that needs one
     stops with an error naming it: ``R_d_table`` and ``Omega_d_table`` without ``R_disk``,
-    ``M_b`` without ``L36`` and ``M_HI``, ``Sigma_star`` without ``sb_disk`` and ``sb_bul``.
+    ``M_b`` without ``L36`` and ``M_HI``, ``Sigma_star`` without ``sb_disk`` and ``sb_bul`` (or when ``ds``
+    leaves them out: :data:`SURFACE_BRIGHTNESS`).
     """
     cuts = cuts or SampleCuts()
     ml = ml or MassToLight()
@@ -262,8 +266,9 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
     mask = selection.valid & keep[:, None]
     n = mask.sum(axis=1)[keep]
     offsets = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
-    take = {name: ds[name].values[mask]
-            for name in ("r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul", "sb_disk", "sb_bul")}
+    take = {name: ds[name].values[mask] for name in ("r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul")}
+    take.update({name: ds[name].values[mask] if name in ds else np.full(len(take["r"]), np.nan)
+                 for name in SURFACE_BRIGHTNESS})
     vb = selection.v_bar[mask]
     rr = take["r"]
     starts = offsets[:-1]

@@ -276,7 +276,8 @@ def run_sweep(
                                "choose another --out")
     plan, cube_attrs = plan_objects(cube_store, spec.dataset, spec.cuts)
     object_chunk = choose_chunk(plan, spec.object_chunk, spec.size)
-    source = chunk_source(cube_store, spec.dataset, cube_attrs, spec.cuts, plan, object_chunk)
+    source = chunk_source(cube_store, spec.dataset, cube_attrs, spec.cuts, plan, object_chunk,
+                          (*spec.kernel.all_inputs, *spec.baseline.all_inputs))
     if keep_curves and len(source.counts) > 1:
         raise SigcubeError(f"--keep-curves stores V_pred for every point of every grid point: it needs the objects "
                            f"in one chunk, and these {plan.n_objects} are cut into {len(source.counts)} (set "

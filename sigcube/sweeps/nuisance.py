@@ -166,7 +166,7 @@ def chunk_catalogue(source: Any, c: int, points: PointSet) -> Catalogue:
             ds = open_cube(cube, kind=source.kind, verify="seal")
         else:
             r0, r1 = source.bounds[c]
-            ds = _reader(cube).isel({dataset_kind(source.kind).objects: slice(r0, r1)})
+            ds = _reader(cube).drop_vars(list(source.unread)).isel({dataset_kind(source.kind).objects: slice(r0, r1)})
         if len(_CATALOGUES) >= 4:
             _CATALOGUES.pop(next(iter(_CATALOGUES)))
         _CATALOGUES[key] = Catalogue.from_cube(ds, points)

@@ -68,11 +68,13 @@ class ChunkSource:
     cuts: SampleCuts
     bounds: tuple[tuple[int, int], ...] | None
     counts: tuple[int, ...]
+    unread: tuple[str, ...] = ()
+    """Cube variables the workers need not read: the kernels read none of the inputs packed from them."""
 
     @property
     def key(self) -> str:
         """Identifies the chunking of one dataset (for per-process caches)."""
-        return json.dumps([self.cube, self.content_sha256, self.cuts.as_dict(), self.bounds])
+        return json.dumps([self.cube, self.content_sha256, self.cuts.as_dict(), self.bounds, self.unread])
 
 
 def _reader(cube: Location) -> xr.Dataset:
@@ -157,13 +159,15 @@ def choose_chunk(plan: ObjectPlan, requested: int = 0, grid_size: int = 1) -> in
 
 
 def chunk_source(cube: Location, kind: str, attrs: dict[str, Any], cuts: SampleCuts, plan: ObjectPlan,
-                 object_chunk: int) -> ChunkSource:
-    """The :class:`ChunkSource` of ``plan`` cut into chunks of ``object_chunk`` objects."""
+                 object_chunk: int, inputs: tuple[str, ...] | None = None) -> ChunkSource:
+    """The :class:`ChunkSource` of ``plan`` cut into chunks of ``object_chunk`` objects; with ``inputs`` (every point
+    input the sweep's kernels may read) the workers skip the cube variables packed only for other inputs."""
     starts = range(0, plan.n_objects, object_chunk)
     counts = tuple(min(object_chunk, plan.n_objects - a) for a in starts)
     bounds = None if plan.rows is None else tuple(
         (int(plan.rows[a]), int(plan.rows[a + n - 1]) + 1) for a, n in zip(starts, counts))
-    return ChunkSource(cube.url, kind, attrs.get("content_sha256", ""), cuts, bounds, counts)
+    unread = dataset_kind(kind).unread(inputs) if inputs is not None and bounds is not None else ()
+    return ChunkSource(cube.url, kind, attrs.get("content_sha256", ""), cuts, bounds, counts, unread)
 
 
 def load_points(source: ChunkSource, c: int) -> PointSet:
@@ -175,7 +179,8 @@ def load_points(source: ChunkSource, c: int) -> PointSet:
     else:
         r0, r1 = source.bounds[c]
         with read_errors(cube.name, f"re-ingest it (`--out {cube.name} --force`)"):
-            ds = _cached_reader(source.cube, source.content_sha256).isel({record.objects: slice(r0, r1)}).load()
+            ds = (_cached_reader(source.cube, source.content_sha256).drop_vars(list(source.unread))
+                  .isel({record.objects: slice(r0, r1)}).load())
     stored = ds.attrs.get("content_sha256", "") if source.bounds is None else _stored_hash(cube)
     if stored != source.content_sha256:
         raise SigcubeError(f"{cube.name}: the dataset cube changed while the sweep ran (content_sha256 differs); "

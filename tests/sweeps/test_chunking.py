@@ -74,3 +74,22 @@ def test_global_metrics_do_not_depend_on_the_object_chunking(sparc_store, by_han
             assert float(point[name]) == pytest.approx(truth[name], rel=1e-12, abs=1e-15), name
         np.testing.assert_allclose(point.chi2.values, truth["chi2"], rtol=1e-12)
         np.testing.assert_allclose(point.rms.values, truth["rms"], rtol=1e-6)  # stored in single precision
+
+
+def test_workers_read_only_the_variables_the_kernels_need(sparc_store, tmp_path):
+    """Σ★ (CMSI) is packed from the surface brightness: read when a kernel needs it, skipped otherwise; either way
+    the chunked sweep equals the whole cube packed at once."""
+    from sigcube.datasets import dataset_kind
+
+    sparc = dataset_kind("sparc")
+    assert sparc.unread(get_kernel("sigma").all_inputs + get_kernel("mond").all_inputs) == ("sb_disk", "sb_bul")
+    assert sparc.unread(get_kernel("cmsi").all_inputs) == ()
+    spec = parse_spec('name = "cmsi-chunks"\nkernel = "cmsi"\nobject_chunk = 40\n[grid.chi0]\nvalues = [400.0, 800.0]\n')
+    run_sweep(spec, tmp_path / "c.zarr", cube=sparc_store, synchronous=True)
+    pts = pack_sparc(open_cube(sparc_store).load())
+    o, splits = pts.inputs["v_obs"], pts.offsets[1:-1]
+    got = open_result(tmp_path / "c.zarr")["rms"].values
+    for row, chi0 in zip(got, (400.0, 800.0)):
+        v = get_kernel("cmsi")(pts.inputs, chi0=chi0)
+        expected = [np.sqrt(np.mean(r**2)) for r in np.split(v - o, splits)]
+        np.testing.assert_allclose(row, expected, rtol=1e-6)  # rms is stored in float32

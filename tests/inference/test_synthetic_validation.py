@@ -6,7 +6,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pytest
 from scipy import stats
 
 from sigcube.inference import quadrature as Q
@@ -62,18 +61,9 @@ def test_nuisance_values_recovered_within_their_errors():
     assert np.median(mode.errors["distance"][0] / s.catalogue.columns["e_distance"]) < 0.8
 
 
-def test_global_credible_intervals_cover_the_truth_fast():
-    """60 seeded draws (the 200-draw version is slow): the 90 % interval covers A0 in 80–97 % of them."""
-    cover, ranks = _coverage(range(60))
-    assert 0.8 <= cover[0.9] <= 0.97, cover
-    assert 0.55 <= cover[0.68] <= 0.82, cover
-    assert abs(np.mean(ranks) - 0.5) < 0.13  # 3.5σ of the mean of 60 uniform ranks
-
-
-@pytest.mark.slow
 def test_global_credible_intervals_cover_the_truth():
     """200 seeded draws: 90 % intervals cover the truth in 90 ± 5 %, 68 % ones in 68 ± 7 %; the posterior CDF at
-    the truth is uniform (Kolmogorov–Smirnov p > 0.01)."""
+    the truth is uniform (Kolmogorov–Smirnov p > 0.01). (About 7 s with the compiled solver.)"""
     cover, ranks = _coverage(range(1000, 1200))
     assert 0.85 <= cover[0.9] <= 0.95, cover
     assert 0.61 <= cover[0.68] <= 0.75, cover

@@ -12,6 +12,21 @@ from rich.console import Console
 
 from sigcube.errors import SigcubeError
 
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+"""Dask settings of the workers sigcube starts: no statistical profiler (it samples every thread's stack a hundred
+times a second for the dashboard's Profile page; a 10⁵-galaxy sweep ran 1.23× as long with it,
+``bench/survey.py``). Workers of a scheduler you run take ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``."""
+
+
+def local_cluster(n_workers: int, dashboard_address: str | None = ":0") -> Any:
+    """A LocalCluster of ``n_workers`` single-threaded processes, with the :data:`WORKER_CONFIG` settings."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set(WORKER_CONFIG):
+        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                            dashboard_address=dashboard_address)
+
 
 @contextmanager
 def quiet_dask() -> Iterator[None]:
@@ -36,7 +51,7 @@ def dask_client(scheduler: str | None, workers: int | None, console: Console) ->
     """A ``distributed.Client`` of the scheduler at ``scheduler`` (``tcp://host:port``), or of a new LocalCluster
     of ``workers`` single-threaded processes (default: one per core); the dashboard's address goes to
     ``console``. Both are closed on exit."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     cluster = None
     if scheduler:
@@ -46,7 +61,7 @@ def dask_client(scheduler: str | None, workers: int | None, console: Console) ->
             raise SigcubeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     else:
         n = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+        cluster = local_cluster(n)
         client = Client(cluster)
     try:
         console.print(f"Dask dashboard: {client.dashboard_link}", soft_wrap=True, highlight=False)

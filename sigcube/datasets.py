@@ -24,7 +24,9 @@ from sigcube.ingest.dwarfs import build_dwarfs_cube
 from sigcube.ingest.manga import build_manga_cube
 from sigcube.ingest.milkyway import build_milkyway_cube, pack_milkyway
 from sigcube.ingest.sparc import build_sparc_cube
-from sigcube.sample import SELECT_VARIABLES, SURFACE_BRIGHTNESS, PointSet, Selection, pack_sparc, select_sparc
+from sigcube.sample import (
+    PACK_VARIABLES, SELECT_VARIABLES, SURFACE_BRIGHTNESS, PointSet, Selection, pack_sparc, select_sparc,
+)
 
 Packer = Callable[[xr.Dataset, SampleCuts | None], PointSet]
 Selector = Callable[[xr.Dataset, SampleCuts | None], Selection]
@@ -40,7 +42,8 @@ class DatasetKind:
     ``select`` (with the variables it reads, ``select_variables``) judges objects one by one: the
     packer then packs any slice of rows along ``objects`` into the slice of the sample, so a sweep
     reads a large cube chunk by chunk; a kind without it is packed whole (one chunk).
-    ``input_variables`` names cube variables the packer needs only for some point inputs
+    ``pack_variables`` names every cube variable the packer reads (empty: it may read any), so that a
+    sweep reads no other; ``input_variables`` names those it needs only for some point inputs
     (``{variable: inputs}``): a sweep whose kernels read none of those inputs does not read them.
     """
 
@@ -52,6 +55,7 @@ class DatasetKind:
     manifest: str | None = None
     select: Selector | None = None
     select_variables: tuple[str, ...] = ()
+    pack_variables: tuple[str, ...] = ()
     input_variables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def unread(self, inputs: Iterable[str]) -> tuple[str, ...]:
@@ -111,7 +115,8 @@ def pack(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
 
 register_dataset(DatasetKind(SPARC, "SPARC rotation curves and Table 1", "galaxy",
                              build_sparc_cube, pack_sparc, manifest="sparc", select=select_sparc,
-                             select_variables=SELECT_VARIABLES, input_variables=SURFACE_BRIGHTNESS))
+                             select_variables=SELECT_VARIABLES, pack_variables=PACK_VARIABLES,
+                             input_variables=SURFACE_BRIGHTNESS))
 register_dataset(DatasetKind(MILKYWAY, "Eilers+2019 bins and Mróz+2019 Cepheids, V_bar from galpy's McMillan17",
                              "tracer", build_milkyway_cube, pack_milkyway, manifest="milkyway"))
 register_dataset(DatasetKind(CLUSTERS, "the CLASH RAR (Tian+2020) and weak-lensing profiles (Mistele+2025)",
@@ -122,7 +127,8 @@ register_dataset(DatasetKind(MANGA, "the MaNGA DynPop f_DM subset and counter-ro
                              build_manga_cube, manifest="manga"))
 register_dataset(DatasetKind(ROTATION_CURVES, "rotation curves: a user's table (sigcube ingest table) or "
                              "synthetic galaxies (sigcube synth)", "galaxy", packer=pack_sparc, select=select_sparc,
-                             select_variables=SELECT_VARIABLES, input_variables=SURFACE_BRIGHTNESS))
+                             select_variables=SELECT_VARIABLES, pack_variables=PACK_VARIABLES,
+                             input_variables=SURFACE_BRIGHTNESS))
 
 PUBLIC_KINDS: tuple[str, ...] = tuple(k.name for k in dataset_kinds() if k.manifest is not None)
 """The kinds built from verified public files (``sparc``, ``milkyway``, ``clusters``, ``dwarfs``, ``manga``)."""

@@ -203,6 +203,8 @@ def _galaxy_mask(ds: xr.Dataset, n_valid: np.ndarray, cuts: SampleCuts) -> tuple
 
 SELECT_VARIABLES = ("galaxy", "r", "v_obs", "v_gas", "v_disk", "v_bul", "inclination", "quality")
 """The variables :func:`select_sparc` reads (``quality`` when the cube has it)."""
+PACK_VARIABLES = (*SELECT_VARIABLES, "e_v_obs", "sb_disk", "sb_bul", "R_disk", "L36", "M_HI")
+"""Every cube variable :func:`pack_sparc` reads (a chunk of a survey cube is read with these alone)."""
 SURFACE_BRIGHTNESS = {"sb_disk": ("Sigma_star",), "sb_bul": ("Sigma_star",)}
 """The cube variables :func:`pack_sparc` reads only for the point input ``Sigma_star`` (a cube read without them
 packs every other input)."""

@@ -7,7 +7,7 @@ import pytest
 
 from sigcube.conventions import MassToLight, SampleCuts
 from sigcube.errors import SigcubeError
-from sigcube.sample import baryonic_velocity, pack_sparc
+from sigcube.sample import PACK_VARIABLES, baryonic_velocity, pack_sparc
 
 
 def test_paper_sample_is_171_galaxies_and_3373_points(sparc_points):
@@ -51,6 +51,18 @@ def test_rd_conventions_on_a_known_galaxy(sparc_cube, sparc_points):
 def test_baryonic_velocity_keeps_the_sign_of_negative_gas():
     v = baryonic_velocity(np.array([-30.0]), np.array([10.0]), np.array([0.0]), MassToLight())
     assert v[0] == pytest.approx(-np.sqrt(900 - 50))
+
+
+def test_the_packer_reads_only_its_declared_variables(sparc_cube, sparc_points):
+    """A sweep reads each object chunk with PACK_VARIABLES alone: the cube cut to them packs the same points (a
+    packer that read another variable would fail here, not in a sweep)."""
+    assert len(PACK_VARIABLES) < len(sparc_cube.data_vars)
+    small = pack_sparc(sparc_cube[[v for v in PACK_VARIABLES if v in sparc_cube.data_vars]])
+    assert list(small.galaxy) == list(sparc_points.galaxy)
+    np.testing.assert_array_equal(small.offsets, sparc_points.offsets)
+    assert small.inputs.keys() == sparc_points.inputs.keys()
+    for name, values in sparc_points.inputs.items():
+        np.testing.assert_array_equal(small.inputs[name], values, err_msg=name)
 
 
 def test_cuts_are_options(sparc_cube):

@@ -26,6 +26,7 @@ import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -57,6 +58,9 @@ DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 """Dask comm protocols a scheduler in another process listens on (``inproc://`` lives inside one process)."""
 CACHED_CHUNKS = 4
 """Object chunks (packed points and baseline RMS) each process keeps for its next tasks."""
+PIECE_EVALS = 10_000_000
+"""Point-evaluations per piece of a task (:func:`run_task`): the writes of one piece overlap the next piece's
+kernel (a task of 5·10⁷ evaluations is cut into five; smaller pieces hide more of the writes, each costs a call)."""
 
 
 @dataclass
@@ -181,25 +185,45 @@ def prepared(job: SweepJob, c: int) -> Prepared:
 
 def run_task(job: SweepJob, b: int, c: int) -> tuple[int, int]:
     """Task (block ``b``, object chunk ``c``): reduce, then write its per-object chunks and partials (and, when the
-    objects are one chunk, the block's global metrics)."""
+    objects are one chunk, the block's global metrics).
+
+    The block is reduced in pieces of whole row chunks (:data:`PIECE_EVALS` evaluations each; a nuisance sweep,
+    whose solves warm-start along the block, in one): each piece's per-object chunks are written by a second
+    thread while the next piece is computed, so the writes overlap the kernel (which releases the GIL)."""
     layout = job.layout
     region = layout.regions[b]
     prep = prepared(job, c)
-    out = reduce_block(prep, block_params(job.spec, region), keep_curves=job.keep_curves, chunk_metrics=False)
     objects = layout.objects(c)
-    partials = pack_partials(out["partials"], out["rms"])
-    writes = {name: (region + (objects,), out[name]) for name in job.object_metrics}
-    params = block_params(job.spec, region)
-    writes.update({name: (region + (objects,), v) for name, v in
-                   nuisance.task_arrays(job.spec, job.source, c, prep.points, params).items()})
-    writes["_partials"] = (region + (slice(c, c + 1),), partials[..., None, :])
-    if job.keep_curves:
-        writes["v_pred"] = (region, out["v_pred"])
+    shape = tuple(s.stop - s.start for s in region)
+    partials = np.empty(shape + (N_PARTIAL,), dtype=np.int64)
+    global_names = job.global_names if layout.n_chunks == 1 else ()
+    block_globals = {name: np.empty(shape) for name in global_names}
+    max_points = math.prod(shape) if job.spec.nuisance is not None else \
+        max(1, PIECE_EVALS // max(prep.points.n_points, 1))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigcube-write") as writer:
+        pending = None
+        for piece in gridlib.pieces(region, layout.rows, max_points):
+            local = tuple(slice(p.start - r.start, p.stop - r.start) for p, r in zip(piece, region))
+            params = block_params(job.spec, piece)
+            out = reduce_block(prep, params, keep_curves=job.keep_curves, chunk_metrics=False)
+            partials[local] = pack_partials(out["partials"], out["rms"])
+            writes = {name: (piece + (objects,), out[name]) for name in job.object_metrics}
+            writes.update({name: (piece + (objects,), v) for name, v in
+                           nuisance.task_arrays(job.spec, job.source, c, prep.points, params).items()})
+            if job.keep_curves:
+                writes["v_pred"] = (piece, out["v_pred"])
+            if global_names:
+                chi2_red = out["chi2"] / np.diff(prep.points.offsets)
+                for name, v in global_metrics(partials[local], global_names, chi2_red).items():
+                    block_globals[name][local] = v
+            if pending is not None:
+                pending.result()  # at most one piece waits to be written: memory stays bounded
+            pending = writer.submit(write_regions, job.writer, writes)
+        pending.result()
+    writes = {"_partials": (region + (slice(c, c + 1),), partials[..., None, :])}
+    writes.update({name: (region, v) for name, v in block_globals.items()})
     if b == 0:
         writes["baseline_rms"] = ((objects,), prep.baseline_rms)
-    if layout.n_chunks == 1 and job.global_names:
-        chi2_red = out["chi2"] / np.diff(prep.points.offsets)
-        writes.update({name: (region, v) for name, v in global_metrics(partials, job.global_names, chi2_red).items()})
     write_regions(job.writer, writes)
     return b, c
 

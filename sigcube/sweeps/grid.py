@@ -71,3 +71,21 @@ def sub_regions(region: Sequence[slice], rows: Sequence[int]) -> list[tuple[slic
     """The row chunks (``rows``-shaped, clipped) that tile ``region``, in C order."""
     ranges = [[slice(a, min(a + r, s.stop)) for a in range(s.start, s.stop, r)] for s, r in zip(region, rows)]
     return [tuple(t) for t in itertools.product(*ranges)]
+
+
+def pieces(region: Sequence[slice], rows: Sequence[int], max_points: int) -> list[tuple[slice, ...]]:
+    """``region`` (a block, tiled by ``rows`` chunks) cut into hyperslabs of whole row chunks, each of at most
+    about ``max_points`` grid points (at least one row chunk), in C order: the first axis the row chunks cut
+    is taken a run of row chunks at a time, the axes after it whole (or, when one row chunk's slab is still too
+    large, cut the same way)."""
+    region = tuple(region)
+    axis = next((i for i, (s, r) in enumerate(zip(region, rows)) if s.stop - s.start > r), None)
+    if axis is None:
+        return [region]
+    rest = math.prod(s.stop - s.start for s in region[axis + 1:])
+    step = rows[axis] * max(1, max_points // max(rest * rows[axis], 1))
+    slabs = [region[:axis] + (slice(a, min(a + step, region[axis].stop)),) + region[axis + 1:]
+             for a in range(region[axis].start, region[axis].stop, step)]
+    if rows[axis] * rest <= max_points:
+        return slabs
+    return [piece for slab in slabs for piece in pieces(slab, rows, max_points)]

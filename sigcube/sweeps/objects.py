@@ -35,7 +35,7 @@ MAX_CHUNK_POINTS = 100_000
 the whole grid (:data:`~sigcube.sweeps.grid.TARGET_EVALS_PER_BLOCK` evaluations): each task also reads, packs
 and writes its chunk, so small grids need larger chunks (10⁵ synthetic galaxies × 10³ grid points: 5·10⁴
 points per chunk)."""
-PLAN_BATCH_BYTES = 4 * 2**20
+PLAN_BATCH_BYTES = 16 * 2**20
 """Bytes of the selection variables read at once by :func:`plan_objects`."""
 
 
@@ -171,16 +171,19 @@ def chunk_source(cube: Location, kind: str, attrs: dict[str, Any], cuts: SampleC
 
 
 def load_points(source: ChunkSource, c: int) -> PointSet:
-    """The points of object chunk ``c``, read from the dataset store (only its rows) and packed."""
+    """The points of object chunk ``c``, read from the dataset store (only its rows, only the variables the packer
+    reads) and packed."""
     record = dataset_kind(source.kind)
     cube = Location.of(source.cube)
     if source.bounds is None:
         ds = open_cube(cube, kind=source.kind, verify="seal").load()
     else:
         r0, r1 = source.bounds[c]
+        reader = _cached_reader(source.cube, source.content_sha256)
+        names = [v for v in record.pack_variables or reader.data_vars if v in reader.data_vars
+                 and v not in source.unread]
         with read_errors(cube.name, f"re-ingest it (`--out {cube.name} --force`)"):
-            ds = (_cached_reader(source.cube, source.content_sha256).drop_vars(list(source.unread))
-                  .isel({record.objects: slice(r0, r1)}).load())
+            ds = reader[names].isel({record.objects: slice(r0, r1)}).load()
     stored = ds.attrs.get("content_sha256", "") if source.bounds is None else _stored_hash(cube)
     if stored != source.content_sha256:
         raise SigcubeError(f"{cube.name}: the dataset cube changed while the sweep ran (content_sha256 differs); "

@@ -12,7 +12,8 @@ import coiled
 
 spec, out, cube = sys.argv[1:4]
 cluster = coiled.Cluster(n_workers=32, worker_vm_types=["c7i.large"], region="us-east-1",
-                         package_sync=True)  # sigcube and its s3 extra installed on every worker
+                         package_sync=True,  # sigcube and its s3 extra installed on every worker
+                         environ={"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"})  # as sigcube's LocalCluster
 try:
     subprocess.run(["sigcube", "sweep", spec, "--out", out, "--cube", cube, "--scheduler", cluster.scheduler_address],
                    check=True)

@@ -15,6 +15,7 @@ cluster = SLURMCluster(
     queue="normal", account="my-project",
     cores=32, processes=32, memory="64GB",  # one single-threaded worker process per core, as sigcube's LocalCluster
     walltime="02:00:00", job_extra_directives=["--exclusive"],
+    job_script_prologue=["export DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False"],  # as sigcube's LocalCluster
 )
 cluster.scale(jobs=4)  # 128 workers
 subprocess.run(["sigcube", "sweep", spec, "--out", out, "--scheduler", cluster.scheduler_address, *rest], check=True)

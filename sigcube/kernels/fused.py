@@ -4,9 +4,10 @@ For a block of grid points :func:`sigma_linear_reduce` computes each galaxy's RM
 moments of x = log10(V_obs/V_pred) that give the RAR scatter for Σ = 1 + A·r/(ξ+r)·h(g_N),
 ξ = max(k·R_d, 0.01 kpc), without materialising V_pred over the grid. Work is done in sub-batches
 of grid points: one compiled pass writes Σ for the sub-batch into a small (point × grid point)
-buffer while reducing RMS and χ², with the grid points innermost so the loops vectorise; numpy's
-SIMD ``log`` takes its logarithm in place, and a second compiled pass reduces the moments. What
-does not depend on the grid (h(g_N), log10(V_obs/V_bar), 1/e_V, R_d per galaxy) is computed once.
+buffer while reducing RMS and χ², with the grid points innermost so the loops vectorise; a second
+compiled pass takes its logarithm in place and a third reduces the moments. The whole loop is one compiled call that holds
+no GIL (a sweep's writes and reads ahead run beside it on other threads). What does not depend on
+the grid (h(g_N), log10(V_obs/V_bar), 1/e_V, R_d per galaxy) is computed once.
 
 It pays where ξ changes from one grid point to the next (a swept k): where it does not, the generic
 path of :mod:`sigcube.sweeps.fastpath` computes the window once per block and is faster (see
@@ -79,6 +80,27 @@ def _moments_pass(log_sig, log_obs_bar, sum_x, sum_xx):  # pragma: no cover
             sum_xx[j] += x * x
 
 
+@numba.njit(nogil=True, cache=True)
+def _reduce_tiles(r, v_bar, v_obs, inv_e, h, log_obs_bar, rd_gal, offsets, tiles, A, k, step, buf, rms, chi2,
+                  sum_x, sum_xx):  # pragma: no cover
+    """Every tile (rows of ``tiles``: galaxies [g0, g1)) × sub-batch of ``step`` grid points, in one call that
+    holds no GIL: threads writing or reading beside it do not make it wait at each sub-batch."""
+    n_grid = A.size
+    for t in range(tiles.shape[0]):
+        g0, g1 = tiles[t, 0], tiles[t, 1]
+        p0, p1 = offsets[g0], offsets[g1]
+        local = offsets[g0:g1 + 1] - p0
+        for lo in range(0, n_grid, step):
+            hi = min(lo + step, n_grid)
+            sig = buf[:(p1 - p0) * (hi - lo)].reshape((p1 - p0, hi - lo))
+            _sigma_pass(r[p0:p1], v_bar[p0:p1], v_obs[p0:p1], inv_e[p0:p1], h[p0:p1], rd_gal[g0:g1], local,
+                        A[lo:hi], k[lo:hi], sig, rms[lo:hi, g0:g1], chi2[lo:hi, g0:g1])
+            flat = buf[:(p1 - p0) * (hi - lo)]
+            for i in range(flat.size):  # libm's log, as np.log's on a core without AVX-512
+                flat[i] = math.log(flat[i])
+            _moments_pass(sig, log_obs_bar[p0:p1], sum_x[lo:hi], sum_xx[lo:hi])
+
+
 def sigma_linear_reduce(r, v_bar, v_obs, inv_e, h, log_obs_bar, rd_gal, offsets, A, k):
     """Per-galaxy RMS, χ² (n_grid, n_gal) and Σx, Σx² (n_grid) for Σ = 1 + A·r/(ξ+r)·h, ξ = max(k·R_d, floor);
     ``h`` = h(g_N) per point, ``A`` and ``k`` one value per grid point.
@@ -92,20 +114,12 @@ def sigma_linear_reduce(r, v_bar, v_obs, inv_e, h, log_obs_bar, rd_gal, offsets,
     rms = np.empty((n_grid, offsets.size - 1))
     chi2 = np.empty_like(rms)
     sum_x, sum_xx = np.zeros(n_grid), np.zeros(n_grid)
-    tiles = object_tiles(offsets, TILE_POINTS)
-    width = max(int(offsets[g1] - offsets[g0]) for g0, g1 in tiles) if tiles else 0
+    tiles = np.array(object_tiles(offsets, TILE_POINTS), dtype=np.int64).reshape(-1, 2)
+    width = max((int(offsets[g1] - offsets[g0]) for g0, g1 in tiles), default=0)
     step = max(1, SUB_BATCH_ELEMENTS // max(width, 1))
     buf = np.empty(min(step, n_grid) * width)
-    for g0, g1 in tiles:
-        p0, p1 = int(offsets[g0]), int(offsets[g1])
-        local = offsets[g0:g1 + 1] - p0
-        args = (r[p0:p1], v_bar[p0:p1], v_obs[p0:p1], inv_e[p0:p1], h[p0:p1], rd_gal[g0:g1], local)
-        for lo in range(0, n_grid, step):
-            hi = min(lo + step, n_grid)
-            sig = buf[:(p1 - p0) * (hi - lo)].reshape(p1 - p0, hi - lo)
-            _sigma_pass(*args, A[lo:hi], k[lo:hi], sig, rms[lo:hi, g0:g1], chi2[lo:hi, g0:g1])
-            np.log(sig, out=sig)
-            _moments_pass(sig, log_obs_bar[p0:p1], sum_x[lo:hi], sum_xx[lo:hi])
+    inputs = (np.ascontiguousarray(a, dtype=float) for a in (r, v_bar, v_obs, inv_e, h, log_obs_bar, rd_gal))
+    _reduce_tiles(*inputs, offsets, tiles, A, k, step, buf, rms, chi2, sum_x, sum_xx)
     return rms, chi2, sum_x, sum_xx
 
 

@@ -23,7 +23,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from sigcube.kernels.registry import Kernel
 
-_POWER_SHORTCUTS = {2.0: "square", 0.5: "sqrt", -1.0: "reciprocal", 1.0: "positive"}
+POWER_SHORTCUTS = {2.0: "square", 0.5: "sqrt", -1.0: "reciprocal", 1.0: "positive"}
 """x**e for the exponents ndarray.__pow__ itself shortcuts (numpy computes these exactly so)."""
 
 
@@ -122,8 +122,8 @@ class _Tape:
             raise Untraceable(f"{ufunc.__name__} is not an elementwise ufunc with one output")
         ops = tuple(self.operand(x) for x in inputs)
         name = ufunc.__name__
-        if name == "power" and ops[1][0] == "const" and float(ops[1][1]) in _POWER_SHORTCUTS:
-            name, ops = _POWER_SHORTCUTS[float(ops[1][1])], ops[:1]
+        if name == "power" and ops[1][0] == "const" and float(ops[1][1]) in POWER_SHORTCUTS:
+            name, ops = POWER_SHORTCUTS[float(ops[1][1])], ops[:1]
         self.nodes.append((name, ops))
         return Traced(self, ("node", len(self.nodes) - 1))
 

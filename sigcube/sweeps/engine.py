@@ -21,12 +21,13 @@ holds. ``--force`` replaces only a sigcube result cube (never an input, a datase
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -154,6 +155,8 @@ class SweepJob:
     """None until the driver holds its lease."""
     keep_curves: bool
     cache_key: str
+    stride: int = 1
+    """Worker threads of the cluster: the object chunk a process likely takes after ``c`` is ``c + stride``."""
 
     @property
     def object_metrics(self) -> tuple[str, ...]:
@@ -166,21 +169,40 @@ class SweepJob:
 
 _PREPARED: OrderedDict[tuple[str, int], Prepared] = OrderedDict()
 """This process's last :data:`CACHED_CHUNKS` object chunks, ready for :func:`reduce_block`."""
+_AHEAD: dict[tuple[str, int], Future] = {}
+"""The object chunk this process reads ahead (at most one)."""
 
 
-def prepared(job: SweepJob, c: int) -> Prepared:
-    """Object chunk ``c`` packed and prepared (read from the dataset store on first use in this process)."""
+def prepared(job: SweepJob, c: int, read_ahead: bool = True) -> Prepared:
+    """Object chunk ``c`` packed and prepared (read from the dataset store on first use in this process, or taken
+    from a read started ahead); with ``read_ahead`` the chunk this process will likely take next
+    (``c + job.stride``) is then read on a second thread, while ``c`` is computed."""
     key = (job.cache_key, c)
     if key in _PREPARED:
         _PREPARED.move_to_end(key)
         return _PREPARED[key]
-    points = load_points(job.source, c)
-    check_inputs(job.spec, points.inputs)
-    prep = Prepared.build(points, job.spec.kernel, job.spec.fixed, job.spec.baseline)
+    ahead = _AHEAD.pop(key, None)
+    prep = ahead.result() if ahead is not None else _prepare(job, c)
     _PREPARED[key] = prep
     while len(_PREPARED) > CACHED_CHUNKS:
         _PREPARED.popitem(last=False)
+    guess = c + job.stride
+    if read_ahead and guess < job.layout.n_chunks and (job.cache_key, guess) not in _PREPARED:
+        _AHEAD.clear()  # an earlier guess this process did not take: dropped when its read ends
+        _AHEAD[(job.cache_key, guess)] = _reader_thread().submit(_prepare, job, guess)
     return prep
+
+
+def _prepare(job: SweepJob, c: int) -> Prepared:
+    points = load_points(job.source, c)
+    check_inputs(job.spec, points.inputs)
+    return Prepared.build(points, job.spec.kernel, job.spec.fixed, job.spec.baseline)
+
+
+@functools.lru_cache(maxsize=1)
+def _reader_thread() -> ThreadPoolExecutor:
+    """This process's thread for reads ahead (an error in one surfaces in the task that takes its chunk)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigcube-read-ahead")
 
 
 def run_task(job: SweepJob, b: int, c: int) -> tuple[int, int]:
@@ -312,7 +334,8 @@ def run_sweep(
     template = build_template(spec, plan.group, plan.names, plan.n_points, layout, cube_attrs, keep_curves)
     _store_state(store)  # refuse someone else's folder before connecting or putting a lease beside it
     job = SweepJob(spec, source, layout, None, keep_curves, f"{source.key}|{spec.fingerprint()}")
-    nuisance.check_spec(spec, source, prepared(job, 0).points)  # inputs checked before anything is written
+    # inputs checked before anything is written
+    nuisance.check_spec(spec, source, prepared(job, 0, read_ahead=synchronous).points)
     regions = layout.regions
     with quiet_dask(), (nullcontext() if synchronous else dask_client(address, workers, console)) as client:
         with Lease.acquire(store) as lease:
@@ -486,8 +509,8 @@ def _stream(client: Any, job: SweepJob, schedule: _Schedule, finished: Callable[
     """
     from distributed import as_completed
 
-    job_future = client.scatter(job, broadcast=True, hash=False)
     threads = max(1, sum(client.nthreads().values()))
+    job_future = client.scatter(replace(job, stride=threads), broadcast=True, hash=False)
     ac = as_completed()
     key = job.spec.fingerprint()[:12]
 

@@ -246,3 +246,18 @@ def test_the_canonical_numba_loop_tiles_a_large_object_chunk():
     points = random_points(8, counts)
     assert points.n_points > 2 * TILE_POINTS
     check(points, get_kernel("sigma"), {}, {"k": np.linspace(0.05, 0.5, 70), "A0": np.linspace(0.5, 2.0, 70)})
+
+
+@pytest.mark.parametrize(("name", "fixed", "swept"), [("burr_xii", {"n_coh": 0.5}, "ell0"), ("cmsi", {"n": 2.0}, "ell0")])
+def test_a_power_of_minus_one_half_is_an_inverse_square_root(name, fixed, swept):
+    """x**−0.5 (Burr-XII at n_coh = ½, CMSI's profile at n = 2) is replayed as 1/√x, not np.power, and agrees
+    with the reference (np.power) over the whole reduction."""
+    from sigcube.sweeps.fastpath import _inverse_sqrt, _traced
+
+    kernel = get_kernel(name)
+    points = random_points(5, [9, 4, 13, 6])
+    grid = {swept: np.linspace(0.5, 8.0, 11)}
+    trace = _traced(points, kernel, kernel.resolve(fixed), grid)
+    ufuncs = [node.ufunc for node in trace.nodes if node.domain == fastpath.POINT]
+    assert _inverse_sqrt in ufuncs and np.power not in ufuncs
+    check(points, kernel, fixed, grid)

@@ -93,3 +93,25 @@ def test_workers_read_only_the_variables_the_kernels_need(sparc_store, tmp_path)
         v = get_kernel("cmsi")(pts.inputs, chi0=chi0)
         expected = [np.sqrt(np.mean(r**2)) for r in np.split(v - o, splits)]
         np.testing.assert_allclose(row, expected, rtol=1e-6)  # rms is stored in float32
+
+
+def test_each_object_chunk_is_read_once_ahead_of_its_task(sparc_store, tmp_path, monkeypatch):
+    """A task reads the next object chunk on a second thread while it computes: every chunk is read exactly once
+    (the one read ahead is the one its task takes), the chunks after the first by the read-ahead thread."""
+    import threading
+
+    from sigcube.sweeps import engine
+
+    readers: dict[int, list[str]] = {}
+    load = engine.load_points
+
+    def counted(source, c):
+        readers.setdefault(c, []).append(threading.current_thread().name)
+        return load(source, c)
+
+    monkeypatch.setattr(engine, "load_points", counted)
+    engine._PREPARED.clear()
+    run_sweep(parse_spec(SPEC.format(chunk=50)), tmp_path / "r.zarr", cube=sparc_store, synchronous=True)
+    assert sorted(readers) == [0, 1, 2, 3]
+    assert all(len(names) == 1 for names in readers.values()), readers
+    assert all(readers[c][0].startswith("sigcube-read-ahead") for c in (1, 2, 3)), readers

@@ -248,7 +248,8 @@ def test_the_canonical_numba_loop_tiles_a_large_object_chunk():
     check(points, get_kernel("sigma"), {}, {"k": np.linspace(0.05, 0.5, 70), "A0": np.linspace(0.5, 2.0, 70)})
 
 
-@pytest.mark.parametrize(("name", "fixed", "swept"), [("burr_xii", {"n_coh": 0.5}, "ell0"), ("cmsi", {"n": 2.0}, "ell0")])
+@pytest.mark.parametrize(("name", "fixed", "swept"),
+                         [("burr_xii", {"n_coh": 0.5}, "ell0"), ("cmsi", {"n": 2.0}, "ell0")])
 def test_a_power_of_minus_one_half_is_an_inverse_square_root(name, fixed, swept):
     """x**−0.5 (Burr-XII at n_coh = ½, CMSI's profile at n = 2) is replayed as 1/√x, not np.power, and agrees
     with the reference (np.power) over the whole reduction."""

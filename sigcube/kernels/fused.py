@@ -5,8 +5,8 @@ moments of x = log10(V_obs/V_pred) that give the RAR scatter for Σ = 1 + A·r/(
 ξ = max(k·R_d, 0.01 kpc), without materialising V_pred over the grid. Work is done in sub-batches
 of grid points: one compiled pass writes Σ for the sub-batch into a small (point × grid point)
 buffer while reducing RMS and χ², with the grid points innermost so the loops vectorise; a second
-compiled pass takes its logarithm in place and a third reduces the moments. The whole loop is one
-compiled call that holds no GIL (a sweep's writes and reads ahead run beside it on other threads).
+compiled pass takes its logarithm in place (:mod:`sigcube.vecmath`, SIMD) and a third reduces the
+moments. The whole loop is one compiled call that holds no GIL (a sweep's writes and reads ahead run beside it on other threads).
 What does not depend on the grid (h(g_N), log10(V_obs/V_bar), 1/e_V, R_d per galaxy) is computed once.
 
 It pays where ξ changes from one grid point to the next (a swept k): where it does not, the generic
@@ -23,6 +23,7 @@ import numpy as np
 
 from sigcube.kernels.sigma import XI_FLOOR_KPC
 from sigcube.sample import object_tiles
+from sigcube.vecmath import log_in_place
 
 SUB_BATCH_ELEMENTS = 262_144
 """Grid points × points per buffer (2 MiB of float64: stays in cache)."""
@@ -95,9 +96,7 @@ def _reduce_tiles(r, v_bar, v_obs, inv_e, h, log_obs_bar, rd_gal, offsets, tiles
             sig = buf[:(p1 - p0) * (hi - lo)].reshape((p1 - p0, hi - lo))
             _sigma_pass(r[p0:p1], v_bar[p0:p1], v_obs[p0:p1], inv_e[p0:p1], h[p0:p1], rd_gal[g0:g1], local,
                         A[lo:hi], k[lo:hi], sig, rms[lo:hi, g0:g1], chi2[lo:hi, g0:g1])
-            flat = buf[:(p1 - p0) * (hi - lo)]
-            for i in range(flat.size):  # libm's log, as np.log's on a core without AVX-512
-                flat[i] = math.log(flat[i])
+            log_in_place(buf[:(p1 - p0) * (hi - lo)])
             _moments_pass(sig, log_obs_bar[p0:p1], sum_x[lo:hi], sum_xx[lo:hi])
 
 

@@ -15,7 +15,7 @@ only decides *how often* each part of it runs:
 2. **Replay** (per sub-batch). The recorded ufuncs run again on m grid points (swept values shaped
    (m, 1)) × one tile of whole objects, into buffers reused by liveness, with
    m × tile points ≈ :data:`SUB_BATCH_ELEMENTS` so that they stay in cache.
-3. **Reduce**. ``np.log`` (SIMD) of V_pred into a buffer, then one numba pass: per-object Σd² and
+3. **Reduce**. ln V_pred into a buffer (:mod:`sigcube.vecmath`'s SIMD loop), then one numba pass: per-object Σd² and
    Σ(d/e)² (d = V_pred − V_obs) eight grid rows at a time, and Σx, Σx² of x = log10(V_obs/V_pred).
 
 A kernel the tracer cannot follow (a numpy function that is not a ufunc, a branch or indexing on a
@@ -33,6 +33,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from sigcube import vecmath
 from sigcube.kernels.registry import Kernel, Reduction
 from sigcube.kernels.scalar import POWER_SHORTCUTS, Traced, Untraceable
 from sigcube.sample import PointSet, object_tiles
@@ -49,13 +50,7 @@ PARAM, OBJECT, POINT = 0, 1, 2
 _INV_LN10 = 1.0 / math.log(10.0)
 
 
-@numba.vectorize(["float64(float64)"], cache=True)
-def _inverse_sqrt(x):  # pragma: no cover (compiled)
-    """x**−0.5 as 1/√x: two correctly rounded steps, within 2 ulp of np.power (1/18 of its time on an AVX2 core)."""
-    return 1.0 / math.sqrt(x)
-
-
-_POWER_SHORTCUTS = {**{float(e): getattr(np, name) for e, name in POWER_SHORTCUTS.items()}, -0.5: _inverse_sqrt}
+_POWER_SHORTCUTS = {**{float(e): getattr(np, name) for e, name in POWER_SHORTCUTS.items()}, -0.5: vecmath.inverse_sqrt}
 """x**e computed without np.power: the exponents ndarray.__pow__ itself shortcuts (the same values), and −0.5
 (Burr-XII's n_coh = ½, CMSI's n = 2 profile)."""
 
@@ -130,20 +125,6 @@ def _expand(per_object, offsets, out):  # pragma: no cover
             value = per_object[j, g]
             for i in range(offsets[g], offsets[g + 1]):
                 out[j, i] = value
-
-
-@numba.njit("void(f8[::1], f8[::1])", nogil=True, cache=True)
-def _sqrt(x, out):  # pragma: no cover
-    """np.sqrt for float64 (IEEE sqrt is correctly rounded: the same values, ~3× numpy's speed here)."""
-    for i in range(x.size):
-        out[i] = math.sqrt(x[i])
-
-
-@numba.njit("void(f8[::1])", nogil=True, cache=True)
-def _sqrt_in_place(x):  # pragma: no cover
-    """:func:`_sqrt` over ``x`` itself (one array, so the loop vectorises)."""
-    for i in range(x.size):
-        x[i] = math.sqrt(x[i])
 
 
 # --- tiles and sub-batches --------------------------------------------------------------------------------
@@ -368,12 +349,9 @@ class _Replay:
             elif node.ufunc is None:  # PARAM broadcast, or another dtype
                 np.copyto(out, args[0] if trace.domain(node.operands[0]) == PARAM
                           else np.repeat(args[0], np.diff(self.trace.offsets[tile.g0:tile.g1 + 1]), axis=1))
-            elif node.ufunc is np.sqrt and node.dtype == np.float64 and args[0].shape == out.shape \
-                    and args[0].dtype == np.float64 and args[0].flags.c_contiguous:
-                if np.shares_memory(args[0], out):  # the same buffer (slots are reused by liveness)
-                    _sqrt_in_place(out.reshape(-1))
-                else:
-                    _sqrt(args[0].reshape(-1), out.reshape(-1))
+            elif len(args) == 1 and isinstance(args[0], np.ndarray) and vecmath.apply(node.ufunc, args[0], out):
+                pass  # √, x^−½, exp, expm1, log, log1p: SIMD loops (numpy's exp and log call the C library per value
+                # on a core without AVX-512)
             else:
                 node.ufunc(*args, out=out)
             values.append(out)
@@ -442,7 +420,8 @@ def reduce(points: PointSet, kernel: Kernel, params: Mapping[str, Any], grid: Ma
             v = evaluate(tile, {k: x[a:b, None] for k, x in grid.items()}, b - a)
             if not (v.dtype == np.float64 and v.flags.c_contiguous and v.flags.writeable):
                 v = np.array(v, dtype=float, order="C")
-            np.log(v, out=log_v[:b - a])
+            if not vecmath.apply(np.log, v, log_v[:b - a]):
+                np.log(v, out=log_v[:b - a])
             reduce_rows(v, log_v[:b - a], v_obs, inv_e, log10_obs, off, rms[a:b, tile.g0:tile.g1],
                          chi2[a:b, tile.g0:tile.g1], sum_x[a:b], sum_xx[a:b])
             if curves is not None:

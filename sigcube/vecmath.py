@@ -10,11 +10,14 @@ of :func:`log_into` and friends to SIMD code (four values per instruction with A
 
 Accuracy, checked against numpy on random and edge inputs in ``tests/test_vecmath.py``: log and exp
 within 1 ulp, log1p and expm1 within 2 ulp; ±0, ±∞, NaN, subnormal inputs and results as the C library.
+In-cache cost per value measured on the AVX2 core (``bench/vecmath.py``), against numpy's: see the README.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
@@ -22,7 +25,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["VECTOR_UFUNCS", "apply", "inverse_sqrt", "log_in_place"]
+__all__ = ["VECTOR_UFUNCS", "apply", "inverse_sqrt", "log_in_place", "loop_for"]
 
 
 @intrinsic
@@ -94,9 +97,10 @@ def _log1p(x: float) -> float:  # pragma: no cover (compiled)
     return x if abs(x) < 2.0**-54 else out  # ln(1 + x) rounds to x below 2⁻⁵⁴ (±0 keep their sign)
 
 
-# exp(r) − 1 on |r| ≤ ½·ln 2: Taylor series to r¹³ (truncation < 2e-17 relative)
-_E3, _E4, _E5, _E6, _E7 = 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040
-_E8, _E9, _E10, _E11, _E12, _E13 = 1 / 40320, 1 / 362880, 1 / 3628800, 1 / 39916800, 1 / 479001600, 1 / 6227020800
+# fdlibm e_exp.c: e^r = 1 + r + r·c/(2 − c), c = r − r²·P(r²) on |r| ≤ ½·ln 2 (a rational approximation, error
+# below 2⁻⁵⁹ before the last roundings)
+_P1, _P2, _P3 = 1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793436117e-05
+_P4, _P5 = -1.65339022054652515390e-06, 4.13813679705723846039e-08
 
 
 @numba.njit(**_JIT)
@@ -108,18 +112,9 @@ def _reduced(x: float) -> tuple[float, float]:  # pragma: no cover (compiled)
     lo = kf * _LN2_LO
     r = hi - lo
     c = (hi - r) - lo
-    p = _E12 + r * _E13
-    p = _E11 + r * p
-    p = _E10 + r * p
-    p = _E9 + r * p
-    p = _E8 + r * p
-    p = _E7 + r * p
-    p = _E6 + r * p
-    p = _E5 + r * p
-    p = _E4 + r * p
-    p = _E3 + r * p
-    p = 0.5 + r * p
-    em1 = r + r * r * p
+    t = r * r
+    q = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
+    em1 = r + (r * q) / (2.0 - q)
     return kf, em1 + c * (1.0 + em1)
 
 
@@ -147,20 +142,21 @@ def _scaled(y: float, kf: float) -> float:  # pragma: no cover (compiled)
 
 @numba.njit(**_JIT)
 def _exp(x: float) -> float:  # pragma: no cover (compiled)
-    """eˣ = 2^k·(1 + (e^r − 1)); 2^k applied in two halves so that subnormal and near-overflow results are right."""
+    """eˣ = 2^k·(1 + (e^r − 1)), 2^k applied in two halves so that subnormal and near-overflow results are right."""
     kf, em1 = _reduced(x)
     return x if math.isnan(x) else _scaled(1.0 + em1, kf)
 
 
 @numba.njit(**_JIT)
 def _expm1(x: float) -> float:  # pragma: no cover (compiled)
-    """eˣ − 1 = 2^k·(e^r − 1) + (2^k − 1) (2^k − 1 exact for |k| ≤ 53, one rounding with the fused multiply-add);
-    for k > 53 (x > 36.7) the −1 is below the rounding, and eˣ is taken instead."""
+    """eˣ − 1 = 2^k·(e^r − 1) + (2^k − 1): 2^k − 1 is exact for |k| ≤ 53 and one rounding remains with the fused
+    multiply-add; beyond, the −1 (k > 53) or e^r − 1 (k < −53) is below the rounding, so k is clamped to
+    [−60, 1023], and k = 1024 (x within ln 2 of overflow) doubled afterwards."""
     kf, em1 = _reduced(x)
-    s = _pow2(_int(-60.0 if kf < -60.0 else 60.0 if kf > 60.0 else kf))
-    small = s * em1 + (s - 1.0)
-    big = _scaled(1.0 + em1, kf)
-    out = small if kf <= 53.0 else big
+    k = _int(kf)
+    s = _pow2(-60 if k < -60 else 1023 if k > 1023 else k)
+    out = s * em1 + (s - 1.0)
+    out = out * 2.0 if k > 1023 else out
     return x if not abs(x) >= 2.0**-54 else out  # eˣ − 1 rounds to x below 2⁻⁵⁴ (±0 keep their sign); NaN
 
 
@@ -216,18 +212,28 @@ VECTOR_UFUNCS = {np.log: (log_into, log_in_place), np.log1p: (log1p_into, log1p_
 """numpy ufuncs and the vectorising loops (into another array, in place) that replace each."""
 
 
-def apply(ufunc: np.ufunc, x: np.ndarray, out: np.ndarray) -> bool:
-    """``out[...] = ufunc(x)`` by its loop of :data:`VECTOR_UFUNCS` if it has one and ``x``, ``out`` are
-    C-contiguous float64 of one shape (the same array, or not overlapping); False, with ``out`` untouched,
-    otherwise."""
+def loop_for(ufunc: np.ufunc, x: np.ndarray, out: np.ndarray) -> Callable[..., None] | None:
+    """The loop of :data:`VECTOR_UFUNCS` that computes ``out[...] = ufunc(x)`` (called as ``loop(x, out)`` or, when
+    ``x`` is ``out``, ``loop(out)``), if ``ufunc`` has one and ``x``, ``out`` are C-contiguous float64 arrays of one
+    shape that are the same array or do not overlap; None otherwise."""
     loops = VECTOR_UFUNCS.get(ufunc)
-    if loops is None or not all(a.dtype == np.float64 and a.flags.c_contiguous for a in (x, out)) \
-            or x.shape != out.shape:
-        return False
+    if loops is None or not all(isinstance(a, np.ndarray) and a.dtype == np.float64 and a.flags.c_contiguous
+                                for a in (x, out)) or x.shape != out.shape:
+        return None
     if x.__array_interface__["data"][0] == out.__array_interface__["data"][0]:
-        loops[1](out.reshape(-1))
-    elif np.shares_memory(x, out):
-        return False
+        return loops[1]
+    return None if np.shares_memory(x, out) else loops[0]
+
+
+def apply(ufunc: np.ufunc, x: Any, out: np.ndarray) -> None:
+    """``out[...] = ufunc(x)``: by its SIMD loop where :func:`loop_for` finds one, by the ufunc itself otherwise."""
+    loop = loop_for(ufunc, x, out)
+    if loop is None:
+        ufunc(x, out=out)
+    elif loop in _IN_PLACE:
+        loop(out.reshape(-1))
     else:
-        loops[0](x.reshape(-1), out.reshape(-1))
-    return True
+        loop(x.reshape(-1), out.reshape(-1))
+
+
+_IN_PLACE = {in_place for _, in_place in VECTOR_UFUNCS.values()}

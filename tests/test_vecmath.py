@@ -30,7 +30,8 @@ def ulps(got: np.ndarray, want: np.ndarray) -> np.ndarray:
 
 def loop_result(ufunc: np.ufunc, x: np.ndarray) -> np.ndarray:
     out = np.full_like(x, 7.0)
-    assert vecmath.apply(ufunc, x, out)
+    assert vecmath.loop_for(ufunc, x, out) is not None
+    vecmath.apply(ufunc, x, out)
     return out
 
 
@@ -79,20 +80,29 @@ def test_in_place_equals_into_another_array(values, ufunc):
     x = np.array(values, dtype=float)
     into = loop_result(ufunc, x)
     same = x.copy()
-    assert vecmath.apply(ufunc, same, same)
+    assert vecmath.loop_for(ufunc, same, same) is not None
+    vecmath.apply(ufunc, same, same)
     np.testing.assert_array_equal(same, into)
 
 
-def test_apply_declines_what_its_loops_do_not_take_and_leaves_out_untouched():
+def test_apply_falls_back_to_the_ufunc_where_no_loop_applies():
     x = np.linspace(1.0, 2.0, 12)
-    out = np.zeros(12)
-    assert not vecmath.apply(np.sin, x, out)  # no loop for this ufunc
-    assert not vecmath.apply(np.log, x.astype(np.float32), out)  # another dtype
-    assert not vecmath.apply(np.log, x[::2], out[:6])  # not contiguous
-    assert not vecmath.apply(np.log, x, out[:6])  # another shape
-    assert not vecmath.apply(np.log, x[:6], x[3:9])  # overlapping, not the same
-    np.testing.assert_array_equal(out, 0.0)
-    readonly = x.copy()
-    readonly.flags.writeable = False
-    assert vecmath.apply(np.log, readonly, out)  # a read-only input is fine
+    cases = [(np.sin, x, np.empty(12)),  # no loop for this ufunc
+             (np.log, x.astype(np.float32), np.empty(12, np.float32)),  # another dtype
+             (np.log, x[::2], np.empty(6)),  # not contiguous
+             (np.log, np.float64(2.0), np.empty(3)),  # a scalar broadcast
+             (np.log, x[:6], x[3:9])]  # overlapping, not the same
+    for ufunc, arg, out in cases:
+        assert vecmath.loop_for(ufunc, arg, out) is None
+        want = ufunc(np.array(arg, copy=True)) * np.ones(out.shape, out.dtype)
+        vecmath.apply(ufunc, arg, out)
+        np.testing.assert_array_equal(out, want)
+
+
+def test_a_read_only_input_takes_the_loop():
+    x = np.linspace(1.0, 2.0, 12)
+    x.flags.writeable = False
+    out = np.empty(12)
+    assert vecmath.loop_for(np.log, x, out) is not None
+    vecmath.apply(np.log, x, out)
     assert ulps(out, np.log(x)).max() <= ULPS[np.log]

@@ -22,8 +22,8 @@ def condensate_gate(sigma_v, sigma_c, gamma):
 
 
 def radial_envelope(r_kpc, ell, p):
-    """C_R = 1 − exp(−(R/ℓ)^p) [dimensionless], 0 at R = 0, → 1 for R ≫ ℓ ((R/ℓ)^p as R^p·ℓ^−p)."""
-    return -np.expm1(-(r_kpc**p * ell**-p))
+    """C_R = 1 − exp(−(R/ℓ)^p) [dimensionless], 0 at R = 0, → 1 for R ≫ ℓ (−(R/ℓ)^p as R^p·(−ℓ^−p))."""
+    return -np.expm1(r_kpc**p * -(ell**-p))
 
 
 @kernel(

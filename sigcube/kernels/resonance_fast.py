@@ -29,6 +29,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from sigcube import vecmath
 from sigcube.kernels.registry import Reduction
 from sigcube.kernels.resonance import arithmetic_step, node_tables, quality_factor
 from sigcube.sample import PointSet, object_tiles
@@ -179,7 +180,7 @@ def progression_reduce(points: PointSet, params: Mapping[str, Any], grid: Mappin
             for a in range(start, stop, rows):
                 b = min(a + rows, stop)
                 _velocities(integral, index[a:b], first, amplitude[a:b], v_bar[p0:p1], v[:b - a])
-                np.log(v[:b - a], out=log_v[:b - a])
+                vecmath.apply(np.log, v[:b - a], log_v[:b - a])
                 reduce_rows(v[:b - a], log_v[:b - a], v_obs, inv_e, log10_obs, off, rms[a:b, g0:g1],
                              chi2[a:b, g0:g1], sum_x[a:b], sum_xx[a:b])
     unsorted = tuple(np.empty_like(x) for x in (rms, chi2, sum_x, sum_xx))

@@ -17,8 +17,14 @@ from sigcube.kernels.sigma import G_DAGGER_PARAM, G_FLOOR, enhanced_velocity, h_
 
 
 def coherence_field(r_kpc, r0, beta):
-    """Φ(r) = 1 − exp(−(r/r0)^β) [dimensionless], as r^β·r0^−β (a swept r0 then costs one product per point)."""
-    return -np.expm1(-(r_kpc**beta * r0**-beta))
+    """Φ(r) = 1 − exp(−(r/r0)^β) [dimensionless]."""
+    return -coherence_deficit(r_kpc, r0, beta)
+
+
+def coherence_deficit(r_kpc, r0, beta):
+    """−Φ(r) = exp(−(r/r0)^β) − 1 [dimensionless], as expm1(r^β·(−r0^−β)) (a swept r0 then costs one product per
+    point, the sign taken with the parameter)."""
+    return np.expm1(r_kpc**beta * -(r0**-beta))
 
 
 def survival_probability(r_kpc, g_n, r0, beta, alpha, g_dagger):
@@ -44,5 +50,6 @@ def survival_probability(r_kpc, g_n, r0, beta, alpha, g_dagger):
 )
 def survival(points, *, A, r0, beta, alpha, g_dagger):
     r, g = points["r"], points["g_N"]
-    W = coherence_field(r, r0, beta) * survival_probability(r, g, r0, beta, alpha, g_dagger)
-    return enhanced_velocity(points["v_bar"], A, W, h_function(g, g_dagger))
+    # A·Φ·P as (−A)·(−Φ)·P: the same values (sign changes are exact), one pass over points × grid fewer
+    minus_W = coherence_deficit(r, r0, beta) * survival_probability(r, g, r0, beta, alpha, g_dagger)
+    return enhanced_velocity(points["v_bar"], -A, minus_W, h_function(g, g_dagger))

@@ -349,9 +349,8 @@ class _Replay:
             elif node.ufunc is None:  # PARAM broadcast, or another dtype
                 np.copyto(out, args[0] if trace.domain(node.operands[0]) == PARAM
                           else np.repeat(args[0], np.diff(self.trace.offsets[tile.g0:tile.g1 + 1]), axis=1))
-            elif len(args) == 1 and isinstance(args[0], np.ndarray) and vecmath.apply(node.ufunc, args[0], out):
-                pass  # √, x^−½, exp, expm1, log, log1p: SIMD loops (numpy's exp and log call the C library per value
-                # on a core without AVX-512)
+            elif len(args) == 1:  # √, x^−½, exp, expm1, log, log1p by SIMD loops (numpy's exp and log call the C
+                vecmath.apply(node.ufunc, args[0], out)  # library per value on a core without AVX-512)
             else:
                 node.ufunc(*args, out=out)
             values.append(out)
@@ -420,8 +419,7 @@ def reduce(points: PointSet, kernel: Kernel, params: Mapping[str, Any], grid: Ma
             v = evaluate(tile, {k: x[a:b, None] for k, x in grid.items()}, b - a)
             if not (v.dtype == np.float64 and v.flags.c_contiguous and v.flags.writeable):
                 v = np.array(v, dtype=float, order="C")
-            if not vecmath.apply(np.log, v, log_v[:b - a]):
-                np.log(v, out=log_v[:b - a])
+            vecmath.apply(np.log, v, log_v[:b - a])
             reduce_rows(v, log_v[:b - a], v_obs, inv_e, log10_obs, off, rms[a:b, tile.g0:tile.g1],
                          chi2[a:b, tile.g0:tile.g1], sum_x[a:b], sum_xx[a:b])
             if curves is not None:

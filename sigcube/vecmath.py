@@ -15,6 +15,7 @@ In-cache cost per value measured on the AVX2 core (``bench/vecmath.py``), agains
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +26,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["VECTOR_UFUNCS", "apply", "inverse_sqrt", "log_in_place", "loop_for"]
+__all__ = ["VECTOR_UFUNCS", "apply", "bind", "inverse_sqrt", "log_in_place", "loop_for"]
 
 
 @intrinsic
@@ -225,15 +226,20 @@ def loop_for(ufunc: np.ufunc, x: np.ndarray, out: np.ndarray) -> Callable[..., N
     return None if np.shares_memory(x, out) else loops[0]
 
 
-def apply(ufunc: np.ufunc, x: Any, out: np.ndarray) -> None:
-    """``out[...] = ufunc(x)``: by its SIMD loop where :func:`loop_for` finds one, by the ufunc itself otherwise."""
+def bind(ufunc: np.ufunc, x: Any, out: np.ndarray) -> Callable[[], Any]:
+    """A call without arguments that computes ``out[...] = ufunc(x)``: by its SIMD loop where :func:`loop_for`
+    finds one, by the ufunc itself otherwise (for a replay that repeats it on the same arrays)."""
     loop = loop_for(ufunc, x, out)
     if loop is None:
-        ufunc(x, out=out)
-    elif loop in _IN_PLACE:
-        loop(out.reshape(-1))
-    else:
-        loop(x.reshape(-1), out.reshape(-1))
+        return functools.partial(ufunc, x, out=out)
+    if loop in _IN_PLACE:
+        return functools.partial(loop, out.reshape(-1))
+    return functools.partial(loop, x.reshape(-1), out.reshape(-1))
+
+
+def apply(ufunc: np.ufunc, x: Any, out: np.ndarray) -> None:
+    """``out[...] = ufunc(x)``, as :func:`bind` computes it."""
+    bind(ufunc, x, out)()
 
 
 _IN_PLACE = {in_place for _, in_place in VECTOR_UFUNCS.values()}

@@ -25,6 +25,7 @@ tiles, buffers and reductions, without hoisting across sub-batches.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -203,6 +204,7 @@ class _Trace:
         self._leaf_of: dict[int, int] = {}
         self._probes: list[np.ndarray] = []
         self._first = {name: np.full((1, 1), value) for name, value in first.items()}
+        self.swept_names = tuple(first)
         self._expanded: dict[Operand, int] = {}
         self._held: list[Any] = []  # the operands behind _leaf_of's ids, alive while the trace is
         self.out: Operand = ("const", None)
@@ -335,26 +337,46 @@ class _Replay:
         size = {PARAM: max(t.rows for t in tiles), OBJECT: max(t.rows * (t.g1 - t.g0) for t in tiles),
                 POINT: max(t.rows * t.width for t in tiles)}
         self.buffers = [np.empty(size[d], dtype=dt) for d, dt in kinds]
+        self._programs: dict[tuple[_Tile, int], tuple[list[Callable[[], Any]], dict[str, np.ndarray], np.ndarray]] = {}
 
     def run(self, tile: _Tile, params: Mapping[str, np.ndarray], m: int) -> np.ndarray:
         """V_pred of ``m`` grid points (``params``: each swept parameter shaped (m, 1)) on ``tile``: (m, width)."""
+        program = self._programs.get((tile, m))
+        if program is None:
+            program = self._programs[(tile, m)] = self._program(tile, m)
+        steps, swept, result = program
+        for name, buffer in swept.items():
+            buffer[...] = params[name]
+        for step in steps:
+            step()
+        return result
+
+    def _program(self, tile: _Tile, m: int) -> tuple[list[Callable[[], Any]], dict[str, np.ndarray], np.ndarray]:
+        """The replay on ``tile`` with ``m`` grid points bound once (views of the buffers, the leaves' slices, the
+        loops): its steps, the (m, 1) buffers that take the swept values, and the view that ends up holding V_pred.
+        A sub-batch then costs one call per node and no Python bookkeeping."""
         trace = self.trace
         widths = {PARAM: 1, OBJECT: tile.g1 - tile.g0, POINT: tile.width}
+        swept = {name: np.empty((m, 1)) for name in trace.swept_names}
+        counts = np.diff(trace.offsets[tile.g0:tile.g1 + 1])
         values: list[np.ndarray] = []
+        steps: list[Callable[[], Any]] = []
         for i, node in enumerate(trace.nodes):
             out = self.buffers[self.slot[i]][:m * widths[node.domain]].reshape(m, widths[node.domain])
-            args = [self._resolve(op, node.domain, tile, params, values) for op in node.operands]
-            if node.ufunc is None and trace.domain(node.operands[0]) == OBJECT and node.dtype == np.float64:
-                _expand(args[0], self.trace.offsets[tile.g0:tile.g1 + 1] - tile.p0, out)
-            elif node.ufunc is None:  # PARAM broadcast, or another dtype
-                np.copyto(out, args[0] if trace.domain(node.operands[0]) == PARAM
-                          else np.repeat(args[0], np.diff(self.trace.offsets[tile.g0:tile.g1 + 1]), axis=1))
+            args = [self._resolve(op, node.domain, tile, swept, values) for op in node.operands]
+            source = trace.domain(node.operands[0])
+            if node.ufunc is None and source == OBJECT and node.dtype == np.float64:
+                steps.append(functools.partial(_expand, args[0], trace.offsets[tile.g0:tile.g1 + 1] - tile.p0, out))
+            elif node.ufunc is None and source == PARAM:
+                steps.append(functools.partial(np.copyto, out, args[0]))
+            elif node.ufunc is None:  # an OBJECT value of another dtype
+                steps.append(functools.partial(_repeat_into, out, args[0], counts))
             elif len(args) == 1:  # √, x^−½, exp, expm1, log, log1p by SIMD loops (numpy's exp and log call the C
-                vecmath.apply(node.ufunc, args[0], out)  # library per value on a core without AVX-512)
+                steps.append(vecmath.bind(node.ufunc, args[0], out))  # library per value without AVX-512)
             else:
-                node.ufunc(*args, out=out)
+                steps.append(functools.partial(node.ufunc, *args, out=out))
             values.append(out)
-        return values[self.out]
+        return steps, swept, values[self.out]
 
     def _resolve(self, op: Operand, domain: int, tile: _Tile, params: Mapping[str, np.ndarray],
                  values: list[np.ndarray]) -> Any:
@@ -367,6 +389,10 @@ class _Replay:
             full, per_object = self.trace.leaves[ref[0]]
             return per_object[tile.g0:tile.g1] if domain == OBJECT else full[tile.p0:tile.p1]
         return ref
+
+
+def _repeat_into(out: np.ndarray, per_object: np.ndarray, counts: np.ndarray) -> None:
+    np.copyto(out, np.repeat(per_object, counts, axis=1))
 
 
 # --- the path -----------------------------------------------------------------------------------------------

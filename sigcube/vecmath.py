@@ -174,7 +174,8 @@ _READONLY = types.Array(types.float64, 1, "C", readonly=True)
 @numba.njit(**_JIT)
 def _inverse_sqrt(x: float) -> float:  # pragma: no cover (compiled)
     """x^−½ as 1/√x (two correctly rounded steps, within 2 ulp of np.power); ±0 → ∞ and −∞ → 0 as pow."""
-    out = 0.0 if x == -np.inf else 1.0 / math.sqrt(x)
+    out = 1.0 / math.sqrt(x)  # computed first, then selected: a branch around it would not vectorise
+    out = 0.0 if x == -np.inf else out
     return np.inf if x == 0.0 else out
 
 

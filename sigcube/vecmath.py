@@ -1,12 +1,13 @@
-"""float64 exp, expm1, log and log1p written so that a compiled loop over an array vectorises.
+"""float64 exp, expm1, log, log1p, √ and x^−½ written so that a compiled loop over an array vectorises.
 
 A loop of numba's ``math.log`` (or numpy's ``np.log`` on a core without AVX-512) calls the C
-library once per value, 5–8 ns each on the AVX2 cores this project was measured on: the largest
+library once per value, 5–13 ns each on the AVX2 core this project was measured on: the largest
 cost of a sweep whose kernel has an exponential or a logarithm per point × grid point. The
 functions here are the classical fdlibm reductions with their polynomials, written without
 branches or tables — the exponent moved in and out of a float by reinterpreting its bits
-(:func:`_bits`, :func:`_float`), special values chosen by selects — so LLVM compiles the loops
-of :func:`log_into` and friends to SIMD code (four values per instruction with AVX2).
+(:func:`_bits`, :func:`_float`), special values chosen by selects — so LLVM compiles their array
+loops (:data:`VECTOR_UFUNCS`, run by :func:`apply` and :func:`bind`) to SIMD code (four values per
+instruction with AVX2).
 
 Accuracy, checked against numpy on random and edge inputs in ``tests/test_vecmath.py``: log and exp
 within 1 ulp, log1p and expm1 within 2 ulp; ±0, ±∞, NaN, subnormal inputs and results as the C library.
@@ -185,28 +186,49 @@ def inverse_sqrt(x):  # pragma: no cover (compiled)
     return _inverse_sqrt(x)
 
 
-def _loops(scalar):
-    """Two compiled loops applying ``scalar`` to a contiguous 1-d float64 array: ``(x, out)`` into another
-    array, and ``(x,)`` in place. (One loop serving both would test its two arrays for overlap and fall
-    back to scalar code when they are the same.)"""
+LOG, LOG1P, EXP, EXPM1, SQRT, INVERSE_SQRT = range(6)
+"""Codes of the scalar functions in :func:`_scalar`."""
+
+
+@numba.njit(**_JIT)
+def _scalar(code: int, x: float) -> float:  # pragma: no cover (compiled)
+    """The function numbered ``code`` at x (``code`` a compile-time constant in the loops: the other branches go)."""
+    if code == LOG:
+        return _log(x)
+    if code == LOG1P:
+        return _log1p(x)
+    if code == EXP:
+        return _exp(x)
+    if code == EXPM1:
+        return _expm1(x)
+    if code == SQRT:
+        return _sqrt(x)
+    return _inverse_sqrt(x)
+
+
+def _loops(code: int) -> tuple[Callable[..., None], Callable[..., None]]:
+    """Two compiled loops applying function ``code`` to a contiguous 1-d float64 array: ``(x, out)`` into another
+    array, and ``(x,)`` in place. (One loop serving both would test its two arrays for overlap and fall back to
+    scalar code when they are the same.) The loops close over an int, not over a compiled function, so that
+    numba's on-disk cache finds them again in a new process."""
     @numba.njit([types.void(_ARRAY, _ARRAY), types.void(_READONLY, _ARRAY)], **{**_JIT, "inline": "never"})
     def into(x, out):  # pragma: no cover (compiled)
         for i in range(x.size):
-            out[i] = scalar(x[i])
+            out[i] = _scalar(code, x[i])
 
     @numba.njit("void(f8[::1])", **{**_JIT, "inline": "never"})
     def in_place(x):  # pragma: no cover (compiled)
         for i in range(x.size):
-            x[i] = scalar(x[i])
+            x[i] = _scalar(code, x[i])
     return into, in_place
 
 
-log_into, log_in_place = _loops(_log)
-log1p_into, log1p_in_place = _loops(_log1p)
-exp_into, exp_in_place = _loops(_exp)
-expm1_into, expm1_in_place = _loops(_expm1)
-sqrt_into, sqrt_in_place = _loops(_sqrt)
-inverse_sqrt_into, inverse_sqrt_in_place = _loops(_inverse_sqrt)
+log_into, log_in_place = _loops(LOG)
+log1p_into, log1p_in_place = _loops(LOG1P)
+exp_into, exp_in_place = _loops(EXP)
+expm1_into, expm1_in_place = _loops(EXPM1)
+sqrt_into, sqrt_in_place = _loops(SQRT)
+inverse_sqrt_into, inverse_sqrt_in_place = _loops(INVERSE_SQRT)
 
 VECTOR_UFUNCS = {np.log: (log_into, log_in_place), np.log1p: (log1p_into, log1p_in_place),
                  np.exp: (exp_into, exp_in_place), np.expm1: (expm1_into, expm1_in_place),

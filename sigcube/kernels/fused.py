@@ -6,8 +6,8 @@ moments of x = log10(V_obs/V_pred) that give the RAR scatter for Σ = 1 + A·r/(
 of grid points: one compiled pass writes Σ for the sub-batch into a small (point × grid point)
 buffer while reducing RMS and χ², with the grid points innermost so the loops vectorise; a second
 compiled pass takes its logarithm in place (:mod:`sigcube.vecmath`, SIMD) and a third reduces the
-moments. The whole loop is one compiled call that holds no GIL (a sweep's writes and reads ahead run beside it on other threads).
-What does not depend on the grid (h(g_N), log10(V_obs/V_bar), 1/e_V, R_d per galaxy) is computed once.
+moments. The whole loop is one compiled call that holds no GIL (a sweep's writes and reads ahead run
+beside it on other threads). What does not depend on the grid (h(g_N), log10(V_obs/V_bar), 1/e_V, R_d per galaxy) is computed once.
 
 It pays where ξ changes from one grid point to the next (a swept k): where it does not, the generic
 path of :mod:`sigcube.sweeps.fastpath` computes the window once per block and is faster (see

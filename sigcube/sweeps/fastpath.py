@@ -14,9 +14,12 @@ only decides *how often* each part of it runs:
    per-point operand.
 2. **Replay** (per sub-batch). The recorded ufuncs run again on m grid points (swept values shaped
    (m, 1)) × one tile of whole objects, into buffers reused by liveness, with
-   m × tile points ≈ :data:`SUB_BATCH_ELEMENTS` so that they stay in cache.
-3. **Reduce**. ln V_pred into a buffer (:mod:`sigcube.vecmath`'s SIMD loop), then one numba pass: per-object Σd² and
-   Σ(d/e)² (d = V_pred − V_obs) eight grid rows at a time, and Σx, Σx² of x = log10(V_obs/V_pred).
+   m × tile points ≈ :data:`SUB_BATCH_ELEMENTS` so that they stay in cache; each (tile, m) is bound
+   once into argument-free steps. exp, expm1, log, log1p, √ and x^−½ run as :mod:`sigcube.vecmath`'s
+   SIMD loops.
+3. **Reduce**. ln V_pred into a buffer (:mod:`sigcube.vecmath`'s SIMD loop), then one numba pass:
+   per-object Σd² and Σ(d/e)² (d = V_pred − V_obs) eight grid rows at a time, and Σx, Σx² of
+   x = log10(V_obs/V_pred).
 
 A kernel the tracer cannot follow (a numpy function that is not a ufunc, a branch or indexing on a
 swept parameter, a ufunc method or keyword) is called directly on each sub-batch instead: the same

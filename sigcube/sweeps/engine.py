@@ -501,6 +501,18 @@ def _progress(console: Console, total: int, done: int) -> Iterator[Callable[[int
         yield advance
 
 
+def _scheduler_answers(client: Any, timeout: float = 5.0) -> bool:
+    """Whether the scheduler answers within ``timeout`` seconds: a task's result can fail with a closed connection
+    before the client's own status notices that the scheduler is gone."""
+    if client.status != "running":
+        return False
+    try:
+        client.sync(client.scheduler.identity, callback_timeout=timeout)
+    except Exception:  # noqa: BLE001 — no answer, whatever the reason, is a lost scheduler
+        return False
+    return True
+
+
 def _stream(client: Any, job: SweepJob, schedule: _Schedule, finished: Callable[[tuple[int, int]], None]) -> None:
     """Keep about two items per worker thread in flight; hand each one to ``finished`` as it lands.
 
@@ -532,7 +544,7 @@ def _stream(client: Any, job: SweepJob, schedule: _Schedule, finished: Callable[
         except SigcubeError:  # the lease was lost, the store cannot be written: already one clear line
             raise
         except Exception as exc:  # KilledWorker after repeated deaths, a task error, the scheduler lost
-            what = ("the connection to the Dask scheduler was lost" if client.status != "running" else
+            what = ("the connection to the Dask scheduler was lost" if not _scheduler_answers(client) else
                     f"a sweep task failed ({type(exc).__name__}: {' '.join(str(exc).split())})")
             raise SigcubeError(f"{what}; every finished block is saved — rerun the same command to resume") from None
         future.release()

@@ -501,6 +501,18 @@ def _progress(console: Console, total: int, done: int) -> Iterator[Callable[[int
         yield advance
 
 
+MAX_RESUBMITS = 8
+"""Tasks of one sweep resubmitted after the scheduler cancelled them (a worker that died held the job's last
+copy); beyond that the sweep stops, resumable."""
+
+
+def _failure(client: Any, exc: Exception) -> str:
+    """What went wrong, in one phrase: the scheduler lost, or the task's error."""
+    if not _scheduler_answers(client):
+        return "the connection to the Dask scheduler was lost"
+    return f"a sweep task failed ({type(exc).__name__}: {' '.join(str(exc).split())})"
+
+
 def _scheduler_answers(client: Any, timeout: float = 5.0) -> bool:
     """Whether the scheduler answers within ``timeout`` seconds: a task's result can fail with a closed connection
     before the client's own status notices that the scheduler is gone."""
@@ -520,19 +532,26 @@ def _stream(client: Any, job: SweepJob, schedule: _Schedule, finished: Callable[
     (a store URL, or a path on the same machine or a shared filesystem).
     """
     from distributed import as_completed
+    from distributed.client import FutureCancelledError
 
     threads = max(1, sum(client.nthreads().values()))
-    job_future = client.scatter(replace(job, stride=threads), broadcast=True, hash=False)
+    job_future = [client.scatter(replace(job, stride=threads), broadcast=True, hash=False)]
     ac = as_completed()
     key = job.spec.fingerprint()[:12]
+    items: dict[str, tuple[int, int]] = {}
+    retries = 0
+
+    def submit_item(item: tuple[int, int]) -> None:
+        b, c = item
+        name = f"sigcube-finalize-{key}-{b}" if c < 0 else f"sigcube-task-{key}-{b}-{c}"
+        items[name] = item
+        ac.add(client.submit(run_item, job_future[0], item, key=name, pure=False, priority=1 if c < 0 else 0))
 
     def submit() -> bool:
         item = schedule.take()
         if item is None:
             return False
-        b, c = item
-        name = f"sigcube-finalize-{key}-{b}" if c < 0 else f"sigcube-task-{key}-{b}-{c}"
-        ac.add(client.submit(run_item, job_future, item, key=name, pure=False, priority=1 if c < 0 else 0))
+        submit_item(item)
         return True
 
     for _ in range(2 * threads + 1):
@@ -544,9 +563,14 @@ def _stream(client: Any, job: SweepJob, schedule: _Schedule, finished: Callable[
         except SigcubeError:  # the lease was lost, the store cannot be written: already one clear line
             raise
         except Exception as exc:  # KilledWorker after repeated deaths, a task error, the scheduler lost
-            what = ("the connection to the Dask scheduler was lost" if not _scheduler_answers(client) else
-                    f"a sweep task failed ({type(exc).__name__}: {' '.join(str(exc).split())})")
-            raise SigcubeError(f"{what}; every finished block is saved — rerun the same command to resume") from None
+            if isinstance(exc, FutureCancelledError) and retries < MAX_RESUBMITS and _scheduler_answers(client):
+                retries += 1  # a dead worker took the job's last copy with it: scatter it again, resubmit the task
+                job_future[0] = client.scatter(replace(job, stride=threads), broadcast=True, hash=False)
+                submit_item(items[future.key])
+                continue
+            raise SigcubeError(f"{_failure(client, exc)}; every finished block is saved — rerun the same command "
+                               "to resume") from None
+        items.pop(future.key, None)
         future.release()
         finished(item)
         while ac.count() < 2 * threads + 1 and submit():

@@ -10,8 +10,8 @@ object stores (S3, GCS), whose rules it follows everywhere:
   a lease generation to one driver;
 - **a seal written last**: :func:`seal` records in the root attributes the names of the store's arrays
   and a digest of their metadata, so an interrupted creation or a modified ``zarr.json`` is recognised;
-- **a checksum in every chunk**: :func:`checksummed` encodings end with Zarr's ``crc32c`` codec, and
-  :func:`chunk_problems` checks chunks from their raw bytes, without decoding them.
+- **a checksum in every chunk**: :func:`checksummed` encodings end with Zarr's ``crc32c`` codec; which chunk
+  each one is, and how long, is recorded in the store's chunk manifests (:mod:`sigcube.chunks`).
 
 A driver that writes a store holds a :class:`Lease`: an object ``<generation>.json`` in the hidden
 folder ``.<store name>.lease`` beside the store (outside it, so Zarr and xarray never see it).
@@ -39,13 +39,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
-import google_crc32c
-import numpy as np
 import zarr
 from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
+from fsspec.registry import available_protocols
 from fsspec.implementations.local import LocalFileSystem
 from zarr.codecs import Crc32cCodec, ZstdCodec
 
@@ -56,7 +55,7 @@ LEASE_TTL_VARIABLE = "SIGCUBE_LEASE_TTL"
 DEFAULT_LEASE_TTL = 60.0
 SEAL_ATTRS = ("arrays", "metadata_sha256")
 """Root attributes written by :func:`seal`: bookkeeping of the store, not part of the cube's content."""
-MUTABLE_ATTRS = ("complete",)
+MUTABLE_ATTRS = ("complete", "chunk_manifest_sha256")
 """Root attributes a writer may still change after :func:`seal` (they are left out of the digest)."""
 FETCH_BATCH = 16
 """Chunks read at once when checking checksums (concurrently on object stores)."""
@@ -94,6 +93,17 @@ def store_errors(where: str, action: str = "write") -> Iterator[None]:
     except OSError as exc:
         reason = _WRITE_ERRORS.get(exc.errno) or exc.strerror or f"{type(exc).__name__}: {exc}"
         raise StoreWriteError(f"cannot {action} {where}: {reason}") from None
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] not in _CLIENT_LIBRARIES:
+            raise
+        text = " ".join(str(exc).split())
+        raise StoreWriteError(f"cannot {action} {where}: the object store cannot be reached or refused the request "
+                              f"({type(exc).__name__}: {text[:200]})") from None
+
+
+_CLIENT_LIBRARIES = ("botocore", "aiobotocore", "aiohttp", "urllib3", "requests", "google", "gcsfs", "adlfs", "azure")
+"""Object-store client libraries whose errors (an unreachable endpoint, refused credentials) are not OSErrors."""
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 CHECKSUM_MISMATCH = "Stored and computed checksum do not match"
@@ -102,15 +112,16 @@ CHECKSUM_MISMATCH = "Stored and computed checksum do not match"
 
 @contextmanager
 def read_errors(where: str, remedy: str) -> Iterator[None]:
-    """Read ``where``: OS errors as one line (:func:`store_errors`), a chunk failing its checksum as it is decoded
-    as a :class:`StoreDamagedError` ending with ``remedy``."""
+    """Read chunks of ``where``: OS errors as one line (:func:`store_errors`), a chunk that fails its checksum or
+    cannot be decoded (Zarr raises ValueError: another chunk's bytes, the wrong size) as a
+    :class:`StoreDamagedError` ending with ``remedy``. Only reads belong inside."""
     try:
         with store_errors(where, "read"):
             yield
     except ValueError as exc:
-        if not str(exc).startswith(CHECKSUM_MISMATCH):
-            raise
-        raise StoreDamagedError(f"{where}: a chunk fails its checksum as it is read (corrupted); {remedy}") from None
+        what = ("fails its checksum as it is read (corrupted)" if str(exc).startswith(CHECKSUM_MISMATCH)
+                else f"cannot be decoded ({' '.join(str(exc).split())[:120]})")
+        raise StoreDamagedError(f"{where}: a chunk {what}; {remedy}") from None
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,10 @@ class Location:
         name = os.fspath(where) if isinstance(where, (str, os.PathLike)) else None
         if not isinstance(name, str) or not name.strip():
             raise SigcubeError(f"{argument} must be a path or a store URL (str or os.PathLike); got {where!r}")
+        scheme = _SCHEME.match(name)
+        if scheme and scheme.group(1).lower() not in available_protocols():  # "x://…" is a scheme, not a drive
+            raise SigcubeError(f"{argument} {name!r} is not a usable store URL: {scheme.group(1)!r} is not a protocol "
+                               f"fsspec knows (e.g. file, s3, gs, az, memory)")
         try:
             fs, path = url_to_fs(name)
         except (ValueError, ImportError) as exc:
@@ -167,14 +182,28 @@ class Location:
 
     def listing(self, relative: str = "") -> dict[str, int]:
         """The objects under ``relative`` (the whole store if empty), fresh from the store: key → size in bytes."""
+        return {key: size for key, (size, _) in self.listing_detail(relative).items()}
+
+    def listing_detail(self, relative: str = "") -> dict[str, tuple[int, str | None]]:
+        """The objects under ``relative`` (the whole store if empty), fresh from the store: key → (size in bytes,
+        ETag where the store gives one). Every cached listing of the filesystem is dropped first: fsspec's caches
+        of the folders below ``relative`` would otherwise hide objects written since."""
         prefix = self.key(relative) if relative else self.path
-        self.fs.invalidate_cache(prefix)
+        self.fs.invalidate_cache()
         try:
             found = self.fs.find(prefix, detail=True)
         except FileNotFoundError:
             return {}
-        return {key[len(self.path) + 1:]: int(info.get("size") or 0) for key, info in found.items()
-                if info.get("type", "file") == "file"}
+        return {key[len(self.path) + 1:]: (int(info.get("size") or 0), info.get("ETag") or info.get("etag"))
+                for key, info in found.items() if info.get("type", "file") == "file"}
+
+    def zarr_store(self, read_only: bool = True) -> Any:
+        """A Zarr store of this location (a ``LocalStore`` or an ``FsspecStore``)."""
+        from zarr.storage import FsspecStore, LocalStore
+
+        if self.local:
+            return LocalStore(self.path, read_only=read_only)
+        return FsspecStore.from_url(self.url, read_only=read_only)
 
     def read(self, relative: str) -> bytes | None:
         """The bytes of an object, or None if it does not exist."""
@@ -260,48 +289,6 @@ def chunk_coords(array: zarr.Array) -> Iterator[tuple[int, ...]]:
     return itertools.product(*(range(-(-n // c)) for n, c in zip(array.shape, array.chunks)))
 
 
-class ChunkProblem(NamedTuple):
-    """A chunk that is missing, or whose bytes fail their checksum."""
-
-    key: str
-    missing: bool
-
-    def __str__(self) -> str:
-        problem = "is missing" if self.missing else "fails its checksum (corrupted or truncated)"
-        return f"chunk {self.key} {problem}"
-
-
-def chunk_problems(store: Location, array: zarr.Array, coords: Iterable[tuple[int, ...]],
-                   method: Literal["full", "listing"] = "full") -> dict[tuple[int, ...], ChunkProblem]:
-    """The chunks of ``array`` at ``coords`` that are missing or fail their checksum.
-
-    ``full`` checks checksummed arrays from the raw chunk bytes (CRC-32C of all but the last four bytes);
-    ``listing`` (and every array written before checksums) lists the array's objects once: a chunk must be
-    present and, where its size is fixed (an uncompressed array), have that size.
-    """
-    keys = {f"{array.path}/{array.metadata.encode_chunk_key(c)}": c for c in coords}
-    if method == "full" and has_checksum(array):
-        return {keys[key]: ChunkProblem(key, data is None) for key, data in store.fetch(keys)
-                if data is None or not _crc_ok(data)}
-    sizes = store.listing(array.path)
-    expected = _fixed_chunk_bytes(array)
-    return {c: ChunkProblem(key, key not in sizes) for key, c in keys.items()
-            if key not in sizes or expected is not None and sizes[key] != expected}
-
-
-def _fixed_chunk_bytes(array: zarr.Array) -> int | None:
-    """The size of every stored chunk of an uncompressed, checksummed, fixed-width array (else None)."""
-    codecs = getattr(array.metadata, "codecs", ())
-    if len(codecs) != 2 or not isinstance(codecs[-1], Crc32cCodec) or array.dtype.kind not in "biuf":
-        return None
-    return int(np.prod(array.chunks)) * array.dtype.itemsize + 4
-
-
-def _crc_ok(data: bytes) -> bool:
-    raw = np.frombuffer(data, dtype=np.uint8)
-    return raw.size >= 4 and google_crc32c.value(raw[:-4]) == int.from_bytes(data[-4:], "little")
-
-
 def seal(store: Location, attrs: dict[str, Any]) -> None:
     """Finish a store's creation: record ``attrs``, the names of its arrays and the digest of their metadata.
 
@@ -352,20 +339,6 @@ def open_arrays(store: Location, attrs: dict[str, Any], remedy: str) -> dict[str
     except Exception as exc:
         raise StoreDamagedError(f"{store.name}: unreadable array metadata ({type(exc).__name__}: {exc}); "
                                 f"{remedy}") from None
-    return arrays
-
-
-def check_store(store: Location, attrs: dict[str, Any], remedy: str,
-                method: Literal["full", "listing", "seal"] = "full") -> dict[str, zarr.Array]:
-    """Check a whole store (seal, then every chunk of every checksummed array as ``method`` says, see
-    :func:`chunk_problems`; ``seal``: the seal alone); return its arrays."""
-    arrays = open_arrays(store, attrs, remedy)
-    if method == "seal":
-        return arrays
-    problems = [str(p) for a in arrays.values() if has_checksum(a)
-                for p in chunk_problems(store, a, chunk_coords(a), method).values()]
-    if problems:
-        raise StoreDamagedError(f"{store.name}: {summarize(problems)}; {remedy}")
     return arrays
 
 

@@ -168,3 +168,28 @@ def mirror_copy(shared_data: Path, tmp_path: Path):
         return target
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """An S3-compatible server (moto) on 127.0.0.1, started for the session, with a bucket; the AWS environment of
+    this process points at it. Yields ``{"fs", "bucket", "endpoint", "env"}``; nothing reaches outside the machine."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()  # returns once the server listens
+    host, port = server.get_host_and_port()
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL": f"http://{host}:{port}"}
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        from sigcube.stores import Location
+
+        fs = Location.of("s3://sigcube-test").fs
+        fs.mkdir("sigcube-test")
+        yield {"fs": fs, "bucket": "sigcube-test", "endpoint": env["AWS_ENDPOINT_URL"], "env": env}
+    server.stop()

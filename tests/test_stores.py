@@ -1,5 +1,5 @@
-"""sigcube.stores without data: locations, exclusive create, leases (race, staleness, takeover, heartbeat),
-the seal and chunk checksums on small Zarr stores."""
+"""sigcube.stores without data: locations, exclusive create, leases (race, staleness, takeover, heartbeat).
+The seal and chunk manifests are tested in tests/test_chunks.py."""
 
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import zarr
 
 from sigcube.errors import SigcubeError
 from sigcube.stores import (
-    LEASE_TTL_VARIABLE, Holder, Lease, LeaseLostError, Location, StoreBusyError, StoreDamagedError, StoreWriteError,
-    check_store, checksummed, chunk_problems, current_holder, lease_folder, seal, store_errors,
+    LEASE_TTL_VARIABLE, Holder, Lease, LeaseLostError, Location, StoreBusyError, StoreWriteError, current_holder,
+    lease_folder, store_errors,
 )
 
 
@@ -181,51 +180,6 @@ def test_a_taken_over_holder_stops_writing(tmp_path):
         time.sleep(0.2)
     assert _records(tmp_path / "r.zarr") == ["000000000002.json"]
     assert lease_folder(store).path.endswith("/.r.zarr.lease")
-
-
-def _small_store(path: Path, checksums: bool = True) -> Location:
-    import xarray as xr
-
-    ds = xr.Dataset({"a": (("x", "g"), np.arange(24.0).reshape(6, 4)), "b": ("x", np.arange(6))},
-                    coords={"x": np.arange(6)}).chunk({"x": 2})
-    encoding = {n: checksummed(compress=n != "a") for n in ds.variables} if checksums else {}
-    ds.to_zarr(path, zarr_format=3, consolidated=False, encoding=encoding, write_empty_chunks=True)
-    store = Location.of(path)
-    seal(store, {"made_by": "test"})
-    return store
-
-
-def test_the_seal_catches_missing_and_modified_metadata(tmp_path):
-    store = _small_store(tmp_path / "s.zarr")
-    attrs = dict(zarr.open_group(store.url, mode="r").attrs)
-    assert attrs["arrays"] == ["a", "b", "x"] and attrs["made_by"] == "test"
-    assert set(check_store(store, attrs, "fix it")) == {"a", "b", "x"}
-    meta = tmp_path / "s.zarr" / "b" / "zarr.json"
-    text = meta.read_text()
-    meta.write_text(text.replace('"dimension_names"', '"dimension_names" ', 1))  # still valid JSON
-    with pytest.raises(StoreDamagedError, match=r"s.zarr: its metadata \(zarr.json\) was modified .*; fix it"):
-        check_store(store, attrs, "fix it")
-    meta.unlink()
-    with pytest.raises(StoreDamagedError, match=r"array 'b' has no metadata \(b/zarr.json is missing\); fix it"):
-        check_store(store, attrs, "fix it")
-
-
-def test_chunk_problems_from_raw_bytes_and_without_checksums(tmp_path):
-    store = _small_store(tmp_path / "s.zarr")
-    group = zarr.open_group(store.url, mode="r")
-    raw = tmp_path / "s.zarr" / "a" / "c" / "1" / "0"
-    data = bytearray(raw.read_bytes())
-    data[3] ^= 1
-    raw.write_bytes(bytes(data))
-    (tmp_path / "s.zarr" / "b" / "c" / "2").unlink()
-    problems = {**chunk_problems(store, group["a"], [(0, 0), (1, 0), (2, 0)]),
-                **chunk_problems(store, group["b"], [(0,), (1,), (2,)])}
-    assert {c: str(p) for c, p in problems.items()} == {
-        (1, 0): "chunk a/c/1/0 fails its checksum (corrupted or truncated)", (2,): "chunk b/c/2 is missing"}
-    old = _small_store(tmp_path / "old.zarr", checksums=False)
-    (tmp_path / "old.zarr" / "a" / "c" / "2" / "0").unlink()
-    assert [str(p) for p in chunk_problems(old, zarr.open_group(old.url, mode="r")["a"],
-                                           [(0, 0), (1, 0), (2, 0)]).values()] == ["chunk a/c/2/0 is missing"]
 
 
 def test_holder_parse_and_describe():

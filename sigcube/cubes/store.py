@@ -19,7 +19,7 @@ import json
 import os
 import posixpath
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,9 +27,12 @@ import numpy as np
 import xarray as xr
 import zarr
 
+from sigcube.chunks import (CUBE_MANIFEST, MANIFEST_ATTR, Digest, Manifest, RecordingStore, VerifyingStore,
+                            check_store, every_chunk, write_manifest)
 from sigcube.cubes.schema import SCHEMAS, validate
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
-from sigcube.stores import SEAL_ATTRS, Location, check_store, checksummed, seal, store_errors
+from sigcube.stores import (SEAL_ATTRS, Location, StoreDamagedError, StoreWriteError, checksummed, has_checksum, seal,
+                            store_errors)
 
 ZARR_FORMAT = 3
 CONSOLIDATED = False
@@ -40,19 +43,27 @@ FIT_KIND = "fit"
 """The ``sigcube_kind`` of a fit's per-object result cube (:mod:`sigcube.fits.store`)."""
 WRITING_ATTR = "sigcube_writing"
 """Root attribute of a cube being written in place (object stores): readers refuse it, the seal removes it."""
-BOOKKEEPING_ATTRS = ("content_sha256", WRITING_ATTR, *SEAL_ATTRS)
+BOOKKEEPING_ATTRS = ("content_sha256", WRITING_ATTR, MANIFEST_ATTR, *SEAL_ATTRS)
 """Root attributes about the store rather than the cube's content (left out of :func:`content_hash`)."""
 HASH_BATCH_BYTES = 64 * 2**20
 """Bytes of one variable read at once when a stored cube is hashed."""
 Verify = Literal["auto", "full", "listing", "seal"]
-"""How much of a store to check on open: every chunk's checksum (``full``), every chunk's presence and size by
-listing (``listing``), only the seal and metadata (``seal``); ``auto`` is ``full`` locally, ``listing`` on an
-object store (where reading every chunk means downloading the cube)."""
+"""How much of a store to check on open, against its chunk manifest (:mod:`sigcube.chunks`): every chunk read and
+compared with its digest (``full``); every chunk's size and, where the object store reports one, MD5 ETag compared
+by listing (``listing``: a chunk the listing cannot decide is read); the seal and the manifest only (``seal``).
+``auto`` is ``full`` locally, ``listing`` on an object store (where reading every chunk means downloading the
+cube). Whatever is chosen, every chunk read afterwards is checked against its digest as it is read."""
 
 
 def cube_dir() -> Path:
-    """Where cubes live by default: ``$SIGCUBE_CUBE_DIR`` or ``./cubes``."""
-    return Path(os.environ.get("SIGCUBE_CUBE_DIR") or "cubes")
+    """Where cubes live by default: ``$SIGCUBE_CUBE_DIR`` or ``./cubes`` (a folder, or not there yet)."""
+    given = os.environ.get("SIGCUBE_CUBE_DIR")
+    path = Path(given or "cubes")
+    if path.exists() and not path.is_dir():
+        where = f"SIGCUBE_CUBE_DIR={given}" if given else "./cubes"
+        raise SigcubeError(f"{where} is a file, not a folder: the default cubes live in a folder (set "
+                           "SIGCUBE_CUBE_DIR to one, or give --cube/--out)")
+    return path
 
 
 def default_cube(kind: str) -> Path:
@@ -62,11 +73,13 @@ def default_cube(kind: str) -> Path:
 
 def _hash_variable(digest: Any, name: str, var: xr.Variable, batches: Iterable[np.ndarray]) -> None:
     """Feed one variable (header, then its values in C order, given as batches along the first axis)."""
-    header = {"name": name, "dims": var.dims, "dtype": var.dtype.kind, "shape": var.shape, "attrs": var.attrs}
+    text = var.dtype.kind in "TUO"  # text, whether held as StringDType, fixed-width or objects: one content
+    header = {"name": name, "dims": var.dims, "dtype": "T" if text else var.dtype.kind, "shape": var.shape,
+              "attrs": var.attrs}
     digest.update(json.dumps(header, sort_keys=True, default=str).encode())
     first = True
     for values in batches:
-        if var.dtype.kind in "TUO":
+        if text:
             digest.update(("" if first else "\0").encode() + "\0".join(map(str, values.ravel())).encode())
         else:
             digest.update(np.ascontiguousarray(values).tobytes())
@@ -121,6 +134,7 @@ class CubeWriter:
         else:
             self.target = store
         self._arrays: dict[str, zarr.Array] = {}
+        self._recorder = RecordingStore(self.target.zarr_store(read_only=False), md5=not store.local)
 
     def begin(self, template: xr.Dataset, chunks: dict[str, int] | None = None) -> None:
         """Write ``template``'s metadata and eager values; ``chunks`` sets the chunk length along dimensions."""
@@ -135,10 +149,14 @@ class CubeWriter:
             if not self.store.local:
                 template = template.assign_attrs({WRITING_ATTR: 1})
             else:
-                self.target.fs.makedirs(posixpath.dirname(self.target.path), exist_ok=True)
-            template.to_zarr(self.target.url, mode="w", compute=False, zarr_format=ZARR_FORMAT,
+                try:
+                    self.target.fs.makedirs(posixpath.dirname(self.target.path), exist_ok=True)
+                except FileExistsError:
+                    raise StoreWriteError(f"cannot write {self.store.name}: a file stands where a folder of its path "
+                                          "should be") from None
+            template.to_zarr(self._recorder, mode="w", compute=False, zarr_format=ZARR_FORMAT,
                              consolidated=CONSOLIDATED, encoding=encoding, write_empty_chunks=True)
-            group = zarr.open_group(self.target.url, mode="r+", zarr_format=ZARR_FORMAT)
+            group = zarr.open_group(self._recorder, mode="r+", zarr_format=ZARR_FORMAT)
             self._arrays = {name: a.with_config({"write_empty_chunks": True}) for name, a in group.arrays()}
 
     def write_rows(self, start: int, values: dict[str, np.ndarray]) -> None:
@@ -148,9 +166,16 @@ class CubeWriter:
                 self._arrays[name][start:start + len(array)] = array
 
     def finish(self, content_sha256: str | None = None) -> None:
-        """Record the content hash, seal the cube and move it into place (replacing what was there)."""
+        """Record the content hash and the chunk manifest, seal the cube and move it into place (replacing what was
+        there)."""
+        manifest = self._recorder.take()
+        unwritten = [k for k in every_chunk(self._arrays) if k not in manifest]
+        if unwritten:
+            raise SigcubeError(f"{self.store.name}: {len(unwritten)} chunks were never written (first: {unwritten[0]})")
         with store_errors(self.store.name):
+            write_manifest(self.target, CUBE_MANIFEST, manifest)
             group = zarr.open_group(self.target.url, mode="r+", zarr_format=ZARR_FORMAT)
+            group.attrs[MANIFEST_ATTR] = manifest.sha256()
             group.attrs["content_sha256"] = content_sha256 or stored_content_hash(self.target)
             if WRITING_ATTR in group.attrs:
                 del group.attrs[WRITING_ATTR]
@@ -267,13 +292,23 @@ def store_attrs(path: str | Path | Location, missing_hint: str, argument: str = 
         raise SchemaError(f"{store.name}: not a readable Zarr v3 store ({_short(exc)})") from None
 
 
-def open_dataset(store: Location) -> xr.Dataset:
-    """Open a checked store lazily with xarray (its coordinates are read now), without the seal's bookkeeping."""
+def open_dataset(store: Location, manifest: Mapping[str, Digest] | None, remedy: str,
+                 chunks: Any = "stored", sizes: Mapping[str, int] | None = None) -> xr.Dataset:
+    """Open a checked store lazily with xarray (its coordinates are read now), without the seal's bookkeeping.
+
+    Every chunk read later is checked against ``manifest`` (:class:`~sigcube.chunks.VerifyingStore`): a damaged one
+    raises :class:`~sigcube.stores.StoreDamagedError` ending with ``remedy`` (``sizes``: see
+    :class:`~sigcube.chunks.VerifyingStore`). ``chunks``: ``"stored"`` (Dask arrays chunked as stored), None (no Dask:
+    indexing reads only the chunks it needs) or as ``xr.open_zarr`` takes them."""
+    verified = VerifyingStore(store.zarr_store(read_only=True), store.name, manifest, remedy, sizes)
     try:
-        ds = xr.open_zarr(store.url, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
+        ds = xr.open_zarr(verified, chunks={} if chunks == "stored" else chunks, consolidated=CONSOLIDATED,
+                          zarr_format=ZARR_FORMAT)
+    except StoreDamagedError:
+        raise
     except Exception as exc:
         raise SchemaError(f"{store.name}: not a readable Zarr v3 store ({_short(exc)})") from None
-    for name in (*SEAL_ATTRS, WRITING_ATTR):
+    for name in (*SEAL_ATTRS, WRITING_ATTR, MANIFEST_ATTR):
         ds.attrs.pop(name, None)
     return ds
 
@@ -284,9 +319,10 @@ def _short(exc: Exception, limit: int = 200) -> str:
 
 
 def open_cube(path: str | Path | Location, kind: str | Sequence[str] | None = None,
-              verify: Verify = "auto") -> xr.Dataset:
+              verify: Verify = "auto", chunks: Any = "stored") -> xr.Dataset:
     """Open a dataset cube lazily: check its kind (one of ``kind`` if given), its seal and chunks (``verify``, see
-    :data:`Verify`), its schema. A cube still being written (or whose writing was interrupted) is refused.
+    :data:`Verify`), its schema. A cube still being written (or whose writing was interrupted) is refused. Every chunk
+    read later is checked against the cube's chunk manifest. ``chunks``: see :func:`open_dataset`.
 
     >>> ds = open_cube("cubes/sparc.zarr", kind="sparc")   # doctest: +SKIP
     >>> ds.v_obs.sel(galaxy="NGC3198").dropna("radius")    # doctest: +SKIP
@@ -303,10 +339,20 @@ def open_cube(path: str | Path | Location, kind: str | Sequence[str] | None = No
         raise SchemaError(f"{store.name}: this cube is being written, or its writing was interrupted (it is not "
                           "sealed yet); wait for the writer to finish, or write it again")
     remedy = f"re-ingest it (`sigcube ingest … --out {store.name} --force`)"
-    check_store(store, attrs, remedy, method=verify_method(store, verify))
-    ds = open_dataset(store)
+    ds = open_dataset(store, checked_manifest(store, attrs, remedy, verify), remedy, chunks)
     validate(ds, where=store.name)
     return ds
+
+
+def checked_manifest(store: Location, attrs: dict[str, Any], remedy: str,
+                     verify: Verify) -> Mapping[str, Digest] | None:
+    """Check a store written once (dataset or fit cube) as ``verify`` says; the manifest its reads are checked
+    against (empty for a store written before manifests whose chunks all carry a CRC-32C: each read checks that;
+    None for one written before checksums)."""
+    arrays, manifest = check_store(store, attrs, remedy, method=verify_method(store, verify))
+    if manifest is None and all(has_checksum(a) for a in arrays.values()):
+        manifest = Manifest()
+    return manifest
 
 
 def verify_method(store: Location, verify: Verify) -> Literal["full", "listing", "seal"]:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import xarray as xr
 
-from sigcube.cubes.store import (FIT_KIND, WRITING_ATTR, CubeWriter, Verify, content_hash, describe, kind_of,
-                                 open_dataset, store_attrs, verify_method)
+from sigcube.cubes.store import (FIT_KIND, WRITING_ATTR, CubeWriter, Verify, checked_manifest, content_hash, describe,
+                                 kind_of, open_dataset, store_attrs)
 from sigcube.errors import SchemaError, StoreExistsError
-from sigcube.stores import Lease, Location, StoreDamagedError, check_store, was_leased
+from sigcube.stores import Lease, Location, StoreDamagedError, was_leased
 
 REMEDY = "run the fit again with --force to replace it"
 MARKER = "converged/zarr.json"
@@ -104,5 +104,4 @@ def open_fit(path: str | Path | Location, verify: Verify = "auto") -> xr.Dataset
     if not sealed(attrs):
         raise SchemaError(f"{store.name}: this fit result is being written, or its writing was interrupted (it is "
                           f"not sealed); wait for the fit to finish, or {REMEDY}")
-    check_store(store, attrs, REMEDY, method=verify_method(store, verify))
-    return open_dataset(store)
+    return open_dataset(store, checked_manifest(store, attrs, REMEDY, verify), REMEDY)

@@ -39,6 +39,7 @@ import xarray as xr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from sigcube.chunks import Manifest
 from sigcube.cluster import dask_client, quiet_dask
 from sigcube.cubes.store import default_cube, describe, kind_of, store_attrs
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
@@ -205,9 +206,9 @@ def _reader_thread() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigcube-read-ahead")
 
 
-def run_task(job: SweepJob, b: int, c: int) -> tuple[int, int]:
+def run_task(job: SweepJob, b: int, c: int) -> Manifest:
     """Task (block ``b``, object chunk ``c``): reduce, then write its per-object chunks and partials (and, when the
-    objects are one chunk, the block's global metrics).
+    objects are one chunk, the block's global metrics); returns the digests of every chunk written.
 
     The block is reduced in pieces of whole row chunks (:data:`PIECE_EVALS` evaluations each; a nuisance sweep,
     whose solves warm-start along the block, in one): each piece's per-object chunks are written by a second
@@ -222,6 +223,7 @@ def run_task(job: SweepJob, b: int, c: int) -> tuple[int, int]:
     block_globals = {name: np.empty(shape) for name in global_names}
     max_points = math.prod(shape) if job.spec.nuisance is not None else \
         max(1, PIECE_EVALS // max(prep.points.n_points, 1))
+    written = Manifest()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigcube-write") as writer:
         pending = None
         for piece in gridlib.pieces(region, layout.rows, max_points):
@@ -239,20 +241,20 @@ def run_task(job: SweepJob, b: int, c: int) -> tuple[int, int]:
                 for name, v in global_metrics(partials[local], global_names, chi2_red).items():
                     block_globals[name][local] = v
             if pending is not None:
-                pending.result()  # at most one piece waits to be written: memory stays bounded
+                written.update(pending.result())  # at most one piece waits to be written: memory stays bounded
             pending = writer.submit(write_regions, job.writer, writes)
-        pending.result()
+        written.update(pending.result())
     writes = {"_partials": (region + (slice(c, c + 1),), partials[..., None, :])}
     writes.update({name: (region, v) for name, v in block_globals.items()})
     if b == 0:
         writes["baseline_rms"] = ((objects,), prep.baseline_rms)
-    write_regions(job.writer, writes)
-    return b, c
+    written.update(write_regions(job.writer, writes))
+    return written
 
 
-def run_finalize(job: SweepJob, b: int) -> tuple[int, int]:
+def run_finalize(job: SweepJob, b: int) -> Manifest:
     """Finalize block ``b``: combine its tasks' partials exactly, read the median from the stored χ² in row
-    batches of bounded size, write its global metrics."""
+    batches of bounded size, write its global metrics; returns their chunks' digests."""
     layout = job.layout
     region = layout.regions[b]
     store = job.writer.store
@@ -277,14 +279,13 @@ def run_finalize(job: SweepJob, b: int) -> tuple[int, int]:
             chi2 = read_region(store, arrays["chi2"], sub + (slice(None),))
             median[local] = global_metrics(total[local], ["median_chi2_red"], chi2 / n_points)["median_chi2_red"]
         values["median_chi2_red"] = median
-    write_regions(job.writer, {name: (region, v) for name, v in values.items()})
-    return b, -1
+    return write_regions(job.writer, {name: (region, v) for name, v in values.items()})
 
 
-def run_item(job: SweepJob, item: tuple[int, int]) -> tuple[int, int]:
-    """A task ``(b, c)`` or the finalization ``(b, -1)`` of block ``b``."""
+def run_item(job: SweepJob, item: tuple[int, int]) -> tuple[tuple[int, int], Manifest]:
+    """A task ``(b, c)`` or the finalization ``(b, -1)`` of block ``b``; with the digests of the chunks it wrote."""
     b, c = item
-    return run_finalize(job, b) if c < 0 else run_task(job, b, c)
+    return item, run_finalize(job, b) if c < 0 else run_task(job, b, c)
 
 
 def warm_up(job: SweepJob) -> None:
@@ -354,20 +355,19 @@ def run_sweep(
                 client.run(warm_up, job)
             start = time.perf_counter()
             with _progress(console, n_tasks, n_tasks - len(evals)) as advance:
-                def finished(item: tuple[int, int]) -> None:
-                    schedule.finished(item, flags)
+                def finished(item: tuple[int, int], written: Manifest) -> None:
+                    schedule.finished(item, written, flags)
                     if item[1] >= 0:
                         advance(evals[item])
                 if client is None:
                     while (item := schedule.take()) is not None:
-                        finished(run_item(job, item))
+                        finished(*run_item(job, item))
                 else:
                     _stream(client, job, schedule, finished)
             seconds = time.perf_counter() - start
-            nuisance.store_posterior(job.writer, spec, layout)
-            flags.mark_complete()
+            flags.mark_complete(nuisance.store_posterior(job.writer, spec, layout))
     headline = next((m for m in spec.metrics if get_metric(m).scope == "global"), None)
-    best = best_parameters(open_result(store, verify=False), headline) if headline else {}
+    best = best_parameters(open_result(store, verify="seal"), headline) if headline else {}
     return SweepSummary(store.name, len(regions), len(evals), n_tasks - len(evals), sum(evals.values()), seconds,
                         best, len(check.damaged), layout.n_chunks)
 
@@ -407,17 +407,18 @@ class _Schedule:
     def take(self) -> tuple[int, int] | None:
         return self.queue.popleft() if self.queue else None
 
-    def finished(self, item: tuple[int, int], flags: DoneFlags) -> None:
-        """Flag what ``item`` wrote; queue its block's finalization when it was the block's last task."""
+    def finished(self, item: tuple[int, int], written: Manifest, flags: DoneFlags) -> None:
+        """Record the manifest of what ``item`` wrote and flag it; queue its block's finalization when it was the
+        block's last task."""
         b, c = item
         if c < 0:
-            flags.mark(self.layout.regions[b])
+            flags.mark(self.layout.regions[b], b, written)
             return
-        flags.mark_task(b, c)
+        flags.mark_task(b, c, written)
         self.remaining[b] -= 1
         if self.remaining[b] == 0:
             if self.layout.n_chunks == 1:
-                flags.mark(self.layout.regions[b])  # its only task wrote the global metrics
+                flags.mark(self.layout.regions[b], b, None)  # its only task wrote the global metrics
             else:
                 self.queue.appendleft((b, -1))
 
@@ -450,8 +451,13 @@ def _prepare_store(store: Location, template: xr.Dataset, layout: Layout, force:
     """Under the lease: create the result cube, replace it (``force``), or resume it after checking its blocks."""
     state, attrs = _store_state(store)
     if state == "result" and attrs["store_id"] == template.attrs["store_id"]:
-        flags = DoneFlags(store, lease)
-        return flags, _repair(store, attrs, template, flags)
+        try:
+            flags = DoneFlags(store, lease)
+            return flags, _repair(store, attrs, template, flags)
+        except StoreDamagedError:
+            if not force:
+                raise
+            state = "damaged"  # metadata a rerun cannot repair: --force starts over
     if state == "result" and not force:
         check_format(store, attrs, "pass --force to compute it again, or choose another --out")
         raise StoreExistsError(f"{store.name} already holds a different sweep spec or dataset; pass --force to "
@@ -473,7 +479,7 @@ def _repair(store: Location, attrs: dict[str, Any], template: xr.Dataset, flags:
     missing = sorted(set(map(str, template.variables)) - set(arrays))
     if missing:
         raise StoreDamagedError(f"{store.name}: the result cube lacks the arrays {', '.join(missing)}; {REBUILD}")
-    check = check_blocks(store, arrays, bool(attrs.get("complete")), "full")
+    check = check_blocks(store, arrays, attrs, "full", consolidated=False)
     if check.template:
         rewrite_template_values(store, template)
     if check.damaged or check.damaged_tasks:
@@ -525,7 +531,8 @@ def _scheduler_answers(client: Any, timeout: float = 5.0) -> bool:
     return True
 
 
-def _stream(client: Any, job: SweepJob, schedule: _Schedule, finished: Callable[[tuple[int, int]], None]) -> None:
+def _stream(client: Any, job: SweepJob, schedule: _Schedule,
+            finished: Callable[[tuple[int, int], Manifest], None]) -> None:
     """Keep about two items per worker thread in flight; hand each one to ``finished`` as it lands.
 
     Workers read the dataset and write the result cube themselves: both must be reachable from every worker
@@ -559,7 +566,7 @@ def _stream(client: Any, job: SweepJob, schedule: _Schedule, finished: Callable[
             break
     for future in ac:
         try:
-            item = future.result()
+            item, written = future.result()
         except SigcubeError:  # the lease was lost, the store cannot be written: already one clear line
             raise
         except Exception as exc:  # KilledWorker after repeated deaths, a task error, the scheduler lost
@@ -572,6 +579,6 @@ def _stream(client: Any, job: SweepJob, schedule: _Schedule, finished: Callable[
                                "to resume") from None
         items.pop(future.key, None)
         future.release()
-        finished(item)
+        finished(item, written)
         while ac.count() < 2 * threads + 1 and submit():
             pass

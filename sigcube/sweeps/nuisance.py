@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from sigcube.chunks import Manifest
 from sigcube.errors import SigcubeError
 from sigcube.inference import quadrature
 from sigcube.inference.likelihood import GaussianLikelihood
@@ -166,7 +167,8 @@ def chunk_catalogue(source: Any, c: int, points: PointSet) -> Catalogue:
             ds = open_cube(cube, kind=source.kind, verify="seal")
         else:
             r0, r1 = source.bounds[c]
-            ds = _reader(cube).drop_vars(list(source.unread)).isel({dataset_kind(source.kind).objects: slice(r0, r1)})
+            ds = _reader(cube, source.kind).drop_vars(list(source.unread))
+            ds = ds.isel({dataset_kind(source.kind).objects: slice(r0, r1)})
         if len(_CATALOGUES) >= 4:
             _CATALOGUES.pop(next(iter(_CATALOGUES)))
         _CATALOGUES[key] = Catalogue.from_cube(ds, points)
@@ -278,13 +280,14 @@ def posterior_arrays(total: np.ndarray, axes: Mapping[str, np.ndarray]) -> dict[
     return out
 
 
-def store_posterior(writer: Any, spec: Any, layout: Any) -> None:
+def store_posterior(writer: Any, spec: Any, layout: Any) -> Manifest:
     """Fill a finished nuisance sweep's posterior arrays (:func:`posterior_variables`) under ``writer``'s lease:
     ``loglike`` summed over objects one row chunk at a time (at most ``FINALIZE_BYTES`` read at once), then
     normalised under the global prior. Called by the driver when every block is done, before the cube is marked
-    complete; the same stored ``loglike`` gives the same arrays, so a resumed sweep stores identical ones."""
+    complete; the same stored ``loglike`` gives the same arrays, so a resumed sweep stores identical ones. Returns
+    the digests of the chunks written (none without posterior arrays)."""
     if not posterior_variables(spec.nuisance, spec.axes):
-        return
+        return Manifest()
     from sigcube.sweeps import grid as gridlib
     from sigcube.sweeps.result import arrays_of, read_region, write_regions
 
@@ -296,7 +299,7 @@ def store_posterior(writer: Any, spec: Any, layout: Any) -> None:
         values = posterior_arrays(total, {a.name: np.asarray(a.values, dtype=float) for a in spec.axes})
     except PosteriorError:  # no finite total: stored NaN, and reading the posterior says why in one line
         values = {"loglike_total": total}
-    write_regions(writer, {name: ((slice(None),) * np.ndim(v), v) for name, v in values.items()})
+    return write_regions(writer, {name: ((slice(None),) * np.ndim(v), v) for name, v in values.items()})
 
 
 def sweep_posterior(ds: xr.Dataset) -> GridPosterior:

@@ -20,7 +20,6 @@ import xarray as xr
 
 from sigcube.conventions import SampleCuts
 from sigcube.cubes import open_cube
-from sigcube.cubes.store import CONSOLIDATED, ZARR_FORMAT
 from sigcube.datasets import dataset_kind
 from sigcube.errors import SigcubeError
 from sigcube.sample import PointSet
@@ -77,17 +76,17 @@ class ChunkSource:
         return json.dumps([self.cube, self.content_sha256, self.cuts.as_dict(), self.bounds, self.unread])
 
 
-def _reader(cube: Location) -> xr.Dataset:
-    """The cube opened lazily without Dask: indexing reads only the chunks it needs."""
-    with store_errors(cube.name, "read"):
-        return xr.open_zarr(cube.url, chunks=None, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
+def _reader(cube: Location, kind: str) -> xr.Dataset:
+    """The ``kind`` cube opened lazily without Dask (its seal and manifest checked): indexing reads only the chunks
+    it needs, each checked against the manifest as it is read."""
+    return open_cube(cube, kind=kind, verify="seal", chunks=None)
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_reader(url: str, content_sha256: str) -> xr.Dataset:
+def _cached_reader(url: str, kind: str, content_sha256: str) -> xr.Dataset:
     """:func:`_reader` opened once per process and dataset content (opening lists and reads every array's
     metadata: about 50 ms per chunk otherwise)."""
-    return _reader(Location.of(url))
+    return _reader(Location.of(url), kind)
 
 
 def _stored_hash(cube: Location) -> str:
@@ -110,7 +109,7 @@ def plan_objects(cube: Location, kind: str, cuts: SampleCuts) -> tuple[ObjectPla
         points = record.packer(checked.load(), cuts)
         return ObjectPlan(points.group, np.asarray(points.galaxy, dtype=np.dtypes.StringDType()),
                           np.diff(points.offsets), None, len(points.excluded)), dict(checked.attrs)
-    ds = _reader(cube)
+    ds = _reader(cube, kind)
     dim = record.objects
     names = [v for v in record.select_variables if v in ds.variables]
     per_row = sum(int(np.prod(ds[v].shape[1:])) * ds[v].dtype.itemsize for v in names if ds[v].dims[:1] == (dim,))
@@ -179,7 +178,7 @@ def load_points(source: ChunkSource, c: int) -> PointSet:
         ds = open_cube(cube, kind=source.kind, verify="seal").load()
     else:
         r0, r1 = source.bounds[c]
-        reader = _cached_reader(source.cube, source.content_sha256)
+        reader = _cached_reader(source.cube, source.kind, source.content_sha256)
         names = [v for v in record.pack_variables or reader.data_vars if v in reader.data_vars
                  and v not in source.unread]
         with read_errors(cube.name, f"re-ingest it (`--out {cube.name} --force`)"):

@@ -34,19 +34,23 @@ import xarray as xr
 import zarr
 
 from sigcube import __version__, metrics
-from sigcube.cubes.store import CONSOLIDATED, RESULT_KIND, ZARR_FORMAT, describe, open_dataset, store_attrs
+from sigcube.cubes.store import (CONSOLIDATED, RESULT_KIND, ZARR_FORMAT, Verify, describe, open_dataset, store_attrs,
+                                 verify_method)
 from sigcube.errors import SchemaError
 from sigcube.metrics import METRICS, get_metric, metric_names
-from sigcube.stores import (Lease, LeaseToken, Location, StoreDamagedError, chunk_problems, checksummed,
-                            current_holder, has_checksum, open_arrays, read_errors, seal, store_errors, summarize)
+from sigcube.chunks import (MANIFEST_ATTR, ChunkProblem, Digest, Manifest, RecordingStore, chunk_keys, chunk_problems,
+                            fixed_sizes, read_manifest, read_manifests, write_manifest)
+from sigcube.stores import (Lease, LeaseToken, Location, StoreDamagedError, checksummed, chunk_coords, current_holder,
+                            open_arrays, read_errors, seal, store_errors, summarize)
 from sigcube.sweeps import exact
 from sigcube.sweeps import grid as gridlib
 from sigcube.sweeps.nuisance import NUISANCE_DTYPES, posterior_variables, template_variables
 from sigcube.sweeps.spec import SweepSpec
 
 KIND = RESULT_KIND
-RESULT_FORMAT = 2
-"""2: galaxy-chunked (tasks of one block × one object chunk, exact partials). Format 1 cubes are refused."""
+RESULT_FORMAT = 3
+"""3: galaxy-chunked (tasks of one block × one object chunk, exact partials), every chunk in a manifest of its
+writer (:mod:`sigcube.chunks`). Cubes of formats 1 and 2 are refused."""
 V_PRED_ATTRS = {"units": "km / s", "long_name": "predicted circular velocity"}
 """Attributes of predicted velocities (``v_pred`` here and in :func:`sigcube.predict`)."""
 BASELINE_RMS_ATTRS = {"units": "km / s", "long_name": "RMS velocity residual of the baseline kernel"}
@@ -54,9 +58,10 @@ N_POINTS_ATTRS = {"units": "", "long_name": "points of the object in the sweep"}
 OBJECT_DTYPES = {"rms": np.float32, "chi2": np.float64, **NUISANCE_DTYPES}
 """Per-object metrics: RMS in single precision (7 digits; the bulk of a cube's bytes), χ² in double — the
 median χ²_red of several object chunks is read back from it and must equal a one-chunk run's."""
-UNCOMPRESSED = (*metric_names("object"), "v_pred")
-"""Large float arrays (the per-object metrics, V_pred) that compress by only ~6 % at 5× the write time: stored
-raw (with their checksum)."""
+UNCOMPRESSED = (*metric_names("object"), "v_pred", "done", "_chunk_done")
+"""Stored raw (with their checksum): the large float arrays (the per-object metrics, V_pred), which compress by
+only ~6 % at 5× the write time, and the flags, which no task's manifest lists: chunks of one size each, which a
+read checks."""
 PARTIAL_COUNTS = ("n_objects", "n_points", "n_wins")
 PARTIAL_SUMS = ("sum_rms", "sum_x", "sum_xx")
 N_PARTIAL = len(PARTIAL_COUNTS) + len(PARTIAL_SUMS) * exact.WIDTH
@@ -66,6 +71,7 @@ INTERNAL = "_"
 FINALIZE_BYTES = 32 * 2**20
 """Bytes read at once when a block is finalized (a row batch of χ² of every object, or of partials)."""
 REBUILD = "a rerun cannot repair this: pass --force to `sigcube sweep` to discard the store and start over"
+REPAIR = "rerun the same `sigcube sweep` command to repair it"
 
 
 @dataclass(frozen=True)
@@ -174,25 +180,51 @@ def stored_metrics(spec: SweepSpec) -> tuple[str, ...]:
     return tuple(m for m in metric_names() if m in spec.metrics + extra)
 
 
+TEMPLATE_MANIFEST = "template"
+"""The manifest of the chunks written when the cube is created (coordinates, ``n_points``, posterior placeholders)."""
+POSTERIOR_MANIFEST = "posterior"
+"""The manifest of the posterior arrays the driver writes last (they replace the template's placeholders)."""
+COMPLETE_MANIFEST = "complete"
+"""Every chunk of a complete cube in one manifest (its sha256 in the root attribute ``chunk_manifest_sha256``)."""
+
+
+def task_manifest(b: int, c: int) -> str:
+    return f"task-{b}-{c}"
+
+
+def block_manifest(b: int) -> str:
+    return f"block-{b}"
+
+
+def recording_store(store: Location) -> RecordingStore:
+    """The Zarr store a writer of ``store`` writes through: it records every chunk's digest."""
+    return RecordingStore(store.zarr_store(read_only=False), md5=not store.local)
+
+
 def create(store: Location, template: xr.Dataset) -> None:
-    """Write the template (metadata, the small eager variables, no block data), then seal it with its
-    ``store_id``: a store without one was not finished."""
+    """Write the template (metadata, the small eager variables, no block data) and its manifest, then seal it with
+    its ``store_id``: a store without one was not finished."""
     encoding = {name: checksummed(compress=name not in UNCOMPRESSED) for name in template.variables}
     unsealed = template.copy()
     store_id = unsealed.attrs.pop("store_id")
+    recorder = recording_store(store)
     with store_errors(store.name):
-        unsealed.to_zarr(store.url, mode="w", compute=False, zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED,
+        unsealed.to_zarr(recorder, mode="w", compute=False, zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED,
                          encoding=encoding, write_empty_chunks=True)
+    write_manifest(store, TEMPLATE_MANIFEST, recorder.take())
     seal(store, {"store_id": store_id})
 
 
 def rewrite_template_values(store: Location, template: xr.Dataset) -> None:
-    """Write again the eager variables of ``template`` (coordinates, ``n_points``) into its store."""
-    group = zarr.open_group(store.url, mode="r+", zarr_format=ZARR_FORMAT)
+    """Write again the eager variables of ``template`` (coordinates, ``n_points``) into its store, and their
+    manifest."""
+    recorder = recording_store(store)
+    group = zarr.open_group(recorder, mode="r+", zarr_format=ZARR_FORMAT)
     with store_errors(store.name):
         for name, var in template.variables.items():
             if not isinstance(var.data, da.Array):
                 group[name][...] = np.asarray(var.values)
+    write_manifest(store, TEMPLATE_MANIFEST, recorder.take())
 
 
 LAYOUT_KEYS = ("spec_fingerprint", "dataset_content_sha256", "result_format", "block_chunks", "row_chunks",
@@ -256,32 +288,38 @@ class BlockWriter:
 
 
 @functools.lru_cache(maxsize=8)
-def _arrays(url: str, store_id: str) -> dict[str, zarr.Array]:
-    """The store's arrays, opened once per process and layout (``store_id``, see :func:`layout_id`); every chunk
-    is written, even one equal to the fill value, so a missing chunk always means damage."""
-    group = zarr.open_group(url, mode="r+", zarr_format=ZARR_FORMAT)
+def _arrays(url: str, store_id: str) -> tuple[dict[str, zarr.Array], RecordingStore]:
+    """The store's arrays, opened once per process and layout (``store_id``, see :func:`layout_id`) through a
+    :class:`~sigcube.chunks.RecordingStore`; every chunk is written, even one equal to the fill value, so a missing
+    chunk always means damage."""
+    recorder = recording_store(Location.of(url))
+    group = zarr.open_group(recorder, mode="r+", zarr_format=ZARR_FORMAT)
     if group.attrs.get("store_id") != store_id:
         raise SchemaError(f"{url}: the result cube was replaced while this sweep was writing to it")
-    return {name: array.with_config({"write_empty_chunks": True}) for name, array in group.arrays()}
+    return {name: array.with_config({"write_empty_chunks": True}) for name, array in group.arrays()}, recorder
 
 
 def arrays_of(writer: BlockWriter) -> dict[str, zarr.Array]:
     """The arrays of the writer's store (opened once per process)."""
-    return _arrays(writer.store.url, writer.store_id)
+    return _arrays(writer.store.url, writer.store_id)[0]
 
 
-def write_regions(writer: BlockWriter, values: dict[str, tuple[tuple[slice, ...], np.ndarray]]) -> None:
-    """Write each array's whole chunks ``{name: (region, values)}`` where they were computed, if the lease holds."""
+def write_regions(writer: BlockWriter, values: dict[str, tuple[tuple[slice, ...], np.ndarray]]) -> Manifest:
+    """Write each array's whole chunks ``{name: (region, values)}`` where they were computed, if the lease holds;
+    return the digests of the chunks written (for the writer's manifest)."""
     writer.lease.check()
-    arrays = arrays_of(writer)
+    arrays, recorder = _arrays(writer.store.url, writer.store_id)
+    keys: list[str] = []
     with store_errors(writer.store.name):
         for name, (region, data) in values.items():
             arrays[name][region] = np.asarray(data, dtype=arrays[name].dtype)
+            keys += chunk_keys(arrays[name], _coords(arrays[name], region))
+    return recorder.take(keys)
 
 
 def read_region(store: Location, array: zarr.Array, region: tuple[slice, ...]) -> np.ndarray:
     """``array[region]``; a chunk failing its checksum on the way is a :class:`StoreDamagedError`."""
-    with read_errors(f"{store.name} ({array.path})", "rerun the same `sigcube sweep` command to repair it"):
+    with read_errors(f"{store.name} ({array.path})", REPAIR):
         return array[region]
 
 
@@ -292,15 +330,19 @@ class DoneFlags:
         self.store, self.lease = store, lease
         self.group = zarr.open_group(store.url, mode="r+", zarr_format=ZARR_FORMAT)
 
-    def mark_task(self, b: int, c: int) -> None:
-        """Flag a task whose chunks are written."""
+    def mark_task(self, b: int, c: int, manifest: Manifest) -> None:
+        """Record the manifest of a task's chunks, then flag the task."""
         self.lease.check()
+        write_manifest(self.store, task_manifest(b, c), manifest)
         with store_errors(self.store.name):
             self.group["_chunk_done"][b, c] = True
 
-    def mark(self, region: tuple[slice, ...]) -> None:
-        """Flag a block whose global metrics are written: only now does it count as done."""
+    def mark(self, region: tuple[slice, ...], b: int, manifest: Manifest | None) -> None:
+        """Record the manifest of a block's global chunks (None: its only task's manifest holds them), then flag the
+        block: only now does it count as done."""
         self.lease.check()
+        if manifest is not None:
+            write_manifest(self.store, block_manifest(b), manifest)
         with store_errors(self.store.name):
             self.group["done"][region] = True
 
@@ -313,10 +355,20 @@ class DoneFlags:
             for b, c in check.damaged_tasks:
                 self.group["_chunk_done"][b, c] = False
 
-    def mark_complete(self) -> None:
+    def mark_complete(self, posterior: Manifest) -> None:
+        """Record the posterior arrays' manifest and every chunk's in one manifest, then mark the cube complete."""
         self.lease.check()
+        write_manifest(self.store, POSTERIOR_MANIFEST, posterior)
+        arrays = open_arrays(self.store, dict(self.group.attrs), REBUILD)
+        every = collect_manifest(self.store, Layout.of(arrays))
+        flags = {key: None for name in ("done", "_chunk_done") for key in chunk_keys(arrays[name],
+                                                                                   chunk_coords(arrays[name]))}
+        with store_errors(self.store.name, "read"):
+            every.update({key: Digest.of(data, md5=not self.store.local) for key, data in self.store.fetch(flags)
+                          if data is not None})
+        write_manifest(self.store, COMPLETE_MANIFEST, every)
         with store_errors(self.store.name):
-            self.group.attrs["complete"] = 1
+            self.group.update_attributes({"complete": 1, MANIFEST_ATTR: every.sha256()})
 
 
 # --- checking -----------------------------------------------------------------------------------------------------
@@ -337,6 +389,8 @@ class BlockCheck:
     """Tasks to compute again."""
     template: list[str] = field(default_factory=list)
     """Missing or corrupted chunks of the template's variables (coordinates, ``n_points``)."""
+    digests: dict[str, Digest] = field(default_factory=dict)
+    """The digest of every chunk of the done work and the template, from its writer's manifest."""
 
     @property
     def regions(self) -> list[tuple[slice, ...]]:
@@ -358,7 +412,8 @@ class BlockCheck:
 
 def _coords(array: zarr.Array, region: Sequence[slice]) -> list[tuple[int, ...]]:
     """The chunk positions of ``array`` that ``region`` covers (the trailing axes whole)."""
-    full = list(region) + [slice(0, n) for n in array.shape[len(region):]]
+    full = [slice(*s.indices(n)[:2]) for s, n in zip(region, array.shape)]
+    full += [slice(0, n) for n in array.shape[len(region):]]
     return list(itertools.product(*(range(s.start // c, -(-s.stop // c)) for s, c in zip(full, array.chunks))))
 
 
@@ -383,14 +438,17 @@ def _global_arrays(arrays: dict[str, zarr.Array]) -> list[str]:
     return [name for name in arrays if name in METRICS and METRICS[name].scope == "global"]
 
 
-def check_blocks(store: Location, arrays: dict[str, zarr.Array], complete: bool,
-                 method: Literal["full", "listing"] = "full") -> BlockCheck:
-    """Check every finalized block's and flagged task's chunks in ``store`` (and the template's).
+def check_blocks(store: Location, arrays: dict[str, zarr.Array], attrs: dict[str, Any],
+                 method: Literal["full", "listing", "seal"] = "full", consolidated: bool = True) -> BlockCheck:
+    """Check every finalized block's and flagged task's chunks in ``store`` (and the template's) against the
+    manifests of their writers (:mod:`sigcube.chunks`).
 
-    A task is done when its ``_chunk_done`` chunk is present, intact and True, and then every chunk it wrote
-    must be present and intact; a block is done when its ``done`` chunk is, and then all its tasks and its
-    global chunks must be. In a ``complete`` cube every block must be done. ``method``: see
-    :func:`sigcube.stores.chunk_problems`.
+    A task is done when its ``_chunk_done`` chunk is present, intact and True, and then every chunk it wrote must be
+    the one its manifest lists; a block is done when its ``done`` chunk is, and then all its tasks and its global
+    chunks must be. In a complete cube (``attrs["complete"]``) every block must be done, and one manifest lists every
+    chunk (``consolidated`` False: the writers' own manifests are checked instead, as a rerun does before it
+    repairs). ``method``: see :func:`sigcube.chunks.chunk_problems`; ``seal`` checks no chunk (only which manifests
+    are missing), but finds the digests every later read is checked against (``BlockCheck.digests``).
     """
     for name in ("done", "_chunk_done", "_partials", "baseline_rms", "n_points"):
         if name not in arrays:
@@ -399,6 +457,7 @@ def check_blocks(store: Location, arrays: dict[str, zarr.Array], complete: bool,
         layout = Layout.of(arrays)
     except StoreDamagedError as exc:
         raise StoreDamagedError(f"{store.name}: {exc}; {REBUILD}") from None
+    complete = bool(attrs.get("complete"))
     flags, task_flags = arrays["done"], arrays["_chunk_done"]
     check = BlockCheck(layout, tuple(flags.metadata.dimension_names))
     regions = layout.regions
@@ -423,25 +482,34 @@ def check_blocks(store: Location, arrays: dict[str, zarr.Array], complete: bool,
             if (b, c) not in flagged and (b, c) not in check.damaged_tasks:
                 check.damaged_tasks.add((b, c))
                 check.damaged.setdefault(b, []).append(f"the flag of its object chunk {c} is missing")
-    wanted: dict[str, dict[tuple[int, ...], tuple[int, int] | int]] = {}
+    lookup = _Lookup.load(store, attrs, sorted(flagged), sorted(finalized) if n_chunks > 1 else [], consolidated)
+    expected: dict[str, Digest | None] = {}
+    owner_of: dict[str, tuple[int, int] | int | None] = {}
     for b, c in sorted(flagged):
         for name, region in _task_regions(arrays, layout, b, c).items():
-            for coord in _coords(arrays[name], region):
-                wanted.setdefault(name, {})[coord] = (b, c)
+            for key in chunk_keys(arrays[name], _coords(arrays[name], region)):
+                expected[key], owner_of[key] = lookup.digest(task_manifest(b, c), key), (b, c)
     for name in _global_arrays(arrays):
         for b in finalized:
-            for coord in _coords(arrays[name], regions[b]):
-                wanted.setdefault(name, {})[coord] = b
-    for name, owners in wanted.items():
-        for coord, problem in chunk_problems(store, arrays[name], owners, method).items():
-            owner = owners[coord]
-            b = owner[0] if isinstance(owner, tuple) else owner
-            if isinstance(owner, tuple):
-                check.damaged_tasks.add(owner)
-            check.damaged.setdefault(b, []).append(str(problem))
+            writer = block_manifest(b) if n_chunks > 1 else task_manifest(b, 0)
+            for key in chunk_keys(arrays[name], _coords(arrays[name], regions[b])):
+                expected[key], owner_of[key] = lookup.digest(writer, key), b
     for name, array in arrays.items():
-        if name not in (*TASK_ARRAYS, *_global_arrays(arrays), "done") and has_checksum(array):
-            check.template += [str(p) for p in chunk_problems(store, array, _coords(array, ()), method).values()]
+        if name not in (*TASK_ARRAYS, *_global_arrays(arrays), "done"):
+            for key in chunk_keys(array, _coords(array, ())):
+                expected[key], owner_of[key] = lookup.template_digest(key), None
+    check.digests = {k: d for k, d in expected.items() if d is not None}
+    problems = chunk_problems(store, check.digests, method) if method != "seal" else {}
+    problems.update({k: ChunkProblem(k, lookup.why(owner_of[k])) for k, d in expected.items() if d is None})
+    for key, problem in problems.items():
+        owner = owner_of[key]
+        if owner is None:
+            check.template.append(str(problem))
+            continue
+        b = owner[0] if isinstance(owner, tuple) else owner
+        if isinstance(owner, tuple):
+            check.damaged_tasks.add(owner)
+        check.damaged.setdefault(b, []).append(str(problem))
     if n_chunks == 1:  # one chunk: a block is written by its task, which is computed again
         check.damaged_tasks |= {(b, 0) for b in check.damaged}
     check.tasks = flagged - check.damaged_tasks
@@ -449,10 +517,72 @@ def check_blocks(store: Location, arrays: dict[str, zarr.Array], complete: bool,
     return check
 
 
+@dataclass(frozen=True)
+class _Lookup:
+    """The digests a result cube's chunks must match: one manifest of every chunk (a complete cube whose manifest is
+    intact), else the manifests of the template, the posterior, and each flagged task and finalized block."""
+
+    manifests: dict[str, Manifest | None]
+    every: Manifest | None = None
+
+    @classmethod
+    def load(cls, store: Location, attrs: dict[str, Any], tasks: list[tuple[int, int]], blocks: list[int],
+             consolidated: bool = True) -> _Lookup:
+        if consolidated and attrs.get("complete") and attrs.get(MANIFEST_ATTR):
+            every = read_manifest(store, COMPLETE_MANIFEST)
+            if every is not None and every.sha256() == attrs[MANIFEST_ATTR]:
+                return cls({}, every)
+        names = [TEMPLATE_MANIFEST, POSTERIOR_MANIFEST, *(task_manifest(b, c) for b, c in tasks),
+                 *(block_manifest(b) for b in blocks)]
+        return cls(read_manifests(store, names))
+
+    def digest(self, writer: str, key: str) -> Digest | None:
+        if self.every is not None:
+            return self.every.get(key)
+        manifest = self.manifests.get(writer)
+        return None if manifest is None else manifest.get(key)
+
+    def template_digest(self, key: str) -> Digest | None:
+        if self.every is not None:
+            return self.every.get(key)
+        posterior = self.manifests.get(POSTERIOR_MANIFEST)
+        if posterior is not None and key in posterior:
+            return posterior[key]
+        return self.digest(TEMPLATE_MANIFEST, key)
+
+    def why(self, owner: tuple[int, int] | int | None) -> str:
+        """Why a chunk of ``owner`` (a task, a block, None: the template) has no digest."""
+        if self.every is not None:
+            return "is not in the cube's manifest"
+        writer = (TEMPLATE_MANIFEST if owner is None else task_manifest(*owner) if isinstance(owner, tuple)
+                  else block_manifest(owner))
+        return ("is not in its writer's manifest" if self.manifests.get(writer) is not None
+                else f"has no manifest ({writer} is missing or unreadable)")
+
+
+def collect_manifest(store: Location, layout: Layout) -> Manifest:
+    """Every chunk's digest of a finished cube, from the manifests of its writers."""
+    n_blocks = len(layout.regions)
+    tasks = [task_manifest(b, c) for b in range(n_blocks) for c in range(layout.n_chunks)]
+    blocks = [block_manifest(b) for b in range(n_blocks)] if layout.n_chunks > 1 else []
+    found = read_manifests(store, [TEMPLATE_MANIFEST, *tasks, *blocks, POSTERIOR_MANIFEST])
+    every = Manifest()
+    for name in [TEMPLATE_MANIFEST, *tasks, *blocks, POSTERIOR_MANIFEST]:  # the posterior replaces placeholders
+        if found.get(name) is None:
+            raise StoreDamagedError(f"{store.name}: the manifest {name} is missing or unreadable; rerun the same "
+                                    "`sigcube sweep` command to repair it")
+        every.update(found[name])
+    return every
+
+
 def _flags(store: Location, array: zarr.Array, coords: list[tuple[int, ...]],
-           method: Literal["full", "listing"]) -> list[bool | str]:
-    """Each flag chunk at ``coords``: True or False (its values), or what is wrong with it."""
-    problems = chunk_problems(store, array, coords, method)
+           method: Literal["full", "listing", "seal"]) -> list[bool | str]:
+    """Each flag chunk at ``coords``: True or False (its values), or what is wrong with it (flags are in no manifest:
+    each is checked by its own CRC-32C)."""
+    keys = chunk_keys(array, coords)
+    found = chunk_problems(store, dict.fromkeys(keys), method, fixed_sizes({array.path: array})) \
+        if method != "seal" else {}
+    problems = {keys[key]: problem for key, problem in found.items()}
     values = read_region(store, array, (slice(None),) * array.ndim) if not problems else None
     out: list[bool | str] = []
     for coord in coords:
@@ -464,14 +594,14 @@ def _flags(store: Location, array: zarr.Array, coords: list[tuple[int, ...]],
     return out
 
 
-def open_result(path: str | Path | Location, allow_incomplete: bool = False, verify: bool = True) -> xr.Dataset:
+def open_result(path: str | Path | Location, allow_incomplete: bool = False, verify: Verify = "auto") -> xr.Dataset:
     """Open a sweep's result cube as an ``xr.Dataset``, after checking its kind, seal and chunks.
 
-    A damaged cube (a flagged block with a missing or corrupted chunk) raises, naming the blocks; a
-    rerun of the sweep recomputes them. Locally every chunk's checksum is checked; on an object store every
-    chunk's presence and size (one listing per array), each checksum then being checked as the chunk is read.
-    An unfinished sweep raises unless ``allow_incomplete``; then ``ds.where(ds.done)`` keeps only the written
-    blocks. ``verify=False`` skips the chunk checks.
+    Every chunk of the done work must be the chunk its writer's manifest lists (:mod:`sigcube.chunks`); a damaged
+    cube raises, naming the blocks, and a rerun of the sweep recomputes them. ``verify`` (see
+    :data:`sigcube.cubes.store.Verify`): ``auto`` reads and checks every chunk locally and lists them on an object
+    store; whatever it is, every chunk read later is checked as it is read. An unfinished sweep raises unless
+    ``allow_incomplete``; then ``ds.where(ds.done)`` keeps only the written blocks.
     """
     store = Location.of(path)
     store, attrs = store_attrs(store, f"no such result cube; run `sigcube sweep SPEC --out {store.name}`")
@@ -481,13 +611,11 @@ def open_result(path: str | Path | Location, allow_incomplete: bool = False, ver
         raise SchemaError(f"{store.name}: the creation of this result cube was interrupted (it has no store_id); "
                           "rerun the sweep to make it again")
     check_format(store, attrs, "rerun its sweep with --force to compute it again")
-    if verify:
-        check = check_blocks(store, open_arrays(store, attrs, REBUILD), bool(attrs.get("complete")),
-                             "full" if store.local else "listing")
-        if check.damaged or check.template:
-            raise StoreDamagedError(f"{store.name}: {check.describe()}; rerun the same `sigcube sweep` command to "
-                                    "repair it")
-    ds = open_dataset(store)
+    arrays = open_arrays(store, attrs, REBUILD)
+    check = check_blocks(store, arrays, attrs, verify_method(store, verify))
+    if check.damaged or check.template:
+        raise StoreDamagedError(f"{store.name}: {check.describe()}; {REPAIR}")
+    ds = open_dataset(store, check.digests, REPAIR, sizes=fixed_sizes(arrays))
     ds = ds.drop_vars([name for name in ds.variables if str(name).startswith(INTERNAL)])
     if not ds.attrs.get("complete") and not allow_incomplete:
         n_done = int(ds["done"].sum())

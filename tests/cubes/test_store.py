@@ -99,9 +99,10 @@ def test_force_replaces_only_a_dataset_cube(sparc_cube, tmp_path):
 def test_a_failed_write_leaves_no_store_behind(sparc_cube, tmp_path, monkeypatch):
     path = tmp_path / "sparc.zarr"
 
-    def boom(self, store, *args, **kwargs):
-        Path(store).mkdir()
-        (Path(store) / "zarr.json").write_text("{}")
+    def boom(self, store, *args, **kwargs):  # the disk fills up once the store's first object is written
+        root = Path(store._store.root)  # the local folder under sigcube's recording Zarr store
+        root.mkdir()
+        (root / "zarr.json").write_text("{}")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(xr.Dataset, "to_zarr", boom)

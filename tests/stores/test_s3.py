@@ -9,10 +9,8 @@ first block is flagged; the repair test takes minutes and is marked slow (``-m s
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,29 +30,15 @@ SIGCUBE = str(Path(sys.executable).with_name("sigcube"))
 
 
 @pytest.fixture(scope="module")
-def s3(tmp_path_factory):
-    """A loopback S3 server with a bucket, the AWS environment pointing at it, and a 200-galaxy synthetic cube."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+def s3(s3_server, tmp_path_factory):
+    """The loopback S3 server (tests/conftest.py) with a 200-galaxy synthetic cube, run from a folder where a misread
+    URL would create a local folder named ``s3:``."""
     with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
         cwd = tmp_path_factory.mktemp("cwd")
-        mp.chdir(cwd)  # where a misread URL would create a local folder named "s3:"
-        fs = Location.of("s3://sigcube-test").fs
-        fs.mkdir("sigcube-test")
+        mp.chdir(cwd)
         synth_cube(200, "s3://sigcube-test/synth.zarr", seed=7)
-        yield {"fs": fs, "cwd": cwd, "cube": "s3://sigcube-test/synth.zarr"}
+        yield {"fs": s3_server["fs"], "cwd": cwd, "cube": "s3://sigcube-test/synth.zarr"}
         assert not (cwd / "s3:").exists()
-    server.stop()
 
 
 def _spec(tmp_path: Path, name: str, n: int) -> Path:

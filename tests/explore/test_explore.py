@@ -148,6 +148,19 @@ def test_heatmap_marks_the_default_and_has_a_widget_per_other_parameter(result):
     assert "at rd_source = third" in fig.title.text
 
 
+def test_heatmap_cells_of_a_logspace_axis_have_geometric_edges(result):
+    """Linear midpoints put the first cell's lower edge at ≤ 0 on a coarse log grid (holoviews then logs a raw
+    'Logarithmic axis range encountered value less than or equal to zero' warning on stderr)."""
+    fig = render(sweep_heatmap(result.sel(rd_source="third"), "mean_rms", "A0", "k"))
+    quad = next(r.data_source.data for r in fig.renderers if type(r.glyph).__name__ == "Quad")
+    k = result.k.values
+    edges = np.unique(np.concatenate([quad["bottom"], quad["top"]]))
+    np.testing.assert_allclose(edges[1:-1], np.sqrt(k[1:] * k[:-1]))
+    np.testing.assert_allclose([edges[0], edges[-1]], [k[0] * np.sqrt(k[0] / k[1]), k[-1] * np.sqrt(k[-1] / k[-2])])
+    left = np.unique(quad["left"])  # a linspace axis keeps holoviews' linear midpoints
+    np.testing.assert_allclose(left[1:], (result.A0.values[1:] + result.A0.values[:-1]) / 2)
+
+
 def test_heatmap_with_a_switch_axis_and_a_frame_budget(result):
     hm = sweep_heatmap(result, "win_rate", x="A0", y="rd_source", max_frames=3)
     assert len(hm) == 3 and K_DEFAULT in hm.keys(), "budget kept, default kept"

@@ -104,6 +104,19 @@ def dataset_names() -> list[str]:
     return sorted(k.name for k in _KINDS.values() if k.packer is not None)
 
 
+def curve_kinds() -> tuple[str, ...]:
+    """The kinds whose cubes hold rotation curves (:attr:`DatasetKind.has_curves`: ``sparc``, ``rotation_curves``):
+    what the SPARC reports read, and the only kinds with per-galaxy nuisance parameters (Υ, D, i)."""
+    return tuple(k.name for k in _KINDS.values() if k.has_curves)
+
+
+def check_nuisance(kind: str) -> None:
+    """Refuse (SigcubeError) nuisance parameters for ``kind`` unless it is a kind of rotation curves."""
+    if kind not in curve_kinds():
+        raise SigcubeError(f"nuisance parameters (Υ, D, i) exist only for datasets of rotation curves "
+                           f"({', '.join(curve_kinds())}), not for {kind!r}")
+
+
 def pack(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
     """Pack a dataset cube (of any sweepable kind) into points."""
     name = cube.attrs.get("sigcube_kind")

@@ -9,18 +9,12 @@ import typer
 
 from sigcube.cli.common import console, dataset_cube, emit, err_console
 from sigcube.cubes.store import cube_dir
+from sigcube.datasets import curve_kinds
 from sigcube.errors import SigcubeError
 
 app = typer.Typer(help="Compute a report on a cube and compare it with the published figures.", no_args_is_help=True)
 
 _SPARC_CUBE = "SPARC cube, or any cube of rotation curves (default: cubes/sparc.zarr, ingested if missing)"
-
-
-def _curve_kinds() -> tuple[str, ...]:
-    """The dataset kinds whose cubes hold rotation curves: what the SPARC reports accept."""
-    from sigcube.datasets import dataset_kinds
-
-    return tuple(k.name for k in dataset_kinds() if k.has_curves)
 
 
 def _parse_quality(text: str) -> tuple[int, ...]:
@@ -48,7 +42,7 @@ def report_sparc(
 
     cuts = SampleCuts(min_points, _parse_quality(quality), min_inclination, max_inclination)
     names = list(PRESETS) if preset == "all" else [get_preset(preset).name]
-    ds = open_cube(dataset_cube("sparc", cube), kind=_curve_kinds()).load()
+    ds = open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()
     results = [sparc_report(ds, PRESETS[name], cuts) for name in names]
     if as_json or len(results) == 1:
         emit(results if preset == "all" else results[0], as_json, render)
@@ -65,7 +59,7 @@ def report_kernels(
     from sigcube.cubes import open_cube
     from sigcube.reports.kernels import kernel_report, render
 
-    emit(kernel_report(open_cube(dataset_cube("sparc", cube), kind=_curve_kinds()).load()), as_json, render)
+    emit(kernel_report(open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()), as_json, render)
 
 
 @app.command("sensitivity")

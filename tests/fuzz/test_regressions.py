@@ -44,6 +44,13 @@ def ingest(table: Table, tmp_path, *args: str):
     return runner.invoke(app, ["ingest", "table", str(path), "--out", str(tmp_path / "c.zarr"), *args])
 
 
+def no_data(tmp_path, monkeypatch) -> None:
+    """Default cubes in ``tmp_path/cubes`` and an empty data mirror: a command that went on to ingest a cube would
+    fail (never reach the network); a refused spec leaves ``tmp_path/cubes`` absent."""
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(tmp_path / "cubes"))
+    monkeypatch.setenv("SIGCUBE_DATA_DIR", str(tmp_path / "no-data"))
+
+
 def one_line_error(result) -> str:
     """The single stderr line of a refused command (exit status 2, no traceback), whitespace collapsed."""
     assert result.exit_code == 2, result.output
@@ -93,3 +100,52 @@ def test_ingest_table_accepts_signed_velocities_the_sample_drops_later(tmp_path)
     assert report.exit_code == 0, report.output
     assert "RuntimeWarning" not in report.stderr and "Warning" not in report.stderr
 
+
+# --- T3, T4: nuisance parameters only where they exist, and never contradicting the mode ----------------------
+
+SWEEP = 'name = "s"\ndataset = "{dataset}"\nkernel = "sigma"\n[grid.A0]\nvalues = [1.0, 1.2]\n{extra}'
+FIT = 'name = "{name}"\ndataset = "{dataset}"\nkernel = "sigma_xi"\n[free.A]\nbounds = [0.1, 5.0]\n{extra}'
+
+
+@pytest.mark.parametrize("command, text, says", [
+    ("sweep", SWEEP.format(dataset="clusters", extra='[nuisance]\nmode = "marginalise"\n'),
+     "[nuisance]: nuisance parameters (Υ, D, i) exist only for datasets of rotation curves (sparc, rotation_curves), "
+     "not for 'clusters'"),
+    ("sweep", SWEEP.format(dataset="milkyway", extra='[nuisance]\nmode = "profile"\n'),
+     "[nuisance]: nuisance parameters (Υ, D, i) exist only for datasets of rotation curves"),
+    ("fit", FIT.format(name="f", dataset="clusters", extra='[nuisance]\nmode = "profile"\n'),
+     "nuisance.mode = 'profile': nuisance parameters (Υ, D, i) exist only for datasets of rotation curves "
+     "(sparc, rotation_curves), not for 'clusters'"),
+    ("fit", FIT.format(name="f", dataset="sparc", extra='[nuisance]\nmode = "none"\nparameters = ["distance"]\n'),
+     "nuisance.parameters = ['distance'] with nuisance.mode = 'none': mode 'none' holds every nuisance parameter "
+     "at its catalogue value; set mode = 'profile' to fit them, or remove parameters"),
+])
+def test_nuisance_tables_that_cannot_run_are_refused_with_the_spec(tmp_path, monkeypatch, command, text, says):
+    no_data(tmp_path, monkeypatch)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(text)
+    line = one_line_error(runner.invoke(app, [command, str(spec), "--synchronous"]))
+    assert f"{spec}: {says}" in line
+    assert not (tmp_path / "cubes").exists()
+
+
+# --- U3: a fit's name names its default result cube, like a sweep's -------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["../../etc", "a/b", "", " x", "-x", "x y"])
+def test_a_fit_name_that_is_not_a_plain_name_is_refused(tmp_path, monkeypatch, name):
+    no_data(tmp_path, monkeypatch)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(FIT.format(name=name, dataset="sparc", extra=""))
+    line = one_line_error(runner.invoke(app, ["fit", str(spec), "--synchronous"]))
+    assert f"{spec}: name: must match ^\\w[\\w.+-]*$ (letters, digits, . + - _; it names the default result cube " \
+           f"cubes/<name>.zarr); got {name!r}" in line
+    assert not (tmp_path / "cubes").exists()
+
+
+def test_a_fit_named_by_a_file_stem_that_is_not_a_plain_name_is_refused(tmp_path, monkeypatch):
+    no_data(tmp_path, monkeypatch)
+    spec = tmp_path / "my fit.toml"
+    spec.write_text(FIT.format(name="x", dataset="sparc", extra="").replace('name = "x"\n', ""))
+    line = one_line_error(runner.invoke(app, ["fit", str(spec), "--synchronous"]))
+    assert "name: must match" in line and "got 'my fit' (the file's stem: give name = \"…\")" in line

@@ -113,7 +113,7 @@ def report_ablation(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
     nuisance: Annotated[bool, typer.Option(help="Also fit with Υ_disk, Υ_bul, D, i profiled (Li+2018 priors).")] = True,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap over galaxies.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap over galaxies.", min=0)] = 0,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.", min=100)] = 2000,
     sigma_int: Annotated[float, typer.Option(help="Error floor, in km/s, added in quadrature to every e_V.", min=0.0)] = 0.0,
     workers: Annotated[Optional[int], typer.Option(help="Run the fits on a LocalCluster of this many processes.")] = None,

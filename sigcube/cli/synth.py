@@ -27,7 +27,7 @@ def _params(items: list[str]) -> dict[str, str | float]:
 def synth(
     n: Annotated[int, typer.Argument(help="Number of galaxies (1 to 10⁷; 10³–10⁶ is the intended range).")],
     out: Annotated[str, typer.Option(help="Cube to write: a path or a store URL such as s3://bucket/synth.zarr.")],
-    seed: Annotated[int, typer.Option(help="Seed of every draw (same seed, same cube).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of every draw (same seed, same cube).", min=0)] = 0,
     kernel: Annotated[str, typer.Option(help="Kernel whose prediction is V_obs (before noise).")] = "sigma",
     param: Annotated[Optional[list[str]], typer.Option(help="Kernel parameter NAME=VALUE (repeat); default: "
                                                          "the kernel's defaults.")] = None,

@@ -149,3 +149,15 @@ def test_a_fit_named_by_a_file_stem_that_is_not_a_plain_name_is_refused(tmp_path
     spec.write_text(FIT.format(name="x", dataset="sparc", extra="").replace('name = "x"\n', ""))
     line = one_line_error(runner.invoke(app, ["fit", str(spec), "--synchronous"]))
     assert "name: must match" in line and "got 'my fit' (the file's stem: give name = \"…\")" in line
+
+
+# --- T7: seeds are non-negative -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["synth", "1000", "--out", "{tmp}/s.zarr"], ["report", "ablation"]])
+def test_a_negative_seed_is_refused_before_any_work(tmp_path, monkeypatch, command):
+    no_data(tmp_path, monkeypatch)
+    result = runner.invoke(app, [*(a.format(tmp=tmp_path) for a in command), "--seed", "-1"])
+    assert result.exit_code == 2 and "Traceback" not in result.output and "this is a bug" not in result.output
+    assert "Invalid value for '--seed'" in result.output and "greater than or equal to 0" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -147,14 +147,14 @@ def report_compare(
 
 
 def _with_fits(cube: str | None, workers: int | None, scheduler: str | None, status: str, build):
-    """``build(ds, run)`` on the loaded SPARC-kind cube, its per-galaxy fits run in this process, on a
-    LocalCluster of ``workers`` or on ``scheduler``."""
+    """``build(ds, run)`` on the loaded cube of rotation curves (SPARC's or a user's), its per-galaxy fits run in
+    this process, on a LocalCluster of ``workers`` or on ``scheduler``."""
     from sigcube.cubes import open_cube
     from sigcube.fits.run import executor
     from sigcube.sweeps.engine import check_workers
 
     scheduler = check_workers(scheduler, workers, False)
-    ds = open_cube(dataset_cube("sparc", cube), kind="sparc").load()
+    ds = open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()
     with executor(scheduler, workers, scheduler is None and workers is None, err_console) as run, \
             err_console.status(status):
         return build(ds, run)

@@ -6,6 +6,8 @@ Every case runs the command line (``typer.testing.CliRunner`` on ``sigcube.cli.a
 
 from __future__ import annotations
 
+import json
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -161,3 +163,31 @@ def test_a_negative_seed_is_refused_before_any_work(tmp_path, monkeypatch, comma
     assert result.exit_code == 2 and "Traceback" not in result.output and "this is a bug" not in result.output
     assert "Invalid value for '--seed'" in result.output and "greater than or equal to 0" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+# --- U2: report compare reads any cube of rotation curves, as its help says -------------------------------------
+
+
+def test_report_compare_runs_on_a_cube_of_rotation_curves(tmp_path):
+    assert ingest(curves(n_galaxies=3), tmp_path).exit_code == 0
+    result = runner.invoke(app, ["report", "compare", "mond", "--cube", str(tmp_path / "c.zarr"), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["n_galaxies"], out["n_points"], sorted(out["runs"])) == (3, 24, ["catalogue", "nuisance"])
+    rar = out["rar_mond_nuisance"]
+    assert rar["full"]["n_galaxies"] == 3 and "quality_subset" not in rar  # it needs SPARC's quality flags
+    assert rar["subset_definition"].startswith("none: the McGaugh+2016 quality subset needs SPARC's quality flags")
+    table = runner.invoke(app, ["report", "compare", "mond", "--cube", str(tmp_path / "c.zarr"), "--no-nuisance"],
+                          terminal_width=200)
+    assert table.exit_code == 0, table.output
+    assert "model comparison on rotation_curves (3 galaxies, 24 points)" in table.stdout
+
+
+def test_report_compare_without_the_catalogue_the_nuisance_needs_names_it(tmp_path):
+    table = curves()
+    table.remove_columns(["distance", "e_distance"])
+    assert ingest(table, tmp_path).exit_code == 0
+    line = one_line_error(runner.invoke(app, ["report", "compare", "mond", "--cube", str(tmp_path / "c.zarr")]))
+    assert "distance is missing for G1, G2: nuisance priors centred on the catalogue need it for every galaxy" in line
+    assert "--no-nuisance" in line
+

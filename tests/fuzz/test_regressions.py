@@ -7,6 +7,7 @@ Every case runs the command line (``typer.testing.CliRunner`` on ``sigcube.cli.a
 from __future__ import annotations
 
 import json
+import shutil
 
 import astropy.units as u
 import numpy as np
@@ -15,6 +16,7 @@ from astropy.table import Table
 from typer.testing import CliRunner
 
 from sigcube.cli import app
+from sigcube.cubes import open_cube
 
 runner = CliRunner()
 UNITS = {"r": u.kpc, "v_obs": u.km / u.s, "e_v_obs": u.km / u.s, "v_gas": u.km / u.s, "v_disk": u.km / u.s,
@@ -191,3 +193,47 @@ def test_report_compare_without_the_catalogue_the_nuisance_needs_names_it(tmp_pa
     assert "distance is missing for G1, G2: nuisance priors centred on the catalogue need it for every galaxy" in line
     assert "--no-nuisance" in line
 
+
+# --- U5: --force replaces a dataset cube of the same kind only; --replace-kind says another kind may go ---------
+
+
+def content(path) -> str:
+    """The ``content_sha256`` of the dataset cube at ``path``."""
+    return open_cube(path).attrs["content_sha256"]
+
+
+def test_ingest_table_force_does_not_replace_a_cube_of_another_kind(tmp_path):
+    target = tmp_path / "c.zarr"
+    assert runner.invoke(app, ["synth", "3", "--out", str(target)]).exit_code == 0
+    before = content(target)
+    line = one_line_error(ingest(curves(), tmp_path, "--force"))
+    assert f"{target} holds a 'synthetic sparc' cube (content {before[:12]}…); this is a 'rotation_curves' cube: " \
+           "pass --force --replace-kind to replace a cube of another kind" in line
+    assert content(target) == before
+    result = ingest(curves(), tmp_path, "--force", "--replace-kind")
+    assert result.exit_code == 0, result.output
+    assert f"replaced {target} (2 galaxy × 8 radius); it held a 'synthetic sparc' cube (content {before[:12]}…)" \
+        in " ".join(result.stderr.split())
+    assert open_cube(target).attrs["sigcube_kind"] == "rotation_curves"
+
+
+def test_force_replacing_a_cube_of_the_same_kind_says_what_it_replaced(tmp_path):
+    assert ingest(curves(), tmp_path).exit_code == 0
+    before = content(tmp_path / "c.zarr")
+    result = ingest(curves(n_galaxies=3), tmp_path, "--force")
+    assert result.exit_code == 0, result.output
+    assert f"it held a 'rotation_curves' cube (content {before[:12]}…)" in " ".join(result.stderr.split())
+
+
+def test_synth_force_does_not_replace_the_real_sparc_cube(sparc_store, tmp_path):
+    target = tmp_path / "sparc.zarr"
+    shutil.copytree(sparc_store, target)
+    before = content(target)
+    line = one_line_error(runner.invoke(app, ["synth", "3", "--out", str(target), "--force"]))
+    assert f"{target} holds a 'sparc' cube (content {before[:12]}…); this is a 'synthetic sparc' cube: pass " \
+           "--force --replace-kind" in line
+    assert content(target) == before
+    result = runner.invoke(app, ["synth", "3", "--out", str(target), "--force", "--replace-kind"])
+    assert result.exit_code == 0, result.output
+    assert f"replaced {target} (3 synthetic galaxies, seed 0, V_obs from sigma); it held a 'sparc' cube " \
+           f"(content {before[:12]}…)" in " ".join(result.stderr.split())

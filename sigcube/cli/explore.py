@@ -20,7 +20,7 @@ def explore(
     result: Annotated[str, typer.Argument(help="A finished sweep result cube (path or store URL), e.g. cubes/sigma-A0-k.zarr.")],
     html: Annotated[Optional[Path], typer.Option(help="HTML file to write, or a folder to write <result name>.html in (default: RESULT with .html; for a URL, its name with .html here)")] = None,
     serve: Annotated[bool, typer.Option(help="Serve it with panel (blocks; Ctrl-C stops); --html writes too.")] = False,
-    port: Annotated[int, typer.Option(help="Port of --serve (localhost).")] = 5006,
+    port: Annotated[int, typer.Option(help="Port of --serve (localhost).", min=1, max=65535)] = 5006,
     cube: Annotated[Optional[str], typer.Option(
         help="Dataset cube of a sweep over rotation curves (default: cubes/<its kind>.zarr)")] = None,
     kernel: Annotated[Optional[list[str]], typer.Option(help="Kernel of the rotation curves and RAR (repeat).")] = None,

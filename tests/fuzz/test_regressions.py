@@ -167,6 +167,13 @@ def test_a_negative_seed_is_refused_before_any_work(tmp_path, monkeypatch, comma
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("port", ["-5", "0", "70000"])
+def test_a_port_outside_1_to_65535_is_refused(tmp_path, port):
+    result = runner.invoke(app, ["explore", str(tmp_path / "r.zarr"), "--serve", "--port", port])
+    assert result.exit_code == 2 and "this is a bug" not in result.output  # old: socket.gaierror, a bug report
+    assert "Invalid value for '--port'" in result.output
+
+
 # --- U2: report compare reads any cube of rotation curves, as its help says -------------------------------------
 
 

@@ -32,15 +32,17 @@ RADIUS_DIM = "radius"
 """The dimension along each object's points in :func:`predict`'s output."""
 
 
-def predict(cube: xr.Dataset, kernel: str, *, cuts: SampleCuts | None = None, **params: Any) -> xr.DataArray:
+def predict(cube: xr.Dataset, kernel: str, *, cuts: SampleCuts | Mapping[str, Any] | None = None,
+            **params: Any) -> xr.DataArray:
     """V_pred [km/s] of ``kernel`` on ``cube``: dims (parameter dims…, object, ``radius``).
 
-    Objects are those of the packed sample (``cuts``: the kind's defaults); NaN where the cube
-    has no point or the sample drops it. Unknown kernels or parameters, values out of bounds and
-    DataArray switches raise :class:`~sigcube.kernels.KernelError`.
+    Objects are those of the packed sample (``cuts``: SampleCuts or a dict of its fields; default the
+    kind's); NaN where the cube has no point or the sample drops it. Unknown kernels or parameters,
+    values out of bounds, DataArray switches and parameter arrays that disagree along a shared dim raise
+    :class:`~sigcube.kernels.KernelError`; bad cuts and a cube lacking what its packer needs, SigcubeError.
     """
     k = get_kernel(kernel)
-    points = datasets.pack(cube, cuts)
+    points = datasets.pack(cube, SampleCuts.of(cuts))
     fixed, arrays = _split(k, params)
     k.check_inputs(points.inputs, fixed)  # the switches (never arrays) decide which inputs are read
     n_radius = cube.sizes[RADIUS_DIM] if RADIUS_DIM in cube.dims else int(points.radius.max()) + 1
@@ -60,8 +62,8 @@ def predict(cube: xr.Dataset, kernel: str, *, cuts: SampleCuts | None = None, **
     return v_pred.rename("v_pred").assign_attrs(V_PRED_ATTRS, **_attrs(cube, k, fixed, arrays, points))
 
 
-def score(cube: xr.Dataset, kernel: str, baseline: str | None = "mond", *, cuts: SampleCuts | None = None,
-          **params: Any) -> xr.Dataset:
+def score(cube: xr.Dataset, kernel: str, baseline: str | None = "mond", *,
+          cuts: SampleCuts | Mapping[str, Any] | None = None, **params: Any) -> xr.Dataset:
     """Every metric of ``kernel`` on ``cube``: per-object ``rms``, ``chi2`` (…, object) and the global metrics.
 
     Each variable carries the registry's ``units`` and ``long_name``; ``win_rate`` (a fraction) is
@@ -69,7 +71,7 @@ def score(cube: xr.Dataset, kernel: str, baseline: str | None = "mond", *, cuts:
     kernel, its parameters, the baseline and the sample cuts. Parameters as in :func:`predict`.
     """
     k = get_kernel(kernel)
-    points = datasets.pack(cube, cuts)
+    points = datasets.pack(cube, SampleCuts.of(cuts))
     fixed, arrays = _split(k, params)
     k.check_inputs(points.inputs, fixed)  # the switches (never arrays) decide which inputs are read
     prep = Prepared.build(points, k, fixed, None if baseline is None else get_kernel(baseline))
@@ -89,8 +91,9 @@ def score(cube: xr.Dataset, kernel: str, baseline: str | None = "mond", *, cuts:
 def _split(k: Kernel, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, xr.DataArray]]:
     """Scalar parameters (validated now) and DataArray parameters (validated block by block).
 
-    An in-memory DataArray along a dim named like its parameter gets it as a coordinate (with the
-    parameter's units and description); a Dask-backed one is left as given (nothing is computed).
+    An in-memory 1-D DataArray along a dim named like its parameter gets it as a coordinate (with the
+    parameter's units and description); a Dask-backed one is left as given (nothing is computed). Arrays
+    that share a dim must agree on its length and coordinates (:func:`_aligned`).
     """
     fixed: dict[str, Any] = {}
     arrays: dict[str, xr.DataArray] = {}
@@ -99,7 +102,7 @@ def _split(k: Kernel, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
         if isinstance(value, xr.DataArray) and value.ndim:
             if param.categorical:
                 raise KernelError(f"kernel {k.name!r}: switch {name!r} takes one string; got a DataArray")
-            if name in value.dims and name not in value.coords and not _is_dask(value):
+            if value.dims == (name,) and name not in value.coords and not _is_dask(value):
                 value = value.assign_coords({name: xr.Variable(name, value.values, param.attrs)})
             arrays[name] = value
         elif isinstance(value, (str, int, float, np.number, xr.DataArray)) or np.ndim(value) == 0:
@@ -107,8 +110,24 @@ def _split(k: Kernel, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
         else:
             raise KernelError(f"kernel {k.name!r}: parameter {name!r} takes a number or an xarray.DataArray with "
                               f"named dims (to sweep it); got {type(value).__name__}")
+    _aligned(arrays)
     resolved = k.resolve({**fixed, **{n: a.values for n, a in arrays.items() if not _is_dask(a)}})
     return {n: v for n, v in resolved.items() if n not in arrays}, arrays
+
+
+def _aligned(arrays: Mapping[str, xr.DataArray]) -> None:
+    """Refuse parameter arrays that share a dim but not its length or coordinates (a KernelError naming them)."""
+    for dim in dict.fromkeys(d for a in arrays.values() for d in a.dims):
+        users = {n: a for n, a in arrays.items() if dim in a.dims}
+        lengths = {n: a.sizes[dim] for n, a in users.items()}
+        if len(set(lengths.values())) > 1:
+            raise KernelError(f"parameter arrays {', '.join(f'{n} ({m})' for n, m in lengths.items())} run along dim "
+                              f"{dim!r} with different lengths; arrays that share a dim must have the same length "
+                              "(and coordinates) along it")
+        coords = [a[dim].values for a in users.values() if dim in a.coords]
+        if any(not np.array_equal(c, coords[0]) for c in coords[1:]):
+            raise KernelError(f"parameter arrays {', '.join(users)} run along dim {dim!r} with different coordinates; "
+                              "arrays that share a dim must have the same coordinates along it")
 
 
 def _checked(k: Kernel, fixed: dict[str, Any], block: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -8,7 +8,10 @@ or inclination cut. Together these give 171 galaxies and 3373 points.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+from numbers import Integral, Real
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -36,18 +39,40 @@ class SampleCuts:
     def __post_init__(self) -> None:
         from sigcube.errors import SigcubeError
 
-        object.__setattr__(self, "quality", tuple(self.quality))
-        if self.min_points < 1:
-            raise SigcubeError(f"min_points must be ≥ 1; got {self.min_points}")
-        if not set(self.quality) <= {1, 2, 3} or not self.quality:
-            raise SigcubeError(f"quality flags must be a non-empty subset of 1, 2, 3; got {self.quality}")
-        if not 0.0 <= self.min_inclination <= self.max_inclination <= 90.0:
-            raise SigcubeError(
-                f"inclination cut must satisfy 0 ≤ min ≤ max ≤ 90 deg; got "
-                f"[{self.min_inclination}, {self.max_inclination}]"
-            )
+        if not _is_number(self.min_points, Integral) or self.min_points < 1:
+            raise SigcubeError(f"min_points must be a whole number ≥ 1; got {self.min_points!r}")
+        quality = tuple(self.quality) if isinstance(self.quality, Iterable) else ()
+        if not quality or not all(_is_number(q, Integral) for q in quality) or not set(quality) <= {1, 2, 3}:
+            raise SigcubeError(f"quality flags must be a non-empty subset of 1, 2, 3; got {self.quality!r}")
+        object.__setattr__(self, "quality", quality)
+        bounds = [self.min_inclination, self.max_inclination]
+        if not all(_is_number(b, Real) for b in bounds) or not 0.0 <= bounds[0] <= bounds[1] <= 90.0:
+            raise SigcubeError(f"inclination cut must satisfy 0 ≤ min ≤ max ≤ 90 deg; got {bounds!r}")
+
+    @classmethod
+    def of(cls, cuts: SampleCuts | Mapping[str, Any] | None) -> SampleCuts | None:
+        """``cuts`` as SampleCuts: a SampleCuts or None as given, a dict of its fields converted (an unknown key
+        or a bad value is a SigcubeError naming it)."""
+        from sigcube.errors import SigcubeError
+
+        if cuts is None or isinstance(cuts, cls):
+            return cuts
+        names = [f.name for f in fields(cls)]
+        if not isinstance(cuts, Mapping):
+            raise SigcubeError(f"cuts must be a SampleCuts or a dict of its fields ({', '.join(names)}); "
+                               f"got {type(cuts).__name__}")
+        unknown = [k for k in cuts if k not in names]
+        if unknown:
+            raise SigcubeError(f"cuts: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                               f"keys: {', '.join(names)}")
+        return cls(**cuts)
 
     def as_dict(self) -> dict:
         d = asdict(self)
         d["quality"] = list(self.quality)
         return d
+
+
+def _is_number(value: Any, kind: type) -> bool:
+    """``value`` is a number of ``kind`` (Integral, Real), not a bool."""
+    return isinstance(value, kind) and not isinstance(value, bool)

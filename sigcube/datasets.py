@@ -19,13 +19,13 @@ from sigcube.cubes.schema import (
     CLUSTERS, CURVE_VARIABLES, DWARFS, MANGA, MILKYWAY, ROTATION_CURVES, SPARC, CubeSchema, register_schema,
 )
 from sigcube.errors import SigcubeError
-from sigcube.ingest.clusters import build_clusters_cube, pack_clusters
+from sigcube.ingest.clusters import PACK_VARIABLES as CLUSTER_VARIABLES, build_clusters_cube, pack_clusters
 from sigcube.ingest.dwarfs import build_dwarfs_cube
 from sigcube.ingest.manga import build_manga_cube
-from sigcube.ingest.milkyway import build_milkyway_cube, pack_milkyway
+from sigcube.ingest.milkyway import PACK_VARIABLES as MILKYWAY_VARIABLES, build_milkyway_cube, pack_milkyway
 from sigcube.ingest.sparc import build_sparc_cube
 from sigcube.sample import (
-    PACK_VARIABLES, SELECT_VARIABLES, SURFACE_BRIGHTNESS, PointSet, Selection, pack_sparc, select_sparc,
+    PACK_NEEDS, PACK_VARIABLES, SELECT_VARIABLES, SURFACE_BRIGHTNESS, PointSet, Selection, pack_sparc, select_sparc,
 )
 
 Packer = Callable[[xr.Dataset, SampleCuts | None], PointSet]
@@ -45,6 +45,8 @@ class DatasetKind:
     ``pack_variables`` names every cube variable the packer reads (empty: it may read any), so that a
     sweep reads no other; ``input_variables`` names those it needs only for some point inputs
     (``{variable: inputs}``): a sweep whose kernels read none of those inputs does not read them.
+    ``needs`` names the cube variables the packer cannot do without: a cube lacking one is refused naming
+    them (:func:`pack`).
     """
 
     schema: CubeSchema
@@ -57,6 +59,7 @@ class DatasetKind:
     select_variables: tuple[str, ...] = ()
     pack_variables: tuple[str, ...] = ()
     input_variables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    needs: tuple[str, ...] = ()
 
     def unread(self, inputs: Iterable[str]) -> tuple[str, ...]:
         """The cube variables a packing for point ``inputs`` need not read (see ``input_variables``)."""
@@ -104,23 +107,41 @@ def dataset_names() -> list[str]:
     return sorted(k.name for k in _KINDS.values() if k.packer is not None)
 
 
+def curve_kinds() -> tuple[str, ...]:
+    """The kinds whose cubes hold rotation curves (:attr:`DatasetKind.has_curves`: ``sparc``, ``rotation_curves``):
+    what the SPARC reports read, and the only kinds with per-galaxy nuisance parameters (Υ, D, i)."""
+    return tuple(k.name for k in _KINDS.values() if k.has_curves)
+
+
+def check_nuisance(kind: str) -> None:
+    """Refuse (SigcubeError) nuisance parameters for ``kind`` unless it is a kind of rotation curves."""
+    if kind not in curve_kinds():
+        raise SigcubeError(f"nuisance parameters (Υ, D, i) exist only for datasets of rotation curves "
+                           f"({', '.join(curve_kinds())}), not for {kind!r}")
+
+
 def pack(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
     """Pack a dataset cube (of any sweepable kind) into points."""
     name = cube.attrs.get("sigcube_kind")
     packer = _KINDS[name].packer if name in _KINDS else None
     if packer is None:
         raise SigcubeError(f"cubes of kind {name!r} cannot be swept; sweepable kinds: {', '.join(dataset_names())}")
+    missing = [v for v in _KINDS[name].needs if v not in cube.variables]
+    if missing:
+        raise SigcubeError(f"the {name!r} cube lacks {', '.join(missing)}, which packing it into points needs")
     return packer(cube, cuts)
 
 
 register_dataset(DatasetKind(SPARC, "SPARC rotation curves and Table 1", "galaxy",
                              build_sparc_cube, pack_sparc, manifest="sparc", select=select_sparc,
                              select_variables=SELECT_VARIABLES, pack_variables=PACK_VARIABLES,
-                             input_variables=SURFACE_BRIGHTNESS))
+                             input_variables=SURFACE_BRIGHTNESS, needs=PACK_NEEDS))
 register_dataset(DatasetKind(MILKYWAY, "Eilers+2019 bins and Mróz+2019 Cepheids, V_bar from galpy's McMillan17",
-                             "tracer", build_milkyway_cube, pack_milkyway, manifest="milkyway"))
+                             "tracer", build_milkyway_cube, pack_milkyway, manifest="milkyway",
+                             needs=MILKYWAY_VARIABLES))
 register_dataset(DatasetKind(CLUSTERS, "the CLASH RAR (Tian+2020) and weak-lensing profiles (Mistele+2025)",
-                             "cluster", build_clusters_cube, pack_clusters, manifest="clusters"))
+                             "cluster", build_clusters_cube, pack_clusters, manifest="clusters",
+                             needs=CLUSTER_VARIABLES))
 register_dataset(DatasetKind(DWARFS, "Simon 2019 and McConnachie 2012 dwarfs", "dwarf",
                              build_dwarfs_cube, manifest="dwarfs"))
 register_dataset(DatasetKind(MANGA, "the MaNGA DynPop f_DM subset and counter-rotator matches", "galaxy",
@@ -128,7 +149,7 @@ register_dataset(DatasetKind(MANGA, "the MaNGA DynPop f_DM subset and counter-ro
 register_dataset(DatasetKind(ROTATION_CURVES, "rotation curves: a user's table (sigcube ingest table) or "
                              "synthetic galaxies (sigcube synth)", "galaxy", packer=pack_sparc, select=select_sparc,
                              select_variables=SELECT_VARIABLES, pack_variables=PACK_VARIABLES,
-                             input_variables=SURFACE_BRIGHTNESS))
+                             input_variables=SURFACE_BRIGHTNESS, needs=PACK_NEEDS))
 
 PUBLIC_KINDS: tuple[str, ...] = tuple(k.name for k in dataset_kinds() if k.manifest is not None)
 """The kinds built from verified public files (``sparc``, ``milkyway``, ``clusters``, ``dwarfs``, ``manga``)."""

@@ -205,6 +205,8 @@ SELECT_VARIABLES = ("galaxy", "r", "v_obs", "v_gas", "v_disk", "v_bul", "inclina
 """The variables :func:`select_sparc` reads (``quality`` when the cube has it)."""
 PACK_VARIABLES = (*SELECT_VARIABLES, "e_v_obs", "sb_disk", "sb_bul", "R_disk", "L36", "M_HI")
 """Every cube variable :func:`pack_sparc` reads (a chunk of a survey cube is read with these alone)."""
+PACK_NEEDS = ("galaxy", "r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul", "inclination")
+"""The variables of :data:`PACK_VARIABLES` a cube must have; each other one gives only some inputs or a cut."""
 SURFACE_BRIGHTNESS = {"sb_disk": ("Sigma_star",), "sb_bul": ("Sigma_star",)}
 """The cube variables :func:`pack_sparc` reads only for the point input ``Sigma_star`` (a cube read without them
 packs every other input)."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,10 @@ MAX_POINTS = 115
 MIN_POINTS, MAX_N = 5, 10**7
 QUALITY_SHARES = np.array([99, 64, 12]) / 175
 """SPARC's quality flags 1, 2, 3 (Lelli+2016 Table 1)."""
+KIND = SPARC.kind
+"""The kind of a synthetic cube: it has the SPARC cube's schema."""
+SEED_ATTR = "synth_seed"
+"""The root attribute recording the seed: its presence marks a cube sigcube synth drew."""
 
 
 def _disk_v2(r: np.ndarray, mass: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -164,6 +168,11 @@ def galaxy_names(n: int) -> np.ndarray:
     return np.array([f"SYN{i:0{width}d}" for i in range(1, n + 1)], dtype=np.dtypes.StringDType())
 
 
+def is_synthetic(attrs: Mapping[str, Any]) -> bool:
+    """Whether a cube's root attributes ``attrs`` are those of one sigcube synth drew."""
+    return SEED_ATTR in attrs
+
+
 def synth_cube(n: int, out: str | Path, seed: int = 0, kernel: str = "sigma", params: dict[str, Any] | None = None,
                batch: int = 10 * BLOCK, force: bool = False) -> Location:
     """Write ``n`` synthetic galaxies (V_obs from ``kernel`` at ``params``) as a ``sparc`` cube at ``out`` (path or
@@ -215,7 +224,7 @@ def _template(n: int, names: np.ndarray, seed: int, kernel: str, params: dict[st
               "radius": xr.Variable(("radius",), np.arange(MAX_POINTS, dtype=np.int64), _attrs("radius"))}
     plain = {k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in params.items()}
     attrs = {
-        "sigcube_kind": "sparc",
+        "sigcube_kind": KIND,
         "title": f"synthetic SPARC-like galaxies ({n}; sigcube synth, seed {seed}, V_obs from {kernel})",
         "citation": "scaling relations fitted to SPARC: Lelli, F., McGaugh, S. S. & Schombert, J. M. 2016, "
                     "AJ 152, 157 (see sigcube.synth)",
@@ -224,7 +233,7 @@ def _template(n: int, names: np.ndarray, seed: int, kernel: str, params: dict[st
         "sigcube_version": __version__,
         "schema_version": SCHEMA_VERSION,
         "conventions": "padded galaxy × radius; NaN past each curve's n_points rows",
-        "synth_seed": seed, "synth_kernel": kernel, "synth_params": json.dumps(plain, sort_keys=True),
+        SEED_ATTR: seed, "synth_kernel": kernel, "synth_params": json.dumps(plain, sort_keys=True),
     }
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import dask.array as da
 import numpy as np
@@ -11,11 +12,14 @@ import xarray as xr
 
 import sigcube
 from sigcube import metrics
+from sigcube.conventions import SampleCuts
+from sigcube.errors import SigcubeError
 from sigcube.kernels import KernelError
 from sigcube.metrics import METRICS
 from sigcube.presets import get_preset
 from sigcube.published import figure
 from sigcube.reports.sparc import sparc_report
+from sigcube.sample import pack_sparc
 
 
 A0_GRID = xr.DataArray(np.linspace(0.8, 1.6, 5), dims="A0")
@@ -112,3 +116,52 @@ def test_other_kinds_unpack_along_their_object_dim(clusters_cube):
     np.testing.assert_array_equal(v.notnull().values, clusters_cube.rar_r.notnull().values)
     scored = sigcube.score(clusters_cube, "sigma", **params)
     assert scored.rms.dims == ("cluster",) and scored.sizes["cluster"] == 20
+
+
+def test_parameter_arrays_sharing_a_dim_must_agree_along_it(sparc_cube):
+    a0 = xr.DataArray([1.0, 1.2], dims="A0")
+    with pytest.raises(KernelError, match=r"parameter arrays A0 \(2\), k \(3\) run along dim 'A0' with different "
+                                          r"lengths; arrays that share a dim must have the same length"):
+        sigcube.score(sparc_cube, "sigma", A0=a0, k=xr.DataArray([0.1, 0.2, 0.3], dims="A0"))  # old: AlignmentError
+    shifted = xr.DataArray([0.1, 0.2], dims="A0", coords={"A0": [5.0, 6.0]})
+    with pytest.raises(KernelError, match=r"parameter arrays A0, k run along dim 'A0' with different coordinates"):
+        sigcube.score(sparc_cube, "sigma", A0=a0, k=shifted)
+
+
+def test_a_parameter_array_may_run_along_its_own_dim_and_another(sparc_cube):
+    a0 = xr.DataArray([1.0, 1.2], dims="A0")
+    k = xr.DataArray([[0.05, 0.1, 0.2], [0.06, 0.12, 0.24]], dims=("A0", "k"))  # old: ValueError (a 1-D coordinate)
+    swept = sigcube.score(sparc_cube, "sigma", A0=a0, k=k)
+    assert swept.mean_rms.dims == ("A0", "k") and swept.A0.values.tolist() == [1.0, 1.2]
+    one = sigcube.score(sparc_cube, "sigma", A0=1.2, k=0.24)
+    assert float(swept.mean_rms[1, 2]) == pytest.approx(float(one.mean_rms), rel=1e-12)
+
+
+@pytest.mark.parametrize("drop", [["v_obs"], ["e_v_obs", "inclination"]])
+def test_a_cube_lacking_what_the_packer_needs_names_the_variables(sparc_cube, drop):
+    for call in (sigcube.score, sigcube.predict):
+        with pytest.raises(SigcubeError, match=f"the 'sparc' cube lacks {', '.join(drop)}, which packing it into "
+                                               "points needs"):  # old: KeyError
+            call(sparc_cube.drop_vars(drop), "sigma")
+
+
+def test_cuts_may_be_a_dict_of_sample_cuts_fields(sparc_cube):
+    given = sigcube.score(sparc_cube, "mond", cuts={"min_points": 10, "quality": [1, 2]})  # old: AttributeError
+    assert float(given.mean_rms) == float(sigcube.score(sparc_cube, "mond", cuts=SampleCuts(10, (1, 2))).mean_rms)
+    assert json.loads(given.attrs["sample_cuts"])["min_points"] == 10
+    v = sigcube.predict(sparc_cube, "mond", cuts={"max_inclination": 60.0})
+    assert v.sizes["galaxy"] == len(pack_sparc(sparc_cube, SampleCuts(max_inclination=60.0)).galaxy)
+
+
+@pytest.mark.parametrize("cuts, message", [
+    ({"min_pts": 5, "qualty": [1]}, "cuts: unknown keys 'min_pts', 'qualty'; keys: min_points, quality, "
+                                    "min_inclination, max_inclination"),
+    ([5], "cuts must be a SampleCuts or a dict of its fields (min_points, quality, min_inclination, "
+          "max_inclination); got list"),
+    ({"min_points": "5"}, "min_points must be a whole number ≥ 1; got '5'"),
+    ({"quality": 2}, "quality flags must be a non-empty subset of 1, 2, 3; got 2"),
+    ({"min_inclination": "30"}, "inclination cut must satisfy 0 ≤ min ≤ max ≤ 90 deg; got ['30', 90.0]"),
+])
+def test_bad_cuts_are_one_sigcube_error(sparc_cube, cuts, message):
+    with pytest.raises(SigcubeError, match=re.escape(message)):
+        sigcube.score(sparc_cube, "sigma", cuts=cuts)

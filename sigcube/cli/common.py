@@ -24,9 +24,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from sigcube.cubes.store import default_cube, write_cube
+from sigcube.cubes.schema import SCHEMAS
+from sigcube.cubes.store import default_cube, kind_of, store_attrs, write_cube
 from sigcube.datasets import dataset_kind
-from sigcube.errors import SigcubeError
+from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
 
 console = Console()
 err_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
@@ -39,6 +40,8 @@ _PASS = (typer.Exit, typer.Abort, typer.BadParameter)
 """What typer itself handles (exit codes, aborts, usage errors): passed through the boundary."""
 _options = {"debug": False}
 """The root command's options of the running invocation (set by :func:`set_debug`)."""
+REPLACE_KIND = "With --force, also replace a dataset cube of another kind (e.g. the SPARC cube by your own)."
+"""The help of every writer's ``--replace-kind`` (:func:`replacing`)."""
 
 
 def emit(payload: Any, as_json: bool, render: Callable[[Any, Console], None]) -> None:
@@ -122,21 +125,49 @@ def write_traceback(text: str) -> Optional[Path]:
     return None
 
 
-def write_dataset(ds: xr.Dataset, out: str | Path, force: bool) -> None:
-    """Write the dataset cube ``ds`` atomically to ``out`` and say so in one line on stderr."""
+def cube_kind(kind: str, synthetic: bool) -> str:
+    """A dataset cube's kind as ``--force`` compares it: ``sparc``, or ``synthetic sparc`` for one sigcube synth drew."""
+    return f"synthetic {kind}" if synthetic else kind
+
+
+def replacing(out: str | Path, kind: str, replace_kind: bool) -> str:
+    """The dataset cube that writing one of ``kind`` (:func:`cube_kind`) at ``out`` would replace, as the status line
+    names it ("a 'sparc' cube (content f521aad8d490…)"; "" when there is none). One of another kind is refused
+    unless ``replace_kind``; whether anything is replaced at all (``--force``) is :func:`write_cube`'s rule."""
+    from sigcube.synth import is_synthetic
+
+    try:
+        _, attrs = store_attrs(out, "no store", "--out")
+    except SchemaError:
+        return ""  # nothing there, or nothing write_cube would replace
+    if kind_of(attrs) not in SCHEMAS:
+        return ""
+    held = cube_kind(kind_of(attrs), is_synthetic(attrs))
+    digest = attrs.get("content_sha256")
+    what = f"a {held!r} cube ({f'content {digest[:12]}…' if isinstance(digest, str) else 'no content hash'})"
+    if held != kind and not replace_kind:
+        raise StoreExistsError(f"{out} holds {what}; this is a {kind!r} cube: pass --force --replace-kind to replace "
+                               "a cube of another kind, or choose another --out")
+    return what
+
+
+def write_dataset(ds: xr.Dataset, out: str | Path, force: bool, replace_kind: bool = False) -> None:
+    """Write the dataset cube ``ds`` atomically to ``out`` and say so in one line on stderr, naming the cube it
+    replaced (one of another kind only with ``replace_kind``: :func:`replacing`)."""
+    held = replacing(out, ds.attrs["sigcube_kind"], replace_kind)
     with err_console.status(f"writing {escape(str(out))} …"):
         state = write_cube(ds, out, force=force)
     verb = {"written": "wrote", "replaced": "replaced", "unchanged": "up to date:"}[state]
     sizes = " × ".join(f"{ds.sizes[d]} {d}" for d in dataset_kind(ds.attrs["sigcube_kind"]).schema.dims)
-    err_console.print(f"{verb} {out}  ({sizes})")
+    err_console.print(f"{verb} {out}  ({sizes})" + (f"; it held {held}" if state == "replaced" else ""))
 
 
-def ingest_dataset(kind: str, out: str | Path, force: bool) -> None:
+def ingest_dataset(kind: str, out: str | Path, force: bool, replace_kind: bool = False) -> None:
     """Build the ``kind`` cube from its verified public files and write it atomically to ``out``."""
     record = dataset_kind(kind)
     with err_console.status(f"reading {record.description} …"):
         ds = record.builder()
-    write_dataset(ds, out, force)
+    write_dataset(ds, out, force, replace_kind)
 
 
 def dataset_cube(kind: str, cube: Optional[str | Path]) -> str | Path:

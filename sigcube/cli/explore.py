@@ -18,9 +18,9 @@ from sigcube.stores import Location
 
 def explore(
     result: Annotated[str, typer.Argument(help="A finished sweep result cube (path or store URL), e.g. cubes/sigma-A0-k.zarr.")],
-    html: Annotated[Optional[Path], typer.Option(help="HTML file to write (default: RESULT with .html; for a URL, its name with .html here)")] = None,
+    html: Annotated[Optional[Path], typer.Option(help="HTML file to write, or a folder to write <result name>.html in (default: RESULT with .html; for a URL, its name with .html here)")] = None,
     serve: Annotated[bool, typer.Option(help="Serve it with panel (blocks; Ctrl-C stops); --html writes too.")] = False,
-    port: Annotated[int, typer.Option(help="Port of --serve (localhost).")] = 5006,
+    port: Annotated[int, typer.Option(help="Port of --serve (localhost).", min=1, max=65535)] = 5006,
     cube: Annotated[Optional[str], typer.Option(
         help="Dataset cube of a sweep over rotation curves (default: cubes/<its kind>.zarr)")] = None,
     kernel: Annotated[Optional[list[str]], typer.Option(help="Kernel of the rotation curves and RAR (repeat).")] = None,
@@ -48,8 +48,9 @@ def explore(
     if html is not None or not serve:
         local = Location.of(result, "RESULT")
         default = Path(local.path if local.local else posixpath.basename(local.path)).with_suffix(".html")
+        target = html / default.name if html is not None and html.is_dir() else html or default
         with err_console.status(f"writing the explorer of {escape(result)} …"):
-            out = save_explorer(res, curves, html or default, kernels, preset, limits)
+            out = save_explorer(res, curves, target, kernels, preset, limits)
         console.print(str(out), highlight=False, soft_wrap=True)
     if serve:
         import panel as pn

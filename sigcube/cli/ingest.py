@@ -8,7 +8,7 @@ from typing import Annotated, Callable, Optional
 import typer
 from rich.markup import escape
 
-from sigcube.cli.common import err_console, ingest_dataset, write_dataset
+from sigcube.cli.common import REPLACE_KIND, err_console, ingest_dataset, write_dataset
 from sigcube.cubes.store import default_cube
 from sigcube.datasets import DatasetKind, dataset_kinds
 from sigcube.errors import SigcubeError
@@ -22,9 +22,10 @@ def _ingest_command(kind: DatasetKind) -> Callable[..., None]:
     def command(
         out: Annotated[Optional[str], typer.Option(
             help=f"Zarr store to write, a path or a store URL (default: cubes/{kind.name}.zarr)")] = None,
-        force: Annotated[bool, typer.Option(help="Replace an existing, different store.")] = False,
+        force: Annotated[bool, typer.Option(help="Replace an existing, different dataset cube of this kind.")] = False,
+        replace_kind: Annotated[bool, typer.Option(help=REPLACE_KIND)] = False,
     ) -> None:
-        ingest_dataset(kind.name, out or default_cube(kind.name), force)
+        ingest_dataset(kind.name, out or default_cube(kind.name), force, replace_kind)
 
     what = kind.description
     command.__doc__ = f"{what[0].upper()}{what[1:]} → {kind.name} cube (files from $SIGCUBE_DATA_DIR or the archive)."
@@ -59,11 +60,12 @@ def ingest_table(
         "--format", help="astropy table format, e.g. ascii.csv (default: guessed).")] = None,
     out: Annotated[Optional[str], typer.Option(
         help="Zarr store to write, a path or a store URL (default: cubes/rotation_curves.zarr)")] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing, different store.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing, different dataset cube of this kind.")] = False,
+    replace_kind: Annotated[bool, typer.Option(help=REPLACE_KIND)] = False,
 ) -> None:
     """A table of rotation curves and mass models → rotation_curves cube (SPARC's variables and units)."""
     from sigcube.ingest.table import build_table_cube
 
     with err_console.status(f"reading {escape(str(file))} …"):
         ds = build_table_cube(file, _pairs(columns, "--columns"), _pairs(units, "--units"), fmt)
-    write_dataset(ds, out or default_cube("rotation_curves"), force)
+    write_dataset(ds, out or default_cube("rotation_curves"), force, replace_kind)

@@ -9,18 +9,12 @@ import typer
 
 from sigcube.cli.common import console, dataset_cube, emit, err_console
 from sigcube.cubes.store import cube_dir
+from sigcube.datasets import curve_kinds
 from sigcube.errors import SigcubeError
 
 app = typer.Typer(help="Compute a report on a cube and compare it with the published figures.", no_args_is_help=True)
 
 _SPARC_CUBE = "SPARC cube, or any cube of rotation curves (default: cubes/sparc.zarr, ingested if missing)"
-
-
-def _curve_kinds() -> tuple[str, ...]:
-    """The dataset kinds whose cubes hold rotation curves: what the SPARC reports accept."""
-    from sigcube.datasets import dataset_kinds
-
-    return tuple(k.name for k in dataset_kinds() if k.has_curves)
 
 
 def _parse_quality(text: str) -> tuple[int, ...]:
@@ -48,7 +42,7 @@ def report_sparc(
 
     cuts = SampleCuts(min_points, _parse_quality(quality), min_inclination, max_inclination)
     names = list(PRESETS) if preset == "all" else [get_preset(preset).name]
-    ds = open_cube(dataset_cube("sparc", cube), kind=_curve_kinds()).load()
+    ds = open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()
     results = [sparc_report(ds, PRESETS[name], cuts) for name in names]
     if as_json or len(results) == 1:
         emit(results if preset == "all" else results[0], as_json, render)
@@ -65,7 +59,7 @@ def report_kernels(
     from sigcube.cubes import open_cube
     from sigcube.reports.kernels import kernel_report, render
 
-    emit(kernel_report(open_cube(dataset_cube("sparc", cube), kind=_curve_kinds()).load()), as_json, render)
+    emit(kernel_report(open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()), as_json, render)
 
 
 @app.command("sensitivity")
@@ -119,7 +113,7 @@ def report_ablation(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
     nuisance: Annotated[bool, typer.Option(help="Also fit with Υ_disk, Υ_bul, D, i profiled (Li+2018 priors).")] = True,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap over galaxies.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap over galaxies.", min=0)] = 0,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.", min=100)] = 2000,
     sigma_int: Annotated[float, typer.Option(help="Error floor, in km/s, added in quadrature to every e_V.", min=0.0)] = 0.0,
     workers: Annotated[Optional[int], typer.Option(help="Run the fits on a LocalCluster of this many processes.")] = None,
@@ -153,14 +147,14 @@ def report_compare(
 
 
 def _with_fits(cube: str | None, workers: int | None, scheduler: str | None, status: str, build):
-    """``build(ds, run)`` on the loaded SPARC-kind cube, its per-galaxy fits run in this process, on a
-    LocalCluster of ``workers`` or on ``scheduler``."""
+    """``build(ds, run)`` on the loaded cube of rotation curves (SPARC's or a user's), its per-galaxy fits run in
+    this process, on a LocalCluster of ``workers`` or on ``scheduler``."""
     from sigcube.cubes import open_cube
     from sigcube.fits.run import executor
     from sigcube.sweeps.engine import check_workers
 
     scheduler = check_workers(scheduler, workers, False)
-    ds = open_cube(dataset_cube("sparc", cube), kind="sparc").load()
+    ds = open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()
     with executor(scheduler, workers, scheduler is None and workers is None, err_console) as run, \
             err_console.status(status):
         return build(ds, run)

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from sigcube.cli.common import err_console
+from sigcube.cli.common import REPLACE_KIND, cube_kind, err_console, replacing
 from sigcube.errors import SigcubeError
 
 
@@ -27,17 +27,19 @@ def _params(items: list[str]) -> dict[str, str | float]:
 def synth(
     n: Annotated[int, typer.Argument(help="Number of galaxies (1 to 10⁷; 10³–10⁶ is the intended range).")],
     out: Annotated[str, typer.Option(help="Cube to write: a path or a store URL such as s3://bucket/synth.zarr.")],
-    seed: Annotated[int, typer.Option(help="Seed of every draw (same seed, same cube).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of every draw (same seed, same cube).", min=0)] = 0,
     kernel: Annotated[str, typer.Option(help="Kernel whose prediction is V_obs (before noise).")] = "sigma",
     param: Annotated[Optional[list[str]], typer.Option(help="Kernel parameter NAME=VALUE (repeat); default: "
                                                          "the kernel's defaults.")] = None,
     batch: Annotated[int, typer.Option(help="Galaxies drawn and written at once (memory: about 10 kB each).")] = 10_000,
-    force: Annotated[bool, typer.Option(help="Replace an existing dataset cube at --out.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing synthetic cube at --out.")] = False,
+    replace_kind: Annotated[bool, typer.Option(help=REPLACE_KIND)] = False,
 ) -> None:
     """Write N synthetic galaxies drawn from SPARC-like scaling relations (see sigcube.synth) as a sparc cube."""
-    from sigcube.synth import synth_cube
+    from sigcube.synth import KIND, synth_cube
 
+    held = replacing(out, cube_kind(KIND, synthetic=True), replace_kind)
     with err_console.status(f"drawing {n} galaxies …"):
         store = synth_cube(n, out, seed=seed, kernel=kernel, params=_params(param or []), batch=batch, force=force)
-    err_console.print(f"wrote {store.name}  ({n} synthetic galaxies, seed {seed}, V_obs from {kernel})",
-                      soft_wrap=True, highlight=False, markup=False)
+    err_console.print(f"{'replaced' if held else 'wrote'} {store.name}  ({n} synthetic galaxies, seed {seed}, V_obs from "
+                      f"{kernel})" + (f"; it held {held}" if held else ""), soft_wrap=True, highlight=False, markup=False)

@@ -9,10 +9,14 @@ returns the same sections as one live panel for a notebook or ``panel serve``.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import io
 import itertools
 import json
-from collections.abc import Sequence
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,7 @@ from sigcube.explore.sweep_views import (
 from sigcube.explore.posterior_views import posterior_note, posterior_views
 from sigcube.explore.views import rar, rar_note, rotation_curve_gallery
 from sigcube.presets import DEFAULT_PRESET
+from sigcube.stores import store_errors
 from sigcube.sweeps.result import object_dim, parameter_dims
 
 
@@ -157,10 +162,20 @@ def save_explorer(result: xr.Dataset, cube: xr.Dataset | None, out: str | Path,
                   kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET, limits: Limits = Limits()) -> Path:
     """Write the standalone HTML explorer to ``out`` (widgets embedded, no server) and return its path.
 
+    The folder is checked before the page is drawn, and the page is written whole or not at all
+    (:func:`_html_writer`); OS errors are one StoreWriteError line.
+
     >>> save_explorer(sigcube.open_result("cubes/sigma-A0-k.zarr"),
     ...               sigcube.open_cube("cubes/sparc.zarr"), "explorer.html")   # doctest: +SKIP
     """
     out = Path(out)
+    with _html_writer(out) as write:
+        write(_page(result, cube, kernels, preset, limits))
+    return out
+
+
+def _page(result: xr.Dataset, cube: xr.Dataset | None, kernels: Sequence[str], preset: str, limits: Limits) -> str:
+    """The standalone HTML explorer's text."""
     parts = sections(result, cube, kernels, preset, limits)
     page = Document()
     header = pn.Column(_text(_header(result, parts, limits, embedded=True)))
@@ -174,9 +189,36 @@ def save_explorer(result: xr.Dataset, cube: xr.Dataset | None, out: str | Path,
                     doc.remove_root(model)
                     page.add_root(model)
         _inline_stylesheets(page)
+        text = io.StringIO()  # a file object: given a name, panel would append .html to one without it
+        save(page, text, title=f"sigcube explorer: {result.attrs['sweep_name']}", resources="inline")
+    return text.getvalue()
+
+
+@contextlib.contextmanager
+def _html_writer(out: Path) -> Iterator[Callable[[str], None]]:
+    """``write(text)`` of ``out``, atomically: a temporary file beside it is created first (so an unwritable folder
+    is refused before any work), filled and moved onto ``out`` (``os.replace``), and removed on any failure."""
+    if out.is_dir():
+        raise SigcubeError(f"{out} is a folder; give the path of the HTML file to write")
+    temporary = out.with_name(f".{out.name}.{uuid.uuid4().hex[:12]}.tmp")
+    with store_errors(str(out)):
         out.parent.mkdir(parents=True, exist_ok=True)
-        save(page, str(out), title=f"sigcube explorer: {result.attrs['sweep_name']}", resources="inline")
-    return out
+        handle = os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w", encoding="utf-8")
+
+    def write(text: str) -> None:
+        with store_errors(str(out)):
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            os.replace(temporary, out)
+
+    try:
+        yield write
+    finally:
+        with contextlib.suppress(OSError):  # a full disk fails the close's flush too
+            handle.close()
+        temporary.unlink(missing_ok=True)
 
 
 def _inline_stylesheets(doc: Document) -> None:

@@ -118,18 +118,26 @@ def _in_grid(values: np.ndarray, default: Any) -> bool:
     return bool(values.min() <= default <= values.max())
 
 
+def _edges(values: np.ndarray) -> np.ndarray:
+    """Cell edges of a geometric (logspace) grid: geometric midpoints, the outer cells as wide in log as their
+    neighbours (half a decade each side of a single value), so every edge is > 0 on the log axis."""
+    logs = np.log10(values.astype(float))
+    step = np.diff(logs) if len(logs) > 1 else np.ones(1)
+    return 10.0 ** np.concatenate([[logs[0] - step[0] / 2], logs[:-1] + step / 2, [logs[-1] + step[-1] / 2]])
+
+
 def _heatmap_frame(ds: xr.Dataset, metric: str, x: str, y: str, at: dict[str, int], step: int,
                    title: str) -> hv.Overlay:
     field = ds[metric].isel(at).isel({x: slice(None, None, step), y: slice(None, None, step)})
     z = field.transpose(y, x).values.astype(float)
     xv, yv = _values(ds, x, slice(None, None, step)), _values(ds, y, slice(None, None, step))
     dx, dy, dz = dim_of(ds, x), dim_of(ds, y), dim_of(ds, metric)
+    logs = log_axes(ds)
     if xv.dtype == object or yv.dtype == object:
         xx, yy = np.meshgrid(xv, yv)
         mesh = hv.HeatMap((xx.ravel(), yy.ravel(), z.ravel()), [dx, dy], [dz])
-    else:
-        mesh = hv.QuadMesh((xv, yv, z), [dx, dy], [dz])
-    logs = log_axes(ds)
+    else:  # holoviews' own edges are linear midpoints: on a log axis the first one can be ≤ 0
+        mesh = hv.QuadMesh((_edges(xv) if x in logs else xv, _edges(yv) if y in logs else yv, z), [dx, dy], [dz])
     layers = [mesh.opts(cmap="viridis", colorbar=True, tools=["hover"], logx=x in logs, logy=y in logs, **NORM)]
     iy, ix = np.unravel_index(get_metric(metric).best_index(z), z.shape)
     layers.append(hv.Points([(xv[ix], yv[iy])], [dx, dy], label="best").opts(**BEST_MARK))

@@ -29,6 +29,7 @@ Every problem is a :class:`FitSpecError` naming the key.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,9 +38,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sigcube.datasets import dataset_names
-from sigcube.errors import SpecError
+from sigcube.datasets import check_nuisance, dataset_names
+from sigcube.errors import SigcubeError, SpecError
 from sigcube.kernels import Kernel, KernelError, get_kernel
+from sigcube.sweeps.schema import NAME_PATTERN
 
 NUISANCE_MODES = ("none", "profile")
 """How nuisance parameters enter a fit: held at the catalogue (``none``) or profiled (mode of L × prior)."""
@@ -205,6 +207,15 @@ def parse_spec(raw: Mapping[str, Any], name: str = "fit") -> FitSpec:
                            f"got {params!r}")
     if mode == "profile" and not params:
         raise FitSpecError("nuisance.mode = 'profile' needs at least one nuisance parameter")
+    if mode == "none" and params:
+        raise FitSpecError(f"nuisance.parameters = {params!r} with nuisance.mode = 'none': mode 'none' holds every "
+                           "nuisance parameter at its catalogue value; set mode = 'profile' to fit them, or remove "
+                           "parameters")
+    if mode != "none":
+        try:
+            check_nuisance(raw["dataset"])
+        except SigcubeError as exc:
+            raise FitSpecError(f"nuisance.mode = {mode!r}: {exc}") from None
     priors = {p: dict(SPARC_PRIORS[p]) for p in params}
     overrides = nuis.get("priors", {})
     if not isinstance(overrides, Mapping) or any(p not in params for p in overrides):
@@ -214,8 +225,10 @@ def parse_spec(raw: Mapping[str, Any], name: str = "fit") -> FitSpec:
     if cube is not None and not isinstance(cube, str):
         raise FitSpecError("cube must be a path string")
     spec_name = raw.get("name", name)
-    if not isinstance(spec_name, str) or not spec_name:
-        raise FitSpecError(f"name must be a non-empty string; got {spec_name!r}")
+    if not isinstance(spec_name, str) or not re.fullmatch(NAME_PATTERN, spec_name):
+        raise FitSpecError(f"name: must match {NAME_PATTERN} (letters, digits, . + - _; it names the default result "
+                           f"cube cubes/<name>.zarr); got {spec_name!r}"
+                           + ("" if "name" in raw else " (the file's stem: give name = \"…\")"))
     return FitSpec(spec_name, raw["dataset"], kernel, free, fixed, _int(fit.get("starts", 3), "fit.starts", 1, 20),
                    _int(fit.get("chunk", 24), "fit.chunk", 1, 100000), float(sigma_int), mode, tuple(params), priors,
                    cube)

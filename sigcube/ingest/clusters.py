@@ -231,6 +231,10 @@ def _assemble(names, rar, profiles, corr, summary, files: DatasetFiles) -> xr.Da
     return label(ds, CLUSTERS)
 
 
+PACK_VARIABLES = ("cluster", "rar_r", "rar_log_g_bar", "rar_log_g_tot", "rar_e_log_g_tot")
+"""The variables :func:`pack_clusters` reads."""
+
+
 def pack_clusters(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
     """The CLASH RAR points as velocity-equivalent inputs, grouped by ``cluster``.
 

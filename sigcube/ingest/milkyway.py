@@ -267,6 +267,11 @@ def build_milkyway_cube(files: DatasetFiles | None = None) -> xr.Dataset:
     return label(ds, MILKYWAY)
 
 
+PACK_VARIABLES = ("eilers_r", "eilers_v_c", "e_eilers_v_c_minus", "e_eilers_v_c_plus", "eilers_v_bar", "cepheid_r",
+                  "cepheid_v_c", "e_cepheid_v_c", "cepheid_v_bar")
+"""The variables :func:`pack_milkyway` reads."""
+
+
 def pack_milkyway(cube: xr.Dataset, cuts: SampleCuts | None = None, v_bar_scale: float = 1.0) -> PointSet:
     """Both tracer sets as points, one object each (group ``tracer``: Eilers+2019, Mroz+2019).
 

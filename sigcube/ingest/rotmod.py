@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from sigcube.errors import ParseError
+from sigcube.ingest.bounds import BOUNDS
 from sigcube.ingest.text import parse_number, read_text_lines
 
 ROTMOD_SUFFIX = "_rotmod.dat"
 #: Column labels as in the file header, in file order.
 COLUMNS = ("Rad", "Vobs", "errV", "Vgas", "Vdisk", "Vbul", "SBdisk", "SBbul")
-#: Columns that must be >= 0 (Vgas, Vdisk, Vbul and Vobs are not restricted here).
-NONNEGATIVE = ("Rad", "errV", "SBdisk", "SBbul")
+#: Their sigcube names (the fields of :class:`RotmodCurve`), each checked against its physical bounds.
+NAMES = ("r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul", "sb_disk", "sb_bul")
 
 _DISTANCE = re.compile(r"#\s*Distance\s*=\s*(\S+)\s*Mpc\s*", re.IGNORECASE)
 
@@ -72,22 +73,22 @@ def _distance(lines: list[str], path: Path) -> float:
     if match is None:
         raise ParseError(path, "the first line must be '# Distance = <D> Mpc'", 1)
     distance = parse_number(match.group(1), "Distance", path, 1)
-    if distance <= 0:
-        raise ParseError(path, f"Distance = {distance} Mpc is not positive", 1)
+    if BOUNDS["distance"].outside(distance):
+        raise ParseError(path, f"Distance = {BOUNDS['distance'].problem(distance)}", 1)
     return distance
 
 
 def _row(text: str, path: Path, line: int, previous_r: float | None) -> list[float]:
-    """Parse and check one data row (8 numbers, radius above the previous row's)."""
+    """Parse and check one data row (8 numbers inside their bounds, radius above the previous row's)."""
     tokens = text.split()
     if len(tokens) != len(COLUMNS):
         raise ParseError(
             path, f"expected {len(COLUMNS)} columns ({' '.join(COLUMNS)}), found {len(tokens)}", line
         )
     values = [parse_number(token, column, path, line) for token, column in zip(tokens, COLUMNS)]
-    for column, value in zip(COLUMNS, values):
-        if column in NONNEGATIVE and value < 0:
-            raise ParseError(path, f"column {column}: {value} is negative", line)
+    for column, name, value in zip(COLUMNS, NAMES, values):
+        if BOUNDS[name].outside(value):
+            raise ParseError(path, f"column {column}: {BOUNDS[name].problem(value)}", line)
     if previous_r is not None and values[0] <= previous_r:
         raise ParseError(
             path, f"radii must increase strictly: Rad = {values[0]} follows Rad = {previous_r}", line

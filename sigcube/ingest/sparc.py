@@ -10,11 +10,10 @@ import xarray as xr
 from sigcube import __version__
 from sigcube.cubes.schema import SCHEMA_VERSION, SPARC, label
 from sigcube.errors import DataSourceError
-from sigcube.ingest.rotmod import RotmodCurve, read_rotmod
+from sigcube.ingest.rotmod import NAMES, RotmodCurve, read_rotmod
 from sigcube.ingest.table1 import Table1, read_table1
 from sigcube.ingest.sources import SparcFiles, fetch_sparc, load_manifest
 
-CURVE_COLUMNS = ("r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul", "sb_disk", "sb_bul")
 TABLE1_COLUMNS = (
     "hubble_type", "distance", "e_distance", "distance_method", "inclination", "e_inclination",
     "L36", "e_L36", "R_eff", "SB_eff", "R_disk", "SB_disk", "M_HI", "R_HI", "V_flat", "e_V_flat", "quality",
@@ -47,7 +46,7 @@ def _assemble(curves: list[RotmodCurve], table: Table1, files: SparcFiles) -> xr
     n_rows = np.array([len(c.r) for c in curves])
     padded = np.full((len(curves), int(n_rows.max())), np.nan)
     data_vars: dict[str, tuple] = {}
-    for col in CURVE_COLUMNS:
+    for col in NAMES:
         arr = padded.copy()
         for i, c in enumerate(curves):
             arr[i, : n_rows[i]] = getattr(c, col)

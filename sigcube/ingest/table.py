@@ -26,6 +26,7 @@ from sigcube.cubes.schema import (
     CURVE_VARIABLES, GEOMETRY_VARIABLES, MASS_VARIABLES, ROTATION_CURVES, dataset_attrs, label,
 )
 from sigcube.errors import DataSourceError, ParseError
+from sigcube.ingest.bounds import BOUNDS
 
 REQUIRED = ("galaxy", "r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul")
 """Columns every table must have (sigcube names)."""
@@ -33,8 +34,6 @@ POINT_OPTIONAL = ("sb_disk", "sb_bul")
 GALAXY_COLUMNS = (*GEOMETRY_VARIABLES, *MASS_VARIABLES)
 """Optional per-galaxy columns: one value per galaxy, repeated on each of its rows (or empty on all of them)."""
 COLUMNS = (*REQUIRED, *POINT_OPTIONAL, *GALAXY_COLUMNS)
-NONNEGATIVE = ("r", "e_v_obs", "sb_disk", "sb_bul", "distance", "e_distance", "e_inclination", "L36", "R_disk",
-               "M_HI")
 _SPEC = {**CURVE_VARIABLES, **GEOMETRY_VARIABLES, **MASS_VARIABLES}
 
 
@@ -60,9 +59,9 @@ def build_table_cube(path: Path | str, columns: Mapping[str, str] | None = None,
     """Read a user's rotation-curve table into a labelled ``rotation_curves`` cube (in memory).
 
     Raises ParseError (one line naming the file and column) for an unknown, missing or non-numeric
-    column, a missing, unparsable or non-convertible unit, a missing value in a required column, a
-    galaxy with two rows at one radius, a per-galaxy value that changes within a galaxy, or a negative
-    value where none can be.
+    column, a missing, unparsable or non-convertible unit, a missing value in a required column, a value
+    outside its column's physical bounds (:data:`~sigcube.ingest.bounds.BOUNDS`, naming the row and galaxy),
+    a galaxy with two rows at one radius or a per-galaxy value that changes within a galaxy.
     """
     path = Path(path)
     table = read_user_table(path, fmt)
@@ -72,10 +71,10 @@ def build_table_cube(path: Path | str, columns: Mapping[str, str] | None = None,
               if name != "galaxy"}
     for name in REQUIRED[1:]:
         _require_values(path, names[name], name, values[name], galaxy)
-    for name in NONNEGATIVE:
-        if name in values and (bad := np.flatnonzero(values[name] < 0)).size:
-            raise ParseError(path, f"{_column(names[name], name)}: {values[name][bad[0]]:g} is negative "
-                                   f"(row {bad[0] + 1}, galaxy {galaxy[bad[0]]})")
+    for name, v in values.items():
+        if (bad := np.flatnonzero(BOUNDS[name].outside(v))).size:
+            raise ParseError(path, f"{_column(names[name], name)}, row {bad[0] + 1} (galaxy {galaxy[bad[0]]}): "
+                                   f"{BOUNDS[name].problem(v[bad[0]])}")
     order = np.lexsort((values["r"], galaxy))
     galaxy, values = galaxy[order], {name: v[order] for name, v in values.items()}
     _refuse_duplicates(path, galaxy, values["r"])

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sigcube.errors import ParseError
+from sigcube.ingest.bounds import BOUNDS
 from sigcube.ingest.text import parse_number, read_text_lines
 
 
@@ -52,11 +53,11 @@ NUMERIC = (
 )
 #: (label, CDS unit) of every field the header must declare, in order.
 HEADER = (("Galaxy", "---"), *((c.label, c.cds_unit) for c in NUMERIC), ("Ref.", "---"))
-#: Plausible ranges (inclusive) checked on every row; the integer codes are those of the file's Notes.
-RANGES = {
+#: Ranges (inclusive) of the integer codes, those of the file's Notes; the physical columns sigcube's rotation
+#: curves share are checked against :data:`~sigcube.ingest.bounds.BOUNDS`.
+CODES = {
     "hubble_type": (0, 11),
     "distance_method": (1, 5),
-    "inclination": (0.0, 90.0),
     "quality": (1, 3),
 }
 
@@ -196,10 +197,10 @@ def _value(token: str, column: Column, path: Path, line: int) -> float | int:
 
 
 def _check_range(galaxy: str, column: Column, value: float | int, path: Path, line: int) -> None:
-    """Raise ParseError if ``value`` is outside the plausible range of its column."""
-    if column.name == "distance" and value <= 0:
-        raise ParseError(path, f"{galaxy}: {column.label} = {value} Mpc is not positive", line)
-    low, high = RANGES.get(column.name, (-np.inf, np.inf))
+    """Raise ParseError if ``value`` is outside its column's physical bounds or code range."""
+    if column.name in BOUNDS and BOUNDS[column.name].outside(value):
+        raise ParseError(path, f"{galaxy}: {column.label} = {BOUNDS[column.name].problem(value)}", line)
+    low, high = CODES.get(column.name, (-np.inf, np.inf))
     if not low <= value <= high:
         raise ParseError(path, f"{galaxy}: {column.label} = {value} is outside [{low}, {high}]", line)
 

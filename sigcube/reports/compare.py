@@ -228,41 +228,58 @@ def per_galaxy_bayes(rows: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[st
 
 
 def rar_scatter_mond(points: PointSet, catalogue: Any, cube: xr.Dataset, run: Runner = in_process) -> dict[str, Any]:
-    """The RAR residual scatter of MOND (fixed a0) with Υ, D, i profiled: full sample and McGaugh+2016 subset."""
+    """The RAR residual scatter of MOND (fixed a0) with Υ, D, i profiled: full sample and, on a cube with SPARC's
+    quality flags, the McGaugh+2016 subset."""
     spec = parse_spec({"dataset": "sparc", "kernel": "mond", "free": {}, "nuisance": {"mode": "profile"}})
     fit = fit_points(spec, points, catalogue, run)
     v_pred, v_obs, e_v = best_curves(spec, fit, points, catalogue)
     x = np.log10(v_obs / v_pred)
-    names = [str(n) for n in cube["galaxy"].values]
-    quality = np.asarray(cube["quality"].values)[[names.index(g) for g in points.galaxy]]
     counts = np.diff(points.offsets)
-    keep_galaxy = np.isin(quality, QUALITY_SUBSET["quality"]) & (
-        catalogue.columns["inclination"] >= QUALITY_SUBSET["min_inclination"])
-    keep = np.repeat(keep_galaxy, counts) & (points.inputs["e_v_obs"] / points.inputs["v_obs"]
-                                             < QUALITY_SUBSET["max_relative_error"])
 
     def scatter(mask: np.ndarray) -> dict[str, float]:
         p = {"sum_x": x[mask].sum(), "sum_xx": (x[mask] ** 2).sum(), "n_points": int(mask.sum())}
         return {name: float(metrics.METRICS[name].func(p)) for name in RAR_SCATTERS} | {
             "n_points": p["n_points"], "n_galaxies": int(len(np.unique(np.repeat(np.arange(len(counts)), counts)[mask])))}
 
-    return {"full": scatter(np.ones_like(x, dtype=bool)), "quality_subset": scatter(keep),
-            "subset_definition": "SPARC quality Q < 3 (flags 1, 2), catalogue i ≥ 30°, points with e_V/V_obs < 0.1",
-            "literature": LITERATURE, "definitions": {n: metrics.METRICS[n].definition for n in RAR_SCATTERS}}
+    out = {"full": scatter(np.ones_like(x, dtype=bool)),
+           "subset_definition": "SPARC quality Q < 3 (flags 1, 2), catalogue i ≥ 30°, points with e_V/V_obs < 0.1",
+           "literature": LITERATURE, "definitions": {n: metrics.METRICS[n].definition for n in RAR_SCATTERS}}
+    if "quality" not in cube:
+        kind = cube.attrs.get("sigcube_kind")
+        return {**out, "subset_definition": f"none: the McGaugh+2016 quality subset needs SPARC's quality flags, "
+                                            f"which a {kind!r} cube lacks"}
+    names = [str(n) for n in cube["galaxy"].values]
+    quality = np.asarray(cube["quality"].values)[[names.index(g) for g in points.galaxy]]
+    keep_galaxy = np.isin(quality, QUALITY_SUBSET["quality"]) & (
+        catalogue.columns["inclination"] >= QUALITY_SUBSET["min_inclination"])
+    keep = np.repeat(keep_galaxy, counts) & (points.inputs["e_v_obs"] / points.inputs["v_obs"]
+                                             < QUALITY_SUBSET["max_relative_error"])
+    return {**out, "quality_subset": scatter(keep)}
+
+
+def _catalogue(cube: xr.Dataset, points: PointSet) -> Any:
+    """The nuisance catalogue of ``points``; a cube without it is refused naming what is missing."""
+    from sigcube.inference.nuisance import Catalogue, NuisanceError
+
+    try:
+        return Catalogue.from_cube(cube, points)
+    except NuisanceError as exc:
+        raise NuisanceError(f"{exc} (--no-nuisance compares the models at the catalogue values alone)") from None
 
 
 def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = True,
                    run: Runner = in_process) -> dict[str, Any]:
     """Model selection over ``names`` (keys of :data:`MODELS`; MOND is added as the Bayes-factor reference)."""
-    from sigcube.inference.nuisance import Catalogue, describe_priors, sparc_priors
+    from sigcube.inference.nuisance import describe_priors, sparc_priors
 
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         raise CompareError(f"unknown model(s) {', '.join(unknown)}; report compare knows {', '.join(MODELS)}")
     names = list(dict.fromkeys([*names, REFERENCE]))
     points = pack_sparc(cube)
-    catalogue = Catalogue.from_cube(cube, points)
-    out: dict[str, Any] = {"n_galaxies": points.n_galaxies, "n_points": points.n_points, "runs": {}}
+    catalogue = _catalogue(cube, points) if nuisance else None
+    out: dict[str, Any] = {"dataset": cube.attrs.get("sigcube_kind", ""), "n_galaxies": points.n_galaxies,
+                           "n_points": points.n_points, "runs": {}}
     for profiled in ((False, True) if nuisance else (False,)):
         rows = {n: compare_model(n, cube, points, catalogue, profiled, run) for n in names}
         for row in rows.values():
@@ -277,7 +294,7 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
         "priors": {n: {p: {k: v for k, v in t.items() if k != "grid"} for p, t in
                        {**MODELS[n].global_params, **MODELS[n].per_object}.items()} for n in names},
         "prior_form": "uniform in each parameter's grid coordinate (linear, or log10 where scale = log) over its bounds",
-        "nuisance_priors": describe_priors(sparc_priors(catalogue)),
+        **({"nuisance_priors": describe_priors(sparc_priors(catalogue))} if nuisance else {}),
         "k": "global parameters + per-object parameters × galaxies + nuisance parameters (3 per galaxy, 4 with a "
              "bulge, when profiled/marginalised)",
         "aic": "2k − 2 ln L_max", "bic": "k ln N − 2 ln L_max, N = points",
@@ -299,7 +316,9 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
     """Per nuisance setting, one row per model; then the MOND RAR scatter next to the literature."""
     console = console or Console()
     for label, rows in result["runs"].items():
-        table = Table(title=f"model comparison on SPARC ({result['n_galaxies']} galaxies, {result['n_points']} points) — "
+        dataset = "SPARC" if result["dataset"] == "sparc" else result["dataset"]
+        table = Table(title=f"model comparison on {dataset} ({result['n_galaxies']} galaxies, "
+                            f"{result['n_points']} points) — "
                             + ("Υ, D, i marginalised / profiled (Li+2018 priors)" if label == "nuisance"
                                else "catalogue Υ, D, i"), title_justify="left")
         for col in ("model", "k", "best χ²", "AIC", "BIC", "ln Z", "ln B vs MOND", "CV held-out χ²/pt",
@@ -321,7 +340,7 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
         table = Table(title="MOND (a0 fixed) with Υ, D, i profiled: RAR residual scatter [dex]", title_justify="left")
         for col in ("sample", "points", "galaxies", *RAR_SCATTERS):
             table.add_column(col, justify="left" if col == "sample" else "right")
-        for key in ("full", "quality_subset"):
+        for key in (k for k in ("full", "quality_subset") if k in rar):  # the subset needs SPARC's quality flags
             s = rar[key]
             table.add_row(key, str(s["n_points"]), str(s["n_galaxies"]), *(f"{s[n]:.3f}" for n in RAR_SCATTERS))
         console.print(table)
@@ -331,4 +350,5 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
     conv = result["conventions"]
     for key in ("likelihood", "prior_form", "k", "aic", "bic", "evidence", "cv"):
         console.print(f"[dim]{key}: {escape(conv[key])}[/dim]", highlight=False)
-    console.print(f"[dim]nuisance priors: {escape('; '.join(conv['nuisance_priors']))}[/dim]", highlight=False)
+    if "nuisance_priors" in conv:
+        console.print(f"[dim]nuisance priors: {escape('; '.join(conv['nuisance_priors']))}[/dim]", highlight=False)

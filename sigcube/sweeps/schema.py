@@ -45,7 +45,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from sigcube.conventions import SampleCuts
-from sigcube.datasets import dataset_names
+from sigcube.datasets import check_nuisance, dataset_names
 from sigcube.errors import SigcubeError, SpecError
 from sigcube.kernels import get_kernel
 from sigcube.metrics import metric_names
@@ -283,6 +283,14 @@ class SpecModel(_Table):
                              f"is {kernel!r}")
         return value
 
+    @field_validator("nuisance")
+    @classmethod
+    def _nuisance_dataset(cls, value: NuisanceTable | None, info: ValidationInfo) -> NuisanceTable | None:
+        dataset = info.data.get("dataset")
+        if value is not None and dataset is not None:
+            _registered(check_nuisance)(dataset)
+        return value
+
     @field_validator("metrics")
     @classmethod
     def _known_metrics(cls, value: list[str]) -> list[str]:
@@ -340,7 +348,7 @@ def field_label(loc: Sequence[str | int]) -> str:
             if index:
                 label += f".{SPACING_PARTS[index[0]]}" if key in ("linspace", "logspace") else f"[{index[0]}]"
         return label
-    if head in ("fixed", "grid", "sample") and not rest:
+    if head in ("fixed", "grid", "sample", "nuisance") and not rest:
         return f"[{head}]"
     label = toml_key(head)
     for part in rest:
@@ -349,8 +357,9 @@ def field_label(loc: Sequence[str | int]) -> str:
 
 
 def _table_keys(loc: Sequence[str | int]) -> tuple[str, ...]:
-    """The keys of the table at ``loc``: the top level, ``[sample]`` or a ``[grid.<parameter>]``."""
-    model = {(): SpecModel, ("sample",): SampleTable}.get(tuple(loc), GridAxis if loc[:1] == ("grid",) else SpecModel)
+    """The keys of the table at ``loc``: the top level, ``[sample]``, ``[nuisance]`` or a ``[grid.<parameter>]``."""
+    model = {(): SpecModel, ("sample",): SampleTable, ("nuisance",): NuisanceTable}.get(
+        tuple(loc), GridAxis if loc[:1] == ("grid",) else SpecModel)
     return tuple(model.model_fields)
 
 

@@ -148,6 +148,19 @@ def test_heatmap_marks_the_default_and_has_a_widget_per_other_parameter(result):
     assert "at rd_source = third" in fig.title.text
 
 
+def test_heatmap_cells_of_a_logspace_axis_have_geometric_edges(result):
+    """Linear midpoints put the first cell's lower edge at ≤ 0 on a coarse log grid (holoviews then logs a raw
+    'Logarithmic axis range encountered value less than or equal to zero' warning on stderr)."""
+    fig = render(sweep_heatmap(result.sel(rd_source="third"), "mean_rms", "A0", "k"))
+    quad = next(r.data_source.data for r in fig.renderers if type(r.glyph).__name__ == "Quad")
+    k = result.k.values
+    edges = np.unique(np.concatenate([quad["bottom"], quad["top"]]))
+    np.testing.assert_allclose(edges[1:-1], np.sqrt(k[1:] * k[:-1]))
+    np.testing.assert_allclose([edges[0], edges[-1]], [k[0] * np.sqrt(k[0] / k[1]), k[-1] * np.sqrt(k[-1] / k[-2])])
+    left = np.unique(quad["left"])  # a linspace axis keeps holoviews' linear midpoints
+    np.testing.assert_allclose(left[1:], (result.A0.values[1:] + result.A0.values[:-1]) / 2)
+
+
 def test_heatmap_with_a_switch_axis_and_a_frame_budget(result):
     hm = sweep_heatmap(result, "win_rate", x="A0", y="rd_source", max_frames=3)
     assert len(hm) == 3 and K_DEFAULT in hm.keys(), "budget kept, default kept"
@@ -225,6 +238,51 @@ def test_cli_writes_the_html_and_prints_its_path(cli, result_path, sparc_store, 
     assert res.exit_code == 0, res.output
     assert res.stdout.strip().endswith(str(out)) and out.stat().st_size > 100_000
     assert "3 of 171 galaxies embedded" in out.read_text(encoding="utf-8")
+
+
+SMALL = ["--max-frames", "2", "--max-galaxies", "3", "--kernel", "mond"]
+
+
+@pytest.mark.parametrize("given, written", [("folder", "folder/explore-test.html"), ("page.htm", "page.htm")])
+def test_cli_writes_and_prints_exactly_the_path_it_writes(cli, result_path, sparc_store, tmp_path, given, written):
+    """--html DIR (an existing folder) writes DIR/<result name>.html; any other name is written as given (panel
+    once appended .html to a name without it, and the command printed the name it was given)."""
+    (tmp_path / "folder").mkdir()
+    res = CliRunner().invoke(cli, ["explore", str(result_path), "--html", str(tmp_path / given), "--cube",
+                                   str(sparc_store), *SMALL])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip().endswith(str(tmp_path / written))
+    assert "sigcube explorer: explore-test" in (tmp_path / written).read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted({"folder", *Path(written).parts})
+
+
+@pytest.mark.parametrize("options, reason, rendered", [
+    ("ro", "read-only file system", False),  # refused before the page is drawn: drawing it would fail the test
+    ("size=64k", "no space left on device", True),  # the page is drawn, then cannot be written
+])
+def test_cli_on_an_unwritable_folder_is_one_line_and_leaves_nothing(result_path, sparc_store, tmp_path, options,
+                                                                    reason, rendered):
+    probe = subprocess.run(["unshare", "--mount", "--map-root-user", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"this system cannot mount a private tmpfs (unshare: {probe.stderr.decode().strip()})")
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    code = ("import os, sys\n"
+            + ("" if rendered else "import sigcube.explore.page as page\n"
+                                   "def drawn(*args, **kwargs): raise RuntimeError('the page was drawn')\n"
+                                   "page.sections = drawn\n")
+            + "from sigcube.cli import app\n"
+              "try:\n    app(sys.argv[2:])\n"
+              "finally:\n    print('left:', sorted(os.listdir(sys.argv[1])), file=sys.stderr)\n")
+    proc = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c",
+                           f'mount -t tmpfs -o {options} tmpfs "$0" && exec "$@"', str(mount),
+                           sys.executable, "-c", code, str(mount), "explore", str(result_path), "--html",
+                           str(mount / "page.html"), "--cube", str(sparc_store), *SMALL],
+                          capture_output=True, text=True, timeout=600)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert " ".join(lines[-2].split()) == f"error: cannot write {mount / 'page.html'}: {reason}", proc.stderr
+    assert lines[-1] == "left: []" and "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize("args, message", [

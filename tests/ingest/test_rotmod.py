@@ -109,6 +109,18 @@ def test_negative_surface_brightness(rotmod_dir: Path, tmp_path: Path) -> None:
     _assert_parse_error(_write(tmp_path, lines), 9, "SBdisk", "negative")
 
 
+@pytest.mark.parametrize("field, token, says", [
+    (2, "0.00", "column errV: 0 km/s is outside: allowed 0.001 ≤ e_v_obs ≤ 10000 km/s"),
+    (1, "1e308", "column Vobs: 1e+308 km/s is outside: allowed |v_obs| ≤ 10000 km/s"),
+    (0, "0.00", "column Rad: 0 kpc is outside: allowed 0 < r ≤ 10000 kpc"),
+])
+def test_values_outside_the_physical_bounds(field: int, token: str, says: str, rotmod_dir: Path,
+                                            tmp_path: Path) -> None:
+    lines = _lines(rotmod_dir)
+    lines[3] = _with_field(lines[3], field, token)
+    _assert_parse_error(_write(tmp_path, lines), 4, says)
+
+
 def test_radii_not_increasing(rotmod_dir: Path, tmp_path: Path) -> None:
     lines = _lines(rotmod_dir)
     lines[6] = _with_field(lines[6], 0, lines[5].split("\t")[0])
@@ -158,6 +170,7 @@ def test_non_utf8_bytes(rotmod_dir: Path, tmp_path: Path) -> None:
 
 VELOCITY = st.floats(-400, 400, allow_nan=False)
 POSITIVE = st.floats(0, 1e4, allow_nan=False)
+ERROR = st.floats(0.01, 1e4, allow_nan=False)  # the bounds of e_v_obs: at least 1 m/s
 
 
 @st.composite
@@ -167,7 +180,7 @@ def curves(draw: st.DrawFn) -> tuple[float, np.ndarray]:
     steps = draw(st.lists(st.integers(1, 500), min_size=n, max_size=n))
     radius = np.cumsum(steps) / 100.0
     columns = [radius]
-    for strategy in (VELOCITY, POSITIVE, VELOCITY, VELOCITY, VELOCITY, POSITIVE, POSITIVE):
+    for strategy in (VELOCITY, ERROR, VELOCITY, VELOCITY, VELOCITY, POSITIVE, POSITIVE):
         columns.append(np.array(draw(st.lists(strategy, min_size=n, max_size=n))))
     return draw(st.floats(0.01, 200)), np.array(columns)
 

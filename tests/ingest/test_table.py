@@ -332,7 +332,7 @@ def _bad_unit(t: Table) -> Table:
     (_nan_in_vobs, [], "column 'v_obs' has 1 missing or non-finite values (first: row 6, galaxy NGC3198)"),
     (_duplicated_row, [], "galaxy NGC3198 has two rows at r = "),
     (_two_inclinations, [], "column 'inclination' takes more than one value for galaxy NGC3198"),
-    (_negative_radius, [], "column 'r': -1 is negative (row 1, galaxy NGC3198)"),
+    (_negative_radius, [], "column 'r', row 1 (galaxy NGC3198): -1 kpc is negative: allowed 0 < r ≤ 10000 kpc"),
     (lambda t: t[:0], [], "the table has no rows"),
 ])
 def test_malformed_tables_give_one_clear_line(good, tmp_path, edit, args, message):

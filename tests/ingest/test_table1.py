@@ -171,7 +171,10 @@ def test_no_byte_by_byte_description(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("index", "token", "fragment"),
-    [(5, "95.0", "Inc"), (17, "4", "Q"), (1, "12", "T"), (2, "0.00", "D"), (4, "7", "f_D"), (17, "1.5", "Q")],
+    [(5, "95.0", "Inc"), (17, "4", "Q"), (1, "12", "T"), (2, "0.00", "D"), (4, "7", "f_D"), (17, "1.5", "Q"),
+     (5, "0", "Inc = 0 deg is outside: allowed 0 < inclination ≤ 90 deg"),
+     (3, "0.00", "e_D = 0 Mpc is outside: allowed 1e-05 ≤ e_distance"),
+     (6, "0", "e_Inc = 0 deg is outside: allowed 0.01 ≤ e_inclination"), (11, "0", "Rdisk = 0 kpc is outside")],
 )
 def test_implausible_values(index: int, token: str, fragment: str, table1_path: Path, tmp_path: Path) -> None:
     lines = _lines(table1_path)

@@ -133,6 +133,11 @@ MALFORMED = [
     ('preset = "c-local"\nbaseline = 1\n' + GRID, "baseline: must be a string (got 1)"),
     ("grid = {}", "[grid]: must not be empty (got {})"),
     ("grid.A0 = 3", "[grid.A0]: must be a table (got 3)"),
+    ("[nuisance]\nmodes = 1\n" + GRID,  # old: listed the top-level keys
+     "nuisance.modes: unknown key; valid keys: mode, nodes, parameters, priors, sigma_int"),
+    ('dataset = "clusters"\n[nuisance]\n' + GRID,  # old: KeyError 'galaxy' once the sweep ran
+     "[nuisance]: nuisance parameters (Υ, D, i) exist only for datasets of rotation curves (sparc, rotation_curves), "
+     "not for 'clusters'"),
 ]
 
 

@@ -2,14 +2,14 @@
 
 Each kernel is swept along its declared amplitude and along one shape parameter (:data:`SHAPE`)
 over ``--grid`` values, on the paper's SPARC sample (171 galaxies, 3373 points), end to end
-through :func:`sigcube.sweeps.evaluate.reduce_block` (one block: the kernel's fast path, the
+through :func:`sigcube.compute.reduce.reduce_block` (one block: the kernel's fast path, the
 per-object RMS and χ², the partial sums and the global metrics; no Zarr writes). Point-evaluations/s
 is grid × points / CPU seconds of the process (one thread, so per core; wall-clock rates are given too),
 the best of ``--repeats`` runs; the runs go round-robin over the
 kernels so that a noisy moment on a shared machine does not single one out. The canonical kernel
 (``sigma`` along A0) is measured in the same run and every rate is also given as a ratio to it. ``path``
 is how a block runs: ``fused`` (the kernel's own numba loop: ``sigma`` along k), ``traced`` (the generic
-path of :mod:`sigcube.sweeps.fastpath`); ``sigma (generic)`` is ``sigma`` along k forced through the
+path of :mod:`sigcube.compute.replay`); ``sigma (generic)`` is ``sigma`` along k forced through the
 generic path, for comparison with its numba loop.
 
     python bench/kernel_throughput.py [--json] [--grid 2048] [--repeats 5] [--kernels a,b] [--cube cubes/sparc.zarr]
@@ -64,9 +64,9 @@ def sweep_values(kernel, name: str, n: int) -> np.ndarray:
 def cases(points, only: set[str] | None = None) -> list[dict]:
     """One case per (kernel, swept parameter): name, role, the timed call and the path it takes (``only``: these
     kernels, with the canonical one always)."""
-    from sigcube.kernels import get_kernel, kernel_names
-    from sigcube.sweeps import fastpath
-    from sigcube.sweeps.evaluate import Prepared, reduce_block
+    from sigcube.model.kernels import get_kernel, kernel_names
+    from sigcube.compute import replay as fastpath
+    from sigcube.compute.reduce import Prepared, reduce_block
 
     out = []
     for name in kernel_names():
@@ -121,8 +121,8 @@ def main() -> None:
     args = parser.parse_args()
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
 
-    from sigcube.cubes import open_cube
-    from sigcube.sample import pack_sparc
+    from sigcube.io.cubes import open_cube
+    from sigcube.io.rotation_curves import pack_sparc
 
     points = pack_sparc(open_cube(args.cube).load())
     say(f"SPARC: {points.n_galaxies} galaxies, {points.n_points} points; grid {args.grid}, best of {args.repeats}")

@@ -2,10 +2,10 @@
 
 On the paper's SPARC sample (171 galaxies, 3373 points), one process and one thread (so rates are per core):
 
-- **plain**: :func:`sigcube.sweeps.evaluate.reduce_block` over an A0 × k block (the engine's task body);
-- **marginalised**: :func:`sigcube.sweeps.nuisance.reduce_nuisance` over the same block with Υ_disk, Υ_bul, D, i
+- **plain**: :func:`sigcube.compute.reduce.reduce_block` over an A0 × k block (the engine's task body);
+- **marginalised**: :func:`sigcube.engines.sweep.nuisance.reduce_nuisance` over the same block with Υ_disk, Υ_bul, D, i
   marginalised under the Li+2018 priors (adaptive Gauss–Hermite, ``--nodes`` per dimension; the compiled pair
-  solver of :mod:`sigcube.inference.adaptive`, or with ``--numpy`` the numpy reference implementation).
+  solver of :mod:`sigcube.compute.quadrature_compiled`, or with ``--numpy`` the numpy reference implementation).
 
 Two counts of the marginalised work, both divided by the same CPU time:
 
@@ -51,14 +51,14 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore", RuntimeWarning)
 
-    from sigcube.cubes import open_cube
-    from sigcube.inference import quadrature
-    from sigcube.inference.likelihood import GaussianLikelihood
-    from sigcube.inference.nuisance import Catalogue, NuisanceTransform, sparc_priors
-    from sigcube.kernels.registry import get_kernel
-    from sigcube.sample import pack_sparc
-    from sigcube.sweeps.evaluate import Prepared, reduce_block
-    from sigcube.sweeps.nuisance import NuisanceTable, reduce_nuisance
+    from sigcube.io.cubes import open_cube
+    from sigcube.compute import quadrature
+    from sigcube.stats.likelihood import GaussianLikelihood
+    from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
+    from sigcube.model.kernels.registry import get_kernel
+    from sigcube.io.rotation_curves import pack_sparc
+    from sigcube.compute.reduce import Prepared, reduce_block
+    from sigcube.engines.sweep.nuisance import NuisanceTable, reduce_nuisance
 
     if args.numpy:  # every quadrature call of the task takes the numpy path
         for name in ("marginalise", "profile"):

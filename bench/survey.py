@@ -53,8 +53,8 @@ def run_one(cube: str, workers: int, n_a: int = 40) -> dict:
     from distributed import Client
     from rich.console import Console
 
-    from sigcube.cluster import local_cluster
-    from sigcube.sweeps import parse_spec, run_sweep
+    from sigcube.engines.dask import local_cluster
+    from sigcube.engines.sweep import parse_spec, run_sweep
 
     spec = parse_spec(SPEC.format(n_a=n_a))
     with local_cluster(workers, dashboard_address=None) as cluster, \
@@ -98,7 +98,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one, args.workers, args.n_a)))
         return
-    from sigcube.synth import synth_cube
+    from sigcube.io.synth import synth_cube
 
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
     sizes = [int(s) for s in args.sizes.split(",")]

@@ -42,7 +42,7 @@ def run_one(n_grid: int, cube: str, workers: int | None) -> dict:
     """Run one sweep in this process; return timing, evaluations and peak RSS."""
     from rich.console import Console
 
-    from sigcube.sweeps import parse_spec, run_sweep
+    from sigcube.engines.sweep import parse_spec, run_sweep
 
     spec = parse_spec(spec_text(n_grid))
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,8 +66,8 @@ def in_subprocess(n_grid: int, cube: str, workers: int | None) -> dict:
 def loop_baseline(cube: str, n_params: int = 60) -> dict:
     """Python loop over grid points and galaxies, numpy per galaxy (the published scripts' way)."""
     from sigcube.constants import G_DAGGER, KPC_M
-    from sigcube.cubes import open_cube
-    from sigcube.sample import pack_sparc
+    from sigcube.io.cubes import open_cube
+    from sigcube.io.rotation_curves import pack_sparc
 
     pts = pack_sparc(open_cube(cube).load())
     p = pts.inputs

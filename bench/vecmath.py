@@ -1,4 +1,4 @@
-"""Cost per value of sigcube.vecmath's loops against numpy's ufuncs, one thread, arrays that stay in cache.
+"""Cost per value of sigcube.compute.vecmath's loops against numpy's ufuncs, one thread, arrays that stay in cache.
 
 For each function (exp, expm1, log, log1p, √, x^−½): nanoseconds per value of the compiled loop and of
 numpy (x^−½: ``np.power(x, -0.5)``) over ``--size`` values drawn in the range a sweep meets (0.1 to 3),
@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=400)
     args = parser.parse_args()
 
-    from sigcube import vecmath
+    from sigcube.compute import vecmath
 
     x = np.random.default_rng(0).uniform(0.1, 3.0, args.size)
     out = np.empty_like(x)

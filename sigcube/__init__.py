@@ -8,22 +8,17 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("sigcube")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+from sigcube.version import __version__
 
 _LAZY = {
-    "open_cube": "sigcube.cubes.store",
-    "open_result": "sigcube.sweeps.result",
-    "predict": "sigcube.api",
-    "score": "sigcube.api",
-    "get_kernel": "sigcube.kernels",
-    "kernel_names": "sigcube.kernels",
-    "kernel": "sigcube.kernels",
-    "Parameter": "sigcube.kernels",
+    "open_cube": "sigcube.io.cubes",
+    "open_result": "sigcube.engines.sweep.result",
+    "predict": "sigcube.engines.evaluate",
+    "score": "sigcube.engines.evaluate",
+    "get_kernel": "sigcube.model.kernels",
+    "kernel_names": "sigcube.model.kernels",
+    "kernel": "sigcube.model.kernels",
+    "Parameter": "sigcube.model.kernels",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -67,8 +67,8 @@ def shared_data() -> Path:
 
 def _ingest(tmp_path_factory: pytest.TempPathFactory, kind: str) -> Path:
     """The real cube of dataset kind ``kind``, built from the mirror into a temporary Zarr store."""
-    from sigcube.cubes import write_cube
-    from sigcube.datasets import dataset_kind
+    from sigcube.io.cubes import write_cube
+    from sigcube.io.datasets import dataset_kind
 
     path = tmp_path_factory.mktemp("cubes") / f"{kind}.zarr"
     write_cube(dataset_kind(kind).builder(), path)
@@ -76,7 +76,7 @@ def _ingest(tmp_path_factory: pytest.TempPathFactory, kind: str) -> Path:
 
 
 def _open(path: Path):
-    from sigcube.cubes import open_cube
+    from sigcube.io.cubes import open_cube
 
     return open_cube(path).load()
 
@@ -96,7 +96,7 @@ def sparc_cube(sparc_store: Path):
 @pytest.fixture(scope="session")
 def sparc_points(sparc_cube):
     """The paper's SPARC sample (171 galaxies, 3373 points) packed contiguously."""
-    from sigcube.sample import pack_sparc
+    from sigcube.io.rotation_curves import pack_sparc
 
     return pack_sparc(sparc_cube)
 
@@ -187,7 +187,7 @@ def s3_server(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)
-        from sigcube.stores import Location
+        from sigcube.io.stores import Location
 
         fs = Location.of("s3://sigcube-test").fs
         fs.mkdir("sigcube-test")

@@ -24,9 +24,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from sigcube.cubes.schema import SCHEMAS
-from sigcube.cubes.store import default_cube, kind_of, store_attrs, write_cube
-from sigcube.datasets import dataset_kind
+from sigcube.io.schema import SCHEMAS
+from sigcube.io.cubes import default_cube, kind_of, store_attrs, write_cube
+from sigcube.io.datasets import dataset_kind
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
 
 console = Console()
@@ -134,7 +134,7 @@ def replacing(out: str | Path, kind: str, replace_kind: bool) -> str:
     """The dataset cube that writing one of ``kind`` (:func:`cube_kind`) at ``out`` would replace, as the status line
     names it ("a 'sparc' cube (content f521aad8d490…)"; "" when there is none). One of another kind is refused
     unless ``replace_kind``; whether anything is replaced at all (``--force``) is :func:`write_cube`'s rule."""
-    from sigcube.synth import is_synthetic
+    from sigcube.io.synth import is_synthetic
 
     try:
         _, attrs = store_attrs(out, "no store", "--out")

@@ -10,10 +10,10 @@ import typer
 from rich.markup import escape
 
 from sigcube.cli.common import console, err_console
-from sigcube.cubes.store import default_cube
-from sigcube.explore.bounds import Limits
-from sigcube.explore.data import DEFAULT_KERNELS
-from sigcube.stores import Location
+from sigcube.io.cubes import default_cube
+from sigcube.interfaces.explore.bounds import Limits
+from sigcube.interfaces.explore.data import DEFAULT_KERNELS
+from sigcube.io.stores import Location
 
 
 def explore(
@@ -30,12 +30,12 @@ def explore(
     max_points: Annotated[int, typer.Option(help="Most RAR points drawn.")] = Limits.max_points,
 ) -> None:
     """Explore a sweep: rotation curves, RAR, metric heatmaps and slices, best parameters per galaxy."""
-    from sigcube.cubes import open_cube
-    from sigcube.datasets import dataset_kind
-    from sigcube.explore.page import explorer, save_explorer
-    from sigcube.kernels import get_kernel
-    from sigcube.presets import get_preset
-    from sigcube.sweeps import open_result
+    from sigcube.io.cubes import open_cube
+    from sigcube.io.datasets import dataset_kind
+    from sigcube.interfaces.explore.page import explorer, save_explorer
+    from sigcube.model.kernels import get_kernel
+    from sigcube.study.presets import get_preset
+    from sigcube.engines.sweep import open_result
 
     kernels = kernel or list(DEFAULT_KERNELS)
     for name in kernels:

@@ -16,13 +16,13 @@ def info(path: Annotated[str, typer.Argument(help="A sigcube Zarr store (dataset
 
     Every chunk is checked against its checksum first: a damaged cube is an error naming what is damaged.
     """
-    from sigcube.cubes import open_cube
-    from sigcube.cubes.schema import SCHEMAS
-    from sigcube.cubes.store import FIT_KIND, RESULT_KIND, describe, kind_of, store_attrs
+    from sigcube.io.cubes import open_cube
+    from sigcube.io.schema import SCHEMAS
+    from sigcube.io.cubes import FIT_KIND, RESULT_KIND, describe, kind_of, store_attrs
     from sigcube.errors import SchemaError
-    from sigcube.metrics import metric_names
-    from sigcube.stores import current_holder
-    from sigcube.sweeps import best_parameters, open_result
+    from sigcube.model.metrics import metric_names
+    from sigcube.io.stores import current_holder
+    from sigcube.engines.sweep import best_parameters, open_result
 
     store, attrs = store_attrs(path, "no such store")
     kind = kind_of(attrs)
@@ -30,8 +30,8 @@ def info(path: Annotated[str, typer.Argument(help="A sigcube Zarr store (dataset
         console.print(open_cube(store))
         return
     if kind == FIT_KIND:
-        from sigcube.fits import open_fit
-        from sigcube.fits.run import summary
+        from sigcube.engines.fit import open_fit
+        from sigcube.engines.fit.run import summary
 
         ds = open_fit(store)
         console.print(ds)

@@ -9,8 +9,8 @@ import typer
 from rich.markup import escape
 
 from sigcube.cli.common import REPLACE_KIND, err_console, ingest_dataset, write_dataset
-from sigcube.cubes.store import default_cube
-from sigcube.datasets import DatasetKind, dataset_kinds
+from sigcube.io.cubes import default_cube
+from sigcube.io.datasets import DatasetKind, dataset_kinds
 from sigcube.errors import SigcubeError
 
 app = typer.Typer(help="Ingest a public dataset into a labelled Zarr cube.", no_args_is_help=True)
@@ -64,7 +64,7 @@ def ingest_table(
     replace_kind: Annotated[bool, typer.Option(help=REPLACE_KIND)] = False,
 ) -> None:
     """A table of rotation curves and mass models → rotation_curves cube (SPARC's variables and units)."""
-    from sigcube.ingest.table import build_table_cube
+    from sigcube.io.ingest.user_table import build_table_cube
 
     with err_console.status(f"reading {escape(str(file))} …"):
         ds = build_table_cube(file, _pairs(columns, "--columns"), _pairs(units, "--units"), fmt)

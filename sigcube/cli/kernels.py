@@ -69,7 +69,7 @@ def kernels(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (a list without NAME).")] = False,
 ) -> None:
     """List the registered kernels (name, summary, source, parameters), or describe one."""
-    from sigcube.kernels import get_kernel, kernel_names
+    from sigcube.model.kernels import get_kernel, kernel_names
 
     described = [get_kernel(n).describe() for n in ([name] if name else kernel_names())]
     emit(described[0] if name else described, as_json, _render)

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from sigcube.cli.common import console, dataset_cube, emit, err_console
-from sigcube.cubes.store import cube_dir
-from sigcube.datasets import curve_kinds
+from sigcube.io.cubes import cube_dir
+from sigcube.io.datasets import curve_kinds
 from sigcube.errors import SigcubeError
 
 app = typer.Typer(help="Compute a report on a cube and compare it with the published figures.", no_args_is_help=True)
@@ -36,9 +36,9 @@ def report_sparc(
 ) -> None:
     """Σ-Gravity vs MOND on SPARC: RMS, win rate, RAR scatter, next to the published figures."""
     from sigcube.conventions import SampleCuts
-    from sigcube.cubes import open_cube
-    from sigcube.presets import PRESETS, get_preset
-    from sigcube.reports.sparc import render, render_summary, sparc_report
+    from sigcube.io.cubes import open_cube
+    from sigcube.study.presets import PRESETS, get_preset
+    from sigcube.study.reports.sparc import render, render_summary, sparc_report
 
     cuts = SampleCuts(min_points, _parse_quality(quality), min_inclination, max_inclination)
     names = list(PRESETS) if preset == "all" else [get_preset(preset).name]
@@ -56,8 +56,8 @@ def report_kernels(
     cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
 ) -> None:
     """Every kernel at its defaults on SPARC: RMS, χ²_red, RAR scatter, win rate vs MOND."""
-    from sigcube.cubes import open_cube
-    from sigcube.reports.kernels import kernel_report, render
+    from sigcube.io.cubes import open_cube
+    from sigcube.study.reports.kernels import kernel_report, render
 
     emit(kernel_report(open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()), as_json, render)
 
@@ -70,8 +70,8 @@ def report_sensitivity(
     out: Annotated[Optional[Path], typer.Option(help="Folder of the result cubes (default: the cube folder, cubes/)")] = None,
 ) -> None:
     """SI §13.3–§14 tables and note 000's fits from the shipped sweeps (run, or read if already made), with ✓/✗."""
-    from sigcube.cubes import open_cube
-    from sigcube.reports.sensitivity import SWEEPS_DIR, render, run_shipped, sensitivity_report
+    from sigcube.io.cubes import open_cube
+    from sigcube.study.reports.sensitivity import SWEEPS_DIR, render, run_shipped, sensitivity_report
 
     path = dataset_cube("sparc", cube)
     folder = sweeps or SWEEPS_DIR
@@ -89,8 +89,8 @@ def report_sweep(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Best grid point of every global metric, and the metrics at the kernel's defaults."""
-    from sigcube.reports.sweep import render, sweep_report
-    from sigcube.sweeps import open_result
+    from sigcube.interfaces.sweep_report import render, sweep_report
+    from sigcube.engines.sweep import open_result
 
     emit(sweep_report(open_result(result)), as_json, render)
 
@@ -100,7 +100,7 @@ def report_regression(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per test.")] = False,
 ) -> None:
     """The paper's regression suite on every dataset cube, next to the published figures (ingests missing cubes)."""
-    from sigcube.reports.regression import KINDS, regression_report, render
+    from sigcube.study.reports.regression import KINDS, regression_report, render
 
     paths = {kind: dataset_cube(kind, None) for kind in KINDS}
     with err_console.status("running the regression suite …"):
@@ -120,7 +120,7 @@ def report_ablation(
     scheduler: Annotated[Optional[str], typer.Option(help="Run the fits on the Dask scheduler tcp://host:port.")] = None,
 ) -> None:
     """SI §15 redone: Σ-Gravity (A, ξ) vs NFW (M200, c) vs MOND fitted per galaxy, next to the SI's figures."""
-    from sigcube.reports.ablation import ablation_report, render
+    from sigcube.study.reports.ablation import ablation_report, render
 
     report = _with_fits(cube, workers, scheduler, "fitting every galaxy under each model …",
                         lambda ds, run: ablation_report(ds, nuisance=nuisance, run=run, seed=seed, n_boot=bootstrap,
@@ -139,7 +139,7 @@ def report_compare(
     scheduler: Annotated[Optional[str], typer.Option(help="Run the per-galaxy fits on the Dask scheduler tcp://host:port.")] = None,
 ) -> None:
     """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, k-fold CV."""
-    from sigcube.reports.compare import compare_report, render
+    from sigcube.study.reports.compare import compare_report, render
 
     report = _with_fits(cube, workers, scheduler, "computing grids, fits and evidences …",
                         lambda ds, run: compare_report(ds, models, nuisance=nuisance, run=run))
@@ -149,9 +149,9 @@ def report_compare(
 def _with_fits(cube: str | None, workers: int | None, scheduler: str | None, status: str, build):
     """``build(ds, run)`` on the loaded cube of rotation curves (SPARC's or a user's), its per-galaxy fits run in
     this process, on a LocalCluster of ``workers`` or on ``scheduler``."""
-    from sigcube.cubes import open_cube
-    from sigcube.fits.run import executor
-    from sigcube.sweeps.engine import check_workers
+    from sigcube.io.cubes import open_cube
+    from sigcube.engines.fit.run import executor
+    from sigcube.engines.sweep.engine import check_workers
 
     scheduler = check_workers(scheduler, workers, False)
     ds = open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from sigcube.cli.common import dataset_cube, err_console
-from sigcube.cubes.store import cube_dir
-from sigcube.stores import Location
+from sigcube.io.cubes import cube_dir
+from sigcube.io.stores import Location
 
 
 def sweep(
@@ -25,8 +25,8 @@ def sweep(
     keep_curves: Annotated[bool, typer.Option(help="Also store V_pred for every point and grid point.")] = False,
 ) -> None:
     """Evaluate a kernel over a parameter grid into a resumable result cube."""
-    from sigcube.sweeps import load_spec, run_sweep
-    from sigcube.sweeps.engine import check_workers
+    from sigcube.engines.sweep import load_spec, run_sweep
+    from sigcube.engines.sweep.engine import check_workers
 
     check_workers(scheduler, workers, synchronous)
     parsed = load_spec(spec)

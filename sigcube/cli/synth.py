@@ -35,8 +35,8 @@ def synth(
     force: Annotated[bool, typer.Option(help="Replace an existing synthetic cube at --out.")] = False,
     replace_kind: Annotated[bool, typer.Option(help=REPLACE_KIND)] = False,
 ) -> None:
-    """Write N synthetic galaxies drawn from SPARC-like scaling relations (see sigcube.synth) as a sparc cube."""
-    from sigcube.synth import KIND, synth_cube
+    """Write N synthetic galaxies drawn from SPARC-like scaling relations (see sigcube.io.synth) as a sparc cube."""
+    from sigcube.io.synth import KIND, synth_cube
 
     held = replacing(out, cube_kind(KIND, synthetic=True), replace_kind)
     with err_console.status(f"drawing {n} galaxies …"):

@@ -53,7 +53,7 @@ def test_bad_options_give_one_clear_line(sparc_store):
 
 
 def test_ingest_refuses_to_overwrite_a_different_store(sparc_cube, tmp_path):
-    from sigcube.cubes import write_cube
+    from sigcube.io.cubes import write_cube
 
     path = tmp_path / "sparc.zarr"
     changed = sparc_cube.copy(deep=True)

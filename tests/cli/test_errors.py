@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import sigcube.kernels
+import sigcube.model.kernels
 from sigcube.cli import app
-from sigcube.sweeps.engine import scheduler_address
+from sigcube.engines.sweep.engine import scheduler_address
 from sigcube.errors import SigcubeError
 
 runner = CliRunner()
@@ -33,7 +33,7 @@ def cache(tmp_path, monkeypatch) -> Path:
 
 
 def test_an_unexpected_error_is_one_line_and_a_traceback_file(cache, monkeypatch):
-    monkeypatch.setattr(sigcube.kernels, "kernel_names", _boom)
+    monkeypatch.setattr(sigcube.model.kernels, "kernel_names", _boom)
     result = runner.invoke(app, ["kernels"])
     assert result.exit_code == 1 and result.stdout == ""
     line = result.stderr.rstrip("\n")
@@ -47,7 +47,7 @@ def test_an_unexpected_error_is_one_line_and_a_traceback_file(cache, monkeypatch
 
 @pytest.mark.parametrize("how", [["--debug", "kernels"], ["kernels"]])
 def test_debug_prints_the_traceback_instead(cache, monkeypatch, how):
-    monkeypatch.setattr(sigcube.kernels, "kernel_names", _boom)
+    monkeypatch.setattr(sigcube.model.kernels, "kernel_names", _boom)
     result = runner.invoke(app, how, env={"SIGCUBE_DEBUG": "1"} if how == ["kernels"] else {})
     assert result.exit_code == 1
     assert "Traceback (most recent call last)" in result.stderr and "in _boom" in result.stderr
@@ -56,9 +56,9 @@ def test_debug_prints_the_traceback_instead(cache, monkeypatch, how):
 
 
 def test_a_bug_in_a_real_process_exits_1_with_one_line(tmp_path):
-    code = ("import sigcube.kernels, sys\n"
+    code = ("import sigcube.model.kernels, sys\n"
             "def boom(): raise KeyError('x')\n"
-            "sigcube.kernels.kernel_names = boom\n"
+            "sigcube.model.kernels.kernel_names = boom\n"
             "from sigcube.cli import app\n"
             "sys.argv = ['sigcube', 'kernels']\n"
             "app()\n")

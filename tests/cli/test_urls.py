@@ -8,7 +8,7 @@ import json
 from typer.testing import CliRunner
 
 from sigcube.cli import app
-from sigcube.cubes import open_cube
+from sigcube.io.cubes import open_cube
 
 runner = CliRunner()
 SPEC = 'name = "u"\nkernel = "sigma"\nobject_chunk = 20\n[grid.A0]\nvalues = [1.0, 1.3, 1.6]\n'

@@ -31,9 +31,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sigcube.cli import app
-from sigcube.cubes import open_cube
-from sigcube.ingest import sources
-from sigcube.ingest.rotmod import read_rotmod
+from sigcube.io.cubes import open_cube
+from sigcube.io.ingest import sources
+from sigcube.io.ingest.rotmod import read_rotmod
 
 runner = CliRunner()
 JUNK = [b"nan", b"NaN", b"inf", b"-inf", b"-", b"x", b"", b"1e999", b"--", b"null", b"\xd9\xa3", b"1,2", b"\xff"]

@@ -32,14 +32,14 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from sigcube.cli import app
-from sigcube.cubes import open_cube
+from sigcube.io.cubes import open_cube
 from sigcube.errors import SchemaError
-from sigcube.fits.run import fit_points
-from sigcube.fits.spec import parse_spec as parse_fit_spec
-from sigcube.fits.store import open_fit, write_result
-from sigcube.inference.synthetic import synthetic_sample
-from sigcube.kernels import get_kernel
-from sigcube.sweeps import open_result, parse_spec, run_sweep
+from sigcube.engines.fit.run import fit_points
+from sigcube.engines.fit.spec import parse_spec as parse_fit_spec
+from sigcube.engines.fit.store import open_fit, write_result
+from sigcube.stats.synthetic import synthetic_sample
+from sigcube.model.kernels import get_kernel
+from sigcube.engines.sweep import open_result, parse_spec, run_sweep
 
 runner = CliRunner()
 SPEC = ('name = "fuzz"\nkernel = "sigma"\nblock_size = 4\n[grid.A0]\nlinspace = [0.6, 2.4, 5]\n'
@@ -210,8 +210,8 @@ KEYWORDS = ("damaged", "missing", "checksum", "zarr.json", "metadata", "not a re
 
 def _unread_chunk(what: str) -> bool:
     """Whether the damage ``what`` hit only cube variables the fuzz sweep does not read
-    (:data:`~sigcube.sample.PACK_VARIABLES` without those only Σ★ needs: the spec's kernel reads no Σ★)."""
-    from sigcube.datasets import dataset_kind
+    (:data:`~sigcube.io.rotation_curves.PACK_VARIABLES` without those only Σ★ needs: the spec's kernel reads no Σ★)."""
+    from sigcube.io.datasets import dataset_kind
 
     sparc = dataset_kind("sparc")
     read = set(sparc.pack_variables) - set(sparc.unread(get_kernel("sigma").all_inputs))
@@ -246,7 +246,7 @@ def _judge(pristine: Pristine, target: str, command: str, what: str, res, conten
 def _follow_advice(pristine: Pristine, target: str, message: str, store: Path) -> None:
     """Do what a refusal advises (rerun the sweep, pass --force, re-ingest, fit again): the store must then open as
     exactly the undamaged one."""
-    from sigcube.cubes import write_cube
+    from sigcube.io.cubes import write_cube
 
     sweep = ["sweep", str(pristine.spec), "--out", str(store), "--cube", str(pristine.stores["cube"]), "--synchronous"]
     if "pass --force to `sigcube sweep`" in message:

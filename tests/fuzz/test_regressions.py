@@ -16,7 +16,7 @@ from astropy.table import Table
 from typer.testing import CliRunner
 
 from sigcube.cli import app
-from sigcube.cubes import open_cube
+from sigcube.io.cubes import open_cube
 
 runner = CliRunner()
 UNITS = {"r": u.kpc, "v_obs": u.km / u.s, "e_v_obs": u.km / u.s, "v_gas": u.km / u.s, "v_disk": u.km / u.s,

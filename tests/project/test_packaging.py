@@ -74,7 +74,7 @@ def test_a_wheel_installed_elsewhere_ingests_and_reports(shared_data, repo_root,
     def call(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(args, cwd=run, env=env, capture_output=True, text=True, timeout=120)
 
-    where = call(str(python), "-c", "import sigcube.ingest.sources as s; print(s.__file__, s.MANIFEST_DIR)")
+    where = call(str(python), "-c", "import sigcube.io.ingest.sources as s; print(s.__file__, s.MANIFEST_DIR)")
     assert where.returncode == 0, where.stderr
     assert all(path.startswith(str(venv)) for path in where.stdout.split()), where.stdout
     ingest = call(sigcube, "ingest", "sparc")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import sigcube
-from sigcube.sweeps import load_spec, open_result, parse_spec, run_sweep
+from sigcube.engines.sweep import load_spec, open_result, parse_spec, run_sweep
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_the_readme_plugin_package_installs_loads_and_sweeps(files, sparc_store,
     assert {"pyproject.toml", "sigcube_example_plugin.py", "boosted_newton_K.toml"} <= set(files)
     site = _install(files, tmp_path)
     entry_points = next(site.glob("sigcube_example_plugin-*.dist-info")) / "entry_points.txt"
-    assert "[sigcube.kernels]\nboosted_newton = sigcube_example_plugin" in entry_points.read_text()
+    assert "[sigcube.model.kernels]\nboosted_newton = sigcube_example_plugin" in entry_points.read_text()
     name = "boosted_newton"
     env = {**os.environ, "PYTHONPATH": str(site)}
     exe = str(Path(sys.executable).with_name("sigcube"))

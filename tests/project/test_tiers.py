@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-DATA_TEST = "tests/ingest/test_table1.py::test_shape_and_types"
+DATA_TEST = "tests/io/ingest/test_table1.py::test_shape_and_types"
 """A data-backed test: it reads SPARC Table 1 from the mirror (through ``shared_data``)."""
 
 

@@ -1,0 +1,200 @@
+"""A kernel at any nuisance values, compiled: one galaxy's V_pred from Υ_disk, Υ_bul and D in one numba loop.
+
+:class:`~sigcube.stats.nuisance.NuisanceTransform` maps nuisance values to a kernel's inputs with numpy
+arrays; this module writes the same rules (:data:`~sigcube.stats.nuisance.INPUT_RULES`) as scalar code,
+followed by the kernel's own formula traced to scalar code (:mod:`sigcube.compute.tracer`), and compiles the
+whole per-galaxy loop with numba::
+
+    predict(X, S, a, b, g, ud, ub, dl, P, out)   # out[i − a] = V_pred [km/s] at point i of galaxy g
+
+``X`` holds the per-point base arrays (:data:`POINT_ROWS`, the components at Υ = 1 and the catalogue
+distance), ``S`` the per-galaxy ones (:data:`GALAXY_COLUMNS`), ``a:b`` the galaxy's points, ``ud``, ``ub`` the
+mass-to-light ratios, ``dl`` = D/D0, ``P`` the kernel's variable parameters in :attr:`Compiled.params` order.
+Per-galaxy derived inputs (V_bar_max, σ_eff's weights, Ω_d, M_b) are computed once per call, before the loop.
+``tests/compute/test_nuisance_codegen.py`` checks it against the numpy transform and the kernel's numpy function.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+from numba import types
+from numba.core.errors import NumbaError
+
+from sigcube.constants import ACCEL_KM2_S2_PER_KPC, HELIUM_FACTOR
+from sigcube.stats.nuisance import V2_FLOOR, NuisanceTransform
+from sigcube.model.inputs import RD_SOURCES, omega_d_input, rd_input
+from sigcube.model.kernels.registry import Kernel
+from sigcube.compute.tracer import Untraceable, trace
+
+POINT_ROWS = ("r0", "gas2", "disk2", "bul2", "v_gas1", "v_disk1", "v_bul1", "accel_r0",
+              *(f"{rd_input(s)}0" for s in RD_SOURCES), "sb_disk", "sb_bul", "f_bulge", "Sigma_gas")
+"""Rows of X: r at D0 [kpc]; sign(V_gas)V_gas², V_disk², V_bul² at Υ = 1 [(km/s)²]; the components at Υ = 1
+[km/s]; (km/s)²/kpc → m/s² over r [1/kpc]; each R_d at D0 [kpc]; surface brightness [L☉/pc²]; the invariants."""
+GALAXY_COLUMNS = ("peak_gas", "peak_disk", "peak_bul", "L36", "M_HI",
+                  *(f"{c}_{s}" for s in RD_SOURCES for c in ("interp_j", "interp_t", "rd0")))
+"""Columns of S: squared peak |V| of each component at Υ = 1; L[3.6] [1e9 L☉] and M_HI [1e9 M☉]; per R_d source
+the point j and weight t of V_bar(R_d) = (1 − t)·V_bar[j] + t·V_bar[j + 1] and R_d at D0 [kpc]."""
+
+PREDICT_SIGNATURE = types.void(types.float64[:, ::1], types.float64[:, ::1], types.int64, types.int64, types.int64,
+                               types.float64, types.float64, types.float64, types.float64[::1], types.float64[::1])
+"""``predict``'s signature: a compiled C function of this type is a first-class function to numba, so the pair solver
+that calls it (:mod:`sigcube.compute.quadrature_compiled`) is compiled once and cached on disk for every kernel."""
+
+_ROW = {name: i for i, name in enumerate(POINT_ROWS)}
+_COL = {name: i for i, name in enumerate(GALAXY_COLUMNS)}
+
+# The scalar expression of every supported input, inside the point loop (x(row) reads X[row, i]).
+_POINT_EXPRESSIONS: dict[str, str] = {
+    "r": "x('r0') * dl",
+    "v_bar": "math.sqrt(u2 * dl)",
+    "g_N": "u2 * x('accel_r0')",
+    "v_gas": "x('v_gas1') * sqd",
+    "v_disk": "x('v_disk1') * (math.sqrt(ud) * sqd)",
+    "v_bul": "x('v_bul1') * (math.sqrt(ub) * sqd)",
+    "Sigma_star": "ud * x('sb_disk') + ub * x('sb_bul')",
+    "f_bulge": "x('f_bulge')",
+    "Sigma_gas": "x('Sigma_gas')",
+    **{rd_input(s): f"x('{rd_input(s)}0') * dl" for s in RD_SOURCES},
+}
+_GALAXY_INPUTS = {"V_bar_max", "w_gas", "w_disk", "w_bul", "M_b", *(omega_d_input(s) for s in RD_SOURCES)}
+SUPPORTED_INPUTS = frozenset(_POINT_EXPRESSIONS) | _GALAXY_INPUTS
+"""Kernel inputs the compiled transform computes (every input of INPUT_RULES)."""
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled per-galaxy predict function and what it reads."""
+
+    predict: Any
+    """The compiled function ``predict(X, S, a, b, g, ud, ub, dl, P, out)`` (a numba ``cfunc`` of
+    :data:`PREDICT_SIGNATURE`)."""
+    params: tuple[str, ...]
+    """The variable parameters, in the order of ``P``."""
+    source: str
+
+
+_CACHE: dict[str, Compiled] = {}
+"""Compiled functions of this process, by source text."""
+
+
+def compile_predict(kernel: Kernel, params: Mapping[str, Any], variable: Sequence[str]) -> Compiled | None:
+    """The compiled predict of ``kernel`` with the ``variable`` parameters as arguments (the others fixed at their
+    resolved values in ``params``), or None when the kernel cannot be traced to scalar code, reads an input the
+    compiled transform does not support or uses a ufunc numba cannot compile (callers then use the numpy path)."""
+    inputs = kernel.required_inputs(params)
+    if not set(inputs) <= SUPPORTED_INPUTS:
+        return None
+    try:
+        program = trace(kernel, params, tuple(variable), inputs)
+    except Untraceable:
+        return None
+    point_source, constants = program.source("point")
+    body = _predict_source(inputs, len(variable))
+    source = point_source + "\n" + body
+    key = source + repr(sorted(constants.items()))
+    if key not in _CACHE:
+        namespace: dict[str, Any] = {"np": np, "math": math, **constants}
+        exec(compile(point_source, f"<sigcube kernel {kernel.name}>", "exec"), namespace)  # noqa: S102
+        namespace["point"] = numba.njit(inline="always", nogil=True)(namespace["point"])
+        exec(compile(body, f"<sigcube predict {kernel.name}>", "exec"), namespace)  # noqa: S102
+        try:
+            predict = numba.cfunc(PREDICT_SIGNATURE, nogil=True)(namespace["predict"])
+        except NumbaError:  # a ufunc numba cannot compile on scalars (np.heaviside, np.ldexp, …)
+            return None
+        _CACHE[key] = Compiled(predict, tuple(variable), source)
+    return _CACHE[key]
+
+
+def _predict_source(inputs: Sequence[str], n_params: int) -> str:
+    """The body of ``predict``: per-galaxy derived inputs, then the point loop calling ``point``."""
+    def x(row: str, index: str = "i") -> str:
+        return f"X[{_ROW[row]}, {index}]"
+
+    def s(col: str) -> str:
+        return f"S[g, {_COL[col]}]"
+
+    def u2_at(index: str) -> str:
+        return (f"max({x('gas2', index)} + ud * {x('disk2', index)} + ub * {x('bul2', index)}, {V2_FLOOR!r})")
+
+    lines = ["def predict(X, S, a, b, g, ud, ub, dl, P, out):", "    sqd = math.sqrt(dl)"]
+    lines += [f"    par_{k} = P[{k}]" for k in range(n_params)]
+    if "V_bar_max" in inputs:
+        lines += ["    vmax = 0.0", "    for i in range(a, b):",
+                  f"        vmax = max(vmax, math.sqrt({u2_at('i')} * dl))"]
+    if {"w_gas", "w_disk", "w_bul"} & set(inputs):
+        lines += [f"    pk_gas = {s('peak_gas')}", f"    pk_disk = ud * {s('peak_disk')}",
+                  f"    pk_bul = ub * {s('peak_bul')}", "    pk_total = pk_gas + pk_disk + pk_bul",
+                  "    w_gas = pk_gas / pk_total", "    w_disk = pk_disk / pk_total", "    w_bul = pk_bul / pk_total"]
+    for source in RD_SOURCES:
+        if omega_d_input(source) in inputs:
+            j, t = f"j_{source}", f"t_{source}"
+            lines += [f"    {j} = int({s(f'interp_j_{source}')})", f"    {t} = {s(f'interp_t_{source}')}",
+                      f"    {j}1 = min({j} + 1, X.shape[1] - 1)",
+                      f"    om_{source} = ((1.0 - {t}) * math.sqrt({u2_at(j)} * dl) + {t} * math.sqrt({u2_at(j + '1')} "
+                      f"* dl)) / ({s(f'rd0_{source}')} * dl)"]
+    if "M_b" in inputs:
+        lines.append(f"    m_b = 1e9 * (ud * {s('L36')} + {HELIUM_FACTOR!r} * {s('M_HI')}) * (dl * dl)")
+    galaxy = {"V_bar_max": "vmax", "w_gas": "w_gas", "w_disk": "w_disk", "w_bul": "w_bul", "M_b": "m_b",
+              **{omega_d_input(s_): f"om_{s_}" for s_ in RD_SOURCES}}
+    lines += ["    for i in range(a, b):", f"        u2 = {u2_at('i')}"]
+    args = []
+    for k, name in enumerate(inputs):
+        if name in galaxy:
+            args.append(galaxy[name])
+            continue
+        expr = _POINT_EXPRESSIONS[name]
+        for row in POINT_ROWS:
+            expr = expr.replace(f"x('{row}')", x(row))
+        lines.append(f"        in_{k} = {expr}")
+        args.append(f"in_{k}")
+    args += [f"par_{k}" for k in range(n_params)]
+    lines.append(f"        out[i - a] = point({', '.join(args)})")
+    return "\n".join(lines) + "\n"
+
+
+def layout(transform: NuisanceTransform) -> tuple[np.ndarray, np.ndarray]:
+    """(X, S) of ``transform``'s galaxies: :data:`POINT_ROWS` × points and galaxies × :data:`GALAXY_COLUMNS`."""
+    p = transform.points.inputs
+    n, g = transform.n_points, transform.n_galaxies
+    starts = transform.offsets[:-1]
+    zeros = np.zeros(n)
+    rows = {"r0": transform.r0, "gas2": transform.gas2, "disk2": transform.disk2, "bul2": transform.bul2,
+            "v_gas1": transform.unit["v_gas"], "v_disk1": transform.unit["v_disk"], "v_bul1": transform.unit["v_bul"],
+            "accel_r0": ACCEL_KM2_S2_PER_KPC / transform.r0,
+            **{f"{rd_input(s)}0": p.get(rd_input(s), zeros) for s in RD_SOURCES},
+            **{k: transform.catalogue.point_columns.get(k, zeros) for k in ("sb_disk", "sb_bul")},
+            **{k: p.get(k, zeros) for k in ("f_bulge", "Sigma_gas")}}
+    X = np.ascontiguousarray(np.stack([np.asarray(rows[name], dtype=float) for name in POINT_ROWS]))
+    columns = {"peak_gas": transform.peaks["gas"], "peak_disk": transform.peaks["disk"],
+               "peak_bul": transform.peaks["bul"],
+               **{k: transform.catalogue.columns.get(k, np.zeros(g)) for k in ("L36", "M_HI")}}
+    for source in RD_SOURCES:
+        j, t = transform.interp.get(source, (np.zeros(g, dtype=np.int64), np.zeros(g)))
+        columns[f"interp_j_{source}"] = j.astype(float)
+        columns[f"interp_t_{source}"] = t
+        columns[f"rd0_{source}"] = p[rd_input(source)][starts] if rd_input(source) in p else np.ones(g)
+    S = np.ascontiguousarray(np.stack([np.asarray(columns[name], dtype=float) for name in GALAXY_COLUMNS], axis=1))
+    return X, S
+
+
+@numba.njit(nogil=True, cache=True)
+def _evaluate(predict, X, S, offsets, nuisance, P, out):  # pragma: no cover
+    for g in range(offsets.size - 1):
+        predict(X, S, offsets[g], offsets[g + 1], g, nuisance[g, 0], nuisance[g, 1], nuisance[g, 2], P[g],
+                out[offsets[g]:offsets[g + 1]])
+
+
+def evaluate(compiled: Compiled, transform: NuisanceTransform, nuisance: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """V_pred [km/s] of every point of ``transform``'s galaxies by the compiled ``predict``: ``nuisance`` (G, 3) holds
+    each galaxy's Υ_disk, Υ_bul and D/D0, ``params`` (G, k) its values of the variable parameters."""
+    X, S = layout(transform)
+    out = np.empty(transform.n_points)
+    _evaluate(compiled.predict, X, S, np.ascontiguousarray(transform.offsets, dtype=np.int64),
+              np.ascontiguousarray(nuisance, dtype=float), np.ascontiguousarray(params, dtype=float), out)
+    return out

@@ -1,0 +1,646 @@
+"""The adaptive Gauss–Hermite marginalisation and the profile, compiled: every (grid point, galaxy) pair in numba.
+
+The algorithm is :mod:`sigcube.compute.quadrature`'s (its module docstring says it: a Levenberg–Marquardt
+mode of F(z) = −ln L + ½|z|² in the priors' normal deviates z, a scale from the Gauss–Newton Hessian refined by
+finite differences, the product Gauss–Hermite rule on the Υ/D dimensions and a 1-D rule at the conditional
+inclination mode). Here it runs pair by pair in one numba loop, galaxy by galaxy (a galaxy's points stay in
+cache) and grid point by grid point (each warm-started at the previous grid point's mode), with the kernel
+compiled to scalar code (:mod:`sigcube.compute.nuisance_codegen`): no (grid × points) temporaries, a pair's node terms
+(at most nodes³) summed by one log-sum-exp, and d ≤ 4 linear algebra written out. The kernel is a C function of a
+fixed signature passed to the solver, so the solver itself is compiled once and cached on disk for every kernel.
+
+The prior maps z → θ are tabulated per galaxy and dimension on a uniform grid in z (:data:`TABLE_STEP` over
+±:data:`TABLE_LIMIT`) with their derivatives, and read by cubic Hermite interpolation (error ~1e-10 of the
+parameter's scale), so every prior family costs the same few flops. The inclination's table holds
+1/q = sin i/sin i0 directly. :func:`solve` returns the pairs' raw results; :mod:`~sigcube.compute.quadrature`
+builds its :class:`~sigcube.compute.quadrature.Marginal` and :class:`~sigcube.compute.quadrature.Mode`
+from them (values and errors from the exact prior maps at the mode).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from sigcube.compute.nuisance_codegen import Compiled
+
+Z_LIMIT = 12.0
+"""The mode search keeps |z| below this (prior density e^−72 there): steps never leave the representable
+quantiles. (This and the settings below are shared with the numpy reference, :mod:`sigcube.compute.quadrature`.)"""
+TABLE_LIMIT = 18.0
+"""The prior-map tables cover |z| ≤ this: the quadrature's nodes around a mode held at ±Z_LIMIT (5 nodes reach
+2.9 scales out) still read the exact maps; beyond it θ is held at the end value."""
+TABLE_STEP = 1.0 / 64.0
+"""Spacing in z of the prior-map tables."""
+TABLE_SIZE = int(round(2 * TABLE_LIMIT / TABLE_STEP)) + 1
+FD_STEP = 1e-6
+"""Forward-difference step in z for the Jacobians."""
+_INV_FD = 1.0 / FD_STEP
+MAX_STEP = 3.0
+"""Largest Levenberg–Marquardt step (Euclidean norm in z)."""
+SCALE_CLIP = (0.2, 5.0)
+"""Range of the eigenvalues of the finite-difference Hessian relative to J^TJ + I."""
+NEWTON_ITERATIONS = 8
+"""Most Newton steps towards the conditional inclination mode (from the joint mode's conditional mean: 8 change
+ln Z by < 1e-4 nat from 20 on SPARC)."""
+NEWTON_TOL = 1e-4
+"""The conditional inclination mode is taken when a Newton step is below this (in z; the rule's nodes are ≥ 0.1
+apart, so a centre off by 1e-4 changes nothing the rule sees)."""
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+_FLAGS = {"nsz", "arcp", "contract", "reassoc"}
+"""fastmath for the sums: reassociation (SIMD), fused multiply-add; NaN and ∞ keep their meaning."""
+
+
+# --- small dense linear algebra (d ≤ 4) ------------------------------------------------------------------------
+
+@numba.njit(nogil=True, cache=True)
+def _cholesky(a, d, out):  # pragma: no cover
+    """Lower Cholesky factor of the SPD d×d block of ``a`` into ``out``; False if not positive definite."""
+    for j in range(d):
+        s = a[j, j]
+        for k in range(j):
+            s -= out[j, k] * out[j, k]
+        if not s > 0.0:
+            return False
+        out[j, j] = math.sqrt(s)
+        for i in range(j + 1, d):
+            t = a[i, j]
+            for k in range(j):
+                t -= out[i, k] * out[j, k]
+            out[i, j] = t / out[j, j]
+        for i in range(j):
+            out[i, j] = 0.0
+    return True
+
+
+@numba.njit(nogil=True, cache=True)
+def _chol_solve(l, d, b, x):  # pragma: no cover
+    """x = (L Lᵀ)⁻¹ b."""
+    for i in range(d):
+        s = b[i]
+        for k in range(i):
+            s -= l[i, k] * x[k]
+        x[i] = s / l[i, i]
+    for i in range(d - 1, -1, -1):
+        s = x[i]
+        for k in range(i + 1, d):
+            s -= l[k, i] * x[k]
+        x[i] = s / l[i, i]
+
+
+@numba.njit(nogil=True, cache=True)
+def _spd_inverse(a, d, work, out):  # pragma: no cover
+    """out = a⁻¹ for SPD a (through its Cholesky factor in ``work``); False if a is not positive definite."""
+    if not _cholesky(a, d, work):
+        return False
+    e = np.zeros(4)
+    col = np.zeros(4)
+    for j in range(d):
+        for i in range(d):
+            e[i] = 1.0 if i == j else 0.0
+        _chol_solve(work, d, e, col)
+        for i in range(d):
+            out[i, j] = col[i]
+    return True
+
+
+@numba.njit(nogil=True, cache=True)
+def _jacobi_eigh(a, d, w, v):  # pragma: no cover
+    """Eigenvalues ``w`` and eigenvectors (columns of ``v``) of the symmetric d×d block of ``a`` (Jacobi)."""
+    m = np.empty((4, 4))
+    for i in range(d):
+        for j in range(d):
+            m[i, j] = a[i, j]
+            v[i, j] = 1.0 if i == j else 0.0
+    for _ in range(50):
+        off = 0.0
+        diag = 0.0
+        for i in range(d):
+            diag += m[i, i] * m[i, i]
+            for j in range(i + 1, d):
+                off += m[i, j] * m[i, j]
+        if not off > 1e-30 * (1.0 + diag):
+            break
+        for p in range(d):
+            for q in range(p + 1, d):
+                if m[p, q] == 0.0:
+                    continue
+                theta = (m[q, q] - m[p, p]) / (2.0 * m[p, q])
+                t = (1.0 if theta >= 0 else -1.0) / (abs(theta) + math.sqrt(theta * theta + 1.0))
+                c = 1.0 / math.sqrt(t * t + 1.0)
+                s = t * c
+                for k in range(d):
+                    mkp, mkq = m[k, p], m[k, q]
+                    m[k, p] = c * mkp - s * mkq
+                    m[k, q] = s * mkp + c * mkq
+                for k in range(d):
+                    mpk, mqk = m[p, k], m[q, k]
+                    m[p, k] = c * mpk - s * mqk
+                    m[q, k] = s * mpk + c * mqk
+                for k in range(d):
+                    vkp, vkq = v[k, p], v[k, q]
+                    v[k, p] = c * vkp - s * vkq
+                    v[k, q] = s * vkp + c * vkq
+    for i in range(d):
+        w[i] = m[i, i]
+
+
+# --- prior-map tables --------------------------------------------------------------------------------------------
+
+@numba.njit(nogil=True, cache=True)
+def _lookup2(tab, z):  # pragma: no cover
+    """(θ, dθ/dz, d²θ/dz²) of the interpolant of :func:`_lookup` (the second derivative is piecewise linear)."""
+    u = (min(max(z, -TABLE_LIMIT), TABLE_LIMIT) + TABLE_LIMIT) / TABLE_STEP
+    k = min(int(u), TABLE_SIZE - 2)
+    t = u - k
+    t2 = t * t
+    f0, f1 = tab[k, 0], tab[k + 1, 0]
+    d0, d1 = TABLE_STEP * tab[k, 1], TABLE_STEP * tab[k + 1, 1]
+    value = (2.0 * t2 * t - 3.0 * t2 + 1.0) * f0 + (t2 * t - 2.0 * t2 + t) * d0 + (3.0 * t2 - 2.0 * t2 * t) * f1 \
+        + (t2 * t - t2) * d1
+    value = min(max(value, f0), f1)
+    first = ((6.0 * t2 - 6.0 * t) * (f0 - f1) + (3.0 * t2 - 4.0 * t + 1.0) * d0 + (3.0 * t2 - 2.0 * t) * d1) / TABLE_STEP
+    second = ((12.0 * t - 6.0) * (f0 - f1) + (6.0 * t - 4.0) * d0 + (6.0 * t - 2.0) * d1) / (TABLE_STEP * TABLE_STEP)
+    return value, first, second
+
+
+@numba.njit(nogil=True, cache=True)
+def _lookup(tab, z):  # pragma: no cover
+    """θ(z) from a (TABLE_SIZE, 2) table of values and dθ/dz by cubic Hermite interpolation (held at ±TABLE_LIMIT),
+    kept between the two knots' values (every prior map increases with z)."""
+    u = (min(max(z, -TABLE_LIMIT), TABLE_LIMIT) + TABLE_LIMIT) / TABLE_STEP
+    k = min(int(u), TABLE_SIZE - 2)
+    t = u - k
+    t2 = t * t
+    t3 = t2 * t
+    f0, f1 = tab[k, 0], tab[k + 1, 0]
+    value = ((2.0 * t3 - 3.0 * t2 + 1.0) * f0 + (t3 - 2.0 * t2 + t) * TABLE_STEP * tab[k, 1]
+             + (3.0 * t2 - 2.0 * t3) * f1 + (t3 - t2) * TABLE_STEP * tab[k + 1, 1])
+    return min(max(value, f0), f1)  # the maps increase: never past a knot (nor a bound such as D ≥ 0)
+
+
+def tables(prior, n_galaxies: int) -> np.ndarray:
+    """θ(z) = ``prior.from_normal(z)`` and dθ/dz = φ(z)/π(θ) on the uniform z grid, per galaxy: (G, TABLE_SIZE, 2).
+
+    ``prior``'s numbers are floats or one per galaxy. Where the density ratio is not finite (a quantile clipped to
+    a bound), the derivative is the table's own central difference."""
+    z = np.linspace(-TABLE_LIMIT, TABLE_LIMIT, TABLE_SIZE)[:, None]
+    with np.errstate(all="ignore"):
+        theta = np.broadcast_to(np.asarray(prior.from_normal(z), dtype=float), (TABLE_SIZE, n_galaxies))
+        slope = np.exp(-0.5 * z * z - _HALF_LOG_2PI - np.asarray(prior.logpdf(theta), dtype=float))
+    fallback = np.gradient(theta, z[:, 0], axis=0)
+    return np.ascontiguousarray(np.stack([theta, np.where(np.isfinite(slope), slope, fallback)], axis=-1)
+                                .transpose(1, 0, 2))
+
+
+# --- the pair solver ---------------------------------------------------------------------------------------------
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _log_sum_exp(terms, n):  # pragma: no cover
+    """ln Σ exp(terms[:n]), NaN terms counting as 0 (−∞ if none is finite)."""
+    top = -np.inf
+    for k in range(n):
+        if terms[k] > top:
+            top = terms[k]
+    if top == -np.inf or top != top:
+        return -np.inf
+    total = 0.0
+    for k in range(n):
+        if terms[k] == terms[k]:
+            total += math.exp(terms[k] - top)
+    return top + math.log(total)
+
+
+@dataclass(frozen=True)
+class PairResults:
+    """Raw results for every (grid point, galaxy) pair, (m, n_galaxies) unless noted.
+
+    ``z``: the mode in each galaxy's dimension order (m, G, 4; NaN past its d); ``variance``: diagonal of the
+    covariance C·Cᵀ in z (same shape); ``F`` = −ln L + ½|z|² at the mode; ``chi2`` = Σ r² at the mode;
+    ``log_marginal`` and ``log_laplace`` (marginalise only); ``kernel_point_evaluations``: points × kernel
+    calls summed over all pairs."""
+
+    z: np.ndarray
+    variance: np.ndarray
+    F: np.ndarray
+    chi2: np.ndarray
+    converged: np.ndarray
+    iterations: np.ndarray
+    log_marginal: np.ndarray
+    log_laplace: np.ndarray
+    scale_clipped: np.ndarray
+    kernel_calls: np.ndarray
+    kernel_point_evaluations: int
+
+
+def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray, v_obs: np.ndarray,
+          e_v_obs: np.ndarray, P: np.ndarray, sigma_int: np.ndarray, tables: np.ndarray, codes: np.ndarray,
+          n_dims: np.ndarray, inclined: bool, base: np.ndarray, start: np.ndarray, start_rows: bool, nodes: int,
+          marginalise: bool, refine: bool, tol: float, max_iter: int) -> PairResults:
+    """Run every pair (module docstring).
+
+    ``P`` (m, G, k): the kernel's variable parameters per pair; ``sigma_int`` (m,) [km/s]; ``tables`` (G, 4,
+    TABLE_SIZE, 2) by nuisance code (0 Υ_disk, 1 Υ_bul, 2 D/D0, 3 sin i/sin i0); ``codes`` (G, 4): the code of each
+    of a galaxy's ``n_dims`` dimensions (inclination last when ``inclined``); ``base`` (G, 3): Υ_disk, Υ_bul, D/D0
+    where not free; ``start`` (1 or m, G, 4) in dimension order (``start_rows``: one row per grid point, else the
+    first grid point starts there and each next one at its predecessor's mode); ``nodes`` per dimension.
+    """
+    m, g_count = P.shape[0], len(offsets) - 1
+    x, w = np.polynomial.hermite_e.hermegauss(int(nodes))
+    out_z = np.full((m, g_count, 4), np.nan)
+    out_var = np.full((m, g_count, 4), np.nan)
+    out_f, out_chi2, out_logz, out_lap = (np.full((m, g_count), np.nan) for _ in range(4))
+    out_conv = np.zeros((m, g_count), dtype=np.bool_)
+    out_clip = np.zeros((m, g_count), dtype=np.bool_)
+    out_iter = np.zeros((m, g_count), dtype=np.int64)
+    out_calls = np.zeros((m, g_count), dtype=np.int64)
+    evaluations = _solve(compiled.predict, X, S, np.ascontiguousarray(offsets, dtype=np.int64),
+                         np.ascontiguousarray(v_obs, dtype=float), 1.0 / np.ascontiguousarray(e_v_obs, dtype=float),
+                         np.ascontiguousarray(e_v_obs, dtype=float) ** 2,
+                         np.ascontiguousarray(P, dtype=float), np.ascontiguousarray(sigma_int, dtype=float),
+                         tables, np.ascontiguousarray(codes, dtype=np.int64), np.ascontiguousarray(n_dims, dtype=np.int64),
+                         inclined, np.ascontiguousarray(base, dtype=float), np.ascontiguousarray(start, dtype=float),
+                         start_rows, x, np.log(w), marginalise, refine, tol, max_iter,
+                         out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls)
+    return PairResults(out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls,
+                       int(evaluations))
+
+
+@numba.njit(nogil=True, cache=True)
+def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, inclined, base, start, start_rows,
+           gh_x, gh_lw, marginalise, refine, tol, max_iter,
+           out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls):  # pragma: no cover
+    m = P.shape[0]
+    n_gal = offsets.size - 1
+    n_max = 1
+    for g in range(n_gal):
+        n_max = max(n_max, offsets[g + 1] - offsets[g])
+    # scratch: predictions and residuals
+    V = np.empty(n_max)
+    Vt = np.empty(n_max)
+    Vn = np.empty(n_max)
+    r = np.empty(n_max)
+    rt = np.empty(n_max)
+    cols = np.empty((4, n_max))
+    Vplus = np.empty((4, n_max))
+    z = np.zeros(4)
+    zt = np.zeros(4)
+    zk = np.zeros(4)
+    grad = np.zeros(4)
+    step = np.zeros(4)
+    dnorm = np.zeros(4)
+    H = np.zeros((4, 4))
+    A = np.zeros((4, 4))
+    L = np.zeros((4, 4))
+    Hinv = np.zeros((4, 4))
+    Cgn = np.zeros((4, 4))
+    C = np.zeros((4, 4))
+    Hx = np.zeros((4, 4))
+    Q = np.zeros((4, 4))
+    ev_w = np.zeros(4)
+    fplus = np.zeros(4)
+    nv = np.zeros(3)
+    xk = np.zeros(4)
+    index = np.zeros(4, dtype=np.int64)
+    nodes = gh_x.size
+    terms = np.empty(nodes ** 3)
+    inner = np.empty(nodes)
+    calls = 0
+    evaluations = 0
+    for g in range(n_gal):
+        a, b = offsets[g], offsets[g + 1]
+        n = b - a
+        d = n_dims[g]
+        dk = d - 1 if inclined else d
+        ln0 = -_HALF_LOG_2PI * n
+        sum_oo = 0.0
+        for i in range(a, b):
+            ln0 += math.log(ie[i])
+            t = vo[i] * ie[i]
+            sum_oo += t * t
+        for j in range(m):
+            # start
+            if j == 0 or start_rows:
+                row = j if start_rows else 0
+                for k in range(d):
+                    s0 = start[row, g, k]
+                    z[k] = s0 if s0 == s0 else 0.0
+            s2i = sig[j] * sig[j]
+            Pj = P[j, g]
+
+            # ---------------------------------------------------------------- helpers as inline blocks
+            # mode search (Levenberg–Marquardt)
+            calls = 0
+            _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, Pj, V)
+            calls += 1
+            F, lognorm = _state(V, z, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, r)
+            lam = 1e-3
+            conv = False
+            iterations = 0
+            while True:
+                # gradient and Gauss–Newton Hessian J^TJ + I of F at z by forward differences (FD_STEP)
+                for jj in range(d):
+                    for k in range(d):
+                        zt[k] = z[k]
+                    zt[jj] += FD_STEP
+                    if jj < dk:
+                        _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, Pj, Vt)
+                        calls += 1
+                        _, nj = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                    else:
+                        _, nj = _state(V, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                    for i in range(n):
+                        cols[jj, i] = (rt[i] - r[i]) * _INV_FD
+                    dnorm[jj] = (nj - lognorm) * _INV_FD
+                _normal_equations(cols, r, z, dnorm, d, n, grad, H)
+                for k in range(d):
+                    for l2 in range(d):
+                        A[k, l2] = H[k, l2]
+                if _cholesky(A, d, L):
+                    _chol_solve(L, d, grad, step)
+                    decrement = 0.0
+                    for k in range(d):
+                        decrement += grad[k] * step[k]
+                    conv = 0.5 * decrement < tol
+                else:
+                    conv = False
+                if conv or iterations >= max_iter:
+                    break
+                iterations += 1
+                for k in range(d):
+                    for l2 in range(d):
+                        A[k, l2] = H[k, l2] + (lam if k == l2 else 0.0)
+                _cholesky(A, d, L)
+                _chol_solve(L, d, grad, step)
+                norm = 0.0
+                for k in range(d):
+                    norm += step[k] * step[k]
+                norm = math.sqrt(norm)
+                shrink = min(1.0, MAX_STEP / max(norm, 1e-300))
+                for k in range(d):
+                    zt[k] = min(max(z[k] - step[k] * shrink, -Z_LIMIT), Z_LIMIT)
+                _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, Pj, Vt)
+                calls += 1
+                Ft, lognorm_t = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                if Ft <= F:
+                    for k in range(d):
+                        z[k] = zt[k]
+                    for i in range(n):
+                        V[i] = Vt[i]
+                        r[i] = rt[i]
+                    F = Ft
+                    lognorm = lognorm_t
+                    lam = max(lam * 0.2, 1e-7)
+                else:
+                    lam = min(lam * 10.0, 1e7)
+            chi2 = 0.0
+            for i in range(n):
+                chi2 += r[i] * r[i]
+            out_f[j, g] = F
+            out_chi2[j, g] = chi2
+            out_conv[j, g] = conv
+            out_iter[j, g] = iterations
+            for k in range(d):
+                out_z[j, g, k] = z[k]
+
+            # scale: C = chol((JᵀJ + I)⁻¹), refined by finite differences along its axes
+            ok = _spd_inverse(H, d, L, Hinv) and _cholesky(Hinv, d, Cgn)
+            if not ok:
+                out_calls[j, g] = calls
+                evaluations += calls * n
+                continue
+            clipped = False
+            if refine:
+                for jj in range(d):
+                    for sgn in (1.0, -1.0):
+                        for k in range(d):
+                            zk[k] = z[k] + sgn * Cgn[k, jj]
+                        if jj < dk:
+                            _predict_at(predict, X, S, a, b, g, zk, dk, codes, tables, base, nv, Pj,
+                                        Vt if sgn < 0 else Vplus[jj])
+                            calls += 1
+                            fv, _ = _state(Vt if sgn < 0 else Vplus[jj], zk, d, inclined, tables[g, 3], vo, ie, e2, a,
+                                           n, s2i, ln0, rt)
+                        else:
+                            fv, _ = _state(V, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                        if sgn > 0:
+                            fplus[jj] = fv
+                            Hx[jj, jj] = fv - 2.0 * F
+                        else:
+                            Hx[jj, jj] += fv
+                for jj in range(d):
+                    for kk in range(jj + 1, d):
+                        for k in range(d):
+                            zk[k] = z[k] + Cgn[k, jj] + Cgn[k, kk]
+                        if kk < dk:
+                            _predict_at(predict, X, S, a, b, g, zk, dk, codes, tables, base, nv, Pj, Vt)
+                            calls += 1
+                            fv, _ = _state(Vt, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                        elif jj < dk:
+                            fv, _ = _state(Vplus[jj], zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                        else:
+                            fv, _ = _state(V, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                        Hx[jj, kk] = Hx[kk, jj] = fv - fplus[jj] - fplus[kk] + F
+                _jacobi_eigh(Hx, d, ev_w, Q)
+                for k in range(d):
+                    wk = ev_w[k]
+                    if not (SCALE_CLIP[0] <= wk <= SCALE_CLIP[1]):
+                        clipped = True
+                    if wk != wk:
+                        wk = 1.0
+                    ev_w[k] = min(max(wk, SCALE_CLIP[0]), SCALE_CLIP[1])
+                for k in range(d):  # (Q diag(w) Qᵀ)⁻¹ = Q diag(1/w) Qᵀ
+                    for l2 in range(d):
+                        s = 0.0
+                        for q in range(d):
+                            s += Q[k, q] * Q[l2, q] / ev_w[q]
+                        A[k, l2] = s
+                _cholesky(A, d, L)
+                for k in range(d):
+                    for l2 in range(d):
+                        s = 0.0
+                        for q in range(d):
+                            s += Cgn[k, q] * L[q, l2]
+                        C[k, l2] = s
+            else:
+                for k in range(d):
+                    for l2 in range(d):
+                        C[k, l2] = Cgn[k, l2]
+            out_clip[j, g] = clipped
+            log_det = 0.0
+            for k in range(d):
+                v2 = 0.0
+                for q in range(d):
+                    v2 += C[k, q] * C[k, q]
+                out_var[j, g, k] = v2
+                log_det += math.log(abs(C[k, k]))
+            out_lap[j, g] = -F + log_det
+
+            if marginalise:
+                log_det_k = 0.0
+                for k in range(dk):
+                    log_det_k += math.log(abs(C[k, k]))
+                for k in range(dk):
+                    index[k] = 0
+                n_terms = 0
+                while True:
+                    # node: z = ẑ + C·x over the Υ/D dimensions
+                    centre = True
+                    base_t = log_det_k - dk * _HALF_LOG_2PI
+                    for k in range(dk):
+                        xk[k] = gh_x[index[k]]
+                        base_t += gh_lw[index[k]] + 0.5 * xk[k] * xk[k]
+                        if xk[k] != 0.0:
+                            centre = False
+                    for k in range(dk):
+                        s = z[k]
+                        for q in range(k + 1):
+                            s += C[k, q] * xk[q]
+                        zk[k] = s
+                        base_t -= 0.5 * s * s
+                    Vuse = V
+                    if not centre:
+                        _predict_at(predict, X, S, a, b, g, zk, dk, codes, tables, base, nv, Pj, Vn)
+                        calls += 1
+                        Vuse = Vn
+                    if inclined:
+                        zc = z[d - 1]
+                        for q in range(dk):
+                            zc += C[d - 1, q] * xk[q]
+                        term = base_t + _inclination(Vuse, zc, C[d - 1, d - 1], tables[g, 3], vo, ie, e2, a, n,
+                                                     s2i, ln0, sum_oo, gh_x, gh_lw, inner)
+                    else:
+                        zk[d - 1] = 0.0
+                        ff, _ = _state(Vuse, zk, 0, False, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                        term = base_t - ff
+                    terms[n_terms] = term
+                    n_terms += 1
+                    # next multi-index
+                    k = dk - 1
+                    while k >= 0:
+                        index[k] += 1
+                        if index[k] < nodes:
+                            break
+                        index[k] = 0
+                        k -= 1
+                    if k < 0:
+                        break
+                out_logz[j, g] = _log_sum_exp(terms, n_terms)
+            out_calls[j, g] = calls
+            evaluations += calls * n
+    return evaluations
+
+
+@numba.njit(nogil=True, cache=True)
+def _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, P, out):  # pragma: no cover
+    """V_pred of galaxy g into ``out`` at the Υ/D coordinates z[:dk] (the others at their ``base`` values)."""
+    for k in range(3):
+        nv[k] = base[g, k]
+    for k in range(dk):
+        nv[codes[g, k]] = _lookup(tables[g, codes[g, k]], z[k])
+    predict(X, S, a, b, g, nv[0], nv[1], nv[2], P, out)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, s2i, ln0, r):  # pragma: no cover
+    """(F, ln-normalisation) at prediction V and z; residuals into r. F = ½Σr² − lognorm + ½|z|²."""
+    qi = _lookup(qtab, z[d - 1]) if inclined else 1.0
+    half = 0.0
+    lognorm = ln0
+    if s2i == 0.0:
+        for i in range(n):
+            t = (vo[a + i] - V[i] * qi) * ie[a + i]
+            r[i] = t
+            half += t * t
+    else:
+        lognorm = -_HALF_LOG_2PI * n
+        f2 = s2i * qi * qi
+        for i in range(n):
+            s2 = e2[a + i] + f2
+            lognorm -= 0.5 * math.log(s2)
+            t = (vo[a + i] - V[i] * qi) / math.sqrt(s2)
+            r[i] = t
+            half += t * t
+    zz = 0.0
+    for k in range(d):
+        zz += z[k] * z[k]
+    return 0.5 * half - lognorm + 0.5 * zz, lognorm
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _normal_equations(cols, r, z, dnorm, d, n, grad, H):  # pragma: no cover
+    """grad = Jᵀr − ∂lognorm/∂z + z and H = JᵀJ + I from the Jacobian's columns ``cols`` (d × n)."""
+    for jj in range(d):
+        s = 0.0
+        for i in range(n):
+            s += cols[jj, i] * r[i]
+        grad[jj] = s - dnorm[jj] + z[jj]
+        for kk in range(jj, d):
+            s = 0.0
+            for i in range(n):
+                s += cols[jj, i] * cols[kk, i]
+            H[jj, kk] = s + (1.0 if jj == kk else 0.0)
+            H[kk, jj] = H[jj, kk]
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, s2i, ln0, sum_oo, gh_x, gh_lw, inner):  # pragma: no cover
+    """ln ∫ L(z_i) φ(z_i) dz_i at prediction V: Newton to the conditional mode on the moments (A, B, C) with the
+    table's derivatives of 1/q, then Gauss–Hermite there, scaled by the curvature (exact likelihood at each node;
+    the moments are exact when σ_int = 0)."""
+    if s2i == 0.0:
+        ma = sum_oo
+        mb = 0.0
+        mc = 0.0
+        for i in range(n):
+            t = V[i] * ie[a + i]
+            mb += t * vo[a + i] * ie[a + i]
+            mc += t * t
+    else:
+        qs = _lookup(qtab, z_start)
+        f2 = s2i * qs * qs
+        ma = 0.0
+        mb = 0.0
+        mc = 0.0
+        for i in range(n):
+            wi = 1.0 / (e2[a + i] + f2)
+            o = vo[a + i]
+            ma += wi * o * o
+            mb += wi * o * V[i]
+            mc += wi * V[i] * V[i]
+    zc = z_start
+    for _ in range(NEWTON_ITERATIONS):
+        q, dq, d2q = _lookup2(qtab, zc)
+        g1 = (mc * q - mb) * dq + zc
+        g2 = mc * dq * dq + (mc * q - mb) * d2q + 1.0
+        if g2 > 0:
+            st = -g1 / g2
+        else:
+            st = -(1.0 if g1 > 0 else (-1.0 if g1 < 0 else 0.0)) * width
+        st = min(max(st, -1.0), 1.0)
+        zc = min(max(zc + st, -Z_LIMIT), Z_LIMIT)
+        if abs(st) < NEWTON_TOL:
+            break
+    q, dq, d2q = _lookup2(qtab, zc)
+    curv = mc * dq * dq + (mc * q - mb) * d2q + 1.0
+    s = 1.0 / math.sqrt(curv) if curv > 0 else width
+    for k in range(gh_x.size):
+        zi = zc + s * gh_x[k]
+        qi = _lookup(qtab, zi)
+        if s2i == 0.0:
+            lnl = ln0 - 0.5 * (sum_oo - 2.0 * qi * mb + qi * qi * mc)
+        else:
+            lnl = -_HALF_LOG_2PI * n
+            f2 = s2i * qi * qi
+            half = 0.0
+            for i in range(n):
+                s2 = e2[a + i] + f2
+                lnl -= 0.5 * math.log(s2)
+                t = vo[a + i] - V[i] * qi
+                half += t * t / s2
+            lnl -= 0.5 * half
+        inner[k] = gh_lw[k] + 0.5 * gh_x[k] * gh_x[k] - 0.5 * zi * zi + lnl
+    return _log_sum_exp(inner, gh_x.size) + math.log(s) - _HALF_LOG_2PI

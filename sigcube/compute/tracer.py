@@ -1,0 +1,147 @@
+"""A kernel's numpy formula as straight-line scalar code, for compiled loops (numba).
+
+A kernel is written once, as a numpy function of point arrays and parameters. :func:`trace` calls that function
+with every input and every *variable* parameter replaced by a symbol; each ufunc a symbol enters is recorded
+(the fixed parameters and switches take their values, so Python branches on them run as usual). The record is
+a straight-line program of elementwise ufuncs; :meth:`ScalarProgram.source` writes it as the body of a Python
+function of scalars, which numba compiles (numba evaluates numpy ufuncs on scalars with numpy's semantics).
+
+A kernel the trace cannot follow — a numpy function that is not an elementwise ufunc (``np.where``,
+``np.interp``, reductions), a Python branch or an index on an input or a variable parameter, a constant array
+— raises :class:`Untraceable`; callers then use the kernel's numpy function itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.mixins import NDArrayOperatorsMixin
+
+from sigcube.model.kernels.registry import Kernel
+
+POWER_SHORTCUTS = {2.0: "square", 0.5: "sqrt", -1.0: "reciprocal", 1.0: "positive"}
+"""x**e for the exponents ndarray.__pow__ itself shortcuts (numpy computes these exactly so)."""
+
+
+class Untraceable(Exception):
+    """The kernel did something with an input or a variable parameter that a scalar program cannot hold."""
+
+
+Operand = tuple[str, Any]
+"""("input", name) · ("param", name) · ("const", float) · ("node", index)."""
+
+
+@dataclass(frozen=True)
+class ScalarProgram:
+    """A kernel as a list of ufunc applications on scalars: ``nodes[i] = (ufunc name, operands)``.
+
+    ``inputs`` and ``params`` are the function's arguments, in order; ``out`` is the operand holding V_pred.
+    """
+
+    kernel: str
+    inputs: tuple[str, ...]
+    params: tuple[str, ...]
+    nodes: tuple[tuple[str, tuple[Operand, ...]], ...]
+    out: Operand
+
+    def source(self, name: str = "point") -> tuple[str, dict[str, float]]:
+        """(Python source of ``def name(<inputs>, <params>): … return V``, its constants by global name)."""
+        constants: dict[str, float] = {}
+
+        def ref(op: Operand) -> str:
+            kind, value = op
+            if kind == "input":
+                return f"in_{self.inputs.index(value)}"
+            if kind == "param":
+                return f"par_{self.params.index(value)}"
+            if kind == "node":
+                return f"t{value}"
+            key = f"c_{len(constants)}"
+            constants[key] = value
+            return key
+
+        args = [f"in_{i}" for i in range(len(self.inputs))] + [f"par_{i}" for i in range(len(self.params))]
+        lines = [f"def {name}({', '.join(args)}):", f'    """{self.kernel}: V_pred [km/s] at one point."""']
+        lines += [f"    t{i} = np.{ufunc}({', '.join(ref(op) for op in ops)})" for i, (ufunc, ops) in enumerate(self.nodes)]
+        lines.append(f"    return {ref(self.out)}")
+        return "\n".join(lines) + "\n", constants
+
+
+class Traced(NDArrayOperatorsMixin):
+    """A value a trace follows: every elementwise ufunc on it is recorded by ``tape.record(ufunc, inputs)``
+    (``ref`` names the value for the tape); any other use — a numpy function that is not a ufunc, its values, a
+    Python branch or an index — raises :class:`Untraceable`. Also the swept values of the sweeps' generic fast
+    path (:mod:`sigcube.compute.replay`)."""
+
+    __slots__ = ("tape", "ref")
+
+    def __init__(self, tape: Any, ref: Any) -> None:
+        self.tape = tape
+        self.ref = ref
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Traced:
+        if method != "__call__" or kwargs:
+            raise Untraceable(f"{ufunc.__name__}.{method} with {sorted(kwargs)}")
+        return self.tape.record(ufunc, inputs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        raise Untraceable(f"numpy.{func.__name__} is not an elementwise ufunc")
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise Untraceable("the values of a traced input or parameter were asked for")
+
+    def _refuse(self, *args: Any) -> Any:
+        raise Untraceable("a traced input or parameter was used outside a ufunc")
+
+    __bool__ = __float__ = __int__ = __index__ = __len__ = __iter__ = __getitem__ = __setitem__ = _refuse
+
+
+class _Tape:
+    def __init__(self) -> None:
+        self.nodes: list[tuple[str, tuple[Operand, ...]]] = []
+
+    def operand(self, value: Any) -> Operand:
+        if isinstance(value, Traced):
+            if value.tape is not self:
+                raise Untraceable("a value traced in another call")
+            return value.ref
+        arr = np.asarray(value)
+        if arr.size != 1 or arr.dtype.kind not in "biuf":
+            raise Untraceable(f"a constant of shape {arr.shape}, dtype {arr.dtype} (one number per point is needed)")
+        scalar = arr.reshape(()).item()
+        if isinstance(scalar, float) and not math.isfinite(scalar):
+            raise Untraceable(f"a non-finite constant {scalar}")
+        return ("const", float(scalar) if arr.dtype.kind == "f" else scalar)
+
+    def record(self, ufunc: np.ufunc, inputs: tuple[Any, ...]) -> Traced:
+        if ufunc.nout != 1 or ufunc.signature is not None:
+            raise Untraceable(f"{ufunc.__name__} is not an elementwise ufunc with one output")
+        ops = tuple(self.operand(x) for x in inputs)
+        name = ufunc.__name__
+        if name == "power" and ops[1][0] == "const" and float(ops[1][1]) in POWER_SHORTCUTS:
+            name, ops = POWER_SHORTCUTS[float(ops[1][1])], ops[:1]
+        self.nodes.append((name, ops))
+        return Traced(self, ("node", len(self.nodes) - 1))
+
+
+def trace(kernel: Kernel, params: Mapping[str, Any], variable: Sequence[str], inputs: Sequence[str]) -> ScalarProgram:
+    """The scalar program of ``kernel`` with ``inputs`` and the ``variable`` parameters as arguments.
+
+    ``params``: the resolved parameters (:meth:`Kernel.resolve`); the ``variable`` ones are replaced by symbols,
+    the rest (fixed numbers and switches) keep their values. Raises :class:`Untraceable`.
+    """
+    tape = _Tape()
+    points = {name: Traced(tape, ("input", name)) for name in inputs}
+    args = {k: (Traced(tape, ("param", k)) if k in variable else v) for k, v in params.items()}
+    try:
+        with np.errstate(all="ignore"):
+            out = kernel.func(points, **args)
+    except Untraceable:
+        raise
+    except Exception as exc:  # noqa: BLE001 — e.g. a KeyError for an input the caller did not list
+        raise Untraceable(f"{type(exc).__name__}: {exc}") from None
+    return ScalarProgram(kernel.name, tuple(inputs), tuple(variable), tuple(tape.nodes), tape.operand(out))

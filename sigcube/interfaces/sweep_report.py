@@ -1,0 +1,149 @@
+"""`sigcube report sweep`: the optimum of every global metric of a result cube, and for a nuisance sweep the
+posterior of the global parameters (means, 68/95 % credible intervals, an edge warning, every prior stated)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from rich.console import Console
+from rich.table import Table
+
+from sigcube.model.kernels import get_kernel
+from sigcube.model.metrics import get_metric, metric_names
+from sigcube.stats.posterior import LEVELS
+from sigcube.engines.sweep.nuisance import loglike_total, sweep_posterior
+from sigcube.engines.sweep.result import best_parameters, parameter_dims
+
+
+def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
+    """Best grid point per global metric, and every metric at the fixed-parameter point.
+
+    The reference point is the spec's fixed parameters with each swept parameter at its
+    kernel default when the grid contains it (e.g. the canonical A0 and k).
+    """
+    dims = parameter_dims(ds)
+    metrics = [name for name in metric_names("global") if name in ds]
+    kernel = get_kernel(ds.attrs["kernel"])
+    fixed = json.loads(ds.attrs["fixed_parameters"])
+    out: dict[str, Any] = {
+        "sweep": ds.attrs["sweep_name"],
+        "kernel": kernel.name,
+        "baseline": ds.attrs["baseline"],
+        "grid": {d: int(ds.sizes[d]) for d in dims},
+        "fixed_parameters": fixed,
+        "best": {name: best_parameters(ds, name) for name in metrics},
+    }
+    ref = {d: kernel.parameter(d).default for d in dims}
+    on_grid = all(np.any(ds[d].values == v) for d, v in ref.items())
+    if on_grid:
+        point = ds.sel(ref)
+        out["default_point"] = {**ref, **{name: float(point[name]) for name in metrics}}
+    if "loglike" in ds:
+        out["posterior"] = posterior_summary(ds)
+    return out
+
+
+def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
+    """The nuisance sweep's posterior: per grid axis the mean, sd, 68/95 % intervals, end-cell masses, and the
+    model it rests on (every prior, the likelihood and error model, the global prior, the data's size)."""
+    post = sweep_posterior(ds)
+    group = ds["loglike"].dims[-1]
+    n_points = int(ds["n_points"].sum()) if "n_points" in ds else None
+    total = loglike_total(ds)
+    best = np.unravel_index(int(np.nanargmax(total)), total.shape)
+    axes = {}
+    for name in post.axes:
+        m = post.marginal(name)
+        axes[name] = {"mean": m.mean, "sd": m.sd, "edge_mass": list(m.edge_mass), "on_edge": m.on_edge,
+                      "largest_cell_mass": float(np.max(m.mass)), "unresolved": m.unresolved,
+                      **{f"ci{int(round(100 * lv))}": list(m.interval(lv)) for lv in LEVELS}}
+    return {
+        "axes": axes,
+        "model": ds["loglike"].attrs.get("nuisance", "").split("\n"),
+        "global_prior": post.prior,
+        "log_evidence": post.log_evidence,
+        "loglike_total_max": float(total[best]),
+        "at_max": {d: float(ds[d].values[i]) for d, i in zip(post.axes, best)},
+        "objects": int(ds.sizes[group]),
+        "points": n_points,
+        "nuisance_parameters": [n for n in ds["loglike"].attrs.get("nuisance_parameters", "").split(",") if n],
+        "profile_at_max": {name[len("nuisance_"):]: ds[name].values[best].astype(float).tolist()
+                           for name in ds.data_vars if name.startswith("nuisance_")},
+    }
+
+
+def render(result: dict[str, Any], console: Console | None = None) -> None:
+    """Print the sweep report as a rich table."""
+    console = console or Console()
+    grid = " × ".join(f"{k}[{v}]" for k, v in result["grid"].items())
+    if not result["best"]:
+        console.print(f"sweep {result['sweep']!r}: {result['kernel']} over {grid} stored no global metric "
+                      "(only per-object ones): no best grid point", highlight=False, markup=False)
+        return
+    table = Table(title=f"sweep {result['sweep']!r}: {result['kernel']} over {grid} (baseline {result['baseline']})",
+                  title_justify="left")
+    dims = list(result["grid"])
+    table.add_column("metric")
+    table.add_column("best", justify="right")
+    for d in dims:
+        table.add_column(f"at {d}", justify="right")
+    if "default_point" in result:
+        table.add_column("at defaults", justify="right")
+    for name, best in result["best"].items():
+        m = get_metric(name)
+        unit = m.table_units or m.units
+        row = [f"{name} [{unit}]" if unit else name, f"{m.in_table_units(best[name]):.4g}", *(_fmt(best[d]) for d in dims)]
+        if "default_point" in result:
+            row.append(f"{m.in_table_units(result['default_point'][name]):.4g}")
+        table.add_row(*row)
+    console.print(table)
+    if "default_point" in result:
+        ref = ", ".join(f"{d}={_fmt(result['default_point'][d])}" for d in dims)
+        console.print(f"[dim]defaults: {ref}[/dim]")
+    if "posterior" in result:
+        render_posterior(result["posterior"], console)
+
+
+def render_posterior(post: dict[str, Any], console: Console) -> None:
+    """The posterior table, the edge warnings and the model statement."""
+    table = Table(title=f"posterior over the grid ({post['objects']} objects, {post['points']} points; nuisance "
+                        "parameters per object)", title_justify="left")
+    for col in ("parameter", "mean ± sd", "68 % interval", "95 % interval", "end-cell mass"):
+        table.add_column(col, justify="left" if col == "parameter" else "right")
+    for name, a in post["axes"].items():
+        table.add_row(name, f"{a['mean']:.4g} ± {a['sd']:.2g}", "[{:.4g}, {:.4g}]".format(*a["ci68"]),
+                      "[{:.4g}, {:.4g}]".format(*a["ci95"]), "{:.2g} / {:.2g}".format(*a["edge_mass"]))
+    console.print(table)
+    for name, a in post["axes"].items():
+        if a["on_edge"]:
+            side = "lower" if a["edge_mass"][0] >= a["edge_mass"][1] else "upper"
+            console.print(f"⚠ {name}: {max(a['edge_mass']):.1%} of the posterior sits in the {side} end cell of the "
+                          "grid: the posterior is truncated there and its interval is too narrow; widen the axis",
+                          highlight=False, markup=False)
+        if a["unresolved"]:
+            console.print(f"⚠ {name}: {a['largest_cell_mass']:.0%} of the posterior sits in one grid cell: the grid does "
+                          "not resolve it (the intervals reflect the cell width); refine the axis around the mean",
+                          highlight=False, markup=False)
+    at = ", ".join(f"{d}={v:.4g}" for d, v in post["at_max"].items())
+    console.print(f"max Σ loglike = {post['loglike_total_max']:.2f} nat at {at}; grid log-evidence "
+                  f"{post['log_evidence']:.2f} nat", highlight=False, markup=False)
+    free = post["nuisance_parameters"]
+    n_global = len(post["axes"])
+    per_object = len(free) - ("upsilon_bul" in free)
+    console.print(f"data: {post['points']} points of {post['objects']} objects; fitted: {n_global} global parameters "
+                  f"on the grid + {per_object} nuisance parameters per object ({', '.join(free)}; Υ_bul one more for "
+                  f"each galaxy with a bulge): dof ≤ {post['points'] - n_global - per_object * post['objects']}",
+                  highlight=False, markup=False)
+    for name, values in post["profile_at_max"].items():
+        q = np.nanpercentile(values, [16, 50, 84])
+        console.print(f"profiled {name} at the maximum, across objects: median {q[1]:.4g} (16–84 %: {q[0]:.4g}–{q[2]:.4g})",
+                      highlight=False, markup=False)
+    for line in post["model"]:  # every prior, the likelihood and error model, the reduction, the global prior
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)

@@ -1,0 +1,156 @@
+"""The kinds of dataset cube: one :class:`DatasetKind` record each.
+
+A record names the kind's schema (its layout, :mod:`sigcube.io.schema`), the builder that
+reads its verified public files into a cube (``sigcube ingest <kind>``), the packer that turns a
+cube into contiguous points grouped by object (``PointSet.group``) for kernels, metrics and
+sweeps, its manifest ``ingest/<manifest>.toml``, the dimension of its objects in sweep results,
+and a one-line description. Register a new kind with :func:`register_dataset`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import xarray as xr
+
+from sigcube.conventions import SampleCuts
+from sigcube.io.schema import (
+    CLUSTERS, CURVE_VARIABLES, DWARFS, MANGA, MILKYWAY, ROTATION_CURVES, SPARC, CubeSchema, register_schema,
+)
+from sigcube.errors import SigcubeError
+from sigcube.io.ingest.clusters import PACK_VARIABLES as CLUSTER_VARIABLES, build_clusters_cube, pack_clusters
+from sigcube.io.ingest.dwarfs import build_dwarfs_cube
+from sigcube.io.ingest.manga import build_manga_cube
+from sigcube.io.ingest.milkyway import PACK_VARIABLES as MILKYWAY_VARIABLES, build_milkyway_cube, pack_milkyway
+from sigcube.io.ingest.sparc import build_sparc_cube
+from sigcube.io.rotation_curves import (
+    PACK_NEEDS, PACK_VARIABLES, SELECT_VARIABLES, SURFACE_BRIGHTNESS, Selection, pack_sparc, select_sparc,
+)
+from sigcube.model.points import PointSet
+
+Packer = Callable[[xr.Dataset, SampleCuts | None], PointSet]
+Selector = Callable[[xr.Dataset, SampleCuts | None], Selection]
+
+
+@dataclass(frozen=True)
+class DatasetKind:
+    """One kind of dataset cube: its layout, how it is built, how it is packed into points.
+
+    ``builder`` reads the verified files of ``ingest/<manifest>.toml`` into a labelled cube (None
+    for a kind built from a user's file, such as ``rotation_curves``); ``packer`` is None for a
+    kind that cannot be swept; ``objects`` names the per-object dimension of sweep results.
+    ``select`` (with the variables it reads, ``select_variables``) judges objects one by one: the
+    packer then packs any slice of rows along ``objects`` into the slice of the sample, so a sweep
+    reads a large cube chunk by chunk; a kind without it is packed whole (one chunk).
+    ``pack_variables`` names every cube variable the packer reads (empty: it may read any), so that a
+    sweep reads no other; ``input_variables`` names those it needs only for some point inputs
+    (``{variable: inputs}``): a sweep whose kernels read none of those inputs does not read them.
+    ``needs`` names the cube variables the packer cannot do without: a cube lacking one is refused naming
+    them (:func:`pack`).
+    """
+
+    schema: CubeSchema
+    description: str
+    objects: str
+    builder: Callable[[], xr.Dataset] | None = None
+    packer: Packer | None = None
+    manifest: str | None = None
+    select: Selector | None = None
+    select_variables: tuple[str, ...] = ()
+    pack_variables: tuple[str, ...] = ()
+    input_variables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    needs: tuple[str, ...] = ()
+
+    def unread(self, inputs: Iterable[str]) -> tuple[str, ...]:
+        """The cube variables a packing for point ``inputs`` need not read (see ``input_variables``)."""
+        wanted = set(inputs)
+        return tuple(v for v, needs in self.input_variables.items() if not wanted & set(needs))
+
+    @property
+    def name(self) -> str:
+        """The kind, as cubes store it in their ``sigcube_kind`` attribute."""
+        return self.schema.kind
+
+    @property
+    def has_curves(self) -> bool:
+        """Whether its cubes hold galaxy × radius rotation curves (the variables of ``CURVE_VARIABLES``),
+        which the explorer draws with the RAR (``sparc``, ``rotation_curves``)."""
+        return CURVE_VARIABLES.keys() <= self.schema.variables.keys()
+
+
+_KINDS: dict[str, DatasetKind] = {}
+
+
+def register_dataset(kind: DatasetKind) -> DatasetKind:
+    """Make cubes of ``kind`` readable (its schema), ingestible (its builder) and sweepable (its packer)."""
+    if _KINDS.setdefault(kind.name, kind) != kind:
+        raise ValueError(f"another dataset kind {kind.name!r} is already registered")
+    register_schema(kind.schema)
+    return kind
+
+
+def dataset_kind(name: str | None) -> DatasetKind:
+    """The registered kind called ``name``, or a SigcubeError listing the known kinds."""
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise SigcubeError(f"unknown dataset kind {name!r}; known kinds: {', '.join(_KINDS)}") from None
+
+
+def dataset_kinds() -> list[DatasetKind]:
+    """Every registered kind, in registration order."""
+    return list(_KINDS.values())
+
+
+def dataset_names() -> list[str]:
+    """Kinds of dataset cube that can be packed into points (swept), sorted."""
+    return sorted(k.name for k in _KINDS.values() if k.packer is not None)
+
+
+def curve_kinds() -> tuple[str, ...]:
+    """The kinds whose cubes hold rotation curves (:attr:`DatasetKind.has_curves`: ``sparc``, ``rotation_curves``):
+    what the SPARC reports read, and the only kinds with per-galaxy nuisance parameters (Υ, D, i)."""
+    return tuple(k.name for k in _KINDS.values() if k.has_curves)
+
+
+def check_nuisance(kind: str) -> None:
+    """Refuse (SigcubeError) nuisance parameters for ``kind`` unless it is a kind of rotation curves."""
+    if kind not in curve_kinds():
+        raise SigcubeError(f"nuisance parameters (Υ, D, i) exist only for datasets of rotation curves "
+                           f"({', '.join(curve_kinds())}), not for {kind!r}")
+
+
+def pack(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
+    """Pack a dataset cube (of any sweepable kind) into points."""
+    name = cube.attrs.get("sigcube_kind")
+    packer = _KINDS[name].packer if name in _KINDS else None
+    if packer is None:
+        raise SigcubeError(f"cubes of kind {name!r} cannot be swept; sweepable kinds: {', '.join(dataset_names())}")
+    missing = [v for v in _KINDS[name].needs if v not in cube.variables]
+    if missing:
+        raise SigcubeError(f"the {name!r} cube lacks {', '.join(missing)}, which packing it into points needs")
+    return packer(cube, cuts)
+
+
+register_dataset(DatasetKind(SPARC, "SPARC rotation curves and Table 1", "galaxy",
+                             build_sparc_cube, pack_sparc, manifest="sparc", select=select_sparc,
+                             select_variables=SELECT_VARIABLES, pack_variables=PACK_VARIABLES,
+                             input_variables=SURFACE_BRIGHTNESS, needs=PACK_NEEDS))
+register_dataset(DatasetKind(MILKYWAY, "Eilers+2019 bins and Mróz+2019 Cepheids, V_bar from galpy's McMillan17",
+                             "tracer", build_milkyway_cube, pack_milkyway, manifest="milkyway",
+                             needs=MILKYWAY_VARIABLES))
+register_dataset(DatasetKind(CLUSTERS, "the CLASH RAR (Tian+2020) and weak-lensing profiles (Mistele+2025)",
+                             "cluster", build_clusters_cube, pack_clusters, manifest="clusters",
+                             needs=CLUSTER_VARIABLES))
+register_dataset(DatasetKind(DWARFS, "Simon 2019 and McConnachie 2012 dwarfs", "dwarf",
+                             build_dwarfs_cube, manifest="dwarfs"))
+register_dataset(DatasetKind(MANGA, "the MaNGA DynPop f_DM subset and counter-rotator matches", "galaxy",
+                             build_manga_cube, manifest="manga"))
+register_dataset(DatasetKind(ROTATION_CURVES, "rotation curves: a user's table (sigcube ingest table) or "
+                             "synthetic galaxies (sigcube synth)", "galaxy", packer=pack_sparc, select=select_sparc,
+                             select_variables=SELECT_VARIABLES, pack_variables=PACK_VARIABLES,
+                             input_variables=SURFACE_BRIGHTNESS, needs=PACK_NEEDS))
+
+PUBLIC_KINDS: tuple[str, ...] = tuple(k.name for k in dataset_kinds() if k.manifest is not None)
+"""The kinds built from verified public files (``sparc``, ``milkyway``, ``clusters``, ``dwarfs``, ``manga``)."""

@@ -1,0 +1,8 @@
+"""Nuisance parameters and inference on grids: priors, input transforms, likelihood, adaptive quadrature.
+
+:mod:`~sigcube.stats.priors` (prior families and their normal-deviate maps),
+:mod:`~sigcube.stats.nuisance` (Li+2018 SPARC priors; how Υ, D, i change the kernel inputs and data),
+:mod:`~sigcube.stats.likelihood` (Gaussian likelihood with an error floor σ_int),
+:mod:`~sigcube.compute.quadrature` (marginalise / profile per (grid point, galaxy)),
+:mod:`~sigcube.stats.synthetic` (synthetic galaxies with known truth).
+"""

@@ -1,0 +1,327 @@
+"""Explore views on the real SPARC cube and a small real sweep: each renders with the bokeh
+backend, with the expected glyphs, labels (long_name and units), markers and bounds."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import holoviews as hv
+import hvplot
+import numpy as np
+import pytest
+from bokeh.models import ColorBar, LogScale, Span, Whisker
+from typer.testing import CliRunner
+
+import sigcube
+from sigcube.errors import SigcubeError
+from sigcube.interfaces.explore import (
+    Limits, best_parameter_distributions, predictions, rar, rotation_curve, rotation_curve_gallery, save_explorer,
+    sections, sweep_heatmap, sweep_slice,
+)
+from sigcube.interfaces.explore.bounds import frame_counts, spread, stride
+from sigcube.interfaces.explore.labels import dimension
+from sigcube.interfaces.explore.views import datashader_available
+from sigcube.model.metrics import METRICS
+from sigcube.engines.sweep import parse_spec, run_sweep
+
+SPEC = """
+name = "explore-test"
+description = "A0 × k × R_d source, a small real sweep"
+kernel = "sigma"
+preset = "paper"
+[grid.A0]
+linspace = [0.8, 1.6, 5]
+include_default = true
+[grid.k]
+logspace = [0.05, 0.5, 4]
+include_default = true
+[grid.rd_source]
+values = ["third", "table"]
+"""
+K_DEFAULT = 1 / (2 * np.pi)
+A0_DEFAULT = float(np.exp(K_DEFAULT))
+
+
+@pytest.fixture(scope="module")
+def result_path(sparc_store, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("explore") / "explore-test.zarr"
+    run_sweep(parse_spec(SPEC), out, cube=sparc_store, synchronous=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def result(result_path):
+    return sigcube.open_result(result_path).load()
+
+
+@pytest.fixture(scope="module")
+def pred(sparc_cube):
+    return predictions(sparc_cube, ["sigma", "mond"])
+
+
+def render(obj):
+    return hvplot.render(obj, backend="bokeh")
+
+
+def glyphs(fig) -> set[str]:
+    return {type(r.glyph).__name__ for r in fig.renderers if hasattr(r, "glyph")}
+
+
+def test_dimension_labels_come_from_long_name_and_units():
+    assert dimension("r", {"long_name": "galactocentric radius", "units": "kpc"}).pprint_label == \
+        "galactocentric radius (kpc)"
+    assert dimension("k", {"long_name": "coherence scale", "units": ""}).pprint_label == "coherence scale"
+
+
+def test_bounds_keep_the_default_and_the_budget():
+    idx = spread(101, 10, keep=27)
+    assert len(idx) <= 10 and 27 in idx and idx[0] == 0 and idx[-1] == 100
+    assert list(spread(5, 10)) == [0, 1, 2, 3, 4]
+    counts = frame_counts([3, 101, 127], 60)
+    assert counts[0] == 3 and np.prod(counts) <= 60
+    assert stride(127, 101, 40_000) == 1 and stride(1000, 1000, 40_000) == 5
+    with pytest.raises(SigcubeError, match="max_frames"):
+        Limits(max_frames=0)
+
+
+def test_rotation_curve_has_data_errors_baryons_and_each_kernel(pred):
+    fig = render(rotation_curve(pred, "NGC3198"))
+    assert {"Scatter", "Line"} <= glyphs(fig)
+    assert any(isinstance(a, Whisker) for a in fig.center), "V_obs error bars"
+    labels = [item.label.value for item in fig.legend[0].items]
+    assert labels == ["V_obs", "V_bar", "sigma (paper)", "mond"]
+    assert fig.xaxis[0].axis_label == "galactocentric radius (kpc)"
+    assert "(km / s)" in fig.yaxis[0].axis_label
+    assert fig.title.text.startswith("NGC3198: RMS sigma (paper) ")
+    with pytest.raises(KeyError, match="NOPE"):
+        rotation_curve(pred, "NOPE")
+
+
+def test_rotation_curve_gallery_is_bounded_and_keyed_by_galaxy(pred, sparc_cube):
+    gallery = rotation_curve_gallery(pred, max_galaxies=7)
+    assert isinstance(gallery, hv.HoloMap) and gallery.kdims[0].name == "galaxy"
+    assert len(gallery) == 7 and gallery.keys()[0] == pred.points.galaxy[0]
+    assert render(gallery).title.text  # renders its first frame
+    lazy = rotation_curve_gallery(sparc_cube, ["mond"], galaxies=["NGC3198", "DDO154"], dynamic=True)
+    assert isinstance(lazy, hv.DynamicMap) and lazy.kdims[0].values == ["NGC3198", "DDO154"]
+    assert [i.label.value for i in render(lazy).legend[0].items] == ["V_obs", "V_bar", "mond"]
+
+
+def test_rar_is_log_log_with_kernel_medians(pred):
+    fig = render(rar(pred))
+    assert isinstance(fig.x_scale, LogScale) and isinstance(fig.y_scale, LogScale)
+    assert "(m / s2)" in fig.xaxis[0].axis_label and "g_bar" in fig.xaxis[0].axis_label
+    assert "g_obs" in fig.yaxis[0].axis_label
+    assert "171 galaxies, all 3373 points" in fig.title.text
+    labels = [item.label.value for item in fig.legend[0].items]
+    assert "sigma (paper) (median)" in labels and "mond (median)" in labels
+    small = render(rar(pred, max_points=500))
+    if datashader_available():
+        assert "3373 points, datashaded" in small.title.text and "Quad" in glyphs(small)
+    else:
+        assert "random 500 of 3373 points (datashader not installed)" in small.title.text
+        assert len(small.renderers[0].data_source.data["g_bar"]) == 500
+
+
+def test_heatmap_marks_the_default_and_has_a_widget_per_other_parameter(result):
+    hm = sweep_heatmap(result, "mean_rms", "A0", "k")
+    assert isinstance(hm, hv.HoloMap) and [d.name for d in hm.kdims] == ["rd_source"]
+    assert hm.kdims[0].default == "third" and sorted(hm.keys()) == ["table", "third"]
+    fig = render(hm)
+    assert "Quad" in glyphs(fig)
+    assert fig.xaxis[0].axis_label.startswith("base amplitude A0")
+    assert fig.yaxis[0].axis_label.startswith("coherence scale")
+    assert isinstance(fig.y_scale, LogScale), "k is a logspace grid"
+    bar = next(c for c in fig.right if isinstance(c, ColorBar))
+    assert bar.title == f"{METRICS['mean_rms'].long_name} (km / s)"  # labels from the metric registry
+    points = [r.data_source.data for r in fig.renderers if type(r.glyph).__name__ == "Scatter"]
+    marks = {(round(float(d["A0"][0]), 6), round(float(d["k"][0]), 6)) for d in points}
+    assert (round(A0_DEFAULT, 6), round(K_DEFAULT, 6)) in marks, "kernel default marked"
+    best = sigcube.engines.sweep.best_parameters(result.sel(rd_source="third"), "mean_rms")
+    assert (round(best["A0"], 6), round(best["k"], 6)) in marks, "best point marked"
+    assert "at rd_source = third" in fig.title.text
+
+
+def test_heatmap_cells_of_a_logspace_axis_have_geometric_edges(result):
+    """Linear midpoints put the first cell's lower edge at ≤ 0 on a coarse log grid (holoviews then logs a raw
+    'Logarithmic axis range encountered value less than or equal to zero' warning on stderr)."""
+    fig = render(sweep_heatmap(result.sel(rd_source="third"), "mean_rms", "A0", "k"))
+    quad = next(r.data_source.data for r in fig.renderers if type(r.glyph).__name__ == "Quad")
+    k = result.k.values
+    edges = np.unique(np.concatenate([quad["bottom"], quad["top"]]))
+    np.testing.assert_allclose(edges[1:-1], np.sqrt(k[1:] * k[:-1]))
+    np.testing.assert_allclose([edges[0], edges[-1]], [k[0] * np.sqrt(k[0] / k[1]), k[-1] * np.sqrt(k[-1] / k[-2])])
+    left = np.unique(quad["left"])  # a linspace axis keeps holoviews' linear midpoints
+    np.testing.assert_allclose(left[1:], (result.A0.values[1:] + result.A0.values[:-1]) / 2)
+
+
+def test_heatmap_with_a_switch_axis_and_a_frame_budget(result):
+    hm = sweep_heatmap(result, "win_rate", x="A0", y="rd_source", max_frames=3)
+    assert len(hm) == 3 and K_DEFAULT in hm.keys(), "budget kept, default kept"
+    fig = render(hm)
+    assert "Rect" in glyphs(fig)
+    assert fig.title.text.startswith(f"{METRICS['win_rate'].long_name} at k = ")
+
+
+def test_slice_has_the_default_line_and_widgets(result):
+    sl = sweep_slice(result, "rar_scatter_velocity", "k", dynamic=True)
+    assert isinstance(sl, hv.DynamicMap) and [d.name for d in sl.kdims] == ["A0", "rd_source"]
+    assert sl.kdims[0].default == pytest.approx(A0_DEFAULT)
+    fig = render(sl)
+    assert {"Line", "Scatter"} <= glyphs(fig)
+    span = next(c for c in fig.renderers if isinstance(c, Span))
+    assert span.location == pytest.approx(K_DEFAULT)
+    assert "(dex)" in fig.yaxis[0].axis_label
+    assert fig.title.text.endswith("along k at A0 = 1.173, rd_source = third")
+
+
+def test_best_parameter_distributions(result):
+    fig = render(best_parameter_distributions(result))
+    plots = [p for p, *_ in fig.children]
+    assert len(plots) == 3
+    titles = [p.title.text for p in plots]
+    assert all(f"{result.sizes['galaxy']} galaxies" in t for t in titles)
+    assert "Segment" in glyphs(plots[0]) and "VBar" in glyphs(plots[2])
+    counts = plots[2].renderers[0].data_source.data["count"]
+    assert sum(counts) == result.sizes["galaxy"]
+
+
+def test_views_refuse_bad_names(result):
+    with pytest.raises(SigcubeError, match="not a swept parameter; swept: A0, k, rd_source"):
+        sweep_heatmap(result, "mean_rms", "A0", "g_dagger")
+    with pytest.raises(SigcubeError, match="metric 'nope' is not in this result cube"):
+        sweep_slice(result, "nope", "A0")
+    with pytest.raises(SigcubeError, match="distinct"):
+        sweep_heatmap(result, "mean_rms", "A0", "A0")
+
+
+def test_sections_say_what_they_embed(result, sparc_cube):
+    parts = sections(result, sparc_cube, limits=Limits(max_frames=4, max_galaxies=9))
+    notes = {s.title: s.note for s in parts}
+    assert notes["Rotation curves"] == "9 of 171 galaxies embedded (evenly spread through the sample)"
+    assert notes["Radial acceleration relation"].startswith("all 3373 points")
+    assert notes["Heatmaps over A0 × k"] == "rd_source: 2 of 2 values"
+    assert notes["Slices along A0"] == "k: 2 of 5 values (evenly spread); rd_source: 2 of 2 values"
+    assert all(s.frames <= 9 for s in parts)
+    with pytest.raises(SigcubeError, match="explorer of a 'sparc' sweep needs its dataset cube"):
+        sections(result, None)
+
+
+def test_save_explorer_writes_a_standalone_page(result, sparc_cube, tmp_path):
+    out = save_explorer(result, sparc_cube, tmp_path / "x" / "explorer.html", limits=Limits(max_frames=3,
+                                                                                          max_galaxies=4))
+    text = out.read_text(encoding="utf-8")
+    assert "sigcube explorer: explore-test" in text
+    assert "Static page: every widget state is precomputed" in text
+    assert "4 of 171 galaxies embedded" in text
+    assert "panel.models.state.State" in text
+    assert not re.search(r"https://cdn\.holoviz\.org/panel/[^\"']*\.css", text), "panel CSS is inlined"
+
+
+@pytest.fixture()
+def cli():
+    from sigcube.cli import app
+
+    return app
+
+
+def test_cli_writes_the_html_and_prints_its_path(cli, result_path, sparc_store, tmp_path):
+    out = tmp_path / "page.html"
+    res = CliRunner().invoke(cli, ["explore", str(result_path), "--html", str(out), "--cube", str(sparc_store),
+                                   "--max-frames", "2", "--max-galaxies", "3", "--kernel", "mond"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip().endswith(str(out)) and out.stat().st_size > 100_000
+    assert "3 of 171 galaxies embedded" in out.read_text(encoding="utf-8")
+
+
+SMALL = ["--max-frames", "2", "--max-galaxies", "3", "--kernel", "mond"]
+
+
+@pytest.mark.parametrize("given, written", [("folder", "folder/explore-test.html"), ("page.htm", "page.htm")])
+def test_cli_writes_and_prints_exactly_the_path_it_writes(cli, result_path, sparc_store, tmp_path, given, written):
+    """--html DIR (an existing folder) writes DIR/<result name>.html; any other name is written as given (panel
+    once appended .html to a name without it, and the command printed the name it was given)."""
+    (tmp_path / "folder").mkdir()
+    res = CliRunner().invoke(cli, ["explore", str(result_path), "--html", str(tmp_path / given), "--cube",
+                                   str(sparc_store), *SMALL])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip().endswith(str(tmp_path / written))
+    assert "sigcube explorer: explore-test" in (tmp_path / written).read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted({"folder", *Path(written).parts})
+
+
+@pytest.mark.parametrize("options, reason, rendered", [
+    ("ro", "read-only file system", False),  # refused before the page is drawn: drawing it would fail the test
+    ("size=64k", "no space left on device", True),  # the page is drawn, then cannot be written
+])
+def test_cli_on_an_unwritable_folder_is_one_line_and_leaves_nothing(result_path, sparc_store, tmp_path, options,
+                                                                    reason, rendered):
+    probe = subprocess.run(["unshare", "--mount", "--map-root-user", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"this system cannot mount a private tmpfs (unshare: {probe.stderr.decode().strip()})")
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    code = ("import os, sys\n"
+            + ("" if rendered else "import sigcube.interfaces.explore.page as page\n"
+                                   "def drawn(*args, **kwargs): raise RuntimeError('the page was drawn')\n"
+                                   "page.sections = drawn\n")
+            + "from sigcube.cli import app\n"
+              "try:\n    app(sys.argv[2:])\n"
+              "finally:\n    print('left:', sorted(os.listdir(sys.argv[1])), file=sys.stderr)\n")
+    proc = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c",
+                           f'mount -t tmpfs -o {options} tmpfs "$0" && exec "$@"', str(mount),
+                           sys.executable, "-c", code, str(mount), "explore", str(result_path), "--html",
+                           str(mount / "page.html"), "--cube", str(sparc_store), *SMALL],
+                          capture_output=True, text=True, timeout=600)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert " ".join(lines[-2].split()) == f"error: cannot write {mount / 'page.html'}: {reason}", proc.stderr
+    assert lines[-1] == "left: []" and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing.zarr"], "no such result cube"),
+    (["{result}", "--kernel", "nope"], "unknown kernel 'nope'"),
+    (["{result}", "--cube", "missing-cube.zarr"], "no such cube"),
+    (["{result}", "--max-frames", "0"], "max_frames must be ≥ 1"),
+])
+def test_cli_errors_are_one_line(cli, result_path, tmp_path, args, message):
+    res = CliRunner().invoke(cli, ["explore", *(a.format(result=result_path) for a in args),
+                                   "--html", str(tmp_path / "x.html")])
+    assert res.exit_code == 2
+    assert message in res.output and "Traceback" not in res.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_cli_serves_the_explorer(result_path, sparc_store):
+    port = _free_port()
+    code = "import sys; from sigcube.cli import app; app(sys.argv[1:])"
+    proc = subprocess.Popen([sys.executable, "-c", code, "explore", str(result_path), "--serve", "--port", str(port),
+                             "--cube", str(sparc_store), "--max-frames", "2", "--max-galaxies", "3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        # generous: the server starts in ~10 s alone, but the whole suite shares two cores
+        deadline, body = time.monotonic() + 180, ""
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as resp:
+                    body = resp.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.5)
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=20)[0].decode(errors="replace")
+    assert "sigcube explorer: explore-test" in body, f"no page after 180 s; the server printed:\n{output[-2000:]}"
+

@@ -32,11 +32,11 @@ def main() -> None:
     parser.add_argument("--cube", default="cubes/sparc.zarr")
     args = parser.parse_args()
 
+    from sigcube.engines.fit.run import fit_points
     from sigcube.io.cubes import open_cube
+    from sigcube.io.rotation_curves import pack_sparc
     from sigcube.stats.nuisance import Catalogue
     from sigcube.study.reports.ablation import model_spec
-    from sigcube.engines.fit.run import fit_points
-    from sigcube.io.rotation_curves import pack_sparc
 
     cube = open_cube(args.cube, kind="sparc").load()
     points = pack_sparc(cube)

@@ -64,9 +64,9 @@ def sweep_values(kernel, name: str, n: int) -> np.ndarray:
 def cases(points, only: set[str] | None = None) -> list[dict]:
     """One case per (kernel, swept parameter): name, role, the timed call and the path it takes (``only``: these
     kernels, with the canonical one always)."""
-    from sigcube.model.kernels import get_kernel, kernel_names
     from sigcube.compute import replay as fastpath
     from sigcube.compute.reduce import Prepared, reduce_block
+    from sigcube.model.kernels import get_kernel, kernel_names
 
     out = []
     for name in kernel_names():

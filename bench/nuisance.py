@@ -51,14 +51,14 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore", RuntimeWarning)
 
-    from sigcube.io.cubes import open_cube
     from sigcube.compute import quadrature
-    from sigcube.stats.likelihood import GaussianLikelihood
-    from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
-    from sigcube.model.kernels.registry import get_kernel
-    from sigcube.io.rotation_curves import pack_sparc
     from sigcube.compute.reduce import Prepared, reduce_block
     from sigcube.engines.sweep.nuisance import NuisanceTable, reduce_nuisance
+    from sigcube.io.cubes import open_cube
+    from sigcube.io.rotation_curves import pack_sparc
+    from sigcube.model.kernels.registry import get_kernel
+    from sigcube.stats.likelihood import GaussianLikelihood
+    from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
 
     if args.numpy:  # every quadrature call of the task takes the numpy path
         for name in ("marginalise", "profile"):

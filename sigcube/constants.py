@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 
+import functools
+from typing import Any
+
 import astropy.constants as const
 import astropy.units as u
-from astropy.cosmology import FlatLambdaCDM
 
 C_M_S: float = const.c.to_value(u.m / u.s)
 """Speed of light [m/s]."""
@@ -95,8 +97,20 @@ def accel_from_velocity(v_km_s, r_kpc):
     return (v_km_s * KM_S) ** 2 / (r_kpc * KPC_M)
 
 
-PAPER_COSMOLOGY = FlatLambdaCDM(H0=H0_DEFAULT_KM_S_MPC, Om0=0.3)
-"""Flat ΛCDM with H0 = 70, Ωm = 0.3 used for g†(z) (MODEL.md §2)."""
+PAPER_OMEGA_M: float = 0.3
+"""Matter density Ωm of the flat ΛCDM of the paper (H0 = 70): g†(z) ∝ H(z) = H0·√(Ωm(1+z)³ + 1 − Ωm) (MODEL.md §2)."""
 
-RHO_CRIT_MSUN_KPC3: float = PAPER_COSMOLOGY.critical_density0.to_value(u.M_sun / u.kpc**3)
-"""Critical density today of :data:`PAPER_COSMOLOGY` (H0 = 70 km/s/Mpc) [M☉/kpc³]."""
+
+@functools.cache
+def paper_cosmology() -> Any:
+    """astropy's flat ΛCDM with H0 = 70 km/s/Mpc and Ωm = :data:`PAPER_OMEGA_M` (built on first use: importing
+    ``astropy.cosmology`` takes seconds)."""
+    from astropy.cosmology import FlatLambdaCDM
+
+    return FlatLambdaCDM(H0=H0_DEFAULT_KM_S_MPC, Om0=PAPER_OMEGA_M)
+
+
+@functools.cache
+def rho_crit_msun_kpc3() -> float:
+    """Critical density today of :func:`paper_cosmology` [M☉/kpc³]."""
+    return float(paper_cosmology().critical_density0.to_value(u.M_sun / u.kpc**3))

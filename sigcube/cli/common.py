@@ -7,6 +7,8 @@ the user cache folder, :func:`log_dir`), exit status 1. ``sigcube --debug …`` 
 prints the traceback instead. Messages are printed as plain text, never read as rich markup.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import sys
@@ -16,18 +18,17 @@ import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-import xarray as xr
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from sigcube.io.schema import SCHEMAS
-from sigcube.io.cubes import default_cube, kind_of, store_attrs, write_cube
-from sigcube.io.datasets import dataset_kind
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 console = Console()
 err_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
@@ -134,6 +135,8 @@ def replacing(out: str | Path, kind: str, replace_kind: bool) -> str:
     """The dataset cube that writing one of ``kind`` (:func:`cube_kind`) at ``out`` would replace, as the status line
     names it ("a 'sparc' cube (content f521aad8d490…)"; "" when there is none). One of another kind is refused
     unless ``replace_kind``; whether anything is replaced at all (``--force``) is :func:`write_cube`'s rule."""
+    from sigcube.io.cubes import kind_of, store_attrs
+    from sigcube.io.schema import SCHEMAS
     from sigcube.io.synth import is_synthetic
 
     try:
@@ -154,6 +157,9 @@ def replacing(out: str | Path, kind: str, replace_kind: bool) -> str:
 def write_dataset(ds: xr.Dataset, out: str | Path, force: bool, replace_kind: bool = False) -> None:
     """Write the dataset cube ``ds`` atomically to ``out`` and say so in one line on stderr, naming the cube it
     replaced (one of another kind only with ``replace_kind``: :func:`replacing`)."""
+    from sigcube.io.cubes import write_cube
+    from sigcube.io.datasets import dataset_kind
+
     held = replacing(out, ds.attrs["sigcube_kind"], replace_kind)
     with err_console.status(f"writing {escape(str(out))} …"):
         state = write_cube(ds, out, force=force)
@@ -164,6 +170,8 @@ def write_dataset(ds: xr.Dataset, out: str | Path, force: bool, replace_kind: bo
 
 def ingest_dataset(kind: str, out: str | Path, force: bool, replace_kind: bool = False) -> None:
     """Build the ``kind`` cube from its verified public files and write it atomically to ``out``."""
+    from sigcube.io.datasets import dataset_kind
+
     record = dataset_kind(kind)
     with err_console.status(f"reading {record.description} …"):
         ds = record.builder()
@@ -173,6 +181,9 @@ def ingest_dataset(kind: str, out: str | Path, force: bool, replace_kind: bool =
 def dataset_cube(kind: str, cube: Optional[str | Path]) -> str | Path:
     """``cube`` (a path or a store URL) if given, else the default ``kind`` cube (``cubes/<kind>.zarr``), ingested
     first if missing."""
+    from sigcube.io.cubes import default_cube
+    from sigcube.io.datasets import dataset_kind
+
     if cube is not None:
         return cube
     path = default_cube(kind)

@@ -10,10 +10,7 @@ import typer
 from rich.markup import escape
 
 from sigcube.cli.common import console, err_console
-from sigcube.io.cubes import default_cube
 from sigcube.interfaces.explore.bounds import Limits
-from sigcube.interfaces.explore.data import DEFAULT_KERNELS
-from sigcube.io.stores import Location
 
 
 def explore(
@@ -30,12 +27,14 @@ def explore(
     max_points: Annotated[int, typer.Option(help="Most RAR points drawn.")] = Limits.max_points,
 ) -> None:
     """Explore a sweep: rotation curves, RAR, metric heatmaps and slices, best parameters per galaxy."""
-    from sigcube.io.cubes import open_cube
-    from sigcube.io.datasets import dataset_kind
-    from sigcube.interfaces.explore.page import explorer, save_explorer
-    from sigcube.model.kernels import get_kernel
-    from sigcube.study.presets import get_preset
     from sigcube.engines.sweep import open_result
+    from sigcube.interfaces.explore.page import explorer, save_explorer
+    from sigcube.interfaces.explore.data import DEFAULT_KERNELS
+    from sigcube.io.cubes import default_cube, open_cube
+    from sigcube.io.stores import Location
+    from sigcube.io.datasets import dataset_kind
+    from sigcube.model.kernels import get_kernel
+    from sigcube.model.kernels.presets import get_preset
 
     kernels = kernel or list(DEFAULT_KERNELS)
     for name in kernels:

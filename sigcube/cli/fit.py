@@ -9,7 +9,6 @@ from typing import Annotated, Optional
 import typer
 
 from sigcube.cli.common import dataset_cube, err_console
-from sigcube.io.cubes import cube_dir
 
 
 def fit(
@@ -23,11 +22,11 @@ def fit(
     force: Annotated[bool, typer.Option(help="Replace an existing fit result cube at --out (never anything else).")] = False,
 ) -> None:
     """Fit each object's own values of the spec's parameters (coarse grid, then bounded least squares)."""
-    from sigcube.io.cubes import open_cube
     from sigcube.engines.fit.run import executor, fit_cube, summary
     from sigcube.engines.fit.spec import load_spec
     from sigcube.engines.fit.store import claim
     from sigcube.engines.sweep.engine import check_workers
+    from sigcube.io.cubes import cube_dir, open_cube
 
     scheduler = check_workers(scheduler, workers, synchronous)
     parsed = load_spec(spec)

@@ -16,13 +16,12 @@ def info(path: Annotated[str, typer.Argument(help="A sigcube Zarr store (dataset
 
     Every chunk is checked against its checksum first: a damaged cube is an error naming what is damaged.
     """
-    from sigcube.io.cubes import open_cube
-    from sigcube.io.schema import SCHEMAS
-    from sigcube.io.cubes import FIT_KIND, RESULT_KIND, describe, kind_of, store_attrs
-    from sigcube.errors import SchemaError
-    from sigcube.model.metrics import metric_names
-    from sigcube.io.stores import current_holder
     from sigcube.engines.sweep import best_parameters, open_result
+    from sigcube.errors import SchemaError
+    from sigcube.io.cubes import FIT_KIND, RESULT_KIND, describe, kind_of, open_cube, store_attrs
+    from sigcube.io.schema import SCHEMAS
+    from sigcube.io.stores import current_holder
+    from sigcube.model.metrics import metric_names
 
     store, attrs = store_attrs(path, "no such store")
     kind = kind_of(attrs)

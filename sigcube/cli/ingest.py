@@ -9,9 +9,9 @@ import typer
 from rich.markup import escape
 
 from sigcube.cli.common import REPLACE_KIND, err_console, ingest_dataset, write_dataset
+from sigcube.errors import SigcubeError
 from sigcube.io.cubes import default_cube
 from sigcube.io.datasets import DatasetKind, dataset_kinds
-from sigcube.errors import SigcubeError
 
 app = typer.Typer(help="Ingest a public dataset into a labelled Zarr cube.", no_args_is_help=True)
 

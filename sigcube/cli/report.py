@@ -8,8 +8,6 @@ from typing import Annotated, Optional
 import typer
 
 from sigcube.cli.common import console, dataset_cube, emit, err_console
-from sigcube.io.cubes import cube_dir
-from sigcube.io.datasets import curve_kinds
 from sigcube.errors import SigcubeError
 
 app = typer.Typer(help="Compute a report on a cube and compare it with the published figures.", no_args_is_help=True)
@@ -37,7 +35,8 @@ def report_sparc(
     """Σ-Gravity vs MOND on SPARC: RMS, win rate, RAR scatter, next to the published figures."""
     from sigcube.conventions import SampleCuts
     from sigcube.io.cubes import open_cube
-    from sigcube.study.presets import PRESETS, get_preset
+    from sigcube.io.datasets import curve_kinds
+    from sigcube.model.kernels.presets import PRESETS, get_preset
     from sigcube.study.reports.sparc import render, render_summary, sparc_report
 
     cuts = SampleCuts(min_points, _parse_quality(quality), min_inclination, max_inclination)
@@ -57,6 +56,7 @@ def report_kernels(
 ) -> None:
     """Every kernel at its defaults on SPARC: RMS, χ²_red, RAR scatter, win rate vs MOND."""
     from sigcube.io.cubes import open_cube
+    from sigcube.io.datasets import curve_kinds
     from sigcube.study.reports.kernels import kernel_report, render
 
     emit(kernel_report(open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()), as_json, render)
@@ -70,7 +70,7 @@ def report_sensitivity(
     out: Annotated[Optional[Path], typer.Option(help="Folder of the result cubes (default: the cube folder, cubes/)")] = None,
 ) -> None:
     """SI §13.3–§14 tables and note 000's fits from the shipped sweeps (run, or read if already made), with ✓/✗."""
-    from sigcube.io.cubes import open_cube
+    from sigcube.io.cubes import cube_dir, open_cube
     from sigcube.study.reports.sensitivity import SWEEPS_DIR, render, run_shipped, sensitivity_report
 
     path = dataset_cube("sparc", cube)
@@ -89,8 +89,8 @@ def report_sweep(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Best grid point of every global metric, and the metrics at the kernel's defaults."""
-    from sigcube.interfaces.sweep_report import render, sweep_report
     from sigcube.engines.sweep import open_result
+    from sigcube.interfaces.sweep_report import render, sweep_report
 
     emit(sweep_report(open_result(result)), as_json, render)
 
@@ -149,9 +149,10 @@ def report_compare(
 def _with_fits(cube: str | None, workers: int | None, scheduler: str | None, status: str, build):
     """``build(ds, run)`` on the loaded cube of rotation curves (SPARC's or a user's), its per-galaxy fits run in
     this process, on a LocalCluster of ``workers`` or on ``scheduler``."""
-    from sigcube.io.cubes import open_cube
     from sigcube.engines.fit.run import executor
     from sigcube.engines.sweep.engine import check_workers
+    from sigcube.io.cubes import open_cube
+    from sigcube.io.datasets import curve_kinds
 
     scheduler = check_workers(scheduler, workers, False)
     ds = open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()

@@ -8,8 +8,6 @@ from typing import Annotated, Optional
 import typer
 
 from sigcube.cli.common import dataset_cube, err_console
-from sigcube.io.cubes import cube_dir
-from sigcube.io.stores import Location
 
 
 def sweep(
@@ -27,6 +25,8 @@ def sweep(
     """Evaluate a kernel over a parameter grid into a resumable result cube."""
     from sigcube.engines.sweep import load_spec, run_sweep
     from sigcube.engines.sweep.engine import check_workers
+    from sigcube.io.cubes import cube_dir
+    from sigcube.io.stores import Location
 
     check_workers(scheduler, workers, synchronous)
     parsed = load_spec(spec)

@@ -26,11 +26,11 @@ import numpy as np
 from numba import types
 from numba.core.errors import NumbaError
 
+from sigcube.compute.tracer import Untraceable, trace
 from sigcube.constants import ACCEL_KM2_S2_PER_KPC, HELIUM_FACTOR
-from sigcube.stats.nuisance import V2_FLOOR, NuisanceTransform
 from sigcube.model.inputs import RD_SOURCES, omega_d_input, rd_input
 from sigcube.model.kernels.registry import Kernel
-from sigcube.compute.tracer import Untraceable, trace
+from sigcube.stats.nuisance import V2_FLOOR, NuisanceTransform
 
 POINT_ROWS = ("r0", "gas2", "disk2", "bul2", "v_gas1", "v_disk1", "v_bul1", "accel_r0",
               *(f"{rd_input(s)}0" for s in RD_SOURCES), "sb_disk", "sb_bul", "f_bulge", "Sigma_gas")

@@ -45,15 +45,15 @@ from typing import Any
 
 import numpy as np
 
-from sigcube.errors import SigcubeError
 from sigcube.compute import quadrature_compiled as adaptive
-from sigcube.compute.quadrature_compiled import FD_STEP, MAX_STEP, NEWTON_ITERATIONS, SCALE_CLIP, Z_LIMIT
 from sigcube.compute.nuisance_codegen import compile_predict, layout
+from sigcube.compute.quadrature_compiled import FD_STEP, MAX_STEP, NEWTON_ITERATIONS, SCALE_CLIP, Z_LIMIT
+from sigcube.errors import SigcubeError
+from sigcube.model.kernels.registry import Kernel
+from sigcube.model.segments import segment_sum
 from sigcube.stats.likelihood import BoundLikelihood, GaussianLikelihood
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, NuisanceTransform, check_inputs
 from sigcube.stats.priors import Prior
-from sigcube.model.kernels.registry import Kernel
-from sigcube.model.metrics import segment_sum
 
 NEWTON_STEP = 1e-4
 """Finite-difference step in z_i of the conditional inclination mode."""

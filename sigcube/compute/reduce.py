@@ -6,7 +6,7 @@ reductions — the per-object metrics, the chunk's :data:`~sigcube.model.metrics
 metrics they give — never the point × grid array, unless ``keep_curves`` asks for the predicted
 velocities.
 
-A kernel with a :class:`~sigcube.model.kernels.registry.FastReduce` that applies to the block (its switches
+A kernel with a fast path (:mod:`sigcube.compute.fast_paths`) that applies to the block (its switches
 and swept values) runs through it (the canonical Σ kernel's numba loop, along k); every other block
 runs through the generic fast path of :mod:`sigcube.compute.replay` (the kernel's own numpy
 function, traced once, replayed on cache-sized sub-batches).
@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from sigcube.compute import replay
+from sigcube.compute.fast_paths import fast_reduce_of
 from sigcube.model import metrics
 from sigcube.model.kernels import Kernel
 from sigcube.model.points import PointSet
-from sigcube.compute import replay as fastpath
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,12 @@ def reduce_block(prep: Prepared, block_params: dict[str, Any], keep_curves: bool
     switches = {k: v for k, v in block_params.items() if isinstance(v, str)}
     params = prep.kernel.resolve({**prep.fixed, **switches})
     n_grid = int(np.prod(shape))
-    fast = prep.kernel.fast_reduce
+    fast = fast_reduce_of(prep.kernel)
     curves = np.empty((n_grid, prep.points.n_points)) if keep_curves else None
     if fast is not None and not keep_curves and fast.applies({**params, **flat}):
         rms, chi2, sum_x, sum_xx = fast.reduce(prep.points, params, flat, n_grid)
     else:
-        rms, chi2, sum_x, sum_xx = fastpath.reduce(prep.points, prep.kernel, params, flat, n_grid, curves)
+        rms, chi2, sum_x, sum_xx = replay.reduce(prep.points, prep.kernel, params, flat, n_grid, curves)
     parts = metrics.partials(rms, chi2, prep.points.offsets, sum_x, sum_xx, prep.baseline_rms)
     out = {**(metrics.finalize(parts) if chunk_metrics else {}), "rms": rms, "chi2": chi2}
     if curves is not None:

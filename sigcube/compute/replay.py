@@ -38,8 +38,8 @@ import numba
 import numpy as np
 
 from sigcube.compute import vecmath
-from sigcube.model.kernels.registry import Kernel, Reduction
 from sigcube.compute.tracer import POWER_SHORTCUTS, Traced, Untraceable
+from sigcube.model.kernels.registry import Kernel, Reduction
 from sigcube.model.points import PointSet
 from sigcube.model.segments import object_tiles
 

@@ -17,7 +17,9 @@ runs are as long as keeps X ≤ :data:`RUN_RADIUS`.
 For a block, :func:`progression_reduce` takes the objects in tiles of whole objects; per tile and run it fills I
 (α × points) in a small buffer, then, a sub-batch of grid points at a time, V = V_bar·√(1 + A_res·I) and the
 generic path's reduction (:func:`sigcube.compute.replay.reduce_rows`: per-object RMS and χ², Σx and Σx² of
-x = log10(V_obs/V)). Nothing of size grid × points (let alone × nodes) is allocated.
+x = log10(V_obs/V)). Nothing of size grid × points (let alone × nodes) is allocated. :data:`FAST_REDUCE` declares it
+as the resonance kernel's fast path (:mod:`sigcube.compute.fast_paths`); ``tests/model/kernels/test_resonance.py``
+checks it against the kernel's numpy formula.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ import numba
 import numpy as np
 
 from sigcube.compute import vecmath
-from sigcube.model.kernels.registry import Reduction
+from sigcube.compute.replay import ROWS, SUB_BATCH_ELEMENTS, Observed, reduce_rows
+from sigcube.model.kernels.registry import FastReduce, Reduction
 from sigcube.model.kernels.resonance import arithmetic_step, node_tables, quality_factor
 from sigcube.model.points import PointSet
 from sigcube.model.segments import object_tiles
-from sigcube.compute.replay import ROWS, SUB_BATCH_ELEMENTS, Observed, reduce_rows
 
 SERIES_DEGREE = 16
 """Degree of the power series in y = α − α_c."""
@@ -188,3 +190,14 @@ def progression_reduce(points: PointSet, params: Mapping[str, Any], grid: Mappin
     for out, x in zip(unsorted, (rms, chi2, sum_x, sum_xx)):
         out[order] = x
     return unsorted
+
+
+def applies(params: Mapping[str, Any]) -> bool:
+    """Where this path applies: α swept over an arithmetic progression (a linspace axis), nothing else swept but
+    A_res, which only scales K (``params`` carries swept parameters as arrays)."""
+    swept = {name for name, value in params.items() if not isinstance(value, str) and np.ndim(value)}
+    return "alpha" in swept and swept <= {"alpha", "A_res"} and arithmetic_step(np.unique(params["alpha"])) is not None
+
+
+FAST_REDUCE = FastReduce(applies, progression_reduce)
+"""The resonance kernel's fast path in sweeps (its loops compile when this module is imported: explicit signatures)."""

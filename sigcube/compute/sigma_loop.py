@@ -10,20 +10,26 @@ moments. The whole loop is one compiled call that holds no GIL (a sweep's writes
 beside it on other threads). What does not depend on the grid (h(g_N), log10(V_obs/V_bar), 1/e_V, R_d per galaxy) is computed once.
 
 It pays where ξ changes from one grid point to the next (a swept k): where it does not, the generic
-path of :mod:`sigcube.compute.replay` computes the window once per block and is faster (see
-:func:`sigcube.model.kernels.sigma._fused_applies`).
+path of :mod:`sigcube.compute.replay` computes the window once per block and is faster (:func:`applies`).
+:data:`FAST_REDUCE` declares the loop as the Σ kernel's fast path (:mod:`sigcube.compute.fast_paths`);
+``tests/compute/test_replay.py`` checks it against the kernel's numpy formula.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numba
 import numpy as np
 
-from sigcube.model.kernels.sigma import XI_FLOOR_KPC
-from sigcube.model.segments import object_tiles
 from sigcube.compute.vecmath import log_in_place
+from sigcube.model.inputs import rd_input
+from sigcube.model.kernels.registry import FastReduce, Reduction
+from sigcube.model.kernels.sigma import XI_FLOOR_KPC, amplitude, h_function
+from sigcube.model.points import PointSet
+from sigcube.model.segments import object_tiles
 
 SUB_BATCH_ELEMENTS = 262_144
 """Grid points × points per buffer (2 MiB of float64: stays in cache)."""
@@ -127,3 +133,29 @@ def warm_up() -> None:
     one = np.ones(2)
     offsets = np.array([0, 2], dtype=np.int64)
     sigma_linear_reduce(one, one, one, one, one, one, one[:1], offsets, one[:1], one[:1])
+
+
+def applies(params: Mapping[str, Any]) -> bool:
+    """Where the loop (linear window, unified amplitude) is the fastest path: ξ varies over the block (a swept k;
+    ``params`` carries swept parameters as arrays) and g† does not. Elsewhere the generic path, which computes the
+    window and h(g_N) once per block, is faster (``bench/kernel_throughput.py``)."""
+    if params["window"] != "linear" or params["amplitude_mode"] != "unified":
+        return False
+    k, g_dagger = np.asarray(params["k"]), np.asarray(params["g_dagger"])
+    return bool(k.size > 1 and np.any(k != k.flat[0]) and np.all(g_dagger == g_dagger.flat[0]))
+
+
+def reduce(points: PointSet, params: Mapping[str, Any], grid: Mapping[str, np.ndarray], n_grid: int) -> Reduction:
+    """The block's reductions by :func:`sigma_linear_reduce`, its inputs from the Σ kernel's own pieces."""
+    flat = {k: np.broadcast_to(grid.get(k, params[k]), (n_grid,)).astype(float)
+            for k in ("A0", "D", "L", "L0", "n", "k", "g_dagger")}
+    p = points.inputs
+    return sigma_linear_reduce(
+        p["r"], p["v_bar"], p["v_obs"], 1.0 / p["e_v_obs"], h_function(p["g_N"], flat["g_dagger"][0]),
+        np.log10(p["v_obs"] / p["v_bar"]), points.per_galaxy(rd_input(params["rd_source"])), points.offsets,
+        amplitude(flat["A0"], flat["D"], flat["L"], flat["L0"], flat["n"]), flat["k"],
+    )
+
+
+FAST_REDUCE = FastReduce(applies, reduce, warm_up)
+"""The Σ kernel's fast path in sweeps."""

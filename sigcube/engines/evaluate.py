@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from sigcube.io import datasets
+from sigcube.compute.reduce import Prepared, reduce_block
 from sigcube.conventions import SampleCuts
+from sigcube.engines.sweep.result import V_PRED_ATTRS
+from sigcube.io import datasets
 from sigcube.model.kernels import Kernel, KernelError, get_kernel
+from sigcube.model.kernels.baseline import BASELINE
 from sigcube.model.metrics import METRICS
 from sigcube.model.points import PointSet
-from sigcube.compute.reduce import Prepared, reduce_block
-from sigcube.engines.sweep.result import V_PRED_ATTRS
 
 RADIUS_DIM = "radius"
 """The dimension along each object's points in :func:`predict`'s output."""
@@ -62,7 +63,7 @@ def predict(cube: xr.Dataset, kernel: str, *, cuts: SampleCuts | Mapping[str, An
     return v_pred.rename("v_pred").assign_attrs(V_PRED_ATTRS, **_attrs(cube, k, fixed, arrays, points))
 
 
-def score(cube: xr.Dataset, kernel: str, baseline: str | None = "mond", *,
+def score(cube: xr.Dataset, kernel: str, baseline: str | None = BASELINE, *,
           cuts: SampleCuts | Mapping[str, Any] | None = None, **params: Any) -> xr.Dataset:
     """Every metric of ``kernel`` on ``cube``: per-object ``rms``, ``chi2`` (…, object) and the global metrics.
 

@@ -11,11 +11,11 @@ import xarray as xr
 from rich.console import Console
 from rich.table import Table
 
+from sigcube.engines.sweep.nuisance import loglike_total, sweep_posterior
+from sigcube.engines.sweep.result import best_parameters, parameter_dims
 from sigcube.model.kernels import get_kernel
 from sigcube.model.metrics import get_metric, metric_names
 from sigcube.stats.posterior import LEVELS
-from sigcube.engines.sweep.nuisance import loglike_total, sweep_posterior
-from sigcube.engines.sweep.result import best_parameters, parameter_dims
 
 
 def sweep_report(ds: xr.Dataset) -> dict[str, Any]:

@@ -27,12 +27,12 @@ import numpy as np
 import xarray as xr
 import zarr
 
+from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
 from sigcube.io.chunks import (
     CUBE_MANIFEST, MANIFEST_ATTR, Digest, Manifest, RecordingStore, VerifyingStore, check_store, every_chunk,
     write_manifest,
 )
 from sigcube.io.schema import SCHEMAS, validate
-from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
 from sigcube.io.stores import (
     SEAL_ATTRS, Location, StoreDamagedError, StoreWriteError, checksummed, has_checksum, seal, store_errors,
 )

@@ -4,33 +4,27 @@ A record names the kind's schema (its layout, :mod:`sigcube.io.schema`), the bui
 reads its verified public files into a cube (``sigcube ingest <kind>``), the packer that turns a
 cube into contiguous points grouped by object (``PointSet.group``) for kernels, metrics and
 sweeps, its manifest ``ingest/<manifest>.toml``, the dimension of its objects in sweep results,
-and a one-line description. Register a new kind with :func:`register_dataset`.
+and a one-line description. Register a new kind with :func:`register_dataset`; the built-in kinds are registered
+by :mod:`sigcube.io.kinds` when :mod:`sigcube.io` is imported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import xarray as xr
 
 from sigcube.conventions import SampleCuts
-from sigcube.io.schema import (
-    CLUSTERS, CURVE_VARIABLES, DWARFS, MANGA, MILKYWAY, ROTATION_CURVES, SPARC, CubeSchema, register_schema,
-)
 from sigcube.errors import SigcubeError
-from sigcube.io.ingest.clusters import PACK_VARIABLES as CLUSTER_VARIABLES, build_clusters_cube, pack_clusters
-from sigcube.io.ingest.dwarfs import build_dwarfs_cube
-from sigcube.io.ingest.manga import build_manga_cube
-from sigcube.io.ingest.milkyway import PACK_VARIABLES as MILKYWAY_VARIABLES, build_milkyway_cube, pack_milkyway
-from sigcube.io.ingest.sparc import build_sparc_cube
-from sigcube.io.rotation_curves import (
-    PACK_NEEDS, PACK_VARIABLES, SELECT_VARIABLES, SURFACE_BRIGHTNESS, Selection, pack_sparc, select_sparc,
-)
+from sigcube.io.schema import CubeSchema, register_schema
 from sigcube.model.points import PointSet
 
 Packer = Callable[[xr.Dataset, SampleCuts | None], PointSet]
-Selector = Callable[[xr.Dataset, SampleCuts | None], Selection]
+Selector = Callable[[xr.Dataset, SampleCuts | None], Any]
+"""Judges a cube's objects one by one: returns a selection with ``keep`` (a flag per object), ``n_points`` and
+``excluded`` (e.g. :class:`sigcube.io.rotation_curves.Selection`)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +55,9 @@ class DatasetKind:
     pack_variables: tuple[str, ...] = ()
     input_variables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     needs: tuple[str, ...] = ()
+    has_curves: bool = False
+    """Whether its cubes hold galaxy × radius rotation curves, with the catalogue geometry (distance, inclination)
+    that nuisance parameters need: the SPARC reports and the explorer's curves and RAR read them."""
 
     def unread(self, inputs: Iterable[str]) -> tuple[str, ...]:
         """The cube variables a packing for point ``inputs`` need not read (see ``input_variables``)."""
@@ -71,12 +68,6 @@ class DatasetKind:
     def name(self) -> str:
         """The kind, as cubes store it in their ``sigcube_kind`` attribute."""
         return self.schema.kind
-
-    @property
-    def has_curves(self) -> bool:
-        """Whether its cubes hold galaxy × radius rotation curves (the variables of ``CURVE_VARIABLES``),
-        which the explorer draws with the RAR (``sparc``, ``rotation_curves``)."""
-        return CURVE_VARIABLES.keys() <= self.schema.variables.keys()
 
 
 _KINDS: dict[str, DatasetKind] = {}
@@ -133,24 +124,6 @@ def pack(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
     return packer(cube, cuts)
 
 
-register_dataset(DatasetKind(SPARC, "SPARC rotation curves and Table 1", "galaxy",
-                             build_sparc_cube, pack_sparc, manifest="sparc", select=select_sparc,
-                             select_variables=SELECT_VARIABLES, pack_variables=PACK_VARIABLES,
-                             input_variables=SURFACE_BRIGHTNESS, needs=PACK_NEEDS))
-register_dataset(DatasetKind(MILKYWAY, "Eilers+2019 bins and Mróz+2019 Cepheids, V_bar from galpy's McMillan17",
-                             "tracer", build_milkyway_cube, pack_milkyway, manifest="milkyway",
-                             needs=MILKYWAY_VARIABLES))
-register_dataset(DatasetKind(CLUSTERS, "the CLASH RAR (Tian+2020) and weak-lensing profiles (Mistele+2025)",
-                             "cluster", build_clusters_cube, pack_clusters, manifest="clusters",
-                             needs=CLUSTER_VARIABLES))
-register_dataset(DatasetKind(DWARFS, "Simon 2019 and McConnachie 2012 dwarfs", "dwarf",
-                             build_dwarfs_cube, manifest="dwarfs"))
-register_dataset(DatasetKind(MANGA, "the MaNGA DynPop f_DM subset and counter-rotator matches", "galaxy",
-                             build_manga_cube, manifest="manga"))
-register_dataset(DatasetKind(ROTATION_CURVES, "rotation curves: a user's table (sigcube ingest table) or "
-                             "synthetic galaxies (sigcube synth)", "galaxy", packer=pack_sparc, select=select_sparc,
-                             select_variables=SELECT_VARIABLES, pack_variables=PACK_VARIABLES,
-                             input_variables=SURFACE_BRIGHTNESS, needs=PACK_NEEDS))
-
-PUBLIC_KINDS: tuple[str, ...] = tuple(k.name for k in dataset_kinds() if k.manifest is not None)
-"""The kinds built from verified public files (``sparc``, ``milkyway``, ``clusters``, ``dwarfs``, ``manga``)."""
+def public_kinds() -> tuple[str, ...]:
+    """The kinds built from verified public files (those with a manifest), in registration order."""
+    return tuple(k.name for k in _KINDS.values() if k.manifest is not None)

@@ -18,7 +18,7 @@ from sigcube.constants import HELIUM_FACTOR, accel_from_velocity
 from sigcube.conventions import MassToLight, SampleCuts
 from sigcube.errors import SigcubeError
 from sigcube.model.inputs import baryonic_velocity, mestel_surface_density, omega_d_input, rd_input
-from sigcube.model.metrics import segment_sum
+from sigcube.model.segments import segment_sum
 from sigcube.model.points import PointSet
 from sigcube.model.segments import segment_argmax, segment_interp
 

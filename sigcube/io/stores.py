@@ -44,8 +44,8 @@ from typing import Any, Literal
 import zarr
 from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
-from fsspec.registry import available_protocols
 from fsspec.implementations.local import LocalFileSystem
+from fsspec.registry import available_protocols
 from zarr.codecs import Crc32cCodec, ZstdCodec
 
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError

@@ -38,15 +38,16 @@ import numpy as np
 import xarray as xr
 from scipy import special
 
-from sigcube.version import __version__
 from sigcube.constants import G_KPC_KMS2_MSUN, HELIUM_FACTOR
 from sigcube.conventions import SampleCuts
-from sigcube.io.schema import SCHEMA_VERSION, SPARC
-from sigcube.io.cubes import CubeWriter, existing_cube_hash
 from sigcube.errors import SigcubeError, StoreExistsError
-from sigcube.model.kernels import get_kernel
+from sigcube.io.cubes import CubeWriter, existing_cube_hash
+from sigcube.io.layouts import SPARC
 from sigcube.io.rotation_curves import pack_sparc
+from sigcube.io.schema import SCHEMA_VERSION
 from sigcube.io.stores import Location
+from sigcube.model.kernels import get_kernel
+from sigcube.version import __version__
 
 BLOCK = 1000
 """Galaxies drawn from one seeded stream, and of one cube chunk; batches are whole blocks."""

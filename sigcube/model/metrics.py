@@ -33,6 +33,7 @@ import numpy as np
 import xarray as xr
 
 from sigcube.errors import SigcubeError
+from sigcube.model.segments import counts, segment_sum
 
 
 class MetricError(SigcubeError):
@@ -40,23 +41,6 @@ class MetricError(SigcubeError):
 
 
 # --- numpy core ---------------------------------------------------------------------------------------
-
-def counts(offsets: np.ndarray) -> np.ndarray:
-    """Number of points of each object."""
-    return np.diff(offsets)
-
-
-def segment_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` over each object's points (last axis) → (..., n_objects); 0 for an object with none."""
-    starts = np.asarray(offsets[:-1])
-    filled = counts(offsets) > 0
-    if filled.all():
-        return np.add.reduceat(values, starts, axis=-1)
-    out = np.zeros(np.shape(values)[:-1] + (len(starts),))
-    if filled.any():
-        out[..., filled] = np.add.reduceat(values, starts[filled], axis=-1)
-    return out
-
 
 def chi2_reduced(chi2: np.ndarray, offsets: np.ndarray, n_params: int = 0) -> np.ndarray:
     """χ²/(N − n_params) per object; ``n_params`` counts per-object fitted parameters."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import numba
+import functools
+
 import numpy as np
 
 
@@ -19,7 +20,6 @@ def object_tiles(offsets: np.ndarray, max_points: int) -> list[tuple[int, int]]:
     return tiles
 
 
-@numba.njit(cache=True)
 def _segment_interp(x, xp, fp, offsets, out):  # pragma: no cover (compiled)
     for g in range(x.size):
         a, b = offsets[g], offsets[g + 1]
@@ -45,11 +45,19 @@ def _segment_interp(x, xp, fp, offsets, out):  # pragma: no cover (compiled)
                         out[g] = fp[j]
 
 
+@functools.cache
+def _compiled_interp():
+    """:func:`_segment_interp` compiled by numba (on first use: importing numba is not free)."""
+    import numba
+
+    return numba.njit(cache=True)(_segment_interp)
+
+
 def segment_interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """``np.interp(x[g], xp[a:b], fp[a:b])`` for every object g (points a:b, ``xp`` increasing), bit for bit,
     without a Python loop over objects."""
     out = np.empty(len(x))
-    _segment_interp(np.asarray(x, dtype=float), np.asarray(xp, dtype=float), np.asarray(fp, dtype=float),
+    _compiled_interp()(np.asarray(x, dtype=float), np.asarray(xp, dtype=float), np.asarray(fp, dtype=float),
                     np.asarray(offsets, dtype=np.int64), out)
     return out
 
@@ -60,3 +68,20 @@ def segment_argmax(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     hits = np.flatnonzero(values == peak)
     owner = np.searchsorted(offsets, hits, side="right") - 1
     return hits[np.unique(owner, return_index=True)[1]]
+
+
+def counts(offsets: np.ndarray) -> np.ndarray:
+    """Number of points of each object."""
+    return np.diff(offsets)
+
+
+def segment_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over each object's points (last axis) → (..., n_objects); 0 for an object with none."""
+    starts = np.asarray(offsets[:-1])
+    filled = counts(offsets) > 0
+    if filled.all():
+        return np.add.reduceat(values, starts, axis=-1)
+    out = np.zeros(np.shape(values)[:-1] + (len(starts),))
+    if filled.any():
+        out[..., filled] = np.add.reduceat(values, starts[filled], axis=-1)
+    return out

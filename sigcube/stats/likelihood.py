@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sigcube.errors import SigcubeError
-from sigcube.model.metrics import segment_sum
+from sigcube.model.segments import segment_sum
 
 _LOG_2PI = math.log(2.0 * math.pi)
 

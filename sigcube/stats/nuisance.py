@@ -30,10 +30,10 @@ import xarray as xr
 
 from sigcube.constants import ACCEL_KM2_S2_PER_KPC, HELIUM_FACTOR
 from sigcube.errors import SigcubeError
-from sigcube.stats.priors import Prior
 from sigcube.model.inputs import RD_SOURCES, omega_d_input, rd_input
-from sigcube.model.metrics import segment_sum
+from sigcube.model.segments import segment_sum
 from sigcube.model.points import PointSet
+from sigcube.stats.priors import Prior
 
 NUISANCE_PARAMETERS = ("upsilon_disk", "upsilon_bul", "distance", "inclination")
 """Every nuisance parameter, in quadrature order (inclination last)."""

@@ -19,11 +19,10 @@ from scipy.special import i0e, i1e, k0e, k1e
 
 from sigcube.constants import G_KPC_KMS2_MSUN, accel_from_velocity
 from sigcube.conventions import MassToLight
-from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SPARC_PRIORS, Catalogue, NuisanceTransform, sparc_priors
-from sigcube.model.inputs import RD_INPUTS
+from sigcube.model.inputs import RD_INPUTS, mestel_surface_density
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
-from sigcube.model.inputs import mestel_surface_density
+from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SPARC_PRIORS, Catalogue, NuisanceTransform, sparc_priors
 
 
 @dataclass(frozen=True)

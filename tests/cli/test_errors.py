@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import sigcube.model.kernels
-from sigcube.cli import app
+from sigcube.cli import app, command_tree
 from sigcube.engines.sweep.engine import scheduler_address
 from sigcube.errors import SigcubeError
 
@@ -73,11 +73,10 @@ def test_a_bug_in_a_real_process_exits_1_with_one_line(tmp_path):
 
 def test_every_command_is_behind_the_boundary():
     def commands(group):
-        yield from group.registered_commands
-        for sub in group.registered_groups:
-            yield from commands(sub.typer_instance)
+        for command in group.commands.values():
+            yield from commands(command) if hasattr(command, "commands") else [command]
 
-    found = list(commands(app))
+    found = list(commands(command_tree()))
     assert len(found) >= 12 and all(getattr(c.callback, "sigcube_boundary", False) for c in found)
 
 

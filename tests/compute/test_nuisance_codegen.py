@@ -16,15 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube.compute import quadrature_compiled as adaptive
 from sigcube.compute import quadrature as Q
+from sigcube.compute import quadrature_compiled as adaptive
 from sigcube.compute.nuisance_codegen import SUPPORTED_INPUTS, compile_predict, evaluate
+from sigcube.compute.tracer import Untraceable, trace
+from sigcube.model.kernels import Parameter, get_kernel, kernel, kernel_names, registry
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
 from sigcube.stats.priors import Prior
 from sigcube.stats.synthetic import synthetic_sample
-from sigcube.model.kernels import Parameter, get_kernel, kernel, kernel_names, registry
-from sigcube.compute.tracer import Untraceable, trace
 
 SIGMA = get_kernel("sigma")
 TRACEABLE = [name for name in kernel_names() if name != "newtonian"]

@@ -11,9 +11,9 @@ import pytest
 from scipy import integrate
 
 from sigcube.compute import quadrature as Q
+from sigcube.model.kernels.registry import get_kernel
 from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
 from sigcube.stats.synthetic import synthetic_sample
-from sigcube.model.kernels.registry import get_kernel
 
 KERNEL = get_kernel("sigma")
 INPUTS = KERNEL.required_inputs(KERNEL.resolve({}))

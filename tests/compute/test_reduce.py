@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sigcube.compute.reduce import Prepared, reduce_block
 from sigcube.model import metrics
 from sigcube.model.kernels import get_kernel
 from sigcube.model.points import PointSet, velocity_points
-from sigcube.compute.reduce import Prepared, reduce_block
 
 KERNELS = ("sigma", "sigma_xi", "burr_xii", "nfw")
 """The canonical kernel (its numba FastReduce) and kernels on the generic traced path."""

@@ -11,16 +11,15 @@ import pytest
 import xarray as xr
 
 import sigcube
-from sigcube.model import metrics
 from sigcube.conventions import SampleCuts
 from sigcube.errors import SigcubeError
+from sigcube.io.rotation_curves import pack_sparc
+from sigcube.model import metrics
 from sigcube.model.kernels import KernelError
+from sigcube.model.kernels.presets import get_preset
 from sigcube.model.metrics import METRICS
-from sigcube.study.presets import get_preset
 from sigcube.study.published import figure
 from sigcube.study.reports.sparc import sparc_report
-from sigcube.io.rotation_curves import pack_sparc
-
 
 A0_GRID = xr.DataArray(np.linspace(0.8, 1.6, 5), dims="A0")
 

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sigcube.cli import app
-from sigcube.model.kernels import get_kernel
 from sigcube.engines.sweep import parse_spec
 from sigcube.engines.sweep.schema import MAX_GRID_POINTS, toml_key
+from sigcube.model.kernels import get_kernel
 
 runner = CliRunner()
 SIGMA = get_kernel("sigma")

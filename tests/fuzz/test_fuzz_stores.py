@@ -32,14 +32,14 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from sigcube.cli import app
-from sigcube.io.cubes import open_cube
-from sigcube.errors import SchemaError
 from sigcube.engines.fit.run import fit_points
 from sigcube.engines.fit.spec import parse_spec as parse_fit_spec
 from sigcube.engines.fit.store import open_fit, write_result
-from sigcube.stats.synthetic import synthetic_sample
-from sigcube.model.kernels import get_kernel
 from sigcube.engines.sweep import open_result, parse_spec, run_sweep
+from sigcube.errors import SchemaError
+from sigcube.io.cubes import open_cube
+from sigcube.model.kernels import get_kernel
+from sigcube.stats.synthetic import synthetic_sample
 
 runner = CliRunner()
 SPEC = ('name = "fuzz"\nkernel = "sigma"\nblock_size = 4\n[grid.A0]\nlinspace = [0.6, 2.4, 5]\n'

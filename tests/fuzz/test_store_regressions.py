@@ -19,10 +19,10 @@ from sigcube.cli import app
 from sigcube.engines.fit.run import fit_points
 from sigcube.engines.fit.spec import parse_spec as parse_fit_spec
 from sigcube.engines.fit.store import open_fit, write_result
-from sigcube.stats.synthetic import synthetic_sample
-from sigcube.model.kernels import get_kernel
-from sigcube.io.stores import StoreDamagedError
 from sigcube.engines.sweep import open_result, parse_spec, run_sweep
+from sigcube.io.stores import StoreDamagedError
+from sigcube.model.kernels import get_kernel
+from sigcube.stats.synthetic import synthetic_sample
 
 runner = CliRunner()
 SPEC = ('name = "reg"\nkernel = "sigma"\nblock_size = 4\n[grid.A0]\nlinspace = [0.6, 2.4, 5]\n'

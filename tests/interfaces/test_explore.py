@@ -19,6 +19,7 @@ from bokeh.models import ColorBar, LogScale, Span, Whisker
 from typer.testing import CliRunner
 
 import sigcube
+from sigcube.engines.sweep import parse_spec, run_sweep
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore import (
     Limits, best_parameter_distributions, predictions, rar, rotation_curve, rotation_curve_gallery, save_explorer,
@@ -28,7 +29,6 @@ from sigcube.interfaces.explore.bounds import frame_counts, spread, stride
 from sigcube.interfaces.explore.labels import dimension
 from sigcube.interfaces.explore.views import datashader_available
 from sigcube.model.metrics import METRICS
-from sigcube.engines.sweep import parse_spec, run_sweep
 
 SPEC = """
 name = "explore-test"

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from sigcube.io.schema import SCHEMAS
-from sigcube.io.cubes import content_hash, open_cube, write_cube
 from sigcube.errors import ParseError, SchemaError, StoreExistsError
-from sigcube.io.ingest.sparc import build_sparc_cube
+from sigcube.io.cubes import content_hash, open_cube, write_cube
 from sigcube.io.ingest.sources import fetch_sparc
+from sigcube.io.ingest.sparc import build_sparc_cube
+from sigcube.io.schema import SCHEMAS
 from sigcube.io.stores import StoreWriteError
 
 

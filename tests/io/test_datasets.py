@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from sigcube.io import datasets
-from sigcube.io.schema import SCHEMAS
-from sigcube.io.datasets import DatasetKind, dataset_kind, register_dataset
 from sigcube.errors import SigcubeError
+from sigcube.io import datasets
+from sigcube.io.datasets import DatasetKind, dataset_kind, register_dataset
 from sigcube.io.ingest.sources import load_manifest
+from sigcube.io.schema import SCHEMAS
 
 
 def test_every_kind_is_declared_once_with_its_schema_and_manifest():
     kinds = datasets.dataset_kinds()
     assert [k.name for k in kinds] == ["sparc", "milkyway", "clusters", "dwarfs", "manga", "rotation_curves"]
-    assert datasets.PUBLIC_KINDS == ("sparc", "milkyway", "clusters", "dwarfs", "manga")
+    assert datasets.public_kinds() == ("sparc", "milkyway", "clusters", "dwarfs", "manga")
     assert datasets.dataset_names() == ["clusters", "milkyway", "rotation_curves", "sparc"]
     for kind in kinds:
         assert SCHEMAS[kind.name] is kind.schema and kind.description

@@ -21,8 +21,8 @@ import pytest
 import xarray as xr
 import zarr
 
-from sigcube.io.stores import Lease, Location, StoreDamagedError
 from sigcube.engines.sweep import open_result, parse_spec, run_sweep
+from sigcube.io.stores import Lease, Location, StoreDamagedError
 from sigcube.io.synth import synth_cube
 
 SPEC = 'name = "{name}"\nkernel = "sigma"\nobject_chunk = 100\nblock_size = 5\n[grid.A0]\nlinspace = [0.8, 2.0, {n}]\n'

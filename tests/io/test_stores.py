@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-import zarr
 
 from sigcube.errors import SigcubeError
 from sigcube.io.stores import (

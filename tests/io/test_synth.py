@@ -11,9 +11,9 @@ import zarr
 from typer.testing import CliRunner
 
 from sigcube.cli import app
-from sigcube.io.cubes import open_cube
-from sigcube.errors import SigcubeError, StoreExistsError
 from sigcube.engines.sweep import best_parameters, open_result, parse_spec, run_sweep
+from sigcube.errors import SigcubeError, StoreExistsError
+from sigcube.io.cubes import open_cube
 from sigcube.io.synth import BLOCK, synth_cube
 
 runner = CliRunner()

@@ -12,7 +12,7 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube.model import metrics
+from sigcube.model import metrics, segments
 from sigcube.model.metrics import METRICS, PARTIALS, MetricError
 
 # Two objects by hand: residuals (3, −4) and (0, 1, −3) km/s, errors (1, 2) and (1, 1, 3) km/s.
@@ -77,7 +77,7 @@ def test_per_object_metrics_equal_a_loop(sizes, seed):
 
 
 def test_segment_sum_gives_zero_for_objects_without_points():
-    np.testing.assert_array_equal(metrics.segment_sum(np.arange(1.0, 5.0), np.array([0, 0, 2, 2, 4, 4])),
+    np.testing.assert_array_equal(segments.segment_sum(np.arange(1.0, 5.0), np.array([0, 0, 2, 2, 4, 4])),
                                   [0.0, 3.0, 0.0, 7.0, 0.0])
 
 

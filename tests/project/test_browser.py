@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import sigcube
+from sigcube.engines.sweep import parse_spec, run_sweep
 from sigcube.interfaces.explore import Limits, save_explorer
 from sigcube.model.metrics import METRICS
-from sigcube.engines.sweep import parse_spec, run_sweep
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

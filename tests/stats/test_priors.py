@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from sigcube.stats.priors import LogUniform, Log10Normal, Normal, Prior, PriorError, TruncatedNormal, Uniform
+from sigcube.stats.priors import Log10Normal, LogUniform, Normal, Prior, PriorError, TruncatedNormal, Uniform
 
 PRIORS = {
     "normal": Normal(loc=2.0, scale=0.5),

@@ -9,10 +9,10 @@ import numpy as np
 from scipy import stats
 
 from sigcube.compute import quadrature as Q
+from sigcube.model.kernels.registry import get_kernel
 from sigcube.stats.nuisance import NuisanceTransform, sparc_priors
 from sigcube.stats.posterior import Marginal1D, grid_posterior
 from sigcube.stats.synthetic import synthetic_sample
-from sigcube.model.kernels.registry import get_kernel
 
 KERNEL = get_kernel("sigma")
 INPUTS = KERNEL.required_inputs(KERNEL.resolve({}))

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from sigcube.model.kernels.registry import get_kernel
 from sigcube.stats.likelihood import GaussianLikelihood, LikelihoodError, chi2, log_likelihood
 from sigcube.stats.nuisance import NuisanceError, NuisanceTransform, check_inputs
 from sigcube.stats.synthetic import synthetic_sample
-from sigcube.model.kernels.registry import get_kernel
 
 INPUTS = ("r", "v_gas", "v_disk", "v_bul", "v_bar", "g_N", "R_d_third", "Omega_d_third", "w_disk")
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sigcube.study.reports.compare import CompareError, _cv, _grid, compare_report, log_evidence
 from sigcube.engines.fit.spec import FreeParameter
+from sigcube.study.reports.compare import CompareError, _cv, _grid, compare_report, log_evidence
 
 
 def test_grid_evidence_of_a_gaussian_likelihood_is_the_analytic_integral():
@@ -93,9 +93,9 @@ def test_real_run_bookkeeping(plain, sparc_cube):
 
 
 def test_mond_nuisance_rar_scatter_subset(sparc_cube):
+    from sigcube.io.rotation_curves import pack_sparc
     from sigcube.stats.nuisance import Catalogue
     from sigcube.study.reports.compare import rar_scatter_mond
-    from sigcube.io.rotation_curves import pack_sparc
 
     points = pack_sparc(sparc_cube)
     out = rar_scatter_mond(points, Catalogue.from_cube(sparc_cube, points), sparc_cube)

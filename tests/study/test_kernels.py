@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from sigcube.model import metrics
 from sigcube.model.kernels import get_kernel, kernel_names
+from sigcube.model.kernels.presets import get_preset
 from sigcube.study.published import figure
-from sigcube.study.presets import get_preset
 from sigcube.study.reports.kernels import kernel_report, render
 from sigcube.study.reports.sparc import sparc_report
 

@@ -20,7 +20,6 @@ from sigcube.cli import app
 from sigcube.study.published import FIGURES, check_citation
 from sigcube.study.reports import regression as rg
 
-
 runner = CliRunner()
 
 # Constants by hand, from astropy, not from sigcube.
@@ -113,7 +112,7 @@ def test_nothing_is_compared_across_different_data(report) -> None:
 
 
 def test_sparc_row_is_the_paper_preset_of_the_sparc_report(report, sparc_cube) -> None:
-    from sigcube.study.presets import get_preset
+    from sigcube.model.kernels.presets import get_preset
     from sigcube.study.reports.sparc import sparc_report
 
     row = _row(report, "SPARC")

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sigcube.model import metrics
+from sigcube.engines.sweep import parse_spec
 from sigcube.errors import SigcubeError
+from sigcube.io.rotation_curves import pack_sparc
+from sigcube.model import metrics
 from sigcube.model.kernels import get_kernel
-from sigcube.study.presets import get_preset
+from sigcube.model.kernels.presets import get_preset
 from sigcube.study.published import figure
 from sigcube.study.reports.note000 import MODELS, enhancement, fit_on_grid, note_targets, per_galaxy_inputs
 from sigcube.study.reports.sensitivity import SHIPPED, run_shipped, sensitivity_report
 from sigcube.study.reports.sparc import sparc_report
-from sigcube.io.rotation_curves import pack_sparc
-from sigcube.engines.sweep import parse_spec
 
 runner = CliRunner()
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from sigcube.conventions import SampleCuts
 from sigcube.errors import SigcubeError
-from sigcube.study.presets import PRESETS, get_preset
+from sigcube.model.kernels.presets import PRESETS, get_preset
 from sigcube.study.published import figure
 from sigcube.study.reports.sparc import sparc_report
 

@@ -6,10 +6,10 @@ runs the chunks as Dask tasks and builds the per-object result cube, :mod:`~sigc
 it (lease, checksums, seal).
 """
 
-from sigcube.io.cubes import FIT_KIND
 from sigcube.engines.fit.run import executor, fit_cube, fit_points
 from sigcube.engines.fit.spec import FitSpec, FitSpecError, FreeParameter, load_spec, parse_spec
 from sigcube.engines.fit.store import claim, open_fit, write_result
+from sigcube.io.cubes import FIT_KIND
 
 __all__ = ["FIT_KIND", "FitSpec", "FitSpecError", "FreeParameter", "claim", "executor", "fit_cube", "fit_points",
            "load_spec", "open_fit", "parse_spec", "write_result"]

@@ -31,7 +31,7 @@ import numpy as np
 from scipy.optimize import OptimizeResult, least_squares
 
 from sigcube.engines.fit.spec import FitSpec
-from sigcube.model.metrics import segment_sum
+from sigcube.model.segments import segment_sum
 from sigcube.model.points import PointSet
 
 BOUND_TOL = 1e-6
@@ -174,9 +174,9 @@ def _local(spec: FitSpec, res: _Result, g: int, residual, starts: list[np.ndarra
 def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: Any, fixed: Mapping[str, Any],
                   required: tuple[str, ...]) -> dict[str, np.ndarray]:
     """:func:`fit_objects` with the nuisance parameters profiled (joint least squares in (u, z))."""
+    from sigcube.compute.quadrature import profile
     from sigcube.stats.likelihood import GaussianLikelihood
     from sigcube.stats.nuisance import NUISANCE_PARAMETERS, NuisanceTransform, sparc_priors
-    from sigcube.compute.quadrature import profile
 
     if catalogue is None:
         raise ValueError("a fit with nuisance parameters needs the objects' catalogue")

@@ -11,14 +11,13 @@ import numpy as np
 import xarray as xr
 from rich.console import Console
 
-from sigcube.io import datasets
 from sigcube.engines.dask import dask_client, quiet_dask
-from sigcube.io.cubes import FIT_KIND
-from sigcube.errors import SigcubeError
 from sigcube.engines.fit.core import fit_objects
 from sigcube.engines.fit.spec import FitSpec
+from sigcube.errors import SigcubeError
+from sigcube.io import datasets
+from sigcube.io.cubes import FIT_KIND
 from sigcube.model.points import PointSet
-
 
 ATTRS: dict[str, dict[str, str]] = {
     "chi2": {"units": "", "long_name": "χ² at the best fit (data only, errors as quoted)"},

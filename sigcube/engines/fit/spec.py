@@ -38,10 +38,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sigcube.io.datasets import check_nuisance, dataset_names
-from sigcube.errors import SigcubeError, SpecError
-from sigcube.model.kernels import Kernel, KernelError, get_kernel
 from sigcube.engines.sweep.schema import NAME_PATTERN
+from sigcube.errors import SigcubeError, SpecError
+from sigcube.io.datasets import check_nuisance, dataset_names
+from sigcube.model.kernels import Kernel, KernelError, get_kernel
 
 NUISANCE_MODES = ("none", "profile")
 """How nuisance parameters enter a fit: held at the catalogue (``none``) or profiled (mode of L × prior)."""

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import xarray as xr
 
+from sigcube.errors import SchemaError, StoreExistsError
 from sigcube.io.cubes import (
     FIT_KIND, WRITING_ATTR, CubeWriter, Verify, checked_manifest, content_hash, describe, kind_of, open_dataset,
     store_attrs,
 )
-from sigcube.errors import SchemaError, StoreExistsError
 from sigcube.io.stores import Lease, Location, StoreDamagedError, was_leased
 
 REMEDY = "run the fit again with --force to replace it"

@@ -39,23 +39,24 @@ import xarray as xr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from sigcube.io.chunks import Manifest
-from sigcube.engines.dask import dask_client, quiet_dask
-from sigcube.io.cubes import default_cube, describe, kind_of, store_attrs
-from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
-from sigcube.model.metrics import get_metric
-from sigcube.io.stores import Lease, Location, StoreDamagedError, open_arrays, was_leased
 from sigcube.compute import exact
+from sigcube.compute.fast_paths import fast_reduce_of
+from sigcube.compute.reduce import Prepared, reduce_block
+from sigcube.engines.dask import dask_client, quiet_dask
 from sigcube.engines.sweep import grid as gridlib
 from sigcube.engines.sweep import nuisance
-from sigcube.compute.reduce import Prepared, reduce_block
 from sigcube.engines.sweep.objects import ChunkSource, choose_chunk, chunk_source, load_points, plan_objects
 from sigcube.engines.sweep.result import (
     FINALIZE_BYTES, KIND, N_PARTIAL, OBJECT_DTYPES, REBUILD, BlockCheck, BlockWriter, DoneFlags, Layout, add_partials,
     arrays_of, best_parameters, build_template, check_blocks, check_format, create, global_metrics, open_result,
-    pack_partials, read_region, rewrite_template_values, stored_metrics, write_regions,
+    pack_partials, read_region, rewrite_template_values, store_posterior, stored_metrics, write_regions,
 )
 from sigcube.engines.sweep.spec import SweepSpec
+from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
+from sigcube.io.chunks import Manifest
+from sigcube.io.cubes import default_cube, describe, kind_of, store_attrs
+from sigcube.io.stores import Lease, Location, StoreDamagedError, open_arrays, was_leased
+from sigcube.model.metrics import get_metric
 
 DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 """Dask comm protocols a scheduler in another process listens on (``inproc://`` lives inside one process)."""
@@ -292,8 +293,9 @@ def run_item(job: SweepJob, item: tuple[int, int]) -> tuple[tuple[int, int], Man
 def warm_up(job: SweepJob) -> None:
     """Load (or compile) the compiled loops now, so the first task is not slowed by it."""
     exact.warm_up()
-    if job.spec.kernel.fast_reduce is not None and job.spec.kernel.fast_reduce.warm_up is not None:
-        job.spec.kernel.fast_reduce.warm_up()
+    fast = fast_reduce_of(job.spec.kernel)
+    if fast is not None and fast.warm_up is not None:
+        fast.warm_up()
 
 
 # --- the driver ---------------------------------------------------------------------------------------------------
@@ -366,7 +368,7 @@ def run_sweep(
                 else:
                     _stream(client, job, schedule, finished)
             seconds = time.perf_counter() - start
-            flags.mark_complete(nuisance.store_posterior(job.writer, spec, layout))
+            flags.mark_complete(store_posterior(job.writer, spec, layout))
     headline = next((m for m in spec.metrics if get_metric(m).scope == "global"), None)
     best = best_parameters(open_result(store, verify="seal"), headline) if headline else {}
     return SweepSummary(store.name, len(regions), len(evals), n_tasks - len(evals), sum(evals.values()), seconds,

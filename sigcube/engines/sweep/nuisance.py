@@ -13,7 +13,7 @@ block × one object chunk) :func:`reduce_nuisance` computes, for every grid poin
 The result cube stores that per-object ``loglike`` (and, for ``profile``, the per-object nuisance values). When
 every block is done the driver sums it over objects (``loglike_total``), normalises it over the grid under the
 stated global prior (equal mass per grid point) into ``posterior`` and stores that, ``log_evidence`` and the
-1-D/2-D marginals (:func:`store_posterior`); :func:`sweep_posterior` reads them back.
+1-D/2-D marginals (:func:`sigcube.engines.sweep.result.store_posterior`); :func:`sweep_posterior` reads them back.
 """
 
 from __future__ import annotations
@@ -27,17 +27,16 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from sigcube.io.chunks import Manifest
-from sigcube.errors import SigcubeError
 from sigcube.compute import quadrature
+from sigcube.errors import SigcubeError
+from sigcube.model.kernels.registry import Kernel
+from sigcube.model.points import PointSet
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.nuisance import (
     NUISANCE_PARAMETERS, SPARC_PRIORS, SYMBOLS, Catalogue, NuisanceTransform, sparc_priors,
 )
-from sigcube.stats.posterior import GridPosterior, PosteriorError, grid_posterior
+from sigcube.stats.posterior import GridPosterior, grid_posterior
 from sigcube.stats.priors import Prior, PriorError
-from sigcube.model.kernels.registry import Kernel
-from sigcube.model.points import PointSet
 
 MODES = ("marginalise", "profile")
 """How the nuisance parameters are removed."""
@@ -156,10 +155,10 @@ _CATALOGUES: dict[tuple[str, int], Catalogue] = {}
 
 def chunk_catalogue(source: Any, c: int, points: PointSet) -> Catalogue:
     """The catalogue of object chunk ``c`` of a :class:`~sigcube.engines.sweep.objects.ChunkSource` (read on first use)."""
+    from sigcube.engines.sweep.objects import _reader
     from sigcube.io.cubes import open_cube
     from sigcube.io.datasets import dataset_kind
     from sigcube.io.stores import Location
-    from sigcube.engines.sweep.objects import _reader
 
     key = (source.key, c)
     if key not in _CATALOGUES:
@@ -245,7 +244,7 @@ def marginal_names(axes: list[str]) -> dict[str, tuple[str, ...]]:
 
 def posterior_variables(settings: NuisanceSettings | None, axes: list[Any]) -> dict[str, xr.Variable]:
     """The grid-sized posterior arrays of a nuisance sweep's result cube, NaN until the driver fills them after the
-    last block (:func:`store_posterior`): ``loglike_total`` [nat], ``posterior`` (mass per grid point, sums to 1),
+    last block (:func:`sigcube.engines.sweep.result.store_posterior`): ``loglike_total`` [nat], ``posterior`` (mass per grid point, sums to 1),
     ``log_evidence`` [nat] and the 1-D/2-D marginals. None without ``[nuisance]`` or with a switch axis (``axes``:
     the spec's)."""
     if settings is None or any(a.categorical for a in axes):
@@ -279,28 +278,6 @@ def posterior_arrays(total: np.ndarray, axes: Mapping[str, np.ndarray]) -> dict[
     for name, over in marginal_names(list(axes)).items():
         out[name] = post.marginal(over[0]).mass if len(over) == 1 else post.marginal2d(*over)
     return out
-
-
-def store_posterior(writer: Any, spec: Any, layout: Any) -> Manifest:
-    """Fill a finished nuisance sweep's posterior arrays (:func:`posterior_variables`) under ``writer``'s lease:
-    ``loglike`` summed over objects one row chunk at a time (at most ``FINALIZE_BYTES`` read at once), then
-    normalised under the global prior. Called by the driver when every block is done, before the cube is marked
-    complete; the same stored ``loglike`` gives the same arrays, so a resumed sweep stores identical ones. Returns
-    the digests of the chunks written (none without posterior arrays)."""
-    if not posterior_variables(spec.nuisance, spec.axes):
-        return Manifest()
-    from sigcube.engines.sweep import grid as gridlib
-    from sigcube.engines.sweep.result import arrays_of, read_region, write_regions
-
-    arrays = arrays_of(writer)
-    total = np.empty(layout.shape)
-    for sub in gridlib.sub_regions(tuple(slice(0, n) for n in layout.shape), layout.rows):
-        total[sub] = np.sum(read_region(writer.store, arrays["loglike"], sub + (slice(None),)), axis=-1)
-    try:
-        values = posterior_arrays(total, {a.name: np.asarray(a.values, dtype=float) for a in spec.axes})
-    except PosteriorError:  # no finite total: stored NaN, and reading the posterior says why in one line
-        values = {"loglike_total": total}
-    return write_regions(writer, {name: ((slice(None),) * np.ndim(v), v) for name, v in values.items()})
 
 
 def sweep_posterior(ds: xr.Dataset) -> GridPosterior:

@@ -19,12 +19,12 @@ import numpy as np
 import xarray as xr
 
 from sigcube.conventions import SampleCuts
+from sigcube.engines.sweep.grid import TARGET_EVALS_PER_BLOCK
+from sigcube.errors import SigcubeError
 from sigcube.io.cubes import open_cube
 from sigcube.io.datasets import dataset_kind
-from sigcube.errors import SigcubeError
+from sigcube.io.stores import Location, read_errors
 from sigcube.model.points import PointSet
-from sigcube.io.stores import Location, read_errors, store_errors
-from sigcube.engines.sweep.grid import TARGET_EVALS_PER_BLOCK
 
 TARGET_CHUNK_POINTS = 20_000
 """Fewest points per object chunk by default (about 1,000 SPARC-like galaxies): the fused kernels are fastest on

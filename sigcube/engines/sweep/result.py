@@ -33,25 +33,26 @@ import numpy as np
 import xarray as xr
 import zarr
 
-from sigcube.version import __version__
-from sigcube.model import metrics
-from sigcube.io.cubes import (
-    CONSOLIDATED, RESULT_KIND, ZARR_FORMAT, Verify, describe, open_dataset, store_attrs, verify_method,
-)
+from sigcube.compute import exact
+from sigcube.engines.sweep import grid as gridlib
+from sigcube.engines.sweep.nuisance import NUISANCE_DTYPES, posterior_arrays, posterior_variables, template_variables
+from sigcube.engines.sweep.spec import SweepSpec
 from sigcube.errors import SchemaError
-from sigcube.model.metrics import METRICS, get_metric, metric_names
 from sigcube.io.chunks import (
     MANIFEST_ATTR, ChunkProblem, Digest, Manifest, RecordingStore, chunk_keys, chunk_problems, fixed_sizes,
     read_manifest, read_manifests, write_manifest,
+)
+from sigcube.io.cubes import (
+    CONSOLIDATED, RESULT_KIND, ZARR_FORMAT, Verify, describe, open_dataset, store_attrs, verify_method,
 )
 from sigcube.io.stores import (
     Lease, LeaseToken, Location, StoreDamagedError, checksummed, chunk_coords, current_holder, open_arrays,
     read_errors, seal, store_errors, summarize,
 )
-from sigcube.compute import exact
-from sigcube.engines.sweep import grid as gridlib
-from sigcube.engines.sweep.nuisance import NUISANCE_DTYPES, posterior_variables, template_variables
-from sigcube.engines.sweep.spec import SweepSpec
+from sigcube.model import metrics
+from sigcube.model.metrics import METRICS, get_metric, metric_names
+from sigcube.stats.posterior import PosteriorError
+from sigcube.version import __version__
 
 KIND = RESULT_KIND
 RESULT_FORMAT = 3
@@ -375,6 +376,26 @@ class DoneFlags:
         write_manifest(self.store, COMPLETE_MANIFEST, every)
         with store_errors(self.store.name):
             self.group.update_attributes({"complete": 1, MANIFEST_ATTR: every.sha256()})
+
+
+def store_posterior(writer: Any, spec: Any, layout: Any) -> Manifest:
+    """Fill a finished nuisance sweep's posterior arrays (:func:`posterior_variables`) under ``writer``'s lease:
+    ``loglike`` summed over objects one row chunk at a time (at most ``FINALIZE_BYTES`` read at once), then
+    normalised under the global prior. Called by the driver when every block is done, before the cube is marked
+    complete; the same stored ``loglike`` gives the same arrays, so a resumed sweep stores identical ones. Returns
+    the digests of the chunks written (none without posterior arrays)."""
+    if not posterior_variables(spec.nuisance, spec.axes):
+        return Manifest()
+    arrays = arrays_of(writer)
+    total = np.empty(layout.shape)
+    for sub in gridlib.sub_regions(tuple(slice(0, n) for n in layout.shape), layout.rows):
+        total[sub] = np.sum(read_region(writer.store, arrays["loglike"], sub + (slice(None),)), axis=-1)
+    try:
+        values = posterior_arrays(total, {a.name: np.asarray(a.values, dtype=float) for a in spec.axes})
+    except PosteriorError:  # no finite total: stored NaN, and reading the posterior says why in one line
+        values = {"loglike_total": total}
+    return write_regions(writer, {name: ((slice(None),) * np.ndim(v), v) for name, v in values.items()})
+
 
 
 # --- checking -----------------------------------------------------------------------------------------------------

@@ -28,29 +28,20 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, StrictBool, StrictInt, StrictStr,
+    ValidationError, ValidationInfo, field_validator, model_validator,
 )
 from pydantic.fields import FieldInfo
 
 from sigcube.conventions import SampleCuts
-from sigcube.io.datasets import check_nuisance, dataset_names
-from sigcube.errors import SigcubeError, SpecError
-from sigcube.model.kernels import get_kernel
-from sigcube.model.metrics import metric_names
-from sigcube.study.presets import PRESETS, get_preset
 from sigcube.engines.sweep.nuisance import NuisanceTable
+from sigcube.errors import SigcubeError, SpecError
+from sigcube.io.datasets import check_nuisance, dataset_names
+from sigcube.io.kinds import DEFAULT_KIND
+from sigcube.model.kernels import get_kernel
+from sigcube.model.kernels.baseline import BASELINE
+from sigcube.model.kernels.presets import PRESETS, get_preset
+from sigcube.model.metrics import metric_names
 
 MAX_GRID_POINTS = 10**8
 """The largest grid a spec may declare (per axis and in all)."""
@@ -248,13 +239,13 @@ class SpecModel(_Table):
         description="names the sweep and its default result cube `cubes/<name>.zarr` (letters, digits, . + - _)")
     description: StrictStr = Field("", description="free text stored with the result")
     dataset: Annotated[StrictStr, AfterValidator(_registered(_dataset))] = Field(
-        "sparc", description=f"kind of dataset cube swept: {', '.join(dataset_names())}")
+        DEFAULT_KIND, description=f"kind of dataset cube swept: {', '.join(dataset_names())}")
     cube: Annotated[StrictStr, Field(min_length=1)] | None = Field(
         None, description="path of the dataset cube (default: `--cube`, else `cubes/<dataset>.zarr`)")
     kernel: Annotated[StrictStr, AfterValidator(_registered(get_kernel))] = Field(
         description="the kernel evaluated (`sigcube kernels` lists them)")
     baseline: Annotated[StrictStr, AfterValidator(_registered(get_kernel))] = Field(
-        "mond", description="the kernel `win_rate` is computed against")
+        BASELINE, description="the kernel `win_rate` is computed against")
     preset: Annotated[StrictStr | None, AfterValidator(_registered(get_preset))] = Field(
         None, description=f"start from a SPARC preset's parameters: {', '.join(PRESETS)}")
     metrics: Annotated[list[StrictStr], Field(min_length=1)] = Field(

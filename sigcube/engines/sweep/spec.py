@@ -46,12 +46,12 @@ import astropy.units as u
 import numpy as np
 
 from sigcube.conventions import SampleCuts
-from sigcube.errors import SigcubeError, SpecError
-from sigcube.model.kernels import Kernel, Parameter, get_kernel
-from sigcube.model.metrics import metric_names
-from sigcube.study.presets import get_preset
 from sigcube.engines.sweep.nuisance import NuisanceSettings
 from sigcube.engines.sweep.schema import GridAxis, SpecModel, grid_label, toml_key, toml_text, validate
+from sigcube.errors import SigcubeError, SpecError
+from sigcube.model.kernels import Kernel, Parameter, get_kernel
+from sigcube.model.kernels.presets import get_preset
+from sigcube.model.metrics import metric_names
 
 __all__ = ["Axis", "SpecError", "SweepSpec", "load_spec", "parse_spec"]
 

@@ -9,11 +9,20 @@
     >>> save_explorer(res, cube, "explorer.html")                          # doctest: +SKIP
 """
 
-from sigcube.interfaces.explore.bounds import Limits
-from sigcube.interfaces.explore.data import Predictions, predictions
-from sigcube.interfaces.explore.page import explorer, save_explorer, sections
-from sigcube.interfaces.explore.sweep_views import METRICS, best_parameter_distributions, sweep_heatmap, sweep_slice
-from sigcube.interfaces.explore.views import rar, rotation_curve, rotation_curve_gallery
+_LAZY = {
+    "Limits": "bounds", "Predictions": "data", "predictions": "data", "explorer": "page", "save_explorer": "page",
+    "sections": "page", "GLOBAL_METRICS": "sweep_views", "best_parameter_distributions": "sweep_views",
+    "sweep_heatmap": "sweep_views", "sweep_slice": "sweep_views", "rar": "views", "rotation_curve": "views",
+    "rotation_curve_gallery": "views",
+}
+"""The views, by the module that draws them: imported on first use (the plotting libraries are heavy)."""
 
-__all__ = ["METRICS", "Limits", "Predictions", "best_parameter_distributions", "explorer", "predictions", "rar",
-           "rotation_curve", "rotation_curve_gallery", "save_explorer", "sections", "sweep_heatmap", "sweep_slice"]
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

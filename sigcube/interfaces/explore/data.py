@@ -8,15 +8,16 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from sigcube.model import metrics
 from sigcube.constants import accel_from_velocity
 from sigcube.conventions import SampleCuts
-from sigcube.model.kernels import get_kernel
-from sigcube.study.presets import DEFAULT_PRESET, get_preset
-from sigcube.model.points import PointSet
 from sigcube.io.rotation_curves import pack_sparc
+from sigcube.model import metrics
+from sigcube.model.kernels import get_kernel
+from sigcube.model.kernels.baseline import BASELINE
+from sigcube.model.kernels.presets import DEFAULT_PRESET, KERNEL, get_preset
+from sigcube.model.points import PointSet
 
-DEFAULT_KERNELS = ("sigma", "mond")
+DEFAULT_KERNELS = (KERNEL, BASELINE)
 
 
 @dataclass(frozen=True)

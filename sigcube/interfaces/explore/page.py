@@ -34,19 +34,19 @@ from panel.io.save import save
 from pyviz_comms import Comm
 
 from sigcube.conventions import SampleCuts
-from sigcube.io.datasets import dataset_kind
+from sigcube.engines.sweep.result import object_dim, parameter_dims
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore.bounds import Limits
 from sigcube.interfaces.explore.data import DEFAULT_KERNELS, predictions
 from sigcube.interfaces.explore.labels import fmt
-from sigcube.interfaces.explore.sweep_views import (
-    METRICS, best_parameter_distributions, frame_plan, plan_note, plural, sweep_heatmap, sweep_slice,
-)
 from sigcube.interfaces.explore.posterior_views import posterior_note, posterior_views
+from sigcube.interfaces.explore.sweep_views import (
+    GLOBAL_METRICS, best_parameter_distributions, frame_plan, plan_note, plural, sweep_heatmap, sweep_slice,
+)
 from sigcube.interfaces.explore.views import rar, rar_note, rotation_curve_gallery
-from sigcube.study.presets import DEFAULT_PRESET
+from sigcube.io.datasets import dataset_kind
 from sigcube.io.stores import store_errors
-from sigcube.engines.sweep.result import object_dim, parameter_dims
+from sigcube.model.kernels.presets import DEFAULT_PRESET
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def sections(result: xr.Dataset, cube: xr.Dataset | None = None, kernels: Sequen
             raise SigcubeError(f"the explorer of a {kind!r} sweep needs its dataset cube (rotation curves, RAR)")
         out += _galaxy_sections(result, cube, kernels, preset, limits)
     dims = parameter_dims(result)
-    metrics = [m for m in METRICS if m in result]  # none: a sweep that stored only per-object metrics
+    metrics = [m for m in GLOBAL_METRICS if m in result]  # none: a sweep that stored only per-object metrics
     for x, y in list(itertools.combinations(dims, 2))[: limits.max_pairs] if metrics else ():
         plan = frame_plan(result, [d for d in dims if d not in (x, y)], limits.max_frames)
         views = tuple(sweep_heatmap(result, m, x, y, limits.max_frames, limits.max_cells, dynamic=True)
@@ -98,7 +98,7 @@ def sections(result: xr.Dataset, cube: xr.Dataset | None = None, kernels: Sequen
                            (best_parameter_distributions(result, "rms"),), 1))
     if not out:
         raise SigcubeError(f"nothing to explore in sweep {result.attrs.get('sweep_name')!r}: it stored no global "
-                           f"metric ({', '.join(METRICS)}) and no per-object rms; rerun it with one in `metrics`")
+                           f"metric ({', '.join(GLOBAL_METRICS)}) and no per-object rms; rerun it with one in `metrics`")
     return out
 
 

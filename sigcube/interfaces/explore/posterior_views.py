@@ -12,8 +12,8 @@ import itertools
 import holoviews as hv
 import xarray as xr
 
-from sigcube.interfaces.explore.labels import NORM, dim_of, log_axes
 from sigcube.engines.sweep.nuisance import sweep_posterior
+from sigcube.interfaces.explore.labels import NORM, dim_of, log_axes
 
 MASS = hv.Dimension("mass", label="posterior mass per grid point")
 

@@ -17,16 +17,16 @@ import holoviews.plotting.bokeh  # noqa: F401  (registers the bokeh backend and 
 import numpy as np
 import xarray as xr
 
+from sigcube.engines.sweep import best_per_galaxy
+from sigcube.engines.sweep.result import object_dim, parameter_dims
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore.bounds import Limits, frame_counts, spread, stride
 from sigcube.interfaces.explore.frames import frames
 from sigcube.interfaces.explore.labels import NORM, dim_of, fmt, log_axes
 from sigcube.model.kernels import get_kernel
 from sigcube.model.metrics import get_metric, metric_names
-from sigcube.engines.sweep import best_per_galaxy
-from sigcube.engines.sweep.result import object_dim, parameter_dims
 
-METRICS = metric_names("global")
+GLOBAL_METRICS = metric_names("global")
 """The global metrics the explorer shows when the cube has them (:mod:`sigcube.model.metrics`)."""
 DEFAULT_MARK = {"marker": "x", "size": 18, "color": "red", "line_width": 3, **NORM}
 BEST_MARK = {"marker": "circle", "size": 12, "fill_color": "white", "line_color": "black", "line_width": 2, **NORM}
@@ -64,7 +64,7 @@ def plan_note(ds: xr.Dataset, plan: dict[str, np.ndarray]) -> str:
 
 def _check(ds: xr.Dataset, metric: str, dims: Sequence[str]) -> None:
     params = parameter_dims(ds)
-    stored = [m for m in METRICS if m in ds]
+    stored = [m for m in GLOBAL_METRICS if m in ds]
     if metric not in stored:
         raise SigcubeError(f"metric {metric!r} is not in this result cube; its global metrics: {', '.join(stored)}")
     for d in dims:

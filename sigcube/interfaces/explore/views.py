@@ -19,7 +19,7 @@ from sigcube.interfaces.explore.bounds import Limits, spread
 from sigcube.interfaces.explore.data import DEFAULT_KERNELS, Predictions, predictions
 from sigcube.interfaces.explore.frames import frames
 from sigcube.interfaces.explore.labels import NORM, dimension
-from sigcube.study.presets import DEFAULT_PRESET
+from sigcube.model.kernels.presets import DEFAULT_PRESET
 
 COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 """One colour per kernel, in the order the kernels are given."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sigcube.io.schema import CURVE_VARIABLES, GEOMETRY_VARIABLES, MASS_VARIABLES
+from sigcube.io.layouts import CURVE_VARIABLES, GEOMETRY_VARIABLES, MASS_VARIABLES
 
 _SPEC = {**CURVE_VARIABLES, **GEOMETRY_VARIABLES, **MASS_VARIABLES}
 

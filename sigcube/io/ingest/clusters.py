@@ -30,12 +30,13 @@ import xarray as xr
 
 from sigcube.constants import KM_S, KPC_M
 from sigcube.conventions import SampleCuts
-from sigcube.io.schema import CLUSTERS, dataset_attrs, label
 from sigcube.errors import DataSourceError, ParseError
-from sigcube.io.ingest.text import csv_rows, parse_cell, parse_number, whitespace_rows
-from sigcube.model.points import PointSet, velocity_points
-from sigcube.io.rotation_curves import require_default_cuts
 from sigcube.io.ingest.sources import DatasetFiles, fetch_dataset
+from sigcube.io.ingest.text import csv_rows, parse_cell, parse_number, whitespace_rows
+from sigcube.io.layouts import CLUSTERS
+from sigcube.io.rotation_curves import require_default_cuts
+from sigcube.io.schema import dataset_attrs, label
+from sigcube.model.points import PointSet, velocity_points
 
 RAR_FILE = "fig2.dat"
 SUMMARY_FILE = "vflat-Mb-M200c.csv"

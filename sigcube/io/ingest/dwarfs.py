@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from sigcube.io.schema import DWARFS, dataset_attrs, label
 from sigcube.errors import ParseError
-from sigcube.io.ingest.text import parse_number, read_text_lines
 from sigcube.io.ingest.sources import DatasetFiles, fetch_dataset
+from sigcube.io.ingest.text import parse_number, read_text_lines
+from sigcube.io.layouts import DWARFS
+from sigcube.io.schema import dataset_attrs, label
 
 SIMON_FILE = "simon2019_dwarf_tab_ascii_14sep2018.dat"
 MCCONNACHIE_FILE = "mcconnachie2012_NearbyGalaxies.dat"

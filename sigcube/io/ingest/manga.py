@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from sigcube.io.schema import MANGA, dataset_attrs, label
 from sigcube.errors import ParseError
-from sigcube.io.ingest.text import csv_rows, parse_cell
 from sigcube.io.ingest.sources import DatasetFiles, fetch_dataset
+from sigcube.io.ingest.text import csv_rows, parse_cell
+from sigcube.io.layouts import MANGA
+from sigcube.io.schema import dataset_attrs, label
 
 DYNPOP_FILE = "tangosidm_dynpop_gNFWcyl_fdm_subset.csv"
 MATCH_FILE = "counterrotation_bevacqua_cases_matched_controls.csv"

@@ -28,12 +28,13 @@ import numpy as np
 import xarray as xr
 
 from sigcube.conventions import SampleCuts
-from sigcube.io.schema import MILKYWAY, dataset_attrs, label
 from sigcube.errors import DataSourceError, ParseError
-from sigcube.io.ingest.text import csv_rows, parse_cell, parse_number, read_text_lines, whitespace_rows
-from sigcube.model.points import PointSet, velocity_points
-from sigcube.io.rotation_curves import require_default_cuts
 from sigcube.io.ingest.sources import DatasetFiles, fetch_dataset
+from sigcube.io.ingest.text import csv_rows, parse_cell, parse_number, read_text_lines, whitespace_rows
+from sigcube.io.layouts import MILKYWAY
+from sigcube.io.rotation_curves import require_default_cuts
+from sigcube.io.schema import dataset_attrs, label
+from sigcube.model.points import PointSet, velocity_points
 
 EILERS_FILE = "eilers2019_mw_rotation_curve_table1.csv"
 CEPHEID_FILE = "mroz2019_cepheid_rotation_curve.dat"

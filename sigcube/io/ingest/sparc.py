@@ -7,12 +7,13 @@ import json
 import numpy as np
 import xarray as xr
 
-from sigcube.version import __version__
-from sigcube.io.schema import SCHEMA_VERSION, SPARC, label
 from sigcube.errors import DataSourceError
 from sigcube.io.ingest.rotmod import NAMES, RotmodCurve, read_rotmod
-from sigcube.io.ingest.sparc_table1 import Table1, read_table1
 from sigcube.io.ingest.sources import SparcFiles, fetch_sparc, load_manifest
+from sigcube.io.ingest.sparc_table1 import Table1, read_table1
+from sigcube.io.layouts import SPARC
+from sigcube.io.schema import SCHEMA_VERSION, label
+from sigcube.version import __version__
 
 TABLE1_COLUMNS = (
     "hubble_type", "distance", "e_distance", "distance_method", "inclination", "e_inclination",

@@ -22,9 +22,10 @@ import numpy as np
 import xarray as xr
 from astropy.table import Table
 
-from sigcube.io.schema import CURVE_VARIABLES, GEOMETRY_VARIABLES, MASS_VARIABLES, ROTATION_CURVES, dataset_attrs, label
 from sigcube.errors import DataSourceError, ParseError
 from sigcube.io.ingest.bounds import BOUNDS
+from sigcube.io.layouts import CURVE_VARIABLES, GEOMETRY_VARIABLES, MASS_VARIABLES, ROTATION_CURVES
+from sigcube.io.schema import dataset_attrs, label
 
 REQUIRED = ("galaxy", "r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul")
 """Columns every table must have (sigcube names)."""

@@ -1,5 +1,5 @@
 """Registered kernels. ``get_kernel(name)`` returns one; ``kernel_names()`` lists them (with the
-plugins of the ``sigcube.model.kernels`` entry-point group); ``@kernel(...)`` registers a new one.
+plugins of the ``sigcube.kernels`` entry-point group); ``@kernel(...)`` registers a new one.
 
 One module per family: ``baseline`` (Newtonian, MOND ×3), ``sigma`` (canonical Σ and its
 switches), ``sigma_variants`` (the seeds' Σ variants), ``survival``, ``empirical``
@@ -7,8 +7,17 @@ switches), ``sigma_variants`` (the seeds' Σ variants), ``survival``, ``empirica
 ``resonance``, ``cmsi`` and ``halo`` (NFW). ``common`` holds what several families share.
 """
 
-from sigcube.model.kernels import (
-    baseline, cmsi, coherence, empirical, halo, pairing, resonance, sigma, sigma_variants, survival,
+from sigcube.model.kernels import (  # noqa: F401  (registration)
+    baseline,
+    cmsi,
+    coherence,
+    empirical,
+    halo,
+    pairing,
+    resonance,
+    sigma,
+    sigma_variants,
+    survival,
 )
 from sigcube.model.kernels.registry import (
     ENTRY_POINT_GROUP, FastReduce, Kernel, KernelError, Parameter, get_kernel, kernel, kernel_names, load_plugins,

@@ -17,6 +17,9 @@ import numpy as np
 from sigcube.constants import A0_MOND
 from sigcube.model.kernels.registry import Kernel, Parameter, kernel
 
+BASELINE = "mond"
+"""The kernel others are compared with by default (win rates, the SPARC presets): MOND, ν of McGaugh+2016."""
+
 
 @kernel(summary="Newtonian gravity of the baryons alone (Σ = 1).", source="MODEL.md §3", formula="V = V_bar",
         inputs=("v_bar",))

@@ -24,6 +24,7 @@ from sigcube.constants import C_KM_S
 from sigcube.model.kernels.common import DISPERSION_INPUTS, DISPERSION_PARAMETERS, DISPERSION_READING, sigma_eff
 from sigcube.model.kernels.registry import Parameter, kernel
 
+
 def cmsi_enhancement(r_kpc, v_c, sigma_b, sigma_v, *, chi0, gamma, alpha, ell0, Sigma_ref, epsilon, n):
     """F − 1 = χ0·(v_c/c)²·(Σ_b/Σ_ref)^ε·(v_c/σ_v)^(γα)·(1 + (R/ℓ0)^n)^(−1/n) [dimensionless]."""
     profile = (1.0 + r_kpc**n * ell0**-n) ** (-1.0 / n)

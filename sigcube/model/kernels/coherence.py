@@ -19,12 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from sigcube.constants import GRAVITATIONAL_RADIUS_KPC
+from sigcube.model.inputs import RD_SOURCES, rd_input
 from sigcube.model.kernels.common import (
     DISPERSION_INPUTS, DISPERSION_PARAMETERS, DISPERSION_READING, RD_SWITCH_INPUTS, boost, sigma_eff,
 )
-from sigcube.model.inputs import RD_SOURCES, rd_input
 from sigcube.model.kernels.empirical import ELL0_DEFAULT
 from sigcube.model.kernels.registry import Parameter, kernel
+
 
 def exposure(v_c, sigma_v, beta):
     """Ξ = τ_coh/T_orb = 1/(2π·(1 + (σ_v/v_c)^β)) [dimensionless].

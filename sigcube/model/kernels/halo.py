@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sigcube.constants import G_KPC_KMS2_MSUN, RHO_CRIT_MSUN_KPC3
+from sigcube.constants import G_KPC_KMS2_MSUN, rho_crit_msun_kpc3
 from sigcube.model.kernels.registry import Parameter, kernel
 
 
 def r200_kpc(m200_msun):
     """Radius enclosing a mean density of 200·ρ_crit [kpc]."""
-    return (3.0 * m200_msun / (4.0 * np.pi * 200.0 * RHO_CRIT_MSUN_KPC3)) ** (1.0 / 3.0)
+    return (3.0 * m200_msun / (4.0 * np.pi * 200.0 * rho_crit_msun_kpc3())) ** (1.0 / 3.0)
 
 
 def nfw_mass_profile(y):

@@ -18,7 +18,7 @@ Parameter validation (unknown names, types, bounds, choices) and, when a kernel 
 validation (shapes, lengths, finite numbers, parameters that broadcast) happen here, once, so sweep
 specs, reports, the xarray front door and Python callers get the same clear errors (KernelError
 naming the argument), never a bare numpy error. Kernels of other packages are
-loaded from the entry-point group ``sigcube.model.kernels`` on first need (:func:`get_kernel`,
+loaded from the entry-point group ``sigcube.kernels`` on first need (:func:`get_kernel`,
 :func:`kernel_names`).
 """
 
@@ -41,7 +41,7 @@ from sigcube.errors import SigcubeError
 if TYPE_CHECKING:
     from sigcube.model.points import PointSet
 
-ENTRY_POINT_GROUP = "sigcube.model.kernels"
+ENTRY_POINT_GROUP = "sigcube.kernels"
 """Entry-point group of kernel plugins: each entry names a module (importing it registers its
 kernels) or a :class:`Kernel` object."""
 
@@ -392,7 +392,7 @@ def kernel(
 
 
 def load_plugins() -> dict[str, str]:
-    """Load the ``sigcube.model.kernels`` entry points (once); returns the failures by entry-point name.
+    """Load the ``sigcube.kernels`` entry points (once); returns the failures by entry-point name.
 
     A plugin that fails to import, or names neither a module nor a :class:`Kernel`, is reported
     (a warning naming the entry point) and skipped; the built-in kernels are unaffected.

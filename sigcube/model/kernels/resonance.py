@@ -12,24 +12,20 @@ the Lorentzian flat, and a fixed 64-point Gauss–Legendre rule in θ gives the 
 points and parameters; the Python loop runs over the 64 nodes only (dask inputs: a node axis).
 
 Swept along α, every node term is window·exp(α·slope + cut) with window, slope and cut independent of α
-(:func:`node_tables`); along an arithmetic progression of α values (a linspace axis) the sweeps'
-:class:`~sigcube.model.kernels.registry.FastReduce` (:mod:`sigcube.compute.resonance_series`) sums them as a power
-series in α per run of values instead of taking 64 exponentials per value.
+(:func:`node_tables`); along an arithmetic progression of α values (a linspace axis) the kernel's fast path in
+sweeps (:mod:`sigcube.compute.resonance_series`) sums them as a power series in α per run of values instead of
+taking 64 exponentials per value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from dask.base import is_dask_collection
 
 from sigcube.model.kernels.common import DISPERSION_INPUTS, DISPERSION_PARAMETERS, DISPERSION_READING, boost, sigma_eff
-from sigcube.model.kernels.registry import FastReduce, Parameter, Reduction, kernel
-
-if TYPE_CHECKING:
-    from sigcube.model.points import PointSet
+from sigcube.model.kernels.registry import Parameter, kernel
 
 QUADRATURE_ORDER = 64
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(QUADRATURE_ORDER)
@@ -91,7 +87,7 @@ def resonance_integral(r_kpc, Q, alpha, lambda_cut, span):
     """
     theta_max = _theta_max(Q, span)
     args = (_orbital_wavelength(r_kpc), Q, theta_max, alpha, lambda_cut)
-    if is_dask_collection(theta_max):
+    if callable(getattr(theta_max, "__dask_graph__", None)):  # a dask array (dask's own test, without importing dask)
         node_axis = (QUADRATURE_ORDER,) + (1,) * max(np.ndim(a) for a in (*args, span))
         total = _node_terms(_NODES.reshape(node_axis), _WEIGHTS.reshape(node_axis), *args).sum(axis=0)
     else:
@@ -118,26 +114,6 @@ def arithmetic_step(values: np.ndarray) -> float | None:
     return float(step) if drift <= PROGRESSION_RTOL * max(1.0, float(np.abs(values).max())) else None
 
 
-def _progression_applies(params: Mapping[str, Any]) -> bool:
-    """The fast path where α is swept over an arithmetic progression (a linspace axis) and nothing else is swept
-    but A_res, which only scales K (``params`` carries swept parameters as arrays)."""
-    swept = {name for name, value in params.items() if not isinstance(value, str) and np.ndim(value)}
-    return "alpha" in swept and swept <= {"alpha", "A_res"} and arithmetic_step(np.unique(params["alpha"])) is not None
-
-
-def _progression_reduce(points: PointSet, params: Mapping[str, Any], grid: Mapping[str, np.ndarray],
-                        n_grid: int) -> Reduction:
-    """resonance's :class:`~sigcube.model.kernels.registry.FastReduce`: :mod:`sigcube.compute.resonance_series`."""
-    from sigcube.compute.resonance_series import progression_reduce
-
-    return progression_reduce(points, params, grid, n_grid)
-
-
-def _warm_up() -> None:
-    """Load (or compile) the loops of :mod:`sigcube.compute.resonance_series`: importing it does (explicit signatures)."""
-    import sigcube.compute.resonance_series
-
-
 @kernel(
     summary="Metric resonance: K = A_res·∫dlnλ P(λ)·C(λ,R)·W(R,λ) with orbital resonance filter.",
     source="note 001 (model 3)",
@@ -157,7 +133,6 @@ def _warm_up() -> None:
               "v_c in Q: the local V_bar",
               "defaults: starting values (the note gives none): a flat spectrum (α = 0) cut at 100 kpc",
               DISPERSION_READING),
-    fast_reduce=FastReduce(_progression_applies, _progression_reduce, _warm_up),
 )
 def resonance(points, *, A_res, alpha, lambda_cut, span, sigma_gas, sigma_disk, sigma_bulge):
     Q = quality_factor(points, sigma_gas, sigma_disk, sigma_bulge)

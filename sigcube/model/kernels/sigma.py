@@ -9,17 +9,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sigcube.constants import G_DAGGER
 from sigcube.model.inputs import RD_SOURCES, rd_input
 from sigcube.model.kernels.common import RD_SWITCH_INPUTS
-from sigcube.model.kernels.registry import FastReduce, Parameter, kernel
-
-if TYPE_CHECKING:
-    from sigcube.model.points import PointSet
+from sigcube.model.kernels.registry import Parameter, kernel
 
 A0_DEFAULT = float(np.exp(1.0 / (2.0 * np.pi)))
 """Canonical disk amplitude A0 = e^{1/(2π)} ≈ 1.1725."""
@@ -109,36 +105,6 @@ RD_SOURCE_PARAM = Parameter("rd_source", "third", choices=RD_SOURCES, descriptio
 """Parameters the Σ variants share with the canonical kernel (same names, units, bounds)."""
 
 
-def _fused_applies(params: Mapping[str, Any]) -> bool:
-    """The numba loop (linear window, unified amplitude) where it is the fastest path: ξ varies over the block
-    (a swept k; ``params`` carries swept parameters as arrays) and g† does not. Elsewhere the generic path,
-    which computes the window and h(g_N) once per block, is faster (``bench/kernel_throughput.py``)."""
-    if params["window"] != "linear" or params["amplitude_mode"] != "unified":
-        return False
-    k, g_dagger = np.asarray(params["k"]), np.asarray(params["g_dagger"])
-    return bool(k.size > 1 and np.any(k != k.flat[0]) and np.all(g_dagger == g_dagger.flat[0]))
-
-
-def _fused_reduce(points: PointSet, params: Mapping[str, Any], grid: Mapping[str, np.ndarray], n_grid: int):
-    """Σ's :class:`~sigcube.model.kernels.registry.FastReduce`: the numba loop of :mod:`sigcube.compute.sigma_loop`."""
-    from sigcube.compute.sigma_loop import sigma_linear_reduce
-
-    flat = {k: np.broadcast_to(grid.get(k, params[k]), (n_grid,)).astype(float)
-            for k in ("A0", "D", "L", "L0", "n", "k", "g_dagger")}
-    p = points.inputs
-    return sigma_linear_reduce(
-        p["r"], p["v_bar"], p["v_obs"], 1.0 / p["e_v_obs"], h_function(p["g_N"], flat["g_dagger"][0]),
-        np.log10(p["v_obs"] / p["v_bar"]), points.per_galaxy(rd_input(params["rd_source"])), points.offsets,
-        amplitude(flat["A0"], flat["D"], flat["L"], flat["L0"], flat["n"]), flat["k"],
-    )
-
-
-def _warm_up() -> None:
-    from sigcube.compute.sigma_loop import warm_up
-
-    warm_up()
-
-
 @kernel(
     summary="Canonical Σ-Gravity: Σ = 1 + A(D,L)·W(r)·h(g_N), with its published switches.",
     source="paper §2 and §6.1; SI §13–14 (MODEL.md §2)",
@@ -177,7 +143,6 @@ def _warm_up() -> None:
     constraint=_check_window,
     amplitude="A0",
     readings=("R_d: R[N//3] of the filtered curve by default (rd_source)",),
-    fast_reduce=FastReduce(_fused_applies, _fused_reduce, _warm_up),
 )
 def sigma(
     points: Mapping[str, np.ndarray],

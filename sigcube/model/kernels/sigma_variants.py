@@ -21,11 +21,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sigcube.constants import PAPER_COSMOLOGY
+from sigcube.constants import PAPER_OMEGA_M
+from sigcube.model.inputs import RD_SOURCES, omega_d_input, rd_input
 from sigcube.model.kernels.common import (
     DISPERSION_INPUTS, DISPERSION_PARAMETERS, DISPERSION_READING, OMEGA_D_SWITCH_INPUTS, RD_SWITCH_INPUTS, sigma_eff,
 )
-from sigcube.model.inputs import RD_SOURCES, omega_d_input, rd_input
 from sigcube.model.kernels.registry import Parameter, kernel
 from sigcube.model.kernels.sigma import (
     A0_PARAM, G_DAGGER_PARAM, K_PARAM, RD_SOURCE_PARAM, c_local_velocity, coherence_scale, coherence_window,
@@ -43,9 +43,9 @@ def canonical_window(points: Mapping[str, np.ndarray], k, rd_source: str):
 
 
 def g_dagger_at(g_dagger0, z):
-    """g†(z) = g†0·H(z)/H0 [m/s²], H(z)/H0 = √(Ωm(1+z)³ + ΩΛ) with Ωm, ΩΛ of the flat ΛCDM :data:`PAPER_COSMOLOGY`
+    """g†(z) = g†0·H(z)/H0 [m/s²], H(z)/H0 = √(Ωm(1+z)³ + ΩΛ) with Ωm = :data:`~sigcube.constants.PAPER_OMEGA_M`, ΩΛ = 1 − Ωm (the flat ΛCDM of the paper)
     (no radiation: astropy's ``efunc``, written out so that a swept z stays on the grid axis)."""
-    return g_dagger0 * np.sqrt(PAPER_COSMOLOGY.Om0 * (1.0 + z) ** 3 + PAPER_COSMOLOGY.Ode0)
+    return g_dagger0 * np.sqrt(PAPER_OMEGA_M * (1.0 + z) ** 3 + (1.0 - PAPER_OMEGA_M))
 
 
 def dynamical_scale(points: Mapping[str, np.ndarray], k, sigma_gas, sigma_disk, sigma_bulge, rd_source: str):

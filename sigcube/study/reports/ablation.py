@@ -22,14 +22,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sigcube.model import metrics
 from sigcube.engines.fit.core import best_curves
 from sigcube.engines.fit.run import Runner, fit_points, in_process, likelihood_text
 from sigcube.engines.fit.spec import FitSpec, parse_spec
-from sigcube.model.metrics import RAR_SCATTERS
-from sigcube.study.published import figure
-from sigcube.model.points import PointSet
 from sigcube.io.rotation_curves import pack_sparc
+from sigcube.model import metrics
+from sigcube.model.metrics import RAR_SCATTERS
+from sigcube.model.points import PointSet
+from sigcube.study.published import figure
 
 TIE = 0.05
 """|χ²_red ratio − 1| below this is a tie."""

@@ -38,14 +38,14 @@ from rich.markup import escape
 from rich.table import Table
 from scipy.special import logsumexp
 
-from sigcube.model import metrics
-from sigcube.errors import SigcubeError
 from sigcube.engines.fit.core import best_curves
 from sigcube.engines.fit.run import Runner, fit_points, in_process
 from sigcube.engines.fit.spec import FitSpec, FreeParameter, parse_spec
+from sigcube.errors import SigcubeError
+from sigcube.io.rotation_curves import pack_sparc
+from sigcube.model import metrics, segments
 from sigcube.model.metrics import RAR_SCATTERS
 from sigcube.model.points import PointSet
-from sigcube.io.rotation_curves import pack_sparc
 
 LN_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 
@@ -114,7 +114,7 @@ def _grid(free: Sequence[FreeParameter]) -> tuple[dict[str, np.ndarray], np.ndar
 
 def _normalisation(points: PointSet) -> np.ndarray:
     """Σ ln(√(2π) e_V) per galaxy (ln L = −χ²/2 − this, with the quoted errors)."""
-    return metrics.segment_sum(LN_SQRT_2PI + np.log(points.inputs["e_v_obs"]), points.offsets)
+    return segments.segment_sum(LN_SQRT_2PI + np.log(points.inputs["e_v_obs"]), points.offsets)
 
 
 def grid_loglike(spec: FitSpec, cube: xr.Dataset, points: PointSet, catalogue: Any,
@@ -132,8 +132,8 @@ def grid_loglike(spec: FitSpec, cube: xr.Dataset, points: PointSet, catalogue: A
         loglike = -0.5 * chi2 - _normalisation(points)
         return {"chi2": chi2, "loglike": loglike, "evidence_loglike": loglike,
                 "rms": score["rms"].transpose("m", ...).values}
-    from sigcube.stats.nuisance import NuisanceTransform, sparc_priors
     from sigcube.compute.quadrature import marginalise
+    from sigcube.stats.nuisance import NuisanceTransform, sparc_priors
 
     transform = NuisanceTransform(points, catalogue, spec.kernel.required_inputs({**fixed, **{
         p.name: p.lower for p in spec.free}}))
@@ -155,7 +155,7 @@ def log_evidence(loglike: np.ndarray, log_w: np.ndarray, per_object: bool) -> fl
 def _nuisance_count(points: PointSet, nuisance: bool) -> int:
     if not nuisance:
         return 0
-    bulge = metrics.segment_sum(points.inputs["v_bul"] ** 2, points.offsets) > 0
+    bulge = segments.segment_sum(points.inputs["v_bul"] ** 2, points.offsets) > 0
     return int(3 * points.n_galaxies + bulge.sum())
 
 

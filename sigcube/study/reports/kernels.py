@@ -12,12 +12,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from sigcube.conventions import MassToLight, SampleCuts
+from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model.kernels import get_kernel, kernel_names
 from sigcube.model.metrics import get_metric, metric_names
+from sigcube.model.points import PointSet
 from sigcube.study.presets import BASELINE
 from sigcube.study.reports.sparc import global_metrics, object_rms
-from sigcube.model.points import PointSet
-from sigcube.io.rotation_curves import pack_sparc
 
 CONVENTIONS = (
     "Each kernel at its registered defaults ('sigma' = preset paper), no per-galaxy fitting. "

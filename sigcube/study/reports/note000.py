@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from sigcube.engines.sweep.spec import SweepSpec
+from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model import metrics
 from sigcube.model.kernels import get_kernel
-from sigcube.study.published import figure
 from sigcube.model.points import PointSet
-from sigcube.io.rotation_curves import pack_sparc
-from sigcube.engines.sweep.spec import SweepSpec
+from sigcube.study.published import figure
 
 READINGS = {
     "ratio": "F_missing = K_needed/K_rough",

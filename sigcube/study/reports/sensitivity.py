@@ -19,17 +19,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from sigcube.engines.sweep import load_spec, open_result, run_sweep
+from sigcube.engines.sweep.spec import SweepSpec
 from sigcube.errors import SigcubeError, StoreExistsError
-from sigcube.model.kernels import get_kernel
+from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model.inputs import RD_SOURCES, rd_input
+from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.sigma import A0_DEFAULT, K_PARAM, coherence_scale
 from sigcube.model.kernels.sigma_variants import dynamical_scale
 from sigcube.model.metrics import get_metric
 from sigcube.study.published import figure
 from sigcube.study.reports.note000 import MODELS, note000_report, per_galaxy_inputs
-from sigcube.io.rotation_curves import pack_sparc
-from sigcube.engines.sweep import load_spec, open_result, run_sweep
-from sigcube.engines.sweep.spec import SweepSpec
 
 SWEEPS_DIR = Path(__file__).resolve().parents[2] / "sweeps"
 """The shipped sweep specs (the repository's ``sweeps/`` folder)."""

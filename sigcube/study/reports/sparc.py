@@ -17,14 +17,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sigcube.model import metrics
 from sigcube.conventions import MassToLight, SampleCuts
-from sigcube.model.kernels import get_kernel
-from sigcube.model.metrics import RAR_SCATTERS, get_metric, metric_names
-from sigcube.study.presets import BASELINE, Preset, split_quantity
-from sigcube.study.published import Figure, figure
-from sigcube.model.points import PointSet
 from sigcube.io.rotation_curves import pack_sparc
+from sigcube.model import metrics
+from sigcube.model.kernels import get_kernel
+from sigcube.model.kernels.presets import Preset
+from sigcube.model.metrics import RAR_SCATTERS, get_metric, metric_names
+from sigcube.model.points import PointSet
+from sigcube.study.presets import BASELINE, figures, split_quantity
+from sigcube.study.published import Figure, figure
 
 DIGITS = {"km / s": 3, "dex": 4, "%": 2, "": 3}
 """Decimals a report table prints, by the unit it prints in."""
@@ -101,7 +102,7 @@ def sparc_report(
         **{name: global_metrics(points, v, rms[other[name]]) for name, v in v_pred.items()},
     }
     out["figures"] = [comparison(figure(key), quantity, value_of(out, quantity))
-                      for quantity, keys in preset.figures.items() for key in keys]
+                      for quantity, keys in figures(preset).items() for key in keys]
     published = [c for c in out["figures"] if c["origin"] == "published"]
     out["published"] = {c["quantity"]: c["value"] for c in published}
     out["reproduced"] = {c["quantity"]: c["reproduced"] for c in published}

@@ -12,8 +12,8 @@ from scipy.optimize import differential_evolution
 from sigcube.engines.fit.core import fit_objects
 from sigcube.engines.fit.run import fit_points
 from sigcube.engines.fit.spec import parse_spec
-from sigcube.stats.synthetic import synthetic_sample
 from sigcube.model.kernels import get_kernel
+from sigcube.stats.synthetic import synthetic_sample
 
 SIGMA_FREE = {"A": {"bounds": [0.01, 5.0]}, "xi": {"bounds": [0.1, 50.0], "scale": "log"}}
 NFW_FREE = {"log10_M200": {"bounds": [6.0, 14.0]}, "c": {"bounds": [1.0, 50.0], "scale": "log"}}

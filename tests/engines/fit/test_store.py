@@ -16,14 +16,14 @@ import pytest
 import xarray as xr
 import zarr
 
-from sigcube.io.cubes import CubeWriter
-from sigcube.errors import SchemaError, StoreExistsError
 from sigcube.engines.fit.run import fit_points
 from sigcube.engines.fit.spec import parse_spec
 from sigcube.engines.fit.store import claim, open_fit, write_result
-from sigcube.stats.synthetic import synthetic_sample
-from sigcube.model.kernels import get_kernel
+from sigcube.errors import SchemaError, StoreExistsError
+from sigcube.io.cubes import CubeWriter
 from sigcube.io.stores import Location, StoreBusyError, StoreDamagedError, has_checksum
+from sigcube.model.kernels import get_kernel
+from sigcube.stats.synthetic import synthetic_sample
 
 SPEC = {"dataset": "sparc", "kernel": "sigma_xi",
         "free": {"A": {"bounds": [0.01, 5.0]}, "xi": {"bounds": [0.1, 50.0], "scale": "log"}}}

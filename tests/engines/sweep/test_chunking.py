@@ -12,10 +12,10 @@ import math
 import numpy as np
 import pytest
 
-from sigcube.io.cubes import open_cube
-from sigcube.model.kernels import get_kernel
-from sigcube.io.rotation_curves import pack_sparc
 from sigcube.engines.sweep import open_result, parse_spec, run_sweep
+from sigcube.io.cubes import open_cube
+from sigcube.io.rotation_curves import pack_sparc
+from sigcube.model.kernels import get_kernel
 
 SPEC = """
 name = "chunks"

@@ -17,13 +17,13 @@ import zarr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube.io.cubes import open_cube
-from sigcube.errors import SchemaError, StoreExistsError
-from sigcube.model.kernels import get_kernel
-from sigcube.study.presets import get_preset
-from sigcube.study.reports.sparc import sparc_report
-from sigcube.engines.sweep import best_parameters, best_per_galaxy, load_spec, open_result, parse_spec, run_sweep
 from sigcube.compute.reduce import Prepared, reduce_block
+from sigcube.engines.sweep import best_parameters, best_per_galaxy, load_spec, open_result, parse_spec, run_sweep
+from sigcube.errors import SchemaError, StoreExistsError
+from sigcube.io.cubes import open_cube
+from sigcube.model.kernels import get_kernel
+from sigcube.model.kernels.presets import get_preset
+from sigcube.study.reports.sparc import sparc_report
 
 SMALL = """
 name = "small"

@@ -8,13 +8,13 @@ import warnings
 import numpy as np
 import pytest
 
-from sigcube.errors import SigcubeError
-from sigcube.io.stores import StoreDamagedError
 from sigcube.compute import quadrature
-from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
-from sigcube.model.kernels.registry import get_kernel
 from sigcube.engines.sweep import open_result, parse_spec, run_sweep
 from sigcube.engines.sweep.nuisance import sweep_posterior
+from sigcube.errors import SigcubeError
+from sigcube.io.stores import StoreDamagedError
+from sigcube.model.kernels.registry import get_kernel
+from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
 
 SPEC = """
 name = "nuisance-test"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import zarr
 
+from sigcube.engines.sweep.result import BlockWriter, DoneFlags, write_regions
 from sigcube.io.chunks import Digest, Manifest
 from sigcube.io.stores import Lease, LeaseLostError, Location
-from sigcube.engines.sweep.result import BlockWriter, DoneFlags, write_regions
 
 
 @pytest.fixture()

@@ -26,9 +26,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from sigcube.cli import app
-from sigcube.io.cubes import open_cube
-from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
 from sigcube.engines.sweep import best_parameters, open_result, parse_spec, run_sweep
+from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
+from sigcube.io.cubes import open_cube
 
 SMALL = ('name = "small"\nkernel = "sigma"\nblock_size = 4\n[grid.A0]\nlinspace = [0.6, 2.4, 7]\n'
          "[grid.k]\nlogspace = [0.05, 0.5, 5]\n")

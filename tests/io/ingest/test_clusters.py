@@ -11,18 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube.io import datasets
 from sigcube.constants import accel_from_velocity
-from sigcube.io.schema import validate
-from sigcube.io.cubes import write_cube
 from sigcube.errors import DataSourceError, ParseError
+from sigcube.io import datasets
+from sigcube.io.cubes import write_cube
 from sigcube.io.ingest import clusters as cl
 from sigcube.io.ingest import text
-from sigcube.model.points import velocity_points
+from sigcube.io.ingest.sources import DatasetFiles, fetch_dataset
+from sigcube.io.schema import validate
 from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.sigma import h_function
-from sigcube.io.ingest.sources import DatasetFiles, fetch_dataset
-
+from sigcube.model.points import velocity_points
 
 RAR = "clusters/tian2020_clash_rar/fig2.dat"
 LENS = "clusters/mistele2025_clash_lensing"

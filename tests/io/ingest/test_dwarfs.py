@@ -11,11 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube.io.schema import validate
-from sigcube.io.cubes import write_cube
 from sigcube.errors import ParseError
+from sigcube.io.cubes import write_cube
 from sigcube.io.ingest import dwarfs as dw
-
+from sigcube.io.schema import validate
 
 SIMON = "dwarfs/simon2019_dwarf_tab_ascii_14sep2018.dat"
 MC = "dwarfs/mcconnachie2012_NearbyGalaxies.dat"

@@ -11,11 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube.io.schema import validate
-from sigcube.io.cubes import write_cube
 from sigcube.errors import ParseError
+from sigcube.io.cubes import write_cube
 from sigcube.io.ingest import manga as mg
-
+from sigcube.io.schema import validate
 
 DYNPOP = "manga/tangosidm_dynpop_gNFWcyl_fdm_subset.csv"
 MATCH = "manga/counterrotation_bevacqua_cases_matched_controls.csv"

@@ -13,14 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sigcube.errors import DataSourceError, HashMismatchError, ParseError, SigcubeError
 from sigcube.io import datasets
 from sigcube.io.cubes import content_hash, write_cube
-from sigcube.io.schema import validate
-from sigcube.errors import DataSourceError, HashMismatchError, ParseError, SigcubeError
 from sigcube.io.ingest import milkyway as mw
 from sigcube.io.ingest import sources
 from sigcube.io.ingest.sources import fetch_dataset, load_manifest
-
+from sigcube.io.schema import validate
 
 SHA256 = {  # as recorded in shared/data/SOURCES.md
     "eilers2019_mw_rotation_curve_table1.csv": "3f7027904a9b56bed2c5c936e6731eba719969a531ce1cf3c8a810fcb1691f32",

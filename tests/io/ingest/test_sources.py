@@ -10,8 +10,8 @@ import pooch
 import pytest
 import requests
 
-from sigcube.io.ingest import sources
 from sigcube.errors import DataSourceError, HashMismatchError
+from sigcube.io.ingest import sources
 from sigcube.io.ingest.sources import SparcFiles, data_dir, fetch_sparc, load_manifest
 
 TABLE1_SHA256 = "5aa0501f6b0d881fa579030e315e7b5b6ef561a5bd3a07472f9929c7e5728243"

@@ -18,16 +18,16 @@ from astropy.table import Table
 from typer.testing import CliRunner
 
 import sigcube
-from sigcube.io import datasets
 from sigcube.cli import app
 from sigcube.conventions import SampleCuts
-from sigcube.io.cubes import open_cube, write_cube
+from sigcube.engines.sweep import open_result, parse_spec, run_sweep
 from sigcube.errors import ParseError, SigcubeError
 from sigcube.interfaces.explore import sections
+from sigcube.io import datasets
+from sigcube.io.cubes import open_cube, write_cube
 from sigcube.io.ingest.user_table import build_table_cube
-from sigcube.model.kernels import KernelError, get_kernel, kernel_names
 from sigcube.io.rotation_curves import pack_sparc
-from sigcube.engines.sweep import open_result, parse_spec, run_sweep
+from sigcube.model.kernels import KernelError, get_kernel, kernel_names
 
 runner = CliRunner()
 # UGC00634 has 4 usable points (left out by the ≥ 5 cut), UGC01281 loses 2 of its points to V_bar ≤ 0

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from rich.console import Console
 from scipy import integrate
 
-from sigcube.model import metrics
 from sigcube.constants import AU_KPC, G_DAGGER, G_KPC_KMS2_MSUN, G_SI, M_SUN_KG, accel_from_velocity
+from sigcube.engines.sweep import open_result, parse_spec, run_sweep
+from sigcube.model import metrics
 from sigcube.model.kernels import KernelError, get_kernel, kernel_names
 from sigcube.model.kernels.baseline import mond_nu, mond_nu_simple, mond_nu_standard
 from sigcube.model.kernels.cmsi import cmsi_enhancement
@@ -28,7 +29,6 @@ from sigcube.model.kernels.sigma import A0_DEFAULT, coherence_window, h_function
 from sigcube.model.kernels.sigma_variants import g_dagger_at
 from sigcube.model.kernels.survival import coherence_field, survival_probability
 from sigcube.study.published import figure
-from sigcube.engines.sweep import open_result, parse_spec, run_sweep
 
 CMSI_DEFAULTS = {k: v for k, v in get_kernel("cmsi").resolve().items() if k in
                  ("chi0", "gamma", "alpha", "ell0", "Sigma_ref", "epsilon", "n")}

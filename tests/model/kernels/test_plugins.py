@@ -1,4 +1,4 @@
-"""Kernels from other packages: the ``sigcube.model.kernels`` entry-point group, in fresh interpreters.
+"""Kernels from other packages: the ``sigcube.kernels`` entry-point group, in fresh interpreters.
 
 Each test puts a tiny plugin (a module and a ``*.dist-info`` with ``entry_points.txt``) in a temporary
 folder and runs Python with it on ``PYTHONPATH``, as a pip-installed package would be seen.
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sigcube.model import metrics
 from sigcube.engines.sweep import open_result
+from sigcube.model import metrics
 
 TINY = '''
 import numpy as np
@@ -70,7 +70,7 @@ def _site(tmp_path: Path, entry_points: dict[str, str], modules: dict[str, str])
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tiny-plugin\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text(
-        "[sigcube.model.kernels]\n" + "".join(f"{name} = {value}\n" for name, value in entry_points.items()))
+        "[sigcube.kernels]\n" + "".join(f"{name} = {value}\n" for name, value in entry_points.items()))
     return {**os.environ, "PYTHONPATH": str(site)}
 
 

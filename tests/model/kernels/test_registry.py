@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import sigcube
+from sigcube.compute.reduce import Prepared, reduce_block
 from sigcube.model import metrics
 from sigcube.model.kernels import FastReduce, KernelError, Parameter, get_kernel, kernel, registry
 from sigcube.model.points import velocity_points
-from sigcube.compute.reduce import Prepared, reduce_block
 
 SCALE = Parameter("s", 1.0, "", (0.0, 10.0), description="velocity scale")
 MODE = Parameter("mode", "plain", choices=("plain", "other"), description="a switch")

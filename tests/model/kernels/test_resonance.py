@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sigcube.compute.fast_paths import fast_reduce_of
+from sigcube.compute.reduce import Prepared, reduce_block
+from sigcube.compute.resonance_series import RUN_MAX, RUN_RADIUS, progression_reduce, run_length
 from sigcube.model import metrics
 from sigcube.model.kernels import get_kernel
-from sigcube.compute.resonance_series import RUN_MAX, RUN_RADIUS, progression_reduce, run_length
 from sigcube.model.points import PointSet, velocity_points
-from sigcube.compute.reduce import Prepared, reduce_block
 
 RTOL = 1e-9
 ATOL = 1e-9
@@ -61,7 +62,7 @@ def check_fast(points: PointSet, fixed: dict, block: dict[str, np.ndarray]) -> N
     shape = np.broadcast_shapes(*(np.shape(v) for v in block.values()))
     flat = {k: np.broadcast_to(v, shape).ravel() for k, v in block.items()}
     params = RESONANCE.resolve(fixed)
-    assert RESONANCE.fast_reduce.applies({**params, **flat})
+    assert fast_reduce_of(RESONANCE).applies({**params, **flat})
     got = progression_reduce(points, params, flat, int(np.prod(shape)))
     for name, g, w in zip(("rms", "chi2", "sum_x", "sum_xx"), got, reference(points, fixed, flat)):
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL, err_msg=f"{name}: fixed={fixed}")
@@ -84,7 +85,7 @@ def test_the_fast_path_takes_linspace_alpha_blocks_alone_or_with_a_res():
 
 
 def test_other_blocks_fall_back_to_the_generic_path():
-    applies = RESONANCE.fast_reduce.applies
+    applies = fast_reduce_of(RESONANCE).applies
     params = RESONANCE.resolve()
     alpha = np.linspace(-1.0, 1.0, 6)
     assert applies({**params, "alpha": alpha})

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube.constants import G_KPC_KMS2_MSUN, PAPER_COSMOLOGY
+from sigcube.constants import G_KPC_KMS2_MSUN, paper_cosmology
 from sigcube.model.kernels.cmsi import cmsi_enhancement
 from sigcube.model.kernels.empirical import burr_xii_window
 from sigcube.model.kernels.halo import nfw_mass_fraction, nfw_velocity_squared, r200_kpc
@@ -52,7 +52,7 @@ def test_cmsi_profile_and_redshift_scaling():
     np.testing.assert_allclose(cmsi_enhancement(r, v, 50.0, v, **kw),
                                flat_profile * (1.0 + (r / 2.2) ** 2) ** -0.5, rtol=1e-12)
     z = np.array([0.0, 0.3, 1.0, 4.0, 12.0])
-    np.testing.assert_allclose(g_dagger_at(1.2e-10, z), 1.2e-10 * PAPER_COSMOLOGY.efunc(z), rtol=1e-13)
+    np.testing.assert_allclose(g_dagger_at(1.2e-10, z), 1.2e-10 * paper_cosmology().efunc(z), rtol=1e-13)
 
 
 def test_spectrum_equals_its_textbook_form():

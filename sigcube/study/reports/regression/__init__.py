@@ -22,8 +22,8 @@ test is a hard-coded pass.
 from __future__ import annotations
 
 from sigcube.study.reports.regression.clusters import (
-    CLUSTER_CHI2, CLUSTER_KERNELS, CLUSTER_PARAMS, PAPER_CLUSTER_POINT, SWEEP_SPEC, cluster_btfr, cluster_sweep,
-    clusters_fox, clusters_lensing, clusters_rar, cluster_chi2_red,
+    CLUSTER_CHI2, CLUSTER_KERNELS, CLUSTER_PARAMS, PAPER_CLUSTER_POINT, SWEEP_SPEC, cluster_btfr, cluster_chi2_red,
+    cluster_sweep, clusters_fox, clusters_lensing, clusters_rar,
 )
 from sigcube.study.reports.regression.common import (
     AUTHOR_INPUTS, AUTHOR_SCRIPT, KINDS, PREDICTION, SI4A_TESTS, STATUSES, Result, agrees, cite, each_kernel, printed,

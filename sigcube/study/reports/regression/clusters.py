@@ -11,16 +11,16 @@ import numpy as np
 import xarray as xr
 from rich.console import Console
 
-from sigcube.model import metrics
 from sigcube.constants import G_DAGGER, GM_SUN, KPC_M, accel_from_velocity
 from sigcube.io.ingest.clusters import pack_clusters
+from sigcube.model import metrics
 from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.sigma import amplitude
+from sigcube.model.points import PointSet
 from sigcube.study.published import figure
 from sigcube.study.reports.regression.common import (
     Result, _enhancement, _log_stats, _point_mass_points, _velocity, cited,
 )
-from sigcube.model.points import PointSet
 
 PAPER_CLUSTER_POINT = {"L": figure("clusters.L").number, "n": figure("clusters.n").number}
 """The paper's cluster path length and exponent, L = 600 kpc and n = 0.27 (SI §1)."""

@@ -11,10 +11,13 @@ from typing import Any
 import numpy as np
 
 from sigcube.constants import GM_SUN, KM_S, KPC_M
-from sigcube.io.datasets import PUBLIC_KINDS as KINDS  # the dataset cubes the report reads
+from sigcube.io.datasets import public_kinds
 from sigcube.model.kernels import get_kernel, kernel_names
-from sigcube.study.published import Figure, figure
 from sigcube.model.points import PointSet, velocity_points
+from sigcube.study.published import Figure, figure
+
+KINDS = public_kinds()
+"""The dataset cubes the report reads: every kind built from public files."""
 
 STATUSES = ("computed", "prediction-only", "data unavailable", "not computable here", "by construction")
 """``computed`` on real data; ``prediction-only`` a model value with no data to test it; ``data unavailable``

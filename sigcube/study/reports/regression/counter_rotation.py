@@ -10,9 +10,9 @@ import xarray as xr
 
 from sigcube.constants import A0_MOND, KM_S, KPC_M
 from sigcube.model.kernels import KernelError
+from sigcube.model.points import velocity_points
 from sigcube.study.published import figure
 from sigcube.study.reports.regression.common import PREDICTION, Result, _enhancement, cite, cited
-from sigcube.model.points import velocity_points
 
 COUNTER_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 COUNTER_MOND_NU = figure("counter.table.mond").number

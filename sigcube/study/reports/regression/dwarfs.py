@@ -8,8 +8,8 @@ import numpy as np
 import xarray as xr
 
 from sigcube.constants import M_V_SUN
-from sigcube.study.reports.regression.common import Result, _log_stats, _point_mass_points, _velocity, cited
 from sigcube.model.points import PointSet
+from sigcube.study.reports.regression.common import Result, _log_stats, _point_mass_points, _velocity, cited
 
 UPSILON_V = 2.0
 """Stellar mass-to-light ratio in V assumed for the dwarfs' old populations [M☉/L☉] (a convention)."""

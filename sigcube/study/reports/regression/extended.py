@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import astropy.units as u
 import numpy as np
 
-import astropy.units as u
-
-from sigcube.constants import A0_MOND, G_DAGGER, GM_SUN, KPC_M, PAPER_COSMOLOGY
+from sigcube.constants import A0_MOND, G_DAGGER, GM_SUN, KPC_M, paper_cosmology
 from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.baseline import mond_nu
 from sigcube.model.kernels.sigma import h_function
@@ -228,7 +227,7 @@ CMB_REDSHIFT = 1100.0
 
 def cmb() -> Result:
     """CMB acoustic peaks need a Boltzmann code and a relativistic cosmology of Σ-Gravity."""
-    ratio = float(PAPER_COSMOLOGY.efunc(CMB_REDSHIFT))
+    ratio = float(paper_cosmology().efunc(CMB_REDSHIFT))
     return Result(
         name="CMB acoustic peaks (Planck 2018)",
         si4a=15,

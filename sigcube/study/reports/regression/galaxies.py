@@ -10,12 +10,12 @@ import xarray as xr
 
 from sigcube.constants import A0_MOND
 from sigcube.io.ingest.milkyway import MW_DISK_SCALE_KPC, PAPER_V_BAR_SCALE, TRACERS, pack_milkyway
+from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model.kernels import get_kernel
-from sigcube.study.presets import DEFAULT_PRESET, get_preset
+from sigcube.model.kernels.presets import DEFAULT_PRESET, get_preset
 from sigcube.study.published import PUBLISHED, figure
 from sigcube.study.reports.regression.common import Result, _velocity, cite, cited, each_kernel
 from sigcube.study.reports.sparc import object_rms, scale_for, sparc_report
-from sigcube.io.rotation_curves import pack_sparc
 
 
 def sparc_rotation_curves(sparc: xr.Dataset) -> Result:

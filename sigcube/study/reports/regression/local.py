@@ -8,8 +8,9 @@ import astropy.units as u
 import numpy as np
 import xarray as xr
 
-from sigcube.constants import A0_MOND, AU_KPC, AU_M, G_DAGGER, G_DAGGER_CONVENTIONS, GM_SUN, PAPER_COSMOLOGY
+from sigcube.constants import A0_MOND, AU_KPC, AU_M, G_DAGGER, G_DAGGER_CONVENTIONS, GM_SUN, paper_cosmology
 from sigcube.io.ingest.clusters import pack_clusters
+from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model.kernels import KernelError, get_kernel
 from sigcube.model.kernels.baseline import mond_nu
 from sigcube.model.kernels.sigma import XI_FLOOR_KPC, coherence_window, h_function
@@ -18,7 +19,6 @@ from sigcube.study.reports.regression.common import (
     AUTHOR_INPUTS, AUTHOR_SCRIPT, PREDICTION, Result, _enhancement, _point_mass_points, agrees, cite, cited,
     each_kernel, printed,
 )
-from sigcube.io.rotation_curves import pack_sparc
 
 XI_FLOOR_AU = XI_FLOOR_KPC / AU_KPC
 """The Σ kernel's smallest ξ (0.01 kpc) in AU: 2.06e6 AU, so W = r/(ξ+r) ≪ 1 inside the Solar System and binaries."""
@@ -112,7 +112,7 @@ def solar_system() -> Result:
 def redshift() -> Result:
     """g†(z)/g†(0) = H(z)/H0 from astropy's flat ΛCDM (H0 = 70, Ωm = 0.3)."""
     zs = (0.5, 1.0, 2.0, 3.0)
-    ratio = {f"z={z:g}": float(PAPER_COSMOLOGY.efunc(z)) for z in zs}
+    ratio = {f"z={z:g}": float(paper_cosmology().efunc(z)) for z in zs}
     keys = {"z=1 (SI §8)": ("z=1", "redshift.ratio_z1"), "z=2 (SI §8)": ("z=2", "redshift.ratio_z2"),
             "z=2 (SI §4a)": ("z=2", "redshift.ratio_z2_si4a")}
     return Result(

@@ -1,12 +1,13 @@
-"""Where sigcube's Dask tasks run: a client of a running scheduler or of a new LocalCluster (sweeps and fits)."""
+"""Where and how sigcube's Dask tasks run, for sweeps and fits alike: a client of a running scheduler or of a new
+LocalCluster (:func:`dask_client`), and one driver that streams tasks through it (:func:`stream`)."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 
@@ -70,3 +71,83 @@ def dask_client(scheduler: str | None, workers: int | None, console: Console) ->
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+Item = TypeVar("Item", bound=Hashable)
+
+MAX_RESUBMITS = 8
+"""Tasks of one run resubmitted after the scheduler cancelled them (a worker that died held the shared data's last
+copy); beyond that the run stops."""
+
+
+def stream(client: Any, func: Callable[[Any, Item], Any], shared: Any, take: Callable[[], Item | None],
+           finished: Callable[[Item, Any], None], *, key: Callable[[Item], str],
+           priority: Callable[[Item], int] = lambda item: 0, resume: str = "") -> None:
+    """Run ``func(shared, item)`` on the cluster for every item ``take()`` hands out (until it gives None), keeping
+    about two tasks per worker thread in flight, and hand each result to ``finished(item, result)`` as it lands (in
+    this process; ``finished`` may make more items available to ``take``).
+
+    ``shared`` is scattered to every worker once (again if a dead worker held its last copy: such cancelled tasks
+    are resubmitted, up to :data:`MAX_RESUBMITS`). A :class:`~sigcube.errors.SigcubeError` raised by a task stops the
+    run as it is; any other failure — a task's error, a worker killed repeatedly, the scheduler lost — is one
+    SigcubeError saying which, ending with ``resume`` (what the user can do)."""
+    from distributed import as_completed
+    from distributed.client import FutureCancelledError
+
+    threads = max(1, sum(client.nthreads().values()))
+    sent = [client.scatter(shared, broadcast=True, hash=False)]
+    ac = as_completed()
+    items: dict[str, Item] = {}
+    retries = 0
+
+    def submit_item(item: Item) -> None:
+        name = key(item)
+        items[name] = item
+        ac.add(client.submit(func, sent[0], item, key=name, pure=False, priority=priority(item)))
+
+    def submit() -> bool:
+        item = take()
+        if item is None:
+            return False
+        submit_item(item)
+        return True
+
+    for _ in range(2 * threads + 1):
+        if not submit():
+            break
+    for future in ac:
+        try:
+            result = future.result()
+        except SigcubeError:  # the lease was lost, the store cannot be written: already one clear line
+            raise
+        except Exception as exc:  # KilledWorker after repeated deaths, a task error, the scheduler lost
+            if isinstance(exc, FutureCancelledError) and retries < MAX_RESUBMITS and _scheduler_answers(client):
+                retries += 1  # a dead worker took the shared data's last copy with it: scatter it again
+                sent[0] = client.scatter(shared, broadcast=True, hash=False)
+                submit_item(items[future.key])
+                continue
+            raise SigcubeError(f"{_failure(client, exc)}{'; ' + resume if resume else ''}") from None
+        item = items.pop(future.key)
+        future.release()
+        finished(item, result)
+        while ac.count() < 2 * threads + 1 and submit():
+            pass
+
+
+def _failure(client: Any, exc: Exception) -> str:
+    """What went wrong, in one phrase: the scheduler lost, or the task's error."""
+    if not _scheduler_answers(client):
+        return "the connection to the Dask scheduler was lost"
+    return f"a task failed ({type(exc).__name__}: {' '.join(str(exc).split())})"
+
+
+def _scheduler_answers(client: Any, timeout: float = 5.0) -> bool:
+    """Whether the scheduler answers within ``timeout`` seconds: a task's result can fail with a closed connection
+    before the client's own status notices that the scheduler is gone."""
+    if client.status != "running":
+        return False
+    try:
+        client.sync(client.scheduler.identity, callback_timeout=timeout)
+    except Exception:  # noqa: BLE001 — no answer, whatever the reason, is a lost scheduler
+        return False
+    return True

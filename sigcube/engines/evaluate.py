@@ -43,6 +43,7 @@ def predict(cube: xr.Dataset, kernel: str, *, cuts: SampleCuts | Mapping[str, An
     :class:`~sigcube.model.kernels.KernelError`; bad cuts and a cube lacking what its packer needs, SigcubeError.
     """
     k = get_kernel(kernel)
+    cube = datasets.conform(cube)
     points = datasets.pack(cube, SampleCuts.of(cuts))
     fixed, arrays = _split(k, params)
     k.check_inputs(points.inputs, fixed)  # the switches (never arrays) decide which inputs are read
@@ -72,6 +73,7 @@ def score(cube: xr.Dataset, kernel: str, baseline: str | None = BASELINE, *,
     kernel, its parameters, the baseline and the sample cuts. Parameters as in :func:`predict`.
     """
     k = get_kernel(kernel)
+    cube = datasets.conform(cube)
     points = datasets.pack(cube, SampleCuts.of(cuts))
     fixed, arrays = _split(k, params)
     k.check_inputs(points.inputs, fixed)  # the switches (never arrays) decide which inputs are read

@@ -18,7 +18,7 @@ import xarray as xr
 
 from sigcube.conventions import SampleCuts
 from sigcube.errors import SigcubeError
-from sigcube.io.schema import CubeSchema, register_schema
+from sigcube.io.schema import CubeSchema, register_schema, schema_problems, unit_factor
 from sigcube.model.points import PointSet
 
 Packer = Callable[[xr.Dataset, SampleCuts | None], PointSet]
@@ -113,15 +113,44 @@ def check_nuisance(kind: str) -> None:
 
 
 def pack(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
-    """Pack a dataset cube (of any sweepable kind) into points."""
-    name = cube.attrs.get("sigcube_kind")
-    packer = _KINDS[name].packer if name in _KINDS else None
-    if packer is None:
-        raise SigcubeError(f"cubes of kind {name!r} cannot be swept; sweepable kinds: {', '.join(dataset_names())}")
-    missing = [v for v in _KINDS[name].needs if v not in cube.variables]
-    if missing:
-        raise SigcubeError(f"the {name!r} cube lacks {', '.join(missing)}, which packing it into points needs")
-    return packer(cube, cuts)
+    """Pack a dataset of any sweepable kind into points (:func:`conform` first: its kind found by its variables)."""
+    cube = conform(cube)
+    return _KINDS[cube.attrs["sigcube_kind"]].packer(cube, cuts)
+
+
+def conform(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` as a dataset cube of the sweepable kind its variables fit: the kind its ``sigcube_kind`` attribute
+    names if they fit it, else the first registered kind whose packer finds every variable it ``needs`` with the
+    schema's dims and units convertible to the schema's (a kind built from a user's file before a public one). The
+    needed variables are converted to the schema's units; the attribute is set. A dataset no kind fits is a
+    SigcubeError naming, for each sweepable kind, what is missing or wrong."""
+    named = ds.attrs.get("sigcube_kind")
+    sweepable = [k for k in _KINDS.values() if k.packer is not None]
+    order = sorted(sweepable, key=lambda k: (k.name != named, k.builder is not None))
+    why: dict[str, list[str]] = {}
+    for kind in order:
+        problems = schema_problems(ds, kind.schema, [v for v in kind.needs if v in kind.schema.variables],
+                                   convertible=True)
+        problems += [f"missing variable {v!r}" for v in kind.needs if v not in kind.schema.variables
+                     and v not in ds.variables]
+        if problems:
+            why[kind.name] = problems
+            continue
+        out = ds if named == kind.name else ds.assign_attrs(sigcube_kind=kind.name)
+        factors = {v: unit_factor(ds, v, kind.schema) for v in kind.needs if v in kind.schema.variables
+                   and kind.schema.variables[v].units and ds[v].dtype.kind in "fi"}
+        converted = {v: (ds[v] * f).assign_attrs(ds[v].attrs, units=kind.schema.variables[v].units)
+                     for v, f in factors.items() if f != 1.0}
+        return out.assign(converted) if converted else out
+    if named in _KINDS and _KINDS[named].packer is None:
+        raise SigcubeError(f"cubes of kind {named!r} cannot be swept; sweepable kinds: {', '.join(dataset_names())}")
+    if named in why:
+        missing = [p.split("'")[1] for p in why[named] if p.startswith("missing variable")]
+        if len(missing) == len(why[named]):
+            raise SigcubeError(f"the {named!r} cube lacks {', '.join(missing)}, which packing it into points needs")
+        raise SigcubeError(f"the {named!r} cube does not fit its kind: {'; '.join(why[named])}")
+    detail = "; ".join(f"{name}: {', '.join(p[:3])}" for name, p in why.items())
+    raise SigcubeError(f"the dataset fits no sweepable kind of cube ({detail})")
 
 
 def public_kinds() -> tuple[str, ...]:

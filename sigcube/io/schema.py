@@ -8,6 +8,7 @@ kinds' in :mod:`sigcube.io.layouts`); :mod:`sigcube.io.datasets` says how each k
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import astropy.units as u
@@ -76,26 +77,45 @@ def validate(ds: xr.Dataset, where: str = "cube") -> CubeSchema:
             f"{where}: not a sigcube dataset cube (attribute sigcube_kind = {kind!r}; "
             f"known kinds: {', '.join(SCHEMAS)})"
         )
-    schema = SCHEMAS[kind]
+    problems = schema_problems(ds, SCHEMAS[kind])
+    if problems:
+        raise SchemaError(f"{where}: does not match the {kind!r} schema v{SCHEMA_VERSION}: " + "; ".join(problems))
+    return SCHEMAS[kind]
+
+
+def schema_problems(ds: xr.Dataset, schema: CubeSchema, names: Iterable[str] | None = None,
+                    convertible: bool = False) -> list[str]:
+    """How ``ds`` departs from ``schema`` for the variables ``names`` (default: all of the schema's): a variable
+    missing, or with other dims, another dtype kind, no ``units`` or units astropy cannot parse — or, with
+    ``convertible``, units that do not convert to the schema's."""
     problems: list[str] = []
-    for name, spec in schema.variables.items():
+    for name in schema.variables if names is None else names:
+        spec = schema.variables[name]
         if name not in ds.variables:
             problems.append(f"missing variable {name!r}")
             continue
         var = ds[name]
         if var.dims != spec.dims:
             problems.append(f"{name!r} has dims {var.dims}, expected {spec.dims}")
-        allowed = {"T", "U", "O"} if spec.kind == "T" else {spec.kind}
+        allowed = {"T", "U", "O"} if spec.kind == "T" else {spec.kind, "i"} if spec.kind == "f" and convertible \
+            else {spec.kind}
         if var.dtype.kind not in allowed:
             problems.append(f"{name!r} has dtype {var.dtype}, expected kind {spec.kind!r}")
         unit = var.attrs.get("units")
         if unit is None:
-            problems.append(f"{name!r} has no units attribute")
-        else:
-            try:
-                u.Unit(unit)
-            except ValueError:
-                problems.append(f"{name!r} has units {unit!r} that astropy cannot parse")
-    if problems:
-        raise SchemaError(f"{where}: does not match the {kind!r} schema v{SCHEMA_VERSION}: " + "; ".join(problems))
-    return schema
+            problems.append(f"{name!r} has no units attribute" + (f" (expected {spec.units!r})" if spec.units else ""))
+            continue
+        try:
+            given = u.Unit(unit)
+        except ValueError:
+            problems.append(f"{name!r} has units {unit!r} that astropy cannot parse")
+            continue
+        if convertible and not given.is_equivalent(u.Unit(spec.units)):
+            problems.append(f"{name!r} is in {unit!r}, which does not convert to {spec.units!r}")
+    return problems
+
+
+def unit_factor(ds: xr.Dataset, name: str, schema: CubeSchema) -> float:
+    """The factor that takes variable ``name`` of ``ds`` from its units to the schema's (1 when they are equal)."""
+    given, wanted = ds[name].attrs.get("units", ""), schema.variables[name].units
+    return 1.0 if given == wanted else float(u.Unit(given).to(u.Unit(wanted)))

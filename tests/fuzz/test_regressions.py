@@ -121,7 +121,7 @@ FIT = 'name = "{name}"\ndataset = "{dataset}"\nkernel = "sigma_xi"\n[free.A]\nbo
      "nuisance.mode = 'profile': nuisance parameters (Υ, D, i) exist only for datasets of rotation curves "
      "(sparc, rotation_curves), not for 'clusters'"),
     ("fit", FIT.format(name="f", dataset="sparc", extra='[nuisance]\nmode = "none"\nparameters = ["distance"]\n'),
-     "nuisance.parameters = ['distance'] with nuisance.mode = 'none': mode 'none' holds every nuisance parameter "
+     "[nuisance]: parameters = ['distance'] with mode = 'none': mode 'none' holds every nuisance parameter "
      "at its catalogue value; set mode = 'profile' to fit them, or remove parameters"),
 ])
 def test_nuisance_tables_that_cannot_run_are_refused_with_the_spec(tmp_path, monkeypatch, command, text, says):

@@ -31,8 +31,8 @@ import numpy as np
 from scipy.optimize import OptimizeResult, least_squares
 
 from sigcube.engines.fit.spec import FitSpec
-from sigcube.model.segments import segment_sum
 from sigcube.model.points import PointSet
+from sigcube.model.segments import segment_sum
 
 BOUND_TOL = 1e-6
 """A parameter within this fraction of its (u-space) range from a bound is flagged as on the bound."""

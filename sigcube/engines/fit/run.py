@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 from rich.console import Console
 
-from sigcube.engines.dask import dask_client, quiet_dask
+from sigcube.engines.dask import dask_client, quiet_dask, stream
 from sigcube.engines.fit.core import fit_objects
 from sigcube.engines.fit.spec import FitSpec
 from sigcube.errors import SigcubeError
@@ -50,17 +50,31 @@ def in_process(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) 
 def executor(scheduler: str | None = None, workers: int | None = None, synchronous: bool = False,
              console: Console | None = None) -> Iterator[Runner]:
     """A :data:`Runner` on a Dask cluster (``scheduler``, or a LocalCluster of ``workers`` processes, as sweeps:
-    :func:`sigcube.engines.dask.dask_client`), or :func:`in_process` when ``synchronous``. ``shared``
-    arguments are scattered to the workers once."""
+    :func:`sigcube.engines.dask.dask_client`), through the one driver of sweeps and fits
+    (:func:`sigcube.engines.dask.stream`), or :func:`in_process` when ``synchronous``. ``shared`` arguments are
+    scattered to the workers once."""
     if synchronous:
         yield in_process
         return
     with quiet_dask(), dask_client(scheduler, workers, console or Console(stderr=True, quiet=True)) as client:
         def run(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) -> list[Any]:
-            sent = [client.scatter(x, broadcast=True) for x in shared]
-            return client.gather([client.submit(func, *sent, *task, pure=False) for task in tasks])
+            pending = list(range(len(tasks)))[::-1]
+            results: list[Any] = [None] * len(tasks)
+
+            def finished(i: int, result: Any) -> None:
+                results[i] = result
+
+            stream(client, _call, (func, shared, tuple(tasks)), lambda: pending.pop() if pending else None,
+                   finished, key=lambda i: f"sigcube-fit-{id(results):x}-{i}", resume="rerun the fit")
+            return results
 
         yield run
+
+
+def _call(shared: tuple, i: int) -> Any:
+    """Task ``i`` of a :data:`Runner`: ``func(*shared, *tasks[i])``."""
+    func, args, tasks = shared
+    return func(*args, *tasks[i])
 
 
 def fit_points(spec: FitSpec, points: PointSet, catalogue: Any = None, run: Runner = in_process) -> xr.Dataset:

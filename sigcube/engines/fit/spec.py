@@ -37,14 +37,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import ValidationError
 
-from sigcube.engines.sweep.schema import NAME_PATTERN
+from sigcube.engines.nuisance_spec import FitNuisance
+from sigcube.engines.sweep.schema import NAME_PATTERN, spec_error
 from sigcube.errors import SigcubeError, SpecError
 from sigcube.io.datasets import check_nuisance, dataset_names
 from sigcube.model.kernels import Kernel, KernelError, get_kernel
 
-NUISANCE_MODES = ("none", "profile")
-"""How nuisance parameters enter a fit: held at the catalogue (``none``) or profiled (mode of L × prior)."""
 
 _TOP_KEYS = {"name", "dataset", "kernel", "cube", "free", "fixed", "fit", "nuisance"}
 
@@ -163,8 +163,6 @@ def _free(kernel: Kernel, name: str, raw: Any) -> FreeParameter:
 
 def parse_spec(raw: Mapping[str, Any], name: str = "fit") -> FitSpec:
     """A :class:`FitSpec` from TOML-shaped data, every key checked."""
-    from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SPARC_PRIORS
-
     unknown = sorted(set(raw) - _TOP_KEYS)
     if unknown:
         raise FitSpecError(f"unknown key(s) {', '.join(unknown)}; keys: {', '.join(sorted(_TOP_KEYS))}")
@@ -194,33 +192,15 @@ def parse_spec(raw: Mapping[str, Any], name: str = "fit") -> FitSpec:
     sigma_int = fit.get("sigma_int", 0.0)
     if isinstance(sigma_int, bool) or not isinstance(sigma_int, (int, float)) or not 0 <= sigma_int < math.inf:
         raise FitSpecError(f"fit.sigma_int must be a finite number ≥ 0 [km/s]; got {sigma_int!r}")
-    nuis = _table(raw, "nuisance")
-    bad = sorted(set(nuis) - {"mode", "parameters", "priors"})
-    if bad:
-        raise FitSpecError(f"[nuisance] has unknown key(s) {', '.join(bad)}; keys: mode, parameters, priors")
-    mode = nuis.get("mode", "none")
-    if mode not in NUISANCE_MODES:
-        raise FitSpecError(f"nuisance.mode must be one of {', '.join(NUISANCE_MODES)}; got {mode!r}")
-    params = nuis.get("parameters", list(NUISANCE_PARAMETERS) if mode != "none" else [])
-    if not isinstance(params, list) or any(p not in NUISANCE_PARAMETERS for p in params):
-        raise FitSpecError(f"nuisance.parameters must be a list drawn from {', '.join(NUISANCE_PARAMETERS)}; "
-                           f"got {params!r}")
-    if mode == "profile" and not params:
-        raise FitSpecError("nuisance.mode = 'profile' needs at least one nuisance parameter")
-    if mode == "none" and params:
-        raise FitSpecError(f"nuisance.parameters = {params!r} with nuisance.mode = 'none': mode 'none' holds every "
-                           "nuisance parameter at its catalogue value; set mode = 'profile' to fit them, or remove "
-                           "parameters")
-    if mode != "none":
+    try:
+        nuis = FitNuisance.model_validate(_table(raw, "nuisance"))
+    except ValidationError as exc:
+        raise FitSpecError(spec_error(exc, ("nuisance",), {("nuisance",): FitNuisance})) from None
+    if nuis.mode != "none":
         try:
             check_nuisance(raw["dataset"])
         except SigcubeError as exc:
-            raise FitSpecError(f"nuisance.mode = {mode!r}: {exc}") from None
-    priors = {p: dict(SPARC_PRIORS[p]) for p in params}
-    overrides = nuis.get("priors", {})
-    if not isinstance(overrides, Mapping) or any(p not in params for p in overrides):
-        raise FitSpecError(f"nuisance.priors must be a table keyed by nuisance.parameters ({', '.join(params)})")
-    priors.update({p: dict(v) for p, v in overrides.items()})
+            raise FitSpecError(f"nuisance.mode = {nuis.mode!r}: {exc}") from None
     cube = raw.get("cube")
     if cube is not None and not isinstance(cube, str):
         raise FitSpecError("cube must be a path string")
@@ -230,8 +210,8 @@ def parse_spec(raw: Mapping[str, Any], name: str = "fit") -> FitSpec:
                            f"cube cubes/<name>.zarr); got {spec_name!r}"
                            + ("" if "name" in raw else " (the file's stem: give name = \"…\")"))
     return FitSpec(spec_name, raw["dataset"], kernel, free, fixed, _int(fit.get("starts", 3), "fit.starts", 1, 20),
-                   _int(fit.get("chunk", 24), "fit.chunk", 1, 100000), float(sigma_int), mode, tuple(params), priors,
-                   cube)
+                   _int(fit.get("chunk", 24), "fit.chunk", 1, 100000), float(sigma_int), nuis.mode,
+                   tuple(nuis.parameters), nuis.prior_specs(), cube)
 
 
 def load_spec(path: str | Path) -> FitSpec:

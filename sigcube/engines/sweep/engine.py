@@ -42,7 +42,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sigcube.compute import exact
 from sigcube.compute.fast_paths import fast_reduce_of
 from sigcube.compute.reduce import Prepared, reduce_block
-from sigcube.engines.dask import dask_client, quiet_dask
+from sigcube.engines.dask import dask_client, quiet_dask, stream
 from sigcube.engines.sweep import grid as gridlib
 from sigcube.engines.sweep import nuisance
 from sigcube.engines.sweep.objects import ChunkSource, choose_chunk, chunk_source, load_points, plan_objects
@@ -284,10 +284,10 @@ def run_finalize(job: SweepJob, b: int) -> Manifest:
     return write_regions(job.writer, {name: (region, v) for name, v in values.items()})
 
 
-def run_item(job: SweepJob, item: tuple[int, int]) -> tuple[tuple[int, int], Manifest]:
-    """A task ``(b, c)`` or the finalization ``(b, -1)`` of block ``b``; with the digests of the chunks it wrote."""
+def run_item(job: SweepJob, item: tuple[int, int]) -> Manifest:
+    """A task ``(b, c)`` or the finalization ``(b, -1)`` of block ``b``: the digests of the chunks it wrote."""
     b, c = item
-    return item, run_finalize(job, b) if c < 0 else run_task(job, b, c)
+    return run_finalize(job, b) if c < 0 else run_task(job, b, c)
 
 
 def warm_up(job: SweepJob) -> None:
@@ -364,9 +364,15 @@ def run_sweep(
                         advance(evals[item])
                 if client is None:
                     while (item := schedule.take()) is not None:
-                        finished(*run_item(job, item))
+                        finished(item, run_item(job, item))
                 else:
-                    _stream(client, job, schedule, finished)
+                    threads = max(1, sum(client.nthreads().values()))
+                    tag = spec.fingerprint()[:12]
+                    stream(client, run_item, replace(job, stride=threads), schedule.take, finished,
+                           key=lambda item: f"sigcube-{'finalize' if item[1] < 0 else 'task'}-{tag}-{item[0]}"
+                                            + ("" if item[1] < 0 else f"-{item[1]}"),
+                           priority=lambda item: 1 if item[1] < 0 else 0,
+                           resume="every finished block is saved — rerun the same command to resume")
             seconds = time.perf_counter() - start
             flags.mark_complete(store_posterior(job.writer, spec, layout))
     headline = next((m for m in spec.metrics if get_metric(m).scope == "global"), None)
@@ -508,80 +514,3 @@ def _progress(console: Console, total: int, done: int) -> Iterator[Callable[[int
             progress.update(task, advance=1, rate=f"{rate:.3g} evals/s")
 
         yield advance
-
-
-MAX_RESUBMITS = 8
-"""Tasks of one sweep resubmitted after the scheduler cancelled them (a worker that died held the job's last
-copy); beyond that the sweep stops, resumable."""
-
-
-def _failure(client: Any, exc: Exception) -> str:
-    """What went wrong, in one phrase: the scheduler lost, or the task's error."""
-    if not _scheduler_answers(client):
-        return "the connection to the Dask scheduler was lost"
-    return f"a sweep task failed ({type(exc).__name__}: {' '.join(str(exc).split())})"
-
-
-def _scheduler_answers(client: Any, timeout: float = 5.0) -> bool:
-    """Whether the scheduler answers within ``timeout`` seconds: a task's result can fail with a closed connection
-    before the client's own status notices that the scheduler is gone."""
-    if client.status != "running":
-        return False
-    try:
-        client.sync(client.scheduler.identity, callback_timeout=timeout)
-    except Exception:  # noqa: BLE001 — no answer, whatever the reason, is a lost scheduler
-        return False
-    return True
-
-
-def _stream(client: Any, job: SweepJob, schedule: _Schedule,
-            finished: Callable[[tuple[int, int], Manifest], None]) -> None:
-    """Keep about two items per worker thread in flight; hand each one to ``finished`` as it lands.
-
-    Workers read the dataset and write the result cube themselves: both must be reachable from every worker
-    (a store URL, or a path on the same machine or a shared filesystem).
-    """
-    from distributed import as_completed
-    from distributed.client import FutureCancelledError
-
-    threads = max(1, sum(client.nthreads().values()))
-    job_future = [client.scatter(replace(job, stride=threads), broadcast=True, hash=False)]
-    ac = as_completed()
-    key = job.spec.fingerprint()[:12]
-    items: dict[str, tuple[int, int]] = {}
-    retries = 0
-
-    def submit_item(item: tuple[int, int]) -> None:
-        b, c = item
-        name = f"sigcube-finalize-{key}-{b}" if c < 0 else f"sigcube-task-{key}-{b}-{c}"
-        items[name] = item
-        ac.add(client.submit(run_item, job_future[0], item, key=name, pure=False, priority=1 if c < 0 else 0))
-
-    def submit() -> bool:
-        item = schedule.take()
-        if item is None:
-            return False
-        submit_item(item)
-        return True
-
-    for _ in range(2 * threads + 1):
-        if not submit():
-            break
-    for future in ac:
-        try:
-            item, written = future.result()
-        except SigcubeError:  # the lease was lost, the store cannot be written: already one clear line
-            raise
-        except Exception as exc:  # KilledWorker after repeated deaths, a task error, the scheduler lost
-            if isinstance(exc, FutureCancelledError) and retries < MAX_RESUBMITS and _scheduler_answers(client):
-                retries += 1  # a dead worker took the job's last copy with it: scatter it again, resubmit the task
-                job_future[0] = client.scatter(replace(job, stride=threads), broadcast=True, hash=False)
-                submit_item(items[future.key])
-                continue
-            raise SigcubeError(f"{_failure(client, exc)}; every finished block is saved — rerun the same command "
-                               "to resume") from None
-        items.pop(future.key, None)
-        future.release()
-        finished(item, written)
-        while ac.count() < 2 * threads + 1 and submit():
-            pass

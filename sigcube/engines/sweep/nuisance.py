@@ -1,4 +1,5 @@
-"""Nuisance parameters in sweeps: the ``[nuisance]`` spec table, the per-object reduction of a task, the posterior.
+"""Nuisance parameters in sweeps: the per-object reduction of a task, the result's variables, the posterior (the
+``[nuisance]`` table itself: :mod:`sigcube.engines.nuisance_spec`).
 
 A spec with a ``[nuisance]`` table gives every object (galaxy) its own Υ_disk, Υ_bul, D and i under priors
 (default: Li+2018, :data:`~sigcube.stats.nuisance.SPARC_PRIORS`). Inside the engine's task (one grid
@@ -20,107 +21,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import numpy as np
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from sigcube.compute import quadrature
+from sigcube.engines.nuisance_spec import GLOBAL_PRIOR, NuisanceSettings
 from sigcube.errors import SigcubeError
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
 from sigcube.stats.likelihood import GaussianLikelihood
-from sigcube.stats.nuisance import (
-    NUISANCE_PARAMETERS, SPARC_PRIORS, SYMBOLS, Catalogue, NuisanceTransform, sparc_priors,
-)
+from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SYMBOLS, Catalogue, NuisanceTransform, sparc_priors
 from sigcube.stats.posterior import GridPosterior, grid_posterior
-from sigcube.stats.priors import Prior, PriorError
 
 MODES = ("marginalise", "profile")
 """How the nuisance parameters are removed."""
 POINT_BUDGET = 400_000
 """(grid points × packed points) evaluated at once by one quadrature call: bounds a task's memory."""
-GLOBAL_PRIOR = "equal mass per grid point (flat in a linspace axis, flat in the log of a logspace axis)"
-"""The global prior of every sweep posterior."""
-
-
-class NuisanceTable(BaseModel):
-    """``[nuisance]``: per-object nuisance parameters, their priors, how they are removed, and the error floor."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    mode: Literal["marginalise", "profile"] = Field(
-        "marginalise", description="marginalise: ln ∫ L·prior over each object's nuisance parameters (adaptive "
-                                   "Gauss–Hermite); profile: their maximum of L·prior")
-    nodes: Annotated[StrictInt, Field(ge=1, le=9)] = Field(5, description="Gauss–Hermite nodes per nuisance dimension (marginalise; on the "
-                                                  "171 SPARC galaxies 5 nodes stay within 0.07 nat of 7)")
-    parameters: list[Literal["upsilon_disk", "upsilon_bul", "distance", "inclination"]] = Field(
-        default_factory=lambda: list(NUISANCE_PARAMETERS),
-        description="the free nuisance parameters (others stay at the catalogue / packing values); "
-                    "upsilon_bul applies only to galaxies with a bulge")
-    priors: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="prior overrides by parameter, e.g. upsilon_disk = {dist = "
-                                          "\"log10_normal\", median = 0.5, sigma_dex = 0.1}; a string value names a "
-                                          "catalogue column (distance, e_distance, inclination, e_inclination)")
-    sigma_int: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(0.0, description="error floor / intrinsic scatter added in quadrature to e_V "
-                                                      "[km/s]")
-
-    @field_validator("priors")
-    @classmethod
-    def _priors(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        for name, spec in value.items():
-            if name not in NUISANCE_PARAMETERS:
-                raise ValueError(f"unknown nuisance parameter {name!r}; choose from {', '.join(NUISANCE_PARAMETERS)}")
-            _placeholder_prior(name, spec)
-        return value
-
-    def settings(self) -> NuisanceSettings:
-        """The validated settings the engine ships with every task."""
-        priors = {name: dict(self.priors.get(name, SPARC_PRIORS[name])) for name in NUISANCE_PARAMETERS
-                  if name in self.parameters}
-        return NuisanceSettings(self.mode, self.nodes, priors, float(self.sigma_int))
-
-
-def _placeholder_prior(name: str, spec: Mapping[str, Any]) -> Prior:
-    """The prior with every catalogue column set to 1 (checks the spec; its text names the columns)."""
-    columns = {"distance": np.ones(1), "e_distance": np.ones(1), "inclination": np.full(1, 45.0),
-               "e_inclination": np.ones(1)}
-    try:
-        return Prior.from_spec(spec, columns, name)
-    except PriorError as exc:
-        raise ValueError(str(exc)) from None
-
-
-@dataclass(frozen=True)
-class NuisanceSettings:
-    """``mode``, ``nodes`` per dimension, the prior spec of each free parameter, ``sigma_int`` [km/s]."""
-
-    mode: str
-    nodes: int
-    priors: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sigma_int: float = 0.0
-
-    def canonical(self) -> dict[str, Any]:
-        """Plain JSON-able values (part of the sweep's fingerprint)."""
-        return {"mode": self.mode, "nodes": self.nodes, "sigma_int": self.sigma_int,
-                "priors": {k: dict(sorted(v.items())) for k, v in self.priors.items()}}
-
-    def describe(self) -> list[str]:
-        """Report lines: every prior, the likelihood and error model, the reduction, the global prior."""
-        lines = [f"nuisance parameters ({self.mode}): "
-                 + "; ".join(_placeholder_prior(n, s).describe(SYMBOLS[n]) for n, s in self.priors.items())
-                 + (" (Υ_bul only for galaxies with a bulge)" if "upsilon_bul" in self.priors else "")]
-        lines.append(GaussianLikelihood(self.sigma_int).describe())
-        if self.mode == "marginalise":
-            lines.append(f"per object: ln ∫ L·prior over its {len(self.priors)} nuisance parameters, adaptive "
-                         f"Gauss–Hermite, {self.nodes} nodes per dimension at the conditional mode")
-        else:
-            lines.append("per object: max over its nuisance parameters of ln L + ln φ(z) (z the prior's normal "
-                         "deviates): a profile, not an integral")
-        lines.append(f"global prior: {GLOBAL_PRIOR}")
-        return lines
 
 
 NUISANCE_DTYPES = {"loglike": np.float64, **{f"nuisance_{name}": np.float32 for name in NUISANCE_PARAMETERS}}

@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from sigcube.conventions import SampleCuts
-from sigcube.engines.sweep.nuisance import NuisanceTable
+from sigcube.engines.nuisance_spec import SweepNuisance
 from sigcube.errors import SigcubeError, SpecError
 from sigcube.io.datasets import check_nuisance, dataset_names
 from sigcube.io.kinds import DEFAULT_KIND
@@ -262,7 +262,7 @@ class SpecModel(_Table):
     grid: Annotated[dict[str, GridAxis], Field(min_length=1)] = Field(
         description=f"one table `[grid.<parameter>]` per swept parameter; at most {MAX_GRID_POINTS:.0e} points in all")
     sample: SampleTable = Field(default_factory=SampleTable, description="sample cuts (SPARC; default: the paper's)")
-    nuisance: NuisanceTable | None = Field(None, description="per-object nuisance parameters (Υ, D, i) "
+    nuisance: SweepNuisance | None = Field(None, description="per-object nuisance parameters (Υ, D, i) "
                                                              "marginalised or profiled (SPARC; default: none)")
 
     @field_validator("preset")
@@ -276,7 +276,7 @@ class SpecModel(_Table):
 
     @field_validator("nuisance")
     @classmethod
-    def _nuisance_dataset(cls, value: NuisanceTable | None, info: ValidationInfo) -> NuisanceTable | None:
+    def _nuisance_dataset(cls, value: SweepNuisance | None, info: ValidationInfo) -> SweepNuisance | None:
         dataset = info.data.get("dataset")
         if value is not None and dataset is not None:
             _registered(check_nuisance)(dataset)
@@ -347,28 +347,34 @@ def field_label(loc: Sequence[str | int]) -> str:
     return label
 
 
-def _table_keys(loc: Sequence[str | int]) -> tuple[str, ...]:
-    """The keys of the table at ``loc``: the top level, ``[sample]``, ``[nuisance]`` or a ``[grid.<parameter>]``."""
-    model = {(): SpecModel, ("sample",): SampleTable, ("nuisance",): NuisanceTable}.get(
+def _table_keys(loc: Sequence[str | int], tables: Mapping[tuple, type[BaseModel]] | None = None) -> tuple[str, ...]:
+    """The keys of the table at ``loc``: the top level, ``[sample]``, ``[nuisance]`` or a ``[grid.<parameter>]``
+    (``tables``: other models by location, e.g. a fit spec's ``[nuisance]``)."""
+    model = {(): SpecModel, ("sample",): SampleTable, ("nuisance",): SweepNuisance, **(tables or {})}.get(
         tuple(loc), GridAxis if loc[:1] == ("grid",) else SpecModel)
     return tuple(model.model_fields)
 
 
-def _message(error: Mapping[str, Any]) -> str:
-    """One pydantic error as ``<key>: <what was expected> (got <value>)``."""
-    where, kind = field_label(error["loc"]), error["type"]
+def _message(error: Mapping[str, Any], prefix: tuple[str, ...] = (),
+             tables: Mapping[tuple, type[BaseModel]] | None = None) -> str:
+    """One pydantic error as ``<key>: <what was expected> (got <value>)`` (``prefix``: where the validated table sits
+    in the spec)."""
+    loc = (*prefix, *error["loc"])
+    where, kind = field_label(loc), error["type"]
     if kind == "value_error":
         return f"{where}: {error['ctx']['error']}"
     if kind == "extra_forbidden":
-        return f"{where}: unknown key; valid keys: {', '.join(_table_keys(error['loc'][:-1]))}"
+        return f"{where}: unknown key; valid keys: {', '.join(_table_keys(loc[:-1], tables))}"
     template = _EXPECTED.get(kind)
     what = template.format(**error.get("ctx", {})) if template else error["msg"][0].lower() + error["msg"][1:]
     return f"{where}: {what}" + ("" if kind == "missing" else f" (got {toml_text(error['input'])})")
 
 
-def spec_error(exc: ValidationError) -> str:
-    """Every problem pydantic found, each naming its key, on one line."""
-    return "; ".join(dict.fromkeys(_message(e) for e in exc.errors()))
+def spec_error(exc: ValidationError, prefix: tuple[str, ...] = (),
+               tables: Mapping[tuple, type[BaseModel]] | None = None) -> str:
+    """Every problem pydantic found, each naming its key, on one line (``prefix``, ``tables``: a table of another
+    spec validated alone, e.g. a fit spec's ``("nuisance",)`` with its model)."""
+    return "; ".join(dict.fromkeys(_message(e, prefix, tables) for e in exc.errors()))
 
 
 def validate(raw: dict[str, Any]) -> SpecModel:
@@ -432,7 +438,7 @@ def spec_reference() -> str:
         *_rows(SpecModel, ""),
         *_rows(GridAxis, "[grid.<parameter>]."),
         *_rows(SampleTable, "[sample]."),
-        *_rows(NuisanceTable, "[nuisance]."),
+        *_rows(SweepNuisance, "[nuisance]."),
     ]
     return "\n".join(lines) + "\n"
 

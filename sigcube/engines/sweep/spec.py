@@ -46,7 +46,7 @@ import astropy.units as u
 import numpy as np
 
 from sigcube.conventions import SampleCuts
-from sigcube.engines.sweep.nuisance import NuisanceSettings
+from sigcube.engines.nuisance_spec import NuisanceSettings
 from sigcube.engines.sweep.schema import GridAxis, SpecModel, grid_label, toml_key, toml_text, validate
 from sigcube.errors import SigcubeError, SpecError
 from sigcube.model.kernels import Kernel, Parameter, get_kernel

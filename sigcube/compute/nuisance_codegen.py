@@ -10,12 +10,14 @@ whole per-galaxy loop with numba::
 ``X`` holds the per-point base arrays (:data:`POINT_ROWS`, the components at Υ = 1 and the catalogue
 distance), ``S`` the per-galaxy ones (:data:`GALAXY_COLUMNS`), ``a:b`` the galaxy's points, ``ud``, ``ub`` the
 mass-to-light ratios, ``dl`` = D/D0, ``P`` the kernel's variable parameters in :attr:`Compiled.params` order.
-Per-galaxy derived inputs (V_bar_max, σ_eff's weights, Ω_d, M_b) are computed once per call, before the loop.
-``tests/compute/test_nuisance_codegen.py`` checks it against the numpy transform and the kernel's numpy function.
+Per-galaxy derived inputs (V_bar_max, σ_eff's weights, Ω_d, M_b) are computed once per call, before the loop. The
+derived inputs' formulas are :mod:`sigcube.model.inputs`' own functions, compiled (the generated source only wires
+them to the arrays). ``tests/compute/test_nuisance_codegen.py`` checks it against the numpy transform and the kernel's numpy function.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,8 +29,10 @@ from numba import types
 from numba.core.errors import NumbaError
 
 from sigcube.compute.tracer import Untraceable, trace
-from sigcube.constants import ACCEL_KM2_S2_PER_KPC, HELIUM_FACTOR
-from sigcube.model.inputs import RD_SOURCES, omega_d_input, rd_input
+from sigcube.constants import ACCEL_KM2_S2_PER_KPC
+from sigcube.model.inputs import (
+    RD_SOURCES, baryonic_mass, baryonic_v2, dispersion_weights, omega_d_input, rd_input, stellar_surface_density,
+)
 from sigcube.model.kernels.registry import Kernel
 from sigcube.stats.nuisance import V2_FLOOR, NuisanceTransform
 
@@ -57,7 +61,7 @@ _POINT_EXPRESSIONS: dict[str, str] = {
     "v_gas": "x('v_gas1') * sqd",
     "v_disk": "x('v_disk1') * (math.sqrt(ud) * sqd)",
     "v_bul": "x('v_bul1') * (math.sqrt(ub) * sqd)",
-    "Sigma_star": "ud * x('sb_disk') + ub * x('sb_bul')",
+    "Sigma_star": "_sstar(ud, ub, x('sb_disk'), x('sb_bul'))",
     "f_bulge": "x('f_bulge')",
     "Sigma_gas": "x('Sigma_gas')",
     **{rd_input(s): f"x('{rd_input(s)}0') * dl" for s in RD_SOURCES},
@@ -99,7 +103,7 @@ def compile_predict(kernel: Kernel, params: Mapping[str, Any], variable: Sequenc
     source = point_source + "\n" + body
     key = source + repr(sorted(constants.items()))
     if key not in _CACHE:
-        namespace: dict[str, Any] = {"np": np, "math": math, **constants}
+        namespace: dict[str, Any] = {"np": np, "math": math, **constants, **_formulas()}
         exec(compile(point_source, f"<sigcube kernel {kernel.name}>", "exec"), namespace)  # noqa: S102
         namespace["point"] = numba.njit(inline="always", nogil=True)(namespace["point"])
         exec(compile(body, f"<sigcube predict {kernel.name}>", "exec"), namespace)  # noqa: S102
@@ -111,6 +115,15 @@ def compile_predict(kernel: Kernel, params: Mapping[str, Any], variable: Sequenc
     return _CACHE[key]
 
 
+@functools.cache
+def _formulas() -> dict[str, Any]:
+    """The derived inputs' formulas of :mod:`sigcube.model.inputs`, compiled for the generated code to call (the
+    formulas are written there once; the generated code only wires them to the galaxy's arrays)."""
+    jit = numba.njit(inline="always", nogil=True)
+    return {"_v2": jit(baryonic_v2), "_weights": jit(dispersion_weights), "_mass": jit(baryonic_mass),
+            "_sstar": jit(stellar_surface_density)}
+
+
 def _predict_source(inputs: Sequence[str], n_params: int) -> str:
     """The body of ``predict``: per-galaxy derived inputs, then the point loop calling ``point``."""
     def x(row: str, index: str = "i") -> str:
@@ -120,7 +133,7 @@ def _predict_source(inputs: Sequence[str], n_params: int) -> str:
         return f"S[g, {_COL[col]}]"
 
     def u2_at(index: str) -> str:
-        return (f"max({x('gas2', index)} + ud * {x('disk2', index)} + ub * {x('bul2', index)}, {V2_FLOOR!r})")
+        return f"max(_v2({x('gas2', index)}, {x('disk2', index)}, {x('bul2', index)}, ud, ub), {V2_FLOOR!r})"
 
     lines = ["def predict(X, S, a, b, g, ud, ub, dl, P, out):", "    sqd = math.sqrt(dl)"]
     lines += [f"    par_{k} = P[{k}]" for k in range(n_params)]
@@ -128,9 +141,7 @@ def _predict_source(inputs: Sequence[str], n_params: int) -> str:
         lines += ["    vmax = 0.0", "    for i in range(a, b):",
                   f"        vmax = max(vmax, math.sqrt({u2_at('i')} * dl))"]
     if {"w_gas", "w_disk", "w_bul"} & set(inputs):
-        lines += [f"    pk_gas = {s('peak_gas')}", f"    pk_disk = ud * {s('peak_disk')}",
-                  f"    pk_bul = ub * {s('peak_bul')}", "    pk_total = pk_gas + pk_disk + pk_bul",
-                  "    w_gas = pk_gas / pk_total", "    w_disk = pk_disk / pk_total", "    w_bul = pk_bul / pk_total"]
+        lines.append(f"    w_gas, w_disk, w_bul = _weights({s('peak_gas')}, ud * {s('peak_disk')}, ub * {s('peak_bul')})")
     for source in RD_SOURCES:
         if omega_d_input(source) in inputs:
             j, t = f"j_{source}", f"t_{source}"
@@ -139,7 +150,7 @@ def _predict_source(inputs: Sequence[str], n_params: int) -> str:
                       f"    om_{source} = ((1.0 - {t}) * math.sqrt({u2_at(j)} * dl) + {t} * math.sqrt({u2_at(j + '1')} "
                       f"* dl)) / ({s(f'rd0_{source}')} * dl)"]
     if "M_b" in inputs:
-        lines.append(f"    m_b = 1e9 * (ud * {s('L36')} + {HELIUM_FACTOR!r} * {s('M_HI')}) * (dl * dl)")
+        lines.append(f"    m_b = _mass(ud, {s('L36')}, {s('M_HI')}, dl)")
     galaxy = {"V_bar_max": "vmax", "w_gas": "w_gas", "w_disk": "w_disk", "w_bul": "w_bul", "M_b": "m_b",
               **{omega_d_input(s_): f"om_{s_}" for s_ in RD_SOURCES}}
     lines += ["    for i in range(a, b):", f"        u2 = {u2_at('i')}"]

@@ -39,7 +39,8 @@ import numpy as np
 
 from sigcube.compute import vecmath
 from sigcube.compute.tracer import POWER_SHORTCUTS, Traced, Untraceable
-from sigcube.model.kernels.registry import Kernel, Reduction
+from sigcube.model.kernels.registry import Kernel
+from sigcube.model.metrics import Reduction
 from sigcube.model.points import PointSet
 from sigcube.model.segments import object_tiles
 
@@ -76,7 +77,11 @@ def _add_residual(ss: float, cc: float, d: float, inv_e: float) -> tuple[float, 
             nogil=True, cache=True, fastmath=_FLAGS)
 def reduce_rows(v, log_v, v_obs, inv_e, log10_obs, offsets, rms, chi2, sum_x, sum_xx):  # pragma: no cover
     """Per-object RMS and χ² of the rows of ``v`` (m × points) into ``rms``, ``chi2`` (m × objects);
-    Σx, Σx² of x = log10(V_obs) − ln(V)/ln 10 added to ``sum_x``, ``sum_xx`` (m)."""
+    Σx, Σx² of x = log10(V_obs) − ln(V)/ln 10 added to ``sum_x``, ``sum_xx`` (m).
+
+    The compiled twin of :func:`sigcube.model.metrics.object_metrics` and :func:`~sigcube.model.metrics.log_moments`
+    (one pass, no temporaries), which stay the definitions: ``tests/compute/test_replay.py`` checks every kernel's
+    blocks against them."""
     m, n = v.shape
     n_obj = offsets.size - 1
     for j in range(m):
@@ -418,7 +423,7 @@ class Observed:
 
 def reduce(points: PointSet, kernel: Kernel, params: Mapping[str, Any], grid: Mapping[str, np.ndarray], n_grid: int,
            curves: np.ndarray | None = None) -> Reduction:
-    """The :data:`~sigcube.model.kernels.registry.Reduction` of ``kernel`` over ``n_grid`` grid points.
+    """The :class:`~sigcube.model.metrics.Reduction` of ``kernel`` over ``n_grid`` grid points.
 
     ``params`` are the resolved fixed parameters and switches, ``grid`` the swept ones as flat arrays
     of ``n_grid`` values. ``curves`` (n_grid × points), if given, receives V_pred [km/s].
@@ -428,7 +433,7 @@ def reduce(points: PointSet, kernel: Kernel, params: Mapping[str, Any], grid: Ma
     chi2 = np.empty_like(rms)
     sum_x, sum_xx = np.zeros(n_grid), np.zeros(n_grid)
     if n_grid == 0:
-        return rms, chi2, sum_x, sum_xx
+        return Reduction(rms, chi2, sum_x, sum_xx)
     evaluate = _traced(points, kernel, params, grid)
     if evaluate is None:
         evaluate = _direct(points, kernel, params)
@@ -458,7 +463,7 @@ def reduce(points: PointSet, kernel: Kernel, params: Mapping[str, Any], grid: Ma
         for out in (rms, chi2, sum_x, sum_xx, curves):
             if out is not None:
                 out[1:] = out[:1]
-    return rms, chi2, sum_x, sum_xx
+    return Reduction(rms, chi2, sum_x, sum_xx)
 
 
 def _traced(points: PointSet, kernel: Kernel, params: Mapping[str, Any],

@@ -33,7 +33,8 @@ import numpy as np
 
 from sigcube.compute import vecmath
 from sigcube.compute.replay import ROWS, SUB_BATCH_ELEMENTS, Observed, reduce_rows
-from sigcube.model.kernels.registry import FastReduce, Reduction
+from sigcube.model.kernels.registry import FastReduce
+from sigcube.model.metrics import Reduction
 from sigcube.model.kernels.resonance import arithmetic_step, node_tables, quality_factor
 from sigcube.model.points import PointSet
 from sigcube.model.segments import object_tiles
@@ -153,7 +154,7 @@ def _runs(tables: tuple[np.ndarray, ...], alphas: np.ndarray, step: float) -> It
 
 def progression_reduce(points: PointSet, params: Mapping[str, Any], grid: Mapping[str, np.ndarray],
                        n_grid: int) -> Reduction:
-    """The :data:`~sigcube.model.kernels.registry.Reduction` of ``resonance`` over ``n_grid`` grid points whose α values
+    """The :class:`~sigcube.model.metrics.Reduction` of ``resonance`` over ``n_grid`` grid points whose α values
     (``grid["alpha"]``) form an arithmetic progression, with A_res fixed or swept (``grid["A_res"]``) and every
     other parameter fixed (``params``)."""
     alphas, index = np.unique(grid["alpha"], return_inverse=True)
@@ -189,7 +190,7 @@ def progression_reduce(points: PointSet, params: Mapping[str, Any], grid: Mappin
     unsorted = tuple(np.empty_like(x) for x in (rms, chi2, sum_x, sum_xx))
     for out, x in zip(unsorted, (rms, chi2, sum_x, sum_xx)):
         out[order] = x
-    return unsorted
+    return Reduction(*unsorted)
 
 
 def applies(params: Mapping[str, Any]) -> bool:

@@ -26,7 +26,8 @@ import numpy as np
 
 from sigcube.compute.vecmath import log_in_place
 from sigcube.model.inputs import rd_input
-from sigcube.model.kernels.registry import FastReduce, Reduction
+from sigcube.model.kernels.registry import FastReduce
+from sigcube.model.metrics import Reduction
 from sigcube.model.kernels.sigma import XI_FLOOR_KPC, amplitude, h_function
 from sigcube.model.points import PointSet
 from sigcube.model.segments import object_tiles
@@ -125,7 +126,7 @@ def sigma_linear_reduce(r, v_bar, v_obs, inv_e, h, log_obs_bar, rd_gal, offsets,
     buf = np.empty(min(step, n_grid) * width)
     inputs = (np.ascontiguousarray(a, dtype=float) for a in (r, v_bar, v_obs, inv_e, h, log_obs_bar, rd_gal))
     _reduce_tiles(*inputs, offsets, tiles, A, k, step, buf, rms, chi2, sum_x, sum_xx)
-    return rms, chi2, sum_x, sum_xx
+    return Reduction(rms, chi2, sum_x, sum_xx)
 
 
 def warm_up() -> None:

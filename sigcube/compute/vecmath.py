@@ -1,8 +1,8 @@
 """float64 exp, expm1, log, log1p, √ and x^−½ written so that a compiled loop over an array vectorises.
 
 A loop of numba's ``math.log`` (or numpy's ``np.log`` on a core without AVX-512) calls the C
-library once per value, 5–13 ns each on the AVX2 core this project was measured on: the largest
-cost of a sweep whose kernel has an exponential or a logarithm per point × grid point. The
+library once per value: the largest cost of a sweep whose kernel has an exponential or a logarithm
+per point × grid point. The
 functions here are the classical fdlibm reductions with their polynomials, written without
 branches or tables — the exponent moved in and out of a float by reinterpreting its bits
 (:func:`_bits`, :func:`_float`), special values chosen by selects — so LLVM compiles their array
@@ -11,7 +11,7 @@ instruction with AVX2).
 
 Accuracy, checked against numpy on random and edge inputs in ``tests/compute/test_vecmath.py``: log and exp
 within 1 ulp, log1p and expm1 within 2 ulp; ±0, ±∞, NaN, subnormal inputs and results as the C library.
-In-cache cost per value measured on the AVX2 core (``bench/vecmath.py``), against numpy's: see the README.
+Cost per value against numpy's: ``bench/vecmath.py`` (its results are on the docs' performance page).
 """
 
 from __future__ import annotations

@@ -26,9 +26,8 @@ if TYPE_CHECKING:
     from sigcube.model.points import PointSet
     from sigcube.stats.posterior import GridPosterior
 
-DEFAULT_BASELINE = "mond"
-"""The baseline of :meth:`SigcubeAccessor.score` when none is given: :data:`sigcube.model.kernels.baseline.BASELINE`
-(spelled out here so that registering the accessor imports nothing; a test checks they agree)."""
+_BASELINE: Any = object()
+"""Stands for :data:`sigcube.model.kernels.baseline.BASELINE`, the default of :meth:`SigcubeAccessor.score`."""
 
 
 @xr.register_dataset_accessor("sigcube")
@@ -63,12 +62,14 @@ class SigcubeAccessor:
 
         return predict(self._cube(), kernel, cuts=cuts, **params)
 
-    def score(self, kernel: str, baseline: str | None = DEFAULT_BASELINE, *,
+    def score(self, kernel: str, baseline: str | None = _BASELINE, *,
               cuts: SampleCuts | dict[str, Any] | None = None, **params: Any) -> xr.Dataset:
-        """Every metric of ``kernel`` at ``params``: :func:`sigcube.engines.evaluate.score`."""
+        """Every metric of ``kernel`` at ``params``: :func:`sigcube.engines.evaluate.score` (``baseline``: the kernel
+        ``win_rate`` is against, default :data:`~sigcube.model.kernels.baseline.BASELINE`; None: no win rate)."""
         from sigcube.engines.evaluate import score
+        from sigcube.model.kernels.baseline import BASELINE
 
-        return score(self._cube(), kernel, baseline, cuts=cuts, **params)
+        return score(self._cube(), kernel, BASELINE if baseline is _BASELINE else baseline, cuts=cuts, **params)
 
     def best(self, metric: str = "mean_rms", maximize: bool | None = None) -> dict[str, Any]:
         """The grid point of a sweep result that optimises a global ``metric``, and the metric there."""

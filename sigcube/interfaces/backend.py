@@ -25,7 +25,9 @@ class SigcubeBackend(BackendEntrypoint):
                      verify: str = "auto", allow_incomplete: bool = False) -> Any:
         from sigcube.interfaces.open import open_store
 
-        ds = open_store(filename_or_obj, verify=verify, allow_incomplete=allow_incomplete)  # type: ignore[arg-type]
+        # no Dask here: xarray wraps what a backend returns and chunks it as its own ``chunks=`` says
+        ds = open_store(filename_or_obj, verify=verify, allow_incomplete=allow_incomplete,  # type: ignore[arg-type]
+                        chunks=None)
         return ds.drop_vars(drop_variables) if drop_variables is not None else ds
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from sigcube.constants import HELIUM_FACTOR, accel_from_velocity
+from sigcube.constants import accel_from_velocity
 from sigcube.conventions import MassToLight, SampleCuts
 from sigcube.errors import SigcubeError
-from sigcube.model.inputs import baryonic_velocity, mestel_surface_density, omega_d_input, rd_input
-from sigcube.model.segments import segment_sum
+from sigcube.model.inputs import (
+    baryonic_mass, baryonic_velocity, bulge_fraction, dispersion_weights, mestel_surface_density, omega_d_input,
+    rd_input, rd_third, stellar_surface_density,
+)
 from sigcube.model.points import PointSet
 from sigcube.model.segments import segment_argmax, segment_interp
 
@@ -27,14 +29,13 @@ def _per_galaxy_inputs(ds: xr.Dataset, keep: np.ndarray, take: dict[str, np.ndar
                        offsets: np.ndarray, r_d: dict[str, np.ndarray], ml: MassToLight) -> dict[str, np.ndarray]:
     """The per-galaxy inputs of the kernel library (PointSet docstring), computed once."""
     starts = offsets[:-1]
-    peaks = {name: np.maximum.reduceat(np.abs(take[name]), starts) ** 2 for name in ("v_gas", "v_disk", "v_bul")}
-    total = sum(peaks.values())
-    out = {f"w_{name[2:]}": peak / total for name, peak in peaks.items()}
+    peaks = [np.maximum.reduceat(np.abs(take[name]), starts) ** 2 for name in ("v_gas", "v_disk", "v_bul")]
+    out = dict(zip(("w_gas", "w_disk", "w_bul"), dispersion_weights(*peaks)))
     for source, rd in r_d.items():
         out[omega_d_input(source)] = segment_interp(rd, take["r"], v_bar, offsets) / rd
     out["V_bar_max"] = np.maximum.reduceat(v_bar, starts)
     if _known(ds, ("L36", "M_HI"), keep):
-        out["M_b"] = 1e9 * (ml.upsilon_disk * ds["L36"].values[keep] + HELIUM_FACTOR * ds["M_HI"].values[keep])
+        out["M_b"] = baryonic_mass(ml.upsilon_disk, ds["L36"].values[keep], ds["M_HI"].values[keep])
     return out
 
 
@@ -160,11 +161,9 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
                  for name in SURFACE_BRIGHTNESS})
     vb = selection.v_bar[mask]
     rr = take["r"]
-    starts = offsets[:-1]
-    third = np.where(n // 3 > 0, rr[starts + n // 3], rr[offsets[1:] - 1] / 2.0)
+    third = rd_third(rr, offsets)
     peak = rr[segment_argmax(np.abs(take["v_disk"]), offsets)]
-    total = segment_sum(take["v_disk"] ** 2 + take["v_bul"] ** 2 + take["v_gas"] ** 2, offsets)
-    f_bulge = segment_sum(take["v_bul"] ** 2, offsets) / np.maximum(total, 1e-10)
+    f_bulge = bulge_fraction(take["v_gas"], take["v_disk"], take["v_bul"], offsets)
     table = ds["R_disk"].values[keep] if _known(ds, ("R_disk",), keep) else None
     r_d = {k: v for k, v in {"third": third, "table": table, "vdisk_peak": peak}.items() if v is not None}
     scaled = {"v_gas": take["v_gas"], "v_disk": np.sqrt(ml.upsilon_disk) * take["v_disk"],
@@ -185,7 +184,7 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
         "Sigma_gas": mestel_surface_density(np.maximum(take["v_gas"], 0.0) ** 2, rr),
         **{k: np.repeat(v, n) for k, v in per_galaxy.items()},
     }
-    sigma_star = ml.upsilon_disk * take["sb_disk"] + ml.upsilon_bul * take["sb_bul"]
+    sigma_star = stellar_surface_density(ml.upsilon_disk, ml.upsilon_bul, take["sb_disk"], take["sb_bul"])
     if np.isfinite(sigma_star).all():
         inputs["Sigma_star"] = sigma_star
     return PointSet(

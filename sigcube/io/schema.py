@@ -87,7 +87,7 @@ def schema_problems(ds: xr.Dataset, schema: CubeSchema, names: Iterable[str] | N
                     convertible: bool = False) -> list[str]:
     """How ``ds`` departs from ``schema`` for the variables ``names`` (default: all of the schema's): a variable
     missing, or with other dims, another dtype kind, no ``units`` or units astropy cannot parse — or, with
-    ``convertible``, units that do not convert to the schema's."""
+    ``convertible``, units that do not convert to the schema's (a unitless variable then needs none)."""
     problems: list[str] = []
     for name in schema.variables if names is None else names:
         spec = schema.variables[name]
@@ -102,6 +102,8 @@ def schema_problems(ds: xr.Dataset, schema: CubeSchema, names: Iterable[str] | N
         if var.dtype.kind not in allowed:
             problems.append(f"{name!r} has dtype {var.dtype}, expected kind {spec.kind!r}")
         unit = var.attrs.get("units")
+        if unit is None and convertible and not spec.units:
+            continue  # a label or a pure number: nothing to convert
         if unit is None:
             problems.append(f"{name!r} has no units attribute" + (f" (expected {spec.units!r})" if spec.units else ""))
             continue

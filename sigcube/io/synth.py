@@ -36,9 +36,8 @@ from typing import Any
 import dask.array as da
 import numpy as np
 import xarray as xr
-from scipy import special
 
-from sigcube.constants import G_KPC_KMS2_MSUN, HELIUM_FACTOR
+from sigcube.constants import HELIUM_FACTOR
 from sigcube.conventions import SampleCuts
 from sigcube.errors import SigcubeError, StoreExistsError
 from sigcube.io.cubes import CubeWriter, existing_cube_hash
@@ -46,6 +45,9 @@ from sigcube.io.layouts import SPARC
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.io.schema import SCHEMA_VERSION
 from sigcube.io.stores import Location
+from sigcube.model.galaxies import (
+    exponential_disk_v2, exponential_surface_density, hernquist_surface_density, hernquist_v2,
+)
 from sigcube.model.kernels import get_kernel
 from sigcube.version import __version__
 
@@ -60,24 +62,6 @@ KIND = SPARC.kind
 """The kind of a synthetic cube: it has the SPARC cube's schema."""
 SEED_ATTR = "synth_seed"
 """The root attribute recording the seed: its presence marks a cube sigcube synth drew."""
-
-
-def _disk_v2(r: np.ndarray, mass: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """V² [km²/s²] of a razor-thin exponential disk of ``mass`` [M☉] and scale length [kpc] (Freeman 1970)."""
-    y = r / (2.0 * scale)
-    sigma0 = mass / (2.0 * np.pi * scale**2)
-    bessel = special.i0e(y) * special.k0e(y) - special.i1e(y) * special.k1e(y)  # the exponentials cancel
-    return 4.0 * np.pi * G_KPC_KMS2_MSUN * sigma0 * scale * y**2 * bessel
-
-
-def _hernquist_sb(r: np.ndarray, mass: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Projected surface density [M☉/kpc²] of a Hernquist sphere at projected radius ``r`` (Hernquist 1990, eq. 32)."""
-    s = np.clip(r / a, 1e-6, None)
-    s = np.where(np.abs(s - 1.0) < 1e-6, 1.0 + 1e-6, s)
-    with np.errstate(invalid="ignore"):
-        x = np.where(s < 1, np.arccosh(1 / np.minimum(s, 1)) / np.sqrt(np.abs(1 - s**2)),
-                     np.arccos(1 / np.maximum(s, 1)) / np.sqrt(np.abs(s**2 - 1)))
-    return mass / (2 * np.pi * a**2 * (1 - s**2) ** 2) * ((2 + s**2) * x - 3)
 
 
 def draw_block(seed: int, block: int, n: int) -> dict[str, np.ndarray]:
@@ -107,11 +91,11 @@ def draw_block(seed: int, block: int, n: int) -> dict[str, np.ndarray]:
     r = np.where(inside, r_min[:, None] + frac * (r_max - r_min)[:, None], np.nan)
     l_disk, l_bul = lum * (1 - bt), lum * bt
     a_bul = 0.2 * r_d
-    v_disk = np.sqrt(_disk_v2(r, l_disk[:, None], r_d[:, None]))
-    v_gas = np.sqrt(_disk_v2(r, HELIUM_FACTOR * m_hi[:, None], r_hi[:, None] / 4.0))
-    v_bul = np.where(inside, np.sqrt(G_KPC_KMS2_MSUN * l_bul[:, None] * r / (r + a_bul[:, None]) ** 2), np.nan)
-    sb_disk = l_disk[:, None] / (2 * np.pi * r_d[:, None] ** 2) * np.exp(-r / r_d[:, None]) / 1e6
-    sb_bul = np.where(has_bulge[:, None], _hernquist_sb(r, l_bul[:, None], a_bul[:, None]) / 1e6, 0.0)
+    v_disk = np.sqrt(exponential_disk_v2(r, l_disk[:, None], r_d[:, None]))
+    v_gas = np.sqrt(exponential_disk_v2(r, HELIUM_FACTOR * m_hi[:, None], r_hi[:, None] / 4.0))
+    v_bul = np.where(inside, np.sqrt(hernquist_v2(r, l_bul[:, None], a_bul[:, None])), np.nan)
+    sb_disk = exponential_surface_density(r, l_disk[:, None], r_d[:, None]) / 1e6
+    sb_bul = np.where(has_bulge[:, None], hernquist_surface_density(r, l_bul[:, None], a_bul[:, None]) / 1e6, 0.0)
     sb_bul = np.where(inside, sb_bul, np.nan)
     r_eff = 1.678 * r_d  # the half-light radius of an exponential disk
     return {

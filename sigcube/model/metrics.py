@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import astropy.units as u
 import numpy as np
@@ -41,6 +41,17 @@ class MetricError(SigcubeError):
 
 
 # --- numpy core ---------------------------------------------------------------------------------------
+
+class Reduction(NamedTuple):
+    """What a block's evaluation reduces to on one chunk of objects, before :func:`partials`: per-object RMS and χ²
+    (n_grid, n_objects), and Σx, Σx² (n_grid) of x = log10(V_obs/V_pred) over the chunk's points. Every evaluation
+    path — the generic replay, a kernel's fast path — returns one."""
+
+    rms: np.ndarray
+    chi2: np.ndarray
+    sum_x: np.ndarray
+    sum_xx: np.ndarray
+
 
 def chi2_reduced(chi2: np.ndarray, offsets: np.ndarray, n_params: int = 0) -> np.ndarray:
     """χ²/(N − n_params) per object; ``n_params`` counts per-object fitted parameters."""

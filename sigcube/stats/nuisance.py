@@ -28,11 +28,13 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from sigcube.constants import ACCEL_KM2_S2_PER_KPC, HELIUM_FACTOR
+from sigcube.constants import ACCEL_KM2_S2_PER_KPC
 from sigcube.errors import SigcubeError
-from sigcube.model.inputs import RD_SOURCES, omega_d_input, rd_input
-from sigcube.model.segments import segment_sum
+from sigcube.model.inputs import (
+    RD_SOURCES, baryonic_mass, baryonic_v2, dispersion_weights, omega_d_input, rd_input, stellar_surface_density,
+)
 from sigcube.model.points import PointSet
+from sigcube.model.segments import segment_sum
 from sigcube.stats.priors import Prior
 
 NUISANCE_PARAMETERS = ("upsilon_disk", "upsilon_bul", "distance", "inclination")
@@ -332,10 +334,8 @@ class _Inputs:
     def _u2(self) -> np.ndarray:
         """V_bar²·D0/D, floored: sign(V_gas)V_gas² + Υ_disk·V_disk1² + Υ_bul·V_bul1² at the catalogue distance."""
         t = self.t
-        u2 = t.gas2 + self.points(self.upsilon_disk) * t.disk2
-        if t.has_bulge.any():
-            u2 = u2 + self.points(self.upsilon_bul) * t.bul2
-        return np.maximum(u2, V2_FLOOR)
+        return np.maximum(baryonic_v2(t.gas2, t.disk2, t.bul2, self.points(self.upsilon_disk),
+                                      self.points(self.upsilon_bul)), V2_FLOOR)
 
     def _r(self):
         return self._length(self.t.r0)
@@ -361,18 +361,17 @@ class _Inputs:
 
     def _shares(self) -> dict[str, np.ndarray]:
         peaks = self.t.peaks
-        disk, bul = self.upsilon_disk * peaks["disk"], self.upsilon_bul * peaks["bul"]
-        total = peaks["gas"] + disk + bul
-        return {"gas": peaks["gas"] / total, "disk": disk / total, "bul": bul / total}
+        weights = dispersion_weights(peaks["gas"], self.upsilon_disk * peaks["disk"], self.upsilon_bul * peaks["bul"])
+        return dict(zip(("gas", "disk", "bul"), weights))
 
     def _Sigma_star(self):
         sb = self.t.catalogue.point_columns
-        return self.points(self.upsilon_disk) * sb["sb_disk"] + self.points(self.upsilon_bul) * sb["sb_bul"]
+        return stellar_surface_density(self.points(self.upsilon_disk), self.points(self.upsilon_bul), sb["sb_disk"],
+                                       sb["sb_bul"])
 
     def _M_b(self):
         c = self.t.catalogue.columns
-        m = 1e9 * (self.upsilon_disk * c["L36"] + HELIUM_FACTOR * c["M_HI"])
-        return self.points(m if self.d is None else m * self.d**2)
+        return self.points(baryonic_mass(self.upsilon_disk, c["L36"], c["M_HI"], 1.0 if self.d is None else self.d))
 
     def _other(self, name: str) -> np.ndarray:
         t = self.t

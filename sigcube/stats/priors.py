@@ -288,7 +288,7 @@ class TruncatedNormal(Prior):
         return (self.lower, self.upper)
 
     def _text(self, symbol):
-        base = f"{symbol} ~ N({_fmt(self.loc, self.refs.get('loc'))}, {_fmt(self.scale, self.refs.get('scale'))})"
+        base = Normal._text(self, symbol)  # type: ignore[arg-type]
         return f"{base} truncated to [{_fmt(self.lower, self.refs.get('lower'))}, {_fmt(self.upper, self.refs.get('upper'))}]"
 
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import i0e, i1e, k0e, k1e
 
-from sigcube.constants import G_KPC_KMS2_MSUN, accel_from_velocity
+from sigcube.constants import accel_from_velocity
 from sigcube.conventions import MassToLight
-from sigcube.model.inputs import RD_INPUTS, mestel_surface_density
+from sigcube.model.galaxies import exponential_disk_v2, hernquist_v2
+from sigcube.model import inputs as derived
+from sigcube.model.inputs import RD_INPUTS, baryonic_velocity, mestel_surface_density, rd_third
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SPARC_PRIORS, Catalogue, NuisanceTransform, sparc_priors
@@ -39,22 +40,15 @@ class SyntheticSample:
     v_true: np.ndarray
 
 
-def freeman_v2(r: np.ndarray, mass: float, r_d: float) -> np.ndarray:
-    """V² [(km/s)²] of a razor-thin exponential disk of ``mass`` [M☉] and scale ``r_d`` [kpc] at ``r`` [kpc]."""
-    y = r / (2.0 * r_d)
-    return 2.0 * G_KPC_KMS2_MSUN * mass / r_d * y**2 * (i0e(y) * k0e(y) - i1e(y) * k1e(y))
-
-
 def _components(rng: np.random.Generator, bulge: bool) -> dict[str, np.ndarray]:
     """One galaxy's radii [kpc] and Υ = 1 components [km/s] at its catalogue distance."""
     r_d = rng.uniform(1.0, 5.0)
     n = int(rng.integers(8, 21))
     r = np.sort(rng.uniform(0.3, 6.0, n)) * r_d
     luminosity = 10 ** rng.uniform(9.0, 11.0)
-    v_disk2 = freeman_v2(r, luminosity, r_d)
-    v_gas2 = freeman_v2(r, rng.uniform(0.1, 1.0) * luminosity, 2.0 * r_d)
-    a = 0.2 * r_d
-    v_bul2 = G_KPC_KMS2_MSUN * rng.uniform(0.1, 0.5) * luminosity * r / (r + a) ** 2 if bulge else np.zeros(n)
+    v_disk2 = exponential_disk_v2(r, luminosity, r_d)
+    v_gas2 = exponential_disk_v2(r, rng.uniform(0.1, 1.0) * luminosity, 2.0 * r_d)
+    v_bul2 = hernquist_v2(r, rng.uniform(0.1, 0.5) * luminosity, 0.2 * r_d) if bulge else np.zeros(n)
     return {"r": r, "v_gas": np.sqrt(v_gas2), "v_disk": np.sqrt(v_disk2), "v_bul": np.sqrt(v_bul2)}
 
 
@@ -77,15 +71,12 @@ def synthetic_sample(kernel: Kernel, params: Mapping[str, Any], n_galaxies: int,
     raw = {k: np.concatenate([p[k] for p in parts]) for k in ("r", "v_gas", "v_disk", "v_bul")}
     scaled = {"v_gas": raw["v_gas"], "v_disk": np.sqrt(ml.upsilon_disk) * raw["v_disk"],
               "v_bul": np.sqrt(ml.upsilon_bul) * raw["v_bul"]}
-    v_bar = np.sqrt(scaled["v_gas"] ** 2 + scaled["v_disk"] ** 2 + scaled["v_bul"] ** 2)
-    starts = offsets[:-1]
+    v_bar = baryonic_velocity(raw["v_gas"], raw["v_disk"], raw["v_bul"], ml)
     n = np.asarray(counts)
-    r_d_third = raw["r"][starts + n // 3]
-    total = np.add.reduceat(raw["v_gas"] ** 2 + raw["v_disk"] ** 2 + raw["v_bul"] ** 2, starts)
     placeholder = {"v_obs": v_bar, "e_v_obs": np.ones_like(v_bar)}
     inputs = {"r": raw["r"], **scaled, "v_bar": v_bar, "g_N": accel_from_velocity(v_bar, raw["r"]),
-              **{name: np.repeat(r_d_third, n) for name in RD_INPUTS},
-              "f_bulge": np.repeat(np.add.reduceat(raw["v_bul"] ** 2, starts) / total, n),
+              **{name: np.repeat(rd_third(raw["r"], offsets), n) for name in RD_INPUTS},
+              "f_bulge": np.repeat(derived.bulge_fraction(raw["v_gas"], raw["v_disk"], raw["v_bul"], offsets), n),
               "Sigma_gas": mestel_surface_density(raw["v_gas"] ** 2, raw["r"])}
     base = PointSet(galaxy=names, offsets=offsets, inputs={**inputs, **placeholder}, mass_to_light=ml)
     bound = sparc_priors(catalogue, priors if priors is not None else SPARC_PRIORS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
@@ -96,7 +97,7 @@ def write_result(ds: xr.Dataset, out: str | Path | Location, force: bool = False
         write(ds)
 
 
-def open_fit(path: str | Path | Location, verify: Verify = "auto") -> xr.Dataset:
+def open_fit(path: str | Path | Location, verify: Verify = "auto", chunks: Any = "stored") -> xr.Dataset:
     """Open a fit result cube lazily after checking its kind, its seal and its chunks (``verify``: see
     :data:`sigcube.io.cubes.Verify`); an unfinished or damaged one is refused."""
     where = Location.of(path)
@@ -106,4 +107,4 @@ def open_fit(path: str | Path | Location, verify: Verify = "auto") -> xr.Dataset
     if not sealed(attrs):
         raise SchemaError(f"{store.name}: this fit result is being written, or its writing was interrupted (it is "
                           f"not sealed); wait for the fit to finish, or {REMEDY}")
-    return open_dataset(store, checked_manifest(store, attrs, REMEDY, verify), REMEDY)
+    return open_dataset(store, checked_manifest(store, attrs, REMEDY, verify), REMEDY, chunks)

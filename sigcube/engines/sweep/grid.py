@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 
 TARGET_EVALS_PER_BLOCK = 50_000_000
-"""Point-evaluations per block by default: ≈ 0.25 s of work at 2e8 evaluations/s."""
+"""Point-evaluations per block by default: a fraction of a second of a compiled kernel's work."""
 
 
 def auto_block_size(n_points: int, grid_size: int) -> int:

@@ -621,14 +621,16 @@ def _flags(store: Location, array: zarr.Array, coords: list[tuple[int, ...]],
     return out
 
 
-def open_result(path: str | Path | Location, allow_incomplete: bool = False, verify: Verify = "auto") -> xr.Dataset:
+def open_result(path: str | Path | Location, allow_incomplete: bool = False, verify: Verify = "auto",
+                chunks: Any = "stored") -> xr.Dataset:
     """Open a sweep's result cube as an ``xr.Dataset``, after checking its kind, seal and chunks.
 
     Every chunk of the done work must be the chunk its writer's manifest lists (:mod:`sigcube.io.chunks`); a damaged
     cube raises, naming the blocks, and a rerun of the sweep recomputes them. ``verify`` (see
     :data:`sigcube.io.cubes.Verify`): ``auto`` reads and checks every chunk locally and lists them on an object
     store; whatever it is, every chunk read later is checked as it is read. An unfinished sweep raises unless
-    ``allow_incomplete``; then ``ds.where(ds.done)`` keeps only the written blocks.
+    ``allow_incomplete``; then ``ds.where(ds.done)`` keeps only the written blocks. ``chunks``: see
+    :func:`sigcube.io.cubes.open_dataset`.
     """
     store = Location.of(path)
     store, attrs = store_attrs(store, f"no such result cube; run `sigcube sweep SPEC --out {store.name}`")
@@ -642,7 +644,7 @@ def open_result(path: str | Path | Location, allow_incomplete: bool = False, ver
     check = check_blocks(store, arrays, attrs, verify_method(store, verify))
     if check.damaged or check.template:
         raise StoreDamagedError(f"{store.name}: {check.describe()}; {REPAIR}")
-    ds = open_dataset(store, check.digests, REPAIR, sizes=fixed_sizes(arrays))
+    ds = open_dataset(store, check.digests, REPAIR, chunks, sizes=fixed_sizes(arrays))
     ds = ds.drop_vars([name for name in ds.variables if str(name).startswith(INTERNAL)])
     if not ds.attrs.get("complete") and not allow_incomplete:
         n_done = int(ds["done"].sum())

@@ -39,6 +39,7 @@ import numpy as np
 from sigcube.errors import SigcubeError
 
 if TYPE_CHECKING:
+    from sigcube.model.metrics import Reduction
     from sigcube.model.points import PointSet
 
 ENTRY_POINT_GROUP = "sigcube.kernels"
@@ -101,10 +102,6 @@ class Parameter:
                 f"its bounds [{lo:g}, {hi:g}]"
             )
         return arr if arr.ndim else float(arr)
-
-
-Reduction = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-"""Per-object RMS and χ² (n_grid, n_objects) and Σx, Σx² (n_grid) of x = log10(V_obs/V_pred)."""
 
 
 @dataclass(frozen=True)

@@ -244,6 +244,6 @@ def compare(models: Mapping[str, Logo] | Sequence[Logo]) -> Comparison:
     table = xr.Dataset({"elpd": elpd.sum(g), "se": xr.DataArray([items[m].se for m in order], dims="model"),
                         "elpd_diff": diff.sum(g), "dse": dse}).assign_coords(model=order)
     with np.errstate(divide="ignore", invalid="ignore"):
-        table["z"] = table["elpd_diff"] / table["dse"]
+        table["z"] = xr.where(table["dse"] > 0, table["elpd_diff"] / table["dse"], 0.0)
     per = xr.Dataset({"elpd": elpd, "elpd_diff": diff})
     return Comparison(table, per, tuple(line for m in order for line in items[m].describe()))

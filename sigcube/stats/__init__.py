@@ -7,5 +7,6 @@
 :mod:`~sigcube.stats.synthetic` (synthetic galaxies with known truth),
 :mod:`~sigcube.stats.population` (is a swept parameter universal? θ_g ~ N(μ, τ²) on per-galaxy grid likelihoods),
 :mod:`~sigcube.stats.logo` (exact leave-one-galaxy-out predictive comparison),
-:mod:`~sigcube.stats.export` (grid posteriors as ArviZ InferenceData groups in an xarray.DataTree).
+:mod:`~sigcube.stats.export` (grid posteriors as ArviZ InferenceData groups in an xarray.DataTree),
+:mod:`~sigcube.stats.tension` (tension between probes sharing parameters: evidence ratio, suspiciousness, shift).
 """

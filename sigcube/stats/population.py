@@ -121,7 +121,7 @@ def log_gaussian_integral(loglike: np.ndarray, u: np.ndarray, mu: np.ndarray, ta
     """ln ∫ L(u) N(u; μ, τ²) du [nat] for each μ in ``mu`` and each row of ``loglike`` (ln L at the grid ``u``,
     shape (…, len(u))), with ln L linear in u between grid points and L = 0 outside [u[0], u[-1]]; τ = 0 gives
     ln L(μ) interpolated. Shape: (len(mu), …)."""
-    ll, u, mu = _prepare(loglike, u, mu)
+    ll, u, mu = _prepare(loglike, u, mu, tau)
     out = _interpolate(ll, u, mu) if tau == 0 else _chunked(ll, u, mu, tau, moments=False)[0]
     return out.reshape(mu.shape + np.shape(loglike)[:-1])
 
@@ -131,7 +131,7 @@ def conditional_moments(loglike: np.ndarray, u: np.ndarray, mu: np.ndarray, tau:
     """Mean and variance of u_g under the density ∝ L_g(u) N(u; μ, τ²) (one galaxy's posterior given μ, τ), exact for
     ln L_g linear in u between grid points and L_g = 0 outside the grid (τ = 0: the point μ). Shapes as
     :func:`log_gaussian_integral`."""
-    ll, u, mu = _prepare(loglike, u, mu)
+    ll, u, mu = _prepare(loglike, u, mu, tau)
     shape = mu.shape + np.shape(loglike)[:-1]
     if tau == 0:
         mean = np.broadcast_to(mu[:, None], (mu.size, ll.shape[0]))
@@ -163,12 +163,15 @@ def _flat(ll: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return total, mean, var, w[:, 0] + w[:, -1]
 
 
-def _prepare(loglike: np.ndarray, u: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows, len(u)) log-likelihoods, the grid and μ as float arrays; the grid must increase strictly."""
+def _prepare(loglike: np.ndarray, u: np.ndarray, mu: np.ndarray, tau: float = 0.0
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, len(u)) log-likelihoods, the grid and μ as float arrays; the grid must increase strictly, τ ≥ 0."""
     u = np.asarray(u, dtype=float)
     ll = np.asarray(loglike, dtype=float).reshape(-1, u.size)
     if u.size < 2 or not np.all(np.diff(u) > 0):
         raise PopulationError("the θ grid must have at least two strictly increasing points")
+    if not (np.isfinite(tau) and tau >= 0):
+        raise PopulationError(f"τ must be a finite number ≥ 0, not {tau}")
     return ll, u, np.atleast_1d(np.asarray(mu, dtype=float))
 
 

@@ -287,6 +287,8 @@ def test_nan_and_dead_galaxies_are_refused():
         P.population(as_cube(u, ll), "a0")
     with pytest.raises(P.PopulationError, match="uniform"):
         P.TauPrior("cauchy")
+    with pytest.raises(P.PopulationError, match="τ must be a finite number ≥ 0"):
+        P.log_gaussian_integral(ll[0], u, np.zeros(1), -0.1)
 
 
 # --- (b) recovery and calibration on synthetic populations ----------------------------------------------------------

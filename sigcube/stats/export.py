@@ -95,6 +95,19 @@ def to_datatree(loglike: xr.DataArray, n_points: Sequence[int] | np.ndarray, *, 
     return tree
 
 
+def describe(tree: xr.DataTree) -> list[str]:
+    """Report lines of an exported tree: how the draws were made, the prior, the likelihood, the groups."""
+    a = tree.attrs
+    post = tree["posterior"]
+    return [f"{post.sizes['chain']} chains × {post.sizes['draw']} draws of {', '.join(map(str, post.data_vars))}: "
+            f"{a['sampling']} (seed {a['seed']})",
+            f"jitter: {a['jitter']}",
+            f"prior: {a['prior']}",
+            f"likelihood: {a['likelihood']}",
+            f"log_likelihood/{a['log_likelihood_variable']}: one ln L per draw and galaxy (arviz.loo leaves one galaxy "
+            "out at a time); sample_stats/lp: ln prior + Σ ln L at the draw"]
+
+
 def to_inference_data(loglike: xr.DataArray, n_points: Sequence[int] | np.ndarray, **kwargs: Any) -> Any:
     """:func:`to_datatree` read by ArviZ (``arviz.from_datatree``; arviz is imported here, only when called)."""
     import arviz

@@ -51,6 +51,9 @@ def test_groups_dimensions_and_attributes():
     assert dt["observed_data"]["source"].values[0] == "SPARC"
     assert dt.attrs["seed"] == 7 and dt.attrs["prior"] == "equal mass per grid point"
     assert dt.attrs["likelihood"].startswith("Gaussian") and dt["posterior"].attrs["seed"] == 7
+    text = E.describe(dt)
+    assert text[0].startswith("3 chains × 40 draws of a0: independent draws") and "(seed 7)" in text[0]
+    assert text[2] == "prior: equal mass per grid point" and "draws sit on grid points" in text[1]
     # each draw's log-likelihood and lp are the grid point's
     a0 = dt["posterior"]["a0"].values
     assert dt["log_likelihood"]["obs"].values == pytest.approx(ll.sel(a0=a0.ravel()).values.reshape(3, 40, N))

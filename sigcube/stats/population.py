@@ -16,7 +16,7 @@ cell (no quadrature in u):
 evaluated in logarithms. As τ → 0 it tends to L_g(μ) interpolated, which is what τ = 0 uses, so a τ far below the
 grid step is as exact as a wide one. A cell with a non-finite end (ln L_g = −inf) contributes nothing. The
 assumption itself is only as good as the grid: Σ_g ln L_g is then linear between grid points too, so the τ = 0 model
-needs a step below its posterior's sd (a warning says when it is not; the sweep's own posterior needs the same).
+needs a step below half its posterior's sd (a warning says when it is not; the sweep's own posterior needs the same).
 
 **Hyper-priors.** μ uniform on ``mu_range`` (default: the θ grid's whole range, in u); τ by :class:`TauPrior`
 (default half-normal with scale a quarter of μ's range); optionally a point mass ``prior_zero`` at τ = 0 (spike and
@@ -681,8 +681,8 @@ def _warnings(result: Population) -> list[str]:
                      f"e.g. {', '.join(result.own_edge_galaxies[:3])}")
     zero = result.marginal("mu", model="zero")
     step = float(np.diff(result.u)[np.clip(np.searchsorted(result.u, zero.mean) - 1, 0, result.u.size - 2)])
-    if zero.mass.sum() > 0 and step > zero.sd:
-        notes.append(f"⚠ the {result.parameter} grid's step ({step:.3g}) exceeds the τ = 0 posterior's sd of μ "
+    if zero.mass.sum() > 0 and step > zero.sd / 2:
+        notes.append(f"⚠ the {result.parameter} grid's step ({step:.3g}) exceeds half the τ = 0 posterior's sd of μ "
                      f"({zero.sd:.3g}): Σ_g ln L_g is taken linear across it, so ln Z(τ = 0), the Bayes factor and "
                      f"small-τ results are coarse: refine the {result.parameter} axis")
     mu, tau = result.marginal("mu"), result.marginal("tau").slab

@@ -184,7 +184,7 @@ def _attrs(seed: int, prior: str, likelihood: str, jitter: bool, n_grid: int, va
         "jitter": ("uniform within each grid cell (log-uniform on a geometric axis); ln L is the cell's grid-point "
                    "value" if jitter else "none: draws sit on grid points"),
         "prior": prior,
-        "likelihood": likelihood or f"per-{galaxy_dim} ln L [nat] as stored on the grid; {galaxy_dim}s "
-                                    "independent given the parameters",
+        "likelihood": likelihood or f"per-{galaxy_dim} ln L [nat] as stored on the grid; every {galaxy_dim} "
+                                    "independent of the others given the parameters",
         "log_likelihood_variable": var_name,
     }

@@ -67,8 +67,8 @@ class Logo:
     def describe(self) -> list[str]:
         """Report lines: the number, what it is, the prior and the assumptions."""
         g = self.elpd.dims[0]
-        lines = [f"{self.name}: ELPD_LOGO = {self.total:.2f} ± {self.se:.2f} nat over {self.n} {g} "
-                 f"(exact leave-one-{g}-out on the grid; SE = √(n·Var elpd_g), {g}s exchangeable)"]
+        lines = [f"{self.name}: ELPD_LOGO = {self.total:.2f} ± {self.se:.2f} nat over n = {self.n} (dim {g}; exact "
+                 f"leave-one-{g}-out on the grid; SE = √(n·Var elpd_g), each {g} an exchangeable draw)"]
         if self.global_axes:
             lines.append(f"{self.name}: global axes {', '.join(self.global_axes)} (prior: {self.prior}); elpd_g = "
                          f"ln p(D_g | D_-g): the posterior from every other {g} predicting {g} g")
@@ -76,7 +76,7 @@ class Logo:
             lines.append(f"{self.name}: per-{g} axes {', '.join(self.per_galaxy_axes)} integrated over their prior "
                          f"{g} by {g}" + ("" if self.global_axes else
                                           f": elpd_g is each {g}'s own evidence ln ∫ L_g π"))
-        lines.append(f"{self.name}: {g}s independent given the global parameters")
+        lines.append(f"{self.name}: every {g} independent of the others given the global parameters")
         return lines
 
 

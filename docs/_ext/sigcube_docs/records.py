@@ -77,6 +77,11 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
     Result("sweep-nuisance", (("sweep", "sweeps/sigma_A0_k_nuisance.toml", "--out", "{cubes}/sigma-A0-k-nuisance.zarr"),
                               ("report", "sweep", "{cubes}/sigma-A0-k-nuisance.zarr", "--json")),
            "the posterior of A0 × k with Υ, D, i marginalised"),
+    Result("sweep-nuisance-floor-5",
+           (("sweep", "docs/results/specs/sigma_A0_k_nuisance_floor5.toml", "--out",
+             "{cubes}/sigma-A0-k-nuisance-floor-5.zarr"),
+            ("report", "sweep", "{cubes}/sigma-A0-k-nuisance-floor-5.zarr", "--json")),
+           "the posterior of A0 × k with Υ, D, i marginalised and a 5 km/s error floor"),
 )}
 """Every committed report, by name (the file ``docs/results/<name>.json``)."""
 
@@ -151,17 +156,22 @@ def differences(committed: Any, remade: Any, where: str = "report", limit: int =
 
 def machine() -> dict[str, Any]:
     """The machine a benchmark runs on: CPU model, cores, memory, the SIMD extensions the vector loops care about."""
-    cpu, flags = platform.processor() or platform.machine(), set()
+    cpu, flags, ids = platform.processor() or platform.machine(), set(), {}
     try:
         info = Path("/proc/cpuinfo").read_text()
         for line in info.splitlines():
             key, _, value = line.partition(":")
-            if key.strip() == "model name" and cpu in ("", platform.machine(), platform.processor()):
+            key = key.strip()
+            if key == "model name" and cpu in ("", platform.machine(), platform.processor()):
                 cpu = value.strip()
-            elif key.strip() == "flags" and not flags:
+            elif key == "flags" and not flags:
                 flags = set(value.split())
+            elif key in ("cpu family", "model", "stepping") and key not in ids:
+                ids[key] = value.strip()
     except OSError:
         pass
+    if ids:
+        cpu += " (" + ", ".join(f"{k} {v}" for k, v in ids.items()) + ")"
     try:
         mem_kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
         memory_gb = round(mem_kb / 2**20, 1)

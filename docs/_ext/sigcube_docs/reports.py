@@ -306,7 +306,9 @@ def sweep(record: Mapping[str, Any]) -> str:
     out = [provenance(record)]
     grid = " × ".join(f"{text(d)} ({n})" for d, n in report["grid"].items())
     out.append(f"Sweep {code(report['sweep'])}: kernel {code(report['kernel'])}, baseline {code(report['baseline'])}, "
-               f"grid {grid}; fixed: {text(', '.join(f'{k} = {v}' for k, v in report['fixed_parameters'].items())) or 'none'}.\n\n")
+               f"grid {grid}; fixed: "
+               + (text(", ".join(f"{k} = {number(v) if isinstance(v, (int, float)) else v}"
+                                 for k, v in report["fixed_parameters"].items())) or "none") + ".\n\n")
     if report.get("best"):
         rows = [[code(metric), text(", ".join(f"{k} = {number(v)}" for k, v in point.items() if k != metric)),
                  number(point[metric])] for metric, point in report["best"].items()]
@@ -329,15 +331,31 @@ def sweep(record: Mapping[str, Any]) -> str:
                    + f"; ln evidence {fixed(post['log_evidence'], 1)} nat; {post['objects']} galaxies, "
                    f"{post['points']:,} points; free nuisance parameters: "
                    + ", ".join(code(n) for n in post["nuisance_parameters"]) + ".\n\n")
-        out.append("What the posterior rests on (stored with the result cube):\n\n" + bullets([l for l in post["model"] if l])
-                   + f"Global prior: {text(post['global_prior'])}.\n\n")
+        model = [line for line in post["model"] if line]
+        if not any(line.lower().startswith("global prior") for line in model):
+            model.append(f"global prior: {post['global_prior']}")
+        out.append("What the posterior rests on (stored with the result cube):\n\n" + bullets(model))
     out.append(terminal(record, "sweep"))
     return "".join(out)
+
+
+def floor_comparison(without: Mapping[str, Any] | None, floor: Mapping[str, Any] | None) -> str:
+    """The two nuisance sweeps side by side: the maximum of Σ ln L with and without the error floor."""
+    if not (without and floor):
+        return "(both nuisance sweeps must be committed to compare them)\n"
+    a, b = without["report"]["posterior"], floor["report"]["posterior"]
+    gain = b["loglike_total_max"] - a["loglike_total_max"]
+    verdict = ("the data prefer the error floor" if gain > 0 else "the error floor does not raise the likelihood")
+    return (f"The maximum of Σ ln L over the grid is {fixed(a['loglike_total_max'], 1)} nat with the quoted errors "
+            f"({code('docs/results/' + without['name'] + '.json')}) and {fixed(b['loglike_total_max'], 1)} nat with "
+            f"the error floor ({code('docs/results/' + floor['name'] + '.json')}): {fixed(abs(gain), 1)} nat "
+            f"{'higher' if gain > 0 else 'lower'} — {verdict}, and posteriors from the quoted errors alone are "
+            f"{'overconfident' if gain > 0 else 'not shown to be overconfident by this comparison'}.\n")
 
 
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
     "ablation-sigma-int-5": ablation, "compare-sigma-mond-nfw": compare, "compare-sigma_xi-nfw": compare,
-    "sweep-demo": sweep, "sweep-nuisance": sweep,
+    "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
 }
 """The renderer of each committed report, by its name."""

@@ -67,15 +67,22 @@ def sweep_throughput(res: Mapping[str, Any]) -> str:
             f"largest grid.\n")
 
 
+def points(run: Mapping[str, Any]) -> int:
+    """A survey run's sample points (its evaluations over its grid)."""
+    return int(run.get("points") or run["evaluations"] // run["grid"])
+
+
 def survey(res: Mapping[str, Any]) -> str:
     s = res["sparc"]
-    rows = [["SPARC (reference)", f"{s.get('points', 0):,}", s.get("tasks", "—"), fixed(s["seconds"], 1),
+    rows = [[f"SPARC, {s['grid']:,}-point grid (reference)", f"{points(s):,}", s.get("tasks", "—"), fixed(s["seconds"], 1),
              number(s["evals_per_s"], 3), "1", fixed(s["driver_peak_rss_mb"], 0), fixed(s["worker_peak_rss_mb"], 0)]]
-    rows += [[f"synth {r['galaxies']:,}", f"{r.get('points', 0):,}", r.get("tasks", "—"), fixed(r["seconds"], 1),
-              number(r["evals_per_s"], 3), fixed(r["throughput_vs_sparc"], 2), fixed(r["driver_peak_rss_mb"], 0),
-              fixed(r["worker_peak_rss_mb"], 0)] for r in res["runs"]]
+    rows += [[f"synth {r['galaxies']:,}, {r['grid']:,}-point grid", f"{points(r):,}", r.get("tasks", "—"),
+              fixed(r["seconds"], 1), number(r["evals_per_s"], 3), fixed(r["throughput_vs_sparc"], 2),
+              fixed(r["driver_peak_rss_mb"], 0), fixed(r["worker_peak_rss_mb"], 0)] for r in res["runs"]]
     two = res["two_workers"]
-    return (f"The best of {res['repeats']} runs per sample (round-robin), one worker process.\n\n"
+    runs = "One run" if res["repeats"] == 1 else f"The best of {res['repeats']} runs (round-robin)"
+    return (f"{runs} per sample, one worker process, end to end (chunk reads, reductions, exact partials, Zarr "
+            "writes, finalisation).\n\n"
             + table(["sample", "points", "tasks", "wall [s]", "evaluations/s", "vs SPARC", "driver peak RSS [MB]",
                      "worker peak RSS [MB]"], rows, "lrrrrrrr")
             + f"\n1 → 2 workers on {two['galaxies']:,} galaxies: {res['speedup_2_workers']:.2f}×. Peak RSS, largest "

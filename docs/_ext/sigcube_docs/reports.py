@@ -43,7 +43,15 @@ def provenance(record: Mapping[str, Any]) -> str:
             f"{record['generated']} (sigcube {record['sigcube_version']}, commit {code(record['commit'])}, "
             f"{record['seconds']:.0f} s on the documentation machine). {code('tests/project/test_docs.py')} runs the "
             f"command again (slow tier) and fails if any number differs; remake the file with "
-            f"{code('python docs/_ext/record.py results ' + record['name'])}.\n:::\n")
+            f"{code('python docs/_ext/record.py results ' + record['name'])}. Citations name the seed file that prints "
+            f"the figure: {seed_legend()}; every published figure with its section is listed on the "
+            f"[published figures](published.md) page.\n:::\n")
+
+
+def seed_legend() -> str:
+    """``paper`` = ``004_….txt``, ``SI`` = ``003_….txt``, … (the seed files' short names)."""
+    names = sources.published_figures()["seed_names"]
+    return ", ".join(f"{text(short)} = {code(seed)}" for seed, short in names.items())
 
 
 def terminal(record: Mapping[str, Any], kind: str, width: int = 160) -> str:

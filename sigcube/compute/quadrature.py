@@ -11,7 +11,9 @@ For every (global grid point, galaxy) pair at once:
 1. **Mode**: minimise F(z) = −ln L(θ(z)) + ½|z|² by Levenberg–Marquardt on the residuals of
    :mod:`~sigcube.stats.likelihood` (forward-difference Jacobians, step 1e-6 in z; gradient of the
    normalisation by the same differences; Hessian J^TJ + I), from ``start`` (a previous mode: warm start) or
-   from the prior median z = 0.
+   from the prior median z = 0. F need not have one minimum (a V_bar² that changes sign as Υ moves meets the
+   floor in a cusp), so the profile restarts the descent from z = 0 and from ẑ ± s·e_j (s in :data:`PROBES`)
+   around the best mode so far, keeping the lowest (``restarts``; optional for the marginalisation).
 2. **Scale**: C = chol((J^TJ + I)⁻¹), refined by the finite-difference Hessian of F at ±1 along the axes of C
    (the curvature over the width that matters; eigenvalues clipped to [0.2, 5]). C is lower triangular
    with the inclination last, so the last coordinate moves only i and i moves only the data.
@@ -47,7 +49,9 @@ import numpy as np
 
 from sigcube.compute import quadrature_compiled as adaptive
 from sigcube.compute.nuisance_codegen import compile_predict, layout
-from sigcube.compute.quadrature_compiled import FD_STEP, MAX_STEP, NEWTON_ITERATIONS, SCALE_CLIP, Z_LIMIT
+from sigcube.compute.quadrature_compiled import (
+    FD_STEP, MAX_STEP, NEWTON_ITERATIONS, PROBES, RESTART_GAIN, RESTART_ROUNDS, SCALE_CLIP, Z_LIMIT,
+)
 from sigcube.errors import SigcubeError
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.segments import segment_sum
@@ -400,7 +404,7 @@ def _dims_by_galaxy(transform: NuisanceTransform, priors: Mapping[str, Prior]) -
 
 def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform, priors: Mapping[str, Prior],
               likelihood: GaussianLikelihood, per_object: Mapping[str, np.ndarray] | None, start: np.ndarray | None,
-              nodes: int, marginal: bool, refine: bool, tol: float, max_iter: int
+              nodes: int, marginal: bool, refine: bool, tol: float, max_iter: int, restarts: bool
               ) -> tuple[Mode, adaptive.PairResults] | None:
     """Every pair by the compiled solver (:mod:`~sigcube.compute.quadrature_compiled`): (the mode, the raw results), or None
     when the kernel cannot be compiled (the caller then runs the numpy implementation)."""
@@ -432,7 +436,7 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
         start_rows = len(rows) > 1
     pairs = adaptive.solve(compiled, X, S, transform.offsets, transform.v_obs, transform.e_v_obs, pars, sigma_int,
                            _tables(transform, priors), codes, n_dims, "inclination" in priors, base, rows,
-                           start_rows, nodes, marginal, refine, tol, max_iter)
+                           start_rows, nodes, marginal, refine, tol, max_iter, PROBES if restarts else ())
     # back to NUISANCE_PARAMETERS order
     z_all, var_all = np.full((m, n, 4), np.nan), np.full((m, n, 4), np.nan)
     for g, names in enumerate(dims):
@@ -509,9 +513,37 @@ def _start(start: np.ndarray | None, index: np.ndarray, dims: tuple[str, ...], m
     return np.broadcast_to(np.nan_to_num(s, nan=0.0), (m, len(index), len(dims))).copy()
 
 
-def _find_modes(groups, m: int, start, tol: float, max_iter: int):
+def _find_modes(groups, m: int, start, tol: float, max_iter: int, restarts: bool):
     """Run the mode search of every group; returns per group (ẑ, F, V_pred, r, H, converged, iterations)."""
-    return [g.mode(_start(start, index, g.dims, m), tol, max_iter) for index, g in groups]
+    return [(_restarted if restarts else _Group.mode)(g, _start(start, index, g.dims, m), tol, max_iter)
+            for index, g in groups]
+
+
+def _restarted(g: _Group, z: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, ...]:
+    """:meth:`_Group.mode` from ``z``, then restarted from the prior centre and from ẑ ± s·e_j (every axis j, every
+    s in :data:`PROBES`) around the best mode so far, pair by pair; a lower F (by > :data:`RESTART_GAIN`) replaces
+    the mode and the probes repeat around it (at most :data:`RESTART_ROUNDS` rounds). The compiled solver's rule."""
+    best = list(g.mode(z, tol, max_iter))
+    for rnd in range(RESTART_ROUNDS):
+        centre = best[0].copy()
+        starts = [np.zeros_like(centre)] if rnd == 0 else []
+        for j, s, sign in itertools.product(range(g.d), PROBES, (1.0, -1.0)):
+            zs = centre.copy()
+            zs[..., j] = np.clip(zs[..., j] + sign * s, -Z_LIMIT, Z_LIMIT)
+            starts.append(zs)
+        improved = np.zeros(centre.shape[:-1], dtype=bool)
+        for zs in starts:
+            z_t, f_t, v_t, r_t, h_t, c_t, it_t = g.mode(zs, tol, max_iter)
+            better = f_t < best[1] - RESTART_GAIN
+            improved |= better
+            on_points = g.transform.to_points(better)
+            best = [np.where(better[..., None], z_t, best[0]), np.where(better, f_t, best[1]),
+                    np.where(on_points, v_t, best[2]), np.where(on_points, r_t, best[3]),
+                    np.where(better[..., None, None], h_t, best[4]), np.where(better, c_t, best[5]),
+                    max(best[6], it_t)]
+        if not improved.any():
+            break
+    return tuple(best)
 
 
 def _assemble_mode(groups, solved, scales, transform: NuisanceTransform, priors: Mapping[str, Prior], m: int) -> Mode:
@@ -547,23 +579,26 @@ def _assemble_mode(groups, solved, scales, transform: NuisanceTransform, priors:
 
 def profile(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform, priors: Mapping[str, Prior],
             likelihood: GaussianLikelihood | None = None, *, per_object: Mapping[str, np.ndarray] | None = None,
-            start: np.ndarray | None = None, tol: float = 1e-6, max_iter: int = 40, compiled: bool = True) -> Mode:
+            start: np.ndarray | None = None, tol: float = 1e-6, max_iter: int = 40, compiled: bool = True,
+            restarts: bool = True) -> Mode:
     """The mode of L × prior of every (grid point, galaxy) pair (module docstring), with its χ² and 1σ errors.
 
     ``params``: the kernel's parameters, numbers or arrays shaped (m, 1) (m global grid points); ``per_object``:
     parameters with a value per (grid point, galaxy), shaped (m, n_galaxies); ``priors``: nuisance priors bound
     to the transform's galaxies (a parameter left out is fixed); ``start``: a previous :attr:`Mode.z`;
     ``compiled``: use the compiled pair solver (:mod:`~sigcube.compute.quadrature_compiled`) when the kernel can be compiled
-    (False: this module's numpy implementation, the reference it is tested against).
+    (False: this module's numpy implementation, the reference it is tested against); ``restarts``: restart the
+    search from the prior centre and around the best mode so far (:data:`PROBES`), since F can have several minima
+    (e.g. a V_bar² that changes sign with Υ: the floor makes a cusp); False: one descent from ``start``.
     """
     likelihood = likelihood or GaussianLikelihood()
     if compiled:
         fast = _compiled(kernel, params, transform, priors, likelihood, per_object, start, 1, False, True, tol,
-                         max_iter)
+                         max_iter, restarts)
         if fast is not None:
             return fast[0]
     groups, m = _groups(kernel, params, transform, priors, likelihood, per_object)
-    solved = _find_modes(groups, m, start, tol, max_iter)
+    solved = _find_modes(groups, m, start, tol, max_iter, restarts)
     scales = [g.scale(z, f, v, h, refine=True)[0] for (_, g), (z, f, v, r, h, *_rest) in zip(groups, solved)]
     return _assemble_mode(groups, solved, scales, transform, priors, m)
 
@@ -571,24 +606,26 @@ def profile(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransf
 def marginalise(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform,
                 priors: Mapping[str, Prior], likelihood: GaussianLikelihood | None = None, *, nodes: int = 3,
                 per_object: Mapping[str, np.ndarray] | None = None, start: np.ndarray | None = None,
-                refine: bool = True, tol: float = 1e-6, max_iter: int = 40, compiled: bool = True) -> Marginal:
+                refine: bool = True, tol: float = 1e-6, max_iter: int = 40, compiled: bool = True,
+                restarts: bool = False) -> Marginal:
     """ln ∫ L π over the nuisance parameters of every (grid point, galaxy) pair by adaptive Gauss–Hermite.
 
     Arguments as :func:`profile`; ``nodes`` per dimension (3–5 typical; the kernel runs nodes^(d−1) times per
     pair and the likelihood nodes^d times); ``refine``: refine the Gauss–Newton scale by finite differences;
-    ``compiled`` as :func:`profile`.
+    ``compiled`` and ``restarts`` as :func:`profile` (restarts off by default: a sweep warm-starts each grid point
+    at its neighbour's mode).
     """
     gauss_hermite(nodes)
     likelihood = likelihood or GaussianLikelihood()
     if compiled:
         fast = _compiled(kernel, params, transform, priors, likelihood, per_object, start, nodes, True, refine, tol,
-                         max_iter)
+                         max_iter, restarts)
         if fast is not None:
             mode, pairs = fast
             return Marginal(pairs.log_marginal, pairs.log_laplace, mode, int(nodes), pairs.kernel_point_evaluations,
                             pairs.scale_clipped, _dims_by_galaxy(transform, priors))
     groups, m = _groups(kernel, params, transform, priors, likelihood, per_object)
-    solved = _find_modes(groups, m, start, tol, max_iter)
+    solved = _find_modes(groups, m, start, tol, max_iter, restarts)
     n = transform.n_galaxies
     log_z, laplace = np.empty((m, n)), np.empty((m, n))
     clipped = np.zeros((m, n), dtype=bool)

@@ -46,6 +46,12 @@ SCALE_CLIP = (0.2, 5.0)
 NEWTON_ITERATIONS = 8
 """Most Newton steps towards the conditional inclination mode (from the joint mode's conditional mean: 8 change
 ln Z by < 1e-4 nat from 20 on SPARC)."""
+PROBES = (0.5, 1.5)
+"""Restart steps [z] of the profile around its best mode so far, along each axis, both ways (:func:`_restart`)."""
+RESTART_ROUNDS = 3
+"""Most rounds of probes around an improved mode."""
+RESTART_GAIN = 1e-9
+"""A restart replaces the mode when it lowers F by more than this."""
 NEWTON_TOL = 1e-4
 """The conditional inclination mode is taken when a Newton step is below this (in z; the rule's nodes are ≥ 0.1
 apart, so a centre off by 1e-4 changes nothing the rule sees)."""
@@ -239,14 +245,15 @@ class PairResults:
 def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray, v_obs: np.ndarray,
           e_v_obs: np.ndarray, P: np.ndarray, sigma_int: np.ndarray, tables: np.ndarray, codes: np.ndarray,
           n_dims: np.ndarray, inclined: bool, base: np.ndarray, start: np.ndarray, start_rows: bool, nodes: int,
-          marginalise: bool, refine: bool, tol: float, max_iter: int) -> PairResults:
+          marginalise: bool, refine: bool, tol: float, max_iter: int, probes: tuple[float, ...] = ()) -> PairResults:
     """Run every pair (module docstring).
 
     ``P`` (m, G, k): the kernel's variable parameters per pair; ``sigma_int`` (m,) [km/s]; ``tables`` (G, 4,
     TABLE_SIZE, 2) by nuisance code (0 Υ_disk, 1 Υ_bul, 2 D/D0, 3 sin i/sin i0); ``codes`` (G, 4): the code of each
     of a galaxy's ``n_dims`` dimensions (inclination last when ``inclined``); ``base`` (G, 3): Υ_disk, Υ_bul, D/D0
     where not free; ``start`` (1 or m, G, 4) in dimension order (``start_rows``: one row per grid point, else the
-    first grid point starts there and each next one at its predecessor's mode); ``nodes`` per dimension.
+    first grid point starts there and each next one at its predecessor's mode); ``nodes`` per dimension;
+    ``probes``: restart steps of the mode search (:func:`_restart`; empty: one descent from the start).
     """
     m, g_count = P.shape[0], len(offsets) - 1
     x, w = np.polynomial.hermite_e.hermegauss(int(nodes))
@@ -264,6 +271,7 @@ def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray,
                          tables, np.ascontiguousarray(codes, dtype=np.int64), np.ascontiguousarray(n_dims, dtype=np.int64),
                          inclined, np.ascontiguousarray(base, dtype=float), np.ascontiguousarray(start, dtype=float),
                          start_rows, x, np.log(w), marginalise, refine, tol, max_iter,
+                         np.asarray(probes, dtype=float).reshape(-1),
                          out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls)
     return PairResults(out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls,
                        int(evaluations))
@@ -271,7 +279,7 @@ def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray,
 
 @numba.njit(nogil=True, cache=True)
 def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, inclined, base, start, start_rows,
-           gh_x, gh_lw, marginalise, refine, tol, max_iter,
+           gh_x, gh_lw, marginalise, refine, tol, max_iter, probes,
            out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls):  # pragma: no cover
     m = P.shape[0]
     n_gal = offsets.size - 1
@@ -332,70 +340,18 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
             Pj = P[j, g]
 
             # ---------------------------------------------------------------- helpers as inline blocks
-            # mode search (Levenberg–Marquardt)
+            # mode search (Levenberg–Marquardt), then restarts when asked (``probes``)
             calls = 0
-            _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, Pj, V)
-            calls += 1
-            F, lognorm = _state(V, z, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, r)
-            lam = 1e-3
-            conv = False
-            iterations = 0
-            while True:
-                # gradient and Gauss–Newton Hessian J^TJ + I of F at z by forward differences (FD_STEP)
-                for jj in range(d):
-                    for k in range(d):
-                        zt[k] = z[k]
-                    zt[jj] += FD_STEP
-                    if jj < dk:
-                        _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, Pj, Vt)
-                        calls += 1
-                        _, nj = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
-                    else:
-                        _, nj = _state(V, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
-                    for i in range(n):
-                        cols[jj, i] = (rt[i] - r[i]) * _INV_FD
-                    dnorm[jj] = (nj - lognorm) * _INV_FD
-                _normal_equations(cols, r, z, dnorm, d, n, grad, H)
-                for k in range(d):
-                    for l2 in range(d):
-                        A[k, l2] = H[k, l2]
-                if _cholesky(A, d, L):
-                    _chol_solve(L, d, grad, step)
-                    decrement = 0.0
-                    for k in range(d):
-                        decrement += grad[k] * step[k]
-                    conv = 0.5 * decrement < tol
-                else:
-                    conv = False
-                if conv or iterations >= max_iter:
-                    break
-                iterations += 1
-                for k in range(d):
-                    for l2 in range(d):
-                        A[k, l2] = H[k, l2] + (lam if k == l2 else 0.0)
-                _cholesky(A, d, L)
-                _chol_solve(L, d, grad, step)
-                norm = 0.0
-                for k in range(d):
-                    norm += step[k] * step[k]
-                norm = math.sqrt(norm)
-                shrink = min(1.0, MAX_STEP / max(norm, 1e-300))
-                for k in range(d):
-                    zt[k] = min(max(z[k] - step[k] * shrink, -Z_LIMIT), Z_LIMIT)
-                _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, Pj, Vt)
-                calls += 1
-                Ft, lognorm_t = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
-                if Ft <= F:
-                    for k in range(d):
-                        z[k] = zt[k]
-                    for i in range(n):
-                        V[i] = Vt[i]
-                        r[i] = rt[i]
-                    F = Ft
-                    lognorm = lognorm_t
-                    lam = max(lam * 0.2, 1e-7)
-                else:
-                    lam = min(lam * 10.0, 1e7)
+            F, lognorm, conv, iterations, c = _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, Pj,
+                                                       inclined, vo, ie, e2, n, s2i, ln0, tol, max_iter,
+                                                       V, Vt, r, rt, cols, zt, grad, step, dnorm, H, A, L)
+            calls += c
+            if probes.size:
+                F, lognorm, conv, iterations, c = _restart(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv,
+                                                           Pj, inclined, vo, ie, e2, n, s2i, ln0, tol, max_iter,
+                                                           probes, F, lognorm, conv, iterations, V, Vt, r, rt, cols, zt,
+                                                           grad, step, dnorm, H, A, L)
+                calls += c
             chi2 = 0.0
             for i in range(n):
                 chi2 += r[i] * r[i]
@@ -532,6 +488,136 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
             out_calls[j, g] = calls
             evaluations += calls * n
     return evaluations
+
+
+@numba.njit(nogil=True, cache=True)
+def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo, ie, e2, n, s2i, ln0, tol,
+             max_iter, V, Vt, r, rt, cols, zt, grad, step, dnorm, H, A, L):  # pragma: no cover
+    """Levenberg–Marquardt on F from ``z`` (moved to the mode in place; V, r and the Gauss–Newton Hessian H = JᵀJ + I
+    left there): (F, ln-normalisation, converged, iterations, kernel calls). Converged: the Newton decrement
+    ½ gᵀH⁻¹g is below ``tol``."""
+    calls = 1
+    _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, P, V)
+    F, lognorm = _state(V, z, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, r)
+    lam = 1e-3
+    conv = False
+    iterations = 0
+    while True:
+        # gradient and Gauss–Newton Hessian J^TJ + I of F at z by forward differences (FD_STEP)
+        for jj in range(d):
+            for k in range(d):
+                zt[k] = z[k]
+            zt[jj] += FD_STEP
+            if jj < dk:
+                _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, P, Vt)
+                calls += 1
+                _, nj = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+            else:
+                _, nj = _state(V, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+            for i in range(n):
+                cols[jj, i] = (rt[i] - r[i]) * _INV_FD
+            dnorm[jj] = (nj - lognorm) * _INV_FD
+        _normal_equations(cols, r, z, dnorm, d, n, grad, H)
+        for k in range(d):
+            for l2 in range(d):
+                A[k, l2] = H[k, l2]
+        if _cholesky(A, d, L):
+            _chol_solve(L, d, grad, step)
+            decrement = 0.0
+            for k in range(d):
+                decrement += grad[k] * step[k]
+            conv = 0.5 * decrement < tol
+        else:
+            conv = False
+        if conv or iterations >= max_iter:
+            break
+        iterations += 1
+        for k in range(d):
+            for l2 in range(d):
+                A[k, l2] = H[k, l2] + (lam if k == l2 else 0.0)
+        _cholesky(A, d, L)
+        _chol_solve(L, d, grad, step)
+        norm = 0.0
+        for k in range(d):
+            norm += step[k] * step[k]
+        norm = math.sqrt(norm)
+        shrink = min(1.0, MAX_STEP / max(norm, 1e-300))
+        for k in range(d):
+            zt[k] = min(max(z[k] - step[k] * shrink, -Z_LIMIT), Z_LIMIT)
+        _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, P, Vt)
+        calls += 1
+        Ft, lognorm_t = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+        if Ft <= F:
+            for k in range(d):
+                z[k] = zt[k]
+            for i in range(n):
+                V[i] = Vt[i]
+                r[i] = rt[i]
+            F = Ft
+            lognorm = lognorm_t
+            lam = max(lam * 0.2, 1e-7)
+        else:
+            lam = min(lam * 10.0, 1e7)
+    return F, lognorm, conv, iterations, calls
+
+
+@numba.njit(nogil=True, cache=True)
+def _restart(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo, ie, e2, n, s2i, ln0, tol,
+             max_iter, probes, F, lognorm, conv, iterations, V, Vt, r, rt, cols, zt, grad, step, dnorm, H,
+             A, L):  # pragma: no cover
+    """Restarts of :func:`_descend` from the prior centre z = 0 and from ẑ ± s·e_j (every axis j, every step s in
+    ``probes``) around the best mode so far; a lower F (by > :data:`RESTART_GAIN`) replaces the mode, and the probes
+    are repeated around it, for at most :data:`RESTART_ROUNDS` rounds. z, V, r, H are left at the best mode; returns
+    its (F, ln-normalisation, converged, iterations) and the kernel calls spent."""
+    n_probe = probes.size
+    zb = z.copy()
+    Vb = V[:n].copy()
+    rb = r[:n].copy()
+    Hb = H.copy()
+    centre = np.empty(4)
+    calls = 0
+    for rnd in range(RESTART_ROUNDS):
+        improved = False
+        for k in range(d):
+            centre[k] = zb[k]
+        first = 1 if rnd == 0 else 0
+        for s_i in range(2 * d * n_probe + first):
+            if s_i < first:
+                for k in range(d):
+                    z[k] = 0.0
+            else:
+                idx = s_i - first
+                axis = idx // (2 * n_probe)
+                size = probes[(idx % (2 * n_probe)) // 2]
+                for k in range(d):
+                    z[k] = centre[k]
+                z[axis] = min(max(centre[axis] + (size if idx % 2 == 0 else -size), -Z_LIMIT), Z_LIMIT)
+            Fs, lns, cs, its, c = _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo,
+                                           ie, e2, n, s2i, ln0, tol, max_iter, V, Vt, r, rt, cols, zt, grad, step,
+                                           dnorm, H, A, L)
+            calls += c
+            if Fs < F - RESTART_GAIN:
+                F, lognorm, conv, iterations = Fs, lns, cs, its
+                improved = True
+                for k in range(d):
+                    zb[k] = z[k]
+                for i in range(n):
+                    Vb[i] = V[i]
+                    rb[i] = r[i]
+                for k in range(d):
+                    for l2 in range(d):
+                        Hb[k, l2] = H[k, l2]
+        if not improved:
+            break
+    for k in range(d):
+        z[k] = zb[k]
+    for i in range(n):
+        V[i] = Vb[i]
+        r[i] = rb[i]
+    for k in range(d):
+        for l2 in range(d):
+            H[k, l2] = Hb[k, l2]
+    return F, lognorm, conv, iterations, calls
 
 
 @numba.njit(nogil=True, cache=True)

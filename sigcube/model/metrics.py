@@ -18,8 +18,10 @@ Three layers, as xskillscore's ``np_*`` core and labelled wrappers:
 - **xarray wrappers** (:func:`score`, :func:`rms`, :func:`chi2`) on labelled object × ``dim``
   arrays (NaN where there is no point), any other dims broadcast.
 
-Besides the registry: note 000's per-galaxy K_needed (:func:`needed_enhancement`) and the RMS
-difference and Pearson correlation over galaxies used to score its fits.
+Besides the registry: the robust RAR scatter and the points that dominate the rms
+(:func:`rar_residual_summary`; a median needs every point, so it is no partial-sum metric), note 000's
+per-galaxy K_needed (:func:`needed_enhancement`) and the RMS difference and Pearson correlation over galaxies
+used to score its fits.
 """
 
 from __future__ import annotations
@@ -184,6 +186,44 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
 
 RAR_SCATTERS = ("rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel")
 """The three RAR scatter definitions: each metric's ``definition`` reads "formula: words (…); …"."""
+
+RAR_ROBUST = ("1.4826·median(|y − median y|) of y = log10(g_obs/g_pred) = 2·log10(V_obs/V_pred) over all points "
+              "[dex]: the normal-consistent median absolute deviation, acceleration space, about the median")
+"""Definition of the robust RAR scatter printed beside the rms (:func:`rar_residual_summary`)."""
+
+
+MAD_TO_SIGMA = 1.4826
+"""1/Φ⁻¹(3/4): 1.4826·MAD estimates the standard deviation of a normal sample."""
+
+
+def robust_scatter(y: np.ndarray) -> float:
+    """1.4826·median(|y − median(y)|) of the finite values of ``y``: the normal-consistent median absolute
+    deviation, which a few outlying points cannot move far (breakdown point 50 %)."""
+    y = np.asarray(y, dtype=float)
+    y = y[np.isfinite(y)]
+    if not y.size:
+        return float("nan")
+    return float(MAD_TO_SIGMA * np.median(np.abs(y - np.median(y))))
+
+
+def rar_residual_summary(v_obs: np.ndarray, v_pred: np.ndarray, offsets: np.ndarray, names: Sequence[str],
+                         radius: np.ndarray, top: int = 5) -> dict[str, object]:
+    """The RAR residuals y = log10(g_obs/g_pred) = 2·log10(V_obs/V_pred) [dex] of packed points: their rms about
+    zero (:data:`METRICS` ``rar_rms_accel``), the robust scatter (:func:`robust_scatter`, about the median), and the
+    ``top`` points with the largest share of Σy² — the points that dominate the rms — each with its galaxy
+    (``names``, one per object), radius [kpc], y and share, and the rms without them."""
+    y = 2.0 * np.log10(np.asarray(v_obs, dtype=float) / np.asarray(v_pred, dtype=float))
+    galaxy = np.repeat(np.asarray(names, dtype=object), counts(np.asarray(offsets)))
+    finite = np.isfinite(y)
+    square = np.where(finite, y * y, 0.0)
+    total = float(square.sum())
+    order = np.argsort(-square, kind="stable")[:top]
+    rest = finite.copy()
+    rest[order] = False
+    return {"rms": float(np.sqrt(total / max(int(finite.sum()), 1))), "robust": robust_scatter(y),
+            "rms_without_top": float(np.sqrt(square[rest].sum() / max(int(rest.sum()), 1))),
+            "top": [{"galaxy": str(galaxy[i]), "radius_kpc": float(radius[i]), "y_dex": float(y[i]),
+                     "share": float(square[i] / total) if total > 0 else float("nan")} for i in order]}
 
 
 def get_metric(name: str) -> Metric:

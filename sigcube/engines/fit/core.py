@@ -5,11 +5,13 @@ For objects ``lo:hi`` of a :class:`~sigcube.model.points.PointSet` (contiguous, 
 1. **Grid**: the spec's free parameters on a product grid (even in u = x or log10 x); the kernel runs once
    on all the chunk's points for every grid point, χ² per object by segment sums. With nuisance parameters
    in ``profile`` mode the grid value is min over the nuisance of χ² + |z|² (the mode of likelihood × prior
-   in the priors' normal deviates z, :func:`sigcube.compute.quadrature.profile`).
+   in the priors' normal deviates z, :func:`sigcube.compute.quadrature.profile`, restarted against local
+   minima).
 2. **Local**: ``scipy.optimize.least_squares`` (trust-region reflective, bounded in u) on the residuals
    (V_obs − V_pred)/s, s = √(e_V² + σ_int²) (σ_int: the spec's error floor, 0 by default) — with nuisance,
    on [(V_obs' − V_pred)/s', z] over (u, z) jointly, s' = √(e_V'² + σ_int²) in the deprojected frame — from
-   each of the ``starts`` best grid points; the lowest cost wins. With σ_int > 0 and the inclination free the
+   ``starts`` grid points — the grid's local minima, lowest first, then the lowest others (the two lowest
+   points are often neighbours in one basin) — the lowest cost wins. With σ_int > 0 and the inclination free the
    likelihood's normalisation depends on i (:mod:`sigcube.stats.likelihood`); the least-squares profile
    ignores that term (exact for σ_int = 0).
 3. **Errors**: the Gauss–Newton covariance (JᵀJ)⁻¹ at the optimum in (u, z), mapped to x and the nuisance
@@ -24,6 +26,7 @@ object repeated on its points), which every registered kernel is.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,6 +108,7 @@ def fit_objects(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: An
     grid = _grid(spec)
     v = np.atleast_2d(spec.kernel.func(inputs, **fixed, **grid))
     objective = segment_sum(((v - inputs["v_obs"]) / inputs["e_v_obs"]) ** 2, offsets)
+    shape = tuple(p.grid for p in spec.free)
     res = _Result(spec, hi - lo, ())
     for g in range(hi - lo):
         a, b = offsets[g], offsets[g + 1]
@@ -115,15 +119,26 @@ def fit_objects(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: An
             return _finite((gin["v_obs"] - spec.kernel.func(gin, **fixed, **x)) / gin["e_v_obs"])
 
         starts = [np.array([float(p.to_u(grid[p.name][j, 0])) for p in spec.free]) for j in _best(objective[:, g],
-                                                                                                spec.starts)]
+                                                                                                spec.starts, shape)]
         _local(spec, res, g, residual, starts, b - a, 0, float(np.nanmin(objective[:, g])))
     return res.out
 
 
-def _best(objective: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` lowest finite values (fewer when fewer are finite; the first index if none is)."""
-    order = np.argsort(np.where(np.isfinite(objective), objective, np.inf), kind="stable")
+def _best(objective: np.ndarray, n: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Indices of ``n`` starts on the grid of ``shape`` (C order): its local minima (no lower neighbour, diagonals
+    included), lowest first — one per basin the grid resolves — then the lowest other finite values (fewer when
+    fewer are finite; the first index if none is)."""
+    value = np.where(np.isfinite(objective), objective, np.inf)
+    order = np.argsort(value, kind="stable")
     finite = int(np.isfinite(objective).sum())
+    grid = value.reshape(shape)
+    padded = np.pad(grid, 1, constant_values=np.inf)
+    minimum = np.isfinite(grid)
+    for shift in itertools.product((-1, 0, 1), repeat=len(shape)):
+        if any(shift):
+            minimum &= grid <= padded[tuple(slice(1 + s, 1 + s + m) for s, m in zip(shift, shape))]
+    minimum = minimum.ravel()[order]
+    order = np.concatenate([order[minimum], order[~minimum]])
     return order[:max(1, min(n, finite))]
 
 
@@ -186,6 +201,7 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
     grid = _grid(spec)
     mode = profile(spec.kernel, {**fixed, **grid}, transform, priors, GaussianLikelihood(spec.sigma_int))
     objective = mode.chi2 + mode.chi2_prior  # (M, G); M = 1 when only the nuisance is fitted
+    shape = tuple(p.grid for p in spec.free)
     names = spec.nuisance_parameters
     res = _Result(spec, hi - lo, names)
     order = [n for n in NUISANCE_PARAMETERS if n in names]
@@ -207,7 +223,7 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
 
         cols = [NUISANCE_PARAMETERS.index(n) for n in active]
         starts = [np.concatenate([[float(p.to_u(grid[p.name][j, 0])) for p in spec.free],
-                                  np.nan_to_num(mode.z[j, g, cols])]) for j in _best(objective[:, g], spec.starts)]
+                                  np.nan_to_num(mode.z[j, g, cols])]) for j in _best(objective[:, g], spec.starts, shape)]
         n_points = int(transform.counts[g])
         w = _local(spec, res, g, residual, starts, n_points, d, float(np.nanmin(objective[:, g])), extra=d)
         z, z_err = w[spec.k:spec.k + d], w[2 * spec.k + d:]

@@ -74,6 +74,7 @@ def _summary(spec: FitSpec, fit: xr.Dataset, points: PointSet, catalogue: Any, s
     red = fit["chi2_red"].values[ok]
     v, v_obs, e_v = best_curves(spec, fit, points, catalogue)
     scatter = metrics.compute(v, v_obs, e_v, points.offsets)
+    robust = metrics.rar_residual_summary(v_obs, v, points.offsets, points.galaxy, points.inputs["r"], top=3)
     bound = np.zeros(fit.sizes["galaxy"], dtype=bool)
     out: dict[str, Any] = {
         "kernel": spec.kernel.name, "k": spec.k, "nuisance": spec.nuisance,
@@ -81,7 +82,8 @@ def _summary(spec: FitSpec, fit: xr.Dataset, points: PointSet, catalogue: Any, s
         "n_galaxies": int(fit.sizes["galaxy"]), "n_with_dof": int(ok.sum()),
         "mean_chi2_red": float(np.mean(red)), "median_chi2_red": float(np.median(red)),
         "total_chi2": float(fit["chi2"].sum()), "converged": int(fit["converged"].sum()),
-        **{name: float(scatter[name]) for name in RAR_SCATTERS}, "seconds": seconds, "parameters": {},
+        **{name: float(scatter[name]) for name in RAR_SCATTERS}, "rar_robust_accel": robust["robust"],
+        "dominant_points": robust["top"], "seconds": seconds, "parameters": {},
     }
     for p in spec.free:
         at = fit[f"{p.name}_at_bound"].values
@@ -151,7 +153,9 @@ def ablation_report(cube: xr.Dataset, *, nuisance: bool = True, run: Runner = in
         "bootstrap": f"{n_boot} resamples of the galaxies with replacement, numpy seed {seed}; 95 % = 2.5–97.5 "
                      "percentiles of the win fraction",
         "nuisance_grid": f"{NUISANCE_GRID} points per free parameter when profiled (the profile runs at each)",
-        "rar_scatter": {name: metrics.METRICS[name].definition for name in RAR_SCATTERS},
+        "rar_scatter": {name: metrics.METRICS[name].definition for name in RAR_SCATTERS}
+        | {"rar_robust_accel": metrics.RAR_ROBUST, "dominant_points": "the 3 points with the largest "
+           "log10(g_obs/g_pred)², the §3.5 rms's own terms, with their share of the sum"},
         "sample_cuts": points.cuts.as_dict(),
         "cube_content_sha256": cube.attrs.get("content_sha256", ""),
     }
@@ -253,7 +257,7 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                             + (f"; error floor σ_int = {result['sigma_int']:g} km/s" if result["sigma_int"] else ""),
                       title_justify="left")
         for col in ("model", "k", "mean χ²_red", "median χ²_red", "on a bound", "§3.5 rms", "std vel", "std acc",
-                    "parameters (5/50/95 %)", "s"):
+                    "robust acc", "parameters (5/50/95 %)", "s"):
             table.add_column(col, justify="left" if col in ("model", "parameters (5/50/95 %)") else "right")
         for name, m in run["models"].items():
             params = "; ".join(f"{p} {v['percentiles']['5']:.3g}/{v['percentiles']['50']:.3g}/{v['percentiles']['95']:.3g}"
@@ -261,9 +265,13 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                                for p, v in m["parameters"].items())
             table.add_row(name, str(m["k"]), f"{m['mean_chi2_red']:.3f}", f"{m['median_chi2_red']:.3f}",
                           f"{100 * m['at_bound_fraction']:.0f} %", f"{m['rar_rms_accel']:.3f}",
-                          f"{m['rar_scatter_velocity']:.3f}", f"{m['rar_scatter_accel']:.3f}", escape(params),
-                          f"{m['seconds']:.0f}")
+                          f"{m['rar_scatter_velocity']:.3f}", f"{m['rar_scatter_accel']:.3f}",
+                          f"{m['rar_robust_accel']:.3f}", escape(params), f"{m['seconds']:.0f}")
         console.print(table)
+        for name, m in run["models"].items():
+            console.print(f"{name}: points dominating the §3.5 rms (share of Σy²): " + "; ".join(
+                f"{escape(t['galaxy'])} r = {t['radius_kpc']:.2f} kpc, y = {t['y_dex']:+.2f} dex "
+                f"({100 * t['share']:.1f} %)" for t in m["dominant_points"]), highlight=False)
         pairs = Table(title="head to head on χ²_red", title_justify="left")
         for col in ("a vs b", "n", "wins (strict)", "losses (strict)", "wins/ties/losses (±5 %)", "a's win fraction",
                     "bootstrap 95 %"):
@@ -287,6 +295,8 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
     conv = result["conventions"]
     for key in ("dof", "tie", "bootstrap", "nuisance_grid"):
         console.print(f"[dim]{key}: {escape(conv[key])}[/dim]", highlight=False)
+    for key in ("rar_robust_accel", "dominant_points"):
+        console.print(f"[dim]{key}: {escape(conv['rar_scatter'][key])}[/dim]", highlight=False)
     console.print(f"[dim]priors: {escape('; '.join(conv['priors']))}[/dim]", highlight=False)
     for name, text in result["runs"]["catalogue"]["likelihood"].items():
         console.print(f"[dim]{name}: {escape(text)}[/dim]", highlight=False)

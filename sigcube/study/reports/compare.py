@@ -21,7 +21,8 @@ and with Υ_disk, Υ_bul, D, i as nuisance parameters under the Li+2018 priors (
   best is scored on the held-out fold (χ², and the point RMS [km/s] at the catalogue values).
 
 Also the RAR residual scatter of MOND (fixed a0) with the nuisance profiled, on the full sample and on the
-McGaugh+2016 quality subset, next to two *literature* values (not seed figures).
+McGaugh+2016 quality subset, next to two *literature* values (not seed figures), with a robust companion
+(1.4826·MAD) and the points that dominate the rms.
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ LITERATURE = {
                "origin": "literature"},
 }
 """Two literature values the MOND-with-nuisance scatter is set next to (not seed-published figures)."""
+
+DOMINANT = ("the 5 points with the largest y² = log10(g_obs/g_pred)², the rms's own terms, each with its share of "
+            "Σy²; 'rms w/o top' is §3.5's rms without them")
+"""What the dominant points of the RAR rms are."""
 
 
 class CompareError(SigcubeError):
@@ -230,21 +235,27 @@ def per_galaxy_bayes(rows: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[st
 
 def rar_scatter_mond(points: PointSet, catalogue: Any, cube: xr.Dataset, run: Runner = in_process) -> dict[str, Any]:
     """The RAR residual scatter of MOND (fixed a0) with Υ, D, i profiled: full sample and, on a cube with SPARC's
-    quality flags, the McGaugh+2016 subset."""
+    quality flags, the McGaugh+2016 subset; each with its robust scatter and dominant points
+    (:func:`sigcube.model.metrics.rar_residual_summary`)."""
     spec = parse_spec({"dataset": "sparc", "kernel": "mond", "free": {}, "nuisance": {"mode": "profile"}})
     fit = fit_points(spec, points, catalogue, run)
     v_pred, v_obs, e_v = best_curves(spec, fit, points, catalogue)
     x = np.log10(v_obs / v_pred)
     counts = np.diff(points.offsets)
 
-    def scatter(mask: np.ndarray) -> dict[str, float]:
+    def scatter(mask: np.ndarray) -> dict[str, Any]:
         p = {"sum_x": x[mask].sum(), "sum_xx": (x[mask] ** 2).sum(), "n_points": int(mask.sum())}
+        kept = np.repeat(np.arange(len(counts)), counts)[mask]
+        robust = metrics.rar_residual_summary(v_obs[mask], v_pred[mask], np.searchsorted(kept, np.arange(
+            len(counts) + 1)), points.galaxy, points.inputs["r"][mask])
         return {name: float(metrics.METRICS[name].func(p)) for name in RAR_SCATTERS} | {
-            "n_points": p["n_points"], "n_galaxies": int(len(np.unique(np.repeat(np.arange(len(counts)), counts)[mask])))}
+            "n_points": p["n_points"], "n_galaxies": int(len(np.unique(kept))), "rar_robust_accel": robust["robust"],
+            "rar_rms_accel_without_top": robust["rms_without_top"], "dominant_points": robust["top"]}
 
     out = {"full": scatter(np.ones_like(x, dtype=bool)),
            "subset_definition": "SPARC quality Q < 3 (flags 1, 2), catalogue i ≥ 30°, points with e_V/V_obs < 0.1",
-           "literature": LITERATURE, "definitions": {n: metrics.METRICS[n].definition for n in RAR_SCATTERS}}
+           "literature": LITERATURE, "definitions": {n: metrics.METRICS[n].definition for n in RAR_SCATTERS}
+           | {"rar_robust_accel": metrics.RAR_ROBUST, "dominant_points": DOMINANT}}
     if "quality" not in cube:
         kind = cube.attrs.get("sigcube_kind")
         return {**out, "subset_definition": f"none: the McGaugh+2016 quality subset needs SPARC's quality flags, "
@@ -339,12 +350,20 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
     rar = result.get("rar_mond_nuisance")
     if rar:
         table = Table(title="MOND (a0 fixed) with Υ, D, i profiled: RAR residual scatter [dex]", title_justify="left")
-        for col in ("sample", "points", "galaxies", *RAR_SCATTERS):
+        for col in ("sample", "points", "galaxies", *RAR_SCATTERS, "robust acc", "rms w/o top"):
             table.add_column(col, justify="left" if col == "sample" else "right")
-        for key in (k for k in ("full", "quality_subset") if k in rar):  # the subset needs SPARC's quality flags
+        samples = [k for k in ("full", "quality_subset") if k in rar]  # the subset needs SPARC's quality flags
+        for key in samples:
             s = rar[key]
-            table.add_row(key, str(s["n_points"]), str(s["n_galaxies"]), *(f"{s[n]:.3f}" for n in RAR_SCATTERS))
+            table.add_row(key, str(s["n_points"]), str(s["n_galaxies"]), *(f"{s[n]:.3f}" for n in RAR_SCATTERS),
+                          f"{s['rar_robust_accel']:.3f}", f"{s['rar_rms_accel_without_top']:.3f}")
         console.print(table)
+        for key in samples:
+            console.print(f"{key}: points dominating the rms (share of Σy²): " + "; ".join(
+                f"{escape(t['galaxy'])} r = {t['radius_kpc']:.2f} kpc, y = {t['y_dex']:+.2f} dex "
+                f"({100 * t['share']:.1f} %)" for t in rar[key]["dominant_points"]), highlight=False)
+        for key in ("rar_robust_accel", "dominant_points"):
+            console.print(f"[dim]{key}: {escape(rar['definitions'][key])}[/dim]", highlight=False)
         for v in rar["literature"].values():
             console.print(f"literature (not a seed figure): {v['value']} {v['unit']} — {escape(v['what'])}", highlight=False)
         console.print(f"[dim]subset: {escape(rar['subset_definition'])}[/dim]", highlight=False)

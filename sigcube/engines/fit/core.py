@@ -5,8 +5,8 @@ For objects ``lo:hi`` of a :class:`~sigcube.model.points.PointSet` (contiguous, 
 1. **Grid**: the spec's free parameters on a product grid (even in u = x or log10 x); the kernel runs once
    on all the chunk's points for every grid point, χ² per object by segment sums. With nuisance parameters
    in ``profile`` mode the grid value is min over the nuisance of χ² + |z|² (the mode of likelihood × prior
-   in the priors' normal deviates z, :func:`sigcube.compute.quadrature.profile`, restarted against local
-   minima).
+   in the priors' normal deviates z, :func:`sigcube.compute.quadrature.profile`; at the grid points chosen
+   as starts its search is restarted against local minima).
 2. **Local**: ``scipy.optimize.least_squares`` (trust-region reflective, bounded in u) on the residuals
    (V_obs − V_pred)/s, s = √(e_V² + σ_int²) (σ_int: the spec's error floor, 0 by default) — with nuisance,
    on [(V_obs' − V_pred)/s', z] over (u, z) jointly, s' = √(e_V'² + σ_int²) in the deprojected frame — from
@@ -39,6 +39,9 @@ from sigcube.model.segments import segment_sum
 
 BOUND_TOL = 1e-6
 """A parameter within this fraction of its (u-space) range from a bound is flagged as on the bound."""
+
+MAX_NFEV = 1000
+"""Most residual evaluations of one local optimisation (Jacobians not counted)."""
 
 BAD_RESIDUAL = 1e3
 """Residual [σ] given to a point where the kernel returns a non-finite prediction (keeps the optimiser finite)."""
@@ -143,11 +146,11 @@ def _best(objective: np.ndarray, n: int, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _local(spec: FitSpec, res: _Result, g: int, residual, starts: list[np.ndarray], n_points: int, d: int,
-           grid_objective: float, extra: int = 0) -> np.ndarray:
+           grid_objective: float, extra: int = 0, jac: Any = "2-point") -> np.ndarray:
     """Bounded least squares from every start; store the best in ``res`` for object ``g``; return its variables.
 
     The first ``spec.k`` variables are the kernel parameters in u (bounded), the rest nuisance z (unbounded);
-    ``extra`` trailing residuals are the prior terms z (not part of χ²).
+    ``extra`` trailing residuals are the prior terms z (not part of χ²); ``jac`` as least_squares takes it.
     """
     lower = [p.u_bounds[0] for p in spec.free] + [-np.inf] * d
     upper = [p.u_bounds[1] for p in spec.free] + [np.inf] * d
@@ -158,8 +161,8 @@ def _local(spec: FitSpec, res: _Result, g: int, residual, starts: list[np.ndarra
                               active_mask=np.empty(0), status=1, nfev=1)
         starts = []
     for u0 in starts:
-        fit = least_squares(residual, np.clip(u0, lower, upper), bounds=(lower, upper), method="trf",
-                            x_scale="jac", xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=400)
+        fit = least_squares(residual, np.clip(u0, lower, upper), jac=jac, bounds=(lower, upper), method="trf",
+                            x_scale="jac", xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=MAX_NFEV)
         evaluations += fit.nfev
         if best is None or fit.cost < best.cost:
             best = fit
@@ -186,6 +189,20 @@ def _local(spec: FitSpec, res: _Result, g: int, residual, starts: list[np.ndarra
     return np.concatenate([best.x, errors])
 
 
+def _forward_jacobian(residuals, spec: FitSpec):
+    """The Jacobian of ``residuals`` (rows of variables → rows of residuals) by forward differences, every column
+    from one call: steps √ε·max(1, |w_j|) as scipy's '2-point' rule, taken backwards from an upper bound."""
+    upper = np.array([p.u_bounds[1] for p in spec.free])
+
+    def jac(w: np.ndarray) -> np.ndarray:
+        h = np.sqrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(w))
+        h[:spec.k] = np.where(w[:spec.k] + h[:spec.k] > upper, -h[:spec.k], h[:spec.k])
+        rows = residuals(w + np.vstack([np.zeros_like(w), np.diag(h)]))
+        return ((rows[1:] - rows[0]) / h[:, None]).T
+
+    return jac
+
+
 def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: Any, fixed: Mapping[str, Any],
                   required: tuple[str, ...]) -> dict[str, np.ndarray]:
     """:func:`fit_objects` with the nuisance parameters profiled (joint least squares in (u, z))."""
@@ -199,9 +216,17 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
     transform = NuisanceTransform(points, catalogue, required).take(index)
     priors = {k: p.take(index) for k, p in sparc_priors(catalogue, spec.priors).items()}
     grid = _grid(spec)
-    mode = profile(spec.kernel, {**fixed, **grid}, transform, priors, GaussianLikelihood(spec.sigma_int))
+    likelihood = GaussianLikelihood(spec.sigma_int)
+    mode = profile(spec.kernel, {**fixed, **grid}, transform, priors, likelihood, restarts=False)
     objective = mode.chi2 + mode.chi2_prior  # (M, G); M = 1 when only the nuisance is fitted
     shape = tuple(p.grid for p in spec.free)
+    # the starts: their profiles again, restarted against local minima (one grid point per (start, galaxy))
+    n_pick = min(spec.starts, len(objective))
+    picks = np.stack([np.resize(_best(objective[:, g], n_pick, shape), n_pick) for g in range(hi - lo)], axis=-1)
+    picked = profile(spec.kernel, fixed, transform, priors, likelihood,
+                     per_object={p.name: grid[p.name][picks, 0] for p in spec.free},
+                     start=mode.z[picks, np.arange(hi - lo)])
+    picked_objective = picked.chi2 + picked.chi2_prior  # (n_pick, G)
     names = spec.nuisance_parameters
     res = _Result(spec, hi - lo, names)
     order = [n for n in NUISANCE_PARAMETERS if n in names]
@@ -214,18 +239,21 @@ def _fit_profiled(spec: FitSpec, points: PointSet, lo: int, hi: int, catalogue: 
         def theta(z: np.ndarray, pg: dict = pg, active: list = active) -> dict[str, np.ndarray]:
             return {n: pg[n].from_normal(np.array([zj])) for n, zj in zip(active, z)}
 
-        def residual(w: np.ndarray, tg=tg, theta=theta, d: int = d) -> np.ndarray:
-            x = {p.name: float(p.from_u(ui)) for p, ui in zip(spec.free, w[:spec.k])}
-            inp = tg(theta(w[spec.k:]))
-            v = spec.kernel.func(inp, **fixed, **x)
-            r = (inp["v_obs"] - v) / np.hypot(inp["e_v_obs"], spec.sigma_int)
-            return np.concatenate([_finite(np.ravel(r)), w[spec.k:]])
+        def residuals(w: np.ndarray, tg=tg, pg=pg, active=active) -> np.ndarray:
+            """The residuals at each row of ``w`` (m, k + d) at once: (m, points + d)."""
+            x = {p.name: p.from_u(w[:, j:j + 1]) for j, p in enumerate(spec.free)}
+            inp = tg({n: pg[n].from_normal(w[:, spec.k + j:spec.k + j + 1]) for j, n in enumerate(active)})
+            with np.errstate(all="ignore"):
+                r = (inp["v_obs"] - spec.kernel.func(inp, **fixed, **x)) / np.hypot(inp["e_v_obs"], spec.sigma_int)
+            return np.concatenate([_finite(np.broadcast_to(r, inp["v_obs"].shape)), w[:, spec.k:]], axis=1)
 
         cols = [NUISANCE_PARAMETERS.index(n) for n in active]
         starts = [np.concatenate([[float(p.to_u(grid[p.name][j, 0])) for p in spec.free],
-                                  np.nan_to_num(mode.z[j, g, cols])]) for j in _best(objective[:, g], spec.starts, shape)]
+                                  np.nan_to_num(picked.z[s, g, cols])]) for s, j in enumerate(picks[:, g])]
         n_points = int(transform.counts[g])
-        w = _local(spec, res, g, residual, starts, n_points, d, float(np.nanmin(objective[:, g])), extra=d)
+        w = _local(spec, res, g, lambda w, f=residuals: f(w[None])[0], starts, n_points, d,
+                   float(np.nanmin(np.append(objective[:, g], picked_objective[:, g]))), extra=d,
+                   jac=_forward_jacobian(residuals, spec))
         z, z_err = w[spec.k:spec.k + d], w[2 * spec.k + d:]
         values = theta(z)
         for j, n in enumerate(active):

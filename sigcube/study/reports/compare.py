@@ -47,6 +47,7 @@ from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model import metrics, segments
 from sigcube.model.metrics import RAR_SCATTERS
 from sigcube.model.points import PointSet
+from sigcube.study.reports.ablation import NUISANCE_STARTS
 
 LN_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 
@@ -104,6 +105,12 @@ def _spec(model: CompareModel) -> FitSpec:
     return parse_spec({"dataset": "sparc", "kernel": model.kernel, "free": {**model.global_params, **model.per_object}})
 
 
+def fit_spec(model: CompareModel, nuisance: bool) -> FitSpec:
+    """The per-galaxy fit of a model's per-object parameters, the nuisance profiled or not."""
+    return parse_spec({"dataset": "sparc", "kernel": model.kernel, "free": model.per_object,
+                       **({"nuisance": {"mode": "profile"}, "fit": {"starts": NUISANCE_STARTS}} if nuisance else {})})
+
+
 def _trapezoid(n: int) -> np.ndarray:
     w = np.ones(n)
     w[[0, -1]] = 0.5
@@ -125,7 +132,8 @@ def _normalisation(points: PointSet) -> np.ndarray:
 def grid_loglike(spec: FitSpec, cube: xr.Dataset, points: PointSet, catalogue: Any,
                  nuisance: bool) -> dict[str, np.ndarray]:
     """ln L over the grid of every free parameter of ``spec``: ``chi2``, ``loglike`` (max over the nuisance, at
-    the mode of L × prior) and ``evidence_loglike`` (marginalised over the nuisance), each (M, galaxies)."""
+    the mode of L × prior, its search restarted against local minima) and ``evidence_loglike`` (marginalised over
+    the nuisance, about that mode), each (M, galaxies)."""
     import sigcube
 
     grid, _ = _grid(spec.free)
@@ -143,7 +151,7 @@ def grid_loglike(spec: FitSpec, cube: xr.Dataset, points: PointSet, catalogue: A
     transform = NuisanceTransform(points, catalogue, spec.kernel.required_inputs({**fixed, **{
         p.name: p.lower for p in spec.free}}))
     marginal = marginalise(spec.kernel, {**fixed, **{n: v[:, None] for n, v in grid.items()}}, transform,
-                           sparc_priors(catalogue), nodes=3)
+                           sparc_priors(catalogue), nodes=3, restarts=True)
     mode = marginal.mode
     return {"chi2": mode.chi2, "loglike": mode.log_likelihood, "objective": mode.chi2 + mode.chi2_prior,
             "evidence_loglike": marginal.log_marginal}
@@ -195,9 +203,7 @@ def compare_model(name: str, cube: xr.Dataset, points: PointSet, catalogue: Any,
     out: dict[str, Any] = {"kernel": model.kernel, "what": model.what, "global": list(model.global_params),
                            "per_object": list(model.per_object), "grid_points": int(log_w.size)}
     if model.per_object:
-        fit_spec = parse_spec({"dataset": "sparc", "kernel": model.kernel, "free": model.per_object,
-                               **({"nuisance": {"mode": "profile"}, "fit": {"starts": 2}} if nuisance else {})})
-        fit = fit_points(fit_spec, points, catalogue if nuisance else None, run)
+        fit = fit_points(fit_spec(model, nuisance), points, catalogue if nuisance else None, run)
         chi2 = float(fit["chi2"].sum())
         out["best_chi2"] = chi2
         out["ln_L_max"] = -0.5 * chi2 - norm

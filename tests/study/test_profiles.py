@@ -1,0 +1,187 @@
+"""Profiles that converge: every profile `report compare` and `report ablation` use (per-object fits with
+``[nuisance] mode = "profile"``, the global grids' modes, MOND's RAR fit) reaches, galaxy by galaxy, an objective
+χ² + |z|² within 1e-3 of an independent multi-start optimum (:func:`multistart`); the profile's restarts find the
+lower of the two minima of UGC07577 (MOND, a0 fixed), where a single descent stops 0.77 short."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pytest
+from scipy.optimize import least_squares
+
+from sigcube.compute.quadrature import profile
+from sigcube.engines.fit.core import _fixed
+from sigcube.engines.fit.run import fit_points
+from sigcube.engines.fit.spec import FitSpec, FreeParameter
+from sigcube.model.kernels.registry import Kernel, get_kernel
+from sigcube.model.segments import segment_sum
+from sigcube.stats.nuisance import NUISANCE_PARAMETERS, Catalogue, NuisanceTransform, sparc_priors
+from sigcube.study.reports import ablation, compare
+
+GAP = 1e-3
+"""Largest allowed excess of a profile's objective over the multi-start optimum."""
+
+
+def multistart(kernel: Kernel, fixed: Mapping, free: Sequence[FreeParameter], transform: NuisanceTransform,
+               priors: Mapping, starts: int = 40, iterations: int = 80, polish: int = 2,
+               seed: int = 0) -> np.ndarray:
+    """Per galaxy, min over (u, z) of χ² + |z|² (σ_int = 0): u the free kernel parameters in their fit coordinates
+    (bounded), z the nuisance priors' normal deviates. Independent of sigcube's optimisers: ``starts`` seeded starts
+    per galaxy (the first at the box centre, the others uniform over the u-box × [−3, 3]^d), a damped
+    Gauss–Newton run on all (start, galaxy) pairs at once with numpy (central-difference Jacobians through
+    :class:`NuisanceTransform` and the kernel's numpy function; the bounds by u = lo + (hi − lo)(1 + sin t)/2
+    over free t; every iteration taken, no stopping rule), then scipy's bounded least squares (tolerances 1e-12)
+    from each galaxy's ``polish`` best distinct outcomes."""
+    names = [n for n in NUISANCE_PARAMETERS if n in priors]
+    n_gal, k, d = transform.n_galaxies, len(free), len(names)
+    counts, offsets = transform.counts, transform.offsets
+    lo = np.array([p.u_bounds[0] for p in free])
+    hi = np.array([p.u_bounds[1] for p in free])
+    rng = np.random.default_rng(seed)
+    w = np.concatenate([rng.uniform(-0.5 * np.pi, 0.5 * np.pi, size=(starts, n_gal, k)),
+                        rng.uniform(-3.0, 3.0, size=(starts, n_gal, d))], axis=-1)
+    w[0] = 0.0
+
+    def u(t: np.ndarray) -> np.ndarray:
+        return lo + (hi - lo) * 0.5 * (1.0 + np.sin(t))
+
+    def residuals(w: np.ndarray) -> np.ndarray:
+        inputs = transform({n: priors[n].from_normal(w[..., k + j]) for j, n in enumerate(names)})
+        x = {p.name: np.repeat(p.from_u(u(w[..., :k])[..., j]), counts, axis=-1) for j, p in enumerate(free)}
+        with np.errstate(all="ignore"):
+            r = (inputs["v_obs"] - kernel.func(inputs, **fixed, **x)) / inputs["e_v_obs"]
+        return np.where(np.isfinite(r), r, 1e3)
+
+    def objective(w: np.ndarray, r: np.ndarray) -> np.ndarray:
+        return segment_sum(r * r, offsets) + np.sum(w[..., k:] ** 2, axis=-1)
+
+    r = residuals(w)
+    f = objective(w, r)
+    lam = np.full(f.shape, 1e-2)
+    h = 1e-6
+    eye = np.eye(k + d)
+    for _ in range(iterations):
+        cols = []
+        for j in range(k + d):
+            wp, wm = w.copy(), w.copy()
+            wp[..., j] += h
+            wm[..., j] -= h
+            cols.append((residuals(wp) - residuals(wm)) / (2 * h))
+        g = np.stack([segment_sum(c * r, offsets) for c in cols], axis=-1)
+        g[..., k:] += w[..., k:]
+        jtj = np.empty(f.shape + (k + d, k + d))
+        for a in range(k + d):
+            for b in range(a, k + d):
+                jtj[..., a, b] = jtj[..., b, a] = segment_sum(cols[a] * cols[b], offsets)
+        jtj[..., range(k, k + d), range(k, k + d)] += 1.0
+        damped = jtj + lam[..., None, None] * eye * (np.diagonal(jtj, axis1=-2, axis2=-1)[..., None, :] + 1e-9)
+        trial = w - np.linalg.solve(damped, g[..., None])[..., 0]
+        trial[..., k:] = np.clip(trial[..., k:], -12.0, 12.0)
+        r_t = residuals(trial)
+        f_t = objective(trial, r_t)
+        better = f_t < f
+        w = np.where(better[..., None], trial, w)
+        f = np.where(better, f_t, f)
+        r = np.where(transform.to_points(better), r_t, r)
+        lam = np.where(better, np.maximum(lam / 5.0, 1e-9), np.minimum(lam * 10.0, 1e9))
+    best = f.min(axis=0)
+    lower = np.concatenate([lo, np.full(d, -np.inf)])
+    upper = np.concatenate([hi, np.full(d, np.inf)])
+    for g in range(n_gal):
+        one = transform.take(np.array([g]))
+        pg = {n: priors[n].take(np.array([g])) for n in names}
+
+        def res(x: np.ndarray, one=one, pg=pg) -> np.ndarray:
+            inputs = one({n: pg[n].from_normal(np.array([x[k + j]])) for j, n in enumerate(names)})
+            params = {p.name: float(p.from_u(x[j])) for j, p in enumerate(free)}
+            with np.errstate(all="ignore"):
+                rr = np.ravel((inputs["v_obs"] - kernel.func(inputs, **fixed, **params)) / inputs["e_v_obs"])
+            return np.concatenate([np.where(np.isfinite(rr), rr, 1e3), x[k:]])
+
+        order = np.argsort(f[:, g])
+        _, first = np.unique(np.round(f[order, g], 6), return_index=True)
+        for s in order[np.sort(first)[:polish]]:
+            x0 = np.concatenate([u(w[s, g, :k]), w[s, g, k:]])
+            fit = least_squares(res, np.clip(x0, lower, upper), bounds=(lower, upper), method="trf",
+                                x_scale="jac", xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=2000)
+            best[g] = min(best[g], 2.0 * fit.cost)
+    return best
+
+
+@pytest.fixture(scope="module")
+def sparc(sparc_cube, sparc_points):
+    return sparc_points, Catalogue.from_cube(sparc_cube, sparc_points)
+
+
+def _transform(spec: FitSpec, points, catalogue) -> tuple[dict, NuisanceTransform]:
+    fixed = _fixed(spec)
+    inputs = spec.kernel.required_inputs({**fixed, **{p.name: p.lower for p in spec.free}})
+    return fixed, NuisanceTransform(points, catalogue, inputs)
+
+
+def _gaps(got: np.ndarray, best: np.ndarray, galaxies) -> dict[str, float]:
+    gap = got - best
+    return {str(galaxies[i]): float(gap[i]) for i in np.flatnonzero(~(gap <= GAP))}
+
+
+def test_ugc07577_profile_finds_the_lower_of_two_minima(sparc):
+    """MOND at a0 = 1.2e-10 (report compare's RAR fit): one descent from the prior centre stops in the minimum at
+    F = χ² + |z|² = 72.007 (χ² 36.74); the multi-start optimum is 71.236 (χ² 36.77). The restarted profile reaches
+    it, by the compiled solver and by the numpy one."""
+    points, catalogue = sparc
+    index = np.array([list(points.galaxy).index("UGC07577")])
+    kernel = get_kernel("mond")
+    fixed = kernel.resolve({})
+    transform = NuisanceTransform(points, catalogue, kernel.required_inputs(fixed)).take(index)
+    priors = {n: p.take(index) for n, p in sparc_priors(catalogue).items()}
+    best = multistart(kernel, fixed, [], transform, priors)[0]
+    assert best == pytest.approx(71.2358, abs=1e-3)
+    single = profile(kernel, fixed, transform, priors, restarts=False)
+    assert float(single.chi2[0, 0] + single.chi2_prior[0, 0]) > best + 0.5  # the known short stop
+    for compiled in (True, False):
+        mode = profile(kernel, fixed, transform, priors, compiled=compiled)
+        assert float(mode.chi2[0, 0] + mode.chi2_prior[0, 0]) == pytest.approx(best, abs=GAP)
+
+
+FITS = [("ablation", name) for name in ablation.MODELS] + [("compare", name) for name, m in compare.MODELS.items()
+                                                             if m.per_object]
+
+
+def _fit_spec(report: str, name: str) -> FitSpec:
+    if report == "ablation":
+        return ablation.model_spec(name, True)
+    return compare.fit_spec(compare.MODELS[name], nuisance=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("report", "name"), FITS, ids=[f"{r}-{n}" for r, n in FITS])
+def test_profiled_fits_reach_the_multistart_optimum(sparc, report, name):
+    """Every galaxy's profiled fit of every per-object model of report ablation and report compare (MOND at
+    the fixed a0 is also report compare's RAR fit): objective within 1e-3 of the multi-start optimum."""
+    points, catalogue = sparc
+    spec = _fit_spec(report, name)
+    fit = fit_points(spec, points, catalogue)
+    fixed, transform = _transform(spec, points, catalogue)
+    best = multistart(spec.kernel, fixed, spec.free, transform, sparc_priors(catalogue))
+    assert _gaps(fit["objective"].values, best, points.galaxy) == {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n, m in compare.MODELS.items() if m.global_params])
+def test_global_grid_profiles_reach_the_multistart_optimum(sparc, sparc_cube, name):
+    """report compare's global models: the profile (the mode behind ln L_max and the CV) at the grid's best point
+    and at its two ends, every galaxy within 1e-3 of the multi-start optimum at those kernel parameters."""
+    points, catalogue = sparc
+    spec = compare._spec(compare.MODELS[name])
+    ll = compare.grid_loglike(spec, sparc_cube, points, catalogue, nuisance=True)
+    grid, _ = compare._grid(spec.free)
+    total = ll["loglike"].sum(axis=1)
+    for m in sorted({0, int(np.argmax(total)), len(total) - 1}):
+        at = {n: float(v[m]) for n, v in grid.items()}
+        kernel = spec.kernel
+        fixed = kernel.resolve(at)
+        transform = NuisanceTransform(points, catalogue, kernel.required_inputs(fixed))
+        best = multistart(kernel, fixed, [], transform, sparc_priors(catalogue))
+        assert _gaps(ll["objective"][m], best, points.galaxy) == {}, at

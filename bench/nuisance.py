@@ -5,7 +5,9 @@ On the paper's SPARC sample (171 galaxies, 3373 points), one process and one thr
 - **plain**: :func:`sigcube.compute.reduce.reduce_block` over an A0 × k block (the engine's task body);
 - **marginalised**: :func:`sigcube.engines.sweep.nuisance.reduce_nuisance` over the same block with Υ_disk, Υ_bul, D, i
   marginalised under the Li+2018 priors (adaptive Gauss–Hermite, ``--nodes`` per dimension; the compiled pair
-  solver of :mod:`sigcube.compute.quadrature_compiled`, or with ``--numpy`` the numpy reference implementation).
+  solver of :mod:`sigcube.compute.quadrature_compiled`, or with ``--numpy`` the numpy reference implementation);
+- **profile**: :func:`sigcube.compute.quadrature.profile` over the same block, one descent per pair and restarted
+  against local minima (CPU seconds per grid point).
 
 Two counts of the marginalised work, both divided by the same CPU time:
 
@@ -102,6 +104,13 @@ def main() -> None:
     kernel_rate = marginal.kernel_point_evaluations / marg_s
     node_rate = node_evals / marg_s
 
+    # the profile (the mode alone) over the same block: one descent per pair, and restarted against local minima
+    profile_s = {}
+    for restarts in (False, True):
+        cpu = time.process_time()
+        quadrature.profile(kernel, flat, transform, priors, GaussianLikelihood(settings.sigma_int), restarts=restarts)
+        profile_s[restarts] = (time.process_time() - cpu) / n_grid
+
     memory = {}
     one = {"A0": np.full((32, 1), 1.2), "k": np.full((1, 1), 0.16)}
     for nodes in (3, 5, 7, 9):
@@ -125,6 +134,8 @@ def main() -> None:
         "node_point_evals_per_grid_point": node_evals / n_grid,
         "marginalised_s_per_grid_point_per_core": per_grid_point,
         "extrapolated_1e4_grid_2_cores_s": 1e4 * per_grid_point / 2,
+        "profile_s_per_grid_point_per_core": profile_s[False],
+        "profile_restarted_s_per_grid_point_per_core": profile_s[True],
         "peak_traced_MiB_by_nodes_32_grid_points": memory,
     }
     if args.json:
@@ -138,6 +149,8 @@ def main() -> None:
           f"{per_grid_point * 1e3:.2f} ms per grid point per core")
     print(f"10⁴ grid points × {points.n_galaxies} galaxies on 2 cores: ≈ {1e4 * per_grid_point / 2:.0f} s "
           "(extrapolated)")
+    print(f"profile             {profile_s[False] * 1e3:.2f} ms per grid point per core, restarted "
+          f"{profile_s[True] * 1e3:.2f} ms")
     print("peak traced memory of a 32-point batch by nodes: "
           + ", ".join(f"{n}: {m:.0f} MiB" for n, m in memory.items()))
 

@@ -204,11 +204,12 @@ class _Group:
         iterations = 0
         for iterations in range(1, max_iter + 1):
             g, h = self.jacobian(z, v, r, log_norm)
-            step = -np.linalg.solve(h, g[..., None])[..., 0]
+            g, h_free = _hold_at_box(z, g, h)
+            step = -np.linalg.solve(h_free, g[..., None])[..., 0]
             converged = -0.5 * np.sum(g * step, axis=-1) < tol
             if converged.all():
                 break
-            step = -np.linalg.solve(h + lam[..., None, None] * eye, g[..., None])[..., 0]
+            step = -np.linalg.solve(h_free + lam[..., None, None] * eye, g[..., None])[..., 0]
             norm = np.sqrt(np.sum(step * step, axis=-1, keepdims=True))
             trial = np.clip(z + step * np.minimum(1.0, MAX_STEP / np.maximum(norm, 1e-300)), -Z_LIMIT, Z_LIMIT)
             v_t = self.predict(trial[..., : self.dk])
@@ -223,7 +224,8 @@ class _Group:
             lam = np.where(better, np.maximum(lam * 0.2, 1e-7), np.minimum(lam * 10.0, 1e7))
         else:
             g, h = self.jacobian(z, v, r, log_norm)
-            step = -np.linalg.solve(h, g[..., None])[..., 0]
+            g, h_free = _hold_at_box(z, g, h)
+            step = -np.linalg.solve(h_free, g[..., None])[..., 0]
             converged = -0.5 * np.sum(g * step, axis=-1) < tol
         return z, f, v, r, h, converged, iterations
 
@@ -317,6 +319,14 @@ class _Group:
             inner.add(lwi + 0.5 * xi * xi - 0.5 * zi * zi
                       + self.log_likelihood(v, zi, moments if lik.floor_free else None))
         return inner.value() + np.log(s) - 0.5 * math.log(2.0 * math.pi)
+
+
+def _hold_at_box(z: np.ndarray, g: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient and Hessian with every coordinate on the box |z| = Z_LIMIT whose descent direction points out
+    held (its gradient 0, its row and column of the Hessian the identity's): the projected Newton step."""
+    held = ((z >= Z_LIMIT) & (g < 0)) | ((z <= -Z_LIMIT) & (g > 0))
+    pair = held[..., :, None] | held[..., None, :]
+    return np.where(held, 0.0, g), np.where(pair, np.eye(z.shape[-1]), h)
 
 
 class _LogSumExp:

@@ -494,14 +494,17 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
 def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo, ie, e2, n, s2i, ln0, tol,
              max_iter, V, Vt, r, rt, cols, zt, grad, step, dnorm, H, A, L):  # pragma: no cover
     """Levenberg–Marquardt on F from ``z`` (moved to the mode in place; V, r and the Gauss–Newton Hessian H = JᵀJ + I
-    left there): (F, ln-normalisation, converged, iterations, kernel calls). Converged: the Newton decrement
-    ½ gᵀH⁻¹g is below ``tol``."""
+    left there): (F, ln-normalisation, converged, iterations, kernel calls). Steps stay in the box |z_j| ≤ Z_LIMIT; a
+    coordinate on its face with the gradient pointing out is held (projected Newton). Converged: the Newton decrement
+    ½ gᵀH⁻¹g over the free coordinates is below ``tol``."""
     calls = 1
     _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, P, V)
     F, lognorm = _state(V, z, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, r)
     lam = 1e-3
     conv = False
     iterations = 0
+    held = np.zeros(4, dtype=np.bool_)
+    gm = np.zeros(4)
     while True:
         # gradient and Gauss–Newton Hessian J^TJ + I of F at z by forward differences (FD_STEP)
         for jj in range(d):
@@ -518,14 +521,18 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
                 cols[jj, i] = (rt[i] - r[i]) * _INV_FD
             dnorm[jj] = (nj - lognorm) * _INV_FD
         _normal_equations(cols, r, z, dnorm, d, n, grad, H)
+        # a coordinate on the box |z| = Z_LIMIT whose descent direction points out is held there
+        for k in range(d):
+            held[k] = (z[k] >= Z_LIMIT and grad[k] < 0.0) or (z[k] <= -Z_LIMIT and grad[k] > 0.0)
+            gm[k] = 0.0 if held[k] else grad[k]
         for k in range(d):
             for l2 in range(d):
-                A[k, l2] = H[k, l2]
+                A[k, l2] = (1.0 if k == l2 else 0.0) if held[k] or held[l2] else H[k, l2]
         if _cholesky(A, d, L):
-            _chol_solve(L, d, grad, step)
+            _chol_solve(L, d, gm, step)
             decrement = 0.0
             for k in range(d):
-                decrement += grad[k] * step[k]
+                decrement += gm[k] * step[k]
             conv = 0.5 * decrement < tol
         else:
             conv = False
@@ -534,9 +541,9 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
         iterations += 1
         for k in range(d):
             for l2 in range(d):
-                A[k, l2] = H[k, l2] + (lam if k == l2 else 0.0)
+                A[k, l2] = ((1.0 if k == l2 else 0.0) if held[k] or held[l2] else H[k, l2]) + (lam if k == l2 else 0.0)
         _cholesky(A, d, L)
-        _chol_solve(L, d, grad, step)
+        _chol_solve(L, d, gm, step)
         norm = 0.0
         for k in range(d):
             norm += step[k] * step[k]

@@ -12,6 +12,7 @@ import pytest
 from scipy.optimize import least_squares
 
 from sigcube.compute.quadrature import profile
+from sigcube.compute.quadrature_compiled import Z_LIMIT
 from sigcube.engines.fit.core import _fixed
 from sigcube.engines.fit.run import fit_points
 from sigcube.engines.fit.spec import FitSpec, FreeParameter
@@ -28,7 +29,9 @@ def multistart(kernel: Kernel, fixed: Mapping, free: Sequence[FreeParameter], tr
                priors: Mapping, starts: int = 40, iterations: int = 80, polish: int = 2,
                seed: int = 0) -> np.ndarray:
     """Per galaxy, min over (u, z) of χ² + |z|² (σ_int = 0): u the free kernel parameters in their fit coordinates
-    (bounded), z the nuisance priors' normal deviates. Independent of sigcube's optimisers: ``starts`` seeded starts
+    (bounded), z the nuisance priors' normal deviates within the profile's stated box |z_j| ≤ Z_LIMIT (a prior
+    density e^−72 below its peak: where the data pull further, at a grid's far corners, the profile says it has
+    not converged). Independent of sigcube's optimisers: ``starts`` seeded starts
     per galaxy (the first at the box centre, the others uniform over the u-box × [−3, 3]^d), a damped
     Gauss–Newton run on all (start, galaxy) pairs at once with numpy (central-difference Jacobians through
     :class:`NuisanceTransform` and the kernel's numpy function; the bounds by u = lo + (hi − lo)(1 + sin t)/2
@@ -78,7 +81,7 @@ def multistart(kernel: Kernel, fixed: Mapping, free: Sequence[FreeParameter], tr
         jtj[..., range(k, k + d), range(k, k + d)] += 1.0
         damped = jtj + lam[..., None, None] * eye * (np.diagonal(jtj, axis1=-2, axis2=-1)[..., None, :] + 1e-9)
         trial = w - np.linalg.solve(damped, g[..., None])[..., 0]
-        trial[..., k:] = np.clip(trial[..., k:], -12.0, 12.0)
+        trial[..., k:] = np.clip(trial[..., k:], -Z_LIMIT, Z_LIMIT)
         r_t = residuals(trial)
         f_t = objective(trial, r_t)
         better = f_t < f
@@ -87,8 +90,8 @@ def multistart(kernel: Kernel, fixed: Mapping, free: Sequence[FreeParameter], tr
         r = np.where(transform.to_points(better), r_t, r)
         lam = np.where(better, np.maximum(lam / 5.0, 1e-9), np.minimum(lam * 10.0, 1e9))
     best = f.min(axis=0)
-    lower = np.concatenate([lo, np.full(d, -np.inf)])
-    upper = np.concatenate([hi, np.full(d, np.inf)])
+    lower = np.concatenate([lo, np.full(d, -Z_LIMIT)])
+    upper = np.concatenate([hi, np.full(d, Z_LIMIT)])
     for g in range(n_gal):
         one = transform.take(np.array([g]))
         pg = {n: priors[n].take(np.array([g])) for n in names}

@@ -55,7 +55,8 @@ def main() -> None:
 
     from sigcube.compute import quadrature
     from sigcube.compute.reduce import Prepared, reduce_block
-    from sigcube.engines.sweep.nuisance import NuisanceTable, reduce_nuisance
+    from sigcube.engines.nuisance_spec import SweepNuisance
+    from sigcube.engines.sweep.nuisance import reduce_nuisance
     from sigcube.io.cubes import open_cube
     from sigcube.io.rotation_curves import pack_sparc
     from sigcube.model.kernels.registry import get_kernel
@@ -83,7 +84,7 @@ def main() -> None:
     plain_s = (time.process_time() - cpu) / 5
     plain_rate = n_grid * points.n_points / plain_s
 
-    settings = NuisanceTable(nodes=args.nodes).settings()
+    settings = SweepNuisance(nodes=args.nodes).settings()
     reduce_nuisance(points, catalogue, kernel, {}, {"A0": np.full((2, 1), 1.1), "k": np.full((1, 1), 0.1)},
                     settings)  # compile (or load the compiled solver from numba's cache)
     cpu = time.process_time()
@@ -115,7 +116,7 @@ def main() -> None:
     one = {"A0": np.full((32, 1), 1.2), "k": np.full((1, 1), 0.16)}
     for nodes in (3, 5, 7, 9):
         tracemalloc.start()
-        reduce_nuisance(points, catalogue, kernel, {}, one, NuisanceTable(nodes=nodes).settings())
+        reduce_nuisance(points, catalogue, kernel, {}, one, SweepNuisance(nodes=nodes).settings())
         memory[nodes] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
 

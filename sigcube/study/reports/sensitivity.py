@@ -29,10 +29,9 @@ from sigcube.model.kernels.sigma import A0_DEFAULT, K_PARAM, coherence_scale
 from sigcube.model.kernels.sigma_variants import dynamical_scale
 from sigcube.model.metrics import get_metric
 from sigcube.study.published import figure
+from sigcube.study.reports import SWEEPS_DIR
 from sigcube.study.reports.note000 import MODELS, note000_report, per_galaxy_inputs
 
-SWEEPS_DIR = Path(__file__).resolve().parents[2] / "sweeps"
-"""The shipped sweep specs (the repository's ``sweeps/`` folder)."""
 
 SHIPPED = (
     "sigma_rd_source_k", "sigma_dynamical_k", "sigma_c_local_scan", "sigma_c_local_bulge_amplitude",

@@ -18,6 +18,7 @@ from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.sigma import amplitude
 from sigcube.model.points import PointSet
 from sigcube.study.published import figure
+from sigcube.study.reports import SWEEPS_DIR
 from sigcube.study.reports.regression.common import (
     Result, _enhancement, _log_stats, _point_mass_points, _velocity, cited,
 )
@@ -26,7 +27,7 @@ PAPER_CLUSTER_POINT = {"L": figure("clusters.L").number, "n": figure("clusters.n
 """The paper's cluster path length and exponent, L = 600 kpc and n = 0.27 (SI §1)."""
 CLUSTER_PARAMS = {"D": 1.0, "L": PAPER_CLUSTER_POINT["L"], "n": PAPER_CLUSTER_POINT["n"]}
 """The paper's cluster amplitude A(D = 1, L = 600 kpc) = A0·(600/0.4)^0.27 ≈ 8.45 (SI §1)."""
-SWEEP_SPEC = Path(__file__).resolve().parents[3] / "sweeps" / "clusters_L_n.toml"
+SWEEP_SPEC = SWEEPS_DIR / "clusters_L_n.toml"
 
 CLUSTER_CHI2 = ("χ²_red on velocity-equivalent points: per cluster Σ((V_pred − V_obs)/e_V)²/N with V = √(g·r) and "
                 "e_V = ½·V_obs·ln10·e_log g_tot (first-order propagation of Tian's log errors), then the median over "

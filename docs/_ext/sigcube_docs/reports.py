@@ -35,6 +35,12 @@ def cited(value: str, unit: str, citation: str) -> str:
     return f"{text(shown)} ({text(citation)}{', ' + code(seed) if seed else ''})"
 
 
+def verdict(c: Mapping[str, Any]) -> str:
+    """✓ / ✗ of a comparison, or its verdict in words when it is neither (a count matched by construction)."""
+    words = c.get("verdict")
+    return text(words) if words == sources.published_figures()["count_matched"] else mark(c["reproduced"])
+
+
 def provenance(record: Mapping[str, Any]) -> str:
     """Where the page's numbers come from."""
     commands = "; ".join(code(c) for c in records.RESULTS[record["name"]].command_lines())
@@ -93,7 +99,7 @@ def sparc(record: Mapping[str, Any]) -> str:
         out.append(f"{text(p['conventions']['description'])}\n\n")
         rows = [[text(f["what"]), code(f["quantity"]), cited(f["value"], f["unit"], f["citation"]) if f["seed"]
                  else f"{text(f['value'])} ({text(f['citation'])}: not a published figure)",
-                 text(f"{f['section']}") if f["seed"] else "—", _sparc_value(f), mark(f["reproduced"])]
+                 text(f"{f['section']}") if f["seed"] else "—", _sparc_value(f), verdict(f)]
                 for f in p["figures"]]
         out.append(table(["figure", "quantity", "printed", "section", "sigcube", ""], rows, "lllllc"))
         out.append("\n" + bullets(p["findings"]))
@@ -143,7 +149,7 @@ def sensitivity(record: Mapping[str, Any]) -> str:
     for t in report["tables"]:
         out.append(f"## {text(t['title'])}\n\n")
         rows = [[text(r["quantity"]), cited(r["value"], r["unit"], r["citation"]), text(r["convention"]),
-                 _sens_value(r), mark(r["reproduced"]), text(r["source"])] for r in t["rows"]]
+                 _sens_value(r), verdict(r), text(r["source"])] for r in t["rows"]]
         out.append(table(["quantity", "printed", "convention", "sigcube", "", "computed from"], rows, "llllcl"))
         out.append("\n" + bullets(t["notes"]))
     note = report["note000"]
@@ -191,7 +197,9 @@ def regression(record: Mapping[str, Any]) -> str:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     out.append(f"{len(rows_in)} rows: " + ", ".join(f"{n} {text(s)}" for s, n in counts.items()) + ".\n\n")
     rows = [[i, "—" if r["si4a"] is None else r["si4a"], text(r["name"]), text(r["headline"]),
-             text("; ".join(f"{k}: {v}" for k, v in r["published"].items())) or "—", text(r["status"])]
+             text("; ".join(f"{k}: {v}" for k, v in r["published"].items())) or "—",
+             text("; ".join([r["status"], *(f"{label}: {sources.published_figures()['count_matched']}"
+                                            for label in r.get("matched_by_construction") or {})]))]
             for i, r in enumerate(rows_in, 1)]
     out.append(table(["#", "SI §4a", "test", "sigcube", "published (seed section)", "status"], rows, "rrllll"))
     out.append("\n## Each row in words\n\n")

@@ -43,10 +43,12 @@ def spec_schema_command() -> str:
 
 
 def published_figures() -> dict[str, Any]:
-    """Every figure printed in a seed file (``sigcube.study.published.FIGURES``) and the seed files' short names."""
+    """Every figure printed in a seed file (``sigcube.study.published.FIGURES``), the seed files' short names and the
+    verdict of a count matched by construction."""
     from sigcube.study import published
 
-    return {"figures": published.FIGURES, "seed_names": published.SEED_NAMES}
+    return {"figures": published.FIGURES, "seed_names": published.SEED_NAMES,
+            "count_matched": published.COUNT_MATCHED}
 
 
 def kernels() -> list[dict[str, Any]]:

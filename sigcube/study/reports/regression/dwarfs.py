@@ -137,7 +137,8 @@ def _dwarf_result(name: str, values: dict[str, Any], n_measured: int, n_limits: 
         reproduced={
             f"0.72 = mean σ_pred/σ_obs of the author's 4 dSphs, σ² = GM★/(5r½)·Σ, {WINDOWS['W_1']} (author's "
             "repository inputs)": agrees("dsph.sigma_ratio", mean["W_1"]),
-            f"0.72 from the same 4 dSphs with {WINDOWS['W_0']} (SI §13.3)": agrees("dsph.sigma_ratio", mean["W_0"]),
+            f"0.72 from the author's 4 dSphs with {WINDOWS['W_0']} (SI §13.3's window)": agrees("dsph.sigma_ratio",
+                                                                                              mean["W_0"]),
         },
         conventions={"summary": summary, **_conventions()},
         note=(f"SI §4a prints 0.72 with 'Walker+ 2009' as its gold standard and states no sample, estimator or "

@@ -27,8 +27,8 @@ from sigcube.study.reports.regression.clusters import (
     cluster_sweep, clusters_fox, clusters_lensing, clusters_rar,
 )
 from sigcube.study.reports.regression.common import (
-    AUTHOR_DSPHS, AUTHOR_G_DAGGER, AUTHOR_INPUTS, AUTHOR_SCRIPT, KINDS, PREDICTION, SI4A_TESTS, STATUSES, Result, agrees,
-    cite, each_kernel, printed,
+    AUTHOR_DSPHS, AUTHOR_G_DAGGER, AUTHOR_INPUTS, AUTHOR_SCRIPT, KINDS, PREDICTION, SI4A_TESTS, STATUSES, Result,
+    agrees, cite, each_kernel, printed,
 )
 from sigcube.study.reports.regression.counter_rotation import (
     COUNTER_FRACTIONS, COUNTER_MOND_NU, COUNTER_V_MOND_KM_S, counter_rotation_fdm, counter_rotation_prediction,

@@ -398,8 +398,11 @@ def test_ingest_commands_write_refuse_and_replace(shared_data: Path, tmp_path: P
     assert "up to date" in runner.invoke(_app(), ["ingest", "manga", "--out", str(out)]).stderr
     other = runner.invoke(_app(), ["ingest", "dwarfs", "--out", str(out)])
     assert other.exit_code == 2 and "--force" in other.stderr and "Traceback" not in other.output
-    forced = runner.invoke(_app(), ["ingest", "dwarfs", "--out", str(out), "--force"])
-    assert forced.exit_code == 0 and "replaced" in forced.stderr
+    assert "--replace-kind" in other.stderr
+    same_kind_only = runner.invoke(_app(), ["ingest", "dwarfs", "--out", str(out), "--force"])
+    assert same_kind_only.exit_code == 2 and "--replace-kind" in same_kind_only.stderr
+    forced = runner.invoke(_app(), ["ingest", "dwarfs", "--out", str(out), "--force", "--replace-kind"])
+    assert forced.exit_code == 0 and "replaced" in forced.stderr and "manga" in forced.stderr
 
 
 def test_ingest_errors_are_one_line(shared_data: Path, tmp_path: Path, monkeypatch) -> None:

@@ -32,7 +32,7 @@ from sigcube.io.chunks import (
     CUBE_MANIFEST, MANIFEST_ATTR, Digest, Manifest, RecordingStore, VerifyingStore, check_store, every_chunk,
     write_manifest,
 )
-from sigcube.io.schema import SCHEMAS, validate
+from sigcube.io.schema import SCHEMAS, base_kind, validate
 from sigcube.io.stores import (
     SEAL_ATTRS, Location, StoreDamagedError, StoreWriteError, checksummed, has_checksum, seal, store_errors,
 )
@@ -70,8 +70,8 @@ def cube_dir() -> Path:
 
 
 def default_cube(kind: str) -> Path:
-    """The default store of a ``kind`` dataset cube: ``<cube_dir()>/<kind>.zarr``."""
-    return cube_dir() / f"{kind}.zarr"
+    """The default store of a ``kind`` dataset cube: ``<cube_dir()>/<kind>.zarr`` (a view's: its kind's)."""
+    return cube_dir() / f"{base_kind(kind)}.zarr"
 
 
 def _hash_variable(digest: Any, name: str, var: xr.Variable, batches: Iterable[np.ndarray]) -> None:
@@ -331,6 +331,7 @@ def open_cube(path: str | Path | Location, kind: str | Sequence[str] | None = No
     >>> ds.v_obs.sel(galaxy="NGC3198").dropna("radius")    # doctest: +SKIP
     """
     kinds = (kind,) if isinstance(kind, str) else tuple(SCHEMAS) if kind is None else tuple(kind)
+    kinds = tuple(base_kind(k) for k in kinds)  # a view reads its kind's cubes
     if not kinds or not set(kinds) <= SCHEMAS.keys():
         raise SigcubeError(f"open_cube: kind must be one or more of {', '.join(SCHEMAS)}; got {kind!r}")
     store = Location.of(path)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from sigcube.io.datasets import DatasetKind, register_dataset
 from sigcube.io.ingest.clusters import PACK_VARIABLES as CLUSTER_VARIABLES
-from sigcube.io.ingest.clusters import LENSING_VARIABLES, build_clusters_cube, lensing_likelihood, pack_clusters, pack_lensing
+from sigcube.io.ingest.clusters import (
+    LENSING_VARIABLES, build_clusters_cube, lensing_likelihood, pack_clusters, pack_lensing,
+)
 from sigcube.io.ingest.dwarfs import build_dwarfs_cube
 from sigcube.io.ingest.manga import build_manga_cube
 from sigcube.io.ingest.milkyway import PACK_VARIABLES as MILKYWAY_VARIABLES

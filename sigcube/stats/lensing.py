@@ -42,7 +42,8 @@ def lensing_covariance(corr: np.ndarray, stat: np.ndarray, syst: np.ndarray | No
         raise LensingError(f"unknown lensing error model {errors!r}; choose from {', '.join(ERROR_MODELS)}")
     corr, stat = np.asarray(corr, dtype=float), np.asarray(stat, dtype=float)
     if corr.shape != (stat.size, stat.size):
-        raise LensingError(f"the correlation matrix is {corr.shape}; {stat.size} errors need ({stat.size}, {stat.size})")
+        raise LensingError(f"the correlation matrix is {corr.shape}; {stat.size} errors need a "
+                           f"({stat.size}, {stat.size}) matrix")
     e = stat
     if errors == "stat+syst":
         if syst is None:

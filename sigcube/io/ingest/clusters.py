@@ -305,8 +305,9 @@ def pack_lensing(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
     stat = _lensing_errors(cube, pts)[0]
     v_bar = np.sqrt(GM_SUN * pts["m_bar"] / (pts["r"] * KPC_M)) / KM_S
     v_obs = np.sqrt(GM_SUN * pts["m_lens"] / (pts["r"] * KPC_M)) / KM_S
-    return velocity_points("cluster", [str(n) for n in names], counts, pts["r"], v_obs, 0.5 * v_obs * stat / pts["m_lens"],
-                           v_bar, radius=pts["index"].astype(np.int64))
+    e_v = 0.5 * v_obs * stat / pts["m_lens"]
+    return velocity_points("cluster", [str(n) for n in names], counts, pts["r"], v_obs, e_v, v_bar,
+                           radius=pts["index"].astype(np.int64))
 
 
 def _lensing_errors(cube: xr.Dataset, pts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -44,6 +44,8 @@ RESULT_KIND = "sweep"
 """The ``sigcube_kind`` of a sweep's result cube (every other kind is a dataset cube of :data:`SCHEMAS`)."""
 FIT_KIND = "fit"
 """The ``sigcube_kind`` of a fit's per-object result cube (:mod:`sigcube.engines.fit.store`)."""
+JOINT_KIND = "joint"
+"""The ``sigcube_kind`` of a joint sweep's result cube (:mod:`sigcube.engines.joint`)."""
 WRITING_ATTR = "sigcube_writing"
 """Root attribute of a cube being written in place (object stores): readers refuse it, the seal removes it."""
 BOOKKEEPING_ATTRS = ("content_sha256", WRITING_ATTR, MANIFEST_ATTR, *SEAL_ATTRS)
@@ -274,6 +276,8 @@ def describe(attrs: dict) -> str:
         return "a sweep result cube"
     if kind == FIT_KIND:
         return "a fit result cube"
+    if kind == JOINT_KIND:
+        return "a joint sweep result cube"
     if kind in SCHEMAS:
         return f"a {kind!r} dataset cube"
     if kind is None:

@@ -300,6 +300,7 @@ def write_all() -> list[str]:
         record = records.load(name)
         jobs[f"results/{name}.md"] = (lambda r=record, f=render: f(r)) if record else (
             lambda n=name: f"The report `{n}` is not committed yet (`docs/results/{n}.json`).\n")
+    jobs["results/clash-rows.md"] = lambda: reports.clash_rows(records.load("regression"))
     jobs["results/floor-comparison.md"] = lambda: reports.floor_comparison(records.load("sweep-nuisance"),
                                                                            records.load("sweep-nuisance-floor-5"))
     written = []

@@ -33,7 +33,7 @@ def _tension(t: Tension) -> dict[str, Any]:
             "ln_r": t.ln_r, "ln_i": t.ln_i, "ln_s": t.ln_s,
             "dimensionality": {"a": t.a.dimensionality, "b": t.b.dimensionality, "joint": t.ab.dimensionality,
                                "shared": t.dimensionality},
-            "p": t.p if finite else None, "sigma": t.sigma if finite else None,
+            "p": t.p if finite else None, "n_sigma": t.sigma if finite else None,
             "shift": t.shift, "shift_p": float(np.exp(t.shift_log_p)), "shift_sigma": t.shift_sigma,
             "edge_mass": {"a": t.a.edge_mass, "b": t.b.edge_mass, "joint": t.ab.edge_mass},
             "lines": t.describe()}
@@ -106,7 +106,7 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
         tab.add_column(col, justify="left" if col == "pair" else "right")
     for t in [*report["tension"], *report["against_rest"].values()]:
         p = "—" if t["p"] is None else f"{t['p']:.3g}"
-        s = "—" if t["sigma"] is None else f"{t['sigma']:.2f}"
+        s = "—" if t["n_sigma"] is None else f"{t['n_sigma']:.2f}"
         tab.add_row(f"{t['a']} vs {t['b']}", f"{t['shift']:.3g}", f"{t['shift_sigma']:.2f}", f"{t['ln_r']:.2f}",
                     f"{t['ln_s']:.2f}", f"{t['dimensionality']['shared']:.2f}", p, s)
     console.print(tab)

@@ -367,14 +367,14 @@ def floor_comparison(without: Mapping[str, Any] | None, floor: Mapping[str, Any]
 def _tension_reading(t: Mapping[str, Any]) -> str:
     """What one tension entry says, in words generated from its numbers."""
     shared = t["dimensionality"]["shared"]
-    if t["sigma"] is None or shared < 0.5:
+    if t["n_sigma"] is None or shared < 0.5:
         return (f"{text(t['a'])} and {text(t['b'])} share no parameter that both constrain (d = {fixed(shared, 2)}): "
                 "every value one prefers, the other can meet by moving the parameters only it depends on, so this "
                 "grid cannot show a tension between them")
-    words = ("no significant tension" if t["sigma"] < 2 else "moderate tension" if t["sigma"] < 3
+    words = ("no significant tension" if t["n_sigma"] < 2 else "moderate tension" if t["n_sigma"] < 3
              else "strong tension")
     return (f"{text(t['a'])} vs {text(t['b'])}: suspiciousness ln S = {fixed(t['ln_s'], 2)} nat with d = "
-            f"{fixed(shared, 2)}, p = {number(t['p'])} ({fixed(t['sigma'], 1)}σ) — {words}; the posterior means "
+            f"{fixed(shared, 2)}, p = {number(t['p'])} ({fixed(t['n_sigma'], 1)}σ) — {words}; the posterior means "
             f"differ by {fixed(t['shift'], 1)} combined standard deviations")
 
 
@@ -398,7 +398,7 @@ def joint(record: Mapping[str, Any]) -> str:
     out.append("\n" + table(["datasets", "shift m", "ln R", "ln S", "d", "p (S)", "σ (S)"], [
         [text(f"{t['a']} vs {t['b']}"), fixed(t["shift"], 2), fixed(t["ln_r"], 2), fixed(t["ln_s"], 2),
          fixed(t["dimensionality"]["shared"], 2), "—" if t["p"] is None else number(t["p"]),
-         "—" if t["sigma"] is None else fixed(t["sigma"], 1)]
+         "—" if t["n_sigma"] is None else fixed(t["n_sigma"], 1)]
         for t in [*report["tension"], *report["against_rest"].values()]], "lrrrrrr"))
     out.append("\n" + bullets([_tension_reading(t) for t in [*report["tension"], *report["against_rest"].values()]]))
     edges = [n for n in names for a in report["posterior"][n]["axes"].values() if a["on_edge"]]

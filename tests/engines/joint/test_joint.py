@@ -116,9 +116,9 @@ def test_tension_none_for_the_same_parameters_strong_for_shifted_ones(cubes, tmp
     report = joint_report(open_joint(tmp_path / "j.zarr").load())
     pairs = {(t["a"], t["b"]): t for t in report["tension"]}
     same, shifted = pairs[("a", "b")], pairs[("a", "far")]
-    assert same["sigma"] < 2 and same["shift_sigma"] < 2
-    assert shifted["sigma"] > 5 and shifted["shift_sigma"] > 5
+    assert same["n_sigma"] < 2 and same["shift_sigma"] < 2
+    assert shifted["n_sigma"] > 5 and shifted["shift_sigma"] > 5
     for name, truth in (("a", 1.2), ("b", 1.2), ("far", 2.4)):
         lo, hi = report["posterior"][name]["axes"]["A0"]["ci95"]
         assert lo - 0.05 < truth < hi + 0.05
-    assert report["against_rest"]["far"]["sigma"] > 5
+    assert report["against_rest"]["far"]["n_sigma"] > 5

@@ -99,6 +99,14 @@ def load_spec(path: Any) -> Any:
     return load(path)
 
 
+def load_joint_spec(path: Any) -> Any | None:
+    """A shipped joint sweep spec, parsed and checked (``JointSpec``); None for a spec that is not a joint one."""
+    from sigcube.engines.joint import is_joint_spec
+    from sigcube.engines.joint import load_joint_spec as load
+
+    return load(path) if is_joint_spec(path) else None
+
+
 def load_fit_spec(path: Any) -> Any:
     """A shipped fit spec, parsed and checked (``FitSpec``)."""
     from sigcube.engines.fit import load_spec as load

@@ -82,6 +82,12 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
              "{cubes}/sigma-A0-k-nuisance-floor-5.zarr"),
             ("report", "sweep", "{cubes}/sigma-A0-k-nuisance-floor-5.zarr", "--json")),
            "the posterior of A0 × k with Υ, D, i marginalised and a 5 km/s error floor"),
+    *(Result(name, (("sweep", f"sweeps/{name.replace('-', '_')}.toml", "--out", f"{{cubes}}/{name}.zarr"),
+                    ("report", "joint", f"{{cubes}}/{name}.zarr", "--json")), title)
+      for name, title in (
+          ("joint-sigma-sparc-clash", "Σ-Gravity A0 × L0 × n on SPARC and CLASH lensing at once"),
+          ("joint-sigma-paper-sparc-clash", "Σ-Gravity A0 on SPARC and CLASH lensing, the paper's cluster rule fixed"),
+          ("joint-mond-sparc-clash", "MOND a0 on SPARC and CLASH lensing at once"))),
 )}
 """Every committed report, by name (the file ``docs/results/<name>.json``)."""
 

@@ -369,9 +369,81 @@ def floor_comparison(without: Mapping[str, Any] | None, floor: Mapping[str, Any]
             f"{'overconfident' if gain > 0 else 'not shown to be overconfident by this comparison'}.\n")
 
 
+# --- sigcube report joint ----------------------------------------------------------------------------------------
+
+
+def _tension_reading(t: Mapping[str, Any]) -> str:
+    """What one tension entry says, in words generated from its numbers."""
+    shared = t["dimensionality"]["shared"]
+    if t["n_sigma"] is None or shared < 0.5:
+        return (f"{text(t['a'])} and {text(t['b'])} share no parameter that both constrain (d = {fixed(shared, 2)}): "
+                "every value one prefers, the other can meet by moving the parameters only it depends on, so this "
+                "grid cannot show a tension between them")
+    words = ("no significant tension" if t["n_sigma"] < 2 else "moderate tension" if t["n_sigma"] < 3
+             else "strong tension")
+    return (f"{text(t['a'])} vs {text(t['b'])}: suspiciousness ln S = {fixed(t['ln_s'], 2)} nat with d = "
+            f"{fixed(shared, 2)}, p = {number(t['p'])} ({fixed(t['n_sigma'], 1)}σ) — {words}; the posterior means "
+            f"differ by {fixed(t['shift'], 1)} combined standard deviations")
+
+
+def joint(record: Mapping[str, Any]) -> str:
+    report = record["report"]
+    out = [provenance(record)]
+    grid = " × ".join(f"{text(d)} ({n}, {number(report['grid_range'][d][0])} – {number(report['grid_range'][d][1])})"
+                      for d, n in report["grid"].items())
+    out.append(f"Joint sweep {code(report['joint'])}: kernel {code(report['kernel'])}, grid {grid}.\n\n")
+    names = [p["label"] for p in report["probes"]] + ["joint"]
+    rows = []
+    for axis in report["grid"]:
+        row = [code(axis)]
+        for name in names:
+            a = report["posterior"][name]["axes"][axis]
+            row.append(f"{number(a['mean'])} ± {number(a['sd'])} ({number(a['ci68'][0])} – {number(a['ci68'][1])})"
+                       + (" ⚠ edge" if a["on_edge"] else ""))
+        rows.append(row)
+    rows.append(["ln Z [nat]", *(fixed(report["posterior"][n]["log_evidence"], 1) for n in names)])
+    out.append(table(["parameter", *(f"{n}: mean ± sd (68 %)" for n in names)], rows, "l" + "r" * len(names)))
+    out.append("\n" + table(["datasets", "shift m", "ln R", "ln S", "d", "p (S)", "σ (S)"], [
+        [text(f"{t['a']} vs {t['b']}"), fixed(t["shift"], 2), fixed(t["ln_r"], 2), fixed(t["ln_s"], 2),
+         fixed(t["dimensionality"]["shared"], 2), "—" if t["p"] is None else number(t["p"]),
+         "—" if t["n_sigma"] is None else fixed(t["n_sigma"], 1)]
+        for t in [*report["tension"], *report["against_rest"].values()]], "lrrrrrr"))
+    out.append("\n" + bullets([_tension_reading(t) for t in [*report["tension"], *report["against_rest"].values()]]))
+    edges = [n for n in names for a in report["posterior"][n]["axes"].values() if a["on_edge"]]
+    if edges:
+        out.append("Posteriors against an edge of the grid (their intervals are truncated by it): "
+                   + ", ".join(code(n) for n in dict.fromkeys(edges)) + ".\n\n")
+    out.append("The likelihood of each dataset, as stored with the result cube:\n\n" + bullets(
+        [f"{p['label']} ({p['dataset']}, {p['objects']} objects; own parameters "
+         + ", ".join(f"{k} = {v}" for k, v in p["fixed"].items() if k in ("D", "L", "L0", "n")) + "; constant along "
+         + (", ".join(p["independent_of"]) or "no axis") + f"): {p['likelihood']}" for p in report["probes"]]
+        + report["assumptions"]))
+    out.append(terminal(record, "joint", width=200))
+    return "".join(out)
+
+
+def clash_rows(regression_record: Mapping[str, Any] | None) -> str:
+    """The regression report's CLASH rows and the paper's Fox+2022 figures, for the joint page."""
+    if not regression_record:
+        return "(the regression report must be committed to show its CLASH rows)\n"
+    rows = []
+    for row in regression_record["report"]:
+        if "CLASH" not in row["name"] and "Fox" not in row["name"]:
+            continue
+        v = row["values"]
+        shown = "; ".join(f"{k}: median ratio {number(v[k]['median_ratio'])}"
+                          + (f", χ² {fixed(v[k]['chi2'], 0)}/{v[k]['dof']}" if v[k].get("chi2") is not None else "")
+                          for k in ("sigma", "sigma_lensing_slip", "mond") if isinstance(v.get(k), dict)) or "—"
+        published = "; ".join(f"{k}: {text(x)}" for k, x in row["published"].items())
+        rows.append([text(row["name"]), text(row["status"]), text(shown), published])
+    return ("From " + code("docs/results/regression.json") + " ([the regression suite](regression.md)):\n\n"
+            + table(["row", "status", "computed", "published"], rows, "llll") + "\n")
+
+
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
     "ablation-sigma-int-5": ablation, "compare-sigma-mond-nfw": compare, "compare-sigma_xi-nfw": compare,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
+    "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
 }
 """The renderer of each committed report, by its name."""

@@ -53,7 +53,8 @@ def main() -> None:
 
     from sigcube.compute import quadrature
     from sigcube.compute.reduce import Prepared, reduce_block
-    from sigcube.engines.sweep.nuisance import NuisanceTable, reduce_nuisance
+    from sigcube.engines.nuisance_spec import SweepNuisance as NuisanceTable
+    from sigcube.engines.sweep.nuisance import reduce_nuisance
     from sigcube.io.cubes import open_cube
     from sigcube.io.rotation_curves import pack_sparc
     from sigcube.model.kernels.registry import get_kernel

@@ -414,7 +414,7 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
     for k, name in enumerate(variable):
         value = per_object[name] if name in per_object else np.asarray(kernel_params[name]).reshape(-1, 1)
         pars[..., k] = np.broadcast_to(value, (m, n))
-    sigma_int = np.broadcast_to(np.asarray(likelihood.sigma_int, dtype=float).reshape(-1), (m,))
+    scatter = tuple(np.broadcast_to(np.asarray(t, dtype=float).reshape(-1), (m,)) for t in likelihood.scatter_terms)
     X, S = layout(transform)
     codes = np.zeros((n, 4), dtype=np.int64)
     dims = list(_dims_by_galaxy(transform, priors).values())
@@ -430,7 +430,7 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
         s = np.broadcast_to(s, s.shape[:-2] + (n, 4)).reshape(-1, n, 4)
         rows = np.take_along_axis(s, np.broadcast_to(codes, s.shape), axis=-1)
         start_rows = len(rows) > 1
-    pairs = adaptive.solve(compiled, X, S, transform.offsets, transform.v_obs, transform.e_v_obs, pars, sigma_int,
+    pairs = adaptive.solve(compiled, X, S, transform.offsets, transform.v_obs, transform.e_v_obs, pars, scatter,
                            _tables(transform, priors), codes, n_dims, "inclination" in priors, base, rows,
                            start_rows, nodes, marginal, refine, tol, max_iter)
     # back to NUISANCE_PARAMETERS order

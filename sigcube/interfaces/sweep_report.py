@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sigcube.engines.sweep.nuisance import loglike_total, sweep_posterior
-from sigcube.engines.sweep.result import best_parameters, parameter_dims
+from sigcube.engines.sweep.result import axis_defaults, best_parameters, parameter_dims, scatter_dims
 from sigcube.model.kernels import get_kernel
 from sigcube.model.metrics import get_metric, metric_names
 from sigcube.stats.posterior import LEVELS
@@ -36,7 +36,9 @@ def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
         "fixed_parameters": fixed,
         "best": {name: best_parameters(ds, name) for name in metrics},
     }
-    ref = {d: kernel.parameter(d).default for d in dims}
+    ref = axis_defaults(ds)
+    for d in scatter_dims(ds):  # the plain metrics do not depend on σ_int: any of its values will do
+        ref[d] = ref[d] if np.any(ds[d].values == ref[d]) else float(ds[d].values[0])
     on_grid = all(np.any(ds[d].values == v) for d, v in ref.items())
     if on_grid:
         point = ds.sel(ref)

@@ -34,6 +34,7 @@ import xarray as xr
 import zarr
 
 from sigcube.compute import exact
+from sigcube.engines.nuisance_spec import SCATTER_AXIS, scatter_attrs
 from sigcube.engines.sweep import grid as gridlib
 from sigcube.engines.sweep.nuisance import NUISANCE_DTYPES, posterior_arrays, posterior_variables, template_variables
 from sigcube.engines.sweep.spec import SweepSpec
@@ -50,6 +51,7 @@ from sigcube.io.stores import (
     read_errors, seal, store_errors, summarize,
 )
 from sigcube.model import metrics
+from sigcube.model.kernels import get_kernel
 from sigcube.model.metrics import METRICS, get_metric, metric_names
 from sigcube.stats.posterior import PosteriorError
 from sigcube.version import __version__
@@ -135,7 +137,9 @@ def build_template(spec: SweepSpec, group: str, names: np.ndarray, n_points: np.
     coords: dict[str, Any] = {group: np.asarray(names, dtype=np.dtypes.StringDType())}
     for axis in spec.axes:
         values = np.array(list(axis.values), dtype=np.dtypes.StringDType()) if axis.categorical else axis.values
-        coords[axis.name] = xr.Variable(axis.name, values, spec.kernel.parameter(axis.name).attrs)
+        attrs = scatter_attrs(spec.nuisance.error_model) if spec.is_scatter(axis.name) else \
+            spec.kernel.parameter(axis.name).attrs
+        coords[axis.name] = xr.Variable(axis.name, values, attrs)
     data_vars: dict[str, Any] = {}
     for name in stored_metrics(spec):
         if get_metric(name).scope == "global":
@@ -659,6 +663,19 @@ def open_result(path: str | Path | Location, allow_incomplete: bool = False, ver
 def parameter_dims(ds: xr.Dataset) -> list[str]:
     """The swept-parameter dimensions of a result cube, in grid order."""
     return [d for d in ds["done"].dims]
+
+
+def scatter_dims(ds: xr.Dataset) -> list[str]:
+    """The grid dimensions that are the likelihood's intrinsic scatter σ_int, not a kernel parameter."""
+    own = {p.name for p in get_kernel(ds.attrs["kernel"]).parameters}
+    return [d for d in parameter_dims(ds) if d == SCATTER_AXIS and d not in own and "loglike" in ds]
+
+
+def axis_defaults(ds: xr.Dataset) -> dict[str, Any]:
+    """The default of every swept dimension: the kernel parameter's, σ_int's of ``[nuisance]`` (0)."""
+    kernel = get_kernel(ds.attrs["kernel"])
+    scatter = scatter_dims(ds)
+    return {d: 0.0 if d in scatter else kernel.parameter(d).default for d in parameter_dims(ds)}
 
 
 def best_parameters(ds: xr.Dataset, metric: str = "mean_rms", maximize: bool | None = None) -> dict[str, Any]:

@@ -11,12 +11,12 @@ ifneq ($(wildcard $(SHARED_DATA)/sparc),)
 export SIGCUBE_DATA_DIR ?= $(SHARED_DATA)
 endif
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean docs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -31,6 +31,12 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The documentation site, offline, warnings as errors: docs/_build/html/index.html. The notebooks are executed once
+# and cached (docs/_build/.jupyter_cache); they read the SPARC cube (ingested from the data mirror if missing).
+docs: install
+	$(BIN)/python -c "import sphinx, myst_nb, furo" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,docs]'
+	$(BIN)/python -m sphinx -b html -W --keep-going docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) cubes/*.zarr cubes/*.html

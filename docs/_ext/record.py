@@ -1,0 +1,65 @@
+"""Remake the data the results and performance pages are generated from.
+
+    python docs/_ext/record.py results [NAME ...]          # docs/results/<NAME>.json (default: every report)
+    python docs/_ext/record.py bench NAME [-- ARGS ...]     # docs/performance/<NAME>-<date>.json
+    python docs/_ext/record.py check [NAME ...]             # remake reports and compare, write nothing
+
+Run from the repository root with the environment sigcube is installed in and ``SIGCUBE_DATA_DIR`` set to the data
+mirror. Reports run with ``$SIGCUBE_CUBE_DIR`` (default ``cubes/``) as their cube folder, ingesting what is missing.
+A benchmark record keeps the machine it ran on and the load average before and after; commit it as it is (the
+performance page renders every file in docs/performance/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sigcube_docs import records  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    for name in ("results", "check"):
+        p = sub.add_parser(name)
+        p.add_argument("names", nargs="*", metavar="NAME", help=f"any of: {', '.join(records.RESULTS)}")
+    bench = sub.add_parser("bench")
+    bench.add_argument("name")
+    bench.add_argument("args", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+
+    if args.what == "bench":
+        extra = args.args[1:] if args.args[:1] == ["--"] else args.args
+        record = records.run_bench(args.name, extra)
+        path = records.PERFORMANCE_DIR / f"{args.name}-{record['date']}.json"
+        records.save(record, path)
+        print(f"wrote {path.relative_to(records.REPO)} ({record['seconds']} s, load "
+              f"{record['load_average_before'][0]} → {record['load_average_after'][0]})")
+        return
+
+    cube_dir = Path(os.environ.get("SIGCUBE_CUBE_DIR", records.REPO / "cubes")).resolve()
+    failed = False
+    unknown = sorted(set(args.names) - set(records.RESULTS))
+    if unknown:
+        parser.error(f"unknown report {', '.join(unknown)}; known: {', '.join(records.RESULTS)}")
+    for name in args.names or list(records.RESULTS):
+        result = records.RESULTS[name]
+        record = records.run(result, cube_dir)
+        if args.what == "results":
+            records.save(record, result.path)
+            print(f"wrote {result.path.relative_to(records.REPO)} ({record['seconds']} s)")
+        else:
+            committed = records.load(name)
+            diff = ["not committed"] if committed is None else records.differences(committed["report"], record["report"])
+            failed |= bool(diff)
+            print(f"{name}: " + ("same as committed" if not diff else "differs\n  " + "\n  ".join(diff)))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

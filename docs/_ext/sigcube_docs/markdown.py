@@ -1,0 +1,88 @@
+"""Small helpers that write Markdown (MyST) safely: escaped text, inline code, tables, numbers."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+_PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>#+!|~$&])")
+
+
+def text(value: Any) -> str:
+    """``value`` as literal Markdown text: every character Markdown could read as markup is escaped, newlines
+    become spaces (a table cell or a list item stays on one line)."""
+    return _PUNCTUATION.sub(r"\\\1", " ".join(str(value).split()))
+
+
+def code(value: Any) -> str:
+    """``value`` as an inline code span (a fence longer than any run of backticks inside it)."""
+    body = " ".join(str(value).split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", body)), default=0) + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None) -> str:
+    """A GitHub-style table; cells are taken as Markdown already (escape them with :func:`text`), ``|`` in a cell
+    is escaped. ``align``: one letter per column, ``l``/``r``/``c``."""
+    def cell(value: Any) -> str:
+        return str(value).replace("\n", " ").replace("|", r"\|").replace(r"\\|", r"\|") if value is not None else ""
+
+    marks = {"l": ":--", "r": "--:", "c": ":-:"}
+    rule = [marks[a] for a in align] if align else ["---"] * len(header)
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def number(value: Any, digits: int = 4) -> str:
+    """A number the way the reports print it: ``digits`` significant digits, scientific below 1e-3 or above 1e6,
+    ``—`` for None/NaN."""
+    if value is None or isinstance(value, str):
+        return "—" if value in (None, "") else str(value)
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if not math.isfinite(value):
+        return "—"
+    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e6):
+        mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+        return f"{mantissa}×10{_superscript(int(exponent))}"
+    return f"{value:.{max(digits - 1 - int(math.floor(math.log10(abs(value)))), 0) if value else digits - 1}f}"
+
+
+def fixed(value: Any, decimals: int) -> str:
+    """``value`` with ``decimals`` decimals (``—`` for None/NaN)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return f"{value:.{decimals}f}"
+
+
+def percent(fraction: Any, decimals: int = 1) -> str:
+    """A fraction as a percentage (``0.4795`` → ``47.95 %`` with 2 decimals)."""
+    if fraction is None or (isinstance(fraction, float) and not math.isfinite(fraction)):
+        return "—"
+    return f"{100 * fraction:.{decimals}f} %"
+
+
+def mark(ok: bool | None) -> str:
+    """✓ / ✗, or nothing where no verdict applies."""
+    return "" if ok is None else ("✓" if ok else "✗")
+
+
+_SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _superscript(n: int) -> str:
+    return str(n).translate(_SUPER)
+
+
+def details(summary: str, body: str) -> str:
+    """A collapsed block (raw HTML ``<details>``) holding ``body`` as preformatted text, HTML-escaped."""
+    import html
+
+    return (f"<details><summary>{html.escape(summary)}</summary>\n<pre class=\"sigcube-terminal\">"
+            f"{html.escape(body.rstrip())}</pre></details>\n")

@@ -1,0 +1,235 @@
+"""The committed data behind the results and performance pages: what produced each file, how to remake it, and how
+a remade report is compared with the committed one.
+
+``docs/results/<name>.json`` — one ``sigcube`` report (``--json``), wrapped with the command that printed it, the date,
+the sigcube version and commit, and the seconds it took::
+
+    {"name": "ablation", "commands": [["report", "ablation", "--json"]], "generated": "2026-11-23",
+     "sigcube_version": "0.2.0", "commit": "c5cc8a3", "seconds": 131.0, "report": {...}}
+
+``docs/performance/<benchmark>-<date>.json`` — one ``bench/<benchmark>.py --json`` run, wrapped with the machine
+it ran on (CPU model, cores, memory, SIMD flags), the load average before and after, and the command.
+
+Remake them with ``python docs/_ext/record.py results [NAME …]`` and ``python docs/_ext/record.py bench NAME
+[-- ARGS]`` from the repository root (see that script). ``tests/project/test_docs.py`` remakes every results file
+(slow tier) and compares it with the committed one by :func:`differences`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DOCS = Path(__file__).resolve().parents[2]
+REPO = DOCS.parent
+RESULTS_DIR = DOCS / "results"
+PERFORMANCE_DIR = DOCS / "performance"
+
+VOLATILE = frozenset({"seconds"})
+"""Keys whose values are timings (wall seconds of a run): never compared."""
+RELATIVE_TOLERANCE = 1e-9
+"""Two floats of a report agree when they differ by less than this, relative (the reports are deterministic; this
+allows for the last bits of a sum taken in another order)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """A committed report: its file name, the ``sigcube`` command lines that make it (the JSON of the last one is
+    kept) and what the page calls it. ``{cubes}`` in a command is the cube folder (``$SIGCUBE_CUBE_DIR``)."""
+
+    name: str
+    commands: tuple[tuple[str, ...], ...]
+    title: str
+
+    @property
+    def path(self) -> Path:
+        return RESULTS_DIR / f"{self.name}.json"
+
+    def command_lines(self) -> list[str]:
+        return ["sigcube " + " ".join(c).replace("{cubes}", "cubes") for c in self.commands]
+
+
+RESULTS: dict[str, Result] = {r.name: r for r in (
+    Result("sparc", (("report", "sparc", "--preset", "all", "--json"),), "every SPARC preset next to the seeds"),
+    Result("kernels", (("report", "kernels", "--json"),), "every kernel at its defaults on SPARC"),
+    Result("sensitivity", (("report", "sensitivity", "--json"),), "SI §13–14 and note 000 from the shipped sweeps"),
+    Result("regression", (("report", "regression", "--json"),), "the paper's regression suite on every dataset"),
+    Result("ablation", (("report", "ablation", "--json"),), "the SI §15 ablation"),
+    Result("ablation-sigma-int-5", (("report", "ablation", "--json", "--sigma-int", "5"),),
+           "the SI §15 ablation with a 5 km/s error floor"),
+    Result("compare-sigma-mond-nfw", (("report", "compare", "sigma", "mond", "nfw", "--json"),),
+           "model selection: canonical Σ, MOND, NFW"),
+    Result("compare-sigma_xi-nfw", (("report", "compare", "sigma_xi", "nfw", "--json"),),
+           "model selection: Σ (A, ξ) and NFW per galaxy"),
+    Result("sweep-demo", (("sweep", "sweeps/sigma_A0_k.toml", "--out", "{cubes}/sigma-A0-k.zarr", "--synchronous"),
+                          ("report", "sweep", "{cubes}/sigma-A0-k.zarr", "--json")),
+           "the demo sweep, A0 × k"),
+    Result("sweep-nuisance", (("sweep", "sweeps/sigma_A0_k_nuisance.toml", "--out", "{cubes}/sigma-A0-k-nuisance.zarr"),
+                              ("report", "sweep", "{cubes}/sigma-A0-k-nuisance.zarr", "--json")),
+           "the posterior of A0 × k with Υ, D, i marginalised"),
+    Result("sweep-nuisance-floor-5",
+           (("sweep", "docs/results/specs/sigma_A0_k_nuisance_floor5.toml", "--out",
+             "{cubes}/sigma-A0-k-nuisance-floor-5.zarr"),
+            ("report", "sweep", "{cubes}/sigma-A0-k-nuisance-floor-5.zarr", "--json")),
+           "the posterior of A0 × k with Υ, D, i marginalised and a 5 km/s error floor"),
+)}
+"""Every committed report, by name (the file ``docs/results/<name>.json``)."""
+
+
+def sigcube_executable() -> str:
+    """The ``sigcube`` console script of this interpreter's environment."""
+    exe = Path(sys.executable).with_name("sigcube")
+    return str(exe) if exe.exists() else "sigcube"
+
+
+def run(result: Result, cube_dir: Path, env: Mapping[str, str] | None = None, cwd: Path = REPO) -> dict[str, Any]:
+    """Run ``result``'s commands with ``cube_dir`` as ``$SIGCUBE_CUBE_DIR``; the record of the last one's JSON."""
+    environ = {**os.environ, **(env or {}), "SIGCUBE_CUBE_DIR": str(cube_dir), "COLUMNS": "200"}
+    start = time.perf_counter()
+    out = ""
+    for command in result.commands:
+        argv = [sigcube_executable(), *(word.replace("{cubes}", str(cube_dir)) for word in command)]
+        done = subprocess.run(argv, cwd=cwd, env=environ, capture_output=True, text=True, timeout=3600)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
+        out = done.stdout
+    seconds = time.perf_counter() - start
+    return {"name": result.name, "title": result.title, "commands": [list(c) for c in result.commands],
+            "generated": _dt.date.today().isoformat(), "sigcube_version": _version(), "commit": git_commit(),
+            "seconds": round(seconds, 1), "report": json.loads(out)}
+
+
+def load(name: str) -> dict[str, Any] | None:
+    """The committed record ``docs/results/<name>.json`` (None if it is not committed)."""
+    path = RESULTS_DIR / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def save(record: Mapping[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def differences(committed: Any, remade: Any, where: str = "report", limit: int = 20) -> list[str]:
+    """Where ``remade`` differs from ``committed`` (timings ignored, floats to :data:`RELATIVE_TOLERANCE`)."""
+    out: list[str] = []
+
+    def walk(a: Any, b: Any, at: str) -> None:
+        if len(out) >= limit:
+            return
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            for key in sorted(set(a) | set(b)):
+                if key in VOLATILE:
+                    continue
+                if key not in a or key not in b:
+                    out.append(f"{at}.{key}: {'added' if key not in a else 'missing'}")
+                else:
+                    walk(a[key], b[key], f"{at}.{key}")
+        elif isinstance(a, list) and isinstance(b, list):
+            if len(a) != len(b):
+                out.append(f"{at}: {len(a)} items committed, {len(b)} remade")
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(x, y, f"{at}[{i}]")
+        elif isinstance(a, float) or isinstance(b, float):
+            if not (isinstance(a, (int, float)) and isinstance(b, (int, float))) or not (
+                    (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-300)):
+                out.append(f"{at}: committed {a!r}, remade {b!r}")
+        elif a != b:
+            out.append(f"{at}: committed {a!r}, remade {b!r}")
+
+    walk(committed, remade, where)
+    return out
+
+
+# --- benchmarks ------------------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    """The machine a benchmark runs on: CPU model, cores, memory, the SIMD extensions the vector loops care about."""
+    cpu, flags, ids = platform.processor() or platform.machine(), set(), {}
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        for line in info.splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key == "model name" and cpu in ("", platform.machine(), platform.processor()):
+                cpu = value.strip()
+            elif key == "flags" and not flags:
+                flags = set(value.split())
+            elif key in ("cpu family", "model", "stepping") and key not in ids:
+                ids[key] = value.strip()
+    except OSError:
+        pass
+    if ids:
+        cpu += " (" + ", ".join(f"{k} {v}" for k, v in ids.items()) + ")"
+    try:
+        mem_kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        memory_gb = round(mem_kb / 2**20, 1)
+    except (OSError, StopIteration):
+        memory_gb = None
+    import numpy
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb, "avx2": "avx2" in flags,
+            "avx512f": "avx512f" in flags, "system": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(), "numpy": numpy.__version__, "sigcube": _version()}
+
+
+def _version() -> str:
+    import sigcube
+
+    return sigcube.__version__
+
+
+def git_commit() -> str:
+    """The checkout's commit (short), with ``+changes`` when the work tree differs from it."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "sigcube", "bench"],
+                               cwd=REPO, capture_output=True, text=True).stdout.strip()
+        return sha + ("+changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+BUSY_LOAD_PER_CORE = 0.5
+"""A run is marked "measured under load" when the 1-minute load average before or after it, less the benchmark's
+own threads, exceeded this per core: other processes then shared the cores."""
+
+
+def run_bench(name: str, args: Sequence[str] = ()) -> dict[str, Any]:
+    """Run ``bench/<name>.py --json ARGS`` from the repository root; the record of its JSON with the machine."""
+    script = REPO / "bench" / f"{name}.py"
+    argv = [sys.executable, str(script), "--json", *args]
+    load_before = list(os.getloadavg())
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=7200)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
+    seconds = time.perf_counter() - start
+    load_after = list(os.getloadavg())
+    cores = os.cpu_count() or 1
+    return {"benchmark": name, "command": f"python bench/{name}.py --json {' '.join(args)}".strip(),
+            "date": _dt.date.today().isoformat(), "machine": machine(), "commit": git_commit(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in load_after],
+            "under_load": max(load_before[0], load_after[0] - 1) > BUSY_LOAD_PER_CORE * cores,
+            "seconds": round(seconds, 1), "result": json.loads(done.stdout.strip().splitlines()[-1]) if name != "nuisance"
+            else json.loads(done.stdout)}
+
+
+def bench_records() -> list[dict[str, Any]]:
+    """Every committed benchmark record, newest first within each benchmark."""
+    records = [json.loads(p.read_text(encoding="utf-8")) | {"file": p.name}
+               for p in sorted(PERFORMANCE_DIR.glob("*.json"))]
+    return sorted(records, key=lambda r: (r["benchmark"], r["date"]), reverse=False)

@@ -1,0 +1,124 @@
+"""Where the documentation reads sigcube: every import of a sigcube module by the docs build is in this file.
+
+The pages refer to modules by name in one other place only, ``docs/api.md`` (the API reference's module list).
+When the package is re-organised, these two files are what the docs need updated; ``make docs`` and
+``tests/project/test_docs.py`` then name any page that still refers to a module that no longer exists.
+
+Everything here is a function, imported on first use, so that ``conf.py`` stays cheap to load.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Any
+
+CLI_SCRIPT = "sigcube"
+"""The console script whose typer app the CLI reference documents (its module is read from the entry point)."""
+
+
+def cli_entry_point() -> tuple[str, str]:
+    """``(module, attribute)`` of the ``sigcube`` console script, e.g. ``("sigcube.cli", "app")``."""
+    (ep,) = [ep for ep in entry_points(group="console_scripts") if ep.name == CLI_SCRIPT]
+    module, _, attr = ep.value.partition(":")
+    return module, attr
+
+
+def cli_app() -> Any:
+    """The typer app behind ``sigcube``."""
+    module, attr = cli_entry_point()
+    return getattr(importlib.import_module(module), attr)
+
+
+def spec_reference() -> str:
+    """The sweep spec reference, a Markdown table generated from the pydantic schema."""
+    from sigcube.engines.sweep.schema import spec_reference as generate
+
+    return generate()
+
+
+def spec_schema_command() -> str:
+    """The command that prints the spec reference (as the README's marker names it)."""
+    return "python -m sigcube.engines.sweep.schema"
+
+
+def published_figures() -> dict[str, Any]:
+    """Every figure printed in a seed file (``sigcube.study.published.FIGURES``) and the seed files' short names."""
+    from sigcube.study import published
+
+    return {"figures": published.FIGURES, "seed_names": published.SEED_NAMES}
+
+
+def kernels() -> list[dict[str, Any]]:
+    """Every registered kernel described as ``sigcube kernels --json`` prints it."""
+    from sigcube.model.kernels import get_kernel, kernel_names
+
+    return [get_kernel(name).describe() for name in kernel_names()]
+
+
+def metrics() -> list[Any]:
+    """The metric registry (``Metric`` records: key, units, scope, direction, definition)."""
+    from sigcube.model.metrics import METRICS
+
+    return list(METRICS.values())
+
+
+def bounds() -> list[Any]:
+    """The physical bounds of the rotation-curve columns checked at ingest (``Bound`` records)."""
+    from sigcube.io.ingest.bounds import BOUNDS
+
+    return list(BOUNDS.values())
+
+
+def dataset_kinds() -> list[Any]:
+    """Every registered dataset kind (``DatasetKind`` records: schema, description, object dimension, packer)."""
+    from sigcube.io.datasets import dataset_kinds as kinds
+
+    return kinds()
+
+
+def public_kinds() -> tuple[str, ...]:
+    """The dataset kinds ingested from public files."""
+    from sigcube.io.datasets import PUBLIC_KINDS
+
+    return tuple(PUBLIC_KINDS)
+
+
+def manifest(name: str) -> dict[str, Any]:
+    """A dataset manifest (``ingest/<name>.toml``, installed as ``sigcube.manifests``), parsed."""
+    import tomllib
+    from importlib.resources import files
+
+    return tomllib.loads(files("sigcube.manifests").joinpath(f"{name}.toml").read_text(encoding="utf-8"))
+
+
+def load_spec(path: Any) -> Any:
+    """A shipped sweep spec, parsed and checked (``SweepSpec``)."""
+    from sigcube.engines.sweep import load_spec as load
+
+    return load(path)
+
+
+def load_fit_spec(path: Any) -> Any:
+    """A shipped fit spec, parsed and checked (``FitSpec``)."""
+    from sigcube.engines.fit import load_spec as load
+
+    return load(path)
+
+
+def presets() -> dict[str, Any]:
+    """The named SPARC presets (conventions) by name."""
+    from sigcube.study.presets import PRESETS
+
+    return dict(PRESETS)
+
+
+def report_renderers() -> dict[str, Any]:
+    """Each report's own terminal renderer (``render(payload, console)``), by report name, to show a committed
+    report exactly as ``sigcube report …`` prints it."""
+    from sigcube.interfaces import sweep_report as sweep
+    from sigcube.study.reports import ablation, compare, kernels, regression, sensitivity, sparc
+
+    return {"sparc": sparc.render_summary, "kernels": kernels.render, "regression": regression.render,
+            "sensitivity": sensitivity.render, "ablation": ablation.render, "compare": compare.render,
+            "sweep": sweep.render}

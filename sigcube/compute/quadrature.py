@@ -335,13 +335,15 @@ class _LogSumExp:
             return self.max + np.log(self.sum)
 
 
-def _lead(params: Mapping[str, Any], per_object: Mapping[str, np.ndarray]) -> int:
-    """The number m of global grid points the call evaluates (from the (m, 1) parameters)."""
+def _lead(params: Mapping[str, Any], per_object: Mapping[str, np.ndarray], likelihood: GaussianLikelihood) -> int:
+    """The number m of global grid points the call evaluates (from the (m, 1) parameters and σ_int)."""
     sizes = {np.shape(v)[0] for v in params.values() if not isinstance(v, str) and np.ndim(v) == 2}
     sizes |= {np.shape(v)[0] for v in per_object.values()}
+    if np.ndim(likelihood.sigma_int) == 2:
+        sizes.add(np.shape(likelihood.sigma_int)[0])
     sizes.discard(1)
     if len(sizes) > 1:
-        raise QuadratureError(f"the parameters disagree on the number of grid points: {sorted(sizes)}")
+        raise QuadratureError(f"the parameters (and σ_int) disagree on the number of grid points: {sorted(sizes)}")
     bad = {k: np.shape(v) for k, v in params.items() if not isinstance(v, str) and np.ndim(v)
            and (np.ndim(v) != 2 or np.shape(v)[1] != 1)}
     if bad:
@@ -352,7 +354,8 @@ def _lead(params: Mapping[str, Any], per_object: Mapping[str, np.ndarray]) -> in
 
 
 def _resolve(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform, priors: Mapping[str, Prior],
-             per_object: Mapping[str, np.ndarray] | None) -> tuple[dict[str, Any], dict[str, np.ndarray], int]:
+             per_object: Mapping[str, np.ndarray] | None, likelihood: GaussianLikelihood
+             ) -> tuple[dict[str, Any], dict[str, np.ndarray], int]:
     """Check the call and resolve the parameters: (kernel parameters, per-object parameters, m)."""
     unknown = sorted(set(priors) - set(NUISANCE_PARAMETERS))
     if unknown:
@@ -371,13 +374,13 @@ def _resolve(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTrans
             raise QuadratureError(f"per_object {k!r} has shape {np.shape(v)}: the last axis runs over the "
                                   f"{transform.n_galaxies} galaxies")
     kernel_params = {k: v for k, v in resolved.items() if k not in per_object}
-    return kernel_params, {k: np.asarray(resolved[k]) for k in per_object}, _lead(kernel_params, per_object)
+    return kernel_params, {k: np.asarray(resolved[k]) for k in per_object}, _lead(kernel_params, per_object, likelihood)
 
 
 def _groups(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform, priors: Mapping[str, Prior],
             likelihood: GaussianLikelihood, per_object: Mapping[str, np.ndarray] | None):
     """Resolve the parameters and split the galaxies by active dimensions: [(galaxy index, _Group)], m."""
-    kernel_params, per_object, m = _resolve(kernel, params, transform, priors, per_object)
+    kernel_params, per_object, m = _resolve(kernel, params, transform, priors, per_object, likelihood)
     active = {name for name in NUISANCE_PARAMETERS if name in priors}
     keys = [tuple(n for n in NUISANCE_PARAMETERS if n in active and (n != "upsilon_bul" or transform.has_bulge[g]))
             for g in range(transform.n_galaxies)]
@@ -404,7 +407,7 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
               ) -> tuple[Mode, adaptive.PairResults] | None:
     """Every pair by the compiled solver (:mod:`~sigcube.compute.quadrature_compiled`): (the mode, the raw results), or None
     when the kernel cannot be compiled (the caller then runs the numpy implementation)."""
-    kernel_params, per_object, m = _resolve(kernel, params, transform, priors, per_object)
+    kernel_params, per_object, m = _resolve(kernel, params, transform, priors, per_object, likelihood)
     variable = [k for k, v in kernel_params.items() if not isinstance(v, str) and np.ndim(v)] + list(per_object)
     compiled = compile_predict(kernel, {**kernel_params, **per_object}, variable)
     if compiled is None:

@@ -35,7 +35,7 @@ SCATTER_AXIS = "sigma_int"
 def scatter_attrs(error_model: str) -> dict[str, str]:
     """The coordinate attributes of a σ_int grid axis under ``error_model``."""
     unit, meaning = ERROR_MODELS[error_model]
-    return {"units": unit, "long_name": f"intrinsic scatter σ_int ({error_model}: {meaning})",
+    return {"units": unit, "long_name": f"intrinsic scatter σ_int ({error_model}: {meaning})", "error_model": error_model,
             "role": "likelihood parameter of the nuisance marginalisation; the plain metrics (rms, chi2, mean_rms, "
                     "win_rate, …) do not depend on it"}
 

@@ -666,9 +666,9 @@ def parameter_dims(ds: xr.Dataset) -> list[str]:
 
 
 def scatter_dims(ds: xr.Dataset) -> list[str]:
-    """The grid dimensions that are the likelihood's intrinsic scatter σ_int, not a kernel parameter."""
-    own = {p.name for p in get_kernel(ds.attrs["kernel"]).parameters}
-    return [d for d in parameter_dims(ds) if d == SCATTER_AXIS and d not in own and "loglike" in ds]
+    """The grid dimensions that are the likelihood's intrinsic scatter σ_int, not a kernel parameter (their
+    coordinates name the error model: :func:`~sigcube.engines.nuisance_spec.scatter_attrs`)."""
+    return [d for d in parameter_dims(ds) if d == SCATTER_AXIS and "error_model" in ds[d].attrs]
 
 
 def axis_defaults(ds: xr.Dataset) -> dict[str, Any]:
@@ -682,14 +682,18 @@ def best_parameters(ds: xr.Dataset, metric: str = "mean_rms", maximize: bool | N
     """The grid point that optimises a global metric: parameter values and the metric there.
 
     ``maximize`` defaults to the metric's registered direction (True for ``win_rate``); a variable
-    that is not a registered metric is minimised.
+    that is not a registered metric is minimised. A registered metric's point leaves out a σ_int axis
+    (:func:`scatter_dims`), on which it does not depend.
     """
     if maximize is None:
         maximize = metric in METRICS and METRICS[metric].direction == "max"
     var = ds[metric]
     if object_dim(ds) in var.dims:
         raise SchemaError(f"{metric!r} is per object; use best_per_galaxy")
-    idx = {dim: i.compute() for dim, i in (var.argmax if maximize else var.argmin)(dim=parameter_dims(ds)).items()}
+    if metric in METRICS:  # a kernel metric does not depend on the likelihood's σ_int: its grid points say nothing
+        var = var.isel({d: 0 for d in scatter_dims(ds) if d in var.dims})
+    dims = [d for d in parameter_dims(ds) if d in var.dims]
+    idx = {dim: i.compute() for dim, i in (var.argmax if maximize else var.argmin)(dim=dims).items()}
     point = {dim: ds[dim].values[int(i)] for dim, i in idx.items()}
     return {**{k: (v.item() if hasattr(v, "item") else v) for k, v in point.items()},
             metric: float(var.isel({k: int(v) for k, v in idx.items()}))}

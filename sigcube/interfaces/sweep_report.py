@@ -189,8 +189,9 @@ def render_scatter(scatter: dict[str, Any], console: Console) -> None:
     console.print(f"{scatter['axis']}: {scatter['meaning']}; the marginals above are over every other axis (the "
                   "kernel parameters' over σ_int, σ_int's over the kernel parameters)",
                   highlight=False, markup=False, soft_wrap=True)
-    table = Table(title=escape(f"joint posterior: σ_int [{unit}] × kernel parameters (each given σ_int)"),
-                  title_justify="left")
+    console.print(f"joint posterior: σ_int [{unit}] × kernel parameters (each given σ_int)", highlight=False,
+                  markup=False)
+    table = Table()
     table.add_column(escape(f"σ_int [{unit}]"), justify="right")
     table.add_column("mass", justify="right")
     for name in scatter["kernel_parameters"]:

@@ -119,16 +119,18 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
     ``block_params`` as :func:`sigcube.compute.reduce.reduce_block` takes them (arrays broadcastable to the
     block's shape, a switch as one string), plus σ_int (:data:`SCATTER_AXIS`) when it is a grid axis. The block is
     evaluated in batches of grid points (at most :data:`POINT_BUDGET` grid × packed points each), each
-    warm-started at the previous batch's last mode. A σ_int axis is walked innermost: grid points that differ only
-    in σ_int follow each other, and each starts from its predecessor's mode and reuses its kernel predictions there.
+    warm-started at the previous batch's last mode. A σ_int axis is walked innermost, up and down in turn
+    (:func:`_serpentine`): grid points that differ only in σ_int follow each other, and each starts from its
+    predecessor's mode and reuses its kernel predictions there.
     """
     numeric = {k: np.asarray(v, dtype=float) for k, v in block_params.items() if not isinstance(v, str)}
     switches = {k: v for k, v in block_params.items() if isinstance(v, str)}
     shape = np.broadcast_shapes(*(v.shape for v in numeric.values())) if numeric else ()
     inner = _scatter_dim(numeric.get(SCATTER_AXIS), shape)
     walk = np.moveaxis(np.empty(shape, dtype=np.int8), inner, -1).shape if inner is not None else shape
+    order = _serpentine(walk) if inner is not None else slice(None)
     flat = {k: (np.moveaxis(np.broadcast_to(v, shape), inner, -1) if inner is not None
-                else np.broadcast_to(v, shape)).ravel() for k, v in numeric.items()}
+                else np.broadcast_to(v, shape)).ravel()[order] for k, v in numeric.items()}
     scatter = flat.pop(SCATTER_AXIS, None)
     n_grid = math.prod(shape)
     base = {**fixed, **switches}
@@ -155,12 +157,22 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
         start = mode.z[-1:]
 
     def unwalk(v: np.ndarray) -> np.ndarray:
+        if inner is not None:
+            v = v[np.argsort(order)]
         v = v.reshape(walk + (n,))
         return np.moveaxis(v, -2, inner) if inner is not None else v
 
     out = {"loglike": unwalk(loglike)}
     out.update({f"nuisance_{name}": unwalk(v) for name, v in values.items()})
     return out
+
+
+def _serpentine(shape: tuple[int, ...]) -> np.ndarray:
+    """The flat indices of a grid of ``shape`` walked with its last axis alternately forwards and backwards, so
+    each grid point follows a neighbour (σ_int up along one kernel point, down along the next)."""
+    index = np.arange(math.prod(shape)).reshape(-1, shape[-1])
+    index[1::2] = index[1::2, ::-1]
+    return index.ravel()
 
 
 def _scatter_dim(sigma: np.ndarray | None, shape: tuple[int, ...]) -> int | None:

@@ -693,6 +693,8 @@ def best_parameters(ds: xr.Dataset, metric: str = "mean_rms", maximize: bool | N
     if metric in METRICS:  # a kernel metric does not depend on the likelihood's σ_int: its grid points say nothing
         var = var.isel({d: 0 for d in scatter_dims(ds) if d in var.dims})
     dims = [d for d in parameter_dims(ds) if d in var.dims]
+    if not dims:
+        return {metric: float(var)}
     idx = {dim: i.compute() for dim, i in (var.argmax if maximize else var.argmin)(dim=dims).items()}
     point = {dim: ds[dim].values[int(i)] for dim, i in idx.items()}
     return {**{k: (v.item() if hasattr(v, "item") else v) for k, v in point.items()},

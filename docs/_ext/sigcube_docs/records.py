@@ -82,6 +82,15 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
              "{cubes}/sigma-A0-k-nuisance-floor-5.zarr"),
             ("report", "sweep", "{cubes}/sigma-A0-k-nuisance-floor-5.zarr", "--json")),
            "the posterior of A0 × k with Υ, D, i marginalised and a 5 km/s error floor"),
+    Result("sweep-mond-sigma-int",
+           (("sweep", "sweeps/mond_a0_sigma_int_nuisance.toml", "--out", "{cubes}/mond-a0-sigma-int-nuisance.zarr"),
+            ("report", "sweep", "{cubes}/mond-a0-sigma-int-nuisance.zarr", "--json")),
+           "the joint posterior of MOND's a0 and the intrinsic scatter σ_int with Υ, D, i marginalised"),
+    Result("sweep-sigma-sigma-int",
+           (("sweep", "sweeps/sigma_A0_k_sigma_int_nuisance.toml", "--out",
+             "{cubes}/sigma-A0-k-sigma-int-nuisance.zarr"),
+            ("report", "sweep", "{cubes}/sigma-A0-k-sigma-int-nuisance.zarr", "--json")),
+           "the joint posterior of A0, k and the intrinsic scatter σ_int with Υ, D, i marginalised"),
 )}
 """Every committed report, by name (the file ``docs/results/<name>.json``)."""
 

@@ -312,6 +312,8 @@ def write_all() -> list[str]:
     jobs["results/clash-rows.md"] = lambda: reports.clash_rows(records.load("regression"))
     jobs["results/floor-comparison.md"] = lambda: reports.floor_comparison(records.load("sweep-nuisance"),
                                                                            records.load("sweep-nuisance-floor-5"))
+    jobs["results/scatter-literature.md"] = lambda: reports.scatter_literature(records.load("sweep-mond-sigma-int"),
+                                                                               records.load("sweep-sigma-sigma-int"))
     written = []
     for name, make in jobs.items():
         path = OUT / name

@@ -88,6 +88,15 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
           ("joint-sigma-sparc-clash", "Σ-Gravity A0 × L0 × n on SPARC and CLASH lensing at once"),
           ("joint-sigma-paper-sparc-clash", "Σ-Gravity A0 on SPARC and CLASH lensing, the paper's cluster rule fixed"),
           ("joint-mond-sparc-clash", "MOND a0 on SPARC and CLASH lensing at once"))),
+    Result("sweep-mond-sigma-int",
+           (("sweep", "sweeps/mond_a0_sigma_int_nuisance.toml", "--out", "{cubes}/mond-a0-sigma-int-nuisance.zarr"),
+            ("report", "sweep", "{cubes}/mond-a0-sigma-int-nuisance.zarr", "--json")),
+           "the joint posterior of MOND's a0 and the intrinsic scatter σ_int with Υ, D, i marginalised"),
+    Result("sweep-sigma-sigma-int",
+           (("sweep", "sweeps/sigma_A0_k_sigma_int_nuisance.toml", "--out",
+             "{cubes}/sigma-A0-k-sigma-int-nuisance.zarr"),
+            ("report", "sweep", "{cubes}/sigma-A0-k-sigma-int-nuisance.zarr", "--json")),
+           "the joint posterior of A0, k and the intrinsic scatter σ_int with Υ, D, i marginalised"),
 )}
 """Every committed report, by name (the file ``docs/results/<name>.json``)."""
 

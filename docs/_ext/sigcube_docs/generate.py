@@ -302,6 +302,8 @@ def write_all() -> list[str]:
             lambda n=name: f"The report `{n}` is not committed yet (`docs/results/{n}.json`).\n")
     jobs["results/floor-comparison.md"] = lambda: reports.floor_comparison(records.load("sweep-nuisance"),
                                                                            records.load("sweep-nuisance-floor-5"))
+    names = [n for n in reports.RENDERERS if n.startswith("population-")]
+    jobs["results/population-summary.md"] = lambda: reports.population_summary({n: records.load(n) for n in names})
     written = []
     for name, make in jobs.items():
         path = OUT / name

@@ -345,7 +345,7 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
                     "(3 nodes per dimension, sigcube.compute.quadrature)",
         "cv": f"{FOLDS} folds, galaxy i in fold i mod {FOLDS} (the packed order); the grid point best on the other "
               "folds (χ², or χ² + |z|² with nuisance) scored on the held-out fold",
-        "logo": "exact leave-one-galaxy-out on the grid, same priors and ln L as ln Z (nuisance marginalised): "
+        "logo": "exact leave-one-galaxy-out on the grid, same priors and ln L as ln Z (with the nuisance: marginalised): "
                 "elpd_g = ln p(D_g | D_-g) for global parameters, the galaxy's own evidence for per-object ones; "
                 "SE = √(n·Var_g elpd_g), each galaxy an exchangeable draw; a difference's SE from the paired "
                 "per-galaxy differences (Vehtari, Gelman & Gabry 2017)",

@@ -118,13 +118,15 @@ def report_population(
     from sigcube.engines.sweep import open_result
     from sigcube.interfaces.population_report import population_report, render
     from sigcube.stats.population import TauPrior
+    from sigcube.study import literature
 
     if scale not in ("linear", "log"):
         raise SigcubeError(f"--scale takes linear or log, not {scale!r}")
     ds = open_result(result)
     with err_console.status("integrating the population over the grid …"):
         report = population_report(ds, param, scale=scale, others=others, tau_prior=TauPrior(tau_prior, tau_scale),
-                                   n_mu=n_mu, n_tau=n_tau)
+                                   n_mu=n_mu, n_tau=n_tau,
+                                   literature=literature.population(ds.attrs.get("kernel", ""), param))
     emit(report, as_json, render)
 
 

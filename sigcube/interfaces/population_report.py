@@ -32,19 +32,6 @@ OTHERS = ("marginalise", "best")
 TOP = 10
 """Objects listed as the furthest from the population mean (by their own estimate, in their own sd)."""
 
-LITERATURE: dict[tuple[str, str], list[dict[str, str]]] = {
-    ("mond", "a0"): [
-        {"who": "Li, Lelli, McGaugh & Schombert 2018 (A&A 615, A3)",
-         "finding": "fitting the RAR galaxy by galaxy with Υ, D, i free under Gaussian priors: no credible "
-                    "variation of a0 between SPARC galaxies once Υ, D, i are marginalised", "origin": "literature"},
-        {"who": "Rodrigues, Marra, del Popolo & Davari 2018 (Nature Astronomy 2, 668)",
-         "finding": "per-galaxy Bayesian fits of SPARC with Υ, D, i free reject one universal a0 at more than 10σ",
-         "origin": "literature"},
-    ],
-}
-"""Published answers to the same question (not seed-file figures), by (kernel, parameter)."""
-
-
 class PopulationReportError(SigcubeError):
     """A result cube the population question cannot be asked of: no loglike, an unknown parameter, a switch axis."""
 
@@ -102,8 +89,9 @@ def _marginal(m: Any, back: bool) -> dict[str, Any]:
 def population_report(ds: xr.Dataset, parameter: str, *, scale: Literal["linear", "log"] = "linear",
                       others: Literal["marginalise", "best"] = "marginalise", tau_prior: pop.TauPrior | None = None,
                       mu_range: tuple[float, float] | None = None, prior_zero: float = 0.0, n_mu: int = 40,
-                      n_tau: int = 30) -> dict[str, Any]:
-    """The population report of ``parameter`` on the nuisance sweep ``ds`` (module docstring), as plain data."""
+                      n_tau: int = 30, literature: Sequence[Mapping[str, str]] = ()) -> dict[str, Any]:
+    """The population report of ``parameter`` on the nuisance sweep ``ds`` (module docstring), as plain data, with
+    the published answers ``literature`` to the same question (``who``, ``finding``) set beside it."""
     result, at = population_of(ds, parameter, scale=scale, others=others, tau_prior=tau_prior, mu_range=mu_range,
                                prior_zero=prior_zero, n_mu=n_mu, n_tau=n_tau)
     group = object_dim(ds)
@@ -168,7 +156,7 @@ def population_report(ds: xr.Dataset, parameter: str, *, scale: Literal["linear"
                       "shrunk_sd": float(est["shrunk_sd"].values[i]), "pull": float(pull[i])} for i in order],
         "model": result.describe(),
         "warnings": list(result.notes),
-        "literature": LITERATURE.get((kernel, parameter), []),
+        "literature": [dict(item) for item in literature],
     }
 
 

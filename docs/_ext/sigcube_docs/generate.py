@@ -314,6 +314,8 @@ def write_all() -> list[str]:
                                                                            records.load("sweep-nuisance-floor-5"))
     jobs["results/scatter-literature.md"] = lambda: reports.scatter_literature(records.load("sweep-mond-sigma-int"),
                                                                                records.load("sweep-sigma-sigma-int"))
+    names = [n for n in reports.RENDERERS if n.startswith("population-")]
+    jobs["results/population-summary.md"] = lambda: reports.population_summary({n: records.load(n) for n in names})
     written = []
     for name, make in jobs.items():
         path = OUT / name

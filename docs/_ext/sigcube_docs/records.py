@@ -97,6 +97,14 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
              "{cubes}/sigma-A0-k-sigma-int-nuisance.zarr"),
             ("report", "sweep", "{cubes}/sigma-A0-k-sigma-int-nuisance.zarr", "--json")),
            "the joint posterior of A0, k and the intrinsic scatter σ_int with Υ, D, i marginalised"),
+    *(Result(f"population-{name}{tag}",
+             (("sweep", spec, "--out", f"{{cubes}}/{name}-nuisance{tag}.zarr"),
+              ("report", "population", f"{{cubes}}/{name}-nuisance{tag}.zarr", "--param", param, "--scale", "log",
+               "--json")),
+             f"is {param} universal? {what}" + (" with a 5 km/s error floor" if tag else ", errors as quoted"))
+      for name, param, what in (("mond-a0", "a0", "MOND's a0"), ("sigma-A0", "A0", "Σ's A0 at k = 1/2π"))
+      for tag, spec in (("", f"sweeps/{name.replace('-', '_')}_nuisance.toml"),
+                        ("-floor-5", f"docs/results/specs/{name.replace('-', '_')}_nuisance_floor5.toml"))),
 )}
 """Every committed report, by name (the file ``docs/results/<name>.json``)."""
 

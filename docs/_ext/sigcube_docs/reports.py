@@ -277,6 +277,8 @@ def compare(record: Mapping[str, Any]) -> str:
         out.append(table(["model", "what", "k", "best χ²", "AIC", "BIC", "ln Z", "ln B vs MOND", "CV held-out χ²/pt",
                           "CV RMS [km/s]", "best global"], rows, "llrrrrrrrrl") + "\n")
         out.append(_compare_reading(models))
+        if label in report.get("logo", {}):
+            out.append(_logo(report["logo"][label]))
     for label, pairs in report.get("per_galaxy_bayes", {}).items():
         for key, p in pairs.items():
             out.append(f"Per-galaxy evidence ({text(titles.get(label, label))}), {text(key.replace('_vs_', ' vs '))}: "
@@ -294,10 +296,26 @@ def compare(record: Mapping[str, Any]) -> str:
                    + ".\n\n")
     conv = report["conventions"]
     out.append("Conventions: " + "; ".join(f"{text(k)}: {text(conv[k])}" for k in
-                                         ("likelihood", "prior_form", "k", "aic", "bic", "evidence", "cv") if k in conv)
+                                         ("likelihood", "prior_form", "k", "aic", "bic", "evidence", "cv", "logo")
+                                         if k in conv)
                + ".\n\n")
     out.append(terminal(record, "compare"))
     return "".join(out)
+
+
+def _logo(summary: Mapping[str, Any]) -> str:
+    """ELPD_LOGO ± SE per model, each difference to the best ± its paired SE, and the galaxies that drive it."""
+    best = summary["best"]
+    rows = [[code(name), f"{fixed(m['elpd'], 1)} ± {fixed(m['se'], 1)}",
+             "—" if name == best else f"{fixed(m['elpd_diff'], 1)} ± {fixed(m['dse'], 1)}",
+             "—" if name == best else fixed(m["z"], 1),
+             "—" if name == best else text(", ".join(f"{d['galaxy']} {d['elpd_diff']:+.1f}"
+                                                     for d in summary["drivers"][name][:5]))]
+            for name, m in summary["models"].items()]
+    return ("Leave-one-galaxy-out predictive density (exact on the grid; differences are the best model's minus "
+            "each model's, with the SE of the paired per-galaxy differences):\n\n"
+            + table(["model", "ELPD_LOGO ± SE [nat]", "below the best ± SE", "z", "galaxies that drive it (best − model)"],
+                    rows, "lrrrl") + "\n")
 
 
 def _compare_reading(models: Mapping[str, Any]) -> str:
@@ -438,6 +456,8 @@ def clash_rows(regression_record: Mapping[str, Any] | None) -> str:
         rows.append([text(row["name"]), text(row["status"]), text(shown), published])
     return ("From " + code("docs/results/regression.json") + " ([the regression suite](regression.md)):\n\n"
             + table(["row", "status", "computed", "published"], rows, "llll") + "\n")
+
+
 LITERATURE_SCATTER = (
     ("Desmond 2023 (MNRAS, the underlying RAR; joint HMC of every SPARC galaxy's D, i, L, Υ)",
      "1.19 ± 0.04 (stat) ± 0.09 (sys)", "~0.03 (intrinsic)"),
@@ -471,11 +491,74 @@ def scatter_literature(mond: Mapping[str, Any] | None, sigma: Mapping[str, Any] 
               "per-galaxy fits, McGaugh+2016's is the observed scatter of the RAR, errors included.\n")
 
 
+# --- sigcube report population -----------------------------------------------------------------------------------
+
+
+def _ci(a: list[float], digits: int = 4) -> str:
+    return f"{number(a[0], digits)} – {number(a[1], digits)}"
+
+
+def population(record: Mapping[str, Any]) -> str:
+    r = record["report"]
+    out = [provenance(record)]
+    group = next(iter(r["objects_table"]))
+    out.append(f"Sweep {code(r['sweep'])} (kernel {code(r['kernel'])}): {r['objects']} objects along {code(group)}, "
+               f"{r['points']:,} points; {r['grid']['points']} grid values of {text(r['unit'])} from "
+               f"{number(r['grid']['range'][0])} to {number(r['grid']['range'][1])}. Other grid axes: "
+               f"{text(r['others']['how'])}.\n\n")
+    rows = [[text(label), f"{number(m['mean'])} ± {number(m['sd'], 2)}", _ci(m["ci68"]), _ci(m["ci95"]),
+             _ci(m["theta"]["ci95"], 3) if "theta" in m else "—"]
+            for key, label in (("mu", "μ, population mean (τ ≥ 0)"), ("mu_universal", "μ if τ = 0 (one value)"))
+            for m in [r[key]]]
+    t = r["tau"]
+    rows.append([text("τ, spread between objects"), f"{number(t['mean'])} ± {number(t['sd'], 2)}", _ci(t["ci68"]),
+                 _ci(t["ci95"]), f"95 % upper limit {number(t['upper95'])}"])
+    out.append(table(["hyper-parameter", f"mean ± sd [{text(r['unit'])}]", "68 %", "95 %",
+                      f"95 % of {text(r['parameter'])} = 10^μ"], rows, "lrrrr"))
+    out.append(f"\nln Z(τ = 0) = {fixed(r['log_evidence_tau0'], 2)} nat, ln Z(τ > 0) = "
+               f"{fixed(r['log_evidence_tau_pos'], 2)} nat: {text(r['interpretation'])}. Prior of τ: "
+               f"{text(r['tau_prior']['describe'])}; μ uniform on {_ci(r['mu_prior'])}.\n\n")
+    if r["warnings"]:
+        out.append(bullets(r["warnings"]))
+    rows = [[code(f["name"]), f"{number(f['own_mean'])} ± {number(f['own_sd'], 2)}",
+             f"{number(f['shrunk_mean'])} ± {number(f['shrunk_sd'], 2)}", f"{f['pull']:+.1f}"] for f in r["furthest"]]
+    out.append(f"The objects furthest from μ by their own likelihood alone (pull = (own − μ)/own sd), with their "
+               f"shrunken estimates:\n\n" + table([group, "own mean ± sd", "shrunken mean ± sd", "pull"], rows, "lrrr"))
+    out.append("\nWhat the answer rests on (every prior, the likelihood, the count of parameters):\n\n"
+               + bullets([r["likelihood_note"], r["fitted"]["statement"], *r["model"], *r["nuisance"]["model"]]))
+    out.append(terminal(record, "population"))
+    return "".join(out)
+
+
+def population_summary(recs: Mapping[str, Mapping[str, Any] | None]) -> str:
+    """The population reports side by side, and the published answers to the same question."""
+    rows, literature = [], {}
+    for name, rec in recs.items():
+        if rec is None:
+            rows.append([code(name), "not committed", "", "", "", ""])
+            continue
+        r = rec["report"]
+        floor = "5 km/s floor" if "floor" in name else "quoted errors"
+        rows.append([code(r["kernel"]) + " " + text(r["parameter"]), text(floor),
+                     _ci(r["mu"]["theta"]["ci95"], 3), f"{number(r['tau']['mean'], 3)} ({_ci(r['tau']['ci95'], 3)})",
+                     f"{r['ln_bayes_factor']:+.1f}", text(r["interpretation"].split("nat: ", 1)[1])])
+        for lit in r["literature"]:
+            literature[lit["who"]] = lit["finding"]
+    out = table(["model", "errors", "95 % of 10^μ", "τ [dex]: mean (95 %)", "ln B(τ = 0 : τ > 0)", "reading"], rows,
+                "llrrrl")
+    if literature:
+        out += "\nPublished answers (literature, not seed figures):\n\n" + bullets(
+            [f"{who}: {finding}" for who, finding in literature.items()])
+    return out
+
+
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
     "ablation-sigma-int-5": ablation, "compare-sigma-mond-nfw": compare, "compare-sigma_xi-nfw": compare,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
     "sweep-mond-sigma-int": sweep, "sweep-sigma-sigma-int": sweep,
+    "population-mond-a0": population, "population-mond-a0-floor-5": population, "population-sigma-A0": population,
+    "population-sigma-A0-floor-5": population,
 }
 """The renderer of each committed report, by its name."""

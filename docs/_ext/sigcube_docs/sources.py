@@ -127,9 +127,10 @@ def report_renderers() -> dict[str, Any]:
     """Each report's own terminal renderer (``render(payload, console)``), by report name, to show a committed
     report exactly as ``sigcube report …`` prints it."""
     from sigcube.interfaces import joint_report as joint
+    from sigcube.interfaces import population_report as population
     from sigcube.interfaces import sweep_report as sweep
     from sigcube.study.reports import ablation, compare, kernels, regression, sensitivity, sparc
 
     return {"sparc": sparc.render_summary, "kernels": kernels.render, "regression": regression.render,
             "sensitivity": sensitivity.render, "ablation": ablation.render, "compare": compare.render,
-            "sweep": sweep.render, "joint": joint.render}
+            "sweep": sweep.render, "joint": joint.render, "population": population.render}

@@ -6,12 +6,9 @@ generated file; :func:`write_all` writes every file whose text changed (so an un
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sigcube_docs import records, reports, sources

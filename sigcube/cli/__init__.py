@@ -39,6 +39,8 @@ COMMANDS: dict[str, Entry] = {
     "kernels": Entry("sigcube.cli.kernels", "kernels", "List the registered kernels, or describe one."),
     "explore": Entry("sigcube.cli.explore", "explore", "Write (or serve) the interactive explorer of a sweep."),
     "synth": Entry("sigcube.cli.synth", "synth", "Draw a SPARC-like synthetic survey cube of N galaxies."),
+    "export": Entry("sigcube.cli.export", "export", "Write a nuisance sweep's (or its population's) posterior as an "
+                                                    "ArviZ DataTree in Zarr."),
 }
 """Every command of the root group, in the order ``sigcube --help`` lists them."""
 

@@ -1,4 +1,5 @@
-"""`sigcube report sparc | kernels | sensitivity | sweep | regression`: reports next to the published figures."""
+"""`sigcube report sparc | kernels | sensitivity | sweep | population | regression | ablation | compare`: reports
+next to the published figures."""
 
 from __future__ import annotations
 
@@ -93,6 +94,52 @@ def report_sweep(
     from sigcube.interfaces.sweep_report import render, sweep_report
 
     emit(sweep_report(open_result(result)), as_json, render)
+
+
+@app.command("joint")
+def report_joint(
+    result: Annotated[str, typer.Argument(help="A joint sweep result cube (path or store URL).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Each dataset's and the joint posterior side by side, the tension between datasets, every likelihood."""
+    from sigcube.engines.joint import open_joint
+    from sigcube.interfaces.joint_report import joint_report, render
+
+    emit(joint_report(open_joint(result)), as_json, render)
+
+
+@app.command("population")
+def report_population(
+    result: Annotated[str, typer.Argument(help="A finished nuisance sweep's result cube (path or store URL).")],
+    param: Annotated[str, typer.Option("--param", help="The swept parameter whose spread between objects is asked "
+                                                       "about, e.g. a0 or A0.")],
+    scale: Annotated[str, typer.Option(help="The population lives in the parameter (linear) or its log10 (log).")] = "linear",
+    others: Annotated[str, typer.Option(help="The other grid axes: marginalise (one value shared by every object, "
+                                             "under the sweep's grid prior) or best (conditioned on the grid point "
+                                             "of the largest Σ ln L).")] = "marginalise",
+    tau_prior: Annotated[str, typer.Option(help="Prior of the spread τ: half_normal or uniform.")] = "half_normal",
+    tau_scale: Annotated[Optional[float], typer.Option(help="The τ prior's scale (half-normal σ, or the uniform's "
+                                                            "upper end) in the population's scale; default: a "
+                                                            "quarter (half-normal) or half (uniform) of μ's prior "
+                                                            "range, the grid's range.")] = None,
+    n_mu: Annotated[int, typer.Option(help="Hyper-grid cells in μ.", min=2)] = 40,
+    n_tau: Annotated[int, typer.Option(help="Hyper-grid cells in τ.", min=2)] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Is a swept parameter universal? The hierarchical θ_g ~ N(μ, τ²) on a nuisance sweep's per-object ln L."""
+    from sigcube.engines.sweep import open_result
+    from sigcube.interfaces.population_report import population_report, render
+    from sigcube.stats.population import TauPrior
+    from sigcube.study import literature
+
+    if scale not in ("linear", "log"):
+        raise SigcubeError(f"--scale takes linear or log, not {scale!r}")
+    ds = open_result(result)
+    with err_console.status("integrating the population over the grid …"):
+        report = population_report(ds, param, scale=scale, others=others, tau_prior=TauPrior(tau_prior, tau_scale),
+                                   n_mu=n_mu, n_tau=n_tau,
+                                   literature=literature.population(ds.attrs.get("kernel", ""), param))
+    emit(report, as_json, render)
 
 
 @app.command("regression")

@@ -24,6 +24,7 @@ import xarray as xr
 if TYPE_CHECKING:
     from sigcube.conventions import SampleCuts
     from sigcube.model.points import PointSet
+    from sigcube.stats.population import Population, TauPrior
     from sigcube.stats.posterior import GridPosterior
 
 _BASELINE: Any = object()
@@ -88,6 +89,26 @@ class SigcubeAccessor:
         from sigcube.engines.sweep.nuisance import sweep_posterior
 
         return sweep_posterior(self._result())
+
+    def population(self, param: str, *, scale: str = "linear", others: str = "marginalise",
+                   tau_prior: TauPrior | None = None, **kwargs: Any) -> Population:
+        """Is ``param`` universal? The hierarchical model θ_g ~ N(μ, τ²) (or log10 θ_g with ``scale="log"``) on a
+        nuisance sweep's per-object ``loglike``, the other grid axes marginalised (``others="marginalise"``) or at
+        the best grid point (``"best"``): :func:`sigcube.interfaces.population_report.population_of` (further
+        keywords: ``mu_range``, ``prior_zero``, ``n_mu``, ``n_tau``). Its warnings are in ``.notes``."""
+        from sigcube.interfaces.population_report import population_of
+
+        return population_of(self._result(), param, scale=scale, others=others, tau_prior=tau_prior, **kwargs)[0]
+
+    def to_datatree(self, population: str | None = None, **kwargs: Any) -> xr.DataTree:
+        """The ArviZ-conformant DataTree of a nuisance sweep's grid posterior, or with ``population`` of that
+        parameter's population posterior (:mod:`sigcube.interfaces.arviz_export`; keywords: ``chains``, ``draws``,
+        ``seed``, and ``jitter`` or ``scale``/``others``/``tau_prior``)."""
+        from sigcube.interfaces.arviz_export import population_tree, sweep_tree
+        from sigcube.io.cubes import FIT_KIND
+
+        ds = self._ds if self._ds.attrs.get("sigcube_kind") == FIT_KIND else self._result()  # a fit: refused, saying why
+        return sweep_tree(ds, **kwargs) if population is None else population_tree(ds, population, **kwargs)
 
     def _is_result(self) -> bool:
         return {"done", "baseline_rms"} <= set(self._ds.variables)

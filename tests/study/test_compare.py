@@ -8,7 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sigcube.engines.fit.spec import FreeParameter
-from sigcube.study.reports.compare import CompareError, _cv, _grid, compare_report, log_evidence
+from sigcube.study.reports.compare import (
+    CompareError, _cv, _grid, compare_report, log_evidence, logo_summary, model_logo,
+)
 
 
 def test_grid_evidence_of_a_gaussian_likelihood_is_the_analytic_integral():
@@ -59,6 +61,49 @@ def test_cv_with_nuisance_picks_the_least_profile_objective():
     assert out["held_out_chi2"] == pytest.approx(10 * 0.5)
 
 
+def test_logo_of_a_global_grid_is_the_posterior_predictive_by_hand():
+    """One global θ with a uniform prior, galaxies measuring it as x_g ± 1: elpd_g = ln ∫ N(x_g; θ, 1) p(θ | x_−g) dθ,
+    p(θ | x_−g) = N(mean of the others, 1/(n − 1)) (the grid wide and fine): the closed form N(x_g; x̄_−g, 1 + 1/(n−1))."""
+    p = FreeParameter("t", -6.0, 6.0, grid=2401)
+    grid, log_w = _grid([p])
+    x = np.array([-0.4, 0.1, 0.3, 0.9, 1.5])
+    ll = -0.5 * (grid["t"][:, None] - x) ** 2 - 0.5 * np.log(2 * np.pi)
+    got = model_logo("m", ll, log_w, [f"g{i}" for i in range(x.size)], per_object=False)
+    n = x.size
+    others = (x.sum() - x) / (n - 1)
+    var = 1 + 1 / (n - 1)
+    expected = -0.5 * (x - others) ** 2 / var - 0.5 * np.log(2 * np.pi * var)
+    assert got.elpd.values == pytest.approx(expected, abs=1e-6)
+    assert got.se == pytest.approx(np.sqrt(n * np.var(expected)), abs=1e-5)
+
+
+def test_logo_of_per_object_parameters_is_each_galaxys_evidence():
+    """Per-object parameters: Σ_g elpd_g equals the per-object grid evidence ln Z computed by log_evidence."""
+    p = FreeParameter("t", 0.0, 10.0, grid=101)
+    grid, log_w = _grid([p])
+    ll = -0.5 * ((grid["t"][:, None] - np.array([2.0, 5.0, 7.0])) / 0.7) ** 2
+    got = model_logo("m", ll, log_w, ["a", "b", "c"], per_object=True)
+    assert got.total == pytest.approx(log_evidence(ll, log_w, per_object=True), abs=1e-10)
+
+
+def test_logo_summary_ranks_models_and_names_the_galaxies_that_drive_the_difference():
+    """Two per-object models whose evidences differ by hand-set amounts per galaxy: the best is the larger total, the
+    difference and its paired SE are the hand sums, and the drivers are ordered by |difference|."""
+    p = FreeParameter("t", 0.0, 1.0, grid=3)
+    _, log_w = _grid([p])
+    names = ["a", "b", "c", "d"]
+    shift = np.array([0.0, 3.0, -1.0, 0.5])
+    base = np.zeros((3, 4))
+    one = model_logo("one", base, log_w, names, per_object=True)
+    two = model_logo("two", base + shift, log_w, names, per_object=True)
+    out = logo_summary({"one": one, "two": two}, top=3)
+    assert out["best"] == "two"
+    assert out["models"]["one"]["elpd_diff"] == pytest.approx(shift.sum())
+    assert out["models"]["one"]["dse"] == pytest.approx(np.sqrt(4 * np.var(shift)))
+    assert [d["galaxy"] for d in out["drivers"]["one"]] == ["b", "c", "d"]
+    assert out["per_galaxy"]["elpd"]["two"] == pytest.approx((np.zeros(4) + shift).tolist())
+
+
 def test_unknown_model_is_one_line():
     with pytest.raises(CompareError, match="unknown model"):
         compare_report(None, ["nope"])
@@ -90,6 +135,11 @@ def test_real_run_bookkeeping(plain, sparc_cube):
     assert nfw["best_chi2"] < mond["best_chi2"]
     assert nfw["log_evidence"] < -0.5 * nfw["best_chi2"] - float(
         np.sum(np.log(np.sqrt(2 * np.pi) * sigcube.io.datasets.pack(sparc_cube).inputs["e_v_obs"])))
+    # leave-one-galaxy-out: a per-galaxy model predicts a galaxy by its own evidence (Σ elpd_g = ln Z)
+    logo = plain["logo"]["catalogue"]
+    assert nfw["elpd_logo"] == pytest.approx(nfw["log_evidence"], abs=1e-6)
+    assert set(logo["models"]) == {"mond", "nfw"} and len(logo["per_galaxy"]["galaxy"]) == 171
+    assert sum(logo["per_galaxy"]["elpd"]["mond"]) == pytest.approx(mond["elpd_logo"], rel=1e-12)
 
 
 def test_mond_nuisance_rar_scatter_subset(sparc_cube):

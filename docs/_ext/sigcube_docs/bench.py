@@ -19,6 +19,7 @@ TITLES = {
     "survey": "Survey scale: synthetic samples of 10³–10⁵ galaxies",
     "nuisance": "Nuisance-marginalised sweep",
     "fits": "Per-galaxy fits",
+    "startup": "Start-up: how long a command takes from a fresh process",
 }
 
 
@@ -111,7 +112,18 @@ def fits(res: Mapping[str, Any]) -> str:
                   "converged"], rows, "llrrrrr")
 
 
+def startup(res: Mapping[str, Any]) -> str:
+    rows = [[code(r["command"]), fixed(r["cold_s"], 2), f"{fixed(r['cold_range_s'][0], 2)} – {fixed(r['cold_range_s'][1], 2)}",
+             fixed(r["warm_s"], 2), f"{fixed(r['warm_range_s'][0], 2)} – {fixed(r['warm_range_s'][1], 2)}"]
+            for r in res["rows"]]
+    return (f"Each command is a new process, timed end to end; the median of {res['repeats']} runs with numba's cache "
+            "emptied before each cold run (a new, empty NUMBA_CACHE_DIR) and filled by it for the warm run. The sweeps "
+            "are small: they measure start-up and compilation.\n\n"
+            + table(["command", "cold [s]", "cold range", "warm [s]", "warm range"], rows, "lrrrr"))
+
+
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "startup": startup,
     "vecmath": vecmath, "kernel_throughput": kernel_throughput, "sweep_throughput": sweep_throughput,
     "survey": survey, "nuisance": nuisance, "fits": fits,
 }

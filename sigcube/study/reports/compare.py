@@ -18,7 +18,12 @@ and with Υ_disk, Υ_bul, D, i as nuisance parameters under the Li+2018 priors (
   **ln B** = ln Z − ln Z(MOND); for two per-object models also galaxy by galaxy (the SI §15 ablation with
   the nuisance marginalised: how many galaxies' evidence favours each);
 - **k-fold CV** of the global parameters: galaxy i in fold i mod K; the grid point that fits the other folds
-  best is scored on the held-out fold (χ², and the point RMS [km/s] at the catalogue values).
+  best is scored on the held-out fold (χ², and the point RMS [km/s] at the catalogue values);
+- **ELPD_LOGO**, the exact leave-one-galaxy-out predictive density on the grid (:mod:`sigcube.stats.logo`) under
+  the same priors and the same ln L as ln Z: for global parameters elpd_g = ln p(D_g | D_−g), the posterior from
+  every other galaxy predicting g; for per-object parameters each galaxy's own evidence (the model predicts a new
+  galaxy from its prior). ± SE = √(n·Var_g elpd_g); between models the difference ± the SE of the paired
+  per-galaxy differences, and the galaxies whose contributions differ most.
 
 Also the RAR residual scatter of MOND (fixed a0) with the nuisance profiled, on the full sample and on the
 McGaugh+2016 quality subset, next to two *literature* values (not seed figures), with a robust companion
@@ -47,6 +52,7 @@ from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model import metrics, segments
 from sigcube.model.metrics import RAR_SCATTERS
 from sigcube.model.points import PointSet
+from sigcube.stats import logo
 from sigcube.study.reports.ablation import NUISANCE_STARTS
 
 LN_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
@@ -165,6 +171,39 @@ def log_evidence(loglike: np.ndarray, log_w: np.ndarray, per_object: bool) -> fl
     return float(logsumexp(loglike.sum(axis=1) + log_w))
 
 
+def model_logo(name: str, loglike: np.ndarray, log_w: np.ndarray, galaxies: Sequence[str],
+               per_object: bool) -> logo.Logo:
+    """Exact leave-one-galaxy-out of ln L[m, g] on a grid with ln prior weights ``log_w``: global parameters shared
+    by every galaxy, or (``per_object``) each galaxy's own."""
+    ll = xr.DataArray(loglike, dims=("m", "galaxy"), coords={"galaxy": list(galaxies)})
+    prior = xr.DataArray(log_w, dims="m")
+    words = "uniform in each parameter's grid coordinate over its bounds, trapezoid weights"
+    if per_object:
+        return logo.logo(ll, name=name, per_galaxy=("m",), log_prior_per_galaxy=prior, prior=words)
+    return logo.logo(ll, name=name, log_prior=prior, prior=words)
+
+
+def logo_summary(models: Mapping[str, logo.Logo], top: int = 10) -> dict[str, Any]:
+    """The models' ELPD_LOGO ± SE, each one's difference to the best ± the paired SE, the per-galaxy contributions
+    and, per model, the ``top`` galaxies whose contributions differ most from the best model's."""
+    comparison = logo.compare(models)
+    table = comparison.table
+    names = [str(m) for m in table["model"].values]
+    per = comparison.per_galaxy
+    galaxies = [str(g) for g in per["galaxy"].values]
+    drivers = {}
+    for m in names[1:]:
+        d = comparison.drivers(m, top)
+        drivers[m] = [{"galaxy": str(g), "elpd_best": float(d["elpd"].sel(model=comparison.best, galaxy=g)),
+                       "elpd": float(d["elpd"].sel(model=m, galaxy=g)),
+                       "elpd_diff": float(d["elpd_diff"].sel(model=m, galaxy=g))} for g in d["galaxy"].values]
+    return {"best": comparison.best,
+            "models": {m: {k: float(table[k].sel(model=m)) for k in ("elpd", "se", "elpd_diff", "dse", "z")}
+                       for m in names},
+            "per_galaxy": {"galaxy": galaxies, "elpd": {m: per["elpd"].sel(model=m).values.tolist() for m in names}},
+            "drivers": drivers, "describe": comparison.describe()}
+
+
 def _nuisance_count(points: PointSet, nuisance: bool) -> int:
     if not nuisance:
         return 0
@@ -219,6 +258,8 @@ def compare_model(name: str, cube: xr.Dataset, points: PointSet, catalogue: Any,
         out["best"] = {n: float(v[m]) for n, v in grid.items()}
         out["log_evidence"] = log_evidence(ll["evidence_loglike"], log_w, per_object=False)
         out["cv"] = _cv(ll, points, nuisance)
+    elpd = model_logo(name, ll["evidence_loglike"], log_w, points.galaxy, bool(model.per_object))
+    out.update({"elpd_logo": elpd.total, "elpd_logo_se": elpd.se, "_logo": elpd})
     k = len(model.global_params) + len(model.per_object) * points.n_galaxies + _nuisance_count(points, nuisance)
     out.update({"k": k, "n_points": n_points, "aic": 2 * k - 2 * out["ln_L_max"],
                 "bic": k * np.log(n_points) - 2 * out["ln_L_max"], "seconds": time.perf_counter() - start})
@@ -304,6 +345,7 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
             row["ln_B_vs_mond"] = row["log_evidence"] - rows[REFERENCE]["log_evidence"]
         label = "nuisance" if profiled else "catalogue"
         out["runs"][label] = rows
+        out.setdefault("logo", {})[label] = logo_summary({n: r.pop("_logo") for n, r in rows.items()})
         out.setdefault("per_galaxy_bayes", {})[label] = per_galaxy_bayes(rows)
     if nuisance:
         out["rar_mond_nuisance"] = rar_scatter_mond(points, catalogue, cube, run)
@@ -320,10 +362,27 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
                     "(3 nodes per dimension, sigcube.compute.quadrature)",
         "cv": f"{FOLDS} folds, galaxy i in fold i mod {FOLDS} (the packed order); the grid point best on the other "
               "folds (χ², or χ² + |z|² with nuisance) scored on the held-out fold",
+        "logo": "exact leave-one-galaxy-out on the grid, same priors and ln L as ln Z (with the nuisance: marginalised): "
+                "elpd_g = ln p(D_g | D_-g) for global parameters, the galaxy's own evidence for per-object ones; "
+                "SE = √(n·Var_g elpd_g), each galaxy an exchangeable draw; a difference's SE from the paired "
+                "per-galaxy differences (Vehtari, Gelman & Gabry 2017)",
         "grids": {n: {p: t for p, t in {**MODELS[n].global_params, **MODELS[n].per_object}.items()} for n in names},
         "cube_content_sha256": cube.attrs.get("content_sha256", ""),
     }
     return out
+
+
+def render_logo(summary: Mapping[str, Any], console: Console) -> None:
+    """Each model's ELPD_LOGO difference to the best ± its paired SE, and the galaxies that drive it."""
+    best = summary["best"]
+    for name, m in summary["models"].items():
+        if name == best:
+            continue
+        console.print(f"ELPD_LOGO: {name} is {m['elpd_diff']:.1f} ± {m['dse']:.1f} nat below {best} (z = {m['z']:.1f}, "
+                      "paired SE); largest per-galaxy differences ("
+                      + f"{best} − {name}): " + ", ".join(f"{escape(d['galaxy'])} {d['elpd_diff']:+.1f}"
+                                                        for d in summary["drivers"][name][:5]),
+                      highlight=False, soft_wrap=True)
 
 
 def _g(v: float | None, fmt: str = ".1f") -> str:
@@ -339,16 +398,19 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                             f"{result['n_points']} points) — "
                             + ("Υ, D, i marginalised / profiled (Li+2018 priors)" if label == "nuisance"
                                else "catalogue Υ, D, i"), title_justify="left")
-        for col in ("model", "k", "best χ²", "AIC", "BIC", "ln Z", "ln B vs MOND", "CV held-out χ²/pt",
-                    "CV RMS", "best global", "s"):
+        for col in ("model", "k", "best χ²", "AIC", "BIC", "ln Z", "ln B vs MOND", "ELPD_LOGO ± SE",
+                    "CV held-out χ²/pt", "CV RMS", "best global", "s"):
             table.add_column(col, justify="left" if col in ("model", "best global") else "right")
         for name, r in rows.items():
             cv = r["cv"]
             best = ", ".join(f"{k}={v:.3g}" for k, v in r.get("best", {}).items()) or "per galaxy"
             table.add_row(name, str(r["k"]), _g(r["best_chi2"]), _g(r["aic"]), _g(r["bic"]), _g(r["log_evidence"]),
-                          _g(r["ln_B_vs_mond"]), _g(cv and cv["held_out_chi2_per_point"], ".3f"),
+                          _g(r["ln_B_vs_mond"]), f"{r['elpd_logo']:.1f} ± {r['elpd_logo_se']:.1f}",
+                          _g(cv and cv["held_out_chi2_per_point"], ".3f"),
                           _g(cv and cv["held_out_rms"], ".2f"), escape(best), f"{r['seconds']:.0f}")
         console.print(table)
+        if label in result.get("logo", {}):
+            render_logo(result["logo"][label], console)
     for label, pairs in result.get("per_galaxy_bayes", {}).items():
         for key, p in pairs.items():
             console.print(f"per-galaxy evidence ({label}), {key}: a favoured in {p['a_favoured']} of {p['n']} galaxies; "
@@ -374,7 +436,7 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
             console.print(f"literature (not a seed figure): {v['value']} {v['unit']} — {escape(v['what'])}", highlight=False)
         console.print(f"[dim]subset: {escape(rar['subset_definition'])}[/dim]", highlight=False)
     conv = result["conventions"]
-    for key in ("likelihood", "prior_form", "k", "aic", "bic", "evidence", "cv"):
+    for key in ("likelihood", "prior_form", "k", "aic", "bic", "evidence", "cv", "logo"):
         console.print(f"[dim]{key}: {escape(conv[key])}[/dim]", highlight=False)
     if "nuisance_priors" in conv:
         console.print(f"[dim]nuisance priors: {escape('; '.join(conv['nuisance_priors']))}[/dim]", highlight=False)

@@ -24,8 +24,8 @@ from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, NuisanceTransform
 from sigcube.stats.priors import Prior
 
-Z_BOX = 9.0
-"""The widest box |z_j| ≤ Z_BOX (prior density e^−40 at its faces)."""
+Z_BOX = 12.0
+"""The widest box |z_j| ≤ Z_BOX (the adaptive rule's Z_LIMIT: prior density e^−72 at its faces)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,10 @@ class _Integrand:
             with np.errstate(all="ignore"):
                 v = self.kernel.func(self.transform.kernel_inputs(values), **self.params)   # (k, n_points)
                 v = np.broadcast_to(v, (len(zk), self.transform.n_points))
-                if self.inclined:
+                if self.inclined and self.lik.floor_free:
+                    # σ_int = 0: χ² is exactly A − 2B/q + C/q² in 1/q (BoundLikelihood.moments)
+                    ll = self.lik.log_likelihood_from_moments(self.lik.moments(v), qinv[None, :, 0])  # (k, n_i)
+                elif self.inclined:
                     ll = np.stack([self.lik.log_likelihood(v, np.broadcast_to(q, (len(zk), 1)))[:, 0]
                                    for q in qinv[:, 0]], axis=-1)                           # (k, n_i)
                 else:
@@ -125,8 +128,8 @@ def tensor_log_marginal(kernel: Kernel, params: Mapping[str, Any], transform: Nu
             break
         box = new
     previous = None
-    for n in ladder:
-        for _ in range(6):   # widen any face that still carries integrand
+    for level, n in enumerate(ladder):
+        for _ in range(6 if level == 0 else 2):   # widen any face that still carries integrand
             axes = [np.linspace(lo, hi, n) for lo, hi in box]
             f = g.on_grid(axes)
             top = float(np.max(f))

@@ -7,7 +7,7 @@ It uses only the kernel, :class:`~sigcube.stats.nuisance.NuisanceTransform`, the
 :class:`~sigcube.stats.likelihood.BoundLikelihood` — no mode search, no Hessian, no rotation, nothing of the adaptive
 rule. The box is found from the grid itself (shrunk to where the integrand is within ``threshold`` nat of its largest
 grid value, then widened until its faces are below that), and the node count per dimension is doubled-ish until
-ln Z changes by less than ``tol`` nat.
+ln Z changes by less than ``tol`` nat twice running.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class TensorReference:
     log_z: float
     """ln Z at the finest rule [nat]."""
     change: float
-    """ln Z(finest) − ln Z(previous rule) [nat]."""
+    """The larger of the last two changes of ln Z along the ladder [nat]."""
     nodes: int
     """Nodes per dimension of the finest rule."""
     face: float
@@ -103,13 +103,14 @@ def _face(f: np.ndarray) -> float:
 def tensor_log_marginal(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform,
                         priors: Mapping[str, Prior], likelihood: GaussianLikelihood | None = None, *,
                         tol: float = 0.01, threshold: float = 30.0, search_nodes: int = 25,
-                        ladder: tuple[int, ...] = (24, 32, 44, 60, 80)) -> TensorReference:
+                        ladder: tuple[int, ...] = (24, 32, 44, 60, 80, 110, 140, 180)) -> TensorReference:
     """ln Z of one galaxy at one kernel point (``params``: numbers) by the tensor trapezoid rule (module docstring).
 
     Box: start at |z| ≤ Z_BOX, evaluate ``search_nodes`` per dimension, shrink each side to one spacing beyond the
     points within ``threshold`` nat of the maximum, repeat until the box stops shrinking; widen a side whose face is
-    not ``threshold`` below the maximum. Then the ``ladder`` of node counts until two successive rules agree
-    within ``tol``."""
+    not ``threshold`` below the maximum. Then the ``ladder`` of node counts until three successive rules agree
+    within ``tol`` (one agreeing pair can be a coincidence of an under-resolved ridge: NGC2403 moves 0.005 nat from
+    24 to 32 nodes and 0.11 from 32 to 60)."""
     g = _Integrand(kernel, params, transform, priors, likelihood or GaussianLikelihood())
     d = len(g.dims)
     box = np.tile([-Z_BOX, Z_BOX], (d, 1)).astype(float)
@@ -127,7 +128,7 @@ def tensor_log_marginal(kernel: Kernel, params: Mapping[str, Any], transform: Nu
             box = new
             break
         box = new
-    previous = None
+    previous, changes = None, []
     for level, n in enumerate(ladder):
         for _ in range(6 if level == 0 else 2):   # widen any face that still carries integrand
             axes = [np.linspace(lo, hi, n) for lo, hi in box]
@@ -144,7 +145,8 @@ def tensor_log_marginal(kernel: Kernel, params: Mapping[str, Any], transform: Nu
             if not grown:
                 break
         log_z = _trapezoid(f, axes)
-        if previous is not None and abs(log_z - previous) < tol:
-            return TensorReference(log_z, log_z - previous, n, _face(f), box.copy(), g.dims)
+        changes.append(log_z - previous if previous is not None else np.inf)
+        if len(changes) >= 3 and abs(changes[-1]) < tol and abs(changes[-2]) < tol:
+            break
         previous = log_z
-    return TensorReference(log_z, log_z - previous, n, _face(f), box.copy(), g.dims)
+    return TensorReference(log_z, float(max(changes[-2:], key=abs)), n, _face(f), box.copy(), g.dims)

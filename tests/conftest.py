@@ -170,6 +170,26 @@ def mirror_copy(shared_data: Path, tmp_path: Path):
     return copy
 
 
+class FakeClock:
+    """Seconds since the epoch that move only when a test says so: what lease tests give ``Lease.acquire(clock=)``
+    instead of sleeping through a TTL."""
+
+    def __init__(self, start: float = 1.7e9) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture()
+def clock() -> FakeClock:
+    """A :class:`FakeClock` at 2023-11-14 22:13:20 UTC."""
+    return FakeClock()
+
+
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """An S3-compatible server (moto) on 127.0.0.1, started for the session, with a bucket; the AWS environment of

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -168,6 +170,27 @@ def mirror_copy(shared_data: Path, tmp_path: Path):
         return target
 
     return copy
+
+
+PROBE_BOUND_S = 600
+"""Seconds a readiness probe waits (a server listening, a sweep's first blocks on disk) before the test fails: a
+bound on a hang, generous for a loaded machine, never a statement about speed."""
+
+
+def _wait_for(ready: Callable[[], bool], what: str, output: Callable[[], str] = str,
+              bound: float = PROBE_BOUND_S) -> None:
+    deadline = time.monotonic() + bound
+    while not ready():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not after {bound:.0f} s\n{output()}", pytrace=False)
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def wait_for() -> Callable[..., None]:
+    """``wait_for(ready, what, output=str, bound=PROBE_BOUND_S)``: poll ``ready()`` until it holds; after ``bound``
+    seconds fail naming ``what`` and showing ``output()`` (what the process waited on printed)."""
+    return _wait_for
 
 
 class FakeClock:

@@ -7,7 +7,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -45,6 +44,8 @@ include_default = true
 values = ["third", "table"]
 """
 K_DEFAULT = 1 / (2 * np.pi)
+PROBE_BOUND_S = 600
+"""Seconds the served explorer's first page may take: a bound on a hang, generous for a loaded machine."""
 A0_DEFAULT = float(np.exp(K_DEFAULT))
 
 
@@ -304,24 +305,39 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_cli_serves_the_explorer(result_path, sparc_store):
-    port = _free_port()
-    code = "import sys; from sigcube.cli import app; app(sys.argv[1:])"
-    proc = subprocess.Popen([sys.executable, "-c", code, "explore", str(result_path), "--serve", "--port", str(port),
-                             "--cube", str(sparc_store), "--max-frames", "2", "--max-galaxies", "3"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+def _listening(port: int) -> bool:
     try:
-        # generous: the server starts in ~10 s alone, but the whole suite shares two cores
-        deadline, body = time.monotonic() + 180, ""
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as resp:
-                    body = resp.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.5)
+        with socket.create_connection(("localhost", port), timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def test_cli_serves_the_explorer(result_path, sparc_store, tmp_path, wait_for):
+    port, log = _free_port(), tmp_path / "server.log"
+    code = "import sys; from sigcube.cli import app; app(sys.argv[1:])"
+    with log.open("wb") as out:  # a file, not a pipe nobody reads: the server never blocks on its own output
+        proc = subprocess.Popen([sys.executable, "-c", code, "explore", str(result_path), "--serve", "--port",
+                                 str(port), "--cube", str(sparc_store), "--max-frames", "2", "--max-galaxies", "3"],
+                                stdout=out, stderr=subprocess.STDOUT)
+
+    def printed() -> str:
+        return f"the server printed:\n{log.read_text(errors='replace')[-3000:]}"
+
+    try:
+        # the readiness probe is a connection, not a page request: no page is built (and abandoned) while waiting
+        wait_for(lambda: _listening(port) or proc.poll() is not None, f"the server listening on port {port}", printed)
+        assert proc.poll() is None, f"the server exited with {proc.returncode}; {printed()}"
+        try:  # one request, its bound long enough to build the page on a loaded machine
+            with urllib.request.urlopen(f"http://localhost:{port}/", timeout=PROBE_BOUND_S) as resp:
+                body = resp.read().decode()
+        except OSError as exc:
+            pytest.fail(f"the first page request failed: {exc!r}; {printed()}", pytrace=False)
     finally:
         proc.terminate()
-        output = proc.communicate(timeout=20)[0].decode(errors="replace")
-    assert "sigcube explorer: explore-test" in body, f"no page after 180 s; the server printed:\n{output[-2000:]}"
-
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert "sigcube explorer: explore-test" in body, f"not the explorer page; {printed()}"

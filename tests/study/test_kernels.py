@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import typer
@@ -31,10 +30,7 @@ def app() -> typer.Typer:
 
 @pytest.fixture(scope="module")
 def rows(sparc_cube):
-    start = time.perf_counter()
-    out = kernel_report(sparc_cube)
-    assert time.perf_counter() - start < 60
-    return out
+    return kernel_report(sparc_cube)  # its time is measured by bench/reports.py
 
 
 def test_every_kernel_has_a_row_sorted_by_rms(rows):

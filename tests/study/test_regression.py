@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 import tomllib
 from pathlib import Path
 
@@ -47,10 +46,8 @@ def nu_mond(x):
 
 @pytest.fixture(scope="module")
 def report(cube_stores) -> dict:
-    start = time.perf_counter()
-    rows = rg.regression_report(cube_stores)
-    return {"rows": {row["name"]: row for row in rows}, "order": [r["name"] for r in rows],
-            "seconds": time.perf_counter() - start}
+    rows = rg.regression_report(cube_stores)  # its time is measured by bench/reports.py
+    return {"rows": {row["name"]: row for row in rows}, "order": [r["name"] for r in rows]}
 
 
 def _row(report, prefix: str) -> dict:
@@ -59,7 +56,7 @@ def _row(report, prefix: str) -> dict:
 
 def test_every_row_is_labelled(report) -> None:
     rows = report["rows"].values()
-    assert len(report["order"]) == len(report["rows"]) == 24 and report["seconds"] < 60
+    assert len(report["order"]) == len(report["rows"]) == 24
     for row in rows:
         assert row["status"] in rg.STATUSES and row["headline"] and row["conventions"]["summary"]
         assert set(row) == {"name", "si4a", "status", "headline", "values", "published", "conventions", "note", "n",
@@ -361,10 +358,8 @@ def test_report_regression_ingests_missing_cubes_then_prints_json(cube_stores, t
     for kind in ("sparc", "milkyway"):
         (cubes / f"{kind}.zarr").symlink_to(cube_stores[kind])
     monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(cubes))
-    start = time.perf_counter()
     result = runner.invoke(_app(), ["report", "regression", "--json"])
     assert result.exit_code == 0, result.output
-    assert time.perf_counter() - start < 120
     assert "ingesting clusters first" in result.stderr and "ingesting sparc" not in result.stderr
     rows = json.loads(result.stdout)
     assert len(rows) == 24 and {r["status"] for r in rows} == set(rg.STATUSES)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +26,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def shipped(sparc_store, tmp_path_factory):
     out = tmp_path_factory.mktemp("sensitivity")
-    start = time.perf_counter()
-    specs, results, state = run_shipped(sparc_store, out)
-    assert time.perf_counter() - start < 60
+    specs, results, state = run_shipped(sparc_store, out)  # its time is measured by bench/reports.py
     assert set(state.values()) == {"computed"}
     return out, specs, results, state
 

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -120,23 +119,24 @@ def test_a_rerun_cli_repairs_and_says_so(sparc_store, finished, copy, tmp_path):
     xr.testing.assert_identical(open_result(copy).load(), open_result(finished).load())
 
 
-def _wait_for_blocks(out: Path, proc: subprocess.Popen, n: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if (out / "done" / "zarr.json").exists() and sum(1 for _ in (out / "done" / "c").rglob("*")) >= n:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"the sweep wrote fewer than {n} blocks before it ended (exit {proc.poll()})")
+def _blocks_done(out: Path) -> int:
+    return sum(1 for _ in (out / "done" / "c").rglob("*")) if (out / "done" / "zarr.json").exists() else 0
 
 
-def test_force_is_refused_while_another_sweep_writes(sparc_store, long_reference, tmp_path):
+STOPPED_ENV = {**os.environ, "SIGCUBE_LEASE_TTL": "86400"}
+"""The environment of a driver the test stops (SIGSTOP): its lease stays live however long the test takes, as it would
+for a driver that is only slow (with the default TTL, a loaded machine could make it stale and let another take over)."""
+
+
+def test_force_is_refused_while_another_sweep_writes(sparc_store, long_reference, tmp_path, wait_for):
     spec, other = tmp_path / "long.toml", tmp_path / "other.toml"
     spec.write_text(LONG)
     other.write_text(LONG.replace("0.05, 0.5", "0.07, 0.7"))
     out = tmp_path / "r.zarr"
     first = subprocess.Popen(_sweep_cli(spec, out, sparc_store), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             text=True)
-    _wait_for_blocks(out, first, 5)
+                             text=True, env=STOPPED_ENV)
+    wait_for(lambda: _blocks_done(out) >= 5 or first.poll() is not None, "5 blocks of the first sweep done")
+    assert first.poll() is None, f"the first sweep ended early: {first.communicate()[1][-2000:]}"
     first.send_signal(signal.SIGSTOP)  # still writing, as far as anyone can tell
     try:
         second = subprocess.run(_sweep_cli(other, out, sparc_store, "--force"), capture_output=True, text=True,
@@ -302,12 +302,14 @@ def test_a_full_or_read_only_file_system_is_one_line(sparc_store, tmp_path, opti
     assert "Traceback" not in proc.stderr
 
 
-def test_a_store_being_written_then_its_sigkilled_driver(sparc_store, long_reference, tmp_path):
+def test_a_store_being_written_then_its_sigkilled_driver(sparc_store, long_reference, tmp_path, wait_for):
     spec = tmp_path / "long.toml"
     spec.write_text(LONG)
     out = tmp_path / "r.zarr"
-    proc = subprocess.Popen(_sweep_cli(spec, out, sparc_store), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_for_blocks(out, proc, 3)
+    proc = subprocess.Popen(_sweep_cli(spec, out, sparc_store), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=STOPPED_ENV)
+    wait_for(lambda: _blocks_done(out) >= 3 or proc.poll() is not None, "3 blocks of the sweep done")
+    assert proc.poll() is None, f"the sweep ended (exit {proc.returncode}) before it could be stopped"
     proc.send_signal(signal.SIGSTOP)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # zarr would warn about objects it does not recognise in the store

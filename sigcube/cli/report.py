@@ -95,6 +95,18 @@ def report_sweep(
     emit(sweep_report(open_result(result)), as_json, render)
 
 
+@app.command("joint")
+def report_joint(
+    result: Annotated[str, typer.Argument(help="A joint sweep result cube (path or store URL).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Each dataset's and the joint posterior side by side, the tension between datasets, every likelihood."""
+    from sigcube.engines.joint import open_joint
+    from sigcube.interfaces.joint_report import joint_report, render
+
+    emit(joint_report(open_joint(result)), as_json, render)
+
+
 @app.command("regression")
 def report_regression(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per test.")] = False,

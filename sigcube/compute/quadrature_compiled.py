@@ -50,6 +50,9 @@ NEWTON_TOL = 1e-4
 """The conditional inclination mode is taken when a Newton step is below this (in z; the rule's nodes are ≥ 0.1
 apart, so a centre off by 1e-4 changes nothing the rule sees)."""
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+LOG_RUN = 8
+"""Points whose s² are multiplied before one logarithm (Σ ln s² = ln Π s²; eight s² of (km/s)² stay far inside the
+float range)."""
 _FLAGS = {"nsz", "arcp", "contract", "reassoc"}
 """fastmath for the sums: reassociation (SIMD), fused multiply-add; NaN and ∞ keep their meaning."""
 
@@ -237,13 +240,13 @@ class PairResults:
 
 
 def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray, v_obs: np.ndarray,
-          e_v_obs: np.ndarray, P: np.ndarray, sigma_int: np.ndarray, tables: np.ndarray, codes: np.ndarray,
-          n_dims: np.ndarray, inclined: bool, base: np.ndarray, start: np.ndarray, start_rows: bool, nodes: int,
+          e_v_obs: np.ndarray, P: np.ndarray, scatter: tuple[np.ndarray, np.ndarray], tables: np.ndarray,
+          codes: np.ndarray, n_dims: np.ndarray, inclined: bool, base: np.ndarray, start: np.ndarray, start_rows: bool, nodes: int,
           marginalise: bool, refine: bool, tol: float, max_iter: int) -> PairResults:
     """Run every pair (module docstring).
 
-    ``P`` (m, G, k): the kernel's variable parameters per pair; ``sigma_int`` (m,) [km/s]; ``tables`` (G, 4,
-    TABLE_SIZE, 2) by nuisance code (0 Υ_disk, 1 Υ_bul, 2 D/D0, 3 sin i/sin i0); ``codes`` (G, 4): the code of each
+    ``P`` (m, G, k): the kernel's variable parameters per pair; ``scatter`` (a, b), each (m,): σ_V² = a + b·V_pred²
+    [(km/s)²] per grid point; ``tables`` (G, 4, TABLE_SIZE, 2) by nuisance code (0 Υ_disk, 1 Υ_bul, 2 D/D0, 3 sin i/sin i0); ``codes`` (G, 4): the code of each
     of a galaxy's ``n_dims`` dimensions (inclination last when ``inclined``); ``base`` (G, 3): Υ_disk, Υ_bul, D/D0
     where not free; ``start`` (1 or m, G, 4) in dimension order (``start_rows``: one row per grid point, else the
     first grid point starts there and each next one at its predecessor's mode); ``nodes`` per dimension.
@@ -260,7 +263,8 @@ def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray,
     evaluations = _solve(compiled.predict, X, S, np.ascontiguousarray(offsets, dtype=np.int64),
                          np.ascontiguousarray(v_obs, dtype=float), 1.0 / np.ascontiguousarray(e_v_obs, dtype=float),
                          np.ascontiguousarray(e_v_obs, dtype=float) ** 2,
-                         np.ascontiguousarray(P, dtype=float), np.ascontiguousarray(sigma_int, dtype=float),
+                         np.ascontiguousarray(P, dtype=float), np.ascontiguousarray(scatter[0], dtype=float),
+                         np.ascontiguousarray(scatter[1], dtype=float),
                          tables, np.ascontiguousarray(codes, dtype=np.int64), np.ascontiguousarray(n_dims, dtype=np.int64),
                          inclined, np.ascontiguousarray(base, dtype=float), np.ascontiguousarray(start, dtype=float),
                          start_rows, x, np.log(w), marginalise, refine, tol, max_iter,
@@ -270,7 +274,7 @@ def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray,
 
 
 @numba.njit(nogil=True, cache=True)
-def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, inclined, base, start, start_rows,
+def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes, n_dims, inclined, base, start, start_rows,
            gh_x, gh_lw, marginalise, refine, tol, max_iter,
            out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls):  # pragma: no cover
     m = P.shape[0]
@@ -282,10 +286,12 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
     V = np.empty(n_max)
     Vt = np.empty(n_max)
     Vn = np.empty(n_max)
+    cvs = np.empty(n_max)
     r = np.empty(n_max)
     rt = np.empty(n_max)
     cols = np.empty((4, n_max))
     Vplus = np.empty((4, n_max))
+    Vjac = np.empty((4, n_max))
     z = np.zeros(4)
     zt = np.zeros(4)
     zk = np.zeros(4)
@@ -321,6 +327,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
             ln0 += math.log(ie[i])
             t = vo[i] * ie[i]
             sum_oo += t * t
+        held = False  # V and Vjac hold the kernel's predictions at z (and z + FD_STEP·e_k) of the last grid point
         for j in range(m):
             # start
             if j == 0 or start_rows:
@@ -328,15 +335,24 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                 for k in range(d):
                     s0 = start[row, g, k]
                     z[k] = s0 if s0 == s0 else 0.0
-            s2i = sig[j] * sig[j]
+                held = False
+            sa = scat_a[j]
+            sb = scat_b[j]
             Pj = P[j, g]
+            # the same kernel parameters as the last grid point (another σ_int): its predictions at z are these
+            if held:
+                for k in range(P.shape[2]):
+                    if P[j, g, k] != P[j - 1, g, k]:
+                        held = False
 
             # ---------------------------------------------------------------- helpers as inline blocks
             # mode search (Levenberg–Marquardt)
             calls = 0
-            _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, Pj, V)
-            calls += 1
-            F, lognorm = _state(V, z, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, r)
+            if not held:
+                _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, Pj, V)
+                calls += 1
+            F, lognorm = _state(V, z, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, r)
+            fresh = held  # Vjac holds the Jacobian's predictions at this z
             lam = 1e-3
             conv = False
             iterations = 0
@@ -347,14 +363,16 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                         zt[k] = z[k]
                     zt[jj] += FD_STEP
                     if jj < dk:
-                        _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, Pj, Vt)
-                        calls += 1
-                        _, nj = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                        if not fresh:
+                            _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, Pj, Vjac[jj])
+                            calls += 1
+                        _, nj = _state(Vjac[jj], zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
                     else:
-                        _, nj = _state(V, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                        _, nj = _state(V, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
                     for i in range(n):
                         cols[jj, i] = (rt[i] - r[i]) * _INV_FD
                     dnorm[jj] = (nj - lognorm) * _INV_FD
+                fresh = True
                 _normal_equations(cols, r, z, dnorm, d, n, grad, H)
                 for k in range(d):
                     for l2 in range(d):
@@ -384,8 +402,9 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                     zt[k] = min(max(z[k] - step[k] * shrink, -Z_LIMIT), Z_LIMIT)
                 _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, Pj, Vt)
                 calls += 1
-                Ft, lognorm_t = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                Ft, lognorm_t = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
                 if Ft <= F:
+                    fresh = False
                     for k in range(d):
                         z[k] = zt[k]
                     for i in range(n):
@@ -396,6 +415,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                     lam = max(lam * 0.2, 1e-7)
                 else:
                     lam = min(lam * 10.0, 1e7)
+            held = True
             chi2 = 0.0
             for i in range(n):
                 chi2 += r[i] * r[i]
@@ -423,9 +443,9 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                                         Vt if sgn < 0 else Vplus[jj])
                             calls += 1
                             fv, _ = _state(Vt if sgn < 0 else Vplus[jj], zk, d, inclined, tables[g, 3], vo, ie, e2, a,
-                                           n, s2i, ln0, rt)
+                                           n, sa, sb, ln0, rt)
                         else:
-                            fv, _ = _state(V, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                            fv, _ = _state(V, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
                         if sgn > 0:
                             fplus[jj] = fv
                             Hx[jj, jj] = fv - 2.0 * F
@@ -438,11 +458,11 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                         if kk < dk:
                             _predict_at(predict, X, S, a, b, g, zk, dk, codes, tables, base, nv, Pj, Vt)
                             calls += 1
-                            fv, _ = _state(Vt, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                            fv, _ = _state(Vt, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
                         elif jj < dk:
-                            fv, _ = _state(Vplus[jj], zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                            fv, _ = _state(Vplus[jj], zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
                         else:
-                            fv, _ = _state(V, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                            fv, _ = _state(V, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
                         Hx[jj, kk] = Hx[kk, jj] = fv - fplus[jj] - fplus[kk] + F
                 _jacobi_eigh(Hx, d, ev_w, Q)
                 for k in range(d):
@@ -511,10 +531,10 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, sig, tables, codes, n_dims, in
                         for q in range(dk):
                             zc += C[d - 1, q] * xk[q]
                         term = base_t + _inclination(Vuse, zc, C[d - 1, d - 1], tables[g, 3], vo, ie, e2, a, n,
-                                                     s2i, ln0, sum_oo, gh_x, gh_lw, inner)
+                                                     sa, sb, ln0, sum_oo, gh_x, gh_lw, inner, cvs)
                     else:
                         zk[d - 1] = 0.0
-                        ff, _ = _state(Vuse, zk, 0, False, tables[g, 3], vo, ie, e2, a, n, s2i, ln0, rt)
+                        ff, _ = _state(Vuse, zk, 0, False, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
                         term = base_t - ff
                     terms[n_terms] = term
                     n_terms += 1
@@ -545,25 +565,32 @@ def _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, P, out):
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, s2i, ln0, r):  # pragma: no cover
-    """(F, ln-normalisation) at prediction V and z; residuals into r. F = ½Σr² − lognorm + ½|z|²."""
+def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r):  # pragma: no cover
+    """(F, ln-normalisation) at prediction V and z; residuals into r. F = ½Σr² − lognorm + ½|z|². The scatter of
+    point i is σ_V² = sa + sb·V_i² (:attr:`~sigcube.stats.likelihood.GaussianLikelihood.scatter_terms`)."""
     qi = _lookup(qtab, z[d - 1]) if inclined else 1.0
     half = 0.0
     lognorm = ln0
-    if s2i == 0.0:
+    if sa == 0.0 and sb == 0.0:
         for i in range(n):
             t = (vo[a + i] - V[i] * qi) * ie[a + i]
             r[i] = t
             half += t * t
     else:
+        q2 = qi * qi
         lognorm = -_HALF_LOG_2PI * n
-        f2 = s2i * qi * qi
-        for i in range(n):
-            s2 = e2[a + i] + f2
-            lognorm -= 0.5 * math.log(s2)
-            t = (vo[a + i] - V[i] * qi) / math.sqrt(s2)
-            r[i] = t
-            half += t * t
+        i0 = 0
+        while i0 < n:  # ln Π s² over runs of LOG_RUN points: one logarithm per run
+            i1 = min(i0 + LOG_RUN, n)
+            prod = 1.0
+            for i in range(i0, i1):
+                s2 = e2[a + i] + q2 * (sa + sb * V[i] * V[i])
+                prod *= s2
+                t = (vo[a + i] - V[i] * qi) / math.sqrt(s2)
+                r[i] = t
+                half += t * t
+            lognorm -= 0.5 * math.log(prod)
+            i0 = i1
     zz = 0.0
     for k in range(d):
         zz += z[k] * z[k]
@@ -587,11 +614,13 @@ def _normal_equations(cols, r, z, dnorm, d, n, grad, H):  # pragma: no cover
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, s2i, ln0, sum_oo, gh_x, gh_lw, inner):  # pragma: no cover
+def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, sa, sb, ln0, sum_oo, gh_x, gh_lw, inner, cv):  # pragma: no cover
     """ln ∫ L(z_i) φ(z_i) dz_i at prediction V: Newton to the conditional mode on the moments (A, B, C) with the
-    table's derivatives of 1/q, then Gauss–Hermite there, scaled by the curvature (exact likelihood at each node;
-    the moments are exact when σ_int = 0)."""
-    if s2i == 0.0:
+    table's derivatives of 1/q, then Gauss–Hermite there, scaled by the curvature. The likelihood at each node is
+    exact: from the moments when σ_int = 0 (then they are exact), point by point otherwise (the moments, with the
+    weights held at ``z_start``, then only place the nodes). ``cv``: scratch of the points' σ_V²."""
+    scatter = sa != 0.0 or sb != 0.0
+    if not scatter:
         ma = sum_oo
         mb = 0.0
         mc = 0.0
@@ -601,12 +630,14 @@ def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, s2i, ln0, sum_oo, gh
             mc += t * t
     else:
         qs = _lookup(qtab, z_start)
-        f2 = s2i * qs * qs
+        q2 = qs * qs
         ma = 0.0
         mb = 0.0
         mc = 0.0
         for i in range(n):
-            wi = 1.0 / (e2[a + i] + f2)
+            c = sa + sb * V[i] * V[i]
+            cv[i] = c
+            wi = 1.0 / (e2[a + i] + q2 * c)
             o = vo[a + i]
             ma += wi * o * o
             mb += wi * o * V[i]
@@ -630,17 +661,23 @@ def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, s2i, ln0, sum_oo, gh
     for k in range(gh_x.size):
         zi = zc + s * gh_x[k]
         qi = _lookup(qtab, zi)
-        if s2i == 0.0:
+        if not scatter:
             lnl = ln0 - 0.5 * (sum_oo - 2.0 * qi * mb + qi * qi * mc)
         else:
             lnl = -_HALF_LOG_2PI * n
-            f2 = s2i * qi * qi
+            q2 = qi * qi
             half = 0.0
-            for i in range(n):
-                s2 = e2[a + i] + f2
-                lnl -= 0.5 * math.log(s2)
-                t = vo[a + i] - V[i] * qi
-                half += t * t / s2
+            i0 = 0
+            while i0 < n:  # ln Π s² over runs of LOG_RUN points: one logarithm per run
+                i1 = min(i0 + LOG_RUN, n)
+                prod = 1.0
+                for i in range(i0, i1):
+                    s2 = e2[a + i] + q2 * cv[i]
+                    prod *= s2
+                    t = vo[a + i] - V[i] * qi
+                    half += t * t / s2
+                lnl -= 0.5 * math.log(prod)
+                i0 = i1
             lnl -= 0.5 * half
         inner[k] = gh_lw[k] + 0.5 * gh_x[k] * gh_x[k] - 0.5 * zi * zi + lnl
     return _log_sum_exp(inner, gh_x.size) + math.log(s) - _HALF_LOG_2PI

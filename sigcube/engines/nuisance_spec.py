@@ -3,8 +3,12 @@
 
 Both tables share the parameters and the prior overrides (:data:`Priors`, each prior checked with its catalogue
 columns stood in for; :func:`prior_specs`); :class:`SweepNuisance` says how a sweep removes them (marginalised by
-adaptive Gauss–Hermite, or profiled) and the error floor, :class:`FitNuisance` how a fit treats them (held, or
-profiled jointly with the kernel's parameters).
+adaptive Gauss–Hermite, or profiled), the intrinsic scatter σ_int and its error model, :class:`FitNuisance` how a
+fit treats them (held, or profiled jointly with the kernel's parameters).
+
+σ_int is one number of ``[nuisance]``, or a grid axis of its own, ``[grid.sigma_int]`` (:data:`SCATTER_AXIS`): a
+parameter of the likelihood, not of the kernel, so the result cube then holds the joint posterior of the kernel's
+parameters and σ_int under the global grid prior.
 """
 
 from __future__ import annotations
@@ -16,13 +20,24 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from sigcube.stats.likelihood import GaussianLikelihood
+from sigcube.stats.likelihood import ERROR_MODELS, GaussianLikelihood
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SPARC_PRIORS, SYMBOLS
 from sigcube.stats.priors import Prior, PriorError
 
 GLOBAL_PRIOR = "equal mass per grid point (flat in a linspace axis, flat in the log of a logspace axis)"
 """The global prior of every sweep posterior."""
 NuisanceName = Literal["upsilon_disk", "upsilon_bul", "distance", "inclination"]
+ErrorModel = Literal["velocity_floor", "lognormal_gobs"]
+SCATTER_AXIS = "sigma_int"
+"""The grid axis of the intrinsic scatter (``[grid.sigma_int]``): a likelihood parameter of a nuisance sweep."""
+
+
+def scatter_attrs(error_model: str) -> dict[str, str]:
+    """The coordinate attributes of a σ_int grid axis under ``error_model``."""
+    unit, meaning = ERROR_MODELS[error_model]
+    return {"units": unit, "long_name": f"intrinsic scatter σ_int ({error_model}: {meaning})", "error_model": error_model,
+            "role": "likelihood parameter of the nuisance marginalisation; the plain metrics (rms, chi2, mean_rms, "
+                    "win_rate, …) do not depend on it"}
 
 
 def placeholder_prior(name: str, spec: Mapping[str, Any]) -> Prior:
@@ -71,12 +86,17 @@ class SweepNuisance(BaseModel):
     parameters: list[NuisanceName] = Field(default_factory=lambda: list(NUISANCE_PARAMETERS), description=PARAMETERS)
     priors: Priors = Field(default_factory=dict, description=PRIORS)
     sigma_int: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(
-        0.0, description="error floor / intrinsic scatter added in quadrature to e_V [km/s]")
+        0.0, description="intrinsic scatter in the error model's unit (km/s or dex); to sweep it, give its values in "
+                         "[grid.sigma_int] instead")
+    error_model: ErrorModel = Field(
+        "velocity_floor", description="velocity_floor: σ_int [km/s] added in quadrature to e_V; lognormal_gobs: "
+                                      "log-normal scatter of g_obs at fixed g_bar of σ_int [dex], to first order "
+                                      "σ_V = V_pred·(ln 10/2)·σ_int")
 
     def settings(self) -> NuisanceSettings:
         """The validated settings the engine ships with every task."""
         return NuisanceSettings(self.mode, self.nodes, prior_specs(self.parameters, self.priors),
-                                float(self.sigma_int))
+                                float(self.sigma_int), self.error_model)
 
 
 class FitNuisance(BaseModel):
@@ -112,24 +132,42 @@ class FitNuisance(BaseModel):
 
 @dataclass(frozen=True)
 class NuisanceSettings:
-    """``mode``, ``nodes`` per dimension, the prior spec of each free parameter, ``sigma_int`` [km/s]."""
+    """``mode``, ``nodes`` per dimension, the prior spec of each free parameter, ``sigma_int`` (in ``error_model``'s
+    unit) and, when σ_int is a grid axis, its values ``sigma_int_grid``."""
 
     mode: str
     nodes: int
     priors: dict[str, dict[str, Any]] = field(default_factory=dict)
     sigma_int: float = 0.0
+    error_model: str = "velocity_floor"
+    sigma_int_grid: tuple[float, ...] = ()
 
     def canonical(self) -> dict[str, Any]:
-        """Plain JSON-able values (part of the sweep's fingerprint)."""
-        return {"mode": self.mode, "nodes": self.nodes, "sigma_int": self.sigma_int,
-                "priors": {k: dict(sorted(v.items())) for k, v in self.priors.items()}}
+        """Plain JSON-able values (part of the sweep's fingerprint; the error model only when not the default, so
+        the fingerprints of earlier specs stand)."""
+        out = {"mode": self.mode, "nodes": self.nodes, "sigma_int": self.sigma_int,
+               "priors": {k: dict(sorted(v.items())) for k, v in self.priors.items()}}
+        if self.error_model != "velocity_floor":
+            out["error_model"] = self.error_model
+        return out
+
+    def likelihood(self, sigma_int: float | np.ndarray | None = None) -> GaussianLikelihood:
+        """The likelihood at ``sigma_int`` (default: the fixed value) under the error model."""
+        return GaussianLikelihood(self.sigma_int if sigma_int is None else sigma_int, self.error_model)
 
     def describe(self) -> list[str]:
         """Report lines: every prior, the likelihood and error model, the reduction, the global prior."""
         lines = [f"nuisance parameters ({self.mode}): "
                  + "; ".join(placeholder_prior(n, s).describe(SYMBOLS[n]) for n, s in self.priors.items())
                  + (" (Υ_bul only for galaxies with a bulge)" if "upsilon_bul" in self.priors else "")]
-        lines.append(GaussianLikelihood(self.sigma_int).describe())
+        if self.sigma_int_grid:
+            grid = np.asarray(self.sigma_int_grid)
+            lines.append(self.likelihood(grid).describe())
+            lines.append(f"σ_int is a grid axis ({SCATTER_AXIS}: {len(grid)} values, {grid.min():g}–{grid.max():g} "
+                         f"{ERROR_MODELS[self.error_model][0]}): a likelihood parameter, its prior the global grid "
+                         "prior below; the posterior is joint in the kernel's parameters and σ_int")
+        else:
+            lines.append(self.likelihood().describe())
         if self.mode == "marginalise":
             lines.append(f"per object: ln ∫ L·prior over its {len(self.priors)} nuisance parameters, adaptive "
                          f"Gauss–Hermite, {self.nodes} nodes per dimension at the conditional mode")

@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sigcube.engines.sweep.nuisance import loglike_total, sweep_posterior
-from sigcube.engines.sweep.result import best_parameters, parameter_dims
+from sigcube.engines.sweep.result import axis_defaults, best_parameters, parameter_dims, scatter_dims
 from sigcube.model.kernels import get_kernel
 from sigcube.model.metrics import get_metric, metric_names
-from sigcube.stats.posterior import LEVELS
+from sigcube.stats.posterior import LEVELS, GridPosterior, Marginal1D, cell_edges
 
 
 def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
@@ -36,10 +37,11 @@ def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
         "fixed_parameters": fixed,
         "best": {name: best_parameters(ds, name) for name in metrics},
     }
-    ref = {d: kernel.parameter(d).default for d in dims}
+    scatter = scatter_dims(ds)
+    ref = {d: v for d, v in axis_defaults(ds).items() if d not in scatter}
     on_grid = all(np.any(ds[d].values == v) for d, v in ref.items())
-    if on_grid:
-        point = ds.sel(ref)
+    if on_grid:  # the kernel metrics do not depend on σ_int: any of its values will do
+        point = ds.isel({d: 0 for d in scatter}).sel(ref)
         out["default_point"] = {**ref, **{name: float(point[name]) for name in metrics}}
     if "loglike" in ds:
         out["posterior"] = posterior_summary(ds)
@@ -56,11 +58,10 @@ def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
     best = np.unravel_index(int(np.nanargmax(total)), total.shape)
     axes = {}
     for name in post.axes:
-        m = post.marginal(name)
-        axes[name] = {"mean": m.mean, "sd": m.sd, "edge_mass": list(m.edge_mass), "on_edge": m.on_edge,
-                      "largest_cell_mass": float(np.max(m.mass)), "unresolved": m.unresolved,
-                      **{f"ci{int(round(100 * lv))}": list(m.interval(lv)) for lv in LEVELS}}
+        axes[name] = {**_marginal(post.marginal(name)), "units": str(ds[name].attrs.get("units", ""))}
+    scatter = scatter_dims(ds)
     return {
+        **({"scatter": scatter_summary(ds, post, scatter[0])} if scatter else {}),
         "axes": axes,
         "model": ds["loglike"].attrs.get("nuisance", "").split("\n"),
         "global_prior": post.prior,
@@ -73,6 +74,35 @@ def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
         "profile_at_max": {name[len("nuisance_"):]: ds[name].values[best].astype(float).tolist()
                            for name in ds.data_vars if name.startswith("nuisance_")},
     }
+
+
+def _marginal(m: Marginal1D) -> dict[str, Any]:
+    """Mean, sd, credible intervals, end-cell masses and resolution of a 1-D marginal."""
+    return {"mean": m.mean, "sd": m.sd, "edge_mass": list(m.edge_mass), "on_edge": m.on_edge,
+            "largest_cell_mass": float(np.max(m.mass)), "unresolved": m.unresolved,
+            **{f"ci{int(round(100 * lv))}": list(m.interval(lv)) for lv in LEVELS}}
+
+
+def scatter_summary(ds: xr.Dataset, post: GridPosterior, axis: str) -> dict[str, Any]:
+    """The joint posterior of the kernel's parameters and the intrinsic scatter on axis ``axis``: the error model,
+    and per σ_int value its marginal mass and the kernel parameters' posterior given that σ_int (mean, sd)."""
+    names = list(post.axes)
+    k = names.index(axis)
+    kernel = [n for n in names if n != axis]
+    rows = []
+    for i, value in enumerate(post.axes[axis]):
+        mass = np.take(post.mass, i, axis=k)
+        total = float(mass.sum())
+        given = {}
+        if total > 0:
+            for j, n in enumerate(kernel):
+                m = Marginal1D(n, post.axes[n], mass.sum(axis=tuple(q for q in range(len(kernel)) if q != j)) / total,
+                               cell_edges(post.axes[n]))
+                given[n] = {"mean": m.mean, "sd": m.sd}
+        rows.append({"value": float(value), "mass": total, "given": given})
+    attrs = ds[axis].attrs
+    return {"axis": axis, "error_model": attrs["error_model"], "units": str(attrs.get("units", "")),
+            "meaning": str(attrs.get("long_name", "")), "kernel_parameters": kernel, "rows": rows}
 
 
 def render(result: dict[str, Any], console: Console | None = None) -> None:
@@ -95,14 +125,17 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
     for name, best in result["best"].items():
         m = get_metric(name)
         unit = m.table_units or m.units
-        row = [f"{name} [{unit}]" if unit else name, f"{m.in_table_units(best[name]):.4g}", *(_fmt(best[d]) for d in dims)]
+        row = [f"{name} [{unit}]" if unit else name, f"{m.in_table_units(best[name]):.4g}",
+               *(_fmt(best[d]) if d in best else "any" for d in dims)]
         if "default_point" in result:
             row.append(f"{m.in_table_units(result['default_point'][name]):.4g}")
         table.add_row(*row)
     console.print(table)
     if "default_point" in result:
-        ref = ", ".join(f"{d}={_fmt(result['default_point'][d])}" for d in dims)
+        ref = ", ".join(f"{d}={_fmt(result['default_point'][d])}" for d in dims if d in result["default_point"])
         console.print(f"[dim]defaults: {ref}[/dim]")
+    if any(d not in best for best in result["best"].values() for d in dims):
+        console.print("[dim]any: the kernel metrics do not depend on the likelihood's intrinsic scatter σ_int[/dim]")
     if "posterior" in result:
         render_posterior(result["posterior"], console)
 
@@ -114,9 +147,13 @@ def render_posterior(post: dict[str, Any], console: Console) -> None:
     for col in ("parameter", "mean ± sd", "68 % interval", "95 % interval", "end-cell mass"):
         table.add_column(col, justify="left" if col == "parameter" else "right")
     for name, a in post["axes"].items():
-        table.add_row(name, f"{a['mean']:.4g} ± {a['sd']:.2g}", "[{:.4g}, {:.4g}]".format(*a["ci68"]),
-                      "[{:.4g}, {:.4g}]".format(*a["ci95"]), "{:.2g} / {:.2g}".format(*a["edge_mass"]))
+        unit = a.get("units", "")
+        table.add_row(escape(f"{name} [{unit}]") if unit else name, f"{a['mean']:.4g} ± {a['sd']:.2g}",
+                      "[{:.4g}, {:.4g}]".format(*a["ci68"]), "[{:.4g}, {:.4g}]".format(*a["ci95"]),
+                      "{:.2g} / {:.2g}".format(*a["edge_mass"]))
     console.print(table)
+    if "scatter" in post:
+        render_scatter(post["scatter"], console)
     for name, a in post["axes"].items():
         if a["on_edge"]:
             side = "lower" if a["edge_mass"][0] >= a["edge_mass"][1] else "upper"
@@ -143,6 +180,32 @@ def render_posterior(post: dict[str, Any], console: Console) -> None:
                       highlight=False, markup=False)
     for line in post["model"]:  # every prior, the likelihood and error model, the reduction, the global prior
         console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def render_scatter(scatter: dict[str, Any], console: Console) -> None:
+    """The joint posterior over σ_int and the kernel's parameters: per σ_int value its mass and the kernel
+    parameters given it (rows holding < 10⁻⁴ of the mass are left out)."""
+    unit = scatter["units"]
+    console.print(f"{scatter['axis']}: {scatter['meaning']}; the marginals above are over every other axis (the "
+                  "kernel parameters' over σ_int, σ_int's over the kernel parameters)",
+                  highlight=False, markup=False, soft_wrap=True)
+    console.print(f"joint posterior: σ_int [{unit}] × kernel parameters (each given σ_int)", highlight=False,
+                  markup=False)
+    table = Table()
+    table.add_column(escape(f"σ_int [{unit}]"), justify="right")
+    table.add_column("mass", justify="right")
+    for name in scatter["kernel_parameters"]:
+        table.add_column(f"{name} | σ_int", justify="right")
+    shown = [row for row in scatter["rows"] if row["mass"] >= 1e-4]
+    for row in shown:
+        table.add_row(f"{row['value']:.4g}", f"{row['mass']:.3g}",
+                      *(f"{row['given'][n]['mean']:.4g} ± {row['given'][n]['sd']:.2g}"
+                        for n in scatter["kernel_parameters"]))
+    console.print(table)
+    left = len(scatter["rows"]) - len(shown)
+    if left:
+        console.print(f"({left} σ_int values holding < 1e-4 of the mass each not shown)", highlight=False,
+                      markup=False)
 
 
 def _fmt(v: Any) -> str:

@@ -32,7 +32,7 @@ from sigcube.io.chunks import (
     CUBE_MANIFEST, MANIFEST_ATTR, Digest, Manifest, RecordingStore, VerifyingStore, check_store, every_chunk,
     write_manifest,
 )
-from sigcube.io.schema import SCHEMAS, validate
+from sigcube.io.schema import SCHEMAS, base_kind, validate
 from sigcube.io.stores import (
     SEAL_ATTRS, Location, StoreDamagedError, StoreWriteError, checksummed, has_checksum, seal, store_errors,
 )
@@ -44,6 +44,8 @@ RESULT_KIND = "sweep"
 """The ``sigcube_kind`` of a sweep's result cube (every other kind is a dataset cube of :data:`SCHEMAS`)."""
 FIT_KIND = "fit"
 """The ``sigcube_kind`` of a fit's per-object result cube (:mod:`sigcube.engines.fit.store`)."""
+JOINT_KIND = "joint"
+"""The ``sigcube_kind`` of a joint sweep's result cube (:mod:`sigcube.engines.joint`)."""
 WRITING_ATTR = "sigcube_writing"
 """Root attribute of a cube being written in place (object stores): readers refuse it, the seal removes it."""
 BOOKKEEPING_ATTRS = ("content_sha256", WRITING_ATTR, MANIFEST_ATTR, *SEAL_ATTRS)
@@ -70,8 +72,8 @@ def cube_dir() -> Path:
 
 
 def default_cube(kind: str) -> Path:
-    """The default store of a ``kind`` dataset cube: ``<cube_dir()>/<kind>.zarr``."""
-    return cube_dir() / f"{kind}.zarr"
+    """The default store of a ``kind`` dataset cube: ``<cube_dir()>/<kind>.zarr`` (a view's: its kind's)."""
+    return cube_dir() / f"{base_kind(kind)}.zarr"
 
 
 def _hash_variable(digest: Any, name: str, var: xr.Variable, batches: Iterable[np.ndarray]) -> None:
@@ -274,6 +276,8 @@ def describe(attrs: dict) -> str:
         return "a sweep result cube"
     if kind == FIT_KIND:
         return "a fit result cube"
+    if kind == JOINT_KIND:
+        return "a joint sweep result cube"
     if kind in SCHEMAS:
         return f"a {kind!r} dataset cube"
     if kind is None:
@@ -331,6 +335,7 @@ def open_cube(path: str | Path | Location, kind: str | Sequence[str] | None = No
     >>> ds.v_obs.sel(galaxy="NGC3198").dropna("radius")    # doctest: +SKIP
     """
     kinds = (kind,) if isinstance(kind, str) else tuple(SCHEMAS) if kind is None else tuple(kind)
+    kinds = tuple(base_kind(k) for k in kinds)  # a view reads its kind's cubes
     if not kinds or not set(kinds) <= SCHEMAS.keys():
         raise SigcubeError(f"open_cube: kind must be one or more of {', '.join(SCHEMAS)}; got {kind!r}")
     store = Location.of(path)

@@ -6,6 +6,11 @@ cube into contiguous points grouped by object (``PointSet.group``) for kernels, 
 sweeps, its manifest ``ingest/<manifest>.toml``, the dimension of its objects in sweep results,
 and a one-line description. Register a new kind with :func:`register_dataset`; the built-in kinds are registered
 by :mod:`sigcube.io.kinds` when :mod:`sigcube.io` is imported.
+
+A *view* (``<kind>:<view>``, e.g. the lensing radii of a kind of cluster cube) reads the cubes of its kind with
+another packer, and may bring its own likelihood (``likelihood``: a factory of an object whose ``log_likelihood``
+maps predicted velocities at its points to ln L per object, see :mod:`sigcube.engines.joint`); sweeps and joint
+sweeps name it as their ``dataset``. Views are listed by :func:`dataset_names`, not by :func:`dataset_kinds`.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import xarray as xr
 
 from sigcube.conventions import SampleCuts
 from sigcube.errors import SigcubeError
-from sigcube.io.schema import CubeSchema, register_schema, schema_problems, unit_factor
+from sigcube.io.schema import VIEW_SEPARATOR, CubeSchema, register_schema, schema_problems, unit_factor
 from sigcube.model.points import PointSet
 
 Packer = Callable[[xr.Dataset, SampleCuts | None], PointSet]
@@ -58,6 +63,11 @@ class DatasetKind:
     has_curves: bool = False
     """Whether its cubes hold galaxy × radius rotation curves, with the catalogue geometry (distance, inclination)
     that nuisance parameters need: the SPARC reports and the explorer's curves and RAR read them."""
+    view: str = ""
+    """Non-empty for a view of the kind ``schema.kind`` (its name is ``<kind>:<view>``)."""
+    likelihood: Callable[[xr.Dataset, SampleCuts | None, Mapping[str, Any]], Any] | None = None
+    """A view's own likelihood: ``likelihood(cube, cuts, options)`` → an object with ``log_likelihood(v_pred)``
+    ((..., n_points) → (..., n_objects), objects in the packer's order) and ``describe()``."""
 
     def unread(self, inputs: Iterable[str]) -> tuple[str, ...]:
         """The cube variables a packing for point ``inputs`` need not read (see ``input_variables``)."""
@@ -66,8 +76,8 @@ class DatasetKind:
 
     @property
     def name(self) -> str:
-        """The kind, as cubes store it in their ``sigcube_kind`` attribute."""
-        return self.schema.kind
+        """The kind, as cubes store it in their ``sigcube_kind`` attribute (``<kind>:<view>`` for a view)."""
+        return f"{self.schema.kind}{VIEW_SEPARATOR}{self.view}" if self.view else self.schema.kind
 
 
 _KINDS: dict[str, DatasetKind] = {}
@@ -90,8 +100,8 @@ def dataset_kind(name: str | None) -> DatasetKind:
 
 
 def dataset_kinds() -> list[DatasetKind]:
-    """Every registered kind, in registration order."""
-    return list(_KINDS.values())
+    """Every registered kind (no view), in registration order."""
+    return [k for k in _KINDS.values() if not k.view]
 
 
 def dataset_names() -> list[str]:
@@ -125,7 +135,7 @@ def conform(ds: xr.Dataset) -> xr.Dataset:
     needed variables are converted to the schema's units; the attribute is set. A dataset no kind fits is a
     SigcubeError naming, for each sweepable kind, what is missing or wrong."""
     named = ds.attrs.get("sigcube_kind")
-    sweepable = [k for k in _KINDS.values() if k.packer is not None]
+    sweepable = [k for k in _KINDS.values() if k.packer is not None and not k.view]
     order = sorted(sweepable, key=lambda k: (k.name != named, k.builder is not None))
     why: dict[str, list[str]] = {}
     for kind in order:

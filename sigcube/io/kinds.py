@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from sigcube.io.datasets import DatasetKind, register_dataset
 from sigcube.io.ingest.clusters import PACK_VARIABLES as CLUSTER_VARIABLES
-from sigcube.io.ingest.clusters import build_clusters_cube, pack_clusters
+from sigcube.io.ingest.clusters import (
+    LENSING_VARIABLES, build_clusters_cube, lensing_likelihood, pack_clusters, pack_lensing,
+)
 from sigcube.io.ingest.dwarfs import build_dwarfs_cube
 from sigcube.io.ingest.manga import build_manga_cube
 from sigcube.io.ingest.milkyway import PACK_VARIABLES as MILKYWAY_VARIABLES
@@ -34,6 +36,9 @@ register_dataset(DatasetKind(MILKYWAY, "Eilers+2019 bins and Mróz+2019 Cepheids
 register_dataset(DatasetKind(CLUSTERS, "the CLASH RAR (Tian+2020) and weak-lensing profiles (Mistele+2025)",
                              "cluster", build_clusters_cube, pack_clusters, manifest="clusters",
                              needs=CLUSTER_VARIABLES))
+register_dataset(DatasetKind(CLUSTERS, "the CLASH weak-lensing radii (Mistele+2025) inside Tian+2020's range, with "
+                             "M_bar(<r) and the lensing likelihood", "cluster", packer=pack_lensing,
+                             needs=LENSING_VARIABLES, view="lensing", likelihood=lensing_likelihood))
 register_dataset(DatasetKind(DWARFS, "Simon 2019 and McConnachie 2012 dwarfs", "dwarf",
                              build_dwarfs_cube, manifest="dwarfs"))
 register_dataset(DatasetKind(MANGA, "the MaNGA DynPop f_DM subset and counter-rotator matches", "galaxy",

@@ -43,6 +43,15 @@ SCHEMAS: dict[str, CubeSchema] = {}
 """Every registered cube schema, by kind."""
 
 
+VIEW_SEPARATOR = ":"
+"""Separates a kind of cube from the name of a view of it (``<kind>:<view>``, :mod:`sigcube.io.datasets`)."""
+
+
+def base_kind(name: str) -> str:
+    """The kind of cube a dataset name reads: ``name`` itself, or the kind of the view ``<kind>:<view>``."""
+    return name.partition(VIEW_SEPARATOR)[0]
+
+
 def register_schema(schema: CubeSchema) -> CubeSchema:
     """Make cubes whose ``sigcube_kind`` is ``schema.kind`` readable and writable; return ``schema``."""
     if SCHEMAS.setdefault(schema.kind, schema) != schema:

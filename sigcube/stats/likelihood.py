@@ -1,18 +1,24 @@
-"""The per-galaxy Gaussian likelihood of a rotation curve, with the inclination and an error floor.
+"""The per-galaxy Gaussian likelihood of a rotation curve, with the inclination and an intrinsic scatter.
 
 The data are the tabulated V_obs,k with errors e_V,k (deprojected at the catalogue inclination i0).
 At inclination i the model projects as V_pred·sin i/sin i0, so with q = sin i0/sin i:
 
-    V_obs,k ~ N(V_pred,k/q, s_k²),   s_k² = e_V,k² + (σ_int/q)²,   points independent,
+    V_obs,k ~ N(V_pred,k/q, s_k²),   s_k² = e_V,k² + (σ_V,k/q)²,   points independent,
 
     ln L = −½ Σ_k [(V_obs,k − V_pred,k/q)²/s_k² + ln(2π s_k²)].
 
-In the deprojected frame of Li+2018 (V_obs' = q·V_obs, e_V' = q·e_V, σ² = e_V'² + σ_int²) this is
+σ_V,k [km/s] is the intrinsic scatter of the deprojected rotation velocity, by one of :data:`ERROR_MODELS`:
+
+- ``velocity_floor``: σ_V = σ_int [km/s], the same at every point (an error floor added in quadrature);
+- ``lognormal_gobs``: a log-normal scatter of g_obs at fixed g_bar of σ_int [dex], to first order in σ_int:
+  g ∝ V², so ln V scatters by (ln 10/2)·σ_int and σ_V,k = V_pred,k·(ln 10/2)·σ_int (Gaussian in V, not in log V).
+
+In the deprojected frame of Li+2018 (V_obs' = q·V_obs, e_V' = q·e_V, σ² = e_V'² + σ_V²) this is
 ln L = −½ Σ [(V_obs' − V_pred)²/σ² + ln 2πσ²] + N·ln q: the same residuals, and the normalisation of a
 density of the *tabulated* data. With σ_int = 0 it is −Σ ln(√(2π) e_V), independent of i; with σ_int > 0 it
-depends on i and σ_int and is kept. (−½Σ ln 2πσ² alone, without N·ln q, is a density of V_obs', a variable
-that moves with i; it favours large i as sin^N i.) χ² = Σ_k (V_obs,k − V_pred,k/q)²/s_k² is the profile
-statistic. ``sigma_int`` [km/s] is an error floor / intrinsic scatter of the deprojected rotation velocity.
+depends on i and σ_int (and, for ``lognormal_gobs``, on V_pred) and is kept. (−½Σ ln 2πσ² alone, without N·ln q,
+is a density of V_obs', a variable that moves with i; it favours large i as sin^N i.) χ² = Σ_k (V_obs,k −
+V_pred,k/q)²/s_k² is the profile statistic.
 """
 
 from __future__ import annotations
@@ -26,26 +32,58 @@ from sigcube.errors import SigcubeError
 from sigcube.model.segments import segment_sum
 
 _LOG_2PI = math.log(2.0 * math.pi)
+HALF_LN10 = 0.5 * math.log(10.0)
+"""d ln V / d log10 g at fixed r (g ∝ V²): a scatter of σ dex in g is (ln 10/2)·σ in ln V."""
+ERROR_MODELS = {
+    "velocity_floor": ("km / s", "σ_V = σ_int [km/s] added in quadrature to e_V (an error floor of the deprojected "
+                                 "rotation velocity)"),
+    "lognormal_gobs": ("dex", "log-normal intrinsic scatter of g_obs at fixed g_bar of σ_int [dex], to first order: "
+                              "σ_V = V_pred·(ln 10/2)·σ_int, Gaussian in V, added in quadrature to e_V"),
+}
+"""The intrinsic-scatter models of σ_int: name → (unit of σ_int, what it means)."""
 
 
 class LikelihoodError(SigcubeError):
-    """Bad likelihood settings (a negative error floor) or data (non-positive errors)."""
+    """Bad likelihood settings (a negative scatter, an unknown error model) or data (non-positive errors)."""
+
+
+def check_error_model(name: str) -> str:
+    """``name`` if it is one of :data:`ERROR_MODELS`, else a LikelihoodError naming them."""
+    if name not in ERROR_MODELS:
+        raise LikelihoodError(f"unknown error model {name!r}; choose from {', '.join(ERROR_MODELS)}")
+    return name
 
 
 @dataclass(frozen=True)
 class GaussianLikelihood:
-    """Independent Gaussian errors on the tabulated V_obs, plus ``sigma_int`` [km/s] in quadrature.
+    """Independent Gaussian errors on the tabulated V_obs, plus the intrinsic scatter ``sigma_int`` in quadrature.
 
-    ``sigma_int`` is a float or an array broadcastable against (m, n_points) — shape (m, 1) for a value
-    per grid point. :meth:`bind` fixes the data; the bound object evaluates (m, n_points) predictions.
+    ``sigma_int`` [km/s for ``velocity_floor``, dex for ``lognormal_gobs``] is a float or an array broadcastable
+    against (m, n_points) — shape (m, 1) for a value per grid point. :meth:`bind` fixes the data; the bound object
+    evaluates (m, n_points) predictions.
     """
 
     sigma_int: float | np.ndarray = 0.0
+    error_model: str = "velocity_floor"
 
     def __post_init__(self) -> None:
+        check_error_model(self.error_model)
         s = np.asarray(self.sigma_int, dtype=float)
         if not np.all(np.isfinite(s)) or np.any(s < 0):
-            raise LikelihoodError(f"sigma_int must be finite and ≥ 0 km/s; got {self.sigma_int}")
+            raise LikelihoodError(f"sigma_int must be finite and ≥ 0 {self.unit}; got {self.sigma_int}")
+
+    @property
+    def unit(self) -> str:
+        """The unit of ``sigma_int`` under the error model."""
+        return ERROR_MODELS[self.error_model][0]
+
+    @property
+    def scatter_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """(a, b) with σ_V² = a + b·V_pred² [(km/s)²]: (σ_int², 0) for ``velocity_floor``, (0, ((ln 10/2)·σ_int)²)
+        for ``lognormal_gobs``; each broadcastable like ``sigma_int``."""
+        s2 = np.asarray(self.sigma_int, dtype=float) ** 2
+        zero = np.zeros_like(s2)
+        return (s2, zero) if self.error_model == "velocity_floor" else (zero, HALF_LN10**2 * s2)
 
     @property
     def floor_free(self) -> bool:
@@ -59,15 +97,18 @@ class GaussianLikelihood:
 
     def describe(self) -> str:
         """The likelihood, error model and what is left out, for reports."""
+        model = f"error model {self.error_model}: {ERROR_MODELS[self.error_model][1]}"
         floor = ("σ_int = 0 (quoted errors only)" if self.floor_free
-                 else f"σ_int = {_text(self.sigma_int)} km/s (error floor / intrinsic scatter of the rotation velocity)")
+                 else f"σ_int = {_text(self.sigma_int)} {self.unit}")
         return (
-            "Gaussian likelihood of each tabulated V_obs: V_obs ~ N(V_pred·sin i/sin i0, e_V² + (σ_int·sin i/sin i0)²), "
-            f"points independent; {floor}. Equivalently, deprojected at i (V_obs' = V_obs·sin i0/sin i, e_V' likewise): "
-            "σ² = e_V'² + σ_int², ln L = −½Σ[(V_obs' − V_pred)²/σ² + ln 2πσ²] + N ln(sin i0/sin i). The normalisation "
-            "is kept (it depends on i only when σ_int > 0); χ² = Σ(V_obs' − V_pred)²/σ² is the profile statistic. "
-            "Not modelled: correlated errors along a curve (beam smearing, a shared systematic), errors on R, "
-            "uncertainty of the gas mass and disk thickness, non-circular motions beyond what σ_int absorbs."
+            "Gaussian likelihood of each tabulated V_obs: V_obs ~ N(V_pred·sin i/sin i0, e_V² + (σ_V·sin i/sin i0)²), "
+            f"points independent; {model}; {floor}. Equivalently, deprojected at i (V_obs' = V_obs·sin i0/sin i, "
+            "e_V' likewise): σ² = e_V'² + σ_V², ln L = −½Σ[(V_obs' − V_pred)²/σ² + ln 2πσ²] + N ln(sin i0/sin i). "
+            "The normalisation is kept (it depends on i and σ_int when σ_int > 0, and on V_pred under lognormal_gobs); "
+            "χ² = Σ(V_obs' − V_pred)²/σ² "
+            "is the profile statistic. Not modelled: correlated errors along a curve (beam smearing, a shared "
+            "systematic), errors on R, uncertainty of the gas mass and disk thickness, non-circular motions beyond "
+            "what σ_int absorbs."
         )
 
 
@@ -90,6 +131,7 @@ class BoundLikelihood:
         self.counts = np.diff(offsets)
         self.inv_e = 1.0 / e_v_obs
         self.sigma_int = np.asarray(model.sigma_int, dtype=float)
+        self.scatter_a, self.scatter_b = model.scatter_terms
         self.floor_free = model.floor_free
         self.sum_oo = segment_sum((v_obs * self.inv_e) ** 2, offsets)
         self.w_o = v_obs * self.inv_e**2
@@ -103,9 +145,14 @@ class BoundLikelihood:
         pred = v_pred if qinv is None else v_pred * self._points(qinv)
         if self.floor_free:
             return (self.v_obs - pred) * self.inv_e, np.broadcast_to(self.log_norm0, pred.shape[:-1] + self.counts.shape)
-        s2 = self.e_v_obs**2 + self.sigma_int**2 * (1.0 if qinv is None else self._points(qinv) ** 2)
+        s2 = self.variance(v_pred, qinv)
         log_norm = -0.5 * segment_sum(np.log(s2), self.offsets) - 0.5 * _LOG_2PI * self.counts
         return (self.v_obs - pred) / np.sqrt(s2), log_norm
+
+    def variance(self, v_pred: np.ndarray, qinv: np.ndarray | None = None) -> np.ndarray:
+        """s_k² = e_V,k² + (σ_V,k/q)² of each point [(km/s)²], (m, n_points)."""
+        scale = 1.0 if qinv is None else self._points(qinv) ** 2
+        return self.e_v_obs**2 + scale * (self.scatter_a + self.scatter_b * v_pred * v_pred)
 
     def chi2(self, v_pred: np.ndarray, qinv: np.ndarray | None = None) -> np.ndarray:
         """χ² = Σ_k r_k² per galaxy."""
@@ -124,7 +171,7 @@ class BoundLikelihood:
             scaled = v_pred * self.inv_e
             return (np.broadcast_to(self.sum_oo, v_pred.shape[:-1] + self.counts.shape),
                     segment_sum(v_pred * self.w_o, self.offsets), segment_sum(scaled * scaled, self.offsets))
-        w = 1.0 / (self.e_v_obs**2 + self.sigma_int**2 * (1.0 if qinv is None else self._points(qinv) ** 2))
+        w = 1.0 / self.variance(v_pred, qinv)
         wo = w * self.v_obs
         return (segment_sum(wo * self.v_obs, self.offsets), segment_sum(wo * v_pred, self.offsets),
                 segment_sum(w * v_pred * v_pred, self.offsets))
@@ -137,12 +184,14 @@ class BoundLikelihood:
 
 
 def log_likelihood(v_pred: np.ndarray, v_obs: np.ndarray, e_v_obs: np.ndarray, offsets: np.ndarray,
-                   sigma_int: float | np.ndarray = 0.0, qinv: np.ndarray | None = None) -> np.ndarray:
+                   sigma_int: float | np.ndarray = 0.0, qinv: np.ndarray | None = None,
+                   error_model: str = "velocity_floor") -> np.ndarray:
     """ln L per galaxy (m, n_galaxies) of predictions ``v_pred`` (m, n_points) [km/s]: :class:`GaussianLikelihood`."""
-    return GaussianLikelihood(sigma_int).bind(v_obs, e_v_obs, offsets).log_likelihood(v_pred, qinv)
+    return GaussianLikelihood(sigma_int, error_model).bind(v_obs, e_v_obs, offsets).log_likelihood(v_pred, qinv)
 
 
 def chi2(v_pred: np.ndarray, v_obs: np.ndarray, e_v_obs: np.ndarray, offsets: np.ndarray,
-         sigma_int: float | np.ndarray = 0.0, qinv: np.ndarray | None = None) -> np.ndarray:
+         sigma_int: float | np.ndarray = 0.0, qinv: np.ndarray | None = None,
+         error_model: str = "velocity_floor") -> np.ndarray:
     """χ² per galaxy (m, n_galaxies) with the errors of :class:`GaussianLikelihood`."""
-    return GaussianLikelihood(sigma_int).bind(v_obs, e_v_obs, offsets).chi2(v_pred, qinv)
+    return GaussianLikelihood(sigma_int, error_model).bind(v_obs, e_v_obs, offsets).chi2(v_pred, qinv)

@@ -4,8 +4,8 @@ Each galaxy has a Freeman exponential stellar disk (scale R_d), an exponential g
 for a fraction of galaxies, a Hernquist bulge (scale 0.2R_d); catalogue distances, inclinations and their
 errors in SPARC's ranges. The true nuisance values are drawn from the priors (through their quantile maps),
 the rotation curve is the kernel's prediction at them, observed as the tabulated V_obs = V_true·sin i/sin i0
-plus Gaussian noise of the stated errors (and σ_int·sin i/sin i0 of intrinsic scatter): exactly the model of
-:mod:`sigcube.stats.likelihood`. Every draw comes from the seeded ``numpy`` generator.
+plus Gaussian noise of the stated errors and of the intrinsic scatter σ_V·sin i/sin i0 (σ_V of ``sigma_int`` under
+``error_model``): exactly the model of :mod:`sigcube.stats.likelihood`. Every draw comes from the seeded ``numpy`` generator.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sigcube.model import inputs as derived
 from sigcube.model.inputs import RD_INPUTS, baryonic_velocity, mestel_surface_density, rd_third
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
+from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SPARC_PRIORS, Catalogue, NuisanceTransform, sparc_priors
 
 
@@ -54,10 +55,12 @@ def _components(rng: np.random.Generator, bulge: bool) -> dict[str, np.ndarray]:
 
 def synthetic_sample(kernel: Kernel, params: Mapping[str, Any], n_galaxies: int, seed: int, *,
                      priors: Mapping[str, Mapping] | None = None, sigma_int: float = 0.0,
-                     bulge_fraction: float = 0.3, error_fraction: float = 0.04,
+                     error_model: str = "velocity_floor", bulge_fraction: float = 0.3, error_fraction: float = 0.04,
                      error_floor: float = 3.0) -> SyntheticSample:
     """``n_galaxies`` galaxies observed under ``kernel`` with ``params`` (numbers), nuisance values drawn from
-    ``priors`` (spec dicts, default :data:`SPARC_PRIORS`). e_V = ``error_fraction``·V + ``error_floor`` [km/s]."""
+    ``priors`` (spec dicts, default :data:`SPARC_PRIORS`). e_V = ``error_fraction``·V + ``error_floor`` [km/s];
+    ``sigma_int`` in the unit of ``error_model`` (:data:`~sigcube.stats.likelihood.ERROR_MODELS`)."""
+    scatter_a, scatter_b = GaussianLikelihood(sigma_int, error_model).scatter_terms
     rng = np.random.default_rng(seed)
     ml = MassToLight()
     parts = [_components(rng, bool(rng.random() < bulge_fraction)) for _ in range(n_galaxies)]
@@ -89,7 +92,7 @@ def synthetic_sample(kernel: Kernel, params: Mapping[str, Any], n_galaxies: int,
     qinv = np.repeat(1.0 / transform.inclination_factor(truth["inclination"]), n)
     v_model = v_true * qinv
     e_v = error_fraction * v_model + error_floor
-    sd = np.sqrt(e_v**2 + (sigma_int * qinv) ** 2)
+    sd = np.sqrt(e_v**2 + qinv**2 * (scatter_a + scatter_b * v_true**2))
     v_obs = v_model + sd * rng.standard_normal(len(v_model))
     points = PointSet(galaxy=names, offsets=offsets, inputs={**inputs, "v_obs": v_obs, "e_v_obs": e_v,
                                                             "g_obs": accel_from_velocity(v_obs, raw["r"])},

@@ -81,3 +81,12 @@ def figures(preset: Preset) -> dict[str, tuple[str, ...]]:
         for key in keys:
             figure(key)  # a KeyError here is a typo in this module
     return out
+
+
+_D_GALAXY = figure("sparc.amplitude.D_galaxy")
+NOT_IN_SEEDS: dict[str, str] = {
+    "bulge-amplitude": "D = each galaxy's bulge fraction and L = 0.3·R_d are the author's scripts' choices; the seeds "
+                       f"give neither: {_D_GALAXY.citation()} prints D = '{_D_GALAXY.value}' (1 for clusters), i.e. "
+                       "A = A0 for every galaxy",
+}
+"""What a preset assumes that no seed states: a figure it reproduces rests on that assumption too."""

@@ -35,6 +35,12 @@ PUBLISHED = "published"
 AUTHOR_REPOSITORY = "author's repository"
 ORIGINS = (PUBLISHED, AUTHOR_REPOSITORY)
 
+REPRODUCED, DIFFERS, COUNT_MATCHED = "reproduced", "differs", "count matched by construction"
+VERDICTS = (REPRODUCED, DIFFERS, COUNT_MATCHED)
+"""How a computed value stands to a printed figure (:meth:`Figure.verdict`): it rounds to the printed digits
+(``reproduced``), it does not (``differs``), or it is a count that sigcube's own sample selection was made to give
+(``count matched by construction``: equal, but no evidence that the sample is the one the seed used)."""
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -106,6 +112,13 @@ class Figure:
         shift = 10.0 ** _superscript_int(exponent) if exponent else 1.0
         return round(computed * scale / shift, self.decimals) == round(self.number / shift, self.decimals)
 
+    def verdict(self, computed: float, scale: float = 1.0) -> str:
+        """One of :data:`VERDICTS`: ``count matched by construction`` for a count of :data:`COUNTS_BY_CONSTRUCTION`
+        that ``computed`` matches, otherwise ``reproduced`` or ``differs`` as :meth:`reproduced_by` says."""
+        if not self.reproduced_by(computed, scale):
+            return DIFFERS
+        return COUNT_MATCHED if self.key in COUNTS_BY_CONSTRUCTION else REPRODUCED
+
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
@@ -125,6 +138,11 @@ _SI14 = "SI §14"
 
 _SPARC: tuple[Figure, ...] = (
     Figure("sparc.sample.n_galaxies", "171", "", SI, "SI §3.1", "SPARC galaxies in the paper's sample"),
+    Figure("sparc.sample.n_database", "175", "", SI, "SI §3.1", "galaxies in the SPARC database"),
+    Figure("sparc.sample.n_valid_v_bar", "174", "", SI, "SI §3.1", "SPARC galaxies with valid V_bar at all radii "
+           "(the step that excludes UGC01281)"),
+    Figure("sparc.amplitude.D_galaxy", "0 (galaxy)", "", SI, "SI §1", "dimensionality factor D of A(D, L) for "
+           "galaxies (1 for clusters)"),
     # The "canonical" model (paper §4.1, SI §5): what every SPARC headline quotes.
     Figure("sparc.canonical.rms_sigma", "17.75", "km/s", PAPER, _P41, "mean per-galaxy RMS, Σ-Gravity"),
     Figure("sparc.canonical.rms_mond", "17.15", "km/s", PAPER, _P41, "mean per-galaxy RMS, MOND"),
@@ -170,6 +188,10 @@ _REGRESSION: tuple[Figure, ...] = (
     Figure("mw.paper.rms_sigma_table", "27.6", "km/s", PAPER, "4.2", "RMS, Σ-Gravity, in the §4.2 table"),
     Figure("mw.paper.rms_sigma_result", "29.4", "km/s", PAPER, "4.2", "RMS, Σ-Gravity, in the §4.2 'Result' line"),
     Figure("mw.paper.rms_mond", "30.3", "km/s", PAPER, "4.2", "RMS, MOND, in the §4.2 table"),
+    Figure("mw.si4a.rms_sigma", "29.5", "km/s", SI, "SI §4a", "Milky Way RMS, Σ-Gravity, in the test-suite table"),
+    Figure("mw.si4a.rms_mond", "~30", "km/s", SI, "SI §4a", "Milky Way RMS, MOND column of the test-suite table"),
+    Figure("mw.paper44.rms_sigma", "29.5", "km/s", PAPER, "4.4", "Milky Way RMS, Σ-Gravity, in the cross-domain "
+           "table (no MOND value there)"),
     # Redshift (test 4).
     Figure("redshift.ratio_z1", "1.77", "", SI, "SI §8", "g†(z = 1)/g†(0)"),
     Figure("redshift.ratio_z2", "2.97", "", SI, "SI §8", "g†(z = 2)/g†(0)"),
@@ -214,7 +236,10 @@ _REGRESSION: tuple[Figure, ...] = (
     Figure("wb.boost_10kAU", "63.2%", "%", SI, "SI §4a", "wide-binary boost at 10 kAU"),
     Figure("wb.chae2023", "35%", "%", SI, "SI §4a", "observed boost 35 % ± 10 % (Chae 2023)"),
     # Dwarf spheroidals (test 9).
-    Figure("dsph.sigma_ratio", "0.72", "", SI, "SI §4a", "σ_pred/σ_obs of the dSphs (Walker+2009)"),
+    Figure("dsph.sigma_ratio", "0.72", "", SI, "SI §4a", "σ_pred/σ_obs of the dSphs (gold standard 'Walker+ 2009', "
+           "no sample size)"),
+    Figure("dsph.window_si13_3", "W → 0", "", SI, _SI133, "coherence window of dwarf spheroidals "
+           "('dispersion-dominated')"),
     # Tests 10-16 of SI §4a.
     Figure("udg.df2_sigma_pred", "20.8", "km/s", SI, "SI §4a", "DF2's predicted dispersion ('EFE needed')"),
     Figure("ggl.m_eff_over_m_star", "9.5", "", SI, "SI §4a", "galaxy-galaxy lensing M_eff/M_star at 200 kpc"),
@@ -304,6 +329,18 @@ _ABLATION: tuple[Figure, ...] = (
 FIGURES: dict[str, Figure] = {f.key: f for f in (*_SPARC, *_REGRESSION, *_SENSITIVITY, *_NOTES, *_ABLATION)}
 """Every figure sigcube compares with, by key."""
 
+_NOTE000_SAMPLE = ("note 000 states no sample cut; sigcube's (SPARC quality 1–2, ≥ 5 points, K_needed > 0) was "
+                   "chosen to give the note's N")
+COUNTS_BY_CONSTRUCTION: dict[str, str] = {
+    "sparc.sample.n_galaxies": "sigcube's sample cut follows the author's scripts (drop the points with V_bar ≤ 0, "
+                               "keep the galaxy when ≥ 5 points remain), not SI §3.1's chain, which drops a galaxy "
+                               "without valid V_bar at all radii",
+    "note000.mass.n_galaxies": _NOTE000_SAMPLE,
+    "note000.velocity.n_galaxies": _NOTE000_SAMPLE,
+}
+"""Printed counts that sigcube's selection matches by construction, and how: a match is labelled
+``count matched by construction`` (:meth:`Figure.verdict`), never ``reproduced``."""
+
 
 def figure(key: str) -> Figure:
     """The figure called ``key`` (KeyError naming the known prefixes otherwise)."""
@@ -321,20 +358,22 @@ _HEADING = re.compile(r"^(#+)\s+(.*\S)\s*$")
 
 def section_text(seed_text: str, section: str) -> str:
     """The text of the section whose heading starts with ``section``, up to the next heading of
-    the same or a higher level (subsections included). KeyError if no heading matches, or if
-    more than one does."""
+    the same or a higher level (subsections included). Lines inside fenced code blocks are never
+    headings (a Python comment is not). KeyError if no heading matches, or if more than one does."""
     lines = seed_text.splitlines()
-    starts = [(i, len(m.group(1))) for i, line in enumerate(lines)
-              if (m := _HEADING.match(line)) and (m.group(2) == section or m.group(2).startswith(section + " "))]
+    headings: dict[int, re.Match] = {}
+    fenced = False
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and (m := _HEADING.match(line)):
+            headings[i] = m
+    starts = [(i, len(m.group(1))) for i, m in headings.items()
+              if m.group(2) == section or m.group(2).startswith(section + " ")]
     if len(starts) != 1:
         raise KeyError(f"{len(starts)} headings start with {section!r}")
     first, level = starts[0]
-    end = len(lines)
-    for j in range(first + 1, len(lines)):
-        m = _HEADING.match(lines[j])
-        if m and len(m.group(1)) <= level:
-            end = j
-            break
+    end = next((j for j, m in headings.items() if j > first and len(m.group(1)) <= level), len(lines))
     return "\n".join(lines[first:end])
 
 

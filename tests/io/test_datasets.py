@@ -15,7 +15,7 @@ def test_every_kind_is_declared_once_with_its_schema_and_manifest():
     kinds = datasets.dataset_kinds()
     assert [k.name for k in kinds] == ["sparc", "milkyway", "clusters", "dwarfs", "manga", "rotation_curves"]
     assert datasets.public_kinds() == ("sparc", "milkyway", "clusters", "dwarfs", "manga")
-    assert datasets.dataset_names() == ["clusters", "milkyway", "rotation_curves", "sparc"]
+    assert datasets.dataset_names() == ["clusters", "clusters:lensing", "milkyway", "rotation_curves", "sparc"]
     for kind in kinds:
         assert SCHEMAS[kind.name] is kind.schema and kind.description
         assert (kind.builder is None) == (kind.manifest is None)

@@ -30,6 +30,9 @@ H0 = (70 * u.km / u.s / u.Mpc).to_value(1 / u.s)
 G_DAGGER = C * H0 / (4 * np.sqrt(np.pi))
 G_DAGGER_SCRIPT = 2.998e8 * 2.27e-18 / (4 * np.sqrt(np.pi))  # the SI §2 table's c and H0
 XI_FLOOR = 0.01  # kpc
+W_R_HALF = (4 / 3) / (4 / 3 + 1 / (2 * np.pi))  # r/(ξ + r) at r_½ = (4/3)·R_e with ξ = R_e/(2π)
+AUTHOR_DSPHS = {"Fornax": (2e7, 10.7, 0.71), "Draco": (2.9e5, 9.1, 0.22), "Sculptor": (2.3e6, 9.2, 0.28),
+                "Carina": (3.8e5, 6.6, 0.25)}  # the author's script's OBS_BENCHMARKS: M★ [M☉], σ_obs [km/s], r½ [kpc]
 
 
 def h(g, g_dagger=G_DAGGER):
@@ -60,7 +63,7 @@ def test_every_row_is_labelled(report) -> None:
     for row in rows:
         assert row["status"] in rg.STATUSES and row["headline"] and row["conventions"]["summary"]
         assert set(row) == {"name", "si4a", "status", "headline", "values", "published", "conventions", "note", "n",
-                            "reproduced"}
+                            "reproduced", "matched_by_construction"}
         if row["status"] == "prediction-only":
             assert rg.PREDICTION in row["headline"] and rg.PREDICTION in row["note"]
     json.dumps(list(rows), allow_nan=False)  # strict JSON: NaN became null
@@ -96,16 +99,23 @@ def test_printed_forms_are_read_and_compared_at_their_precision() -> None:
 
 
 def test_nothing_is_compared_across_different_data(report) -> None:
-    for prefix in ("Milky Way", "Clusters: CLASH", "Dwarf", "Baryonic", "Clusters: sweep"):
+    for prefix in ("Milky Way", "Clusters: CLASH", "Clusters: sweep"):
         for name, row in report["rows"].items():
             if name.startswith(prefix):
                 assert row["reproduced"] == {} and row["published"]
+    for prefix in ("Dwarf", "Baryonic"):  # only the author's script's own inputs, named in every mark
+        for name, row in report["rows"].items():
+            if name.startswith(prefix):
+                assert row["reproduced"] and all("author's" in label for label in row["reproduced"])
     fox = _row(report, "Clusters: Fox")
     assert fox["status"] == "data unavailable" and fox["values"] == {}
     assert fox["published"]["median_ratio_sigma"] == "0.987 (SI §6)" and fox["published"]["n_clusters"] == "42 (SI §6)"
     assert "Fox+2022" in _row(report, "Clusters: CLASH RAR")["note"]
     mw = _row(report, "Milky Way: Eilers")["published"]
     assert mw["rms_sigma"] == "29.5 km/s (SI §7)" and mw["rms_sigma_paper_table"] == "27.6 km/s (paper §4.2)"
+    assert mw["rms_mond_si4a"] == "~30 km/s (SI §4a)" and mw["rms_sigma_paper_cross_domain"] == "29.5 km/s (paper §4.4)"
+    note = _row(report, "Milky Way: Mróz")["note"]  # what each section prints (checked in the seeds by test_published)
+    assert "SI §4a 29.5 km/s (Σ) and '~30 km/s' (MOND)" in note and "paper §4.4 29.5 km/s (Σ) and no MOND value" in note
 
 
 def test_sparc_row_is_the_paper_preset_of_the_sparc_report(report, sparc_cube) -> None:
@@ -115,8 +125,11 @@ def test_sparc_row_is_the_paper_preset_of_the_sparc_report(report, sparc_cube) -
     row = _row(report, "SPARC")
     res = sparc_report(sparc_cube, get_preset("paper"))
     seed = [c for c in res["figures"] if c["origin"] == "published"]
-    assert row["n"] == 171 and row["si4a"] == 1 and len(row["reproduced"]) == len(seed) > 0
-    assert list(row["reproduced"].values()) == [c["reproduced"] for c in seed]
+    assert row["n"] == 171 and row["si4a"] == 1 and len(row["reproduced"]) == len(seed) - 1 > 0
+    assert list(row["reproduced"].values()) == [c["reproduced"] for c in seed if c["quantity"] != "n_galaxies"]
+    # the printed 171 (SI §3.1) is matched by sigcube's cut, not by SI §3.1's own chain: neither ✓ nor ✗
+    assert list(row["matched_by_construction"]) == ["n_galaxies = 171 (SI §3.1)"]
+    assert "n_galaxies 171 (count matched by construction)" in row["headline"]
     # the formula as stated is not the printed 17.75 km/s (MODEL.md §5)
     assert [ok for k, ok in row["reproduced"].items() if k.startswith("sigma.mean_rms = 17.75")] == [False]
 
@@ -285,8 +298,13 @@ def test_udg_lensing_efe_and_bullet_by_hand(report) -> None:
     m, r_e = 2e8 * M_SUN, 2.2 * KPC
     assert udg["values"]["sigma_pred"]["newtonian"] == pytest.approx(np.sqrt(G * m / 2 / (4 / 3 * r_e) / 3) / 1e3,
                                                                      rel=1e-6)
-    author = np.sqrt(G * m / (5 * r_e)) / 1e3 * np.sqrt(1 + A0 * h(G * m / r_e**2))
+    sigma_n = np.sqrt(G * m / (5 * r_e)) / 1e3
+    author = sigma_n * np.sqrt(1 + A0 * h(G * m / r_e**2, G_DAGGER_SCRIPT))
     assert round(author, 1) == 20.8 and udg["values"]["author_estimator_sigma"] == pytest.approx(author, rel=1e-6)
+    # SI §13.3's W → 0 leaves Σ = 1: the same estimator gives the Newtonian 8.8 km/s, not 20.8
+    assert udg["values"]["author_estimator_sigma_W0"] == pytest.approx(sigma_n, rel=1e-6) and round(sigma_n, 1) == 8.8
+    assert list(udg["reproduced"].values()) == [True, False] and "W = 1" in next(iter(udg["reproduced"]))
+    assert udg["values"]["window_r_half"] == pytest.approx(W_R_HALF, rel=1e-12) and "W → 0" in udg["headline"]
     assert "literature" in udg["conventions"]["inputs"] and "not the seeds" in udg["conventions"]["inputs"]
 
     lens = _row(report, "Galaxy-galaxy lensing")["values"]
@@ -375,8 +393,11 @@ def test_ingest_commands_write_refuse_and_replace(shared_data: Path, tmp_path: P
     assert "up to date" in runner.invoke(_app(), ["ingest", "manga", "--out", str(out)]).stderr
     other = runner.invoke(_app(), ["ingest", "dwarfs", "--out", str(out)])
     assert other.exit_code == 2 and "--force" in other.stderr and "Traceback" not in other.output
-    forced = runner.invoke(_app(), ["ingest", "dwarfs", "--out", str(out), "--force"])
-    assert forced.exit_code == 0 and "replaced" in forced.stderr
+    assert "--replace-kind" in other.stderr
+    same_kind_only = runner.invoke(_app(), ["ingest", "dwarfs", "--out", str(out), "--force"])
+    assert same_kind_only.exit_code == 2 and "--replace-kind" in same_kind_only.stderr
+    forced = runner.invoke(_app(), ["ingest", "dwarfs", "--out", str(out), "--force", "--replace-kind"])
+    assert forced.exit_code == 0 and "replaced" in forced.stderr and "manga" in forced.stderr
 
 
 def test_ingest_errors_are_one_line(shared_data: Path, tmp_path: Path, monkeypatch) -> None:
@@ -389,3 +410,58 @@ def test_ingest_errors_are_one_line(shared_data: Path, tmp_path: Path, monkeypat
     changed = runner.invoke(_app(), ["ingest", "dwarfs", "--out", str(tmp_path / "d.zarr")])
     assert changed.exit_code == 2 and "sha256 mismatch" in changed.stderr and "Traceback" not in changed.output
     assert not (tmp_path / "d.zarr").exists()
+
+
+def _author_mean_ratio(window: float) -> float:
+    """The author's script's dSph test by hand: mean over its 4 dSphs of √(GM★/(5r½))·√(1 + A0·W·h)/σ_obs."""
+    out = []
+    for m, sigma_obs, r_half in AUTHOR_DSPHS.values():
+        g, r = GM * m / (r_half * KPC) ** 2, r_half * KPC
+        out.append(np.sqrt(GM * m / (5 * r)) / 1e3 * np.sqrt(1 + A0 * window * h(g, G_DAGGER_SCRIPT)) / sigma_obs)
+    return float(np.mean(out))
+
+
+def test_dwarf_rows_say_where_0_72_comes_from_and_which_window_the_mark_uses(report, dwarfs_cube) -> None:
+    """0.72 (SI §4a) is the author's 4-dSph mean with W = 1 (0.7218 by hand); SI §13.3's W → 0 gives 0.26."""
+    w1, w0 = _author_mean_ratio(1.0), _author_mean_ratio(0.0)
+    assert round(w1, 4) == 0.7218 and round(w0, 2) == 0.26 and round(W_R_HALF, 3) == 0.893
+    for prefix in ("Dwarf spheroidals: Simon", "Dwarf spheroidals: McConnachie"):
+        row = _row(report, prefix)
+        mean = row["values"]["author_dsphs"]["mean_ratio"]
+        assert mean["W_1"] == pytest.approx(w1, rel=1e-9) and mean["W_0"] == pytest.approx(w0, rel=1e-9)
+        assert mean["W_r_half"] == pytest.approx(_author_mean_ratio(W_R_HALF), rel=1e-9)
+        (label_1, ok_1), (label_0, ok_0) = row["reproduced"].items()
+        assert (ok_1, ok_0) == (True, False) and "W = 1" in label_1 and "W → 0" in label_0
+        assert row["values"]["window_r_half"]["unfloored"] == pytest.approx(W_R_HALF, rel=1e-12)
+        assert row["published"]["window_si13_3"] == "W → 0 (SI §13.3)" and row["published"]["sigma_pred_over_obs"] == \
+            "0.72 (SI §4a)"
+        assert "28 dSphs" not in row["note"] and "0.7218" in row["note"] and "the ✓/✗ uses that W = 1" in row["note"]
+        assert all(name in row["note"] for name in AUTHOR_DSPHS)
+    # the Σ column's window, dwarf by dwarf: r = (4/3)·R_e, ξ = max(R_e/(2π), 0.01 kpc)
+    values = _row(report, "Dwarf spheroidals: Simon")["values"]
+    per = values["window_r_half"]["per_dwarf"]
+    r_e = {n: float(dwarfs_cube.sel(dwarf=n)["r_half"]) * 1e-3 for n in per}
+    by_hand = {n: 4 / 3 * r / (4 / 3 * r + max(r / (2 * np.pi), XI_FLOOR)) for n, r in r_e.items()}
+    assert per == pytest.approx(by_hand, rel=1e-12)
+    assert values["window_r_half"]["n_floored"] == sum(r < XI_FLOOR * 2 * np.pi for r in r_e.values()) > 0
+    fornax = dwarfs_cube.sel(dwarf="Fornax")
+    m_half = 0.5 * 2.0 * 10 ** (-0.4 * (float(fornax["M_V"]) - 4.83)) * M_SUN
+    r3d = 4 / 3 * float(fornax["r_half"]) * 1e-3 * KPC
+    sigma = np.sqrt(G * m_half / r3d * (1 + A0 * by_hand["Fornax"] * h(G * m_half / r3d**2)) / 3) / 1e3
+    assert values["sigma"]["per_dwarf"]["Fornax"]["sigma_pred"] == pytest.approx(sigma, rel=1e-6)
+
+
+def test_btfr_0_87_comes_from_the_authors_inputs(report) -> None:
+    """M_pred/M_obs: g_bar·(1 + A0·h(g_bar)) = V²/R solved by bisection at the script's V = 200 km/s, R = 30 kpc;
+    M_pred = g_bar·R²/G against A_TF·V⁴ with A_TF = 47 (the script's inputs, the SI states no method)."""
+    v, r = 200e3, 30 * KPC
+    g_obs, lo, hi = v**2 / r, 0.0, v**2 / r
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if mid * (1 + A0 * h(mid, G_DAGGER_SCRIPT)) < g_obs else (lo, mid)
+    ratio = lo * r**2 / GM / (47 * 200**4)
+    row = _row(report, "Baryonic")
+    assert round(ratio, 2) == 0.87 and row["values"]["author_m_pred_over_m_obs"] == pytest.approx(ratio, rel=1e-9)
+    [(label, ok)] = row["reproduced"].items()
+    assert ok and "V = 200 km/s, R = 30 kpc, A_TF = 47" in label
+    assert "does not state how it computes" in row["note"] and "slope = 4 without computing it" in row["note"]

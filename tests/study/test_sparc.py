@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 
+import astropy.constants as const
+import astropy.units as u
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from sigcube.conventions import SampleCuts
 from sigcube.errors import SigcubeError
+from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.presets import PRESETS, get_preset
-from sigcube.study.published import figure
+from sigcube.study.published import SI, figure
 from sigcube.study.reports.sparc import sparc_report
 
 # preset: [(quantity, figure key, reproduced?)] — the verdicts issue 9 asks for, each figure from its seed.
@@ -129,7 +134,7 @@ def test_json_gives_value_citation_and_verdict_per_figure(sparc_store):
     for res in payload:
         assert "win_fraction" not in res and 0 <= res["sigma"]["win_rate"] <= 1  # one key, a fraction
         for c in res["figures"]:
-            assert {"value", "citation", "reproduced", "computed", "key", "origin"} <= set(c)
+            assert {"value", "citation", "reproduced", "verdict", "computed", "key", "origin"} <= set(c)
     cited = {(f["value"], f["unit"], f["citation"]) for res in payload for f in res["figures"]}
     assert {("17.75", "km/s", "paper §4.1"), ("17.48", "km/s", "SI §13.3")} <= cited
     assert any(citation == "SI §13.5" for _, _, citation in cited)
@@ -141,3 +146,46 @@ def test_unknown_preset_lists_the_presets():
         get_preset("canonical")
     assert set(PRESETS) == set(VERDICTS)
 
+
+
+def test_the_sample_is_a_count_matched_by_construction(reports, sparc_cube, seeds):
+    """SI §3.1's own chain, by hand from the raw cube (V_bar² > 0 at every tabulated radius, then ≥ 5 rows), drops the
+    galaxy the SI names and gives 170, not the printed 171; sigcube's cut keeps that galaxy and matches 171, which is
+    therefore labelled a count matched by construction, neither ✓ nor ✗."""
+    vg, vd, vb, r = (sparc_cube[k].values for k in ("v_gas", "v_disk", "v_bul", "r"))
+    tabulated = np.isfinite(r)
+    with np.errstate(invalid="ignore"):
+        valid = np.all(~tabulated | (np.sign(vg) * vg**2 + 0.5 * vd**2 + 0.7 * vb**2 > 0), axis=1)
+    names = np.array([str(g) for g in sparc_cube.galaxy.values])
+    excluded = re.search(r"Excludes (\w+)", (seeds / SI).read_text(encoding="utf-8")).group(1)
+    chain = int((valid & (tabulated.sum(axis=1) >= 5)).sum())
+    assert (len(names), int(valid.sum()), list(names[~valid]), chain) == (175, 174, [excluded], 170)
+    for res in reports.values():
+        got = res["si_sample_chain"]
+        assert (got["n_valid_v_bar"], got["invalid_v_bar"], got["n_sample"]) == (174, [excluded], chain)
+        [c] = [c for c in res["figures"] if c["quantity"] == "n_galaxies"]
+        assert res["n_galaxies"] == 171 and excluded not in res["excluded_galaxies"]
+        assert c["verdict"] == "count matched by construction" and c["reproduced"] is None
+        assert res["reproduced"]["n_galaxies"] is None and res["verdicts"]["n_galaxies"] == c["verdict"]
+        sentence = next(f for f in res["findings"] if f.startswith("Sample:"))
+        assert "count matched by construction" in sentence and "✓" not in sentence and f"{chain} of them" in sentence
+
+
+def test_bulge_amplitude_says_what_its_tick_rests_on(reports, sparc_points):
+    """The 17.75 km/s ✓ needs the scripts' g†: with g† = cH0/(4√π) from astropy the same convention gives 17.743 km/s
+    (by hand here: the kernel at that g†, per-galaxy RMS, mean), which rounds to 17.74; and D, L are not the seeds'."""
+    g_astropy = const.c.si.value * (70 * u.km / u.s / u.Mpc).to_value(1 / u.s) / (4 * np.sqrt(np.pi))
+    res = reports["bulge-amplitude"]
+    check = res["astropy_g_dagger"]
+    assert check["g_dagger"] == pytest.approx(g_astropy, rel=1e-12)
+    p, offsets = sparc_points.inputs, sparc_points.offsets
+    v = get_kernel("sigma")(p, **{**get_preset("bulge-amplitude").params, "g_dagger": g_astropy})
+    mean = np.mean([np.sqrt(np.mean((v[a:b] - p["v_obs"][a:b]) ** 2)) for a, b in zip(offsets[:-1], offsets[1:])])
+    assert check["sigma"]["mean_rms"] == pytest.approx(mean, rel=1e-12)
+    assert round(mean, 3) == 17.743 and round(mean, 2) == 17.74 and round(res["sigma"]["mean_rms"], 2) == 17.75
+    [again] = [c for c in check["figures"] if c["key"] == "sparc.canonical.rms_sigma"]
+    assert again["verdict"] == "differs" and res["verdicts"]["sigma.mean_rms"] == "reproduced"
+    text = " ".join(res["findings"])
+    assert "17.743 km/s ✗: it rounds to 17.74 km/s" in text
+    assert "D = '0 (galaxy)'" in text and "0.3·R_d" in text and "seeds do not give" in text
+    assert "not_in_the_seeds" in res["conventions"] and "astropy_g_dagger" not in reports["paper"]

@@ -153,13 +153,22 @@ def manifests_table() -> str:
 
 
 def shipped_specs() -> str:
-    rows = []
+    rows, joint_rows = [], []
     for path in sorted((REPO / "sweeps").glob("*.toml")):
+        joint = sources.load_joint_spec(path)
+        if joint is not None:
+            grid = " × ".join(f"{text(a.name)} ({len(a.values)})" for a in joint.axes)
+            joint_rows.append([code(f"sweeps/{path.name}"), code(joint.kernel.name), grid,
+                               text(", ".join(f"{p.label} ({p.sweep.dataset})" for p in joint.probes)),
+                               text(joint.description) or "—"])
+            continue
         s = sources.load_spec(path)
         grid = " × ".join(f"{text(a.name)} ({len(a.values)})" for a in s.axes)
         rows.append([code(f"sweeps/{path.name}"), code(s.kernel.name), text(s.preset or "—"), grid, f"{s.size:,}",
                      text(s.description) or "—"])
     out = table(["spec", "kernel", "preset", "grid", "points", "description"], rows, "lllrrl")
+    out += "\nJoint sweep specs (`[[datasets]]`: several dataset cubes on one shared grid):\n\n" + table(
+        ["spec", "kernel", "shared grid", "datasets", "description"], joint_rows, "lllll")
     rows = []
     for path in sorted((REPO / "sweeps" / "fits").glob("*.toml")):
         f = sources.load_fit_spec(path)
@@ -300,8 +309,11 @@ def write_all() -> list[str]:
         record = records.load(name)
         jobs[f"results/{name}.md"] = (lambda r=record, f=render: f(r)) if record else (
             lambda n=name: f"The report `{n}` is not committed yet (`docs/results/{n}.json`).\n")
+    jobs["results/clash-rows.md"] = lambda: reports.clash_rows(records.load("regression"))
     jobs["results/floor-comparison.md"] = lambda: reports.floor_comparison(records.load("sweep-nuisance"),
                                                                            records.load("sweep-nuisance-floor-5"))
+    jobs["results/scatter-literature.md"] = lambda: reports.scatter_literature(records.load("sweep-mond-sigma-int"),
+                                                                               records.load("sweep-sigma-sigma-int"))
     written = []
     for name, make in jobs.items():
         path = OUT / name

@@ -82,6 +82,21 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
              "{cubes}/sigma-A0-k-nuisance-floor-5.zarr"),
             ("report", "sweep", "{cubes}/sigma-A0-k-nuisance-floor-5.zarr", "--json")),
            "the posterior of A0 × k with Υ, D, i marginalised and a 5 km/s error floor"),
+    *(Result(name, (("sweep", f"sweeps/{name.replace('-', '_')}.toml", "--out", f"{{cubes}}/{name}.zarr"),
+                    ("report", "joint", f"{{cubes}}/{name}.zarr", "--json")), title)
+      for name, title in (
+          ("joint-sigma-sparc-clash", "Σ-Gravity A0 × L0 × n on SPARC and CLASH lensing at once"),
+          ("joint-sigma-paper-sparc-clash", "Σ-Gravity A0 on SPARC and CLASH lensing, the paper's cluster rule fixed"),
+          ("joint-mond-sparc-clash", "MOND a0 on SPARC and CLASH lensing at once"))),
+    Result("sweep-mond-sigma-int",
+           (("sweep", "sweeps/mond_a0_sigma_int_nuisance.toml", "--out", "{cubes}/mond-a0-sigma-int-nuisance.zarr"),
+            ("report", "sweep", "{cubes}/mond-a0-sigma-int-nuisance.zarr", "--json")),
+           "the joint posterior of MOND's a0 and the intrinsic scatter σ_int with Υ, D, i marginalised"),
+    Result("sweep-sigma-sigma-int",
+           (("sweep", "sweeps/sigma_A0_k_sigma_int_nuisance.toml", "--out",
+             "{cubes}/sigma-A0-k-sigma-int-nuisance.zarr"),
+            ("report", "sweep", "{cubes}/sigma-A0-k-sigma-int-nuisance.zarr", "--json")),
+           "the joint posterior of A0, k and the intrinsic scatter σ_int with Υ, D, i marginalised"),
 )}
 """Every committed report, by name (the file ``docs/results/<name>.json``)."""
 

@@ -35,6 +35,12 @@ def cited(value: str, unit: str, citation: str) -> str:
     return f"{text(shown)} ({text(citation)}{', ' + code(seed) if seed else ''})"
 
 
+def verdict(c: Mapping[str, Any]) -> str:
+    """✓ / ✗ of a comparison, or its verdict in words when it is neither (a count matched by construction)."""
+    words = c.get("verdict")
+    return text(words) if words == sources.published_figures()["count_matched"] else mark(c["reproduced"])
+
+
 def provenance(record: Mapping[str, Any]) -> str:
     """Where the page's numbers come from."""
     commands = "; ".join(code(c) for c in records.RESULTS[record["name"]].command_lines())
@@ -93,7 +99,7 @@ def sparc(record: Mapping[str, Any]) -> str:
         out.append(f"{text(p['conventions']['description'])}\n\n")
         rows = [[text(f["what"]), code(f["quantity"]), cited(f["value"], f["unit"], f["citation"]) if f["seed"]
                  else f"{text(f['value'])} ({text(f['citation'])}: not a published figure)",
-                 text(f"{f['section']}") if f["seed"] else "—", _sparc_value(f), mark(f["reproduced"])]
+                 text(f"{f['section']}") if f["seed"] else "—", _sparc_value(f), verdict(f)]
                 for f in p["figures"]]
         out.append(table(["figure", "quantity", "printed", "section", "sigcube", ""], rows, "lllllc"))
         out.append("\n" + bullets(p["findings"]))
@@ -143,7 +149,7 @@ def sensitivity(record: Mapping[str, Any]) -> str:
     for t in report["tables"]:
         out.append(f"## {text(t['title'])}\n\n")
         rows = [[text(r["quantity"]), cited(r["value"], r["unit"], r["citation"]), text(r["convention"]),
-                 _sens_value(r), mark(r["reproduced"]), text(r["source"])] for r in t["rows"]]
+                 _sens_value(r), verdict(r), text(r["source"])] for r in t["rows"]]
         out.append(table(["quantity", "printed", "convention", "sigcube", "", "computed from"], rows, "llllcl"))
         out.append("\n" + bullets(t["notes"]))
     note = report["note000"]
@@ -191,7 +197,9 @@ def regression(record: Mapping[str, Any]) -> str:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     out.append(f"{len(rows_in)} rows: " + ", ".join(f"{n} {text(s)}" for s, n in counts.items()) + ".\n\n")
     rows = [[i, "—" if r["si4a"] is None else r["si4a"], text(r["name"]), text(r["headline"]),
-             text("; ".join(f"{k}: {v}" for k, v in r["published"].items())) or "—", text(r["status"])]
+             text("; ".join(f"{k}: {v}" for k, v in r["published"].items())) or "—",
+             text("; ".join([r["status"], *(f"{label}: {sources.published_figures()['count_matched']}"
+                                            for label in r.get("matched_by_construction") or {})]))]
             for i, r in enumerate(rows_in, 1)]
     out.append(table(["#", "SI §4a", "test", "sigcube", "published (seed section)", "status"], rows, "rrllll"))
     out.append("\n## Each row in words\n\n")
@@ -323,7 +331,7 @@ def sweep(record: Mapping[str, Any]) -> str:
         out.append(table(["metric", "best grid point", "value"], rows, "llr"))
     if report.get("default_point"):
         point = report["default_point"]
-        out.append("\nAt the kernel's defaults (" + text(", ".join(f"{k} = {number(point[k])}" for k in report["grid"]))
+        out.append("\nAt the kernel's defaults (" + text(", ".join(f"{k} = {number(point[k])}" for k in report["grid"] if k in point))
                    + "): " + text(", ".join(f"{k} = {number(v)}" for k, v in point.items() if k not in report["grid"]))
                    + ".\n\n")
     post = report.get("posterior")
@@ -361,9 +369,113 @@ def floor_comparison(without: Mapping[str, Any] | None, floor: Mapping[str, Any]
             f"{'overconfident' if gain > 0 else 'not shown to be overconfident by this comparison'}.\n")
 
 
+# --- sigcube report joint ----------------------------------------------------------------------------------------
+
+
+def _tension_reading(t: Mapping[str, Any]) -> str:
+    """What one tension entry says, in words generated from its numbers."""
+    shared = t["dimensionality"]["shared"]
+    if t["n_sigma"] is None or shared < 0.5:
+        return (f"{text(t['a'])} and {text(t['b'])} share no parameter that both constrain (d = {fixed(shared, 2)}): "
+                "every value one prefers, the other can meet by moving the parameters only it depends on, so this "
+                "grid cannot show a tension between them")
+    words = ("no significant tension" if t["n_sigma"] < 2 else "moderate tension" if t["n_sigma"] < 3
+             else "strong tension")
+    return (f"{text(t['a'])} vs {text(t['b'])}: suspiciousness ln S = {fixed(t['ln_s'], 2)} nat with d = "
+            f"{fixed(shared, 2)}, p = {number(t['p'])} ({fixed(t['n_sigma'], 1)}σ) — {words}; the posterior means "
+            f"differ by {fixed(t['shift'], 1)} combined standard deviations")
+
+
+def joint(record: Mapping[str, Any]) -> str:
+    report = record["report"]
+    out = [provenance(record)]
+    grid = " × ".join(f"{text(d)} ({n}, {number(report['grid_range'][d][0])} – {number(report['grid_range'][d][1])})"
+                      for d, n in report["grid"].items())
+    out.append(f"Joint sweep {code(report['joint'])}: kernel {code(report['kernel'])}, grid {grid}.\n\n")
+    names = [p["label"] for p in report["probes"]] + ["joint"]
+    rows = []
+    for axis in report["grid"]:
+        row = [code(axis)]
+        for name in names:
+            a = report["posterior"][name]["axes"][axis]
+            row.append(f"{number(a['mean'])} ± {number(a['sd'])} ({number(a['ci68'][0])} – {number(a['ci68'][1])})"
+                       + (" ⚠ edge" if a["on_edge"] else ""))
+        rows.append(row)
+    rows.append(["ln Z [nat]", *(fixed(report["posterior"][n]["log_evidence"], 1) for n in names)])
+    out.append(table(["parameter", *(f"{n}: mean ± sd (68 %)" for n in names)], rows, "l" + "r" * len(names)))
+    out.append("\n" + table(["datasets", "shift m", "ln R", "ln S", "d", "p (S)", "σ (S)"], [
+        [text(f"{t['a']} vs {t['b']}"), fixed(t["shift"], 2), fixed(t["ln_r"], 2), fixed(t["ln_s"], 2),
+         fixed(t["dimensionality"]["shared"], 2), "—" if t["p"] is None else number(t["p"]),
+         "—" if t["n_sigma"] is None else fixed(t["n_sigma"], 1)]
+        for t in [*report["tension"], *report["against_rest"].values()]], "lrrrrrr"))
+    out.append("\n" + bullets([_tension_reading(t) for t in [*report["tension"], *report["against_rest"].values()]]))
+    edges = [n for n in names for a in report["posterior"][n]["axes"].values() if a["on_edge"]]
+    if edges:
+        out.append("Posteriors against an edge of the grid (their intervals are truncated by it): "
+                   + ", ".join(code(n) for n in dict.fromkeys(edges)) + ".\n\n")
+    out.append("The likelihood of each dataset, as stored with the result cube:\n\n" + bullets(
+        [f"{p['label']} ({p['dataset']}, {p['objects']} objects; own parameters "
+         + ", ".join(f"{k} = {v}" for k, v in p["fixed"].items() if k in ("D", "L", "L0", "n")) + "; constant along "
+         + (", ".join(p["independent_of"]) or "no axis") + f"): {p['likelihood']}" for p in report["probes"]]
+        + report["assumptions"]))
+    out.append(terminal(record, "joint", width=200))
+    return "".join(out)
+
+
+def clash_rows(regression_record: Mapping[str, Any] | None) -> str:
+    """The regression report's CLASH rows and the paper's Fox+2022 figures, for the joint page."""
+    if not regression_record:
+        return "(the regression report must be committed to show its CLASH rows)\n"
+    rows = []
+    for row in regression_record["report"]:
+        if "CLASH" not in row["name"] and "Fox" not in row["name"]:
+            continue
+        v = row["values"]
+        shown = "; ".join(f"{k}: median ratio {number(v[k]['median_ratio'])}"
+                          + (f", χ² {fixed(v[k]['chi2'], 0)}/{v[k]['dof']}" if v[k].get("chi2") is not None else "")
+                          for k in ("sigma", "sigma_lensing_slip", "mond") if isinstance(v.get(k), dict)) or "—"
+        published = "; ".join(f"{k}: {text(x)}" for k, x in row["published"].items())
+        rows.append([text(row["name"]), text(row["status"]), text(shown), published])
+    return ("From " + code("docs/results/regression.json") + " ([the regression suite](regression.md)):\n\n"
+            + table(["row", "status", "computed", "published"], rows, "llll") + "\n")
+LITERATURE_SCATTER = (
+    ("Desmond 2023 (MNRAS, the underlying RAR; joint HMC of every SPARC galaxy's D, i, L, Υ)",
+     "1.19 ± 0.04 (stat) ± 0.09 (sys)", "~0.03 (intrinsic)"),
+    ("Li+2018 (A&A 615, A3; per-galaxy Υ, D, i fits)", "—", "0.057 (after the fits)"),
+    ("McGaugh+2016 (PRL 117, 201101; the observed RAR)", "—", "0.13 (observed)"),
+)
+"""Literature values of a0 [10⁻¹⁰ m/s²] and of the RAR's scatter [dex] as quoted in issue 23: not figures of the seed
+files, so never marked as published."""
+
+
+def scatter_literature(mond: Mapping[str, Any] | None, sigma: Mapping[str, Any] | None) -> str:
+    """The σ_int sweeps' posteriors (a0 and σ_int, mean ± sd) next to the literature's values."""
+    if not (mond and sigma):
+        return "(both σ_int sweeps must be committed to compare them with the literature)\n"
+    rows = []
+    for record, label in ((mond, "MOND (RAR ν), this sweep"), (sigma, "Σ-Gravity A0 × k, this sweep")):
+        post = record["report"]["posterior"]
+        axes = post["axes"]
+        a0 = (f"{number(axes['a0']['mean'] * 1e10)} ± {number(axes['a0']['sd'] * 1e10, 2)}" if "a0" in axes
+              else "— (Σ has no a0)")
+        s = axes["sigma_int"]
+        rows.append([text(label) + f" ({code('docs/results/' + record['name'] + '.json')})", a0,
+                     f"{number(s['mean'])} ± {number(s['sd'], 2)}"])
+    rows += [[text(who), text(a0), text(scatter)] for who, a0, scatter in LITERATURE_SCATTER]
+    return (table(["", "a0 [10⁻¹⁰ m/s²]", "scatter [dex]"], rows, "lrr")
+            + "\nThe literature rows are values quoted in the issue that asked for this study, not figures of the "
+              "seed files: they are context, not published figures sigcube reproduces. "
+              "This study's rows are posterior means ± sd on the grid (its global prior, the Li+2018 nuisance priors "
+              "and the first-order log-normal error model as stated in each report). The scatters differ in kind: "
+              "this σ_int and Desmond's are intrinsic (beyond the quoted errors, Υ, D and i), Li+2018's remains after "
+              "per-galaxy fits, McGaugh+2016's is the observed scatter of the RAR, errors included.\n")
+
+
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
     "ablation-sigma-int-5": ablation, "compare-sigma-mond-nfw": compare, "compare-sigma_xi-nfw": compare,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
+    "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
+    "sweep-mond-sigma-int": sweep, "sweep-sigma-sigma-int": sweep,
 }
 """The renderer of each committed report, by its name."""

@@ -43,10 +43,12 @@ def spec_schema_command() -> str:
 
 
 def published_figures() -> dict[str, Any]:
-    """Every figure printed in a seed file (``sigcube.study.published.FIGURES``) and the seed files' short names."""
+    """Every figure printed in a seed file (``sigcube.study.published.FIGURES``), the seed files' short names and the
+    verdict of a count matched by construction."""
     from sigcube.study import published
 
-    return {"figures": published.FIGURES, "seed_names": published.SEED_NAMES}
+    return {"figures": published.FIGURES, "seed_names": published.SEED_NAMES,
+            "count_matched": published.COUNT_MATCHED}
 
 
 def kernels() -> list[dict[str, Any]]:
@@ -99,6 +101,14 @@ def load_spec(path: Any) -> Any:
     return load(path)
 
 
+def load_joint_spec(path: Any) -> Any | None:
+    """A shipped joint sweep spec, parsed and checked (``JointSpec``); None for a spec that is not a joint one."""
+    from sigcube.engines.joint import is_joint_spec
+    from sigcube.engines.joint import load_joint_spec as load
+
+    return load(path) if is_joint_spec(path) else None
+
+
 def load_fit_spec(path: Any) -> Any:
     """A shipped fit spec, parsed and checked (``FitSpec``)."""
     from sigcube.engines.fit import load_spec as load
@@ -116,9 +126,10 @@ def presets() -> dict[str, Any]:
 def report_renderers() -> dict[str, Any]:
     """Each report's own terminal renderer (``render(payload, console)``), by report name, to show a committed
     report exactly as ``sigcube report …`` prints it."""
+    from sigcube.interfaces import joint_report as joint
     from sigcube.interfaces import sweep_report as sweep
     from sigcube.study.reports import ablation, compare, kernels, regression, sensitivity, sparc
 
     return {"sparc": sparc.render_summary, "kernels": kernels.render, "regression": regression.render,
             "sensitivity": sensitivity.render, "ablation": ablation.render, "compare": compare.render,
-            "sweep": sweep.render}
+            "sweep": sweep.render, "joint": joint.render}

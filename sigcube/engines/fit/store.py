@@ -34,9 +34,9 @@ def sealed(attrs: dict) -> bool:
     return "metadata_sha256" in attrs and not attrs.get(WRITING_ATTR)
 
 
-def check_out(store: Location, force: bool) -> None:
+def check_out(store: Location, force: bool, kind: str = FIT_KIND, what: str = "fit") -> None:
     """Refuse ``--out`` unless it is absent, an empty folder, an interrupted fit result, or (with ``force``) a fit
-    result cube, intact or damaged."""
+    result cube, intact or damaged (``kind``, ``what``: another result of this kind, e.g. a joint sweep's)."""
     found = store.kind()
     if found in ("absent", "empty"):
         return
@@ -44,27 +44,28 @@ def check_out(store: Location, force: bool) -> None:
         attrs = store_attrs(store, "")[1] if found == "folder" else None
     except SchemaError:
         attrs = None
-    kind = kind_of(attrs) if attrs is not None else None
-    if kind == FIT_KIND:
+    found_kind = kind_of(attrs) if attrs is not None else None
+    if found_kind == kind:
         if force or not sealed(attrs):
             return
-        raise StoreExistsError(f"{store.name} already holds a fit result; pass --force to replace it, or choose "
+        raise StoreExistsError(f"{store.name} already holds a {what} result; pass --force to replace it, or choose "
                                "another --out")
-    if kind is None and found == "folder" and was_leased(store) and store.read(MARKER) is not None:
+    if found_kind is None and found == "folder" and was_leased(store) and kind == FIT_KIND \
+            and store.read(MARKER) is not None:
         if force:
             return
         raise StoreDamagedError(f"{store.name}: the fit result's root metadata is unreadable or has lost its "
                                 f"sigcube_kind; {REMEDY}")
-    what = ("a file" if found == "file" else describe(attrs) if attrs is not None
-            else "a folder that is not a Zarr store")
-    raise StoreExistsError(f"--out {store.name} is {what}, not a fit result cube; a fit writes only into a new or "
-                           "empty folder or its own result cube (--force never replaces anything else): choose "
-                           "another --out")
+    there = ("a file" if found == "file" else describe(attrs) if attrs is not None
+             else "a folder that is not a Zarr store")
+    raise StoreExistsError(f"--out {store.name} is {there}, not a {what} result cube; a {what} writes only into a "
+                           "new or empty folder or its own result cube (--force never replaces anything else): "
+                           "choose another --out")
 
 
 @contextmanager
-def claim(out: str | Path | Location, force: bool = False,
-          inputs: Iterable[str | Path | Location] = ()) -> Iterator[Callable[[xr.Dataset], None]]:
+def claim(out: str | Path | Location, force: bool = False, inputs: Iterable[str | Path | Location] = (),
+          kind: str = FIT_KIND, what: str = "fit") -> Iterator[Callable[[xr.Dataset], None]]:
     """Check ``out`` (path or store URL, see :func:`check_out`) and hold its lease; yield ``write(ds)``, which
     writes a fit result cube there (checksummed, sealed last) if the lease still holds. ``inputs`` (the dataset
     cube) must not be, contain or lie inside ``out``."""
@@ -73,13 +74,13 @@ def claim(out: str | Path | Location, force: bool = False,
         if store.same_or_nested(Location.of(cube, "--cube")):
             raise StoreExistsError(f"--out {store.name} is, contains or lies inside the input cube {cube}; "
                                    "choose another --out")
-    check_out(store, force)  # refuse someone else's folder before putting a lease beside it
+    check_out(store, force, kind, what)  # refuse someone else's folder before putting a lease beside it
     with Lease.acquire(store) as lease:
-        check_out(store, force)  # another fit may have finished there since
+        check_out(store, force, kind, what)  # another run may have finished there since
 
         def write(ds: xr.Dataset) -> None:
-            if ds.attrs.get("sigcube_kind") != FIT_KIND:
-                raise SchemaError(f"{store.name}: only a fit result cube is written here; got {describe(ds.attrs)}")
+            if ds.attrs.get("sigcube_kind") != kind:
+                raise SchemaError(f"{store.name}: only a {what} result cube is written here; got {describe(ds.attrs)}")
             ds = ds.copy()
             ds.attrs["content_sha256"] = content_hash(ds)
             lease.check()

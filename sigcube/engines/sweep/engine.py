@@ -231,7 +231,7 @@ def run_task(job: SweepJob, b: int, c: int) -> Manifest:
         for piece in gridlib.pieces(region, layout.rows, max_points):
             local = tuple(slice(p.start - r.start, p.stop - r.start) for p, r in zip(piece, region))
             params = block_params(job.spec, piece)
-            out = reduce_block(prep, params, keep_curves=job.keep_curves, chunk_metrics=False)
+            out = kernel_reduction(job.spec, prep, params, tuple(s.stop - s.start for s in piece), job.keep_curves)
             partials[local] = pack_partials(out["partials"], out["rms"])
             writes = {name: (piece + (objects,), out[name]) for name in job.object_metrics}
             writes.update({name: (piece + (objects,), v) for name, v in
@@ -252,6 +252,27 @@ def run_task(job: SweepJob, b: int, c: int) -> Manifest:
         writes["baseline_rms"] = ((objects,), prep.baseline_rms)
     written.update(write_regions(job.writer, writes))
     return written
+
+
+def kernel_reduction(spec: SweepSpec, prep: Prepared, params: dict[str, Any], shape: tuple[int, ...],
+                     keep_curves: bool) -> dict[str, Any]:
+    """:func:`reduce_block` of a piece of ``shape`` grid points: the kernel evaluated once per value of its own
+    parameters, the result spread along a σ_int axis (the plain metrics do not depend on the likelihood's scatter)."""
+    own = {k: v for k, v in params.items() if not spec.is_scatter(k)}
+    out = reduce_block(prep, own, keep_curves=keep_curves, chunk_metrics=False)
+    if len(own) == len(params):
+        return out
+    lead = np.broadcast_shapes(*(np.shape(v) for v in own.values() if not isinstance(v, str)), (1,) * len(shape))
+
+    def spread(v: Any, trailing: int) -> Any:
+        v = np.asarray(v)
+        if v.ndim == 0:
+            return v
+        return np.broadcast_to(v.reshape(lead + v.shape[v.ndim - trailing:]), shape + v.shape[v.ndim - trailing:])
+
+    block = {k: spread(v, 1) for k, v in out.items() if k != "partials"}
+    block["partials"] = {k: spread(v, np.ndim(v) - len(out["rms"].shape) + 1) for k, v in out["partials"].items()}
+    return block
 
 
 def run_finalize(job: SweepJob, b: int) -> Manifest:

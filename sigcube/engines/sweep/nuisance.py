@@ -27,11 +27,10 @@ import numpy as np
 import xarray as xr
 
 from sigcube.compute import quadrature
-from sigcube.engines.nuisance_spec import GLOBAL_PRIOR, NuisanceSettings
+from sigcube.engines.nuisance_spec import GLOBAL_PRIOR, SCATTER_AXIS, NuisanceSettings
 from sigcube.errors import SigcubeError
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
-from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SYMBOLS, Catalogue, NuisanceTransform, sparc_priors
 from sigcube.stats.posterior import GridPosterior, grid_posterior
 
@@ -118,18 +117,25 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
     removed as ``settings`` say; for ``profile`` also ``nuisance_<name>``, each object's values at the mode.
 
     ``block_params`` as :func:`sigcube.compute.reduce.reduce_block` takes them (arrays broadcastable to the
-    block's shape, a switch as one string). The block is evaluated in batches of grid points (at most
-    :data:`POINT_BUDGET` grid × packed points each), each warm-started at the previous batch's last mode.
+    block's shape, a switch as one string), plus σ_int (:data:`SCATTER_AXIS`) when it is a grid axis. The block is
+    evaluated in batches of grid points (at most :data:`POINT_BUDGET` grid × packed points each), each
+    warm-started at the previous batch's last mode. A σ_int axis is walked innermost, up and down in turn
+    (:func:`_serpentine`): grid points that differ only in σ_int follow each other, and each starts from its
+    predecessor's mode and reuses its kernel predictions there.
     """
     numeric = {k: np.asarray(v, dtype=float) for k, v in block_params.items() if not isinstance(v, str)}
     switches = {k: v for k, v in block_params.items() if isinstance(v, str)}
     shape = np.broadcast_shapes(*(v.shape for v in numeric.values())) if numeric else ()
-    flat = {k: np.broadcast_to(v, shape).ravel() for k, v in numeric.items()}
+    inner = _scatter_dim(numeric.get(SCATTER_AXIS), shape)
+    walk = np.moveaxis(np.empty(shape, dtype=np.int8), inner, -1).shape if inner is not None else shape
+    order = _serpentine(walk) if inner is not None else slice(None)
+    flat = {k: (np.moveaxis(np.broadcast_to(v, shape), inner, -1) if inner is not None
+                else np.broadcast_to(v, shape)).ravel()[order] for k, v in numeric.items()}
+    scatter = flat.pop(SCATTER_AXIS, None)
     n_grid = math.prod(shape)
     base = {**fixed, **switches}
     transform = NuisanceTransform(points, catalogue, kernel.required_inputs(kernel.resolve(base)))
     priors = sparc_priors(catalogue, settings.priors)
-    likelihood = GaussianLikelihood(settings.sigma_int)
     n = points.n_galaxies
     loglike = np.empty((n_grid, n))
     values = {name: np.empty((n_grid, n)) for name in NUISANCE_PARAMETERS} if settings.mode == "profile" else {}
@@ -137,6 +143,7 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
     start = None
     for a in range(0, n_grid, batch):
         params = {**base, **{k: v[a:a + batch, None] for k, v in flat.items()}}
+        likelihood = settings.likelihood(None if scatter is None else scatter[a:a + batch, None])
         if settings.mode == "marginalise":
             result = quadrature.marginalise(kernel, params, transform, priors, likelihood, nodes=settings.nodes,
                                             start=start)
@@ -148,9 +155,32 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
             for name in values:
                 values[name][a:a + batch] = mode.values[name]
         start = mode.z[-1:]
-    out = {"loglike": loglike.reshape(shape + (n,))}
-    out.update({f"nuisance_{name}": v.reshape(shape + (n,)) for name, v in values.items()})
+
+    def unwalk(v: np.ndarray) -> np.ndarray:
+        if inner is not None:
+            v = v[np.argsort(order)]
+        v = v.reshape(walk + (n,))
+        return np.moveaxis(v, -2, inner) if inner is not None else v
+
+    out = {"loglike": unwalk(loglike)}
+    out.update({f"nuisance_{name}": unwalk(v) for name, v in values.items()})
     return out
+
+
+def _serpentine(shape: tuple[int, ...]) -> np.ndarray:
+    """The flat indices of a grid of ``shape`` walked with its last axis alternately forwards and backwards, so
+    each grid point follows a neighbour (σ_int up along one kernel point, down along the next)."""
+    index = np.arange(math.prod(shape)).reshape(-1, shape[-1])
+    index[1::2] = index[1::2, ::-1]
+    return index.ravel()
+
+
+def _scatter_dim(sigma: np.ndarray | None, shape: tuple[int, ...]) -> int | None:
+    """The block axis σ_int runs along (None: no σ_int axis, or one value in this block)."""
+    if sigma is None or sigma.ndim != len(shape):
+        return None
+    along = [i for i, k in enumerate(sigma.shape) if k > 1]
+    return along[0] if len(along) == 1 else None
 
 
 def marginal_names(axes: list[str]) -> dict[str, tuple[str, ...]]:

@@ -34,6 +34,7 @@ import xarray as xr
 import zarr
 
 from sigcube.compute import exact
+from sigcube.engines.nuisance_spec import SCATTER_AXIS, scatter_attrs
 from sigcube.engines.sweep import grid as gridlib
 from sigcube.engines.sweep.nuisance import NUISANCE_DTYPES, posterior_arrays, posterior_variables, template_variables
 from sigcube.engines.sweep.spec import SweepSpec
@@ -50,6 +51,7 @@ from sigcube.io.stores import (
     read_errors, seal, store_errors, summarize,
 )
 from sigcube.model import metrics
+from sigcube.model.kernels import get_kernel
 from sigcube.model.metrics import METRICS, get_metric, metric_names
 from sigcube.stats.posterior import PosteriorError
 from sigcube.version import __version__
@@ -135,7 +137,9 @@ def build_template(spec: SweepSpec, group: str, names: np.ndarray, n_points: np.
     coords: dict[str, Any] = {group: np.asarray(names, dtype=np.dtypes.StringDType())}
     for axis in spec.axes:
         values = np.array(list(axis.values), dtype=np.dtypes.StringDType()) if axis.categorical else axis.values
-        coords[axis.name] = xr.Variable(axis.name, values, spec.kernel.parameter(axis.name).attrs)
+        attrs = scatter_attrs(spec.nuisance.error_model) if spec.is_scatter(axis.name) else \
+            spec.kernel.parameter(axis.name).attrs
+        coords[axis.name] = xr.Variable(axis.name, values, attrs)
     data_vars: dict[str, Any] = {}
     for name in stored_metrics(spec):
         if get_metric(name).scope == "global":
@@ -661,18 +665,37 @@ def parameter_dims(ds: xr.Dataset) -> list[str]:
     return [d for d in ds["done"].dims]
 
 
+def scatter_dims(ds: xr.Dataset) -> list[str]:
+    """The grid dimensions that are the likelihood's intrinsic scatter σ_int, not a kernel parameter (their
+    coordinates name the error model: :func:`~sigcube.engines.nuisance_spec.scatter_attrs`)."""
+    return [d for d in parameter_dims(ds) if d == SCATTER_AXIS and "error_model" in ds[d].attrs]
+
+
+def axis_defaults(ds: xr.Dataset) -> dict[str, Any]:
+    """The default of every swept dimension: the kernel parameter's, σ_int's of ``[nuisance]`` (0)."""
+    kernel = get_kernel(ds.attrs["kernel"])
+    scatter = scatter_dims(ds)
+    return {d: 0.0 if d in scatter else kernel.parameter(d).default for d in parameter_dims(ds)}
+
+
 def best_parameters(ds: xr.Dataset, metric: str = "mean_rms", maximize: bool | None = None) -> dict[str, Any]:
     """The grid point that optimises a global metric: parameter values and the metric there.
 
     ``maximize`` defaults to the metric's registered direction (True for ``win_rate``); a variable
-    that is not a registered metric is minimised.
+    that is not a registered metric is minimised. A registered metric's point leaves out a σ_int axis
+    (:func:`scatter_dims`), on which it does not depend.
     """
     if maximize is None:
         maximize = metric in METRICS and METRICS[metric].direction == "max"
     var = ds[metric]
     if object_dim(ds) in var.dims:
         raise SchemaError(f"{metric!r} is per object; use best_per_galaxy")
-    idx = {dim: i.compute() for dim, i in (var.argmax if maximize else var.argmin)(dim=parameter_dims(ds)).items()}
+    if metric in METRICS:  # a kernel metric does not depend on the likelihood's σ_int: its grid points say nothing
+        var = var.isel({d: 0 for d in scatter_dims(ds) if d in var.dims})
+    dims = [d for d in parameter_dims(ds) if d in var.dims]
+    if not dims:
+        return {metric: float(var)}
+    idx = {dim: i.compute() for dim, i in (var.argmax if maximize else var.argmin)(dim=dims).items()}
     point = {dim: ds[dim].values[int(i)] for dim, i in idx.items()}
     return {**{k: (v.item() if hasattr(v, "item") else v) for k, v in point.items()},
             metric: float(var.isel({k: int(v) for k, v in idx.items()}))}

@@ -25,6 +25,9 @@ Example (``sweeps/sigma_A0_k.toml``)::
     [sample]                     # optional SPARC sample cuts (defaults: the paper's)
     min_points = 5
 
+With a ``[nuisance]`` table the intrinsic scatter may be swept too, ``[grid.sigma_int]`` (in the error model's unit:
+km/s or dex): a parameter of the likelihood, not of the kernel (:data:`~sigcube.engines.nuisance_spec.SCATTER_AXIS`).
+
 Every key's type, range and meaning is declared once in :mod:`sigcube.engines.sweep.schema` (the README's
 spec reference is generated from it); this module then checks the values against the kernel's
 declared parameters (names, bounds, switch choices, units). Every malformed spec raises one
@@ -33,6 +36,7 @@ declared parameters (names, bounds, switch choices, units). Every malformed spec
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -46,7 +50,7 @@ import astropy.units as u
 import numpy as np
 
 from sigcube.conventions import SampleCuts
-from sigcube.engines.nuisance_spec import NuisanceSettings
+from sigcube.engines.nuisance_spec import SCATTER_AXIS, NuisanceSettings, SweepNuisance
 from sigcube.engines.sweep.schema import GridAxis, SpecModel, grid_label, toml_key, toml_text, validate
 from sigcube.errors import SigcubeError, SpecError
 from sigcube.model.kernels import Kernel, Parameter, get_kernel
@@ -92,6 +96,10 @@ class SweepSpec:
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(len(a) for a in self.axes)
+
+    def is_scatter(self, name: str) -> bool:
+        """Whether the axis ``name`` is the likelihood's intrinsic scatter σ_int (not a kernel parameter)."""
+        return name == SCATTER_AXIS and self.nuisance is not None and bool(self.nuisance.sigma_int_grid)
 
     @property
     def size(self) -> int:
@@ -164,7 +172,9 @@ def _checked(label: str, check: Callable[..., Any], *args: Any) -> Any:
 
 def _build(model: SpecModel, text: str) -> SweepSpec:
     kernel, baseline = get_kernel(model.kernel), get_kernel(model.baseline)
-    axes = tuple(_axis(kernel, name, axis) for name, axis in model.grid.items())
+    scatter = _scatter_is_swept(kernel, model)
+    axes = tuple(_scatter_axis(axis, model.nuisance) if scatter and name == SCATTER_AXIS else _axis(kernel, name, axis)
+                 for name, axis in model.grid.items())
     swept = {a.name for a in axes}
     if all(a.categorical for a in axes):
         example = kernel.numeric_parameters[0] if kernel.numeric_parameters else None
@@ -181,7 +191,11 @@ def _build(model: SpecModel, text: str) -> SweepSpec:
         given[name] = (label, value)
     fixed = {name: _checked(label, _checked(label, kernel.parameter, name).check, kernel.name, value)
              for name, (label, value) in given.items()}
-    _check_constraint(kernel, fixed, axes)
+    _check_constraint(kernel, fixed, tuple(a for a in axes if not (scatter and a.name == SCATTER_AXIS)))
+    nuisance = model.nuisance.settings() if model.nuisance is not None else None
+    if scatter:
+        nuisance = dataclasses.replace(nuisance, sigma_int_grid=tuple(
+            float(v) for a in axes if a.name == SCATTER_AXIS for v in a.values))
     return SweepSpec(
         name=model.name,
         description=model.description,
@@ -197,8 +211,55 @@ def _build(model: SpecModel, text: str) -> SweepSpec:
         cube=model.cube,
         preset=model.preset,
         text=text,
-        nuisance=model.nuisance.settings() if model.nuisance is not None else None,
+        nuisance=nuisance,
     )
+
+
+def _scatter_is_swept(kernel: Kernel, model: SpecModel) -> bool:
+    """Whether ``[grid.sigma_int]`` sweeps the likelihood's intrinsic scatter (refused where it cannot)."""
+    if SCATTER_AXIS not in model.grid:
+        return False
+    label = grid_label(SCATTER_AXIS)
+    own = SCATTER_AXIS in {p.name for p in kernel.parameters}
+    if model.nuisance is None:
+        if own:
+            return False  # the kernel's own parameter of that name
+        raise SpecError(f"{label}: σ_int is the intrinsic scatter of the likelihood a nuisance sweep marginalises; "
+                        "a sweep without a [nuisance] table has no likelihood: add [nuisance] or remove the axis")
+    if own:
+        raise SpecError(f"{label}: kernel {kernel.name!r} has a parameter {SCATTER_AXIS!r} of its own, which would "
+                        "shadow the likelihood's intrinsic scatter; rename the kernel's parameter")
+    if "sigma_int" in model.nuisance.model_fields_set:
+        raise SpecError(f"{label}: σ_int is also given in [nuisance].sigma_int = {model.nuisance.sigma_int:g}; "
+                        "give it in one place (remove [nuisance].sigma_int to sweep it)")
+    return True
+
+
+def _scatter_axis(axis: GridAxis, nuisance: SweepNuisance) -> Axis:
+    """The values of the intrinsic scatter σ_int in the error model's unit (km/s or dex), each finite and ≥ 0."""
+    label = grid_label(SCATTER_AXIS)
+    key = f"{label}.{axis.spacing}"
+    unit = "km / s" if nuisance.error_model == "velocity_floor" else "dex"
+    if axis.values is not None and isinstance(axis.values[0], str):
+        raise SpecError(f"{key}: σ_int takes numbers [{unit}], not switch values (got {toml_text(axis.values)})")
+    if axis.values is not None:
+        values = np.array(axis.values, dtype=float)
+    else:
+        start, stop, num = getattr(axis, axis.spacing)
+        values = (np.geomspace if axis.spacing == "logspace" else np.linspace)(start, stop, num)
+    if axis.unit is not None:
+        if unit == "dex":
+            if axis.unit.strip() != "dex":
+                raise SpecError(f"{label}.unit: σ_int of error model lognormal_gobs is in dex; got {axis.unit!r}")
+        else:
+            values = _converted(f"{label}.unit", values, axis.unit, unit)
+    if axis.include_default and not np.any(values == nuisance.sigma_int):
+        values = np.sort(np.append(values, nuisance.sigma_int))
+    if np.any(values < 0):
+        raise SpecError(f"{key}: σ_int must be ≥ 0 {unit} (got {toml_text([float(v) for v in values[values < 0]])})")
+    if len(np.unique(values)) != len(values):
+        raise SpecError(f"{key}: gives repeated values (after conversion to {unit!r})")
+    return Axis(SCATTER_AXIS, values, unit)
 
 
 def _check_constraint(kernel: Kernel, fixed: dict[str, Any], axes: tuple[Axis, ...]) -> None:

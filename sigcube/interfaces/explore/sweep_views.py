@@ -18,12 +18,11 @@ import numpy as np
 import xarray as xr
 
 from sigcube.engines.sweep import best_per_galaxy
-from sigcube.engines.sweep.result import object_dim, parameter_dims
+from sigcube.engines.sweep.result import axis_defaults, object_dim, parameter_dims
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore.bounds import Limits, frame_counts, spread, stride
 from sigcube.interfaces.explore.frames import frames
 from sigcube.interfaces.explore.labels import NORM, dim_of, fmt, log_axes
-from sigcube.model.kernels import get_kernel
 from sigcube.model.metrics import get_metric, metric_names
 
 GLOBAL_METRICS = metric_names("global")
@@ -33,9 +32,8 @@ BEST_MARK = {"marker": "circle", "size": 12, "fill_color": "white", "line_color"
 
 
 def defaults(ds: xr.Dataset) -> dict[str, Any]:
-    """The kernel default of every swept parameter of ``ds``."""
-    kernel = get_kernel(ds.attrs["kernel"])
-    return {d: kernel.parameter(d).default for d in parameter_dims(ds)}
+    """The default of every swept parameter of ``ds`` (the kernel's; σ_int's of ``[nuisance]``)."""
+    return axis_defaults(ds)
 
 
 def default_index(ds: xr.Dataset, dim: str) -> int | None:

@@ -28,15 +28,16 @@ import astropy.units as u
 import numpy as np
 import xarray as xr
 
-from sigcube.constants import KM_S, KPC_M
+from sigcube.constants import GM_SUN, KM_S, KPC_M
 from sigcube.conventions import SampleCuts
-from sigcube.errors import DataSourceError, ParseError
+from sigcube.errors import DataSourceError, ParseError, SpecError
 from sigcube.io.ingest.sources import DatasetFiles, fetch_dataset
 from sigcube.io.ingest.text import csv_rows, parse_cell, parse_number, whitespace_rows
 from sigcube.io.layouts import CLUSTERS
 from sigcube.io.rotation_curves import require_default_cuts
 from sigcube.io.schema import dataset_attrs, label
 from sigcube.model.points import PointSet, velocity_points
+from sigcube.stats.lensing import ERROR_MODELS, MultivariateNormal, describe, lensing_covariance
 
 RAR_FILE = "fig2.dat"
 SUMMARY_FILE = "vflat-Mb-M200c.csv"
@@ -257,3 +258,116 @@ def pack_clusters(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
     return velocity_points("cluster", [str(n) for n in cube["cluster"].values], valid.sum(axis=1),
                            rr, v_obs, e_v_obs, v_bar)
 
+
+
+LENSING_VARIABLES = ("cluster", "rar_n", "rar_r", "rar_log_g_bar", "lens_n", "lens_r", "lens_M", "lens_M_stat_err",
+                     "lens_M_syst_err_up", "lens_M_syst_err_down", "lens_M_corr")
+"""The variables :func:`lensing_points`, :func:`pack_lensing` and :func:`lensing_likelihood` read."""
+LENSING_BARYONS = ("M_bar(<r) = g_bar·r²/G from Tian+2020 (X-ray gas + BCG), log-log interpolated between Tian's "
+                   "radii, never extrapolated; the summary table's M_b is a total mass (gas extrapolated to large "
+                   "radii), not an enclosed mass, so it is not used here")
+"""The baryonic input of every cluster lensing prediction, in words."""
+
+
+def lensing_points(cube: xr.Dataset) -> dict[str, np.ndarray]:
+    """The Mistele+2025 lensing radii inside each cluster's Tian+2020 range, with M_bar(<r) (:data:`LENSING_BARYONS`):
+    ``cluster``, ``r`` [kpc], ``m_bar``, ``m_lens`` [M☉] and ``index`` (the bin's row along its profile)."""
+    rows: dict[str, list] = {k: [] for k in ("cluster", "r", "m_bar", "m_lens", "index")}
+    for c in cube["cluster"].values:
+        cl = cube.sel(cluster=c)
+        n_rar = int(cl["rar_n"])
+        r_t = cl["rar_r"].values[:n_rar]
+        log_m_t = np.log10(10.0 ** cl["rar_log_g_bar"].values[:n_rar] * (r_t * KPC_M) ** 2 / GM_SUN)
+        r_l = cl["lens_r"].values[: int(cl["lens_n"])]
+        inside = np.flatnonzero((r_l >= r_t.min()) & (r_l <= r_t.max()))
+        rows["cluster"] += [str(c)] * len(inside)
+        rows["r"] += list(r_l[inside])
+        rows["m_bar"] += list(10.0 ** np.interp(np.log10(r_l[inside]), np.log10(r_t), log_m_t))
+        rows["m_lens"] += list(cl["lens_M"].values[inside])
+        rows["index"] += list(inside)
+    return {k: np.array(v) for k, v in rows.items()}
+
+
+def pack_lensing(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
+    """The lensing radii of :func:`lensing_points` as velocity-equivalent points, grouped by ``cluster`` (clusters
+    with no radius inside Tian's range are left out).
+
+    V_bar = √(G·M_bar/r); V_obs = √(G·M_lens/r) with e_V = ½·V_obs·σ_M/M_lens (first order, for the per-object
+    metrics only: the lensing likelihood reads M itself); R_d = 0 and f_bulge = 0 as in :func:`pack_clusters`; each
+    point's ``radius`` is its row along the Mistele profile. M_pred = M_bar·(V_pred/V_bar)².
+    """
+    require_default_cuts(cuts, "clusters")
+    pts = lensing_points(cube)
+    names = list(dict.fromkeys(pts["cluster"]))  # cube order: lensing_points walks the clusters in order
+    counts = [int(np.sum(pts["cluster"] == n)) for n in names]
+    if np.any(pts["m_lens"] <= 0):
+        raise DataSourceError("a lensing mass M(<r) ≤ 0 lies inside Tian's range: its velocity-equivalent is undefined")
+    stat = _lensing_errors(cube, pts)[0]
+    v_bar = np.sqrt(GM_SUN * pts["m_bar"] / (pts["r"] * KPC_M)) / KM_S
+    v_obs = np.sqrt(GM_SUN * pts["m_lens"] / (pts["r"] * KPC_M)) / KM_S
+    e_v = 0.5 * v_obs * stat / pts["m_lens"]
+    return velocity_points("cluster", [str(n) for n in names], counts, pts["r"], v_obs, e_v, v_bar,
+                           radius=pts["index"].astype(np.int64))
+
+
+def _lensing_errors(cube: xr.Dataset, pts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Statistical and symmetric systematic errors ½(s⁺ + s⁻) of M at the points of :func:`lensing_points`."""
+    stat, syst = [], []
+    for name, index in zip(pts["cluster"], pts["index"]):
+        cl = cube.sel(cluster=name)
+        stat.append(float(cl["lens_M_stat_err"].values[index]))
+        syst.append(0.5 * float(cl["lens_M_syst_err_up"].values[index] + cl["lens_M_syst_err_down"].values[index]))
+    return np.array(stat), np.array(syst)
+
+
+def lensing_normals(cube: xr.Dataset, errors: str = "stat") -> dict[str, MultivariateNormal]:
+    """Per cluster with lensing radii inside Tian's range, the multivariate normal of its M(<r) on those radii
+    (:mod:`sigcube.stats.lensing`; ``errors``: ``stat`` or ``stat+syst``)."""
+    pts = lensing_points(cube)
+    stat, syst = _lensing_errors(cube, pts)
+    out = {}
+    for name in dict.fromkeys(pts["cluster"]):
+        sel = pts["cluster"] == name
+        index = pts["index"][sel]
+        corr = cube.sel(cluster=name)["lens_M_corr"].values[np.ix_(index, index)]
+        out[str(name)] = MultivariateNormal.of(pts["m_lens"][sel], lensing_covariance(corr, stat[sel], syst[sel],
+                                                                                        errors))
+    return out
+
+
+@dataclass(frozen=True)
+class LensingLikelihood:
+    """ln L per cluster of predicted velocities at the points of :func:`pack_lensing` (clusters in its order)."""
+
+    names: tuple[str, ...]
+    offsets: np.ndarray
+    m_bar: np.ndarray
+    v_bar: np.ndarray
+    normals: tuple[MultivariateNormal, ...]
+    errors: str
+
+    def log_likelihood(self, v_pred: np.ndarray) -> np.ndarray:
+        """ln L [nat] (..., n_clusters) of V_pred (..., n_points): M_pred = M_bar·(V_pred/V_bar)²."""
+        m_pred = self.m_bar * (np.asarray(v_pred, dtype=float) / self.v_bar) ** 2
+        return np.stack([mvn.log_likelihood(m_pred[..., a:b]) for mvn, a, b in
+                         zip(self.normals, self.offsets[:-1], self.offsets[1:])], axis=-1)
+
+    def describe(self) -> str:
+        return (f"{describe(self.errors)}; M_pred = Σ(g_N)·M_bar, i.e. M_bar·(V_pred/V_bar)² at each radius "
+                f"(no lensing slip); {LENSING_BARYONS}")
+
+
+def lensing_likelihood(cube: xr.Dataset, cuts: SampleCuts | None = None,
+                       options: dict[str, object] | None = None) -> LensingLikelihood:
+    """The lensing likelihood of the clusters cube (``options``: ``errors`` = ``stat`` (default) or ``stat+syst``)."""
+    options = dict(options or {})
+    errors = options.pop("errors", "stat")
+    if options:
+        raise SpecError(f"unknown lensing option(s) {', '.join(map(str, options))}; the lensing likelihood takes "
+                        f"errors = one of {', '.join(ERROR_MODELS)}")
+    if errors not in ERROR_MODELS:
+        raise SpecError(f"errors = {errors!r}; choose from {', '.join(ERROR_MODELS)}")
+    points = pack_lensing(cube, cuts)
+    normals = lensing_normals(cube, str(errors))
+    return LensingLikelihood(tuple(str(n) for n in points.galaxy), points.offsets, lensing_points(cube)["m_bar"],
+                             points.inputs["v_bar"], tuple(normals[str(n)] for n in points.galaxy), str(errors))

@@ -11,7 +11,8 @@ coherence 11.05 / 0.225, velocity coherence 11.20 / 0.061, an undefined "functio
   scale of its K_max ≈ 20) and ``difference`` K_missing = K_needed − K_rough (its
   "K_total = K_rough + K_missing").
 - **sample**: SPARC quality 1–2 with ≥ 5 usable points (the sweeps' ``[sample]``), and K_needed > 0
-  (a ratio target needs a positive need): 158 galaxies — a selection chosen to give the note's N.
+  (a ratio target needs a positive need): 158 galaxies — a selection chosen to give the note's N, so the match
+  is labelled "count matched by construction", not reproduced.
 - **model K** of a grid point: the registered kernel evaluated on one unit-V_bar point per galaxy
   (V = √(1 + K)), so the formula has one home.
 
@@ -159,7 +160,7 @@ def note000_report(cube: xr.Dataset, specs: dict[str, SweepSpec],
                        "dropped_K_needed_le_0": t["dropped"]},
             "K_rough_range": t["K_rough_range"],
             "figures": {q: {"key": f.key, "value": f.value, "citation": f.citation()} for q, f in figures.items()},
-            "n_galaxies_reproduced": figures["n_galaxies"].reproduced_by(n),
+            "n_galaxies_verdict": figures["n_galaxies"].verdict(n),
             "fits": {reading: {**fit, "verdict_at_note_parameters": None if fit["note_parameters"] is None else {
                 "rms": figures["rms"].reproduced_by(fit["note_parameters"]["rms"]),
                 "correlation": figures["correlation"].reproduced_by(fit["note_parameters"]["correlation"])}}

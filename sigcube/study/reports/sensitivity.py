@@ -28,11 +28,10 @@ from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.sigma import A0_DEFAULT, K_PARAM, coherence_scale
 from sigcube.model.kernels.sigma_variants import dynamical_scale
 from sigcube.model.metrics import get_metric
-from sigcube.study.published import figure
+from sigcube.study.published import COUNT_MATCHED, COUNTS_BY_CONSTRUCTION, REPRODUCED, figure
+from sigcube.study.reports import SWEEPS_DIR
 from sigcube.study.reports.note000 import MODELS, note000_report, per_galaxy_inputs
 
-SWEEPS_DIR = Path(__file__).resolve().parents[2] / "sweeps"
-"""The shipped sweep specs (the repository's ``sweeps/`` folder)."""
 
 SHIPPED = (
     "sigma_rd_source_k", "sigma_dynamical_k", "sigma_c_local_scan", "sigma_c_local_bulge_amplitude",
@@ -95,16 +94,19 @@ def _where(stem: str, **coords: Any) -> str:
 
 def row(table: str, quantity: str, key: str, convention: str, computed: float | None, source: str,
         metric: str | None = None) -> dict[str, Any]:
-    """One printed figure beside one computed value; ``reproduced`` is None when nothing was computed.
+    """One printed figure beside one computed value; ``verdict`` (:meth:`~sigcube.study.published.Figure.verdict`) and
+    ``reproduced`` are None when nothing was computed, and ``reproduced`` is None for a count matched by construction.
 
     ``metric`` names the registry metric ``computed`` is (its unit converts to the figure's: a win rate to %).
     """
     fig = figure(key)
     scale = get_metric(metric).scale_to(fig.unit) if metric else 1.0
+    verdict = None if computed is None else fig.verdict(float(computed), scale)
     return {"table": table, "quantity": quantity, "key": key, "value": fig.value, "unit": fig.unit,
             "citation": fig.citation(), "convention": convention,
             "computed": None if computed is None else float(computed), "percent": scale == 100.0,
-            "reproduced": None if computed is None else bool(fig.reproduced_by(float(computed), scale)), "source": source}
+            "verdict": verdict, "reproduced": None if verdict in (None, COUNT_MATCHED) else verdict == REPRODUCED,
+            "source": source}
 
 
 def _metric_rows(table: str, label: str, prefix: str, convention: str, point: xr.Dataset, source: str,
@@ -262,8 +264,8 @@ def note000_rows(note: dict[str, Any]) -> dict[str, Any]:
     for model, m in note["models"].items():
         prefix = MODELS[model][1]
         src = f"{m['spec']} grid, {m['sample']['n_galaxies']} galaxies"
-        rows.append(row(t, f"{model} coherence: galaxies", f"{prefix}.n_galaxies",
-                        "quality 1–2, ≥ 5 points, K_needed > 0 (chosen to give 158)", m["sample"]["n_galaxies"], src))
+        rows.append(row(t, f"{model} coherence: galaxies", f"{prefix}.n_galaxies", "quality 1–2, ≥ 5 points, "
+                        "K_needed > 0", m["sample"]["n_galaxies"], src))
         for reading, fit in m["fits"].items():
             for where, label in (("note_parameters", "at the note's parameters"), ("least_rms", "least-RMS grid point")):
                 f = fit[where]
@@ -274,7 +276,9 @@ def note000_rows(note: dict[str, Any]) -> dict[str, Any]:
                          row(t, f"{model} coherence: correlation", f"{prefix}.correlation", conv, f["correlation"], src)]
     for q in ("rms", "correlation"):
         rows.append(row(t, f"functional form: {q}", f"note000.functional_form.{q}", "—", None, note["functional_form"]["status"]))
-    notes = list(note["findings"])
+    notes = [f"{r['quantity']}: {r['computed']:.0f}, printed {r['value']} ({r['citation']}) — {COUNT_MATCHED}: "
+             f"{COUNTS_BY_CONSTRUCTION[r['key']]}." for r in rows if r["verdict"] == COUNT_MATCHED]
+    notes += note["findings"]
     for model, m in note["models"].items():
         for reading, fit in m["fits"].items():
             best = fit["least_rms"]
@@ -317,6 +321,8 @@ def _cell(r: dict[str, Any]) -> str:
 
 
 def _verdict(r: dict[str, Any]) -> str:
+    if r["verdict"] == COUNT_MATCHED:
+        return f"[cyan]{COUNT_MATCHED}[/cyan]"
     if r["reproduced"] is None:
         return "[yellow]not computed[/yellow]"
     return "[green]✓[/green]" if r["reproduced"] else "[red]✗[/red]"

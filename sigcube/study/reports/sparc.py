@@ -2,8 +2,11 @@
 
 Every figure comes from :mod:`sigcube.study.published` by key (value as printed, seed file and
 section); a preset (:mod:`sigcube.study.presets`) names which figures its results are set against.
-The verdict is computed: a figure is reproduced when the computed value rounds to the
-printed digits. Win rates are fractions here and percentages only where printed.
+The verdict is computed (:meth:`sigcube.study.published.Figure.verdict`): a figure is reproduced when the
+computed value rounds to the printed digits, except a count that sigcube's own sample cut was made to give, which
+is labelled "count matched by construction" (SI §3.1's own selection chain is computed beside it). A preset that
+uses the scripts' g† is also evaluated with astropy's, and what its ✓ rest on is said in the findings. Win rates are
+fractions here and percentages only where printed.
 """
 
 from __future__ import annotations
@@ -17,18 +20,22 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from sigcube.constants import G_DAGGER_CONVENTIONS
 from sigcube.conventions import MassToLight, SampleCuts
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model import metrics
+from sigcube.model.inputs import baryonic_velocity
 from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.presets import Preset
 from sigcube.model.metrics import RAR_SCATTERS, get_metric, metric_names
 from sigcube.model.points import PointSet
-from sigcube.study.presets import BASELINE, figures, split_quantity
-from sigcube.study.published import Figure, figure
+from sigcube.study.presets import BASELINE, NOT_IN_SEEDS, figures, split_quantity
+from sigcube.study.published import COUNT_MATCHED, COUNTS_BY_CONSTRUCTION, REPRODUCED, Figure, figure
 
 DIGITS = {"km / s": 3, "dex": 4, "%": 2, "": 3}
 """Decimals a report table prints, by the unit it prints in."""
+ASTROPY = "astropy"
+"""The g† convention computed from astropy's constants (:data:`sigcube.constants.G_DAGGER_CONVENTIONS`)."""
 
 
 def global_metrics(points: PointSet, v_pred: np.ndarray, baseline_rms: np.ndarray | None = None) -> dict[str, float]:
@@ -57,7 +64,11 @@ def scale_for(quantity: str, unit: str) -> float:
 
 
 def comparison(fig: Figure, quantity: str, computed: float) -> dict[str, Any]:
-    """One computed value next to one figure: the figure's value, citation and origin, and the verdict."""
+    """One computed value next to one figure: the figure's value, citation and origin, and the verdict.
+
+    ``verdict`` is one of :data:`sigcube.study.published.VERDICTS`; ``reproduced`` is True or False for
+    ``reproduced``/``differs`` and None for a count matched by construction (neither ✓ nor ✗)."""
+    verdict = fig.verdict(computed, scale_for(quantity, fig.unit))
     return {
         "quantity": quantity,
         "computed": computed,
@@ -69,8 +80,35 @@ def comparison(fig: Figure, quantity: str, computed: float) -> dict[str, Any]:
         "seed": fig.seed,
         "section": fig.section,
         "origin": fig.origin,
-        "reproduced": fig.reproduced_by(computed, scale_for(quantity, fig.unit)),
+        "verdict": verdict,
+        "reproduced": None if verdict == COUNT_MATCHED else verdict == REPRODUCED,
+        **({"by_construction": COUNTS_BY_CONSTRUCTION[fig.key]} if verdict == COUNT_MATCHED else {}),
     }
+
+
+def si_sample_chain(cube: xr.Dataset, ml: MassToLight | None = None) -> dict[str, Any]:
+    """SI §3.1's sample selection as it prints it, run on ``cube``: every galaxy, then those with a valid
+    V_bar (> 0) at all radii, then those of them with at least :class:`SampleCuts`' minimum of points (5)."""
+    ml = ml or MassToLight()
+    v_bar = baryonic_velocity(cube["v_gas"].values, cube["v_disk"].values, cube["v_bul"].values, ml)
+    measured = np.isfinite(cube["r"].values)
+    with np.errstate(invalid="ignore"):
+        valid = np.all(~measured | (v_bar > 0), axis=1)
+    minimum = SampleCuts().min_points
+    enough = valid & (measured.sum(axis=1) >= minimum)
+    names = np.array([str(g) for g in cube["galaxy"].values])
+    return {"n_galaxies": len(names), "n_valid_v_bar": int(valid.sum()), "invalid_v_bar": names[~valid].tolist(),
+            "min_points": minimum, "n_sample": int(enough.sum()), "too_few_points": names[valid & ~enough].tolist(),
+            "printed": {"n_galaxies": figure("sparc.sample.n_database").label(),
+                        "n_valid_v_bar": figure("sparc.sample.n_valid_v_bar").label(),
+                        "n_sample": figure("sparc.sample.n_galaxies").label()}}
+
+
+def _kernel_figures(preset: Preset, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The comparisons of ``preset``'s own kernel quantities with ``result``'s values."""
+    return [comparison(figure(key), quantity, value_of(result, quantity))
+            for quantity, keys in figures(preset).items() if (split_quantity(quantity) or ("",))[0] == preset.kernel
+            for key in keys]
 
 
 def sparc_report(
@@ -106,12 +144,21 @@ def sparc_report(
     published = [c for c in out["figures"] if c["origin"] == "published"]
     out["published"] = {c["quantity"]: c["value"] for c in published}
     out["reproduced"] = {c["quantity"]: c["reproduced"] for c in published}
-    out["findings"] = findings(preset, out["figures"], cuts)
+    out["verdicts"] = {c["quantity"]: c["verdict"] for c in published}
+    out["si_sample_chain"] = si_sample_chain(cube, ml)
+    if preset.g_dagger != ASTROPY:
+        g_astropy = G_DAGGER_CONVENTIONS[ASTROPY]
+        v = get_kernel(preset.kernel)(points.inputs, **{**params, "g_dagger": g_astropy})
+        check: dict[str, Any] = {"g_dagger": g_astropy, preset.kernel: global_metrics(points, v, rms[BASELINE])}
+        check["figures"] = _kernel_figures(preset, check)
+        out["astropy_g_dagger"] = check
+    out["findings"] = findings(preset, out, cuts)
     out["conventions"] = {
         "what": preset.what,
         "description": preset.description,
         **{k: v for k, v in get_kernel(preset.kernel).resolve(params).items()},
         "g_dagger_convention": preset.g_dagger,
+        **({"not_in_the_seeds": NOT_IN_SEEDS[preset.name]} if preset.name in NOT_IN_SEEDS else {}),
         "mond_a0": get_kernel(BASELINE).resolve()["a0"],
         "upsilon_disk": points.mass_to_light.upsilon_disk,
         "upsilon_bul": points.mass_to_light.upsilon_bul,
@@ -141,24 +188,31 @@ def _kernel(c: dict[str, Any]) -> str:
     return "" if parts is None else parts[0]
 
 
-def findings(preset: Preset, figures: list[dict[str, Any]], cuts: SampleCuts) -> list[str]:
-    """Sentences derived from the comparisons: what this convention does and does not reproduce."""
+def findings(preset: Preset, result: dict[str, Any], cuts: SampleCuts) -> list[str]:
+    """Sentences derived from the comparisons of ``result`` (:func:`sparc_report`): what this convention does and does
+    not reproduce, and what its ✓ rest on."""
     out: list[str] = []
+    figures = result["figures"]
     published = [c for c in figures if c["origin"] == "published"]
     sample = [c for c in published if c["quantity"] == "n_galaxies"]
     sigma = [c for c in published if _metric(c) == "win_rate" or _kernel(c) == preset.kernel and _metric(c) == "mean_rms"]
     mond = [c for c in published if _kernel(c) == BASELINE and _metric(c) == "mean_rms"]
-    out += [f"Sample: {c['computed']} galaxies, printed {c['value']} ({c['citation']}) "
-            f"{'✓' if c['reproduced'] else '✗'}." for c in sample]
+    out += [_sample_sentence(c, result.get("si_sample_chain")) for c in sample]
+    what = f"{preset.what[0].upper()}{preset.what[1:]}"
     missed = [c for c in sigma if not c["reproduced"]]
     if missed:
-        out.append(f"{preset.what[0].upper()}{preset.what[1:]} does not give the printed number"
-                   f"{'s' if len(missed) > 1 else ''}: "
+        out.append(f"{what} does not give the printed number{'s' if len(missed) > 1 else ''}: "
                    + "; ".join(f"{c['value']}{_unit(c)} ({c['citation']}) → sigcube {_shown(c)}" for c in missed) + ".")
     hit = [c for c in sigma if c["reproduced"]]
     if hit:
-        out.append(f"{preset.what[0].upper()}{preset.what[1:]} reproduces at the printed precision: "
+        out.append(f"{what} reproduces at the printed precision: "
                    + ", ".join(f"{c['value']}{_unit(c)} ({c['citation']}) → sigcube {_shown(c)}" for c in hit) + ".")
+        if preset.name in NOT_IN_SEEDS:
+            out.append(f"These ✓ rest on a convention the seeds do not give: {NOT_IN_SEEDS[preset.name]}.")
+    check = result.get("astropy_g_dagger")
+    if check:
+        out += _g_dagger_sentence(preset, [c for c in published if _kernel(c) == preset.kernel and c["reproduced"]],
+                                  check)
     out += [f"MOND: {c['value']}{_unit(c)} ({c['citation']}) {'✓' if c['reproduced'] else '✗'} → sigcube {_shown(c)}."
             for c in mond]
     for key in dict.fromkeys(c["key"] for c in published if _metric(c) in RAR_SCATTERS):
@@ -173,6 +227,37 @@ def findings(preset: Preset, figures: list[dict[str, Any]], cuts: SampleCuts) ->
         out.append("The sample cuts differ from the paper's (≥ 5 points, every quality flag and inclination): "
                    "the seed figures are for the paper's sample.")
     return out
+
+
+def _sample_sentence(c: dict[str, Any], chain: dict[str, Any] | None) -> str:
+    """The sample count next to its printed figure; a count matched by construction with SI §3.1's own chain."""
+    head = f"Sample: {c['computed']} galaxies, printed {c['value']} ({c['citation']})"
+    if c["verdict"] != COUNT_MATCHED:
+        return f"{head} {'✓' if c['reproduced'] else '✗'}."
+    text = f"{head}: {COUNT_MATCHED} — {c['by_construction']}."
+    if chain:
+        text += (f" SI §3.1's own chain on this cube: {chain['n_galaxies']} galaxies, {chain['n_valid_v_bar']} with "
+                 f"V_bar > 0 at all radii (dropping {', '.join(chain['invalid_v_bar']) or 'none'}), "
+                 f"{chain['n_sample']} of them with ≥ {chain['min_points']} points (printed: "
+                 + ", ".join(chain["printed"].values()) + ").")
+    return text
+
+
+def _g_dagger_sentence(preset: Preset, hits: list[dict[str, Any]], check: dict[str, Any]) -> list[str]:
+    """What the ✓ ``hits`` of a preset that uses another g† give with astropy's g† (``check``)."""
+    if not hits:
+        return []
+    again = {(c["quantity"], c["key"]): c for c in check["figures"]}
+    parts = []
+    for c in hits:
+        a = again[(c["quantity"], c["key"])]
+        fig = figure(c["key"])
+        rounded = f"{a['computed'] * scale_for(a['quantity'], a['unit']):.{fig.decimals}f}"
+        mark = "✓" if a["reproduced"] else f"✗: it rounds to {rounded}{'%' if a['unit'] == '%' else _unit(a)}"
+        parts.append(f"{c['value']}{_unit(c)} ({c['citation']}) → {_shown(a)}{_unit(a)} {mark}")
+    g_own = G_DAGGER_CONVENTIONS[preset.g_dagger]
+    return [f"These ✓ use g† = {g_own:.4e} m/s² (convention '{preset.g_dagger}'); with astropy's g† "
+            f"({check['g_dagger']:.4e} m/s²) the same convention gives " + "; ".join(parts) + "."]
 
 
 def _unit(c: dict[str, Any]) -> str:
@@ -202,6 +287,8 @@ def _scatter_sentence(comparisons: list[dict[str, Any]]) -> str:
 
 
 def _mark(c: dict[str, Any]) -> str:
+    if c["verdict"] == COUNT_MATCHED:
+        return f"[cyan]{COUNT_MATCHED}[/cyan]"
     ok = "[green]✓ reproduced[/green]" if c["reproduced"] else "[red]✗ differs[/red]"
     return ok if c["origin"] == "published" else ok + " [dim](not a seed figure)[/dim]"
 
@@ -266,7 +353,10 @@ def _cell(result: dict[str, Any], quantity: str) -> str:
         return f"{value} [dim](no seed figure)[/dim]"
     c = comps[0]
     mark = "[green]✓[/green]" if c["reproduced"] else "[red]✗[/red]"
-    return f"{value} {mark}\n{c['value']}{_unit(c)} ({c['citation']})"
+    again = [a for a in (result.get("astropy_g_dagger") or {}).get("figures", ())
+             if (a["quantity"], a["key"]) == (quantity, c["key"]) and a["verdict"] != c["verdict"]]
+    other = "".join(f"\n[dim]astropy g†: {_shown(a)} {'✓' if a['reproduced'] else '✗'}[/dim]" for a in again)
+    return f"{value} {mark}\n{c['value']}{_unit(c)} ({c['citation']}){other}"
 
 
 def _scatter_cell(result: dict[str, Any]) -> str:

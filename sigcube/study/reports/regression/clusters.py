@@ -12,12 +12,13 @@ import xarray as xr
 from rich.console import Console
 
 from sigcube.constants import G_DAGGER, GM_SUN, KPC_M, accel_from_velocity
-from sigcube.io.ingest.clusters import pack_clusters
+from sigcube.io.ingest.clusters import LENSING_BARYONS, lensing_normals, lensing_points, pack_clusters
 from sigcube.model import metrics
 from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.sigma import amplitude
 from sigcube.model.points import PointSet
 from sigcube.study.published import figure
+from sigcube.study.reports import SWEEPS_DIR
 from sigcube.study.reports.regression.common import (
     Result, _enhancement, _log_stats, _point_mass_points, _velocity, cited,
 )
@@ -26,7 +27,7 @@ PAPER_CLUSTER_POINT = {"L": figure("clusters.L").number, "n": figure("clusters.n
 """The paper's cluster path length and exponent, L = 600 kpc and n = 0.27 (SI §1)."""
 CLUSTER_PARAMS = {"D": 1.0, "L": PAPER_CLUSTER_POINT["L"], "n": PAPER_CLUSTER_POINT["n"]}
 """The paper's cluster amplitude A(D = 1, L = 600 kpc) = A0·(600/0.4)^0.27 ≈ 8.45 (SI §1)."""
-SWEEP_SPEC = Path(__file__).resolve().parents[3] / "sweeps" / "clusters_L_n.toml"
+SWEEP_SPEC = SWEEPS_DIR / "clusters_L_n.toml"
 
 CLUSTER_CHI2 = ("χ²_red on velocity-equivalent points: per cluster Σ((V_pred − V_obs)/e_V)²/N with V = √(g·r) and "
                 "e_V = ½·V_obs·ln10·e_log g_tot (first-order propagation of Tian's log errors), then the median over "
@@ -98,38 +99,10 @@ def clusters_rar(clusters: xr.Dataset) -> Result:
     )
 
 
-def _lensing_points(clusters: xr.Dataset) -> dict[str, Any]:
-    """Lensing radii inside each cluster's Tian+2020 range, with M_bar(<r) from the RAR's g_bar.
-
-    M_bar(<r) = g_bar·r²/G at Tian's radii, interpolated linearly in log M vs log r (no extrapolation).
-    """
-    rows: dict[str, list] = {k: [] for k in ("cluster", "r", "m_bar", "m_lens", "index")}
-    for c in clusters["cluster"].values:
-        cl = clusters.sel(cluster=c)
-        r_t = cl["rar_r"].values[: int(cl["rar_n"])]
-        log_m_t = np.log10(10.0 ** cl["rar_log_g_bar"].values[: int(cl["rar_n"])] * (r_t * KPC_M) ** 2
-                           / GM_SUN)
-        r_l = cl["lens_r"].values[: int(cl["lens_n"])]
-        inside = np.flatnonzero((r_l >= r_t.min()) & (r_l <= r_t.max()))
-        rows["cluster"] += [str(c)] * len(inside)
-        rows["r"] += list(r_l[inside])
-        rows["m_bar"] += list(10.0 ** np.interp(np.log10(r_l[inside]), np.log10(r_t), log_m_t))
-        rows["m_lens"] += list(cl["lens_M"].values[inside])
-        rows["index"] += list(inside)
-    return {k: np.array(v) for k, v in rows.items()}
-
-
-def _lensing_chi2(clusters: xr.Dataset, name: str, index: np.ndarray, residual: np.ndarray) -> float:
-    """dᵀC⁻¹d with C = ρ_ij σ_i σ_j (Mistele correlation matrix, statistical errors) on the used radii."""
-    cl = clusters.sel(cluster=name)
-    sigma = cl["lens_M_stat_err"].values[index]
-    cov = cl["lens_M_corr"].values[np.ix_(index, index)] * np.outer(sigma, sigma)
-    return float(residual @ np.linalg.solve(cov, residual))
-
-
 def clusters_lensing(clusters: xr.Dataset) -> Result:
     """Predicted vs weak-lensing enclosed mass (Mistele+2025) where Tian's g_bar gives M_bar(<r)."""
-    pts = _lensing_points(clusters)
+    pts = lensing_points(clusters)
+    normals = lensing_normals(clusters)
     names = sorted(set(pts["cluster"]))
     points = _point_mass_points("cluster", list(pts["cluster"]), pts["r"], pts["m_bar"])
     values: dict[str, Any] = {}
@@ -141,8 +114,7 @@ def clusters_lensing(clusters: xr.Dataset) -> Result:
         for key, factor in variants.items():
             m_pred = factor * pts["m_bar"]
             positive = pts["m_lens"] > 0
-            chi2 = {n: _lensing_chi2(clusters, n, pts["index"][pts["cluster"] == n],
-                                     (m_pred - pts["m_lens"])[pts["cluster"] == n]) for n in names}
+            chi2 = {n: float(normals[n].chi2(m_pred[pts["cluster"] == n])) for n in names}
             dof = {n: int(np.sum(pts["cluster"] == n)) for n in names}
             values[key] = {
                 **_log_stats(np.log10(m_pred[positive] / pts["m_lens"][positive])),
@@ -165,9 +137,7 @@ def clusters_lensing(clusters: xr.Dataset) -> Result:
         conventions={
             "summary": f"{len(pts['r'])} lensing radii of {len(names)} clusters inside Tian's 100-600 kpc range; "
                        "M_bar(<r) from Tian's g_bar; χ² with the correlation matrices",
-            "m_bar": "M_bar(<r) = g_bar·r²/G from Tian+2020 (X-ray gas + BCG), log-log interpolated between Tian's "
-                     "radii, never extrapolated; the summary table's M_b is a total mass (gas extrapolated to large "
-                     "radii), not an enclosed mass, so it is not used here",
+            "m_bar": LENSING_BARYONS,
             "m_pred": "Σ(g_N)·M_bar with g_N = G·M_bar/r² (Σ = ν for MOND); 'sigma_lensing_slip' multiplies by "
                       "(5Σ − 3)/(2(3Σ − 2)), the paper's M_lens/M_dyn",
             "m_lens": "Mistele+2025 M(<r) (not the two-halo-subtracted variant)",

@@ -28,6 +28,9 @@ SI4A_TESTS = 16
 """Tests in the SI §4a suite; each row names the one it belongs to (``si4a``), extra rows have None."""
 AUTHOR_SCRIPT = "author's repository (lrspeiser/SigmaGravity, scripts/run_regression_extended.py)"
 """Where the inputs of :data:`AUTHOR_INPUTS` come from."""
+AUTHOR_G_DAGGER = "script"
+"""The g† convention of the author's script (its c and H0 typed by hand): rows that recompute a figure of that script
+use it."""
 AUTHOR_INPUTS: dict[str, float] = {
     "wide_binary_mass_msun": 1.5,       # test_wide_binaries: M_total of the 10 kAU binary
     "udg_df2_m_star_msun": 2e8,         # test_ultra_diffuse_galaxies: DF2
@@ -42,9 +45,21 @@ AUTHOR_INPUTS: dict[str, float] = {
     "bullet_m_star_msun": 0.5e14,
     "bullet_m_lens_msun": 5.5e14,
     "bullet_r_kpc": 150.0,
+    "btfr_v_flat_km_s": 200.0,          # test_tully_fisher: V_flat, the radius it sits at, the BTFR normalisation
+    "btfr_r_kpc": 30.0,
+    "btfr_a_tf": 47.0,                  # [M☉/(km/s)⁴], "McGaugh 2012: A_TF ≈ 47"
+    "btfr_slope": 4.0,                  # "slope = 4  # Automatic in Σ-Gravity": set, not computed
 }
 """Inputs of the author's regression script that the seeds do *not* print. They are used only to show where a
 printed figure comes from, always labelled with :data:`AUTHOR_SCRIPT`; nothing is called published because of them."""
+AUTHOR_DSPHS: dict[str, dict[str, float]] = {  # test_dwarf_spheroidals: OBS_BENCHMARKS['dwarf_spheroidals']
+    "Fornax": {"m_star_msun": 2e7, "sigma_obs_km_s": 10.7, "r_half_kpc": 0.71},
+    "Draco": {"m_star_msun": 2.9e5, "sigma_obs_km_s": 9.1, "r_half_kpc": 0.22},
+    "Sculptor": {"m_star_msun": 2.3e6, "sigma_obs_km_s": 9.2, "r_half_kpc": 0.28},
+    "Carina": {"m_star_msun": 3.8e5, "sigma_obs_km_s": 6.6, "r_half_kpc": 0.25},
+}
+"""The four dwarf spheroidals hard-coded in the author's script (M★, σ_obs, r_½), whose mean σ_pred/σ_obs is the
+printed 0.72; labelled with :data:`AUTHOR_SCRIPT` like :data:`AUTHOR_INPUTS`."""
 
 
 
@@ -62,6 +77,9 @@ class Result:
     note: str = ""
     n: int | None = None
     reproduced: dict[str, bool] = field(default_factory=dict)
+    matched_by_construction: dict[str, str] = field(default_factory=dict)
+    """Printed counts this row matches only because sigcube's selection was made to give them (label → how): shown
+    as ``count matched by construction``, never as ✓."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -14,15 +14,13 @@ import astropy.units as u
 import numpy as np
 
 from sigcube.constants import A0_MOND, G_DAGGER, GM_SUN, KPC_M, paper_cosmology
-from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.baseline import mond_nu
-from sigcube.model.kernels.sigma import h_function
 from sigcube.study.published import figure
 from sigcube.study.reports.regression.clusters import CLUSTER_PARAMS
 from sigcube.study.reports.regression.common import (
     AUTHOR_INPUTS, AUTHOR_SCRIPT, PREDICTION, Result, _enhancement, _point_mass_points, agrees, cited, shown,
 )
-from sigcube.study.reports.regression.dwarfs import wolf_points, wolf_sigma
+from sigcube.study.reports.regression.dwarfs import author_dispersion, wolf_points, wolf_sigma, wolf_window
 from sigcube.study.reports.regression.local import MW_FIELD
 
 BASELINES = ("sigma", "mond", "newtonian")
@@ -40,46 +38,51 @@ DF2_SOURCE = ("literature, not the seeds: van Dokkum et al. 2018, Nature 555, 62
               "as quoted by Danieli et al. 2019, ApJL 874, L12")
 
 
-def _author_dispersion(m_msun: float, r_kpc: float) -> float:
-    """σ [km/s] as the author's script computes it: √(GM/(5R))·√Σ with Σ = 1 + A0·h(GM/R²), W = 1."""
-    r = r_kpc * KPC_M
-    sigma_n = np.sqrt(GM_SUN * m_msun / (5.0 * r)) / 1e3
-    a0 = get_kernel("sigma").resolve()["A0"]
-    return float(sigma_n * np.sqrt(1.0 + a0 * h_function(GM_SUN * m_msun / r**2, G_DAGGER)))
-
-
 def ultra_diffuse() -> Result:
     """NGC 1052-DF2: σ_pred from its stellar mass and size (Wolf+2010 estimator, isolated) vs its measured σ."""
     points = wolf_points(["NGC1052-DF2"], np.array([0.5 * DF2["m_star_msun"]]), np.array([DF2["r_e_kpc"]]))
     sigma = {k: float(wolf_sigma(k, points)[0]) for k in BASELINES}
-    author = _author_dispersion(AUTHOR_INPUTS["udg_df2_m_star_msun"], AUTHOR_INPUTS["udg_df2_r_eff_kpc"])
+    window = float(wolf_window(DF2["r_e_kpc"]))
+    m, r = AUTHOR_INPUTS["udg_df2_m_star_msun"], AUTHOR_INPUTS["udg_df2_r_eff_kpc"]
+    author = {"W_1": float(author_dispersion(m, r)), "W_0": float(author_dispersion(m, r, 0.0))}
     return Result(
         name="Ultra-diffuse galaxy NGC 1052-DF2: σ",
         si4a=10,
         status="computed",
         n=1,
-        headline=(f"σ_pred Σ {sigma['sigma']:.1f}, MOND {sigma['mond']:.1f}, Newton {sigma['newtonian']:.1f} km/s "
-                  f"(isolated, no EFE) vs σ_obs {DF2['sigma_km_s']:g} (+{DF2['e_sigma_plus']:g}/−"
-                  f"{DF2['e_sigma_minus']:g}) km/s, < {DF2['sigma_90_km_s']:g} at 90 %"),
+        headline=(f"σ_pred Σ (W(r½) = {window:.3f}) {sigma['sigma']:.1f}, W → 0 (Newton) {sigma['newtonian']:.1f}, "
+                  f"MOND {sigma['mond']:.1f} km/s (isolated, no EFE) vs σ_obs {DF2['sigma_km_s']:g} "
+                  f"(+{DF2['e_sigma_plus']:g}/−{DF2['e_sigma_minus']:g}) km/s, < {DF2['sigma_90_km_s']:g} at 90 %; "
+                  f"author's estimator W = 1 {author['W_1']:.1f}, W → 0 {author['W_0']:.1f} km/s"),
         values={"sigma_pred": sigma, "sigma_obs": DF2["sigma_km_s"], "sigma_obs_90": DF2["sigma_90_km_s"],
                 "ratio": {k: v / DF2["sigma_km_s"] for k, v in sigma.items()},
                 "above_90_limit": {k: v > DF2["sigma_90_km_s"] for k, v in sigma.items()},
-                "author_estimator_sigma": author},
-        published=cited(sigma_pred_DF2="udg.df2_sigma_pred"),
+                "window_r_half": window, "author_estimator_sigma": author["W_1"],
+                "author_estimator_sigma_W0": author["W_0"]},
+        published=cited(sigma_pred_DF2="udg.df2_sigma_pred", window_dsph_si13_3="dsph.window_si13_3"),
         reproduced={"20.8 km/s with σ² = GM★/(5R_e)·Σ(GM★/R_e²), W = 1 (author's repository estimator)":
-                    agrees("udg.df2_sigma_pred", author)},
+                    agrees("udg.df2_sigma_pred", author["W_1"]),
+                    "20.8 km/s, the same estimator with W → 0 (SI §13.3's window for dSphs)":
+                    agrees("udg.df2_sigma_pred", author["W_0"])},
         conventions={
             "summary": "DF2 inputs from the literature (not the seeds); Wolf+2010: M(r_½) = M★/2 at r_½ = (4/3)·R_e, "
-                       "σ = V_pred(r_½)/√3; Σ with R_d = R_e (W = 0.893), MOND and Σ isolated",
+                       f"σ = V_pred(r_½)/√3; Σ with R_d = R_e (W = {window:.3f}), W → 0 = Newton; MOND and Σ isolated",
             "inputs": DF2_SOURCE,
-            "author_estimator_sigma": f"σ = √(GM★/(5R_e))·√(1 + A0·h(GM★/R_e²)) with W = 1: the {AUTHOR_SCRIPT}'s "
-                                      "estimator, which the seeds do not state",
+            "author_estimator_sigma": f"σ = √(GM★/(5R_e))·√(1 + A0·W·h(GM★/R_e²)) with the scripts' g† and W = 1: "
+                                      f"the {AUTHOR_SCRIPT}'s estimator, which the seeds do not state; "
+                                      "'author_estimator_sigma_W0' is the same with W → 0",
+            "window": "the ✓/✗ uses the author's W = 1; SI §13.3 gives W → 0 for dwarf spheroidals ('dispersion-"
+                      "dominated'), applied here to DF2 as the other bound; the Wolf Σ column uses the kernel's W(r_½)",
             "efe": "not evaluated: DF2 sits in NGC 1052's field, whose strength at DF2 the seeds do not give",
         },
         note=("The seeds print only 'DF2: σ_pred = 20.8 km/s (EFE needed)' (SI §4a), not DF2's mass, size or "
-              "estimator; 20.8 follows from the literature mass and size with the author's estimator. With the "
-              "dwarf rows' Wolf estimator the isolated Σ prediction is also above the measured dispersion: "
-              "both say that without an external field Σ-Gravity, like MOND, over-predicts DF2."),
+              "estimator; 20.8 follows from the literature mass and size with the author's estimator and its W = 1, "
+              "which the ✓/✗ uses. With SI §13.3's W → 0 for dispersion-dominated dwarfs that estimator gives "
+              f"{author['W_0']:.1f} km/s (✗), and the Wolf estimator's Newton column {sigma['newtonian']:.1f} km/s, "
+              f"{'both' if max(author['W_0'], sigma['newtonian']) < DF2['sigma_90_km_s'] else 'not both'} below the "
+              f"90 % limit. With the kernel's W(r½) = {window:.3f} the isolated Wolf prediction of Σ is "
+              f"{'above' if sigma['sigma'] > DF2['sigma_90_km_s'] else 'below'} that limit, and MOND's "
+              f"{'above' if sigma['mond'] > DF2['sigma_90_km_s'] else 'below'} it (no external field in either)."),
     )
 
 

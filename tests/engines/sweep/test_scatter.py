@@ -1,0 +1,159 @@
+"""σ_int as a grid axis of a nuisance sweep (``[grid.sigma_int]``): spec checks, the result cube's σ_int dimension,
+per-object ln L equal to the quadrature at each σ_int, kernel metrics spread along it, and `report sweep`'s joint
+posterior with the error model stated."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from sigcube.compute import quadrature
+from sigcube.engines.sweep import SpecError, load_spec, open_result, parse_spec, run_sweep
+from sigcube.interfaces.sweep_report import render, sweep_report
+from sigcube.model.kernels.registry import get_kernel
+from sigcube.stats.likelihood import GaussianLikelihood
+from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
+
+SPEC = """
+name = "scatter-test"
+kernel = "sigma"
+preset = "paper"
+{extra}
+[grid.A0]
+values = [0.8, 0.9]
+[grid.sigma_int]
+values = [0.0, 5.0]
+{nuisance}
+"""
+NUISANCE = '[nuisance]\nnodes = 3\n'
+
+
+@pytest.mark.parametrize("extra, nuisance, message", [
+    ("", "", r"\[grid\.sigma_int\]: σ_int is the intrinsic scatter of the likelihood a nuisance sweep marginalises; "
+             r"a sweep without a \[nuisance\] table has no likelihood"),
+    ("", NUISANCE + "sigma_int = 3\n", r"σ_int is also given in \[nuisance\]\.sigma_int = 3; give it in one place"),
+    ("", NUISANCE + 'error_model = "lognormal_gobs"\n', None),
+    ("", NUISANCE + 'error_model = "log"\n', r"nuisance\.error_model: input should be 'velocity_floor' or "
+                                               r"'lognormal_gobs'"),
+])
+def test_spec_checks(extra, nuisance, message):
+    text = SPEC.format(extra=extra, nuisance=nuisance)
+    if message is None:
+        spec = parse_spec(text)
+        assert spec.is_scatter("sigma_int") and spec.nuisance.sigma_int_grid == (0.0, 5.0)
+        return
+    with pytest.raises(SpecError, match=message) as info:
+        parse_spec(text)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("axis, message", [
+    ("values = [-1.0, 2.0]", r"σ_int must be ≥ 0 km / s"),
+    ('values = ["a", "b"]', r"σ_int takes numbers \[km / s\], not switch values"),
+    ("values = [2.0, 2.0]", r"repeats 2\.0; each value may appear once"),
+])
+def test_bad_sigma_int_axes(axis, message):
+    text = SPEC.format(extra="", nuisance=NUISANCE).replace("values = [0.0, 5.0]", axis)
+    with pytest.raises(SpecError, match=message):
+        parse_spec(text)
+
+
+def test_sigma_int_units():
+    spec = parse_spec(SPEC.format(extra="", nuisance=NUISANCE).replace("values = [0.0, 5.0]",
+                                                                        'values = [0.0, 5000.0]\nunit = "m/s"'))
+    assert spec.nuisance.sigma_int_grid == (0.0, 5.0)
+    dex = SPEC.format(extra="", nuisance=NUISANCE + 'error_model = "lognormal_gobs"\n').replace(
+        "values = [0.0, 5.0]", 'values = [0.0, 0.05]\nunit = "km/s"')
+    with pytest.raises(SpecError, match="σ_int of error model lognormal_gobs is in dex"):
+        parse_spec(dex)
+
+
+FINGERPRINTS = {
+    # computed by the code before σ_int could be swept (branch integ): adding the axis changes none of them
+    "docs/results/specs/sigma_A0_k_nuisance_floor5.toml":
+        "71c29b3e1a1b9b0da0d15eaf63f623b757410b1dcbcffb2d030af7916831ebfb",
+    "sweeps/sigma_A0_k.toml": "77ce1b4d316fbfcfb84c4567b4b1e2f67b01073e373a873020659f8b92b71137",
+    "sweeps/sigma_A0_k_nuisance.toml": "88abbf1c8b279a5ea4774417c477f71290d4cde7762fdc97821532b76f489ef6",
+    "sweeps/sigma_gdagger_A0.toml": "f088354427295df0715b3a56dd196ae7acc85e11e56ff58fde09621c423769c9",
+    "sweeps/clusters_L_n.toml": "55963e79d4f638b0ef77450c9f3ad1fb015c7c5991df778f91ec3451e35e76e3",
+}
+
+
+def test_fingerprints_of_earlier_specs_are_unchanged(repo_root):
+    for path, expected in FINGERPRINTS.items():
+        assert load_spec(repo_root / path).fingerprint() == expected, path
+    with_model = parse_spec(SPEC.format(extra="", nuisance=NUISANCE + 'error_model = "lognormal_gobs"\n'))
+    assert with_model.fingerprint() != parse_spec(SPEC.format(extra="", nuisance=NUISANCE)).fingerprint()
+
+
+@pytest.fixture(scope="module")
+def swept(sparc_store, tmp_path_factory):
+    out = tmp_path_factory.mktemp("scatter") / "s.zarr"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        run_sweep(parse_spec(SPEC.format(extra="", nuisance=NUISANCE)), out, cube=sparc_store, synchronous=True)
+    return open_result(out).load()
+
+
+def test_the_cube_has_a_sigma_int_dimension_with_the_quadrature_at_each_value(swept, sparc_cube, sparc_points):
+    ds = swept
+    assert ds["loglike"].dims == ("A0", "sigma_int", "galaxy") and np.isfinite(ds["loglike"]).all()
+    attrs = ds["sigma_int"].attrs
+    assert attrs["units"] == "km / s" and attrs["error_model"] == "velocity_floor"
+    kernel = get_kernel("sigma")
+    catalogue = Catalogue.from_cube(sparc_cube, sparc_points)
+    transform = NuisanceTransform(sparc_points, catalogue, kernel.required_inputs(kernel.resolve({})))
+    for sigma in (0.0, 5.0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            direct = quadrature.marginalise(kernel, {"A0": np.array([[0.9]])}, transform, sparc_priors(catalogue),
+                                            GaussianLikelihood(sigma), nodes=3).log_marginal[0]
+        # the engine warm-starts along its walk, the direct call at the prior median: equal to the mode search's
+        # tolerance, except UGC07577, whose long flat ridge makes its mode (and ln Z, by 0.3 nat) depend on the start
+        diff = np.abs(ds["loglike"].sel(A0=0.9, sigma_int=sigma).values - direct)
+        assert np.median(diff) < 1e-4 and diff.max() < 0.5, (sigma, diff.max())
+        assert set(ds["galaxy"].values[diff > 1e-3]) <= {"UGC07577"}, ds["galaxy"].values[diff > 1e-3]
+    # the kernel's metrics do not depend on the likelihood's scatter
+    for name in ("rms", "chi2", "mean_rms"):
+        np.testing.assert_array_equal(ds[name].isel(sigma_int=0).values, ds[name].isel(sigma_int=1).values)
+    # the quoted errors alone are far from a good fit: the data prefer a 5 km/s floor by thousands of nats
+    assert float(ds["loglike_total"].sel(A0=0.9, sigma_int=5.0) - ds["loglike_total"].sel(A0=0.9, sigma_int=0.0)) > 1e3
+
+
+def test_report_sweep_prints_the_joint_posterior_and_the_error_model(swept):
+    result = sweep_report(swept)
+    post = result["posterior"]
+    assert post["axes"]["sigma_int"]["units"] == "km / s"
+    scatter = post["scatter"]
+    assert scatter["error_model"] == "velocity_floor" and scatter["kernel_parameters"] == ["A0"]
+    masses = [row["mass"] for row in scatter["rows"]]
+    assert sum(masses) == pytest.approx(1.0)
+    np.testing.assert_allclose(masses, swept["marginal_sigma_int"].values, rtol=1e-9)
+    # the kernel metrics' best points leave σ_int out
+    assert all("sigma_int" not in best for best in result["best"].values())
+    console = Console(record=True, width=240)
+    render(result, console)
+    text = console.export_text()
+    for needed in ("joint posterior: σ_int [km / s] × kernel parameters", "sigma_int [km / s]", "A0 | σ_int",
+                   "error model velocity_floor", "σ_int is a grid axis", "global prior: equal mass per grid point",
+                   "The normalisation is kept (it depends on i and σ_int"):
+        assert needed in text, needed
+
+
+def test_a_lognormal_scatter_alone_on_the_grid(sparc_store, tmp_path):
+    """σ_int the only axis, under lognormal_gobs [dex]: one kernel point, the posterior over σ_int, "first order"."""
+    text = SPEC.format(extra="[sample]\nquality = [1]\n", nuisance=NUISANCE + 'error_model = "lognormal_gobs"\n')
+    text = text.replace("[grid.A0]\nvalues = [0.8, 0.9]\n", "").replace("values = [0.0, 5.0]", "values = [0.0, 0.05, 0.1]")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        run_sweep(parse_spec(text), tmp_path / "l.zarr", cube=sparc_store, synchronous=True)
+    ds = open_result(tmp_path / "l.zarr").load()
+    assert ds["sigma_int"].attrs["units"] == "dex" and ds["loglike"].dims == ("sigma_int", "galaxy")
+    assert np.isfinite(ds["posterior"]).all() and float(ds["posterior"].sum()) == pytest.approx(1.0)
+    console = Console(record=True, width=240)
+    render(sweep_report(ds), console)
+    out = console.export_text()
+    assert "lognormal_gobs" in out and "to first order: σ_V = V_pred·(ln 10/2)·σ_int" in out

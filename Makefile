@@ -14,9 +14,14 @@ ifneq ($(wildcard $(SHARED_DATA)/sparc),)
 export SIGCUBE_DATA_DIR ?= $(SHARED_DATA)
 endif
 
-# pytest-xdist workers of make test and make test-slow (auto: one per core).
+# pytest-xdist workers of make test and make test-slow (auto: one per core); each test file runs in one worker, so
+# its module fixtures (a sweep, a report) are computed once.
 WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -n $(WORKERS)
+# The run's own temporary folder (pytest's default, /tmp/pytest-of-$USER, keeps only the newest three runs of any
+# checkout: a concurrent run elsewhere would delete this one's files); removed when the tests pass.
+RUN_PYTEST = d=$$(mktemp -d "$${TMPDIR:-/tmp}/sigcube-tests.XXXXXX") && \
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope --basetemp "$$d/run" $(1) && rm -rf "$$d" || \
+	{ echo "the tests' temporary files are in $$d"; exit 1; }
 # apt-get as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
@@ -40,11 +45,11 @@ demo: install
 
 # The default tier: every test not marked slow, in parallel.
 test: install browser
-	$(PYTEST)
+	$(call RUN_PYTEST,)
 
 # The slow tier: the tests marked slow, in parallel.
 test-slow: install browser
-	$(PYTEST) -m slow
+	$(call RUN_PYTEST,-m slow)
 
 # Debian's chromium and chromium-driver, for tests/project/test_browser.py (which never installs them itself).
 browser:

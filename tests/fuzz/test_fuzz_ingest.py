@@ -193,7 +193,7 @@ def test_a_real_process_stops_a_damaged_file(mirror, tmp_path):
     target.write_bytes(original[: len(original) // 2])
     try:
         proc = subprocess.run([str(Path(sys.executable).with_name("sigcube")), "ingest", "sparc", "--out",
-                               str(tmp_path / "cube.zarr")], capture_output=True, text=True, timeout=120,
+                               str(tmp_path / "cube.zarr")], capture_output=True, text=True, timeout=900,
                               env={**os.environ, "SIGCUBE_DATA_DIR": str(mirror)})
     finally:
         target.write_bytes(original)

@@ -301,6 +301,6 @@ def test_a_real_process_gives_the_same_line(spec, key, tmp_path):
     path.write_text(toml_document(spec))
     exe = Path(sys.executable).with_name("sigcube")
     proc = subprocess.run([str(exe), "sweep", str(path), "--out", str(tmp_path / "out.zarr")],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=900)
     assert proc.returncode == 2 and proc.stderr.startswith(f"error: {path}: {key}") and proc.stderr.count("\n") == 1
     assert [p.name for p in tmp_path.iterdir()] == ["spec.toml"]

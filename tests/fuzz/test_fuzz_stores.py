@@ -46,9 +46,9 @@ SPEC = ('name = "fuzz"\nkernel = "sigma"\nblock_size = 4\n[grid.A0]\nlinspace = 
         "[grid.k]\nlogspace = [0.05, 0.5, 5]\n")
 FIT_SPEC = {"dataset": "sparc", "kernel": "sigma_xi",
             "free": {"A": {"bounds": [0.01, 5.0]}, "xi": {"bounds": [0.1, 50.0], "scale": "log"}}}
-BUDGET = 120
+BUDGET = 50
 """Examples in the default local run (about a tenth of a second each, more for explore)."""
-S3_BUDGET = 25
+S3_BUDGET = 12
 """Examples in the default S3 run (each damage is applied to, and undone on, the server)."""
 COMMANDS = {"result": ["info", "report sweep", "explore", "sweep"],
             "cube": ["info", "report sparc", "explore", "sweep"],
@@ -189,7 +189,7 @@ def _argv(command: str, store: str, pristine: Pristine, out: Path) -> list[str]:
         return ["report", "sparc", "--cube", store]
     if name == "explore":
         return ["explore", result, "--cube", cube, "--html", str(out.with_suffix(".html")),
-                "--max-galaxies", "2", "--max-points", "50"]
+                "--max-frames", "1", "--max-galaxies", "2", "--max-points", "50"]
     return ["sweep", str(pristine.spec), "--out", store if role == "result" else str(out), "--cube", cube,
             "--synchronous"]
 

@@ -56,6 +56,25 @@ def result_path(sparc_store, tmp_path_factory) -> Path:
     return out
 
 
+TINY = """
+name = "explore-test"
+description = "A0 × k, 2 × 2: the smallest page, for the command-line tests (what they test is paths and errors)"
+kernel = "sigma"
+preset = "paper"
+[grid.A0]
+values = [1.0, 1.5]
+[grid.k]
+values = [0.1, 0.2]
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_path(sparc_store, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("explore-tiny") / "explore-test.zarr"
+    run_sweep(parse_spec(TINY), out, cube=sparc_store, synchronous=True)
+    return out
+
+
 @pytest.fixture(scope="module")
 def result(result_path):
     return sigcube.open_result(result_path).load()
@@ -232,9 +251,9 @@ def cli():
     return app
 
 
-def test_cli_writes_the_html_and_prints_its_path(cli, result_path, sparc_store, tmp_path):
+def test_cli_writes_the_html_and_prints_its_path(cli, tiny_path, sparc_store, tmp_path):
     out = tmp_path / "page.html"
-    res = CliRunner().invoke(cli, ["explore", str(result_path), "--html", str(out), "--cube", str(sparc_store),
+    res = CliRunner().invoke(cli, ["explore", str(tiny_path), "--html", str(out), "--cube", str(sparc_store),
                                    "--max-frames", "2", "--max-galaxies", "3", "--kernel", "mond"])
     assert res.exit_code == 0, res.output
     assert res.stdout.strip().endswith(str(out)) and out.stat().st_size > 100_000
@@ -245,11 +264,11 @@ SMALL = ["--max-frames", "2", "--max-galaxies", "3", "--kernel", "mond"]
 
 
 @pytest.mark.parametrize("given, written", [("folder", "folder/explore-test.html"), ("page.htm", "page.htm")])
-def test_cli_writes_and_prints_exactly_the_path_it_writes(cli, result_path, sparc_store, tmp_path, given, written):
+def test_cli_writes_and_prints_exactly_the_path_it_writes(cli, tiny_path, sparc_store, tmp_path, given, written):
     """--html DIR (an existing folder) writes DIR/<result name>.html; any other name is written as given (panel
     once appended .html to a name without it, and the command printed the name it was given)."""
     (tmp_path / "folder").mkdir()
-    res = CliRunner().invoke(cli, ["explore", str(result_path), "--html", str(tmp_path / given), "--cube",
+    res = CliRunner().invoke(cli, ["explore", str(tiny_path), "--html", str(tmp_path / given), "--cube",
                                    str(sparc_store), *SMALL])
     assert res.exit_code == 0, res.output
     assert res.stdout.strip().endswith(str(tmp_path / written))
@@ -261,7 +280,7 @@ def test_cli_writes_and_prints_exactly_the_path_it_writes(cli, result_path, spar
     ("ro", "read-only file system", False),  # refused before the page is drawn: drawing it would fail the test
     ("size=64k", "no space left on device", True),  # the page is drawn, then cannot be written
 ])
-def test_cli_on_an_unwritable_folder_is_one_line_and_leaves_nothing(result_path, sparc_store, tmp_path, options,
+def test_cli_on_an_unwritable_folder_is_one_line_and_leaves_nothing(tiny_path, sparc_store, tmp_path, options,
                                                                     reason, rendered):
     probe = subprocess.run(["unshare", "--mount", "--map-root-user", "true"], capture_output=True)
     if probe.returncode != 0:
@@ -277,7 +296,7 @@ def test_cli_on_an_unwritable_folder_is_one_line_and_leaves_nothing(result_path,
               "finally:\n    print('left:', sorted(os.listdir(sys.argv[1])), file=sys.stderr)\n")
     proc = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c",
                            f'mount -t tmpfs -o {options} tmpfs "$0" && exec "$@"', str(mount),
-                           sys.executable, "-c", code, str(mount), "explore", str(result_path), "--html",
+                           sys.executable, "-c", code, str(mount), "explore", str(tiny_path), "--html",
                            str(mount / "page.html"), "--cube", str(sparc_store), *SMALL],
                           capture_output=True, text=True, timeout=600)
     lines = proc.stderr.strip().splitlines()
@@ -292,8 +311,8 @@ def test_cli_on_an_unwritable_folder_is_one_line_and_leaves_nothing(result_path,
     (["{result}", "--cube", "missing-cube.zarr"], "no such cube"),
     (["{result}", "--max-frames", "0"], "max_frames must be ≥ 1"),
 ])
-def test_cli_errors_are_one_line(cli, result_path, tmp_path, args, message):
-    res = CliRunner().invoke(cli, ["explore", *(a.format(result=result_path) for a in args),
+def test_cli_errors_are_one_line(cli, tiny_path, tmp_path, args, message):
+    res = CliRunner().invoke(cli, ["explore", *(a.format(result=tiny_path) for a in args),
                                    "--html", str(tmp_path / "x.html")])
     assert res.exit_code == 2
     assert message in res.output and "Traceback" not in res.output
@@ -313,11 +332,11 @@ def _listening(port: int) -> bool:
         return False
 
 
-def test_cli_serves_the_explorer(result_path, sparc_store, tmp_path, wait_for):
+def test_cli_serves_the_explorer(tiny_path, sparc_store, tmp_path, wait_for):
     port, log = _free_port(), tmp_path / "server.log"
     code = "import sys; from sigcube.cli import app; app(sys.argv[1:])"
     with log.open("wb") as out:  # a file, not a pipe nobody reads: the server never blocks on its own output
-        proc = subprocess.Popen([sys.executable, "-c", code, "explore", str(result_path), "--serve", "--port",
+        proc = subprocess.Popen([sys.executable, "-c", code, "explore", str(tiny_path), "--serve", "--port",
                                  str(port), "--cube", str(sparc_store), "--max-frames", "2", "--max-galaxies", "3"],
                                 stdout=out, stderr=subprocess.STDOUT)
 

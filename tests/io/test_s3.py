@@ -93,7 +93,7 @@ def test_a_second_driver_is_refused_while_the_lease_is_held(s3, tmp_path):
     out = "s3://sigcube-test/busy.zarr"
     with Lease.acquire(Location.of(out)):
         res = subprocess.run([SIGCUBE, "sweep", str(_spec(tmp_path, "busy", 4)), "--out", out, "--cube", s3["cube"],
-                              "--synchronous"], capture_output=True, text=True, timeout=120)
+                              "--synchronous"], capture_output=True, text=True, timeout=900)
     assert res.returncode == 2
     assert "another sigcube sweep or fit is writing here" in res.stderr and len(res.stderr.strip().splitlines()) <= 3
     assert not s3["fs"].exists("sigcube-test/busy.zarr/zarr.json")

@@ -31,6 +31,7 @@ def test_notebook_is_saved_without_outputs(path):
             assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
 
 
+@pytest.mark.slow  # a LocalCluster sweep and the shipped sensitivity sweeps; the docs build runs them too (slow)
 def test_notebook_runs(path, sparc_store, monkeypatch):
     monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(sparc_store.parent))  # the session's cube; results go to a temp dir
     nb = nbformat.read(path, as_version=4)

@@ -66,6 +66,6 @@ def test_unreachable_scheduler_is_a_clear_error(sparc_store, tmp_path):
     spec_path.write_text(SPEC.format(n=2))
     proc = subprocess.run([str(BIN / "sigcube"), "sweep", str(spec_path), "--out", str(tmp_path / "x.zarr"),
                            "--cube", str(sparc_store), "--scheduler", "tcp://127.0.0.1:9"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=900)
     assert proc.returncode == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in proc.stderr and "Traceback" not in proc.stderr

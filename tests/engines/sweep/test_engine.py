@@ -146,7 +146,7 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_cube(sparc_store, tm
     partial = open_result(out, allow_incomplete=True)
     written = int(partial.done.sum())
     assert 600 <= written < 6000 and written % 20 == 0  # whole blocks only
-    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr
     assert "already done" in resumed.stderr
     reference = tmp_path / "ref.zarr"

@@ -28,7 +28,7 @@ def test_a_scheduler_dying_mid_run_is_one_line(sparc_store, tmp_path, dask_clust
                          lambda: log.read_text(errors="replace")[-2000:])
         assert sweep.poll() is None, f"the sweep ended before the scheduler could be killed:\n{log.read_text()}"
         os.killpg(cluster.scheduler.pid, signal.SIGKILL)
-        sweep.wait(timeout=600)
+        sweep.wait(timeout=900)
     finally:
         if sweep.poll() is None:
             os.killpg(sweep.pid, signal.SIGKILL)

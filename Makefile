@@ -4,6 +4,7 @@
 #   make test   create .venv, install sigcube with its test extras, run the test suite (≤ 10 min on 2 cores)
 # and, for the rest of the suite and for CI:
 #   make test-slow   the slow tier (deep and long variants); .ci/run runs make test, then make test-slow
+#   make test-deep   the few slow tests longer than the slow tier's budget (not run by CI)
 #   make browser     install Debian's chromium and chromium-driver if missing (the browser test needs them)
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,15 +18,17 @@ endif
 # pytest-xdist workers of make test and make test-slow (auto: one per core); each test file runs in one worker, so
 # its module fixtures (a sweep, a report) are computed once.
 WORKERS ?= auto
+# More pytest options, e.g. make test PYTEST_ARGS="-k explore -x"; the 25 slowest tests are listed after each run.
+PYTEST_ARGS ?= --durations=25
 # The run's own temporary folder (pytest's default, /tmp/pytest-of-$USER, keeps only the newest three runs of any
 # checkout: a concurrent run elsewhere would delete this one's files); removed when the tests pass.
 RUN_PYTEST = d=$$(mktemp -d "$${TMPDIR:-/tmp}/sigcube-tests.XXXXXX") && \
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope --basetemp "$$d/run" $(1) && rm -rf "$$d" || \
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope --basetemp "$$d/run" $(PYTEST_ARGS) $(1) && rm -rf "$$d" || \
 	{ echo "the tests' temporary files are in $$d"; exit 1; }
 # apt-get as root, through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: demo test test-slow browser install clean docs
+.PHONY: demo test test-slow test-deep browser install clean docs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,9 +50,14 @@ demo: install
 test: install browser
 	$(call RUN_PYTEST,)
 
-# The slow tier: the tests marked slow, in parallel.
+# The slow tier: the tests marked slow, in parallel (those also marked deep excepted).
 test-slow: install browser
-	$(call RUN_PYTEST,-m slow)
+	$(call RUN_PYTEST,-m "slow and not deep")
+
+# The deep tier: slow tests longer than the slow tier's budget (not run by CI; run it before changing a committed
+# report or the population model).
+test-deep: install
+	$(call RUN_PYTEST,-m deep)
 
 # Debian's chromium and chromium-driver, for tests/project/test_browser.py (which never installs them itself).
 browser:

@@ -50,6 +50,8 @@ BUDGET = 50
 """Examples in the default local run (about a tenth of a second each, more for explore)."""
 S3_BUDGET = 12
 """Examples in the default S3 run (each damage is applied to, and undone on, the server)."""
+DEEP, S3_DEEP = 300, 60
+"""Examples in the slow tier's local and S3 runs (fresh ones each run)."""
 COMMANDS = {"result": ["info", "report sweep", "explore", "sweep"],
             "cube": ["info", "report sparc", "explore", "sweep"],
             "fit": ["info"]}
@@ -309,7 +311,7 @@ def test_damaged_stores_are_refused_or_repaired_never_a_traceback(pristine):
 
 @pytest.mark.slow
 def test_damaged_stores_deep(pristine):
-    _run(15 * BUDGET, False, _check_local, LOCAL, COMMANDS)(pristine)
+    _run(DEEP, False, _check_local, LOCAL, COMMANDS)(pristine)
 
 
 # --- the same on an object store ----------------------------------------------------------------------
@@ -358,4 +360,4 @@ def test_damaged_stores_on_s3_are_refused_never_served(pristine, on_s3, s3_serve
 
 @pytest.mark.slow
 def test_damaged_stores_on_s3_deep(pristine, on_s3, s3_server):
-    _run(10 * S3_BUDGET, False, _check_s3(on_s3, s3_server["fs"]), LOCAL, S3_COMMANDS)(pristine)
+    _run(S3_DEEP, False, _check_s3(on_s3, s3_server["fs"]), LOCAL, S3_COMMANDS)(pristine)

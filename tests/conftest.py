@@ -10,8 +10,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,13 +69,40 @@ def shared_data() -> Path:
         yield folder
 
 
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary folder shared by every process of this test run: the run's base temporary folder, or under
+    pytest-xdist the folder above the workers' own (``pytest-N/`` holding ``popen-gw0/``, ``popen-gw1/``…)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def built_once(folder: Path, name: str) -> Iterator[bool]:
+    """``with built_once(folder, name) as build:`` — ``build`` is True in the one process of the run that must build
+    ``name`` (the others wait on a file lock, then find it built); the build counts only if the block succeeds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = folder / f".{name}.built"
+    with open(folder / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield not done.exists()
+            done.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _ingest(tmp_path_factory: pytest.TempPathFactory, kind: str) -> Path:
-    """The real cube of dataset kind ``kind``, built from the mirror into a temporary Zarr store."""
+    """The real cube of dataset kind ``kind``, built from the mirror into a temporary Zarr store once per test run
+    (shared by the xdist workers; the tests only read it)."""
     from sigcube.io.cubes import write_cube
     from sigcube.io.datasets import dataset_kind
 
-    path = tmp_path_factory.mktemp("cubes") / f"{kind}.zarr"
-    write_cube(dataset_kind(kind).builder(), path)
+    folder = run_folder(tmp_path_factory) / "cubes" / kind  # one cube per folder: tests use the folder as a cube dir
+    path = folder / f"{kind}.zarr"
+    with built_once(folder, kind) as build:
+        if build:
+            shutil.rmtree(path, ignore_errors=True)  # left by a build that failed
+            write_cube(dataset_kind(kind).builder(), path)
     return path
 
 
@@ -168,6 +199,47 @@ def mirror_copy(shared_data: Path, tmp_path: Path):
         return target
 
     return copy
+
+
+PROBE_BOUND_S = 600
+"""Seconds a readiness probe waits (a server listening, a sweep's first blocks on disk) before the test fails: a
+bound on a hang, generous for a loaded machine, never a statement about speed."""
+
+
+def _wait_for(ready: Callable[[], bool], what: str, output: Callable[[], str] = str,
+              bound: float = PROBE_BOUND_S) -> None:
+    deadline = time.monotonic() + bound
+    while not ready():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not after {bound:.0f} s\n{output()}", pytrace=False)
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def wait_for() -> Callable[..., None]:
+    """``wait_for(ready, what, output=str, bound=PROBE_BOUND_S)``: poll ``ready()`` until it holds; after ``bound``
+    seconds fail naming ``what`` and showing ``output()`` (what the process waited on printed)."""
+    return _wait_for
+
+
+class FakeClock:
+    """Seconds since the epoch that move only when a test says so: what lease tests give ``Lease.acquire(clock=)``
+    instead of sleeping through a TTL."""
+
+    def __init__(self, start: float = 1.7e9) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture()
+def clock() -> FakeClock:
+    """A :class:`FakeClock` at 2023-11-14 22:13:20 UTC."""
+    return FakeClock()
 
 
 @pytest.fixture(scope="session")

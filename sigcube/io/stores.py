@@ -35,7 +35,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
@@ -353,6 +353,9 @@ def _digest(store: Location, attrs: dict[str, Any], names: list[str]) -> str:
 
 # --- leases ------------------------------------------------------------------------------------------------------
 
+Clock = Callable[[], float]
+"""What leases read the time from: seconds since the epoch (``time.time``; a test passes a clock it advances)."""
+
 
 def lease_ttl() -> float:
     """The lease time-to-live of this process: ``$SIGCUBE_LEASE_TTL`` seconds, default 60."""
@@ -407,15 +410,18 @@ class Holder:
             return cls(generation, "?", 0, "", "", 0.0, 0.0, 0.0)
 
     def live(self, now: float | None = None) -> bool:
-        """Neither released, nor unrenewed for ``ttl`` seconds, nor held by a process known to be gone."""
+        """Neither released, nor unrenewed for ``ttl`` seconds at ``now`` (default: the time now), nor held by a
+        process known to be gone."""
         if self.released or (time.time() if now is None else now) - self.renewed >= self.ttl:
             return False
         here = self.host == socket.gethostname() and self.pid_namespace and self.pid_namespace == _pid_namespace()
         return not (here and self.process_start and _process_start(self.pid) != self.process_start)
 
-    def describe(self) -> str:
+    def describe(self, now: float | None = None) -> str:
+        """Who holds it, since when, and how long before ``now`` (default: the time now) it was last renewed."""
         since = datetime.fromtimestamp(self.started, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        return f"{self.host}/{self.pid} since {since}, renewed {max(0.0, time.time() - self.renewed):.0f} s ago"
+        ago = (time.time() if now is None else now) - self.renewed
+        return f"{self.host}/{self.pid} since {since}, renewed {max(0.0, ago):.0f} s ago"
 
     def dumps(self) -> bytes:
         return json.dumps({k: v for k, v in asdict(self).items() if k != "generation"}).encode()
@@ -489,14 +495,15 @@ class LeaseToken:
 
 
 class Lease:
-    """This process's lease on a store, renewed by a heartbeat thread while used as a context manager.
+    """This process's lease on a store, renewed by a heartbeat thread (one :meth:`beat` every ``ttl / 3`` seconds)
+    while used as a context manager. Every time it records or compares comes from ``clock``.
 
     >>> with Lease.acquire(Location.of("cubes/r.zarr")) as lease:   # doctest: +SKIP
     ...     lease.check()                                              # before each write
     """
 
-    def __init__(self, store: Location, holder: Holder) -> None:
-        self.store, self.holder = store, holder
+    def __init__(self, store: Location, holder: Holder, clock: Clock = time.time) -> None:
+        self.store, self.holder, self.clock = store, holder, clock
         self.folder = lease_folder(store)
         self.token = LeaseToken(store.name, self.folder.url, holder.generation)
         self._stop = threading.Event()
@@ -504,17 +511,16 @@ class Lease:
         self._thread = threading.Thread(target=self._beat, name=f"sigcube-lease-{holder.generation}", daemon=True)
 
     @classmethod
-    def acquire(cls, store: Location, ttl: float | None = None) -> Lease:
+    def acquire(cls, store: Location, ttl: float | None = None, clock: Clock = time.time) -> Lease:
         """Take the next generation of ``store``'s lease, or raise :class:`StoreBusyError` naming the live holder."""
         folder = lease_folder(store)
         folder.makedirs()
         ttl = ttl or lease_ttl()
         for _ in range(5):
-            latest = current_holder(store)
-            if latest is not None and latest.live():
+            latest, now = current_holder(store), clock()
+            if latest is not None and latest.live(now):
                 raise StoreBusyError(f"{store.name}: another sigcube sweep or fit is writing here (lease held by "
-                                     f"{latest.describe()}); wait for it to finish, or choose another --out")
-            now = time.time()
+                                     f"{latest.describe(now)}); wait for it to finish, or choose another --out")
             holder = Holder((latest.generation if latest else 0) + 1, socket.gethostname(), os.getpid(),
                             _pid_namespace(), _process_start(os.getpid()), now, now, ttl)
             try:
@@ -524,7 +530,7 @@ class Lease:
             for old in _generations(folder):
                 if old < holder.generation:
                     folder.delete(_record(old))
-            return cls(store, holder)
+            return cls(store, holder, clock)
         raise StoreBusyError(f"{store.name}: other sweeps keep taking its lease; wait for them, or choose another "
                              "--out")
 
@@ -538,17 +544,23 @@ class Lease:
         self.holder = replace(self.holder, **changes)
         self.folder.put(_record(self.holder.generation), self.holder.dumps())
 
+    def beat(self) -> bool:
+        """One heartbeat: renew the record at ``clock()``, unless the lease was taken over (then remember that
+        for :meth:`check` and return False; the heartbeat thread stops)."""
+        try:
+            self.token.check()
+        except LeaseLostError as exc:
+            self._lost = exc
+            return False
+        try:
+            self._write(renewed=self.clock())
+        except SigcubeError:
+            pass  # the next beat tries again; a few missed beats are within the TTL
+        return True
+
     def _beat(self) -> None:
-        while not self._stop.wait(self.holder.ttl / 3):
-            try:
-                self.token.check()
-            except LeaseLostError as exc:
-                self._lost = exc
-                return
-            try:
-                self._write(renewed=time.time())
-            except SigcubeError:
-                pass  # the next beat tries again; a few missed beats are within the TTL
+        while not self._stop.wait(self.holder.ttl / 3) and self.beat():
+            pass
 
     def __enter__(self) -> Lease:
         self._thread.start()
@@ -560,6 +572,6 @@ class Lease:
         if self._lost is None:
             try:
                 self.token.check()
-                self._write(released=True, renewed=time.time())
+                self._write(released=True, renewed=self.clock())
             except SigcubeError:
                 pass  # lost or unwritable: the record goes stale on its own

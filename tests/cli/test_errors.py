@@ -64,7 +64,7 @@ def test_a_bug_in_a_real_process_exits_1_with_one_line(tmp_path):
             "app()\n")
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     env.pop("SIGCUBE_DEBUG", None)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith("error: this is a bug in sigcube (KeyError: 'x'); the traceback is in ")
     (path,) = (tmp_path / "sigcube" / "logs").iterdir()

@@ -28,7 +28,7 @@ print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & set(heavy))), f
 
 def _imported(*args: str) -> list[str]:
     proc = subprocess.run([sys.executable, "-c", _RUN, json.dumps(list(args)), json.dumps(HEAVY)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stderr.strip().splitlines()[-1])
 

@@ -46,10 +46,12 @@ SPEC = ('name = "fuzz"\nkernel = "sigma"\nblock_size = 4\n[grid.A0]\nlinspace = 
         "[grid.k]\nlogspace = [0.05, 0.5, 5]\n")
 FIT_SPEC = {"dataset": "sparc", "kernel": "sigma_xi",
             "free": {"A": {"bounds": [0.01, 5.0]}, "xi": {"bounds": [0.1, 50.0], "scale": "log"}}}
-BUDGET = 120
+BUDGET = 50
 """Examples in the default local run (about a tenth of a second each, more for explore)."""
-S3_BUDGET = 25
+S3_BUDGET = 12
 """Examples in the default S3 run (each damage is applied to, and undone on, the server)."""
+DEEP, S3_DEEP = 300, 60
+"""Examples in the slow tier's local and S3 runs (fresh ones each run)."""
 COMMANDS = {"result": ["info", "report sweep", "explore", "sweep"],
             "cube": ["info", "report sparc", "explore", "sweep"],
             "fit": ["info"]}
@@ -189,7 +191,7 @@ def _argv(command: str, store: str, pristine: Pristine, out: Path) -> list[str]:
         return ["report", "sparc", "--cube", store]
     if name == "explore":
         return ["explore", result, "--cube", cube, "--html", str(out.with_suffix(".html")),
-                "--max-galaxies", "2", "--max-points", "50"]
+                "--max-frames", "1", "--max-galaxies", "2", "--max-points", "50"]
     return ["sweep", str(pristine.spec), "--out", store if role == "result" else str(out), "--cube", cube,
             "--synchronous"]
 
@@ -309,7 +311,7 @@ def test_damaged_stores_are_refused_or_repaired_never_a_traceback(pristine):
 
 @pytest.mark.slow
 def test_damaged_stores_deep(pristine):
-    _run(15 * BUDGET, False, _check_local, LOCAL, COMMANDS)(pristine)
+    _run(DEEP, False, _check_local, LOCAL, COMMANDS)(pristine)
 
 
 # --- the same on an object store ----------------------------------------------------------------------
@@ -358,4 +360,4 @@ def test_damaged_stores_on_s3_are_refused_never_served(pristine, on_s3, s3_serve
 
 @pytest.mark.slow
 def test_damaged_stores_on_s3_deep(pristine, on_s3, s3_server):
-    _run(10 * S3_BUDGET, False, _check_s3(on_s3, s3_server["fs"]), LOCAL, S3_COMMANDS)(pristine)
+    _run(S3_DEEP, False, _check_s3(on_s3, s3_server["fs"]), LOCAL, S3_COMMANDS)(pristine)

@@ -138,7 +138,7 @@ def test_an_unreachable_object_store_is_one_line(tmp_path):  # T11
     env = {**os.environ, "AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ACCESS_KEY_ID": "x",
            "AWS_SECRET_ACCESS_KEY": "y", "AWS_MAX_ATTEMPTS": "1"}
     res = subprocess.run([SIGCUBE, "info", "s3://bucket/r.zarr"], capture_output=True, text=True, env=env,
-                         timeout=300, cwd=tmp_path)
+                         timeout=900, cwd=tmp_path)
     assert res.returncode == 2 and res.stderr.count("error:") == 1, res.stderr
     assert "cannot be reached" in res.stderr and "this is a bug" not in res.stderr
 

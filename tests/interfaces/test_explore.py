@@ -7,7 +7,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -45,6 +44,8 @@ include_default = true
 values = ["third", "table"]
 """
 K_DEFAULT = 1 / (2 * np.pi)
+PROBE_BOUND_S = 600
+"""Seconds the served explorer's first page may take: a bound on a hang, generous for a loaded machine."""
 A0_DEFAULT = float(np.exp(K_DEFAULT))
 
 
@@ -52,6 +53,25 @@ A0_DEFAULT = float(np.exp(K_DEFAULT))
 def result_path(sparc_store, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("explore") / "explore-test.zarr"
     run_sweep(parse_spec(SPEC), out, cube=sparc_store, synchronous=True)
+    return out
+
+
+TINY = """
+name = "explore-test"
+description = "A0 × k, 2 × 2: the smallest page, for the command-line tests (what they test is paths and errors)"
+kernel = "sigma"
+preset = "paper"
+[grid.A0]
+values = [1.0, 1.5]
+[grid.k]
+values = [0.1, 0.2]
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_path(sparc_store, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("explore-tiny") / "explore-test.zarr"
+    run_sweep(parse_spec(TINY), out, cube=sparc_store, synchronous=True)
     return out
 
 
@@ -231,9 +251,9 @@ def cli():
     return app
 
 
-def test_cli_writes_the_html_and_prints_its_path(cli, result_path, sparc_store, tmp_path):
+def test_cli_writes_the_html_and_prints_its_path(cli, tiny_path, sparc_store, tmp_path):
     out = tmp_path / "page.html"
-    res = CliRunner().invoke(cli, ["explore", str(result_path), "--html", str(out), "--cube", str(sparc_store),
+    res = CliRunner().invoke(cli, ["explore", str(tiny_path), "--html", str(out), "--cube", str(sparc_store),
                                    "--max-frames", "2", "--max-galaxies", "3", "--kernel", "mond"])
     assert res.exit_code == 0, res.output
     assert res.stdout.strip().endswith(str(out)) and out.stat().st_size > 100_000
@@ -244,11 +264,11 @@ SMALL = ["--max-frames", "2", "--max-galaxies", "3", "--kernel", "mond"]
 
 
 @pytest.mark.parametrize("given, written", [("folder", "folder/explore-test.html"), ("page.htm", "page.htm")])
-def test_cli_writes_and_prints_exactly_the_path_it_writes(cli, result_path, sparc_store, tmp_path, given, written):
+def test_cli_writes_and_prints_exactly_the_path_it_writes(cli, tiny_path, sparc_store, tmp_path, given, written):
     """--html DIR (an existing folder) writes DIR/<result name>.html; any other name is written as given (panel
     once appended .html to a name without it, and the command printed the name it was given)."""
     (tmp_path / "folder").mkdir()
-    res = CliRunner().invoke(cli, ["explore", str(result_path), "--html", str(tmp_path / given), "--cube",
+    res = CliRunner().invoke(cli, ["explore", str(tiny_path), "--html", str(tmp_path / given), "--cube",
                                    str(sparc_store), *SMALL])
     assert res.exit_code == 0, res.output
     assert res.stdout.strip().endswith(str(tmp_path / written))
@@ -260,7 +280,7 @@ def test_cli_writes_and_prints_exactly_the_path_it_writes(cli, result_path, spar
     ("ro", "read-only file system", False),  # refused before the page is drawn: drawing it would fail the test
     ("size=64k", "no space left on device", True),  # the page is drawn, then cannot be written
 ])
-def test_cli_on_an_unwritable_folder_is_one_line_and_leaves_nothing(result_path, sparc_store, tmp_path, options,
+def test_cli_on_an_unwritable_folder_is_one_line_and_leaves_nothing(tiny_path, sparc_store, tmp_path, options,
                                                                     reason, rendered):
     probe = subprocess.run(["unshare", "--mount", "--map-root-user", "true"], capture_output=True)
     if probe.returncode != 0:
@@ -276,7 +296,7 @@ def test_cli_on_an_unwritable_folder_is_one_line_and_leaves_nothing(result_path,
               "finally:\n    print('left:', sorted(os.listdir(sys.argv[1])), file=sys.stderr)\n")
     proc = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c",
                            f'mount -t tmpfs -o {options} tmpfs "$0" && exec "$@"', str(mount),
-                           sys.executable, "-c", code, str(mount), "explore", str(result_path), "--html",
+                           sys.executable, "-c", code, str(mount), "explore", str(tiny_path), "--html",
                            str(mount / "page.html"), "--cube", str(sparc_store), *SMALL],
                           capture_output=True, text=True, timeout=600)
     lines = proc.stderr.strip().splitlines()
@@ -291,8 +311,8 @@ def test_cli_on_an_unwritable_folder_is_one_line_and_leaves_nothing(result_path,
     (["{result}", "--cube", "missing-cube.zarr"], "no such cube"),
     (["{result}", "--max-frames", "0"], "max_frames must be ≥ 1"),
 ])
-def test_cli_errors_are_one_line(cli, result_path, tmp_path, args, message):
-    res = CliRunner().invoke(cli, ["explore", *(a.format(result=result_path) for a in args),
+def test_cli_errors_are_one_line(cli, tiny_path, tmp_path, args, message):
+    res = CliRunner().invoke(cli, ["explore", *(a.format(result=tiny_path) for a in args),
                                    "--html", str(tmp_path / "x.html")])
     assert res.exit_code == 2
     assert message in res.output and "Traceback" not in res.output
@@ -304,24 +324,39 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_cli_serves_the_explorer(result_path, sparc_store):
-    port = _free_port()
-    code = "import sys; from sigcube.cli import app; app(sys.argv[1:])"
-    proc = subprocess.Popen([sys.executable, "-c", code, "explore", str(result_path), "--serve", "--port", str(port),
-                             "--cube", str(sparc_store), "--max-frames", "2", "--max-galaxies", "3"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+def _listening(port: int) -> bool:
     try:
-        # generous: the server starts in ~10 s alone, but the whole suite shares two cores
-        deadline, body = time.monotonic() + 180, ""
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as resp:
-                    body = resp.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.5)
+        with socket.create_connection(("localhost", port), timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def test_cli_serves_the_explorer(tiny_path, sparc_store, tmp_path, wait_for):
+    port, log = _free_port(), tmp_path / "server.log"
+    code = "import sys; from sigcube.cli import app; app(sys.argv[1:])"
+    with log.open("wb") as out:  # a file, not a pipe nobody reads: the server never blocks on its own output
+        proc = subprocess.Popen([sys.executable, "-c", code, "explore", str(tiny_path), "--serve", "--port",
+                                 str(port), "--cube", str(sparc_store), "--max-frames", "2", "--max-galaxies", "3"],
+                                stdout=out, stderr=subprocess.STDOUT)
+
+    def printed() -> str:
+        return f"the server printed:\n{log.read_text(errors='replace')[-3000:]}"
+
+    try:
+        # the readiness probe is a connection, not a page request: no page is built (and abandoned) while waiting
+        wait_for(lambda: _listening(port) or proc.poll() is not None, f"the server listening on port {port}", printed)
+        assert proc.poll() is None, f"the server exited with {proc.returncode}; {printed()}"
+        try:  # one request, its bound long enough to build the page on a loaded machine
+            with urllib.request.urlopen(f"http://localhost:{port}/", timeout=PROBE_BOUND_S) as resp:
+                body = resp.read().decode()
+        except OSError as exc:
+            pytest.fail(f"the first page request failed: {exc!r}; {printed()}", pytrace=False)
     finally:
         proc.terminate()
-        output = proc.communicate(timeout=20)[0].decode(errors="replace")
-    assert "sigcube explorer: explore-test" in body, f"no page after 180 s; the server printed:\n{output[-2000:]}"
-
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert "sigcube explorer: explore-test" in body, f"not the explorer page; {printed()}"

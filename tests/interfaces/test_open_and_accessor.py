@@ -120,5 +120,5 @@ def test_the_accessor_reads_a_sweep_result(stores):
 @pytest.mark.parametrize("order", ["import sigcube; import xarray", "import xarray; import sigcube"])
 def test_the_accessor_is_registered_whichever_is_imported_first(order):
     code = f"{order}; print(hasattr(xarray.Dataset(), 'sigcube'))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
     assert out.stdout.strip() == "True", out.stderr[-1000:]

@@ -1,5 +1,9 @@
 """sigcube.io.stores without data: locations, exclusive create, leases (race, staleness, takeover, heartbeat).
-The seal and chunk manifests are tested in tests/io/test_chunks.py."""
+The seal and chunk manifests are tested in tests/io/test_chunks.py.
+
+Lease times come from the ``clock`` fixture (tests/conftest.py) the test advances (``Lease.acquire(..., clock=)``), never from sleeping
+through a TTL; heartbeats are driven one at a time with ``Lease.beat``. Only the heartbeat thread's own test waits, on
+a probe (the record's renewal) with a generous bound."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,11 +31,10 @@ def _records(store: Path) -> list[str]:
     return sorted(p.name for p in (store.parent / f".{store.name}.lease").iterdir())
 
 
-def _foreign(store: Path, generation: int = 1, renewed_ago: float = 0.0, ttl: float = 60.0) -> None:
-    """A lease record written by a driver on another machine."""
+def _foreign(store: Path, now: float, generation: int = 1, renewed_ago: float = 0.0, ttl: float = 60.0) -> None:
+    """A lease record written at ``now`` by a driver on another machine."""
     folder = store.parent / f".{store.name}.lease"
     folder.mkdir(exist_ok=True)
-    now = time.time()
     record = {"host": "elsewhere", "pid": 4242, "pid_namespace": "pid:[1]", "process_start": "7", "started": now - 100,
               "renewed": now - renewed_ago, "ttl": ttl, "released": False}
     (folder / f"{generation:012d}.json").write_text(json.dumps(record))
@@ -104,35 +108,39 @@ def test_only_one_of_many_simultaneous_drivers_gets_the_lease(tmp_path):
     assert _records(tmp_path / "r.zarr") == ["000000000001.json"]
 
 
-def test_a_live_lease_refuses_and_a_stale_one_is_taken_over(tmp_path):
+def test_a_live_lease_refuses_and_a_stale_one_is_taken_over(tmp_path, clock):
     store = tmp_path / "r.zarr"
-    _foreign(store, renewed_ago=5)
+    _foreign(store, clock(), renewed_ago=5)
     with pytest.raises(StoreBusyError, match=r"r.zarr: another sigcube sweep or fit is writing here \(lease held by elsewhere/4242 "
                                              r"since .* UTC, renewed 5 s ago\)"):
-        Lease.acquire(Location.of(store))
-    _foreign(store, renewed_ago=61)
-    lease = Lease.acquire(Location.of(store))
+        Lease.acquire(Location.of(store), clock=clock)
+    clock.advance(54.75)  # renewed 59.75 s ago: live for 0.25 s more
+    with pytest.raises(StoreBusyError, match="renewed 60 s ago"):
+        Lease.acquire(Location.of(store), clock=clock)
+    clock.advance(0.25)  # exactly ttl seconds unrenewed: stale
+    lease = Lease.acquire(Location.of(store), clock=clock)
     assert lease.holder.generation == 2 and lease.holder.host == socket.gethostname()
     assert _records(store) == ["000000000002.json"]  # the stale record is cleaned up
 
 
 def test_an_unreadable_record_counts_as_stale(tmp_path):
     store = tmp_path / "r.zarr"
-    _foreign(store)
+    _foreign(store, time.time())
     (tmp_path / ".r.zarr.lease" / "000000000001.json").write_text("{not json")
     assert Lease.acquire(Location.of(store)).holder.generation == 2
 
 
-def test_the_ttl_comes_from_the_environment(tmp_path, monkeypatch):
+def test_the_ttl_comes_from_the_environment(tmp_path, monkeypatch, clock):
     store = tmp_path / "r.zarr"
     monkeypatch.setenv(LEASE_TTL_VARIABLE, "0.5")
-    lease = Lease.acquire(Location.of(store))
+    lease = Lease.acquire(Location.of(store), clock=clock)
     assert lease.holder.ttl == 0.5
-    _foreign(store, generation=2, ttl=0.5)  # as if another machine took it over just now
+    _foreign(store, clock(), generation=2, ttl=0.5)  # as if another machine took it over just now
+    clock.advance(0.25)
     with pytest.raises(StoreBusyError):
-        Lease.acquire(Location.of(store))
-    time.sleep(0.6)
-    assert Lease.acquire(Location.of(store)).holder.generation == 3
+        Lease.acquire(Location.of(store), clock=clock)
+    clock.advance(0.25)  # ttl seconds unrenewed
+    assert Lease.acquire(Location.of(store), clock=clock).holder.generation == 3
     for bad in ("0", "-1", "soon", "inf"):
         monkeypatch.setenv(LEASE_TTL_VARIABLE, bad)
         with pytest.raises(SigcubeError, match=f"{LEASE_TTL_VARIABLE} must be a positive number of seconds; got '{bad}'"):
@@ -142,41 +150,57 @@ def test_the_ttl_comes_from_the_environment(tmp_path, monkeypatch):
 def test_a_killed_holder_on_this_machine_is_stale_at_once(tmp_path):
     code = ("import os, sys\nfrom sigcube.io.stores import Lease, Location\n"
             "Lease.acquire(Location.of(sys.argv[1]))\nos._exit(0)\n")  # dies holding it, without releasing
-    subprocess.run([sys.executable, "-c", code, str(tmp_path / "r.zarr")], check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "r.zarr")], check=True, timeout=900)
     held = current_holder(Location.of(tmp_path / "r.zarr"))
-    assert held is not None and not held.released and time.time() - held.renewed < held.ttl
-    assert not held.live()
+    assert held is not None and not held.released
+    assert not held.live(now=held.renewed)  # stale even at the instant it was renewed: its process is gone
     assert Lease.acquire(Location.of(tmp_path / "r.zarr")).holder.generation == 2
 
 
-def test_the_heartbeat_renews_and_exit_releases(tmp_path):
+def test_a_beat_renews_and_exit_releases(tmp_path, clock):
     store = Location.of(tmp_path / "r.zarr")
-    with Lease.acquire(store, ttl=0.3) as lease:
+    with Lease.acquire(store, ttl=60, clock=clock) as lease:  # its thread's first beat is 20 s away: the test beats
         first = lease.holder.renewed
-        time.sleep(0.5)
+        clock.advance(50)
+        assert lease.beat()
         held = current_holder(store)
-        assert held.renewed > first and held.live()
-        with pytest.raises(StoreBusyError):
-            Lease.acquire(store)
+        assert held.renewed == first + 50
+        clock.advance(50)  # 100 s after it was taken, 50 s after the beat: still live
+        assert held.live(clock()) and not replace(held, renewed=first).live(clock())
+        with pytest.raises(StoreBusyError, match="renewed 50 s ago"):
+            Lease.acquire(store, clock=clock)
     held = current_holder(store)
-    assert held.released and not held.live()
-    assert Lease.acquire(store).holder.generation == 2
+    assert held.released and not held.live(clock())
+    assert Lease.acquire(store, clock=clock).holder.generation == 2
 
 
-def test_a_taken_over_holder_stops_writing(tmp_path):
+def test_the_heartbeat_thread_renews_the_record(tmp_path):
     store = Location.of(tmp_path / "r.zarr")
-    old = Lease.acquire(store, ttl=0.2)
+    with Lease.acquire(store, ttl=0.03) as lease:  # a beat every 0.01 s
+        first, deadline = lease.holder.renewed, time.monotonic() + 120  # a probe, generous for a loaded machine
+        while current_holder(store).renewed == first:
+            assert time.monotonic() < deadline, "the heartbeat thread did not renew the record in 120 s"
+            time.sleep(0.01)
+    assert current_holder(store).released
+
+
+def test_a_taken_over_holder_stops_writing(tmp_path, clock):
+    store = Location.of(tmp_path / "r.zarr")
+    old = Lease.acquire(store, ttl=0.2, clock=clock)
     old.check()
-    time.sleep(0.3)  # not renewed: stale
-    new = Lease.acquire(store)
+    clock.advance(0.2)  # not renewed for its ttl: stale
+    new = Lease.acquire(store, clock=clock)
     with pytest.raises(LeaseLostError, match=f"r.zarr: this sweep's lease was taken over by {socket.gethostname()}/"
                                              f"{os.getpid()} since"):
         old.check()
     with pytest.raises(LeaseLostError):
         old.token.check()  # what a worker checks before each block
     new.check()
-    with old:  # its heartbeat finds the newer generation and stops without rewriting its record
-        time.sleep(0.2)
+    assert not old.beat()  # its heartbeat finds the newer generation and stops without rewriting its record
+    with pytest.raises(LeaseLostError):
+        old.check()
+    with old:  # nor does leaving it write anything
+        pass
     assert _records(tmp_path / "r.zarr") == ["000000000002.json"]
     assert lease_folder(store).path.endswith("/.r.zarr.lease")
 
@@ -185,6 +209,7 @@ def test_holder_parse_and_describe():
     assert Holder.parse(3, None) is None
     stale = Holder.parse(3, b"[]")
     assert stale.generation == 3 and not stale.live()
-    now = time.time()
+    now = 1.7e9
     held = Holder(1, "node7", 99, "", "", now - 3600, now - 2, 60.0)
-    assert held.live() and held.describe().startswith("node7/99 since ") and held.describe().endswith("renewed 2 s ago")
+    assert held.live(now) and not held.live(now + 58)
+    assert held.describe(now) == "node7/99 since 2023-11-14 21:13:20 UTC, renewed 2 s ago"

@@ -100,6 +100,6 @@ def test_cli_synth_then_sweep_report_and_explore(tmp_path):
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["best"]["median_chi2_red"]["A0"] == pytest.approx(1.3)
     res = runner.invoke(app, ["explore", str(tmp_path / "r.zarr"), "--cube", str(cube), "--html",
-                              str(tmp_path / "r.html")])
+                              str(tmp_path / "r.html"), "--max-frames", "2", "--max-galaxies", "3"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "r.html").stat().st_size > 10_000

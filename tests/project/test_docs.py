@@ -161,7 +161,13 @@ def workdir(sparc_store, tmp_path_factory):
     return work
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if README.python_blocks(_text(p))],
+SLOW_EXAMPLES = {"guide/exploring.md"}
+"""Pages whose examples run in the slow tier: exploring.md writes the whole explorer page of the demo sweep (minutes
+on a loaded machine; the default tier's explorer tests build smaller pages)."""
+
+
+@pytest.mark.parametrize("page", [pytest.param(p, marks=pytest.mark.slow) if str(p.relative_to(DOCS)) in SLOW_EXAMPLES
+                                  else p for p in PAGES if README.python_blocks(_text(p))],
                          ids=lambda p: str(p.relative_to(DOCS)))
 def test_python_examples_run(page, workdir, monkeypatch):
     """Each Python block of a page (but the example plugin's file) in its own namespace, in order, in the folder
@@ -180,7 +186,7 @@ def test_the_plugin_example_installs_loads_and_sweeps(files, sparc_store, sparc_
         (package / name).write_text(files[name])
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                    "--target", str(site), str(package)], check=True, timeout=300)
+                    "--target", str(site), str(package)], check=True, timeout=900)
     entry_points = next(site.glob("sigcube_example_plugin-*.dist-info")) / "entry_points.txt"
     assert "[sigcube.kernels]\nboosted_newton = sigcube_example_plugin" in entry_points.read_text()
     env = {**os.environ, "PYTHONPATH": str(site)}
@@ -269,8 +275,19 @@ def _cube_folder(tmp: Path, stores: dict[str, Path]) -> Path:
     return folder
 
 
+DEEP_REPORT_S = 100
+"""A committed report that took longer than this to make (its record's ``seconds``) is remade in the deep tier
+(``make test-deep``), the others in the slow tier: together they are longer than the slow tier's budget."""
+
+
+def _committed_reports() -> list:
+    records = [json.loads(p.read_text()) for p in sorted((DOCS / "results").glob("*.json"))]
+    return [pytest.param(r["name"], marks=pytest.mark.deep) if r["seconds"] > DEEP_REPORT_S else r["name"]
+            for r in sorted(records, key=lambda r: r["name"])]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(json.loads(p.read_text())["name"] for p in (DOCS / "results").glob("*.json")))
+@pytest.mark.parametrize("name", _committed_reports())
 def test_a_committed_report_is_current(name, cube_stores, tmp_path):
     """The command that made docs/results/<name>.json, run again, prints the same report (timings aside)."""
     records, _ = _ext()

@@ -52,10 +52,10 @@ def test_a_wheel_installed_elsewhere_ingests_and_reports(shared_data, repo_root,
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(repo_root / name, src / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(tmp_path / "dist"), str(src)], check=True, timeout=120)
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(tmp_path / "dist"), str(src)], check=True, timeout=900)
     wheel, = (tmp_path / "dist").glob("sigcube-*.whl")
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=600)
     python = venv / "bin" / "python"
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
@@ -63,7 +63,7 @@ def test_a_wheel_installed_elsewhere_ingests_and_reports(shared_data, repo_root,
     # sigcube, stay inert)
     Path(purelib, "dependencies.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
     subprocess.run([*pip, "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)], check=True,
-                   timeout=120)
+                   timeout=900)
 
     run = tmp_path / "elsewhere"
     run.mkdir()
@@ -72,7 +72,7 @@ def test_a_wheel_installed_elsewhere_ingests_and_reports(shared_data, repo_root,
     sigcube = str(venv / "bin" / "sigcube")
 
     def call(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(args, cwd=run, env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(args, cwd=run, env=env, capture_output=True, text=True, timeout=900)
 
     where = call(str(python), "-c", "import sigcube.io.ingest.sources as s; print(s.__file__, s.MANIFEST_DIR)")
     assert where.returncode == 0, where.stderr

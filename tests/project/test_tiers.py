@@ -25,7 +25,7 @@ def _pytest(repo_root: Path, tmp_path: Path, *args: str) -> subprocess.Completed
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGCUBE_")}
     env["SIGCUBE_DATA_DIR"] = str(empty)
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args], cwd=repo_root,
-                          env=env, capture_output=True, text=True, timeout=600)
+                          env=env, capture_output=True, text=True, timeout=1500)
 
 
 def _counts(summary: str) -> dict[str, int]:

@@ -393,6 +393,7 @@ def test_bayes_factor_separates_universal_from_spread_populations():
 
 
 @pytest.mark.slow
+@pytest.mark.deep  # the slow tier's budget is ~12 min; the smaller calibration above runs in the default tier
 def test_sparc_sized_populations_are_calibrated():
     """200 spike-and-slab draws of 170 galaxies on a 301-point grid with a 20 × 16 hyper-grid (about 20 min on one
     core): the checks of :func:`assert_calibrated`."""

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from sigcube.engines.sweep import open_result
@@ -17,42 +15,34 @@ SPEC = ('name = "ext"\nkernel = "sigma"\nblock_size = 20\n[grid.A0]\nlinspace = 
         "[grid.k]\nlogspace = [0.02, 1.0, 20]\n")
 
 
-def _start(cmd: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-
-
-def test_a_scheduler_dying_mid_run_is_one_line(sparc_store, tmp_path):
-    spec, out, sched_file = tmp_path / "ext.toml", tmp_path / "ext.zarr", tmp_path / "scheduler.json"
+def test_a_scheduler_dying_mid_run_is_one_line(sparc_store, tmp_path, dask_cluster):
+    spec, out, log = tmp_path / "ext.toml", tmp_path / "ext.zarr", tmp_path / "sweep.err"
     spec.write_text(SPEC)
-    scheduler = _start([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                        "--dashboard-address", ":0", "--scheduler-file", str(sched_file)])
-    procs = [scheduler]
-    try:
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(sched_file.read_text())["address"]
-        procs.append(_start([str(BIN / "dask"), "worker", address, "--nthreads", "1", "--no-dashboard",
-                             "--host", "127.0.0.1"]))
+    cluster = dask_cluster(n_workers=1)
+    with log.open("w") as f:
         sweep = subprocess.Popen([str(BIN / "sigcube"), "sweep", str(spec), "--out", str(out), "--cube",
-                                  str(sparc_store), "--scheduler", address],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        while time.monotonic() < deadline + 120 and sweep.poll() is None:
-            if (out / "done" / "c").is_dir() and sum(1 for _ in (out / "done" / "c").rglob("*")) >= 5:
-                break
-            time.sleep(0.05)
-        assert sweep.poll() is None, "the sweep ended before the scheduler could be killed"
-        os.killpg(scheduler.pid, signal.SIGKILL)
-        _, stderr = sweep.communicate(timeout=120)
+                                  str(sparc_store), "--scheduler", cluster.address],
+                                 stdout=subprocess.DEVNULL, stderr=f, text=True, start_new_session=True)
+    try:
+        cluster.wait_for(lambda: _chunks_done(out) >= 5 or sweep.poll() is not None, "5 blocks of the sweep done",
+                         lambda: log.read_text(errors="replace")[-2000:])
+        assert sweep.poll() is None, f"the sweep ended before the scheduler could be killed:\n{log.read_text()}"
+        os.killpg(cluster.scheduler.pid, signal.SIGKILL)
+        sweep.wait(timeout=900)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-    assert sweep.returncode == 2
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)
+            sweep.wait()
+    stderr = log.read_text()
+    assert sweep.returncode == 2, stderr
     assert "Traceback" not in stderr and "distributed." not in stderr, stderr
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert errors == ["error: the connection to the Dask scheduler was lost; every finished block is saved — rerun "
                       "the same command to resume"], stderr
     written = int(open_result(out, allow_incomplete=True).done.sum())  # the finished blocks, checked intact
     assert written > 0 and written % 20 == 0
+
+
+def _chunks_done(out: Path) -> int:
+    folder = out / "done" / "c"
+    return sum(1 for _ in folder.rglob("*")) if folder.is_dir() else 0

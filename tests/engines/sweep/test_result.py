@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import zarr
@@ -38,11 +36,11 @@ def test_a_write_returns_the_digest_of_each_chunk_it_wrote(store, tmp_path):
     assert written["rms/c/0/0"] != written["rms/c/1/0"]
 
 
-def test_a_superseded_lease_writes_nothing(store, tmp_path):
-    old = Lease.acquire(store, ttl=0.1)
+def test_a_superseded_lease_writes_nothing(store, tmp_path, clock):
+    old = Lease.acquire(store, ttl=0.1, clock=clock)
     flags = DoneFlags(store, old)
-    time.sleep(0.2)
-    Lease.acquire(store)  # another driver takes the stale lease over
+    clock.advance(0.2)
+    Lease.acquire(store, clock=clock)  # another driver takes the stale lease over
     with pytest.raises(LeaseLostError, match="this sweep's lease was taken over by"):
         write_regions(BlockWriter(store, "layout-1", old.token), {"rms": ((slice(2, 4), slice(0, 3)), np.ones((2, 3)))})
     with pytest.raises(LeaseLostError):

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -113,40 +112,41 @@ def test_a_rerun_cli_repairs_and_says_so(sparc_store, finished, copy, tmp_path):
     (copy / "rms/c/4/0/0").unlink()
     spec = tmp_path / "small.toml"
     spec.write_text(SMALL)
-    proc = subprocess.run(_sweep_cli(spec, copy, sparc_store), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(_sweep_cli(spec, copy, sparc_store), capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
     assert "repairing 1 of 14 blocks damaged — block 8 (A0[4], k[0:4]): chunk rms/c/4/0/0 is missing" in proc.stderr
     assert "(1 computed, 1 of them damaged and recomputed, 13 already done)" in proc.stderr
     xr.testing.assert_identical(open_result(copy).load(), open_result(finished).load())
 
 
-def _wait_for_blocks(out: Path, proc: subprocess.Popen, n: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if (out / "done" / "zarr.json").exists() and sum(1 for _ in (out / "done" / "c").rglob("*")) >= n:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"the sweep wrote fewer than {n} blocks before it ended (exit {proc.poll()})")
+def _blocks_done(out: Path) -> int:
+    return sum(1 for _ in (out / "done" / "c").rglob("*")) if (out / "done" / "zarr.json").exists() else 0
 
 
-def test_force_is_refused_while_another_sweep_writes(sparc_store, long_reference, tmp_path):
+STOPPED_ENV = {**os.environ, "SIGCUBE_LEASE_TTL": "86400"}
+"""The environment of a driver the test stops (SIGSTOP): its lease stays live however long the test takes, as it would
+for a driver that is only slow (with the default TTL, a loaded machine could make it stale and let another take over)."""
+
+
+def test_force_is_refused_while_another_sweep_writes(sparc_store, long_reference, tmp_path, wait_for):
     spec, other = tmp_path / "long.toml", tmp_path / "other.toml"
     spec.write_text(LONG)
     other.write_text(LONG.replace("0.05, 0.5", "0.07, 0.7"))
     out = tmp_path / "r.zarr"
     first = subprocess.Popen(_sweep_cli(spec, out, sparc_store), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             text=True)
-    _wait_for_blocks(out, first, 5)
+                             text=True, env=STOPPED_ENV)
+    wait_for(lambda: _blocks_done(out) >= 5 or first.poll() is not None, "5 blocks of the first sweep done")
+    assert first.poll() is None, f"the first sweep ended early: {first.communicate()[1][-2000:]}"
     first.send_signal(signal.SIGSTOP)  # still writing, as far as anyone can tell
     try:
         second = subprocess.run(_sweep_cli(other, out, sparc_store, "--force"), capture_output=True, text=True,
-                                timeout=300)
+                                timeout=900)
     finally:
         first.send_signal(signal.SIGCONT)
     assert second.returncode == 2, second.stderr
     assert "another sigcube sweep or fit is writing here (lease held by" in second.stderr and f"/{first.pid} since" in second.stderr
     assert "Traceback" not in second.stderr
-    _, stderr = first.communicate(timeout=300)
+    _, stderr = first.communicate(timeout=900)
     assert first.returncode == 0, stderr
     xr.testing.assert_identical(open_result(out).load(), long_reference)
 
@@ -157,7 +157,7 @@ def test_two_drivers_started_at_once_compute_each_block_once(sparc_store, long_r
     out = tmp_path / "r.zarr"
     procs = [subprocess.Popen(_sweep_cli(spec, out, sparc_store), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True) for _ in range(2)]
-    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    results = [(p.wait(timeout=900), p.stderr.read()) for p in procs]
     for code, stderr in results:
         assert "Traceback" not in stderr and code in (0, 2), stderr
     computed = [int(stderr.split(" blocks (")[1].split(" computed")[0]) for code, stderr in results if code == 0]
@@ -278,7 +278,7 @@ def test_a_read_only_output_folder_is_one_line(sparc_store):
         numba_cache.chmod(0o777)
         env = {**os.environ, "HOME": tmp, "NUMBA_CACHE_DIR": str(numba_cache)}
         proc = subprocess.run(_as_unprivileged(_sweep_cli(base / "small.toml", locked / "r.zarr", cube)),
-                              capture_output=True, text=True, timeout=300, env=env)
+                              capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 2, proc.stderr
     assert f"cannot write {locked}/r.zarr: permission denied" in " ".join(proc.stderr.split())
     assert "Traceback" not in proc.stderr
@@ -296,18 +296,20 @@ def test_a_full_or_read_only_file_system_is_one_line(sparc_store, tmp_path, opti
         pytest.skip(f"this system cannot mount a private tmpfs (unshare: {probe.stderr.decode().strip()})")
     proc = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c",
                            f"mount -t tmpfs -o {options} tmpfs {mount} && exec {sweep}"],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=900)
     assert proc.returncode == 2, proc.stderr
     assert f"cannot write {mount}/r.zarr: {reason}" in " ".join(proc.stderr.split())
     assert "Traceback" not in proc.stderr
 
 
-def test_a_store_being_written_then_its_sigkilled_driver(sparc_store, long_reference, tmp_path):
+def test_a_store_being_written_then_its_sigkilled_driver(sparc_store, long_reference, tmp_path, wait_for):
     spec = tmp_path / "long.toml"
     spec.write_text(LONG)
     out = tmp_path / "r.zarr"
-    proc = subprocess.Popen(_sweep_cli(spec, out, sparc_store), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_for_blocks(out, proc, 3)
+    proc = subprocess.Popen(_sweep_cli(spec, out, sparc_store), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=STOPPED_ENV)
+    wait_for(lambda: _blocks_done(out) >= 3 or proc.poll() is not None, "3 blocks of the sweep done")
+    assert proc.poll() is None, f"the sweep ended (exit {proc.returncode}) before it could be stopped"
     proc.send_signal(signal.SIGSTOP)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # zarr would warn about objects it does not recognise in the store
@@ -321,7 +323,7 @@ def test_a_store_being_written_then_its_sigkilled_driver(sparc_store, long_refer
     proc.wait()
     record = json.loads(next((tmp_path / ".r.zarr.lease").glob("*.json")).read_text())
     assert record["pid"] == proc.pid and not record["released"]
-    resumed = subprocess.run(_sweep_cli(spec, out, sparc_store), capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(_sweep_cli(spec, out, sparc_store), capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0 and "already done" in resumed.stderr, resumed.stderr
     assert [p.name for p in (tmp_path / ".r.zarr.lease").iterdir()] == ["000000000002.json"]
     xr.testing.assert_identical(open_result(out).load(), long_reference)

@@ -185,7 +185,16 @@ def model_logo(name: str, loglike: np.ndarray, log_w: np.ndarray, galaxies: Sequ
 
 def logo_summary(models: Mapping[str, logo.Logo], top: int = 10) -> dict[str, Any]:
     """The models' ELPD_LOGO ± SE, each one's difference to the best ± the paired SE, the per-galaxy contributions
-    and, per model, the ``top`` galaxies whose contributions differ most from the best model's."""
+    and, per model, the ``top`` galaxies whose contributions differ most from the best model's (one model: its
+    ELPD_LOGO ± SE alone)."""
+    if len(models) == 1:
+        ((name, only),) = models.items()
+        g = only.elpd.dims[0]
+        return {"best": name, "models": {name: {"elpd": only.total, "se": only.se, "elpd_diff": 0.0, "dse": 0.0,
+                                                "z": 0.0}},
+                "per_galaxy": {"galaxy": [str(x) for x in only.elpd[g].values],
+                               "elpd": {name: only.elpd.values.tolist()}},
+                "drivers": {}, "describe": only.describe()}
     comparison = logo.compare(models)
     table = comparison.table
     names = [str(m) for m in table["model"].values]

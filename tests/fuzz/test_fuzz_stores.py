@@ -50,7 +50,7 @@ BUDGET = 50
 """Examples in the default local run (about a tenth of a second each, more for explore)."""
 S3_BUDGET = 12
 """Examples in the default S3 run (each damage is applied to, and undone on, the server)."""
-DEEP, S3_DEEP = 300, 60
+DEEP, S3_DEEP = 100, 25
 """Examples in the slow tier's local and S3 runs (fresh ones each run)."""
 COMMANDS = {"result": ["info", "report sweep", "explore", "sweep"],
             "cube": ["info", "report sparc", "explore", "sweep"],
@@ -354,6 +354,7 @@ def _check_s3(on_s3: dict[str, str], fs) -> Callable:
     return check
 
 
+@pytest.mark.slow  # every S3 request goes through the loopback server
 def test_damaged_stores_on_s3_are_refused_never_served(pristine, on_s3, s3_server):
     _run(S3_BUDGET, True, _check_s3(on_s3, s3_server["fs"]), LOCAL, S3_COMMANDS)(pristine)
 

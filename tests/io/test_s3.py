@@ -67,6 +67,7 @@ def _points_done(out: str) -> int:
         return 0
 
 
+@pytest.mark.slow  # the local kill-and-resume test runs in the default tier
 def test_resume_after_sigkill_of_the_driver(s3, tmp_path, wait_for):
     out = "s3://sigcube-test/kill.zarr"
     n = 10  # 2 blocks × 2 object chunks: killed once the first block is flagged done, 1 block left to resume

@@ -190,6 +190,7 @@ for name in modules:
 """
 
 
+@pytest.mark.slow  # a fresh import of each of ~120 modules: the AST checks above run in the default tier
 def test_every_module_imports_first_in_a_fresh_process(tmp_path, module_files, third_party_modules):
     modules = sorted(module_files)
     proc = subprocess.run([sys.executable, "-c", _IMPORT_EACH, ",".join(sorted(third_party_modules)),

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import xarray as xr
 import zarr
 
@@ -37,6 +38,7 @@ def _points_done(out: Path) -> int:
         return 0
 
 
+@pytest.mark.slow  # a 400-block sweep on an external cluster, then its reference
 def test_a_worker_killed_mid_run_loses_nothing(sparc_store, tmp_path, dask_cluster):
     spec_path = tmp_path / "death.toml"
     spec_path.write_text(SPEC.format(n=400))  # 400 × 20 points in blocks of 20

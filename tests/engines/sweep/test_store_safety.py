@@ -151,6 +151,7 @@ def test_force_is_refused_while_another_sweep_writes(sparc_store, long_reference
     xr.testing.assert_identical(open_result(out).load(), long_reference)
 
 
+@pytest.mark.slow  # two 300-block drivers and their reference
 def test_two_drivers_started_at_once_compute_each_block_once(sparc_store, long_reference, tmp_path):
     spec = tmp_path / "long.toml"
     spec.write_text(LONG)
@@ -262,6 +263,7 @@ def _as_unprivileged(cmd: list[str]) -> list[str]:
     return (["setpriv", "--bounding-set=-dac_override,-dac_read_search", *cmd] if os.geteuid() == 0 else cmd)
 
 
+@pytest.mark.slow  # an unprivileged process compiles the loops into an empty numba cache
 def test_a_read_only_output_folder_is_one_line(sparc_store):
     with tempfile.TemporaryDirectory() as tmp:  # world-readable, unlike pytest's tmp_path under root
         base = Path(tmp)

@@ -210,6 +210,7 @@ def test_eilers_reader_round_trips_generated_tables(tmp_path_factory, rows) -> N
 # ---------------------------------------------------------------------------------- galpy model
 
 
+@pytest.mark.slow  # two full galpy checks; the ingest runs the same check
 def test_galpy_model_matches_the_ini_and_a_changed_ini_is_refused(shared_data: Path, tmp_path: Path) -> None:
     model = mw.read_mcmillan_ini(shared_data / INI)
     worst = mw.check_galpy_model(model, shared_data / INI)

@@ -81,9 +81,9 @@ def dataset_kinds() -> list[Any]:
 
 def public_kinds() -> tuple[str, ...]:
     """The dataset kinds ingested from public files."""
-    from sigcube.io.datasets import PUBLIC_KINDS
+    from sigcube.io.datasets import public_kinds as kinds
 
-    return tuple(PUBLIC_KINDS)
+    return kinds()
 
 
 def manifest(name: str) -> dict[str, Any]:

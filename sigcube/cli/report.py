@@ -88,12 +88,26 @@ def report_sensitivity(
 def report_sweep(
     result: Annotated[str, typer.Argument(help="A finished sweep result cube (path or store URL).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    check_integrals: Annotated[bool, typer.Option(
+        "--check-integrals", help="For a marginalising nuisance sweep: recompute each galaxy's ln Z at the "
+        "posterior's largest grid point with 2 more nodes, refine and list the hard ones.")] = False,
+    cube: Annotated[Optional[str], typer.Option(
+        help="The dataset cube the sweep read, for --check-integrals (default: cubes/<dataset>.zarr).")] = None,
 ) -> None:
     """Best grid point of every global metric, and the metrics at the kernel's defaults."""
     from sigcube.engines.sweep import open_result
     from sigcube.interfaces.sweep_report import render, sweep_report
 
-    emit(sweep_report(open_result(result)), as_json, render)
+    ds = open_result(result)
+    data = None
+    if check_integrals:
+        from sigcube.io.cubes import open_cube
+
+        kind = ds.attrs.get("dataset", "sparc")
+        data = open_cube(dataset_cube(kind, cube), kind=kind).load()
+    elif cube is not None:
+        raise SigcubeError("--cube names the dataset cube for --check-integrals; add --check-integrals")
+    emit(sweep_report(ds, data), as_json, render)
 
 
 @app.command("joint")

@@ -739,28 +739,30 @@ change by 0.03–0.06)."""
 EDGE_MARGIN = 2.0
 """A mode with a coordinate within this of the z-box's faces (|z| ≤ Z_LIMIT: the prior density e^−50 there) sits
 near the edge: the priors, not the data, hold it, and the rule's nodes may leave the tabulated maps."""
-PROPOSAL_DOF = 4
-"""Degrees of freedom of the Student-t importance proposal (heavy tails cover a scale the Hessian underestimates)."""
+SETTLED = 0.005
+"""|ln Z(n + 2) − ln Z(n)| [nat] at which the refinement's ladder of node counts stops."""
+MAX_NODES = 25
+"""The refinement's largest node count per dimension (25³ likelihood nodes per galaxy without a bulge, 25⁴ with)."""
 
 
 @dataclass(frozen=True)
 class IntegralCheck:
     """Per galaxy of one grid point: ln Z at ``nodes`` and ``nodes`` + 2, their ``change``, whether the mode is
     ``near_edge`` of the z-box, ``flagged`` (change above ``tolerance`` or near the edge) and, for the flagged ones,
-    ``refined`` ln Z by importance sampling with its Monte Carlo standard error ``refined_se`` and effective sample
-    size ``refined_ess`` (NaN elsewhere)."""
+    the ``refined`` ln Z: the same adaptive rule with ``nodes`` + 4, + 6, … nodes per dimension until two successive
+    rules differ by at most :data:`SETTLED` or ``max_nodes`` is reached (``refined_nodes``, ``refined_change``: the
+    last difference; NaN for galaxies not flagged)."""
 
     galaxy: np.ndarray
     log_marginal: np.ndarray
     log_marginal_more: np.ndarray
     near_edge: np.ndarray
     refined: np.ndarray
-    refined_se: np.ndarray
-    refined_ess: np.ndarray
+    refined_nodes: np.ndarray
+    refined_change: np.ndarray
     nodes: int
     tolerance: float
-    draws: int
-    seed: int
+    max_nodes: int
 
     @property
     def change(self) -> np.ndarray:
@@ -770,18 +772,28 @@ class IntegralCheck:
     def flagged(self) -> np.ndarray:
         return (np.abs(self.change) > self.tolerance) | ~np.isfinite(self.change) | self.near_edge
 
+    @property
+    def unsettled(self) -> np.ndarray:
+        """Flagged galaxies whose refinement still moved by more than :data:`SETTLED` at ``max_nodes``."""
+        return self.flagged & ~(np.abs(self.refined_change) <= SETTLED)
+
+    @property
+    def best(self) -> np.ndarray:
+        """The refined ln Z where a galaxy is flagged, else ln Z at ``nodes``."""
+        return np.where(self.flagged, self.refined, self.log_marginal)
+
     def describe(self) -> str:
         """What was checked and how (for reports)."""
         return (f"each galaxy's ln Z at {self.nodes} and {self.nodes + 2} Gauss–Hermite nodes per dimension; flagged "
                 f"where they differ by more than {self.tolerance:g} nat or the mode lies within {EDGE_MARGIN:g} of the "
-                f"z-box faces |z| = {Z_LIMIT:g}; a flagged ln Z is refined by importance sampling ({self.draws} draws, "
-                f"seed {self.seed}) from a Student-t proposal (ν = {PROPOSAL_DOF}) at the mode with the quadrature's "
-                "own scale (the inverse of its refined Hessian)")
+                f"z-box faces |z| = {Z_LIMIT:g}; a flagged ln Z is refined by the same adaptive rule with 2 more "
+                f"nodes per dimension at a time until two successive rules agree within {SETTLED:g} nat (at most "
+                f"{self.max_nodes} nodes); one still moving then is called unsettled")
 
 
 def check_integrals(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform,
                     priors: Mapping[str, Prior], likelihood: GaussianLikelihood | None = None, *, nodes: int = 5,
-                    tolerance: float = HARD_TOLERANCE, draws: int = 20000, seed: int = 0) -> IntegralCheck:
+                    tolerance: float = HARD_TOLERANCE, max_nodes: int = MAX_NODES) -> IntegralCheck:
     """:class:`IntegralCheck` of every galaxy at one grid point (``params``: numbers, a switch as a string)."""
     likelihood = likelihood or GaussianLikelihood()
     low = marginalise(kernel, params, transform, priors, likelihood, nodes=nodes)
@@ -789,49 +801,17 @@ def check_integrals(kernel: Kernel, params: Mapping[str, Any], transform: Nuisan
     z = low.mode.z[0]
     near = np.any(np.abs(np.nan_to_num(z, nan=0.0)) > Z_LIMIT - EDGE_MARGIN, axis=-1)
     n = transform.n_galaxies
-    refined, se, ess = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    check = IntegralCheck(transform.galaxy, low.log_marginal[0], high.log_marginal[0], near, refined, se, ess,
-                          int(nodes), float(tolerance), int(draws), int(seed))
-    for i in np.flatnonzero(check.flagged):
-        index = np.array([i])
-        refined[i], se[i], ess[i] = importance_log_marginal(
-            kernel, params, transform.take(index), {k: p.take(index) for k, p in priors.items()}, likelihood,
-            draws=draws, seed=seed + int(i))
+    refined, used, last = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    check = IntegralCheck(transform.galaxy, low.log_marginal[0], high.log_marginal[0], near, refined, used, last,
+                          int(nodes), float(tolerance), int(max_nodes))
+    open_ = np.flatnonzero(check.flagged)
+    previous = check.log_marginal_more[open_]
+    for k in range(nodes + 4, max_nodes + 1, 2):
+        if not len(open_):
+            break
+        value = marginalise(kernel, params, transform.take(open_), {a: p.take(open_) for a, p in priors.items()},
+                            likelihood, nodes=k).log_marginal[0]
+        refined[open_], used[open_], last[open_] = value, k, value - previous
+        keep = ~(np.abs(value - previous) <= SETTLED)
+        open_, previous = open_[keep], value[keep]
     return check
-
-
-def importance_log_marginal(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform,
-                            priors: Mapping[str, Prior], likelihood: GaussianLikelihood | None = None, *,
-                            draws: int = 20000, seed: int = 0, batch: int = 5000) -> tuple[float, float, float]:
-    """ln Z of one galaxy at one grid point by importance sampling: z = ẑ + C·t, t ~ Student-t(ν = PROPOSAL_DOF, I),
-    ẑ and C the quadrature's mode and scale (numpy implementation); ``draws`` seeded by ``seed``. Returns (ln Z, its
-    Monte Carlo standard error [nat], the effective sample size)."""
-    likelihood = likelihood or GaussianLikelihood()
-    if transform.n_galaxies != 1:
-        raise QuadratureError(f"importance sampling integrates one galaxy; the transform has {transform.n_galaxies}")
-    ((_, g),), m = _groups(kernel, params, transform, priors, likelihood, None)
-    if m != 1:
-        raise QuadratureError("importance sampling integrates one grid point; give the parameters as numbers")
-    z, f, v, _, h, *_ = g.mode(np.zeros((1, 1, g.d)), 1e-8, 80)
-    c = g.scale(z, f, v, h, refine=True)[0][0, 0]
-    d, nu = g.d, float(PROPOSAL_DOF)
-    rng = np.random.default_rng(seed)
-    log_det = float(np.sum(np.log(np.abs(np.diag(c)))))
-    norm = (math.lgamma((nu + d) / 2) - math.lgamma(nu / 2) - 0.5 * d * math.log(nu * math.pi) - log_det)
-    log_w = []
-    for a in range(0, draws, batch):
-        k = min(batch, draws - a)
-        t = rng.standard_normal((k, d)) / np.sqrt(rng.chisquare(nu, (k, 1)) / nu)
-        zs = (z[0, 0] + t @ c.T)[:, None, :]
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            fz = g.state(g.predict(zs[..., :g.dk]), zs)[0][:, 0]
-        log_q = norm - 0.5 * (nu + d) * np.log1p(np.sum(t * t, axis=-1) / nu)
-        log_w.append(np.where(np.isfinite(fz), -fz - 0.5 * d * math.log(2 * math.pi) - log_q, -np.inf))
-    lw = np.concatenate(log_w)
-    top = float(np.max(lw))
-    w = np.exp(lw - top)
-    mean = float(np.mean(w))
-    log_z = top + math.log(mean)
-    se = float(np.std(w) / (math.sqrt(draws) * mean))
-    ess = float(np.sum(w) ** 2 / np.sum(w * w))
-    return log_z, se, ess

@@ -12,18 +12,20 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sigcube.engines.sweep.nuisance import loglike_total, sweep_posterior
+from sigcube.engines.sweep.nuisance import check_sweep_integrals, loglike_total, sweep_posterior
 from sigcube.engines.sweep.result import axis_defaults, best_parameters, parameter_dims, scatter_dims
 from sigcube.model.kernels import get_kernel
 from sigcube.model.metrics import get_metric, metric_names
 from sigcube.stats.posterior import LEVELS, GridPosterior, Marginal1D, cell_edges
 
 
-def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
+def sweep_report(ds: xr.Dataset, cube: xr.Dataset | None = None) -> dict[str, Any]:
     """Best grid point per global metric, and every metric at the fixed-parameter point.
 
     The reference point is the spec's fixed parameters with each swept parameter at its
-    kernel default when the grid contains it (e.g. the canonical A0 and k).
+    kernel default when the grid contains it (e.g. the canonical A0 and k). With ``cube`` (the dataset cube a
+    marginalising nuisance sweep read) the per-galaxy integrals at the posterior's largest grid point are checked
+    (:func:`~sigcube.engines.sweep.nuisance.check_sweep_integrals`).
     """
     dims = parameter_dims(ds)
     metrics = [name for name in metric_names("global") if name in ds]
@@ -45,6 +47,8 @@ def sweep_report(ds: xr.Dataset) -> dict[str, Any]:
         out["default_point"] = {**ref, **{name: float(point[name]) for name in metrics}}
     if "loglike" in ds:
         out["posterior"] = posterior_summary(ds)
+    if cube is not None:
+        out["integrals"] = check_sweep_integrals(ds, cube)
     return out
 
 
@@ -138,6 +142,31 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
         console.print("[dim]any: the kernel metrics do not depend on the likelihood's intrinsic scatter σ_int[/dim]")
     if "posterior" in result:
         render_posterior(result["posterior"], console)
+    if "integrals" in result:
+        render_integrals(result["integrals"], console)
+
+
+def render_integrals(check: dict[str, Any], console: Console) -> None:
+    """The flagged galaxies of the integral check, or one line saying none was."""
+    at = ", ".join(f"{d}={_fmt(v)}" for d, v in check["point"].items())
+    rows = check["flagged"]
+    if not rows:
+        console.print(f"integrals at {at}: none of the {check['objects']} galaxies flagged "
+                      f"(tolerance {check['tolerance']:g} nat)", highlight=False, markup=False)
+    else:
+        table = Table(title=f"integrals at {at}: {len(rows)} of {check['objects']} galaxies flagged; "
+                            f"Σ(refined − stored) = {check['shift']:+.3f} nat", title_justify="left")
+        for name in ("galaxy", "ln Z [nat]", "change [nat]", "refined [nat]", "nodes", "last change", ""):
+            table.add_column(name, justify="left" if name == "galaxy" else "right")
+        for r in rows:
+            note = ("mode near the z-box edge; " if r["near_edge"] else "") + ("" if r["settled"] else "unsettled")
+            table.add_row(r["galaxy"], f"{r['log_z']:.3f}", f"{r['change']:+.3f}", f"{r['refined']:.3f}",
+                          str(r["refined_nodes"] or "–"), f"{r['refined_change']:+.4f}", note.rstrip("; "))
+        console.print(table)
+    console.print(f"[dim]{check['method']}[/dim]", highlight=False)
+    if check["unsettled"]:
+        console.print(f"⚠ {check['unsettled']} flagged integral(s) still moved at the largest node count: their ln Z "
+                      "is uncertain by about the last change", highlight=False, markup=False)
 
 
 def render_posterior(post: dict[str, Any], console: Console) -> None:

@@ -113,6 +113,15 @@ def test_every_module_path_the_pages_name_exists():
     assert not missing, "\n".join(missing)
 
 
+def test_every_file_path_the_pages_name_exists():
+    """Every repository file a page names (``tests/…/test_x.py``, ``sigcube/…py``, ``bench/…py``, ``sweeps/…toml``)
+    exists: after a move this lists the pages to update (the changelog is history and may name old paths)."""
+    pattern = re.compile(r"\b((?:tests|sigcube|bench|sweeps)/[\w/.-]*\.(?:py|toml))\b")
+    missing = [f"{page.relative_to(DOCS)}: {path}" for page in PAGES if page.name != "changelog.md"
+               for path in sorted(set(pattern.findall(_text(page)))) if not (ROOT / path).exists()]
+    assert not missing, "\n".join(missing)
+
+
 def test_the_docs_build_reads_sigcube_in_one_place():
     """The docs' code imports sigcube's modules only in docs/_ext/sigcube_docs/sources.py (and the public API)."""
     offenders = []

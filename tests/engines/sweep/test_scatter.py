@@ -90,12 +90,17 @@ def test_fingerprints_of_earlier_specs_are_unchanged(repo_root):
 
 
 @pytest.fixture(scope="module")
-def swept(sparc_store, tmp_path_factory):
+def swept_path(sparc_store, tmp_path_factory):
     out = tmp_path_factory.mktemp("scatter") / "s.zarr"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         run_sweep(parse_spec(SPEC.format(extra="", nuisance=NUISANCE)), out, cube=sparc_store, synchronous=True)
-    return open_result(out).load()
+    return out
+
+
+@pytest.fixture(scope="module")
+def swept(swept_path):
+    return open_result(swept_path).load()
 
 
 def test_the_cube_has_a_sigma_int_dimension_with_the_quadrature_at_each_value(swept, sparc_cube, sparc_points):
@@ -157,3 +162,42 @@ def test_a_lognormal_scatter_alone_on_the_grid(sparc_store, tmp_path):
     render(sweep_report(ds), console)
     out = console.export_text()
     assert "lognormal_gobs" in out and "to first order: σ_V = V_pred·(ln 10/2)·σ_int" in out
+
+
+def test_report_sweep_checks_the_integrals_at_the_posterior_maximum(swept, swept_path, sparc_store, sparc_cube):
+    """`report sweep --check-integrals`: every galaxy's ln Z at the largest grid point with 2 more nodes; the flagged
+    ones (a 3-node spec: the 3 → 5 change flags many) refined until settled, against the 3-node value stored there."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from sigcube.cli import app
+    from sigcube.engines.sweep.nuisance import check_sweep_integrals
+    from sigcube.errors import SigcubeError
+
+    total = swept["loglike_total"].values
+    a, s = np.unravel_index(np.argmax(total), total.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = CliRunner().invoke(app, ["report", "sweep", str(swept_path), "--check-integrals", "--cube",
+                                       str(sparc_store), "--json"])
+    assert res.exit_code == 0, res.output + str(res.exception)
+    check = json.loads(res.stdout)["integrals"]
+    assert check["point"] == {"A0": float(swept["A0"][a]), "sigma_int": float(swept["sigma_int"][s])}
+    assert check["objects"] == swept.sizes["galaxy"] and check["flagged"]
+    stored = swept["loglike"].isel(A0=a, sigma_int=s).to_series()
+    for row in check["flagged"]:
+        assert abs(row["change"]) > check["tolerance"] or row["near_edge"], row
+        assert row["settled"] == (abs(row["refined_change"]) <= quadrature.SETTLED), row
+        # the engine warm-starts its modes along the grid; UGC07577's flat ridge moves its ln Z with the start
+        assert row["galaxy"] == "UGC07577" or abs(row["log_z"] - stored[row["galaxy"]]) < 1e-3, row
+    assert check["shift"] == pytest.approx(sum(r["refined"] - r["log_z"] for r in check["flagged"]))
+    console = Console(record=True, width=200)
+    render({**sweep_report(swept), "integrals": check}, console)
+    assert f"{len(check['flagged'])} of {check['objects']} galaxies flagged" in console.export_text()
+    moved = sparc_cube.assign_attrs(content_sha256="0" * 64)
+    with pytest.raises(SigcubeError, match="not the one the sweep read"):
+        check_sweep_integrals(swept, moved)
+    plain = swept.drop_vars("loglike")
+    with pytest.raises(SigcubeError, match="needs a nuisance sweep"):
+        check_sweep_integrals(plain, sparc_cube)

@@ -6,6 +6,9 @@
   the checkout, never copied into the repository). The :func:`shared_data` fixture is the only way to it:
   every fixture that ingests a real cube requests it, and every test whose fixture closure includes it is
   marked ``data`` (:func:`pytest_collection_modifyitems`). Without the mirror they fail, never skip.
+
+Every other test runs with ``SIGCUBE_DATA_DIR`` naming an empty folder (:func:`pytest_runtest_protocol`, from its
+fixtures' set-up to their teardown, subprocesses included): a unit test that reaches the mirror fails in every run.
 """
 
 from __future__ import annotations
@@ -26,6 +29,36 @@ SHARED = ROOT.parent / "shared"
 """The project's shared folder beside the checkout: ``data`` (the mirror), ``seeds``, ``docs``."""
 DATA_DIR_VARIABLE = "SIGCUBE_DATA_DIR"
 """The variable naming the data mirror, read by sigcube and by :func:`shared_data`."""
+_MIRROR = pytest.StashKey[str]()
+_NO_MIRROR = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Remember the mirror this run was given (the variable, else ``shared/data``) and make the empty folder the
+    unit tests see instead."""
+    import tempfile
+
+    config.stash[_MIRROR] = os.environ.get(DATA_DIR_VARIABLE, str(SHARED / "data"))
+    config.stash[_NO_MIRROR] = tempfile.mkdtemp(prefix="sigcube-no-mirror-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(config.stash.get(_NO_MIRROR, ""), ignore_errors=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Run a ``data`` test with ``SIGCUBE_DATA_DIR`` naming the mirror, any other with it naming an empty folder."""
+    saved = os.environ.get(DATA_DIR_VARIABLE)
+    data = item.get_closest_marker("data") is not None
+    os.environ[DATA_DIR_VARIABLE] = item.config.stash[_MIRROR if data else _NO_MIRROR]
+    try:
+        return (yield)
+    finally:
+        if saved is None:
+            os.environ.pop(DATA_DIR_VARIABLE, None)
+        else:
+            os.environ[DATA_DIR_VARIABLE] = saved
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -52,21 +85,19 @@ def seeds() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The real data mirror (shared/data layout), named by ``SIGCUBE_DATA_DIR`` for the rest of the session.
+def shared_data(request: pytest.FixtureRequest) -> Path:
+    """The real data mirror (shared/data layout), named by ``SIGCUBE_DATA_DIR`` while a data test runs.
 
     Fails loudly when the mirror is missing: the data-backed tests are never skipped.
     """
-    folder = Path(os.environ.get(DATA_DIR_VARIABLE, SHARED / "data"))
+    folder = Path(request.config.stash[_MIRROR])
     if not (folder / "sparc").is_dir():
         pytest.fail(
             f"real data folder {folder} (with sparc/) not found: set {DATA_DIR_VARIABLE} to a folder "
             "laid out like shared/data. These tests need the real data and are not skipped.",
             pytrace=False,
         )
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(DATA_DIR_VARIABLE, str(folder))
-        yield folder
+    return folder
 
 
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -118,7 +118,7 @@ def load_fit_spec(path: Any) -> Any:
 
 def presets() -> dict[str, Any]:
     """The named SPARC presets (conventions) by name."""
-    from sigcube.study.presets import PRESETS
+    from sigcube.model.kernels.presets import PRESETS
 
     return dict(PRESETS)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -88,19 +87,18 @@ def page(sparc_store, sparc_cube, tmp_path_factory) -> Path:
     return save_explorer(result, sparc_cube, tmp / "explorer.html", limits=Limits(max_frames=8, max_galaxies=12))
 
 
-def _wait(driver, script: str, *args, timeout: float = WAIT_BOUND_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script, *args)
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not true after {timeout:.0f} s: {script[:80]}")
+@pytest.fixture()
+def until(wait_for):
+    """``until(driver, script, *args)``: poll the page until ``script`` returns something true (the readiness probe
+    of the conftest, bounded by WAIT_BOUND_S)."""
+    def wait(driver, script: str, *args) -> None:
+        wait_for(lambda: bool(driver.execute_script(script, *args)), f"the page: {script[:80]}", bound=WAIT_BOUND_S)
+    return wait
 
 
-def test_explorer_page_in_headless_chromium(browser, page, repo_root):
+def test_explorer_page_in_headless_chromium(browser, page, repo_root, until):
     browser.get(page.as_uri())
-    _wait(browser, RENDERED)
+    until(browser, RENDERED)
     widgets = browser.execute_script(WIDGETS)
     assert ["panel.models.widgets.CustomSelect", "galaxy", 12] in widgets, widgets
     sliders = [w for w in widgets if w[0] == "Slider"]
@@ -111,11 +109,11 @@ def test_explorer_page_in_headless_chromium(browser, page, repo_root):
     before, x_end = browser.get_screenshot_as_png(), browser.execute_script(X_END)
 
     galaxy = browser.execute_script(SELECT, "galaxy", 5)
-    _wait(browser, f"return {TITLES}[0].startsWith(arguments[0] + ':')", galaxy)
+    until(browser, f"return {TITLES}[0].startsWith(arguments[0] + ':')", galaxy)
     assert browser.execute_script(X_END) > 5 * x_end, "the radius axis follows the new galaxy's curve"
     browser.execute_script(SLIDE, 7, 0)  # the k slider (6 grid values and the default) to its first value
-    _wait(browser, f"return {TITLES}.some(t => t.endsWith('along A0 at k = 0.03'))")
-    _wait(browser, RENDERED)
+    until(browser, f"return {TITLES}.some(t => t.endsWith('along A0 at k = 0.03'))")
+    until(browser, RENDERED)
     after = browser.get_screenshot_as_png()
     assert after != before, "the rendered page changed with the widgets"
 
@@ -124,10 +122,10 @@ def test_explorer_page_in_headless_chromium(browser, page, repo_root):
     (artifacts / "explorer.png").write_bytes(after)
     # The README's picture is remade by this test; it replaces the committed one only when asked.
     update = os.environ.get("SIGCUBE_UPDATE_DOCS") == "1"
-    _save_docs_picture(browser, repo_root / "docs" / "explorer.png" if update else artifacts / "readme-explorer.png")
+    _save_docs_picture(browser, until, repo_root / "docs" / "explorer.png" if update else artifacts / "readme-explorer.png")
 
 
-def _save_docs_picture(driver, target: Path) -> None:
+def _save_docs_picture(driver, until, target: Path) -> None:
     """The top of the page (header, rotation curves, RAR) as a small PNG for the README."""
     from io import BytesIO
 
@@ -135,7 +133,7 @@ def _save_docs_picture(driver, target: Path) -> None:
 
     driver.execute_script("window.scrollTo(0, 0)")
     driver.set_window_size(1100, 1500)
-    _wait(driver, RENDERED)
+    until(driver, RENDERED)
     image = Image.open(BytesIO(driver.get_screenshot_as_png())).convert("RGB")
     image = image.resize((image.width * 2 // 3, image.height * 2 // 3), Image.LANCZOS)
     target.parent.mkdir(exist_ok=True)

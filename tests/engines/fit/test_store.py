@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +58,7 @@ def test_a_half_written_store_is_refused_then_replaced_without_force(result):
 
 
 KILLED = """
-import sys, time
+import signal, sys
 from pathlib import Path
 import xarray as xr
 import sigcube.io.cubes as cs
@@ -67,24 +66,22 @@ from sigcube.engines.fit.store import write_result
 
 def stall(store, attrs):
     Path(sys.argv[3]).touch()
-    time.sleep(600)
+    signal.pause()  # until the test kills this writer
 
 cs.seal = stall
 write_result(xr.open_zarr(sys.argv[1], consolidated=False).load(), sys.argv[2], force=True)
 """
 
 
-def test_a_killed_rewrite_leaves_the_previous_cube_and_frees_the_lease(result, tmp_path):
+def test_a_killed_rewrite_leaves_the_previous_cube_and_frees_the_lease(result, tmp_path, wait_for):
     out, marker = tmp_path / "fit.zarr", tmp_path / "sealing"
     write_result(result, out)
     changed = result.assign(chi2=result["chi2"] + 1.0)
     changed.to_zarr(tmp_path / "new.zarr", consolidated=False)
     proc = subprocess.Popen([sys.executable, "-c", KILLED, str(tmp_path / "new.zarr"), str(out), str(marker)])
     try:
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "the writer ended before sealing"
-            time.sleep(0.1)
+        wait_for(lambda: marker.exists() or proc.poll() is not None, "the writer reaching its seal")
+        assert proc.poll() is None, "the writer ended before sealing"
         with pytest.raises(StoreBusyError):  # the writer is alive and holds the lease
             write_result(result, out, force=True)
     finally:

@@ -198,12 +198,22 @@ def report_compare(
     nuisance: Annotated[bool, typer.Option(help="Also with Υ_disk, Υ_bul, D, i marginalised/profiled.")] = True,
     workers: Annotated[Optional[int], typer.Option(help="Run the per-galaxy fits on a LocalCluster of this many processes.")] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="Run the per-galaxy fits on the Dask scheduler tcp://host:port.")] = None,
+    sigma_int: Annotated[Optional[str], typer.Option(
+        "--sigma-int", help="Intrinsic scatter as one more global parameter of every model: a value X (fixed) or a grid "
+                            "LO:HI:N (uniform prior, marginalised; its posterior is printed), in the error model's "
+                            "unit. Default: errors as quoted.")] = None,
+    error_model: Annotated[Optional[str], typer.Option(
+        help="What --sigma-int means: velocity_floor (km/s, in quadrature with e_V; the default) or lognormal_gobs "
+             "(dex of g_obs at fixed g_bar).")] = None,
 ) -> None:
-    """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, k-fold CV."""
-    from sigcube.study.reports.compare import compare_report, render
+    """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, ELPD_LOGO, k-fold CV."""
+    from sigcube.study.reports.compare import Scatter, compare_report, render
 
+    if sigma_int is None and error_model is not None:
+        raise SigcubeError("--error-model says what --sigma-int means: give --sigma-int too")
+    scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor")
     report = _with_fits(cube, workers, scheduler, "computing grids, fits and evidences …",
-                        lambda ds, run: compare_report(ds, models, nuisance=nuisance, run=run))
+                        lambda ds, run: compare_report(ds, models, nuisance=nuisance, run=run, scatter=scatter))
     emit(report, as_json, render)
 
 

@@ -25,6 +25,13 @@ and with Υ_disk, Υ_bul, D, i as nuisance parameters under the Li+2018 priors (
   galaxy from its prior). ± SE = √(n·Var_g elpd_g); between models the difference ± the SE of the paired
   per-galaxy differences, and the galaxies whose contributions differ most.
 
+With a :class:`Scatter` (``--sigma-int``), the intrinsic scatter σ_int joins every model as one more global
+parameter (a grid axis under a uniform prior over its range, or one fixed value) under a stated error model
+(:data:`sigcube.stats.likelihood.ERROR_MODELS`): every ln L above is then that likelihood, normalisation included;
+ln Z, ln B and ELPD_LOGO marginalise σ_int, each model prints σ_int's posterior, and best χ², ln L_max, AIC and BIC
+are those of the best point of the joint grid (per-object parameters: each galaxy's best grid point, no fits); the
+k-fold CV, which scores χ², is left out.
+
 Also the RAR residual scatter of MOND (fixed a0) with the nuisance profiled, on the full sample and on the
 McGaugh+2016 quality subset, next to two *literature* values (not seed figures), with a robust companion
 (1.4826·MAD) and the points that dominate the rms.
@@ -53,6 +60,7 @@ from sigcube.model import metrics, segments
 from sigcube.model.metrics import RAR_SCATTERS
 from sigcube.model.points import PointSet
 from sigcube.stats import logo
+from sigcube.stats.likelihood import ERROR_MODELS, GaussianLikelihood, check_error_model
 from sigcube.study.reports.ablation import NUISANCE_STARTS
 
 LN_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
@@ -104,7 +112,68 @@ DOMINANT = ("the 5 points with the largest y² = log10(g_obs/g_pred)², the rms'
 
 
 class CompareError(SigcubeError):
-    """An unknown model name."""
+    """An unknown model name, or a σ_int grid that is not one."""
+
+
+@dataclass(frozen=True)
+class Scatter:
+    """σ_int as one more global parameter of every model: its grid ``values`` (one value: fixed) in the unit of
+    ``error_model``, under a uniform prior over [min, max] (trapezoid weights)."""
+
+    values: np.ndarray
+    error_model: str = "velocity_floor"
+
+    @classmethod
+    def parse(cls, text: str, error_model: str = "velocity_floor") -> Scatter:
+        """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0."""
+        check_error_model(error_model)
+        parts = text.split(":")
+        try:
+            if len(parts) == 1:
+                values = np.array([float(parts[0])])
+            elif len(parts) == 3:
+                lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+                if not (n >= 2 and lo < hi and np.isfinite(hi)):
+                    raise ValueError
+                values = np.linspace(lo, hi, n)
+            else:
+                raise ValueError
+        except ValueError:
+            raise CompareError(f"--sigma-int takes a value X or a grid LO:HI:N (LO < HI, N ≥ 2), not {text!r}") from None
+        if not (np.all(np.isfinite(values)) and values.min() >= 0):
+            raise CompareError(f"--sigma-int must be finite and ≥ 0 {ERROR_MODELS[error_model][0]}; got {text!r}")
+        return cls(values, error_model)
+
+    @property
+    def free(self) -> bool:
+        """Whether σ_int is a grid axis (fitted, a parameter that k counts) rather than one fixed value."""
+        return self.values.size > 1
+
+    @property
+    def log_w(self) -> np.ndarray:
+        """ln of its prior weights (sum 1)."""
+        return np.log(_trapezoid(self.values.size)) if self.free else np.zeros(1)
+
+    def likelihood(self, m: int) -> GaussianLikelihood:
+        """The likelihood of the joint grid: σ_int-major, ``m`` model grid points per σ_int value, shape (S·m, 1)."""
+        return GaussianLikelihood(np.repeat(self.values, m)[:, None], self.error_model)
+
+    def describe(self) -> dict[str, Any]:
+        unit = ERROR_MODELS[self.error_model][0]
+        prior = (f"uniform on [{self.values[0]:g}, {self.values[-1]:g}] {unit}, {self.values.size} grid values, "
+                 "trapezoid weights" if self.free else f"fixed at {self.values[0]:g} {unit}")
+        return {"error_model": self.error_model, "unit": unit, "values": self.values.tolist(), "prior": prior,
+                "what": ERROR_MODELS[self.error_model][1]}
+
+    def posterior(self, log_post: np.ndarray) -> dict[str, Any]:
+        """σ_int's marginal posterior from its unnormalised ln p over the grid values: mean, sd, mode, and whether
+        the grid cuts it (the density at an end above 1 % of its peak)."""
+        p = np.exp(log_post - logsumexp(log_post))
+        mean = float(p @ self.values)
+        density = np.exp(log_post - log_post.max())
+        return {"mean": mean, "sd": float(np.sqrt(max(p @ (self.values - mean) ** 2, 0.0))),
+                "mode": float(self.values[int(np.argmax(p))]), "posterior": p.tolist(),
+                "cut_by_grid": bool(self.free and max(density[0], density[-1]) > 0.01)}
 
 
 def _spec(model: CompareModel) -> FitSpec:
@@ -135,15 +204,18 @@ def _normalisation(points: PointSet) -> np.ndarray:
     return segments.segment_sum(LN_SQRT_2PI + np.log(points.inputs["e_v_obs"]), points.offsets)
 
 
-def grid_loglike(spec: FitSpec, cube: xr.Dataset, points: PointSet, catalogue: Any,
-                 nuisance: bool) -> dict[str, np.ndarray]:
+def grid_loglike(spec: FitSpec, cube: xr.Dataset | None, points: PointSet, catalogue: Any,
+                 nuisance: bool, scatter: Scatter | None = None) -> dict[str, np.ndarray]:
     """ln L over the grid of every free parameter of ``spec``: ``chi2``, ``loglike`` (max over the nuisance, at
     the mode of L × prior, its search restarted against local minima) and ``evidence_loglike`` (marginalised over
-    the nuisance, about that mode), each (M, galaxies)."""
+    the nuisance, about that mode), each (M, galaxies); with ``scatter``, over the joint grid (S·M, galaxies),
+    σ_int-major, under its likelihood (``cube`` is read only without nuisance and scatter)."""
     import sigcube
 
     grid, _ = _grid(spec.free)
     fixed = {k: v for k, v in spec.kernel.resolve({p.name: p.lower for p in spec.free}).items() if k not in spec.names}
+    if scatter is not None:
+        return _scatter_loglike(spec, grid, fixed, points, catalogue, nuisance, scatter)
     if not nuisance:
         arrays = {n: xr.DataArray(v, dims="m") for n, v in grid.items()}
         score = sigcube.score(cube, spec.kernel.name, baseline=None, **fixed, **arrays)
@@ -158,6 +230,34 @@ def grid_loglike(spec: FitSpec, cube: xr.Dataset, points: PointSet, catalogue: A
         p.name: p.lower for p in spec.free}}))
     marginal = marginalise(spec.kernel, {**fixed, **{n: v[:, None] for n, v in grid.items()}}, transform,
                            sparc_priors(catalogue), nodes=3, restarts=True)
+    mode = marginal.mode
+    return {"chi2": mode.chi2, "loglike": mode.log_likelihood, "objective": mode.chi2 + mode.chi2_prior,
+            "evidence_loglike": marginal.log_marginal}
+
+
+def _scatter_loglike(spec: FitSpec, grid: Mapping[str, np.ndarray], fixed: Mapping[str, Any], points: PointSet,
+                     catalogue: Any, nuisance: bool, scatter: Scatter) -> dict[str, np.ndarray]:
+    """:func:`grid_loglike` on the joint grid of ``scatter`` × the model's grid."""
+    m = next(iter(grid.values())).size
+    if not nuisance:
+        v = np.broadcast_to(spec.kernel.func(points.inputs, **fixed, **{n: x[:, None] for n, x in grid.items()}),
+                            (m, points.n_points))
+        chi2, loglike = [], []
+        for s in scatter.values:
+            bound = GaussianLikelihood(s, scatter.error_model).bind(points.inputs["v_obs"], points.inputs["e_v_obs"],
+                                                                     points.offsets)
+            chi2.append(bound.chi2(v))
+            loglike.append(bound.log_likelihood(v))
+        return {"chi2": np.concatenate(chi2), "loglike": np.concatenate(loglike),
+                "evidence_loglike": np.concatenate(loglike)}
+    from sigcube.compute.quadrature import marginalise
+    from sigcube.stats.nuisance import NuisanceTransform, sparc_priors
+
+    transform = NuisanceTransform(points, catalogue, spec.kernel.required_inputs({**fixed, **{
+        p.name: p.lower for p in spec.free}}))
+    tiled = {n: np.tile(x, scatter.values.size)[:, None] for n, x in grid.items()}
+    marginal = marginalise(spec.kernel, {**fixed, **tiled}, transform, sparc_priors(catalogue),
+                           scatter.likelihood(m), nodes=3, restarts=True)
     mode = marginal.mode
     return {"chi2": mode.chi2, "loglike": mode.log_likelihood, "objective": mode.chi2 + mode.chi2_prior,
             "evidence_loglike": marginal.log_marginal}
@@ -238,19 +338,62 @@ def _cv(ll: Mapping[str, np.ndarray], points: PointSet, nuisance: bool) -> dict[
             "held_out_rms": float(np.sqrt(held_sq / held_n)) if "rms" in ll else None, "grid_points": picks}
 
 
-def compare_model(name: str, cube: xr.Dataset, points: PointSet, catalogue: Any, nuisance: bool,
-                  run: Runner = in_process) -> dict[str, Any]:
-    """Every model-selection number of model ``name`` (module docstring), with or without the nuisance."""
+def _with_scatter(name: str, model: CompareModel, spec: FitSpec, ll: Mapping[str, np.ndarray], log_w: np.ndarray,
+                  galaxies: Sequence[str], scatter: Scatter) -> tuple[dict[str, Any], logo.Logo]:
+    """The numbers of :func:`compare_model` on the joint grid σ_int × the model's grid (module docstring)."""
+    s_n, m_n = scatter.values.size, log_w.size
+    g_n = len(galaxies)
+    shape = (s_n, m_n, g_n)
+    loglike, evidence, chi2 = (ll[k].reshape(shape) for k in ("loglike", "evidence_loglike", "chi2"))
+    grid, _ = _grid(spec.free)
+    out: dict[str, Any] = {"grid_points": int(s_n * m_n), "cv": None}
+    words = "uniform in each parameter's grid coordinate over its bounds, trapezoid weights; σ_int " + \
+        scatter.describe()["prior"]
+    dims = ("sigma_int", "m", "galaxy")
+    ll_da = xr.DataArray(evidence, dims=dims, coords={"galaxy": list(galaxies)})
+    w_s = xr.DataArray(scatter.log_w, dims="sigma_int")
+    w_m = xr.DataArray(log_w, dims="m")
+    if model.per_object:
+        best_m = np.argmax(loglike, axis=1)                                            # (S, G)
+        total = np.take_along_axis(loglike, best_m[:, None], axis=1)[:, 0].sum(axis=1)  # (S,)
+        s = int(np.argmax(total))
+        out["best_chi2"] = float(np.take_along_axis(chi2[s], best_m[s][None], axis=0).sum())
+        out["ln_L_max"] = float(total[s])
+        out["best"] = {"sigma_int": float(scatter.values[s])}
+        per_galaxy = logsumexp(evidence + log_w[None, :, None], axis=1)              # (S, G)
+        log_post = per_galaxy.sum(axis=1) + scatter.log_w
+        out["galaxy_log_evidence"] = logsumexp(per_galaxy + scatter.log_w[:, None], axis=0).tolist()
+        elpd = logo.logo(ll_da, name=name, per_galaxy=("m",), log_prior_per_galaxy=w_m, log_prior=w_s, prior=words)
+    else:
+        total = loglike.sum(axis=2)
+        s, m = np.unravel_index(int(np.argmax(total)), total.shape)
+        out["best_chi2"] = float(chi2[s, m].sum())
+        out["ln_L_max"] = float(total[s, m])
+        out["best"] = {**{n: float(v[m]) for n, v in grid.items()}, "sigma_int": float(scatter.values[s])}
+        log_post = logsumexp(evidence.sum(axis=2) + log_w[None, :], axis=1) + scatter.log_w
+        elpd = logo.logo(ll_da, name=name, log_prior=w_s + w_m, prior=words)
+    out["log_evidence"] = float(logsumexp(log_post))
+    out["sigma_int"] = scatter.posterior(log_post)
+    return out, elpd
+
+
+def compare_model(name: str, cube: xr.Dataset | None, points: PointSet, catalogue: Any, nuisance: bool,
+                  run: Runner = in_process, scatter: Scatter | None = None) -> dict[str, Any]:
+    """Every model-selection number of model ``name`` (module docstring), with or without the nuisance, with
+    σ_int as ``scatter`` says (None: errors as quoted)."""
     model = MODELS[name]
     spec = _spec(model)
     start = time.perf_counter()
-    ll = grid_loglike(spec, cube, points, catalogue, nuisance)
+    ll = grid_loglike(spec, cube, points, catalogue, nuisance, scatter)
     _, log_w = _grid(spec.free)
     norm = float(_normalisation(points).sum())
     n_points = points.n_points
     out: dict[str, Any] = {"kernel": model.kernel, "what": model.what, "global": list(model.global_params),
                            "per_object": list(model.per_object), "grid_points": int(log_w.size)}
-    if model.per_object:
+    if scatter is not None:
+        numbers, elpd = _with_scatter(name, model, spec, ll, log_w, points.galaxy, scatter)
+        out.update(numbers)
+    elif model.per_object:
         fit = fit_points(fit_spec(model, nuisance), points, catalogue if nuisance else None, run)
         chi2 = float(fit["chi2"].sum())
         out["best_chi2"] = chi2
@@ -267,9 +410,11 @@ def compare_model(name: str, cube: xr.Dataset, points: PointSet, catalogue: Any,
         out["best"] = {n: float(v[m]) for n, v in grid.items()}
         out["log_evidence"] = log_evidence(ll["evidence_loglike"], log_w, per_object=False)
         out["cv"] = _cv(ll, points, nuisance)
-    elpd = model_logo(name, ll["evidence_loglike"], log_w, points.galaxy, bool(model.per_object))
+    if scatter is None:
+        elpd = model_logo(name, ll["evidence_loglike"], log_w, points.galaxy, bool(model.per_object))
     out.update({"elpd_logo": elpd.total, "elpd_logo_se": elpd.se, "_logo": elpd})
-    k = len(model.global_params) + len(model.per_object) * points.n_galaxies + _nuisance_count(points, nuisance)
+    k = (len(model.global_params) + len(model.per_object) * points.n_galaxies + _nuisance_count(points, nuisance)
+         + int(scatter is not None and scatter.free))
     out.update({"k": k, "n_points": n_points, "aic": 2 * k - 2 * out["ln_L_max"],
                 "bic": k * np.log(n_points) - 2 * out["ln_L_max"], "seconds": time.perf_counter() - start})
     return out
@@ -336,8 +481,9 @@ def _catalogue(cube: xr.Dataset, points: PointSet) -> Any:
 
 
 def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = True,
-                   run: Runner = in_process) -> dict[str, Any]:
-    """Model selection over ``names`` (keys of :data:`MODELS`; MOND is added as the Bayes-factor reference)."""
+                   run: Runner = in_process, scatter: Scatter | None = None) -> dict[str, Any]:
+    """Model selection over ``names`` (keys of :data:`MODELS`; MOND is added as the Bayes-factor reference), with
+    σ_int as ``scatter`` says (None: errors as quoted)."""
     from sigcube.stats.nuisance import describe_priors, sparc_priors
 
     unknown = [n for n in names if n not in MODELS]
@@ -349,7 +495,7 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
     out: dict[str, Any] = {"dataset": cube.attrs.get("sigcube_kind", ""), "n_galaxies": points.n_galaxies,
                            "n_points": points.n_points, "runs": {}}
     for profiled in ((False, True) if nuisance else (False,)):
-        rows = {n: compare_model(n, cube, points, catalogue, profiled, run) for n in names}
+        rows = {n: compare_model(n, cube, points, catalogue, profiled, run, scatter) for n in names}
         for row in rows.values():
             row["ln_B_vs_mond"] = row["log_evidence"] - rows[REFERENCE]["log_evidence"]
         label = "nuisance" if profiled else "catalogue"
@@ -358,19 +504,24 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
         out.setdefault("per_galaxy_bayes", {})[label] = per_galaxy_bayes(rows)
     if nuisance:
         out["rar_mond_nuisance"] = rar_scatter_mond(points, catalogue, cube, run)
+    if scatter is not None:
+        out["scatter"] = scatter.describe()
     out["conventions"] = {
-        "likelihood": "Gaussian, errors as quoted, no error floor: ln L = −χ²/2 − Σ ln(√(2π) e_V)",
+        "likelihood": ("Gaussian, errors as quoted, no error floor: ln L = −χ²/2 − Σ ln(√(2π) e_V)" if scatter is None
+                       else GaussianLikelihood(scatter.values, scatter.error_model).describe()
+                       + f" σ_int's prior: {scatter.describe()['prior']}."),
         "priors": {n: {p: {k: v for k, v in t.items() if k != "grid"} for p, t in
                        {**MODELS[n].global_params, **MODELS[n].per_object}.items()} for n in names},
         "prior_form": "uniform in each parameter's grid coordinate (linear, or log10 where scale = log) over its bounds",
         **({"nuisance_priors": describe_priors(sparc_priors(catalogue))} if nuisance else {}),
         "k": "global parameters + per-object parameters × galaxies + nuisance parameters (3 per galaxy, 4 with a "
-             "bulge, when profiled/marginalised)",
+             "bulge, when profiled/marginalised)" + (" + 1 for σ_int on a grid" if scatter is not None else ""),
         "aic": "2k − 2 ln L_max", "bic": "k ln N − 2 ln L_max, N = points",
         "evidence": "grid sum with trapezoid prior weights; nuisance marginalised by adaptive Gauss–Hermite "
                     "(3 nodes per dimension, sigcube.compute.quadrature)",
-        "cv": f"{FOLDS} folds, galaxy i in fold i mod {FOLDS} (the packed order); the grid point best on the other "
-              "folds (χ², or χ² + |z|² with nuisance) scored on the held-out fold",
+        "cv": (f"{FOLDS} folds, galaxy i in fold i mod {FOLDS} (the packed order); the grid point best on the other "
+               "folds (χ², or χ² + |z|² with nuisance) scored on the held-out fold") if scatter is None else
+              "not computed with σ_int (it scores χ², which σ_int changes; ELPD_LOGO is the predictive comparison)",
         "logo": "exact leave-one-galaxy-out on the grid, same priors and ln L as ln Z (with the nuisance: marginalised): "
                 "elpd_g = ln p(D_g | D_-g) for global parameters, the galaxy's own evidence for per-object ones; "
                 "SE = √(n·Var_g elpd_g), each galaxy an exchangeable draw; a difference's SE from the paired "
@@ -418,6 +569,12 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                           _g(cv and cv["held_out_chi2_per_point"], ".3f"),
                           _g(cv and cv["held_out_rms"], ".2f"), escape(best), f"{r['seconds']:.0f}")
         console.print(table)
+        for name, r in rows.items():
+            if "sigma_int" in r:
+                p, unit = r["sigma_int"], result["scatter"]["unit"]
+                console.print(f"{name}: σ_int = {p['mean']:.4g} ± {p['sd']:.2g} {unit} (posterior mean ± sd, "
+                              f"mode {p['mode']:.4g})" + (" — the grid cuts the posterior: widen --sigma-int"
+                                                          if p["cut_by_grid"] else ""), highlight=False)
         if label in result.get("logo", {}):
             render_logo(result["logo"][label], console)
     for label, pairs in result.get("per_galaxy_bayes", {}).items():

@@ -30,7 +30,8 @@ parameter (a grid axis under a uniform prior over its range, or one fixed value)
 (:data:`sigcube.stats.likelihood.ERROR_MODELS`): every ln L above is then that likelihood, normalisation included;
 ln Z, ln B and ELPD_LOGO marginalise σ_int, each model prints σ_int's posterior, and best χ², ln L_max, AIC and BIC
 are those of the best point of the joint grid (per-object parameters: each galaxy's best grid point, no fits); the
-k-fold CV, which scores χ², is left out.
+k-fold CV, which scores χ², is left out; the galaxy-by-galaxy evidences of two per-object models integrate σ_int
+under its prior galaxy by galaxy.
 
 Also the RAR residual scatter of MOND (fixed a0) with the nuisance profiled, on the full sample and on the
 McGaugh+2016 quality subset, next to two *literature* values (not seed figures), with a robust companion

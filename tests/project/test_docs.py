@@ -284,7 +284,7 @@ def _cube_folder(tmp: Path, stores: dict[str, Path]) -> Path:
     return folder
 
 
-DEEP_REPORT_S = 100
+DEEP_REPORT_S = 45
 """A committed report that took longer than this to make (its record's ``seconds``) is remade in the deep tier
 (``make test-deep``), the others in the slow tier: together they are longer than the slow tier's budget."""
 

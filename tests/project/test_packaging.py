@@ -60,10 +60,10 @@ def test_a_wheel_installed_elsewhere_ingests_and_reports(shared_data, repo_root,
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
     # this interpreter's packages, appended to the new venv's path (their .pth files, e.g. an editable
-    # sigcube, stay inert)
+    # sigcube, stay inert); pip sees that sigcube's metadata there, so it is told to install regardless
     Path(purelib, "dependencies.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
-    subprocess.run([*pip, "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)], check=True,
-                   timeout=900)
+    subprocess.run([*pip, "--python", str(python), "install", "--no-deps", "--no-index", "--ignore-installed",
+                    str(wheel)], check=True, timeout=900)
 
     run = tmp_path / "elsewhere"
     run.mkdir()

@@ -176,16 +176,21 @@ def report_ablation(
     nuisance: Annotated[bool, typer.Option(help="Also fit with Υ_disk, Υ_bul, D, i profiled (Li+2018 priors).")] = True,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap over galaxies.", min=0)] = 0,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.", min=100)] = 2000,
-    sigma_int: Annotated[float, typer.Option(help="Error floor, in km/s, added in quadrature to every e_V.", min=0.0)] = 0.0,
+    sigma_int: Annotated[str, typer.Option(
+        "--sigma-int", help="Error floor σ_int in km/s, added in quadrature to every e_V: a value X (fixed), or a grid "
+                            "LO:HI:N (one more global parameter of every model, profiled: the ablation runs at each "
+                            "value).")] = "0",
     workers: Annotated[Optional[int], typer.Option(help="Run the fits on a LocalCluster of this many processes.")] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="Run the fits on the Dask scheduler tcp://host:port.")] = None,
 ) -> None:
     """SI §15 redone: Σ-Gravity (A, ξ) vs NFW (M200, c) vs MOND fitted per galaxy, next to the SI's figures."""
+    from sigcube.stats.intrinsic_scatter import Scatter
     from sigcube.study.reports.ablation import ablation_report, render
 
+    scatter = Scatter.parse(sigma_int)
     report = _with_fits(cube, workers, scheduler, "fitting every galaxy under each model …",
                         lambda ds, run: ablation_report(ds, nuisance=nuisance, run=run, seed=seed, n_boot=bootstrap,
-                                                        sigma_int=sigma_int))
+                                                        sigma_int=scatter))
     emit(report, as_json, render)
 
 
@@ -207,7 +212,8 @@ def report_compare(
              "(dex of g_obs at fixed g_bar).")] = None,
 ) -> None:
     """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, ELPD_LOGO, k-fold CV."""
-    from sigcube.study.reports.compare import Scatter, compare_report, render
+    from sigcube.stats.intrinsic_scatter import Scatter
+    from sigcube.study.reports.compare import compare_report, render
 
     if sigma_int is None and error_model is not None:
         raise SigcubeError("--error-model says what --sigma-int means: give --sigma-int too")

@@ -8,8 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sigcube.engines.fit.spec import FreeParameter
+from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.study.reports.compare import (
-    CompareError, Scatter, _cv, _grid, compare_model, compare_report, log_evidence, logo_summary, model_logo,
+    CompareError, _cv, _grid, compare_model, compare_report, log_evidence, logo_summary, model_logo,
 )
 
 
@@ -107,20 +108,6 @@ def test_logo_summary_ranks_models_and_names_the_galaxies_that_drive_the_differe
 def test_unknown_model_is_one_line():
     with pytest.raises(CompareError, match="unknown model"):
         compare_report(None, ["nope"])
-
-
-@pytest.mark.parametrize("text", ["-1", "3:1:5", "0:1:1", "1:2", "a:b:3", "nan", "0:inf:3"])
-def test_a_sigma_int_that_is_not_a_grid_is_one_line(text):
-    with pytest.raises(CompareError, match="--sigma-int"):
-        Scatter.parse(text)
-
-
-def test_sigma_int_grid_and_its_prior():
-    s = Scatter.parse("0.03:0.05:5", "lognormal_gobs")
-    assert s.values == pytest.approx([0.03, 0.035, 0.04, 0.045, 0.05]) and s.free
-    assert np.exp(s.log_w) == pytest.approx(np.array([0.5, 1, 1, 1, 0.5]) / 4)
-    assert Scatter.parse("5").log_w == pytest.approx([0.0]) and not Scatter.parse("5").free
-    assert s.describe()["unit"] == "dex"
 
 
 @pytest.fixture(scope="module")

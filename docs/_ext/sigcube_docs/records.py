@@ -67,6 +67,8 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
     Result("ablation", (("report", "ablation", "--json"),), "the SI §15 ablation"),
     Result("ablation-sigma-int-5", (("report", "ablation", "--json", "--sigma-int", "5"),),
            "the SI §15 ablation with a 5 km/s error floor"),
+    Result("ablation-sigma-int-grid", (("report", "ablation", "--json", "--sigma-int", "0:15:7"),),
+           "the SI §15 ablation with the error floor σ_int profiled over 0–15 km/s"),
     Result("compare-sigma-mond-nfw", (("report", "compare", "sigma", "mond", "nfw", "--json"),),
            "model selection: canonical Σ, MOND, NFW"),
     Result("compare-sigma_xi-nfw", (("report", "compare", "sigma_xi", "nfw", "--json"),),

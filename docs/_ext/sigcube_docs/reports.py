@@ -217,6 +217,8 @@ def regression(record: Mapping[str, Any]) -> str:
 
 def ablation(record: Mapping[str, Any]) -> str:
     report = record["report"]
+    if report["sigma_int"] is None:
+        return ablation_grid(record)
     out = [provenance(record)]
     floor = report["sigma_int"]
     out.append(f"{report['n_galaxies']} galaxies, {report['n_points']:,} points"
@@ -247,6 +249,53 @@ def ablation(record: Mapping[str, Any]) -> str:
     out.append("\n## What holds and what fails\n\n" + bullets(report["findings"]))
     conv = report["conventions"]
     out.append("Conventions: " + "; ".join(f"{text(k)}: {text(conv[k])}" for k in ("dof", "tie", "bootstrap", "nuisance_grid"))
+               + ". Priors: " + text("; ".join(conv["priors"])) + ".\n\n")
+    out.append(terminal(record, "ablation"))
+    return "".join(out)
+
+
+def ablation_grid(record: Mapping[str, Any]) -> str:
+    """The ablation with σ_int on a grid: the head-to-head by σ_int, each model's profile, the models at their best."""
+    report = record["report"]
+    unit = report["scatter"]["unit"]
+    out = [provenance(record), f"{report['n_galaxies']} galaxies, {report['n_points']:,} points; error floor σ_int "
+                               f"{text(report['scatter']['prior'].split(',')[0].replace('uniform on', 'on the grid'))} "
+                               f"({len(report['by_sigma_int'])} values), one global value per model.\n\n"]
+    titles = {"catalogue": "Catalogue Υ, D, i", "nuisance_profiled": "Υ_disk, Υ_bul, D, i profiled (Li+2018 priors)"}
+    for label, profile in report["sigma_int_profile"].items():
+        out.append(f"## {titles.get(label, text(label))}\n\n")
+        models = list(profile)
+        rows = []
+        for j, block in enumerate(report["by_sigma_int"]):
+            run = block["runs"][label]
+            pair = run["pairs"].get("sigma_xi_vs_nfw")
+            rows.append([number(block["sigma_int"]), *(fixed(run["models"][m]["median_chi2_red"], 3) for m in models),
+                         *(fixed(profile[m]["ln_L"][j] - max(profile[m]["ln_L"]), 1) for m in models),
+                         percent(pair["win_fraction"], 1) if pair else "—"])
+        out.append(table([f"σ_int [{text(unit)}]", *(f"{code(m)} median χ²_red" for m in models),
+                          *(f"{code(m)} Δ ln L" for m in models), "Σ (A, ξ) wins vs NFW on χ²_red"], rows,
+                         "r" * (2 + 2 * len(models))))
+        rows = [[code(m), number(p["best"]), f"{number(p['interval_68'][0])} – {number(p['interval_68'][1])}",
+                 f"{number(p['parabola']['best'], 3)} ± {number(p['parabola']['sd'], 2)}" if p["parabola"] else "—",
+                 "at the grid's end" if p["cut_by_grid"] else "inside", p["n_galaxies"]] for m, p in profile.items()]
+        out.append("\n" + table(["model", f"best σ_int on the grid [{text(unit)}]", "grid values within Δ ln L ≤ ½",
+                                  "parabola through the best three", "best value", "galaxies"], rows, "lrrrlr"))
+        rows = [[text(key.replace("_vs_", " vs ")), p["n"], p["wins_strict"], p["losses_strict"], p["a_by_1_nat"],
+                 p["b_by_1_nat"], fixed(p["ln_L_difference"], 1),
+                 f"{percent(p['bootstrap_ci95'][0], 1)} – {percent(p['bootstrap_ci95'][1], 1)}"]
+                for key, p in report["pairs_at_best"][label].items()]
+        out.append("\nEach model at its own best σ_int, galaxy by galaxy on ln L:\n\n"
+                   + table(["a vs b", "galaxies", "a higher", "b higher", "a by > 1 nat", "b by > 1 nat", "Σ Δ ln L",
+                            "bootstrap 95 % of a's share"], rows, "lrrrrrrr") + "\n")
+    if report["figures"]:
+        out.append("## Next to SI §15.2 (σ_int = 0)\n\n")
+        rows = [[code(f["quantity"]), _scaled(f), cited(f["value"], f["unit"], f["citation"]), mark(f["reproduced"])]
+                for f in report["figures"]]
+        out.append(table(["quantity", "sigcube", "printed", ""], rows, "lrlc"))
+    out.append("\n## What holds and what fails\n\n" + bullets(report["findings"]))
+    conv = report["conventions"]
+    out.append("Conventions: " + "; ".join(f"{text(k)}: {text(conv[k])}" for k in ("sigma_int", "ln_L", "dof", "tie",
+                                                                                    "bootstrap", "nuisance_grid"))
                + ". Priors: " + text("; ".join(conv["priors"])) + ".\n\n")
     out.append(terminal(record, "ablation"))
     return "".join(out)
@@ -554,7 +603,7 @@ def population_summary(recs: Mapping[str, Mapping[str, Any] | None]) -> str:
 
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
-    "ablation-sigma-int-5": ablation, "compare-sigma-mond-nfw": compare, "compare-sigma_xi-nfw": compare,
+    "ablation-sigma-int-5": ablation, "ablation-sigma-int-grid": ablation, "compare-sigma-mond-nfw": compare, "compare-sigma_xi-nfw": compare,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
     "sweep-mond-sigma-int": sweep, "sweep-sigma-sigma-int": sweep,

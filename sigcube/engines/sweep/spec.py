@@ -40,6 +40,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -242,11 +243,7 @@ def _scatter_axis(axis: GridAxis, nuisance: SweepNuisance) -> Axis:
     unit = "km / s" if nuisance.error_model == "velocity_floor" else "dex"
     if axis.values is not None and isinstance(axis.values[0], str):
         raise SpecError(f"{key}: σ_int takes numbers [{unit}], not switch values (got {toml_text(axis.values)})")
-    if axis.values is not None:
-        values = np.array(axis.values, dtype=float)
-    else:
-        start, stop, num = getattr(axis, axis.spacing)
-        values = (np.geomspace if axis.spacing == "logspace" else np.linspace)(start, stop, num)
+    values = np.array(axis.values, dtype=float) if axis.values is not None else spaced(axis)
     if axis.unit is not None:
         if unit == "dex":
             if axis.unit.strip() != "dex":
@@ -260,6 +257,20 @@ def _scatter_axis(axis: GridAxis, nuisance: SweepNuisance) -> Axis:
     if len(np.unique(values)) != len(values):
         raise SpecError(f"{key}: gives repeated values (after conversion to {unit!r})")
     return Axis(SCATTER_AXIS, values, unit)
+
+
+def spaced(axis: GridAxis) -> np.ndarray:
+    """The values of a ``linspace`` or ``logspace`` axis. A geometric grid is 10**u at evenly spaced u, each power
+    from the C library (Python's float power), its ends exact: numpy's SIMD power differs in the last bit between
+    CPUs (AVX-512 against AVX2), and the values enter the spec's fingerprint, which must not depend on the machine."""
+    start, stop, num = getattr(axis, axis.spacing)
+    if axis.spacing == "linspace":
+        return np.linspace(start, stop, num)
+    values = np.array([10.0 ** float(u) for u in np.linspace(math.log10(start), math.log10(stop), num)])
+    values[0] = start
+    if num > 1:
+        values[-1] = stop
+    return values
 
 
 def _check_constraint(kernel: Kernel, fixed: dict[str, Any], axes: tuple[Axis, ...]) -> None:
@@ -279,11 +290,7 @@ def _axis(kernel: Kernel, name: str, axis: GridAxis) -> Axis:
         return _switch_axis(kernel, param, axis, label)
     if axis.values is not None and isinstance(axis.values[0], str):
         raise SpecError(f"{key}: {name} takes numbers, not switch values (got {toml_text(axis.values)})")
-    if axis.values is not None:
-        values = np.array(axis.values, dtype=float)
-    else:
-        start, stop, num = getattr(axis, axis.spacing)
-        values = (np.geomspace if axis.spacing == "logspace" else np.linspace)(start, stop, num)
+    values = np.array(axis.values, dtype=float) if axis.values is not None else spaced(axis)
     if axis.unit is not None:
         values = _converted(f"{label}.unit", values, axis.unit, param.unit)
     if axis.include_default and not np.any(values == param.default):

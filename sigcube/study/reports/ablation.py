@@ -8,6 +8,9 @@ c ∈ [1, 50]), MOND with a0 free per galaxy and MOND at the fixed a0 = 1.2×10�
 :mod:`sigcube.model.metrics`; for each pair: wins / ties (|ratio − 1| < 0.05) / losses on χ²_red and a seeded
 bootstrap 95 % interval on the win fraction. The SI §15.2 figures (:mod:`sigcube.study.published`) sit next to the
 measured values with ✓/✗; ``findings`` says in sentences where they hold and where they fail.
+
+The error floor σ_int [km/s] is one value (0: errors as quoted) or a grid (``--sigma-int LO:HI:N``): one more
+global parameter of every model, profiled over the grid (:func:`ablation`).
 """
 
 from __future__ import annotations
@@ -25,11 +28,17 @@ from rich.table import Table
 from sigcube.engines.fit.core import best_curves
 from sigcube.engines.fit.run import Runner, fit_points, in_process, likelihood_text
 from sigcube.engines.fit.spec import FitSpec, parse_spec
+from sigcube.errors import SigcubeError
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model import metrics
 from sigcube.model.metrics import RAR_SCATTERS
 from sigcube.model.points import PointSet
+from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.study.published import figure
+
+class AblationError(SigcubeError):
+    """Settings the ablation's per-galaxy fits cannot take."""
+
 
 TIE = 0.05
 """|χ²_red ratio − 1| below this is a tie."""
@@ -105,6 +114,16 @@ def _summary(spec: FitSpec, fit: xr.Dataset, points: PointSet, catalogue: Any, s
     return out
 
 
+def _bootstrap(win: np.ndarray, seed: int, n_boot: int) -> dict[str, Any]:
+    """A seeded bootstrap over galaxies of the fraction of ``win``: mean, 1σ and the 95 % percentile interval."""
+    rng = np.random.default_rng(seed)
+    fractions = win[rng.integers(0, win.size, size=(n_boot, win.size))].mean(axis=1)
+    lo, hi = np.percentile(fractions, [2.5, 97.5])
+    return {"win_fraction": float(win.mean()), "bootstrap_mean": float(fractions.mean()),
+            "bootstrap_std": float(fractions.std(ddof=1)), "bootstrap_ci95": [float(lo), float(hi)],
+            "bootstrap_seed": seed, "bootstrap_resamples": n_boot}
+
+
 def head_to_head(a: xr.Dataset, b: xr.Dataset, seed: int, n_boot: int) -> dict[str, Any]:
     """Wins / ties / losses of ``a`` against ``b`` on χ²_red, and a bootstrap over galaxies of a's win fraction."""
     ra, rb = a["chi2_red"].values, b["chi2_red"].values
@@ -112,43 +131,111 @@ def head_to_head(a: xr.Dataset, b: xr.Dataset, seed: int, n_boot: int) -> dict[s
     ratio = ra[both] / rb[both]
     win = ratio < 1.0
     tie = np.abs(ratio - 1.0) < TIE
-    n = int(both.sum())
-    rng = np.random.default_rng(seed)
-    fractions = win[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
-    lo, hi = np.percentile(fractions, [2.5, 97.5])
-    return {"n": n, "wins_strict": int(win.sum()), "losses_strict": int((~win).sum()),
+    return {"n": int(both.sum()), "wins_strict": int(win.sum()), "losses_strict": int((~win).sum()),
             "wins": int((win & ~tie).sum()), "ties": int(tie.sum()), "losses": int((~win & ~tie).sum()),
-            "win_fraction": float(win.mean()), "bootstrap_mean": float(fractions.mean()),
-            "bootstrap_std": float(fractions.std(ddof=1)), "bootstrap_ci95": [float(lo), float(hi)],
-            "bootstrap_seed": seed, "bootstrap_resamples": n_boot}
+            **_bootstrap(win, seed, n_boot)}
+
+
+def loglike_head_to_head(a: np.ndarray, b: np.ndarray, seed: int, n_boot: int) -> dict[str, Any]:
+    """Galaxy by galaxy, a's profile ln L against b's (each at its own σ_int): wins (higher), by more than 1 nat
+    either way, and a bootstrap over galaxies of a's win fraction."""
+    both = np.isfinite(a) & np.isfinite(b)
+    d = a[both] - b[both]
+    return {"n": int(both.sum()), "wins_strict": int((d > 0).sum()), "losses_strict": int((d <= 0).sum()),
+            "a_by_1_nat": int((d > 1).sum()), "b_by_1_nat": int((d < -1).sum()), "ln_L_difference": float(d.sum()),
+            **_bootstrap(d > 0, seed, n_boot)}
+
+
+def galaxy_loglike(spec: FitSpec, fit: xr.Dataset, points: PointSet, catalogue: Any) -> np.ndarray:
+    """Each galaxy's ln L at its fit: the density of the tabulated V_obs (:mod:`sigcube.stats.likelihood`, error
+    floor σ_int, normalisation included) at the fitted parameters and, when profiled, the fitted Υ, D, i — less
+    ½|z|², the Li+2018 priors' penalty in their normal deviates (the objective the profile minimises)."""
+    from sigcube.stats.likelihood import GaussianLikelihood
+
+    v_pred, _, _ = best_curves(spec, fit, points, catalogue)
+    qinv = None
+    if spec.nuisance != "none":
+        qinv = (np.sin(np.radians(fit["inclination"].values))
+                / np.sin(np.radians(catalogue.columns["inclination"])))[None, :]
+    bound = GaussianLikelihood(spec.sigma_int).bind(points.inputs["v_obs"], points.inputs["e_v_obs"], points.offsets)
+    log_like = bound.log_likelihood(v_pred[None, :], qinv)[0]
+    if spec.nuisance != "none":
+        log_like = log_like - 0.5 * (fit["objective"].values - fit["chi2"].values)
+    return log_like
+
+
+def _run(profiled: bool, points: PointSet, catalogue: Any, models: Sequence[str], run: Runner, seed: int,
+         n_boot: int, sigma_int: float) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Every model fitted per galaxy at the error floor ``sigma_int`` [km/s], compared pair by pair on χ²_red; with
+    each model's per-galaxy ln L (:func:`galaxy_loglike`)."""
+    fits: dict[str, xr.Dataset] = {}
+    log_like: dict[str, np.ndarray] = {}
+    out: dict[str, Any] = {"models": {}, "pairs": {}, "likelihood": {}}
+    for name in models:
+        start = time.perf_counter()
+        spec, fits[name] = fit_model(name, profiled, points, catalogue, run, sigma_int)
+        out["models"][name] = _summary(spec, fits[name], points, catalogue, time.perf_counter() - start)
+        out["likelihood"][name] = likelihood_text(spec)
+        log_like[name] = galaxy_loglike(spec, fits[name], points, catalogue)
+    for a, b in PAIRS:
+        if a in fits and b in fits:
+            out["pairs"][f"{a}_vs_{b}"] = head_to_head(fits[a], fits[b], seed, n_boot)
+    return out, log_like
 
 
 def ablation_report(cube: xr.Dataset, *, nuisance: bool = True, run: Runner = in_process, seed: int = 0,
-                    n_boot: int = 2000, models: Sequence[str] = tuple(MODELS), sigma_int: float = 0.0) -> dict[str, Any]:
-    """Fit every model per galaxy (with and, when ``nuisance``, without the nuisance profiled) and compare;
-    ``sigma_int`` [km/s] is an error floor added in quadrature to every velocity error (0: errors as quoted)."""
-    from sigcube.stats.nuisance import Catalogue, describe_priors, sparc_priors
+                    n_boot: int = 2000, models: Sequence[str] = tuple(MODELS),
+                    sigma_int: float | Scatter = 0.0) -> dict[str, Any]:
+    """:func:`ablation` of the SPARC-schema ``cube``'s sample, its content hash in the conventions."""
+    from sigcube.stats.nuisance import Catalogue
 
     points = pack_sparc(cube)
-    catalogue = Catalogue.from_cube(cube, points)
+    out = ablation(points, Catalogue.from_cube(cube, points), nuisance=nuisance, run=run, seed=seed, n_boot=n_boot,
+                   models=models, sigma_int=sigma_int)
+    out["conventions"]["cube_content_sha256"] = cube.attrs.get("content_sha256", "")
+    return out
+
+
+def ablation(points: PointSet, catalogue: Any, *, nuisance: bool = True, run: Runner = in_process, seed: int = 0,
+             n_boot: int = 2000, models: Sequence[str] = tuple(MODELS),
+             sigma_int: float | Scatter = 0.0) -> dict[str, Any]:
+    """Fit every model per galaxy of ``points`` (with and, when ``nuisance``, without the nuisance profiled under
+    the priors of ``catalogue``) and compare.
+
+    ``sigma_int`` [km/s] is an error floor added in quadrature to every velocity error (0: errors as quoted); a
+    :class:`~sigcube.stats.intrinsic_scatter.Scatter` grid makes it one more global parameter of every model: the
+    ablation runs at each grid value (``by_sigma_int``), each model's σ_int is profiled (``sigma_int_profile``)
+    and the models are compared galaxy by galaxy on ln L, each at its own best σ_int (``pairs_at_best``)."""
+    from sigcube.stats.nuisance import describe_priors, sparc_priors
+
+    scatter = sigma_int if isinstance(sigma_int, Scatter) else Scatter(np.array([float(sigma_int)]))
+    if scatter.error_model != "velocity_floor":
+        raise AblationError("report ablation's per-galaxy fits take σ_int as a velocity floor [km/s] only "
+                            f"(error model velocity_floor), not {scatter.error_model}; report compare and nuisance "
+                            "sweeps take lognormal_gobs")
+    labels = {False: "catalogue", True: "nuisance_profiled"}
     modes = (False, True) if nuisance else (False,)
-    out: dict[str, Any] = {"n_galaxies": points.n_galaxies, "n_points": points.n_points, "sigma_int": sigma_int,
-                           "runs": {}}
-    for profiled in modes:
-        label = "nuisance_profiled" if profiled else "catalogue"
-        fits: dict[str, xr.Dataset] = {}
-        run_out: dict[str, Any] = {"models": {}, "pairs": {}, "likelihood": {}}
-        for name in models:
-            start = time.perf_counter()
-            spec, fits[name] = fit_model(name, profiled, points, catalogue, run, sigma_int)
-            run_out["models"][name] = _summary(spec, fits[name], points, catalogue, time.perf_counter() - start)
-            run_out["likelihood"][name] = likelihood_text(spec)
-        for a, b in PAIRS:
-            if a in fits and b in fits:
-                run_out["pairs"][f"{a}_vs_{b}"] = head_to_head(fits[a], fits[b], seed, n_boot)
-        out["runs"][label] = run_out
-    out["figures"] = figures(out)
-    out["findings"] = findings(out)
+    blocks = []
+    for value in scatter.values:
+        ran = {labels[p]: _run(p, points, catalogue, models, run, seed, n_boot, float(value)) for p in modes}
+        blocks.append((float(value), ran))
+    out: dict[str, Any] = {"n_galaxies": points.n_galaxies, "n_points": points.n_points}
+    if not scatter.free:
+        out["sigma_int"] = blocks[0][0]
+        out["runs"] = {label: r for label, (r, _) in blocks[0][1].items()}
+        out["figures"], out["findings"] = _against_si(out, models)
+    else:
+        out["sigma_int"] = None
+        out["scatter"] = scatter.describe()
+        out["by_sigma_int"] = [{"sigma_int": v, "runs": {label: r for label, (r, _) in ran.items()}} for v, ran in blocks]
+        out.update(_scatter_comparison(scatter, blocks, models, seed, n_boot))
+        zero = [b for b in out["by_sigma_int"] if b["sigma_int"] == 0.0]
+        if zero:
+            out["figures"], found = _against_si({"n_galaxies": points.n_galaxies, "runs": zero[0]["runs"]}, models)
+        else:
+            out["figures"], found = [], ["σ_int = 0, the SI's setting, is not on the grid: no SI §15.2 figure is "
+                                         "compared."]
+        out["findings"] = found + scatter_findings(out)
     out["conventions"] = {
         "dof": "N − k − d per galaxy: N points, k fitted kernel parameters, d profiled nuisance parameters "
                "(3, or 4 with a bulge); χ²_red = χ²/dof; galaxies with dof ≤ 0 are left out of the means",
@@ -162,8 +249,69 @@ def ablation_report(cube: xr.Dataset, *, nuisance: bool = True, run: Runner = in
         | {"rar_robust_accel": metrics.RAR_ROBUST, "dominant_points": "the 3 points with the largest "
            "log10(g_obs/g_pred)², the §3.5 rms's own terms, with their share of the sum"},
         "sample_cuts": points.cuts.as_dict(),
-        "cube_content_sha256": cube.attrs.get("content_sha256", ""),
     }
+    if scatter.free:
+        out["conventions"]["ln_L"] = (
+            "per galaxy, the Gaussian density of the tabulated V_obs at the fit (errors e_V ⊕ σ_int, normalisation "
+            "included; with the nuisance profiled, at the fitted Υ, D, i, less ½|z|² of the priors). The fits "
+            "minimise χ² (+ |z|²) at each σ_int; the normalisation's dependence on i is not optimised (exact at "
+            "σ_int = 0)")
+        out["conventions"]["sigma_int"] = (
+            f"σ_int, {scatter.describe()['prior']}, one global value per model: every model is fitted at each grid "
+            "value; its profile is Σ_g ln L_g at each (every galaxy's parameters at their best there), its best "
+            "value the grid maximum, its interval the grid values within Δ ln L ≤ ½ (≈ 68 %, to the grid's step). "
+            "pairs_at_best: galaxy g favours a when ln L_g(a) > ln L_g(b), each model at its own best σ_int (one "
+            "more global parameter each, so the count of parameters is equal)")
+    return out
+
+
+def _against_si(result: Mapping[str, Any], models: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The SI §15.2 figures and findings of ``result`` (its ``runs`` at σ_int = 0 or a fixed floor), when it fits
+    both models the SI compares."""
+    if not {"sigma_xi", "nfw"} <= set(models):
+        return [], ["SI §15.2 compares sigma_xi with nfw: with not both among the models, no SI figure is compared."]
+    figs = figures(result)
+    return figs, findings({**result, "figures": figs})
+
+
+def _scatter_comparison(scatter: Scatter, blocks: Sequence[tuple[float, Mapping[str, Any]]], models: Sequence[str],
+                        seed: int, n_boot: int) -> dict[str, Any]:
+    """Each model's σ_int profile per run, and the models compared galaxy by galaxy at their own best σ_int."""
+    profile: dict[str, Any] = {}
+    pairs: dict[str, Any] = {}
+    for label in blocks[0][1]:
+        per_galaxy = {name: np.stack([ran[label][1][name] for _, ran in blocks]) for name in models}  # (S, G)
+        finite = {name: np.all(np.isfinite(ll), axis=0) for name, ll in per_galaxy.items()}
+        profile[label] = {name: {**scatter.profile(ll[:, finite[name]].sum(axis=1)),
+                                 "n_galaxies": int(finite[name].sum())} for name, ll in per_galaxy.items()}
+        at_best = {name: ll[int(np.argmax(ll.sum(axis=1)))] for name, ll in per_galaxy.items()}
+        pairs[label] = {f"{a}_vs_{b}": loglike_head_to_head(at_best[a], at_best[b], seed, n_boot)
+                        for a, b in PAIRS if a in at_best and b in at_best}
+    return {"sigma_int_profile": profile, "pairs_at_best": pairs}
+
+
+def scatter_findings(result: Mapping[str, Any]) -> list[str]:
+    """Sentences on σ_int: each model's best value, and how SI §15's head-to-head moves along the grid."""
+    out = []
+    unit = result["scatter"]["unit"]
+    for label, models in result["sigma_int_profile"].items():
+        where = "catalogue Υ, D, i" if label == "catalogue" else "Υ, D, i profiled"
+        out.append(f"σ_int profiled ({where}): " + "; ".join(
+            f"{name} {p['best']:g} {unit} (grid values within Δ ln L ≤ ½: {p['interval_68'][0]:g}–"
+            f"{p['interval_68'][1]:g}" + (", at the grid's end: widen the grid" if p["cut_by_grid"] else "")
+            + (f"; parabola {p['parabola']['best']:.3g} ± {p['parabola']['sd']:.2g}" if p["parabola"] else "") + ")"
+            for name, p in models.items()) + ".")
+        trend = [(b["sigma_int"], b["runs"][label]["pairs"].get("sigma_xi_vs_nfw")) for b in result["by_sigma_int"]]
+        if all(p for _, p in trend):
+            out.append(f"Σ (A, ξ) vs NFW on χ²_red ({where}), Σ's win fraction by σ_int: " + ", ".join(
+                f"{v:g} {unit}: {100 * p['win_fraction']:.1f} %" for v, p in trend) + ".")
+        best = result["pairs_at_best"][label].get("sigma_xi_vs_nfw")
+        if best:
+            out.append(f"Each at its own best σ_int ({where}), Σ (A, ξ) has the higher ln L in {best['wins_strict']} of "
+                       f"{best['n']} galaxies ({100 * best['win_fraction']:.1f} %, 95 % "
+                       f"{100 * best['bootstrap_ci95'][0]:.1f}–{100 * best['bootstrap_ci95'][1]:.1f} %); by > 1 nat: "
+                       f"Σ {best['a_by_1_nat']}, NFW {best['b_by_1_nat']}; Σ ln L(Σ) − ln L(NFW) = "
+                       f"{best['ln_L_difference']:.1f}.")
     return out
 
 
@@ -253,55 +401,106 @@ def _mark(ok: bool) -> str:
     return "[green]✓[/green]" if ok else "[red]✗[/red]"
 
 
-def render(result: Mapping[str, Any], console: Console | None = None) -> None:
-    """The ablation as tables: per model, per pair, the SI figures, the findings and the conventions."""
-    console = console or Console()
-    for label, run in result["runs"].items():
-        table = Table(title=f"SI §15 ablation on SPARC ({result['n_galaxies']} galaxies) — Υ, D, i: "
-                            + ("profiled under Li+2018 priors" if label != "catalogue" else "catalogue values")
-                            + (f"; error floor σ_int = {result['sigma_int']:g} km/s" if result["sigma_int"] else ""),
+def _render_run(label: str, run: Mapping[str, Any], result: Mapping[str, Any], console: Console) -> None:
+    """One run's tables: per model, its dominant points, and the head-to-head pairs."""
+    table = Table(title=f"SI §15 ablation on SPARC ({result['n_galaxies']} galaxies) — Υ, D, i: "
+                        + ("profiled under Li+2018 priors" if label != "catalogue" else "catalogue values")
+                        + (f"; error floor σ_int = {result['sigma_int']:g} km/s" if result["sigma_int"] else ""),
+                  title_justify="left")
+    for col in ("model", "k", "mean χ²_red", "median χ²_red", "on a bound", "§3.5 rms", "std vel", "std acc",
+                "robust acc", "parameters (5/50/95 %)", "s"):
+        table.add_column(col, justify="left" if col in ("model", "parameters (5/50/95 %)") else "right")
+    for name, m in run["models"].items():
+        params = "; ".join(f"{p} {v['percentiles']['5']:.3g}/{v['percentiles']['50']:.3g}/{v['percentiles']['95']:.3g}"
+                           + (f" ({v['at_bound']} on bound)" if v.get("at_bound") else "")
+                           for p, v in m["parameters"].items())
+        table.add_row(name, str(m["k"]), f"{m['mean_chi2_red']:.3f}", f"{m['median_chi2_red']:.3f}",
+                      f"{100 * m['at_bound_fraction']:.0f} %", f"{m['rar_rms_accel']:.3f}",
+                      f"{m['rar_scatter_velocity']:.3f}", f"{m['rar_scatter_accel']:.3f}",
+                      f"{m['rar_robust_accel']:.3f}", escape(params), f"{m['seconds']:.0f}")
+    console.print(table)
+    for name, m in run["models"].items():
+        console.print(f"{name}: points dominating the §3.5 rms (share of Σy²): " + "; ".join(
+            f"{escape(t['galaxy'])} r = {t['radius_kpc']:.2f} kpc, y = {t['y_dex']:+.2f} dex "
+            f"({100 * t['share']:.1f} %)" for t in m["dominant_points"]), highlight=False)
+    pairs = Table(title="head to head on χ²_red", title_justify="left")
+    for col in ("a vs b", "n", "wins (strict)", "losses (strict)", "wins/ties/losses (±5 %)", "a's win fraction",
+                "bootstrap 95 %"):
+        pairs.add_column(col, justify="left" if col == "a vs b" else "right")
+    for key, p in run["pairs"].items():
+        pairs.add_row(key, str(p["n"]), str(p["wins_strict"]), str(p["losses_strict"]),
+                      f"{p['wins']}/{p['ties']}/{p['losses']}", f"{100 * p['win_fraction']:.1f} %",
+                      f"{100 * p['bootstrap_ci95'][0]:.1f}–{100 * p['bootstrap_ci95'][1]:.1f} %")
+    console.print(pairs)
+
+
+def _render_scatter(result: Mapping[str, Any], console: Console) -> None:
+    """A σ_int grid: the ablation's headline numbers at each value, each model's σ_int profile, and the models
+    compared at their own best σ_int (every table at every value is in --json)."""
+    unit = result["scatter"]["unit"]
+    for label in result["sigma_int_profile"]:
+        where = "catalogue Υ, D, i" if label == "catalogue" else "Υ, D, i profiled under Li+2018 priors"
+        table = Table(title=f"SI §15 ablation on SPARC ({result['n_galaxies']} galaxies) by error floor σ_int — {where}",
                       title_justify="left")
-        for col in ("model", "k", "mean χ²_red", "median χ²_red", "on a bound", "§3.5 rms", "std vel", "std acc",
-                    "robust acc", "parameters (5/50/95 %)", "s"):
-            table.add_column(col, justify="left" if col in ("model", "parameters (5/50/95 %)") else "right")
-        for name, m in run["models"].items():
-            params = "; ".join(f"{p} {v['percentiles']['5']:.3g}/{v['percentiles']['50']:.3g}/{v['percentiles']['95']:.3g}"
-                               + (f" ({v['at_bound']} on bound)" if v.get("at_bound") else "")
-                               for p, v in m["parameters"].items())
-            table.add_row(name, str(m["k"]), f"{m['mean_chi2_red']:.3f}", f"{m['median_chi2_red']:.3f}",
-                          f"{100 * m['at_bound_fraction']:.0f} %", f"{m['rar_rms_accel']:.3f}",
-                          f"{m['rar_scatter_velocity']:.3f}", f"{m['rar_scatter_accel']:.3f}",
-                          f"{m['rar_robust_accel']:.3f}", escape(params), f"{m['seconds']:.0f}")
+        models = list(result["sigma_int_profile"][label])
+        for col in (f"σ_int [{unit}]", *(f"{m} median χ²_red" for m in models), *(f"{m} Δ ln L" for m in models),
+                    "Σ vs NFW: Σ wins"):
+            table.add_column(col, justify="right")
+        for j, block in enumerate(result["by_sigma_int"]):
+            run = block["runs"][label]
+            prof = result["sigma_int_profile"][label]
+            pair = run["pairs"].get("sigma_xi_vs_nfw")
+            table.add_row(f"{block['sigma_int']:g}", *(f"{run['models'][m]['median_chi2_red']:.3f}" for m in models),
+                          *(f"{prof[m]['ln_L'][j] - max(prof[m]['ln_L']):.1f}" for m in models),
+                          f"{100 * pair['win_fraction']:.1f} %" if pair else "—")
         console.print(table)
-        for name, m in run["models"].items():
-            console.print(f"{name}: points dominating the §3.5 rms (share of Σy²): " + "; ".join(
-                f"{escape(t['galaxy'])} r = {t['radius_kpc']:.2f} kpc, y = {t['y_dex']:+.2f} dex "
-                f"({100 * t['share']:.1f} %)" for t in m["dominant_points"]), highlight=False)
-        pairs = Table(title="head to head on χ²_red", title_justify="left")
-        for col in ("a vs b", "n", "wins (strict)", "losses (strict)", "wins/ties/losses (±5 %)", "a's win fraction",
+        console.print("best σ_int by the profile: " + "; ".join(
+            f"{m} {p['best']:g} {unit}" + (f" (parabola {p['parabola']['best']:.3g} ± {p['parabola']['sd']:.2g})"
+                                           if p["parabola"] else " (at the grid's end)" if p["cut_by_grid"] else "")
+            for m, p in result["sigma_int_profile"][label].items()), highlight=False)
+        best = Table(title="each model at its own best σ_int: galaxy by galaxy on ln L", title_justify="left")
+        for col in ("a vs b", "n", "a higher", "b higher", "a by > 1 nat", "b by > 1 nat", "Σ Δ ln L",
                     "bootstrap 95 %"):
-            pairs.add_column(col, justify="left" if col == "a vs b" else "right")
-        for key, p in run["pairs"].items():
-            pairs.add_row(key, str(p["n"]), str(p["wins_strict"]), str(p["losses_strict"]),
-                          f"{p['wins']}/{p['ties']}/{p['losses']}", f"{100 * p['win_fraction']:.1f} %",
-                          f"{100 * p['bootstrap_ci95'][0]:.1f}–{100 * p['bootstrap_ci95'][1]:.1f} %")
-        console.print(pairs)
-    figs = Table(title="next to SI §15.2 (catalogue Υ, D, i)", title_justify="left")
-    for col in ("quantity", "sigcube", "SI", ""):
-        figs.add_column(col)
-    for c in result["figures"]:
-        shown = c["computed"] * c["scale"]
-        figs.add_row(escape(c["quantity"]), f"{shown:.4g}{' %' if c['unit'] == '%' else ''}",
-                     escape(f"{c['value']} {c['unit'] if c['unit'] != '%' else ''}({c['citation']})"),
-                     _mark(c["reproduced"]))
-    console.print(figs)
+            best.add_column(col, justify="left" if col == "a vs b" else "right")
+        for key, p in result["pairs_at_best"][label].items():  # empty unless both models of a pair ran
+            best.add_row(key, str(p["n"]), str(p["wins_strict"]), str(p["losses_strict"]), str(p["a_by_1_nat"]),
+                         str(p["b_by_1_nat"]), f"{p['ln_L_difference']:.1f}",
+                         f"{100 * p['bootstrap_ci95'][0]:.1f}–{100 * p['bootstrap_ci95'][1]:.1f} %")
+        if result["pairs_at_best"][label]:
+            console.print(best)
+
+
+def render(result: Mapping[str, Any], console: Console | None = None) -> None:
+    """The ablation as tables: per model, per pair (per σ_int value on a grid), the SI figures, the findings and the
+    conventions."""
+    console = console or Console()
+    if result["sigma_int"] is None:
+        _render_scatter(result, console)
+    else:
+        for label, run in result["runs"].items():
+            _render_run(label, run, result, console)
+    if result["figures"]:
+        figs = Table(title="next to SI §15.2 (catalogue Υ, D, i, σ_int = 0)" if result["sigma_int"] is None
+                     else "next to SI §15.2 (catalogue Υ, D, i)", title_justify="left")
+        for col in ("quantity", "sigcube", "SI", ""):
+            figs.add_column(col)
+        for c in result["figures"]:
+            shown = c["computed"] * c["scale"]
+            figs.add_row(escape(c["quantity"]), f"{shown:.4g}{' %' if c['unit'] == '%' else ''}",
+                         escape(f"{c['value']} {c['unit'] if c['unit'] != '%' else ''}({c['citation']})"),
+                         _mark(c["reproduced"]))
+        console.print(figs)
     for sentence in result["findings"]:
         console.print("• " + escape(sentence), highlight=False)
     conv = result["conventions"]
-    for key in ("dof", "tie", "bootstrap", "nuisance_grid"):
-        console.print(f"[dim]{key}: {escape(conv[key])}[/dim]", highlight=False)
+    for key in ("dof", "tie", "bootstrap", "nuisance_grid", "sigma_int", "ln_L"):
+        if key in conv:
+            console.print(f"[dim]{key}: {escape(conv[key])}[/dim]", highlight=False)
     for key in ("rar_robust_accel", "dominant_points"):
         console.print(f"[dim]{key}: {escape(conv['rar_scatter'][key])}[/dim]", highlight=False)
     console.print(f"[dim]priors: {escape('; '.join(conv['priors']))}[/dim]", highlight=False)
-    for name, text in result["runs"]["catalogue"]["likelihood"].items():
-        console.print(f"[dim]{name}: {escape(text)}[/dim]", highlight=False)
+    grid = result["sigma_int"] is None
+    runs = result["by_sigma_int"][-1]["runs"] if grid else result["runs"]
+    for name, text in runs["catalogue"]["likelihood"].items():
+        console.print(f"[dim]{name}{' (at the grid’s largest σ_int; likewise at each value)' if grid else ''}: "
+                      f"{escape(text)}[/dim]", highlight=False)

@@ -61,7 +61,8 @@ from sigcube.model import metrics, segments
 from sigcube.model.metrics import RAR_SCATTERS
 from sigcube.model.points import PointSet
 from sigcube.stats import logo
-from sigcube.stats.likelihood import ERROR_MODELS, GaussianLikelihood, check_error_model
+from sigcube.stats.intrinsic_scatter import Scatter, trapezoid_weights
+from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.study.reports.ablation import NUISANCE_STARTS
 
 LN_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
@@ -113,68 +114,7 @@ DOMINANT = ("the 5 points with the largest y² = log10(g_obs/g_pred)², the rms'
 
 
 class CompareError(SigcubeError):
-    """An unknown model name, or a σ_int grid that is not one."""
-
-
-@dataclass(frozen=True)
-class Scatter:
-    """σ_int as one more global parameter of every model: its grid ``values`` (one value: fixed) in the unit of
-    ``error_model``, under a uniform prior over [min, max] (trapezoid weights)."""
-
-    values: np.ndarray
-    error_model: str = "velocity_floor"
-
-    @classmethod
-    def parse(cls, text: str, error_model: str = "velocity_floor") -> Scatter:
-        """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0."""
-        check_error_model(error_model)
-        parts = text.split(":")
-        try:
-            if len(parts) == 1:
-                values = np.array([float(parts[0])])
-            elif len(parts) == 3:
-                lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
-                if not (n >= 2 and lo < hi and np.isfinite(hi)):
-                    raise ValueError
-                values = np.linspace(lo, hi, n)
-            else:
-                raise ValueError
-        except ValueError:
-            raise CompareError(f"--sigma-int takes a value X or a grid LO:HI:N (LO < HI, N ≥ 2), not {text!r}") from None
-        if not (np.all(np.isfinite(values)) and values.min() >= 0):
-            raise CompareError(f"--sigma-int must be finite and ≥ 0 {ERROR_MODELS[error_model][0]}; got {text!r}")
-        return cls(values, error_model)
-
-    @property
-    def free(self) -> bool:
-        """Whether σ_int is a grid axis (fitted, a parameter that k counts) rather than one fixed value."""
-        return self.values.size > 1
-
-    @property
-    def log_w(self) -> np.ndarray:
-        """ln of its prior weights (sum 1)."""
-        return np.log(_trapezoid(self.values.size)) if self.free else np.zeros(1)
-
-    def likelihood(self, m: int) -> GaussianLikelihood:
-        """The likelihood of the joint grid: σ_int-major, ``m`` model grid points per σ_int value, shape (S·m, 1)."""
-        return GaussianLikelihood(np.repeat(self.values, m)[:, None], self.error_model)
-
-    def describe(self) -> dict[str, Any]:
-        unit = ERROR_MODELS[self.error_model][0]
-        prior = (f"uniform on [{self.values[0]:g}, {self.values[-1]:g}] {unit}, {self.values.size} grid values, "
-                 "trapezoid weights" if self.free else f"fixed at {self.values[0]:g} {unit}")
-        return {"error_model": self.error_model, "unit": unit, "values": self.values.tolist(), "prior": prior,
-                "what": ERROR_MODELS[self.error_model][1]}
-
-    def posterior(self, log_post: np.ndarray) -> dict[str, Any]:
-        """σ_int's marginal posterior from its unnormalised ln p over the grid values: mean, sd, mode, and whether
-        the grid cuts it (the density at an end above 1 % of its peak)."""
-        p = np.exp(log_post - logsumexp(log_post))
-        mean = float(p @ self.values)
-        density = np.exp(log_post - log_post.max())
-        return {"mean": mean, "sd": float(np.sqrt(max(p @ (self.values - mean) ** 2, 0.0))),
-                "mode": float(self.values[int(np.argmax(p))]), "posterior": p.tolist(),
-                "cut_by_grid": bool(self.free and max(density[0], density[-1]) > 0.01)}
+    """An unknown model name."""
 
 
 def _spec(model: CompareModel) -> FitSpec:
@@ -187,16 +127,10 @@ def fit_spec(model: CompareModel, nuisance: bool) -> FitSpec:
                        **({"nuisance": {"mode": "profile"}, "fit": {"starts": NUISANCE_STARTS}} if nuisance else {})})
 
 
-def _trapezoid(n: int) -> np.ndarray:
-    w = np.ones(n)
-    w[[0, -1]] = 0.5
-    return w / w.sum()
-
-
 def _grid(free: Sequence[FreeParameter]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The flattened product grid (one (M,) array per parameter) and ln of its prior weights (sum 1)."""
     values = np.meshgrid(*(p.grid_values() for p in free), indexing="ij")
-    weights = np.meshgrid(*(_trapezoid(p.grid) for p in free), indexing="ij")
+    weights = np.meshgrid(*(trapezoid_weights(p.grid) for p in free), indexing="ij")
     return {p.name: v.ravel() for p, v in zip(free, values)}, np.log(np.prod([w.ravel() for w in weights], axis=0))
 
 

@@ -6,9 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sigcube.constants import G_DAGGER
 from sigcube.engines.sweep import SpecError, load_spec, parse_spec
+from sigcube.engines.sweep.schema import GridAxis
+from sigcube.engines.sweep.spec import spaced
 
 BASE = 'name = "t"\nkernel = "sigma"\n'
 
@@ -228,3 +232,15 @@ def test_metrics_choose_what_is_stored():
     assert spec.metrics == ("win_rate", "rms")
     with pytest.raises(SpecError, match="metrics: repeats 'rms'"):
         parse_spec(BASE + 'metrics = ["rms", "rms"]\n[grid.A0]\nvalues = [1]')
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.floats(1e-12, 1e12), ratio=st.floats(1.0 + 1e-9, 1e6), num=st.integers(1, 400))
+def test_a_logspace_axis_is_numpys_geomspace_but_for_the_last_bit(start, ratio, num):
+    """Geometric grids take their powers from the C library (the same on every CPU): numpy's geomspace to its
+    rounding (10**u carries u's last-bit error times ln 10·|u|), both ends exact, increasing."""
+    stop = start * ratio
+    values = spaced(GridAxis(logspace=[start, stop, num]))
+    assert len(values) == num and values[0] == start and (num == 1 or values[-1] == stop)
+    np.testing.assert_allclose(values, np.geomspace(start, stop, num), rtol=1e-13)
+    assert np.all(np.diff(values) > 0)

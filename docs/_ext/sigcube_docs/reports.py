@@ -242,13 +242,20 @@ def ablation(record: Mapping[str, Any]) -> str:
                 for key, p in run["pairs"].items()]
         out.append("\n" + table(["a vs b", "galaxies", "a wins", "b wins", "wins / ties / losses (±5 %)",
                                  "a's win fraction", "bootstrap 95 %"], rows, "lrrrrrr") + "\n")
-    out.append("## Next to SI §15.2\n\n")
-    rows = [[code(f["quantity"]), _scaled(f), cited(f["value"], f["unit"], f["citation"]), mark(f["reproduced"])]
-            for f in report["figures"]]
-    out.append(table(["quantity", "sigcube", "printed", ""], rows, "lrlc"))
+    return "".join(out) + _ablation_tail(record, "## Next to SI §15.2\n\n", ("dof", "tie", "bootstrap", "nuisance_grid"))
+
+
+def _ablation_tail(record: Mapping[str, Any], heading: str, conventions: tuple[str, ...]) -> str:
+    """The SI §15.2 figures (under ``heading``, when there are any), the findings, the conventions and the terminal."""
+    report = record["report"]
+    out = []
+    if report["figures"]:
+        rows = [[code(f["quantity"]), _scaled(f), cited(f["value"], f["unit"], f["citation"]), mark(f["reproduced"])]
+                for f in report["figures"]]
+        out.append(heading + table(["quantity", "sigcube", "printed", ""], rows, "lrlc"))
     out.append("\n## What holds and what fails\n\n" + bullets(report["findings"]))
     conv = report["conventions"]
-    out.append("Conventions: " + "; ".join(f"{text(k)}: {text(conv[k])}" for k in ("dof", "tie", "bootstrap", "nuisance_grid"))
+    out.append("Conventions: " + "; ".join(f"{text(k)}: {text(conv[k])}" for k in conventions)
                + ". Priors: " + text("; ".join(conv["priors"])) + ".\n\n")
     out.append(terminal(record, "ablation"))
     return "".join(out)
@@ -258,9 +265,10 @@ def ablation_grid(record: Mapping[str, Any]) -> str:
     """The ablation with σ_int on a grid: the head-to-head by σ_int, each model's profile, the models at their best."""
     report = record["report"]
     unit = report["scatter"]["unit"]
-    out = [provenance(record), f"{report['n_galaxies']} galaxies, {report['n_points']:,} points; error floor σ_int "
-                               f"{text(report['scatter']['prior'].split(',')[0].replace('uniform on', 'on the grid'))} "
-                               f"({len(report['by_sigma_int'])} values), one global value per model.\n\n"]
+    values = report["scatter"]["values"]
+    out = [provenance(record), f"{report['n_galaxies']} galaxies, {report['n_points']:,} points; error floor σ_int on "
+                               f"a grid of {len(values)} values from {number(values[0])} to {number(values[-1])} "
+                               f"{text(unit)}, one global value per model.\n\n"]
     titles = {"catalogue": "Catalogue Υ, D, i", "nuisance_profiled": "Υ_disk, Υ_bul, D, i profiled (Li+2018 priors)"}
     for label, profile in report["sigma_int_profile"].items():
         out.append(f"## {titles.get(label, text(label))}\n\n")
@@ -287,18 +295,8 @@ def ablation_grid(record: Mapping[str, Any]) -> str:
         out.append("\nEach model at its own best σ_int, galaxy by galaxy on ln L:\n\n"
                    + table(["a vs b", "galaxies", "a higher", "b higher", "a by > 1 nat", "b by > 1 nat", "Σ Δ ln L",
                             "bootstrap 95 % of a's share"], rows, "lrrrrrrr") + "\n")
-    if report["figures"]:
-        out.append("## Next to SI §15.2 (σ_int = 0)\n\n")
-        rows = [[code(f["quantity"]), _scaled(f), cited(f["value"], f["unit"], f["citation"]), mark(f["reproduced"])]
-                for f in report["figures"]]
-        out.append(table(["quantity", "sigcube", "printed", ""], rows, "lrlc"))
-    out.append("\n## What holds and what fails\n\n" + bullets(report["findings"]))
-    conv = report["conventions"]
-    out.append("Conventions: " + "; ".join(f"{text(k)}: {text(conv[k])}" for k in ("sigma_int", "ln_L", "dof", "tie",
-                                                                                    "bootstrap", "nuisance_grid"))
-               + ". Priors: " + text("; ".join(conv["priors"])) + ".\n\n")
-    out.append(terminal(record, "ablation"))
-    return "".join(out)
+    return "".join(out) + _ablation_tail(record, "## Next to SI §15.2 (σ_int = 0)\n\n",
+                                         ("sigma_int", "ln_L", "dof", "tie", "bootstrap", "nuisance_grid"))
 
 
 def _scaled(f: Mapping[str, Any]) -> str:

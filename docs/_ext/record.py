@@ -55,7 +55,8 @@ def main() -> None:
             print(f"wrote {result.path.relative_to(records.REPO)} ({record['seconds']} s)")
         else:
             committed = records.load(name)
-            diff = ["not committed"] if committed is None else records.differences(committed["report"], record["report"])
+            diff = ["not committed"] if committed is None else records.differences(committed["report"], record["report"],
+                                                                                 tolerance=result.tolerance)
             failed |= bool(diff)
             print(f"{name}: " + ("same as committed" if not diff else "differs\n  " + "\n  ".join(diff)))
     sys.exit(1 if failed else 0)

@@ -102,11 +102,15 @@ class Partial:
     definition: str
 
 
+WIN_TIE = 1e-9
+"""An object's RMS within this fraction of the baseline's is a tie, not a win: where the kernel is the baseline (MOND
+against MOND at its own a0), two code paths computing the same curve differ only by rounding, which differs by CPU."""
+
 PARTIALS: dict[str, Partial] = {p.name: p for p in (
     Partial("n_objects", "sum", "number of objects"),
     Partial("n_points", "sum", "number of points"),
     Partial("sum_rms", "sum", "Σ over objects of the RMS [km/s]"),
-    Partial("n_wins", "sum", "objects whose RMS is strictly below the baseline's"),
+    Partial("n_wins", "sum", f"objects whose RMS is below the baseline's by more than {WIN_TIE:g} of it"),
     Partial("sum_x", "sum", "Σ over points of x = log10(V_obs/V_pred) [dex]"),
     Partial("sum_xx", "sum", "Σ over points of x² [dex²]"),
     Partial("chi2_red", "concat", "each object's χ²/N (last axis: objects)"),
@@ -164,7 +168,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "median over objects of χ²/N (N = the object's points)", "χ²_red med",
            lambda p: median_last_axis(p["chi2_red"]), ("chi2_red",)),
     Metric("win_rate", "", "fraction of objects with RMS below the baseline's", "global", "max",
-           "fraction of objects whose RMS is strictly below the baseline kernel's", "win",
+           f"fraction of objects whose RMS is below the baseline kernel's by more than {WIN_TIE:g} of it (closer is a "
+           "tie)", "win",
            lambda p: p["n_wins"] / p["n_objects"], ("n_wins", "n_objects"), table_units="%"),
     Metric("rar_rms_accel", "dex", "RAR scatter √mean[log10(g_obs/g_pred)²]", "global", "min",
            "√mean[log10(g_obs/g_pred)²]: acceleration space, RMS about zero (the paper's §3.5 definition); "
@@ -264,7 +269,7 @@ def partials(rms: np.ndarray, chi2: np.ndarray, offsets: np.ndarray, sum_x: np.n
         "chi2_red": chi2_reduced(chi2, offsets),
     }
     if baseline_rms is not None:
-        out["n_wins"] = np.sum(rms < baseline_rms, axis=-1)
+        out["n_wins"] = np.sum(rms < baseline_rms * (1.0 - WIN_TIE), axis=-1)
     return out
 
 

@@ -48,6 +48,14 @@ def test_metrics_by_hand():
     assert "win_rate" not in metrics.compute(V_PRED, V_OBS, E_V, OFFSETS)
 
 
+@pytest.mark.parametrize("below,wins", [(0.0, 0), (1e-15, 0), (1e-10, 0), (1e-8, 1), (0.1, 1)])
+def test_a_win_is_more_than_rounding_below_the_baseline(below, wins):
+    """The same curve by two code paths differs in the last bits (by CPU): within 1e-9 of the baseline is a tie."""
+    rms = np.array([3.0 * (1.0 - below)])
+    parts = metrics.partials(rms, np.array([1.0]), np.array([0, 4]), np.array(0.0), np.array(0.0), np.array([3.0]))
+    assert parts["n_wins"] == wins
+
+
 def test_rar_scatter_definitions_by_hand():
     """x = log10(V_obs/V_pred) = 0.1, −0.1, 0.3; log10(g_obs/g_pred) = 2x at the same r."""
     v_pred = np.array([100.0, 150.0, 80.0])

@@ -191,8 +191,9 @@ def test_the_committed_grid_report_holds_the_fixed_floor_reports(repo_root):
     grid = json.loads((results / "ablation-sigma-int-grid.json").read_text(encoding="utf-8"))["report"]
 
     def same(a, b, at=""):
-        """Equal but for timings, floats to 1e-6 relative: the reports may come from CPUs whose numpy differs in the
-        last bits of exp and power (AVX-512 or not), which a local optimiser's stopping point amplifies."""
+        """Equal but for timings, floats to 1e-4 relative: the reports may come from CPUs whose numpy differs in the
+        last bits of exp and power (AVX-512 or not), which a local optimiser's stopping point along a flat direction
+        amplifies to ~1e-4 (docs/_ext/sigcube_docs/records.py, FIT_TOLERANCE)."""
         if isinstance(a, dict) and isinstance(b, dict):
             assert set(a) == set(b), at
             for key in a.keys() - {"seconds"}:
@@ -202,7 +203,7 @@ def test_the_committed_grid_report_holds_the_fixed_floor_reports(repo_root):
             for i, (x, y) in enumerate(zip(a, b)):
                 same(x, y, f"{at}[{i}]")
         elif isinstance(a, float) or isinstance(b, float):
-            assert a == pytest.approx(b, rel=1e-6, nan_ok=True), at
+            assert a == pytest.approx(b, rel=1e-4, nan_ok=True), at
         else:
             assert a == b, at
 

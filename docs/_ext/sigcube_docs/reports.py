@@ -9,6 +9,7 @@ with their citation and seed file.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -48,7 +49,9 @@ def provenance(record: Mapping[str, Any]) -> str:
             f"Generated from {code('docs/results/' + record['name'] + '.json')}: the output of {commands}, run on "
             f"{record['generated']} (sigcube {record['sigcube_version']}, commit {code(record['commit'])}, "
             f"{record['seconds']:.0f} s on the documentation machine). {code('tests/project/test_docs.py')} runs the "
-            f"command again (slow tier) and fails if any number differs; remake the file with "
+            f"command again (slow or deep tier) and fails if any number differs by more than "
+            f"1e{round(math.log10(records.RESULTS[record['name']].tolerance))} relative (CPUs differ in the last "
+            f"bits); remake the file with "
             f"{code('python docs/_ext/record.py results ' + record['name'])}. Citations name the seed file that prints "
             f"the figure: {seed_legend()}; every published figure with its section is listed on the "
             f"[published figures](published.md) page.\n:::\n")

@@ -116,6 +116,22 @@ def test_a_grid_value_is_the_fixed_floor_run(floor_truth, floor_grid):
     assert drop_seconds(block["runs"]) == drop_seconds(fixed["runs"])
 
 
+def test_a_galaxy_without_a_finite_ln_l_is_left_out_of_the_profile():
+    """Galaxy 2 of sigma_xi has no finite ln L at σ_int = 4: its profile sums galaxies 0–1 only (best at 4 by hand),
+    and the comparison at the best values leaves galaxy 2 out."""
+    from sigcube.study.reports.ablation import _scatter_comparison
+
+    ll = {"sigma_xi": np.array([[-10.0, -10.0, -50.0], [-8.0, -9.0, np.nan], [-9.0, -9.5, -1.0]]),
+          "nfw": np.array([[-12.0, -11.0, -3.0], [-9.0, -8.0, -3.0], [-10.0, -10.0, -3.0]])}
+    blocks = [(v, {"catalogue": ({}, {n: x[j] for n, x in ll.items()})}) for j, v in enumerate((2.0, 4.0, 6.0))]
+    out = _scatter_comparison(Scatter.parse("2:6:3"), blocks, ("sigma_xi", "nfw"), seed=0, n_boot=100)
+    prof = out["sigma_int_profile"]["catalogue"]
+    assert prof["sigma_xi"]["n_galaxies"] == 2 and prof["sigma_xi"]["ln_L"] == [-20.0, -17.0, -18.5]
+    assert prof["sigma_xi"]["best"] == 4.0 and prof["nfw"]["best"] == 4.0 and prof["nfw"]["n_galaxies"] == 3
+    pair = out["pairs_at_best"]["catalogue"]["sigma_xi_vs_nfw"]
+    assert pair["n"] == 2 and pair["wins_strict"] == 1 and pair["ln_L_difference"] == pytest.approx(0.0)
+
+
 def test_the_ablation_refuses_a_scatter_its_fits_cannot_take(floor_truth):
     with pytest.raises(AblationError, match="velocity_floor"):
         ablation(floor_truth.points, floor_truth.catalogue, sigma_int=Scatter.parse("0.1", "lognormal_gobs"))

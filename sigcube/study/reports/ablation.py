@@ -259,8 +259,10 @@ def ablation(points: PointSet, catalogue: Any, *, nuisance: bool = True, run: Ru
         out["conventions"]["sigma_int"] = (
             f"σ_int, {scatter.describe()['prior']}, one global value per model: every model is fitted at each grid "
             "value; its profile is Σ_g ln L_g at each (every galaxy's parameters at their best there), its best "
-            "value the grid maximum, its interval the grid values within Δ ln L ≤ ½ (≈ 68 %, to the grid's step). "
-            "pairs_at_best: galaxy g favours a when ln L_g(a) > ln L_g(b), each model at its own best σ_int (one "
+            "value the grid maximum, its interval the grid values within Δ ln L ≤ ½ (≈ 68 %, to the grid's step) "
+            "and, the maximum inside the grid, the vertex ± 1σ = √(−1/(2a)) of the parabola ln L ≈ c + bσ + aσ² "
+            "through the best three grid values; a galaxy whose ln L is not finite at some value is left out of that "
+            "model's profile (n_galaxies says how many are in). pairs_at_best: galaxy g favours a when ln L_g(a) > ln L_g(b), each model at its own best σ_int (one "
             "more global parameter each, so the count of parameters is equal)")
     return out
 
@@ -284,7 +286,8 @@ def _scatter_comparison(scatter: Scatter, blocks: Sequence[tuple[float, Mapping[
         finite = {name: np.all(np.isfinite(ll), axis=0) for name, ll in per_galaxy.items()}
         profile[label] = {name: {**scatter.profile(ll[:, finite[name]].sum(axis=1)),
                                  "n_galaxies": int(finite[name].sum())} for name, ll in per_galaxy.items()}
-        at_best = {name: ll[int(np.argmax(ll.sum(axis=1)))] for name, ll in per_galaxy.items()}
+        at_best = {name: ll[int(np.flatnonzero(scatter.values == profile[label][name]["best"])[0])]
+                   for name, ll in per_galaxy.items()}
         pairs[label] = {f"{a}_vs_{b}": loglike_head_to_head(at_best[a], at_best[b], seed, n_boot)
                         for a, b in PAIRS if a in at_best and b in at_best}
     return {"sigma_int_profile": profile, "pairs_at_best": pairs}

@@ -257,8 +257,9 @@ def ablation(points: PointSet, catalogue: Any, *, nuisance: bool = True, run: Ru
             "minimise χ² (+ |z|²) at each σ_int; the normalisation's dependence on i is not optimised (exact at "
             "σ_int = 0)")
         out["conventions"]["sigma_int"] = (
-            f"σ_int, {scatter.describe()['prior']}, one global value per model: every model is fitted at each grid "
-            "value; its profile is Σ_g ln L_g at each (every galaxy's parameters at their best there), its best "
+            f"σ_int on a grid of {scatter.values.size} values from {scatter.values[0]:g} to {scatter.values[-1]:g} "
+            f"{scatter.describe()['unit']} (no prior: a profile), one global value per model: every model is fitted "
+            "at each grid value; its profile is Σ_g ln L_g at each (every galaxy's parameters at their best there), its best "
             "value the grid maximum, its interval the grid values within Δ ln L ≤ ½ (≈ 68 %, to the grid's step) "
             "and, the maximum inside the grid, the vertex ± 1σ = √(−1/(2a)) of the parabola ln L ≈ c + bσ + aσ² "
             "through the best three grid values; a galaxy whose ln L is not finite at some value is left out of that "

@@ -296,8 +296,9 @@ def _committed_reports() -> list:
 
 
 def test_a_remade_report_agrees_to_its_stated_tolerance():
-    """Cross-CPU rounding passes (1e-5 relative, 1e-4 for fits, 1e-15 absolute about zero); a change beyond it, a
-    changed count or string, a missing key do not; timings are never compared."""
+    """Cross-CPU rounding passes (1e-5 relative, 1e-4 for fits, 1e-15 absolute about zero, 1e-9 absolute for a
+    posterior mass); a change beyond it, a changed count or string, a missing key do not; timings are never
+    compared."""
     records, _ = _ext()
     committed = {"mean": 1.0, "p": 2.4e-45, "r": 6.7e-17, "n": 3, "what": "x", "seconds": 1.0, "rows": [0.5]}
     assert not records.differences(committed, {**committed, "mean": 1 + 5e-6, "r": -4.9e-17, "seconds": 9.0})
@@ -307,6 +308,10 @@ def test_a_remade_report_agrees_to_its_stated_tolerance():
     assert len(records.differences(committed, {**committed, "n": 4, "what": "y", "rows": [0.5, 1.0]})) == 3
     assert records.differences(committed, {k: v for k, v in committed.items() if k != "p"}) == ["report.p: missing"]
     assert records.RESULTS["ablation"].tolerance == records.FIT_TOLERANCE
+    masses = {"excluded": 3.0063e-9, "edge_mass": [6.2e-14, 0.25], "mean": 3.0063e-9}
+    assert not records.differences(masses, {**masses, "excluded": 3.0059e-9, "edge_mass": [7.3e-12, 0.25]})
+    assert records.differences(masses, {**masses, "mean": 3.0059e-9, "edge_mass": [6.2e-14, 0.2501]}) == [
+        "report.edge_mass[1]: committed 0.25, remade 0.2501", "report.mean: committed 3.0063e-09, remade 3.0059e-09"]
     assert records.RESULTS["sweep-demo"].tolerance == records.RELATIVE_TOLERANCE
 
 

@@ -50,8 +50,8 @@ def provenance(record: Mapping[str, Any]) -> str:
             f"{record['generated']} (sigcube {record['sigcube_version']}, commit {code(record['commit'])}, "
             f"{record['seconds']:.0f} s on the documentation machine). {code('tests/project/test_docs.py')} runs the "
             f"command again (slow or deep tier) and fails if any number differs by more than "
-            f"1e{round(math.log10(records.RESULTS[record['name']].tolerance))} relative (CPUs differ in the last "
-            f"bits); remake the file with "
+            f"1e{round(math.log10(records.RESULTS[record['name']].tolerance))} relative, a posterior mass by more than "
+            f"1e{round(math.log10(records.MASS_TOLERANCE))} absolute (CPUs differ in the last bits); remake the file with "
             f"{code('python docs/_ext/record.py results ' + record['name'])}. Citations name the seed file that prints "
             f"the figure: {seed_legend()}; every published figure with its section is listed on the "
             f"[published figures](published.md) page.\n:::\n")

@@ -72,6 +72,19 @@ class PointSet:
         """A per-galaxy input (e.g. ``R_d_third``) as one value per galaxy."""
         return self.inputs[name][self.offsets[:-1]]
 
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        """The point indices of the galaxies ``index``, galaxy by galaxy."""
+        starts, stops = self.offsets[:-1][index], self.offsets[1:][index]
+        return np.concatenate([np.arange(a, b) for a, b in zip(starts, stops)] + [np.arange(0, dtype=np.int64)])
+
+    def take(self, index: np.ndarray) -> PointSet:
+        """The points of the galaxies ``index`` only (same inputs and mass-to-light; cuts and exclusions not kept)."""
+        index = np.asarray(index, dtype=np.int64)
+        counts = self.offsets[1:][index] - self.offsets[:-1][index]
+        return PointSet(galaxy=self.galaxy[index], offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                        inputs={k: v[self.rows(index)] for k, v in self.inputs.items()},
+                        mass_to_light=self.mass_to_light, group=self.group)
+
 
 def velocity_points(group: str, names: Sequence[str], counts: Sequence[int], r, v_obs, e_v_obs, v_bar,
                     r_d=0.0, radius: np.ndarray | None = None) -> PointSet:

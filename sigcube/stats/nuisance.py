@@ -214,12 +214,8 @@ class NuisanceTransform:
     def take(self, index: np.ndarray) -> NuisanceTransform:
         """The transform of the galaxies ``index`` (their points only), for the same inputs."""
         index = np.asarray(index, dtype=np.int64)
-        starts, stops = self.offsets[:-1][index], self.offsets[1:][index]
-        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops)] + [np.arange(0)])
-        counts = stops - starts
-        sub = PointSet(galaxy=self.galaxy[index], offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-                       inputs={k: v[rows] for k, v in self.points.inputs.items()},
-                       mass_to_light=self.points.mass_to_light)
+        rows = self.points.rows(index)
+        sub = self.points.take(index)
         catalogue = Catalogue(self.galaxy[index], {k: v[index] for k, v in self.catalogue.columns.items()},
                               {k: v[rows] for k, v in self.catalogue.point_columns.items()})
         return NuisanceTransform(sub, catalogue, self.inputs)

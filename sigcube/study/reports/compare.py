@@ -40,6 +40,7 @@ McGaugh+2016 quality subset, next to two *literature* values (not seed figures),
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,16 +53,21 @@ from rich.markup import escape
 from rich.table import Table
 from scipy.special import logsumexp
 
+from sigcube.engines.evidence import (
+    COARSE_NODES, GRID_NODES, SCATTER, Data, ObjectEvidence, global_evidence, object_evidence, scatter_object_evidence,
+)
 from sigcube.engines.fit.core import best_curves
 from sigcube.engines.fit.run import Runner, fit_points, in_process
-from sigcube.engines.fit.spec import FitSpec, FreeParameter, parse_spec
+from sigcube.engines.fit.spec import FitSpec, parse_spec
 from sigcube.errors import SigcubeError
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model import metrics, segments
+from sigcube.model.kernels import get_kernel
 from sigcube.model.metrics import RAR_SCATTERS
 from sigcube.model.points import PointSet
-from sigcube.stats import logo
-from sigcube.stats.intrinsic_scatter import Scatter, trapezoid_weights
+from sigcube.stats import logo, verdicts
+from sigcube.stats.adaptive_grid import TOLERANCE, Axis, grid_points
+from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.study.reports.ablation import NUISANCE_STARTS
 
@@ -95,6 +101,8 @@ MODELS: dict[str, CompareModel] = {
 
 REFERENCE = "mond"
 """Bayes factors are against this model."""
+PRIOR_WORDS = "uniform in each parameter's grid coordinate (linear, or log10 where scale = log) over its bounds"
+"""The prior of every model parameter."""
 
 FOLDS = 5
 QUALITY_SUBSET = {"quality": (1, 2), "min_inclination": 30.0, "max_relative_error": 0.1}
@@ -117,135 +125,29 @@ class CompareError(SigcubeError):
     """An unknown model name."""
 
 
-def _spec(model: CompareModel) -> FitSpec:
-    return parse_spec({"dataset": "sparc", "kernel": model.kernel, "free": {**model.global_params, **model.per_object}})
-
-
 def fit_spec(model: CompareModel, nuisance: bool) -> FitSpec:
     """The per-galaxy fit of a model's per-object parameters, the nuisance profiled or not."""
     return parse_spec({"dataset": "sparc", "kernel": model.kernel, "free": model.per_object,
                        **({"nuisance": {"mode": "profile"}, "fit": {"starts": NUISANCE_STARTS}} if nuisance else {})})
 
 
-def _grid(free: Sequence[FreeParameter]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The flattened product grid (one (M,) array per parameter) and ln of its prior weights (sum 1)."""
-    values = np.meshgrid(*(p.grid_values() for p in free), indexing="ij")
-    weights = np.meshgrid(*(trapezoid_weights(p.grid) for p in free), indexing="ij")
-    return {p.name: v.ravel() for p, v in zip(free, values)}, np.log(np.prod([w.ravel() for w in weights], axis=0))
+def axes(table: Mapping[str, Mapping[str, Any]]) -> list[Axis]:
+    """The :class:`~sigcube.stats.adaptive_grid.Axis` of every parameter of a model table (``bounds``, ``grid``: the
+    coarse pass's points, ``scale``)."""
+    return [Axis(name, float(t["bounds"][0]), float(t["bounds"][1]), log=t.get("scale") == "log", coarse=int(t["grid"]))
+            for name, t in table.items()]
 
 
-def _normalisation(points: PointSet) -> np.ndarray:
-    """Σ ln(√(2π) e_V) per galaxy (ln L = −χ²/2 − this, with the quoted errors)."""
-    return segments.segment_sum(LN_SQRT_2PI + np.log(points.inputs["e_v_obs"]), points.offsets)
+def _fixed(model: CompareModel) -> dict[str, Any]:
+    """The kernel's parameters other than the model's free ones (its defaults)."""
+    kernel = get_kernel(model.kernel)
+    free = {**model.global_params, **model.per_object}
+    return {k: v for k, v in kernel.resolve({n: t["bounds"][0] for n, t in free.items()}).items() if k not in free}
 
 
-def grid_loglike(spec: FitSpec, cube: xr.Dataset | None, points: PointSet, catalogue: Any,
-                 nuisance: bool, scatter: Scatter | None = None) -> dict[str, np.ndarray]:
-    """ln L over the grid of every free parameter of ``spec``: ``chi2``, ``loglike`` (max over the nuisance, at
-    the mode of L × prior, its search restarted against local minima) and ``evidence_loglike`` (marginalised over
-    the nuisance, about that mode), each (M, galaxies); with ``scatter``, over the joint grid (S·M, galaxies),
-    σ_int-major, under its likelihood (``cube`` is read only without nuisance and scatter)."""
-    import sigcube
-
-    grid, _ = _grid(spec.free)
-    fixed = {k: v for k, v in spec.kernel.resolve({p.name: p.lower for p in spec.free}).items() if k not in spec.names}
-    if scatter is not None:
-        return _scatter_loglike(spec, grid, fixed, points, catalogue, nuisance, scatter)
-    if not nuisance:
-        arrays = {n: xr.DataArray(v, dims="m") for n, v in grid.items()}
-        score = sigcube.score(cube, spec.kernel.name, baseline=None, **fixed, **arrays)
-        chi2 = score["chi2"].transpose("m", ...).values
-        loglike = -0.5 * chi2 - _normalisation(points)
-        return {"chi2": chi2, "loglike": loglike, "evidence_loglike": loglike,
-                "rms": score["rms"].transpose("m", ...).values}
-    from sigcube.compute.quadrature import marginalise
-    from sigcube.stats.nuisance import NuisanceTransform, sparc_priors
-
-    transform = NuisanceTransform(points, catalogue, spec.kernel.required_inputs({**fixed, **{
-        p.name: p.lower for p in spec.free}}))
-    marginal = marginalise(spec.kernel, {**fixed, **{n: v[:, None] for n, v in grid.items()}}, transform,
-                           sparc_priors(catalogue), nodes=3, restarts=True)
-    mode = marginal.mode
-    return {"chi2": mode.chi2, "loglike": mode.log_likelihood, "objective": mode.chi2 + mode.chi2_prior,
-            "evidence_loglike": marginal.log_marginal}
-
-
-def _scatter_loglike(spec: FitSpec, grid: Mapping[str, np.ndarray], fixed: Mapping[str, Any], points: PointSet,
-                     catalogue: Any, nuisance: bool, scatter: Scatter) -> dict[str, np.ndarray]:
-    """:func:`grid_loglike` on the joint grid of ``scatter`` × the model's grid."""
-    m = next(iter(grid.values())).size
-    if not nuisance:
-        v = np.broadcast_to(spec.kernel.func(points.inputs, **fixed, **{n: x[:, None] for n, x in grid.items()}),
-                            (m, points.n_points))
-        chi2, loglike = [], []
-        for s in scatter.values:
-            bound = GaussianLikelihood(s, scatter.error_model).bind(points.inputs["v_obs"], points.inputs["e_v_obs"],
-                                                                     points.offsets)
-            chi2.append(bound.chi2(v))
-            loglike.append(bound.log_likelihood(v))
-        return {"chi2": np.concatenate(chi2), "loglike": np.concatenate(loglike),
-                "evidence_loglike": np.concatenate(loglike)}
-    from sigcube.compute.quadrature import marginalise
-    from sigcube.stats.nuisance import NuisanceTransform, sparc_priors
-
-    transform = NuisanceTransform(points, catalogue, spec.kernel.required_inputs({**fixed, **{
-        p.name: p.lower for p in spec.free}}))
-    tiled = {n: np.tile(x, scatter.values.size)[:, None] for n, x in grid.items()}
-    marginal = marginalise(spec.kernel, {**fixed, **tiled}, transform, sparc_priors(catalogue),
-                           scatter.likelihood(m), nodes=3, restarts=True)
-    mode = marginal.mode
-    return {"chi2": mode.chi2, "loglike": mode.log_likelihood, "objective": mode.chi2 + mode.chi2_prior,
-            "evidence_loglike": marginal.log_marginal}
-
-
-def log_evidence(loglike: np.ndarray, log_w: np.ndarray, per_object: bool) -> float:
-    """ln Z from ln L[m, g] on a grid with ln prior weights ``log_w`` (sum 1): global parameters share the grid
-    point (LSE over m of Σ_g), per-object parameters each take their own (Σ_g of LSE over m)."""
-    if per_object:
-        return float(np.sum(logsumexp(loglike + log_w[:, None], axis=0)))
-    return float(logsumexp(loglike.sum(axis=1) + log_w))
-
-
-def model_logo(name: str, loglike: np.ndarray, log_w: np.ndarray, galaxies: Sequence[str],
-               per_object: bool) -> logo.Logo:
-    """Exact leave-one-galaxy-out of ln L[m, g] on a grid with ln prior weights ``log_w``: global parameters shared
-    by every galaxy, or (``per_object``) each galaxy's own."""
-    ll = xr.DataArray(loglike, dims=("m", "galaxy"), coords={"galaxy": list(galaxies)})
-    prior = xr.DataArray(log_w, dims="m")
-    words = "uniform in each parameter's grid coordinate over its bounds, trapezoid weights"
-    if per_object:
-        return logo.logo(ll, name=name, per_galaxy=("m",), log_prior_per_galaxy=prior, prior=words)
-    return logo.logo(ll, name=name, log_prior=prior, prior=words)
-
-
-def logo_summary(models: Mapping[str, logo.Logo], top: int = 10) -> dict[str, Any]:
-    """The models' ELPD_LOGO ± SE, each one's difference to the best ± the paired SE, the per-galaxy contributions
-    and, per model, the ``top`` galaxies whose contributions differ most from the best model's (one model: its
-    ELPD_LOGO ± SE alone)."""
-    if len(models) == 1:
-        ((name, only),) = models.items()
-        g = only.elpd.dims[0]
-        return {"best": name, "models": {name: {"elpd": only.total, "se": only.se, "elpd_diff": 0.0, "dse": 0.0,
-                                                "z": 0.0}},
-                "per_galaxy": {"galaxy": [str(x) for x in only.elpd[g].values],
-                               "elpd": {name: only.elpd.values.tolist()}},
-                "drivers": {}, "describe": only.describe()}
-    comparison = logo.compare(models)
-    table = comparison.table
-    names = [str(m) for m in table["model"].values]
-    per = comparison.per_galaxy
-    galaxies = [str(g) for g in per["galaxy"].values]
-    drivers = {}
-    for m in names[1:]:
-        d = comparison.drivers(m, top)
-        drivers[m] = [{"galaxy": str(g), "elpd_best": float(d["elpd"].sel(model=comparison.best, galaxy=g)),
-                       "elpd": float(d["elpd"].sel(model=m, galaxy=g)),
-                       "elpd_diff": float(d["elpd_diff"].sel(model=m, galaxy=g))} for g in d["galaxy"].values]
-    return {"best": comparison.best,
-            "models": {m: {k: float(table[k].sel(model=m)) for k in ("elpd", "se", "elpd_diff", "dse", "z")}
-                       for m in names},
-            "per_galaxy": {"galaxy": galaxies, "elpd": {m: per["elpd"].sel(model=m).values.tolist() for m in names}},
-            "drivers": drivers, "describe": comparison.describe()}
+def _scatter_axis(scatter: Scatter) -> Axis:
+    return Axis(SCATTER, float(scatter.values[0]), float(scatter.values[-1]), coarse=int(scatter.values.size),
+                unit=scatter.describe()["unit"])
 
 
 def _nuisance_count(points: PointSet, nuisance: bool) -> int:
@@ -256,7 +158,8 @@ def _nuisance_count(points: PointSet, nuisance: bool) -> int:
 
 
 def _cv(ll: Mapping[str, np.ndarray], points: PointSet, nuisance: bool) -> dict[str, Any]:
-    """K-fold CV over galaxies of the global grid point (deterministic folds: galaxy i in fold i mod K)."""
+    """K-fold CV over galaxies of the global grid point (deterministic folds: galaxy i in fold i mod K), on the
+    evidence integral's final grid."""
     choose = ll["objective"] if nuisance else ll["chi2"]  # both are minimised
     fold = np.arange(points.n_galaxies) % FOLDS
     n = np.diff(points.offsets)
@@ -273,99 +176,225 @@ def _cv(ll: Mapping[str, np.ndarray], points: PointSet, nuisance: bool) -> dict[
             "held_out_rms": float(np.sqrt(held_sq / held_n)) if "rms" in ll else None, "grid_points": picks}
 
 
-def _with_scatter(name: str, model: CompareModel, spec: FitSpec, ll: Mapping[str, np.ndarray], log_w: np.ndarray,
-                  galaxies: Sequence[str], scatter: Scatter) -> tuple[dict[str, Any], logo.Logo]:
-    """The numbers of :func:`compare_model` on the joint grid σ_int × the model's grid (module docstring)."""
-    s_n, m_n = scatter.values.size, log_w.size
-    g_n = len(galaxies)
-    shape = (s_n, m_n, g_n)
-    loglike, evidence, chi2 = (ll[k].reshape(shape) for k in ("loglike", "evidence_loglike", "chi2"))
-    grid, _ = _grid(spec.free)
-    out: dict[str, Any] = {"grid_points": int(s_n * m_n), "cv": None}
-    words = "uniform in each parameter's grid coordinate over its bounds, trapezoid weights; σ_int " + \
-        scatter.describe()["prior"]
-    dims = ("sigma_int", "m", "galaxy")
-    ll_da = xr.DataArray(evidence, dims=dims, coords={"galaxy": list(galaxies)})
-    w_s = xr.DataArray(scatter.log_w, dims="sigma_int")
-    w_m = xr.DataArray(log_w, dims="m")
-    if model.per_object:
-        best_m = np.argmax(loglike, axis=1)                                            # (S, G)
-        total = np.take_along_axis(loglike, best_m[:, None], axis=1)[:, 0].sum(axis=1)  # (S,)
-        s = int(np.argmax(total))
-        out["best_chi2"] = float(np.take_along_axis(chi2[s], best_m[s][None], axis=0).sum())
-        out["ln_L_max"] = float(total[s])
-        out["best"] = {"sigma_int": float(scatter.values[s])}
-        per_galaxy = logsumexp(evidence + log_w[None, :, None], axis=1)              # (S, G)
-        log_post = per_galaxy.sum(axis=1) + scatter.log_w
-        out["galaxy_log_evidence"] = logsumexp(per_galaxy + scatter.log_w[:, None], axis=0).tolist()
-        elpd = logo.logo(ll_da, name=name, per_galaxy=("m",), log_prior_per_galaxy=w_m, log_prior=w_s, prior=words)
+def _logo_on_grid(name: str, loglike: np.ndarray, log_mass: np.ndarray, galaxies: Sequence[str], prior: str
+                  ) -> logo.Logo:
+    """Exact leave-one-galaxy-out of ln L[m, g] on an integral's final grid (prior masses ``log_mass``)."""
+    ll = xr.DataArray(loglike, dims=("m", "galaxy"), coords={"galaxy": list(galaxies)})
+    return logo.logo(ll, name=name, log_prior=xr.DataArray(log_mass, dims="m"), prior=prior)
+
+
+def _own_evidence_logo(name: str, log_z: np.ndarray, galaxies: Sequence[str], axes_: Sequence[str],
+                       prior: str) -> logo.Logo:
+    """Per-object parameters only: elpd_g is each galaxy's own evidence."""
+    return logo.Logo(name, xr.DataArray(log_z, dims="galaxy", coords={"galaxy": list(galaxies)}), (), tuple(axes_),
+                     prior)
+
+
+def _loo_error(change: float, errors: Mapping[str, float]) -> float:
+    """The numerical error of ELPD_LOGO: its change on the sub-grid of twice the step, plus the evidence's errors other
+    than the grid's own (the outside mass, the quadrature and its correction, the inner integrals)."""
+    return float((change if np.isfinite(change) else math.inf)
+                 + sum(v for k, v in errors.items() if k not in ("grid", "total")))
+
+
+def _bounds(best: Mapping[str, np.ndarray], at_bound: Mapping[str, np.ndarray], galaxies: Sequence[str],
+            table: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Per per-object parameter: how many galaxies' best grid point sits on a prior bound, and which."""
+    out = {}
+    for name, flags in at_bound.items():
+        lo, hi = table[name]["bounds"]
+        rows = [{"galaxy": str(g), "value": float(v), "bound": "lower" if np.isclose(v, lo) else "upper"}
+                for g, v, f in zip(galaxies, best[name], flags) if f]
+        out[name] = {"count": len(rows), "galaxies": rows}
+    return out
+
+
+def _global_numbers(name: str, model: CompareModel, kernel_axes: list[Axis], points: PointSet, catalogue: Any,
+                    nuisance: bool, scatter: Scatter | None, prior: str) -> tuple[dict[str, Any], logo.Logo, float]:
+    """The numbers of a model with global parameters only (σ_int one of them when free)."""
+    sigma = None if scatter is None or scatter.free else float(scatter.values[0])
+    model_axes = kernel_axes + ([_scatter_axis(scatter)] if scatter is not None and scatter.free else [])
+    ev = global_evidence(get_kernel(model.kernel), _fixed(model), model_axes,
+                         Data(points, catalogue if nuisance else None),
+                         scatter.error_model if scatter is not None else "velocity_floor", sigma)
+    arrays = ev.integral.arrays
+    total = ev.loglike.sum(axis=1) + ev.integral.log_mass
+    m = int(np.argmax(np.where(np.isfinite(total), total, -np.inf)))
+    point = {k: float(v[m]) for k, v in grid_points(ev.integral).items()}
+    elpd = _logo_on_grid(name, ev.loglike, ev.integral.log_mass, points.galaxy, prior)
+    elpd_error = _loo_error(ev.integral.check_change, ev.errors)
+    out = {"best_chi2": float(arrays["chi2"][m].sum()), "ln_L_max": float(arrays["profile"][m].sum()), "best": point,
+           "log_evidence": ev.log_z, "log_evidence_error": ev.error, "evidence": ev.describe(),
+           "grid_points": int(ev.integral.log_mass.size),
+           "cv": _cv(arrays, points, nuisance) if scatter is None else None}
+    if scatter is not None and scatter.free:
+        out["sigma_int"] = ev.describe()["posterior"][SCATTER]
+    return out, elpd, elpd_error
+
+
+def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], points: PointSet, catalogue: Any,
+                    nuisance: bool, run: Runner, scatter: Scatter | None, prior: str
+                    ) -> tuple[dict[str, Any], logo.Logo, float]:
+    """The numbers of a model with per-object parameters only (σ_int a global axis when free)."""
+    kernel, fixed = get_kernel(model.kernel), _fixed(model)
+    data = Data(points, catalogue if nuisance else None)
+    error_model = scatter.error_model if scatter is not None else "velocity_floor"
+    if scatter is not None and scatter.free:
+        ev = scatter_object_evidence(kernel, fixed, object_axes, _scatter_axis(scatter), data, error_model)
+        inner = ev.inner
+        per_galaxy = logsumexp(ev.loglike + ev.integral.log_mass[:, None], axis=0)
+        elpd = _logo_on_grid(name, ev.loglike, ev.integral.log_mass, points.galaxy, prior)
+        elpd_error = _loo_error(ev.integral.check_change, ev.errors)
+        out = {"best_chi2": float(inner.best_arrays["chi2"].sum()), "ln_L_max": float(inner.best_arrays["profile"].sum()),
+               "best": {SCATTER: ev.sigma_int}, "log_evidence": ev.log_z, "log_evidence_error": ev.error,
+               "evidence": {"log_z": ev.log_z, "error": ev.error, "errors": ev.errors, "grid": ev.integral.describe(),
+                            "posterior": ev.integral.summary(), **_object_describe(inner)},
+               "sigma_int": ev.integral.summary()[SCATTER], "galaxy_log_evidence": per_galaxy.tolist(),
+               "galaxy_log_evidence_error": inner.errors.tolist(), "grid_points": int(ev.integral.log_mass.size),
+               "cv": None}
     else:
-        total = loglike.sum(axis=2)
-        s, m = np.unravel_index(int(np.argmax(total)), total.shape)
-        out["best_chi2"] = float(chi2[s, m].sum())
-        out["ln_L_max"] = float(total[s, m])
-        out["best"] = {**{n: float(v[m]) for n, v in grid.items()}, "sigma_int": float(scatter.values[s])}
-        log_post = logsumexp(evidence.sum(axis=2) + log_w[None, :], axis=1) + scatter.log_w
-        elpd = logo.logo(ll_da, name=name, log_prior=w_s + w_m, prior=words)
-    out["log_evidence"] = float(logsumexp(log_post))
-    out["sigma_int"] = scatter.posterior(log_post)
-    return out, elpd
+        sigma = None if scatter is None else float(scatter.values[0])
+        inner = object_evidence(kernel, fixed, object_axes, data, error_model, sigma)
+        elpd = _own_evidence_logo(name, inner.log_z, points.galaxy, [a.name for a in object_axes], prior)
+        elpd_error = inner.error
+        out = {"log_evidence": inner.total, "log_evidence_error": inner.error,
+               "evidence": {"log_z": inner.total, "error": inner.error, **_object_describe(inner)},
+               "galaxy_log_evidence": inner.log_z.tolist(), "galaxy_log_evidence_error": inner.errors.tolist(),
+               "cv": None}
+        if scatter is None:
+            fit = fit_points(fit_spec(model, nuisance), points, catalogue if nuisance else None, run)
+            chi2 = float(fit["chi2"].sum())
+            out.update({"best_chi2": chi2, "ln_L_max": -0.5 * chi2 - float(_normalisation(points).sum())})
+        else:
+            out.update({"best_chi2": float(inner.best_arrays["chi2"].sum()),
+                        "ln_L_max": float(inner.best_arrays["profile"].sum()), "best": {SCATTER: sigma}})
+    out["at_bound"] = _bounds(inner.best, inner.at_bound, points.galaxy, model.per_object)
+    return out, elpd, elpd_error
 
 
-def compare_model(name: str, cube: xr.Dataset | None, points: PointSet, catalogue: Any, nuisance: bool,
-                  run: Runner = in_process, scatter: Scatter | None = None) -> dict[str, Any]:
+def _object_describe(inner: ObjectEvidence) -> dict[str, Any]:
+    """The per-galaxy integrals in brief: how many converged, the largest errors, the node rule's correction."""
+    worst = np.argsort(-inner.errors)[:5]
+    return {"per_galaxy": {"converged": int(inner.converged.sum()), "of": int(inner.converged.size),
+                           "largest_errors": [float(inner.errors[i]) for i in worst]},
+            **({"node_rule": {**inner.correction.rule, "shift": inner.correction.shift}} if inner.correction else {})}
+
+
+def _normalisation(points: PointSet) -> np.ndarray:
+    """Σ ln(√(2π) e_V) per galaxy (ln L = −χ²/2 − this, with the quoted errors)."""
+    return segments.segment_sum(LN_SQRT_2PI + np.log(points.inputs["e_v_obs"]), points.offsets)
+
+
+def compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, run: Runner = in_process,
+                  scatter: Scatter | None = None) -> dict[str, Any]:
     """Every model-selection number of model ``name`` (module docstring), with or without the nuisance, with
     σ_int as ``scatter`` says (None: errors as quoted)."""
     model = MODELS[name]
-    spec = _spec(model)
+    if model.global_params and model.per_object:
+        raise CompareError(f"model {name!r} mixes global and per-object parameters, which report compare does not "
+                           "integrate")
     start = time.perf_counter()
-    ll = grid_loglike(spec, cube, points, catalogue, nuisance, scatter)
-    _, log_w = _grid(spec.free)
-    norm = float(_normalisation(points).sum())
-    n_points = points.n_points
+    prior = PRIOR_WORDS + ("; σ_int " + scatter.describe()["prior"] if scatter is not None else "")
     out: dict[str, Any] = {"kernel": model.kernel, "what": model.what, "global": list(model.global_params),
-                           "per_object": list(model.per_object), "grid_points": int(log_w.size)}
-    if scatter is not None:
-        numbers, elpd = _with_scatter(name, model, spec, ll, log_w, points.galaxy, scatter)
-        out.update(numbers)
-    elif model.per_object:
-        fit = fit_points(fit_spec(model, nuisance), points, catalogue if nuisance else None, run)
-        chi2 = float(fit["chi2"].sum())
-        out["best_chi2"] = chi2
-        out["ln_L_max"] = -0.5 * chi2 - norm
-        out["log_evidence"] = log_evidence(ll["evidence_loglike"], log_w, per_object=True)
-        out["galaxy_log_evidence"] = logsumexp(ll["evidence_loglike"] + log_w[:, None], axis=0).tolist()
-        out["cv"] = None
+                           "per_object": list(model.per_object)}
+    if model.per_object:
+        numbers, elpd, elpd_error = _object_numbers(name, model, axes(model.per_object), points, catalogue, nuisance,
+                                                    run, scatter, prior)
     else:
-        total = ll["loglike"].sum(axis=1)
-        m = int(np.argmax(total))
-        out["best_chi2"] = float(ll["chi2"][m].sum())
-        out["ln_L_max"] = float(total[m])
-        grid, _ = _grid(spec.free)
-        out["best"] = {n: float(v[m]) for n, v in grid.items()}
-        out["log_evidence"] = log_evidence(ll["evidence_loglike"], log_w, per_object=False)
-        out["cv"] = _cv(ll, points, nuisance)
-    if scatter is None:
-        elpd = model_logo(name, ll["evidence_loglike"], log_w, points.galaxy, bool(model.per_object))
-    out.update({"elpd_logo": elpd.total, "elpd_logo_se": elpd.se, "_logo": elpd})
+        numbers, elpd, elpd_error = _global_numbers(name, model, axes(model.global_params), points, catalogue,
+                                                    nuisance, scatter, prior)
+    out.update(numbers)
+    out.update({"elpd_logo": elpd.total, "elpd_logo_se": elpd.se, "elpd_logo_error": elpd_error, "_logo": elpd})
     k = (len(model.global_params) + len(model.per_object) * points.n_galaxies + _nuisance_count(points, nuisance)
          + int(scatter is not None and scatter.free))
-    out.update({"k": k, "n_points": n_points, "aic": 2 * k - 2 * out["ln_L_max"],
-                "bic": k * np.log(n_points) - 2 * out["ln_L_max"], "seconds": time.perf_counter() - start})
+    out.update({"k": k, "n_points": points.n_points, "aic": 2 * k - 2 * out["ln_L_max"],
+                "bic": k * np.log(points.n_points) - 2 * out["ln_L_max"], "seconds": time.perf_counter() - start})
+    out["warnings"] = _warnings(out)
     return out
+
+
+def _warnings(row: Mapping[str, Any]) -> list[str]:
+    """What a reader must know before trusting a model's numbers: unconverged integrals, posterior mass at the edge of
+    a prior's range, per-object best points on a prior bound."""
+    out = []
+    ev = row["evidence"]
+    grid = ev.get("grid")
+    if grid is not None and not grid["converged"]:
+        out.append(f"the evidence grid did not converge (last change {grid['grid_change']:.3g} nat)")
+    for axis, p in ev.get("posterior", {}).items():
+        for side in p["at_prior_edge"]:
+            out.append(f"{axis}: posterior mass at the {side} end of its prior range (the range cuts the posterior)")
+        if p["unresolved"]:
+            out.append(f"{axis}: posterior narrower than the final grid resolves ({p['cells_per_sd']:.2f} steps per sd)")
+    per = ev.get("per_galaxy")
+    if per is not None and per["converged"] < per["of"]:
+        out.append(f"{per['of'] - per['converged']} of {per['of']} per-galaxy integrals did not converge")
+    rule = ev.get("node_rule")
+    if rule is not None and rule["unsettled"]:
+        out.append(f"node rule unsettled at its largest count for {', '.join(rule['unsettled'])}")
+    for name, b in row.get("at_bound", {}).items():
+        if b["count"]:
+            out.append(f"{name}: best grid point on a prior bound in {b['count']} galaxies ("
+                       + ", ".join(f"{r['galaxy']} {r['bound']}" for r in b["galaxies"][:8])
+                       + (", …" if b["count"] > 8 else "") + ")")
+    return out
+
+
+def logo_summary(models: Mapping[str, logo.Logo], errors: Mapping[str, float] | None = None,
+                 top: int = 10) -> dict[str, Any]:
+    """The models' ELPD_LOGO ± SE (± its numerical error, ``errors`` by model), each one's difference to the best ±
+    the paired SE and ± the two numerical errors, the per-galaxy contributions and, per model, the ``top`` galaxies
+    whose contributions differ most from the best model's (one model: its ELPD_LOGO ± SE alone). With fewer galaxies
+    than :data:`~sigcube.stats.verdicts.SMALL_SAMPLE` no z-score is given (``se_note`` says why)."""
+    errors = dict(errors or {})
+    if len(models) == 1:
+        ((name, only),) = models.items()
+        g = only.elpd.dims[0]
+        return {"best": name, "models": {name: {"elpd": only.total, "se": only.se, "error": errors.get(name, 0.0),
+                                                "elpd_diff": 0.0, "dse": 0.0, "z": None, "error_diff": 0.0}},
+                "per_galaxy": {"galaxy": [str(x) for x in only.elpd[g].values],
+                               "elpd": {name: only.elpd.values.tolist()}},
+                "drivers": {}, "describe": only.describe(), "se_note": verdicts.se_note(only.n)}
+    comparison = logo.compare(models)
+    table = comparison.table
+    names = [str(m) for m in table["model"].values]
+    per = comparison.per_galaxy
+    galaxies = [str(g) for g in per["galaxy"].values]
+    note = verdicts.se_note(len(galaxies))
+    drivers = {}
+    for m in names[1:]:
+        d = comparison.drivers(m, top)
+        drivers[m] = [{"galaxy": str(g), "elpd_best": float(d["elpd"].sel(model=comparison.best, galaxy=g)),
+                       "elpd": float(d["elpd"].sel(model=m, galaxy=g)),
+                       "elpd_diff": float(d["elpd_diff"].sel(model=m, galaxy=g))} for g in d["galaxy"].values]
+    rows = {}
+    for m in names:
+        row = {k: float(table[k].sel(model=m)) for k in ("elpd", "se", "elpd_diff", "dse", "z")}
+        row["error"] = errors.get(m, 0.0)
+        row["error_diff"] = 0.0 if m == comparison.best else row["error"] + errors.get(comparison.best, 0.0)
+        row["numerically_decided"] = m == comparison.best or verdicts.decided(row["elpd_diff"], row["error_diff"])
+        if note is not None:
+            row["z"] = None
+        rows[m] = row
+    return {"best": comparison.best, "models": rows,
+            "per_galaxy": {"galaxy": galaxies, "elpd": {m: per["elpd"].sel(model=m).values.tolist() for m in names}},
+            "drivers": drivers, "describe": comparison.describe(), "se_note": note}
 
 
 def per_galaxy_bayes(rows: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, int]]:
     """For each pair of per-object models: galaxies whose ln Z favours a (ln B > 0), and by more than 1 nat either
-    way (Jeffreys' 'substantial' is ln B > 1.15; 1 nat is stated as the threshold here)."""
+    way (Jeffreys' 'substantial' is ln B > 1.15; 1 nat is stated as the threshold here), and how many are undecided
+    numerically (|ln B_g| within :data:`~sigcube.stats.verdicts.DECIDED` × its numerical error)."""
     z = {n: np.asarray(r["galaxy_log_evidence"]) for n, r in rows.items() if "galaxy_log_evidence" in r}
+    err = {n: np.asarray(r.get("galaxy_log_evidence_error", np.zeros(len(z[n])))) for n, r in rows.items() if n in z}
     out = {}
     names = list(z)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            ln_b = z[a] - z[b]
+            ln_b, e = z[a] - z[b], err[a] + err[b]
             out[f"{a}_vs_{b}"] = {"n": int(ln_b.size), "a_favoured": int((ln_b > 0).sum()),
-                                  "a_by_1_nat": int((ln_b > 1).sum()), "b_by_1_nat": int((ln_b < -1).sum())}
+                                  "a_by_1_nat": int((ln_b > 1).sum()), "b_by_1_nat": int((ln_b < -1).sum()),
+                                  "undecided": int(np.sum(np.abs(ln_b) <= verdicts.DECIDED * e))}
     return out
 
 
@@ -430,12 +459,18 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
     out: dict[str, Any] = {"dataset": cube.attrs.get("sigcube_kind", ""), "n_galaxies": points.n_galaxies,
                            "n_points": points.n_points, "runs": {}}
     for profiled in ((False, True) if nuisance else (False,)):
-        rows = {n: compare_model(n, cube, points, catalogue, profiled, run, scatter) for n in names}
-        for row in rows.values():
-            row["ln_B_vs_mond"] = row["log_evidence"] - rows[REFERENCE]["log_evidence"]
+        rows = {n: compare_model(n, points, catalogue, profiled, run, scatter) for n in names}
+        ref = rows[REFERENCE]
+        for name, row in rows.items():
+            row["ln_B_vs_mond"] = row["log_evidence"] - ref["log_evidence"]
+            row["ln_B_vs_mond_error"] = 0.0 if name == REFERENCE else row["log_evidence_error"] + ref["log_evidence_error"]
+            if name != REFERENCE:
+                row["verdict_vs_mond"] = verdicts.bayes_verdict(row["ln_B_vs_mond"], row["ln_B_vs_mond_error"], name,
+                                                                REFERENCE)
         label = "nuisance" if profiled else "catalogue"
         out["runs"][label] = rows
-        out.setdefault("logo", {})[label] = logo_summary({n: r.pop("_logo") for n, r in rows.items()})
+        out.setdefault("logo", {})[label] = logo_summary({n: r.pop("_logo") for n, r in rows.items()},
+                                                         {n: r["elpd_logo_error"] for n, r in rows.items()})
         out.setdefault("per_galaxy_bayes", {})[label] = per_galaxy_bayes(rows)
     if nuisance:
         out["rar_mond_nuisance"] = rar_scatter_mond(points, catalogue, cube, run)
@@ -447,37 +482,58 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
                        + f" σ_int's prior: {scatter.describe()['prior']}."),
         "priors": {n: {p: {k: v for k, v in t.items() if k != "grid"} for p, t in
                        {**MODELS[n].global_params, **MODELS[n].per_object}.items()} for n in names},
-        "prior_form": "uniform in each parameter's grid coordinate (linear, or log10 where scale = log) over its bounds",
+        "prior_form": PRIOR_WORDS,
         **({"nuisance_priors": describe_priors(sparc_priors(catalogue))} if nuisance else {}),
         "k": "global parameters + per-object parameters × galaxies + nuisance parameters (3 per galaxy, 4 with a "
              "bulge, when profiled/marginalised)" + (" + 1 for σ_int on a grid" if scatter is not None else ""),
         "aic": "2k − 2 ln L_max", "bic": "k ln N − 2 ln L_max, N = points",
-        "evidence": "grid sum with trapezoid prior weights; nuisance marginalised by adaptive Gauss–Hermite "
-                    "(3 nodes per dimension, sigcube.compute.quadrature)",
-        "cv": (f"{FOLDS} folds, galaxy i in fold i mod {FOLDS} (the packed order); the grid point best on the other "
-               "folds (χ², or χ² + |z|² with nuisance) scored on the held-out fold") if scatter is None else
-              "not computed with σ_int (it scores χ², which σ_int changes; ELPD_LOGO is the predictive comparison)",
-        "logo": "exact leave-one-galaxy-out on the grid, same priors and ln L as ln Z (with the nuisance: marginalised): "
-                "elpd_g = ln p(D_g | D_-g) for global parameters, the galaxy's own evidence for per-object ones; "
-                "SE = √(n·Var_g elpd_g), each galaxy an exchangeable draw; a difference's SE from the paired "
-                "per-galaxy differences (Vehtari, Gelman & Gabry 2017)",
+        "best": "global parameters: the best point of the evidence integral's final grid (ln L at the nuisance mode); "
+                "per-object parameters: the per-galaxy fits (with σ_int: each galaxy's best grid point)",
+        "evidence": EVIDENCE_WORDS,
+        "verdict": f"a Bayes factor or an ELPD difference decides only when it exceeds {verdicts.DECIDED:g}× its "
+                   "numerical error (the two models' errors added); otherwise it is printed as undecided",
+        "cv": (f"{FOLDS} folds, galaxy i in fold i mod {FOLDS} (the packed order); the point of the evidence grid best "
+               "on the other folds (χ², or χ² + |z|² with nuisance) scored on the held-out fold") if scatter is None
+              else "not computed with σ_int (it scores χ², which σ_int changes; ELPD_LOGO is the predictive comparison)",
+        "logo": "exact leave-one-galaxy-out on the evidence's final grid, same priors and ln L as ln Z (with the "
+                "nuisance: marginalised): elpd_g = ln p(D_g | D_-g) for global parameters, the galaxy's own evidence "
+                "for per-object ones; SE = √(n·Var_g elpd_g), each galaxy an exchangeable draw; a difference's SE "
+                "from the paired per-galaxy differences (Vehtari, Gelman & Gabry 2017); its numerical error: the "
+                "change on the sub-grid of twice the step plus the evidence's outside-mass and quadrature errors",
         "grids": {n: {p: t for p, t in {**MODELS[n].global_params, **MODELS[n].per_object}.items()} for n in names},
         "cube_content_sha256": cube.attrs.get("content_sha256", ""),
     }
     return out
 
 
+EVIDENCE_WORDS = (
+    "trapezoid rule on grids that adapt to the posterior (sigcube.stats.adaptive_grid): a coarse pass over each "
+    "prior's whole range ('grid' points per axis), zooms to the box within 20 nat of the best point, step halving "
+    f"until ln Z moves by at most {TOLERANCE:g} nat (per-object parameters: galaxy by galaxy); nuisance marginalised "
+    f"by adaptive Gauss–Hermite ({COARSE_NODES} nodes per dimension on the coarse pass, {GRID_NODES} on the fine "
+    "grids), then each galaxy brought to the node count at which its ln Z settles (the node rule at the posterior's "
+    "best point, sigcube.compute.quadrature.choose_nodes), the difference added to its ln L; numerical error = the last "
+    "halving's change + the estimated mass outside the final box + the node rule's error + the variation of its "
+    "correction one posterior sd away")
+
+
 def render_logo(summary: Mapping[str, Any], console: Console) -> None:
-    """Each model's ELPD_LOGO difference to the best ± its paired SE, and the galaxies that drive it."""
+    """Each model's ELPD_LOGO difference to the best ± its paired SE (and numerical error), the galaxies that drive
+    it; no z-score for a sample too small for it."""
     best = summary["best"]
     for name, m in summary["models"].items():
         if name == best:
             continue
-        console.print(f"ELPD_LOGO: {name} is {m['elpd_diff']:.1f} ± {m['dse']:.1f} nat below {best} (z = {m['z']:.1f}, "
-                      "paired SE); largest per-galaxy differences ("
+        z = "" if m.get("z") is None else f"z = {m['z']:.1f}, "
+        numerics = "" if m.get("numerically_decided", True) else \
+            f" — undecided numerically (numerical error ±{m['error_diff']:.2f} nat)"
+        console.print(f"ELPD_LOGO: {name} is {m['elpd_diff']:.1f} ± {m['dse']:.1f} nat below {best} ({z}paired SE"
+                      f"; numerical error ±{m.get('error_diff', 0.0):.2f}){numerics}; largest per-galaxy differences ("
                       + f"{best} − {name}): " + ", ".join(f"{escape(d['galaxy'])} {d['elpd_diff']:+.1f}"
                                                         for d in summary["drivers"][name][:5]),
                       highlight=False, soft_wrap=True)
+    if summary.get("se_note"):
+        console.print(f"ELPD_LOGO: {summary['se_note']}", highlight=False, soft_wrap=True)
 
 
 def _g(v: float | None, fmt: str = ".1f") -> str:
@@ -493,29 +549,38 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                             f"{result['n_points']} points) — "
                             + ("Υ, D, i marginalised / profiled (Li+2018 priors)" if label == "nuisance"
                                else "catalogue Υ, D, i"), title_justify="left")
-        for col in ("model", "k", "best χ²", "AIC", "BIC", "ln Z", "ln B vs MOND", "ELPD_LOGO ± SE",
+        for col in ("model", "k", "best χ²", "AIC", "BIC", "ln Z ± num.", "ln B vs MOND ± num.", "ELPD_LOGO ± SE",
                     "CV held-out χ²/pt", "CV RMS", "best global", "s"):
             table.add_column(col, justify="left" if col in ("model", "best global") else "right")
         for name, r in rows.items():
             cv = r["cv"]
             best = ", ".join(f"{k}={v:.3g}" for k, v in r.get("best", {}).items()) or "per galaxy"
-            table.add_row(name, str(r["k"]), _g(r["best_chi2"]), _g(r["aic"]), _g(r["bic"]), _g(r["log_evidence"]),
-                          _g(r["ln_B_vs_mond"]), f"{r['elpd_logo']:.1f} ± {r['elpd_logo_se']:.1f}",
+            table.add_row(name, str(r["k"]), _g(r["best_chi2"]), _g(r["aic"]), _g(r["bic"]),
+                          f"{r['log_evidence']:.2f} ± {r['log_evidence_error']:.2f}",
+                          f"{r['ln_B_vs_mond']:+.2f} ± {r['ln_B_vs_mond_error']:.2f}",
+                          f"{r['elpd_logo']:.1f} ± {r['elpd_logo_se']:.1f}",
                           _g(cv and cv["held_out_chi2_per_point"], ".3f"),
                           _g(cv and cv["held_out_rms"], ".2f"), escape(best), f"{r['seconds']:.0f}")
         console.print(table)
         for name, r in rows.items():
+            if "verdict_vs_mond" in r:
+                console.print(f"{name} vs mond: ln B = {r['ln_B_vs_mond']:+.2f} ± {r['ln_B_vs_mond_error']:.2f} "
+                              f"(numerical) — {r['verdict_vs_mond']}", highlight=False, soft_wrap=True)
+        for name, r in rows.items():
             if "sigma_int" in r:
                 p, unit = r["sigma_int"], result["scatter"]["unit"]
-                console.print(f"{name}: σ_int = {p['mean']:.4g} ± {p['sd']:.2g} {unit} (posterior mean ± sd, "
-                              f"mode {p['mode']:.4g})" + (" — the grid cuts the posterior: widen --sigma-int"
-                                                          if p["cut_by_grid"] else ""), highlight=False)
+                console.print(f"{name}: σ_int = {p['mean']:.4g} ± {p['sd']:.2g} {unit} (posterior mean ± sd, 95 % "
+                              f"{p['ci95'][0]:.4g}–{p['ci95'][1]:.4g})", highlight=False)
+        for name, r in rows.items():
+            for w in r.get("warnings", []):
+                console.print(f"⚠ {name}: {escape(w)}", highlight=False, soft_wrap=True)
         if label in result.get("logo", {}):
             render_logo(result["logo"][label], console)
     for label, pairs in result.get("per_galaxy_bayes", {}).items():
         for key, p in pairs.items():
             console.print(f"per-galaxy evidence ({label}), {key}: a favoured in {p['a_favoured']} of {p['n']} galaxies; "
-                          f"by > 1 nat: a {p['a_by_1_nat']}, b {p['b_by_1_nat']}", highlight=False)
+                          f"by > 1 nat: a {p['a_by_1_nat']}, b {p['b_by_1_nat']}; undecided numerically: "
+                          f"{p.get('undecided', 0)}", highlight=False)
     rar = result.get("rar_mond_nuisance")
     if rar:
         table = Table(title="MOND (a0 fixed) with Υ, D, i profiled: RAR residual scatter [dex]", title_justify="left")
@@ -537,7 +602,8 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
             console.print(f"literature (not a seed figure): {v['value']} {v['unit']} — {escape(v['what'])}", highlight=False)
         console.print(f"[dim]subset: {escape(rar['subset_definition'])}[/dim]", highlight=False)
     conv = result["conventions"]
-    for key in ("likelihood", "prior_form", "k", "aic", "bic", "evidence", "cv", "logo"):
-        console.print(f"[dim]{key}: {escape(conv[key])}[/dim]", highlight=False)
+    for key in ("likelihood", "prior_form", "k", "aic", "bic", "best", "evidence", "verdict", "cv", "logo"):
+        if key in conv:
+            console.print(f"[dim]{key}: {escape(conv[key])}[/dim]", highlight=False)
     if "nuisance_priors" in conv:
         console.print(f"[dim]nuisance priors: {escape('; '.join(conv['nuisance_priors']))}[/dim]", highlight=False)

@@ -1,0 +1,382 @@
+"""Evidence integrals over parameters on grids that adapt to the posterior, each with its numerical error.
+
+Every parameter has a uniform prior in its grid coordinate u (the value, or its log10 on a log :class:`Axis`) over
+[lower, upper], fixed before the data are looked at. :func:`integrate` computes ln Z = ln ∫ exp(T(u)) π(u) du for one
+or several *items* at once — the global parameters of a model (one item: T is Σ_g ln L_g, every galaxy sharing the
+point) or the per-object parameters of each galaxy (one item per galaxy: T is its own ln L_g):
+
+1. **coarse pass**: each axis's ``coarse`` points over the whole prior range (evaluated at the ``coarse`` stage, which
+   may be cheaper: it only locates the mass);
+2. **zoom**: the box of the grid points whose T lies within :data:`KEEP` nat of the largest, widened by one step each
+   way and clipped to the prior range, is evaluated on :data:`FINE` points per axis; repeated while the box shrinks in
+   some axis to less than :data:`ZOOM` of its width;
+3. **step halving**: ln Z on the box's grid is compared with ln Z on its sub-grid of every other point (twice the
+   step), and while they differ by more than ``tol`` (:data:`TOLERANCE`) the step is halved on the same box (2N − 1
+   points per axis) and compared with the grid before, or until the next grid would exceed ``max_points`` (then the
+   item is *unconverged*); a ``check`` (another quantity computed on the grid, e.g. a leave-one-out density) must move
+   by at most ``tol`` between the grid and its sub-grid too.
+
+On the final box ln Z = ln Σ_m exp(T_m + ln μ_m), μ_m the prior mass of grid point m (trapezoid weights times the
+box's share V_box/V_prior of the prior volume). The mass outside the box is estimated as the sum of (a) the masses of
+the points of earlier grids that a zoom left outside (each point's trapezoid mass on its grid) and (b) the tails beyond
+the box's faces that are not on the prior's bounds, each face point's integrand extrapolated outwards with the decay
+rate between it and its inner neighbour (an upper bound for a log-concave integrand) up to the prior's bound; its
+share of the mass inside is ``outside``. The numerical error is |ln Z(h) − ln Z(2h)| + ln(1 + outside): the last
+halving's change and the mass the box may leave out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from scipy.special import logsumexp
+
+from sigcube.errors import SigcubeError
+from sigcube.stats.posterior import EDGE_WARNING, RESOLUTION_WARNING, Marginal1D, cell_edges
+
+KEEP = 20.0
+"""ln-integrand drop [nat] below its largest value that a box keeps (a Gaussian's ±6.3σ)."""
+FINE = {1: 17, 2: 15, 3: 15, 4: 9}
+"""Points per axis of a zoomed box, by the number of axes (5 and more axes: 7); odd, so every other point makes the
+sub-grid of twice the step (on a Gaussian posterior the box spans about ±7 sd, ~1 sd per step)."""
+ZOOM = 0.8
+"""A box whose kept region is narrower than this share of its width along some axis is zoomed again."""
+TOLERANCE = 0.1
+"""|ln Z(h) − ln Z(2h)| [nat] at which the refinement stops."""
+MAX_POINTS = 40_000
+"""The most grid points one item's refinement evaluates at once; a finer grid is not attempted (unconverged)."""
+MIN_CELLS = 0.75
+"""Posterior sd in grid steps below which a marginal is called unresolved (on a converged grid the trapezoid rule's
+moments of a smooth posterior are accurate to far better than its width from about one step per sd)."""
+MAX_ZOOMS = 8
+"""The most zoom steps before the step is halved regardless."""
+
+Evaluate = Callable[[Mapping[str, np.ndarray], np.ndarray, str], Mapping[str, np.ndarray]]
+"""``evaluate(values, items, stage)``: ``values[name]`` (M, K) — M grid points for each of the K ``items`` (indices);
+``stage`` is ``"coarse"`` or ``"fine"``; returns arrays with leading shape (M, K), among them ``"loglike"`` (M, K, …),
+whose sum over its trailing axes is the ln-integrand T (non-finite: no mass)."""
+
+
+class GridIntegralError(SigcubeError):
+    """An integral that cannot be formed: bad axes, or an item with no finite integrand anywhere."""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A parameter with a uniform prior in u (the value, or its log10 when ``log``) over [``lower``, ``upper``], and
+    the number of points of the coarse pass over that range."""
+
+    name: str
+    lower: float
+    upper: float
+    log: bool = False
+    coarse: int = 9
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.lower) and np.isfinite(self.upper) and self.lower < self.upper):
+            raise GridIntegralError(f"axis {self.name}: the prior range needs lower < upper, both finite; got "
+                                    f"[{self.lower}, {self.upper}]")
+        if self.log and self.lower <= 0:
+            raise GridIntegralError(f"axis {self.name}: a log axis needs lower > 0; got {self.lower}")
+        if self.coarse < 2:
+            raise GridIntegralError(f"axis {self.name}: the coarse pass needs ≥ 2 points; got {self.coarse}")
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """[lower, upper] in u."""
+        return (math.log10(self.lower), math.log10(self.upper)) if self.log else (self.lower, self.upper)
+
+    def value(self, u: np.ndarray) -> np.ndarray:
+        """The parameter's value at grid coordinate ``u``."""
+        return 10.0 ** np.asarray(u) if self.log else np.asarray(u, dtype=float)
+
+    def describe(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        return (f"{self.name}: uniform in {'log10 ' if self.log else ''}{self.name} on [{self.lower:g}, "
+                f"{self.upper:g}]{unit}")
+
+
+@dataclass(frozen=True)
+class Level:
+    """One evaluated grid of an item: what it was, its points per axis, its box (values) and ln Z there."""
+
+    stage: str
+    points: tuple[int, ...]
+    box: tuple[tuple[float, float], ...]
+    log_z: float
+
+
+@dataclass(frozen=True)
+class ItemIntegral:
+    """One item's integral on its final grid.
+
+    ``grid``: the final grid's 1-D coordinates per axis (values); ``log_mass`` (M,): ln prior mass of each grid point
+    (flattened, C order over the axes); ``arrays``: what ``evaluate`` returned there, each (M, …); ``log_z`` [nat];
+    ``grid_change`` |ln Z(h) − ln Z(2h)| of the last halving (NaN if no halving was reached); ``check_change`` the
+    same for the ``check`` of :func:`integrate` (NaN without one); ``outside``: the
+    estimated prior-weighted mass outside the final box over the mass inside; ``error`` [nat] = grid_change +
+    ln(1 + outside); ``converged``: the refinement met its tolerance; ``levels``: every grid evaluated.
+    """
+
+    axes: tuple[Axis, ...]
+    grid: dict[str, np.ndarray]
+    log_mass: np.ndarray
+    arrays: dict[str, np.ndarray]
+    log_z: float
+    grid_change: float
+    outside: float
+    converged: bool
+    levels: tuple[Level, ...]
+    check_change: float = math.nan
+
+    @property
+    def error(self) -> float:
+        """The numerical error of ln Z [nat] (module docstring); inf when no halving was compared."""
+        change = self.grid_change if np.isfinite(self.grid_change) else math.inf
+        return float(change + math.log1p(self.outside))
+
+    @property
+    def loglike(self) -> np.ndarray:
+        """T on the final grid, (M,)."""
+        a = self.arrays["loglike"]
+        return a.reshape(a.shape[0], -1).sum(axis=1)
+
+    @property
+    def log_posterior(self) -> np.ndarray:
+        """ln of the normalised posterior mass of each final grid point (M,)."""
+        t = np.where(np.isfinite(self.loglike), self.loglike + self.log_mass, -np.inf)
+        return t - logsumexp(t)
+
+    def best(self) -> dict[str, float]:
+        """The final grid point of the largest T, by axis name."""
+        m = int(np.nanargmax(np.where(np.isfinite(self.loglike), self.loglike, -np.inf)))
+        index = np.unravel_index(m, tuple(len(v) for v in self.grid.values()))
+        return {name: float(v[i]) for (name, v), i in zip(self.grid.items(), index)}
+
+    def marginal(self, name: str) -> Marginal1D:
+        """The 1-D posterior marginal of axis ``name`` on the final grid."""
+        names = list(self.grid)
+        k = names.index(name)
+        mass = np.exp(self.log_posterior).reshape(tuple(len(v) for v in self.grid.values()))
+        mass = mass.sum(axis=tuple(j for j in range(len(names)) if j != k))
+        axis = self.axes[k]
+        return Marginal1D(name, self.grid[name], mass, np.clip(cell_edges(self.grid[name]), axis.lower, axis.upper))
+
+    def summary(self) -> dict[str, Any]:
+        """Per axis the posterior mean, sd, 68/95 % intervals and where the mass sits: ``at_prior_edge`` (more than
+        :data:`~sigcube.stats.posterior.EDGE_WARNING` in an end cell of a box that reaches the prior's bound: the prior
+        range cuts the posterior) and ``cells_per_sd`` (the sd over the final step; ``unresolved`` below
+        :data:`MIN_CELLS`, or with more than half the mass in one cell)."""
+        out = {}
+        for axis in self.axes:
+            m = self.marginal(axis.name)
+            lo, hi = axis.bounds
+            u = np.log10(m.values) if axis.log else m.values
+            step = float(u[1] - u[0]) if len(u) > 1 else math.inf
+            mean_u = float(np.sum(m.mass * u))
+            sd_u = float(np.sqrt(max(np.sum(m.mass * (u - mean_u) ** 2), 0.0)))
+            at_edge = [side for side, touches, mass in (("lower", np.isclose(u[0], lo), m.mass[0]),
+                                                      ("upper", np.isclose(u[-1], hi), m.mass[-1]))
+                       if touches and mass > EDGE_WARNING]
+            out[axis.name] = {"mean": m.mean, "sd": m.sd, "ci68": list(m.interval(0.68)), "ci95": list(m.interval(0.95)),
+                              "unit": axis.unit, "at_prior_edge": at_edge,
+                              "cells_per_sd": sd_u / step if step > 0 else math.inf,
+                              "largest_cell_mass": float(np.max(m.mass)),
+                              "unresolved": bool(np.max(m.mass) > RESOLUTION_WARNING or sd_u < MIN_CELLS * step)}
+        return out
+
+    def subgrid(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The final grid's sub-grid of every other point (twice the step): the indices of its points into the final
+        grid's flattened order and their prior masses (ln); None when an axis has fewer than 3 points."""
+        ticks = [np.log10(v) if a.log else v for a, v in zip(self.axes, self.grid.values())]
+        if any(len(t) < 3 for t in ticks):
+            return None
+        shape = tuple(len(t) for t in ticks)
+        index = np.arange(int(np.prod(shape))).reshape(shape)[tuple(slice(None, None, 2) for _ in ticks)].ravel()
+        return index, _log_trapezoid([t[::2] for t in ticks], [a.bounds for a in self.axes])
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-able: ln Z, its error and its parts, convergence and every grid evaluated."""
+        return {"log_z": self.log_z, "error": self.error, "grid_change": self.grid_change, "outside": self.outside,
+                "check_change": None if math.isnan(self.check_change) else self.check_change,
+                "converged": self.converged, "final_points": int(self.log_mass.size),
+                "levels": [{"stage": lv.stage, "points": list(lv.points), "box": [list(b) for b in lv.box],
+                            "log_z": lv.log_z} for lv in self.levels]}
+
+
+@dataclass
+class _State:
+    """An item's refinement in progress (u coordinates)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    n: int
+    zooms: int = 0
+    previous: float = math.nan
+    outside: float = -math.inf
+    """ln of the estimated mass of the points that zooms left outside the box."""
+    levels: list[Level] = field(default_factory=list)
+    done: ItemIntegral | None = None
+
+
+def _ticks(lo: np.ndarray, hi: np.ndarray, n: Sequence[int]) -> list[np.ndarray]:
+    return [np.linspace(a, b, k) for a, b, k in zip(lo, hi, n)]
+
+
+def _log_trapezoid(ticks: Sequence[np.ndarray], bounds: Sequence[tuple[float, float]]) -> np.ndarray:
+    """ln prior mass of each point of the product grid ``ticks`` (flattened): trapezoid weights over the box, times
+    the box's share of the prior volume."""
+    out = np.zeros(1)
+    for t, (a, b) in zip(ticks, bounds):
+        if len(t) == 1:
+            w = np.ones(1)
+        else:
+            w = np.full(len(t), t[1] - t[0])
+            w[[0, -1]] *= 0.5
+        out = (out[:, None] + np.log(w / (b - a))[None, :]).ravel()
+    return out
+
+
+def _product(ticks: Sequence[np.ndarray]) -> np.ndarray:
+    """(M, d) points of the product grid, C order."""
+    return np.stack([g.ravel() for g in np.meshgrid(*ticks, indexing="ij")], axis=-1)
+
+
+def integrate(evaluate: Evaluate, axes: Sequence[Axis], n_items: int = 1, *, tol: float = TOLERANCE,
+              max_points: int = MAX_POINTS, keep: float = KEEP,
+              check: Callable[[ItemIntegral], float] | None = None) -> list[ItemIntegral]:
+    """ln Z of each of ``n_items`` items over ``axes`` on adapted grids (module docstring); ``check(result)``: the
+    change of another quantity between a result's final grid and its sub-grid (:meth:`ItemIntegral.subgrid`)."""
+    axes = tuple(axes)
+    if not axes:
+        raise GridIntegralError("an integral needs at least one axis")
+    d = len(axes)
+    bounds = [a.bounds for a in axes]
+    lo_p, hi_p = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+    fine = FINE.get(d, 7)
+
+    def run(items: np.ndarray, ticks_of: Callable[[int], list[np.ndarray]], stage: str):
+        grids = [ticks_of(int(i)) for i in items]
+        points = np.stack([_product(t) for t in grids], axis=1)                 # (M, K, d)
+        values = {a.name: a.value(points[..., j]) for j, a in enumerate(axes)}
+        arrays = {k: np.asarray(v) for k, v in evaluate(values, items, stage).items()}
+        ll = arrays["loglike"]
+        total = ll.reshape(ll.shape[0], ll.shape[1], -1).sum(axis=2)
+        return grids, points, arrays, np.where(np.isfinite(total), total, -np.inf)
+
+    states = [_State(lo_p.copy(), hi_p.copy(), fine) for _ in range(n_items)]
+    coarse = [a.coarse for a in axes]
+    grids, points, _, total = run(np.arange(n_items), lambda i: _ticks(lo_p, hi_p, coarse), "coarse")
+    for i, s in enumerate(states):
+        t = total[:, i]
+        if not np.isfinite(t).any():
+            raise GridIntegralError(f"item {i}: no point of the coarse grid has a finite log-likelihood")
+        log_mass = _log_trapezoid(grids[i], bounds)
+        s.levels.append(Level("coarse", tuple(coarse), _box(axes, lo_p, hi_p), float(logsumexp(t + log_mass))))
+        s.lo, s.hi = _kept_box(points[:, i], t, grids[i], lo_p, hi_p, keep)
+        s.outside = _left_out(points[:, i], t + log_mass, s.lo, s.hi)
+
+    active = list(range(n_items))
+    while active:
+        by_n: dict[int, list[int]] = {}
+        for i in active:
+            by_n.setdefault(states[i].n, []).append(i)
+        for n, group in by_n.items():
+            items = np.array(group)
+            grids, points, arrays, total = run(items, lambda i: _ticks(states[i].lo, states[i].hi, [n] * d), "fine")
+            for k, i in enumerate(group):
+                _advance(states[i], axes, grids[k], points[:, k], {name: a[:, k] for name, a in arrays.items()},
+                         total[:, k], bounds, lo_p, hi_p, fine, tol, max_points, keep, check)
+        active = [i for i in active if states[i].done is None]
+    return [s.done for s in states]  # type: ignore[misc]
+
+
+def _box(axes: Sequence[Axis], lo: np.ndarray, hi: np.ndarray) -> tuple[tuple[float, float], ...]:
+    return tuple((float(a.value(x)), float(a.value(y))) for a, x, y in zip(axes, lo, hi))
+
+
+def _kept_box(points: np.ndarray, total: np.ndarray, ticks: Sequence[np.ndarray], lo: np.ndarray, hi: np.ndarray,
+              keep: float) -> tuple[np.ndarray, np.ndarray]:
+    """The box of the points within ``keep`` of the largest ``total``, one step wider each way, inside [lo, hi]."""
+    kept = points[total >= np.max(total) - keep]
+    step = np.array([t[1] - t[0] if len(t) > 1 else 0.0 for t in ticks])
+    return np.maximum(kept.min(axis=0) - step, lo), np.minimum(kept.max(axis=0) + step, hi)
+
+
+def _left_out(points: np.ndarray, log_mass: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+    """ln Σ exp(``log_mass``) over the ``points`` outside the box [lo, hi] (−inf if none)."""
+    eps = 1e-12 * np.maximum(1.0, np.abs(hi - lo))
+    outside = np.any((points < lo - eps) | (points > hi + eps), axis=1)
+    return float(logsumexp(log_mass[outside])) if outside.any() else -math.inf
+
+
+def _advance(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], points: np.ndarray,
+             arrays: dict[str, np.ndarray], total: np.ndarray, bounds: list[tuple[float, float]], lo_p: np.ndarray,
+             hi_p: np.ndarray, fine: int, tol: float, max_points: int, keep: float,
+             check: Callable[[ItemIntegral], float] | None) -> None:
+    """One evaluated grid of an item: zoom, halve the step, or finish."""
+    if not np.isfinite(total).any():
+        raise GridIntegralError("no point of the zoomed grid has a finite log-likelihood")
+    d = len(axes)
+    log_mass = _log_trapezoid(ticks, bounds)
+    log_z = float(logsumexp(total + log_mass))
+    lo, hi = _kept_box(points, total, ticks, s.lo, s.hi, keep)
+    width = np.where(s.hi > s.lo, s.hi - s.lo, 1.0)
+    first = math.isnan(s.previous)
+    s.levels.append(Level("zoom" if first else "refine", (s.n,) * d, _box(axes, s.lo, s.hi), log_z))
+    if first and np.any((hi - lo) / width < ZOOM) and s.zooms < MAX_ZOOMS:
+        s.outside = float(np.logaddexp(s.outside, _left_out(points, total + log_mass, lo, hi)))
+        s.lo, s.hi, s.n, s.zooms = lo, hi, fine, s.zooms + 1
+        return
+    if first:  # the sub-grid of every other point: twice the step on the same box
+        sub = [t[::2] for t in ticks]
+        coarse = total.reshape(tuple(len(t) for t in ticks))[tuple(slice(None, None, 2) for _ in ticks)].ravel()
+        s.previous = float(logsumexp(coarse + _log_trapezoid(sub, bounds)))
+    change = abs(log_z - s.previous)
+    next_n = 2 * s.n - 1
+    if change <= tol or next_n**d > max_points:
+        result = _finish(s, axes, ticks, log_mass, arrays, total, log_z, change, bounds, lo_p, hi_p,
+                         converged=bool(change <= tol))
+        extra = math.nan if check is None else float(check(result))
+        if not (extra > tol) or next_n**d > max_points:
+            s.done = replace(result, check_change=extra, converged=result.converged and not extra > tol)
+            return
+    s.previous, s.n = log_z, next_n
+
+
+def _finish(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], log_mass: np.ndarray,
+            arrays: dict[str, np.ndarray], total: np.ndarray, log_z: float, change: float,
+            bounds: list[tuple[float, float]], lo_p: np.ndarray, hi_p: np.ndarray, converged: bool) -> ItemIntegral:
+    """The item's result, with the estimated share of the mass outside its box (module docstring)."""
+    tails = [s.outside]
+    if all(len(t) > 1 for t in ticks):
+        cube = total.reshape(tuple(len(t) for t in ticks))
+        for j, (t, (a, b)) in enumerate(zip(ticks, bounds)):
+            step = t[1] - t[0]
+            others = _log_trapezoid([u for k, u in enumerate(ticks) if k != j],
+                                    [w for k, w in enumerate(bounds) if k != j]) if len(ticks) > 1 else np.zeros(1)
+            for end, inner, bound in ((0, 1, a), (-1, -2, b)):
+                room = abs(bound - t[end])
+                if room <= 1e-12 * max(1.0, abs(bound)):
+                    continue                                       # the face lies on the prior's bound
+                face, next_in = np.take(cube, end, axis=j).ravel(), np.take(cube, inner, axis=j).ravel()
+                rate = (next_in - face) / step                     # decay outwards [1/u]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    reach = np.where(rate > 0, -np.expm1(-rate * room) / rate, room)
+                tails.append(float(logsumexp(face + np.log(reach) + others - math.log(b - a))))
+    left = float(logsumexp(tails))
+    outside = 0.0 if left == -math.inf else float(math.exp(min(left - log_z, 700.0)))
+    grid = {a.name: a.value(t) for a, t in zip(axes, ticks)}
+    return ItemIntegral(axes, grid, log_mass, arrays, log_z, change, outside, converged, tuple(s.levels))
+
+
+def grid_points(integral: ItemIntegral) -> dict[str, np.ndarray]:
+    """The final grid's points (M,) per axis, in the order of ``integral.log_mass``."""
+    mesh = np.meshgrid(*integral.grid.values(), indexing="ij")
+    return {name: m.ravel() for name, m in zip(integral.grid, mesh)}
+

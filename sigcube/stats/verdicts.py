@@ -1,0 +1,58 @@
+"""How sure a printed verdict is: a Bayes factor or an ELPD difference next to its numerical error, a fraction with its
+binomial interval, a standard error from a sample too small for its normal approximation."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from scipy.stats import beta
+
+DECIDED = 3.0
+"""A difference counts as a verdict only when it exceeds this many times its numerical error; otherwise it is
+printed as undecided."""
+SMALL_SAMPLE = 30
+"""Below this many objects a standard error's normal approximation (a z-score, a ± SE read as a 68 % interval) is not
+trusted: the report says so instead of printing a z-score."""
+LEVEL = 0.95
+"""The level of the binomial intervals of fractions."""
+
+
+def decided(difference: float, error: float) -> bool:
+    """Whether ``difference`` exceeds :data:`DECIDED` times its numerical ``error`` (a NaN or infinite error
+    never decides)."""
+    return math.isfinite(error) and abs(difference) > DECIDED * error
+
+
+def bayes_verdict(ln_b: float, error: float, a: str, b: str) -> str:
+    """``a`` or ``b`` favoured by ln B(a : b) = ``ln_b`` ± ``error`` [nat], or undecided when the numerical error is
+    comparable to its size."""
+    if not decided(ln_b, error):
+        return (f"undecided: |ln B| = {abs(ln_b):.2f} is within {DECIDED:g}× its numerical error "
+                f"({error:.2f} nat)")
+    return f"{a if ln_b > 0 else b} favoured"
+
+
+def se_note(n: int) -> str | None:
+    """None when ``n`` objects are enough for an SE's normal approximation, else why it is not trusted."""
+    if n >= SMALL_SAMPLE:
+        return None
+    return (f"n = {n} objects: too few for the normal approximation of a standard error (fewer than "
+            f"{SMALL_SAMPLE}); the SE is a rough spread, not a 68 % interval, and no z-score is given")
+
+
+def binomial_interval(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """The Clopper–Pearson (exact) ``level`` interval of a fraction ``k``/``n``."""
+    if n <= 0:
+        return (math.nan, math.nan)
+    alpha = 1.0 - level
+    lo = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return lo, hi
+
+
+def fraction(k: int, n: int, level: float = LEVEL) -> dict[str, Any]:
+    """A fraction with its binomial interval: ``value``, ``k``, ``n``, ``ci`` and what the interval is."""
+    lo, hi = binomial_interval(k, n, level)
+    return {"value": k / n if n else math.nan, "k": int(k), "n": int(n), "ci": [lo, hi],
+            "interval": f"Clopper–Pearson {round(100 * level)} % (binomial, the {n} objects independent)"}

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.text import Text
 
@@ -30,7 +30,26 @@ from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
 if TYPE_CHECKING:
     import xarray as xr
 
-console = Console()
+PIPE_WIDTH = 1000
+"""Columns of stdout when it is a file or a pipe: wide enough that no table cell is cut or ellipsized (a report in a
+log keeps every digit the terminal shows)."""
+
+
+class ReportConsole(Console):
+    """stdout: the terminal's own width on a terminal; :data:`PIPE_WIDTH` columns when redirected to a file or a pipe
+    (decided at each print, so a test's captured stdout counts as a pipe)."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return size if self.is_terminal or self._width is not None else ConsoleDimensions(PIPE_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+console = ReportConsole()
 err_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 """stderr: messages, progress and status lines. ``markup=False``: text (paths, names, messages) prints as is;
 ``soft_wrap``: a line is never broken by the console (a wrapped path could not be copied), the terminal wraps it."""

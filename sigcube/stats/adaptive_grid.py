@@ -366,7 +366,7 @@ def _finish(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], log_mass
                     continue                                       # the face lies on the prior's bound
                 face, next_in = np.take(cube, end, axis=j).ravel(), np.take(cube, inner, axis=j).ravel()
                 rate = (next_in - face) / step                     # decay outwards [1/u]
-                with np.errstate(divide="ignore", invalid="ignore"):
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                     reach = np.where(rate > 0, -np.expm1(-rate * room) / rate, room)
                 tails.append(float(logsumexp(face + np.log(reach) + others - math.log(b - a))))
     left = float(logsumexp(tails))

@@ -1,5 +1,6 @@
-"""`sigcube report compare`: the grid evidence against analytic integrals, AIC/BIC and CV bookkeeping by hand,
-and a real run checked through independent paths (sigcube.score, the cube's quality flags)."""
+"""`sigcube report compare`: ELPD_LOGO, AIC/BIC and CV bookkeeping by hand, verdicts against their numerical error,
+synthetic truths recovered, and a real run checked through independent paths (sigcube.score, the cube's quality
+flags). The evidence integrals themselves are checked in tests/engines/test_evidence.py."""
 
 from __future__ import annotations
 
@@ -7,32 +8,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sigcube.engines.fit.spec import FreeParameter
 from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.study.reports.compare import (
-    CompareError, _cv, _grid, compare_model, compare_report, log_evidence, logo_summary, model_logo,
+    CompareError, _cv, _logo_on_grid, _own_evidence_logo, compare_model, compare_report, logo_summary,
 )
-
-
-def test_grid_evidence_of_a_gaussian_likelihood_is_the_analytic_integral():
-    # ln L(θ) = −(θ − μ)²/(2σ²) with θ uniform on [a, b]: Z = σ√(2π)/(b − a) (the peak well inside)
-    p = FreeParameter("t", 0.0, 10.0, grid=401)
-    grid, log_w = _grid([p])
-    mu, sigma = 4.0, 0.5
-    ll = -0.5 * ((grid["t"] - mu) / sigma) ** 2
-    expected = np.log(sigma * np.sqrt(2 * np.pi) / 10.0)
-    assert log_evidence(ll[:, None], log_w, per_object=False) == pytest.approx(expected, abs=1e-6)
-    # per-object: two galaxies with their own peaks → the sum of their ln Z; global: one shared θ
-    two = np.stack([ll, -0.5 * ((grid["t"] - 6.0) / sigma) ** 2], axis=1)
-    assert log_evidence(two, log_w, per_object=True) == pytest.approx(2 * expected, abs=1e-6)
-    shared = np.log(sigma / np.sqrt(2) * np.sqrt(2 * np.pi) / 10.0) - (6.0 - 4.0) ** 2 / (4 * sigma**2)
-    assert log_evidence(two, log_w, per_object=False) == pytest.approx(shared, abs=1e-6)
-
-
-def test_grid_weights_are_a_normalised_prior():
-    grid, log_w = _grid([FreeParameter("a", 1.0, 2.0, 5), FreeParameter("b", 0.1, 10.0, 3, "log")])
-    assert np.exp(log_w).sum() == pytest.approx(1.0)
-    assert sorted(set(np.round(grid["b"], 12))) == [0.1, 1.0, 10.0]
 
 
 class _Points:
@@ -62,14 +41,21 @@ def test_cv_with_nuisance_picks_the_least_profile_objective():
     assert out["held_out_chi2"] == pytest.approx(10 * 0.5)
 
 
+def _dense(lo: float, hi: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A dense uniform grid over [lo, hi] and ln of its trapezoid prior masses (sum 1)."""
+    t = np.linspace(lo, hi, n)
+    w = np.full(n, t[1] - t[0])
+    w[[0, -1]] *= 0.5
+    return t, np.log(w / (hi - lo))
+
+
 def test_logo_of_a_global_grid_is_the_posterior_predictive_by_hand():
     """One global θ with a uniform prior, galaxies measuring it as x_g ± 1: elpd_g = ln ∫ N(x_g; θ, 1) p(θ | x_−g) dθ,
     p(θ | x_−g) = N(mean of the others, 1/(n − 1)) (the grid wide and fine): the closed form N(x_g; x̄_−g, 1 + 1/(n−1))."""
-    p = FreeParameter("t", -6.0, 6.0, grid=2401)
-    grid, log_w = _grid([p])
+    t, log_mass = _dense(-6.0, 6.0, 2401)
     x = np.array([-0.4, 0.1, 0.3, 0.9, 1.5])
-    ll = -0.5 * (grid["t"][:, None] - x) ** 2 - 0.5 * np.log(2 * np.pi)
-    got = model_logo("m", ll, log_w, [f"g{i}" for i in range(x.size)], per_object=False)
+    ll = -0.5 * (t[:, None] - x) ** 2 - 0.5 * np.log(2 * np.pi)
+    got = _logo_on_grid("m", ll, log_mass, [f"g{i}" for i in range(x.size)], "uniform")
     n = x.size
     others = (x.sum() - x) / (n - 1)
     var = 1 + 1 / (n - 1)
@@ -78,31 +64,34 @@ def test_logo_of_a_global_grid_is_the_posterior_predictive_by_hand():
     assert got.se == pytest.approx(np.sqrt(n * np.var(expected)), abs=1e-5)
 
 
-def test_logo_of_per_object_parameters_is_each_galaxys_evidence():
-    """Per-object parameters: Σ_g elpd_g equals the per-object grid evidence ln Z computed by log_evidence."""
-    p = FreeParameter("t", 0.0, 10.0, grid=101)
-    grid, log_w = _grid([p])
-    ll = -0.5 * ((grid["t"][:, None] - np.array([2.0, 5.0, 7.0])) / 0.7) ** 2
-    got = model_logo("m", ll, log_w, ["a", "b", "c"], per_object=True)
-    assert got.total == pytest.approx(log_evidence(ll, log_w, per_object=True), abs=1e-10)
+def _own(name: str, log_z: np.ndarray, names: list[str]):
+    return _own_evidence_logo(name, np.asarray(log_z, dtype=float), names, ["t"], "uniform")
 
 
 def test_logo_summary_ranks_models_and_names_the_galaxies_that_drive_the_difference():
     """Two per-object models whose evidences differ by hand-set amounts per galaxy: the best is the larger total, the
     difference and its paired SE are the hand sums, and the drivers are ordered by |difference|."""
-    p = FreeParameter("t", 0.0, 1.0, grid=3)
-    _, log_w = _grid([p])
-    names = ["a", "b", "c", "d"]
-    shift = np.array([0.0, 3.0, -1.0, 0.5])
-    base = np.zeros((3, 4))
-    one = model_logo("one", base, log_w, names, per_object=True)
-    two = model_logo("two", base + shift, log_w, names, per_object=True)
-    out = logo_summary({"one": one, "two": two}, top=3)
+    names = [f"g{i}" for i in range(40)]
+    shift = np.zeros(40)
+    shift[:4] = [0.0, 3.0, -1.0, 0.5]
+    one, two = _own("one", np.zeros(40), names), _own("two", shift, names)
+    out = logo_summary({"one": one, "two": two}, {"one": 0.01, "two": 0.02}, top=3)
     assert out["best"] == "two"
     assert out["models"]["one"]["elpd_diff"] == pytest.approx(shift.sum())
-    assert out["models"]["one"]["dse"] == pytest.approx(np.sqrt(4 * np.var(shift)))
-    assert [d["galaxy"] for d in out["drivers"]["one"]] == ["b", "c", "d"]
-    assert out["per_galaxy"]["elpd"]["two"] == pytest.approx((np.zeros(4) + shift).tolist())
+    assert out["models"]["one"]["dse"] == pytest.approx(np.sqrt(40 * np.var(shift)))
+    assert out["models"]["one"]["error_diff"] == pytest.approx(0.03)
+    assert [d["galaxy"] for d in out["drivers"]["one"]] == ["g1", "g2", "g3"]
+    assert out["se_note"] is None and out["models"]["one"]["z"] is not None
+
+
+def test_a_difference_smaller_than_its_numerical_error_is_undecided_and_a_tiny_sample_gets_no_z():
+    names = ["a", "b"]
+    out = logo_summary({"one": _own("one", [0.0, 0.0], names), "two": _own("two", [1.5, 0.6], names)},
+                       {"one": 0.4, "two": 0.5})
+    row = out["models"]["one"]
+    assert row["elpd_diff"] == pytest.approx(2.1) and row["error_diff"] == pytest.approx(0.9)
+    assert not row["numerically_decided"]          # 2.1 < 3 × 0.9
+    assert row["z"] is None and "n = 2" in out["se_note"]
 
 
 def test_unknown_model_is_one_line():
@@ -121,33 +110,77 @@ def floor_truth():
     sample = synthetic_sample(get_kernel("mond"), {}, 20, seed=3, sigma_int=6.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        runs = {text: compare_model("mond", None, sample.points, sample.catalogue, True, scatter=Scatter.parse(text))
-                for text in ("2:12:11", "0:3:4", "4", "6", "8")}
+        runs = {text: compare_model("mond", sample.points, sample.catalogue, True, scatter=Scatter.parse(text))
+                for text in ("0:20:11", "0:3:4", "6")}
     return sample, runs
 
 
 def test_sigma_int_on_the_grid_recovers_a_known_scatter(floor_truth):
     sample, runs = floor_truth
-    post = runs["2:12:11"]["sigma_int"]
-    assert abs(post["mean"] - 6.0) < 2.5 * post["sd"] and 0.1 < post["sd"] < 1.5 and not post["cut_by_grid"]
-    assert sum(post["posterior"]) == pytest.approx(1.0)
-    # a grid below the truth piles the posterior on its end, and says so
-    assert runs["0:3:4"]["sigma_int"]["cut_by_grid"] and runs["0:3:4"]["sigma_int"]["mode"] == 3.0
+    row = runs["0:20:11"]
+    post = row["sigma_int"]
+    assert abs(post["mean"] - 6.0) < 2.5 * post["sd"] and 0.1 < post["sd"] < 1.5 and post["at_prior_edge"] == []
+    assert post["ci95"][0] < 6.0 < post["ci95"][1] and not post["unresolved"]
+    assert not any("sigma_int" in w for w in row["warnings"])
+    # a range stopping below the truth piles the posterior on its end, and the report says so
+    low = runs["0:3:4"]
+    assert low["sigma_int"]["at_prior_edge"] == ["upper"]
+    assert any("sigma_int: posterior mass at the upper end" in w for w in low["warnings"])
     # σ_int on a grid is one more parameter; a fixed value is not
-    assert runs["2:12:11"]["k"] == runs["6"]["k"] + 1
+    assert row["k"] == runs["6"]["k"] + 1
 
 
-def test_a_sigma_int_grid_marginalises_the_fixed_value_evidences(floor_truth):
-    """ln Z over σ_int ∈ {4, 6, 8} (trapezoid weights ¼, ½, ¼) is LSE_s(ln Z(σ_s) + ln w_s) of three separate
-    fixed-σ_int runs; the best point is the best of theirs."""
+def test_a_sigma_int_axis_marginalises_the_fixed_value_evidences():
+    """ln Z with σ_int uniform on [4, 8] equals the trapezoid over a dense σ_int grid of separate fixed-σ_int runs
+    (the catalogue values, so each run is cheap)."""
     from scipy.special import logsumexp
 
-    sample, runs = floor_truth
-    grid = compare_model("mond", None, sample.points, sample.catalogue, True, scatter=Scatter.parse("4:8:3"))
-    fixed = [runs[t] for t in ("4", "6", "8")]
-    expected = logsumexp([r["log_evidence"] for r in fixed] + np.log([0.25, 0.5, 0.25]))
-    assert grid["log_evidence"] == pytest.approx(expected, abs=1e-6)
-    assert grid["ln_L_max"] == pytest.approx(max(r["ln_L_max"] for r in fixed), abs=1e-6)
+    from sigcube.model.kernels.registry import get_kernel
+    from sigcube.stats.synthetic import synthetic_sample
+
+    sample = synthetic_sample(get_kernel("mond"), {}, 10, seed=4, sigma_int=6.0, priors={})
+    grid = compare_model("mond", sample.points, None, False, scatter=Scatter.parse("4:8:5"))
+    values, log_mass = _dense(4.0, 8.0, 81)
+    fixed = [compare_model("mond", sample.points, None, False, scatter=Scatter.parse(f"{v:.6f}")) for v in values]
+    expected = logsumexp([r["log_evidence"] for r in fixed] + log_mass)
+    errors = max(r["log_evidence_error"] for r in fixed)
+    assert abs(grid["log_evidence"] - expected) <= grid["log_evidence_error"] + errors + 1e-3
+    assert grid["ln_L_max"] >= max(r["ln_L_max"] for r in fixed) - 0.05
+
+
+def test_a_deliberately_coarse_grid_is_refined_to_the_same_evidence():
+    """A model table whose coarse pass has 3 points per axis (steps of tens of posterior widths) is zoomed and
+    refined to the evidence a fine coarse pass gives, and its levels show the refinement."""
+    from sigcube.model.kernels.registry import get_kernel
+    from sigcube.stats.synthetic import synthetic_sample
+    from sigcube.study.reports import compare
+
+    sample = synthetic_sample(get_kernel("mond"), {}, 15, seed=8, sigma_int=4.0, priors={})
+    fine = compare_model("mond", sample.points, None, False, scatter=Scatter.parse("4"))
+    coarse_model = compare.CompareModel("mond", {"a0": {"bounds": [3e-11, 3e-10], "grid": 3, "scale": "log"}})
+    original = compare.MODELS["mond"]
+    compare.MODELS["mond"] = coarse_model
+    try:
+        coarse = compare_model("mond", sample.points, None, False, scatter=Scatter.parse("4"))
+    finally:
+        compare.MODELS["mond"] = original
+    levels = coarse["evidence"]["grid"]["levels"]
+    assert levels[0]["points"] == [3] and len(levels) >= 3 and coarse["evidence"]["grid"]["converged"]
+    assert abs(coarse["log_evidence"] - fine["log_evidence"]) <= coarse["log_evidence_error"] + \
+        fine["log_evidence_error"]
+
+
+def test_a_grid_too_coarse_to_converge_is_flagged():
+    from sigcube.stats.adaptive_grid import Axis, integrate
+    from sigcube.study.reports.compare import _warnings
+
+    def evaluate(values, items, stage):
+        x = values["x"]
+        return {"loglike": -0.5 * ((x - 0.5) / 1e-4) ** 2}
+
+    (result,) = integrate(evaluate, [Axis("x", 0.0, 1.0, coarse=3)], max_points=20, tol=1e-9)
+    row = {"evidence": {"grid": result.describe(), "posterior": result.summary()}}
+    assert any("did not converge" in w for w in _warnings(row))
 
 
 @pytest.fixture(scope="module")
@@ -231,10 +264,12 @@ def test_cli_compare_json(sparc_store):
 def test_per_galaxy_bayes_counts_by_hand():
     from sigcube.study.reports.compare import per_galaxy_bayes
 
-    rows = {"a": {"galaxy_log_evidence": [0.0, 5.0, -3.0, 0.5]}, "b": {"galaxy_log_evidence": [2.0, 1.0, -3.5, 0.0]},
+    rows = {"a": {"galaxy_log_evidence": [0.0, 5.0, -3.0, 0.5], "galaxy_log_evidence_error": [0.1, 0.1, 0.1, 0.1]},
+            "b": {"galaxy_log_evidence": [2.0, 1.0, -3.5, 0.0], "galaxy_log_evidence_error": [0.1, 0.1, 0.1, 0.2]},
             "mond": {}}
     out = per_galaxy_bayes(rows)
-    assert out == {"a_vs_b": {"n": 4, "a_favoured": 3, "a_by_1_nat": 1, "b_by_1_nat": 1}}
+    # ln B per galaxy: −2, +4, +0.5, +0.5; numerical errors 0.2, 0.2, 0.2, 0.3: |ln B| ≤ 3 × error in the last two
+    assert out == {"a_vs_b": {"n": 4, "a_favoured": 3, "a_by_1_nat": 1, "b_by_1_nat": 1, "undecided": 2}}
 
 
 def test_cli_compare_with_sigma_int_on_a_grid(sparc_store):
@@ -252,7 +287,7 @@ def test_cli_compare_with_sigma_int_on_a_grid(sparc_store):
     out = json.loads(result.stdout.splitlines()[-1])
     row = out["runs"]["catalogue"]["mond"]
     post = row["sigma_int"]
-    assert post["mean"] > 0.057 and not post["cut_by_grid"]
+    assert post["mean"] > 0.057 and post["at_prior_edge"] == []
     assert row["best_chi2"] / out["n_points"] == pytest.approx(1.0, abs=0.1)
     assert "lognormal_gobs" in out["conventions"]["likelihood"] and out["scatter"]["unit"] == "dex"
     bad = CliRunner().invoke(app, ["report", "compare", "mond", "--error-model", "lognormal_gobs"])

@@ -342,6 +342,23 @@ COUNTS_BY_CONSTRUCTION: dict[str, str] = {
 ``count matched by construction`` (:meth:`Figure.verdict`), never ``reproduced``."""
 
 
+SEED_SAMPLE_KIND = "sparc"
+"""The kind of dataset cube the seeds' galaxy figures were printed for: SPARC as ``sigcube ingest sparc`` makes it
+from its verified files (a user's table or a synthetic survey is kind ``rotation_curves``)."""
+
+
+def not_the_seed_sample(cube_kind: str, paper_cuts: bool = True) -> str | None:
+    """Why values computed on a cube of kind ``cube_kind`` (with the paper's sample cuts or not) are not set next to the
+    seeds' SPARC figures, or None when the cube is the sample those figures were printed for."""
+    if cube_kind != SEED_SAMPLE_KIND:
+        return (f"this cube (kind {cube_kind or 'unknown'}) is not the SPARC sample the seeds' figures were printed "
+                "for: its values are shown alone")
+    if not paper_cuts:
+        return ("these sample cuts are not the paper's (≥ 5 points, every quality flag and inclination): the seeds' "
+                "figures were printed for the paper's sample, so the values are shown alone")
+    return None
+
+
 def figure(key: str) -> Figure:
     """The figure called ``key`` (KeyError naming the known prefixes otherwise)."""
     try:

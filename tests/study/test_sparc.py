@@ -117,11 +117,35 @@ def test_report_states_every_convention(reports):
 
 
 def test_the_comparison_is_not_hard_coded(sparc_cube, reports):
-    """Changing a convention changes the numbers and the verdicts."""
-    res = sparc_report(sparc_cube, get_preset("bulge-amplitude"), SampleCuts(quality=(1,)))
-    assert res["n_galaxies"] < 171 and not res["reproduced"]["n_galaxies"]
+    """Changing the data changes the numbers and the verdicts."""
+    faster = sparc_cube.assign(v_obs=sparc_cube["v_obs"] * 1.05)
+    res = sparc_report(faster, get_preset("bulge-amplitude"))
+    assert res["n_galaxies"] == 171 and res["seed_sample"]
     assert not res["reproduced"]["sigma.mean_rms"] and reports["bulge-amplitude"]["reproduced"]["sigma.mean_rms"]
-    assert any("sample cuts differ" in s for s in res["findings"])
+
+
+def test_other_samples_are_shown_without_the_seed_figures(sparc_cube):
+    """Figures printed for SPARC's paper sample are set only beside that sample: other cuts, or a user's cube of two
+    galaxies, print the values alone and say why."""
+    cut = sparc_report(sparc_cube, get_preset("bulge-amplitude"), SampleCuts(quality=(1,)))
+    assert cut["n_galaxies"] < 171 and cut["figures"] == [] and not cut["seed_sample"]
+    assert "not the paper's" in cut["findings"][0] and "si_sample_chain" not in cut
+    two = sparc_cube.sel(galaxy=["NGC3198", "NGC2403"]).assign_attrs(sigcube_kind="rotation_curves")
+    mine = sparc_report(two, get_preset("paper"))
+    assert mine["n_galaxies"] == 2 and mine["figures"] == [] and mine["published"] == {}
+    assert "not the SPARC sample" in mine["findings"][0]
+    assert mine["win_rate_intervals"]["sigma"]["n"] == 2
+
+
+def test_a_win_rate_carries_its_binomial_interval(reports):
+    """47.95 % of 171 galaxies: the exact (Clopper–Pearson) 95 % interval, here checked against the normal
+    approximation p ± 1.96·√(p(1 − p)/n) within a percentage point (≈ ± 7.5 %)."""
+    res = reports["paper"]
+    ci = res["win_rate_intervals"]["sigma"]
+    p, n = res["sigma"]["win_rate"], res["n_galaxies"]
+    half = 1.96 * np.sqrt(p * (1 - p) / n)
+    assert ci["k"] == 82 and ci["n"] == 171
+    assert ci["ci"][0] == pytest.approx(p - half, abs=0.01) and ci["ci"][1] == pytest.approx(p + half, abs=0.01)
 
 
 def test_json_gives_value_citation_and_verdict_per_figure(sparc_store):

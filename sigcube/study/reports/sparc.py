@@ -30,7 +30,10 @@ from sigcube.model.kernels.presets import Preset
 from sigcube.model.metrics import RAR_SCATTERS, get_metric, metric_names
 from sigcube.model.points import PointSet
 from sigcube.study.presets import BASELINE, NOT_IN_SEEDS, figures, split_quantity
-from sigcube.study.published import COUNT_MATCHED, COUNTS_BY_CONSTRUCTION, REPRODUCED, Figure, figure
+from sigcube.stats.verdicts import fraction
+from sigcube.study.published import (
+    COUNT_MATCHED, COUNTS_BY_CONSTRUCTION, REPRODUCED, Figure, figure, not_the_seed_sample,
+)
 
 DIGITS = {"km / s": 3, "dex": 4, "%": 2, "": 3}
 """Decimals a report table prints, by the unit it prints in."""
@@ -139,20 +142,25 @@ def sparc_report(
         "n_points": points.n_points,
         **{name: global_metrics(points, v, rms[other[name]]) for name, v in v_pred.items()},
     }
-    out["figures"] = [comparison(figure(key), quantity, value_of(out, quantity))
-                      for quantity, keys in figures(preset).items() for key in keys]
+    out["win_rate_intervals"] = {name: fraction(int(round(out[name]["win_rate"] * points.n_galaxies)),
+                                                points.n_galaxies) for name in v_pred}
+    elsewhere = not_the_seed_sample(cube.attrs.get("sigcube_kind", ""), cuts == SampleCuts())
+    out["seed_sample"] = elsewhere is None
+    out["figures"] = [] if elsewhere else [comparison(figure(key), quantity, value_of(out, quantity))
+                                           for quantity, keys in figures(preset).items() for key in keys]
     published = [c for c in out["figures"] if c["origin"] == "published"]
     out["published"] = {c["quantity"]: c["value"] for c in published}
     out["reproduced"] = {c["quantity"]: c["reproduced"] for c in published}
     out["verdicts"] = {c["quantity"]: c["verdict"] for c in published}
-    out["si_sample_chain"] = si_sample_chain(cube, ml)
-    if preset.g_dagger != ASTROPY:
+    if not elsewhere:
+        out["si_sample_chain"] = si_sample_chain(cube, ml)
+    if preset.g_dagger != ASTROPY and not elsewhere:
         g_astropy = G_DAGGER_CONVENTIONS[ASTROPY]
         v = get_kernel(preset.kernel)(points.inputs, **{**params, "g_dagger": g_astropy})
         check: dict[str, Any] = {"g_dagger": g_astropy, preset.kernel: global_metrics(points, v, rms[BASELINE])}
         check["figures"] = _kernel_figures(preset, check)
         out["astropy_g_dagger"] = check
-    out["findings"] = findings(preset, out, cuts)
+    out["findings"] = [elsewhere[0].upper() + elsewhere[1:] + "."] if elsewhere else findings(preset, out)
     out["conventions"] = {
         "what": preset.what,
         "description": preset.description,
@@ -188,7 +196,7 @@ def _kernel(c: dict[str, Any]) -> str:
     return "" if parts is None else parts[0]
 
 
-def findings(preset: Preset, result: dict[str, Any], cuts: SampleCuts) -> list[str]:
+def findings(preset: Preset, result: dict[str, Any]) -> list[str]:
     """Sentences derived from the comparisons of ``result`` (:func:`sparc_report`): what this convention does and does
     not reproduce, and what its ✓ rest on."""
     out: list[str] = []
@@ -223,9 +231,6 @@ def findings(preset: Preset, result: dict[str, Any], cuts: SampleCuts) -> list[s
         out.append(f"Numbers from re-running the author's public scripts, printed nowhere in the seeds, are "
                    f"{'reproduced' if same else 'not all reproduced'}: "
                    + ", ".join(f"{c['value']}{_unit(c)} {'✓' if c['reproduced'] else '✗'}" for c in repo) + ".")
-    if cuts != SampleCuts():
-        out.append("The sample cuts differ from the paper's (≥ 5 points, every quality flag and inclination): "
-                   "the seed figures are for the paper's sample.")
     return out
 
 
@@ -343,7 +348,12 @@ def formatted(result: dict[str, Any], quantity: str) -> str:
         return str(result[quantity])
     m = get_metric(parts[1])
     unit = m.table_units or m.units
-    return f"{m.in_table_units(value_of(result, quantity)):.{DIGITS[unit]}f}" + ("%" if unit == "%" else "")
+    text = f"{m.in_table_units(value_of(result, quantity)):.{DIGITS[unit]}f}" + ("%" if unit == "%" else "")
+    interval = result.get("win_rate_intervals", {}).get(parts[0]) if parts[1] == "win_rate" else None
+    if interval:
+        lo, hi = (m.in_table_units(x) for x in interval["ci"])
+        text += f" (95 %: {lo:.1f}–{hi:.1f}{'%' if unit == '%' else ''})"
+    return text
 
 
 def _cell(result: dict[str, Any], quantity: str) -> str:

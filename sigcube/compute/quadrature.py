@@ -862,10 +862,11 @@ def _ladder(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransf
 def check_integrals(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform,
                     priors: Mapping[str, Prior], likelihood: GaussianLikelihood | None = None, *, nodes: int = 5,
                     tolerance: float = HARD_TOLERANCE, max_nodes: int = MAX_NODES) -> IntegralCheck:
-    """:class:`IntegralCheck` of every galaxy at one grid point (``params``: numbers, a switch as a string)."""
+    """:class:`IntegralCheck` of every galaxy at one grid point (``params``: numbers, a switch as a string), every mode
+    search restarted (:func:`profile`)."""
     likelihood = likelihood or GaussianLikelihood()
-    low = marginalise(kernel, params, transform, priors, likelihood, nodes=nodes)
-    high = marginalise(kernel, params, transform, priors, likelihood, nodes=nodes + 2)
+    low = marginalise(kernel, params, transform, priors, likelihood, nodes=nodes, restarts=True)
+    high = marginalise(kernel, params, transform, priors, likelihood, nodes=nodes + 2, restarts=True)
     z = low.mode.z[0]
     near = np.any(np.abs(np.nan_to_num(z, nan=0.0)) > Z_LIMIT - EDGE_MARGIN, axis=-1)
     placeholder = np.full(transform.n_galaxies, np.nan)
@@ -873,7 +874,7 @@ def check_integrals(kernel: Kernel, params: Mapping[str, Any], transform: Nuisan
                           placeholder, placeholder, int(nodes), float(tolerance), int(max_nodes))
     open_ = np.flatnonzero(check.flagged)
     refined, used, last, _ = _ladder(kernel, params, transform, priors, likelihood, open_,
-                                     check.log_marginal_more[open_], nodes + 4, max_nodes, SETTLED, False)
+                                     check.log_marginal_more[open_], nodes + 4, max_nodes, SETTLED, True)
     return dataclasses.replace(check, refined=refined, refined_nodes=used, refined_change=last)
 
 
@@ -954,3 +955,21 @@ def choose_nodes(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceT
     return NodeChoice(transform.galaxy, (used - 2).astype(int), below, change, settled, near, first.mode.z[:1],
                       float(tolerance), int(max_nodes))
 
+
+
+FIXED_TOLERANCE = 0.1
+"""|Σ_g ln Z_g(n) − Σ_g ln Z_g(node rule)| [nat], beyond the rule's own error estimate, within which one node count n
+for every galaxy is accepted (:func:`fixed_count_check`): a sweep at n then sums the galaxies' ln Z as accurately as
+the per-galaxy rule does."""
+
+
+def fixed_count_check(fixed: np.ndarray, nodes: int, choice: NodeChoice) -> dict[str, Any]:
+    """Whether ``nodes`` for every galaxy (their ln Z ``fixed`` at one point) is accepted against the node rule at the
+    same point (``choice``): |Σ_g (ln Z_g(n) − ln Z_g(rule))| ≤ :data:`FIXED_TOLERANCE` + the rule's error."""
+    shift = float(np.sum(np.asarray(fixed) - choice.log_marginal))
+    limit = FIXED_TOLERANCE + choice.error
+    return {"nodes": int(nodes), "shift": shift, "limit": limit, "accepted": bool(abs(shift) <= limit),
+            "rule": choice.summary(), "describe": (
+                f"one node count for every galaxy is accepted when Σ_g ln Z_g at that count is within "
+                f"{FIXED_TOLERANCE:g} nat plus the node rule's own error estimate of Σ_g ln Z_g at each galaxy's "
+                "rule-chosen count, at the posterior's largest grid point")}

@@ -4,6 +4,7 @@ posterior of the global parameters (means, 68/95 % credible intervals, an edge w
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -11,12 +12,15 @@ import xarray as xr
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from scipy.special import logsumexp
 
 from sigcube.engines.sweep.nuisance import check_sweep_integrals, loglike_total, sweep_posterior
-from sigcube.engines.sweep.result import axis_defaults, best_parameters, parameter_dims, scatter_dims
+from sigcube.engines.sweep.result import (
+    axis_defaults, best_parameters, edge_lines, grid_edges, parameter_dims, scatter_dims,
+)
 from sigcube.model.kernels import get_kernel
 from sigcube.model.metrics import get_metric, metric_names
-from sigcube.stats.posterior import LEVELS, GridPosterior, Marginal1D, cell_edges
+from sigcube.stats.posterior import LEVELS, GridPosterior, Marginal1D, cell_edges, grid_posterior
 
 
 def sweep_report(ds: xr.Dataset, cube: xr.Dataset | None = None) -> dict[str, Any]:
@@ -49,6 +53,9 @@ def sweep_report(ds: xr.Dataset, cube: xr.Dataset | None = None) -> dict[str, An
         out["posterior"] = posterior_summary(ds)
     if cube is not None:
         out["integrals"] = check_sweep_integrals(ds, cube)
+    edges = grid_edges(ds, metrics, per_object=None if "loglike" in ds else "rms")  # a posterior has its own checks
+    out["edges"] = edges
+    out["warnings"] = edge_lines(edges)
     return out
 
 
@@ -66,6 +73,7 @@ def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
     scatter = scatter_dims(ds)
     return {
         **({"scatter": scatter_summary(ds, post, scatter[0])} if scatter else {}),
+        "numerics": grid_numerics(total, post),
         "axes": axes,
         "model": ds["loglike"].attrs.get("nuisance", "").split("\n"),
         "global_prior": post.prior,
@@ -78,6 +86,37 @@ def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
         "profile_at_max": {name[len("nuisance_"):]: ds[name].values[best].astype(float).tolist()
                            for name in ds.data_vars if name.startswith("nuisance_")},
     }
+
+
+GRID_TOLERANCE = 0.1
+"""|ln Z(grid) − ln Z(every other point)| [nat] above which a report says the grid does not resolve the evidence."""
+PRIOR_NOTE = ("the global prior is the grid's own range (equal mass per grid point): its log-evidence compares only "
+              "with sweeps over the same ranges, and a grid zoomed on the posterior after looking at the data is not "
+              "a prior fixed beforehand, so its evidences are not Bayes factors (report compare integrates over "
+              "prior ranges fixed in advance)")
+
+
+def grid_numerics(total: np.ndarray, post: GridPosterior) -> dict[str, Any]:
+    """How well the grid resolves the posterior: ln Z and each axis's mean on the grid against the same on its sub-grid
+    of every other point (twice the step, on every axis of ≥ 3 values): ``grid_change`` |Δ ln Z| [nat] and, per axis,
+    the shift of the mean in units of its sd; ``resolved`` when ln Z moves by at most :data:`GRID_TOLERANCE`."""
+    finite = np.where(np.isfinite(total), total, -np.inf)
+    step = tuple(slice(None, None, 2) if n >= 3 else slice(None) for n in finite.shape)
+    sub = finite[step]
+    log_z = float(logsumexp(finite) - np.log(finite.size))
+    log_z_sub = float(logsumexp(sub) - np.log(sub.size))
+    shifts = {}
+    if np.isfinite(sub).any():
+        coarse = grid_posterior(np.where(np.isfinite(sub), sub, -np.inf) if np.isfinite(sub).any() else sub,
+                                {n: v[s] for (n, v), s in zip(post.axes.items(), step)})
+        for name in post.axes:
+            fine, half = post.marginal(name), coarse.marginal(name)
+            shifts[name] = abs(fine.mean - half.mean) / fine.sd if fine.sd > 0 else math.inf
+    change = abs(log_z - log_z_sub)
+    return {"grid_change": change, "mean_shift_sd": shifts, "resolved": bool(change <= GRID_TOLERANCE),
+            "tolerance": GRID_TOLERANCE, "prior_note": PRIOR_NOTE,
+            "method": "ln Z (equal mass per point) and each marginal's mean on the grid and on its sub-grid of every "
+                      "other point; the change estimates the grid's numerical error"}
 
 
 def _marginal(m: Marginal1D) -> dict[str, Any]:
@@ -140,6 +179,8 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
         console.print(f"[dim]defaults: {ref}[/dim]")
     if any(d not in best for best in result["best"].values() for d in dims):
         console.print("[dim]any: the kernel metrics do not depend on the likelihood's intrinsic scatter σ_int[/dim]")
+    for warning in result.get("warnings", []):
+        console.print(f"⚠ {warning}", highlight=False, markup=False, soft_wrap=True)
     if "posterior" in result:
         render_posterior(result["posterior"], console)
     if "integrals" in result:
@@ -164,6 +205,13 @@ def render_integrals(check: dict[str, Any], console: Console) -> None:
                           str(r["refined_nodes"] or "–"), f"{r['refined_change']:+.4f}", note.rstrip("; "))
         console.print(table)
     console.print(f"[dim]{check['method']}[/dim]", highlight=False)
+    count = check.get("node_count")
+    if count:
+        verdict = "accepted" if count["accepted"] else "NOT accepted: use more nodes"
+        console.print(f"{count['nodes']} nodes for every galaxy: Σ ln Z differs from the node rule's by "
+                      f"{count['shift']:+.3f} nat (limit ±{count['limit']:.3f}) — {verdict}", highlight=False,
+                      markup=False)
+        console.print(f"[dim]{escape(count['describe'])}; {escape(count['rule']['rule'])}[/dim]", highlight=False)
     if check["unsettled"]:
         console.print(f"⚠ {check['unsettled']} flagged integral(s) still moved at the largest node count: their ln Z "
                       "is uncertain by about the last change", highlight=False, markup=False)
@@ -194,8 +242,18 @@ def render_posterior(post: dict[str, Any], console: Console) -> None:
                           "not resolve it (the intervals reflect the cell width); refine the axis around the mean",
                           highlight=False, markup=False)
     at = ", ".join(f"{d}={v:.4g}" for d, v in post["at_max"].items())
+    num = post["numerics"]
     console.print(f"max Σ loglike = {post['loglike_total_max']:.2f} nat at {at}; grid log-evidence "
-                  f"{post['log_evidence']:.2f} nat", highlight=False, markup=False)
+                  f"{post['log_evidence']:.2f} ± {num['grid_change']:.2g} nat (the change on the sub-grid of every "
+                  "other point)", highlight=False, markup=False)
+    if not num["resolved"]:
+        console.print(f"⚠ the grid does not resolve the evidence: ln Z moves by {num['grid_change']:.3g} nat when its "
+                      "step doubles; refine the axes", highlight=False, markup=False)
+    moved = [f"{n} {v:.2g} sd" for n, v in num["mean_shift_sd"].items() if v > 0.25]
+    if moved:
+        console.print("⚠ posterior means move on the sub-grid of twice the step by " + ", ".join(moved)
+                      + ": refine those axes", highlight=False, markup=False)
+    console.print(f"note: {num['prior_note']}", highlight=False, markup=False, soft_wrap=True)
     free = post["nuisance_parameters"]
     n_global = len(post["axes"])
     per_object = len(free) - ("upsilon_bul" in free)

@@ -48,8 +48,9 @@ from sigcube.engines.sweep import nuisance
 from sigcube.engines.sweep.objects import ChunkSource, choose_chunk, chunk_source, load_points, plan_objects
 from sigcube.engines.sweep.result import (
     FINALIZE_BYTES, KIND, N_PARTIAL, OBJECT_DTYPES, REBUILD, BlockCheck, BlockWriter, DoneFlags, Layout, add_partials,
-    arrays_of, best_parameters, build_template, check_blocks, check_format, create, global_metrics, open_result,
-    pack_partials, read_region, rewrite_template_values, store_posterior, stored_metrics, write_regions,
+    arrays_of, best_parameters, build_template, check_blocks, check_format, create, edge_lines, global_metrics,
+    grid_edges, open_result, pack_partials, read_region, rewrite_template_values, store_posterior, stored_metrics,
+    write_regions,
 )
 from sigcube.engines.sweep.spec import SweepSpec
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
@@ -81,6 +82,8 @@ class SweepSummary:
     best: dict[str, Any] = field(default_factory=dict)
     repaired: int = 0
     n_chunks: int = 1
+    warnings: list[str] = field(default_factory=list)
+    """Best points on an end of the grid (:func:`~sigcube.engines.sweep.result.grid_edges`)."""
 
     @property
     def rate(self) -> float:
@@ -397,9 +400,12 @@ def run_sweep(
             seconds = time.perf_counter() - start
             flags.mark_complete(store_posterior(job.writer, spec, layout))
     headline = next((m for m in spec.metrics if get_metric(m).scope == "global"), None)
-    best = best_parameters(open_result(store, verify="seal"), headline) if headline else {}
+    finished_cube = open_result(store, verify="seal")
+    best = best_parameters(finished_cube, headline) if headline else {}
+    warnings = edge_lines(grid_edges(finished_cube, [headline] if headline else [],
+                                     per_object=None if spec.nuisance is not None else "rms"))
     return SweepSummary(store.name, len(regions), len(evals), n_tasks - len(evals), sum(evals.values()), seconds,
-                        best, len(check.damaged), layout.n_chunks)
+                        best, len(check.damaged), layout.n_chunks, warnings)
 
 
 def _layout(spec: SweepSpec, n_objects: int, object_chunk: int, chunk_points: int) -> Layout:

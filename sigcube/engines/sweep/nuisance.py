@@ -118,8 +118,9 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
 
     ``block_params`` as :func:`sigcube.compute.reduce.reduce_block` takes them (arrays broadcastable to the
     block's shape, a switch as one string), plus σ_int (:data:`SCATTER_AXIS`) when it is a grid axis. The block is
-    evaluated in batches of grid points (at most :data:`POINT_BUDGET` grid × packed points each), each
-    warm-started at the previous batch's last mode. A σ_int axis is walked innermost, up and down in turn
+    evaluated in batches of grid points (at most :data:`POINT_BUDGET` grid × packed points each), each warm-started at
+    the previous batch's last mode; a marginalisation restarts every mode search of the first batch (a cold start can
+    settle in a local mode of L × prior and carry it along the block; a profile restarts every batch). A σ_int axis is walked innermost, up and down in turn
     (:func:`_serpentine`): grid points that differ only in σ_int follow each other, and each starts from its
     predecessor's mode and reuses its kernel predictions there.
     """
@@ -146,7 +147,7 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
         likelihood = settings.likelihood(None if scatter is None else scatter[a:a + batch, None])
         if settings.mode == "marginalise":
             result = quadrature.marginalise(kernel, params, transform, priors, likelihood, nodes=settings.nodes,
-                                            start=start)
+                                            start=start, restarts=start is None)
             loglike[a:a + batch] = result.log_marginal
             mode = result.mode
         else:
@@ -301,6 +302,9 @@ def check_sweep_integrals(ds: xr.Dataset, cube: xr.Dataset) -> dict[str, Any]:
              "refined_change": float(check.refined_change[i]), "settled": not bool(check.unsettled[i])}
             for i in flagged[np.argsort(-np.abs(check.change[flagged]))]]
     shift = float(np.sum(check.best[flagged] - check.log_marginal[flagged])) if len(flagged) else 0.0
+    stored = np.asarray(ds["loglike"].values[at], dtype=float)
+    rule = quadrature.choose_nodes(kernel, params, transform, priors, spec.nuisance.likelihood(sigma))
     return {"point": {**point, **({SCATTER_AXIS: sigma} if sigma is not None else {})},
             "method": check.describe(), "objects": int(transform.n_galaxies), "tolerance": check.tolerance,
-            "flagged": rows, "unsettled": int(check.unsettled.sum()), "shift": shift}
+            "flagged": rows, "unsettled": int(check.unsettled.sum()), "shift": shift,
+            "node_count": quadrature.fixed_count_check(stored, spec.nuisance.nodes, rule)}

@@ -23,7 +23,7 @@ import functools
 import hashlib
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -717,3 +717,61 @@ def best_per_galaxy(ds: xr.Dataset, metric: str = "rms") -> xr.Dataset:
     return out
 
 
+
+
+EDGE_LISTED = 12
+"""Objects named per axis end in :func:`grid_edges` (the count is always given)."""
+
+
+def grid_edges(ds: xr.Dataset, metrics: Sequence[str] | None = None, per_object: str | None = "rms") -> dict[str, Any]:
+    """Where best points sit on the ends of the grid's axes: for each global metric in ``metrics`` (default: every
+    stored one) the axes on whose first or last value its best point lies, and for the per-object metric
+    ``per_object`` (when given and stored) how many objects — and which — have their own best point on each axis end. An axis
+    of fewer than 3 values, a switch, or the likelihood's σ_int axis is not checked (its ends are its only values,
+    or the kernel metrics do not depend on it). A best point on an end means the optimum may lie beyond the grid."""
+    axes = [d for d in parameter_dims(ds) if d not in scatter_dims(ds) and ds.sizes[d] >= 3
+            and np.issubdtype(ds[d].dtype, np.number)]
+    names = [m for m in (metrics if metrics is not None else metric_names("global")) if m in ds]
+    out: dict[str, Any] = {"global": {}, "per_object": {}}
+    for name in names:
+        best = best_parameters(ds, name)
+        ends = {d: _end(ds, d, best[d]) for d in axes if d in best}
+        ends = {d: side for d, side in ends.items() if side}
+        if ends:
+            out["global"][name] = {d: {"side": side, "value": best[d]} for d, side in ends.items()}
+    if per_object is not None and per_object in ds and axes:
+        per = best_per_galaxy(ds, per_object)
+        obj = object_dim(ds)
+        names_of = np.array([str(x) for x in ds[obj].values], dtype=object)
+        for d in axes:
+            values = np.asarray(per[d].values)
+            for side, edge in (("lower", ds[d].values[0]), ("upper", ds[d].values[-1])):
+                hit = np.flatnonzero(values == edge)
+                if hit.size:
+                    out["per_object"].setdefault(d, {})[side] = {
+                        "value": float(edge), "count": int(hit.size), "of": int(values.size),
+                        "objects": names_of[hit[:EDGE_LISTED]].tolist()}
+        out["per_object_metric"] = per_object
+    return out
+
+
+def _end(ds: xr.Dataset, dim: str, value: Any) -> str | None:
+    values = ds[dim].values
+    return "lower" if value == values[0] else "upper" if value == values[-1] else None
+
+
+def edge_lines(edges: Mapping[str, Any]) -> list[str]:
+    """One warning per best point on an axis end (:func:`grid_edges`)."""
+    out = [f"best {metric} at the {e['side']} end of {d} ({_short(e['value'])}): the optimum may lie beyond the grid; "
+           "widen the axis" for metric, ends in edges["global"].items() for d, e in ends.items()]
+    for d, sides in edges["per_object"].items():
+        for side, e in sides.items():
+            more = e["count"] - len(e["objects"])
+            out.append(f"{e['count']} of {e['of']} objects have their own best {edges['per_object_metric']} at the "
+                       f"{side} end of {d} ({_short(e['value'])}): " + ", ".join(e["objects"])
+                       + (f" and {more} more" if more > 0 else ""))
+    return out
+
+
+def _short(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)

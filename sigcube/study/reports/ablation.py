@@ -34,7 +34,8 @@ from sigcube.model import metrics
 from sigcube.model.metrics import RAR_SCATTERS
 from sigcube.model.points import PointSet
 from sigcube.stats.intrinsic_scatter import Scatter
-from sigcube.study.published import figure
+from sigcube.stats.verdicts import fraction
+from sigcube.study.published import figure, not_the_seed_sample
 
 class AblationError(SigcubeError):
     """Settings the ablation's per-galaxy fits cannot take."""
@@ -98,13 +99,16 @@ def _summary(spec: FitSpec, fit: xr.Dataset, points: PointSet, catalogue: Any, s
         **{name: float(scatter[name]) for name in RAR_SCATTERS}, "rar_robust_accel": robust["robust"],
         "dominant_points": robust["top"], "seconds": seconds, "parameters": {},
     }
+    names = [str(g) for g in fit["galaxy"].values]
     for p in spec.free:
         at = fit[f"{p.name}_at_bound"].values
         bound |= at
         values = fit[p.name].values
+        lower = at & (np.abs(p.to_u(values) - p.u_bounds[0]) < np.abs(p.to_u(values) - p.u_bounds[1]))
         out["parameters"][p.name] = {
-            "bounds": [p.lower, p.upper], "scale": p.scale, "at_bound": int(at.sum()),
-            "at_lower": int((at & (np.abs(p.to_u(values) - p.u_bounds[0]) < np.abs(p.to_u(values) - p.u_bounds[1]))).sum()),
+            "bounds": [p.lower, p.upper], "scale": p.scale, "at_bound": int(at.sum()), "at_lower": int(lower.sum()),
+            "galaxies_at_bound": [{"galaxy": names[i], "bound": "lower" if lower[i] else "upper"}
+                                  for i in np.flatnonzero(at)],
             "percentiles": {str(q): float(v) for q, v in zip(PERCENTILES, np.percentile(values, PERCENTILES))}}
     for n in spec.nuisance_parameters:
         values = fit[n].values[np.isfinite(fit[n].values)]
@@ -115,13 +119,15 @@ def _summary(spec: FitSpec, fit: xr.Dataset, points: PointSet, catalogue: Any, s
 
 
 def _bootstrap(win: np.ndarray, seed: int, n_boot: int) -> dict[str, Any]:
-    """A seeded bootstrap over galaxies of the fraction of ``win``: mean, 1σ and the 95 % percentile interval."""
+    """A seeded bootstrap over galaxies of the fraction of ``win``: mean, 1σ and the 95 % percentile interval; and
+    the fraction's exact binomial 95 % interval (:func:`~sigcube.stats.verdicts.fraction`)."""
     rng = np.random.default_rng(seed)
     fractions = win[rng.integers(0, win.size, size=(n_boot, win.size))].mean(axis=1)
     lo, hi = np.percentile(fractions, [2.5, 97.5])
     return {"win_fraction": float(win.mean()), "bootstrap_mean": float(fractions.mean()),
             "bootstrap_std": float(fractions.std(ddof=1)), "bootstrap_ci95": [float(lo), float(hi)],
-            "bootstrap_seed": seed, "bootstrap_resamples": n_boot}
+            "bootstrap_seed": seed, "bootstrap_resamples": n_boot,
+            "binomial": fraction(int(win.sum()), int(win.size))}
 
 
 def head_to_head(a: xr.Dataset, b: xr.Dataset, seed: int, n_boot: int) -> dict[str, Any]:
@@ -191,21 +197,22 @@ def ablation_report(cube: xr.Dataset, *, nuisance: bool = True, run: Runner = in
 
     points = pack_sparc(cube)
     out = ablation(points, Catalogue.from_cube(cube, points), nuisance=nuisance, run=run, seed=seed, n_boot=n_boot,
-                   models=models, sigma_int=sigma_int)
+                   models=models, sigma_int=sigma_int, elsewhere=not_the_seed_sample(cube.attrs.get("sigcube_kind", "")))
     out["conventions"]["cube_content_sha256"] = cube.attrs.get("content_sha256", "")
     return out
 
 
 def ablation(points: PointSet, catalogue: Any, *, nuisance: bool = True, run: Runner = in_process, seed: int = 0,
              n_boot: int = 2000, models: Sequence[str] = tuple(MODELS),
-             sigma_int: float | Scatter = 0.0) -> dict[str, Any]:
+             sigma_int: float | Scatter = 0.0, elsewhere: str | None = None) -> dict[str, Any]:
     """Fit every model per galaxy of ``points`` (with and, when ``nuisance``, without the nuisance profiled under
     the priors of ``catalogue``) and compare.
 
     ``sigma_int`` [km/s] is an error floor added in quadrature to every velocity error (0: errors as quoted); a
     :class:`~sigcube.stats.intrinsic_scatter.Scatter` grid makes it one more global parameter of every model: the
     ablation runs at each grid value (``by_sigma_int``), each model's σ_int is profiled (``sigma_int_profile``)
-    and the models are compared galaxy by galaxy on ln L, each at its own best σ_int (``pairs_at_best``)."""
+    and the models are compared galaxy by galaxy on ln L, each at its own best σ_int (``pairs_at_best``).
+    ``elsewhere``: why the sample is not the one SI §15 used (its figures are then not set beside the values)."""
     from sigcube.stats.nuisance import describe_priors, sparc_priors
 
     scatter = sigma_int if isinstance(sigma_int, Scatter) else Scatter(np.array([float(sigma_int)]))
@@ -223,7 +230,7 @@ def ablation(points: PointSet, catalogue: Any, *, nuisance: bool = True, run: Ru
     if not scatter.free:
         out["sigma_int"] = blocks[0][0]
         out["runs"] = {label: r for label, (r, _) in blocks[0][1].items()}
-        out["figures"], out["findings"] = _against_si(out, models)
+        out["figures"], out["findings"] = _against_si(out, models, elsewhere)
     else:
         out["sigma_int"] = None
         out["scatter"] = scatter.describe()
@@ -231,7 +238,8 @@ def ablation(points: PointSet, catalogue: Any, *, nuisance: bool = True, run: Ru
         out.update(_scatter_comparison(scatter, blocks, models, seed, n_boot))
         zero = [b for b in out["by_sigma_int"] if b["sigma_int"] == 0.0]
         if zero:
-            out["figures"], found = _against_si({"n_galaxies": points.n_galaxies, "runs": zero[0]["runs"]}, models)
+            out["figures"], found = _against_si({"n_galaxies": points.n_galaxies, "runs": zero[0]["runs"]}, models,
+                                                elsewhere)
         else:
             out["figures"], found = [], ["σ_int = 0, the SI's setting, is not on the grid: no SI §15.2 figure is "
                                          "compared."]
@@ -268,9 +276,12 @@ def ablation(points: PointSet, catalogue: Any, *, nuisance: bool = True, run: Ru
     return out
 
 
-def _against_si(result: Mapping[str, Any], models: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+def _against_si(result: Mapping[str, Any], models: Sequence[str], elsewhere: str | None = None
+                ) -> tuple[list[dict[str, Any]], list[str]]:
     """The SI §15.2 figures and findings of ``result`` (its ``runs`` at σ_int = 0 or a fixed floor), when it fits
-    both models the SI compares."""
+    both models the SI compares on the sample the SI used (``elsewhere``: why the cube is not that sample)."""
+    if elsewhere:
+        return [], [elsewhere[0].upper() + elsewhere[1:] + " (SI §15.2's figures are for SPARC)."]
     if not {"sigma_xi", "nfw"} <= set(models):
         return [], ["SI §15.2 compares sigma_xi with nfw: with not both among the models, no SI figure is compared."]
     figs = figures(result)
@@ -382,11 +393,14 @@ def findings(result: Mapping[str, Any]) -> list[str]:
                   + "; ".join(f"{c['quantity']} = {c['computed']:.3f}" for c in scat) + ")")
                + f"; Σ's scatter is the lower under {len(lower)} of {len(RAR_SCATTERS)} definitions"
                + (f" ({', '.join(lower)})." if lower else "."))
-    for p in ("A", "xi"):
-        info = s["parameters"][p]
-        if info["at_bound"]:
-            out.append(f"Σ-Gravity: {p} sits on a bound in {info['at_bound']} of {s['n_galaxies']} fits "
-                       f"({info['at_lower']} at the lower bound {info['bounds'][0]:g}).")
+    for model, label in (("sigma_xi", "Σ-Gravity"), ("nfw", "NFW")):
+        for p, info in cat["models"][model]["parameters"].items():
+            if info.get("at_bound"):
+                out.append(f"{label}: {p} sits on a bound in {info['at_bound']} of {cat['models'][model]['n_galaxies']}"
+                           f" fits ({info['at_lower']} at the lower bound {info['bounds'][0]:g}, "
+                           f"{info['at_bound'] - info['at_lower']} at the upper {info['bounds'][1]:g}): "
+                           + ", ".join(g["galaxy"] for g in info["galaxies_at_bound"])
+                           + " — a fit on its bound is a finding, not a converged fit.")
     prof = result["runs"].get("nuisance_profiled")
     if prof:
         pp = prof["pairs"]["sigma_xi_vs_nfw"]
@@ -429,12 +443,13 @@ def _render_run(label: str, run: Mapping[str, Any], result: Mapping[str, Any], c
             f"({100 * t['share']:.1f} %)" for t in m["dominant_points"]), highlight=False)
     pairs = Table(title="head to head on χ²_red", title_justify="left")
     for col in ("a vs b", "n", "wins (strict)", "losses (strict)", "wins/ties/losses (±5 %)", "a's win fraction",
-                "bootstrap 95 %"):
+                "bootstrap 95 %", "binomial 95 %"):
         pairs.add_column(col, justify="left" if col == "a vs b" else "right")
     for key, p in run["pairs"].items():
         pairs.add_row(key, str(p["n"]), str(p["wins_strict"]), str(p["losses_strict"]),
                       f"{p['wins']}/{p['ties']}/{p['losses']}", f"{100 * p['win_fraction']:.1f} %",
-                      f"{100 * p['bootstrap_ci95'][0]:.1f}–{100 * p['bootstrap_ci95'][1]:.1f} %")
+                      f"{100 * p['bootstrap_ci95'][0]:.1f}–{100 * p['bootstrap_ci95'][1]:.1f} %",
+                      "{:.1f}–{:.1f} %".format(*(100 * x for x in p["binomial"]["ci"])))
     console.print(pairs)
 
 

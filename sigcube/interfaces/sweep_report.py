@@ -74,6 +74,7 @@ def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
     return {
         **({"scatter": scatter_summary(ds, post, scatter[0])} if scatter else {}),
         "numerics": grid_numerics(total, post),
+        "defaults": default_point(ds, axes),
         "axes": axes,
         "model": ds["loglike"].attrs.get("nuisance", "").split("\n"),
         "global_prior": post.prior,
@@ -86,6 +87,21 @@ def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
         "profile_at_max": {name[len("nuisance_"):]: ds[name].values[best].astype(float).tolist()
                            for name in ds.data_vars if name.startswith("nuisance_")},
     }
+
+
+def default_point(ds: xr.Dataset, axes: dict[str, Any]) -> dict[str, Any]:
+    """Where the kernel's default value of each swept kernel parameter (e.g. the paper's canonical A0 and k) stands in
+    its marginal posterior: the value, its distance from the mean in posterior sd, whether it lies inside the 95 %
+    interval and inside the grid's range."""
+    out = {}
+    for name, value in axis_defaults(ds).items():
+        if name in scatter_dims(ds) or name not in axes:
+            continue
+        a, grid = axes[name], ds[name].values
+        out[name] = {"value": float(value), "z": (float(value) - a["mean"]) / a["sd"] if a["sd"] > 0 else math.inf,
+                     "inside_ci95": bool(a["ci95"][0] <= value <= a["ci95"][1]),
+                     "inside_grid": bool(grid.min() <= value <= grid.max())}
+    return out
 
 
 GRID_TOLERANCE = 0.1
@@ -241,6 +257,16 @@ def render_posterior(post: dict[str, Any], console: Console) -> None:
             console.print(f"⚠ {name}: {a['largest_cell_mass']:.0%} of the posterior sits in one grid cell: the grid does "
                           "not resolve it (the intervals reflect the cell width); refine the axis around the mean",
                           highlight=False, markup=False)
+    defaults = post.get("defaults", {})
+    if defaults:
+        outside = [n for n, d in defaults.items() if not d["inside_ci95"]]
+        console.print("the kernel's default point (" + ", ".join(f"{n} = {d['value']:.4g}" for n, d in defaults.items())
+                      + "): " + "; ".join(f"{n} {d['z']:+.1f} sd from the posterior mean"
+                                           + ("" if d["inside_grid"] else ", outside the grid")
+                                           for n, d in defaults.items())
+                      + (" — outside the 95 % interval of " + ", ".join(outside) + ": excluded by this posterior"
+                         if outside else " — inside every 95 % interval: not excluded"),
+                      highlight=False, markup=False, soft_wrap=True)
     at = ", ".join(f"{d}={v:.4g}" for d, v in post["at_max"].items())
     num = post["numerics"]
     console.print(f"max Σ loglike = {post['loglike_total_max']:.2f} nat at {at}; grid log-evidence "

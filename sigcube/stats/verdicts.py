@@ -24,13 +24,38 @@ def decided(difference: float, error: float) -> bool:
     return math.isfinite(error) and abs(difference) > DECIDED * error
 
 
+KASS_RAFTERY = ((1.0, "not worth more than a bare mention"), (3.0, "positive"), (5.0, "strong"),
+                (math.inf, "very strong"))
+"""Kass & Raftery (1995, JASA 90, 773, §3.2) on |ln B| (their 2 ln B bands 0–2, 2–6, 6–10, > 10): upper bound, words."""
+STATISTICAL = 2.0
+"""An ELPD difference within this many of its standard errors is statistically indistinguishable from zero."""
+
+
+def strength(ln_b: float) -> str:
+    """The Kass & Raftery (1995) words for |ln B|."""
+    return next(words for bound, words in KASS_RAFTERY if abs(ln_b) <= bound)
+
+
 def bayes_verdict(ln_b: float, error: float, a: str, b: str) -> str:
-    """``a`` or ``b`` favoured by ln B(a : b) = ``ln_b`` ± ``error`` [nat], or undecided when the numerical error is
-    comparable to its size."""
+    """``a`` or ``b`` favoured by ln B(a : b) = ``ln_b`` ± ``error`` [nat] (with the strength of the evidence), or
+    undecided when the numerical error is comparable to its size."""
     if not decided(ln_b, error):
         return (f"undecided: |ln B| = {abs(ln_b):.2f} is within {DECIDED:g}× its numerical error "
                 f"({error:.2f} nat)")
-    return f"{a if ln_b > 0 else b} favoured"
+    return f"{a if ln_b > 0 else b} favoured ({strength(ln_b)} on the Kass & Raftery 1995 scale)"
+
+
+def elpd_verdict(diff: float, se: float, error: float, n: int, best: str, other: str) -> str:
+    """How an ELPD difference ``diff`` = elpd(best) − elpd(other) ≥ 0 reads: undecided numerically (within
+    :data:`DECIDED` × its numerical ``error``), indistinguishable (within :data:`STATISTICAL` paired SE ``se``), or
+    ``best`` predicts better; with fewer than :data:`SMALL_SAMPLE` objects the SE is not read as an interval."""
+    if not decided(diff, error):
+        return f"undecided numerically (|Δ| = {diff:.2f} within {DECIDED:g}× its numerical error {error:.2f} nat)"
+    if n < SMALL_SAMPLE:
+        return f"{best} higher by {diff:.1f} nat, but n = {n} is too few to read its SE as an interval"
+    if diff <= STATISTICAL * se:
+        return f"indistinguishable: Δ = {diff:.1f} nat is within {STATISTICAL:g} paired SE ({se:.1f})"
+    return f"{best} predicts better than {other} by {diff / se:.1f} paired SE"
 
 
 def se_note(n: int) -> str | None:

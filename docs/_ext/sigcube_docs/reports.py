@@ -322,10 +322,21 @@ def compare(record: Mapping[str, Any]) -> str:
             cv = m.get("cv") or {}
             best = ", ".join(f"{k} = {number(v, 3)}" for k, v in (m.get("best") or {}).items()) or "per galaxy"
             rows.append([code(name), text(m["what"]), f"{m['k']:,}", fixed(m["best_chi2"], 1), fixed(m["aic"], 1),
-                         fixed(m["bic"], 1), fixed(m["log_evidence"], 1), f"{m['ln_B_vs_mond']:+.1f}",
+                         fixed(m["bic"], 1), f"{fixed(m['log_evidence'], 2)} ± {fixed(m['log_evidence_error'], 2)}",
+                         f"{m['ln_B_vs_mond']:+.2f} ± {fixed(m['ln_B_vs_mond_error'], 2)}",
                          fixed(cv.get("held_out_chi2_per_point"), 3), fixed(cv.get("held_out_rms"), 2), text(best)])
-        out.append(table(["model", "what", "k", "best χ²", "AIC", "BIC", "ln Z", "ln B vs MOND", "CV held-out χ²/pt",
-                          "CV RMS [km/s]", "best global"], rows, "llrrrrrrrrl") + "\n")
+        out.append(table(["model", "what", "k", "best χ²", "AIC", "BIC", "ln Z ± numerical [nat]",
+                          "ln B vs MOND ± numerical", "CV held-out χ²/pt", "CV RMS [km/s]", "best global"], rows,
+                         "llrrrrrrrrl") + "\n")
+        verdicts = [f"{code(name)} against {code('mond')}: ln B = {m['ln_B_vs_mond']:+.2f} ± "
+                    f"{fixed(m['ln_B_vs_mond_error'], 2)} nat — {text(m['verdict_vs_mond'])}"
+                    for name, m in models.items() if m.get("verdict_vs_mond")]
+        scatter = [f"{code(name)}: σ_int = {number(m['sigma_int']['mean'], 4)} ± {number(m['sigma_int']['sd'], 2)} "
+                   f"{text(report['scatter']['unit'])} (95 %: {number(m['sigma_int']['ci95'][0], 4)} – "
+                   f"{number(m['sigma_int']['ci95'][1], 4)})" for name, m in models.items() if "sigma_int" in m]
+        warnings = [f"⚠ {code(name)}: {text(w)}" for name, m in models.items() for w in m.get("warnings", [])]
+        if verdicts or scatter or warnings:
+            out.append(bullets(verdicts + scatter + warnings))
         out.append(_compare_reading(models))
         if label in report.get("logo", {}):
             out.append(_logo(report["logo"][label]))
@@ -333,7 +344,8 @@ def compare(record: Mapping[str, Any]) -> str:
         for key, p in pairs.items():
             out.append(f"Per-galaxy evidence ({text(titles.get(label, label))}), {text(key.replace('_vs_', ' vs '))}: "
                        f"the first favoured in {p['a_favoured']} of {p['n']} galaxies; by more than 1 nat: "
-                       f"{p['a_by_1_nat']} against {p['b_by_1_nat']}.\n\n")
+                       f"{p['a_by_1_nat']} against {p['b_by_1_nat']}; undecided within 3× the numerical error: "
+                       f"{p.get('undecided', 0)}.\n\n")
     rar = report.get("rar_mond_nuisance")
     if rar:
         out.append("## MOND (a0 fixed) with Υ, D, i profiled: RAR residual scatter\n\n")
@@ -346,7 +358,8 @@ def compare(record: Mapping[str, Any]) -> str:
                    + ".\n\n")
     conv = report["conventions"]
     out.append("Conventions: " + "; ".join(f"{text(k)}: {text(conv[k])}" for k in
-                                         ("likelihood", "prior_form", "k", "aic", "bic", "evidence", "cv", "logo")
+                                         ("likelihood", "prior_form", "k", "aic", "bic", "best", "evidence",
+                                          "verdict", "cv", "logo")
                                          if k in conv)
                + ".\n\n")
     out.append(terminal(record, "compare"))
@@ -358,14 +371,17 @@ def _logo(summary: Mapping[str, Any]) -> str:
     best = summary["best"]
     rows = [[code(name), f"{fixed(m['elpd'], 1)} ± {fixed(m['se'], 1)}",
              "—" if name == best else f"{fixed(m['elpd_diff'], 1)} ± {fixed(m['dse'], 1)}",
-             "—" if name == best else fixed(m["z"], 1),
+             fixed(m.get("error_diff", m.get("error")), 2),
+             "—" if name == best or m["z"] is None else fixed(m["z"], 1),
              "—" if name == best else text(", ".join(f"{d['galaxy']} {d['elpd_diff']:+.1f}"
                                                      for d in summary["drivers"][name][:5]))]
             for name, m in summary["models"].items()]
+    note = f"{text(summary['se_note'])}.\n\n" if summary.get("se_note") else ""
     return ("Leave-one-galaxy-out predictive density (exact on the grid; differences are the best model's minus "
-            "each model's, with the SE of the paired per-galaxy differences):\n\n"
-            + table(["model", "ELPD_LOGO ± SE [nat]", "below the best ± SE", "z", "galaxies that drive it (best − model)"],
-                    rows, "lrrrl") + "\n")
+            "each model's, with the SE of the paired per-galaxy differences, and the numerical error of the "
+            "integrals):\n\n"
+            + table(["model", "ELPD_LOGO ± SE [nat]", "below the best ± SE", "numerical ±", "z",
+                     "galaxies that drive it (best − model)"], rows, "lrrrrl") + "\n" + note)
 
 
 def _compare_reading(models: Mapping[str, Any]) -> str:
@@ -415,10 +431,31 @@ def sweep(record: Mapping[str, Any]) -> str:
                    + f"; ln evidence {fixed(post['log_evidence'], 1)} nat; {post['objects']} galaxies, "
                    f"{post['points']:,} points; free nuisance parameters: "
                    + ", ".join(code(n) for n in post["nuisance_parameters"]) + ".\n\n")
+        defaults = post.get("defaults")
+        if defaults:
+            outside = [n for n, d in defaults.items() if not d["inside_ci95"]]
+            out.append("The kernel's default point (" + text(", ".join(f"{n} = {number(d['value'], 4)}"
+                                                                       for n, d in defaults.items()))
+                       + "): " + text("; ".join(f"{n} {d['z']:+.1f} sd from the posterior mean"
+                                                + ("" if d["inside_grid"] else ", outside the grid")
+                                                for n, d in defaults.items()))
+                       + (" — outside the 95 % interval of " + ", ".join(code(n) for n in outside)
+                          + ": excluded by this posterior.\n\n" if outside else
+                          " — inside every 95 % interval: not excluded.\n\n"))
+        num = post.get("numerics")
+        if num:
+            out.append(f"The grid's numerical error: ln Z moves by {fixed(num['grid_change'], 3)} nat on the sub-grid "
+                       "of every other point" + ("" if num["resolved"] else " — more than "
+                                                 f"{number(num['tolerance'])} nat: the grid does not resolve it")
+                       + "; posterior means move by " + text(", ".join(
+                           f"{k} {number(v, 2)} sd" for k, v in num["mean_shift_sd"].items())) + ". Note: "
+                       + text(num["prior_note"]) + ".\n\n")
         model = [line for line in post["model"] if line]
         if not any(line.lower().startswith("global prior") for line in model):
             model.append(f"global prior: {post['global_prior']}")
         out.append("What the posterior rests on (stored with the result cube):\n\n" + bullets(model))
+    if report.get("warnings"):
+        out.append(bullets([f"⚠ {text(w)}" for w in report["warnings"]]))
     out.append(terminal(record, "sweep"))
     return "".join(out)
 

@@ -373,6 +373,9 @@ def logo_summary(models: Mapping[str, logo.Logo], errors: Mapping[str, float] | 
         row["error"] = errors.get(m, 0.0)
         row["error_diff"] = 0.0 if m == comparison.best else row["error"] + errors.get(comparison.best, 0.0)
         row["numerically_decided"] = m == comparison.best or verdicts.decided(row["elpd_diff"], row["error_diff"])
+        if m != comparison.best:
+            row["verdict"] = verdicts.elpd_verdict(row["elpd_diff"], row["dse"], row["error_diff"], len(galaxies),
+                                                   comparison.best, m)
         if note is not None:
             row["z"] = None
         rows[m] = row
@@ -525,10 +528,9 @@ def render_logo(summary: Mapping[str, Any], console: Console) -> None:
         if name == best:
             continue
         z = "" if m.get("z") is None else f"z = {m['z']:.1f}, "
-        numerics = "" if m.get("numerically_decided", True) else \
-            f" — undecided numerically (numerical error ±{m['error_diff']:.2f} nat)"
         console.print(f"ELPD_LOGO: {name} is {m['elpd_diff']:.1f} ± {m['dse']:.1f} nat below {best} ({z}paired SE"
-                      f"; numerical error ±{m.get('error_diff', 0.0):.2f}){numerics}; largest per-galaxy differences ("
+                      f"; numerical error ±{m.get('error_diff', 0.0):.2f}) — {m['verdict']}; largest per-galaxy "
+                      "differences ("
                       + f"{best} − {name}): " + ", ".join(f"{escape(d['galaxy'])} {d['elpd_diff']:+.1f}"
                                                         for d in summary["drivers"][name][:5]),
                       highlight=False, soft_wrap=True)

@@ -35,7 +35,7 @@ from sigcube.errors import SigcubeError
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
 from sigcube.model.segments import segment_sum
-from sigcube.stats.adaptive_grid import Axis, ItemIntegral, grid_points, integrate
+from sigcube.stats.adaptive_grid import Axis, Box, ItemIntegral, grid_points, integrate
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.logo import loo_exact
 from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
@@ -288,16 +288,17 @@ class ObjectEvidence:
 
 def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data,
                     error_model: str = "velocity_floor", sigma_int: float | None = None,
-                    correct: bool = True) -> ObjectEvidence:
+                    correct: bool = True, start: Sequence[Box] | None = None) -> ObjectEvidence:
     """Each galaxy's ln Z over its own parameters ``axes`` (module docstring), σ_int fixed at ``sigma_int``;
-    ``correct``: apply the node rule's correction (the nuisance marginalised)."""
+    ``correct``: apply the node rule's correction (the nuisance marginalised); ``start``: each galaxy's box to begin
+    with (the final boxes of an earlier integral at a nearby σ_int) instead of the coarse pass."""
     ev = _Evaluator(kernel, fixed, data, error_model, sigma_int)
     n = data.points.n_galaxies
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         return ev.batched({}, items, dict(values), None, COARSE_NODES if stage == "coarse" else GRID_NODES)
 
-    integrals = integrate(evaluate, axes, n_items=n)
+    integrals = integrate(evaluate, axes, n_items=n, start=start)
     log_z = np.array([r.log_z for r in integrals])
     errors = np.array([r.error for r in integrals])
     best_index = [int(np.argmax(r.loglike)) for r in integrals]
@@ -338,16 +339,26 @@ class ScatterObjectEvidence:
 def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], scatter: Axis,
                             data: Data, error_model: str) -> ScatterObjectEvidence:
     """ln Z of a per-object model (``axes``) with σ_int on the global axis ``scatter``: at each σ_int value every
-    galaxy's own integral (:func:`object_evidence`), then the σ_int integral of their product."""
+    galaxy's own integral (:func:`object_evidence`; each σ_int value's integrals begin from the final boxes of the
+    nearest value done before), then the σ_int integral of their product."""
+    done: dict[float, list[Box]] = {}
+
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
-        rows = [object_evidence(kernel, fixed, axes, data, error_model, float(s), correct=False).log_z
-                for s in values[SCATTER][:, 0]]
-        return {"loglike": np.array(rows)[:, None, :]}
+        sigmas = values[SCATTER][:, 0]
+        rows = {}
+        for s in sorted(float(x) for x in sigmas):
+            near = min(done, key=lambda t: abs(t - s)) if done else None
+            inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=False,
+                                    start=None if near is None else done[near])
+            done[s] = [r.box() for r in inner.integrals]
+            rows[s] = inner.log_z
+        return {"loglike": np.array([rows[float(x)] for x in sigmas])[:, None, :]}
 
     (integral,) = integrate(evaluate, [scatter], check=loo_change)
     loglike = integral.arrays["loglike"]
     best_sigma = float(grid_points(integral)[SCATTER][int(np.argmax(loglike.sum(axis=1)))])
-    inner = object_evidence(kernel, fixed, axes, data, error_model, best_sigma, correct=data.nuisance)
+    near = min(done, key=lambda t: abs(t - best_sigma))
+    inner = object_evidence(kernel, fixed, axes, data, error_model, best_sigma, correct=data.nuisance, start=done[near])
     delta = inner.correction.delta if inner.correction is not None else np.zeros(loglike.shape[1])
     loglike = loglike + delta
     inner_errors = inner.errors

@@ -200,6 +200,11 @@ class ItemIntegral:
         index = np.arange(int(np.prod(shape))).reshape(shape)[tuple(slice(None, None, 2) for _ in ticks)].ravel()
         return index, _log_trapezoid([t[::2] for t in ticks], [a.bounds for a in self.axes])
 
+    def box(self) -> Box:
+        """The final grid's box in grid coordinates and its points per axis: a ``start`` for :func:`integrate`."""
+        ticks = [np.log10(v) if a.log else v for a, v in zip(self.axes, self.grid.values())]
+        return Box(np.array([t[0] for t in ticks]), np.array([t[-1] for t in ticks]), len(ticks[0]))
+
     def describe(self) -> dict[str, Any]:
         """JSON-able: ln Z, its error and its parts, convergence and every grid evaluated."""
         return {"log_z": self.log_z, "error": self.error, "grid_change": self.grid_change, "outside": self.outside,
@@ -207,6 +212,16 @@ class ItemIntegral:
                 "converged": self.converged, "final_points": int(self.log_mass.size),
                 "levels": [{"stage": lv.stage, "points": list(lv.points), "box": [list(b) for b in lv.box],
                             "log_z": lv.log_z} for lv in self.levels]}
+
+
+@dataclass(frozen=True)
+class Box:
+    """A box [lo, hi] in grid coordinates with ``n`` points per axis, where :func:`integrate` may start an item
+    instead of its coarse pass (an earlier integral of a neighbouring integrand: :meth:`ItemIntegral.box`)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    n: int
 
 
 @dataclass
@@ -249,9 +264,13 @@ def _product(ticks: Sequence[np.ndarray]) -> np.ndarray:
 
 def integrate(evaluate: Evaluate, axes: Sequence[Axis], n_items: int = 1, *, tol: float = TOLERANCE,
               max_points: int = MAX_POINTS, keep: float = KEEP,
-              check: Callable[[ItemIntegral], float] | None = None) -> list[ItemIntegral]:
+              check: Callable[[ItemIntegral], float] | None = None,
+              start: Sequence[Box | None] | None = None) -> list[ItemIntegral]:
     """ln Z of each of ``n_items`` items over ``axes`` on adapted grids (module docstring); ``check(result)``: the
-    change of another quantity between a result's final grid and its sub-grid (:meth:`ItemIntegral.subgrid`)."""
+    change of another quantity between a result's final grid and its sub-grid (:meth:`ItemIntegral.subgrid`);
+    ``start``: per item a :class:`Box` to begin with instead of the coarse pass (None: the coarse pass). A started
+    item whose mass the box may cut (its ``outside`` share above :data:`RESTART_OUTSIDE`) is integrated again from
+    the coarse pass."""
     axes = tuple(axes)
     if not axes:
         raise GridIntegralError("an integral needs at least one axis")
@@ -269,19 +288,51 @@ def integrate(evaluate: Evaluate, axes: Sequence[Axis], n_items: int = 1, *, tol
         total = ll.reshape(ll.shape[0], ll.shape[1], -1).sum(axis=2)
         return grids, points, arrays, np.where(np.isfinite(total), total, -np.inf)
 
-    states = [_State(lo_p.copy(), hi_p.copy(), fine) for _ in range(n_items)]
+    begin = list(start) if start is not None else [None] * n_items
+    if len(begin) != n_items:
+        raise GridIntegralError(f"start needs one box (or None) per item: {len(begin)} for {n_items} items")
+    states = [_State(lo_p.copy(), hi_p.copy(), fine) if b is None else
+              _State(np.clip(b.lo, lo_p, hi_p), np.clip(b.hi, lo_p, hi_p), int(b.n)) for b in begin]
+    cold = np.array([i for i, b in enumerate(begin) if b is None], dtype=int)
+    _coarse_pass(run, states, cold, axes, bounds, lo_p, hi_p, keep)
+    _refine(run, states, list(range(n_items)), axes, bounds, lo_p, hi_p, fine, tol, max_points, keep, check)
+    again = np.array([i for i, b in enumerate(begin) if b is not None and states[i].done.outside > RESTART_OUTSIDE],
+                     dtype=int)
+    if again.size:
+        for i in again:
+            states[i] = _State(lo_p.copy(), hi_p.copy(), fine)
+        _coarse_pass(run, states, again, axes, bounds, lo_p, hi_p, keep)
+        _refine(run, states, list(again), axes, bounds, lo_p, hi_p, fine, tol, max_points, keep, check)
+    return [s.done for s in states]  # type: ignore[misc]
+
+
+RESTART_OUTSIDE = 1e-3
+"""The share of an item's mass its final box may leave out when it began from a given :class:`Box`; above it the item
+is integrated again from the coarse pass (its posterior moved or widened beyond the box)."""
+
+
+def _coarse_pass(run: Callable, states: list[_State], items: np.ndarray, axes: tuple[Axis, ...],
+                 bounds: list[tuple[float, float]], lo_p: np.ndarray, hi_p: np.ndarray, keep: float) -> None:
+    """The coarse pass of ``items`` over the whole prior range: each one's first box."""
+    if not items.size:
+        return
     coarse = [a.coarse for a in axes]
-    grids, points, _, total = run(np.arange(n_items), lambda i: _ticks(lo_p, hi_p, coarse), "coarse")
-    for i, s in enumerate(states):
-        t = total[:, i]
+    grids, points, _, total = run(items, lambda i: _ticks(lo_p, hi_p, coarse), "coarse")
+    for k, i in enumerate(items):
+        s, t = states[i], total[:, k]
         if not np.isfinite(t).any():
             raise GridIntegralError(f"item {i}: no point of the coarse grid has a finite log-likelihood")
-        log_mass = _log_trapezoid(grids[i], bounds)
+        log_mass = _log_trapezoid(grids[k], bounds)
         s.levels.append(Level("coarse", tuple(coarse), _box(axes, lo_p, hi_p), float(logsumexp(t + log_mass))))
-        s.lo, s.hi = _kept_box(points[:, i], t, grids[i], lo_p, hi_p, keep)
-        s.outside = _left_out(points[:, i], t + log_mass, s.lo, s.hi)
+        s.lo, s.hi = _kept_box(points[:, k], t, grids[k], lo_p, hi_p, keep)
+        s.outside = _left_out(points[:, k], t + log_mass, s.lo, s.hi)
 
-    active = list(range(n_items))
+
+def _refine(run: Callable, states: list[_State], active: list[int], axes: tuple[Axis, ...],
+            bounds: list[tuple[float, float]], lo_p: np.ndarray, hi_p: np.ndarray, fine: int, tol: float,
+            max_points: int, keep: float, check: Callable[[ItemIntegral], float] | None) -> None:
+    """Zooms and step halving of the ``active`` items until each is done; items of equal points run together."""
+    d = len(axes)
     while active:
         by_n: dict[int, list[int]] = {}
         for i in active:
@@ -293,7 +344,6 @@ def integrate(evaluate: Evaluate, axes: Sequence[Axis], n_items: int = 1, *, tol
                 _advance(states[i], axes, grids[k], points[:, k], {name: a[:, k] for name, a in arrays.items()},
                          total[:, k], bounds, lo_p, hi_p, fine, tol, max_points, keep, check)
         active = [i for i in active if states[i].done is None]
-    return [s.done for s in states]  # type: ignore[misc]
 
 
 def _box(axes: Sequence[Axis], lo: np.ndarray, hi: np.ndarray) -> tuple[tuple[float, float], ...]:

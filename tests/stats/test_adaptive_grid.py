@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube.stats.adaptive_grid import Axis, GridIntegralError, integrate
+from sigcube.stats.adaptive_grid import Axis, Box, GridIntegralError, integrate
 
 
 def gaussian(centres: np.ndarray, widths: np.ndarray, peak: float = 0.0, log_axes: tuple[bool, ...] = ()):
@@ -116,3 +116,24 @@ def test_no_finite_likelihood_is_a_clear_error():
         Axis("x", 1.0, 1.0)
     with pytest.raises(GridIntegralError, match="lower > 0"):
         Axis("x", 0.0, 1.0, log=True)
+
+
+def test_an_integral_begun_from_a_neighbours_box_agrees_and_one_begun_far_off_starts_over():
+    rng = np.random.default_rng(7)
+    centres = rng.uniform(0.2, 0.8, size=(6, 2))
+    widths = 10 ** rng.uniform(-2.5, -1.5, size=(6, 2))
+    axes = [Axis("a", 0.0, 1.0), Axis("b", 0.0, 1.0)]
+    evaluate, _ = gaussian(centres, widths)
+    first = integrate(evaluate, axes, n_items=6)
+    moved = centres + 0.5 * widths                       # a neighbouring integrand: each peak half a width away
+    evaluate2, calls = gaussian(moved, widths)
+    again = integrate(evaluate2, axes, n_items=6, start=[r.box() for r in first])
+    assert calls["coarse"] == 0                            # no coarse pass: every item began in its box
+    for c, w, r in zip(moved, widths, again):
+        assert abs(r.log_z - exact(c, w, [0, 0], [1, 1])) <= r.error + 1e-9
+    far = [Box(np.array([0.0, 0.0]), np.array([0.05, 0.05]), 15)] * 6   # boxes that miss every peak
+    evaluate3, calls3 = gaussian(moved, widths)
+    redone = integrate(evaluate3, axes, n_items=6, start=far)
+    assert calls3["coarse"] == 1
+    for c, w, r in zip(moved, widths, redone):
+        assert abs(r.log_z - exact(c, w, [0, 0], [1, 1])) <= r.error + 1e-9 and r.outside < 1e-3

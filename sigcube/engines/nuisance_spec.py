@@ -81,8 +81,9 @@ class SweepNuisance(BaseModel):
         "marginalise", description="marginalise: ln ∫ L·prior over each object's nuisance parameters (adaptive "
                                    "Gauss–Hermite); profile: their maximum of L·prior")
     nodes: Annotated[StrictInt, Field(ge=1, le=9)] = Field(
-        5, description="Gauss–Hermite nodes per nuisance dimension (marginalise; on the 171 SPARC galaxies 5 nodes "
-                       "stay within 0.07 nat of 7)")
+        5, description="Gauss–Hermite nodes per nuisance dimension (marginalise; `report sweep --check-integrals` "
+                       "says whether the count sums the galaxies' ln Z as accurately as the per-galaxy node rule does "
+                       "— the shipped σ_int specs use 7, which it accepts)")
     parameters: list[NuisanceName] = Field(default_factory=lambda: list(NUISANCE_PARAMETERS), description=PARAMETERS)
     priors: Priors = Field(default_factory=dict, description=PRIORS)
     sigma_int: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(

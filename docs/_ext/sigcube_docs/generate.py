@@ -311,6 +311,10 @@ def write_all() -> list[str]:
                                                                            records.load("sweep-nuisance-floor-5"))
     jobs["results/scatter-literature.md"] = lambda: reports.scatter_literature(records.load("sweep-mond-sigma-int"),
                                                                                records.load("sweep-sigma-sigma-int"))
+    jobs["results/compare-verdict-change.md"] = lambda: reports.verdict_change(
+        records.load("compare-sigma-mond-nfw"), records.load("compare-sigma-mond-sigma-int"))
+    jobs["results/ablation-verdict-change.md"] = lambda: reports.verdict_change(
+        records.load("compare-sigma_xi-nfw"), records.load("compare-sigma_xi-nfw-sigma-int"))
     names = [n for n in reports.RENDERERS if n.startswith("population-")]
     jobs["results/population-summary.md"] = lambda: reports.population_summary({n: records.load(n) for n in names})
     written = []

@@ -366,6 +366,29 @@ def compare(record: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+def verdict_change(quoted: Mapping[str, Any] | None, marginalised: Mapping[str, Any] | None) -> str:
+    """The same comparison with the errors as quoted and with σ_int marginalised, side by side: each model's ln B
+    against MOND and ELPD_LOGO difference to the best, with the verdicts the reports printed."""
+    if not (quoted and marginalised):
+        return "(both comparisons must be committed to set them side by side)\n"
+    label = "nuisance" if "nuisance" in marginalised["report"]["runs"] else "catalogue"
+    runs = {"errors as quoted": quoted["report"], "σ_int marginalised": marginalised["report"]}
+    names = [n for n in marginalised["report"]["runs"][label] if n in quoted["report"]["runs"][label]]
+    rows = []
+    for what, report in runs.items():
+        models, logo = report["runs"][label], report["logo"][label]
+        for name in names:
+            m, e = models[name], logo["models"][name]
+            rows.append([text(what), code(name),
+                         "—" if name == "mond" else f"{m['ln_B_vs_mond']:+.2f} ± {fixed(m['ln_B_vs_mond_error'], 2)}",
+                         text(m.get("verdict_vs_mond", "reference")),
+                         "best" if name == logo["best"] else f"−{fixed(e['elpd_diff'], 1)} ± {fixed(e['dse'], 1)}",
+                         text(e.get("verdict", "—"))])
+    return ("What changes when σ_int is marginalised (Υ, D, i marginalised in both; the numbers from the two "
+            "committed reports):\n\n" + table(["errors", "model", "ln B vs MOND ± numerical", "verdict",
+                                                "ELPD_LOGO to the best ± SE", "ELPD reading"], rows, "llrlrl") + "\n")
+
+
 def _logo(summary: Mapping[str, Any]) -> str:
     """ELPD_LOGO ± SE per model, each difference to the best ± its paired SE, and the galaxies that drive it."""
     best = summary["best"]
@@ -641,7 +664,8 @@ def population_summary(recs: Mapping[str, Mapping[str, Any] | None]) -> str:
 
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
-    "ablation-sigma-int-5": ablation, "ablation-sigma-int-grid": ablation, "compare-sigma-mond-nfw": compare, "compare-sigma_xi-nfw": compare,
+    "ablation-sigma-int-5": ablation, "ablation-sigma-int-grid": ablation, "compare-sigma-mond-nfw": compare,
+    "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare, "compare-sigma_xi-nfw-sigma-int": compare,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
     "sweep-mond-sigma-int": sweep, "sweep-sigma-sigma-int": sweep,

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import logsumexp, ndtr
 
 from sigcube.errors import SigcubeError
 from sigcube.stats.posterior import EDGE_WARNING, RESOLUTION_WARNING, Marginal1D, cell_edges
@@ -76,6 +76,8 @@ class Axis:
     log: bool = False
     coarse: int = 9
     unit: str = ""
+    normal: tuple[float, float] | None = None
+    """(mean, sd) in u of a normal prior truncated to [lower, upper] in place of the uniform one."""
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.lower) and np.isfinite(self.upper) and self.lower < self.upper):
@@ -85,6 +87,19 @@ class Axis:
             raise GridIntegralError(f"axis {self.name}: a log axis needs lower > 0; got {self.lower}")
         if self.coarse < 2:
             raise GridIntegralError(f"axis {self.name}: the coarse pass needs ≥ 2 points; got {self.coarse}")
+        if self.normal is not None and not (np.isfinite(self.normal[0]) and self.normal[1] > 0):
+            raise GridIntegralError(f"axis {self.name}: a normal prior needs a finite mean and sd > 0; got "
+                                    f"{self.normal}")
+
+    def log_density(self, u: np.ndarray) -> np.ndarray:
+        """ln of the prior density in u over [lower, upper] in u (uniform: −ln of the range)."""
+        a, b = self.bounds
+        u = np.asarray(u, dtype=float)
+        if self.normal is None:
+            return np.full(u.shape, -math.log(b - a))
+        mean, sd = self.normal
+        mass = ndtr((b - mean) / sd) - ndtr((a - mean) / sd)
+        return -0.5 * ((u - mean) / sd) ** 2 - math.log(sd * math.sqrt(2 * math.pi) * mass)
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -97,8 +112,11 @@ class Axis:
 
     def describe(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
-        return (f"{self.name}: uniform in {'log10 ' if self.log else ''}{self.name} on [{self.lower:g}, "
-                f"{self.upper:g}]{unit}")
+        of = f"{'log10 ' if self.log else ''}{self.name}"
+        if self.normal is not None:
+            return (f"{self.name}: {of} ~ N({self.normal[0]:g}, {self.normal[1]:g}) truncated to [{self.lower:g}, "
+                    f"{self.upper:g}]{unit}")
+        return f"{self.name}: uniform in {of} on [{self.lower:g}, {self.upper:g}]{unit}"
 
 
 @dataclass(frozen=True)
@@ -119,8 +137,11 @@ class ItemIntegral:
     (flattened, C order over the axes); ``arrays``: what ``evaluate`` returned there, each (M, …); ``log_z`` [nat];
     ``grid_change`` |ln Z(h) − ln Z(2h)| of the last halving (NaN if no halving was reached); ``check_change`` the
     same for the ``check`` of :func:`integrate` (NaN without one); ``outside``: the
-    estimated prior-weighted mass outside the final box over the mass inside; ``error`` [nat] = grid_change +
-    ln(1 + outside); ``converged``: the refinement met its tolerance; ``levels``: every grid evaluated.
+    estimated prior-weighted mass outside the final box over the mass inside; ``end_term`` [nat]: the Euler–Maclaurin
+    estimate of the trapezoid rule's error from the integrand's slopes at the box's faces (where a prior bound cuts
+    the posterior the rule converges as h², and the halving's change can understate what remains); ``error`` [nat] =
+    grid_change + end_term + ln(1 + outside); ``converged``: the refinement met its tolerance; ``levels``: every grid
+    evaluated.
     """
 
     axes: tuple[Axis, ...]
@@ -133,12 +154,13 @@ class ItemIntegral:
     converged: bool
     levels: tuple[Level, ...]
     check_change: float = math.nan
+    end_term: float = 0.0
 
     @property
     def error(self) -> float:
         """The numerical error of ln Z [nat] (module docstring); inf when no halving was compared."""
         change = self.grid_change if np.isfinite(self.grid_change) else math.inf
-        return float(change + math.log1p(self.outside))
+        return float(change + self.end_term + math.log1p(self.outside))
 
     @property
     def loglike(self) -> np.ndarray:
@@ -198,7 +220,7 @@ class ItemIntegral:
             return None
         shape = tuple(len(t) for t in ticks)
         index = np.arange(int(np.prod(shape))).reshape(shape)[tuple(slice(None, None, 2) for _ in ticks)].ravel()
-        return index, _log_trapezoid([t[::2] for t in ticks], [a.bounds for a in self.axes])
+        return index, _log_trapezoid([t[::2] for t in ticks], self.axes)
 
     def box(self) -> Box:
         """The final grid's box in grid coordinates and its points per axis: a ``start`` for :func:`integrate`."""
@@ -207,7 +229,8 @@ class ItemIntegral:
 
     def describe(self) -> dict[str, Any]:
         """JSON-able: ln Z, its error and its parts, convergence and every grid evaluated."""
-        return {"log_z": self.log_z, "error": self.error, "grid_change": self.grid_change, "outside": self.outside,
+        return {"log_z": self.log_z, "error": self.error, "grid_change": self.grid_change, "end_term": self.end_term,
+                "outside": self.outside,
                 "check_change": None if math.isnan(self.check_change) else self.check_change,
                 "converged": self.converged, "final_points": int(self.log_mass.size),
                 "levels": [{"stage": lv.stage, "points": list(lv.points), "box": [list(b) for b in lv.box],
@@ -243,17 +266,17 @@ def _ticks(lo: np.ndarray, hi: np.ndarray, n: Sequence[int]) -> list[np.ndarray]
     return [np.linspace(a, b, k) for a, b, k in zip(lo, hi, n)]
 
 
-def _log_trapezoid(ticks: Sequence[np.ndarray], bounds: Sequence[tuple[float, float]]) -> np.ndarray:
-    """ln prior mass of each point of the product grid ``ticks`` (flattened): trapezoid weights over the box, times
-    the box's share of the prior volume."""
+def _log_trapezoid(ticks: Sequence[np.ndarray], axes: Sequence[Axis]) -> np.ndarray:
+    """ln prior mass of each point of the product grid ``ticks`` (flattened, in u): trapezoid weights over the box
+    times each axis's prior density there (a uniform prior: the box's share of the prior volume)."""
     out = np.zeros(1)
-    for t, (a, b) in zip(ticks, bounds):
+    for t, axis in zip(ticks, axes):
         if len(t) == 1:
-            w = np.ones(1)
+            w = np.full(1, axis.bounds[1] - axis.bounds[0])
         else:
             w = np.full(len(t), t[1] - t[0])
             w[[0, -1]] *= 0.5
-        out = (out[:, None] + np.log(w / (b - a))[None, :]).ravel()
+        out = (out[:, None] + (np.log(w) + axis.log_density(t))[None, :]).ravel()
     return out
 
 
@@ -322,7 +345,7 @@ def _coarse_pass(run: Callable, states: list[_State], items: np.ndarray, axes: t
         s, t = states[i], total[:, k]
         if not np.isfinite(t).any():
             raise GridIntegralError(f"item {i}: no point of the coarse grid has a finite log-likelihood")
-        log_mass = _log_trapezoid(grids[k], bounds)
+        log_mass = _log_trapezoid(grids[k], axes)
         s.levels.append(Level("coarse", tuple(coarse), _box(axes, lo_p, hi_p), float(logsumexp(t + log_mass))))
         s.lo, s.hi = _kept_box(points[:, k], t, grids[k], lo_p, hi_p, keep)
         s.outside = _left_out(points[:, k], t + log_mass, s.lo, s.hi)
@@ -373,7 +396,7 @@ def _advance(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], points:
     if not np.isfinite(total).any():
         raise GridIntegralError("no point of the zoomed grid has a finite log-likelihood")
     d = len(axes)
-    log_mass = _log_trapezoid(ticks, bounds)
+    log_mass = _log_trapezoid(ticks, axes)
     log_z = float(logsumexp(total + log_mass))
     lo, hi = _kept_box(points, total, ticks, s.lo, s.hi, keep)
     width = np.where(s.hi > s.lo, s.hi - s.lo, 1.0)
@@ -386,17 +409,50 @@ def _advance(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], points:
     if first:  # the sub-grid of every other point: twice the step on the same box
         sub = [t[::2] for t in ticks]
         coarse = total.reshape(tuple(len(t) for t in ticks))[tuple(slice(None, None, 2) for _ in ticks)].ravel()
-        s.previous = float(logsumexp(coarse + _log_trapezoid(sub, bounds)))
+        s.previous = float(logsumexp(coarse + _log_trapezoid(sub, axes)))
     change = abs(log_z - s.previous)
+    end = _end_term(ticks, total, log_mass, log_z)
     next_n = 2 * s.n - 1
-    if change <= tol or next_n**d > max_points:
+    if change + end <= tol or next_n**d > max_points:
         result = _finish(s, axes, ticks, log_mass, arrays, total, log_z, change, bounds, lo_p, hi_p,
-                         converged=bool(change <= tol))
+                         converged=bool(change + end <= tol))
+        result = replace(result, end_term=end)
         extra = math.nan if check is None else float(check(result))
         if not (extra > tol) or next_n**d > max_points:
             s.done = replace(result, check_change=extra, converged=result.converged and not extra > tol)
             return
     s.previous, s.n = log_z, next_n
+
+
+def _end_term(ticks: list[np.ndarray], total: np.ndarray, log_mass: np.ndarray, log_z: float) -> float:
+    """|ln(1 + E/Z)| [nat], E = Σ_axes h²/12·∫(∂f/∂u(b) − ∂f/∂u(a)) over the other axes: the leading Euler–Maclaurin
+    term of the trapezoid rule's error along each axis, f = exp(T)·prior, the slopes by one-sided differences of T at
+    the two faces (second order: exact for a Gaussian's quadratic T)."""
+    if any(len(t) < 3 for t in ticks):
+        return 0.0
+    shape = tuple(len(t) for t in ticks)
+    f = (total + log_mass).reshape(shape)
+    log_e = []
+    signs = []
+    for j, t in enumerate(ticks):
+        h = t[1] - t[0]
+        t_cube = total.reshape(shape)
+        for end, inner, next_, sign in ((-1, -2, -3, 1.0), (0, 1, 2, -1.0)):
+            face = np.take(f, end, axis=j)                              # ln(f·w) on the face
+            slope = (3 * np.take(t_cube, end, axis=j) - 4 * np.take(t_cube, inner, axis=j)
+                     + np.take(t_cube, next_, axis=j)) / (2 * h) * (1 if end == -1 else -1)   # d ln f/du
+            # f'·w = f·w·slope; the face's trapezoid weight along j is h/2: divide it out
+            term = face - math.log(h / 2) + np.log(np.abs(slope) + 1e-300)
+            log_e.append(term.ravel() + 2 * math.log(h) - math.log(12))
+            signs.append(sign * np.sign(slope).ravel())
+    values, weights = np.concatenate(log_e), np.concatenate(signs)
+    finite = np.isfinite(values) & (weights != 0)
+    if not finite.any():
+        return 0.0
+    top = values[finite].max()
+    e = float(np.sum(weights[finite] * np.exp(values[finite] - top)))
+    rel = abs(e) * math.exp(min(top - log_z, 700.0))
+    return float(abs(math.log1p(min(rel, 0.999)))) if rel < 1 else math.inf
 
 
 def _finish(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], log_mass: np.ndarray,
@@ -409,7 +465,7 @@ def _finish(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], log_mass
         for j, (t, (a, b)) in enumerate(zip(ticks, bounds)):
             step = t[1] - t[0]
             others = _log_trapezoid([u for k, u in enumerate(ticks) if k != j],
-                                    [w for k, w in enumerate(bounds) if k != j]) if len(ticks) > 1 else np.zeros(1)
+                                    [w for k, w in enumerate(axes) if k != j]) if len(ticks) > 1 else np.zeros(1)
             for end, inner, bound in ((0, 1, a), (-1, -2, b)):
                 room = abs(bound - t[end])
                 if room <= 1e-12 * max(1.0, abs(bound)):
@@ -418,7 +474,8 @@ def _finish(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], log_mass
                 rate = (next_in - face) / step                     # decay outwards [1/u]
                 with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                     reach = np.where(rate > 0, -np.expm1(-rate * room) / rate, room)
-                tails.append(float(logsumexp(face + np.log(reach) + others - math.log(b - a))))
+                density = float(axes[j].log_density(np.array([t[end]]))[0])   # the prior at the face
+                tails.append(float(logsumexp(face + np.log(reach) + others + density)))
     left = float(logsumexp(tails))
     outside = 0.0 if left == -math.inf else float(math.exp(min(left - log_z, 700.0)))
     grid = {a.name: a.value(t) for a, t in zip(axes, ticks)}

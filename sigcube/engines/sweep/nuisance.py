@@ -119,8 +119,8 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
     ``block_params`` as :func:`sigcube.compute.reduce.reduce_block` takes them (arrays broadcastable to the
     block's shape, a switch as one string), plus σ_int (:data:`SCATTER_AXIS`) when it is a grid axis. The block is
     evaluated in batches of grid points (at most :data:`POINT_BUDGET` grid × packed points each), each warm-started at
-    the previous batch's last mode; a marginalisation restarts every mode search of the first batch (a cold start can
-    settle in a local mode of L × prior and carry it along the block; a profile restarts every batch). A σ_int axis is walked innermost, up and down in turn
+    the previous batch's last mode (a marginalisation's first batch at the modes of the block's first point, found
+    with every search restarted; a profile restarts every batch). A σ_int axis is walked innermost, up and down in turn
     (:func:`_serpentine`): grid points that differ only in σ_int follow each other, and each starts from its
     predecessor's mode and reuses its kernel predictions there.
     """
@@ -142,12 +142,18 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
     values = {name: np.empty((n_grid, n)) for name in NUISANCE_PARAMETERS} if settings.mode == "profile" else {}
     batch = max(1, POINT_BUDGET // max(points.n_points, 1))
     start = None
+    if settings.mode == "marginalise" and n_grid:
+        # every mode search of the block's first point restarted (a cold start can settle in a local mode of
+        # L × prior and carry it along the block), the rest warm-started from there
+        first = {**base, **{k: v[:1, None] for k, v in flat.items()}}
+        start = quadrature.profile(kernel, first, transform, priors,
+                                   settings.likelihood(None if scatter is None else scatter[:1, None])).z[-1:]
     for a in range(0, n_grid, batch):
         params = {**base, **{k: v[a:a + batch, None] for k, v in flat.items()}}
         likelihood = settings.likelihood(None if scatter is None else scatter[a:a + batch, None])
         if settings.mode == "marginalise":
             result = quadrature.marginalise(kernel, params, transform, priors, likelihood, nodes=settings.nodes,
-                                            start=start, restarts=start is None)
+                                            start=start)
             loglike[a:a + batch] = result.log_marginal
             mode = result.mode
         else:

@@ -63,7 +63,20 @@ def column_names(source: Source, columns: Mapping[str, str], units: Mapping[str,
     if stray:
         raise ParseError(path, f"{options.units} names {', '.join(map(repr, stray))}, which is not a column read "
                                f"from the table ({', '.join(used.values())})")
+    _require_units(source, used, units, options)
     return used
+
+
+def _require_units(source: Source, used: Mapping[str, str], units: Mapping[str, str], options: Options) -> None:
+    """Refuse numeric columns with no unit (from the file or ``units``), naming them all and the option to give."""
+    lacking = {name: col for name, col in used.items() if name != "galaxy" and col not in units
+               and source.table[col].unit is None and SPEC[name].units}
+    if not lacking:
+        return
+    what = (f"{label(*next(iter(lacking.items()))[::-1])} has no unit: give it" if len(lacking) == 1 else
+            f"columns {', '.join(map(repr, lacking.values()))} have no unit: give them")
+    pairs = ",".join(f"{col}={SPEC[name].units.replace(' / ', '/')}" for name, col in lacking.items())
+    raise ParseError(source.path, f"{what} in the file (ECSV, FITS) or with {options.units} {pairs}")
 
 
 def converted(source: Source, column: str, name: str, override: str | None, galaxy: np.ndarray,
@@ -78,11 +91,8 @@ def converted(source: Source, column: str, name: str, override: str | None, gala
         except ValueError:
             raise ParseError(path, f"{where}: astropy cannot parse the unit {override!r} given with "
                                    f"{options.units}") from None
-    elif col.unit is None and target == u.dimensionless_unscaled:
-        unit = target  # a flag: no unit to give
     elif col.unit is None:
-        raise ParseError(path, f"{where} has no unit: give it in the file (ECSV, FITS) or with "
-                               f"{options.units} {column}={SPEC[name].units.replace(' / ', '/')}")
+        unit = target  # a flag, which has no unit (column_names refused any other column without one)
     elif isinstance(col.unit, u.UnrecognizedUnit):
         raise ParseError(path, f"{where} has the unit {col.unit.to_string()!r}, which astropy cannot parse; "
                                f"override it with {options.units} {column}=UNIT")

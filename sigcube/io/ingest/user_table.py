@@ -112,9 +112,12 @@ def _require_flags(source: Source, table: GalaxyTable | None, quality: np.ndarra
     """Refuse quality flags given for some galaxies and not others (a flag has no missing value)."""
     bad = np.flatnonzero(np.isnan(quality))
     if bad.size:
-        where = table.source.path.name if table is not None and "quality" in table.values else source.path.name
-        raise ParseError(source.path, f"galaxy {galaxies[bad[0]]} has no quality flag and {len(galaxies) - bad.size} "
-                                      f"others have one (from {where}): give every galaxy its flag, or none")
+        g = galaxies[bad[0]]
+        absent = table is not None and g not in np.char.strip(table.raw)
+        raise ParseError(source.path, f"galaxy {g} has no quality flag"
+                                      + (f" (no row in {table.source.path.name})" if absent else "")
+                                      + f" and {len(galaxies) - bad.size} others have one: give every galaxy its "
+                                        "flag, or none")
 
 
 def _assemble(source: Source, galaxy: np.ndarray, values: dict[str, np.ndarray], per_galaxy: dict[str, np.ndarray],

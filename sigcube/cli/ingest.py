@@ -51,9 +51,9 @@ def _pairs(text: Optional[str], option: str) -> dict[str, str]:
 
 @app.command("table")
 def ingest_table(
-    file: Annotated[Path, typer.Argument(help="Your rotation curves: a table with a row per point (CSV, whitespace "
-                                              "text, ECSV, FITS, …), or SPARC mass-model files (a <Galaxy>_rotmod.dat, "
-                                              "or a folder of them).")],
+    file: Annotated[Path, typer.Argument(
+        help="Your rotation curves: a table with a row per point (CSV, whitespace text, ECSV, FITS, …), or SPARC "
+             "mass-model files (a <Galaxy>_rotmod.dat, or a folder of them).")],
     columns: Annotated[Optional[str], typer.Option(
         help="sigcube name=your column, e.g. galaxy=Name,r=Rad,v_obs=Vobs (default: the sigcube names).")] = None,
     units: Annotated[Optional[str], typer.Option(

@@ -134,8 +134,9 @@ def _check_bounds(source: Source, column: str, name: str, values: np.ndarray, ga
         bad = np.flatnonzero(np.isinf(values) | (finite & ((values != np.round(values)) | (values < low)
                                                            | (values > high))))
         if bad.size:
+            allowed = ", ".join(map(str, range(low, high + 1)))
             raise ParseError(source.path, f"{where}, {source.where(bad[0])} (galaxy {galaxy[bad[0]]}): "
-                                          f"{values[bad[0]]:g} is not a flag: allowed {', '.join(map(str, range(low, high + 1)))}")
+                                          f"{values[bad[0]]:g} is not a flag: allowed {allowed}")
         return
     if (bad := np.flatnonzero(BOUNDS[name].outside(values))).size:
         raise ParseError(source.path, f"{where}, {source.where(bad[0])} (galaxy {galaxy[bad[0]]}): "

@@ -74,7 +74,8 @@ class Source:
         numbers = self.lines[index] if self.lines is not None else np.asarray(index) + 1
         breaks = np.flatnonzero(np.diff(numbers) != 1) + 1
         runs = [(int(run[0]), int(run[-1])) for run in np.split(numbers, breaks)]
-        text = ", ".join(f"{a}–{b}" if b > a else f"{a}" for a, b in runs[:limit]) + (", …" if len(runs) > limit else "")
+        text = ", ".join(f"{a}–{b}" if b > a else f"{a}" for a, b in runs[:limit])
+        text += ", …" if len(runs) > limit else ""
         plural = "s" if len(numbers) > 1 else ""
         return f"{'line' if self.lines is not None else 'row'}{plural} {text}"
 

@@ -27,7 +27,7 @@ from sigcube.io.ingest.text import NONFINITE, NUMBER, decode_text, read_bytes
 
 MISSING = ("", "nan", "na", "n/a")
 """Cells read as a missing value (NaN), compared in lower case."""
-_DECIMAL_COMMA = re.compile(r"([+-]?[0-9]*),([0-9]+(?:[eE][+-]?[0-9]+)?)")
+_DECIMAL_COMMA = re.compile(r"([+-]?[0-9]*),([0-9]*(?:[eE][+-]?[0-9]+)?)")
 
 
 def read_delimited(path: Path, encoding: str | None = None) -> tuple[Table, np.ndarray, str | None]:
@@ -65,6 +65,8 @@ def _split(line: str, separator: str | None, path: Path, number: int) -> list[st
     """The cells of one line, as written (a galaxy name's surrounding spaces are kept, to be judged)."""
     if separator is None:
         return line.split()
+    if '"' not in line:  # no quoting: what the csv module would make of it
+        return line.split(separator)
     try:
         (cells,) = csv.reader([line], delimiter=separator, strict=True)
     except csv.Error as exc:
@@ -100,6 +102,16 @@ def _is_number(cell: str) -> bool:
 def parse_cells(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, int | None]:
     """The numbers of text cells (NaN where :data:`MISSING`, ±inf for ``inf``), and the index of the first cell that
     is not a number (None if all are); ``decimal_comma`` reads ``0,32`` as 0.32."""
+    text = np.char.strip(np.asarray(cells, dtype=str))
+    if decimal_comma:
+        text = np.char.replace(text, ",", ".")
+    text = np.where(np.isin(np.char.lower(text), MISSING), "nan", text)
+    joined = "".join(text)
+    if joined.isascii() and "_" not in joined:  # then numpy's float parsing accepts what the patterns below accept
+        try:
+            return text.astype(float), None
+        except ValueError:
+            pass  # a cell that is not a number: found below
     values = np.empty(len(cells))
     for i, raw in enumerate(cells):
         cell = str(raw).strip()

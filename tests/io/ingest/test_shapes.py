@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from typer.testing import CliRunner
 from sigcube.cli import app
 from sigcube.errors import ParseError, SigcubeError
 from sigcube.io.cubes import open_cube
-from sigcube.io.ingest.delimited import read_delimited
+from sigcube.io.ingest.delimited import parse_cells, read_delimited
 from sigcube.io.ingest.galaxy_table import IngestWarning
 from sigcube.io.ingest.user_table import build_table_cube
 
@@ -174,6 +175,7 @@ def _write(tmp_path: Path, name: str, text: str | bytes) -> str:
 
 HEADER = "galaxy,r,v_obs,e_v_obs,v_gas,v_disk,v_bul\n"
 ROW = "{g},{r},50,2,10,30,0\n"
+ROTMOD = "# Distance = 3 Mpc\n1 2 3 4 5 6 7 8\n"
 CURVE_UNITS = ["--units", "r=kpc,v_obs=km/s,e_v_obs=km/s,v_gas=km/s,v_disk=km/s,v_bul=km/s"]
 
 
@@ -229,6 +231,7 @@ def _curves(*names: str) -> str:
      "column 'v_obs', line 3 (galaxy A): 'fifty' is not a number"),
     ({"c.csv": 'galaxy,r\n"A,1\n'}, ["c.csv"], "line 2: not a comma-separated line"),
     # SPARC mass models
+    ({"f/NGC1_rotmod.dat": ROTMOD, "f/ngc1_rotmod.dat": ROTMOD}, ["f"], "galaxy names 'NGC1' (NGC1_rotmod.dat) and 'ngc1' (ngc1_rotmod.dat) differ only by case"),
     ({"empty/readme.txt": "no curves here"}, ["empty"], "the folder has no <Galaxy>_rotmod.dat files"),
     ({}, [str(CORPUS / "rotmod"), "--columns", "r=Rad"], "--columns does not apply: a SPARC mass models (3 "
                                                          "<Galaxy>_rotmod.dat files) gives sigcube's column names"),
@@ -330,6 +333,34 @@ def test_the_delimited_reader_reads_or_refuses_any_bytes(data, tmp_path_factory)
         assert "\n" not in str(exc) and str(path) in str(exc)
         return
     assert len(table) == len(lines) > 0 and all(name and name == name.strip() for name in table.colnames)
+
+
+TOKENS = st.sampled_from(["1", " 2 ", "-.5", "+5.", "1e5", "1E-3", "0,25", "-1,5e2", ",5", "5,", "", "nan", "NA", "n/a",
+                          "inf", "-Infinity", "1_0", "0x1", "\u0661", "1,2,3", ".", "e5", "--1", "abc"])
+
+
+def _by_hand(token: str, decimal_comma: bool) -> float | None:
+    """A cell's number as the reader's rule says (None: not a number), one cell at a time, without numpy."""
+    token = token.strip()
+    if decimal_comma and re.fullmatch(r"[+-]?[0-9]*,[0-9]*(?:[eE][+-]?[0-9]+)?", token):
+        token = token.replace(",", ".")
+    if token.lower() in ("", "nan", "na", "n/a"):
+        return float("nan")
+    if re.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity)", token, re.I):
+        return float(token)
+    return None
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(tokens=st.lists(TOKENS, min_size=1, max_size=8), decimal_comma=st.booleans())
+def test_cells_parse_as_the_rule_says(tokens, decimal_comma):
+    values, bad = parse_cells(np.array(tokens), decimal_comma)
+    expected = [_by_hand(token, decimal_comma) for token in tokens]
+    if None in expected:
+        assert bad == expected.index(None)
+    else:
+        assert bad is None
+        np.testing.assert_array_equal(values, expected)
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])

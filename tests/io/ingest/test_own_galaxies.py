@@ -1,7 +1,8 @@
 """Real SPARC files through `sigcube ingest table`: a folder of three real ``<Galaxy>_rotmod.dat`` files (copied
 from the mirror at test time) with SPARC's Table 1 — whole, or cut to those three galaxies — gives the SPARC cube's
 rows of those galaxies, and a nuisance sweep over it gives the SPARC cube's per-galaxy likelihoods under the same
-priors. A spec whose public dataset cube is missing ingests it (a view's cube included)."""
+priors; all 175 files with Table 1 give the whole SPARC cube. A spec whose public dataset cube is missing ingests it
+(a view's cube included)."""
 
 from __future__ import annotations
 
@@ -90,6 +91,18 @@ def test_the_whole_table1_gives_the_same_cube_with_allow_missing(files, stores, 
     whole, cut = open_cube(tmp_path / "whole.zarr").load(), open_cube(stores["mine"]).load()
     for name in cut.variables:
         np.testing.assert_array_equal(whole[name].values, cut[name].values, err_msg=name)
+
+
+def test_the_whole_mirror_gives_every_row_of_the_sparc_cube(shared_data, sparc_cube, tmp_path):
+    """All 175 rotmod files with Table 1, as a user holding SPARC's files would give them."""
+    sparc = shared_data / "sparc"
+    result = runner.invoke(app, ["ingest", "table", str(sparc / "Rotmod_LTG"), "--galaxies",
+                                 str(sparc / "SPARC_Lelli2016c.mrt"), "--out", str(tmp_path / "all.zarr")])
+    assert result.exit_code == 0, result.output
+    mine = open_cube(tmp_path / "all.zarr").load()
+    assert mine.sizes == sparc_cube.sizes and list(mine["galaxy"].values) == list(sparc_cube["galaxy"].values)
+    for name in mine.variables:
+        np.testing.assert_array_equal(mine[name].values, sparc_cube[name].values, err_msg=name)
 
 
 def test_the_nuisance_sweep_matches_the_sparc_cube(stores, tmp_path):

@@ -202,14 +202,15 @@ def dataset_cube(kind: str, cube: Optional[str | Path]) -> str | Path:
     first if missing."""
     from sigcube.io.cubes import default_cube
     from sigcube.io.datasets import dataset_kind
+    from sigcube.io.schema import base_kind
 
     if cube is not None:
         return cube
-    path = default_cube(kind)
+    path, built = default_cube(kind), base_kind(kind)  # a view (clusters:lensing) reads its kind's cube
     if not path.exists():
-        if dataset_kind(kind).builder is None:
-            raise SigcubeError(f"no {kind} cube at {path}: make one with `sigcube ingest table FILE --out {path}` "
+        if dataset_kind(built).builder is None:
+            raise SigcubeError(f"no {built} cube at {path}: make one with `sigcube ingest table FILE --out {path}` "
                                "or name an existing cube with --cube")
-        err_console.print(f"{path} does not exist yet: ingesting {kind} first")
-        ingest_dataset(kind, path, force=False)
+        err_console.print(f"{path} does not exist yet: ingesting {built} first")
+        ingest_dataset(built, path, force=False)
     return path

@@ -51,21 +51,53 @@ def _pairs(text: Optional[str], option: str) -> dict[str, str]:
 
 @app.command("table")
 def ingest_table(
-    file: Annotated[Path, typer.Argument(help="Your rotation curves, a row per point: CSV, ECSV, FITS, …")],
+    file: Annotated[Path, typer.Argument(
+        help="Your rotation curves: a table with a row per point (CSV, whitespace text, ECSV, FITS, …), or SPARC "
+             "mass-model files (a <Galaxy>_rotmod.dat, or a folder of them).")],
     columns: Annotated[Optional[str], typer.Option(
         help="sigcube name=your column, e.g. galaxy=Name,r=Rad,v_obs=Vobs (default: the sigcube names).")] = None,
     units: Annotated[Optional[str], typer.Option(
         help="your column=unit for columns the file gives no unit, e.g. Rad=kpc,Vobs=km/s.")] = None,
+    galaxies: Annotated[Optional[Path], typer.Option(
+        help="A per-galaxy table joined on the galaxy name: distance, inclination, their errors, L36, R_disk, M_HI, "
+             "quality (any shape FILE takes, or SPARC's Table 1).")] = None,
+    galaxy_columns: Annotated[Optional[str], typer.Option(
+        help="--columns of the --galaxies table, e.g. galaxy=Name,distance=D,e_distance=e_D.")] = None,
+    galaxy_units: Annotated[Optional[str], typer.Option(
+        help="--units of the --galaxies table, e.g. D=Mpc,e_D=Mpc.")] = None,
+    allow_missing: Annotated[bool, typer.Option(
+        help="Warn, not stop, when a galaxy is in one table and not the other (curves without a row keep no "
+             "properties; rows without a curve are skipped).")] = False,
+    encoding: Annotated[Optional[str], typer.Option(
+        help="Text encoding of the files, e.g. latin-1 (default: UTF-8, with or without a byte-order mark).")] = None,
     fmt: Annotated[Optional[str], typer.Option(
-        "--format", help="astropy table format, e.g. ascii.csv (default: guessed).")] = None,
+        "--format", help="astropy table format of FILE, e.g. ascii.csv (default: found from the file).")] = None,
     out: Annotated[Optional[str], typer.Option(
         help="Zarr store to write, a path or a store URL (default: cubes/rotation_curves.zarr)")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing, different dataset cube of this kind.")] = False,
     replace_kind: Annotated[bool, typer.Option(help=REPLACE_KIND)] = False,
 ) -> None:
-    """A table of rotation curves and mass models → rotation_curves cube (SPARC's variables and units)."""
+    """Your rotation curves and mass models → rotation_curves cube (SPARC's variables and units)."""
+    import warnings
+
+    from sigcube.io.ingest.galaxy_table import IngestWarning
     from sigcube.io.ingest.user_table import build_table_cube
 
-    with err_console.status(f"reading {escape(str(file))} …"):
-        ds = build_table_cube(file, _pairs(columns, "--columns"), _pairs(units, "--units"), fmt)
+    if galaxies is None:
+        given = [name for name, value in (("--galaxy-columns", galaxy_columns), ("--galaxy-units", galaxy_units),
+                                          ("--allow-missing", allow_missing)) if value]
+        if given:
+            raise SigcubeError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to a --galaxies table; "
+                               "give one with --galaxies FILE")
+    with err_console.status(f"reading {escape(str(file))} …"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IngestWarning)
+        ds = build_table_cube(file, _pairs(columns, "--columns"), _pairs(units, "--units"), fmt,
+                              galaxies=galaxies, galaxy_columns=_pairs(galaxy_columns, "--galaxy-columns"),
+                              galaxy_units=_pairs(galaxy_units, "--galaxy-units"), encoding=encoding,
+                              allow_missing=allow_missing)
+    for warning in caught:
+        if issubclass(warning.category, IngestWarning):
+            err_console.print(f"warning: {warning.message}")
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     write_dataset(ds, out or default_cube("rotation_curves"), force, replace_kind)

@@ -9,8 +9,10 @@ deleted or repeated line, a deleted column, a junk or NaN token, an empty file) 
   a cluster's profile and its covariance file) and no store, or exit 0 with a cube that opens as valid (some
   damage leaves a well-formed file, e.g. one row fewer); never a traceback.
 
-``ingest table`` (no manifest) gets the same damage on a table of real SPARC curves. The default run is
-derandomized with a fixed budget per kind; ``-m slow`` runs a deeper one.
+``ingest table`` (no manifest) gets the same damage on the shapes users hold, made of real SPARC curves: a CSV, a
+spreadsheet's CSV (semicolons, decimal commas, a byte-order mark, CRLF), a folder of SPARC mass-model files, and
+SPARC's Table 1 given as the ``--galaxies`` table of that folder. The default run is derandomized with a fixed budget
+per kind; ``-m slow`` runs a deeper one.
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ from sigcube.io.ingest.rotmod import read_rotmod
 runner = CliRunner()
 JUNK = [b"nan", b"NaN", b"inf", b"-inf", b"-", b"x", b"", b"1e999", b"--", b"null", b"\xd9\xa3", b"1,2", b"\xff"]
 TABLE_UNITS = "r=kpc,v_obs=km/s,e_v_obs=km/s,v_gas=km/s,v_disk=km/s,v_bul=km/s"
-BUDGET = {"sparc": 25, "clusters": 25, "dwarfs": 25, "manga": 25, "milkyway": 3, "table": 25}
+BUDGET = {"sparc": 25, "clusters": 25, "dwarfs": 25, "manga": 25, "milkyway": 3, "table": 25, "spreadsheet": 15,
+          "rotmod_folder": 15, "galaxies": 15}
 """Examples per kind in the default run (the Milky Way's accepted damage costs ~7 s of galpy each)."""
-DEEP = {"sparc": 50, "clusters": 50, "dwarfs": 50, "manga": 50, "milkyway": 6, "table": 50}
+DEEP = {"sparc": 50, "clusters": 50, "dwarfs": 50, "manga": 50, "milkyway": 6, "table": 50, "spreadsheet": 50,
+        "rotmod_folder": 50, "galaxies": 50}
 """Examples per kind in the slow tier's run (fresh ones each run)."""
 
 
@@ -111,17 +115,46 @@ def kind_files(kind: str) -> list[str]:
     return sorted(paths)
 
 
+USER_GALAXIES = ("NGC3198", "DDO154", "UGC02953")
+"""The real SPARC galaxies of the ``ingest table`` shapes."""
+
+
+def _user_rows(mirror: Path, separator: str, number: Callable[[float], str]) -> list[str]:
+    """The header and a row per point of USER_GALAXIES' curves."""
+    rows = [separator.join(("galaxy", "r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul"))]
+    for name in USER_GALAXIES:
+        curve = read_rotmod(mirror / "sparc" / "Rotmod_LTG" / f"{name}_rotmod.dat")
+        rows += [separator.join((name, *map(number, values))) for values in
+                 zip(curve.r, curve.v_obs, curve.e_v_obs, curve.v_gas, curve.v_disk, curve.v_bul)]
+    return rows
+
+
 @pytest.fixture(scope="module")
 def table_file(mirror: Path) -> Path:
     """A CSV of three real SPARC rotation curves, one row per point, for ``ingest table``."""
-    rows = ["galaxy,r,v_obs,e_v_obs,v_gas,v_disk,v_bul"]
-    for name in ("NGC3198", "DDO154", "UGC02953"):
-        curve = read_rotmod(mirror / "sparc" / "Rotmod_LTG" / f"{name}_rotmod.dat")
-        rows += [f"{name},{r},{v},{e},{g},{d},{b}" for r, v, e, g, d, b in
-                 zip(curve.r, curve.v_obs, curve.e_v_obs, curve.v_gas, curve.v_disk, curve.v_bul)]
     path = mirror / "my_curves.csv"
-    path.write_text("\n".join(rows) + "\n")
+    path.write_text("\n".join(_user_rows(mirror, ",", str)) + "\n")
     return path
+
+
+@pytest.fixture(scope="module")
+def user_files(mirror: Path, table_file: Path) -> dict[str, tuple[str, list[str]]]:
+    """Each ``ingest table`` kind: the file (under the mirror) its examples damage, and its command."""
+    user = mirror / "user"
+    (user / "curves").mkdir(parents=True)
+    for name in USER_GALAXIES:
+        shutil.copy(mirror / "sparc" / "Rotmod_LTG" / f"{name}_rotmod.dat", user / "curves")
+    rows = _user_rows(mirror, ";", lambda x: str(x).replace(".", ","))
+    (user / "spreadsheet.csv").write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode())
+    table1 = mirror / "sparc" / "SPARC_Lelli2016c.mrt"
+    return {
+        "table": (table_file.name, ["ingest", "table", str(table_file), "--units", TABLE_UNITS]),
+        "spreadsheet": ("user/spreadsheet.csv", ["ingest", "table", str(user / "spreadsheet.csv"), "--units",
+                                                 TABLE_UNITS]),
+        "rotmod_folder": (None, ["ingest", "table", str(user / "curves")]),
+        "galaxies": (str(table1.relative_to(mirror)), ["ingest", "table", str(user / "curves"), "--galaxies",
+                                                       str(table1), "--allow-missing"]),
+    }
 
 
 # --- the property -------------------------------------------------------------------------------------
@@ -168,9 +201,13 @@ def _test(kind: str, examples: int, derandomize: bool):
     @settings(max_examples=examples, derandomize=derandomize, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(data=st.data(), hurt=damage())
-    def run(mirror, table_file, data, hurt):
-        if kind == "table":
-            check(mirror, table_file.name, hurt, ["ingest", "table", str(table_file), "--units", TABLE_UNITS])
+    def run(mirror, user_files, data, hurt):
+        if kind in user_files:
+            relative, command = user_files[kind]
+            if relative is None:  # a folder: one of its files
+                relative = data.draw(st.sampled_from([f"user/curves/{name}_rotmod.dat" for name in USER_GALAXIES]),
+                                     label="file")
+            check(mirror, relative, hurt, command)
         else:
             check(mirror, data.draw(st.sampled_from(kind_files(kind)), label="file"), hurt, ["ingest", kind])
 
@@ -178,14 +215,14 @@ def _test(kind: str, examples: int, derandomize: bool):
 
 
 @pytest.mark.parametrize("kind", list(BUDGET))
-def test_damaged_files_are_refused_or_read_never_a_traceback(kind, mirror, table_file):
-    _test(kind, BUDGET[kind], derandomize=True)(mirror, table_file)
+def test_damaged_files_are_refused_or_read_never_a_traceback(kind, mirror, user_files):
+    _test(kind, BUDGET[kind], derandomize=True)(mirror, user_files)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", list(BUDGET))
-def test_damaged_files_deep(kind, mirror, table_file):
-    _test(kind, DEEP[kind], derandomize=False)(mirror, table_file)
+def test_damaged_files_deep(kind, mirror, user_files):
+    _test(kind, DEEP[kind], derandomize=False)(mirror, user_files)
 
 
 def test_a_real_process_stops_a_damaged_file(mirror, tmp_path):

@@ -1,8 +1,9 @@
-"""Reader of one SPARC rotation-curve file ``<Galaxy>_rotmod.dat`` (Lelli+2016, ``Rotmod_LTG.zip``).
+"""Reader of SPARC rotation-curve files ``<Galaxy>_rotmod.dat`` (Lelli+2016, ``Rotmod_LTG.zip``), one or a folder.
 
 Layout: a ``# Distance = D Mpc`` first line, ``#`` header lines, then rows of 8 whitespace-separated
 numbers: Rad [kpc], Vobs, errV, Vgas, Vdisk, Vbul [km/s] (Vdisk, Vbul at M/L = 1; Vgas includes
-helium and can be negative), SBdisk, SBbul [Lsun/pc^2]. Blank lines are allowed.
+helium and can be negative), SBdisk, SBbul [Lsun/pc^2]. Blank lines are allowed. The galaxy is named by the
+file: its name without ``_rotmod.dat`` (without its extension when it is named otherwise).
 """
 
 from __future__ import annotations
@@ -64,7 +65,30 @@ def read_rotmod(path: Path | str) -> RotmodCurve:
         )
     columns = np.array(rows, dtype=np.float64).T
     columns.flags.writeable = False
-    return RotmodCurve(path.name.removesuffix(ROTMOD_SUFFIX), distance, *columns)
+    return RotmodCurve(rotmod_galaxy(path), distance, *columns)
+
+
+def rotmod_galaxy(path: Path) -> str:
+    """The galaxy a rotmod file is named for: ``NGC3198_rotmod.dat`` → ``NGC3198`` (else the name's stem)."""
+    return path.name.removesuffix(ROTMOD_SUFFIX) if path.name.endswith(ROTMOD_SUFFIX) else path.stem
+
+
+def is_rotmod(path: Path) -> bool:
+    """Whether ``path`` is named ``*_rotmod.dat`` or opens with a ``# Distance = D Mpc`` line (a rotmod file)."""
+    if path.name.endswith(ROTMOD_SUFFIX):
+        return True
+    with open(path, "rb") as handle:
+        first = handle.readline(256).decode("utf-8", errors="replace").removeprefix("\ufeff").rstrip("\r\n")
+    return _DISTANCE.fullmatch(first) is not None
+
+
+def rotmod_files(folder: Path) -> list[Path]:
+    """The ``*_rotmod.dat`` files of ``folder``, sorted by name; a ParseError if it has none."""
+    files = sorted(p for p in folder.glob(f"*{ROTMOD_SUFFIX}") if p.is_file())
+    if not files:
+        raise ParseError(folder, f"the folder has no <Galaxy>{ROTMOD_SUFFIX} files (SPARC mass models); give one "
+                                 "file, or a folder of them")
+    return files
 
 
 def _distance(lines: list[str], path: Path) -> float:

@@ -111,6 +111,15 @@ def read_table1(path: Path | str) -> Table1:
     )
 
 
+def declares_table1(path: Path | str) -> bool:
+    """Whether ``path`` is a CDS machine-readable table whose byte-by-byte description is SPARC Table 1's."""
+    try:
+        _check_header(read_text_lines(path), Path(path))
+    except ParseError:
+        return False
+    return True
+
+
 def _is_separator(text: str) -> bool:
     """True for a ``-----`` rule line."""
     stripped = text.strip()

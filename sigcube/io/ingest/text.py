@@ -1,4 +1,4 @@
-"""Plain-text helpers shared by the readers: lines of a UTF-8 file, number tokens and CSV rows.
+"""Plain-text helpers shared by the readers: decoding, lines of a UTF-8 file, number tokens and CSV rows.
 
 Every failure is a ParseError naming the file and line (or a DataSourceError if the file cannot be
 read at all).
@@ -6,21 +6,22 @@ read at all).
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 from pathlib import Path
 
 from sigcube.errors import DataSourceError, ParseError
 
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_NONFINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+NONFINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 
 
 def parse_number(token: str, column: str, path: Path | str, line: int) -> float:
     """Parse an ASCII decimal number token, raising ParseError if it is not a finite number."""
-    if _NONFINITE.fullmatch(token):
+    if NONFINITE.fullmatch(token):
         raise ParseError(path, f"column {column}: {token!r} is not a finite number", line)
-    if not _NUMBER.fullmatch(token):
+    if not NUMBER.fullmatch(token):
         raise ParseError(path, f"column {column}: {token!r} is not a number", line)
     value = float(token)
     if not math.isfinite(value):
@@ -28,21 +29,46 @@ def parse_number(token: str, column: str, path: Path | str, line: int) -> float:
     return value
 
 
+def read_bytes(path: Path | str) -> bytes:
+    """The bytes of a file; DataSourceError if it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise DataSourceError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+
+
+def decode_text(data: bytes, path: Path | str, encoding: str | None = None, option: str | None = None) -> str:
+    """The text of a file's bytes: UTF-8 (a leading byte-order mark dropped), or ``encoding`` if given.
+
+    Bytes that are not text in the encoding are a ParseError naming the first one and its line; with ``option``
+    (e.g. ``--encoding``) a UTF-8 failure also names the single-byte encoding the file is likely in (Latin-1, or
+    Windows-1252 if it has bytes 0x80–0x9f, which Latin-1 leaves unprinted) and how to read it in that encoding.
+    """
+    name = "utf-8" if encoding is None else encoding
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise ParseError(path, f"{option or 'encoding'} {encoding!r}: Python knows no such text encoding "
+                               "(e.g. utf-8, latin-1, cp1252)") from None
+    try:
+        text = data.decode(name)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problem = f"byte {data[exc.start]:#04x} is not valid {'UTF-8' if encoding is None else encoding} text"
+        if encoding is None and option:
+            likely = "cp1252" if any(0x80 <= b <= 0x9F for b in data) else "latin-1"
+            problem += (f"; if the file is {'Windows-1252' if likely == 'cp1252' else 'Latin-1 (ISO-8859-1)'}, "
+                        f"as a spreadsheet may write it, read it with {option} {likely}")
+        raise ParseError(path, problem, line) from None
+    return text.removeprefix("\ufeff")
+
+
 def read_text_lines(path: Path | str) -> list[str]:
-    """Return the lines of a UTF-8 text file (no line ends).
+    """Return the lines of a UTF-8 text file (no line ends, no byte-order mark).
 
     Raises DataSourceError if the file cannot be read, ParseError on bytes that are not UTF-8.
     """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise DataSourceError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ParseError(path, f"byte {data[exc.start]:#04x} is not valid UTF-8 text", line) from None
-    lines = text.split("\n")
+    lines = decode_text(read_bytes(path), path).split("\n")
     if lines[-1] == "":
         lines.pop()
     return [line.removesuffix("\r") for line in lines]

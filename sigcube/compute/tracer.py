@@ -6,6 +6,9 @@ with every input and every *variable* parameter replaced by a symbol; each ufunc
 a straight-line program of elementwise ufuncs; :meth:`ScalarProgram.source` writes it as the body of a Python
 function of scalars, which numba compiles (numba evaluates numpy ufuncs on scalars with numpy's semantics).
 
+A ufunc that is not numpy's own — a numba ``@vectorize`` function such as :mod:`sigcube.model.special`'s — is
+recorded the same way and called by its object in the scalar code (numba compiles calls to its own ufuncs).
+
 A kernel the trace cannot follow — a numpy function that is not an elementwise ufunc (``np.where``,
 ``np.interp``, reductions), a Python branch or an index on an input or a variable parameter, a constant array
 — raises :class:`Untraceable`; callers then use the kernel's numpy function itself.
@@ -39,7 +42,8 @@ Operand = tuple[str, Any]
 class ScalarProgram:
     """A kernel as a list of ufunc applications on scalars: ``nodes[i] = (ufunc name, operands)``.
 
-    ``inputs`` and ``params`` are the function's arguments, in order; ``out`` is the operand holding V_pred.
+    ``inputs`` and ``params`` are the function's arguments, in order; ``out`` is the operand holding V_pred;
+    ``functions`` the ufuncs that are not numpy's, by the name the nodes give them.
     """
 
     kernel: str
@@ -47,10 +51,13 @@ class ScalarProgram:
     params: tuple[str, ...]
     nodes: tuple[tuple[str, tuple[Operand, ...]], ...]
     out: Operand
+    functions: tuple[tuple[str, Any], ...] = ()
 
     def source(self, name: str = "point") -> tuple[str, dict[str, float]]:
-        """(Python source of ``def name(<inputs>, <params>): … return V``, its constants by global name)."""
-        constants: dict[str, float] = {}
+        """(Python source of ``def name(<inputs>, <params>): … return V``, its globals by name: the constants and the
+        ufuncs that are not numpy's)."""
+        constants: dict[str, Any] = dict(self.functions)
+        external = set(constants)
 
         def ref(op: Operand) -> str:
             kind, value = op
@@ -60,13 +67,14 @@ class ScalarProgram:
                 return f"par_{self.params.index(value)}"
             if kind == "node":
                 return f"t{value}"
-            key = f"c_{len(constants)}"
+            key = f"c_{len(constants) - len(external)}"
             constants[key] = value
             return key
 
         args = [f"in_{i}" for i in range(len(self.inputs))] + [f"par_{i}" for i in range(len(self.params))]
         lines = [f"def {name}({', '.join(args)}):", f'    """{self.kernel}: V_pred [km/s] at one point."""']
-        lines += [f"    t{i} = np.{ufunc}({', '.join(ref(op) for op in ops)})" for i, (ufunc, ops) in enumerate(self.nodes)]
+        lines += [f"    t{i} = {'' if ufunc in external else 'np.'}{ufunc}({', '.join(ref(op) for op in ops)})"
+                  for i, (ufunc, ops) in enumerate(self.nodes)]
         lines.append(f"    return {ref(self.out)}")
         return "\n".join(lines) + "\n", constants
 
@@ -103,6 +111,7 @@ class Traced(NDArrayOperatorsMixin):
 class _Tape:
     def __init__(self) -> None:
         self.nodes: list[tuple[str, tuple[Operand, ...]]] = []
+        self.functions: dict[str, Any] = {}
 
     def operand(self, value: Any) -> Operand:
         if isinstance(value, Traced):
@@ -122,7 +131,11 @@ class _Tape:
             raise Untraceable(f"{ufunc.__name__} is not an elementwise ufunc with one output")
         ops = tuple(self.operand(x) for x in inputs)
         name = ufunc.__name__
-        if name == "power" and ops[1][0] == "const" and float(ops[1][1]) in POWER_SHORTCUTS:
+        if getattr(np, name, None) is not ufunc:  # not numpy's: called by its object
+            name = f"ufunc_{name}"
+            if self.functions.setdefault(name, ufunc) is not ufunc:
+                raise Untraceable(f"two different ufuncs named {ufunc.__name__!r}")
+        elif name == "power" and ops[1][0] == "const" and float(ops[1][1]) in POWER_SHORTCUTS:
             name, ops = POWER_SHORTCUTS[float(ops[1][1])], ops[:1]
         self.nodes.append((name, ops))
         return Traced(self, ("node", len(self.nodes) - 1))
@@ -144,4 +157,5 @@ def trace(kernel: Kernel, params: Mapping[str, Any], variable: Sequence[str], in
         raise
     except Exception as exc:  # noqa: BLE001 — e.g. a KeyError for an input the caller did not list
         raise Untraceable(f"{type(exc).__name__}: {exc}") from None
-    return ScalarProgram(kernel.name, tuple(inputs), tuple(variable), tuple(tape.nodes), tape.operand(out))
+    return ScalarProgram(kernel.name, tuple(inputs), tuple(variable), tuple(tape.nodes), tape.operand(out),
+                         tuple(tape.functions.items()))

@@ -38,7 +38,9 @@ def _sample(seed: int, n: int = 5):
     s = synthetic_sample(SIGMA, {}, n, seed=seed, bulge_fraction=0.5)
     rng = np.random.default_rng(seed)
     n_pts = s.points.n_points
-    columns = {**s.catalogue.columns, "L36": 10 ** rng.uniform(-1, 2, n), "M_HI": 10 ** rng.uniform(-1, 1, n)}
+    lum = 10 ** rng.uniform(-1, 2, n)
+    columns = {**s.catalogue.columns, "L36": lum, "L_bul": lum * rng.uniform(0, 0.5, n),
+               "M_HI": 10 ** rng.uniform(-1, 1, n)}
     points = {"sb_disk": 10 ** rng.uniform(0, 3, n_pts), "sb_bul": 10 ** rng.uniform(-1, 3, n_pts)}
     return s.points, Catalogue(s.catalogue.galaxy, columns, points)
 

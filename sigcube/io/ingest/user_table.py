@@ -3,7 +3,7 @@
 One row per point of a rotation curve. Required columns (sigcube names): ``galaxy``, ``r``, ``v_obs``,
 ``e_v_obs``, ``v_gas``, ``v_disk``, ``v_bul``; optional per point: ``sb_disk``, ``sb_bul``; optional per
 galaxy (one value repeated on its rows): ``distance``, ``e_distance``, ``inclination``, ``e_inclination``,
-``L36``, ``R_disk``, ``M_HI``. ``columns`` maps sigcube names to the table's own column names. Every
+``L36``, ``L_bul``, ``R_disk``, ``M_HI``. ``columns`` maps sigcube names to the table's own column names. Every
 numeric column needs a unit — the table's own (ECSV, FITS) or one from ``units`` (table column name →
 astropy unit string) — and is converted by astropy to the unit of the SPARC cube. The cube has the
 SPARC cube's variables, units and labels; what the table does not give is NaN.

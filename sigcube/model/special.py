@@ -133,18 +133,20 @@ def zhao_mass(y, alpha, beta, gamma):  # pragma: no cover
 
 _SERIES_BELOW = 0.5
 """Below this y the cored masses are summed as power series (terms fall by y⁴ or y² ≤ 1/16 or 1/4 each)."""
-_CUSP_SERIES_BELOW = 0.1
-"""Below this y the NFW mass is summed as its power series (the closed form's relative error is ~2ε/y above)."""
+CUSP_SERIES_BELOW = 0.1
+"""Below this y the NFW mass is summed as its power series; above, the closed form's relative error is below ~3·10⁻¹⁴
+(its largest, at y = 0.1, where ln(1 + y) and y/(1 + y) cancel to 1/22 of their size)."""
 
 
 @numba.vectorize(["f8(f8)"], nopython=True, cache=True)
 def cusp_mass(y):  # pragma: no cover
     """ln(1 + y) − y/(1 + y) for y ≥ 0 (the NFW enclosed mass in units of 4π·ρ_s·r_s³, y = r/r_s); below y = 0.1
-    its series Σ_{n≥2} (−1)^n·(n − 1)·yⁿ/n."""
+    its series Σ_{n≥2} (−1)^n·(n − 1)·yⁿ/n. (The replay of sweeps runs :mod:`sigcube.compute.vecmath`'s vectorising
+    loop of it instead.)"""
     if not (y >= 0.0):
         return math.nan
-    if y >= _CUSP_SERIES_BELOW:
-        return math.log1p(y) - y / (1.0 + y)
+    if y >= CUSP_SERIES_BELOW:  # ln(1 + y) to ~ε there; log is twice as fast as log1p
+        return math.log(1.0 + y) - y / (1.0 + y)
     power = y * y
     total = 0.0
     for n in range(2, _MAX_TERMS):

@@ -27,7 +27,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from sigcube.model.special import CUSP_SERIES_BELOW, cusp_mass
+from sigcube.model.special import cusp_mass
+from sigcube.model.special_compiled import CUSP_SERIES_BELOW
 
 __all__ = ["VECTOR_UFUNCS", "apply", "bind", "inverse_sqrt", "log_in_place", "loop_for"]
 
@@ -194,7 +195,7 @@ _CUSP_TERMS = np.array([(-1.0) ** n * (n + 1.0) / (n + 2.0) for n in range(18)])
 
 @numba.njit(**_JIT)
 def _cusp_mass(y: float) -> float:  # pragma: no cover (compiled)
-    """ln(1 + y) − y/(1 + y) (:func:`sigcube.model.special.cusp_mass`): both the closed form and the series (below
+    """ln(1 + y) − y/(1 + y) (:data:`sigcube.model.special.cusp_mass`): both the closed form and the series (below
     y = 0.1) computed, then one selected, so that the loop vectorises."""
     closed = _log1p(y) - y / (1.0 + y)
     series = 0.0
@@ -254,7 +255,7 @@ cusp_mass_into, cusp_mass_in_place = _loops(CUSP_MASS)
 VECTOR_UFUNCS = {np.log: (log_into, log_in_place), np.log1p: (log1p_into, log1p_in_place),
                  np.exp: (exp_into, exp_in_place), np.expm1: (expm1_into, expm1_in_place),
                  np.sqrt: (sqrt_into, sqrt_in_place), inverse_sqrt: (inverse_sqrt_into, inverse_sqrt_in_place),
-                 cusp_mass: (cusp_mass_into, cusp_mass_in_place)}
+                 cusp_mass.ufunc: (cusp_mass_into, cusp_mass_in_place)}
 """ufuncs and the vectorising loops (into another array, in place) that replace each."""
 
 

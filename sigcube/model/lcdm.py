@@ -52,10 +52,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from sigcube.constants import H0_DEFAULT_KM_S_MPC
+from sigcube.model.special import double_power_inverse
 
 LITTLE_H = H0_DEFAULT_KM_S_MPC / 100.0
 """h of the project's cosmology: masses in h⁻¹ M☉ (Dutton & Macciò's unit) are converted with it."""
@@ -109,7 +109,7 @@ class StellarHaloMass:
 
     def log10_m200(self, log10_mstar):
         """The halo mass on the relation: log10 M200 with :meth:`log10_mstar` = ``log10_mstar`` (a ufunc)."""
-        return _double_power_inverse(log10_mstar, self.log10_m1, math.log10(2.0 * self.n), self.beta, self.gamma)
+        return double_power_inverse(log10_mstar, self.log10_m1, math.log10(2.0 * self.n), self.beta, self.gamma)
 
     def describe(self) -> str:
         return (f"{self.name}: M★/M200 = 2N/[(M200/M1)^−β + (M200/M1)^γ], log10 M1 = {self.log10_m1:g}, "
@@ -123,34 +123,6 @@ MOSTER_2013 = StellarHaloMass(
 
 SHMR_SCATTER = ("stellar", "halo_linear")
 """Readings of the direction of the SHMR scatter (module docstring)."""
-
-
-@numba.vectorize(["f8(f8, f8, f8, f8, f8)"], nopython=True, cache=True)
-def _double_power_inverse(y, log_m1, log_2n, beta, gamma):  # pragma: no cover
-    """x with x + log_2n − log10(10^(−β(x − log_m1)) + 10^(γ(x − log_m1))) = y (β > 0, 0 ≤ γ < 1).
-
-    f lies between min(L1, L2) − log10 2 and min(L1, L2), L1 and L2 its two power-law asymptotes, so the root is
-    bracketed by [x0, x0 + log10 2/(1 − γ)], x0 = max of the asymptotes' roots; Newton steps kept in the bracket."""
-    lo = max((y - log_2n + beta * log_m1) / (1.0 + beta), (y - log_2n - gamma * log_m1) / (1.0 - gamma))
-    hi = lo + math.log10(2.0) / (1.0 - gamma)
-    x = lo
-    for _ in range(100):
-        d = x - log_m1
-        a = 10.0 ** (-beta * d)
-        b = 10.0 ** (gamma * d)
-        f = x + log_2n - math.log10(a + b) - y
-        if f > 0.0:
-            hi = x
-        else:
-            lo = x
-        step = f / (1.0 + (beta * a - gamma * b) / (a + b))
-        x_new = x - step
-        if not (lo < x_new < hi):
-            x_new = 0.5 * (lo + hi)
-        if abs(x_new - x) <= 4e-16 * abs(x_new):
-            return x_new
-        x = x_new
-    return x
 
 
 def halo_log10_m200(log10_mstar, z, sigma_dex, scatter: str, shmr: StellarHaloMass = MOSTER_2013):

@@ -74,7 +74,8 @@ def test_draws_from_the_lcdm_priors_reproduce_the_relations_they_cite():
     rng = np.random.default_rng(20_200_131)
     z_m, z_c = rng.standard_normal((2, DRAWS))
     for log_mstar in (7.0, 9.0, 10.5, 11.3):
-        log_m, log_c = lcdm_halo(log_mstar, z_m, z_c, defaults["sigma_shmr"], defaults["sigma_c"], "stellar")
+        log_m, c = lcdm_halo(log_mstar, z_m, z_c, defaults["sigma_shmr"], defaults["sigma_c"], "stellar")
+        log_c = np.log10(c)
         shmr = log_mstar - np.array([_moster(x) for x in log_m])
         cm = log_c - _dutton_maccio(log_m)
         for residual, sigma in ((shmr, 0.15), (cm, 0.11)):

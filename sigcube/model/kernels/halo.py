@@ -43,7 +43,7 @@ def halo_velocity_squared(r_kpc, log10_m200, c_scale, mass_profile):
 
 
 def nfw_mass_fraction(x, c):
-    """M(<x·r200)/M200 = m(c·x)/m(c), m(y) = ln(1 + y) − y/(1 + y) (:func:`~sigcube.model.special.cusp_mass`)."""
+    """M(<x·r200)/M200 = m(c·x)/m(c), m(y) = ln(1 + y) − y/(1 + y) (:data:`~sigcube.model.special.cusp_mass`)."""
     return cusp_mass(c * x) / cusp_mass(c)
 
 
@@ -62,13 +62,13 @@ def einasto_velocity_squared(r_kpc, log10_m200, c, alpha):
 
 def burkert_velocity_squared(r_kpc, log10_m200, c):
     """V² of a Burkert halo, ρ = ρ0·r0³/((r + r0)(r² + r0²)), with c = r200/r_−2 (r_−2 = :data:`BURKERT_SLOPE_2`·r0):
-    μ(y) = ln(1 + y²) + 2·ln(1 + y) − 2·arctan(y), y = r/r0 (:func:`~sigcube.model.special.burkert_mass`)."""
+    μ(y) = ln(1 + y²) + 2·ln(1 + y) − 2·arctan(y), y = r/r0 (:data:`~sigcube.model.special.burkert_mass`)."""
     return halo_velocity_squared(r_kpc, log10_m200, c * BURKERT_SLOPE_2, burkert_mass)
 
 
 def pseudo_isothermal_velocity_squared(r_kpc, log10_m200, c):
     """V² of a pseudo-isothermal sphere, ρ = ρ0/(1 + (r/r_c)²), with c = r200/r_c: μ(y) = y − arctan(y), y = r/r_c
-    (:func:`~sigcube.model.special.core_mass`)."""
+    (:data:`~sigcube.model.special.core_mass`)."""
     return halo_velocity_squared(r_kpc, log10_m200, c, core_mass)
 
 

@@ -16,6 +16,9 @@ the prior of every per-galaxy parameter of every halo kernel as a spec dict (:me
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from sigcube.model.kernels.halo import (
@@ -46,10 +49,27 @@ LCDM_SOURCE = ("Moster, Naab & White 2013, MNRAS 428, 3121; Dutton & Macciò 201
                "as priors: Katz et al. 2017, MNRAS 466, 1648; Li et al. 2020, ApJS 247, 31")
 
 
-def lcdm_halo(log10_mstar, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter):
-    """(log10 M200, log10 c_DM14(M200) + σ_c·z_c) of a galaxy of stellar mass log10 M★ at the prior deviates z."""
+def lcdm_halo(log10_mstar, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter, dc14_concentration=None):
+    """(log10 M200, c) of a galaxy of stellar mass log10 M★ at the prior deviates z: M200 from the SHMR, c from the c–M
+    relation (times the DC14 factor of X = log10(M★/M200) when ``dc14_concentration`` names its reading)."""
     log10_m200 = halo_log10_m200(log10_mstar, z_M200, sigma_shmr, shmr_scatter)
-    return log10_m200, DUTTON_MACCIO_2014.log10_c(log10_m200) + sigma_c * z_c
+    c = 10.0 ** (DUTTON_MACCIO_2014.log10_c(log10_m200) + sigma_c * z_c)
+    if dc14_concentration is not None:
+        c = c * dc14_concentration_factor(log10_mstar - log10_m200, dc14_concentration)
+    return log10_m200, c
+
+
+HALO_ARGUMENTS = ("z_M200", "z_c", "sigma_shmr", "sigma_c", "shmr_scatter", "dc14_concentration")
+"""The parameters of the ΛCDM kernels that :func:`lcdm_halo` reads."""
+
+
+def halo_of(kernel: str, log10_mstar, params: Mapping[str, Any]) -> dict[str, Any]:
+    """{"log10_M200": …, "c": …} of the ΛCDM kernel ``kernel`` at its resolved ``params`` for stellar mass log10 M★
+    (the halo it adds to the baryons); {} for any other kernel."""
+    if kernel not in LCDM_KERNELS.values():
+        return {}
+    log10_m200, c = lcdm_halo(log10_mstar, **{k: v for k, v in params.items() if k in HALO_ARGUMENTS})
+    return {"log10_M200": log10_m200, "c": c}
 
 
 def _describe(profile: str) -> tuple[str, ...]:
@@ -65,8 +85,8 @@ def _describe(profile: str) -> tuple[str, ...]:
     readings=_describe("nfw"),
 )
 def nfw_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter):
-    m, log_c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
-    return np.sqrt(points["v_bar"] ** 2 + nfw_velocity_squared(points["r"], m, 10.0**log_c))
+    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
+    return np.sqrt(points["v_bar"] ** 2 + nfw_velocity_squared(points["r"], m, c))
 
 
 @kernel(
@@ -78,8 +98,8 @@ def nfw_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter):
     readings=(*_describe("einasto"), "α has no ΛCDM prior here (its prior is flat over its bounds)"),
 )
 def einasto_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter, alpha):
-    m, log_c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
-    return np.sqrt(points["v_bar"] ** 2 + einasto_velocity_squared(points["r"], m, 10.0**log_c, alpha))
+    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
+    return np.sqrt(points["v_bar"] ** 2 + einasto_velocity_squared(points["r"], m, c, alpha))
 
 
 @kernel(
@@ -91,8 +111,8 @@ def einasto_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter, alph
     readings=(*_describe("burkert"), "the c–M relation of NFW haloes applied to r200/r_−2 of the core"),
 )
 def burkert_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter):
-    m, log_c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
-    return np.sqrt(points["v_bar"] ** 2 + burkert_velocity_squared(points["r"], m, 10.0**log_c))
+    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
+    return np.sqrt(points["v_bar"] ** 2 + burkert_velocity_squared(points["r"], m, c))
 
 
 @kernel(
@@ -104,8 +124,8 @@ def burkert_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter):
     readings=(*_describe("piso"), "the c–M relation of NFW haloes applied to r200/r_c (pISO has no r_−2)"),
 )
 def piso_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter):
-    m, log_c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
-    return np.sqrt(points["v_bar"] ** 2 + pseudo_isothermal_velocity_squared(points["r"], m, 10.0**log_c))
+    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
+    return np.sqrt(points["v_bar"] ** 2 + pseudo_isothermal_velocity_squared(points["r"], m, c))
 
 
 DC14_SHIFT = Parameter("dc14_concentration", "katz2017", choices=tuple(DC14_CONCENTRATION_SHIFT),
@@ -123,8 +143,7 @@ DC14_SHIFT = Parameter("dc14_concentration", "katz2017", choices=tuple(DC14_CONC
 )
 def dc14_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter, dc14_concentration):
     log_mstar = np.log10(points["M_star"])
-    m, log_c = lcdm_halo(log_mstar, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
-    c = 10.0**log_c * dc14_concentration_factor(log_mstar - m, dc14_concentration)
+    m, c = lcdm_halo(log_mstar, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter, dc14_concentration)
     return np.sqrt(points["v_bar"] ** 2 + dc14_velocity_squared(points["r"], m, c, log_mstar))
 
 

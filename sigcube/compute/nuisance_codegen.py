@@ -10,7 +10,8 @@ whole per-galaxy loop with numba::
 ``X`` holds the per-point base arrays (:data:`POINT_ROWS`, the components at Υ = 1 and the catalogue
 distance), ``S`` the per-galaxy ones (:data:`GALAXY_COLUMNS`), ``a:b`` the galaxy's points, ``ud``, ``ub`` the
 mass-to-light ratios, ``dl`` = D/D0, ``P`` the kernel's variable parameters in :attr:`Compiled.params` order.
-Per-galaxy derived inputs (V_bar_max, σ_eff's weights, Ω_d, M_b, M★) are computed once per call, before the loop. The
+Per-galaxy derived inputs (V_bar_max, σ_eff's weights, Ω_d, M_b, M★) are computed once per call, and so is every step of
+the kernel that reads only those and the parameters (a halo's M200 from M★, its μ(c): the trace's per-galaxy part), before the loop. The
 derived inputs' formulas are :mod:`sigcube.model.inputs`' own functions, compiled (the generated source only wires
 them to the arrays). ``tests/compute/test_nuisance_codegen.py`` checks it against the numpy transform and the kernel's numpy function.
 """
@@ -100,14 +101,15 @@ def compile_predict(kernel: Kernel, params: Mapping[str, Any], variable: Sequenc
         program = trace(kernel, params, tuple(variable), inputs)
     except Untraceable:
         return None
-    point_source, constants = program.source("point")
-    body = _predict_source(inputs, len(variable))
+    point_source, constants, n_hoisted = program.source("point", _GALAXY_INPUTS)
+    body = _predict_source(inputs, len(variable), n_hoisted)
     source = point_source + "\n" + body
     key = source + repr(sorted(constants.items()))
     if key not in _CACHE:
         namespace: dict[str, Any] = {"np": np, "math": math, **constants, **_formulas()}
         exec(compile(point_source, f"<sigcube kernel {kernel.name}>", "exec"), namespace)  # noqa: S102
-        namespace["point"] = numba.njit(inline="always", nogil=True)(namespace["point"])
+        for name in ("point", "point_invariant")[:1 + (n_hoisted > 0)]:
+            namespace[name] = numba.njit(inline="always", nogil=True)(namespace[name])
         exec(compile(body, f"<sigcube predict {kernel.name}>", "exec"), namespace)  # noqa: S102
         try:
             predict = numba.cfunc(PREDICT_SIGNATURE, nogil=True)(namespace["predict"])
@@ -126,8 +128,9 @@ def _formulas() -> dict[str, Any]:
             "_sstar": jit(stellar_surface_density), "_smass": jit(stellar_mass)}
 
 
-def _predict_source(inputs: Sequence[str], n_params: int) -> str:
-    """The body of ``predict``: per-galaxy derived inputs, then the point loop calling ``point``."""
+def _predict_source(inputs: Sequence[str], n_params: int, n_hoisted: int) -> str:
+    """The body of ``predict``: per-galaxy derived inputs, the kernel's per-galaxy part (``point_invariant``, when the
+    trace hoisted ``n_hoisted`` values out of the points), then the point loop calling ``point``."""
     def x(row: str, index: str = "i") -> str:
         return f"X[{_ROW[row]}, {index}]"
 
@@ -158,6 +161,10 @@ def _predict_source(inputs: Sequence[str], n_params: int) -> str:
     galaxy = {"V_bar_max": "vmax", "w_gas": "w_gas", "w_disk": "w_disk", "w_bul": "w_bul", "M_b": "m_b",
               "M_star": "m_star",
               **{omega_d_input(s_): f"om_{s_}" for s_ in RD_SOURCES}}
+    hoisted = [f"h{k}" for k in range(n_hoisted)]
+    if hoisted:
+        once = [galaxy[name] for name in inputs if name in galaxy] + [f"par_{k}" for k in range(n_params)]
+        lines.append(f"    {', '.join(hoisted)}, = point_invariant({', '.join(once)})")
     lines += ["    for i in range(a, b):", f"        u2 = {u2_at('i')}"]
     args = []
     for k, name in enumerate(inputs):
@@ -169,7 +176,7 @@ def _predict_source(inputs: Sequence[str], n_params: int) -> str:
             expr = expr.replace(f"x('{row}')", x(row))
         lines.append(f"        in_{k} = {expr}")
         args.append(f"in_{k}")
-    args += [f"par_{k}" for k in range(n_params)]
+    args += [f"par_{k}" for k in range(n_params)] + hoisted
     lines.append(f"        out[i - a] = point({', '.join(args)})")
     return "\n".join(lines) + "\n"
 

@@ -17,7 +17,7 @@ A kernel the trace cannot follow — a numpy function that is not an elementwise
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,30 +53,56 @@ class ScalarProgram:
     out: Operand
     functions: tuple[tuple[str, Any], ...] = ()
 
-    def source(self, name: str = "point") -> tuple[str, dict[str, float]]:
-        """(Python source of ``def name(<inputs>, <params>): … return V``, its globals by name: the constants and the
-        ufuncs that are not numpy's)."""
+    def source(self, name: str = "point", invariant: Collection[str] = ()) -> tuple[str, dict[str, Any], int]:
+        """(Python source of ``def name(<inputs>, <params>[, h0, h1, …]): … return V``, its globals by name — the
+        constants and the ufuncs that are not numpy's — and the number k of h arguments).
+
+        ``invariant`` names inputs that hold one value per object (per galaxy): the nodes that read only those, the
+        parameters and constants are then computed by a second function ``{name}_invariant(<those inputs>, <params>)``,
+        once per object, which returns the k values ``name`` reads from them (k = 0: no second function).
+        """
         constants: dict[str, Any] = dict(self.functions)
         external = set(constants)
+        fixed = {i for i, n in enumerate(self.inputs) if n in invariant}
+        level: list[bool] = []  # per node: computed once per object
+        for _, ops in self.nodes:
+            level.append(all(kind in ("const", "param") or (kind == "input" and self.inputs.index(value) in fixed)
+                             or (kind == "node" and level[value]) for kind, value in ops))
+        read = {value for (_, ops), once in zip(self.nodes, level) if not once
+                for kind, value in ops if kind == "node" and level[value]}
+        if self.out[0] == "node" and level[self.out[1]]:
+            read.add(self.out[1])
+        hoisted = {node: f"h{k}" for k, node in enumerate(sorted(read))}
 
-        def ref(op: Operand) -> str:
+        def ref(op: Operand, inner: bool) -> str:
             kind, value = op
             if kind == "input":
                 return f"in_{self.inputs.index(value)}"
             if kind == "param":
                 return f"par_{self.params.index(value)}"
             if kind == "node":
-                return f"t{value}"
+                return hoisted[value] if inner and value in hoisted else f"t{value}"
             key = f"c_{len(constants) - len(external)}"
             constants[key] = value
             return key
 
-        args = [f"in_{i}" for i in range(len(self.inputs))] + [f"par_{i}" for i in range(len(self.params))]
-        lines = [f"def {name}({', '.join(args)}):", f'    """{self.kernel}: V_pred [km/s] at one point."""']
-        lines += [f"    t{i} = {'' if ufunc in external else 'np.'}{ufunc}({', '.join(ref(op) for op in ops)})"
-                  for i, (ufunc, ops) in enumerate(self.nodes)]
-        lines.append(f"    return {ref(self.out)}")
-        return "\n".join(lines) + "\n", constants
+        def line(i: int, inner: bool) -> str:
+            ufunc, ops = self.nodes[i]
+            return f"    t{i} = {'' if ufunc in external else 'np.'}{ufunc}({', '.join(ref(op, inner) for op in ops)})"
+
+        pars = [f"par_{i}" for i in range(len(self.params))]
+        lines = []
+        if hoisted:
+            args = [f"in_{i}" for i in sorted(fixed)] + pars
+            lines += [f"def {name}_invariant({', '.join(args)}):",
+                      f'    """{self.kernel}: what is computed once per object."""']
+            lines += [line(i, False) for i, once in enumerate(level) if once]
+            lines += [f"    return ({''.join(f't{node}, ' for node in hoisted)})", ""]
+        args = [f"in_{i}" for i in range(len(self.inputs))] + pars + list(hoisted.values())
+        lines += [f"def {name}({', '.join(args)}):", f'    """{self.kernel}: V_pred [km/s] at one point."""']
+        lines += [line(i, True) for i, once in enumerate(level) if not once]
+        lines.append(f"    return {ref(self.out, True)}")
+        return "\n".join(lines) + "\n", constants, len(hoisted)
 
 
 class Traced(NDArrayOperatorsMixin):

@@ -10,10 +10,11 @@ whole per-galaxy loop with numba::
 ``X`` holds the per-point base arrays (:data:`POINT_ROWS`, the components at Υ = 1 and the catalogue
 distance), ``S`` the per-galaxy ones (:data:`GALAXY_COLUMNS`), ``a:b`` the galaxy's points, ``ud``, ``ub`` the
 mass-to-light ratios, ``dl`` = D/D0, ``P`` the kernel's variable parameters in :attr:`Compiled.params` order.
-Per-galaxy derived inputs (V_bar_max, σ_eff's weights, Ω_d, M_b, M★) are computed once per call, and so is every step of
-the kernel that reads only those and the parameters (a halo's M200 from M★, its μ(c): the trace's per-galaxy part), before the loop. The
-derived inputs' formulas are :mod:`sigcube.model.inputs`' own functions, compiled (the generated source only wires
-them to the arrays). ``tests/compute/test_nuisance_codegen.py`` checks it against the numpy transform and the kernel's numpy function.
+Per-galaxy derived inputs (V_bar_max, σ_eff's weights, Ω_d, M_b, M★) are computed once per call, before the loop, and
+so is every step of the kernel that reads only those and the parameters (a halo's M200 from M★, its μ(c): the trace's
+per-galaxy part). The derived inputs' formulas are :mod:`sigcube.model.inputs`' own functions, compiled (the generated
+source only wires them to the arrays). ``tests/compute/test_nuisance_codegen.py`` checks it against the numpy
+transform and the kernel's numpy function.
 """
 
 from __future__ import annotations

@@ -145,8 +145,8 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
 
     Inputs the cube cannot give for every kept galaxy are left out, so a kernel that needs one
     stops with an error naming it: ``R_d_table`` and ``Omega_d_table`` without ``R_disk``,
-    ``M_b`` without ``L36`` and ``M_HI``, ``M_star`` without ``L36`` and ``L_bul``, ``Sigma_star`` without ``sb_disk`` and ``sb_bul`` (or when ``ds``
-    leaves them out: :data:`SURFACE_BRIGHTNESS`).
+    ``M_b`` without ``L36`` and ``M_HI``, ``M_star`` without ``L36`` and ``L_bul``, ``Sigma_star`` without ``sb_disk``
+    and ``sb_bul`` (or when ``ds`` leaves them out: :data:`SURFACE_BRIGHTNESS`).
     """
     cuts = cuts or SampleCuts()
     ml = ml or MassToLight()

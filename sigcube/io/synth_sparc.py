@@ -71,8 +71,8 @@ def draw_on_baryons(cube: xr.Dataset, kernel: str, params: dict[str, Any] | None
     z = rng.standard_normal((len(NUISANCE_PARAMETERS) + len(drawn), n))
     truth = {name: np.asarray(priors[name].from_normal(z[j]), dtype=float)
              for j, name in enumerate(NUISANCE_PARAMETERS)}
-    theta = {name: np.asarray(Prior.from_spec(spec, name=name).from_normal(z[len(NUISANCE_PARAMETERS) + j]), dtype=float)
-             for j, (name, spec) in enumerate(drawn.items())}
+    theta = {name: np.asarray(Prior.from_spec(spec, name=name).from_normal(z[len(NUISANCE_PARAMETERS) + j]),
+                              dtype=float) for j, (name, spec) in enumerate(drawn.items())}
     inputs = transform.kernel_inputs({k: truth[k][None, :] for k in ("upsilon_disk", "upsilon_bul", "distance")})
     with np.errstate(all="ignore"):
         v_true = np.broadcast_to(model.func(inputs, **{**resolved, **{k: transform.to_points(v)[None, :]

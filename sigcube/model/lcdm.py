@@ -6,14 +6,15 @@ M200 (within the radius enclosing 200·ρ_crit, :func:`sigcube.model.kernels.hal
 masses in M☉, and the Hubble constant is the project's (h = 0.7, :data:`~sigcube.constants.H0_DEFAULT_KM_S_MPC`).
 
 **Concentration–mass** (:data:`DUTTON_MACCIO_2014`). Dutton & Macciò 2014 (MNRAS 441, 3359), their fit for NFW haloes
-with M200 relative to the critical density, at redshift z (eqs. 7 and 8 there)::
+with M200 relative to the critical density, at redshift z::
 
     log10 c200 = a + b·log10(M200 / (10¹² h⁻¹ M☉)),
     a = 0.520 + (0.905 − 0.520)·exp(−0.617·z^1.21),   b = −0.101 + 0.026·z
 
 so a = 0.905 and b = −0.101 at z = 0, with a log-normal scatter of 0.11 dex about it. The numbers are those of
-NumCosmo's implementation (``numcosmo/lss/nc_halo_cm_dutton14.c``) and of A. P. Naik's SPARC prior code; the paper's
-text was not at hand to check the equation numbers or the scatter against.
+NumCosmo's implementation (``numcosmo/lss/nc_halo_cm_dutton14.c``; another implementation cites them as the paper's
+eqs. 7 and 10–13); the scatter is the one A. P. Naik's SPARC prior code takes "from Dutton et al.". The paper's text
+was not at hand to check either against.
 
 **Stellar-to-halo mass** (:data:`MOSTER_2013`). Moster, Naab & White 2013 (MNRAS 428, 3121), eq. 2 with the z = 0
 parameters of their Table 1::
@@ -33,7 +34,7 @@ centred on f⁻¹(log10 M★) with the width σ★/f′ there (the same scatter,
 re-implementation of their priors reads them) multiply N(log10 M★; f(log10 M200), σ★) into a prior flat in
 log V200 — the ``"stellar"`` density without the factor f′, and not normalised over M200; it is not offered.
 
-**DC14** (Di Cintio et al. 2014b, MNRAS 441, 2986, their eq. 3): the (α, β, γ) of an (α, β, γ) double-power-law halo
+**DC14** (Di Cintio et al. 2014b, MNRAS 441, 2986): the (α, β, γ) of an (α, β, γ) double-power-law halo
 as functions of X = log10(M★/M_halo), valid for −4.1 < X < −1.3::
 
     α = 2.94 − log10[(10^(X+2.33))^(−1.08) + (10^(X+2.33))^2.29]
@@ -81,7 +82,7 @@ class ConcentrationMass:
 
 
 DUTTON_MACCIO_2014 = ConcentrationMass(
-    "dutton_maccio_2014", "Dutton & Macciò 2014, MNRAS 441, 3359, eqs. 7–8 (NFW, 200c, z = 0)", 0.905, -0.101, 0.11)
+    "dutton_maccio_2014", "Dutton & Macciò 2014, MNRAS 441, 3359 (NFW, 200c, z = 0)", 0.905, -0.101, 0.11)
 
 
 @dataclass(frozen=True)

@@ -106,8 +106,8 @@ class Catalogue:
     """Per-galaxy catalogue values for the galaxies of a PointSet, in its order.
 
     ``columns``: one value per galaxy (``distance`` [Mpc], ``e_distance`` [Mpc], ``inclination`` [deg],
-    ``e_inclination`` [deg], optionally ``L36``, ``L_bul`` [1e9 L☉], ``M_HI`` [1e9 M☉]); ``point_columns``: one value per
-    packed point (``sb_disk``, ``sb_bul`` [L☉/pc²]), when the cube has them.
+    ``e_inclination`` [deg], optionally ``L36``, ``L_bul`` [1e9 L☉], ``M_HI`` [1e9 M☉]); ``point_columns``: one value
+    per packed point (``sb_disk``, ``sb_bul`` [L☉/pc²]), when the cube has them.
     """
 
     galaxy: np.ndarray

@@ -1,5 +1,5 @@
-"""The ΛCDM relations and the priors built on them: the inverse SHMR against a root finder, the relations at hand-computed
-points, and draws from each prior reproducing the relation it cites (median and scatter)."""
+"""The ΛCDM relations and the priors built on them: the inverse SHMR against a root finder, the relations at
+hand-computed points, and draws from each prior reproducing the relation it cites (median and scatter)."""
 
 from __future__ import annotations
 

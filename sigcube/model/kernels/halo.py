@@ -37,7 +37,8 @@ def r200_kpc(m200_msun):
 
 def halo_velocity_squared(r_kpc, log10_m200, c_scale, mass_profile):
     """V_h² = (G·M200/r)·μ(r·c/r200)/μ(c) [(km/s)²]: ``c_scale`` = r200/r_s of the scale radius r_s in which the
-    profile's enclosed mass ``mass_profile`` (y = r/r_s ↦ μ(y)) is written (M200 and c grouped: fewest per-point steps)."""
+    profile's enclosed mass ``mass_profile`` (y = r/r_s ↦ μ(y)) is written (M200 and c grouped: fewest per-point
+    steps)."""
     m200 = 10.0**log10_m200
     return G_KPC_KMS2_MSUN * m200 / mass_profile(c_scale) * mass_profile(r_kpc * (c_scale / r200_kpc(m200))) / r_kpc
 

@@ -11,7 +11,8 @@ parameters::
 M★ = Υ_disk·L_disk + Υ_bul·L_bul is the point input ``M_star``, which the nuisance transform recomputes at each
 (Υ_disk, Υ_bul, D) (L ∝ D²): the same Υ and D the baryons use, so integrating z_M and z_c with the nuisance
 parameters integrates the halo over π(M200, c | ΛCDM, M★(Υ, D)) with no coupled prior. :data:`HALO_PRIORS` gives
-the prior of every per-galaxy parameter of every halo kernel as a spec dict (:meth:`sigcube.stats.priors.Prior.from_spec`).
+the prior of every per-galaxy parameter of every halo kernel as a spec dict
+(:meth:`sigcube.stats.priors.Prior.from_spec`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 
-from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.halo_lcdm import lcdm_halo
 from sigcube.model.lcdm import (
     DC14_CONCENTRATION_SHIFT, DUTTON_MACCIO_2014, LITTLE_H, MOSTER_2013, dc14_concentration_factor, dc14_shape,
@@ -65,16 +64,15 @@ def _dutton_maccio(log_m200):
 
 
 def test_draws_from_the_lcdm_priors_reproduce_the_relations_they_cite():
-    """The halo (log10 M200, log10 c) the ΛCDM kernels compute from M★ and standard normal deviates (z_M, z_c), drawn
-    at each kernel's default scatters: at fixed M★, log10 M★ − f(log10 M200) has median 0 and scatter 0.15 dex
+    """The halo (log10 M200, log10 c) the ΛCDM kernels compute from M★ and standard normal deviates (z_M, z_c): at
+    fixed M★, log10 M★ − f(log10 M200) has median 0 and scatter 0.15 dex
     (Moster et al.: the scatter of M★ at fixed halo mass), and log10 c − c–M(M200) median 0 and scatter 0.11 dex
     (Dutton & Macciò); with shmr_scatter = "halo_linear", log10 M200 − f⁻¹(log10 M★) has median 0 and scatter
     0.15 dex/f′. The relations are written out here from the papers' numbers."""
-    defaults = get_kernel("nfw_lcdm").resolve({})
     rng = np.random.default_rng(20_200_131)
     z_m, z_c = rng.standard_normal((2, DRAWS))
     for log_mstar in (7.0, 9.0, 10.5, 11.3):
-        log_m, c = lcdm_halo(log_mstar, z_m, z_c, defaults["sigma_shmr"], defaults["sigma_c"], "stellar")
+        log_m, c = lcdm_halo(log_mstar, z_m, z_c, "stellar")
         log_c = np.log10(c)
         shmr = log_mstar - np.array([_moster(x) for x in log_m])
         cm = log_c - _dutton_maccio(log_m)
@@ -83,6 +81,6 @@ def test_draws_from_the_lcdm_priors_reproduce_the_relations_they_cite():
             assert np.std(residual) == pytest.approx(sigma, rel=0.03)
         root = optimize.brentq(lambda x: _moster(x) - log_mstar, 4.0, 20.0, xtol=1e-14)
         slope = (_moster(root + 1e-5) - _moster(root - 1e-5)) / 2e-5
-        linear = lcdm_halo(log_mstar, z_m, z_c, 0.15, 0.11, "halo_linear")[0] - root
+        linear = lcdm_halo(log_mstar, z_m, z_c, "halo_linear")[0] - root
         assert abs(np.median(linear)) < 4 * 0.15 / slope / math.sqrt(DRAWS)
         assert np.std(linear) == pytest.approx(0.15 / slope, rel=0.03)

@@ -4,9 +4,11 @@ Each kernel here takes, instead of (log10 M200, c), the standard normal deviates
 :mod:`sigcube.model.lcdm`, so that their priors are fixed, N(0, 1) each, whatever the galaxy and its nuisance
 parameters::
 
-    log10 M200 = f⁻¹(log10 M★ + σ★·z_M)            (Moster et al. 2013, scatter σ★ in M★ at fixed M200;
+    log10 M200 = f⁻¹(log10 M★ + σ★·z_M)            (Moster et al. 2013, scatter σ★ = 0.15 dex in M★ at fixed M200;
                                                      shmr_scatter = "halo_linear": f⁻¹(log10 M★) + z_M·σ★/f′)
     log10 c    = log10 c_DM14(M200) + σ_c·z_c       (Dutton & Macciò 2014, σ_c = 0.11 dex)
+
+The scatters are the relations' own (:mod:`sigcube.model.lcdm`), not parameters: the priors are fixed.
 
 M★ = Υ_disk·L_disk + Υ_bul·L_bul is the point input ``M_star``, which the nuisance transform recomputes at each
 (Υ_disk, Υ_bul, D) (L ∝ D²): the same Υ and D the baryons use, so integrating z_M and z_c with the nuisance
@@ -36,31 +38,29 @@ Z_MASS = Parameter("z_M200", 0.0, "", (-8.0, 8.0),
                    description="standard normal deviate of the stellar-to-halo mass prior on M200; prior N(0, 1)")
 Z_CONCENTRATION = Parameter("z_c", 0.0, "", (-8.0, 8.0),
                             description="standard normal deviate of the concentration–mass prior on c; prior N(0, 1)")
-SIGMA_SHMR = Parameter("sigma_shmr", MOSTER_2013.sigma_dex, "", (0.0, 1.0),
-                       description="scatter of log10 M★ at fixed M200 [dex] (Moster et al. 2013)")
-SIGMA_C = Parameter("sigma_c", DUTTON_MACCIO_2014.sigma_dex, "", (0.0, 1.0),
-                    description="scatter of log10 c at fixed M200 [dex] (Dutton & Macciò 2014)")
 SCATTER = Parameter("shmr_scatter", SHMR_SCATTER[0], choices=SHMR_SCATTER,
                     description="direction of the SHMR scatter: stellar (in M★, through the inverse) or halo_linear")
-COMMON = (Z_MASS, Z_CONCENTRATION, SIGMA_SHMR, SIGMA_C, SCATTER)
+COMMON = (Z_MASS, Z_CONCENTRATION, SCATTER)
 RELATIONS = (MOSTER_2013.describe(), DUTTON_MACCIO_2014.describe())
-PRIORS_TEXT = ("log10 M200 = f⁻¹(log10 M★ + σ★·z_M) (stellar) or f⁻¹(log10 M★) + z_M·σ★/f′ (halo_linear); "
-               "log10 c = log10 c_DM14(M200) + σ_c·z_c; z_M, z_c ~ N(0, 1)")
+PRIORS_TEXT = (f"log10 M200 = f⁻¹(log10 M★ + σ★·z_M) (stellar) or f⁻¹(log10 M★) + z_M·σ★/f′ (halo_linear), "
+               f"σ★ = {MOSTER_2013.sigma_dex:g} dex; log10 c = log10 c_DM14(M200) + σ_c·z_c, "
+               f"σ_c = {DUTTON_MACCIO_2014.sigma_dex:g} dex; z_M, z_c ~ N(0, 1)")
 LCDM_SOURCE = ("Moster, Naab & White 2013, MNRAS 428, 3121; Dutton & Macciò 2014, MNRAS 441, 3359; "
                "as priors: Katz et al. 2017, MNRAS 466, 1648; Li et al. 2020, ApJS 247, 31")
 
 
-def lcdm_halo(log10_mstar, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter, dc14_concentration=None):
+def lcdm_halo(log10_mstar, z_M200, z_c, shmr_scatter, dc14_concentration=None):
     """(log10 M200, c) of a galaxy of stellar mass log10 M★ at the prior deviates z: M200 from the SHMR, c from the c–M
-    relation (times the DC14 factor of X = log10(M★/M200) when ``dc14_concentration`` names its reading)."""
-    log10_m200 = halo_log10_m200(log10_mstar, z_M200, sigma_shmr, shmr_scatter)
-    c = 10.0 ** (DUTTON_MACCIO_2014.log10_c(log10_m200) + sigma_c * z_c)
+    relation, each with its scatter (times the DC14 factor of X = log10(M★/M200) when ``dc14_concentration`` names its
+    reading)."""
+    log10_m200 = halo_log10_m200(log10_mstar, z_M200, MOSTER_2013.sigma_dex, shmr_scatter)
+    c = 10.0 ** (DUTTON_MACCIO_2014.log10_c(log10_m200) + DUTTON_MACCIO_2014.sigma_dex * z_c)
     if dc14_concentration is not None:
         c = c * dc14_concentration_factor(log10_mstar - log10_m200, dc14_concentration)
     return log10_m200, c
 
 
-HALO_ARGUMENTS = ("z_M200", "z_c", "sigma_shmr", "sigma_c", "shmr_scatter", "dc14_concentration")
+HALO_ARGUMENTS = ("z_M200", "z_c", "shmr_scatter", "dc14_concentration")
 """The parameters of the ΛCDM kernels that :func:`lcdm_halo` reads."""
 
 
@@ -85,8 +85,8 @@ def _describe(profile: str) -> tuple[str, ...]:
     parameters=COMMON,
     readings=_describe("nfw"),
 )
-def nfw_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter):
-    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
+def nfw_lcdm(points, *, z_M200, z_c, shmr_scatter):
+    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, shmr_scatter)
     return np.sqrt(points["v_bar"] ** 2 + nfw_velocity_squared(points["r"], m, c))
 
 
@@ -98,8 +98,8 @@ def nfw_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter):
     parameters=(*COMMON, EINASTO_ALPHA),
     readings=(*_describe("einasto"), "α has no ΛCDM prior here (its prior is flat over its bounds)"),
 )
-def einasto_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter, alpha):
-    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
+def einasto_lcdm(points, *, z_M200, z_c, shmr_scatter, alpha):
+    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, shmr_scatter)
     return np.sqrt(points["v_bar"] ** 2 + einasto_velocity_squared(points["r"], m, c, alpha))
 
 
@@ -111,8 +111,8 @@ def einasto_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter, alph
     parameters=COMMON,
     readings=(*_describe("burkert"), "the c–M relation of NFW haloes applied to r200/r_−2 of the core"),
 )
-def burkert_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter):
-    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
+def burkert_lcdm(points, *, z_M200, z_c, shmr_scatter):
+    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, shmr_scatter)
     return np.sqrt(points["v_bar"] ** 2 + burkert_velocity_squared(points["r"], m, c))
 
 
@@ -124,8 +124,8 @@ def burkert_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter):
     parameters=COMMON,
     readings=(*_describe("piso"), "the c–M relation of NFW haloes applied to r200/r_c (pISO has no r_−2)"),
 )
-def piso_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter):
-    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter)
+def piso_lcdm(points, *, z_M200, z_c, shmr_scatter):
+    m, c = lcdm_halo(np.log10(points["M_star"]), z_M200, z_c, shmr_scatter)
     return np.sqrt(points["v_bar"] ** 2 + pseudo_isothermal_velocity_squared(points["r"], m, c))
 
 
@@ -142,9 +142,9 @@ DC14_SHIFT = Parameter("dc14_concentration", "katz2017", choices=tuple(DC14_CONC
     readings=(*_describe("dc14"), "the c–M relation holds for the dark-matter-only concentration c_DMO; the DC14 "
               "halo's c = c_DMO·(1 + k·exp(3.4(X + 4.5))), X = log10(M★/M200) held in the DC14 range"),
 )
-def dc14_lcdm(points, *, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter, dc14_concentration):
+def dc14_lcdm(points, *, z_M200, z_c, shmr_scatter, dc14_concentration):
     log_mstar = np.log10(points["M_star"])
-    m, c = lcdm_halo(log_mstar, z_M200, z_c, sigma_shmr, sigma_c, shmr_scatter, dc14_concentration)
+    m, c = lcdm_halo(log_mstar, z_M200, z_c, shmr_scatter, dc14_concentration)
     return np.sqrt(points["v_bar"] ** 2 + dc14_velocity_squared(points["r"], m, c, log_mstar))
 
 

@@ -77,7 +77,8 @@ class ConcentrationMass:
         return self.a + self.b * (log10_m200 + (math.log10(LITTLE_H) - 12.0))
 
     def describe(self) -> str:
-        return (f"{self.name}: log10 c200 = {self.a:g} {self.b:+g}·log10(M200/(1e12 h⁻¹ M☉)), h = {LITTLE_H:g}, "
+        sign = "+" if self.b >= 0 else "−"
+        return (f"{self.name}: log10 c200 = {self.a:g} {sign} {abs(self.b):g}·log10(M200/(1e12 h⁻¹ M☉)), h = {LITTLE_H:g}, "
                 f"scatter {self.sigma_dex:g} dex ({self.citation})")
 
 

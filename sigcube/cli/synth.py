@@ -1,4 +1,5 @@
-"""`sigcube synth`: a synthetic SPARC-like cube of N galaxies, V_obs from a kernel plus noise."""
+"""`sigcube synth`: a synthetic SPARC-like cube of N galaxies, V_obs from a kernel plus noise — or, with ``--baryons``,
+a synthetic sample on the real galaxies' baryons with every drawn value stored as the truth."""
 
 from __future__ import annotations
 
@@ -25,8 +26,13 @@ def _params(items: list[str]) -> dict[str, str | float]:
 
 
 def synth(
-    n: Annotated[int, typer.Argument(help="Number of galaxies (1 to 10⁷; 10³–10⁶ is the intended range).")],
-    out: Annotated[str, typer.Option(help="Cube to write: a path or a store URL such as s3://bucket/synth.zarr.")],
+    n: Annotated[Optional[int], typer.Argument(help="Number of galaxies (1 to 10⁷; 10³–10⁶ is the intended range); "
+                                                    "not with --baryons.")] = None,
+    out: Annotated[str, typer.Option(help="Cube to write: a path or a store URL such as s3://bucket/synth.zarr.")] = "",
+    baryons: Annotated[Optional[str], typer.Option(
+        help="A SPARC cube whose galaxies keep their baryons and catalogue: Υ, D, i and the kernel's per-galaxy "
+             "parameters (the ΛCDM haloes' z_M200, z_c) are drawn from their priors and stored as true_* variables "
+             "(see sigcube.io.synth_sparc).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of every draw (same seed, same cube).", min=0)] = 0,
     kernel: Annotated[str, typer.Option(help="Kernel whose prediction is V_obs (before noise).")] = "sigma",
     param: Annotated[Optional[list[str]], typer.Option(help="Kernel parameter NAME=VALUE (repeat); default: "
@@ -35,11 +41,25 @@ def synth(
     force: Annotated[bool, typer.Option(help="Replace an existing synthetic cube at --out.")] = False,
     replace_kind: Annotated[bool, typer.Option(help=REPLACE_KIND)] = False,
 ) -> None:
-    """Write N synthetic galaxies drawn from SPARC-like scaling relations (see sigcube.io.synth) as a sparc cube."""
+    """Write N synthetic galaxies drawn from SPARC-like scaling relations (see sigcube.io.synth) as a sparc cube, or
+    (--baryons) a sample on real galaxies' baryons whose truths the cube keeps (see sigcube.io.synth_sparc)."""
     from sigcube.io.synth import KIND, synth_cube
 
+    if not out:
+        raise SigcubeError("synth: give --out, the cube to write")
+    if (n is None) == (baryons is None):
+        raise SigcubeError("synth: give either N (galaxies drawn from scaling relations) or --baryons CUBE (the "
+                           "galaxies of a SPARC cube), not both")
     held = replacing(out, cube_kind(KIND, synthetic=True), replace_kind)
-    with err_console.status(f"drawing {n} galaxies …"):
-        store = synth_cube(n, out, seed=seed, kernel=kernel, params=_params(param or []), batch=batch, force=force)
-    err_console.print(f"{'replaced' if held else 'wrote'} {store.name}  ({n} synthetic galaxies, seed {seed}, V_obs from "
-                      f"{kernel})" + (f"; it held {held}" if held else ""), soft_wrap=True, highlight=False, markup=False)
+    if baryons is not None:
+        from sigcube.io.synth_sparc import synth_on_baryons
+
+        with err_console.status(f"drawing on the baryons of {baryons} …"):
+            store = synth_on_baryons(baryons, out, kernel, params=_params(param or []), seed=seed, force=force)
+        what = f"a synthetic sample on the baryons of {baryons}"
+    else:
+        with err_console.status(f"drawing {n} galaxies …"):
+            store = synth_cube(n, out, seed=seed, kernel=kernel, params=_params(param or []), batch=batch, force=force)
+        what = f"{n} synthetic galaxies"
+    err_console.print(f"{'replaced' if held else 'wrote'} {store.name}  ({what}, seed {seed}, V_obs from {kernel})"
+                      + (f"; it held {held}" if held else ""), soft_wrap=True, highlight=False, markup=False)

@@ -10,9 +10,11 @@ whole per-galaxy loop with numba::
 ``X`` holds the per-point base arrays (:data:`POINT_ROWS`, the components at Υ = 1 and the catalogue
 distance), ``S`` the per-galaxy ones (:data:`GALAXY_COLUMNS`), ``a:b`` the galaxy's points, ``ud``, ``ub`` the
 mass-to-light ratios, ``dl`` = D/D0, ``P`` the kernel's variable parameters in :attr:`Compiled.params` order.
-Per-galaxy derived inputs (V_bar_max, σ_eff's weights, Ω_d, M_b) are computed once per call, before the loop. The
-derived inputs' formulas are :mod:`sigcube.model.inputs`' own functions, compiled (the generated source only wires
-them to the arrays). ``tests/compute/test_nuisance_codegen.py`` checks it against the numpy transform and the kernel's numpy function.
+Per-galaxy derived inputs (V_bar_max, σ_eff's weights, Ω_d, M_b, M★) are computed once per call, before the loop, and
+so is every step of the kernel that reads only those and the parameters (a halo's M200 from M★, its μ(c): the trace's
+per-galaxy part). The derived inputs' formulas are :mod:`sigcube.model.inputs`' own functions, compiled (the generated
+source only wires them to the arrays). ``tests/compute/test_nuisance_codegen.py`` checks it against the numpy
+transform and the kernel's numpy function.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from numba.core.errors import NumbaError
 from sigcube.compute.tracer import Untraceable, trace
 from sigcube.constants import ACCEL_KM2_S2_PER_KPC
 from sigcube.model.inputs import (
-    RD_SOURCES, baryonic_mass, baryonic_v2, dispersion_weights, omega_d_input, rd_input, stellar_surface_density,
+    RD_SOURCES, baryonic_mass, baryonic_v2, dispersion_weights, omega_d_input, rd_input, stellar_mass,
+    stellar_surface_density,
 )
 from sigcube.model.kernels.registry import Kernel
 from sigcube.stats.nuisance import V2_FLOOR, NuisanceTransform
@@ -40,9 +43,10 @@ POINT_ROWS = ("r0", "gas2", "disk2", "bul2", "v_gas1", "v_disk1", "v_bul1", "acc
               *(f"{rd_input(s)}0" for s in RD_SOURCES), "sb_disk", "sb_bul", "f_bulge", "Sigma_gas")
 """Rows of X: r at D0 [kpc]; sign(V_gas)V_gas², V_disk², V_bul² at Υ = 1 [(km/s)²]; the components at Υ = 1
 [km/s]; (km/s)²/kpc → m/s² over r [1/kpc]; each R_d at D0 [kpc]; surface brightness [L☉/pc²]; the invariants."""
-GALAXY_COLUMNS = ("peak_gas", "peak_disk", "peak_bul", "L36", "M_HI",
+GALAXY_COLUMNS = ("peak_gas", "peak_disk", "peak_bul", "L36", "L_bul", "M_HI",
                   *(f"{c}_{s}" for s in RD_SOURCES for c in ("interp_j", "interp_t", "rd0")))
-"""Columns of S: squared peak |V| of each component at Υ = 1; L[3.6] [1e9 L☉] and M_HI [1e9 M☉]; per R_d source
+"""Columns of S: squared peak |V| of each component at Υ = 1; L[3.6], the bulge's L_bul [1e9 L☉] and M_HI [1e9 M☉];
+per R_d source
 the point j and weight t of V_bar(R_d) = (1 − t)·V_bar[j] + t·V_bar[j + 1] and R_d at D0 [kpc]."""
 
 PREDICT_SIGNATURE = types.void(types.float64[:, ::1], types.float64[:, ::1], types.int64, types.int64, types.int64,
@@ -66,7 +70,7 @@ _POINT_EXPRESSIONS: dict[str, str] = {
     "Sigma_gas": "x('Sigma_gas')",
     **{rd_input(s): f"x('{rd_input(s)}0') * dl" for s in RD_SOURCES},
 }
-_GALAXY_INPUTS = {"V_bar_max", "w_gas", "w_disk", "w_bul", "M_b", *(omega_d_input(s) for s in RD_SOURCES)}
+_GALAXY_INPUTS = {"V_bar_max", "w_gas", "w_disk", "w_bul", "M_b", "M_star", *(omega_d_input(s) for s in RD_SOURCES)}
 SUPPORTED_INPUTS = frozenset(_POINT_EXPRESSIONS) | _GALAXY_INPUTS
 """Kernel inputs the compiled transform computes (every input of INPUT_RULES)."""
 
@@ -98,14 +102,15 @@ def compile_predict(kernel: Kernel, params: Mapping[str, Any], variable: Sequenc
         program = trace(kernel, params, tuple(variable), inputs)
     except Untraceable:
         return None
-    point_source, constants = program.source("point")
-    body = _predict_source(inputs, len(variable))
+    point_source, constants, n_hoisted = program.source("point", _GALAXY_INPUTS)
+    body = _predict_source(inputs, len(variable), n_hoisted)
     source = point_source + "\n" + body
     key = source + repr(sorted(constants.items()))
     if key not in _CACHE:
         namespace: dict[str, Any] = {"np": np, "math": math, **constants, **_formulas()}
         exec(compile(point_source, f"<sigcube kernel {kernel.name}>", "exec"), namespace)  # noqa: S102
-        namespace["point"] = numba.njit(inline="always", nogil=True)(namespace["point"])
+        for name in ("point", "point_invariant")[:1 + (n_hoisted > 0)]:
+            namespace[name] = numba.njit(inline="always", nogil=True)(namespace[name])
         exec(compile(body, f"<sigcube predict {kernel.name}>", "exec"), namespace)  # noqa: S102
         try:
             predict = numba.cfunc(PREDICT_SIGNATURE, nogil=True)(namespace["predict"])
@@ -121,11 +126,12 @@ def _formulas() -> dict[str, Any]:
     formulas are written there once; the generated code only wires them to the galaxy's arrays)."""
     jit = numba.njit(inline="always", nogil=True)
     return {"_v2": jit(baryonic_v2), "_weights": jit(dispersion_weights), "_mass": jit(baryonic_mass),
-            "_sstar": jit(stellar_surface_density)}
+            "_sstar": jit(stellar_surface_density), "_smass": jit(stellar_mass)}
 
 
-def _predict_source(inputs: Sequence[str], n_params: int) -> str:
-    """The body of ``predict``: per-galaxy derived inputs, then the point loop calling ``point``."""
+def _predict_source(inputs: Sequence[str], n_params: int, n_hoisted: int) -> str:
+    """The body of ``predict``: per-galaxy derived inputs, the kernel's per-galaxy part (``point_invariant``, when the
+    trace hoisted ``n_hoisted`` values out of the points), then the point loop calling ``point``."""
     def x(row: str, index: str = "i") -> str:
         return f"X[{_ROW[row]}, {index}]"
 
@@ -151,8 +157,15 @@ def _predict_source(inputs: Sequence[str], n_params: int) -> str:
                       f"* dl)) / ({s(f'rd0_{source}')} * dl)"]
     if "M_b" in inputs:
         lines.append(f"    m_b = _mass(ud, {s('L36')}, {s('M_HI')}, dl)")
+    if "M_star" in inputs:
+        lines.append(f"    m_star = _smass(ud, ub, {s('L36')}, {s('L_bul')}, dl)")
     galaxy = {"V_bar_max": "vmax", "w_gas": "w_gas", "w_disk": "w_disk", "w_bul": "w_bul", "M_b": "m_b",
+              "M_star": "m_star",
               **{omega_d_input(s_): f"om_{s_}" for s_ in RD_SOURCES}}
+    hoisted = [f"h{k}" for k in range(n_hoisted)]
+    if hoisted:
+        once = [galaxy[name] for name in inputs if name in galaxy] + [f"par_{k}" for k in range(n_params)]
+        lines.append(f"    {', '.join(hoisted)}, = point_invariant({', '.join(once)})")
     lines += ["    for i in range(a, b):", f"        u2 = {u2_at('i')}"]
     args = []
     for k, name in enumerate(inputs):
@@ -164,7 +177,7 @@ def _predict_source(inputs: Sequence[str], n_params: int) -> str:
             expr = expr.replace(f"x('{row}')", x(row))
         lines.append(f"        in_{k} = {expr}")
         args.append(f"in_{k}")
-    args += [f"par_{k}" for k in range(n_params)]
+    args += [f"par_{k}" for k in range(n_params)] + hoisted
     lines.append(f"        out[i - a] = point({', '.join(args)})")
     return "\n".join(lines) + "\n"
 
@@ -184,7 +197,7 @@ def layout(transform: NuisanceTransform) -> tuple[np.ndarray, np.ndarray]:
     X = np.ascontiguousarray(np.stack([np.asarray(rows[name], dtype=float) for name in POINT_ROWS]))
     columns = {"peak_gas": transform.peaks["gas"], "peak_disk": transform.peaks["disk"],
                "peak_bul": transform.peaks["bul"],
-               **{k: transform.catalogue.columns.get(k, np.zeros(g)) for k in ("L36", "M_HI")}}
+               **{k: transform.catalogue.columns.get(k, np.zeros(g)) for k in ("L36", "L_bul", "M_HI")}}
     for source in RD_SOURCES:
         j, t = transform.interp.get(source, (np.zeros(g, dtype=np.int64), np.zeros(g)))
         columns[f"interp_j_{source}"] = j.astype(float)

@@ -6,6 +6,9 @@ with every input and every *variable* parameter replaced by a symbol; each ufunc
 a straight-line program of elementwise ufuncs; :meth:`ScalarProgram.source` writes it as the body of a Python
 function of scalars, which numba compiles (numba evaluates numpy ufuncs on scalars with numpy's semantics).
 
+A ufunc that is not numpy's own — a numba ``@vectorize`` function such as :mod:`sigcube.model.special`'s — is
+recorded the same way and called by its object in the scalar code (numba compiles calls to its own ufuncs).
+
 A kernel the trace cannot follow — a numpy function that is not an elementwise ufunc (``np.where``,
 ``np.interp``, reductions), a Python branch or an index on an input or a variable parameter, a constant array
 — raises :class:`Untraceable`; callers then use the kernel's numpy function itself.
@@ -14,7 +17,7 @@ A kernel the trace cannot follow — a numpy function that is not an elementwise
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +42,8 @@ Operand = tuple[str, Any]
 class ScalarProgram:
     """A kernel as a list of ufunc applications on scalars: ``nodes[i] = (ufunc name, operands)``.
 
-    ``inputs`` and ``params`` are the function's arguments, in order; ``out`` is the operand holding V_pred.
+    ``inputs`` and ``params`` are the function's arguments, in order; ``out`` is the operand holding V_pred;
+    ``functions`` the ufuncs that are not numpy's, by the name the nodes give them.
     """
 
     kernel: str
@@ -47,28 +51,58 @@ class ScalarProgram:
     params: tuple[str, ...]
     nodes: tuple[tuple[str, tuple[Operand, ...]], ...]
     out: Operand
+    functions: tuple[tuple[str, Any], ...] = ()
 
-    def source(self, name: str = "point") -> tuple[str, dict[str, float]]:
-        """(Python source of ``def name(<inputs>, <params>): … return V``, its constants by global name)."""
-        constants: dict[str, float] = {}
+    def source(self, name: str = "point", invariant: Collection[str] = ()) -> tuple[str, dict[str, Any], int]:
+        """(Python source of ``def name(<inputs>, <params>[, h0, h1, …]): … return V``, its globals by name — the
+        constants and the ufuncs that are not numpy's — and the number k of h arguments).
 
-        def ref(op: Operand) -> str:
+        ``invariant`` names inputs that hold one value per object (per galaxy): the nodes that read only those, the
+        parameters and constants are then computed by a second function ``{name}_invariant(<those inputs>, <params>)``,
+        once per object, which returns the k values ``name`` reads from them (k = 0: no second function).
+        """
+        constants: dict[str, Any] = dict(self.functions)
+        external = set(constants)
+        fixed = {i for i, n in enumerate(self.inputs) if n in invariant}
+        level: list[bool] = []  # per node: computed once per object
+        for _, ops in self.nodes:
+            level.append(all(kind in ("const", "param") or (kind == "input" and self.inputs.index(value) in fixed)
+                             or (kind == "node" and level[value]) for kind, value in ops))
+        read = {value for (_, ops), once in zip(self.nodes, level) if not once
+                for kind, value in ops if kind == "node" and level[value]}
+        if self.out[0] == "node" and level[self.out[1]]:
+            read.add(self.out[1])
+        hoisted = {node: f"h{k}" for k, node in enumerate(sorted(read))}
+
+        def ref(op: Operand, inner: bool) -> str:
             kind, value = op
             if kind == "input":
                 return f"in_{self.inputs.index(value)}"
             if kind == "param":
                 return f"par_{self.params.index(value)}"
             if kind == "node":
-                return f"t{value}"
-            key = f"c_{len(constants)}"
+                return hoisted[value] if inner and value in hoisted else f"t{value}"
+            key = f"c_{len(constants) - len(external)}"
             constants[key] = value
             return key
 
-        args = [f"in_{i}" for i in range(len(self.inputs))] + [f"par_{i}" for i in range(len(self.params))]
-        lines = [f"def {name}({', '.join(args)}):", f'    """{self.kernel}: V_pred [km/s] at one point."""']
-        lines += [f"    t{i} = np.{ufunc}({', '.join(ref(op) for op in ops)})" for i, (ufunc, ops) in enumerate(self.nodes)]
-        lines.append(f"    return {ref(self.out)}")
-        return "\n".join(lines) + "\n", constants
+        def line(i: int, inner: bool) -> str:
+            ufunc, ops = self.nodes[i]
+            return f"    t{i} = {'' if ufunc in external else 'np.'}{ufunc}({', '.join(ref(op, inner) for op in ops)})"
+
+        pars = [f"par_{i}" for i in range(len(self.params))]
+        lines = []
+        if hoisted:
+            args = [f"in_{i}" for i in sorted(fixed)] + pars
+            lines += [f"def {name}_invariant({', '.join(args)}):",
+                      f'    """{self.kernel}: what is computed once per object."""']
+            lines += [line(i, False) for i, once in enumerate(level) if once]
+            lines += [f"    return ({''.join(f't{node}, ' for node in hoisted)})", ""]
+        args = [f"in_{i}" for i in range(len(self.inputs))] + pars + list(hoisted.values())
+        lines += [f"def {name}({', '.join(args)}):", f'    """{self.kernel}: V_pred [km/s] at one point."""']
+        lines += [line(i, True) for i, once in enumerate(level) if not once]
+        lines.append(f"    return {ref(self.out, True)}")
+        return "\n".join(lines) + "\n", constants, len(hoisted)
 
 
 class Traced(NDArrayOperatorsMixin):
@@ -103,6 +137,7 @@ class Traced(NDArrayOperatorsMixin):
 class _Tape:
     def __init__(self) -> None:
         self.nodes: list[tuple[str, tuple[Operand, ...]]] = []
+        self.functions: dict[str, Any] = {}
 
     def operand(self, value: Any) -> Operand:
         if isinstance(value, Traced):
@@ -122,7 +157,11 @@ class _Tape:
             raise Untraceable(f"{ufunc.__name__} is not an elementwise ufunc with one output")
         ops = tuple(self.operand(x) for x in inputs)
         name = ufunc.__name__
-        if name == "power" and ops[1][0] == "const" and float(ops[1][1]) in POWER_SHORTCUTS:
+        if getattr(np, name, None) is not ufunc:  # not numpy's: called by its object
+            name = f"ufunc_{name}"
+            if self.functions.setdefault(name, ufunc) is not ufunc:
+                raise Untraceable(f"two different ufuncs named {ufunc.__name__!r}")
+        elif name == "power" and ops[1][0] == "const" and float(ops[1][1]) in POWER_SHORTCUTS:
             name, ops = POWER_SHORTCUTS[float(ops[1][1])], ops[:1]
         self.nodes.append((name, ops))
         return Traced(self, ("node", len(self.nodes) - 1))
@@ -144,4 +183,5 @@ def trace(kernel: Kernel, params: Mapping[str, Any], variable: Sequence[str], in
         raise
     except Exception as exc:  # noqa: BLE001 — e.g. a KeyError for an input the caller did not list
         raise Untraceable(f"{type(exc).__name__}: {exc}") from None
-    return ScalarProgram(kernel.name, tuple(inputs), tuple(variable), tuple(tape.nodes), tape.operand(out))
+    return ScalarProgram(kernel.name, tuple(inputs), tuple(variable), tuple(tape.nodes), tape.operand(out),
+                         tuple(tape.functions.items()))

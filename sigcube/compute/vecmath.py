@@ -1,4 +1,4 @@
-"""float64 exp, expm1, log, log1p, √ and x^−½ written so that a compiled loop over an array vectorises.
+"""float64 exp, expm1, log, log1p, √, x^−½ and the NFW mass written so that a compiled loop over an array vectorises.
 
 A loop of numba's ``math.log`` (or numpy's ``np.log`` on a core without AVX-512) calls the C
 library once per value: the largest cost of a sweep whose kernel has an exponential or a logarithm
@@ -26,6 +26,9 @@ import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
+
+from sigcube.model.special import cusp_mass
+from sigcube.model.special_compiled import CUSP_SERIES_BELOW
 
 __all__ = ["VECTOR_UFUNCS", "apply", "bind", "inverse_sqrt", "log_in_place", "loop_for"]
 
@@ -186,7 +189,23 @@ def inverse_sqrt(x):  # pragma: no cover (compiled)
     return _inverse_sqrt(x)
 
 
-LOG, LOG1P, EXP, EXPM1, SQRT, INVERSE_SQRT = range(6)
+_CUSP_TERMS = np.array([(-1.0) ** n * (n + 1.0) / (n + 2.0) for n in range(18)])
+"""m(y) = y²·Σ_n (−1)ⁿ(n + 1)/(n + 2)·yⁿ: 18 terms reach ε below y = 0.1 (the 18th is < 10⁻¹⁷ of the first)."""
+
+
+@numba.njit(**_JIT)
+def _cusp_mass(y: float) -> float:  # pragma: no cover (compiled)
+    """ln(1 + y) − y/(1 + y) (:data:`sigcube.model.special.cusp_mass`): both the closed form and the series (below
+    y = 0.1) computed, then one selected, so that the loop vectorises."""
+    closed = _log1p(y) - y / (1.0 + y)
+    series = 0.0
+    for n in range(_CUSP_TERMS.size - 1, -1, -1):
+        series = series * y + _CUSP_TERMS[n]
+    out = series * y * y if y < CUSP_SERIES_BELOW else closed
+    return np.nan if not y >= 0.0 else out
+
+
+LOG, LOG1P, EXP, EXPM1, SQRT, INVERSE_SQRT, CUSP_MASS = range(7)
 """Codes of the scalar functions in :func:`_scalar`."""
 
 
@@ -203,6 +222,8 @@ def _scalar(code: int, x: float) -> float:  # pragma: no cover (compiled)
         return _expm1(x)
     if code == SQRT:
         return _sqrt(x)
+    if code == CUSP_MASS:
+        return _cusp_mass(x)
     return _inverse_sqrt(x)
 
 
@@ -229,11 +250,13 @@ exp_into, exp_in_place = _loops(EXP)
 expm1_into, expm1_in_place = _loops(EXPM1)
 sqrt_into, sqrt_in_place = _loops(SQRT)
 inverse_sqrt_into, inverse_sqrt_in_place = _loops(INVERSE_SQRT)
+cusp_mass_into, cusp_mass_in_place = _loops(CUSP_MASS)
 
 VECTOR_UFUNCS = {np.log: (log_into, log_in_place), np.log1p: (log1p_into, log1p_in_place),
                  np.exp: (exp_into, exp_in_place), np.expm1: (expm1_into, expm1_in_place),
-                 np.sqrt: (sqrt_into, sqrt_in_place), inverse_sqrt: (inverse_sqrt_into, inverse_sqrt_in_place)}
-"""numpy ufuncs and the vectorising loops (into another array, in place) that replace each."""
+                 np.sqrt: (sqrt_into, sqrt_in_place), inverse_sqrt: (inverse_sqrt_into, inverse_sqrt_in_place),
+                 cusp_mass.ufunc: (cusp_mass_into, cusp_mass_in_place)}
+"""ufuncs and the vectorising loops (into another array, in place) that replace each."""
 
 
 def loop_for(ufunc: np.ufunc, x: np.ndarray, out: np.ndarray) -> Callable[..., None] | None:

@@ -41,10 +41,12 @@ GEOMETRY_VARIABLES: dict[str, VarSpec] = {
 
 MASS_VARIABLES: dict[str, VarSpec] = {
     "L36": VarSpec(_GAL, "1e9 solLum", "total luminosity at 3.6 μm"),
+    "L_bul": VarSpec(_GAL, "1e9 solLum", "bulge luminosity at 3.6 μm"),
     "R_disk": VarSpec(_GAL, "kpc", "disk scale length at 3.6 μm"),
     "M_HI": VarSpec(_GAL, "1e9 solMass", "total HI mass"),
 }
-"""The Table-1 quantities kernels read: M_b = Υ_disk·L[3.6] + 1.33·M_HI, and R_disk (the ``table`` R_d)."""
+"""The catalogue quantities kernels read: M_b = Υ_disk·L[3.6] + 1.33·M_HI, M★ = Υ_disk·(L[3.6] − L_bul) +
+Υ_bul·L_bul (L_bul from SPARC's Bulges file), and R_disk (the ``table`` R_d)."""
 
 
 SPARC = register_schema(CubeSchema(

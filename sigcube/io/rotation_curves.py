@@ -19,7 +19,7 @@ from sigcube.conventions import MassToLight, SampleCuts
 from sigcube.errors import SigcubeError
 from sigcube.model.inputs import (
     baryonic_mass, baryonic_velocity, bulge_fraction, dispersion_weights, mestel_surface_density, omega_d_input,
-    rd_input, rd_third, stellar_surface_density,
+    rd_input, rd_third, stellar_mass, stellar_surface_density,
 )
 from sigcube.model.points import PointSet
 from sigcube.model.segments import segment_argmax, segment_interp
@@ -36,6 +36,8 @@ def _per_galaxy_inputs(ds: xr.Dataset, keep: np.ndarray, take: dict[str, np.ndar
     out["V_bar_max"] = np.maximum.reduceat(v_bar, starts)
     if _known(ds, ("L36", "M_HI"), keep):
         out["M_b"] = baryonic_mass(ml.upsilon_disk, ds["L36"].values[keep], ds["M_HI"].values[keep])
+    if _known(ds, ("L36", "L_bul"), keep):
+        out["M_star"] = stellar_mass(ml.upsilon_disk, ml.upsilon_bul, ds["L36"].values[keep], ds["L_bul"].values[keep])
     return out
 
 
@@ -85,7 +87,7 @@ SELECT_VARIABLES = ("galaxy", "r", "v_obs", "v_gas", "v_disk", "v_bul", "inclina
 """The variables :func:`select_sparc` reads (``quality`` when the cube has it)."""
 
 
-PACK_VARIABLES = (*SELECT_VARIABLES, "e_v_obs", "sb_disk", "sb_bul", "R_disk", "L36", "M_HI")
+PACK_VARIABLES = (*SELECT_VARIABLES, "e_v_obs", "sb_disk", "sb_bul", "R_disk", "L36", "L_bul", "M_HI")
 """Every cube variable :func:`pack_sparc` reads (a chunk of a survey cube is read with these alone)."""
 
 
@@ -143,8 +145,8 @@ def pack_sparc(ds: xr.Dataset, cuts: SampleCuts | None = None, ml: MassToLight |
 
     Inputs the cube cannot give for every kept galaxy are left out, so a kernel that needs one
     stops with an error naming it: ``R_d_table`` and ``Omega_d_table`` without ``R_disk``,
-    ``M_b`` without ``L36`` and ``M_HI``, ``Sigma_star`` without ``sb_disk`` and ``sb_bul`` (or when ``ds``
-    leaves them out: :data:`SURFACE_BRIGHTNESS`).
+    ``M_b`` without ``L36`` and ``M_HI``, ``M_star`` without ``L36`` and ``L_bul``, ``Sigma_star`` without ``sb_disk``
+    and ``sb_bul`` (or when ``ds`` leaves them out: :data:`SURFACE_BRIGHTNESS`).
     """
     cuts = cuts or SampleCuts()
     ml = ml or MassToLight()

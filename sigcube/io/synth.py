@@ -101,7 +101,8 @@ def draw_block(seed: int, block: int, n: int) -> dict[str, np.ndarray]:
     return {
         "r": r, "v_gas": v_gas, "v_disk": v_disk, "v_bul": v_bul, "sb_disk": sb_disk, "sb_bul": sb_bul,
         "rel_err": rel_err, "noise": noise, "n_points": n_pts,
-        "L36": lum / 1e9, "e_L36": 0.0175 * lum / 1e9, "R_disk": r_d, "M_HI": m_hi / 1e9, "R_HI": r_hi,
+        "L36": lum / 1e9, "L_bul": l_bul / 1e9, "e_L36": 0.0175 * lum / 1e9, "R_disk": r_d, "M_HI": m_hi / 1e9,
+        "R_HI": r_hi,
         "R_eff": r_eff, "SB_eff": 0.5 * lum / (np.pi * r_eff**2) / 1e6, "SB_disk": l_disk / (2 * np.pi * r_d**2) / 1e6,
         "distance": distance, "e_distance": 0.14 * distance, "rotmod_distance": distance,
         "inclination": inclination, "e_inclination": e_inc, "quality": quality,

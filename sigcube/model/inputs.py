@@ -2,7 +2,7 @@
 
 Point inputs a kernel may read (:class:`~sigcube.model.points.PointSet` documents each) are either tabulated
 (r, V_obs, e_V and the baryonic components) or derived from them by the formulas here — V_bar, σ_eff's weights,
-M_b, the stellar and gas surface densities — and the names of the three R_d choices and of Ω_d = V_bar(R_d)/R_d.
+M_b, M★, the stellar and gas surface densities — and the names of the three R_d choices and of Ω_d = V_bar(R_d)/R_d.
 Each formula is written once, with numpy operators on arrays or scalars: the packers of cubes, the nuisance
 transform (at any Υ, D) and its compiled twin (:mod:`sigcube.compute.nuisance_codegen`, which compiles these same
 functions) all call it.
@@ -58,6 +58,12 @@ def baryonic_mass(upsilon_disk, L36, M_HI, distance_ratio=1.0):
     """M_b [M☉] = 10⁹·(Υ_disk·L[3.6] + 1.33·M_HI)·(D/D0)² (L[3.6] in 10⁹ L☉ and M_HI in 10⁹ M☉ as catalogued at D0,
     both ∝ D²; the whole 3.6 μm luminosity at Υ_disk)."""
     return 1e9 * (upsilon_disk * L36 + HELIUM_FACTOR * M_HI) * distance_ratio**2
+
+
+def stellar_mass(upsilon_disk, upsilon_bul, L36, L_bul, distance_ratio=1.0):
+    """M★ [M☉] = 10⁹·(Υ_disk·(L[3.6] − L_bul) + Υ_bul·L_bul)·(D/D0)² (L[3.6], the bulge's L_bul in 10⁹ L☉ as
+    catalogued at D0, both ∝ D²)."""
+    return 1e9 * (upsilon_disk * (L36 - L_bul) + upsilon_bul * L_bul) * distance_ratio**2
 
 
 def stellar_surface_density(upsilon_disk, upsilon_bul, sb_disk, sb_bul):

@@ -35,7 +35,8 @@ class PointSet:
     held at the end values outside the curve); ``V_bar_max`` [km/s], the largest V_bar;
     ``w_gas``, ``w_disk``, ``w_bul``, the shares of the squared peak |V| of each Υ-scaled
     component (they sum to 1; the weights of σ_eff, SI §13.2); ``M_b`` [M☉] =
-    Υ_disk·L[3.6] + 1.33·M_HI (Table 1; the whole 3.6 μm luminosity at Υ_disk).
+    Υ_disk·L[3.6] + 1.33·M_HI (Table 1; the whole 3.6 μm luminosity at Υ_disk); ``M_star`` [M☉] =
+    Υ_disk·(L[3.6] − L_bul) + Υ_bul·L_bul (the bulge luminosity L_bul of SPARC's Bulges file).
 
     ``radius`` is each point's index along the cube's radius dimension (default: its position
     within its object), so values over the points unpack back to object × radius.

@@ -31,7 +31,8 @@ import xarray as xr
 from sigcube.constants import ACCEL_KM2_S2_PER_KPC
 from sigcube.errors import SigcubeError
 from sigcube.model.inputs import (
-    RD_SOURCES, baryonic_mass, baryonic_v2, dispersion_weights, omega_d_input, rd_input, stellar_surface_density,
+    RD_SOURCES, baryonic_mass, baryonic_v2, dispersion_weights, omega_d_input, rd_input, stellar_mass,
+    stellar_surface_density,
 )
 from sigcube.model.points import PointSet
 from sigcube.model.segments import segment_sum
@@ -95,6 +96,7 @@ INPUT_RULES: dict[str, InputRule] = {
     "Sigma_star": InputRule("derived", "Υ_disk·sb_disk + Υ_bul·sb_bul (surface brightness is D-invariant)",
                             ("sb_disk", "sb_bul")),
     "M_b": InputRule("derived", "1e9·(D/D0)²·(Υ_disk·L36 + 1.33·M_HI)", ("L36", "M_HI")),
+    "M_star": InputRule("derived", "1e9·(D/D0)²·(Υ_disk·(L36 − L_bul) + Υ_bul·L_bul)", ("L36", "L_bul")),
 }
 """The nuisance rule of every PointSet input; an input not listed is unsupported."""
 
@@ -104,8 +106,8 @@ class Catalogue:
     """Per-galaxy catalogue values for the galaxies of a PointSet, in its order.
 
     ``columns``: one value per galaxy (``distance`` [Mpc], ``e_distance`` [Mpc], ``inclination`` [deg],
-    ``e_inclination`` [deg], optionally ``L36`` [1e9 L☉], ``M_HI`` [1e9 M☉]); ``point_columns``: one value per
-    packed point (``sb_disk``, ``sb_bul`` [L☉/pc²]), when the cube has them.
+    ``e_inclination`` [deg], optionally ``L36``, ``L_bul`` [1e9 L☉], ``M_HI`` [1e9 M☉]); ``point_columns``: one value
+    per packed point (``sb_disk``, ``sb_bul`` [L☉/pc²]), when the cube has them.
     """
 
     galaxy: np.ndarray
@@ -126,7 +128,8 @@ class Catalogue:
         absent = [v for v in geometry if v not in ds]
         if absent:
             raise NuisanceError(f"nuisance parameters need the cube's {', '.join(absent)}")
-        columns = {v: np.asarray(ds[v].values[rows], dtype=float) for v in (*geometry, "L36", "M_HI") if v in ds}
+        columns = {v: np.asarray(ds[v].values[rows], dtype=float) for v in (*geometry, "L36", "L_bul", "M_HI")
+                   if v in ds}
         for v in geometry:
             bad = ~np.isfinite(columns[v])
             if bad.any():
@@ -369,6 +372,11 @@ class _Inputs:
         c = self.t.catalogue.columns
         return self.points(baryonic_mass(self.upsilon_disk, c["L36"], c["M_HI"], 1.0 if self.d is None else self.d))
 
+    def _M_star(self):
+        c = self.t.catalogue.columns
+        return self.points(stellar_mass(self.upsilon_disk, self.upsilon_bul, c["L36"], c["L_bul"],
+                                        1.0 if self.d is None else self.d))
+
     def _other(self, name: str) -> np.ndarray:
         t = self.t
         if name.startswith("w_"):
@@ -389,5 +397,6 @@ class _Inputs:
 
 _BUILDERS = {"u2": _Inputs._u2, "r": _Inputs._r, "v_bar": _Inputs._v_bar, "g_N": _Inputs._g_N,
              "v_gas": _Inputs._v_gas, "v_disk": _Inputs._v_disk, "v_bul": _Inputs._v_bul,
-             "V_bar_max": _Inputs._V_bar_max, "Sigma_star": _Inputs._Sigma_star, "M_b": _Inputs._M_b}
+             "V_bar_max": _Inputs._V_bar_max, "Sigma_star": _Inputs._Sigma_star, "M_b": _Inputs._M_b,
+             "M_star": _Inputs._M_star}
 """Inputs with their own builder; the rest (R_d, Ω_d, w_*, invariants) go through ``_Inputs._other``."""

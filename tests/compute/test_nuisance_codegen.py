@@ -38,7 +38,9 @@ def _sample(seed: int, n: int = 5):
     s = synthetic_sample(SIGMA, {}, n, seed=seed, bulge_fraction=0.5)
     rng = np.random.default_rng(seed)
     n_pts = s.points.n_points
-    columns = {**s.catalogue.columns, "L36": 10 ** rng.uniform(-1, 2, n), "M_HI": 10 ** rng.uniform(-1, 1, n)}
+    lum = 10 ** rng.uniform(-1, 2, n)
+    columns = {**s.catalogue.columns, "L36": lum, "L_bul": lum * rng.uniform(0, 0.5, n),
+               "M_HI": 10 ** rng.uniform(-1, 1, n)}
     points = {"sb_disk": 10 ** rng.uniform(0, 3, n_pts), "sb_bul": 10 ** rng.uniform(-1, 3, n_pts)}
     return s.points, Catalogue(s.catalogue.galaxy, columns, points)
 
@@ -215,3 +217,26 @@ def test_a_kernel_that_cannot_be_compiled_is_marginalised_by_the_numpy_path(gala
         default = Q.marginalise(k, grid, transform, priors)
         reference = Q.marginalise(k, grid, transform, priors, compiled=False)
         np.testing.assert_array_equal(default.log_marginal, reference.log_marginal)
+
+
+def test_what_reads_only_per_galaxy_values_is_computed_once_per_galaxy():
+    """A ΛCDM halo's M200 (the SHMR's inverse, an iteration) and μ(c) read only M★ and the parameters: the scalar code
+    computes them before the point loop, and the compiled predict still equals the kernel's numpy function."""
+    for name in ("nfw_lcdm", "dc14_lcdm"):
+        k = get_kernel(name)
+        params = k.resolve({})
+        program = trace(k, params, ("z_M200", "z_c"), k.required_inputs(params))
+        source, _, n_hoisted = program.source("point", {"M_star"})
+        once, per_point = source.split("def point(")
+        assert n_hoisted >= 2 and "ufunc_double_power_inverse" in once and "ufunc_double_power_inverse" not in per_point
+        points, catalogue = _sample(2)
+        transform = NuisanceTransform(points, catalogue, k.required_inputs(params))
+        n = transform.n_galaxies
+        rng = np.random.default_rng(7)
+        values = rng.normal(0.0, 1.5, (n, 2))
+        nuisance = np.column_stack([rng.uniform(0.2, 1.5, n), rng.uniform(0.2, 1.5, n), rng.uniform(0.5, 2.0, n)])
+        got = evaluate(compile_predict(k, params, ["z_M200", "z_c"]), transform, nuisance, values)
+        inputs = transform.kernel_inputs({"upsilon_disk": nuisance[None, :, 0], "upsilon_bul": nuisance[None, :, 1],
+                                          "distance": (nuisance[:, 2] * transform.distance0)[None, :]})
+        per_point = {v: transform.to_points(values[:, j])[None, :] for j, v in enumerate(("z_M200", "z_c"))}
+        np.testing.assert_allclose(got, k.func(inputs, **{**params, **per_point})[0], rtol=1e-12, err_msg=name)

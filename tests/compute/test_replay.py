@@ -45,7 +45,7 @@ def random_points(seed: int, counts: list[int]) -> PointSet:
         "f_bulge": per_object(rng.uniform(0.0, 0.5, k)),
         "w_gas": per_object(weights[:, 0]), "w_disk": per_object(weights[:, 1]), "w_bul": per_object(weights[:, 2]),
         "V_bar_max": np.maximum.reduceat(v_bar, pts.offsets[:-1]).repeat(counts),
-        "M_b": per_object(10.0 ** rng.uniform(8.0, 11.5, k)),
+        "M_b": per_object(10.0 ** rng.uniform(8.0, 11.5, k)), "M_star": per_object(10.0 ** rng.uniform(6.0, 11.5, k)),
         "Sigma_star": 10.0 ** rng.uniform(0.0, 3.0, n), "Sigma_gas": 10.0 ** rng.uniform(-1.0, 1.5, n),
     }
     pts.inputs.update(inputs)

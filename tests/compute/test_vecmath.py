@@ -125,3 +125,18 @@ def test_a_read_only_input_takes_the_loop():
     assert vecmath.loop_for(np.log, x, out) is not None
     vecmath.apply(np.log, x, out)
     assert ulps(out, np.log(x)).max() <= ULPS[np.log]
+
+
+def test_the_nfw_mass_loop_equals_its_ufunc():
+    """The vectorising loop of :func:`sigcube.model.special.cusp_mass` (closed form and series both computed, one
+    selected) against the ufunc (one of them computed), from 10⁻¹² to 10³ and at the special values."""
+    from sigcube.model.special import cusp_mass
+
+    y = np.concatenate([10.0 ** np.random.default_rng(0).uniform(-12.0, 3.0, 20_000), [0.0, 0.1, np.inf, -1.0, np.nan]])
+    got = loop_result(cusp_mass.ufunc, y)
+    with np.errstate(invalid="ignore"):  # NaN for y < 0 and NaN
+        want = cusp_mass(y)
+    np.testing.assert_allclose(got, want, rtol=3e-14, equal_nan=True)
+    in_place = y.copy()
+    vecmath.apply(cusp_mass.ufunc, in_place, in_place)
+    np.testing.assert_array_equal(in_place, got)

@@ -44,7 +44,7 @@ def test_cube_values_match_the_source_files(sparc_cube, shared_data):
 def test_cube_provenance(sparc_cube):
     attrs = sparc_cube.attrs
     sources = json.loads(attrs["source_files"])
-    assert len(sources) == 177 and sources["SPARC_Lelli2016c.mrt"].startswith("5aa0501f")
+    assert len(sources) == 178 and sources["SPARC_Lelli2016c.mrt"].startswith("5aa0501f")
     assert "Lelli" in attrs["citation"] and attrs["sigcube_version"]
     assert attrs["content_sha256"] == content_hash(sparc_cube)
 

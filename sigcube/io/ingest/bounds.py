@@ -78,6 +78,8 @@ BOUNDS: dict[str, Bound] = {b.name: b for b in (
                                     "at most 90° (SPARC: 15–90°)", open_low=True),
     Bound("e_inclination", 1e-2, 90.0, "the inclination prior's width must be > 0 (SPARC: 1–10°)"),
     Bound("L36", 0.0, 1e4, "a luminosity is ≥ 0; 10¹³ L☉ is above the most luminous galaxies (SPARC ≤ 490·10⁹ L☉)"),
+    Bound("L_bul", 0.0, 1e4, "a luminosity is ≥ 0; 10¹³ L☉ is above the most luminous galaxies "
+                             "(SPARC's bulges ≤ 107·10⁹ L☉)"),
     Bound("R_disk", 0.0, 1e3, "a scale length is positive; 10³ kpc is over ten times Malin 1's (SPARC: 0.18–18.8 kpc)",
           open_low=True),
     Bound("M_HI", 0.0, 1e4, "a mass is ≥ 0; 10¹³ M☉ of HI is a hundred times the richest (SPARC ≤ 40·10⁹ M☉)"),

@@ -31,6 +31,9 @@ MANIFEST_DIR: Traversable = files("sigcube.manifests")
 ROTMOD_ZIP = "Rotmod_LTG.zip"
 TABLE1 = "SPARC_Lelli2016c.mrt"
 MASS_MODELS = "MassModels_Lelli2016c.mrt"
+BULGES = "Bulges.mrt"
+TABLES = (TABLE1, MASS_MODELS, BULGES)
+"""The SPARC tables besides the rotation curves: Table 1, the mass models and the bulge luminosities."""
 ROTMOD_SUFFIX = "_rotmod.dat"
 ROTMOD_KEY_PREFIX = "Rotmod_LTG/"
 #: At most this many missing/unexpected files are named in one error.
@@ -45,13 +48,14 @@ class SparcFiles:
     """Verified local paths of the SPARC files.
 
     ``rotmod`` maps galaxy name to its ``<Galaxy>_rotmod.dat``; ``sha256`` maps
-    ``Rotmod_LTG/<Galaxy>_rotmod.dat``, ``SPARC_Lelli2016c.mrt`` and
-    ``MassModels_Lelli2016c.mrt`` to their verified hex digests. Both are sorted by key.
+    ``Rotmod_LTG/<Galaxy>_rotmod.dat``, ``SPARC_Lelli2016c.mrt``, ``MassModels_Lelli2016c.mrt`` and
+    ``Bulges.mrt`` to their verified hex digests. Both are sorted by key.
     """
 
     rotmod: dict[str, Path]
     table1: Path
     mass_models: Path
+    bulges: Path
     sha256: dict[str, str]
 
 
@@ -102,7 +106,7 @@ def _sparc_from_mirror(root: Path, files: dict) -> SparcFiles:
     """Collect and verify the SPARC files of a local mirror; never touches the network."""
     rotmod_dir = root / files[ROTMOD_ZIP]["mirror_path"]
     found = {p.name: p for p in sorted(rotmod_dir.glob(f"*{ROTMOD_SUFFIX}")) if p.is_file()}
-    tables = {name: root / files[name]["mirror_path"] for name in (TABLE1, MASS_MODELS)}
+    tables = {name: root / files[name]["mirror_path"] for name in TABLES}
     missing = [f"missing {p}" for p in tables.values() if not p.is_file()]
     _check_members(found, files[ROTMOD_ZIP]["members"], rotmod_dir, missing)
     sha256 = {name: _verified_hash(path, files[name]["sha256"]) for name, path in tables.items()}
@@ -117,13 +121,13 @@ def _sparc_from_server(files: dict) -> SparcFiles:
             files[ROTMOD_ZIP]["url"], known_hash=None, fname=ROTMOD_ZIP, path=cache,
             processor=pooch.Unzip(),
         )
-        tables = {name: Path(_retrieve_checked(files[name], name, cache)) for name in (TABLE1, MASS_MODELS)}
+        tables = {name: Path(_retrieve_checked(files[name], name, cache)) for name in TABLES}
     except NETWORK_ERRORS as exc:
         raise DataSourceError(_unreachable_message(files, exc)) from exc
     found, duplicates = _rotmod_members(unzipped)
     _check_members(found, files[ROTMOD_ZIP]["members"], cache / f"{ROTMOD_ZIP}.unzip", duplicates)
-    # pooch has already checked the two tables against the manifest's sha256.
-    sha256 = {name: files[name]["sha256"] for name in (TABLE1, MASS_MODELS)}
+    # pooch has already checked the tables against the manifest's sha256.
+    sha256 = {name: files[name]["sha256"] for name in TABLES}
     return _sparc_files(found, files[ROTMOD_ZIP]["members"], tables, sha256)
 
 
@@ -140,12 +144,12 @@ def _retrieve_checked(entry: dict, name: str, cache: Path) -> str:
 
 def _unreachable_message(files: dict, exc: BaseException) -> str:
     """The one-paragraph error shown when there is no mirror and no network."""
-    urls = ", ".join(files[name]["url"] for name in (ROTMOD_ZIP, TABLE1, MASS_MODELS))
+    urls = ", ".join(files[name]["url"] for name in (ROTMOD_ZIP, *TABLES))
     return (
         f"No local data mirror is set ({ENV_VAR} is unset) and the SPARC server cannot be reached "
         f"({type(exc).__name__}: {' '.join(str(exc).split())}). "
         f"Set {ENV_VAR} to a folder laid out like shared/data (sparc/Rotmod_LTG/<Galaxy>_rotmod.dat, "
-        f"sparc/SPARC_Lelli2016c.mrt, sparc/MassModels_Lelli2016c.mrt). "
+        f"sparc/SPARC_Lelli2016c.mrt, sparc/MassModels_Lelli2016c.mrt, sparc/Bulges.dat). "
         f"The data are SPARC (Lelli, McGaugh & Schombert 2016, AJ 152, 157) from "
         f"http://astroweb.case.edu/SPARC/ ({urls})."
     )
@@ -211,6 +215,7 @@ def _sparc_files(found: dict[str, Path], members: dict[str, str], tables: dict[s
         rotmod=dict(sorted(rotmod.items())),
         table1=tables[TABLE1],
         mass_models=tables[MASS_MODELS],
+        bulges=tables[BULGES],
         sha256=dict(sorted(sha256.items())),
     )
 

@@ -10,6 +10,7 @@ import xarray as xr
 from sigcube.errors import DataSourceError
 from sigcube.io.ingest.rotmod import NAMES, RotmodCurve, read_rotmod
 from sigcube.io.ingest.sources import SparcFiles, fetch_sparc, load_manifest
+from sigcube.io.ingest.sparc_bulges import read_bulges
 from sigcube.io.ingest.sparc_table1 import Table1, read_table1
 from sigcube.io.layouts import SPARC
 from sigcube.io.schema import SCHEMA_VERSION, label
@@ -22,12 +23,17 @@ TABLE1_COLUMNS = (
 
 
 def build_sparc_cube(files: SparcFiles | None = None) -> xr.Dataset:
-    """Read every SPARC rotation curve and Table 1 into one labelled cube (in memory)."""
+    """Read every SPARC rotation curve, Table 1 and the bulge luminosities into one labelled cube (in memory)."""
     files = files or fetch_sparc()
     curves = [read_rotmod(path) for _, path in sorted(files.rotmod.items())]
     table = read_table1(files.table1)
     _check_same_galaxies(curves, table, files)
-    return _assemble(curves, table, files)
+    bulges = read_bulges(files.bulges)
+    if set(bulges) != set(table.galaxy):
+        raise DataSourceError(f"{files.bulges}: the bulge file and Table 1 list different galaxies (bulges only: "
+                              f"{sorted(set(bulges) - set(table.galaxy)) or 'none'}; Table 1 only: "
+                              f"{sorted(set(table.galaxy) - set(bulges)) or 'none'})")
+    return _assemble(curves, table, bulges, files)
 
 
 def _check_same_galaxies(curves: list[RotmodCurve], table: Table1, files: SparcFiles) -> None:
@@ -42,7 +48,7 @@ def _check_same_galaxies(curves: list[RotmodCurve], table: Table1, files: SparcF
         )
 
 
-def _assemble(curves: list[RotmodCurve], table: Table1, files: SparcFiles) -> xr.Dataset:
+def _assemble(curves: list[RotmodCurve], table: Table1, bulges: dict[str, float], files: SparcFiles) -> xr.Dataset:
     names = [c.name for c in curves]
     n_rows = np.array([len(c.r) for c in curves])
     padded = np.full((len(curves), int(n_rows.max())), np.nan)
@@ -55,6 +61,7 @@ def _assemble(curves: list[RotmodCurve], table: Table1, files: SparcFiles) -> xr
     order = [table.galaxy.index(n) for n in names]
     for col in TABLE1_COLUMNS:
         data_vars[col] = (("galaxy",), np.asarray(table.columns[col])[order])
+    data_vars["L_bul"] = (("galaxy",), np.array([bulges[n] for n in names]))
     data_vars["ref"] = (("galaxy",), np.array([table.ref[i] for i in order], dtype=np.dtypes.StringDType()))
     data_vars["n_points"] = (("galaxy",), n_rows.astype(np.int64))
     data_vars["rotmod_distance"] = (("galaxy",), np.array([c.distance_mpc for c in curves]))

@@ -4,7 +4,8 @@ plugins of the ``sigcube.kernels`` entry-point group); ``@kernel(...)`` register
 One module per family: ``baseline`` (Newtonian, MOND ×3), ``sigma`` (canonical Σ and its
 switches), ``sigma_variants`` (the seeds' Σ variants), ``survival``, ``empirical``
 (Burr-XII), ``coherence`` (roughness, mass and velocity coherence), ``pairing``,
-``resonance``, ``cmsi`` and ``halo`` (NFW). ``common`` holds what several families share.
+``resonance``, ``cmsi``, ``halo`` (NFW, Einasto, Burkert, pseudo-isothermal, DC14) and ``halo_lcdm`` (those haloes
+under ΛCDM priors). ``common`` holds what several families share.
 """
 
 from sigcube.model.kernels import (  # noqa: F401  (registration)
@@ -13,6 +14,7 @@ from sigcube.model.kernels import (  # noqa: F401  (registration)
     coherence,
     empirical,
     halo,
+    halo_lcdm,
     pairing,
     resonance,
     sigma,

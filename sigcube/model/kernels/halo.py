@@ -1,20 +1,33 @@
-"""NFW dark-matter halo added to the baryons: the ΛCDM side of the fitted ablation (SI §15).
+"""Dark-matter haloes added to the baryons: NFW (the ΛCDM side of the fitted ablation, SI §15), Einasto, Burkert,
+pseudo-isothermal and DC14, each with flat priors over its bounds (the ΛCDM-prior versions: :mod:`.halo_lcdm`).
 
-    V² = V_bar² + V_NFW²(r; M200, c)
-    V_NFW² = V200²·[ln(1 + c·x) − c·x/(1 + c·x)] / (x·[ln(1 + c) − c/(1 + c)]),   x = r/r200
-    r200 = (3·M200/(4π·200·ρ_crit))^{1/3},   V200² = G·M200/r200
+Every halo is parametrised alike, so one prior serves all: its mass M200 within r200, the radius enclosing a mean
+density of 200·ρ_crit, and a concentration c = r200/r_s (plus a shape parameter where the profile has one)::
 
-ρ_crit from astropy's flat ΛCDM with H0 = 70 km/s/Mpc (136 M☉/kpc³). As a global kernel
-one (M200, c) serves every galaxy; the SI's per-galaxy fit is a sweep over log10 M200 ∈
-[6, 14] × c ∈ [1, 50] reduced with ``sigcube.engines.sweep.best_per_galaxy``.
+    V² = V_bar² + V_h²,   V_h² = G·M(<r)/r = (G·M200/r)·μ(r/r_s)/μ(r200/r_s)
+    r200 = (3·M200/(4π·200·ρ_crit))^{1/3}
+
+with μ(y) the profile's enclosed mass in units of its scale (μ's constant factor cancels). ρ_crit is astropy's flat
+ΛCDM with H0 = 70 km/s/Mpc, Ωm = 0.3 (136 M☉/kpc³). r_s is the radius where the logarithmic density slope is −2
+(NFW, Einasto, Burkert, DC14: c is the concentration of the c–M relations) except for the pseudo-isothermal sphere,
+whose slope never reaches −2: its r_s is the core radius. As a global kernel one (M200, c) serves every galaxy; per
+galaxy, a sweep over log10 M200 × c reduced with ``sigcube.engines.sweep.best_per_galaxy`` (the SI's NFW fit) or the
+per-object evidence integrates them.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from sigcube.constants import G_KPC_KMS2_MSUN, rho_crit_msun_kpc3
 from sigcube.model.kernels.registry import Parameter, kernel
+from sigcube.model.lcdm import DC14_RANGE, dc14_shape
+from sigcube.model.special import burkert_mass, core_mass, cusp_mass, gammainc_lower, zhao_mass
+
+BURKERT_SLOPE_2 = (1.0 + math.sqrt(26.0 / 27.0)) ** (1.0 / 3.0) + (1.0 - math.sqrt(26.0 / 27.0)) ** (1.0 / 3.0)
+"""r_−2/r_0 of the Burkert profile: the real root of q³ − q − 2 = 0 (slope −q/(1+q) − 2q²/(1+q²) = −2), ≈ 1.5214."""
 
 
 def r200_kpc(m200_msun):
@@ -22,20 +35,61 @@ def r200_kpc(m200_msun):
     return (3.0 * m200_msun / (4.0 * np.pi * 200.0 * rho_crit_msun_kpc3())) ** (1.0 / 3.0)
 
 
-def nfw_mass_profile(y):
-    """m(y) = ln(1 + y) − y/(1 + y): the NFW enclosed mass in units of 4π·ρ_s·r_s³ at y = r/r_s."""
-    return np.log1p(y) - y / (1.0 + y)
+def halo_velocity_squared(r_kpc, log10_m200, c_scale, mass_profile):
+    """V_h² = (G·M200/r)·μ(r·c/r200)/μ(c) [(km/s)²]: ``c_scale`` = r200/r_s of the scale radius r_s in which the
+    profile's enclosed mass ``mass_profile`` (y = r/r_s ↦ μ(y)) is written (M200 and c grouped: fewest per-point
+    steps)."""
+    m200 = 10.0**log10_m200
+    return G_KPC_KMS2_MSUN * m200 / mass_profile(c_scale) * mass_profile(r_kpc * (c_scale / r200_kpc(m200))) / r_kpc
 
 
 def nfw_mass_fraction(x, c):
-    """M(<x·r200)/M200 = m(c·x)/m(c)."""
-    return nfw_mass_profile(c * x) / nfw_mass_profile(c)
+    """M(<x·r200)/M200 = m(c·x)/m(c), m(y) = ln(1 + y) − y/(1 + y) (:data:`~sigcube.model.special.cusp_mass`)."""
+    return cusp_mass(c * x) / cusp_mass(c)
 
 
 def nfw_velocity_squared(r_kpc, log10_m200, c):
-    """V_NFW² = G·M(<r)/r = [G·M200/m(c)]·m(r·c/r200)/r [(km/s)²] (M200 and c grouped: fewest per-point steps)."""
-    m200 = 10.0**log10_m200
-    return G_KPC_KMS2_MSUN * m200 / nfw_mass_profile(c) * nfw_mass_profile(r_kpc * (c / r200_kpc(m200))) / r_kpc
+    """V_NFW² = G·M(<r)/r [(km/s)²] of an NFW halo (Navarro, Frenk & White 1997, ApJ 490, 493)."""
+    return halo_velocity_squared(r_kpc, log10_m200, c, cusp_mass)
+
+
+def einasto_velocity_squared(r_kpc, log10_m200, c, alpha):
+    """V² of an Einasto halo, ρ ∝ exp{−(2/α)[(r/r_−2)^α − 1]}: μ(y) = P(3/α, (2/α)·y^α), P the regularised lower
+    incomplete gamma function (the constant e^{2/α}·(α/2)^{3/α}·Γ(3/α)/α cancels)."""
+    def mass(y):
+        return gammainc_lower(3.0 / alpha, (2.0 / alpha) * y**alpha)
+    return halo_velocity_squared(r_kpc, log10_m200, c, mass)
+
+
+def burkert_velocity_squared(r_kpc, log10_m200, c):
+    """V² of a Burkert halo, ρ = ρ0·r0³/((r + r0)(r² + r0²)), with c = r200/r_−2 (r_−2 = :data:`BURKERT_SLOPE_2`·r0):
+    μ(y) = ln(1 + y²) + 2·ln(1 + y) − 2·arctan(y), y = r/r0 (:data:`~sigcube.model.special.burkert_mass`)."""
+    return halo_velocity_squared(r_kpc, log10_m200, c * BURKERT_SLOPE_2, burkert_mass)
+
+
+def pseudo_isothermal_velocity_squared(r_kpc, log10_m200, c):
+    """V² of a pseudo-isothermal sphere, ρ = ρ0/(1 + (r/r_c)²), with c = r200/r_c: μ(y) = y − arctan(y), y = r/r_c
+    (:data:`~sigcube.model.special.core_mass`)."""
+    return halo_velocity_squared(r_kpc, log10_m200, c, core_mass)
+
+
+def dc14_velocity_squared(r_kpc, log10_m200, c, log10_mstar):
+    """V² of a DC14 halo of stellar mass M★: ρ ∝ (r/r_s)^−γ·[1 + (r/r_s)^α]^−((β−γ)/α), (α, β, γ) of
+    X = log10(M★/M200) (:func:`sigcube.model.lcdm.dc14_shape`), c = r200/r_−2 and r_s = r_−2·((β − 2)/(2 − γ))^{1/α}."""
+    alpha, beta, gamma = dc14_shape(log10_mstar - log10_m200)
+
+    def mass(y):
+        return zhao_mass(y, alpha, beta, gamma)
+    return halo_velocity_squared(r_kpc, log10_m200, c * ((2.0 - gamma) / (beta - 2.0)) ** (1.0 / alpha), mass)
+
+
+MASS = Parameter("log10_M200", 11.0, "", (6.0, 14.0), description="log10 of the halo mass M200 [M☉]")
+CONCENTRATION = Parameter("c", 10.0, "", (1.0, 100.0), description="concentration c = r200/r_−2")
+EINASTO_ALPHA = Parameter("alpha", 0.17, "", (0.05, 2.5), description="Einasto shape index α")
+RHO_CRIT = "ρ_crit: astropy FlatLambdaCDM(H0 = 70, Ωm = 0.3); M200 within 200·ρ_crit"
+STARTING_POINT = "defaults: a starting point (fitted per galaxy)"
+LI2020 = "Li, Lelli, McGaugh & Schombert 2020, ApJS 247, 31 fit it to SPARC"
+M_STAR = "M★ = Υ_disk·L_disk + Υ_bul·L_bul at 3.6 μm (∝ D²): the baryons' own Υ and D"
 
 
 @kernel(
@@ -44,13 +98,68 @@ def nfw_velocity_squared(r_kpc, log10_m200, c):
     formula=("V² = V_bar² + G·M200·m(c·r/r200)/(m(c)·r),  m(y) = ln(1+y) − y/(1+y),  "
              "r200 = (3·M200/(800π·ρ_crit))^{1/3}"),
     inputs=("r", "v_bar"),
-    parameters=(
-        Parameter("log10_M200", 11.0, "", (6.0, 14.0), description="log10 of the halo mass M200 [M☉]"),
-        Parameter("c", 10.0, "", (1.0, 50.0), description="concentration c = r200/r_s"),
-    ),
+    parameters=(MASS, Parameter("c", 10.0, "", (1.0, 50.0), description="concentration c = r200/r_s")),
     amplitude="log10_M200",
-    readings=("ρ_crit: astropy FlatLambdaCDM(H0 = 70, Ωm = 0.3); M200 within 200·ρ_crit",
-              "defaults: a starting point (the SI fits both per galaxy)"),
+    readings=(RHO_CRIT, "defaults: a starting point (the SI fits both per galaxy)"),
 )
 def nfw(points, *, log10_M200, c):
     return np.sqrt(points["v_bar"] ** 2 + nfw_velocity_squared(points["r"], log10_M200, c))
+
+
+@kernel(
+    summary="Baryons plus an Einasto halo: V² = V_bar² + V_Ein²(M200, c, α).",
+    source=f"Einasto 1965, Trudy Astrofiz. Inst. Alma-Ata 5, 87 (as Navarro et al. 2004, MNRAS 349, 1039); {LI2020}",
+    formula=("V² = V_bar² + G·M200·P(3/α, (2/α)(c·r/r200)^α)/(P(3/α, (2/α)c^α)·r),  "
+             "ρ ∝ exp{−(2/α)[(r/r_−2)^α − 1]},  P the regularised lower incomplete gamma function"),
+    inputs=("r", "v_bar"),
+    parameters=(MASS, CONCENTRATION, EINASTO_ALPHA),
+    amplitude="log10_M200",
+    readings=(RHO_CRIT, "c = r200/r_−2", STARTING_POINT),
+)
+def einasto(points, *, log10_M200, c, alpha):
+    return np.sqrt(points["v_bar"] ** 2 + einasto_velocity_squared(points["r"], log10_M200, c, alpha))
+
+
+@kernel(
+    summary="Baryons plus a Burkert halo (a core): V² = V_bar² + V_Bur²(M200, c).",
+    source=f"Burkert 1995, ApJ 447, L25; {LI2020}",
+    formula=("V² = V_bar² + G·M200·μ(q·c·r/r200)/(μ(q·c)·r),  μ(y) = ln(1+y²) + 2·ln(1+y) − 2·arctan y,  "
+             "ρ = ρ0·r0³/((r+r0)(r²+r0²)),  q = r_−2/r0 ≈ 1.5214"),
+    inputs=("r", "v_bar"),
+    parameters=(MASS, CONCENTRATION),
+    amplitude="log10_M200",
+    readings=(RHO_CRIT, "c = r200/r_−2 with r_−2 = 1.5214·r0 (the root of q³ − q − 2 = 0), so the c–M relations "
+              "of cuspy haloes compare like with like", STARTING_POINT),
+)
+def burkert(points, *, log10_M200, c):
+    return np.sqrt(points["v_bar"] ** 2 + burkert_velocity_squared(points["r"], log10_M200, c))
+
+
+@kernel(
+    summary="Baryons plus a pseudo-isothermal halo (a core): V² = V_bar² + V_pISO²(M200, c).",
+    source=f"e.g. Begeman, Broeils & Sanders 1991, MNRAS 249, 523; {LI2020}",
+    formula="V² = V_bar² + G·M200·μ(c·r/r200)/(μ(c)·r),  μ(y) = y − arctan y,  ρ = ρ0/(1 + (r/r_c)²)",
+    inputs=("r", "v_bar"),
+    parameters=(MASS, Parameter("c", 10.0, "", (1.0, 100.0), description="concentration c = r200/r_c")),
+    amplitude="log10_M200",
+    readings=(RHO_CRIT, "c = r200/r_c (the logarithmic slope never reaches −2: the core radius is the scale)",
+              STARTING_POINT),
+)
+def piso(points, *, log10_M200, c):
+    return np.sqrt(points["v_bar"] ** 2 + pseudo_isothermal_velocity_squared(points["r"], log10_M200, c))
+
+
+@kernel(
+    summary="Baryons plus a DC14 halo, cored by feedback as M★/M200 sets: V² = V_bar² + V_DC14²(M200, c; M★).",
+    source=f"Di Cintio et al. 2014, MNRAS 441, 2986; Zhao 1996, MNRAS 278, 488; {LI2020}",
+    formula=("V² = V_bar² + G·M200·I(c_s·r/r200)/(I(c_s)·r),  I(y) = ∫₀ʸ u^{2−γ}(1+u^α)^{−(β−γ)/α} du,  "
+             "(α, β, γ)(X = log10 M★/M200),  c_s = c·((2−γ)/(β−2))^{1/α}"),
+    inputs=("r", "v_bar", "M_star"),
+    parameters=(MASS, CONCENTRATION),
+    readings=(RHO_CRIT, "c = r200/r_−2 of the DC14 halo itself", M_STAR,
+              f"X held in [{DC14_RANGE[0]}, {DC14_RANGE[1]}], the range of Di Cintio et al.'s fit; M200 for their "
+              "M_vir", STARTING_POINT),
+)
+def dc14(points, *, log10_M200, c):
+    v2 = dc14_velocity_squared(points["r"], log10_M200, c, np.log10(points["M_star"]))
+    return np.sqrt(points["v_bar"] ** 2 + v2)

@@ -16,6 +16,7 @@ from sigcube.io.ingest.sources import SparcFiles, data_dir, fetch_sparc, load_ma
 
 TABLE1_SHA256 = "5aa0501f6b0d881fa579030e315e7b5b6ef561a5bd3a07472f9929c7e5728243"
 MASS_MODELS_SHA256 = "5b88b1cf114cacadf22985ad464cb538694f0ff7cd08761e781afa882b7569c2"
+BULGES_SHA256 = "5af4fb0706df8cd097eded2ca7749fe3fb3240314afed333f84ab8c00b662a84"
 
 
 def _no_network(*args, **kwargs):
@@ -29,7 +30,7 @@ def mirror(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     (sparc / "Rotmod_LTG").mkdir(parents=True)
     for real in (shared_data / "sparc" / "Rotmod_LTG").glob("*_rotmod.dat"):
         (sparc / "Rotmod_LTG" / real.name).symlink_to(real)
-    for name in ("SPARC_Lelli2016c.mrt", "MassModels_Lelli2016c.mrt"):
+    for name in ("SPARC_Lelli2016c.mrt", "MassModels_Lelli2016c.mrt", "Bulges.dat"):
         (sparc / name).symlink_to(shared_data / "sparc" / name)
     monkeypatch.setenv("SIGCUBE_DATA_DIR", str(sparc.parent))
     monkeypatch.setattr(pooch, "retrieve", _no_network)
@@ -54,6 +55,7 @@ def test_manifest_records_every_file() -> None:
     assert len(files["Rotmod_LTG.zip"]["members"]) == 175
     assert files["SPARC_Lelli2016c.mrt"]["sha256"] == TABLE1_SHA256
     assert files["MassModels_Lelli2016c.mrt"]["sha256"] == MASS_MODELS_SHA256
+    assert files["Bulges.mrt"]["sha256"] == BULGES_SHA256
     assert all(entry["url"].startswith("http://astroweb.case.edu/SPARC/") for entry in files.values())
 
 
@@ -69,7 +71,7 @@ def test_fetch_sparc_from_real_mirror(shared_data: Path, monkeypatch: pytest.Mon
     assert isinstance(files, SparcFiles)
     assert len(files.rotmod) == 175 and list(files.rotmod) == sorted(files.rotmod)
     assert files.rotmod["NGC3198"] == shared_data / "sparc" / "Rotmod_LTG" / "NGC3198_rotmod.dat"
-    assert len(files.sha256) == 177 and list(files.sha256) == sorted(files.sha256)
+    assert len(files.sha256) == 178 and list(files.sha256) == sorted(files.sha256)
     assert files.sha256["SPARC_Lelli2016c.mrt"] == TABLE1_SHA256
     assert files.sha256["MassModels_Lelli2016c.mrt"] == MASS_MODELS_SHA256
     members = load_manifest("sparc")["files"]["Rotmod_LTG.zip"]["members"]
@@ -77,6 +79,7 @@ def test_fetch_sparc_from_real_mirror(shared_data: Path, monkeypatch: pytest.Mon
         k: v for k, v in files.sha256.items() if k.startswith("Rotmod_LTG/")
     }
     assert files.table1.name == "SPARC_Lelli2016c.mrt" and files.mass_models.name == "MassModels_Lelli2016c.mrt"
+    assert files.sha256["Bulges.mrt"] == BULGES_SHA256 and files.bulges.name == "Bulges.dat"
 
 
 def test_modified_rotmod_file_is_a_hash_mismatch(mirror: Path) -> None:
@@ -157,6 +160,7 @@ def fake_server(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         archive.writestr("__MACOSX/Rotmod_LTG/._NGC3198_rotmod.dat", b"resource fork")
     for name in ("SPARC_Lelli2016c.mrt", "MassModels_Lelli2016c.mrt"):
         shutil.copy(real / name, served / name)
+    shutil.copy(real / "Bulges.dat", served / "Bulges.mrt")
     routes = {entry["url"]: served / name for name, entry in load_manifest("sparc")["files"].items()}
 
     def local_download(url: str, output_file: str, _pooch: object) -> None:
@@ -171,7 +175,7 @@ def fake_server(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_download_path_verifies_members(fake_server: dict[str, Path], tmp_path: Path) -> None:
     files = fetch_sparc()
-    assert len(files.rotmod) == 175 and len(files.sha256) == 177
+    assert len(files.rotmod) == 175 and len(files.sha256) == 178
     assert files.rotmod["NGC3198"].is_relative_to(tmp_path / "cache" / "sigcube")
     assert files.sha256["SPARC_Lelli2016c.mrt"] == TABLE1_SHA256
 
@@ -212,6 +216,6 @@ def test_download_with_missing_member_names_it(fake_server: dict[str, Path]) -> 
 
 def test_mirror_without_sparc_folder_gives_a_short_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SIGCUBE_DATA_DIR", str(tmp_path))
-    with pytest.raises(DataSourceError, match=r"SPARC_Lelli2016c\.mrt.*and 167 more") as info:
+    with pytest.raises(DataSourceError, match=r"SPARC_Lelli2016c\.mrt.*and 168 more") as info:
         fetch_sparc()
     assert str(info.value).count("missing") == 10

@@ -35,7 +35,7 @@ GALAXIES = ["NGC3198", "DDO154", "UGC02885", "NGC2403", "UGC00634", "UGC01281"]
 POINT = {"r": "kpc", "v_obs": "km / s", "e_v_obs": "km / s", "v_gas": "km / s", "v_disk": "km / s", "v_bul": "km / s",
          "sb_disk": "solLum / pc2", "sb_bul": "solLum / pc2"}
 GALAXY = {"distance": "Mpc", "e_distance": "Mpc", "inclination": "deg", "e_inclination": "deg", "L36": "1e9 solLum",
-          "R_disk": "kpc", "M_HI": "1e9 solMass"}
+          "L_bul": "1e9 solLum", "R_disk": "kpc", "M_HI": "1e9 solMass"}
 REQUIRED = ("r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul")
 
 
@@ -74,7 +74,7 @@ def tables(sparc_cube, tmp_path_factory) -> dict[str, Path]:
     return paths
 
 
-CSV_UNITS = {c: unit.replace(" ", "") if c not in ("L36", "M_HI") else unit for c, unit in {**POINT, **GALAXY}.items()}
+CSV_UNITS = {c: unit.replace(" ", "") if c not in ("L36", "L_bul", "M_HI") else unit for c, unit in {**POINT, **GALAXY}.items()}
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ CMSI_DEFAULTS = {k: v for k, v in get_kernel("cmsi").resolve().items() if k in
                  ("chi0", "gamma", "alpha", "ell0", "Sigma_ref", "epsilon", "n")}
 
 
-def synthetic_points(r, v_bar, r_d=2.0, sigma_star=300.0, m_b=1e10):
+def synthetic_points(r, v_bar, r_d=2.0, sigma_star=300.0, m_b=1e10, m_star=5e9):
     """Every point input any kernel declares, for one made-up galaxy (σ_eff weights 0.3/0.6/0.1)."""
     r = np.asarray(r, dtype=float)
     v_bar = np.asarray(v_bar, dtype=float)
@@ -45,7 +45,7 @@ def synthetic_points(r, v_bar, r_d=2.0, sigma_star=300.0, m_b=1e10):
         **{f"R_d_{s}": full(r_d) for s in ("third", "table", "vdisk_peak")},
         **{f"Omega_d_{s}": full(omega) for s in ("third", "table", "vdisk_peak")},
         "f_bulge": full(0.1), "w_gas": full(0.3), "w_disk": full(0.6), "w_bul": full(0.1),
-        "V_bar_max": full(v_bar.max()), "M_b": full(m_b),
+        "V_bar_max": full(v_bar.max()), "M_b": full(m_b), "M_star": full(m_star),
         "Sigma_star": sigma_star * np.exp(-r / r_d), "Sigma_gas": full(5.0),
     }
 

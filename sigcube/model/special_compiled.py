@@ -1,0 +1,211 @@
+"""The numba implementations behind :mod:`sigcube.model.special` (imported on first use, with numba)."""
+
+from __future__ import annotations
+
+import math
+
+import numba
+
+CUSP_SERIES_BELOW = 0.1
+"""Below this y the NFW mass is summed as its power series; above, the closed form's relative error is below ~3·10⁻¹⁴
+(its largest, at y = 0.1, where ln(1 + y) and y/(1 + y) cancel to 1/22 of their size)."""
+CORE_SERIES_BELOW = 0.5
+"""Below this y the cored masses are summed as power series (terms fall by y⁴ or y² ≤ 1/16 or 1/4 each)."""
+
+_EPS = 1e-16
+_TINY = 1e-300
+_MAX_TERMS = 2000
+
+
+@numba.njit(nogil=True, cache=True)
+def _gamma_series(a: float, x: float) -> float:  # pragma: no cover
+    """P(a, x) by its power series (x < a + 1)."""
+    term = 1.0 / a
+    total = term
+    ap = a
+    for _ in range(_MAX_TERMS):
+        ap += 1.0
+        term *= x / ap
+        total += term
+        if abs(term) < abs(total) * _EPS:
+            break
+    return total * math.exp(-x + a * math.log(x) - math.lgamma(a))
+
+
+@numba.njit(nogil=True, cache=True)
+def _gamma_fraction(a: float, x: float) -> float:  # pragma: no cover
+    """Q(a, x) = 1 − P(a, x) by its continued fraction, modified Lentz (x ≥ a + 1)."""
+    b = x + 1.0 - a
+    c = 1.0 / _TINY
+    d = 1.0 / b
+    h = d
+    for i in range(1, _MAX_TERMS):
+        an = -i * (i - a)
+        b += 2.0
+        d = an * d + b
+        if abs(d) < _TINY:
+            d = _TINY
+        c = b + an / c
+        if abs(c) < _TINY:
+            c = _TINY
+        d = 1.0 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < _EPS:
+            break
+    return math.exp(-x + a * math.log(x) - math.lgamma(a)) * h
+
+
+@numba.vectorize(["f8(f8, f8)"], nopython=True, cache=True)
+def gammainc_lower(a, x):  # pragma: no cover
+    """P(a, x) = γ(a, x)/Γ(a), a > 0, x ≥ 0 (Numerical Recipes §6.2: series below a + 1, continued fraction above);
+    NaN for a ≤ 0 or x < 0."""
+    if not (a > 0.0) or not (x >= 0.0):
+        return math.nan
+    if x == 0.0:
+        return 0.0
+    if x < a + 1.0:
+        return _gamma_series(a, x)
+    return 1.0 - _gamma_fraction(a, x)
+
+
+@numba.njit(nogil=True, cache=True)
+def _power_difference(w_hi: float, w_lo: float, k: float) -> float:  # pragma: no cover
+    """(w_hi^k − w_lo^k)/k for 0 < w_lo ≤ w_hi, continuous through k = 0 (where it is ln(w_hi/w_lo))."""
+    log_ratio = math.log(w_hi / w_lo)
+    if abs(k * log_ratio) < 1e-300:
+        return log_ratio
+    return math.exp(k * math.log(w_lo)) * math.expm1(k * log_ratio) / k
+
+
+@numba.vectorize(["f8(f8, f8, f8, f8)"], nopython=True, cache=True)
+def zhao_mass(y, alpha, beta, gamma):  # pragma: no cover
+    """∫₀ʸ u^(2−γ)·(1 + u^α)^(−(β−γ)/α) du for y ≥ 0, α > 0, γ < 3 (NaN otherwise).
+
+    With t = u^α/(1 + u^α) it is B(T; a, b)/α, the incomplete beta integral ∫₀ᵀ t^(a−1)(1 − t)^(b−1) dt with
+    a = (3 − γ)/α > 0, b = (β − 3)/α of either sign and T = y^α/(1 + y^α). Up to t = ½ the binomial series of
+    (1 − t)^(b−1) is summed term by term (ratio ≤ ½); beyond, the rest is ∫ w^(b−1)(1 − w)^(a−1) dw over
+    w = 1 − t ∈ [1/(1 + y^α), ½], by the series of (1 − w)^(a−1) (ratio ≤ ½), each term's integral
+    (w_hi^(b+n) − w_lo^(b+n))/(b + n) taken continuously through b + n = 0. Relative error ~1e-14.
+    """
+    if not (y >= 0.0) or not (alpha > 0.0) or not (gamma < 3.0):
+        return math.nan
+    if y == 0.0:
+        return 0.0
+    a = (3.0 - gamma) / alpha
+    b = (beta - 3.0) / alpha
+    ya = math.exp(alpha * math.log(y))
+    t_end = ya / (1.0 + ya)
+    t = min(t_end, 0.5)
+    # ∫₀ᵗ s^(a−1)(1 − s)^(b−1) ds = t^a Σ_n (1 − b)_n/n! · t^n/(a + n)
+    coefficient = 1.0
+    power = 1.0
+    total = 1.0 / a
+    for n in range(_MAX_TERMS):
+        coefficient *= (n + 1.0 - b) / (n + 1.0)
+        power *= t
+        term = coefficient * power / (a + n + 1.0)
+        total += term
+        if abs(term) < abs(total) * _EPS:
+            break
+    integral = math.exp(a * math.log(t)) * total
+    if t_end > 0.5:
+        w_lo = 1.0 / (1.0 + ya)
+        coefficient = 1.0
+        part = _power_difference(0.5, w_lo, b)
+        for n in range(1, _MAX_TERMS):
+            coefficient *= (n - a) / n
+            term = coefficient * _power_difference(0.5, w_lo, b + n)
+            part += term
+            if abs(term) < abs(part) * _EPS:
+                break
+        integral += part
+    return integral / alpha
+
+
+
+@numba.vectorize(["f8(f8)"], nopython=True, cache=True)
+def cusp_mass(y):  # pragma: no cover
+    """ln(1 + y) − y/(1 + y) for y ≥ 0 (the NFW enclosed mass in units of 4π·ρ_s·r_s³, y = r/r_s); below y = 0.1
+    its series Σ_{n≥2} (−1)^n·(n − 1)·yⁿ/n."""
+    if not (y >= 0.0):
+        return math.nan
+    if y >= CUSP_SERIES_BELOW:  # ln(1 + y) to ~ε there; log is twice as fast as log1p
+        return math.log(1.0 + y) - y / (1.0 + y)
+    power = y * y
+    total = 0.0
+    for n in range(2, _MAX_TERMS):
+        term = (n - 1.0) * power / n
+        total += term if n % 2 == 0 else -term
+        if term < total * _EPS:
+            break
+        power *= y
+    return total
+
+
+@numba.vectorize(["f8(f8)"], nopython=True, cache=True)
+def burkert_mass(y):  # pragma: no cover
+    """ln(1 + y²) + 2·ln(1 + y) − 2·arctan(y) for y ≥ 0 (the Burkert enclosed mass in units of π·ρ0·r0³, y = r/r0);
+    below y = ½ its series 4·Σ_k [y^(4k+3)/(4k + 3) − y^(4k+4)/(4k + 4)]."""
+    if not (y >= 0.0):
+        return math.nan
+    if y >= CORE_SERIES_BELOW:
+        return math.log1p(y * y) + 2.0 * math.log1p(y) - 2.0 * math.atan(y)
+    y4 = y * y * y * y
+    power = y * y * y
+    total = 0.0
+    for k in range(_MAX_TERMS):
+        term = power / (4 * k + 3) - power * y / (4 * k + 4)
+        total += term
+        if term < total * _EPS:
+            break
+        power *= y4
+    return 4.0 * total
+
+
+@numba.vectorize(["f8(f8)"], nopython=True, cache=True)
+def core_mass(y):  # pragma: no cover
+    """y − arctan(y) for y ≥ 0 (the pseudo-isothermal enclosed mass in units of 4π·ρ0·r_c³, y = r/r_c); below
+    y = ½ its series Σ_k (−1)^k·y^(2k+3)/(2k + 3)."""
+    if not (y >= 0.0):
+        return math.nan
+    if y >= CORE_SERIES_BELOW:
+        return y - math.atan(y)
+    y2 = y * y
+    power = y * y2
+    total = 0.0
+    for k in range(_MAX_TERMS):
+        term = power / (2 * k + 3)
+        total += term if k % 2 == 0 else -term
+        if term < total * _EPS:
+            break
+        power *= y2
+    return total
+
+
+@numba.vectorize(["f8(f8, f8, f8, f8, f8)"], nopython=True, cache=True)
+def double_power_inverse(y, log_m1, log_2n, beta, gamma):  # pragma: no cover
+    """x with x + log_2n − log10(10^(−β(x − log_m1)) + 10^(γ(x − log_m1))) = y (β > 0, 0 ≤ γ < 1).
+
+    f lies between min(L1, L2) − log10 2 and min(L1, L2), L1 and L2 its two power-law asymptotes, so the root is
+    bracketed by [x0, x0 + log10 2/(1 − γ)], x0 = max of the asymptotes' roots; Newton steps kept in the bracket."""
+    lo = max((y - log_2n + beta * log_m1) / (1.0 + beta), (y - log_2n - gamma * log_m1) / (1.0 - gamma))
+    hi = lo + math.log10(2.0) / (1.0 - gamma)
+    x = lo
+    for _ in range(100):
+        d = x - log_m1
+        a = 10.0 ** (-beta * d)
+        b = 10.0 ** (gamma * d)
+        f = x + log_2n - math.log10(a + b) - y
+        if f > 0.0:
+            hi = x
+        else:
+            lo = x
+        step = f / (1.0 + (beta * a - gamma * b) / (a + b))
+        x_new = x - step
+        if not (lo < x_new < hi):
+            x_new = 0.5 * (lo + hi)
+        if abs(x_new - x) <= 4e-16 * abs(x_new):
+            return x_new
+        x = x_new
+    return x

@@ -1,0 +1,55 @@
+"""The compiled special functions of halo profiles against independent computations: scipy's incomplete gamma
+function and scipy's adaptive quadrature of each density profile."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate, special
+
+from sigcube.model.special import burkert_mass, core_mass, cusp_mass, gammainc_lower, zhao_mass
+
+
+def _quad(density_times_u2, y: float) -> float:
+    """∫₀ʸ f(u) du by scipy's quad in ln u (the integrands here vanish like a power of u at 0)."""
+    value, _ = integrate.quad(lambda s: density_times_u2(math.exp(s)) * math.exp(s), math.log(y) - 60.0, math.log(y),
+                              epsabs=0.0, epsrel=1e-13, limit=400)
+    return value
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=st.floats(0.5, 60.0), x=st.floats(1e-6, 200.0))
+def test_incomplete_gamma_is_scipys(a, x):
+    assert gammainc_lower(a, x) == pytest.approx(special.gammainc(a, x), rel=1e-12, abs=1e-300)
+
+
+def test_incomplete_gamma_edges():
+    assert gammainc_lower(2.0, 0.0) == 0.0
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(gammainc_lower(0.0, 1.0)) and np.isnan(gammainc_lower(1.0, -1.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(y=st.floats(1e-4, 100.0), alpha=st.floats(0.3, 3.0), beta=st.floats(2.0, 5.0), gamma=st.floats(0.0, 1.5))
+def test_zhao_mass_is_the_integral_of_its_density(y, alpha, beta, gamma):
+    """Every β, above and below 3 (where the incomplete beta function's b = (β − 3)/α changes sign) and at 3."""
+    want = _quad(lambda u: u ** (2.0 - gamma) * (1.0 + u**alpha) ** (-(beta - gamma) / alpha), y)
+    assert zhao_mass(y, alpha, beta, gamma) == pytest.approx(want, rel=1e-9)
+
+
+def test_zhao_mass_of_nfw_and_of_a_core():
+    y = np.array([1e-3, 0.3, 1.0, 7.0, 50.0])
+    np.testing.assert_allclose(zhao_mass(y, 1.0, 3.0, 1.0), np.log1p(y) - y / (1 + y), rtol=1e-12)  # (1, 3, 1): NFW
+    np.testing.assert_allclose(zhao_mass(y[1:], 2.0, 2.0, 0.0), y[1:] - np.arctan(y[1:]), rtol=1e-12)  # a core
+
+
+@settings(max_examples=60, deadline=None)
+@given(y=st.floats(1e-7, 1e3))
+def test_cored_and_cusped_masses_are_the_integrals_of_their_densities(y):
+    assert cusp_mass(y) == pytest.approx(_quad(lambda u: u / (1 + u) ** 2, y), rel=3e-13)
+    assert burkert_mass(y) == pytest.approx(4.0 * _quad(lambda u: u * u / ((1 + u) * (1 + u * u)), y), rel=3e-13)
+    assert core_mass(y) == pytest.approx(_quad(lambda u: u * u / (1 + u * u), y), rel=3e-13)

@@ -347,12 +347,17 @@ SEED_SAMPLE_KIND = "sparc"
 from its verified files (a user's table or a synthetic survey is kind ``rotation_curves``)."""
 
 
-def not_the_seed_sample(cube_kind: str, paper_cuts: bool = True) -> str | None:
-    """Why values computed on a cube of kind ``cube_kind`` (with the paper's sample cuts or not) are not set next to the
-    seeds' SPARC figures, or None when the cube is the sample those figures were printed for."""
+def not_the_seed_sample(cube_kind: str, n_galaxies: int, paper_cuts: bool = True) -> str | None:
+    """Why values computed on a cube of kind ``cube_kind`` holding ``n_galaxies`` (with the paper's sample cuts or not)
+    are not set next to the seeds' SPARC figures, or None when the cube is the sample those figures were printed for
+    (the whole SPARC database: SI §3.1's count)."""
     if cube_kind != SEED_SAMPLE_KIND:
         return (f"this cube (kind {cube_kind or 'unknown'}) is not the SPARC sample the seeds' figures were printed "
                 "for: its values are shown alone")
+    whole = int(figure("sparc.sample.n_database").number)
+    if n_galaxies != whole:
+        return (f"this cube holds {n_galaxies} of SPARC's {whole} galaxies, not the sample the seeds' figures were "
+                "printed for: its values are shown alone")
     if not paper_cuts:
         return ("these sample cuts are not the paper's (≥ 5 points, every quality flag and inclination): the seeds' "
                 "figures were printed for the paper's sample, so the values are shown alone")

@@ -135,6 +135,8 @@ def test_other_samples_are_shown_without_the_seed_figures(sparc_cube):
     assert mine["n_galaxies"] == 2 and mine["figures"] == [] and mine["published"] == {}
     assert "not the SPARC sample" in mine["findings"][0]
     assert mine["win_rate_intervals"]["sigma"]["n"] == 2
+    subset = sparc_report(sparc_cube.sel(galaxy=["NGC3198", "NGC2403"]), get_preset("paper"))  # kind sparc, 2 of 175
+    assert subset["figures"] == [] and "2 of SPARC's 175" in subset["findings"][0]
 
 
 def test_a_win_rate_carries_its_binomial_interval(reports):

@@ -338,33 +338,71 @@ class ScatterObjectEvidence:
 
 def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], scatter: Axis,
                             data: Data, error_model: str) -> ScatterObjectEvidence:
-    """ln Z of a per-object model (``axes``) with σ_int on the global axis ``scatter``: at each σ_int value every
-    galaxy's own integral (:func:`object_evidence`; each σ_int value's integrals begin from the final boxes of the
-    nearest value done before), then the σ_int integral of their product."""
-    done: dict[float, list[Box]] = {}
+    """ln Z of a per-object model (``axes``) with σ_int on the global axis ``scatter``: the σ_int integral of
+    Π_g Z_g(σ_int).
+
+    The coarse pass over σ_int integrates every galaxy adaptively at each value (:func:`object_evidence`, each value
+    beginning from the nearest value's boxes); the zooms and halvings evaluate each galaxy on one fixed grid, its final
+    grid at the best coarse value, so that ln Z_g(σ_int) is smooth in σ_int and the halving compares like with like.
+    At the best σ_int each galaxy's adaptive integral (node rule included) corrects its fixed-grid value by a constant
+    δ_g; the correction's variation one posterior sd away joins the error."""
+    ev = _Evaluator(kernel, fixed, data, error_model, None)
+    done: dict[float, ObjectEvidence] = {}
+    grids: list[ItemIntegral] = []
+
+    def adaptive(s: float, correct: bool = False) -> ObjectEvidence:
+        near = min(done, key=lambda t: abs(t - s)) if done else None
+        inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=correct,
+                                start=None if near is None else [r.box() for r in done[near].integrals])
+        done.setdefault(s, inner)
+        return inner
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         sigmas = values[SCATTER][:, 0]
-        rows = {}
-        for s in sorted(float(x) for x in sigmas):
-            near = min(done, key=lambda t: abs(t - s)) if done else None
-            inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=False,
-                                    start=None if near is None else done[near])
-            done[s] = [r.box() for r in inner.integrals]
-            rows[s] = inner.log_z
-        return {"loglike": np.array([rows[float(x)] for x in sigmas])[:, None, :]}
+        if stage == "coarse":
+            rows = {s: adaptive(s).log_z for s in sorted(float(x) for x in sigmas)}
+            return {"loglike": np.array([rows[float(x)] for x in sigmas])[:, None, :]}
+        if not grids:
+            grids.extend(done[max(done, key=lambda t: done[t].log_z.sum())].integrals)
+        return {"loglike": _on_grids(ev, grids, sigmas)[:, None, :]}
 
     (integral,) = integrate(evaluate, [scatter], check=loo_change)
-    loglike = integral.arrays["loglike"]
-    best_sigma = float(grid_points(integral)[SCATTER][int(np.argmax(loglike.sum(axis=1)))])
-    near = min(done, key=lambda t: abs(t - best_sigma))
-    inner = object_evidence(kernel, fixed, axes, data, error_model, best_sigma, correct=data.nuisance, start=done[near])
-    delta = inner.correction.delta if inner.correction is not None else np.zeros(loglike.shape[1])
-    loglike = loglike + delta
-    inner_errors = inner.errors
-    errors = {"grid": _finite(integral.grid_change), "outside": math.log1p(integral.outside),
-              "inner": float(inner_errors.sum())}
+    fixed_ll = integral.arrays["loglike"]
+    m = int(np.argmax(fixed_ll.sum(axis=1)))
+    best_sigma = float(grid_points(integral)[SCATTER][m])
+    inner = adaptive(best_sigma, correct=data.nuisance)
+    delta = inner.log_z - fixed_ll[m]
+    sd = integral.summary()[SCATTER]["sd"]
+    shifts = []
+    for probe in (best_sigma - sd, best_sigma + sd):
+        if scatter.lower <= probe <= scatter.upper and sd > 0:
+            away = adaptive(probe).log_z + (inner.correction.delta if inner.correction is not None else 0.0)
+            shifts.append(float((away - _on_grids(ev, grids, np.array([probe]))[0]).sum()))
+    loglike = fixed_ll + delta
+    errors = {"grid": _finite(integral.grid_change), "end": integral.end_term,
+              "outside": math.log1p(integral.outside), "inner": float(inner.errors.sum()),
+              "correction_variation": max((abs(x - float(delta.sum())) for x in shifts), default=0.0)}
     errors["total"] = float(sum(errors.values()))
     log_z = float(logsumexp(loglike.sum(axis=1) + integral.log_mass))
     return ScatterObjectEvidence(_with_arrays(integral, {"loglike": loglike}), loglike, inner, best_sigma, log_z,
                                  errors)
+
+
+def _on_grids(ev: _Evaluator, grids: Sequence[ItemIntegral], sigmas: np.ndarray) -> np.ndarray:
+    """Each galaxy's ln Z on its fixed grid (``grids[g]``'s final grid and prior masses) at each σ_int of ``sigmas``:
+    (len(sigmas), G); galaxies of equal grid size evaluated together."""
+    sigmas = np.asarray(sigmas, dtype=float)
+    out = np.empty((sigmas.size, len(grids)))
+    by_size: dict[int, list[int]] = {}
+    for g, r in enumerate(grids):
+        by_size.setdefault(r.log_mass.size, []).append(g)
+    for size, members in by_size.items():
+        index = np.array(members)
+        points = [grid_points(grids[g]) for g in members]
+        per_object = {name: np.tile(np.stack([p[name] for p in points], axis=1), (sigmas.size, 1))
+                      for name in points[0]}
+        sigma = np.repeat(sigmas, size)[:, None]
+        ll = ev.batched({}, index, per_object, sigma, GRID_NODES)["loglike"].reshape(sigmas.size, size, len(members))
+        log_mass = np.stack([grids[g].log_mass for g in members], axis=1)
+        out[:, index] = logsumexp(ll + log_mass[None], axis=1)
+    return out

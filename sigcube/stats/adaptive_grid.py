@@ -9,7 +9,8 @@ point) or the per-object parameters of each galaxy (one item per galaxy: T is it
    may be cheaper: it only locates the mass);
 2. **zoom**: the box of the grid points whose T lies within :data:`KEEP` nat of the largest, widened by one step each
    way and clipped to the prior range, is evaluated on :data:`FINE` points per axis; repeated while the box shrinks in
-   some axis to less than :data:`ZOOM` of its width;
+   some axis to less than :data:`ZOOM` of its width, or grows past a face that is not the prior's bound (at any
+   level: the mass goes on beyond it, e.g. along a narrow ridge the coarser grid cut across);
 3. **step halving**: ln Z on the box's grid is compared with ln Z on its sub-grid of every other point (twice the
    step), and while they differ by more than ``tol`` (:data:`TOLERANCE`) the step is halved on the same box (2N − 1
    points per axis) and compared with the grid before, or until the next grid would exceed ``max_points`` (then the
@@ -398,13 +399,16 @@ def _advance(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], points:
     d = len(axes)
     log_mass = _log_trapezoid(ticks, axes)
     log_z = float(logsumexp(total + log_mass))
-    lo, hi = _kept_box(points, total, ticks, s.lo, s.hi, keep)
+    lo, hi = _kept_box(points, total, ticks, lo_p, hi_p, keep)
     width = np.where(s.hi > s.lo, s.hi - s.lo, 1.0)
     first = math.isnan(s.previous)
     s.levels.append(Level("zoom" if first else "refine", (s.n,) * d, _box(axes, s.lo, s.hi), log_z))
-    if first and np.any((hi - lo) / width < ZOOM) and s.zooms < MAX_ZOOMS:
+    # the kept points reach a face of the box that is not the prior's bound: the mass goes on beyond it (a ridge
+    # the coarser grid cut across), and the box follows it
+    grows = bool(np.any(lo < s.lo - 1e-12 * width) or np.any(hi > s.hi + 1e-12 * width))
+    if (grows or first and np.any((hi - lo) / width < ZOOM)) and s.zooms < MAX_ZOOMS:
         s.outside = float(np.logaddexp(s.outside, _left_out(points, total + log_mass, lo, hi)))
-        s.lo, s.hi, s.n, s.zooms = lo, hi, fine, s.zooms + 1
+        s.lo, s.hi, s.n, s.zooms, s.previous = lo, hi, fine, s.zooms + 1, math.nan
         return
     if first:  # the sub-grid of every other point: twice the step on the same box
         sub = [t[::2] for t in ticks]

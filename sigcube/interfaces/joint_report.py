@@ -174,6 +174,7 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
     grid = " × ".join(f"{k}[{v}]" for k, v in report["grid"].items())
     datasets = [p["label"] for p in report["probes"] if not p.get("variant_of")]
     names = datasets + ["joint"]
+    constant = {p["label"]: set(p["independent_of"]) for p in report["probes"]}
     table = Table(title=f"joint sweep {report['joint']!r}: {report['kernel']} over {grid}", title_justify="left")
     table.add_column("parameter")
     for name in names:
@@ -183,7 +184,8 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
         for name in names:
             a = report["posterior"][name]["axes"][axis]
             flag = " ⚠edge" if a["on_edge"] else ""
-            row.append(f"{a['mean']:.4g} ± {a['sd']:.2g} [{a['ci68'][0]:.4g}, {a['ci68'][1]:.4g}]{flag}")
+            row.append("— (constant along it: the prior)" if axis in constant.get(name, ()) else
+                       f"{a['mean']:.4g} ± {a['sd']:.2g} [{a['ci68'][0]:.4g}, {a['ci68'][1]:.4g}]{flag}")
         table.add_row(*row)
     table.add_row("ln Z [nat]", *(f"{report['posterior'][n]['log_evidence']:.2f}" for n in names))
     console.print(table)

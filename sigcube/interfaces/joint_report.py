@@ -226,8 +226,9 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
                     f"; {integral['nodes']} nodes per nuisance dimension, quadrature error "
                     + ("not estimated" if error is None else f"{error:.2g} nat"
                        + ("" if integral.get("settled") else " (⚠ not settled)")))
-        where = "".join(f"; evaluated on {k} ∈ [{v[0]:g}, {v[1]:g}] (ln L at its ends {min(p['truncation'][k]):.0f} "
-                        "nat below its largest)" for k, v in (p.get("range") or {}).items())
+        where = "".join(f"; evaluated on {k} ∈ [{v[0]:g}, {v[1]:g}] (ln L at the range's inner ends "
+                        + ", ".join(f"{e:.0f}" for e in p["truncation"][k] if e is not None)
+                        + " nat below its largest)" for k, v in (p.get("range") or {}).items())
         kind = f"variant of {p['variant_of']}" if p.get("variant_of") else p["dataset"]
         console.print(f"  {p['label']} ({kind}, {p['objects']} objects, fixed {p['fixed']}, constant along "
                       f"{', '.join(p['independent_of']) or 'none'}): {p['likelihood']}{numerics}{where}",

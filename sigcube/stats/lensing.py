@@ -82,10 +82,12 @@ def lensing_covariance(corr: np.ndarray, stat: np.ndarray, syst: np.ndarray | No
 
 @dataclass(frozen=True)
 class MultivariateNormal:
-    """ln L and χ² of predictions against data ``mean`` (n,) with covariance ``cov`` (n, n), by its Cholesky factor."""
+    """ln L and χ² of predictions against data ``mean`` (n,) with covariance ``cov`` (n, n), by its Cholesky factor L
+    and L⁻¹ (computed once: r = L⁻¹d for any number of predictions is then one matrix product)."""
 
     mean: np.ndarray
     chol: np.ndarray
+    chol_inv: np.ndarray
 
     @classmethod
     def of(cls, mean: np.ndarray, cov: np.ndarray) -> MultivariateNormal:
@@ -93,7 +95,9 @@ class MultivariateNormal:
             chol = np.linalg.cholesky(np.asarray(cov, dtype=float))
         except np.linalg.LinAlgError:
             raise LensingError("the covariance is not positive definite") from None
-        return cls(np.asarray(mean, dtype=float), chol)
+        from scipy.linalg import solve_triangular
+
+        return cls(np.asarray(mean, dtype=float), chol, solve_triangular(chol, np.eye(len(chol)), lower=True))
 
     @property
     def log_norm(self) -> float:
@@ -103,20 +107,12 @@ class MultivariateNormal:
     def chi2(self, pred: np.ndarray) -> np.ndarray:
         """rᵀr with r = L⁻¹(pred − mean), over the leading axes of ``pred`` (..., n)."""
         d = np.asarray(pred, dtype=float) - self.mean
-        flat = d.reshape(-1, self.mean.size).T
-        r = _solve_lower(self.chol, flat)
-        return np.sum(r * r, axis=0).reshape(d.shape[:-1])
+        r = np.einsum("...j,ij->...i", d, self.chol_inv)
+        return np.sum(r * r, axis=-1)
 
     def log_likelihood(self, pred: np.ndarray) -> np.ndarray:
         """ln L = −½χ² − ½ ln det(2πC) over the leading axes of ``pred`` (..., n) [nat]."""
         return self.log_norm - 0.5 * self.chi2(pred)
-
-
-def _solve_lower(chol: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """L⁻¹b for lower-triangular L (forward substitution; b is (n, m))."""
-    from scipy.linalg import solve_triangular
-
-    return solve_triangular(chol, b, lower=True)
 
 
 def lensing_mass_ratio(sigma: np.ndarray | float) -> np.ndarray | float:

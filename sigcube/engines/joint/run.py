@@ -163,18 +163,21 @@ def probe_loglike(probe: ProbeSpec, result: xr.Dataset, cube: str | Path, own: A
     return ll.transpose(*grid, obj), text, integral
 
 
-def truncation(probe: ProbeSpec, total: xr.DataArray) -> dict[str, list[float]]:
-    """Per ``range`` axis of ``probe``, how far below its largest value [nat] its summed ln L ``total`` is at the
-    range's two ends; a SigcubeError when either is less than :data:`TRUNCATION` (the range cuts the posterior)."""
+def truncation(probe: ProbeSpec, total: xr.DataArray, axes: Mapping[str, np.ndarray]) -> dict[str, list[float | None]]:
+    """Per ``range`` axis of ``probe``, how far below its largest value [nat] its summed ln L ``total`` is at each end
+    of the range that cuts the grid's ``axes`` (None at an end the grid ends at too); a SigcubeError when one is less
+    than :data:`TRUNCATION` (the range cuts the posterior)."""
     top = float(total.max())
-    out = {}
+    out: dict[str, list[float | None]] = {}
     for name in probe.ranges:
-        ends = [top - float(total.isel({name: i}).max()) for i in (0, -1)]
+        values, full = total[name].values, axes[name]
+        ends = [None if v == edge else top - float(total.isel({name: i}).max())
+                for i, v, edge in ((0, values[0], full[0]), (-1, values[-1], full[-1]))]
         out[name] = ends
-        if min(ends) < TRUNCATION:
+        if min((e for e in ends if e is not None), default=np.inf) < TRUNCATION:
+            shown = " and ".join("—" if e is None else f"{e:.1f}" for e in ends)
             raise SigcubeError(f"[[datasets]] {probe.label!r}.range.{name}: its ln L at the range's ends is only "
-                               f"{ends[0]:.1f} and {ends[1]:.1f} nat below its largest value (needs ≥ "
-                               f"{TRUNCATION:g}): widen the range")
+                               f"{shown} nat below its largest value (needs ≥ {TRUNCATION:g}): widen the range")
     return out
 
 
@@ -195,7 +198,7 @@ def joint_dataset(spec: JointSpec, results: Mapping[str, xr.Dataset], cubes: Map
                                    f"{probe.label!r}", likelihood=text,
             constant_along=",".join(probe.independent_of))
         own_total = ll.sum(obj, skipna=False)
-        cut = truncation(probe, own_total)
+        cut = truncation(probe, own_total, axes)
         own_total = own_total.reindex({d: axes[d] for d in own_total.dims}, fill_value=-np.inf)
         total = (own_total + template).transpose(*dims)
         totals.append(total.drop_vars([c for c in total.coords if c not in dims]))

@@ -4,11 +4,14 @@ CLASH cluster from the cube's raw arrays."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy import stats
 
 from sigcube.constants import GM_SUN, KM_S, KPC_M
+from sigcube.model.kernels import get_kernel
 from sigcube.stats.lensing import LensingError, MultivariateNormal, lensing_covariance
 
 
@@ -124,8 +127,6 @@ def test_systematics_name_their_nuisances():
 
 
 def _kernel_grid():
-    from sigcube.model.kernels import get_kernel
-
     return get_kernel("sigma"), np.linspace(0.4, 1.2, 41)
 
 
@@ -216,3 +217,79 @@ def test_slip_and_nominal_paths_agree_with_the_kernel_by_hand(clusters_cube):
     marginal = lensing_likelihood(clusters_cube, options={"baryons": "tian"})
     with pytest.raises(LensingError, match="evaluate it with the kernel"):
         marginal.log_likelihood(v)
+
+
+def _synthetic(like, kernel, a0_true: float, bias_dex: float, rng: np.random.Generator):
+    """``like`` with its lensing masses replaced by a draw at A0 = ``a0_true`` from baryons M_bar·10^bias: the
+    kernel's M_pred there plus noise with each cluster's published statistical covariance."""
+    from sigcube.stats.lensing import MultivariateNormal
+
+    s = 10.0 ** bias_dex
+    inputs = {**like.inputs, "v_bar": like.inputs["v_bar"] * np.sqrt(s), "g_N": like.inputs["g_N"] * s}
+    m_true = s * like.m_bar * (kernel(inputs, **{**PAPER_CLUSTER, "A0": a0_true}) / inputs["v_bar"]) ** 2
+    normals = []
+    for mvn, a, b in zip(like.normals, like.offsets[:-1], like.offsets[1:]):
+        data = m_true[a:b] + mvn.chol @ rng.normal(size=b - a)
+        normals.append(MultivariateNormal(data, mvn.chol, mvn.chol_inv))
+    return dataclasses.replace(like, normals=tuple(normals))
+
+
+def _interval_and_mean(a0: np.ndarray, ll: np.ndarray) -> tuple[float, float, list[tuple[float, float]]]:
+    """Posterior mean, sd and the central 68 % and 95 % intervals of A0 on the grid (flat prior)."""
+    p = np.exp(ll - ll.max())
+    p /= p.sum()
+    mean = float(p @ a0)
+    sd = float(np.sqrt(p @ (a0 - mean) ** 2))
+    cdf = np.cumsum(p)
+    intervals = [(float(np.interp((1 - q) / 2, cdf, a0)), float(np.interp((1 + q) / 2, cdf, a0))) for q in (0.68, 0.95)]
+    return mean, sd, intervals
+
+
+@pytest.mark.slow
+def test_synthetic_clusters_with_a_baryon_bias(clusters_cube):
+    """Synthetic CLASH lensing masses at A0 = 0.9 (the paper's cluster rule) with the published statistical noise and
+    baryons off by a shared 10^δ. (a) A known bias δ = +0.15 dex: the likelihood without a baryon error is biased
+    (the truth sits > 3 posterior sd from its mean on average over 20 draws), the one with a 0.1 dex shared gas
+    systematic is not (< 1.5 sd on average). (b) δ drawn from that systematic's prior, N(0, 0.1 dex), 150 draws: the new likelihood's
+    68 % and 95 % intervals cover the truth at their nominal rates (inside the 99 % binomial band), the old one's far
+    less often."""
+    from scipy.stats import binom
+
+    from sigcube.io.ingest.clusters import lensing_likelihood
+
+    kernel = get_kernel("sigma")
+    a0 = np.linspace(0.2, 2.5, 461)
+    truth = 0.9
+    old = lensing_likelihood(clusters_cube)
+    new = lensing_likelihood(clusters_cube, options={"gas_dex": 0.1, "gas_scope": "shared"})
+    rng = np.random.default_rng(35)
+
+    def posterior(like, bias: float, rng) -> tuple[float, float, list[tuple[float, float]]]:
+        data = _synthetic(old, kernel, truth, bias, rng)
+        model = dataclasses.replace(like, normals=data.normals)
+        return _interval_and_mean(a0, model.evaluate(kernel, PAPER_CLUSTER, {"A0": a0}).values.sum(-1))
+
+    z_old, z_new = [], []
+    for _ in range(20):
+        state = rng.bit_generator.state
+        m_o, s_o, _ = posterior(old, 0.15, rng)
+        rng.bit_generator.state = state  # the same draw for both likelihoods
+        m_n, s_n, _ = posterior(new, 0.15, rng)
+        z_old.append(abs(m_o - truth) / s_o)
+        z_new.append(abs(m_n - truth) / s_n)
+    assert np.mean(z_old) > 3 and np.mean(z_new) < 1.5, (np.mean(z_old), np.mean(z_new))
+
+    n = 150
+    cover = {"old": np.zeros(2, int), "new": np.zeros(2, int)}
+    for _ in range(n):
+        bias = rng.normal(0.0, 0.1)
+        state = rng.bit_generator.state
+        for name, like in (("old", old), ("new", new)):
+            rng.bit_generator.state = state
+            _, _, intervals = posterior(like, bias, rng)
+            cover[name] += [lo <= truth <= hi for lo, hi in intervals]
+    for k, level in enumerate((0.68, 0.95)):
+        lo, hi = binom.ppf([0.005, 0.995], n, level)
+        assert lo <= cover["new"][k] <= hi, (level, cover)
+        assert cover["old"][k] < lo, (level, cover)
+

@@ -52,7 +52,8 @@ PATH_SCATTER_DEX = 0.17609125905568124
 """σ_L default: log10(600/400), the spread between the paper's two cluster path lengths, 600 kpc (paper §2.12,
 SI §1) and 400 kpc = 2 × R_lens (paper §2.12.1)."""
 NODE_TOLERANCE = 0.01
-"""The node rule: nodes per dimension grow (5, 7, 9, …) until the summed ln L moves by less than this [nat]."""
+"""The node rule: nodes per dimension grow (3, 5, 7, …) until the summed ln L moves by less than this [nat] where the
+posterior can have mass."""
 MAX_NODES = 21
 """The most Gauss–Hermite nodes per dimension the node rule tries."""
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -203,9 +204,11 @@ class ClusterSystematics:
                 "diameter": f"L = 2·r at each lensing radius (paper §2.12.1: L ≈ 2 × R_lens) times "
                             f"10^(z_L·{self.path_scatter_dex:.3g}), one z_L ~ N(0, 1) per cluster marginalised"
                 }[self.path_length]
-        nodes = (f"{self.nodes} Gauss–Hermite nodes per nuisance dimension" if self.nodes else
-                 f"Gauss–Hermite nodes per nuisance dimension by the node rule (5, 7, … until ln L moves < "
-                 f"{NODE_TOLERANCE:g} nat)") if self.marginalises else "no nuisance integral"
+        shared = ("; the shared z on a grid over ±8 (step 1, halved with each step of the rule), the summed ln L(z) a "
+                  "cubic spline through it integrated against N(0, 1)" if self.shared_dims else "")
+        nodes = ((f"{self.nodes} Gauss–Hermite nodes per cluster nuisance dimension" if self.nodes else
+                  f"Gauss–Hermite nodes per cluster nuisance dimension by the node rule (3, 5, 7, … until the summed "
+                  f"ln L moves < {NODE_TOLERANCE:g} nat)") + shared) if self.marginalises else "no nuisance integral"
         return f"{describe(self.errors)}; baryons: {baryons}; {slip}; path length: {path}; {nodes}"
 
 

@@ -17,7 +17,7 @@ from rich.table import Table
 from scipy.special import logsumexp
 
 from sigcube.stats.posterior import LEVELS, GridPosterior
-from sigcube.stats.tension import Tension, numerical_error, tension, verdict
+from sigcube.stats.tension import MIN_SHARED, Tension, numerical_error, tension, verdict
 
 
 def _axes_summary(post: GridPosterior) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def _axes_summary(post: GridPosterior) -> dict[str, Any]:
 
 
 def _tension(t: Tension, ll_a: xr.DataArray, ll_b: xr.DataArray, quadrature: float) -> dict[str, Any]:
-    finite = t.dimensionality > 0
+    finite = t.dimensionality >= MIN_SHARED
     numerics = numerical_error(t, ll_a, ll_b, quadrature=quadrature)
     return {"a": t.a.name, "b": t.b.name, "parameters": list(t.parameters),
             "ln_z": {"a": t.a.log_evidence, "b": t.b.log_evidence, "joint": t.ab.log_evidence},

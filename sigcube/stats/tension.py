@@ -158,6 +158,9 @@ class Tension:
 
 STATISTICS = ("shift", "shift_sigma", "ln_s", "dimensionality", "sigma")
 """The statistics :func:`numerical_error` gives an error for."""
+MIN_SHARED = 0.5
+"""A shared dimensionality d below this: the probes share no parameter both constrain, and no tension can be read
+(the χ²_d of the suspiciousness is not a distribution of anything for d → 0)."""
 THRESHOLDS = (2.0, 3.0)
 """σ below 2: no significant tension; 2–3: moderate; 3 and above: strong (:func:`verdict`)."""
 
@@ -183,7 +186,7 @@ def numerical_error(full: Tension, log_like_a: xr.DataArray, log_like_b: xr.Data
     err["ln_s"] += 2.0 * quadrature
     corners = [suspiciousness_sigma(full.ln_s + a * err["ln_s"], full.dimensionality + b * err["dimensionality"])
                for a in (-1, 1) for b in (-1, 1)]
-    finite = [c for c in corners if np.isfinite(c)]
+    finite = [c for c in corners if np.isfinite(c)] if full.dimensionality >= MIN_SHARED else []
     return {"grid": {k: abs(float(getattr(full, k)) - float(getattr(half, k))) for k in STATISTICS},
             "quadrature_ln_l": quadrature, "error": err,
             "sigma_range": [min(finite), max(finite)] if finite else None,
@@ -199,9 +202,10 @@ def reading(sigma: float) -> str:
 
 
 def verdict(sigma_range: tuple[float, float] | list[float] | None) -> str:
-    """The reading of a σ range: one reading when both ends give it, else undecided between the two."""
+    """The reading of a σ range (None: no shared constrained parameter, :data:`MIN_SHARED`): one reading when both
+    ends give it, else undecided between the two."""
     if sigma_range is None:
-        return "undefined: the probes share no constrained parameter (d ≤ 0)"
+        return f"undefined: the probes share no parameter both constrain (d < {MIN_SHARED:g})"
     lo, hi = (reading(x) for x in sigma_range)
     return lo if lo == hi else f"undecided: {lo} to {hi} within the numerical error"
 

@@ -209,5 +209,10 @@ def test_verdict_is_undecided_when_the_range_straddles_a_threshold():
     assert T.verdict([1.1, 1.5]) == "no significant tension"
     assert T.verdict([2.8, 3.1]).startswith("undecided: moderate tension to strong tension")
     assert T.verdict(None).startswith("undefined")
+    grid = centred_grid(12.0, 0.05)
+    flat = xr.DataArray(np.zeros(len(grid)), dims="theta", coords={"theta": grid})
+    a = gaussian_1d(grid, MA, SA)
+    t = T.tension(a, flat)  # a probe that constrains nothing: d ≈ 0
+    assert t.dimensionality < T.MIN_SHARED and T.numerical_error(t, a, flat)["sigma_range"] is None
     assert T.coarser(gaussian_1d(np.arange(9.0), 0.0, 1.0)).sizes["theta"] == 5
     assert T.coarser(gaussian_1d(np.arange(4.0), 0.0, 1.0)).sizes["theta"] == 4

@@ -156,8 +156,10 @@ class Tension:
         return lines
 
 
-STATISTICS = ("shift", "shift_sigma", "ln_s", "dimensionality", "sigma")
-"""The statistics :func:`numerical_error` gives an error for."""
+STATISTICS: dict[str, Any] = {"shift": lambda t: t.shift, "shift_sigma": lambda t: t.shift_sigma,
+                              "ln_s": lambda t: t.ln_s, "dimensionality": lambda t: t.dimensionality,
+                              "n_sigma": lambda t: t.sigma}
+"""The statistics :func:`numerical_error` gives an error for, by name."""
 MIN_SHARED = 0.5
 """A shared dimensionality d below this: the probes share no parameter both constrain, and no tension can be read
 (the χ²_d of the suspiciousness is not a distribution of anything for d → 0)."""
@@ -181,13 +183,13 @@ def numerical_error(full: Tension, log_like_a: xr.DataArray, log_like_b: xr.Data
     for ln S; the range of the S σ over ln S ± error, d ± error."""
     half = tension(coarser(log_like_a), coarser(log_like_b), names=(full.a.name, full.b.name),
                    log_prior=None if log_prior is None else coarser(log_prior), prior=full.prior)
-    err = {k: abs(float(getattr(full, k)) - float(getattr(half, k))) for k in STATISTICS}
-    err = {k: (v if np.isfinite(v) else float("nan")) for k, v in err.items()}
+    grid = {k: abs(float(of(full)) - float(of(half))) for k, of in STATISTICS.items()}
+    err = {k: (v if np.isfinite(v) else float("nan")) for k, v in grid.items()}
     err["ln_s"] += 2.0 * quadrature
     corners = [suspiciousness_sigma(full.ln_s + a * err["ln_s"], full.dimensionality + b * err["dimensionality"])
                for a in (-1, 1) for b in (-1, 1)]
     finite = [c for c in corners if np.isfinite(c)] if full.dimensionality >= MIN_SHARED else []
-    return {"grid": {k: abs(float(getattr(full, k)) - float(getattr(half, k))) for k in STATISTICS},
+    return {"grid": grid,
             "quadrature_ln_l": quadrature, "error": err,
             "sigma_range": [min(finite), max(finite)] if finite else None,
             "shift_sigma_range": [max(full.shift_sigma - err["shift_sigma"], 0.0), full.shift_sigma + err["shift_sigma"]],

@@ -168,7 +168,7 @@ def milky_way_marginal(mw: xr.Dataset, tracer: str, kernels: tuple[str, ...] = (
                 rms[m] = np.sqrt(np.mean(residual**2))
             return {"loglike": ll[:, None], "rms": rms[:, None]}
 
-        result = integrate(evaluate, axes)[0]
+        result = integrate(evaluate, axes, tol=0.005)[0]
         mass = np.exp(result.log_posterior)
         rms = result.arrays["rms"]
         mean_rms = float(mass @ rms)
@@ -230,7 +230,7 @@ def milky_way(mw: xr.Dataset, tracer: str) -> Result:
         si4a=3,
         status="computed",
         n=len(e_below),
-        headline=(f"V_bar scale and extra scatter marginalised: ln B(Σ:MOND) = {b['value']:.2f} ± {b['error']:.2f} "
+        headline=(f"V_bar scale and extra scatter marginalised: ln B(Σ:MOND) = {b['value']:.2f} ± {b['error']:.2g} "
                   f"({b['verdict']}); RMS Σ {s['rms']['mean']:.2f} ± {s['rms']['sd']:.2f} (f = {f_s['mean']:.3f} ± "
                   f"{f_s['sd']:.3f}), MOND {m['rms']['mean']:.2f} ± {m['rms']['sd']:.2f} (f = {f_m['mean']:.3f} ± "
                   f"{f_m['sd']:.3f}) km/s{_warnings(marginal)}. Fixed V_bar: RMS Σ {shown(values['sigma']['rms_bootstrap'], 1)}, MOND "

@@ -63,9 +63,9 @@ def _joint(spec: Path, out: str | None, cube: str | None, scheduler: str | None,
         label, sep, path = item.partition("=")
         if not sep or not label or not path:
             raise SigcubeError(f"--cube {cube!r}: a joint spec takes LABEL=PATH[,LABEL=PATH…] (labels: "
-                               f"{', '.join(p.label for p in parsed.probes)})")
+                               f"{', '.join(p.label for p in parsed.datasets)})")
         cubes[label.strip()] = path.strip()
-    for probe in parsed.probes:
+    for probe in parsed.datasets:
         if probe.label not in cubes and probe.sweep.cube is None:
             cubes[probe.label] = str(dataset_cube(probe.sweep.dataset, None))
     target = out or str(cube_dir() / f"{parsed.name}.zarr")

@@ -1,6 +1,8 @@
 """`sigcube report joint`: a joint sweep's posteriors, each dataset's own and the joint one side by side, with the
 tension between the datasets (:mod:`sigcube.stats.tension`: shift, evidence ratio R, suspiciousness and its p, each
-dataset against the rest) and every likelihood and prior stated."""
+dataset against the rest, each with its numerical error) and every likelihood and prior stated. A dataset's variants
+(the same data under other likelihood choices) each take its place in turn: the choices table says, one choice changed
+at a time, what becomes of the tension."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ import numpy as np
 import xarray as xr
 from rich.console import Console
 from rich.table import Table
+from scipy.special import logsumexp
 
 from sigcube.stats.posterior import LEVELS, GridPosterior
-from sigcube.stats.tension import Tension, against_rest, tension
+from sigcube.stats.tension import MIN_SHARED, Tension, numerical_error, tension, verdict
 
 
 def _axes_summary(post: GridPosterior) -> dict[str, Any]:
@@ -26,8 +29,9 @@ def _axes_summary(post: GridPosterior) -> dict[str, Any]:
     return out
 
 
-def _tension(t: Tension) -> dict[str, Any]:
-    finite = t.dimensionality > 0
+def _tension(t: Tension, ll_a: xr.DataArray, ll_b: xr.DataArray, quadrature: float) -> dict[str, Any]:
+    finite = t.dimensionality >= MIN_SHARED
+    numerics = numerical_error(t, ll_a, ll_b, quadrature=quadrature)
     return {"a": t.a.name, "b": t.b.name, "parameters": list(t.parameters),
             "ln_z": {"a": t.a.log_evidence, "b": t.b.log_evidence, "joint": t.ab.log_evidence},
             "ln_r": t.ln_r, "ln_i": t.ln_i, "ln_s": t.ln_s,
@@ -36,15 +40,48 @@ def _tension(t: Tension) -> dict[str, Any]:
             "p": t.p if finite else None, "n_sigma": t.sigma if finite else None,
             "shift": t.shift, "shift_p": float(np.exp(t.shift_log_p)), "shift_sigma": t.shift_sigma,
             "edge_mass": {"a": t.a.edge_mass, "b": t.b.edge_mass, "joint": t.ab.edge_mass},
+            "numerical": numerics, "verdict": verdict(numerics["sigma_range"]),
+            "shift_verdict": verdict(numerics["shift_sigma_range"]),
             "lines": t.describe()}
+
+
+def _shared(ll_a: xr.DataArray, ll_b: xr.DataArray, constant: set[str]) -> tuple[xr.DataArray, xr.DataArray]:
+    """Both ln L marginalised over the ``constant`` axes (those one of the two does not depend on) under the grid's
+    equal-mass prior: ln L̄ = ln mean over those axes of L. What is left are the parameters both constrain."""
+    axes = [d for d in ll_a.dims if d in constant]
+    if not axes or len(axes) == len(ll_a.dims):
+        return ll_a, ll_b
+
+    def marginal(ll: xr.DataArray) -> xr.DataArray:
+        n = int(np.prod([ll.sizes[d] for d in axes]))
+        values = logsumexp(ll.values, axis=tuple(ll.dims.index(d) for d in axes)) - np.log(n)
+        kept = [d for d in ll.dims if d not in axes]
+        return xr.DataArray(values, dims=kept, coords={d: ll[d].values for d in kept})
+
+    return marginal(ll_a), marginal(ll_b)
+
+
+def _quadrature(probes: dict[str, dict[str, Any]], *labels: str) -> float:
+    """The summed quadrature errors [nat] of the probes' ln L (0 where a probe has no estimate)."""
+    return float(sum((probes[k].get("integral") or {}).get("quadrature_error") or 0.0 for k in labels))
+
+
+def _changed(base: dict[str, Any], variant: dict[str, Any]) -> dict[str, list[Any]]:
+    """The likelihood choices a variant makes differently from its dataset: name → [dataset's, variant's]."""
+    a = base.get("likelihood_choices") or base.get("likelihood_options", {})
+    b = variant.get("likelihood_choices") or variant.get("likelihood_options", {})
+    return {k: [a.get(k), b.get(k)] for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
 def joint_report(ds: xr.Dataset) -> dict[str, Any]:
     """The joint result cube ``ds`` (:func:`sigcube.engines.joint.open_joint`) as a report: every posterior (mean,
     sd, 68/95 % intervals, edge flags per axis), the log-evidences, the tension of each pair of datasets and, with
-    three or more, of each against the rest; every likelihood and the global prior."""
+    three or more, of each against the rest; each variant in its dataset's place (the choices table); every
+    likelihood, integral and the global prior."""
     probes = json.loads(ds.attrs["probes"])
+    by_label = {p["label"]: p for p in probes}
     labels = [p["label"] for p in probes]
+    datasets = [p["label"] for p in probes if not p.get("variant_of")]
     dims = list(ds["posterior_joint"].dims)
     axes = {d: np.asarray(ds[d].values, dtype=float) for d in dims}
     prior = ds.attrs["global_prior"]
@@ -53,8 +90,34 @@ def joint_report(ds: xr.Dataset) -> dict[str, Any]:
     posts["joint"] = GridPosterior(axes, np.asarray(ds["posterior_joint"].values, dtype=float), prior,
                                    float(ds["log_evidence_joint"]))
     ll = {label: ds["loglike_total"].sel(probe=label).drop_vars("probe").transpose(*dims) for label in labels}
-    pairs = [_tension(tension(ll[a], ll[b], names=(a, b), prior=prior)) for a, b in itertools.combinations(labels, 2)]
-    rest = {k: _tension(v) for k, v in against_rest(ll, prior=prior).items()} if len(labels) >= 3 else {}
+
+    constant = {label: set(by_label[label]["independent_of"]) for label in labels}
+
+    def pair(a: str, b: str) -> dict[str, Any]:
+        x, y = _shared(ll[a], ll[b], constant[a] | constant[b])
+        return _tension(tension(x, y, names=(a, b), prior=prior), x, y, _quadrature(by_label, a, b))
+
+    def against(name: str, others: list[str]) -> dict[str, Any]:
+        rest = sum(ll[o] for o in others)
+        x, y = _shared(ll[name], rest, constant[name] | set.intersection(*(constant[o] for o in others)))
+        return _tension(tension(x, y, names=(name, f"rest({len(others)})"), prior=prior), x, y,
+                        _quadrature(by_label, name, *others))
+
+    pairs = [pair(a, b) for a, b in itertools.combinations(datasets, 2)]
+    rest = {k: against(k, [o for o in datasets if o != k]) for k in datasets} if len(datasets) >= 3 else {}
+    choices = []
+    for base in datasets:
+        variants = [p["label"] for p in probes if p.get("variant_of") == base]
+        if not variants:
+            continue
+        for other in (o for o in datasets if o != base):
+            rows = []
+            for label in (base, *variants):
+                row = pair(other, label)
+                rows.append({"probe": label, "changed": _changed(by_label[base], by_label[label]),
+                             "description": by_label[label].get("description", ""),
+                             "posterior": _axes_summary(posts[label]), "tension": row})
+            choices.append({"dataset": base, "against": other, "rows": rows})
     total = np.asarray(ds["loglike_joint"].values, dtype=float)
     best = np.unravel_index(int(np.argmax(total)), total.shape)
     return {
@@ -64,30 +127,54 @@ def joint_report(ds: xr.Dataset) -> dict[str, Any]:
         "fixed_parameters": json.loads(ds.attrs["fixed_parameters"]),
         "grid": {d: int(ds.sizes[d]) for d in dims},
         "grid_range": {d: [float(v[0]), float(v[-1])] for d, v in axes.items()},
-        "probes": [{k: p[k] for k in ("label", "dataset", "objects", "fixed", "independent_of", "likelihood",
-                                      "likelihood_options", "cuts")} for p in probes],
+        "probes": [{k: p.get(k) for k in ("label", "dataset", "objects", "fixed", "independent_of", "likelihood",
+                                          "likelihood_options", "likelihood_choices", "cuts", "variant_of", "description", "range",
+                                          "truncation", "integral")} for p in probes],
         "posterior": {name: {"log_evidence": p.log_evidence, "axes": _axes_summary(p)} for name, p in posts.items()},
         "max_loglike": {"joint": float(total[best]), "at": {d: float(axes[d][i]) for d, i in zip(dims, best)},
-                        **{label: float(ll[label].values[best]) for label in labels}},
+                        **{label: float(ll[label].values[best]) for label in datasets}},
         "tension": pairs,
         "against_rest": rest,
+        "choices": choices,
         "global_prior": prior,
         "assumptions": [
             f"global prior: {prior}, normalised over the grid; every number is an exact sum over the grid",
-            "datasets independent given the shared parameters: ln L_joint = Σ ln L_dataset",
+            "datasets independent given the shared parameters: ln L_joint = Σ ln L_dataset (a variant is the same data "
+            "under another likelihood choice: it replaces its dataset, never multiplies it)",
             "each dataset's likelihood as stated under 'probes'; a dataset's ln L is constant along the axes it is "
-            "independent_of (checked on its points before the run)",
+            "independent_of (checked on its points before the run) and −∞ outside its range (checked: the mass left "
+            "out is below e^−30 of the grid's)",
+            "tension over the parameters both sides depend on: each side's ln L marginalised (grid prior) over the "
+            "axes one of the two is independent_of, which carry no shared information",
             "tension: Handley & Lemos 2019 suspiciousness with the Bayesian model dimensionality; the shift assumes "
             "near-Gaussian posteriors; R and I depend on the prior volume (the grid's ranges), S and d do not",
+            "numerical error: each statistic recomputed on every second grid point (grid error), ln S also ± 2 × the "
+            "probes' quadrature errors of ln L; a verdict whose σ range straddles 2σ or 3σ is undecided; a dataset's "
+            "fixed-node nuisance integral (rotation curves) has no error estimate here",
         ],
     }
 
 
+def _pm(value: float | None, error: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}" + ("" if error is None or not np.isfinite(error) else f" ± {error:.{digits}f}")
+
+
+def _sigma(t: dict[str, Any]) -> str:
+    r = t["numerical"]["sigma_range"]
+    if t["n_sigma"] is None or r is None:
+        return "—"
+    return f"{t['n_sigma']:.2f} [{r[0]:.2f}, {r[1]:.2f}]"
+
+
 def render(report: dict[str, Any], console: Console | None = None) -> None:
-    """Print the joint report: posteriors side by side, the tension table, every assumption."""
+    """Print the joint report: posteriors side by side, the tension table, the choices table, every assumption."""
     console = console or Console()
     grid = " × ".join(f"{k}[{v}]" for k, v in report["grid"].items())
-    names = [p["label"] for p in report["probes"]] + ["joint"]
+    datasets = [p["label"] for p in report["probes"] if not p.get("variant_of")]
+    names = datasets + ["joint"]
+    constant = {p["label"]: set(p["independent_of"]) for p in report["probes"]}
     table = Table(title=f"joint sweep {report['joint']!r}: {report['kernel']} over {grid}", title_justify="left")
     table.add_column("parameter")
     for name in names:
@@ -97,26 +184,54 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
         for name in names:
             a = report["posterior"][name]["axes"][axis]
             flag = " ⚠edge" if a["on_edge"] else ""
-            row.append(f"{a['mean']:.4g} ± {a['sd']:.2g} [{a['ci68'][0]:.4g}, {a['ci68'][1]:.4g}]{flag}")
+            row.append("— (constant along it: the prior)" if axis in constant.get(name, ()) else
+                       f"{a['mean']:.4g} ± {a['sd']:.2g} [{a['ci68'][0]:.4g}, {a['ci68'][1]:.4g}]{flag}")
         table.add_row(*row)
     table.add_row("ln Z [nat]", *(f"{report['posterior'][n]['log_evidence']:.2f}" for n in names))
     console.print(table)
-    tab = Table(title="tension between datasets (exact on the grid)", title_justify="left")
-    for col in ("pair", "shift m", "shift σ", "ln R", "ln S", "d", "p (S)", "σ (S)"):
-        tab.add_column(col, justify="left" if col == "pair" else "right")
+    tab = Table(title="tension between datasets (exact on the grid; ± numerical error)", title_justify="left")
+    for col in ("pair", "shift m", "shift σ", "ln R", "ln S", "d", "p (S)", "σ (S) [range]", "verdict (S)"):
+        tab.add_column(col, justify="left" if col in ("pair", "verdict (S)") else "right")
     for t in [*report["tension"], *report["against_rest"].values()]:
+        e = t["numerical"]["error"]
         p = "—" if t["p"] is None else f"{t['p']:.3g}"
-        s = "—" if t["n_sigma"] is None else f"{t['n_sigma']:.2f}"
-        tab.add_row(f"{t['a']} vs {t['b']}", f"{t['shift']:.3g}", f"{t['shift_sigma']:.2f}", f"{t['ln_r']:.2f}",
-                    f"{t['ln_s']:.2f}", f"{t['dimensionality']['shared']:.2f}", p, s)
+        tab.add_row(f"{t['a']} vs {t['b']}", _pm(t["shift"], e["shift"], 3), f"{t['shift_sigma']:.2f}",
+                    f"{t['ln_r']:.2f}", _pm(t["ln_s"], e["ln_s"]), _pm(t["dimensionality"]["shared"],
+                                                                        e["dimensionality"]), p, _sigma(t),
+                    t["verdict"])
     console.print(tab)
+    for group in report["choices"]:
+        first = next(iter(group["rows"][0]["posterior"]))
+        tab = Table(title=f"{group['dataset']} under each likelihood choice (one changed at a time) against "
+                          f"{group['against']}", title_justify="left")
+        for col in ("probe", "changed", f"{first}: mean ± sd", "shift m (σ)", "ln S", "d", "σ (S) [range]",
+                    "verdict (S)"):
+            tab.add_column(col, justify="left" if col in ("probe", "changed", "verdict (S)") else "right")
+        for row in group["rows"]:
+            t, e = row["tension"], row["tension"]["numerical"]["error"]
+            a = row["posterior"][first]
+            changed = "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in row["changed"].items()) or "(the dataset's own)"
+            tab.add_row(row["probe"], changed, f"{a['mean']:.4g} ± {a['sd']:.2g}",
+                        f"{_pm(t['shift'], e['shift'])} ({t['shift_sigma']:.2f}σ)", _pm(t["ln_s"], e["ln_s"]),
+                        _pm(t["dimensionality"]["shared"], e["dimensionality"]), _sigma(t), t["verdict"])
+        console.print(tab)
     for t in [*report["tension"], *report["against_rest"].values()]:
         for line in t["lines"]:
             console.print(line, highlight=False, markup=False, soft_wrap=True)
     console.print("likelihoods:", highlight=False, markup=False)
     for p in report["probes"]:
-        console.print(f"  {p['label']} ({p['dataset']}, {p['objects']} objects, fixed {p['fixed']}, constant along "
-                      f"{', '.join(p['independent_of']) or 'none'}): {p['likelihood']}",
+        integral = p.get("integral") or {}
+        error = integral.get("quadrature_error")
+        numerics = ("" if not integral.get("nodes") else
+                    f"; {integral['nodes']} nodes per nuisance dimension, quadrature error "
+                    + ("not estimated" if error is None else f"{error:.2g} nat"
+                       + ("" if integral.get("settled") else " (⚠ not settled)")))
+        where = "".join(f"; evaluated on {k} ∈ [{v[0]:g}, {v[1]:g}] (ln L at the range's inner ends "
+                        + ", ".join(f"{e:.0f}" for e in p["truncation"][k] if e is not None)
+                        + " nat below its largest)" for k, v in (p.get("range") or {}).items())
+        kind = f"variant of {p['variant_of']}" if p.get("variant_of") else p["dataset"]
+        console.print(f"  {p['label']} ({kind}, {p['objects']} objects, fixed {p['fixed']}, constant along "
+                      f"{', '.join(p['independent_of']) or 'none'}): {p['likelihood']}{numerics}{where}",
                       highlight=False, markup=False, soft_wrap=True)
     for line in report["assumptions"]:
         console.print(f"• {line}", highlight=False, markup=False, soft_wrap=True)

@@ -14,6 +14,13 @@ likelihood of A and B is L_AB = L_A·L_B. For X = A, B, AB:
 - **parameter shift**: Δ = μ_A − μ_B in units of the combined covariance, m² = Δᵀ(Σ_A + Σ_B)⁻¹Δ, p = P(χ²_k > m²)
   with k the number of grid axes (for one parameter m = |Δμ|/√(σ_A² + σ_B²)), and its σ.
 
+Numerical error (:func:`numerical_error`): every statistic is recomputed on the grid with every second point along each
+axis of more than four points; the change is its grid error (a grid that resolves the posteriors changes it
+little). A probe's ln L known only to ±ε [nat] (a quadrature's estimate) moves each posterior average of ln L by up
+to ε to first order, so ln S by up to 2ε; the σ of S is then quoted over ln S ± its error and d ± its error, and a
+verdict whose σ range straddles a threshold (2σ, 3σ) is undecided between the two readings
+(:func:`verdict`).
+
 For Gaussian likelihoods well inside a flat prior, ln S = (k − χ²)/2 with χ² = Δᵀ(Σ_A + Σ_B)⁻¹Δ, every d_X = k, and
 both p values coincide. ln R and ln I grow with the prior volume (by ln f for each parameter whose prior is widened
 f-fold); ln S and d do not: that is why the suspiciousness, not R, measures tension. R and S assume the grid holds
@@ -23,6 +30,7 @@ every posterior (its edges are reported); the shift assumes near-Gaussian poster
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,6 +154,62 @@ class Tension:
                 lines.append(f"⚠ {probe.edge_mass:.1%} of the {probe.name} posterior sits on the grid's outer faces: "
                              "the grid truncates it and every number above is affected")
         return lines
+
+
+STATISTICS: dict[str, Any] = {"shift": lambda t: t.shift, "shift_sigma": lambda t: t.shift_sigma,
+                              "ln_s": lambda t: t.ln_s, "dimensionality": lambda t: t.dimensionality,
+                              "n_sigma": lambda t: t.sigma}
+"""The statistics :func:`numerical_error` gives an error for, by name."""
+MIN_SHARED = 0.5
+"""A shared dimensionality d below this: the probes share no parameter both constrain, and no tension can be read
+(the χ²_d of the suspiciousness is not a distribution of anything for d → 0)."""
+THRESHOLDS = (2.0, 3.0)
+"""σ below 2: no significant tension; 2–3: moderate; 3 and above: strong (:func:`verdict`)."""
+
+
+def coarser(log_like: xr.DataArray) -> xr.DataArray:
+    """Every second grid point along each axis of more than four points (the grid error's comparison grid)."""
+    return log_like.isel({d: slice(None, None, 2) for d in log_like.dims if log_like.sizes[d] > 4})
+
+
+def suspiciousness_sigma(ln_s: float, d: float) -> float:
+    """σ of P(χ²_d > d − 2 ln S) (NaN when d ≤ 0)."""
+    return sigma_of(float(stats.chi2.logsf(d - 2 * ln_s, d))) if d > 0 else float("nan")
+
+
+def numerical_error(full: Tension, log_like_a: xr.DataArray, log_like_b: xr.DataArray, *,
+                    quadrature: float = 0.0, log_prior: xr.DataArray | None = None) -> dict[str, Any]:
+    """Each statistic's numerical error (module docstring): its change on :func:`coarser` grids, plus 2·``quadrature``
+    for ln S; the range of the S σ over ln S ± error, d ± error."""
+    half = tension(coarser(log_like_a), coarser(log_like_b), names=(full.a.name, full.b.name),
+                   log_prior=None if log_prior is None else coarser(log_prior), prior=full.prior)
+    grid = {k: abs(float(of(full)) - float(of(half))) for k, of in STATISTICS.items()}
+    err = {k: (v if np.isfinite(v) else float("nan")) for k, v in grid.items()}
+    err["ln_s"] += 2.0 * quadrature
+    corners = [suspiciousness_sigma(full.ln_s + a * err["ln_s"], full.dimensionality + b * err["dimensionality"])
+               for a in (-1, 1) for b in (-1, 1)]
+    finite = [c for c in corners if np.isfinite(c)] if full.dimensionality >= MIN_SHARED else []
+    return {"grid": grid,
+            "quadrature_ln_l": quadrature, "error": err,
+            "sigma_range": [min(finite), max(finite)] if finite else None,
+            "shift_sigma_range": [max(full.shift_sigma - err["shift_sigma"], 0.0), full.shift_sigma + err["shift_sigma"]],
+            "method": "each statistic recomputed on every second grid point along each axis of more than four "
+                      "points (the change is the grid error); ln S also ± 2 × the probes' quadrature error ε of ln L "
+                      "(first order); σ of S over ln S ± error and d ± error"}
+
+
+def reading(sigma: float) -> str:
+    """Conventional words for a tension of ``sigma`` (:data:`THRESHOLDS`)."""
+    return _reading(sigma)
+
+
+def verdict(sigma_range: tuple[float, float] | list[float] | None) -> str:
+    """The reading of a σ range (None: no shared constrained parameter, :data:`MIN_SHARED`): one reading when both
+    ends give it, else undecided between the two."""
+    if sigma_range is None:
+        return f"undefined: the probes share no parameter both constrain (d < {MIN_SHARED:g})"
+    lo, hi = (reading(x) for x in sigma_range)
+    return lo if lo == hi else f"undecided: {lo} to {hi} within the numerical error"
 
 
 def sigma_of(log_p: float) -> float:

@@ -183,3 +183,36 @@ def test_bad_input_is_refused_in_one_sentence():
         T.tension(a, a * 0 - np.inf)
     with pytest.raises(T.TensionError, match="at least three probes"):
         T.against_rest({"a": a, "b": a})
+
+
+def test_numerical_error_is_small_on_a_fine_grid_and_large_on_a_coarse_one():
+    """Gaussian probes: on a grid of 20 steps per σ the statistics barely move when the step doubles; on a grid of
+    one step per σ they move, and the error says so; a quadrature error ε of ln L adds 2ε to ln S's."""
+    fine = centred_grid(12.0, 0.025)
+    coarse = centred_grid(12.0, 0.5)
+    errors = {}
+    for name, grid in (("fine", fine), ("coarse", coarse)):
+        a, b = gaussian_1d(grid, MA, SA), gaussian_1d(grid, MB, SB)
+        errors[name] = T.numerical_error(T.tension(a, b), a, b)
+    assert errors["fine"]["error"]["ln_s"] < 1e-3 and errors["fine"]["error"]["shift"] < 1e-3
+    assert errors["coarse"]["error"]["ln_s"] > 10 * errors["fine"]["error"]["ln_s"]
+    a, b = gaussian_1d(fine, MA, SA), gaussian_1d(fine, MB, SB)
+    with_quadrature = T.numerical_error(T.tension(a, b), a, b, quadrature=0.05)
+    assert with_quadrature["error"]["ln_s"] == pytest.approx(errors["fine"]["error"]["ln_s"] + 0.1)
+    t = T.tension(a, b)
+    lo, hi = with_quadrature["sigma_range"]
+    assert lo < t.sigma < hi
+
+
+def test_verdict_is_undecided_when_the_range_straddles_a_threshold():
+    assert T.verdict([3.2, 3.9]) == "strong tension"
+    assert T.verdict([1.1, 1.5]) == "no significant tension"
+    assert T.verdict([2.8, 3.1]).startswith("undecided: moderate tension to strong tension")
+    assert T.verdict(None).startswith("undefined")
+    grid = centred_grid(12.0, 0.05)
+    flat = xr.DataArray(np.zeros(len(grid)), dims="theta", coords={"theta": grid})
+    a = gaussian_1d(grid, MA, SA)
+    t = T.tension(a, flat)  # a probe that constrains nothing: d ≈ 0
+    assert t.dimensionality < T.MIN_SHARED and T.numerical_error(t, a, flat)["sigma_range"] is None
+    assert T.coarser(gaussian_1d(np.arange(9.0), 0.0, 1.0)).sizes["theta"] == 5
+    assert T.coarser(gaussian_1d(np.arange(4.0), 0.0, 1.0)).sizes["theta"] == 4

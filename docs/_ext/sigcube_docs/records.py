@@ -117,7 +117,9 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
       for name, title in (
           ("joint-sigma-sparc-clash", "Σ-Gravity A0 × L0 × n on SPARC and CLASH lensing at once"),
           ("joint-sigma-paper-sparc-clash", "Σ-Gravity A0 on SPARC and CLASH lensing, the paper's cluster rule fixed"),
-          ("joint-mond-sparc-clash", "MOND a0 on SPARC and CLASH lensing at once"))),
+          ("joint-mond-sparc-clash", "MOND a0 on SPARC and CLASH lensing at once"),
+          ("joint-sigma-systematics-sparc-clash",
+           "Σ-Gravity A0 on SPARC (k, σ_int marginalised) and CLASH lensing under each systematic choice"))),
     Result("sweep-mond-sigma-int",
            (("sweep", "sweeps/mond_a0_sigma_int_nuisance.toml", "--out", "{cubes}/mond-a0-sigma-int-nuisance.zarr"),
             ("report", "sweep", "{cubes}/mond-a0-sigma-int-nuisance.zarr", "--json")),

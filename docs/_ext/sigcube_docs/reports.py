@@ -514,39 +514,115 @@ def _tension_reading(t: Mapping[str, Any]) -> str:
             f"differ by {fixed(t['shift'], 1)} combined standard deviations")
 
 
+def _joint_posteriors(report: Mapping[str, Any]) -> str:
+    """The posterior table of a joint report: each dataset's (variants left out) and the joint one."""
+    datasets = [p for p in report["probes"] if not p.get("variant_of")]
+    names = [p["label"] for p in datasets] + ["joint"]
+    constant = {p["label"]: set(p["independent_of"]) for p in datasets}
+    rows = []
+    for axis in report["grid"]:
+        row = [code(axis)]
+        for name in names:
+            a = report["posterior"][name]["axes"][axis]
+            row.append("— (constant along it)" if axis in constant.get(name, ()) else
+                       f"{number(a['mean'])} ± {number(a['sd'])} ({number(a['ci68'][0])} – {number(a['ci68'][1])})"
+                       + (" ⚠ edge" if a["on_edge"] else ""))
+        rows.append(row)
+    rows.append(["ln Z [nat]", *(fixed(report["posterior"][n]["log_evidence"], 1) for n in names)])
+    return table(["parameter", *(f"{n}: mean ± sd (68 %)" for n in names)], rows, "l" + "r" * len(names))
+
+
+def _pm(value: float | None, error: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    return fixed(value, digits) + ("" if error is None else f" ± {fixed(error, digits)}")
+
+
+def _tension_cells(t: Mapping[str, Any]) -> list[str]:
+    """shift m, ln S, d, σ (S) with their numerical errors, and the verdict, of one tension entry."""
+    e = (t.get("numerical") or {}).get("error") or {}
+    r = (t.get("numerical") or {}).get("sigma_range")
+    sigma = "—" if t["n_sigma"] is None else fixed(t["n_sigma"], 2) + (
+        f" ({fixed(r[0], 2)} – {fixed(r[1], 2)})" if r else "")
+    return [f"{_pm(t['shift'], e.get('shift'))} ({fixed(t['shift_sigma'], 2)}σ)", _pm(t["ln_s"], e.get("ln_s")),
+            _pm(t["dimensionality"]["shared"], e.get("dimensionality")), sigma, text(t.get("verdict", "—"))]
+
+
 def joint(record: Mapping[str, Any]) -> str:
     report = record["report"]
     out = [provenance(record)]
     grid = " × ".join(f"{text(d)} ({n}, {number(report['grid_range'][d][0])} – {number(report['grid_range'][d][1])})"
                       for d, n in report["grid"].items())
     out.append(f"Joint sweep {code(report['joint'])}: kernel {code(report['kernel'])}, grid {grid}.\n\n")
-    names = [p["label"] for p in report["probes"]] + ["joint"]
-    rows = []
-    for axis in report["grid"]:
-        row = [code(axis)]
-        for name in names:
-            a = report["posterior"][name]["axes"][axis]
-            row.append(f"{number(a['mean'])} ± {number(a['sd'])} ({number(a['ci68'][0])} – {number(a['ci68'][1])})"
-                       + (" ⚠ edge" if a["on_edge"] else ""))
-        rows.append(row)
-    rows.append(["ln Z [nat]", *(fixed(report["posterior"][n]["log_evidence"], 1) for n in names)])
-    out.append(table(["parameter", *(f"{n}: mean ± sd (68 %)" for n in names)], rows, "l" + "r" * len(names)))
-    out.append("\n" + table(["datasets", "shift m", "ln R", "ln S", "d", "p (S)", "σ (S)"], [
-        [text(f"{t['a']} vs {t['b']}"), fixed(t["shift"], 2), fixed(t["ln_r"], 2), fixed(t["ln_s"], 2),
-         fixed(t["dimensionality"]["shared"], 2), "—" if t["p"] is None else number(t["p"]),
-         "—" if t["n_sigma"] is None else fixed(t["n_sigma"], 1)]
-        for t in [*report["tension"], *report["against_rest"].values()]], "lrrrrrr"))
-    out.append("\n" + bullets([_tension_reading(t) for t in [*report["tension"], *report["against_rest"].values()]]))
-    edges = [n for n in names for a in report["posterior"][n]["axes"].values() if a["on_edge"]]
+    out.append(_joint_posteriors(report))
+    entries = [*report["tension"], *report["against_rest"].values()]
+    out.append("\n" + table(["datasets", "shift m (σ)", "ln S [nat]", "d", "σ (S) (range)", "verdict"],
+                            [[text(f"{t['a']} vs {t['b']}"), *_tension_cells(t)] for t in entries], "lrrrrl"))
+    out.append("\n" + bullets([_tension_reading(t) for t in entries]))
+    edges = [n for n, post in report["posterior"].items() for axis, a in post["axes"].items() if a["on_edge"]
+             and not any(p["label"] == n and axis in p["independent_of"] for p in report["probes"])]
     if edges:
         out.append("Posteriors against an edge of the grid (their intervals are truncated by it): "
                    + ", ".join(code(n) for n in dict.fromkeys(edges)) + ".\n\n")
+    if report.get("choices"):
+        out.append(joint_choices_table(report))
     out.append("The likelihood of each dataset, as stored with the result cube:\n\n" + bullets(
-        [f"{p['label']} ({p['dataset']}, {p['objects']} objects; own parameters "
+        [f"{p['label']} ({'variant of ' + p['variant_of'] if p.get('variant_of') else p['dataset']}, "
+         f"{p['objects']} objects; own parameters "
          + ", ".join(f"{k} = {v}" for k, v in p["fixed"].items() if k in ("D", "L", "L0", "n")) + "; constant along "
-         + (", ".join(p["independent_of"]) or "no axis") + f"): {p['likelihood']}" for p in report["probes"]]
-        + report["assumptions"]))
-    out.append(terminal(record, "joint", width=200))
+         + (", ".join(p["independent_of"]) or "no axis") + f"): {p['likelihood']}" + _integral(p)
+         for p in report["probes"]] + report["assumptions"]))
+    out.append(terminal(record, "joint", width=250))
+    return "".join(out)
+
+
+def _integral(p: Mapping[str, Any]) -> str:
+    """What a probe's nuisance integral used and its numerical error, in words."""
+    integral = p.get("integral") or {}
+    if not integral.get("nodes"):
+        return ""
+    error = integral.get("quadrature_error")
+    return (f" ({integral['nodes']} nodes per nuisance dimension; quadrature error "
+            + ("not estimated" if error is None else f"{number(error)} nat") + ")")
+
+
+BEFORE = "joint-sigma-paper-sparc-clash"
+"""The committed joint report whose SPARC side fixes σ_int = 0 and k = 1/2π (the page's earlier headline)."""
+
+
+def joint_choices_table(report: Mapping[str, Any]) -> str:
+    """The choices table of a joint report (a dataset under each likelihood choice, one changed at a time), the
+    earlier headline's row from :data:`BEFORE` when it is committed, and which choices the tension survives."""
+    out = []
+    before = records.load(BEFORE)
+    for group in report["choices"]:
+        first = next(iter(group["rows"][0]["posterior"]))
+        rows = []
+        if before:
+            t = next(t for t in before["report"]["tension"])
+            a = before["report"]["posterior"][t["a"]]["axes"][first]
+            b = before["report"]["posterior"][t["b"]]["axes"][first]
+            rows.append([text(f"{BEFORE} (committed)"), text(f"SPARC side as before: σ_int = 0, k = 1/2π; "
+                                                            f"{t['a']} {first} = {number(a['mean'])} ± "
+                                                            f"{number(a['sd'])}"),
+                         f"{number(b['mean'])} ± {number(b['sd'])}", *_tension_cells(t)])
+        for row in group["rows"]:
+            a = row["posterior"][first]
+            what = row["description"] or ("; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in row["changed"].items())
+                                          or "the reference: the dataset's own likelihood")
+            rows.append([code(row["probe"]), text(what), f"{number(a['mean'])} ± {number(a['sd'])}",
+                         *_tension_cells(row["tension"])])
+        out.append(f"\n{text(group['dataset'])} under each likelihood choice against {text(group['against'])}, one "
+                   f"choice changed at a time from the reference (first {text(group['dataset'])} row); the last row "
+                   "changes them all:\n\n")
+        out.append(table(["probe", "choice", f"{group['dataset']} {first}: mean ± sd", "shift m (σ)", "ln S [nat]",
+                          "d", "σ (S) (range)", "verdict (S)"], rows, "llrrrrrl"))
+        strong = [r["probe"] for r in group["rows"] if r["tension"].get("verdict") == "strong tension"]
+        weaker = [r["probe"] for r in group["rows"] if r["probe"] not in strong]
+        out.append("\n" + bullets([
+            f"The tension stays strong (≥ 3σ by the suspiciousness) under: {', '.join(strong) or 'none'}.",
+            f"It does not (below 3σ, or undecided within its numerical error) under: {', '.join(weaker) or 'none'}.",
+        ]))
     return "".join(out)
 
 
@@ -668,6 +744,7 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare, "compare-sigma_xi-nfw-sigma-int": compare,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
+    "joint-sigma-systematics-sparc-clash": joint,
     "sweep-mond-sigma-int": sweep, "sweep-sigma-sigma-int": sweep,
     "population-mond-a0": population, "population-mond-a0-floor-5": population, "population-sigma-A0": population,
     "population-sigma-A0-floor-5": population,

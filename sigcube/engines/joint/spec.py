@@ -26,6 +26,14 @@ Example (``sweeps/joint_sigma_sparc_clash.toml``)::
     L = 600.0
     [datasets.likelihood]         # options of the view's own likelihood
     errors = "stat"
+    [[datasets.variants]]         # the same data under another likelihood choice: a probe of its own, compared
+    name = "clash_syst"           # with the other datasets in place of this one, never multiplied with it
+    likelihood = {errors = "stat+syst"}   # overrides the dataset's options
+
+A dataset may be evaluated on part of a grid axis only (``[datasets.range] A0 = [0.8, 1.1]``): its ln L outside is
+taken as −∞, which the run checks (at the range's ends it must be :data:`TRUNCATION` nat below its largest value, so
+that the mass left out is below e^−TRUNCATION of the grid's). The intrinsic scatter ``[grid.sigma_int]`` of a
+dataset's ``[nuisance]`` may be a shared axis: every other dataset is ``independent_of`` it.
 
 Each dataset becomes one ordinary sweep (:class:`~sigcube.engines.sweep.spec.SweepSpec`, validated by the sweep
 schema: its key errors name ``[[datasets]] <name>``) over the grid axes it depends on; the joint spec keeps them,
@@ -34,6 +42,7 @@ with each dataset's label, the axes it is constant along and its likelihood opti
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -56,6 +65,9 @@ from sigcube.model.kernels.baseline import BASELINE
 
 PROBE_METRICS = ["chi2"]
 """What each dataset's sweep stores besides its likelihood inputs: the per-object χ² (the Gaussian ln L reads it)."""
+TRUNCATION = 30.0
+"""How far below its largest value [nat] a dataset's ln L must be at the ends of its ``range`` (the mass left out is
+then below e^−30 ≈ 1e-13 of the grid's)."""
 LABEL_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 """A dataset's label names variables (``loglike_<label>``) and a dimension (``<label>_<object>``)."""
 
@@ -67,6 +79,16 @@ def _dataset(name: str) -> None:
 
 class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class VariantTable(_Table):
+    """``[[datasets.variants]]``: the same dataset under other options of its own likelihood."""
+
+    name: Annotated[StrictStr, Field(pattern=LABEL_PATTERN, max_length=40)] = Field(
+        description="the variant's label (a probe of its own, compared with the other datasets in the dataset's place)")
+    description: StrictStr = Field("", description="what the variant changes, in words")
+    likelihood: dict[str, Any] = Field(default_factory=dict,
+                                       description="likelihood options overriding the dataset's own")
 
 
 class DatasetTable(_Table):
@@ -87,6 +109,11 @@ class DatasetTable(_Table):
     nuisance: SweepNuisance | None = Field(None, description="per-object nuisance parameters (rotation curves)")
     likelihood: dict[str, Any] = Field(default_factory=dict,
                                        description="options of a view's own likelihood (e.g. errors = \"stat+syst\")")
+    variants: list[VariantTable] = Field(default_factory=list,
+                                         description="the same data under other likelihood options (own likelihood)")
+    range: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=dict, description="evaluate only on [lo, hi] of a grid axis (ln L outside taken as −∞, "
+                                          "checked after the run)")
     object_chunk: Annotated[StrictInt, Field(ge=0)] = Field(0, description="objects per chunk of its sweep")
     block_size: Annotated[StrictInt, Field(ge=0)] = Field(0, description="grid points per block of its sweep")
 
@@ -108,13 +135,17 @@ class JointModel(_Table):
 
 @dataclass(frozen=True)
 class ProbeSpec:
-    """One dataset of a joint sweep: its label, its sweep (over the axes it depends on), the axes it is constant
-    along, its likelihood options."""
+    """One dataset of a joint sweep: its label, its sweep (over the axes it depends on, each restricted to its
+    ``range``), the axes it is constant along, its likelihood options, and the dataset it is a variant of (None: a
+    dataset of its own)."""
 
     label: str
     sweep: SweepSpec
     independent_of: tuple[str, ...]
     options: dict[str, Any] = field(default_factory=dict)
+    variant_of: str | None = None
+    description: str = ""
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def has_own_likelihood(self) -> bool:
@@ -138,10 +169,15 @@ class JointSpec:
     def shape(self) -> tuple[int, ...]:
         return tuple(len(a) for a in self.axes)
 
+    @property
+    def datasets(self) -> tuple[ProbeSpec, ...]:
+        """The probes that are datasets of their own (not variants): the joint likelihood is their product."""
+        return tuple(p for p in self.probes if p.variant_of is None)
+
     def canonical(self) -> dict[str, Any]:
         return {"kernel": self.kernel.name, "axes": {a.name: a.values.tolist() for a in self.axes},
                 "probes": [{"label": p.label, "sweep": p.sweep.fingerprint(), "independent_of": list(p.independent_of),
-                            "options": p.options} for p in self.probes]}
+                            "options": p.options, "variant_of": p.variant_of} for p in self.probes]}
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self.canonical(), sort_keys=True).encode()).hexdigest()
@@ -175,33 +211,50 @@ def parse_joint_spec(text: str, where: str = "spec") -> JointSpec:
         model = JointModel.model_validate(raw)
     except ValidationError as exc:
         raise SpecError(f"{where}: {spec_error(exc)}") from None
-    labels = [d.name for d in model.datasets]
+    labels = [d.name for d in model.datasets] + [v.name for d in model.datasets for v in d.variants]
     repeated = sorted({x for x in labels if labels.count(x) > 1})
     if repeated:
-        raise SpecError(f"{where}: [[datasets]] name {repeated[0]!r} appears twice; each dataset needs its own label")
-    probes = tuple(_probe(model, raw, i, text, where) for i in range(len(model.datasets)))
+        raise SpecError(f"{where}: [[datasets]] name {repeated[0]!r} appears twice; each dataset and variant needs "
+                        "its own label")
+    probes, full = [], {}
+    for i in range(len(model.datasets)):
+        probe, axes = _probe(model, raw, i, text, where)
+        full.update(axes)
+        probes.append(probe)
+        for variant in model.datasets[i].variants:
+            here = f"{where}: [[datasets]] {probe.label!r}.variants {variant.name!r}"
+            if not probe.has_own_likelihood:
+                raise SpecError(f"{here}: {probe.sweep.dataset} has no likelihood options to vary (only a view with "
+                                "its own likelihood has variants)")
+            probes.append(dataclasses.replace(probe, label=variant.name, options={**probe.options,
+                                                                                    **variant.likelihood},
+                                              variant_of=probe.label, description=variant.description))
     axes = []
     for name in model.grid:
-        found = [a for p in probes for a in p.sweep.axes if a.name == name]
-        if not found:
+        if name not in full:
             raise SpecError(f"{where}: {grid_label(name)}: every dataset is independent_of {name}; no likelihood "
                             "depends on it")
-        if found[0].categorical:
+        if full[name].categorical:
             raise SpecError(f"{where}: {grid_label(name)}: a joint sweep's posterior needs numeric axes; {name} is a "
                             "switch")
-        axes.append(found[0])
-    return JointSpec(model.name, model.description, get_kernel(model.kernel), tuple(axes), probes,
+        axes.append(full[name])
+    return JointSpec(model.name, model.description, get_kernel(model.kernel), tuple(axes), tuple(probes),
                      dict(model.fixed), text)
 
 
-def _probe(model: JointModel, raw: dict[str, Any], i: int, text: str, where: str) -> ProbeSpec:
-    """Dataset ``i`` of the joint spec as a sweep spec (TOML text of its own, validated by the sweep schema)."""
+def _probe(model: JointModel, raw: dict[str, Any], i: int, text: str, where: str
+           ) -> tuple[ProbeSpec, dict[str, Axis]]:
+    """Dataset ``i`` of the joint spec as a sweep spec (TOML text of its own, validated by the sweep schema), with its
+    grid axes before any ``range`` restricts them."""
     table = model.datasets[i]
     entry = raw["datasets"][i]
     here = f"{where}: [[datasets]] {table.name!r}"
-    unknown = [a for a in table.independent_of if a not in model.grid]
+    unknown = [a for a in [*table.independent_of, *table.range] if a not in model.grid]
     if unknown:
-        raise SpecError(f"{here}.independent_of: {unknown[0]!r} is not a grid axis ({', '.join(model.grid)})")
+        raise SpecError(f"{here}: {unknown[0]!r} is not a grid axis ({', '.join(model.grid)})")
+    both = [a for a in table.range if a in table.independent_of]
+    if both:
+        raise SpecError(f"{here}.range.{toml_key(both[0])}: the dataset is independent_of {both[0]}")
     clash = [k for k in table.fixed if k in model.grid]
     if clash:
         raise SpecError(f"{here}.fixed.{toml_key(clash[0])}: {clash[0]} is swept on the shared grid; a dataset may "
@@ -227,8 +280,24 @@ def _probe(model: JointModel, raw: dict[str, Any], i: int, text: str, where: str
     if not sub["grid"]:
         raise SpecError(f"{here}.independent_of: names every grid axis; its likelihood would be one number")
     sweep = parse_spec(toml_document(sub), where=here)
-    return ProbeSpec(table.name, sweep, tuple(a for a in model.grid if a in table.independent_of),
-                     dict(table.likelihood))
+    axes = {a.name: a for a in sweep.axes}
+    ranges = {}
+    for name, (lo, hi) in table.range.items():
+        values = axes[name].values
+        kept = values[(values >= lo) & (values <= hi)]
+        if not lo < hi or len(kept) < 2:
+            raise SpecError(f"{here}.range.{toml_key(name)}: [{lo:g}, {hi:g}] must hold at least two of the grid's "
+                            f"{name} values ({values[0]:g} … {values[-1]:g})")
+        sub["grid"][name] = {"values": [float(v) for v in kept]}
+        ranges[name] = (float(lo), float(hi))
+    if ranges:
+        sweep = parse_spec(toml_document(sub), where=here)
+    scatter = [a for a in table.independent_of if a not in {p.name for p in sweep.kernel.parameters}]
+    if scatter and sweep.nuisance is not None:
+        raise SpecError(f"{here}.independent_of: {scatter[0]} is the intrinsic scatter of a [nuisance] likelihood, "
+                        "which this dataset has: it depends on it")
+    return (ProbeSpec(table.name, sweep, tuple(a for a in model.grid if a in table.independent_of),
+                      dict(table.likelihood), ranges=ranges), axes)
 
 
 def toml_value(value: Any) -> str:

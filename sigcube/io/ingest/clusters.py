@@ -21,13 +21,18 @@ numbers) and :mod:`sigcube.io.rotation_curves` (points from circular velocities,
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import astropy.units as u
 import numpy as np
 import xarray as xr
+from scipy.interpolate import CubicSpline
+from scipy.special import logsumexp
 
+from sigcube.compute.quadrature import gauss_hermite
 from sigcube.constants import GM_SUN, KM_S, KPC_M
 from sigcube.conventions import SampleCuts
 from sigcube.errors import DataSourceError, ParseError, SpecError
@@ -36,8 +41,12 @@ from sigcube.io.ingest.text import csv_rows, parse_cell, parse_number, whitespac
 from sigcube.io.layouts import CLUSTERS
 from sigcube.io.rotation_curves import require_default_cuts
 from sigcube.io.schema import dataset_attrs, label
+from sigcube.model.kernels import Kernel
 from sigcube.model.points import PointSet, velocity_points
-from sigcube.stats.lensing import ERROR_MODELS, MultivariateNormal, describe, lensing_covariance
+from sigcube.stats.lensing import (
+    MAX_NODES, NODE_TOLERANCE, ClusterSystematics, LensingError, MultivariateNormal, lensing_covariance,
+    lensing_mass_ratio,
+)
 
 RAR_FILE = "fig2.dat"
 SUMMARY_FILE = "vflat-Mb-M200c.csv"
@@ -260,19 +269,34 @@ def pack_clusters(cube: xr.Dataset, cuts: SampleCuts | None = None) -> PointSet:
 
 
 
-LENSING_VARIABLES = ("cluster", "rar_n", "rar_r", "rar_log_g_bar", "lens_n", "lens_r", "lens_M", "lens_M_stat_err",
-                     "lens_M_syst_err_up", "lens_M_syst_err_down", "lens_M_corr")
+LENSING_VARIABLES = ("cluster", "rar_n", "rar_r", "rar_log_g_bar", "rar_e_log_g_bar", "lens_n", "lens_r", "lens_M",
+                     "lens_M_stat_err", "lens_M_syst_err_up", "lens_M_syst_err_down", "lens_M_corr")
 """The variables :func:`lensing_points`, :func:`pack_lensing` and :func:`lensing_likelihood` read."""
 LENSING_BARYONS = ("M_bar(<r) = g_bar·r²/G from Tian+2020 (X-ray gas + BCG), log-log interpolated between Tian's "
-                   "radii, never extrapolated; the summary table's M_b is a total mass (gas extrapolated to large "
-                   "radii), not an enclosed mass, so it is not used here")
+                   "radii, never extrapolated (its log error e_log g_bar interpolated linearly in log r); the summary "
+                   "table's M_b is a total mass (gas extrapolated to large radii), not an enclosed mass, so it is not "
+                   "used here")
 """The baryonic input of every cluster lensing prediction, in words."""
+SCORED = 30.0
+"""The node rule compares ln L where the summed ln L is within this many nat of its largest value on the grid (where a
+posterior can have mass)."""
+BATCH = 2_000_000
+"""Grid points × nodes × radii evaluated at once: bounds the memory of one kernel call."""
+FIRST_NODES = 3
+"""Gauss–Hermite nodes per cluster nuisance dimension on the node rule's first rung (then 5, 7, …)."""
+SHARED_STEP = 1.0
+"""The shared nuisance's node step in z on the node rule's first rung (halved at each rung)."""
+SHARED_RANGE = 8.0
+"""The shared nuisance z is integrated over ±this (the standard normal's mass outside is below 1e-15)."""
+SHARED_REFINE = 16
+"""Points per node step at which the spline of the summed ln L(z) is integrated."""
 
 
 def lensing_points(cube: xr.Dataset) -> dict[str, np.ndarray]:
     """The Mistele+2025 lensing radii inside each cluster's Tian+2020 range, with M_bar(<r) (:data:`LENSING_BARYONS`):
-    ``cluster``, ``r`` [kpc], ``m_bar``, ``m_lens`` [M☉] and ``index`` (the bin's row along its profile)."""
-    rows: dict[str, list] = {k: [] for k in ("cluster", "r", "m_bar", "m_lens", "index")}
+    ``cluster``, ``r`` [kpc], ``m_bar``, ``m_lens`` [M☉], ``e_log_m_bar`` [dex] (Tian's log g_bar error at r: r is
+    exact, so it is log M_bar's) and ``index`` (the bin's row along its profile)."""
+    rows: dict[str, list] = {k: [] for k in ("cluster", "r", "m_bar", "m_lens", "e_log_m_bar", "index")}
     for c in cube["cluster"].values:
         cl = cube.sel(cluster=c)
         n_rar = int(cl["rar_n"])
@@ -283,6 +307,8 @@ def lensing_points(cube: xr.Dataset) -> dict[str, np.ndarray]:
         rows["cluster"] += [str(c)] * len(inside)
         rows["r"] += list(r_l[inside])
         rows["m_bar"] += list(10.0 ** np.interp(np.log10(r_l[inside]), np.log10(r_t), log_m_t))
+        rows["e_log_m_bar"] += list(np.interp(np.log10(r_l[inside]), np.log10(r_t),
+                                              cl["rar_e_log_g_bar"].values[:n_rar]))
         rows["m_lens"] += list(cl["lens_M"].values[inside])
         rows["index"] += list(inside)
     return {k: np.array(v) for k, v in rows.items()}
@@ -336,38 +362,188 @@ def lensing_normals(cube: xr.Dataset, errors: str = "stat") -> dict[str, Multiva
 
 
 @dataclass(frozen=True)
+class Nodes:
+    """Standard-normal nuisance values (n_nodes, n_dims) and their ln weights (summing to 1 in probability)."""
+
+    z: np.ndarray
+    log_w: np.ndarray
+
+    @classmethod
+    def of(cls, dims: int, n: int) -> Nodes:
+        """The tensor product of ``n`` probabilists' Gauss–Hermite nodes in each of ``dims`` dimensions."""
+        if dims == 0:
+            return cls(np.zeros((1, 0)), np.zeros(1))
+        x, log_w = gauss_hermite(n)
+        log_w = log_w - 0.5 * np.log(2.0 * np.pi)
+        grids = np.meshgrid(*([x] * dims), indexing="ij")
+        weights = np.meshgrid(*([log_w] * dims), indexing="ij")
+        return cls(np.stack([g.ravel() for g in grids], axis=1), sum(w.ravel() for w in weights))
+
+
+@dataclass(frozen=True)
+class LensingEvaluation:
+    """ln L [nat] over the flattened grid (n_grid, n_objects) of :meth:`LensingLikelihood.evaluate`, its objects
+    (the clusters, or one ``all`` when a shared nuisance couples them), the Gauss–Hermite nodes per cluster dimension
+    and the shared dimension's node step, and the node rule's last change in the summed ln L [nat] (its numerical
+    error; 0 without an integral)."""
+
+    values: np.ndarray
+    objects: tuple[str, ...]
+    nodes: int
+    shared_step: float | None
+    quadrature_error: float
+    settled: bool
+
+
+@dataclass(frozen=True)
 class LensingLikelihood:
-    """ln L per cluster of predicted velocities at the points of :func:`pack_lensing` (clusters in its order)."""
+    """ln L per cluster of the lensing masses at the points of :func:`pack_lensing` (clusters in its order), under the
+    named :class:`~sigcube.stats.lensing.ClusterSystematics`."""
 
     names: tuple[str, ...]
     offsets: np.ndarray
     m_bar: np.ndarray
     v_bar: np.ndarray
     normals: tuple[MultivariateNormal, ...]
-    errors: str
+    systematics: ClusterSystematics
+    inputs: dict[str, np.ndarray]
+    e_log_m_bar: np.ndarray
 
-    def log_likelihood(self, v_pred: np.ndarray) -> np.ndarray:
-        """ln L [nat] (..., n_clusters) of V_pred (..., n_points): M_pred = M_bar·(V_pred/V_bar)²."""
-        m_pred = self.m_bar * (np.asarray(v_pred, dtype=float) / self.v_bar) ** 2
+    @property
+    def errors(self) -> str:
+        return self.systematics.errors
+
+    @property
+    def marginalises(self) -> bool:
+        """Whether ln L needs the kernel at shifted baryons or path lengths (:meth:`evaluate`), not only V_pred."""
+        return self.systematics.marginalises
+
+    def _by_cluster(self, m_pred: np.ndarray) -> np.ndarray:
+        """ln L [nat] (..., n_clusters) of predicted lensing masses (..., n_points)."""
         return np.stack([mvn.log_likelihood(m_pred[..., a:b]) for mvn, a, b in
                          zip(self.normals, self.offsets[:-1], self.offsets[1:])], axis=-1)
 
+    def _lensed(self, sigma: np.ndarray) -> np.ndarray:
+        """What lensing sees of Σ·M_bar, per unit M_bar: Σ, or Σ·M_lens/M_dyn with the slip."""
+        return sigma * lensing_mass_ratio(sigma) if self.systematics.slip else sigma
+
+    def log_likelihood(self, v_pred: np.ndarray) -> np.ndarray:
+        """ln L [nat] (..., n_clusters) of V_pred (..., n_points) at the catalogue M_bar: M_pred = M_bar·Σ (times
+        the slip's M_lens/M_dyn when it is on), Σ = (V_pred/V_bar)²."""
+        if self.marginalises:
+            raise LensingError("this lensing likelihood integrates nuisance parameters: evaluate it with the kernel "
+                               "(LensingLikelihood.evaluate), not from V_pred at the catalogue baryons")
+        return self._by_cluster(self.m_bar * self._lensed((np.asarray(v_pred, dtype=float) / self.v_bar) ** 2))
+
+    def evaluate(self, kernel: Kernel, params: Mapping[str, Any], grid: Mapping[str, np.ndarray]) -> LensingEvaluation:
+        """ln L over grid points (each ``grid`` array (n_grid,), the other parameters ``params``), every nuisance of
+        the systematics integrated by Gauss–Hermite quadrature at the node rule's count (or the ``nodes`` option)."""
+        s = self.systematics
+        if s.path_length != "fixed":
+            if "L" in grid:
+                raise SpecError(f"path_length = {s.path_length!r} sets L per cluster; L cannot also be a grid axis")
+            if "L" not in {p.name for p in kernel.parameters}:
+                raise SpecError(f"path_length = {s.path_length!r}: kernel {kernel.name!r} has no path length L")
+        if not (s.cluster_dims or s.shared_dims):
+            return LensingEvaluation(self._at_nodes(kernel, params, grid, 1, 1.0), self._objects(), 0, None, 0.0,
+                                     True)
+        step = SHARED_STEP if s.shared_dims else None
+        n = s.nodes or FIRST_NODES
+        last = self._at_nodes(kernel, params, grid, n, step)
+        while True:
+            finer = None if step is None else step / 2
+            nxt = self._at_nodes(kernel, params, grid, n + 2, finer)
+            total = nxt.sum(axis=-1)
+            scored = total >= np.max(total) - SCORED
+            change = float(np.max(np.abs(total - last.sum(axis=-1))[scored]))
+            done = change < NODE_TOLERANCE
+            if s.nodes or done or n + 4 > MAX_NODES:
+                keep = s.nodes is not None
+                return LensingEvaluation(last if keep else nxt, self._objects(), n if keep else n + 2,
+                                         step if keep else finer, change, done)
+            n, step, last = n + 2, finer, nxt
+
+    def _objects(self) -> tuple[str, ...]:
+        return ("all",) if self.systematics.shared_dims else self.names
+
+    def _at_nodes(self, kernel: Kernel, params: Mapping[str, Any], grid: Mapping[str, np.ndarray], n: int,
+                  step: float | None) -> np.ndarray:
+        """ln L (n_grid, n_objects) at ``n`` Gauss–Hermite nodes per cluster dimension and, for a shared nuisance,
+        its values z every ``step`` over ±:data:`SHARED_RANGE`: there the summed ln L(z) (smooth in z, however
+        narrow exp of it is) is a cubic spline through those values, and ∫ L(z) φ(z) dz a sum over
+        :data:`SHARED_REFINE` points per step."""
+        s = self.systematics
+        per_cluster = Nodes.of(len(s.cluster_dims), n)
+        z_shared = np.arange(-SHARED_RANGE, SHARED_RANGE + step / 2, step) if s.shared_dims else np.zeros(1)
+        n_grid = len(next(iter(grid.values())))
+        fixed_length = kernel.resolve(params).get("L")
+        by_shared = np.empty((len(z_shared), n_grid, len(self.names)))
+        for i, z in enumerate(z_shared):
+            shift = {d: z for d in s.shared_dims}
+            inputs, lens, scale, length = self._replicated(per_cluster, shift, fixed_length)
+            per_point = dict(params) if length is None else {**params, "L": length}
+            block = max(1, BATCH // len(lens))
+            for a in range(0, n_grid, block):
+                values = {k: np.asarray(v[a:a + block], dtype=float)[:, None] for k, v in grid.items()}
+                resolved = kernel.resolve({**per_point, **values})
+                v_pred = kernel.func(kernel.check_points(inputs, resolved), **resolved)
+                m_pred = (scale * self.m_bar[lens]) * self._lensed((v_pred / inputs["v_bar"]) ** 2)
+                ll = self._by_cluster(m_pred.reshape(m_pred.shape[0], len(per_cluster.log_w), -1))
+                by_shared[i, a:a + block] = logsumexp(ll + per_cluster.log_w[None, :, None], axis=1)
+        if not s.shared_dims:
+            return by_shared[0]
+        fine = np.linspace(-SHARED_RANGE, SHARED_RANGE, (len(z_shared) - 1) * SHARED_REFINE + 1)
+        total = CubicSpline(z_shared, by_shared.sum(axis=-1), axis=0)(fine)
+        log_w = -0.5 * fine**2 - 0.5 * np.log(2.0 * np.pi) + np.log(fine[1] - fine[0])
+        log_w[[0, -1]] += np.log(0.5)  # trapezoid ends
+        return logsumexp(total + log_w[:, None], axis=0)[:, None]
+
+    def _replicated(self, nodes: Nodes, shift: Mapping[str, float], fixed_length: float | None
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray | None]:
+        """The points repeated once per node (node-major): their kernel inputs with M_bar scaled, the index of each
+        copy's original point, the M_bar scale 10^δ and the path length L per copy (None: the parameter's
+        ``fixed_length`` for every copy)."""
+        s = self.systematics
+        n_points = len(self.m_bar)
+        z = {d: np.repeat(nodes.z[:, j], n_points) for j, d in enumerate(s.cluster_dims)}
+        z.update({d: np.full(len(nodes.log_w) * n_points, v) for d, v in shift.items()})
+        lens = np.tile(np.arange(n_points), len(nodes.log_w))
+        delta = np.zeros(len(lens))
+        if "tian" in z:
+            delta = delta + z["tian"] * self.e_log_m_bar[lens]
+        if "gas" in z:
+            delta = delta + z["gas"] * s.gas_dex
+        scale = 10.0 ** delta
+        inputs = {k: v[lens] for k, v in self.inputs.items()}
+        inputs["v_bar"] = inputs["v_bar"] * np.sqrt(scale)
+        inputs["g_N"] = inputs["g_N"] * scale
+        length = None
+        if s.path_length != "fixed":
+            spread = 10.0 ** (z["path"] * s.path_scatter_dex) if "path" in z else np.ones(len(lens))
+            length = spread * (2.0 * inputs["r"] if s.path_length == "diameter" else fixed_length)
+        return inputs, lens, scale, length
+
+    def choices(self) -> dict[str, object]:
+        """Every named choice of the likelihood, defaults included."""
+        return self.systematics.as_dict()
+
     def describe(self) -> str:
-        return (f"{describe(self.errors)}; M_pred = Σ(g_N)·M_bar, i.e. M_bar·(V_pred/V_bar)² at each radius "
-                f"(no lensing slip); {LENSING_BARYONS}")
+        return (f"{self.systematics.describe()}; M_pred = Σ(g_N)·M_bar, i.e. M_bar·(V_pred/V_bar)² at each radius; "
+                f"{LENSING_BARYONS}")
 
 
 def lensing_likelihood(cube: xr.Dataset, cuts: SampleCuts | None = None,
                        options: dict[str, object] | None = None) -> LensingLikelihood:
-    """The lensing likelihood of the clusters cube (``options``: ``errors`` = ``stat`` (default) or ``stat+syst``)."""
-    options = dict(options or {})
-    errors = options.pop("errors", "stat")
-    if options:
-        raise SpecError(f"unknown lensing option(s) {', '.join(map(str, options))}; the lensing likelihood takes "
-                        f"errors = one of {', '.join(ERROR_MODELS)}")
-    if errors not in ERROR_MODELS:
-        raise SpecError(f"errors = {errors!r}; choose from {', '.join(ERROR_MODELS)}")
+    """The lensing likelihood of the clusters cube under the systematics ``options``
+    (:class:`~sigcube.stats.lensing.ClusterSystematics`: errors, baryons, gas_dex, gas_scope, slip, path_length,
+    path_scatter_dex, nodes)."""
+    try:
+        systematics = ClusterSystematics.of(options)
+    except LensingError as exc:
+        raise SpecError(str(exc)) from None
     points = pack_lensing(cube, cuts)
-    normals = lensing_normals(cube, str(errors))
-    return LensingLikelihood(tuple(str(n) for n in points.galaxy), points.offsets, lensing_points(cube)["m_bar"],
-                             points.inputs["v_bar"], tuple(normals[str(n)] for n in points.galaxy), str(errors))
+    pts = lensing_points(cube)
+    normals = lensing_normals(cube, systematics.errors)
+    return LensingLikelihood(tuple(str(n) for n in points.galaxy), points.offsets, pts["m_bar"],
+                             points.inputs["v_bar"], tuple(normals[str(n)] for n in points.galaxy), systematics,
+                             dict(points.inputs), pts["e_log_m_bar"])

@@ -122,3 +122,81 @@ def test_tension_none_for_the_same_parameters_strong_for_shifted_ones(cubes, tmp
         lo, hi = report["posterior"][name]["axes"]["A0"]["ci95"]
         assert lo - 0.05 < truth < hi + 0.05
     assert report["against_rest"]["far"]["n_sigma"] > 5
+
+
+# --- variants, ranges and a shared σ_int axis (the CLASH lensing view needs the data mirror) ------------------------
+
+CLASH = ('[[datasets]]\nname = "clash"\ndataset = "clusters:lensing"\nindependent_of = [{constant}]\n'
+         '[datasets.fixed]\nD = 1.0\nL = 600.0\nL0 = 0.4\nn = 0.27\n[datasets.likelihood]\nerrors = "stat"\n'
+         '[[datasets.variants]]\nname = "clash_gas"\nlikelihood = {{gas_dex = 0.1, gas_scope = "shared"}}\n')
+
+
+def test_a_variant_replaces_its_dataset_and_never_multiplies_it(cubes, clusters_store, clusters_cube, tmp_path):
+    """SPARC-like galaxies (a range on A0, a k axis they depend on) and CLASH with a shared-gas variant: the
+    variant's ln L is the lensing likelihood evaluated by hand; the joint ln L leaves it out; the report's choices
+    table names what the variant changes."""
+    from sigcube.interfaces.joint_report import joint_report
+    from sigcube.io.ingest.clusters import lensing_likelihood
+
+    grid = "[grid.A0]\nlinspace = [0.4, 1.6, 25]\n[grid.k]\nvalues = [0.1, 0.2]\n"
+    spec = parse_joint_spec(_joint_text(_entry("a", "[datasets.fixed]\nD = 0.0\n[datasets.range]\nA0 = [0.7, 1.6]")
+                                        + CLASH.format(constant='"k"'), grid))
+    assert [p.label for p in spec.datasets] == ["a", "clash"] and spec.probes[-1].variant_of == "clash"
+    run_joint(spec, tmp_path / "j.zarr", cubes={"a": cubes["a"], "clash": str(clusters_store)}, synchronous=True,
+              console=QUIET)
+    ds = open_joint(tmp_path / "j.zarr").load()
+    a0 = ds["A0"].values
+    hand = lensing_likelihood(clusters_cube, options={"gas_dex": 0.1, "gas_scope": "shared"}).evaluate(
+        get_kernel("sigma"), {"D": 1.0, "L": 600.0, "L0": 0.4, "n": 0.27}, {"A0": a0}).values[:, 0]
+    variant = ds["loglike_total"].sel(probe="clash_gas").values
+    assert np.allclose(variant, hand[:, None], rtol=1e-9) and variant.shape == (25, 2)
+    total = ds["loglike_total"]
+    assert np.array_equal(ds["loglike_joint"].values, (total.sel(probe="a") + total.sel(probe="clash")).values)
+    outside = a0 < 0.7
+    assert np.all(np.isneginf(total.sel(probe="a").values[outside]))
+    report = joint_report(ds)
+    (group,) = report["choices"]
+    assert [r["probe"] for r in group["rows"]] == ["clash", "clash_gas"] and group["against"] == "a"
+    assert group["rows"][1]["changed"] == {"gas_dex": [0.0, 0.1], "gas_scope": ["cluster", "shared"]}
+    assert report["tension"][0]["parameters"] == ["A0"]  # the k axis CLASH does not depend on is marginalised
+    probes = {p["label"]: p for p in report["probes"]}
+    assert probes["clash_gas"]["integral"]["settled"] and probes["a"]["truncation"]["A0"][1] is None
+
+
+def test_a_range_that_cuts_the_posterior_is_refused(cubes, tmp_path):
+    from sigcube.errors import SigcubeError
+
+    spec = parse_joint_spec(_joint_text(_entry("a", "[datasets.range]\nA0 = [1.19, 1.21]") + _entry("b"),
+                                        "[grid.A0]\nlinspace = [0.8, 1.6, 161]\n"))
+    with pytest.raises(SigcubeError, match="widen the range"):
+        run_joint(spec, tmp_path / "j.zarr", cubes={"a": cubes["a"], "b": cubes["b"]}, synchronous=True,
+                  console=QUIET)
+
+
+def test_sigma_int_is_a_shared_axis_only_its_own_dataset_reads(cubes, clusters_store, tmp_path):
+    """A [nuisance] dataset sweeps σ_int on the shared grid; CLASH is independent_of it (and of k, checked)."""
+    nuisance = '[datasets.nuisance]\nmode = "marginalise"\nnodes = 1\nerror_model = "lognormal_gobs"\n'
+    grid = "[grid.A0]\nlinspace = [0.6, 1.6, 6]\n[grid.sigma_int]\nvalues = [0.02, 0.06]\n"
+    clash = CLASH.format(constant='"sigma_int"').split("[[datasets.variants]]")[0]
+    spec = parse_joint_spec(_joint_text(_entry("a", nuisance) + clash, grid))
+    run_joint(spec, tmp_path / "j.zarr", cubes={"a": cubes["a"], "clash": str(clusters_store)}, synchronous=True,
+              console=QUIET)
+    ds = open_joint(tmp_path / "j.zarr").load()
+    assert ds["sigma_int"].attrs["units"] == "dex"
+    a = ds["loglike_total"].sel(probe="a").values
+    assert not np.allclose(a[:, 0], a[:, 1])  # the galaxies' ln L moves with σ_int, CLASH's does not
+    clash_ll = ds["loglike_total"].sel(probe="clash").values
+    assert np.array_equal(clash_ll[:, 0], clash_ll[:, 1])
+    with pytest.raises(SpecError, match="intrinsic scatter of a \\[nuisance\\] likelihood"):
+        parse_joint_spec(_joint_text(_entry("a", 'independent_of = ["sigma_int"]\n' + nuisance) + clash, grid))
+
+
+@pytest.mark.parametrize("entries, match", [
+    (_entry("a", '[[datasets.variants]]\nname = "v"\nlikelihood = {errors = "stat+syst"}') + _entry("b"),
+     "no likelihood options to vary"),
+    (_entry("a", '[datasets.range]\nA0 = [1.0, 1.02]') + _entry("b"), "at least two"),
+    (_entry("a", 'independent_of = ["n"]\n[datasets.range]\nn = [0.1, 0.3]') + _entry("b"), "independent_of n"),
+])
+def test_bad_variants_and_ranges_are_one_line_errors(entries, match):
+    with pytest.raises(SpecError, match=match):
+        parse_joint_spec(_joint_text(entries, A0_GRID + "[grid.n]\nvalues = [0.1, 0.3]\n"))

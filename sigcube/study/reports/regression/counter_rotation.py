@@ -13,6 +13,7 @@ from sigcube.model.kernels import KernelError
 from sigcube.model.points import velocity_points
 from sigcube.study.published import figure
 from sigcube.study.reports.regression.common import PREDICTION, Result, _enhancement, cite, cited
+from sigcube.study.reports.regression.uncertainty import bootstrap, shown
 
 COUNTER_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 COUNTER_MOND_NU = figure("counter.table.mond").number
@@ -87,6 +88,9 @@ def counter_rotation_fdm(manga: xr.Dataset) -> Result:
         "n_controls_in_subset": int(controls.sum()),
         "median_f_DM_controls": float(np.median(f_dm.values[controls])),
         "median_f_DM_non_cases": float(np.median(f_dm.values[~case])),
+        "uncertainty": {key: bootstrap(lambda i, v=v: np.median(v[i]), len(v), f"counter.{key}")
+                        for key, v in (("median_f_DM_controls", f_dm.values[controls]),
+                                       ("median_f_DM_non_cases", f_dm.values[~case]))},
         "p_value": None,
     }
     first = cases[0] if cases else None
@@ -99,11 +103,14 @@ def counter_rotation_fdm(manga: xr.Dataset) -> Result:
         si4a=6,
         status="data unavailable",
         n=len(cases),
-        headline=f"N = {len(cases)} case with f_DM ({case_text}); no test possible, no p-value",
+        headline=(f"N = {len(cases)} case with f_DM ({case_text}); no test possible, no p-value; median f_DM of the "
+                  f"subset's controls {shown(values['uncertainty']['median_f_DM_controls'])}, of its non-cases "
+                  f"{shown(values['uncertainty']['median_f_DM_non_cases'])}"),
         values=values,
         published=cited(f_DM_counter_rotating="counter.f_dm_counter", f_DM_normal="counter.f_dm_normal",
                         p="counter.p_value", n_cases="counter.n_galaxies"),
-        conventions={"summary": "cases and controls found in the 534-galaxy f_DM subset by plate-IFU",
+        conventions={"summary": "cases and controls found in the 534-galaxy f_DM subset by plate-IFU; […] = 68 % "
+                                "interval of a seeded bootstrap over the galaxies",
                      "f_DM": "JAM_cyl + gNFW f_DM within R_eff (Zhu+2023 via TangoSIDM)"},
         note=("Only 1 of the 62 matched counter-rotating cases (and 22 of their 310 controls) is in the DynPop subset: "
               "a comparison of means needs the full DynPop JAM catalogue, which is not in the mirror."),

@@ -1,5 +1,7 @@
 """Dwarf spheroidal tests: σ_pred/σ_obs with the Wolf+2010 estimator on Simon 2019 and McConnachie 2012, next to the
-author's script's four hard-coded dSphs, which give the printed 0.72."""
+author's script's four hard-coded dSphs, which give the printed 0.72; each dwarf's Υ_V marginalised for the Bayes
+factors of Σ, MOND and Newton, isolated and (the Milky Way satellites of Simon 2019) in the Milky Way's external
+field by the paper's rule (§2.14.1, option A: g_N → √(g_int² + g_ext²))."""
 
 from __future__ import annotations
 
@@ -8,16 +10,31 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from sigcube.constants import G_DAGGER_CONVENTIONS, GM_SUN, KPC_M, M_V_SUN
+from sigcube.constants import A0_MOND, G_DAGGER_CONVENTIONS, GM_SUN, KM_S, KPC_M, M_V_SUN
 from sigcube.model.kernels import get_kernel
+from sigcube.model.kernels.baseline import mond_nu
 from sigcube.model.kernels.sigma import XI_FLOOR_KPC, coherence_scale, coherence_window, h_function
 from sigcube.model.points import PointSet
+from sigcube.stats.adaptive_grid import Axis, integrate
+from sigcube.stats.verdicts import bayes_verdict
 from sigcube.study.reports.regression.common import (
     AUTHOR_DSPHS, AUTHOR_G_DAGGER, AUTHOR_SCRIPT, Result, _log_stats, _point_mass_points, _velocity, agrees, cited,
 )
+from sigcube.study.reports.regression.uncertainty import median_ratio, rate, scatter, shown
 
 UPSILON_V = 2.0
 """Stellar mass-to-light ratio in V assumed for the dwarfs' old populations [M☉/L☉] (a convention)."""
+UPSILON_V_PRIOR = (1.0, 4.0)
+"""Υ_V [M☉/L☉] marginalised per dwarf: uniform in log10 Υ_V over this range, a factor 2 either side of
+:data:`UPSILON_V`."""
+MW_V_CIRC_KM_S = 233.0
+"""The Milky Way's circular speed of the paper's external field g_MW = V²/R (§2.14.1); at a satellite's distance D the
+field is taken as V²/D (a flat rotation curve)."""
+EFE_KERNELS = {"sigma": "kernel sigma_efe: Σ = 1 + A0·W·h(√(g_N² + g_ext²)) (paper §2.14.1, option A)",
+               "mond": "MOND by the same rule (the paper's 'same form used in MOND's EFE'): g = g_N·ν(√(g_N² + "
+                       "g_ext²)/a0), not MOND's own field equation",
+               "newtonian": "unchanged"}
+"""How each kernel takes the external field."""
 R_V = 3.1
 """A_V = R_V·E(B−V), to turn McConnachie's apparent V into M_V (Cardelli+1989 diffuse-ISM value)."""
 WOLF_R3D_PER_RE = 4.0 / 3.0
@@ -74,8 +91,25 @@ def author_dsphs() -> dict[str, Any]:
     }
 
 
-def _dwarf_rows(names, m_v, r_e_pc, sigma, e_sigma, upper) -> tuple[dict[str, Any], int, int]:
-    """σ_pred/σ_obs per kernel (Σ, MOND, Newton) with the Wolf+2010 estimator; upper limits as limits."""
+def external_field(distance_kpc: np.ndarray) -> np.ndarray:
+    """g_ext = V²/D [m/s²] of the Milky Way at distance D (:data:`MW_V_CIRC_KM_S`)."""
+    return (MW_V_CIRC_KM_S * KM_S) ** 2 / (np.asarray(distance_kpc, dtype=float) * KPC_M)
+
+
+def dwarf_sigma(kernel: str, points: PointSet, g_ext: np.ndarray | None = None) -> np.ndarray:
+    """σ_pred = V_pred(r_½)/√3 [km/s] of :func:`wolf_points`, isolated (``g_ext`` None) or in the external field
+    ``g_ext`` [m/s²] per point (:data:`EFE_KERNELS`)."""
+    if g_ext is None or kernel == "newtonian":
+        return wolf_sigma(kernel, points)
+    if kernel == "sigma":
+        return _velocity("sigma_efe", points, g_ext=g_ext) / np.sqrt(3.0)
+    g_n = points.inputs["g_N"]
+    return points.inputs["v_bar"] * np.sqrt(mond_nu(np.hypot(g_n, g_ext) / A0_MOND)) / np.sqrt(3.0)
+
+
+def _dwarf_rows(names, m_v, r_e_pc, sigma, e_sigma, upper, key: str) -> tuple[dict[str, Any], int, int]:
+    """σ_pred/σ_obs per kernel (Σ, MOND, Newton) with the Wolf+2010 estimator at Υ_V = 2; upper limits as limits;
+    medians and scatters with their bootstrap over dwarfs, the share of limits respected with its binomial interval."""
     m_half = 0.5 * UPSILON_V * 10.0 ** (-0.4 * (np.asarray(m_v) - M_V_SUN))
     r_e_kpc = np.asarray(r_e_pc) * 1e-3
     points = wolf_points(list(names), m_half, r_e_kpc)
@@ -83,9 +117,14 @@ def _dwarf_rows(names, m_v, r_e_pc, sigma, e_sigma, upper) -> tuple[dict[str, An
     for kernel in ("sigma", "mond", "newtonian"):
         sigma_pred = wolf_sigma(kernel, points)
         ratio = sigma_pred / sigma
+        log_ratio = np.log10(ratio[~upper])
+        respected = int(np.sum(sigma_pred[upper] <= sigma[upper]))
         values[kernel] = {
-            **_log_stats(np.log10(ratio[~upper])),
-            "upper_limits_respected": int(np.sum(sigma_pred[upper] <= sigma[upper])),
+            **_log_stats(log_ratio),
+            "upper_limits_respected": respected,
+            "uncertainty": {"median_ratio": median_ratio(log_ratio, None, f"{key}.{kernel}.median_ratio"),
+                            "scatter_dex": scatter(log_ratio, None, f"{key}.{kernel}.scatter"),
+                            **({"upper_limits_respected": rate(respected, int(upper.sum()))} if upper.any() else {})},
             "per_dwarf": {n: {"sigma_pred": float(sp), "sigma_obs": float(so), "e_sigma_obs": float(e),
                               "upper_limit": bool(up)}
                           for n, sp, so, e, up in zip(names, sigma_pred, sigma, e_sigma, upper)},
@@ -96,6 +135,73 @@ def _dwarf_rows(names, m_v, r_e_pc, sigma, e_sigma, upper) -> tuple[dict[str, An
                                "n_floored": int(np.sum(window < full * (1 - 1e-12))),
                                "per_dwarf": dict(zip(names, window.tolist()))}
     return values, int((~upper).sum()), int(upper.sum())
+
+
+def ratio_over_prior(names, m_v, r_e_pc, sigma, upper) -> dict[str, list[float]]:
+    """Per kernel, the median σ_pred/σ_obs over measured dwarfs at the two ends of :data:`UPSILON_V_PRIOR` (σ_pred
+    grows with Υ_V: the range the prior allows)."""
+    keep = ~np.asarray(upper, dtype=bool)
+    l_v = 10.0 ** (-0.4 * (np.asarray(m_v)[keep] - M_V_SUN))
+    r_e = np.asarray(r_e_pc)[keep] * 1e-3
+    out = {}
+    for kernel in ("sigma", "mond", "newtonian"):
+        out[kernel] = [float(np.median(wolf_sigma(kernel, wolf_points([n for n, k in zip(names, keep) if k],
+                                                                      0.5 * ups * l_v, r_e)) / sigma[keep]))
+                       for ups in UPSILON_V_PRIOR]
+    return out
+
+
+def dwarfs_marginal(names, m_v, r_e_pc, sigma, e_plus, e_minus, upper, distance_kpc=None) -> dict[str, Any]:
+    """Per kernel and per measured dwarf, ln Z with Υ_V marginalised (:data:`UPSILON_V_PRIOR`; adaptive grid, each with
+    its numerical error) for a split-normal likelihood of σ_obs (σ⁺ where σ_pred is above it, else σ⁻); summed over
+    dwarfs, ln B(Σ : MOND) and ln B(Σ : Newton) with their verdicts; the same in the Milky Way's external field when
+    ``distance_kpc`` is given. Upper limits are left out of the Bayes factors."""
+    keep = ~np.asarray(upper, dtype=bool) & np.isfinite(e_plus) & np.isfinite(e_minus)
+    names = [n for n, k in zip(names, keep) if k]
+    l_v = 10.0 ** (-0.4 * (np.asarray(m_v)[keep] - M_V_SUN))
+    r_e = np.asarray(r_e_pc)[keep] * 1e-3
+    obs, above, below = (np.asarray(a, dtype=float)[keep] for a in (sigma, e_plus, e_minus))
+    axis = Axis("upsilon_V", *UPSILON_V_PRIOR, log=True, unit="M☉/L☉")
+    fields = {"isolated": None}
+    if distance_kpc is not None:
+        fields["milky_way_field"] = external_field(np.asarray(distance_kpc)[keep])
+    out: dict[str, Any] = {"prior": axis.describe(), "dwarfs": names, "n": len(names),
+                           "likelihood": "split normal of each measured σ_obs about σ_pred(Υ_V): σ⁺ where σ_pred > "
+                                         "σ_obs, else σ⁻ (the table's errors); dwarfs independent"}
+    for field_name, g_ext in fields.items():
+        by_kernel: dict[str, Any] = {}
+        for kernel in ("sigma", "mond", "newtonian"):
+            def evaluate(values, items, stage, kernel=kernel, g_ext=g_ext):
+                ups = values["upsilon_V"]                                     # (M, K)
+                k = np.broadcast_to(items, ups.shape).ravel()
+                points = wolf_points([str(i) for i in k], 0.5 * ups.ravel() * l_v[k], r_e[k])
+                pred = dwarf_sigma(kernel, points, None if g_ext is None else g_ext[k]).reshape(ups.shape)
+                residual = pred - obs[items]
+                sd = np.where(residual > 0, above[items], below[items])
+                ll = -0.5 * (residual / sd) ** 2 + np.log(2.0 / (np.sqrt(2 * np.pi) * (above[items] + below[items])))
+                return {"loglike": ll, "ratio": pred / obs[items]}
+
+            results = integrate(evaluate, (axis,), n_items=len(names))
+            ratios = [float(np.exp(r.log_posterior) @ np.log10(r.arrays["ratio"])) for r in results]
+            by_kernel[kernel] = {
+                "log_z": float(sum(r.log_z for r in results)), "log_z_error": float(sum(r.error for r in results)),
+                "unconverged": [n for n, r in zip(names, results) if not r.converged],
+                "upsilon_at_prior_edge": [n for n, r in zip(names, results)
+                                          if r.summary()["upsilon_V"]["at_prior_edge"]],
+                "median_ratio_posterior": median_ratio(np.array(ratios), None, f"dwarfs.{field_name}.{kernel}"),
+                "per_dwarf": {n: {"log_z": r.log_z, "error": r.error,
+                                  "upsilon_V": {k: r.summary()["upsilon_V"][k] for k in ("mean", "sd", "ci68")},
+                                  "log_ratio_posterior_mean": x} for n, r, x in zip(names, results, ratios)},
+            }
+        s = by_kernel["sigma"]
+        bayes = {}
+        for other, label in (("mond", "MOND"), ("newtonian", "Newton")):
+            ln_b = s["log_z"] - by_kernel[other]["log_z"]
+            error = s["log_z_error"] + by_kernel[other]["log_z_error"]
+            bayes[f"sigma_{other}"] = {"value": ln_b, "error": error, "verdict": bayes_verdict(ln_b, error, "Σ", label)}
+        out[field_name] = {**by_kernel, "ln_b": bayes,
+                           **({"g_ext_range": [float(g_ext.min()), float(g_ext.max())]} if g_ext is not None else {})}
+    return out
 
 
 def _conventions() -> dict[str, str]:
@@ -110,28 +216,59 @@ def _conventions() -> dict[str, str]:
                             f"over the 4 dSphs of the {AUTHOR_SCRIPT}, evaluated at W = 1 (the script's), W(r_½) and "
                             "W → 0",
         "statistics": "median and std of log10(σ_pred/σ_obs) over measured dispersions; an upper limit counts as "
-                      "respected when σ_pred ≤ the 90 % limit",
+                      "respected when σ_pred ≤ the 90 % limit; [a, b] after a median = its 68 % interval of a seeded "
+                      "bootstrap over dwarfs, after a count of limits = its Clopper–Pearson 95 % interval",
+        "upsilon_V_marginalised": f"each measured dwarf's Υ_V uniform in log10 on {UPSILON_V_PRIOR[0]:g}–"
+                                  f"{UPSILON_V_PRIOR[1]:g} M☉/L☉, integrated on adaptive grids "
+                                  "(sigcube.stats.adaptive_grid, each ln Z with its numerical error); ln B summed over "
+                                  "dwarfs, undecided when |ln B| < 3× its error",
+        "external_field": f"Simon 2019 (Milky Way satellites) also in the Milky Way's field g_ext = V²/D, V = "
+                          f"{MW_V_CIRC_KM_S:g} km/s (paper §2.14.1's g_MW) and D Simon's heliocentric distance; "
+                          + "; ".join(f"{k}: {v}" for k, v in EFE_KERNELS.items())
+                          + ". McConnachie's rows stay isolated (its M31 satellites sit in M31's field)",
     }
 
 
 def _dwarf_result(name: str, values: dict[str, Any], n_measured: int, n_limits: int, summary: str, note: str) -> Result:
-    s, m, w = values["sigma"], values["mond"], values["window_r_half"]
+    s, m = values["sigma"], values["mond"]
     author = author_dsphs()
     values = {"n_measured": n_measured, "n_upper_limits": n_limits, **values, "author_dsphs": author}
     mean = author["mean_ratio"]
     dsphs = ", ".join(AUTHOR_DSPHS)
+    w = values["window_r_half"]
     floored = (f"; the {XI_FLOOR_KPC} kpc floor on ξ lowers it to {w['min']:.2f} for the {w['n_floored']} smallest"
                if w["n_floored"] else "")
+    marginal = values["marginalised"]
+
+    def bayes(field_name: str) -> str:
+        b = marginal[field_name]["ln_b"]
+        return (f"ln B(Σ:MOND) {b['sigma_mond']['value']:.1f} ± {b['sigma_mond']['error']:.1f} "
+                f"({b['sigma_mond']['verdict']}), ln B(Σ:Newton) {b['sigma_newtonian']['value']:.1f} ± "
+                f"{b['sigma_newtonian']['error']:.1f}")
+
+    fields = "; in the Milky Way's field: " + bayes("milky_way_field") if "milky_way_field" in marginal else ""
+    edge = {k: len(marginal["isolated"][k]["upsilon_at_prior_edge"]) for k in ("sigma", "mond")}
+    if any(edge.values()):
+        fields += (f" (⚠ Υ_V at a bound of its prior for {edge['sigma']} (Σ) and {edge['mond']} (MOND) of the "
+                   f"{marginal['n']} dwarfs: the Bayes factors depend on the prior's range)")
+    u = {k: values[k]["uncertainty"] for k in ("sigma", "mond", "newtonian")}
+    limits = (f"; limits respected Σ {s['upper_limits_respected']}/{n_limits} "
+              f"[{u['sigma']['upper_limits_respected']['ci'][0]:.2f}, {u['sigma']['upper_limits_respected']['ci'][1]:.2f}]"
+              if n_limits else "")
     return Result(
         name=name,
         si4a=9,
         status="computed",
         n=n_measured + n_limits,
-        headline=(f"median σ_pred/σ_obs: Σ (W(r½) = {w['unfloored']:.3f}) {s['median_ratio']:.2f} "
-                  f"({s['scatter_dex']:.2f} dex), W → 0 (Newton) {values['newtonian']['median_ratio']:.2f}, MOND "
-                  f"{m['median_ratio']:.2f}"
-                  + (f"; limits respected Σ {s['upper_limits_respected']}/{n_limits}" if n_limits else "")
-                  + f"; author's 4 dSphs, W = 1: mean {mean['W_1']:.4f}"),
+        headline=(f"Υ_V marginalised ({UPSILON_V_PRIOR[0]:g}–{UPSILON_V_PRIOR[1]:g}), {marginal['n']} measured σ: "
+                  f"{bayes('isolated')}{fields}. At Υ_V = {UPSILON_V:g}, median σ_pred/σ_obs: Σ (W(r½) = "
+                  f"{w['unfloored']:.3f}) {shown(u['sigma']['median_ratio'], 2)} "
+                  f"({shown(u['sigma']['scatter_dex'], 2)} dex), W → 0 (Newton) "
+                  f"{shown(u['newtonian']['median_ratio'], 2)}, MOND {shown(u['mond']['median_ratio'], 2)}{limits}; "
+                  f"over Υ_V {UPSILON_V_PRIOR[0]:g}–{UPSILON_V_PRIOR[1]:g}: Σ "
+                  + "–".join(f"{x:.2f}" for x in values["median_ratio_over_prior"]["sigma"]) + ", MOND "
+                  + "–".join(f"{x:.2f}" for x in values["median_ratio_over_prior"]["mond"]) + "; "
+                  f"author's 4 dSphs, W = 1: mean {mean['W_1']:.4f}"),
         values=values,
         published=cited(sigma_pred_over_obs="dsph.sigma_ratio", window_si13_3="dsph.window_si13_3"),
         reproduced={
@@ -156,9 +293,15 @@ def dwarfs_simon(dwarfs: xr.Dataset) -> Result:
     keep = np.all([np.isfinite(dwarfs[v].values) for v in ("sigma", "r_half", "M_V")], axis=0)
     d = dwarfs.isel(dwarf=keep)
     e_sigma = 0.5 * (d["e_sigma_plus"].values + d["e_sigma_minus"].values)
-    values, n_measured, n_limits = _dwarf_rows(
-        [str(n) for n in d["dwarf"].values], d["M_V"].values, d["r_half"].values, d["sigma"].values, e_sigma,
-        d["sigma_is_upper_limit"].values)
+    names = [str(n) for n in d["dwarf"].values]
+    upper = d["sigma_is_upper_limit"].values
+    values, n_measured, n_limits = _dwarf_rows(names, d["M_V"].values, d["r_half"].values, d["sigma"].values,
+                                               e_sigma, upper, "simon")
+    values["median_ratio_over_prior"] = ratio_over_prior(names, d["M_V"].values, d["r_half"].values,
+                                                         d["sigma"].values, upper)
+    values["marginalised"] = dwarfs_marginal(names, d["M_V"].values, d["r_half"].values, d["sigma"].values,
+                                             d["e_sigma_plus"].values, d["e_sigma_minus"].values, upper,
+                                             d["distance"].values)
     return _dwarf_result(
         "Dwarf spheroidals: Simon 2019", values, n_measured, n_limits,
         f"{n_measured} measured σ + {n_limits} upper limits; R_e = Simon's r_1/2",
@@ -175,9 +318,13 @@ def dwarfs_mcconnachie(dwarfs: xr.Dataset) -> Result:
     r_e_pc = distance_pc * np.tan(np.radians(d["nearby_r_half"].values / 60.0))
     m_v = d["nearby_vmag"].values - d["nearby_dmod"].values - R_V * d["nearby_ebv"].values
     e_sigma = 0.5 * (d["e_nearby_sigma_plus"].values + d["e_nearby_sigma_minus"].values)
-    values, n_measured, n_limits = _dwarf_rows(
-        [str(n) for n in d["nearby"].values], m_v, r_e_pc, d["nearby_sigma"].values, e_sigma,
-        np.zeros(int(keep.sum()), dtype=bool))
+    names = [str(n) for n in d["nearby"].values]
+    upper = np.zeros(int(keep.sum()), dtype=bool)
+    values, n_measured, n_limits = _dwarf_rows(names, m_v, r_e_pc, d["nearby_sigma"].values, e_sigma, upper,
+                                               "mcconnachie")
+    values["median_ratio_over_prior"] = ratio_over_prior(names, m_v, r_e_pc, d["nearby_sigma"].values, upper)
+    values["marginalised"] = dwarfs_marginal(names, m_v, r_e_pc, d["nearby_sigma"].values,
+                                             d["e_nearby_sigma_plus"].values, d["e_nearby_sigma_minus"].values, upper)
     return _dwarf_result(
         "Dwarf spheroidals: McConnachie 2012 (gas-poor)", values, n_measured, n_limits,
         f"{n_measured} objects with σ_s and no HI; R_e = D·tan(r_h) (major axis); M_V = V − (m−M)₀ − {R_V}·E(B−V)",

@@ -14,6 +14,7 @@ from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model.kernels import KernelError, get_kernel
 from sigcube.model.kernels.baseline import mond_nu
 from sigcube.model.kernels.sigma import XI_FLOOR_KPC, coherence_window, h_function
+from sigcube.stats.lensing import gravitational_slip, lensing_mass_ratio
 from sigcube.study.reports.regression.clusters import CLUSTER_PARAMS
 from sigcube.study.reports.regression.common import (
     AUTHOR_INPUTS, AUTHOR_SCRIPT, PREDICTION, Result, _enhancement, _point_mass_points, agrees, cite, cited,
@@ -131,7 +132,7 @@ def redshift() -> Result:
 def lensing_slip(sparc: xr.Dataset, clusters: xr.Dataset) -> Result:
     """Slip η and M_lens/M_dyn over the Σ the data reach (SPARC canonical, CLASH with the cluster amplitude)."""
     def slip(s):
-        return {"sigma": s, "eta": (2 * s - 1) / (3 * s - 2), "m_lens_over_m_dyn": (5 * s - 3) / (2 * (3 * s - 2))}
+        return {"sigma": s, "eta": gravitational_slip(s), "m_lens_over_m_dyn": lensing_mass_ratio(s)}
 
     ranges = {"sparc": _enhancement("sigma", pack_sparc(sparc)),
               "clash_rar": _enhancement("sigma", pack_clusters(clusters), **CLUSTER_PARAMS)}

@@ -538,7 +538,7 @@ def test_milky_way_bayes_factor_against_a_brute_force_integral(report, milkyway_
         assert values[k]["log_z"] == pytest.approx(hand[k], abs=0.05 + values[k]["log_z_error"])
     b = values["ln_b_sigma_mond"]
     assert b["value"] == pytest.approx(hand["sigma"] - hand["mond"], abs=0.1 + b["error"])
-    assert b["verdict"] == ("MOND favoured" if b["value"] < -3 * b["error"] else b["verdict"])
+    assert b["verdict"].startswith("MOND favoured") if b["value"] < -3 * b["error"] else True
     assert values["sigma"]["posterior"]["v_bar_scale"]["mean"] > 1.0  # Σ wants more baryons than McMillan's
 
 

@@ -15,8 +15,10 @@ Keys are dotted: ``<topic>.<quantity>``, e.g. ``sparc.canonical.rms_sigma``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PAPER = "004_9f0bbea4ca308c51.txt"
 """The Σ-Gravity paper (main text)."""
@@ -344,13 +346,17 @@ COUNTS_BY_CONSTRUCTION: dict[str, str] = {
 
 SEED_SAMPLE_KIND = "sparc"
 """The kind of dataset cube the seeds' galaxy figures were printed for: SPARC as ``sigcube ingest sparc`` makes it
-from its verified files (a user's table or a synthetic survey is kind ``rotation_curves``)."""
+from its verified files (a user's table is kind ``rotation_curves``; a synthetic survey carries ``synth_kernel``)."""
 
 
-def not_the_seed_sample(cube_kind: str, n_galaxies: int, paper_cuts: bool = True) -> str | None:
-    """Why values computed on a cube of kind ``cube_kind`` holding ``n_galaxies`` (with the paper's sample cuts or not)
-    are not set next to the seeds' SPARC figures, or None when the cube is the sample those figures were printed for
-    (the whole SPARC database: SI §3.1's count)."""
+def not_the_seed_sample(attrs: Mapping[str, Any], n_galaxies: int, paper_cuts: bool = True) -> str | None:
+    """Why values computed on a cube with attributes ``attrs`` holding ``n_galaxies`` (with the paper's sample cuts or
+    not) are not set next to the seeds' SPARC figures, or None when the cube is the sample those figures were printed
+    for (the whole SPARC database, SI §3.1's count, as ingested: not a synthetic sample on its baryons)."""
+    cube_kind = str(attrs.get("sigcube_kind", ""))
+    if "synth_kernel" in attrs:
+        return ("this cube is synthetic (sigcube synth), not the SPARC sample the seeds' figures were printed for: "
+                "its values are shown alone")
     if cube_kind != SEED_SAMPLE_KIND:
         return (f"this cube (kind {cube_kind or 'unknown'}) is not the SPARC sample the seeds' figures were printed "
                 "for: its values are shown alone")

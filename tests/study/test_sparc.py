@@ -137,6 +137,8 @@ def test_other_samples_are_shown_without_the_seed_figures(sparc_cube):
     assert mine["win_rate_intervals"]["sigma"]["n"] == 2
     subset = sparc_report(sparc_cube.sel(galaxy=["NGC3198", "NGC2403"]), get_preset("paper"))  # kind sparc, 2 of 175
     assert subset["figures"] == [] and "2 of SPARC's 175" in subset["findings"][0]
+    synthetic = sparc_report(sparc_cube.assign_attrs(synth_kernel="mond"), get_preset("paper"))  # 175, kind sparc
+    assert synthetic["figures"] == [] and "synthetic" in synthetic["findings"][0]
 
 
 def test_a_win_rate_carries_its_binomial_interval(reports):

@@ -197,8 +197,7 @@ def ablation_report(cube: xr.Dataset, *, nuisance: bool = True, run: Runner = in
 
     points = pack_sparc(cube)
     out = ablation(points, Catalogue.from_cube(cube, points), nuisance=nuisance, run=run, seed=seed, n_boot=n_boot,
-                   models=models, sigma_int=sigma_int, elsewhere=not_the_seed_sample(cube.attrs.get("sigcube_kind", ""),
-                                                                               cube.sizes["galaxy"]))
+                   models=models, sigma_int=sigma_int, elsewhere=not_the_seed_sample(cube.attrs, cube.sizes["galaxy"]))
     out["conventions"]["cube_content_sha256"] = cube.attrs.get("content_sha256", "")
     return out
 

@@ -144,7 +144,7 @@ def sparc_report(
     }
     out["win_rate_intervals"] = {name: fraction(int(round(out[name]["win_rate"] * points.n_galaxies)),
                                                 points.n_galaxies) for name in v_pred}
-    elsewhere = not_the_seed_sample(cube.attrs.get("sigcube_kind", ""), cube.sizes["galaxy"], cuts == SampleCuts())
+    elsewhere = not_the_seed_sample(cube.attrs, cube.sizes["galaxy"], cuts == SampleCuts())
     out["seed_sample"] = elsewhere is None
     out["figures"] = [] if elsewhere else [comparison(figure(key), quantity, value_of(out, quantity))
                                            for quantity, keys in figures(preset).items() for key in keys]

@@ -196,8 +196,10 @@ def report_ablation(
 
 @app.command("compare")
 def report_compare(
-    models: Annotated[list[str], typer.Argument(help="Models to compare: sigma, mond, nfw, sigma_xi (MOND is "
-                                                     "always added as the Bayes-factor reference).")],
+    models: Annotated[list[str], typer.Argument(help="Models to compare: sigma, mond, sigma_xi; the halos nfw, einasto, "
+                                                     "burkert, piso, dc14 (flat priors) and nfw-lcdm, einasto-lcdm, "
+                                                     "burkert-lcdm, piso-lcdm, dc14-lcdm (ΛCDM priors). MOND is always "
+                                                     "added as the Bayes-factor reference.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
     nuisance: Annotated[bool, typer.Option(help="Also with Υ_disk, Υ_bul, D, i marginalised/profiled.")] = True,

@@ -220,8 +220,22 @@ def report_compare(
     if sigma_int is None and error_model is not None:
         raise SigcubeError("--error-model says what --sigma-int means: give --sigma-int too")
     scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor")
-    report = _with_fits(cube, workers, scheduler, "computing grids, fits and evidences …",
-                        lambda ds, run: compare_report(ds, models, nuisance=nuisance, run=run, scatter=scatter))
+
+    def build(ds, run):
+        from sigcube.engines.checkpoint import Checkpoint, fingerprint
+        from sigcube.io.cubes import cube_dir
+
+        settings = {"cube": ds.attrs.get("content_sha256", ""), "models": sorted(models), "nuisance": nuisance,
+                    "scatter": None if scatter is None else scatter.describe()}
+        kept = Checkpoint(cube_dir() / "checkpoints" / f"compare-{fingerprint(settings)}")
+        if kept.count():
+            err_console.print(f"resuming from {kept.folder} ({kept.count()} finished pieces)")
+        report = compare_report(ds, models, nuisance=nuisance, run=run, scatter=scatter, checkpoint=kept,
+                                progress=lambda line: err_console.print(line))
+        kept.clear()
+        return report
+
+    report = _with_fits(cube, workers, scheduler, "computing grids, fits and evidences …", build)
     emit(report, as_json, render)
 
 

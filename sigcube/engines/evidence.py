@@ -23,7 +23,7 @@ final box), the quadrature's (the node rule's estimate) and the correction's var
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -35,7 +35,8 @@ from sigcube.errors import SigcubeError
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
 from sigcube.model.segments import segment_sum
-from sigcube.stats.adaptive_grid import Axis, Box, ItemIntegral, grid_points, integrate
+from sigcube.engines.checkpoint import Checkpoint
+from sigcube.stats.adaptive_grid import Axis, Box, ItemIntegral, box_grid, grid_points, integrate
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.logo import loo_exact
 from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
@@ -49,6 +50,14 @@ BATCH_POINTS = 400_000
 """Grid points × packed points evaluated at once: bounds the memory of one evaluation."""
 SCATTER = "sigma_int"
 """The name of the σ_int axis."""
+
+
+Progress = Callable[[str], None]
+"""Hears one line per finished piece of a long integral."""
+
+
+def silent(message: str) -> None:
+    """A :data:`Progress` that says nothing."""
 
 
 class EvidenceError(SigcubeError):
@@ -337,7 +346,8 @@ class ScatterObjectEvidence:
 
 
 def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], scatter: Axis,
-                            data: Data, error_model: str) -> ScatterObjectEvidence:
+                            data: Data, error_model: str, checkpoint: Checkpoint = Checkpoint(None),
+                            progress: Progress = silent) -> ScatterObjectEvidence:
     """ln Z of a per-object model (``axes``) with σ_int on the global axis ``scatter``: the σ_int integral of
     Π_g Z_g(σ_int).
 
@@ -345,39 +355,50 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     beginning from the nearest value's boxes); the zooms and halvings evaluate each galaxy on one fixed grid, its final
     grid at the best coarse value, so that ln Z_g(σ_int) is smooth in σ_int and the halving compares like with like.
     At the best σ_int each galaxy's adaptive integral (node rule included) corrects its fixed-grid value by a constant
-    δ_g; the correction's variation one posterior sd away joins the error."""
+    δ_g; the correction's variation one posterior sd away joins the error. Every σ_int value's integrals are kept in
+    ``checkpoint`` (a killed run started again skips them); ``progress`` hears of each."""
     ev = _Evaluator(kernel, fixed, data, error_model, None)
-    done: dict[float, ObjectEvidence] = {}
-    grids: list[ItemIntegral] = []
+    done: dict[float, tuple[np.ndarray, list[Box]]] = {}
+    grids: list[Box] = []
 
     def adaptive(s: float, correct: bool = False) -> ObjectEvidence:
         near = min(done, key=lambda t: abs(t - s)) if done else None
         inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=correct,
-                                start=None if near is None else [r.box() for r in done[near].integrals])
-        done.setdefault(s, inner)
-        return inner
+                                start=None if near is None else done[near][1])
+        done.setdefault(s, (inner.log_z, [r.box() for r in inner.integrals]))
+        return replace(inner, integrals=[])
+
+    def kept(s: float) -> tuple[np.ndarray, list[Box]]:
+        if s not in done:
+            done[s] = checkpoint.get(f"sigma={s!r}", lambda: (adaptive(s).log_z, done[s][1]))
+            progress(f"σ_int = {s:.6g}: every galaxy integrated ({len(done)} values)")
+        return done[s]
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         sigmas = values[SCATTER][:, 0]
         if stage == "coarse":
-            rows = {s: adaptive(s).log_z for s in sorted(float(x) for x in sigmas)}
+            rows = {s: kept(s)[0] for s in sorted(float(x) for x in sigmas)}
             return {"loglike": np.array([rows[float(x)] for x in sigmas])[:, None, :]}
         if not grids:
-            grids.extend(done[max(done, key=lambda t: done[t].log_z.sum())].integrals)
-        return {"loglike": _on_grids(ev, grids, sigmas)[:, None, :]}
+            grids.extend(done[max(done, key=lambda t: done[t][0].sum())][1])
+        out = np.stack([checkpoint.get(f"fixed-sigma={float(x)!r}", lambda x=x: _on_grids(ev, axes, grids, [x])[0])
+                        for x in sigmas])
+        progress(f"σ_int: {len(sigmas)} more values on the fixed grids")
+        return {"loglike": out[:, None, :]}
 
     (integral,) = integrate(evaluate, [scatter], check=loo_change)
     fixed_ll = integral.arrays["loglike"]
     m = int(np.argmax(fixed_ll.sum(axis=1)))
     best_sigma = float(grid_points(integral)[SCATTER][m])
-    inner = adaptive(best_sigma, correct=data.nuisance)
+    inner = checkpoint.get(f"best-sigma={best_sigma!r}", lambda: adaptive(best_sigma, correct=data.nuisance))
     delta = inner.log_z - fixed_ll[m]
     sd = integral.summary()[SCATTER]["sd"]
     shifts = []
     for probe in (best_sigma - sd, best_sigma + sd):
         if scatter.lower <= probe <= scatter.upper and sd > 0:
-            away = adaptive(probe).log_z + (inner.correction.delta if inner.correction is not None else 0.0)
-            shifts.append(float((away - _on_grids(ev, grids, np.array([probe]))[0]).sum()))
+            away = kept(probe)[0] + (inner.correction.delta if inner.correction is not None else 0.0)
+            shifts.append(float((away - _on_grids(ev, axes, grids, [probe])[0]).sum()))
+    progress(f"σ_int = {best_sigma:.6g}: the adaptive integrals' correction checked one posterior sd away")
     loglike = fixed_ll + delta
     errors = {"grid": _finite(integral.grid_change), "end": integral.end_term,
               "outside": math.log1p(integral.outside), "inner": float(inner.errors.sum()),
@@ -388,21 +409,22 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
                                  errors)
 
 
-def _on_grids(ev: _Evaluator, grids: Sequence[ItemIntegral], sigmas: np.ndarray) -> np.ndarray:
-    """Each galaxy's ln Z on its fixed grid (``grids[g]``'s final grid and prior masses) at each σ_int of ``sigmas``:
-    (len(sigmas), G); galaxies of equal grid size evaluated together."""
+def _on_grids(ev: _Evaluator, axes: Sequence[Axis], boxes: Sequence[Box], sigmas: Sequence[float]) -> np.ndarray:
+    """Each galaxy's ln Z on the fixed grid of its box (``boxes[g]``: trapezoid prior masses, as the adaptive grid
+    weighs them) at each σ_int of ``sigmas``: (len(sigmas), G); galaxies of equal grid size evaluated together."""
     sigmas = np.asarray(sigmas, dtype=float)
-    out = np.empty((sigmas.size, len(grids)))
+    out = np.empty((sigmas.size, len(boxes)))
     by_size: dict[int, list[int]] = {}
-    for g, r in enumerate(grids):
-        by_size.setdefault(r.log_mass.size, []).append(g)
-    for size, members in by_size.items():
+    for g, b in enumerate(boxes):
+        by_size.setdefault(b.n, []).append(g)
+    for n, members in by_size.items():
         index = np.array(members)
-        points = [grid_points(grids[g]) for g in members]
-        per_object = {name: np.tile(np.stack([p[name] for p in points], axis=1), (sigmas.size, 1))
-                      for name in points[0]}
+        grids = [box_grid(axes, boxes[g]) for g in members]
+        size = grids[0][1].size
+        per_object = {a.name: np.tile(np.stack([g[0][a.name] for g in grids], axis=1), (sigmas.size, 1))
+                      for a in axes}
         sigma = np.repeat(sigmas, size)[:, None]
         ll = ev.batched({}, index, per_object, sigma, GRID_NODES)["loglike"].reshape(sigmas.size, size, len(members))
-        log_mass = np.stack([grids[g].log_mass for g in members], axis=1)
+        log_mass = np.stack([g[1] for g in grids], axis=1)
         out[:, index] = logsumexp(ll + log_mass[None], axis=1)
     return out

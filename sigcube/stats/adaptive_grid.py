@@ -486,6 +486,14 @@ def _finish(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], log_mass
     return ItemIntegral(axes, grid, log_mass, arrays, log_z, change, outside, converged, tuple(s.levels))
 
 
+def box_grid(axes: Sequence[Axis], box: Box) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The grid of ``box`` (its points (M,) per axis, values, C order) and ln of their prior masses, as an integral
+    on that box weighs them."""
+    ticks = _ticks(box.lo, box.hi, [box.n] * len(axes))
+    mesh = np.meshgrid(*ticks, indexing="ij")
+    return ({a.name: a.value(m.ravel()) for a, m in zip(axes, mesh)}, _log_trapezoid(ticks, tuple(axes)))
+
+
 def grid_points(integral: ItemIntegral) -> dict[str, np.ndarray]:
     """The final grid's points (M,) per axis, in the order of ``integral.log_mass``."""
     mesh = np.meshgrid(*integral.grid.values(), indexing="ij")

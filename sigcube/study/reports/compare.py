@@ -53,8 +53,10 @@ from rich.markup import escape
 from rich.table import Table
 from scipy.special import logsumexp
 
+from sigcube.engines.checkpoint import Checkpoint
 from sigcube.engines.evidence import (
-    COARSE_NODES, GRID_NODES, SCATTER, Data, ObjectEvidence, global_evidence, object_evidence, scatter_object_evidence,
+    COARSE_NODES, GRID_NODES, SCATTER, Data, ObjectEvidence, Progress, silent, global_evidence, object_evidence,
+    scatter_object_evidence,
 )
 from sigcube.engines.fit.core import best_curves
 from sigcube.engines.fit.run import Runner, fit_points, in_process
@@ -275,14 +277,15 @@ def _global_numbers(name: str, model: CompareModel, kernel_axes: list[Axis], poi
 
 
 def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], points: PointSet, catalogue: Any,
-                    nuisance: bool, run: Runner, scatter: Scatter | None, prior: str
-                    ) -> tuple[dict[str, Any], logo.Logo, float]:
+                    nuisance: bool, run: Runner, scatter: Scatter | None, prior: str, checkpoint: Checkpoint,
+                    progress: Progress) -> tuple[dict[str, Any], logo.Logo, float]:
     """The numbers of a model with per-object parameters only (σ_int a global axis when free)."""
     kernel, fixed = get_kernel(model.kernel), _fixed(model)
     data = Data(points, catalogue if nuisance else None)
     error_model = scatter.error_model if scatter is not None else "velocity_floor"
     if scatter is not None and scatter.free:
-        ev = scatter_object_evidence(kernel, fixed, object_axes, _scatter_axis(scatter), data, error_model)
+        ev = scatter_object_evidence(kernel, fixed, object_axes, _scatter_axis(scatter), data, error_model, checkpoint,
+                                     lambda line: progress(f"{name}: {line}"))
         inner = ev.inner
         per_galaxy = logsumexp(ev.loglike + ev.integral.log_mass[:, None], axis=0)
         elpd = _logo_on_grid(name, ev.loglike, ev.integral.log_mass, points.galaxy, prior)
@@ -328,9 +331,17 @@ def _normalisation(points: PointSet) -> np.ndarray:
 
 
 def compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, run: Runner = in_process,
-                  scatter: Scatter | None = None) -> dict[str, Any]:
+                  scatter: Scatter | None = None, checkpoint: Checkpoint = Checkpoint(None),
+                  progress: Progress = silent) -> dict[str, Any]:
     """Every model-selection number of model ``name`` (module docstring), with or without the nuisance, with
-    σ_int as ``scatter`` says (None: errors as quoted)."""
+    σ_int as ``scatter`` says (None: errors as quoted); the finished row, and a per-galaxy model's integrals at each
+    σ_int, kept in ``checkpoint``."""
+    return checkpoint.get("row", lambda: _compare_model(name, points, catalogue, nuisance, run, scatter,
+                                                        checkpoint, progress))
+
+
+def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, run: Runner,
+                   scatter: Scatter | None, checkpoint: Checkpoint, progress: Progress) -> dict[str, Any]:
     model = MODELS[name]
     if model.global_params and model.per_object:
         raise CompareError(f"model {name!r} mixes global and per-object parameters, which report compare does not "
@@ -341,7 +352,7 @@ def compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, r
                            "per_object": list(model.per_object)}
     if model.per_object:
         numbers, elpd, elpd_error = _object_numbers(name, model, axes(model.per_object), points, catalogue, nuisance,
-                                                    run, scatter, prior)
+                                                    run, scatter, prior, checkpoint, progress)
     else:
         numbers, elpd, elpd_error = _global_numbers(name, model, axes(model.global_params), points, catalogue,
                                                     nuisance, scatter, prior)
@@ -352,6 +363,7 @@ def compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, r
     out.update({"k": k, "n_points": points.n_points, "aic": 2 * k - 2 * out["ln_L_max"],
                 "bic": k * np.log(points.n_points) - 2 * out["ln_L_max"], "seconds": time.perf_counter() - start})
     out["warnings"] = _warnings(out)
+    progress(f"{name}: done in {out['seconds']:.0f} s")
     return out
 
 
@@ -490,9 +502,11 @@ def _catalogue(cube: xr.Dataset, points: PointSet) -> Any:
 
 
 def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = True,
-                   run: Runner = in_process, scatter: Scatter | None = None) -> dict[str, Any]:
+                   run: Runner = in_process, scatter: Scatter | None = None, checkpoint: Checkpoint = Checkpoint(None),
+                   progress: Progress = silent) -> dict[str, Any]:
     """Model selection over ``names`` (keys of :data:`MODELS`; MOND is added as the Bayes-factor reference), with
-    σ_int as ``scatter`` says (None: errors as quoted)."""
+    σ_int as ``scatter`` says (None: errors as quoted); each finished model, and a per-galaxy model's integrals at
+    each σ_int, kept in ``checkpoint`` (a killed run started again skips them), ``progress`` told of each."""
     from sigcube.stats.nuisance import describe_priors, sparc_priors
 
     unknown = [n for n in names if n not in MODELS]
@@ -504,7 +518,9 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
     out: dict[str, Any] = {"dataset": cube.attrs.get("sigcube_kind", ""), "n_galaxies": points.n_galaxies,
                            "n_points": points.n_points, "runs": {}}
     for profiled in ((False, True) if nuisance else (False,)):
-        rows = {n: compare_model(n, points, catalogue, profiled, run, scatter) for n in names}
+        label = "nuisance" if profiled else "catalogue"
+        rows = {n: compare_model(n, points, catalogue, profiled, run, scatter, checkpoint.child(label, n), progress)
+                for n in names}
         ref = rows[REFERENCE]
         for name, row in rows.items():
             row["ln_B_vs_mond"] = row["log_evidence"] - ref["log_evidence"]
@@ -512,7 +528,6 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
             if name != REFERENCE:
                 row["verdict_vs_mond"] = verdicts.bayes_verdict(row["ln_B_vs_mond"], row["ln_B_vs_mond_error"], name,
                                                                 REFERENCE)
-        label = "nuisance" if profiled else "catalogue"
         out["runs"][label] = rows
         out.setdefault("logo", {})[label] = logo_summary({n: r.pop("_logo") for n, r in rows.items()},
                                                          {n: r["elpd_logo_error"] for n, r in rows.items()})

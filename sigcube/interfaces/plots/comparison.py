@@ -294,3 +294,64 @@ def joint_costs(ds: Any) -> Plot:
     where = ", ".join(f"{d} = {float(ds[d].values[i]):.4g}" for d, i in at.items())
     return Plot(layout(panels, cols=2), f"Per dataset of the joint sweep, each object's log-likelihood at the joint "
                                         f"posterior's mode ({where}) minus at its own dataset's mode, sorted")
+
+
+def _ratio(value: Any) -> float:
+    """A per-object prediction over observation: a number, a ``median_ratio``, or ``<x>_pred`` over ``<x>_obs``."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, Mapping):
+        if "median_ratio" in value:
+            return float(value["median_ratio"])
+        pred = [k for k in value if k.endswith("_pred") and f"{k[:-5]}_obs" in value]
+        if pred:
+            return float(value[pred[0]]) / float(value[f"{pred[0][:-5]}_obs"])
+    return float("nan")
+
+
+def ratio_rows(report: Any) -> list[tuple[str, dict[str, dict[str, float]]]]:
+    """The rows of ``sigcube report regression`` that hold a prediction/observation ratio per object, as (row name,
+    {model: {object: ratio}}): a model's values with a ``median_ratio`` and a ``per_…`` table of objects."""
+    out = []
+    for row in report_of(report):
+        if not isinstance(row, Mapping):
+            continue
+        models = {}
+        for model, values in (row.get("values") or {}).items():
+            if not isinstance(values, Mapping) or "median_ratio" not in values:
+                continue
+            table = next((v for k, v in values.items() if k.startswith("per_") and isinstance(v, Mapping)), None)
+            if table:
+                models[model] = {str(name): _ratio(v) for name, v in table.items()}
+        if models:
+            out.append((str(row.get("name", "")), models))
+    return out
+
+
+@figure("prediction-ratios", source="report", reads="sigcube report regression --json")
+def prediction_ratios(report: Any, title: str = "") -> Plot:
+    """Per object (cluster, dwarf), each model's prediction over the observation, for every row of the regression
+    suite that has one per object; objects sorted by the first model's ratio, 1 (a perfect prediction) dotted."""
+    rows = ratio_rows(report)
+    if not rows:
+        raise PlotError("prediction ratios: no row of the report holds a ratio per object")
+    panels = []
+    for n, (name, models) in enumerate(rows):
+        first = next(iter(models.values()))
+        objects = sorted(first, key=lambda o: (not np.isfinite(first[o]), first[o]))
+        x, y = own("ratio", str(n)), own("object", str(n))
+        layers = [styled(hv.VLine(1.0, kdims=[x, y]), color="black", dash="dotted", width=1)]
+        for i, (model, ratios) in enumerate(models.items()):
+            v = np.array([ratios.get(o, np.nan) for o in objects])
+            keep = np.isfinite(v) & (v > 0)
+            layers.append(styled(hv.Scatter((v[keep], np.flatnonzero(keep)), x, y, label=model),
+                                 color=COLORS[i % len(COLORS)], size=7))
+        many = len(objects) > 30
+        panels.append(framed(hv.Overlay(layers), title=name, logx=True,
+                             xlabel=Label("prediction ÷ observation", "prediction ÷ observation"),
+                             ylabel=Label(f"{len(objects)} objects", f"{len(objects)} objects"),
+                             yticks=0 if many else list(enumerate(objects)), width=460,
+                             height=140 + (8 if many else 16) * len(objects), legend="bottom_right"))
+    return Plot(layout(panels, cols=2, title=title),
+                "Prediction over observation per object, each model a colour, for "
+                + "; ".join(f"{name} ({len(next(iter(m.values())))} objects)" for name, m in rows))

@@ -37,12 +37,9 @@ def explore(
     sweep: curves at the posterior, credible contours, with --population its population), a joint sweep (each
     dataset's posterior and the joint one, each object's cost of the compromise) or a posterior export (its draws'
     marginals and contours)."""
-    import xarray as xr
-
-    from sigcube import open as open_store
     from sigcube.interfaces.explore.page import PopulationQuestion, explorer, save_explorer
     from sigcube.interfaces.plots.galaxies import DEFAULT_KERNELS
-    from sigcube.io.cubes import JOINT_KIND, RESULT_KIND, default_cube, open_cube
+    from sigcube.io.cubes import RESULT_KIND, default_cube, open_cube
     from sigcube.io.datasets import dataset_kind
     from sigcube.io.stores import Location
     from sigcube.model.kernels import get_kernel
@@ -57,11 +54,8 @@ def explore(
     if population is None and (scale != "linear" or others != "marginalise"):
         raise SigcubeError("--scale and --others belong to --population; pass --population PARAM with them")
     limits = Limits(max_frames=max_frames, max_galaxies=max_galaxies, max_points=max_points)
-    res = open_store(result)
+    res = _open(result)
     kind = res.attrs.get("sigcube_kind")
-    if not isinstance(res, xr.DataTree) and kind not in (RESULT_KIND, JOINT_KIND):
-        raise SigcubeError(f"{result} is a {kind!r} store; sigcube explore takes a sweep's or a joint sweep's result "
-                           "cube, or a posterior export")
     dataset = res.attrs.get("dataset") if kind == RESULT_KIND else None
     curves = (open_cube(cube or default_cube(dataset), kind=dataset)
               if dataset is not None and dataset_kind(dataset).has_curves else None)
@@ -81,3 +75,23 @@ def explore(
         err_console.print(f"serving the explorer of {result} on http://localhost:{port} (Ctrl-C stops)")
         pn.serve(explorer(res, curves, kernels, preset, limits, question), port=port, address="localhost",
                  show=False, title=f"sigcube explorer: {name_of(res)}")
+
+
+def _open(result: str):
+    """A joint sweep's cube or a posterior export by the kind it records, anything else as a sweep's result cube
+    (which refuses what is not one, saying what it is)."""
+    from sigcube.engines.joint import open_joint
+    from sigcube.engines.sweep import open_result
+    from sigcube.errors import SchemaError
+    from sigcube.interfaces.open import is_export, open_export
+    from sigcube.io.cubes import JOINT_KIND, kind_of, store_attrs
+
+    try:
+        _, attrs = store_attrs(result, "", "RESULT")
+    except SchemaError:
+        attrs = {}
+    if kind_of(attrs) == JOINT_KIND:
+        return open_joint(result)
+    if is_export(attrs):
+        return open_export(result)
+    return open_result(result)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from sigcube.engines.fit.store import open_fit
@@ -62,7 +63,7 @@ def open_export(path: str | Path | Location) -> xr.DataTree:
     if not is_export(attrs):
         raise SchemaError(f"{store.name} is {describe(attrs)}; expected a posterior export (sigcube export)")
     try:
-        tree = xr.open_datatree(store.url, engine="zarr")
+        tree = xr.open_datatree(store.url, engine="zarr", consolidated=False)  # the groups as they are stored
         missing = [g for g in ("posterior", "log_likelihood") if g not in tree.children]
         if not missing:
             tree = tree.load()
@@ -73,4 +74,8 @@ def open_export(path: str | Path | Location) -> xr.DataTree:
     if missing:
         raise SchemaError(f"{store.name}: this posterior export has no {' and no '.join(missing)} group; write it "
                           "again with sigcube export --force")
+    holes = [str(v) for v, a in tree["posterior"].to_dataset().data_vars.items() if not np.isfinite(a.values).all()]
+    if holes:  # a draw is a grid point's value: a missing chunk reads as the fill value
+        raise SchemaError(f"{store.name}: the posterior draws of {', '.join(holes)} have missing values (a damaged "
+                          "export); write it again with sigcube export --force")
     return tree

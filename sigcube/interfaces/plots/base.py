@@ -52,6 +52,16 @@ def report_of(data: Any) -> Any:
     return data
 
 
+def labelled(reports: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
+    """Reports given as ``{label: report}``, or one report (recognised by one of its top-level ``keys``, or by
+    being a committed record) as ``{"": report}``; none is a PlotError."""
+    if not isinstance(reports, Mapping) or "report" in reports or any(k in reports for k in keys):
+        reports = {"": reports}
+    if not reports:
+        raise PlotError(f"{what}: no report given")
+    return dict(reports)
+
+
 def need(data: Any, *path: str | int, what: str) -> Any:
     """``data[path[0]][path[1]]…``; a PlotError naming the missing part and what the figure reads otherwise."""
     here = data

@@ -11,7 +11,7 @@ import holoviews as hv
 import numpy as np
 
 from sigcube.interfaces.plots.base import (
-    COLORS, GREY, Plot, PlotError, framed, layout, matching, need, numbers, own, report_of, styled,
+    COLORS, GREY, Plot, PlotError, framed, labelled, layout, matching, need, numbers, own, report_of, styled,
 )
 from sigcube.interfaces.plots.labels import Label, axis_label, symbol
 from sigcube.interfaces.plots.registry import figure
@@ -155,8 +155,7 @@ def per_object_difference(report: Any, cube: Any, model: str, against: str,
 def ablation_pairs(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
     """The fraction of galaxies the first model of each pair fits better (0.5: as many each way) with its bootstrap
     95 % interval; one panel per report given (``{label: report}``, or one report), one colour per run."""
-    if not isinstance(reports, Mapping) or "runs" in reports or "report" in reports:
-        reports = {"": reports}
+    reports = labelled(reports, ("runs", "pairs_at_best"), "ablation pairs")
     panels = []
     for label, r in reports.items():
         r = report_of(r)
@@ -311,7 +310,8 @@ def _ratio(value: Any) -> float:
 
 def ratio_rows(report: Any) -> list[tuple[str, dict[str, dict[str, float]]]]:
     """The rows of ``sigcube report regression`` that hold a prediction/observation ratio per object, as (row name,
-    {model: {object: ratio}}): a model's values with a ``median_ratio`` and a ``per_…`` table of objects."""
+    {model: {object: ratio}}): a model's values with a ``median_ratio`` and a ``per_…`` table of objects, at least
+    one of them a finite positive ratio."""
     out = []
     for row in report_of(report):
         if not isinstance(row, Mapping):
@@ -321,8 +321,9 @@ def ratio_rows(report: Any) -> list[tuple[str, dict[str, dict[str, float]]]]:
             if not isinstance(values, Mapping) or "median_ratio" not in values:
                 continue
             table = next((v for k, v in values.items() if k.startswith("per_") and isinstance(v, Mapping)), None)
-            if table:
-                models[model] = {str(name): _ratio(v) for name, v in table.items()}
+            ratios = {str(name): _ratio(v) for name, v in (table or {}).items()}
+            if any(np.isfinite(r) and r > 0 for r in ratios.values()):
+                models[model] = ratios
         if models:
             out.append((str(row.get("name", "")), models))
     return out

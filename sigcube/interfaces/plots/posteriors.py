@@ -15,7 +15,7 @@ import holoviews as hv
 import numpy as np
 
 from sigcube.interfaces.plots.base import (
-    COLORS, Plot, PlotError, framed, layout, need, numbers, report_of, styled,
+    COLORS, Plot, PlotError, framed, labelled, layout, need, numbers, report_of, styled,
 )
 from sigcube.interfaces.plots.data import PosteriorGrid, credible_levels
 from sigcube.interfaces.plots.labels import Label, axis_label, symbol, ticks_for
@@ -78,8 +78,7 @@ def intervals(posteriors: Mapping[str, Mapping[str, Mapping[str, Any]]], title: 
 @figure("sweep-intervals", source="report", reads="sigcube report sweep --json of one or more nuisance sweeps")
 def sweep_intervals(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
     """:func:`intervals` of nuisance sweeps' posteriors (``{label: report}``, or one report)."""
-    if not isinstance(reports, Mapping) or "posterior" in reports or "report" in reports:
-        reports = {"posterior": reports}
+    reports = {label or "posterior": r for label, r in labelled(reports, ("posterior",), "sweep intervals").items()}
     posteriors = {label: need(report_of(r), "posterior", "axes", what="sweep intervals")
                   for label, r in reports.items()}
     return intervals(posteriors, title)
@@ -100,8 +99,7 @@ def joint_intervals(report: Any, title: str = "") -> Plot:
 def scatter_posterior(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
     """The posterior over an intrinsic-scatter axis: σ_int's marginal of each sweep (overlaid: one error model,
     several kernels), then each kernel parameter's posterior mean given σ_int with ±1 sd and ±2 sd bands."""
-    if not isinstance(reports, Mapping) or "posterior" in reports or "report" in reports:
-        reports = {"posterior": reports}
+    reports = {label or "posterior": r for label, r in labelled(reports, ("posterior",), "scatter posterior").items()}
     marginal, panels, units = [], [], set()
     for i, (label, r) in enumerate(reports.items()):
         scatter = need(report_of(r), "posterior", "scatter", what=f"scatter posterior ({label})")

@@ -11,7 +11,7 @@ from typing import Any
 import holoviews as hv
 import numpy as np
 
-from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, report_of, styled
+from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, labelled, report_of, styled
 from sigcube.interfaces.plots.labels import Label
 from sigcube.interfaces.plots.registry import figure
 
@@ -48,7 +48,8 @@ def comparison_rows(report: Any) -> list[dict[str, Any]]:
             if not isinstance(item, Mapping) or item.get("computed") is None or "value" not in item:
                 continue
             printed = printed_number(item["value"])
-            if printed is None or printed == 0:
+            computed = float(item["computed"]) if isinstance(item["computed"], (int, float)) else float("nan")
+            if printed is None or printed == 0 or not np.isfinite(computed):
                 continue
             scale = item.get("scale", 100.0 if item.get("unit") == "%" else 1.0)
             verdict = item.get("reproduced")
@@ -61,7 +62,7 @@ def comparison_rows(report: Any) -> list[dict[str, Any]]:
             label = " · ".join(x for x in (group, str(item.get("quantity", item.get("key", ""))),
                                            str(item.get("convention") or "")) if x)
             rows.append({"label": label, "group": group, "printed": printed,
-                         "shown": float(item["computed"]) * float(scale), "reproduced": verdict})
+                         "shown": computed * float(scale), "reproduced": verdict})
     return rows
 
 
@@ -70,8 +71,7 @@ def comparison_rows(report: Any) -> list[dict[str, Any]]:
 def published_ratio(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
     """sigcube's value over the printed figure for every comparable row, one line per report (or preset, or
     table), coloured by the verdict (green: reproduced to the printed digits, red: differs, grey: not a test)."""
-    if not isinstance(reports, Mapping) or any(k in reports for k in ("report", "tables", "figures")):
-        reports = {"": reports}
+    reports = labelled(reports, ("tables", "figures"), "published figures")
     rows = [{**row, "source": f"{label}: {row['group']}".strip(": ") or "report"}
             for label, r in reports.items() for row in comparison_rows(r)]
     if not rows:

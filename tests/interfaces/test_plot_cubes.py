@@ -127,7 +127,8 @@ def test_a_nuisance_sweeps_curves_sit_at_its_posterior(stores, sparc_cube):
 
 
 def test_open_and_info_take_every_kind_of_result(stores):
-    assert isinstance(sigcube.open(stores["joint"]), xr.Dataset)
+    joint = sigcube.open(stores["joint"])
+    assert isinstance(joint, xr.Dataset) and joint.sigcube.kind == "joint"
     assert isinstance(sigcube.open(stores["population"]), xr.DataTree)
     shown = runner.invoke(app, ["info", str(stores["nuisance"])])
     assert shown.exit_code == 0 and "posterior (global prior: equal mass per grid point" in shown.stdout

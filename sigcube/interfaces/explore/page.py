@@ -283,13 +283,16 @@ def _page(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None, kernels: Se
     return _no_remote_icons(text.getvalue())
 
 
-_REMOTE_ICON = re.compile(r'<link rel="(?:apple-touch-icon|icon)"[^>]*href="https?://[^"]*"[^>]*>')
+_REMOTE_ICON = re.compile(r'<link rel="(?:apple-touch-icon|icon)"[^>]*href="https?://[^"]*"[^>]*>\n?')
 
 
 def _no_remote_icons(page: str) -> str:
     """The page without panel's links to its icons on the CDN (a browser would fetch them at view time): an empty
-    icon instead, so the page asks nothing of the network."""
-    return _REMOTE_ICON.sub("", page, count=2).replace("</head>", '<link rel="icon" href="data:,">\n</head>', 1)
+    icon instead, so the page asks nothing of the network. Only the document's head is edited (the inlined scripts
+    hold such markup as text)."""
+    head, sep, body = page.partition("<body")
+    head = _REMOTE_ICON.sub("", head).replace("<head>", '<head>\n<link rel="icon" href="data:,">', 1)
+    return head + sep + body
 
 
 @contextlib.contextmanager

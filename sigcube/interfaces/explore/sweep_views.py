@@ -21,7 +21,7 @@ from sigcube.engines.sweep.result import axis_defaults, object_dim, parameter_di
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore.bounds import Limits, frame_counts, spread, stride
 from sigcube.interfaces.explore.frames import frames
-from sigcube.interfaces.plots.base import COLORS, FRAMEWISE, dimension, fmt, framed, plural, styled
+from sigcube.interfaces.plots.base import COLORS, FRAMEWISE, dimension, fmt, framed, framewise, plural, styled
 from sigcube.interfaces.plots.labels import Label, axis_label, log_axes, ticks_for
 from sigcube.interfaces.plots.sweeps import (
     GLOBAL_METRICS, check_metric, heatmap_frame, in_grid, slice_frame, values_of,
@@ -103,7 +103,8 @@ def sweep_heatmap(ds: xr.Dataset, metric: str = "mean_rms", x: str | None = None
 
     def build(*key: Any) -> hv.Overlay:
         where = widgets.where(key)
-        return heatmap_frame(ds, metric, x, y, widgets.at(key), step, label + (f" at {where}" if where else ""))
+        return framewise(heatmap_frame(ds, metric, x, y, widgets.at(key), step,
+                                       label + (f" at {where}" if where else "")))
 
     return frames(build, widgets.kdims, widgets.values, dynamic)
 
@@ -122,7 +123,7 @@ def sweep_slice(ds: xr.Dataset, metric: str = "mean_rms", x: str | None = None,
 
     def build(*key: Any) -> hv.Overlay:
         where = widgets.where(key)
-        return slice_frame(ds, metric, x, widgets.at(key), label + (f" at {where}" if where else ""))
+        return framewise(slice_frame(ds, metric, x, widgets.at(key), label + (f" at {where}" if where else "")))
 
     return frames(build, widgets.kdims, widgets.values, dynamic)
 

@@ -15,7 +15,7 @@ import xarray as xr
 
 from sigcube.interfaces.explore.bounds import Limits, spread
 from sigcube.interfaces.explore.frames import frames
-from sigcube.interfaces.plots.base import FRAMEWISE
+from sigcube.interfaces.plots.base import framewise
 from sigcube.interfaces.plots.galaxies import (
     DEFAULT_KERNELS, GalaxyCurve, Predictions, predictions, rotation_curve_panel,
 )
@@ -33,13 +33,15 @@ def rotation_curve(data: xr.Dataset | Predictions, galaxy: str, kernels: Sequenc
 
     >>> hvplot.render(rotation_curve(cube, "NGC3198"), backend="bokeh")   # doctest: +SKIP
     """
-    return rotation_curve_panel(_data(data, kernels, preset).curve(galaxy), width=620, height=400).opts(**FRAMEWISE)
+    return framewise(rotation_curve_panel(_data(data, kernels, preset).curve(galaxy), width=620, height=400,
+                                          own_axes=False))
 
 
 def curve_gallery(curves: Sequence[GalaxyCurve], dynamic: bool = False) -> hv.core.Dimensioned:
     """Rotation-curve panels of ``curves`` with a galaxy selector."""
     by_name = {c.name: c for c in curves}
-    return frames(lambda galaxy: rotation_curve_panel(by_name[galaxy], width=620, height=400).opts(**FRAMEWISE),
+    return frames(lambda galaxy: framewise(rotation_curve_panel(by_name[galaxy], width=620, height=400,
+                                                                own_axes=False)),
                   [hv.Dimension("galaxy")], [list(by_name)], dynamic)
 
 

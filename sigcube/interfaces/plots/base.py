@@ -220,6 +220,12 @@ def _size(view: hv.core.Dimensioned, key: str, default: int) -> int:
     return int(hv.Store.lookup_options(INTERACTIVE, view, "plot").kwargs.get(key) or default)
 
 
+def framewise(view: hv.Overlay) -> hv.Overlay:
+    """``view`` and each of its elements with ranges that follow the frame (:data:`FRAMEWISE`): the frames of a
+    view with widgets."""
+    return view.map(lambda e: e.opts(**FRAMEWISE), hv.Element).opts(**FRAMEWISE)
+
+
 def own(name: str, key: str) -> str:
     """A dimension name made unique by ``key``: the panel keeps its own range in a layout (holoviews gives the
     dimensions of one label one range); :func:`framed` labels the axes."""

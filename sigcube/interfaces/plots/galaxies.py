@@ -122,9 +122,11 @@ class GalaxyCurve:
 
 
 def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320,
-                         legend: str | None = "bottom_right") -> hv.Overlay:
-    """V_obs with error bars, the baryonic components (grey lines) and each prediction against radius."""
-    r_dim, v_dim = own("r", curve.name), own("v", curve.name)
+                         legend: str | None = "bottom_right", own_axes: bool = True) -> hv.Overlay:
+    """V_obs with error bars, the baryonic components (grey lines) and each prediction against radius.
+    ``own_axes``: dimensions named for the galaxy, so that its panel keeps its own ranges in a layout (False: the
+    same names for every galaxy, as the frames of one view with a galaxy selector need)."""
+    r_dim, v_dim = (own("r", curve.name), own("v", curve.name)) if own_axes else ("r", "v")
     r = numbers(curve.r, f"rotation curve of {curve.name}: radius", allow_nan=False)
     v = numbers(curve.v_obs, f"rotation curve of {curve.name}: V_obs")
     layers = [styled(hv.ErrorBars((r, v, curve.e_v), r_dim, [v_dim, "e_v"]), color="black", width=1),

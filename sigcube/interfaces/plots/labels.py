@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
-         "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ",
-         "upsilon": "Υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Sigma": "Σ", "Upsilon": "Υ", "Psi": "Ψ",
-         "Omega": "Ω", "Delta": "Δ"}
+GREEK = {unicodedata.name(c).split()[-1].lower() if c.islower() else unicodedata.name(c).split()[-1].title(): c
+         for c in "αβγδεηθκλμνξπρστυφχψωΣΥΨΩΔ"}
+"""Greek letters by their names (``sigma`` → σ, ``Sigma`` → Σ), as parameter names spell them."""
+GREEK["lambda"] = GREEK.pop("lamda")  # Unicode's spelling
+GREEK["upsilon"] = "Υ"  # Υ: a mass-to-light ratio (upsilon_disk) is a capital
 TEX_GREEK = {v: f"\\{k}" for k, v in GREEK.items()} | {"Υ": r"\Upsilon", "Σ": r"\Sigma"}
 SUPERSCRIPT = dict(zip("0123456789+-−=()abcdefghijklmnoprstuvwxyzα", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵅ"))
 SUBSCRIPT = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))

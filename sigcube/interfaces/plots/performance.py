@@ -29,10 +29,10 @@ def throughput_rows(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]
     for rec in records:
         res, name = need(rec, "result", what="throughput"), need(rec, "benchmark", what="throughput")
         base = {"benchmark": name, "date": rec.get("date", ""), "under_load": bool(rec.get("under_load"))}
-        if name == "survey":
-            s = need(res, "sparc", what="throughput (survey)")
-            rows.append({**base, "what": "survey: reference sample", "grid": float(s["grid"]), "points": _points(s),
-                         "rate": float(s["evals_per_s"])})
+        if name == "survey":  # its reference sample (a named entry) and its synthetic samples (runs)
+            rows += [{**base, "what": f"survey: {key} (reference)", "grid": float(s["grid"]), "points": _points(s),
+                      "rate": float(s["evals_per_s"])} for key, s in res.items()
+                     if isinstance(s, Mapping) and "evals_per_s" in s and key != "two_workers"]
             rows += [{**base, "what": f"survey: {r['galaxies']:,} synthetic galaxies", "grid": float(r["grid"]),
                       "points": _points(r), "rate": float(r["evals_per_s"])} for r in need(res, "runs", what="")]
         elif name == "sweep_throughput":

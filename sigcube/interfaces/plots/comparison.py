@@ -202,16 +202,17 @@ def sigma_int_profile(report: Any, title: str = "") -> Plot:
     panels = []
     for run, models in need(report, "sigma_int_profile", what=what).items():
         layers = []
+        x, y = own("sigma_int", run), own("dlnL", run)
         for i, (model, prof) in enumerate(models.items()):
             ll = numbers(need(prof, "ln_L", what=what), f"{what}: {model}")
             matching(list(values), ll, f"{what}: {model}")
             rel = ll - np.nanmax(ll)
             color = COLORS[i % len(COLORS)]
-            layers += [styled(hv.Curve((values, rel), "sigma_int", "dlnL", label=model), color=color, width=2),
-                       styled(hv.Scatter((values, rel), "sigma_int", "dlnL"), color=color, size=5)]
+            layers += [styled(hv.Curve((values, rel), x, y, label=model), color=color, width=2),
+                       styled(hv.Scatter((values, rel), x, y), color=color, size=5)]
             best = prof.get("best")
             if best is not None:
-                layers.append(styled(hv.Scatter([(float(best), 0.0)], "sigma_int", "dlnL"), color=color, size=12,
+                layers.append(styled(hv.Scatter([(float(best), 0.0)], x, y), color=color, size=12,
                                      marker="x", width=2))
         panels.append(framed(hv.Overlay(layers), title=f"{_run(run)}: ln L profiled over σ_int",
                              xlabel=axis_label("sigma_int", {"units": unit}, text="error floor σ_int"),

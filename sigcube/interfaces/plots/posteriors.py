@@ -22,6 +22,8 @@ from sigcube.interfaces.plots.labels import Label, axis_label, symbol, ticks_for
 from sigcube.interfaces.plots.registry import figure
 from sigcube.stats.posterior import cell_edges
 
+LOG_SPAN = 10
+"""Intervals of positive values spanning more than this ratio are drawn on a log axis."""
 LEVEL_STYLE = {0.68: {"width": 2.5, "dash": "solid"}, 0.95: {"width": 1.5, "dash": "dashed"}}
 """How each credible level's contour is drawn."""
 
@@ -45,7 +47,7 @@ def intervals(posteriors: Mapping[str, Mapping[str, Mapping[str, Any]]], title: 
     labels = list(posteriors)
     panels = []
     for name in names:
-        layers = []
+        layers, ends = [], []
         units = None
         for i, label in enumerate(labels):
             s = posteriors[label].get(name)
@@ -56,6 +58,7 @@ def intervals(posteriors: Mapping[str, Mapping[str, Mapping[str, Any]]], title: 
             lo95, hi95 = numbers(need(s, "ci95", what=what), what, allow_nan=False)
             lo68, hi68 = numbers(need(s, "ci68", what=what), what, allow_nan=False)
             units = units or s.get("units")
+            ends += [lo95, hi95, mean]
             color = COLORS[i % len(COLORS)]
             y = len(labels) - 1 - i
             dims = [name, "row", f"{name}_end", "row_end"]  # the parameter's own name: panels keep their own ranges
@@ -65,8 +68,10 @@ def intervals(posteriors: Mapping[str, Mapping[str, Mapping[str, Any]]], title: 
         if not layers:
             continue
         ticks = [(len(labels) - 1 - i, label) for i, label in enumerate(labels) if name in posteriors[label]]
+        log = bool(min(ends) > 0 and max(ends) / min(ends) > LOG_SPAN)
         panels.append(framed(hv.Overlay(layers), title=f"{symbol(name).unicode}: 68 % (thick) and 95 % (thin)",
-                             xlabel=_axis_label(name, units), ylabel=Label("", ""), yticks=ticks,
+                             xlabel=_axis_label(name, units), ylabel=Label("", ""), yticks=ticks, logx=log,
+                             xticks=ticks_for(ends, log),
                              width=460, height=90 + 45 * len(labels), legend=None, ylim=(-0.7, len(labels) - 0.3)))
     if not panels:
         raise PlotError(f"credible intervals: no posterior has {', '.join(names)}")

@@ -34,10 +34,13 @@ COMMANDS: dict[str, Entry] = {
                                                  "cube."),
     "fit": Entry("sigcube.cli.fit", "fit", "Fit each object's own kernel parameters (and nuisance) into a result "
                                            "cube."),
-    "info": Entry("sigcube.cli.info", "info", "Describe a sigcube store (dataset, sweep or fit result) after "
-                                              "checking it."),
+    "info": Entry("sigcube.cli.info", "info", "Describe a sigcube store (dataset, sweep, joint or fit result, "
+                                              "posterior export) after checking it."),
     "kernels": Entry("sigcube.cli.kernels", "kernels", "List the registered kernels, or describe one."),
-    "explore": Entry("sigcube.cli.explore", "explore", "Write (or serve) the interactive explorer of a sweep."),
+    "explore": Entry("sigcube.cli.explore", "explore", "Write (or serve) the interactive explorer of a sweep, a joint "
+                                                       "sweep or a posterior export."),
+    "plot": Entry("sigcube.cli.plot", "plot", "Draw a figure of reports' JSON, a cube or benchmark records (PNG, SVG, "
+                                              "PDF or HTML)."),
     "synth": Entry("sigcube.cli.synth", "synth", "Draw a SPARC-like synthetic survey cube of N galaxies."),
     "export": Entry("sigcube.cli.export", "export", "Write a nuisance sweep's (or its population's) posterior as an "
                                                     "ArviZ DataTree in Zarr."),

@@ -40,14 +40,16 @@ class SigcubeAccessor:
 
     @property
     def kind(self) -> str:
-        """What the dataset is: a sweep result (``sweep``), a fit result (``fit``), or the kind of dataset cube its
-        variables fit (a SigcubeError says why it fits none)."""
-        from sigcube.io.cubes import FIT_KIND, RESULT_KIND
+        """What the dataset is: a sweep result (``sweep``), a fit result (``fit``), a joint sweep's result (``joint``),
+        or the kind of dataset cube its variables fit (a SigcubeError says why it fits none)."""
+        from sigcube.io.cubes import FIT_KIND, JOINT_KIND, RESULT_KIND
 
         if self._is_result():
             return RESULT_KIND
         if self._ds.attrs.get("sigcube_kind") == FIT_KIND and "converged" in self._ds:
             return FIT_KIND
+        if self._ds.attrs.get("sigcube_kind") == JOINT_KIND and "posterior_joint" in self._ds:
+            return JOINT_KIND
         return str(self._cube().attrs["sigcube_kind"])
 
     def points(self, cuts: SampleCuts | dict[str, Any] | None = None) -> PointSet:

@@ -25,8 +25,8 @@ from sigcube.interfaces.explore import (
     sections, sweep_heatmap, sweep_slice,
 )
 from sigcube.interfaces.explore.bounds import frame_counts, spread, stride
-from sigcube.interfaces.explore.labels import dimension
-from sigcube.interfaces.explore.views import datashader_available
+from sigcube.interfaces.plots.base import dimension
+from sigcube.interfaces.plots.galaxies import datashader_available
 from sigcube.model.metrics import METRICS
 
 SPEC = """
@@ -95,8 +95,10 @@ def glyphs(fig) -> set[str]:
 
 def test_dimension_labels_come_from_long_name_and_units():
     assert dimension("r", {"long_name": "galactocentric radius", "units": "kpc"}).pprint_label == \
-        "galactocentric radius (kpc)"
+        "galactocentric radius [kpc]"
     assert dimension("k", {"long_name": "coherence scale", "units": ""}).pprint_label == "coherence scale"
+    assert dimension("A0", {"long_name": "base amplitude A0 = e^{1/(2π)}"}).pprint_label == \
+        "base amplitude A₀ = exp(1/(2π))", "the mathematics written out, no raw TeX"
 
 
 def test_bounds_keep_the_default_and_the_budget():
@@ -115,11 +117,11 @@ def test_rotation_curve_has_data_errors_baryons_and_each_kernel(pred):
     assert {"Scatter", "Line"} <= glyphs(fig)
     assert any(isinstance(a, Whisker) for a in fig.center), "V_obs error bars"
     labels = [item.label.value for item in fig.legend[0].items]
-    assert labels == ["V_obs", "V_bar", "sigma (paper)", "mond"]
-    assert fig.xaxis[0].axis_label == "galactocentric radius (kpc)"
-    assert "(km / s)" in fig.yaxis[0].axis_label
+    assert labels == ["V_obs", "V_gas", "V_disk", "V_bar", "sigma (paper)", "mond"], "NGC3198 has no bulge"
+    assert fig.xaxis[0].axis_label == "radius [kpc]"
+    assert fig.yaxis[0].axis_label == "circular velocity [km/s]"
     assert fig.title.text.startswith("NGC3198: RMS sigma (paper) ")
-    with pytest.raises(KeyError, match="NOPE"):
+    with pytest.raises(SigcubeError, match="'NOPE' is not in the sample"):
         rotation_curve(pred, "NOPE")
 
 
@@ -130,18 +132,23 @@ def test_rotation_curve_gallery_is_bounded_and_keyed_by_galaxy(pred, sparc_cube)
     assert render(gallery).title.text  # renders its first frame
     lazy = rotation_curve_gallery(sparc_cube, ["mond"], galaxies=["NGC3198", "DDO154"], dynamic=True)
     assert isinstance(lazy, hv.DynamicMap) and lazy.kdims[0].values == ["NGC3198", "DDO154"]
-    assert [i.label.value for i in render(lazy).legend[0].items] == ["V_obs", "V_bar", "mond"]
+    assert [i.label.value for i in render(lazy).legend[0].items] == ["V_obs", "V_gas", "V_disk", "V_bar", "mond"]
+
+
+def _first(layout):
+    """The first panel of a rendered layout (the RAR; the residuals are the second)."""
+    return next(p for p, *_ in layout.children if hasattr(p, "x_scale"))
 
 
 def test_rar_is_log_log_with_kernel_medians(pred):
-    fig = render(rar(pred))
+    fig = _first(render(rar(pred)))
     assert isinstance(fig.x_scale, LogScale) and isinstance(fig.y_scale, LogScale)
-    assert "(m / s2)" in fig.xaxis[0].axis_label and "g_bar" in fig.xaxis[0].axis_label
+    assert "[m s⁻²]" in fig.xaxis[0].axis_label and "g_bar" in fig.xaxis[0].axis_label
     assert "g_obs" in fig.yaxis[0].axis_label
     assert "171 galaxies, all 3373 points" in fig.title.text
     labels = [item.label.value for item in fig.legend[0].items]
-    assert "sigma (paper) (median)" in labels and "mond (median)" in labels
-    small = render(rar(pred, max_points=500))
+    assert "sigma (paper): binned median" in labels and "mond: binned median" in labels
+    small = _first(render(rar(pred, max_points=500)))
     if datashader_available():
         assert "3373 points, datashaded" in small.title.text and "Quad" in glyphs(small)
     else:
@@ -155,7 +162,7 @@ def test_heatmap_marks_the_default_and_has_a_widget_per_other_parameter(result):
     assert hm.kdims[0].default == "third" and sorted(hm.keys()) == ["table", "third"]
     fig = render(hm)
     assert "Quad" in glyphs(fig)
-    assert fig.xaxis[0].axis_label.startswith("base amplitude A0")
+    assert fig.xaxis[0].axis_label.startswith("base amplitude A₀ = exp(1/(2π))")
     assert fig.yaxis[0].axis_label.startswith("coherence scale")
     assert isinstance(fig.y_scale, LogScale), "k is a logspace grid"
     bar = next(c for c in fig.right if isinstance(c, ColorBar))
@@ -197,7 +204,7 @@ def test_slice_has_the_default_line_and_widgets(result):
     assert {"Line", "Scatter"} <= glyphs(fig)
     span = next(c for c in fig.renderers if isinstance(c, Span))
     assert span.location == pytest.approx(K_DEFAULT)
-    assert "(dex)" in fig.yaxis[0].axis_label
+    assert "[dex]" in fig.yaxis[0].axis_label
     assert fig.title.text.endswith("along k at A0 = 1.173, rd_source = third")
 
 

@@ -1,5 +1,7 @@
 """The standalone HTML explorer in a real headless Chromium (Debian's chromium + chromium-driver):
-the widgets are there, changing one changes the plot, and a screenshot is kept.
+the widgets are there, changing one changes the plot, and a screenshot is kept; in the slow tier, the explorer of a
+nuisance sweep (curves at the posterior, contours, a population) and of a joint sweep load, draw, and log no error.
+The documentation's pages are opened by tests/project/test_docs.py, which builds them.
 
 The browser is found on the machine (``$SIGCUBE_CHROMIUM`` and ``$SIGCUBE_CHROMEDRIVER``, else ``chromium`` and
 ``chromedriver`` on the PATH); this test never installs anything. ``make browser`` installs them (``make test`` runs it
@@ -139,3 +141,83 @@ def _save_docs_picture(driver, until, target: Path) -> None:
     target.parent.mkdir(exist_ok=True)
     image.quantize(colors=128).save(target, optimize=True)
     assert target.stat().st_size < 200_000
+
+
+# --- the explorer of every kind of result (slow tier) ---------------------------------------------------------------
+
+NUISANCE = """
+name = "browser-nuisance"
+description = "MOND a0, 5 values, Υ, D, i marginalised"
+dataset = "sparc"
+kernel = "mond"
+[grid.a0]
+logspace = [0.8e-10, 1.4e-10, 5]
+[nuisance]
+mode = "marginalise"
+nodes = 3
+"""
+JOINT = """
+name = "browser-joint"
+description = "MOND a0 on SPARC (quoted errors) and CLASH lensing"
+kernel = "mond"
+[grid.a0]
+logspace = [0.5e-10, 4e-9, 7]
+[[datasets]]
+name = "sparc"
+dataset = "sparc"
+cube = "{sparc}"
+[[datasets]]
+name = "clash"
+dataset = "clusters:lensing"
+cube = "{clusters}"
+"""
+
+
+def console_errors(driver) -> list[str]:
+    """The page's console errors (the browser's own WebGL notices are warnings, not errors)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def not_blank(png: bytes) -> int:
+    """The number of distinct colours of a screenshot (a blank page has one or two)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    return len(Image.open(BytesIO(png)).convert("RGB").getcolors(maxcolors=1 << 20) or ())
+
+
+@pytest.fixture(scope="module")
+def kind_pages(sparc_store, sparc_cube, clusters_store, tmp_path_factory) -> dict[str, Path]:
+    """The explorer of a nuisance sweep (with the population of a0) and of a joint sweep's cube."""
+    from sigcube.engines.joint import parse_joint_spec, run_joint
+    from sigcube.interfaces.explore import PopulationQuestion
+
+    tmp = tmp_path_factory.mktemp("kinds")
+    run_sweep(parse_spec(NUISANCE), tmp / "n.zarr", cube=sparc_store, synchronous=True)
+    run_joint(parse_joint_spec(JOINT.format(sparc=sparc_store, clusters=clusters_store), "spec"), tmp / "j.zarr",
+              synchronous=True)
+    limits = Limits(max_frames=3, max_galaxies=6)
+    return {"nuisance": save_explorer(sigcube.open(tmp / "n.zarr"), sparc_cube, tmp / "n.html", limits=limits,
+                                      population=PopulationQuestion("a0", "log")),
+            "joint": save_explorer(sigcube.open(tmp / "j.zarr"), None, tmp / "j.html", limits=limits)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind, expected", [
+    ("nuisance", ("mond at the posterior", "own and shrunk estimates", "marginal posterior", "ln B(τ = 0 : τ > 0)")),
+    ("joint", ("marginal posterior", "objects, Σ = ")),
+])
+def test_the_explorer_of_every_kind_in_headless_chromium(kind, expected, browser, kind_pages, until, repo_root):
+    browser.get_log("browser")  # what earlier pages logged
+    browser.get(kind_pages[kind].as_uri())
+    until(browser, RENDERED)
+    titles = " | ".join(browser.execute_script(f"return {TITLES}"))
+    for text in expected:
+        assert text in titles, (text, titles)
+    shot = browser.get_screenshot_as_png()
+    assert not_blank(shot) > 50, "the plots' canvases are drawn"
+    assert console_errors(browser) == []
+    artifacts = repo_root / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / f"explorer-{kind}.png").write_bytes(shot)

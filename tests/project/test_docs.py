@@ -5,8 +5,11 @@ remade here and compared.
 - Default tier: the pages' Python examples, the plugin example (built and installed with pip), the example spec,
   every ``sigcube …`` command line against the CLI, every ``sigcube.…`` module path the pages name, the generated
   references, the committed records (their shape), and no typed result number on the results pages.
-- Slow tier (``-m slow``): the whole build, exactly as ``make docs`` runs it (warnings are errors) and offline, and
+- Slow tier (``-m slow``): the whole build, exactly as ``make docs`` runs it (warnings are errors) and offline, its
+  figures on every study page (alt text, not blank) and in the gallery, three pages opened in headless Chromium, and
   every committed report in ``docs/results/`` remade by its command and compared with the committed one.
+- Default tier, figures: every study page includes a figure the build draws, and no committed image is left that the
+  build does not make.
 """
 
 from __future__ import annotations
@@ -330,20 +333,28 @@ def test_a_committed_report_is_current(name, cube_stores, tmp_path):
 # --- the build ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_the_site_builds_offline_without_a_warning(sparc_store, tmp_path):
-    """`make docs`'s build (warnings are errors, --keep-going to report them all) into a fresh folder; no page loads
-    a script, stylesheet or image from the network."""
-    out = tmp_path / "html"
+@pytest.fixture(scope="module")
+def site(sparc_store, tmp_path_factory) -> dict:
+    """`make docs`'s build (warnings are errors, --keep-going to report them all) into a fresh folder: its output
+    folder and what Sphinx printed."""
+    tmp = tmp_path_factory.mktemp("site")
+    out = tmp / "html"
     env = {**os.environ, "SIGCUBE_CUBE_DIR": str(sparc_store.parent)}
     done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q",
-                           "-d", str(tmp_path / "doctrees"), str(DOCS), str(out)],
+                           "-d", str(tmp / "doctrees"), str(DOCS), str(out)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
-    assert done.returncode == 0, done.stderr[-5000:]
+    return {"out": out, "returncode": done.returncode, "stderr": done.stderr}
+
+
+@pytest.mark.slow
+def test_the_site_builds_offline_without_a_warning(site):
+    """The build succeeds without a warning; no page loads a script, stylesheet or image from the network."""
+    out = site["out"]
+    assert site["returncode"] == 0, site["stderr"][-5000:]
     # Sphinx's own messages ("file:line: WARNING: …", "WARNING: …"); the notebook kernels' log lines
     # ("[IPKernelApp] WARNING | …" about its local TCP transport) are not the site's
     sphinx_says = re.compile(r"^(?:\S+: )?(?:WARNING|ERROR|CRITICAL):", re.MULTILINE)
-    assert not sphinx_says.search(done.stderr), done.stderr[-5000:]
+    assert not sphinx_says.search(site["stderr"]), site["stderr"][-5000:]
     pages = list(out.rglob("*.html"))
     assert (out / "index.html").is_file() and len(pages) > 30
     remote = re.compile(r"<(?:script|img|iframe)\b[^>]*\bsrc=\"(?:https?:)?//|<link\b[^>]*\bhref=\"(?:https?:)?//")
@@ -351,3 +362,103 @@ def test_the_site_builds_offline_without_a_warning(sparc_store, tmp_path):
     assert not loading, loading
     for page in ("study/ablation.html", "study/regression.html", "performance.html", "cli.html", "spec.html"):
         assert (out / page).is_file(), page
+
+
+# --- figures -----------------------------------------------------------------------------------------------------
+
+
+def _figures():
+    _ext()
+    return importlib.import_module("sigcube_docs.figures")
+
+
+def _included_figures(page: Path) -> list[str]:
+    return re.findall(r"\{include\} (?:\.\./)?_generated/figures/([\w-]+)\.md", _text(page))
+
+
+def test_every_study_page_includes_a_figure_the_build_draws():
+    """Each page under docs/study/ includes at least one figure snippet, every snippet a page includes is a figure
+    of the registry, and every figure of the registry is shown by the page it names and reads committed reports."""
+    figures = {f.name: f for f in _figures().FIGURES}
+    records, _ = _ext()
+    for page in sorted((DOCS / "study").glob("*.md")):
+        names = _included_figures(page)
+        assert names, f"{page.relative_to(DOCS)} shows no figure"
+        assert set(names) <= set(figures), set(names) - set(figures)
+    for f in figures.values():
+        assert f.name in _included_figures(DOCS / f"{f.page}.md"), (f.name, f.page)
+        assert set(f.reports) <= set(records.RESULTS), f.name
+
+
+def test_no_image_is_committed_that_the_build_does_not_make():
+    """The site's figures are drawn at build time: the only committed picture is the explorer's screenshot, which
+    tests/project/test_browser.py remakes (SIGCUBE_UPDATE_DOCS=1)."""
+    listed = subprocess.run(["git", "ls-files", "docs"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    images = [f for f in listed.split() if f.lower().endswith((".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp"))]
+    assert images == ["docs/explorer.png"]
+
+
+def _images(html: str) -> list[tuple[str, str]]:
+    """(src, alt) of every image of a page."""
+    return [(re.search(r'src="([^"]+)"', tag).group(1), (re.search(r'alt="([^"]*)"', tag) or [None, ""])[1])
+            for tag in re.findall(r"<img\b[^>]*>", html)]
+
+
+@pytest.mark.slow
+def test_every_study_page_shows_its_figures_with_alt_text(site):
+    """In the built site each study page shows its figures (images that are not blank, with alt text naming what is
+    plotted) and the gallery shows every figure's thumbnail."""
+    from PIL import Image
+
+    out = site["out"]
+    assert site["returncode"] == 0, site["stderr"][-5000:]
+    figures = _figures().FIGURES
+    for page in sorted((DOCS / "study").glob("*.md")):
+        html_page = out / "study" / f"{page.stem}.html"
+        shown = [(src, alt) for src, alt in _images(html_page.read_text(encoding="utf-8")) if "_images/" in src]
+        assert len(shown) >= len(_included_figures(page)) >= 1, page.name
+        for src, alt in shown:
+            assert len(alt.split()) >= 6, (page.name, src, alt)  # a sentence, not a file name
+            with Image.open(html_page.parent / src) as im:
+                assert im.size[0] >= 400 and len(np.unique(np.asarray(im.convert("L")))) > 10, src
+    gallery = _images((out / "gallery.html").read_text(encoding="utf-8"))
+    thumbs = [alt for src, alt in gallery if "_images/" in src]
+    assert len(thumbs) == len(figures) and all(thumbs), "one thumbnail per figure, each with its alt text"
+
+
+@pytest.mark.slow
+def test_three_pages_in_headless_chromium(site, tmp_path, wait_for):
+    """The SPARC, population and gallery pages in a real headless Chromium (found as tests/project/test_browser.py
+    finds it): they load, every image is decoded and drawn (not blank), and the console shows no error."""
+    from io import BytesIO
+
+    from PIL import Image
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser_helpers = _sibling("test_browser")
+    binary = browser_helpers._find("SIGCUBE_CHROMIUM", "chromium")
+    driver_path = browser_helpers._find("SIGCUBE_CHROMEDRIVER", "chromedriver")
+    if binary is None or driver_path is None:
+        pytest.fail("headless Chromium not found (chromium and chromedriver on the PATH); `make browser` installs "
+                    "Debian's chromium and chromium-driver", pytrace=False)
+    assert site["returncode"] == 0, site["stderr"][-5000:]
+    options = webdriver.ChromeOptions()
+    for flag in (*browser_helpers.FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1600"):
+        options.add_argument(flag)
+    options.binary_location = str(binary)
+    driver = webdriver.Chrome(service=Service(str(driver_path)), options=options)
+    loaded = """return document.readyState == "complete" && Array.from(document.images).every(i => i.complete)"""
+    drawn = "return Array.from(document.images).filter(i => i.src.includes('_images/')).map(i => i.naturalWidth)"
+    try:
+        for page in ("study/sparc.html", "study/population.html", "gallery.html"):
+            driver.get((site["out"] / page).as_uri())
+            wait_for(lambda: bool(driver.execute_script(loaded)), f"{page} loaded", bound=300)
+            widths = driver.execute_script(drawn)
+            assert widths and all(w > 0 for w in widths), (page, widths)
+            shot = Image.open(BytesIO(driver.get_screenshot_as_png())).convert("RGB")
+            assert len(shot.getcolors(maxcolors=1 << 20) or ()) > 50, f"{page}: a blank page"
+            errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            assert errors == [], (page, errors)
+    finally:
+        driver.quit()

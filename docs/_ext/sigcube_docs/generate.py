@@ -299,7 +299,10 @@ GENERATED: dict[str, Callable[[], str]] = {
 
 
 def write_all() -> list[str]:
-    """Write every generated file whose text changed; the names written."""
+    """Write every generated file whose text changed, and draw every figure whose inputs changed
+    (:mod:`sigcube_docs.figures`); the names written."""
+    from sigcube_docs import figures
+
     OUT.mkdir(exist_ok=True)
     jobs = dict(GENERATED)
     for name, render in reports.RENDERERS.items():
@@ -325,4 +328,4 @@ def write_all() -> list[str]:
         if not path.is_file() or path.read_text(encoding="utf-8") != body:
             path.write_text(body, encoding="utf-8")
             written.append(name)
-    return written
+    return written + [f"figures/{name}.png" for name in figures.write_all()]

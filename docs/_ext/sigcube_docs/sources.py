@@ -134,3 +134,34 @@ def report_renderers() -> dict[str, Any]:
     return {"sparc": sparc.render_summary, "kernels": kernels.render, "regression": regression.render,
             "sensitivity": sensitivity.render, "ablation": ablation.render, "compare": compare.render,
             "sweep": sweep.render, "joint": joint.render, "population": population.render}
+
+
+def plots() -> Any:
+    """The plotting layer (:mod:`sigcube.interfaces.plots`): its figure modules, by name, and ``save``."""
+    from types import SimpleNamespace
+
+    from sigcube.interfaces.plots import comparison, galaxies, output, performance, population, posteriors, published
+
+    return SimpleNamespace(comparison=comparison, galaxies=galaxies, performance=performance, population=population,
+                           posteriors=posteriors, published=published, save=output.save)
+
+
+def plots_source() -> list[Any]:
+    """The source files of the plotting layer (a figure is redrawn when one of them changes)."""
+    from pathlib import Path
+
+    import sigcube.interfaces.plots as package
+
+    return sorted(Path(package.__file__).parent.glob("*.py"))
+
+
+def dataset_cube(kind: str) -> Any:
+    """The ``kind`` dataset cube of ``$SIGCUBE_CUBE_DIR`` (default ``cubes/``), loaded; ingested from the data
+    mirror first if it is missing (as the notebooks do)."""
+    from sigcube.io.cubes import default_cube, open_cube, write_cube
+    from sigcube.io.datasets import dataset_kind
+
+    path = default_cube(kind)
+    if not path.exists():
+        write_cube(dataset_kind(kind).builder(), path)
+    return open_cube(path).load()

@@ -1,4 +1,5 @@
-"""Interactive views of dataset and result cubes (hvplot/holoviews/panel, bokeh backend).
+"""Interactive views of dataset and result cubes (hvplot/holoviews/panel, bokeh backend), drawn by the plotting
+layer (:mod:`sigcube.interfaces.plots`) with widgets and bounds for a standalone page.
 
     >>> import sigcube
     >>> from sigcube.interfaces.explore import rotation_curve_gallery, sweep_heatmap, save_explorer
@@ -10,12 +11,15 @@
 """
 
 _LAZY = {
-    "Limits": "bounds", "Predictions": "data", "predictions": "data", "explorer": "page", "save_explorer": "page",
-    "sections": "page", "GLOBAL_METRICS": "sweep_views", "best_parameter_distributions": "sweep_views",
-    "sweep_heatmap": "sweep_views", "sweep_slice": "sweep_views", "rar": "views", "rotation_curve": "views",
-    "rotation_curve_gallery": "views",
+    "Limits": "explore.bounds", "Predictions": "plots.galaxies", "predictions": "plots.galaxies",
+    "PopulationQuestion": "explore.page", "explorer": "explore.page", "save_explorer": "explore.page",
+    "sections": "explore.page", "GLOBAL_METRICS": "explore.sweep_views",
+    "best_parameter_distributions": "explore.sweep_views", "sweep_heatmap": "explore.sweep_views",
+    "sweep_slice": "explore.sweep_views", "rar": "explore.views", "rotation_curve": "explore.views",
+    "rotation_curve_gallery": "explore.views", "posterior_curves": "explore.posterior_curves",
 }
-"""The views, by the module that draws them: imported on first use (the plotting libraries are heavy)."""
+"""The views, by the module that draws them (under :mod:`sigcube.interfaces`): imported on first use (the plotting
+libraries are heavy)."""
 
 __all__ = sorted(_LAZY)
 
@@ -24,5 +28,5 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        return getattr(importlib.import_module(f"sigcube.interfaces.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

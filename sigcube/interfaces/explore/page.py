@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,14 +37,22 @@ from pyviz_comms import Comm
 from sigcube.conventions import SampleCuts
 from sigcube.engines.sweep.result import object_dim, parameter_dims
 from sigcube.errors import SigcubeError
-from sigcube.interfaces.explore.bounds import Limits
-from sigcube.interfaces.explore.data import DEFAULT_KERNELS, predictions
-from sigcube.interfaces.explore.labels import fmt
-from sigcube.interfaces.explore.posterior_views import posterior_note, posterior_views
+from sigcube.interfaces.explore.bounds import Limits, spread
+from sigcube.interfaces.explore.posterior_curves import posterior_curves
+from sigcube.interfaces.explore.posterior_views import joint_posterior_views, posterior_note, posterior_views
 from sigcube.interfaces.explore.sweep_views import (
-    GLOBAL_METRICS, best_parameter_distributions, frame_plan, plan_note, plural, sweep_heatmap, sweep_slice,
+    GLOBAL_METRICS, best_parameter_distributions, frame_plan, plan_note, sweep_heatmap, sweep_slice,
 )
-from sigcube.interfaces.explore.views import rar, rar_note, rotation_curve_gallery
+from sigcube.interfaces.explore.views import curve_gallery, rar, rotation_curve_gallery
+from sigcube.interfaces.plots.base import fmt, plural
+from sigcube.interfaces.plots.comparison import joint_costs
+from sigcube.interfaces.plots.galaxies import DEFAULT_KERNELS, predictions, rar_note
+from sigcube.interfaces.plots.population import population_figures
+from sigcube.interfaces.arviz_export import describe_export
+from sigcube.interfaces.plots.data import grids_of
+from sigcube.interfaces.plots.posteriors import corner
+from sigcube.interfaces.population_report import population_of, population_report
+from sigcube.io.cubes import JOINT_KIND
 from sigcube.io.datasets import dataset_kind
 from sigcube.io.stores import store_errors
 from sigcube.model.kernels.presets import DEFAULT_PRESET
@@ -63,14 +72,35 @@ class Section:
     frames: int
 
 
-def sections(result: xr.Dataset, cube: xr.Dataset | None = None, kernels: Sequence[str] = DEFAULT_KERNELS,
-             preset: str = DEFAULT_PRESET, limits: Limits = Limits()) -> list[Section]:
-    """The explorer's sections for a finished sweep ``result``.
+@dataclass(frozen=True)
+class PopulationQuestion:
+    """Ask a nuisance sweep whether ``parameter`` is universal (:mod:`sigcube.interfaces.population_report`): the
+    explorer then shows the forest of per-object estimates and the (μ, τ) posterior."""
+
+    parameter: str
+    scale: str = "linear"
+    others: str = "marginalise"
+
+
+def sections(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None = None, kernels: Sequence[str] = DEFAULT_KERNELS,
+             preset: str = DEFAULT_PRESET, limits: Limits = Limits(),
+             population: PopulationQuestion | None = None) -> list[Section]:
+    """The explorer's sections for a finished sweep ``result``, a joint sweep's cube or a posterior export.
 
     A sweep over rotation curves (a kind that ``has_curves``: SPARC, a user's table) also gets the
-    rotation-curve gallery and the RAR, drawn from its dataset ``cube`` with the sweep's sample cuts.
+    rotation-curve gallery and the RAR, drawn from its dataset ``cube`` with the sweep's sample cuts; a nuisance
+    sweep draws its curves at the posterior (:mod:`~sigcube.interfaces.explore.posterior_curves`) and its credible
+    contours, and with ``population`` the population of one parameter. A joint sweep's cube gets each dataset's
+    posterior and the joint one, overlaid, and each object's cost of the compromise; a posterior export
+    (``sigcube export``) the marginals and contours of its draws.
     """
     result = result.load()
+    if isinstance(result, xr.DataTree):
+        return [Section("Posterior draws", "marginals and 68/95 % credible contours of the draws counted per grid "
+                        f"point; prior: {result.attrs.get('prior', '')}", (corner(grids_of(result),
+                                                                                  limits.max_pairs).view,), 1)]
+    if result.attrs.get("sigcube_kind") == JOINT_KIND:
+        return _joint_sections(result, limits)
     out: list[Section] = []
     kind = result.attrs.get("dataset")
     if dataset_kind(kind).has_curves:
@@ -90,7 +120,11 @@ def sections(result: xr.Dataset, cube: xr.Dataset | None = None, kernels: Sequen
         out.append(Section(f"Slices along {x}", plan_note(result, plan), views, _n_frames(plan)))
     if "loglike" in result:
         out.append(Section("Posterior (nuisance parameters per object)", posterior_note(result),
-                           (posterior_views(result),), 1))
+                           (posterior_views(result, limits.max_pairs),), 1))
+        if population is not None:
+            out.append(_population_section(result, population))
+    elif population is not None:
+        raise SigcubeError("the population question needs a nuisance sweep (a spec with a [nuisance] table)")
     if "rms" in result:
         objects = plural(object_dim(result))
         out.append(Section(f"Best parameters per {object_dim(result)}",
@@ -106,34 +140,85 @@ def _galaxy_sections(result: xr.Dataset, cube: xr.Dataset, kernels: Sequence[str
                      limits: Limits) -> list[Section]:
     pred = predictions(cube, kernels, preset, SampleCuts(**json.loads(result.attrs["sample_cuts"])))
     n_gal = pred.points.n_galaxies
-    gallery = rotation_curve_gallery(pred, max_galaxies=limits.max_galaxies, dynamic=True)
+    if "loglike" in result and all(np.issubdtype(result[d].dtype, np.number) for d in parameter_dims(result)):
+        curves, where = posterior_curves(result, cube)
+        curves = [curves[i] for i in spread(len(curves), limits.max_galaxies)]
+        gallery = curve_gallery(curves, dynamic=True)
+        title, note = "Rotation curves at the posterior", f"; {where}"
+    else:
+        gallery = rotation_curve_gallery(pred, max_galaxies=limits.max_galaxies, dynamic=True)
+        title, note = "Rotation curves", ""
     shown = len(gallery.kdims[0].values)
     return [
-        Section("Rotation curves", f"{shown} of {n_gal} galaxies embedded"
-                + (" (evenly spread through the sample)" if shown < n_gal else ""), (gallery,), shown),
+        Section(title, f"{shown} of {n_gal} galaxies embedded"
+                + (" (evenly spread through the sample)" if shown < n_gal else "") + note, (gallery,), shown),
         Section("Radial acceleration relation",
-                f"{rar_note(pred.points.n_points, limits.max_points)}; kernel curves are the median prediction "
-                "in bins of g_bar over all points", (rar(pred, max_points=limits.max_points),), 1),
+                f"{rar_note(pred.points.n_points, limits.max_points)}; kernel curves ({', '.join(pred.v_pred)}, "
+                "catalogue Υ, D, i) are the median prediction in bins of g_bar over all points",
+                (rar(pred, max_points=limits.max_points),), 1),
     ]
+
+
+def _population_section(result: xr.Dataset, question: PopulationQuestion) -> Section:
+    """The forest of each object's own and shrunk estimate and the (μ, τ) posterior with its credible contours."""
+    report = population_report(result, question.parameter, scale=question.scale, others=question.others)
+    pop, _ = population_of(result, question.parameter, scale=question.scale, others=question.others)
+    mass = pop.mass.reshape(pop.mu.size, pop.tau.size, -1).sum(axis=-1)
+    views = population_figures(report, {"mu": pop.mu, "tau": pop.tau, "mass": mass}).view
+    note = (f"{report['unit']}_g ~ N(μ, τ²) over {report['objects']} objects; {report['tau_prior']['describe']}; "
+            f"other axes: {report['others']['how']}; {report['interpretation']}")
+    return Section(f"Population of {question.parameter}", note, (views,), 1)
+
+
+def _joint_sections(result: xr.Dataset, limits: Limits) -> list[Section]:
+    """A joint sweep: each dataset's posterior and the joint one, and each object's cost of the joint mode."""
+    probes = json.loads(result.attrs["probes"])
+    labels = [p["label"] for p in probes]
+    note = (f"{', '.join(labels)} and their joint posterior (global prior: {result.attrs.get('global_prior', '')}); "
+            "contours: the highest-mass regions holding 68 % (solid) and 95 % (dashed) of the grid's mass")
+    out = [Section("Posterior: each dataset and the joint", note,
+                   (joint_posterior_views(result, limits.max_pairs),), 1)]
+    out.append(Section("Each object at the joint posterior",
+                       "per object, ln L at the joint posterior's mode minus ln L at its own dataset's mode: what the "
+                       "compromise costs each object (negative: it fits worse)", (joint_costs(result).view,), 1))
+    return out
 
 
 def _n_frames(plan: dict[str, np.ndarray]) -> int:
     return int(np.prod([len(i) for i in plan.values()]))
 
 
-def _header(result: xr.Dataset, parts: list[Section], limits: Limits, embedded: bool) -> str:
-    grid = " × ".join(f"{d}[{result.sizes[d]}]" for d in parameter_dims(result))
-    fixed = ", ".join(f"{k} = {fmt(v)}" for k, v in json.loads(result.attrs["fixed_parameters"]).items())
+def _header(result: xr.Dataset | xr.DataTree, parts: list[Section], limits: Limits, embedded: bool) -> str:
     bounds = "".join(f"<li><b>{html.escape(s.title)}</b>: {html.escape(s.note)}</li>" for s in parts)
+    if isinstance(result, xr.DataTree):
+        lines = "".join(f"<p>{html.escape(line)}</p>" for line in describe_export(result)["describe"])
+        return f"<h1>sigcube explorer: {html.escape(name_of(result))}</h1>{lines}<ul>{bounds}</ul>"
+    joint = result.attrs.get("sigcube_kind") == JOINT_KIND
+    grid = " × ".join(f"{d}[{result.sizes[d]}]" for d in (result["posterior_joint"].dims if joint
+                                                          else parameter_dims(result)))
+    fixed = ", ".join(f"{k} = {fmt(v)}" for k, v in json.loads(result.attrs.get("fixed_parameters", "{}")).items())
     mode = (f"Static page: every widget state is precomputed ({sum(s.frames for s in parts)} frames in all; at most "
             f"{limits.max_frames} per sweep view, {limits.max_galaxies} galaxies, {limits.max_cells} cells per "
             f"heatmap, {limits.max_points} RAR points)." if embedded else "Live session: widgets update on demand.")
-    return (f"<h1>sigcube explorer: {html.escape(result.attrs['sweep_name'])}</h1>"
+    if joint:
+        what = ", ".join(f"{p['label']} ({p['dataset']}, {p['objects']} objects)" for p in json.loads(
+            result.attrs["probes"]))
+        line = (f"joint sweep of kernel <b>{html.escape(result.attrs['kernel'])}</b> over {html.escape(grid)} on "
+                f"{html.escape(what)}; fixed: {html.escape(fixed) or 'none'}.")
+    else:
+        line = (f"kernel <b>{html.escape(result.attrs['kernel'])}</b> over {html.escape(grid)}; win rates against "
+                f"{html.escape(result.attrs['baseline'])}; fixed: {html.escape(fixed) or 'none'}. "
+                "Red ×: kernel default; white ○: best grid point of the frame.")
+    return (f"<h1>sigcube explorer: {html.escape(name_of(result))}</h1>"
             f"<p>{html.escape(result.attrs.get('description', ''))}</p>"
-            f"<p>kernel <b>{html.escape(result.attrs['kernel'])}</b> over {html.escape(grid)}; win rates against "
-            f"{html.escape(result.attrs['baseline'])}; fixed: {html.escape(fixed) or 'none'}. "
-            "Red ×: kernel default; white ○: best grid point of the frame.</p>"
-            f"<p>{mode}</p><ul>{bounds}</ul>")
+            f"<p>{line}</p><p>{mode}</p><ul>{bounds}</ul>")
+
+
+def name_of(result: xr.Dataset | xr.DataTree) -> str:
+    """The name of a sweep's result or of a joint sweep's cube ("posterior export" for an export)."""
+    if isinstance(result, xr.DataTree):
+        return "posterior export"
+    return str(result.attrs.get("sweep_name") or result.attrs.get("joint_name") or "result")
 
 
 def _text(markup: str) -> pn.pane.Bokeh:
@@ -148,18 +233,21 @@ def _block(section: Section) -> pn.Column:
     shared = {d.name: w for d, w in zip(kdims, first.widget_box)}
     panes = [first, *(pn.pane.HoloViews(v, widgets=shared) for v in section.views[1:])]
     heading = _text(f"<h2>{html.escape(section.title)}</h2><p>{html.escape(section.note)}</p>")
-    return pn.Column(heading, pn.Row(*first.widget_box), pn.GridBox(*panes, ncols=2))
+    widgets = [pn.Row(*first.widget_box)] if len(first.widget_box) else []
+    return pn.Column(heading, *widgets, pn.GridBox(*panes, ncols=2))
 
 
-def explorer(result: xr.Dataset, cube: xr.Dataset | None = None, kernels: Sequence[str] = DEFAULT_KERNELS,
-             preset: str = DEFAULT_PRESET, limits: Limits = Limits()) -> pn.Column:
+def explorer(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None = None, kernels: Sequence[str] = DEFAULT_KERNELS,
+             preset: str = DEFAULT_PRESET, limits: Limits = Limits(),
+             population: PopulationQuestion | None = None) -> pn.Column:
     """The whole explorer as one live panel (a notebook cell or ``pn.serve``)."""
-    parts = sections(result, cube, kernels, preset, limits)
+    parts = sections(result, cube, kernels, preset, limits, population)
     return pn.Column(_text(_header(result, parts, limits, embedded=False)), *(_block(s) for s in parts))
 
 
-def save_explorer(result: xr.Dataset, cube: xr.Dataset | None, out: str | Path,
-                  kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET, limits: Limits = Limits()) -> Path:
+def save_explorer(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None, out: str | Path,
+                  kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET, limits: Limits = Limits(),
+                  population: PopulationQuestion | None = None) -> Path:
     """Write the standalone HTML explorer to ``out`` (widgets embedded, no server) and return its path.
 
     The folder is checked before the page is drawn, and the page is written whole or not at all
@@ -170,13 +258,14 @@ def save_explorer(result: xr.Dataset, cube: xr.Dataset | None, out: str | Path,
     """
     out = Path(out)
     with _html_writer(out) as write:
-        write(_page(result, cube, kernels, preset, limits))
+        write(_page(result, cube, kernels, preset, limits, population))
     return out
 
 
-def _page(result: xr.Dataset, cube: xr.Dataset | None, kernels: Sequence[str], preset: str, limits: Limits) -> str:
+def _page(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None, kernels: Sequence[str], preset: str, limits: Limits,
+          population: PopulationQuestion | None = None) -> str:
     """The standalone HTML explorer's text."""
-    parts = sections(result, cube, kernels, preset, limits)
+    parts = sections(result, cube, kernels, preset, limits, population)
     page = Document()
     header = pn.Column(_text(_header(result, parts, limits, embedded=True)))
     roots = [(header, 1), *((_block(s), s.frames) for s in parts)]
@@ -190,8 +279,20 @@ def _page(result: xr.Dataset, cube: xr.Dataset | None, kernels: Sequence[str], p
                     page.add_root(model)
         _inline_stylesheets(page)
         text = io.StringIO()  # a file object: given a name, panel would append .html to one without it
-        save(page, text, title=f"sigcube explorer: {result.attrs['sweep_name']}", resources="inline")
-    return text.getvalue()
+        save(page, text, title=f"sigcube explorer: {name_of(result)}", resources="inline")
+    return _no_remote_icons(text.getvalue())
+
+
+_REMOTE_ICON = re.compile(r'<link rel="(?:apple-touch-icon|icon)"[^>]*href="https?://[^"]*"[^>]*>\n?')
+
+
+def _no_remote_icons(page: str) -> str:
+    """The page without panel's links to its icons on the CDN (a browser would fetch them at view time): an empty
+    icon instead, so the page asks nothing of the network. Only the document's head is edited (the inlined scripts
+    hold such markup as text)."""
+    head, sep, body = page.partition("<body")
+    head = _REMOTE_ICON.sub("", head).replace("<head>", '<head>\n<link rel="icon" href="data:,">', 1)
+    return head + sep + body
 
 
 @contextlib.contextmanager

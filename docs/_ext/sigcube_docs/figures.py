@@ -1,0 +1,198 @@
+"""The site's figures, drawn when a build starts from the committed reports (``docs/results/*.json``), the benchmark
+records (``docs/performance/*.json``) and the SPARC cube, by the plotting layer (:mod:`sigcube.interfaces.plots`).
+
+For each :class:`DocFigure` of :data:`FIGURES` the build writes ``docs/_generated/figures/<name>.png``, a thumbnail
+(``thumbs/<name>.png``) and ``<name>.md``: the figure directive with its alt text (the plot's own sentence naming
+what it draws), which a page includes. ``gallery.md`` shows every thumbnail, linked to its page. A figure is redrawn
+only when its inputs or the plotting layer's code changed (a stamp of their digest beside it); nothing in
+``_generated`` is committed.
+
+A new report's figure: a plot function in :mod:`sigcube.interfaces.plots` (registered with ``@figure``), one entry
+here, and ``{include}`` of ``/_generated/figures/<name>.md`` on its page (docs/development.md says more).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sigcube_docs import records, sources
+from sigcube_docs.markdown import text
+
+OUT = records.DOCS / "_generated" / "figures"
+THUMB_WIDTH = 360
+"""Thumbnail width in the gallery [pixels]."""
+
+
+class Inputs:
+    """What the figures read, loaded once per build: committed reports, benchmark records, the plotting layer, the
+    SPARC cube and its predictions."""
+
+    def record(self, name: str) -> dict[str, Any]:
+        found = records.load(name)
+        if found is None:
+            raise RuntimeError(f"a figure reads docs/results/{name}.json, which is not committed")
+        return found
+
+    def records(self, *names: str) -> dict[str, dict[str, Any]]:
+        return {name: self.record(name) for name in names}
+
+    @cached_property
+    def plots(self) -> Any:
+        return sources.plots()
+
+    @cached_property
+    def sparc(self) -> Any:
+        return sources.dataset_cube("sparc")
+
+    @cached_property
+    def predictions(self) -> Any:
+        return self.plots.galaxies.predictions(self.sparc)
+
+    def bench(self) -> list[dict[str, Any]]:
+        return records.bench_records()
+
+
+@dataclass(frozen=True)
+class DocFigure:
+    """One figure of the site: its file ``name``, the page that shows it (``page``, for the gallery's link and
+    title), what it reads (committed ``reports`` by name, the SPARC ``cube``, the ``bench`` records: the stamp's
+    inputs) and ``draw(inputs)`` returning a :class:`~sigcube.interfaces.plots.base.Plot`."""
+
+    name: str
+    page: str
+    draw: Callable[[Inputs], Any]
+    reports: tuple[str, ...] = ()
+    cube: bool = False
+    bench: bool = False
+    title: str = field(default="", compare=False)
+
+
+FIGURES: tuple[DocFigure, ...] = (
+    DocFigure("sparc-rar", "study/sparc", lambda i: i.plots.galaxies.rar(i.predictions), cube=True,
+              title="The radial acceleration relation"),
+    DocFigure("sparc-curves", "study/sparc", lambda i: i.plots.galaxies.rotation_curves(i.predictions), cube=True,
+              title="Representative and worst-fitted rotation curves"),
+    DocFigure("kernels", "study/kernels", lambda i: i.plots.comparison.kernel_ranking(i.record("kernels")),
+              ("kernels",), title="Every kernel at its defaults"),
+    DocFigure("sensitivity", "study/sensitivity",
+              lambda i: i.plots.published.published_ratio({"": i.record("sensitivity")}), ("sensitivity",),
+              title="The SI's sensitivity tables against sigcube"),
+    DocFigure("regression-ratios", "study/regression",
+              lambda i: i.plots.comparison.prediction_ratios(i.record("regression")), ("regression",),
+              title="Clusters and dwarfs: prediction over observation"),
+    DocFigure("ablation-pairs", "study/ablation", lambda i: i.plots.comparison.ablation_pairs({
+        "errors as quoted": i.record("ablation"), "5 km/s floor": i.record("ablation-sigma-int-5"),
+        "floor profiled": i.record("ablation-sigma-int-grid")}),
+        ("ablation", "ablation-sigma-int-5", "ablation-sigma-int-grid"), title="The ablation's win fractions"),
+    DocFigure("ablation-profile", "study/ablation",
+              lambda i: i.plots.comparison.sigma_int_profile(i.record("ablation-sigma-int-grid")),
+              ("ablation-sigma-int-grid",), title="The ablation's error floor profiled"),
+    DocFigure("comparison-elpd", "study/comparison",
+              lambda i: i.plots.comparison.elpd_ranking(i.record("compare-sigma-mond-nfw")),
+              ("compare-sigma-mond-nfw",), title="ELPD of canonical Σ, MOND and NFW"),
+    DocFigure("comparison-per-galaxy", "study/comparison", lambda i: i.plots.comparison.per_object_difference(
+        i.record("compare-sigma-mond-nfw"), i.sparc, "sigma", "mond"), ("compare-sigma-mond-nfw",), cube=True,
+        title="Σ against MOND, galaxy by galaxy"),
+    DocFigure("comparison-per-galaxy-evidence", "study/comparison", lambda i: i.plots.comparison.per_object_difference(
+        i.record("compare-sigma_xi-nfw"), i.sparc, "sigma_xi", "nfw", quantity="log_evidence"),
+        ("compare-sigma_xi-nfw",), cube=True, title="Σ (A, ξ) against NFW, galaxy by galaxy"),
+    DocFigure("posterior-intervals", "study/posterior", lambda i: i.plots.posteriors.sweep_intervals({
+        "errors as quoted": i.record("sweep-nuisance"), "5 km/s floor": i.record("sweep-nuisance-floor-5")}),
+        ("sweep-nuisance", "sweep-nuisance-floor-5"), title="The A0 × k posterior, two error models"),
+    *(DocFigure(f"joint-{name}", "study/joint", lambda i, n=name: i.plots.posteriors.joint_intervals(
+        i.record(f"joint-{n}")), (f"joint-{name}",), title=f"SPARC, CLASH and joint: {what}")
+      for name, what in (("sigma-sparc-clash", "Σ with L0 and n free"),
+                         ("sigma-paper-sparc-clash", "Σ with the paper's cluster rule"),
+                         ("mond-sparc-clash", "MOND"))),
+    DocFigure("scatter-posterior", "study/scatter", lambda i: i.plots.posteriors.scatter_posterior({
+        "MOND": i.record("sweep-mond-sigma-int"), "Σ-Gravity": i.record("sweep-sigma-sigma-int")}),
+        ("sweep-mond-sigma-int", "sweep-sigma-sigma-int"), title="Intrinsic scatter and the kernels' parameters"),
+    *(DocFigure(f"population-{name}", "study/population", lambda i, n=name: i.plots.population.population_figures(
+        i.record(f"population-{n}")), (f"population-{name}",), title=f"Population of {what}")
+      for name, what in (("mond-a0", "MOND's a0"), ("sigma-A0", "Σ's A0"))),
+    DocFigure("published", "study/published", lambda i: i.plots.published.published_ratio({
+        "sparc": i.record("sparc"), "sensitivity": i.record("sensitivity"), "ablation": i.record("ablation")}),
+        ("sparc", "sensitivity", "ablation"), title="Published figures against sigcube"),
+    DocFigure("throughput", "performance", lambda i: i.plots.performance.throughput(i.bench()), bench=True,
+              title="Throughput against sample and grid size"),
+)
+"""Every figure of the site."""
+
+
+def _digest(figure: DocFigure, inputs: Inputs) -> str:
+    """What a figure is drawn from: its reports, the benchmark records, the cube's content, the plotting code."""
+    h = hashlib.sha256()
+    files = [records.RESULTS_DIR / f"{n}.json" for n in figure.reports] + sorted(records.PERFORMANCE_DIR.glob(
+        "*.json")) * figure.bench + [Path(__file__), *sources.plots_source()]
+    for path in files:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    if figure.cube:
+        h.update(str(inputs.sparc.attrs.get("content_sha256", "")).encode())
+    h.update(figure.name.encode())
+    return h.hexdigest()
+
+
+def snippet(figure: DocFigure, alt: str) -> str:
+    """The figure directive a page includes (paths from the source root: any page may include it)."""
+    return (f":::{{figure}} /_generated/figures/{figure.name}.png\n:alt: {' '.join(alt.split())}\n:width: 100%\n\n"
+            f"{text(alt)}\n:::\n")
+
+
+def gallery() -> str:
+    """Every figure's thumbnail in a three-column table, each linked to its page."""
+    cells = []
+    for f in FIGURES:
+        alt = json.loads((OUT / f"{f.name}.json").read_text(encoding="utf-8"))["alt"]
+        cells.append([f"```{{image}} /_generated/figures/thumbs/{f.name}.png", f":alt: {' '.join(alt.split())}",
+                      f":target: {f.page}.html", "```", "", f"[{text(f.title or f.name)}]({f.page}.md)"])
+    lines = [":::{list-table}", ":widths: 33 33 34", ""]
+    for start in range(0, len(cells), 3):
+        row = cells[start:start + 3]
+        row += [[""]] * (3 - len(row))
+        for j, cell in enumerate(row):
+            lines.append(("* - " if j == 0 else "  - ") + cell[0])
+            lines += [f"    {line}" if line else "" for line in cell[1:]]
+    return "\n".join(lines) + "\n:::\n"
+
+
+def write_all() -> list[str]:
+    """Draw every figure whose inputs changed, write its snippet, its thumbnail and the gallery; the names drawn."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "thumbs").mkdir(exist_ok=True)
+    inputs = Inputs()
+    drawn = []
+    for figure in FIGURES:
+        stamp = OUT / f"{figure.name}.json"
+        digest = _digest(figure, inputs)
+        held = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else {}
+        image = OUT / f"{figure.name}.png"
+        if held.get("digest") != digest or not image.is_file() or not (OUT / "thumbs" / image.name).is_file():
+            plot = figure.draw(inputs)
+            inputs.plots.save(plot, image)
+            _thumbnail(image, OUT / "thumbs" / image.name)
+            stamp.write_text(json.dumps({"digest": digest, "alt": plot.alt}, ensure_ascii=False), encoding="utf-8")
+            drawn.append(figure.name)
+            held = {"alt": plot.alt}
+        _write(OUT / f"{figure.name}.md", snippet(figure, held["alt"]))
+    _write(OUT / "gallery.md", gallery())
+    return drawn
+
+
+def _thumbnail(image: Path, out: Path) -> None:
+    from PIL import Image
+
+    with Image.open(image) as im:
+        im.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 4))
+        im.save(out, optimize=True)
+
+
+def _write(path: Path, body: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != body:
+        path.write_text(body, encoding="utf-8")

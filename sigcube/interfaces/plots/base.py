@@ -1,0 +1,250 @@
+"""What every figure shares: its two backends, the neutral style of its elements, the checks of its input, and the
+:class:`Plot` it returns.
+
+A figure is one holoviews object styled for both backends at once: bokeh (interactive HTML: the explorer, ``sigcube
+plot --out x.html``) and matplotlib (static PNG/SVG: the documentation's pages, ``--out x.png``). Styles are written
+once in neutral words (:func:`styled`, :func:`framed`) and translated to each backend's option names here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (the interactive backend, loaded first: it stays the current one)
+import holoviews.plotting.mpl  # noqa: F401  (the static backend)
+import numpy as np
+
+from sigcube.errors import SigcubeError
+from sigcube.interfaces.plots.labels import Label, axis_label
+
+INTERACTIVE = "bokeh"
+STATIC = "matplotlib"
+COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+"""One colour per series (a kernel, a model, a probe), in the order they are given."""
+GREY = "#7f7f7f"
+FRAMEWISE = {"framewise": True}
+"""Axis ranges follow each frame of a view with widgets (a galaxy, a slider position), and holoviews does not scan
+every frame to normalise them (slow for many frames). Not ``axiswise``: with it a DynamicMap's overlays keep the
+first frame's ranges."""
+
+
+class PlotError(SigcubeError):
+    """A figure asked of an input it cannot draw: empty, all-NaN, or missing what the figure reads."""
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A figure: the holoviews ``view`` (styled for both backends) and ``alt``, one sentence naming what it plots
+    (the pages' alt text, the line ``sigcube plot`` prints)."""
+
+    view: hv.core.Dimensioned
+    alt: str
+
+
+def report_of(data: Any) -> Any:
+    """A report's JSON: ``data`` itself, or the report inside a committed record (``docs/results/<name>.json``)."""
+    if isinstance(data, Mapping) and "report" in data and "commands" in data:
+        return data["report"]
+    return data
+
+
+def labelled(reports: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
+    """Reports given as ``{label: report}``, or one report (recognised by one of its top-level ``keys``, or by
+    being a committed record) as ``{"": report}``; none is a PlotError."""
+    if not isinstance(reports, Mapping) or "report" in reports or any(k in reports for k in keys):
+        reports = {"": reports}
+    if not reports:
+        raise PlotError(f"{what}: no report given")
+    return dict(reports)
+
+
+def need(data: Any, *path: str | int, what: str) -> Any:
+    """``data[path[0]][path[1]]…``; a PlotError naming the missing part and what the figure reads otherwise."""
+    here = data
+    for i, key in enumerate(path):
+        try:
+            here = here[key]
+        except (KeyError, IndexError, TypeError):
+            where = ".".join(str(p) for p in path[: i + 1])
+            raise PlotError(f"{what}: the input has no {where!r} (is it the JSON of the report this figure "
+                            "reads?)") from None
+    return here
+
+
+def numbers(values: Any, what: str, allow_nan: bool = True) -> np.ndarray:
+    """``values`` as a 1-D float array; a PlotError when it is empty, not numbers, or has no finite value."""
+    try:
+        a = np.asarray([np.nan if v is None else v for v in values] if isinstance(values, (list, tuple)) else values,
+                       dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise PlotError(f"{what}: not numbers") from None
+    if a.size == 0:
+        raise PlotError(f"{what}: nothing to plot (empty)")
+    if not np.isfinite(a).any():
+        raise PlotError(f"{what}: nothing to plot (no finite value)")
+    if not allow_nan and not np.isfinite(a).all():
+        raise PlotError(f"{what}: {int((~np.isfinite(a)).sum())} values are not finite")
+    return a
+
+
+def matching(names: Sequence[Any], values: np.ndarray, what: str) -> None:
+    """Refuse values that are not one per name."""
+    if len(names) != len(values):
+        raise PlotError(f"{what}: {len(values)} values for {len(names)} objects")
+
+
+# --- neutral styles ----------------------------------------------------------------------------------------------
+
+_MARKERS = {"o": ("circle", "o"), "x": ("x", "x"), "s": ("square", "s"), "d": ("diamond", "D"), "^": ("triangle", "^"),
+            "|": ("dash", "|")}
+_DASH = {"solid": ("solid", "-"), "dashed": ("dashed", "--"), "dotted": ("dotted", ":"), "dashdot": ("dashdot", "-.")}
+_MARKED = (hv.Scatter, hv.Points)
+_FILLED = (hv.Area, hv.Spread, hv.VSpan, hv.HSpan, hv.Rectangles, hv.Bars)
+
+
+def styled(element: hv.Element, *, color: str | None = None, alpha: float | None = None, width: float | None = None,
+           dash: str | None = None, size: float | None = None, marker: str | None = None,
+           fill: str | None = None, label: str | None = None) -> hv.Element:
+    """``element`` styled for both backends from neutral words: ``color``, ``alpha``, line ``width`` [px],
+    ``dash`` (solid, dashed, dotted, dashdot), marker ``size`` [px] and ``marker`` (o, x, s, d, ^, |), ``fill``
+    (a marker's or an area's fill colour, ``"none"`` for hollow markers)."""
+    if label is not None:
+        element = element.relabel(label)
+    bokeh: dict[str, Any] = {}
+    mpl: dict[str, Any] = {}
+    if isinstance(element, _MARKED):
+        if color is not None:
+            bokeh["line_color"] = mpl["edgecolors"] = color
+            bokeh["fill_color"] = mpl["color"] = color
+        if fill is not None:
+            bokeh["fill_color"] = None if fill == "none" else fill
+            mpl["color"] = "none" if fill == "none" else fill
+        if size is not None:
+            bokeh["size"], mpl["s"] = size, (0.75 * size) ** 2
+        if marker is not None:
+            bokeh["marker"], mpl["marker"] = _MARKERS[marker]
+        if width is not None:
+            bokeh["line_width"] = mpl["linewidth"] = width
+        if marker in ("x", "|"):
+            mpl["edgecolors"] = None  # matplotlib draws an unfilled marker in its face colour
+    elif isinstance(element, _FILLED):
+        if color is not None:
+            bokeh["color"], mpl["facecolor"] = color, color
+        if fill is not None:
+            bokeh["fill_color"] = mpl["facecolor"] = fill
+        if width is not None:
+            bokeh["line_width"], mpl["linewidth"] = width, width
+        if isinstance(element, (hv.VSpan, hv.HSpan)):
+            mpl["color"] = None  # matplotlib's spans refuse a colour beside a face colour
+        elif isinstance(element, (hv.Area, hv.Spread)) and mpl.get("facecolor"):
+            mpl["color"] = mpl["facecolor"]  # else holoviews' colour cycle paints the area
+        else:
+            mpl["edgecolor"] = "none" if width is None else (color or "black")
+    else:
+        if color is not None:
+            bokeh["color"] = mpl["color"] = color
+        if width is not None:
+            bokeh["line_width"], mpl["linewidth"] = width, width
+        if dash is not None:
+            bokeh["line_dash"], mpl["linestyle"] = _DASH[dash]
+    if alpha is not None:
+        bokeh["alpha"] = mpl["alpha"] = alpha
+    return element.opts(backend=INTERACTIVE, **bokeh).opts(backend=STATIC, **mpl)
+
+
+def framed(view: hv.core.Dimensioned, *, title: str = "", xlabel: Label | None = None, ylabel: Label | None = None,
+           width: int = 560, height: int = 380, logx: bool = False, logy: bool = False,
+           xticks: Sequence[tuple[float, str]] | int | None = None,
+           yticks: Sequence[tuple[float, str]] | int | None = None,
+           legend: str | None = "top_left", grid: bool = True, **both: Any) -> hv.core.Dimensioned:
+    """A panel's frame for both backends: title, axis labels (Unicode for bokeh, mathtext for matplotlib), size in
+    pixels (matplotlib: the same aspect at 100 dpi), log axes, explicit ticks (``(value, label)`` pairs, or a
+    count: 0 for none), legend position, grid."""
+    common: dict[str, Any] = {"logx": logx, "logy": logy, "show_grid": grid, **both}
+    if title:
+        common["title"] = title
+    for key, ticks in (("xticks", xticks), ("yticks", yticks)):
+        if ticks is not None:
+            common[key] = ticks if isinstance(ticks, int) else list(ticks)
+    shown = legend is not None and isinstance(view, hv.Overlay)
+    bokeh = {**common, "width": width, "height": height}
+    mpl = {**common, "aspect": width / height, "fig_inches": width / 100}
+    if shown:
+        bokeh["legend_position"] = legend
+        mpl["legend_position"] = legend
+        mpl["legend_opts"] = {"fontsize": 8, "framealpha": 0.8}
+    if isinstance(view, hv.Overlay):
+        bokeh["show_legend"] = mpl["show_legend"] = shown
+    if (logx and xticks is not None and not isinstance(xticks, int)) or (logy and yticks is not None
+                                                                          and not isinstance(yticks, int)):
+        mpl["hooks"] = [_no_minor_labels]
+    if xlabel is not None:
+        bokeh["xlabel"], mpl["xlabel"] = xlabel.unicode, xlabel.tex
+    if ylabel is not None:
+        bokeh["ylabel"], mpl["ylabel"] = ylabel.unicode, ylabel.tex
+    return view.opts(backend=INTERACTIVE, **bokeh).opts(backend=STATIC, **mpl)
+
+
+def _no_minor_labels(plot: Any, element: Any) -> None:
+    """matplotlib: no labels on a log axis's minor ticks when the major ticks are given (they would overlap)."""
+    from matplotlib.ticker import NullFormatter
+
+    axis = plot.handles["axis"]
+    axis.xaxis.set_minor_formatter(NullFormatter())
+    axis.yaxis.set_minor_formatter(NullFormatter())
+
+
+def layout(panels: Iterable[hv.core.Dimensioned], cols: int = 2, title: str = "") -> hv.Layout:
+    """Panels side by side, ``cols`` per row (matplotlib: no A/B sublabels, the figure as wide as the panels'
+    pixel widths at 100 dpi). Panels whose dimensions have the same name share their ranges: give a panel that
+    needs its own range dimensions of its own name (:func:`own`)."""
+    panels = list(panels)
+    cols = max(1, min(cols, len(panels)))
+    rows = -(-len(panels) // cols)
+    sizes = [(_size(p, "width", 460), _size(p, "height", 340)) for p in panels]
+    width = max(sum(w for w, _ in sizes[r * cols:(r + 1) * cols]) for r in range(rows))
+    height = sum(max(h for _, h in sizes[r * cols:(r + 1) * cols]) for r in range(rows))
+    out = hv.Layout(panels).cols(cols)
+    named = {"title": title} if title else {}
+    out = out.opts(backend=INTERACTIVE, shared_axes=False, **named)
+    return out.opts(backend=STATIC, sublabel_format="", fig_inches=(width / 100, height / 100), vspace=0.4,
+                    hspace=0.35, **named)
+
+
+def _size(view: hv.core.Dimensioned, key: str, default: int) -> int:
+    """A panel's width or height in pixels, as set for the interactive backend."""
+    return int(hv.Store.lookup_options(INTERACTIVE, view, "plot").kwargs.get(key) or default)
+
+
+def framewise(view: hv.Overlay) -> hv.Overlay:
+    """``view`` and each of its elements with ranges that follow the frame (:data:`FRAMEWISE`): the frames of a
+    view with widgets."""
+    return view.map(lambda e: e.opts(**FRAMEWISE), hv.Element).opts(**FRAMEWISE)
+
+
+def own(name: str, key: str) -> str:
+    """A dimension name made unique by ``key``: the panel keeps its own range in a layout (holoviews gives the
+    dimensions of one label one range); :func:`framed` labels the axes."""
+    return f"{name}_{key}"
+
+
+def dimension(name: str, attrs: Mapping[str, Any] | None = None, text: str | None = None) -> hv.Dimension:
+    """A holoviews dimension (a widget's, a hover's) labelled ``long_name [units]`` in Unicode
+    (:func:`~sigcube.interfaces.plots.labels.axis_label`), its values shown with :func:`fmt`."""
+    return hv.Dimension(name, label=axis_label(name, attrs, text).unicode, value_format=fmt)
+
+
+def fmt(value: Any) -> str:
+    """A number as a short string (4 significant digits); anything else as it is."""
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}" if math.isfinite(value) else "nan"
+    return str(value)
+
+
+def plural(noun: str) -> str:
+    """galaxy → galaxies, cluster → clusters."""
+    return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"

@@ -1,0 +1,359 @@
+"""Model-comparison figures: each model's ELPD against the best one's, per-object differences against a galaxy
+property (``sigcube report compare``), the ablation's pairwise win fractions and the profile of its error floor
+(``sigcube report ablation``), and the kernels side by side (``sigcube report kernels``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import holoviews as hv
+import numpy as np
+
+from sigcube.interfaces.plots.base import (
+    COLORS, GREY, Plot, PlotError, framed, labelled, layout, matching, need, numbers, own, report_of, styled,
+)
+from sigcube.interfaces.plots.labels import Label, axis_label, symbol
+from sigcube.interfaces.plots.registry import figure
+
+RUNS = {"catalogue": "catalogue Υ, D, i", "nuisance": "Υ, D, i marginalised",
+        "nuisance_profiled": "Υ, D, i profiled"}
+"""How each run of a comparison or ablation treats the nuisance parameters (the reports' run names)."""
+BINS = 8
+"""Bins (equal counts) of the running median drawn over a per-object scatter."""
+
+
+def _run(name: str) -> str:
+    return RUNS.get(name, name)
+
+
+@figure("elpd", source="report", reads="sigcube report compare --json")
+def elpd_ranking(report: Any, title: str = "") -> Plot:
+    """Each model's leave-one-galaxy-out ELPD difference from the best model, ± its standard error; one panel
+    per run (catalogue Υ, D, i; Υ, D, i marginalised)."""
+    report = report_of(report)
+    logo = need(report, "logo", what="ELPD ranking")
+    panels = []
+    for i, (run, result) in enumerate(logo.items()):
+        models = need(result, "models", what=f"ELPD ranking ({run})")
+        best = result.get("best", "")
+        names = sorted(models, key=lambda m: -float(models[m].get("elpd_diff") or 0.0))
+        color = COLORS[i % len(COLORS)]
+        x, d = own("delta_elpd", run), own("row", run)
+        layers, ticks = [styled(hv.VLine(0.0, kdims=[x, d]), color="black", dash="dotted", width=1)], []
+        for y, name in enumerate(names):
+            m = models[name]
+            what = f"ELPD of {name} ({run})"
+            diff = -numbers([need(m, "elpd_diff", what=what)], what)[0]
+            dse = numbers([m.get("dse") or 0.0], what)[0]
+            ticks.append((y, name + (" (best)" if name == best else "")))
+            layers += [styled(hv.ErrorBars([(diff, y, dse)], x, [d, "dse"], horizontal=True), color=color, width=2),
+                       styled(hv.Scatter([(diff, y)], x, d), color=color, size=8)]
+        panels.append(framed(hv.Overlay(layers), title=_run(run),
+                             xlabel=Label("ELPD(model) − ELPD(best) [nat]", "ELPD(model) − ELPD(best) [nat]"),
+                             ylabel=Label("", ""), yticks=ticks, width=420, height=90 + 40 * len(names), legend=None,
+                             ylim=(-0.6, len(names) - 0.4)))
+    if not panels:
+        raise PlotError("ELPD ranking: the report compares no model")
+    return Plot(layout(panels, cols=2, title=title),
+                "Each model's leave-one-galaxy-out ELPD difference from the best model with its standard error, "
+                f"for {', '.join(_run(r) for r in logo)}")
+
+
+def _binned_median(x: np.ndarray, y: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, np.ndarray]:
+    """Running median of ``y`` in ``bins`` bins of equal counts along ``x`` (bin centres: the median of x)."""
+    order = np.argsort(x)
+    groups = [g for g in np.array_split(order, min(bins, max(1, len(order) // 5))) if len(g)]
+    return np.array([np.median(x[g]) for g in groups]), np.array([np.median(y[g]) for g in groups])
+
+
+def object_properties(cube: Any, names: Sequence[str], group: str = "galaxy") -> dict[str, Mapping[str, Any]]:
+    """Per-object properties of a dataset cube (variables over ``group`` only), by name: ``values`` by object,
+    ``attrs``, ``positive`` (a quantity with a unit: a value ≤ 0 means "not measured") and ``log`` (positive values
+    spanning more than two decades: drawn on a log axis)."""
+    from astropy import units as u
+
+    if group not in getattr(cube, "dims", {}):
+        raise PlotError(f"per-object properties: the cube has no {group!r} dimension")
+    objects = [str(g) for g in cube[group].values]
+    out = {}
+    for name in names:
+        if name not in cube or cube[name].dims != (group,):
+            raise PlotError(f"per-object properties: the cube has no per-{group} variable {name!r}")
+        values = np.asarray(cube[name].values, dtype=float)
+        units = cube[name].attrs.get("units") or ""
+        try:
+            positive = bool(units.strip()) and u.Unit(units) != u.dimensionless_unscaled
+        except ValueError:
+            positive = False
+        good = values[np.isfinite(values) & (values > 0)]
+        out[name] = {"values": dict(zip(objects, values)), "attrs": dict(cube[name].attrs), "positive": positive,
+                     "log": bool(good.size) and bool(np.all(values[np.isfinite(values)] > 0) or positive)
+                     and good.max() / good.min() > 100}
+    return out
+
+
+def per_object_panels(names: Sequence[str], delta: np.ndarray, properties: Mapping[str, Mapping[str, Any]],
+                      ylabel: Label, color: str, title: str) -> list[hv.Overlay]:
+    """``delta`` per object against each property (:func:`object_properties`), with a zero line and the running
+    median; objects without the property (or a value ≤ 0 of a ``positive`` one) are left out."""
+    panels = []
+    for prop, spec in properties.items():
+        values = spec["values"]
+        x = np.array([float(values.get(n, np.nan)) for n in names])
+        keep = np.isfinite(x) & np.isfinite(delta) & ((x > 0) if spec.get("log") or spec.get("positive") else True)
+        if keep.sum() < 2:
+            raise PlotError(f"per-object differences: fewer than two objects have {prop}")
+        xs, ys = x[keep], delta[keep]
+        mx, my = _binned_median(xs, ys)
+        layers = [styled(hv.HLine(0.0, kdims=[prop, "delta"]), color="black", dash="dotted", width=1),
+                  styled(hv.Scatter((xs, ys), prop, "delta", label=f"{keep.sum()} objects"), color=color, size=5,
+                         alpha=0.6),
+                  styled(hv.Curve((mx, my), prop, "delta", label="running median"), color="black", width=2.5)]
+        panels.append(framed(hv.Overlay(layers), title=f"{title} against {symbol(prop).unicode}",
+                             xlabel=axis_label(prop, spec["attrs"]), ylabel=ylabel, logx=bool(spec.get("log")),
+                             width=460, height=340, legend="bottom_right"))
+    return panels
+
+
+@figure("per-galaxy-difference", source="report",
+        reads="sigcube report compare --json, with per-galaxy properties from the dataset cube (--cube)")
+def per_object_difference(report: Any, cube: Any, model: str, against: str,
+                          properties: Sequence[str] = ("V_flat", "SB_disk"), run: str = "nuisance",
+                          quantity: str = "elpd", title: str = "") -> Plot:
+    """Per object, ``model`` minus ``against`` in leave-one-out ELPD (``quantity="elpd"``) or in the per-object
+    evidence ln Z (``"log_evidence"``, for models with per-object parameters), against each of the cube's
+    per-object ``properties``."""
+    report = report_of(report)
+    what = "per-object difference"
+    per = need(report, "logo", run, "per_galaxy", what=what)
+    names = [str(n) for n in need(per, "galaxy", what=what)]
+    if quantity == "elpd":
+        a = numbers(need(per, "elpd", model, what=what), f"{what}: {model}")
+        b = numbers(need(per, "elpd", against, what=what), f"{what}: {against}")
+        label = Label(f"ΔELPD_g = {model} − {against} [nat]", f"ΔELPD$_g$ = {model} − {against} [nat]")
+    elif quantity == "log_evidence":
+        a = numbers(need(report, "runs", run, model, "galaxy_log_evidence", what=what), f"{what}: {model}")
+        b = numbers(need(report, "runs", run, against, "galaxy_log_evidence", what=what), f"{what}: {against}")
+        label = Label(f"Δln Z_g = {model} − {against} [nat]", f"$\\Delta\\ln Z_g$ = {model} − {against} [nat]")
+    else:
+        raise PlotError(f"{what}: quantity is elpd or log_evidence, not {quantity!r}")
+    matching(names, a, f"{what}: {model}")
+    matching(names, b, f"{what}: {against}")
+    head = f"{'ΔELPD' if quantity == 'elpd' else 'Δln Z'} {model} − {against}"
+    props = object_properties(cube, properties)
+    panels = per_object_panels(names, a - b, props, label, COLORS[1], head)
+    wins = int(np.sum((a - b) > 0))
+    return Plot(layout(panels, cols=2, title=title),
+                f"Per galaxy, {'leave-one-out ELPD' if quantity == 'elpd' else 'ln Z'} of {model} minus {against} "
+                f"({_run(run)}; {wins} of {len(names)} galaxies favour {model}) against "
+                + ", ".join(spec["attrs"].get("long_name", p) for p, spec in props.items())
+                + ", with the running median")
+
+
+@figure("ablation-pairs", source="report", reads="sigcube report ablation --json (any --sigma-int)")
+def ablation_pairs(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
+    """The fraction of galaxies the first model of each pair fits better (0.5: as many each way) with its bootstrap
+    95 % interval; one panel per report given (``{label: report}``, or one report), one colour per run."""
+    reports = labelled(reports, ("runs", "pairs_at_best"), "ablation pairs")
+    panels = []
+    for label, r in reports.items():
+        r = report_of(r)
+        what = f"ablation pairs {label}".strip()
+        runs = r["pairs_at_best"] if "pairs_at_best" in r else {
+            run: need(result, "pairs", what=what) for run, result in need(r, "runs", what=what).items()}
+        names = list(dict.fromkeys(pair for pairs in runs.values() for pair in pairs))
+        x, d = own("win", label), own("row", label)
+        layers = [styled(hv.VLine(0.5, kdims=[x, d]), color="black", dash="dotted", width=1)]
+        last = label == list(reports)[-1]
+        for i, (run, pairs) in enumerate(runs.items()):
+            color = COLORS[i % len(COLORS)]
+            offset = 0.15 * (i - (len(runs) - 1) / 2)
+            rows = []
+            for pair, p in pairs.items():
+                frac = numbers([need(p, "win_fraction", what=what)], what)[0]
+                lo, hi = numbers(need(p, "bootstrap_ci95", what=what), what, allow_nan=False)
+                rows.append((len(names) - 1 - names.index(pair) + offset, frac, lo, hi))
+            layers += [styled(hv.Segments([(lo, y, hi, y) for y, _, lo, hi in rows], [x, d, f"{x}_end", f"{d}_end"]),
+                              color=color, width=3),
+                       styled(hv.Scatter([(f, y) for y, f, _, _ in rows], x, d, label=_run(run)), color=color,
+                              size=8)]
+        if not names:
+            raise PlotError(f"{what}: the report has no pair of models")
+        ticks = [(len(names) - 1 - k, pair.replace("_vs_", " vs ")) for k, pair in enumerate(names)]
+        panels.append(framed(hv.Overlay(layers), title=label or "win fractions",
+                             xlabel=Label("fraction of galaxies the first model fits better",
+                                          "fraction of galaxies the first model fits better"),
+                             ylabel=Label("", ""), yticks=ticks, width=460, height=110 + 40 * len(names),
+                             legend="right" if last else None, xlim=(0, 1), ylim=(-0.6, len(names) - 0.4)))
+    return Plot(layout(panels, cols=min(3, len(panels)), title=title),
+                "For each pair of models, the fraction of galaxies the first fits better with its bootstrap 95 % "
+                f"interval, per run, for {', '.join(x or 'the report' for x in reports)}")
+
+
+@figure("sigma-int-profile", source="report", reads="sigcube report ablation --sigma-int LO:HI:N --json")
+def sigma_int_profile(report: Any, title: str = "") -> Plot:
+    """Each model's total ln L profiled over the error floor σ_int (relative to its maximum), per run, its best
+    value marked."""
+    report = report_of(report)
+    what = "σ_int profile"
+    values = numbers(need(report, "scatter", "values", what=what), what, allow_nan=False)
+    unit = report["scatter"].get("unit")
+    panels = []
+    for run, models in need(report, "sigma_int_profile", what=what).items():
+        layers = []
+        x, y = own("sigma_int", run), own("dlnL", run)
+        for i, (model, prof) in enumerate(models.items()):
+            ll = numbers(need(prof, "ln_L", what=what), f"{what}: {model}")
+            matching(list(values), ll, f"{what}: {model}")
+            rel = ll - np.nanmax(ll)
+            color = COLORS[i % len(COLORS)]
+            layers += [styled(hv.Curve((values, rel), x, y, label=model), color=color, width=2),
+                       styled(hv.Scatter((values, rel), x, y), color=color, size=5)]
+            best = prof.get("best")
+            if best is not None:
+                layers.append(styled(hv.Scatter([(float(best), 0.0)], x, y), color=color, size=12,
+                                     marker="x", width=2))
+        panels.append(framed(hv.Overlay(layers), title=f"{_run(run)}: ln L profiled over σ_int",
+                             xlabel=axis_label("sigma_int", {"units": unit}, text="error floor σ_int"),
+                             ylabel=Label("ln L − max ln L [nat]", "ln L − max ln L [nat]"), width=460, height=340,
+                             legend="bottom_right"))
+    if not panels:
+        raise PlotError(f"{what}: the report has no profile")
+    return Plot(layout(panels, cols=2, title=title),
+                "Total log-likelihood of each model over the error floor σ_int, relative to its maximum, the best "
+                "σ_int marked (×), for " + ", ".join(_run(r) for r in report["sigma_int_profile"]))
+
+
+KERNEL_METRICS = (("mean_rms", "mean RMS [km/s]"), ("rar_scatter_velocity", "RAR scatter, std log10(V_obs/V_pred) "
+                                                                            "[dex]"))
+
+
+@figure("kernel-ranking", source="report", reads="sigcube report kernels --json")
+def kernel_ranking(report: Any, title: str = "") -> Plot:
+    """Every kernel at its defaults: mean RMS and RAR scatter, sorted by mean RMS (the baseline marked)."""
+    rows = [r for r in report_of(report) if isinstance(r, Mapping) and "skipped" not in r]
+    if not rows:
+        raise PlotError("kernel ranking: the report has no kernel")
+    rows.sort(key=lambda r: float(r.get("mean_rms") or np.inf))
+    names = [str(need(r, "kernel", what="kernel ranking")) for r in rows]
+    panels = []
+    for metric, text in KERNEL_METRICS:
+        v = numbers([r.get(metric) for r in rows], f"kernel ranking: {metric}")
+        colors = [COLORS[1] if r.get("win_rate") is not None else GREY for r in rows]
+        bars = [styled(hv.Segments([(0.0, i, v[i], i)], [metric, "row", f"{metric}_end", "row_end"]), color=c,
+                       width=9) for i, c in enumerate(colors) if np.isfinite(v[i])]
+        panels.append(framed(hv.Overlay(bars), title=text.split(" [")[0], xlabel=Label(text, text),
+                             ylabel=Label("", ""), yticks=list(enumerate(names)), width=420,
+                             height=80 + 22 * len(names), legend=None))
+    return Plot(layout(panels, cols=2, title=title),
+                f"Mean RMS and RAR scatter of {len(names)} kernels at their registered defaults, sorted by mean RMS "
+                "(grey: the baseline the win rates are against)")
+
+
+@figure("joint-costs", source="cube", reads="a joint sweep's result cube")
+def joint_costs(ds: Any) -> Plot:
+    """Per dataset of a joint sweep, each object's ln L at the joint posterior's mode minus its ln L at its own
+    dataset's mode: which objects the compromise costs (negative) and which it helps, sorted."""
+    import json
+
+    if "posterior_joint" not in ds or "probes" not in ds.attrs:
+        raise PlotError("joint costs: not a joint sweep's result cube (no posterior_joint and probes)")
+    dims = list(ds["posterior_joint"].dims)
+    joint = np.unravel_index(int(np.argmax(np.asarray(ds["posterior_joint"].values))), ds["posterior_joint"].shape)
+    at = dict(zip(dims, (int(i) for i in joint)))
+    panels = []
+    for i, probe in enumerate(json.loads(ds.attrs["probes"])):
+        label = probe["label"]
+        ll = ds[f"loglike_{label}"]
+        own_dims = [d for d in ll.dims if d in dims]
+        own_post = ds["posterior"].sel(probe=label).transpose(*dims).values
+        best = dict(zip(dims, (int(i) for i in np.unravel_index(int(np.argmax(own_post)), own_post.shape))))
+        at_joint = numbers(ll.isel({d: at[d] for d in own_dims}).values, f"joint costs ({label})")
+        at_own = numbers(ll.isel({d: best[d] for d in own_dims}).values, f"joint costs ({label})")
+        names = [str(n) for n in ll[ll.dims[-1]].values]
+        cost = at_joint - at_own
+        order = np.argsort(cost, kind="stable")
+        x, y = own("cost", label), own("object", label)
+        color = COLORS[i % len(COLORS)]
+        if len(names) <= 40:
+            marks = styled(hv.Segments([(0.0, k, cost[j], k) for k, j in enumerate(order)],
+                                       [x, y, f"{x}_e", f"{y}_e"]), color=color, width=6)
+            ticks: Any = [(k, names[j]) for k, j in enumerate(order)]
+        else:
+            marks = styled(hv.Scatter((cost[order], np.arange(len(order))), x, y), color=color, size=4)
+            ticks = 0
+        same = bool(np.all(cost == 0))
+        panels.append(framed(hv.Overlay([styled(hv.VLine(0.0, kdims=[x, y]), color="black", width=1), marks]),
+                             title=f"{label}: {len(names)} objects, Σ = {np.nansum(cost):.1f} nat"
+                                   + (" (the joint mode is its own)" if same else ""),
+                             xlabel=Label("ln L(joint mode) − ln L(own mode) [nat]",
+                                          "ln L(joint mode) − ln L(own mode) [nat]"),
+                             ylabel=Label("objects, sorted", "objects, sorted"), yticks=ticks, width=460,
+                             height=120 + 14 * len(names) if len(names) <= 40 else 360, legend=None))
+    where = ", ".join(f"{d} = {float(ds[d].values[i]):.4g}" for d, i in at.items())
+    return Plot(layout(panels, cols=2), f"Per dataset of the joint sweep, each object's log-likelihood at the joint "
+                                        f"posterior's mode ({where}) minus at its own dataset's mode, sorted")
+
+
+def _ratio(value: Any) -> float:
+    """A per-object prediction over observation: a number, a ``median_ratio``, or ``<x>_pred`` over ``<x>_obs``."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, Mapping):
+        if "median_ratio" in value:
+            return float(value["median_ratio"])
+        pred = [k for k in value if k.endswith("_pred") and f"{k[:-5]}_obs" in value]
+        if pred:
+            return float(value[pred[0]]) / float(value[f"{pred[0][:-5]}_obs"])
+    return float("nan")
+
+
+def ratio_rows(report: Any) -> list[tuple[str, dict[str, dict[str, float]]]]:
+    """The rows of ``sigcube report regression`` that hold a prediction/observation ratio per object, as (row name,
+    {model: {object: ratio}}): a model's values with a ``median_ratio`` and a ``per_…`` table of objects, at least
+    one of them a finite positive ratio."""
+    out = []
+    for row in report_of(report):
+        if not isinstance(row, Mapping):
+            continue
+        models = {}
+        for model, values in (row.get("values") or {}).items():
+            if not isinstance(values, Mapping) or "median_ratio" not in values:
+                continue
+            table = next((v for k, v in values.items() if k.startswith("per_") and isinstance(v, Mapping)), None)
+            ratios = {str(name): _ratio(v) for name, v in (table or {}).items()}
+            if any(np.isfinite(r) and r > 0 for r in ratios.values()):
+                models[model] = ratios
+        if models:
+            out.append((str(row.get("name", "")), models))
+    return out
+
+
+@figure("prediction-ratios", source="report", reads="sigcube report regression --json")
+def prediction_ratios(report: Any, title: str = "") -> Plot:
+    """Per object (cluster, dwarf), each model's prediction over the observation, for every row of the regression
+    suite that has one per object; objects sorted by the first model's ratio, 1 (a perfect prediction) dotted."""
+    rows = ratio_rows(report)
+    if not rows:
+        raise PlotError("prediction ratios: no row of the report holds a ratio per object")
+    panels = []
+    for n, (name, models) in enumerate(rows):
+        first = next(iter(models.values()))
+        objects = sorted(first, key=lambda o: (not np.isfinite(first[o]), first[o]))
+        x, y = own("ratio", str(n)), own("object", str(n))
+        layers = [styled(hv.VLine(1.0, kdims=[x, y]), color="black", dash="dotted", width=1)]
+        for i, (model, ratios) in enumerate(models.items()):
+            v = np.array([ratios.get(o, np.nan) for o in objects])
+            keep = np.isfinite(v) & (v > 0)
+            layers.append(styled(hv.Scatter((v[keep], np.flatnonzero(keep)), x, y, label=model),
+                                 color=COLORS[i % len(COLORS)], size=7))
+        many = len(objects) > 30
+        panels.append(framed(hv.Overlay(layers), title=name, logx=True,
+                             xlabel=Label("prediction ÷ observation", "prediction ÷ observation"),
+                             ylabel=Label(f"{len(objects)} objects", f"{len(objects)} objects"),
+                             yticks=0 if many else list(enumerate(objects)), width=460,
+                             height=140 + (8 if many else 16) * len(objects), legend="bottom_right"))
+    return Plot(layout(panels, cols=2, title=title),
+                "Prediction over observation per object, each model a colour, for "
+                + "; ".join(f"{name} ({len(next(iter(m.values())))} objects)" for name, m in rows))

@@ -1,0 +1,295 @@
+"""Figures of rotation curves: the radial acceleration relation with each kernel's curve and a residual panel, and
+rotation-curve panels (V_obs, the baryonic components, each kernel's V_pred) of chosen galaxies.
+
+Both are functions of a dataset cube of rotation curves and the kernels evaluated on it (:class:`Predictions`, at
+the catalogue's Υ, D and i), or of :class:`GalaxyCurve` records built elsewhere (e.g. at a nuisance sweep's
+posterior, :mod:`sigcube.interfaces.explore.posterior_curves`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import holoviews as hv
+import numpy as np
+import xarray as xr
+
+from sigcube.constants import accel_from_velocity
+from sigcube.conventions import SampleCuts
+from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, layout, numbers, own, styled
+from sigcube.interfaces.plots.labels import Label, axis_label
+from sigcube.interfaces.plots.registry import figure
+from sigcube.io.rotation_curves import pack_sparc
+from sigcube.model import metrics
+from sigcube.model.kernels import get_kernel
+from sigcube.model.kernels.baseline import BASELINE
+from sigcube.model.kernels.presets import DEFAULT_PRESET, KERNEL, get_preset
+from sigcube.model.points import PointSet
+
+DEFAULT_KERNELS = (KERNEL, BASELINE)
+RAR_BINS = 24
+"""Bins of log g_bar for the binned medians of the RAR."""
+MAX_POINTS = 20_000
+"""RAR points drawn at most (beyond: datashaded when datashader is installed, else a random subsample)."""
+ACCEL = {"units": "m / s2"}
+G_BAR = axis_label("g_bar", ACCEL, text="baryonic acceleration g_bar")
+G_OBS = axis_label("g_obs", ACCEL, text="observed acceleration g_obs")
+COMPONENTS = {"v_gas": ("V_gas", "dotted"), "v_disk": ("V_disk", "dashdot"), "v_bul": ("V_bul", "dashed"),
+              "v_bar": ("V_bar", "solid")}
+"""The baryonic components drawn in a rotation-curve panel, their label and line."""
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """The valid points of a dataset cube of rotation curves and each kernel's V_pred [km/s] on them.
+
+    ``v_pred`` is keyed by a display label: ``<kernel> (<preset>)`` for the preset's kernel with the preset's
+    parameters, the kernel's name otherwise (its default parameters).
+    """
+
+    cube: xr.Dataset
+    points: PointSet
+    v_pred: dict[str, np.ndarray]
+
+    def rows(self, galaxy: str) -> slice:
+        """The points of ``galaxy`` in the packed arrays."""
+        matches = np.flatnonzero(self.points.galaxy == galaxy)
+        if not len(matches):
+            raise PlotError(f"galaxy {galaxy!r} is not in the sample")
+        i = int(matches[0])
+        return slice(int(self.points.offsets[i]), int(self.points.offsets[i + 1]))
+
+    def rms(self, label: str) -> np.ndarray:
+        """Per-galaxy RMS of ``label``'s prediction [km/s]."""
+        p = self.points.inputs
+        return metrics.object_metrics(self.v_pred[label], p["v_obs"], p["e_v_obs"], self.points.offsets, ["rms"])["rms"]
+
+    def g_pred(self, label: str) -> np.ndarray:
+        """Predicted centripetal acceleration V_pred²/r [m/s²] at every point."""
+        return accel_from_velocity(self.v_pred[label], self.points.inputs["r"])
+
+    def curve(self, galaxy: str) -> GalaxyCurve:
+        """The rotation curve of ``galaxy`` at the catalogue's Υ, D and i, with every prediction."""
+        rows = self.rows(galaxy)
+        p = self.points.inputs
+        return GalaxyCurve(galaxy, p["r"][rows], p["v_obs"][rows], p["e_v_obs"][rows],
+                           {k: p[k][rows] for k in COMPONENTS if k in p},
+                           {label: v[rows] for label, v in self.v_pred.items()},
+                           "catalogue Υ, D, i")
+
+
+def predictions(cube: xr.Dataset, kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET,
+                cuts: SampleCuts | None = None) -> Predictions:
+    """Evaluate ``kernels`` on the sample of ``cube``; the preset's kernel takes the parameters of ``preset``.
+
+    >>> pred = predictions(sigcube.open_cube("cubes/sparc.zarr").load())   # doctest: +SKIP
+    """
+    cube = cube.load()
+    points = pack_sparc(cube, cuts)
+    v_pred: dict[str, np.ndarray] = {}
+    chosen = get_preset(preset)
+    for name in kernels:
+        kernel = get_kernel(name)
+        params = chosen.kernel_params() if name == chosen.kernel else {}
+        v_pred[f"{name} ({preset})" if name == chosen.kernel else name] = kernel(points.inputs, **params)
+    return Predictions(cube, points, v_pred)
+
+
+@dataclass(frozen=True)
+class GalaxyCurve:
+    """One galaxy's rotation curve as drawn: radius ``r`` [kpc], ``v_obs`` and its error ``e_v`` [km/s], the
+    baryonic ``components`` (``v_gas``, ``v_disk``, ``v_bul``, ``v_bar`` at the Υ used) and each kernel's
+    ``predictions`` [km/s] by label; ``note`` says at which Υ, D, i (for all the curves of a figure), ``detail``
+    this galaxy's values (its panel's second title line)."""
+
+    name: str
+    r: np.ndarray
+    v_obs: np.ndarray
+    e_v: np.ndarray
+    components: Mapping[str, np.ndarray]
+    predictions: Mapping[str, np.ndarray]
+    note: str = ""
+    detail: str = ""
+    rms: Mapping[str, float] = field(default_factory=dict)
+
+    def rms_of(self, label: str) -> float:
+        """The RMS of ``label``'s prediction against V_obs [km/s] (the stored one, else computed here)."""
+        if label in self.rms:
+            return float(self.rms[label])
+        return float(np.sqrt(np.mean((self.v_obs - self.predictions[label]) ** 2)))
+
+
+def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320,
+                         legend: str | None = "bottom_right", own_axes: bool = True) -> hv.Overlay:
+    """V_obs with error bars, the baryonic components (grey lines) and each prediction against radius.
+    ``own_axes``: dimensions named for the galaxy, so that its panel keeps its own ranges in a layout (False: the
+    same names for every galaxy, as the frames of one view with a galaxy selector need)."""
+    r_dim, v_dim = (own("r", curve.name), own("v", curve.name)) if own_axes else ("r", "v")
+    r = numbers(curve.r, f"rotation curve of {curve.name}: radius", allow_nan=False)
+    v = numbers(curve.v_obs, f"rotation curve of {curve.name}: V_obs")
+    layers = [styled(hv.ErrorBars((r, v, curve.e_v), r_dim, [v_dim, "e_v"]), color="black", width=1),
+              styled(hv.Scatter((r, v), r_dim, v_dim, label="V_obs"), color="black", size=5)]
+    for key, values in curve.components.items():
+        text, dash = COMPONENTS[key]
+        if key == "v_bul" and not np.any(np.abs(values) > 0):
+            continue
+        layers.append(styled(hv.Curve((r, values), r_dim, v_dim, label=text), color=GREY, dash=dash,
+                             width=2.5 if key == "v_bar" else 1.5))
+    for color, (label, v_pred) in zip(COLORS, curve.predictions.items()):
+        layers.append(styled(hv.Curve((r, v_pred), r_dim, v_dim, label=label), color=color, width=2.5))
+    rms = ", ".join(f"{label} {curve.rms_of(label):.1f}" for label in curve.predictions)
+    title = (f"{curve.name}: RMS {rms} km/s" if rms else curve.name) + (f"\n{curve.detail}" if curve.detail else "")
+    return framed(hv.Overlay(layers), title=title, xlabel=Label("radius [kpc]", "radius [kpc]"),
+                  ylabel=Label("circular velocity [km/s]", "circular velocity [km/s]"), width=width, height=height,
+                  legend=legend)
+
+
+def chosen_galaxies(names: Sequence[str], rms: np.ndarray, n: int = 3) -> tuple[list[str], list[str]]:
+    """``n`` representative galaxies (those at evenly spaced quantiles of the RMS, the median among them) and the
+    ``n`` worst fitted (the largest RMS), by name."""
+    rms = np.asarray(rms, dtype=float)
+    finite = np.flatnonzero(np.isfinite(rms))
+    if len(finite) == 0:
+        raise PlotError("rotation curves: no galaxy has a finite RMS")
+    order = finite[np.argsort(rms[finite], kind="stable")]
+    worst = [str(names[i]) for i in order[::-1][:n]]
+    quantiles = np.linspace(0.25, 0.75, n) if n > 1 else np.array([0.5])
+    picks = [int(order[int(round(q * (len(order) - 1)))]) for q in quantiles]
+    representative = [str(names[i]) for i in dict.fromkeys(picks) if str(names[i]) not in worst]
+    return representative, worst
+
+
+@figure("rotation-curves", source="cube", reads="a dataset cube of rotation curves (e.g. cubes/sparc.zarr)")
+def rotation_curves(data: xr.Dataset | Predictions | Sequence[GalaxyCurve], n: int = 3,
+                    kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET, title: str = "") -> Plot:
+    """Rotation-curve panels of ``n`` representative galaxies (at the 25th–75th percentiles of the first kernel's
+    RMS) and of the ``n`` worst fitted, each with the baryonic components and every kernel's prediction; or the
+    panels of the given :class:`GalaxyCurve` records."""
+    if isinstance(data, (xr.Dataset, Predictions)):
+        pred = data if isinstance(data, Predictions) else predictions(data, kernels, preset)
+        first = next(iter(pred.v_pred))
+        rms = pred.rms(first)
+        representative, worst = chosen_galaxies(pred.points.galaxy, rms, n)
+        index = {str(g): i for i, g in enumerate(pred.points.galaxy)}
+        curves = [replace(pred.curve(g), rms={k: float(pred.rms(k)[index[g]]) for k in pred.v_pred})
+                  for g in (*representative, *worst)]
+        what = (f"representative galaxies ({', '.join(representative)}: quartiles of {first}'s RMS) and the worst "
+                f"fitted ({', '.join(worst)})")
+    else:
+        curves = list(data)
+        what = ", ".join(c.name for c in curves)
+    if not curves:
+        raise PlotError("rotation curves: no galaxy to draw")
+    panels = [rotation_curve_panel(c, legend="bottom_right" if i == 0 else None) for i, c in enumerate(curves)]
+    notes = sorted({c.note for c in curves if c.note})
+    return Plot(layout(panels, cols=3, title=title),
+                f"Rotation curves (V_obs with errors, V_gas, V_disk, V_bul, V_bar and each kernel's V_pred against "
+                f"radius; {', '.join(notes) or 'as given'}) of {what}")
+
+
+def datashader_available() -> bool:
+    """Whether datashader is installed (it is optional: the RAR subsamples without it)."""
+    return importlib.util.find_spec("datashader") is not None
+
+
+def rar_note(n: int, max_points: int) -> str:
+    """What the RAR draws of ``n`` points."""
+    if n <= max_points:
+        return f"all {n} points"
+    if datashader_available():
+        return f"{n} points, datashaded (points per log-spaced cell)"
+    return f"random {max_points} of {n} points (datashader not installed)"
+
+
+def _density(x: np.ndarray, y: np.ndarray, cells: int = 300) -> hv.QuadMesh:
+    """Points per cell of a log-log grid, aggregated by datashader (drawn right on log axes)."""
+    import datashader
+    import pandas as pd
+
+    canvas = datashader.Canvas(plot_width=cells, plot_height=cells, x_axis_type="log", y_axis_type="log")
+    agg = canvas.points(pd.DataFrame({"g_bar": x, "g_obs": y}), "g_bar", "g_obs")
+    mesh = hv.QuadMesh(agg.where(agg > 0), ["g_bar", "g_obs"], [hv.Dimension("count", label="points per cell")])
+    return mesh.opts(backend="bokeh", cmap="Greys", cnorm="log", colorbar=True).opts(
+        backend="matplotlib", cmap="Greys", logz=True, colorbar=True)
+
+
+def binned(x: np.ndarray, y: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per bin of ``x`` (``edges``): the geometric centre and the 16th, 50th and 84th percentiles of ``y``; empty
+    bins left out."""
+    which = np.clip(np.digitize(x, edges) - 1, 0, len(edges) - 2)
+    centres, lo, mid, hi = [], [], [], []
+    for b in range(len(edges) - 1):
+        sel = y[which == b]
+        if sel.size:
+            centres.append(np.sqrt(edges[b] * edges[b + 1]))
+            p16, p50, p84 = np.percentile(sel, [16, 50, 84])
+            lo.append(p16), mid.append(p50), hi.append(p84)
+    return np.array(centres), np.array(lo), np.array(mid), np.array(hi)
+
+
+@figure("rar", source="cube", reads="a dataset cube of rotation curves (e.g. cubes/sparc.zarr)")
+def rar(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET,
+        max_points: int = MAX_POINTS, seed: int = 0, residuals: bool = True, title: str = "") -> Plot:
+    """The radial acceleration relation: g_obs against g_bar (every point up to ``max_points``), the data's median
+    in bins of g_bar, each kernel's median g_pred in the same bins and g_obs = g_bar; below, each kernel's residual
+    log10(g_obs/g_pred) (the first kernel's every point, each kernel's binned median and 16–84 % band)."""
+    pred = data if isinstance(data, Predictions) else predictions(data, kernels, preset)
+    p = pred.points.inputs
+    g_bar = numbers(p["g_N"], "RAR: g_bar", allow_nan=False)
+    g_obs = numbers(p["g_obs"], "RAR: g_obs", allow_nan=False)
+    if np.any(g_bar <= 0) or np.any(g_obs <= 0):
+        raise PlotError("RAR: accelerations must be positive on log axes")
+    n = len(g_bar)
+    dims = ["g_bar", "g_obs"]
+    if n <= max_points:
+        shown = styled(hv.Scatter((g_bar, g_obs), *dims, label="data points"), color=GREY, alpha=0.3, size=3)
+    elif datashader_available():
+        shown = _density(g_bar, g_obs)
+    else:
+        keep = np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
+        shown = styled(hv.Scatter((g_bar[keep], g_obs[keep]), *dims, label="data points"), color=GREY, alpha=0.3,
+                       size=3)
+    lo, hi = float(min(g_bar.min(), g_obs.min())), float(max(g_bar.max(), g_obs.max()))
+    edges = np.geomspace(g_bar.min(), g_bar.max() * (1 + 1e-12), RAR_BINS + 1)
+    centre, d16, d50, d84 = binned(g_bar, np.log10(g_obs), edges)
+    layers = [shown, styled(hv.Curve(([lo, hi], [lo, hi]), *dims, label="g_obs = g_bar"), color="black",
+                            dash="dotted", width=1),
+              styled(hv.ErrorBars((centre, 10 ** d50, 10 ** d50 - 10 ** d16, 10 ** d84 - 10 ** d50), "g_bar",
+                                  ["g_obs", "below", "above"]), color="black", width=1.5),
+              styled(hv.Scatter((centre, 10 ** d50), *dims, label="data: binned median (16–84 %)"), color="black",
+                     size=7, marker="s")]
+    for color, label in zip(COLORS, pred.v_pred):
+        c, _, m, _ = binned(g_bar, np.log10(pred.g_pred(label)), edges)
+        layers.append(styled(hv.Curve((c, 10 ** m), *dims, label=f"{label}: binned median"), color=color,
+                             width=3))
+    top = framed(hv.Overlay(layers), title=f"Radial acceleration relation: {pred.points.n_galaxies} galaxies, "
+                                           f"{rar_note(n, max_points)}",
+                 xlabel=G_BAR, ylabel=G_OBS, logx=True, logy=True, width=620, height=460, legend="top_left")
+    panels = [top]
+    if residuals:
+        panels.append(rar_residuals(pred, g_bar, g_obs, edges))
+    return Plot(layout(panels, cols=1, title=title),
+                f"Radial acceleration relation of {pred.points.n_galaxies} galaxies ({n} points): observed against "
+                f"baryonic acceleration with the data's binned medians and the binned median prediction of "
+                f"{', '.join(pred.v_pred)}" + (", and below each one's residual log10(g_obs/g_pred)" if residuals
+                                               else ""))
+
+
+def rar_residuals(pred: Predictions, g_bar: np.ndarray, g_obs: np.ndarray, edges: np.ndarray) -> hv.Overlay:
+    """log10(g_obs/g_pred) against g_bar: the first kernel's every point, each kernel's binned median and band."""
+    dims = ["g_bar", "residual"]
+    layers = [styled(hv.HLine(0.0, kdims=dims), color="black", dash="dotted", width=1)]
+    for i, (color, label) in enumerate(zip(COLORS, pred.v_pred)):
+        y = np.log10(g_obs / pred.g_pred(label))
+        if i == 0:
+            layers.append(styled(hv.Scatter((g_bar, y), *dims, label=f"{label}: every point"), color=color,
+                                 alpha=0.15, size=3))
+        c, lo, m, hi = binned(g_bar, y, edges)
+        layers += [styled(hv.Spread((c, m, m - lo, hi - m), "g_bar", ["residual", "below", "above"]), fill=color,
+                          alpha=0.2),
+                   styled(hv.Curve((c, m), *dims, label=f"{label}: median, 16–84 %"), color=color, width=2.5)]
+    return framed(hv.Overlay(layers), title="Residuals", xlabel=G_BAR,
+                  ylabel=Label("log10(g_obs/g_pred) [dex]", r"$\log_{10}(g_{\rm obs}/g_{\rm pred})$ [dex]"),
+                  logx=True, width=620, height=260, legend="bottom_left", ylim=(-1, 1))

@@ -1,0 +1,180 @@
+"""Labels that render their mathematics, and ticks that stay readable on log axes.
+
+A :class:`Label` holds one text twice: in Unicode for bokeh (which would need MathJax, loaded from a CDN, to typeset
+TeX) and in matplotlib's mathtext for static figures. :func:`prose` converts the TeX-like notation of sigcube's
+descriptions (``A0 = e^{1/(2π)}``, ``L^{1/4}``, ``g_N``) into both; :func:`symbol` names a parameter (``A0`` → A₀,
+``sigma_int`` → σ_int); :func:`axis_label` joins a variable's ``long_name`` and ``units`` attributes.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+GREEK = {unicodedata.name(c).split()[-1].lower() if c.islower() else unicodedata.name(c).split()[-1].title(): c
+         for c in "αβγδεηθκλμνξπρστυφχψωΣΥΨΩΔ"}
+"""Greek letters by their names (``sigma`` → σ, ``Sigma`` → Σ), as parameter names spell them."""
+GREEK["lambda"] = GREEK.pop("lamda")  # Unicode's spelling
+GREEK["upsilon"] = "Υ"  # Υ: a mass-to-light ratio (upsilon_disk) is a capital
+TEX_GREEK = {v: f"\\{k}" for k, v in GREEK.items()} | {"Υ": r"\Upsilon", "Σ": r"\Sigma"}
+SUPERSCRIPT = dict(zip("0123456789+-−=()abcdefghijklmnoprstuvwxyzα", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵅ"))
+SUBSCRIPT = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
+
+
+@dataclass(frozen=True)
+class Label:
+    """One label in Unicode (``unicode``, for bokeh) and in matplotlib mathtext (``tex``)."""
+
+    unicode: str
+    tex: str
+
+    def __add__(self, other: Label | str) -> Label:
+        other = other if isinstance(other, Label) else Label(other, _escape(other))
+        return Label(self.unicode + other.unicode, self.tex + other.tex)
+
+
+def _escape(text: str) -> str:
+    """Plain text safe for matplotlib (a ``$`` would open mathtext)."""
+    return text.replace("$", r"\$")
+
+
+def _tex_chars(text: str) -> str:
+    """Text inside mathtext: Greek letters as commands, a Unicode minus as ``-``."""
+    return "".join(TEX_GREEK.get(c, c) for c in text).replace("−", "-").replace("%", r"\%")
+
+
+def _script(text: str, table: Mapping[str, str]) -> str | None:
+    """``text`` in Unicode super- or subscripts, or None when one of its characters has none."""
+    out = [table.get(c) for c in text]
+    return None if any(c is None for c in out) else "".join(out)  # type: ignore[arg-type]
+
+
+_TOKEN = re.compile(r"(?P<base>(?<![A-Za-z0-9_])[A-Za-zα-ωΑ-Ω](?P<index>[0-9]{1,3}(?![0-9A-Za-z.]))?|\))"
+                    r"(?:_(?P<sub>\{[^{}]*\}|[A-Za-z0-9]+))?(?:\^(?P<exp>\{[^{}]*\}|[-−]?[0-9A-Za-zα-ω.]+))?")
+"""A symbol with its mathematics: one letter (``A``, ``ρ``) or ``)``, an index (``A0``, ``M200``), a subscript
+(``g_N``, ``ρ_{crit}``), a power (``L^{1/4}``, ``λ^−α``)."""
+
+
+def _token(m: re.Match[str], tex: bool) -> str:
+    base, index = m.group("base"), m.group("index") or ""
+    letter = base[: len(base) - len(index)]
+    sub = (m.group("sub") or "").strip("{}")
+    exp = (m.group("exp") or "").strip("{}")
+    if tex:
+        subs = ",".join(s if len(s) == 1 or s.isdigit() else rf"\mathrm{{{s}}}" for s in (index, sub) if s)
+        return (f"${_tex_chars(letter)}" + (f"_{{{subs}}}" if subs else "") + (f"^{{{_tex_chars(exp)}}}" if exp else "")
+                + "$")
+    out = letter
+    for s in (index, sub):
+        if s:
+            down = _script(s, SUBSCRIPT)
+            out += down if down is not None else f"_{s}"
+    if exp:
+        up = _script(exp, SUPERSCRIPT)
+        out = f"exp({exp})" if up is None and out == "e" else out + (up if up is not None else f"^({exp})")
+    return out
+
+
+def prose(text: str) -> Label:
+    """A description with TeX-like notation rendered (:data:`_TOKEN`). Unicode: sub- and superscript characters
+    where every character has one (else ``_x`` and ``^(…)``; ``e^{…}`` becomes ``exp(…)``); matplotlib: mathtext."""
+    out = []
+    for tex in (False, True):
+        result, at = [], 0
+        for m in _TOKEN.finditer(text):
+            if not (m.group("index") or m.group("sub") or m.group("exp")):
+                continue
+            plain = text[at:m.start()]
+            result += [_escape(plain) if tex else plain, _token(m, tex)]
+            at = m.end()
+        result.append(_escape(text[at:]) if tex else text[at:])
+        out.append("".join(result).replace("$$", ""))
+    return Label(*out)
+
+
+def symbol(name: str) -> Label:
+    """A parameter's symbol: ``A0`` → A₀, ``sigma_int`` → σ_int, ``log10_M200`` → log₁₀ M₂₀₀, ``tau`` → τ."""
+    if name.startswith("log10_"):
+        inner = symbol(name[len("log10_"):])
+        return Label("log₁₀ " + inner.unicode, r"$\log_{10}$ " + inner.tex)
+    head, _, sub = name.partition("_")
+    m = re.fullmatch(r"([A-Za-z]+?)([0-9]*)", head)
+    letters, digits = (m.group(1), m.group(2)) if m else (head, "")
+    greek = GREEK.get(letters)
+    base_u = greek or letters
+    base_t = (TEX_GREEK[greek] if greek else (letters if len(letters) == 1 else rf"\mathrm{{{letters}}}"))
+    subs = [s for s in (digits, sub) if s]
+    if not subs:
+        return Label(base_u, f"${base_t}$")
+    down = _script(",".join(subs), SUBSCRIPT)
+    u = base_u + (down if down is not None else "_" + ",".join(subs))
+    t = base_t + "_{" + ",".join(s if s.isdigit() or len(s) == 1 else rf"\mathrm{{{s}}}" for s in subs) + "}"
+    return Label(u, f"${t}$")
+
+
+def unit_label(units: str | None) -> Label | None:
+    """An astropy-parsable unit as ``m s⁻²`` (Unicode) and mathtext; None when dimensionless or absent."""
+    if not units or not str(units).strip():
+        return None
+    try:
+        from astropy import units as u
+
+        unit = u.Unit(units)
+        if unit == u.dimensionless_unscaled:
+            return None
+        text = unit.to_string("unicode")
+        latex = unit.to_string("latex_inline")
+        return Label(text, latex)
+    except (ValueError, TypeError):
+        return Label(str(units), _escape(str(units)))
+
+
+LONGEST = 48
+"""Characters of a ``long_name`` shown on an axis; a longer one (a definition rather than a name) gives way to the
+variable's symbol."""
+
+
+def axis_label(name: str, attrs: Mapping[str, Any] | None = None, text: str | None = None) -> Label:
+    """``long_name [units]`` of a variable (its mathematics rendered), else (no long name, or one longer than
+    :data:`LONGEST`) its symbol; ``text`` overrides the name."""
+    attrs = attrs or {}
+    long_name = str(attrs.get("long_name") or "")
+    body = prose(text) if text else (prose(long_name) if 0 < len(long_name) <= LONGEST else symbol(name))
+    unit = unit_label(attrs.get("units"))
+    return body + Label(f" [{unit.unicode}]", f" [{unit.tex}]") if unit is not None else body
+
+
+def log_ticks(lo: float, hi: float, most: int = 6) -> list[tuple[float, str]] | None:
+    """Ticks and short labels for a log axis from ``lo`` to ``hi`` spanning less than two decades (5e-11 … 3e-10:
+    ``5e-11 1e-10 2e-10 3e-10``); None for a wider axis, where the backends' own decade ticks read well."""
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo <= 0 or hi <= lo or hi / lo >= 100:
+        return None
+    for mantissas in ((1.0,), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
+                      tuple(np.round(np.arange(1.0, 10.0, 0.5), 1)), tuple(np.round(np.arange(1.0, 10.0, 0.2), 1))):
+        ticks = [m * 10.0 ** e for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+                 for m in mantissas]
+        ticks = [t for t in ticks if lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9)]
+        if len(ticks) >= 4 or (len(ticks) == 3 and hi / lo > 10):
+            if len(ticks) > most:
+                ticks = ticks[:: int(np.ceil(len(ticks) / most))]
+            return [(float(t), f"{t:.3g}") for t in ticks]
+    return [(float(t), f"{t:.3g}") for t in (lo, np.sqrt(lo * hi), hi)]
+
+
+def log_axes(ds: Any) -> set[str]:
+    """Swept parameters whose grid the result cube's spec declares geometric (``logspace``)."""
+    grid = tomllib.loads(ds.attrs.get("spec_text", "")).get("grid", {})
+    return {name for name, table in grid.items() if isinstance(table, Mapping) and "logspace" in table}
+
+
+def ticks_for(values: Sequence[float] | np.ndarray, log: bool) -> list[tuple[float, str]] | None:
+    """:func:`log_ticks` of the range of ``values`` on a log axis (None on a linear one)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    return log_ticks(float(v.min()), float(v.max())) if log and v.size else None

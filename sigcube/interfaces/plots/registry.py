@@ -1,0 +1,63 @@
+"""The figures by name: what ``sigcube plot NAME`` draws, what each reads, the function that draws it.
+
+A figure function is registered by the :func:`figure` decorator where it is defined; :func:`figures` imports every
+figure module first, so the registry is complete whichever was imported before.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sigcube.errors import SigcubeError
+
+Source = Literal["report", "cube", "bench"]
+MODULES = ("posteriors", "population", "comparison", "published", "performance", "galaxies", "sweeps")
+"""The modules of :mod:`sigcube.interfaces.plots` that define figures."""
+
+
+@dataclass(frozen=True)
+class FigureKind:
+    """A registered figure: its ``name``, the ``function`` that draws it (returning a
+    :class:`~sigcube.interfaces.plots.base.Plot`), whether it reads a report's JSON, a cube or benchmark records
+    (``source``), and what exactly (``reads``, in words)."""
+
+    name: str
+    function: Callable[..., Any]
+    source: Source
+    reads: str
+
+    @property
+    def summary(self) -> str:
+        """The first line of the function's docstring."""
+        return (self.function.__doc__ or "").strip().split("\n")[0]
+
+
+FIGURES: dict[str, FigureKind] = {}
+
+
+def figure(name: str, source: Source, reads: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated function as figure ``name``."""
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        if name in FIGURES and FIGURES[name].function.__qualname__ != function.__qualname__:
+            raise ValueError(f"figure {name!r} is registered twice")
+        FIGURES[name] = FigureKind(name, function, source, reads)
+        return function
+    return register
+
+
+def figures() -> dict[str, FigureKind]:
+    """Every registered figure, by name."""
+    for module in MODULES:
+        importlib.import_module(f"sigcube.interfaces.plots.{module}")
+    return dict(sorted(FIGURES.items()))
+
+
+def get_figure(name: str) -> FigureKind:
+    """The figure ``name``; a SigcubeError listing the figures otherwise."""
+    known = figures()
+    if name not in known:
+        raise SigcubeError(f"no figure {name!r}; the figures: {', '.join(known)}")
+    return known[name]

@@ -74,6 +74,7 @@ def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
     return {
         **({"scatter": scatter_summary(ds, post, scatter[0])} if scatter else {}),
         "numerics": grid_numerics(total, post),
+        "marginals": marginals_json(post),
         "defaults": default_point(ds, axes),
         "axes": axes,
         "model": ds["loglike"].attrs.get("nuisance", "").split("\n"),
@@ -87,6 +88,15 @@ def posterior_summary(ds: xr.Dataset) -> dict[str, Any]:
         "profile_at_max": {name[len("nuisance_"):]: ds[name].values[best].astype(float).tolist()
                            for name in ds.data_vars if name.startswith("nuisance_")},
     }
+
+
+def marginals_json(post: GridPosterior) -> dict[str, Any]:
+    """The posterior's grid axes, its 1-D marginals and the 2-D marginal of every pair of axes (mass per grid point,
+    axes in grid order): what a figure of the report draws its marginals and credible contours from."""
+    names = list(post.axes)
+    return {"axes": {n: post.axes[n].tolist() for n in names},
+            "one": {n: post.marginal(n).mass.tolist() for n in names},
+            "two": {f"{a}|{b}": post.marginal2d(a, b).tolist() for i, a in enumerate(names) for b in names[i + 1:]}}
 
 
 def default_point(ds: xr.Dataset, axes: dict[str, Any]) -> dict[str, Any]:

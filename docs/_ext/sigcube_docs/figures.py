@@ -110,6 +110,15 @@ FIGURES: tuple[DocFigure, ...] = (
       for name, what in (("sigma-sparc-clash", "Σ with L0 and n free"),
                          ("sigma-paper-sparc-clash", "Σ with the paper's cluster rule"),
                          ("mond-sparc-clash", "MOND"))),
+    DocFigure("posterior-sigma-int", "study/posterior", lambda i: i.plots.posteriors.corner(
+        i.plots.data.posterior_from_report(i.record("sweep-sigma-sigma-int")["report"]["posterior"])),
+        ("sweep-sigma-sigma-int",), title="A0, k and σ_int: marginals and credible contours"),
+    DocFigure("scatter-mond-contours", "study/scatter", lambda i: i.plots.posteriors.corner(
+        i.plots.data.posterior_from_report(i.record("sweep-mond-sigma-int")["report"]["posterior"])),
+        ("sweep-mond-sigma-int",), title="MOND's a0 and σ_int: marginals and credible contours"),
+    DocFigure("comparison-sigma-int-elpd", "study/comparison",
+              lambda i: i.plots.comparison.elpd_ranking(i.record("compare-sigma-mond-sigma-int")),
+              ("compare-sigma-mond-sigma-int",), title="ELPD of canonical Σ and MOND with σ_int marginalised"),
     DocFigure("scatter-posterior", "study/scatter", lambda i: i.plots.posteriors.scatter_posterior({
         "MOND": i.record("sweep-mond-sigma-int"), "Σ-Gravity": i.record("sweep-sigma-sigma-int")}),
         ("sweep-mond-sigma-int", "sweep-sigma-sigma-int"), title="Intrinsic scatter and the kernels' parameters"),

@@ -140,10 +140,12 @@ def plots() -> Any:
     """The plotting layer (:mod:`sigcube.interfaces.plots`): its figure modules, by name, and ``save``."""
     from types import SimpleNamespace
 
-    from sigcube.interfaces.plots import comparison, galaxies, output, performance, population, posteriors, published
+    from sigcube.interfaces.plots import (
+        comparison, data, galaxies, output, performance, population, posteriors, published,
+    )
 
-    return SimpleNamespace(comparison=comparison, galaxies=galaxies, performance=performance, population=population,
-                           posteriors=posteriors, published=published, save=output.save)
+    return SimpleNamespace(comparison=comparison, data=data, galaxies=galaxies, performance=performance,
+                           population=population, posteriors=posteriors, published=published, save=output.save)
 
 
 def plots_source() -> list[Any]:

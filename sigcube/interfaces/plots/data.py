@@ -37,6 +37,25 @@ class PosteriorGrid:
         return self.posterior.marginal2d(x, y)
 
 
+def posterior_from_report(posterior: Mapping[str, Any]) -> PosteriorGrid:
+    """The :class:`PosteriorGrid` of a ``report sweep`` JSON's ``posterior`` (its ``marginals``: axes, 1-D and pair
+    marginals; each axis's units from ``axes``); log axes where the grid's values are geometric."""
+    stored = posterior.get("marginals")
+    if not stored:
+        raise PlotError("posterior: the report has no marginals (remake it with this sigcube: report sweep --json)")
+    axes = {n: np.asarray(v, dtype=float) for n, v in stored["axes"].items()}
+    marginals = {(n,): np.asarray(m, dtype=float) for n, m in stored["one"].items()}
+    marginals.update({tuple(key.split("|")): np.asarray(m, dtype=float) for key, m in stored["two"].items()})
+    if any(not np.isfinite(m).all() or m.sum() <= 0 for m in marginals.values()):
+        raise PlotError("posterior: a stored marginal is empty or not finite")
+    grid = GridPosterior(axes, np.empty(0), str(posterior.get("global_prior", "")),
+                         float(posterior.get("log_evidence", np.nan)), marginals)
+    attrs = {n: {"units": a.get("units", "")} for n, a in posterior.get("axes", {}).items()}
+    geometric = {n for n, v in axes.items() if v.size > 2 and np.all(v > 0)
+                 and np.allclose(np.diff(np.log(v)), np.log(v[1] / v[0])) and not np.allclose(np.diff(v), v[1] - v[0])}
+    return PosteriorGrid(grid, attrs, frozenset(geometric))
+
+
 def credible_levels(mass: np.ndarray, levels: Sequence[float]) -> list[float]:
     """For each level p, a contour level of the mass per cell that encloses the highest-mass cells holding at least
     p of the total: between the last cell needed and the next one (their geometric mean), so that a region of one

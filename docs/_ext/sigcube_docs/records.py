@@ -81,6 +81,9 @@ class Result:
         return ["sigcube " + " ".join(c).replace("{cubes}", "cubes") for c in self.commands]
 
 
+HALOS = ("nfw", "burkert", "piso", "dc14", "einasto")
+"""The halo profiles of the committed comparisons (flat and under ΛCDM priors)."""
+
 RESULTS: dict[str, Result] = {r.name: r for r in (
     Result("sparc", (("report", "sparc", "--preset", "all", "--json"),), "every SPARC preset next to the seeds"),
     Result("kernels", (("report", "kernels", "--json"),), "every kernel at its defaults on SPARC"),
@@ -98,6 +101,10 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
     Result("compare-sigma-mond-sigma-int", (("report", "compare", "sigma", "mond", "--sigma-int", "0:0.2:21",
                                              "--error-model", "lognormal_gobs", "--json"),),
            "model selection: canonical Σ and MOND with the intrinsic scatter σ_int marginalised over [0, 0.2] dex"),
+    *(Result(f"compare-halos-{prior}", (("report", "compare", "sigma", *(f"{h}{suffix}" for h in HALOS),
+                                         "--sigma-int", "0:0.2:21", "--error-model", "lognormal_gobs", "--json"),),
+             f"model selection: canonical Σ, MOND and the halo family under {words}, σ_int marginalised")
+      for prior, suffix, words in (("lcdm", "-lcdm", "ΛCDM priors"), ("flat", "", "flat priors"))),
     Result("compare-sigma_xi-nfw-sigma-int", (("report", "compare", "sigma_xi", "nfw", "--sigma-int", "0:20:11",
                                                "--json"),),
            "model selection: Σ (A, ξ) and NFW per galaxy with an error floor σ_int marginalised over [0, 20] km/s"),

@@ -742,6 +742,7 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
     "ablation-sigma-int-5": ablation, "ablation-sigma-int-grid": ablation, "compare-sigma-mond-nfw": compare,
     "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare, "compare-sigma_xi-nfw-sigma-int": compare,
+    "compare-halos-lcdm": compare, "compare-halos-flat": compare,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
     "joint-sigma-systematics-sparc-clash": joint,

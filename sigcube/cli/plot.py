@@ -76,16 +76,21 @@ def plot(
     from sigcube.interfaces.plots.output import save
     from sigcube.interfaces.plots.registry import get_figure
 
-    if figure is None or not inputs or out is None:
-        raise SigcubeError("give FIGURE, at least one INPUT and --out PATH (sigcube plot --list names the figures)")
+    if figure is None or out is None:
+        raise SigcubeError("give FIGURE, its INPUTs and --out PATH (sigcube plot --list names the figures)")
     kind = get_figure(figure)
+    if kind.source != "code" and not inputs:
+        raise SigcubeError(f"{figure} reads {kind.reads}: give at least one INPUT")
+    inputs = list(inputs or [])
     labels = list(label or [])
     if labels and len(labels) != len(inputs):
         raise SigcubeError(f"--label: {len(labels)} labels for {len(inputs)} inputs")
     labels = labels or [Path(p.rstrip("/")).stem for p in inputs]
     params = list(inspect.signature(kind.function).parameters)
     first = params[0]
-    if kind.source == "cube":
+    if kind.source == "code":  # drawn from sigcube's own relations
+        args: list = []
+    elif kind.source == "cube":
         if len(inputs) != 1:
             raise SigcubeError(f"{figure} reads one cube; got {len(inputs)} inputs")
         from sigcube import open as open_store

@@ -373,3 +373,42 @@ def test_save_writes_a_static_figure_and_an_offline_page(tmp_path):
     assert "<script" in page and not __import__("re").search(r"<script[^>]+src=\"https?://", page)
     with pytest.raises(PlotError, match="write a figure as"):
         save(plot, tmp_path / "c.txt")
+
+
+def test_the_lcdm_relations_are_the_relations_with_their_scatter():
+    """Independent of the plotting code: Moster+2013 at M200 = M1 gives M★/M200 = N (eq. 2: 2N/(1 + 1)); the
+    Dutton & Macciò 2014 z = 0 fit at M200 = 10¹² h⁻¹ M☉ gives log10 c200 = a = 0.905."""
+    from sigcube.interfaces.plots import halos
+    from sigcube.model.lcdm import DUTTON_MACCIO_2014, MOSTER_2013
+
+    plot = halos.relations((11.0, 12.5))
+    stellar = elements(plot, hv.Curve, "Moster+2013")[0]
+    x, y = column(stellar, 0), column(stellar, 1)
+    at_m1 = np.interp(11.59, x, y)
+    assert at_m1 == pytest.approx(11.59 + np.log10(0.0351), abs=1e-3)
+    concentration = elements(plot, hv.Curve, "Dutton & Macciò 2014")[0]
+    m12 = 12.0 - np.log10(0.7)
+    assert np.interp(m12, column(concentration, 0), column(concentration, 1)) == pytest.approx(0.905, abs=1e-3)
+    bands = [e for e in elements(plot, hv.Area) if e.label == "Dutton & Macciò 2014 ±1σ"]
+    width = column(bands[0], 2) - column(bands[0], 1)
+    assert width == pytest.approx(np.full(width.size, 2 * DUTTON_MACCIO_2014.sigma_dex))
+    assert MOSTER_2013.sigma_dex == 0.15 and "Moster" in plot.alt
+
+
+def test_a_posterior_is_drawn_from_a_reports_marginals():
+    """The corner of a report's stored marginals: its contours hold the stated mass of the stored 2-D marginal."""
+    from sigcube.interfaces.plots.data import posterior_from_report
+
+    a, b = np.linspace(0.8, 1.1, 31), np.linspace(0.03, 0.06, 25)
+    mass = np.exp(-0.5 * (((a[:, None] - 0.93) / 0.013) ** 2 + ((b[None, :] - 0.044) / 0.0011) ** 2))
+    mass /= mass.sum()
+    stored = {"axes": {"A0": a.tolist(), "sigma_int": b.tolist()},
+              "one": {"A0": mass.sum(1).tolist(), "sigma_int": mass.sum(0).tolist()},
+              "two": {"A0|sigma_int": mass.tolist()}}
+    grid = posterior_from_report({"marginals": stored, "axes": {"A0": {"units": ""}, "sigma_int": {"units": "dex"}}})
+    assert grid.pair("A0", "sigma_int") == pytest.approx(mass)
+    assert grid.marginal("A0").mean == pytest.approx(0.93, abs=1e-3)
+    plot = posteriors.corner(grid)
+    assert "A₀ × σ" in plot.alt
+    with pytest.raises(PlotError, match="no marginals"):
+        posterior_from_report({"axes": {}})

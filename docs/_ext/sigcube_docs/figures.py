@@ -119,6 +119,10 @@ FIGURES: tuple[DocFigure, ...] = (
     DocFigure("comparison-sigma-int-elpd", "study/comparison",
               lambda i: i.plots.comparison.elpd_ranking(i.record("compare-sigma-mond-sigma-int")),
               ("compare-sigma-mond-sigma-int",), title="ELPD of canonical Σ and MOND with σ_int marginalised"),
+    DocFigure("lcdm-elpd", "study/lcdm", lambda i: i.plots.comparison.elpd_ranking(i.record("compare-halos-lcdm")),
+              ("compare-halos-lcdm",), title="Σ, MOND and ΛCDM halos: ELPD with σ_int marginalised"),
+    DocFigure("lcdm-relations", "study/lcdm-literature", lambda i: i.plots.halos.relations(),
+              title="The ΛCDM relations the halos' priors rest on"),
     DocFigure("scatter-posterior", "study/scatter", lambda i: i.plots.posteriors.scatter_posterior({
         "MOND": i.record("sweep-mond-sigma-int"), "Σ-Gravity": i.record("sweep-sigma-sigma-int")}),
         ("sweep-mond-sigma-int", "sweep-sigma-sigma-int"), title="Intrinsic scatter and the kernels' parameters"),

@@ -141,10 +141,10 @@ def plots() -> Any:
     from types import SimpleNamespace
 
     from sigcube.interfaces.plots import (
-        comparison, data, galaxies, output, performance, population, posteriors, published,
+        comparison, data, galaxies, halos, output, performance, population, posteriors, published,
     )
 
-    return SimpleNamespace(comparison=comparison, data=data, galaxies=galaxies, performance=performance,
+    return SimpleNamespace(comparison=comparison, data=data, galaxies=galaxies, halos=halos, performance=performance,
                            population=population, posteriors=posteriors, published=published, save=output.save)
 
 

@@ -13,16 +13,16 @@ from typing import Any, Literal
 
 from sigcube.errors import SigcubeError
 
-Source = Literal["report", "cube", "bench"]
-MODULES = ("posteriors", "population", "comparison", "published", "performance", "galaxies", "sweeps")
+Source = Literal["report", "cube", "bench", "code"]
+MODULES = ("posteriors", "population", "comparison", "published", "performance", "galaxies", "sweeps", "halos")
 """The modules of :mod:`sigcube.interfaces.plots` that define figures."""
 
 
 @dataclass(frozen=True)
 class FigureKind:
     """A registered figure: its ``name``, the ``function`` that draws it (returning a
-    :class:`~sigcube.interfaces.plots.base.Plot`), whether it reads a report's JSON, a cube or benchmark records
-    (``source``), and what exactly (``reads``, in words)."""
+    :class:`~sigcube.interfaces.plots.base.Plot`), whether it reads a report's JSON, a cube, benchmark records or
+    nothing but sigcube's own relations (``source``), and what exactly (``reads``, in words)."""
 
     name: str
     function: Callable[..., Any]

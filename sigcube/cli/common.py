@@ -36,13 +36,17 @@ log keeps every digit the terminal shows)."""
 
 
 class ReportConsole(Console):
-    """stdout: the terminal's own width on a terminal; :data:`PIPE_WIDTH` columns when redirected to a file or a pipe
-    (decided at each print, so a test's captured stdout counts as a pipe)."""
+    """stdout: the terminal's own width on a terminal; :data:`PIPE_WIDTH` columns when redirected to a file or a pipe,
+    whatever ``$COLUMNS`` says (decided at each print, so a test's captured stdout counts as a pipe)."""
+
+    def __init__(self, *args: Any, width: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, width=width, **kwargs)
+        self._chosen_width = width is not None  # given here, not taken from $COLUMNS (a terminal's, not a file's)
 
     @property
     def size(self) -> ConsoleDimensions:
         size = super().size
-        return size if self.is_terminal or self._width is not None else ConsoleDimensions(PIPE_WIDTH, size.height)
+        return size if self.is_terminal or self._chosen_width else ConsoleDimensions(PIPE_WIDTH, size.height)
 
     @size.setter
     def size(self, new_size: tuple[int, int]) -> None:

@@ -81,7 +81,7 @@ def test_every_command_is_behind_the_boundary():
 
 
 @pytest.mark.parametrize(("args", "shown"), [
-    (["kernels", "[/x]"], "error: unknown kernel '[/x]'; registered kernels: burr_xii"),
+    (["kernels", "[/x]"], "error: unknown kernel '[/x]'; registered kernels: burkert"),
     (["kernels", "[bold]sigma[/bold]"], "error: unknown kernel '[bold]sigma[/bold]'"),
     (["ingest", "table", "[bold]x[/bold].csv"], "error: [bold]x[/bold].csv: no such file"),
     (["sweep", "[/x].toml"], "error: [/x].toml: cannot read the sweep spec"),

@@ -20,7 +20,8 @@ from sigcube.study.reports.kernels import render
 NUMBER = re.compile(r"[-+−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?%?")
 
 
-def test_a_wide_table_sent_to_a_pipe_is_not_cut(capsys):
+def test_a_wide_table_sent_to_a_pipe_is_not_cut(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")  # a shell's terminal width, exported: not the width of a file
     table = Table()
     for i in range(14):
         table.add_column(f"column {i}")
@@ -46,7 +47,7 @@ def test_a_report_written_to_a_file_holds_every_number_a_wide_terminal_shows(spa
     shown = set(NUMBER.findall(terminal.file.getvalue()))
     path = tmp_path / "report.txt"
     with path.open("w") as f:
-        subprocess.run(base, stdout=f, check=True, env={k: v for k, v in os.environ.items() if k != "COLUMNS"})
+        subprocess.run(base, stdout=f, check=True, env={**os.environ, "COLUMNS": "80"})
     written = path.read_text()
     assert "…" not in written
     missing = sorted(n for n in shown if n not in written)

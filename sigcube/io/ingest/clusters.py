@@ -32,7 +32,6 @@ import xarray as xr
 from scipy.interpolate import CubicSpline
 from scipy.special import logsumexp
 
-from sigcube.compute.quadrature import gauss_hermite
 from sigcube.constants import GM_SUN, KM_S, KPC_M
 from sigcube.conventions import SampleCuts
 from sigcube.errors import DataSourceError, ParseError, SpecError
@@ -373,6 +372,8 @@ class Nodes:
         """The tensor product of ``n`` probabilists' Gauss–Hermite nodes in each of ``dims`` dimensions."""
         if dims == 0:
             return cls(np.zeros((1, 0)), np.zeros(1))
+        from sigcube.compute.quadrature import gauss_hermite  # numba: only when a systematic is integrated
+
         x, log_w = gauss_hermite(n)
         log_w = log_w - 0.5 * np.log(2.0 * np.pi)
         grids = np.meshgrid(*([x] * dims), indexing="ij")

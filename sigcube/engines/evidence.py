@@ -36,7 +36,7 @@ from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
 from sigcube.model.segments import segment_sum
 from sigcube.engines.checkpoint import Checkpoint
-from sigcube.stats.adaptive_grid import Axis, Box, ItemIntegral, box_grid, grid_points, integrate
+from sigcube.stats.adaptive_grid import TOLERANCE, Axis, Box, ItemIntegral, box_grid, grid_points, integrate
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.logo import loo_exact
 from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
@@ -297,17 +297,21 @@ class ObjectEvidence:
 
 def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data,
                     error_model: str = "velocity_floor", sigma_int: float | None = None,
-                    correct: bool = True, start: Sequence[Box] | None = None) -> ObjectEvidence:
+                    correct: bool = True, start: Sequence[Box] | None = None, locate: bool = False
+                    ) -> ObjectEvidence:
     """Each galaxy's ln Z over its own parameters ``axes`` (module docstring), σ_int fixed at ``sigma_int``;
     ``correct``: apply the node rule's correction (the nuisance marginalised); ``start``: each galaxy's box to begin
-    with (the final boxes of an earlier integral at a nearby σ_int) instead of the coarse pass."""
+    with (the final boxes of an earlier integral at a nearby σ_int) instead of the coarse pass; ``locate``: only
+    locate each galaxy's mass (zooms but no step halving, :data:`COARSE_NODES` throughout: a rough ln Z, for the coarse
+    pass of an outer integral)."""
     ev = _Evaluator(kernel, fixed, data, error_model, sigma_int)
     n = data.points.n_galaxies
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
-        return ev.batched({}, items, dict(values), None, COARSE_NODES if stage == "coarse" else GRID_NODES)
+        nodes = COARSE_NODES if stage == "coarse" or locate else GRID_NODES
+        return ev.batched({}, items, dict(values), None, nodes)
 
-    integrals = integrate(evaluate, axes, n_items=n, start=start)
+    integrals = integrate(evaluate, axes, n_items=n, start=start, tol=math.inf if locate else TOLERANCE)
     log_z = np.array([r.log_z for r in integrals])
     errors = np.array([r.error for r in integrals])
     best_index = [int(np.argmax(r.loglike)) for r in integrals]
@@ -351,9 +355,10 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     """ln Z of a per-object model (``axes``) with σ_int on the global axis ``scatter``: the σ_int integral of
     Π_g Z_g(σ_int).
 
-    The coarse pass over σ_int integrates every galaxy adaptively at each value (:func:`object_evidence`, each value
-    beginning from the nearest value's boxes); the zooms and halvings evaluate each galaxy on one fixed grid, its final
-    grid at the best coarse value, so that ln Z_g(σ_int) is smooth in σ_int and the halving compares like with like.
+    The coarse pass over σ_int locates every galaxy's mass at each value (:func:`object_evidence` with ``locate``,
+    each value beginning from the nearest value's boxes); the zooms and halvings evaluate each galaxy on one fixed
+    grid, its final box at the best coarse value, so that ln Z_g(σ_int) is smooth in σ_int and the halving compares
+    like with like.
     At the best σ_int each galaxy's adaptive integral (node rule included) corrects its fixed-grid value by a constant
     δ_g; the correction's variation one posterior sd away joins the error. Every σ_int value's integrals are kept in
     ``checkpoint`` (a killed run started again skips them); ``progress`` hears of each."""
@@ -361,10 +366,10 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     done: dict[float, tuple[np.ndarray, list[Box]]] = {}
     grids: list[Box] = []
 
-    def adaptive(s: float, correct: bool = False) -> ObjectEvidence:
+    def adaptive(s: float, correct: bool = False, locate: bool = True) -> ObjectEvidence:
         near = min(done, key=lambda t: abs(t - s)) if done else None
         inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=correct,
-                                start=None if near is None else done[near][1])
+                                start=None if near is None else done[near][1], locate=locate)
         done.setdefault(s, (inner.log_z, [r.box() for r in inner.integrals]))
         return replace(inner, integrals=[])
 
@@ -390,13 +395,15 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     fixed_ll = integral.arrays["loglike"]
     m = int(np.argmax(fixed_ll.sum(axis=1)))
     best_sigma = float(grid_points(integral)[SCATTER][m])
-    inner = checkpoint.get(f"best-sigma={best_sigma!r}", lambda: adaptive(best_sigma, correct=data.nuisance))
+    inner = checkpoint.get(f"best-sigma={best_sigma!r}",
+                           lambda: adaptive(best_sigma, correct=data.nuisance, locate=False))
     delta = inner.log_z - fixed_ll[m]
     sd = integral.summary()[SCATTER]["sd"]
     shifts = []
     for probe in (best_sigma - sd, best_sigma + sd):
         if scatter.lower <= probe <= scatter.upper and sd > 0:
-            away = kept(probe)[0] + (inner.correction.delta if inner.correction is not None else 0.0)
+            away = checkpoint.get(f"probe-sigma={probe!r}", lambda p=probe: adaptive(p, locate=False).log_z) + (
+                inner.correction.delta if inner.correction is not None else 0.0)
             shifts.append(float((away - _on_grids(ev, axes, grids, [probe])[0]).sum()))
     progress(f"σ_int = {best_sigma:.6g}: the adaptive integrals' correction checked one posterior sd away")
     loglike = fixed_ll + delta

@@ -993,7 +993,7 @@ def _finish(parameter: str, scale: str, galaxy_dim: str, galaxies: np.ndarray, u
     names = [str(g) for g in galaxies]
     for model, result in results.items():
         if model == "universal":
-            summary = {k: np.repeat(v[None], G, axis=0) for k, v in _summaries(
+            summary = {k: np.repeat(v, G, axis=0) for k, v in _summaries(
                 universal.edges + centre, universal.mass[None, :], np.zeros(0), np.zeros((1, 0))).items()}
             prob = None
         else:

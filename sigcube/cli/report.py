@@ -169,10 +169,11 @@ def report_population(
             raise SigcubeError("--table names its cubes itself: give no RESULT")
         spec = load_table(table)
         chosen = literature.preset(spec["preset"]) if spec.get("preset") else chosen
+        published = (literature.A0_DETERMINATIONS if spec["kind"] == "error_models"
+                     else literature.population(spec.get("kernel", "mond"), spec.get("parameter", "")))
         with err_console.status("integrating every row's populations over their grids …"):
             report = table_report(spec, cube_dir(), preset=chosen.describe() if chosen else None,
-                                  literature=literature.population(spec.get("kernel", "mond"),
-                                                                   spec.get("parameter", "")), n_mu=n_mu)
+                                  literature=published, n_mu=n_mu)
         emit(report, as_json, render_table)
         return
     if not result or not param:

@@ -273,6 +273,8 @@ def population_report(datasets: xr.Dataset | Sequence[xr.Dataset], parameter: st
     axes = [d for d in ll.dims if d not in (parameter, group)]
     out = {
         **{k: info[k] for k in ("sweep", "kernel", "objects", "points", "nuisance")},
+        "error_model": ({**_error_model_of(ds), "sigma_floor": [_error_model_of(d)["sigma_floor"] for d in datasets]}
+                        if all(d.attrs.get("spec_text") for d in datasets) else None),
         "parameter": parameter, "scale": scale, "unit": result.unit,
         "others": {"mode": others, "axes": axes, "shared": shared, "at": at,
                    "how": ("conditioned on the grid point of the largest Σ ln L" if at else
@@ -529,6 +531,13 @@ def table_report(spec: Mapping[str, Any], folder: Path, *, preset: Mapping[str, 
     return out
 
 
+def _literature_line(lit: Mapping[str, Any]) -> str:
+    """A literature entry in one line: who, then every other field."""
+    rest = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in lit.items() if k not in ("who", "origin")
+                     and v not in (None, ""))
+    return f"literature (not a seed figure): {lit['who']}: {rest}"
+
+
 def render_table(result: Mapping[str, Any], console: Console | None = None) -> None:
     """A population table: one line per row with its ln B, verdict and evidences."""
     console = console or Console()
@@ -566,5 +575,4 @@ def render_table(result: Mapping[str, Any], console: Console | None = None) -> N
         for w in r["warnings"]:
             _plain(console, f"{r['label']}: {w}")
     for lit in result["literature"]:
-        _plain(console, f"literature (not a seed figure): {lit['who']}: {lit['finding']}"
-                        + (f" [sample: {lit['sample']}]" if lit.get("sample") else ""))
+        _plain(console, _literature_line(lit))

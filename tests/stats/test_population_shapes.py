@@ -206,28 +206,31 @@ def test_a_student_t_population_is_recovered():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("tau", [0.0, 0.1])
+@pytest.mark.parametrize("tau", [0.0, 0.2])
 def test_a_known_intrinsic_scatter_is_recovered_inside_the_population_model(tau):
-    """Each of 60 galaxies has 12 points y ~ N(u_g, e² + σ²) with σ = 0.3 (e from 0.1 to 0.3) and u_g ~ N(0, τ²):
-    ln L_g(u, σ) on a grid of σ marginalised as a shared axis; σ's 95 % interval holds 0.3 under the true model
-    (universal for τ = 0, Gaussian for τ = 0.1) and that model has the larger evidence."""
-    rng = np.random.default_rng(21 + int(100 * tau))
-    n, k, sigma = 60, 12, 0.3
-    e = rng.uniform(0.1, 0.3, (n, k))
-    truth = rng.normal(0.0, tau, n) if tau else np.zeros(n)
-    y = truth[:, None] + rng.normal(0, np.sqrt(e ** 2 + sigma ** 2))
-    u = np.linspace(-1.0, 1.0, 161)
-    grid = np.linspace(0.2, 0.4, 21)
-    var = e[:, None, :] ** 2 + grid[None, :, None] ** 2  # (galaxy, σ, point)
-    ll = -0.5 * np.sum((y[:, None, None, :] - u[None, None, :, None]) ** 2 / var[:, :, None, :]
-                       + np.log(2 * np.pi * var[:, :, None, :]), axis=-1)  # (galaxy, σ, u)
-    data = xr.DataArray(np.transpose(ll, (2, 1, 0)), dims=("a0", "sigma_int", "galaxy"),
-                        coords={"a0": u, "sigma_int": grid, "galaxy": [f"G{i:03d}" for i in range(n)]})
-    r = S.population_models(data, "a0", mu_range=(-0.5, 0.5), tau_prior=P.TauPrior("half_normal", 0.2),
-                            shapes=(S.Shape("gaussian"),))
+    """Five draws of 40 galaxies, each with 16 points y ~ N(u_g, e² + σ²), σ = 0.3 (e from 0.1 to 0.3) and
+    u_g ~ N(0, τ²): ln L_g(u, σ) on a grid of σ marginalised as a shared axis. Under the true model (universal for
+    τ = 0, Gaussian for τ = 0.2) σ's 95 % interval holds 0.3 in at least 4 of the 5 draws, and for τ = 0.2 the
+    Gaussian has the larger evidence in every draw."""
+    n, k, sigma = 40, 16, 0.3
+    u = np.linspace(-1.2, 1.2, 121)
+    grid = np.linspace(0.2, 0.4, 15)
     model = "universal" if tau == 0 else "gaussian"
-    lo, hi = r.models[model].marginals["sigma_int"].interval(0.95)
-    assert lo < sigma < hi, (lo, hi)
-    other = "gaussian" if tau == 0 else "universal"
-    if tau:
-        assert r.models[model].log_evidence > r.models[other].log_evidence
+    hits = 0
+    for seed in range(30, 35):
+        rng = np.random.default_rng(seed)
+        e = rng.uniform(0.1, 0.3, (n, k))
+        truth = rng.normal(0.0, tau, n) if tau else np.zeros(n)
+        y = truth[:, None] + rng.normal(0, np.sqrt(e ** 2 + sigma ** 2))
+        var = e[:, None, :] ** 2 + grid[None, :, None] ** 2  # (galaxy, σ, point)
+        ll = -0.5 * np.sum((y[:, None, None, :] - u[None, None, :, None]) ** 2 / var[:, :, None, :]
+                           + np.log(2 * np.pi * var[:, :, None, :]), axis=-1)  # (galaxy, σ, u)
+        data = xr.DataArray(np.transpose(ll, (2, 1, 0)), dims=("a0", "sigma_int", "galaxy"),
+                            coords={"a0": u, "sigma_int": grid, "galaxy": [f"G{i:03d}" for i in range(n)]})
+        r = S.population_models(data, "a0", mu_range=(-0.5, 0.5), tau_prior=P.TauPrior("half_normal", 0.3),
+                                shapes=(S.Shape("gaussian"),), estimate_errors=False)
+        lo, hi = r.models[model].marginals["sigma_int"].interval(0.95)
+        hits += lo < sigma < hi
+        if tau:
+            assert r.models["gaussian"].log_evidence > r.models["universal"].log_evidence
+    assert hits >= 4

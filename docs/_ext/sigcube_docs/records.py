@@ -129,6 +129,41 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
       for name, param, what in (("mond-a0", "a0", "MOND's a0"), ("sigma-A0", "A0", "Σ's A0 at k = 1/2π"))
       for tag, spec in (("", f"sweeps/{name.replace('-', '_')}_nuisance.toml"),
                         ("-floor-5", f"docs/results/specs/{name.replace('-', '_')}_nuisance_floor5.toml"))),
+    *(Result(f"population-{name}", (("sweep", spec, "--out", f"{{cubes}}/{cube}.zarr"),
+                                    ("report", "population", f"{{cubes}}/{cube}.zarr", "--param", param, "--scale",
+                                     "log", *extra, "--json")), title)
+      for name, spec, cube, param, extra, title in (
+          ("mond-a0-li2018", "sweeps/mond_a0_li2018.toml", "mond-a0-li2018", "a0", ("--preset", "li2018"),
+           "is MOND's a0 universal? The Li+2018 set-up (every galaxy, quoted errors), as the li2018 preset"),
+          ("mond-a0-lognormal", "sweeps/mond_a0_population_lognormal.toml", "mond-a0-population-lognormal", "a0", (),
+           "is MOND's a0 universal? Every population shape, a log-normal σ_int marginalised"),
+          ("mond-a0-floor", "sweeps/mond_a0_population_floor.toml", "mond-a0-population-floor", "a0", (),
+           "is MOND's a0 universal? Every population shape, a velocity floor marginalised"),
+          ("sigma-A0-k", "sweeps/sigma_A0_k_population.toml", "sigma-A0-k-population", "A0", (),
+           "is Σ's A0 universal? Every population shape, k marginalised, quoted errors"),
+          ("sigma-A0-k-lognormal", "sweeps/sigma_A0_k_population_lognormal.toml", "sigma-A0-k-population-lognormal",
+           "A0", (), "is Σ's A0 universal? Every population shape, k and a log-normal σ_int marginalised"))),
+    Result("li2018-population-table",
+           (*(("sweep", spec, "--out", f"{{cubes}}/{cube}.zarr") for spec, cube in (
+               ("sweeps/mond_a0_li2018.toml", "mond-a0-li2018"),
+               ("docs/results/specs/mond_a0_population_cut.toml", "mond-a0-population-cut"),
+               ("docs/results/specs/mond_a0_li2018_quality.toml", "mond-a0-li2018-quality"),
+               ("sweeps/mond_a0_population_lognormal.toml", "mond-a0-population-lognormal"),
+               ("sweeps/mond_a0_population_floor.toml", "mond-a0-population-floor"))),
+            ("report", "population", "--table", "docs/results/specs/population_li2018.toml", "--json")),
+           "the Li+2018 set-up with one choice changed at a time: which choice moves the verdict on a0"),
+    Result("error-models-population-table",
+           (*(("sweep", spec, "--out", f"{{cubes}}/{cube}.zarr") for spec, cube in (
+               ("sweeps/mond_a0_li2018.toml", "mond-a0-li2018"),
+               ("sweeps/mond_a0_population_floor.toml", "mond-a0-population-floor"),
+               ("sweeps/mond_a0_population_lognormal.toml", "mond-a0-population-lognormal"),
+               *((f"docs/results/specs/mond_a0_population_both_floor{f}.toml", f"mond-a0-population-both-floor-{f}")
+                 for f in (3, 4, 5, 6, 7)),
+               ("sweeps/sigma_A0_k_population.toml", "sigma-A0-k-population"),
+               ("docs/results/specs/sigma_A0_k_population_floor.toml", "sigma-A0-k-population-floor"),
+               ("sweeps/sigma_A0_k_population_lognormal.toml", "sigma-A0-k-population-lognormal"))),
+            ("report", "population", "--table", "docs/results/specs/population_error_models.toml", "--json")),
+           "the error models compared by evidence under MOND and Σ-Gravity"),
 )}
 """Every committed report, by name (the file ``docs/results/<name>.json``)."""
 

@@ -287,7 +287,8 @@ def population_report(datasets: xr.Dataset | Sequence[xr.Dataset], parameter: st
                             if mode == "marginalise" else
                             "each object's ln L_g is its profile: max over the nuisance of ln L + ln prior (not a "
                             "marginal likelihood; the evidences are then approximate)"),
-        "fitted": {"hyper_parameters": 2, "shared_axes": len(shared), "per_object_integrated": 1 + len(nuisance),
+        "fitted": {"hyper_parameters": {name: len(m.marginals) - len(shared) for name, m in result.models.items()},
+                   "shared_axes": len(shared), "per_object_integrated": 1 + len(nuisance),
                    "statement": f"per model its hyper-parameters (μ, and τ, ν, f, τ_b, τ_c as it has them), "
                                 f"{len(shared)} shared grid axes marginalised, and per {group} its own "
                                 f"{result.unit} plus {len(nuisance)} nuisance parameters integrated out "
@@ -407,8 +408,10 @@ class TableError(PopulationReportError):
 
 
 def load_table(path: str | Path) -> dict[str, Any]:
-    """A population table (TOML): ``kind``, ``title``, ``parameter``, ``scale``, optional ``preset`` and
-    ``fixed_value`` (the baseline's fixed parameter value, for the preset's own test), and ``[[row]]`` tables with
+    """A population table (TOML): ``kind``, ``title``, ``parameter``, ``scale``, optional ``kernel`` (whose
+    literature to cite), ``preset``, ``fixed_value`` (the baseline's fixed parameter value, for the preset's own
+    test) and ``shapes`` (population shapes every analysis computes besides the rows' own; default all; empty: the
+    universal model alone where no row asks for a shape), and ``[[row]]`` tables with
     ``label``, ``change``, ``cubes`` (result cubes, relative to the cube folder) and optionally ``parameter``,
     ``scale``, ``shape``, ``nu``, ``tau_scale`` (the half-normal τ prior's σ), ``error_model`` (a label)."""
     path = Path(path)
@@ -427,7 +430,7 @@ def load_table(path: str | Path) -> dict[str, Any]:
             raise TableError(f"{path}: row {i + 1} has unknown keys {', '.join(unknown)}")
         if not row.get("cubes") or not row.get("label"):
             raise TableError(f"{path}: row {i + 1} needs a label and its cubes")
-        if row.get("shape", "gaussian") not in shapes_mod.SHAPE_MODELS:
+        if row.get("shape", "gaussian") not in (*shapes_mod.SHAPE_MODELS, "none"):
             raise TableError(f"{path}: row {i + 1}: unknown shape {row.get('shape')!r}")
     return spec
 
@@ -480,6 +483,16 @@ def table_report(spec: Mapping[str, Any], folder: Path, *, preset: Mapping[str, 
     kind = spec["kind"]
     cache: dict[tuple, tuple[dict[str, Any], shapes_mod.PopulationModels]] = {}
     rows = []
+    extra = tuple(spec.get("shapes", [s.kind for s in ALL_SHAPES]))
+    default = "gaussian" if kind == "choices" else "none"
+
+    def key_of(row: Mapping[str, Any]) -> tuple:
+        return (tuple(row["cubes"]), row.get("parameter", spec.get("parameter")), row.get("scale", spec.get("scale")),
+                row.get("tau_scale"), row.get("nu"))
+
+    wanted: dict[tuple, set[str]] = {}
+    for row in spec["row"]:  # each analysis computes the shapes its rows ask about (and the table's extra ones)
+        wanted.setdefault(key_of(row), set(extra)).add(row.get("shape", default))
     for row in spec["row"]:
         parameter = row.get("parameter", spec.get("parameter"))
         scale = row.get("scale", spec.get("scale", "log"))
@@ -490,20 +503,23 @@ def table_report(spec: Mapping[str, Any], folder: Path, *, preset: Mapping[str, 
         if missing:
             raise TableError(f"row {row['label']!r}: no result cube at {', '.join(missing)} (run its sweep first)")
         tau = pop.TauPrior("half_normal", row.get("tau_scale"))
-        key = (tuple(map(str, paths)), parameter, scale, row.get("tau_scale"), row.get("nu"))
+        key = key_of(row)
         if key not in cache:
             datasets = [open_result(str(p)) for p in paths]
             ll = stacked_loglike(datasets, parameter) if len(datasets) > 1 else population_loglike(
                 datasets[0], parameter)[0]
-            shapes = tuple(Shape(s.kind, row.get("nu")) if s.kind == "student_t" else s for s in ALL_SHAPES)
+            shapes = tuple(Shape(s.kind, row.get("nu")) if s.kind == "student_t" else s for s in ALL_SHAPES
+                           if s.kind in wanted[key])
             result = shapes_mod.population_models(ll, parameter, scale=scale, galaxy_dim=object_dim(datasets[0]),
                                                   tau_prior=tau, shapes=shapes, n_mu=n_mu)
             info = {**_describe_cubes(datasets), "errors": _error_model_of(datasets[0]),
                     "floors": [_error_model_of(d)["sigma_floor"] for d in datasets], "ll": ll}
             cache[key] = (info, result)
         info, result = cache[key]
-        shape = next(s for s in result.shapes if s.kind == row.get("shape", "gaussian"))
-        q = question(result, shape)
+        shape = next((s for s in result.shapes if s.kind == row.get("shape", default)), None)
+        q = question(result, shape) if shape is not None else {
+            "shape": None, "universal": "universal", "spread": None, "ln_b": None, "error": None,
+            "verdict": None, "reading": "only the universal model was evaluated"}
         log = scale == "log"
         models = {name: {"log_evidence": m.log_evidence, "error": m.error,
                          "hyper": {k: _marginal(v, log and k == "mu") for k, v in m.marginals.items()},
@@ -514,7 +530,7 @@ def table_report(spec: Mapping[str, Any], folder: Path, *, preset: Mapping[str, 
             "error_model": row.get("error_model", info["errors"]["error_model"]), "errors": info["errors"],
             "floors": info["floors"], "sweep": info["sweep"], "kernel": info["kernel"], "objects": info["objects"],
             "points": info["points"], "parameter": parameter, "scale": scale, "unit": result.unit,
-            "shape": shape.kind, "tau_prior": result.tau_prior.describe(result.unit), **q, "models": models,
+            "tau_prior": result.tau_prior.describe(result.unit), **q, "models": models,
             "best_model": best.name, "shared": {k: [float(v[0]), float(v[-1]), int(v.size)]
                                                 for k, v in result.shared.items()},
             "warnings": list(result.notes) + [w for m in result.models.values() for w in m.notes]})

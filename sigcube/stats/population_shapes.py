@@ -409,7 +409,8 @@ def _t_terms(view: _View, tau: np.ndarray):
 
 
 def _models_of(shapes: Sequence[Shape]) -> tuple[str, ...]:
-    wanted = {m for s in shapes for m in s.models}
+    """The models the shapes' questions need (the universal model alone without a shape)."""
+    wanted = {"universal", *(m for s in shapes for m in s.models)}
     return tuple(m for m in MODELS if m in wanted)
 
 
@@ -532,8 +533,9 @@ def population_models(loglike: xr.DataArray, parameter: str, *, scale: Literal["
                       max_passes: int = 3, estimate_errors: bool = True) -> PopulationModels:
     """Every model the ``shapes`` ask about on per-galaxy ``loglike`` [nat] (dims: ``parameter``, the shared axes,
     ``galaxy_dim``), as the module docstring says: evidences with their numerical errors, hyper-parameter
-    marginals, per-galaxy shrinkage and outliers. ``n_mu``: μ cells (a multiple of 3); ``max_passes``: hyper-grid
-    passes (a coarse one over the priors' support, then zooms onto the posterior)."""
+    marginals, per-galaxy shrinkage and outliers (the universal model alone when ``shapes`` is empty). ``n_mu``: μ
+    cells (a multiple of 3); ``max_passes``: hyper-grid passes (a coarse one over the priors' support, then zooms
+    onto the posterior)."""
     ll, u, shared, galaxies = pop._read(loglike, parameter, scale, galaxy_dim)
     lo, hi = (u[0], u[-1]) if mu_range is None else (float(mu_range[0]), float(mu_range[1]))
     if not (u[0] <= lo < hi <= u[-1]):
@@ -541,8 +543,6 @@ def population_models(loglike: xr.DataArray, parameter: str, *, scale: Literal["
                               f"[{u[0]:.4g}, {u[-1]:.4g}] (in the {scale} scale)")
     if n_mu < 6 or n_mu % 3:
         raise PopulationError(f"n_mu must be a multiple of 3 and at least 6, not {n_mu}")
-    if not shapes:
-        raise PopulationError("name at least one population shape")
     nus = {s.nu for s in shapes if s.kind == "student_t"}
     f_maxes = {s.f_max for s in shapes if s.kind == "mixture"}
     if len(nus) > 1 or len(f_maxes) > 1:

@@ -672,7 +672,7 @@ def li2018_table(record: Mapping[str, Any]) -> str:
     for row in r["rows"]:
         spread = row["models"][row["spread"]]["hyper"]
         core = next((spread[k] for k in ("tau", "tau_t", "tau_c") if k in spread), None)
-        f = row["models"]["outliers"]["hyper"].get("f")
+        f = row["models"].get("outliers", {}).get("hyper", {}).get("f")
         rows.append([text(row["label"]), code(row["change"] or "—"), row["objects"], text(row["error_model"]),
                      code(row["shape"]), f"{row['ln_b']:+.2f} ± {row['error']:.2f}", _verdict_word(row),
                      "—" if core is None else f"{number(core['mean'], 3)} ({_ci(core['ci95'], 3)})",
@@ -725,18 +725,14 @@ def error_models_table(record: Mapping[str, Any]) -> str:
             uni = row["models"]["universal"]
             scatter = "; ".join(f"{text(k)} {number(v['mean'], 3)} ± {number(v['sd'], 2)}"
                                 for k, v in uni["hyper"].items() if k != "mu") or "—"
-            pop_best = row["models"][row["best_model"]]
             lines.append([text(row["error_model"]), row["objects"],
                           f"{fixed(uni['log_evidence'], 2)} ± {fixed(uni['error'], 2)}",
                           fixed(uni["log_evidence"] - best["log_evidence"], 2), text(scatter),
-                          _theta(uni["hyper"]["mu"], "ci68"), code(row["best_model"]),
-                          f"{fixed(pop_best['log_evidence'] - uni['log_evidence'], 2)} ± "
-                          f"{fixed(pop_best['error'] + uni['error'], 2)}"])
+                          _theta(uni["hyper"]["mu"], "ci68")])
         param = rows[0]["parameter"]
         out.append(f"## {text(kernel)}: {text(param)}\n\n" + table(
             ["error model", "galaxies", "ln Z, one universal value ± numerical [nat]", "Δ from the best",
-             "scatter posterior (mean ± sd)", f"10^μ of {text(param)}: median (68 %)", "best population model",
-             "its ln Z − universal"], lines, "lrrrlrlr") + "\n")
+             "scatter posterior (mean ± sd)", f"10^μ of {text(param)}: median (68 %)"], lines, "lrrrlr") + "\n")
         gap = ranked[0]["models"]["universal"]["log_evidence"] - (ranked[1]["models"]["universal"]["log_evidence"]
                                                                    if len(ranked) > 1 else math.nan)
         err = ranked[0]["models"]["universal"]["error"] + (ranked[1]["models"]["universal"]["error"]

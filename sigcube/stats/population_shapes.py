@@ -1054,7 +1054,7 @@ def describe_model(model: str, tau_prior: TauPrior, shapes: Sequence[Shape], mu_
                      + (f"ν = {nu:g} fixed" if nu is not None else
                         f"ν log-uniform on [{NU_RANGE[0]:g}, {NU_RANGE[1]:g}] ({N_NU} nodes, equal mass)"),
         "outliers": f"{unit}_g ~ (1 − f) δ(μ) + f N(μ, τ_b²): one value for all but a fraction f; {mu}; "
-                    f"f ~ uniform on [0, {f_max:g}]; τ_b: {tau}",
+                    f"f ~ uniform on [0, {f_max:g}]; {tau.replace('τ ~', 'τ_b ~', 1)}",
         "mixture": f"{unit}_g ~ (1 − f) N(μ, τ_c²) + f N(μ, τ_b²), τ_c < τ_b; {mu}; f ~ uniform on [0, {f_max:g}]; "
                    f"τ_c, τ_b: each {tau}, the pair ordered (renormalised)",
     }[model]

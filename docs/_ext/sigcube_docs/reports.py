@@ -672,13 +672,15 @@ def li2018_table(record: Mapping[str, Any]) -> str:
     for row in r["rows"]:
         spread = row["models"][row["spread"]]["hyper"]
         core = next((spread[k] for k in ("tau", "tau_t", "tau_c") if k in spread), None)
-        f = row["models"].get("outliers", {}).get("hyper", {}).get("f")
+        f = next((row["models"][m]["hyper"]["f"] for m in (row["spread"], row["universal"])
+                  if "f" in row["models"][m]["hyper"]), None)
         rows.append([text(row["label"]), code(row["change"] or "—"), row["objects"], text(row["error_model"]),
                      code(row["shape"]), f"{row['ln_b']:+.2f} ± {row['error']:.2f}", _verdict_word(row),
                      "—" if core is None else f"{number(core['mean'], 3)} ({_ci(core['ci95'], 3)})",
-                     "—" if f is None else f"{number(f['mean'], 3)}", code(row["best_model"])])
+                     "—" if f is None else f"{number(f['mean'], 3)} ({_ci(f['ci95'], 3)})", code(row["best_model"])])
     out.append(table(["row", "choice changed", "galaxies", "errors", "shape", "ln B(universal : spread)", "verdict",
-                      "core spread τ [dex] (95 %)", "outlier share f", "best model"], rows, "llrllrlrrl"))
+                      "core spread τ [dex] (95 %)", "outlier share f (95 %)", "best model of the row's analysis"],
+                     rows, "llrllrlrrl"))
     base = r["rows"][0]
     flips = [row for row in r["rows"][1:] if row["verdict"] != base["verdict"]]
     words = [f"In the Li+2018 set-up the verdict is {base['verdict']} (ln B = {base['ln_b']:+.2f} ± "

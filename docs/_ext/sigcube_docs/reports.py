@@ -598,7 +598,7 @@ def _theta(h: Mapping[str, Any], level: str = "ci95") -> str:
 
 def _hyper(models: Mapping[str, Any], name: str) -> str:
     """A model's hyper-parameters other than μ: mean (95 % interval)."""
-    return "; ".join(f"{text(k)} {number(v['mean'], 3)} ({_ci(v['ci95'], 3)})"
+    return "; ".join(f"{k} {number(v['mean'], 3)} ({_ci(v['ci95'], 3)})"
                      for k, v in models[name]["hyper"].items() if k != "mu") or "—"
 
 
@@ -725,7 +725,7 @@ def error_models_table(record: Mapping[str, Any]) -> str:
         lines = []
         for row in rows:
             uni = row["models"]["universal"]
-            scatter = "; ".join(f"{text(k)} {number(v['mean'], 3)} ± {number(v['sd'], 2)}"
+            scatter = "; ".join(f"{k} {number(v['mean'], 3)} ± {number(v['sd'], 2)}"
                                 for k, v in uni["hyper"].items() if k != "mu") or "—"
             lines.append([text(row["error_model"]), row["objects"],
                           f"{fixed(uni['log_evidence'], 2)} ± {fixed(uni['error'], 2)}",
@@ -747,8 +747,7 @@ def error_models_table(record: Mapping[str, Any]) -> str:
                          f"({gap:.2f} ± {err:.2f} nat).")
     out.append(bullets(words))
     lit_rows = [[text(lit["who"]), "—" if lit["a0"] is None else
-                 f"{number(lit['a0'])} ± {number(lit['stat'])} (stat)" + (f" ± {number(lit['sys'])} (sys)"
-                                                                           if lit.get("sys") else ""),
+                 f"{lit['a0']:g} ± {lit['stat']:g} (stat)" + (f" ± {lit['sys']:g} (sys)" if lit.get("sys") else ""),
                  text(lit["sample"]), text(lit["assumed"]), text(lit["error_model"]),
                  text(lit["seed"]) if lit.get("seed") else "not a seed figure"] for lit in r["literature"]]
     out.append("MOND's a0 in the literature [10⁻¹⁰ m/s²], with what each assumed (abstracts; the SI's figure is "

@@ -559,7 +559,7 @@ def _errors_label(r: Mapping[str, Any]) -> str:
     if isinstance(sigma, list):
         label = f"{em['error_model']} σ_int marginalised ({_ci(sigma, 3)})"
     else:
-        label = f"{em['error_model']} σ_int = {number(sigma)}"
+        label = f"{em['error_model']} σ_int = {sigma:g}"
     floors = [f for f in em.get("sigma_floor", []) if f]
     return label + (f" + floor {', '.join(number(f) for f in floors)} km/s" if floors else "")
 
@@ -569,19 +569,19 @@ def population_summary(recs: Mapping[str, Mapping[str, Any] | None]) -> str:
     rows, literature = [], {}
     for name, rec in recs.items():
         if rec is None:
-            rows.append([code(name), "not committed", "", "", "", ""])
+            rows.append([code(name), "not committed", "", "", "", "", ""])
             continue
         r = rec["report"]
         k_note = " (k marginalised)" if "k" in r["others"]["shared"] else ""
-        rows.append([code(r["kernel"]) + " " + text(r["parameter"]) + text(k_note), text(_errors_label(r)),
+        rows.append([code(r["kernel"]) + " " + text(r["parameter"] + k_note), r["objects"], text(_errors_label(r)),
                      _ci(r["mu"]["theta"]["ci95"], 3), f"{number(r['tau']['mean'], 3)} ({_ci(r['tau']['ci95'], 3)})",
                      f"{r['ln_bayes_factor']:+.1f}" + (f" ± {r['ln_bayes_factor_error']:.2f}"
                                                        if "ln_bayes_factor_error" in r else ""),
                      text(r["interpretation"].split("nat: ", 1)[1])])
         for lit in r["literature"]:
             literature[lit["who"]] = lit["finding"] + (f" (sample: {lit['sample']})" if lit.get("sample") else "")
-    out = table(["model", "errors", "95 % of 10^μ", "τ [dex]: mean (95 %)", "ln B(τ = 0 : τ > 0)", "reading"], rows,
-                "llrrrl")
+    out = table(["model", "galaxies", "errors", "95 % of 10^μ", "τ [dex]: mean (95 %)", "ln B(τ = 0 : τ > 0)",
+                 "reading"], rows, "lrlrrrl")
     if literature:
         out += "\nPublished answers (literature, not seed figures):\n\n" + bullets(
             [f"{who}: {finding}" for who, finding in literature.items()])

@@ -158,8 +158,8 @@ PRESETS: dict[str, PopulationPreset] = {p.name: p for p in (
             "errors: as quoted (no intrinsic scatter): the fits judged by χ² on the quoted errors",
             "the per-galaxy test: a0 fixed at 1.2e-10 m/s² (g† of McGaugh+2016, which Li+2018 adopt) against each "
             "galaxy's own a0",
-            "population: Gaussian in log10 a0, τ half-normal with σ a quarter of the grid's range (Li+2018 pool no "
-            "galaxies: their per-galaxy priors on g† are broad, which a wide τ prior stands in for)",
+            "population: Gaussian in log10 a0, τ half-normal with σ a quarter of the grid's range (Li+2018 fit each "
+            "galaxy on its own and pool none: a wide τ prior is the nearest population model)",
         ),
         unverified=(
             "the section numbers of Li+2018's priors, likelihood and sample could not be read (only the abstract "

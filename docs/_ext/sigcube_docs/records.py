@@ -57,6 +57,15 @@ to the log-likelihood's last bits: the mass a population hyper-grid leaves outsi
 between an AVX2 and an AVX-512 machine (measured), while no report reads a mass below 1e-6 (its warnings start at
 1 % of a galaxy's likelihood; the excluded mass prints to two digits)."""
 
+ERROR_KEYS = frozenset({"hyper_grid", "shared_grid", "sweep_grid", "error", "log_evidence_error", "delta_error",
+                        "ln_bayes_factor_error", "resolution"})
+"""Keys whose values are numerical-error estimates [nat]: differences of nearly equal log-evidences (a grid against
+the same grid with its step tripled, or with every other point dropped), which carry those evidences' last-bit
+differences between CPUs (~1e-8 nat on ln Z ~ 1e4) relative to their own small size."""
+ERROR_TOLERANCE = 1e-4
+"""Two numerical-error estimates agree when they differ by less than this [nat], absolute: far below any error a
+report states or acts on."""
+
 
 @dataclass(frozen=True)
 class Result:
@@ -206,7 +215,8 @@ def save(record: Mapping[str, Any], path: Path) -> None:
 def differences(committed: Any, remade: Any, where: str = "report", limit: int = 20,
                 tolerance: float = RELATIVE_TOLERANCE) -> list[str]:
     """Where ``remade`` differs from ``committed`` (timings ignored, floats to ``tolerance`` relative or
-    :data:`ABSOLUTE_TOLERANCE`, posterior masses also to :data:`MASS_TOLERANCE` absolute)."""
+    :data:`ABSOLUTE_TOLERANCE`, posterior masses also to :data:`MASS_TOLERANCE` absolute, numerical-error estimates
+    to :data:`ERROR_TOLERANCE`)."""
     out: list[str] = []
 
     def walk(a: Any, b: Any, at: str, key: str = "") -> None:
@@ -227,8 +237,9 @@ def differences(committed: Any, remade: Any, where: str = "report", limit: int =
                 walk(x, y, f"{at}[{i}]", key)
         elif isinstance(a, float) or isinstance(b, float):
             if not (isinstance(a, (int, float)) and isinstance(b, (int, float))) or not (
-                    (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=tolerance,
-                                                                abs_tol=MASS_TOLERANCE if key in MASS_KEYS else ABSOLUTE_TOLERANCE)):
+                    (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=tolerance, abs_tol=(
+                        MASS_TOLERANCE if key in MASS_KEYS else ERROR_TOLERANCE if key in ERROR_KEYS
+                        else ABSOLUTE_TOLERANCE))):
                 out.append(f"{at}: committed {a!r}, remade {b!r}")
         elif a != b:
             out.append(f"{at}: committed {a!r}, remade {b!r}")

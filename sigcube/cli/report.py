@@ -124,35 +124,75 @@ def report_joint(
 
 @app.command("population")
 def report_population(
-    result: Annotated[str, typer.Argument(help="A finished nuisance sweep's result cube (path or store URL).")],
-    param: Annotated[str, typer.Option("--param", help="The swept parameter whose spread between objects is asked "
-                                                       "about, e.g. a0 or A0.")],
+    result: Annotated[Optional[list[str]], typer.Argument(
+        help="A finished nuisance sweep's result cube (path or store URL), or several that differ only in "
+             "[nuisance].sigma_floor: stacked, the velocity floor marginalised beside σ_int.")] = None,
+    param: Annotated[Optional[str], typer.Option("--param", help="The swept parameter whose spread between objects "
+                                                                 "is asked about, e.g. a0 or A0.")] = None,
     scale: Annotated[str, typer.Option(help="The population lives in the parameter (linear) or its log10 (log).")] = "linear",
     others: Annotated[str, typer.Option(help="The other grid axes: marginalise (one value shared by every object, "
                                              "under the sweep's grid prior) or best (conditioned on the grid point "
                                              "of the largest Σ ln L).")] = "marginalise",
-    tau_prior: Annotated[str, typer.Option(help="Prior of the spread τ: half_normal or uniform.")] = "half_normal",
+    shape: Annotated[str, typer.Option(help="Population shapes asked about: gaussian, student_t, mixture (universal "
+                                            "plus outliers against a spread plus outliers), or all.")] = "all",
+    nu: Annotated[Optional[float], typer.Option(help="The Student-t's degrees of freedom, fixed (default: a "
+                                                     "hyper-parameter, log-uniform on [1, 30]).")] = None,
+    tau_prior: Annotated[str, typer.Option(help="Prior of the spreads τ, τ_c, τ_b: half_normal or uniform.")] = "half_normal",
     tau_scale: Annotated[Optional[float], typer.Option(help="The τ prior's scale (half-normal σ, or the uniform's "
                                                             "upper end) in the population's scale; default: a "
                                                             "quarter (half-normal) or half (uniform) of μ's prior "
                                                             "range, the grid's range.")] = None,
-    n_mu: Annotated[int, typer.Option(help="Hyper-grid cells in μ.", min=2)] = 40,
-    n_tau: Annotated[int, typer.Option(help="Hyper-grid cells in τ.", min=2)] = 30,
+    n_mu: Annotated[int, typer.Option(help="Hyper-grid cells in μ (a multiple of 3).", min=6)] = 30,
+    table: Annotated[Optional[Path], typer.Option(
+        help="A population table (TOML, e.g. docs/results/specs/population_li2018.toml): every row's question on "
+             "its cubes, found in the cube folder ($SIGCUBE_CUBE_DIR, default cubes/).")] = None,
+    preset: Annotated[Optional[str], typer.Option(
+        help="A published set-up whose population options to use (li2018): its shape and τ prior; the report "
+             "checks that the cube's sample, priors and error model are the preset's.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Is a swept parameter universal? The hierarchical θ_g ~ N(μ, τ²) on a nuisance sweep's per-object ln L."""
+    """Is a swept parameter universal? Universal, universal but for outliers, or spread (Gaussian, Student-t,
+    mixture) on a nuisance sweep's per-object ln L, each with its evidence and numerical error."""
     from sigcube.engines.sweep import open_result
-    from sigcube.interfaces.population_report import population_report, render
+    from sigcube.interfaces.population_report import (ALL_SHAPES, load_table, population_report, render,
+                                                      render_table, table_report)
+    from sigcube.io.cubes import cube_dir
     from sigcube.stats.population import TauPrior
+    from sigcube.stats.population_shapes import Shape
     from sigcube.study import literature
 
     if scale not in ("linear", "log"):
         raise SigcubeError(f"--scale takes linear or log, not {scale!r}")
-    ds = open_result(result)
-    with err_console.status("integrating the population over the grid …"):
-        report = population_report(ds, param, scale=scale, others=others, tau_prior=TauPrior(tau_prior, tau_scale),
-                                   n_mu=n_mu, n_tau=n_tau,
-                                   literature=literature.population(ds.attrs.get("kernel", ""), param))
+    chosen = literature.preset(preset) if preset else None
+    if table is not None:
+        if result:
+            raise SigcubeError("--table names its cubes itself: give no RESULT")
+        spec = load_table(table)
+        chosen = literature.preset(spec["preset"]) if spec.get("preset") else chosen
+        published = (literature.A0_DETERMINATIONS if spec["kind"] == "error_models"
+                     else literature.population(spec.get("kernel", "mond"), spec.get("parameter", "")))
+        with err_console.status("integrating every row's populations over their grids …"):
+            report = table_report(spec, cube_dir(), preset=chosen.describe() if chosen else None,
+                                  literature=published, n_mu=n_mu)
+        emit(report, as_json, render_table)
+        return
+    if not result or not param:
+        raise SigcubeError("give a RESULT cube and --param (or a --table)")
+    if shape == "all":
+        shapes = tuple(Shape(s.kind, nu) if s.kind == "student_t" else s for s in ALL_SHAPES)
+    elif shape in ("gaussian", "student_t", "mixture"):
+        shapes = (Shape(shape, nu if shape == "student_t" else None),)
+    else:
+        raise SigcubeError(f"--shape takes gaussian, student_t, mixture or all, not {shape!r}")
+    datasets = [open_result(r) for r in result]
+    prior = TauPrior(tau_prior, tau_scale)
+    if chosen is not None:
+        chosen.check(datasets[0])
+        shapes, prior = chosen.shapes(), chosen.tau_prior()
+    with err_console.status("integrating the populations over the grid …"):
+        report = population_report(datasets, param, scale=scale, others=others, tau_prior=prior, shapes=shapes,
+                                   n_mu=n_mu, literature=literature.population(datasets[0].attrs.get("kernel", ""),
+                                                                               param))
     emit(report, as_json, render)
 
 

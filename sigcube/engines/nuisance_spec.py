@@ -93,11 +93,14 @@ class SweepNuisance(BaseModel):
         "velocity_floor", description="velocity_floor: σ_int [km/s] added in quadrature to e_V; lognormal_gobs: "
                                       "log-normal scatter of g_obs at fixed g_bar of σ_int [dex], to first order "
                                       "σ_V = V_pred·(ln 10/2)·σ_int")
+    sigma_floor: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(
+        0.0, description="a velocity floor [km/s] in quadrature besides the error model's σ_int (with lognormal_gobs: "
+                         "both error models together)")
 
     def settings(self) -> NuisanceSettings:
         """The validated settings the engine ships with every task."""
         return NuisanceSettings(self.mode, self.nodes, prior_specs(self.parameters, self.priors),
-                                float(self.sigma_int), self.error_model)
+                                float(self.sigma_int), self.error_model, sigma_floor=float(self.sigma_floor))
 
 
 class FitNuisance(BaseModel):
@@ -142,19 +145,23 @@ class NuisanceSettings:
     sigma_int: float = 0.0
     error_model: str = "velocity_floor"
     sigma_int_grid: tuple[float, ...] = ()
+    sigma_floor: float = 0.0
 
     def canonical(self) -> dict[str, Any]:
-        """Plain JSON-able values (part of the sweep's fingerprint; the error model only when not the default, so
-        the fingerprints of earlier specs stand)."""
+        """Plain JSON-able values (part of the sweep's fingerprint; the error model and the floor only when not the
+        defaults, so the fingerprints of earlier specs stand)."""
         out = {"mode": self.mode, "nodes": self.nodes, "sigma_int": self.sigma_int,
                "priors": {k: dict(sorted(v.items())) for k, v in self.priors.items()}}
         if self.error_model != "velocity_floor":
             out["error_model"] = self.error_model
+        if self.sigma_floor:
+            out["sigma_floor"] = self.sigma_floor
         return out
 
     def likelihood(self, sigma_int: float | np.ndarray | None = None) -> GaussianLikelihood:
-        """The likelihood at ``sigma_int`` (default: the fixed value) under the error model."""
-        return GaussianLikelihood(self.sigma_int if sigma_int is None else sigma_int, self.error_model)
+        """The likelihood at ``sigma_int`` (default: the fixed value) under the error model, with the floor."""
+        return GaussianLikelihood(self.sigma_int if sigma_int is None else sigma_int, self.error_model,
+                                  self.sigma_floor)
 
     def describe(self) -> list[str]:
         """Report lines: every prior, the likelihood and error model, the reduction, the global prior."""

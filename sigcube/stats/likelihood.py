@@ -12,6 +12,10 @@ At inclination i the model projects as V_pred·sin i/sin i0, so with q = sin i0/
 - ``velocity_floor``: σ_V = σ_int [km/s], the same at every point (an error floor added in quadrature);
 - ``lognormal_gobs``: a log-normal scatter of g_obs at fixed g_bar of σ_int [dex], to first order in σ_int:
   g ∝ V², so ln V scatters by (ln 10/2)·σ_int and σ_V,k = V_pred,k·(ln 10/2)·σ_int (Gaussian in V, not in log V).
+  A fractional error σ_V = f·V_pred is this model with f = (ln 10/2)·σ_int.
+
+Either may carry a velocity floor σ_fl [km/s] besides: σ_V,k² = σ_fl² + (the model's σ_V,k)² (both error models
+together when the model is ``lognormal_gobs``).
 
 In the deprojected frame of Li+2018 (V_obs' = q·V_obs, e_V' = q·e_V, σ² = e_V'² + σ_V²) this is
 ln L = −½ Σ [(V_obs' − V_pred)²/σ² + ln 2πσ²] + N·ln q: the same residuals, and the normalisation of a
@@ -65,12 +69,16 @@ class GaussianLikelihood:
 
     sigma_int: float | np.ndarray = 0.0
     error_model: str = "velocity_floor"
+    floor: float = 0.0
+    """A velocity floor σ_fl [km/s] in quadrature besides the error model's scatter."""
 
     def __post_init__(self) -> None:
         check_error_model(self.error_model)
         s = np.asarray(self.sigma_int, dtype=float)
         if not np.all(np.isfinite(s)) or np.any(s < 0):
             raise LikelihoodError(f"sigma_int must be finite and ≥ 0 {self.unit}; got {self.sigma_int}")
+        if not (math.isfinite(self.floor) and self.floor >= 0):
+            raise LikelihoodError(f"the velocity floor must be finite and ≥ 0 km/s; got {self.floor}")
 
     @property
     def unit(self) -> str:
@@ -80,15 +88,17 @@ class GaussianLikelihood:
     @property
     def scatter_terms(self) -> tuple[np.ndarray, np.ndarray]:
         """(a, b) with σ_V² = a + b·V_pred² [(km/s)²]: (σ_int², 0) for ``velocity_floor``, (0, ((ln 10/2)·σ_int)²)
-        for ``lognormal_gobs``; each broadcastable like ``sigma_int``."""
+        for ``lognormal_gobs``, the floor's σ_fl² added to a; each broadcastable like ``sigma_int``."""
         s2 = np.asarray(self.sigma_int, dtype=float) ** 2
         zero = np.zeros_like(s2)
-        return (s2, zero) if self.error_model == "velocity_floor" else (zero, HALF_LN10**2 * s2)
+        a, b = (s2, zero) if self.error_model == "velocity_floor" else (zero, HALF_LN10**2 * s2)
+        return a + self.floor ** 2, b
 
     @property
     def floor_free(self) -> bool:
-        """Whether σ_int = 0 everywhere (then χ² at any inclination follows from three sums per galaxy)."""
-        return not np.any(np.asarray(self.sigma_int))
+        """Whether σ_int = 0 everywhere and there is no floor (then χ² at any inclination follows from three sums per
+        galaxy)."""
+        return not np.any(np.asarray(self.sigma_int)) and self.floor == 0
 
     def bind(self, v_obs: np.ndarray, e_v_obs: np.ndarray, offsets: np.ndarray) -> BoundLikelihood:
         """The likelihood of these data: ``v_obs``, ``e_v_obs`` [km/s] over packed points, ``offsets`` per galaxy."""
@@ -99,7 +109,8 @@ class GaussianLikelihood:
         """The likelihood, error model and what is left out, for reports."""
         model = f"error model {self.error_model}: {ERROR_MODELS[self.error_model][1]}"
         floor = ("σ_int = 0 (quoted errors only)" if self.floor_free
-                 else f"σ_int = {_text(self.sigma_int)} {self.unit}")
+                 else f"σ_int = {_text(self.sigma_int)} {self.unit}"
+                 + (f" and a velocity floor σ_fl = {self.floor:g} km/s in quadrature besides" if self.floor else ""))
         return (
             "Gaussian likelihood of each tabulated V_obs: V_obs ~ N(V_pred·sin i/sin i0, e_V² + (σ_V·sin i/sin i0)²), "
             f"points independent; {model}; {floor}. Equivalently, deprojected at i (V_obs' = V_obs·sin i0/sin i, "

@@ -95,6 +95,36 @@ def test_the_other_axes_are_conditioned_on_the_best_point_or_marginalised():
         assert r["ln_bayes_factor"] == pytest.approx(plain["ln_bayes_factor"], abs=1e-6)
 
 
+def floored(ds: xr.Dataset, floor: float) -> xr.Dataset:
+    """A synthetic cube carrying a nuisance spec with the velocity floor ``floor`` (what stacking reads)."""
+    spec = (f'name = "syn"\ndataset = "sparc"\nkernel = "mond"\n[grid.a0]\nlogspace = [1e-11, 1e-9, 201]\n'
+            f'[grid.sigma_int]\nlinspace = [0.0, 0.05, 3]\n[nuisance]\nerror_model = "lognormal_gobs"\n'
+            + (f"sigma_floor = {floor}\n" if floor else ""))
+    return ds.assign_attrs(spec_text=spec)
+
+
+def test_cubes_differing_in_their_floor_are_stacked_and_the_floor_marginalised():
+    """Three cubes whose likelihood prefers the floor of the middle one (a penalty on the floor): stacked along
+    sigma_floor, the floor's posterior sits on it; cubes that differ in anything else are refused."""
+    x, s = draw(11, -10.0, 0.1, n=20)
+    sig = np.array([0.0, 0.025, 0.05])
+    cubes = []
+    for floor, shift in ((2.0, -3.0), (4.0, 0.0), (6.0, -3.0)):
+        ds = result_cube(x, s, {"sigma_int": sig}, {"sigma_int": 0.025})
+        ds["loglike"] = ds["loglike"] + shift / 20  # every galaxy: Σ adds `shift` nat at this floor
+        cubes.append(floored(ds, floor))
+    r = population_report(cubes[::-1], "a0", scale="log", n_mu=12)
+    assert r["others"]["shared"] == ["sigma_int", "sigma_floor"] and "stacked" in r["others"]["how"]
+    floor = r["models"]["universal"]["hyper"]["sigma_floor"]
+    assert floor["mean"] == pytest.approx(4.0, abs=0.5)
+    other = floored(result_cube(x, s, {"sigma_int": sig}), 3.0)
+    other.attrs["spec_text"] = other.attrs["spec_text"].replace("lognormal_gobs", "velocity_floor")
+    with pytest.raises(PopulationReportError, match="share everything but"):
+        population_report([cubes[0], other], "a0", scale="log")
+    with pytest.raises(PopulationReportError, match="different velocity floors"):
+        population_report([cubes[0], cubes[0]], "a0", scale="log")
+
+
 def test_a_sigma_int_axis_is_marginalised_like_any_shared_axis():
     """A result cube with a σ_int grid axis (the error floor as a parameter): marginalised with the other shared axes,
     its posterior favours the value the likelihood prefers."""
@@ -192,16 +222,42 @@ def swept(tmp_path_factory):
 
 
 def test_report_population_json_on_a_universal_a0(swept):
+    """Every shape on a survey drawn with one a0: the universal value is favoured by the Gaussian question, every
+    model's evidence carries its numerical error, and the forest data hold each galaxy's own and shrunk intervals."""
     done = runner.invoke(app, ["report", "population", str(swept), "--param", "a0", "--scale", "log", "--json",
-                               "--n-mu", "20", "--n-tau", "16"])
+                               "--n-mu", "12"])
     assert done.exit_code == 0, done.output
     r = json.loads(done.stdout)
     truth = np.log10(1.2e-10)
     assert r["mu_universal"]["ci95"][0] < truth < r["mu_universal"]["ci95"][1]
-    assert r["ln_bayes_factor"] > 0  # drawn with one a0: the data do not ask for a spread
-    assert r["objects"] == 12 and r["nuisance"]["mode"] == "marginalise" and r["fitted"]["hyper_parameters"] == 2
-    assert "half-normal" in r["tau_prior"]["describe"] and any("μ ~ uniform" in line for line in r["model"])
-    assert r["literature"] and r["others"]["mode"] == "marginalise"
+    gauss = next(q for q in r["questions"] if q["shape"] == "gaussian")
+    assert gauss["ln_b"] > 0 and gauss["verdict"] in ("universal", "undecided")  # drawn with one a0
+    assert {q["shape"] for q in r["questions"]} == {"gaussian", "student_t", "mixture"}
+    assert set(r["models"]) == {"universal", "gaussian", "student_t", "outliers", "mixture"}
+    for m in r["models"].values():
+        assert m["log_evidence_error"] == pytest.approx(sum(m["errors"].values())) and m["log_evidence_error"] >= 0
+    assert [row["delta"] for row in r["ranking"]][0] == 0.0
+    forest = r["forest"]
+    assert len(forest["names"]) == 12 and forest["unit"] == "log10 a0"
+    for model in r["models"]:
+        shrunk = forest["shrunk"][model]
+        for i in range(12):
+            lo, hi = shrunk["ci95"][i]
+            assert lo <= shrunk["median"][i] <= hi and shrunk["ci68"][i][0] >= lo - 1e-12
+        # shrinkage: the shrunk intervals are no wider than the galaxies' own
+        own = np.diff(forest["own"]["ci95"]).ravel()
+        assert np.median(np.diff(shrunk["ci95"]).ravel() / own) <= 1.0 + 1e-9
+    assert r["objects"] == 12 and r["nuisance"]["mode"] == "marginalise"
+    assert "half-normal" in r["tau_prior"]["describe"] and "μ ~ uniform" in r["models"]["gaussian"]["describe"]
+    assert r["literature"] and all("sample" in lit for lit in r["literature"])
+    assert r["others"]["mode"] == "marginalise"
+
+
+def test_report_population_as_text_keeps_every_verdict(swept):
+    done = runner.invoke(app, ["report", "population", str(swept), "--param", "a0", "--scale", "log",
+                               "--shape", "gaussian", "--n-mu", "12"])
+    assert done.exit_code == 0, done.output
+    assert "ln B(universal : gaussian)" in done.output and "models by evidence" in done.output
 
 
 def test_report_population_errors_are_one_line(swept):
@@ -209,6 +265,56 @@ def test_report_population_errors_are_one_line(swept):
     assert done.exit_code == 2 and "'A0' is not a grid axis" in done.output
     done = runner.invoke(app, ["report", "population", str(swept), "--param", "a0", "--scale", "ln"])
     assert done.exit_code == 2 and "--scale takes linear or log" in done.output
+    done = runner.invoke(app, ["report", "population", str(swept), "--param", "a0", "--shape", "cauchy"])
+    assert done.exit_code == 2 and "--shape takes" in done.output
+    done = runner.invoke(app, ["report", "population", str(swept), "--param", "a0", "--preset", "li2018"])
+    assert done.exit_code == 2 and "not the li2018 set-up" in done.output and "min_points" in done.output
+    done = runner.invoke(app, ["report", "population", "--param", "a0"])
+    assert done.exit_code == 2 and "give a RESULT" in done.output
+
+
+def test_a_table_runs_each_row_and_shares_the_analysis_of_equal_rows(swept, tmp_path):
+    """Two rows on the same cube differing only in shape reuse one analysis: their models' evidences are equal; a
+    narrower τ prior moves the Gaussian's ln B by about ln of the ratio (the data pin τ near 0 inside both)."""
+    table = tmp_path / "table.toml"
+    table.write_text(f"""
+kind = "choices"
+title = "a test table"
+parameter = "a0"
+scale = "log"
+fixed_value = 1.2e-10
+[[row]]
+label = "base"
+cubes = ["{swept.name}"]
+[[row]]
+label = "mixture"
+change = "shape"
+shape = "mixture"
+cubes = ["{swept.name}"]
+[[row]]
+label = "narrow"
+change = "tau_prior"
+tau_scale = 0.05
+cubes = ["{swept.name}"]
+""")
+    done = runner.invoke(app, ["report", "population", "--table", str(table), "--json", "--n-mu", "12"],
+                         env={"SIGCUBE_CUBE_DIR": str(swept.parent)})
+    assert done.exit_code == 0, done.output
+    r = json.loads(done.stdout)
+    base, mix, narrow = r["rows"]
+    assert base["models"]["universal"]["log_evidence"] == mix["models"]["universal"]["log_evidence"]
+    assert mix["universal"] == "outliers" and mix["spread"] == "mixture" and base["spread"] == "gaussian"
+    assert base["verdict"] in ("universal", "undecided", "not universal") and base["error_model"] == "quoted errors"
+    assert narrow["ln_b"] < base["ln_b"]
+    own = r["own_terms"]
+    assert own["objects"] == 12 and 0 <= own["gain_above_2"]["value"] <= 1 and own["gain_above_2"]["ci"][0] <= \
+        own["gain_above_2"]["value"] <= own["gain_above_2"]["ci"][1]
+    text = runner.invoke(app, ["report", "population", "--table", str(table), "--n-mu", "12"],
+                         env={"SIGCUBE_CUBE_DIR": str(swept.parent)})
+    assert text.exit_code == 0 and "a test table" in text.output
+    table.write_text('kind = "choices"\n[[row]]\nlabel = "x"\ncubes = ["nowhere.zarr"]\nparameter = "a0"\n')
+    done = runner.invoke(app, ["report", "population", "--table", str(table)], env={"SIGCUBE_CUBE_DIR": str(tmp_path)})
+    assert done.exit_code == 2 and "no result cube" in done.output
 
 
 def test_export_writes_a_tree_arviz_reads(swept, tmp_path):

@@ -57,6 +57,15 @@ to the log-likelihood's last bits: the mass a population hyper-grid leaves outsi
 between an AVX2 and an AVX-512 machine (measured), while no report reads a mass below 1e-6 (its warnings start at
 1 % of a galaxy's likelihood; the excluded mass prints to two digits)."""
 
+ERROR_KEYS = frozenset({"hyper_grid", "shared_grid", "sweep_grid", "error", "log_evidence_error", "delta_error",
+                        "ln_bayes_factor_error", "resolution"})
+"""Keys whose values are numerical-error estimates [nat]: differences of nearly equal log-evidences (a grid against
+the same grid with its step tripled, or with every other point dropped), which carry those evidences' last-bit
+differences between CPUs (~1e-8 nat on ln Z ~ 1e4) relative to their own small size."""
+ERROR_TOLERANCE = 1e-4
+"""Two numerical-error estimates agree when they differ by less than this [nat], absolute: far below any error a
+report states or acts on."""
+
 
 @dataclass(frozen=True)
 class Result:
@@ -139,11 +148,47 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
     *(Result(f"population-{name}{tag}",
              (("sweep", spec, "--out", f"{{cubes}}/{name}-nuisance{tag}.zarr"),
               ("report", "population", f"{{cubes}}/{name}-nuisance{tag}.zarr", "--param", param, "--scale", "log",
-               "--json")),
+               "--shape", "gaussian", "--json")),
              f"is {param} universal? {what}" + (" with a 5 km/s error floor" if tag else ", errors as quoted"))
       for name, param, what in (("mond-a0", "a0", "MOND's a0"), ("sigma-A0", "A0", "Σ's A0 at k = 1/2π"))
       for tag, spec in (("", f"sweeps/{name.replace('-', '_')}_nuisance.toml"),
                         ("-floor-5", f"docs/results/specs/{name.replace('-', '_')}_nuisance_floor5.toml"))),
+    *(Result(f"population-{name}", (("sweep", spec, "--out", f"{{cubes}}/{cube}.zarr"),
+                                    ("report", "population", f"{{cubes}}/{cube}.zarr", "--param", param, "--scale",
+                                     "log", *extra, "--json")), title)
+      for name, spec, cube, param, extra, title in (
+          ("mond-a0-li2018", "sweeps/mond_a0_li2018.toml", "mond-a0-li2018", "a0", ("--preset", "li2018"),
+           "is MOND's a0 universal? The Li+2018 set-up (every galaxy, quoted errors), as the li2018 preset"),
+          ("mond-a0-lognormal", "sweeps/mond_a0_population_lognormal.toml", "mond-a0-population-lognormal", "a0", (),
+           "is MOND's a0 universal? Every population shape, a log-normal σ_int marginalised"),
+          ("mond-a0-floor", "sweeps/mond_a0_population_floor.toml", "mond-a0-population-floor", "a0", (),
+           "is MOND's a0 universal? Every population shape, a velocity floor marginalised"),
+          ("sigma-A0-k", "sweeps/sigma_A0_k_population.toml", "sigma-A0-k-population", "A0", (),
+           "is Σ's A0 universal? Every population shape, k marginalised, quoted errors"),
+          ("sigma-A0-k-lognormal", "sweeps/sigma_A0_k_population_lognormal.toml", "sigma-A0-k-population-lognormal",
+           "A0", ("--shape", "gaussian"),
+           "is Σ's A0 universal? A Gaussian population, k and a log-normal σ_int marginalised"))),
+    Result("li2018-population-table",
+           (*(("sweep", spec, "--out", f"{{cubes}}/{cube}.zarr") for spec, cube in (
+               ("sweeps/mond_a0_li2018.toml", "mond-a0-li2018"),
+               ("docs/results/specs/mond_a0_population_cut.toml", "mond-a0-population-cut"),
+               ("docs/results/specs/mond_a0_li2018_quality.toml", "mond-a0-li2018-quality"),
+               ("sweeps/mond_a0_population_lognormal.toml", "mond-a0-population-lognormal"),
+               ("sweeps/mond_a0_population_floor.toml", "mond-a0-population-floor"))),
+            ("report", "population", "--table", "docs/results/specs/population_li2018.toml", "--json")),
+           "the Li+2018 set-up with one choice changed at a time: which choice moves the verdict on a0"),
+    Result("error-models-population-table",
+           (*(("sweep", spec, "--out", f"{{cubes}}/{cube}.zarr") for spec, cube in (
+               ("sweeps/mond_a0_li2018.toml", "mond-a0-li2018"),
+               ("sweeps/mond_a0_population_floor.toml", "mond-a0-population-floor"),
+               ("sweeps/mond_a0_population_lognormal.toml", "mond-a0-population-lognormal"),
+               *((f"docs/results/specs/mond_a0_population_both_floor{f}.toml", f"mond-a0-population-both-floor-{f}")
+                 for f in (3, 4, 5, 6, 7)),
+               ("sweeps/sigma_A0_k_population.toml", "sigma-A0-k-population"),
+               ("docs/results/specs/sigma_A0_k_population_floor.toml", "sigma-A0-k-population-floor"),
+               ("sweeps/sigma_A0_k_population_lognormal.toml", "sigma-A0-k-population-lognormal"))),
+            ("report", "population", "--table", "docs/results/specs/population_error_models.toml", "--json")),
+           "the error models compared by evidence under MOND and Σ-Gravity"),
 )}
 """Every committed report, by name (the file ``docs/results/<name>.json``)."""
 
@@ -185,7 +230,8 @@ def save(record: Mapping[str, Any], path: Path) -> None:
 def differences(committed: Any, remade: Any, where: str = "report", limit: int = 20,
                 tolerance: float = RELATIVE_TOLERANCE) -> list[str]:
     """Where ``remade`` differs from ``committed`` (timings ignored, floats to ``tolerance`` relative or
-    :data:`ABSOLUTE_TOLERANCE`, posterior masses also to :data:`MASS_TOLERANCE` absolute)."""
+    :data:`ABSOLUTE_TOLERANCE`, posterior masses also to :data:`MASS_TOLERANCE` absolute, numerical-error estimates
+    to :data:`ERROR_TOLERANCE`)."""
     out: list[str] = []
 
     def walk(a: Any, b: Any, at: str, key: str = "") -> None:
@@ -206,8 +252,9 @@ def differences(committed: Any, remade: Any, where: str = "report", limit: int =
                 walk(x, y, f"{at}[{i}]", key)
         elif isinstance(a, float) or isinstance(b, float):
             if not (isinstance(a, (int, float)) and isinstance(b, (int, float))) or not (
-                    (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=tolerance,
-                                                                abs_tol=MASS_TOLERANCE if key in MASS_KEYS else ABSOLUTE_TOLERANCE)):
+                    (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=tolerance, abs_tol=(
+                        MASS_TOLERANCE if key in MASS_KEYS else ERROR_TOLERANCE if key in ERROR_KEYS
+                        else ABSOLUTE_TOLERANCE))):
                 out.append(f"{at}: committed {a!r}, remade {b!r}")
         elif a != b:
             out.append(f"{at}: committed {a!r}, remade {b!r}")

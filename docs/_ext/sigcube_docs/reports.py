@@ -705,36 +705,20 @@ def _ci(a: list[float], digits: int = 4) -> str:
     return f"{number(a[0], digits)} – {number(a[1], digits)}"
 
 
-def population(record: Mapping[str, Any]) -> str:
-    r = record["report"]
-    out = [provenance(record)]
-    group = next(iter(r["objects_table"]))
-    out.append(f"Sweep {code(r['sweep'])} (kernel {code(r['kernel'])}): {r['objects']} objects along {code(group)}, "
-               f"{r['points']:,} points; {r['grid']['points']} grid values of {text(r['unit'])} from "
-               f"{number(r['grid']['range'][0])} to {number(r['grid']['range'][1])}. Other grid axes: "
-               f"{text(r['others']['how'])}.\n\n")
-    rows = [[text(label), f"{number(m['mean'])} ± {number(m['sd'], 2)}", _ci(m["ci68"]), _ci(m["ci95"]),
-             _ci(m["theta"]["ci95"], 3) if "theta" in m else "—"]
-            for key, label in (("mu", "μ, population mean (τ ≥ 0)"), ("mu_universal", "μ if τ = 0 (one value)"))
-            for m in [r[key]]]
-    t = r["tau"]
-    rows.append([text("τ, spread between objects"), f"{number(t['mean'])} ± {number(t['sd'], 2)}", _ci(t["ci68"]),
-                 _ci(t["ci95"]), f"95 % upper limit {number(t['upper95'])}"])
-    out.append(table(["hyper-parameter", f"mean ± sd [{text(r['unit'])}]", "68 %", "95 %",
-                      f"95 % of {text(r['parameter'])} = 10^μ"], rows, "lrrrr"))
-    out.append(f"\nln Z(τ = 0) = {fixed(r['log_evidence_tau0'], 2)} nat, ln Z(τ > 0) = "
-               f"{fixed(r['log_evidence_tau_pos'], 2)} nat: {text(r['interpretation'])}. Prior of τ: "
-               f"{text(r['tau_prior']['describe'])}; μ uniform on {_ci(r['mu_prior'])}.\n\n")
-    if r["warnings"]:
-        out.append(bullets(r["warnings"]))
-    rows = [[code(f["name"]), f"{number(f['own_mean'])} ± {number(f['own_sd'], 2)}",
-             f"{number(f['shrunk_mean'])} ± {number(f['shrunk_sd'], 2)}", f"{f['pull']:+.1f}"] for f in r["furthest"]]
-    out.append(f"The objects furthest from μ by their own likelihood alone (pull = (own − μ)/own sd), with their "
-               f"shrunken estimates:\n\n" + table([group, "own mean ± sd", "shrunken mean ± sd", "pull"], rows, "lrrr"))
-    out.append("\nWhat the answer rests on (every prior, the likelihood, the count of parameters):\n\n"
-               + bullets([r["likelihood_note"], r["fitted"]["statement"], *r["model"], *r["nuisance"]["model"]]))
-    out.append(terminal(record, "population"))
-    return "".join(out)
+def _errors_label(r: Mapping[str, Any]) -> str:
+    """A population report's error model in words (from its cube's spec)."""
+    em = r.get("error_model")
+    if not em:
+        return "as stated in the report"
+    if em["error_model"] == "quoted errors":
+        return "quoted errors"
+    sigma = em["sigma_int"]
+    if isinstance(sigma, list):
+        label = f"{em['error_model']} σ_int marginalised ({_ci(sigma, 3)})"
+    else:
+        label = f"{em['error_model']} σ_int = {sigma:g}"
+    floors = [f for f in em.get("sigma_floor", []) if f]
+    return label + (f" + floor {', '.join(number(f) for f in floors)} km/s" if floors else "")
 
 
 def population_summary(recs: Mapping[str, Mapping[str, Any] | None]) -> str:
@@ -742,21 +726,195 @@ def population_summary(recs: Mapping[str, Mapping[str, Any] | None]) -> str:
     rows, literature = [], {}
     for name, rec in recs.items():
         if rec is None:
-            rows.append([code(name), "not committed", "", "", "", ""])
+            rows.append([code(name), "not committed", "", "", "", "", ""])
             continue
         r = rec["report"]
-        floor = "5 km/s floor" if "floor" in name else "quoted errors"
-        rows.append([code(r["kernel"]) + " " + text(r["parameter"]), text(floor),
+        k_note = " (k marginalised)" if "k" in r["others"]["shared"] else ""
+        rows.append([code(r["kernel"]) + " " + text(r["parameter"] + k_note), r["objects"], text(_errors_label(r)),
                      _ci(r["mu"]["theta"]["ci95"], 3), f"{number(r['tau']['mean'], 3)} ({_ci(r['tau']['ci95'], 3)})",
-                     f"{r['ln_bayes_factor']:+.1f}", text(r["interpretation"].split("nat: ", 1)[1])])
+                     f"{r['ln_bayes_factor']:+.1f}" + (f" ± {r['ln_bayes_factor_error']:.2f}"
+                                                       if "ln_bayes_factor_error" in r else ""),
+                     text(r["interpretation"].split("nat: ", 1)[1])])
         for lit in r["literature"]:
-            literature[lit["who"]] = lit["finding"]
-    out = table(["model", "errors", "95 % of 10^μ", "τ [dex]: mean (95 %)", "ln B(τ = 0 : τ > 0)", "reading"], rows,
-                "llrrrl")
+            literature[lit["who"]] = lit["finding"] + (f" (sample: {lit['sample']})" if lit.get("sample") else "")
+    out = table(["model", "galaxies", "errors", "95 % of 10^μ", "τ [dex]: mean (95 %)", "ln B(τ = 0 : τ > 0)",
+                 "reading"], rows, "lrlrrrl")
     if literature:
         out += "\nPublished answers (literature, not seed figures):\n\n" + bullets(
             [f"{who}: {finding}" for who, finding in literature.items()])
     return out
+
+
+def _theta(h: Mapping[str, Any], level: str = "ci95") -> str:
+    """10^μ's median and interval of a log population's μ (or μ itself)."""
+    if "theta" in h:
+        t = h["theta"]
+        return f"{number(t['median'])} ({_ci(t[level], 3)})"
+    return f"{number(h['mean'])} ({_ci(h[level], 3)})"
+
+
+def _hyper(models: Mapping[str, Any], name: str) -> str:
+    """A model's hyper-parameters other than μ: mean (95 % interval)."""
+    return "; ".join(f"{k} {number(v['mean'], 3)} ({_ci(v['ci95'], 3)})"
+                     for k, v in models[name]["hyper"].items() if k != "mu") or "—"
+
+
+def _verdict_sentences(questions: list[Mapping[str, Any]]) -> list[str]:
+    return [f"{q['shape']}: ln B({q['universal']} : {q['spread']}) = {q['ln_b']:+.2f} ± {q['error']:.2f} nat — "
+            f"{q['verdict']}: {q['reading']}" for q in questions]
+
+
+def population_models(record: Mapping[str, Any]) -> str:
+    """One cube's population report: every model by evidence, each shape's question, the outliers and the forest
+    data's furthest objects."""
+    r = record["report"]
+    out = [provenance(record)]
+    group = next(iter(r["objects_table"]))
+    em = r.get("error_model") or {}
+    errors = (f"error model {text(em['error_model'])}" + (f", σ_int on {_ci(em['sigma_int'], 3)}" if
+                                                           isinstance(em.get("sigma_int"), list) else "")
+              + (f", velocity floors {', '.join(number(f) for f in em['sigma_floor'])} km/s stacked"
+                 if len(em.get("sigma_floor", [])) > 1 else "")) if em else "error model as stated below"
+    out.append(f"Sweep {code(r['sweep'])} (kernel {code(r['kernel'])}): {r['objects']} objects along {code(group)}, "
+               f"{r['points']:,} points; {r['grid']['points']} grid values of {text(r['unit'])} from "
+               f"{number(r['grid']['range'][0])} to {number(r['grid']['range'][1])}; {errors}. Other grid axes: "
+               f"{text(r['others']['how'])}.\n\n")
+    rows = [[code(row["model"]), f"{fixed(row['log_evidence'], 2)} ± {fixed(row['error'], 2)}",
+             fixed(row["delta"], 2), _theta(r["models"][row["model"]]["hyper"]["mu"]),
+             text(_hyper(r["models"], row["model"])), len(r["models"][row["model"]]["outliers"])]
+            for row in r["ranking"]]
+    out.append(table(["model", "ln Z ± numerical error [nat]", "Δ from the best", "10^μ (95 %)",
+                      "other hyper-parameters: mean (95 %)", "outliers"], rows, "lrrrlr"))
+    out.append(f"\n{text(r['best'])}.\n\n" + bullets(_verdict_sentences(r["questions"])))
+    for name, m in r["models"].items():
+        if m["outliers"]:
+            out.append(f"- Outliers of {code(name)} ({len(m['outliers'])}; {text(m['outlier_rule'])}): "
+                       + ", ".join(code(g) for g in m["outliers"]) + "\n")
+    forest = r["forest"]
+    pull = forest["shrunk"]["gaussian"]["pull"] if "gaussian" in forest["shrunk"] else None
+    if pull:
+        order = sorted(range(len(pull)), key=lambda i: -abs(pull[i] or 0))[:10]
+        shown = [m for m in ("gaussian", "mixture", "outliers") if m in forest["shrunk"]]
+        rows = [[code(forest["names"][i]), f"{number(forest['own']['median'][i])} ({_ci(forest['own']['ci95'][i], 3)})",
+                 *(f"{number(forest['shrunk'][m]['median'][i])} ({_ci(forest['shrunk'][m]['ci95'][i], 3)})"
+                   for m in shown), f"{pull[i]:+.1f}"] for i in order]
+        out.append("\nThe ten objects furthest from μ (Gaussian pull), their own estimate and their shrunk posterior "
+                   "under each model — median (95 %) of " + text(forest["unit"]) + "; every object's numbers are in "
+                   "the report's " + code("forest") + " field:\n\n"
+                   + table([group, "own", *(f"shrunk: {m}" for m in shown), "pull"], rows, "l" + "r" * (len(shown) + 2)))
+    if r["warnings"]:
+        out.append("\n" + bullets(r["warnings"]))
+    out.append("\nWhat the answer rests on (every prior, the likelihood, the count of parameters):\n\n"
+               + bullets([r["likelihood_note"], r["fitted"]["statement"],
+                          *(f"{name}: {m['describe']}" for name, m in r["models"].items()), *r["nuisance"]["model"]]))
+    out.append(terminal(record, "population"))
+    return "".join(out)
+
+
+def _verdict_word(row: Mapping[str, Any]) -> str:
+    return {"universal": "**universal**", "not universal": "not universal", "undecided": "undecided"}[row["verdict"]]
+
+
+def li2018_table(record: Mapping[str, Any]) -> str:
+    """The Li+2018 set-up and one choice changed per row: ln B and the verdict of each row, and which single choice
+    moves the verdict."""
+    r = record["report"]
+    out = [provenance(record)]
+    preset = r.get("preset") or {}
+    if preset:
+        out.append(f"The {code(preset['name'])} preset ({text(preset['who'])}; sweep {code(preset['spec'])}) sets "
+                   "these options:\n\n" + bullets(preset["options"]) + "Their headline statements:\n\n"
+                   + bullets(preset["statements"]) + "What could not be verified:\n\n" + bullets(preset["unverified"]))
+    rows = []
+    for row in r["rows"]:
+        spread = row["models"][row["spread"]]["hyper"]
+        core = next((spread[k] for k in ("tau", "tau_t", "tau_c") if k in spread), None)
+        f = next((row["models"][m]["hyper"]["f"] for m in (row["spread"], row["universal"])
+                  if "f" in row["models"][m]["hyper"]), None)
+        rows.append([text(row["label"]), code(row["change"] or "—"), row["objects"], text(row["error_model"]),
+                     code(row["shape"]), f"{row['ln_b']:+.2f} ± {row['error']:.2f}", _verdict_word(row),
+                     "—" if core is None else f"{number(core['mean'], 3)} ({_ci(core['ci95'], 3)})",
+                     "—" if f is None else f"{number(f['mean'], 3)} ({_ci(f['ci95'], 3)})", code(row["best_model"])])
+    out.append(table(["row", "choice changed", "galaxies", "errors", "shape", "ln B(universal : spread)", "verdict",
+                      "core spread τ [dex] (95 %)", "outlier share f (95 %)", "best model of the row's analysis"],
+                     rows, "llrllrlrrl"))
+    base = r["rows"][0]
+    flips = [row for row in r["rows"][1:] if row["verdict"] != base["verdict"]]
+    words = [f"In the Li+2018 set-up the verdict is {base['verdict']} (ln B = {base['ln_b']:+.2f} ± "
+             f"{base['error']:.2f} nat)."]
+    if flips:
+        words.append("Changing one choice moves it in " + "; ".join(
+            f"{row['label']} → {row['verdict']} (ln B = {row['ln_b']:+.2f} ± {row['error']:.2f})" for row in flips)
+            + ".")
+    else:
+        words.append("No single choice of the table moves it: every row's verdict is " + base["verdict"] + ".")
+    own = r.get("own_terms")
+    if own:
+        words.append(f"Li+2018's own test, per galaxy (each alone, a0 fixed at {number(own['value'])} m/s² against its "
+                     f"own a0): {own['statement']}; as fractions "
+                     f"{percent(own['gain_above_2']['value'])} (95 % {percent(own['gain_above_2']['ci'][0])}–"
+                     f"{percent(own['gain_above_2']['ci'][1])}) gain more than 2 nat and "
+                     f"{percent(own['own_favoured']['value'])} (95 % {percent(own['own_favoured']['ci'][0])}–"
+                     f"{percent(own['own_favoured']['ci'][1])}) favour their own a0.")
+    out.append("\n" + bullets(words) + f"Verdicts: {text(r['verdict_rule'])}.\n\n")
+    out.append("Published answers to the same question, each with the sample it rests on:\n\n" + bullets(
+        [f"{lit['who']} — sample: {lit['sample']}; assumed: {lit['assumed']}; finding: {lit['finding']}"
+         for lit in r["literature"]]))
+    notes = [f"{row['label']}: {w}" for row in r["rows"] for w in row["warnings"]]
+    if notes:
+        out.append(details("Warnings of the rows' analyses", bullets(notes)))
+    out.append(terminal(record, "population_table", width=200))
+    return "".join(out)
+
+
+def error_models_table(record: Mapping[str, Any]) -> str:
+    """The error models by evidence for each kernel, the best named, and MOND's a0 under each beside the
+    literature's."""
+    r = record["report"]
+    out = [provenance(record)]
+    by_kernel: dict[str, list[Mapping[str, Any]]] = {}
+    for row in r["rows"]:
+        by_kernel.setdefault(row["kernel"], []).append(row)
+    words = []
+    for kernel, rows in by_kernel.items():
+        ranked = sorted(rows, key=lambda row: -row["models"]["universal"]["log_evidence"])
+        best = ranked[0]["models"]["universal"]
+        lines = []
+        for row in rows:
+            uni = row["models"]["universal"]
+            scatter = "; ".join(f"{k} {number(v['mean'], 3)} ± {number(v['sd'], 2)}"
+                                for k, v in uni["hyper"].items() if k != "mu") or "—"
+            lines.append([text(row["error_model"]), row["objects"],
+                          f"{fixed(uni['log_evidence'], 2)} ± {fixed(uni['error'], 2)}",
+                          fixed(uni["log_evidence"] - best["log_evidence"], 2), text(scatter),
+                          _theta(uni["hyper"]["mu"], "ci68")])
+        param = rows[0]["parameter"]
+        out.append(f"## {text(kernel)}: {text(param)}\n\n" + table(
+            ["error model", "galaxies", "ln Z, one universal value ± numerical [nat]", "Δ from the best",
+             "scatter posterior (mean ± sd)", f"10^μ of {text(param)}: median (68 %)"], lines, "lrrrlr") + "\n")
+        gap = ranked[0]["models"]["universal"]["log_evidence"] - (ranked[1]["models"]["universal"]["log_evidence"]
+                                                                   if len(ranked) > 1 else math.nan)
+        err = ranked[0]["models"]["universal"]["error"] + (ranked[1]["models"]["universal"]["error"]
+                                                            if len(ranked) > 1 else 0.0)
+        if len(ranked) > 1 and abs(gap) > 3 * err:
+            words.append(f"{kernel}: the best error model is {ranked[0]['error_model']}, {gap:.2f} ± {err:.2f} nat "
+                         f"above {ranked[1]['error_model']}.")
+        elif len(ranked) > 1:
+            words.append(f"{kernel}: {ranked[0]['error_model']} and {ranked[1]['error_model']} are undecided "
+                         f"({gap:.2f} ± {err:.2f} nat).")
+    out.append(bullets(words))
+    lit_rows = [[text(lit["who"]), "—" if lit["a0"] is None else
+                 f"{lit['a0']:g} ± {lit['stat']:g} (stat)" + (f" ± {lit['sys']:g} (sys)" if lit.get("sys") else ""),
+                 text(lit["sample"]), text(lit["assumed"]), text(lit["error_model"]),
+                 text(lit["seed"]) if lit.get("seed") else "not a seed figure"] for lit in r["literature"]]
+    out.append("MOND's a0 in the literature [10⁻¹⁰ m/s²], with what each assumed (abstracts; the SI's figure is "
+               "the only seed figure among them):\n\n"
+               + table(["", "a0", "sample", "assumed", "error model", "seed"], lit_rows, "lrllll") + "\n")
+    notes = [f"{row['label']}: {w}" for row in r["rows"] for w in row["warnings"]]
+    if notes:
+        out.append(details("Warnings of the rows' analyses", bullets(notes)))
+    out.append(terminal(record, "population_table", width=220))
+    return "".join(out)
 
 
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
@@ -768,7 +926,11 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
     "joint-sigma-systematics-sparc-clash": joint,
     "sweep-mond-sigma-int": sweep, "sweep-sigma-sigma-int": sweep,
-    "population-mond-a0": population, "population-mond-a0-floor-5": population, "population-sigma-A0": population,
-    "population-sigma-A0-floor-5": population,
+    "population-mond-a0": population_models, "population-mond-a0-floor-5": population_models,
+    "population-sigma-A0": population_models, "population-sigma-A0-floor-5": population_models,
+    "population-mond-a0-li2018": population_models, "population-mond-a0-lognormal": population_models,
+    "population-mond-a0-floor": population_models, "population-sigma-A0-k": population_models,
+    "population-sigma-A0-k-lognormal": population_models,
+    "li2018-population-table": li2018_table, "error-models-population-table": error_models_table,
 }
 """The renderer of each committed report, by its name."""

@@ -133,7 +133,8 @@ def report_renderers() -> dict[str, Any]:
 
     return {"sparc": sparc.render_summary, "kernels": kernels.render, "regression": regression.render,
             "sensitivity": sensitivity.render, "ablation": ablation.render, "compare": compare.render,
-            "sweep": sweep.render, "joint": joint.render, "population": population.render}
+            "sweep": sweep.render, "joint": joint.render, "population": population.render,
+            "population_table": population.render_table}
 
 
 def plots() -> Any:

@@ -296,3 +296,47 @@ def s3_server(tmp_path_factory):
         fs.mkdir("sigcube-test")
         yield {"fs": fs, "bucket": "sigcube-test", "endpoint": env["AWS_ENDPOINT_URL"], "env": env}
     server.stop()
+
+
+TINY_NUISANCE = """
+name = "tiny-nuisance"
+description = "MOND a0, 5 values, Υ, D, i marginalised"
+dataset = "sparc"
+kernel = "mond"
+[grid.a0]
+logspace = [0.8e-10, 1.4e-10, 5]
+[nuisance]
+mode = "marginalise"
+nodes = 3
+"""
+TINY_JOINT = """
+name = "tiny-joint"
+description = "MOND a0 on SPARC (quoted errors) and CLASH lensing"
+kernel = "mond"
+[grid.a0]
+logspace = [0.5e-10, 4e-9, 7]
+[[datasets]]
+name = "sparc"
+dataset = "sparc"
+cube = "{sparc}"
+[[datasets]]
+name = "clash"
+dataset = "clusters:lensing"
+cube = "{clusters}"
+[datasets.likelihood]
+errors = "stat"
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_results(sparc_store, clusters_store, tmp_path_factory) -> dict[str, Path]:
+    """A small nuisance sweep (MOND a0, 5 values) and a small joint sweep (MOND a0 on SPARC and CLASH) of the real
+    cubes: result cubes of each kind, made once per worker."""
+    from sigcube.engines.joint import parse_joint_spec, run_joint
+    from sigcube.engines.sweep import parse_spec, run_sweep
+
+    tmp = tmp_path_factory.mktemp("tiny-results")
+    run_sweep(parse_spec(TINY_NUISANCE), tmp / "nuisance.zarr", cube=sparc_store, synchronous=True)
+    run_joint(parse_joint_spec(TINY_JOINT.format(sparc=sparc_store, clusters=clusters_store), "joint spec"),
+              tmp / "joint.zarr", synchronous=True)
+    return {"nuisance": tmp / "nuisance.zarr", "joint": tmp / "joint.zarr"}

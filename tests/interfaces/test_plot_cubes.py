@@ -17,8 +17,6 @@ from typer.testing import CliRunner
 
 import sigcube
 from sigcube.cli import app
-from sigcube.engines.joint import parse_joint_spec, run_joint
-from sigcube.engines.sweep import parse_spec, run_sweep
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore import Limits, PopulationQuestion, save_explorer, sections
 from sigcube.interfaces.explore.posterior_curves import posterior_curves, posterior_point
@@ -28,48 +26,17 @@ from sigcube.interfaces.plots.posteriors import corner
 from sigcube.model import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
-NUISANCE = """
-name = "tiny-nuisance"
-description = "MOND a0, 5 values, Υ, D, i marginalised"
-dataset = "sparc"
-kernel = "mond"
-[grid.a0]
-logspace = [0.8e-10, 1.4e-10, 5]
-[nuisance]
-mode = "marginalise"
-nodes = 3
-"""
-JOINT = """
-name = "tiny-joint"
-description = "MOND a0 on SPARC (quoted errors) and CLASH lensing"
-kernel = "mond"
-[grid.a0]
-logspace = [0.5e-10, 4e-9, 7]
-[[datasets]]
-name = "sparc"
-dataset = "sparc"
-cube = "{sparc}"
-[[datasets]]
-name = "clash"
-dataset = "clusters:lensing"
-cube = "{clusters}"
-[datasets.likelihood]
-errors = "stat"
-"""
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def stores(sparc_store, clusters_store, tmp_path_factory) -> dict[str, Path]:
+def stores(tiny_results, tmp_path_factory) -> dict[str, Path]:
     """A nuisance sweep, a joint sweep's cube and the population export of the nuisance sweep."""
     tmp = tmp_path_factory.mktemp("kinds")
-    run_sweep(parse_spec(NUISANCE), tmp / "nuisance.zarr", cube=sparc_store, synchronous=True)
-    spec = parse_joint_spec(JOINT.format(sparc=sparc_store, clusters=clusters_store), "joint spec")
-    run_joint(spec, tmp / "joint.zarr", synchronous=True)
-    done = runner.invoke(app, ["export", str(tmp / "nuisance.zarr"), "--out", str(tmp / "population.zarr"),
+    done = runner.invoke(app, ["export", str(tiny_results["nuisance"]), "--out", str(tmp / "population.zarr"),
                                "--population", "a0", "--scale", "log", "--draws", "200"])
     assert done.exit_code == 0, done.output
-    return {"nuisance": tmp / "nuisance.zarr", "joint": tmp / "joint.zarr", "population": tmp / "population.zarr"}
+    return {**tiny_results, "population": tmp / "population.zarr"}
 
 
 @pytest.fixture(scope="module")

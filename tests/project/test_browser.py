@@ -145,32 +145,6 @@ def _save_docs_picture(driver, until, target: Path) -> None:
 
 # --- the explorer of every kind of result (slow tier) ---------------------------------------------------------------
 
-NUISANCE = """
-name = "browser-nuisance"
-description = "MOND a0, 5 values, Υ, D, i marginalised"
-dataset = "sparc"
-kernel = "mond"
-[grid.a0]
-logspace = [0.8e-10, 1.4e-10, 5]
-[nuisance]
-mode = "marginalise"
-nodes = 3
-"""
-JOINT = """
-name = "browser-joint"
-description = "MOND a0 on SPARC (quoted errors) and CLASH lensing"
-kernel = "mond"
-[grid.a0]
-logspace = [0.5e-10, 4e-9, 7]
-[[datasets]]
-name = "sparc"
-dataset = "sparc"
-cube = "{sparc}"
-[[datasets]]
-name = "clash"
-dataset = "clusters:lensing"
-cube = "{clusters}"
-"""
 
 
 def console_errors(driver) -> list[str]:
@@ -188,19 +162,15 @@ def not_blank(png: bytes) -> int:
 
 
 @pytest.fixture(scope="module")
-def kind_pages(sparc_store, sparc_cube, clusters_store, tmp_path_factory) -> dict[str, Path]:
+def kind_pages(tiny_results, sparc_cube, tmp_path_factory) -> dict[str, Path]:
     """The explorer of a nuisance sweep (with the population of a0) and of a joint sweep's cube."""
-    from sigcube.engines.joint import parse_joint_spec, run_joint
     from sigcube.interfaces.explore import PopulationQuestion
 
     tmp = tmp_path_factory.mktemp("kinds")
-    run_sweep(parse_spec(NUISANCE), tmp / "n.zarr", cube=sparc_store, synchronous=True)
-    run_joint(parse_joint_spec(JOINT.format(sparc=sparc_store, clusters=clusters_store), "spec"), tmp / "j.zarr",
-              synchronous=True)
     limits = Limits(max_frames=3, max_galaxies=6)
-    return {"nuisance": save_explorer(sigcube.open(tmp / "n.zarr"), sparc_cube, tmp / "n.html", limits=limits,
-                                      population=PopulationQuestion("a0", "log")),
-            "joint": save_explorer(sigcube.open(tmp / "j.zarr"), None, tmp / "j.html", limits=limits)}
+    return {"nuisance": save_explorer(sigcube.open(tiny_results["nuisance"]), sparc_cube, tmp / "n.html",
+                                      limits=limits, population=PopulationQuestion("a0", "log")),
+            "joint": save_explorer(sigcube.open(tiny_results["joint"]), None, tmp / "j.html", limits=limits)}
 
 
 @pytest.mark.slow

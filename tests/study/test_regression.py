@@ -508,7 +508,6 @@ def _mw_by_brute_force(mw, kernel_name: str) -> float:
     """ln ∫∫ L(f, s) df ds/(ΔfΔs) for the Eilers bins on a 321 × 301 uniform grid (trapezoid), the likelihood written
     here: split normal of V_pred(f) − V_obs with σ⁺/σ⁻ ⊕ s."""
     from scipy.integrate import trapezoid
-    from scipy.special import logsumexp
 
     from sigcube.model.kernels import get_kernel
 

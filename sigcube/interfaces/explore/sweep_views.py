@@ -24,7 +24,7 @@ from sigcube.interfaces.explore.frames import frames
 from sigcube.interfaces.plots.base import COLORS, FRAMEWISE, dimension, fmt, framed, framewise, plural, styled
 from sigcube.interfaces.plots.labels import Label, axis_label, log_axes, ticks_for
 from sigcube.interfaces.plots.sweeps import (
-    GLOBAL_METRICS, check_metric, heatmap_frame, in_grid, slice_frame, values_of,
+    check_metric, heatmap_frame, in_grid, slice_frame, values_of,
 )
 from sigcube.model.metrics import metric_names
 

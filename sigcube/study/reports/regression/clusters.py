@@ -138,7 +138,7 @@ def clusters_lensing(clusters: xr.Dataset) -> Result:
                                                                      / pts["m_lens"][pts["cluster"] == n])),
                                     "chi2": chi2[n], "n_radii": dof[n]} for n in names},
             }
-    s, m = values["sigma"], values["mond"]
+    s = values["sigma"]
     u = {k: v["uncertainty"] for k, v in values.items()}
     return Result(
         name="Clusters: CLASH weak-lensing M(<r) (Mistele+2025)",

@@ -230,7 +230,7 @@ def _conventions() -> dict[str, str]:
 
 
 def _dwarf_result(name: str, values: dict[str, Any], n_measured: int, n_limits: int, summary: str, note: str) -> Result:
-    s, m = values["sigma"], values["mond"]
+    s = values["sigma"]
     author = author_dsphs()
     values = {"n_measured": n_measured, "n_upper_limits": n_limits, **values, "author_dsphs": author}
     mean = author["mean_ratio"]

@@ -325,7 +325,7 @@ def btfr_sparc(sparc: xr.Dataset) -> Result:
                              for q in ("slope", "slope_inverse", "scatter_dex")}
     author = author_btfr_ratio()
     values["author_m_pred_over_m_obs"] = author
-    obs, k = values["observed_table1_V_flat"], values["kernels"]
+    k = values["kernels"]
     fits = ", ".join(f"{n} {k[n]['slope']:.2f}" for n in ("sigma", "mond") if isinstance(k.get(n), dict))
     a = AUTHOR_INPUTS
     inputs = (f"V = {a['btfr_v_flat_km_s']:g} km/s, R = {a['btfr_r_kpc']:g} kpc, A_TF = {a['btfr_a_tf']:g} "

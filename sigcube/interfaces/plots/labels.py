@@ -173,8 +173,8 @@ def log_axes(ds: Any) -> set[str]:
     return {name for name, table in grid.items() if isinstance(table, Mapping) and "logspace" in table}
 
 
-def ticks_for(values: Sequence[float] | np.ndarray, log: bool) -> list[tuple[float, str]] | None:
-    """:func:`log_ticks` of the range of ``values`` on a log axis (None on a linear one)."""
+def ticks_for(values: Sequence[float] | np.ndarray, log: bool, most: int = 6) -> list[tuple[float, str]] | None:
+    """:func:`log_ticks` (at most ``most``) of the range of ``values`` on a log axis (None on a linear one)."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v) & (v > 0)]
-    return log_ticks(float(v.min()), float(v.max())) if log and v.size else None
+    return log_ticks(float(v.min()), float(v.max()), most) if log and v.size else None

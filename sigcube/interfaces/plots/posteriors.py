@@ -181,8 +181,9 @@ def contour_panel(grids: Mapping[str, PosteriorGrid], x: str, y: str, levels: Se
     return framed(hv.Overlay(layers), title=f"{symbol(x).unicode} × {symbol(y).unicode}: 68 % (solid) and 95 % "
                                             "(dashed) credible regions",
                   xlabel=axis_label(x, first.attrs.get(x)), ylabel=axis_label(y, first.attrs.get(y)),
-                  logx=x in first.log, logy=y in first.log, xticks=ticks_for(shown_x, x in first.log) or 5,
-                  yticks=ticks_for(shown_y, y in first.log) or 5, width=460, height=380, legend="top_right")
+                  logx=x in first.log, logy=y in first.log, xticks=ticks_for(shown_x, x in first.log, 3) or 5,
+                  yticks=ticks_for(shown_y, y in first.log, 3) or 5, width=460, height=380, legend="top_right",
+                  xrotation=30 if x in first.log else 0)
 
 
 def marginal_panel(grids: Mapping[str, PosteriorGrid], name: str) -> hv.Overlay:
@@ -198,7 +199,7 @@ def marginal_panel(grids: Mapping[str, PosteriorGrid], name: str) -> hv.Overlay:
     return framed(hv.Overlay(layers), title=f"{symbol(name).unicode}: marginal posterior (68 % shaded)",
                   xlabel=axis_label(name, first.attrs.get(name)), ylabel=Label("mass per grid point",
                                                                                "mass per grid point"),
-                  logx=name in first.log, xticks=ticks_for(first.axes[name], name in first.log) or 5, width=460,
+                  logx=name in first.log, xticks=ticks_for(first.axes[name], name in first.log, 3) or 5, width=460,
                   height=300, legend="top_right")
 
 

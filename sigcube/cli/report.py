@@ -265,8 +265,8 @@ def report_compare(
         from sigcube.engines.checkpoint import Checkpoint, fingerprint
         from sigcube.io.cubes import cube_dir
 
-        settings = {"cube": ds.attrs.get("content_sha256", ""), "models": sorted(models), "nuisance": nuisance,
-                    "scatter": None if scatter is None else scatter.describe()}
+        settings = {"cube": ds.attrs.get("content_sha256", ""), "nuisance": nuisance,
+                    "scatter": None if scatter is None else scatter.describe()}  # each model's pieces in its folder
         kept = Checkpoint(cube_dir() / "checkpoints" / f"compare-{fingerprint(settings)}")
         if kept.count():
             err_console.print(f"resuming from {kept.folder} ({kept.count()} finished pieces)")

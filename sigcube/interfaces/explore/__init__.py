@@ -13,7 +13,7 @@ layer (:mod:`sigcube.interfaces.plots`) with widgets and bounds for a standalone
 _LAZY = {
     "Limits": "explore.bounds", "Predictions": "plots.galaxies", "predictions": "plots.galaxies",
     "PopulationQuestion": "explore.page", "explorer": "explore.page", "save_explorer": "explore.page",
-    "sections": "explore.page", "GLOBAL_METRICS": "explore.sweep_views",
+    "sections": "explore.page", "GLOBAL_METRICS": "plots.sweeps",
     "best_parameter_distributions": "explore.sweep_views", "sweep_heatmap": "explore.sweep_views",
     "sweep_slice": "explore.sweep_views", "rar": "explore.views", "rotation_curve": "explore.views",
     "rotation_curve_gallery": "explore.views", "posterior_curves": "explore.posterior_curves",

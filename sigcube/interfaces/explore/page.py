@@ -41,13 +41,14 @@ from sigcube.interfaces.explore.bounds import Limits, spread
 from sigcube.interfaces.explore.posterior_curves import posterior_curves
 from sigcube.interfaces.explore.posterior_views import joint_posterior_views, posterior_note, posterior_views
 from sigcube.interfaces.explore.sweep_views import (
-    GLOBAL_METRICS, best_parameter_distributions, frame_plan, plan_note, sweep_heatmap, sweep_slice,
+    best_parameter_distributions, frame_plan, plan_note, sweep_heatmap, sweep_slice,
 )
 from sigcube.interfaces.explore.views import curve_gallery, rar, rotation_curve_gallery
 from sigcube.interfaces.plots.base import fmt, plural
 from sigcube.interfaces.plots.comparison import joint_costs
 from sigcube.interfaces.plots.galaxies import DEFAULT_KERNELS, predictions, rar_note
 from sigcube.interfaces.plots.population import population_figures
+from sigcube.interfaces.plots.sweeps import GLOBAL_METRICS
 from sigcube.interfaces.arviz_export import describe_export
 from sigcube.interfaces.plots.data import grids_of
 from sigcube.interfaces.plots.posteriors import corner

@@ -318,8 +318,6 @@ def write_all() -> list[str]:
         records.load("compare-sigma-mond-nfw"), records.load("compare-sigma-mond-sigma-int"))
     jobs["results/ablation-verdict-change.md"] = lambda: reports.verdict_change(
         records.load("compare-sigma_xi-nfw"), records.load("compare-sigma_xi-nfw-sigma-int"))
-    jobs["results/lcdm-prior-change.md"] = lambda: reports.prior_change(records.load("compare-halos-flat"),
-                                                                        records.load("compare-halos-lcdm"))
     names = [n for n in reports.RENDERERS if n.startswith("population-")]
     jobs["results/population-summary.md"] = lambda: reports.population_summary({n: records.load(n) for n in names})
     written = []

@@ -91,8 +91,8 @@ class Result:
 
 
 HALOS = ("nfw", "burkert", "piso", "dc14")
-"""The halo profiles of the committed comparisons (flat and under ΛCDM priors); Einasto, with a third parameter per
-galaxy, is left out for its cost (bench/compare.py measures it)."""
+"""The halo profiles of the committed comparison under ΛCDM priors; Einasto, with a third parameter per galaxy, is left
+out for its cost (bench/compare.py measures it)."""
 
 RESULTS: dict[str, Result] = {r.name: r for r in (
     Result("sparc", (("report", "sparc", "--preset", "all", "--json"),), "every SPARC preset next to the seeds"),
@@ -111,10 +111,9 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
     Result("compare-sigma-mond-sigma-int", (("report", "compare", "sigma", "mond", "--sigma-int", "0:0.2:21",
                                              "--error-model", "lognormal_gobs", "--json"),),
            "model selection: canonical Σ and MOND with the intrinsic scatter σ_int marginalised over [0, 0.2] dex"),
-    *(Result(f"compare-halos-{prior}", (("report", "compare", "sigma", *(f"{h}{suffix}" for h in HALOS),
-                                         "--sigma-int", "0:0.2:21", "--error-model", "lognormal_gobs", "--json"),),
-             f"model selection: canonical Σ, MOND and the halo family under {words}, σ_int marginalised")
-      for prior, suffix, words in (("lcdm", "-lcdm", "ΛCDM priors"), ("flat", "", "flat priors"))),
+    Result("compare-halos-lcdm", (("report", "compare", "sigma", *(f"{h}-lcdm" for h in HALOS), "--sigma-int",
+                                   "0:0.2:21", "--error-model", "lognormal_gobs", "--json"),),
+           "model selection: canonical Σ, MOND and the halo family under ΛCDM priors, σ_int marginalised"),
     Result("compare-sigma_xi-nfw-sigma-int", (("report", "compare", "sigma_xi", "nfw", "--sigma-int", "0:20:11",
                                                "--json"),),
            "model selection: Σ (A, ξ) and NFW per galaxy with an error floor σ_int marginalised over [0, 20] km/s"),

@@ -389,27 +389,6 @@ def verdict_change(quoted: Mapping[str, Any] | None, marginalised: Mapping[str, 
                                                 "ELPD_LOGO to the best ± SE", "ELPD reading"], rows, "llrlrl") + "\n")
 
 
-def prior_change(flat: Mapping[str, Any] | None, lcdm: Mapping[str, Any] | None) -> str:
-    """Each halo profile under flat and under ΛCDM priors side by side (Υ, D, i and σ_int marginalised): ln B against
-    MOND ± its numerical error, ELPD_LOGO, and the galaxies whose evidence favours the ΛCDM halo."""
-    if not (flat and lcdm):
-        return "(both halo comparisons must be committed to set them side by side)\n"
-    a, b = flat["report"]["runs"]["nuisance"], lcdm["report"]["runs"]["nuisance"]
-    rows = []
-    for name, m in b.items():
-        if not name.endswith("-lcdm"):
-            continue
-        f = a.get(name[:-len("-lcdm")])
-        rows.append([code(name[:-len("-lcdm")]),
-                     "—" if f is None else f"{f['ln_B_vs_mond']:+.1f} ± {fixed(f['ln_B_vs_mond_error'], 1)}",
-                     f"{m['ln_B_vs_mond']:+.1f} ± {fixed(m['ln_B_vs_mond_error'], 1)}",
-                     "—" if f is None else fixed(f["elpd_logo"], 1), fixed(m["elpd_logo"], 1),
-                     "—" if f is None else fixed(m["log_evidence"] - f["log_evidence"], 1)])
-    return ("Each halo with flat and with ΛCDM priors (both with Υ, D, i and σ_int marginalised):\n\n"
-            + table(["halo", "ln B vs MOND, flat", "ln B vs MOND, ΛCDM", "ELPD_LOGO, flat", "ELPD_LOGO, ΛCDM",
-                     "ln Z(ΛCDM) − ln Z(flat)"], rows, "lrrrrr") + "\n")
-
-
 def _logo(summary: Mapping[str, Any]) -> str:
     """ELPD_LOGO ± SE per model, each difference to the best ± its paired SE, and the galaxies that drive it."""
     best = summary["best"]
@@ -921,7 +900,7 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
     "ablation-sigma-int-5": ablation, "ablation-sigma-int-grid": ablation, "compare-sigma-mond-nfw": compare,
     "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare, "compare-sigma_xi-nfw-sigma-int": compare,
-    "compare-halos-lcdm": compare, "compare-halos-flat": compare,
+    "compare-halos-lcdm": compare,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
     "joint-sigma-systematics-sparc-clash": joint,

@@ -73,7 +73,7 @@ def test_the_bayes_factor_agrees_with_the_shipped_sweeps_integrated_on_their_gri
     assert abs(ln_b - independent) <= 0.5, (ln_b, independent)
     # the verdict is stated with its numerical error, and decided only when it exceeds it well
     assert rows["sigma"]["ln_B_vs_mond_error"] < abs(ln_b) / 3
-    assert rows["sigma"]["verdict_vs_mond"] == ("sigma favoured" if ln_b > 0 else "mond favoured")
+    assert rows["sigma"]["verdict_vs_mond"].startswith("sigma favoured" if ln_b > 0 else "mond favoured")
 
 
 def test_the_posteriors_agree_with_report_sweep_on_the_shipped_sweeps(runs):

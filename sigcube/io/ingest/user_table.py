@@ -115,7 +115,7 @@ def _require_flags(source: Source, table: GalaxyTable | None, quality: np.ndarra
         g = galaxies[bad[0]]
         absent = table is not None and g not in np.char.strip(table.raw)
         raise ParseError(source.path, f"galaxy {g} has no quality flag"
-                                      + (f" (no row in {table.source.path.name})" if absent else "")
+                                      + (f" (no row in {table.source.path})" if absent else "")
                                       + f" and {len(galaxies) - bad.size} others have one: give every galaxy its "
                                         "flag, or none")
 

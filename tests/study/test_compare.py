@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sigcube.stats.intrinsic_scatter import Scatter
+from sigcube.study.reports.compare_models import CompareError
 from sigcube.study.reports.compare import (
-    CompareError, _cv, _logo_on_grid, _own_evidence_logo, compare_model, compare_report, logo_summary,
+    _cv, _logo_on_grid, _own_evidence_logo, compare_model, compare_report, logo_summary,
 )
 
 
@@ -153,7 +154,7 @@ def test_a_deliberately_coarse_grid_is_refined_to_the_same_evidence():
     refined to the evidence a fine coarse pass gives, and its levels show the refinement."""
     from sigcube.model.kernels.registry import get_kernel
     from sigcube.stats.synthetic import synthetic_sample
-    from sigcube.study.reports import compare
+    from sigcube.study.reports import compare_models as compare
 
     sample = synthetic_sample(get_kernel("mond"), {}, 15, seed=8, sigma_int=4.0, priors={})
     fine = compare_model("mond", sample.points, None, False, scatter=Scatter.parse("4"))

@@ -16,7 +16,7 @@ from scipy.special import logsumexp
 
 from sigcube.engines.sweep import open_result
 from sigcube.engines.sweep.nuisance import loglike_total
-from sigcube.study.reports.compare import MODELS
+from sigcube.study.reports.compare_models import MODELS
 
 pytestmark = pytest.mark.slow
 

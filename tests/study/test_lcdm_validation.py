@@ -15,7 +15,8 @@ from sigcube.io.rotation_curves import pack_sparc
 from sigcube.io.synth_sparc import draw_on_baryons
 from sigcube.model.kernels import get_kernel
 from sigcube.stats.nuisance import Catalogue
-from sigcube.study.reports.compare import MODELS, axes, compare_model
+from sigcube.study.reports.compare import compare_model
+from sigcube.study.reports.compare_models import MODELS, axes
 
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ from sigcube.model.kernels.registry import Kernel, get_kernel
 from sigcube.model.segments import segment_sum
 from sigcube.stats.adaptive_grid import grid_points
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, Catalogue, NuisanceTransform, sparc_priors
-from sigcube.study.reports import ablation, compare
+from sigcube.study.reports import ablation, compare_models
 
 GAP = 1e-3
 """Largest allowed excess of a profile's objective over the multi-start optimum."""
@@ -150,9 +150,9 @@ def test_ugc07577_profile_finds_the_lower_of_two_minima(sparc):
         assert float(mode.chi2[0, 0] + mode.chi2_prior[0, 0]) == pytest.approx(best, abs=GAP)
 
 
-FITS = [("ablation", name) for name in ablation.MODELS] + [("compare", name) for name, m in compare.MODELS.items()
+FITS = [("ablation", name) for name in ablation.MODELS] + [("compare", name) for name, m in compare_models.MODELS.items()
                                                              if m.per_object]
-DEEP = {"einasto", "dc14", *(n for n in compare.MODELS if n.endswith("-lcdm"))}
+DEEP = {"einasto", "dc14", *(n for n in compare_models.MODELS if n.endswith("-lcdm"))}
 """Fits past the slow tier's budget (each several minutes): Einasto's three parameters, DC14, the ΛCDM halos."""
 SHORT = {"dc14": "ESO444-G084", "dc14-lcdm": "NGC2955"}
 """Profiles known to stop short of the multi-start optimum (the first galaxy named)."""
@@ -168,7 +168,7 @@ def _case(report: str, name: str):
 def _fit_spec(report: str, name: str) -> FitSpec:
     if report == "ablation":
         return ablation.model_spec(name, True)
-    return compare.fit_spec(compare.MODELS[name], nuisance=True)
+    return compare_models.fit_spec(compare_models.MODELS[name], nuisance=True)
 
 
 @pytest.mark.slow
@@ -185,14 +185,14 @@ def test_profiled_fits_reach_the_multistart_optimum(sparc, report, name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n, m in compare.MODELS.items() if m.global_params])
+@pytest.mark.parametrize("name", [n for n, m in compare_models.MODELS.items() if m.global_params])
 def test_global_grid_profiles_reach_the_multistart_optimum(sparc, name):
     """report compare's global models: the profile (the mode behind ln L_max and the CV) at the final grid's best
     point and at its two ends, every galaxy within 1e-3 of the multi-start optimum at those kernel parameters but
     UGC07577 (see the test above), within 2."""
     points, catalogue = sparc
-    model = compare.MODELS[name]
-    ev = global_evidence(get_kernel(model.kernel), compare._fixed(model), compare.axes(model.global_params),
+    model = compare_models.MODELS[name]
+    ev = global_evidence(get_kernel(model.kernel), compare_models.fixed_params(model), compare_models.axes(model.global_params),
                          Data(points, catalogue), loo=False)
     grid = grid_points(ev.integral)
     objective = np.asarray(ev.integral.arrays["objective"]).reshape(ev.integral.log_mass.size, -1)
@@ -200,7 +200,7 @@ def test_global_grid_profiles_reach_the_multistart_optimum(sparc, name):
     for m in sorted({0, int(np.argmax(total)), len(total) - 1}):
         at = {n: float(v[m]) for n, v in grid.items()}
         kernel = get_kernel(model.kernel)
-        fixed = kernel.resolve({**compare._fixed(model), **at})
+        fixed = kernel.resolve({**compare_models.fixed_params(model), **at})
         transform = NuisanceTransform(points, catalogue, kernel.required_inputs(fixed))
         best = multistart(kernel, fixed, [], transform, sparc_priors(catalogue))
         # UGC07577's two minima: the grid's modes are found without restarts (its node rule, with them, corrects

@@ -43,7 +43,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -60,90 +59,22 @@ from sigcube.engines.evidence import (
 )
 from sigcube.engines.fit.core import best_curves
 from sigcube.engines.fit.run import Runner, fit_points, in_process
-from sigcube.engines.fit.spec import FitSpec, parse_spec
-from sigcube.errors import SigcubeError
+from sigcube.engines.fit.spec import parse_spec
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model import metrics, segments
 from sigcube.model.kernels import get_kernel
-from sigcube.model.kernels.halo_lcdm import HALO_PRIORS, LCDM_KERNELS
 from sigcube.model.metrics import RAR_SCATTERS
 from sigcube.model.points import PointSet
 from sigcube.stats import logo, verdicts
 from sigcube.stats.adaptive_grid import TOLERANCE, Axis, grid_points
 from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.stats.likelihood import GaussianLikelihood
-from sigcube.study.reports.ablation import NUISANCE_STARTS
+from sigcube.study.reports.compare_models import (
+    MODELS, PRIOR_WORDS, REFERENCE, CompareError, CompareModel, axes, fit_spec, fixed_params,
+)
 
 LN_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 
-
-@dataclass(frozen=True)
-class CompareModel:
-    """A kernel with its global grid and its per-object fitted parameters (spec tables as in sigcube.engines.fit)."""
-
-    kernel: str
-    global_params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    per_object: dict[str, dict[str, Any]] = field(default_factory=dict)
-    what: str = ""
-
-
-HALOS = {"nfw": "NFW", "einasto": "Einasto", "burkert": "Burkert", "piso": "pseudo-isothermal",
-         "dc14": "DC14 (Di Cintio et al. 2014)"}
-"""The halo profiles `report compare` takes, flat (``nfw``, ``einasto``, …) or under ΛCDM priors (``nfw-lcdm``, …)."""
-Z_RANGE = 5.0
-"""The ΛCDM deviates z_M200, z_c are N(0, 1) truncated to ±this (mass outside 6e-7)."""
-
-
-def _flat_halo(name: str) -> dict[str, dict[str, Any]]:
-    """Flat priors over the kernel's own bounds: log10 M200 linear, c (and Einasto's α) in log."""
-    kernel = get_kernel(name)
-    return {p: {"bounds": list(kernel.parameter(p).bounds), "grid": 17 if p == "log10_M200" else 13,
-                **({} if p == "log10_M200" else {"scale": "log"})}
-            for p in ("log10_M200", "c", *(("alpha",) if name == "einasto" else ()))}
-
-
-def _lcdm_halo(name: str) -> dict[str, dict[str, Any]]:
-    """The ΛCDM deviates under their N(0, 1) priors (:data:`~sigcube.model.kernels.halo_lcdm.HALO_PRIORS`), Einasto's α
-    uniform in log10 over its bounds."""
-    specs = HALO_PRIORS[LCDM_KERNELS[name]]
-    out = {}
-    for p, spec in specs.items():
-        if spec["dist"] == "normal":
-            out[p] = {"bounds": [spec["loc"] - Z_RANGE * spec["scale"], spec["loc"] + Z_RANGE * spec["scale"]],
-                      "grid": 11, "normal": [spec["loc"], spec["scale"]]}
-        else:
-            out[p] = {"bounds": [spec["lower"], spec["upper"]], "grid": 9, "scale": "log"}
-    return out
-
-
-MODELS: dict[str, CompareModel] = {
-    "sigma": CompareModel("sigma", {"A0": {"bounds": [0.5, 3.0], "grid": 21},
-                                    "k": {"bounds": [0.02, 1.0], "grid": 16, "scale": "log"}},
-                          what="canonical Σ-Gravity, A0 and k (ξ = k·R_d) global"),
-    "mond": CompareModel("mond", {"a0": {"bounds": [3e-11, 3e-10], "grid": 41, "scale": "log"}},
-                         what="MOND, a0 global"),
-    "nfw": CompareModel("nfw", per_object={"log10_M200": {"bounds": [6.0, 14.0], "grid": 17},
-                                           "c": {"bounds": [1.0, 50.0], "grid": 13, "scale": "log"}},
-                        what="NFW halo, log10 M200 and c per galaxy (SI §15 bounds)"),
-    "sigma_xi": CompareModel("sigma_xi", per_object={"A": {"bounds": [0.01, 5.0], "grid": 17},
-                                                     "xi": {"bounds": [0.1, 50.0], "grid": 13, "scale": "log"}},
-                             what="Σ-Gravity, A and ξ per galaxy (SI §15 bounds)"),
-    **{name: CompareModel(name, per_object=_flat_halo(name), what=f"{what} halo, flat priors on log10 M200, c"
-                          + (", α" if name == "einasto" else "") + " per galaxy")
-       for name, what in HALOS.items() if name != "nfw"},
-    **{f"{name}-lcdm": CompareModel(LCDM_KERNELS[name], per_object=_lcdm_halo(name),
-                                    what=f"{what} halo under ΛCDM priors: M200 from the stellar-to-halo relation at "
-                                         "the galaxy's M★ (its own Υ, D), c from the c–M relation, both with their "
-                                         "scatter" + (" (α flat)" if name == "einasto" else ""))
-       for name, what in HALOS.items()},
-}
-"""The models `report compare` knows, by the name given on the command line."""
-
-REFERENCE = "mond"
-"""Bayes factors are against this model."""
-PRIOR_WORDS = ("uniform in each parameter's grid coordinate (linear, or log10 where scale = log) over its bounds; "
-               "the ΛCDM deviates z_M200, z_c: N(0, 1) truncated to their bounds")
-"""The prior of every model parameter."""
 
 FOLDS = 5
 QUALITY_SUBSET = {"quality": (1, 2), "min_inclination": 30.0, "max_relative_error": 0.1}
@@ -160,33 +91,6 @@ LITERATURE = {
 DOMINANT = ("the 5 points with the largest y² = log10(g_obs/g_pred)², the rms's own terms, each with its share of "
             "Σy²; 'rms w/o top' is §3.5's rms without them")
 """What the dominant points of the RAR rms are."""
-
-
-class CompareError(SigcubeError):
-    """An unknown model name."""
-
-
-def fit_spec(model: CompareModel, nuisance: bool) -> FitSpec:
-    """The per-galaxy fit (maximum likelihood over the parameters' bounds) of a model's per-object parameters, the
-    nuisance profiled or not."""
-    free = {p: {k: v for k, v in t.items() if k != "normal"} for p, t in model.per_object.items()}  # ML: no prior
-    return parse_spec({"dataset": "sparc", "kernel": model.kernel, "free": free,
-                       **({"nuisance": {"mode": "profile"}, "fit": {"starts": NUISANCE_STARTS}} if nuisance else {})})
-
-
-def axes(table: Mapping[str, Mapping[str, Any]]) -> list[Axis]:
-    """The :class:`~sigcube.stats.adaptive_grid.Axis` of every parameter of a model table (``bounds``, ``grid``: the
-    coarse pass's points, ``scale``)."""
-    return [Axis(name, float(t["bounds"][0]), float(t["bounds"][1]), log=t.get("scale") == "log", coarse=int(t["grid"]),
-                 normal=tuple(t["normal"]) if "normal" in t else None)
-            for name, t in table.items()]
-
-
-def _fixed(model: CompareModel) -> dict[str, Any]:
-    """The kernel's parameters other than the model's free ones (its defaults)."""
-    kernel = get_kernel(model.kernel)
-    free = {**model.global_params, **model.per_object}
-    return {k: v for k, v in kernel.resolve({n: t["bounds"][0] for n, t in free.items()}).items() if k not in free}
 
 
 def _scatter_axis(scatter: Scatter) -> Axis:
@@ -258,7 +162,7 @@ def _global_numbers(name: str, model: CompareModel, kernel_axes: list[Axis], poi
     """The numbers of a model with global parameters only (σ_int one of them when free)."""
     sigma = None if scatter is None or scatter.free else float(scatter.values[0])
     model_axes = kernel_axes + ([_scatter_axis(scatter)] if scatter is not None and scatter.free else [])
-    ev = global_evidence(get_kernel(model.kernel), _fixed(model), model_axes,
+    ev = global_evidence(get_kernel(model.kernel), fixed_params(model), model_axes,
                          Data(points, catalogue if nuisance else None),
                          scatter.error_model if scatter is not None else "velocity_floor", sigma)
     arrays = ev.integral.arrays
@@ -280,7 +184,7 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
                     nuisance: bool, run: Runner, scatter: Scatter | None, prior: str, checkpoint: Checkpoint,
                     progress: Progress) -> tuple[dict[str, Any], logo.Logo, float]:
     """The numbers of a model with per-object parameters only (σ_int a global axis when free)."""
-    kernel, fixed = get_kernel(model.kernel), _fixed(model)
+    kernel, fixed = get_kernel(model.kernel), fixed_params(model)
     data = Data(points, catalogue if nuisance else None)
     error_model = scatter.error_model if scatter is not None else "velocity_floor"
     if scatter is not None and scatter.free:

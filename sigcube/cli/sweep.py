@@ -45,6 +45,8 @@ def sweep(
     summary = run_sweep(parsed, target, cube=dataset, scheduler=scheduler, workers=workers,
                         synchronous=synchronous, force=force, keep_curves=keep_curves, console=err_console)
     err_console.print(summary.line(), soft_wrap=True)
+    for note in summary.notes:
+        err_console.print(f"note: {note}", soft_wrap=True)
     for warning in summary.warnings:
         err_console.print(f"⚠ {warning}", soft_wrap=True)
 

@@ -16,7 +16,7 @@ from scipy.special import logsumexp
 
 from sigcube.engines.sweep.nuisance import check_sweep_integrals, loglike_total, sweep_posterior
 from sigcube.engines.sweep.result import (
-    axis_defaults, best_parameters, edge_lines, grid_edges, parameter_dims, scatter_dims,
+    axis_defaults, best_parameters, edge_lines, edge_notes, grid_edges, parameter_dims, scatter_dims,
 )
 from sigcube.model.kernels import get_kernel
 from sigcube.model.metrics import get_metric, metric_names
@@ -56,6 +56,7 @@ def sweep_report(ds: xr.Dataset, cube: xr.Dataset | None = None) -> dict[str, An
     edges = grid_edges(ds, metrics, per_object=None if "loglike" in ds else "rms")  # a posterior has its own checks
     out["edges"] = edges
     out["warnings"] = edge_lines(edges)
+    out["notes"] = edge_notes(edges)
     return out
 
 
@@ -205,6 +206,8 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
         console.print(f"[dim]defaults: {ref}[/dim]")
     if any(d not in best for best in result["best"].values() for d in dims):
         console.print("[dim]any: the kernel metrics do not depend on the likelihood's intrinsic scatter σ_int[/dim]")
+    for note in result.get("notes", []):
+        console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
     for warning in result.get("warnings", []):
         console.print(f"⚠ {warning}", highlight=False, markup=False, soft_wrap=True)
     if "posterior" in result:

@@ -48,7 +48,7 @@ from sigcube.engines.sweep import nuisance
 from sigcube.engines.sweep.objects import ChunkSource, choose_chunk, chunk_source, load_points, plan_objects
 from sigcube.engines.sweep.result import (
     FINALIZE_BYTES, KIND, N_PARTIAL, OBJECT_DTYPES, REBUILD, BlockCheck, BlockWriter, DoneFlags, Layout, add_partials,
-    arrays_of, best_parameters, build_template, check_blocks, check_format, create, edge_lines, global_metrics,
+    arrays_of, best_parameters, build_template, check_blocks, check_format, create, edge_lines, edge_notes, global_metrics,
     grid_edges, open_result, pack_partials, read_region, rewrite_template_values, store_posterior, stored_metrics,
     write_regions,
 )
@@ -83,7 +83,9 @@ class SweepSummary:
     repaired: int = 0
     n_chunks: int = 1
     warnings: list[str] = field(default_factory=list)
-    """Best points on an end of the grid (:func:`~sigcube.engines.sweep.result.grid_edges`)."""
+    """Best points cut off by an end of the grid (:func:`~sigcube.engines.sweep.result.grid_edges`)."""
+    notes: list[str] = field(default_factory=list)
+    """Best points on an end of the grid that is their answer: a plateau or the parameter's own bound."""
 
     @property
     def rate(self) -> float:
@@ -402,10 +404,10 @@ def run_sweep(
     headline = next((m for m in spec.metrics if get_metric(m).scope == "global"), None)
     finished_cube = open_result(store, verify="seal")
     best = best_parameters(finished_cube, headline) if headline else {}
-    warnings = edge_lines(grid_edges(finished_cube, [headline] if headline else [],
-                                     per_object=None if spec.nuisance is not None else "rms"))
+    edges = grid_edges(finished_cube, [headline] if headline else [],
+                       per_object=None if spec.nuisance is not None else "rms")
     return SweepSummary(store.name, len(regions), len(evals), n_tasks - len(evals), sum(evals.values()), seconds,
-                        best, len(check.damaged), layout.n_chunks, warnings)
+                        best, len(check.damaged), layout.n_chunks, edge_lines(edges), edge_notes(edges))
 
 
 def _layout(spec: SweepSpec, n_objects: int, object_chunk: int, chunk_points: int) -> Layout:

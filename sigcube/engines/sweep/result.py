@@ -721,38 +721,98 @@ def best_per_galaxy(ds: xr.Dataset, metric: str = "rms") -> xr.Dataset:
 
 EDGE_LISTED = 12
 """Objects named per axis end in :func:`grid_edges` (the count is always given)."""
+PLATEAU = 1e-3
+"""A best point on an axis end lies on a plateau when the metric changes by at most this fraction of its range over
+the whole grid in the axis's last step there: the metric has levelled off toward the end (a limit reached, e.g. Σ's
+W(r) → 1 as k → 0), not been cut off."""
+EDGE_KINDS = {"cut": "the optimum may lie beyond the grid; widen the axis",
+              "plateau": "the metric has levelled off toward that end (it changes by less than "
+                         f"{PLATEAU:.1%} of its range over the grid in the last step): the end's limit is the answer",
+              "bound": "the end is the parameter's own bound (its domain ends there): the bound is the answer"}
+"""How a best point on an axis end reads: ``cut`` (the grid truncates the search), ``plateau`` or ``bound``."""
 
 
 def grid_edges(ds: xr.Dataset, metrics: Sequence[str] | None = None, per_object: str | None = "rms") -> dict[str, Any]:
     """Where best points sit on the ends of the grid's axes: for each global metric in ``metrics`` (default: every
     stored one) the axes on whose first or last value its best point lies, and for the per-object metric
-    ``per_object`` (when given and stored) how many objects — and which — have their own best point on each axis end. An axis
-    of fewer than 3 values, a switch, or the likelihood's σ_int axis is not checked (its ends are its only values,
-    or the kernel metrics do not depend on it). A best point on an end means the optimum may lie beyond the grid."""
+    ``per_object`` (when given and stored) how many objects — and which — have their own best point on each axis end.
+    An axis of fewer than 3 values, a switch, or the likelihood's σ_int axis is not checked (its ends are its only
+    values, or the kernel metrics do not depend on it). Each end hit has a ``kind`` (:data:`EDGE_KINDS`): at the
+    parameter's own bound, on a plateau, or cut off by the grid (the optimum may lie beyond it)."""
     axes = [d for d in parameter_dims(ds) if d not in scatter_dims(ds) and ds.sizes[d] >= 3
             and np.issubdtype(ds[d].dtype, np.number)]
     names = [m for m in (metrics if metrics is not None else metric_names("global")) if m in ds]
+    bounds = _domain_bounds(ds, axes)
     out: dict[str, Any] = {"global": {}, "per_object": {}}
     for name in names:
         best = best_parameters(ds, name)
-        ends = {d: _end(ds, d, best[d]) for d in axes if d in best}
-        ends = {d: side for d, side in ends.items() if side}
-        if ends:
-            out["global"][name] = {d: {"side": side, "value": best[d]} for d, side in ends.items()}
+        var = ds[name]
+        if name in METRICS:
+            var = var.isel({d: 0 for d in scatter_dims(ds) if d in var.dims})
+        for d in (d for d in axes if d in best):
+            side = _end(ds, d, best[d])
+            if side:
+                line = np.asarray(var.sel({k: v for k, v in best.items() if k in var.dims and k != d}).values,
+                                  dtype=float)
+                span = np.array([float(var.max()) - float(var.min())])
+                out["global"].setdefault(name, {})[d] = {
+                    "side": side, "value": best[d], "kind": _edge_kind(line[None, :], span, side, ds[d].values[
+                        0 if side == "lower" else -1], bounds[d])[0]}
     if per_object is not None and per_object in ds and axes:
         per = best_per_galaxy(ds, per_object)
         obj = object_dim(ds)
+        dims = parameter_dims(ds)
+        spans = np.asarray((ds[per_object].max(dims) - ds[per_object].min(dims)).values, dtype=float)
         names_of = np.array([str(x) for x in ds[obj].values], dtype=object)
         for d in axes:
             values = np.asarray(per[d].values)
             for side, edge in (("lower", ds[d].values[0]), ("upper", ds[d].values[-1])):
                 hit = np.flatnonzero(values == edge)
-                if hit.size:
-                    out["per_object"].setdefault(d, {})[side] = {
-                        "value": float(edge), "count": int(hit.size), "of": int(values.size),
-                        "objects": names_of[hit[:EDGE_LISTED]].tolist()}
+                if not hit.size:
+                    continue
+                index = {k: xr.DataArray(np.searchsorted(ds[k].values, per[k].values[hit]) if k != d else
+                                         np.zeros(hit.size, dtype=int), dims="hit") for k in dims if k != d}
+                lines = ds[per_object].isel({obj: xr.DataArray(hit, dims="hit"), **index}).transpose("hit", d)
+                kinds = _edge_kind(np.asarray(lines.values, dtype=float), spans[hit], side, edge, bounds[d])
+                cut = hit[kinds == "cut"]
+                out["per_object"].setdefault(d, {})[side] = {
+                    "value": float(edge), "count": int(hit.size), "of": int(values.size),
+                    "objects": names_of[hit[:EDGE_LISTED]].tolist(),
+                    "kinds": {k: int(np.sum(kinds == k)) for k in EDGE_KINDS},
+                    "cut_objects": names_of[cut[:EDGE_LISTED]].tolist()}
         out["per_object_metric"] = per_object
     return out
+
+
+def _domain_bounds(ds: xr.Dataset, axes: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """Each axis parameter's own bounds (the kernel registry's); (−∞, ∞) for an axis that is not a parameter of a
+    kernel this installation knows."""
+    from sigcube.model.kernels.registry import KernelError
+
+    out = {d: (-np.inf, np.inf) for d in axes}
+    try:
+        kernel = get_kernel(ds.attrs.get("kernel", ""))
+    except KernelError:
+        return out
+    known = {p.name: p for p in kernel.parameters}
+    for d in axes:
+        if d in known and known[d].bounds is not None:
+            out[d] = tuple(float(b) for b in known[d].bounds)
+    return out
+
+
+def _edge_kind(lines: np.ndarray, spans: np.ndarray, side: str, edge: float, bounds: tuple[float, float]
+               ) -> np.ndarray:
+    """The :data:`EDGE_KINDS` of best points on the ``side`` end of an axis, from each one's metric along the axis
+    (``lines``: (n, axis)) and its range over the whole grid (``spans``: (n,)): ``bound`` when the end is the
+    parameter's own bound, ``plateau`` when the metric changes by at most :data:`PLATEAU` of that range over the last
+    step, else ``cut``."""
+    if edge == (bounds[0] if side == "lower" else bounds[1]):
+        return np.full(lines.shape[0], "bound", dtype=object)
+    end, nearest = (lines[:, 0], lines[:, 1]) if side == "lower" else (lines[:, -1], lines[:, -2])
+    with np.errstate(invalid="ignore"):
+        flat = (np.abs(nearest - end) <= PLATEAU * spans) | (spans == 0)
+    return np.where(flat, "plateau", "cut").astype(object)
 
 
 def _end(ds: xr.Dataset, dim: str, value: Any) -> str | None:
@@ -761,15 +821,32 @@ def _end(ds: xr.Dataset, dim: str, value: Any) -> str | None:
 
 
 def edge_lines(edges: Mapping[str, Any]) -> list[str]:
-    """One warning per best point on an axis end (:func:`grid_edges`)."""
-    out = [f"best {metric} at the {e['side']} end of {d} ({_short(e['value'])}): the optimum may lie beyond the grid; "
-           "widen the axis" for metric, ends in edges["global"].items() for d, e in ends.items()]
+    """One warning per best point cut off by an axis end (:func:`grid_edges`)."""
+    out = [f"best {metric} at the {e['side']} end of {d} ({_short(e['value'])}): {EDGE_KINDS['cut']}"
+           for metric, ends in edges["global"].items() for d, e in ends.items() if e.get("kind", "cut") == "cut"]
     for d, sides in edges["per_object"].items():
         for side, e in sides.items():
-            more = e["count"] - len(e["objects"])
-            out.append(f"{e['count']} of {e['of']} objects have their own best {edges['per_object_metric']} at the "
-                       f"{side} end of {d} ({_short(e['value'])}): " + ", ".join(e["objects"])
-                       + (f" and {more} more" if more > 0 else ""))
+            n = e.get("kinds", {}).get("cut", e["count"])
+            if n:
+                listed = e.get("cut_objects", e["objects"])
+                more = n - len(listed)
+                out.append(f"{n} of {e['of']} objects have their own best {edges['per_object_metric']} at the "
+                           f"{side} end of {d} ({_short(e['value'])}), still falling there: " + ", ".join(listed)
+                           + (f" and {more} more" if more > 0 else "") + "; widen the axis")
+    return out
+
+
+def edge_notes(edges: Mapping[str, Any]) -> list[str]:
+    """One note per best point on an axis end that is not cut off: a plateau or the parameter's own bound."""
+    out = [f"best {metric} at the {e['side']} end of {d} ({_short(e['value'])}): {EDGE_KINDS[e['kind']]}"
+           for metric, ends in edges["global"].items() for d, e in ends.items() if e.get("kind", "cut") != "cut"]
+    for d, sides in edges["per_object"].items():
+        for side, e in sides.items():
+            for kind in ("plateau", "bound"):
+                n = e.get("kinds", {}).get(kind, 0)
+                if n:
+                    out.append(f"{n} of {e['of']} objects have their own best {edges['per_object_metric']} at the "
+                               f"{side} end of {d} ({_short(e['value'])}), where {EDGE_KINDS[kind].split(': ')[0]}")
     return out
 
 

@@ -81,3 +81,29 @@ def fraction(k: int, n: int, level: float = LEVEL) -> dict[str, Any]:
     lo, hi = binomial_interval(k, n, level)
     return {"value": k / n if n else math.nan, "k": int(k), "n": int(n), "ci": [lo, hi],
             "interval": f"Clopper–Pearson {round(100 * level)} % (binomial, the {n} objects independent)"}
+
+
+DECISION_RULE = (f"a model is preferred only when the Bayes factor and the ELPD_LOGO difference agree in sign, each "
+                 f"exceeds {DECIDED:g}× its numerical error, and the ELPD difference exceeds {STATISTICAL:g} paired "
+                 "SE (with at least 30 objects); otherwise the two are not distinguished by these data")
+"""The decision rule printed with every verdict of a comparison: the evidence and the predictive check must agree."""
+
+
+def decision(ln_b: float, ln_b_error: float, elpd_diff: float, elpd_se: float, elpd_error: float, n: int,
+             a: str, b: str) -> dict[str, Any]:
+    """The :data:`DECISION_RULE` on model ``a`` against ``b``: ln B(a : b) = ``ln_b`` ± ``ln_b_error`` and
+    ΔELPD = elpd(a) − elpd(b) = ``elpd_diff`` ± ``elpd_se`` (paired SE) ± ``elpd_error`` (numerical), ``n`` objects.
+    ``preferred`` is a, b or None; ``reading`` says which condition failed."""
+    sign_b = math.copysign(1.0, ln_b)
+    checks = [("the Bayes factor is within its numerical error", not decided(ln_b, ln_b_error)),
+              ("the ELPD difference is within its numerical error", not decided(elpd_diff, elpd_error)),
+              ("ln B and ΔELPD disagree in sign", elpd_diff * sign_b <= 0),
+              (f"the ELPD difference is within {STATISTICAL:g} paired SE", abs(elpd_diff) <= STATISTICAL * elpd_se),
+              (f"n = {n} objects is too few to read the paired SE", n < SMALL_SAMPLE)]
+    failed = [words for words, fails in checks if fails]
+    winner = (a if ln_b > 0 else b) if not failed else None
+    loser = (b if winner == a else a) if winner else None
+    reading = (f"{winner} preferred over {loser}: ln B = {ln_b:+.1f} and ΔELPD = {elpd_diff:+.1f} ± {elpd_se:.1f} "
+               f"({abs(elpd_diff) / elpd_se:.1f} paired SE) agree" if winner else
+               f"{a} and {b} not distinguished by these data: " + "; ".join(failed))
+    return {"preferred": winner, "reading": reading, "failed": failed, "rule": DECISION_RULE}

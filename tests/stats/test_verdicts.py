@@ -41,3 +41,23 @@ def test_an_elpd_difference_reads_numerics_first_then_its_se_then_the_sample_siz
     assert verdicts.elpd_verdict(70.0, 17.0, 0.3, 171, "nfw", "mond") == "nfw predicts better than mond by 4.1 paired SE"
     assert "too few" in verdicts.elpd_verdict(2.1, 0.4, 0.01, 2, "a", "b")
     assert verdicts.se_note(2) is not None and verdicts.se_note(171) is None
+
+
+@pytest.mark.parametrize(("args", "preferred", "failed"), [
+    # agreeing, decided, past 2 paired SE: the sign of ln B names the winner
+    ((8.0, 0.3, 90.0, 30.0, 0.5, 171), "a", []),
+    ((-8.0, 0.3, -90.0, 30.0, 0.5, 171), "b", []),
+    # the project's σ_int headline of the last round: ln B +4.0 ± 0.24, ΔELPD +1.9 ± 37.0 — not distinguished
+    ((4.0, 0.24, 1.9, 37.0, 0.3, 171), None, ["within 2 paired SE"]),
+    # disagreeing signs
+    ((20.0, 0.5, -50.0, 10.0, 0.5, 171), None, ["disagree in sign"]),
+    # a Bayes factor inside its numerical error
+    ((0.5, 0.3, 80.0, 10.0, 0.5, 171), None, ["Bayes factor is within its numerical error"]),
+    # too few objects to read an SE
+    ((8.0, 0.3, 90.0, 30.0, 0.5, 12), None, ["too few"]),
+])
+def test_the_decision_rule_needs_both_criteria_to_agree(args, preferred, failed):
+    out = verdicts.decision(*args, "a", "b")
+    assert out["preferred"] == preferred and out["rule"] == verdicts.DECISION_RULE
+    assert all(any(f in words for words in out["failed"]) for f in failed)
+    assert ("not distinguished" in out["reading"]) == (preferred is None)

@@ -69,7 +69,11 @@ def ingest_table(
         help="Warn, not stop, when a galaxy is in one table and not the other (curves without a row keep no "
              "properties; rows without a curve are skipped).")] = False,
     encoding: Annotated[Optional[str], typer.Option(
-        help="Text encoding of the files, e.g. latin-1 (default: UTF-8, with or without a byte-order mark).")] = None,
+        help="Text encoding of the files, e.g. latin-1 (default: UTF-8, or as the file's byte-order mark says: "
+             "UTF-16, UTF-32).")] = None,
+    decimal: Annotated[Optional[str], typer.Option(
+        help="The decimal mark of the numbers in delimited text, . or , (the other is then a thousands separator; "
+             "default: found from the numbers, and a number that reads both ways is refused).")] = None,
     fmt: Annotated[Optional[str], typer.Option(
         "--format", help="astropy table format of FILE, e.g. ascii.csv (default: found from the file).")] = None,
     out: Annotated[Optional[str], typer.Option(
@@ -80,7 +84,7 @@ def ingest_table(
     """Your rotation curves and mass models → rotation_curves cube (SPARC's variables and units)."""
     import warnings
 
-    from sigcube.io.ingest.galaxy_table import IngestWarning
+    from sigcube.io.ingest.table_files import IngestWarning
     from sigcube.io.ingest.user_table import build_table_cube
 
     if galaxies is None:
@@ -89,12 +93,14 @@ def ingest_table(
         if given:
             raise SigcubeError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to a --galaxies table; "
                                "give one with --galaxies FILE")
+    if decimal not in (None, ".", ","):
+        raise SigcubeError(f"--decimal takes . or , (the decimal mark of the file's numbers); got {decimal!r}")
     with err_console.status(f"reading {escape(str(file))} …"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", IngestWarning)
         ds = build_table_cube(file, _pairs(columns, "--columns"), _pairs(units, "--units"), fmt,
                               galaxies=galaxies, galaxy_columns=_pairs(galaxy_columns, "--galaxy-columns"),
                               galaxy_units=_pairs(galaxy_units, "--galaxy-units"), encoding=encoding,
-                              allow_missing=allow_missing)
+                              decimal=decimal, allow_missing=allow_missing)
     for warning in caught:
         if issubclass(warning.category, IngestWarning):
             err_console.print(f"warning: {warning.message}")

@@ -1,33 +1,32 @@
 """Reader of delimited text tables as spreadsheets and scripts write them (``.csv``, ``.txt``, ``.dat``, …).
 
-- encoding: UTF-8 with or without a byte-order mark, or the one given; a file in another is refused naming the
-  encoding it is likely in (:func:`~sigcube.io.ingest.text.decode_text`);
+- encoding: UTF-8, or as the file's byte-order mark says (UTF-16, UTF-32), or the one given; a file in another is
+  refused naming the encoding it is likely in (:func:`~sigcube.io.ingest.text.decode_text`);
 - line ends: LF, CRLF or CR; blank lines and lines starting with ``#`` are skipped;
 - header: the first other line names the columns — unless it holds a number, when the last ``#`` line above it
   does (``# r v_obs …``, as numpy's ``savetxt`` writes it);
 - separator, read from the header: ``;`` if it has one, else ``,`` if it has one (quoted as in CSV), else runs of
   spaces and tabs;
-- with ``;`` or whitespace separators, numbers may be written with a decimal comma (``0,32``).
+- numbers may be written with a decimal point or a decimal comma, with or without thousands separators
+  (:mod:`~sigcube.io.ingest.cell_numbers`: a cell that could be read both ways is refused unless the file's decimal
+  mark is settled).
 
-Every cell is kept as text: the reader of a column turns it into numbers (:func:`parse_cells`), knowing the
-separator. Every refusal is a ParseError naming the file and line.
+Every cell is kept as text: the reader of a column turns it into numbers
+(:func:`~sigcube.io.ingest.cell_numbers.parse_cells`), knowing the file's decimal mark. Every refusal is a ParseError
+naming the file and line.
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
 
 from sigcube.errors import ParseError
-from sigcube.io.ingest.text import NONFINITE, NUMBER, decode_text, read_bytes
-
-MISSING = ("", "nan", "na", "n/a")
-"""Cells read as a missing value (NaN), compared in lower case."""
-_DECIMAL_COMMA = re.compile(r"([+-]?[0-9]*),([0-9]*(?:[eE][+-]?[0-9]+)?)")
+from sigcube.io.ingest.cell_numbers import read_cell
+from sigcube.io.ingest.text import decode_text, read_bytes
 
 
 def read_delimited(path: Path, encoding: str | None = None) -> tuple[Table, np.ndarray, str | None]:
@@ -95,32 +94,6 @@ def _named_columns(names: list[str], rows: list[list[str]], path: Path, header_l
 
 
 def _is_number(cell: str) -> bool:
-    """Whether a cell is a number, with a decimal point or a decimal comma."""
-    return NUMBER.fullmatch(cell) is not None or _DECIMAL_COMMA.fullmatch(cell) is not None
-
-
-def parse_cells(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, int | None]:
-    """The numbers of text cells (NaN where :data:`MISSING`, ±inf for ``inf``), and the index of the first cell that
-    is not a number (None if all are); ``decimal_comma`` reads ``0,32`` as 0.32."""
-    text = np.char.strip(np.asarray(cells, dtype=str))
-    if decimal_comma:
-        text = np.char.replace(text, ",", ".")
-    text = np.where(np.isin(np.char.lower(text), MISSING), "nan", text)
-    joined = "".join(text)
-    if joined.isascii() and "_" not in joined:  # then numpy's float parsing accepts what the patterns below accept
-        try:
-            return text.astype(float), None
-        except ValueError:
-            pass  # a cell that is not a number: found below
-    values = np.empty(len(cells))
-    for i, raw in enumerate(cells):
-        cell = str(raw).strip()
-        if decimal_comma and (comma := _DECIMAL_COMMA.fullmatch(cell)):
-            cell = f"{comma[1]}.{comma[2]}"
-        if cell.lower() in MISSING:
-            values[i] = np.nan
-        elif NUMBER.fullmatch(cell) or NONFINITE.fullmatch(cell):
-            values[i] = float(cell)
-        else:
-            return values, i
-    return values, None
+    """Whether a cell is a finite number (a header names columns with none)."""
+    number = read_cell(cell)
+    return number is not None and bool(np.isfinite(number.value))

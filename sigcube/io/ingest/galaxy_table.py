@@ -19,7 +19,8 @@ import numpy as np
 
 from sigcube.errors import ParseError
 from sigcube.io.ingest.table_columns import SPEC, Options, column_names, converted, raw_galaxy_names, refuse_twins
-from sigcube.io.ingest.table_files import Source, read_source
+from sigcube.io.ingest.table_files import IngestWarning, Source, read_source
+from sigcube.io.ingest.text import distinct
 from sigcube.io.layouts import GEOMETRY_VARIABLES, MASS_VARIABLES
 
 PER_GALAXY = (*GEOMETRY_VARIABLES, *MASS_VARIABLES, "quality")
@@ -27,10 +28,6 @@ PER_GALAXY = (*GEOMETRY_VARIABLES, *MASS_VARIABLES, "quality")
 OPTIONS = Options("--galaxy-columns", "--galaxy-units")
 _SHOWN = 5
 """Galaxies named in a message before "and N more"."""
-
-
-class IngestWarning(UserWarning):
-    """Something an ingest let through because it was told to (e.g. galaxies missing from one table)."""
 
 
 @dataclass(frozen=True)
@@ -47,10 +44,11 @@ class GalaxyTable:
 
 
 def read_galaxy_table(path: Path | str, columns: Mapping[str, str] | None = None,
-                      units: Mapping[str, str] | None = None, encoding: str | None = None) -> GalaxyTable:
+                      units: Mapping[str, str] | None = None, encoding: str | None = None,
+                      decimal: str | None = None) -> GalaxyTable:
     """Read a per-galaxy table; a ParseError names a missing or unusable column, a value outside its bounds, a
     galaxy with two rows, or names that differ only by case or surrounding whitespace."""
-    source = read_source(path, None, encoding)
+    source = read_source(path, None, encoding, decimal)
     units = dict(units or {})
     names = column_names(source, dict(columns or {}), units, ("galaxy", *PER_GALAXY), ("galaxy",), OPTIONS)
     if len(names) == 1:
@@ -126,8 +124,9 @@ def _check_agreement(table: GalaxyTable, curves: Source, curve_raw: np.ndarray, 
         i = differ[0]
         where = curves.rows(np.flatnonzero(np.char.strip(curve_raw) == galaxies[i]))
         unit = SPEC[name].units.replace(" / ", "/")
-        raise ParseError(table.source.path, f"galaxy {galaxies[i]}: {name} is {mine[i]:g} {unit} in the curves "
-                                            f"({curves.path.name}, {where}) and {given[i]:g} {unit} here "
+        theirs, here = distinct(mine[i], given[i])
+        raise ParseError(table.source.path, f"galaxy {galaxies[i]}: {name} is {theirs} {unit} in the curves "
+                                            f"({curves.path.name}, {where}) and {here} {unit} here "
                                             f"({table.source.where(rows[i])}); give it once, or the same in both"
                                             + ("; a rotmod file's velocities are computed at its header's distance"
                                                if curves.fixed and name == "distance" else ""))

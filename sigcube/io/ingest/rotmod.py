@@ -1,30 +1,53 @@
 """Reader of SPARC rotation-curve files ``<Galaxy>_rotmod.dat`` (Lelli+2016, ``Rotmod_LTG.zip``), one or a folder.
 
-Layout: a ``# Distance = D Mpc`` first line, ``#`` header lines, then rows of 8 whitespace-separated
-numbers: Rad [kpc], Vobs, errV, Vgas, Vdisk, Vbul [km/s] (Vdisk, Vbul at M/L = 1; Vgas includes
-helium and can be negative), SBdisk, SBbul [Lsun/pc^2]. Blank lines are allowed. The galaxy is named by the
-file: its name without ``_rotmod.dat`` (without its extension when it is named otherwise).
+Layout: a ``# Distance = D Mpc`` first line, ``#`` header lines, then rows of whitespace-separated numbers; blank
+lines are allowed. SPARC's files have 8 columns, in this order: Rad [kpc], Vobs, errV, Vgas, Vdisk, Vbul [km/s]
+(Vdisk, Vbul at M/L = 1; Vgas includes helium and can be negative), SBdisk, SBbul [Lsun/pc^2]. The galaxy is named
+by the file: its name without ``_rotmod.dat`` (without its extension when it is named otherwise).
+
+Two header lines above the rows are honoured where a file has them (SPARC's files have both, in the order above):
+
+- a names line, ``# Rad Vobs errV …``: a ``#`` line naming at least two of the columns (by SPARC's labels or
+  sigcube's names, in any case). The rows are read by those names, in the line's order; SBdisk and SBbul may be
+  left out (then NaN). A name it does not know, a name given twice, a required column left out, or a row with
+  another number of columns is refused naming the line;
+- a units line, ``# kpc km/s …``: a ``#`` line at least two, and at least half, of whose words are units of a
+  column (a length, a velocity, a surface brightness; ``L`` in ``L/pc^2`` is L☉, as SPARC writes it), one per
+  column. Each column is converted by astropy to the unit above; a word astropy cannot parse, or a unit of another
+  kind, is refused naming it. A name may carry its unit instead: ``Rad[kpc]`` or ``Rad(kpc)``.
+
+Without a names line the columns are SPARC's, in SPARC's order; without units, in SPARC's units.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 
 from sigcube.errors import ParseError
 from sigcube.io.ingest.bounds import BOUNDS
-from sigcube.io.ingest.text import parse_number, read_text_lines
+from sigcube.io.ingest.text import distinct, head_text, parse_number, read_text_lines
+from sigcube.io.layouts import CURVE_VARIABLES
 
 ROTMOD_SUFFIX = "_rotmod.dat"
 #: Column labels as in the file header, in file order.
 COLUMNS = ("Rad", "Vobs", "errV", "Vgas", "Vdisk", "Vbul", "SBdisk", "SBbul")
 #: Their sigcube names (the fields of :class:`RotmodCurve`), each checked against its physical bounds.
 NAMES = ("r", "v_obs", "e_v_obs", "v_gas", "v_disk", "v_bul", "sb_disk", "sb_bul")
+#: The columns a file must have (a names line may leave out the others: SBdisk, SBbul).
+REQUIRED = COLUMNS[:6]
+#: The unit of each column (the cube's).
+UNITS = tuple(u.Unit(CURVE_VARIABLES[name].units) for name in NAMES)
 
 _DISTANCE = re.compile(r"#\s*Distance\s*=\s*(\S+)\s*Mpc\s*", re.IGNORECASE)
+_LABELS = {**{name.casefold(): i for i, name in enumerate(NAMES)}, **{c.casefold(): i for i, c in enumerate(COLUMNS)}}
+_WORD = re.compile(r"(?P<label>[^\[\]()]+?)(?:\[(?P<bracket>[^\]]*)\]|\((?P<paren>[^)]*)\))?")
+_KINDS = {"kpc": "length", "km / s": "velocity", "solLum / pc2": "surface brightness"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +55,7 @@ class RotmodCurve:
     """One galaxy's rotation curve and baryonic mass model (read-only float64 arrays).
 
     ``r`` [kpc]; ``v_obs``, ``e_v_obs``, ``v_gas``, ``v_disk``, ``v_bul`` [km/s];
-    ``sb_disk``, ``sb_bul`` [Lsun/pc^2]; ``distance_mpc`` [Mpc].
+    ``sb_disk``, ``sb_bul`` [Lsun/pc^2] (NaN if the file has no such column); ``distance_mpc`` [Mpc].
     """
 
     name: str
@@ -47,6 +70,20 @@ class RotmodCurve:
     sb_bul: np.ndarray
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The columns of a file's rows: which of :data:`COLUMNS` each is, its unit, and the line naming them."""
+
+    order: tuple[int, ...] = tuple(range(len(COLUMNS)))
+    units: tuple[u.UnitBase, ...] = UNITS
+    line: int | None = None
+
+    def describe(self) -> str:
+        """The columns in words: ``Rad Vobs errV …`` (and the line that names them)."""
+        names = " ".join(COLUMNS[i] for i in self.order)
+        return names + (f", as line {self.line} names them" if self.line is not None else "")
+
+
 def read_rotmod(path: Path | str) -> RotmodCurve:
     """Read a ``<Galaxy>_rotmod.dat`` file.
 
@@ -55,15 +92,26 @@ def read_rotmod(path: Path | str) -> RotmodCurve:
     path = Path(path)
     lines = read_text_lines(path)
     distance = _distance(lines, path)
-    rows: list[list[float]] = []
-    for number, text in enumerate(lines[1:], start=2):
-        if text.strip() and not text.lstrip().startswith("#"):
-            rows.append(_row(text, path, number, rows[-1][0] if rows else None))
+    rows = [(n, text) for n, text in enumerate(lines[1:], start=2) if text.strip() and not text.lstrip().startswith("#")]
+    first = rows[0][0] if rows else len(lines) + 1
+    comments = [(n, lines[n - 1].lstrip().lstrip("#").split()) for n in range(2, first)
+                if lines[n - 1].lstrip().startswith("#")]
+    layout = _layout(comments, path)
     if not rows:
         raise ParseError(
             path, "no data rows: the file ends after its header (empty or truncated)", max(len(lines), 1)
         )
-    columns = np.array(rows, dtype=np.float64).T
+    values = np.empty((len(rows), len(layout.order)))
+    for k, (number, text) in enumerate(rows):
+        tokens = text.split()
+        if len(tokens) != len(layout.order):
+            raise ParseError(path, f"expected {len(layout.order)} columns ({layout.describe()}), found {len(tokens)}",
+                             number)
+        values[k] = [parse_number(token, COLUMNS[i], path, number) for token, i in zip(tokens, layout.order)]
+    columns = np.full((len(COLUMNS), len(rows)), np.nan)
+    for j, (i, unit) in enumerate(zip(layout.order, layout.units)):
+        columns[i] = values[:, j] if unit == UNITS[i] else (values[:, j] * unit).to_value(UNITS[i])
+    _check(columns, [number for number, _ in rows], layout, path)
     columns.flags.writeable = False
     return RotmodCurve(rotmod_galaxy(path), distance, *columns)
 
@@ -78,17 +126,28 @@ def is_rotmod(path: Path) -> bool:
     if path.name.endswith(ROTMOD_SUFFIX):
         return True
     with open(path, "rb") as handle:
-        first = handle.readline(256).decode("utf-8", errors="replace").removeprefix("\ufeff").rstrip("\r\n")
-    return _DISTANCE.fullmatch(first) is not None
+        head = head_text(handle.read(512))
+    return _DISTANCE.fullmatch(head.split("\n", 1)[0].rstrip("\r")) is not None
 
 
-def rotmod_files(folder: Path) -> list[Path]:
-    """The ``*_rotmod.dat`` files of ``folder``, sorted by name; a ParseError if it has none."""
-    files = sorted(p for p in folder.glob(f"*{ROTMOD_SUFFIX}") if p.is_file())
+def rotmod_files(folder: Path) -> tuple[list[Path], list[str]]:
+    """The ``*_rotmod.dat`` files of ``folder``, sorted by name, and the names of the folder's other entries (a
+    sub-folder's with a ``/``); a ParseError if it has no such file."""
+    entries = sorted(folder.iterdir())
+    files = [p for p in entries if p.name.endswith(ROTMOD_SUFFIX) and p.is_file()]
     if not files:
         raise ParseError(folder, f"the folder has no <Galaxy>{ROTMOD_SUFFIX} files (SPARC mass models); give one "
                                  "file, or a folder of them")
-    return files
+    others = [p.name + ("/" if p.is_dir() else "") for p in entries if p not in files]
+    return files, others
+
+
+def opens_like_rotmod(path: Path) -> bool:
+    """Whether a file not named ``*_rotmod.dat`` opens with a ``# Distance = D Mpc`` line (False if unreadable)."""
+    try:
+        return path.is_file() and is_rotmod(path)
+    except OSError:
+        return False
 
 
 def _distance(lines: list[str], path: Path) -> float:
@@ -102,19 +161,107 @@ def _distance(lines: list[str], path: Path) -> float:
     return distance
 
 
-def _row(text: str, path: Path, line: int, previous_r: float | None) -> list[float]:
-    """Parse and check one data row (8 numbers inside their bounds, radius above the previous row's)."""
-    tokens = text.split()
-    if len(tokens) != len(COLUMNS):
-        raise ParseError(
-            path, f"expected {len(COLUMNS)} columns ({' '.join(COLUMNS)}), found {len(tokens)}", line
-        )
-    values = [parse_number(token, column, path, line) for token, column in zip(tokens, COLUMNS)]
-    for column, name, value in zip(COLUMNS, NAMES, values):
-        if BOUNDS[name].outside(value):
-            raise ParseError(path, f"column {column}: {BOUNDS[name].problem(value)}", line)
-    if previous_r is not None and values[0] <= previous_r:
-        raise ParseError(
-            path, f"radii must increase strictly: Rad = {values[0]} follows Rad = {previous_r}", line
-        )
-    return values
+def _layout(comments: Sequence[tuple[int, list[str]]], path: Path) -> _Layout:
+    """The columns the header lines above the rows (line number, words) give: by their names line and units line."""
+    names = [(n, words) for n, words in comments if sum(_label(word) is not None for word in words) >= 2]
+    units = [(n, words) for n, words in comments if (n, words) not in names and _units_like(words)]
+    for found, what in ((names, "name the columns"), (units, "give the columns' units")):
+        if len(found) > 1:
+            raise ParseError(path, f"lines {found[0][0]} and {found[1][0]} both {what}: keep one", found[1][0])
+    layout = _named(*names[0], path) if names else _Layout()
+    if units:
+        layout = _with_units(layout, *units[0], path)
+    return layout
+
+
+def _label(word: str) -> int | None:
+    """The column a header word names (``Vobs``, ``v_obs``, ``Vobs[km/s]``), None if it names none."""
+    match = _WORD.fullmatch(word)
+    return _LABELS.get(match["label"].casefold()) if match else None
+
+
+def _named(line: int, words: list[str], path: Path) -> _Layout:
+    """The layout a names line gives: its columns, in its order, and the units written beside them."""
+    order, units = [], []
+    for word in words:
+        column = _label(word)
+        if column is None:
+            raise ParseError(path, f"the header names {word!r}, which is not a column of SPARC's mass-model files "
+                                   f"({' '.join(COLUMNS)}, or sigcube's {' '.join(NAMES)}): name the file's columns "
+                                   "so", line)
+        if column in order:
+            raise ParseError(path, f"the header names the column {COLUMNS[column]} twice ({words[order.index(column)]!r} "
+                                   f"and {word!r})", line)
+        match = _WORD.fullmatch(word)
+        text = match["bracket"] if match["bracket"] is not None else match["paren"]
+        order.append(column)
+        units.append(UNITS[column] if text is None else _unit_of(text, column, line, path, "beside its name"))
+    missing = [COLUMNS[i] for i in range(len(REQUIRED)) if i not in order]
+    if missing:
+        raise ParseError(path, f"the header names no {' or '.join(missing)} column ({' '.join(words)}): a mass model "
+                               f"needs {' '.join(REQUIRED)} (SBdisk and SBbul may be left out)", line)
+    return _Layout(tuple(order), tuple(units), line)
+
+
+def _unit(text: str) -> u.UnitBase | None:
+    """The unit a header word writes (``L`` in ``L/pc^2`` is L☉, as SPARC writes it), None if astropy cannot
+    parse it."""
+    text = "solLum/" + text[2:] if text.startswith("L/") else text
+    try:
+        return u.Unit(text)
+    except (ValueError, TypeError):
+        return None
+
+
+def _units_like(words: list[str]) -> bool:
+    """Whether a header line reads as units: at least two, and at least half, of its words a column's unit."""
+    units = [unit for unit in map(_unit, words) if unit is not None and any(unit.is_equivalent(t) for t in UNITS)]
+    return len(units) >= max(2, len(words) / 2)
+
+
+def _unit_of(text: str, column: int, line: int, path: Path, where: str) -> u.UnitBase:
+    """The unit ``text`` of ``column``; a ParseError if astropy cannot parse it or it is of another kind."""
+    target = UNITS[column]
+    written = target.to_string().replace(" / ", "/")
+    unit = _unit(text)
+    if unit is None:
+        raise ParseError(path, f"column {COLUMNS[column]}: astropy cannot parse the unit {text!r} {where}; write it "
+                               f"as astropy does (e.g. {written})", line)
+    if not unit.is_equivalent(target):
+        raise ParseError(path, f"column {COLUMNS[column]} has the unit {text!r} {where}, which is not a "
+                               f"{_KINDS[target.to_string()]} ({written})", line)
+    return unit
+
+
+def _with_units(layout: _Layout, line: int, words: list[str], path: Path) -> _Layout:
+    """``layout`` with the units of a units line, one per column (agreeing with those written beside the names)."""
+    if len(words) != len(layout.order):
+        raise ParseError(path, f"the units line gives {len(words)} units ({' '.join(words)}) for "
+                               f"{len(layout.order)} columns ({layout.describe()}): give one per column", line)
+    units = []
+    for word, column, named in zip(words, layout.order, layout.units):
+        unit = _unit_of(word, column, line, path, "on the units line"
+                        + (f" (line {layout.line} names it)" if layout.line is not None else ""))
+        if named != UNITS[column] and named != unit:
+            raise ParseError(path, f"column {COLUMNS[column]} is in {named.to_string()!r} beside its name (line "
+                                   f"{layout.line}) and in {word!r} on the units line: give one unit", line)
+        units.append(unit)
+    return _Layout(layout.order, tuple(units), layout.line)
+
+
+def _check(columns: np.ndarray, lines: list[int], layout: _Layout, path: Path) -> None:
+    """Refuse the first row (in file order) with a value outside its column's bounds or a radius not above the
+    previous row's (``columns``: every column of :data:`COLUMNS`, in the cube's units, a row per data line)."""
+    outside = np.array([BOUNDS[name].outside(values) for name, values in zip(NAMES, columns)])
+    bad = np.flatnonzero(outside.any(axis=0))
+    back = np.flatnonzero(np.diff(columns[0]) <= 0) + 1
+    if bad.size and (not back.size or bad[0] <= back[0]):
+        k = bad[0]
+        j = next(j for j, i in enumerate(layout.order) if outside[i, k])
+        i, unit = layout.order[j], layout.units[j]
+        converted = "" if unit == UNITS[i] else f" (converted from {unit.to_string().replace(' / ', '/')})"
+        raise ParseError(path, f"column {COLUMNS[i]}: {BOUNDS[NAMES[i]].problem(columns[i, k])}{converted}", lines[k])
+    if back.size:
+        here, before = distinct(columns[0, back[0]], columns[0, back[0] - 1])
+        raise ParseError(path, f"radii must increase strictly: Rad = {here} kpc follows Rad = {before} kpc",
+                         lines[back[0]])

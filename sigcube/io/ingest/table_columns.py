@@ -17,7 +17,7 @@ import numpy as np
 
 from sigcube.errors import ParseError
 from sigcube.io.ingest.bounds import BOUNDS
-from sigcube.io.ingest.delimited import parse_cells
+from sigcube.io.ingest.cell_numbers import parse_cells
 from sigcube.io.ingest.sparc_table1 import CODES
 from sigcube.io.ingest.table_files import Source
 from sigcube.io.layouts import CURVE_VARIABLES, GEOMETRY_VARIABLES, MASS_VARIABLES, SPARC
@@ -114,10 +114,10 @@ def _numbers(source: Source, column: str, name: str, galaxy: np.ndarray) -> np.n
     raw = np.ma.getdata(col)
     if raw.dtype.kind in "USO":
         cells = np.char.decode(raw, "utf-8", "replace") if raw.dtype.kind == "S" else raw.astype(str)
-        values, bad = parse_cells(cells, source.decimal_comma)
+        values, bad, problem = parse_cells(cells, source.convention)
         if bad is not None:
             raise ParseError(source.path, f"{label(column, name)}, {source.where(bad)} (galaxy {galaxy[bad]}): "
-                                          f"{str(cells[bad]).strip()!r} is not a number")
+                                          f"{problem}")
         return np.where(np.ma.getmaskarray(col), np.nan, values)
     try:
         return np.ma.asarray(col, dtype=float).filled(np.nan)

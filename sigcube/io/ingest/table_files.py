@@ -24,16 +24,23 @@ import numpy as np
 from astropy.table import Table
 
 from sigcube.errors import DataSourceError, ParseError
+from sigcube.io.ingest.cell_numbers import MARK_NAMES, POINT, Convention, settle_mark, shown_marks
 from sigcube.io.ingest.delimited import read_delimited, separator_name
-from sigcube.io.ingest.rotmod import NAMES, is_rotmod, read_rotmod, rotmod_files
+from sigcube.io.ingest.rotmod import NAMES, ROTMOD_SUFFIX, is_rotmod, opens_like_rotmod, read_rotmod, rotmod_files
 from sigcube.io.ingest.sparc_table1 import declares_table1, read_table1
-from sigcube.io.ingest.text import read_bytes
+from sigcube.io.ingest.text import head_text, read_bytes
 from sigcube.io.layouts import CURVE_VARIABLES, GEOMETRY_VARIABLES
 
 DELIMITED_SUFFIXES = frozenset({".csv", ".txt", ".dat", ".tsv", ".tab", ""})
 """File extensions read as delimited text (unless the file says it is ECSV, a CDS table or a rotmod file)."""
 _HEAD = 8192
 """Bytes of a file read to recognise its shape."""
+_SHOWN = 5
+"""Names listed in a message before "and N more"."""
+
+
+class IngestWarning(UserWarning):
+    """Something an ingest let through, said (e.g. files of a folder it skipped, galaxies missing from one table)."""
 
 
 @dataclass(frozen=True)
@@ -49,16 +56,13 @@ class Source:
     fixed: bool = False
     """The format gives sigcube's column names and units (SPARC's files): nothing to map."""
     separator: str | None = ","
-    """The separator of delimited text (None: whitespace); ``;`` and whitespace allow decimal commas."""
+    """The separator of delimited text (None: whitespace)."""
+    convention: Convention = POINT
+    """How the text cells write numbers: the decimal mark (delimited text; a point for other formats)."""
     lines: np.ndarray | None = None
     """The file line of each row (delimited text)."""
     row_files: np.ndarray | None = None
     """The file of each row (a folder of rotmod files)."""
-
-    @property
-    def decimal_comma(self) -> bool:
-        """Whether numbers may be written with a decimal comma (delimited text not separated by commas)."""
-        return self.lines is not None and self.separator != ","
 
     def where(self, row: int) -> str:
         """Where row ``row`` (0-based) is: ``line 12``, ``NGC3198_rotmod.dat`` or ``row 11``."""
@@ -80,30 +84,41 @@ class Source:
         return f"{'line' if self.lines is not None else 'row'}{plural} {text}"
 
 
-def read_source(path: Path | str, fmt: str | None = None, encoding: str | None = None) -> Source:
-    """Read the table at ``path`` in the shape it has (``fmt``: an astropy format name, which skips the search)."""
+def read_source(path: Path | str, fmt: str | None = None, encoding: str | None = None,
+                decimal: str | None = None) -> Source:
+    """Read the table at ``path`` in the shape it has (``fmt``: an astropy format name, which skips the search;
+    ``decimal``: the decimal mark of delimited text's numbers, ``.`` or ``,``, else found from its cells)."""
     path = Path(path)
     if path.is_dir():
         if fmt is not None:
             raise ParseError(path, "--format names the format of a table file; a folder is read as SPARC "
                                    "mass-model files")
-        return _rotmod_source(path, rotmod_files(path))
+        return _rotmod_source(path, *rotmod_files(path))
     if not path.is_file():
         raise DataSourceError(f"{path}: no such file or folder")
     if fmt is not None:
         return _astropy_source(path, fmt)
     if is_rotmod(path):
         return _rotmod_source(path, [path])
-    head = read_bytes(path)[:_HEAD]
-    if b"Byte-by-byte Description" in head:
+    head = head_text(read_bytes(path)[:_HEAD])
+    if "Byte-by-byte Description" in head:
         return _table1_source(path) if declares_table1(path) else _astropy_source(path, "ascii.cds")
-    if head.lstrip(b"\xef\xbb\xbf").startswith(b"# %ECSV"):
+    if head.startswith("# %ECSV"):
         return _astropy_source(path, "ascii.ecsv")
     if path.suffix.lower() in DELIMITED_SUFFIXES:
         table, lines, separator = read_delimited(path, encoding)
-        return Source(path, table, f"{separator_name(separator)} text", _sha256(path), separator=separator,
-                      lines=lines)
+        shown = shown_marks([table[name] for name in table.colnames])
+        convention = Convention(decimal or settle_mark(shown, separator), decimal is not None, frozenset(shown))
+        return Source(path, table, f"{separator_name(separator)} text{_mark_words(convention)}", _sha256(path),
+                      separator=separator, convention=convention, lines=lines)
     return _astropy_source(path, None)
+
+
+def _mark_words(convention: Convention) -> str:
+    """The decimal mark of delimited text, in words for its shape: ``, decimal comma (given)``."""
+    if convention.mark is None:
+        return ""
+    return f", decimal {MARK_NAMES[convention.mark]}{' (given)' if convention.given else ''}"
 
 
 def _sha256(*paths: Path) -> dict[str, str]:
@@ -124,9 +139,12 @@ def _astropy_source(path: Path, fmt: str | None) -> Source:
     return Source(path, table, f"astropy.table ({fmt or 'format guessed'})", _sha256(path))
 
 
-def _rotmod_source(path: Path, files: list[Path]) -> Source:
-    """SPARC mass-model files as one table: a row per point, the galaxy named by its file, distance per galaxy."""
+def _rotmod_source(path: Path, files: list[Path], others: list[str] | None = None) -> Source:
+    """SPARC mass-model files as one table: a row per point, the galaxy named by its file, distance per galaxy;
+    the ``others`` entries of a folder, skipped, are said in an :class:`IngestWarning`."""
     curves = [read_rotmod(f) for f in files]
+    if others:
+        _warn_skipped(path, len(files), others)
     counts = [len(c.r) for c in curves]
     table = Table({"galaxy": np.repeat([c.name for c in curves], counts),
                    **{name: np.concatenate([getattr(c, name) for c in curves]) for name in NAMES},
@@ -145,3 +163,14 @@ def _table1_source(path: Path) -> Source:
     for name, unit in table1.units.items():
         table[name].unit = unit or None
     return Source(path, table, "SPARC Table 1 (CDS machine-readable)", _sha256(path), fixed=True)
+
+
+def _warn_skipped(folder: Path, n_files: int, others: list[str]) -> None:
+    """Say which entries of a folder of rotmod files were skipped (and which of them open like a rotmod file)."""
+    listed = ", ".join(others[:_SHOWN]) + (f" and {len(others) - _SHOWN} more" if len(others) > _SHOWN else "")
+    like = [name for name in others if opens_like_rotmod(folder / name)]
+    hint = (f"; {like[0]} opens like a rotmod file: name it {Path(like[0]).stem}{ROTMOD_SUFFIX} to read it"
+            if like else "")
+    warnings.warn(f"{folder}: read {n_files} <Galaxy>{ROTMOD_SUFFIX} file{'s' if n_files > 1 else ''}, skipped "
+                  f"{len(others)} other entr{'ies' if len(others) > 1 else 'y'} of the folder: {listed}{hint}",
+                  IngestWarning, stacklevel=4)

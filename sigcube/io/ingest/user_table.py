@@ -26,6 +26,7 @@ from sigcube.errors import ParseError
 from sigcube.io.ingest.galaxy_table import PER_GALAXY, GalaxyTable, join_galaxies, read_galaxy_table
 from sigcube.io.ingest.table_columns import SPEC, column_names, converted, label, raw_galaxy_names, refuse_twins
 from sigcube.io.ingest.table_files import Source, read_source
+from sigcube.io.ingest.text import distinct
 from sigcube.io.layouts import GEOMETRY_VARIABLES, MASS_VARIABLES, ROTATION_CURVES
 from sigcube.io.schema import dataset_attrs
 from sigcube.io.schema import label as label_variables
@@ -42,7 +43,7 @@ def build_table_cube(path: Path | str, columns: Mapping[str, str] | None = None,
                      units: Mapping[str, str] | None = None, fmt: str | None = None, *,
                      galaxies: Path | str | None = None, galaxy_columns: Mapping[str, str] | None = None,
                      galaxy_units: Mapping[str, str] | None = None, encoding: str | None = None,
-                     allow_missing: bool = False) -> xr.Dataset:
+                     decimal: str | None = None, allow_missing: bool = False) -> xr.Dataset:
     """Read a user's rotation curves (and, with ``galaxies``, a per-galaxy table) into a labelled
     ``rotation_curves`` cube (in memory).
 
@@ -53,7 +54,7 @@ def build_table_cube(path: Path | str, columns: Mapping[str, str] | None = None,
     only by case or surrounding whitespace, and (with ``galaxies``) a galaxy in one table and not the other (a
     warning with ``allow_missing``) or a value the two tables give differently.
     """
-    source = read_source(path, fmt, encoding)
+    source = read_source(path, fmt, encoding, decimal)
     units = dict(units or {})
     names = column_names(source, dict(columns or {}), units, COLUMNS, REQUIRED)
     raw = raw_galaxy_names(source, names["galaxy"])
@@ -71,8 +72,11 @@ def build_table_cube(path: Path | str, columns: Mapping[str, str] | None = None,
                   for name in GALAXY_COLUMNS if name in values}
     table = None
     if galaxies is not None:
-        table = read_galaxy_table(galaxies, galaxy_columns, galaxy_units, encoding)
+        table = read_galaxy_table(galaxies, galaxy_columns, galaxy_units, encoding, decimal)
         per_galaxy = join_galaxies(table, source, raw, gal_names, per_galaxy, allow_missing)
+    if decimal is not None and source.lines is None and (table is None or table.source.lines is None):
+        raise ParseError(source.path, f"--decimal {decimal} applies to delimited text (CSV, whitespace-separated); a "
+                                      f"{source.shape} writes its numbers its own way: leave it out")
     if "quality" in per_galaxy:
         _require_flags(source, table, per_galaxy["quality"], gal_names)
     return _assemble(source, galaxy, values, per_galaxy, names, units, table)
@@ -102,9 +106,14 @@ def _per_galaxy(source: Source, column: str, name: str, values: np.ndarray, star
     row_first = np.repeat(first, np.diff(np.append(starts, len(values))))
     differs = ~((values == row_first) | (np.isnan(values) & np.isnan(row_first)))
     if differs.any():
-        g = np.searchsorted(starts, np.flatnonzero(differs)[0], side="right") - 1
-        raise ParseError(source.path, f"{label(column, name)} takes more than one value for galaxy {galaxies[g]}; "
-                                      "a per-galaxy column repeats one value on every row of its galaxy")
+        row = np.flatnonzero(differs)[0]
+        g = np.searchsorted(starts, row, side="right") - 1
+        first_value, other = distinct(first[g], values[row])
+        unit = SPEC[name].units.replace(" / ", "/")
+        raise ParseError(source.path, f"{label(column, name)} takes more than one value for galaxy {galaxies[g]} "
+                                      f"({first_value} and {other}{' ' + unit if unit else ''}); a per-galaxy column "
+                                      "repeats one value on "
+                                      "every row of its galaxy")
     return first
 
 

@@ -27,8 +27,9 @@ from typer.testing import CliRunner
 from sigcube.cli import app
 from sigcube.errors import ParseError, SigcubeError
 from sigcube.io.cubes import open_cube
-from sigcube.io.ingest.delimited import parse_cells, read_delimited
-from sigcube.io.ingest.galaxy_table import IngestWarning
+from sigcube.io.ingest.cell_numbers import Convention, parse_cells
+from sigcube.io.ingest.delimited import read_delimited
+from sigcube.io.ingest.table_files import IngestWarning
 from sigcube.io.ingest.user_table import build_table_cube
 
 runner = CliRunner()
@@ -297,10 +298,21 @@ def _text(curves, separator: str, decimal_comma: bool, commented: bool, crlf: bo
     return (("\ufeff" if bom else "") + text).encode()
 
 
+def _unsettled(curves, mark: str) -> bool:
+    """Whether the numbers of ``curves``, written with ``mark`` as their decimal mark, leave it unsettled: some could
+    be read with a thousands separator (three digits after a first group of one to three), and every other has no
+    mark."""
+    written = [repr(x).replace(".", mark) for rows in curves.values() for row in rows for x in row]
+    both_ways = [bool(re.fullmatch(rf"-?[1-9][0-9]{{0,2}}{re.escape(mark)}[0-9]{{3}}", text)) for text in written]
+    return any(both_ways) and not any(mark in text and not two for text, two in zip(written, both_ways))
+
+
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(curves=tables(), shape=st.sampled_from(["semicolon", "whitespace", "commented", "rotmod"]),
-       crlf=st.booleans(), bom=st.booleans())
-def test_random_tables_read_back_in_every_shape(curves, shape, crlf, bom, tmp_path_factory):
+       crlf=st.booleans(), bom=st.booleans(), give_mark=st.booleans())
+def test_random_tables_read_back_in_every_shape(curves, shape, crlf, bom, give_mark, tmp_path_factory):
+    """Each shape reads as the plain CSV; a file none of whose numbers settles the decimal mark is refused unless
+    ``--decimal`` gives it."""
     folder = tmp_path_factory.mktemp("shape")
     units = {c: "km/s" for c in COLS} | {"r": "kpc", "sb_disk": "solLum/pc2", "sb_bul": "solLum/pc2"}
     (folder / "plain.csv").write_bytes(_text(curves, ",", False, False, False, False))
@@ -308,7 +320,8 @@ def test_random_tables_read_back_in_every_shape(curves, shape, crlf, bom, tmp_pa
     if shape == "rotmod":
         (folder / "rotmod").mkdir()
         for name, rows in curves.items():
-            lines = ["# Distance = 10 Mpc", "# Rad\tVobs", *("\t".join(map(repr, row)) for row in rows)]
+            lines = ["# Distance = 10 Mpc", "# Rad\tVobs\terrV\tVgas\tVdisk\tVbul\tSBdisk\tSBbul",
+                     *("\t".join(map(repr, row)) for row in rows)]
             (folder / "rotmod" / f"{name}_rotmod.dat").write_bytes(("\r\n" if crlf else "\n").join(lines).encode())
         mine = build_table_cube(folder / "rotmod")
         assert np.all(mine["distance"].values == 10.0)
@@ -316,9 +329,14 @@ def test_random_tables_read_back_in_every_shape(curves, shape, crlf, bom, tmp_pa
         twin = twin.drop_vars("distance")
     else:
         separator = {"semicolon": ";", "whitespace": " \t ", "commented": " "}[shape]
-        (folder / "mine.txt").write_bytes(_text(curves, separator, shape != "commented", shape == "commented",
-                                                crlf, bom))
-        mine = build_table_cube(folder / "mine.txt", units=units)
+        mark = "." if shape == "commented" else ","
+        (folder / "mine.txt").write_bytes(_text(curves, separator, mark == ",", shape == "commented", crlf, bom))
+        decimal = mark if give_mark else None
+        if decimal is None and _unsettled(curves, mark):
+            with pytest.raises(ParseError, match="with a thousands separator, and the file's other numbers do not show"):
+                build_table_cube(folder / "mine.txt", units=units)
+            return
+        mine = build_table_cube(folder / "mine.txt", units=units, decimal=decimal)
     assert_same_cube(mine, twin)
 
 
@@ -335,31 +353,46 @@ def test_the_delimited_reader_reads_or_refuses_any_bytes(data, tmp_path_factory)
     assert len(table) == len(lines) > 0 and all(name and name == name.strip() for name in table.colnames)
 
 
-TOKENS = st.sampled_from(["1", " 2 ", "-.5", "+5.", "1e5", "1E-3", "0,25", "-1,5e2", ",5", "5,", "", "nan", "NA", "n/a",
-                          "inf", "-Infinity", "1_0", "0x1", "\u0661", "1,2,3", ".", "e5", "--1", "abc"])
+NAN, INF = float("nan"), float("inf")
+CELLS = {
+    # cell: (its value with its mark read as a decimal mark, the decimal mark it shows, its value with that mark read
+    # as a thousands separator if it can be), by hand; None: not a number
+    "1": (1.0, None, None), " 2 ": (2.0, None, None), "-.5": (-0.5, ".", None), "+5.": (5.0, ".", None),
+    "1e5": (1e5, None, None), "1E-3": (1e-3, None, None), "0,25": (0.25, ",", None), "-1,5e2": (-150.0, ",", None),
+    ",5": (0.5, ",", None), "5,": (5.0, ",", None), "": (NAN, None, None), "nan": (NAN, None, None),
+    "NA": (NAN, None, None), "n/a": (NAN, None, None), "inf": (INF, None, None), "-Infinity": (-INF, None, None),
+    "1_0": None, "0x1": None, "\u0661": None, "1,2,3": None, ".": None, "e5": None, "--1": None, "abc": None,
+    "12.34.5": None, "1.234.": None, "1.23,45": None,
+    "31.200": (31.2, ".", 31200.0), "-31,200": (-31.2, ",", -31200.0), "1.2345": (1.2345, ".", None),
+    "0.320": (0.32, ".", None), "012,345": (12.345, ",", None), "1.234e5": (123400.0, ".", None),
+    "1.234,5": (1234.5, ",", None), "1,234.5": (1234.5, ".", None), "1.234.567": (1234567.0, ",", None),
+    "1,234,567.25": (1234567.25, ".", None), "1 234,5": (1234.5, ",", None), "1\u00a0234": (1234.0, None, None),
+    "1'234.5": (1234.5, ".", None),
+}
 
 
-def _by_hand(token: str, decimal_comma: bool) -> float | None:
-    """A cell's number as the reader's rule says (None: not a number), one cell at a time, without numpy."""
-    token = token.strip()
-    if decimal_comma and re.fullmatch(r"[+-]?[0-9]*,[0-9]*(?:[eE][+-]?[0-9]+)?", token):
-        token = token.replace(",", ".")
-    if token.lower() in ("", "nan", "na", "n/a"):
-        return float("nan")
-    if re.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity)", token, re.I):
-        return float(token)
-    return None
+def _expected(cell: str, mark: str | None, given: bool) -> float | str:
+    """A cell's number under a file's decimal mark (given by the user or not), or the words its refusal has."""
+    if CELLS[cell] is None:
+        return "is not a number"
+    value, shows, grouped = CELLS[cell]
+    if grouped is None:
+        return "says the decimal mark" if given and shows not in (None, mark) else value
+    return value if shows == mark else grouped if given else "with a thousands separator"
 
 
-@settings(max_examples=100, deadline=None, derandomize=True)
-@given(tokens=st.lists(TOKENS, min_size=1, max_size=8), decimal_comma=st.booleans())
-def test_cells_parse_as_the_rule_says(tokens, decimal_comma):
-    values, bad = parse_cells(np.array(tokens), decimal_comma)
-    expected = [_by_hand(token, decimal_comma) for token in tokens]
-    if None in expected:
-        assert bad == expected.index(None)
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(cells=st.lists(st.sampled_from(list(CELLS)), min_size=1, max_size=8), mark=st.sampled_from([".", ",", None]),
+       given=st.booleans())
+def test_cells_parse_as_the_rule_says(cells, mark, given):
+    given = given and mark is not None
+    values, bad, problem = parse_cells(np.array(cells), Convention(mark, given))
+    expected = [_expected(cell, mark, given) for cell in cells]
+    refused = [i for i, e in enumerate(expected) if isinstance(e, str)]
+    if refused:
+        assert bad == refused[0] and expected[bad] in problem and repr(cells[bad].strip()) in problem
     else:
-        assert bad is None
+        assert bad is None and problem is None
         np.testing.assert_array_equal(values, expected)
 
 

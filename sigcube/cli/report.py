@@ -228,23 +228,30 @@ def report_ablation(
     from sigcube.study.reports.ablation import ablation_report, render
 
     scatter = Scatter.parse(sigma_int)
-    report = _with_fits(cube, workers, scheduler, "fitting every galaxy under each model …",
-                        lambda ds, run: ablation_report(ds, nuisance=nuisance, run=run, seed=seed, n_boot=bootstrap,
-                                                        sigma_int=scatter))
+    ds = _curves(cube)
+    report = _with_fits(ds, workers, scheduler, workers is None and scheduler is None,
+                        "fitting every galaxy under each model …",
+                        lambda run: ablation_report(ds, nuisance=nuisance, run=run, seed=seed, n_boot=bootstrap,
+                                                    sigma_int=scatter))
     emit(report, as_json, render)
 
 
 @app.command("compare")
 def report_compare(
     models: Annotated[list[str], typer.Argument(help="Models to compare: sigma, mond, sigma_xi; the halos nfw, einasto, "
-                                                     "burkert, piso, dc14 (flat priors) and nfw-lcdm, einasto-lcdm, "
-                                                     "burkert-lcdm, piso-lcdm, dc14-lcdm (ΛCDM priors). MOND is always "
-                                                     "added as the Bayes-factor reference.")],
+                                                     "burkert, piso, dc14, corenfw (flat priors) and nfw-lcdm, "
+                                                     "einasto-lcdm, dc14-lcdm, corenfw-lcdm (ΛCDM priors; "
+                                                     "…-lcdm-moster2013_propagated, …-lcdm-behroozi2013 with another "
+                                                     "stellar-to-halo relation). MOND is always added as the "
+                                                     "Bayes-factor reference.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
     nuisance: Annotated[bool, typer.Option(help="Also with Υ_disk, Υ_bul, D, i marginalised/profiled.")] = True,
-    workers: Annotated[Optional[int], typer.Option(help="Run the per-galaxy fits on a LocalCluster of this many processes.")] = None,
-    scheduler: Annotated[Optional[str], typer.Option(help="Run the per-galaxy fits on the Dask scheduler tcp://host:port.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="LocalCluster worker processes (default: one per core).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="Run the per-galaxy work on the Dask scheduler tcp://host:port.")] = None,
+    synchronous: Annotated[bool, typer.Option(help="Run in this process, without Dask (the same numbers).")] = False,
+    fresh: Annotated[bool, typer.Option(help="Start over: remove this run's checkpoint folder (finished pieces and "
+                                             "kept report) first.")] = False,
     sigma_int: Annotated[Optional[str], typer.Option(
         "--sigma-int", help="Intrinsic scatter as one more global parameter of every model: a value X (fixed) or a grid "
                             "LO:HI:N (uniform prior, marginalised; its posterior is printed), in the error model's "
@@ -253,42 +260,56 @@ def report_compare(
         help="What --sigma-int means: velocity_floor (km/s, in quadrature with e_V; the default) or lognormal_gobs "
              "(dex of g_obs at fixed g_bar).")] = None,
 ) -> None:
-    """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, ELPD_LOGO, k-fold CV."""
+    """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, ELPD_LOGO, k-fold CV. The
+    per-galaxy work runs on a LocalCluster (as sweeps), a --scheduler or in this process (--synchronous); finished
+    pieces are kept under cubes/checkpoints/ (a killed run resumes; a finished one is printed again from its report)."""
+    from sigcube.engines.sweep.engine import check_workers
+    from sigcube.io.cubes import cube_dir
     from sigcube.stats.intrinsic_scatter import Scatter
-    from sigcube.study.reports.compare import compare_report, render
+    from sigcube.study.reports.compare import (
+        compare_checkpoint, compare_report, keep_report, kept_report, model_names, render,
+    )
 
     if sigma_int is None and error_model is not None:
         raise SigcubeError("--error-model says what --sigma-int means: give --sigma-int too")
     scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor")
-
-    def build(ds, run):
-        from sigcube.engines.checkpoint import Checkpoint, fingerprint
-        from sigcube.io.cubes import cube_dir
-
-        settings = {"cube": ds.attrs.get("content_sha256", ""), "nuisance": nuisance,
-                    "scatter": None if scatter is None else scatter.describe()}  # each model's pieces in its folder
-        kept = Checkpoint(cube_dir() / "checkpoints" / f"compare-{fingerprint(settings)}")
-        if kept.count():
-            err_console.print(f"resuming from {kept.folder} ({kept.count()} finished pieces)")
-        report = compare_report(ds, models, nuisance=nuisance, run=run, scatter=scatter, checkpoint=kept,
-                                progress=lambda line: err_console.print(line))
+    check_workers(scheduler, workers, synchronous)
+    names = model_names(models)
+    ds = _curves(cube)
+    kept = compare_checkpoint(cube_dir() / "checkpoints", ds, nuisance, scatter,
+                              lambda line: err_console.print(line, markup=False, highlight=False, soft_wrap=True))
+    if fresh and kept.folder is not None:
         kept.clear()
-        return report
-
-    report = _with_fits(cube, workers, scheduler, "computing grids, fits and evidences …", build)
+    report = kept_report(kept, names)
+    if report is not None:
+        err_console.print(f"from the finished run kept at {kept.folder}; --fresh recomputes", markup=False,
+                          highlight=False, soft_wrap=True)
+    else:
+        if kept.count():
+            err_console.print(f"resuming from {kept.folder} ({kept.count()} finished pieces)", markup=False,
+                              highlight=False, soft_wrap=True)
+        report = _with_fits(ds, workers, scheduler, synchronous, "computing grids, fits and evidences …",
+                            lambda run: compare_report(ds, names, nuisance=nuisance, run=run, scatter=scatter,
+                                                       checkpoint=kept, progress=lambda line: err_console.print(
+                                                           line, markup=False, highlight=False, soft_wrap=True)))
+        report = keep_report(kept, names, report)
     emit(report, as_json, render)
 
 
-def _with_fits(cube: str | None, workers: int | None, scheduler: str | None, status: str, build):
-    """``build(ds, run)`` on the loaded cube of rotation curves (SPARC's or a user's), its per-galaxy fits run in
-    this process, on a LocalCluster of ``workers`` or on ``scheduler``."""
-    from sigcube.engines.fit.run import executor
-    from sigcube.engines.sweep.engine import check_workers
+def _curves(cube: str | None):
+    """The loaded cube of rotation curves (SPARC's or a user's; default cubes/sparc.zarr, ingested if missing)."""
     from sigcube.io.cubes import open_cube
     from sigcube.io.datasets import curve_kinds
 
-    scheduler = check_workers(scheduler, workers, False)
-    ds = open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()
-    with executor(scheduler, workers, scheduler is None and workers is None, err_console) as run, \
-            err_console.status(status):
-        return build(ds, run)
+    return open_cube(dataset_cube("sparc", cube), kind=curve_kinds()).load()
+
+
+def _with_fits(ds, workers: int | None, scheduler: str | None, synchronous: bool, status: str, build):
+    """``build(run)`` for the cube ``ds``, its per-galaxy work run in this process (``synchronous``), on a
+    LocalCluster of ``workers`` (default: one per core) or on ``scheduler``."""
+    from sigcube.engines.fit.run import executor
+    from sigcube.engines.sweep.engine import check_workers
+
+    scheduler = check_workers(scheduler, workers, synchronous)
+    with executor(scheduler, workers, synchronous, err_console) as run, err_console.status(status):
+        return build(run)

@@ -14,9 +14,9 @@ errors::
 so that the likelihood the analysis writes, (V_obs·sin i0/sin i − V_pred)/(e_V·sin i0/sin i), is standard normal at
 the truth. The truths are per-galaxy variables ``true_upsilon_disk``, ``true_upsilon_bul`` (NaN without a bulge),
 ``true_distance``, ``true_inclination``, ``true_<parameter>`` of each drawn kernel parameter and, for a ΛCDM halo,
-``true_log10_M200`` and ``true_c``. V_flat and e_V_flat are 0 (SPARC's "not measured"): the real galaxy's do not
-describe the synthetic curve. Points the sample cuts drop (V_bar ≤ 0 at the packing Υ) and galaxies without a usable
-point have no V_obs (NaN). One seed fixes every draw.
+``true_log10_M200``, ``true_c`` (and Einasto's ``true_alpha``). V_flat and e_V_flat are 0 (SPARC's "not measured"):
+the real galaxy's do not describe the synthetic curve. Points the sample cuts drop (V_bar ≤ 0 at the packing Υ) and
+galaxies without a usable point have no V_obs (NaN). One seed fixes every draw.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from sigcube.io.rotation_curves import pack_sparc
 from sigcube.io.stores import Location
 from sigcube.io.synth import KIND, SEED_ATTR
 from sigcube.model.kernels import get_kernel
-from sigcube.model.kernels.halo_lcdm import HALO_PRIORS, halo_of
+from sigcube.model.kernels.halo_lcdm import HALO_PRIORS, HALO_QUANTITIES, halo_of
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SPARC_PRIORS, Catalogue, NuisanceTransform, sparc_priors
 from sigcube.stats.priors import Prior
 
@@ -98,8 +98,7 @@ def draw_on_baryons(cube: xr.Dataset, kernel: str, params: dict[str, Any] | None
     variables = {**{name: (truth[name], *NUISANCE_UNITS[name]) for name in NUISANCE_PARAMETERS},
                  **{name: (value, model.parameter(name).unit, f"true {model.parameter(name).description}")
                     for name, value in theta.items()},
-                 **({"log10_M200": (halo["log10_M200"], "", "true log10 of the halo mass M200 [M☉]"),
-                     "c": (halo["c"], "", "true halo concentration r200/r_s")} if halo else {})}
+                 **{name: (value, "", f"true {HALO_QUANTITIES[name]}") for name, value in halo.items()}}
     for name, (value, unit, long_name) in variables.items():
         column = np.full(cube.sizes["galaxy"], np.nan)
         column[rows] = value

@@ -15,7 +15,9 @@ kernel that needs an incomplete gamma or beta function keeps the compiled fast p
   where the closed form has lost at most a few units of the last digit (the replay of sweeps runs
   :mod:`sigcube.compute.vecmath`'s vectorising loop of ``cusp_mass``);
 - :data:`double_power_inverse` — the inverse of a double power law in log space, x ↦ x + log 2N −
-  log10(10^(−β(x − log M1)) + 10^(γ(x − log M1))): the stellar-to-halo mass relation's (:mod:`sigcube.model.lcdm`).
+  log10(10^(−β(x − log M1)) + 10^(γ(x − log M1))): Moster et al.'s stellar-to-halo mass relation
+  (:mod:`sigcube.model.lcdm`);
+- :data:`behroozi_inverse` — the inverse of Behroozi et al.'s stellar-to-halo mass relation (the same module).
 """
 
 from __future__ import annotations
@@ -48,3 +50,4 @@ cusp_mass = CompiledUfunc("cusp_mass")
 burkert_mass = CompiledUfunc("burkert_mass")
 core_mass = CompiledUfunc("core_mass")
 double_power_inverse = CompiledUfunc("double_power_inverse")
+behroozi_inverse = CompiledUfunc("behroozi_inverse")

@@ -13,8 +13,11 @@ CORE_SERIES_BELOW = 0.5
 """Below this y the cored masses are summed as power series (terms fall by y⁴ or y² ≤ 1/16 or 1/4 each)."""
 
 _EPS = 1e-16
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
 _TINY = 1e-300
 _MAX_TERMS = 2000
+_ROOT_TOLERANCE = 1e-13
 
 
 @numba.njit(nogil=True, cache=True)
@@ -69,15 +72,6 @@ def gammainc_lower(a, x):  # pragma: no cover
     return 1.0 - _gamma_fraction(a, x)
 
 
-@numba.njit(nogil=True, cache=True)
-def _power_difference(w_hi: float, w_lo: float, k: float) -> float:  # pragma: no cover
-    """(w_hi^k − w_lo^k)/k for 0 < w_lo ≤ w_hi, continuous through k = 0 (where it is ln(w_hi/w_lo))."""
-    log_ratio = math.log(w_hi / w_lo)
-    if abs(k * log_ratio) < 1e-300:
-        return log_ratio
-    return math.exp(k * math.log(w_lo)) * math.expm1(k * log_ratio) / k
-
-
 @numba.vectorize(["f8(f8, f8, f8, f8)"], nopython=True, cache=True)
 def zhao_mass(y, alpha, beta, gamma):  # pragma: no cover
     """∫₀ʸ u^(2−γ)·(1 + u^α)^(−(β−γ)/α) du for y ≥ 0, α > 0, γ < 3 (NaN otherwise).
@@ -110,14 +104,26 @@ def zhao_mass(y, alpha, beta, gamma):  # pragma: no cover
             break
     integral = math.exp(a * math.log(t)) * total
     if t_end > 0.5:
+        # Σ_n (1 − a)_n/n! · (½^(b+n) − w_lo^(b+n))/(b + n): the powers by one product each per term; the one term
+        # whose k = b + n is near 0 (where the difference cancels) by expm1, continuously through k = 0
         w_lo = 1.0 / (1.0 + ya)
+        log_ratio = math.log(0.5 / w_lo)
+        p_hi = math.exp(b * -_LN2)
+        p_lo = math.exp(b * math.log(w_lo))
         coefficient = 1.0
-        part = _power_difference(0.5, w_lo, b)
-        for n in range(1, _MAX_TERMS):
-            coefficient *= (n - a) / n
-            term = coefficient * _power_difference(0.5, w_lo, b + n)
+        part = 0.0
+        for n in range(_MAX_TERMS):
+            if n > 0:
+                coefficient *= (n - a) / n
+                p_hi *= 0.5
+                p_lo *= w_lo
+            k = b + n
+            if abs(k * log_ratio) < 0.5:
+                term = coefficient * p_lo * (log_ratio if k == 0.0 else math.expm1(k * log_ratio) / k)
+            else:
+                term = coefficient * (p_hi - p_lo) / k
             part += term
-            if abs(term) < abs(part) * _EPS:
+            if n > 0 and abs(term) < abs(part) * _EPS:
                 break
         integral += part
     return integral / alpha
@@ -202,10 +208,52 @@ def double_power_inverse(y, log_m1, log_2n, beta, gamma):  # pragma: no cover
         else:
             lo = x
         step = f / (1.0 + (beta * a - gamma * b) / (a + b))
-        x_new = x - step
-        if not (lo < x_new < hi):
-            x_new = 0.5 * (lo + hi)
-        if abs(x_new - x) <= 4e-16 * abs(x_new):
-            return x_new
-        x = x_new
+        if abs(step) <= _ROOT_TOLERANCE or hi - lo <= _ROOT_TOLERANCE:
+            return x - step
+        x = x - step
+        if not (lo <= x <= hi):
+            x = 0.5 * (lo + hi)
     return x
+
+
+@numba.njit(nogil=True, cache=True)
+def _behroozi_shape(x: float, alpha: float, delta: float, gamma: float) -> tuple[float, float]:  # pragma: no cover
+    """(f, df/dx) of f(x) = −log10(10^(αx) + 1) + δ·(log10(1 + eˣ))^γ/(1 + exp(10^(−x))), the fitting function of
+    Behroozi, Wechsler & Conroy 2013 (ApJ 770, 57), written with w = exp(−10^(−x)) (no overflow at low mass)."""
+    p = 10.0 ** (alpha * x)
+    u = 10.0 ** -x
+    w = math.exp(-u)
+    ex = math.exp(x)
+    lg = math.log10(1.0 + ex)
+    share = w / (1.0 + w)
+    f = -math.log10(p + 1.0) + delta * lg**gamma * share
+    slope = -alpha * p / (p + 1.0) + delta * share * (gamma * lg ** (gamma - 1.0) * ex / ((1.0 + ex) * _LN10)
+                                                      + lg**gamma * u * _LN10 / (1.0 + w))
+    return f, slope
+
+
+@numba.vectorize(["f8(f8, f8, f8, f8, f8, f8)"], nopython=True, cache=True)
+def behroozi_inverse(y, log_eps_m1, log_m1, alpha, delta, gamma):  # pragma: no cover
+    """log10 M_h with log_eps_m1 + f(log10 M_h − log_m1) − f(0) = y, f of :func:`_behroozi_shape` (α < 0, δ, γ > 0: the
+    relation rises in M_h): Newton steps on x = log10 M_h − log_m1 kept inside a bisection bracket in [−12, 12]; NaN
+    when y is outside the relation's range there."""
+    target = y - log_eps_m1 + _behroozi_shape(0.0, alpha, delta, gamma)[0]
+    lo, hi = -12.0, 12.0
+    if not (_behroozi_shape(lo, alpha, delta, gamma)[0] <= target <= _behroozi_shape(hi, alpha, delta, gamma)[0]):
+        return math.nan
+    x = target / -alpha  # the low-mass power law's root: f ≈ −αx there
+    x = min(max(x, lo), hi)
+    for _ in range(200):
+        f, slope = _behroozi_shape(x, alpha, delta, gamma)
+        f -= target
+        if f > 0.0:
+            hi = x
+        else:
+            lo = x
+        step = f / slope if slope > 0.0 else 2.0 * (hi - lo)
+        if abs(step) <= _ROOT_TOLERANCE or hi - lo <= _ROOT_TOLERANCE:
+            return log_m1 + x - step
+        x = x - step
+        if not (lo <= x <= hi):
+            x = 0.5 * (lo + hi)
+    return log_m1 + x

@@ -1,5 +1,6 @@
 """Dark-matter haloes added to the baryons: NFW (the ΛCDM side of the fitted ablation, SI §15), Einasto, Burkert,
-pseudo-isothermal and DC14, each with flat priors over its bounds (the ΛCDM-prior versions: :mod:`.halo_lcdm`).
+pseudo-isothermal, DC14 and coreNFW, with (M200, c) free (the ΛCDM-prior versions of the ΛCDM-motivated ones:
+:mod:`.halo_lcdm`; the priors of both: :data:`.halo_lcdm.HALO_PRIORS`).
 
 Every halo is parametrised alike, so one prior serves all: its mass M200 within r200, the radius enclosing a mean
 density of 200·ρ_crit, and a concentration c = r200/r_s (plus a shape parameter where the profile has one)::
@@ -10,7 +11,7 @@ density of 200·ρ_crit, and a concentration c = r200/r_s (plus a shape paramete
 with μ(y) the profile's enclosed mass in units of its scale (μ's constant factor cancels). ρ_crit is astropy's flat
 ΛCDM with H0 = 70 km/s/Mpc, Ωm = 0.3 (136 M☉/kpc³). r_s is the radius where the logarithmic density slope is −2
 (NFW, Einasto, Burkert, DC14: c is the concentration of the c–M relations) except for the pseudo-isothermal sphere,
-whose slope never reaches −2: its r_s is the core radius. As a global kernel one (M200, c) serves every galaxy; per
+whose slope never reaches −2: its r_s is the core radius; coreNFW's c is that of the NFW halo its core is cut into. As a global kernel one (M200, c) serves every galaxy; per
 galaxy, a sweep over log10 M200 × c reduced with ``sigcube.engines.sweep.best_per_galaxy`` (the SI's NFW fit) or the
 per-object evidence integrates them.
 """
@@ -23,7 +24,9 @@ import numpy as np
 
 from sigcube.constants import G_KPC_KMS2_MSUN, rho_crit_msun_kpc3
 from sigcube.model.kernels.registry import Parameter, kernel
-from sigcube.model.lcdm import DC14_RANGE, dc14_shape
+from sigcube.model.lcdm import (
+    CORENFW_ETA, CORENFW_KAPPA, CORENFW_STAR_FORMATION_GYR, DC14_RANGE, HALF_MASS_RADIUS_PER_RD, corenfw_core, dc14_shape,
+)
 from sigcube.model.special import burkert_mass, core_mass, cusp_mass, gammainc_lower, zhao_mass
 
 BURKERT_SLOPE_2 = (1.0 + math.sqrt(26.0 / 27.0)) ** (1.0 / 3.0) + (1.0 - math.sqrt(26.0 / 27.0)) ** (1.0 / 3.0)
@@ -83,13 +86,26 @@ def dc14_velocity_squared(r_kpc, log10_m200, c, log10_mstar):
     return halo_velocity_squared(r_kpc, log10_m200, c * ((2.0 - gamma) / (beta - 2.0)) ** (1.0 / alpha), mass)
 
 
+def corenfw_velocity_squared(r_kpc, log10_m200, c, r_d_kpc):
+    """V² of a coreNFW halo: the NFW halo's (M200, c) times fⁿ, f = tanh(r/r_c), (r_c, n) of
+    :func:`sigcube.model.lcdm.corenfw_core` for a disc of scale length R_d."""
+    m200 = 10.0**log10_m200
+    r200 = r200_kpc(m200)
+    core, index = corenfw_core(r200, c, m200 * (cusp_mass(1.0) / cusp_mass(c)), r_d_kpc)
+    return nfw_velocity_squared(r_kpc, log10_m200, c) * np.tanh(r_kpc / core) ** index
+
+
 MASS = Parameter("log10_M200", 11.0, "", (6.0, 14.0), description="log10 of the halo mass M200 [M☉]")
 CONCENTRATION = Parameter("c", 10.0, "", (1.0, 100.0), description="concentration c = r200/r_−2")
-EINASTO_ALPHA = Parameter("alpha", 0.17, "", (0.05, 2.5), description="Einasto shape index α")
+EINASTO_ALPHA = Parameter("alpha", 0.17, "", (0.01, 5.0), description="Einasto shape index α")
 RHO_CRIT = "ρ_crit: astropy FlatLambdaCDM(H0 = 70, Ωm = 0.3); M200 within 200·ρ_crit"
 STARTING_POINT = "defaults: a starting point (fitted per galaxy)"
 LI2020 = "Li, Lelli, McGaugh & Schombert 2020, ApJS 247, 31 fit it to SPARC"
 M_STAR = "M★ = Υ_disk·L_disk + Υ_bul·L_bul at 3.6 μm (∝ D²): the baryons' own Υ and D"
+CORENFW_MAPPING = (f"r_c = {CORENFW_ETA:g}·R_1/2, R_1/2 = {HALF_MASS_RADIUS_PER_RD:.4f}·R_d (SPARC's Rdisk, ∝ D; an "
+                   f"exponential disc's projected half-mass radius); n = tanh({CORENFW_KAPPA:g}·t_SF/t_dyn), "
+                   f"t_SF = {CORENFW_STAR_FORMATION_GYR:g} Gyr, t_dyn = 2π·√(r_s³/(G·M_NFW(<r_s))); "
+                   "M(<r200) = M200·tanh(r200/r_c)ⁿ ≈ M200")
 
 
 @kernel(
@@ -163,3 +179,17 @@ def piso(points, *, log10_M200, c):
 def dc14(points, *, log10_M200, c):
     v2 = dc14_velocity_squared(points["r"], log10_M200, c, np.log10(points["M_star"]))
     return np.sqrt(points["v_bar"] ** 2 + v2)
+
+
+@kernel(
+    summary="Baryons plus a coreNFW halo (an NFW halo cored by star formation): V² = V_bar² + V_cNFW²(M200, c; R_d).",
+    source=f"Read, Agertz & Collins 2016, MNRAS 459, 2573; {LI2020}",
+    formula=("V² = V_bar² + V_NFW²(M200, c)·tanh(r/r_c)ⁿ,  r_c = η·R_1/2,  n = tanh(κ·t_SF/t_dyn),  "
+             "t_dyn = 2π·√(r_s³/(G·M_NFW(<r_s)))"),
+    inputs=("r", "v_bar", "R_d_table"),
+    parameters=(MASS, CONCENTRATION),
+    amplitude="log10_M200",
+    readings=(RHO_CRIT, "c = r200/r_s of the NFW halo before its core formed", CORENFW_MAPPING, STARTING_POINT),
+)
+def corenfw(points, *, log10_M200, c):
+    return np.sqrt(points["v_bar"] ** 2 + corenfw_velocity_squared(points["r"], log10_M200, c, points["R_d_table"]))

@@ -41,6 +41,9 @@ templates_path = ["_templates"]
 myst_enable_extensions = ["deflist", "colon_fence", "attrs_inline", "substitution"]
 myst_heading_anchors = 3
 myst_substitutions: dict[str, str] = {}  # filled by sigcube_docs from the committed results (numbers in prose)
+# Quotes and ellipses are typeset, dashes are not: "--json" in a report's sentence stays two hyphens (the pages write
+# their dashes as "–" and "—").
+smartquotes_action = "qe"
 
 # --- Notebooks (MyST-NB) ---------------------------------------------------------------------------------
 # "cache": a notebook is executed once and its outputs are kept in docs/_build/.jupyter_cache until it changes.
@@ -77,7 +80,8 @@ add_module_names = False
 # --- HTML ----------------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = f"sigcube {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["sigcube.css"]  # tables: smaller type, unbroken code in cells
 html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False

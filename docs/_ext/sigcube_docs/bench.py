@@ -95,7 +95,7 @@ def nuisance(res: Mapping[str, Any]) -> str:
     rows = [["plain sweep", "—", number(res["plain_point_evals_per_s_per_core"], 3), "1"],
             [f"marginalised ({text(res['solver'])})", res["nodes"], number(res["node_point_evals_per_s_per_core"], 3),
              fixed(res["node_ratio"], 2)],
-            [f"marginalised, counted as kernel calls", res["nodes"], number(res["kernel_point_evals_per_s_per_core"], 3),
+            ["marginalised, counted as kernel calls", res["nodes"], number(res["kernel_point_evals_per_s_per_core"], 3),
              fixed(res["kernel_ratio"], 2)]]
     memory = ", ".join(f"{n} nodes {float(v):.1f}" for n, v in res["peak_traced_MiB_by_nodes_32_grid_points"].items())
     return (f"{res['sample']['galaxies']} galaxies, {res['sample']['points']:,} points, {res['grid_points']} grid "

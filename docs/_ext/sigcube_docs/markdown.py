@@ -8,12 +8,16 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>#+!|~$&])")
+_CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
 def text(value: Any) -> str:
-    """``value`` as literal Markdown text: every character Markdown could read as markup is escaped, newlines
-    become spaces (a table cell or a list item stays on one line)."""
-    return _PUNCTUATION.sub(r"\\\1", " ".join(str(value).split()))
+    """``value`` (plain text, such as a report's sentence) as Markdown, escaped once: a span in single backticks
+    becomes inline code, every other character Markdown could read as markup is escaped, newlines become spaces (a
+    table cell or a list item stays on one line). Never pass it Markdown (the output of this module's functions):
+    MyST would show the escapes."""
+    parts = _CODE_SPAN.split(" ".join(str(value).split()))
+    return "".join(code(part) if k % 2 else _PUNCTUATION.sub(r"\\\1", part) for k, part in enumerate(parts))
 
 
 def code(value: Any) -> str:
@@ -24,11 +28,33 @@ def code(value: Any) -> str:
     return f"{fence}{pad}{body}{pad}{fence}"
 
 
+def bullets(sentences: Iterable[Any]) -> str:
+    """A list of plain-text sentences (each escaped by :func:`text`), ending in a blank line."""
+    return items(text(s) for s in sentences)
+
+
+def items(lines: Iterable[str]) -> str:
+    """A list of lines that are Markdown already (built with :func:`text`, :func:`code`, …), ending in a blank
+    line."""
+    return "".join(f"- {line}\n" for line in lines) + "\n"
+
+
+_UNBROKEN = {" ± ": "\u00a0±\u00a0", " – ": "\u00a0–\u2060\u00a0"}
+"""A value with its error (``1.2 ± 0.3``) or a range (``0.8 – 0.9``) is one word in a table cell: no-break spaces,
+and a word joiner after the dash (a line may break after a dash even before a no-break space)."""
+
+
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None) -> str:
     """A GitHub-style table; cells are taken as Markdown already (escape them with :func:`text`), ``|`` in a cell
-    is escaped. ``align``: one letter per column, ``l``/``r``/``c``."""
+    is escaped, and a value ± its error or a range ``lo – hi`` is held on one line, so a narrow column wraps
+    between values, never inside one. ``align``: one letter per column, ``l``/``r``/``c``."""
     def cell(value: Any) -> str:
-        return str(value).replace("\n", " ").replace("|", r"\|").replace(r"\\|", r"\|") if value is not None else ""
+        if value is None:
+            return ""
+        body = str(value).replace("\n", " ").replace("|", r"\|").replace(r"\\|", r"\|")
+        for spaced, unbroken in _UNBROKEN.items():
+            body = body.replace(spaced, unbroken)
+        return body
 
     marks = {"l": ":--", "r": "--:", "c": ":-:"}
     rule = [marks[a] for a in align] if align else ["---"] * len(header)

@@ -14,26 +14,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sigcube_docs import records, sources
-from sigcube_docs.markdown import code, details, fixed, mark, number, percent, table, text
+from sigcube_docs.markdown import bullets, code, details, fixed, items, mark, number, percent, table, text
 
 RAR = ("rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel")
 RAR_LABEL = {"rar_rms_accel": "§3.5 rms", "rar_scatter_velocity": "std vel", "rar_scatter_accel": "std acc"}
 
 
-def seed_file(citation: str) -> str:
-    """The seed file a citation such as ``paper §4.1`` or ``note 000, Model 1`` refers to ('' if none)."""
-    names = sources.published_figures()["seed_names"]
-    for seed, short in sorted(names.items(), key=lambda item: -len(item[1])):
-        if citation.startswith(short + " ") or citation.startswith(short + ",") or citation == short:
-            return seed
-    return ""
-
-
 def cited(value: str, unit: str, citation: str) -> str:
-    """A printed figure with its citation and seed file: ``17.75 km/s (paper §4.1, 004_….txt)``."""
-    seed = seed_file(citation)
+    """A printed figure with its citation: ``17.75 km/s (paper §4.1)`` (the citation's short name is a seed file,
+    named by :func:`seed_legend` at the top of the page)."""
     shown = f"{value}{'' if unit in ('', '%') or value.endswith(unit) else ' ' + unit}"
-    return f"{text(shown)} ({text(citation)}{', ' + code(seed) if seed else ''})"
+    return f"{text(shown)} ({text(citation)})"
 
 
 def verdict(c: Mapping[str, Any]) -> str:
@@ -52,8 +43,8 @@ def provenance(record: Mapping[str, Any]) -> str:
             f"command again (slow or deep tier) and fails if any number differs by more than "
             f"1e{round(math.log10(records.RESULTS[record['name']].tolerance))} relative, a posterior mass by more than "
             f"1e{round(math.log10(records.MASS_TOLERANCE))} absolute (CPUs differ in the last bits); remake the file with "
-            f"{code('python docs/_ext/record.py results ' + record['name'])}. Citations name the seed file that prints "
-            f"the figure: {seed_legend()}; every published figure with its section is listed on the "
+            f"{code('python docs/_ext/record.py results ' + record['name'])}. A citation's short name is the seed file "
+            f"that prints the figure: {seed_legend()}; every published figure with its section is listed on the "
             f"[published figures](published.md) page.\n:::\n")
 
 
@@ -71,10 +62,6 @@ def terminal(record: Mapping[str, Any], kind: str, width: int = 160) -> str:
     sources.report_renderers()[kind](record["report"], console)
     return details(f"The report as the terminal prints it ({' · '.join(records.RESULTS[record['name']].command_lines())})",
                    console.export_text())
-
-
-def bullets(sentences: list[str]) -> str:
-    return "".join(f"- {text(s)}\n" for s in sentences) + "\n"
 
 
 # --- sigcube report sparc --preset all ---------------------------------------------------------------------------
@@ -101,10 +88,9 @@ def sparc(record: Mapping[str, Any]) -> str:
         out.append(f"### {code(p['preset'])}: {text(p['conventions']['what'])}\n\n")
         out.append(f"{text(p['conventions']['description'])}\n\n")
         rows = [[text(f["what"]), code(f["quantity"]), cited(f["value"], f["unit"], f["citation"]) if f["seed"]
-                 else f"{text(f['value'])} ({text(f['citation'])}: not a published figure)",
-                 text(f"{f['section']}") if f["seed"] else "—", _sparc_value(f), verdict(f)]
-                for f in p["figures"]]
-        out.append(table(["figure", "quantity", "printed", "section", "sigcube", ""], rows, "lllllc"))
+                 else f"{text(f['value'])} ({text(f['citation'])}: not a published figure)", _sparc_value(f),
+                 verdict(f)] for f in p["figures"]]
+        out.append(table(["figure", "quantity", "printed", "sigcube", ""], rows, "lllrc"))
         out.append("\n" + bullets(p["findings"]))
     out.append(terminal(record, "sparc"))
     return "".join(out)
@@ -129,11 +115,13 @@ def kernels(record: Mapping[str, Any]) -> str:
     if done:
         out.append(f"{done[0]['n_galaxies']} galaxies, {done[0]['n_points']:,} points; each kernel at its "
                    "registered defaults, sorted by mean RMS.\n\n")
-    rows = [[code(r["kernel"]), text(r["source"]), r["n_params"], fixed(r["mean_rms"], 2), fixed(r["median_chi2_red"], 2),
+    rows = [[code(r["kernel"]), fixed(r["mean_rms"], 2), fixed(r["median_chi2_red"], 2),
              "baseline" if r["win_rate"] is None else percent(r["win_rate"], 1), *(fixed(r[m], 4) for m in RAR)]
             for r in done]
-    out.append(table(["kernel", "source", "parameters", "RMS [km/s]", "median χ²_red", "win vs MOND",
-                      "§3.5 rms [dex]", "std vel [dex]", "std acc [dex]"], rows, "llrrrrrrr"))
+    out.append(table(["kernel", "RMS [km/s]", "median χ²_red", "win vs MOND", "§3.5 rms [dex]", "std vel [dex]",
+                      "std acc [dex]"], rows, "lrrrrrr"))
+    out.append("\n" + table(["kernel", "parameters", "source"],
+                             [[code(r["kernel"]), r["n_params"], text(r["source"])] for r in done], "lrl"))
     skipped = [r for r in rows_in if "skipped" in r]
     if skipped:
         out.append("\nSkipped: " + "; ".join(f"{code(r['kernel'])} ({text(r['skipped'])})" for r in skipped) + ".\n")
@@ -151,24 +139,26 @@ def sensitivity(record: Mapping[str, Any]) -> str:
                + ".\n\n")
     for t in report["tables"]:
         out.append(f"## {text(t['title'])}\n\n")
-        rows = [[text(r["quantity"]), cited(r["value"], r["unit"], r["citation"]), text(r["convention"]),
-                 _sens_value(r), verdict(r), text(r["source"])] for r in t["rows"]]
-        out.append(table(["quantity", "printed", "convention", "sigcube", "", "computed from"], rows, "llllcl"))
+        rows = [[text(r["quantity"]), cited(r["value"], r["unit"], r["citation"]), _sens_value(r), verdict(r)]
+                for r in t["rows"]]
+        out.append(table(["quantity", "printed", "sigcube", ""], rows, "llrc"))
+        out.append("\nHow each was computed:\n\n" + items(f"{text(r['quantity'])}: {text(r['convention'])}; computed "
+                                                           f"from {text(r['source'])}" for r in t["rows"]))
         out.append("\n" + bullets(t["notes"]))
     note = report["note000"]
     out.append("## Note 000 in its own terms\n\n")
     out.append("Readings of the note's undefined target: "
                + "; ".join(f"{code(k)}: {text(v)}" for k, v in note["readings"].items()) + ".\n\n")
-    rows = []
     for model, m in note["models"].items():
-        for reading, fit in m["fits"].items():
-            for where in ("note_parameters", "least_rms", "largest_correlation"):
-                f = fit[where]
-                rows.append([code(m["kernel"]), code(reading), text(where.replace("_", " ")),
-                             text(", ".join(f"{k} = {number(v)}" for k, v in f["parameters"].items())),
-                             fixed(f["rms"], 2), fixed(f["correlation"], 3), fixed(f["velocity_mean_rms"], 1)])
-    out.append(table(["kernel", "reading", "point", "parameters", "RMS of K", "correlation", "mean RMS as a kernel [km/s]"],
-                     rows, "lllrrrr"))
+        rows = [[code(reading), text(where.replace("_", " ")),
+                 text(", ".join(f"{k} = {number(v)}" for k, v in f["parameters"].items())),
+                 fixed(f["rms"], 2), fixed(f["correlation"], 3), fixed(f["velocity_mean_rms"], 1)]
+                for reading, fit in m["fits"].items()
+                for where, f in ((w, fit[w]) for w in ("note_parameters", "least_rms", "largest_correlation"))]
+        out.append(f"{text(model)} (kernel {code(m['kernel'])}): the RMS of K and its correlation at each point, and "
+                   "the mean RMS of the velocities with the point as a kernel:\n\n"
+                   + table(["reading", "point", "parameters", "RMS of K", "correlation", "RMS [km/s]"], rows,
+                           "lllrrr") + "\n")
     out.append("\nThe note's printed figures: " + "; ".join(
         f"{text(model)} {text(k)} {cited(v['value'], '', v['citation'])}"
         for model, m in note["models"].items() for k, v in m["figures"].items()) + ". Its functional form: "
@@ -199,18 +189,20 @@ def regression(record: Mapping[str, Any]) -> str:
     for r in rows_in:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     out.append(f"{len(rows_in)} rows: " + ", ".join(f"{n} {text(s)}" for s, n in counts.items()) + ".\n\n")
-    rows = [[i, "—" if r["si4a"] is None else r["si4a"], text(r["name"]), text(r["headline"]),
-             text("; ".join(f"{k}: {v}" for k, v in r["published"].items())) or "—",
+    rows = [[i, "—" if r["si4a"] is None else r["si4a"], text(r["name"]),
              text("; ".join([r["status"], *(f"{label}: {sources.published_figures()['count_matched']}"
                                             for label in r.get("matched_by_construction") or {})]))]
             for i, r in enumerate(rows_in, 1)]
-    out.append(table(["#", "SI §4a", "test", "sigcube", "published (seed section)", "status"], rows, "rrllll"))
-    out.append("\n## Each row in words\n\n")
+    out.append(table(["#", "SI §4a", "test", "status"], rows, "rrll"))
+    out.append("\n## Each row: sigcube's numbers, the published ones, in words\n\n")
     for i, r in enumerate(rows_in, 1):
         conv = r.get("conventions") or {}
         summary = conv.get("summary") if isinstance(conv, Mapping) else None
+        published = "; ".join(f"{k}: {v}" for k, v in r["published"].items()) or "—"
         out.append(f"{i}. **{text(r['name'])}** ({text(r['status'])}"
-                   + (f"; {text(summary)}" if summary else "") + "). " + text(r["note"]) + "\n")
+                   + (f"; {text(summary)}" if summary else "") + ").\n"
+                   f"   - sigcube: {text(r['headline'])}\n   - published (seed section): {text(published)}\n"
+                   f"   - {text(r['note'])}\n")
     out.append("\n" + terminal(record, "regression", width=220))
     return "".join(out)
 
@@ -232,13 +224,16 @@ def ablation(record: Mapping[str, Any]) -> str:
     for label, run in report["runs"].items():
         out.append(f"## {titles.get(label, text(label))}\n\n")
         rows = [[code(name), m["k"], fixed(m["mean_chi2_red"], 3), fixed(m["median_chi2_red"], 3),
-                 percent(m["at_bound_fraction"], 0), *(fixed(m[s], 3) for s in RAR),
-                 text("; ".join(f"{p} {number(v['percentiles']['5'], 3)} / {number(v['percentiles']['50'], 3)} / "
-                                f"{number(v['percentiles']['95'], 3)}" + (f" ({v['at_bound']} on a bound)" if v.get("at_bound") else "")
-                                for p, v in m["parameters"].items())) or "—"]
+                 percent(m["at_bound_fraction"], 0), *(fixed(m[s], 3) for s in RAR)]
                 for name, m in run["models"].items()]
-        out.append(table(["model", "k", "mean χ²_red", "median χ²_red", "on a bound", "§3.5 rms", "std vel", "std acc",
-                          "parameters 5 / 50 / 95 %"], rows, "lrrrrrrrl"))
+        out.append(table(["model", "k", "mean χ²_red", "median χ²_red", "on a bound", "§3.5 rms [dex]",
+                          "std vel [dex]", "std acc [dex]"], rows, "lrrrrrrr"))
+        rows = [[code(name), code(p), number(v["percentiles"]["5"], 3), number(v["percentiles"]["50"], 3),
+                 number(v["percentiles"]["95"], 3), v.get("at_bound") or 0]
+                for name, m in run["models"].items() for p, v in m["parameters"].items()]
+        if rows:
+            out.append("\nThe fitted parameters across galaxies:\n\n"
+                       + table(["model", "parameter", "5 %", "50 %", "95 %", "galaxies on a bound"], rows, "llrrrr"))
         rows = [[text(key.replace("_vs_", " vs ")), p["n"], p["wins_strict"], p["losses_strict"],
                  f"{p['wins']} / {p['ties']} / {p['losses']}", percent(p["win_fraction"], 1),
                  f"{percent(p['bootstrap_ci95'][0], 1)} – {percent(p['bootstrap_ci95'][1], 1)}"]
@@ -276,21 +271,24 @@ def ablation_grid(record: Mapping[str, Any]) -> str:
     for label, profile in report["sigma_int_profile"].items():
         out.append(f"## {titles.get(label, text(label))}\n\n")
         models = list(profile)
-        rows = []
+        chi2, ln_l = [], []
         for j, block in enumerate(report["by_sigma_int"]):
             run = block["runs"][label]
             pair = run["pairs"].get("sigma_xi_vs_nfw")
-            rows.append([number(block["sigma_int"]), *(fixed(run["models"][m]["median_chi2_red"], 3) for m in models),
-                         *(fixed(profile[m]["ln_L"][j] - max(profile[m]["ln_L"]), 1) for m in models),
+            chi2.append([number(block["sigma_int"]), *(fixed(run["models"][m]["median_chi2_red"], 3) for m in models),
                          percent(pair["win_fraction"], 1) if pair else "—"])
-        out.append(table([f"σ_int [{text(unit)}]", *(f"{code(m)} median χ²_red" for m in models),
-                          *(f"{code(m)} Δ ln L" for m in models), "Σ (A, ξ) wins vs NFW on χ²_red"], rows,
-                         "r" * (2 + 2 * len(models))))
+            ln_l.append([number(block["sigma_int"]),
+                         *(fixed(profile[m]["ln_L"][j] - max(profile[m]["ln_L"]), 1) for m in models)])
+        out.append("Median χ²_red of each model, and Σ (A, ξ)'s win fraction against NFW on χ²_red, at each σ_int:\n\n"
+                   + table([f"σ_int [{text(unit)}]", *(code(m) for m in models), "Σ (A, ξ) wins vs NFW"], chi2,
+                           "r" * (2 + len(models))))
+        out.append("\nEach model's Σ ln L at each σ_int, from its best value (Δ ln L [nat]):\n\n"
+                   + table([f"σ_int [{text(unit)}]", *(code(m) for m in models)], ln_l, "r" * (1 + len(models))))
         rows = [[code(m), number(p["best"]), f"{number(p['interval_68'][0])} – {number(p['interval_68'][1])}",
                  f"{number(p['parabola']['best'], 3)} ± {number(p['parabola']['sd'], 2)}" if p["parabola"] else "—",
                  "at the grid's end" if p["cut_by_grid"] else "inside", p["n_galaxies"]] for m, p in profile.items()]
-        out.append("\n" + table(["model", f"best σ_int on the grid [{text(unit)}]", "grid values within Δ ln L ≤ ½",
-                                  "parabola through the best three", "best value", "galaxies"], rows, "lrrrlr"))
+        out.append("\n" + table(["model", f"best σ_int [{text(unit)}]", "within Δ ln L ≤ ½",
+                                  "parabola (best three)", "best value", "galaxies"], rows, "lrrrlr"))
         rows = [[text(key.replace("_vs_", " vs ")), p["n"], p["wins_strict"], p["losses_strict"], p["a_by_1_nat"],
                  p["b_by_1_nat"], fixed(p["ln_L_difference"], 1),
                  f"{percent(p['bootstrap_ci95'][0], 1)} – {percent(p['bootstrap_ci95'][1], 1)}"]
@@ -317,17 +315,20 @@ def compare(record: Mapping[str, Any]) -> str:
     titles = {"catalogue": "Catalogue Υ, D, i", "nuisance": "Υ, D, i marginalised (ln Z) / profiled (χ², AIC, BIC, CV)"}
     for label, models in report["runs"].items():
         out.append(f"## {titles.get(label, text(label))}\n\n")
+        rows = [[code(name), text(m["what"]), f"{m['k']:,}",
+                 text(", ".join(f"{k} = {number(v, 3)}" for k, v in (m.get("best") or {}).items()) or "per galaxy")]
+                for name, m in models.items()]
+        out.append(table(["model", "what", "k (parameters)", "best global"], rows, "llrl") + "\n")
         rows = []
         for name, m in models.items():
             cv = m.get("cv") or {}
-            best = ", ".join(f"{k} = {number(v, 3)}" for k, v in (m.get("best") or {}).items()) or "per galaxy"
-            rows.append([code(name), text(m["what"]), f"{m['k']:,}", fixed(m["best_chi2"], 1), fixed(m["aic"], 1),
-                         fixed(m["bic"], 1), f"{fixed(m['log_evidence'], 2)} ± {fixed(m['log_evidence_error'], 2)}",
-                         f"{m['ln_B_vs_mond']:+.2f} ± {fixed(m['ln_B_vs_mond_error'], 2)}",
-                         fixed(cv.get("held_out_chi2_per_point"), 3), fixed(cv.get("held_out_rms"), 2), text(best)])
-        out.append(table(["model", "what", "k", "best χ²", "AIC", "BIC", "ln Z ± numerical [nat]",
-                          "ln B vs MOND ± numerical", "CV held-out χ²/pt", "CV RMS [km/s]", "best global"], rows,
-                         "llrrrrrrrrl") + "\n")
+            rows.append([code(name), fixed(m["best_chi2"], 1), fixed(m["aic"], 1), fixed(m["bic"], 1),
+                         fixed(cv.get("held_out_chi2_per_point"), 3), fixed(cv.get("held_out_rms"), 2),
+                         f"{fixed(m['log_evidence'], 2)} ± {fixed(m['log_evidence_error'], 2)}",
+                         f"{m['ln_B_vs_mond']:+.2f} ± {fixed(m['ln_B_vs_mond_error'], 2)}"])
+        out.append("The criteria (ln Z and ln B with their numerical errors; CV: held out over galaxies):\n\n"
+                   + table(["model", "best χ²", "AIC", "BIC", "CV χ²/pt", "CV RMS [km/s]", "ln Z [nat]",
+                            "ln B vs MOND [nat]"], rows, "lrrrrrrr") + "\n")
         verdicts = [f"{code(name)} against {code('mond')}: ln B = {m['ln_B_vs_mond']:+.2f} ± "
                     f"{fixed(m['ln_B_vs_mond_error'], 2)} nat — {text(m['verdict_vs_mond'])}"
                     for name, m in models.items() if m.get("verdict_vs_mond")]
@@ -336,7 +337,7 @@ def compare(record: Mapping[str, Any]) -> str:
                    f"{number(m['sigma_int']['ci95'][1], 4)})" for name, m in models.items() if "sigma_int" in m]
         warnings = [f"⚠ {code(name)}: {text(w)}" for name, m in models.items() for w in m.get("warnings", [])]
         if verdicts or scatter or warnings:
-            out.append(bullets(verdicts + scatter + warnings))
+            out.append(items(verdicts + scatter + warnings))
         out.append(_compare_reading(models))
         if label in report.get("logo", {}):
             out.append(_logo(report["logo"][label]))
@@ -395,16 +396,17 @@ def _logo(summary: Mapping[str, Any]) -> str:
     rows = [[code(name), f"{fixed(m['elpd'], 1)} ± {fixed(m['se'], 1)}",
              "—" if name == best else f"{fixed(m['elpd_diff'], 1)} ± {fixed(m['dse'], 1)}",
              fixed(m.get("error_diff", m.get("error")), 2),
-             "—" if name == best or m["z"] is None else fixed(m["z"], 1),
-             "—" if name == best else text(", ".join(f"{d['galaxy']} {d['elpd_diff']:+.1f}"
-                                                     for d in summary["drivers"][name][:5]))]
+             "—" if name == best or m["z"] is None else fixed(m["z"], 1)]
             for name, m in summary["models"].items()]
+    drivers = [f"{code(name)}: " + text(", ".join(f"{d['galaxy']} {d['elpd_diff']:+.1f}"
+                                                  for d in summary["drivers"][name][:5]))
+               for name in summary["models"] if name != best]
     note = f"{text(summary['se_note'])}.\n\n" if summary.get("se_note") else ""
     return ("Leave-one-galaxy-out predictive density (exact on the grid; differences are the best model's minus "
             "each model's, with the SE of the paired per-galaxy differences, and the numerical error of the "
             "integrals):\n\n"
-            + table(["model", "ELPD_LOGO ± SE [nat]", "below the best ± SE", "numerical ±", "z",
-                     "galaxies that drive it (best − model)"], rows, "lrrrrl") + "\n" + note)
+            + table(["model", "ELPD_LOGO ± SE [nat]", "below the best ± SE", "numerical ±", "z"], rows, "lrrrr")
+            + "\nThe galaxies that drive each difference (best − model, nat):\n\n" + items(drivers) + note)
 
 
 def _compare_reading(models: Mapping[str, Any]) -> str:
@@ -444,11 +446,14 @@ def sweep(record: Mapping[str, Any]) -> str:
     post = report.get("posterior")
     if post:
         out.append("## Posterior of the global parameters\n\n")
-        rows = [[code(name), number(a["mean"]), number(a["sd"]), f"{number(a['ci68'][0])} – {number(a['ci68'][1])}",
-                 f"{number(a['ci95'][0])} – {number(a['ci95'][1])}", percent(a["largest_cell_mass"], 0),
-                 "⚠ truncated" if a["on_edge"] else ("⚠ one cell" if a["unresolved"] else "resolved")]
-                for name, a in post["axes"].items()]
-        out.append(table(["parameter", "mean", "sd", "68 %", "95 %", "largest cell", ""], rows, "lrrrrrl"))
+        axes = post["axes"].values()
+        rows = [["mean", *(number(a["mean"]) for a in axes)], ["sd", *(number(a["sd"]) for a in axes)],
+                *([f"{level} %", *(f"{number(a[key][0])} – {number(a[key][1])}" for a in axes)]
+                  for level, key in (("68", "ci68"), ("95", "ci95"))),
+                ["largest cell", *(percent(a["largest_cell_mass"], 0) for a in axes)],
+                ["", *("⚠ truncated" if a["on_edge"] else ("⚠ one cell" if a["unresolved"] else "resolved")
+                       for a in axes)]]
+        out.append(table(["", *(code(name) for name in post["axes"])], rows, "l" + "r" * len(post["axes"])))
         out.append(f"\nMaximum of Σ ln L over the grid: {fixed(post['loglike_total_max'], 1)} nat at "
                    + text(", ".join(f"{k} = {number(v)}" for k, v in post["at_max"].items()))
                    + f"; ln evidence {fixed(post['log_evidence'], 1)} nat; {post['objects']} galaxies, "
@@ -478,7 +483,7 @@ def sweep(record: Mapping[str, Any]) -> str:
             model.append(f"global prior: {post['global_prior']}")
         out.append("What the posterior rests on (stored with the result cube):\n\n" + bullets(model))
     if report.get("warnings"):
-        out.append(bullets([f"⚠ {text(w)}" for w in report["warnings"]]))
+        out.append(items(f"⚠ {text(w)}" for w in report["warnings"]))
     out.append(terminal(record, "sweep"))
     return "".join(out)
 
@@ -529,7 +534,8 @@ def _joint_posteriors(report: Mapping[str, Any]) -> str:
                        + (" ⚠ edge" if a["on_edge"] else ""))
         rows.append(row)
     rows.append(["ln Z [nat]", *(fixed(report["posterior"][n]["log_evidence"], 1) for n in names)])
-    return table(["parameter", *(f"{n}: mean ± sd (68 %)" for n in names)], rows, "l" + "r" * len(names))
+    return ("Each parameter's posterior, dataset by dataset and joint: mean ± sd (68 % interval).\n\n"
+            + table(["parameter", *(text(n) for n in names)], rows, "l" + "r" * len(names)))
 
 
 def _pm(value: float | None, error: float | None, digits: int = 2) -> str:
@@ -558,7 +564,7 @@ def joint(record: Mapping[str, Any]) -> str:
     entries = [*report["tension"], *report["against_rest"].values()]
     out.append("\n" + table(["datasets", "shift m (σ)", "ln S [nat]", "d", "σ (S) (range)", "verdict"],
                             [[text(f"{t['a']} vs {t['b']}"), *_tension_cells(t)] for t in entries], "lrrrrl"))
-    out.append("\n" + bullets([_tension_reading(t) for t in entries]))
+    out.append("\n" + items(_tension_reading(t) for t in entries))
     edges = [n for n, post in report["posterior"].items() for axis, a in post["axes"].items() if a["on_edge"]
              and not any(p["label"] == n and axis in p["independent_of"] for p in report["probes"])]
     if edges:
@@ -597,26 +603,28 @@ def joint_choices_table(report: Mapping[str, Any]) -> str:
     before = records.load(BEFORE)
     for group in report["choices"]:
         first = next(iter(group["rows"][0]["posterior"]))
-        rows = []
+        choices, rows = [], []
         if before:
             t = next(t for t in before["report"]["tension"])
             a = before["report"]["posterior"][t["a"]]["axes"][first]
             b = before["report"]["posterior"][t["b"]]["axes"][first]
-            rows.append([text(f"{BEFORE} (committed)"), text(f"SPARC side as before: σ_int = 0, k = 1/2π; "
-                                                            f"{t['a']} {first} = {number(a['mean'])} ± "
-                                                            f"{number(a['sd'])}"),
-                         f"{number(b['mean'])} ± {number(b['sd'])}", *_tension_cells(t)])
+            choices.append([text(f"{BEFORE} (committed)"), text(f"SPARC side as before: σ_int = 0, k = 1/2π; "
+                                                               f"{t['a']} {first} = {number(a['mean'])} ± "
+                                                               f"{number(a['sd'])}")])
+            rows.append([text(BEFORE), f"{number(b['mean'])} ± {number(b['sd'])}", *_tension_cells(t)])
         for row in group["rows"]:
             a = row["posterior"][first]
             what = row["description"] or ("; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in row["changed"].items())
                                           or "the reference: the dataset's own likelihood")
-            rows.append([code(row["probe"]), text(what), f"{number(a['mean'])} ± {number(a['sd'])}",
-                         *_tension_cells(row["tension"])])
+            choices.append([code(row["probe"]), text(what)])
+            rows.append([code(row["probe"]), f"{number(a['mean'])} ± {number(a['sd'])}", *_tension_cells(row["tension"])])
         out.append(f"\n{text(group['dataset'])} under each likelihood choice against {text(group['against'])}, one "
                    f"choice changed at a time from the reference (first {text(group['dataset'])} row); the last row "
-                   "changes them all:\n\n")
-        out.append(table(["probe", "choice", f"{group['dataset']} {first}: mean ± sd", "shift m (σ)", "ln S [nat]",
-                          "d", "σ (S) (range)", "verdict (S)"], rows, "llrrrrrl"))
+                   "changes them all:\n\n" + table(["probe", "choice"], choices, "ll"))
+        out.append(f"\nEach choice's {text(group['dataset'])} {text(first)} (mean ± sd) and its tension with "
+                   f"{text(group['against'])}:\n\n"
+                   + table(["probe", text(first), "shift m (σ)", "ln S [nat]", "d", "σ (S) (range)", "verdict (S)"],
+                           rows, "lrrrrrl"))
         strong = [r["probe"] for r in group["rows"] if r["tension"].get("verdict") == "strong tension"]
         weaker = [r["probe"] for r in group["rows"] if r["probe"] not in strong]
         out.append("\n" + bullets([
@@ -702,22 +710,24 @@ def _errors_label(r: Mapping[str, Any]) -> str:
 
 def population_summary(recs: Mapping[str, Mapping[str, Any] | None]) -> str:
     """The population reports side by side, and the published answers to the same question."""
-    rows, literature = [], {}
+    rows, readings, literature = [], [], {}
     for name, rec in recs.items():
         if rec is None:
-            rows.append([code(name), "not committed", "", "", "", "", ""])
+            rows.append([code(name), "not committed", "", "", "", ""])
             continue
         r = rec["report"]
         k_note = " (k marginalised)" if "k" in r["others"]["shared"] else ""
         rows.append([code(r["kernel"]) + " " + text(r["parameter"] + k_note), r["objects"], text(_errors_label(r)),
                      _ci(r["mu"]["theta"]["ci95"], 3), f"{number(r['tau']['mean'], 3)} ({_ci(r['tau']['ci95'], 3)})",
                      f"{r['ln_bayes_factor']:+.1f}" + (f" ± {r['ln_bayes_factor_error']:.2f}"
-                                                       if "ln_bayes_factor_error" in r else ""),
-                     text(r["interpretation"].split("nat: ", 1)[1])])
+                                                       if "ln_bayes_factor_error" in r else "")])
+        readings.append(f"{code(r['kernel'])} {text(r['parameter'] + k_note + ', ' + _errors_label(r))}: "
+                        f"{text(r['interpretation'].split('nat: ', 1)[1])}")
         for lit in r["literature"]:
             literature[lit["who"]] = lit["finding"] + (f" (sample: {lit['sample']})" if lit.get("sample") else "")
-    out = table(["model", "galaxies", "errors", "95 % of 10^μ", "τ [dex]: mean (95 %)", "ln B(τ = 0 : τ > 0)",
-                 "reading"], rows, "lrlrrrl")
+    out = table(["model", "galaxies", "errors", "95 % of 10^μ", "τ [dex]: mean (95 %)", "ln B(τ = 0 : τ > 0)"],
+                rows, "lrlrrr")
+    out += "\nEach report's reading of its Bayes factor:\n\n" + items(readings)
     if literature:
         out += "\nPublished answers (literature, not seed figures):\n\n" + bullets(
             [f"{who}: {finding}" for who, finding in literature.items()])
@@ -762,8 +772,10 @@ def population_models(record: Mapping[str, Any]) -> str:
              fixed(row["delta"], 2), _theta(r["models"][row["model"]]["hyper"]["mu"]),
              text(_hyper(r["models"], row["model"])), len(r["models"][row["model"]]["outliers"])]
             for row in r["ranking"]]
-    out.append(table(["model", "ln Z ± numerical error [nat]", "Δ from the best", "10^μ (95 %)",
-                      "other hyper-parameters: mean (95 %)", "outliers"], rows, "lrrrlr"))
+    out.append("Each population model by its evidence (ln Z ± its numerical error; the hyper-parameters' posterior "
+               "mean and 95 % interval):\n\n"
+               + table(["model", "ln Z [nat]", "Δ ln Z", "10^μ (95 %)", "other hyper-parameters",
+                        "outliers"], rows, "lrrrlr"))
     out.append(f"\n{text(r['best'])}.\n\n" + bullets(_verdict_sentences(r["questions"])))
     for name, m in r["models"].items():
         if m["outliers"]:
@@ -804,19 +816,21 @@ def li2018_table(record: Mapping[str, Any]) -> str:
         out.append(f"The {code(preset['name'])} preset ({text(preset['who'])}; sweep {code(preset['spec'])}) sets "
                    "these options:\n\n" + bullets(preset["options"]) + "Their headline statements:\n\n"
                    + bullets(preset["statements"]) + "What could not be verified:\n\n" + bullets(preset["unverified"]))
-    rows = []
+    rows, setups = [], []
     for row in r["rows"]:
         spread = row["models"][row["spread"]]["hyper"]
         core = next((spread[k] for k in ("tau", "tau_t", "tau_c") if k in spread), None)
         f = next((row["models"][m]["hyper"]["f"] for m in (row["spread"], row["universal"])
                   if "f" in row["models"][m]["hyper"]), None)
-        rows.append([text(row["label"]), code(row["change"] or "—"), row["objects"], text(row["error_model"]),
-                     code(row["shape"]), f"{row['ln_b']:+.2f} ± {row['error']:.2f}", _verdict_word(row),
+        setups.append([text(row["label"]), code(row["change"] or "—"), row["objects"], text(row["error_model"]),
+                       code(row["shape"])])
+        rows.append([text(row["label"]), f"{row['ln_b']:+.2f} ± {row['error']:.2f}", _verdict_word(row),
                      "—" if core is None else f"{number(core['mean'], 3)} ({_ci(core['ci95'], 3)})",
                      "—" if f is None else f"{number(f['mean'], 3)} ({_ci(f['ci95'], 3)})", code(row["best_model"])])
-    out.append(table(["row", "choice changed", "galaxies", "errors", "shape", "ln B(universal : spread)", "verdict",
-                      "core spread τ [dex] (95 %)", "outlier share f (95 %)", "best model of the row's analysis"],
-                     rows, "llrllrlrrl"))
+    out.append(table(["row", "choice changed", "galaxies", "errors", "shape"], setups, "llrll"))
+    out.append("\nEach row's answer: ln B(universal : spread) ± its numerical error, the verdict, the spread's core "
+               "width τ and outlier share f (mean, 95 %), and the best model of the row's analysis:\n\n"
+               + table(["row", "ln B [nat]", "verdict", "τ [dex]", "f", "best model"], rows, "lrlrrl"))
     base = r["rows"][0]
     flips = [row for row in r["rows"][1:] if row["verdict"] != base["verdict"]]
     words = [f"In the Li+2018 set-up the verdict is {base['verdict']} (ln B = {base['ln_b']:+.2f} ± "
@@ -841,7 +855,7 @@ def li2018_table(record: Mapping[str, Any]) -> str:
          for lit in r["literature"]]))
     notes = [f"{row['label']}: {w}" for row in r["rows"] for w in row["warnings"]]
     if notes:
-        out.append(details("Warnings of the rows' analyses", bullets(notes)))
+        out.append(details("Warnings of the rows' analyses", "\n".join(f"- {n}" for n in notes)))
     out.append(terminal(record, "population_table", width=200))
     return "".join(out)
 
@@ -868,9 +882,11 @@ def error_models_table(record: Mapping[str, Any]) -> str:
                           fixed(uni["log_evidence"] - best["log_evidence"], 2), text(scatter),
                           _theta(uni["hyper"]["mu"], "ci68")])
         param = rows[0]["parameter"]
-        out.append(f"## {text(kernel)}: {text(param)}\n\n" + table(
-            ["error model", "galaxies", "ln Z, one universal value ± numerical [nat]", "Δ from the best",
-             "scatter posterior (mean ± sd)", f"10^μ of {text(param)}: median (68 %)"], lines, "lrrrlr") + "\n")
+        out.append(f"## {text(kernel)}: {text(param)}\n\n"
+                   f"ln Z of one universal {text(param)} ± its numerical error, the scatter's posterior (mean ± sd) "
+                   f"and 10^μ of {text(param)} (median, 68 %) under each error model:\n\n" + table(
+            ["error model", "galaxies", "ln Z [nat]", "Δ ln Z", "scatter", "10^μ (68 %)"], lines, "lrrrlr")
+                   + "\n")
         gap = ranked[0]["models"]["universal"]["log_evidence"] - (ranked[1]["models"]["universal"]["log_evidence"]
                                                                    if len(ranked) > 1 else math.nan)
         err = ranked[0]["models"]["universal"]["error"] + (ranked[1]["models"]["universal"]["error"]
@@ -884,14 +900,14 @@ def error_models_table(record: Mapping[str, Any]) -> str:
     out.append(bullets(words))
     lit_rows = [[text(lit["who"]), "—" if lit["a0"] is None else
                  f"{lit['a0']:g} ± {lit['stat']:g} (stat)" + (f" ± {lit['sys']:g} (sys)" if lit.get("sys") else ""),
-                 text(lit["sample"]), text(lit["assumed"]), text(lit["error_model"]),
                  text(lit["seed"]) if lit.get("seed") else "not a seed figure"] for lit in r["literature"]]
     out.append("MOND's a0 in the literature [10⁻¹⁰ m/s²], with what each assumed (abstracts; the SI's figure is "
-               "the only seed figure among them):\n\n"
-               + table(["", "a0", "sample", "assumed", "error model", "seed"], lit_rows, "lrllll") + "\n")
+               "the only seed figure among them):\n\n" + table(["", "a0", "seed"], lit_rows, "lrl")
+               + "\n" + bullets(f"{lit['who']} — sample: {lit['sample']}; assumed: {lit['assumed']}; error model: "
+                                 f"{lit['error_model']}" for lit in r["literature"]))
     notes = [f"{row['label']}: {w}" for row in r["rows"] for w in row["warnings"]]
     if notes:
-        out.append(details("Warnings of the rows' analyses", bullets(notes)))
+        out.append(details("Warnings of the rows' analyses", "\n".join(f"- {n}" for n in notes)))
     out.append(terminal(record, "population_table", width=220))
     return "".join(out)
 

@@ -128,7 +128,8 @@ FIGURES: tuple[DocFigure, ...] = (
         ("sweep-mond-sigma-int", "sweep-sigma-sigma-int"), title="Intrinsic scatter and the kernels' parameters"),
     *(DocFigure(f"population-{name}", "study/population", lambda i, n=name: i.plots.population.population_figures(
         i.record(f"population-{n}")), (f"population-{name}",), title=f"Population of {what}")
-      for name, what in (("mond-a0", "MOND's a0"), ("sigma-A0", "Σ's A0"))),
+      for name, what in (("mond-a0-lognormal", "MOND's a0, σ_int marginalised"),
+                         ("sigma-A0-k-lognormal", "Σ's A0, k and σ_int marginalised"))),
     DocFigure("published", "study/published", lambda i: i.plots.published.published_ratio({
         "sparc": i.record("sparc"), "sensitivity": i.record("sensitivity"), "ablation": i.record("ablation")}),
         ("sparc", "sensitivity", "ablation"), title="Published figures against sigcube"),

@@ -1,0 +1,196 @@
+"""Per-galaxy dark-matter halo quantities from each galaxy's posterior over its halo parameters, as data.
+
+A halo model's per-galaxy evidence integrates its parameters on a grid (:class:`~sigcube.stats.adaptive_grid.ItemIntegral`:
+the final grid's points and the posterior mass of each). At every grid point the halo is known — directly for the
+flat-prior profiles (log10 M200, c[, α]), through the ΛCDM relations for the ΛCDM deviates
+(:func:`sigcube.model.kernels.halo_lcdm.halo_of`) — so each halo quantity has a posterior: the grid's masses at its
+values. :func:`halo_posteriors` gives, per galaxy, the median and the 68 % and 95 % equal-tailed intervals of
+
+- ``log10_M200`` [M☉]; ``c200`` (r200/r_−2 — NFW, Einasto, Burkert, DC14; r200/r_c for the pseudo-isothermal sphere;
+  the NFW halo's r200/r_s for coreNFW); ``log10_mstar_over_m200``;
+- the profile's shape or core: Einasto's ``alpha``, DC14's inner slope ``gamma``, coreNFW's core index ``n``, the core
+  radius ``r_core`` [kpc] of Burkert (r0) and the pseudo-isothermal sphere (r_c);
+
+and ``<quantity>_at_bound``: the posterior of a parameter the quantity is computed from piles at its prior's bound (the
+quantity's interval is then the prior range's, not the data's).
+
+M★ (which sets M200 under ΛCDM priors, and M★/M200 always) is one value per galaxy, given by the caller and named in the
+Dataset's attributes: the nuisance parameters are marginalised at every grid point, so the halo's M★ there is not one
+number; :func:`catalogue_inputs` gives the catalogue's (Υ_disk = 0.5, Υ_bul = 0.7 at 3.6 μm, catalogue D), with which
+the intervals leave out M★'s own spread (Υ's 0.1 dex, D's error). :func:`shmr_tail` says where each galaxy's SHMR deviate
+z_M200 sits in its N(0, 1) prior.
+
+Quantiles of a derived quantity are those of the discrete distribution of its values at the grid points (each point's
+mass spread over half the gaps to its neighbours in value): exact to the grid's resolution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from sigcube.errors import SigcubeError
+from sigcube.model.kernels import get_kernel
+from sigcube.model.kernels.halo import BURKERT_SLOPE_2, r200_kpc
+from sigcube.model.kernels.halo_lcdm import LCDM_KERNELS, halo_of
+from sigcube.model.lcdm import corenfw_core, dc14_shape
+from sigcube.model.points import PointSet
+from sigcube.model.special import cusp_mass
+from sigcube.stats.adaptive_grid import ItemIntegral, grid_points
+
+QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
+"""The quantiles given: the median and the 68 % and 95 % equal-tailed intervals."""
+TAIL = 2.0
+"""|median z_M200| beyond which a galaxy's halo mass sits in its SHMR prior's tail (outside the central 95 %)."""
+
+SHAPE = {"einasto": ("alpha", "", "Einasto shape index α"),
+         "dc14": ("gamma", "", "DC14 inner logarithmic density slope γ (of X = log10 M★/M200)"),
+         "corenfw": ("n", "", "coreNFW core index n = tanh(κ·t_SF/t_dyn)"),
+         "burkert": ("r_core", "kpc", "Burkert core radius r0 = r200/(1.5214·c)"),
+         "piso": ("r_core", "kpc", "pseudo-isothermal core radius r_c = r200/c")}
+"""The shape or core quantity of each profile: (name, unit, long_name)."""
+CONCENTRATION = {"piso": "r200/r_c", "corenfw": "r200/r_s of the NFW halo before its core formed"}
+"""What c200 is where it is not r200/r_−2."""
+
+
+class HaloPosteriorError(SigcubeError):
+    """A kernel that is not a halo, or inputs that do not match the integrals."""
+
+
+def _profile(kernel: str) -> str:
+    flat = {v: k for k, v in LCDM_KERNELS.items()}.get(kernel, kernel)
+    if flat not in (*LCDM_KERNELS, "burkert", "piso"):
+        raise HaloPosteriorError(f"kernel {kernel!r} is not a dark-matter halo; halo posteriors need one of "
+                                 f"{', '.join([*LCDM_KERNELS, 'burkert', 'piso', *LCDM_KERNELS.values()])}")
+    return flat
+
+
+def catalogue_inputs(points: PointSet) -> tuple[np.ndarray, np.ndarray | None]:
+    """(log10 M★ [M☉], R_d [kpc] or None) of each galaxy of ``points`` at the packing's Υ (0.5, 0.7) and the catalogue
+    distance: the M★ and the disc scale length a halo posterior is computed with."""
+    first = points.offsets[:-1]
+    r_d = points.inputs["R_d_table"][first] if "R_d_table" in points.inputs else None
+    return np.log10(points.inputs["M_star"][first]), r_d
+
+
+def halo_values(kernel: str, values: Mapping[str, np.ndarray], log10_mstar: float, r_d: float | None = None,
+                fixed: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
+    """The halo quantities (module docstring) at the parameter values ``values`` (arrays by parameter name) of
+    ``kernel`` for a galaxy of stellar mass log10 M★ and disc scale length R_d [kpc] (coreNFW); ``fixed``: the kernel's
+    other parameters (defaults otherwise)."""
+    profile = _profile(kernel)
+    params = get_kernel(kernel).resolve({**(fixed or {}), **{k: np.asarray(v, dtype=float) for k, v in values.items()}})
+    halo = halo_of(kernel, log10_mstar, params) if kernel in LCDM_KERNELS.values() else params
+    log_m, c = np.asarray(halo["log10_M200"], dtype=float), np.asarray(halo["c"], dtype=float)
+    out = {"log10_M200": log_m, "c200": c, "log10_mstar_over_m200": log10_mstar - log_m}
+    if profile == "einasto":
+        out["alpha"] = np.asarray(halo["alpha"], dtype=float)
+    elif profile == "dc14":
+        out["gamma"] = np.asarray(dc14_shape(log10_mstar - log_m)[2], dtype=float)
+    elif profile == "corenfw":
+        if r_d is None:
+            raise HaloPosteriorError("coreNFW's core index needs the galaxy's disc scale length R_d")
+        m200 = 10.0**log_m
+        out["n"] = np.asarray(corenfw_core(r200_kpc(m200), c, m200 * cusp_mass(1.0) / cusp_mass(c), r_d)[1])
+    elif profile in ("burkert", "piso"):
+        out["r_core"] = r200_kpc(10.0**log_m) / (c * (BURKERT_SLOPE_2 if profile == "burkert" else 1.0))
+    return out
+
+
+def weighted_quantiles(values: np.ndarray, mass: np.ndarray, q: Sequence[float] = QUANTILES) -> np.ndarray:
+    """Quantiles ``q`` of the discrete distribution putting ``mass`` (normalised here) at ``values``, the mass of each
+    distinct value spread evenly over half the gaps to its neighbours (so a fine grid's quantiles are a smooth
+    posterior's)."""
+    v, w = np.asarray(values, dtype=float).ravel(), np.asarray(mass, dtype=float).ravel()
+    held = w > 0
+    v, index = np.unique(v[held], return_inverse=True)  # equal values (a quantity of one axis) pooled
+    w = np.bincount(index.ravel(), weights=w[held])
+    edges = np.concatenate([[v[0]], 0.5 * (v[1:] + v[:-1]), [v[-1]]])
+    cdf = np.concatenate([[0.0], np.cumsum(w / w.sum())])
+    return np.interp(np.asarray(q, dtype=float), cdf, edges)
+
+
+def _drivers(kernel: str, quantity: str, axes: Sequence[str]) -> list[str]:
+    """The parameters of ``kernel`` a halo quantity is computed from."""
+    mass = [a for a in axes if a in ("log10_M200", "z_M200")]
+    if quantity in ("log10_M200", "log10_mstar_over_m200", "gamma"):
+        return mass
+    if quantity == "alpha":
+        return [a for a in axes if a in ("alpha", "z_alpha")] + ([] if "alpha" in axes else mass)
+    return [a for a in axes if a in ("c", "z_c")] + mass
+
+
+def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Sequence[str], log10_mstar: np.ndarray,
+                    r_d: np.ndarray | None = None, fixed: Mapping[str, Any] | None = None,
+                    mstar_source: str = "the catalogue's Υ_disk = 0.5, Υ_bul = 0.7 at 3.6 μm and distance"
+                    ) -> xr.Dataset:
+    """Per galaxy, the posterior quantiles (:data:`QUANTILES`) of each halo quantity and its at-bound flag (module
+    docstring), from each galaxy's integral over ``kernel``'s per-object parameters (``integrals``, in the order of
+    ``galaxies``), with ``log10_mstar`` (and, for coreNFW, ``r_d``) per galaxy; ``mstar_source`` says where M★ came
+    from (the Dataset's attributes keep it)."""
+    profile = _profile(kernel)
+    n = len(galaxies)
+    if len(integrals) != n or np.shape(log10_mstar) != (n,) or (r_d is not None and np.shape(r_d) != (n,)):
+        raise HaloPosteriorError(f"halo posteriors: {len(integrals)} integrals, {np.shape(log10_mstar)} M★ and "
+                                 f"{None if r_d is None else np.shape(r_d)} R_d for {n} galaxies")
+    rows: dict[str, list[np.ndarray]] = {}
+    bounds: dict[str, list[bool]] = {}
+    for g, integral in enumerate(integrals):
+        mass = np.exp(integral.log_posterior)
+        at = grid_points(integral)
+        quantities = halo_values(kernel, at, float(log10_mstar[g]), None if r_d is None else float(r_d[g]), fixed)
+        edge = {name: bool(s["at_prior_edge"]) for name, s in integral.summary().items()}
+        for name, value in quantities.items():
+            value = np.broadcast_to(value, mass.shape)
+            rows.setdefault(name, []).append(weighted_quantiles(value, mass))
+            bounds.setdefault(name, []).append(any(edge[a] for a in _drivers(kernel, name, list(at))))
+    shape = SHAPE.get(profile)
+    meta = {"log10_M200": ("", "log10 of the halo mass M200 within 200·ρ_crit [M☉]"),
+            "c200": ("", f"halo concentration {CONCENTRATION.get(profile, 'r200/r_−2')}"),
+            "log10_mstar_over_m200": ("", "log10 of the stellar-to-halo mass ratio M★/M200"),
+            **({shape[0]: shape[1:]} if shape else {})}
+    data = {}
+    for name, (unit, long_name) in meta.items():
+        data[name] = (("galaxy", "quantile"), np.array(rows[name]), {"units": unit, "long_name": long_name})
+        data[f"{name}_at_bound"] = (("galaxy",), np.array(bounds[name]),
+                                    {"long_name": f"the posterior of a parameter {name} is computed from piles at its "
+                                                  "prior's bound"})
+    coords = {"galaxy": np.asarray(list(galaxies), dtype=object),
+              "quantile": ("quantile", np.asarray(QUANTILES),
+                           {"long_name": "posterior quantile (0.5: median; 0.16–0.84: 68 %; 0.025–0.975: 95 %)"})}
+    return xr.Dataset(data, coords, attrs={
+        "kernel": kernel, "mstar": f"log10 M★ per galaxy from {mstar_source}; fixed per galaxy (its spread is not in "
+                                    "the intervals)",
+        "method": "quantiles of each quantity's values at the final grid points of each galaxy's evidence integral, "
+                  "weighted by their posterior masses (the nuisance Υ, D, i marginalised at every point)"})
+
+
+def shmr_tail(integrals: Sequence[ItemIntegral], galaxies: Sequence[str], tail: float = TAIL) -> xr.Dataset:
+    """Where each galaxy's SHMR deviate z_M200 (prior N(0, 1)) sits: its posterior median and 68 % / 95 % intervals,
+    ``in_tail`` (|median| > ``tail``: outside the prior's central 95 % for 2) and ``at_bound`` (its posterior piles at
+    the grid's bound); the counts are in the attributes."""
+    median, lo68, hi68, lo95, hi95, edge = [], [], [], [], [], []
+    for integral in integrals:
+        if "z_M200" not in integral.grid:
+            raise HaloPosteriorError("shmr_tail needs the integrals of a ΛCDM-prior halo (an axis z_M200)")
+        m = integral.marginal("z_M200")
+        q = m.quantile(np.array([0.5, 0.16, 0.84, 0.025, 0.975]))
+        for column, value in zip((median, lo68, hi68, lo95, hi95), q):
+            column.append(float(value))
+        edge.append(bool(integral.summary()["z_M200"]["at_prior_edge"]))
+    median_arr = np.array(median)
+    in_tail = np.abs(median_arr) > tail
+    long = "posterior of the SHMR deviate z_M200 (prior N(0, 1))"
+    return xr.Dataset(
+        {"z_M200_median": (("galaxy",), median_arr, {"long_name": f"median of the {long}"}),
+         "z_M200_ci68": (("galaxy", "bound"), np.stack([lo68, hi68], axis=1), {"long_name": f"68 % interval, {long}"}),
+         "z_M200_ci95": (("galaxy", "bound"), np.stack([lo95, hi95], axis=1), {"long_name": f"95 % interval, {long}"}),
+         "in_tail": (("galaxy",), in_tail, {"long_name": f"|median z_M200| > {tail:g}: the halo mass sits in the SHMR "
+                                                         "prior's tail"}),
+         "at_bound": (("galaxy",), np.array(edge), {"long_name": "the z_M200 posterior piles at the grid's bound"})},
+        {"galaxy": np.asarray(list(galaxies), dtype=object), "bound": ["lower", "upper"]},
+        attrs={"n_galaxies": len(galaxies), "n_in_tail": int(in_tail.sum()), "n_above": int((median_arr > tail).sum()),
+               "n_below": int((median_arr < -tail).sum()), "n_at_bound": int(np.sum(edge)), "tail": tail})

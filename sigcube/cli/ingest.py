@@ -103,7 +103,7 @@ def ingest_table(
                               decimal=decimal, allow_missing=allow_missing)
     for warning in caught:
         if issubclass(warning.category, IngestWarning):
-            err_console.print(f"warning: {warning.message}")
+            err_console.print(f"warning: {escape(str(warning.message))}")
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     write_dataset(ds, out or default_cube("rotation_curves"), force, replace_kind)

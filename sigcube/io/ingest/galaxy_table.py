@@ -123,10 +123,12 @@ def _check_agreement(table: GalaxyTable, curves: Source, curve_raw: np.ndarray, 
     if differ.size:
         i = differ[0]
         where = curves.rows(np.flatnonzero(np.char.strip(curve_raw) == galaxies[i]))
+        if curves.row_files is None:  # rotmod files name themselves
+            where = f"{curves.path.name}, {where}"
         unit = SPEC[name].units.replace(" / ", "/")
         theirs, here = distinct(mine[i], given[i])
-        raise ParseError(table.source.path, f"galaxy {galaxies[i]}: {name} is {theirs} {unit} in the curves "
-                                            f"({curves.path.name}, {where}) and {here} {unit} here "
-                                            f"({table.source.where(rows[i])}); give it once, or the same in both"
+        raise ParseError(table.source.path, f"galaxy {galaxies[i]}: {name} is {theirs} {unit} in the curves ({where}) "
+                                            f"and {here} {unit} here ({table.source.where(rows[i])}); give it once, or "
+                                            "the same in both"
                                             + ("; a rotmod file's velocities are computed at its header's distance"
                                                if curves.fixed and name == "distance" else ""))

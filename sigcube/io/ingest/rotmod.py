@@ -11,10 +11,11 @@ Two header lines above the rows are honoured where a file has them (SPARC's file
   sigcube's names, in any case). The rows are read by those names, in the line's order; SBdisk and SBbul may be
   left out (then NaN). A name it does not know, a name given twice, a required column left out, or a row with
   another number of columns is refused naming the line;
-- a units line, ``# kpc km/s …``: a ``#`` line at least two, and at least half, of whose words are units of a
-  column (a length, a velocity, a surface brightness; ``L`` in ``L/pc^2`` is L☉, as SPARC writes it), one per
-  column. Each column is converted by astropy to the unit above; a word astropy cannot parse, or a unit of another
-  kind, is refused naming it. A name may carry its unit instead: ``Rad[kpc]`` or ``Rad(kpc)``.
+- a units line, ``# kpc km/s …``: a ``#`` line at least two of whose words are units of a column (a length, a
+  velocity, a surface brightness; ``L`` in ``L/pc^2`` is L☉, as SPARC writes it), and at least half of them or as
+  many words as there are columns (``in`` is read as the word, not inches). It gives one unit per column, and each
+  column is converted by astropy to the unit above; a word astropy cannot parse, or a unit of another kind, is
+  refused naming it. A name may carry its unit instead: ``Rad[kpc]`` or ``Rad(kpc)``.
 
 Without a names line the columns are SPARC's, in SPARC's order; without units, in SPARC's units.
 """
@@ -92,7 +93,8 @@ def read_rotmod(path: Path | str) -> RotmodCurve:
     path = Path(path)
     lines = read_text_lines(path)
     distance = _distance(lines, path)
-    rows = [(n, text) for n, text in enumerate(lines[1:], start=2) if text.strip() and not text.lstrip().startswith("#")]
+    rows = [(n, text) for n, text in enumerate(lines[1:], start=2)
+            if text.strip() and not text.lstrip().startswith("#")]
     first = rows[0][0] if rows else len(lines) + 1
     comments = [(n, lines[n - 1].lstrip().lstrip("#").split()) for n in range(2, first)
                 if lines[n - 1].lstrip().startswith("#")]
@@ -164,14 +166,20 @@ def _distance(lines: list[str], path: Path) -> float:
 def _layout(comments: Sequence[tuple[int, list[str]]], path: Path) -> _Layout:
     """The columns the header lines above the rows (line number, words) give: by their names line and units line."""
     names = [(n, words) for n, words in comments if sum(_label(word) is not None for word in words) >= 2]
-    units = [(n, words) for n, words in comments if (n, words) not in names and _units_like(words)]
-    for found, what in ((names, "name the columns"), (units, "give the columns' units")):
-        if len(found) > 1:
-            raise ParseError(path, f"lines {found[0][0]} and {found[1][0]} both {what}: keep one", found[1][0])
+    _one(names, "name the columns", path)
     layout = _named(*names[0], path) if names else _Layout()
+    units = [(n, words) for n, words in comments
+             if (n, words) not in names and _units_like(words, len(layout.order))]
+    _one(units, "give the columns' units", path)
     if units:
         layout = _with_units(layout, *units[0], path)
     return layout
+
+
+def _one(lines: list[tuple[int, list[str]]], what: str, path: Path) -> None:
+    """Refuse two header lines that both do ``what``."""
+    if len(lines) > 1:
+        raise ParseError(path, f"lines {lines[0][0]} and {lines[1][0]} both {what}: keep one", lines[1][0])
 
 
 def _label(word: str) -> int | None:
@@ -190,8 +198,9 @@ def _named(line: int, words: list[str], path: Path) -> _Layout:
                                    f"({' '.join(COLUMNS)}, or sigcube's {' '.join(NAMES)}): name the file's columns "
                                    "so", line)
         if column in order:
-            raise ParseError(path, f"the header names the column {COLUMNS[column]} twice ({words[order.index(column)]!r} "
-                                   f"and {word!r})", line)
+            first = words[order.index(column)]
+            raise ParseError(path, f"the header names the column {COLUMNS[column]} twice ({first!r} and {word!r})",
+                             line)
         match = _WORD.fullmatch(word)
         text = match["bracket"] if match["bracket"] is not None else match["paren"]
         order.append(column)
@@ -213,10 +222,12 @@ def _unit(text: str) -> u.UnitBase | None:
         return None
 
 
-def _units_like(words: list[str]) -> bool:
-    """Whether a header line reads as units: at least two, and at least half, of its words a column's unit."""
+def _units_like(words: list[str], width: int) -> bool:
+    """Whether a header line reads as units: at least two of its words a column's unit (``in``, the word, is not
+    read as inches), and at least half of them, or as many words as the rows have columns (``width``)."""
     units = [unit for unit in map(_unit, words) if unit is not None and any(unit.is_equivalent(t) for t in UNITS)]
-    return len(units) >= max(2, len(words) / 2)
+    n_units = len(units) - words.count("in")
+    return n_units >= 2 and (n_units >= len(words) / 2 or len(words) == width)
 
 
 def _unit_of(text: str, column: int, line: int, path: Path, where: str) -> u.UnitBase:

@@ -8,6 +8,7 @@ whose names need to differ by more, and sigcube neither merges nor splits them o
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -51,8 +52,12 @@ def column_names(source: Source, columns: Mapping[str, str], units: Mapping[str,
     if unknown:
         raise ParseError(path, f"{options.columns} names {', '.join(map(repr, unknown))}, which sigcube does not "
                                f"know here; columns: {', '.join(known)}")
-    names = {name: columns.get(name, name) for name in known}
     have = set(table.colnames)
+    names = {name: columns.get(name, name) for name in known}
+    for name in set(known) - set(columns) - have:  # ``r [kpc]`` for ``r``: the name with its unit beside it
+        beside = [col for col in table.colnames if (named := named_unit(col)) is not None and named[0] == name]
+        if len(beside) == 1:
+            names[name] = beside[0]
     missing = [name for name in known if names[name] not in have and (name in required or name in columns)]
     if missing:
         what = ", ".join(f"{names[m]!r}" + (f" ({m})" if names[m] != m else "") for m in missing)
@@ -70,13 +75,30 @@ def column_names(source: Source, columns: Mapping[str, str], units: Mapping[str,
 def _require_units(source: Source, used: Mapping[str, str], units: Mapping[str, str], options: Options) -> None:
     """Refuse numeric columns with no unit (from the file or ``units``), naming them all and the option to give."""
     lacking = {name: col for name, col in used.items() if name != "galaxy" and col not in units
-               and source.table[col].unit is None and SPEC[name].units}
+               and source.table[col].unit is None and named_unit(col) is None and SPEC[name].units}
     if not lacking:
         return
     what = (f"{label(*next(iter(lacking.items()))[::-1])} has no unit: give it" if len(lacking) == 1 else
             f"columns {', '.join(map(repr, lacking.values()))} have no unit: give them")
     pairs = ",".join(f"{col}={SPEC[name].units.replace(' / ', '/')}" for name, col in lacking.items())
-    raise ParseError(source.path, f"{what} in the file (ECSV, FITS) or with {options.units} {pairs}")
+    raise ParseError(source.path, f"{what} in the file (ECSV, FITS; or beside a name: r [kpc]) or with "
+                                  f"{options.units} {pairs}")
+
+
+_NAMED_UNIT = re.compile(r"(?P<name>.*?)\s*(?:\[(?P<bracket>[^\]]+)\]|\((?P<paren>[^)]+)\))\s*")
+
+
+def named_unit(column: str) -> tuple[str, u.UnitBase] | None:
+    """A column name's own name and the unit written beside it — ``r [kpc]``, ``v_obs (m/s)`` — or None if it has
+    none (a word astropy cannot parse, or a pure number as in ``L[3.6]``, is no unit)."""
+    match = _NAMED_UNIT.fullmatch(column)
+    if match is None:
+        return None
+    try:
+        unit = u.Unit(match["bracket"] or match["paren"])
+    except (ValueError, TypeError):
+        return None
+    return (match["name"], unit) if unit.physical_type != "dimensionless" else None
 
 
 def converted(source: Source, column: str, name: str, override: str | None, galaxy: np.ndarray,
@@ -85,19 +107,26 @@ def converted(source: Source, column: str, name: str, override: str | None, gala
     path, col = source.path, source.table[column]
     target = u.Unit(SPEC[name].units)
     where = label(column, name)
+    stated = []  # (who states it, the unit)
     if override is not None:
         try:
-            unit = u.Unit(override)
+            stated.append((f"{options.units}", u.Unit(override)))
         except ValueError:
             raise ParseError(path, f"{where}: astropy cannot parse the unit {override!r} given with "
                                    f"{options.units}") from None
-    elif col.unit is None:
-        unit = target  # a flag, which has no unit (column_names refused any other column without one)
-    elif isinstance(col.unit, u.UnrecognizedUnit):
-        raise ParseError(path, f"{where} has the unit {col.unit.to_string()!r}, which astropy cannot parse; "
-                               f"override it with {options.units} {column}=UNIT")
-    else:
-        unit = col.unit
+    if isinstance(col.unit, u.UnrecognizedUnit):
+        if override is None:
+            raise ParseError(path, f"{where} has the unit {col.unit.to_string()!r}, which astropy cannot parse; "
+                                   f"override it with {options.units} {column}=UNIT")
+    elif col.unit is not None:
+        stated.append(("the file", col.unit))
+    if (named := named_unit(column)) is not None:
+        stated.append(("its name", named[1]))
+    for who, other in stated[1:]:
+        if other != stated[0][1]:
+            raise ParseError(path, f"{where} is in {stated[0][1].to_string()!r} by {stated[0][0]} and in "
+                                   f"{other.to_string()!r} by {who}: give one unit")
+    unit = stated[0][1] if stated else target  # no unit: a flag (column_names refused any other column without one)
     data = _numbers(source, column, name, galaxy)
     try:
         values = (data * unit).to_value(target)

@@ -1,4 +1,5 @@
-"""Plain-text helpers shared by the readers: decoding (byte-order marks), lines of a text file, number tokens and CSV rows.
+"""Plain-text helpers shared by the readers: decoding (byte-order marks), lines of a text file, number tokens and
+CSV rows.
 
 Every failure is a ParseError naming the file and line (or a DataSourceError if the file cannot be
 read at all).

@@ -75,8 +75,9 @@ def build_table_cube(path: Path | str, columns: Mapping[str, str] | None = None,
         table = read_galaxy_table(galaxies, galaxy_columns, galaxy_units, encoding, decimal)
         per_galaxy = join_galaxies(table, source, raw, gal_names, per_galaxy, allow_missing)
     if decimal is not None and source.lines is None and (table is None or table.source.lines is None):
-        raise ParseError(source.path, f"--decimal {decimal} applies to delimited text (CSV, whitespace-separated); a "
-                                      f"{source.shape} writes its numbers its own way: leave it out")
+        raise ParseError(source.path, f"--decimal {decimal} applies to delimited text (CSV, whitespace-separated), "
+                                      f"and this is read as {source.shape}, which writes its numbers its own way: "
+                                      "leave it out")
     if "quality" in per_galaxy:
         _require_flags(source, table, per_galaxy["quality"], gal_names)
     return _assemble(source, galaxy, values, per_galaxy, names, units, table)

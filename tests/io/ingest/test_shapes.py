@@ -216,7 +216,7 @@ def _curves(*names: str) -> str:
      "galaxy B has no quality flag and 1 others have one: give every galaxy its flag, or none"),
     ({"c.csv": _curves("SYN-A"), "g.csv": "galaxy,distance\nSYN-A,13\n"},
      [str(CORPUS / "rotmod" / "SYN-A_rotmod.dat"), "--galaxies", "g.csv", "--galaxy-units", "distance=Mpc"],
-     "galaxy SYN-A: distance is 12.5 Mpc in the curves (SYN-A_rotmod.dat, SYN-A_rotmod.dat) and 13 Mpc here "
+     "galaxy SYN-A: distance is 12.5 Mpc in the curves (SYN-A_rotmod.dat) and 13 Mpc here "
      "(line 2); give it once, or the same in both; a rotmod file's velocities are computed at its header's distance"),
     ({"c.csv": _curves("A")}, ["c.csv", *CURVE_UNITS, "--galaxy-units", "D=Mpc", "--allow-missing"],
      "--galaxy-units, --allow-missing apply to a --galaxies table"),
@@ -333,7 +333,7 @@ def test_random_tables_read_back_in_every_shape(curves, shape, crlf, bom, give_m
         (folder / "mine.txt").write_bytes(_text(curves, separator, mark == ",", shape == "commented", crlf, bom))
         decimal = mark if give_mark else None
         if decimal is None and _unsettled(curves, mark):
-            with pytest.raises(ParseError, match="with a thousands separator, and the file's other numbers do not show"):
+            with pytest.raises(ParseError, match="a thousands separator, and the file's other numbers do not show"):
                 build_table_cube(folder / "mine.txt", units=units)
             return
         mine = build_table_cube(folder / "mine.txt", units=units, decimal=decimal)

@@ -348,12 +348,13 @@ def test_malformed_tables_give_one_clear_line(good, tmp_path, edit, args, messag
 
 def test_units_the_file_lacks_or_astropy_cannot_read(good, tmp_path):
     with pytest.raises(ParseError, match=r"columns 'r', 'v_obs', 'e_v_obs', 'v_gas', 'v_disk', 'v_bul', 'inclination' "
-                                         r"have no unit: give them in the file \(ECSV, FITS\) or with --units "
+                                         r"have no unit: give them in the file \(ECSV, FITS; or beside a name: "
+                                         r"r \[kpc\]\) or with --units "
                                          r"r=kpc,v_obs=km/s,e_v_obs=km/s,v_gas=km/s,v_disk=km/s,v_bul=km/s,"
                                          r"inclination=deg$"):
         build_table_cube(_write(good, tmp_path / "plain.csv"))
-    with pytest.raises(ParseError, match=r"column 'inclination' has no unit: give it in the file \(ECSV, FITS\) or "
-                                         r"with --units inclination=deg$"):
+    with pytest.raises(ParseError, match=r"column 'inclination' has no unit: give it in the file \(ECSV, FITS; or "
+                                         r"beside a name: r \[kpc\]\) or with --units inclination=deg$"):
         build_table_cube(tmp_path / "plain.csv", units={c: "km/s" for c in REQUIRED} | {"r": "kpc"})
     text = _write(good, tmp_path / "odd.ecsv").read_text().replace("unit: km / s", "unit: kms", 1)
     (tmp_path / "odd.ecsv").write_text(text)

@@ -14,11 +14,15 @@ values. :func:`halo_posteriors` gives, per galaxy, the median and the 68 % and 9
 and ``<quantity>_at_bound``: the posterior of a parameter the quantity is computed from piles at its prior's bound (the
 quantity's interval is then the prior range's, not the data's).
 
-M★ (which sets M200 under ΛCDM priors, and M★/M200 always) is one value per galaxy, given by the caller and named in the
-Dataset's attributes: the nuisance parameters are marginalised at every grid point, so the halo's M★ there is not one
-number; :func:`catalogue_inputs` gives the catalogue's (Υ_disk = 0.5, Υ_bul = 0.7 at 3.6 μm, catalogue D), with which
-the intervals leave out M★'s own spread (Υ's 0.1 dex, D's error). :func:`shmr_tail` says where each galaxy's SHMR deviate
-z_M200 sits in its N(0, 1) prior.
+M★ (which sets M200 under ΛCDM priors, and M★/M200 always) is given by the caller, per galaxy one value or one per grid
+point, and named in the Dataset's attributes: the nuisance parameters are marginalised at every grid point, so the
+halo's M★ there is not one number. :func:`catalogue_inputs` gives the catalogue's (Υ_disk = 0.5, Υ_bul = 0.7 at
+3.6 μm, catalogue D), with which the intervals leave out M★'s spread (Υ's 0.1 dex, D's error);
+:func:`sigcube.engines.halo_masses.mode_log10_mstar` gives M★ at the nuisance mode of every grid point with its 1σ
+there, which carries the correlation of the halo with Υ and D and their spread: each grid point's mass is then shared
+among :data:`MSTAR_NODES` values of log10 M★ of equal mass under N(mode, 1σ) (the normal's quantiles at
+(k − ½)/K: a mixture whose quantiles, not only moments, are the normal's).
+:func:`shmr_tail` says where each galaxy's SHMR deviate z_M200 sits in its N(0, 1) prior.
 
 Quantiles of a derived quantity are those of the discrete distribution of its values at the grid points (each point's
 mass spread over half the gaps to its neighbours in value): exact to the grid's resolution.
@@ -31,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from scipy.special import ndtri
 
 from sigcube.errors import SigcubeError
 from sigcube.model.kernels import get_kernel
@@ -43,6 +48,8 @@ from sigcube.stats.adaptive_grid import ItemIntegral, grid_points
 
 QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
 """The quantiles given: the median and the 68 % and 95 % equal-tailed intervals."""
+MSTAR_NODES = 41
+"""Equal-mass nodes over log10 M★ at a grid point, when its 1σ is given."""
 TAIL = 2.0
 """|median z_M200| beyond which a galaxy's halo mass sits in its SHMR prior's tail (outside the central 95 %)."""
 
@@ -76,11 +83,11 @@ def catalogue_inputs(points: PointSet) -> tuple[np.ndarray, np.ndarray | None]:
     return np.log10(points.inputs["M_star"][first]), r_d
 
 
-def halo_values(kernel: str, values: Mapping[str, np.ndarray], log10_mstar: float, r_d: float | None = None,
-                fixed: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
+def halo_values(kernel: str, values: Mapping[str, np.ndarray], log10_mstar: float | np.ndarray,
+                r_d: float | None = None, fixed: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
     """The halo quantities (module docstring) at the parameter values ``values`` (arrays by parameter name) of
-    ``kernel`` for a galaxy of stellar mass log10 M★ and disc scale length R_d [kpc] (coreNFW); ``fixed``: the kernel's
-    other parameters (defaults otherwise)."""
+    ``kernel`` for a galaxy of stellar mass log10 M★ (a number, or one per value) and disc scale length R_d [kpc]
+    (coreNFW); ``fixed``: the kernel's other parameters (defaults otherwise)."""
     profile = _profile(kernel)
     params = get_kernel(kernel).resolve({**(fixed or {}), **{k: np.asarray(v, dtype=float) for k, v in values.items()}})
     halo = halo_of(kernel, log10_mstar, params) if kernel in LCDM_KERNELS.values() else params
@@ -123,25 +130,36 @@ def _drivers(kernel: str, quantity: str, axes: Sequence[str]) -> list[str]:
     return [a for a in axes if a in ("c", "z_c")] + mass
 
 
-def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Sequence[str], log10_mstar: np.ndarray,
-                    r_d: np.ndarray | None = None, fixed: Mapping[str, Any] | None = None,
+def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Sequence[str],
+                    log10_mstar: Sequence[float | np.ndarray], r_d: np.ndarray | None = None,
+                    fixed: Mapping[str, Any] | None = None,
                     mstar_source: str = "the catalogue's Υ_disk = 0.5, Υ_bul = 0.7 at 3.6 μm and distance"
                     ) -> xr.Dataset:
     """Per galaxy, the posterior quantiles (:data:`QUANTILES`) of each halo quantity and its at-bound flag (module
     docstring), from each galaxy's integral over ``kernel``'s per-object parameters (``integrals``, in the order of
-    ``galaxies``), with ``log10_mstar`` (and, for coreNFW, ``r_d``) per galaxy; ``mstar_source`` says where M★ came
-    from (the Dataset's attributes keep it)."""
+    ``galaxies``), with ``log10_mstar`` per galaxy — a number, one per final grid point (M,), or per grid point its
+    value and 1σ (M, 2) — and, for coreNFW, ``r_d``; ``mstar_source`` says where M★ came from (the Dataset's attributes
+    keep it)."""
     profile = _profile(kernel)
     n = len(galaxies)
-    if len(integrals) != n or np.shape(log10_mstar) != (n,) or (r_d is not None and np.shape(r_d) != (n,)):
-        raise HaloPosteriorError(f"halo posteriors: {len(integrals)} integrals, {np.shape(log10_mstar)} M★ and "
-                                 f"{None if r_d is None else np.shape(r_d)} R_d for {n} galaxies")
+    shapes = [np.shape(m) for m in log10_mstar]
+    if (len(integrals) != n or len(shapes) != n or (r_d is not None and np.shape(r_d) != (n,))
+            or any(k not in ((), (i.log_mass.size,), (i.log_mass.size, 2)) for k, i in zip(shapes, integrals))):
+        raise HaloPosteriorError(f"halo posteriors: {len(integrals)} integrals, {len(shapes)} M★ and "
+                                 f"{None if r_d is None else np.shape(r_d)} R_d for {n} galaxies (M★: one value per "
+                                 "galaxy, one per grid point, or a value and its 1σ per grid point)")
+    nodes = ndtri((np.arange(MSTAR_NODES) + 0.5) / MSTAR_NODES)
     rows: dict[str, list[np.ndarray]] = {}
     bounds: dict[str, list[bool]] = {}
     for g, integral in enumerate(integrals):
         mass = np.exp(integral.log_posterior)
         at = grid_points(integral)
-        quantities = halo_values(kernel, at, float(log10_mstar[g]), None if r_d is None else float(r_d[g]), fixed)
+        mstar = np.asarray(log10_mstar[g], dtype=float)
+        if mstar.ndim == 2:  # each grid point's mass shared equally among N(value, 1σ)'s quantiles of log10 M★
+            at = {k: np.repeat(v, MSTAR_NODES) for k, v in at.items()}
+            mstar = (mstar[:, :1] + mstar[:, 1:] * nodes).ravel()
+            mass = np.repeat(mass / MSTAR_NODES, MSTAR_NODES)
+        quantities = halo_values(kernel, at, mstar, None if r_d is None else float(r_d[g]), fixed)
         edge = {name: bool(s["at_prior_edge"]) for name, s in integral.summary().items()}
         for name, value in quantities.items():
             value = np.broadcast_to(value, mass.shape)

@@ -112,3 +112,18 @@ def test_what_is_not_a_halo_is_refused():
         halo_posteriors("mond", [integral], ["G"], np.array([LOG_MSTAR]))
     with pytest.raises(HaloPosteriorError, match="2 galaxies"):
         halo_posteriors("nfw_lcdm", [integral], ["G", "H"], np.array([LOG_MSTAR, LOG_MSTAR]))
+
+
+def test_a_spread_stellar_mass_widens_the_halo_mass_as_a_monte_carlo_does():
+    """M★ given per grid point with a 1σ (0.2 dex): the quantiles of log10 M200 are those of z_M ~ posterior and
+    log10 M★ ~ N(9.3, 0.2) drawn independently and mapped through Moster et al.'s inverse written out (stellar scatter,
+    0.15 dex)."""
+    integral = _integral(_deviates(), _gaussian(1.0, 0.5, 0.0, 1.0), n=101)
+    mstar = np.column_stack([np.full(integral.log_mass.size, LOG_MSTAR), np.full(integral.log_mass.size, 0.2)])
+    ds = halo_posteriors("nfw_lcdm", [integral], ["G"], [mstar])
+    rng = np.random.default_rng(3)
+    mean, sd = _posterior(1.0, 0.5)
+    target = rng.normal(LOG_MSTAR, 0.2, 40_000) + 0.15 * rng.normal(mean, sd, 40_000)
+    table = np.linspace(8.0, 14.0, 601)
+    inverse = np.interp(target, [_moster(x) for x in table], table)
+    np.testing.assert_allclose(ds["log10_M200"].sel(galaxy="G").values, np.quantile(inverse, QUANTILES), atol=0.01)

@@ -3,6 +3,8 @@
     python docs/_ext/record.py results [NAME ...]          # docs/results/<NAME>.json (default: every report)
     python docs/_ext/record.py bench NAME [-- ARGS ...]     # docs/performance/<NAME>-<date>.json
     python docs/_ext/record.py check [NAME ...]             # remake reports and compare, write nothing
+    python docs/_ext/record.py numbers [PAGE ...]           # check the numbers pages state (default: every page)
+    python docs/_ext/record.py pointers NAME [WORD ...]     # the numbers of a committed report, with their pointers
 
 Run from the repository root with the environment sigcube is installed in and ``SIGCUBE_DATA_DIR`` set to the data
 mirror. Reports run with ``$SIGCUBE_CUBE_DIR`` (default ``cubes/``) as their cube folder, ingesting what is missing.
@@ -19,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sigcube_docs import records  # noqa: E402
+from sigcube_docs import numbers, records  # noqa: E402
 
 
 def main() -> None:
@@ -28,6 +30,11 @@ def main() -> None:
     for name in ("results", "check"):
         p = sub.add_parser(name)
         p.add_argument("names", nargs="*", metavar="NAME", help=f"any of: {', '.join(records.RESULTS)}")
+    pages = sub.add_parser("numbers")
+    pages.add_argument("pages", nargs="*", metavar="PAGE", help="Markdown pages (default: every page of docs/)")
+    find = sub.add_parser("pointers")
+    find.add_argument("name", help=f"any of: {', '.join(records.RESULTS)}")
+    find.add_argument("words", nargs="*", metavar="WORD", help="only pointers containing every WORD")
     bench = sub.add_parser("bench")
     bench.add_argument("name")
     bench.add_argument("args", nargs=argparse.REMAINDER)
@@ -40,6 +47,22 @@ def main() -> None:
         records.save(record, path)
         print(f"wrote {path.relative_to(records.REPO)} ({record['seconds']} s, load "
               f"{record['load_average_before'][0]} → {record['load_average_after'][0]})")
+        return
+
+    if args.what == "numbers":
+        paths = [Path(p) for p in args.pages] or sorted(p for p in records.DOCS.rglob("*.md")
+                                                        if not p.relative_to(records.DOCS).parts[0].startswith("_"))
+        found = [f"{path}: {problem}" for path in paths
+                 for problem in numbers.problems(path.read_text(encoding="utf-8"), records.load)]
+        print("\n".join(found) or f"every number of {len(paths)} page(s) is the committed one")
+        sys.exit(1 if found else 0)
+    if args.what == "pointers":
+        record = records.load(args.name)
+        if record is None:
+            parser.error(f"docs/results/{args.name}.json is not committed")
+        for pointer, value in numbers.pointers(record):
+            if all(word in pointer for word in args.words):
+                print(f"{value!r:>24}  <!-- {args.name}.json#{pointer} -->")
         return
 
     cube_dir = Path(os.environ.get("SIGCUBE_CUBE_DIR", records.REPO / "cubes")).resolve()

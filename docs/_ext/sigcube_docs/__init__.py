@@ -13,6 +13,9 @@
   ``application/vnd.holoviews_load.v0+json`` / ``…_exec.v0+json`` bundles: messages to a live Jupyter front end,
   meaningless in a static page (the plot itself is rendered from the HTML and JavaScript of the same output).
   MyST-NB warns that it cannot render them; :class:`HoloviewsComms` drops exactly those warnings, nothing else.
+- **Numbers in a page's prose are the committed ones.** A number followed by a marker naming a committed report and
+  a JSON Pointer into it (:mod:`sigcube_docs.numbers`) must equal the report's value as written; each that does not
+  is a warning.
 - **Docstrings are read as written.** sigcube's docstrings use ``|x|`` for absolute values; reStructuredText would
   read that as a substitution, so :func:`escape_bars` escapes a ``|`` outside literals and tables before autodoc
   parses the docstring.
@@ -69,6 +72,14 @@ def escape_bars(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines
             literal_indent = None
 
 
+def _check_numbers(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Warn about every number of a page's prose that its marker's committed report does not give."""
+    from sigcube_docs import numbers, records
+
+    for problem in numbers.problems(source[0], records.load):
+        logger.warning(problem, location=docname, type="sigcube", subtype="number")
+
+
 def _missing_reference(app: Sphinx, env: Any, node: Any, contnode: Any) -> None:
     """Warn about an unresolved Python reference written in a page's prose (not in an object's signature or
     docstring, which autodoc renders inside a ``desc`` node)."""
@@ -102,6 +113,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         if handler.level == std_logging.WARNING:
             handler.filters.insert(0, HoloviewsComms())  # before -W's filter can turn the record into an error
     app.connect("builder-inited", _generate)
+    app.connect("source-read", _check_numbers)
     app.connect("autodoc-process-docstring", escape_bars)
     app.connect("missing-reference", _missing_reference)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -50,6 +50,53 @@ SLIDE = f"""const w = {MODELS}.find(m => m.type == 'Slider' && m.end - m.start +
     w.value = arguments[1]; return true"""
 
 
+TABLE_LAYOUT = r"""
+const article = document.querySelector('article') || document.body, style = getComputedStyle(article);
+const outer = article.getBoundingClientRect(), slack = arguments[0];
+const right = outer.right - parseFloat(style.paddingRight);
+const lines = (node) => {  // the rendered lines of a node's text: its text boxes grouped by their vertical middle
+  const middles = [], walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+  for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+    const range = document.createRange(); range.selectNodeContents(t);
+    for (const r of range.getClientRects()) if (r.width > 0) middles.push((r.top + r.bottom) / 2);
+  }
+  middles.sort((a, b) => a - b);
+  return middles.filter((m, i) => i == 0 || m - middles[i - 1] > 4).length;
+};
+const scrolls = (table) => {  // inside a horizontal scroll container that itself fits the column
+  for (let p = table.parentElement; p && p !== article; p = p.parentElement) {
+    const overflow = getComputedStyle(p).overflowX;
+    if ((overflow == 'auto' || overflow == 'scroll') && p.getBoundingClientRect().right <= right + slack) return true;
+  }
+  return false;
+};
+const problems = [];
+Array.from(article.querySelectorAll('table')).forEach((table, index) => {
+  const head = Array.from(table.rows[0].cells).map(c => c.textContent.trim()).join(' ');
+  const name = `table ${index + 1} (${head.slice(0, 50)})`;
+  if (table.getBoundingClientRect().right > right + slack && !scrolls(table))
+    problems.push(`${name} overflows the content column without a scroll container`);
+  for (const cell of table.querySelectorAll('th, td')) {
+    const text = cell.textContent.trim(), words = text.split(/\s+/).filter(w => w.length > 1).length;
+    const n = lines(cell), box = cell.getBoundingClientRect(), range = document.createRange();
+    if (words >= 4 && n >= words) problems.push(`${name}: a cell squeezed to a word per line: ${text.slice(0, 60)}`);
+    range.selectNodeContents(cell);
+    if (Array.from(range.getClientRects()).some(r => r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1)))
+      problems.push(`${name}: text runs out of its cell over the next: ${text.slice(0, 60)}`);
+  }
+});
+return problems;
+"""
+"""The tables of a page (in its ``article``, else its body) as a reader sees them: a table wider than the content
+column sits in a horizontal scroll container (within ``slack`` pixels: furo pads its wrapper), no cell of four words or
+more is squeezed to a word per line, and no cell's text runs out of it over its neighbour."""
+
+
+def table_layout_problems(driver, slack: float = 8.0) -> list[str]:
+    """What :data:`TABLE_LAYOUT` finds wrong with the tables of the page ``driver`` shows."""
+    return driver.execute_script(TABLE_LAYOUT, slack)
+
+
 def _find(variable: str, name: str) -> Path | None:
     found = os.environ.get(variable) or shutil.which(name)
     return Path(found) if found and Path(found).is_file() else None
@@ -191,3 +238,35 @@ def test_the_explorer_of_every_kind_in_headless_chromium(kind, expected, browser
     artifacts = repo_root / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / f"explorer-{kind}.png").write_bytes(shot)
+
+
+TABLES_PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>
+article { width: 460px; padding: 0 20px; font: 16px sans-serif; } td, th { border: 1px solid #999; padding: 2px 4px; }
+.wrap { overflow-x: auto; } .nowrap td { white-space: nowrap; } .n { display: inline-block; width: 100px; }
+</style></head><body><article>
+<table><tr><th>model</th><th>what</th></tr><tr><td>nfw</td><td>an NFW halo, its mass and concentration free</td></tr>
+</table>
+<table><tr><th>what</th><th>a</th><th>b</th><th>c</th></tr><tr><td>halo concentration normalisation coherence</td>
+<td><span class="n">1</span></td><td><span class="n">2</span></td><td><span class="n">3</span></td></tr></table>
+<table class="nowrap"><tr><td>a line of words that does not wrap and so runs past the right edge of the column</td></tr>
+</table>
+<div class="wrap"><table class="nowrap"><tr><td>a line of words that does not wrap, in a container that scrolls
+sideways</td></tr></table></div>
+<table style="table-layout: fixed; width: 300px"><tr><td style="white-space: nowrap">spills:an-unbroken-value-wider-than-its-cell</td>
+<td>next</td></tr></table>
+</article></body></html>"""
+
+
+def test_the_table_check_sees_what_a_reader_sees(browser, tmp_path):
+    """The table check on a hand-made page: a squeezed text column, a table running past the column with no scroll
+    container and a cell whose text runs over its neighbour are found; a table that fits and a wide table in a
+    scroll container are not."""
+    page = tmp_path / "tables.html"
+    page.write_text(TABLES_PAGE, encoding="utf-8")
+    browser.set_window_size(1100, 900)
+    browser.get(page.as_uri())
+    problems = table_layout_problems(browser)
+    assert len(problems) == 3, problems
+    assert problems[0].startswith("table 2 (what a b c)") and "squeezed to a word per line: halo conc" in problems[0]
+    assert problems[1].startswith("table 3 (a line of words") and "without a scroll container" in problems[1]
+    assert problems[2].startswith("table 5 (spills") and "runs out of its cell" in problems[2]

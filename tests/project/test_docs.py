@@ -4,10 +4,12 @@ remade here and compared.
 
 - Default tier: the pages' Python examples, the plugin example (built and installed with pip), the example spec,
   every ``sigcube …`` command line against the CLI, every ``sigcube.…`` module path the pages name, the generated
-  references, the committed records (their shape), and no typed result number on the results pages.
-- Slow tier (``-m slow``): the whole build, exactly as ``make docs`` runs it (warnings are errors) and offline, its
-  figures on every study page (alt text, not blank) and in the gallery, three pages opened in headless Chromium, and
-  every committed report in ``docs/results/`` remade by its command and compared with the committed one.
+  references, the committed records (their shape), no result number typed by hand on the results pages, and every
+  number a page states with a marker equal to its committed report's (``sigcube_docs.numbers``).
+- Slow tier (``-m slow``): the whole build, exactly as ``make docs`` runs it (warnings are errors) and offline, no
+  Markdown markup shown as text on any page, its figures on every study page (alt text, not blank) and in the
+  gallery, every study page opened in headless Chromium (images drawn, tables that fit or scroll), and every
+  committed report in ``docs/results/`` remade by its command and compared with the committed one.
 - Default tier, figures: every study page includes a figure the build draws, and no committed image is left that the
   build does not make.
 """
@@ -22,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +37,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if not p.relative_to(DOCS).parts[0].startswith("_"))
 """Every hand-written page (not the generated parts, not the build)."""
-RESULTS_PAGES = sorted((DOCS / "study").glob("*.md")) + [DOCS / "performance.md"]
+RESULTS_PAGES = sorted(p for p in (DOCS / "study").glob("*.md") if p.name != "lcdm-literature.md") + [
+    DOCS / "performance.md"]
+"""The pages of sigcube's results (lcdm-literature.md quotes the literature's numbers, labelled as such)."""
 
 
 def _sibling(name: str):
@@ -144,16 +149,61 @@ def test_every_command_line_names_real_commands_and_options():
     assert {"sparc", "table", "kernels", "sweep", "explore", "regression", "info", "fit", "synth"} <= seen
 
 
+def _numbers():
+    _ext()
+    return importlib.import_module("sigcube_docs.numbers")
+
+
 def test_no_result_number_is_typed_into_a_results_page():
-    """The results pages' own text quotes no measured number: every value they show is included from the
-    generated part (section numbers, seed files and grid settings are not results)."""
+    """The results pages' own text quotes no measured number by hand: every value they show is included from the
+    generated part or carries a marker naming the committed report it comes from (section numbers, seed files and
+    grid settings are not results)."""
     typed = []
     for page in RESULTS_PAGES:
-        text = re.sub(r"`[^`]*`", "", _text(page))                       # code: commands, files, keys
+        text = re.sub(r"`[^`]*`", "", _numbers().unmarked(_text(page)))  # code: commands, files, keys
         text = re.sub(r"(SI |paper |note )?§\s?\d+(\.\d+)*[a-z]?", "", text)  # citations
         for number in re.findall(r"\d+\.\d+|\d+(?:\.\d+)?\s?%", text):
             typed.append(f"{page.relative_to(DOCS)}: {number}")
     assert not typed, typed
+
+
+HEADLINE_PAGES = ("sparc", "sensitivity", "regression", "ablation", "comparison", "scatter", "posterior", "population",
+                  "lcdm", "joint")
+"""The study pages that state their headline numbers in their Markdown source (readable without a build)."""
+
+
+def test_the_numbers_the_pages_state_are_the_committed_ones():
+    """Every marked number of every page equals its committed report's value as written, and each headline page
+    states at least three (docs/development.md says how to mark one)."""
+    records, _ = _ext()
+    numbers = _numbers()
+    found = [f"{page.relative_to(DOCS)}: {problem}" for page in PAGES
+             for problem in numbers.problems(_text(page), records.load)]
+    assert not found, "\n".join(found)
+    for name in HEADLINE_PAGES:
+        marked = [m for m in numbers.markers(_text(DOCS / "study" / f"{name}.md")) if not isinstance(m, str)]
+        assert len(marked) >= 3, f"study/{name}.md states {len(marked)} marked numbers"
+
+
+def test_a_marked_number_that_drifts_is_caught():
+    """The marker check on a hand-made report: values rounded as written pass (sign, minus sign, commas, bold, a
+    factor, a printed string); a wrong digit, a wrong rounding, a missing key or report, a marker after no number do
+    not."""
+    numbers = _numbers()
+    report = {"report": [{"rms": 17.5005, "rate": 0.479532, "printed": "47.4%", "lnZ": -12944.2373, "n": 171,
+                          "name/with/slash": 2.0}]}
+    load = {"x": report}.get
+    good = ("RMS **17.50**<!-- x.json#/report/0/rms --> km/s, 47.95<!-- x.json#/report/0/rate ×100 --> % (printed "
+            "47.4<!-- x.json#/report/0/printed --> %), ln Z −12,944.24<!-- x.json#/report/0/lnZ -->, "
+            "+171<!-- x.json#/report/0/n -->, 2<!-- x.json#/report/0/name~1with~1slash -->")
+    assert numbers.problems(good, load) == []
+    assert numbers.unmarked(good).count("<!--") == 0 and "17.50" not in numbers.unmarked(good)
+    bad = ("17.51<!-- x.json#/report/0/rms -->\n17<!-- x.json#/report/0/rms -->\n47.40<!-- x.json#/report/0/printed "
+           "-->\n1<!-- x.json#/report/0/missing -->\n1<!-- y.json#/report/0/rms -->\nnone: <!-- x.json#/report/0/n -->")
+    found = numbers.problems(bad, load)
+    assert [f.split(":")[0] for f in found] == [f"line {i}" for i in range(1, 7)], found
+    assert "the report says 17.50" in found[0] and "the report says 18" in found[1] and "'47.4%'" in found[2]
+    assert "no key 'missing'" in found[3] and "y.json is not committed" in found[4] and "follows no number" in found[5]
 
 
 @pytest.fixture(scope="module")
@@ -364,6 +414,59 @@ def test_the_site_builds_offline_without_a_warning(site):
         assert (out / page).is_file(), page
 
 
+class _VisibleText(HTMLParser):
+    """The text a reader sees on a page: everything outside code, preformatted text, scripts and styles."""
+
+    HIDDEN = {"code", "pre", "kbd", "samp", "script", "style", "tt"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth, self.parts = 0, []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.depth += tag in self.HIDDEN
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth -= tag in self.HIDDEN and self.depth > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self.depth:
+            self.parts.append(data)
+
+
+MARKUP_AS_TEXT = re.compile(r"\\[&_*`#|<>\[\]{}$~!+]|`|<!--|-->|\.json#/")
+"""What shows when Markdown is escaped twice, a code span is not one, or a number's marker leaks: a backslash before
+punctuation, a backtick, an HTML comment, a marker's pointer."""
+
+
+def visible_markup(html: str) -> list[tuple[str, str]]:
+    """Each piece of Markdown markup a page's visible text shows, with its context."""
+    parser = _VisibleText()
+    parser.feed(html)
+    text = " ".join(" ".join(parser.parts).split())
+    return [(m.group(0), text[max(m.start() - 40, 0):m.end() + 20]) for m in MARKUP_AS_TEXT.finditer(text)]
+
+
+def test_the_markup_check_sees_double_escaping():
+    """The check on hand-made HTML: escaped punctuation, a stray backtick and a leaked marker are found, the same
+    characters inside code are not."""
+    seen = visible_markup("<p>Kass \\&amp; Raftery, z\\_M200, `sigma`, 17.50&lt;!-- x.json#/a --&gt;</p>"
+                          "<pre>a\\_b `c`</pre><p><code>z\\_M200 `x`</code> fine</p>")
+    assert [found for found, _ in seen] == ["\\&", "\\_", "`", "`", "<!--", ".json#/", "-->"], seen
+
+
+@pytest.mark.slow
+def test_the_pages_show_no_markup_as_text(site):
+    """No built page (the API reference aside: its text is the code's docstrings and reprs) shows Markdown markup as
+    text: no escape of a double-escaped character, no backtick, no number marker."""
+    out = site["out"]
+    assert site["returncode"] == 0, site["stderr"][-5000:]
+    shown = {str(page.relative_to(out)): found for page in sorted(out.rglob("*.html"))
+             if not page.relative_to(out).parts[0].startswith(("_", "."))
+             and (found := visible_markup(page.read_text(encoding="utf-8")))}
+    assert not shown, "\n".join(f"{page}: {[context for _, context in found[:5]]}" for page, found in shown.items())
+
+
 # --- figures -----------------------------------------------------------------------------------------------------
 
 
@@ -427,9 +530,11 @@ def test_every_study_page_shows_its_figures_with_alt_text(site):
 
 
 @pytest.mark.slow
-def test_three_pages_in_headless_chromium(site, tmp_path, wait_for):
-    """The SPARC, population and gallery pages in a real headless Chromium (found as tests/project/test_browser.py
-    finds it): they load, every image is decoded and drawn (not blank), and the console shows no error."""
+def test_the_study_pages_in_headless_chromium(site, tmp_path, wait_for):
+    """Every study page and the gallery in a real headless Chromium at a desktop width (found as
+    tests/project/test_browser.py finds it): they load, every image is decoded and drawn (not blank), the console shows
+    no error, and every table fits the content column or scrolls inside it, with no cell squeezed to a word per line
+    and no text running over its neighbour (test_browser.table_layout_problems)."""
     from io import BytesIO
 
     from PIL import Image
@@ -450,8 +555,10 @@ def test_three_pages_in_headless_chromium(site, tmp_path, wait_for):
     driver = webdriver.Chrome(service=Service(str(driver_path)), options=options)
     loaded = """return document.readyState == "complete" && Array.from(document.images).every(i => i.complete)"""
     drawn = "return Array.from(document.images).filter(i => i.src.includes('_images/')).map(i => i.naturalWidth)"
+    pages = [f"study/{p.stem}.html" for p in sorted((DOCS / "study").glob("*.md"))] + ["gallery.html"]
+    tables = {}
     try:
-        for page in ("study/sparc.html", "study/population.html", "gallery.html"):
+        for page in pages:
             driver.get((site["out"] / page).as_uri())
             wait_for(lambda: bool(driver.execute_script(loaded)), f"{page} loaded", bound=300)
             widths = driver.execute_script(drawn)
@@ -460,5 +567,9 @@ def test_three_pages_in_headless_chromium(site, tmp_path, wait_for):
             assert len(shot.getcolors(maxcolors=1 << 20) or ()) > 50, f"{page}: a blank page"
             errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
             assert errors == [], (page, errors)
+            if page.startswith("study/"):
+                tables[page] = browser_helpers.table_layout_problems(driver)
     finally:
         driver.quit()
+    bad = {page: found for page, found in tables.items() if found}
+    assert not bad, "\n".join(f"{page}: {problem}" for page, found in bad.items() for problem in found)

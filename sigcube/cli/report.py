@@ -267,7 +267,7 @@ def report_compare(
     from sigcube.io.cubes import cube_dir
     from sigcube.stats.intrinsic_scatter import Scatter
     from sigcube.study.reports.compare import (
-        compare_checkpoint, compare_report, keep_report, kept_report, model_names, render,
+        check_sample, compare_checkpoint, compare_report, keep_report, kept_report, model_names, render,
     )
 
     if sigma_int is None and error_model is not None:
@@ -276,6 +276,7 @@ def report_compare(
     check_workers(scheduler, workers, synchronous)
     names = model_names(models)
     ds = _curves(cube)
+    check_sample(ds, names, nuisance)
     kept = compare_checkpoint(cube_dir() / "checkpoints", ds, nuisance, scatter,
                               lambda line: err_console.print(line, markup=False, highlight=False, soft_wrap=True))
     if fresh and kept.folder is not None:

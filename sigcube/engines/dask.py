@@ -1,17 +1,28 @@
-"""Where and how sigcube's Dask tasks run, for sweeps and fits alike: a client of a running scheduler or of a new
-LocalCluster (:func:`dask_client`), and one driver that streams tasks through it (:func:`stream`)."""
+"""Where and how sigcube's Dask tasks run, for sweeps, fits and evidence integrals alike: a client of a running
+scheduler or of a new LocalCluster (:func:`dask_client`), one driver that streams tasks through it (:func:`stream`),
+and the :data:`Runner` that fits and the evidence engine hand their per-galaxy work to."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from rich.console import Console
 
 from sigcube.errors import SigcubeError
+
+Runner = Callable[[Callable[..., Any], tuple, Sequence[tuple]], list[Any]]
+"""``run(func, shared, tasks) -> [func(*shared, *task) for task in tasks]``, in order, wherever the tasks run
+(:func:`in_process`, or a cluster: :func:`sigcube.engines.fit.run.executor`)."""
+
+
+def in_process(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) -> list[Any]:
+    """The :data:`Runner` that runs every task here, in order."""
+    return [func(*shared, *task) for task in tasks]
+
 
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 """Dask settings of the workers sigcube starts: no statistical profiler (it samples every thread's stack a hundred

@@ -23,6 +23,7 @@ final box), the quadrature's (the node rule's estimate) and the correction's var
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,12 +32,15 @@ import numpy as np
 from scipy.special import logsumexp
 
 from sigcube.compute import quadrature
+from sigcube.engines.checkpoint import Checkpoint
+from sigcube.engines.dask import Runner, in_process
 from sigcube.errors import SigcubeError
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
 from sigcube.model.segments import segment_sum
-from sigcube.engines.checkpoint import Checkpoint
-from sigcube.stats.adaptive_grid import TOLERANCE, Axis, Box, ItemIntegral, box_grid, grid_points, integrate
+from sigcube.stats.adaptive_grid import (
+    MAX_POINTS, TOLERANCE, Axis, Box, EmptyIntegrand, ItemIntegral, box_grid, grid_points, integrate,
+)
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.logo import loo_exact
 from sigcube.stats.nuisance import Catalogue, NuisanceTransform, sparc_priors
@@ -47,9 +51,23 @@ GRID_NODES = 5
 """Gauss–Hermite nodes per nuisance dimension on the fine grids (the node rule's correction brings each galaxy to its
 converged count)."""
 BATCH_POINTS = 400_000
-"""Grid points × packed points evaluated at once: bounds the memory of one evaluation."""
+"""Grid points × packed points evaluated at once: bounds the memory of one evaluation, and the size of a task."""
+CHUNK_POINTS = 500
+"""Packed points per galaxy chunk of a global model's tasks (SPARC: 7 chunks, few enough that each worker keeps every
+chunk's prior tables, :func:`sigcube.compute.quadrature.marginalise`'s cache of 8)."""
+GRID_SPLIT = 4
+"""A global model's grid goes out in at least this many runs of grid points per galaxy chunk (when it has that many
+evaluation batches), so that even a small grid keeps several workers busy."""
+OBJECT_CHUNK_POINTS = 250
+"""Packed points per galaxy chunk of a per-object model's tasks (SPARC: 14 chunks of about 12 galaxies)."""
+MAX_GRID_CELLS = 20_000_000
+"""The most coarse grid points × galaxies of an evidence integral over global axes (it holds per-galaxy ln L, χ², …
+arrays of that size: 160 MB each); a larger coarse grid is refused before anything is allocated, naming its size, and
+the refinements stop short of it (the integral is then called unconverged)."""
 SCATTER = "sigma_int"
 """The name of the σ_int axis."""
+PROGRESS_SECONDS = 1.0
+"""A global model's grid that took at least this long is reported to ``progress`` (quicker ones are not worth a line)."""
 
 
 Progress = Callable[[str], None]
@@ -61,7 +79,7 @@ def silent(message: str) -> None:
 
 
 class EvidenceError(SigcubeError):
-    """A model whose evidence cannot be formed (no parameter to integrate, a global and per-object mix)."""
+    """A model whose evidence cannot be formed (no parameter to integrate, no finite likelihood, a grid too large)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,27 @@ class Data:
     def nuisance_priors(self) -> Mapping[str, Any]:
         return sparc_priors(self.catalogue, self.priors)
 
+    def take(self, index: np.ndarray) -> Data:
+        """The sample of the galaxies ``index`` only."""
+        index = np.asarray(index, dtype=np.int64)
+        catalogue = None if self.catalogue is None else self.catalogue.take(index, self.points.rows(index))
+        return Data(self.points.take(index), catalogue, self.priors)
+
+
+def galaxy_chunks(offsets: np.ndarray, size: int) -> list[np.ndarray]:
+    """Consecutive galaxies in chunks of about ``size`` packed points (a galaxy is never split; every chunk but the
+    last has at least ``size`` points): the galaxy share of one task, the same whatever runs the tasks."""
+    counts = np.diff(np.asarray(offsets))
+    chunks, start, total = [], 0, 0
+    for g, c in enumerate(counts):
+        total += int(c)
+        if total >= size:
+            chunks.append(np.arange(start, g + 1))
+            start, total = g + 1, 0
+    if start < len(counts):
+        chunks.append(np.arange(start, len(counts)))
+    return chunks
+
 
 @dataclass(frozen=True)
 class Correction:
@@ -99,14 +138,42 @@ class Correction:
     def shift(self) -> float:
         return float(self.delta.sum())
 
+    def to_data(self) -> dict[str, Any]:
+        return {"delta": self.delta, "errors": self.errors, "rule": self.rule, "variation": self.variation}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Correction:
+        return cls(np.asarray(data["delta"], dtype=float), np.asarray(data["errors"], dtype=float), dict(data["rule"]),
+                   float(data["variation"]))
+
+
+def _correction(choice: quadrature.NodeChoice, grid_log_z: np.ndarray) -> Correction:
+    """The node rule's choice against the grid's ln Z of each galaxy at the same point."""
+    delta = np.where(choice.nodes > GRID_NODES, choice.log_marginal - grid_log_z, 0.0)
+    return Correction(delta, choice.errors, choice.summary())
+
+
+def _merged(parts: Sequence[quadrature.NodeChoice]) -> quadrature.NodeChoice:
+    """The node rule's choices of consecutive galaxy chunks as one choice over them all."""
+    if len(parts) == 1:
+        return parts[0]
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in parts])
+
+    return replace(parts[0], galaxy=joined("galaxy"), nodes=joined("nodes"), log_marginal=joined("log_marginal"),
+                   change=joined("change"), settled=joined("settled"), near_edge=joined("near_edge"),
+                   z=np.concatenate([p.z for p in parts], axis=1))
+
 
 def _likelihood(sigma: Any, error_model: str) -> GaussianLikelihood:
+    """The per-galaxy likelihood at σ_int ``sigma`` (None: errors as quoted) under ``error_model``."""
     return GaussianLikelihood(0.0 if sigma is None else sigma, error_model)
 
 
-def _batches(m: int, n_points: int) -> list[slice]:
-    step = max(1, BATCH_POINTS // max(n_points, 1))
-    return [slice(a, min(a + step, m)) for a in range(0, m, step)]
+def _step(n_points: int) -> int:
+    """Grid points per evaluation of ``n_points`` packed points (:data:`BATCH_POINTS`)."""
+    return max(1, BATCH_POINTS // max(n_points, 1))
 
 
 class _Evaluator:
@@ -137,43 +204,89 @@ class _Evaluator:
             chi2, ll = bound.chi2(v), bound.log_likelihood(v)
             rms = np.sqrt(segment_sum((v - sub.inputs["v_obs"]) ** 2, sub.offsets) / np.diff(sub.offsets))
             return {"loglike": ll, "profile": ll, "chi2": chi2, "objective": chi2, "rms": rms}
-        transform = self.transform if len(index) == self.transform.n_galaxies else self.transform.take(index)
-        priors = self.priors if len(index) == self.transform.n_galaxies else \
-            {k: p.take(index) for k, p in self.priors.items()}
+        transform, priors = self._nuisance(index)
         marginal = quadrature.marginalise(self.kernel, {**self.fixed, **params}, transform, priors, likelihood,
                                           nodes=nodes, per_object=per_object, restarts=restarts)
         mode = marginal.mode
         return {"loglike": marginal.log_marginal, "profile": mode.log_likelihood, "chi2": mode.chi2,
                 "objective": mode.chi2 + mode.chi2_prior}
 
+    def _nuisance(self, index: np.ndarray) -> tuple[NuisanceTransform, Mapping[str, Any]]:
+        """The nuisance transform and priors of the galaxies ``index``."""
+        assert self.transform is not None and self.priors is not None
+        if len(index) == self.transform.n_galaxies:
+            return self.transform, self.priors
+        return self.transform.take(index), {k: p.take(index) for k, p in self.priors.items()}
+
     def batched(self, params: Mapping[str, np.ndarray], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-                sigma: np.ndarray | None, nodes: int) -> dict[str, np.ndarray]:
-        """:meth:`arrays` over M grid points in batches (memory), parameters (M, 1) or per object (M, K)."""
+                sigma: np.ndarray | None, nodes: int, step: int | None = None) -> dict[str, np.ndarray]:
+        """:meth:`arrays` over M grid points in batches of ``step`` (default: by memory, :data:`BATCH_POINTS` over the
+        galaxies' points), parameters (M, 1) or per object (M, K). Each galaxy's mode search walks a batch's grid
+        points in order, each from its predecessor's mode: the batches decide the last bits."""
         m = max([np.shape(v)[0] for v in (*params.values(), *per_object.values())]
                 + ([np.shape(sigma)[0]] if sigma is not None and np.ndim(sigma) else []) + [1])
-        n_points = int(np.diff(self.points.offsets)[index].sum())
+        if step is None:
+            step = _step(int(np.diff(self.points.offsets)[index].sum()))
         parts = []
-        for b in _batches(m, n_points):
+        for b in (slice(a, min(a + step, m)) for a in range(0, m, step)):
             parts.append(self.arrays({k: v[b] if np.ndim(v) and np.shape(v)[0] == m else v for k, v in params.items()},
                                      index, {k: v[b] for k, v in per_object.items()},
                                      sigma[b] if sigma is not None and np.ndim(sigma) else sigma, nodes))
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
-    def correction(self, params: Mapping[str, Any], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-                   sigma: float | None, grid_log_z: np.ndarray) -> Correction:
-        """The node rule at one point (``per_object`` (1, K) arrays) against the grid's ln Z there (K,)."""
+    def node_choice(self, params: Mapping[str, Any], index: np.ndarray, per_object: Mapping[str, np.ndarray],
+                    sigma: float | None) -> quadrature.NodeChoice:
+        """The node rule of the galaxies ``index`` at one point (``per_object`` (1, K) arrays)."""
         transform = self.transform.take(index)
         priors = {k: p.take(index) for k, p in self.priors.items()}
-        choice = quadrature.choose_nodes(self.kernel, {**self.fixed, **params}, transform, priors,
-                                         _likelihood(self.sigma_int if sigma is None else sigma, self.error_model),
-                                         per_object=per_object)
-        delta = np.where(choice.nodes > GRID_NODES, choice.log_marginal - grid_log_z, 0.0)
-        return Correction(delta, choice.errors, choice.summary())
+        return quadrature.choose_nodes(self.kernel, {**self.fixed, **params}, transform, priors,
+                                       _likelihood(self.sigma_int if sigma is None else sigma, self.error_model),
+                                       per_object=per_object)
+
+    def no_mass(self, problem: EmptyIntegrand, galaxies: Sequence[int], sigma_max: float | None) -> EvidenceError:
+        """The error of an integral with no finite integrand at any grid point: the galaxies it names and the likely
+        cause."""
+        names = [str(g) for g in self.points.galaxy[np.asarray(galaxies, dtype=np.int64)]]
+        who = (("galaxy " if len(names) == 1 else "galaxies ") + ", ".join(names[:5])
+               + (f" and {len(names) - 5} more" if len(names) > 5 else "")) if names else "the sample"
+        return EvidenceError(f"{self.kernel.name}: no point of the {problem.stage} grid gives {who} a finite "
+                             f"log-likelihood: {self._cause(galaxies, sigma_max)}")
+
+    def _cause(self, galaxies: Sequence[int], sigma_max: float | None) -> str:
+        """What most likely makes the likelihood of ``galaxies`` vanish everywhere."""
+        sub = self.data.take(np.asarray(galaxies, dtype=np.int64)) if len(galaxies) else self.data
+        causes = []
+        inputs = sub.points.inputs
+        if "M_star" in self.kernel.required_inputs(self.kernel.resolve(self.fixed)):
+            columns = sub.catalogue.columns if sub.catalogue is not None else {}
+            m_star = inputs.get("M_star", np.array([np.nan]))
+            light = columns.get("L36", m_star)
+            if not np.all(np.asarray(m_star) > 0) or not np.all(np.asarray(light) > 0):
+                causes.append("its stellar mass M★ is 0 or unknown (L36 = 0 or absent in the cube)")
+        e_v = inputs["e_v_obs"]
+        if not np.all(np.isfinite(e_v) & (e_v > 0)):
+            causes.append("an error e_V is 0 or not finite")
+        with np.errstate(over="ignore"):
+            overflows = sigma_max is not None and not np.isfinite(np.square(np.float64(sigma_max) * max(
+                1.0, float(np.nanmax(inputs["v_obs"])))))
+        if overflows:
+            causes.append(f"σ_int reaches {sigma_max:g}, whose square overflows the likelihood's variance (choose a "
+                          "range in the error model's unit: km/s or dex)")
+        return "; ".join(causes) or ("the kernel's prediction or the likelihood is not finite at any grid point "
+                                     "(check the galaxies' inputs and the prior ranges)")
 
 
 def _scalar_params(point: Mapping[str, float]) -> tuple[dict[str, float], float | None]:
     params = {k: v for k, v in point.items() if k != SCATTER}
     return params, point.get(SCATTER)
+
+
+def _sigma_max(axes: Sequence[Axis], sigma_int: float | None) -> float | None:
+    """The largest σ_int an integral evaluates: its axis's upper bound, or the fixed value."""
+    return next((a.upper for a in axes if a.name == SCATTER), sigma_int)
+
+
+# --- global parameters ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -198,28 +311,78 @@ class GlobalEvidence:
                                   "variation": self.correction.variation}} if self.correction else {})}
 
 
+def _grid_block(ev: _Evaluator, params: Mapping[str, np.ndarray], sigma: np.ndarray | None, nodes: int, step: int,
+                lo: int, hi: int, index: np.ndarray) -> dict[str, np.ndarray]:
+    """Task: the galaxies ``index`` at the grid points lo:hi, in evaluations of ``step`` points."""
+    return ev.batched({k: v[lo:hi] for k, v in params.items()}, index, {}, None if sigma is None else sigma[lo:hi],
+                      nodes, step)
+
+
+def _check_size(kernel: Kernel, axes: Sequence[Axis], n_galaxies: int) -> None:
+    """Refuse, before anything is allocated, a coarse grid whose points × galaxies exceed :data:`MAX_GRID_CELLS`."""
+    size = math.prod(a.coarse for a in axes) * n_galaxies
+    if size > MAX_GRID_CELLS:
+        shape = " × ".join(f"{a.coarse} {a.name}" for a in axes)
+        raise EvidenceError(f"{kernel.name}: its coarse grid ({shape}) over {n_galaxies} galaxies holds {size:,} values, "
+                            f"more than the {MAX_GRID_CELLS:,} an evidence integral may hold (MAX_GRID_CELLS: 160 MB "
+                            "per array); choose fewer σ_int values (N of --sigma-int LO:HI:N) or fewer galaxies")
+
+
+def _evaluate_grid(ev: _Evaluator, run: Runner, params: Mapping[str, np.ndarray], sigma: np.ndarray | None,
+                   nodes: int, chunks: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """Every galaxy at M global grid points (``params`` and ``sigma`` (M, 1)), assembled into (M, G) arrays from tasks
+    of ``run``: galaxy chunks × runs of consecutive evaluation batches, each batch the whole sample's
+    (:func:`_step` of all its points, as if evaluated at once: the same numbers however the tasks are cut), at least
+    :data:`GRID_SPLIT` runs when there are that many batches."""
+    m = max([np.shape(v)[0] for v in params.values()] + ([np.shape(sigma)[0]] if sigma is not None else []))
+    g = ev.points.n_galaxies
+    step = _step(ev.points.n_points)
+    batches = -(-m // step)
+    span = step * -(-batches // GRID_SPLIT)
+    tasks = [(lo, min(lo + span, m), c) for lo in range(0, m, span) for c in chunks]
+    parts = run(_grid_block, (ev, dict(params), sigma, nodes, step), tasks)
+    out = {k: np.empty((m, g), dtype=v.dtype) for k, v in parts[0].items()}
+    for (lo, hi, c), part in zip(tasks, parts):
+        for k, v in part.items():
+            out[k][lo:hi, c[0]:c[-1] + 1] = v
+    return out
+
+
 def global_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data,
                     error_model: str = "velocity_floor", sigma_int: float | None = None,
-                    loo: bool = True) -> GlobalEvidence:
+                    loo: bool = True, run: Runner = in_process, progress: Progress = silent) -> GlobalEvidence:
     """ln Z of a model whose parameters (``axes``; σ_int among them by the name ``sigma_int``) are shared by every
     galaxy (module docstring); ``loo``: the grid must also converge for the leave-one-galaxy-out densities
-    (:func:`loo_change`)."""
+    (:func:`loo_change`); the grids and the node rule run as tasks of ``run``; ``progress`` hears of each grid."""
+    _check_size(kernel, axes, data.points.n_galaxies)
     ev = _Evaluator(kernel, fixed, data, error_model, sigma_int)
-    everyone = np.arange(data.points.n_galaxies)
+    chunks = galaxy_chunks(data.points.offsets, CHUNK_POINTS)
+    grids = []
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
+        start = time.perf_counter()
         params = {k: v for k, v in values.items() if k != SCATTER}
-        sigma = values.get(SCATTER)
-        out = ev.batched(params, everyone, {}, sigma, COARSE_NODES if stage == "coarse" else GRID_NODES)
+        out = _evaluate_grid(ev, run, params, values.get(SCATTER), COARSE_NODES if stage == "coarse" else GRID_NODES,
+                             chunks)
+        grids.append(stage)
+        if time.perf_counter() - start >= PROGRESS_SECONDS:
+            progress(f"{stage} grid {len(grids)}: {len(out['loglike'])} points × {data.points.n_galaxies} galaxies "
+                     f"in {time.perf_counter() - start:.0f} s")
         return {k: v[:, None, :] for k, v in out.items()}
 
-    (integral,) = integrate(evaluate, axes, check=loo_change if loo else None)
+    try:
+        (integral,) = integrate(evaluate, axes, check=loo_change if loo else None,
+                                max_points=min(MAX_POINTS, MAX_GRID_CELLS // data.points.n_galaxies))
+    except EmptyIntegrand as problem:
+        raise ev.no_mass(problem, problem.entries, _sigma_max(axes, sigma_int)) from None
     arrays = dict(integral.arrays)
     loglike = arrays["loglike"]
     errors = {"grid": _finite(integral.grid_change), "outside": math.log1p(integral.outside)}
     correction = None
     if data.nuisance:
-        correction = _global_correction(ev, integral, loglike, everyone)
+        start = time.perf_counter()
+        correction = _global_correction(ev, run, chunks, integral, loglike)
+        progress(f"node rule at the best point and one posterior sd away in {time.perf_counter() - start:.0f} s")
         loglike = loglike + correction.delta
         errors.update({"quadrature": float(correction.errors.sum()), "correction_variation": correction.variation})
     errors["total"] = float(sum(errors.values()))
@@ -247,35 +410,53 @@ def _with_arrays(integral: ItemIntegral, arrays: dict[str, np.ndarray]) -> ItemI
     return replace(integral, arrays=arrays)
 
 
-def _global_correction(ev: _Evaluator, integral: ItemIntegral, loglike: np.ndarray, index: np.ndarray) -> Correction:
-    """The node rule at the best grid point, and the variation of its shift one posterior sd away along each axis."""
+def _node_rule(ev: _Evaluator, points: Sequence[Mapping[str, float]], i: int, index: np.ndarray
+               ) -> tuple[np.ndarray | None, quadrature.NodeChoice]:
+    """Task: the node rule of the galaxies ``index`` at ``points[i]``, and (but at the first point, whose grid values
+    the caller has) their ln L at :data:`GRID_NODES` there."""
+    params, sigma = _scalar_params(points[i])
+    grid = None
+    if i > 0:
+        grid = ev.arrays({k: np.array([[v]]) for k, v in params.items()}, index, {},
+                         None if sigma is None else np.array([[sigma]]), GRID_NODES)["loglike"][0]
+    return grid, ev.node_choice(params, index, {}, sigma)
+
+
+def _global_correction(ev: _Evaluator, run: Runner, chunks: Sequence[np.ndarray], integral: ItemIntegral,
+                       loglike: np.ndarray) -> Correction:
+    """The node rule at the best grid point, and the variation of its shift one posterior sd away along each axis:
+    every point's galaxy chunks as tasks of ``run``."""
     total = loglike.sum(axis=1)
     m = int(np.argmax(np.where(np.isfinite(total), total, -np.inf)))
     point = {name: float(v[m]) for name, v in grid_points(integral).items()}
-    params, sigma = _scalar_params(point)
-    base = ev.correction(params, index, {}, sigma, loglike[m])
     summary = integral.summary()
-    shifts = []
+    points = [point]
     for name in point:
+        axis = next(a for a in integral.axes if a.name == name)
         for sign in (-1.0, 1.0):
             probe = dict(point)
-            axis = next(a for a in integral.axes if a.name == name)
-            lo, hi = axis.lower, axis.upper
-            probe[name] = float(np.clip(point[name] + sign * summary[name]["sd"], lo, hi))
-            if probe[name] == point[name]:
-                continue
-            p_params, p_sigma = _scalar_params(probe)
-            grid = ev.arrays({k: np.array([[v]]) for k, v in p_params.items()}, index, {},
-                             None if p_sigma is None else np.array([[p_sigma]]), GRID_NODES)["loglike"][0]
-            shifts.append(ev.correction(p_params, index, {}, p_sigma, grid).shift)
-    variation = float(max((abs(s - base.shift) for s in shifts), default=0.0))
-    return Correction(base.delta, base.errors, base.rule, variation)
+            probe[name] = float(np.clip(point[name] + sign * summary[name]["sd"], axis.lower, axis.upper))
+            if probe[name] != point[name]:
+                points.append(probe)
+    tasks = [(i, c) for i in range(len(points)) for c in chunks]
+    parts = run(_node_rule, (ev, points), tasks)
+    by_point: list[list[tuple[np.ndarray | None, quadrature.NodeChoice]]] = [[] for _ in points]
+    for (i, _), part in zip(tasks, parts):
+        by_point[i].append(part)
+    base = _correction(_merged([choice for _, choice in by_point[0]]), loglike[m])
+    shifts = [_correction(_merged([choice for _, choice in found]), np.concatenate([g for g, _ in found])).shift
+              for found in by_point[1:]]
+    return replace(base, variation=float(max((abs(s - base.shift) for s in shifts), default=0.0)))
+
+
+# --- per-object parameters --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ObjectEvidence:
     """A model with per-object parameters only: each galaxy's ln Z (correction included), its error, its integral's
-    convergence, the best grid point and where that sits, and the rule's correction."""
+    convergence, the best grid point and where that sits, the rule's correction, each galaxy's final box (a start for
+    a neighbouring integral) and its integral (not kept by :meth:`to_data`)."""
 
     log_z: np.ndarray
     errors: np.ndarray
@@ -284,6 +465,7 @@ class ObjectEvidence:
     at_bound: dict[str, np.ndarray]
     best_arrays: dict[str, np.ndarray]
     correction: Correction | None
+    boxes: list[Box] = field(repr=False, default_factory=list)
     integrals: list[ItemIntegral] = field(repr=False, default_factory=list)
 
     @property
@@ -294,40 +476,79 @@ class ObjectEvidence:
     def error(self) -> float:
         return float(self.errors.sum())
 
+    def to_data(self) -> dict[str, Any]:
+        """Everything but the integrals, as checkpoint data (:func:`sigcube.engines.checkpoint.encode`)."""
+        return {"log_z": self.log_z, "errors": self.errors, "converged": self.converged, "best": self.best,
+                "at_bound": self.at_bound, "best_arrays": self.best_arrays,
+                "correction": None if self.correction is None else self.correction.to_data(),
+                "boxes": [b.to_data() for b in self.boxes]}
 
-def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data,
-                    error_model: str = "velocity_floor", sigma_int: float | None = None,
-                    correct: bool = True, start: Sequence[Box] | None = None, locate: bool = False
-                    ) -> ObjectEvidence:
-    """Each galaxy's ln Z over its own parameters ``axes`` (module docstring), σ_int fixed at ``sigma_int``;
-    ``correct``: apply the node rule's correction (the nuisance marginalised); ``start``: each galaxy's box to begin
-    with (the final boxes of an earlier integral at a nearby σ_int) instead of the coarse pass; ``locate``: only
-    locate each galaxy's mass (zooms but no step halving, :data:`COARSE_NODES` throughout: a rough ln Z, for the coarse
-    pass of an outer integral)."""
-    ev = _Evaluator(kernel, fixed, data, error_model, sigma_int)
-    n = data.points.n_galaxies
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ObjectEvidence:
+        arrays = {k: {n: np.asarray(v) for n, v in data[k].items()} for k in ("best", "at_bound", "best_arrays")}
+        return cls(np.asarray(data["log_z"], dtype=float), np.asarray(data["errors"], dtype=float),
+                   np.asarray(data["converged"], dtype=bool), arrays["best"], arrays["at_bound"], arrays["best_arrays"],
+                   None if data["correction"] is None else Correction.from_data(data["correction"]),
+                   [Box.from_data(b) for b in data["boxes"]])
+
+
+def _object_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data, error_model: str,
+                  sigma_int: float | None, correct: bool, start: Sequence[Box] | None, locate: bool,
+                  index: np.ndarray) -> tuple[list[ItemIntegral], quadrature.NodeChoice | None]:
+    """Task: the per-object integrals of the galaxies ``index`` (:func:`object_evidence`), and the node rule at
+    each one's best grid point when ``correct``."""
+    part = data.take(index)
+    ev = _Evaluator(kernel, fixed, part, error_model, sigma_int)
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         nodes = COARSE_NODES if stage == "coarse" or locate else GRID_NODES
         return ev.batched({}, items, dict(values), None, nodes)
 
-    integrals = integrate(evaluate, axes, n_items=n, start=start, tol=math.inf if locate else TOLERANCE)
+    try:
+        integrals = integrate(evaluate, axes, n_items=len(index), start=None if start is None else
+                              [start[g] for g in index], tol=math.inf if locate else TOLERANCE)
+    except EmptyIntegrand as problem:
+        raise ev.no_mass(problem, [problem.item], _sigma_max(axes, sigma_int)) from None
+    if not correct:
+        return integrals, None
+    best = _best(integrals, axes)
+    return integrals, ev.node_choice({}, np.arange(len(index)), {k: v[None, :] for k, v in best.items()}, None)
+
+
+def _best(integrals: Sequence[ItemIntegral], axes: Sequence[Axis]) -> dict[str, np.ndarray]:
+    """Each integral's grid point of the largest ln L, by axis."""
+    flat = [grid_points(r) for r in integrals]
+    at = [int(np.argmax(r.loglike)) for r in integrals]
+    return {a.name: np.array([f[a.name][m] for f, m in zip(flat, at)]) for a in axes}
+
+
+def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data,
+                    error_model: str = "velocity_floor", sigma_int: float | None = None,
+                    correct: bool = True, start: Sequence[Box] | None = None, locate: bool = False,
+                    run: Runner = in_process) -> ObjectEvidence:
+    """Each galaxy's ln Z over its own parameters ``axes`` (module docstring), σ_int fixed at ``sigma_int``;
+    ``correct``: apply the node rule's correction (the nuisance marginalised); ``start``: each galaxy's box to begin
+    with (the final boxes of an earlier integral at a nearby σ_int) instead of the coarse pass; ``locate``: only
+    locate each galaxy's mass (zooms but no step halving, :data:`COARSE_NODES` throughout: a rough ln Z, for the coarse
+    pass of an outer integral). Galaxy chunks run as tasks of ``run``."""
+    correct = correct and data.nuisance
+    chunks = galaxy_chunks(data.points.offsets, OBJECT_CHUNK_POINTS)
+    parts = run(_object_chunk, (kernel, dict(fixed), tuple(axes), data, error_model, sigma_int, correct,
+                                None if start is None else list(start), locate), [(c,) for c in chunks])
+    integrals = [r for found, _ in parts for r in found]
     log_z = np.array([r.log_z for r in integrals])
     errors = np.array([r.error for r in integrals])
-    best_index = [int(np.argmax(r.loglike)) for r in integrals]
-    flat = [grid_points(r) for r in integrals]
-    best = {a.name: np.array([f[a.name][m] for f, m in zip(flat, best_index)]) for a in axes}
+    best = _best(integrals, axes)
     at_bound = {a.name: np.isclose(best[a.name], a.lower) | np.isclose(best[a.name], a.upper) for a in axes}
-    best_arrays = {k: np.array([r.arrays[k][m].item() for r, m in zip(integrals, best_index)])
-                   for k in integrals[0].arrays}
+    at = [int(np.argmax(r.loglike)) for r in integrals]
+    best_arrays = {k: np.array([r.arrays[k][m].item() for r, m in zip(integrals, at)]) for k in integrals[0].arrays}
     correction = None
-    if data.nuisance and correct:
-        correction = ev.correction({}, np.arange(n), {k: v[None, :] for k, v in best.items()}, None,
-                                   best_arrays["loglike"])
+    if correct:
+        correction = _correction(_merged([choice for _, choice in parts]), best_arrays["loglike"])
         log_z = log_z + correction.delta
         errors = errors + correction.errors
     return ObjectEvidence(log_z, errors, np.array([r.converged for r in integrals]), best, at_bound, best_arrays,
-                          correction, integrals)
+                          correction, [r.box() for r in integrals], integrals)
 
 
 @dataclass(frozen=True)
@@ -349,9 +570,21 @@ class ScatterObjectEvidence:
         return self.errors["total"]
 
 
+def _located(value: tuple[np.ndarray, list[Box]]) -> dict[str, Any]:
+    return {"log_z": value[0], "boxes": [b.to_data() for b in value[1]]}
+
+
+def _from_located(data: Mapping[str, Any]) -> tuple[np.ndarray, list[Box]]:
+    return np.asarray(data["log_z"], dtype=float), [Box.from_data(b) for b in data["boxes"]]
+
+
+def _values(data: Any) -> np.ndarray:
+    return np.asarray(data, dtype=float)
+
+
 def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], scatter: Axis,
                             data: Data, error_model: str, checkpoint: Checkpoint = Checkpoint(None),
-                            progress: Progress = silent) -> ScatterObjectEvidence:
+                            progress: Progress = silent, run: Runner = in_process) -> ScatterObjectEvidence:
     """ln Z of a per-object model (``axes``) with σ_int on the global axis ``scatter``: the σ_int integral of
     Π_g Z_g(σ_int).
 
@@ -361,33 +594,37 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     like with like.
     At the best σ_int each galaxy's adaptive integral (node rule included) corrects its fixed-grid value by a constant
     δ_g; the correction's variation one posterior sd away joins the error. Every σ_int value's integrals are kept in
-    ``checkpoint`` (a killed run started again skips them); ``progress`` hears of each."""
-    ev = _Evaluator(kernel, fixed, data, error_model, None)
+    ``checkpoint`` (a killed run started again skips them); ``progress`` hears of each; the galaxies' work runs as
+    tasks of ``run``."""
+    _check_size(kernel, [scatter], data.points.n_galaxies)
     done: dict[float, tuple[np.ndarray, list[Box]]] = {}
     grids: list[Box] = []
 
     def adaptive(s: float, correct: bool = False, locate: bool = True) -> ObjectEvidence:
         near = min(done, key=lambda t: abs(t - s)) if done else None
         inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=correct,
-                                start=None if near is None else done[near][1], locate=locate)
-        done.setdefault(s, (inner.log_z, [r.box() for r in inner.integrals]))
+                                start=None if near is None else done[near][1], locate=locate, run=run)
+        done.setdefault(s, (inner.log_z, inner.boxes))
         return replace(inner, integrals=[])
 
     def kept(s: float) -> tuple[np.ndarray, list[Box]]:
         if s not in done:
-            done[s] = checkpoint.get(f"sigma={s!r}", lambda: (adaptive(s).log_z, done[s][1]))
+            done[s] = checkpoint.get(f"sigma={s!r}", lambda: (adaptive(s).log_z, done[s][1]), _located, _from_located)
             progress(f"σ_int = {s:.6g}: every galaxy integrated ({len(done)} values)")
         return done[s]
+
+    def on_grids(sigma: float) -> np.ndarray:
+        if not grids:
+            grids.extend(done[max(done, key=lambda t: done[t][0].sum())][1])
+        return checkpoint.get(f"fixed-sigma={sigma!r}", lambda: _on_grids(kernel, fixed, data, error_model, run, axes,
+                                                                           grids, sigma), from_data=_values)
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         sigmas = values[SCATTER][:, 0]
         if stage == "coarse":
             rows = {s: kept(s)[0] for s in sorted(float(x) for x in sigmas)}
             return {"loglike": np.array([rows[float(x)] for x in sigmas])[:, None, :]}
-        if not grids:
-            grids.extend(done[max(done, key=lambda t: done[t][0].sum())][1])
-        out = np.stack([checkpoint.get(f"fixed-sigma={float(x)!r}", lambda x=x: _on_grids(ev, axes, grids, [x])[0])
-                        for x in sigmas])
+        out = np.stack([on_grids(float(x)) for x in sigmas])
         progress(f"σ_int: {len(sigmas)} more values on the fixed grids")
         return {"loglike": out[:, None, :]}
 
@@ -396,15 +633,17 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     m = int(np.argmax(fixed_ll.sum(axis=1)))
     best_sigma = float(grid_points(integral)[SCATTER][m])
     inner = checkpoint.get(f"best-sigma={best_sigma!r}",
-                           lambda: adaptive(best_sigma, correct=data.nuisance, locate=False))
+                           lambda: adaptive(best_sigma, correct=data.nuisance, locate=False),
+                           ObjectEvidence.to_data, ObjectEvidence.from_data)
+    done.setdefault(best_sigma, (inner.log_z, inner.boxes))
     delta = inner.log_z - fixed_ll[m]
     sd = integral.summary()[SCATTER]["sd"]
     shifts = []
     for probe in (best_sigma - sd, best_sigma + sd):
         if scatter.lower <= probe <= scatter.upper and sd > 0:
-            away = checkpoint.get(f"probe-sigma={probe!r}", lambda p=probe: adaptive(p, locate=False).log_z) + (
-                inner.correction.delta if inner.correction is not None else 0.0)
-            shifts.append(float((away - _on_grids(ev, axes, grids, [probe])[0]).sum()))
+            away = checkpoint.get(f"probe-sigma={probe!r}", lambda p=probe: adaptive(p, locate=False).log_z,
+                                  from_data=_values) + (inner.correction.delta if inner.correction is not None else 0.0)
+            shifts.append(float((away - on_grids(probe)).sum()))
     progress(f"σ_int = {best_sigma:.6g}: the adaptive integrals' correction checked one posterior sd away")
     loglike = fixed_ll + delta
     errors = {"grid": _finite(integral.grid_change), "end": integral.end_term,
@@ -416,22 +655,30 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
                                  errors)
 
 
-def _on_grids(ev: _Evaluator, axes: Sequence[Axis], boxes: Sequence[Box], sigmas: Sequence[float]) -> np.ndarray:
-    """Each galaxy's ln Z on the fixed grid of its box (``boxes[g]``: trapezoid prior masses, as the adaptive grid
-    weighs them) at each σ_int of ``sigmas``: (len(sigmas), G); galaxies of equal grid size evaluated together."""
-    sigmas = np.asarray(sigmas, dtype=float)
-    out = np.empty((sigmas.size, len(boxes)))
+def _grids_chunk(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, axes: Sequence[Axis],
+                 boxes: Sequence[Box], sigma: float, index: np.ndarray) -> np.ndarray:
+    """Task: each galaxy of ``index``'s ln Z on the fixed grid of its box (trapezoid prior masses, as the adaptive grid
+    weighs them) at σ_int ``sigma``; galaxies of equal grid size evaluated together, each one's sum formed alone."""
+    ev = _Evaluator(kernel, fixed, data.take(index), error_model, None)
+    out = np.empty(len(index))
     by_size: dict[int, list[int]] = {}
-    for g, b in enumerate(boxes):
-        by_size.setdefault(b.n, []).append(g)
-    for n, members in by_size.items():
-        index = np.array(members)
-        grids = [box_grid(axes, boxes[g]) for g in members]
-        size = grids[0][1].size
-        per_object = {a.name: np.tile(np.stack([g[0][a.name] for g in grids], axis=1), (sigmas.size, 1))
-                      for a in axes}
-        sigma = np.repeat(sigmas, size)[:, None]
-        ll = ev.batched({}, index, per_object, sigma, GRID_NODES)["loglike"].reshape(sigmas.size, size, len(members))
-        log_mass = np.stack([g[1] for g in grids], axis=1)
-        out[:, index] = logsumexp(ll + log_mass[None], axis=1)
+    for k, g in enumerate(index):
+        by_size.setdefault(boxes[g].n, []).append(k)
+    for members in by_size.values():
+        grids = [box_grid(axes, boxes[index[k]]) for k in members]
+        per_object = {a.name: np.stack([g[0][a.name] for g in grids], axis=1) for a in axes}
+        ll = ev.batched({}, np.array(members), per_object, np.full((grids[0][1].size, 1), sigma),
+                        GRID_NODES)["loglike"]
+        for j, (k, g) in enumerate(zip(members, grids)):
+            out[k] = logsumexp(ll[:, j] + g[1])
     return out
+
+
+def _on_grids(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, run: Runner,
+              axes: Sequence[Axis], boxes: Sequence[Box], sigma: float) -> np.ndarray:
+    """Every galaxy's ln Z on the fixed grid of its box (``boxes[g]``) at σ_int ``sigma`` (G,): galaxy chunks as tasks
+    of ``run``."""
+    chunks = galaxy_chunks(data.points.offsets, OBJECT_CHUNK_POINTS)
+    parts = run(_grids_chunk, (kernel, dict(fixed), data, error_model, tuple(axes), list(boxes), float(sigma)),
+                [(c,) for c in chunks])
+    return np.concatenate(parts)

@@ -66,6 +66,23 @@ class GridIntegralError(SigcubeError):
     """An integral that cannot be formed: bad axes, or an item with no finite integrand anywhere."""
 
 
+class EmptyIntegrand(GridIntegralError):
+    """An item with no finite integrand at any point of a grid: ``item`` (its index), ``stage`` (``coarse`` or
+    ``zoomed``) and ``entries``, the flat indices over ``loglike``'s trailing axes (e.g. the galaxies of a global
+    item) whose ln L is finite nowhere on that grid."""
+
+    def __init__(self, item: int, stage: str, entries: np.ndarray) -> None:
+        self.item, self.stage, self.entries = int(item), stage, np.asarray(entries, dtype=np.int64)
+        super().__init__(f"item {item}: no point of the {stage} grid has a finite log-likelihood")
+
+
+def _empty(item: int, stage: str, loglike: np.ndarray) -> EmptyIntegrand:
+    """The error of an item whose ``loglike`` (M, …) on a grid is finite nowhere, naming the trailing entries that
+    are finite at no point."""
+    flat = np.asarray(loglike).reshape(len(loglike), -1)
+    return EmptyIntegrand(item, stage, np.flatnonzero(~np.isfinite(flat).any(axis=0)))
+
+
 @dataclass(frozen=True)
 class Axis:
     """A parameter with a uniform prior in u (the value, or its log10 when ``log``) over [``lower``, ``upper``], and
@@ -247,6 +264,14 @@ class Box:
     hi: np.ndarray
     n: int
 
+    def to_data(self) -> dict[str, Any]:
+        """The box as plain data (a checkpoint's)."""
+        return {"lo": np.asarray(self.lo, dtype=float), "hi": np.asarray(self.hi, dtype=float), "n": int(self.n)}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Box:
+        return cls(np.asarray(data["lo"], dtype=float), np.asarray(data["hi"], dtype=float), int(data["n"]))
+
 
 @dataclass
 class _State:
@@ -341,11 +366,11 @@ def _coarse_pass(run: Callable, states: list[_State], items: np.ndarray, axes: t
     if not items.size:
         return
     coarse = [a.coarse for a in axes]
-    grids, points, _, total = run(items, lambda i: _ticks(lo_p, hi_p, coarse), "coarse")
+    grids, points, arrays, total = run(items, lambda i: _ticks(lo_p, hi_p, coarse), "coarse")
     for k, i in enumerate(items):
         s, t = states[i], total[:, k]
         if not np.isfinite(t).any():
-            raise GridIntegralError(f"item {i}: no point of the coarse grid has a finite log-likelihood")
+            raise _empty(int(i), "coarse", arrays["loglike"][:, k])
         log_mass = _log_trapezoid(grids[k], axes)
         s.levels.append(Level("coarse", tuple(coarse), _box(axes, lo_p, hi_p), float(logsumexp(t + log_mass))))
         s.lo, s.hi = _kept_box(points[:, k], t, grids[k], lo_p, hi_p, keep)
@@ -365,6 +390,8 @@ def _refine(run: Callable, states: list[_State], active: list[int], axes: tuple[
             items = np.array(group)
             grids, points, arrays, total = run(items, lambda i: _ticks(states[i].lo, states[i].hi, [n] * d), "fine")
             for k, i in enumerate(group):
+                if not np.isfinite(total[:, k]).any():
+                    raise _empty(i, "zoomed", arrays["loglike"][:, k])
                 _advance(states[i], axes, grids[k], points[:, k], {name: a[:, k] for name, a in arrays.items()},
                          total[:, k], bounds, lo_p, hi_p, fine, tol, max_points, keep, check)
         active = [i for i in active if states[i].done is None]
@@ -393,9 +420,7 @@ def _advance(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], points:
              arrays: dict[str, np.ndarray], total: np.ndarray, bounds: list[tuple[float, float]], lo_p: np.ndarray,
              hi_p: np.ndarray, fine: int, tol: float, max_points: int, keep: float,
              check: Callable[[ItemIntegral], float] | None) -> None:
-    """One evaluated grid of an item: zoom, halve the step, or finish."""
-    if not np.isfinite(total).any():
-        raise GridIntegralError("no point of the zoomed grid has a finite log-likelihood")
+    """One evaluated grid of an item (some point of it finite): zoom, halve the step, or finish."""
     d = len(axes)
     log_mass = _log_trapezoid(ticks, axes)
     log_z = float(logsumexp(total + log_mass))

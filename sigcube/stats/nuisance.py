@@ -140,6 +140,57 @@ class Catalogue:
                          for v in ("sb_disk", "sb_bul") if v in ds}
         return cls(np.asarray(points.galaxy), columns, point_columns)
 
+    def take(self, index: np.ndarray, rows: np.ndarray) -> Catalogue:
+        """The catalogue of the galaxies ``index`` alone (``rows``: their packed points, ``PointSet.rows(index)``)."""
+        return Catalogue(np.asarray(self.galaxy)[index], {k: v[index] for k, v in self.columns.items()},
+                         {k: v[rows] for k, v in self.point_columns.items()})
+
+
+STELLAR_MASS = "M★ = 10⁹·(Υ_disk·(L36 − L_bul) + Υ_bul·L_bul)"
+"""The stellar mass the ``M_star`` input holds (:func:`sigcube.model.inputs.stellar_mass`), in words."""
+
+
+def with_bulge_luminosity(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with L_bul = 0 for every galaxy that has no bulge (V_bul zero or absent at every radius) and no L_bul:
+    a cube of rotation curves whose galaxies table gave no bulge luminosity (SPARC's Table 1 has none) then gives
+    M★ for its bulgeless galaxies; a galaxy with a bulge keeps what it had (:func:`check_stellar_light` names it)."""
+    n = ds.sizes["galaxy"]
+    given = np.asarray(ds["L_bul"].values, dtype=float) if "L_bul" in ds else np.full(n, np.nan)
+    bulge = np.nan_to_num(np.abs(np.asarray(ds["v_bul"].values, dtype=float))).max(axis=1) > 0 if "v_bul" in ds \
+        else np.zeros(n, dtype=bool)
+    filled = np.where(np.isnan(given) & ~bulge, 0.0, given)
+    if np.array_equal(filled, given, equal_nan=True):
+        return ds
+    attrs = dict(ds["L_bul"].attrs) if "L_bul" in ds else {"units": "1e9 solLum",
+                                                           "long_name": "bulge luminosity at 3.6 μm"}
+    return ds.assign(L_bul=(("galaxy",), filled, attrs))
+
+
+def check_stellar_light(ds: xr.Dataset, galaxies: Sequence[str], who: str) -> None:
+    """Raise NuisanceError naming the galaxies of ``galaxies`` whose M★ (:data:`STELLAR_MASS`, read by ``who``)
+    cannot be formed from ``ds``: L36 absent or ≤ 0, or a bulge (V_bul ≠ 0) without L_bul — and how to give it."""
+    where = {str(g): i for i, g in enumerate(ds["galaxy"].values)}
+    rows = np.array([where[str(g)] for g in galaxies], dtype=np.int64)
+    names = np.asarray([str(g) for g in galaxies], dtype=object)
+
+    def listed(bad: np.ndarray) -> str:
+        shown = ", ".join(names[bad][:5])
+        return shown + (f" and {int(bad.sum()) - 5} more" if bad.sum() > 5 else "")
+
+    light = np.asarray(ds["L36"].values, dtype=float)[rows] if "L36" in ds else np.full(len(rows), np.nan)
+    dark = ~(light > 0)
+    if dark.any():
+        raise NuisanceError(f"{who} reads M★ ({STELLAR_MASS}), which needs each galaxy's 3.6 μm luminosity L36 > 0; "
+                            f"{int(dark.sum())} of {len(rows)} galaxies have none or 0: {listed(dark)} (give L36 "
+                            "[1e9 L☉] in the --galaxies table of `sigcube ingest table`, e.g. SPARC's Table 1)")
+    bulge = np.asarray(ds["L_bul"].values, dtype=float)[rows] if "L_bul" in ds else np.full(len(rows), np.nan)
+    unknown = ~np.isfinite(bulge)
+    if unknown.any():
+        raise NuisanceError(f"{who} reads M★ ({STELLAR_MASS}), and {int(unknown.sum())} galaxies with a bulge "
+                            f"(V_bul ≠ 0) have no bulge luminosity L_bul: {listed(unknown)} (give an L_bul column "
+                            "[1e9 L☉] in the --galaxies table of `sigcube ingest table` — for SPARC galaxies, the "
+                            "L_bul of SPARC's Bulges file, sparc/Bulges.dat — or use `sigcube ingest sparc`)")
+
 
 def sparc_priors(catalogue: Catalogue, specs: Mapping[str, Mapping] | None = None) -> dict[str, Prior]:
     """Priors of the nuisance parameters, bound to ``catalogue`` (default :data:`SPARC_PRIORS`).
@@ -217,11 +268,8 @@ class NuisanceTransform:
     def take(self, index: np.ndarray) -> NuisanceTransform:
         """The transform of the galaxies ``index`` (their points only), for the same inputs."""
         index = np.asarray(index, dtype=np.int64)
-        rows = self.points.rows(index)
-        sub = self.points.take(index)
-        catalogue = Catalogue(self.galaxy[index], {k: v[index] for k, v in self.catalogue.columns.items()},
-                              {k: v[rows] for k, v in self.catalogue.point_columns.items()})
-        return NuisanceTransform(sub, catalogue, self.inputs)
+        return NuisanceTransform(self.points.take(index), self.catalogue.take(index, self.points.rows(index)),
+                                 self.inputs)
 
     def to_points(self, per_galaxy: np.ndarray) -> np.ndarray:
         """(…, n_galaxies) → (…, n_points): each galaxy's value on each of its points."""

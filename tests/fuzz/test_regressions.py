@@ -179,15 +179,16 @@ def test_a_port_outside_1_to_65535_is_refused(tmp_path, port):
 
 def test_report_compare_runs_on_a_cube_of_rotation_curves(tmp_path):
     assert ingest(curves(n_galaxies=3), tmp_path).exit_code == 0
-    result = runner.invoke(app, ["report", "compare", "mond", "--cube", str(tmp_path / "c.zarr"), "--json"])
+    result = runner.invoke(app, ["report", "compare", "mond", "--cube", str(tmp_path / "c.zarr"), "--json",
+                                 "--synchronous"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert (out["n_galaxies"], out["n_points"], sorted(out["runs"])) == (3, 24, ["catalogue", "nuisance"])
     rar = out["rar_mond_nuisance"]
     assert rar["full"]["n_galaxies"] == 3 and "quality_subset" not in rar  # it needs SPARC's quality flags
     assert rar["subset_definition"].startswith("none: the McGaugh+2016 quality subset needs SPARC's quality flags")
-    table = runner.invoke(app, ["report", "compare", "mond", "--cube", str(tmp_path / "c.zarr"), "--no-nuisance"],
-                          terminal_width=200)
+    table = runner.invoke(app, ["report", "compare", "mond", "--cube", str(tmp_path / "c.zarr"), "--no-nuisance",
+                                "--synchronous"], terminal_width=200)
     assert table.exit_code == 0 and "Traceback" not in table.output, table.output  # rendered from the same report
 
 

@@ -250,12 +250,14 @@ def test_mond_nuisance_rar_scatter_subset(sparc_cube):
 
 
 @pytest.mark.slow
-def test_cli_compare_json(sparc_store):
+def test_cli_compare_json(sparc_store, tmp_path, monkeypatch):
     import json
 
     from sigcube.cli import app
 
-    result = CliRunner().invoke(app, ["report", "compare", "sigma", "mond", "nfw", "--json", "--cube", str(sparc_store)])
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(tmp_path))  # its checkpoints
+    result = CliRunner().invoke(app, ["report", "compare", "sigma", "mond", "nfw", "--json", "--cube", str(sparc_store),
+                                      "--synchronous"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.splitlines()[-1])
     assert set(out["runs"]) == {"catalogue", "nuisance"}
@@ -273,7 +275,7 @@ def test_per_galaxy_bayes_counts_by_hand():
     assert out == {"a_vs_b": {"n": 4, "a_favoured": 3, "a_by_1_nat": 1, "b_by_1_nat": 1, "undecided": 2}}
 
 
-def test_cli_compare_with_sigma_int_on_a_grid(sparc_store):
+def test_cli_compare_with_sigma_int_on_a_grid(sparc_store, tmp_path, monkeypatch):
     """`--sigma-int LO:HI:N --error-model lognormal_gobs` at the catalogue values: σ_int's posterior in the JSON, the
     likelihood stated. A Gaussian scatter fitted by maximum likelihood leaves χ²/N near 1 (∂ ln L/∂σ_int = 0 weighs
     each r²/σ² against 1), and at catalogue Υ, D, i it exceeds Li+2018's 0.057 dex after fitting them."""
@@ -281,8 +283,9 @@ def test_cli_compare_with_sigma_int_on_a_grid(sparc_store):
 
     from sigcube.cli import app
 
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(tmp_path))  # its checkpoints
     args = ["report", "compare", "mond", "--no-nuisance", "--cube", str(sparc_store), "--sigma-int", "0.1:0.2:21",
-            "--error-model", "lognormal_gobs"]
+            "--error-model", "lognormal_gobs", "--synchronous"]
     result = CliRunner().invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.splitlines()[-1])

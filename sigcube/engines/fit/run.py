@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 from rich.console import Console
 
-from sigcube.engines.dask import dask_client, quiet_dask, stream
+from sigcube.engines.dask import Runner, dask_client, in_process, quiet_dask, stream
 from sigcube.engines.fit.core import fit_objects
 from sigcube.engines.fit.spec import FitSpec
 from sigcube.errors import SigcubeError
@@ -37,22 +37,13 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
 
 
-Runner = Callable[[Callable[..., Any], tuple, Sequence[tuple]], list[Any]]
-"""``run(func, shared, tasks) -> [func(*shared, *task) for task in tasks]``, wherever the tasks run."""
-
-
-def in_process(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) -> list[Any]:
-    """The :data:`Runner` that runs every task here, in order."""
-    return [func(*shared, *task) for task in tasks]
-
-
 @contextmanager
 def executor(scheduler: str | None = None, workers: int | None = None, synchronous: bool = False,
              console: Console | None = None) -> Iterator[Runner]:
-    """A :data:`Runner` on a Dask cluster (``scheduler``, or a LocalCluster of ``workers`` processes, as sweeps:
-    :func:`sigcube.engines.dask.dask_client`), through the one driver of sweeps and fits
-    (:func:`sigcube.engines.dask.stream`), or :func:`in_process` when ``synchronous``. ``shared`` arguments are
-    scattered to the workers once."""
+    """A :data:`~sigcube.engines.dask.Runner` on a Dask cluster (``scheduler``, or a LocalCluster of ``workers``
+    processes, as sweeps: :func:`sigcube.engines.dask.dask_client`), through the one driver of sweeps and fits
+    (:func:`sigcube.engines.dask.stream`), or :func:`~sigcube.engines.dask.in_process` when ``synchronous``. Each
+    call's ``shared`` arguments are scattered to the workers once; its results come back in the tasks' order."""
     if synchronous:
         yield in_process
         return
@@ -65,7 +56,8 @@ def executor(scheduler: str | None = None, workers: int | None = None, synchrono
                 results[i] = result
 
             stream(client, _call, (func, shared, tuple(tasks)), lambda: pending.pop() if pending else None,
-                   finished, key=lambda i: f"sigcube-fit-{id(results):x}-{i}", resume="rerun the fit")
+                   finished, key=lambda i: f"sigcube-{func.__name__.strip('_')}-{id(results):x}-{i}",
+                   resume="run the command again")
             return results
 
         yield run

@@ -42,7 +42,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,13 +53,14 @@ from rich.markup import escape
 from rich.table import Table
 from scipy.special import logsumexp
 
-from sigcube.engines.checkpoint import Checkpoint
+from sigcube.engines.checkpoint import Checkpoint, check_root, describe_run, fingerprint
+from sigcube.engines.dask import Runner, in_process
 from sigcube.engines.evidence import (
     COARSE_NODES, GRID_NODES, SCATTER, Data, ObjectEvidence, Progress, silent, global_evidence, object_evidence,
     scatter_object_evidence,
 )
 from sigcube.engines.fit.core import best_curves
-from sigcube.engines.fit.run import Runner, fit_points, in_process
+from sigcube.engines.fit.run import fit_points
 from sigcube.engines.fit.spec import parse_spec
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model import metrics, segments
@@ -158,13 +160,15 @@ def _bounds(best: Mapping[str, np.ndarray], at_bound: Mapping[str, np.ndarray], 
 
 
 def _global_numbers(name: str, model: CompareModel, kernel_axes: list[Axis], points: PointSet, catalogue: Any,
-                    nuisance: bool, scatter: Scatter | None, prior: str) -> tuple[dict[str, Any], logo.Logo, float]:
+                    nuisance: bool, run: Runner, scatter: Scatter | None, prior: str, progress: Progress
+                    ) -> tuple[dict[str, Any], logo.Logo, float]:
     """The numbers of a model with global parameters only (σ_int one of them when free)."""
     sigma = None if scatter is None or scatter.free else float(scatter.values[0])
     model_axes = kernel_axes + ([_scatter_axis(scatter)] if scatter is not None and scatter.free else [])
     ev = global_evidence(get_kernel(model.kernel), fixed_params(model), model_axes,
                          Data(points, catalogue if nuisance else None),
-                         scatter.error_model if scatter is not None else "velocity_floor", sigma)
+                         scatter.error_model if scatter is not None else "velocity_floor", sigma, run=run,
+                         progress=progress)
     arrays = ev.integral.arrays
     total = ev.loglike.sum(axis=1) + ev.integral.log_mass
     m = int(np.argmax(np.where(np.isfinite(total), total, -np.inf)))
@@ -189,7 +193,7 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
     error_model = scatter.error_model if scatter is not None else "velocity_floor"
     if scatter is not None and scatter.free:
         ev = scatter_object_evidence(kernel, fixed, object_axes, _scatter_axis(scatter), data, error_model, checkpoint,
-                                     lambda line: progress(f"{name}: {line}"))
+                                     progress, run)
         inner = ev.inner
         per_galaxy = logsumexp(ev.loglike + ev.integral.log_mass[:, None], axis=0)
         elpd = _logo_on_grid(name, ev.loglike, ev.integral.log_mass, points.galaxy, prior)
@@ -203,7 +207,9 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
                "cv": None}
     else:
         sigma = None if scatter is None else float(scatter.values[0])
-        inner = object_evidence(kernel, fixed, object_axes, data, error_model, sigma)
+        start = time.perf_counter()
+        inner = object_evidence(kernel, fixed, object_axes, data, error_model, sigma, run=run)
+        progress(f"{points.n_galaxies} galaxies integrated in {time.perf_counter() - start:.0f} s")
         elpd = _own_evidence_logo(name, inner.log_z, points.galaxy, [a.name for a in object_axes], prior)
         elpd_error = inner.error
         out = {"log_evidence": inner.total, "log_evidence_error": inner.error,
@@ -239,9 +245,30 @@ def compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, r
                   progress: Progress = silent) -> dict[str, Any]:
     """Every model-selection number of model ``name`` (module docstring), with or without the nuisance, with
     σ_int as ``scatter`` says (None: errors as quoted); the finished row, and a per-galaxy model's integrals at each
-    σ_int, kept in ``checkpoint``."""
-    return checkpoint.get("row", lambda: _compare_model(name, points, catalogue, nuisance, run, scatter,
-                                                        checkpoint, progress))
+    σ_int, kept in ``checkpoint``; the per-galaxy work runs as tasks of ``run``."""
+    return checkpoint.get("row", lambda: _compare_model(name, points, catalogue, nuisance, run, scatter, checkpoint,
+                                                        lambda line: progress(f"{name}: {line}")),
+                          _row_data, _row_from_data)
+
+
+def _row_data(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A model's row as checkpoint data: its leave-one-galaxy-out result as arrays and names."""
+    found = row["_logo"]
+    elpd = found.elpd
+    dim = elpd.dims[0]
+    return {**{k: v for k, v in row.items() if k != "_logo"},
+            "_logo": {"name": found.name, "dim": dim, "values": np.asarray(elpd.values, dtype=float),
+                      "coords": [str(g) for g in elpd[dim].values] if dim in elpd.coords else None,
+                      "array": elpd.name, "attrs": dict(elpd.attrs), "global_axes": list(found.global_axes),
+                      "per_galaxy_axes": list(found.per_galaxy_axes), "prior": found.prior}}
+
+
+def _row_from_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    kept = data["_logo"]
+    elpd = xr.DataArray(kept["values"], dims=(kept["dim"],), name=kept["array"], attrs=kept["attrs"],
+                        coords={} if kept["coords"] is None else {kept["dim"]: kept["coords"]})
+    return {**data, "_logo": logo.Logo(kept["name"], elpd, tuple(kept["global_axes"]), tuple(kept["per_galaxy_axes"]),
+                                       kept["prior"])}
 
 
 def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, run: Runner,
@@ -259,7 +286,7 @@ def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, 
                                                     run, scatter, prior, checkpoint, progress)
     else:
         numbers, elpd, elpd_error = _global_numbers(name, model, axes(model.global_params), points, catalogue,
-                                                    nuisance, scatter, prior)
+                                                    nuisance, run, scatter, prior, progress)
     out.update(numbers)
     out.update({"elpd_logo": elpd.total, "elpd_logo_se": elpd.se, "elpd_logo_error": elpd_error, "_logo": elpd})
     k = (len(model.global_params) + len(model.per_object) * points.n_galaxies + _nuisance_count(points, nuisance)
@@ -267,7 +294,7 @@ def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, 
     out.update({"k": k, "n_points": points.n_points, "aic": 2 * k - 2 * out["ln_L_max"],
                 "bic": k * np.log(points.n_points) - 2 * out["ln_L_max"], "seconds": time.perf_counter() - start})
     out["warnings"] = _warnings(out)
-    progress(f"{name}: done in {out['seconds']:.0f} s")
+    progress(f"done in {out['seconds']:.0f} s")
     return out
 
 
@@ -405,19 +432,87 @@ def _catalogue(cube: xr.Dataset, points: PointSet) -> Any:
         raise NuisanceError(f"{exc} (--no-nuisance compares the models at the catalogue values alone)") from None
 
 
+def model_names(names: Sequence[str]) -> list[str]:
+    """``names`` checked against :data:`MODELS`, each once, MOND (the reference) added last if not given."""
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise CompareError(f"unknown model(s) {', '.join(unknown)}; report compare knows {', '.join(MODELS)}")
+    return list(dict.fromkeys([*names, REFERENCE]))
+
+
+def _sample(cube: xr.Dataset, names: Sequence[str]) -> tuple[xr.Dataset, PointSet]:
+    """The cube and its packed points; a model that reads M★ gets L_bul = 0 for bulgeless galaxies, and a galaxy
+    whose M★ cannot be formed is refused naming it (:func:`sigcube.stats.nuisance.check_stellar_light`)."""
+    from sigcube.stats.nuisance import check_stellar_light, with_bulge_luminosity
+
+    stellar = [n for n in names if "M_star" in get_kernel(MODELS[n].kernel).all_inputs]
+    if stellar:
+        cube = with_bulge_luminosity(cube)
+    points = pack_sparc(cube)
+    if stellar:
+        check_stellar_light(cube, points.galaxy, f"model {stellar[0]}")
+    return cube, points
+
+
+KEPT = ("*/*/row", "rar", "report/*")
+"""What a finished run leaves in its checkpoint folder (:func:`keep_report`): each model's row, the MOND RAR scatter
+and the finished reports; the per-σ_int integrals are dropped."""
+
+
+def compare_checkpoint(root: Path, cube: xr.Dataset, nuisance: bool, scatter: Scatter | None,
+                       warn: Callable[[str], None]) -> Checkpoint:
+    """The checkpoint folder of `report compare` on ``cube`` with these settings: ``root/compare-<fingerprint>``, the
+    fingerprint of the cube's content hash, the settings, the sigcube version and code (each model's pieces in its
+    own sub-folder, so a run with another list of models reuses them); nothing is kept for a cube without a content
+    hash. ``warn`` hears of every piece that fails verification."""
+    check_root(root)
+    content = str(cube.attrs.get("content_sha256", ""))
+    if not content:
+        return Checkpoint(None)
+    settings = {"report": "compare", "cube": content, "nuisance": bool(nuisance),
+                "scatter": None if scatter is None else scatter.describe()}
+    return Checkpoint(root / f"compare-{fingerprint(settings)}", describe_run(settings), warn=warn)
+
+
+def _report_key(names: Sequence[str]) -> str:
+    return "report/" + "+".join(model_names(names))
+
+
+def kept_report(checkpoint: Checkpoint, names: Sequence[str]) -> dict[str, Any] | None:
+    """The finished report of ``names`` that an earlier run of the same settings kept (verified), or None."""
+    found = checkpoint.read(_report_key(names))
+    return None if found is None else found[0]
+
+
+def keep_report(checkpoint: Checkpoint, names: Sequence[str], report: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep the finished ``report`` of ``names`` and drop the run's intermediate pieces (:data:`KEPT`); the report as
+    it reads back, which is what the run prints (so that a second run printing from it prints the same)."""
+    from sigcube.engines.checkpoint import decode, encode
+
+    checkpoint.write(_report_key(names), report)
+    checkpoint.prune(KEPT)
+    return decode(encode(report))
+
+
+def check_sample(cube: xr.Dataset, names: Sequence[str], nuisance: bool) -> None:
+    """Refuse, before any work, a cube that ``names`` cannot be compared on (what :func:`compare_report` would refuse:
+    a galaxy without the M★ a model reads, a catalogue the nuisance parameters need)."""
+    cube, points = _sample(cube, model_names(names))
+    if nuisance:
+        _catalogue(cube, points)
+
+
 def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = True,
                    run: Runner = in_process, scatter: Scatter | None = None, checkpoint: Checkpoint = Checkpoint(None),
                    progress: Progress = silent) -> dict[str, Any]:
     """Model selection over ``names`` (keys of :data:`MODELS`; MOND is added as the Bayes-factor reference), with
     σ_int as ``scatter`` says (None: errors as quoted); each finished model, and a per-galaxy model's integrals at
-    each σ_int, kept in ``checkpoint`` (a killed run started again skips them), ``progress`` told of each."""
+    each σ_int, kept in ``checkpoint`` (a killed run started again skips them), ``progress`` told of each; the
+    per-galaxy work runs as tasks of ``run``."""
     from sigcube.stats.nuisance import describe_priors, sparc_priors
 
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        raise CompareError(f"unknown model(s) {', '.join(unknown)}; report compare knows {', '.join(MODELS)}")
-    names = list(dict.fromkeys([*names, REFERENCE]))
-    points = pack_sparc(cube)
+    names = model_names(names)
+    cube, points = _sample(cube, names)
     catalogue = _catalogue(cube, points) if nuisance else None
     out: dict[str, Any] = {"dataset": cube.attrs.get("sigcube_kind", ""), "n_galaxies": points.n_galaxies,
                            "n_points": points.n_points, "runs": {}}
@@ -437,7 +532,7 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
                                                          {n: r["elpd_logo_error"] for n, r in rows.items()})
         out.setdefault("per_galaxy_bayes", {})[label] = per_galaxy_bayes(rows)
     if nuisance:
-        out["rar_mond_nuisance"] = rar_scatter_mond(points, catalogue, cube, run)
+        out["rar_mond_nuisance"] = checkpoint.get("rar", lambda: rar_scatter_mond(points, catalogue, cube, run))
     if scatter is not None:
         out["scatter"] = scatter.describe()
     out["conventions"] = {

@@ -9,7 +9,8 @@ kernel that needs an incomplete gamma or beta function keeps the compiled fast p
 - :data:`gammainc_lower` — the regularised lower incomplete gamma function P(a, x) (the Einasto enclosed mass);
 - :data:`zhao_mass` — ∫₀ʸ u^(2−γ)·(1 + u^α)^(−(β−γ)/α) du, the enclosed mass of an (α, β, γ) double-power-law
   density (Zhao 1996, MNRAS 278, 488; the DC14 profile) in units of 4π·ρ_s·r_s³, for any β (also β ≤ 3, where the
-  total mass diverges but every finite radius encloses a finite mass);
+  total mass diverges but every finite radius encloses a finite mass); :data:`zhao_half` and
+  :data:`zhao_mass_given_half` split it so that its part common to every radius beyond r_s is computed once per halo;
 - :data:`cusp_mass`, :data:`burkert_mass` and :data:`core_mass` — the NFW, Burkert and pseudo-isothermal enclosed
   masses, whose closed forms cancel to nothing at small radii (∝ y², y³, y³ there): their power series below a y
   where the closed form has lost at most a few units of the last digit (the replay of sweeps runs
@@ -46,6 +47,8 @@ class CompiledUfunc:
 
 gammainc_lower = CompiledUfunc("gammainc_lower")
 zhao_mass = CompiledUfunc("zhao_mass")
+zhao_half = CompiledUfunc("zhao_half")
+zhao_mass_given_half = CompiledUfunc("zhao_mass_given_half")
 cusp_mass = CompiledUfunc("cusp_mass")
 burkert_mass = CompiledUfunc("burkert_mass")
 core_mass = CompiledUfunc("core_mass")

@@ -72,26 +72,9 @@ def gammainc_lower(a, x):  # pragma: no cover
     return 1.0 - _gamma_fraction(a, x)
 
 
-@numba.vectorize(["f8(f8, f8, f8, f8)"], nopython=True, cache=True)
-def zhao_mass(y, alpha, beta, gamma):  # pragma: no cover
-    """∫₀ʸ u^(2−γ)·(1 + u^α)^(−(β−γ)/α) du for y ≥ 0, α > 0, γ < 3 (NaN otherwise).
-
-    With t = u^α/(1 + u^α) it is B(T; a, b)/α, the incomplete beta integral ∫₀ᵀ t^(a−1)(1 − t)^(b−1) dt with
-    a = (3 − γ)/α > 0, b = (β − 3)/α of either sign and T = y^α/(1 + y^α). Up to t = ½ the binomial series of
-    (1 − t)^(b−1) is summed term by term (ratio ≤ ½); beyond, the rest is ∫ w^(b−1)(1 − w)^(a−1) dw over
-    w = 1 − t ∈ [1/(1 + y^α), ½], by the series of (1 − w)^(a−1) (ratio ≤ ½), each term's integral
-    (w_hi^(b+n) − w_lo^(b+n))/(b + n) taken continuously through b + n = 0. Relative error ~1e-14.
-    """
-    if not (y >= 0.0) or not (alpha > 0.0) or not (gamma < 3.0):
-        return math.nan
-    if y == 0.0:
-        return 0.0
-    a = (3.0 - gamma) / alpha
-    b = (beta - 3.0) / alpha
-    ya = math.exp(alpha * math.log(y))
-    t_end = ya / (1.0 + ya)
-    t = min(t_end, 0.5)
-    # ∫₀ᵗ s^(a−1)(1 − s)^(b−1) ds = t^a Σ_n (1 − b)_n/n! · t^n/(a + n)
+@numba.njit(nogil=True, cache=True)
+def _beta_head(t: float, a: float, b: float) -> float:  # pragma: no cover
+    """∫₀ᵗ s^(a−1)(1 − s)^(b−1) ds for 0 < t ≤ ½ = t^a Σ_n (1 − b)_n/n! · t^n/(a + n) (ratio ≤ ½)."""
     coefficient = 1.0
     power = 1.0
     total = 1.0 / a
@@ -102,32 +85,78 @@ def zhao_mass(y, alpha, beta, gamma):  # pragma: no cover
         total += term
         if abs(term) < abs(total) * _EPS:
             break
-    integral = math.exp(a * math.log(t)) * total
-    if t_end > 0.5:
-        # Σ_n (1 − a)_n/n! · (½^(b+n) − w_lo^(b+n))/(b + n): the powers by one product each per term; the one term
-        # whose k = b + n is near 0 (where the difference cancels) by expm1, continuously through k = 0
-        w_lo = 1.0 / (1.0 + ya)
-        log_ratio = math.log(0.5 / w_lo)
-        p_hi = math.exp(b * -_LN2)
-        p_lo = math.exp(b * math.log(w_lo))
-        coefficient = 1.0
-        part = 0.0
-        for n in range(_MAX_TERMS):
-            if n > 0:
-                coefficient *= (n - a) / n
-                p_hi *= 0.5
-                p_lo *= w_lo
-            k = b + n
-            if abs(k * log_ratio) < 0.5:
-                term = coefficient * p_lo * (log_ratio if k == 0.0 else math.expm1(k * log_ratio) / k)
-            else:
-                term = coefficient * (p_hi - p_lo) / k
-            part += term
-            if n > 0 and abs(term) < abs(part) * _EPS:
-                break
-        integral += part
-    return integral / alpha
+    return math.exp(a * math.log(t)) * total
 
+
+@numba.njit(nogil=True, cache=True)
+def _beta_tail(w_lo: float, a: float, b: float) -> float:  # pragma: no cover
+    """∫ w^(b−1)(1 − w)^(a−1) dw over [w_lo, ½] (0 < w_lo < ½) by the series of (1 − w)^(a−1) (ratio ≤ ½):
+    Σ_n (1 − a)_n/n! · (½^(b+n) − w_lo^(b+n))/(b + n), the powers by one product each per term and the one term whose
+    k = b + n is near 0 (where the difference cancels) by expm1, continuously through k = 0."""
+    log_ratio = math.log(0.5 / w_lo)
+    p_hi = math.exp(b * -_LN2)
+    p_lo = math.exp(b * math.log(w_lo))
+    coefficient = 1.0
+    part = 0.0
+    for n in range(_MAX_TERMS):
+        if n > 0:
+            coefficient *= (n - a) / n
+            p_hi *= 0.5
+            p_lo *= w_lo
+        k = b + n
+        if abs(k * log_ratio) < 0.5:
+            term = coefficient * p_lo * (log_ratio if k == 0.0 else math.expm1(k * log_ratio) / k)
+        else:
+            term = coefficient * (p_hi - p_lo) / k
+        part += term
+        if n > 0 and abs(term) < abs(part) * _EPS:
+            break
+    return part
+
+
+@numba.njit(nogil=True, cache=True)
+def _zhao(y: float, alpha: float, beta: float, gamma: float, half: float) -> float:  # pragma: no cover
+    """:func:`zhao_mass` with ∫₀^½ of its incomplete beta integral given (``half``; NaN: computed here if needed)."""
+    if not (y >= 0.0) or not (alpha > 0.0) or not (gamma < 3.0):
+        return math.nan
+    if y == 0.0:
+        return 0.0
+    a = (3.0 - gamma) / alpha
+    b = (beta - 3.0) / alpha
+    ya = math.exp(alpha * math.log(y))
+    if ya <= 1.0:  # T = y^α/(1 + y^α) ≤ ½
+        return _beta_head(ya / (1.0 + ya), a, b) / alpha
+    if not (half == half):
+        half = _beta_head(0.5, a, b)
+    return (half + _beta_tail(1.0 / (1.0 + ya), a, b)) / alpha
+
+
+@numba.vectorize(["f8(f8, f8, f8, f8)"], nopython=True, cache=True)
+def zhao_mass(y, alpha, beta, gamma):  # pragma: no cover
+    """∫₀ʸ u^(2−γ)·(1 + u^α)^(−(β−γ)/α) du for y ≥ 0, α > 0, γ < 3 (NaN otherwise).
+
+    With t = u^α/(1 + u^α) it is B(T; a, b)/α, the incomplete beta integral ∫₀ᵀ t^(a−1)(1 − t)^(b−1) dt with
+    a = (3 − γ)/α > 0, b = (β − 3)/α of either sign and T = y^α/(1 + y^α). Up to t = ½ the binomial series of
+    (1 − t)^(b−1) is summed term by term (:func:`_beta_head`); beyond, the rest is ∫ w^(b−1)(1 − w)^(a−1) dw over
+    w = 1 − t ∈ [1/(1 + y^α), ½] (:func:`_beta_tail`). Relative error ~1e-14.
+    """
+    return _zhao(y, alpha, beta, gamma, math.nan)
+
+
+@numba.vectorize(["f8(f8, f8, f8)"], nopython=True, cache=True)
+def zhao_half(alpha, beta, gamma):  # pragma: no cover
+    """The part of :func:`zhao_mass`'s incomplete beta integral up to t = ½ (what it is for every y ≥ 1): computed once
+    per halo and passed to :func:`zhao_mass_given_half`."""
+    if not (alpha > 0.0) or not (gamma < 3.0):
+        return math.nan
+    return _beta_head(0.5, (3.0 - gamma) / alpha, (beta - 3.0) / alpha)
+
+
+@numba.vectorize(["f8(f8, f8, f8, f8, f8)"], nopython=True, cache=True)
+def zhao_mass_given_half(y, alpha, beta, gamma, half):  # pragma: no cover
+    """:func:`zhao_mass` with :func:`zhao_half` (α, β, γ) given: a kernel's trace computes that once per galaxy, and
+    each radius beyond r_s sums one series instead of two."""
+    return _zhao(y, alpha, beta, gamma, half)
 
 
 @numba.vectorize(["f8(f8)"], nopython=True, cache=True)

@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
 
-from sigcube.model.special import burkert_mass, core_mass, cusp_mass, gammainc_lower, zhao_mass
+from sigcube.model.special import (
+    burkert_mass, core_mass, cusp_mass, gammainc_lower, zhao_half, zhao_mass, zhao_mass_given_half,
+)
 
 
 def _quad(density_times_u2, y: float) -> float:
@@ -39,6 +41,8 @@ def test_zhao_mass_is_the_integral_of_its_density(y, alpha, beta, gamma):
     """Every β, above and below 3 (where the incomplete beta function's b = (β − 3)/α changes sign) and at 3."""
     want = _quad(lambda u: u ** (2.0 - gamma) * (1.0 + u**alpha) ** (-(beta - gamma) / alpha), y)
     assert zhao_mass(y, alpha, beta, gamma) == pytest.approx(want, rel=1e-9)
+    split = zhao_mass_given_half(y, alpha, beta, gamma, zhao_half(alpha, beta, gamma))  # the kernels' split form
+    assert split == pytest.approx(want, rel=1e-9)
 
 
 def test_zhao_mass_of_nfw_and_of_a_core():

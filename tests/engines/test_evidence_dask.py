@@ -1,0 +1,81 @@
+"""The evidence engine's per-galaxy work run as Dask tasks gives the numbers it gives in this process, bit for bit:
+global grids cut into blocks of grid points × galaxy chunks, the node rule in galaxy chunks, per-object integrals
+chunk by chunk (σ_int on a grid among them). The tasks are the same wherever they run; the cluster serialises
+everything it is sent (a threaded LocalCluster reached over TCP here, worker processes in the slow tier)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from sigcube.engines import evidence
+from sigcube.engines.dask import in_process
+from sigcube.engines.evidence import galaxy_chunks
+from sigcube.engines.fit.run import executor
+from sigcube.model.kernels import get_kernel
+from sigcube.stats.intrinsic_scatter import Scatter
+from sigcube.stats.synthetic import synthetic_sample
+from sigcube.study.reports.compare import compare_model
+
+CASES = [("mond", True, "5"), ("nfw", False, "0:15:3")]
+"""A global model with the nuisance marginalised (its node rule among the tasks), a per-object one with
+σ_int on a grid."""
+SLOW_CASES = [*CASES, ("mond", True, "0:20:5"), ("nfw", True, None)]
+"""And σ_int marginalised with the nuisance, and a per-object model with the nuisance (its node rule per chunk)."""
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """10 synthetic galaxies drawn under MOND with a 6 km/s scatter."""
+    return synthetic_sample(get_kernel("mond"), {}, 10, seed=3, sigma_int=6.0)
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    """Chunks of a few galaxies, so that 10 galaxies make several tasks of each kind."""
+    monkeypatch.setattr(evidence, "CHUNK_POINTS", 60)
+    monkeypatch.setattr(evidence, "OBJECT_CHUNK_POINTS", 40)
+
+
+def _rows(run, sample, cases=CASES) -> dict[str, str]:
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name, nuisance, scatter in cases:
+            row = compare_model(name, sample.points, sample.catalogue if nuisance else None, nuisance, run,
+                                None if scatter is None else Scatter.parse(scatter))
+            row.pop("seconds")
+            elpd = row.pop("_logo").elpd.values
+            out[f"{name} {nuisance} {scatter}"] = json.dumps(row, sort_keys=True, default=float) + elpd.tobytes().hex()
+    return out
+
+
+def test_the_chunks_cover_every_galaxy_once_in_order(sample):
+    offsets = sample.points.offsets
+    for size in (evidence.CHUNK_POINTS, evidence.OBJECT_CHUNK_POINTS, 1, 10**9):
+        chunks = galaxy_chunks(offsets, size)
+        assert np.array_equal(np.concatenate(chunks), np.arange(sample.points.n_galaxies))
+        points = [int(np.diff(offsets)[c].sum()) for c in chunks]
+        assert all(p >= size for p in points[:-1])
+    assert len(galaxy_chunks(offsets, evidence.CHUNK_POINTS)) >= 3
+    assert len(galaxy_chunks(offsets, evidence.OBJECT_CHUNK_POINTS)) >= 4
+
+
+def test_tasks_on_a_cluster_give_the_numbers_of_this_process(sample):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            executor(cluster.scheduler_address, None, False, Console(quiet=True)) as run:
+        there = _rows(run, sample)
+    assert there == _rows(in_process, sample)
+
+
+@pytest.mark.slow
+def test_tasks_on_worker_processes_give_the_numbers_of_this_process(sample):
+    with executor(None, 2, False, Console(quiet=True)) as run:
+        there = _rows(run, sample, SLOW_CASES)
+    assert there == _rows(in_process, sample, SLOW_CASES)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
-from rich.markup import escape
 
 from sigcube.cli.common import REPLACE_KIND, err_console, ingest_dataset, write_dataset
 from sigcube.errors import SigcubeError
@@ -95,7 +94,7 @@ def ingest_table(
                                "give one with --galaxies FILE")
     if decimal not in (None, ".", ","):
         raise SigcubeError(f"--decimal takes . or , (the decimal mark of the file's numbers); got {decimal!r}")
-    with err_console.status(f"reading {escape(str(file))} …"), warnings.catch_warnings(record=True) as caught:
+    with err_console.status(f"reading {file} …"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", IngestWarning)
         ds = build_table_cube(file, _pairs(columns, "--columns"), _pairs(units, "--units"), fmt,
                               galaxies=galaxies, galaxy_columns=_pairs(galaxy_columns, "--galaxy-columns"),
@@ -103,7 +102,7 @@ def ingest_table(
                               decimal=decimal, allow_missing=allow_missing)
     for warning in caught:
         if issubclass(warning.category, IngestWarning):
-            err_console.print(f"warning: {escape(str(warning.message))}")
+            err_console.print(f"warning: {warning.message}")
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     write_dataset(ds, out or default_cube("rotation_curves"), force, replace_kind)

@@ -13,8 +13,8 @@ A cell is read as one of:
 
 The file's decimal mark settles an ambiguous cell: the one the user gives (``--decimal``), else the one the file's
 other numbers show (a plain number whose mark cannot be a thousands separator, ``0.32``, ``12,5``, or a grouped
-number), else ``.`` in a comma-separated file (where a decimal comma would need quotes). An ambiguous cell is read
-with its mark as the decimal mark when that is the file's. It is read with its mark as a thousands separator only
+number) — never a default: a comma-separated file may hold ``1.001`` meaning 1001. An ambiguous cell is read with
+its mark as the decimal mark when that is the file's. It is read with its mark as a thousands separator only
 when ``--decimal`` says so (a cell written ``2.500`` in a file of decimal commas may be 2.5 from another program),
 and refused otherwise, naming both readings — as it is when the file's numbers show both marks, or neither. A cell
 whose decimal mark contradicts ``--decimal`` is refused.
@@ -90,12 +90,9 @@ def shown_marks(columns: list[np.ndarray]) -> set[str]:
     return marks
 
 
-def settle_mark(shown: set[str], separator: str | None) -> str | None:
-    """A file's decimal mark from the marks its numbers show: the one shown, else ``.`` in a comma-separated
-    file; None if they show both, or none (in a file not separated by commas)."""
-    if len(shown) == 1:
-        return next(iter(shown))
-    return "." if not shown and separator == "," else None
+def settle_mark(shown: set[str]) -> str | None:
+    """A file's decimal mark from the marks its numbers show: the one shown; None if they show both, or none."""
+    return next(iter(shown)) if len(shown) == 1 else None
 
 
 class Convention(NamedTuple):

@@ -108,7 +108,7 @@ def read_source(path: Path | str, fmt: str | None = None, encoding: str | None =
     if path.suffix.lower() in DELIMITED_SUFFIXES:
         table, lines, separator = read_delimited(path, encoding)
         shown = shown_marks([table[name] for name in table.colnames])
-        convention = Convention(decimal or settle_mark(shown, separator), decimal is not None, frozenset(shown))
+        convention = Convention(decimal or settle_mark(shown), decimal is not None, frozenset(shown))
         return Source(path, table, f"{separator_name(separator)} text{_mark_words(convention)}", _sha256(path),
                       separator=separator, convention=convention, lines=lines)
     return _astropy_source(path, None)

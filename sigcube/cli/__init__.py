@@ -39,7 +39,7 @@ COMMANDS: dict[str, Entry] = {
     "kernels": Entry("sigcube.cli.kernels", "kernels", "List the registered kernels, or describe one."),
     "explore": Entry("sigcube.cli.explore", "explore", "Write (or serve) the interactive explorer of a sweep, a joint "
                                                        "sweep or a posterior export."),
-    "plot": Entry("sigcube.cli.plot", "plot", "Draw a figure of reports' JSON, a cube or benchmark records (PNG, SVG, "
+    "plot": Entry("sigcube.cli.plot", "app", "Draw a figure of reports' JSON, a cube or benchmark records (PNG, SVG, "
                                               "PDF or HTML)."),
     "synth": Entry("sigcube.cli.synth", "synth", "Draw a SPARC-like synthetic survey cube of N galaxies."),
     "export": Entry("sigcube.cli.export", "export", "Write a nuisance sweep's (or its population's) posterior as an "

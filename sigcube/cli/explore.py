@@ -39,6 +39,7 @@ def explore(
     marginals and contours)."""
     from sigcube.interfaces.explore.page import PopulationQuestion, explorer, save_explorer
     from sigcube.interfaces.plots.galaxies import DEFAULT_KERNELS
+    from sigcube.interfaces.plots.output import PAGE_FORMATS, in_folder, output_file
     from sigcube.io.cubes import RESULT_KIND, default_cube, open_cube
     from sigcube.io.datasets import dataset_kind
     from sigcube.io.stores import Location
@@ -54,16 +55,19 @@ def explore(
     if population is None and (scale != "linear" or others != "marginalise"):
         raise SigcubeError("--scale and --others belong to --population; pass --population PARAM with them")
     limits = Limits(max_frames=max_frames, max_galaxies=max_galaxies, max_points=max_points)
+    target = None
+    if html is not None or not serve:
+        local = Location.of(result, "RESULT")
+        default = Path(local.path if local.local else posixpath.basename(local.path)).with_suffix(".html")
+        target = output_file(in_folder(html, default.name) if html is not None else default, PAGE_FORMATS,
+                             "the explorer's page", "--html", suffixless=True)
     res = _open(result)
     kind = res.attrs.get("sigcube_kind")
     dataset = res.attrs.get("dataset") if kind == RESULT_KIND else None
     curves = (open_cube(cube or default_cube(dataset), kind=dataset)
               if dataset is not None and dataset_kind(dataset).has_curves else None)
     question = PopulationQuestion(population, scale, others) if population is not None else None
-    if html is not None or not serve:
-        local = Location.of(result, "RESULT")
-        default = Path(local.path if local.local else posixpath.basename(local.path)).with_suffix(".html")
-        target = html / default.name if html is not None and html.is_dir() else html or default
+    if target is not None:
         with err_console.status(f"writing the explorer of {escape(result)} …"):
             out = save_explorer(res, curves, target, kernels, preset, limits, question)
         console.print(str(out), highlight=False, soft_wrap=True)

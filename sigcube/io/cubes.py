@@ -261,6 +261,24 @@ def existing_cube_hash(store: Location) -> tuple[str | None, bool]:
         return None, False
 
 
+class CubeMismatchError(SigcubeError):
+    """A dataset cube that is not the one a result (a sweep, a report) was made from."""
+
+
+def check_source_cube(cube: xr.Dataset, recorded: str | None, made: str, name: str = "the dataset cube") -> bool:
+    """Refuse ``cube`` (named ``name`` in the message) unless its ``content_sha256`` is ``recorded``, the hash of the
+    cube that ``made`` (e.g. "the sweep", "the report") read: a :class:`CubeMismatchError` line with both hashes.
+    False when nothing was recorded (a result older than the record: nothing to check), True when checked."""
+    if not recorded:
+        return False
+    have = str(cube.attrs.get("content_sha256") or "")
+    if have != recorded:
+        raise CubeMismatchError(f"{name} is not the one {made} read (content sha256 "
+                                f"{have[:12] + '…' if have else 'not recorded'}, {made}'s {recorded[:12]}…): name that "
+                                "cube with --cube")
+    return True
+
+
 def kind_of(attrs: dict) -> str | None:
     """The ``sigcube_kind`` of a store's root attributes, or None if it has none that is a name."""
     kind = attrs.get("sigcube_kind")

@@ -9,15 +9,12 @@ returns the same sections as one live panel for a notebook or ``panel serve``.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import io
 import itertools
 import json
-import os
 import re
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,13 +44,14 @@ from sigcube.interfaces.explore.views import curve_gallery, rar, rotation_curve_
 from sigcube.interfaces.plots.base import fmt, plural
 from sigcube.interfaces.plots.comparison import joint_costs
 from sigcube.interfaces.plots.galaxies import DEFAULT_KERNELS, predictions, rar_note
+from sigcube.interfaces.plots.output import PAGE_FORMATS, output_file, replaced
 from sigcube.interfaces.plots.population import population_figures
 from sigcube.interfaces.plots.sweeps import GLOBAL_METRICS
 from sigcube.interfaces.arviz_export import describe_export
 from sigcube.interfaces.plots.data import grids_of
 from sigcube.interfaces.plots.posteriors import corner
 from sigcube.interfaces.population_report import population_of, population_report
-from sigcube.io.cubes import JOINT_KIND
+from sigcube.io.cubes import JOINT_KIND, check_source_cube
 from sigcube.io.datasets import dataset_kind
 from sigcube.io.stores import store_errors
 from sigcube.model.kernels.presets import DEFAULT_PRESET
@@ -139,6 +137,7 @@ def sections(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None = None, k
 
 def _galaxy_sections(result: xr.Dataset, cube: xr.Dataset, kernels: Sequence[str], preset: str,
                      limits: Limits) -> list[Section]:
+    check_source_cube(cube, result.attrs.get("dataset_content_sha256"), "the sweep")
     pred = predictions(cube, kernels, preset, SampleCuts(**json.loads(result.attrs["sample_cuts"])))
     n_gal = pred.points.n_galaxies
     if "loglike" in result and all(np.issubdtype(result[d].dtype, np.number) for d in parameter_dims(result)):
@@ -251,15 +250,17 @@ def save_explorer(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None, out
                   population: PopulationQuestion | None = None) -> Path:
     """Write the standalone HTML explorer to ``out`` (widgets embedded, no server) and return its path.
 
-    The folder is checked before the page is drawn, and the page is written whole or not at all
-    (:func:`_html_writer`); OS errors are one StoreWriteError line.
+    ``out`` is checked before the page is drawn (:func:`~sigcube.interfaces.plots.output.output_file`: an HTML name,
+    never a folder, a store or a file holding something else) and written whole or not at all; OS errors are one
+    StoreWriteError line.
 
     >>> save_explorer(sigcube.open_result("cubes/sigma-A0-k.zarr"),
     ...               sigcube.open_cube("cubes/sparc.zarr"), "explorer.html")   # doctest: +SKIP
     """
-    out = Path(out)
-    with _html_writer(out) as write:
-        write(_page(result, cube, kernels, preset, limits, population))
+    out = output_file(out, PAGE_FORMATS, "the explorer's page", "--html", suffixless=True)
+    text = _page(result, cube, kernels, preset, limits, population)
+    with replaced(out) as temporary, store_errors(str(out)):
+        temporary.write_text(text, encoding="utf-8")
     return out
 
 
@@ -294,33 +295,6 @@ def _no_remote_icons(page: str) -> str:
     head, sep, body = page.partition("<body")
     head = _REMOTE_ICON.sub("", head).replace("<head>", '<head>\n<link rel="icon" href="data:,">', 1)
     return head + sep + body
-
-
-@contextlib.contextmanager
-def _html_writer(out: Path) -> Iterator[Callable[[str], None]]:
-    """``write(text)`` of ``out``, atomically: a temporary file beside it is created first (so an unwritable folder
-    is refused before any work), filled and moved onto ``out`` (``os.replace``), and removed on any failure."""
-    if out.is_dir():
-        raise SigcubeError(f"{out} is a folder; give the path of the HTML file to write")
-    temporary = out.with_name(f".{out.name}.{uuid.uuid4().hex[:12]}.tmp")
-    with store_errors(str(out)):
-        out.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w", encoding="utf-8")
-
-    def write(text: str) -> None:
-        with store_errors(str(out)):
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
-            os.replace(temporary, out)
-
-    try:
-        yield write
-    finally:
-        with contextlib.suppress(OSError):  # a full disk fails the close's flush too
-            handle.close()
-        temporary.unlink(missing_ok=True)
 
 
 def _inline_stylesheets(doc: Document) -> None:

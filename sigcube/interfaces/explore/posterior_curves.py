@@ -20,6 +20,7 @@ from sigcube.engines.sweep.result import parameter_dims
 from sigcube.engines.sweep.spec import parse_spec
 from sigcube.interfaces.plots.base import PlotError, fmt
 from sigcube.interfaces.plots.galaxies import COMPONENTS, GalaxyCurve
+from sigcube.io.cubes import check_source_cube
 from sigcube.io.datasets import pack
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SYMBOLS, Catalogue, NuisanceTransform, sparc_priors
 
@@ -38,10 +39,7 @@ def posterior_curves(result: xr.Dataset, cube: xr.Dataset) -> tuple[list[GalaxyC
     spec = parse_spec(result.attrs.get("spec_text", ""), "the result cube's spec")
     if spec.nuisance is None:
         raise PlotError("the result cube's spec has no [nuisance] table")
-    want, have = result.attrs.get("dataset_content_sha256", ""), cube.attrs.get("content_sha256", "")
-    if want and have and have != want:
-        raise PlotError(f"the dataset cube is not the one the sweep read (content sha256 {have[:12]}, the sweep's "
-                        f"{want[:12]}): name that cube with --cube")
+    check_source_cube(cube, result.attrs.get("dataset_content_sha256"), "the sweep")
     at = posterior_point(result)
     point = {d: result[d].values[i].item() for d, i in at.items()}
     params = {**spec.fixed, **{k: v for k, v in point.items() if k != SCATTER_AXIS}}

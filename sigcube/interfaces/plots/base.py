@@ -46,10 +46,25 @@ class Plot:
 
 
 def report_of(data: Any) -> Any:
-    """A report's JSON: ``data`` itself, or the report inside a committed record (``docs/results/<name>.json``)."""
+    """A report's JSON: ``data`` itself, or the report inside a committed record (``docs/results/<name>.json``); a
+    PlotError when it is not a JSON object or list (null, a number, text)."""
     if isinstance(data, Mapping) and "report" in data and "commands" in data:
-        return data["report"]
+        data = data["report"]
+    if not isinstance(data, (Mapping, list)):
+        raise PlotError(f"the input is not a report: its JSON is {type(data).__name__ if data is not None else 'null'}"
+                        ", not an object or a list (give a report's --json output)")
     return data
+
+
+def require_store(data: Any, kinds: tuple[str, ...], what: str, reads: str) -> None:
+    """Refuse a store whose ``sigcube_kind`` is not one of ``kinds``: a PlotError saying what ``what`` reads and
+    what ``data`` is."""
+    from sigcube.io.cubes import describe
+
+    attrs = getattr(data, "attrs", None)
+    if not isinstance(attrs, Mapping) or attrs.get("sigcube_kind") not in kinds:
+        held = describe(dict(attrs)) if isinstance(attrs, Mapping) else f"a {type(data).__name__}"
+        raise PlotError(f"{what} reads {reads}; this is {held}")
 
 
 def labelled(reports: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
@@ -62,8 +77,9 @@ def labelled(reports: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
     return dict(reports)
 
 
-def need(data: Any, *path: str | int, what: str) -> Any:
-    """``data[path[0]][path[1]]…``; a PlotError naming the missing part and what the figure reads otherwise."""
+def need(data: Any, *path: str | int, what: str, of: type | tuple[type, ...] | None = None) -> Any:
+    """``data[path[0]][path[1]]…`` (of the type ``of``, when given); a PlotError naming the missing or mistyped part
+    and what the figure reads otherwise."""
     here = data
     for i, key in enumerate(path):
         try:
@@ -72,6 +88,9 @@ def need(data: Any, *path: str | int, what: str) -> Any:
             where = ".".join(str(p) for p in path[: i + 1])
             raise PlotError(f"{what}: the input has no {where!r} (is it the JSON of the report this figure "
                             "reads?)") from None
+    if of is not None and not isinstance(here, of):
+        raise PlotError(f"{what}: the input's {'.'.join(map(str, path))!r} is a {type(here).__name__}, not what "
+                        "the report writes there (is it the JSON of the report this figure reads?)")
     return here
 
 

@@ -5,7 +5,7 @@ property (``sigcube report compare``), the ablation's pairwise win fractions and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import holoviews as hv
 import numpy as np
@@ -15,6 +15,7 @@ from sigcube.interfaces.plots.base import (
 )
 from sigcube.interfaces.plots.labels import Label, axis_label, symbol
 from sigcube.interfaces.plots.registry import figure
+from sigcube.io.cubes import check_source_cube
 
 RUNS = {"catalogue": "catalogue Υ, D, i", "nuisance": "Υ, D, i marginalised",
         "nuisance_profiled": "Υ, D, i profiled"}
@@ -32,7 +33,7 @@ def elpd_ranking(report: Any, title: str = "") -> Plot:
     """Each model's leave-one-galaxy-out ELPD difference from the best model, ± its standard error; one panel
     per run (catalogue Υ, D, i; Υ, D, i marginalised)."""
     report = report_of(report)
-    logo = need(report, "logo", what="ELPD ranking")
+    logo = need(report, "logo", what="ELPD ranking", of=Mapping)
     panels = []
     for i, (run, result) in enumerate(logo.items()):
         models = need(result, "models", what=f"ELPD ranking ({run})")
@@ -120,13 +121,29 @@ def per_object_panels(names: Sequence[str], delta: np.ndarray, properties: Mappi
         reads="sigcube report compare --json, with per-galaxy properties from the dataset cube (--cube)")
 def per_object_difference(report: Any, cube: Any, model: str, against: str,
                           properties: Sequence[str] = ("V_flat", "SB_disk"), run: str = "nuisance",
-                          quantity: str = "elpd", title: str = "") -> Plot:
-    """Per object, ``model`` minus ``against`` in leave-one-out ELPD (``quantity="elpd"``) or in the per-object
-    evidence ln Z (``"log_evidence"``, for models with per-object parameters), against each of the cube's
-    per-object ``properties``."""
+                          quantity: Literal["elpd", "log_evidence"] = "elpd", title: str = "") -> Plot:
+    """Per object, one model's leave-one-out ELPD or evidence minus another's, against per-object properties of the
+    dataset cube the report was made from (its content hash checked), with the running median.
+
+    ``model``, ``against``: the two models of the report (difference: model − against); ``properties``: per-object
+    variables of the cube, one panel each; ``run``: the report's run (nuisance: Υ, D, i marginalised; catalogue);
+    ``quantity``: elpd (leave-one-galaxy-out) or log_evidence (per-object ln Z, for models with per-object
+    parameters)."""
     report = report_of(report)
     what = "per-object difference"
+    conventions = report.get("conventions") if isinstance(report, Mapping) else None
+    check_source_cube(cube, conventions.get("cube_content_sha256") if isinstance(conventions, Mapping) else None,
+                      "the report")
+    runs = need(report, "logo", what=what)
+    if run not in runs:
+        raise PlotError(f"{what}: the report has no run {run!r}; its runs: {', '.join(runs)}")
     per = need(report, "logo", run, "per_galaxy", what=what)
+    models = list(need(per, "elpd", what=what))
+    for name in (model, against):
+        if name not in models:
+            raise PlotError(f"{what}: the report compares no model {name!r}; its models: {', '.join(models)}")
+    if model == against:
+        raise PlotError(f"{what}: model and against are both {model!r}; name two models of {', '.join(models)}")
     names = [str(n) for n in need(per, "galaxy", what=what)]
     if quantity == "elpd":
         a = numbers(need(per, "elpd", model, what=what), f"{what}: {model}")

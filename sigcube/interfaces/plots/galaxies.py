@@ -18,9 +18,12 @@ import xarray as xr
 
 from sigcube.constants import accel_from_velocity
 from sigcube.conventions import SampleCuts
-from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, layout, numbers, own, styled
+from sigcube.interfaces.plots.base import (
+    COLORS, GREY, Plot, PlotError, framed, layout, numbers, own, require_store, styled,
+)
 from sigcube.interfaces.plots.labels import Label, axis_label
 from sigcube.interfaces.plots.registry import figure
+from sigcube.io.datasets import curve_kinds
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model import metrics
 from sigcube.model.kernels import get_kernel
@@ -86,6 +89,8 @@ def predictions(cube: xr.Dataset, kernels: Sequence[str] = DEFAULT_KERNELS, pres
 
     >>> pred = predictions(sigcube.open_cube("cubes/sparc.zarr").load())   # doctest: +SKIP
     """
+    require_store(cube, curve_kinds(), "a figure of rotation curves", "a dataset cube of rotation curves (e.g. "
+                  "cubes/sparc.zarr)")
     cube = cube.load()
     points = pack_sparc(cube, cuts)
     v_pred: dict[str, np.ndarray] = {}

@@ -7,6 +7,7 @@ figure module first, so the registry is complete whichever was imported before.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -31,8 +32,13 @@ class FigureKind:
 
     @property
     def summary(self) -> str:
-        """The first line of the function's docstring."""
-        return (self.function.__doc__ or "").strip().split("\n")[0]
+        """The first paragraph of the function's docstring, on one line."""
+        return " ".join(self.description.split("\n\n")[0].split())
+
+    @property
+    def description(self) -> str:
+        """The function's whole docstring, its paragraphs kept."""
+        return inspect.getdoc(self.function) or ""
 
 
 FIGURES: dict[str, FigureKind] = {}

@@ -15,9 +15,12 @@ import numpy as np
 import xarray as xr
 
 from sigcube.engines.sweep.result import axis_defaults, parameter_dims
-from sigcube.interfaces.plots.base import COLORS, FRAMEWISE, Plot, PlotError, fmt, framed, layout, styled
+from sigcube.interfaces.plots.base import (
+    COLORS, FRAMEWISE, Plot, PlotError, fmt, framed, layout, require_store, styled,
+)
 from sigcube.interfaces.plots.labels import axis_label, log_axes, ticks_for
 from sigcube.interfaces.plots.registry import figure
+from sigcube.io.cubes import RESULT_KIND
 from sigcube.model.metrics import get_metric, metric_names
 
 GLOBAL_METRICS = metric_names("global")
@@ -48,7 +51,9 @@ def log_edges(values: np.ndarray) -> np.ndarray:
 
 
 def check_metric(ds: xr.Dataset, metric: str, dims: list[str]) -> None:
-    """Refuse a metric the cube does not store, an axis that is not swept, an axis named twice."""
+    """Refuse a cube that is not a sweep's result, a metric it does not store, an axis that is not swept, an axis
+    named twice."""
+    require_store(ds, (RESULT_KIND,), f"a figure of {metric}", "a sweep's result cube")
     params = parameter_dims(ds)
     stored = [m for m in GLOBAL_METRICS if m in ds]
     if metric not in stored:
@@ -135,6 +140,7 @@ def _where(ds: xr.Dataset, at: Mapping[str, int]) -> str:
 def metric_map(ds: xr.Dataset, metric: str = "mean_rms", x: str | None = None, y: str | None = None) -> Plot:
     """A global metric over two swept parameters (the first two by default), the others at the metric's best grid
     point; the best point and the kernel default marked."""
+    require_store(ds, (RESULT_KIND,), "a heat map", "a sweep's result cube")
     params = parameter_dims(ds)
     if len(params) < 2:
         raise PlotError(f"a heat map needs two swept parameters; this sweep has {', '.join(params) or 'none'}")
@@ -153,6 +159,7 @@ def metric_map(ds: xr.Dataset, metric: str = "mean_rms", x: str | None = None, y
 @figure("sensitivity", source="cube", reads="a sweep's result cube with a global metric")
 def sensitivity(ds: xr.Dataset, metric: str = "mean_rms") -> Plot:
     """A global metric along each swept parameter, the others at the metric's best grid point."""
+    require_store(ds, (RESULT_KIND,), "a sensitivity figure", "a sweep's result cube")
     params = parameter_dims(ds)
     check_metric(ds, metric, params)
     ds = ds.load()

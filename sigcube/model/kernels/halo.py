@@ -102,6 +102,8 @@ CONCENTRATION = Parameter("c", 10.0, "", (1.0, 100.0), description="concentratio
 EINASTO_ALPHA = Parameter("alpha", 0.17, "", (0.01, 5.0), description="Einasto shape index α")
 RHO_CRIT = "ρ_crit: astropy FlatLambdaCDM(H0 = 70, Ωm = 0.3); M200 within 200·ρ_crit"
 STARTING_POINT = "defaults: a starting point (fitted per galaxy)"
+EMPIRICAL = ("empirical cored, no ΛCDM prior: ΛCDM predicts no mass or concentration relation for this core, so it is "
+             "fitted with flat priors only (as in Li et al. 2020's catalogue)")
 LI2020 = "Li, Lelli, McGaugh & Schombert 2020, ApJS 247, 31 fit it to SPARC"
 M_STAR = "M★ = Υ_disk·L_disk + Υ_bul·L_bul at 3.6 μm (∝ D²): the baryons' own Υ and D"
 CORENFW_MAPPING = (f"r_c = {CORENFW_ETA:g}·R_1/2, R_1/2 = {HALF_MASS_RADIUS_PER_RD:.4f}·R_d (SPARC's Rdisk, ∝ D; an "
@@ -146,8 +148,9 @@ def einasto(points, *, log10_M200, c, alpha):
     inputs=("r", "v_bar"),
     parameters=(MASS, CONCENTRATION),
     amplitude="log10_M200",
-    readings=(RHO_CRIT, "c = r200/r_−2 with r_−2 = 1.5214·r0 (the root of q³ − q − 2 = 0), so the c–M relations "
-              "of cuspy haloes compare like with like", STARTING_POINT),
+    readings=(RHO_CRIT, "c = r200/r_−2 with r_−2 = 1.5214·r0 (the root of q³ − q − 2 = 0), so that concentrations "
+              "of cored and cuspy haloes compare like with like (Li et al. 2020's C200 is R200/r0)", EMPIRICAL,
+              STARTING_POINT),
 )
 def burkert(points, *, log10_M200, c):
     return np.sqrt(points["v_bar"] ** 2 + burkert_velocity_squared(points["r"], log10_M200, c))
@@ -161,7 +164,7 @@ def burkert(points, *, log10_M200, c):
     parameters=(MASS, Parameter("c", 10.0, "", (1.0, 100.0), description="concentration c = r200/r_c")),
     amplitude="log10_M200",
     readings=(RHO_CRIT, "c = r200/r_c (the logarithmic slope never reaches −2: the core radius is the scale)",
-              STARTING_POINT),
+              EMPIRICAL, STARTING_POINT),
 )
 def piso(points, *, log10_M200, c):
     return np.sqrt(points["v_bar"] ** 2 + pseudo_isothermal_velocity_squared(points["r"], log10_M200, c))

@@ -47,13 +47,20 @@ def spec() -> str:
 
 
 def published() -> str:
+    """Every published figure: its key, the value as printed (with its origin when that is not a seed), what it is,
+    and where: the seed by its short name (the legend above the table names its file) and the section."""
     registry = sources.published_figures()
-    rows = []
-    for f in registry["figures"].values():
-        seed = f"{code(f.seed)} ({text(registry['seed_names'][f.seed])})" if f.seed else "—"
-        rows.append([code(f.key), text(f.value + ("" if f.unit in ("", "%") else " " + f.unit)), text(f.what), seed,
-                     text(f.section) if f.section else "—", text(f.origin)])
-    return table(["key", "as printed", "what", "seed file", "section", "origin"], rows, "llllll")
+
+    def where(f: Any) -> str:
+        short = registry["seed_names"][f.seed] if f.seed else ""
+        section = f.section or "—"
+        return text(section if not short or section.startswith(short) else f"{short}, {section}")
+
+    rows = [[code(f.key), text(f.value + ("" if f.unit in ("", "%") else " " + f.unit)
+                               + ("" if f.origin == "published" else f" ({f.origin})")), text(f.what), where(f)]
+            for f in registry["figures"].values()]
+    return (f"Seed files: {reports.seed_legend()}.\n\n"
+            + table(["key", "as printed", "what", "where"], rows, "llll"))
 
 
 # --- kernels, metrics, bounds, datasets, shipped specs -----------------------------------------------------------

@@ -10,8 +10,10 @@ deleted or repeated line, a deleted column, a junk or NaN token, an empty file) 
   damage leaves a well-formed file, e.g. one row fewer); never a traceback.
 
 ``ingest table`` (no manifest) gets the same damage on the shapes users hold, made of real SPARC curves: a CSV, a
-spreadsheet's CSV (semicolons, decimal commas, a byte-order mark, CRLF), a folder of SPARC mass-model files, and
-SPARC's Table 1 given as the ``--galaxies`` table of that folder. The default run is derandomized with a fixed budget
+spreadsheet's CSV (semicolons, decimal commas, a byte-order mark, CRLF), Excel's "Unicode Text" (UTF-16 LE with its
+byte-order mark, tabs, thousands separators), a folder of SPARC mass-model files, the same with header lines naming
+the columns in another order and in other units, and SPARC's Table 1 given as the ``--galaxies`` table of that
+folder. The default run is derandomized with a fixed budget
 per kind; ``-m slow`` runs a deeper one.
 """
 
@@ -41,10 +43,10 @@ runner = CliRunner()
 JUNK = [b"nan", b"NaN", b"inf", b"-inf", b"-", b"x", b"", b"1e999", b"--", b"null", b"\xd9\xa3", b"1,2", b"\xff"]
 TABLE_UNITS = "r=kpc,v_obs=km/s,e_v_obs=km/s,v_gas=km/s,v_disk=km/s,v_bul=km/s"
 BUDGET = {"sparc": 25, "clusters": 25, "dwarfs": 25, "manga": 25, "milkyway": 3, "table": 25, "spreadsheet": 15,
-          "rotmod_folder": 15, "galaxies": 15}
+          "unicode_text": 10, "rotmod_folder": 15, "rotmod_headers": 10, "galaxies": 15}
 """Examples per kind in the default run (the Milky Way's accepted damage costs ~7 s of galpy each)."""
 DEEP = {"sparc": 50, "clusters": 50, "dwarfs": 50, "manga": 50, "milkyway": 6, "table": 50, "spreadsheet": 50,
-        "rotmod_folder": 50, "galaxies": 50}
+        "unicode_text": 50, "rotmod_folder": 50, "rotmod_headers": 50, "galaxies": 50}
 """Examples per kind in the slow tier's run (fresh ones each run)."""
 
 
@@ -142,16 +144,28 @@ def user_files(mirror: Path, table_file: Path) -> dict[str, tuple[str, list[str]
     """Each ``ingest table`` kind: the file (under the mirror) its examples damage, and its command."""
     user = mirror / "user"
     (user / "curves").mkdir(parents=True)
+    (user / "headers").mkdir()
     for name in USER_GALAXIES:
         shutil.copy(mirror / "sparc" / "Rotmod_LTG" / f"{name}_rotmod.dat", user / "curves")
+        curve = read_rotmod(user / "curves" / f"{name}_rotmod.dat")
+        rows = zip(curve.r * 1e3, curve.e_v_obs * 1e3, curve.v_obs * 1e3, curve.v_gas, curve.v_disk, curve.v_bul,
+                   curve.sb_bul, curve.sb_disk)
+        (user / "headers" / f"{name}_rotmod.dat").write_text("\n".join(
+            [f"# Distance = {curve.distance_mpc} Mpc", "# Rad errV Vobs Vgas Vdisk Vbul SBbul SBdisk",
+             "# pc m/s m/s km/s km/s km/s L/pc^2 L/pc^2", *(" ".join(map(repr, map(float, row))) for row in rows)]))
     rows = _user_rows(mirror, ";", lambda x: str(x).replace(".", ","))
     (user / "spreadsheet.csv").write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode())
+    grouped = _user_rows(mirror, "\t", lambda x: f"{x * 1e3:,.1f}")  # m/s and pc, with thousands separators
+    (user / "unicode.txt").write_bytes(b"\xff\xfe" + ("\r\n".join(grouped) + "\r\n").encode("utf-16-le"))
+    metres = TABLE_UNITS.replace("kpc", "pc").replace("km/s", "m/s")
     table1 = mirror / "sparc" / "SPARC_Lelli2016c.mrt"
     return {
         "table": (table_file.name, ["ingest", "table", str(table_file), "--units", TABLE_UNITS]),
         "spreadsheet": ("user/spreadsheet.csv", ["ingest", "table", str(user / "spreadsheet.csv"), "--units",
                                                  TABLE_UNITS]),
+        "unicode_text": ("user/unicode.txt", ["ingest", "table", str(user / "unicode.txt"), "--units", metres]),
         "rotmod_folder": (None, ["ingest", "table", str(user / "curves")]),
+        "rotmod_headers": (None, ["ingest", "table", str(user / "headers")]),
         "galaxies": (str(table1.relative_to(mirror)), ["ingest", "table", str(user / "curves"), "--galaxies",
                                                        str(table1), "--allow-missing"]),
     }
@@ -205,7 +219,8 @@ def _test(kind: str, examples: int, derandomize: bool):
         if kind in user_files:
             relative, command = user_files[kind]
             if relative is None:  # a folder: one of its files
-                relative = data.draw(st.sampled_from([f"user/curves/{name}_rotmod.dat" for name in USER_GALAXIES]),
+                folder = Path(command[2]).name
+                relative = data.draw(st.sampled_from([f"user/{folder}/{name}_rotmod.dat" for name in USER_GALAXIES]),
                                      label="file")
             check(mirror, relative, hurt, command)
         else:

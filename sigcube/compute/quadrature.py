@@ -49,6 +49,7 @@ import numpy as np
 
 from sigcube.compute import quadrature_compiled as adaptive
 from sigcube.compute.nuisance_codegen import compile_predict, layout
+from sigcube.compute.scale_prior import convolved_table, exp_table, log_table
 from sigcube.compute.quadrature_compiled import (
     FD_STEP, MAX_STEP, NEWTON_ITERATIONS, PROBES, RESTART_GAIN, RESTART_ROUNDS, SCALE_CLIP, Z_LIMIT,
 )
@@ -61,6 +62,10 @@ from sigcube.stats.priors import Prior
 
 NEWTON_STEP = 1e-4
 """Finite-difference step in z_i of the conditional inclination mode."""
+SCALE = "velocity_scale"
+"""The dimension that replaces the inclination when a galaxy-level velocity scale is integrated (τ_gal > 0): u =
+(sin i/sin i0)·s_g under its convolved prior (:mod:`sigcube.compute.scale_prior`), in the inclination's place (last)
+and its column of :attr:`Mode.z`."""
 
 
 class QuadratureError(SigcubeError):
@@ -72,9 +77,12 @@ class Mode:
     """The conditional mode of every (grid point, galaxy) pair: the profile.
 
     ``values``: nuisance values at the mode by name, (m, n_galaxies) (the base value where a parameter does
-    not apply: Υ_bul of a galaxy without a bulge); ``errors``: their 1σ from the curvature (0 where fixed);
+    not apply: Υ_bul of a galaxy without a bulge), and ``velocity_scale``, u = (sin i/sin i0)·s_g; with τ_gal > 0 the
+    integrated variable is u (:data:`SCALE`), and the inclination alone has no value at the mode (NaN);
+    ``errors``: their 1σ from the curvature (0 where fixed);
     ``z``: the mode in prior normal-deviate coordinates (m, n_galaxies, 4), NaN where a parameter does not
-    apply — pass it as ``start`` to warm-start a neighbouring block; ``chi2`` = Σ r² of the data and
+    apply (the last column: the inclination's, or u's with τ_gal > 0) — pass it as ``start`` to warm-start a
+    neighbouring block; ``chi2`` = Σ r² of the data and
     ``chi2_prior`` = |z|² at the mode; ``log_likelihood`` = ln L there; ``converged``: the Newton decrement
     fell below the tolerance; ``iterations``: Levenberg–Marquardt iterations used.
     """
@@ -125,11 +133,12 @@ class _Group:
 
     def __init__(self, kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform,
                  priors: Mapping[str, Prior], likelihood: BoundLikelihood, dims: tuple[str, ...],
-                 per_object: Mapping[str, np.ndarray]) -> None:
+                 per_object: Mapping[str, np.ndarray], scale: ScaleMap | None = None) -> None:
         self.kernel, self.transform, self.likelihood = kernel, transform, likelihood
         self.dims = dims
-        self.priors = [priors[name] for name in dims]
-        self.inclined = "inclination" in dims
+        self.priors = [priors.get(name) for name in dims]
+        self.scale_map = scale
+        self.inclined = dims[-1] in ("inclination", SCALE) if dims else False
         self.dk = len(dims) - self.inclined
         self.params = {**params, **{k: transform.to_points(v) for k, v in per_object.items()}}
         self.kernel_evaluations = 0
@@ -141,7 +150,8 @@ class _Group:
 
     def theta(self, z: np.ndarray) -> dict[str, np.ndarray]:
         """Nuisance values at z (…, n_galaxies, d)."""
-        return {name: prior.from_normal(z[..., j]) for j, (name, prior) in enumerate(zip(self.dims, self.priors))}
+        return {name: self.scale_map.from_normal(z[..., j]) if name == SCALE else prior.from_normal(z[..., j])
+                for j, (name, prior) in enumerate(zip(self.dims, self.priors))}
 
     def predict(self, z_kernel: np.ndarray) -> np.ndarray:
         """V_pred (m, n_points) [km/s] at the Υ/D coordinates ``z_kernel`` (m, n_galaxies, dk)."""
@@ -154,9 +164,12 @@ class _Group:
         return v
 
     def qinv(self, z_incl: np.ndarray | None) -> np.ndarray | None:
-        """1/q = sin i/sin i0 at the inclination coordinate (None without an inclination dimension)."""
+        """The velocity scale u = 1/q = sin i/sin i0 at the inclination coordinate, or u of :data:`SCALE` (None without
+        either dimension)."""
         if z_incl is None:
             return None
+        if self.scale_map is not None:
+            return self.scale_map.from_normal(z_incl)
         return self.transform.inverse_inclination_factor(self.priors[-1].from_normal(z_incl))
 
     def state(self, v_pred: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -289,16 +302,17 @@ class _Group:
                              lw: np.ndarray) -> np.ndarray:
         """ln ∫ L(z_i) φ(z_i) dz_i at prediction ``v`` by Gauss–Hermite centred and scaled at the conditional mode.
 
-        The likelihood is a Gaussian in 1/q = sin i/sin i0 with moments (A, B, C) (:meth:`BoundLikelihood.moments`,
-        exact with σ_int = 0), so the conditional mode follows from Newton steps on per-galaxy numbers, starting
-        at ``z_start`` (the joint mode's conditional mean); the amplitude ridge of √D·sin i is followed exactly.
+        The likelihood is a Gaussian in the scale coordinate x (1/q = sin i/sin i0, or ln u under ``lognormal``) with
+        moments (A, B, C) (:meth:`BoundLikelihood.moments`, exact with σ_int = 0 or under ``lognormal``), so the
+        conditional mode follows from Newton steps on per-galaxy numbers, starting at ``z_start`` (the joint mode's
+        conditional mean); the amplitude ridge of √D·sin i is followed exactly.
         """
         lik = self.likelihood
-        moments = lik.moments(v, None if lik.floor_free else self.qinv(z_start))
-        a, b, c = moments
+        moments = lik.moments(v, None if lik.moments_exact else self.qinv(z_start))
+        a, b, c, _ = moments
 
         def f(z: np.ndarray) -> np.ndarray:
-            q = self.qinv(z)
+            q = lik.scale_coordinate(self.qinv(z))
             return 0.5 * (a - 2.0 * b * q + c * q * q) + 0.5 * z * z
 
         z = z_start
@@ -317,7 +331,7 @@ class _Group:
         for xi, lwi in zip(x, lw):
             zi = z + s * xi
             inner.add(lwi + 0.5 * xi * xi - 0.5 * zi * zi
-                      + self.log_likelihood(v, zi, moments if lik.floor_free else None))
+                      + self.log_likelihood(v, zi, moments if lik.moments_exact else None))
         return inner.value() + np.log(s) - 0.5 * math.log(2.0 * math.pi)
 
 
@@ -353,11 +367,12 @@ def _lead(params: Mapping[str, Any], per_object: Mapping[str, np.ndarray], likel
     """The number m of global grid points the call evaluates (from the (m, 1) parameters and σ_int)."""
     sizes = {np.shape(v)[0] for v in params.values() if not isinstance(v, str) and np.ndim(v) == 2}
     sizes |= {np.shape(v)[0] for v in per_object.values()}
-    if np.ndim(likelihood.sigma_int) == 2:
-        sizes.add(np.shape(likelihood.sigma_int)[0])
+    for value in (likelihood.sigma_int, likelihood.tau_gal):
+        if np.ndim(value) == 2:
+            sizes.add(np.shape(value)[0])
     sizes.discard(1)
     if len(sizes) > 1:
-        raise QuadratureError(f"the parameters (and σ_int) disagree on the number of grid points: {sorted(sizes)}")
+        raise QuadratureError(f"the parameters (and σ_int, τ_gal) disagree on the number of grid points: {sorted(sizes)}")
     bad = {k: np.shape(v) for k, v in params.items() if not isinstance(v, str) and np.ndim(v)
            and (np.ndim(v) != 2 or np.shape(v)[1] != 1)}
     if bad:
@@ -395,24 +410,31 @@ def _groups(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransf
             likelihood: GaussianLikelihood, per_object: Mapping[str, np.ndarray] | None):
     """Resolve the parameters and split the galaxies by active dimensions: [(galaxy index, _Group)], m."""
     kernel_params, per_object, m = _resolve(kernel, params, transform, priors, per_object, likelihood)
-    active = {name for name in NUISANCE_PARAMETERS if name in priors}
-    keys = [tuple(n for n in NUISANCE_PARAMETERS if n in active and (n != "upsilon_bul" or transform.has_bulge[g]))
-            for g in range(transform.n_galaxies)]
+    keys = list(_dims_by_galaxy(transform, priors, likelihood.scaled).values())
+    scale = _scale_map(transform, priors, likelihood, m, log_space=False) if likelihood.scaled else None
     groups = []
     for dims in dict.fromkeys(keys):
         index = np.array([g for g, k in enumerate(keys) if k == dims])
         sub = transform.take(index)
         lik = likelihood.bind(sub.v_obs, sub.e_v_obs, sub.offsets)
         groups.append((index, _Group(kernel, kernel_params, sub, {k: p.take(index) for k, p in priors.items()},
-                                     lik, dims, {k: v[..., index] for k, v in per_object.items()})))
+                                     lik, dims, {k: v[..., index] for k, v in per_object.items()},
+                                     None if scale is None else scale.take(index))))
     return groups, m
 
 
-def _dims_by_galaxy(transform: NuisanceTransform, priors: Mapping[str, Prior]) -> dict[str, tuple[str, ...]]:
-    """The active nuisance parameters of each galaxy (Υ_bul only with a bulge), by galaxy name."""
-    active = [n for n in NUISANCE_PARAMETERS if n in priors]
+def _dims_by_galaxy(transform: NuisanceTransform, priors: Mapping[str, Prior],
+                    scaled: bool = False) -> dict[str, tuple[str, ...]]:
+    """The active nuisance parameters of each galaxy (Υ_bul only with a bulge), by galaxy name; ``scaled`` (τ_gal > 0):
+    the velocity scale :data:`SCALE` last, in place of the inclination."""
+    active = [n for n in NUISANCE_PARAMETERS if n in priors and not (scaled and n == "inclination")]
     return {str(name): tuple(n for n in active if n != "upsilon_bul" or transform.has_bulge[i])
-            for i, name in enumerate(transform.galaxy)}
+            + ((SCALE,) if scaled else ()) for i, name in enumerate(transform.galaxy)}
+
+
+def _column(name: str) -> int:
+    """The column of :attr:`Mode.z` of a dimension (the velocity scale takes the inclination's)."""
+    return NUISANCE_PARAMETERS.index("inclination" if name == SCALE else name)
 
 
 def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform, priors: Mapping[str, Prior],
@@ -434,10 +456,14 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
     scatter = tuple(np.broadcast_to(np.asarray(t, dtype=float).reshape(-1), (m,)) for t in likelihood.scatter_terms)
     X, S = layout(transform)
     codes = np.zeros((n, 4), dtype=np.int64)
-    dims = list(_dims_by_galaxy(transform, priors).values())
+    scaled = likelihood.scaled
+    dims = list(_dims_by_galaxy(transform, priors, scaled).values())
     n_dims = np.array([len(d) for d in dims], dtype=np.int64)
     for g, names in enumerate(dims):
-        codes[g, :len(names)] = [NUISANCE_PARAMETERS.index(name) for name in names]
+        codes[g, :len(names)] = [_column(name) for name in names]
+    tables = _tables(transform, priors)
+    scale = (_scale_map(transform, priors, likelihood, m, likelihood.log_space)
+             if scaled or likelihood.log_space else None)
     base = np.column_stack([np.full(n, float(transform.upsilon0["upsilon_disk"])),
                             np.full(n, float(transform.upsilon0["upsilon_bul"])), np.ones(n)])
     if start is None:
@@ -448,26 +474,29 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
         rows = np.take_along_axis(s, np.broadcast_to(codes, s.shape), axis=-1)
         start_rows = len(rows) > 1
     pairs = adaptive.solve(compiled, X, S, transform.offsets, transform.v_obs, transform.e_v_obs, pars, scatter,
-                           _tables(transform, priors), codes, n_dims, "inclination" in priors, base, rows,
-                           start_rows, nodes, marginal, refine, tol, max_iter, PROBES if restarts else ())
+                           tables, codes, n_dims, "inclination" in priors or scaled, base, rows,
+                           start_rows, nodes, marginal, refine, tol, max_iter, PROBES if restarts else (),
+                           *((scale.tables, scale.index) if scale is not None else (None, None)),
+                           log_space=likelihood.log_space)
     # back to NUISANCE_PARAMETERS order
     z_all, var_all = np.full((m, n, 4), np.nan), np.full((m, n, 4), np.nan)
     for g, names in enumerate(dims):
-        cols = [NUISANCE_PARAMETERS.index(name) for name in names]
+        cols = [_column(name) for name in names]
         z_all[:, g, cols] = pairs.z[:, g, :len(names)]
         var_all[:, g, cols] = pairs.variance[:, g, :len(names)]
-    values = {"upsilon_disk": transform.upsilon0["upsilon_disk"], "upsilon_bul": transform.upsilon0["upsilon_bul"],
-              "distance": transform.distance0, "inclination": transform.catalogue.columns["inclination"]}
-    values = {k: np.broadcast_to(np.asarray(v, dtype=float), (m, n)).copy() for k, v in values.items()}
-    errors = {k: np.zeros((m, n)) for k in NUISANCE_PARAMETERS}
+    values, errors = _base_values(transform, m, scaled)
+    maps = {name: priors[name].from_normal for name in NUISANCE_PARAMETERS
+            if name in priors and not (scaled and name == "inclination")}
+    if scaled:
+        maps[SCALE] = (scale if not likelihood.log_space else _scale_map(transform, priors, likelihood, m, False)
+                       ).from_normal
     with np.errstate(invalid="ignore"):
-        for j, name in enumerate(NUISANCE_PARAMETERS):
-            if name not in priors:
-                continue
+        for name, from_normal in maps.items():
+            j = _column(name)
             z = z_all[..., j]
             on = np.isfinite(z)
-            theta = priors[name].from_normal(np.where(on, z, 0.0))
-            slope = (priors[name].from_normal(np.where(on, z, 0.0) + 1e-4) - theta) / 1e-4
+            theta = from_normal(np.where(on, z, 0.0))
+            slope = (from_normal(np.where(on, z, 0.0) + 1e-4) - theta) / 1e-4
             values[name] = np.where(on, theta, values[name])
             errors[name] = np.where(on, np.abs(slope) * np.sqrt(var_all[..., j]), 0.0)
     chi2_prior = np.nansum(z_all * z_all, axis=-1)
@@ -478,12 +507,14 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
 
 _TABLES: dict[bytes, np.ndarray] = {}
 """This process's recent prior-map tables, by the content of the priors and catalogue they were built from."""
+_SCALE_TABLES: dict[tuple[bytes, float], np.ndarray] = {}
+"""This process's recent velocity-scale tables (ln u, per τ_gal), by priors, catalogue and τ_gal."""
+SCALE_TABLES_KEPT = 16
+"""How many velocity-scale tables (one per τ_gal value, galaxies × TABLE_SIZE × 2 numbers each) a process keeps."""
 
 
-def _tables(transform: NuisanceTransform, priors: Mapping[str, Prior]) -> np.ndarray:
-    """The prior-map tables of :func:`sigcube.compute.quadrature_compiled.solve`: (galaxies, 4, TABLE_SIZE, 2) by nuisance
-    code; the distance's maps D/D0 and the inclination's sin i/sin i0 (with their derivatives in z). Kept for the
-    next call with the same priors and catalogue (a sweep's tasks share them)."""
+def _digest(transform: NuisanceTransform, priors: Mapping[str, Prior]) -> bytes:
+    """The content of the priors and catalogue a table is built from."""
     digest = hashlib.sha256(transform.distance0.tobytes() + transform.sin_i0.tobytes())
     for name in sorted(priors):
         prior = priors[name]
@@ -491,12 +522,80 @@ def _tables(transform: NuisanceTransform, priors: Mapping[str, Prior]) -> np.nda
         for f in dataclasses.fields(prior):
             if f.name != "refs":
                 digest.update(np.asarray(getattr(prior, f.name), dtype=float).tobytes())
-    key = digest.digest()
+    return digest.digest()
+
+
+def _tables(transform: NuisanceTransform, priors: Mapping[str, Prior]) -> np.ndarray:
+    """The prior-map tables of :func:`sigcube.compute.quadrature_compiled.solve`: (galaxies, 4, TABLE_SIZE, 2) by nuisance
+    code; the distance's maps D/D0 and the inclination's sin i/sin i0 (with their derivatives in z). Kept for the
+    next call with the same priors and catalogue (a sweep's tasks share them)."""
+    key = _digest(transform, priors)
     if key not in _TABLES:
         if len(_TABLES) >= 8:
             _TABLES.pop(next(iter(_TABLES)))
         _TABLES[key] = _build_tables(transform, priors)
     return _TABLES[key]
+
+
+@dataclass(frozen=True)
+class ScaleMap:
+    """The velocity scale of every galaxy at its normal deviate, by the solver's tables: ``tables`` (T, G, TABLE_SIZE,
+    2) of u (or ln u: ``log_space``), ``index`` (m,) the table each grid point reads (one table: any number of
+    rows)."""
+
+    tables: np.ndarray
+    index: np.ndarray
+    log_space: bool = False
+
+    def take(self, galaxies: np.ndarray) -> ScaleMap:
+        return ScaleMap(self.tables[:, galaxies], self.index, self.log_space)
+
+    def from_normal(self, z: np.ndarray) -> np.ndarray:
+        """u (or ln u) at z (rows, G): row j through table ``index[j]`` (every row through the one table if T = 1)."""
+        z = np.asarray(z, dtype=float)
+        flat = z.reshape(-1, z.shape[-1])
+        index = np.zeros(len(flat), dtype=np.int64) if len(self.tables) == 1 else np.broadcast_to(
+            self.index[:, None], z.shape[:-1]).reshape(-1)
+        return adaptive.lookup(self.tables, index, flat).reshape(z.shape)
+
+
+def _scale_map(transform: NuisanceTransform, priors: Mapping[str, Prior], likelihood: GaussianLikelihood, m: int,
+               log_space: bool) -> ScaleMap:
+    """The velocity scale's tables for the m grid points: one per distinct τ_gal (grid points grouped by value). τ_gal
+    = 0: the inclination's own table (u = sin i/sin i0; u ≡ 1 when the inclination is held); τ_gal > 0: its convolution
+    with N(0, τ_gal²) in ln u (:func:`~sigcube.compute.scale_prior.convolved_table`), kept for the next call."""
+    taus = np.broadcast_to(np.asarray(likelihood.tau_gal, dtype=float).reshape(-1), (m,))
+    values, index = np.unique(taus, return_inverse=True)
+    n = transform.n_galaxies
+    if "inclination" in priors:
+        u = _tables(transform, priors)[:, 3]
+    else:
+        u = np.stack([np.ones((n, adaptive.TABLE_SIZE)), np.zeros((n, adaptive.TABLE_SIZE))], axis=-1)
+    key = _digest(transform, priors)
+    out = []
+    for tau in values:
+        if tau == 0.0:
+            out.append(log_table(u) if log_space else u)
+            continue
+        if (key, float(tau)) not in _SCALE_TABLES:
+            if len(_SCALE_TABLES) >= SCALE_TABLES_KEPT:
+                _SCALE_TABLES.pop(next(iter(_SCALE_TABLES)))
+            _SCALE_TABLES[key, float(tau)] = convolved_table(log_table(u), float(tau))
+        table = _SCALE_TABLES[key, float(tau)]
+        out.append(table if log_space else exp_table(table))
+    return ScaleMap(np.stack(out), index.astype(np.int64), log_space)
+
+
+def _base_values(transform: NuisanceTransform, m: int, scaled: bool) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Every nuisance value (m, G) where it is not free, and zero errors: the packing's Υ, the catalogue's D and i;
+    with a velocity scale integrated (``scaled``) u (1 until set) and the inclination alone has no value (NaN)."""
+    n = transform.n_galaxies
+    base = {"upsilon_disk": transform.upsilon0["upsilon_disk"], "upsilon_bul": transform.upsilon0["upsilon_bul"],
+            "distance": transform.distance0,
+            "inclination": np.nan if scaled else transform.catalogue.columns["inclination"],
+            **({SCALE: 1.0} if scaled else {})}
+    values = {k: np.broadcast_to(np.asarray(v, dtype=float), (m, n)).copy() for k, v in base.items()}
+    return values, {k: np.zeros((m, n)) for k in base}
 
 
 def _build_tables(transform: NuisanceTransform, priors: Mapping[str, Prior]) -> np.ndarray:
@@ -518,7 +617,7 @@ def _build_tables(transform: NuisanceTransform, priors: Mapping[str, Prior]) -> 
 
 def _start(start: np.ndarray | None, index: np.ndarray, dims: tuple[str, ...], m: int) -> np.ndarray:
     """The group's starting z (m, G, d): the columns of a previous mode, or the prior median 0."""
-    cols = [NUISANCE_PARAMETERS.index(n) for n in dims]
+    cols = [_column(n) for n in dims]
     if start is None:
         return np.zeros((m, len(index), len(dims)))
     s = np.asarray(start, dtype=float)
@@ -562,10 +661,7 @@ def _restarted(g: _Group, z: np.ndarray, tol: float, max_iter: int) -> tuple[np.
 def _assemble_mode(groups, solved, scales, transform: NuisanceTransform, priors: Mapping[str, Prior], m: int) -> Mode:
     """Scatter every group's mode into (m, n_galaxies) arrays."""
     n = transform.n_galaxies
-    base = {"upsilon_disk": transform.upsilon0["upsilon_disk"], "upsilon_bul": transform.upsilon0["upsilon_bul"],
-            "distance": transform.distance0, "inclination": transform.catalogue.columns["inclination"]}
-    values = {k: np.broadcast_to(np.asarray(v, dtype=float), (m, n)).copy() for k, v in base.items()}
-    errors = {k: np.zeros((m, n)) for k in NUISANCE_PARAMETERS}
+    values, errors = _base_values(transform, m, any(SCALE in g.dims for _, g in groups))
     z_all = np.full((m, n, len(NUISANCE_PARAMETERS)), np.nan)
     chi2, chi2_prior, log_l = (np.empty((m, n)) for _ in range(3))
     converged = np.empty((m, n), dtype=bool)
@@ -579,7 +675,7 @@ def _assemble_mode(groups, solved, scales, transform: NuisanceTransform, priors:
             zp[..., j] += 1e-4
             slope = (g.theta(zp)[name] - theta[name]) / 1e-4
             errors[name][:, index] = np.abs(slope) * np.sqrt(cov[..., j, j])
-            z_all[:, index, NUISANCE_PARAMETERS.index(name)] = z[..., j]
+            z_all[:, index, _column(name)] = z[..., j]
         c2 = segment_sum(r * r, g.transform.offsets)
         chi2[:, index] = c2
         chi2_prior[:, index] = np.sum(z * z, axis=-1)
@@ -640,7 +736,7 @@ def marginalise(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTr
         if fast is not None:
             mode, pairs = fast
             return Marginal(pairs.log_marginal, pairs.log_laplace, mode, int(nodes), pairs.kernel_point_evaluations,
-                            pairs.scale_clipped, _dims_by_galaxy(transform, priors))
+                            pairs.scale_clipped, _dims_by_galaxy(transform, priors, likelihood.scaled))
     groups, m = _groups(kernel, params, transform, priors, likelihood, per_object)
     solved = _find_modes(groups, m, start, tol, max_iter, restarts)
     n = transform.n_galaxies
@@ -696,7 +792,8 @@ def _by_node_count(kernel: Kernel, params: Mapping[str, Any], transform: Nuisanc
                 max(m.kernel_evaluations for _, m in modes))
     return Marginal(merge([(i, p.log_marginal) for i, p in parts]), merge([(i, p.log_laplace) for i, p in parts]),
                     mode, int(nodes.max()), sum(p.kernel_point_evaluations for _, p in parts),
-                    merge([(i, p.scale_clipped) for i, p in parts]), _dims_by_galaxy(transform, priors))
+                    merge([(i, p.scale_clipped) for i, p in parts]),
+                    _dims_by_galaxy(transform, priors, (likelihood or GaussianLikelihood()).scaled))
 
 
 def prior_gauss_hermite(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform,

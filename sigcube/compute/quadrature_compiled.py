@@ -26,6 +26,7 @@ import numba
 import numpy as np
 
 from sigcube.compute.nuisance_codegen import Compiled
+from sigcube.stats.likelihood import V_MIN
 
 Z_LIMIT = 12.0
 """The mode search keeps |z| below this (prior density e^−72 there): steps never leave the representable
@@ -248,17 +249,33 @@ class PairResults:
 def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray, v_obs: np.ndarray,
           e_v_obs: np.ndarray, P: np.ndarray, scatter: tuple[np.ndarray, np.ndarray], tables: np.ndarray,
           codes: np.ndarray, n_dims: np.ndarray, inclined: bool, base: np.ndarray, start: np.ndarray, start_rows: bool, nodes: int,
-          marginalise: bool, refine: bool, tol: float, max_iter: int, probes: tuple[float, ...] = ()) -> PairResults:
+          marginalise: bool, refine: bool, tol: float, max_iter: int, probes: tuple[float, ...] = (),
+          scale_tables: np.ndarray | None = None, scale_index: np.ndarray | None = None,
+          log_space: bool = False) -> PairResults:
     """Run every pair (module docstring).
 
     ``P`` (m, G, k): the kernel's variable parameters per pair; ``scatter`` (a, b), each (m,): σ_V² = a + b·V_pred²
-    [(km/s)²] per grid point; ``tables`` (G, 4, TABLE_SIZE, 2) by nuisance code (0 Υ_disk, 1 Υ_bul, 2 D/D0, 3 sin i/sin i0); ``codes`` (G, 4): the code of each
-    of a galaxy's ``n_dims`` dimensions (inclination last when ``inclined``); ``base`` (G, 3): Υ_disk, Υ_bul, D/D0
-    where not free; ``start`` (1 or m, G, 4) in dimension order (``start_rows``: one row per grid point, else the
-    first grid point starts there and each next one at its predecessor's mode); ``nodes`` per dimension;
-    ``probes``: restart steps of the mode search (:func:`_restart`; empty: one descent from the start).
+    [(km/s)²] per grid point (``log_space``: t² = (e_V/V_obs)² + a/V_pred² + b in ln V, the log-normal model of
+    :mod:`sigcube.stats.likelihood`); ``tables`` (G, 4, TABLE_SIZE, 2) by nuisance code (0 Υ_disk, 1 Υ_bul, 2 D/D0,
+    3 sin i/sin i0); ``codes`` (G, 4): the code of each of a galaxy's ``n_dims`` dimensions (the velocity scale last
+    when ``inclined``); ``base`` (G, 3): Υ_disk, Υ_bul, D/D0 where not free; ``start`` (1 or m, G, 4) in dimension
+    order (``start_rows``: one row per grid point, else the first grid point starts there and each next one at its
+    predecessor's mode); ``nodes`` per dimension; ``probes``: restart steps of the mode search (:func:`_restart`;
+    empty: one descent from the start). ``scale_tables`` (T, G, TABLE_SIZE, 2): the velocity scale's map (u, or ln u
+    under ``log_space``) for each of T priors, ``scale_index`` (m,) which one each grid point uses (default: the
+    inclination's table, code 3, for every grid point).
     """
     m, g_count = P.shape[0], len(offsets) - 1
+    if scale_tables is None:
+        scale_tables = np.ascontiguousarray(tables[None, :, 3])
+    if scale_index is None:
+        scale_index = np.zeros(m, dtype=np.int64)
+    v_obs = np.ascontiguousarray(v_obs, dtype=float)
+    e_v_obs = np.ascontiguousarray(e_v_obs, dtype=float)
+    if log_space:  # the data slots carry ln V_obs, (e_V/V_obs)² (and no 1/e_V)
+        data = (np.log(v_obs), np.ones_like(v_obs), (e_v_obs / v_obs) ** 2)
+    else:
+        data = (v_obs, 1.0 / e_v_obs, e_v_obs ** 2)
     x, w = np.polynomial.hermite_e.hermegauss(int(nodes))
     out_z = np.full((m, g_count, 4), np.nan)
     out_var = np.full((m, g_count, 4), np.nan)
@@ -267,15 +284,15 @@ def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray,
     out_clip = np.zeros((m, g_count), dtype=np.bool_)
     out_iter = np.zeros((m, g_count), dtype=np.int64)
     out_calls = np.zeros((m, g_count), dtype=np.int64)
-    evaluations = _solve(compiled.predict, X, S, np.ascontiguousarray(offsets, dtype=np.int64),
-                         np.ascontiguousarray(v_obs, dtype=float), 1.0 / np.ascontiguousarray(e_v_obs, dtype=float),
-                         np.ascontiguousarray(e_v_obs, dtype=float) ** 2,
+    evaluations = _solve(compiled.predict, X, S, np.ascontiguousarray(offsets, dtype=np.int64), *data,
                          np.ascontiguousarray(P, dtype=float), np.ascontiguousarray(scatter[0], dtype=float),
                          np.ascontiguousarray(scatter[1], dtype=float),
                          tables, np.ascontiguousarray(codes, dtype=np.int64), np.ascontiguousarray(n_dims, dtype=np.int64),
                          inclined, np.ascontiguousarray(base, dtype=float), np.ascontiguousarray(start, dtype=float),
                          start_rows, x, np.log(w), marginalise, refine, tol, max_iter,
-                         np.asarray(probes, dtype=float).reshape(-1), out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls)
+                         np.asarray(probes, dtype=float).reshape(-1), out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls,
+                         np.ascontiguousarray(scale_tables, dtype=float),
+                         np.ascontiguousarray(scale_index, dtype=np.int64), bool(log_space))
     return PairResults(out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls,
                        int(evaluations))
 
@@ -283,7 +300,8 @@ def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray,
 @numba.njit(nogil=True, cache=True)
 def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes, n_dims, inclined, base, start, start_rows,
            gh_x, gh_lw, marginalise, refine, tol, max_iter, probes,
-           out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls):  # pragma: no cover
+           out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls, qtables, qindex,
+           lg):  # pragma: no cover
     m = P.shape[0]
     n_gal = offsets.size - 1
     n_max = 1
@@ -294,6 +312,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
     Vt = np.empty(n_max)
     Vn = np.empty(n_max)
     cvs = np.empty(n_max)
+    rs = np.empty(n_max)
     r = np.empty(n_max)
     rt = np.empty(n_max)
     cols = np.empty((4, n_max))
@@ -334,6 +353,10 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
             ln0 += math.log(ie[i])
             t = vo[i] * ie[i]
             sum_oo += t * t
+        ln0g = ln0
+        if lg:  # the Jacobian's part of the log-normal normalisation: −Σ ln V_obs − ½n ln 2π
+            for i in range(a, b):
+                ln0g -= vo[i]
         held = False  # V and Vjac hold the kernel's predictions at z (and z + FD_STEP·e_k) of the last grid point
         for j in range(m):
             # start
@@ -345,6 +368,20 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
                 held = False
             sa = scat_a[j]
             sb = scat_b[j]
+            qtab = qtables[qindex[j], g]
+            if lg:
+                ln0 = ln0g
+                if sa == 0.0:  # t_i fixed for the pair: 1/t_i and the whole normalisation now
+                    i0 = 0
+                    while i0 < n:
+                        i1 = min(i0 + LOG_RUN, n)
+                        prod = 1.0
+                        for i in range(i0, i1):
+                            t2 = e2[a + i] + sb
+                            prod *= t2
+                            rs[i] = 1.0 / math.sqrt(t2)
+                        ln0 -= 0.5 * math.log(prod)
+                        i0 = i1
             Pj = P[j, g]
             # the same kernel parameters as the last grid point (another σ_int): its predictions at z are these
             if held:
@@ -357,12 +394,12 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
             F, lognorm, conv, iterations, calls = _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv,
                                                            Pj, inclined, vo, ie, e2, n, sa, sb, ln0, tol, max_iter,
                                                            held, V, Vt, Vjac, r, rt, cols, zt, grad, step, dnorm, H,
-                                                           A, L)
+                                                           A, L, qtab, lg, rs)
             if probes.size:
                 F, lognorm, conv, iterations, c = _restart(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv,
                                                            Pj, inclined, vo, ie, e2, n, sa, sb, ln0, tol, max_iter,
                                                            probes, F, lognorm, conv, iterations, V, Vt, Vjac, r, rt,
-                                                           cols, zt, grad, step, dnorm, H, A, L)
+                                                           cols, zt, grad, step, dnorm, H, A, L, qtab, lg, rs)
                 calls += c
             held = True
             chi2 = 0.0
@@ -391,10 +428,10 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
                             _predict_at(predict, X, S, a, b, g, zk, dk, codes, tables, base, nv, Pj,
                                         Vt if sgn < 0 else Vplus[jj])
                             calls += 1
-                            fv, _ = _state(Vt if sgn < 0 else Vplus[jj], zk, d, inclined, tables[g, 3], vo, ie, e2, a,
-                                           n, sa, sb, ln0, rt)
+                            fv, _ = _state(Vt if sgn < 0 else Vplus[jj], zk, d, inclined, qtab, vo, ie, e2, a,
+                                           n, sa, sb, ln0, rt, lg, rs)
                         else:
-                            fv, _ = _state(V, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
+                            fv, _ = _state(V, zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
                         if sgn > 0:
                             fplus[jj] = fv
                             Hx[jj, jj] = fv - 2.0 * F
@@ -407,11 +444,11 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
                         if kk < dk:
                             _predict_at(predict, X, S, a, b, g, zk, dk, codes, tables, base, nv, Pj, Vt)
                             calls += 1
-                            fv, _ = _state(Vt, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
+                            fv, _ = _state(Vt, zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
                         elif jj < dk:
-                            fv, _ = _state(Vplus[jj], zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
+                            fv, _ = _state(Vplus[jj], zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
                         else:
-                            fv, _ = _state(V, zk, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
+                            fv, _ = _state(V, zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
                         Hx[jj, kk] = Hx[kk, jj] = fv - fplus[jj] - fplus[kk] + F
                 _jacobi_eigh(Hx, d, ev_w, Q)
                 for k in range(d):
@@ -479,11 +516,11 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
                         zc = z[d - 1]
                         for q in range(dk):
                             zc += C[d - 1, q] * xk[q]
-                        term = base_t + _inclination(Vuse, zc, C[d - 1, d - 1], tables[g, 3], vo, ie, e2, a, n,
-                                                     sa, sb, ln0, sum_oo, gh_x, gh_lw, inner, cvs)
+                        term = base_t + _inclination(Vuse, zc, C[d - 1, d - 1], qtab, vo, ie, e2, a, n,
+                                                     sa, sb, ln0, sum_oo, gh_x, gh_lw, inner, cvs, lg, rs)
                     else:
                         zk[d - 1] = 0.0
-                        ff, _ = _state(Vuse, zk, 0, False, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
+                        ff, _ = _state(Vuse, zk, 0, False, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
                         term = base_t - ff
                     terms[n_terms] = term
                     n_terms += 1
@@ -505,7 +542,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
 
 @numba.njit(nogil=True, cache=True)
 def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo, ie, e2, n, sa, sb, ln0, tol,
-             max_iter, held, V, Vt, Vjac, r, rt, cols, zt, grad, step, dnorm, H, A, L):  # pragma: no cover
+             max_iter, held, V, Vt, Vjac, r, rt, cols, zt, grad, step, dnorm, H, A, L, qtab, lg, rs):  # pragma: no cover
     """Levenberg–Marquardt on F from ``z`` (moved to the mode in place; V, r, the Jacobian's predictions Vjac and the
     Gauss–Newton Hessian H = JᵀJ + I left there): (F, ln-normalisation, converged, iterations, kernel calls).
     ``held``: V and Vjac already hold the predictions at z (the last grid point's, same kernel parameters). Steps stay
@@ -515,7 +552,7 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
     if not held:
         _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, P, V)
         calls += 1
-    F, lognorm = _state(V, z, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, r)
+    F, lognorm = _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r, lg, rs)
     fresh = held  # Vjac holds the Jacobian's predictions at this z
     lam = 1e-3
     conv = False
@@ -532,9 +569,9 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
                 if not fresh:
                     _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, P, Vjac[jj])
                     calls += 1
-                _, nj = _state(Vjac[jj], zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
+                _, nj = _state(Vjac[jj], zt, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
             else:
-                _, nj = _state(V, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
+                _, nj = _state(V, zt, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
             for i in range(n):
                 cols[jj, i] = (rt[i] - r[i]) * _INV_FD
             dnorm[jj] = (nj - lognorm) * _INV_FD
@@ -572,7 +609,7 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
             zt[k] = min(max(z[k] - step[k] * shrink, -Z_LIMIT), Z_LIMIT)
         _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, P, Vt)
         calls += 1
-        Ft, lognorm_t = _state(Vt, zt, d, inclined, tables[g, 3], vo, ie, e2, a, n, sa, sb, ln0, rt)
+        Ft, lognorm_t = _state(Vt, zt, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
         if Ft <= F:
             fresh = False
             for k in range(d):
@@ -591,7 +628,7 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
 @numba.njit(nogil=True, cache=True)
 def _restart(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo, ie, e2, n, sa, sb, ln0, tol,
              max_iter, probes, F, lognorm, conv, iterations, V, Vt, Vjac, r, rt, cols, zt, grad, step, dnorm, H,
-             A, L):  # pragma: no cover
+             A, L, qtab, lg, rs):  # pragma: no cover
     """Restarts of :func:`_descend` from the prior centre z = 0 and from ẑ ± s·e_j (every axis j, every step s in
     ``probes``) around the best mode so far; a lower F (by > :data:`RESTART_GAIN`) replaces the mode, and the probes
     are repeated around it, for at most :data:`RESTART_ROUNDS` rounds. z, V, Vjac, r, H are left at the best mode;
@@ -622,7 +659,7 @@ def _restart(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
                 z[axis] = min(max(centre[axis] + (size if idx % 2 == 0 else -size), -Z_LIMIT), Z_LIMIT)
             Fs, lns, cs, its, c = _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo,
                                            ie, e2, n, sa, sb, ln0, tol, max_iter, False, V, Vt, Vjac, r, rt, cols, zt,
-                                           grad, step, dnorm, H, A, L)
+                                           grad, step, dnorm, H, A, L, qtab, lg, rs)
             calls += c
             if Fs < F - RESTART_GAIN:
                 F, lognorm, conv, iterations = Fs, lns, cs, its
@@ -663,9 +700,12 @@ def _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, P, out):
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r):  # pragma: no cover
+def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r, lg, rs):  # pragma: no cover
     """(F, ln-normalisation) at prediction V and z; residuals into r. F = ½Σr² − lognorm + ½|z|². The scatter of
-    point i is σ_V² = sa + sb·V_i² (:attr:`~sigcube.stats.likelihood.GaussianLikelihood.scatter_terms`)."""
+    point i is σ_V² = sa + sb·V_i² (:attr:`~sigcube.stats.likelihood.GaussianLikelihood.scatter_terms`); ``lg``: the
+    log-normal model instead (:func:`_state_log`)."""
+    if lg:
+        return _state_log(V, z, d, inclined, qtab, vo, e2, a, n, sa, sb, ln0, r, rs)
     qi = _lookup(qtab, z[d - 1]) if inclined else 1.0
     half = 0.0
     lognorm = ln0
@@ -696,6 +736,70 @@ def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r):  # pragma
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _state_log(V, z, d, inclined, ltab, yo, d2, a, n, sa, sb, ln0, r, rs):  # pragma: no cover
+    """:func:`_state` of the log-normal model: r_i = (y_i − ln V_i − ℓ)/t_i, ℓ = ln u from the table ``ltab``,
+    y = ln V_obs (``yo``), t_i² = d2_i + sa/V_i² + sb (d2 = (e_V/V_obs)²). Without a floor (sa = 0) t_i is fixed per
+    pair: ``rs`` holds 1/t_i and ``ln0`` the whole normalisation; with one, ``ln0`` is the Jacobian's part
+    −Σy − ½n ln 2π and the rest is summed here. V below V_MIN is held at V_MIN."""
+    ell = _lookup(ltab, z[d - 1]) if inclined else 0.0
+    half = 0.0
+    lognorm = ln0
+    if sa == 0.0:
+        for i in range(n):
+            t = (yo[a + i] - math.log(max(V[i], V_MIN)) - ell) * rs[i]
+            r[i] = t
+            half += t * t
+    else:
+        i0 = 0
+        while i0 < n:  # ln Π t² over runs of LOG_RUN points: one logarithm per run
+            i1 = min(i0 + LOG_RUN, n)
+            prod = 1.0
+            for i in range(i0, i1):
+                vi = max(V[i], V_MIN)
+                t2 = d2[a + i] + sa / (vi * vi) + sb
+                prod *= t2
+                t = (yo[a + i] - math.log(vi) - ell) / math.sqrt(t2)
+                r[i] = t
+                half += t * t
+            lognorm -= 0.5 * math.log(prod)
+            i0 = i1
+    zz = 0.0
+    for k in range(d):
+        zz += z[k] * z[k]
+    return 0.5 * half - lognorm + 0.5 * zz, lognorm
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _log_moments(V, yo, d2, a, n, sa, sb, ln0, rs):  # pragma: no cover
+    """(A, B, C, lognorm) of the log-normal model at prediction V: Σw(y − ln V)², Σw(y − ln V), Σw, w = 1/t² (exact
+    at every ℓ: t does not depend on it), and the normalisation (:func:`_state_log`'s conventions)."""
+    ma = 0.0
+    mb = 0.0
+    mc = 0.0
+    lognorm = ln0
+    i0 = 0
+    while i0 < n:
+        i1 = min(i0 + LOG_RUN, n)
+        prod = 1.0
+        for i in range(i0, i1):
+            vi = max(V[i], V_MIN)
+            if sa == 0.0:
+                w = rs[i] * rs[i]
+            else:
+                t2 = d2[a + i] + sa / (vi * vi) + sb
+                prod *= t2
+                w = 1.0 / t2
+            dv = yo[a + i] - math.log(vi)
+            ma += w * dv * dv
+            mb += w * dv
+            mc += w
+        if sa != 0.0:
+            lognorm -= 0.5 * math.log(prod)
+        i0 = i1
+    return ma, mb, mc, lognorm
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _normal_equations(cols, r, z, dnorm, d, n, grad, H):  # pragma: no cover
     """grad = Jᵀr − ∂lognorm/∂z + z and H = JᵀJ + I from the Jacobian's columns ``cols`` (d × n)."""
     for jj in range(d):
@@ -712,11 +816,46 @@ def _normal_equations(cols, r, z, dnorm, d, n, grad, H):  # pragma: no cover
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, sa, sb, ln0, sum_oo, gh_x, gh_lw, inner, cv):  # pragma: no cover
+def _scale_mode(ma, mb, mc, z_start, width, qtab):  # pragma: no cover
+    """(ẑ, s): Newton from ``z_start`` to the minimum of ½(A − 2Bx + Cx²) + ½z² with x(z) from ``qtab`` (its
+    derivatives from the table), and the Gauss–Hermite scale there, 1/√curvature (``width`` where not convex). The
+    log-normal model's; the Gaussian branch of :func:`_inclination` takes the same steps inline (compiled through this
+    function its sums round differently in the last bits, and the Gaussian models' results are kept bit for bit)."""
+    zc = z_start
+    for _ in range(NEWTON_ITERATIONS):
+        q, dq, d2q = _lookup2(qtab, zc)
+        g1 = (mc * q - mb) * dq + zc
+        g2 = mc * dq * dq + (mc * q - mb) * d2q + 1.0
+        if g2 > 0:
+            st = -g1 / g2
+        else:
+            st = -(1.0 if g1 > 0 else (-1.0 if g1 < 0 else 0.0)) * width
+        st = min(max(st, -1.0), 1.0)
+        zc = min(max(zc + st, -Z_LIMIT), Z_LIMIT)
+        if abs(st) < NEWTON_TOL:
+            break
+    q, dq, d2q = _lookup2(qtab, zc)
+    curv = mc * dq * dq + (mc * q - mb) * d2q + 1.0
+    return zc, (1.0 / math.sqrt(curv) if curv > 0 else width)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, sa, sb, ln0, sum_oo, gh_x, gh_lw, inner, cv, lg,
+                 rs):  # pragma: no cover
     """ln ∫ L(z_i) φ(z_i) dz_i at prediction V: Newton to the conditional mode on the moments (A, B, C) with the
-    table's derivatives of 1/q, then Gauss–Hermite there, scaled by the curvature. The likelihood at each node is
-    exact: from the moments when σ_int = 0 (then they are exact), point by point otherwise (the moments, with the
-    weights held at ``z_start``, then only place the nodes). ``cv``: scratch of the points' σ_V²."""
+    table's derivatives of the scale coordinate (1/q, or ln u under the log-normal model ``lg``), then Gauss–Hermite
+    there, scaled by the curvature (:func:`_scale_mode`). The likelihood at each node is exact: from the moments when
+    they are exact (σ_int = 0 without a floor, or the log-normal model), point by point otherwise (the moments, with
+    the weights held at ``z_start``, then only place the nodes). ``cv``: scratch of the points' σ_V²."""
+    if lg:
+        ma, mb, mc, lognorm = _log_moments(V, vo, e2, a, n, sa, sb, ln0, rs)
+        zc, s = _scale_mode(ma, mb, mc, z_start, width, qtab)
+        for k in range(gh_x.size):
+            zi = zc + s * gh_x[k]
+            ell = _lookup(qtab, zi)
+            inner[k] = (gh_lw[k] + 0.5 * gh_x[k] * gh_x[k] - 0.5 * zi * zi
+                        + lognorm - 0.5 * (ma - 2.0 * ell * mb + ell * ell * mc))
+        return _log_sum_exp(inner, gh_x.size) + math.log(s) - _HALF_LOG_2PI
     scatter = sa != 0.0 or sb != 0.0
     if not scatter:
         ma = sum_oo
@@ -779,3 +918,19 @@ def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, sa, sb, ln0, sum_oo,
             lnl -= 0.5 * half
         inner[k] = gh_lw[k] + 0.5 * gh_x[k] * gh_x[k] - 0.5 * zi * zi + lnl
     return _log_sum_exp(inner, gh_x.size) + math.log(s) - _HALF_LOG_2PI
+
+
+@numba.njit(nogil=True, cache=True)
+def _lookup_rows(tables, index, z, out):  # pragma: no cover
+    for j in range(z.shape[0]):
+        for g in range(z.shape[1]):
+            out[j, g] = _lookup(tables[index[j], g], z[j, g])
+
+
+def lookup(tables: np.ndarray, index: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """θ at z (m, G) by the solver's interpolation of the maps ``tables`` (T, G, TABLE_SIZE, 2), row j reading table
+    ``index[j]``: the numpy path's view of a tabulated map."""
+    z = np.ascontiguousarray(z, dtype=float)
+    out = np.empty(z.shape)
+    _lookup_rows(np.ascontiguousarray(tables, dtype=float), np.ascontiguousarray(index, dtype=np.int64), z, out)
+    return out

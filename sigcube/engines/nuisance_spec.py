@@ -8,7 +8,12 @@ fit treats them (held, or profiled jointly with the kernel's parameters).
 
 σ_int is one number of ``[nuisance]``, or a grid axis of its own, ``[grid.sigma_int]`` (:data:`SCATTER_AXIS`): a
 parameter of the likelihood, not of the kernel, so the result cube then holds the joint posterior of the kernel's
-parameters and σ_int under the global grid prior.
+parameters and σ_int under the global grid prior. So is τ_gal, the scatter of each galaxy's velocity scale
+(``[nuisance].tau_gal`` or ``[grid.tau_gal]``, :data:`TAU_AXIS`).
+
+The error model may be given by a legacy name (:data:`~sigcube.stats.likelihood.LEGACY_ERROR_MODELS`): a spec that
+says ``lognormal_gobs`` means ``lognormal_first_order``, and the fingerprint of a spec naming the first-order model by
+either name is the one it had before the rename (:data:`FINGERPRINT_NAMES`), so its cubes stay current.
 """
 
 from __future__ import annotations
@@ -20,24 +25,37 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from sigcube.stats.likelihood import ERROR_MODELS, GaussianLikelihood
+from sigcube.stats.likelihood import ERROR_MODELS, LEGACY_ERROR_MODELS, TAU_UNIT, GaussianLikelihood, check_error_model
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SPARC_PRIORS, SYMBOLS
 from sigcube.stats.priors import Prior, PriorError
 
 GLOBAL_PRIOR = "equal mass per grid point (flat in a linspace axis, flat in the log of a logspace axis)"
 """The global prior of every sweep posterior."""
 NuisanceName = Literal["upsilon_disk", "upsilon_bul", "distance", "inclination"]
-ErrorModel = Literal["velocity_floor", "lognormal_gobs"]
+ErrorModel = Literal["velocity_floor", "lognormal_first_order", "lognormal", "lognormal_gobs"]
 SCATTER_AXIS = "sigma_int"
 """The grid axis of the intrinsic scatter (``[grid.sigma_int]``): a likelihood parameter of a nuisance sweep."""
+TAU_AXIS = "tau_gal"
+"""The grid axis of the galaxy-level velocity-scale scatter τ_gal (``[grid.tau_gal]``): a likelihood parameter too."""
+LIKELIHOOD_AXES = (SCATTER_AXIS, TAU_AXIS)
+"""The grid axes that are parameters of the likelihood, not of the kernel."""
+FINGERPRINT_NAMES = {new: old for old, new in LEGACY_ERROR_MODELS.items()}
+"""The name a renamed error model keeps in a spec's fingerprint (the name its cubes were made under)."""
+_ROLE = ("likelihood parameter of the nuisance marginalisation; the plain metrics (rms, chi2, mean_rms, win_rate, …) "
+         "do not depend on it")
 
 
-def scatter_attrs(error_model: str) -> dict[str, str]:
-    """The coordinate attributes of a σ_int grid axis under ``error_model``."""
+def scatter_attrs(error_model: str, axis: str = SCATTER_AXIS) -> dict[str, str]:
+    """The coordinate attributes of a σ_int (or, ``axis`` = :data:`TAU_AXIS`, a τ_gal) grid axis under
+    ``error_model``."""
+    error_model = check_error_model(error_model)
+    if axis == TAU_AXIS:
+        return {"units": TAU_UNIT, "long_name": "scatter τ_gal of each galaxy's velocity scale, ln s_g ~ N(0, τ_gal²), "
+                                                "integrated per galaxy with the inclination",
+                "error_model": error_model, "role": _ROLE}
     unit, meaning = ERROR_MODELS[error_model]
     return {"units": unit, "long_name": f"intrinsic scatter σ_int ({error_model}: {meaning})", "error_model": error_model,
-            "role": "likelihood parameter of the nuisance marginalisation; the plain metrics (rms, chi2, mean_rms, "
-                    "win_rate, …) do not depend on it"}
+            "role": _ROLE}
 
 
 def placeholder_prior(name: str, spec: Mapping[str, Any]) -> Prior:
@@ -90,17 +108,23 @@ class SweepNuisance(BaseModel):
         0.0, description="intrinsic scatter in the error model's unit (km/s or dex); to sweep it, give its values in "
                          "[grid.sigma_int] instead")
     error_model: ErrorModel = Field(
-        "velocity_floor", description="velocity_floor: σ_int [km/s] added in quadrature to e_V; lognormal_gobs: "
-                                      "log-normal scatter of g_obs at fixed g_bar of σ_int [dex], to first order "
-                                      "σ_V = V_pred·(ln 10/2)·σ_int")
+        "velocity_floor", description="velocity_floor: σ_int [km/s] added in quadrature to e_V; lognormal: "
+                                      "log-normal scatter of g_obs at fixed g_bar of σ_int [dex], ln V_obs ~ "
+                                      "N(ln V_pred, (e_V/V_obs)² + ((ln 10/2)·σ_int)²); lognormal_first_order "
+                                      "(formerly lognormal_gobs): Gaussian in V, σ_V = V_pred·(ln 10/2)·σ_int")
     sigma_floor: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(
-        0.0, description="a velocity floor [km/s] in quadrature besides the error model's σ_int (with lognormal_gobs: "
-                         "both error models together)")
+        0.0, description="a velocity floor [km/s] in quadrature besides the error model's σ_int (with a log-normal "
+                         "model: both together; under lognormal it enters ln V as σ_fl/V_pred)")
+    tau_gal: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(
+        0.0, description="scatter of each galaxy's velocity scale [ln V], ln s_g ~ N(0, τ_gal²), integrated per "
+                         "galaxy with the inclination (correlated errors within a galaxy); to sweep it, give its values "
+                         "in [grid.tau_gal] instead")
 
     def settings(self) -> NuisanceSettings:
         """The validated settings the engine ships with every task."""
         return NuisanceSettings(self.mode, self.nodes, prior_specs(self.parameters, self.priors),
-                                float(self.sigma_int), self.error_model, sigma_floor=float(self.sigma_floor))
+                                float(self.sigma_int), check_error_model(self.error_model),
+                                sigma_floor=float(self.sigma_floor), tau_gal=float(self.tau_gal))
 
 
 class FitNuisance(BaseModel):
@@ -137,7 +161,8 @@ class FitNuisance(BaseModel):
 @dataclass(frozen=True)
 class NuisanceSettings:
     """``mode``, ``nodes`` per dimension, the prior spec of each free parameter, ``sigma_int`` (in ``error_model``'s
-    unit) and, when σ_int is a grid axis, its values ``sigma_int_grid``."""
+    unit) and, when σ_int is a grid axis, its values ``sigma_int_grid``; likewise ``tau_gal`` [ln V] and
+    ``tau_gal_grid``."""
 
     mode: str
     nodes: int
@@ -146,36 +171,43 @@ class NuisanceSettings:
     error_model: str = "velocity_floor"
     sigma_int_grid: tuple[float, ...] = ()
     sigma_floor: float = 0.0
+    tau_gal: float = 0.0
+    tau_gal_grid: tuple[float, ...] = ()
 
     def canonical(self) -> dict[str, Any]:
-        """Plain JSON-able values (part of the sweep's fingerprint; the error model and the floor only when not the
-        defaults, so the fingerprints of earlier specs stand)."""
+        """Plain JSON-able values (part of the sweep's fingerprint; the error model, the floor and τ_gal only when not
+        the defaults, and a renamed error model by its former name, so the fingerprints of earlier specs stand)."""
         out = {"mode": self.mode, "nodes": self.nodes, "sigma_int": self.sigma_int,
                "priors": {k: dict(sorted(v.items())) for k, v in self.priors.items()}}
         if self.error_model != "velocity_floor":
-            out["error_model"] = self.error_model
+            out["error_model"] = FINGERPRINT_NAMES.get(self.error_model, self.error_model)
         if self.sigma_floor:
             out["sigma_floor"] = self.sigma_floor
+        if self.tau_gal:
+            out["tau_gal"] = self.tau_gal
         return out
 
-    def likelihood(self, sigma_int: float | np.ndarray | None = None) -> GaussianLikelihood:
-        """The likelihood at ``sigma_int`` (default: the fixed value) under the error model, with the floor."""
+    def likelihood(self, sigma_int: float | np.ndarray | None = None,
+                   tau_gal: float | np.ndarray | None = None) -> GaussianLikelihood:
+        """The likelihood at ``sigma_int`` and ``tau_gal`` (default: the fixed values) under the error model, with the
+        floor."""
         return GaussianLikelihood(self.sigma_int if sigma_int is None else sigma_int, self.error_model,
-                                  self.sigma_floor)
+                                  self.sigma_floor, self.tau_gal if tau_gal is None else tau_gal)
 
     def describe(self) -> list[str]:
         """Report lines: every prior, the likelihood and error model, the reduction, the global prior."""
         lines = [f"nuisance parameters ({self.mode}): "
                  + "; ".join(placeholder_prior(n, s).describe(SYMBOLS[n]) for n, s in self.priors.items())
                  + (" (Υ_bul only for galaxies with a bulge)" if "upsilon_bul" in self.priors else "")]
-        if self.sigma_int_grid:
-            grid = np.asarray(self.sigma_int_grid)
-            lines.append(self.likelihood(grid).describe())
-            lines.append(f"σ_int is a grid axis ({SCATTER_AXIS}: {len(grid)} values, {grid.min():g}–{grid.max():g} "
-                         f"{ERROR_MODELS[self.error_model][0]}): a likelihood parameter, its prior the global grid "
-                         "prior below; the posterior is joint in the kernel's parameters and σ_int")
-        else:
-            lines.append(self.likelihood().describe())
+        sigma = np.asarray(self.sigma_int_grid) if self.sigma_int_grid else None
+        tau = np.asarray(self.tau_gal_grid) if self.tau_gal_grid else None
+        lines.append(self.likelihood(sigma, tau).describe())
+        for symbol, name, grid, unit in (("σ_int", SCATTER_AXIS, sigma, ERROR_MODELS[self.error_model][0]),
+                                         ("τ_gal", TAU_AXIS, tau, TAU_UNIT)):
+            if grid is not None:
+                lines.append(f"{symbol} is a grid axis ({name}: {len(grid)} values, {grid.min():g}–{grid.max():g} "
+                             f"{unit}): a likelihood parameter, its prior the global grid prior below; the posterior "
+                             f"is joint in the kernel's parameters and {symbol}")
         if self.mode == "marginalise":
             lines.append(f"per object: ln ∫ L·prior over its {len(self.priors)} nuisance parameters, adaptive "
                          f"Gauss–Hermite, {self.nodes} nodes per dimension at the conditional mode")

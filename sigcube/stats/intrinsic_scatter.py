@@ -1,23 +1,31 @@
-"""σ_int as one more global parameter of a model: a grid of values under a uniform prior, or one fixed value.
+"""σ_int and τ_gal as global parameters of a model: a grid of values under a uniform prior, or one fixed value.
 
-`report compare` and `report ablation` take it as ``--sigma-int X`` (fixed) or ``--sigma-int LO:HI:N`` (a grid),
-in the unit of the error model (:data:`sigcube.stats.likelihood.ERROR_MODELS`).
+`report compare` and `report ablation` take σ_int as ``--sigma-int X`` (fixed) or ``--sigma-int LO:HI:N`` (a grid),
+in the unit of the error model (:data:`sigcube.stats.likelihood.ERROR_MODELS`); τ_gal, the scatter of each galaxy's
+velocity scale [ln V] (:class:`~sigcube.stats.likelihood.GaussianLikelihood`), is given the same way
+(:class:`GalaxyScale`). A grid has at most :data:`MAX_GRID_VALUES` values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import logsumexp
 
 from sigcube.errors import SigcubeError
-from sigcube.stats.likelihood import ERROR_MODELS, GaussianLikelihood, check_error_model
+from sigcube.stats.likelihood import ERROR_MODELS, TAU_UNIT, GaussianLikelihood, check_error_model
+
+MAX_GRID_VALUES = 1001
+"""The most values of a σ_int or τ_gal grid. Each value is one more slice of every evidence integral's coarse pass:
+per-galaxy ln L, profile ln L, χ² and objective (4 arrays of 8 bytes) for each of the model's coarse grid points —
+175 SPARC galaxies × 81 points of a two-parameter model, ≈ 450 kB per value, ≈ 0.45 GB at this limit (and a τ_gal
+grid multiplies a σ_int grid) — and, for a per-galaxy model, one more adaptive integral of every galaxy."""
 
 
 class ScatterError(SigcubeError):
-    """A σ_int that is neither one value ≥ 0 nor a grid LO:HI:N."""
+    """A σ_int or τ_gal that is neither one value ≥ 0 nor a grid LO:HI:N within the limits."""
 
 
 def trapezoid_weights(n: int) -> np.ndarray:
@@ -27,38 +35,43 @@ def trapezoid_weights(n: int) -> np.ndarray:
     return w / w.sum()
 
 
+def parse_grid(text: str, option: str, unit: str) -> np.ndarray:
+    """``"X"`` (one value) or ``"LO:HI:N"`` (N ≤ :data:`MAX_GRID_VALUES` values evenly spaced from LO to HI), each
+    finite and ≥ 0 [``unit``]; ScatterError naming ``option`` otherwise."""
+    parts = text.split(":")
+    try:
+        if len(parts) == 1:
+            values = np.array([float(parts[0])])
+        elif len(parts) == 3:
+            lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+            if not (n >= 2 and lo < hi and np.isfinite(hi)):
+                raise ValueError
+            if n > MAX_GRID_VALUES:
+                raise ScatterError(
+                    f"{option} {text}: {n} grid values, more than the {MAX_GRID_VALUES} allowed — each value adds a "
+                    f"slice of per-galaxy arrays to every evidence integral (≈ 0.45 GB at {MAX_GRID_VALUES} values for "
+                    "SPARC and a two-parameter model); a uniform prior is integrated well by 21–101 values")
+            values = np.linspace(lo, hi, n)
+        else:
+            raise ValueError
+    except ValueError:
+        raise ScatterError(f"{option} takes a value X or a grid LO:HI:N (LO < HI, N ≥ 2), not {text!r}") from None
+    if not (np.all(np.isfinite(values)) and values.min() >= 0):
+        raise ScatterError(f"{option} must be finite and ≥ 0 {unit}; got {text!r}")
+    return values
+
+
 @dataclass(frozen=True)
-class Scatter:
-    """σ_int's grid ``values`` (one value: fixed) in the unit of ``error_model``, under a uniform prior over
-    [min, max] (trapezoid weights)."""
+class GridParameter:
+    """A likelihood parameter's grid ``values`` (one value: fixed) under a uniform prior over [min, max] (trapezoid
+    weights): what :class:`Scatter` and :class:`GalaxyScale` share."""
 
     values: np.ndarray
-    error_model: str = "velocity_floor"
-
-    @classmethod
-    def parse(cls, text: str, error_model: str = "velocity_floor") -> Scatter:
-        """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0."""
-        check_error_model(error_model)
-        parts = text.split(":")
-        try:
-            if len(parts) == 1:
-                values = np.array([float(parts[0])])
-            elif len(parts) == 3:
-                lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
-                if not (n >= 2 and lo < hi and np.isfinite(hi)):
-                    raise ValueError
-                values = np.linspace(lo, hi, n)
-            else:
-                raise ValueError
-        except ValueError:
-            raise ScatterError(f"--sigma-int takes a value X or a grid LO:HI:N (LO < HI, N ≥ 2), not {text!r}") from None
-        if not (np.all(np.isfinite(values)) and values.min() >= 0):
-            raise ScatterError(f"--sigma-int must be finite and ≥ 0 {ERROR_MODELS[error_model][0]}; got {text!r}")
-        return cls(values, error_model)
+    symbol: ClassVar[str] = ""
 
     @property
     def free(self) -> bool:
-        """Whether σ_int is a grid axis (fitted, a parameter that k counts) rather than one fixed value."""
+        """Whether the parameter is a grid axis (fitted, a parameter that k counts) rather than one fixed value."""
         return self.values.size > 1
 
     @property
@@ -66,20 +79,18 @@ class Scatter:
         """ln of its prior weights (sum 1)."""
         return np.log(trapezoid_weights(self.values.size)) if self.free else np.zeros(1)
 
-    def likelihood(self, m: int) -> GaussianLikelihood:
-        """The likelihood of the joint grid: σ_int-major, ``m`` model grid points per σ_int value, shape (S·m, 1)."""
-        return GaussianLikelihood(np.repeat(self.values, m)[:, None], self.error_model)
+    @property
+    def unit(self) -> str:
+        raise NotImplementedError
 
-    def describe(self) -> dict[str, Any]:
-        unit = ERROR_MODELS[self.error_model][0]
-        prior = (f"uniform on [{self.values[0]:g}, {self.values[-1]:g}] {unit}, {self.values.size} grid values, "
-                 "trapezoid weights" if self.free else f"fixed at {self.values[0]:g} {unit}")
-        return {"error_model": self.error_model, "unit": unit, "values": self.values.tolist(), "prior": prior,
-                "what": ERROR_MODELS[self.error_model][1]}
+    def prior(self) -> str:
+        """The prior, in words."""
+        return (f"uniform on [{self.values[0]:g}, {self.values[-1]:g}] {self.unit}, {self.values.size} grid values, "
+                "trapezoid weights" if self.free else f"fixed at {self.values[0]:g} {self.unit}")
 
     def posterior(self, log_post: np.ndarray) -> dict[str, Any]:
-        """σ_int's marginal posterior from its unnormalised ln p over the grid values: mean, sd, mode, and whether
-        the grid cuts it (the density at an end above 1 % of its peak)."""
+        """The marginal posterior from its unnormalised ln p over the grid values: mean, sd, mode, and whether the grid
+        cuts it (the density at an end above 1 % of its peak)."""
         p = np.exp(log_post - logsumexp(log_post))
         mean = float(p @ self.values)
         density = np.exp(log_post - log_post.max())
@@ -88,10 +99,10 @@ class Scatter:
                 "cut_by_grid": bool(self.free and max(density[0], density[-1]) > 0.01)}
 
     def profile(self, log_like: np.ndarray) -> dict[str, Any]:
-        """σ_int's profile over the grid values from the maximised ln L at each: the best grid value, the grid values
-        within Δ ln L ≤ ½ of it (≈ 68 % by Wilks, resolved only to the grid's step), whether the best sits at an end
-        of the grid, and — best inside the grid — the parabola through it and its two neighbours: its vertex and
-        the 1σ half-width √(−1/(2a)) of ln L ≈ c + bσ + aσ² (None at an end, or where the three are not concave)."""
+        """The profile over the grid values from the maximised ln L at each: the best grid value, the grid values within
+        Δ ln L ≤ ½ of it (≈ 68 % by Wilks, resolved only to the grid's step), whether the best sits at an end of the
+        grid, and — best inside the grid — the parabola through it and its two neighbours: its vertex and the 1σ
+        half-width √(−1/(2a)) of ln L ≈ c + bσ + aσ² (None at an end, or where the three are not concave)."""
         log_like = np.asarray(log_like, dtype=float)
         best = int(np.nanargmax(log_like))
         inside = self.values[log_like >= log_like[best] - 0.5]
@@ -104,3 +115,56 @@ class Scatter:
         return {"ln_L": log_like.tolist(), "best": float(self.values[best]),
                 "interval_68": [float(inside.min()), float(inside.max())], "cut_by_grid": bool(self.free and edge),
                 "parabola": parabola}
+
+
+@dataclass(frozen=True)
+class Scatter(GridParameter):
+    """σ_int's grid ``values`` (one value: fixed) in the unit of ``error_model`` (a legacy name is stored as the name it
+    means, :data:`~sigcube.stats.likelihood.LEGACY_ERROR_MODELS`), under a uniform prior over [min, max]."""
+
+    error_model: str = "velocity_floor"
+    symbol: ClassVar[str] = "σ_int"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "error_model", check_error_model(self.error_model))
+
+    @classmethod
+    def parse(cls, text: str, error_model: str = "velocity_floor") -> Scatter:
+        """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0."""
+        error_model = check_error_model(error_model)
+        return cls(parse_grid(text, "--sigma-int", ERROR_MODELS[error_model][0]), error_model)
+
+    @property
+    def unit(self) -> str:
+        return ERROR_MODELS[self.error_model][0]
+
+    def likelihood(self, m: int, tau_gal: float | np.ndarray = 0.0) -> GaussianLikelihood:
+        """The likelihood of the joint grid: σ_int-major, ``m`` model grid points per σ_int value, shape (S·m, 1);
+        ``tau_gal`` one value, or (S·m, 1) like σ_int."""
+        return GaussianLikelihood(np.repeat(self.values, m)[:, None], self.error_model, tau_gal=tau_gal)
+
+    def describe(self) -> dict[str, Any]:
+        return {"error_model": self.error_model, "unit": self.unit, "values": self.values.tolist(),
+                "prior": self.prior(), "what": ERROR_MODELS[self.error_model][1]}
+
+
+@dataclass(frozen=True)
+class GalaxyScale(GridParameter):
+    """τ_gal's grid ``values`` (one value: fixed) [ln V]: the scatter of each galaxy's velocity scale, ln s_g ~
+    N(0, τ_gal²), under a uniform prior over [min, max]."""
+
+    symbol: ClassVar[str] = "τ_gal"
+
+    @classmethod
+    def parse(cls, text: str) -> GalaxyScale:
+        """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0."""
+        return cls(parse_grid(text, "--tau-gal", TAU_UNIT))
+
+    @property
+    def unit(self) -> str:
+        return TAU_UNIT
+
+    def describe(self) -> dict[str, Any]:
+        return {"unit": self.unit, "values": self.values.tolist(), "prior": self.prior(),
+                "what": "each galaxy's velocity scale s_g multiplies all its predictions, ln s_g ~ N(0, τ_gal²), "
+                        "integrated per galaxy with the inclination"}

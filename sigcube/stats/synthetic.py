@@ -3,9 +3,17 @@
 Each galaxy has a Freeman exponential stellar disk (scale R_d), an exponential gas disk (scale 2R_d) and,
 for a fraction of galaxies, a Hernquist bulge (scale 0.2R_d); catalogue distances, inclinations and their
 errors in SPARC's ranges. The true nuisance values are drawn from the priors (through their quantile maps),
-the rotation curve is the kernel's prediction at them, observed as the tabulated V_obs = V_true·sin i/sin i0
-plus Gaussian noise of the stated errors and of the intrinsic scatter σ_V·sin i/sin i0 (σ_V of ``sigma_int`` under
-``error_model``): exactly the model of :mod:`sigcube.stats.likelihood`. Every draw comes from the seeded ``numpy`` generator.
+the rotation curve is the kernel's prediction V_true at them, projected by u = (sin i/sin i0)·s_g (s_g = 1, or with
+``tau_gal`` > 0 one draw per galaxy of ln s_g ~ N(0, τ_gal²)), and observed exactly as
+:class:`~sigcube.stats.likelihood.GaussianLikelihood` says the tabulated data are distributed:
+
+- Gaussian in V (quoted errors, ``velocity_floor``, ``lognormal_first_order``, with or without a floor): V_obs =
+  u·V_true + N(0, e_V² + u²σ_V²), e_V = ``error_fraction``·u·V_true + ``error_floor``;
+- ``lognormal``: the relative error δ = e_V/V_obs is fixed first, from the same nominal e_V over u·V_true; then
+  ln V_obs = ln(u·V_true) + N(0, δ² + (σ_fl/V_true)² + ((ln 10/2)·σ_int)²) and the tabulated e_V = δ·V_obs.
+
+Every draw comes from the seeded ``numpy`` generator (the galaxies' offsets after the points' noise, so a sample with
+τ_gal = 0 is the same whatever the error model's other settings).
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ class SyntheticSample:
     """Synthetic galaxies: packed points (at the catalogue values), catalogue, and the truth.
 
     ``truth``: the true nuisance values per galaxy (Υ_bul is the prior's draw even without a bulge, where it
-    has no effect); ``v_true`` [km/s]: the noiseless deprojected curve at the true values.
+    has no effect) and ``scale_offset``, each galaxy's s_g (1 without τ_gal); ``v_true`` [km/s]: the noiseless
+    deprojected curve at the true values.
     """
 
     points: PointSet
@@ -56,11 +65,14 @@ def _components(rng: np.random.Generator, bulge: bool) -> dict[str, np.ndarray]:
 def synthetic_sample(kernel: Kernel, params: Mapping[str, Any], n_galaxies: int, seed: int, *,
                      priors: Mapping[str, Mapping] | None = None, sigma_int: float = 0.0,
                      error_model: str = "velocity_floor", bulge_fraction: float = 0.3, error_fraction: float = 0.04,
-                     error_floor: float = 3.0) -> SyntheticSample:
+                     error_floor: float = 3.0, floor: float = 0.0, tau_gal: float = 0.0) -> SyntheticSample:
     """``n_galaxies`` galaxies observed under ``kernel`` with ``params`` (numbers), nuisance values drawn from
-    ``priors`` (spec dicts, default :data:`SPARC_PRIORS`). e_V = ``error_fraction``·V + ``error_floor`` [km/s];
-    ``sigma_int`` in the unit of ``error_model`` (:data:`~sigcube.stats.likelihood.ERROR_MODELS`)."""
-    scatter_a, scatter_b = GaussianLikelihood(sigma_int, error_model).scatter_terms
+    ``priors`` (spec dicts, default :data:`SPARC_PRIORS`). Nominal e_V = ``error_fraction``·V + ``error_floor``
+    [km/s]; ``sigma_int`` in the unit of ``error_model`` (:data:`~sigcube.stats.likelihood.ERROR_MODELS`), ``floor``
+    σ_fl [km/s], ``tau_gal`` τ_gal [ln V]: the likelihood :class:`GaussianLikelihood` (``sigma_int``, ``error_model``,
+    ``floor``, ``tau_gal``) describes the draws exactly (module docstring)."""
+    model = GaussianLikelihood(sigma_int, error_model, floor, tau_gal)
+    scatter_a, scatter_b = model.scatter_terms
     rng = np.random.default_rng(seed)
     ml = MassToLight()
     parts = [_components(rng, bool(rng.random() < bulge_fraction)) for _ in range(n_galaxies)]
@@ -89,11 +101,18 @@ def synthetic_sample(kernel: Kernel, params: Mapping[str, Any], n_galaxies: int,
     transform = NuisanceTransform(base, catalogue, kernel.required_inputs(resolved))
     v_true = np.asarray(kernel.func(transform.kernel_inputs({k: truth[k][None, :] for k in truth
                                                               if k != "inclination"}), **resolved))[0]
-    qinv = np.repeat(1.0 / transform.inclination_factor(truth["inclination"]), n)
+    noise = rng.standard_normal(len(v_true))
+    offset = np.exp(float(tau_gal) * rng.standard_normal(n_galaxies)) if tau_gal else np.ones(n_galaxies)
+    truth["scale_offset"] = offset
+    qinv = np.repeat(offset / transform.inclination_factor(truth["inclination"]), n)
     v_model = v_true * qinv
     e_v = error_fraction * v_model + error_floor
-    sd = np.sqrt(e_v**2 + qinv**2 * (scatter_a + scatter_b * v_true**2))
-    v_obs = v_model + sd * rng.standard_normal(len(v_model))
+    if model.log_space:
+        rel = e_v / v_model
+        v_obs = v_model * np.exp(np.sqrt(rel**2 + scatter_a / v_true**2 + scatter_b) * noise)
+        e_v = rel * v_obs
+    else:
+        v_obs = v_model + np.sqrt(e_v**2 + qinv**2 * (scatter_a + scatter_b * v_true**2)) * noise
     points = PointSet(galaxy=names, offsets=offsets, inputs={**inputs, "v_obs": v_obs, "e_v_obs": e_v,
                                                             "g_obs": accel_from_velocity(v_obs, raw["r"])},
                       mass_to_light=ml)

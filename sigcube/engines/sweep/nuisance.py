@@ -27,7 +27,7 @@ import numpy as np
 import xarray as xr
 
 from sigcube.compute import quadrature
-from sigcube.engines.nuisance_spec import GLOBAL_PRIOR, SCATTER_AXIS, NuisanceSettings
+from sigcube.engines.nuisance_spec import GLOBAL_PRIOR, SCATTER_AXIS, TAU_AXIS, NuisanceSettings
 from sigcube.errors import SigcubeError
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
@@ -117,7 +117,8 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
     removed as ``settings`` say; for ``profile`` also ``nuisance_<name>``, each object's values at the mode.
 
     ``block_params`` as :func:`sigcube.compute.reduce.reduce_block` takes them (arrays broadcastable to the
-    block's shape, a switch as one string), plus σ_int (:data:`SCATTER_AXIS`) when it is a grid axis. The block is
+    block's shape, a switch as one string), plus σ_int (:data:`SCATTER_AXIS`) and τ_gal (:data:`TAU_AXIS`) when they
+    are grid axes. The block is
     evaluated in batches of grid points (at most :data:`POINT_BUDGET` grid × packed points each), each warm-started at
     the previous batch's last mode (a marginalisation's first batch at the modes of the block's first point, found
     with every search restarted; a profile restarts every batch). A σ_int axis is walked innermost, up and down in turn
@@ -133,6 +134,7 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
     flat = {k: (np.moveaxis(np.broadcast_to(v, shape), inner, -1) if inner is not None
                 else np.broadcast_to(v, shape)).ravel()[order] for k, v in numeric.items()}
     scatter = flat.pop(SCATTER_AXIS, None)
+    tau = flat.pop(TAU_AXIS, None)
     n_grid = math.prod(shape)
     base = {**fixed, **switches}
     transform = NuisanceTransform(points, catalogue, kernel.required_inputs(kernel.resolve(base)))
@@ -147,10 +149,11 @@ def reduce_nuisance(points: PointSet, catalogue: Catalogue, kernel: Kernel, fixe
         # L × prior and carry it along the block), the rest warm-started from there
         first = {**base, **{k: v[:1, None] for k, v in flat.items()}}
         start = quadrature.profile(kernel, first, transform, priors,
-                                   settings.likelihood(None if scatter is None else scatter[:1, None])).z[-1:]
+                                   settings.likelihood(*(None if v is None else v[:1, None] for v in (scatter, tau)))
+                                   ).z[-1:]
     for a in range(0, n_grid, batch):
         params = {**base, **{k: v[a:a + batch, None] for k, v in flat.items()}}
-        likelihood = settings.likelihood(None if scatter is None else scatter[a:a + batch, None])
+        likelihood = settings.likelihood(*(None if v is None else v[a:a + batch, None] for v in (scatter, tau)))
         if settings.mode == "marginalise":
             result = quadrature.marginalise(kernel, params, transform, priors, likelihood, nodes=settings.nodes,
                                             start=start)
@@ -293,13 +296,14 @@ def check_sweep_integrals(ds: xr.Dataset, cube: xr.Dataset) -> dict[str, Any]:
     dims = ds["loglike"].dims[:-1]
     point = {d: ds[d].values[i].item() for d, i in zip(dims, at)}
     sigma = point.pop(SCATTER_AXIS, None)
+    tau = point.pop(TAU_AXIS, None)
     points = pack(cube, spec.cuts)
     catalogue = Catalogue.from_cube(cube, points)
     params = {**spec.fixed, **point}
     kernel = spec.kernel
     transform = NuisanceTransform(points, catalogue, kernel.required_inputs(kernel.resolve(params)))
     priors = sparc_priors(catalogue, spec.nuisance.priors)
-    check = quadrature.check_integrals(kernel, params, transform, priors, spec.nuisance.likelihood(sigma),
+    check = quadrature.check_integrals(kernel, params, transform, priors, spec.nuisance.likelihood(sigma, tau),
                                        nodes=spec.nuisance.nodes)
     flagged = np.flatnonzero(check.flagged)
     rows = [{"galaxy": str(check.galaxy[i]), "log_z": float(check.log_marginal[i]), "change": float(check.change[i]),
@@ -309,8 +313,9 @@ def check_sweep_integrals(ds: xr.Dataset, cube: xr.Dataset) -> dict[str, Any]:
             for i in flagged[np.argsort(-np.abs(check.change[flagged]))]]
     shift = float(np.sum(check.best[flagged] - check.log_marginal[flagged])) if len(flagged) else 0.0
     stored = np.asarray(ds["loglike"].values[at], dtype=float)
-    rule = quadrature.choose_nodes(kernel, params, transform, priors, spec.nuisance.likelihood(sigma))
-    return {"point": {**point, **({SCATTER_AXIS: sigma} if sigma is not None else {})},
+    rule = quadrature.choose_nodes(kernel, params, transform, priors, spec.nuisance.likelihood(sigma, tau))
+    return {"point": {**point, **({SCATTER_AXIS: sigma} if sigma is not None else {}),
+                      **({TAU_AXIS: tau} if tau is not None else {})},
             "method": check.describe(), "objects": int(transform.n_galaxies), "tolerance": check.tolerance,
             "flagged": rows, "unsettled": int(check.unsettled.sum()), "shift": shift,
             "node_count": quadrature.fixed_count_check(stored, spec.nuisance.nodes, rule)}

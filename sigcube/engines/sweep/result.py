@@ -34,7 +34,7 @@ import xarray as xr
 import zarr
 
 from sigcube.compute import exact
-from sigcube.engines.nuisance_spec import SCATTER_AXIS, scatter_attrs
+from sigcube.engines.nuisance_spec import LIKELIHOOD_AXES, scatter_attrs
 from sigcube.engines.sweep import grid as gridlib
 from sigcube.engines.sweep.nuisance import NUISANCE_DTYPES, posterior_arrays, posterior_variables, template_variables
 from sigcube.engines.sweep.spec import SweepSpec
@@ -137,7 +137,7 @@ def build_template(spec: SweepSpec, group: str, names: np.ndarray, n_points: np.
     coords: dict[str, Any] = {group: np.asarray(names, dtype=np.dtypes.StringDType())}
     for axis in spec.axes:
         values = np.array(list(axis.values), dtype=np.dtypes.StringDType()) if axis.categorical else axis.values
-        attrs = scatter_attrs(spec.nuisance.error_model) if spec.is_scatter(axis.name) else \
+        attrs = scatter_attrs(spec.nuisance.error_model, axis.name) if spec.is_scatter(axis.name) else \
             spec.kernel.parameter(axis.name).attrs
         coords[axis.name] = xr.Variable(axis.name, values, attrs)
     data_vars: dict[str, Any] = {}
@@ -666,9 +666,9 @@ def parameter_dims(ds: xr.Dataset) -> list[str]:
 
 
 def scatter_dims(ds: xr.Dataset) -> list[str]:
-    """The grid dimensions that are the likelihood's intrinsic scatter σ_int, not a kernel parameter (their
+    """The grid dimensions that are the likelihood's scatters σ_int and τ_gal, not kernel parameters (their
     coordinates name the error model: :func:`~sigcube.engines.nuisance_spec.scatter_attrs`)."""
-    return [d for d in parameter_dims(ds) if d == SCATTER_AXIS and "error_model" in ds[d].attrs]
+    return [d for d in parameter_dims(ds) if d in LIKELIHOOD_AXES and "error_model" in ds[d].attrs]
 
 
 def axis_defaults(ds: xr.Dataset) -> dict[str, Any]:

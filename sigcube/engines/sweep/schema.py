@@ -261,7 +261,8 @@ class SpecModel(_Table):
                                           "or one switch value; they override the preset's")
     grid: Annotated[dict[str, GridAxis], Field(min_length=1)] = Field(
         description=f"one table `[grid.<parameter>]` per swept parameter (with [nuisance], also `[grid.sigma_int]`: "
-                    f"the likelihood's intrinsic scatter); at most {MAX_GRID_POINTS:.0e} points in all")
+                    f"the likelihood's intrinsic scatter, and `[grid.tau_gal]`: the scatter of each galaxy's velocity "
+                    f"scale); at most {MAX_GRID_POINTS:.0e} points in all")
     sample: SampleTable = Field(default_factory=SampleTable, description="sample cuts (SPARC; default: the paper's)")
     nuisance: SweepNuisance | None = Field(None, description="per-object nuisance parameters (Υ, D, i) "
                                                              "marginalised or profiled (SPARC; default: none)")

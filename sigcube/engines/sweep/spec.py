@@ -26,7 +26,8 @@ Example (``sweeps/sigma_A0_k.toml``)::
     min_points = 5
 
 With a ``[nuisance]`` table the intrinsic scatter may be swept too, ``[grid.sigma_int]`` (in the error model's unit:
-km/s or dex): a parameter of the likelihood, not of the kernel (:data:`~sigcube.engines.nuisance_spec.SCATTER_AXIS`).
+km/s or dex), and the scatter of each galaxy's velocity scale, ``[grid.tau_gal]`` [ln V]: parameters of the likelihood,
+not of the kernel (:data:`~sigcube.engines.nuisance_spec.LIKELIHOOD_AXES`).
 
 Every key's type, range and meaning is declared once in :mod:`sigcube.engines.sweep.schema` (the README's
 spec reference is generated from it); this module then checks the values against the kernel's
@@ -51,7 +52,8 @@ import astropy.units as u
 import numpy as np
 
 from sigcube.conventions import SampleCuts
-from sigcube.engines.nuisance_spec import SCATTER_AXIS, NuisanceSettings, SweepNuisance
+from sigcube.engines.nuisance_spec import LIKELIHOOD_AXES, SCATTER_AXIS, TAU_AXIS, NuisanceSettings, SweepNuisance
+from sigcube.stats.likelihood import ERROR_MODELS, TAU_UNIT, check_error_model
 from sigcube.engines.sweep.schema import GridAxis, SpecModel, grid_label, toml_key, toml_text, validate
 from sigcube.errors import SigcubeError, SpecError
 from sigcube.model.kernels import Kernel, Parameter, get_kernel
@@ -99,8 +101,11 @@ class SweepSpec:
         return tuple(len(a) for a in self.axes)
 
     def is_scatter(self, name: str) -> bool:
-        """Whether the axis ``name`` is the likelihood's intrinsic scatter σ_int (not a kernel parameter)."""
-        return name == SCATTER_AXIS and self.nuisance is not None and bool(self.nuisance.sigma_int_grid)
+        """Whether the axis ``name`` is one of the likelihood's scatters, σ_int or τ_gal (not a kernel parameter)."""
+        if self.nuisance is None:
+            return False
+        return bool(self.nuisance.sigma_int_grid) if name == SCATTER_AXIS else (
+            name == TAU_AXIS and bool(self.nuisance.tau_gal_grid))
 
     @property
     def size(self) -> int:
@@ -173,8 +178,8 @@ def _checked(label: str, check: Callable[..., Any], *args: Any) -> Any:
 
 def _build(model: SpecModel, text: str) -> SweepSpec:
     kernel, baseline = get_kernel(model.kernel), get_kernel(model.baseline)
-    scatter = _scatter_is_swept(kernel, model)
-    axes = tuple(_scatter_axis(axis, model.nuisance) if scatter and name == SCATTER_AXIS else _axis(kernel, name, axis)
+    swept_likelihood = {name for name in LIKELIHOOD_AXES if _likelihood_axis_swept(kernel, model, name)}
+    axes = tuple(_likelihood_axis(name, axis, model.nuisance) if name in swept_likelihood else _axis(kernel, name, axis)
                  for name, axis in model.grid.items())
     swept = {a.name for a in axes}
     if all(a.categorical for a in axes):
@@ -192,11 +197,12 @@ def _build(model: SpecModel, text: str) -> SweepSpec:
         given[name] = (label, value)
     fixed = {name: _checked(label, _checked(label, kernel.parameter, name).check, kernel.name, value)
              for name, (label, value) in given.items()}
-    _check_constraint(kernel, fixed, tuple(a for a in axes if not (scatter and a.name == SCATTER_AXIS)))
+    _check_constraint(kernel, fixed, tuple(a for a in axes if a.name not in swept_likelihood))
     nuisance = model.nuisance.settings() if model.nuisance is not None else None
-    if scatter:
-        nuisance = dataclasses.replace(nuisance, sigma_int_grid=tuple(
-            float(v) for a in axes if a.name == SCATTER_AXIS for v in a.values))
+    for name, key in ((SCATTER_AXIS, "sigma_int_grid"), (TAU_AXIS, "tau_gal_grid")):
+        if name in swept_likelihood:
+            nuisance = dataclasses.replace(nuisance, **{key: tuple(
+                float(v) for a in axes if a.name == name for v in a.values)})
     return SweepSpec(
         name=model.name,
         description=model.description,
@@ -216,47 +222,56 @@ def _build(model: SpecModel, text: str) -> SweepSpec:
     )
 
 
-def _scatter_is_swept(kernel: Kernel, model: SpecModel) -> bool:
-    """Whether ``[grid.sigma_int]`` sweeps the likelihood's intrinsic scatter (refused where it cannot)."""
-    if SCATTER_AXIS not in model.grid:
+_SYMBOLS = {SCATTER_AXIS: ("σ_int", "the intrinsic scatter of the likelihood"),
+            TAU_AXIS: ("τ_gal", "the scatter of each galaxy's velocity scale in the likelihood")}
+
+
+def _likelihood_axis_swept(kernel: Kernel, model: SpecModel, name: str) -> bool:
+    """Whether ``[grid.<name>]`` (σ_int or τ_gal) sweeps a parameter of the likelihood (refused where it cannot)."""
+    if name not in model.grid:
         return False
-    label = grid_label(SCATTER_AXIS)
-    own = SCATTER_AXIS in {p.name for p in kernel.parameters}
+    label = grid_label(name)
+    symbol, what = _SYMBOLS[name]
+    own = name in {p.name for p in kernel.parameters}
     if model.nuisance is None:
         if own:
             return False  # the kernel's own parameter of that name
-        raise SpecError(f"{label}: σ_int is the intrinsic scatter of the likelihood a nuisance sweep marginalises; "
+        raise SpecError(f"{label}: {symbol} is {what} a nuisance sweep marginalises; "
                         "a sweep without a [nuisance] table has no likelihood: add [nuisance] or remove the axis")
     if own:
-        raise SpecError(f"{label}: kernel {kernel.name!r} has a parameter {SCATTER_AXIS!r} of its own, which would "
-                        "shadow the likelihood's intrinsic scatter; rename the kernel's parameter")
-    if "sigma_int" in model.nuisance.model_fields_set:
-        raise SpecError(f"{label}: σ_int is also given in [nuisance].sigma_int = {model.nuisance.sigma_int:g}; "
-                        "give it in one place (remove [nuisance].sigma_int to sweep it)")
+        raise SpecError(f"{label}: kernel {kernel.name!r} has a parameter {name!r} of its own, which would "
+                        f"shadow {what}; rename the kernel's parameter")
+    if name in model.nuisance.model_fields_set:
+        raise SpecError(f"{label}: {symbol} is also given in [nuisance].{name} = {getattr(model.nuisance, name):g}; "
+                        f"give it in one place (remove [nuisance].{name} to sweep it)")
     return True
 
 
-def _scatter_axis(axis: GridAxis, nuisance: SweepNuisance) -> Axis:
-    """The values of the intrinsic scatter σ_int in the error model's unit (km/s or dex), each finite and ≥ 0."""
-    label = grid_label(SCATTER_AXIS)
+def _likelihood_axis(name: str, axis: GridAxis, nuisance: SweepNuisance) -> Axis:
+    """The values of σ_int in the error model's unit (km/s or dex), or of τ_gal [ln V], each finite and ≥ 0."""
+    label = grid_label(name)
     key = f"{label}.{axis.spacing}"
-    unit = "km / s" if nuisance.error_model == "velocity_floor" else "dex"
+    symbol, _ = _SYMBOLS[name]
+    model = check_error_model(nuisance.error_model)
+    unit = ERROR_MODELS[model][0] if name == SCATTER_AXIS else TAU_UNIT
     if axis.values is not None and isinstance(axis.values[0], str):
-        raise SpecError(f"{key}: σ_int takes numbers [{unit}], not switch values (got {toml_text(axis.values)})")
+        raise SpecError(f"{key}: {symbol} takes numbers [{unit}], not switch values (got {toml_text(axis.values)})")
     values = np.array(axis.values, dtype=float) if axis.values is not None else spaced(axis)
     if axis.unit is not None:
-        if unit == "dex":
-            if axis.unit.strip() != "dex":
-                raise SpecError(f"{label}.unit: σ_int of error model lognormal_gobs is in dex; got {axis.unit!r}")
+        if unit != "km / s":
+            if axis.unit.strip() != unit:
+                where = f"of error model {model} " if name == SCATTER_AXIS else ""
+                raise SpecError(f"{label}.unit: {symbol} {where}is in {unit}; got {axis.unit!r}")
         else:
             values = _converted(f"{label}.unit", values, axis.unit, unit)
-    if axis.include_default and not np.any(values == nuisance.sigma_int):
-        values = np.sort(np.append(values, nuisance.sigma_int))
+    default = getattr(nuisance, name)
+    if axis.include_default and not np.any(values == default):
+        values = np.sort(np.append(values, default))
     if np.any(values < 0):
-        raise SpecError(f"{key}: σ_int must be ≥ 0 {unit} (got {toml_text([float(v) for v in values[values < 0]])})")
+        raise SpecError(f"{key}: {symbol} must be ≥ 0 {unit} (got {toml_text([float(v) for v in values[values < 0]])})")
     if len(np.unique(values)) != len(values):
         raise SpecError(f"{key}: gives repeated values (after conversion to {unit!r})")
-    return Axis(SCATTER_AXIS, values, unit)
+    return Axis(name, values, unit)
 
 
 def spaced(axis: GridAxis) -> np.ndarray:

@@ -36,8 +36,8 @@ NUISANCE = '[nuisance]\nnodes = 3\n'
              r"a sweep without a \[nuisance\] table has no likelihood"),
     ("", NUISANCE + "sigma_int = 3\n", r"σ_int is also given in \[nuisance\]\.sigma_int = 3; give it in one place"),
     ("", NUISANCE + 'error_model = "lognormal_gobs"\n', None),
-    ("", NUISANCE + 'error_model = "log"\n', r"nuisance\.error_model: input should be 'velocity_floor' or "
-                                               r"'lognormal_gobs'"),
+    ("", NUISANCE + 'error_model = "log"\n', r"nuisance\.error_model: input should be 'velocity_floor', "
+                                               r"'lognormal_first_order', 'lognormal' or 'lognormal_gobs'"),
 ])
 def test_spec_checks(extra, nuisance, message):
     text = SPEC.format(extra=extra, nuisance=nuisance)
@@ -67,7 +67,7 @@ def test_sigma_int_units():
     assert spec.nuisance.sigma_int_grid == (0.0, 5.0)
     dex = SPEC.format(extra="", nuisance=NUISANCE + 'error_model = "lognormal_gobs"\n').replace(
         "values = [0.0, 5.0]", 'values = [0.0, 0.05]\nunit = "km/s"')
-    with pytest.raises(SpecError, match="σ_int of error model lognormal_gobs is in dex"):
+    with pytest.raises(SpecError, match="σ_int of error model lognormal_first_order is in dex"):
         parse_spec(dex)
 
 
@@ -150,7 +150,8 @@ def test_report_sweep_prints_the_joint_posterior_and_the_error_model(swept):
 
 
 def test_a_lognormal_scatter_alone_on_the_grid(sparc_store, tmp_path):
-    """σ_int the only axis, under lognormal_gobs [dex]: one kernel point, the posterior over σ_int, "first order"."""
+    """σ_int the only axis, under lognormal_gobs [dex] (the legacy name of lognormal_first_order): one kernel point, the
+    posterior over σ_int, "first order"."""
     text = SPEC.format(extra="[sample]\nquality = [1]\n", nuisance=NUISANCE + 'error_model = "lognormal_gobs"\n')
     text = text.replace("[grid.A0]\nvalues = [0.8, 0.9]\n", "").replace("values = [0.0, 5.0]", "values = [0.0, 0.05, 0.1]")
     with warnings.catch_warnings():
@@ -162,7 +163,7 @@ def test_a_lognormal_scatter_alone_on_the_grid(sparc_store, tmp_path):
     console = Console(record=True, width=240)
     render(sweep_report(ds), console)
     out = console.export_text()
-    assert "lognormal_gobs" in out and "to first order: σ_V = V_pred·(ln 10/2)·σ_int" in out
+    assert "lognormal_first_order" in out and "to first order: σ_V = V_pred·(ln 10/2)·σ_int" in out
 
 
 def test_report_sweep_checks_the_integrals_at_the_posterior_maximum(swept, swept_path, sparc_store, sparc_cube):

@@ -321,3 +321,37 @@ def test_the_command_prints_a_finished_run_again_from_its_report_and_fresh_start
     refused = CliRunner().invoke(app, args)
     assert refused.exit_code == 2 and "checkpoints is a file, not a folder" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_a_killed_command_resumed_with_a_damaged_piece_prints_the_uninterrupted_numbers(cube_path, tmp_path, wait_for):
+    """`sigcube report compare` as a process, SIGKILLed once NFW's σ_int pieces exist, one finished row flipped, then
+    run again: the uninterrupted run's numbers, the piece named on stderr."""
+    import signal
+    import subprocess
+    import sys
+
+    sigcube = str(Path(sys.executable).with_name("sigcube"))
+    args = [sigcube, "report", "compare", *NAMES, "--cube", str(cube_path), "--no-nuisance", "--sigma-int", SCATTER,
+            "--synchronous", "--json"]
+
+    def run(cubes: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(args, env={**os.environ, "SIGCUBE_CUBE_DIR": str(cubes)}, capture_output=True, text=True)
+
+    whole = run(tmp_path / "whole")
+    assert whole.returncode == 0, whole.stderr
+    cubes = tmp_path / "killed"
+    proc = subprocess.Popen(args, env={**os.environ, "SIGCUBE_CUBE_DIR": str(cubes)}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: any(cubes.glob("checkpoints/*/catalogue/nfw/sigma=*.json")) or proc.poll() is not None,
+                 "NFW's first σ_int piece")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    (folder,) = (cubes / "checkpoints").iterdir()
+    damaged = _flip(folder)
+    resumed = run(cubes)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _numbers(json.loads(resumed.stdout)) == _numbers(json.loads(whole.stdout))
+    assert str(damaged) in resumed.stderr and "computing it again" in resumed.stderr

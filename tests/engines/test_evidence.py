@@ -119,3 +119,28 @@ def test_the_nuisance_marginalised_evidence_agrees_with_a_high_fixed_node_count(
     brute = float(logsumexp(ll.sum(axis=1) + log_mass))
     assert ev.correction is not None
     assert abs(ev.log_z - brute) <= ev.error + 0.05
+
+
+def test_an_integral_with_no_finite_likelihood_names_its_galaxies_and_the_likely_cause():
+    """σ_int = 1e300 makes every point's variance overflow (ln L = −inf everywhere); a ΛCDM halo of a galaxy whose
+    M★ is 0 has no finite prediction: each is one line naming the galaxies and the cause, not an item number."""
+    from dataclasses import replace
+
+    from sigcube.engines.evidence import EvidenceError
+
+    sample = synthetic_sample(get_kernel("mond"), {}, 3, seed=5, sigma_int=3.0, priors={})
+    names = list(sample.points.galaxy)
+    mond = Axis("a0", 3e-11, 3e-10, log=True, coarse=9)
+    with pytest.raises(EvidenceError) as caught:
+        global_evidence(get_kernel("mond"), {}, [mond], Data(sample.points), sigma_int=1e300)
+    message = str(caught.value)
+    assert all(n in message for n in names) and "σ_int reaches 1e+300" in message and "item" not in message
+    nfw = [Axis("log10_M200", 6.0, 14.0, coarse=5), Axis("c", 1.0, 50.0, log=True, coarse=5)]
+    with pytest.raises(EvidenceError, match=f"galaxy {names[0]} a finite log-likelihood: σ_int reaches 1e\\+300"):
+        object_evidence(get_kernel("nfw"), {}, nfw, Data(sample.points), sigma_int=1e300)
+    dark = replace(sample.points, inputs={**sample.points.inputs, "M_star": np.zeros(sample.points.n_points)})
+    lcdm = [Axis("z_M200", -5.0, 5.0, coarse=5), Axis("z_c", -5.0, 5.0, coarse=5)]
+    kernel = get_kernel("nfw_lcdm")
+    fixed = {k: v for k, v in kernel.resolve({}).items() if k not in ("z_M200", "z_c")}
+    with pytest.raises(EvidenceError, match="stellar mass M★ is 0"):
+        object_evidence(kernel, fixed, lcdm, Data(dark))

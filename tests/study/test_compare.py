@@ -303,3 +303,83 @@ def test_cli_compare_refuses_an_unknown_error_model(sparc_store):
 
     bad = CliRunner().invoke(app, ["report", "compare", "mond", "--sigma-int", "3", "--error-model", "gaussian"])
     assert bad.exit_code != 0 and "unknown error model 'gaussian'" in bad.output
+
+
+def _light_cube(l_bul):
+    """Three galaxies of two points: G1 and G2 without a bulge, G3 with one; L36 given, L_bul as ``l_bul``."""
+    import xarray as xr
+
+    v_bul = np.array([[0.0, 0.0], [0.0, np.nan], [30.0, 40.0]])
+    data = {"v_bul": (("galaxy", "radius"), v_bul), "L36": (("galaxy",), np.array([1.0, 2.0, 3.0]))}
+    if l_bul is not None:
+        data["L_bul"] = (("galaxy",), np.asarray(l_bul, dtype=float))
+    return xr.Dataset(data, coords={"galaxy": ["G1", "G2", "G3"]})
+
+
+def test_a_bulgeless_galaxy_without_l_bul_has_none_and_a_bulge_without_it_is_named():
+    from sigcube.stats.nuisance import NuisanceError, check_stellar_light, with_bulge_luminosity
+
+    filled = with_bulge_luminosity(_light_cube(None))
+    assert np.array_equal(filled["L_bul"].values, [0.0, 0.0, np.nan], equal_nan=True)
+    check_stellar_light(filled, ["G1", "G2"], "model nfw-lcdm")           # the bulgeless galaxies have their M★
+    with pytest.raises(NuisanceError, match="have no bulge luminosity L_bul: G3 .*--galaxies.*Bulges"):
+        check_stellar_light(filled, ["G1", "G3"], "model nfw-lcdm")
+    given = with_bulge_luminosity(_light_cube([0.5, np.nan, 1.5]))      # what a table gives is kept
+    assert np.array_equal(given["L_bul"].values, [0.5, 0.0, 1.5])
+    check_stellar_light(given, ["G1", "G2", "G3"], "model nfw-lcdm")
+    dark = given.assign(L36=("galaxy", [1.0, 0.0, np.nan]))
+    with pytest.raises(NuisanceError, match=r"L36 > 0; 2 of 3 galaxies have none or 0: G2, G3"):
+        check_stellar_light(dark, ["G1", "G2", "G3"], "model nfw-lcdm")
+
+
+def _rotmod_cube(shared_data, tmp_path, names):
+    """SPARC's rotmod files of ``names`` and its Table 1 ingested as a cube of rotation curves (the documented path)."""
+    import shutil
+
+    from sigcube.cli import app
+
+    folder = tmp_path / "rotmod"
+    folder.mkdir(parents=True)
+    for name in names:
+        shutil.copy(shared_data / "sparc" / "Rotmod_LTG" / f"{name}_rotmod.dat", folder)
+    out = tmp_path / "curves.zarr"
+    result = CliRunner().invoke(app, ["ingest", "table", str(folder), "--galaxies",
+                                      str(shared_data / "sparc" / "SPARC_Lelli2016c.mrt"), "--allow-missing",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_lcdm_halos_run_on_rotmod_files_with_table_1(shared_data, tmp_path, monkeypatch):
+    """Table 1 has no bulge luminosity: bulgeless galaxies get L_bul = 0 and the comparison runs to the end (at the
+    catalogue values here; with the nuisance in the slow tier); a galaxy with a bulge is named, with how to give it."""
+    import json
+
+    from sigcube.cli import app
+
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(tmp_path))
+    cube = _rotmod_cube(shared_data, tmp_path, ["DDO154", "NGC2403", "NGC3198"])
+    result = CliRunner().invoke(app, ["report", "compare", "sigma", "mond", "nfw-lcdm", "--cube", str(cube),
+                                      "--no-nuisance", "--synchronous", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["runs"]["catalogue"]
+    assert set(rows) == {"sigma", "mond", "nfw-lcdm"} and np.isfinite(rows["nfw-lcdm"]["log_evidence"])
+    bulge = _rotmod_cube(shared_data, tmp_path / "bulge", ["DDO154", "NGC7331"])
+    refused = CliRunner().invoke(app, ["report", "compare", "nfw-lcdm", "--cube", str(bulge), "--synchronous"])
+    assert refused.exit_code == 2 and "no bulge luminosity L_bul: NGC7331" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_lcdm_halos_run_on_rotmod_files_with_table_1_with_the_nuisance(shared_data, tmp_path, monkeypatch):
+    import json
+
+    from sigcube.cli import app
+
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(tmp_path))
+    cube = _rotmod_cube(shared_data, tmp_path, ["DDO154", "NGC2403", "NGC3198"])
+    result = CliRunner().invoke(app, ["report", "compare", "sigma", "mond", "nfw-lcdm", "--cube", str(cube),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["runs"]["nuisance"]
+    assert set(rows) == {"sigma", "mond", "nfw-lcdm"} and np.isfinite(rows["nfw-lcdm"]["log_evidence"])

@@ -85,13 +85,14 @@ class _Layout:
         return names + (f", as line {self.line} names them" if self.line is not None else "")
 
 
-def read_rotmod(path: Path | str) -> RotmodCurve:
-    """Read a ``<Galaxy>_rotmod.dat`` file.
+def read_rotmod(path: Path | str, encoding: str | None = None, option: str | None = None) -> RotmodCurve:
+    """Read a ``<Galaxy>_rotmod.dat`` file (UTF-8 or as its byte-order mark says, or in ``encoding``; ``option``:
+    the option that gives the encoding, named in messages).
 
     Raises ParseError (naming file and line) if it is malformed, DataSourceError if it cannot be read.
     """
     path = Path(path)
-    lines = read_text_lines(path)
+    lines = read_text_lines(path, encoding, option)
     distance = _distance(lines, path)
     rows = [(n, text) for n, text in enumerate(lines[1:], start=2)
             if text.strip() and not text.lstrip().startswith("#")]

@@ -64,6 +64,14 @@ def column_names(source: Source, columns: Mapping[str, str], units: Mapping[str,
         raise ParseError(path, f"no column {what}; the table has {', '.join(table.colnames)} "
                                f"(map sigcube names to yours with {options.columns} {missing[0]}=NAME)")
     used = {name: col for name, col in names.items() if col in have}
+    readers: dict[str, list[str]] = defaultdict(list)
+    for name, col in used.items():
+        readers[col].append(name)
+    shared = next(((col, names) for col, names in readers.items() if len(names) > 1), None)
+    if shared is not None:
+        col, both = shared
+        raise ParseError(path, f"the column {col!r} would be read as {' and as '.join(both)}: map each sigcube name "
+                               f"to a column of its own with {options.columns}")
     stray = sorted(set(units) - set(used.values()))
     if stray:
         raise ParseError(path, f"{options.units} names {', '.join(map(repr, stray))}, which is not a column read "

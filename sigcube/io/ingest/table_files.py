@@ -93,13 +93,13 @@ def read_source(path: Path | str, fmt: str | None = None, encoding: str | None =
         if fmt is not None:
             raise ParseError(path, "--format names the format of a table file; a folder is read as SPARC "
                                    "mass-model files")
-        return _rotmod_source(path, *rotmod_files(path))
+        return _rotmod_source(path, *rotmod_files(path), encoding=encoding)
     if not path.is_file():
         raise DataSourceError(f"{path}: no such file or folder")
     if fmt is not None:
         return _astropy_source(path, fmt)
     if is_rotmod(path):
-        return _rotmod_source(path, [path])
+        return _rotmod_source(path, [path], encoding=encoding)
     head = head_text(read_bytes(path)[:_HEAD])
     if "Byte-by-byte Description" in head:
         return _table1_source(path) if declares_table1(path) else _astropy_source(path, "ascii.cds")
@@ -139,10 +139,11 @@ def _astropy_source(path: Path, fmt: str | None) -> Source:
     return Source(path, table, f"astropy.table ({fmt or 'format guessed'})", _sha256(path))
 
 
-def _rotmod_source(path: Path, files: list[Path], others: list[str] | None = None) -> Source:
+def _rotmod_source(path: Path, files: list[Path], others: list[str] | None = None,
+                   encoding: str | None = None) -> Source:
     """SPARC mass-model files as one table: a row per point, the galaxy named by its file, distance per galaxy;
     the ``others`` entries of a folder, skipped, are said in an :class:`IngestWarning`."""
-    curves = [read_rotmod(f) for f in files]
+    curves = [read_rotmod(f, encoding, "--encoding") for f in files]
     if others:
         _warn_skipped(path, len(files), others)
     counts = [len(c.r) for c in curves]

@@ -112,7 +112,7 @@ def decode_text(data: bytes, path: Path | str, encoding: str | None = None, opti
     try:
         text = data[start:].decode(codec)
     except UnicodeDecodeError as exc:
-        line = data[start: start + exc.start].decode(codec).count("\n") + 1
+        line = _line_of(data[start: start + exc.start].decode(codec))
         name = mark[2] if mark else "UTF-8" if encoding is None else encoding
         problem = (f"the file ends inside a {name} character (truncated)" if exc.reason == "truncated data" else
                    f"byte {data[start + exc.start]:#04x} is not valid {name} text")
@@ -123,10 +123,15 @@ def decode_text(data: bytes, path: Path | str, encoding: str | None = None, opti
         raise ParseError(path, problem, line) from None
     text = text.removeprefix("\ufeff")
     if option is not None and "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
+        line = _line_of(text[: text.index("\x00")])
         hint = "" if mark is not None or encoding is not None else "; " + _likely_encoding(data, option)
         raise ParseError(path, f"the text holds a NUL character, which no text table has{hint}", line)
     return text
+
+
+def _line_of(before: str) -> int:
+    """The line (1-based) of the character after ``before``, lines ending in LF, CRLF or CR."""
+    return before.count("\n") + before.count("\r") - before.count("\r\n") + 1
 
 
 def _likely_encoding(data: bytes, option: str) -> str:
@@ -139,15 +144,17 @@ def _likely_encoding(data: bytes, option: str) -> str:
             f"may write it, read it with {option} {likely}")
 
 
-def read_text_lines(path: Path | str) -> list[str]:
-    """Return the lines of a text file, UTF-8 or as its byte-order mark says (no line ends, no byte-order mark).
+def read_text_lines(path: Path | str, encoding: str | None = None, option: str | None = None) -> list[str]:
+    """Return the lines of a text file, UTF-8 or as its byte-order mark says, or in ``encoding`` (no line ends —
+    LF, CRLF or CR —, no byte-order mark; ``option``: see :func:`decode_text`).
 
     Raises DataSourceError if the file cannot be read, ParseError on bytes that are not text in that encoding.
     """
-    lines = decode_text(read_bytes(path), path).split("\n")
+    text = decode_text(read_bytes(path), path, encoding, option)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines[-1] == "":
         lines.pop()
-    return [line.removesuffix("\r") for line in lines]
+    return lines
 
 
 def parse_cell(token: str, column: str, path: Path, line: int, allow_nan: bool = False) -> float:

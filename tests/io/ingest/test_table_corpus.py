@@ -293,6 +293,26 @@ def test_a_unit_beside_a_name_is_read_and_may_not_be_contradicted(plain, tmp_pat
         build_table_cube(tmp_path / "named.csv", units={"r [kpc]": "pc"})
 
 
+# --- found trying the command -----------------------------------------------------------------------------------
+
+def test_one_column_read_as_two_names_is_refused(chdir):
+    (chdir / "c.csv").write_text("galaxy,r,v_obs,e_v_obs,v_gas,v_disk,v_bul\nA,1,31,2,10,30,0\n")
+    _one_line(["c.csv", "--columns", "v_disk=v_obs", "--units", "r=kpc,v_obs=km/s,e_v_obs=km/s,v_gas=km/s,v_bul=km/s"],
+              chdir, "c.csv: the column 'v_obs' would be read as v_obs and as v_disk: map each sigcube name to a "
+                     "column of its own with --columns")
+
+
+def test_a_rotmod_file_takes_carriage_return_line_ends_and_the_given_encoding(plain, tmp_path):
+    """Old Mac line ends (CR alone), and Latin-1 prose in a header comment read with --encoding latin-1."""
+    for path in sorted((CORPUS / "rotmod").iterdir()):
+        lines = path.read_text().splitlines()
+        text = "\r".join([lines[0], "# Données : courbe de rotation", *lines[1:]]) + "\r"
+        (tmp_path / path.name).write_bytes(text.encode("latin-1"))
+    with pytest.raises(ParseError, match="line 2: byte 0xe9 is not valid UTF-8 text; if the file is Latin-1"):
+        build_table_cube(tmp_path)
+    assert_twin(build_table_cube(tmp_path, encoding="latin-1"), plain)
+
+
 # --- hypothesis: random curves in each shape ------------------------------------------------------------------
 
 DEFAULT, DEEP = 12, 150

@@ -554,8 +554,9 @@ class ScaleMap:
         """u (or ln u) at z (rows, G): row j through table ``index[j]`` (every row through the one table if T = 1)."""
         z = np.asarray(z, dtype=float)
         flat = z.reshape(-1, z.shape[-1])
+        lead = z.shape[:-1]
         index = np.zeros(len(flat), dtype=np.int64) if len(self.tables) == 1 else np.broadcast_to(
-            self.index[:, None], z.shape[:-1]).reshape(-1)
+            self.index.reshape((-1,) + (1,) * (len(lead) - 1)), lead).reshape(-1)
         return adaptive.lookup(self.tables, index, flat).reshape(z.shape)
 
 

@@ -31,6 +31,7 @@ import numba
 import numpy as np
 
 from sigcube.compute.quadrature_compiled import TABLE_LIMIT, TABLE_SIZE, TABLE_STEP, _lookup2
+from sigcube.stats.likelihood import SCALE_MIN
 
 V_NODES = 24
 """Gauss–Hermite nodes of the integral over v."""
@@ -225,10 +226,10 @@ def convolved_table(h_tables: np.ndarray, tau: float) -> np.ndarray:
 
 
 def log_table(u_tables: np.ndarray) -> np.ndarray:
-    """(ln u, d ln u/dz) from a table of u and du/dz (G, TABLE_SIZE, 2); u held above 1e-300 (a quantile clipped to
+    """(ln u, d ln u/dz) from a table of u and du/dz (G, TABLE_SIZE, 2); u held above SCALE_MIN (a quantile clipped to
     i = 0 has u = 0)."""
-    u = np.maximum(u_tables[..., 0], 1e-300)
-    slope = np.where(u_tables[..., 0] > 1e-300, u_tables[..., 1] / u, 0.0)
+    u = np.maximum(u_tables[..., 0], SCALE_MIN)
+    slope = np.where(u_tables[..., 0] > SCALE_MIN, u_tables[..., 1] / u, 0.0)
     return np.stack([np.log(u), slope], axis=-1)
 
 

@@ -80,6 +80,8 @@ LEGACY_ERROR_MODELS = {"lognormal_gobs": "lognormal_first_order"}
 ``lognormal_gobs`` (the first-order model, before the log-normal density existed) mean ``lognormal_first_order``."""
 V_MIN = 1e-6
 """Predictions below this [km/s] are held at it by the log-normal model (ln V_pred must exist): a finite penalty."""
+SCALE_MIN = 1e-300
+"""A velocity scale u below this (an inclination quantile clipped to i = 0) is held at it where ln u is taken."""
 TAU_UNIT = "ln V"
 """The unit of τ_gal: the standard deviation of ln s_g, the natural log of a galaxy's velocity scale."""
 
@@ -254,7 +256,7 @@ class BoundLikelihood:
 
     def scale_coordinate(self, qinv: np.ndarray) -> np.ndarray:
         """The coordinate in which ln L is quadratic: the velocity scale u itself (Gaussian in V), ln u (log-normal)."""
-        return np.log(qinv) if self.log_space else qinv
+        return np.log(np.maximum(qinv, SCALE_MIN)) if self.log_space else qinv
 
     def residuals(self, v_pred: np.ndarray, qinv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(r, ln-normalisation): r_k = (V_obs,k − V_pred,k·u)/s_k, or (ln V_obs,k − ln V_pred,k − ln u)/t_k under
@@ -262,7 +264,7 @@ class BoundLikelihood:
         if self.log_space:
             m = np.log(np.maximum(v_pred, V_MIN))
             if qinv is not None:
-                m = m + self._points(np.log(qinv))
+                m = m + self._points(np.log(np.maximum(qinv, SCALE_MIN)))
             t2 = self.variance(v_pred)
             log_norm = self.log_jacobian - 0.5 * segment_sum(np.log(t2), self.offsets)
             return (self.y_obs - m) / np.sqrt(t2), np.broadcast_to(log_norm, m.shape[:-1] + self.counts.shape)

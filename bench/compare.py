@@ -1,9 +1,18 @@
-"""How long model comparisons with the intrinsic scatter marginalised take on SPARC, as a user types them: Σ-Gravity,
-MOND and NFW under ΛCDM priors (Υ, D, i marginalised, σ_int on its range), and each halo profile of the family under
-ΛCDM priors against MOND. Each run is a new ``sigcube report compare … --json`` process, timed end to end (wall and the
-process's CPU time), with its checkpoints cleared first; the cube is ingested and numba's cache warm before any timing.
+"""How long model comparisons with the intrinsic scatter marginalised take on SPARC, as a user types them, and how they
+scale with Dask workers.
 
-    python bench/compare.py [--json] [--halos nfw,einasto,burkert,piso,dc14] [--sigma-int 0:0.2:21]
+- ``--scaling``: ``report compare sigma mond`` (Υ, D, i and σ_int marginalised) in this process (``--synchronous``)
+  and on a LocalCluster of ``--workers`` processes, the speed-up of the wall time, and whether the two printed the
+  same numbers (they must: the same tasks run in either place);
+- otherwise, the family: Σ-Gravity, MOND and NFW under ΛCDM priors, and each halo profile of the family under ΛCDM
+  priors against MOND, as a user runs them (``--workers``, default: one per core).
+
+Each run is a new ``sigcube report compare … --json --fresh`` process (``--fresh``: its checkpoints and any kept report
+removed first), timed end to end: wall, and the CPU time of it and of every process it started and waited for (the
+Dask workers among them). The cube is ingested and numba's cache warm before any timing.
+
+    python bench/compare.py --scaling [--workers 2] [--sigma-int 0:0.2:21] [--json]
+    python bench/compare.py [--json] [--halos nfw,einasto,burkert,piso,dc14] [--sigma-int 0:0.2:21] [--workers N]
 """
 
 from __future__ import annotations
@@ -24,11 +33,11 @@ SIGCUBE = str(Path(sys.executable).with_name("sigcube"))
 HALOS = ("nfw", "einasto", "burkert", "piso", "dc14")
 
 
-def timed(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:
-    """Wall and CPU seconds of one ``sigcube`` process (its children's CPU included)."""
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> dict:
+    """Wall and CPU seconds of one ``sigcube`` process (its children's CPU included), and its report."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([SIGCUBE, *argv], env=env, cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run([SIGCUBE, *argv, "--json", "--fresh"], env=env, cwd=cwd, capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -37,37 +46,63 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:
     rows = report["runs"]["nuisance"]
     return {"wall_s": round(wall, 1), "cpu_s": round((after.ru_utime + after.ru_stime)
                                                    - (before.ru_utime + before.ru_stime), 1),
-            "models": {name: {"seconds": round(r["seconds"], 1), "ln_B_vs_mond": r["ln_B_vs_mond"],
-                              "ln_B_error": r["ln_B_vs_mond_error"]} for name, r in rows.items()}}
+            "models": {name: {"seconds": round(r["seconds"], 1), "log_evidence": r["log_evidence"],
+                              "ln_B_vs_mond": r["ln_B_vs_mond"], "ln_B_error": r["ln_B_vs_mond_error"]}
+                       for name, r in rows.items()}}
+
+
+def numbers(run: dict) -> dict:
+    """A run's evidences without its timings."""
+    return {name: {k: v for k, v in m.items() if k != "seconds"} for name, m in run["models"].items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--scaling", action="store_true", help="sigma mond in this process and on --workers")
+    parser.add_argument("--workers", type=int, default=None, help="LocalCluster processes (default: one per core)")
     parser.add_argument("--halos", default=",".join(HALOS), help="the halo profiles of the family run")
     parser.add_argument("--sigma-int", default="0:0.2:21", help="σ_int's range and coarse pass (dex)")
     args = parser.parse_args()
     if not os.environ.get("SIGCUBE_DATA_DIR"):
         raise SystemExit("set SIGCUBE_DATA_DIR to the data mirror (shared/data)")
-    scatter = ["--sigma-int", args.sigma_int, "--error-model", "lognormal_gobs", "--json"]
+    scatter = ["--sigma-int", args.sigma_int, "--error-model", "lognormal_gobs"]
+    workers = ["--workers", str(args.workers)] if args.workers else []
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="sigcube-compare-") as tmp:
         folder = Path(tmp)
         env = {**os.environ, "SIGCUBE_CUBE_DIR": str(folder / "cubes")}
         subprocess.run([SIGCUBE, "ingest", "sparc"], env=env, cwd=folder, check=True, capture_output=True)
-        subprocess.run([SIGCUBE, "report", "compare", "mond", "--no-nuisance", "--json"], env=env, cwd=folder,
-                       check=True, capture_output=True)  # fills numba's cache
-        runs = {"sigma mond nfw-lcdm": timed(["report", "compare", "sigma", "nfw-lcdm", *scatter], env, folder)}
-        for halo in args.halos.split(","):
-            runs[f"{halo}-lcdm"] = timed(["report", "compare", f"{halo}-lcdm", *scatter], env, folder)
-    family = sum(r["wall_s"] for k, r in runs.items() if k != "sigma mond nfw-lcdm")
+        subprocess.run([SIGCUBE, "report", "compare", "mond", "--no-nuisance", "--json", "--synchronous"], env=env,
+                       cwd=folder, check=True, capture_output=True)  # fills numba's cache
+        if args.scaling:
+            command = ["report", "compare", "sigma", "mond", *scatter]
+            runs = {"in process": timed([*command, "--synchronous"], env, folder),
+                    f"{args.workers or os.cpu_count()} workers": timed([*command, *workers], env, folder)}
+        else:
+            runs = {"sigma mond nfw-lcdm": timed(["report", "compare", "sigma", "nfw-lcdm", *scatter, *workers], env,
+                                                 folder)}
+            for halo in args.halos.split(","):
+                runs[f"{halo}-lcdm"] = timed(["report", "compare", f"{halo}-lcdm", *scatter, *workers], env, folder)
     out = {"date": date.today().isoformat(), "python": platform.python_version(), "sigma_int": args.sigma_int,
-           "runs": runs, "halo_family_wall_s": round(family, 1)}
+           "cores": os.cpu_count(), "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2),
+           "runs": runs}
+    if args.scaling:
+        here, there = runs.values()
+        out["speedup"] = round(here["wall_s"] / there["wall_s"], 2)
+        out["identical"] = numbers(here) == numbers(there)
+    else:
+        out["halo_family_wall_s"] = round(sum(r["wall_s"] for k, r in runs.items() if k != "sigma mond nfw-lcdm"), 1)
     if args.json:
         print(json.dumps(out))
         return
     for name, r in runs.items():
         print(f"report compare {name}: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU")
-    print(f"the halo family: {family:.0f} s wall")
+    if args.scaling:
+        print(f"speed-up {out['speedup']:.2f}×; the same numbers: {out['identical']}")
+    else:
+        print(f"the halo family: {out['halo_family_wall_s']:.0f} s wall")
+    print(f"load average before {out['load_before']}, after {out['load_after']} ({out['cores']} cores)")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,13 @@ fixed before the data are seen. The per-galaxy likelihood is :class:`~sigcube.st
 
 Every ln Z carries its numerical error: the grid's (the last halving's change plus the share of mass outside the
 final box), the quadrature's (the node rule's estimate) and the correction's variation; their sum is ``error``.
+
+The per-galaxy work runs as tasks of a :data:`~sigcube.engines.dask.Runner` — in this process or on a Dask cluster,
+the same tasks either way, so the numbers are the same bit for bit: a global model's grid is evaluated in tasks of one
+evaluation batch of grid points (:data:`BATCH_POINTS` over the whole sample: each galaxy's mode search walks a batch's
+points in order, so the batches, not the tasks, decide the last bits) × one galaxy chunk (:data:`CHUNK_POINTS`), the
+node rule at all its points in galaxy chunks at once, a per-object model's integrals chunk by chunk
+(:data:`OBJECT_CHUNK_POINTS`); the sums over galaxies are formed here, on the whole sample's arrays.
 """
 
 from __future__ import annotations
@@ -55,11 +62,8 @@ BATCH_POINTS = 400_000
 CHUNK_POINTS = 500
 """Packed points per galaxy chunk of a global model's tasks (SPARC: 7 chunks, few enough that each worker keeps every
 chunk's prior tables, :func:`sigcube.compute.quadrature.marginalise`'s cache of 8)."""
-GRID_SPLIT = 4
-"""A global model's grid goes out in at least this many runs of grid points per galaxy chunk (when it has that many
-evaluation batches), so that even a small grid keeps several workers busy."""
 OBJECT_CHUNK_POINTS = 250
-"""Packed points per galaxy chunk of a per-object model's tasks (SPARC: 14 chunks of about 12 galaxies)."""
+"""Packed points per galaxy chunk of a per-object model's tasks (SPARC: 13 chunks of about 13 galaxies)."""
 MAX_GRID_CELLS = 20_000_000
 """The most coarse grid points × galaxies of an evidence integral over global axes (it holds per-galaxy ln L, χ², …
 arrays of that size: 160 MB each); a larger coarse grid is refused before anything is allocated, naming its size, and
@@ -331,15 +335,12 @@ def _check_size(kernel: Kernel, axes: Sequence[Axis], n_galaxies: int) -> None:
 def _evaluate_grid(ev: _Evaluator, run: Runner, params: Mapping[str, np.ndarray], sigma: np.ndarray | None,
                    nodes: int, chunks: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
     """Every galaxy at M global grid points (``params`` and ``sigma`` (M, 1)), assembled into (M, G) arrays from tasks
-    of ``run``: galaxy chunks × runs of consecutive evaluation batches, each batch the whole sample's
-    (:func:`_step` of all its points, as if evaluated at once: the same numbers however the tasks are cut), at least
-    :data:`GRID_SPLIT` runs when there are that many batches."""
+    of ``run``: each evaluation batch of grid points (the whole sample's, :func:`_step` of all its points, as if the
+    sample were evaluated at once: the same numbers however the galaxies are chunked) × each galaxy chunk."""
     m = max([np.shape(v)[0] for v in params.values()] + ([np.shape(sigma)[0]] if sigma is not None else []))
     g = ev.points.n_galaxies
     step = _step(ev.points.n_points)
-    batches = -(-m // step)
-    span = step * -(-batches // GRID_SPLIT)
-    tasks = [(lo, min(lo + span, m), c) for lo in range(0, m, span) for c in chunks]
+    tasks = [(lo, min(lo + step, m), c) for lo in range(0, m, step) for c in chunks]
     parts = run(_grid_block, (ev, dict(params), sigma, nodes, step), tasks)
     out = {k: np.empty((m, g), dtype=v.dtype) for k, v in parts[0].items()}
     for (lo, hi, c), part in zip(tasks, parts):

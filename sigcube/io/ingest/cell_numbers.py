@@ -77,17 +77,17 @@ def read_cell(text: str) -> Cell | None:
 
 def shown_marks(columns: list[np.ndarray]) -> set[str]:
     """The decimal marks the number cells of ``columns`` show (text cells and ambiguous cells show none)."""
-    marks: set[str] = set()
-    for cells in columns:
-        text = np.unique(np.asarray(cells, dtype=str))
-        candidates = text[(np.char.find(text, ".") >= 0) | (np.char.find(text, ",") >= 0)]
-        for raw in candidates:
-            cell = read_cell(str(raw))
-            if cell is not None and cell.grouped is None and cell.mark is not None:
-                marks.add(cell.mark)
-                if len(marks) == 2:
-                    return marks
-    return marks
+    cells = [np.unique(np.asarray(column, dtype=str)) for column in columns]
+    return {mark for mark in MARK_NAMES if any(_shows(text, mark) for text in cells)}
+
+
+def _shows(text: np.ndarray, mark: str) -> bool:
+    """Whether a cell of ``text`` shows ``mark`` as its decimal mark (only cells holding it, or holding the other
+    mark twice, as ``1.234.567`` does, are read)."""
+    other = "," if mark == "." else "."
+    candidates = text[(np.char.find(text, mark) >= 0) | (np.char.count(text, other) > 1)]
+    return any((cell := read_cell(str(raw))) is not None and cell.grouped is None and cell.mark == mark
+               for raw in candidates)
 
 
 def settle_mark(shown: set[str]) -> str | None:
@@ -113,22 +113,36 @@ def parse_cells(cells: np.ndarray, convention: Convention) -> tuple[np.ndarray, 
     """The numbers of text cells (NaN where :data:`MISSING`, ±inf for ``inf``), with the index of the first cell that
     is not read and why (``'x' is not a number``), or (values, None, None) if all are."""
     text = np.char.strip(np.asarray(cells, dtype=str))
-    joined = "".join(text)
-    if joined.isascii() and not any(c in joined for c in ",_ '") and ("." not in joined or convention.mark == "."):
-        try:  # then numpy's float parsing accepts what read_cell accepts, and reads it as read_cell does
-            return np.where(np.isin(np.char.lower(text), MISSING), "nan", text).astype(float), None, None
-        except ValueError:
-            pass  # a cell that is not a number: found below
-    values = np.empty(len(text))
-    for i, raw in enumerate(text):
-        cell = read_cell(str(raw))
-        if cell is None:
-            return values, i, f"{str(raw)!r} is not a number"
-        value, problem = _resolve(str(raw), cell, convention)
+    values = _plain(text, convention.mark)
+    if values is not None:
+        return values, None, None
+    unique, inverse = np.unique(text, return_inverse=True)
+    read = np.empty(len(unique))
+    problems: dict[int, str] = {}
+    for k, raw in enumerate(map(str, unique)):
+        cell = read_cell(raw)
+        read[k], problem = (np.nan, f"{raw!r} is not a number") if cell is None else _resolve(raw, cell, convention)
         if problem is not None:
-            return values, i, problem
-        values[i] = value
-    return values, None, None
+            problems[k] = problem
+    if problems:
+        first = int(np.flatnonzero(np.isin(inverse, list(problems)))[0])
+        return read[inverse], first, problems[int(inverse[first])]
+    return read[inverse], None, None
+
+
+def _plain(text: np.ndarray, mark: str | None) -> np.ndarray | None:
+    """Cells parsed at once by numpy when none has a thousands separator or a mark other than the file's decimal
+    mark (``mark``, a comma turned into a point), so that every reading is the only one; None otherwise, or if a cell
+    is not a number."""
+    joined = "".join(text)
+    blocked = "_ '" + {".": ",", ",": ".", None: ".,"}[mark]
+    if not joined.isascii() or any(c in joined for c in blocked):
+        return None
+    plain = np.char.replace(text, ",", ".") if mark == "," else text
+    try:  # numpy's float parsing accepts what read_cell accepts here, and reads it as read_cell does
+        return np.where(np.isin(np.char.lower(plain), MISSING), "nan", plain).astype(float)
+    except ValueError:
+        return None
 
 
 def _resolve(raw: str, cell: Cell, convention: Convention) -> tuple[float, str | None]:

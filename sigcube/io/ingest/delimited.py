@@ -2,7 +2,8 @@
 
 - encoding: UTF-8, or as the file's byte-order mark says (UTF-16, UTF-32), or the one given; a file in another is
   refused naming the encoding it is likely in (:func:`~sigcube.io.ingest.text.decode_text`);
-- line ends: LF, CRLF or CR; blank lines and lines starting with ``#`` are skipped;
+- line ends: LF, CRLF or CR; blank lines, lines of separators only (a spreadsheet's empty rows, ``;;;;``) and lines
+  starting with ``#`` are skipped;
 - header: the first other line names the columns — unless it holds a number, when the last ``#`` line above it
   does (``# r v_obs …``, as numpy's ``savetxt`` writes it);
 - separator, read from the header: ``;`` if it has one, else ``,`` if it has one (quoted as in CSV), else runs of
@@ -49,6 +50,8 @@ def read_delimited(path: Path, encoding: str | None = None) -> tuple[Table, np.n
         rows = body
     else:
         header_line, names, rows = first_line, cells, body[1:]
+    if separator is not None:  # a spreadsheet's empty rows: separators only (;;;;)
+        rows = [(number, line) for number, line in rows if line.replace(separator, "").strip()]
     if not rows:
         raise ParseError(path, "the table has a header and no rows", header_line)
     split = [_split(line, separator, path, number) for number, line in rows]

@@ -302,6 +302,13 @@ def test_one_column_read_as_two_names_is_refused(chdir):
                      "column of its own with --columns")
 
 
+def test_a_spreadsheets_empty_rows_are_skipped(plain, tmp_path):
+    """Rows of separators only (``;;;;``, as a spreadsheet saves formatted empty rows) are blank lines."""
+    lines = (CORPUS / "excel_semicolon.csv").read_text().splitlines()
+    (tmp_path / "c.csv").write_text("\n".join([*lines[:4], ";;;;;;;;;;", *lines[4:], ";;;", " ; ;"]) + "\n")
+    assert_twin(build_table_cube(tmp_path / "c.csv", units=UNITS), plain)
+
+
 def test_a_rotmod_file_takes_carriage_return_line_ends_and_the_given_encoding(plain, tmp_path):
     """Old Mac line ends (CR alone), and Latin-1 prose in a header comment read with --encoding latin-1."""
     for path in sorted((CORPUS / "rotmod").iterdir()):

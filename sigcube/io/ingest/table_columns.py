@@ -93,20 +93,21 @@ def _require_units(source: Source, used: Mapping[str, str], units: Mapping[str, 
                                   f"{options.units} {pairs}")
 
 
+_NUMBER = re.compile(r"[0-9.eE+-]+")
 _NAMED_UNIT = re.compile(r"(?P<name>.*?)\s*(?:\[(?P<bracket>[^\]]+)\]|\((?P<paren>[^)]+)\))\s*")
 
 
 def named_unit(column: str) -> tuple[str, u.UnitBase] | None:
-    """A column name's own name and the unit written beside it — ``r [kpc]``, ``v_obs (m/s)`` — or None if it has
-    none (a word astropy cannot parse, or a pure number as in ``L[3.6]``, is no unit)."""
+    """A column name's own name and the unit written beside it — ``r [kpc]``, ``v_obs (m/s)``, ``e_v_obs (%)`` — or
+    None if it has none (a word astropy cannot parse, or a number as in ``L[3.6]``, is no unit)."""
     match = _NAMED_UNIT.fullmatch(column)
-    if match is None:
+    text = match and (match["bracket"] or match["paren"]).strip()
+    if not text or _NUMBER.fullmatch(text):
         return None
     try:
-        unit = u.Unit(match["bracket"] or match["paren"])
+        return match["name"], u.Unit(text)
     except (ValueError, TypeError):
         return None
-    return (match["name"], unit) if unit.physical_type != "dimensionless" else None
 
 
 def converted(source: Source, column: str, name: str, override: str | None, galaxy: np.ndarray,

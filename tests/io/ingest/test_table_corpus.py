@@ -291,6 +291,12 @@ def test_a_unit_beside_a_name_is_read_and_may_not_be_contradicted(plain, tmp_pat
     with pytest.raises(ParseError, match=r"column 'r \[kpc\]' \(r\) is in 'pc' by --units and in 'kpc' by its name: "
                                          "give one unit"):
         build_table_cube(tmp_path / "named.csv", units={"r [kpc]": "pc"})
+    (tmp_path / "percent.csv").write_text("galaxy,r,v_obs,e_v_obs (%),v_gas,v_disk,v_bul,L[3.6]\nA,1,31,2,10,30,0,5\n")
+    velocities = {"r": "kpc", "v_obs": "km/s", "v_gas": "km/s", "v_disk": "km/s", "v_bul": "km/s"}
+    with pytest.raises(ParseError, match=r"column 'e_v_obs \(%\)' \(e_v_obs\) is in '%', which cannot be converted"):
+        build_table_cube(tmp_path / "percent.csv", units=velocities)  # an error in per cent of V_obs is not km/s
+    with pytest.raises(ParseError, match=r"column 'L\[3.6\]' \(L36\) has no unit"):  # 3.6 μm: a name, not a unit
+        build_table_cube(tmp_path / "percent.csv", {"L36": "L[3.6]"}, {**velocities, "e_v_obs (%)": "%"})
 
 
 # --- found trying the command -----------------------------------------------------------------------------------

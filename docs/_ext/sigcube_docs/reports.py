@@ -199,10 +199,12 @@ def regression(record: Mapping[str, Any]) -> str:
         conv = r.get("conventions") or {}
         summary = conv.get("summary") if isinstance(conv, Mapping) else None
         published = "; ".join(f"{k}: {v}" for k, v in r["published"].items()) or "—"
+        indent = " " * len(f"{i}. ")  # the sub-list belongs to the numbered item
         out.append(f"{i}. **{text(r['name'])}** ({text(r['status'])}"
                    + (f"; {text(summary)}" if summary else "") + ").\n"
-                   f"   - sigcube: {text(r['headline'])}\n   - published (seed section): {text(published)}\n"
-                   f"   - {text(r['note'])}\n")
+                   + "".join(f"{indent}- {line}\n" for line in (f"sigcube: {text(r['headline'])}",
+                                                                f"published (seed section): {text(published)}",
+                                                                text(r["note"]))))
     out.append("\n" + terminal(record, "regression", width=220))
     return "".join(out)
 
@@ -604,7 +606,7 @@ def joint_choices_table(report: Mapping[str, Any]) -> str:
     for group in report["choices"]:
         first = next(iter(group["rows"][0]["posterior"]))
         choices, rows = [], []
-        if before:
+        if before and group is report["choices"][0]:
             t = next(t for t in before["report"]["tension"])
             a = before["report"]["posterior"][t["a"]]["axes"][first]
             b = before["report"]["posterior"][t["b"]]["axes"][first]
@@ -618,18 +620,22 @@ def joint_choices_table(report: Mapping[str, Any]) -> str:
                                           or "the reference: the dataset's own likelihood")
             choices.append([code(row["probe"]), text(what)])
             rows.append([code(row["probe"]), f"{number(a['mean'])} ± {number(a['sd'])}", *_tension_cells(row["tension"])])
-        out.append(f"\n{text(group['dataset'])} under each likelihood choice against {text(group['against'])}, one "
-                   f"choice changed at a time from the reference (first {text(group['dataset'])} row); the last row "
-                   "changes them all:\n\n" + table(["probe", "choice"], choices, "ll"))
+        heading = (f"{text(group['title'])} (the first {text(group['dataset'])} row is the reference)" if
+                   group.get("title") else f"one choice changed at a time from the reference (first "
+                                           f"{text(group['dataset'])} row); the last row changes them all")
+        out.append(f"\n{text(group['dataset'])} under each likelihood choice against {text(group['against'])}: "
+                   f"{heading}:\n\n" + table(["probe", "choice"], choices, "ll"))
         out.append(f"\nEach choice's {text(group['dataset'])} {text(first)} (mean ± sd) and its tension with "
                    f"{text(group['against'])}:\n\n"
                    + table(["probe", text(first), "shift m (σ)", "ln S [nat]", "d", "σ (S) (range)", "verdict (S)"],
                            rows, "lrrrrrl"))
         strong = [r["probe"] for r in group["rows"] if r["tension"].get("verdict") == "strong tension"]
         weaker = [r["probe"] for r in group["rows"] if r["probe"] not in strong]
+        sources = {k: v for r in group["rows"] for k, v in (r.get("sources") or {}).items()}
         out.append("\n" + bullets([
             f"The tension stays strong (≥ 3σ by the suspiciousness) under: {', '.join(strong) or 'none'}.",
             f"It does not (below 3σ, or undecided within its numerical error) under: {', '.join(weaker) or 'none'}.",
+            *(f"{code(k)}: {text(v)}" for k, v in sources.items()),
         ]))
     return "".join(out)
 

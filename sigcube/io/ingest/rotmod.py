@@ -47,6 +47,8 @@ UNITS = tuple(u.Unit(CURVE_VARIABLES[name].units) for name in NAMES)
 
 _DISTANCE = re.compile(r"#\s*Distance\s*=\s*(\S+)\s*Mpc\s*", re.IGNORECASE)
 _LABELS = {**{name.casefold(): i for i, name in enumerate(NAMES)}, **{c.casefold(): i for i, c in enumerate(COLUMNS)}}
+_SPLIT = re.compile(r"[\s,;|]+")
+_BRACKETED = re.compile(r"\[[^\]]*\]|\([^)]*\)")
 _WORD = re.compile(r"(?P<label>[^\[\]()]+?)(?:\[(?P<bracket>[^\]]*)\]|\((?P<paren>[^)]*)\))?")
 _KINDS = {"kpc": "length", "km / s": "velocity", "solLum / pc2": "surface brightness"}
 
@@ -73,11 +75,17 @@ class RotmodCurve:
 
 @dataclass(frozen=True)
 class _Layout:
-    """The columns of a file's rows: which of :data:`COLUMNS` each is, its unit, and the line naming them."""
+    """The columns of a file's rows: which of :data:`COLUMNS` each is, the unit the header states for it (None: the
+    format's), and the line naming them."""
 
     order: tuple[int, ...] = tuple(range(len(COLUMNS)))
-    units: tuple[u.UnitBase, ...] = UNITS
+    stated: tuple[u.UnitBase | None, ...] = (None,) * len(COLUMNS)
     line: int | None = None
+
+    @property
+    def units(self) -> tuple[u.UnitBase, ...]:
+        """The unit of each column: the one stated, else the format's."""
+        return tuple(unit or UNITS[i] for i, unit in zip(self.order, self.stated))
 
     def describe(self) -> str:
         """The columns in words: ``Rad Vobs errV …`` (and the line that names them)."""
@@ -97,8 +105,7 @@ def read_rotmod(path: Path | str, encoding: str | None = None, option: str | Non
     rows = [(n, text) for n, text in enumerate(lines[1:], start=2)
             if text.strip() and not text.lstrip().startswith("#")]
     first = rows[0][0] if rows else len(lines) + 1
-    comments = [(n, lines[n - 1].lstrip().lstrip("#").split()) for n in range(2, first)
-                if lines[n - 1].lstrip().startswith("#")]
+    comments = [(n, _words(lines[n - 1])) for n in range(2, first) if lines[n - 1].lstrip().startswith("#")]
     layout = _layout(comments, path)
     if not rows:
         raise ParseError(
@@ -164,6 +171,18 @@ def _distance(lines: list[str], path: Path) -> float:
     return distance
 
 
+def _words(line: str) -> list[str]:
+    """The words of a ``#`` header line, split at spaces, tabs, commas, semicolons and bars; a unit in brackets
+    standing alone is joined to the name before it (``Rad [kpc]`` → ``Rad[kpc]``)."""
+    words: list[str] = []
+    for word in _SPLIT.split(line.lstrip().lstrip("#").strip()):
+        if words and _BRACKETED.fullmatch(word) and _BRACKETED.search(words[-1]) is None:
+            words[-1] += word
+        elif word:
+            words.append(word)
+    return words
+
+
 def _layout(comments: Sequence[tuple[int, list[str]]], path: Path) -> _Layout:
     """The columns the header lines above the rows (line number, words) give: by their names line and units line."""
     names = [(n, words) for n, words in comments if sum(_label(word) is not None for word in words) >= 2]
@@ -205,7 +224,7 @@ def _named(line: int, words: list[str], path: Path) -> _Layout:
         match = _WORD.fullmatch(word)
         text = match["bracket"] if match["bracket"] is not None else match["paren"]
         order.append(column)
-        units.append(UNITS[column] if text is None else _unit_of(text, column, line, path, "beside its name"))
+        units.append(None if text is None else _unit_of(text, column, line, path, "beside its name"))
     missing = [COLUMNS[i] for i in range(len(REQUIRED)) if i not in order]
     if missing:
         raise ParseError(path, f"the header names no {' or '.join(missing)} column ({' '.join(words)}): a mass model "
@@ -214,8 +233,9 @@ def _named(line: int, words: list[str], path: Path) -> _Layout:
 
 
 def _unit(text: str) -> u.UnitBase | None:
-    """The unit a header word writes (``L`` in ``L/pc^2`` is L☉, as SPARC writes it), None if astropy cannot
-    parse it."""
+    """The unit a header word writes (``L`` in ``L/pc^2`` is L☉, as SPARC writes it; brackets around it dropped),
+    None if astropy cannot parse it."""
+    text = text[1:-1] if _BRACKETED.fullmatch(text) else text
     text = "solLum/" + text[2:] if text.startswith("L/") else text
     try:
         return u.Unit(text)
@@ -251,10 +271,10 @@ def _with_units(layout: _Layout, line: int, words: list[str], path: Path) -> _La
         raise ParseError(path, f"the units line gives {len(words)} units ({' '.join(words)}) for "
                                f"{len(layout.order)} columns ({layout.describe()}): give one per column", line)
     units = []
-    for word, column, named in zip(words, layout.order, layout.units):
+    for word, column, named in zip(words, layout.order, layout.stated):
         unit = _unit_of(word, column, line, path, "on the units line"
                         + (f" (line {layout.line} names it)" if layout.line is not None else ""))
-        if named != UNITS[column] and named != unit:
+        if named is not None and named != unit:
             raise ParseError(path, f"column {COLUMNS[column]} is in {named.to_string()!r} beside its name (line "
                                    f"{layout.line}) and in {word!r} on the units line: give one unit", line)
         units.append(unit)

@@ -146,7 +146,8 @@ ROWS = ["0.42 31.20 6.10 4.15 40.22 0.00 512.30 0.00", "0.85 55.70 4.40 9.02 58.
      "the header names 'Vrot', which is not a column of SPARC's mass-model files"),
     (["# Rad Vobs errV Vgas Vdisk Vbul SBdisk SBbul Vstar"], [r + " 9.0" for r in ROWS], 2,
      "the header names 'Vstar', which is not a column"),
-    (["# Rad Vobs Vobs Vgas Vdisk Vbul SBdisk SBbul"], ROWS, 2, "the header names the column Vobs twice ('Vobs' and 'Vobs')"),
+    (["# Rad Vobs Vobs Vgas Vdisk Vbul SBdisk SBbul"], ROWS, 2,
+     "the header names the column Vobs twice ('Vobs' and 'Vobs')"),
     (["# Rad Vobs errV Vgas Vdisk SBdisk SBbul"], [" ".join(r.split()[:5] + r.split()[6:]) for r in ROWS], 2,
      "the header names no Vbul column (Rad Vobs errV Vgas Vdisk SBdisk SBbul): a mass model needs"),
     (["# Rad Vobs errV Vgas Vdisk Vbul"], ROWS, 3,
@@ -169,6 +170,30 @@ ROWS = ["0.42 31.20 6.10 4.15 40.22 0.00 512.30 0.00", "0.85 55.70 4.40 9.02 58.
 def test_rotmod_headers_that_cannot_be_read_are_refused(header, rows, line, message, chdir):
     (chdir / "X_rotmod.dat").write_text("\n".join([DISTANCE, *header, *rows]) + "\n")
     _one_line(["X_rotmod.dat"], chdir, f"X_rotmod.dat, line {line}: {message}")
+
+
+@pytest.mark.parametrize("header", [
+    ["# Rad, errV, Vobs, Vgas, Vdisk, Vbul, SBdisk, SBbul", "# kpc, km/s, m/s, km/s, km/s, km/s, L/pc^2, L/pc^2"],
+    ["# Rad | errV | Vobs | Vgas | Vdisk | Vbul | SBdisk | SBbul",
+     "# [kpc] [km/s] [m/s] [km/s] [km/s] [km/s] [L/pc^2] [L/pc^2]"],
+    ["# Rad [kpc]  errV [km/s]  Vobs [m/s]  Vgas  Vdisk  Vbul  SBdisk  SBbul"],
+    ["## rad(kpc)\terrv\tvobs(m/s)\tvgas\tvdisk\tvbul\tsbdisk\tsbbul"],
+])
+def test_header_lines_as_people_write_them(header, tmp_path):
+    """Names and units separated by commas or bars, units in brackets on their own or beside a name: errV before
+    Vobs, Vobs in m/s."""
+    rows = ["0.42 6.10 31200 4.15 40.22 0.00 512.30 0.00", "0.85 4.40 55700 9.02 58.11 0.00 330.04 0.00"]
+    (tmp_path / "X_rotmod.dat").write_text("\n".join([DISTANCE, *header, *rows]) + "\n")
+    cube = build_table_cube(tmp_path / "X_rotmod.dat")
+    np.testing.assert_allclose(cube["v_obs"].values[0], [31.2, 55.7], rtol=1e-15)
+    assert list(cube["e_v_obs"].values[0]) == [6.1, 4.4] and list(cube["sb_disk"].values[0]) == [512.3, 330.04]
+
+
+def test_a_unit_beside_a_name_and_another_on_the_units_line_is_refused(chdir):
+    header = ["# Rad [kpc] Vobs [km/s] errV Vgas Vdisk Vbul SBdisk SBbul", "# kpc m/s km/s km/s km/s km/s L/pc^2 L/pc^2"]
+    (chdir / "X_rotmod.dat").write_text("\n".join([DISTANCE, *header, *ROWS]) + "\n")
+    _one_line(["X_rotmod.dat"], chdir, "X_rotmod.dat, line 3: column Vobs is in 'km / s' beside its name (line 2) and "
+                                       "in 'm/s' on the units line: give one unit")
 
 
 def test_a_units_line_out_of_the_cubes_units_is_said_when_a_value_is_refused(chdir):
@@ -265,7 +290,8 @@ def test_thousands_separators_are_read_when_they_have_one_reading(cells, options
 
 def test_decimal_applies_to_delimited_text_only(tmp_path):
     _one_line([str(CORPUS / "rotmod"), "--decimal", ","], tmp_path,
-              "--decimal , applies to delimited text (CSV, whitespace-separated), and this is read as SPARC mass models")
+              "--decimal , applies to delimited text (CSV, whitespace-separated), and this is read as SPARC mass "
+              "models")
 
 
 # --- values that differ past %g's six digits ------------------------------------------------------------------

@@ -190,7 +190,8 @@ def test_header_lines_as_people_write_them(header, tmp_path):
 
 
 def test_a_unit_beside_a_name_and_another_on_the_units_line_is_refused(chdir):
-    header = ["# Rad [kpc] Vobs [km/s] errV Vgas Vdisk Vbul SBdisk SBbul", "# kpc m/s km/s km/s km/s km/s L/pc^2 L/pc^2"]
+    header = ["# Rad [kpc] Vobs [km/s] errV Vgas Vdisk Vbul SBdisk SBbul",
+              "# kpc m/s km/s km/s km/s km/s L/pc^2 L/pc^2"]
     (chdir / "X_rotmod.dat").write_text("\n".join([DISTANCE, *header, *ROWS]) + "\n")
     _one_line(["X_rotmod.dat"], chdir, "X_rotmod.dat, line 3: column Vobs is in 'km / s' beside its name (line 2) and "
                                        "in 'm/s' on the units line: give one unit")

@@ -150,9 +150,9 @@ def test_prior_placed_nodes_do_not_converge(sparc_by_nodes):
     assert abs(placed[5].sum() - placed[7].sum()) > 10.0
 
 
-@pytest.mark.parametrize("model, sigma", [("velocity_floor", 8.0), ("lognormal_gobs", 0.08)])
+@pytest.mark.parametrize("model, sigma", [("velocity_floor", 8.0), ("lognormal_first_order", 0.08)])
 def test_with_intrinsic_scatter_against_brute_force(model, sigma):
-    """σ_int > 0: the likelihood's normalisation depends on i (and under lognormal_gobs on V_pred), so the inclination
+    """σ_int > 0: the likelihood's normalisation depends on i (and under lognormal_first_order on V_pred), so the inclination
     integral must evaluate it point by point at every node (the three-sum shortcut is exact only at σ_int = 0).
     Compiled and numpy paths against the brute-force grid, ≤ 0.01 nat."""
     s = synthetic_sample(KERNEL, {}, 3, seed=7, bulge_fraction=0.5, sigma_int=sigma, error_model=model)

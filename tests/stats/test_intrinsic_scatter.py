@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sigcube.stats.intrinsic_scatter import Scatter, ScatterError
+from sigcube.stats.intrinsic_scatter import MAX_GRID_VALUES, GalaxyScale, Scatter, ScatterError
 
 
 @pytest.mark.parametrize("text", ["-1", "3:1:5", "0:1:1", "1:2", "a:b:3", "nan", "0:inf:3"])
@@ -30,3 +30,22 @@ def test_the_profile_of_a_quadratic_ln_l_is_its_vertex_and_width():
     assert prof["parabola"]["best"] == pytest.approx(4.3) and prof["parabola"]["sd"] == pytest.approx(0.7)
     at_end = s.profile(-s.values)
     assert at_end["best"] == 0.0 and at_end["cut_by_grid"] and at_end["parabola"] is None
+
+
+def test_a_grid_past_the_memory_limit_is_refused_by_name():
+    with pytest.raises(ScatterError, match=rf"--sigma-int 0:1:100000: 100000 grid values, more than the "
+                                           rf"{MAX_GRID_VALUES} allowed"):
+        Scatter.parse("0:1:100000")
+    assert Scatter.parse(f"0:1:{MAX_GRID_VALUES}").values.size == MAX_GRID_VALUES
+    with pytest.raises(ScatterError, match="--tau-gal"):
+        GalaxyScale.parse(f"0:0.2:{MAX_GRID_VALUES + 1}")
+
+
+def test_tau_gal_grid_and_its_prior():
+    t = GalaxyScale.parse("0:0.2:5")
+    assert t.values == pytest.approx([0.0, 0.05, 0.1, 0.15, 0.2]) and t.free and t.unit == "ln V"
+    assert "uniform on [0, 0.2] ln V" in t.describe()["prior"]
+    with pytest.raises(ScatterError, match="--tau-gal must be finite and ≥ 0 ln V"):
+        GalaxyScale.parse("-0.1")
+    lik = Scatter.parse("0:10:3").likelihood(2, tau_gal=0.05)
+    assert lik.sigma_int.ravel().tolist() == [0, 0, 5, 5, 10, 10] and lik.tau_gal == 0.05

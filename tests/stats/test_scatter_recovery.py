@@ -36,7 +36,7 @@ def _loglike(transform, priors, params, sigma_grid, model):
         return Q.marginalise(KERNEL, params, transform, priors, lik, nodes=3).log_marginal.sum(axis=-1)
 
 
-@pytest.mark.parametrize("model, truth", [("velocity_floor", 6.0), ("lognormal_gobs", 0.06)])
+@pytest.mark.parametrize("model, truth", [("velocity_floor", 6.0), ("lognormal_first_order", 0.06)])
 def test_the_sigma_int_posterior_covers_the_truth_at_nominal_rates(model, truth):
     grid = np.linspace(0.0, 3.0 * truth, 31)
     inside = {0.68: 0, 0.95: 0}

@@ -406,10 +406,12 @@ def rotmod_layouts(draw):
     return list(columns), units, where, wrong
 
 
-def _rotmod_text(rows, columns, units, where, wrong, label_case) -> str:
+def _rotmod_text(rows, columns, units, where, wrong, spelling) -> str:
     """The rotmod file of ``rows`` (cube units) in a layout; ``wrong``: an unknown column added, or the first
-    required column left out (its name, unit and numbers)."""
-    names = [label_case(LABELS[i]) + (f"[{unit}]" if where == "beside" else "") for i, unit in zip(columns, units)]
+    required column left out (its name, unit and numbers); ``spelling``: the labels' case, the header lines'
+    separator, and what stands between a name and its unit."""
+    label_case, separator, gap = spelling
+    names = [label_case(LABELS[i]) + (f"{gap}[{unit}]" if where == "beside" else "") for i, unit in zip(columns, units)]
     factors = [(LENGTHS, SPEEDS, SPEEDS, SPEEDS, SPEEDS, SPEEDS, BRIGHTNESSES, BRIGHTNESSES)[i][unit] if unit else 1.0
                for i, unit in zip(columns, units)]
     body = [[repr(row[i] * factor) for i, factor in zip(columns, factors)] for row in rows]
@@ -420,13 +422,13 @@ def _rotmod_text(rows, columns, units, where, wrong, label_case) -> str:
         j = next(j for j, i in enumerate(columns) if i < 6)
         drop = lambda cells: cells[:j] + cells[j + 1:]  # noqa: E731
         names, unit_words, body = drop(names), drop(unit_words), [drop(cells) for cells in body]
-    lines = ["# Distance = 10 Mpc", "# " + "\t".join(names)]
+    lines = ["# Distance = 10 Mpc", "# " + separator.join(names)]
     if where == "line":
-        lines.append("# " + "\t".join(unit_words))
+        lines.append("# " + separator.join(unit_words))
     return "\n".join(lines + ["\t".join(cells) for cells in body]) + "\n"
 
 
-def check_rotmod_header(curves, layout, label_case, folder: Path) -> None:
+def check_rotmod_header(curves, layout, spelling, folder: Path) -> None:
     """Curves written as rotmod files with ``layout``: the twin's cube (converted columns to 1e-12), or, for an
     unknown or missing column, a refusal naming it."""
     columns, units, where, wrong = layout
@@ -434,7 +436,7 @@ def check_rotmod_header(curves, layout, label_case, folder: Path) -> None:
     (folder / "rotmod").mkdir()
     for name, rows in curves.items():
         (folder / "rotmod" / f"{name}_rotmod.dat").write_text(_rotmod_text(rows, columns, units, where, wrong,
-                                                                          label_case))
+                                                                          spelling))
     if wrong is not None:
         left_out = LABELS[next(i for i in columns if i < 6)]
         message = ("the header names 'Vstar', which is not a column" if wrong == "unknown" else
@@ -453,20 +455,21 @@ def _settings(examples: int, derandomize: bool):
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
-CASES = st.sampled_from([str, str.lower, str.upper])
+SPELLINGS = st.tuples(st.sampled_from([str, str.lower, str.upper]), st.sampled_from(["\t", "  ", ", ", " | "]),
+                      st.sampled_from(["", " "]))
 
 
 @_settings(DEFAULT, True)
-@given(curves=curves(), layout=rotmod_layouts(), label_case=CASES)
-def test_rotmod_headers_are_read_by_their_names_and_units(curves, layout, label_case, tmp_path_factory):
-    check_rotmod_header(curves, layout, label_case, tmp_path_factory.mktemp("rotmod"))
+@given(curves=curves(), layout=rotmod_layouts(), spelling=SPELLINGS)
+def test_rotmod_headers_are_read_by_their_names_and_units(curves, layout, spelling, tmp_path_factory):
+    check_rotmod_header(curves, layout, spelling, tmp_path_factory.mktemp("rotmod"))
 
 
 @pytest.mark.slow
 @_settings(DEEP, False)
-@given(curves=curves(), layout=rotmod_layouts(), label_case=CASES)
-def test_rotmod_headers_deep(curves, layout, label_case, tmp_path_factory):
-    check_rotmod_header(curves, layout, label_case, tmp_path_factory.mktemp("rotmod"))
+@given(curves=curves(), layout=rotmod_layouts(), spelling=SPELLINGS)
+def test_rotmod_headers_deep(curves, layout, spelling, tmp_path_factory):
+    check_rotmod_header(curves, layout, spelling, tmp_path_factory.mktemp("rotmod"))
 
 
 CONVENTIONS = {"comma": (",", "."), "point": (".", ","), "space": (",", "\u00a0")}
@@ -542,7 +545,7 @@ def check_encoding_and_strays(curves, encoding, strays, folder: Path) -> None:
     twin = _twin(curves, folder, distance=10.0)
     (folder / "rotmod").mkdir()
     for name, rows in curves.items():
-        text = _rotmod_text(rows, list(range(8)), [None] * 8, "none", None, str)
+        text = _rotmod_text(rows, list(range(8)), [None] * 8, "none", None, (str, "\t", ""))
         (folder / "rotmod" / f"{name}_rotmod.dat").write_bytes(MARKS[encoding] + text.encode(encoding))
     for stray in strays:
         (folder / "rotmod" / stray).write_text("not a curve\n")

@@ -73,11 +73,30 @@ def _changed(base: dict[str, Any], variant: dict[str, Any]) -> dict[str, list[An
     return {k: [a.get(k), b.get(k)] for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
+GROUP_TITLES = {
+    "data": "data systematics, each at its cited size, one at a time, then all of them together",
+    "model": "model choices of Σ-Gravity (not data systematics): each alone, then with every data systematic",
+}
+"""What each row group of the choices table holds."""
+
+
+def _groups(by_label: dict[str, dict[str, Any]], base: str, variants: list[str]) -> dict[str, list[str]]:
+    """A dataset's variants by kind: ``data`` (changing data systematics only) and ``model`` (changing a choice its
+    likelihood names a model option); a kind with no variant is left out."""
+    model = set(by_label[base].get("model_options") or ())
+    out: dict[str, list[str]] = {"data": [], "model": []}
+    for label in variants:
+        out["model" if model & set(_changed(by_label[base], by_label[label])) else "data"].append(label)
+    return {k: v for k, v in out.items() if v}
+
+
 def joint_report(ds: xr.Dataset) -> dict[str, Any]:
     """The joint result cube ``ds`` (:func:`sigcube.engines.joint.open_joint`) as a report: every posterior (mean,
     sd, 68/95 % intervals, edge flags per axis), the log-evidences, the tension of each pair of datasets and, with
     three or more, of each against the rest; each variant in its dataset's place (the choices table); every
-    likelihood, integral and the global prior."""
+    likelihood, integral and the global prior. Variants that change a model choice (the dataset's ``model_options``)
+    are a row group of their own, apart from the data systematics; a scan (one option over a list of sizes) gives the
+    tension against that size, with the option's cited size."""
     probes = json.loads(ds.attrs["probes"])
     by_label = {p["label"]: p for p in probes}
     labels = [p["label"] for p in probes]
@@ -105,19 +124,33 @@ def joint_report(ds: xr.Dataset) -> dict[str, Any]:
 
     pairs = [pair(a, b) for a, b in itertools.combinations(datasets, 2)]
     rest = {k: against(k, [o for o in datasets if o != k]) for k in datasets} if len(datasets) >= 3 else {}
-    choices = []
+    choices, scans = [], []
     for base in datasets:
-        variants = [p["label"] for p in probes if p.get("variant_of") == base]
-        if not variants:
-            continue
+        variants = [p["label"] for p in probes if p.get("variant_of") == base and not p.get("scan")]
+        scanned = [p["label"] for p in probes if p.get("variant_of") == base and p.get("scan")]
         for other in (o for o in datasets if o != base):
-            rows = []
-            for label in (base, *variants):
-                row = pair(other, label)
-                rows.append({"probe": label, "changed": _changed(by_label[base], by_label[label]),
-                             "description": by_label[label].get("description", ""),
-                             "posterior": _axes_summary(posts[label]), "tension": row})
-            choices.append({"dataset": base, "against": other, "rows": rows})
+            def row(label: str, base: str = base, other: str = other) -> dict[str, Any]:
+                return {"probe": label, "changed": _changed(by_label[base], by_label[label]),
+                        "description": by_label[label].get("description", ""),
+                        "sources": by_label[label].get("sources") or {},
+                        "posterior": _axes_summary(posts[label]), "tension": pair(other, label)}
+
+            rows = {label: row(label) for label in (base, *variants, *scanned)}
+            for kind, labels in _groups(by_label, base, variants).items():
+                choices.append({"dataset": base, "against": other, "kind": kind, "title": GROUP_TITLES[kind],
+                                "rows": [rows[label] for label in (base, *labels)]})
+            for name in dict.fromkeys(by_label[label]["scan"]["name"] for label in scanned):
+                members = [label for label in scanned if by_label[label]["scan"]["name"] == name]
+                scan = by_label[members[0]]["scan"]
+                option = scan["option"]
+                base_value = (by_label[base].get("likelihood_choices") or {}).get(option)
+                points = ([{**rows[base], "value": base_value}] if isinstance(base_value, (int, float)) else []) + [
+                    {**rows[label], "value": by_label[label]["scan"]["value"]} for label in members]
+                scans.append({"dataset": base, "against": other, "name": name, "option": option,
+                              "description": scan.get("description", ""), "cited": scan.get("cited"),
+                              "source": next((by_label[label].get("sources", {}).get(option) for label in members
+                                              if by_label[label].get("sources", {}).get(option)), None),
+                              "points": sorted(points, key=lambda x: x["value"])})
     total = np.asarray(ds["loglike_joint"].values, dtype=float)
     best = np.unravel_index(int(np.argmax(total)), total.shape)
     return {
@@ -128,14 +161,16 @@ def joint_report(ds: xr.Dataset) -> dict[str, Any]:
         "grid": {d: int(ds.sizes[d]) for d in dims},
         "grid_range": {d: [float(v[0]), float(v[-1])] for d, v in axes.items()},
         "probes": [{k: p.get(k) for k in ("label", "dataset", "objects", "fixed", "independent_of", "likelihood",
-                                          "likelihood_options", "likelihood_choices", "cuts", "variant_of", "description", "range",
-                                          "truncation", "integral")} for p in probes],
+                                          "likelihood_options", "likelihood_choices", "sources", "model_options",
+                                          "scan", "cuts", "variant_of", "description", "range", "truncation",
+                                          "integral")} for p in probes],
         "posterior": {name: {"log_evidence": p.log_evidence, "axes": _axes_summary(p)} for name, p in posts.items()},
         "max_loglike": {"joint": float(total[best]), "at": {d: float(axes[d][i]) for d, i in zip(dims, best)},
                         **{label: float(ll[label].values[best]) for label in datasets}},
         "tension": pairs,
         "against_rest": rest,
         "choices": choices,
+        "scans": scans,
         "global_prior": prior,
         "assumptions": [
             f"global prior: {prior}, normalised over the grid; every number is an exact sum over the grid",
@@ -159,6 +194,11 @@ def _pm(value: float | None, error: float | None, digits: int = 2) -> str:
     if value is None:
         return "—"
     return f"{value:.{digits}f}" + ("" if error is None or not np.isfinite(error) else f" ± {error:.{digits}f}")
+
+
+def _choice(value: Any) -> str:
+    """A likelihood choice as printed: a size to 3 significant digits."""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def _sigma(t: dict[str, Any]) -> str:
@@ -202,24 +242,42 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
     console.print(tab)
     for group in report["choices"]:
         first = next(iter(group["rows"][0]["posterior"]))
-        tab = Table(title=f"{group['dataset']} under each likelihood choice (one changed at a time) against "
-                          f"{group['against']}", title_justify="left")
+        tab = Table(title=f"{group['dataset']} against {group['against']}: "
+                          + group.get("title", "each likelihood choice, one changed at a time"), title_justify="left")
         for col in ("probe", "changed", f"{first}: mean ± sd", "shift m (σ)", "ln S", "d", "σ (S) [range]",
                     "verdict (S)"):
             tab.add_column(col, justify="left" if col in ("probe", "changed", "verdict (S)") else "right")
         for row in group["rows"]:
             t, e = row["tension"], row["tension"]["numerical"]["error"]
             a = row["posterior"][first]
-            changed = "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in row["changed"].items()) or "(the dataset's own)"
+            changed = "; ".join(f"{k}: {_choice(v[0])} → {_choice(v[1])}" for k, v in row["changed"].items()
+                                ) or "(the dataset's own)"
             tab.add_row(row["probe"], changed, f"{a['mean']:.4g} ± {a['sd']:.2g}",
                         f"{_pm(t['shift'], e['shift'])} ({t['shift_sigma']:.2f}σ)", _pm(t["ln_s"], e["ln_s"]),
                         _pm(t["dimensionality"]["shared"], e["dimensionality"]), _sigma(t), t["verdict"])
+        console.print(tab)
+    for scan in report.get("scans", []):
+        cited = "" if scan["cited"] is None else f" (cited size {scan['cited']:.3g})"
+        tab = Table(title=f"{scan['dataset']} against {scan['against']}: the tension against {scan['option']}"
+                          f"{cited}, scan {scan['name']!r}", title_justify="left")
+        for col in (scan["option"], "mean ± sd", "shift m (σ)", "ln S", "σ (S) [range]", "verdict (S)"):
+            tab.add_column(col, justify="left" if col == "verdict (S)" else "right")
+        for point in scan["points"]:
+            t, e = point["tension"], point["tension"]["numerical"]["error"]
+            a = next(iter(point["posterior"].values()))
+            tab.add_row(f"{point['value']:.4g}", f"{a['mean']:.4g} ± {a['sd']:.2g}",
+                        f"{_pm(t['shift'], e['shift'])} ({t['shift_sigma']:.2f}σ)", _pm(t["ln_s"], e["ln_s"]),
+                        _sigma(t), t["verdict"])
         console.print(tab)
     for t in [*report["tension"], *report["against_rest"].values()]:
         for line in t["lines"]:
             console.print(line, highlight=False, markup=False, soft_wrap=True)
     console.print("likelihoods:", highlight=False, markup=False)
+    shown_scans: set[str] = set()
     for p in report["probes"]:
+        scan = p.get("scan")
+        if scan and scan["name"] in shown_scans:
+            continue  # one line per scan: its first value's likelihood stands for the others
         integral = p.get("integral") or {}
         error = integral.get("quadrature_error")
         numerics = ("" if not integral.get("nodes") else
@@ -230,8 +288,14 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
                         + ", ".join(f"{e:.0f}" for e in p["truncation"][k] if e is not None)
                         + " nat below its largest)" for k, v in (p.get("range") or {}).items())
         kind = f"variant of {p['variant_of']}" if p.get("variant_of") else p["dataset"]
+        if scan:
+            shown_scans.add(scan["name"])
+            values = [q["scan"]["value"] for q in report["probes"] if (q.get("scan") or {}).get("name") == scan["name"]]
+            kind += f"; scan {scan['name']!r}: {scan['option']} = " + ", ".join(f"{v:g}" for v in values) + ", shown at the first"
+        sources = "; ".join(f"{k}: {v}" for k, v in (p.get("sources") or {}).items())
+        sources = f"; sources — {sources}" if sources else ""
         console.print(f"  {p['label']} ({kind}, {p['objects']} objects, fixed {p['fixed']}, constant along "
-                      f"{', '.join(p['independent_of']) or 'none'}): {p['likelihood']}{numerics}{where}",
+                      f"{', '.join(p['independent_of']) or 'none'}): {p['likelihood']}{numerics}{where}{sources}",
                       highlight=False, markup=False, soft_wrap=True)
     for line in report["assumptions"]:
         console.print(f"• {line}", highlight=False, markup=False, soft_wrap=True)

@@ -118,8 +118,11 @@ def _own_likelihood(probe: ProbeSpec, cube: str | Path) -> Any:
         return None
     data = open_cube(cube, kind=probe.sweep.dataset).load()
     try:
-        return record.likelihood(data, probe.sweep.cuts, probe.options)
-    except SpecError as exc:
+        own = record.likelihood(data, probe.sweep.cuts, probe.options)
+        if hasattr(own, "check"):
+            own.check(probe.sweep.kernel, probe.sweep.fixed)
+        return own
+    except SigcubeError as exc:
         raise SpecError(f"[[datasets]] {probe.label!r}.likelihood: {exc}") from None
 
 
@@ -211,6 +214,7 @@ def joint_dataset(spec: JointSpec, results: Mapping[str, xr.Dataset], cubes: Map
                        "object_dim": obj, "cuts": sweep.cuts.as_dict(), "likelihood": text,
                        "likelihood_options": probe.options,
                        "likelihood_choices": owns[probe.label].choices() if owns[probe.label] is not None else None,
+                       **_own_statements(probe, owns[probe.label]),
                        "variant_of": probe.variant_of,
                        "description": probe.description,
                        "range": {k: list(v) for k, v in probe.ranges.items()}, "truncation": cut,
@@ -311,6 +315,22 @@ def _needs_curves(spec: JointSpec, probe: ProbeSpec, owns: Mapping[str, Any]) ->
     evaluates the kernel itself."""
     return any(owns[p.label] is not None and not owns[p.label].marginalises for p in spec.probes
                if (p.variant_of or p.label) == probe.label)
+
+
+def _own_statements(probe: ProbeSpec, own: Any) -> dict[str, Any]:
+    """What a view's own likelihood says of its choices: where each systematic in effect is sized from
+    (``sources``), which options are model choices (``model_options``) and, for a scan's variant, the scan with the
+    scanned option's cited size (None where it has none)."""
+    if own is None:
+        return {}
+    out: dict[str, Any] = {"sources": own.sources(), "model_options": list(own.model_options())}
+    if probe.scan:
+        try:
+            cited = own.cited_size(probe.scan["option"])
+        except SigcubeError:
+            cited = None
+        out["scan"] = {**probe.scan, "cited": cited}
+    return out
 
 
 def _nuisance_integral(sweep: Any) -> dict[str, Any]:

@@ -29,6 +29,11 @@ Example (``sweeps/joint_sigma_sparc_clash.toml``)::
     [[datasets.variants]]         # the same data under another likelihood choice: a probe of its own, compared
     name = "clash_syst"           # with the other datasets in place of this one, never multiplied with it
     likelihood = {errors = "stat+syst"}   # overrides the dataset's options
+    [[datasets.scans]]            # one variant per value of one numeric option: the tension against its size
+    name = "gas_shared"
+    option = "gas_dex"
+    values = [0.01, 0.05, 0.1]
+    likelihood = {gas_scope = "shared"}   # the other options every value shares
 
 A dataset may be evaluated on part of a grid axis only (``[datasets.range] A0 = [0.8, 1.1]``): its ln L outside is
 taken as −∞, which the run checks (at the range's ends it must be :data:`TRUNCATION` nat below its largest value, so
@@ -91,6 +96,19 @@ class VariantTable(_Table):
                                        description="likelihood options overriding the dataset's own")
 
 
+class ScanTable(_Table):
+    """``[[datasets.scans]]``: one numeric likelihood option over a list of sizes, a variant per value."""
+
+    name: Annotated[StrictStr, Field(pattern=LABEL_PATTERN, max_length=30)] = Field(
+        description="the scan's label; its variants are `<name>_<i>`")
+    description: StrictStr = Field("", description="what the scanned option is, in words")
+    option: Annotated[StrictStr, Field(min_length=1)] = Field(description="the likelihood option scanned")
+    values: Annotated[list[float], Field(min_length=2, max_length=40)] = Field(description="its values, in order")
+    likelihood: dict[str, Any] = Field(default_factory=dict,
+                                       description="the other likelihood options of every value (override the "
+                                                   "dataset's)")
+
+
 class DatasetTable(_Table):
     """``[[datasets]]``: one dataset cube of a joint sweep."""
 
@@ -111,6 +129,8 @@ class DatasetTable(_Table):
                                        description="options of a view's own likelihood (e.g. errors = \"stat+syst\")")
     variants: list[VariantTable] = Field(default_factory=list,
                                          description="the same data under other likelihood options (own likelihood)")
+    scans: list[ScanTable] = Field(default_factory=list,
+                                   description="one likelihood option over a list of sizes (a variant per size)")
     range: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(
         default_factory=dict, description="evaluate only on [lo, hi] of a grid axis (ln L outside taken as −∞, "
                                           "checked after the run)")
@@ -146,6 +166,8 @@ class ProbeSpec:
     variant_of: str | None = None
     description: str = ""
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    scan: dict[str, Any] | None = None
+    """For a scan's variant: the scan's ``name``, ``option``, ``value`` and ``description``."""
 
     @property
     def has_own_likelihood(self) -> bool:
@@ -177,7 +199,8 @@ class JointSpec:
     def canonical(self) -> dict[str, Any]:
         return {"kernel": self.kernel.name, "axes": {a.name: a.values.tolist() for a in self.axes},
                 "probes": [{"label": p.label, "sweep": p.sweep.fingerprint(), "independent_of": list(p.independent_of),
-                            "options": p.options, "variant_of": p.variant_of} for p in self.probes]}
+                            "options": p.options, "variant_of": p.variant_of, **({"scan": p.scan} if p.scan else {})}
+                           for p in self.probes]}
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self.canonical(), sort_keys=True).encode()).hexdigest()
@@ -210,25 +233,36 @@ def parse_joint_spec(text: str, where: str = "spec") -> JointSpec:
     try:
         model = JointModel.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(f"{where}: {spec_error(exc)}") from None
-    labels = [d.name for d in model.datasets] + [v.name for d in model.datasets for v in d.variants]
+        raise SpecError(f"{where}: {spec_error(exc, tables=_tables(raw))}") from None
+    labels = [d.name for d in model.datasets] + [v.name for d in model.datasets for v in d.variants] + [
+        f"{s.name}_{i}" for d in model.datasets for s in d.scans for i in range(len(s.values))]
     repeated = sorted({x for x in labels if labels.count(x) > 1})
     if repeated:
-        raise SpecError(f"{where}: [[datasets]] name {repeated[0]!r} appears twice; each dataset and variant needs "
-                        "its own label")
+        raise SpecError(f"{where}: [[datasets]] name {repeated[0]!r} appears twice; each dataset, variant and scan "
+                        "value needs its own label")
     probes, full = [], {}
     for i in range(len(model.datasets)):
         probe, axes = _probe(model, raw, i, text, where)
         full.update(axes)
         probes.append(probe)
-        for variant in model.datasets[i].variants:
-            here = f"{where}: [[datasets]] {probe.label!r}.variants {variant.name!r}"
-            if not probe.has_own_likelihood:
-                raise SpecError(f"{here}: {probe.sweep.dataset} has no likelihood options to vary (only a view with "
-                                "its own likelihood has variants)")
+        table = model.datasets[i]
+        here = f"{where}: [[datasets]] {probe.label!r}"
+        if (table.variants or table.scans) and not probe.has_own_likelihood:
+            raise SpecError(f"{here}.variants: {probe.sweep.dataset} has no likelihood options to vary (only a view "
+                            "with its own likelihood has variants and scans)")
+        for variant in table.variants:
             probes.append(dataclasses.replace(probe, label=variant.name, options={**probe.options,
                                                                                     **variant.likelihood},
                                               variant_of=probe.label, description=variant.description))
+        for scan in table.scans:
+            if scan.option in scan.likelihood:
+                raise SpecError(f"{here}.scans {scan.name!r}: {scan.option} is the scanned option; leave it out of "
+                                "its likelihood table")
+            for k, value in enumerate(scan.values):
+                probes.append(dataclasses.replace(
+                    probe, label=f"{scan.name}_{k}", options={**probe.options, **scan.likelihood, scan.option: value},
+                    variant_of=probe.label, description=f"{scan.description or scan.option} = {value:g}",
+                    scan={"name": scan.name, "option": scan.option, "value": value, "description": scan.description}))
     axes = []
     for name in model.grid:
         if name not in full:
@@ -240,6 +274,21 @@ def parse_joint_spec(text: str, where: str = "spec") -> JointSpec:
         axes.append(full[name])
     return JointSpec(model.name, model.description, get_kernel(model.kernel), tuple(axes), tuple(probes),
                      dict(model.fixed), text)
+
+
+def _tables(raw: dict[str, Any]) -> dict[tuple, type[BaseModel]]:
+    """Each table of a joint spec by its location in ``raw``, for the key names of an unknown-key message."""
+    tables: dict[tuple, type[BaseModel]] = {(): JointModel}
+    datasets = raw.get("datasets")
+    for i, entry in enumerate(datasets if isinstance(datasets, list) else []):
+        tables[("datasets", i)] = DatasetTable
+        tables[("datasets", i, "sample")] = SampleTable
+        tables[("datasets", i, "nuisance")] = SweepNuisance
+        for key, model in (("variants", VariantTable), ("scans", ScanTable)):
+            rows = entry.get(key) if isinstance(entry, dict) else None
+            for j in range(len(rows) if isinstance(rows, list) else 0):
+                tables[("datasets", i, key, j)] = model
+    return tables
 
 
 def _probe(model: JointModel, raw: dict[str, Any], i: int, text: str, where: str

@@ -15,7 +15,8 @@ from typing import Any, Literal
 from sigcube.errors import SigcubeError
 
 Source = Literal["report", "cube", "bench", "code"]
-MODULES = ("posteriors", "population", "comparison", "published", "performance", "galaxies", "sweeps", "halos")
+MODULES = ("posteriors", "population", "comparison", "published", "performance", "galaxies", "sweeps", "halos",
+           "probes")
 """The modules of :mod:`sigcube.interfaces.plots` that define figures."""
 
 

@@ -30,11 +30,11 @@ import astropy.units as u
 import numpy as np
 import xarray as xr
 from scipy.interpolate import CubicSpline
-from scipy.special import logsumexp
+from scipy.special import logsumexp, ndtr
 
 from sigcube.constants import GM_SUN, KM_S, KPC_M
 from sigcube.conventions import SampleCuts
-from sigcube.errors import DataSourceError, ParseError, SpecError
+from sigcube.errors import DataSourceError, ParseError, SigcubeError, SpecError
 from sigcube.io.ingest.sources import DatasetFiles, fetch_dataset
 from sigcube.io.ingest.text import csv_rows, parse_cell, parse_number, whitespace_rows
 from sigcube.io.layouts import CLUSTERS
@@ -43,8 +43,8 @@ from sigcube.io.schema import dataset_attrs, label
 from sigcube.model.kernels import Kernel
 from sigcube.model.points import PointSet, velocity_points
 from sigcube.stats.lensing import (
-    MAX_NODES, NODE_TOLERANCE, ClusterSystematics, LensingError, MultivariateNormal, lensing_covariance,
-    lensing_mass_ratio,
+    MAX_NODES, MODEL_OPTIONS, NODE_TOLERANCE, ClusterSystematics, LensingError, MultivariateNormal, cited_size,
+    lensing_covariance, lensing_mass_ratio,
 )
 
 RAR_FILE = "fig2.dat"
@@ -283,12 +283,10 @@ BATCH = 2_000_000
 """Grid points × nodes × radii evaluated at once: bounds the memory of one kernel call."""
 FIRST_NODES = 3
 """Gauss–Hermite nodes per cluster nuisance dimension on the node rule's first rung (then 5, 7, …)."""
-SHARED_STEP = 1.0
-"""The shared nuisance's node step in z on the node rule's first rung (halved at each rung)."""
-SHARED_RANGE = 8.0
-"""The shared nuisance z is integrated over ±this (the standard normal's mass outside is below 1e-15)."""
+SHARED_STEPS = 16
+"""Steps of the shared shift's grid over its support on the node rule's first rung (halved at each rung)."""
 SHARED_REFINE = 16
-"""Points per node step at which the spline of the summed ln L(z) is integrated."""
+"""Points per grid step at which the spline of the summed ln L(s) is integrated."""
 
 
 def lensing_points(cube: xr.Dataset) -> dict[str, np.ndarray]:
@@ -438,17 +436,20 @@ class LensingLikelihood:
 
     def evaluate(self, kernel: Kernel, params: Mapping[str, Any], grid: Mapping[str, np.ndarray]) -> LensingEvaluation:
         """ln L over grid points (each ``grid`` array (n_grid,), the other parameters ``params``), every nuisance of
-        the systematics integrated by Gauss–Hermite quadrature at the node rule's count (or the ``nodes`` option)."""
+        the systematics integrated by Gauss–Hermite quadrature at the node rule's count (or the ``nodes`` option), a
+        shared shift on a grid whose step halves with each rung of the rule."""
         s = self.systematics
-        if s.path_length != "fixed":
+        if s.path_length != "fixed" or s.path_scatter_dex > 0:
             if "L" in grid:
-                raise SpecError(f"path_length = {s.path_length!r} sets L per cluster; L cannot also be a grid axis")
+                raise SpecError("path_length = 'diameter' or a path_scatter_dex sets L per cluster; L cannot also be "
+                                "a grid axis")
             if "L" not in {p.name for p in kernel.parameters}:
-                raise SpecError(f"path_length = {s.path_length!r}: kernel {kernel.name!r} has no path length L")
-        if not (s.cluster_dims or s.shared_dims):
-            return LensingEvaluation(self._at_nodes(kernel, params, grid, 1, 1.0), self._objects(), 0, None, 0.0,
+                raise SpecError(f"path_length / path_scatter_dex: kernel {kernel.name!r} has no path length L")
+        shared = s.shared
+        if not (s.cluster_dims or shared):
+            return LensingEvaluation(self._at_nodes(kernel, params, grid, 1, None), self._objects(), 0, None, 0.0,
                                      True)
-        step = SHARED_STEP if s.shared_dims else None
+        step = None if shared is None else (shared.support[1] - shared.support[0]) / SHARED_STEPS
         n = s.nodes or FIRST_NODES
         last = self._at_nodes(kernel, params, grid, n, step)
         while True:
@@ -464,24 +465,46 @@ class LensingLikelihood:
                                          step if keep else finer, change, done)
             n, step, last = n + 2, finer, nxt
 
+    def check(self, kernel: Kernel, params: Mapping[str, Any]) -> None:
+        """Refuse, before any run, a path length the kernel's bounds exclude at the farthest node the node rule can
+        reach (the kernel's one-line error): L·10^(±z_max·σ_L), or 2·r times that at the smallest and largest r."""
+        s = self.systematics
+        if s.path_length == "fixed" and s.path_scatter_dex == 0:
+            return
+        from sigcube.compute.quadrature import gauss_hermite
+
+        z_max = float(np.max(gauss_hermite(s.nodes or MAX_NODES)[0])) if s.path_scatter_dex > 0 else 0.0
+        base = (2.0 * np.array([self.inputs["r"].min(), self.inputs["r"].max()]) if s.path_length == "diameter"
+                else np.array([kernel.resolve(params)["L"]]))
+        spread = 10.0 ** (z_max * s.path_scatter_dex)
+        try:
+            kernel.resolve({**params, "L": np.concatenate([base / spread, base * spread])})
+        except SigcubeError as exc:
+            raise SpecError(f"path_length = {s.path_length!r}, path_scatter_dex = {s.path_scatter_dex:g}: at the node "
+                            f"rule's farthest node (z = ±{z_max:.2f}) {exc}; choose a smaller scatter") from None
+
     def _objects(self) -> tuple[str, ...]:
-        return ("all",) if self.systematics.shared_dims else self.names
+        return ("all",) if self.systematics.shared else self.names
 
     def _at_nodes(self, kernel: Kernel, params: Mapping[str, Any], grid: Mapping[str, np.ndarray], n: int,
                   step: float | None) -> np.ndarray:
-        """ln L (n_grid, n_objects) at ``n`` Gauss–Hermite nodes per cluster dimension and, for a shared nuisance,
-        its values z every ``step`` over ±:data:`SHARED_RANGE`: there the summed ln L(z) (smooth in z, however
-        narrow exp of it is) is a cubic spline through those values, and ∫ L(z) φ(z) dz a sum over
-        :data:`SHARED_REFINE` points per step."""
+        """ln L (n_grid, n_objects) at ``n`` Gauss–Hermite nodes per cluster dimension and, with a shared shift
+        (:class:`~sigcube.stats.lensing.SharedShift`), its values s every ``step`` over its support: there the summed
+        ln L(s) (smooth in s, however narrow exp of it is) is a cubic spline through those values, and ∫ L(s) p(s) ds
+        a trapezoid sum over :data:`SHARED_REFINE` points per step."""
         s = self.systematics
+        shared = s.shared
         per_cluster = Nodes.of(len(s.cluster_dims), n)
-        z_shared = np.arange(-SHARED_RANGE, SHARED_RANGE + step / 2, step) if s.shared_dims else np.zeros(1)
+        if shared is None:
+            shifts = np.zeros(1)
+        else:
+            lo, hi = shared.support
+            shifts = np.linspace(lo, hi, int(round((hi - lo) / step)) + 1)
         n_grid = len(next(iter(grid.values())))
         fixed_length = kernel.resolve(params).get("L")
-        by_shared = np.empty((len(z_shared), n_grid, len(self.names)))
-        for i, z in enumerate(z_shared):
-            shift = {d: z for d in s.shared_dims}
-            inputs, lens, scale, length = self._replicated(per_cluster, shift, fixed_length)
+        by_shift = np.empty((len(shifts), n_grid, len(self.names)))
+        for i, shift in enumerate(shifts):
+            inputs, lens, scale, length = self._replicated(per_cluster, float(shift), fixed_length)
             per_point = dict(params) if length is None else {**params, "L": length}
             block = max(1, BATCH // len(lens))
             for a in range(0, n_grid, block):
@@ -490,36 +513,37 @@ class LensingLikelihood:
                 v_pred = kernel.func(kernel.check_points(inputs, resolved), **resolved)
                 m_pred = (scale * self.m_bar[lens]) * self._lensed((v_pred / inputs["v_bar"]) ** 2)
                 ll = self._by_cluster(m_pred.reshape(m_pred.shape[0], len(per_cluster.log_w), -1))
-                by_shared[i, a:a + block] = logsumexp(ll + per_cluster.log_w[None, :, None], axis=1)
-        if not s.shared_dims:
-            return by_shared[0]
-        fine = np.linspace(-SHARED_RANGE, SHARED_RANGE, (len(z_shared) - 1) * SHARED_REFINE + 1)
-        total = CubicSpline(z_shared, by_shared.sum(axis=-1), axis=0)(fine)
-        log_w = -0.5 * fine**2 - 0.5 * np.log(2.0 * np.pi) + np.log(fine[1] - fine[0])
+                by_shift[i, a:a + block] = logsumexp(ll + per_cluster.log_w[None, :, None], axis=1)
+        if shared is None:
+            return by_shift[0]
+        fine = np.linspace(shifts[0], shifts[-1], (len(shifts) - 1) * SHARED_REFINE + 1)
+        total = CubicSpline(shifts, by_shift.sum(axis=-1), axis=0)(fine)
+        log_w = shared.log_density(fine) + np.log(fine[1] - fine[0])
         log_w[[0, -1]] += np.log(0.5)  # trapezoid ends
         return logsumexp(total + log_w[:, None], axis=0)[:, None]
 
-    def _replicated(self, nodes: Nodes, shift: Mapping[str, float], fixed_length: float | None
+    def _replicated(self, nodes: Nodes, shift: float, fixed_length: float | None
                     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray | None]:
         """The points repeated once per node (node-major): their kernel inputs with M_bar scaled, the index of each
-        copy's original point, the M_bar scale 10^δ and the path length L per copy (None: the parameter's
-        ``fixed_length`` for every copy)."""
+        copy's original point, the M_bar scale 10^δ (δ the per-cluster nuisances' shift plus the shared ``shift``)
+        and the path length L per copy (None: the parameter's ``fixed_length`` for every copy)."""
         s = self.systematics
         n_points = len(self.m_bar)
         z = {d: np.repeat(nodes.z[:, j], n_points) for j, d in enumerate(s.cluster_dims)}
-        z.update({d: np.full(len(nodes.log_w) * n_points, v) for d, v in shift.items()})
         lens = np.tile(np.arange(n_points), len(nodes.log_w))
-        delta = np.zeros(len(lens))
+        delta = np.full(len(lens), shift)
         if "tian" in z:
             delta = delta + z["tian"] * self.e_log_m_bar[lens]
         if "gas" in z:
             delta = delta + z["gas"] * s.gas_dex
+        if "missing" in z:
+            delta = delta + np.log10(1.0 + s.missing_baryons * ndtr(z["missing"]))
         scale = 10.0 ** delta
         inputs = {k: v[lens] for k, v in self.inputs.items()}
         inputs["v_bar"] = inputs["v_bar"] * np.sqrt(scale)
         inputs["g_N"] = inputs["g_N"] * scale
         length = None
-        if s.path_length != "fixed":
+        if s.path_length != "fixed" or "path" in z:
             spread = 10.0 ** (z["path"] * s.path_scatter_dex) if "path" in z else np.ones(len(lens))
             length = spread * (2.0 * inputs["r"] if s.path_length == "diameter" else fixed_length)
         return inputs, lens, scale, length
@@ -527,6 +551,22 @@ class LensingLikelihood:
     def choices(self) -> dict[str, object]:
         """Every named choice of the likelihood, defaults included."""
         return self.systematics.as_dict()
+
+    def sources(self) -> dict[str, str]:
+        """Where each systematic in effect is sized from, or why an option is a model choice."""
+        return self.systematics.sources()
+
+    def model_options(self) -> tuple[str, ...]:
+        """The options that are choices of the model, not systematics of the data."""
+        return MODEL_OPTIONS
+
+    def cited_size(self, option: str) -> float:
+        """The cited size of a size option under these choices' scopes (:func:`~sigcube.stats.lensing.cited_size`)."""
+        scope = self.systematics.gas_scope
+        try:
+            return cited_size(option, scope)
+        except LensingError as exc:
+            raise SpecError(str(exc)) from None
 
     def describe(self) -> str:
         return (f"{self.systematics.describe()}; M_pred = Σ(g_N)·M_bar, i.e. M_bar·(V_pred/V_bar)² at each radius; "
@@ -536,8 +576,8 @@ class LensingLikelihood:
 def lensing_likelihood(cube: xr.Dataset, cuts: SampleCuts | None = None,
                        options: dict[str, object] | None = None) -> LensingLikelihood:
     """The lensing likelihood of the clusters cube under the systematics ``options``
-    (:class:`~sigcube.stats.lensing.ClusterSystematics`: errors, baryons, gas_dex, gas_scope, slip, path_length,
-    path_scatter_dex, nodes)."""
+    (:class:`~sigcube.stats.lensing.ClusterSystematics`: errors, baryons, gas_dex, gas_scope, missing_baryons,
+    missing_scope, slip, path_length, path_scatter_dex, nodes)."""
     try:
         systematics = ClusterSystematics.of(options)
     except LensingError as exc:

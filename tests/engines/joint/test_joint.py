@@ -200,3 +200,72 @@ def test_sigma_int_is_a_shared_axis_only_its_own_dataset_reads(cubes, clusters_s
 def test_bad_variants_and_ranges_are_one_line_errors(entries, match):
     with pytest.raises(SpecError, match=match):
         parse_joint_spec(_joint_text(entries, A0_GRID + "[grid.n]\nvalues = [0.1, 0.3]\n"))
+
+
+# --- scans, model choices apart from data systematics, unknown keys -------------------------------------------------
+
+SCAN = ('[[datasets.scans]]\nname = "miss"\noption = "missing_baryons"\nvalues = [0.1, 0.5]\n'
+        'likelihood = {missing_scope = "shared"}\n')
+
+
+def test_a_scan_is_one_variant_per_value():
+    spec = parse_joint_spec(_joint_text(_entry("a") + CLASH.format(constant="") + SCAN))
+    scans = [p for p in spec.probes if p.scan]
+    assert [p.label for p in scans] == ["miss_0", "miss_1"] and all(p.variant_of == "clash" for p in scans)
+    assert scans[1].options == {"errors": "stat", "missing_scope": "shared", "missing_baryons": 0.5}
+    assert scans[0].scan == {"name": "miss", "option": "missing_baryons", "value": 0.1, "description": ""}
+    with pytest.raises(SpecError, match="miss_0.*appears twice"):
+        parse_joint_spec(_joint_text(_entry("a") + CLASH.format(constant="") + SCAN
+                                     + '[[datasets.variants]]\nname = "miss_0"\nlikelihood = {slip = true}\n'))
+    with pytest.raises(SpecError, match="missing_baryons is the scanned option"):
+        parse_joint_spec(_joint_text(_entry("a") + CLASH.format(constant="")
+                                     + SCAN.replace("{missing_scope", "{missing_baryons = 0.2, missing_scope")))
+    with pytest.raises(SpecError, match="no likelihood options to vary"):
+        parse_joint_spec(_joint_text(_entry("a", SCAN) + _entry("b")))
+
+
+@pytest.mark.parametrize("entries, table, keys", [
+    (_entry("a", "foo = 1") + _entry("b"), "datasets[0].foo",
+     ("likelihood", "variants", "scans", "range", "independent_of", "nuisance")),
+    (_entry("a") + CLASH.format(constant="").replace('name = "clash_gas"', 'name = "clash_gas"\nfoo = 1'),
+     "datasets[1].variants[0].foo", ("name", "description", "likelihood")),
+    (_entry("a") + CLASH.format(constant="") + SCAN.replace('name = "miss"', 'name = "miss"\nfoo = 1'),
+     "datasets[1].scans[0].foo", ("option", "values", "likelihood")),
+    ("foo = 1\n" + _entry("a") + _entry("b"), "foo", ("datasets", "grid", "kernel")),
+])
+def test_an_unknown_key_names_every_key_of_its_table(entries, table, keys):
+    """Issue 39: the message lists the keys of the table the unknown key sits in (a dataset, a variant, a scan, the
+    spec), not the plain sweep spec's."""
+    with pytest.raises(SpecError) as err:
+        parse_joint_spec(_joint_text(entries) if not entries.startswith("foo") else
+                         f'foo = 1\nname = "j"\nkernel = "sigma"\n{A0_GRID}\n{entries[8:]}')
+    message = str(err.value)
+    assert f"{table}: unknown key; valid keys:" in message and all(k in message.split("valid keys:")[1] for k in keys)
+
+
+def test_model_choices_and_scans_are_reported_apart(clusters_store, tmp_path):
+    """Two copies of CLASH (one with the slip: a tension between them); the other's variants split into data
+    systematics and model choices (the slip is one), its scan gives the tension at each size with the cited size;
+    the systematics table and the scans are built as figures."""
+    from sigcube.interfaces.joint_report import joint_report
+    from sigcube.interfaces.plots.probes import joint_scans, joint_systematics
+    from sigcube.stats.lensing import missing_baryon_fraction
+
+    ref = ('[[datasets]]\nname = "ref"\ndataset = "clusters:lensing"\n[datasets.fixed]\nD = 1.0\nL = 600.0\nL0 = 0.4\n'
+           'n = 0.27\n[datasets.likelihood]\nslip = true\n')
+    clash = CLASH.format(constant="") + ('[[datasets.variants]]\nname = "clash_slip"\nlikelihood = {slip = true}\n'
+                                         '[[datasets.variants]]\nname = "clash_gas_slip"\n'
+                                         'likelihood = {gas_dex = 0.1, gas_scope = "shared", slip = true}\n') + SCAN
+    spec = parse_joint_spec(_joint_text(ref + clash, "[grid.A0]\nlinspace = [0.3, 1.5, 121]\n"))
+    run_joint(spec, tmp_path / "j.zarr", cubes={"ref": str(clusters_store), "clash": str(clusters_store)},
+              synchronous=True, console=QUIET)
+    report = joint_report(open_joint(tmp_path / "j.zarr").load())
+    groups = {g["kind"]: [r["probe"] for r in g["rows"]] for g in report["choices"] if g["dataset"] == "clash"}
+    assert groups == {"data": ["clash", "clash_gas"], "model": ["clash", "clash_slip", "clash_gas_slip"]}
+    (scan,) = [s for s in report["scans"] if s["dataset"] == "clash"]
+    assert [p["value"] for p in scan["points"]] == [0.0, 0.1, 0.5] and scan["points"][0]["probe"] == "clash"
+    assert scan["cited"] == pytest.approx(missing_baryon_fraction(), rel=1e-12) and "Chiu+2016" in scan["source"]
+    slip = next(r for g in report["choices"] for r in g["rows"] if r["probe"] == "clash_slip" and g["against"] == "ref")
+    assert slip["tension"]["n_sigma"] < 1  # the same data under the same choice as ref
+    systematics, scans = joint_systematics(report), joint_scans(report)  # built here; the docs build draws them
+    assert len(systematics.view) == 2 and len(scans.view) == 1 and "σ" in systematics.alt

@@ -1,0 +1,220 @@
+"""Figures of the probes beyond SPARC: the joint sweep's tension under each cluster systematic and model choice
+(``sigcube report joint``), the tension against each systematic's size (its scans), the Milky Way's rotation curve
+with Σ and MOND at their V_bar-scale posterior and the dwarfs' σ_pred/σ_obs by class (``sigcube report regression``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import holoviews as hv
+import numpy as np
+
+from sigcube.interfaces.plots.base import (
+    COLORS, GREY, Plot, PlotError, framed, layout, need, numbers, own, report_of, styled,
+)
+from sigcube.interfaces.plots.labels import Label
+from sigcube.interfaces.plots.registry import figure
+
+LEVELS = (2.0, 3.0)
+"""The tension levels drawn as guides [σ]: the verdicts' moderate and strong thresholds."""
+KIND_COLORS = {"data": COLORS[1], "model": COLORS[0]}
+"""Rows of data systematics and of model choices, each a colour."""
+MODELS = {"sigma": ("Σ-Gravity", COLORS[0]), "mond": ("MOND", COLORS[1]), "newtonian": ("Newton", GREY)}
+"""The kernels the regression rows compare, with their labels and colours."""
+
+
+def _label(text: str) -> Label:
+    return Label(text, text.replace("_", r"\_"))
+
+
+def _tension(t: Mapping[str, Any]) -> tuple[float, float, float]:
+    """σ (S) of a tension entry and the ends of its numerical range (NaN when the tension is undefined)."""
+    value = t.get("n_sigma")
+    r = (t.get("numerical") or {}).get("sigma_range")
+    if value is None:
+        return np.nan, np.nan, np.nan
+    lo, hi = (r if r else (value, value))
+    return float(value), float(lo), float(hi)
+
+
+def _guides(x: str, y: str, vertical: bool) -> list[hv.Element]:
+    line = hv.VLine if vertical else hv.HLine
+    return [styled(line(level, kdims=[x, y]), color="black", dash="dotted", width=1) for level in LEVELS]
+
+
+@figure("joint-systematics", source="report", reads="sigcube report joint --json of a joint sweep with variants")
+def joint_systematics(report: Any, title: str = "") -> Plot:
+    """The choices table of a joint sweep drawn: for each row (a dataset under one likelihood choice) its posterior
+    mean ± sd of the shared parameter beside the other dataset's (a grey band), and the tension σ (S) with its
+    numerical range; data systematics and model choices each a colour, 2σ and 3σ dotted."""
+    report = report_of(report)
+    groups = need(report, "choices", what="joint systematics")
+    if not groups:
+        raise PlotError("joint systematics: the report has no variants (no choices table)")
+    rows: list[tuple[str, str, Mapping[str, Any]]] = []
+    seen: set[str] = set()
+    for group in groups:
+        for row in group["rows"]:
+            if row["probe"] in seen:
+                continue  # the reference row heads every group: drawn once
+            seen.add(row["probe"])
+            rows.append((row["probe"], group.get("kind", "data") if rows else "reference", row))
+    first = groups[0]
+    parameter = next(iter(rows[0][2]["posterior"]))
+    other = need(report, "posterior", first["against"], "axes", parameter, what="joint systematics")
+    names = [r[0] for r in rows]
+    ticks = list(enumerate(names))
+    p, y = own(parameter, "rows"), own("row", "systematics")
+    s, y2 = own("sigma_S", "rows"), own("row", "tension")
+    left = [styled(hv.VSpan(other["mean"] - other["sd"], other["mean"] + other["sd"]), fill=GREY, alpha=0.3)]
+    right = _guides(s, y2, vertical=True)
+    for i, (name, kind, row) in enumerate(rows):
+        color = KIND_COLORS.get(kind, "black")
+        a = row["posterior"][parameter]
+        left += [styled(hv.ErrorBars([(a["mean"], i, a["sd"])], p, [y, "sd"], horizontal=True), color=color, width=2),
+                 styled(hv.Scatter([(a["mean"], i)], p, y), color=color, size=7)]
+        value, lo, hi = _tension(row["tension"])
+        if np.isfinite(value):
+            right += [styled(hv.ErrorBars([(value, i, value - lo, hi - value)], s, [y2, "lo", "hi"],
+                                          horizontal=True), color=color, width=2),
+                      styled(hv.Scatter([(value, i)], s, y2), color=color, size=7)]
+    height = 120 + 22 * len(rows)
+    panels = [framed(hv.Overlay(left), title=f"{first['dataset']}: {parameter} under each choice (grey: "
+                                             f"{first['against']} ±1 sd)",
+                     xlabel=_label(f"{parameter}: posterior mean ± sd"), ylabel=Label("", ""), yticks=ticks,
+                     width=520, height=height, legend=None, ylim=(len(rows) - 0.4, -0.6)),
+              framed(hv.Overlay(right), title=f"tension with {first['against']} (blue: data systematics, red: model "
+                                              "choices)",
+                     xlabel=Label("σ (S) and its numerical range", "σ (S) and its numerical range"),
+                     ylabel=Label("", ""), yticks=[(i, "") for i in range(len(rows))], width=420, height=height,
+                     legend=None, ylim=(len(rows) - 0.4, -0.6))]
+    return Plot(layout(panels, cols=2, title=title),
+                f"{first['dataset']} under each of {len(rows)} likelihood choices against {first['against']}: the "
+                f"posterior of {parameter} beside {first['against']}'s, and the suspiciousness tension in σ with its "
+                "numerical range, data systematics in blue and model choices in red, 2σ and 3σ dotted")
+
+
+@figure("joint-scans", source="report", reads="sigcube report joint --json of a joint sweep with scans")
+def joint_scans(report: Any, title: str = "") -> Plot:
+    """The tension against each systematic's size: one panel per scanned option, σ (S) with its numerical range at
+    each size (one curve per scan of that option), the option's cited size dashed, 2σ and 3σ dotted."""
+    scans = need(report_of(report), "scans", what="joint scans")
+    if not scans:
+        raise PlotError("joint scans: the report has no scans (a joint spec's [[datasets.scans]])")
+    by_option: dict[str, list[Mapping[str, Any]]] = {}
+    for scan in scans:
+        by_option.setdefault(scan["option"], []).append(scan)
+    panels = []
+    for option, group in by_option.items():
+        x, y = own(option, "scan"), own("sigma_S", option)
+        layers: list[hv.Element] = _guides(x, y, vertical=False)
+        cited = {scan["cited"] for scan in group if scan.get("cited") is not None}
+        for value in sorted(cited):
+            layers.append(styled(hv.VLine(value, kdims=[x, y]), color="black", dash="dashed", width=1.5))
+        for i, scan in enumerate(group):
+            color = COLORS[i % len(COLORS)]
+            points = [(p["value"], *_tension(p["tension"])) for p in scan["points"]]
+            v, t, lo, hi = (numbers([q[k] for q in points], f"joint scans ({scan['name']})") for k in range(4))
+            keep = np.isfinite(t)
+            label = scan.get("description") or scan["name"]
+            layers += [styled(hv.Curve((v[keep], t[keep]), x, y, label=label), color=color, width=2),
+                       styled(hv.ErrorBars((v[keep], t[keep], t[keep] - lo[keep], hi[keep] - t[keep]), x,
+                                           [y, "lo", "hi"]), color=color, width=1.5),
+                       styled(hv.Scatter((v[keep], t[keep]), x, y), color=color, size=6)]
+        against = group[0]["against"]
+        panels.append(framed(hv.Overlay(layers), title=f"{group[0]['dataset']} vs {against}: tension against "
+                                                       f"{option}" + (" (dashed: cited size)" if cited else ""),
+                             xlabel=_label(option), ylabel=Label("σ (S)", "σ (S)"), width=460, height=320,
+                             legend="top_right"))
+    return Plot(layout(panels, cols=2, title=title),
+                "The tension in σ (suspiciousness, with its numerical range) against the size of each scanned "
+                f"systematic ({', '.join(by_option)}), each option's cited size dashed, 2σ and 3σ dotted")
+
+
+def _regression_rows(report: Any, prefix: str, what: str) -> list[Mapping[str, Any]]:
+    rows = [r for r in report_of(report) if isinstance(r, Mapping) and str(r.get("name", "")).startswith(prefix)]
+    if not rows:
+        raise PlotError(f"{what}: the report has no row named {prefix!r}… (is it `sigcube report regression --json`?)")
+    return rows
+
+
+@figure("milky-way-curve", source="report", reads="sigcube report regression --json (its Milky Way rows)")
+def milky_way_curve(report: Any, title: str = "") -> Plot:
+    """Each Milky Way tracer's rotation curve with Σ-Gravity and MOND at their posterior-mean V_bar scale f (band:
+    f's 68 % interval) and V_bar as McMillan 2017 gives it, then each model's posterior of f."""
+    panels = []
+    for n, row in enumerate(_regression_rows(report, "Milky Way", "Milky Way curve")):
+        curve = need(row, "values", "curve", what="Milky Way curve")
+        name = str(row["name"]).removeprefix("Milky Way: ")
+        r, v, lo, hi, vb = (numbers(curve[k], f"Milky Way curve ({name})")
+                            for k in ("r", "v_obs", "e_minus", "e_plus", "v_bar"))
+        x, y = own("R", str(n)), own("V", str(n))
+        layers = [styled(hv.ErrorBars((r, v, lo, hi), x, [y, "lo", "hi"]), color=GREY, width=1, alpha=0.6),
+                  styled(hv.Scatter((r, v), x, y, label="observed"), color="black", size=3 if len(r) > 100 else 5),
+                  styled(hv.Curve((r, vb), x, y, label="V_bar (McMillan 2017, f = 1)"), color=GREY, dash="dashed",
+                         width=1.5)]
+        for kernel, pred in curve["v_pred"].items():
+            label, color = MODELS[kernel]
+            band = [numbers(c, f"Milky Way curve ({name}, {kernel})") for c in pred["ci68"]]
+            layers += [styled(hv.Area((r, np.minimum(*band), np.maximum(*band)), x, vdims=[y, f"{y}_hi"]),
+                              fill=color, alpha=0.25),
+                       styled(hv.Curve((r, numbers(pred["mean"], name)), x, y,
+                                       label=f"{label}, f = {pred['f']:.3f}"), color=color, width=2)]
+        b = row["values"]["marginalised"]["ln_b_sigma_mond"]
+        panels.append(framed(hv.Overlay(layers), title=f"{name}: ln B(Σ:MOND) = {b['value']:.1f}",
+                             xlabel=Label("R [kpc]", "R [kpc]"), ylabel=Label("V_c [km/s]", r"$V_c$ [km/s]"),
+                             width=480, height=340, legend="bottom_right"))
+        fx, fy = own("f", str(n)), own("density", str(n))
+        marginals = []
+        for kernel in ("sigma", "mond"):
+            m = need(row, "values", "marginalised", kernel, "v_bar_scale_marginal", what="Milky Way curve")
+            f, mass = numbers(m["values"], name), numbers(m["mass"], name)
+            density = mass / np.gradient(f) if len(f) > 1 else mass
+            label, color = MODELS[kernel]
+            marginals.append(styled(hv.Curve((f, density), fx, fy, label=label), color=color, width=2))
+        panels.append(framed(hv.Overlay(marginals), title=f"{name}: posterior of the V_bar scale f",
+                             xlabel=Label("f (V_bar → f·V_bar)", "f ($V_{bar}$ → f·$V_{bar}$)"),
+                             ylabel=Label("posterior density", "posterior density"), width=420, height=340,
+                             legend="top_left"))
+    return Plot(layout(panels, cols=2, title=title),
+                "The Milky Way's rotation curve per tracer with Σ-Gravity and MOND at their posterior-mean V_bar "
+                "scale (bands: its 68 % interval) and McMillan 2017's V_bar, and each model's posterior of the scale")
+
+
+@figure("dwarf-ratios", source="report", reads="sigcube report regression --json (its dwarf spheroidal rows)")
+def dwarf_ratios(report: Any, title: str = "") -> Plot:
+    """Each dwarf's σ_pred/σ_obs at the prior's median Υ_V against its V luminosity, classical and ultra-faint
+    dwarfs apart (the split dashed), Σ-Gravity, MOND and Newton each a colour; 1 dotted."""
+    panels = []
+    for n, row in enumerate(_regression_rows(report, "Dwarf spheroidals", "dwarf ratios")):
+        name = str(row["name"]).removeprefix("Dwarf spheroidals: ")
+        values = need(row, "values", what="dwarf ratios")
+        x, y = own("L_V", str(n)), own("ratio", str(n))
+        layers: list[hv.Element] = [styled(hv.HLine(1.0, kdims=[x, y]), color="black", dash="dotted", width=1)]
+        split = values.get("ultra_faint_L_V")
+        for kernel, (label, color) in MODELS.items():
+            per = need(values, kernel, "per_dwarf", what=f"dwarf ratios ({name})")
+            measured = [d for d in per.values() if not d.get("upper_limit")]
+            if not measured or "L_V" not in measured[0]:
+                raise PlotError(f"dwarf ratios ({name}): the rows carry no luminosity per dwarf (an older report)")
+            for kind, marker in (("classical", "o"), ("ultra_faint", "^")):
+                chosen = [d for d in measured if d.get("class") == kind]
+                if not chosen:
+                    continue
+                lv = numbers([d["L_V"] for d in chosen], name)
+                ratio = numbers([d["sigma_pred"] / d["sigma_obs"] for d in chosen], name)
+                layers.append(styled(hv.Scatter((lv, ratio), x, y, label=f"{label}, {kind.replace('_', '-')}"),
+                                     color=color, marker=marker, size=8 if kernel == "mond" else 6,
+                                     fill="none" if kernel == "mond" else None, width=1.5))
+        if split is not None:
+            layers.append(styled(hv.VLine(float(split), kdims=[x, y]), color="black", dash="dashed", width=1))
+        panels.append(framed(hv.Overlay(layers), title=f"{name}: σ_pred/σ_obs at the prior's median Υ_V",
+                             xlabel=Label("L_V [L☉]", r"$L_V$ [$L_\odot$]"),
+                             ylabel=Label("σ_pred / σ_obs", r"$\sigma_{pred}/\sigma_{obs}$"), logx=True, logy=True,
+                             width=680, height=360, legend="right"))
+    return Plot(layout(panels, cols=1, title=title),
+                "Each dwarf's predicted over observed velocity dispersion against its V luminosity, classical "
+                "(circles) and ultra-faint (triangles) dwarfs split at L_V = 1e5 L☉, Σ-Gravity, MOND (hollow) and "
+                "Newton each a colour, Υ_V at its prior's median")

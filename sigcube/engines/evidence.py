@@ -614,18 +614,24 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
             progress(f"σ_int = {s:.6g}: every galaxy integrated ({len(done)} values)")
         return done[s]
 
-    def on_grids(sigma: float) -> np.ndarray:
+    def on_grids(sigmas: Sequence[float]) -> np.ndarray:
+        """Every galaxy on its fixed grid at each of ``sigmas`` (S, G): those kept read, the others' tasks at once."""
         if not grids:
             grids.extend(done[max(done, key=lambda t: done[t][0].sum())][1])
-        return checkpoint.get(f"fixed-sigma={sigma!r}", lambda: _on_grids(kernel, fixed, data, error_model, run, axes,
-                                                                           grids, sigma), from_data=_values)
+        found = {s: checkpoint.read(f"fixed-sigma={s!r}", _values) for s in sigmas}
+        missing = [s for s, kept_ in found.items() if kept_ is None]
+        made = _on_grids(kernel, fixed, data, error_model, run, axes, grids, missing) if missing else []
+        for s, row in zip(missing, made):
+            checkpoint.write(f"fixed-sigma={s!r}", row)
+            found[s] = (row,)
+        return np.stack([found[s][0] for s in sigmas])
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
-        sigmas = values[SCATTER][:, 0]
+        sigmas = [float(x) for x in values[SCATTER][:, 0]]
         if stage == "coarse":
-            rows = {s: kept(s)[0] for s in sorted(float(x) for x in sigmas)}
-            return {"loglike": np.array([rows[float(x)] for x in sigmas])[:, None, :]}
-        out = np.stack([on_grids(float(x)) for x in sigmas])
+            rows = {s: kept(s)[0] for s in sorted(sigmas)}
+            return {"loglike": np.array([rows[s] for s in sigmas])[:, None, :]}
+        out = on_grids(sigmas)
         progress(f"σ_int: {len(sigmas)} more values on the fixed grids")
         return {"loglike": out[:, None, :]}
 
@@ -644,7 +650,7 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
         if scatter.lower <= probe <= scatter.upper and sd > 0:
             away = checkpoint.get(f"probe-sigma={probe!r}", lambda p=probe: adaptive(p, locate=False).log_z,
                                   from_data=_values) + (inner.correction.delta if inner.correction is not None else 0.0)
-            shifts.append(float((away - on_grids(probe)).sum()))
+            shifts.append(float((away - on_grids([probe])[0]).sum()))
     progress(f"σ_int = {best_sigma:.6g}: the adaptive integrals' correction checked one posterior sd away")
     loglike = fixed_ll + delta
     errors = {"grid": _finite(integral.grid_change), "end": integral.end_term,
@@ -657,9 +663,10 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
 
 
 def _grids_chunk(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, axes: Sequence[Axis],
-                 boxes: Sequence[Box], sigma: float, index: np.ndarray) -> np.ndarray:
+                 boxes: Sequence[Box], sigmas: Sequence[float], i: int, index: np.ndarray) -> np.ndarray:
     """Task: each galaxy of ``index``'s ln Z on the fixed grid of its box (trapezoid prior masses, as the adaptive grid
-    weighs them) at σ_int ``sigma``; galaxies of equal grid size evaluated together, each one's sum formed alone."""
+    weighs them) at σ_int ``sigmas[i]``; galaxies of equal grid size evaluated together, each one's sum formed alone."""
+    sigma = sigmas[i]
     ev = _Evaluator(kernel, fixed, data.take(index), error_model, None)
     out = np.empty(len(index))
     by_size: dict[int, list[int]] = {}
@@ -676,10 +683,11 @@ def _grids_chunk(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_mod
 
 
 def _on_grids(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, run: Runner,
-              axes: Sequence[Axis], boxes: Sequence[Box], sigma: float) -> np.ndarray:
-    """Every galaxy's ln Z on the fixed grid of its box (``boxes[g]``) at σ_int ``sigma`` (G,): galaxy chunks as tasks
-    of ``run``."""
+              axes: Sequence[Axis], boxes: Sequence[Box], sigmas: Sequence[float]) -> np.ndarray:
+    """Every galaxy's ln Z on the fixed grid of its box (``boxes[g]``) at each σ_int of ``sigmas`` (S, G): σ_int
+    values × galaxy chunks as tasks of ``run``."""
     chunks = galaxy_chunks(data.points.offsets, OBJECT_CHUNK_POINTS)
-    parts = run(_grids_chunk, (kernel, dict(fixed), data, error_model, tuple(axes), list(boxes), float(sigma)),
-                [(c,) for c in chunks])
-    return np.concatenate(parts)
+    tasks = [(i, c) for i in range(len(sigmas)) for c in chunks]
+    parts = run(_grids_chunk, (kernel, dict(fixed), data, error_model, tuple(axes), list(boxes),
+                               [float(s) for s in sigmas]), tasks)
+    return np.stack([np.concatenate(parts[i * len(chunks):(i + 1) * len(chunks)]) for i in range(len(sigmas))])

@@ -17,7 +17,9 @@ Two header lines above the rows are honoured where a file has them (SPARC's file
   column is converted by astropy to the unit above; a word astropy cannot parse, or a unit of another kind, is
   refused naming it. A name may carry its unit instead: ``Rad[kpc]`` or ``Rad(kpc)``.
 
-Without a names line the columns are SPARC's, in SPARC's order; without units, in SPARC's units.
+Without a names line the columns are SPARC's, in SPARC's order; without units, in SPARC's units. A names line, a
+units line or a second distance line below the first row is refused (a header below its rows, or two files run
+together).
 """
 
 from __future__ import annotations
@@ -107,17 +109,22 @@ def read_rotmod(path: Path | str, encoding: str | None = None, option: str | Non
     first = rows[0][0] if rows else len(lines) + 1
     comments = [(n, _words(lines[n - 1])) for n in range(2, first) if lines[n - 1].lstrip().startswith("#")]
     layout = _layout(comments, path)
+    late = _late_header(lines, first, layout)
     if not rows:
         raise ParseError(
             path, "no data rows: the file ends after its header (empty or truncated)", max(len(lines), 1)
         )
     values = np.empty((len(rows), len(layout.order)))
     for k, (number, text) in enumerate(rows):
+        if late is not None and number > late[0]:
+            break
         tokens = text.split()
         if len(tokens) != len(layout.order):
             raise ParseError(path, f"expected {len(layout.order)} columns ({layout.describe()}), found {len(tokens)}",
                              number)
         values[k] = [parse_number(token, COLUMNS[i], path, number) for token, i in zip(tokens, layout.order)]
+    if late is not None:  # after the rows above it, whose errors come first
+        raise ParseError(path, late[1], late[0])
     columns = np.full((len(COLUMNS), len(rows)), np.nan)
     for j, (i, unit) in enumerate(zip(layout.order, layout.units)):
         columns[i] = values[:, j] if unit == UNITS[i] else (values[:, j] * unit).to_value(UNITS[i])
@@ -169,6 +176,23 @@ def _distance(lines: list[str], path: Path) -> float:
     if BOUNDS["distance"].outside(distance):
         raise ParseError(path, f"Distance = {BOUNDS['distance'].problem(distance)}", 1)
     return distance
+
+
+def _late_header(lines: list[str], first: int, layout: _Layout) -> tuple[int, str] | None:
+    """The first ``#`` line among the rows (from line ``first``) that a header line would be — a names line, a units
+    line or a second distance line (two files run together, or a header below the rows it describes) —, and why it
+    is refused; None if there is none."""
+    for number in range(first + 1, len(lines) + 1):
+        text = lines[number - 1]
+        if not text.lstrip().startswith("#"):
+            continue
+        words = _words(text)
+        what = ("a second '# Distance' line (a file holds one galaxy)" if _DISTANCE.fullmatch(text) else
+                "a line naming the columns" if sum(_label(word) is not None for word in words) >= 2 else
+                "a units line" if _units_like(words, len(layout.order)) else None)
+        if what is not None:
+            return number, f"{what} below the first row (line {first}): header lines go above the rows"
+    return None
 
 
 def _words(line: str) -> list[str]:

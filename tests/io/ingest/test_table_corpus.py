@@ -166,6 +166,11 @@ ROWS = ["0.42 31.20 6.10 4.15 40.22 0.00 512.30 0.00", "0.85 55.70 4.40 9.02 58.
      "column Rad is in 'pc' beside its name (line 2) and in 'kpc' on the units line: give one unit"),
     (["# kpc m/s m/s m/s m/s m/s L/pc^2 L/pc^2"], ["0.42 3.1e7 6100 4150 40220 0 512.3 0"], 3,
      "column Vobs: 31000 km/s is outside: allowed |v_obs| ≤ 10000 km/s"),
+    ([], [ROWS[0], "# Rad errV Vobs Vgas Vdisk Vbul SBdisk SBbul", ROWS[1]], 3,
+     "a line naming the columns below the first row (line 2): header lines go above the rows"),
+    ([], [ROWS[0], "# pc km/s km/s km/s km/s km/s L/pc^2 L/pc^2"], 3, "a units line below the first row"),
+    (["# Rad Vobs errV Vgas Vdisk Vbul SBdisk SBbul"], [ROWS[0], DISTANCE, ROWS[1]], 4,
+     "a second '# Distance' line (a file holds one galaxy) below the first row (line 3)"),
 ])
 def test_rotmod_headers_that_cannot_be_read_are_refused(header, rows, line, message, chdir):
     (chdir / "X_rotmod.dat").write_text("\n".join([DISTANCE, *header, *rows]) + "\n")

@@ -31,6 +31,8 @@ G_DAGGER = C * H0 / (4 * np.sqrt(np.pi))
 G_DAGGER_SCRIPT = 2.998e8 * 2.27e-18 / (4 * np.sqrt(np.pi))  # the SI §2 table's c and H0
 XI_FLOOR = 0.01  # kpc
 W_R_HALF = (4 / 3) / (4 / 3 + 1 / (2 * np.pi))  # r/(ξ + r) at r_½ = (4/3)·R_e with ξ = R_e/(2π)
+UPSILON_V = np.sqrt(1.4 * 2.5)  # the centre of the Galactic globular clusters' M/L_V range (Baumgardt+2020)
+UPSILON_V_SD = np.log10(2.5 / 1.4) / 2  # that range as ±1σ [dex]
 AUTHOR_DSPHS = {"Fornax": (2e7, 10.7, 0.71), "Draco": (2.9e5, 9.1, 0.22), "Sculptor": (2.3e6, 9.2, 0.28),
                 "Carina": (3.8e5, 6.6, 0.25)}  # the author's script's OBS_BENCHMARKS: M★ [M☉], σ_obs [km/s], r½ [kpc]
 
@@ -213,7 +215,7 @@ def test_dwarfs_use_the_wolf_estimator_and_keep_limits_apart(report, dwarfs_cube
     values = row["values"]
     assert values["n_measured"] + values["n_upper_limits"] == row["n"] and values["n_upper_limits"] == 5
     fornax = dwarfs_cube.sel(dwarf="Fornax")
-    m_half = 0.5 * 2.0 * 10 ** (-0.4 * (float(fornax["M_V"]) - 4.83)) * M_SUN
+    m_half = 0.5 * UPSILON_V * 10 ** (-0.4 * (float(fornax["M_V"]) - 4.83)) * M_SUN
     r3d = 4 / 3 * float(fornax["r_half"]) * 1e-3 * KPC
     sigma_newton = np.sqrt(G * m_half / r3d / 3) / 1e3
     assert values["newtonian"]["per_dwarf"]["Fornax"]["sigma_pred"] == pytest.approx(sigma_newton, rel=1e-6)
@@ -445,7 +447,7 @@ def test_dwarf_rows_say_where_0_72_comes_from_and_which_window_the_mark_uses(rep
     assert per == pytest.approx(by_hand, rel=1e-12)
     assert values["window_r_half"]["n_floored"] == sum(r < XI_FLOOR * 2 * np.pi for r in r_e.values()) > 0
     fornax = dwarfs_cube.sel(dwarf="Fornax")
-    m_half = 0.5 * 2.0 * 10 ** (-0.4 * (float(fornax["M_V"]) - 4.83)) * M_SUN
+    m_half = 0.5 * UPSILON_V * 10 ** (-0.4 * (float(fornax["M_V"]) - 4.83)) * M_SUN
     r3d = 4 / 3 * float(fornax["r_half"]) * 1e-3 * KPC
     sigma = np.sqrt(G * m_half / r3d * (1 + A0 * by_hand["Fornax"] * h(G * m_half / r3d**2)) / 3) / 1e3
     assert values["sigma"]["per_dwarf"]["Fornax"]["sigma_pred"] == pytest.approx(sigma, rel=1e-6)
@@ -543,13 +545,17 @@ def test_milky_way_bayes_factor_against_a_brute_force_integral(report, milkyway_
 
 def test_dwarf_evidence_per_dwarf_against_a_brute_force_integral(report, dwarfs_cube) -> None:
     """Fornax's ln Z under Σ, isolated and in the Milky Way's field g_ext = (233 km/s)²/D, by a 2001-point trapezoid
-    over log10 Υ_V with the Wolf estimator and the kernels written here."""
+    over log10 Υ_V (its prior a normal of mean log10 1.87 and sd 0.126 dex truncated to 0.2–20, normalised here)
+    with the Wolf estimator and the kernels written here."""
     from scipy.integrate import trapezoid
+    from scipy.stats import norm
 
     values = _row(report, "Dwarf spheroidals: Simon")["values"]["marginalised"]
     d = dwarfs_cube.sel(dwarf="Fornax")
-    lo_u, hi_u = np.log10(rg.dwarfs.UPSILON_V_PRIOR)
+    lo_u, hi_u = np.log10([0.2, 20.0])
     u_grid = np.linspace(lo_u, hi_u, 2001)
+    prior = norm.pdf(u_grid, np.log10(UPSILON_V), UPSILON_V_SD)
+    prior /= trapezoid(prior, u_grid)
     m = 0.5 * 10**u_grid * 10 ** (-0.4 * (float(d["M_V"]) - 4.83)) * M_SUN
     r_e = float(d["r_half"]) * 1e-3
     r3 = 4 / 3 * r_e * KPC
@@ -561,8 +567,60 @@ def test_dwarf_evidence_per_dwarf_against_a_brute_force_integral(report, dwarfs_
         pred = np.sqrt(g_n * r3 * (1 + A0 * w * h(g)) / 3) / 1e3
         res = pred - obs
         ll = -0.5 * (res / np.where(res > 0, up, down)) ** 2 + np.log(2 / (np.sqrt(2 * np.pi) * (up + down)))
-        hand = np.log(trapezoid(np.exp(ll), u_grid) / (hi_u - lo_u))
+        hand = np.log(trapezoid(np.exp(ll) * prior, u_grid))
         got = values[field]["sigma"]["per_dwarf"]["Fornax"]
         assert got["log_z"] == pytest.approx(hand, abs=0.01 + got["error"])
     assert values["milky_way_field"]["g_ext_range"][0] > 0 and "Fornax" in values["dwarfs"]
     assert all(not values["isolated"][k]["unconverged"] for k in ("sigma", "mond", "newtonian"))
+
+
+def test_dwarfs_by_class_under_the_old_population_prior(report, dwarfs_cube) -> None:
+    """Classical and ultra-faint dwarfs split at L_V = 10⁵ L☉ (M_V = 4.83 − 12.5, by hand from each dwarf's M_V);
+    each class's ln B is the sum of its dwarfs' ln Z; no Σ or MOND posterior of Υ_V reaches a truncation bound, and
+    the dwarfs named as pulled out of the old populations' range are those whose posterior mean is > 2 prior sd
+    from its median."""
+    row = _row(report, "Dwarf spheroidals: Simon")
+    marginal = row["values"]["marginalised"]
+    m_v = {n: float(dwarfs_cube.sel(dwarf=n)["M_V"]) for n in marginal["dwarfs"]}
+    faint = sorted(n for n, m in m_v.items() if m > 4.83 - 2.5 * 5)
+    assert sorted(marginal["classes"]["ultra_faint"]) == faint and len(faint) > 10
+    assert sorted(marginal["classes"]["classical"]) == sorted(set(m_v) - set(faint))
+    for field in ("isolated", "milky_way_field"):
+        per = {k: marginal[field][k]["per_dwarf"] for k in ("sigma", "mond", "newtonian")}
+        for kind, names in marginal["classes"].items():
+            b = marginal[field]["by_class"][kind]["ln_b"]
+            by_hand = sum(per["sigma"][n]["log_z"] - per["mond"][n]["log_z"] for n in names)
+            assert b["sigma_mond"]["value"] == pytest.approx(by_hand, rel=1e-12)
+            assert b["sigma_mond"]["error"] < 1.0
+    iso = marginal["isolated"]
+    high = UPSILON_V * 10 ** (2 * UPSILON_V_SD)
+    for kernel in ("sigma", "mond"):
+        assert iso[kernel]["upsilon_at_prior_edge"] == []
+        means = {n: d["upsilon_V"]["mean"] for n, d in iso[kernel]["per_dwarf"].items()}
+        assert iso[kernel]["upsilon_pulled_above"] == [n for n, m in means.items() if m > high]
+    assert "binar" in row["conventions"]["unmodelled"] and "ultra-faint" in row["headline"]
+    assert row["values"]["sigma"]["per_dwarf"]["Fornax"]["L_V"] == pytest.approx(10 ** (-0.4 * (m_v["Fornax"] - 4.83)))
+
+
+def test_milky_way_curve_is_the_kernel_at_the_posterior_scale_and_the_figures_draw(report, milkyway_cube) -> None:
+    """The Eilers curve: radii sorted, V_bar as tabulated, Σ's V_pred at the posterior-mean f computed here with the
+    kernel on f·V_bar; the Milky Way and dwarf figures are built from the report (two panels per tracer, one per
+    dwarf sample)."""
+    from sigcube.interfaces.plots.probes import dwarf_ratios, milky_way_curve
+    from sigcube.model.kernels import get_kernel
+
+    row = _row(report, "Milky Way: Eilers")
+    curve = row["values"]["curve"]
+    order = np.argsort(milkyway_cube["eilers_r"].values)
+    r, v_bar = milkyway_cube["eilers_r"].values[order], milkyway_cube["eilers_v_bar"].values[order]
+    assert curve["r"] == pytest.approx(r, rel=1e-5) and curve["v_bar"] == pytest.approx(v_bar, rel=1e-5)
+    f = row["values"]["marginalised"]["sigma"]["posterior"]["v_bar_scale"]["mean"]
+    assert curve["v_pred"]["sigma"]["f"] == f
+    inputs = {"r": r, "R_d_third": np.full(r.shape, 2.6), "R_d_table": np.full(r.shape, 2.6),
+              "R_d_peak": np.full(r.shape, 2.6), "f_bulge": np.zeros(r.shape), "v_bar": f * v_bar,
+              "g_N": (f * v_bar * 1e3) ** 2 / (r * KPC)}
+    assert curve["v_pred"]["sigma"]["mean"] == pytest.approx(get_kernel("sigma")(inputs), rel=1e-5)
+    lo, hi = curve["v_pred"]["sigma"]["ci68"]
+    assert all(a <= m <= b or b <= m <= a for a, m, b in zip(lo, curve["v_pred"]["sigma"]["mean"], hi))
+    rows = list(report["rows"].values())
+    assert len(milky_way_curve(rows).view) == 4 and len(dwarf_ratios(rows).view) == 2  # the docs build draws them

@@ -1,10 +1,12 @@
 """Dwarf spheroidal tests: σ_pred/σ_obs with the Wolf+2010 estimator on Simon 2019 and McConnachie 2012, next to the
-author's script's four hard-coded dSphs, which give the printed 0.72; each dwarf's Υ_V marginalised for the Bayes
-factors of Σ, MOND and Newton, isolated and (the Milky Way satellites of Simon 2019) in the Milky Way's external
-field by the paper's rule (§2.14.1, option A: g_N → √(g_int² + g_ext²))."""
+author's script's four hard-coded dSphs, which give the printed 0.72; each dwarf's Υ_V marginalised under the
+stellar-population prior of old metal-poor populations (:data:`UPSILON_V_PRIOR`) for the Bayes factors of Σ, MOND and
+Newton, classical and ultra-faint dwarfs apart (:data:`ULTRA_FAINT_L_V`), isolated and (the Milky Way satellites of
+Simon 2019) in the Milky Way's external field by the paper's rule (§2.14.1, option A: g_N → √(g_int² + g_ext²))."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -22,11 +24,33 @@ from sigcube.study.reports.regression.common import (
 )
 from sigcube.study.reports.regression.uncertainty import median_ratio, rate, scatter, shown
 
-UPSILON_V = 2.0
-"""Stellar mass-to-light ratio in V assumed for the dwarfs' old populations [M☉/L☉] (a convention)."""
-UPSILON_V_PRIOR = (1.0, 4.0)
-"""Υ_V [M☉/L☉] marginalised per dwarf: uniform in log10 Υ_V over this range, a factor 2 either side of
-:data:`UPSILON_V`."""
+UPSILON_V_GLOBULAR = (1.4, 2.5)
+"""Baumgardt, Sollima & Hilker 2020 (PASA 37, e046, abstract): the dynamical M/L_V of more than 150 Galactic globular
+clusters — old, metal-poor populations like the dwarfs' — lies in 1.4–2.5 M☉/L☉, in agreement with stellar isochrones
+(literature, not a seed figure)."""
+UPSILON_V = math.sqrt(UPSILON_V_GLOBULAR[0] * UPSILON_V_GLOBULAR[1])
+"""The prior's median Υ_V [M☉/L☉]: the geometric centre of :data:`UPSILON_V_GLOBULAR` (1.87)."""
+UPSILON_V_SCATTER_DEX = 0.5 * math.log10(UPSILON_V_GLOBULAR[1] / UPSILON_V_GLOBULAR[0])
+"""The prior's width [dex]: the globular clusters' range is its ±1σ (0.126 dex)."""
+UPSILON_V_BOUNDS = (0.2, 20.0)
+"""Where the log-normal prior is truncated [M☉/L☉]: 7.7σ below and 8.2σ above its median, a finite range for the
+integral far from the posterior mass of Σ and MOND; a posterior reaching one is flagged (Newton's, which needs
+Υ_V ~ 30, does)."""
+UPSILON_V_PRIOR = Axis("upsilon_V", *UPSILON_V_BOUNDS, log=True, unit="M☉/L☉", coarse=25,
+                       normal=(math.log10(UPSILON_V), UPSILON_V_SCATTER_DEX))
+"""Υ_V marginalised per dwarf: log10 Υ_V ~ N(log10 :data:`UPSILON_V`, :data:`UPSILON_V_SCATTER_DEX`) truncated to
+:data:`UPSILON_V_BOUNDS`."""
+ULTRA_FAINT_L_V = 1e5
+"""Simon 2019 (ARA&A 57, 375, abstract): ultra-faint dwarfs are the satellites with L < 10⁵ L☉ (M_V > −7.7); the
+brighter ones are the classical dwarfs."""
+UNMODELLED = ("binary stars and tides are not modelled. Unresolved binaries' orbital motions add to a single-epoch "
+              "dispersion, most where it is smallest: they would inflate the ultra-faints' σ_obs (a few km/s) and so "
+              "lower their σ_pred/σ_obs for every model (Simon 2019 concludes that most ultra-faint dispersions are "
+              "robust against binaries). A tidally disturbed satellite is out of equilibrium and the Wolf estimator "
+              "does not hold for it (Simon 2019: only a small fraction of ultra-faints may have been stripped "
+              "significantly). Small populations also scatter M/L_V about the prior's median (stochastic sampling "
+              "of the initial mass function), which the prior's width only partly covers")
+"""What the dwarf rows leave out, and what it would do."""
 MW_V_CIRC_KM_S = 233.0
 """The Milky Way's circular speed of the paper's external field g_MW = V²/R (§2.14.1); at a satellite's distance D the
 field is taken as V²/D (a flat rotation curve)."""
@@ -107,39 +131,56 @@ def dwarf_sigma(kernel: str, points: PointSet, g_ext: np.ndarray | None = None) 
     return points.inputs["v_bar"] * np.sqrt(mond_nu(np.hypot(g_n, g_ext) / A0_MOND)) / np.sqrt(3.0)
 
 
+def dwarf_class(m_v: np.ndarray) -> np.ndarray:
+    """``classical`` or ``ultra_faint`` per dwarf by its V luminosity (:data:`ULTRA_FAINT_L_V`)."""
+    l_v = 10.0 ** (-0.4 * (np.asarray(m_v, dtype=float) - M_V_SUN))
+    return np.where(l_v < ULTRA_FAINT_L_V, "ultra_faint", "classical")
+
+
+CLASSES = ("classical", "ultra_faint")
+
+
 def _dwarf_rows(names, m_v, r_e_pc, sigma, e_sigma, upper, key: str) -> tuple[dict[str, Any], int, int]:
-    """σ_pred/σ_obs per kernel (Σ, MOND, Newton) with the Wolf+2010 estimator at Υ_V = 2; upper limits as limits;
-    medians and scatters with their bootstrap over dwarfs, the share of limits respected with its binomial interval."""
+    """σ_pred/σ_obs per kernel (Σ, MOND, Newton) with the Wolf+2010 estimator at the prior's median Υ_V; upper limits
+    as limits; medians and scatters with their bootstrap over dwarfs, over all and per class; the share of limits
+    respected with its binomial interval."""
     m_half = 0.5 * UPSILON_V * 10.0 ** (-0.4 * (np.asarray(m_v) - M_V_SUN))
     r_e_kpc = np.asarray(r_e_pc) * 1e-3
     points = wolf_points(list(names), m_half, r_e_kpc)
+    kind = dwarf_class(m_v)
+    l_v = 10.0 ** (-0.4 * (np.asarray(m_v, dtype=float) - M_V_SUN))
     values: dict[str, Any] = {}
     for kernel in ("sigma", "mond", "newtonian"):
         sigma_pred = wolf_sigma(kernel, points)
         ratio = sigma_pred / sigma
         log_ratio = np.log10(ratio[~upper])
         respected = int(np.sum(sigma_pred[upper] <= sigma[upper]))
+        by_class = {c: median_ratio(np.log10(ratio[~upper & (kind == c)]), None, f"{key}.{kernel}.{c}.median_ratio")
+                    for c in CLASSES if np.any(~upper & (kind == c))}
         values[kernel] = {
             **_log_stats(log_ratio),
             "upper_limits_respected": respected,
             "uncertainty": {"median_ratio": median_ratio(log_ratio, None, f"{key}.{kernel}.median_ratio"),
                             "scatter_dex": scatter(log_ratio, None, f"{key}.{kernel}.scatter"),
+                            "median_ratio_by_class": by_class,
                             **({"upper_limits_respected": rate(respected, int(upper.sum()))} if upper.any() else {})},
             "per_dwarf": {n: {"sigma_pred": float(sp), "sigma_obs": float(so), "e_sigma_obs": float(e),
-                              "upper_limit": bool(up)}
-                          for n, sp, so, e, up in zip(names, sigma_pred, sigma, e_sigma, upper)},
+                              "upper_limit": bool(up), "class": str(c), "L_V": float(lv)}
+                          for n, sp, so, e, up, c, lv in zip(names, sigma_pred, sigma, e_sigma, upper, kind, l_v)},
         }
     window = wolf_window(r_e_kpc)
     full = float(wolf_window(1.0))
     values["window_r_half"] = {"unfloored": full, "min": float(window.min()),
                                "n_floored": int(np.sum(window < full * (1 - 1e-12))),
                                "per_dwarf": dict(zip(names, window.tolist()))}
+    values["classes"] = {c: int(np.sum(kind == c)) for c in CLASSES}
+    values["ultra_faint_L_V"] = ULTRA_FAINT_L_V
     return values, int((~upper).sum()), int(upper.sum())
 
 
 def ratio_over_prior(names, m_v, r_e_pc, sigma, upper) -> dict[str, list[float]]:
-    """Per kernel, the median σ_pred/σ_obs over measured dwarfs at the two ends of :data:`UPSILON_V_PRIOR` (σ_pred
-    grows with Υ_V: the range the prior allows)."""
+    """Per kernel, the median σ_pred/σ_obs over measured dwarfs at the two ends of :data:`UPSILON_V_GLOBULAR` (σ_pred
+    grows with Υ_V: the range the old populations' M/L_V spans)."""
     keep = ~np.asarray(upper, dtype=bool)
     l_v = 10.0 ** (-0.4 * (np.asarray(m_v)[keep] - M_V_SUN))
     r_e = np.asarray(r_e_pc)[keep] * 1e-3
@@ -147,25 +188,38 @@ def ratio_over_prior(names, m_v, r_e_pc, sigma, upper) -> dict[str, list[float]]
     for kernel in ("sigma", "mond", "newtonian"):
         out[kernel] = [float(np.median(wolf_sigma(kernel, wolf_points([n for n, k in zip(names, keep) if k],
                                                                       0.5 * ups * l_v, r_e)) / sigma[keep]))
-                       for ups in UPSILON_V_PRIOR]
+                       for ups in UPSILON_V_GLOBULAR]
     return out
+
+
+DWARF_TOLERANCE = 0.002
+"""The adaptive grid's tolerance per dwarf [nat]: the summed errors of some 50 dwarfs stay well below 1 nat."""
+PULL_SIGMA = 2.0
+"""A dwarf's Υ_V posterior mean more than this many prior standard deviations from the prior's median is reported as
+pulled out of the old populations' range by its σ_obs (above: the model needs more mass; below: less)."""
 
 
 def dwarfs_marginal(names, m_v, r_e_pc, sigma, e_plus, e_minus, upper, distance_kpc=None) -> dict[str, Any]:
     """Per kernel and per measured dwarf, ln Z with Υ_V marginalised (:data:`UPSILON_V_PRIOR`; adaptive grid, each with
     its numerical error) for a split-normal likelihood of σ_obs (σ⁺ where σ_pred is above it, else σ⁻); summed over
-    dwarfs, ln B(Σ : MOND) and ln B(Σ : Newton) with their verdicts; the same in the Milky Way's external field when
-    ``distance_kpc`` is given. Upper limits are left out of the Bayes factors."""
+    dwarfs, over all and per class (:func:`dwarf_class`), ln B(Σ : MOND) and ln B(Σ : Newton) with their verdicts; the
+    dwarfs whose Υ_V the data pull above the prior (:data:`PULL_SIGMA`) or onto a truncation bound; the same in the
+    Milky Way's external field when ``distance_kpc`` is given. Upper limits are left out of the Bayes factors."""
     keep = ~np.asarray(upper, dtype=bool) & np.isfinite(e_plus) & np.isfinite(e_minus)
     names = [n for n, k in zip(names, keep) if k]
     l_v = 10.0 ** (-0.4 * (np.asarray(m_v)[keep] - M_V_SUN))
+    kind = dwarf_class(np.asarray(m_v)[keep])
     r_e = np.asarray(r_e_pc)[keep] * 1e-3
     obs, above, below = (np.asarray(a, dtype=float)[keep] for a in (sigma, e_plus, e_minus))
-    axis = Axis("upsilon_V", *UPSILON_V_PRIOR, log=True, unit="M☉/L☉")
+    axis = UPSILON_V_PRIOR
+    pulled_above = UPSILON_V * 10.0 ** (PULL_SIGMA * UPSILON_V_SCATTER_DEX)
+    pulled_below = UPSILON_V * 10.0 ** (-PULL_SIGMA * UPSILON_V_SCATTER_DEX)
     fields = {"isolated": None}
     if distance_kpc is not None:
         fields["milky_way_field"] = external_field(np.asarray(distance_kpc)[keep])
     out: dict[str, Any] = {"prior": axis.describe(), "dwarfs": names, "n": len(names),
+                           "classes": {c: [n for n, k in zip(names, kind) if k == c] for c in CLASSES},
+                           "pulled_above": pulled_above, "pulled_below": pulled_below,
                            "likelihood": "split normal of each measured σ_obs about σ_pred(Υ_V): σ⁺ where σ_pred > "
                                          "σ_obs, else σ⁻ (the table's errors); dwarfs independent"}
     for field_name, g_ext in fields.items():
@@ -181,34 +235,54 @@ def dwarfs_marginal(names, m_v, r_e_pc, sigma, e_plus, e_minus, upper, distance_
                 ll = -0.5 * (residual / sd) ** 2 + np.log(2.0 / (np.sqrt(2 * np.pi) * (above[items] + below[items])))
                 return {"loglike": ll, "ratio": pred / obs[items]}
 
-            results = integrate(evaluate, (axis,), n_items=len(names))
+            results = integrate(evaluate, (axis,), n_items=len(names), tol=DWARF_TOLERANCE)
             ratios = [float(np.exp(r.log_posterior) @ np.log10(r.arrays["ratio"])) for r in results]
+            summaries = [r.summary()["upsilon_V"] for r in results]
             by_kernel[kernel] = {
                 "log_z": float(sum(r.log_z for r in results)), "log_z_error": float(sum(r.error for r in results)),
                 "unconverged": [n for n, r in zip(names, results) if not r.converged],
-                "upsilon_at_prior_edge": [n for n, r in zip(names, results)
-                                          if r.summary()["upsilon_V"]["at_prior_edge"]],
+                "upsilon_at_prior_edge": [n for n, s in zip(names, summaries) if s["at_prior_edge"]],
+                "upsilon_pulled_above": [n for n, s in zip(names, summaries) if s["mean"] > pulled_above],
+                "upsilon_pulled_below": [n for n, s in zip(names, summaries) if s["mean"] < pulled_below],
                 "median_ratio_posterior": median_ratio(np.array(ratios), None, f"dwarfs.{field_name}.{kernel}"),
-                "per_dwarf": {n: {"log_z": r.log_z, "error": r.error,
-                                  "upsilon_V": {k: r.summary()["upsilon_V"][k] for k in ("mean", "sd", "ci68")},
-                                  "log_ratio_posterior_mean": x} for n, r, x in zip(names, results, ratios)},
+                "per_dwarf": {n: {"log_z": r.log_z, "error": r.error, "class": str(c),
+                                  "upsilon_V": {k: s[k] for k in ("mean", "sd", "ci68")},
+                                  "log_ratio_posterior_mean": x}
+                              for n, r, s, x, c in zip(names, results, summaries, ratios, kind)},
             }
-        s = by_kernel["sigma"]
-        bayes = {}
-        for other, label in (("mond", "MOND"), ("newtonian", "Newton")):
-            ln_b = s["log_z"] - by_kernel[other]["log_z"]
-            error = s["log_z_error"] + by_kernel[other]["log_z_error"]
-            bayes[f"sigma_{other}"] = {"value": ln_b, "error": error, "verdict": bayes_verdict(ln_b, error, "Σ", label)}
-        out[field_name] = {**by_kernel, "ln_b": bayes,
+        out[field_name] = {**by_kernel, "ln_b": _bayes(by_kernel, names),
+                           "by_class": {c: {"n": int(np.sum(kind == c)),
+                                            "ln_b": _bayes(by_kernel, [n for n, k in zip(names, kind) if k == c])}
+                                        for c in CLASSES if np.any(kind == c)},
                            **({"g_ext_range": [float(g_ext.min()), float(g_ext.max())]} if g_ext is not None else {})}
+    return out
+
+
+def _bayes(by_kernel: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """ln B(Σ : MOND) and ln B(Σ : Newton) over the dwarfs ``names``, with their numerical errors and verdicts."""
+    def total(kernel: str, key: str) -> float:
+        return float(sum(by_kernel[kernel]["per_dwarf"][n][key] for n in names))
+
+    out = {}
+    for other, label in (("mond", "MOND"), ("newtonian", "Newton")):
+        ln_b = total("sigma", "log_z") - total(other, "log_z")
+        error = total("sigma", "error") + total(other, "error")
+        out[f"sigma_{other}"] = {"value": ln_b, "error": error, "verdict": bayes_verdict(ln_b, error, "Σ", label)}
     return out
 
 
 def _conventions() -> dict[str, str]:
     full = float(wolf_window(1.0))
+    lo, hi = UPSILON_V_GLOBULAR
     return {
         "estimator": "Wolf+2010: M(r_½) = 3σ²r_½/G with r_½ = (4/3)·R_e, i.e. V_c²(r_½) = 3σ²; σ_pred = V_pred(r_½)/√3",
-        "baryons": f"M_b(<r_½) = ½·Υ_V·L_V, Υ_V = {UPSILON_V} M☉/L☉ (assumed), L_V = 10^(−0.4(M_V − {M_V_SUN}))",
+        "baryons": f"M_b(<r_½) = ½·Υ_V·L_V, L_V = 10^(−0.4(M_V − {M_V_SUN})); Υ_V = {UPSILON_V:.3g} M☉/L☉ (the "
+                   "prior's median) for the median ratios",
+        "upsilon_V_prior": f"{UPSILON_V_PRIOR.describe()}: old metal-poor populations, M/L_V of the Galactic globular "
+                           f"clusters {lo:g}–{hi:g} (Baumgardt, Sollima & Hilker 2020, PASA 37, e046) as its ±1σ range "
+                           "(literature, not a seed figure)",
+        "classes": f"ultra-faint: L_V < {ULTRA_FAINT_L_V:.0e} L☉ (M_V > −7.7; Simon 2019, ARA&A 57, 375); classical: "
+                   "brighter",
         "sigma_kernel": f"D = 0, R_d = R_e, so ξ = R_e/(2π) and W(r_½) = {full:.3f} (lower where ξ is floored at "
                         f"{XI_FLOOR_KPC} kpc); MOND isolated (no external field)",
         "window": "SI §13.3's W → 0 makes Σ = 1: the Newton column; the Σ column uses the kernel's W(r_½)",
@@ -218,14 +292,16 @@ def _conventions() -> dict[str, str]:
         "statistics": "median and std of log10(σ_pred/σ_obs) over measured dispersions; an upper limit counts as "
                       "respected when σ_pred ≤ the 90 % limit; [a, b] after a median = its 68 % interval of a seeded "
                       "bootstrap over dwarfs, after a count of limits = its Clopper–Pearson 95 % interval",
-        "upsilon_V_marginalised": f"each measured dwarf's Υ_V uniform in log10 on {UPSILON_V_PRIOR[0]:g}–"
-                                  f"{UPSILON_V_PRIOR[1]:g} M☉/L☉, integrated on adaptive grids "
+        "upsilon_V_marginalised": "each measured dwarf's Υ_V integrated under the prior on adaptive grids "
                                   "(sigcube.stats.adaptive_grid, each ln Z with its numerical error); ln B summed over "
-                                  "dwarfs, undecided when |ln B| < 3× its error",
+                                  "dwarfs, over all and per class, undecided when |ln B| < 3× its error; a dwarf whose "
+                                  f"posterior mean Υ_V exceeds {PULL_SIGMA:g} prior sd above the median is named as "
+                                  "pulled above the old populations' range",
         "external_field": f"Simon 2019 (Milky Way satellites) also in the Milky Way's field g_ext = V²/D, V = "
                           f"{MW_V_CIRC_KM_S:g} km/s (paper §2.14.1's g_MW) and D Simon's heliocentric distance; "
                           + "; ".join(f"{k}: {v}" for k, v in EFE_KERNELS.items())
                           + ". McConnachie's rows stay isolated (its M31 satellites sit in M31's field)",
+        "unmodelled": UNMODELLED,
     }
 
 
@@ -240,32 +316,49 @@ def _dwarf_result(name: str, values: dict[str, Any], n_measured: int, n_limits: 
                if w["n_floored"] else "")
     marginal = values["marginalised"]
 
-    def bayes(field_name: str) -> str:
-        b = marginal[field_name]["ln_b"]
+    def bayes(b: dict[str, Any]) -> str:
         return (f"ln B(Σ:MOND) {b['sigma_mond']['value']:.1f} ± {b['sigma_mond']['error']:.1f} "
                 f"({b['sigma_mond']['verdict']}), ln B(Σ:Newton) {b['sigma_newtonian']['value']:.1f} ± "
                 f"{b['sigma_newtonian']['error']:.1f}")
 
-    fields = "; in the Milky Way's field: " + bayes("milky_way_field") if "milky_way_field" in marginal else ""
-    edge = {k: len(marginal["isolated"][k]["upsilon_at_prior_edge"]) for k in ("sigma", "mond")}
-    if any(edge.values()):
-        fields += (f" (⚠ Υ_V at a bound of its prior for {edge['sigma']} (Σ) and {edge['mond']} (MOND) of the "
-                   f"{marginal['n']} dwarfs: the Bayes factors depend on the prior's range)")
+    def by_class(field_name: str) -> str:
+        f = marginal[field_name]
+        return "; ".join(f"{c.replace('_', '-')} ({v['n']}): {bayes(v['ln_b'])}" for c, v in f["by_class"].items())
+
+    fields = "; in the Milky Way's field, " + by_class("milky_way_field") if "milky_way_field" in marginal else ""
+    iso = marginal["isolated"]
+    edge = {k: len(iso[k]["upsilon_at_prior_edge"]) for k in ("sigma", "mond")}
+    flags = (f" (⚠ Υ_V at a truncation bound of its prior for {edge['sigma']} (Σ) and {edge['mond']} (MOND) dwarfs)"
+             if any(edge.values()) else "")
+
+    def pulled(side: str) -> str:
+        names = {k: iso[k][f"upsilon_pulled_{side}"] for k in ("sigma", "mond")}
+        both = sorted(set(names["sigma"]) | set(names["mond"]))
+        return (f"{side} {marginal[f'pulled_{side}']:.2f}: " + (", ".join(
+            f"{n} ({'/'.join(k for k, v in (('Σ', names['sigma']), ('MOND', names['mond'])) if n in v)})"
+            for n in both) or "none"))
+
+    flags += (f"; Υ_V posterior mean {PULL_SIGMA:g} prior sd out of the old populations' range — "
+              f"{pulled('above')}; {pulled('below')}")
     u = {k: values[k]["uncertainty"] for k in ("sigma", "mond", "newtonian")}
+    ratios = "; ".join(
+        f"{c.replace('_', '-')}: Σ {shown(u['sigma']['median_ratio_by_class'][c], 2)}, MOND "
+        f"{shown(u['mond']['median_ratio_by_class'][c], 2)}, Newton {shown(u['newtonian']['median_ratio_by_class'][c], 2)}"
+        for c in CLASSES if c in u["sigma"]["median_ratio_by_class"])
     limits = (f"; limits respected Σ {s['upper_limits_respected']}/{n_limits} "
               f"[{u['sigma']['upper_limits_respected']['ci'][0]:.2f}, {u['sigma']['upper_limits_respected']['ci'][1]:.2f}]"
               if n_limits else "")
+    lo, hi = UPSILON_V_GLOBULAR
     return Result(
         name=name,
         si4a=9,
         status="computed",
         n=n_measured + n_limits,
-        headline=(f"Υ_V marginalised ({UPSILON_V_PRIOR[0]:g}–{UPSILON_V_PRIOR[1]:g}), {marginal['n']} measured σ: "
-                  f"{bayes('isolated')}{fields}. At Υ_V = {UPSILON_V:g}, median σ_pred/σ_obs: Σ (W(r½) = "
-                  f"{w['unfloored']:.3f}) {shown(u['sigma']['median_ratio'], 2)} "
-                  f"({shown(u['sigma']['scatter_dex'], 2)} dex), W → 0 (Newton) "
-                  f"{shown(u['newtonian']['median_ratio'], 2)}, MOND {shown(u['mond']['median_ratio'], 2)}{limits}; "
-                  f"over Υ_V {UPSILON_V_PRIOR[0]:g}–{UPSILON_V_PRIOR[1]:g}: Σ "
+        headline=(f"Υ_V marginalised (log-normal, median {UPSILON_V:.2f}, {UPSILON_V_SCATTER_DEX:.3f} dex: old "
+                  f"populations' {lo:g}–{hi:g}), {marginal['n']} measured σ: {by_class('isolated')}{fields}{flags}. "
+                  f"At Υ_V = {UPSILON_V:.2f}, median σ_pred/σ_obs — {ratios}; all: Σ (W(r½) = {w['unfloored']:.3f}) "
+                  f"{shown(u['sigma']['median_ratio'], 2)} ({shown(u['sigma']['scatter_dex'], 2)} dex){limits}; over "
+                  f"Υ_V {lo:g}–{hi:g}: Σ "
                   + "–".join(f"{x:.2f}" for x in values["median_ratio_over_prior"]["sigma"]) + ", MOND "
                   + "–".join(f"{x:.2f}" for x in values["median_ratio_over_prior"]["mond"]) + "; "
                   f"author's 4 dSphs, W = 1: mean {mean['W_1']:.4f}"),
@@ -284,7 +377,10 @@ def _dwarf_result(name: str, values: dict[str, Any], n_measured: int, n_limits: 
               f"W = 1. SI §13.3 says W → 0 for dwarf spheroidals: the same inputs then give {mean['W_0']:.2f} "
               f"(Σ = 1), and W(r½) = {w['unfloored']:.3f} gives {mean['W_r_half']:.2f}. This row's own computation "
               f"(Wolf estimator on other data, no ✓/✗) gives Σ the kernel's W(r½) = {w['unfloored']:.3f} (R_d = R_e"
-              f"{floored}) and shows W → 0 as its Newton column. " + note),
+              f"{floored}) and shows W → 0 as its Newton column. Υ_V's prior is the M/L_V of old metal-poor "
+              f"populations; where a dwarf's σ_obs asks for more, its posterior Υ_V is pulled above that range and "
+              f"is named (values.marginalised.isolated.<kernel>.upsilon_pulled_above). Unmodelled: {UNMODELLED}. "
+              + note),
     )
 
 

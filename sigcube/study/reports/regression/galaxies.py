@@ -172,8 +172,10 @@ def milky_way_marginal(mw: xr.Dataset, tracer: str, kernels: tuple[str, ...] = (
         mass = np.exp(result.log_posterior)
         rms = result.arrays["rms"]
         mean_rms = float(mass @ rms)
+        f = result.marginal("v_bar_scale")
         out[kernel] = {"log_z": result.log_z, "log_z_error": result.error, "converged": result.converged,
                        "posterior": result.summary(),
+                       "v_bar_scale_marginal": {"values": f.values.tolist(), "mass": f.mass.tolist()},
                        "rms": {"mean": mean_rms, "sd": float(np.sqrt(max(mass @ (rms - mean_rms) ** 2, 0.0)))},
                        "integral": result.describe()}
     s, m = out["sigma"], out["mond"]
@@ -183,6 +185,37 @@ def milky_way_marginal(mw: xr.Dataset, tracer: str, kernels: tuple[str, ...] = (
                                    "sd": float(np.hypot(s["rms"]["sd"], m["rms"]["sd"]))}
     out["likelihood"] = ("split normal per point: σ⁺ (the prediction above the observation) or σ⁻, each √(e² + s²) "
                          "with the tracer's errors e and the extra scatter s; points independent")
+    return out
+
+
+CURVE_DIGITS = 6
+"""Significant digits of the curve a Milky Way row keeps for its figure."""
+
+
+def milky_way_curve(mw: xr.Dataset, tracer: str, marginal: dict[str, Any]) -> dict[str, Any]:
+    """One tracer's points sorted by R (R [kpc], V_obs and its lower/upper errors, V_bar [km/s]) and, for Σ and MOND,
+    V_pred with V_bar scaled by the posterior mean of f and by the ends of its 68 % interval
+    (:func:`milky_way_marginal`): what the Milky Way figure draws."""
+    i = TRACERS.index(tracer)
+    e_below, e_above = _milky_way_errors(mw, tracer)
+    points = pack_milkyway(mw)
+    part = slice(points.offsets[i], points.offsets[i + 1])
+    order = np.argsort(points.inputs["r"][part], kind="stable")
+
+    def kept(a: np.ndarray) -> list[float]:
+        return [float(f"{x:.{CURVE_DIGITS}g}") for x in np.asarray(a)[order]]
+
+    def at(kernel: str, f: float) -> list[float]:
+        inputs = {**points.inputs, "v_bar": f * points.inputs["v_bar"], "g_N": f * f * points.inputs["g_N"]}
+        return kept(get_kernel(kernel)(inputs)[part])
+
+    out: dict[str, Any] = {"r": kept(points.inputs["r"][part]), "v_obs": kept(points.inputs["v_obs"][part]),
+                           "e_minus": kept(e_below), "e_plus": kept(e_above), "v_bar": kept(points.inputs["v_bar"][part]),
+                           "v_pred": {}}
+    for kernel in ("sigma", "mond"):
+        f = marginal[kernel]["posterior"]["v_bar_scale"]
+        out["v_pred"][kernel] = {"f": f["mean"], "f_ci68": f["ci68"], "mean": at(kernel, f["mean"]),
+                                 "ci68": [at(kernel, x) for x in f["ci68"]]}
     return out
 
 
@@ -221,6 +254,7 @@ def milky_way(mw: xr.Dataset, tracer: str) -> Result:
                                                       len(residual), f"mw.{tracer}.{key}.rms")}
     marginal = milky_way_marginal(mw, tracer)
     values["marginalised"] = marginal
+    values["curve"] = milky_way_curve(mw, tracer, marginal)
     label = {"Eilers+2019": "Eilers+2019 bins", "Mroz+2019": "Mróz+2019 Cepheids"}[tracer]
     s, m = marginal["sigma"], marginal["mond"]
     b = marginal["ln_b_sigma_mond"]

@@ -25,8 +25,15 @@ MODELS = {"sigma": ("Σ-Gravity", COLORS[0]), "mond": ("MOND", COLORS[1]), "newt
 """The kernels the regression rows compare, with their labels and colours."""
 
 
+SIZE_LABELS = {"gas_dex": Label("σ_G [dex]", r"$\sigma_G$ [dex]"),
+               "missing_baryons": Label("f_max (M_bar → M_bar·(1 + f), f ≤ f_max)",
+                                        r"$f_{max}$ ($M_{bar}$ → $M_{bar}$(1 + f), f ≤ $f_{max}$)"),
+               "path_scatter_dex": Label("σ_L [dex]", r"$\sigma_L$ [dex]")}
+"""Axis labels of the scanned size options (any other option is labelled by its name)."""
+
+
 def _label(text: str) -> Label:
-    return Label(text, text.replace("_", r"\_"))
+    return Label(text, text)
 
 
 def _tension(t: Mapping[str, Any]) -> tuple[float, float, float]:
@@ -124,11 +131,12 @@ def joint_scans(report: Any, title: str = "") -> Plot:
                                            [y, "lo", "hi"]), color=color, width=1.5),
                        styled(hv.Scatter((v[keep], t[keep]), x, y), color=color, size=6)]
         against = group[0]["against"]
+        falling = _tension(group[0]["points"][-1]["tension"])[0] < _tension(group[0]["points"][0]["tension"])[0]
         panels.append(framed(hv.Overlay(layers), title=f"{group[0]['dataset']} vs {against}: tension against "
                                                        f"{option}" + (" (dashed: cited size)" if cited else ""),
-                             xlabel=_label(option), ylabel=Label("σ (S)", "σ (S)"), width=460, height=320,
-                             legend="top_right"))
-    return Plot(layout(panels, cols=2, title=title),
+                             xlabel=SIZE_LABELS.get(option, _label(option)), ylabel=Label("σ (S)", "σ (S)"),
+                             width=640, height=300, legend="bottom_left" if falling else "bottom_right"))
+    return Plot(layout(panels, cols=1, title=title),
                 "The tension in σ (suspiciousness, with its numerical range) against the size of each scanned "
                 f"systematic ({', '.join(by_option)}), each option's cited size dashed, 2σ and 3σ dotted")
 

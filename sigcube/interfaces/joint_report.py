@@ -76,13 +76,17 @@ def _changed(base: dict[str, Any], variant: dict[str, Any]) -> dict[str, list[An
 GROUP_TITLES = {
     "data": "data systematics, each at its cited size, one at a time, then all of them together",
     "model": "model choices of Σ-Gravity (not data systematics): each alone, then with every data systematic",
+    "choices": "each likelihood choice, one changed at a time from the reference",
 }
 """What each row group of the choices table holds."""
 
 
 def _groups(by_label: dict[str, dict[str, Any]], base: str, variants: list[str]) -> dict[str, list[str]]:
     """A dataset's variants by kind: ``data`` (changing data systematics only) and ``model`` (changing a choice its
-    likelihood names a model option); a kind with no variant is left out."""
+    likelihood names a model option); a kind with no variant is left out. A result that does not say which options
+    are model choices (made before they were named) keeps its variants in one group, ``choices``."""
+    if "model_options" not in by_label[base]:
+        return {"choices": variants} if variants else {}
     model = set(by_label[base].get("model_options") or ())
     out: dict[str, list[str]] = {"data": [], "model": []}
     for label in variants:

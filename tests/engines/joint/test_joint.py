@@ -269,3 +269,16 @@ def test_model_choices_and_scans_are_reported_apart(clusters_store, tmp_path):
     assert slip["tension"]["n_sigma"] < 1  # the same data under the same choice as ref
     systematics, scans = joint_systematics(report), joint_scans(report)  # built here; the docs build draws them
     assert len(systematics.view) == 2 and len(scans.view) == 1 and "σ" in systematics.alt
+
+
+def test_variants_of_a_result_that_names_no_model_options_stay_in_one_group():
+    """A joint result made before the model choices were named keeps its variants together, unlabelled; one that names
+    them splits a variant changing a model option from the data systematics."""
+    from sigcube.interfaces.joint_report import _groups
+
+    old = {"clash": {"likelihood_choices": {"slip": False, "errors": "stat"}},
+           "clash_slip": {"likelihood_choices": {"slip": True, "errors": "stat"}},
+           "clash_syst": {"likelihood_choices": {"slip": False, "errors": "stat+syst"}}}
+    assert _groups(old, "clash", ["clash_slip", "clash_syst"]) == {"choices": ["clash_slip", "clash_syst"]}
+    new = {k: {**v, "model_options": ["slip", "path_length"]} for k, v in old.items()}
+    assert _groups(new, "clash", ["clash_slip", "clash_syst"]) == {"data": ["clash_syst"], "model": ["clash_slip"]}

@@ -17,7 +17,8 @@ Two counts of the marginalised work, both divided by the same CPU time:
   D, i) or 4 (Υ_bul too, galaxies with a bulge): the likelihood terms the integral sums.
 
 ``ratio`` is each rate over the plain rate of the same run. With ``--sigma-int N`` the marginalised block is A0 × k ×
-σ_int, N values of the intrinsic scatter, all > 0 (``--error-model``: lognormal_gobs, 0.03–0.06 dex, or
+σ_int, N values of the intrinsic scatter, all > 0 (``--error-model``: lognormal_gobs, lognormal_first_order or
+lognormal, 0.03–0.06 dex, or
 velocity_floor, 3–9 km/s), walked as the engine walks it (σ_int innermost, kernel predictions reused between σ_int
 values); the record then also gives that block's node rate over the plain rate and over the σ_int = 0 rate of the
 same A0 × k points, and the wall time of a 10⁵-point A0 × k × σ_int sweep on 2 cores, extrapolated. The wall time of a 10⁴-point grid marginalised on 2 cores
@@ -26,7 +27,7 @@ of traced allocations (tracemalloc, numpy included) of one 32-point batch at eac
 own scratch is the largest galaxy's points × 6 plus nodes³ numbers, whatever the node count.
 
     python bench/nuisance.py [--json] [--grid 64] [--nodes 5] [--numpy] [--cube cubes/sparc.zarr]
-                             [--sigma-int N [--error-model lognormal_gobs]]
+                             [--sigma-int N [--error-model lognormal_gobs] [--tau-gal T]]
 """
 
 from __future__ import annotations
@@ -56,7 +57,10 @@ def main() -> None:
     parser.add_argument("--cube", default="cubes/sparc.zarr")
     parser.add_argument("--numpy", action="store_true", help="the numpy reference instead of the compiled solver")
     parser.add_argument("--sigma-int", type=int, default=0, help="σ_int values on a third axis (0: none)")
-    parser.add_argument("--error-model", default="lognormal_gobs", choices=("lognormal_gobs", "velocity_floor"))
+    parser.add_argument("--error-model", default="lognormal_gobs",
+                        choices=("lognormal_gobs", "lognormal_first_order", "lognormal", "velocity_floor"))
+    parser.add_argument("--tau-gal", type=float, default=0.0,
+                        help="the σ_int block with each galaxy's velocity scale integrated, τ_gal [ln V]")
     args = parser.parse_args()
     warnings.simplefilter("ignore", RuntimeWarning)
 
@@ -166,7 +170,7 @@ def main() -> None:
           + ", ".join(f"{n}: {m:.0f} MiB" for n, m in memory.items()))
     if args.sigma_int:
         sc = result["scatter"]
-        print(f"A0 × k × σ_int ({sc['sigma_int_values']} σ_int > 0, {sc['error_model']}): "
+        print(f"A0 × k × σ_int ({sc['sigma_int_values']} σ_int > 0, {sc['error_model']}, τ_gal = {sc['tau_gal']:g}): "
               f"{sc['node_point_evals_per_s_per_core']:.3g} node point-evals/s/core, "
               f"{sc['node_ratio_to_plain']:.3f}× the plain rate, {sc['node_ratio_to_sigma_int_0']:.3f}× σ_int = 0's; "
               f"10⁵ grid points on 2 cores ≈ {sc['extrapolated_1e5_grid_2_cores_s']:.0f} s (extrapolated)")
@@ -179,15 +183,15 @@ def scatter_mode(args, points, catalogue, kernel, block, plain_rate: float, node
     from sigcube.engines.sweep.nuisance import reduce_nuisance
 
     n = args.sigma_int
-    values = np.linspace(0.03, 0.06, n) if args.error_model == "lognormal_gobs" else np.linspace(3.0, 9.0, n)
-    settings = SweepNuisance(nodes=args.nodes, error_model=args.error_model).settings()
+    values = np.linspace(0.03, 0.06, n) if args.error_model != "velocity_floor" else np.linspace(3.0, 9.0, n)
+    settings = SweepNuisance(nodes=args.nodes, error_model=args.error_model, tau_gal=args.tau_gal).settings()
     cube = {"A0": block["A0"][..., None], "k": block["k"][..., None], "sigma_int": values.reshape(1, 1, -1)}
     cpu = time.process_time()
     task = reduce_nuisance(points, catalogue, kernel, {}, cube, settings)
     seconds = time.process_time() - cpu
     n_grid = task["loglike"][..., 0].size
     rate = n_grid * node_evals_per_point / seconds
-    return {"error_model": args.error_model, "sigma_int_values": n, "sigma_int_range": [values[0], values[-1]],
+    return {"error_model": args.error_model, "tau_gal": args.tau_gal, "sigma_int_values": n, "sigma_int_range": [values[0], values[-1]],
             "grid_points": n_grid, "seconds_per_grid_point_per_core": seconds / n_grid,
             "node_point_evals_per_s_per_core": rate, "node_ratio_to_plain": rate / plain_rate,
             "node_ratio_to_sigma_int_0": rate / node_rate_0,

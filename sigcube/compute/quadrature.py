@@ -22,6 +22,11 @@ For every (global grid point, galaxy) pair at once:
    (the node axis is never stored). The kernel runs once per node of the Υ/D dimensions; the inclination
    nodes reuse its prediction (with σ_int = 0 through three sums per galaxy).
 
+With a galaxy-level velocity scale (τ_gal > 0, :mod:`sigcube.stats.likelihood`) the inclination's dimension becomes
+the scale u = (sin i/sin i0)·s_g (:data:`SCALE`) under the convolution of the inclination's prior with the offset's
+(:mod:`sigcube.compute.scale_prior`): the likelihood depends on i and s_g only through u, so no dimension is added.
+Under the log-normal error model ln L is quadratic in ln u, and the three sums are exact at every node.
+
 :func:`marginalise` and :func:`profile` run this algorithm compiled, pair by pair
 (:mod:`sigcube.compute.quadrature_compiled`), whenever the kernel's formula traces to scalar code; the numpy implementation
 here is the fallback for a kernel that does not (a Python branch or ``np.where`` on a varying parameter) and the

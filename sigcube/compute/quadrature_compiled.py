@@ -12,7 +12,9 @@ fixed signature passed to the solver, so the solver itself is compiled once and 
 The prior maps z → θ are tabulated per galaxy and dimension on a uniform grid in z (:data:`TABLE_STEP` over
 ±:data:`TABLE_LIMIT`) with their derivatives, and read by cubic Hermite interpolation (error ~1e-10 of the
 parameter's scale), so every prior family costs the same few flops. The inclination's table holds
-1/q = sin i/sin i0 directly. :func:`solve` returns the pairs' raw results; :mod:`~sigcube.compute.quadrature`
+1/q = sin i/sin i0 directly; the velocity scale's tables (one per τ_gal value, each grid point reading its own) hold
+u = (sin i/sin i0)·s_g under its convolved prior (:mod:`sigcube.compute.scale_prior`), or ln u for the log-normal error
+model, whose likelihood is quadratic in ln u. :func:`solve` returns the pairs' raw results; :mod:`~sigcube.compute.quadrature`
 builds its :class:`~sigcube.compute.quadrature.Marginal` and :class:`~sigcube.compute.quadrature.Mode`
 from them (values and errors from the exact prior maps at the mode).
 """

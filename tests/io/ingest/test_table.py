@@ -217,7 +217,8 @@ def test_report_kernels_skips_and_names_the_kernels_the_cube_cannot_serve(no_r_d
     rows = {row["kernel"]: row for row in json.loads(result.stdout)}
     assert rows.keys() == set(kernel_names())
     skipped = {name: row["skipped"] for name, row in rows.items() if "skipped" in row}
-    assert skipped == {"mass_coherence": "the cube gives no R_d_table"}  # its rd_source is "table" by default
+    # mass_coherence's rd_source is "table" by default; coreNFW's core is the disk's (Read+2016: η R_1/2 from R_d)
+    assert skipped == {name: "the cube gives no R_d_table" for name in ("mass_coherence", "corenfw", "corenfw_lcdm")}
     assert rows["sigma"]["n_galaxies"] == 5 and set(rows["mass_coherence"]) == {"kernel", "source", "skipped"}
     table = runner.invoke(app, ["report", "kernels", "--cube", str(no_r_disk_store)], terminal_width=200)
     assert table.exit_code == 0, table.output

@@ -207,9 +207,12 @@ class Checkpoint:
         try:
             return (self._verified(path, name, from_data),)
         except _Damaged as damage:
-            self.warn(f"checkpoint piece {path} {damage}: computing it again")
-            _remove(path)
-            return None
+            reason = str(damage)
+        except OSError as exc:
+            reason = f"cannot be read ({exc.strerror or exc})"
+        self.warn(f"checkpoint piece {path} {reason}: computing it again")
+        _remove(path)
+        return None
 
     def _verified(self, path: Path, name: str, from_data: Callable[[Any], T]) -> T:
         if path.is_symlink() or not path.is_file():
@@ -286,12 +289,12 @@ class Checkpoint:
         for path in sorted(self.folder.rglob("*"), key=lambda p: -len(p.parts)):
             if path.is_dir() and not path.is_symlink():
                 if not any(path.iterdir()):
-                    path.rmdir()
+                    _remove(path)
                 continue
             key = path.relative_to(self.folder).as_posix().removesuffix(SUFFIX)
             if path.name.startswith(WRITING) or path.suffix != SUFFIX or \
                     not any(fnmatch.fnmatchcase(key, pattern) for pattern in keep):
-                path.unlink()
+                _remove(path)
 
     def clear(self) -> None:
         """Remove the run's folder (or a file in its place) and everything in it."""
@@ -336,13 +339,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _remove(path: Path) -> None:
-    """Remove a file, a link or a folder tree, if it is there."""
+    """Remove a file, a link or a folder tree, if it is there and may be removed (what cannot be stays: a piece in
+    its place is then refused by its write, in one line)."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:
         try:
             path.unlink()
-        except FileNotFoundError:
+        except OSError:
             pass
 
 

@@ -65,16 +65,18 @@ def test_the_rotation_curves_are_representative_and_worst(pred):
     plot = galaxies.rotation_curves(pred, n=3)
     panels = list(plot.view)
     assert len(panels) == 6
-    names = [p.opts.get(backend="bokeh").kwargs["title"].split(":")[0] for p in panels]
+    names = [p.opts.get(backend="bokeh").kwargs["title"].split("\n")[0] for p in panels]
     rms = pred.rms(next(iter(pred.v_pred)))
     order = [str(pred.points.galaxy[i]) for i in np.argsort(rms)[::-1]]
     assert names[3:] == order[:3], "the three worst fitted, worst first"
-    for panel, name in zip(panels, names):  # the title's RMS is the plotted curve's
+    rest = order[3:][::-1]  # the others, best first: the representative ones sit at their quartiles and median
+    assert names[:3] == [rest[round(q * (len(rest) - 1))] for q in (0.25, 0.5, 0.75)]
+    for panel, name in zip(panels, names):  # the title's RMS (first: the first kernel's) is the plotted curve's
         (obs,) = [e for e in panel if isinstance(e, hv.Scatter)]
         (line,) = [e for e in panel if isinstance(e, hv.Curve) and e.label == next(iter(pred.v_pred))]
         r = np.sqrt(np.mean((obs.dimension_values(1) - line.dimension_values(1)) ** 2))
-        assert f"{next(iter(pred.v_pred))} {r:.1f}" in panel.opts.get(backend="bokeh").kwargs["title"]
-    assert "worst fitted" in plot.alt
+        assert f"\nRMS {r:.1f} · " in panel.opts.get(backend="bokeh").kwargs["title"]
+    assert "representative galaxies (" in plot.alt and "3 worst fitted" in plot.alt
 
 
 def test_a_nuisance_sweeps_curves_sit_at_its_posterior(stores, sparc_cube):

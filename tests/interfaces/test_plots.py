@@ -151,8 +151,16 @@ def test_elpd_ranking_is_the_reports_differences():
     r = report("compare-sigma-mond-nfw")
     plot = comparison.elpd_ranking(r)
     for run, result in r["logo"].items():
-        got = sorted(float(column(e, 0)[0]) for e in elements(plot, hv.Scatter) if e.kdims[0].name.endswith(run))
+        dots = [e for e in elements(plot, hv.Scatter) if e.kdims[0].name.endswith(run)]
+        got = sorted(float(v) for e in dots for v in column(e, 0))
         assert got == pytest.approx(sorted(-m["elpd_diff"] for m in result["models"].values()))
+        (bars,) = [e for e in elements(plot, hv.Segments) if e.kdims[0].name.endswith(run)]
+        half = sorted((bars.data.iloc[:, 2] - bars.data.iloc[:, 0]) / 2)
+        assert half == pytest.approx(sorted(2 * m["dse"] for m in result["models"].values())), "±2 paired SE"
+        filled, hollow = dots  # filled: the best predicts better by more than 2 paired SE (the report's verdict)
+        better = [n for n, m in result["models"].items() if "predicts better" in m.get("verdict", "")]
+        assert sorted(column(filled, 0)) == pytest.approx(sorted(-result["models"][n]["elpd_diff"] for n in better))
+    assert "not a credible interval" in plot.alt
 
 
 def test_ablation_pairs_are_the_win_fractions_and_their_intervals():

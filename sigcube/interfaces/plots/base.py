@@ -26,6 +26,7 @@ STATIC = "matplotlib"
 COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 """One colour per series (a kernel, a model, a probe), in the order they are given."""
 GREY = "#7f7f7f"
+LN10 = math.log(10.0)
 FRAMEWISE = {"framewise": True}
 """Axis ranges follow each frame of a view with widgets (a galaxy, a slider position), and holoviews does not scan
 every frame to normalise them (slow for many frames). Not ``axiswise``: with it a DynamicMap's overlays keep the
@@ -119,7 +120,7 @@ def matching(names: Sequence[Any], values: np.ndarray, what: str) -> None:
 # --- neutral styles ----------------------------------------------------------------------------------------------
 
 _MARKERS = {"o": ("circle", "o"), "x": ("x", "x"), "s": ("square", "s"), "d": ("diamond", "D"), "^": ("triangle", "^"),
-            "|": ("dash", "|")}
+            "v": ("inverted_triangle", "v"), "|": ("dash", "|")}
 _DASH = {"solid": ("solid", "-"), "dashed": ("dashed", "--"), "dotted": ("dotted", ":"), "dashdot": ("dashdot", "-.")}
 _MARKED = (hv.Scatter, hv.Points)
 _FILLED = (hv.Area, hv.Spread, hv.VSpan, hv.HSpan, hv.Rectangles, hv.Bars)
@@ -129,7 +130,7 @@ def styled(element: hv.Element, *, color: str | None = None, alpha: float | None
            dash: str | None = None, size: float | None = None, marker: str | None = None,
            fill: str | None = None, label: str | None = None) -> hv.Element:
     """``element`` styled for both backends from neutral words: ``color``, ``alpha``, line ``width`` [px],
-    ``dash`` (solid, dashed, dotted, dashdot), marker ``size`` [px] and ``marker`` (o, x, s, d, ^, |), ``fill``
+    ``dash`` (solid, dashed, dotted, dashdot), marker ``size`` [px] and ``marker`` (o, x, s, d, ^, v, |), ``fill``
     (a marker's or an area's fill colour, ``"none"`` for hollow markers)."""
     if label is not None:
         element = element.relabel(label)
@@ -182,7 +183,8 @@ def framed(view: hv.core.Dimensioned, *, title: str = "", xlabel: Label | None =
            legend: str | None = "top_left", grid: bool = True, **both: Any) -> hv.core.Dimensioned:
     """A panel's frame for both backends: title, axis labels (Unicode for bokeh, mathtext for matplotlib), size in
     pixels (matplotlib: the same aspect at 100 dpi), log axes, explicit ticks (``(value, label)`` pairs, or a
-    count: 0 for none), legend position, grid."""
+    count: 0 for none), legend position (``best``: where it covers the fewest data in the static figure, top left in
+    the interactive one, whose legend hides a series on a click), grid."""
     common: dict[str, Any] = {"logx": logx, "logy": logy, "show_grid": grid, **both}
     if title:
         common["title"] = title
@@ -191,21 +193,39 @@ def framed(view: hv.core.Dimensioned, *, title: str = "", xlabel: Label | None =
             common[key] = ticks if isinstance(ticks, int) else list(ticks)
     shown = legend is not None and isinstance(view, hv.Overlay)
     bokeh = {**common, "width": width, "height": height}
-    mpl = {**common, "aspect": width / height, "fig_inches": width / 100}
+    # holoviews sets a numeric aspect from the natural log of a log axis's range where matplotlib reads log10: with
+    # one log axis the panel came out ln 10 times too narrow or too flat, unless the aspect says so beforehand
+    mpl = {**common, "aspect": width / height * (LN10 if logx and not logy else 1 / LN10 if logy and not logx else 1),
+           "fig_inches": width / 100}
     if shown:
-        bokeh["legend_position"] = legend
+        bokeh["legend_position"] = "top_left" if legend == "best" else legend
         mpl["legend_position"] = legend
         mpl["legend_opts"] = {"fontsize": 8, "framealpha": 0.8}
     if isinstance(view, hv.Overlay):
         bokeh["show_legend"] = mpl["show_legend"] = shown
+    mpl["hooks"] = []
     if (logx and xticks is not None and not isinstance(xticks, int)) or (logy and yticks is not None
                                                                           and not isinstance(yticks, int)):
-        mpl["hooks"] = [_no_minor_labels]
+        mpl["hooks"].append(_no_minor_labels)
     if xlabel is not None:
         bokeh["xlabel"], mpl["xlabel"] = xlabel.unicode, xlabel.tex
     if ylabel is not None:
         bokeh["ylabel"], mpl["ylabel"] = ylabel.unicode, ylabel.tex
     return view.opts(backend=INTERACTIVE, **bokeh).opts(backend=STATIC, **mpl)
+
+
+def key_panel(entries: Iterable[hv.Element], width: int = 300, height: int = 200) -> hv.Overlay:
+    """A panel holding only a legend: one entry per styled, labelled element of ``entries`` (drawn with no data),
+    no axes. The key of a layout whose panels are too full of data to carry their own legend."""
+    layers = [e.clone(data=[(np.nan, np.nan)], kdims=["key_x"], vdims=["key_y"]) for e in entries]
+    if not layers:
+        raise PlotError("a key panel needs at least one entry")
+    view = hv.Overlay(layers)
+    common = {"xaxis": None, "yaxis": None, "show_legend": True, "show_grid": False}
+    return (view.opts(backend=INTERACTIVE, width=width, height=height, legend_position="top_left", toolbar=None,
+                      **common)
+            .opts(backend=STATIC, fig_inches=width / 100, aspect=width / height, show_frame=False,
+                  legend_position="top_left", legend_opts={"fontsize": 9, "framealpha": 0.0}, **common))
 
 
 def _no_minor_labels(plot: Any, element: Any) -> None:

@@ -11,11 +11,13 @@ import holoviews as hv
 import numpy as np
 
 from sigcube.interfaces.plots.base import (
-    COLORS, GREY, Plot, PlotError, framed, labelled, layout, matching, need, numbers, own, report_of, styled,
+    COLORS, GREY, Plot, PlotError, framed, key_panel, labelled, layout, matching, need, numbers, own, report_of,
+    styled,
 )
 from sigcube.interfaces.plots.labels import Label, axis_label, symbol
 from sigcube.interfaces.plots.registry import figure
 from sigcube.io.cubes import check_source_cube
+from sigcube.stats.verdicts import STATISTICAL
 
 RUNS = {"catalogue": "catalogue Υ, D, i", "nuisance": "Υ, D, i marginalised",
         "nuisance_profiled": "Υ, D, i profiled"}
@@ -30,35 +32,52 @@ def _run(name: str) -> str:
 
 @figure("elpd", source="report", reads="sigcube report compare --json")
 def elpd_ranking(report: Any, title: str = "") -> Plot:
-    """Each model's leave-one-galaxy-out ELPD difference from the best model, ± its standard error; one panel
-    per run (catalogue Υ, D, i; Υ, D, i marginalised)."""
+    """Each model's leave-one-galaxy-out ELPD minus the best model's, one panel per run (catalogue Υ, D, i; Υ, D, i
+    marginalised), with the band the report reads it by: ±2 paired SE of the per-galaxy differences, within which a
+    model is called indistinguishable from the best (hollow: inside it; filled: the best predicts better). A paired
+    SE is a spread, not a credible interval; a run whose report says its objects are too few to read one gets no
+    band."""
     report = report_of(report)
     logo = need(report, "logo", what="ELPD ranking", of=Mapping)
-    panels = []
+    if not logo:
+        raise PlotError("ELPD ranking: the report compares no model")
+    panels, unread = [], []
     for i, (run, result) in enumerate(logo.items()):
-        models = need(result, "models", what=f"ELPD ranking ({run})")
+        what = f"ELPD ranking ({run})"
+        models = need(result, "models", what=what, of=Mapping)
+        if not models:
+            raise PlotError(f"{what}: the run compares no model")
         best = result.get("best", "")
-        names = sorted(models, key=lambda m: -float(models[m].get("elpd_diff") or 0.0))
+        note = result.get("se_note") if isinstance(result, Mapping) else None
+        unread += [f"{_run(run)}: {note}"] if note else []
+        rows = []
+        for name, m in models.items():
+            diff = -numbers([need(m, "elpd_diff", what=f"{what}: {name}")], f"{what}: {name}")[0]
+            dse = numbers([m.get("dse") or 0.0], f"{what}: {name}")[0]
+            rows.append((name, diff, dse))
+        rows.sort(key=lambda r: r[1])
         color = COLORS[i % len(COLORS)]
         x, d = own("delta_elpd", run), own("row", run)
-        layers, ticks = [styled(hv.VLine(0.0, kdims=[x, d]), color="black", dash="dotted", width=1)], []
-        for y, name in enumerate(names):
-            m = models[name]
-            what = f"ELPD of {name} ({run})"
-            diff = -numbers([need(m, "elpd_diff", what=what)], what)[0]
-            dse = numbers([m.get("dse") or 0.0], what)[0]
-            ticks.append((y, name + (" (best)" if name == best else "")))
-            layers += [styled(hv.ErrorBars([(diff, y, dse)], x, [d, "dse"], horizontal=True), color=color, width=2),
-                       styled(hv.Scatter([(diff, y)], x, d), color=color, size=8)]
-        panels.append(framed(hv.Overlay(layers), title=_run(run),
+        layers = [styled(hv.VLine(0.0, kdims=[x, d]), color="black", dash="dotted", width=1)]
+        inside = [(dv, y) for y, (_, dv, se) in enumerate(rows) if note or abs(dv) <= STATISTICAL * se]
+        outside = [(dv, y) for y, (_, dv, se) in enumerate(rows) if not note and abs(dv) > STATISTICAL * se]
+        if not note:
+            layers.append(styled(hv.Segments([(dv - STATISTICAL * se, y, dv + STATISTICAL * se, y)
+                                              for y, (_, dv, se) in enumerate(rows)], [x, d, f"{x}_e", f"{d}_e"]),
+                                 color=color, width=2, alpha=0.7))
+        layers += [styled(hv.Scatter(outside, x, d), color=color, size=9),
+                   styled(hv.Scatter(inside, x, d), color=color, fill="white", size=9, width=2)]
+        ticks = [(y, name + (" (best)" if name == best else "")) for y, (name, _, _) in enumerate(rows)]
+        panels.append(framed(hv.Overlay(layers), title=_run(run) + (" (no SE band: too few objects)" if note else ""),
                              xlabel=Label("ELPD(model) − ELPD(best) [nat]", "ELPD(model) − ELPD(best) [nat]"),
-                             ylabel=Label("", ""), yticks=ticks, width=420, height=90 + 40 * len(names), legend=None,
-                             ylim=(-0.6, len(names) - 0.4)))
-    if not panels:
-        raise PlotError("ELPD ranking: the report compares no model")
-    return Plot(layout(panels, cols=2, title=title),
-                "Each model's leave-one-galaxy-out ELPD difference from the best model with its standard error, "
-                f"for {', '.join(_run(r) for r in logo)}")
+                             ylabel=Label("", ""), yticks=ticks, xticks=5, width=620, height=100 + 36 * len(rows),
+                             legend=None, ylim=(-0.6, len(rows) - 0.4)))
+    runs = "; ".join(_run(r) for r in logo)
+    return Plot(layout(panels, cols=1, title=title),
+                f"Each model's leave-one-galaxy-out ELPD minus the best model's, one panel per run ({runs}); bars: "
+                f"±{STATISTICAL:g} paired SE of the per-galaxy differences, the band within which the report calls a "
+                "model indistinguishable from the best (hollow: inside it), a spread and not a credible interval"
+                + "".join(f"; {u}" for u in unread))
 
 
 def _binned_median(x: np.ndarray, y: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, np.ndarray]:
@@ -94,27 +113,61 @@ def object_properties(cube: Any, names: Sequence[str], group: str = "galaxy") ->
     return out
 
 
+OUTLIER_FENCE = 1.5
+"""A per-object difference further beyond the 5th or 95th percentile than this many times the 5–95 % range lies
+beyond the axis of a per-object panel: drawn at the axis's edge and labelled with its object and value."""
+
+
+def bulk_range(values: np.ndarray, fence: float = OUTLIER_FENCE) -> tuple[float, float]:
+    """The range of ``values`` within the fences ``fence`` × (P95 − P5) beyond their 5th and 95th percentiles, with
+    8 % padding: an axis that shows the bulk of a heavy-tailed sample."""
+    v = values[np.isfinite(values)]
+    p5, p95 = np.percentile(v, [5, 95])
+    inner = v[(v >= p5 - fence * (p95 - p5)) & (v <= p95 + fence * (p95 - p5))]
+    lo, hi = float(inner.min()), float(inner.max())
+    pad = 0.08 * (hi - lo) if hi > lo else 1.0
+    return lo - pad, hi + pad
+
+
 def per_object_panels(names: Sequence[str], delta: np.ndarray, properties: Mapping[str, Mapping[str, Any]],
-                      ylabel: Label, color: str, title: str) -> list[hv.Overlay]:
+                      ylabel: Label, color: str, title: str) -> tuple[list[hv.Overlay], list[str]]:
     """``delta`` per object against each property (:func:`object_properties`), with a zero line and the running
-    median; objects without the property (or a value ≤ 0 of a ``positive`` one) are left out."""
-    panels = []
+    median; objects without the property (or a value ≤ 0 of a ``positive`` one) are left out. The y axis shows the
+    bulk (:func:`bulk_range`): an object beyond it is drawn on the axis's edge (▲/▼) and labelled. Returns the panels
+    and the objects drawn on an edge, as ``name (value)``."""
+    panels, beyond = [], {}
+    y_lo, y_hi = bulk_range(np.asarray(delta, dtype=float))
     for prop, spec in properties.items():
         values = spec["values"]
         x = np.array([float(values.get(n, np.nan)) for n in names])
         keep = np.isfinite(x) & np.isfinite(delta) & ((x > 0) if spec.get("log") or spec.get("positive") else True)
         if keep.sum() < 2:
             raise PlotError(f"per-object differences: fewer than two objects have {prop}")
-        xs, ys = x[keep], delta[keep]
+        xs, ys, who = x[keep], delta[keep], np.asarray(names, dtype=object)[keep]
         mx, my = _binned_median(xs, ys)
+        inside = (ys >= y_lo) & (ys <= y_hi)
         layers = [styled(hv.HLine(0.0, kdims=[prop, "delta"]), color="black", dash="dotted", width=1),
-                  styled(hv.Scatter((xs, ys), prop, "delta", label=f"{keep.sum()} objects"), color=color, size=5,
-                         alpha=0.6),
+                  styled(hv.Scatter((xs[inside], ys[inside]), prop, "delta", label=f"{keep.sum()} objects"),
+                         color=color, size=5, alpha=0.6),
                   styled(hv.Curve((mx, my), prop, "delta", label="running median"), color="black", width=2.5)]
+        for side, edge, marker in (("above", y_hi, "^"), ("below", y_lo, "v")):
+            out = (ys > y_hi) if side == "above" else (ys < y_lo)
+            if not out.any():
+                continue
+            pad = 0.04 * (y_hi - y_lo)
+            at = edge - pad if side == "above" else edge + pad
+            layers.append(styled(hv.Scatter((xs[out], np.full(out.sum(), at)), prop, "delta"), color=color,
+                                 size=8, marker=marker))
+            for j, k in enumerate(np.flatnonzero(out)[np.argsort(xs[out])]):
+                beyond[str(who[k])] = float(ys[k])
+                step = (1.6 + 2.2 * (j % 3)) * pad  # neighbours' labels staggered downwards (upwards below)
+                layers.append(hv.Text(float(xs[k]), at - step if side == "above" else at + step,
+                                      f"{who[k]} {ys[k]:+.0f}", kdims=[prop, "delta"], fontsize=8,
+                                      halign="center", valign="top" if side == "above" else "bottom"))
         panels.append(framed(hv.Overlay(layers), title=f"{title} against {symbol(prop).unicode}",
                              xlabel=axis_label(prop, spec["attrs"]), ylabel=ylabel, logx=bool(spec.get("log")),
-                             width=460, height=340, legend="bottom_right"))
-    return panels
+                             width=460, height=340, legend="best", ylim=(y_lo, y_hi)))
+    return panels, [f"{n} ({v:+.1f})" for n, v in beyond.items()]
 
 
 @figure("per-galaxy-difference", source="report",
@@ -159,13 +212,15 @@ def per_object_difference(report: Any, cube: Any, model: str, against: str,
     matching(names, b, f"{what}: {against}")
     head = f"{'ΔELPD' if quantity == 'elpd' else 'Δln Z'} {model} − {against}"
     props = object_properties(cube, properties)
-    panels = per_object_panels(names, a - b, props, label, COLORS[1], head)
+    panels, beyond = per_object_panels(names, a - b, props, label, COLORS[1], head)
     wins = int(np.sum((a - b) > 0))
     return Plot(layout(panels, cols=2, title=title),
                 f"Per galaxy, {'leave-one-out ELPD' if quantity == 'elpd' else 'ln Z'} of {model} minus {against} "
                 f"({_run(run)}; {wins} of {len(names)} galaxies favour {model}) against "
                 + ", ".join(spec["attrs"].get("long_name", p) for p, spec in props.items())
-                + ", with the running median")
+                + ", with the running median"
+                + (f"; the y axis shows the bulk (within {OUTLIER_FENCE:g}× the 5–95 % range beyond those "
+                   f"percentiles): {', '.join(beyond)} drawn on its edge (▲/▼) and labelled" if beyond else ""))
 
 
 @figure("ablation-pairs", source="report", reads="sigcube report ablation --json (any --sigma-int)")
@@ -173,13 +228,19 @@ def ablation_pairs(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
     """The fraction of galaxies the first model of each pair fits better (0.5: as many each way) with its bootstrap
     95 % interval; one panel per report given (``{label: report}``, or one report), one colour per run."""
     reports = labelled(reports, ("runs", "pairs_at_best"), "ablation pairs")
-    panels = []
+    panels, by_label = [], {}
     for label, r in reports.items():
         r = report_of(r)
         what = f"ablation pairs {label}".strip()
-        runs = r["pairs_at_best"] if "pairs_at_best" in r else {
-            run: need(result, "pairs", what=what) for run, result in need(r, "runs", what=what).items()}
-        names = list(dict.fromkeys(pair for pairs in runs.values() for pair in pairs))
+        runs = need(r, "pairs_at_best", what=what, of=Mapping) if "pairs_at_best" in r else {
+            run: need(result, "pairs", what=what, of=Mapping)
+            for run, result in need(r, "runs", what=what, of=Mapping).items()}
+        by_label[label] = runs
+    names = list(dict.fromkeys(pair for runs in by_label.values() for pairs in runs.values() for pair in pairs))
+    if not names:
+        raise PlotError("ablation pairs: the report has no pair of models")
+    for n, (label, runs) in enumerate(by_label.items()):  # one row per pair in every panel: the first names them
+        what = f"ablation pairs {label}".strip()
         x, d = own("win", label), own("row", label)
         layers = [styled(hv.VLine(0.5, kdims=[x, d]), color="black", dash="dotted", width=1)]
         last = label == list(reports)[-1]
@@ -195,9 +256,7 @@ def ablation_pairs(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
                               color=color, width=3),
                        styled(hv.Scatter([(f, y) for y, f, _, _ in rows], x, d, label=_run(run)), color=color,
                               size=8)]
-        if not names:
-            raise PlotError(f"{what}: the report has no pair of models")
-        ticks = [(len(names) - 1 - k, pair.replace("_vs_", " vs ")) for k, pair in enumerate(names)]
+        ticks = [(len(names) - 1 - k, pair.replace("_vs_", " vs ") if n == 0 else "") for k, pair in enumerate(names)]
         panels.append(framed(hv.Overlay(layers), title=label or "win fractions",
                              xlabel=Label("fraction of galaxies the first model fits better",
                                           "fraction of galaxies the first model fits better"),
@@ -350,27 +409,30 @@ def ratio_rows(report: Any) -> list[tuple[str, dict[str, dict[str, float]]]]:
 @figure("prediction-ratios", source="report", reads="sigcube report regression --json")
 def prediction_ratios(report: Any, title: str = "") -> Plot:
     """Per object (cluster, dwarf), each model's prediction over the observation, for every row of the regression
-    suite that has one per object; objects sorted by the first model's ratio, 1 (a perfect prediction) dotted."""
+    suite that has one per object; objects sorted by the first model's ratio, 1 (a perfect prediction) dotted; each
+    model one colour in every panel, named in the key panel."""
     rows = ratio_rows(report)
     if not rows:
         raise PlotError("prediction ratios: no row of the report holds a ratio per object")
+    colors = {m: COLORS[i % len(COLORS)] for i, m in enumerate(dict.fromkeys(m for _, ms in rows for m in ms))}
     panels = []
     for n, (name, models) in enumerate(rows):
         first = next(iter(models.values()))
         objects = sorted(first, key=lambda o: (not np.isfinite(first[o]), first[o]))
         x, y = own("ratio", str(n)), own("object", str(n))
         layers = [styled(hv.VLine(1.0, kdims=[x, y]), color="black", dash="dotted", width=1)]
-        for i, (model, ratios) in enumerate(models.items()):
+        for model, ratios in models.items():
             v = np.array([ratios.get(o, np.nan) for o in objects])
             keep = np.isfinite(v) & (v > 0)
             layers.append(styled(hv.Scatter((v[keep], np.flatnonzero(keep)), x, y, label=model),
-                                 color=COLORS[i % len(COLORS)], size=7))
+                                 color=colors[model], size=7))
         many = len(objects) > 30
         panels.append(framed(hv.Overlay(layers), title=name, logx=True,
                              xlabel=Label("prediction ÷ observation", "prediction ÷ observation"),
                              ylabel=Label(f"{len(objects)} objects", f"{len(objects)} objects"),
                              yticks=0 if many else list(enumerate(objects)), width=460,
-                             height=140 + (8 if many else 16) * len(objects), legend="bottom_right"))
-    return Plot(layout(panels, cols=2, title=title),
-                "Prediction over observation per object, each model a colour, for "
+                             height=140 + (8 if many else 16) * len(objects), legend=None))
+    key = key_panel([styled(hv.Scatter([], label=m), color=c, size=7) for m, c in colors.items()], 460, 200)
+    return Plot(layout([*panels, key], cols=2, title=title),
+                "Prediction over observation per object, each model a colour (" + ", ".join(colors) + "), for "
                 + "; ".join(f"{name} ({len(next(iter(m.values())))} objects)" for name, m in rows))

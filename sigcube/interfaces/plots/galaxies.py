@@ -128,7 +128,8 @@ class GalaxyCurve:
 
 def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320,
                          legend: str | None = "bottom_right", own_axes: bool = True) -> hv.Overlay:
-    """V_obs with error bars, the baryonic components (grey lines) and each prediction against radius.
+    """V_obs with error bars, the baryonic components (grey lines) and each prediction against radius; the title
+    names the galaxy, each prediction's RMS against V_obs in the predictions' order (the legend's), and ``detail``.
     ``own_axes``: dimensions named for the galaxy, so that its panel keeps its own ranges in a layout (False: the
     same names for every galaxy, as the frames of one view with a galaxy selector need)."""
     r_dim, v_dim = (own("r", curve.name), own("v", curve.name)) if own_axes else ("r", "v")
@@ -144,34 +145,37 @@ def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320
                              width=2.5 if key == "v_bar" else 1.5))
     for color, (label, v_pred) in zip(COLORS, curve.predictions.items()):
         layers.append(styled(hv.Curve((r, v_pred), r_dim, v_dim, label=label), color=color, width=2.5))
-    rms = ", ".join(f"{label} {curve.rms_of(label):.1f}" for label in curve.predictions)
-    title = (f"{curve.name}: RMS {rms} km/s" if rms else curve.name) + (f"\n{curve.detail}" if curve.detail else "")
+    rms = " · ".join(f"{curve.rms_of(label):.1f}" for label in curve.predictions)
+    title = curve.name + (f"\nRMS {rms} km/s" if rms else "") + (f"\n{curve.detail}" if curve.detail else "")
     return framed(hv.Overlay(layers), title=title, xlabel=Label("radius [kpc]", "radius [kpc]"),
                   ylabel=Label("circular velocity [km/s]", "circular velocity [km/s]"), width=width, height=height,
                   legend=legend)
 
 
 def chosen_galaxies(names: Sequence[str], rms: np.ndarray, n: int = 3) -> tuple[list[str], list[str]]:
-    """``n`` representative galaxies (those at evenly spaced quantiles of the RMS, the median among them) and the
-    ``n`` worst fitted (the largest RMS), by name."""
+    """``n`` representative galaxies (those at evenly spaced quantiles, 25th to 75th percentile, of the RMS of the
+    galaxies that are not among the worst) and the ``n`` worst fitted (the largest RMS), by name."""
     rms = np.asarray(rms, dtype=float)
     finite = np.flatnonzero(np.isfinite(rms))
     if len(finite) == 0:
         raise PlotError("rotation curves: no galaxy has a finite RMS")
     order = finite[np.argsort(rms[finite], kind="stable")]
     worst = [str(names[i]) for i in order[::-1][:n]]
+    rest = order[: max(len(order) - n, 0)]  # the representative ones are chosen among the others
     quantiles = np.linspace(0.25, 0.75, n) if n > 1 else np.array([0.5])
-    picks = [int(order[int(round(q * (len(order) - 1)))]) for q in quantiles]
-    representative = [str(names[i]) for i in dict.fromkeys(picks) if str(names[i]) not in worst]
-    return representative, worst
+    picks = [int(rest[int(round(q * (len(rest) - 1)))]) for q in quantiles] if len(rest) else []
+    return [str(names[i]) for i in dict.fromkeys(picks)], worst
 
 
 @figure("rotation-curves", source="cube", reads="a dataset cube of rotation curves (e.g. cubes/sparc.zarr)")
 def rotation_curves(data: xr.Dataset | Predictions | Sequence[GalaxyCurve], n: int = 3,
                     kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET, title: str = "") -> Plot:
     """Rotation-curve panels of ``n`` representative galaxies (at the 25th–75th percentiles of the first kernel's
-    RMS) and of the ``n`` worst fitted, each with the baryonic components and every kernel's prediction; or the
-    panels of the given :class:`GalaxyCurve` records."""
+    RMS, the worst left out) and of the ``n`` worst fitted, each with the baryonic components and every kernel's
+    prediction; or the panels of the given :class:`GalaxyCurve` records.
+
+    ``n``: galaxies of each kind; ``kernels``: the kernels drawn (a cube's figure); ``preset``: the parameters of the
+    preset's kernel (paper, …)."""
     if isinstance(data, (xr.Dataset, Predictions)):
         pred = data if isinstance(data, Predictions) else predictions(data, kernels, preset)
         first = next(iter(pred.v_pred))
@@ -180,18 +184,22 @@ def rotation_curves(data: xr.Dataset | Predictions | Sequence[GalaxyCurve], n: i
         index = {str(g): i for i, g in enumerate(pred.points.galaxy)}
         curves = [replace(pred.curve(g), rms={k: float(pred.rms(k)[index[g]]) for k in pred.v_pred})
                   for g in (*representative, *worst)]
-        what = (f"representative galaxies ({', '.join(representative)}: quartiles of {first}'s RMS) and the worst "
-                f"fitted ({', '.join(worst)})")
+        parts = [f"representative galaxies ({', '.join(representative)}: 25th–75th percentiles of {first}'s RMS "
+                 "among the others)"] if representative else []
+        what = " and ".join(parts + [f"the {len(worst)} worst fitted by {first} ({', '.join(worst)})"])
     else:
         curves = list(data)
         what = ", ".join(c.name for c in curves)
     if not curves:
         raise PlotError("rotation curves: no galaxy to draw")
-    panels = [rotation_curve_panel(c, legend="bottom_right" if i == 0 else None) for i, c in enumerate(curves)]
+    cols = min(3, len(curves))
+    panels = [rotation_curve_panel(c, legend="right" if i == cols - 1 else None) for i, c in enumerate(curves)]
     notes = sorted({c.note for c in curves if c.note})
-    return Plot(layout(panels, cols=3, title=title),
+    labels = list(dict.fromkeys(label for c in curves for label in c.predictions))
+    return Plot(layout(panels, cols=cols, title=title),
                 f"Rotation curves (V_obs with errors, V_gas, V_disk, V_bul, V_bar and each kernel's V_pred against "
-                f"radius; {', '.join(notes) or 'as given'}) of {what}")
+                f"radius; {', '.join(notes) or 'as given'}) of {what}; each title gives the RMS of "
+                f"{' · '.join(labels)} against V_obs")
 
 
 def datashader_available() -> bool:
@@ -271,7 +279,7 @@ def rar(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS
                              width=3))
     top = framed(hv.Overlay(layers), title=f"Radial acceleration relation: {pred.points.n_galaxies} galaxies, "
                                            f"{rar_note(n, max_points)}",
-                 xlabel=G_BAR, ylabel=G_OBS, logx=True, logy=True, width=620, height=460, legend="top_left")
+                 xlabel=G_BAR, ylabel=G_OBS, logx=True, logy=True, width=620, height=460, legend="bottom_right")
     panels = [top]
     if residuals:
         panels.append(rar_residuals(pred, g_bar, g_obs, edges))
@@ -283,18 +291,18 @@ def rar(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS
 
 
 def rar_residuals(pred: Predictions, g_bar: np.ndarray, g_obs: np.ndarray, edges: np.ndarray) -> hv.Overlay:
-    """log10(g_obs/g_pred) against g_bar: the first kernel's every point, each kernel's binned median and band."""
+    """log10(g_obs/g_pred) against g_bar: the first kernel's every point (faint), each kernel's binned median and
+    16–84 % band."""
     dims = ["g_bar", "residual"]
     layers = [styled(hv.HLine(0.0, kdims=dims), color="black", dash="dotted", width=1)]
     for i, (color, label) in enumerate(zip(COLORS, pred.v_pred)):
         y = np.log10(g_obs / pred.g_pred(label))
         if i == 0:
-            layers.append(styled(hv.Scatter((g_bar, y), *dims, label=f"{label}: every point"), color=color,
-                                 alpha=0.15, size=3))
+            layers.append(styled(hv.Scatter((g_bar, y), *dims), color=color, alpha=0.15, size=3))
         c, lo, m, hi = binned(g_bar, y, edges)
         layers += [styled(hv.Spread((c, m, m - lo, hi - m), "g_bar", ["residual", "below", "above"]), fill=color,
                           alpha=0.2),
                    styled(hv.Curve((c, m), *dims, label=f"{label}: median, 16–84 %"), color=color, width=2.5)]
-    return framed(hv.Overlay(layers), title="Residuals", xlabel=G_BAR,
+    return framed(hv.Overlay(layers), xlabel=G_BAR,
                   ylabel=Label("log10(g_obs/g_pred) [dex]", r"$\log_{10}(g_{\rm obs}/g_{\rm pred})$ [dex]"),
-                  logx=True, width=620, height=260, legend="bottom_left", ylim=(-1, 1))
+                  logx=True, width=620, height=260, legend="top", ylim=(-1, 1))

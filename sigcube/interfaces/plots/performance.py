@@ -72,7 +72,7 @@ def throughput(records: Sequence[Mapping[str, Any]], title: str = "") -> Plot:
                 layers.append(styled(hv.Scatter((x, y), axis, "rate", label=label), color=COLORS[i % len(COLORS)],
                                      size=10, fill="none" if loaded else None, width=2))
         panels.append(framed(hv.Overlay(layers), title=f"throughput against {text}", xlabel=Label(text, text),
-                             ylabel=RATE, logx=True, logy=True, width=460, height=340, legend="bottom_left"))
+                             ylabel=RATE, logx=True, logy=True, width=460, height=340, legend="best"))
     return Plot(layout(panels, cols=2, title=title),
                 f"Point-evaluations per second against sample points and against grid points for {len(rows)} "
                 f"benchmarked runs ({', '.join(benchmarks)})")

@@ -178,12 +178,11 @@ def contour_panel(grids: Mapping[str, PosteriorGrid], x: str, y: str, levels: Se
                              marker="x", width=2))
         xs.append(g.axes[x][j:j + 1]), ys.append(g.axes[y][k:k + 1])
     shown_x, shown_y = np.concatenate(xs), np.concatenate(ys)
-    return framed(hv.Overlay(layers), title=f"{symbol(x).unicode} × {symbol(y).unicode}: 68 % (solid) and 95 % "
-                                            "(dashed) credible regions",
+    return framed(hv.Overlay(layers), title=f"{symbol(x).unicode} × {symbol(y).unicode}: credible regions",
                   xlabel=axis_label(x, first.attrs.get(x)), ylabel=axis_label(y, first.attrs.get(y)),
-                  logx=x in first.log, logy=y in first.log, xticks=ticks_for(shown_x, x in first.log, 3) or 5,
-                  yticks=ticks_for(shown_y, y in first.log, 3) or 5, width=460, height=380, legend="top_right",
-                  xrotation=30 if x in first.log else 0)
+                  logx=x in first.log, logy=y in first.log, xticks=ticks_for(shown_x, x in first.log, 3) or 4,
+                  yticks=ticks_for(shown_y, y in first.log, 3) or 4, width=460, height=380,
+                  legend="best" if len(grids) > 1 else None, xrotation=30)
 
 
 def marginal_panel(grids: Mapping[str, PosteriorGrid], name: str) -> hv.Overlay:
@@ -199,8 +198,8 @@ def marginal_panel(grids: Mapping[str, PosteriorGrid], name: str) -> hv.Overlay:
     return framed(hv.Overlay(layers), title=f"{symbol(name).unicode}: marginal posterior (68 % shaded)",
                   xlabel=axis_label(name, first.attrs.get(name)), ylabel=Label("mass per grid point",
                                                                                "mass per grid point"),
-                  logx=name in first.log, xticks=ticks_for(first.axes[name], name in first.log, 3) or 5, width=460,
-                  height=300, legend="top_right")
+                  logx=name in first.log, xticks=ticks_for(first.axes[name], name in first.log, 3) or 4, width=460,
+                  height=300, legend="best" if len(grids) > 1 else None)
 
 
 @figure("posterior-corner", source="cube", reads="a nuisance sweep's or a joint sweep's result cube")
@@ -222,7 +221,7 @@ def corner(grids: Mapping[str, PosteriorGrid] | PosteriorGrid, max_pairs: int = 
     pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]][:max_pairs]
     panels = [marginal_panel(grids, n) for n in names] + [contour_panel(grids, a, b) for a, b in pairs]
     what = (f"Marginal posteriors of {', '.join(symbol(n).unicode for n in names)}"
-            + (f" and 68 %/95 % credible contours of "
+            + (f" and 68 % (solid) and 95 % (dashed) credible contours of "
                f"{', '.join(f'{symbol(a).unicode} × {symbol(b).unicode}' for a, b in pairs)}" if pairs else "")
             + f" for {', '.join(grids)}"
             + (f" ({', '.join(f'{symbol(n).unicode} = {first.axes[n][0]:.4g}' for n in fixed)}: one value)"

@@ -1,0 +1,99 @@
+"""Every figure of the documentation (docs/_ext/sigcube_docs/figures.py: which committed report feeds which figure),
+drawn from the committed reports in docs/results/ (and the SPARC cube for those that read it), is laid out clearly:
+no two texts overlap (titles, axis labels, tick labels, annotations, legend entries) and no legend or axis text lies
+over data, measured by matplotlib's renderer (layout_check.py). The checker is tested on figures drawn wrong."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import holoviews as hv
+import numpy as np
+import pytest
+
+from sigcube.interfaces.plots.base import Plot, framed, layout, styled
+from sigcube.interfaces.plots.galaxies import GalaxyCurve, rotation_curves
+from sigcube.interfaces.plots.output import render
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _sibling(name: str):
+    """A helper module beside this file (the tests are not a package: loaded by path)."""
+    spec = importlib.util.spec_from_file_location(f"_layout_{name}", Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+problems = _sibling("layout_check").problems
+
+
+def _docs_figures():
+    if str(DOCS / "_ext") not in sys.path:
+        sys.path.insert(0, str(DOCS / "_ext"))
+    return importlib.import_module("sigcube_docs.figures")
+
+
+FIGURES = {f.name: f for f in _docs_figures().FIGURES}
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    return _docs_figures().Inputs()
+
+
+def _drawn_problems(plot: Plot) -> list[str]:
+    import matplotlib.pyplot as plt
+
+    figure = render(plot)
+    try:
+        return problems(figure)
+    finally:
+        plt.close(figure)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(n for n, f in FIGURES.items() if not f.cube))
+def test_a_figure_of_the_committed_reports_is_laid_out_clearly(name, inputs):
+    assert _drawn_problems(FIGURES[name].draw(inputs)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(n for n, f in FIGURES.items() if f.cube))
+def test_a_figure_of_the_sparc_cube_is_laid_out_clearly(name, inputs, sparc_store, monkeypatch):
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(sparc_store.parent))
+    assert _drawn_problems(FIGURES[name].draw(inputs)) == []
+
+
+def _curve(i: int, labels: tuple[str, ...]) -> GalaxyCurve:
+    r = np.linspace(0.5, 20, 25)
+    v = 200 * (1 - np.exp(-r / (2 + i % 4)))
+    return GalaxyCurve(f"SYN{i:04d}-long-name", r, v + 5 * np.sin(r + i), np.full(r.size, 6.0),
+                       {"v_gas": 0.3 * v, "v_disk": 0.7 * v, "v_bar": 0.8 * v},
+                       {label: v * (0.9 + 0.05 * k) for k, label in enumerate(labels)}, "as drawn")
+
+
+@pytest.mark.slow
+def test_twelve_rotation_curves_of_three_kernels_keep_their_titles_apart():
+    labels = ("sigma (paper)", "mond", "nfw (marginalised)")
+    plot = rotation_curves([_curve(i, labels) for i in range(12)])
+    assert _drawn_problems(plot) == []
+    assert "RMS of sigma (paper) · mond · nfw (marginalised)" in plot.alt
+
+
+def test_the_checker_finds_overlapping_titles_and_a_legend_over_data():
+    x = np.linspace(0, 1, 50)
+    crowded = [framed(hv.Overlay([styled(hv.Scatter((x, x), "a", "b", label="many points"), color="red"),
+                                  styled(hv.Curve((x, 1 - x), "a", "b", label="a line"), color="blue")]),
+                      title="a title far too long for its narrow panel, running into its neighbour's",
+                      width=200, height=200, legend="top_left") for _ in range(2)]
+    found = _drawn_problems(Plot(layout(crowded, cols=2), "crowded"))
+    assert any("title overlaps" in p for p in found), found
+    assert any("legend covers" in p for p in found), found
+    clear = framed(styled(hv.Scatter((x, x), "a", "b"), color="red"), title="fine", width=300, height=200)
+    assert _drawn_problems(Plot(clear, "clear")) == []

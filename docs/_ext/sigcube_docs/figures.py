@@ -110,6 +110,15 @@ FIGURES: tuple[DocFigure, ...] = (
       for name, what in (("sigma-sparc-clash", "Σ with L0 and n free"),
                          ("sigma-paper-sparc-clash", "Σ with the paper's cluster rule"),
                          ("mond-sparc-clash", "MOND"))),
+    *(DocFigure(f"joint-{name}", "study/joint", lambda i, f=function: getattr(i.plots.probes, f)(
+        i.record("joint-sigma-systematics-sparc-clash")), ("joint-sigma-systematics-sparc-clash",), title=what)
+      for name, function, what in (
+          ("systematics", "joint_systematics", "CLASH under each systematic and model choice against SPARC"),
+          ("scans", "joint_scans", "The tension against each systematic's size"))),
+    DocFigure("milky-way-curve", "study/regression", lambda i: i.plots.probes.milky_way_curve(i.record("regression")),
+              ("regression",), title="The Milky Way with Σ, MOND and the V_bar scale's posterior"),
+    DocFigure("dwarf-ratios", "study/regression", lambda i: i.plots.probes.dwarf_ratios(i.record("regression")),
+              ("regression",), title="Dwarfs: σ_pred/σ_obs by class"),
     DocFigure("posterior-sigma-int", "study/posterior", lambda i: i.plots.posteriors.corner(
         i.plots.data.posterior_from_report(i.record("sweep-sigma-sigma-int")["report"]["posterior"])),
         ("sweep-sigma-sigma-int",), title="A0, k and σ_int: marginals and credible contours"),

@@ -142,11 +142,12 @@ def plots() -> Any:
     from types import SimpleNamespace
 
     from sigcube.interfaces.plots import (
-        comparison, data, galaxies, halos, output, performance, population, posteriors, published,
+        comparison, data, galaxies, halos, output, performance, population, posteriors, probes, published,
     )
 
     return SimpleNamespace(comparison=comparison, data=data, galaxies=galaxies, halos=halos, performance=performance,
-                           population=population, posteriors=posteriors, published=published, save=output.save)
+                           population=population, posteriors=posteriors, probes=probes, published=published,
+                           save=output.save)
 
 
 def plots_source() -> list[Any]:

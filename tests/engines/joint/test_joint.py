@@ -243,6 +243,7 @@ def test_an_unknown_key_names_every_key_of_its_table(entries, table, keys):
     assert f"{table}: unknown key; valid keys:" in message and all(k in message.split("valid keys:")[1] for k in keys)
 
 
+@pytest.mark.slow
 def test_model_choices_and_scans_are_reported_apart(clusters_store, tmp_path):
     """Two copies of CLASH (one with the slip: a tension between them); the other's variants split into data
     systematics and model choices (the slip is one), its scan gives the tension at each size with the cited size;

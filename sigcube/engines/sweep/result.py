@@ -764,14 +764,15 @@ def grid_edges(ds: xr.Dataset, metrics: Sequence[str] | None = None, per_object:
         dims = parameter_dims(ds)
         spans = np.asarray((ds[per_object].max(dims) - ds[per_object].min(dims)).values, dtype=float)
         names_of = np.array([str(x) for x in ds[obj].values], dtype=object)
+        positions = {k: {v: i for i, v in enumerate(ds[k].values.tolist())} for k in dims}
         for d in axes:
             values = np.asarray(per[d].values)
             for side, edge in (("lower", ds[d].values[0]), ("upper", ds[d].values[-1])):
                 hit = np.flatnonzero(values == edge)
                 if not hit.size:
                     continue
-                index = {k: xr.DataArray(np.searchsorted(ds[k].values, per[k].values[hit]) if k != d else
-                                         np.zeros(hit.size, dtype=int), dims="hit") for k in dims if k != d}
+                index = {k: xr.DataArray([positions[k][v] for v in per[k].values[hit].tolist()], dims="hit")
+                         for k in dims if k != d}  # a switch's values are not sorted: looked up, not searched
                 lines = ds[per_object].isel({obj: xr.DataArray(hit, dims="hit"), **index}).transpose("hit", d)
                 kinds = _edge_kind(np.asarray(lines.values, dtype=float), spans[hit], side, edge, bounds[d])
                 cut = hit[kinds == "cut"]

@@ -54,10 +54,10 @@ import numpy as np
 
 from sigcube.compute import quadrature_compiled as adaptive
 from sigcube.compute.nuisance_codegen import compile_predict, layout
-from sigcube.compute.scale_prior import convolved_table, exp_table, log_table
 from sigcube.compute.quadrature_compiled import (
     FD_STEP, MAX_STEP, NEWTON_ITERATIONS, PROBES, RESTART_GAIN, RESTART_ROUNDS, SCALE_CLIP, Z_LIMIT,
 )
+from sigcube.compute.scale_prior import convolved_table, exp_table, log_table
 from sigcube.errors import SigcubeError
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.segments import segment_sum

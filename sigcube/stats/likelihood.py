@@ -66,13 +66,13 @@ _LOG_2PI = math.log(2.0 * math.pi)
 HALF_LN10 = 0.5 * math.log(10.0)
 """d ln V / d log10 g at fixed r (g ∝ V²): a scatter of σ dex in g is (ln 10/2)·σ in ln V."""
 ERROR_MODELS = {
-    "velocity_floor": ("km / s", "σ_V = σ_int [km/s] added in quadrature to e_V (an error floor of the deprojected "
-                                 "rotation velocity)"),
-    "lognormal_first_order": ("dex", "log-normal intrinsic scatter of g_obs at fixed g_bar of σ_int [dex], to first "
-                                     "order: σ_V = V_pred·(ln 10/2)·σ_int, Gaussian in V, added in quadrature to e_V"),
-    "lognormal": ("dex", "log-normal intrinsic scatter of g_obs at fixed g_bar of σ_int [dex]: ln V_obs ~ "
-                         "N(ln(V_pred·sin i/sin i0), (e_V/V_obs)² + ((ln 10/2)·σ_int)²), a density of the tabulated "
-                         "V_obs (Jacobian 1/V_obs included)"),
+    "velocity_floor": ("km / s", ("σ_V = σ_int [km/s] added in quadrature to e_V (an error floor of the deprojected "
+                                  "rotation velocity)")),
+    "lognormal_first_order": ("dex", ("log-normal intrinsic scatter of g_obs at fixed g_bar of σ_int [dex], to first "
+                                      "order: σ_V = V_pred·(ln 10/2)·σ_int, Gaussian in V, added in quadrature to e_V")),
+    "lognormal": ("dex", ("log-normal intrinsic scatter of g_obs at fixed g_bar of σ_int [dex]: ln V_obs ~ "
+                          "N(ln(V_pred·sin i/sin i0), (e_V/V_obs)² + ((ln 10/2)·σ_int)²), a density of the tabulated "
+                          "V_obs (Jacobian 1/V_obs included)")),
 }
 """The intrinsic-scatter models of σ_int: name → (unit of σ_int, what it means)."""
 LEGACY_ERROR_MODELS = {"lognormal_gobs": "lognormal_first_order"}

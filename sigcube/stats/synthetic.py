@@ -26,8 +26,8 @@ import numpy as np
 
 from sigcube.constants import accel_from_velocity
 from sigcube.conventions import MassToLight
-from sigcube.model.galaxies import exponential_disk_v2, hernquist_v2
 from sigcube.model import inputs as derived
+from sigcube.model.galaxies import exponential_disk_v2, hernquist_v2
 from sigcube.model.inputs import RD_INPUTS, baryonic_velocity, mestel_surface_density, rd_third
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet

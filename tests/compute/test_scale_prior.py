@@ -52,7 +52,8 @@ def test_the_quantile_map_against_the_convolution_integral(i0, e_i, tau):
         if abs(zeta) > 5 or y < H_MIN + 8 * tau:
             continue
         upper = zeta > 0
-        mass, _ = integrate.quad(lambda z: stats.norm.pdf(z) * special.ndtr((h(z) - y if upper else y - h(z)) / tau),
+        mass, _ = integrate.quad(lambda z, y=y, upper=upper: stats.norm.pdf(z) * special.ndtr(
+                                 (h(z) - y if upper else y - h(z)) / tau),
                                  -12, 12, points=[0.0, zeta], limit=500, epsabs=0, epsrel=1e-11)
         back = -special.ndtri(mass) if upper else special.ndtri(mass)
         assert back == pytest.approx(zeta, abs=5e-6), (zeta, back)
@@ -131,10 +132,10 @@ def test_an_offset_alone_against_scipy_quad():
     v = KERNEL.func(transform.kernel_inputs({}), **KERNEL.resolve({}))[None, :]
     bound = GaussianLikelihood().bind(transform.v_obs, transform.e_v_obs, transform.offsets)
     for g in range(2):
-        def log_l(e: float) -> float:
+        def log_l(e: float, g: int = g) -> float:
             return float(bound.log_likelihood(v, np.full((1, 2), math.exp(0.1 * e)))[0, g])
         peak = max(log_l(e) for e in np.linspace(-8, 8, 1601))
-        area, _ = integrate.quad(lambda e: math.exp(log_l(e) - peak) * stats.norm.pdf(e), -12, 12, limit=500,
+        area, _ = integrate.quad(lambda e, peak=peak: math.exp(log_l(e) - peak) * stats.norm.pdf(e), -12, 12, limit=500,
                                  epsabs=0, epsrel=1e-10)
         assert got[g] == pytest.approx(peak + math.log(area), abs=1e-4)
 

@@ -132,7 +132,7 @@ def test_a_non_positive_prediction_is_a_finite_penalty_in_both_paths():
     t2 = (e_v / v_obs) ** 2 + (HALF_LN10 * 0.05) ** 2
     ln0 = -np.log(v_obs[:4]).sum() - 2 * math.log(2 * math.pi) - 0.5 * np.log(t2[:4]).sum()
     r = np.empty(4)
-    f, lognorm = _state_log(pred[1, :4], np.zeros(1), 0, False, np.zeros((2, 2)), np.log(v_obs), (e_v / v_obs) ** 2, 0,
+    f, _ = _state_log(pred[1, :4], np.zeros(1), 0, False, np.zeros((2, 2)), np.log(v_obs), (e_v / v_obs) ** 2, 0,
                             4, 0.0, (HALF_LN10 * 0.05) ** 2, ln0, r, 1 / np.sqrt(t2[:4]))
     assert -f == pytest.approx(ll[1, 0], rel=1e-12)
     with pytest.raises(LikelihoodError, match="V_obs > 0"):
@@ -142,7 +142,6 @@ def test_a_non_positive_prediction_is_a_finite_penalty_in_both_paths():
 def test_the_first_order_model_keeps_its_former_name():
     """lognormal_gobs (specs, cubes and commands made before the rename) means lognormal_first_order: the same
     likelihood, reported under its new name; a spec saying either has the fingerprint it had before the rename."""
-    v_obs, e_v, offsets, pred, qinv = _data()
     old, new = GaussianLikelihood(0.05, "lognormal_gobs"), GaussianLikelihood(0.05, "lognormal_first_order")
     assert old.error_model == "lognormal_first_order" and old == new
     assert check_error_model("lognormal_gobs") == "lognormal_first_order"

@@ -53,12 +53,12 @@ import numpy as np
 
 from sigcube.conventions import SampleCuts
 from sigcube.engines.nuisance_spec import LIKELIHOOD_AXES, SCATTER_AXIS, TAU_AXIS, NuisanceSettings, SweepNuisance
-from sigcube.stats.likelihood import ERROR_MODELS, TAU_UNIT, check_error_model
 from sigcube.engines.sweep.schema import GridAxis, SpecModel, grid_label, toml_key, toml_text, validate
 from sigcube.errors import SigcubeError, SpecError
 from sigcube.model.kernels import Kernel, Parameter, get_kernel
 from sigcube.model.kernels.presets import get_preset
 from sigcube.model.metrics import metric_names
+from sigcube.stats.likelihood import ERROR_MODELS, TAU_UNIT, check_error_model
 
 __all__ = ["Axis", "SpecError", "SweepSpec", "load_spec", "parse_spec"]
 

@@ -23,6 +23,9 @@ from sigcube.model.kernels.registry import Kernel
 from sigcube.stats.adaptive_grid import ItemIntegral, grid_points
 from sigcube.stats.likelihood import GaussianLikelihood
 
+HELD_MASS = 1.0 - 1e-6
+"""The share of each galaxy's posterior mass whose grid points get a mode (the fewest, largest points holding it); the
+rest, which no quantile reads, get NaN."""
 MSTAR_AT_MODE = ("Υ_disk, Υ_bul and D at the nuisance mode of each grid point (the likelihood of the evidence), spread by "
                  "their 1σ from the mode's curvature (combined as if independent)")
 """Where :func:`mode_log10_mstar`'s M★ comes from, in words (for the halo posterior's attributes)."""
@@ -31,8 +34,8 @@ MSTAR_AT_MODE = ("Υ_disk, Υ_bul and D at the nuisance mode of each grid point 
 def mode_log10_mstar(kernel: Kernel, fixed: Mapping[str, Any], integrals: Sequence[ItemIntegral], data: Data,
                      error_model: str = "velocity_floor", sigma_int: float | None = None) -> list[np.ndarray]:
     """(log10 M★ [M☉], its 1σ [dex]) at the nuisance mode of every final grid point of each galaxy's integral, (M, 2)
-    per galaxy (``integrals`` in the order of ``data``'s galaxies), the kernel's other parameters ``fixed``, σ_int and
-    the error model as the evidence had them."""
+    per galaxy (``integrals`` in the order of ``data``'s galaxies; NaN outside the points holding :data:`HELD_MASS` of
+    the posterior), the kernel's other parameters ``fixed``, σ_int and the error model as the evidence had them."""
     if not data.nuisance:
         raise SigcubeError("M★ at the nuisance mode needs the nuisance parameters (a catalogue)")
     columns = data.catalogue.columns
@@ -45,7 +48,9 @@ def mode_log10_mstar(kernel: Kernel, fixed: Mapping[str, Any], integrals: Sequen
     out = []
     for g, integral in enumerate(integrals):
         index = np.array([g])
-        values = grid_points(integral)
+        order = np.argsort(integral.log_posterior)[::-1]
+        held = order[:int(np.searchsorted(np.cumsum(np.exp(integral.log_posterior[order])), HELD_MASS)) + 1]
+        values = {k: v[held] for k, v in grid_points(integral).items()}
         mode = quadrature.profile(kernel, dict(fixed), transform.take(index), {k: p.take(index) for k, p in priors.items()},
                                   likelihood, per_object={k: v[:, None] for k, v in values.items()})
         at = {k: np.asarray(mode.values[k])[:, 0] for k in ("upsilon_disk", "upsilon_bul", "distance")}
@@ -56,5 +61,7 @@ def mode_log10_mstar(kernel: Kernel, fixed: Mapping[str, Any], integrals: Sequen
         light = 1e9 * ratio**2 / (mstar * np.log(10.0))  # ∂log10 M★/∂Υ per unit luminosity
         spread = np.sqrt((disk * light * sd["upsilon_disk"]) ** 2 + (bulge * light * sd["upsilon_bul"]) ** 2
                          + (2.0 * sd["distance"] / (at["distance"] * np.log(10.0))) ** 2)
-        out.append(np.stack([np.log10(mstar), spread], axis=1))
+        result = np.full((integral.log_mass.size, 2), np.nan)
+        result[held] = np.stack([np.log10(mstar), spread], axis=1)
+        out.append(result)
     return out

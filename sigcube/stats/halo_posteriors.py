@@ -138,7 +138,7 @@ def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Se
     """Per galaxy, the posterior quantiles (:data:`QUANTILES`) of each halo quantity and its at-bound flag (module
     docstring), from each galaxy's integral over ``kernel``'s per-object parameters (``integrals``, in the order of
     ``galaxies``), with ``log10_mstar`` per galaxy — a number, one per final grid point (M,), or per grid point its
-    value and 1σ (M, 2) — and, for coreNFW, ``r_d``; ``mstar_source`` says where M★ came from (the Dataset's attributes
+    value and 1σ (M, 2); NaN at a point leaves it out — and, for coreNFW, ``r_d``; ``mstar_source`` says where M★ came from (the Dataset's attributes
     keep it)."""
     profile = _profile(kernel)
     n = len(galaxies)
@@ -155,6 +155,9 @@ def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Se
         mass = np.exp(integral.log_posterior)
         at = grid_points(integral)
         mstar = np.asarray(log10_mstar[g], dtype=float)
+        if mstar.ndim:  # grid points without an M★ (NaN: no posterior mass to speak of) are left out
+            keep = np.all(np.isfinite(mstar.reshape(mstar.shape[0], -1)), axis=1)
+            at, mstar, mass = {k: v[keep] for k, v in at.items()}, mstar[keep], mass[keep]
         if mstar.ndim == 2:  # each grid point's mass shared equally among N(value, 1σ)'s quantiles of log10 M★
             at = {k: np.repeat(v, MSTAR_NODES) for k, v in at.items()}
             mstar = (mstar[:, :1] + mstar[:, 1:] * nodes).ravel()

@@ -60,7 +60,8 @@ def explore(
         local = Location.of(result, "RESULT")
         default = Path(local.path if local.local else posixpath.basename(local.path)).with_suffix(".html")
         target = output_file(in_folder(html, default.name) if html is not None else default, PAGE_FORMATS,
-                             "the explorer's page", "--html", suffixless=True)
+                             "the explorer's page", "--html", suffixless=True,
+                             make_folder=True)
     res = _open(result)
     kind = res.attrs.get("sigcube_kind")
     dataset = res.attrs.get("dataset") if kind == RESULT_KIND else None

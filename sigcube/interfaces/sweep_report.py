@@ -260,16 +260,8 @@ def render_posterior(post: dict[str, Any], console: Console) -> None:
     console.print(table)
     if "scatter" in post:
         render_scatter(post["scatter"], console)
-    for name, a in post["axes"].items():
-        if a["on_edge"]:
-            side = "lower" if a["edge_mass"][0] >= a["edge_mass"][1] else "upper"
-            console.print(f"⚠ {name}: {max(a['edge_mass']):.1%} of the posterior sits in the {side} end cell of the "
-                          "grid: the posterior is truncated there and its interval is too narrow; widen the axis",
-                          highlight=False, markup=False)
-        if a["unresolved"]:
-            console.print(f"⚠ {name}: {a['largest_cell_mass']:.0%} of the posterior sits in one grid cell: the grid does "
-                          "not resolve it (the intervals reflect the cell width); refine the axis around the mean",
-                          highlight=False, markup=False)
+    for line in posterior_axis_warnings(post):
+        console.print(f"⚠ {line}", highlight=False, markup=False, soft_wrap=True)
     defaults = post.get("defaults", {})
     if defaults:
         outside = [n for n, d in defaults.items() if not d["inside_ci95"]]
@@ -285,13 +277,8 @@ def render_posterior(post: dict[str, Any], console: Console) -> None:
     console.print(f"max Σ loglike = {post['loglike_total_max']:.2f} nat at {at}; grid log-evidence "
                   f"{post['log_evidence']:.2f} ± {num['grid_change']:.2g} nat (the change on the sub-grid of every "
                   "other point)", highlight=False, markup=False)
-    if not num["resolved"]:
-        console.print(f"⚠ the grid does not resolve the evidence: ln Z moves by {num['grid_change']:.3g} nat when its "
-                      "step doubles; refine the axes", highlight=False, markup=False)
-    moved = [f"{n} {v:.2g} sd" for n, v in num["mean_shift_sd"].items() if v > 0.25]
-    if moved:
-        console.print("⚠ posterior means move on the sub-grid of twice the step by " + ", ".join(moved)
-                      + ": refine those axes", highlight=False, markup=False)
+    for line in posterior_grid_warnings(post):
+        console.print(f"⚠ {line}", highlight=False, markup=False, soft_wrap=True)
     console.print(f"note: {num['prior_note']}", highlight=False, markup=False, soft_wrap=True)
     free = post["nuisance_parameters"]
     n_global = len(post["axes"])
@@ -306,6 +293,42 @@ def render_posterior(post: dict[str, Any], console: Console) -> None:
                       highlight=False, markup=False)
     for line in post["model"]:  # every prior, the likelihood and error model, the reduction, the global prior
         console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def posterior_axis_warnings(post: dict[str, Any]) -> list[str]:
+    """A posterior truncated by an end of the grid, or held by one grid cell, one line per axis (without the ⚠)."""
+    out = []
+    for name, a in post["axes"].items():
+        if a["on_edge"]:
+            side = "lower" if a["edge_mass"][0] >= a["edge_mass"][1] else "upper"
+            out.append(f"{name}: {max(a['edge_mass']):.1%} of the posterior sits in the {side} end cell of the grid: "
+                       "the posterior is truncated there and its interval is too narrow; widen the axis")
+        if a["unresolved"]:
+            out.append(f"{name}: {a['largest_cell_mass']:.0%} of the posterior sits in one grid cell: the grid does not "
+                       "resolve it (the intervals reflect the cell width); refine the axis around the mean")
+    return out
+
+
+def posterior_grid_warnings(post: dict[str, Any]) -> list[str]:
+    """An evidence or posterior means the grid does not resolve (its sub-grid of twice the step moves them)."""
+    num = post["numerics"]
+    out = []
+    if not num["resolved"]:
+        out.append(f"the grid does not resolve the evidence: ln Z moves by {num['grid_change']:.3g} nat when its step "
+                   "doubles; refine the axes")
+    moved = [f"{n} {v:.2g} sd" for n, v in num["mean_shift_sd"].items() if v > 0.25]
+    if moved:
+        out.append("posterior means move on the sub-grid of twice the step by " + ", ".join(moved)
+                   + ": refine those axes")
+    return out
+
+
+def warning_lines(result: dict[str, Any]) -> list[str]:
+    """Every warning the sweep report prints (each without its ⚠): best points cut off by an end of the grid, and a
+    nuisance sweep's posterior truncated, unresolved or moved by the grid."""
+    post = result.get("posterior")
+    return [*result.get("warnings", []),
+            *((posterior_axis_warnings(post) + posterior_grid_warnings(post)) if post else [])]
 
 
 def render_scatter(scatter: dict[str, Any], console: Console) -> None:

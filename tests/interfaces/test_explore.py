@@ -3,6 +3,8 @@ backend, with the expected glyphs, labels (long_name and units), markers and bou
 
 from __future__ import annotations
 
+import html
+import io
 import re
 import socket
 import subprocess
@@ -15,10 +17,11 @@ import hvplot
 import numpy as np
 import pytest
 from bokeh.models import ColorBar, LogScale, Span, Whisker
+from rich.console import Console
 from typer.testing import CliRunner
 
 import sigcube
-from sigcube.engines.sweep import parse_spec, run_sweep
+from sigcube.engines.sweep import best_per_galaxy, parse_spec, run_sweep
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore import (
     Limits, best_parameter_distributions, predictions, rar, rotation_curve, rotation_curve_gallery, save_explorer,
@@ -27,6 +30,8 @@ from sigcube.interfaces.explore import (
 from sigcube.interfaces.explore.bounds import frame_counts, spread, stride
 from sigcube.interfaces.plots.base import dimension
 from sigcube.interfaces.plots.galaxies import datashader_available
+from sigcube.interfaces.sweep_report import render as sweep_render
+from sigcube.interfaces.sweep_report import sweep_report
 from sigcube.model.metrics import METRICS
 
 SPEC = """
@@ -98,7 +103,11 @@ def test_dimension_labels_come_from_long_name_and_units():
         "galactocentric radius [kpc]"
     assert dimension("k", {"long_name": "coherence scale", "units": ""}).pprint_label == "coherence scale"
     assert dimension("A0", {"long_name": "base amplitude A0 = e^{1/(2π)}"}).pprint_label == \
-        "base amplitude A₀ = exp(1/(2π))", "the mathematics written out, no raw TeX"
+        "base amplitude A₀", "the parameter's name, not its default's formula"
+    assert dimension("k", {"long_name": "coherence scale ξ = k·R_d"}, parameter=True).pprint_label == "k", \
+        "a definition of another quantity (ξ) does not name the k axis"
+    assert dimension("a0", {"long_name": "MOND acceleration scale", "units": "m / s2"}, parameter=True
+                     ).pprint_label == "MOND acceleration scale a₀ [m s⁻²]", "name, symbol and unit"
 
 
 def test_bounds_keep_the_default_and_the_budget():
@@ -120,7 +129,8 @@ def test_rotation_curve_has_data_errors_baryons_and_each_kernel(pred):
     assert labels == ["V_obs", "V_gas", "V_disk", "V_bar", "sigma (paper)", "mond"], "NGC3198 has no bulge"
     assert fig.xaxis[0].axis_label == "radius [kpc]"
     assert fig.yaxis[0].axis_label == "circular velocity [km/s]"
-    assert fig.title.text.startswith("NGC3198: RMS sigma (paper) ")
+    rms = [pred.rms(label)[list(pred.points.galaxy).index("NGC3198")] for label in pred.v_pred]
+    assert fig.title.text == f"NGC3198\nRMS {rms[0]:.1f} · {rms[1]:.1f} km/s", "each RMS in the legend's order"
     with pytest.raises(SigcubeError, match="'NOPE' is not in the sample"):
         rotation_curve(pred, "NOPE")
 
@@ -162,8 +172,8 @@ def test_heatmap_marks_the_default_and_has_a_widget_per_other_parameter(result):
     assert hm.kdims[0].default == "third" and sorted(hm.keys()) == ["table", "third"]
     fig = render(hm)
     assert "Quad" in glyphs(fig)
-    assert fig.xaxis[0].axis_label.startswith("base amplitude A₀ = exp(1/(2π))")
-    assert fig.yaxis[0].axis_label.startswith("coherence scale")
+    assert fig.xaxis[0].axis_label == "base amplitude A₀", "the parameter's name, not its default's formula"
+    assert fig.yaxis[0].axis_label == "k"
     assert isinstance(fig.y_scale, LogScale), "k is a logspace grid"
     bar = next(c for c in fig.right if isinstance(c, ColorBar))
     assert bar.title == f"{METRICS['mean_rms'].long_name} (km / s)"  # labels from the metric registry
@@ -244,6 +254,18 @@ def test_save_explorer_writes_a_standalone_page(result, sparc_cube, tmp_path):
     out = save_explorer(result, sparc_cube, tmp_path / "x" / "explorer.html", limits=Limits(max_frames=3,
                                                                                           max_galaxies=4))
     text = out.read_text(encoding="utf-8")
+    printed = io.StringIO()  # what `sigcube report sweep` prints: every warning of it is on the page
+    sweep_render(sweep_report(result), Console(file=printed, width=1000))
+    warned = [line[2:] for line in printed.getvalue().splitlines() if line.startswith("⚠ ")]
+    assert warned, "this sweep's grid cuts some galaxies' best k off (its k axis is short)"
+    page = html.unescape(html.unescape(re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)))
+    for line in warned:  # the header is HTML inside the JSON of a bokeh Div: escaped twice, non-ASCII as \\uXXXX
+        assert f"⚠ {line}" in page, line
+    best = best_per_galaxy(result, "rms")
+    for d in ("A0", "k"):
+        ends = int((best[d] == result[d].values[0]).sum())
+        if ends:
+            assert f"{ends} on the lower end of {d}" in page
     assert "sigcube explorer: explore-test" in text
     assert "Static page: every widget state is precomputed" in text
     assert "4 of 171 galaxies embedded" in text

@@ -52,7 +52,7 @@ def test_the_rar_residuals_give_the_reports_scatter(pred):
     """The residual panel's points, log10(g_obs/g_pred) of the paper preset, have the RMS the committed SPARC report
     prints as its §3.5 scatter (computed there by the metric code, here from the plotted points)."""
     plot = galaxies.rar(pred)
-    (points,) = [e for e in plot.view.traverse(lambda e: e, [hv.Scatter]) if e.label.endswith("every point")]
+    (points,) = [e for e in plot.view.traverse(lambda e: e, [hv.Scatter]) if e.vdims[0].name == "residual"]
     y = np.asarray(points.dimension_values(1), dtype=float)
     paper = next(p for p in _committed("sparc") if p["preset"] == "paper")
     assert len(y) == paper["n_points"]

@@ -58,6 +58,21 @@ def test_labels_render_their_mathematics():
         "is too long for an axis: the symbol stands for it"
 
 
+def test_a_parameters_axis_names_it_and_its_unit_not_its_defaults_formula():
+    from sigcube.interfaces.plots.labels import parameter_label
+
+    cases = {("A0", "base amplitude A0 = e^{1/(2π)}", ""): "base amplitude A₀",
+             ("k", "coherence scale ξ = k·R_d", ""): "k",  # the words define ξ, not k
+             ("a0", "MOND acceleration scale", "m / s2"): "MOND acceleration scale a₀ [m s⁻²]",
+             ("g_dagger", "critical acceleration g† = cH0/(4√π)", "m / s2"): "critical acceleration g† [m s⁻²]",
+             ("c", "concentration c = r200/r_s", ""): "concentration c",
+             ("L0", "reference path length", "kpc"): "reference path length L₀ [kpc]",
+             ("R_eff_factor", "R_eff = R_eff_factor·R_d", ""): "R_eff_factor"}
+    for (name, long_name, units), want in cases.items():
+        assert parameter_label(name, {"long_name": long_name, "units": units}).unicode == want
+    assert "=" not in parameter_label("A0", {"long_name": "base amplitude A0 = e^{1/(2π)}"}).tex
+
+
 def test_every_label_is_valid_mathtext():
     from matplotlib.mathtext import MathTextParser
 

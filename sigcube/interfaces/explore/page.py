@@ -32,7 +32,7 @@ from panel.io.save import save
 from pyviz_comms import Comm
 
 from sigcube.conventions import SampleCuts
-from sigcube.engines.sweep.result import object_dim, parameter_dims
+from sigcube.engines.sweep.result import grid_edges, object_dim, parameter_dims
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore.bounds import Limits, spread
 from sigcube.interfaces.explore.posterior_curves import posterior_curves
@@ -51,6 +51,7 @@ from sigcube.interfaces.arviz_export import describe_export
 from sigcube.interfaces.plots.data import grids_of
 from sigcube.interfaces.plots.posteriors import corner
 from sigcube.interfaces.population_report import population_of, population_report
+from sigcube.interfaces.sweep_report import sweep_report, warning_lines
 from sigcube.io.cubes import JOINT_KIND, check_source_cube
 from sigcube.io.datasets import dataset_kind
 from sigcube.io.stores import store_errors
@@ -127,12 +128,23 @@ def sections(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None = None, k
     if "rms" in result:
         objects = plural(object_dim(result))
         out.append(Section(f"Best parameters per {object_dim(result)}",
-                           f"{result.sizes[object_dim(result)]} {objects}, parameters minimising each one's RMS",
-                           (best_parameter_distributions(result, "rms"),), 1))
+                           f"{result.sizes[object_dim(result)]} {objects}, parameters minimising each one's RMS"
+                           + _edge_note(result), (best_parameter_distributions(result, "rms"),), 1))
     if not out:
         raise SigcubeError(f"nothing to explore in sweep {result.attrs.get('sweep_name')!r}: it stored no global "
                            f"metric ({', '.join(GLOBAL_METRICS)}) and no per-object rms; rerun it with one in `metrics`")
     return out
+
+
+def _edge_note(result: xr.Dataset) -> str:
+    """How many objects have their best RMS on each end of each axis (:func:`grid_edges`), those cut off by it
+    (their optimum may lie beyond the grid) counted apart."""
+    ends = grid_edges(result, [], "rms")["per_object"]
+    parts = [f"{e['count']} on the {side} end of {d}"
+             + (f" ({e['kinds']['cut']} still falling there: the grid cuts them off)" if e.get("kinds", {}).get("cut")
+                else " (the end is their answer)")
+             for d, sides in ends.items() for side, e in sides.items()]
+    return ("; ⚠ " + ", ".join(parts) + " — the spikes at the axes' ends") if parts else "; none on an end of the grid"
 
 
 def _galaxy_sections(result: xr.Dataset, cube: xr.Dataset, kernels: Sequence[str], preset: str,
@@ -188,7 +200,27 @@ def _n_frames(plan: dict[str, np.ndarray]) -> int:
     return int(np.prod([len(i) for i in plan.values()]))
 
 
-def _header(result: xr.Dataset | xr.DataTree, parts: list[Section], limits: Limits, embedded: bool) -> str:
+def warnings_of(result: xr.Dataset | xr.DataTree) -> tuple[list[str], list[str]]:
+    """What ``sigcube report sweep`` warns of a sweep's result (best points cut off by an end of the grid, per object
+    too; a posterior truncated or unresolved by the grid) and what it notes (best points on an end that is their
+    answer: a plateau, the parameter's own bound); nothing for a joint sweep or a posterior export."""
+    if isinstance(result, xr.DataTree) or result.attrs.get("sigcube_kind") == JOINT_KIND:
+        return [], []
+    report = sweep_report(result)
+    return warning_lines(report), list(report.get("notes", []))
+
+
+def _warnings_html(warned: tuple[list[str], list[str]]) -> str:
+    warnings, notes = warned
+    if not warnings and not notes:
+        return "<p>No warning: no best point on an end of the grid, as sigcube report sweep checks.</p>"
+    items = "".join(f"<li>⚠ {html.escape(w)}</li>" for w in warnings) + "".join(
+        f"<li>note: {html.escape(n)}</li>" for n in notes)
+    return f'<h2 class="sigcube-warnings">Warnings, as sigcube report sweep prints them</h2><ul>{items}</ul>'
+
+
+def _header(result: xr.Dataset | xr.DataTree, parts: list[Section], limits: Limits, embedded: bool,
+            warned: tuple[list[str], list[str]] = ([], [])) -> str:
     bounds = "".join(f"<li><b>{html.escape(s.title)}</b>: {html.escape(s.note)}</li>" for s in parts)
     if isinstance(result, xr.DataTree):
         lines = "".join(f"<p>{html.escape(line)}</p>" for line in describe_export(result)["describe"])
@@ -211,7 +243,7 @@ def _header(result: xr.Dataset | xr.DataTree, parts: list[Section], limits: Limi
                 "Red ×: kernel default; white ○: best grid point of the frame.")
     return (f"<h1>sigcube explorer: {html.escape(name_of(result))}</h1>"
             f"<p>{html.escape(result.attrs.get('description', ''))}</p>"
-            f"<p>{line}</p><p>{mode}</p><ul>{bounds}</ul>")
+            f"<p>{line}</p>{'' if joint else _warnings_html(warned)}<p>{mode}</p><ul>{bounds}</ul>")
 
 
 def name_of(result: xr.Dataset | xr.DataTree) -> str:
@@ -242,7 +274,8 @@ def explorer(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None = None, k
              population: PopulationQuestion | None = None) -> pn.Column:
     """The whole explorer as one live panel (a notebook cell or ``pn.serve``)."""
     parts = sections(result, cube, kernels, preset, limits, population)
-    return pn.Column(_text(_header(result, parts, limits, embedded=False)), *(_block(s) for s in parts))
+    header = _header(result, parts, limits, embedded=False, warned=warnings_of(result))
+    return pn.Column(_text(header), *(_block(s) for s in parts))
 
 
 def save_explorer(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None, out: str | Path,
@@ -257,7 +290,8 @@ def save_explorer(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None, out
     >>> save_explorer(sigcube.open_result("cubes/sigma-A0-k.zarr"),
     ...               sigcube.open_cube("cubes/sparc.zarr"), "explorer.html")   # doctest: +SKIP
     """
-    out = output_file(out, PAGE_FORMATS, "the explorer's page", "--html", suffixless=True)
+    out = output_file(out, PAGE_FORMATS, "the explorer's page", "--html", suffixless=True,
+                      make_folder=True)
     text = _page(result, cube, kernels, preset, limits, population)
     with replaced(out) as temporary, store_errors(str(out)):
         temporary.write_text(text, encoding="utf-8")
@@ -269,7 +303,7 @@ def _page(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None, kernels: Se
     """The standalone HTML explorer's text."""
     parts = sections(result, cube, kernels, preset, limits, population)
     page = Document()
-    header = pn.Column(_text(_header(result, parts, limits, embedded=True)))
+    header = pn.Column(_text(_header(result, parts, limits, embedded=True, warned=warnings_of(result))))
     roots = [(header, 1), *((_block(s), s.frames) for s in parts)]
     with config.set(embed=True), set_resource_mode("inline"):
         for root, frames in roots:

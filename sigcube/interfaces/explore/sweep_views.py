@@ -22,7 +22,7 @@ from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore.bounds import Limits, frame_counts, spread, stride
 from sigcube.interfaces.explore.frames import frames
 from sigcube.interfaces.plots.base import COLORS, FRAMEWISE, dimension, fmt, framed, framewise, plural, styled
-from sigcube.interfaces.plots.labels import Label, axis_label, log_axes, ticks_for
+from sigcube.interfaces.plots.labels import Label, log_axes, parameter_label, ticks_for
 from sigcube.interfaces.plots.sweeps import (
     check_metric, heatmap_frame, in_grid, slice_frame, values_of,
 )
@@ -73,7 +73,7 @@ class _Widgets:
         for d, idx in plan.items():
             keep = default_index(ds, d)
             start = values_of(ds, d, np.array([idx[0] if keep is None else keep])).tolist()[0]
-            self.kdims.append(dimension(d, ds[d].attrs).clone(default=start))
+            self.kdims.append(dimension(d, ds[d].attrs, parameter=True).clone(default=start))
 
     def at(self, key: tuple) -> dict[str, int]:
         """Grid indices of a widget key."""
@@ -148,14 +148,14 @@ def best_parameter_distributions(ds: xr.Dataset, metric: str = "rms") -> hv.Layo
         counts = np.array([(chosen == g).sum() for g in grid])
         title = f"best {d} per {object_dim(ds)} (min {metric}), {len(chosen)} {objects}"
         if grid.dtype == object:
-            panels.append(framed(hv.Bars((grid, counts), [d], ["count"]), title=title, xlabel=axis_label(d, ds[d].attrs),
+            panels.append(framed(hv.Bars((grid, counts), [d], ["count"]), title=title, xlabel=parameter_label(d, ds[d].attrs),
                                  ylabel=count, width=460, height=300, legend=None))
             continue
         layers = [styled(hv.Spikes((grid, counts), d, "count"), color=COLORS[1], width=4)]
         if in_grid(grid, defaults[d]):
             layers.append(styled(hv.VLine(defaults[d], kdims=[d, "count"], label="kernel default"), color="red", dash="dashed"))
         panels.append(framed(hv.Overlay(layers).opts(**FRAMEWISE),
-                             title=f"{title}, median {fmt(float(np.median(chosen)))}", xlabel=axis_label(d, ds[d].attrs),
+                             title=f"{title}, median {fmt(float(np.median(chosen)))}", xlabel=parameter_label(d, ds[d].attrs),
                              ylabel=count, logx=d in logs, xticks=ticks_for(grid, d in logs), width=460, height=300,
                              legend=None))
     return hv.Layout(panels).cols(2)

@@ -19,7 +19,7 @@ import holoviews.plotting.mpl  # noqa: F401  (the static backend)
 import numpy as np
 
 from sigcube.errors import SigcubeError
-from sigcube.interfaces.plots.labels import Label, axis_label
+from sigcube.interfaces.plots.labels import Label, axis_label, parameter_label
 
 INTERACTIVE = "bokeh"
 STATIC = "matplotlib"
@@ -271,10 +271,13 @@ def own(name: str, key: str) -> str:
     return f"{name}_{key}"
 
 
-def dimension(name: str, attrs: Mapping[str, Any] | None = None, text: str | None = None) -> hv.Dimension:
+def dimension(name: str, attrs: Mapping[str, Any] | None = None, text: str | None = None,
+              parameter: bool = False) -> hv.Dimension:
     """A holoviews dimension (a widget's, a hover's) labelled ``long_name [units]`` in Unicode
-    (:func:`~sigcube.interfaces.plots.labels.axis_label`), its values shown with :func:`fmt`."""
-    return hv.Dimension(name, label=axis_label(name, attrs, text).unicode, value_format=fmt)
+    (:func:`~sigcube.interfaces.plots.labels.axis_label`; a ``parameter``'s name, symbol and unit:
+    :func:`~sigcube.interfaces.plots.labels.parameter_label`), its values shown with :func:`fmt`."""
+    label = parameter_label(name, attrs) if parameter and text is None else axis_label(name, attrs, text)
+    return hv.Dimension(name, label=label.unicode, value_format=fmt)
 
 
 def fmt(value: Any) -> str:

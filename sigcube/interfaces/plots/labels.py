@@ -104,6 +104,11 @@ def symbol(name: str) -> Label:
         inner = symbol(name[len("log10_"):])
         return Label("log₁₀ " + inner.unicode, r"$\log_{10}$ " + inner.tex)
     head, _, sub = name.partition("_")
+    if sub == "dagger":  # g_dagger: g†
+        inner = symbol(head)
+        return Label(inner.unicode + "†", inner.tex.rstrip("$") + r"^{\dagger}$")
+    if "_" in sub:  # R_eff_factor: a name, not a symbol with a subscript
+        return Label(name, name)
     m = re.fullmatch(r"([A-Za-z]+?)([0-9]*)", head)
     letters, digits = (m.group(1), m.group(2)) if m else (head, "")
     greek = GREEK.get(letters)
@@ -135,17 +140,50 @@ def unit_label(units: str | None) -> Label | None:
         return Label(str(units), _escape(str(units)))
 
 
-LONGEST = 48
+LONGEST = 56
 """Characters of a ``long_name`` shown on an axis; a longer one (a definition rather than a name) gives way to the
 variable's symbol."""
 
 
+def name_of(name: str, long_name: str) -> str | None:
+    """What of a ``long_name`` names the variable ``name`` on an axis: the whole of a short name ("MOND acceleration
+    scale a0"); of a definition or a default's formula ("base amplitude A0 = e^{1/(2π)}", "coherence scale ξ = k·R_d")
+    the words before ``=`` when they end with the variable itself (A0: "base amplitude A0"), else nothing (the k
+    axis is not ξ: its symbol stands); nothing for a name longer than :data:`LONGEST` either."""
+    head = long_name.split("=")[0].strip() if "=" in long_name else long_name.strip()
+    if not head or len(head) > LONGEST:
+        return None
+    if "=" in long_name:
+        last = head.split()[-1]
+        if last not in (name, symbol(name).unicode):
+            return None
+    return head
+
+
 def axis_label(name: str, attrs: Mapping[str, Any] | None = None, text: str | None = None) -> Label:
-    """``long_name [units]`` of a variable (its mathematics rendered), else (no long name, or one longer than
-    :data:`LONGEST`) its symbol; ``text`` overrides the name."""
+    """``long_name [units]`` of a variable (its mathematics rendered; of a definition only what names the variable,
+    :func:`name_of`), else its symbol; ``text`` overrides the name."""
     attrs = attrs or {}
-    long_name = str(attrs.get("long_name") or "")
-    body = prose(text) if text else (prose(long_name) if 0 < len(long_name) <= LONGEST else symbol(name))
+    named = name_of(name, str(attrs.get("long_name") or ""))
+    return _with_unit(prose(text) if text else (prose(named) if named else symbol(name)), attrs)
+
+
+def parameter_label(name: str, attrs: Mapping[str, Any] | None = None) -> Label:
+    """A parameter's axis: its name in words with its symbol, and its unit ("MOND acceleration scale a₀ [m s⁻²]",
+    "base amplitude A₀", "k"): :func:`name_of` of its ``long_name`` (the symbol added when the words do not hold
+    it), else the symbol alone."""
+    attrs = attrs or {}
+    named = name_of(name, str(attrs.get("long_name") or ""))
+    sym = symbol(name)
+    if not named:
+        return _with_unit(sym, attrs)
+    words = prose(named)
+    tokens = re.split(r"[\s(),;:·]+", words.unicode)
+    held = sym.unicode.split()[-1] in tokens or name in named.split()
+    return _with_unit(words if held else words + Label(f" {sym.unicode}", f" {sym.tex}"), attrs)
+
+
+def _with_unit(body: Label, attrs: Mapping[str, Any]) -> Label:
     unit = unit_label(attrs.get("units"))
     return body + Label(f" [{unit.unicode}]", f" [{unit.tex}]") if unit is not None else body
 

@@ -64,13 +64,13 @@ def held(path: Path) -> str | None:
 
 
 def output_file(path: str | Path, formats: Sequence[str], what: str, option: str = "--out",
-                suffixless: bool = False) -> Path:
+                suffixless: bool = False, make_folder: bool = False) -> Path:
     """``path`` as the file a command writes ``what`` (one of ``formats``, keys of :data:`FORMATS`) to, refused in one
     :class:`OutputError` line when it is a folder or a Zarr store, not a regular file (a device, a pipe), an existing
     file holding anything but one of ``formats``, or a new name whose suffix is not one of ``formats`` (a name with no
-    suffix is taken when ``suffixless``); its folder must exist and take a new file (tried with an empty temporary
-    file, removed): a read-only or full file system, a missing permission, ``/proc`` are one line too. An existing
-    file of one of ``formats`` is replaced (by :func:`replaced`)."""
+    suffix is taken when ``suffixless``); its folder must exist (``make_folder``: is made) and take a new file (tried
+    with an empty temporary file, removed): a read-only or full file system, a missing permission, ``/proc`` are one
+    line too. An existing file of one of ``formats`` is replaced (by :func:`replaced`)."""
     path = Path(path)
     names = list(dict.fromkeys(f.upper() if f != "htm" else "HTML" for f in formats))
     words = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
@@ -96,6 +96,9 @@ def output_file(path: str | Path, formats: Sequence[str], what: str, option: str
                  else "the name has no suffix")
         raise OutputError(f"{option} {path.name}: {named}; write {what} as " + ", ".join(f".{f}" for f in formats))
     folder = path.parent
+    if make_folder and not folder.exists():
+        with store_errors(str(path)):
+            folder.mkdir(parents=True, exist_ok=True)
     if not folder.is_dir():
         raise OutputError(f"{option} {path}: the folder {folder} does not exist")
     probe = folder / f".{path.name}.{uuid.uuid4().hex[:12]}.probe"

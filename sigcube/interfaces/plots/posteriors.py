@@ -18,7 +18,7 @@ from sigcube.interfaces.plots.base import (
     COLORS, Plot, PlotError, framed, labelled, layout, need, numbers, report_of, styled,
 )
 from sigcube.interfaces.plots.data import PosteriorGrid, credible_levels
-from sigcube.interfaces.plots.labels import Label, axis_label, symbol, ticks_for
+from sigcube.interfaces.plots.labels import Label, axis_label, parameter_label, symbol, ticks_for
 from sigcube.interfaces.plots.registry import figure
 from sigcube.stats.posterior import cell_edges
 
@@ -179,7 +179,7 @@ def contour_panel(grids: Mapping[str, PosteriorGrid], x: str, y: str, levels: Se
         xs.append(g.axes[x][j:j + 1]), ys.append(g.axes[y][k:k + 1])
     shown_x, shown_y = np.concatenate(xs), np.concatenate(ys)
     return framed(hv.Overlay(layers), title=f"{symbol(x).unicode} × {symbol(y).unicode}: credible regions",
-                  xlabel=axis_label(x, first.attrs.get(x)), ylabel=axis_label(y, first.attrs.get(y)),
+                  xlabel=parameter_label(x, first.attrs.get(x)), ylabel=parameter_label(y, first.attrs.get(y)),
                   logx=x in first.log, logy=y in first.log, xticks=ticks_for(shown_x, x in first.log, 3) or 4,
                   yticks=ticks_for(shown_y, y in first.log, 3) or 4, width=460, height=380,
                   legend="best" if len(grids) > 1 else None, xrotation=30)
@@ -196,7 +196,7 @@ def marginal_panel(grids: Mapping[str, PosteriorGrid], name: str) -> hv.Overlay:
         layers += [styled(hv.VSpan(lo, hi, kdims=[name, f"mass_{name}"]), color=color, alpha=0.15),
                    styled(hv.Curve((m.values, m.mass), name, f"mass_{name}", label=label), color=color, width=2.5)]
     return framed(hv.Overlay(layers), title=f"{symbol(name).unicode}: marginal posterior (68 % shaded)",
-                  xlabel=axis_label(name, first.attrs.get(name)), ylabel=Label("mass per grid point",
+                  xlabel=parameter_label(name, first.attrs.get(name)), ylabel=Label("mass per grid point",
                                                                                "mass per grid point"),
                   logx=name in first.log, xticks=ticks_for(first.axes[name], name in first.log, 3) or 4, width=460,
                   height=300, legend="best" if len(grids) > 1 else None)

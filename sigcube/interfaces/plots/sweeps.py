@@ -18,7 +18,7 @@ from sigcube.engines.sweep.result import axis_defaults, parameter_dims
 from sigcube.interfaces.plots.base import (
     COLORS, FRAMEWISE, Plot, PlotError, fmt, framed, layout, require_store, styled,
 )
-from sigcube.interfaces.plots.labels import axis_label, log_axes, ticks_for
+from sigcube.interfaces.plots.labels import axis_label, log_axes, parameter_label, ticks_for
 from sigcube.interfaces.plots.registry import figure
 from sigcube.io.cubes import RESULT_KIND
 from sigcube.model.metrics import get_metric, metric_names
@@ -92,8 +92,8 @@ def heatmap_frame(ds: xr.Dataset, metric: str, x: str, y: str, at: Mapping[str, 
         layers.append(styled(hv.Points([(default[x], default[y])], [x, y], label="kernel default"), color="red",
                              size=16, marker="x", width=3))
     numeric = xv.dtype != object and yv.dtype != object
-    return framed(hv.Overlay(layers).opts(**FRAMEWISE), title=title, xlabel=axis_label(x, ds[x].attrs),
-                  ylabel=axis_label(y, ds[y].attrs), logx=x in logs, logy=y in logs,
+    return framed(hv.Overlay(layers).opts(**FRAMEWISE), title=title, xlabel=parameter_label(x, ds[x].attrs),
+                  ylabel=parameter_label(y, ds[y].attrs), logx=x in logs, logy=y in logs,
                   xticks=ticks_for(xv, x in logs) if numeric else None,
                   yticks=ticks_for(yv, y in logs) if numeric else None, width=460, height=340, legend=None,
                   grid=False)
@@ -117,7 +117,7 @@ def slice_frame(ds: xr.Dataset, metric: str, x: str, at: Mapping[str, int], titl
     if xv.dtype != object and in_grid(xv, default):
         layers.append(styled(hv.VLine(default, kdims=[x, metric], label="kernel default"), color="red", dash="dashed", width=1.5))
     log = x in log_axes(ds)
-    return framed(hv.Overlay(layers).opts(**FRAMEWISE), title=title, xlabel=axis_label(x, ds[x].attrs),
+    return framed(hv.Overlay(layers).opts(**FRAMEWISE), title=title, xlabel=parameter_label(x, ds[x].attrs),
                   ylabel=axis_label(metric, ds[metric].attrs), logx=log,
                   xticks=ticks_for(xv, log) if xv.dtype != object else None, width=460, height=300, legend=None)
 

@@ -9,9 +9,70 @@ import typer
 from sigcube.cli.common import console
 
 
+SHOWN_ATTRS = ("title", "description", "citation", "licence", "dataset", "kernel", "baseline", "sweep_name",
+               "joint_name", "sigcube_version", "content_sha256", "dataset_content_sha256")
+"""Root attributes ``sigcube info`` prints with their value (the others by name: the store holds their text)."""
+DISTINCT = 10_000
+"""Values of a text variable above which its distinct values are not counted."""
+
+
 def _lines(lines: list[str]) -> None:
+    """Lines of text, wrapped at the terminal's width (a file or a pipe is wide enough for none to wrap)."""
     for line in lines:
-        console.print(line, highlight=False, markup=False, soft_wrap=True)
+        console.print(line, highlight=False, markup=False, overflow="fold")
+
+
+def summarise(ds, title: str) -> None:
+    """Print ``ds`` as a table, one row per coordinate and variable: its dimensions, unit, values (range and mean of
+    numbers, computed chunk by chunk; how many flags are set; how many distinct names) and long name; then its root
+    attributes (:data:`SHOWN_ATTRS` with their value, the others by name)."""
+    from rich.table import Table
+
+    table = Table(title=title + ": " + (" × ".join(f"{n} {d}" for d, n in ds.sizes.items()) or "no dimension"),
+                  title_justify="left")
+    for column in ("name", "dims", "unit", "values", "what"):
+        table.add_column(column, overflow="fold")
+    rows = [(f"{name} (coord)", var) for name, var in ds.coords.items()] + list(ds.data_vars.items())
+    for name, var in rows:
+        unit = str(var.attrs.get("units", "")).strip() or "—"
+        table.add_row(str(name), ", ".join(map(str, var.dims)) or "scalar", unit, _values(var),
+                      str(var.attrs.get("long_name", "")))
+    console.print(table)
+    shown = [f"{k}: {' '.join(str(ds.attrs[k]).split())}" for k in SHOWN_ATTRS if k in ds.attrs]
+    others = [k for k in ds.attrs if k not in SHOWN_ATTRS and k != "sigcube_kind"]
+    _lines(shown + ([f"other attributes: {', '.join(others)}"] if others else []))
+
+
+def _values(var) -> str:
+    """What a variable holds, in one cell (numbers reduced by Dask chunk by chunk: nothing is held whole)."""
+    import dask.array as da
+    import numpy as np
+
+    if var.size == 0:
+        return "empty"
+    data = var.data
+    kind = var.dtype.kind
+    if kind == "b":
+        return f"{int(data.sum())} of {var.size} set"
+    if kind in "fiu":
+        lib = da if isinstance(data, da.Array) else np
+        finite = lib.isfinite(data)
+        count, low, high, mean = (float(x) for x in da.compute(finite.sum(), lib.nanmin(data), lib.nanmax(data),
+                                                                lib.nanmean(data)))
+        if count == 0:
+            return f"{var.size} values, none finite"
+        if var.size == 1:
+            return f"{low:.6g}"
+        missing = var.size - int(count)
+        return (f"{low:.4g} … {high:.4g}, mean {mean:.4g}" + (f" ({missing} of {var.size} NaN)" if missing else ""))
+    if kind == "M":
+        return f"{np.datetime_as_string(var.min().values)} … {np.datetime_as_string(var.max().values)}"
+    if var.size > DISTINCT:
+        return f"{var.size} values ({var.dtype})"
+    values = [str(v) for v in np.asarray(var.values).ravel()]
+    distinct = list(dict.fromkeys(values))
+    listed = ", ".join(distinct[:3]) + (f", … {distinct[-1]}" if len(distinct) > 3 else "")
+    return f"{len(distinct)} distinct: {listed}"
 
 
 def info(path: Annotated[str, typer.Argument(help="A sigcube Zarr store (dataset cube; sweep, joint sweep or fit result; posterior export): a path or a store URL.")]) -> None:
@@ -34,14 +95,15 @@ def info(path: Annotated[str, typer.Argument(help="A sigcube Zarr store (dataset
     store, attrs = store_attrs(path, "no such store")
     kind = kind_of(attrs)
     if kind in SCHEMAS:
-        console.print(open_cube(store))
+        summarise(open_cube(store), f"{kind!r} dataset cube {store.name}")
+        _lines(["every chunk checked"])
         return
     if kind == FIT_KIND:
         from sigcube.engines.fit import open_fit
         from sigcube.engines.fit.run import summary
 
         ds = open_fit(store)
-        console.print(ds)
+        summarise(ds, f"fit result {store.name}")
         _lines([*summary(ds.load()), "every chunk checked"])
         return
     if kind == JOINT_KIND:
@@ -53,25 +115,44 @@ def info(path: Annotated[str, typer.Argument(help="A sigcube Zarr store (dataset
     if kind != RESULT_KIND:
         raise SchemaError(f"{store.name} is {describe(attrs)}; {OPENS}")
     ds = open_result(store, allow_incomplete=True)
-    console.print(ds)
+    summarise(ds, f"sweep result {store.name}")
     done = int(ds["done"].sum())
     holder = current_holder(store)
     writing = f" (a sweep is writing it now: {holder.describe()})" if holder is not None and holder.live() else ""
     unfinished = "" if ds.attrs.get("complete") else writing or " (unfinished: rerun the sweep to resume)"
-    console.print(f"{done} of {ds['done'].size} grid points written{unfinished}; every chunk checked", highlight=False)
+    _lines([f"{done} of {ds['done'].size} grid points written{unfinished}; every chunk checked"])
     if ds.attrs.get("complete"):
         stored = [m for m in metric_names("global") if m in ds]
         for metric in stored:
-            console.print(f"best {metric}: {best_parameters(ds, metric)}", highlight=False)
+            best = best_parameters(ds, metric)
+            _lines([f"best {metric}: " + ", ".join(_with_unit(ds, k, v) for k, v in best.items())])
         if not stored:
-            console.print("no global metric stored (only per-object ones): no best grid point", highlight=False)
+            _lines(["no global metric stored (only per-object ones): no best grid point"])
         if "loglike" in ds:
             from sigcube.engines.sweep.nuisance import sweep_posterior
             from sigcube.stats.posterior import summary_lines
 
             post = sweep_posterior(ds.load())
             _lines([f"posterior (global prior: {post.prior}; ln Z = {post.log_evidence:.2f} nat):",
-                    *(f"  {line}" for line in summary_lines(post))])
+                    *(f"  {line}" for line in summary_lines(post, units=_units(ds, post.axes)))])
+
+
+def _units(ds, names) -> dict[str, str]:
+    """The ``units`` of each of ``names`` among ``ds``'s variables and coordinates."""
+    return {n: str(ds[n].attrs.get("units", "")) for n in names if n in ds.variables}
+
+
+def _with_unit(ds, name: str, value) -> str:
+    """``name = value unit``: the unit of the variable or coordinate ``name`` of ``ds`` (the metric registry's for a
+    metric), or none."""
+    from sigcube.model.metrics import METRICS
+
+    unit = str(ds[name].attrs.get("units", "")).strip() if name in ds.variables else ""
+    if name in METRICS:
+        metric = METRICS[name]
+        value, unit = metric.in_table_units(value), metric.table_units or metric.units
+    shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+    return f"{name} = {shown}" + (f" {unit}" if unit else "")
 
 
 def _joint(store) -> None:
@@ -83,14 +164,14 @@ def _joint(store) -> None:
     from sigcube.stats.posterior import summary_lines
 
     ds = open_joint(store).load()
-    console.print(ds)
+    summarise(ds, f"joint sweep result {store.name}")
     probes = json.loads(ds.attrs["probes"])
     lines = [f"joint sweep {ds.attrs.get('joint_name', '')!r} of kernel {ds.attrs['kernel']}: "
              + ", ".join(f"{p['label']} ({p['dataset']}, {p['objects']} objects)" for p in probes)
              + f"; global prior: {ds.attrs.get('global_prior', '')}; every chunk checked"]
     for label, grid in joint_grids(ds).items():
         lines.append(f"{label}: ln Z = {grid.posterior.log_evidence:.2f} nat")
-        lines += [f"  {line}" for line in summary_lines(grid.posterior)]
+        lines += [f"  {line}" for line in summary_lines(grid.posterior, units=_units(ds, grid.axes))]
     _lines(lines)
 
 
@@ -101,7 +182,7 @@ def _export(tree) -> None:
     from sigcube.interfaces.arviz_export import describe_export
 
     described = describe_export(tree)
-    console.print(tree["posterior"].to_dataset())
+    summarise(tree["posterior"].to_dataset(), "posterior export (its posterior group)")
     lines = [f"posterior export (ArviZ groups {', '.join(described['groups'])}): {described['chains']} chains × "
              f"{described['draws']} draws, seed {described['seed']}; no checksums (ArviZ's layout): read as written",
              *described["describe"]]
@@ -109,5 +190,7 @@ def _export(tree) -> None:
     for name in post.data_vars:
         v = np.asarray(post[name].values, dtype=float).ravel()
         lo, hi = np.percentile(v, [16, 84])
-        lines.append(f"{name}: mean {v.mean():.4g} ± {v.std():.3g} (draws' 16–84 %: {lo:.4g} – {hi:.4g})")
+        unit = str(post[name].attrs.get("units", "")).strip()
+        lines.append(f"{name}{f' [{unit}]' if unit else ''}: mean {v.mean():.4g} ± {v.std():.3g} (draws' 16–84 %: "
+                     f"{lo:.4g} – {hi:.4g})")
     _lines(lines)

@@ -331,6 +331,18 @@ def population_report(datasets: xr.Dataset | Sequence[xr.Dataset], parameter: st
 # --- the terminal ---------------------------------------------------------------------------------------------------
 
 
+def parameter_unit(kernel: str, parameter: str) -> str:
+    """The unit of a kernel's parameter as the kernel registry declares it ("" when dimensionless or unknown)."""
+    from sigcube.model.kernels import get_kernel
+    from sigcube.model.kernels.registry import KernelError
+
+    try:
+        known = {p.name: p for p in get_kernel(kernel).parameters}
+    except KernelError:
+        return ""
+    return str(known[parameter].unit or "") if parameter in known else ""
+
+
 def _interval(a: Sequence[float]) -> str:
     return f"[{a[0]:.4g}, {a[1]:.4g}]"
 
@@ -362,8 +374,9 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                         f"nat → {q['verdict']}: {q['reading']}")
     if "theta" in result.get("mu_universal", {}):
         t = result["mu_universal"]["theta"]
-        _plain(console, f"universal 10^μ: median {t['median']:.4g} {result['parameter']}, 68 % {_interval(t['ci68'])}, "
-                        f"95 % {_interval(t['ci95'])}")
+        unit = parameter_unit(result["kernel"], result["parameter"])
+        _plain(console, f"universal {result['parameter']} = 10^μ{f' [{unit}]' if unit else ''}: median "
+                        f"{t['median']:.4g}, 68 % {_interval(t['ci68'])}, 95 % {_interval(t['ci95'])}")
     for name, m in result["models"].items():
         if m["outliers"]:
             _plain(console, f"outliers of {name} ({len(m['outliers'])}; {m['outlier_rule']}): "

@@ -40,6 +40,7 @@ def sweep_report(ds: xr.Dataset, cube: xr.Dataset | None = None) -> dict[str, An
         "kernel": kernel.name,
         "baseline": ds.attrs["baseline"],
         "grid": {d: int(ds.sizes[d]) for d in dims},
+        "units": {d: str(ds[d].attrs.get("units", "")) for d in dims},
         "fixed_parameters": fixed,
         "best": {name: best_parameters(ds, name) for name in metrics},
     }
@@ -188,8 +189,9 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
     dims = list(result["grid"])
     table.add_column("metric")
     table.add_column("best", justify="right")
+    units = result.get("units", {})
     for d in dims:
-        table.add_column(f"at {d}", justify="right")
+        table.add_column(escape(f"at {d}" + (f" [{units[d]}]" if units.get(d) else "")), justify="right")
     if "default_point" in result:
         table.add_column("at defaults", justify="right")
     for name, best in result["best"].items():
@@ -202,8 +204,9 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
         table.add_row(*row)
     console.print(table)
     if "default_point" in result:
-        ref = ", ".join(f"{d}={_fmt(result['default_point'][d])}" for d in dims if d in result["default_point"])
-        console.print(f"[dim]defaults: {ref}[/dim]")
+        ref = ", ".join(_with_unit(d, result["default_point"][d], units.get(d, "")) for d in dims
+                        if d in result["default_point"])
+        console.print(f"[dim]defaults: {escape(ref)}[/dim]")
     if any(d not in best for best in result["best"].values() for d in dims):
         console.print("[dim]any: the kernel metrics do not depend on the likelihood's intrinsic scatter σ_int[/dim]")
     for note in result.get("notes", []):
@@ -265,14 +268,15 @@ def render_posterior(post: dict[str, Any], console: Console) -> None:
     defaults = post.get("defaults", {})
     if defaults:
         outside = [n for n, d in defaults.items() if not d["inside_ci95"]]
-        console.print("the kernel's default point (" + ", ".join(f"{n} = {d['value']:.4g}" for n, d in defaults.items())
+        console.print("the kernel's default point (" + ", ".join(_with_unit(n, d["value"], post["axes"][n].get("units", ""))
+                                                                 for n, d in defaults.items())
                       + "): " + "; ".join(f"{n} {d['z']:+.1f} sd from the posterior mean"
                                            + ("" if d["inside_grid"] else ", outside the grid")
                                            for n, d in defaults.items())
                       + (" — outside the 95 % interval of " + ", ".join(outside) + ": excluded by this posterior"
                          if outside else " — inside every 95 % interval: not excluded"),
                       highlight=False, markup=False, soft_wrap=True)
-    at = ", ".join(f"{d}={v:.4g}" for d, v in post["at_max"].items())
+    at = ", ".join(_with_unit(d, v, post["axes"].get(d, {}).get("units", "")) for d, v in post["at_max"].items())
     num = post["numerics"]
     console.print(f"max Σ loglike = {post['loglike_total_max']:.2f} nat at {at}; grid log-evidence "
                   f"{post['log_evidence']:.2f} ± {num['grid_change']:.2g} nat (the change on the sub-grid of every "
@@ -359,3 +363,8 @@ def render_scatter(scatter: dict[str, Any], console: Console) -> None:
 
 def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _with_unit(name: str, value: Any, unit: str) -> str:
+    """``name = value unit`` (no unit for a dimensionless parameter or a switch)."""
+    return f"{name} = {_fmt(value)}" + (f" {unit}" if unit and unit.strip() else "")

@@ -163,14 +163,17 @@ def _logsumexp(a: np.ndarray) -> float:
     return float(top + np.log(np.sum(np.exp(a - top)))) if np.isfinite(top) else -np.inf
 
 
-def summary_lines(post: GridPosterior, levels: Sequence[float] = LEVELS) -> list[str]:
-    """Report lines: per axis the mean ± sd, the credible intervals, and an edge warning when mass sits on an end."""
+def summary_lines(post: GridPosterior, levels: Sequence[float] = LEVELS,
+                  units: Mapping[str, str] | None = None) -> list[str]:
+    """Report lines: per axis (with its unit from ``units``, when it has one) the mean ± sd, the credible intervals,
+    and an edge warning when mass sits on an end."""
     lines = []
     for name in post.axes:
         m = post.marginal(name)
         cis = "  ".join(f"{int(round(100 * lv))}%: [{lo:.4g}, {hi:.4g}]" for lv in levels
                         for lo, hi in [m.interval(lv)])
-        line = f"{name}: mean {m.mean:.4g} ± {m.sd:.3g}  {cis}"
+        unit = (units or {}).get(name, "").strip()
+        line = f"{name}{f' [{unit}]' if unit else ''}: mean {m.mean:.4g} ± {m.sd:.3g}  {cis}"
         if m.on_edge:
             lo, hi = m.edge_mass
             side = "lower" if lo >= hi else "upper"

@@ -258,6 +258,7 @@ def test_report_population_as_text_keeps_every_verdict(swept):
                                "--shape", "gaussian", "--n-mu", "12"])
     assert done.exit_code == 0, done.output
     assert "ln B(universal : gaussian)" in done.output and "models by evidence" in done.output
+    assert "universal a0 = 10^μ [m / s2]: median " in done.output, "MOND's a0 in m/s² (its unit, not its name)"
 
 
 def test_report_population_errors_are_one_line(swept):

@@ -24,7 +24,9 @@ the same tasks either way, so the numbers are the same bit for bit: a global mod
 evaluation batch of grid points (:data:`BATCH_POINTS` over the whole sample: each galaxy's mode search walks a batch's
 points in order, so the batches, not the tasks, decide the last bits) × one galaxy chunk (:data:`CHUNK_POINTS`), the
 node rule at all its points in galaxy chunks at once, a per-object model's integrals chunk by chunk
-(:data:`OBJECT_CHUNK_POINTS`); the sums over galaxies are formed here, on the whole sample's arrays.
+(:data:`OBJECT_CHUNK_POINTS`); at the catalogue values, where ln L is cheap, in larger chunks
+(:data:`CATALOGUE_CHUNK_POINTS`) with every grid point in one task; the sums over galaxies are formed here, on the
+whole sample's arrays.
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ CHUNK_POINTS = 500
 chunk's prior tables, :func:`sigcube.compute.quadrature.marginalise`'s cache of 8)."""
 OBJECT_CHUNK_POINTS = 250
 """Packed points per galaxy chunk of a per-object model's tasks (SPARC: 13 chunks of about 13 galaxies)."""
+CATALOGUE_CHUNK_POINTS = 5000
+"""Packed points per galaxy chunk at the catalogue values (no nuisance), where ln L is a few array operations: a task
+of a global model takes every grid point of its chunk (SPARC: one task per grid), of a per-object model its
+chunk's integrals; its work then outweighs a task's cost."""
 MAX_GRID_CELLS = 20_000_000
 """The most coarse grid points × galaxies of an evidence integral over global axes (it holds per-galaxy ln L, χ², …
 arrays of that size: 160 MB each); a larger coarse grid is refused before anything is allocated, naming its size, and
@@ -110,6 +116,11 @@ class Data:
         index = np.asarray(index, dtype=np.int64)
         catalogue = None if self.catalogue is None else self.catalogue.take(index, self.points.rows(index))
         return Data(self.points.take(index), catalogue, self.priors)
+
+
+def _object_chunks(data: Data) -> list[np.ndarray]:
+    """The galaxy chunks of a per-object model's tasks."""
+    return galaxy_chunks(data.points.offsets, OBJECT_CHUNK_POINTS if data.nuisance else CATALOGUE_CHUNK_POINTS)
 
 
 def galaxy_chunks(offsets: np.ndarray, size: int) -> list[np.ndarray]:
@@ -335,12 +346,14 @@ def _check_size(kernel: Kernel, axes: Sequence[Axis], n_galaxies: int) -> None:
 def _evaluate_grid(ev: _Evaluator, run: Runner, params: Mapping[str, np.ndarray], sigma: np.ndarray | None,
                    nodes: int, chunks: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
     """Every galaxy at M global grid points (``params`` and ``sigma`` (M, 1)), assembled into (M, G) arrays from tasks
-    of ``run``: each evaluation batch of grid points (the whole sample's, :func:`_step` of all its points, as if the
-    sample were evaluated at once: the same numbers however the galaxies are chunked) × each galaxy chunk."""
+    of ``run``: with the nuisance, each evaluation batch of grid points (the whole sample's, :func:`_step` of all its
+    points, as if the sample were evaluated at once: the same numbers however the galaxies are chunked) × each galaxy
+    chunk; at the catalogue values, every grid point × each galaxy chunk."""
     m = max([np.shape(v)[0] for v in params.values()] + ([np.shape(sigma)[0]] if sigma is not None else []))
     g = ev.points.n_galaxies
     step = _step(ev.points.n_points)
-    tasks = [(lo, min(lo + step, m), c) for lo in range(0, m, step) for c in chunks]
+    span = step if ev.transform is not None else m
+    tasks = [(lo, min(lo + span, m), c) for lo in range(0, m, span) for c in chunks]
     parts = run(_grid_block, (ev, dict(params), sigma, nodes, step), tasks)
     out = {k: np.empty((m, g), dtype=v.dtype) for k, v in parts[0].items()}
     for (lo, hi, c), part in zip(tasks, parts):
@@ -357,7 +370,7 @@ def global_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axi
     (:func:`loo_change`); the grids and the node rule run as tasks of ``run``; ``progress`` hears of each grid."""
     _check_size(kernel, axes, data.points.n_galaxies)
     ev = _Evaluator(kernel, fixed, data, error_model, sigma_int)
-    chunks = galaxy_chunks(data.points.offsets, CHUNK_POINTS)
+    chunks = galaxy_chunks(data.points.offsets, CHUNK_POINTS if data.nuisance else CATALOGUE_CHUNK_POINTS)
     grids = []
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
@@ -533,7 +546,7 @@ def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axi
     locate each galaxy's mass (zooms but no step halving, :data:`COARSE_NODES` throughout: a rough ln Z, for the coarse
     pass of an outer integral). Galaxy chunks run as tasks of ``run``."""
     correct = correct and data.nuisance
-    chunks = galaxy_chunks(data.points.offsets, OBJECT_CHUNK_POINTS)
+    chunks = _object_chunks(data)
     parts = run(_object_chunk, (kernel, dict(fixed), tuple(axes), data, error_model, sigma_int, correct,
                                 None if start is None else list(start), locate), [(c,) for c in chunks])
     integrals = [r for found, _ in parts for r in found]
@@ -686,7 +699,7 @@ def _on_grids(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model:
               axes: Sequence[Axis], boxes: Sequence[Box], sigmas: Sequence[float]) -> np.ndarray:
     """Every galaxy's ln Z on the fixed grid of its box (``boxes[g]``) at each σ_int of ``sigmas`` (S, G): σ_int
     values × galaxy chunks as tasks of ``run``."""
-    chunks = galaxy_chunks(data.points.offsets, OBJECT_CHUNK_POINTS)
+    chunks = _object_chunks(data)
     tasks = [(i, c) for i in range(len(sigmas)) for c in chunks]
     parts = run(_grids_chunk, (kernel, dict(fixed), data, error_model, tuple(axes), list(boxes),
                                [float(s) for s in sigmas]), tasks)

@@ -39,6 +39,7 @@ def small_chunks(monkeypatch):
     """Chunks of a few galaxies, so that 10 galaxies make several tasks of each kind."""
     monkeypatch.setattr(evidence, "CHUNK_POINTS", 60)
     monkeypatch.setattr(evidence, "OBJECT_CHUNK_POINTS", 40)
+    monkeypatch.setattr(evidence, "CATALOGUE_CHUNK_POINTS", 50)
 
 
 def _rows(run, sample, cases=CASES) -> dict[str, str]:
@@ -56,7 +57,7 @@ def _rows(run, sample, cases=CASES) -> dict[str, str]:
 
 def test_the_chunks_cover_every_galaxy_once_in_order(sample):
     offsets = sample.points.offsets
-    for size in (evidence.CHUNK_POINTS, evidence.OBJECT_CHUNK_POINTS, 1, 10**9):
+    for size in (evidence.CHUNK_POINTS, evidence.OBJECT_CHUNK_POINTS, evidence.CATALOGUE_CHUNK_POINTS, 1, 10**9):
         chunks = galaxy_chunks(offsets, size)
         assert np.array_equal(np.concatenate(chunks), np.arange(sample.points.n_galaxies))
         points = [int(np.diff(offsets)[c].sum()) for c in chunks]

@@ -29,12 +29,19 @@ def _list(value: bool) -> None:
     indent = " " * 33
     width = max(console.width - len(indent), 40)
     for name, kind in figures().items():
-        lines = textwrap.wrap(kind.summary, width) + textwrap.wrap(f"reads: {kind.reads}", width)
+        lines = textwrap.wrap(_plain(kind.summary), width) + textwrap.wrap(f"reads: {kind.reads}", width)
         console.print(f"{name:24} {kind.source:7} {lines[0]}", highlight=False, markup=False, soft_wrap=True)
         for line in lines[1:]:
             console.print(indent + line, highlight=False, markup=False, soft_wrap=True)
     console.print("sigcube plot FIGURE --help lists a figure's options.", highlight=False, markup=False)
     raise typer.Exit()
+
+
+def _plain(text: str) -> str:
+    """A docstring's paragraph as terminal text: on one line, without reST markup (``x``, :func:`~a.b`)."""
+    import re
+
+    return re.sub(r":\w+:`~?([\w.]+)`", lambda m: m.group(1).split(".")[-1], " ".join(text.split())).replace("``", "")
 
 
 def _inputs(name: str) -> tuple[str, ...]:
@@ -52,8 +59,9 @@ def _figure_help(name: str) -> None:
     from sigcube.interfaces.plots.registry import get_figure
 
     kind = get_figure(name)
+    text = "\n\n".join(_plain(p) for p in kind.description.split("\n\n") if not p.lstrip().startswith("``"))
     lines = [f"sigcube plot {name} {'' if kind.source == 'code' else 'INPUT… '}--out PATH "
-             "[--set KEY=VALUE …]", "", kind.description, "",
+             "[--set KEY=VALUE …]", "", text, "",
              f"reads: {kind.reads}" if kind.source != "code" else "reads: no input (sigcube's own relations)"]
     if "cube" in _inputs(name):
         lines.append("--cube: the dataset cube the report was made from (default: cubes/<the report's dataset>.zarr; "

@@ -247,7 +247,11 @@ def rar(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS
         max_points: int = MAX_POINTS, seed: int = 0, residuals: bool = True, title: str = "") -> Plot:
     """The radial acceleration relation: g_obs against g_bar (every point up to ``max_points``), the data's median
     in bins of g_bar, each kernel's median g_pred in the same bins and g_obs = g_bar; below, each kernel's residual
-    log10(g_obs/g_pred) (the first kernel's every point, each kernel's binned median and 16–84 % band)."""
+    log10(g_obs/g_pred) (the first kernel's every point, each kernel's binned median and 16–84 % band).
+
+    ``kernels``: the kernels drawn; ``preset``: the parameters of the preset's kernel (paper, …); ``max_points``: the
+    most points drawn one by one (beyond: datashaded, or a random subsample of this many without datashader);
+    ``seed``: that subsample's seed; ``residuals``: the residual panel below (true or false)."""
     pred = data if isinstance(data, Predictions) else predictions(data, kernels, preset)
     p = pred.points.inputs
     g_bar = numbers(p["g_N"], "RAR: g_bar", allow_nan=False)

@@ -24,7 +24,9 @@ def _band(x: np.ndarray, y: np.ndarray, sigma: float, label: str, color: str) ->
 @figure("lcdm-relations", source="code", reads="the relations of sigcube.model.lcdm")
 def relations(log10_m200: tuple[float, float] = (9.0, 13.5), title: str = "") -> Plot:
     """log10 M★ against log10 M200 (Moster, Naab & White 2013) and log10 c200 against log10 M200 (Dutton & Macciò
-    2014), each with the scatter its ΛCDM prior uses."""
+    2014), each with the scatter its ΛCDM prior uses.
+
+    ``log10_m200``: the range of log10 M200 [M☉] drawn (two numbers)."""
     m = np.linspace(*log10_m200, 200)
     stellar = framed(hv.Overlay(_band(m, np.asarray(MOSTER_2013.log10_mstar(m)), MOSTER_2013.sigma_dex,
                                       "Moster+2013", COLORS[1])),

@@ -20,7 +20,7 @@ from typing import Any
 
 from sigcube.errors import SigcubeError
 
-DESCRIBED = {"title": "the figure's title (default: none)"}
+DESCRIBED = {"title": "the figure's title"}
 """Descriptions of options many figures share, which their docstrings do not repeat."""
 TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 

@@ -72,7 +72,9 @@ def forest(report: Any, title: str = "") -> Plot:
 def hyper(report: Any, grid: Mapping[str, Any] | None = None, title: str = "") -> Plot:
     """The posterior of the population's mean μ and spread τ: each one's 68 % and 95 % credible interval (the
     τ > 0 model; boxes, not a joint contour) and μ of the τ = 0 model on τ = 0; with ``grid`` (``mu``, ``tau`` and
-    the 2-D ``mass``, from the population itself) its 68/95 % credible contours too."""
+    the 2-D ``mass``, from the population itself) its 68/95 % credible contours too.
+
+    ``grid``: the population's own (μ, τ) grid posterior (``mu``, ``tau`` and ``mass``), for its contours."""
     report = report_of(report)
     what = "population (μ, τ) posterior"
     mu68, mu95 = (numbers(need(report, "mu", k, what=what), what, allow_nan=False) for k in ("ci68", "ci95"))

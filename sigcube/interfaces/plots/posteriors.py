@@ -205,7 +205,9 @@ def marginal_panel(grids: Mapping[str, PosteriorGrid], name: str) -> hv.Overlay:
 @figure("posterior-corner", source="cube", reads="a nuisance sweep's or a joint sweep's result cube")
 def corner(grids: Mapping[str, PosteriorGrid] | PosteriorGrid, max_pairs: int = 3, title: str = "") -> Plot:
     """1-D marginals of every axis and 68/95 % credible contours of up to ``max_pairs`` axis pairs, the grids
-    overlaid (e.g. SPARC, CLASH and their joint posterior)."""
+    overlaid (e.g. SPARC, CLASH and their joint posterior).
+
+    ``max_pairs``: the most pairs of axes given credible contours."""
     if isinstance(grids, PosteriorGrid):
         grids = {"posterior": grids}
     if not grids:

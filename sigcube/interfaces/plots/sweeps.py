@@ -139,7 +139,10 @@ def _where(ds: xr.Dataset, at: Mapping[str, int]) -> str:
 @figure("heatmap", source="cube", reads="a sweep's result cube with a global metric and at least two axes")
 def metric_map(ds: xr.Dataset, metric: str = "mean_rms", x: str | None = None, y: str | None = None) -> Plot:
     """A global metric over two swept parameters (the first two by default), the others at the metric's best grid
-    point; the best point and the kernel default marked."""
+    point; the best point and the kernel default marked.
+
+    ``metric``: a global metric the cube stores (mean_rms, median_chi2_red, win_rate, rar_scatter_velocity, …);
+    ``x``, ``y``: the two swept parameters on the axes (default: the first two)."""
     require_store(ds, (RESULT_KIND,), "a heat map", "a sweep's result cube")
     params = parameter_dims(ds)
     if len(params) < 2:
@@ -158,7 +161,9 @@ def metric_map(ds: xr.Dataset, metric: str = "mean_rms", x: str | None = None, y
 
 @figure("sensitivity", source="cube", reads="a sweep's result cube with a global metric")
 def sensitivity(ds: xr.Dataset, metric: str = "mean_rms") -> Plot:
-    """A global metric along each swept parameter, the others at the metric's best grid point."""
+    """A global metric along each swept parameter, the others at the metric's best grid point.
+
+    ``metric``: a global metric the cube stores (mean_rms, median_chi2_red, win_rate, rar_scatter_velocity, …)."""
     require_store(ds, (RESULT_KIND,), "a sensitivity figure", "a sweep's result cube")
     params = parameter_dims(ds)
     check_metric(ds, metric, params)

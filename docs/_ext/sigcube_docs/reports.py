@@ -632,9 +632,10 @@ def joint_choices_table(report: Mapping[str, Any]) -> str:
         strong = [r["probe"] for r in group["rows"] if r["tension"].get("verdict") == "strong tension"]
         weaker = [r["probe"] for r in group["rows"] if r["probe"] not in strong]
         sources = {k: v for r in group["rows"] for k, v in (r.get("sources") or {}).items()}
-        out.append("\n" + bullets([
-            f"The tension stays strong (≥ 3σ by the suspiciousness) under: {', '.join(strong) or 'none'}.",
-            f"It does not (below 3σ, or undecided within its numerical error) under: {', '.join(weaker) or 'none'}.",
+        out.append("\n" + items([
+            text(f"The tension stays strong (≥ 3σ by the suspiciousness) under: {', '.join(strong) or 'none'}."),
+            text(f"It does not (below 3σ, or undecided within its numerical error) under: "
+                 f"{', '.join(weaker) or 'none'}."),
             *(f"{code(k)}: {text(v)}" for k, v in sources.items()),
         ]))
     return "".join(out)

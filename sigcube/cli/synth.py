@@ -37,6 +37,14 @@ def synth(
     kernel: Annotated[str, typer.Option(help="Kernel whose prediction is V_obs (before noise).")] = "sigma",
     param: Annotated[Optional[list[str]], typer.Option(help="Kernel parameter NAME=VALUE (repeat); default: "
                                                          "the kernel's defaults.")] = None,
+    sigma_int: Annotated[Optional[float], typer.Option(
+        "--sigma-int", help="With --baryons: an intrinsic scatter in the noise, in the error model's unit.")] = None,
+    error_model: Annotated[Optional[str], typer.Option(
+        help="With --baryons: what --sigma-int means (velocity_floor, lognormal, lognormal_first_order; default "
+             "velocity_floor).")] = None,
+    floor: Annotated[Optional[float], typer.Option(help="With --baryons: a velocity floor [km/s] besides.")] = None,
+    tau_gal: Annotated[Optional[float], typer.Option(
+        "--tau-gal", help="With --baryons: each galaxy's velocity scale drawn with ln s_g ~ N(0, τ_gal²) [ln V].")] = None,
     batch: Annotated[int, typer.Option(help="Galaxies drawn and written at once (memory: about 10 kB each).")] = 10_000,
     force: Annotated[bool, typer.Option(help="Replace an existing synthetic cube at --out.")] = False,
     replace_kind: Annotated[bool, typer.Option(help=REPLACE_KIND)] = False,
@@ -50,12 +58,19 @@ def synth(
     if (n is None) == (baryons is None):
         raise SigcubeError("synth: give either N (galaxies drawn from scaling relations) or --baryons CUBE (the "
                            "galaxies of a SPARC cube), not both")
+    noise = {"sigma_int": sigma_int, "error_model": error_model, "floor": floor, "tau_gal": tau_gal}
+    given = [f"--{k.replace('_', '-')}" for k, v in noise.items() if v is not None]
+    if given and baryons is None:
+        raise SigcubeError(f"synth: {', '.join(given)} set the noise of a sample on real baryons: give --baryons")
     held = replacing(out, cube_kind(KIND, synthetic=True), replace_kind)
     if baryons is not None:
         from sigcube.io.synth_sparc import synth_on_baryons
+        from sigcube.stats.likelihood import GaussianLikelihood
 
+        likelihood = GaussianLikelihood(sigma_int or 0.0, error_model or "velocity_floor", floor or 0.0, tau_gal or 0.0)
         with err_console.status(f"drawing on the baryons of {baryons} …"):
-            store = synth_on_baryons(baryons, out, kernel, params=_params(param or []), seed=seed, force=force)
+            store = synth_on_baryons(baryons, out, kernel, params=_params(param or []), seed=seed, force=force,
+                                     likelihood=likelihood)
         what = f"a synthetic sample on the baryons of {baryons}"
     else:
         with err_console.status(f"drawing {n} galaxies …"):

@@ -52,7 +52,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sigcube.engines.nuisance_spec import GLOBAL_PRIOR
+from sigcube.engines.nuisance_spec import GLOBAL_PRIOR, LIKELIHOOD_AXES
 from sigcube.engines.sweep.nuisance import loglike_total
 from sigcube.engines.sweep.result import object_dim, parameter_dims
 from sigcube.errors import SigcubeError
@@ -423,8 +423,10 @@ class TableError(PopulationReportError):
 def load_table(path: str | Path) -> dict[str, Any]:
     """A population table (TOML): ``kind``, ``title``, ``parameter``, ``scale``, optional ``kernel`` (whose
     literature to cite), ``preset``, ``fixed_value`` (the baseline's fixed parameter value, for the preset's own
-    test) and ``shapes`` (population shapes every analysis computes besides the rows' own; default all; empty: the
-    universal model alone where no row asks for a shape), and ``[[row]]`` tables with
+    test), ``shapes`` (population shapes every analysis computes besides the rows' own; default all; empty: the
+    universal model alone where no row asks for a shape) and ``shape`` (the question of a row that names none:
+    default gaussian in a ``choices`` table, none — the universal model alone — in an ``error_models`` one), and
+    ``[[row]]`` tables with
     ``label``, ``change``, ``cubes`` (result cubes, relative to the cube folder) and optionally ``parameter``,
     ``scale``, ``shape``, ``nu``, ``tau_scale`` (the half-normal τ prior's σ), ``error_model`` (a label)."""
     path = Path(path)
@@ -434,6 +436,9 @@ def load_table(path: str | Path) -> dict[str, Any]:
         raise TableError(f"{path}: cannot read the population table ({exc})") from None
     if spec.get("kind") not in TABLE_KINDS:
         raise TableError(f"{path}: kind must be one of {', '.join(TABLE_KINDS)}, not {spec.get('kind')!r}")
+    if spec.get("shape", "gaussian") not in (*shapes_mod.SHAPE_MODELS, "none"):
+        raise TableError(f"{path}: unknown shape {spec.get('shape')!r}; choose from "
+                         f"{', '.join((*shapes_mod.SHAPE_MODELS, 'none'))}")
     rows = spec.get("row") or []
     if not rows:
         raise TableError(f"{path}: no [[row]] tables")
@@ -449,16 +454,17 @@ def load_table(path: str | Path) -> dict[str, Any]:
 
 
 def _error_model_of(ds: xr.Dataset) -> dict[str, Any]:
-    """The error model a result cube was swept with: its name, σ_int (fixed or the grid's range) and the floor."""
+    """The error model a result cube was swept with: its name, σ_int (fixed or the grid's range), the floor and the
+    galaxy-level velocity scale's τ_gal [ln V] (fixed or the grid's range)."""
     from sigcube.engines.sweep.spec import parse_spec
 
     spec = parse_spec(ds.attrs.get("spec_text", ""), "the result cube's spec")
     n = spec.nuisance
-    grid = list(n.sigma_int_grid)
+    grid, tau = list(n.sigma_int_grid), list(n.tau_gal_grid)
     quoted = not grid and n.sigma_int == 0 and n.sigma_floor == 0
     return {"error_model": "quoted errors" if quoted else n.error_model,
             "sigma_int": [min(grid), max(grid)] if grid else n.sigma_int, "sigma_floor": n.sigma_floor,
-            "cuts": spec.cuts.as_dict()}
+            "tau_gal": [min(tau), max(tau)] if tau else n.tau_gal, "cuts": spec.cuts.as_dict()}
 
 
 def own_terms(ll: xr.DataArray, parameter: str, scale: str, value: float) -> dict[str, Any]:
@@ -497,7 +503,7 @@ def table_report(spec: Mapping[str, Any], folder: Path, *, preset: Mapping[str, 
     cache: dict[tuple, tuple[dict[str, Any], shapes_mod.PopulationModels]] = {}
     rows = []
     extra = tuple(spec.get("shapes", [s.kind for s in ALL_SHAPES]))
-    default = "gaussian" if kind == "choices" else "none"
+    default = spec.get("shape", "gaussian" if kind == "choices" else "none")
 
     def key_of(row: Mapping[str, Any]) -> tuple:
         return (tuple(row["cubes"]), row.get("parameter", spec.get("parameter")), row.get("scale", spec.get("scale")),
@@ -552,11 +558,45 @@ def table_report(spec: Mapping[str, Any], folder: Path, *, preset: Mapping[str, 
            "verdict_rule": (f"universal when ln B(universal : spread) > {verdicts.DECIDED:g}× its numerical error, not "
                             "universal when below −that, undecided otherwise; the numerical error is the sum of both "
                             "evidences' estimates (hyper-grid, shared grid, sweep grid)")}
+    if kind == "error_models":
+        out["preferred"] = preferred_error_models(rows)
     if spec.get("fixed_value") is not None:
         first = spec["row"][0]
         info = next(iter(cache.values()))[0]
         out["own_terms"] = own_terms(info["ll"], first.get("parameter", spec.get("parameter")),
                                      first.get("scale", spec.get("scale", "log")), float(spec["fixed_value"]))
+    return out
+
+
+def preferred_error_models(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per kernel (in the rows' order) and per population model that every one of the kernel's rows evaluated: its
+    rows ranked by that model's ln Z, and the preferred error model named with its margin over the next (± the sum of
+    both numerical errors; a preference only beyond :data:`~sigcube.stats.verdicts.DECIDED` × that error)."""
+    out = []
+    for kernel in dict.fromkeys(r["kernel"] for r in rows):
+        mine = [r for r in rows if r["kernel"] == kernel]
+        for name in (m for m in shapes_mod.MODELS if all(m in r["models"] for r in mine)):
+            ranked = sorted(mine, key=lambda r: -r["models"][name]["log_evidence"])
+            top = ranked[0]["models"][name]
+            ranking = [{"label": r["label"], "error_model": r["error_model"],
+                        "log_evidence": r["models"][name]["log_evidence"], "error": r["models"][name]["error"],
+                        "delta": r["models"][name]["log_evidence"] - top["log_evidence"],
+                        "delta_error": r["models"][name]["error"] + top["error"]} for r in ranked]
+            best = ranking[0]
+            if len(ranking) == 1:
+                statement = f"{kernel}, {name} population: one error model only ({best['label']})"
+            else:
+                nxt = ranking[1]
+                margin, error = -nxt["delta"], nxt["delta_error"]
+                statement = (f"{kernel}, {name} population: the evidence prefers {best['label']} ({best['error_model']}), "
+                             f"ln Z {margin:.2f} ± {error:.2f} nat above the next, {nxt['label']} "
+                             f"({verdicts.strength(margin)} on the Kass & Raftery 1995 scale)"
+                             if verdicts.decided(margin, error) else
+                             f"{kernel}, {name} population: {best['label']} and {nxt['label']} are undecided: their "
+                             f"ln Z differ by {margin:.2f} nat, within {verdicts.DECIDED:g}× the numerical error "
+                             f"({error:.2f} nat)")
+            out.append({"kernel": kernel, "parameter": mine[0]["parameter"], "model": name, "preferred": best["label"],
+                        "ranking": ranking, "statement": statement})
     return out
 
 
@@ -573,23 +613,29 @@ def render_table(result: Mapping[str, Any], console: Console | None = None) -> N
     _plain(console, result["title"])
     table = Table(title_justify="left")
     error_models = result["kind"] == "error_models"
-    cols = (("row", "kernel", "error model", "objects", "ln Z universal", "best model", "ln Z best", "10^μ universal",
-             "σ_int") if error_models else
+    cols = (("row", "objects", "ln Z universal", "Δ (kernel's best)", "10^μ universal (68 %)",
+             "error model: mean ± sd", "ln B(universal : spread)", "verdict", "τ (spread model, 95 %)")
+            if error_models else
             ("row", "objects", "error model", "shape", "ln B(universal : spread)", "verdict", "τ (spread model)"))
     for col in cols:
-        table.add_column(col, justify="left" if col in ("row", "verdict", "best model", "kernel", "error model",
+        table.add_column(col, justify="left" if col in ("row", "verdict", "error model: mean ± sd", "error model",
                                                         "shape") else "right")
+    top: dict[str, float] = {}
+    for r in result["rows"] if error_models else ():
+        top[r["kernel"]] = max(top.get(r["kernel"], -math.inf), r["models"]["universal"]["log_evidence"])
     for r in result["rows"]:
         if error_models:
-            mu = r["models"]["universal"]["hyper"]["mu"]
-            theta = mu.get("theta", {})
-            sig = r["models"]["universal"]["hyper"].get("sigma_int")
-            best = r["models"][r["best_model"]]
-            table.add_row(escape(r["label"]), r["kernel"], escape(r["error_model"]), str(r["objects"]),
-                          f"{r['models']['universal']['log_evidence']:.2f} ± {r['models']['universal']['error']:.2f}",
-                          r["best_model"], f"{best['log_evidence']:.2f} ± {best['error']:.2f}",
+            uni = r["models"]["universal"]
+            theta = uni["hyper"]["mu"].get("theta", {})
+            scatter = "; ".join(f"{k} {v['mean']:.4g} ± {v['sd']:.2g}" for k, v in uni["hyper"].items()
+                                if k in (*LIKELIHOOD_AXES, STACK_AXIS)) or "—"
+            spread = r["models"][r["spread"]]["hyper"] if r.get("spread") else {}
+            core = next((spread[k] for k in ("tau", "tau_t", "tau_c") if k in spread), None)
+            table.add_row(escape(r["label"]), str(r["objects"]), f"{uni['log_evidence']:.2f} ± {uni['error']:.2f}",
+                          f"{uni['log_evidence'] - top[r['kernel']]:+.2f}",
                           f"{theta.get('median', float('nan')):.4g} {_interval(theta.get('ci68', [math.nan] * 2))}",
-                          "—" if sig is None else f"{sig['mean']:.4g} ± {sig['sd']:.2g}")
+                          escape(scatter), "—" if r["ln_b"] is None else f"{r['ln_b']:+.2f} ± {r['error']:.2f}",
+                          r["verdict"] or "—", "—" if core is None else f"{core['mean']:.3g} {_interval(core['ci95'])}")
         else:
             spread = r["models"][r["spread"]]["hyper"]
             core = next((spread[k] for k in ("tau", "tau_t", "tau_c") if k in spread), None)
@@ -597,6 +643,15 @@ def render_table(result: Mapping[str, Any], console: Console | None = None) -> N
                           f"{r['ln_b']:+.2f} ± {r['error']:.2f}", r["verdict"],
                           "—" if core is None else f"{core['mean']:.3g} {_interval(core['ci95'])}")
     console.print(table)
+    for p in result.get("preferred", []):
+        _plain(console, p["statement"])
+    if error_models:
+        for r in result["rows"]:
+            axes = "; ".join(f"{k} on [{lo:.4g}, {hi:.4g}] ({n} values, equal mass each)"
+                             for k, (lo, hi, n) in r["shared"].items()) or "none"
+            cuts = ", ".join(f"{k} {v}" for k, v in r["errors"]["cuts"].items())
+            _plain(console, f"{r['label']}: error model {r['error_model']}; shared axes (priors) {axes}; "
+                            f"τ prior {r['tau_prior']}; sample {r['objects']} objects of {r['sweep']} ({cuts})")
     if result.get("own_terms"):
         _plain(console, f"in the per-galaxy terms of a fit: {result['own_terms']['statement']}")
     _plain(console, f"verdicts: {result['verdict_rule']}")

@@ -36,8 +36,10 @@ from sigcube.io.stores import Location
 from sigcube.io.synth import KIND, SEED_ATTR
 from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.halo_lcdm import HALO_PRIORS, HALO_QUANTITIES, halo_of
+from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SPARC_PRIORS, Catalogue, NuisanceTransform, sparc_priors
 from sigcube.stats.priors import Prior
+from sigcube.stats.synthetic import observe
 
 TRUTH = "true_"
 """Prefix of the truth variables."""
@@ -51,9 +53,12 @@ def per_galaxy_priors(kernel: str) -> dict[str, dict]:
     return HALO_PRIORS.get(kernel, {})
 
 
-def draw_on_baryons(cube: xr.Dataset, kernel: str, params: dict[str, Any] | None = None, seed: int = 0) -> xr.Dataset:
+def draw_on_baryons(cube: xr.Dataset, kernel: str, params: dict[str, Any] | None = None, seed: int = 0,
+                    likelihood: GaussianLikelihood | None = None) -> xr.Dataset:
     """The SPARC ``cube`` with V_obs drawn from ``kernel`` (global ``params``; per-galaxy ones from their priors) at
-    nuisance values drawn from :data:`SPARC_PRIORS`, and the truths added (module docstring)."""
+    nuisance values drawn from :data:`SPARC_PRIORS`, and the truths added (module docstring); the noise drawn from
+    ``likelihood`` (default: the quoted errors alone; an intrinsic scatter, a floor or a galaxy-level scale τ_gal as it
+    says, :func:`sigcube.stats.synthetic.observe`)."""
     model = get_kernel(kernel)
     drawn = per_galaxy_priors(kernel)
     fixed = sorted(set(params or {}) & set(drawn))
@@ -80,22 +85,32 @@ def draw_on_baryons(cube: xr.Dataset, kernel: str, params: dict[str, Any] | None
                                  (1, points.n_points))[0]
     if not np.all(np.isfinite(v_true)):
         raise SigcubeError(f"synth --baryons: kernel {kernel!r} predicts non-finite velocities for some galaxies")
-    seen = transform.to_points(transform.inverse_inclination_factor(truth["inclination"]))  # sin i/sin i0
-    v_obs = np.abs(v_true * seen + points.inputs["e_v_obs"] * rng.standard_normal(points.n_points))
+    likelihood = likelihood or GaussianLikelihood()
+    noise = rng.standard_normal(points.n_points)
+    scale = transform.inverse_inclination_factor(truth["inclination"])  # sin i/sin i0
+    if likelihood.scaled:
+        truth["scale_offset"] = np.exp(float(likelihood.tau_gal) * rng.standard_normal(n))
+        scale = scale * truth["scale_offset"]
+    v_obs, e_v = observe(v_true, transform.to_points(scale), points.inputs["e_v_obs"], likelihood, noise)
+    v_obs = np.abs(v_obs)
 
     rows = np.array([list(map(str, cube.galaxy.values)).index(g) for g in points.galaxy])
     out = cube.copy()
     grid = np.full(cube["v_obs"].shape, np.nan)
     grid[rows[points.galaxy_index()], points.radius] = v_obs
     out["v_obs"] = (cube["v_obs"].dims, grid, cube["v_obs"].attrs)
-    out["e_v_obs"] = (cube["e_v_obs"].dims, np.where(np.isfinite(grid), cube["e_v_obs"].values, np.nan),
-                      cube["e_v_obs"].attrs)
+    errors = np.full(cube["v_obs"].shape, np.nan)
+    errors[rows[points.galaxy_index()], points.radius] = e_v
+    out["e_v_obs"] = (cube["e_v_obs"].dims, errors, cube["e_v_obs"].attrs)
     for name in ("V_flat", "e_V_flat"):
         out[name] = (cube[name].dims, np.zeros(cube.sizes["galaxy"]), cube[name].attrs)
     truth["upsilon_bul"] = np.where(transform.has_bulge, truth["upsilon_bul"], np.nan)
     log_mstar = np.log10(inputs["M_star"][0, points.offsets[:-1]]) if "M_star" in inputs else None
     halo = halo_of(kernel, log_mstar, {**resolved, **theta}) if log_mstar is not None else {}
     variables = {**{name: (truth[name], *NUISANCE_UNITS[name]) for name in NUISANCE_PARAMETERS},
+                 **({"scale_offset": (truth["scale_offset"], "", "true velocity scale s_g of the galaxy, ln s_g ~ "
+                                      f"N(0, τ_gal²), τ_gal = {float(likelihood.tau_gal):g}")}
+                    if "scale_offset" in truth else {}),
                  **{name: (value, model.parameter(name).unit, f"true {model.parameter(name).description}")
                     for name, value in theta.items()},
                  **{name: (value, "", f"true {HALO_QUANTITIES[name]}") for name, value in halo.items()}}
@@ -111,18 +126,19 @@ def draw_on_baryons(cube: xr.Dataset, kernel: str, params: dict[str, Any] | None
         "synth_priors": json.dumps({"nuisance": SPARC_PRIORS, "per_galaxy": drawn}, sort_keys=True),
         "synth_truth": ", ".join(TRUTH + name for name in variables),
         "synth_baryons": cube.attrs.get("content_sha256", ""),
+        "synth_likelihood": likelihood.describe(),
     })
     out.attrs.pop("content_sha256", None)
     return out
 
 
 def synth_on_baryons(baryons: str | Path, out: str | Path, kernel: str, params: dict[str, Any] | None = None,
-                     seed: int = 0, force: bool = False) -> Location:
+                     seed: int = 0, force: bool = False, likelihood: GaussianLikelihood | None = None) -> Location:
     """Write :func:`draw_on_baryons` of the SPARC cube at ``baryons`` to ``out`` (path or store URL)."""
     store = Location.of(out, "--out")
     if store.kind() not in ("absent", "empty"):
         existing_cube_hash(store)  # anything that is not a dataset cube is refused, --force or not
         if not force:
             raise StoreExistsError(f"{store.name} already exists; pass --force to replace it, or choose another --out")
-    write_cube(draw_on_baryons(open_cube(baryons, kind=KIND), kernel, params, seed), store, force=True)
+    write_cube(draw_on_baryons(open_cube(baryons, kind=KIND), kernel, params, seed, likelihood), store, force=True)
     return store

@@ -37,13 +37,10 @@ import numpy as np
 import xarray as xr
 from scipy.special import ndtri
 
-from sigcube.errors import SigcubeError
-from sigcube.model.kernels import get_kernel
-from sigcube.model.kernels.halo import BURKERT_SLOPE_2, r200_kpc
-from sigcube.model.kernels.halo_lcdm import LCDM_KERNELS, halo_of
-from sigcube.model.lcdm import corenfw_core, dc14_shape
+from sigcube.model.kernels.halo_quantities import (
+    CONCENTRATION, SHAPE, HaloPosteriorError, halo_profile, halo_values,
+)
 from sigcube.model.points import PointSet
-from sigcube.model.special import cusp_mass
 from sigcube.stats.adaptive_grid import ItemIntegral, grid_points
 
 QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
@@ -53,58 +50,12 @@ MSTAR_NODES = 41
 TAIL = 2.0
 """|median z_M200| beyond which a galaxy's halo mass sits in its SHMR prior's tail (outside the central 95 %)."""
 
-SHAPE = {"einasto": ("alpha", "", "Einasto shape index α"),
-         "dc14": ("gamma", "", "DC14 inner logarithmic density slope γ (of X = log10 M★/M200)"),
-         "corenfw": ("n", "", "coreNFW core index n = tanh(κ·t_SF/t_dyn)"),
-         "burkert": ("r_core", "kpc", "Burkert core radius r0 = r200/(1.5214·c)"),
-         "piso": ("r_core", "kpc", "pseudo-isothermal core radius r_c = r200/c")}
-"""The shape or core quantity of each profile: (name, unit, long_name)."""
-CONCENTRATION = {"piso": "r200/r_c", "corenfw": "r200/r_s of the NFW halo before its core formed"}
-"""What c200 is where it is not r200/r_−2."""
-
-
-class HaloPosteriorError(SigcubeError):
-    """A kernel that is not a halo, or inputs that do not match the integrals."""
-
-
-def _profile(kernel: str) -> str:
-    flat = {v: k for k, v in LCDM_KERNELS.items()}.get(kernel, kernel)
-    if flat not in (*LCDM_KERNELS, "burkert", "piso"):
-        raise HaloPosteriorError(f"kernel {kernel!r} is not a dark-matter halo; halo posteriors need one of "
-                                 f"{', '.join([*LCDM_KERNELS, 'burkert', 'piso', *LCDM_KERNELS.values()])}")
-    return flat
-
-
 def catalogue_inputs(points: PointSet) -> tuple[np.ndarray, np.ndarray | None]:
     """(log10 M★ [M☉], R_d [kpc] or None) of each galaxy of ``points`` at the packing's Υ (0.5, 0.7) and the catalogue
     distance: the M★ and the disc scale length a halo posterior is computed with."""
     first = points.offsets[:-1]
     r_d = points.inputs["R_d_table"][first] if "R_d_table" in points.inputs else None
     return np.log10(points.inputs["M_star"][first]), r_d
-
-
-def halo_values(kernel: str, values: Mapping[str, np.ndarray], log10_mstar: float | np.ndarray,
-                r_d: float | None = None, fixed: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
-    """The halo quantities (module docstring) at the parameter values ``values`` (arrays by parameter name) of
-    ``kernel`` for a galaxy of stellar mass log10 M★ (a number, or one per value) and disc scale length R_d [kpc]
-    (coreNFW); ``fixed``: the kernel's other parameters (defaults otherwise)."""
-    profile = _profile(kernel)
-    params = get_kernel(kernel).resolve({**(fixed or {}), **{k: np.asarray(v, dtype=float) for k, v in values.items()}})
-    halo = halo_of(kernel, log10_mstar, params) if kernel in LCDM_KERNELS.values() else params
-    log_m, c = np.asarray(halo["log10_M200"], dtype=float), np.asarray(halo["c"], dtype=float)
-    out = {"log10_M200": log_m, "c200": c, "log10_mstar_over_m200": log10_mstar - log_m}
-    if profile == "einasto":
-        out["alpha"] = np.asarray(halo["alpha"], dtype=float)
-    elif profile == "dc14":
-        out["gamma"] = np.asarray(dc14_shape(log10_mstar - log_m)[2], dtype=float)
-    elif profile == "corenfw":
-        if r_d is None:
-            raise HaloPosteriorError("coreNFW's core index needs the galaxy's disc scale length R_d")
-        m200 = 10.0**log_m
-        out["n"] = np.asarray(corenfw_core(r200_kpc(m200), c, m200 * cusp_mass(1.0) / cusp_mass(c), r_d)[1])
-    elif profile in ("burkert", "piso"):
-        out["r_core"] = r200_kpc(10.0**log_m) / (c * (BURKERT_SLOPE_2 if profile == "burkert" else 1.0))
-    return out
 
 
 def weighted_quantiles(values: np.ndarray, mass: np.ndarray, q: Sequence[float] = QUANTILES) -> np.ndarray:
@@ -140,7 +91,7 @@ def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Se
     ``galaxies``), with ``log10_mstar`` per galaxy — a number, one per final grid point (M,), or per grid point its
     value and 1σ (M, 2); NaN at a point leaves it out — and, for coreNFW, ``r_d``; ``mstar_source`` says where M★ came from (the Dataset's attributes
     keep it)."""
-    profile = _profile(kernel)
+    profile = halo_profile(kernel)
     n = len(galaxies)
     shapes = [np.shape(m) for m in log10_mstar]
     if (len(integrals) != n or len(shapes) != n or (r_d is not None and np.shape(r_d) != (n,))

@@ -72,7 +72,6 @@ def synthetic_sample(kernel: Kernel, params: Mapping[str, Any], n_galaxies: int,
     σ_fl [km/s], ``tau_gal`` τ_gal [ln V]: the likelihood :class:`GaussianLikelihood` (``sigma_int``, ``error_model``,
     ``floor``, ``tau_gal``) describes the draws exactly (module docstring)."""
     model = GaussianLikelihood(sigma_int, error_model, floor, tau_gal)
-    scatter_a, scatter_b = model.scatter_terms
     rng = np.random.default_rng(seed)
     ml = MassToLight()
     parts = [_components(rng, bool(rng.random() < bulge_fraction)) for _ in range(n_galaxies)]
@@ -105,18 +104,25 @@ def synthetic_sample(kernel: Kernel, params: Mapping[str, Any], n_galaxies: int,
     offset = np.exp(float(tau_gal) * rng.standard_normal(n_galaxies)) if tau_gal else np.ones(n_galaxies)
     truth["scale_offset"] = offset
     qinv = np.repeat(offset / transform.inclination_factor(truth["inclination"]), n)
-    v_model = v_true * qinv
-    e_v = error_fraction * v_model + error_floor
-    if model.log_space:
-        rel = e_v / v_model
-        v_obs = v_model * np.exp(np.sqrt(rel**2 + scatter_a / v_true**2 + scatter_b) * noise)
-        e_v = rel * v_obs
-    else:
-        v_obs = v_model + np.sqrt(e_v**2 + qinv**2 * (scatter_a + scatter_b * v_true**2)) * noise
+    v_obs, e_v = observe(v_true, qinv, error_fraction * (v_true * qinv) + error_floor, model, noise)
     points = PointSet(galaxy=names, offsets=offsets, inputs={**inputs, "v_obs": v_obs, "e_v_obs": e_v,
                                                             "g_obs": accel_from_velocity(v_obs, raw["r"])},
                       mass_to_light=ml)
     return SyntheticSample(points, catalogue, truth, v_true)
+
+
+def observe(v_true: np.ndarray, u: np.ndarray, e_v: np.ndarray, likelihood: GaussianLikelihood,
+            noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(V_obs, tabulated e_V) of noiseless deprojected curves ``v_true`` seen at velocity scale ``u`` (per point) with
+    nominal errors ``e_v`` [km/s], drawn from ``likelihood`` with the standard normal deviates ``noise`` (module
+    docstring: Gaussian in V, or log-normal with the relative error e_V/(u·V_true) fixed first)."""
+    scatter_a, scatter_b = likelihood.scatter_terms
+    v_model = v_true * u
+    if likelihood.log_space:
+        rel = e_v / v_model
+        v_obs = v_model * np.exp(np.sqrt(rel**2 + scatter_a / v_true**2 + scatter_b) * noise)
+        return v_obs, rel * v_obs
+    return v_model + np.sqrt(e_v**2 + u**2 * (scatter_a + scatter_b * v_true**2)) * noise, e_v
 
 
 def _base_value(name: str, ml: MassToLight, cat: Mapping[str, np.ndarray]) -> np.ndarray | float:

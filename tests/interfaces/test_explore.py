@@ -130,7 +130,8 @@ def test_rotation_curve_has_data_errors_baryons_and_each_kernel(pred):
     assert fig.xaxis[0].axis_label == "radius [kpc]"
     assert fig.yaxis[0].axis_label == "circular velocity [km/s]"
     rms = [pred.rms(label)[list(pred.points.galaxy).index("NGC3198")] for label in pred.v_pred]
-    assert fig.title.text == f"NGC3198\nRMS {rms[0]:.1f} · {rms[1]:.1f} km/s", "each RMS in the legend's order"
+    labels = list(pred.v_pred)
+    assert fig.title.text == f"NGC3198\nRMS {labels[0]} {rms[0]:.1f} · {labels[1]} {rms[1]:.1f} km/s"
     with pytest.raises(SigcubeError, match="'NOPE' is not in the sample"):
         rotation_curve(pred, "NOPE")
 

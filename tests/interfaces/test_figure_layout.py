@@ -83,7 +83,7 @@ def test_twelve_rotation_curves_of_three_kernels_keep_their_titles_apart():
     labels = ("sigma (paper)", "mond", "nfw (marginalised)")
     plot = rotation_curves([_curve(i, labels) for i in range(12)])
     assert _drawn_problems(plot) == []
-    assert "RMS of sigma (paper) · mond · nfw (marginalised)" in plot.alt
+    assert "RMS against V_obs of sigma (paper) · mond · nfw (marginalised)" in plot.alt
 
 
 def test_the_checker_finds_overlapping_titles_and_a_legend_over_data():

@@ -75,7 +75,7 @@ def test_the_rotation_curves_are_representative_and_worst(pred):
         (obs,) = [e for e in panel if isinstance(e, hv.Scatter)]
         (line,) = [e for e in panel if isinstance(e, hv.Curve) and e.label == next(iter(pred.v_pred))]
         r = np.sqrt(np.mean((obs.dimension_values(1) - line.dimension_values(1)) ** 2))
-        assert f"\nRMS {r:.1f} · " in panel.opts.get(backend="bokeh").kwargs["title"]
+        assert f"\nRMS {next(iter(pred.v_pred))} {r:.1f} · " in panel.opts.get(backend="bokeh").kwargs["title"]
     assert "representative galaxies (" in plot.alt and "3 worst fitted" in plot.alt
 
 

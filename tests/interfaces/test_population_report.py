@@ -5,12 +5,15 @@ command line end to end on a real nuisance sweep of a synthetic survey drawn wit
 from __future__ import annotations
 
 import json
+import math
 import warnings
+from pathlib import Path
 
 import arviz as az
 import numpy as np
 import pytest
 import xarray as xr
+from rich.console import Console
 from scipy import stats
 from typer.testing import CliRunner
 
@@ -334,3 +337,77 @@ def test_export_writes_a_tree_arviz_reads(swept, tmp_path):
                               "log", "--draws", "200", "--json"])
     assert pop.exit_code == 0, pop.output
     assert json.loads(pop.stdout)["variables"] == ["mu", "tau"]
+
+
+# --- the error-model table on synthetic cubes --------------------------------------------------------------------
+
+
+def spec_cube(ds: xr.Dataset, error_model: str, floor: float = 0.0, tau: bool = False) -> xr.Dataset:
+    """A synthetic cube carrying a nuisance spec under ``error_model`` (a σ_int axis, a floor, a τ_gal axis)."""
+    spec = (f'name = "syn-{error_model}-{floor:g}{"-tau" if tau else ""}"\ndataset = "sparc"\nkernel = "mond"\n'
+            f'[grid.a0]\nlogspace = [1e-11, 1e-9, 201]\n[grid.sigma_int]\nlinspace = [0.0, 0.05, 2]\n'
+            + ("[grid.tau_gal]\nlinspace = [0.0, 0.3, 2]\n" if tau else "")
+            + f'[nuisance]\nerror_model = "{error_model}"\n' + (f"sigma_floor = {floor}\n" if floor else ""))
+    return ds.assign_attrs(spec_text=spec, sweep_name=f"syn-{error_model}")
+
+
+def test_the_error_model_table_ranks_error_models_and_asks_each_the_population_question(tmp_path, monkeypatch):
+    """Four rows on one synthetic survey (16 galaxies, a0 spread 0.2 dex): a σ_int cube; the same shifted by +0.5 nat
+    per galaxy (its ln Z exactly 8 nat higher); three stacked floors adding 0, +0.125 and −0.125 nat per galaxy (ln Z
+    higher by ln mean(1, e², e⁻²) exactly, the universal model's and the Gaussian's alike); and a τ_gal cube. The
+    table names the shifted row preferred by its 10 nat, and each row's Gaussian question finds the spread."""
+    from sigcube.engines import sweep as sweep_pkg
+    from sigcube.interfaces.population_report import preferred_error_models, render_table, table_report
+
+    x, s = draw(12, -10.0, 0.2, n=16)
+    sig = {"sigma_int": np.array([0.0, 0.05])}
+    base = result_cube(x, s, sig, {"sigma_int": 0.05})
+    cubes = {"floor.zarr": spec_cube(base, "velocity_floor"),
+             "better.zarr": spec_cube(base + 0.5, "lognormal"),
+             **{f"both-{f:g}.zarr": spec_cube(base + shift, "lognormal", f) for f, shift in
+                ((3.0, 0.0), (4.0, 0.125), (5.0, -0.125))},
+             "tau.zarr": spec_cube(result_cube(x, s, {**sig, "tau_gal": np.array([0.0, 0.3])},
+                                               {"sigma_int": 0.05, "tau_gal": 0.3}), "velocity_floor", tau=True)}
+    for name in cubes:
+        (tmp_path / name).mkdir()
+    monkeypatch.setattr(sweep_pkg, "open_result", lambda path: cubes[Path(path).name])
+    rows = [{"label": "floor", "cubes": ["floor.zarr"]}, {"label": "better", "cubes": ["better.zarr"]},
+            {"label": "both", "cubes": ["both-5.zarr", "both-3.zarr", "both-4.zarr"]},
+            {"label": "tau", "cubes": ["tau.zarr"]}]
+    spec = {"kind": "error_models", "title": "t", "parameter": "a0", "scale": "log", "shapes": ["gaussian"],
+            "shape": "gaussian", "row": rows}
+    r = table_report(spec, tmp_path, n_mu=12)
+    floor, better, both, tau = r["rows"]
+    for model in ("universal", "gaussian"):
+        z = {row["label"]: row["models"][model]["log_evidence"] for row in r["rows"]}
+        assert z["better"] - z["floor"] == pytest.approx(8.0, abs=1e-6)
+        assert z["both"] - z["floor"] == pytest.approx(math.log((1 + math.exp(2) + math.exp(-2)) / 3), abs=1e-6)
+    assert [row["verdict"] for row in r["rows"]] == ["not universal"] * 4 and all(row["ln_b"] < -5 for row in r["rows"])
+    assert both["floors"] == [5.0, 3.0, 4.0] and both["shared"]["sigma_floor"] == [3.0, 5.0, 3]
+    assert both["models"]["universal"]["hyper"]["sigma_floor"]["mean"] == pytest.approx(4.0, abs=0.5)
+    assert tau["errors"]["tau_gal"] == [0.0, 0.3] and floor["errors"]["tau_gal"] == 0.0
+    # the τ_gal penalty −(τ − 0.3)²/2 per galaxy factorises: P(τ = 0.3) = 1/(1 + e^(−16·0.045)) under every model
+    assert tau["models"]["gaussian"]["hyper"]["tau_gal"]["mean"] == pytest.approx(0.3 / (1 + math.exp(-0.72)),
+                                                                                  abs=1e-6)
+    assert [(p["model"], p["preferred"]) for p in r["preferred"]] == [("universal", "better"), ("gaussian", "better")]
+    top = r["preferred"][0]
+    assert top["ranking"][1]["label"] == "both" and -top["ranking"][1]["delta"] == pytest.approx(
+        8.0 - math.log((1 + math.exp(2) + math.exp(-2)) / 3), abs=1e-6)
+    assert "the evidence prefers better (lognormal)" in top["statement"]
+    # equal evidences within their numerical errors are undecided, not a preference
+    tie = preferred_error_models([{**floor, "label": "a"}, {**floor, "label": "b"}])
+    assert "undecided" in tie[0]["statement"] and tie[0]["ranking"][1]["delta"] == 0.0
+    console = Console(width=250, record=True)
+    render_table(r, console)
+    out = console.export_text()
+    assert "the evidence prefers better" in out and "tau_gal 0.2018 ± " in out and "not universal" in out
+    assert "sigma_floor on [3, 5] (3 values, equal mass each)" in out
+
+
+def test_a_table_refuses_an_unknown_default_shape(tmp_path):
+    from sigcube.interfaces.population_report import TableError, load_table
+
+    path = tmp_path / "t.toml"
+    path.write_text('kind = "error_models"\nshape = "lorentzian"\n[[row]]\nlabel = "x"\ncubes = ["a.zarr"]\n')
+    with pytest.raises(TableError, match="unknown shape 'lorentzian'"):
+        load_table(path)

@@ -44,7 +44,7 @@ WIDGETS = f"""return {MODELS}.filter(m => m.type.endsWith('Select') || m.type ==
     .map(m => [m.type, m.title || '', m.type == 'Slider' ? m.end - m.start + 1 : (m.options || []).length])"""
 SELECT = f"""const w = {MODELS}.find(m => m.type.endsWith('Select') && m.title == arguments[0]);
     const value = w.options[arguments[1]]; w.value = Array.isArray(value) ? value[0] : value; return w.value"""
-X_END = f"""const f = {MODELS}.find(m => m.type == 'Figure' && m.title && m.title.text.includes(': RMS '));
+X_END = f"""const f = {MODELS}.find(m => m.type == 'Figure' && m.title && m.title.text.includes('\\nRMS '));
     return f.x_range.end"""
 SLIDE = f"""const w = {MODELS}.find(m => m.type == 'Slider' && m.end - m.start + 1 == arguments[0]);
     w.value = arguments[1]; return true"""
@@ -153,12 +153,12 @@ def test_explorer_page_in_headless_chromium(browser, page, repo_root, until):
     sliders = [w for w in widgets if w[0] == "Slider"]
     assert len(sliders) == 2 and {n for *_, n in sliders} == {7, 8}, "A0 and k sliders, ≤ 8 positions"
     titles = browser.execute_script(f"return {TITLES}")
-    assert titles[0].startswith("CamB: RMS sigma (paper) ") and "Radial acceleration relation" in titles[1]
+    assert titles[0].startswith("CamB\nRMS sigma (paper) ") and "Radial acceleration relation" in titles[1]
     assert f"{METRICS['mean_rms'].long_name} along A0 at k = 0.1592" in titles  # labels from the metric registry
     before, x_end = browser.get_screenshot_as_png(), browser.execute_script(X_END)
 
     galaxy = browser.execute_script(SELECT, "galaxy", 5)
-    until(browser, f"return {TITLES}[0].startsWith(arguments[0] + ':')", galaxy)
+    until(browser, f"return {TITLES}[0].startsWith(arguments[0] + '\\n')", galaxy)
     assert browser.execute_script(X_END) > 5 * x_end, "the radius axis follows the new galaxy's curve"
     browser.execute_script(SLIDE, 7, 0)  # the k slider (6 grid values and the default) to its first value
     until(browser, f"return {TITLES}.some(t => t.endsWith('along A0 at k = 0.03'))")

@@ -142,7 +142,8 @@ def test_no_generic_module_names_a_kernel_or_a_dataset_kind(module_files):
 
 PUBLIC = ("sigcube", "sigcube.errors", "sigcube.constants", "sigcube.conventions", "sigcube.version",
           "sigcube.model.kernels", "sigcube.model.kernels.", "sigcube.model.metrics", "sigcube.model.points",
-          "sigcube.model.inputs", "sigcube.model.segments", "sigcube.model.galaxies", "sigcube.stats.",
+          "sigcube.model.inputs", "sigcube.model.segments", "sigcube.model.galaxies", "sigcube.model.lcdm",
+          "sigcube.stats.",
           "sigcube.compute.quadrature",
           "sigcube.io.datasets", "sigcube.io.cubes", "sigcube.io.rotation_curves", "sigcube.io.ingest.clusters",
           "sigcube.io.ingest.milkyway", "sigcube.engines.", "sigcube.interfaces.")

@@ -39,6 +39,8 @@ MAX_POINTS = 20_000
 ACCEL = {"units": "m / s2"}
 G_BAR = axis_label("g_bar", ACCEL, text="baryonic acceleration g_bar")
 G_OBS = axis_label("g_obs", ACCEL, text="observed acceleration g_obs")
+TITLE_PX_PER_CHAR = 8
+"""Pixels a title's character takes, about: a title line longer than the panel's width allows is shortened."""
 COMPONENTS = {"v_gas": ("V_gas", "dotted"), "v_disk": ("V_disk", "dashdot"), "v_bul": ("V_bul", "dashed"),
               "v_bar": ("V_bar", "solid")}
 """The baryonic components drawn in a rotation-curve panel, their label and line."""
@@ -129,7 +131,8 @@ class GalaxyCurve:
 def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320,
                          legend: str | None = "bottom_right", own_axes: bool = True) -> hv.Overlay:
     """V_obs with error bars, the baryonic components (grey lines) and each prediction against radius; the title
-    names the galaxy, each prediction's RMS against V_obs in the predictions' order (the legend's), and ``detail``.
+    names the galaxy, each prediction's RMS against V_obs (with its label when the line fits the panel, else in the
+    predictions' order, the legend's), and ``detail``.
     ``own_axes``: dimensions named for the galaxy, so that its panel keeps its own ranges in a layout (False: the
     same names for every galaxy, as the frames of one view with a galaxy selector need)."""
     r_dim, v_dim = (own("r", curve.name), own("v", curve.name)) if own_axes else ("r", "v")
@@ -145,7 +148,9 @@ def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320
                              width=2.5 if key == "v_bar" else 1.5))
     for color, (label, v_pred) in zip(COLORS, curve.predictions.items()):
         layers.append(styled(hv.Curve((r, v_pred), r_dim, v_dim, label=label), color=color, width=2.5))
-    rms = " · ".join(f"{curve.rms_of(label):.1f}" for label in curve.predictions)
+    named = " · ".join(f"{label} {curve.rms_of(label):.1f}" for label in curve.predictions)
+    rms = named if len(named) <= width // TITLE_PX_PER_CHAR - 10 else " · ".join(
+        f"{curve.rms_of(label):.1f}" for label in curve.predictions)  # too long: the legend's order names them
     title = curve.name + (f"\nRMS {rms} km/s" if rms else "") + (f"\n{curve.detail}" if curve.detail else "")
     return framed(hv.Overlay(layers), title=title, xlabel=Label("radius [kpc]", "radius [kpc]"),
                   ylabel=Label("circular velocity [km/s]", "circular velocity [km/s]"), width=width, height=height,
@@ -198,8 +203,8 @@ def rotation_curves(data: xr.Dataset | Predictions | Sequence[GalaxyCurve], n: i
     labels = list(dict.fromkeys(label for c in curves for label in c.predictions))
     return Plot(layout(panels, cols=cols, title=title),
                 f"Rotation curves (V_obs with errors, V_gas, V_disk, V_bul, V_bar and each kernel's V_pred against "
-                f"radius; {', '.join(notes) or 'as given'}) of {what}; each title gives the RMS of "
-                f"{' · '.join(labels)} against V_obs")
+                f"radius; {', '.join(notes) or 'as given'}) of {what}; each title gives the RMS against V_obs of "
+                f"{' · '.join(labels)}")
 
 
 def datashader_available() -> bool:

@@ -5,7 +5,7 @@ with Σ and MOND at their V_bar-scale posterior and the dwarfs' σ_pred/σ_obs b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import holoviews as hv
@@ -21,8 +21,11 @@ LEVELS = (2.0, 3.0)
 """The tension levels drawn as guides [σ]: the verdicts' moderate and strong thresholds."""
 KIND_COLORS = {"data": COLORS[1], "model": COLORS[0]}
 """Rows of data systematics and of model choices, each a colour."""
-MODELS = {"sigma": ("Σ-Gravity", COLORS[0]), "mond": ("MOND", COLORS[1]), "newtonian": ("Newton", GREY)}
-"""The kernels the regression rows compare, with their labels and colours."""
+
+
+def _kernel_colors(kernels: Sequence[str]) -> dict[str, str]:
+    """A colour for each kernel a regression row compares, in the row's order."""
+    return {k: COLORS[i % len(COLORS)] for i, k in enumerate(kernels)}
 
 
 SIZE_LABELS = {"gas_dex": Label("σ_G [dex]", r"$\sigma_G$ [dex]"),
@@ -163,8 +166,9 @@ def milky_way_curve(report: Any, title: str = "") -> Plot:
                   styled(hv.Scatter((r, v), x, y, label="observed"), color="black", size=3 if len(r) > 100 else 5),
                   styled(hv.Curve((r, vb), x, y, label="V_bar (McMillan 2017, f = 1)"), color=GREY, dash="dashed",
                          width=1.5)]
+        colors = _kernel_colors(list(curve["v_pred"]))
         for kernel, pred in curve["v_pred"].items():
-            label, color = MODELS[kernel]
+            label, color = kernel, colors[kernel]
             band = [numbers(c, f"Milky Way curve ({name}, {kernel})") for c in pred["ci68"]]
             layers += [styled(hv.Area((r, np.minimum(*band), np.maximum(*band)), x, vdims=[y, f"{y}_hi"]),
                               fill=color, alpha=0.25),
@@ -176,12 +180,11 @@ def milky_way_curve(report: Any, title: str = "") -> Plot:
                              width=480, height=340, legend="bottom_right"))
         fx, fy = own("f", str(n)), own("density", str(n))
         marginals = []
-        for kernel in ("sigma", "mond"):
+        for kernel in curve["v_pred"]:
             m = need(row, "values", "marginalised", kernel, "v_bar_scale_marginal", what="Milky Way curve")
             f, mass = numbers(m["values"], name), numbers(m["mass"], name)
             density = mass / np.gradient(f) if len(f) > 1 else mass
-            label, color = MODELS[kernel]
-            marginals.append(styled(hv.Curve((f, density), fx, fy, label=label), color=color, width=2))
+            marginals.append(styled(hv.Curve((f, density), fx, fy, label=kernel), color=colors[kernel], width=2))
         panels.append(framed(hv.Overlay(marginals), title=f"{name}: posterior of the V_bar scale f",
                              xlabel=Label("f (V_bar → f·V_bar)", "f ($V_{bar}$ → f·$V_{bar}$)"),
                              ylabel=Label("posterior density", "posterior density"), width=420, height=340,
@@ -202,8 +205,13 @@ def dwarf_ratios(report: Any, title: str = "") -> Plot:
         x, y = own("L_V", str(n)), own("ratio", str(n))
         layers: list[hv.Element] = [styled(hv.HLine(1.0, kdims=[x, y]), color="black", dash="dotted", width=1)]
         split = values.get("ultra_faint_L_V")
-        for kernel, (label, color) in MODELS.items():
-            per = need(values, kernel, "per_dwarf", what=f"dwarf ratios ({name})")
+        kernels = [k for k, v in values.items() if isinstance(v, Mapping) and isinstance(v.get("per_dwarf"), Mapping)
+                   and all(isinstance(d, Mapping) and "sigma_pred" in d for d in v["per_dwarf"].values())]
+        if not kernels:
+            raise PlotError(f"dwarf ratios ({name}): the row holds no kernel's per-dwarf ratios")
+        for i, (kernel, color) in enumerate(_kernel_colors(kernels).items()):
+            label = kernel
+            per = values[kernel]["per_dwarf"]
             measured = [d for d in per.values() if not d.get("upper_limit")]
             if not measured or "L_V" not in measured[0]:
                 raise PlotError(f"dwarf ratios ({name}): the rows carry no luminosity per dwarf (an older report)")
@@ -214,8 +222,8 @@ def dwarf_ratios(report: Any, title: str = "") -> Plot:
                 lv = numbers([d["L_V"] for d in chosen], name)
                 ratio = numbers([d["sigma_pred"] / d["sigma_obs"] for d in chosen], name)
                 layers.append(styled(hv.Scatter((lv, ratio), x, y, label=f"{label}, {kind.replace('_', '-')}"),
-                                     color=color, marker=marker, size=8 if kernel == "mond" else 6,
-                                     fill="none" if kernel == "mond" else None, width=1.5))
+                                     color=color, marker=marker, size=8 if i % 2 else 6,
+                                     fill="none" if i % 2 else None, width=1.5))
         if split is not None:
             layers.append(styled(hv.VLine(float(split), kdims=[x, y]), color="black", dash="dashed", width=1))
         panels.append(framed(hv.Overlay(layers), title=f"{name}: σ_pred/σ_obs at the prior's median Υ_V",

@@ -257,44 +257,67 @@ def report_compare(
                             "LO:HI:N (uniform prior, marginalised; its posterior is printed), in the error model's "
                             "unit. Default: errors as quoted.")] = None,
     error_model: Annotated[Optional[str], typer.Option(
-        help="What --sigma-int means: velocity_floor (km/s, in quadrature with e_V; the default) or lognormal_gobs "
-             "(dex of g_obs at fixed g_bar).")] = None,
+        help="The error model: with --sigma-int, what it means (velocity_floor, km/s in quadrature with e_V, the "
+             "default; lognormal, a log-normal g_obs density, dex; lognormal_first_order, its Gaussian-in-V form). "
+             "Without: 'all' or a list (quoted,velocity_floor,lognormal=0:0.3:31, …) — the comparison under each, "
+             "σ_int marginalised on its own grid, as one model × error model table led by the error model the "
+             "evidence prefers.")] = None,
 ) -> None:
-    """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, ELPD_LOGO, k-fold CV. The
-    per-galaxy work runs on a LocalCluster (as sweeps), a --scheduler or in this process (--synchronous); finished
-    pieces are kept under cubes/checkpoints/ (a killed run resumes; a finished one is printed again from its report)."""
+    """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, ELPD_LOGO, k-fold CV, and
+    the decision rule (ln B and ΔELPD must agree). The per-galaxy work runs on a LocalCluster (as sweeps), a
+    --scheduler or in this process (--synchronous); finished pieces are kept under cubes/checkpoints/ (a killed run
+    resumes; a finished one is printed again from its report)."""
     from sigcube.engines.sweep.engine import check_workers
-    from sigcube.io.cubes import cube_dir
     from sigcube.stats.intrinsic_scatter import Scatter
-    from sigcube.study.reports.compare import (
-        check_sample, compare_checkpoint, compare_report, keep_report, kept_report, model_names, render,
-    )
+    from sigcube.study.reports.compare import check_sample, model_names, render
 
-    if sigma_int is None and error_model is not None:
-        raise SigcubeError("--error-model says what --sigma-int means: give --sigma-int too")
-    scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor")
     check_workers(scheduler, workers, synchronous)
     names = model_names(models)
+    if sigma_int is None and error_model is not None:
+        from sigcube.study.reports.error_model_table import (
+            error_model_table, parse_error_models, render_error_model_table,
+        )
+
+        scatters = parse_error_models(error_model)
+        ds = _curves(cube)
+        check_sample(ds, names, nuisance)
+        reports = {}
+        for n, (name, scatter) in enumerate(scatters.items(), 1):
+            err_console.print(f"error model {n} of {len(scatters)}: {name}", markup=False, highlight=False)
+            reports[name] = _compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous)
+        table = error_model_table(reports)
+        emit({"error_model_table": table, "reports": reports}, as_json,
+             lambda result, console=None: render_error_model_table(result["error_model_table"], console))
+        return
+    scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor")
     ds = _curves(cube)
     check_sample(ds, names, nuisance)
-    kept = compare_checkpoint(cube_dir() / "checkpoints", ds, nuisance, scatter,
-                              lambda line: err_console.print(line, markup=False, highlight=False, soft_wrap=True))
+    emit(_compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous), as_json, render)
+
+
+def _compare_one(ds, names: list[str], nuisance: bool, scatter, fresh: bool, workers: int | None,
+                 scheduler: str | None, synchronous: bool) -> dict:
+    """The comparison of ``names`` on ``ds`` under ``scatter``: the kept report of a finished run, else computed
+    (resuming from the finished pieces) and kept."""
+    from sigcube.io.cubes import cube_dir
+    from sigcube.study.reports.compare import compare_checkpoint, compare_report, keep_report, kept_report
+
+    def say(line: str) -> None:
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    kept = compare_checkpoint(cube_dir() / "checkpoints", ds, nuisance, scatter, say)
     if fresh and kept.folder is not None:
         kept.clear()
     report = kept_report(kept, names)
     if report is not None:
-        err_console.print(f"from the finished run kept at {kept.folder}; --fresh recomputes", markup=False,
-                          highlight=False, soft_wrap=True)
-    else:
-        if kept.count():
-            err_console.print(f"resuming from {kept.folder} ({kept.count()} finished pieces)", markup=False,
-                              highlight=False, soft_wrap=True)
-        report = _with_fits(ds, workers, scheduler, synchronous, "computing grids, fits and evidences …",
-                            lambda run: compare_report(ds, names, nuisance=nuisance, run=run, scatter=scatter,
-                                                       checkpoint=kept, progress=lambda line: err_console.print(
-                                                           line, markup=False, highlight=False, soft_wrap=True)))
-        report = keep_report(kept, names, report)
-    emit(report, as_json, render)
+        say(f"from the finished run kept at {kept.folder}; --fresh recomputes")
+        return report
+    if kept.count():
+        say(f"resuming from {kept.folder} ({kept.count()} finished pieces)")
+    report = _with_fits(ds, workers, scheduler, synchronous, "computing grids, fits and evidences …",
+                        lambda run: compare_report(ds, names, nuisance=nuisance, run=run, scatter=scatter,
+                                                   checkpoint=kept, progress=say))
+    return keep_report(kept, names, report)
 
 
 def _curves(cube: str | None):

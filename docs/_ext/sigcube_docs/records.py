@@ -111,6 +111,10 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
     Result("compare-sigma-mond-sigma-int", (("report", "compare", "sigma", "mond", "--sigma-int", "0:0.2:21",
                                              "--error-model", "lognormal_gobs", "--json"),),
            "model selection: canonical Σ and MOND with the intrinsic scatter σ_int marginalised over [0, 0.2] dex"),
+    Result("compare-sigma-mond-error-models", (("report", "compare", "sigma", "mond", "--error-model", "all",
+                                                "--json"),),
+           "model selection: canonical Σ and MOND under every error model (errors as quoted; σ_int marginalised as a "
+           "velocity floor, a log-normal g_obs scatter and its first-order form), Υ, D, i marginalised"),
     Result("compare-halos-lcdm", (("report", "compare", "sigma", *(f"{h}-lcdm" for h in HALOS), "--sigma-int",
                                    "0:0.2:21", "--error-model", "lognormal_gobs", "--json"),),
            "model selection: canonical Σ, MOND and the halo family under ΛCDM priors, σ_int marginalised"),

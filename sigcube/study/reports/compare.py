@@ -369,6 +369,19 @@ def logo_summary(models: Mapping[str, logo.Logo], errors: Mapping[str, float] | 
             "drivers": drivers, "describe": comparison.describe(), "se_note": note}
 
 
+def decision_vs_reference(name: str, row: Mapping[str, Any], ref: Mapping[str, Any],
+                          summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The :data:`~sigcube.stats.verdicts.DECISION_RULE` on ``name`` against the reference model: its ln B against
+    ΔELPD_LOGO(name − reference) ± the paired SE of the per-galaxy differences (± both numerical errors)."""
+    per = summary["per_galaxy"]["elpd"]
+    diff = np.asarray(per[name], dtype=float) - np.asarray(per[REFERENCE], dtype=float)
+    models = summary["models"]
+    se = float(np.sqrt(diff.size * diff.var(ddof=1))) if diff.size > 1 else math.inf
+    out = verdicts.decision(row["ln_B_vs_mond"], row["ln_B_vs_mond_error"], float(diff.sum()), se,
+                            models[name]["error"] + models[REFERENCE]["error"], diff.size, name, REFERENCE)
+    return {**out, "elpd_diff": float(diff.sum()), "elpd_se": se}
+
+
 def per_galaxy_bayes(rows: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, int]]:
     """For each pair of per-object models: galaxies whose ln Z favours a (ln B > 0), and by more than 1 nat either
     way (Jeffreys' 'substantial' is ln B > 1.15; 1 nat is stated as the threshold here), and how many are undecided
@@ -531,6 +544,9 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
         out.setdefault("logo", {})[label] = logo_summary({n: r.pop("_logo") for n, r in rows.items()},
                                                          {n: r["elpd_logo_error"] for n, r in rows.items()})
         out.setdefault("per_galaxy_bayes", {})[label] = per_galaxy_bayes(rows)
+        for name, row in rows.items():
+            if name != REFERENCE:
+                row["decision_vs_mond"] = decision_vs_reference(name, row, ref, out["logo"][label])
     if nuisance:
         out["rar_mond_nuisance"] = checkpoint.get("rar", lambda: rar_scatter_mond(points, catalogue, cube, run))
     if scatter is not None:
@@ -551,6 +567,7 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
         "evidence": EVIDENCE_WORDS,
         "verdict": f"a Bayes factor or an ELPD difference decides only when it exceeds {verdicts.DECIDED:g}× its "
                    "numerical error (the two models' errors added); otherwise it is printed as undecided",
+        "decision": verdicts.DECISION_RULE,
         "cv": (f"{FOLDS} folds, galaxy i in fold i mod {FOLDS} (the packed order); the point of the evidence grid best "
                "on the other folds (χ², or χ² + |z|² with nuisance) scored on the held-out fold") if scatter is None
               else "not computed with σ_int (it scores χ², which σ_int changes; ELPD_LOGO is the predictive comparison)",
@@ -624,6 +641,9 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
             if "verdict_vs_mond" in r:
                 console.print(f"{name} vs mond: ln B = {r['ln_B_vs_mond']:+.2f} ± {r['ln_B_vs_mond_error']:.2f} "
                               f"(numerical) — {r['verdict_vs_mond']}", highlight=False, soft_wrap=True)
+            if "decision_vs_mond" in r:
+                console.print(f"decision, {name} vs mond: {r['decision_vs_mond']['reading']}", highlight=False,
+                              soft_wrap=True)
         for name, r in rows.items():
             if "sigma_int" in r:
                 p, unit = r["sigma_int"], result["scatter"]["unit"]
@@ -660,7 +680,8 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
             console.print(f"literature (not a seed figure): {v['value']} {v['unit']} — {escape(v['what'])}", highlight=False)
         console.print(f"[dim]subset: {escape(rar['subset_definition'])}[/dim]", highlight=False)
     conv = result["conventions"]
-    for key in ("likelihood", "prior_form", "k", "aic", "bic", "best", "evidence", "verdict", "cv", "logo"):
+    for key in ("likelihood", "prior_form", "k", "aic", "bic", "best", "evidence", "verdict", "decision", "cv",
+                "logo"):
         if key in conv:
             console.print(f"[dim]{key}: {escape(conv[key])}[/dim]", highlight=False)
     if "nuisance_priors" in conv:

@@ -1,0 +1,199 @@
+"""One model comparison under every error model: model × error model, and the verdict the data's error model gives.
+
+``sigcube report compare MODELS --error-model all`` (or a list) runs :func:`~sigcube.study.reports.compare.compare_report`
+once per error model — errors as quoted, and σ_int marginalised under each of
+:data:`~sigcube.stats.likelihood.ERROR_MODELS` on its own grid (:data:`ERROR_MODEL_GRIDS`) — and
+:func:`error_model_table` sets the runs side by side: per model and error model ln Z ± its numerical error, its
+distance to the model's best error model, ln B against MOND, ΔELPD_LOGO against MOND ± the paired SE, the decision
+rule's reading and σ_int's posterior. The error model the data prefer is the one of highest evidence with the gravity
+models equally likely a priori (ln Σ_m Z(m, e)); the table leads with the verdicts under it, and gives the
+error-model-averaged Bayes factors (every error model equally likely a priori: ln Z̄(m) = ln mean_e Z(m, e)).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from scipy.special import logsumexp
+
+from sigcube.errors import SigcubeError
+from sigcube.stats import verdicts
+from sigcube.stats.intrinsic_scatter import Scatter
+from sigcube.stats.likelihood import ERROR_MODELS, check_error_model
+from sigcube.study.reports.compare_models import REFERENCE
+
+QUOTED = "quoted"
+"""The error model of no intrinsic scatter: the errors as quoted."""
+ERROR_MODEL_GRIDS = {QUOTED: None, "velocity_floor": "0:40:41", "lognormal_first_order": "0:0.2:21",
+                     "lognormal": "0:0.2:21"}
+"""The σ_int grid (LO:HI:N in the error model's unit; a uniform prior over it) each error model is run with by
+``--error-model all`` or by its bare name in a list: wide enough to hold every SPARC model's posterior (velocity
+floor 4–22 km/s, log-normal 0.04–0.15 dex, catalogue or marginalised Υ, D, i) well inside."""
+
+
+class ErrorModelError(SigcubeError):
+    """An ``--error-model`` list that names an unknown error model or gives a bad grid."""
+
+
+def parse_error_models(text: str) -> dict[str, Scatter | None]:
+    """``all``, or a comma-separated list of error models, each ``NAME`` (its grid from :data:`ERROR_MODEL_GRIDS`)
+    or ``NAME=LO:HI:N``; ``quoted`` is the errors as quoted. Keyed by name, in the order given."""
+    items = list(ERROR_MODEL_GRIDS) if text.strip() == "all" else [t.strip() for t in text.split(",") if t.strip()]
+    out: dict[str, Scatter | None] = {}
+    for item in items:
+        name, _, grid = item.partition("=")
+        name = name.strip()
+        if name == QUOTED:
+            if grid:
+                raise ErrorModelError(f"--error-model {item}: errors as quoted have no σ_int grid")
+            out[QUOTED] = None
+            continue
+        try:
+            name = check_error_model(name)
+        except SigcubeError as exc:
+            raise ErrorModelError(f"--error-model {item}: {exc} (or {QUOTED}, or all)") from None
+        if name in out:
+            raise ErrorModelError(f"--error-model {text}: {name} named twice")
+        try:
+            out[name] = Scatter.parse(grid.strip() or ERROR_MODEL_GRIDS[name], name)
+        except SigcubeError as exc:
+            raise ErrorModelError(f"--error-model {item}: {exc}") from None
+    if not out:
+        raise ErrorModelError("--error-model: name at least one error model (or all)")
+    return out
+
+
+def _run_of(report: Mapping[str, Any]) -> str:
+    return "nuisance" if "nuisance" in report["runs"] else "catalogue"
+
+
+def error_model_table(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The comparison reports of one cube and model list, one per error model (keyed by its name), as one table (the
+    nuisance-marginalised run where there is one): rows per model and error model, each model's preferred error
+    model, the error model the data prefer (highest ln Σ_m Z(m, e)), the decisions under it and the error-model-
+    averaged Bayes factors against MOND."""
+    if not reports:
+        raise ErrorModelError("no comparison to tabulate")
+    first = next(iter(reports.values()))
+    run = _run_of(first)
+    models = list(first["runs"][run])
+    rows = []
+    for em, report in reports.items():
+        for model in models:
+            r = report["runs"][run][model]
+            post = r.get("sigma_int")
+            rows.append({"model": model, "error_model": em, "log_evidence": r["log_evidence"],
+                         "log_evidence_error": r["log_evidence_error"], "ln_B_vs_mond": r["ln_B_vs_mond"],
+                         "ln_B_vs_mond_error": r["ln_B_vs_mond_error"],
+                         "unit": report["scatter"]["unit"] if "scatter" in report else None,
+                         "sigma_int": None if post is None else {k: post[k] for k in ("mean", "sd", "ci95")},
+                         "decision_vs_mond": r.get("decision_vs_mond"), "warnings": r.get("warnings", [])})
+    by = {(r["model"], r["error_model"]): r for r in rows}
+    preferred = {}
+    for model in models:
+        ranked = sorted(reports, key=lambda e: -by[model, e]["log_evidence"])
+        for e in reports:
+            by[model, e]["delta_vs_best_error_model"] = by[model, e]["log_evidence"] - by[model, ranked[0]]["log_evidence"]
+        preferred[model] = _margin(ranked, [by[model, e] for e in ranked], f"{model}: ")
+    joint = {e: float(logsumexp([by[m, e]["log_evidence"] for m in models])) for e in reports}
+    joint_error = {e: max(by[m, e]["log_evidence_error"] for m in models) for e in reports}
+    ranked = sorted(reports, key=lambda e: -joint[e])
+    lead = ranked[0]
+    data_prefer = _margin(ranked, [{"log_evidence": joint[e], "log_evidence_error": joint_error[e]} for e in ranked],
+                          "every model equally likely: ")
+    n = len(reports)
+    averaged = {}
+    for model in models:
+        z = float(logsumexp([by[model, e]["log_evidence"] for e in reports]) - math.log(n))
+        averaged[model] = {"log_evidence": z,
+                           "log_evidence_error": max(by[model, e]["log_evidence_error"] for e in reports)}
+    for model in models:
+        if model != REFERENCE:
+            ln_b = averaged[model]["log_evidence"] - averaged[REFERENCE]["log_evidence"]
+            error = averaged[model]["log_evidence_error"] + averaged[REFERENCE]["log_evidence_error"]
+            averaged[model].update(ln_B_vs_mond=ln_b, ln_B_vs_mond_error=error,
+                                   verdict_vs_mond=verdicts.bayes_verdict(ln_b, error, model, REFERENCE))
+    signs = {m: sorted({math.copysign(1, by[m, e]["ln_B_vs_mond"]) for e in reports}) for m in models if m != REFERENCE}
+    return {"run": run, "models": models, "error_models": list(reports),
+            "error_model_words": {e: "errors as quoted, no intrinsic scatter" if e == QUOTED else ERROR_MODELS[e][1]
+                                  for e in reports},
+            "grids": {e: reports[e].get("scatter") for e in reports},
+            "rows": rows, "preferred_by_model": preferred, "data_prefer": data_prefer, "lead": lead,
+            "lead_decisions": {m: by[m, lead]["decision_vs_mond"] for m in models if m != REFERENCE},
+            "averaged": averaged,
+            "sign_moves": [m for m, s in signs.items() if len(s) > 1],
+            "n_galaxies": first["n_galaxies"], "n_points": first["n_points"],
+            "cube_content_sha256": first["conventions"].get("cube_content_sha256", ""),
+            "rule": verdicts.DECISION_RULE,
+            "conventions": {
+                "preferred": "the error model of highest ln Σ_m Z(m, e) over the gravity models m (each equally "
+                             "likely a priori); decided only when its margin exceeds "
+                             f"{verdicts.DECIDED:g}× the numerical error (the larger of the models' errors, each side)",
+                "averaged": "ln Z̄(m) = ln mean_e Z(m, e): every error model equally likely a priori; its numerical "
+                            "error the largest of the runs'",
+                "delta": "ln Z(m, e) − ln Z(m, the model's best error model)",
+                "elpd": "ΔELPD_LOGO(m − mond) ± the paired SE of the per-galaxy differences"}}
+
+
+def _margin(ranked: list[str], entries: list[Mapping[str, Any]], prefix: str) -> dict[str, Any]:
+    """The first of ``ranked`` against the second: its ln Z margin ± both errors, and whether that decides."""
+    if len(ranked) == 1:
+        return {"error_model": ranked[0], "margin": None, "error": None, "decided": False,
+                "statement": f"{prefix}one error model only ({ranked[0]})"}
+    margin = entries[0]["log_evidence"] - entries[1]["log_evidence"]
+    error = entries[0]["log_evidence_error"] + entries[1]["log_evidence_error"]
+    decided = verdicts.decided(margin, error)
+    statement = (f"{prefix}the evidence prefers {ranked[0]} by {margin:.1f} ± {error:.2f} nat over {ranked[1]} "
+                 f"({verdicts.strength(margin)} on the Kass & Raftery 1995 scale)" if decided else
+                 f"{prefix}{ranked[0]} and {ranked[1]} undecided: ln Z differ by {margin:.2f} nat, within "
+                 f"{verdicts.DECIDED:g}× the numerical error ({error:.2f})")
+    return {"error_model": ranked[0], "margin": margin, "error": error, "decided": decided, "statement": statement}
+
+
+def render_error_model_table(result: Mapping[str, Any], console: Console | None = None) -> None:
+    """The lead (the error model the data prefer and the decisions under it), the model × error model table, each
+    model's preferred error model, the averaged Bayes factors, the rule and the error models' meanings."""
+    console = console or Console()
+
+    def say(text: str) -> None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    say(f"error model the data prefer ({result['n_galaxies']} galaxies, {result['n_points']} points, "
+        f"{result['run']} run): {result['data_prefer']['statement']}")
+    for model, d in result["lead_decisions"].items():
+        if d is not None:
+            say(f"under {result['lead']}: {d['reading']}")
+    table = Table(title=f"model × error model ({'Υ, D, i marginalised' if result['run'] == 'nuisance' else 'catalogue Υ, D, i'})",
+                  title_justify="left")
+    for col in ("model", "error model", "ln Z ± num.", "Δ (model's best)", "ln B vs MOND", "ΔELPD vs MOND ± SE",
+                "decision", "σ_int (mean ± sd)"):
+        table.add_column(col, justify="left" if col in ("model", "error model", "decision") else "right")
+    for r in result["rows"]:
+        d = r["decision_vs_mond"]
+        s = r["sigma_int"]
+        table.add_row(escape(r["model"]), escape(r["error_model"]),
+                      f"{r['log_evidence']:.1f} ± {r['log_evidence_error']:.2f}", f"{r['delta_vs_best_error_model']:+.1f}",
+                      "—" if r["model"] == REFERENCE else f"{r['ln_B_vs_mond']:+.1f} ± {r['ln_B_vs_mond_error']:.2f}",
+                      "—" if d is None else f"{d['elpd_diff']:+.1f} ± {d['elpd_se']:.1f}",
+                      "—" if d is None else (d["preferred"] or "not distinguished"),
+                      "—" if s is None else f"{s['mean']:.4g} ± {s['sd']:.2g} {r['unit']}")
+    console.print(table)
+    for p in result["preferred_by_model"].values():
+        say(p["statement"])
+    for model, a in result["averaged"].items():
+        if "ln_B_vs_mond" in a:
+            say(f"averaged over the error models: {model} vs mond ln B = {a['ln_B_vs_mond']:+.1f} ± "
+                f"{a['ln_B_vs_mond_error']:.2f} — {a['verdict_vs_mond']}")
+    if result["sign_moves"]:
+        say(f"the sign of ln B vs mond moves with the error model for: {', '.join(result['sign_moves'])}")
+    say(f"decision rule: {result['rule']}")
+    for key, words in result["conventions"].items():
+        say(f"{key}: {words}")
+    for e, words in result["error_model_words"].items():
+        grid = result["grids"].get(e)
+        say(f"{e}: {words}" + ("" if grid is None else f"; σ_int's prior {grid['prior']}"))

@@ -310,6 +310,41 @@ def _scaled(f: Mapping[str, Any]) -> str:
 # --- sigcube report compare --------------------------------------------------------------------------------------
 
 
+def compare_error_models(record: Mapping[str, Any]) -> str:
+    """The model × error model table of ``report compare --error-model all``, led by the error model the data prefer."""
+    t = record["report"]["error_model_table"]
+    out = [provenance(record),
+           f"{t['n_galaxies']} galaxies, {t['n_points']:,} points; the {text(t['run'])} run of each error model.\n\n",
+           f"**Error model the data prefer**: {text(t['data_prefer']['statement'])}.\n\n"]
+    lead = [f"under {code(t['lead'])}: {text(d['reading'])}" for d in t["lead_decisions"].values() if d]
+    averaged = [f"averaged over the error models: {code(m)} against {code('mond')}: ln B = "
+                f"{a['ln_B_vs_mond']:+.1f} ± {fixed(a['ln_B_vs_mond_error'], 2)} nat — {text(a['verdict_vs_mond'])}"
+                for m, a in t["averaged"].items() if "ln_B_vs_mond" in a]
+    out.append(items(lead + averaged))
+    rows = []
+    for r in t["rows"]:
+        d, s = r["decision_vs_mond"], r["sigma_int"]
+        rows.append([code(r["model"]), code(r["error_model"]),
+                     f"{fixed(r['log_evidence'], 1)} ± {fixed(r['log_evidence_error'], 2)}",
+                     f"{r['delta_vs_best_error_model']:+.1f}",
+                     "—" if d is None else f"{r['ln_B_vs_mond']:+.1f} ± {fixed(r['ln_B_vs_mond_error'], 2)}",
+                     "—" if d is None else f"{d['elpd_diff']:+.1f} ± {fixed(d['elpd_se'], 1)}",
+                     "—" if d is None else text(d["preferred"] or "not distinguished"),
+                     "—" if s is None else f"{number(s['mean'], 4)} ± {number(s['sd'], 2)} {text(r['unit'])}"])
+    out.append(table(["model", "error model", "ln Z [nat]", "Δ to the model's best", "ln B vs MOND",
+                      "ΔELPD vs MOND ± SE", "decision", "σ_int"], rows, "llrrrrlr") + "\n")
+    notes = [text(p["statement"]) for p in t["preferred_by_model"].values()]
+    if t["sign_moves"]:
+        notes.append("the sign of ln B against MOND moves with the error model for "
+                     + ", ".join(code(m) for m in t["sign_moves"]))
+    notes.append(f"decision rule: {text(t['rule'])}")
+    notes += [f"{text(k)}: {text(v)}" for k, v in t["conventions"].items()]
+    notes += [f"{code(e)}: {text(w)}" + ("" if t["grids"].get(e) is None else f"; σ_int's prior {text(t['grids'][e]['prior'])}")
+              for e, w in t["error_model_words"].items()]
+    out.append(items(notes))
+    return "".join(out)
+
+
 def compare(record: Mapping[str, Any]) -> str:
     report = record["report"]
     out = [provenance(record)]
@@ -922,7 +957,8 @@ def error_models_table(record: Mapping[str, Any]) -> str:
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
     "ablation-sigma-int-5": ablation, "ablation-sigma-int-grid": ablation, "compare-sigma-mond-nfw": compare,
-    "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare, "compare-sigma_xi-nfw-sigma-int": compare,
+    "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare,
+    "compare-sigma-mond-error-models": compare_error_models, "compare-sigma_xi-nfw-sigma-int": compare,
     "compare-halos-lcdm": compare,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,

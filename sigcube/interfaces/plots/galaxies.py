@@ -120,6 +120,8 @@ class GalaxyCurve:
     note: str = ""
     detail: str = ""
     rms: Mapping[str, float] = field(default_factory=dict)
+    bands: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """A shaded band (lower, upper) [km/s] under a prediction, by its label."""
 
     def rms_of(self, label: str) -> float:
         """The RMS of ``label``'s prediction against V_obs [km/s] (the stored one, else computed here)."""
@@ -147,6 +149,9 @@ def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320
         layers.append(styled(hv.Curve((r, values), r_dim, v_dim, label=text), color=GREY, dash=dash,
                              width=2.5 if key == "v_bar" else 1.5))
     for color, (label, v_pred) in zip(COLORS, curve.predictions.items()):
+        if label in curve.bands:
+            lo, hi = curve.bands[label]
+            layers.append(styled(hv.Area((r, lo, hi), r_dim, vdims=[v_dim, f"{v_dim}_hi"]), fill=color, alpha=0.25))
         layers.append(styled(hv.Curve((r, v_pred), r_dim, v_dim, label=label), color=color, width=2.5))
     named = " · ".join(f"{label} {curve.rms_of(label):.1f}" for label in curve.predictions)
     rms = named if len(named) <= width // TITLE_PX_PER_CHAR - 10 else " · ".join(

@@ -1,0 +1,96 @@
+"""Figures of fitted models: rotation curves at a comparison's fit, each model with its posterior band."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from sigcube.engines.evidence import Data
+from sigcube.engines.fitted_curves import DRAWS, MIN_ESS, fitted_curves
+from sigcube.interfaces.plots.base import Plot, PlotError, need, report_of
+from sigcube.interfaces.plots.galaxies import GalaxyCurve, chosen_galaxies, rotation_curves
+from sigcube.interfaces.plots.registry import figure
+from sigcube.io.cubes import check_source_cube
+from sigcube.io.datasets import curve_kinds
+from sigcube.io.rotation_curves import pack_sparc
+from sigcube.model.kernels import get_kernel
+from sigcube.stats.likelihood import GaussianLikelihood
+
+SCATTER = "sigma_int"
+
+
+@figure("fitted-curves", source="report",
+        reads="sigcube report compare --json, with the dataset cube it was made from (--cube)")
+def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (), n: int = 3, run: str = "nuisance",
+                           models: Sequence[str] = (), title: str = "") -> Plot:
+    """Rotation curves of the comparison's fitted models: each model with global parameters at its best point (and
+    σ_int there), every galaxy's Υ, D, i at their conditional mode, its prediction with the 68 % band of the Υ, D, i
+    posterior, and the gas, disk and bulge components at the first model's fit; the cube's content hash checked.
+
+    ``galaxies``: the galaxies drawn, by name (default: ``n`` representative and the ``n`` worst fitted by the first
+    model's RMS); ``run``: nuisance (Υ, D, i marginalised) or catalogue; ``models``: the report's models with global
+    parameters (default: all of them; per-galaxy models are not drawn)."""
+    report = report_of(report)
+    what = "fitted curves"
+    conventions = need(report, "conventions", what=what, of=Mapping)
+    check_source_cube(cube, conventions.get("cube_content_sha256"), "the report")
+    if cube.attrs.get("sigcube_kind") not in curve_kinds():
+        raise PlotError(f"{what}: --cube must be the dataset cube of rotation curves the report was made from")
+    rows = need(report, "runs", run, what=what, of=Mapping)
+    globals_ = [m for m, r in rows.items() if not r.get("per_object")]
+    chosen = list(models) or globals_
+    unknown = [m for m in chosen if m not in globals_]
+    if unknown:
+        raise PlotError(f"{what}: {', '.join(unknown)} not among the report's models with global parameters "
+                        f"({', '.join(globals_)})")
+    scatter = report.get("scatter")
+    cube = cube.load()
+    points = pack_sparc(cube)
+    if run == "nuisance":
+        from sigcube.stats.nuisance import Catalogue
+
+        data = Data(points, Catalogue.from_cube(cube, points))
+    else:
+        data = Data(points)
+    every = np.arange(points.n_galaxies)
+    fits = {}
+    for m in chosen:
+        best = dict(need(rows[m], "best", what=f"{what} ({m})", of=Mapping))
+        sigma = float(best.pop(SCATTER, 0.0))
+        likelihood = GaussianLikelihood(sigma, scatter["error_model"]) if scatter else GaussianLikelihood()
+        fits[m] = fitted_curves(get_kernel(rows[m]["kernel"]), best, data, likelihood, every)
+    first = chosen[0]
+    rms = np.array([np.sqrt(np.mean((c.v_obs - c.v_pred) ** 2)) for c in fits[first]])
+    names = [c.galaxy for c in fits[first]]
+    if galaxies:
+        missing = [g for g in galaxies if g not in names]
+        if missing:
+            raise PlotError(f"{what}: {', '.join(missing)} not in the report's sample")
+        picked, rule = list(galaxies), ", ".join(galaxies)
+    else:
+        representative, worst = chosen_galaxies(names, rms, n)
+        picked = [*representative, *worst]
+        rule = (f"representative galaxies ({', '.join(representative)}: 25th–75th percentiles of {first}'s RMS among "
+                f"the others) and the {len(worst)} worst fitted by {first} ({', '.join(worst)})")
+    curves = []
+    for g in picked:
+        i = names.index(g)
+        base = fits[first][i]
+        unsure = [m for m in chosen if fits[m][i].ess < MIN_ESS]
+        detail = f"Υ_d {base.nuisance['upsilon_disk'][0]:.2f}, D {base.nuisance['distance'][0]:.1f} Mpc, " \
+                 f"i {base.nuisance['inclination'][0]:.0f}° ({first})" if run == "nuisance" else "catalogue Υ, D, i"
+        if unsure:
+            detail += f"; band unsure: {', '.join(unsure)}"
+        curves.append(replace(GalaxyCurve(g, base.r, base.v_obs, base.e_v_obs, base.components,
+                                          {m: fits[m][i].v_pred for m in chosen}, detail=detail),
+                              bands={m: fits[m][i].band for m in chosen} if run == "nuisance" else {}))
+    settings = ", ".join(f"{m}: " + ", ".join(f"{k} = {v:.3g}" for k, v in rows[m]["best"].items()) for m in chosen)
+    plot = rotation_curves(curves, title=title)
+    band = (f"68 % bands: the Υ, D, i posterior at the fit ({DRAWS} seeded, importance-weighted draws)"
+            if run == "nuisance" else "catalogue Υ, D, i")
+    return Plot(plot.view, f"Fitted rotation curves of {rule}: each model at its best global point ({settings}), "
+                           f"Υ, D, i at their conditional mode, V_pred and the components in the data's frame; "
+                           f"{band}; components at {first}'s fit")

@@ -262,6 +262,10 @@ def report_compare(
              "Without: 'all' or a list (quoted,velocity_floor,lognormal=0:0.3:31, …) — the comparison under each, "
              "σ_int marginalised on its own grid, as one model × error model table led by the error model the "
              "evidence prefers.")] = None,
+    save: Annotated[Optional[str], typer.Option(
+        "--save", help="Also write the report into this folder: its text (.txt), JSON (.json) and figures (.png: the "
+                       "ELPD ranking and the fitted rotation curves; under several error models, those of the one the "
+                       "evidence prefers).")] = None,
 ) -> None:
     """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, ELPD_LOGO, k-fold CV, and
     the decision rule (ln B and ΔELPD must agree). The per-galaxy work runs on a LocalCluster (as sweeps), a
@@ -286,13 +290,38 @@ def report_compare(
             err_console.print(f"error model {n} of {len(scatters)}: {name}", markup=False, highlight=False)
             reports[name] = _compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous)
         table = error_model_table(reports)
-        emit({"error_model_table": table, "reports": reports}, as_json,
-             lambda result, console=None: render_error_model_table(result["error_model_table"], console))
+        payload = {"error_model_table": table, "reports": reports}
+
+        def show(result, console=None):
+            render_error_model_table(result["error_model_table"], console)
+
+        emit(payload, as_json, show)
+        if save:
+            _save_compare(save, "compare-error-models", payload, show, reports[table["lead"]], ds)
         return
     scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor")
     ds = _curves(cube)
     check_sample(ds, names, nuisance)
-    emit(_compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous), as_json, render)
+    report = _compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous)
+    emit(report, as_json, render)
+    if save:
+        _save_compare(save, "compare", report, render, report, ds)
+
+
+def _save_compare(folder: str, name: str, payload: dict, render, report: dict, ds) -> None:
+    """The comparison's text, JSON and figures (ELPD ranking, fitted curves of ``report``) saved into ``folder``."""
+    from sigcube.interfaces.plots.comparison import elpd_ranking
+    from sigcube.interfaces.plots.fits import fitted_rotation_curves
+    from sigcube.interfaces.saved import save_report
+
+    run = "nuisance" if "nuisance" in report["runs"] else "catalogue"
+    with err_console.status("saving the report and its figures …"):
+        written = save_report(folder, name, payload, render,
+                              {"elpd": lambda: elpd_ranking(report),
+                               "fitted-curves": lambda: fitted_rotation_curves(report, ds, run=run)},
+                              say=lambda line: err_console.print(line, markup=False, highlight=False))
+    err_console.print(f"saved {', '.join(p.name for p in written)} in {folder}", markup=False, highlight=False,
+                      soft_wrap=True)
 
 
 def _compare_one(ds, names: list[str], nuisance: bool, scatter, fresh: bool, workers: int | None,

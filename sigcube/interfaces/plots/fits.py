@@ -31,8 +31,9 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
     posterior, and the gas, disk and bulge components at the first model's fit; the cube's content hash checked.
 
     ``galaxies``: the galaxies drawn, by name (default: ``n`` representative and the ``n`` worst fitted by the first
-    model's RMS); ``run``: nuisance (Υ, D, i marginalised) or catalogue; ``models``: the report's models with global
-    parameters (default: all of them; per-galaxy models are not drawn)."""
+    model's RMS); ``n``: galaxies of each kind when none are named; ``run``: nuisance (Υ, D, i marginalised) or
+    catalogue; ``models``: the report's models with global parameters, all by default (per-galaxy models are not
+    drawn)."""
     report = report_of(report)
     what = "fitted curves"
     conventions = need(report, "conventions", what=what, of=Mapping)
@@ -91,6 +92,7 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
     plot = rotation_curves(curves, title=title)
     band = (f"68 % bands: the Υ, D, i posterior at the fit ({DRAWS} seeded, importance-weighted draws)"
             if run == "nuisance" else "catalogue Υ, D, i")
+    nuisance = "Υ, D, i at their conditional mode" if run == "nuisance" else "at the catalogue Υ, D, i"
     return Plot(plot.view, f"Fitted rotation curves of {rule}: each model at its best global point ({settings}), "
-                           f"Υ, D, i at their conditional mode, V_pred and the components in the data's frame; "
-                           f"{band}; components at {first}'s fit")
+                           f"{nuisance}, V_pred and the components in the data's frame; {band}; components at "
+                           f"{first}'s fit")

@@ -28,13 +28,17 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
                            models: Sequence[str] = (), title: str = "") -> Plot:
     """Rotation curves of the comparison's fitted models: each model with global parameters at its best point (and
     σ_int there), every galaxy's Υ, D, i at their conditional mode, its prediction with the 68 % band of the Υ, D, i
-    posterior, and the gas, disk and bulge components at the first model's fit; the cube's content hash checked.
+    posterior, and the gas, disk and bulge components at the first model's fit; the cube's content hash checked; of a
+    table of error models (``--error-model all``), the run of the preferred one.
 
     ``galaxies``: the galaxies drawn, by name (default: ``n`` representative and the ``n`` worst fitted by the first
     model's RMS); ``n``: galaxies of each kind when none are named; ``run``: nuisance (Υ, D, i marginalised) or
     catalogue; ``models``: the report's models with global parameters, all by default (per-galaxy models are not
     drawn)."""
     report = report_of(report)
+    if isinstance(report, Mapping) and "error_model_table" in report:  # several error models: the preferred one's
+        report = need(report, "reports", need(report, "error_model_table", "lead", what="fitted curves"),
+                      what="fitted curves")
     what = "fitted curves"
     conventions = need(report, "conventions", what=what, of=Mapping)
     check_source_cube(cube, conventions.get("cube_content_sha256"), "the report")

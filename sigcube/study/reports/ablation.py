@@ -219,7 +219,7 @@ def ablation(points: PointSet, catalogue: Any, *, nuisance: bool = True, run: Ru
     if scatter.error_model != "velocity_floor":
         raise AblationError("report ablation's per-galaxy fits take σ_int as a velocity floor [km/s] only "
                             f"(error model velocity_floor), not {scatter.error_model}; report compare and nuisance "
-                            "sweeps take lognormal_gobs")
+                            "sweeps take the log-normal error models too")
     labels = {False: "catalogue", True: "nuisance_profiled"}
     modes = (False, True) if nuisance else (False,)
     blocks = []

@@ -329,7 +329,9 @@ def _compare_one(ds, names: list[str], nuisance: bool, scatter, fresh: bool, wor
     """The comparison of ``names`` on ``ds`` under ``scatter``: the kept report of a finished run, else computed
     (resuming from the finished pieces) and kept."""
     from sigcube.io.cubes import cube_dir
-    from sigcube.study.reports.compare import compare_checkpoint, compare_report, keep_report, kept_report
+    from sigcube.study.reports.compare import (
+        compare_checkpoint, compare_report, keep_report, kept_report, predictive_checks,
+    )
 
     def say(line: str) -> None:
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -340,12 +342,15 @@ def _compare_one(ds, names: list[str], nuisance: bool, scatter, fresh: bool, wor
     report = kept_report(kept, names)
     if report is not None:
         say(f"from the finished run kept at {kept.folder}; --fresh recomputes")
-        return report
-    if kept.count():
-        say(f"resuming from {kept.folder} ({kept.count()} finished pieces)")
-    report = _with_fits(ds, workers, scheduler, synchronous, "computing grids, fits and evidences …",
-                        lambda run: compare_report(ds, names, nuisance=nuisance, run=run, scatter=scatter,
-                                                   checkpoint=kept, progress=say))
+    else:
+        if kept.count():
+            say(f"resuming from {kept.folder} ({kept.count()} finished pieces)")
+        report = _with_fits(ds, workers, scheduler, synchronous, "computing grids, fits and evidences …",
+                            lambda run: compare_report(ds, names, nuisance=nuisance, run=run, scatter=scatter,
+                                                       checkpoint=kept, progress=say))
+    if "predictive_checks" not in report:
+        with err_console.status("predictive checks at the best points …"):
+            report["predictive_checks"] = predictive_checks(ds, report)
     return keep_report(kept, names, report)
 
 

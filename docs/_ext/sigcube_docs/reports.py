@@ -330,9 +330,16 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
                      "—" if d is None else f"{r['ln_B_vs_mond']:+.1f} ± {fixed(r['ln_B_vs_mond_error'], 2)}",
                      "—" if d is None else f"{d['elpd_diff']:+.1f} ± {fixed(d['elpd_se'], 1)}",
                      "—" if d is None else text(d["preferred"] or "not distinguished"),
-                     "—" if s is None else f"{number(s['mean'], 4)} ± {number(s['sd'], 2)} {text(r['unit'])}"])
+                     "—" if s is None else f"{number(s['mean'], 4)} ± {number(s['sd'], 2)} {text(r['unit'])}",
+                     *(("—", "—") if (c := r.get("predictive_check")) is None else
+                       (fixed(c["sd"], 2), f"{fixed(100 * c['tail3'], 2)} %"))])
     out.append(table(["model", "error model", "ln Z [nat]", "Δ to the model's best", "ln B vs MOND",
-                      "ΔELPD vs MOND ± SE", "decision", "σ_int"], rows, "llrrrrlr") + "\n")
+                      "ΔELPD vs MOND ± SE", "decision", "σ_int", "residual sd", "|r| > 3"], rows, "llrrrrlrrr") + "\n")
+    checks = [f"{code(r['model'])} under {code(r['error_model'])}: {text(r['predictive_check']['reading'])}"
+              for r in t["rows"] if r.get("predictive_check")]
+    if checks:
+        out.append("Predictive checks (normalised residuals at the best point; N(0, 1) has sd 1 and |r| > 3 in 0.27 % "
+                   "of points):\n\n" + items(checks))
     notes = [text(p["statement"]) for p in t["preferred_by_model"].values()]
     if t["sign_moves"]:
         notes.append("the sign of ln B against MOND moves with the error model for "

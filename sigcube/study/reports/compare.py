@@ -369,6 +369,32 @@ def logo_summary(models: Mapping[str, logo.Logo], errors: Mapping[str, float] | 
             "drivers": drivers, "describe": comparison.describe(), "se_note": note}
 
 
+def predictive_checks(cube: xr.Dataset, report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per run and per model with global parameters only: the normalised residuals' checks
+    (:func:`sigcube.stats.predictive_checks.residual_checks`) at the report's best point, Υ, D, i at their conditional
+    mode in the nuisance run, and their reading. Per-galaxy models are left out (their per-galaxy best points are not
+    in the report)."""
+    from sigcube.engines.residuals import residuals_at
+    from sigcube.stats.predictive_checks import reading, residual_checks
+
+    names = list(next(iter(report["runs"].values())))
+    cube, points = _sample(cube, names)
+    scatter = report.get("scatter")
+    out: dict[str, dict[str, Any]] = {}
+    for label, rows in report["runs"].items():
+        data = Data(points, _catalogue(cube, points) if label == "nuisance" else None)
+        for name, row in rows.items():
+            if MODELS[name].per_object or not row.get("best"):
+                continue
+            best = dict(row["best"])
+            sigma = best.pop("sigma_int", 0.0)
+            likelihood = GaussianLikelihood(sigma, scatter["error_model"]) if scatter else GaussianLikelihood()
+            r = residuals_at(get_kernel(MODELS[name].kernel), {**MODELS[name].fixed, **best}, data, likelihood)
+            checks = residual_checks(r, points.offsets, [str(g) for g in points.galaxy])
+            out.setdefault(label, {})[name] = {**checks, "reading": reading(checks)}
+    return out
+
+
 def decision_vs_reference(name: str, row: Mapping[str, Any], ref: Mapping[str, Any],
                           summary: Mapping[str, Any]) -> dict[str, Any]:
     """The :data:`~sigcube.stats.verdicts.DECISION_RULE` on ``name`` against the reference model: its ln B against
@@ -654,6 +680,9 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                 console.print(f"⚠ {name}: {escape(w)}", highlight=False, soft_wrap=True)
         if label in result.get("logo", {}):
             render_logo(result["logo"][label], console)
+    for label, checks in result.get("predictive_checks", {}).items():
+        for name, c in checks.items():
+            console.print(f"predictive check ({label}), {name}: {c['reading']}", highlight=False, soft_wrap=True)
     for label, pairs in result.get("per_galaxy_bayes", {}).items():
         for key, p in pairs.items():
             console.print(f"per-galaxy evidence ({label}), {key}: a favoured in {p['a_favoured']} of {p['n']} galaxies; "

@@ -92,7 +92,8 @@ def error_model_table(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                          "ln_B_vs_mond_error": r["ln_B_vs_mond_error"],
                          "unit": report["scatter"]["unit"] if "scatter" in report else None,
                          "sigma_int": None if post is None else {k: post[k] for k in ("mean", "sd", "ci95")},
-                         "decision_vs_mond": r.get("decision_vs_mond"), "warnings": r.get("warnings", [])})
+                         "decision_vs_mond": r.get("decision_vs_mond"), "warnings": r.get("warnings", []),
+                         "predictive_check": _check_summary(report.get("predictive_checks", {}).get(run, {}).get(model))})
     by = {(r["model"], r["error_model"]): r for r in rows}
     preferred = {}
     for model in models:
@@ -137,7 +138,20 @@ def error_model_table(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                 "averaged": "ln Z̄(m) = ln mean_e Z(m, e): every error model equally likely a priori; its numerical "
                             "error the largest of the runs'",
                 "delta": "ln Z(m, e) − ln Z(m, the model's best error model)",
-                "elpd": "ΔELPD_LOGO(m − mond) ± the paired SE of the per-galaxy differences"}}
+                "elpd": "ΔELPD_LOGO(m − mond) ± the paired SE of the per-galaxy differences",
+                "residuals": "normalised residuals at the best point (Υ, D, i at their conditional mode in the nuisance "
+                             "run, at the catalogue values otherwise): sd 1 and "
+                             "|r| > 3 in 0.27 % of points when the error model describes the data"}}
+
+
+def _check_summary(checks: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What the table shows of a model's predictive check: the residuals' sd, their |r| > 3 fraction against N(0, 1)'s,
+    the share of galaxies whose χ² tail p < 1 %, and the reading."""
+    if checks is None:
+        return None
+    tail = checks["tails"]["|r|>3"]
+    return {"sd": checks["sd"], "tail3": tail["observed"], "tail3_expected": tail["expected"],
+            "chi2_p_below_1pc": checks["chi2_red"]["p_below_1pc"]["value"], "reading": checks["reading"]}
 
 
 def _margin(ranked: list[str], entries: list[Mapping[str, Any]], prefix: str) -> dict[str, Any]:
@@ -171,7 +185,7 @@ def render_error_model_table(result: Mapping[str, Any], console: Console | None 
     table = Table(title=f"model × error model ({'Υ, D, i marginalised' if result['run'] == 'nuisance' else 'catalogue Υ, D, i'})",
                   title_justify="left")
     for col in ("model", "error model", "ln Z ± num.", "Δ (model's best)", "ln B vs MOND", "ΔELPD vs MOND ± SE",
-                "decision", "σ_int (mean ± sd)"):
+                "decision", "σ_int (mean ± sd)", "residual sd", "|r|>3"):
         table.add_column(col, justify="left" if col in ("model", "error model", "decision") else "right")
     for r in result["rows"]:
         d = r["decision_vs_mond"]
@@ -181,7 +195,9 @@ def render_error_model_table(result: Mapping[str, Any], console: Console | None 
                       "—" if r["model"] == REFERENCE else f"{r['ln_B_vs_mond']:+.1f} ± {r['ln_B_vs_mond_error']:.2f}",
                       "—" if d is None else f"{d['elpd_diff']:+.1f} ± {d['elpd_se']:.1f}",
                       "—" if d is None else (d["preferred"] or "not distinguished"),
-                      "—" if s is None else f"{s['mean']:.4g} ± {s['sd']:.2g} {r['unit']}")
+                      "—" if s is None else f"{s['mean']:.4g} ± {s['sd']:.2g} {r['unit']}",
+                      *(("—", "—") if (c := r["predictive_check"]) is None else
+                        (f"{c['sd']:.2f}", f"{100 * c['tail3']:.2f} %")))
     console.print(table)
     for p in result["preferred_by_model"].values():
         say(p["statement"])
@@ -191,6 +207,9 @@ def render_error_model_table(result: Mapping[str, Any], console: Console | None 
                 f"{a['ln_B_vs_mond_error']:.2f} — {a['verdict_vs_mond']}")
     if result["sign_moves"]:
         say(f"the sign of ln B vs mond moves with the error model for: {', '.join(result['sign_moves'])}")
+    for r in result["rows"]:
+        if r["predictive_check"] is not None:
+            say(f"predictive check, {r['model']} under {r['error_model']}: {r['predictive_check']['reading']}")
     say(f"decision rule: {result['rule']}")
     for key, words in result["conventions"].items():
         say(f"{key}: {words}")

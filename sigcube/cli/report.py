@@ -264,8 +264,8 @@ def report_compare(
              "evidence prefers.")] = None,
     save: Annotated[Optional[str], typer.Option(
         "--save", help="Also write the report into this folder: its text (.txt), JSON (.json) and figures (.png: the "
-                       "ELPD ranking and the fitted rotation curves; under several error models, those of the one the "
-                       "evidence prefers).")] = None,
+                       "ELPD ranking, the fitted rotation curves and the residuals' checks; under several error "
+                       "models, those of the one the evidence prefers and the checks of each).")] = None,
 ) -> None:
     """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, ELPD_LOGO, k-fold CV, and
     the decision rule (ln B and ΔELPD must agree). The per-galaxy work runs on a LocalCluster (as sweeps), a
@@ -311,14 +311,15 @@ def report_compare(
 def _save_compare(folder: str, name: str, payload: dict, render, report: dict, ds) -> None:
     """The comparison's text, JSON and figures (ELPD ranking, fitted curves of ``report``) saved into ``folder``."""
     from sigcube.interfaces.plots.comparison import elpd_ranking
-    from sigcube.interfaces.plots.fits import fitted_rotation_curves
+    from sigcube.interfaces.plots.fits import fitted_rotation_curves, residual_checks_figure
     from sigcube.interfaces.saved import save_report
 
     run = "nuisance" if "nuisance" in report["runs"] else "catalogue"
     with err_console.status("saving the report and its figures …"):
         written = save_report(folder, name, payload, render,
                               {"elpd": lambda: elpd_ranking(report),
-                               "fitted-curves": lambda: fitted_rotation_curves(report, ds, run=run)},
+                               "fitted-curves": lambda: fitted_rotation_curves(report, ds, run=run),
+                               "residual-checks": lambda: residual_checks_figure(payload, run=run)},
                               say=lambda line: err_console.print(line, markup=False, highlight=False))
     err_console.print(f"saved {', '.join(p.name for p in written)} in {folder}", markup=False, highlight=False,
                       soft_wrap=True)

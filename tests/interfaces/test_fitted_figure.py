@@ -62,3 +62,24 @@ def test_another_cube_is_refused_with_both_hashes(sparc_cube):
     other = sparc_cube.assign_attrs(content_sha256="0" * 64)
     with pytest.raises(SigcubeError, match="not the one the report read"):
         fitted_rotation_curves(_report(sparc_cube), other)
+
+
+def test_residual_checks_draw_each_error_model_and_say_a_missing_check():
+    from sigcube.interfaces.plots.fits import residual_checks_figure
+    from sigcube.stats.predictive_checks import residual_checks
+
+    rng = np.random.default_rng(4)
+    offsets = np.arange(0, 401, 20)
+
+    def report(scale):
+        checks = residual_checks(scale * rng.standard_normal(400), offsets, [f"G{i}" for i in range(20)])
+        return {"runs": {}, "predictive_checks": {"nuisance": {"mond": checks}}}
+
+    table = {"error_model_table": {"lead": "lognormal"}, "reports": {"quoted": report(5.0), "lognormal": report(1.0)}}
+    plot = residual_checks_figure(table)
+    assert len(plot.view) == 4 and "under quoted, lognormal" in plot.alt
+    (hist,) = [e for e in plot.view[0] if getattr(e, "label", "").startswith("mond")]
+    assert "sd 5." in hist.label  # the wide residuals' sd, drawn from N(0, 25)
+    with pytest.raises(SigcubeError, match="predictive_checks") as err:
+        residual_checks_figure({"runs": {}})
+    assert "\n" not in str(err.value)

@@ -340,7 +340,8 @@ REPORT_FIGURES = {"sweep-intervals": "sweep-nuisance", "joint-intervals": "joint
                   "scatter-posterior": "sweep-mond-sigma-int", "population-forest": "population-mond-a0",
                   "population-hyper": "population-mond-a0", "elpd": "compare-sigma-mond-nfw",
                   "ablation-pairs": "ablation", "sigma-int-profile": "ablation-sigma-int-grid",
-                  "kernel-ranking": "kernels", "published-ratio": "sparc", "prediction-ratios": "regression"}
+                  "kernel-ranking": "kernels", "published-ratio": "sparc", "prediction-ratios": "regression",
+                  "residual-checks": "compare-sigma-mond-error-models"}
 AWAITING_REPORT = {"joint-systematics", "joint-scans", "milky-way-curve", "dwarf-ratios"}
 """The probes' figures (sigcube.interfaces.plots.probes), being written with their reports: added above once their
 committed reports hold what they read."""

@@ -1,4 +1,5 @@
-"""Figures of fitted models: rotation curves at a comparison's fit, each model with its posterior band."""
+"""Figures of fitted models: rotation curves at a comparison's fit, each model with its posterior band, and the
+predictive checks of its residuals under each error model."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+import holoviews as hv
 import numpy as np
 
 from sigcube.engines.evidence import Data
 from sigcube.engines.fitted_curves import DRAWS, MIN_ESS, fitted_curves
-from sigcube.interfaces.plots.base import Plot, PlotError, need, report_of
+from sigcube.interfaces.plots.base import (
+    COLORS, GREY, Plot, PlotError, framed, layout, need, numbers, own, report_of, styled,
+)
 from sigcube.interfaces.plots.galaxies import GalaxyCurve, chosen_galaxies, rotation_curves
+from sigcube.interfaces.plots.labels import Label
 from sigcube.interfaces.plots.registry import figure
 from sigcube.io.cubes import check_source_cube
 from sigcube.io.datasets import curve_kinds
@@ -100,3 +105,47 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
     return Plot(plot.view, f"Fitted rotation curves of {rule}: each model at its best global point ({settings}), "
                            f"{nuisance}, V_pred and the components in the data's frame; {band}; components at "
                            f"{first}'s fit")
+
+
+@figure("residual-checks", source="report",
+        reads="sigcube report compare --json (one error model, or a table of them with --error-model)")
+def residual_checks_figure(report: Any, run: str = "nuisance", title: str = "") -> Plot:
+    """The predictive checks of each error model: the normalised residuals' histogram against N(0, 1) (log counts:
+    the tails show) and their quantiles against the normal's, each model a colour, one pair of panels per error model
+    (of a table, in its order; of one report, its own). Residuals at each model's best point, Υ, D, i at their mode."""
+    report = report_of(report)
+    what = "residual checks"
+    reports = (need(report, "reports", what=what, of=Mapping) if isinstance(report, Mapping)
+               and "error_model_table" in report else {"": report})
+    panels = []
+    for n, (em, r) in enumerate(reports.items()):
+        checks = need(r, "predictive_checks", run, what=f"{what} ({em or 'the report'})", of=Mapping)
+        if not checks:
+            raise PlotError(f"{what}: the {run} run holds no model with global parameters")
+        label = em or (r.get("scatter") or {}).get("error_model", "quoted errors")
+        x, y = own("r", str(n)), own("count", str(n))
+        qx, qy = own("normal", str(n)), own("observed", str(n))
+        first = next(iter(checks.values()))
+        edges = numbers(need(first, "histogram", "edges", what=what), what)
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        hist = [styled(hv.Curve((centres, np.maximum(numbers(first["histogram"]["expected"], what), 0.5)), x, y,
+                                label="N(0, 1)"), color=GREY, dash="dashed", width=2)]
+        line = np.array([-4.0, 4.0])
+        qq = [styled(hv.Curve((line, line), qx, qy, label="y = x"), color=GREY, dash="dashed", width=1.5)]
+        for color, (model, c) in zip(COLORS, checks.items()):
+            counts = np.maximum(numbers(need(c, "histogram", "counts", what=what), what), 0.5)
+            hist.append(styled(hv.Curve((centres, counts), x, y, label=f"{model} (sd {c['sd']:.2f})").opts(
+                interpolation="steps-mid"), color=color, width=2))
+            qq.append(styled(hv.Scatter((numbers(c["qq"]["normal"], what), numbers(c["qq"]["observed"], what)), qx, qy,
+                                        label=model), color=color, size=6))
+        panels.append(framed(hv.Overlay(hist), title=f"{label}: normalised residuals",
+                             xlabel=Label("r = (V_obs − V_pred·u)/s", "r"), ylabel=Label("points", "points"),
+                             logy=True, width=420, height=320, legend="top_right"))
+        panels.append(framed(hv.Overlay(qq), title=f"{label}: quantiles against N(0, 1)",
+                             xlabel=Label("normal quantile", "normal quantile"),
+                             ylabel=Label("residual quantile", "residual quantile"), width=420, height=320,
+                             legend="top_left"))
+    return Plot(layout(panels, cols=2, title=title),
+                f"Normalised residuals at each model's best point ({run} run) under "
+                f"{', '.join(e or 'the report' for e in reports)}: histograms (points per bin, log) against N(0, 1), "
+                "and quantiles against the normal's; residuals clipped to ±5 in the outer bins")

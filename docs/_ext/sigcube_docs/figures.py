@@ -125,6 +125,12 @@ FIGURES: tuple[DocFigure, ...] = (
     DocFigure("scatter-mond-contours", "study/scatter", lambda i: i.plots.posteriors.corner(
         i.plots.data.posterior_from_report(i.record("sweep-mond-sigma-int")["report"]["posterior"])),
         ("sweep-mond-sigma-int",), title="MOND's a0 and σ_int: marginals and credible contours"),
+    DocFigure("comparison-error-models-residuals", "study/comparison", lambda i: i.plots.fits.residual_checks_figure(
+        i.record("compare-sigma-mond-error-models")), ("compare-sigma-mond-error-models",),
+        title="Residuals of Σ and MOND under each error model"),
+    DocFigure("comparison-fitted-curves", "study/comparison", lambda i: i.plots.fits.fitted_rotation_curves(
+        i.record("compare-sigma-mond-error-models"), i.sparc), ("compare-sigma-mond-error-models",), cube=True,
+        title="Σ and MOND at their fit under the preferred error model"),
     DocFigure("comparison-sigma-int-elpd", "study/comparison",
               lambda i: i.plots.comparison.elpd_ranking(i.record("compare-sigma-mond-sigma-int")),
               ("compare-sigma-mond-sigma-int",), title="ELPD of canonical Σ and MOND with σ_int marginalised"),

@@ -142,10 +142,11 @@ def plots() -> Any:
     from types import SimpleNamespace
 
     from sigcube.interfaces.plots import (
-        comparison, data, galaxies, halos, output, performance, population, posteriors, probes, published,
+        comparison, data, fits, galaxies, halos, output, performance, population, posteriors, probes, published,
     )
 
-    return SimpleNamespace(comparison=comparison, data=data, galaxies=galaxies, halos=halos, performance=performance,
+    return SimpleNamespace(comparison=comparison, data=data, fits=fits, galaxies=galaxies, halos=halos,
+                           performance=performance,
                            population=population, posteriors=posteriors, probes=probes, published=published,
                            save=output.save)
 

@@ -75,6 +75,7 @@ def joint_systematics(report: Any, title: str = "") -> Plot:
     parameter = next(iter(rows[0][2]["posterior"]))
     other = need(report, "posterior", first["against"], "axes", parameter, what="joint systematics")
     names = [r[0] for r in rows]
+    numbers([r[2]["posterior"][parameter]["mean"] for r in rows], "joint systematics: the posterior means")
     ticks = list(enumerate(names))
     p, y = own(parameter, "rows"), own("row", "systematics")
     s, y2 = own("sigma_S", "rows"), own("row", "tension")

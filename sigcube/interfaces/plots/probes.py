@@ -139,7 +139,7 @@ def joint_scans(report: Any, title: str = "") -> Plot:
         panels.append(framed(hv.Overlay(layers), title=f"{group[0]['dataset']} vs {against}: tension against "
                                                        f"{option}" + (" (dashed: cited size)" if cited else ""),
                              xlabel=SIZE_LABELS.get(option, _label(option)), ylabel=Label("σ (S)", "σ (S)"),
-                             width=640, height=300, legend="bottom_left" if falling else "bottom_right"))
+                             width=640, height=300, legend="top_right" if falling else "bottom_right"))
     return Plot(layout(panels, cols=1, title=title),
                 "The tension in σ (suspiciousness, with its numerical range) against the size of each scanned "
                 f"systematic ({', '.join(by_option)}), each option's cited size dashed, 2σ and 3σ dotted")
@@ -178,7 +178,7 @@ def milky_way_curve(report: Any, title: str = "") -> Plot:
         b = row["values"]["marginalised"]["ln_b_sigma_mond"]
         panels.append(framed(hv.Overlay(layers), title=f"{name}: ln B(Σ:MOND) = {b['value']:.1f}",
                              xlabel=Label("R [kpc]", "R [kpc]"), ylabel=Label("V_c [km/s]", r"$V_c$ [km/s]"),
-                             width=480, height=340, legend="bottom_right"))
+                             width=760, height=340, legend="right"))
         fx, fy = own("f", str(n)), own("density", str(n))
         marginals = []
         for kernel in curve["v_pred"]:
@@ -188,9 +188,9 @@ def milky_way_curve(report: Any, title: str = "") -> Plot:
             marginals.append(styled(hv.Curve((f, density), fx, fy, label=kernel), color=colors[kernel], width=2))
         panels.append(framed(hv.Overlay(marginals), title=f"{name}: posterior of the V_bar scale f",
                              xlabel=Label("f (V_bar → f·V_bar)", "f ($V_{bar}$ → f·$V_{bar}$)"),
-                             ylabel=Label("posterior density", "posterior density"), width=420, height=340,
-                             legend="top_left"))
-    return Plot(layout(panels, cols=2, title=title),
+                             ylabel=Label("posterior density", "posterior density"), width=760, height=300,
+                             legend="right"))
+    return Plot(layout(panels, cols=1, title=title),
                 "The Milky Way's rotation curve per tracer with Σ-Gravity and MOND at their posterior-mean V_bar "
                 "scale (bands: its 68 % interval) and McMillan 2017's V_bar, and each model's posterior of the scale")
 

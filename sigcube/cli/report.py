@@ -277,6 +277,13 @@ def report_compare(
 
     check_workers(scheduler, workers, synchronous)
     names = model_names(models)
+    if save:
+        from sigcube.interfaces.saved import save_folder
+
+        save_folder(save)  # refused now, not after the run
+    if sigma_int is not None and error_model is not None and ("," in error_model or error_model.strip() == "all"):
+        raise SigcubeError(f"--error-model {error_model} with --sigma-int: name one error model (the list or all take "
+                           "each error model's own grid: leave --sigma-int out, or give NAME=LO:HI:N in the list)")
     if sigma_int is None and error_model is not None:
         from sigcube.study.reports.error_model_table import (
             error_model_table, parse_error_models, render_error_model_table,

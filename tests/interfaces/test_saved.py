@@ -66,3 +66,15 @@ def test_report_compare_save_writes_text_json_and_the_fitted_curves(sparc_store,
     saved = json.loads((tmp_path / "talk" / "compare.json").read_text())
     assert saved["runs"]["catalogue"]["mond"]["kernel"] == "mond"
     assert "model comparison on SPARC" in (tmp_path / "talk" / "compare.txt").read_text()
+
+
+def test_report_compare_refuses_a_save_path_before_it_runs(tmp_path, monkeypatch):
+    """A file given as --save is refused in one line before any evidence is computed (no checkpoint folder made)."""
+    from sigcube.cli import app
+
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(tmp_path / "cubes"))
+    (tmp_path / "report.json").write_text("{}")
+    res = CliRunner().invoke(app, ["report", "compare", "mond", "--save", str(tmp_path / "report.json")])
+    assert res.exit_code == 2 and "is a file" in res.output and not (tmp_path / "cubes").exists()
+    both = CliRunner().invoke(app, ["report", "compare", "mond", "--error-model", "all", "--sigma-int", "5"])
+    assert both.exit_code == 2 and "name one error model" in both.output

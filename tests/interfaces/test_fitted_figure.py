@@ -78,7 +78,7 @@ def test_residual_checks_draw_each_error_model_and_say_a_missing_check():
     table = {"error_model_table": {"lead": "lognormal"}, "reports": {"quoted": report(5.0), "lognormal": report(1.0)}}
     plot = residual_checks_figure(table)
     assert len(plot.view) == 4 and "under quoted, lognormal" in plot.alt
-    (hist,) = [e for e in plot.view[0] if getattr(e, "label", "").startswith("mond")]
+    (hist,) = [e for e in plot.view[1] if getattr(e, "label", "").startswith("mond")]
     assert "sd 5." in hist.label  # the wide residuals' sd, drawn from N(0, 25)
     with pytest.raises(SigcubeError, match="predictive_checks") as err:
         residual_checks_figure({"runs": {}})

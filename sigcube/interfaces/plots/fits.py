@@ -110,8 +110,8 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
 @figure("residual-checks", source="report",
         reads="sigcube report compare --json (one error model, or a table of them with --error-model)")
 def residual_checks_figure(report: Any, run: str = "nuisance", title: str = "") -> Plot:
-    """The predictive checks of each error model: the normalised residuals' histogram against N(0, 1) (log counts:
-    the tails show) and their quantiles against the normal's, each model a colour, one pair of panels per error model
+    """The predictive checks of each error model: the normalised residuals' quantiles against the normal's and their
+    histogram against N(0, 1) (log counts: the tails show), each model a colour, one pair of panels per error model
     (of a table, in its order; of one report, its own). Residuals at each model's best point, Υ, D, i at their mode."""
     report = report_of(report)
     what = "residual checks"
@@ -138,14 +138,14 @@ def residual_checks_figure(report: Any, run: str = "nuisance", title: str = "") 
                 interpolation="steps-mid"), color=color, width=2))
             qq.append(styled(hv.Scatter((numbers(c["qq"]["normal"], what), numbers(c["qq"]["observed"], what)), qx, qy,
                                         label=model), color=color, size=6))
-        panels.append(framed(hv.Overlay(hist), title=f"{label}: normalised residuals",
-                             xlabel=Label("r = (V_obs − V_pred·u)/s", "r"), ylabel=Label("points", "points"),
-                             logy=True, width=420, height=320, legend="top_right"))
         panels.append(framed(hv.Overlay(qq), title=f"{label}: quantiles against N(0, 1)",
                              xlabel=Label("normal quantile", "normal quantile"),
-                             ylabel=Label("residual quantile", "residual quantile"), width=420, height=320,
-                             legend="top_left"))
+                             ylabel=Label("residual quantile", "residual quantile"), width=380, height=320,
+                             legend=None))
+        panels.append(framed(hv.Overlay(hist), title=f"{label}: normalised residuals",
+                             xlabel=Label("r = (V_obs − V_pred·u)/s", "r"), ylabel=Label("points", "points"),
+                             logy=True, width=560, height=320, legend="right"))
     return Plot(layout(panels, cols=2, title=title),
                 f"Normalised residuals at each model's best point ({run} run) under "
-                f"{', '.join(e or 'the report' for e in reports)}: histograms (points per bin, log) against N(0, 1), "
-                "and quantiles against the normal's; residuals clipped to ±5 in the outer bins")
+                f"{', '.join(e or 'the report' for e in reports)}: quantiles against the normal's, and histograms (points "
+                "per bin, log) against N(0, 1); residuals clipped to ±5 in the outer bins")

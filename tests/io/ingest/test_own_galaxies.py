@@ -123,9 +123,10 @@ def test_the_nuisance_sweep_matches_the_sparc_cube(stores, tmp_path):
     mine, theirs = results["rotation_curves"], results["sparc"]
     assert list(mine["galaxy"].values) == GALAXIES and mine["loglike"].shape == (2, 2, 3)
     assert np.isfinite(mine["loglike"].values).all()
-    np.testing.assert_array_equal(mine["loglike"].values, theirs["loglike"].values)
+    # the same inputs; the adaptive quadrature's summation order may differ at the last bits between runs
+    np.testing.assert_allclose(mine["loglike"].values, theirs["loglike"].values, rtol=1e-12, atol=0)
     assert mine["loglike"].attrs["nuisance"] == theirs["loglike"].attrs["nuisance"]
-    np.testing.assert_array_equal(mine["posterior"].values, theirs["posterior"].values)
+    np.testing.assert_allclose(mine["posterior"].values, theirs["posterior"].values, rtol=1e-12, atol=0)
 
 
 def test_the_catalogue_and_priors_are_the_sparc_cubes(stores):

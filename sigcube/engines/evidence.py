@@ -579,6 +579,7 @@ class ScatterObjectEvidence:
     integral: ItemIntegral
     loglike: np.ndarray
     inner: ObjectEvidence
+    """The per-galaxy integrals at the best σ_int (their ``integrals`` empty when read from a checkpoint)."""
     sigma_int: float
     """The best σ_int grid value, where ``inner`` is evaluated."""
     log_z: float
@@ -619,12 +620,12 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     done: dict[float, tuple[np.ndarray, list[Box]]] = {}
     grids: list[Box] = []
 
-    def adaptive(s: float, correct: bool = False, locate: bool = True) -> ObjectEvidence:
+    def adaptive(s: float, correct: bool = False, locate: bool = True, keep: bool = False) -> ObjectEvidence:
         near = min(done, key=lambda t: abs(t - s)) if done else None
         inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=correct,
                                 start=None if near is None else done[near][1], locate=locate, run=run)
         done.setdefault(s, (inner.log_z, inner.boxes))
-        return replace(inner, integrals=[])
+        return inner if keep else replace(inner, integrals=[])
 
     def kept(s: float) -> tuple[np.ndarray, list[Box]]:
         if s not in done:
@@ -658,7 +659,7 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     m = int(np.argmax(fixed_ll.sum(axis=1)))
     best_sigma = float(grid_points(integral)[SCATTER][m])
     inner = checkpoint.get(f"best-sigma={best_sigma!r}",
-                           lambda: adaptive(best_sigma, correct=data.nuisance, locate=False),
+                           lambda: adaptive(best_sigma, correct=data.nuisance, locate=False, keep=True),
                            ObjectEvidence.to_data, ObjectEvidence.from_data)
     done.setdefault(best_sigma, (inner.log_z, inner.boxes))
     delta = inner.log_z - fixed_ll[m]

@@ -1,4 +1,4 @@
-"""M★ at the nuisance mode of every grid point of each galaxy's halo evidence, for its halo posterior.
+"""Each galaxy's halo quantities from its halo evidence, with M★ at the nuisance mode of every grid point.
 
 Under ΛCDM priors a halo's M200 follows from the galaxy's stellar mass M★ = Υ_disk·L_disk + Υ_bul·L_bul (∝ D²), and
 the evidence marginalises Υ and D at every grid point of the halo's parameters. :func:`mode_log10_mstar` finds, at each
@@ -14,13 +14,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import xarray as xr
 
 from sigcube.compute import quadrature
 from sigcube.engines.evidence import Data
 from sigcube.errors import SigcubeError
 from sigcube.model.inputs import stellar_mass
+from sigcube.model.kernels.halo_quantities import HaloPosteriorError, halo_profile
 from sigcube.model.kernels.registry import Kernel
 from sigcube.stats.adaptive_grid import ItemIntegral, grid_points
+from sigcube.stats.halo_posteriors import catalogue_inputs, halo_posteriors
 from sigcube.stats.likelihood import GaussianLikelihood
 
 HELD_MASS = 1.0 - 1e-6
@@ -65,3 +68,30 @@ def mode_log10_mstar(kernel: Kernel, fixed: Mapping[str, Any], integrals: Sequen
         result[held] = np.stack([np.log10(mstar), spread], axis=1)
         out.append(result)
     return out
+
+
+def is_halo(kernel: str) -> bool:
+    """Whether ``kernel`` is a dark-matter halo with quantities to give posteriors of."""
+    try:
+        halo_profile(kernel)
+    except HaloPosteriorError:
+        return False
+    return True
+
+
+def halo_table(kernel: Kernel, fixed: Mapping[str, Any], integrals: Sequence[ItemIntegral], data: Data,
+               error_model: str = "velocity_floor", sigma_int: float | None = None) -> xr.Dataset:
+    """Each galaxy's halo quantities (:func:`~sigcube.stats.halo_posteriors.halo_posteriors`) from its integral over the
+    halo's parameters: M★ at the nuisance mode of every grid point (:func:`mode_log10_mstar`) when Υ, D, i were
+    marginalised, else the catalogue's (Υ_disk = 0.5, Υ_bul = 0.7, catalogue D)."""
+    points = data.points
+    if not data.nuisance and "M_star" not in points.inputs:
+        raise SigcubeError("halo quantities need M★: the cube has no L[3.6] and bulge luminosity to make it from")
+    if data.nuisance:
+        mstar, source = mode_log10_mstar(kernel, fixed, integrals, data, error_model, sigma_int), MSTAR_AT_MODE
+        _, r_d = catalogue_inputs(points)
+    else:
+        log10_mstar, r_d = catalogue_inputs(points)
+        mstar, source = list(log10_mstar), "the catalogue's Υ_disk = 0.5, Υ_bul = 0.7 at 3.6 μm and distance"
+    return halo_posteriors(kernel.name, integrals, [str(g) for g in points.galaxy], mstar, r_d=r_d, fixed=fixed,
+                           mstar_source=source)

@@ -166,3 +166,15 @@ def shmr_tail(integrals: Sequence[ItemIntegral], galaxies: Sequence[str], tail: 
         {"galaxy": np.asarray(list(galaxies), dtype=object), "bound": ["lower", "upper"]},
         attrs={"n_galaxies": len(galaxies), "n_in_tail": int(in_tail.sum()), "n_above": int((median_arr > tail).sum()),
                "n_below": int((median_arr < -tail).sum()), "n_at_bound": int(np.sum(edge)), "tail": tail})
+
+
+def halo_summary(ds: xr.Dataset) -> str:
+    """One line on a :func:`halo_posteriors` Dataset: the spread of the galaxies' medians of log10 M200, c200 and
+    log10 M★/M200 (their 16th–50th–84th percentiles across galaxies) and how many sit on a prior bound."""
+    parts = []
+    for name, label in (("log10_M200", "log10 M200"), ("c200", "c200"), ("log10_mstar_over_m200", "log10 M★/M200")):
+        lo, mid, hi = np.nanpercentile(ds[name].sel(quantile=0.5).values, [16, 50, 84])
+        bound = int(ds[f"{name}_at_bound"].values.sum())
+        parts.append(f"{label} {mid:.2f} ({lo:.2f}–{hi:.2f})" + (f", {bound} at a prior bound" if bound else ""))
+    return (f"halos of {ds.sizes['galaxy']} galaxies, medians across galaxies (16–84 %): " + "; ".join(parts)
+            + " — each galaxy's median, 68 % and 95 % intervals are in --json")

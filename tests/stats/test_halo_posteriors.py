@@ -127,3 +127,25 @@ def test_a_spread_stellar_mass_widens_the_halo_mass_as_a_monte_carlo_does():
     table = np.linspace(8.0, 14.0, 601)
     inverse = np.interp(target, [_moster(x) for x in table], table)
     np.testing.assert_allclose(ds["log10_M200"].sel(galaxy="G").values, np.quantile(inverse, QUANTILES), atol=0.01)
+
+
+def test_the_summary_line_gives_the_spread_of_medians_and_the_bound_count_and_survives_a_json_round_trip():
+    """Three galaxies with the same posterior but M★ 1 dex apart: each median log10 M★/M200 is the first galaxy's
+    plus 0, 1, 2 dex for a flat-prior halo (M200 from its own axis); the line quotes the galaxies' 16–50–84th
+    percentiles of the medians (numpy's linear interpolation, by hand) and reads the same after `to_dict` → JSON."""
+    import json
+
+    import xarray as xr
+
+    from sigcube.stats.halo_posteriors import halo_summary
+
+    axes = [Axis("log10_M200", 9.0, 13.0), Axis("c", 1.0, 30.0)]
+    integral = _integral(axes, lambda log10_M200, c: -0.5 * ((log10_M200 - 11.0) / 0.2) ** 2
+                         - 0.5 * ((c - 10.0) / 2.0) ** 2, n=81)
+    ds = halo_posteriors("burkert", [integral] * 3, ["a", "b", "c"], np.array([8.0, 9.0, 10.0]))
+    ratio = ds["log10_mstar_over_m200"].sel(quantile=0.5).values
+    np.testing.assert_allclose(ratio - ratio[0], [0.0, 1.0, 2.0], atol=1e-9)
+    line = halo_summary(xr.Dataset.from_dict(json.loads(json.dumps(ds.to_dict(data="list")))))
+    lo, mid, hi = ratio[0] + 0.32, ratio[0] + 1.0, ratio[0] + 1.68  # 16/50/84th of (0, 1, 2): 0.32, 1, 1.68
+    assert f"log10 M★/M200 {mid:.2f} ({lo:.2f}–{hi:.2f})" in line and "halos of 3 galaxies" in line
+    assert "at a prior bound" not in line

@@ -68,6 +68,33 @@ def test_per_galaxy_halo_posteriors_cover_the_truth(lcdm_sample):
     assert np.mean(inside[0.95]) >= 0.85, np.mean(inside[0.95])
 
 
+def test_the_comparisons_halo_masses_cover_the_truth_with_sigma_int_marginalised(lcdm_sample):
+    """`report compare`'s row of a ΛCDM halo carries each galaxy's M200 and c200 quantiles (as an xarray Dataset's
+    dict) at the best σ_int of a velocity-floor grid, and its best grid point per galaxy; on a sample drawn from
+    NFW-ΛCDM with errors as quoted, the 68 % intervals of log10 M200 and log10 c200 hold the truths at their rate."""
+    import xarray as xr
+
+    from sigcube.stats.intrinsic_scatter import Scatter
+
+    cube, points, catalogue = lcdm_sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        row = compare_model("nfw-lcdm", points, catalogue, True, scatter=Scatter.parse("0:8:5", "velocity_floor"))
+    assert row["sigma_int"]["mean"] < 3.0  # no scatter was drawn
+    ds = xr.Dataset.from_dict(row["halos"])
+    assert list(ds["galaxy"].values) == list(points.galaxy) == row["best_per_galaxy"]["galaxy"]
+    assert {"z_M200", "z_c"} <= set(row["best_per_galaxy"])
+    rows = [list(cube["galaxy"].values).index(g) for g in points.galaxy]
+    inside = []
+    for name, truth in (("log10_M200", "true_log10_M200"), ("c200", "true_c")):
+        q, t = ds[name].values, cube[truth].values[rows]
+        if name == "c200":
+            q, t = np.log10(q), np.log10(t)
+        assert np.all(np.diff(q, axis=1) >= 0)
+        inside += list((q[:, 1] <= t) & (t <= q[:, 3]))
+    assert abs(np.mean(inside) - 0.68) <= 3 * np.sqrt(0.68 * 0.32 / len(inside)), np.mean(inside)
+
+
 @pytest.mark.parametrize("which, better", [("lcdm", "nfw-lcdm"), ("mond", "mond")])
 def test_the_evidence_and_elpd_prefer_the_model_that_made_the_sample(request, which, better):
     cube, points, catalogue = request.getfixturevalue(f"{which}_sample")

@@ -62,6 +62,8 @@ from sigcube.engines.evidence import (
 from sigcube.engines.fit.core import best_curves
 from sigcube.engines.fit.run import fit_points
 from sigcube.engines.fit.spec import parse_spec
+from sigcube.engines.halo_masses import halo_table, is_halo
+from sigcube.errors import SigcubeError
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model import metrics, segments
 from sigcube.model.kernels import get_kernel
@@ -69,6 +71,7 @@ from sigcube.model.metrics import RAR_SCATTERS
 from sigcube.model.points import PointSet
 from sigcube.stats import logo, verdicts
 from sigcube.stats.adaptive_grid import TOLERANCE, Axis, grid_points
+from sigcube.stats.halo_posteriors import halo_summary
 from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.study.reports.compare_models import (
@@ -224,6 +227,17 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
             out.update({"best_chi2": float(inner.best_arrays["chi2"].sum()),
                         "ln_L_max": float(inner.best_arrays["profile"].sum()), "best": {SCATTER: sigma}})
     out["at_bound"] = _bounds(inner.best, inner.at_bound, points.galaxy, model.per_object)
+    out["best_per_galaxy"] = {"galaxy": [str(g) for g in points.galaxy],
+                              **{k: np.asarray(v, dtype=float).ravel().tolist() for k, v in inner.best.items()}}
+    if is_halo(model.kernel):
+        sigma = out.get("best", {}).get(SCATTER)
+        if not inner.integrals:  # the best σ_int's integrals read from a checkpoint: made again for the halos
+            inner = object_evidence(kernel, fixed, object_axes, data, error_model, sigma, run=run)
+        try:
+            out["halos"] = halo_table(kernel, fixed, inner.integrals, data, error_model, sigma).to_dict(data="list")
+        except SigcubeError as problem:
+            out["halos"] = None
+            progress(f"no halo quantities: {problem}")
     return out, elpd, elpd_error
 
 
@@ -675,6 +689,10 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                 p, unit = r["sigma_int"], result["scatter"]["unit"]
                 console.print(f"{name}: σ_int = {p['mean']:.4g} ± {p['sd']:.2g} {unit} (posterior mean ± sd, 95 % "
                               f"{p['ci95'][0]:.4g}–{p['ci95'][1]:.4g})", highlight=False)
+        for name, r in rows.items():
+            if r.get("halos"):
+                console.print(f"{name}: {halo_summary(xr.Dataset.from_dict(r['halos']))}", highlight=False,
+                              soft_wrap=True)
         for name, r in rows.items():
             for w in r.get("warnings", []):
                 console.print(f"⚠ {name}: {escape(w)}", highlight=False, soft_wrap=True)

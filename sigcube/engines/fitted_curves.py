@@ -7,7 +7,8 @@ u = sin i/sin i0, against the catalogue radii, where the likelihood compares the
 range of V_pred·u over the posterior of Υ, D, i: :data:`DRAWS` seeded draws from independent normals at the mode with
 1.5 × the curvature's 1σ, importance-weighted by L × prior / proposal (a draw outside a prior's support weighs
 nothing), each galaxy's effective sample size kept (:data:`MIN_ESS`: below it the band is said to be unsure). The
-global parameters are held at the given point.
+global parameters, and a per-galaxy model's parameters (e.g. a halo's, at each galaxy's best grid point), are held at
+the given values; a dark-matter halo's own curve is V_halo = √(V_pred² − V_bar²) at the mode, in the same frame.
 """
 
 from __future__ import annotations
@@ -59,26 +60,36 @@ class FittedCurve:
 
 
 def fitted_curves(kernel: Kernel, params: Mapping[str, Any], data: Data, likelihood: GaussianLikelihood,
-                  galaxies: Sequence[int], draws: int = DRAWS, seed: int = 0) -> list[FittedCurve]:
-    """The fitted curves of the galaxies ``galaxies`` (indices into ``data``) at the kernel's ``params``."""
+                  galaxies: Sequence[int], draws: int = DRAWS, seed: int = 0,
+                  per_object: Mapping[str, np.ndarray] | None = None, halo: bool = False) -> list[FittedCurve]:
+    """The fitted curves of the galaxies ``galaxies`` (indices into ``data``) at the kernel's ``params``;
+    ``per_object``: parameters with one value per galaxy of ``data``; ``halo``: add the halo's own curve
+    (``v_halo``)."""
     index = np.asarray(galaxies, dtype=np.int64)
     sub = data.take(index)
     points = sub.points
-    params = kernel.resolve(params)
     counts = np.diff(points.offsets)
+    own = {k: np.asarray(v, dtype=float)[index] for k, v in (per_object or {}).items()}
+    fixed = dict(params)
+    params = {**kernel.resolve({**fixed, **{k: v[0] for k, v in own.items()}}),
+              **{k: np.repeat(v, counts) for k, v in own.items()}}
     if not sub.nuisance:
         v = np.asarray(kernel.func(points.inputs, **params), dtype=float)
         comps = {c: np.asarray(points.inputs[c], dtype=float) for c in COMPONENTS if c in points.inputs}
+        if halo:
+            comps["v_halo"] = _halo(v, np.asarray(points.inputs["v_bar"], dtype=float))
         return [FittedCurve(str(points.galaxy[g]), *(_seg(points.inputs[k], points.offsets, g) for k in
                                                       ("r", "v_obs", "e_v_obs")), _seg(v, points.offsets, g),
                             (_seg(v, points.offsets, g),) * 2, {c: _seg(x, points.offsets, g) for c, x in comps.items()},
                             {}) for g in range(points.n_galaxies)]
-    transform = sub.transform(kernel, params)
+    transform = sub.transform(kernel, fixed)
     priors = sub.nuisance_priors()
-    mode = quadrature.profile(kernel, params, transform, priors, likelihood)
+    mode = quadrature.profile(kernel, fixed, transform, priors, likelihood,
+                              per_object={k: v[None, :] for k, v in own.items()} or None)
     values = {k: np.asarray(mode.values[k], dtype=float)[0] for k in NUISANCE}
     errors = {k: np.asarray(mode.errors[k], dtype=float)[0] for k in NUISANCE}
-    wide = NuisanceTransform(points, sub.catalogue, tuple(dict.fromkeys([*transform.inputs, *COMPONENTS])))
+    wide = NuisanceTransform(points, sub.catalogue, tuple(dict.fromkeys([*transform.inputs, *COMPONENTS,
+                                                                          *(("v_bar",) if halo else ())])))
     bound = likelihood.bind(points.inputs["v_obs"], points.inputs["e_v_obs"], points.offsets)
 
     def predict(at: Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
@@ -86,8 +97,10 @@ def fitted_curves(kernel: Kernel, params: Mapping[str, Any], data: Data, likelih
         qinv = wide.inverse_inclination_factor(at["inclination"])
         u = np.repeat(qinv, counts, axis=-1)
         v = np.asarray(kernel.func({k: inputs[k] for k in transform.inputs}, **params), dtype=float)
-        return v * u, {c: np.asarray(inputs[c], dtype=float) * u for c in COMPONENTS}, \
-            np.broadcast_to(v, np.broadcast_shapes(v.shape, u.shape)), qinv
+        comps = {c: np.asarray(inputs[c], dtype=float) * u for c in COMPONENTS}
+        if halo:
+            comps["v_halo"] = _halo(v, np.asarray(inputs["v_bar"], dtype=float)) * u
+        return v * u, comps, np.broadcast_to(v, np.broadcast_shapes(v.shape, u.shape)), qinv
 
     v_mode, comps, *_ = predict(values)
     rng = np.random.default_rng(seed)
@@ -118,6 +131,11 @@ def fitted_curves(kernel: Kernel, params: Mapping[str, Any], data: Data, likelih
                                {c: seg(x) for c, x in comps.items()},
                                {k: (float(values[k][g]), float(errors[k][g])) for k in NUISANCE}, float(ess[g])))
     return out
+
+
+def _halo(v: np.ndarray, v_bar: np.ndarray) -> np.ndarray:
+    """A halo's own circular velocity, √(V² − V_bar²) (a halo kernel's V² = V_bar² + V_halo²)."""
+    return np.sqrt(np.maximum(v * v - v_bar * v_bar, 0.0))
 
 
 def _weighted_band(v: np.ndarray, w: np.ndarray, q: tuple[float, float] = (0.16, 0.84)) -> tuple[np.ndarray, np.ndarray]:

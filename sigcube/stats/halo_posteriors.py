@@ -175,6 +175,6 @@ def halo_summary(ds: xr.Dataset) -> str:
     for name, label in (("log10_M200", "log10 M200"), ("c200", "c200"), ("log10_mstar_over_m200", "log10 M★/M200")):
         lo, mid, hi = np.nanpercentile(ds[name].sel(quantile=0.5).values, [16, 50, 84])
         bound = int(ds[f"{name}_at_bound"].values.sum())
-        parts.append(f"{label} {mid:.2f} ({lo:.2f}–{hi:.2f})" + (f", {bound} at a prior bound" if bound else ""))
-    return (f"halos of {ds.sizes['galaxy']} galaxies, medians across galaxies (16–84 %): " + "; ".join(parts)
+        parts.append(f"{label} {mid:.2f} [{lo:.2f}, {hi:.2f}]" + (f", {bound} at a prior bound" if bound else ""))
+    return (f"halos of {ds.sizes['galaxy']} galaxies, medians across galaxies [16th, 84th percentile]: " + "; ".join(parts)
             + " — each galaxy's median, 68 % and 95 % intervals are in --json")

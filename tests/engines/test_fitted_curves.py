@@ -51,3 +51,28 @@ def test_the_components_are_the_baryons_at_the_modes_upsilon_and_distance_in_the
     d0, i0 = sample.catalogue.columns["distance"][5], sample.catalogue.columns["inclination"][5]
     u = np.sin(np.radians(i)) / np.sin(np.radians(i0))
     assert c.components["v_disk"] == pytest.approx(disk1 * np.sqrt(ud * d / d0) * u, rel=1e-9)
+
+
+def test_a_per_galaxy_halo_is_drawn_at_each_galaxys_own_parameters_with_its_own_curve(sample):
+    """An NFW halo per galaxy (values chosen here): without the nuisance, each galaxy's V_pred is the kernel on its
+    rows at its own scalar M200, c, and V_halo² + V_bar² = V_pred²; with it, a galaxy's fit is the same drawn alone or
+    beside others (its values are not another galaxy's)."""
+    nfw = get_kernel("nfw")
+    per = {"log10_M200": np.linspace(10.0, 12.0, 40), "c": np.linspace(5.0, 15.0, 40)}
+    picked = [3, 17, 30]
+    curves = fitted_curves(nfw, {}, Data(sample.points), GaussianLikelihood(6.0), picked, per_object=per, halo=True)
+    off, inputs = sample.points.offsets, sample.points.inputs
+    for g, c in zip(picked, curves):
+        rows = slice(off[g], off[g + 1])
+        alone = nfw({k: np.asarray(v)[rows] for k, v in inputs.items() if np.ndim(v)},
+                    log10_M200=per["log10_M200"][g], c=per["c"][g])
+        assert c.v_pred == pytest.approx(alone, rel=1e-12)
+        assert c.components["v_halo"] ** 2 + inputs["v_bar"][rows] ** 2 == pytest.approx(c.v_pred**2, rel=1e-9)
+    data = Data(sample.points, sample.catalogue)
+    together = fitted_curves(nfw, {}, data, GaussianLikelihood(6.0), picked, per_object=per, halo=True, draws=50)
+    alone = fitted_curves(nfw, {}, data, GaussianLikelihood(6.0), [17], per_object=per, halo=True, draws=50)[0]
+    assert together[1].v_pred == pytest.approx(alone.v_pred, rel=1e-9)
+    assert together[1].components["v_halo"] == pytest.approx(alone.components["v_halo"], rel=1e-9)
+    heavier = {**per, "log10_M200": per["log10_M200"] + np.where(np.arange(40) == 17, 0.5, 0.0)}
+    moved = fitted_curves(nfw, {}, data, GaussianLikelihood(6.0), [17], per_object=heavier, halo=True, draws=50)[0]
+    assert np.all(moved.components["v_halo"] > alone.components["v_halo"])

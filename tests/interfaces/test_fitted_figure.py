@@ -83,3 +83,47 @@ def test_residual_checks_draw_each_error_model_and_say_a_missing_check():
     with pytest.raises(SigcubeError, match="predictive_checks") as err:
         residual_checks_figure({"runs": {}})
     assert "\n" not in str(err.value)
+
+
+def _with_halo(cube, **row) -> dict:
+    """The MOND report plus an NFW halo per galaxy at log10 M200 = 11.5, c = 8 (its best grid point, here chosen)."""
+    from sigcube.io.rotation_curves import pack_sparc
+
+    names = [str(g) for g in pack_sparc(cube).galaxy]
+    report = _report(cube)
+    halo = {"kernel": "nfw", "per_object": ["log10_M200", "c"], "best": {"sigma_int": 5.0},
+            "best_per_galaxy": {"galaxy": names, "log10_M200": [11.5] * len(names), "c": [8.0] * len(names)}, **row}
+    for run in report["runs"].values():
+        run["nfw"] = halo
+    return report
+
+
+@pytest.mark.parametrize("run", ["catalogue", "nuisance"])
+def test_a_per_galaxy_halo_is_drawn_at_its_best_points_with_its_own_curve(sparc_cube, run):
+    """The halo's V_pred at the catalogue values is V_bar ⊕ V_halo with V_halo that of NFW at its values (the kernel,
+    by hand), drawn beside MOND, and the halo's own curve is labelled."""
+    from sigcube.io.rotation_curves import pack_sparc
+    from sigcube.model.kernels import get_kernel
+
+    plot = fitted_rotation_curves(_with_halo(sparc_cube), sparc_cube, galaxies=["NGC3198"], run=run)
+    (panel,) = plot.view
+    labels = {e.label for e in panel if isinstance(e, hv.Curve)}
+    assert {"mond", "nfw", "V_halo"} <= labels
+    assert "nfw's halo" in plot.alt and "best grid point per galaxy" in plot.alt
+    if run == "catalogue":
+        points = pack_sparc(sparc_cube)
+        g = list(points.galaxy).index("NGC3198")
+        rows = slice(points.offsets[g], points.offsets[g + 1])
+        want = get_kernel("nfw")({k: np.asarray(v)[rows] for k, v in points.inputs.items() if np.ndim(v)},
+                                 log10_M200=11.5, c=8.0)
+        (line,) = [e for e in panel if isinstance(e, hv.Curve) and e.label == "nfw"]
+        assert line.dimension_values(1) == pytest.approx(want, rel=1e-9)
+
+
+def test_a_halo_row_without_its_per_galaxy_fit_is_one_line(sparc_cube):
+    report = _with_halo(sparc_cube)
+    for run in report["runs"].values():
+        run["nfw"] = {k: v for k, v in run["nfw"].items() if k != "best_per_galaxy"}
+    with pytest.raises(SigcubeError, match="no per-galaxy fit of nfw") as err:
+        fitted_rotation_curves(report, sparc_cube, galaxies=["NGC3198"])
+    assert "\n" not in str(err.value)

@@ -147,5 +147,5 @@ def test_the_summary_line_gives_the_spread_of_medians_and_the_bound_count_and_su
     np.testing.assert_allclose(ratio - ratio[0], [0.0, 1.0, 2.0], atol=1e-9)
     line = halo_summary(xr.Dataset.from_dict(json.loads(json.dumps(ds.to_dict(data="list")))))
     lo, mid, hi = ratio[0] + 0.32, ratio[0] + 1.0, ratio[0] + 1.68  # 16/50/84th of (0, 1, 2): 0.32, 1, 1.68
-    assert f"log10 M★/M200 {mid:.2f} ({lo:.2f}–{hi:.2f})" in line and "halos of 3 galaxies" in line
+    assert f"log10 M★/M200 {mid:.2f} [{lo:.2f}, {hi:.2f}]" in line and "halos of 3 galaxies" in line
     assert "at a prior bound" not in line

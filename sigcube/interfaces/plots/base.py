@@ -121,7 +121,8 @@ def matching(names: Sequence[Any], values: np.ndarray, what: str) -> None:
 
 _MARKERS = {"o": ("circle", "o"), "x": ("x", "x"), "s": ("square", "s"), "d": ("diamond", "D"), "^": ("triangle", "^"),
             "v": ("inverted_triangle", "v"), "|": ("dash", "|")}
-_DASH = {"solid": ("solid", "-"), "dashed": ("dashed", "--"), "dotted": ("dotted", ":"), "dashdot": ("dashdot", "-.")}
+_DASH = {"solid": ("solid", "-"), "dashed": ("dashed", "--"), "dotted": ("dotted", ":"), "dashdot": ("dashdot", "-."),
+         "longdash": ("10 4", (0, (10, 4)))}
 _MARKED = (hv.Scatter, hv.Points)
 _FILLED = (hv.Area, hv.Spread, hv.VSpan, hv.HSpan, hv.Rectangles, hv.Bars)
 

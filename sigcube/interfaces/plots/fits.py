@@ -12,6 +12,7 @@ import numpy as np
 
 from sigcube.engines.evidence import Data
 from sigcube.engines.fitted_curves import DRAWS, MIN_ESS, fitted_curves
+from sigcube.engines.halo_masses import is_halo
 from sigcube.interfaces.plots.base import (
     COLORS, GREY, Plot, PlotError, framed, layout, need, numbers, own, report_of, styled,
 )
@@ -23,6 +24,7 @@ from sigcube.io.datasets import curve_kinds
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model.kernels import get_kernel
 from sigcube.stats.likelihood import GaussianLikelihood
+from sigcube.stats.nuisance import with_bulge_luminosity
 
 SCATTER = "sigma_int"
 
@@ -31,15 +33,15 @@ SCATTER = "sigma_int"
         reads="sigcube report compare --json, with the dataset cube it was made from (--cube)")
 def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (), n: int = 3, run: str = "nuisance",
                            models: Sequence[str] = (), title: str = "") -> Plot:
-    """Rotation curves of the comparison's fitted models: each model with global parameters at its best point (and
-    σ_int there), every galaxy's Υ, D, i at their conditional mode, its prediction with the 68 % band of the Υ, D, i
-    posterior, and the gas, disk and bulge components at the first model's fit; the cube's content hash checked; of a
-    table of error models (``--error-model all``), the run of the preferred one.
+    """Rotation curves of the comparison's fitted models: each model at its best point (global parameters, σ_int;
+    a per-galaxy model such as a halo at each galaxy's best grid point), every galaxy's Υ, D, i at their conditional
+    mode, its prediction with the 68 % band of the Υ, D, i posterior, the gas, disk and bulge components at the first
+    model's fit and the first halo model's own curve; the cube's content hash checked; of a table of error models
+    (``--error-model all``), the run of the preferred one.
 
     ``galaxies``: the galaxies drawn, by name (default: ``n`` representative and the ``n`` worst fitted by the first
     model's RMS); ``n``: galaxies of each kind when none are named; ``run``: nuisance (Υ, D, i marginalised) or
-    catalogue; ``models``: the report's models with global parameters, all by default (per-galaxy models are not
-    drawn)."""
+    catalogue; ``models``: the report's models, all by default."""
     report = report_of(report)
     if isinstance(report, Mapping) and "error_model_table" in report:  # several error models: the preferred one's
         report = need(report, "reports", need(report, "error_model_table", "lead", what="fitted curves"),
@@ -50,14 +52,17 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
     if cube.attrs.get("sigcube_kind") not in curve_kinds():
         raise PlotError(f"{what}: --cube must be the dataset cube of rotation curves the report was made from")
     rows = need(report, "runs", run, what=what, of=Mapping)
-    globals_ = [m for m, r in rows.items() if not r.get("per_object")]
-    chosen = list(models) or globals_
-    unknown = [m for m in chosen if m not in globals_]
+    chosen = list(models) or list(rows)
+    unknown = [m for m in chosen if m not in rows]
     if unknown:
-        raise PlotError(f"{what}: {', '.join(unknown)} not among the report's models with global parameters "
-                        f"({', '.join(globals_)})")
+        raise PlotError(f"{what}: {', '.join(unknown)} not among the report's models ({', '.join(rows)})")
+    stale = [m for m in chosen if rows[m].get("per_object") and "best_per_galaxy" not in rows[m]]
+    if stale:
+        raise PlotError(f"{what}: the report holds no per-galaxy fit of {', '.join(stale)} (made by an older sigcube); "
+                        "run the comparison again, or name other --set models=…")
+    halo = next((m for m in chosen if is_halo(rows[m]["kernel"])), None)
     scatter = report.get("scatter")
-    cube = cube.load()
+    cube = with_bulge_luminosity(cube.load())  # as the comparison read it: bulgeless galaxies' L_bul = 0
     points = pack_sparc(cube)
     if run == "nuisance":
         from sigcube.stats.nuisance import Catalogue
@@ -68,10 +73,14 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
     every = np.arange(points.n_galaxies)
     fits = {}
     for m in chosen:
-        best = dict(need(rows[m], "best", what=f"{what} ({m})", of=Mapping))
+        per_object = _per_galaxy(rows[m], list(points.galaxy), f"{what} ({m})")
+        best = dict(need(rows[m], "best", what=f"{what} ({m})", of=Mapping) if not per_object else rows[m].get("best")
+                    or {})
         sigma = float(best.pop(SCATTER, 0.0))
         likelihood = GaussianLikelihood(sigma, scatter["error_model"]) if scatter else GaussianLikelihood()
-        fits[m] = fitted_curves(get_kernel(rows[m]["kernel"]), best, data, likelihood, every)
+        fits[m] = fitted_curves(get_kernel(rows[m]["kernel"]), {**rows[m].get("fixed", {}), **best}, data, likelihood,
+                                every, per_object=per_object,
+                                halo=m == halo)
     first = chosen[0]
     rms = np.array([np.sqrt(np.mean((c.v_obs - c.v_pred) ** 2)) for c in fits[first]])
     names = [c.galaxy for c in fits[first]]
@@ -94,17 +103,32 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
                  f"i {base.nuisance['inclination'][0]:.0f}° ({first})" if run == "nuisance" else "catalogue Υ, D, i"
         if unsure:
             detail += f"; band unsure: {', '.join(unsure)}"
-        curves.append(replace(GalaxyCurve(g, base.r, base.v_obs, base.e_v_obs, base.components,
+        components = {**base.components, **({"v_halo": fits[halo][i].components["v_halo"]} if halo else {})}
+        curves.append(replace(GalaxyCurve(g, base.r, base.v_obs, base.e_v_obs, components,
                                           {m: fits[m][i].v_pred for m in chosen}, detail=detail),
                               bands={m: fits[m][i].band for m in chosen} if run == "nuisance" else {}))
-    settings = ", ".join(f"{m}: " + ", ".join(f"{k} = {v:.3g}" for k, v in rows[m]["best"].items()) for m in chosen)
+    settings = ", ".join(f"{m}: " + (", ".join(f"{k} = {v:.3g}" for k, v in (rows[m].get("best") or {}).items())
+                                     + (" and its best grid point per galaxy" if rows[m].get("per_object") else ""))
+                         for m in chosen)
     plot = rotation_curves(curves, title=title)
     band = (f"68 % bands: the Υ, D, i posterior at the fit ({DRAWS} seeded, importance-weighted draws)"
             if run == "nuisance" else "catalogue Υ, D, i")
     nuisance = "Υ, D, i at their conditional mode" if run == "nuisance" else "at the catalogue Υ, D, i"
     return Plot(plot.view, f"Fitted rotation curves of {rule}: each model at its best global point ({settings}), "
                            f"{nuisance}, V_pred and the components in the data's frame; {band}; components at "
-                           f"{first}'s fit")
+                           f"{first}'s fit" + (f"; V_halo: {halo}'s halo, √(V_pred² − V_bar²) at its fit" if halo
+                                               else ""))
+
+
+def _per_galaxy(row: Mapping[str, Any], galaxies: Sequence[str], what: str) -> dict[str, np.ndarray]:
+    """A per-galaxy model's best grid point of each galaxy of ``galaxies`` (the cube's), by parameter."""
+    if not row.get("per_object"):
+        return {}
+    best = need(row, "best_per_galaxy", what=what, of=Mapping)
+    names = list(need(best, "galaxy", what=what))
+    if names != list(galaxies):
+        raise PlotError(f"{what}: the report's galaxies are not the cube's sample")
+    return {k: numbers(v, what) for k, v in best.items() if k != "galaxy"}
 
 
 @figure("residual-checks", source="report",

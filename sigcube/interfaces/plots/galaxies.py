@@ -42,8 +42,8 @@ G_OBS = axis_label("g_obs", ACCEL, text="observed acceleration g_obs")
 TITLE_PX_PER_CHAR = 8
 """Pixels a title's character takes, about: a title line longer than the panel's width allows is shortened."""
 COMPONENTS = {"v_gas": ("V_gas", "dotted"), "v_disk": ("V_disk", "dashdot"), "v_bul": ("V_bul", "dashed"),
-              "v_bar": ("V_bar", "solid")}
-"""The baryonic components drawn in a rotation-curve panel, their label and line."""
+              "v_bar": ("V_bar", "solid"), "v_halo": ("V_halo", "longdash")}
+"""The components drawn in a rotation-curve panel (the baryons', and a fitted halo's own), their label and line."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320
         if key == "v_bul" and not np.any(np.abs(values) > 0):
             continue
         layers.append(styled(hv.Curve((r, values), r_dim, v_dim, label=text), color=GREY, dash=dash,
-                             width=2.5 if key == "v_bar" else 1.5))
+                             width=2.5 if key in ("v_bar", "v_halo") else 1.5))
     for color, (label, v_pred) in zip(COLORS, curve.predictions.items()):
         if label in curve.bands:
             lo, hi = curve.bands[label]

@@ -293,8 +293,8 @@ def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, 
                            "integrate")
     start = time.perf_counter()
     prior = PRIOR_WORDS + ("; σ_int " + scatter.describe()["prior"] if scatter is not None else "")
-    out: dict[str, Any] = {"kernel": model.kernel, "what": model.what, "global": list(model.global_params),
-                           "per_object": list(model.per_object)}
+    out: dict[str, Any] = {"kernel": model.kernel, "fixed": fixed_params(model), "what": model.what,
+                           "global": list(model.global_params), "per_object": list(model.per_object)}
     if model.per_object:
         numbers, elpd, elpd_error = _object_numbers(name, model, axes(model.per_object), points, catalogue, nuisance,
                                                     run, scatter, prior, checkpoint, progress)

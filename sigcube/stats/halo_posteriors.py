@@ -6,7 +6,7 @@ flat-prior profiles (log10 M200, c[, α]), through the ΛCDM relations for the �
 (:func:`sigcube.model.kernels.halo_lcdm.halo_of`) — so each halo quantity has a posterior: the grid's masses at its
 values. :func:`halo_posteriors` gives, per galaxy, the median and the 68 % and 95 % equal-tailed intervals of
 
-- ``log10_M200`` [M☉]; ``c200`` (r200/r_−2 — NFW, Einasto, Burkert, DC14; r200/r_c for the pseudo-isothermal sphere;
+- ``log10_M200`` [M☉]; ``log10_mstar`` [M☉], the M★ it was computed with; ``c200`` (r200/r_−2 — NFW, Einasto, Burkert, DC14; r200/r_c for the pseudo-isothermal sphere;
   the NFW halo's r200/r_s for coreNFW); ``log10_mstar_over_m200``;
 - the profile's shape or core: Einasto's ``alpha``, DC14's inner slope ``gamma``, coreNFW's core index ``n``, the core
   radius ``r_core`` [kpc] of Burkert (r0) and the pseudo-isothermal sphere (r_c);
@@ -113,16 +113,19 @@ def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Se
             at = {k: np.repeat(v, MSTAR_NODES) for k, v in at.items()}
             mstar = (mstar[:, :1] + mstar[:, 1:] * nodes).ravel()
             mass = np.repeat(mass / MSTAR_NODES, MSTAR_NODES)
-        quantities = halo_values(kernel, at, mstar, None if r_d is None else float(r_d[g]), fixed)
+        quantities = {**halo_values(kernel, at, mstar, None if r_d is None else float(r_d[g]), fixed),
+                      "log10_mstar": mstar}
         edge = {name: bool(s["at_prior_edge"]) for name, s in integral.summary().items()}
         for name, value in quantities.items():
             value = np.broadcast_to(value, mass.shape)
             rows.setdefault(name, []).append(weighted_quantiles(value, mass))
-            bounds.setdefault(name, []).append(any(edge[a] for a in _drivers(kernel, name, list(at))))
+            bounds.setdefault(name, []).append(name != "log10_mstar"
+                                               and any(edge[a] for a in _drivers(kernel, name, list(at))))
     shape = SHAPE.get(profile)
     meta = {"log10_M200": ("", "log10 of the halo mass M200 within 200·ρ_crit [M☉]"),
             "c200": ("", f"halo concentration {CONCENTRATION.get(profile, 'r200/r_−2')}"),
             "log10_mstar_over_m200": ("", "log10 of the stellar-to-halo mass ratio M★/M200"),
+            "log10_mstar": ("", "log10 of the stellar mass M★ [M☉] the halo was computed with"),
             **({shape[0]: shape[1:]} if shape else {})}
     data = {}
     for name, (unit, long_name) in meta.items():

@@ -143,6 +143,7 @@ def test_the_summary_line_gives_the_spread_of_medians_and_the_bound_count_and_su
     integral = _integral(axes, lambda log10_M200, c: -0.5 * ((log10_M200 - 11.0) / 0.2) ** 2
                          - 0.5 * ((c - 10.0) / 2.0) ** 2, n=81)
     ds = halo_posteriors("burkert", [integral] * 3, ["a", "b", "c"], np.array([8.0, 9.0, 10.0]))
+    assert ds["log10_mstar"].values == pytest.approx(np.repeat([[8.0], [9.0], [10.0]], len(QUANTILES), axis=1))
     ratio = ds["log10_mstar_over_m200"].sel(quantile=0.5).values
     np.testing.assert_allclose(ratio - ratio[0], [0.0, 1.0, 2.0], atol=1e-9)
     line = halo_summary(xr.Dataset.from_dict(json.loads(json.dumps(ds.to_dict(data="list")))))

@@ -357,8 +357,8 @@ def _nan(value):
 
 
 def test_every_report_figure_is_tested_here():
-    made = {name for name, kind in figures().items() if kind.source == "report"} - {"per-galaxy-difference",
-                                                                                      "fitted-curves"}
+    made = {name for name, kind in figures().items() if kind.source == "report"} - {
+        "per-galaxy-difference", "fitted-curves", "halo-relations"}  # these three: their own test files
     assert made == set(REPORT_FIGURES)
 
 

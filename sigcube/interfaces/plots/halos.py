@@ -1,24 +1,33 @@
 """The ΛCDM relations the halos' priors rest on (:mod:`sigcube.model.lcdm`): the stellar-to-halo mass relation and
-the concentration–mass relation, each median with its ±1σ and ±2σ scatter, over the halo masses SPARC spans."""
+the concentration–mass relation, each median with its ±1σ and ±2σ scatter, over the halo masses SPARC spans; and the
+relations a comparison recovered, each galaxy's fitted halo over those bands."""
 
 from __future__ import annotations
 
 import holoviews as hv
 import numpy as np
+import xarray as xr
 
-from sigcube.interfaces.plots.base import COLORS, Plot, framed, layout, styled
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, layout, need, numbers, report_of, styled
 from sigcube.interfaces.plots.labels import Label
 from sigcube.interfaces.plots.registry import figure
 from sigcube.model.lcdm import DUTTON_MACCIO_2014, MOSTER_2013
 
+STELLAR = ("log10_M200", "log10_mstar")
+CONCENTRATION = ("log10_M200_c", "log10_c200")
+"""The two panels' dimensions (their own: panels of a layout that share a dimension's name share its range)."""
 MASS = Label("log10 M200 [M☉]", r"$\log_{10} M_{200}\ [M_\odot]$")
 
 
-def _band(x: np.ndarray, y: np.ndarray, sigma: float, label: str, color: str) -> list[hv.Element]:
-    """The median curve with its ±1σ and ±2σ bands."""
-    out = [styled(hv.Area((x, y - k * sigma, y + k * sigma), vdims=["lo", "hi"], label=f"{label} ±{k}σ"),
-                  color=color, alpha=alpha) for k, alpha in ((2, 0.15), (1, 0.3))]
-    return out + [styled(hv.Curve((x, y), label=label), color=color, width=2)]
+def _band(x: np.ndarray, y: np.ndarray, sigma: float, label: str, color: str, dims: tuple[str, str]) -> list[hv.Element]:
+    """The median curve with its ±1σ and ±2σ bands, on the dimensions ``dims`` (a panel's own: panels of a layout
+    that share a dimension's name share its range)."""
+    out = [styled(hv.Area((x, y - k * sigma, y + k * sigma), dims[0], [dims[1], f"{dims[1]}_hi"],
+                          label=f"{label} ±{k}σ"), color=color, alpha=alpha) for k, alpha in ((2, 0.15), (1, 0.3))]
+    return out + [styled(hv.Curve((x, y), dims[0], dims[1], label=label), color=color, width=2)]
 
 
 @figure("lcdm-relations", source="code", reads="the relations of sigcube.model.lcdm")
@@ -29,11 +38,11 @@ def relations(log10_m200: tuple[float, float] = (9.0, 13.5), title: str = "") ->
     ``log10_m200``: the range of log10 M200 [M☉] drawn (two numbers)."""
     m = np.linspace(*log10_m200, 200)
     stellar = framed(hv.Overlay(_band(m, np.asarray(MOSTER_2013.log10_mstar(m)), MOSTER_2013.sigma_dex,
-                                      "Moster+2013", COLORS[1])),
+                                      "Moster+2013", COLORS[1], STELLAR)),
                      title="stellar-to-halo mass", xlabel=MASS, ylabel=Label("log10 M★ [M☉]", r"$\log_{10} M_\star\ [M_\odot]$"),
                      width=460, height=340, legend="top_left")
     concentration = framed(hv.Overlay(_band(m, np.asarray(DUTTON_MACCIO_2014.log10_c(m)), DUTTON_MACCIO_2014.sigma_dex,
-                                            "Dutton & Macciò 2014", COLORS[0])),
+                                            "Dutton & Macciò 2014", COLORS[0], CONCENTRATION)),
                            title="concentration–mass", xlabel=MASS,
                            ylabel=Label("log10 c200", r"$\log_{10} c_{200}$"), width=460, height=340,
                            legend="top_right")
@@ -42,3 +51,68 @@ def relations(log10_m200: tuple[float, float] = (9.0, 13.5), title: str = "") ->
                 f"stellar-to-halo mass relation of Moster, Naab & White 2013 ({MOSTER_2013.sigma_dex:g} dex scatter "
                 f"in M★) and the concentration–mass relation of Dutton & Macciò 2014 ({DUTTON_MACCIO_2014.sigma_dex:g}"
                 " dex), each with ±1σ and ±2σ bands")
+
+
+def _halos(report: Any, run: str, models: Sequence[str], what: str) -> dict[str, xr.Dataset]:
+    """The per-galaxy halo posteriors of a comparison's ``run`` by model (``models``, or every halo model)."""
+    report = report_of(report)
+    if isinstance(report, Mapping) and "error_model_table" in report:  # a table of error models: the preferred one's
+        report = need(report, "reports", need(report, "error_model_table", "lead", what=what), what=what)
+    rows = need(report, "runs", run, what=what, of=Mapping)
+    found = {m: r["halos"] for m, r in rows.items() if r.get("halos")}
+    if not found:
+        raise PlotError(f"{what}: the {run} run holds no halo posteriors (run `sigcube report compare` with a halo "
+                        "model, e.g. nfw-lcdm)")
+    unknown = [m for m in models if m not in found]
+    if unknown:
+        raise PlotError(f"{what}: {', '.join(unknown)} not among the report's halo models ({', '.join(found)})")
+    return {m: xr.Dataset.from_dict(found[m]) for m in (models or found)}
+
+
+def _recovered(ds: xr.Dataset, x: str, y: str, label: str, color: str, dims: tuple[str, str],
+               log_y: bool = False) -> list[hv.Element]:
+    """Each galaxy's median of ``y`` against its median of ``x`` with their 68 % intervals."""
+    def quantiles(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        q = np.asarray(ds[name].sel(quantile=[0.16, 0.5, 0.84]).values, dtype=float)
+        q = np.log10(q) if log_y and name == y else q
+        return q[:, 0], q[:, 1], q[:, 2]
+
+    (x_lo, x_mid, x_hi), (y_lo, y_mid, y_hi) = quantiles(x), quantiles(y)
+    return [styled(hv.ErrorBars((x_mid, y_mid, y_mid - y_lo, y_hi - y_mid), dims[0], [dims[1], "y_lo", "y_hi"]),
+                   color=color, width=1),
+            styled(hv.ErrorBars((x_mid, y_mid, x_mid - x_lo, x_hi - x_mid), dims[0], [dims[1], "x_lo", "x_hi"],
+                                horizontal=True), color=color, width=1),
+            styled(hv.Scatter((x_mid, y_mid), dims[0], dims[1], label=label), color=color, size=5)]
+
+
+@figure("halo-relations", source="report", reads="sigcube report compare --json with halo models (e.g. nfw-lcdm)")
+def recovered_relations(report: Any, run: str = "nuisance", models: Sequence[str] = (), title: str = "") -> Plot:
+    """The relations a comparison recovered: each galaxy's fitted halo — median and 68 % interval of log10 M★
+    against log10 M200, and of log10 c200 against log10 M200 — over the ΛCDM priors' relations (Moster+2013, Dutton &
+    Macciò 2014, ±1σ and ±2σ), one colour per halo model.
+
+    ``run``: nuisance (Υ, D, i marginalised, M★ at their mode) or catalogue; ``models``: the report's halo models
+    drawn (default: all)."""
+    what = "halo relations"
+    halos = _halos(report, run, models, what)
+    every = numbers(np.concatenate([np.asarray(ds["log10_M200"].values, dtype=float).ravel()
+                                    for ds in halos.values()]), f"{what}: log10 M200")
+    lo, hi = np.nanmin(every), np.nanmax(every)
+    m = np.linspace(min(lo, 9.0), max(hi, 13.0), 200)
+    stellar = _band(m, np.asarray(MOSTER_2013.log10_mstar(m)), MOSTER_2013.sigma_dex, "Moster+2013", GREY, STELLAR)
+    concentration = _band(m, np.asarray(DUTTON_MACCIO_2014.log10_c(m)), DUTTON_MACCIO_2014.sigma_dex,
+                          "Dutton & Macciò 2014", GREY, CONCENTRATION)
+    for color, (name, ds) in zip(COLORS, halos.items()):
+        stellar += _recovered(ds, "log10_M200", "log10_mstar", name, color, STELLAR)
+        concentration += _recovered(ds, "log10_M200", "c200", name, color, CONCENTRATION, log_y=True)
+    panels = [framed(hv.Overlay(stellar), title="stellar-to-halo mass", xlabel=MASS,
+                     ylabel=Label("log10 M★ [M☉]", r"$\log_{10} M_\star\ [M_\odot]$"), width=520, height=380,
+                     legend="top_left"),
+              framed(hv.Overlay(concentration), title="concentration–mass", xlabel=MASS,
+                     ylabel=Label("log10 c200", r"$\log_{10} c_{200}$"), width=520, height=380, legend="top_right")]
+    counts = ", ".join(f"{name} ({ds.sizes['galaxy']} galaxies)" for name, ds in halos.items())
+    return Plot(layout(panels, cols=2, title=title),
+                f"Each galaxy's fitted halo ({run} run; median and 68 % interval): log10 M★ and log10 c200 against "
+                f"log10 M200 for {counts}, over the ΛCDM relations with ±1σ and ±2σ bands (Moster+2013's "
+                f"{MOSTER_2013.sigma_dex:g} dex in M★, Dutton & Macciò 2014's {DUTTON_MACCIO_2014.sigma_dex:g} dex); "
+                "c200 is r200/r_−2 (r200/r_c for the pseudo-isothermal sphere, r200/r_s of coreNFW's cusp)")

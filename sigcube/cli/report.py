@@ -315,6 +315,52 @@ def report_compare(
         _save_compare(save, "compare", report, render, report, ds)
 
 
+@app.command("calibrate")
+def report_calibrate(
+    model: Annotated[str, typer.Argument(help="The model whose Bayes factor against MOND is calibrated (one with "
+                                              "global parameters: sigma, …).")],
+    samples: Annotated[int, typer.Option(help="Synthetic samples drawn from each of the two models.")] = 10,
+    sigma_int: Annotated[str, typer.Option(
+        "--sigma-int", help="The intrinsic scatter the samples are drawn with and analysed under, one value in the "
+                            "error model's unit (e.g. the posterior mean of a comparison).")] = "6.6",
+    error_model: Annotated[str, typer.Option(help="What σ_int means (velocity_floor, lognormal, "
+                                                  "lognormal_first_order).")] = "velocity_floor",
+    observed: Annotated[Optional[float], typer.Option(help="A comparison's ln B, placed in each distribution.")] = None,
+    seed: Annotated[int, typer.Option(help="The first sample's seed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
+    workers: Annotated[Optional[int], typer.Option(help="LocalCluster worker processes (default: one per core).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="Run the per-galaxy work on the Dask scheduler tcp://host:port.")] = None,
+    synchronous: Annotated[bool, typer.Option(help="Run in this process, without Dask (the same numbers).")] = False,
+) -> None:
+    """What a Bayes factor means here: ln B(MODEL : MOND) and ΔELPD_LOGO on synthetic samples drawn from MODEL and
+    from MOND on the cube's galaxies (Υ, D, i from their priors, noise from the stated likelihood), each analysed as
+    report compare analyses the data; finished samples are kept under cubes/checkpoints/ (a killed run resumes)."""
+    from sigcube.engines.checkpoint import Checkpoint, check_root, describe_run, fingerprint
+    from sigcube.engines.sweep.engine import check_workers
+    from sigcube.io.cubes import cube_dir
+    from sigcube.stats.intrinsic_scatter import Scatter
+    from sigcube.study.reports.calibration import calibrate, render
+
+    check_workers(scheduler, workers, synchronous)
+    scatter = Scatter.parse(sigma_int, error_model)
+    ds = _curves(cube)
+    root = cube_dir() / "checkpoints"
+    check_root(root)
+    settings = {"report": "calibrate", "cube": str(ds.attrs.get("content_sha256", "")), "model": model,
+                "scatter": scatter.describe()}
+    kept = Checkpoint(root / f"calibrate-{fingerprint(settings)}", describe_run(settings),
+                      warn=lambda line: err_console.print(line, markup=False, highlight=False))
+
+    def say(line: str) -> None:
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    report = _with_fits(ds, workers, scheduler, synchronous, "drawing and comparing synthetic samples …",
+                        lambda run: calibrate(ds, model, scatter, samples, seed=seed, observed=observed, run=run,
+                                              checkpoint=kept, progress=say))
+    emit(report, as_json, render)
+
+
 def _save_compare(folder: str, name: str, payload: dict, render, report: dict, ds) -> None:
     """The comparison's text, JSON and figures (ELPD ranking, fitted curves of ``report``) saved into ``folder``."""
     from sigcube.interfaces.plots.comparison import elpd_ranking

@@ -102,8 +102,9 @@ def draw_on_baryons(cube: xr.Dataset, kernel: str, params: dict[str, Any] | None
     errors = np.full(cube["v_obs"].shape, np.nan)
     errors[rows[points.galaxy_index()], points.radius] = e_v
     out["e_v_obs"] = (cube["e_v_obs"].dims, errors, cube["e_v_obs"].attrs)
-    for name in ("V_flat", "e_V_flat"):
-        out[name] = (cube[name].dims, np.zeros(cube.sizes["galaxy"]), cube[name].attrs)
+    for name in ("V_flat", "e_V_flat"):  # SPARC's; a cube of the user's rotation curves may have none
+        if name in cube:
+            out[name] = (cube[name].dims, np.zeros(cube.sizes["galaxy"]), cube[name].attrs)
     truth["upsilon_bul"] = np.where(transform.has_bulge, truth["upsilon_bul"], np.nan)
     log_mstar = np.log10(inputs["M_star"][0, points.offsets[:-1]]) if "M_star" in inputs else None
     halo = halo_of(kernel, log_mstar, {**resolved, **theta}) if log_mstar is not None else {}

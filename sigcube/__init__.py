@@ -30,6 +30,7 @@ _LAZY = {
     "open_fit": ("sigcube.engines.fit.store", "open_fit"),
     "predict": ("sigcube.engines.evaluate", "predict"),
     "score": ("sigcube.engines.evaluate", "score"),
+    "halo_masses": ("sigcube.study.reports.compare", "halo_masses"),
     "get_kernel": ("sigcube.model.kernels", "get_kernel"),
     "kernel_names": ("sigcube.model.kernels", "kernel_names"),
     "kernel": ("sigcube.model.kernels", "kernel"),

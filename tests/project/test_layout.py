@@ -146,7 +146,7 @@ PUBLIC = ("sigcube", "sigcube.errors", "sigcube.constants", "sigcube.conventions
           "sigcube.stats.",
           "sigcube.compute.quadrature",
           "sigcube.io.datasets", "sigcube.io.cubes", "sigcube.io.rotation_curves", "sigcube.io.ingest.clusters",
-          "sigcube.io.ingest.milkyway", "sigcube.engines.", "sigcube.interfaces.")
+          "sigcube.io.ingest.milkyway", "sigcube.io.synth_sparc", "sigcube.engines.", "sigcube.interfaces.")
 """The public API: the facade and the modules the API reference documents (a name ending in a dot: every module
 under it)."""
 

@@ -381,3 +381,20 @@ def test_lcdm_halos_run_on_rotmod_files_with_table_1_with_the_nuisance(shared_da
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["runs"]["nuisance"]
     assert set(rows) == {"sigma", "mond", "nfw-lcdm"} and np.isfinite(rows["nfw-lcdm"]["log_evidence"])
+
+
+def test_halo_masses_of_a_galaxy_do_not_depend_on_its_company_and_bad_names_are_one_line(sparc_cube):
+    """Each galaxy's halo integral is its own: NGC3198's quantiles are the same computed alone or beside DDO154; the
+    95 % interval holds the 68 % one, which holds the median."""
+    import sigcube
+
+    pair = sigcube.halo_masses(sparc_cube, "nfw-lcdm", galaxies=["DDO154", "NGC3198"], sigma_int=6.0)
+    alone = sigcube.halo_masses(sparc_cube, "nfw-lcdm", galaxies=["NGC3198"], sigma_int=6.0)
+    for name in ("log10_M200", "c200", "log10_mstar_over_m200", "log10_mstar"):
+        np.testing.assert_allclose(pair[name].sel(galaxy="NGC3198").values, alone[name].sel(galaxy="NGC3198").values,
+                                   rtol=1e-9)
+        assert np.all(np.diff(pair[name].values, axis=1) >= 0), name
+    for model, galaxies, message in (("mond", None, "not a halo model"), ("burkert", ["NOPE"], "NOPE not in the cube")):
+        with pytest.raises(CompareError, match=message) as err:
+            sigcube.halo_masses(sparc_cube, model, galaxies=galaxies)
+        assert "\n" not in str(err.value)

@@ -485,6 +485,30 @@ def _catalogue(cube: xr.Dataset, points: PointSet) -> Any:
         raise NuisanceError(f"{exc} (--no-nuisance compares the models at the catalogue values alone)") from None
 
 
+def halo_masses(cube: xr.Dataset, model: str, *, galaxies: Sequence[str] | None = None, sigma_int: float | None = None,
+                error_model: str = "velocity_floor", nuisance: bool = True, run: Runner = in_process) -> xr.Dataset:
+    """Each galaxy's halo under ``model`` (a halo of :data:`MODELS`: ``nfw-lcdm``, ``burkert``, …) as `report compare`
+    gives it: the median and 68 % and 95 % intervals of log10 M200, c200, log10 M★/M200, M★ and the profile's shape,
+    with at-bound flags (:func:`sigcube.stats.halo_posteriors.halo_posteriors`), from each galaxy's evidence integral
+    with Υ, D, i marginalised (``nuisance``) and σ_int fixed at ``sigma_int`` under ``error_model`` (None: errors as
+    quoted); ``galaxies``: a subset of the cube's, by name (default: the sample)."""
+    if model not in MODELS or not is_halo(MODELS[model].kernel):
+        raise CompareError(f"halo masses: {model!r} is not a halo model of report compare "
+                           f"({', '.join(m for m in MODELS if is_halo(MODELS[m].kernel))})")
+    if galaxies is not None:
+        known = {str(g) for g in cube["galaxy"].values}
+        missing = [g for g in galaxies if g not in known]
+        if missing:
+            raise CompareError(f"halo masses: {', '.join(missing)} not in the cube")
+        cube = cube.sel(galaxy=list(galaxies))
+    cube, points = _sample(cube, [model])
+    scatter = None if sigma_int is None else Scatter.parse(repr(float(sigma_int)), error_model)
+    row = compare_model(model, points, _catalogue(cube, points) if nuisance else None, nuisance, run, scatter)
+    if row.get("halos") is None:
+        raise CompareError(f"halo masses: {model} on this cube has no M★ to give its halos with")
+    return xr.Dataset.from_dict(row["halos"])
+
+
 def model_names(names: Sequence[str]) -> list[str]:
     """``names`` checked against :data:`MODELS`, each once, MOND (the reference) added last if not given."""
     unknown = [n for n in names if n not in MODELS]

@@ -136,6 +136,12 @@ FIGURES: tuple[DocFigure, ...] = (
               ("compare-sigma-mond-sigma-int",), title="ELPD of canonical Σ and MOND with σ_int marginalised"),
     DocFigure("lcdm-elpd", "study/lcdm", lambda i: i.plots.comparison.elpd_ranking(i.record("compare-halos-lcdm")),
               ("compare-halos-lcdm",), title="Σ, MOND and ΛCDM halos: ELPD with σ_int marginalised"),
+    DocFigure("lcdm-halo-relations", "study/lcdm", lambda i: i.plots.halos.recovered_relations(
+        i.record("compare-halos-lcdm"), models=["nfw-lcdm", "dc14-lcdm", "corenfw-lcdm"]), ("compare-halos-lcdm",),
+        title="Each galaxy's fitted ΛCDM halo over the SHMR and c–M relations"),
+    DocFigure("lcdm-fitted-curves", "study/lcdm", lambda i: i.plots.fits.fitted_rotation_curves(
+        i.record("compare-halos-lcdm"), i.sparc, models=["nfw-lcdm", "dc14-lcdm", "burkert", "mond"], n=2),
+        ("compare-halos-lcdm",), cube=True, title="ΛCDM and cored halos against MOND at their fit"),
     DocFigure("lcdm-relations", "study/lcdm-literature", lambda i: i.plots.halos.relations(),
               title="The ΛCDM relations the halos' priors rest on"),
     DocFigure("scatter-posterior", "study/scatter", lambda i: i.plots.posteriors.scatter_posterior({

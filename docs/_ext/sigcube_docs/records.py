@@ -120,6 +120,10 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
                                    "--error-model", "velocity_floor", "--json"),),
            "model selection: canonical Σ, MOND, the ΛCDM halos under ΛCDM priors and the cored halos with flat priors, "
            "Υ, D, i and a velocity floor σ_int marginalised"),
+    Result("calibrate-sigma-mond", (("report", "calibrate", "sigma", "--samples", "10", "--sigma-int", "6.6",
+                                     "--error-model", "velocity_floor", "--json"),),
+           "what ln B(Σ : MOND) means here: its distribution on synthetic SPARC samples drawn from Σ and from MOND under "
+           "the velocity floor"),
     Result("compare-sigma_xi-nfw-sigma-int", (("report", "compare", "sigma_xi", "nfw", "--sigma-int", "0:20:11",
                                                "--json"),),
            "model selection: Σ (A, ξ) and NFW per galaxy with an error floor σ_int marginalised over [0, 20] km/s"),

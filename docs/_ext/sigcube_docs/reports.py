@@ -379,9 +379,13 @@ def compare(record: Mapping[str, Any]) -> str:
         scatter = [f"{code(name)}: σ_int = {number(m['sigma_int']['mean'], 4)} ± {number(m['sigma_int']['sd'], 2)} "
                    f"{text(report['scatter']['unit'])} (95 %: {number(m['sigma_int']['ci95'][0], 4)} – "
                    f"{number(m['sigma_int']['ci95'][1], 4)})" for name, m in models.items() if "sigma_int" in m]
+        decisions = [f"decision, {code(name)} against {code('mond')}: {text(m['decision_vs_mond']['reading'])}"
+                     for name, m in models.items() if m.get("decision_vs_mond")]
+        halos = [f"{code(name)}: {text(sources.halo_summary(m['halos']))}" for name, m in models.items()
+                 if m.get("halos")]
         warnings = [f"⚠ {code(name)}: {text(w)}" for name, m in models.items() for w in m.get("warnings", [])]
-        if verdicts or scatter or warnings:
-            out.append(items(verdicts + scatter + warnings))
+        if verdicts or decisions or scatter or halos or warnings:
+            out.append(items(verdicts + decisions + scatter + halos + warnings))
         out.append(_compare_reading(models))
         if label in report.get("logo", {}):
             out.append(_logo(report["logo"][label]))
@@ -961,12 +965,37 @@ def error_models_table(record: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+def calibration(record: Mapping[str, Any]) -> str:
+    """ln B(model : MOND) on synthetic samples drawn from each of the two models: its distribution per generating
+    model, and each sample."""
+    r = record["report"]
+    model, ref = r["model"], r["reference"]
+    out = [provenance(record),
+           f"{r['n_samples']} samples drawn from each model on SPARC's galaxies; σ_int {text(r['scatter']['prior'])} "
+           f"under {code(r['scatter']['error_model'])}.\n\n"]
+    rows = []
+    for truth, block in r["by_truth"].items():
+        s, q = block["summary"], block["summary"]["quantiles"]
+        rows.append([code(truth), f"{s['mean']:+.1f} ± {fixed(s['sd'], 1)}", f"{q['0.05']:+.1f} to {q['0.95']:+.1f}",
+                     f"{s['min']:+.1f} to {s['max']:+.1f}", f"{s['positive']} of {s['n']}",
+                     str(s["preferred"][model]), str(s["preferred"][ref]), str(s["not_distinguished"])])
+    out.append(table(["drawn from", f"ln B({model} : {ref}) mean ± sd", "5–95 %", "range", "ln B > 0",
+                      f"{model} preferred", f"{ref} preferred", "not distinguished"], rows, "lrrrrrrr") + "\n")
+    samples = [[code(truth), str(x["seed"]), f"{x['ln_B']:+.2f} ± {fixed(x['ln_B_error'], 2)}",
+                f"{x['elpd_diff']:+.1f} ± {fixed(x['elpd_se'], 1)}", text(x["preferred"] or "not distinguished")]
+               for truth, block in r["by_truth"].items() for x in block["samples"]]
+    out.append(details("Each sample", table(["drawn from", "seed", "ln B ± num.", "ΔELPD ± SE", "decision"], samples,
+                                            "lrrrl")))
+    out.append(items(f"{k}: {text(v)}" for k, v in r["conventions"].items()))
+    return "".join(out)
+
+
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
     "ablation-sigma-int-5": ablation, "ablation-sigma-int-grid": ablation, "compare-sigma-mond-nfw": compare,
     "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare,
     "compare-sigma-mond-error-models": compare_error_models, "compare-sigma_xi-nfw-sigma-int": compare,
-    "compare-halos-lcdm": compare,
+    "compare-halos-lcdm": compare, "calibrate-sigma-mond": calibration,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
     "joint-sigma-systematics-sparc-clash": joint,

@@ -10,6 +10,7 @@ Everything here is a function, imported on first use, so that ``conf.py`` stays 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -129,12 +130,22 @@ def report_renderers() -> dict[str, Any]:
     from sigcube.interfaces import joint_report as joint
     from sigcube.interfaces import population_report as population
     from sigcube.interfaces import sweep_report as sweep
-    from sigcube.study.reports import ablation, compare, kernels, regression, sensitivity, sparc
+    from sigcube.study.reports import ablation, calibration, compare, kernels, regression, sensitivity, sparc
 
     return {"sparc": sparc.render_summary, "kernels": kernels.render, "regression": regression.render,
             "sensitivity": sensitivity.render, "ablation": ablation.render, "compare": compare.render,
+            "calibrate": calibration.render,
             "sweep": sweep.render, "joint": joint.render, "population": population.render,
             "population_table": population.render_table}
+
+
+def halo_summary(halos: Mapping[str, Any]) -> str:
+    """The one-line summary of a comparison row's halo posteriors (an xarray Dataset's dictionary)."""
+    import xarray as xr
+
+    from sigcube.stats.halo_posteriors import halo_summary as summary
+
+    return summary(xr.Dataset.from_dict(dict(halos)))
 
 
 def plots() -> Any:

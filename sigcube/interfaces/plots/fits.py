@@ -70,43 +70,46 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
         data = Data(points, Catalogue.from_cube(cube, points))
     else:
         data = Data(points)
-    every = np.arange(points.n_galaxies)
-    fits = {}
-    for m in chosen:
-        per_object = _per_galaxy(rows[m], list(points.galaxy), f"{what} ({m})")
+    names = [str(g) for g in points.galaxy]
+
+    def fit(m: str, which: Sequence[str]) -> dict[str, Any]:
+        """Model ``m``'s fitted curves of the galaxies ``which``, by name."""
+        per_object = _per_galaxy(rows[m], names, f"{what} ({m})")
         best = dict(need(rows[m], "best", what=f"{what} ({m})", of=Mapping) if not per_object else rows[m].get("best")
                     or {})
         sigma = float(best.pop(SCATTER, 0.0))
         likelihood = GaussianLikelihood(sigma, scatter["error_model"]) if scatter else GaussianLikelihood()
-        fits[m] = fitted_curves(get_kernel(rows[m]["kernel"]), {**rows[m].get("fixed", {}), **best}, data, likelihood,
-                                every, per_object=per_object,
-                                halo=m == halo)
+        curves = fitted_curves(get_kernel(rows[m]["kernel"]), {**rows[m].get("fixed", {}), **best}, data, likelihood,
+                               [names.index(g) for g in which], per_object=per_object, halo=m == halo)
+        return {c.galaxy: c for c in curves}
+
     first = chosen[0]
-    rms = np.array([np.sqrt(np.mean((c.v_obs - c.v_pred) ** 2)) for c in fits[first]])
-    names = [c.galaxy for c in fits[first]]
     if galaxies:
         missing = [g for g in galaxies if g not in names]
         if missing:
             raise PlotError(f"{what}: {', '.join(missing)} not in the report's sample")
         picked, rule = list(galaxies), ", ".join(galaxies)
-    else:
-        representative, worst = chosen_galaxies(names, rms, n)
+        fits = {first: fit(first, picked)}
+    else:  # the first model on every galaxy, to choose them by its RMS
+        fits = {first: fit(first, names)}
+        rms = np.array([np.sqrt(np.mean((c.v_obs - c.v_pred) ** 2)) for c in fits[first].values()])
+        representative, worst = chosen_galaxies(list(fits[first]), rms, n)
         picked = [*representative, *worst]
         rule = (f"representative galaxies ({', '.join(representative)}: 25th–75th percentiles of {first}'s RMS among "
                 f"the others) and the {len(worst)} worst fitted by {first} ({', '.join(worst)})")
+    fits.update({m: fit(m, picked) for m in chosen[1:]})
     curves = []
     for g in picked:
-        i = names.index(g)
-        base = fits[first][i]
-        unsure = [m for m in chosen if fits[m][i].ess < MIN_ESS]
+        base = fits[first][g]
+        unsure = [m for m in chosen if fits[m][g].ess < MIN_ESS]
         detail = f"Υ_d {base.nuisance['upsilon_disk'][0]:.2f}, D {base.nuisance['distance'][0]:.1f} Mpc, " \
                  f"i {base.nuisance['inclination'][0]:.0f}° ({first})" if run == "nuisance" else "catalogue Υ, D, i"
         if unsure:
             detail += f"; band unsure: {', '.join(unsure)}"
-        components = {**base.components, **({"v_halo": fits[halo][i].components["v_halo"]} if halo else {})}
+        components = {**base.components, **({"v_halo": fits[halo][g].components["v_halo"]} if halo else {})}
         curves.append(replace(GalaxyCurve(g, base.r, base.v_obs, base.e_v_obs, components,
-                                          {m: fits[m][i].v_pred for m in chosen}, detail=detail),
-                              bands={m: fits[m][i].band for m in chosen} if run == "nuisance" else {}))
+                                          {m: fits[m][g].v_pred for m in chosen}, detail=detail),
+                              bands={m: fits[m][g].band for m in chosen} if run == "nuisance" else {}))
     settings = ", ".join(f"{m}: " + (", ".join(f"{k} = {v:.3g}" for k, v in (rows[m].get("best") or {}).items())
                                      + (" and its best grid point per galaxy" if rows[m].get("per_object") else ""))
                          for m in chosen)

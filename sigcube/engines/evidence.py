@@ -475,7 +475,8 @@ def _global_correction(ev: _Evaluator, run: Runner, chunks: Sequence[np.ndarray]
 class ObjectEvidence:
     """A model with per-object parameters only: each galaxy's ln Z (correction included), its error, its integral's
     convergence, the best grid point and where that sits, the rule's correction, each galaxy's final box (a start for
-    a neighbouring integral) and its integral (not kept by :meth:`to_data`)."""
+    a neighbouring integral) and its integral (not kept by :meth:`to_data`); ``summary``: what a caller made of the
+    integrals (e.g. halo quantities), kept with the rest."""
 
     log_z: np.ndarray
     errors: np.ndarray
@@ -486,6 +487,7 @@ class ObjectEvidence:
     correction: Correction | None
     boxes: list[Box] = field(repr=False, default_factory=list)
     integrals: list[ItemIntegral] = field(repr=False, default_factory=list)
+    summary: dict[str, Any] | None = field(repr=False, default=None)
 
     @property
     def total(self) -> float:
@@ -500,7 +502,7 @@ class ObjectEvidence:
         return {"log_z": self.log_z, "errors": self.errors, "converged": self.converged, "best": self.best,
                 "at_bound": self.at_bound, "best_arrays": self.best_arrays,
                 "correction": None if self.correction is None else self.correction.to_data(),
-                "boxes": [b.to_data() for b in self.boxes]}
+                "boxes": [b.to_data() for b in self.boxes], "summary": self.summary}
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> ObjectEvidence:
@@ -508,7 +510,7 @@ class ObjectEvidence:
         return cls(np.asarray(data["log_z"], dtype=float), np.asarray(data["errors"], dtype=float),
                    np.asarray(data["converged"], dtype=bool), arrays["best"], arrays["at_bound"], arrays["best_arrays"],
                    None if data["correction"] is None else Correction.from_data(data["correction"]),
-                   [Box.from_data(b) for b in data["boxes"]])
+                   [Box.from_data(b) for b in data["boxes"]], summary=data.get("summary"))
 
 
 def _object_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data, error_model: str,
@@ -579,7 +581,7 @@ class ScatterObjectEvidence:
     integral: ItemIntegral
     loglike: np.ndarray
     inner: ObjectEvidence
-    """The per-galaxy integrals at the best σ_int (their ``integrals`` empty when read from a checkpoint)."""
+    """The per-galaxy integrals at the best σ_int (their ``integrals`` not kept; their ``summary`` kept)."""
     sigma_int: float
     """The best σ_int grid value, where ``inner`` is evaluated."""
     log_z: float
@@ -604,9 +606,12 @@ def _values(data: Any) -> np.ndarray:
 
 def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], scatter: Axis,
                             data: Data, error_model: str, checkpoint: Checkpoint = Checkpoint(None),
-                            progress: Progress = silent, run: Runner = in_process) -> ScatterObjectEvidence:
+                            progress: Progress = silent, run: Runner = in_process,
+                            summarise: Callable[[list[ItemIntegral], float], dict[str, Any]] | None = None
+                            ) -> ScatterObjectEvidence:
     """ln Z of a per-object model (``axes``) with σ_int on the global axis ``scatter``: the σ_int integral of
-    Π_g Z_g(σ_int).
+    Π_g Z_g(σ_int); ``summarise(integrals, σ_int)``: made of the per-galaxy integrals at the best σ_int, kept with
+    them (so that a resumed run gives what an uninterrupted one did).
 
     The coarse pass over σ_int locates every galaxy's mass at each value (:func:`object_evidence` with ``locate``,
     each value beginning from the nearest value's boxes); the zooms and halvings evaluate each galaxy on one fixed
@@ -620,12 +625,13 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     done: dict[float, tuple[np.ndarray, list[Box]]] = {}
     grids: list[Box] = []
 
-    def adaptive(s: float, correct: bool = False, locate: bool = True, keep: bool = False) -> ObjectEvidence:
+    def adaptive(s: float, correct: bool = False, locate: bool = True, summarised: bool = False) -> ObjectEvidence:
         near = min(done, key=lambda t: abs(t - s)) if done else None
         inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=correct,
                                 start=None if near is None else done[near][1], locate=locate, run=run)
         done.setdefault(s, (inner.log_z, inner.boxes))
-        return inner if keep else replace(inner, integrals=[])
+        summary = summarise(inner.integrals, s) if summarised and summarise is not None else None
+        return replace(inner, integrals=[], summary=summary)
 
     def kept(s: float) -> tuple[np.ndarray, list[Box]]:
         if s not in done:
@@ -659,7 +665,7 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     m = int(np.argmax(fixed_ll.sum(axis=1)))
     best_sigma = float(grid_points(integral)[SCATTER][m])
     inner = checkpoint.get(f"best-sigma={best_sigma!r}",
-                           lambda: adaptive(best_sigma, correct=data.nuisance, locate=False, keep=True),
+                           lambda: adaptive(best_sigma, correct=data.nuisance, locate=False, summarised=True),
                            ObjectEvidence.to_data, ObjectEvidence.from_data)
     done.setdefault(best_sigma, (inner.log_z, inner.boxes))
     delta = inner.log_z - fixed_ll[m]

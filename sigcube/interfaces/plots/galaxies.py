@@ -42,8 +42,10 @@ G_OBS = axis_label("g_obs", ACCEL, text="observed acceleration g_obs")
 TITLE_PX_PER_CHAR = 8
 """Pixels a title's character takes, about: a title line longer than the panel's width allows is shortened."""
 COMPONENTS = {"v_gas": ("V_gas", "dotted"), "v_disk": ("V_disk", "dashdot"), "v_bul": ("V_bul", "dashed"),
-              "v_bar": ("V_bar", "solid"), "v_halo": ("V_halo", "longdash")}
-"""The components drawn in a rotation-curve panel (the baryons', and a fitted halo's own), their label and line."""
+              "v_bar": ("V_bar", "solid")}
+"""The baryonic components drawn in a rotation-curve panel, their label and line."""
+LINES = {**COMPONENTS, "v_halo": ("V_halo", "longdash")}
+"""Every component a panel draws: the baryons', and a fitted halo's own curve."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320
     layers = [styled(hv.ErrorBars((r, v, curve.e_v), r_dim, [v_dim, "e_v"]), color="black", width=1),
               styled(hv.Scatter((r, v), r_dim, v_dim, label="V_obs"), color="black", size=5)]
     for key, values in curve.components.items():
-        text, dash = COMPONENTS[key]
+        text, dash = LINES[key]
         if key == "v_bul" and not np.any(np.abs(values) > 0):
             continue
         layers.append(styled(hv.Curve((r, values), r_dim, v_dim, label=text), color=GREY, dash=dash,

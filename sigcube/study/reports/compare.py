@@ -66,7 +66,7 @@ from sigcube.engines.halo_masses import halo_table, is_halo
 from sigcube.errors import SigcubeError
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model import metrics, segments
-from sigcube.model.kernels import get_kernel
+from sigcube.model.kernels import Kernel, get_kernel
 from sigcube.model.metrics import RAR_SCATTERS
 from sigcube.model.points import PointSet
 from sigcube.stats import logo, verdicts
@@ -194,9 +194,10 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
     kernel, fixed = get_kernel(model.kernel), fixed_params(model)
     data = Data(points, catalogue if nuisance else None)
     error_model = scatter.error_model if scatter is not None else "velocity_floor"
+    halos = _halos_of(kernel, fixed, data, error_model)
     if scatter is not None and scatter.free:
         ev = scatter_object_evidence(kernel, fixed, object_axes, _scatter_axis(scatter), data, error_model, checkpoint,
-                                     progress, run)
+                                     progress, run, summarise=halos if is_halo(model.kernel) else None)
         inner = ev.inner
         per_galaxy = logsumexp(ev.loglike + ev.integral.log_mass[:, None], axis=0)
         elpd = _logo_on_grid(name, ev.loglike, ev.integral.log_mass, points.galaxy, prior)
@@ -230,15 +231,24 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
     out["best_per_galaxy"] = {"galaxy": [str(g) for g in points.galaxy],
                               **{k: np.asarray(v, dtype=float).ravel().tolist() for k, v in inner.best.items()}}
     if is_halo(model.kernel):
-        sigma = out.get("best", {}).get(SCATTER)
-        if not inner.integrals:  # the best σ_int's integrals read from a checkpoint: made again for the halos
-            inner = object_evidence(kernel, fixed, object_axes, data, error_model, sigma, run=run)
-        try:
-            out["halos"] = halo_table(kernel, fixed, inner.integrals, data, error_model, sigma).to_dict(data="list")
-        except SigcubeError as problem:
-            out["halos"] = None
-            progress(f"no halo quantities: {problem}")
+        found = inner.summary if inner.summary is not None else halos(inner.integrals,
+                                                                       (out.get("best") or {}).get(SCATTER))
+        if "problem" in found:
+            progress(f"no halo quantities: {found['problem']}")
+        out["halos"] = None if "problem" in found else found
     return out, elpd, elpd_error
+
+
+def _halos_of(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str
+              ) -> Callable[[Sequence[Any], float | None], dict[str, Any]]:
+    """A halo's per-galaxy quantities from its integrals at σ_int (``halo_table`` as data; ``{"problem": why}`` when
+    the cube gives no M★)."""
+    def make(integrals: Sequence[Any], sigma: float | None) -> dict[str, Any]:
+        try:
+            return halo_table(kernel, fixed, integrals, data, error_model, sigma).to_dict(data="list")
+        except SigcubeError as problem:
+            return {"problem": str(problem)}
+    return make
 
 
 def _object_describe(inner: ObjectEvidence) -> dict[str, Any]:

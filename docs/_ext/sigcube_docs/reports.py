@@ -359,10 +359,11 @@ def compare(record: Mapping[str, Any]) -> str:
     titles = {"catalogue": "Catalogue Υ, D, i", "nuisance": "Υ, D, i marginalised (ln Z) / profiled (χ², AIC, BIC, CV)"}
     for label, models in report["runs"].items():
         out.append(f"## {titles.get(label, text(label))}\n\n")
-        rows = [[code(name), text(m["what"]), f"{m['k']:,}",
+        rows = [[code(name), f"{m['k']:,}",
                  text(", ".join(f"{k} = {number(v, 3)}" for k, v in (m.get("best") or {}).items()) or "per galaxy")]
                 for name, m in models.items()]
-        out.append(table(["model", "what", "k (parameters)", "best global"], rows, "llrl") + "\n")
+        out.append(items(f"{code(name)}: {text(m['what'])}" for name, m in models.items()))
+        out.append(table(["model", "k (parameters)", "best global"], rows, "lrl") + "\n")
         rows = []
         for name, m in models.items():
             cv = m.get("cv") or {}
@@ -984,8 +985,8 @@ def calibration(record: Mapping[str, Any]) -> str:
     samples = [[code(truth), str(x["seed"]), f"{x['ln_B']:+.2f} ± {fixed(x['ln_B_error'], 2)}",
                 f"{x['elpd_diff']:+.1f} ± {fixed(x['elpd_se'], 1)}", text(x["preferred"] or "not distinguished")]
                for truth, block in r["by_truth"].items() for x in block["samples"]]
-    out.append(details("Each sample", table(["drawn from", "seed", "ln B ± num.", "ΔELPD ± SE", "decision"], samples,
-                                            "lrrrl")))
+    out.append("Each sample:\n\n" + table(["drawn from", "seed", "ln B ± num.", "ΔELPD ± SE", "decision"], samples,
+                                           "lrrrl") + "\n")
     out.append(items(f"{k}: {text(v)}" for k, v in r["conventions"].items()))
     return "".join(out)
 

@@ -261,7 +261,12 @@ def report_compare(
              "default; lognormal, a log-normal g_obs density, dex; lognormal_first_order, its Gaussian-in-V form). "
              "Without: 'all' or a list (quoted,velocity_floor,lognormal=0:0.3:31, …) — the comparison under each, "
              "σ_int marginalised on its own grid, as one model × error model table led by the error model the "
-             "evidence prefers.")] = None,
+             "evidence prefers (NAME+tau_gal adds τ_gal on its own grid).")] = None,
+    tau_gal: Annotated[Optional[str], typer.Option(
+        "--tau-gal", help="With --sigma-int: the scatter τ_gal [ln V] of each galaxy's velocity scale (correlated "
+                          "errors within a galaxy), integrated per galaxy with the inclination: a value X (fixed) or "
+                          "a grid LO:HI:N (uniform prior, marginalised). Models with global parameters only, Υ, D, i "
+                          "marginalised.")] = None,
     save: Annotated[Optional[str], typer.Option(
         "--save", help="Also write the report into this folder: its text (.txt), JSON (.json) and figures (.png: the "
                        "ELPD ranking, the fitted rotation curves and the residuals' checks; under several error "
@@ -273,10 +278,13 @@ def report_compare(
     resumes; a finished one is printed again from its report)."""
     from sigcube.engines.sweep.engine import check_workers
     from sigcube.stats.intrinsic_scatter import Scatter
-    from sigcube.study.reports.compare import check_sample, model_names, render
+    from sigcube.study.reports.compare import check_galaxy_scale, check_sample, model_names, render
 
     check_workers(scheduler, workers, synchronous)
     names = model_names(models)
+    if tau_gal is not None and sigma_int is None:
+        raise SigcubeError("--tau-gal goes with --sigma-int (the scatter of the points beside each galaxy's scale); "
+                           "under several error models name it in the list: --error-model velocity_floor+tau_gal")
     if save:
         from sigcube.interfaces.saved import save_folder
 
@@ -290,6 +298,9 @@ def report_compare(
         )
 
         scatters = parse_error_models(error_model)
+        for scatter in scatters.values():
+            if scatter is not None:
+                check_galaxy_scale(names, nuisance, bool(scatter.tau_values.any()))
         ds = _curves(cube)
         check_sample(ds, names, nuisance)
         reports = {}
@@ -306,7 +317,9 @@ def report_compare(
         if save:
             _save_compare(save, "compare-error-models", payload, show, reports[table["lead"]], ds)
         return
-    scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor")
+    scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal)
+    if scatter is not None:
+        check_galaxy_scale(names, nuisance, bool(scatter.tau_values.any()))
     ds = _curves(cube)
     check_sample(ds, names, nuisance)
     report = _compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous)

@@ -25,8 +25,9 @@ run of evaluation batches of grid points (:data:`BATCH_POINTS` over the whole sa
 a batch's points in order, so the batches, not the tasks, decide the last bits) × one galaxy chunk (:data:`CHUNK_POINTS`), the
 node rule at all its points in galaxy chunks at once, a per-object model's integrals chunk by chunk
 (:data:`OBJECT_CHUNK_POINTS`); at the catalogue values, where ln L is cheap, in larger chunks
-(:data:`CATALOGUE_CHUNK_POINTS`) with every grid point in one task; the sums over galaxies are formed here, on the
-whole sample's arrays.
+(:data:`CATALOGUE_CHUNK_POINTS`) — a global model's grid there in this process, every grid point at once: its
+(points × galaxies) arrays would take longer to move from a worker than to compute; the sums over galaxies are
+formed here, on the whole sample's arrays.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ from scipy.special import logsumexp
 from sigcube.compute import quadrature
 from sigcube.engines.checkpoint import Checkpoint
 from sigcube.engines.dask import Runner, in_process
+from sigcube.engines.nuisance_spec import LIKELIHOOD_AXES
+from sigcube.engines.nuisance_spec import SCATTER_AXIS as SCATTER
+from sigcube.engines.nuisance_spec import TAU_AXIS as TAU
 from sigcube.errors import SigcubeError
 from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
@@ -78,8 +82,6 @@ MAX_GRID_CELLS = 20_000_000
 """The most coarse grid points × galaxies of an evidence integral over global axes (it holds per-galaxy ln L, χ², …
 arrays of that size: 160 MB each); a larger coarse grid is refused before anything is allocated, naming its size, and
 the refinements stop short of it (the integral is then called unconverged)."""
-SCATTER = "sigma_int"
-"""The name of the σ_int axis."""
 PROGRESS_SECONDS = 1.0
 """A global model's grid that took at least this long is reported to ``progress`` (quicker ones are not worth a line)."""
 
@@ -185,9 +187,10 @@ def _merged(parts: Sequence[quadrature.NodeChoice]) -> quadrature.NodeChoice:
                    z=np.concatenate([p.z for p in parts], axis=1))
 
 
-def _likelihood(sigma: Any, error_model: str) -> GaussianLikelihood:
-    """The per-galaxy likelihood at σ_int ``sigma`` (None: errors as quoted) under ``error_model``."""
-    return GaussianLikelihood(0.0 if sigma is None else sigma, error_model)
+def _likelihood(sigma: Any, error_model: str, tau: Any = 0.0) -> GaussianLikelihood:
+    """The per-galaxy likelihood at σ_int ``sigma`` (None: errors as quoted) under ``error_model``, each galaxy's
+    velocity scale of scatter τ_gal ``tau`` integrated with the nuisance."""
+    return GaussianLikelihood(0.0 if sigma is None else sigma, error_model, tau_gal=tau)
 
 
 def _step(n_points: int) -> int:
@@ -200,19 +203,24 @@ class _Evaluator:
     :func:`~sigcube.stats.adaptive_grid.integrate`)."""
 
     def __init__(self, kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str,
-                 sigma_int: float | None) -> None:
+                 sigma_int: float | None, tau_gal: float = 0.0) -> None:
         self.kernel, self.fixed, self.data, self.error_model, self.sigma_int = kernel, dict(fixed), data, error_model, sigma_int
+        self.tau_gal = tau_gal
+        if tau_gal and not data.nuisance:
+            raise EvidenceError("τ_gal, each galaxy's velocity scale, is integrated with the nuisance parameters: "
+                                "marginalise Υ, D, i (leave out --no-nuisance)")
         self.points = data.points
         self.transform = data.transform(kernel, fixed) if data.nuisance else None
         self.priors = data.nuisance_priors() if data.nuisance else None
 
     def arrays(self, params: Mapping[str, np.ndarray], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-               sigma: np.ndarray | float | None, nodes: int | np.ndarray, restarts: bool = False
-               ) -> dict[str, np.ndarray]:
+               sigma: np.ndarray | float | None, nodes: int | np.ndarray, restarts: bool = False,
+               tau: np.ndarray | float | None = None) -> dict[str, np.ndarray]:
         """Per galaxy of ``index`` at M points: ``loglike`` (marginalised, or at the catalogue values), ``profile`` ln L
-        and ``chi2`` at the mode (or the catalogue values), ``objective`` χ² + |z|² at the mode; (M, len(index))."""
+        and ``chi2`` at the mode (or the catalogue values), ``objective`` χ² + |z|² at the mode; (M, len(index)).
+        ``sigma``, ``tau``: σ_int and τ_gal at each point (None: the evaluator's own)."""
         sigma = self.sigma_int if sigma is None else sigma
-        likelihood = _likelihood(sigma, self.error_model)
+        likelihood = _likelihood(sigma, self.error_model, self.tau_gal if tau is None else tau)
         if self.transform is None:
             sub = self.points.take(index)
             v = self.kernel.func(sub.inputs, **self.fixed, **params, **{
@@ -238,28 +246,35 @@ class _Evaluator:
         return self.transform.take(index), {k: p.take(index) for k, p in self.priors.items()}
 
     def batched(self, params: Mapping[str, np.ndarray], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-                sigma: np.ndarray | None, nodes: int, step: int | None = None) -> dict[str, np.ndarray]:
+                sigma: np.ndarray | None, nodes: int, step: int | None = None, tau: np.ndarray | None = None
+                ) -> dict[str, np.ndarray]:
         """:meth:`arrays` over M grid points in batches of ``step`` (default: by memory, :data:`BATCH_POINTS` over the
-        galaxies' points), parameters (M, 1) or per object (M, K). Each galaxy's mode search walks a batch's grid
-        points in order, each from its predecessor's mode: the batches decide the last bits."""
+        galaxies' points), parameters (M, 1) or per object (M, K), σ_int and τ_gal (M, 1) or None. Each galaxy's mode
+        search walks a batch's grid points in order, each from its predecessor's mode: the batches decide the last
+        bits."""
         m = max([np.shape(v)[0] for v in (*params.values(), *per_object.values())]
-                + ([np.shape(sigma)[0]] if sigma is not None and np.ndim(sigma) else []) + [1])
+                + [np.shape(x)[0] for x in (sigma, tau) if x is not None and np.ndim(x)] + [1])
         if step is None:
             step = _step(int(np.diff(self.points.offsets)[index].sum()))
+
+        def rows(x: Any, b: slice) -> Any:
+            return x[b] if x is not None and np.ndim(x) else x
+
         parts = []
         for b in (slice(a, min(a + step, m)) for a in range(0, m, step)):
             parts.append(self.arrays({k: v[b] if np.ndim(v) and np.shape(v)[0] == m else v for k, v in params.items()},
-                                     index, {k: v[b] for k, v in per_object.items()},
-                                     sigma[b] if sigma is not None and np.ndim(sigma) else sigma, nodes))
+                                     index, {k: v[b] for k, v in per_object.items()}, rows(sigma, b), nodes,
+                                     tau=rows(tau, b)))
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     def node_choice(self, params: Mapping[str, Any], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-                    sigma: float | None) -> quadrature.NodeChoice:
+                    sigma: float | None, tau: float | None = None) -> quadrature.NodeChoice:
         """The node rule of the galaxies ``index`` at one point (``per_object`` (1, K) arrays)."""
         transform = self.transform.take(index)
         priors = {k: p.take(index) for k, p in self.priors.items()}
         return quadrature.choose_nodes(self.kernel, {**self.fixed, **params}, transform, priors,
-                                       _likelihood(self.sigma_int if sigma is None else sigma, self.error_model),
+                                       _likelihood(self.sigma_int if sigma is None else sigma, self.error_model,
+                                                   self.tau_gal if tau is None else tau),
                                        per_object=per_object)
 
     def no_mass(self, problem: EmptyIntegrand, galaxies: Sequence[int], sigma_max: float | None) -> EvidenceError:
@@ -295,9 +310,10 @@ class _Evaluator:
                                      "(check the galaxies' inputs and the prior ranges)")
 
 
-def _scalar_params(point: Mapping[str, float]) -> tuple[dict[str, float], float | None]:
-    params = {k: v for k, v in point.items() if k != SCATTER}
-    return params, point.get(SCATTER)
+def _scalar_params(point: Mapping[str, float]) -> tuple[dict[str, float], float | None, float | None]:
+    """A grid point's kernel parameters, σ_int and τ_gal (None: not axes)."""
+    params = {k: v for k, v in point.items() if k not in LIKELIHOOD_AXES}
+    return params, point.get(SCATTER), point.get(TAU)
 
 
 def _sigma_max(axes: Sequence[Axis], sigma_int: float | None) -> float | None:
@@ -330,11 +346,11 @@ class GlobalEvidence:
                                   "variation": self.correction.variation}} if self.correction else {})}
 
 
-def _grid_block(ev: _Evaluator, params: Mapping[str, np.ndarray], sigma: np.ndarray | None, nodes: int, step: int,
-                lo: int, hi: int, index: np.ndarray) -> dict[str, np.ndarray]:
+def _grid_block(ev: _Evaluator, params: Mapping[str, np.ndarray], sigma: np.ndarray | None, tau: np.ndarray | None,
+                nodes: int, step: int, lo: int, hi: int, index: np.ndarray) -> dict[str, np.ndarray]:
     """Task: the galaxies ``index`` at the grid points lo:hi, in evaluations of ``step`` points."""
     return ev.batched({k: v[lo:hi] for k, v in params.items()}, index, {}, None if sigma is None else sigma[lo:hi],
-                      nodes, step)
+                      nodes, step, None if tau is None else tau[lo:hi])
 
 
 def _check_size(kernel: Kernel, axes: Sequence[Axis], n_galaxies: int) -> None:
@@ -348,18 +364,20 @@ def _check_size(kernel: Kernel, axes: Sequence[Axis], n_galaxies: int) -> None:
 
 
 def _evaluate_grid(ev: _Evaluator, run: Runner, params: Mapping[str, np.ndarray], sigma: np.ndarray | None,
-                   nodes: int, chunks: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-    """Every galaxy at M global grid points (``params`` and ``sigma`` (M, 1)), assembled into (M, G) arrays from tasks
-    of ``run``: with the nuisance, runs of whole evaluation batches of grid points (the whole sample's, :func:`_step`
+                   tau: np.ndarray | None, nodes: int, chunks: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """Every galaxy at M global grid points (``params``, ``sigma`` and ``tau`` (M, 1)), assembled into (M, G) arrays: with the
+    nuisance, from tasks of ``run``, runs of whole evaluation batches of grid points (the whole sample's, :func:`_step`
     of all its points, as if the sample were evaluated at once: the same numbers however the tasks are cut; at most
-    :data:`RUNS` runs) × each galaxy chunk; at the catalogue values, every grid point × each galaxy chunk."""
-    m = max([np.shape(v)[0] for v in params.values()] + ([np.shape(sigma)[0]] if sigma is not None else []))
+    :data:`RUNS` runs) × each galaxy chunk; at the catalogue values, every grid point × each galaxy chunk, in this
+    process — there ln L costs less than moving its arrays from a worker (module docstring)."""
+    m = max([np.shape(v)[0] for v in params.values()] + [np.shape(x)[0] for x in (sigma, tau) if x is not None])
     g = ev.points.n_galaxies
     step = _step(ev.points.n_points)
     batches = -(-m // step)
     span = step * -(-batches // RUNS) if ev.transform is not None else m
     tasks = [(lo, min(lo + span, m), c) for lo in range(0, m, span) for c in chunks]
-    parts = run(_grid_block, (ev, dict(params), sigma, nodes, step), tasks)
+    parts = (run if ev.transform is not None else in_process)(_grid_block, (ev, dict(params), sigma, tau, nodes, step),
+                                                            tasks)
     out = {k: np.empty((m, g), dtype=v.dtype) for k, v in parts[0].items()}
     for (lo, hi, c), part in zip(tasks, parts):
         for k, v in part.items():
@@ -369,20 +387,22 @@ def _evaluate_grid(ev: _Evaluator, run: Runner, params: Mapping[str, np.ndarray]
 
 def global_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data,
                     error_model: str = "velocity_floor", sigma_int: float | None = None,
-                    loo: bool = True, run: Runner = in_process, progress: Progress = silent) -> GlobalEvidence:
-    """ln Z of a model whose parameters (``axes``; σ_int among them by the name ``sigma_int``) are shared by every
-    galaxy (module docstring); ``loo``: the grid must also converge for the leave-one-galaxy-out densities
-    (:func:`loo_change`); the grids and the node rule run as tasks of ``run``; ``progress`` hears of each grid."""
+                    loo: bool = True, run: Runner = in_process, progress: Progress = silent,
+                    tau_gal: float = 0.0) -> GlobalEvidence:
+    """ln Z of a model whose parameters (``axes``; σ_int and τ_gal among them by the names :data:`SCATTER` and
+    :data:`TAU`, else fixed at ``sigma_int`` and ``tau_gal``) are shared by every galaxy (module docstring); ``loo``:
+    the grid must also converge for the leave-one-galaxy-out densities (:func:`loo_change`); the grids and the node
+    rule run as tasks of ``run``; ``progress`` hears of each grid."""
     _check_size(kernel, axes, data.points.n_galaxies)
-    ev = _Evaluator(kernel, fixed, data, error_model, sigma_int)
+    ev = _Evaluator(kernel, fixed, data, error_model, sigma_int, tau_gal)
     chunks = galaxy_chunks(data.points.offsets, CHUNK_POINTS if data.nuisance else CATALOGUE_CHUNK_POINTS)
     grids = []
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         start = time.perf_counter()
-        params = {k: v for k, v in values.items() if k != SCATTER}
-        out = _evaluate_grid(ev, run, params, values.get(SCATTER), COARSE_NODES if stage == "coarse" else GRID_NODES,
-                             chunks)
+        params = {k: v for k, v in values.items() if k not in LIKELIHOOD_AXES}
+        out = _evaluate_grid(ev, run, params, values.get(SCATTER), values.get(TAU),
+                             COARSE_NODES if stage == "coarse" else GRID_NODES, chunks)
         grids.append(stage)
         if time.perf_counter() - start >= PROGRESS_SECONDS:
             progress(f"{stage} grid {len(grids)}: {len(out['loglike'])} points × {data.points.n_galaxies} galaxies "
@@ -433,12 +453,13 @@ def _node_rule(ev: _Evaluator, points: Sequence[Mapping[str, float]], i: int, in
                ) -> tuple[np.ndarray | None, quadrature.NodeChoice]:
     """Task: the node rule of the galaxies ``index`` at ``points[i]``, and (but at the first point, whose grid values
     the caller has) their ln L at :data:`GRID_NODES` there."""
-    params, sigma = _scalar_params(points[i])
+    params, sigma, tau = _scalar_params(points[i])
     grid = None
     if i > 0:
         grid = ev.arrays({k: np.array([[v]]) for k, v in params.items()}, index, {},
-                         None if sigma is None else np.array([[sigma]]), GRID_NODES)["loglike"][0]
-    return grid, ev.node_choice(params, index, {}, sigma)
+                         None if sigma is None else np.array([[sigma]]), GRID_NODES,
+                         tau=None if tau is None else np.array([[tau]]))["loglike"][0]
+    return grid, ev.node_choice(params, index, {}, sigma, tau)
 
 
 def _global_correction(ev: _Evaluator, run: Runner, chunks: Sequence[np.ndarray], integral: ItemIntegral,

@@ -1,8 +1,8 @@
 """Each point's normalised residual at one point of a model's posterior, the input of its predictive checks.
 
 At the kernel's parameters (global values, and per-object values for a per-galaxy model) and the likelihood's σ_int,
-each galaxy's Υ, D, i sit at their conditional mode of L × prior (:func:`sigcube.compute.quadrature.profile`; at the
-catalogue values without a nuisance catalogue). The residual r_k is the likelihood's own (V_obs,k − V_pred,k·u)/s_k, or
+each galaxy's Υ, D, i (with τ_gal: Υ, D and its velocity scale u = (sin i/sin i0)·s_g) sit at their conditional mode
+of L × prior (:func:`sigcube.compute.quadrature.profile`; at the catalogue values without a nuisance catalogue). The residual r_k is the likelihood's own (V_obs,k − V_pred,k·u)/s_k, or
 its log-space counterpart under the log-normal model (:meth:`sigcube.stats.likelihood.BoundLikelihood.residuals`).
 """
 
@@ -34,9 +34,10 @@ def residuals_at(kernel: Kernel, params: Mapping[str, Any], data: Data, likeliho
         return bound.residuals(np.asarray(v, dtype=float)[None, :])[0][0]
     transform = data.transform(kernel, params)
     mode = quadrature.profile(kernel, params, transform, data.nuisance_priors(), likelihood, per_object=per_object)
-    values = {k: v for k, v in mode.values.items() if k != "inclination"}
+    values = {k: v for k, v in mode.values.items() if k not in ("inclination", quadrature.SCALE)}
     inputs = transform.kernel_inputs(values)
     counts = np.diff(points.offsets)
     v = kernel.func(inputs, **params, **{k: np.repeat(x, counts, axis=-1) for k, x in per_object.items()})
-    qinv = transform.inverse_inclination_factor(mode.values["inclination"])
+    qinv = (mode.values[quadrature.SCALE] if likelihood.scaled
+            else transform.inverse_inclination_factor(mode.values["inclination"]))
     return bound.residuals(np.broadcast_to(np.asarray(v, dtype=float), (1, points.n_points)), qinv)[0][0]

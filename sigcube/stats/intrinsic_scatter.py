@@ -120,19 +120,23 @@ class GridParameter:
 @dataclass(frozen=True)
 class Scatter(GridParameter):
     """σ_int's grid ``values`` (one value: fixed) in the unit of ``error_model`` (a legacy name is stored as the name it
-    means, :data:`~sigcube.stats.likelihood.LEGACY_ERROR_MODELS`), under a uniform prior over [min, max]."""
+    means, :data:`~sigcube.stats.likelihood.LEGACY_ERROR_MODELS`), under a uniform prior over [min, max]; with
+    ``tau_gal``, each galaxy's velocity scale of scatter τ_gal beside it (correlated errors within a galaxy)."""
 
     error_model: str = "velocity_floor"
+    tau_gal: GalaxyScale | None = None
     symbol: ClassVar[str] = "σ_int"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "error_model", check_error_model(self.error_model))
 
     @classmethod
-    def parse(cls, text: str, error_model: str = "velocity_floor") -> Scatter:
-        """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0."""
+    def parse(cls, text: str, error_model: str = "velocity_floor", tau_gal: str | None = None) -> Scatter:
+        """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0; ``tau_gal`` τ_gal's
+        values alike (None: no galaxy-level scale)."""
         error_model = check_error_model(error_model)
-        return cls(parse_grid(text, "--sigma-int", ERROR_MODELS[error_model][0]), error_model)
+        return cls(parse_grid(text, "--sigma-int", ERROR_MODELS[error_model][0]), error_model,
+                   None if tau_gal is None else GalaxyScale.parse(tau_gal))
 
     @property
     def unit(self) -> str:
@@ -143,9 +147,15 @@ class Scatter(GridParameter):
         ``tau_gal`` one value, or (S·m, 1) like σ_int."""
         return GaussianLikelihood(np.repeat(self.values, m)[:, None], self.error_model, tau_gal=tau_gal)
 
+    @property
+    def tau_values(self) -> np.ndarray:
+        """τ_gal's values [ln V] (0: no galaxy-level scale)."""
+        return np.zeros(1) if self.tau_gal is None else self.tau_gal.values
+
     def describe(self) -> dict[str, Any]:
         return {"error_model": self.error_model, "unit": self.unit, "values": self.values.tolist(),
-                "prior": self.prior(), "what": ERROR_MODELS[self.error_model][1]}
+                "prior": self.prior(), "what": ERROR_MODELS[self.error_model][1],
+                **({} if self.tau_gal is None else {"tau_gal": self.tau_gal.describe()})}
 
 
 @dataclass(frozen=True)

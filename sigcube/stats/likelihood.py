@@ -204,7 +204,7 @@ class GaussianLikelihood:
 
 def _text(value: float | np.ndarray) -> str:
     a = np.asarray(value, dtype=float)
-    return f"{float(a):g}" if a.size == 1 else f"{a.min():g}–{a.max():g}"
+    return f"{float(a.reshape(-1)[0]):g}" if a.size == 1 else f"{a.min():g}–{a.max():g}"
 
 
 class Moments(NamedTuple):

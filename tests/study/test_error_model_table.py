@@ -55,9 +55,16 @@ def test_the_error_model_list_grammar():
     assert every["lognormal"].values[-1] == pytest.approx(0.2) and every["velocity_floor"].unit == "km / s"
     two = parse_error_models("lognormal=0:0.3:31, lognormal_gobs")
     assert two["lognormal"].values.size == 31 and list(two) == ["lognormal", "lognormal_first_order"]
+    assert all(s is None or s.tau_gal is None for s in every.values())  # τ_gal is asked for by name only
+    scaled = parse_error_models("velocity_floor+tau_gal, lognormal+tau_gal=0:0.2:5")
+    floor = scaled["velocity_floor+tau_gal"]
+    assert floor.error_model == "velocity_floor" and floor.values.size == 41 and floor.tau_gal.values[-1] == 0.8
+    assert scaled["lognormal+tau_gal"].tau_gal.values.tolist() == pytest.approx([0, 0.05, 0.1, 0.15, 0.2])
     for text, message in (("gaussian", "unknown error model 'gaussian'"), ("quoted=0:1:3", "no σ_int grid"),
                           ("lognormal,lognormal", "named twice"), (" , ", "at least one"),
-                          ("lognormal=0:1:100000", "more than")):
+                          ("lognormal=0:1:100000", "more than"), ("gaussian+tau_gal", "unknown error model"),
+                          ("velocity_floor+tau_gal=0:1", "LO:HI:N"),
+                          ("velocity_floor+tau_gal,velocity_floor+tau_gal", "named twice")):
         with pytest.raises(ErrorModelError, match=message):
             parse_error_models(text)
 

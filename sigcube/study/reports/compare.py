@@ -56,7 +56,7 @@ from scipy.special import logsumexp
 from sigcube.engines.checkpoint import Checkpoint, check_root, describe_run, fingerprint
 from sigcube.engines.dask import Runner, in_process
 from sigcube.engines.evidence import (
-    COARSE_NODES, GRID_NODES, SCATTER, Data, ObjectEvidence, Progress, silent, global_evidence, object_evidence,
+    COARSE_NODES, GRID_NODES, SCATTER, TAU, Data, ObjectEvidence, Progress, silent, global_evidence, object_evidence,
     scatter_object_evidence,
 )
 from sigcube.engines.fit.core import best_curves
@@ -101,6 +101,17 @@ DOMINANT = ("the 5 points with the largest y² = log10(g_obs/g_pred)², the rms'
 def _scatter_axis(scatter: Scatter) -> Axis:
     return Axis(SCATTER, float(scatter.values[0]), float(scatter.values[-1]), coarse=int(scatter.values.size),
                 unit=scatter.describe()["unit"])
+
+
+def _likelihood_axes(scatter: Scatter | None) -> list[Axis]:
+    """σ_int's and τ_gal's axes where they are grids (free), in that order."""
+    if scatter is None:
+        return []
+    axes_ = [_scatter_axis(scatter)] if scatter.free else []
+    tau = scatter.tau_gal
+    if tau is not None and tau.free:
+        axes_.append(Axis(TAU, float(tau.values[0]), float(tau.values[-1]), coarse=int(tau.values.size), unit=tau.unit))
+    return axes_
 
 
 def _nuisance_count(points: PointSet, nuisance: bool) -> int:
@@ -167,11 +178,11 @@ def _global_numbers(name: str, model: CompareModel, kernel_axes: list[Axis], poi
                     ) -> tuple[dict[str, Any], logo.Logo, float]:
     """The numbers of a model with global parameters only (σ_int one of them when free)."""
     sigma = None if scatter is None or scatter.free else float(scatter.values[0])
-    model_axes = kernel_axes + ([_scatter_axis(scatter)] if scatter is not None and scatter.free else [])
-    ev = global_evidence(get_kernel(model.kernel), fixed_params(model), model_axes,
+    tau = 0.0 if scatter is None or scatter.tau_gal is None or scatter.tau_gal.free else float(scatter.tau_values[0])
+    ev = global_evidence(get_kernel(model.kernel), fixed_params(model), kernel_axes + _likelihood_axes(scatter),
                          Data(points, catalogue if nuisance else None),
                          scatter.error_model if scatter is not None else "velocity_floor", sigma, run=run,
-                         progress=progress)
+                         progress=progress, tau_gal=tau)
     arrays = ev.integral.arrays
     total = ev.loglike.sum(axis=1) + ev.integral.log_mass
     m = int(np.argmax(np.where(np.isfinite(total), total, -np.inf)))
@@ -182,8 +193,11 @@ def _global_numbers(name: str, model: CompareModel, kernel_axes: list[Axis], poi
            "log_evidence": ev.log_z, "log_evidence_error": ev.error, "evidence": ev.describe(),
            "grid_points": int(ev.integral.log_mass.size),
            "cv": _cv(arrays, points, nuisance) if scatter is None else None}
+    posterior = ev.describe()["posterior"]
     if scatter is not None and scatter.free:
-        out["sigma_int"] = ev.describe()["posterior"][SCATTER]
+        out["sigma_int"] = posterior[SCATTER]
+    if TAU in posterior:
+        out["tau_gal"] = posterior[TAU]
     return out, elpd, elpd_error
 
 
@@ -302,7 +316,8 @@ def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, 
         raise CompareError(f"model {name!r} mixes global and per-object parameters, which report compare does not "
                            "integrate")
     start = time.perf_counter()
-    prior = PRIOR_WORDS + ("; σ_int " + scatter.describe()["prior"] if scatter is not None else "")
+    prior = PRIOR_WORDS + ("; σ_int " + scatter.describe()["prior"] if scatter is not None else "") + (
+        "; τ_gal " + scatter.tau_gal.prior() if scatter is not None and scatter.tau_gal is not None else "")
     out: dict[str, Any] = {"kernel": model.kernel, "fixed": fixed_params(model), "what": model.what,
                            "global": list(model.global_params), "per_object": list(model.per_object)}
     if model.per_object:
@@ -314,7 +329,7 @@ def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, 
     out.update(numbers)
     out.update({"elpd_logo": elpd.total, "elpd_logo_se": elpd.se, "elpd_logo_error": elpd_error, "_logo": elpd})
     k = (len(model.global_params) + len(model.per_object) * points.n_galaxies + _nuisance_count(points, nuisance)
-         + int(scatter is not None and scatter.free))
+         + len(_likelihood_axes(scatter)))
     out.update({"k": k, "n_points": points.n_points, "aic": 2 * k - 2 * out["ln_L_max"],
                 "bic": k * np.log(points.n_points) - 2 * out["ln_L_max"], "seconds": time.perf_counter() - start})
     out["warnings"] = _warnings(out)
@@ -411,8 +426,10 @@ def predictive_checks(cube: xr.Dataset, report: Mapping[str, Any]) -> dict[str, 
             if MODELS[name].per_object or not row.get("best"):
                 continue
             best = dict(row["best"])
-            sigma = best.pop("sigma_int", 0.0)
-            likelihood = GaussianLikelihood(sigma, scatter["error_model"]) if scatter else GaussianLikelihood()
+            sigma, tau = best.pop(SCATTER, 0.0), best.pop(TAU, scatter.get("tau_gal", {}).get("values", [0.0])[0]
+                                                          if scatter else 0.0)
+            likelihood = (GaussianLikelihood(sigma, scatter["error_model"], tau_gal=tau) if scatter
+                          else GaussianLikelihood())
             r = residuals_at(get_kernel(MODELS[name].kernel), {**MODELS[name].fixed, **best}, data, likelihood)
             checks = residual_checks(r, points.offsets, [str(g) for g in points.galaxy])
             out.setdefault(label, {})[name] = {**checks, "reading": reading(checks)}
@@ -581,6 +598,19 @@ def keep_report(checkpoint: Checkpoint, names: Sequence[str], report: Mapping[st
     return decode(encode(report))
 
 
+def check_galaxy_scale(names: Sequence[str], nuisance: bool, scaled: bool) -> None:
+    """Refuse τ_gal (``scaled``) where it is not integrated: without the nuisance (it is integrated with the
+    inclination) or with a per-galaxy model."""
+    if not scaled:
+        return
+    if not nuisance:
+        raise CompareError("τ_gal, each galaxy's velocity scale, is integrated with Υ, D, i: leave out --no-nuisance")
+    per_galaxy = [n for n in model_names(names) if MODELS[n].per_object]
+    if per_galaxy:
+        raise CompareError(f"τ_gal is integrated for models with global parameters only (sigma, mond, sigma_xi), not "
+                           f"for {', '.join(per_galaxy)}: compare those with σ_int alone")
+
+
 def check_sample(cube: xr.Dataset, names: Sequence[str], nuisance: bool) -> None:
     """Refuse, before any work, a cube that ``names`` cannot be compared on (what :func:`compare_report` would refuse:
     a galaxy without the M★ a model reads, a catalogue the nuisance parameters need)."""
@@ -599,11 +629,13 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
     from sigcube.stats.nuisance import describe_priors, sparc_priors
 
     names = model_names(names)
+    scaled = scatter is not None and bool(np.any(scatter.tau_values))
+    check_galaxy_scale(names, nuisance, scaled)
     cube, points = _sample(cube, names)
     catalogue = _catalogue(cube, points) if nuisance else None
     out: dict[str, Any] = {"dataset": cube.attrs.get("sigcube_kind", ""), "n_galaxies": points.n_galaxies,
                            "n_points": points.n_points, "runs": {}}
-    for profiled in ((False, True) if nuisance else (False,)):
+    for profiled in ((True,) if scaled else (False, True) if nuisance else (False,)):
         label = "nuisance" if profiled else "catalogue"
         rows = {n: compare_model(n, points, catalogue, profiled, run, scatter, checkpoint.child(label, n), progress)
                 for n in names}
@@ -627,14 +659,17 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
         out["scatter"] = scatter.describe()
     out["conventions"] = {
         "likelihood": ("Gaussian, errors as quoted, no error floor: ln L = −χ²/2 − Σ ln(√(2π) e_V)" if scatter is None
-                       else GaussianLikelihood(scatter.values, scatter.error_model).describe()
+                       else GaussianLikelihood(scatter.values, scatter.error_model,
+                                               tau_gal=scatter.tau_values).describe()
                        + f" σ_int's prior: {scatter.describe()['prior']}."),
         "priors": {n: {p: {k: v for k, v in t.items() if k != "grid"} for p, t in
                        {**MODELS[n].global_params, **MODELS[n].per_object}.items()} for n in names},
         "prior_form": PRIOR_WORDS,
         **({"nuisance_priors": describe_priors(sparc_priors(catalogue))} if nuisance else {}),
         "k": "global parameters + per-object parameters × galaxies + nuisance parameters (3 per galaxy, 4 with a "
-             "bulge, when profiled/marginalised)" + (" + 1 for σ_int on a grid" if scatter is not None else ""),
+             "bulge, when profiled/marginalised)" + (" + 1 for σ_int on a grid" if scatter is not None else "")
+             + (" + 1 for τ_gal on a grid" if scatter is not None and scatter.tau_gal is not None
+                and scatter.tau_gal.free else ""),
         "aic": "2k − 2 ln L_max", "bic": "k ln N − 2 ln L_max, N = points",
         "best": "global parameters: the best point of the evidence integral's final grid (ln L at the nuisance mode); "
                 "per-object parameters: the per-galaxy fits (with σ_int: each galaxy's best grid point)",
@@ -723,6 +758,10 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                 p, unit = r["sigma_int"], result["scatter"]["unit"]
                 console.print(f"{name}: σ_int = {p['mean']:.4g} ± {p['sd']:.2g} {unit} (posterior mean ± sd, 95 % "
                               f"{p['ci95'][0]:.4g}–{p['ci95'][1]:.4g})", highlight=False)
+            if "tau_gal" in r:
+                p = r["tau_gal"]
+                console.print(f"{name}: τ_gal = {p['mean']:.3g} ± {p['sd']:.2g} ln V (posterior mean ± sd, 95 % "
+                              f"{p['ci95'][0]:.3g}–{p['ci95'][1]:.3g})", highlight=False)
         for name, r in rows.items():
             if r.get("halos"):
                 console.print(f"{name}: {halo_summary(xr.Dataset.from_dict(r['halos']))}", highlight=False,

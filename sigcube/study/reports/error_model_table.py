@@ -34,6 +34,12 @@ ERROR_MODEL_GRIDS = {QUOTED: None, "velocity_floor": "0:40:41", "lognormal_first
 """The σ_int grid (LO:HI:N in the error model's unit; a uniform prior over it) each error model is run with by
 ``--error-model all`` or by its bare name in a list: wide enough to hold every SPARC model's posterior (velocity
 floor 4–22 km/s, log-normal 0.04–0.15 dex, catalogue or marginalised Υ, D, i) well inside."""
+GALAXY_SCALE = "+tau_gal"
+"""The suffix of an error model with each galaxy's velocity scale beside σ_int (``velocity_floor+tau_gal``, or
+``…+tau_gal=LO:HI:N`` for τ_gal's grid): not in ``all`` (its grid has one more dimension)."""
+TAU_GRID = "0:0.8:9"
+"""τ_gal's grid [ln V] by default: to a scale scatter of 0.8 in ln V, where SPARC's first galaxies' evidence under
+MOND has fallen from its peak."""
 
 
 class ErrorModelError(SigcubeError):
@@ -42,12 +48,24 @@ class ErrorModelError(SigcubeError):
 
 def parse_error_models(text: str) -> dict[str, Scatter | None]:
     """``all``, or a comma-separated list of error models, each ``NAME`` (its grid from :data:`ERROR_MODEL_GRIDS`)
-    or ``NAME=LO:HI:N``; ``quoted`` is the errors as quoted. Keyed by name, in the order given."""
+    or ``NAME=LO:HI:N``, or ``NAME+tau_gal`` (τ_gal beside σ_int, :data:`GALAXY_SCALE`; ``=LO:HI:N`` gives τ_gal's
+    grid); ``quoted`` is the errors as quoted. Keyed by name, in the order given."""
     items = list(ERROR_MODEL_GRIDS) if text.strip() == "all" else [t.strip() for t in text.split(",") if t.strip()]
     out: dict[str, Scatter | None] = {}
     for item in items:
         name, _, grid = item.partition("=")
         name = name.strip()
+        if name.endswith(GALAXY_SCALE):
+            base = name.removesuffix(GALAXY_SCALE)
+            try:
+                base = check_error_model(base)
+                scatter = Scatter.parse(ERROR_MODEL_GRIDS[base], base, grid.strip() or TAU_GRID)
+            except SigcubeError as exc:
+                raise ErrorModelError(f"--error-model {item}: {exc}") from None
+            if base + GALAXY_SCALE in out:
+                raise ErrorModelError(f"--error-model {text}: {base + GALAXY_SCALE} named twice")
+            out[base + GALAXY_SCALE] = scatter
+            continue
         if name == QUOTED:
             if grid:
                 raise ErrorModelError(f"--error-model {item}: errors as quoted have no σ_int grid")
@@ -92,6 +110,8 @@ def error_model_table(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                          "ln_B_vs_mond_error": r["ln_B_vs_mond_error"],
                          "unit": report["scatter"]["unit"] if "scatter" in report else None,
                          "sigma_int": None if post is None else {k: post[k] for k in ("mean", "sd", "ci95")},
+                         "tau_gal": None if r.get("tau_gal") is None else {k: r["tau_gal"][k]
+                                                                             for k in ("mean", "sd", "ci95")},
                          "decision_vs_mond": r.get("decision_vs_mond"), "warnings": r.get("warnings", []),
                          "predictive_check": _check_summary(report.get("predictive_checks", {}).get(run, {}).get(model))})
     by = {(r["model"], r["error_model"]): r for r in rows}
@@ -121,8 +141,7 @@ def error_model_table(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                                    verdict_vs_mond=verdicts.bayes_verdict(ln_b, error, model, REFERENCE))
     signs = {m: sorted({math.copysign(1, by[m, e]["ln_B_vs_mond"]) for e in reports}) for m in models if m != REFERENCE}
     return {"run": run, "models": models, "error_models": list(reports),
-            "error_model_words": {e: "errors as quoted, no intrinsic scatter" if e == QUOTED else ERROR_MODELS[e][1]
-                                  for e in reports},
+            "error_model_words": {e: _words(e, reports[e].get("scatter")) for e in reports},
             "grids": {e: reports[e].get("scatter") for e in reports},
             "rows": rows, "preferred_by_model": preferred, "data_prefer": data_prefer, "lead": lead,
             "lead_decisions": {m: by[m, lead]["decision_vs_mond"] for m in models if m != REFERENCE},
@@ -142,6 +161,15 @@ def error_model_table(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                 "residuals": "normalised residuals at the best point (Υ, D, i at their conditional mode in the nuisance "
                              "run, at the catalogue values otherwise): sd 1 and "
                              "|r| > 3 in 0.27 % of points when the error model describes the data"}}
+
+
+def _words(name: str, scatter: Mapping[str, Any] | None) -> str:
+    """What error model ``name`` means, in words."""
+    if name == QUOTED:
+        return "errors as quoted, no intrinsic scatter"
+    words = ERROR_MODELS[name.removesuffix(GALAXY_SCALE)][1]
+    tau = (scatter or {}).get("tau_gal")
+    return words if tau is None else f"{words}; and {tau['what']} (τ_gal's prior {tau['prior']})"
 
 
 def _check_summary(checks: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -185,7 +213,7 @@ def render_error_model_table(result: Mapping[str, Any], console: Console | None 
     table = Table(title=f"model × error model ({'Υ, D, i marginalised' if result['run'] == 'nuisance' else 'catalogue Υ, D, i'})",
                   title_justify="left")
     for col in ("model", "error model", "ln Z ± num.", "Δ (model's best)", "ln B vs MOND", "ΔELPD vs MOND ± SE",
-                "decision", "σ_int (mean ± sd)", "residual sd", "|r|>3"):
+                "decision", "σ_int (mean ± sd)", "τ_gal (mean ± sd)", "residual sd", "|r|>3"):
         table.add_column(col, justify="left" if col in ("model", "error model", "decision") else "right")
     for r in result["rows"]:
         d = r["decision_vs_mond"]
@@ -196,6 +224,7 @@ def render_error_model_table(result: Mapping[str, Any], console: Console | None 
                       "—" if d is None else f"{d['elpd_diff']:+.1f} ± {d['elpd_se']:.1f}",
                       "—" if d is None else (d["preferred"] or "not distinguished"),
                       "—" if s is None else f"{s['mean']:.4g} ± {s['sd']:.2g} {r['unit']}",
+                      "—" if (t := r.get("tau_gal")) is None else f"{t['mean']:.3g} ± {t['sd']:.2g} ln V",
                       *(("—", "—") if (c := r["predictive_check"]) is None else
                         (f"{c['sd']:.2f}", f"{100 * c['tail3']:.2f} %")))
     console.print(table)

@@ -514,8 +514,10 @@ _TABLES: dict[bytes, np.ndarray] = {}
 """This process's recent prior-map tables, by the content of the priors and catalogue they were built from."""
 _SCALE_TABLES: dict[tuple[bytes, float], np.ndarray] = {}
 """This process's recent velocity-scale tables (ln u, per τ_gal), by priors, catalogue and τ_gal."""
-SCALE_TABLES_KEPT = 16
-"""How many velocity-scale tables (one per τ_gal value, galaxies × TABLE_SIZE × 2 numbers each) a process keeps."""
+SCALE_TABLE_BYTES = 256 * 2**20
+"""How many bytes of velocity-scale tables (one per galaxy chunk and τ_gal value, galaxies × TABLE_SIZE × 2 numbers
+each: ≈ 1 MB for 30 galaxies) a process keeps, the oldest dropped first: every chunk's table at every value of a τ_gal
+grid, so that a grid's tasks, each over many τ_gal values, do not rebuild them."""
 
 
 def _digest(transform: NuisanceTransform, priors: Mapping[str, Prior]) -> bytes:
@@ -584,9 +586,10 @@ def _scale_map(transform: NuisanceTransform, priors: Mapping[str, Prior], likeli
             out.append(log_table(u) if log_space else u)
             continue
         if (key, float(tau)) not in _SCALE_TABLES:
-            if len(_SCALE_TABLES) >= SCALE_TABLES_KEPT:
+            table = convolved_table(log_table(u), float(tau))
+            while _SCALE_TABLES and sum(t.nbytes for t in _SCALE_TABLES.values()) + table.nbytes > SCALE_TABLE_BYTES:
                 _SCALE_TABLES.pop(next(iter(_SCALE_TABLES)))
-            _SCALE_TABLES[key, float(tau)] = convolved_table(log_table(u), float(tau))
+            _SCALE_TABLES[key, float(tau)] = table
         table = _SCALE_TABLES[key, float(tau)]
         out.append(table if log_space else exp_table(table))
     return ScaleMap(np.stack(out), index.astype(np.int64), log_space)

@@ -59,7 +59,9 @@ def test_the_error_model_list_grammar():
     scaled = parse_error_models("velocity_floor+tau_gal, lognormal+tau_gal=0:0.2:5")
     floor = scaled["velocity_floor+tau_gal"]
     assert floor.error_model == "velocity_floor" and floor.values.size == 41 and floor.tau_gal.values[-1] == 0.8
-    assert scaled["lognormal+tau_gal"].tau_gal.values.tolist() == pytest.approx([0, 0.05, 0.1, 0.15, 0.2])
+    assert scaled["lognormal+tau_gal=0:0.2:5"].tau_gal.values.tolist() == pytest.approx([0, 0.05, 0.1, 0.15, 0.2])
+    fixed = parse_error_models("velocity_floor+tau_gal=0.2,velocity_floor+tau_gal=0.3")
+    assert [s.tau_gal.values.tolist() for s in fixed.values()] == [[0.2], [0.3]]
     for text, message in (("gaussian", "unknown error model 'gaussian'"), ("quoted=0:1:3", "no σ_int grid"),
                           ("lognormal,lognormal", "named twice"), (" , ", "at least one"),
                           ("lognormal=0:1:100000", "more than"), ("gaussian+tau_gal", "unknown error model"),

@@ -116,6 +116,15 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
                                                 "--json"),),
            "model selection: canonical Σ and MOND under every error model (errors as quoted; σ_int marginalised as a "
            "velocity floor, a log-normal g_obs scatter and its first-order form), Υ, D, i marginalised"),
+    Result("compare-mond-tau-gal", (("report", "compare", "mond", "--sigma-int", "0:30:16", "--tau-gal", "0:0.8:9",
+                                     "--json"),),
+           "MOND with each galaxy's velocity scale: τ_gal marginalised beside a velocity floor σ_int, Υ, D, i "
+           "marginalised"),
+    Result("compare-sigma-mond-tau-gal", (("report", "compare", "sigma", "mond", "--error-model",
+                                           "velocity_floor,velocity_floor+tau_gal=0.2,velocity_floor+tau_gal=0.3,"
+                                           "velocity_floor+tau_gal=0.4", "--json"),),
+           "model selection: canonical Σ and MOND under the velocity floor, without and with each galaxy's velocity "
+           "scale at τ_gal = 0.2, 0.3, 0.4 ln V"),
     Result("compare-halos-lcdm", (("report", "compare", "sigma", *LCDM_HALOS, "--sigma-int", "0:30:16",
                                    "--error-model", "velocity_floor", "--json"),),
            "model selection: canonical Σ, MOND, the ΛCDM halos under ΛCDM priors and the cored halos with flat priors, "

@@ -322,8 +322,9 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
                 for m, a in t["averaged"].items() if "ln_B_vs_mond" in a]
     out.append(items(lead + averaged))
     rows = []
+    scaled = any(r.get("tau_gal") for r in t["rows"])
     for r in t["rows"]:
-        d, s = r["decision_vs_mond"], r["sigma_int"]
+        d, s, tau = r["decision_vs_mond"], r["sigma_int"], r.get("tau_gal")
         rows.append([code(r["model"]), code(r["error_model"]),
                      f"{fixed(r['log_evidence'], 1)} ± {fixed(r['log_evidence_error'], 2)}",
                      f"{r['delta_vs_best_error_model']:+.1f}",
@@ -331,10 +332,13 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
                      "—" if d is None else f"{d['elpd_diff']:+.1f} ± {fixed(d['elpd_se'], 1)}",
                      "—" if d is None else text(d["preferred"] or "not distinguished"),
                      "—" if s is None else f"{number(s['mean'], 4)} ± {number(s['sd'], 2)} {text(r['unit'])}",
+                     *([] if not scaled else ["—" if tau is None else
+                                              f"{number(tau['mean'], 3)} ± {number(tau['sd'], 2)} ln V"]),
                      *(("—", "—") if (c := r.get("predictive_check")) is None else
                        (fixed(c["sd"], 2), f"{fixed(100 * c['tail3'], 2)} %"))])
     out.append(table(["model", "error model", "ln Z [nat]", "Δ to the model's best", "ln B vs MOND",
-                      "ΔELPD vs MOND ± SE", "decision", "σ_int", "residual sd", "|r| > 3"], rows, "llrrrrlrrr") + "\n")
+                      "ΔELPD vs MOND ± SE", "decision", "σ_int", *(["τ_gal"] if scaled else []), "residual sd",
+                      "|r| > 3"], rows, "llrrrrlr" + ("r" if scaled else "") + "rr") + "\n")
     checks = [f"{code(r['model'])} under {code(r['error_model'])}: {text(r['predictive_check']['reading'])}"
               for r in t["rows"] if r.get("predictive_check")]
     if checks:
@@ -380,6 +384,9 @@ def compare(record: Mapping[str, Any]) -> str:
         scatter = [f"{code(name)}: σ_int = {number(m['sigma_int']['mean'], 4)} ± {number(m['sigma_int']['sd'], 2)} "
                    f"{text(report['scatter']['unit'])} (95 %: {number(m['sigma_int']['ci95'][0], 4)} – "
                    f"{number(m['sigma_int']['ci95'][1], 4)})" for name, m in models.items() if "sigma_int" in m]
+        scatter += [f"{code(name)}: τ_gal = {number(m['tau_gal']['mean'], 3)} ± {number(m['tau_gal']['sd'], 2)} ln V "
+                    f"(95 %: {number(m['tau_gal']['ci95'][0], 3)} – {number(m['tau_gal']['ci95'][1], 3)})"
+                    for name, m in models.items() if "tau_gal" in m]
         decisions = [f"decision, {code(name)} against {code('mond')}: {text(m['decision_vs_mond']['reading'])}"
                      for name, m in models.items() if m.get("decision_vs_mond")]
         halos = [f"{code(name)}: {text(sources.halo_summary(m['halos']))}" for name, m in models.items()
@@ -996,7 +1003,8 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "ablation-sigma-int-5": ablation, "ablation-sigma-int-grid": ablation, "compare-sigma-mond-nfw": compare,
     "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare,
     "compare-sigma-mond-error-models": compare_error_models, "compare-sigma_xi-nfw-sigma-int": compare,
-    "compare-halos-lcdm": compare, "calibrate-sigma-mond": calibration,
+    "compare-halos-lcdm": compare, "calibrate-sigma-mond": calibration, "compare-mond-tau-gal": compare,
+    "compare-sigma-mond-tau-gal": compare_error_models,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
     "joint-sigma-systematics-sparc-clash": joint,

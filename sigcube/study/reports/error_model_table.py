@@ -36,7 +36,8 @@ ERROR_MODEL_GRIDS = {QUOTED: None, "velocity_floor": "0:40:41", "lognormal_first
 floor 4–22 km/s, log-normal 0.04–0.15 dex, catalogue or marginalised Υ, D, i) well inside."""
 GALAXY_SCALE = "+tau_gal"
 """The suffix of an error model with each galaxy's velocity scale beside σ_int (``velocity_floor+tau_gal``, or
-``…+tau_gal=LO:HI:N`` for τ_gal's grid): not in ``all`` (its grid has one more dimension)."""
+``…+tau_gal=LO:HI:N`` for τ_gal's grid, ``…+tau_gal=X`` for one value, each its own entry): not in ``all`` (its
+grid has one more dimension)."""
 TAU_GRID = "0:0.8:9"
 """τ_gal's grid [ln V] by default: to a scale scatter of 0.8 in ln V, where SPARC's first galaxies' evidence under
 MOND has fallen from its peak."""
@@ -49,22 +50,22 @@ class ErrorModelError(SigcubeError):
 def parse_error_models(text: str) -> dict[str, Scatter | None]:
     """``all``, or a comma-separated list of error models, each ``NAME`` (its grid from :data:`ERROR_MODEL_GRIDS`)
     or ``NAME=LO:HI:N``, or ``NAME+tau_gal`` (τ_gal beside σ_int, :data:`GALAXY_SCALE`; ``=LO:HI:N`` gives τ_gal's
-    grid); ``quoted`` is the errors as quoted. Keyed by name, in the order given."""
+    grid, ``=X`` one value, keyed with it); ``quoted`` is the errors as quoted. Keyed by name, in the order given."""
     items = list(ERROR_MODEL_GRIDS) if text.strip() == "all" else [t.strip() for t in text.split(",") if t.strip()]
     out: dict[str, Scatter | None] = {}
     for item in items:
         name, _, grid = item.partition("=")
         name = name.strip()
         if name.endswith(GALAXY_SCALE):
-            base = name.removesuffix(GALAXY_SCALE)
             try:
-                base = check_error_model(base)
+                base = check_error_model(name.removesuffix(GALAXY_SCALE))
                 scatter = Scatter.parse(ERROR_MODEL_GRIDS[base], base, grid.strip() or TAU_GRID)
             except SigcubeError as exc:
                 raise ErrorModelError(f"--error-model {item}: {exc}") from None
-            if base + GALAXY_SCALE in out:
-                raise ErrorModelError(f"--error-model {text}: {base + GALAXY_SCALE} named twice")
-            out[base + GALAXY_SCALE] = scatter
+            key = base + GALAXY_SCALE + (f"={grid.strip()}" if grid.strip() else "")
+            if key in out:
+                raise ErrorModelError(f"--error-model {text}: {key} named twice")
+            out[key] = scatter
             continue
         if name == QUOTED:
             if grid:
@@ -167,7 +168,7 @@ def _words(name: str, scatter: Mapping[str, Any] | None) -> str:
     """What error model ``name`` means, in words."""
     if name == QUOTED:
         return "errors as quoted, no intrinsic scatter"
-    words = ERROR_MODELS[name.removesuffix(GALAXY_SCALE)][1]
+    words = ERROR_MODELS[name.partition(GALAXY_SCALE)[0]][1]
     tau = (scatter or {}).get("tau_gal")
     return words if tau is None else f"{words}; and {tau['what']} (τ_gal's prior {tau['prior']})"
 

@@ -365,11 +365,11 @@ def _check_size(kernel: Kernel, axes: Sequence[Axis], n_galaxies: int) -> None:
 
 def _evaluate_grid(ev: _Evaluator, run: Runner, params: Mapping[str, np.ndarray], sigma: np.ndarray | None,
                    tau: np.ndarray | None, nodes: int, chunks: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-    """Every galaxy at M global grid points (``params``, ``sigma`` and ``tau`` (M, 1)), assembled into (M, G) arrays: with the
-    nuisance, from tasks of ``run``, runs of whole evaluation batches of grid points (the whole sample's, :func:`_step`
-    of all its points, as if the sample were evaluated at once: the same numbers however the tasks are cut; at most
-    :data:`RUNS` runs) × each galaxy chunk; at the catalogue values, every grid point × each galaxy chunk, in this
-    process — there ln L costs less than moving its arrays from a worker (module docstring)."""
+    """Every galaxy at M global grid points (``params``, ``sigma`` and ``tau`` (M, 1)), assembled into (M, G) arrays:
+    with the nuisance, from tasks of ``run``, runs of whole evaluation batches of grid points (the whole sample's,
+    :func:`_step` of all its points, as if the sample were evaluated at once: the same numbers however the tasks are
+    cut; at most :data:`RUNS` runs) × each galaxy chunk; at the catalogue values, every grid point × each galaxy chunk,
+    in this process — there ln L costs less than moving its arrays from a worker (module docstring)."""
     m = max([np.shape(v)[0] for v in params.values()] + [np.shape(x)[0] for x in (sigma, tau) if x is not None])
     g = ev.points.n_galaxies
     step = _step(ev.points.n_points)

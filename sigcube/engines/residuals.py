@@ -2,8 +2,9 @@
 
 At the kernel's parameters (global values, and per-object values for a per-galaxy model) and the likelihood's σ_int,
 each galaxy's Υ, D, i (with τ_gal: Υ, D and its velocity scale u = (sin i/sin i0)·s_g) sit at their conditional mode
-of L × prior (:func:`sigcube.compute.quadrature.profile`; at the catalogue values without a nuisance catalogue). The residual r_k is the likelihood's own (V_obs,k − V_pred,k·u)/s_k, or
-its log-space counterpart under the log-normal model (:meth:`sigcube.stats.likelihood.BoundLikelihood.residuals`).
+of L × prior (:func:`sigcube.compute.quadrature.profile`; at the catalogue values without a nuisance catalogue). The
+residual r_k is the likelihood's own (V_obs,k − V_pred,k·u)/s_k, or its log-space counterpart under the log-normal
+model (:meth:`sigcube.stats.likelihood.BoundLikelihood.residuals`).
 """
 
 from __future__ import annotations

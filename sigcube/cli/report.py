@@ -261,12 +261,17 @@ def report_compare(
              "default; lognormal, a log-normal g_obs density, dex; lognormal_first_order, its Gaussian-in-V form). "
              "Without: 'all' or a list (quoted,velocity_floor,lognormal=0:0.3:31, …) — the comparison under each, "
              "σ_int marginalised on its own grid, as one model × error model table led by the error model the "
-             "evidence prefers (NAME+tau_gal adds τ_gal on its own grid).")] = None,
+             "evidence prefers (NAME+tau_gal adds τ_gal on its own grid, NAME+sigma_floor a velocity floor: "
+             "lognormal+sigma_floor is both together).")] = None,
     tau_gal: Annotated[Optional[str], typer.Option(
         "--tau-gal", help="With --sigma-int: the scatter τ_gal [ln V] of each galaxy's velocity scale (correlated "
                           "errors within a galaxy), integrated per galaxy with the inclination: a value X (fixed) or "
                           "a grid LO:HI:N (uniform prior, marginalised). Models with global parameters only, Υ, D, i "
                           "marginalised.")] = None,
+    sigma_floor: Annotated[Optional[str], typer.Option(
+        "--sigma-floor", help="With --sigma-int under a log-normal error model: a velocity floor σ_fl [km/s] in "
+                              "quadrature with e_V besides (the two together): a value X (fixed) or a grid LO:HI:N "
+                              "(uniform prior, marginalised). Models with global parameters only.")] = None,
     save: Annotated[Optional[str], typer.Option(
         "--save", help="Also write the report into this folder: its text (.txt), JSON (.json) and figures (.png: the "
                        "ELPD ranking, the fitted rotation curves and the residuals' checks; under several error "
@@ -278,13 +283,17 @@ def report_compare(
     resumes; a finished one is printed again from its report)."""
     from sigcube.engines.sweep.engine import check_workers
     from sigcube.stats.intrinsic_scatter import Scatter
-    from sigcube.study.reports.compare import check_galaxy_scale, check_sample, model_names, render
+    from sigcube.study.reports.compare import check_likelihood, check_sample, model_names, render
 
     check_workers(scheduler, workers, synchronous)
     names = model_names(models)
     if tau_gal is not None and sigma_int is None:
         raise SigcubeError("--tau-gal goes with --sigma-int (the scatter of the points beside each galaxy's scale); "
                            "under several error models name it in the list: --error-model velocity_floor+tau_gal")
+    if sigma_floor is not None and sigma_int is None:
+        raise SigcubeError("--sigma-floor goes with --sigma-int and a log-normal --error-model (the floor beside the "
+                           "log-normal scatter); under several error models name it in the list: --error-model "
+                           "lognormal+sigma_floor")
     if save:
         from sigcube.interfaces.saved import save_folder
 
@@ -294,13 +303,17 @@ def report_compare(
                            "each error model's own grid: leave --sigma-int out, or give NAME=LO:HI:N in the list)")
     if sigma_int is None and error_model is not None:
         from sigcube.study.reports.error_model_table import (
-            error_model_table, parse_error_models, render_error_model_table,
+            ALL_EXTRA, error_model_table, parse_error_models, render_error_model_table,
         )
+        from sigcube.study.reports.compare_models import MODELS
 
-        scatters = parse_error_models(error_model)
+        integrable = nuisance and not any(MODELS[n].per_object for n in names)
+        scatters = parse_error_models(error_model, extras=integrable)
+        if error_model.strip() == "all" and not integrable:
+            err_console.print("all: without " + " and ".join(ALL_EXTRA) + " (integrated for models with global "
+                              "parameters only, Υ, D, i marginalised)", markup=False, highlight=False)
         for scatter in scatters.values():
-            if scatter is not None:
-                check_galaxy_scale(names, nuisance, bool(scatter.tau_values.any()))
+            check_likelihood(names, nuisance, scatter)
         ds = _curves(cube)
         check_sample(ds, names, nuisance)
         reports = {}
@@ -317,9 +330,9 @@ def report_compare(
         if save:
             _save_compare(save, "compare-error-models", payload, show, reports[table["lead"]], ds)
         return
-    scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal)
-    if scatter is not None:
-        check_galaxy_scale(names, nuisance, bool(scatter.tau_values.any()))
+    scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal,
+                                                           sigma_floor)
+    check_likelihood(names, nuisance, scatter)
     ds = _curves(cube)
     check_sample(ds, names, nuisance)
     report = _compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous)

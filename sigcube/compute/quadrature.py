@@ -372,12 +372,12 @@ def _lead(params: Mapping[str, Any], per_object: Mapping[str, np.ndarray], likel
     """The number m of global grid points the call evaluates (from the (m, 1) parameters and σ_int)."""
     sizes = {np.shape(v)[0] for v in params.values() if not isinstance(v, str) and np.ndim(v) == 2}
     sizes |= {np.shape(v)[0] for v in per_object.values()}
-    for value in (likelihood.sigma_int, likelihood.tau_gal):
+    for value in (likelihood.sigma_int, likelihood.tau_gal, likelihood.floor):
         if np.ndim(value) == 2:
             sizes.add(np.shape(value)[0])
     sizes.discard(1)
     if len(sizes) > 1:
-        raise QuadratureError(f"the parameters (and σ_int, τ_gal) disagree on the number of grid points: {sorted(sizes)}")
+        raise QuadratureError(f"the parameters (and σ_int, τ_gal, the floor) disagree on the number of grid points: {sorted(sizes)}")
     bad = {k: np.shape(v) for k, v in params.items() if not isinstance(v, str) and np.ndim(v)
            and (np.ndim(v) != 2 or np.shape(v)[1] != 1)}
     if bad:

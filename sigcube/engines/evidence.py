@@ -44,6 +44,7 @@ from scipy.special import logsumexp
 from sigcube.compute import quadrature
 from sigcube.engines.checkpoint import Checkpoint
 from sigcube.engines.dask import Runner, in_process
+from sigcube.engines.nuisance_spec import FLOOR_AXIS as FLOOR
 from sigcube.engines.nuisance_spec import LIKELIHOOD_AXES
 from sigcube.engines.nuisance_spec import SCATTER_AXIS as SCATTER
 from sigcube.engines.nuisance_spec import TAU_AXIS as TAU
@@ -52,7 +53,7 @@ from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
 from sigcube.model.segments import segment_sum
 from sigcube.stats.adaptive_grid import (
-    MAX_POINTS, TOLERANCE, Axis, Box, EmptyIntegrand, ItemIntegral, box_grid, grid_points, integrate,
+    TOLERANCE, Axis, Box, EmptyIntegrand, ItemIntegral, box_grid, grid_points, integrate,
 )
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.logo import loo_exact
@@ -82,6 +83,15 @@ MAX_GRID_CELLS = 20_000_000
 """The most coarse grid points × galaxies of an evidence integral over global axes (it holds per-galaxy ln L, χ², …
 arrays of that size: 160 MB each); a larger coarse grid is refused before anything is allocated, naming its size, and
 the refinements stop short of it (the integral is then called unconverged)."""
+LIKELIHOOD = (*LIKELIHOOD_AXES, FLOOR)
+"""The global axes that are parameters of the likelihood, not of the kernel: σ_int, τ_gal and a velocity floor σ_fl
+beside σ_int (:class:`~sigcube.stats.likelihood.GaussianLikelihood`)."""
+Values = Mapping[str, Any]
+"""Values of likelihood parameters by axis name (:data:`LIKELIHOOD`): floats, or (M, 1) arrays, one per grid point."""
+GLOBAL_MAX_POINTS = 90_000
+"""The most points of one refinement of a global model's grid (:data:`MAX_GRID_CELLS` over the galaxies bounds it
+further): 17⁴ = 83,521, so a four-axis grid (Σ's A0 and k with σ_int and τ_gal) halves its step once more than the
+adaptive grid's own limit (:data:`~sigcube.stats.adaptive_grid.MAX_POINTS`, 9⁴ there) allows."""
 PROGRESS_SECONDS = 1.0
 """A global model's grid that took at least this long is reported to ``progress`` (quicker ones are not worth a line)."""
 
@@ -187,10 +197,13 @@ def _merged(parts: Sequence[quadrature.NodeChoice]) -> quadrature.NodeChoice:
                    z=np.concatenate([p.z for p in parts], axis=1))
 
 
-def _likelihood(sigma: Any, error_model: str, tau: Any = 0.0) -> GaussianLikelihood:
-    """The per-galaxy likelihood at σ_int ``sigma`` (None: errors as quoted) under ``error_model``, each galaxy's
-    velocity scale of scatter τ_gal ``tau`` integrated with the nuisance."""
-    return GaussianLikelihood(0.0 if sigma is None else sigma, error_model, tau_gal=tau)
+def _likelihood(values: Values, error_model: str) -> GaussianLikelihood:
+    """The per-galaxy likelihood at σ_int, τ_gal and the floor ``values`` (an absent or None value: 0, so no σ_int is
+    the errors as quoted) under ``error_model``; each galaxy's velocity scale integrated with the nuisance."""
+    def get(name: str) -> Any:
+        value = values.get(name)
+        return 0.0 if value is None else value
+    return GaussianLikelihood(get(SCATTER), error_model, floor=get(FLOOR), tau_gal=get(TAU))
 
 
 def _step(n_points: int) -> int:
@@ -203,9 +216,10 @@ class _Evaluator:
     :func:`~sigcube.stats.adaptive_grid.integrate`)."""
 
     def __init__(self, kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str,
-                 sigma_int: float | None, tau_gal: float = 0.0) -> None:
-        self.kernel, self.fixed, self.data, self.error_model, self.sigma_int = kernel, dict(fixed), data, error_model, sigma_int
-        self.tau_gal = tau_gal
+                 sigma_int: float | None, tau_gal: float = 0.0, sigma_floor: float = 0.0) -> None:
+        self.kernel, self.fixed, self.data, self.error_model = kernel, dict(fixed), data, error_model
+        self.likelihood_values = {SCATTER: sigma_int, TAU: tau_gal, FLOOR: sigma_floor}
+        """The likelihood's values where a grid point gives none."""
         if tau_gal and not data.nuisance:
             raise EvidenceError("τ_gal, each galaxy's velocity scale, is integrated with the nuisance parameters: "
                                 "marginalise Υ, D, i (leave out --no-nuisance)")
@@ -213,14 +227,16 @@ class _Evaluator:
         self.transform = data.transform(kernel, fixed) if data.nuisance else None
         self.priors = data.nuisance_priors() if data.nuisance else None
 
+    def likelihood(self, values: Values) -> GaussianLikelihood:
+        """The likelihood at ``values`` of σ_int, τ_gal, the floor (those absent: the evaluator's own)."""
+        return _likelihood({**self.likelihood_values, **values}, self.error_model)
+
     def arrays(self, params: Mapping[str, np.ndarray], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-               sigma: np.ndarray | float | None, nodes: int | np.ndarray, restarts: bool = False,
-               tau: np.ndarray | float | None = None) -> dict[str, np.ndarray]:
+               values: Values, nodes: int | np.ndarray, restarts: bool = False) -> dict[str, np.ndarray]:
         """Per galaxy of ``index`` at M points: ``loglike`` (marginalised, or at the catalogue values), ``profile`` ln L
         and ``chi2`` at the mode (or the catalogue values), ``objective`` χ² + |z|² at the mode; (M, len(index)).
-        ``sigma``, ``tau``: σ_int and τ_gal at each point (None: the evaluator's own)."""
-        sigma = self.sigma_int if sigma is None else sigma
-        likelihood = _likelihood(sigma, self.error_model, self.tau_gal if tau is None else tau)
+        ``values``: the likelihood's parameters at each point (:data:`Values`; those absent: the evaluator's own)."""
+        likelihood = self.likelihood(values)
         if self.transform is None:
             sub = self.points.take(index)
             v = self.kernel.func(sub.inputs, **self.fixed, **params, **{
@@ -246,14 +262,13 @@ class _Evaluator:
         return self.transform.take(index), {k: p.take(index) for k, p in self.priors.items()}
 
     def batched(self, params: Mapping[str, np.ndarray], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-                sigma: np.ndarray | None, nodes: int, step: int | None = None, tau: np.ndarray | None = None
-                ) -> dict[str, np.ndarray]:
+                values: Values, nodes: int, step: int | None = None) -> dict[str, np.ndarray]:
         """:meth:`arrays` over M grid points in batches of ``step`` (default: by memory, :data:`BATCH_POINTS` over the
-        galaxies' points), parameters (M, 1) or per object (M, K), σ_int and τ_gal (M, 1) or None. Each galaxy's mode
-        search walks a batch's grid points in order, each from its predecessor's mode: the batches decide the last
-        bits."""
+        galaxies' points), parameters (M, 1) or per object (M, K), the likelihood's ``values`` (M, 1). Each galaxy's
+        mode search walks a batch's grid points in order, each from its predecessor's mode: the batches decide the
+        last bits."""
         m = max([np.shape(v)[0] for v in (*params.values(), *per_object.values())]
-                + [np.shape(x)[0] for x in (sigma, tau) if x is not None and np.ndim(x)] + [1])
+                + [np.shape(x)[0] for x in values.values() if x is not None and np.ndim(x)] + [1])
         if step is None:
             step = _step(int(np.diff(self.points.offsets)[index].sum()))
 
@@ -263,19 +278,18 @@ class _Evaluator:
         parts = []
         for b in (slice(a, min(a + step, m)) for a in range(0, m, step)):
             parts.append(self.arrays({k: v[b] if np.ndim(v) and np.shape(v)[0] == m else v for k, v in params.items()},
-                                     index, {k: v[b] for k, v in per_object.items()}, rows(sigma, b), nodes,
-                                     tau=rows(tau, b)))
+                                     index, {k: v[b] for k, v in per_object.items()},
+                                     {k: rows(x, b) for k, x in values.items()}, nodes))
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     def node_choice(self, params: Mapping[str, Any], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-                    sigma: float | None, tau: float | None = None) -> quadrature.NodeChoice:
-        """The node rule of the galaxies ``index`` at one point (``per_object`` (1, K) arrays)."""
+                    values: Values) -> quadrature.NodeChoice:
+        """The node rule of the galaxies ``index`` at one point (``per_object`` (1, K) arrays; the likelihood's
+        ``values`` as :meth:`arrays`)."""
         transform = self.transform.take(index)
         priors = {k: p.take(index) for k, p in self.priors.items()}
         return quadrature.choose_nodes(self.kernel, {**self.fixed, **params}, transform, priors,
-                                       _likelihood(self.sigma_int if sigma is None else sigma, self.error_model,
-                                                   self.tau_gal if tau is None else tau),
-                                       per_object=per_object)
+                                       self.likelihood(values), per_object=per_object)
 
     def no_mass(self, problem: EmptyIntegrand, galaxies: Sequence[int], sigma_max: float | None) -> EvidenceError:
         """The error of an integral with no finite integrand at any grid point: the galaxies it names and the likely
@@ -310,10 +324,24 @@ class _Evaluator:
                                      "(check the galaxies' inputs and the prior ranges)")
 
 
-def _scalar_params(point: Mapping[str, float]) -> tuple[dict[str, float], float | None, float | None]:
-    """A grid point's kernel parameters, σ_int and τ_gal (None: not axes)."""
-    params = {k: v for k, v in point.items() if k not in LIKELIHOOD_AXES}
-    return params, point.get(SCATTER), point.get(TAU)
+def _split(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A grid point's (or grid's) kernel parameters, and its likelihood's values (:data:`LIKELIHOOD`)."""
+    return ({k: v for k, v in point.items() if k not in LIKELIHOOD},
+            {k: v for k, v in point.items() if k in LIKELIHOOD})
+
+
+def likelihood_at(point: Mapping[str, Any], scatter: Mapping[str, Any] | None
+                  ) -> tuple[dict[str, Any], GaussianLikelihood]:
+    """A report's best point split into the kernel's parameters and the likelihood there: σ_int, τ_gal and the floor
+    from the point where they are axes, else at the one value ``scatter`` (a report's description of them, keyed by
+    axis name; None: errors as quoted) fixes."""
+    params, values = _split(point)
+    if scatter is None:
+        return params, GaussianLikelihood()
+    fixed = {k: scatter[k]["values"][0] for k in (TAU, FLOOR) if k in scatter}
+    if len(scatter.get("values", ())) == 1:
+        fixed[SCATTER] = scatter["values"][0]
+    return params, _likelihood({**fixed, **values}, scatter["error_model"])
 
 
 def _sigma_max(axes: Sequence[Axis], sigma_int: float | None) -> float | None:
@@ -346,11 +374,11 @@ class GlobalEvidence:
                                   "variation": self.correction.variation}} if self.correction else {})}
 
 
-def _grid_block(ev: _Evaluator, params: Mapping[str, np.ndarray], sigma: np.ndarray | None, tau: np.ndarray | None,
-                nodes: int, step: int, lo: int, hi: int, index: np.ndarray) -> dict[str, np.ndarray]:
+def _grid_block(ev: _Evaluator, params: Mapping[str, np.ndarray], values: Values, nodes: int, step: int, lo: int,
+                hi: int, index: np.ndarray) -> dict[str, np.ndarray]:
     """Task: the galaxies ``index`` at the grid points lo:hi, in evaluations of ``step`` points."""
-    return ev.batched({k: v[lo:hi] for k, v in params.items()}, index, {}, None if sigma is None else sigma[lo:hi],
-                      nodes, step, None if tau is None else tau[lo:hi])
+    return ev.batched({k: v[lo:hi] for k, v in params.items()}, index, {}, {k: v[lo:hi] for k, v in values.items()},
+                      nodes, step)
 
 
 def _check_size(kernel: Kernel, axes: Sequence[Axis], n_galaxies: int) -> None:
@@ -363,20 +391,21 @@ def _check_size(kernel: Kernel, axes: Sequence[Axis], n_galaxies: int) -> None:
                             "per array); choose fewer σ_int values (N of --sigma-int LO:HI:N) or fewer galaxies")
 
 
-def _evaluate_grid(ev: _Evaluator, run: Runner, params: Mapping[str, np.ndarray], sigma: np.ndarray | None,
-                   tau: np.ndarray | None, nodes: int, chunks: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-    """Every galaxy at M global grid points (``params``, ``sigma`` and ``tau`` (M, 1)), assembled into (M, G) arrays:
+def _evaluate_grid(ev: _Evaluator, run: Runner, params: Mapping[str, np.ndarray], values: Values, nodes: int,
+                   chunks: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """Every galaxy at M global grid points (``params`` and the likelihood's ``values`` (M, 1)), assembled into (M, G)
+    arrays:
     with the nuisance, from tasks of ``run``, runs of whole evaluation batches of grid points (the whole sample's,
     :func:`_step` of all its points, as if the sample were evaluated at once: the same numbers however the tasks are
     cut; at most :data:`RUNS` runs) × each galaxy chunk; at the catalogue values, every grid point × each galaxy chunk,
     in this process — there ln L costs less than moving its arrays from a worker (module docstring)."""
-    m = max([np.shape(v)[0] for v in params.values()] + [np.shape(x)[0] for x in (sigma, tau) if x is not None])
+    m = max(np.shape(v)[0] for v in (*params.values(), *values.values()))
     g = ev.points.n_galaxies
     step = _step(ev.points.n_points)
     batches = -(-m // step)
     span = step * -(-batches // RUNS) if ev.transform is not None else m
     tasks = [(lo, min(lo + span, m), c) for lo in range(0, m, span) for c in chunks]
-    parts = (run if ev.transform is not None else in_process)(_grid_block, (ev, dict(params), sigma, tau, nodes, step),
+    parts = (run if ev.transform is not None else in_process)(_grid_block, (ev, dict(params), dict(values), nodes, step),
                                                             tasks)
     out = {k: np.empty((m, g), dtype=v.dtype) for k, v in parts[0].items()}
     for (lo, hi, c), part in zip(tasks, parts):
@@ -388,21 +417,20 @@ def _evaluate_grid(ev: _Evaluator, run: Runner, params: Mapping[str, np.ndarray]
 def global_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data,
                     error_model: str = "velocity_floor", sigma_int: float | None = None,
                     loo: bool = True, run: Runner = in_process, progress: Progress = silent,
-                    tau_gal: float = 0.0) -> GlobalEvidence:
-    """ln Z of a model whose parameters (``axes``; σ_int and τ_gal among them by the names :data:`SCATTER` and
-    :data:`TAU`, else fixed at ``sigma_int`` and ``tau_gal``) are shared by every galaxy (module docstring); ``loo``:
+                    tau_gal: float = 0.0, sigma_floor: float = 0.0) -> GlobalEvidence:
+    """ln Z of a model whose parameters (``axes``; σ_int, τ_gal and the velocity floor among them by the names
+    :data:`SCATTER`, :data:`TAU` and :data:`FLOOR`, else fixed at ``sigma_int``, ``tau_gal`` and ``sigma_floor``) are
+    shared by every galaxy (module docstring); ``loo``:
     the grid must also converge for the leave-one-galaxy-out densities (:func:`loo_change`); the grids and the node
     rule run as tasks of ``run``; ``progress`` hears of each grid."""
     _check_size(kernel, axes, data.points.n_galaxies)
-    ev = _Evaluator(kernel, fixed, data, error_model, sigma_int, tau_gal)
+    ev = _Evaluator(kernel, fixed, data, error_model, sigma_int, tau_gal, sigma_floor)
     chunks = galaxy_chunks(data.points.offsets, CHUNK_POINTS if data.nuisance else CATALOGUE_CHUNK_POINTS)
     grids = []
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         start = time.perf_counter()
-        params = {k: v for k, v in values.items() if k not in LIKELIHOOD_AXES}
-        out = _evaluate_grid(ev, run, params, values.get(SCATTER), values.get(TAU),
-                             COARSE_NODES if stage == "coarse" else GRID_NODES, chunks)
+        out = _evaluate_grid(ev, run, *_split(values), COARSE_NODES if stage == "coarse" else GRID_NODES, chunks)
         grids.append(stage)
         if time.perf_counter() - start >= PROGRESS_SECONDS:
             progress(f"{stage} grid {len(grids)}: {len(out['loglike'])} points × {data.points.n_galaxies} galaxies "
@@ -411,7 +439,7 @@ def global_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axi
 
     try:
         (integral,) = integrate(evaluate, axes, check=loo_change if loo else None,
-                                max_points=min(MAX_POINTS, MAX_GRID_CELLS // data.points.n_galaxies))
+                                max_points=min(GLOBAL_MAX_POINTS, MAX_GRID_CELLS // data.points.n_galaxies))
     except EmptyIntegrand as problem:
         raise ev.no_mass(problem, problem.entries, _sigma_max(axes, sigma_int)) from None
     arrays = dict(integral.arrays)
@@ -453,13 +481,12 @@ def _node_rule(ev: _Evaluator, points: Sequence[Mapping[str, float]], i: int, in
                ) -> tuple[np.ndarray | None, quadrature.NodeChoice]:
     """Task: the node rule of the galaxies ``index`` at ``points[i]``, and (but at the first point, whose grid values
     the caller has) their ln L at :data:`GRID_NODES` there."""
-    params, sigma, tau = _scalar_params(points[i])
+    params, values = _split(points[i])
     grid = None
     if i > 0:
         grid = ev.arrays({k: np.array([[v]]) for k, v in params.items()}, index, {},
-                         None if sigma is None else np.array([[sigma]]), GRID_NODES,
-                         tau=None if tau is None else np.array([[tau]]))["loglike"][0]
-    return grid, ev.node_choice(params, index, {}, sigma, tau)
+                         {k: np.array([[v]]) for k, v in values.items()}, GRID_NODES)["loglike"][0]
+    return grid, ev.node_choice(params, index, {}, values)
 
 
 def _global_correction(ev: _Evaluator, run: Runner, chunks: Sequence[np.ndarray], integral: ItemIntegral,
@@ -544,7 +571,7 @@ def _object_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis]
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         nodes = COARSE_NODES if stage == "coarse" or locate else GRID_NODES
-        return ev.batched({}, items, dict(values), None, nodes)
+        return ev.batched({}, items, dict(values), {}, nodes)
 
     try:
         integrals = integrate(evaluate, axes, n_items=len(index), start=None if start is None else
@@ -554,7 +581,7 @@ def _object_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis]
     if not correct:
         return integrals, None
     best = _best(integrals, axes)
-    return integrals, ev.node_choice({}, np.arange(len(index)), {k: v[None, :] for k, v in best.items()}, None)
+    return integrals, ev.node_choice({}, np.arange(len(index)), {k: v[None, :] for k, v in best.items()}, {})
 
 
 def _best(integrals: Sequence[ItemIntegral], axes: Sequence[Axis]) -> dict[str, np.ndarray]:
@@ -721,7 +748,7 @@ def _grids_chunk(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_mod
     for members in by_size.values():
         grids = [box_grid(axes, boxes[index[k]]) for k in members]
         per_object = {a.name: np.stack([g[0][a.name] for g in grids], axis=1) for a in axes}
-        ll = ev.batched({}, np.array(members), per_object, np.full((grids[0][1].size, 1), sigma),
+        ll = ev.batched({}, np.array(members), per_object, {SCATTER: np.full((grids[0][1].size, 1), sigma)},
                         GRID_NODES)["loglike"]
         for j, (k, g) in enumerate(zip(members, grids)):
             out[k] = logsumexp(ll[:, j] + g[1])

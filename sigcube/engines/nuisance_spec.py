@@ -39,6 +39,9 @@ TAU_AXIS = "tau_gal"
 """The grid axis of the galaxy-level velocity-scale scatter τ_gal (``[grid.tau_gal]``): a likelihood parameter too."""
 LIKELIHOOD_AXES = (SCATTER_AXIS, TAU_AXIS)
 """The grid axes that are parameters of the likelihood, not of the kernel."""
+FLOOR_AXIS = "sigma_floor"
+"""A velocity floor σ_fl [km/s] beside σ_int (``[nuisance].sigma_floor`` of a sweep, one value): an axis of the
+evidence integrals of ``report compare`` only (:data:`sigcube.engines.evidence.LIKELIHOOD`)."""
 FINGERPRINT_NAMES = {new: old for old, new in LEGACY_ERROR_MODELS.items()}
 """The name a renamed error model keeps in a spec's fingerprint (the name its cubes were made under)."""
 _ROLE = ("likelihood parameter of the nuisance marginalisation; the plain metrics (rms, chi2, mean_rms, win_rate, …) "

@@ -3,7 +3,8 @@
 `report compare` and `report ablation` take σ_int as ``--sigma-int X`` (fixed) or ``--sigma-int LO:HI:N`` (a grid),
 in the unit of the error model (:data:`sigcube.stats.likelihood.ERROR_MODELS`); τ_gal, the scatter of each galaxy's
 velocity scale [ln V] (:class:`~sigcube.stats.likelihood.GaussianLikelihood`), is given the same way
-(:class:`GalaxyScale`). A grid has at most :data:`MAX_GRID_VALUES` values.
+(:class:`GalaxyScale`), and so is a velocity floor σ_fl [km/s] beside a log-normal σ_int (:class:`VelocityFloor`: the
+two together). A grid has at most :data:`MAX_GRID_VALUES` values.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from scipy.special import logsumexp
 from sigcube.errors import SigcubeError
 from sigcube.stats.likelihood import ERROR_MODELS, TAU_UNIT, GaussianLikelihood, check_error_model
 
+FLOOR_UNIT = "km / s"
+"""The unit of a velocity floor σ_fl."""
 MAX_GRID_VALUES = 1001
 """The most values of a σ_int or τ_gal grid. Each value is one more slice of every evidence integral's coarse pass:
 per-galaxy ln L, profile ln L, χ² and objective (4 arrays of 8 bytes) for each of the model's coarse grid points —
@@ -121,22 +124,29 @@ class GridParameter:
 class Scatter(GridParameter):
     """σ_int's grid ``values`` (one value: fixed) in the unit of ``error_model`` (a legacy name is stored as the name it
     means, :data:`~sigcube.stats.likelihood.LEGACY_ERROR_MODELS`), under a uniform prior over [min, max]; with
-    ``tau_gal``, each galaxy's velocity scale of scatter τ_gal beside it (correlated errors within a galaxy)."""
+    ``tau_gal``, each galaxy's velocity scale of scatter τ_gal beside it (correlated errors within a galaxy); with
+    ``sigma_floor``, a velocity floor beside a log-normal σ_int (both together)."""
 
     error_model: str = "velocity_floor"
     tau_gal: GalaxyScale | None = None
+    sigma_floor: VelocityFloor | None = None
     symbol: ClassVar[str] = "σ_int"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "error_model", check_error_model(self.error_model))
+        if self.sigma_floor is not None and self.error_model == "velocity_floor":
+            raise ScatterError("a velocity floor beside σ_int goes with a log-normal error model (lognormal, or "
+                               "lognormal_first_order): under velocity_floor σ_int is the floor")
 
     @classmethod
-    def parse(cls, text: str, error_model: str = "velocity_floor", tau_gal: str | None = None) -> Scatter:
+    def parse(cls, text: str, error_model: str = "velocity_floor", tau_gal: str | None = None,
+              sigma_floor: str | None = None) -> Scatter:
         """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0; ``tau_gal`` τ_gal's
-        values alike (None: no galaxy-level scale)."""
+        values alike (None: no galaxy-level scale), ``sigma_floor`` the floor's (None: no floor)."""
         error_model = check_error_model(error_model)
         return cls(parse_grid(text, "--sigma-int", ERROR_MODELS[error_model][0]), error_model,
-                   None if tau_gal is None else GalaxyScale.parse(tau_gal))
+                   None if tau_gal is None else GalaxyScale.parse(tau_gal),
+                   None if sigma_floor is None else VelocityFloor.parse(sigma_floor))
 
     @property
     def unit(self) -> str:
@@ -152,10 +162,21 @@ class Scatter(GridParameter):
         """τ_gal's values [ln V] (0: no galaxy-level scale)."""
         return np.zeros(1) if self.tau_gal is None else self.tau_gal.values
 
+    @property
+    def floor_values(self) -> np.ndarray:
+        """The velocity floor's values [km/s] (0: no floor)."""
+        return np.zeros(1) if self.sigma_floor is None else self.sigma_floor.values
+
+    @property
+    def others(self) -> dict[str, GridParameter]:
+        """The likelihood's parameters beside σ_int, by axis name (the evidence's, and the key of each in reports):
+        ``tau_gal``, ``sigma_floor`` (those given)."""
+        return {k: v for k, v in (("tau_gal", self.tau_gal), ("sigma_floor", self.sigma_floor)) if v is not None}
+
     def describe(self) -> dict[str, Any]:
         return {"error_model": self.error_model, "unit": self.unit, "values": self.values.tolist(),
                 "prior": self.prior(), "what": ERROR_MODELS[self.error_model][1],
-                **({} if self.tau_gal is None else {"tau_gal": self.tau_gal.describe()})}
+                **{k: v.describe() for k, v in self.others.items()}}
 
 
 @dataclass(frozen=True)
@@ -178,3 +199,25 @@ class GalaxyScale(GridParameter):
         return {"unit": self.unit, "values": self.values.tolist(), "prior": self.prior(),
                 "what": "each galaxy's velocity scale s_g multiplies all its predictions, ln s_g ~ N(0, τ_gal²), "
                         "integrated per galaxy with the inclination"}
+
+
+@dataclass(frozen=True)
+class VelocityFloor(GridParameter):
+    """A velocity floor's grid ``values`` (one value: fixed) [km/s] beside a log-normal σ_int, in quadrature with e_V
+    (under ``lognormal`` it enters ln V as σ_fl/V_pred), under a uniform prior over [min, max]."""
+
+    symbol: ClassVar[str] = "σ_fl"
+
+    @classmethod
+    def parse(cls, text: str) -> VelocityFloor:
+        """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0."""
+        return cls(parse_grid(text, "--sigma-floor", FLOOR_UNIT))
+
+    @property
+    def unit(self) -> str:
+        return FLOOR_UNIT
+
+    def describe(self) -> dict[str, Any]:
+        return {"unit": self.unit, "values": self.values.tolist(), "prior": self.prior(),
+                "what": "a velocity floor σ_fl [km/s] in quadrature with e_V beside the log-normal σ_int (under "
+                        "lognormal it enters ln V as σ_fl/V_pred): the log-normal scatter and a floor together"}

@@ -118,8 +118,9 @@ class GaussianLikelihood:
 
     sigma_int: float | np.ndarray = 0.0
     error_model: str = "velocity_floor"
-    floor: float = 0.0
-    """A velocity floor σ_fl [km/s] in quadrature besides the error model's scatter."""
+    floor: float | np.ndarray = 0.0
+    """A velocity floor σ_fl [km/s] in quadrature besides the error model's scatter (a float, or (m, 1) like
+    ``sigma_int``)."""
     tau_gal: float | np.ndarray = 0.0
     """The scatter τ_gal [ln V] of each galaxy's velocity scale, ln s_g ~ N(0, τ_gal²)."""
 
@@ -127,8 +128,7 @@ class GaussianLikelihood:
         object.__setattr__(self, "error_model", check_error_model(self.error_model))
         _check_scale("sigma_int", self.sigma_int, self.unit)
         _check_scale("tau_gal", self.tau_gal, TAU_UNIT)
-        if not (math.isfinite(self.floor) and self.floor >= 0):
-            raise LikelihoodError(f"the velocity floor must be finite and ≥ 0 km/s; got {self.floor}")
+        _check_scale("the velocity floor", self.floor, "km/s")
 
     @property
     def unit(self) -> str:
@@ -148,13 +148,13 @@ class GaussianLikelihood:
         s2 = np.asarray(self.sigma_int, dtype=float) ** 2
         zero = np.zeros_like(s2)
         a, b = (s2, zero) if self.error_model == "velocity_floor" else (zero, HALF_LN10**2 * s2)
-        return a + self.floor ** 2, b
+        return a + np.asarray(self.floor, dtype=float) ** 2, b
 
     @property
     def floor_free(self) -> bool:
         """Whether σ_int = 0 everywhere and there is no floor (then, Gaussian in V, χ² at any inclination follows
         from three sums per galaxy)."""
-        return not np.any(np.asarray(self.sigma_int)) and self.floor == 0
+        return not np.any(np.asarray(self.sigma_int)) and not np.any(np.asarray(self.floor))
 
     @property
     def scaled(self) -> bool:
@@ -171,9 +171,10 @@ class GaussianLikelihood:
         model = f"error model {self.error_model}: {ERROR_MODELS[self.error_model][1]}"
         floor = ("σ_int = 0 (quoted errors only)" if self.floor_free
                  else f"σ_int = {_text(self.sigma_int)} {self.unit}"
-                 + (f" and a velocity floor σ_fl = {self.floor:g} km/s in quadrature besides" if self.floor else ""))
+                 + (f" and a velocity floor σ_fl = {_text(self.floor)} km/s in quadrature besides"
+                    if np.any(np.asarray(self.floor)) else ""))
         if self.log_space:
-            floor += " (the floor enters ln V as σ_fl/V_pred)" if self.floor else ""
+            floor += " (the floor enters ln V as σ_fl/V_pred)" if np.any(np.asarray(self.floor)) else ""
             text = (
                 "Log-normal likelihood of each tabulated V_obs: ln V_obs ~ N(ln(V_pred·sin i/sin i0), t²), "
                 f"t² = (e_V/V_obs)² + ((ln 10/2)·σ_int)², points independent; {model}; {floor}. "

@@ -433,6 +433,40 @@ def test_tau_gal_on_the_grid_recovers_a_known_galaxy_scale_and_the_evidence_pick
     assert scale_truth[0.0]["scaled"]["tau_gal"]["mean"] < 0.1
 
 
+@pytest.fixture(scope="module")
+def both_truth():
+    """MOND galaxies observed with a log-normal scatter of 0.06 dex and a velocity floor of 6 km/s beside it (a known
+    truth), and the same galaxies without the floor, each compared with the floor on a grid ("both") and without."""
+    import warnings
+
+    from sigcube.model.kernels.registry import get_kernel
+    from sigcube.stats.synthetic import synthetic_sample
+
+    out = {}
+    for floor in (6.0, 0.0):
+        sample = synthetic_sample(get_kernel("mond"), {}, 24, seed=12, sigma_int=0.06, error_model="lognormal",
+                                  floor=floor)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[floor] = {label: compare_model("mond", sample.points, sample.catalogue, True,
+                                               scatter=Scatter.parse("0:0.2:11", "lognormal", sigma_floor=grid))
+                          for label, grid in (("both", "0:15:6"), ("lognormal", None))}
+    return out
+
+
+@pytest.mark.slow
+def test_a_floor_beside_the_lognormal_scatter_recovers_both_and_the_evidence_picks_the_generating_model(both_truth):
+    both = both_truth[6.0]["both"]
+    floor, sigma = both["sigma_floor"], both["sigma_int"]
+    assert floor["ci95"][0] < 6.0 < floor["ci95"][1] and floor["at_prior_edge"] == []
+    assert sigma["ci95"][0] < 0.06 < sigma["ci95"][1]
+    assert both["k"] == both_truth[6.0]["lognormal"]["k"] + 1
+    # the generating likelihood has the higher evidence, each way round
+    assert both["log_evidence"] > both_truth[6.0]["lognormal"]["log_evidence"]
+    assert both_truth[0.0]["lognormal"]["log_evidence"] > both_truth[0.0]["both"]["log_evidence"]
+    assert both_truth[0.0]["both"]["sigma_floor"]["mean"] < 3.0
+
+
 def test_tau_gal_is_refused_where_it_is_not_integrated(sparc_store):
     """Without --sigma-int, without the nuisance, with a per-galaxy model: one line each, before any work."""
     from sigcube.cli import app
@@ -441,6 +475,11 @@ def test_tau_gal_is_refused_where_it_is_not_integrated(sparc_store):
                           (["mond", "--sigma-int", "5", "--tau-gal", "0.1", "--no-nuisance"], "leave out --no-nuisance"),
                           (["nfw", "--sigma-int", "5", "--tau-gal", "0:0.4:5"], "not for nfw"),
                           (["nfw", "--error-model", "quoted,velocity_floor+tau_gal"], "not for nfw"),
-                          (["mond", "--sigma-int", "5", "--tau-gal", "-1"], "finite and ≥ 0 ln V")):
+                          (["mond", "--sigma-int", "5", "--tau-gal", "-1"], "finite and ≥ 0 ln V"),
+                          (["mond", "--sigma-floor", "5"], "goes with --sigma-int"),
+                          (["mond", "--sigma-int", "5", "--sigma-floor", "5"], "goes with a log-normal error model"),
+                          (["nfw", "--sigma-int", "0.1", "--error-model", "lognormal", "--sigma-floor", "0:10:3"],
+                           "a velocity floor beside σ_int is integrated for models with global parameters only"),
+                          (["mond", "--error-model", "velocity_floor+sigma_floor"], "goes with a log-normal")):
         bad = CliRunner().invoke(app, ["report", "compare", *args, "--cube", str(sparc_store)])
         assert bad.exit_code != 0 and message in bad.output, (args, bad.output)

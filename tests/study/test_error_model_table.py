@@ -51,11 +51,18 @@ def test_equal_evidences_leave_the_error_model_undecided():
 
 def test_the_error_model_list_grammar():
     every = parse_error_models("all")
-    assert list(every) == list(ERROR_MODEL_GRIDS) and every["quoted"] is None
+    assert list(every) == [*ERROR_MODEL_GRIDS, "lognormal+sigma_floor", "velocity_floor+tau_gal"]
+    assert every["quoted"] is None and list(parse_error_models("all", extras=False)) == list(ERROR_MODEL_GRIDS)
     assert every["lognormal"].values[-1] == pytest.approx(0.2) and every["velocity_floor"].unit == "km / s"
+    both = every["lognormal+sigma_floor"]
+    assert both.error_model == "lognormal" and both.sigma_floor.values.tolist() == list(range(0, 21, 2))
+    assert both.tau_gal is None and every["velocity_floor+tau_gal"].sigma_floor is None
     two = parse_error_models("lognormal=0:0.3:31, lognormal_gobs")
     assert two["lognormal"].values.size == 31 and list(two) == ["lognormal", "lognormal_first_order"]
-    assert all(s is None or s.tau_gal is None for s in every.values())  # τ_gal is asked for by name only
+    three = parse_error_models("lognormal=0:0.3:31+sigma_floor=5+tau_gal=0.3")
+    (key, s), = three.items()
+    assert key == "lognormal=0:0.3:31+sigma_floor=5+tau_gal=0.3" and s.values.size == 31
+    assert s.sigma_floor.values.tolist() == [5.0] and s.tau_gal.values.tolist() == [0.3]
     scaled = parse_error_models("velocity_floor+tau_gal, lognormal+tau_gal=0:0.2:5")
     floor = scaled["velocity_floor+tau_gal"]
     assert floor.error_model == "velocity_floor" and floor.values.size == 41 and floor.tau_gal.values[-1] == 0.8
@@ -66,7 +73,10 @@ def test_the_error_model_list_grammar():
                           ("lognormal,lognormal", "named twice"), (" , ", "at least one"),
                           ("lognormal=0:1:100000", "more than"), ("gaussian+tau_gal", "unknown error model"),
                           ("velocity_floor+tau_gal=0:1", "LO:HI:N"),
-                          ("velocity_floor+tau_gal,velocity_floor+tau_gal", "named twice")):
+                          ("velocity_floor+tau_gal,velocity_floor+tau_gal", "named twice"),
+                          ("velocity_floor+sigma_floor", "goes with a log-normal"), ("quoted+tau_gal", "nothing beside"),
+                          ("lognormal+tau", "not one of"), ("lognormal+sigma_floor+sigma_floor", "named twice"),
+                          ("lognormal+sigma_floor=-1", "≥ 0")):
         with pytest.raises(ErrorModelError, match=message):
             parse_error_models(text)
 

@@ -10,7 +10,7 @@ from typing import Any
 import holoviews as hv
 import numpy as np
 
-from sigcube.engines.evidence import Data
+from sigcube.engines.evidence import Data, likelihood_at
 from sigcube.engines.fitted_curves import DRAWS, MIN_ESS, fitted_curves
 from sigcube.engines.halo_masses import is_halo
 from sigcube.interfaces.plots.base import (
@@ -23,10 +23,7 @@ from sigcube.io.cubes import check_source_cube
 from sigcube.io.datasets import curve_kinds
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model.kernels import get_kernel
-from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.nuisance import with_bulge_luminosity
-
-SCATTER = "sigma_int"
 
 
 @figure("fitted-curves", source="report",
@@ -77,8 +74,7 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
         per_object = _per_galaxy(rows[m], names, f"{what} ({m})")
         best = dict(need(rows[m], "best", what=f"{what} ({m})", of=Mapping) if not per_object else rows[m].get("best")
                     or {})
-        sigma = float(best.pop(SCATTER, 0.0))
-        likelihood = GaussianLikelihood(sigma, scatter["error_model"]) if scatter else GaussianLikelihood()
+        best, likelihood = likelihood_at(best, scatter)
         curves = fitted_curves(get_kernel(rows[m]["kernel"]), {**rows[m].get("fixed", {}), **best}, data, likelihood,
                                [names.index(g) for g in which], per_object=per_object, halo=m == halo)
         return {c.galaxy: c for c in curves}

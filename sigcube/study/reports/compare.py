@@ -56,8 +56,8 @@ from scipy.special import logsumexp
 from sigcube.engines.checkpoint import Checkpoint, check_root, describe_run, fingerprint
 from sigcube.engines.dask import Runner, in_process
 from sigcube.engines.evidence import (
-    COARSE_NODES, GRID_NODES, SCATTER, TAU, Data, ObjectEvidence, Progress, silent, global_evidence, object_evidence,
-    scatter_object_evidence,
+    COARSE_NODES, FLOOR, GRID_NODES, SCATTER, TAU, Data, ObjectEvidence, Progress, global_evidence, likelihood_at,
+    object_evidence, scatter_object_evidence, silent,
 )
 from sigcube.engines.fit.core import best_curves
 from sigcube.engines.fit.run import fit_points
@@ -104,14 +104,22 @@ def _scatter_axis(scatter: Scatter) -> Axis:
 
 
 def _likelihood_axes(scatter: Scatter | None) -> list[Axis]:
-    """σ_int's and τ_gal's axes where they are grids (free), in that order."""
+    """σ_int's, τ_gal's and the floor's axes where they are grids (free), in that order."""
     if scatter is None:
         return []
     axes_ = [_scatter_axis(scatter)] if scatter.free else []
-    tau = scatter.tau_gal
-    if tau is not None and tau.free:
-        axes_.append(Axis(TAU, float(tau.values[0]), float(tau.values[-1]), coarse=int(tau.values.size), unit=tau.unit))
+    for key, p in scatter.others.items():
+        if p.free:
+            axes_.append(Axis(key, float(p.values[0]), float(p.values[-1]), coarse=int(p.values.size),
+                              unit=p.unit))
     return axes_
+
+
+def _fixed_others(scatter: Scatter | None) -> dict[str, float]:
+    """τ_gal and the floor where each is one fixed value (absent: 0), as keyword arguments of the evidence."""
+    if scatter is None:
+        return {}
+    return {key: float(p.values[0]) for key, p in scatter.others.items() if not p.free}
 
 
 def _nuisance_count(points: PointSet, nuisance: bool) -> int:
@@ -178,11 +186,10 @@ def _global_numbers(name: str, model: CompareModel, kernel_axes: list[Axis], poi
                     ) -> tuple[dict[str, Any], logo.Logo, float]:
     """The numbers of a model with global parameters only (σ_int one of them when free)."""
     sigma = None if scatter is None or scatter.free else float(scatter.values[0])
-    tau = 0.0 if scatter is None or scatter.tau_gal is None or scatter.tau_gal.free else float(scatter.tau_values[0])
     ev = global_evidence(get_kernel(model.kernel), fixed_params(model), kernel_axes + _likelihood_axes(scatter),
                          Data(points, catalogue if nuisance else None),
                          scatter.error_model if scatter is not None else "velocity_floor", sigma, run=run,
-                         progress=progress, tau_gal=tau)
+                         progress=progress, **_fixed_others(scatter))
     arrays = ev.integral.arrays
     total = ev.loglike.sum(axis=1) + ev.integral.log_mass
     m = int(np.argmax(np.where(np.isfinite(total), total, -np.inf)))
@@ -196,8 +203,9 @@ def _global_numbers(name: str, model: CompareModel, kernel_axes: list[Axis], poi
     posterior = ev.describe()["posterior"]
     if scatter is not None and scatter.free:
         out["sigma_int"] = posterior[SCATTER]
-    if TAU in posterior:
-        out["tau_gal"] = posterior[TAU]
+    for key in (TAU, FLOOR):
+        if key in posterior:
+            out[key] = posterior[key]
     return out, elpd, elpd_error
 
 
@@ -316,8 +324,8 @@ def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, 
         raise CompareError(f"model {name!r} mixes global and per-object parameters, which report compare does not "
                            "integrate")
     start = time.perf_counter()
-    prior = PRIOR_WORDS + ("; σ_int " + scatter.describe()["prior"] if scatter is not None else "") + (
-        "; τ_gal " + scatter.tau_gal.prior() if scatter is not None and scatter.tau_gal is not None else "")
+    prior = PRIOR_WORDS + ("; σ_int " + scatter.describe()["prior"] if scatter is not None else "") + "".join(
+        f"; {p.symbol} {p.prior()}" for p in (scatter.others.values() if scatter is not None else ()))
     out: dict[str, Any] = {"kernel": model.kernel, "fixed": fixed_params(model), "what": model.what,
                            "global": list(model.global_params), "per_object": list(model.per_object)}
     if model.per_object:
@@ -425,11 +433,7 @@ def predictive_checks(cube: xr.Dataset, report: Mapping[str, Any]) -> dict[str, 
         for name, row in rows.items():
             if MODELS[name].per_object or not row.get("best"):
                 continue
-            best = dict(row["best"])
-            sigma, tau = best.pop(SCATTER, 0.0), best.pop(TAU, scatter.get("tau_gal", {}).get("values", [0.0])[0]
-                                                          if scatter else 0.0)
-            likelihood = (GaussianLikelihood(sigma, scatter["error_model"], tau_gal=tau) if scatter
-                          else GaussianLikelihood())
+            best, likelihood = likelihood_at(row["best"], scatter)
             r = residuals_at(get_kernel(MODELS[name].kernel), {**MODELS[name].fixed, **best}, data, likelihood)
             checks = residual_checks(r, points.offsets, [str(g) for g in points.galaxy])
             out.setdefault(label, {})[name] = {**checks, "reading": reading(checks)}
@@ -598,17 +602,20 @@ def keep_report(checkpoint: Checkpoint, names: Sequence[str], report: Mapping[st
     return decode(encode(report))
 
 
-def check_galaxy_scale(names: Sequence[str], nuisance: bool, scaled: bool) -> None:
-    """Refuse τ_gal (``scaled``) where it is not integrated: without the nuisance (it is integrated with the
-    inclination) or with a per-galaxy model."""
-    if not scaled:
+def check_likelihood(names: Sequence[str], nuisance: bool, scatter: Scatter | None) -> None:
+    """Refuse τ_gal or a floor beside σ_int where they are not integrated: τ_gal without the nuisance (it is
+    integrated with the inclination), either with a per-galaxy model."""
+    if scatter is None:
         return
-    if not nuisance:
+    scaled = bool(np.any(scatter.tau_values))
+    if scaled and not nuisance:
         raise CompareError("τ_gal, each galaxy's velocity scale, is integrated with Υ, D, i: leave out --no-nuisance")
+    extra = [w for w, given in (("τ_gal", scaled), ("a velocity floor beside σ_int", scatter.sigma_floor is not None))
+             if given]
     per_galaxy = [n for n in model_names(names) if MODELS[n].per_object]
-    if per_galaxy:
-        raise CompareError(f"τ_gal is integrated for models with global parameters only (sigma, mond, sigma_xi), not "
-                           f"for {', '.join(per_galaxy)}: compare those with σ_int alone")
+    if extra and per_galaxy:
+        raise CompareError(f"{' and '.join(extra)} is integrated for models with global parameters only (sigma, mond, "
+                           f"sigma_xi), not for {', '.join(per_galaxy)}: compare those with σ_int alone")
 
 
 def check_sample(cube: xr.Dataset, names: Sequence[str], nuisance: bool) -> None:
@@ -630,7 +637,7 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
 
     names = model_names(names)
     scaled = scatter is not None and bool(np.any(scatter.tau_values))
-    check_galaxy_scale(names, nuisance, scaled)
+    check_likelihood(names, nuisance, scatter)
     cube, points = _sample(cube, names)
     catalogue = _catalogue(cube, points) if nuisance else None
     out: dict[str, Any] = {"dataset": cube.attrs.get("sigcube_kind", ""), "n_galaxies": points.n_galaxies,
@@ -659,7 +666,7 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
         out["scatter"] = scatter.describe()
     out["conventions"] = {
         "likelihood": ("Gaussian, errors as quoted, no error floor: ln L = −χ²/2 − Σ ln(√(2π) e_V)" if scatter is None
-                       else GaussianLikelihood(scatter.values, scatter.error_model,
+                       else GaussianLikelihood(scatter.values, scatter.error_model, floor=scatter.floor_values,
                                                tau_gal=scatter.tau_values).describe()
                        + f" σ_int's prior: {scatter.describe()['prior']}."),
         "priors": {n: {p: {k: v for k, v in t.items() if k != "grid"} for p, t in
@@ -668,8 +675,8 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
         **({"nuisance_priors": describe_priors(sparc_priors(catalogue))} if nuisance else {}),
         "k": "global parameters + per-object parameters × galaxies + nuisance parameters (3 per galaxy, 4 with a "
              "bulge, when profiled/marginalised)" + (" + 1 for σ_int on a grid" if scatter is not None else "")
-             + (" + 1 for τ_gal on a grid" if scatter is not None and scatter.tau_gal is not None
-                and scatter.tau_gal.free else ""),
+             + "".join(f" + 1 for {p.symbol} on a grid" for p in (scatter.others.values() if scatter is not None
+                                                                   else ()) if p.free),
         "aic": "2k − 2 ln L_max", "bic": "k ln N − 2 ln L_max, N = points",
         "best": "global parameters: the best point of the evidence integral's final grid (ln L at the nuisance mode); "
                 "per-object parameters: the per-galaxy fits (with σ_int: each galaxy's best grid point)",
@@ -758,10 +765,11 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                 p, unit = r["sigma_int"], result["scatter"]["unit"]
                 console.print(f"{name}: σ_int = {p['mean']:.4g} ± {p['sd']:.2g} {unit} (posterior mean ± sd, 95 % "
                               f"{p['ci95'][0]:.4g}–{p['ci95'][1]:.4g})", highlight=False)
-            if "tau_gal" in r:
-                p = r["tau_gal"]
-                console.print(f"{name}: τ_gal = {p['mean']:.3g} ± {p['sd']:.2g} ln V (posterior mean ± sd, 95 % "
-                              f"{p['ci95'][0]:.3g}–{p['ci95'][1]:.3g})", highlight=False)
+            for key, symbol in (("tau_gal", "τ_gal"), ("sigma_floor", "σ_fl")):
+                if key in r:
+                    p, unit = r[key], result["scatter"][key]["unit"]
+                    console.print(f"{name}: {symbol} = {p['mean']:.3g} ± {p['sd']:.2g} {unit} (posterior mean ± sd, "
+                                  f"95 % {p['ci95'][0]:.3g}–{p['ci95'][1]:.3g})", highlight=False)
         for name, r in rows.items():
             if r.get("halos"):
                 console.print(f"{name}: {halo_summary(xr.Dataset.from_dict(r['halos']))}", highlight=False,

@@ -29,59 +29,68 @@ from sigcube.study.reports.compare_models import REFERENCE
 
 QUOTED = "quoted"
 """The error model of no intrinsic scatter: the errors as quoted."""
-ERROR_MODEL_GRIDS = {QUOTED: None, "velocity_floor": "0:40:41", "lognormal_first_order": "0:0.2:21",
+ERROR_MODEL_GRIDS = {QUOTED: None, "velocity_floor": "0:40:21", "lognormal_first_order": "0:0.2:21",
                      "lognormal": "0:0.2:21"}
 """The σ_int grid (LO:HI:N in the error model's unit; a uniform prior over it) each error model is run with by
 ``--error-model all`` or by its bare name in a list: wide enough to hold every SPARC model's posterior (velocity
-floor 4–22 km/s, log-normal 0.04–0.15 dex, catalogue or marginalised Υ, D, i) well inside."""
-GALAXY_SCALE = "+tau_gal"
-"""The suffix of an error model with each galaxy's velocity scale beside σ_int (``velocity_floor+tau_gal``, or
-``…+tau_gal=LO:HI:N`` for τ_gal's grid, ``…+tau_gal=X`` for one value, each its own entry): not in ``all`` (its
-grid has one more dimension)."""
-TAU_GRID = "0:0.8:9"
-"""τ_gal's grid [ln V] by default: to a scale scatter of 0.8 in ln V, where SPARC's first galaxies' evidence under
-MOND has fallen from its peak."""
+floor 4–22 km/s, log-normal 0.04–0.15 dex, catalogue or marginalised Υ, D, i) well inside; 21 values, a coarse pass
+that locates the posterior (the adaptive grid refines it) and leaves room under the coarse grid's limit
+(:data:`~sigcube.engines.evidence.MAX_GRID_CELLS`) for Σ's two parameters with τ_gal or a floor beside σ_int."""
+EXTRAS = {"tau_gal": "0:0.8:9", "sigma_floor": "0:20:11"}
+"""The likelihood's parameters an error model may take beside σ_int, ``NAME+tau_gal`` (each galaxy's velocity scale:
+correlated errors within a galaxy) and ``NAME+sigma_floor`` (a velocity floor beside a log-normal σ_int: both
+together), each with its default grid (``+tau_gal=LO:HI:N`` another grid, ``+tau_gal=X`` one value, each its own
+entry): τ_gal to a scale scatter of 0.8 in ln V, where SPARC's first galaxies' evidence under MOND has fallen from its
+peak; the floor to 20 km/s, three times the floor SPARC's MOND fit gives alone."""
+ALL_EXTRA = ("lognormal+sigma_floor", "velocity_floor+tau_gal")
+"""What ``all`` adds to :data:`ERROR_MODEL_GRIDS` where the models and the run can integrate them (global parameters
+only, Υ, D, i marginalised): the log-normal scatter and a floor together, and the floor with each galaxy's velocity
+scale (correlated errors)."""
 
 
 class ErrorModelError(SigcubeError):
     """An ``--error-model`` list that names an unknown error model or gives a bad grid."""
 
 
-def parse_error_models(text: str) -> dict[str, Scatter | None]:
-    """``all``, or a comma-separated list of error models, each ``NAME`` (its grid from :data:`ERROR_MODEL_GRIDS`)
-    or ``NAME=LO:HI:N``, or ``NAME+tau_gal`` (τ_gal beside σ_int, :data:`GALAXY_SCALE`; ``=LO:HI:N`` gives τ_gal's
-    grid, ``=X`` one value, keyed with it); ``quoted`` is the errors as quoted. Keyed by name, in the order given."""
-    items = list(ERROR_MODEL_GRIDS) if text.strip() == "all" else [t.strip() for t in text.split(",") if t.strip()]
+def parse_error_models(text: str, extras: bool = True) -> dict[str, Scatter | None]:
+    """``all``, or a comma-separated list of error models, each ``NAME`` (its σ_int grid from
+    :data:`ERROR_MODEL_GRIDS`) or ``NAME=LO:HI:N``, followed by any of ``+tau_gal`` and ``+sigma_floor``
+    (:data:`EXTRAS`, each with its grid, ``=LO:HI:N``, or one value, ``=X``); ``quoted`` is the errors as quoted.
+    ``all`` is :data:`ERROR_MODEL_GRIDS` and, with ``extras``, :data:`ALL_EXTRA`. Keyed by the entry as written (a
+    σ_int grid given to a bare name is left out of its key), in the order given."""
+    items = ((list(ERROR_MODEL_GRIDS) + (list(ALL_EXTRA) if extras else [])) if text.strip() == "all"
+             else [t.strip() for t in text.split(",") if t.strip()])
     out: dict[str, Scatter | None] = {}
     for item in items:
-        name, _, grid = item.partition("=")
-        name = name.strip()
-        if name.endswith(GALAXY_SCALE):
-            try:
-                base = check_error_model(name.removesuffix(GALAXY_SCALE))
-                scatter = Scatter.parse(ERROR_MODEL_GRIDS[base], base, grid.strip() or TAU_GRID)
-            except SigcubeError as exc:
-                raise ErrorModelError(f"--error-model {item}: {exc}") from None
-            key = base + GALAXY_SCALE + (f"={grid.strip()}" if grid.strip() else "")
-            if key in out:
-                raise ErrorModelError(f"--error-model {text}: {key} named twice")
-            out[key] = scatter
-            continue
+        base, *parts = [p.strip() for p in item.split("+")]
+        name, _, grid = base.partition("=")
+        name, grid = name.strip(), grid.strip()
         if name == QUOTED:
-            if grid:
-                raise ErrorModelError(f"--error-model {item}: errors as quoted have no σ_int grid")
-            out[QUOTED] = None
-            continue
-        try:
-            name = check_error_model(name)
-        except SigcubeError as exc:
-            raise ErrorModelError(f"--error-model {item}: {exc} (or {QUOTED}, or all)") from None
-        if name in out:
-            raise ErrorModelError(f"--error-model {text}: {name} named twice")
-        try:
-            out[name] = Scatter.parse(grid.strip() or ERROR_MODEL_GRIDS[name], name)
-        except SigcubeError as exc:
-            raise ErrorModelError(f"--error-model {item}: {exc}") from None
+            if grid or parts:
+                raise ErrorModelError(f"--error-model {item}: errors as quoted have no σ_int grid and nothing beside")
+            key, scatter = QUOTED, None
+        else:
+            given: dict[str, str] = {}
+            for part in parts:
+                extra, _, value = part.partition("=")
+                extra = extra.strip()
+                if extra not in EXTRAS or extra in given:
+                    raise ErrorModelError(f"--error-model {item}: {'+' + extra!r} is "
+                                          + ("named twice" if extra in given else
+                                             f"not one of {', '.join('+' + e for e in EXTRAS)}"))
+                given[extra] = value.strip()
+            try:
+                name = check_error_model(name)
+                scatter = Scatter.parse(grid or ERROR_MODEL_GRIDS[name], name,
+                                        **{e: given[e] or EXTRAS[e] for e in given})
+            except SigcubeError as exc:
+                raise ErrorModelError(f"--error-model {item}: {exc}" + ("" if parts else f" (or {QUOTED}, or all)")
+                                      ) from None
+            key = name + (f"={grid}" if grid and parts else "") + "".join(
+                f"+{e}" + (f"={given[e]}" if given[e] else "") for e in given)
+        if key in out:
+            raise ErrorModelError(f"--error-model {text}: {key} named twice")
+        out[key] = scatter
     if not out:
         raise ErrorModelError("--error-model: name at least one error model (or all)")
     return out
@@ -111,8 +120,8 @@ def error_model_table(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                          "ln_B_vs_mond_error": r["ln_B_vs_mond_error"],
                          "unit": report["scatter"]["unit"] if "scatter" in report else None,
                          "sigma_int": None if post is None else {k: post[k] for k in ("mean", "sd", "ci95")},
-                         "tau_gal": None if r.get("tau_gal") is None else {k: r["tau_gal"][k]
-                                                                             for k in ("mean", "sd", "ci95")},
+                         **{e: None if r.get(e) is None else {k: r[e][k] for k in ("mean", "sd", "ci95")}
+                            for e in EXTRAS},
                          "decision_vs_mond": r.get("decision_vs_mond"), "warnings": r.get("warnings", []),
                          "predictive_check": _check_summary(report.get("predictive_checks", {}).get(run, {}).get(model))})
     by = {(r["model"], r["error_model"]): r for r in rows}
@@ -168,9 +177,19 @@ def _words(name: str, scatter: Mapping[str, Any] | None) -> str:
     """What error model ``name`` means, in words."""
     if name == QUOTED:
         return "errors as quoted, no intrinsic scatter"
-    words = ERROR_MODELS[name.partition(GALAXY_SCALE)[0]][1]
-    tau = (scatter or {}).get("tau_gal")
-    return words if tau is None else f"{words}; and {tau['what']} (τ_gal's prior {tau['prior']})"
+    words = ERROR_MODELS[(scatter or {}).get("error_model") or name.partition("+")[0].partition("=")[0]][1]
+    for key, symbol in (("sigma_floor", "σ_fl"), ("tau_gal", "τ_gal")):
+        extra = (scatter or {}).get(key)
+        if extra is not None:
+            words += f"; and {extra['what']} ({symbol}'s prior {extra['prior']})"
+    return words
+
+
+def _beside(row: Mapping[str, Any], scatter: Mapping[str, Any] | None) -> str:
+    """The posteriors of τ_gal and the floor in a row (those on a grid), or —."""
+    shown = [f"{symbol} {p['mean']:.3g} ± {p['sd']:.2g} {scatter[key]['unit']}"
+             for key, symbol in (("tau_gal", "τ_gal"), ("sigma_floor", "σ_fl")) if (p := row.get(key)) is not None]
+    return "; ".join(shown) or "—"
 
 
 def _check_summary(checks: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -214,7 +233,7 @@ def render_error_model_table(result: Mapping[str, Any], console: Console | None 
     table = Table(title=f"model × error model ({'Υ, D, i marginalised' if result['run'] == 'nuisance' else 'catalogue Υ, D, i'})",
                   title_justify="left")
     for col in ("model", "error model", "ln Z ± num.", "Δ (model's best)", "ln B vs MOND", "ΔELPD vs MOND ± SE",
-                "decision", "σ_int (mean ± sd)", "τ_gal (mean ± sd)", "residual sd", "|r|>3"):
+                "decision", "σ_int (mean ± sd)", "beside σ_int (mean ± sd)", "residual sd", "|r|>3"):
         table.add_column(col, justify="left" if col in ("model", "error model", "decision") else "right")
     for r in result["rows"]:
         d = r["decision_vs_mond"]
@@ -225,7 +244,7 @@ def render_error_model_table(result: Mapping[str, Any], console: Console | None 
                       "—" if d is None else f"{d['elpd_diff']:+.1f} ± {d['elpd_se']:.1f}",
                       "—" if d is None else (d["preferred"] or "not distinguished"),
                       "—" if s is None else f"{s['mean']:.4g} ± {s['sd']:.2g} {r['unit']}",
-                      "—" if (t := r.get("tau_gal")) is None else f"{t['mean']:.3g} ± {t['sd']:.2g} ln V",
+                      _beside(r, result["grids"].get(r["error_model"])),
                       *(("—", "—") if (c := r["predictive_check"]) is None else
                         (f"{c['sd']:.2f}", f"{100 * c['tail3']:.2f} %")))
     console.print(table)

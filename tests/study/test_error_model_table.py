@@ -65,7 +65,7 @@ def test_the_error_model_list_grammar():
     assert s.sigma_floor.values.tolist() == [5.0] and s.tau_gal.values.tolist() == [0.3]
     scaled = parse_error_models("velocity_floor+tau_gal, lognormal+tau_gal=0:0.2:5")
     floor = scaled["velocity_floor+tau_gal"]
-    assert floor.error_model == "velocity_floor" and floor.values.size == 41 and floor.tau_gal.values[-1] == 0.8
+    assert floor.error_model == "velocity_floor" and floor.values.size == 21 and floor.tau_gal.values[-1] == 0.8
     assert scaled["lognormal+tau_gal=0:0.2:5"].tau_gal.values.tolist() == pytest.approx([0, 0.05, 0.1, 0.15, 0.2])
     fixed = parse_error_models("velocity_floor+tau_gal=0.2,velocity_floor+tau_gal=0.3")
     assert [s.tau_gal.values.tolist() for s in fixed.values()] == [[0.2], [0.3]]

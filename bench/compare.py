@@ -4,6 +4,9 @@ scale with Dask workers.
 - ``--scaling``: ``report compare sigma mond`` (Υ, D, i and σ_int marginalised) in this process (``--synchronous``)
   and on a LocalCluster of ``--workers`` processes, the speed-up of the wall time, and whether the two printed the
   same numbers (they must: the same tasks run in either place);
+- ``--table``: the error-model table, ``report compare sigma mond --error-model all`` as a user types it (Σ and MOND
+  under every error model, σ_int and what sits beside it marginalised, Υ, D, i marginalised; ``--workers``, default:
+  one per core), and each error model's and model's share;
 - otherwise, the ΛCDM family as one command, as a user runs it (``--workers``, default: one per core): Σ-Gravity,
   MOND, the ΛCDM-motivated halos under ΛCDM priors and the cored ones with flat priors (``--halos``).
 
@@ -12,6 +15,7 @@ removed first), timed end to end: wall, and the CPU time of it and of every proc
 Dask workers among them). The cube is ingested and numba's cache warm before any timing.
 
     python bench/compare.py --scaling [--workers 2] [--sigma-int 0:30:16] [--error-model velocity_floor] [--json]
+    python bench/compare.py --table [--workers 2] [--json]
     python bench/compare.py [--json] [--halos nfw-lcdm,dc14-lcdm,corenfw-lcdm,burkert,piso] [--workers N]
 """
 
@@ -43,12 +47,18 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"sigcube {' '.join(argv)} failed:\n{proc.stderr[-2000:]}")
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    rows = report["runs"]["nuisance"]
-    return {"wall_s": round(wall, 1), "cpu_s": round((after.ru_utime + after.ru_stime)
-                                                   - (before.ru_utime + before.ru_stime), 1),
-            "models": {name: {"seconds": round(r["seconds"], 1), "log_evidence": r["log_evidence"],
-                              "ln_B_vs_mond": r["ln_B_vs_mond"], "ln_B_error": r["ln_B_vs_mond_error"]}
-                       for name, r in rows.items()}}
+    timing = {"wall_s": round(wall, 1), "cpu_s": round((after.ru_utime + after.ru_stime)
+                                                     - (before.ru_utime + before.ru_stime), 1)}
+    if "error_model_table" in report:
+        return {**timing, "error_models": {e: models(r) for e, r in report["reports"].items()}}
+    return {**timing, "models": models(report)}
+
+
+def models(report: dict) -> dict:
+    """Each model's seconds and evidence in a comparison report's marginalised run."""
+    return {name: {"seconds": round(r["seconds"], 1), "log_evidence": r["log_evidence"],
+                   "ln_B_vs_mond": r["ln_B_vs_mond"], "ln_B_error": r["ln_B_vs_mond_error"]}
+            for name, r in report["runs"]["nuisance"].items()}
 
 
 def numbers(run: dict) -> dict:
@@ -60,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--scaling", action="store_true", help="sigma mond in this process and on --workers")
+    parser.add_argument("--table", action="store_true", help="sigma mond under every error model (--error-model all)")
     parser.add_argument("--workers", type=int, default=None, help="LocalCluster processes (default: one per core)")
     parser.add_argument("--halos", default=",".join(HALOS), help="the halo profiles of the family run")
     parser.add_argument("--sigma-int", default="0:30:16", help="σ_int's range and coarse pass (the error model's unit)")
@@ -80,6 +91,9 @@ def main() -> None:
             command = ["report", "compare", "sigma", "mond", *scatter]
             runs = {"in process": timed([*command, "--synchronous"], env, folder),
                     f"{args.workers or os.cpu_count()} workers": timed([*command, *workers], env, folder)}
+        elif args.table:
+            runs = {"the table": timed(["report", "compare", "sigma", "mond", "--error-model", "all", *workers], env,
+                                       folder)}
         else:
             halos = args.halos.split(",")
             runs = {"the family": timed(["report", "compare", "sigma", *halos, *scatter, *workers], env, folder)}
@@ -90,6 +104,11 @@ def main() -> None:
         here, there = runs.values()
         out["speedup"] = round(here["wall_s"] / there["wall_s"], 2)
         out["identical"] = numbers(here) == numbers(there)
+    elif args.table:
+        table = runs["the table"]
+        out.update(table_wall_s=table["wall_s"], within_30_min=table["wall_s"] <= 1800,
+                   seconds_by_error_model={e: round(sum(m["seconds"] for m in ms.values()), 1)
+                                           for e, ms in table["error_models"].items()})
     else:
         out["halo_family_wall_s"] = runs["the family"]["wall_s"]
     if args.json:
@@ -99,6 +118,11 @@ def main() -> None:
         print(f"report compare {name}: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU")
     if args.scaling:
         print(f"speed-up {out['speedup']:.2f}×; the same numbers: {out['identical']}")
+    elif args.table:
+        for e, seconds in out["seconds_by_error_model"].items():
+            print(f"  {e}: {seconds:.0f} s in Σ's and MOND's marginalised runs (the rest of the wall: catalogue "
+                  "runs, checks, start-up)")
+        print(f"the error-model table: {out['table_wall_s']:.0f} s wall (within 30 minutes: {out['within_30_min']})")
     else:
         print(f"the halo family: {out['halo_family_wall_s']:.0f} s wall")
     print(f"load average before {out['load_before']}, after {out['load_after']} ({out['cores']} cores)")

@@ -322,9 +322,11 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
                 for m, a in t["averaged"].items() if "ln_B_vs_mond" in a]
     out.append(items(lead + averaged))
     rows = []
-    scaled = any(r.get("tau_gal") for r in t["rows"])
+    beside = [(k, symbol) for k, symbol in (("sigma_floor", "σ_fl"), ("tau_gal", "τ_gal"))
+              if any(r.get(k) for r in t["rows"])]
     for r in t["rows"]:
-        d, s, tau = r["decision_vs_mond"], r["sigma_int"], r.get("tau_gal")
+        d, s = r["decision_vs_mond"], r["sigma_int"]
+        unit = {k: v["unit"] for k, v in (t["grids"].get(r["error_model"]) or {}).items() if isinstance(v, Mapping)}
         rows.append([code(r["model"]), code(r["error_model"]),
                      f"{fixed(r['log_evidence'], 1)} ± {fixed(r['log_evidence_error'], 2)}",
                      f"{r['delta_vs_best_error_model']:+.1f}",
@@ -332,13 +334,13 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
                      "—" if d is None else f"{d['elpd_diff']:+.1f} ± {fixed(d['elpd_se'], 1)}",
                      "—" if d is None else text(d["preferred"] or "not distinguished"),
                      "—" if s is None else f"{number(s['mean'], 4)} ± {number(s['sd'], 2)} {text(r['unit'])}",
-                     *([] if not scaled else ["—" if tau is None else
-                                              f"{number(tau['mean'], 3)} ± {number(tau['sd'], 2)} ln V"]),
+                     *["—" if (p := r.get(k)) is None else
+                       f"{number(p['mean'], 3)} ± {number(p['sd'], 2)} {text(unit[k])}" for k, _ in beside],
                      *(("—", "—") if (c := r.get("predictive_check")) is None else
                        (fixed(c["sd"], 2), f"{fixed(100 * c['tail3'], 2)} %"))])
     out.append(table(["model", "error model", "ln Z [nat]", "Δ to the model's best", "ln B vs MOND",
-                      "ΔELPD vs MOND ± SE", "decision", "σ_int", *(["τ_gal"] if scaled else []), "residual sd",
-                      "|r| > 3"], rows, "llrrrrlr" + ("r" if scaled else "") + "rr") + "\n")
+                      "ΔELPD vs MOND ± SE", "decision", "σ_int", *(symbol for _, symbol in beside), "residual sd",
+                      "|r| > 3"], rows, "llrrrrlr" + "r" * len(beside) + "rr") + "\n")
     checks = [f"{code(r['model'])} under {code(r['error_model'])}: {text(r['predictive_check']['reading'])}"
               for r in t["rows"] if r.get("predictive_check")]
     if checks:
@@ -384,9 +386,11 @@ def compare(record: Mapping[str, Any]) -> str:
         scatter = [f"{code(name)}: σ_int = {number(m['sigma_int']['mean'], 4)} ± {number(m['sigma_int']['sd'], 2)} "
                    f"{text(report['scatter']['unit'])} (95 %: {number(m['sigma_int']['ci95'][0], 4)} – "
                    f"{number(m['sigma_int']['ci95'][1], 4)})" for name, m in models.items() if "sigma_int" in m]
-        scatter += [f"{code(name)}: τ_gal = {number(m['tau_gal']['mean'], 3)} ± {number(m['tau_gal']['sd'], 2)} ln V "
-                    f"(95 %: {number(m['tau_gal']['ci95'][0], 3)} – {number(m['tau_gal']['ci95'][1], 3)})"
-                    for name, m in models.items() if "tau_gal" in m]
+        scatter += [f"{code(name)}: {symbol} = {number(m[k]['mean'], 3)} ± {number(m[k]['sd'], 2)} "
+                    f"{text(report['scatter'][k]['unit'])} (95 %: {number(m[k]['ci95'][0], 3)} – "
+                    f"{number(m[k]['ci95'][1], 3)})"
+                    for k, symbol in (("tau_gal", "τ_gal"), ("sigma_floor", "σ_fl"))
+                    for name, m in models.items() if k in m]
         decisions = [f"decision, {code(name)} against {code('mond')}: {text(m['decision_vs_mond']['reading'])}"
                      for name, m in models.items() if m.get("decision_vs_mond")]
         halos = [f"{code(name)}: {text(sources.halo_summary(m['halos']))}" for name, m in models.items()

@@ -180,44 +180,45 @@ class Scatter(GridParameter):
 
 
 @dataclass(frozen=True)
-class GalaxyScale(GridParameter):
+class BesideScatter(GridParameter):
+    """A likelihood parameter beside σ_int with a fixed unit: given as ``option`` X or LO:HI:N, described by ``what``."""
+
+    option: ClassVar[str] = ""
+    unit_name: ClassVar[str] = ""
+    what: ClassVar[str] = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Any:
+        """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0."""
+        return cls(parse_grid(text, cls.option, cls.unit_name))
+
+    @property
+    def unit(self) -> str:
+        return self.unit_name
+
+    def describe(self) -> dict[str, Any]:
+        return {"unit": self.unit, "values": self.values.tolist(), "prior": self.prior(), "what": self.what}
+
+
+@dataclass(frozen=True)
+class GalaxyScale(BesideScatter):
     """τ_gal's grid ``values`` (one value: fixed) [ln V]: the scatter of each galaxy's velocity scale, ln s_g ~
     N(0, τ_gal²), under a uniform prior over [min, max]."""
 
     symbol: ClassVar[str] = "τ_gal"
-
-    @classmethod
-    def parse(cls, text: str) -> GalaxyScale:
-        """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0."""
-        return cls(parse_grid(text, "--tau-gal", TAU_UNIT))
-
-    @property
-    def unit(self) -> str:
-        return TAU_UNIT
-
-    def describe(self) -> dict[str, Any]:
-        return {"unit": self.unit, "values": self.values.tolist(), "prior": self.prior(),
-                "what": "each galaxy's velocity scale s_g multiplies all its predictions, ln s_g ~ N(0, τ_gal²), "
-                        "integrated per galaxy with the inclination"}
+    option: ClassVar[str] = "--tau-gal"
+    unit_name: ClassVar[str] = TAU_UNIT
+    what: ClassVar[str] = ("each galaxy's velocity scale s_g multiplies all its predictions, ln s_g ~ N(0, τ_gal²), "
+                           "integrated per galaxy with the inclination")
 
 
 @dataclass(frozen=True)
-class VelocityFloor(GridParameter):
+class VelocityFloor(BesideScatter):
     """A velocity floor's grid ``values`` (one value: fixed) [km/s] beside a log-normal σ_int, in quadrature with e_V
     (under ``lognormal`` it enters ln V as σ_fl/V_pred), under a uniform prior over [min, max]."""
 
     symbol: ClassVar[str] = "σ_fl"
-
-    @classmethod
-    def parse(cls, text: str) -> VelocityFloor:
-        """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0."""
-        return cls(parse_grid(text, "--sigma-floor", FLOOR_UNIT))
-
-    @property
-    def unit(self) -> str:
-        return FLOOR_UNIT
-
-    def describe(self) -> dict[str, Any]:
-        return {"unit": self.unit, "values": self.values.tolist(), "prior": self.prior(),
-                "what": "a velocity floor σ_fl [km/s] in quadrature with e_V beside the log-normal σ_int (under "
-                        "lognormal it enters ln V as σ_fl/V_pred): the log-normal scatter and a floor together"}
+    option: ClassVar[str] = "--sigma-floor"
+    unit_name: ClassVar[str] = FLOOR_UNIT
+    what: ClassVar[str] = ("a velocity floor σ_fl [km/s] in quadrature with e_V beside the log-normal σ_int (under "
+                           "lognormal it enters ln V as σ_fl/V_pred): the log-normal scatter and a floor together")

@@ -9,6 +9,8 @@ range of V_pred·u over the posterior of Υ, D, i: :data:`DRAWS` seeded draws fr
 nothing), each galaxy's effective sample size kept (:data:`MIN_ESS`: below it the band is said to be unsure). The
 global parameters, and a per-galaxy model's parameters (e.g. a halo's, at each galaxy's best grid point), are held at
 the given values; a dark-matter halo's own curve is V_halo = √(V_pred² − V_bar²) at the mode, in the same frame.
+With τ_gal (each galaxy's velocity scale), u = (sin i/sin i0)·s_g is integrated in place of i: the curves are drawn at
+its mode, the band over Υ and D with u held there.
 """
 
 from __future__ import annotations
@@ -91,10 +93,12 @@ def fitted_curves(kernel: Kernel, params: Mapping[str, Any], data: Data, likelih
     wide = NuisanceTransform(points, sub.catalogue, tuple(dict.fromkeys([*transform.inputs, *COMPONENTS,
                                                                           *(("v_bar",) if halo else ())])))
     bound = likelihood.bind(points.inputs["v_obs"], points.inputs["e_v_obs"], points.offsets)
+    scale = np.asarray(mode.values[quadrature.SCALE], dtype=float)[0] if likelihood.scaled else None
 
     def predict(at: Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
         inputs = wide.kernel_inputs({k: v for k, v in at.items() if k != "inclination"})
-        qinv = wide.inverse_inclination_factor(at["inclination"])
+        qinv = (wide.inverse_inclination_factor(at["inclination"]) if scale is None
+                else np.broadcast_to(scale, np.shape(at["distance"])))
         u = np.repeat(qinv, counts, axis=-1)
         v = np.asarray(kernel.func({k: inputs[k] for k in transform.inputs}, **params), dtype=float)
         comps = {c: np.asarray(inputs[c], dtype=float) * u for c in COMPONENTS}

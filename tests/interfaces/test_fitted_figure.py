@@ -127,3 +127,24 @@ def test_a_halo_row_without_its_per_galaxy_fit_is_one_line(sparc_cube):
     with pytest.raises(SigcubeError, match="no per-galaxy fit of nfw") as err:
         fitted_rotation_curves(report, sparc_cube, galaxies=["NGC3198"])
     assert "\n" not in str(err.value)
+
+
+def test_with_a_galaxy_scale_the_curves_sit_at_its_mode_where_the_residuals_are_taken():
+    """With τ_gal the inclination alone has no mode (u = (sin i/sin i0)·s_g is integrated in its place): the curves
+    are drawn at u's mode, the prediction the predictive checks' residuals are taken at — with the quoted errors alone
+    V_pred·u = V_obs − r·e_V point by point."""
+    from sigcube.engines.evidence import Data
+    from sigcube.engines.fitted_curves import fitted_curves
+    from sigcube.engines.residuals import residuals_at
+    from sigcube.model.kernels.registry import get_kernel
+    from sigcube.stats.likelihood import GaussianLikelihood
+    from sigcube.stats.synthetic import synthetic_sample
+
+    sample = synthetic_sample(get_kernel("mond"), {}, 3, seed=11, tau_gal=0.3)
+    data, likelihood = Data(sample.points, sample.catalogue), GaussianLikelihood(0.0, tau_gal=0.3)
+    curves = fitted_curves(get_kernel("mond"), {}, data, likelihood, [0, 1, 2])
+    r = residuals_at(get_kernel("mond"), {}, data, likelihood)
+    inputs = sample.points.inputs
+    np.testing.assert_allclose(np.concatenate([c.v_pred for c in curves]), inputs["v_obs"] - r * inputs["e_v_obs"],
+                               rtol=1e-6)
+    assert all(np.all(np.isfinite(c.band)) for c in curves)

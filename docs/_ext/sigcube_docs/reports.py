@@ -1007,7 +1007,7 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "ablation-sigma-int-5": ablation, "ablation-sigma-int-grid": ablation, "compare-sigma-mond-nfw": compare,
     "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare,
     "compare-sigma-mond-error-models": compare_error_models, "compare-sigma_xi-nfw-sigma-int": compare,
-    "compare-halos-lcdm": compare, "calibrate-sigma-mond": calibration, "compare-mond-tau-gal": compare,
+    "compare-halos-lcdm": compare, "calibrate-sigma-mond": calibration,
     "compare-sigma-mond-tau-gal": compare_error_models,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,

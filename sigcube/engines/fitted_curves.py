@@ -43,7 +43,8 @@ NUISANCE = ("upsilon_disk", "upsilon_bul", "distance", "inclination")
 @dataclass(frozen=True)
 class FittedCurve:
     """One galaxy's curves at the fit: radii [kpc, catalogue], V_obs ± e_V [km/s], the prediction at the mode and its
-    16–84 % band, the components at the mode, and the nuisance values at the mode ± their 1σ."""
+    16–84 % band, the components at the mode, and the nuisance values at the mode ± their 1σ (with τ_gal, the
+    velocity scale u, :data:`~sigcube.compute.quadrature.SCALE`, in place of the inclination)."""
 
     galaxy: str
     r: np.ndarray
@@ -133,7 +134,11 @@ def fitted_curves(kernel: Kernel, params: Mapping[str, Any], data: Data, likelih
         out.append(FittedCurve(str(points.galaxy[g]), seg(points.inputs["r"]), seg(points.inputs["v_obs"]),
                                seg(points.inputs["e_v_obs"]), seg(v_mode), (lo, hi),
                                {c: seg(x) for c, x in comps.items()},
-                               {k: (float(values[k][g]), float(errors[k][g])) for k in NUISANCE}, float(ess[g])))
+                               {k: (float(values[k][g]), float(errors[k][g])) for k in NUISANCE
+                                if not (scale is not None and k == "inclination")}
+                               | ({} if scale is None else {quadrature.SCALE: (float(scale[g]), float(
+                                   np.asarray(mode.errors[quadrature.SCALE], dtype=float)[0][g]))}),
+                               float(ess[g])))
     return out
 
 

@@ -148,3 +148,4 @@ def test_with_a_galaxy_scale_the_curves_sit_at_its_mode_where_the_residuals_are_
     np.testing.assert_allclose(np.concatenate([c.v_pred for c in curves]), inputs["v_obs"] - r * inputs["e_v_obs"],
                                rtol=1e-6)
     assert all(np.all(np.isfinite(c.band)) for c in curves)
+    assert all("inclination" not in c.nuisance and np.isfinite(c.nuisance["velocity_scale"][0]) for c in curves)

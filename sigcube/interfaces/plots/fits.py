@@ -10,6 +10,7 @@ from typing import Any
 import holoviews as hv
 import numpy as np
 
+from sigcube.compute.quadrature import SCALE
 from sigcube.engines.evidence import Data, likelihood_at
 from sigcube.engines.fitted_curves import DRAWS, MIN_ESS, fitted_curves
 from sigcube.engines.halo_masses import is_halo
@@ -98,8 +99,12 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
     for g in picked:
         base = fits[first][g]
         unsure = [m for m in chosen if fits[m][g].ess < MIN_ESS]
-        detail = f"Υ_d {base.nuisance['upsilon_disk'][0]:.2f}, D {base.nuisance['distance'][0]:.1f} Mpc, " \
-                 f"i {base.nuisance['inclination'][0]:.0f}° ({first})" if run == "nuisance" else "catalogue Υ, D, i"
+        detail = "catalogue Υ, D, i"
+        if run == "nuisance":
+            angle = (f"u {base.nuisance[SCALE][0]:.2f}" if SCALE in base.nuisance
+                     else f"i {base.nuisance['inclination'][0]:.0f}°")
+            detail = (f"Υ_d {base.nuisance['upsilon_disk'][0]:.2f}, D {base.nuisance['distance'][0]:.1f} Mpc, {angle} "
+                      f"({first})")
         if unsure:
             detail += f"; band unsure: {', '.join(unsure)}"
         components = {**base.components, **({"v_halo": fits[halo][g].components["v_halo"]} if halo else {})}
@@ -110,9 +115,13 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
                                      + (" and its best grid point per galaxy" if rows[m].get("per_object") else ""))
                          for m in chosen)
     plot = rotation_curves(curves, title=title)
-    band = (f"68 % bands: the Υ, D, i posterior at the fit ({DRAWS} seeded, importance-weighted draws)"
+    scaled = any(SCALE in c.nuisance for found in fits.values() for c in found.values())
+    band = ((f"68 % bands: the Υ, D posterior at the fit, u at its mode ({DRAWS} seeded, importance-weighted draws)"
+             if scaled else f"68 % bands: the Υ, D, i posterior at the fit ({DRAWS} seeded, importance-weighted draws)")
             if run == "nuisance" else "catalogue Υ, D, i")
-    nuisance = "Υ, D, i at their conditional mode" if run == "nuisance" else "at the catalogue Υ, D, i"
+    nuisance = ("at the catalogue Υ, D, i" if run != "nuisance" else
+                "Υ, D and each galaxy's velocity scale u = (sin i/sin i0)·s_g (τ_gal) at their conditional mode"
+                if scaled else "Υ, D, i at their conditional mode")
     return Plot(plot.view, f"Fitted rotation curves of {rule}: each model at its best global point ({settings}), "
                            f"{nuisance}, V_pred and the components in the data's frame; {band}; components at "
                            f"{first}'s fit" + (f"; V_halo: {halo}'s halo, √(V_pred² − V_bar²) at its fit" if halo

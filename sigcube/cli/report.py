@@ -351,6 +351,11 @@ def report_calibrate(
                             "error model's unit (e.g. the posterior mean of a comparison).")] = "6.6",
     error_model: Annotated[str, typer.Option(help="What σ_int means (velocity_floor, lognormal, "
                                                   "lognormal_first_order).")] = "velocity_floor",
+    tau_gal: Annotated[Optional[str], typer.Option(
+        "--tau-gal", help="Each galaxy's velocity scale, ln s_g ~ N(0, τ_gal²), drawn and analysed at this one value "
+                          "[ln V] beside σ_int (default: none).")] = None,
+    sigma_floor: Annotated[Optional[str], typer.Option(
+        "--sigma-floor", help="A velocity floor [km/s] beside a log-normal σ_int, one value (default: none).")] = None,
     observed: Annotated[Optional[float], typer.Option(help="A comparison's ln B, placed in each distribution.")] = None,
     seed: Annotated[int, typer.Option(help="The first sample's seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -369,7 +374,7 @@ def report_calibrate(
     from sigcube.study.reports.calibration import calibrate, render
 
     check_workers(scheduler, workers, synchronous)
-    scatter = Scatter.parse(sigma_int, error_model)
+    scatter = Scatter.parse(sigma_int, error_model, tau_gal, sigma_floor)
     ds = _curves(cube)
     root = cube_dir() / "checkpoints"
     check_root(root)

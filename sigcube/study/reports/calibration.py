@@ -3,9 +3,10 @@
 
 Each sample keeps the cube's galaxies (their baryons, radii, quoted errors and catalogue): Υ, D, i are drawn from the
 Li+2018 priors, V_obs from the generating kernel at its defaults (canonical Σ's A0 and k, MOND's a0), and the noise
-from the likelihood the comparison states (``--error-model`` with σ_int at the value given;
+from the likelihood the comparison states (``--error-model`` with σ_int at the value given, and each galaxy's velocity
+scale drawn with ``--tau-gal`` or a floor beside a log-normal σ_int, ``--sigma-floor``, when given;
 :func:`sigcube.io.synth_sparc.draw_on_baryons`). Each is analysed as `report compare` analyses the data (Υ, D, i
-marginalised, the same likelihood with σ_int held at the value that made it), giving ln B ± its numerical error,
+marginalised, the same likelihood with σ_int, τ_gal and the floor held at the values that made it), giving ln B ± its numerical error,
 ΔELPD_LOGO ± its paired SE and the decision rule's reading. Per generating model the report gives the distribution of
 ln B over the samples (mean, sd, range, quantiles) and how often each model was preferred, and sets the observed ln B
 of a comparison beside both. Sample ``s`` of the model at position ``j`` is drawn with seed ``seed + 1000·j + s``.
@@ -48,9 +49,10 @@ def _check(model: str, scatter: Scatter, n_samples: int) -> None:
         raise CalibrationError(f"report calibrate: {model} has per-galaxy parameters; its samples would draw them "
                                "from their priors, which is not the model a comparison fits — calibrate a model with "
                                "global parameters (sigma, …)")
-    if scatter.free or len(scatter.values) != 1:
-        raise CalibrationError("report calibrate: --sigma-int is one value (the scatter the samples are drawn with and "
-                               "analysed under), not a grid")
+    for given in (scatter, *scatter.others.values()):
+        if given.free:
+            raise CalibrationError(f"report calibrate: {given.symbol} is one value (what the samples are drawn with and "
+                                   "analysed under), not a grid")
     if n_samples < 2:
         raise CalibrationError(f"report calibrate: --samples must be at least 2 (got {n_samples})")
 
@@ -59,7 +61,8 @@ def _one(cube: xr.Dataset, model: str, truth: str, seed: int, scatter: Scatter, 
     """ln B(model : MOND), ΔELPD_LOGO and the decision on one sample drawn from ``truth``."""
     from sigcube.stats.nuisance import Catalogue
 
-    likelihood = GaussianLikelihood(float(scatter.values[0]), scatter.error_model)
+    likelihood = GaussianLikelihood(float(scatter.values[0]), scatter.error_model,
+                                    floor=float(scatter.floor_values[0]), tau_gal=float(scatter.tau_values[0]))
     sample = draw_on_baryons(cube, MODELS[truth].kernel, fixed_params(MODELS[truth]), seed=seed, likelihood=likelihood)
     points = pack_sparc(sample)
     catalogue = Catalogue.from_cube(sample, points)
@@ -107,8 +110,9 @@ def calibrate(cube: xr.Dataset, model: str, scatter: Scatter, n_samples: int, *,
     out["conventions"] = {
         "draws": "the cube's galaxies with Υ, D, i drawn from the Li+2018 priors, V_obs from the generating kernel at "
                  "its defaults, noise from the stated likelihood (sigcube.io.synth_sparc.draw_on_baryons)",
-        "analysis": "as report compare: Υ, D, i marginalised, the same likelihood with σ_int held at the value that "
-                    "made the samples; ln B ± numerical error, ΔELPD_LOGO ± paired SE, the decision rule",
+        "analysis": "as report compare: Υ, D, i marginalised, the same likelihood with σ_int (and τ_gal or the "
+                    "floor, when given) held at the values that made the samples; ln B ± numerical error, ΔELPD_LOGO ± "
+                    "paired SE, the decision rule",
         "seeds": "sample s of the model at position j (the model, then MOND) is drawn with seed + 1000·j + s"}
     return out
 
@@ -117,8 +121,10 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
     """One row per generating model: ln B's distribution over the samples and how often each model was preferred."""
     console = console or Console()
     model, ref = result["model"], result["reference"]
+    beside = "".join(f"; {symbol} {result['scatter'][key]['prior']}" for key, symbol in
+                     (("tau_gal", "τ_gal"), ("sigma_floor", "σ_fl")) if key in result["scatter"])
     table = Table(title=f"ln B({model} : {ref}) on {result['n_samples']} synthetic samples drawn from each "
-                        f"({result['scatter']['prior']} under {result['scatter']['error_model']})",
+                        f"({result['scatter']['prior']} under {result['scatter']['error_model']}{beside})",
                   title_justify="left")
     for col in ("drawn from", "mean ± sd", "5–95 %", "range", "ln B > 0", f"{model} preferred", f"{ref} preferred",
                 "not distinguished"):

@@ -130,6 +130,10 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
                                      "--error-model", "velocity_floor", "--json"),),
            "what ln B(Σ : MOND) means here: its distribution on synthetic SPARC samples drawn from Σ and from MOND under "
            "the velocity floor"),
+    Result("calibrate-sigma-mond-tau-gal", (("report", "calibrate", "sigma", "--samples", "20", "--sigma-int", "4.5",
+                                             "--tau-gal", "0.31", "--error-model", "velocity_floor", "--json"),),
+           "what ln B(Σ : MOND) means under the error model the data prefer: its distribution on synthetic SPARC "
+           "samples drawn from Σ and from MOND with a velocity floor and each galaxy's velocity scale"),
     Result("compare-sigma_xi-nfw-sigma-int", (("report", "compare", "sigma_xi", "nfw", "--sigma-int", "0:20:11",
                                                "--json"),),
            "model selection: Σ (A, ξ) and NFW per galaxy with an error floor σ_int marginalised over [0, 20] km/s"),

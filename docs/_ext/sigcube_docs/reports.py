@@ -984,7 +984,9 @@ def calibration(record: Mapping[str, Any]) -> str:
     model, ref = r["model"], r["reference"]
     out = [provenance(record),
            f"{r['n_samples']} samples drawn from each model on SPARC's galaxies; σ_int {text(r['scatter']['prior'])} "
-           f"under {code(r['scatter']['error_model'])}.\n\n"]
+           f"under {code(r['scatter']['error_model'])}"
+           + "".join(f"; {symbol} {text(r['scatter'][key]['prior'])}" for key, symbol in
+                     (("tau_gal", "τ_gal"), ("sigma_floor", "σ_fl")) if key in r["scatter"]) + ".\n\n"]
     rows = []
     for truth, block in r["by_truth"].items():
         s, q = block["summary"], block["summary"]["quantiles"]
@@ -1007,7 +1009,7 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "ablation-sigma-int-5": ablation, "ablation-sigma-int-grid": ablation, "compare-sigma-mond-nfw": compare,
     "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare,
     "compare-sigma-mond-error-models": compare_error_models, "compare-sigma_xi-nfw-sigma-int": compare,
-    "compare-halos-lcdm": compare, "calibrate-sigma-mond": calibration,
+    "compare-halos-lcdm": compare, "calibrate-sigma-mond": calibration, "calibrate-sigma-mond-tau-gal": calibration,
     "compare-sigma-mond-tau-gal": compare_error_models,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
     "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,

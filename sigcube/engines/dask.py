@@ -37,11 +37,16 @@ each worker, and a fifth of that with these settings. Workers of a scheduler you
 
 
 def local_cluster(n_workers: int, dashboard_address: str | None = ":0") -> Any:
-    """A LocalCluster of ``n_workers`` single-threaded processes, with the :data:`WORKER_CONFIG` settings."""
+    """A LocalCluster of ``n_workers`` single-threaded processes, with the :data:`WORKER_CONFIG` settings, and
+    without the ``MALLOC_TRIM_THRESHOLD_`` Dask puts in its workers' environment: setting it pins glibc's mmap
+    threshold, so every large numpy temporary of a task is mapped, faulted in and unmapped anew, where glibc's own
+    adaptive threshold reuses the memory as a single process does (the thread limits Dask sets there are kept)."""
     import dask
     from distributed import LocalCluster
 
-    with dask.config.set(WORKER_CONFIG):
+    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+               if k != "MALLOC_TRIM_THRESHOLD_"}
+    with dask.config.set({**WORKER_CONFIG, "distributed.nanny.pre-spawn-environ": environ}):
         return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                             dashboard_address=dashboard_address)
 
@@ -88,6 +93,45 @@ def dask_client(scheduler: str | None, workers: int | None, console: Console) ->
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+@contextmanager
+def client_when_needed(scheduler: str | None, workers: int | None, console: Console) -> Iterator[Callable[[], Any]]:
+    """:func:`dask_client`, yielded as ``client()`` that returns it: a scheduler's at once (an address that does not
+    answer is refused before any work), a new LocalCluster's started in a thread of its own while the caller goes on
+    (it takes seconds, and a command's first tasks often come after work of its own), ``client()`` waiting for it and
+    raising what kept it from starting. On exit the start is waited for and the client closed."""
+    import threading
+
+    manager = dask_client(scheduler, workers, console)
+    found: dict[str, Any] = {}
+
+    def start() -> None:
+        try:
+            found["client"] = manager.__enter__()
+        except BaseException as exc:  # noqa: BLE001 — handed to the caller by client()
+            found["error"] = exc
+
+    thread = threading.Thread(target=start, name="sigcube-dask-start", daemon=True)
+    if scheduler:
+        found["client"] = manager.__enter__()
+    else:
+        thread.start()
+
+    def client() -> Any:
+        if thread.is_alive():
+            thread.join()
+        if "error" in found:
+            raise found["error"]
+        return found["client"]
+
+    try:
+        yield client
+    finally:
+        if thread.is_alive():
+            thread.join()
+        if "client" in found:
+            manager.__exit__(None, None, None)
 
 
 Item = TypeVar("Item", bound=Hashable)

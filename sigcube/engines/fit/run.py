@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 from rich.console import Console
 
-from sigcube.engines.dask import Runner, dask_client, in_process, quiet_dask, stream
+from sigcube.engines.dask import Runner, client_when_needed, in_process, quiet_dask, stream
 from sigcube.engines.fit.core import fit_objects
 from sigcube.engines.fit.spec import FitSpec
 from sigcube.errors import SigcubeError
@@ -41,13 +41,14 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
 def executor(scheduler: str | None = None, workers: int | None = None, synchronous: bool = False,
              console: Console | None = None) -> Iterator[Runner]:
     """A :data:`~sigcube.engines.dask.Runner` on a Dask cluster (``scheduler``, or a LocalCluster of ``workers``
-    processes, as sweeps: :func:`sigcube.engines.dask.dask_client`), through the one driver of sweeps and fits
+    processes, as sweeps: :func:`sigcube.engines.dask.dask_client`; a LocalCluster starts while the command goes on
+    until its first tasks, :func:`sigcube.engines.dask.client_when_needed`), through the one driver of sweeps and fits
     (:func:`sigcube.engines.dask.stream`), or :func:`~sigcube.engines.dask.in_process` when ``synchronous``. Each
     call's ``shared`` arguments are scattered to the workers once; its results come back in the tasks' order."""
     if synchronous:
         yield in_process
         return
-    with quiet_dask(), dask_client(scheduler, workers, console or Console(stderr=True, quiet=True)) as client:
+    with quiet_dask(), client_when_needed(scheduler, workers, console or Console(stderr=True, quiet=True)) as client:
         def run(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) -> list[Any]:
             pending = list(range(len(tasks)))[::-1]
             results: list[Any] = [None] * len(tasks)
@@ -55,7 +56,7 @@ def executor(scheduler: str | None = None, workers: int | None = None, synchrono
             def finished(i: int, result: Any) -> None:
                 results[i] = result
 
-            stream(client, _call, (func, shared, tuple(tasks)), lambda: pending.pop() if pending else None,
+            stream(client(), _call, (func, shared, tuple(tasks)), lambda: pending.pop() if pending else None,
                    finished, key=lambda i: f"sigcube-{func.__name__.strip('_')}-{id(results):x}-{i}",
                    resume="run the command again")
             return results

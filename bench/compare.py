@@ -85,8 +85,8 @@ def main() -> None:
         folder = Path(tmp)
         env = {**os.environ, "SIGCUBE_CUBE_DIR": str(folder / "cubes")}
         subprocess.run([SIGCUBE, "ingest", "sparc"], env=env, cwd=folder, check=True, capture_output=True)
-        subprocess.run([SIGCUBE, "report", "compare", "mond", "--no-nuisance", "--json", "--synchronous"], env=env,
-                       cwd=folder, check=True, capture_output=True)  # fills numba's cache
+        subprocess.run([SIGCUBE, "report", "compare", "mond", *scatter, "--json", "--synchronous"], env=env,
+                       cwd=folder, check=True, capture_output=True)  # fills numba's cache, the nuisance's path too
         if args.scaling:
             command = ["report", "compare", "sigma", "mond", *scatter]
             runs = {"in process": timed([*command, "--synchronous"], env, folder),

@@ -126,6 +126,7 @@ def _points_done(out: Path) -> int:
         return 0
 
 
+@pytest.mark.slow  # 35–45 s; the default tier keeps the S3 store's and the store-safety SIGKILL tests
 def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_cube(sparc_store, tmp_path, wait_for):
     spec_path = tmp_path / "kill.toml"
     spec_path.write_text('name = "kill"\nkernel = "sigma"\nblock_size = 20\n'

@@ -126,6 +126,12 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
                                    "--error-model", "velocity_floor", "--json"),),
            "model selection: canonical Σ, MOND, the ΛCDM halos under ΛCDM priors and the cored halos with flat priors, "
            "Υ, D, i and a velocity floor σ_int marginalised"),
+    Result("compare-halos-shmr", (("report", "compare", "nfw-lcdm", "nfw-lcdm-moster2013_propagated",
+                                   "nfw-lcdm-behroozi2013", "--sigma-int", "0:30:16", "--error-model", "velocity_floor",
+                                   "--json"),),
+           "model selection: NFW under ΛCDM priors with three stellar-to-halo relations (Moster et al. 2013 with 0.15 "
+           "dex, with its parameters' errors propagated, Behroozi et al. 2013), Υ, D, i and a velocity floor σ_int "
+           "marginalised"),
     Result("calibrate-sigma-mond", (("report", "calibrate", "sigma", "--samples", "10", "--sigma-int", "6.6",
                                      "--error-model", "velocity_floor", "--json"),),
            "what ln B(Σ : MOND) means here: its distribution on synthetic SPARC samples drawn from Σ and from MOND under "

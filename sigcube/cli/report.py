@@ -266,12 +266,13 @@ def report_compare(
     tau_gal: Annotated[Optional[str], typer.Option(
         "--tau-gal", help="With --sigma-int: the scatter τ_gal [ln V] of each galaxy's velocity scale (correlated "
                           "errors within a galaxy), integrated per galaxy with the inclination: a value X (fixed) or "
-                          "a grid LO:HI:N (uniform prior, marginalised). Models with global parameters only, Υ, D, i "
-                          "marginalised.")] = None,
+                          "a grid LO:HI:N (uniform prior, marginalised; per-galaxy models such as the halos take "
+                          "one value). Υ, D, i marginalised.")] = None,
     sigma_floor: Annotated[Optional[str], typer.Option(
         "--sigma-floor", help="With --sigma-int under a log-normal error model: a velocity floor σ_fl [km/s] in "
                               "quadrature with e_V besides (the two together): a value X (fixed) or a grid LO:HI:N "
-                              "(uniform prior, marginalised). Models with global parameters only.")] = None,
+                              "(uniform prior, marginalised; per-galaxy models such as the halos take one value)."
+                 )] = None,
     save: Annotated[Optional[str], typer.Option(
         "--save", help="Also write the report into this folder: its text (.txt), JSON (.json) and figures (.png: the "
                        "ELPD ranking, the fitted rotation curves and the residuals' checks; under several error "

@@ -197,7 +197,7 @@ def _merged(parts: Sequence[quadrature.NodeChoice]) -> quadrature.NodeChoice:
                    z=np.concatenate([p.z for p in parts], axis=1))
 
 
-def _likelihood(values: Values, error_model: str) -> GaussianLikelihood:
+def likelihood_of(values: Values, error_model: str) -> GaussianLikelihood:
     """The per-galaxy likelihood at σ_int, τ_gal and the floor ``values`` (an absent or None value: 0, so no σ_int is
     the errors as quoted) under ``error_model``; each galaxy's velocity scale integrated with the nuisance."""
     def get(name: str) -> Any:
@@ -229,7 +229,7 @@ class _Evaluator:
 
     def likelihood(self, values: Values) -> GaussianLikelihood:
         """The likelihood at ``values`` of σ_int, τ_gal, the floor (those absent: the evaluator's own)."""
-        return _likelihood({**self.likelihood_values, **values}, self.error_model)
+        return likelihood_of({**self.likelihood_values, **values}, self.error_model)
 
     def arrays(self, params: Mapping[str, np.ndarray], index: np.ndarray, per_object: Mapping[str, np.ndarray],
                values: Values, nodes: int | np.ndarray, restarts: bool = False) -> dict[str, np.ndarray]:
@@ -341,7 +341,16 @@ def likelihood_at(point: Mapping[str, Any], scatter: Mapping[str, Any] | None
     fixed = {k: scatter[k]["values"][0] for k in (TAU, FLOOR) if k in scatter}
     if len(scatter.get("values", ())) == 1:
         fixed[SCATTER] = scatter["values"][0]
-    return params, _likelihood({**fixed, **values}, scatter["error_model"])
+    return params, likelihood_of({**fixed, **values}, scatter["error_model"])
+
+
+def _held(held: Mapping[str, float] | None) -> dict[str, float]:
+    """The likelihood's parameters beside σ_int held at one value each (τ_gal, the floor), checked by name."""
+    out = {k: float(v) for k, v in (held or {}).items()}
+    unknown = sorted(set(out) - {TAU, FLOOR})
+    if unknown:
+        raise EvidenceError(f"held likelihood parameters {unknown}: only {TAU} and {FLOOR} are held beside σ_int")
+    return out
 
 
 def _sigma_max(axes: Sequence[Axis], sigma_int: float | None) -> float | None:
@@ -562,12 +571,12 @@ class ObjectEvidence:
 
 
 def _object_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data, error_model: str,
-                  sigma_int: float | None, correct: bool, start: Sequence[Box] | None, locate: bool,
-                  index: np.ndarray) -> tuple[list[ItemIntegral], quadrature.NodeChoice | None]:
+                  sigma_int: float | None, held: Mapping[str, float], correct: bool, start: Sequence[Box] | None,
+                  locate: bool, index: np.ndarray) -> tuple[list[ItemIntegral], quadrature.NodeChoice | None]:
     """Task: the per-object integrals of the galaxies ``index`` (:func:`object_evidence`), and the node rule at
     each one's best grid point when ``correct``."""
     part = data.take(index)
-    ev = _Evaluator(kernel, fixed, part, error_model, sigma_int)
+    ev = _Evaluator(kernel, fixed, part, error_model, sigma_int, **held)
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         nodes = COARSE_NODES if stage == "coarse" or locate else GRID_NODES
@@ -594,15 +603,16 @@ def _best(integrals: Sequence[ItemIntegral], axes: Sequence[Axis]) -> dict[str, 
 def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data,
                     error_model: str = "velocity_floor", sigma_int: float | None = None,
                     correct: bool = True, start: Sequence[Box] | None = None, locate: bool = False,
-                    run: Runner = in_process) -> ObjectEvidence:
-    """Each galaxy's ln Z over its own parameters ``axes`` (module docstring), σ_int fixed at ``sigma_int``;
+                    run: Runner = in_process, held: Mapping[str, float] | None = None) -> ObjectEvidence:
+    """Each galaxy's ln Z over its own parameters ``axes`` (module docstring), σ_int fixed at ``sigma_int`` and the
+    likelihood's parameters beside it at ``held`` (τ_gal, the floor by axis name, :data:`LIKELIHOOD`; absent: 0);
     ``correct``: apply the node rule's correction (the nuisance marginalised); ``start``: each galaxy's box to begin
     with (the final boxes of an earlier integral at a nearby σ_int) instead of the coarse pass; ``locate``: only
     locate each galaxy's mass (zooms but no step halving, :data:`COARSE_NODES` throughout: a rough ln Z, for the coarse
     pass of an outer integral). Galaxy chunks run as tasks of ``run``."""
     correct = correct and data.nuisance
     chunks = _object_chunks(data)
-    parts = run(_object_chunk, (kernel, dict(fixed), tuple(axes), data, error_model, sigma_int, correct,
+    parts = run(_object_chunk, (kernel, dict(fixed), tuple(axes), data, error_model, sigma_int, _held(held), correct,
                                 None if start is None else list(start), locate), [(c,) for c in chunks])
     integrals = [r for found, _ in parts for r in found]
     log_z = np.array([r.log_z for r in integrals])
@@ -655,11 +665,12 @@ def _values(data: Any) -> np.ndarray:
 def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], scatter: Axis,
                             data: Data, error_model: str, checkpoint: Checkpoint = Checkpoint(None),
                             progress: Progress = silent, run: Runner = in_process,
-                            summarise: Callable[[list[ItemIntegral], float], dict[str, Any]] | None = None
-                            ) -> ScatterObjectEvidence:
+                            summarise: Callable[[list[ItemIntegral], float], dict[str, Any]] | None = None,
+                            held: Mapping[str, float] | None = None) -> ScatterObjectEvidence:
     """ln Z of a per-object model (``axes``) with σ_int on the global axis ``scatter``: the σ_int integral of
-    Π_g Z_g(σ_int); ``summarise(integrals, σ_int)``: made of the per-galaxy integrals at the best σ_int, kept with
-    them (so that a resumed run gives what an uninterrupted one did).
+    Π_g Z_g(σ_int), the likelihood's parameters beside σ_int at ``held`` (as :func:`object_evidence`);
+    ``summarise(integrals, σ_int)``: made of the per-galaxy integrals at the best σ_int, kept with them (so that a
+    resumed run gives what an uninterrupted one did).
 
     The coarse pass over σ_int locates every galaxy's mass at each value (:func:`object_evidence` with ``locate``,
     each value beginning from the nearest value's boxes); the zooms and halvings evaluate each galaxy on one fixed
@@ -676,7 +687,7 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     def adaptive(s: float, correct: bool = False, locate: bool = True, summarised: bool = False) -> ObjectEvidence:
         near = min(done, key=lambda t: abs(t - s)) if done else None
         inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=correct,
-                                start=None if near is None else done[near][1], locate=locate, run=run)
+                                start=None if near is None else done[near][1], locate=locate, run=run, held=held)
         done.setdefault(s, (inner.log_z, inner.boxes))
         summary = summarise(inner.integrals, s) if summarised and summarise is not None else None
         return replace(inner, integrals=[], summary=summary)
@@ -693,7 +704,7 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
             grids.extend(done[max(done, key=lambda t: done[t][0].sum())][1])
         found = {s: checkpoint.read(f"fixed-sigma={s!r}", _values) for s in sigmas}
         missing = [s for s, kept_ in found.items() if kept_ is None]
-        made = _on_grids(kernel, fixed, data, error_model, run, axes, grids, missing) if missing else []
+        made = _on_grids(kernel, fixed, data, error_model, run, axes, grids, missing, held) if missing else []
         for s, row in zip(missing, made):
             checkpoint.write(f"fixed-sigma={s!r}", row)
             found[s] = (row,)
@@ -736,11 +747,12 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
 
 
 def _grids_chunk(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, axes: Sequence[Axis],
-                 boxes: Sequence[Box], sigmas: Sequence[float], i: int, index: np.ndarray) -> np.ndarray:
+                 boxes: Sequence[Box], sigmas: Sequence[float], held: Mapping[str, float], i: int, index: np.ndarray
+                 ) -> np.ndarray:
     """Task: each galaxy of ``index``'s ln Z on the fixed grid of its box (trapezoid prior masses, as the adaptive grid
     weighs them) at σ_int ``sigmas[i]``; galaxies of equal grid size evaluated together, each one's sum formed alone."""
     sigma = sigmas[i]
-    ev = _Evaluator(kernel, fixed, data.take(index), error_model, None)
+    ev = _Evaluator(kernel, fixed, data.take(index), error_model, None, **held)
     out = np.empty(len(index))
     by_size: dict[int, list[int]] = {}
     for k, g in enumerate(index):
@@ -756,11 +768,12 @@ def _grids_chunk(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_mod
 
 
 def _on_grids(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, run: Runner,
-              axes: Sequence[Axis], boxes: Sequence[Box], sigmas: Sequence[float]) -> np.ndarray:
+              axes: Sequence[Axis], boxes: Sequence[Box], sigmas: Sequence[float],
+              held: Mapping[str, float] | None = None) -> np.ndarray:
     """Every galaxy's ln Z on the fixed grid of its box (``boxes[g]``) at each σ_int of ``sigmas`` (S, G): σ_int
     values × galaxy chunks as tasks of ``run``."""
     chunks = _object_chunks(data)
     tasks = [(i, c) for i in range(len(sigmas)) for c in chunks]
     parts = run(_grids_chunk, (kernel, dict(fixed), data, error_model, tuple(axes), list(boxes),
-                               [float(s) for s in sigmas]), tasks)
+                               [float(s) for s in sigmas], _held(held)), tasks)
     return np.stack([np.concatenate(parts[i * len(chunks):(i + 1) * len(chunks)]) for i in range(len(sigmas))])

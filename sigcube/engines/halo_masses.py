@@ -17,14 +17,13 @@ import numpy as np
 import xarray as xr
 
 from sigcube.compute import quadrature
-from sigcube.engines.evidence import Data
+from sigcube.engines.evidence import SCATTER, Data, likelihood_of
 from sigcube.errors import SigcubeError
 from sigcube.model.inputs import stellar_mass
 from sigcube.model.kernels.halo_quantities import HaloPosteriorError, halo_profile
 from sigcube.model.kernels.registry import Kernel
 from sigcube.stats.adaptive_grid import ItemIntegral, grid_points
 from sigcube.stats.halo_posteriors import catalogue_inputs, halo_posteriors
-from sigcube.stats.likelihood import GaussianLikelihood
 
 HELD_MASS = 1.0 - 1e-6
 """The share of each galaxy's posterior mass whose grid points get a mode (the fewest, largest points holding it); the
@@ -35,10 +34,12 @@ MSTAR_AT_MODE = ("Υ_disk, Υ_bul and D at the nuisance mode of each grid point 
 
 
 def mode_log10_mstar(kernel: Kernel, fixed: Mapping[str, Any], integrals: Sequence[ItemIntegral], data: Data,
-                     error_model: str = "velocity_floor", sigma_int: float | None = None) -> list[np.ndarray]:
+                     error_model: str = "velocity_floor", sigma_int: float | None = None,
+                     held: Mapping[str, float] | None = None) -> list[np.ndarray]:
     """(log10 M★ [M☉], its 1σ [dex]) at the nuisance mode of every final grid point of each galaxy's integral, (M, 2)
     per galaxy (``integrals`` in the order of ``data``'s galaxies; NaN outside the points holding :data:`HELD_MASS` of
-    the posterior), the kernel's other parameters ``fixed``, σ_int and the error model as the evidence had them."""
+    the posterior), the kernel's other parameters ``fixed``, σ_int, the likelihood's parameters beside it (``held``:
+    τ_gal, the floor by axis name) and the error model as the evidence had them."""
     if not data.nuisance:
         raise SigcubeError("M★ at the nuisance mode needs the nuisance parameters (a catalogue)")
     columns = data.catalogue.columns
@@ -46,7 +47,7 @@ def mode_log10_mstar(kernel: Kernel, fixed: Mapping[str, Any], integrals: Sequen
         raise SigcubeError("M★ needs the catalogue's L[3.6] (L36)")
     transform = data.transform(kernel, fixed)
     priors = data.nuisance_priors()
-    likelihood = GaussianLikelihood(0.0 if sigma_int is None else sigma_int, error_model)
+    likelihood = likelihood_of({SCATTER: sigma_int, **(held or {})}, error_model)
     l_bul = columns.get("L_bul", np.zeros(len(columns["L36"])))
     out = []
     for g, integral in enumerate(integrals):
@@ -80,15 +81,17 @@ def is_halo(kernel: str) -> bool:
 
 
 def halo_table(kernel: Kernel, fixed: Mapping[str, Any], integrals: Sequence[ItemIntegral], data: Data,
-               error_model: str = "velocity_floor", sigma_int: float | None = None) -> xr.Dataset:
+               error_model: str = "velocity_floor", sigma_int: float | None = None,
+               held: Mapping[str, float] | None = None) -> xr.Dataset:
     """Each galaxy's halo quantities (:func:`~sigcube.stats.halo_posteriors.halo_posteriors`) from its integral over the
     halo's parameters: M★ at the nuisance mode of every grid point (:func:`mode_log10_mstar`) when Υ, D, i were
-    marginalised, else the catalogue's (Υ_disk = 0.5, Υ_bul = 0.7, catalogue D)."""
+    marginalised (the likelihood as the evidence had it: σ_int, ``held``), else the catalogue's (Υ_disk = 0.5, Υ_bul
+    = 0.7, catalogue D)."""
     points = data.points
     if not data.nuisance and "M_star" not in points.inputs:
         raise SigcubeError("halo quantities need M★: the cube has no L[3.6] and bulge luminosity to make it from")
     if data.nuisance:
-        mstar, source = mode_log10_mstar(kernel, fixed, integrals, data, error_model, sigma_int), MSTAR_AT_MODE
+        mstar, source = mode_log10_mstar(kernel, fixed, integrals, data, error_model, sigma_int, held), MSTAR_AT_MODE
         _, r_d = catalogue_inputs(points)
     else:
         log10_mstar, r_d = catalogue_inputs(points)

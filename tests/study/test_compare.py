@@ -473,13 +473,14 @@ def test_tau_gal_is_refused_where_it_is_not_integrated(sparc_store):
 
     for args, message in ((["mond", "--tau-gal", "0.1"], "goes with --sigma-int"),
                           (["mond", "--sigma-int", "5", "--tau-gal", "0.1", "--no-nuisance"], "leave out --no-nuisance"),
-                          (["nfw", "--sigma-int", "5", "--tau-gal", "0:0.4:5"], "not for nfw"),
+                          (["nfw", "--sigma-int", "5", "--tau-gal", "0:0.4:5"], "a grid of τ_gal is integrated"),
+                          (["nfw", "--sigma-int", "5", "--tau-gal", "0:0.4:5"], "give one value (--tau-gal X)"),
                           (["nfw", "--error-model", "quoted,velocity_floor+tau_gal"], "not for nfw"),
                           (["mond", "--sigma-int", "5", "--tau-gal", "-1"], "finite and ≥ 0 ln V"),
                           (["mond", "--sigma-floor", "5"], "goes with --sigma-int"),
                           (["mond", "--sigma-int", "5", "--sigma-floor", "5"], "goes with a log-normal error model"),
                           (["nfw", "--sigma-int", "0.1", "--error-model", "lognormal", "--sigma-floor", "0:10:3"],
-                           "a velocity floor beside σ_int is integrated for models with global parameters only"),
+                           "a grid of σ_fl is integrated for models with global parameters only"),
                           (["mond", "--error-model", "velocity_floor+sigma_floor"], "goes with a log-normal")):
         bad = CliRunner().invoke(app, ["report", "compare", *args, "--cube", str(sparc_store)])
         assert bad.exit_code != 0 and message in bad.output, (args, bad.output)

@@ -216,10 +216,11 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
     kernel, fixed = get_kernel(model.kernel), fixed_params(model)
     data = Data(points, catalogue if nuisance else None)
     error_model = scatter.error_model if scatter is not None else "velocity_floor"
-    halos = _halos_of(kernel, fixed, data, error_model)
+    held = _held(scatter)
+    halos = _halos_of(kernel, fixed, data, error_model, held)
     if scatter is not None and scatter.free:
         ev = scatter_object_evidence(kernel, fixed, object_axes, _scatter_axis(scatter), data, error_model, checkpoint,
-                                     progress, run, summarise=halos if is_halo(model.kernel) else None)
+                                     progress, run, summarise=halos if is_halo(model.kernel) else None, held=held)
         inner = ev.inner
         per_galaxy = logsumexp(ev.loglike + ev.integral.log_mass[:, None], axis=0)
         elpd = _logo_on_grid(name, ev.loglike, ev.integral.log_mass, points.galaxy, prior)
@@ -234,7 +235,7 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
     else:
         sigma = None if scatter is None else float(scatter.values[0])
         start = time.perf_counter()
-        inner = object_evidence(kernel, fixed, object_axes, data, error_model, sigma, run=run)
+        inner = object_evidence(kernel, fixed, object_axes, data, error_model, sigma, run=run, held=held)
         progress(f"{points.n_galaxies} galaxies integrated in {time.perf_counter() - start:.0f} s")
         elpd = _own_evidence_logo(name, inner.log_z, points.galaxy, [a.name for a in object_axes], prior)
         elpd_error = inner.error
@@ -261,13 +262,18 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
     return out, elpd, elpd_error
 
 
-def _halos_of(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str
+def _held(scatter: Scatter | None) -> dict[str, float]:
+    """The likelihood's parameters beside σ_int that ``scatter`` fixes at one value each (τ_gal, the floor)."""
+    return {} if scatter is None else {k: float(p.values[0]) for k, p in scatter.others.items() if not p.free}
+
+
+def _halos_of(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, held: Mapping[str, float]
               ) -> Callable[[Sequence[Any], float | None], dict[str, Any]]:
     """A halo's per-galaxy quantities from its integrals at σ_int (``halo_table`` as data; ``{"problem": why}`` when
-    the cube gives no M★)."""
+    the cube gives no M★), the likelihood's parameters beside σ_int at ``held``."""
     def make(integrals: Sequence[Any], sigma: float | None) -> dict[str, Any]:
         try:
-            return halo_table(kernel, fixed, integrals, data, error_model, sigma).to_dict(data="list")
+            return halo_table(kernel, fixed, integrals, data, error_model, sigma, held).to_dict(data="list")
         except SigcubeError as problem:
             return {"problem": str(problem)}
     return make
@@ -609,18 +615,19 @@ def keep_report(checkpoint: Checkpoint, names: Sequence[str], report: Mapping[st
 
 def check_likelihood(names: Sequence[str], nuisance: bool, scatter: Scatter | None) -> None:
     """Refuse τ_gal or a floor beside σ_int where they are not integrated: τ_gal without the nuisance (it is
-    integrated with the inclination), either with a per-galaxy model."""
+    integrated with the inclination), a grid of either with a per-galaxy model (one value each is held)."""
     if scatter is None:
         return
     scaled = bool(np.any(scatter.tau_values))
     if scaled and not nuisance:
         raise CompareError("τ_gal, each galaxy's velocity scale, is integrated with Υ, D, i: leave out --no-nuisance")
-    extra = [w for w, given in (("τ_gal", scaled), ("a velocity floor beside σ_int", scatter.sigma_floor is not None))
-             if given]
+    grids = [p for p in scatter.others.values() if p.free]
     per_galaxy = [n for n in model_names(names) if MODELS[n].per_object]
-    if extra and per_galaxy:
-        raise CompareError(f"{' and '.join(extra)} is integrated for models with global parameters only (sigma, mond, "
-                           f"sigma_xi), not for {', '.join(per_galaxy)}: compare those with σ_int alone")
+    if grids and per_galaxy:
+        global_only = ", ".join(n for n, m in MODELS.items() if not m.per_object)
+        raise CompareError(f"a grid of {' and '.join(p.symbol for p in grids)} is integrated for models with global "
+                           f"parameters only ({global_only}), not for {', '.join(per_galaxy)}: give one value "
+                           f"({', '.join(p.option + ' X' for p in grids)})")
 
 
 def check_sample(cube: xr.Dataset, names: Sequence[str], nuisance: bool) -> None:

@@ -64,3 +64,24 @@ def test_an_unknown_model_or_nan_medians_are_one_line():
     with pytest.raises(SigcubeError) as err:
         recovered_relations(_report(burkert=row))
     assert "\n" not in str(err.value)
+
+
+def test_each_models_stellar_to_halo_relation_is_drawn_with_its_own_scatter():
+    """A model under Behroozi et al.'s relation is drawn over that relation (at M200 = M1 its median is log10(ε·M1) =
+    −1.777 + 11.514, by hand), one under Moster's with the parameters' errors propagated over a band whose width moves
+    with mass; a relation the project does not know is one line."""
+    rows = {"behroozi": {**_burkert(), "fixed": {"shmr": "behroozi2013"}},
+            "propagated": {**_burkert(), "fixed": {"shmr": "moster2013_propagated"}}}
+    stellar, _ = recovered_relations(_report(**rows)).view
+    curves = {c.label: c for c in stellar if type(c) is hv.Curve}  # an Area is a Curve too
+    (behroozi,) = [c for label, c in curves.items() if label.startswith("behroozi2013")]
+    x, y = behroozi.dimension_values(0), behroozi.dimension_values(1)
+    assert np.interp(11.514, x, y) == pytest.approx(-1.777 + 11.514, abs=0.01)
+    (band,) = [a for a in stellar if isinstance(a, hv.Area) and a.label.startswith("moster2013_propagated")
+               and a.label.endswith("±1σ")]
+    width = band.dimension_values(2) - band.dimension_values(1)
+    assert width.max() > 1.5 * width.min()
+    rows["behroozi"]["fixed"] = {"shmr": "unknown2099"}
+    with pytest.raises(SigcubeError, match="'unknown2099' is not one of") as err:
+        recovered_relations(_report(**rows))
+    assert "\n" not in str(err.value)

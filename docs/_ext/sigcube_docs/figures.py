@@ -139,6 +139,9 @@ FIGURES: tuple[DocFigure, ...] = (
     DocFigure("lcdm-halo-relations", "study/lcdm", lambda i: i.plots.halos.recovered_relations(
         i.record("compare-halos-lcdm"), models=["nfw-lcdm", "dc14-lcdm", "corenfw-lcdm"]), ("compare-halos-lcdm",),
         title="Each galaxy's fitted ΛCDM halo over the SHMR and c–M relations"),
+    DocFigure("lcdm-shmr-relations", "study/lcdm", lambda i: i.plots.halos.recovered_relations(
+        i.record("compare-halos-shmr")), ("compare-halos-shmr",),
+        title="NFW under ΛCDM priors with three stellar-to-halo relations: each galaxy's halo"),
     DocFigure("lcdm-fitted-curves", "study/lcdm", lambda i: i.plots.fits.fitted_rotation_curves(
         i.record("compare-halos-lcdm"), i.sparc, models=["nfw-lcdm", "dc14-lcdm", "burkert", "mond"], n=2),
         ("compare-halos-lcdm",), cube=True, title="ΛCDM and cored halos against MOND at their fit"),

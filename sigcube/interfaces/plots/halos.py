@@ -14,7 +14,7 @@ from typing import Any
 from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, layout, need, numbers, report_of, styled
 from sigcube.interfaces.plots.labels import Label
 from sigcube.interfaces.plots.registry import figure
-from sigcube.model.lcdm import DUTTON_MACCIO_2014, MOSTER_2013
+from sigcube.model.lcdm import DUTTON_MACCIO_2014, MOSTER_2013, SHMRS
 
 STELLAR = ("log10_M200", "log10_mstar")
 CONCENTRATION = ("log10_M200_c", "log10_c200")
@@ -22,9 +22,10 @@ CONCENTRATION = ("log10_M200_c", "log10_c200")
 MASS = Label("log10 M200 [M☉]", r"$\log_{10} M_{200}\ [M_\odot]$")
 
 
-def _band(x: np.ndarray, y: np.ndarray, sigma: float, label: str, color: str, dims: tuple[str, str]) -> list[hv.Element]:
-    """The median curve with its ±1σ and ±2σ bands, on the dimensions ``dims`` (a panel's own: panels of a layout
-    that share a dimension's name share its range)."""
+def _band(x: np.ndarray, y: np.ndarray, sigma: float | np.ndarray, label: str, color: str, dims: tuple[str, str]
+          ) -> list[hv.Element]:
+    """The median curve with its ±1σ and ±2σ bands (``sigma`` one value, or one per x), on the dimensions ``dims`` (a
+    panel's own: panels of a layout that share a dimension's name share its range)."""
     out = [styled(hv.Area((x, y - k * sigma, y + k * sigma), dims[0], [dims[1], f"{dims[1]}_hi"],
                           label=f"{label} ±{k}σ"), color=color, alpha=alpha) for k, alpha in ((2, 0.15), (1, 0.3))]
     return out + [styled(hv.Curve((x, y), dims[0], dims[1], label=label), color=color, width=2)]
@@ -53,13 +54,18 @@ def relations(log10_m200: tuple[float, float] = (9.0, 13.5), title: str = "") ->
                 " dex), each with ±1σ and ±2σ bands")
 
 
-def _halos(report: Any, run: str, models: Sequence[str], what: str) -> dict[str, xr.Dataset]:
-    """The per-galaxy halo posteriors of a comparison's ``run`` by model (``models``, or every halo model)."""
+def _halo_rows(report: Any, run: str, what: str) -> dict[str, Mapping[str, Any]]:
+    """The rows of a comparison's ``run`` that hold halo posteriors, by model."""
     report = report_of(report)
     if isinstance(report, Mapping) and "error_model_table" in report:  # a table of error models: the preferred one's
         report = need(report, "reports", need(report, "error_model_table", "lead", what=what), what=what)
     rows = need(report, "runs", run, what=what, of=Mapping)
-    found = {m: r["halos"] for m, r in rows.items() if r.get("halos")}
+    return {m: r for m, r in rows.items() if isinstance(r, Mapping) and r.get("halos")}
+
+
+def _halos(report: Any, run: str, models: Sequence[str], what: str) -> dict[str, xr.Dataset]:
+    """The per-galaxy halo posteriors of a comparison's ``run`` by model (``models``, or every halo model)."""
+    found = {m: r["halos"] for m, r in _halo_rows(report, run, what).items()}
     if not found:
         raise PlotError(f"{what}: the {run} run holds no halo posteriors (run `sigcube report compare` with a halo "
                         "model, e.g. nfw-lcdm)")
@@ -67,6 +73,22 @@ def _halos(report: Any, run: str, models: Sequence[str], what: str) -> dict[str,
     if unknown:
         raise PlotError(f"{what}: {', '.join(unknown)} not among the report's halo models ({', '.join(found)})")
     return {m: xr.Dataset.from_dict(found[m]) for m in (models or found)}
+
+
+def _stellar_relations(report: Any, run: str, models: Sequence[str], what: str) -> dict[str, Any]:
+    """The stellar-to-halo relations the priors of ``models`` used (:data:`~sigcube.model.lcdm.SHMRS`, by a label
+    naming it and its scatter; Moster+2013 for a model with flat priors or none named), in the models' order."""
+    rows = _halo_rows(report, run, what)
+    out: dict[str, Any] = {}
+    for m in models:
+        name = str((rows[m].get("fixed") or {}).get("shmr", MOSTER_2013.name))
+        relation = SHMRS.get(name)
+        if relation is None:
+            raise PlotError(f"{what}: {m}'s stellar-to-halo relation {name!r} is not one of {', '.join(SHMRS)}")
+        scatter = ("its parameters' errors propagated" if getattr(relation, "errors", None) is not None
+                   else f"{relation.sigma_dex:g} dex in M★")
+        out.setdefault(f"{name} ({scatter})", relation)
+    return out
 
 
 def _recovered(ds: xr.Dataset, x: str, y: str, label: str, color: str, dims: tuple[str, str],
@@ -95,11 +117,14 @@ def recovered_relations(report: Any, run: str = "nuisance", models: Sequence[str
     drawn (default: all)."""
     what = "halo relations"
     halos = _halos(report, run, models, what)
+    relations = _stellar_relations(report, run, list(halos), what)
     every = numbers(np.concatenate([np.asarray(ds["log10_M200"].values, dtype=float).ravel()
                                     for ds in halos.values()]), f"{what}: log10 M200")
     lo, hi = np.nanmin(every), np.nanmax(every)
     m = np.linspace(min(lo, 9.0), max(hi, 13.0), 200)
-    stellar = _band(m, np.asarray(MOSTER_2013.log10_mstar(m)), MOSTER_2013.sigma_dex, "Moster+2013", GREY, STELLAR)
+    stellar = [e for k, (name, relation) in enumerate(relations.items())
+               for e in _band(m, np.asarray(relation.log10_mstar(m)), np.asarray(relation.scatter_dex(m)), name,
+                              GREY if k == 0 else COLORS[-1 - k], STELLAR)]
     concentration = _band(m, np.asarray(DUTTON_MACCIO_2014.log10_c(m)), DUTTON_MACCIO_2014.sigma_dex,
                           "Dutton & Macciò 2014", GREY, CONCENTRATION)
     for color, (name, ds) in zip(COLORS, halos.items()):
@@ -113,6 +138,7 @@ def recovered_relations(report: Any, run: str = "nuisance", models: Sequence[str
     counts = ", ".join(f"{name} ({ds.sizes['galaxy']} galaxies)" for name, ds in halos.items())
     return Plot(layout(panels, cols=2, title=title),
                 f"Each galaxy's fitted halo ({run} run; median and 68 % interval): log10 M★ and log10 c200 against "
-                f"log10 M200 for {counts}, over the ΛCDM relations with ±1σ and ±2σ bands (Moster+2013's "
-                f"{MOSTER_2013.sigma_dex:g} dex in M★, Dutton & Macciò 2014's {DUTTON_MACCIO_2014.sigma_dex:g} dex); "
+                f"log10 M200 for {counts}, over the ΛCDM relations with ±1σ and ±2σ bands (the stellar-to-halo "
+                f"relation each model's prior used: {'; '.join(relations)}; Dutton & Macciò 2014's "
+                f"{DUTTON_MACCIO_2014.sigma_dex:g} dex in c200); "
                 "c200 is r200/r_−2 (r200/r_c for the pseudo-isothermal sphere, r200/r_s of coreNFW's cusp)")

@@ -97,3 +97,13 @@ def test_the_checker_finds_overlapping_titles_and_a_legend_over_data():
     assert any("legend covers" in p for p in found), found
     clear = framed(styled(hv.Scatter((x, x), "a", "b"), color="red"), title="fine", width=300, height=200)
     assert _drawn_problems(Plot(clear, "clear")) == []
+
+
+def test_error_bars_keep_their_colour_in_the_static_figure():
+    """matplotlib's error bars take their colour from edgecolor, not color: a red series' bars are red, not black."""
+    import matplotlib.colors
+
+    bars = styled(hv.ErrorBars((np.arange(3.0), np.arange(3.0), np.ones(3))), color="#d62728")
+    fig = hv.render(bars, backend="matplotlib")
+    (lines,) = [c for c in fig.axes[0].collections if len(c.get_segments())]
+    assert matplotlib.colors.to_hex(lines.get_edgecolor()[0]) == "#d62728"

@@ -168,6 +168,8 @@ def styled(element: hv.Element, *, color: str | None = None, alpha: float | None
     else:
         if color is not None:
             bokeh["color"] = mpl["color"] = color
+            if isinstance(element, hv.ErrorBars):
+                mpl["edgecolor"] = color  # matplotlib's error bars take their colour from edgecolor alone
         if width is not None:
             bokeh["line_width"], mpl["linewidth"] = width, width
         if dash is not None:

@@ -106,7 +106,7 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
             detail = (f"Υ_d {base.nuisance['upsilon_disk'][0]:.2f}, D {base.nuisance['distance'][0]:.1f} Mpc, {angle} "
                       f"({first})")
         if unsure:
-            detail += f"; band unsure: {', '.join(unsure)}"
+            detail += f"\nband unsure: {', '.join(unsure)}"
         components = {**base.components, **({"v_halo": fits[halo][g].components["v_halo"]} if halo else {})}
         curves.append(replace(GalaxyCurve(g, base.r, base.v_obs, base.e_v_obs, components,
                                           {m: fits[m][g].v_pred for m in chosen}, detail=detail),

@@ -107,3 +107,13 @@ def test_error_bars_keep_their_colour_in_the_static_figure():
     fig = hv.render(bars, backend="matplotlib")
     (lines,) = [c for c in fig.axes[0].collections if len(c.get_segments())]
     assert matplotlib.colors.to_hex(lines.get_edgecolor()[0]) == "#d62728"
+
+
+def test_a_key_panel_beside_a_panel_draws_no_axes():
+    """A key panel holds only its legend: no axis labels or ticks of its own to collide with its neighbour's."""
+    from sigcube.interfaces.plots.base import key_panel
+
+    panel = framed(hv.Overlay([hv.Curve(([0, 1], [0, 1]), "x", "y", label="data")]), title="t", legend=None)
+    key = key_panel([styled(hv.Curve([], label="a line"), color="red", width=2),
+                     styled(hv.Scatter([], label="a model"), color="blue", size=5)], 320, 380)
+    assert _drawn_problems(Plot(layout([panel, key], cols=2), "a panel and its key")) == []

@@ -36,7 +36,7 @@ def _burkert() -> dict:
 
 def test_each_galaxy_sits_at_its_medians():
     plot = recovered_relations(_report(burkert=_burkert()))
-    stellar, concentration = plot.view
+    stellar, concentration, _key = plot.view
     (points,) = [e for e in stellar if isinstance(e, hv.Scatter)]
     assert points.dimension_values(0) == pytest.approx([10.5, 11.5], abs=0.01)  # the posterior's centres
     assert points.dimension_values(1) == pytest.approx([8.5, 10.0])
@@ -72,7 +72,7 @@ def test_each_models_stellar_to_halo_relation_is_drawn_with_its_own_scatter():
     with mass; a relation the project does not know is one line."""
     rows = {"behroozi": {**_burkert(), "fixed": {"shmr": "behroozi2013"}},
             "propagated": {**_burkert(), "fixed": {"shmr": "moster2013_propagated"}}}
-    stellar, _ = recovered_relations(_report(**rows)).view
+    stellar, _, _ = recovered_relations(_report(**rows)).view
     curves = {c.label: c for c in stellar if type(c) is hv.Curve}  # an Area is a Curve too
     (behroozi,) = [c for label, c in curves.items() if label.startswith("behroozi2013")]
     x, y = behroozi.dimension_values(0), behroozi.dimension_values(1)

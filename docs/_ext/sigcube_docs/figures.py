@@ -134,17 +134,19 @@ FIGURES: tuple[DocFigure, ...] = (
     DocFigure("comparison-sigma-int-elpd", "study/comparison",
               lambda i: i.plots.comparison.elpd_ranking(i.record("compare-sigma-mond-sigma-int")),
               ("compare-sigma-mond-sigma-int",), title="ELPD of canonical Σ and MOND with σ_int marginalised"),
-    DocFigure("lcdm-elpd", "study/lcdm", lambda i: i.plots.comparison.elpd_ranking(i.record("compare-halos-lcdm")),
-              ("compare-halos-lcdm",), title="Σ, MOND and ΛCDM halos: ELPD with σ_int marginalised"),
+    DocFigure("lcdm-elpd", "study/lcdm",
+              lambda i: i.plots.comparison.elpd_ranking(i.record("compare-halos-lcdm-tau-gal")),
+              ("compare-halos-lcdm-tau-gal",),
+              title="Σ, MOND and the halos under the velocity floor and each galaxy's velocity scale: ELPD"),
     DocFigure("lcdm-halo-relations", "study/lcdm", lambda i: i.plots.halos.recovered_relations(
-        i.record("compare-halos-lcdm"), models=["nfw-lcdm", "dc14-lcdm", "corenfw-lcdm"]), ("compare-halos-lcdm",),
+        i.record("compare-halos-lcdm-tau-gal"), models=["nfw-lcdm", "corenfw-lcdm"]), ("compare-halos-lcdm-tau-gal",),
         title="Each galaxy's fitted ΛCDM halo over the SHMR and c–M relations"),
     DocFigure("lcdm-shmr-relations", "study/lcdm", lambda i: i.plots.halos.recovered_relations(
         i.record("compare-halos-shmr")), ("compare-halos-shmr",),
         title="NFW under ΛCDM priors with three stellar-to-halo relations: each galaxy's halo"),
     DocFigure("lcdm-fitted-curves", "study/lcdm", lambda i: i.plots.fits.fitted_rotation_curves(
-        i.record("compare-halos-lcdm"), i.sparc, models=["nfw-lcdm", "dc14-lcdm", "burkert", "mond"], n=2),
-        ("compare-halos-lcdm",), cube=True, title="ΛCDM and cored halos against MOND at their fit"),
+        i.record("compare-halos-lcdm-tau-gal"), i.sparc, models=["nfw-lcdm", "burkert", "mond"], n=2),
+        ("compare-halos-lcdm-tau-gal",), cube=True, title="ΛCDM and cored halos against MOND at their fit"),
     DocFigure("lcdm-relations", "study/lcdm-literature", lambda i: i.plots.halos.relations(),
               title="The ΛCDM relations the halos' priors rest on"),
     DocFigure("scatter-posterior", "study/scatter", lambda i: i.plots.posteriors.scatter_posterior({

@@ -220,7 +220,8 @@ def framed(view: hv.core.Dimensioned, *, title: str = "", xlabel: Label | None =
 def key_panel(entries: Iterable[hv.Element], width: int = 300, height: int = 200) -> hv.Overlay:
     """A panel holding only a legend: one entry per styled, labelled element of ``entries`` (drawn with no data),
     no axes. The key of a layout whose panels are too full of data to carry their own legend."""
-    layers = [e.clone(data=[(np.nan, np.nan)], kdims=["key_x"], vdims=["key_y"]) for e in entries]
+    layers = [e.clone(data=[(np.nan, np.nan)], kdims=["key_x"], vdims=["key_y"]).opts(
+        backend=STATIC, xaxis=None, yaxis=None) for e in entries]  # matplotlib: the axes hidden on every layer
     if not layers:
         raise PlotError("a key panel needs at least one entry")
     view = hv.Overlay(layers)

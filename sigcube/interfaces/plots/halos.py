@@ -11,7 +11,9 @@ import xarray as xr
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, layout, need, numbers, report_of, styled
+from sigcube.interfaces.plots.base import (
+    COLORS, GREY, Plot, PlotError, framed, key_panel, layout, need, numbers, report_of, styled,
+)
 from sigcube.interfaces.plots.labels import Label
 from sigcube.interfaces.plots.registry import figure
 from sigcube.model.lcdm import DUTTON_MACCIO_2014, MOSTER_2013, SHMRS
@@ -122,21 +124,27 @@ def recovered_relations(report: Any, run: str = "nuisance", models: Sequence[str
                                     for ds in halos.values()]), f"{what}: log10 M200")
     lo, hi = np.nanmin(every), np.nanmax(every)
     m = np.linspace(min(lo, 9.0), max(hi, 13.0), 200)
-    stellar = [e for k, (name, relation) in enumerate(relations.items())
+    colors = {name: GREY if k == 0 else COLORS[-1 - k] for k, name in enumerate(relations)}
+    stellar = [e for name, relation in relations.items()
                for e in _band(m, np.asarray(relation.log10_mstar(m)), np.asarray(relation.scatter_dex(m)), name,
-                              GREY if k == 0 else COLORS[-1 - k], STELLAR)]
-    concentration = _band(m, np.asarray(DUTTON_MACCIO_2014.log10_c(m)), DUTTON_MACCIO_2014.sigma_dex,
-                          "Dutton & Macciò 2014", GREY, CONCENTRATION)
+                              colors[name], STELLAR)]
+    c_m = "Dutton & Macciò 2014 (c–M)"
+    concentration = _band(m, np.asarray(DUTTON_MACCIO_2014.log10_c(m)), DUTTON_MACCIO_2014.sigma_dex, c_m, GREY,
+                          CONCENTRATION)
     for color, (name, ds) in zip(COLORS, halos.items()):
         stellar += _recovered(ds, "log10_M200", "log10_mstar", name, color, STELLAR)
         concentration += _recovered(ds, "log10_M200", "c200", name, color, CONCENTRATION, log_y=True)
+    key = key_panel([styled(hv.Curve([], label=name), color=color, width=2) for name, color in colors.items()]
+                    + [styled(hv.Curve([], label=c_m), color=GREY, width=2)]
+                    + [styled(hv.Scatter([], label=name), color=color, size=5) for color, name in zip(COLORS, halos)],
+                    320, 380)
     panels = [framed(hv.Overlay(stellar), title="stellar-to-halo mass", xlabel=MASS,
                      ylabel=Label("log10 M★ [M☉]", r"$\log_{10} M_\star\ [M_\odot]$"), width=520, height=380,
-                     legend="top_left"),
+                     legend=None),
               framed(hv.Overlay(concentration), title="concentration–mass", xlabel=MASS,
-                     ylabel=Label("log10 c200", r"$\log_{10} c_{200}$"), width=520, height=380, legend="top_right")]
+                     ylabel=Label("log10 c200", r"$\log_{10} c_{200}$"), width=520, height=380, legend=None), key]
     counts = ", ".join(f"{name} ({ds.sizes['galaxy']} galaxies)" for name, ds in halos.items())
-    return Plot(layout(panels, cols=2, title=title),
+    return Plot(layout(panels, cols=3, title=title),
                 f"Each galaxy's fitted halo ({run} run; median and 68 % interval): log10 M★ and log10 c200 against "
                 f"log10 M200 for {counts}, over the ΛCDM relations with ±1σ and ±2σ bands (the stellar-to-halo "
                 f"relation each model's prior used: {'; '.join(relations)}; Dutton & Macciò 2014's "

@@ -112,8 +112,9 @@ def _recovered(ds: xr.Dataset, x: str, y: str, label: str, color: str, dims: tup
 @figure("halo-relations", source="report", reads="sigcube report compare --json with halo models (e.g. nfw-lcdm)")
 def recovered_relations(report: Any, run: str = "nuisance", models: Sequence[str] = (), title: str = "") -> Plot:
     """The relations a comparison recovered: each galaxy's fitted halo — median and 68 % interval of log10 M★
-    against log10 M200, and of log10 c200 against log10 M200 — over the ΛCDM priors' relations (Moster+2013, Dutton &
-    Macciò 2014, ±1σ and ±2σ), one colour per halo model.
+    against log10 M200, and of log10 c200 against log10 M200 — over the ΛCDM priors' relations (the stellar-to-halo
+    relation each model's prior used, with its scatter; Dutton & Macciò 2014; ±1σ and ±2σ), one colour per halo
+    model, the key in a panel of its own.
 
     ``run``: nuisance (Υ, D, i marginalised, M★ at their mode) or catalogue; ``models``: the report's halo models
     drawn (default: all)."""

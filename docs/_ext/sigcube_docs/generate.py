@@ -319,8 +319,13 @@ def write_all() -> list[str]:
     jobs["results/clash-rows.md"] = lambda: reports.clash_rows(records.load("regression"))
     jobs["results/floor-comparison.md"] = lambda: reports.floor_comparison(records.load("sweep-nuisance"),
                                                                            records.load("sweep-nuisance-floor-5"))
+    table = records.load("compare-sigma-mond-error-models")
     jobs["results/scatter-literature.md"] = lambda: reports.scatter_literature(records.load("sweep-mond-sigma-int"),
-                                                                               records.load("sweep-sigma-sigma-int"))
+                                                                               records.load("sweep-sigma-sigma-int"),
+                                                                               table)
+    jobs["results/posterior-by-error-model.md"] = lambda: (
+        reports.posterior_by_error_model(table) if table else
+        "The report `compare-sigma-mond-error-models` is not committed yet.\n")
     jobs["results/compare-verdict-change.md"] = lambda: reports.verdict_change(
         records.load("compare-sigma-mond-nfw"), records.load("compare-sigma-mond-sigma-int"))
     jobs["results/ablation-verdict-change.md"] = lambda: reports.verdict_change(

@@ -199,7 +199,10 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
            "is Σ's A0 universal? Every population shape, k marginalised, quoted errors"),
           ("sigma-A0-k-lognormal", "sweeps/sigma_A0_k_population_lognormal.toml", "sigma-A0-k-population-lognormal",
            "A0", ("--shape", "gaussian"),
-           "is Σ's A0 universal? A Gaussian population, k and a log-normal σ_int marginalised"))),
+           "is Σ's A0 universal? A Gaussian population, k and a log-normal σ_int marginalised"),
+          ("sigma-A0-k-floor", "docs/results/specs/sigma_A0_k_population_floor.toml", "sigma-A0-k-population-floor",
+           "A0", ("--shape", "gaussian"),
+           "is Σ's A0 universal? A Gaussian population, k and a velocity floor marginalised"))),
     Result("li2018-population-table",
            (*(("sweep", spec, "--out", f"{{cubes}}/{cube}.zarr") for spec, cube in (
                ("sweeps/mond_a0_li2018.toml", "mond-a0-li2018"),

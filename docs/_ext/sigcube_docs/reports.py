@@ -358,6 +358,43 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+def posterior_by_error_model(record: Mapping[str, Any]) -> str:
+    """Each model's global parameters under every error model of ``report compare --error-model all`` (posterior
+    mean ± sd and 95 % interval on the evidence's final grid), the error models in the order of their evidence, and how
+    far the kernel's default value lies from each posterior mean (in posterior sd)."""
+    t = record["report"]["error_model_table"]
+    defaults = {k["name"]: {p["name"]: p["default"] for p in k["parameters"]} for k in sources.kernels()
+                if k["name"] in t["models"]}
+    out = [provenance(record)]
+    for model in t["models"]:
+        rows = sorted((r for r in t["rows"] if r["model"] == model), key=lambda r: -r["log_evidence"])
+        reports = record["report"]["reports"]
+        posts = {r["error_model"]: reports[r["error_model"]]["runs"][t["run"]][model]["evidence"]["posterior"]
+                 for r in rows}
+        names = [n for n in next(iter(posts.values())) if n in defaults[model]]
+        scale = {n: 1e10 if n == "a0" else 1.0 for n in names}
+        header = ["error model", "Δ ln Z to the best [nat]"]
+        for n in names:
+            unit = " [10⁻¹⁰ m/s²]" if scale[n] != 1 else ""
+            header += [f"{n}{unit}: mean ± sd", "95 %", f"default {number(defaults[model][n] * scale[n], 4)}: sd away"]
+        cells = []
+        for r in rows:
+            row = [code(r["error_model"]), f"{r['delta_vs_best_error_model']:+.1f}"]
+            for n in names:
+                p, f = posts[r["error_model"]][n], scale[n]
+                edge = f" ({', '.join(p['at_prior_edge'])} edge of its prior)" if p["at_prior_edge"] else ""
+                row += [f"{number(p['mean'] * f, 4)} ± {number(p['sd'] * f, 2)}{edge}",
+                        _ci([p["ci95"][0] * f, p["ci95"][1] * f]),
+                        f"{(defaults[model][n] - p['mean']) / p['sd']:+.1f}"]
+            cells.append(row)
+        out.append(f"**{code(model)}**\n\n" + table(header, cells, "lr" + "lrr" * len(names)) + "\n")
+    out.append(items([f"the scatter's posterior under each error model is in the table of {code(record['name'])} "
+                      "(σ_int, τ_gal, σ_fl columns)",
+                      "an edge: the posterior's mass reaches that end of the parameter's prior range, which then "
+                      "cuts it (the mean and interval are those of the truncated posterior)"]))
+    return "".join(out)
+
+
 def compare(record: Mapping[str, Any]) -> str:
     report = record["report"]
     out = [provenance(record)]
@@ -727,25 +764,46 @@ LITERATURE_SCATTER = (
 files, so never marked as published."""
 
 
-def scatter_literature(mond: Mapping[str, Any] | None, sigma: Mapping[str, Any] | None) -> str:
-    """The σ_int sweeps' posteriors (a0 and σ_int, mean ± sd) next to the literature's values."""
+def scatter_literature(mond: Mapping[str, Any] | None, sigma: Mapping[str, Any] | None,
+                       table_record: Mapping[str, Any] | None = None) -> str:
+    """The σ_int sweeps' posteriors (a0 and σ_int, mean ± sd), and those of the comparison's error models whose σ_int
+    is in dex (``report compare --error-model all``: each with its evidence against the model's preferred error
+    model), next to the literature's values."""
     if not (mond and sigma):
         return "(both σ_int sweeps must be committed to compare them with the literature)\n"
+
+    def a0_cell(axes: Mapping[str, Any]) -> str:
+        return (f"{number(axes['a0']['mean'] * 1e10)} ± {number(axes['a0']['sd'] * 1e10, 2)}" if "a0" in axes
+                else "— (Σ has no a0)")
+
     rows = []
+    if table_record:
+        t = table_record["report"]["error_model_table"]
+        for r in sorted(t["rows"], key=lambda r: (r["model"] != "mond", -r["log_evidence"])):
+            if r["unit"] != "dex":
+                continue
+            post = table_record["report"]["reports"][r["error_model"]]["runs"][t["run"]][r["model"]]["evidence"]
+            s = post["posterior"]["sigma_int"]
+            who = "MOND (RAR ν)" if r["model"] == "mond" else "Σ-Gravity A0 × k"
+            rows.append([f"{text(who)}, {code(r['error_model'])} (comparison; {r['delta_vs_best_error_model']:+.0f} nat "
+                         "to the model's best error model)", a0_cell(post["posterior"]),
+                         f"{number(s['mean'])} ± {number(s['sd'], 2)}"])
     for record, label in ((mond, "MOND (RAR ν), this sweep"), (sigma, "Σ-Gravity A0 × k, this sweep")):
-        post = record["report"]["posterior"]
-        axes = post["axes"]
-        a0 = (f"{number(axes['a0']['mean'] * 1e10)} ± {number(axes['a0']['sd'] * 1e10, 2)}" if "a0" in axes
-              else "— (Σ has no a0)")
+        axes = record["report"]["posterior"]["axes"]
         s = axes["sigma_int"]
-        rows.append([text(label) + f" ({code('docs/results/' + record['name'] + '.json')})", a0,
+        rows.append([text(label) + f" ({code('docs/results/' + record['name'] + '.json')})", a0_cell(axes),
                      f"{number(s['mean'])} ± {number(s['sd'], 2)}"])
     rows += [[text(who), text(a0), text(scatter)] for who, a0, scatter in LITERATURE_SCATTER]
     return (table(["", "a0 [10⁻¹⁰ m/s²]", "scatter [dex]"], rows, "lrr")
             + "\nThe literature rows are values quoted in the issue that asked for this study, not figures of the "
               "seed files: they are context, not published figures sigcube reproduces. "
-              "This study's rows are posterior means ± sd on the grid (its global prior, the Li+2018 nuisance priors "
-              "and the first-order log-normal error model as stated in each report). The scatters differ in kind: "
+              "This study's rows are posterior means ± sd on the grid (the global prior, the Li+2018 nuisance priors "
+              "and the error model as named: the comparison's rows marginalise σ_int over a range fixed in "
+              "advance (the priors are in the comparison's table), and its floor beside it under "
+            + code("lognormal+sigma_floor") + "; the sweeps use the first-order log-normal model on a zoomed grid)."
+              " The error models the data prefer (a velocity floor and "
+              "a velocity scale per galaxy) measure the scatter in km/s and are not in this table: their rows are in "
+              "the comparison's. The scatters differ in kind: "
               "this σ_int and Desmond's are intrinsic (beyond the quoted errors, Υ, D and i), Li+2018's remains after "
               "per-galaxy fits, McGaugh+2016's is the observed scatter of the RAR, errors included.\n")
 
@@ -1020,7 +1078,7 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "population-sigma-A0": population_models, "population-sigma-A0-floor-5": population_models,
     "population-mond-a0-li2018": population_models, "population-mond-a0-lognormal": population_models,
     "population-mond-a0-floor": population_models, "population-sigma-A0-k": population_models,
-    "population-sigma-A0-k-lognormal": population_models,
+    "population-sigma-A0-k-lognormal": population_models, "population-sigma-A0-k-floor": population_models,
     "li2018-population-table": li2018_table, "error-models-population-table": error_models_table,
 }
 """The renderer of each committed report, by its name."""

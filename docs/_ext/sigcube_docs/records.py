@@ -203,6 +203,13 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
           ("sigma-A0-k-floor", "docs/results/specs/sigma_A0_k_population_floor.toml", "sigma-A0-k-population-floor",
            "A0", ("--shape", "gaussian"),
            "is Σ's A0 universal? A Gaussian population, k and a velocity floor marginalised"))),
+    Result("population-mond-a0-both",
+           (*(("sweep", f"docs/results/specs/mond_a0_population_both_floor{f}.toml", "--out",
+               f"{{cubes}}/mond-a0-population-both-floor-{f}.zarr") for f in (3, 4, 5, 6, 7)),
+            ("report", "population", *(f"{{cubes}}/mond-a0-population-both-floor-{f}.zarr" for f in (3, 4, 5, 6, 7)),
+             "--param", "a0", "--scale", "log", "--json")),
+           "is MOND's a0 universal? Every population shape, a log-normal σ_int and a 3–7 km/s velocity floor "
+           "marginalised"),
     Result("li2018-population-table",
            (*(("sweep", spec, "--out", f"{{cubes}}/{cube}.zarr") for spec, cube in (
                ("sweeps/mond_a0_li2018.toml", "mond-a0-li2018"),

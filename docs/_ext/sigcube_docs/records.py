@@ -195,6 +195,10 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
            "is MOND's a0 universal? Every population shape, a log-normal σ_int marginalised"),
           ("mond-a0-floor", "sweeps/mond_a0_population_floor.toml", "mond-a0-population-floor", "a0", (),
            "is MOND's a0 universal? Every population shape, a velocity floor marginalised"),
+          ("mond-a0-floor-tau-gal", "docs/results/specs/mond_a0_population_floor_tau_gal.toml",
+           "mond-a0-population-floor-tau-gal", "a0", (),
+           "is MOND's a0 universal? Every population shape, a velocity floor marginalised and each galaxy's velocity "
+           "scale integrated (τ_gal = 0.31)"),
           ("sigma-A0-k", "sweeps/sigma_A0_k_population.toml", "sigma-A0-k-population", "A0", (),
            "is Σ's A0 universal? Every population shape, k marginalised, quoted errors"),
           ("sigma-A0-k-lognormal", "sweeps/sigma_A0_k_population_lognormal.toml", "sigma-A0-k-population-lognormal",

@@ -1077,7 +1077,8 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "population-mond-a0": population_models, "population-mond-a0-floor-5": population_models,
     "population-sigma-A0": population_models, "population-sigma-A0-floor-5": population_models,
     "population-mond-a0-li2018": population_models, "population-mond-a0-lognormal": population_models,
-    "population-mond-a0-floor": population_models, "population-mond-a0-both": population_models, "population-sigma-A0-k": population_models,
+    "population-mond-a0-floor": population_models, "population-mond-a0-both": population_models,
+    "population-mond-a0-floor-tau-gal": population_models, "population-sigma-A0-k": population_models,
     "population-sigma-A0-k-lognormal": population_models, "population-sigma-A0-k-floor": population_models,
     "li2018-population-table": li2018_table, "error-models-population-table": error_models_table,
 }

@@ -827,8 +827,11 @@ def _errors_label(r: Mapping[str, Any]) -> str:
         label = f"{em['error_model']} σ_int marginalised ({_ci(sigma, 3)})"
     else:
         label = f"{em['error_model']} σ_int = {sigma:g}"
-    floors = [f for f in em.get("sigma_floor", []) if f]
-    return label + (f" + floor {', '.join(number(f) for f in floors)} km/s" if floors else "")
+    floor = em.get("sigma_floor") or []
+    floors = [f for f in (floor if isinstance(floor, list) else [floor]) if f]
+    tau = em.get("tau_gal")
+    return (label + (f" + floor {', '.join(number(f) for f in floors)} km/s" if floors else "")
+            + (f" + each galaxy's velocity scale, τ_gal = {number(tau, 3)}" if tau else ""))
 
 
 def population_summary(recs: Mapping[str, Mapping[str, Any] | None]) -> str:

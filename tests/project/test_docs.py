@@ -316,6 +316,32 @@ def test_the_committed_reports_are_the_registered_ones():
         assert "docs/results/" + name + ".json" in reports.RENDERERS[name](record)
 
 
+def test_the_posterior_table_leads_with_the_error_model_the_evidence_prefers():
+    """Per model, the error models in the order of their ln Z, and the default's distance in posterior sd by hand:
+    MOND's a0 default 1.2e-10 against a posterior 1.1e-10 ± 0.05e-10 lies +2.0 sd away."""
+    _ext()
+    from sigcube_docs import reports
+
+    def post(mean: float, sd: float) -> dict:
+        return {"a0": {"mean": mean, "sd": sd, "ci95": [mean - 2 * sd, mean + 2 * sd], "at_prior_edge": []},
+                "sigma_int": {"mean": 4.0, "sd": 0.1, "ci95": [3.8, 4.2], "at_prior_edge": []}}
+
+    rows = [{"model": "mond", "error_model": e, "log_evidence": z, "delta_vs_best_error_model": z + 100.0}
+            for e, z in (("velocity_floor", -110.0), ("velocity_floor+tau_gal", -100.0))]
+    record = {"name": "compare-sigma-mond-error-models", "commands": [], "generated": "2026-11-26",
+              "sigcube_version": "0", "commit": "abc", "seconds": 1.0,
+              "report": {"error_model_table": {"models": ["mond"], "run": "nuisance", "rows": rows},
+                         "reports": {"velocity_floor": {"runs": {"nuisance": {"mond": {"evidence": {
+                                         "posterior": post(1.0e-10, 0.05e-10)}}}}},
+                                     "velocity_floor+tau_gal": {"runs": {"nuisance": {"mond": {"evidence": {
+                                         "posterior": post(1.1e-10, 0.05e-10)}}}}}}}}
+    body = reports.posterior_by_error_model(record)
+    assert body.index("`velocity_floor+tau_gal`") < body.index("`velocity_floor`")
+    lead = next(line for line in body.splitlines() if line.startswith("| `velocity_floor+tau_gal`"))
+    assert "1.100 ± 0.050" in lead.replace("\u00a0", " ") and lead.rstrip(" |").endswith("+2.0")
+    assert "sigma_int" not in body.split("- the scatter")[0]  # only the kernel's own parameters
+
+
 def test_the_benchmark_records_say_where_they_ran():
     records, generate = _ext()
     recs = records.bench_records()

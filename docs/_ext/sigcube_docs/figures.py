@@ -154,8 +154,10 @@ FIGURES: tuple[DocFigure, ...] = (
         ("sweep-mond-sigma-int", "sweep-sigma-sigma-int"), title="Intrinsic scatter and the kernels' parameters"),
     *(DocFigure(f"population-{name}", "study/population", lambda i, n=name: i.plots.population.population_figures(
         i.record(f"population-{n}")), (f"population-{name}",), title=f"Population of {what}")
-      for name, what in (("mond-a0-lognormal", "MOND's a0, σ_int marginalised"),
-                         ("sigma-A0-k-lognormal", "Σ's A0, k and σ_int marginalised"))),
+      for name, what in (("mond-a0-floor-tau-gal", "MOND's a0, a velocity floor and each galaxy's velocity scale"),
+                         ("sigma-A0-k-floor", "Σ's A0, k and a velocity floor marginalised"),
+                         ("mond-a0-lognormal", "MOND's a0, a first-order log-normal σ_int marginalised"),
+                         ("sigma-A0-k-lognormal", "Σ's A0, k and a first-order log-normal σ_int marginalised"))),
     DocFigure("published", "study/published", lambda i: i.plots.published.published_ratio({
         "sparc": i.record("sparc"), "sensitivity": i.record("sensitivity"), "ablation": i.record("ablation")}),
         ("sparc", "sensitivity", "ablation"), title="Published figures against sigcube"),

@@ -339,6 +339,7 @@ def test_the_posterior_table_leads_with_the_error_model_the_evidence_prefers():
     assert body.index("`velocity_floor+tau_gal`") < body.index("`velocity_floor`")
     lead = next(line for line in body.splitlines() if line.startswith("| `velocity_floor+tau_gal`"))
     assert "1.100 ± 0.050" in lead.replace("\u00a0", " ") and lead.rstrip(" |").endswith("+2.0")
+    assert "`mond` a0 = 1.200" in body
     assert "sigma_int" not in body.split("- the scatter")[0]  # only the kernel's own parameters
 
 

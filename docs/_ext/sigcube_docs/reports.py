@@ -365,7 +365,7 @@ def posterior_by_error_model(record: Mapping[str, Any]) -> str:
     t = record["report"]["error_model_table"]
     defaults = {k["name"]: {p["name"]: p["default"] for p in k["parameters"]} for k in sources.kernels()
                 if k["name"] in t["models"]}
-    out = [provenance(record)]
+    out, shown = [provenance(record)], []
     for model in t["models"]:
         rows = sorted((r for r in t["rows"] if r["model"] == model), key=lambda r: -r["log_evidence"])
         reports = record["report"]["reports"]
@@ -373,10 +373,11 @@ def posterior_by_error_model(record: Mapping[str, Any]) -> str:
                  for r in rows}
         names = [n for n in next(iter(posts.values())) if n in defaults[model]]
         scale = {n: 1e10 if n == "a0" else 1.0 for n in names}
+        shown += [f"{code(model)} {n} = {number(defaults[model][n] * scale[n], 4)}" for n in names]
         header = ["error model", "Δ ln Z to the best [nat]"]
         for n in names:
             unit = " [10⁻¹⁰ m/s²]" if scale[n] != 1 else ""
-            header += [f"{n}{unit}: mean ± sd", "95 %", f"default {number(defaults[model][n] * scale[n], 4)}: sd away"]
+            header += [f"{n}{unit}: mean ± sd", "95 %", "z₀"]
         cells = []
         for r in rows:
             row = [code(r["error_model"]), f"{r['delta_vs_best_error_model']:+.1f}"]
@@ -388,10 +389,13 @@ def posterior_by_error_model(record: Mapping[str, Any]) -> str:
                         f"{(defaults[model][n] - p['mean']) / p['sd']:+.1f}"]
             cells.append(row)
         out.append(f"**{code(model)}**\n\n" + table(header, cells, "lr" + "lrr" * len(names)) + "\n")
-    out.append(items([f"the scatter's posterior under each error model is in the table of {code(record['name'])} "
-                      "(σ_int, τ_gal, σ_fl columns)",
-                      "an edge: the posterior's mass reaches that end of the parameter's prior range, which then "
-                      "cuts it (the mean and interval are those of the truncated posterior)"]))
+    out.append(items([
+        "z₀: how far the kernel's default lies from the posterior mean, in posterior sd ((default − mean)/sd); the "
+        "defaults: " + "; ".join(shown),
+        f"the scatter's posterior under each error model is in the table of {code(record['name'])} (σ_int, τ_gal, "
+        "σ_fl columns)",
+        "an edge: the posterior's mass reaches that end of the parameter's prior range, which then cuts it (the mean "
+        "and interval are those of the truncated posterior)"]))
     return "".join(out)
 
 

@@ -92,6 +92,15 @@ GLOBAL_MAX_POINTS = 90_000
 """The most points of one refinement of a global model's grid (:data:`MAX_GRID_CELLS` over the galaxies bounds it
 further): 17⁴ = 83,521, so a four-axis grid (Σ's A0 and k with σ_int and τ_gal) halves its step once more than the
 adaptive grid's own limit (:data:`~sigcube.stats.adaptive_grid.MAX_POINTS`, 9⁴ there) allows."""
+MODE_SEARCHES = {
+    "seeded": "every fixed-grid point's nuisance mode search starts, at each σ_int, from the mode a restarted search "
+              "found there at the best coarse σ_int; the adaptive integrals restart theirs",
+    "warm": "each grid point's nuisance mode search starts from its predecessor's mode (quicker; ln Z_g(σ_int) can "
+            "jump where a galaxy's likelihood has several modes)",
+}
+"""How a per-object model's σ_int integral starts its nuisance mode searches (:func:`scatter_object_evidence`)."""
+DEFAULT_MODE_SEARCH = "seeded"
+"""The mode search unless asked otherwise: ln Z_g(σ_int) smooth, so the σ_int integral settles."""
 PROGRESS_SECONDS = 1.0
 """A global model's grid that took at least this long is reported to ``progress`` (quicker ones are not worth a line)."""
 
@@ -232,10 +241,13 @@ class _Evaluator:
         return likelihood_of({**self.likelihood_values, **values}, self.error_model)
 
     def arrays(self, params: Mapping[str, np.ndarray], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-               values: Values, nodes: int | np.ndarray, restarts: bool = False) -> dict[str, np.ndarray]:
+               values: Values, nodes: int | np.ndarray, restarts: bool = False, start: np.ndarray | None = None
+               ) -> dict[str, np.ndarray]:
         """Per galaxy of ``index`` at M points: ``loglike`` (marginalised, or at the catalogue values), ``profile`` ln L
         and ``chi2`` at the mode (or the catalogue values), ``objective`` χ² + |z|² at the mode; (M, len(index)).
-        ``values``: the likelihood's parameters at each point (:data:`Values`; those absent: the evaluator's own)."""
+        ``values``: the likelihood's parameters at each point (:data:`Values`; those absent: the evaluator's own);
+        ``restarts``: restart every mode search (:func:`~sigcube.compute.quadrature.marginalise`); ``start``: each
+        point's starting deviates (M, len(index), 4) instead of its predecessor's mode."""
         likelihood = self.likelihood(values)
         if self.transform is None:
             sub = self.points.take(index)
@@ -249,10 +261,18 @@ class _Evaluator:
             return {"loglike": ll, "profile": ll, "chi2": chi2, "objective": chi2, "rms": rms}
         transform, priors = self._nuisance(index)
         marginal = quadrature.marginalise(self.kernel, {**self.fixed, **params}, transform, priors, likelihood,
-                                          nodes=nodes, per_object=per_object, restarts=restarts)
+                                          nodes=nodes, per_object=per_object, restarts=restarts, start=start)
         mode = marginal.mode
         return {"loglike": marginal.log_marginal, "profile": mode.log_likelihood, "chi2": mode.chi2,
                 "objective": mode.chi2 + mode.chi2_prior}
+
+    def modes(self, index: np.ndarray, per_object: Mapping[str, np.ndarray], values: Values) -> np.ndarray:
+        """The nuisance mode in the priors' deviates (M, len(index), 4) of the galaxies ``index`` at M points
+        (``per_object`` (M, K)), every search restarted from the prior centre and around its best mode
+        (:func:`~sigcube.compute.quadrature.profile`)."""
+        transform, priors = self._nuisance(index)
+        return quadrature.profile(self.kernel, dict(self.fixed), transform, priors, self.likelihood(values),
+                                  per_object=per_object, restarts=True).z
 
     def _nuisance(self, index: np.ndarray) -> tuple[NuisanceTransform, Mapping[str, Any]]:
         """The nuisance transform and priors of the galaxies ``index``."""
@@ -262,11 +282,12 @@ class _Evaluator:
         return self.transform.take(index), {k: p.take(index) for k, p in self.priors.items()}
 
     def batched(self, params: Mapping[str, np.ndarray], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-                values: Values, nodes: int, step: int | None = None) -> dict[str, np.ndarray]:
+                values: Values, nodes: int, step: int | None = None, restarts: bool = False,
+                start: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """:meth:`arrays` over M grid points in batches of ``step`` (default: by memory, :data:`BATCH_POINTS` over the
         galaxies' points), parameters (M, 1) or per object (M, K), the likelihood's ``values`` (M, 1). Each galaxy's
-        mode search walks a batch's grid points in order, each from its predecessor's mode: the batches decide the
-        last bits."""
+        mode search walks a batch's grid points in order, each from its predecessor's mode (the batches decide the
+        last bits), or from its row of ``start`` (M, K, 4); ``restarts`` as :meth:`arrays`."""
         m = max([np.shape(v)[0] for v in (*params.values(), *per_object.values())]
                 + [np.shape(x)[0] for x in values.values() if x is not None and np.ndim(x)] + [1])
         if step is None:
@@ -279,7 +300,8 @@ class _Evaluator:
         for b in (slice(a, min(a + step, m)) for a in range(0, m, step)):
             parts.append(self.arrays({k: v[b] if np.ndim(v) and np.shape(v)[0] == m else v for k, v in params.items()},
                                      index, {k: v[b] for k, v in per_object.items()},
-                                     {k: rows(x, b) for k, x in values.items()}, nodes))
+                                     {k: rows(x, b) for k, x in values.items()}, nodes, restarts,
+                                     None if start is None else start[b]))
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     def node_choice(self, params: Mapping[str, Any], index: np.ndarray, per_object: Mapping[str, np.ndarray],
@@ -572,7 +594,8 @@ class ObjectEvidence:
 
 def _object_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data, error_model: str,
                   sigma_int: float | None, held: Mapping[str, float], correct: bool, start: Sequence[Box] | None,
-                  locate: bool, index: np.ndarray) -> tuple[list[ItemIntegral], quadrature.NodeChoice | None]:
+                  locate: bool, restarts: bool, index: np.ndarray
+                  ) -> tuple[list[ItemIntegral], quadrature.NodeChoice | None]:
     """Task: the per-object integrals of the galaxies ``index`` (:func:`object_evidence`), and the node rule at
     each one's best grid point when ``correct``."""
     part = data.take(index)
@@ -580,7 +603,7 @@ def _object_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis]
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         nodes = COARSE_NODES if stage == "coarse" or locate else GRID_NODES
-        return ev.batched({}, items, dict(values), {}, nodes)
+        return ev.batched({}, items, dict(values), {}, nodes, restarts=restarts)
 
     try:
         integrals = integrate(evaluate, axes, n_items=len(index), start=None if start is None else
@@ -603,17 +626,19 @@ def _best(integrals: Sequence[ItemIntegral], axes: Sequence[Axis]) -> dict[str, 
 def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data,
                     error_model: str = "velocity_floor", sigma_int: float | None = None,
                     correct: bool = True, start: Sequence[Box] | None = None, locate: bool = False,
-                    run: Runner = in_process, held: Mapping[str, float] | None = None) -> ObjectEvidence:
+                    run: Runner = in_process, held: Mapping[str, float] | None = None,
+                    restarts: bool = False) -> ObjectEvidence:
     """Each galaxy's ln Z over its own parameters ``axes`` (module docstring), σ_int fixed at ``sigma_int`` and the
     likelihood's parameters beside it at ``held`` (τ_gal, the floor by axis name, :data:`LIKELIHOOD`; absent: 0);
     ``correct``: apply the node rule's correction (the nuisance marginalised); ``start``: each galaxy's box to begin
     with (the final boxes of an earlier integral at a nearby σ_int) instead of the coarse pass; ``locate``: only
     locate each galaxy's mass (zooms but no step halving, :data:`COARSE_NODES` throughout: a rough ln Z, for the coarse
-    pass of an outer integral). Galaxy chunks run as tasks of ``run``."""
+    pass of an outer integral); ``restarts``: restart every nuisance mode search (slower; for integrals whose
+    likelihood has several modes). Galaxy chunks run as tasks of ``run``."""
     correct = correct and data.nuisance
     chunks = _object_chunks(data)
     parts = run(_object_chunk, (kernel, dict(fixed), tuple(axes), data, error_model, sigma_int, _held(held), correct,
-                                None if start is None else list(start), locate), [(c,) for c in chunks])
+                                None if start is None else list(start), locate, restarts), [(c,) for c in chunks])
     integrals = [r for found, _ in parts for r in found]
     log_z = np.array([r.log_z for r in integrals])
     errors = np.array([r.error for r in integrals])
@@ -650,6 +675,13 @@ class ScatterObjectEvidence:
         return self.errors["total"]
 
 
+def check_mode_search(mode_search: str) -> None:
+    """Refuse an unknown mode search, naming the known ones and what each does (:data:`MODE_SEARCHES`)."""
+    if mode_search not in MODE_SEARCHES:
+        raise EvidenceError(f"unknown mode search {mode_search!r}: " + "; ".join(
+            f"{name}: {what}" for name, what in MODE_SEARCHES.items()))
+
+
 def _located(value: tuple[np.ndarray, list[Box]]) -> dict[str, Any]:
     return {"log_z": value[0], "boxes": [b.to_data() for b in value[1]]}
 
@@ -662,11 +694,20 @@ def _values(data: Any) -> np.ndarray:
     return np.asarray(data, dtype=float)
 
 
+def _stacked(arrays: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    return {"rows": np.concatenate(arrays), "sizes": np.array([len(a) for a in arrays])}
+
+
+def _unstacked(data: Mapping[str, Any]) -> list[np.ndarray]:
+    return np.split(np.asarray(data["rows"], dtype=float), np.cumsum(np.asarray(data["sizes"]))[:-1])
+
+
 def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], scatter: Axis,
                             data: Data, error_model: str, checkpoint: Checkpoint = Checkpoint(None),
                             progress: Progress = silent, run: Runner = in_process,
                             summarise: Callable[[list[ItemIntegral], float], dict[str, Any]] | None = None,
-                            held: Mapping[str, float] | None = None) -> ScatterObjectEvidence:
+                            held: Mapping[str, float] | None = None, mode_search: str = DEFAULT_MODE_SEARCH
+                            ) -> ScatterObjectEvidence:
     """ln Z of a per-object model (``axes``) with σ_int on the global axis ``scatter``: the σ_int integral of
     Π_g Z_g(σ_int), the likelihood's parameters beside σ_int at ``held`` (as :func:`object_evidence`);
     ``summarise(integrals, σ_int)``: made of the per-galaxy integrals at the best σ_int, kept with them (so that a
@@ -675,19 +716,26 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     The coarse pass over σ_int locates every galaxy's mass at each value (:func:`object_evidence` with ``locate``,
     each value beginning from the nearest value's boxes); the zooms and halvings evaluate each galaxy on one fixed
     grid, its final box at the best coarse value, so that ln Z_g(σ_int) is smooth in σ_int and the halving compares
-    like with like.
+    like with like. ``mode_search`` (:data:`MODE_SEARCHES`): "seeded" starts every grid point's nuisance mode search,
+    at every σ_int, from the mode a restarted search found there at the best coarse value, and restarts the searches
+    of the adaptive integrals below; "warm" starts each from its predecessor's mode (quicker, but a galaxy whose
+    likelihood has several modes can take another at each σ_int, and ln Z_g(σ_int) then jumps).
     At the best σ_int each galaxy's adaptive integral (node rule included) corrects its fixed-grid value by a constant
     δ_g; the correction's variation one posterior sd away joins the error. Every σ_int value's integrals are kept in
     ``checkpoint`` (a killed run started again skips them); ``progress`` hears of each; the galaxies' work runs as
     tasks of ``run``."""
     _check_size(kernel, [scatter], data.points.n_galaxies)
+    check_mode_search(mode_search)
+    seeded = mode_search == "seeded"
     done: dict[float, tuple[np.ndarray, list[Box]]] = {}
     grids: list[Box] = []
+    seeds: list[np.ndarray] = []
 
     def adaptive(s: float, correct: bool = False, locate: bool = True, summarised: bool = False) -> ObjectEvidence:
         near = min(done, key=lambda t: abs(t - s)) if done else None
         inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=correct,
-                                start=None if near is None else done[near][1], locate=locate, run=run, held=held)
+                                start=None if near is None else done[near][1], locate=locate, run=run, held=held,
+                                restarts=seeded and not locate)
         done.setdefault(s, (inner.log_z, inner.boxes))
         summary = summarise(inner.integrals, s) if summarised and summarise is not None else None
         return replace(inner, integrals=[], summary=summary)
@@ -701,10 +749,17 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     def on_grids(sigmas: Sequence[float]) -> np.ndarray:
         """Every galaxy on its fixed grid at each of ``sigmas`` (S, G): those kept read, the others' tasks at once."""
         if not grids:
-            grids.extend(done[max(done, key=lambda t: done[t][0].sum())][1])
+            best = max(done, key=lambda t: done[t][0].sum())
+            grids.extend(done[best][1])
+            if seeded:
+                seeds.extend(checkpoint.get(f"seeds-sigma={best!r}", lambda: _grid_modes(
+                    kernel, fixed, data, error_model, run, axes, grids, best, held), _stacked, _unstacked))
+                progress(f"σ_int = {best:.6g}: every galaxy's nuisance modes found on its fixed grid, searches "
+                         "restarted")
         found = {s: checkpoint.read(f"fixed-sigma={s!r}", _values) for s in sigmas}
         missing = [s for s, kept_ in found.items() if kept_ is None]
-        made = _on_grids(kernel, fixed, data, error_model, run, axes, grids, missing, held) if missing else []
+        made = (_on_grids(kernel, fixed, data, error_model, run, axes, grids, missing, held, seeds if seeded else None)
+                if missing else [])
         for s, row in zip(missing, made):
             checkpoint.write(f"fixed-sigma={s!r}", row)
             found[s] = (row,)
@@ -746,34 +801,69 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
                                  errors)
 
 
-def _grids_chunk(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, axes: Sequence[Axis],
-                 boxes: Sequence[Box], sigmas: Sequence[float], held: Mapping[str, float], i: int, index: np.ndarray
-                 ) -> np.ndarray:
-    """Task: each galaxy of ``index``'s ln Z on the fixed grid of its box (trapezoid prior masses, as the adaptive grid
-    weighs them) at σ_int ``sigmas[i]``; galaxies of equal grid size evaluated together, each one's sum formed alone."""
-    sigma = sigmas[i]
-    ev = _Evaluator(kernel, fixed, data.take(index), error_model, None, **held)
-    out = np.empty(len(index))
+def _by_grid(axes: Sequence[Axis], boxes: Sequence[Box], index: np.ndarray
+             ) -> list[tuple[list[int], dict[str, np.ndarray], list[np.ndarray]]]:
+    """The galaxies of ``index`` (positions k in it) by the size of their fixed grids: per size, the members, their
+    grids' points per axis (M, K) and each grid's ln prior masses."""
     by_size: dict[int, list[int]] = {}
     for k, g in enumerate(index):
         by_size.setdefault(boxes[g].n, []).append(k)
+    out = []
     for members in by_size.values():
         grids = [box_grid(axes, boxes[index[k]]) for k in members]
-        per_object = {a.name: np.stack([g[0][a.name] for g in grids], axis=1) for a in axes}
-        ll = ev.batched({}, np.array(members), per_object, {SCATTER: np.full((grids[0][1].size, 1), sigma)},
-                        GRID_NODES)["loglike"]
-        for j, (k, g) in enumerate(zip(members, grids)):
-            out[k] = logsumexp(ll[:, j] + g[1])
+        out.append((members, {a.name: np.stack([g[0][a.name] for g in grids], axis=1) for a in axes},
+                    [g[1] for g in grids]))
     return out
+
+
+def _modes_chunk(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, axes: Sequence[Axis],
+                 boxes: Sequence[Box], sigma: float, held: Mapping[str, float], index: np.ndarray) -> list[np.ndarray]:
+    """Task: each galaxy of ``index``'s nuisance mode (M_g, 4) at every point of the fixed grid of its box at σ_int
+    ``sigma``, every search restarted (:meth:`_Evaluator.modes`)."""
+    ev = _Evaluator(kernel, fixed, data.take(index), error_model, None, **held)
+    out: list[np.ndarray] = [np.empty(0)] * len(index)
+    for members, per_object, _ in _by_grid(axes, boxes, index):
+        z = ev.modes(np.array(members), per_object, {SCATTER: sigma})
+        for j, k in enumerate(members):
+            out[k] = z[:, j]
+    return out
+
+
+def _grids_chunk(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, axes: Sequence[Axis],
+                 boxes: Sequence[Box], sigmas: Sequence[float], held: Mapping[str, float],
+                 seeds: Sequence[np.ndarray] | None, i: int, index: np.ndarray) -> np.ndarray:
+    """Task: each galaxy of ``index``'s ln Z on the fixed grid of its box (trapezoid prior masses, as the adaptive grid
+    weighs them) at σ_int ``sigmas[i]``; galaxies of equal grid size evaluated together, each one's sum formed alone;
+    each grid point's mode search starts from its row of the galaxy's ``seeds`` (M_g, 4) (None: from its
+    predecessor's mode)."""
+    ev = _Evaluator(kernel, fixed, data.take(index), error_model, None, **held)
+    out = np.empty(len(index))
+    for members, per_object, log_masses in _by_grid(axes, boxes, index):
+        start = None if seeds is None else np.stack([seeds[index[k]] for k in members], axis=1)
+        ll = ev.batched({}, np.array(members), per_object, {SCATTER: np.full((log_masses[0].size, 1), sigmas[i])},
+                        GRID_NODES, start=start)["loglike"]
+        for j, k in enumerate(members):
+            out[k] = logsumexp(ll[:, j] + log_masses[j])
+    return out
+
+
+def _grid_modes(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, run: Runner,
+                axes: Sequence[Axis], boxes: Sequence[Box], sigma: float, held: Mapping[str, float] | None
+                ) -> list[np.ndarray]:
+    """Every galaxy's restarted nuisance modes on the fixed grid of its box at σ_int ``sigma`` (:func:`_modes_chunk`),
+    galaxy chunks as tasks of ``run``."""
+    parts = run(_modes_chunk, (kernel, dict(fixed), data, error_model, tuple(axes), list(boxes), float(sigma),
+                               _held(held)), [(c,) for c in _object_chunks(data)])
+    return [z for part in parts for z in part]
 
 
 def _on_grids(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, run: Runner,
               axes: Sequence[Axis], boxes: Sequence[Box], sigmas: Sequence[float],
-              held: Mapping[str, float] | None = None) -> np.ndarray:
-    """Every galaxy's ln Z on the fixed grid of its box (``boxes[g]``) at each σ_int of ``sigmas`` (S, G): σ_int
-    values × galaxy chunks as tasks of ``run``."""
+              held: Mapping[str, float] | None = None, seeds: Sequence[np.ndarray] | None = None) -> np.ndarray:
+    """Every galaxy's ln Z on the fixed grid of its box (``boxes[g]``) at each σ_int of ``sigmas`` (S, G), each grid
+    point's mode search from ``seeds`` (:func:`_grids_chunk`): σ_int values × galaxy chunks as tasks of ``run``."""
     chunks = _object_chunks(data)
     tasks = [(i, c) for i in range(len(sigmas)) for c in chunks]
     parts = run(_grids_chunk, (kernel, dict(fixed), data, error_model, tuple(axes), list(boxes),
-                               [float(s) for s in sigmas], _held(held)), tasks)
+                               [float(s) for s in sigmas], _held(held), None if seeds is None else list(seeds)), tasks)
     return np.stack([np.concatenate(parts[i * len(chunks):(i + 1) * len(chunks)]) for i in range(len(sigmas))])

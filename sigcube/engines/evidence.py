@@ -724,9 +724,9 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     δ_g; the correction's variation one posterior sd away joins the error. Every σ_int value's integrals are kept in
     ``checkpoint`` (a killed run started again skips them); ``progress`` hears of each; the galaxies' work runs as
     tasks of ``run``."""
-    _check_size(kernel, [scatter], data.points.n_galaxies)
     check_mode_search(mode_search)
-    seeded = mode_search == "seeded"
+    _check_size(kernel, [scatter], data.points.n_galaxies)
+    seeded = mode_search == "seeded" and data.nuisance  # at the catalogue values there is no mode to search
     done: dict[float, tuple[np.ndarray, list[Box]]] = {}
     grids: list[Box] = []
     seeds: list[np.ndarray] = []

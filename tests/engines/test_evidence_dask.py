@@ -24,8 +24,9 @@ from sigcube.study.reports.compare import compare_model
 CASES = [("mond", True, "5"), ("nfw", False, "0:15:3")]
 """A global model with the nuisance marginalised (its node rule among the tasks), a per-object one with
 σ_int on a grid."""
-SLOW_CASES = [*CASES, ("mond", True, "0:20:5"), ("nfw", True, None)]
-"""And σ_int marginalised with the nuisance, and a per-object model with the nuisance (its node rule per chunk)."""
+SLOW_CASES = [*CASES, ("mond", True, "0:20:5"), ("nfw", True, None), ("nfw", True, "0:15:3")]
+"""And σ_int marginalised with the nuisance, a per-object model with the nuisance (its node rule per chunk), and with
+σ_int marginalised besides (its seeded mode searches' seeds found in tasks)."""
 
 
 @pytest.fixture(scope="module")

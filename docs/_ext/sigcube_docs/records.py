@@ -211,8 +211,8 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
                f"{{cubes}}/mond-a0-population-both-floor-{f}.zarr") for f in (3, 4, 5, 6, 7)),
             ("report", "population", *(f"{{cubes}}/mond-a0-population-both-floor-{f}.zarr" for f in (3, 4, 5, 6, 7)),
              "--param", "a0", "--scale", "log", "--json")),
-           "is MOND's a0 universal? Every population shape, a log-normal σ_int and a 3–7 km/s velocity floor "
-           "marginalised"),
+           "is MOND's a0 universal? Every population shape, a first-order log-normal σ_int and a 3–7 km/s velocity "
+           "floor marginalised"),
     Result("li2018-population-table",
            (*(("sweep", spec, "--out", f"{{cubes}}/{cube}.zarr") for spec, cube in (
                ("sweeps/mond_a0_li2018.toml", "mond-a0-li2018"),

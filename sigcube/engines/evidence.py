@@ -716,7 +716,8 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     The coarse pass over σ_int locates every galaxy's mass at each value (:func:`object_evidence` with ``locate``,
     each value beginning from the nearest value's boxes); the zooms and halvings evaluate each galaxy on one fixed
     grid, its final box at the best coarse value, so that ln Z_g(σ_int) is smooth in σ_int and the halving compares
-    like with like. ``mode_search`` (:data:`MODE_SEARCHES`): "seeded" starts every grid point's nuisance mode search,
+    like with like; the galaxies' ln Z are numerical integrals, and the halving stops within their sum's estimated
+    noise (:func:`~sigcube.stats.adaptive_grid.integrate`), which joins the error. ``mode_search`` (:data:`MODE_SEARCHES`): "seeded" starts every grid point's nuisance mode search,
     at every σ_int, from the mode a restarted search found there at the best coarse value, and restarts the searches
     of the adaptive integrals below; "warm" starts each from its predecessor's mode (quicker, but a galaxy whose
     likelihood has several modes can take another at each σ_int, and ln Z_g(σ_int) then jumps).
@@ -774,7 +775,7 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
         progress(f"σ_int: {len(sigmas)} more values on the fixed grids")
         return {"loglike": out[:, None, :]}
 
-    (integral,) = integrate(evaluate, [scatter], check=loo_change)
+    (integral,) = integrate(evaluate, [scatter], check=loo_change, noise=True)
     fixed_ll = integral.arrays["loglike"]
     m = int(np.argmax(fixed_ll.sum(axis=1)))
     best_sigma = float(grid_points(integral)[SCATTER][m])
@@ -793,7 +794,7 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     progress(f"σ_int = {best_sigma:.6g}: the adaptive integrals' correction checked one posterior sd away")
     loglike = fixed_ll + delta
     errors = {"grid": _finite(integral.grid_change), "end": integral.end_term,
-              "outside": math.log1p(integral.outside), "inner": float(inner.errors.sum()),
+              "outside": math.log1p(integral.outside), "noise": integral.noise, "inner": float(inner.errors.sum()),
               "correction_variation": max((abs(x - float(delta.sum())) for x in shifts), default=0.0)}
     errors["total"] = float(sum(errors.values()))
     log_z = float(logsumexp(loglike.sum(axis=1) + integral.log_mass))

@@ -15,7 +15,11 @@ point) or the per-object parameters of each galaxy (one item per galaxy: T is it
    step), and while they differ by more than ``tol`` (:data:`TOLERANCE`) the step is halved on the same box (2N − 1
    points per axis) and compared with the grid before, or until the next grid would exceed ``max_points`` (then the
    item is *unconverged*); a ``check`` (another quantity computed on the grid, e.g. a leave-one-out density) must move
-   by at most ``tol`` between the grid and its sub-grid too.
+   by at most ``tol`` between the grid and its sub-grid too. With ``noise`` (one axis: an integrand that is itself the
+   sum of numerical integrals, such as the galaxies' ln Z at each σ_int) the integrand's own noise ε is estimated at
+   each halving — the posterior-weighted rms deviation of the new points from the cubic through the old ones, which
+   a smooth integrand makes negligible — and the halving stops once the change is within ``tol`` + :data:`NOISE_FACTOR`
+   ε: a finer step cannot do better than the integrand it samples; ε joins the error.
 
 On the final box ln Z = ln Σ_m exp(T_m + ln μ_m), μ_m the prior mass of grid point m (trapezoid weights times the
 box's share V_box/V_prior of the prior volume). The mass outside the box is estimated as the sum of (a) the masses of
@@ -48,6 +52,12 @@ ZOOM = 0.8
 """A box whose kept region is narrower than this share of its width along some axis is zoomed again."""
 TOLERANCE = 0.1
 """|ln Z(h) − ln Z(2h)| [nat] at which the refinement stops."""
+CUBIC_SPREAD = math.sqrt(1.0 + 2.0 * (9.0**2 + 1.0) / 16.0**2)
+"""sd of a point's deviation from the cubic (−1, 9, 9, −1)/16 through its neighbours when every point carries
+independent noise of sd 1."""
+NOISE_FACTOR = 3.0
+"""With ``noise``, the halving stops once its change is within the tolerance plus this many times the integrand's
+estimated noise (:func:`integrate`)."""
 MAX_POINTS = 40_000
 """The most grid points one item's refinement evaluates at once; a finer grid is not attempted (unconverged)."""
 MIN_CELLS = 0.75
@@ -158,8 +168,8 @@ class ItemIntegral:
     estimated prior-weighted mass outside the final box over the mass inside; ``end_term`` [nat]: the Euler–Maclaurin
     estimate of the trapezoid rule's error from the integrand's slopes at the box's faces (where a prior bound cuts
     the posterior the rule converges as h², and the halving's change can understate what remains); ``error`` [nat] =
-    grid_change + end_term + ln(1 + outside); ``converged``: the refinement met its tolerance; ``levels``: every grid
-    evaluated.
+    grid_change + end_term + ln(1 + outside) (+ ``noise``, where estimated: the integrand's own noise, :func:`integrate`);
+    ``converged``: the refinement met its tolerance; ``levels``: every grid evaluated.
     """
 
     axes: tuple[Axis, ...]
@@ -173,12 +183,13 @@ class ItemIntegral:
     levels: tuple[Level, ...]
     check_change: float = math.nan
     end_term: float = 0.0
+    noise: float = math.nan
 
     @property
     def error(self) -> float:
         """The numerical error of ln Z [nat] (module docstring); inf when no halving was compared."""
         change = self.grid_change if np.isfinite(self.grid_change) else math.inf
-        return float(change + self.end_term + math.log1p(self.outside))
+        return float(change + self.end_term + math.log1p(self.outside) + (0.0 if math.isnan(self.noise) else self.noise))
 
     @property
     def loglike(self) -> np.ndarray:
@@ -250,6 +261,7 @@ class ItemIntegral:
         return {"log_z": self.log_z, "error": self.error, "grid_change": self.grid_change, "end_term": self.end_term,
                 "outside": self.outside,
                 "check_change": None if math.isnan(self.check_change) else self.check_change,
+                **({} if math.isnan(self.noise) else {"noise": self.noise}),
                 "converged": self.converged, "final_points": int(self.log_mass.size),
                 "levels": [{"stage": lv.stage, "points": list(lv.points), "box": [list(b) for b in lv.box],
                             "log_z": lv.log_z} for lv in self.levels]}
@@ -314,9 +326,10 @@ def _product(ticks: Sequence[np.ndarray]) -> np.ndarray:
 def integrate(evaluate: Evaluate, axes: Sequence[Axis], n_items: int = 1, *, tol: float = TOLERANCE,
               max_points: int = MAX_POINTS, keep: float = KEEP,
               check: Callable[[ItemIntegral], float] | None = None,
-              start: Sequence[Box | None] | None = None) -> list[ItemIntegral]:
+              start: Sequence[Box | None] | None = None, noise: bool = False) -> list[ItemIntegral]:
     """ln Z of each of ``n_items`` items over ``axes`` on adapted grids (module docstring); ``check(result)``: the
     change of another quantity between a result's final grid and its sub-grid (:meth:`ItemIntegral.subgrid`);
+    ``noise``: estimate the integrand's noise and stop halving within it (one axis only, module docstring);
     ``start``: per item a :class:`Box` to begin with instead of the coarse pass (None: the coarse pass). A started
     item whose mass the box may cut (its ``outside`` share above :data:`RESTART_OUTSIDE`) is integrated again from
     the coarse pass."""
@@ -324,6 +337,8 @@ def integrate(evaluate: Evaluate, axes: Sequence[Axis], n_items: int = 1, *, tol
     if not axes:
         raise GridIntegralError("an integral needs at least one axis")
     d = len(axes)
+    if noise and d != 1:
+        raise GridIntegralError(f"the integrand's noise is estimated on one axis; got {d}")
     bounds = [a.bounds for a in axes]
     lo_p, hi_p = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
     fine = FINE.get(d, 7)
@@ -344,14 +359,14 @@ def integrate(evaluate: Evaluate, axes: Sequence[Axis], n_items: int = 1, *, tol
               _State(np.clip(b.lo, lo_p, hi_p), np.clip(b.hi, lo_p, hi_p), int(b.n)) for b in begin]
     cold = np.array([i for i, b in enumerate(begin) if b is None], dtype=int)
     _coarse_pass(run, states, cold, axes, bounds, lo_p, hi_p, keep)
-    _refine(run, states, list(range(n_items)), axes, bounds, lo_p, hi_p, fine, tol, max_points, keep, check)
+    _refine(run, states, list(range(n_items)), axes, bounds, lo_p, hi_p, fine, tol, max_points, keep, check, noise)
     again = np.array([i for i, b in enumerate(begin) if b is not None and states[i].done.outside > RESTART_OUTSIDE],
                      dtype=int)
     if again.size:
         for i in again:
             states[i] = _State(lo_p.copy(), hi_p.copy(), fine)
         _coarse_pass(run, states, again, axes, bounds, lo_p, hi_p, keep)
-        _refine(run, states, list(again), axes, bounds, lo_p, hi_p, fine, tol, max_points, keep, check)
+        _refine(run, states, list(again), axes, bounds, lo_p, hi_p, fine, tol, max_points, keep, check, noise)
     return [s.done for s in states]  # type: ignore[misc]
 
 
@@ -379,7 +394,7 @@ def _coarse_pass(run: Callable, states: list[_State], items: np.ndarray, axes: t
 
 def _refine(run: Callable, states: list[_State], active: list[int], axes: tuple[Axis, ...],
             bounds: list[tuple[float, float]], lo_p: np.ndarray, hi_p: np.ndarray, fine: int, tol: float,
-            max_points: int, keep: float, check: Callable[[ItemIntegral], float] | None) -> None:
+            max_points: int, keep: float, check: Callable[[ItemIntegral], float] | None, noise: bool) -> None:
     """Zooms and step halving of the ``active`` items until each is done; items of equal points run together."""
     d = len(axes)
     while active:
@@ -393,7 +408,7 @@ def _refine(run: Callable, states: list[_State], active: list[int], axes: tuple[
                 if not np.isfinite(total[:, k]).any():
                     raise _empty(i, "zoomed", arrays["loglike"][:, k])
                 _advance(states[i], axes, grids[k], points[:, k], {name: a[:, k] for name, a in arrays.items()},
-                         total[:, k], bounds, lo_p, hi_p, fine, tol, max_points, keep, check)
+                         total[:, k], bounds, lo_p, hi_p, fine, tol, max_points, keep, check, noise)
         active = [i for i in active if states[i].done is None]
 
 
@@ -419,8 +434,9 @@ def _left_out(points: np.ndarray, log_mass: np.ndarray, lo: np.ndarray, hi: np.n
 def _advance(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], points: np.ndarray,
              arrays: dict[str, np.ndarray], total: np.ndarray, bounds: list[tuple[float, float]], lo_p: np.ndarray,
              hi_p: np.ndarray, fine: int, tol: float, max_points: int, keep: float,
-             check: Callable[[ItemIntegral], float] | None) -> None:
-    """One evaluated grid of an item (some point of it finite): zoom, halve the step, or finish."""
+             check: Callable[[ItemIntegral], float] | None, noise: bool) -> None:
+    """One evaluated grid of an item (some point of it finite): zoom, halve the step, or finish (within the
+    integrand's estimated noise, with ``noise``)."""
     d = len(axes)
     log_mass = _log_trapezoid(ticks, axes)
     log_z = float(logsumexp(total + log_mass))
@@ -441,14 +457,16 @@ def _advance(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], points:
         s.previous = float(logsumexp(coarse + _log_trapezoid(sub, axes)))
     change = abs(log_z - s.previous)
     end = _end_term(ticks, total, log_mass, log_z)
+    eps = _noise(total, log_mass) if noise else math.nan
+    allowed = tol + (NOISE_FACTOR * eps if noise else 0.0)
     next_n = 2 * s.n - 1
-    if change + end <= tol or next_n**d > max_points:
+    if change + end <= allowed or next_n**d > max_points:
         result = _finish(s, axes, ticks, log_mass, arrays, total, log_z, change, bounds, lo_p, hi_p,
-                         converged=bool(change + end <= tol))
-        result = replace(result, end_term=end)
+                         converged=bool(change + end <= allowed))
+        result = replace(result, end_term=end, noise=eps)
         extra = math.nan if check is None else float(check(result))
-        if not (extra > tol) or next_n**d > max_points:
-            s.done = replace(result, check_change=extra, converged=result.converged and not extra > tol)
+        if not (extra > allowed) or next_n**d > max_points:
+            s.done = replace(result, check_change=extra, converged=result.converged and not extra > allowed)
             return
     s.previous, s.n = log_z, next_n
 
@@ -482,6 +500,23 @@ def _end_term(ticks: list[np.ndarray], total: np.ndarray, log_mass: np.ndarray, 
     e = float(np.sum(weights[finite] * np.exp(values[finite] - top)))
     rel = abs(e) * math.exp(min(top - log_z, 700.0))
     return float(abs(math.log1p(min(rel, 0.999)))) if rel < 1 else math.inf
+
+
+def _noise(total: np.ndarray, log_mass: np.ndarray) -> float:
+    """The noise ε of a 1-D ln-integrand on a uniform grid: the posterior-weighted rms deviation of every other point
+    (those a halving added) from the cubic through its four neighbours of the sub-grid, over :data:`CUBIC_SPREAD`; 0
+    with fewer than 7 points. A smooth integrand leaves O(h⁴) there; independent noise of sd ε leaves CUBIC_SPREAD·ε."""
+    n = total.size
+    odd = np.arange(3, n - 3, 2)
+    if not odd.size:
+        return 0.0
+    cubic = (9.0 * (total[odd - 1] + total[odd + 1]) - (total[odd - 3] + total[odd + 3])) / 16.0
+    deviation = total[odd] - cubic
+    keep = np.isfinite(deviation)
+    if not keep.any():
+        return 0.0
+    weight = np.exp((total + log_mass)[odd][keep] - logsumexp((total + log_mass)[odd][keep]))
+    return float(np.sqrt(np.sum(weight * deviation[keep] ** 2)) / CUBIC_SPREAD)
 
 
 def _finish(s: _State, axes: tuple[Axis, ...], ticks: list[np.ndarray], log_mass: np.ndarray,

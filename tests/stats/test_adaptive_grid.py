@@ -137,3 +137,45 @@ def test_an_integral_begun_from_a_neighbours_box_agrees_and_one_begun_far_off_st
     assert calls3["coarse"] == 1
     for c, w, r in zip(moved, widths, redone):
         assert abs(r.log_z - exact(c, w, [0, 0], [1, 1])) <= r.error + 1e-9 and r.outside < 1e-3
+
+
+def _noisy_gaussian(centre: float, width: float, eps: float, peak: float = -500.0):
+    """evaluate() of a 1-D Gaussian T(u) plus noise of sd ``eps`` fixed per point (drawn from a generator seeded by the
+    point, so a point evaluated twice gives one value): a sum of numerical integrals as an integrand."""
+    def evaluate(values, items, stage):
+        u = next(iter(values.values()))
+        noise = np.array([np.random.default_rng(int(round(x * 1e9))).normal(0.0, eps) for x in u.ravel()])
+        return {"loglike": peak - 0.5 * ((u - centre) / width) ** 2 + noise.reshape(u.shape)}
+    return evaluate
+
+
+def test_the_noise_of_a_smooth_integrand_is_nil_and_of_a_noisy_one_its_size():
+    """Every other point against the cubic through its sub-grid neighbours: a quadratic leaves nothing; independent
+    noise of sd ε leaves ε·√(1 + 2·(9² + 1)/16²) = 1.2808 ε (by hand), which the estimate divides out."""
+    from sigcube.stats.adaptive_grid import _noise
+
+    u = np.linspace(0.0, 1.0, 257)
+    log_mass = np.full(u.size, -math.log(u.size))
+    assert _noise(-0.5 * ((u - 0.4) / 0.1) ** 2, log_mass) < 1e-9
+    noise = np.random.default_rng(3).normal(0.0, 0.2, u.size)
+    assert _noise(noise, log_mass) == pytest.approx(0.2, rel=0.15)
+
+
+@pytest.mark.parametrize("eps", [0.3, 0.6])
+def test_a_noisy_integrand_stops_halving_within_its_noise_and_says_how_large_it_is(eps):
+    """Without ``noise`` a noisy integrand halves its step until the budget runs out; with it the halving stops once
+    the change is within the noise, the truth (the noiseless Gaussian's ln Z, up to the noise) lies within the stated
+    error, and the estimated noise is near ε."""
+    axis = Axis("s", 0.0, 30.0, coarse=16)
+    (noisy,) = integrate(_noisy_gaussian(3.0, 0.4, eps), [axis], noise=True)
+    truth = exact([3.0], [0.4], [0.0], [30.0], peak=-500.0)
+    assert noisy.converged and noisy.log_mass.size <= 129
+    assert abs(noisy.log_z - truth) <= noisy.error
+    assert 0.5 * eps <= noisy.noise <= 2.5 * eps
+    (plain,) = integrate(_noisy_gaussian(3.0, 0.4, eps), [axis], max_points=2049)
+    assert plain.log_mass.size > noisy.log_mass.size
+
+
+def test_the_noise_is_estimated_on_one_axis_only():
+    with pytest.raises(GridIntegralError, match="noise is estimated on one axis; got 2"):
+        integrate(gaussian(np.zeros((1, 2)), np.ones((1, 2)))[0], [Axis("a", -5, 5), Axis("b", -5, 5)], noise=True)

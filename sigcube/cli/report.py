@@ -277,11 +277,6 @@ def report_compare(
         "--save", help="Also write the report into this folder: its text (.txt), JSON (.json) and figures (.png: the "
                        "ELPD ranking, the fitted rotation curves and the residuals' checks; under several error "
                        "models, those of the one the evidence prefers and the checks of each).")] = None,
-    mode_search: Annotated[str, typer.Option(
-        "--mode-search", help="A per-galaxy model's σ_int integral: 'seeded' (every fixed-grid point's Υ, D, i mode "
-                              "search starts, at each σ_int, from the mode a restarted search found at the best coarse "
-                              "σ_int; the default) or 'warm' (from its neighbouring point's mode: quicker, but ln Z can "
-                              "jump between σ_int values where a galaxy's likelihood has several modes).")] = "seeded",
 ) -> None:
     """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, ELPD_LOGO, k-fold CV, and
     the decision rule (ln B and ΔELPD must agree). The per-galaxy work runs on a LocalCluster (as sweeps), a
@@ -289,12 +284,10 @@ def report_compare(
     resumes; a finished one is printed again from its report)."""
     from sigcube.engines.sweep.engine import check_workers
     from sigcube.stats.intrinsic_scatter import Scatter
-    from sigcube.engines.evidence import check_mode_search
     from sigcube.study.reports.compare import check_likelihood, check_sample, model_names, render
 
     check_workers(scheduler, workers, synchronous)
     names = model_names(models)
-    check_mode_search(mode_search)
     if tau_gal is not None and sigma_int is None:
         raise SigcubeError("--tau-gal goes with --sigma-int (the scatter of the points beside each galaxy's scale); "
                            "under several error models name it in the list: --error-model velocity_floor+tau_gal")
@@ -327,8 +320,7 @@ def report_compare(
         reports = {}
         for n, (name, scatter) in enumerate(scatters.items(), 1):
             err_console.print(f"error model {n} of {len(scatters)}: {name}", markup=False, highlight=False)
-            reports[name] = _compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous,
-                                         mode_search)
+            reports[name] = _compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous)
         table = error_model_table(reports)
         payload = {"error_model_table": table, "reports": reports}
 
@@ -344,7 +336,7 @@ def report_compare(
     check_likelihood(names, nuisance, scatter)
     ds = _curves(cube)
     check_sample(ds, names, nuisance)
-    report = _compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous, mode_search)
+    report = _compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous)
     emit(report, as_json, render)
     if save:
         _save_compare(save, "compare", report, render, report, ds)
@@ -419,9 +411,9 @@ def _save_compare(folder: str, name: str, payload: dict, render, report: dict, d
 
 
 def _compare_one(ds, names: list[str], nuisance: bool, scatter, fresh: bool, workers: int | None,
-                 scheduler: str | None, synchronous: bool, mode_search: str) -> dict:
-    """The comparison of ``names`` on ``ds`` under ``scatter`` (``mode_search`` as :func:`compare_report`): the kept
-    report of a finished run, else computed (resuming from the finished pieces) and kept."""
+                 scheduler: str | None, synchronous: bool) -> dict:
+    """The comparison of ``names`` on ``ds`` under ``scatter``: the kept report of a finished run, else computed
+    (resuming from the finished pieces) and kept."""
     from sigcube.io.cubes import cube_dir
     from sigcube.study.reports.compare import (
         compare_checkpoint, compare_report, keep_report, kept_report, predictive_checks,
@@ -430,7 +422,7 @@ def _compare_one(ds, names: list[str], nuisance: bool, scatter, fresh: bool, wor
     def say(line: str) -> None:
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    kept = compare_checkpoint(cube_dir() / "checkpoints", ds, nuisance, scatter, say, mode_search)
+    kept = compare_checkpoint(cube_dir() / "checkpoints", ds, nuisance, scatter, say)
     if fresh and kept.folder is not None:
         kept.clear()
     report = kept_report(kept, names)
@@ -441,7 +433,7 @@ def _compare_one(ds, names: list[str], nuisance: bool, scatter, fresh: bool, wor
             say(f"resuming from {kept.folder} ({kept.count()} finished pieces)")
         report = _with_fits(ds, workers, scheduler, synchronous, "computing grids, fits and evidences …",
                             lambda run: compare_report(ds, names, nuisance=nuisance, run=run, scatter=scatter,
-                                                       checkpoint=kept, progress=say, mode_search=mode_search))
+                                                       checkpoint=kept, progress=say))
     if "predictive_checks" not in report:
         with err_console.status("predictive checks at the best points …"):
             report["predictive_checks"] = predictive_checks(ds, report)

@@ -92,15 +92,6 @@ GLOBAL_MAX_POINTS = 90_000
 """The most points of one refinement of a global model's grid (:data:`MAX_GRID_CELLS` over the galaxies bounds it
 further): 17⁴ = 83,521, so a four-axis grid (Σ's A0 and k with σ_int and τ_gal) halves its step once more than the
 adaptive grid's own limit (:data:`~sigcube.stats.adaptive_grid.MAX_POINTS`, 9⁴ there) allows."""
-MODE_SEARCHES = {
-    "seeded": "every fixed-grid point's nuisance mode search starts, at each σ_int, from the mode a restarted search "
-              "found there at the best coarse σ_int; the adaptive integrals restart theirs",
-    "warm": "each grid point's nuisance mode search starts from its predecessor's mode (quicker; ln Z_g(σ_int) can "
-            "jump where a galaxy's likelihood has several modes)",
-}
-"""How a per-object model's σ_int integral starts its nuisance mode searches (:func:`scatter_object_evidence`)."""
-DEFAULT_MODE_SEARCH = "seeded"
-"""The mode search unless asked otherwise: ln Z_g(σ_int) smooth, so the σ_int integral settles."""
 PROGRESS_SECONDS = 1.0
 """A global model's grid that took at least this long is reported to ``progress`` (quicker ones are not worth a line)."""
 
@@ -675,13 +666,6 @@ class ScatterObjectEvidence:
         return self.errors["total"]
 
 
-def check_mode_search(mode_search: str) -> None:
-    """Refuse an unknown mode search, naming the known ones and what each does (:data:`MODE_SEARCHES`)."""
-    if mode_search not in MODE_SEARCHES:
-        raise EvidenceError(f"unknown mode search {mode_search!r}: " + "; ".join(
-            f"{name}: {what}" for name, what in MODE_SEARCHES.items()))
-
-
 def _located(value: tuple[np.ndarray, list[Box]]) -> dict[str, Any]:
     return {"log_z": value[0], "boxes": [b.to_data() for b in value[1]]}
 
@@ -706,8 +690,7 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
                             data: Data, error_model: str, checkpoint: Checkpoint = Checkpoint(None),
                             progress: Progress = silent, run: Runner = in_process,
                             summarise: Callable[[list[ItemIntegral], float], dict[str, Any]] | None = None,
-                            held: Mapping[str, float] | None = None, mode_search: str = DEFAULT_MODE_SEARCH
-                            ) -> ScatterObjectEvidence:
+                            held: Mapping[str, float] | None = None) -> ScatterObjectEvidence:
     """ln Z of a per-object model (``axes``) with σ_int on the global axis ``scatter``: the σ_int integral of
     Π_g Z_g(σ_int), the likelihood's parameters beside σ_int at ``held`` (as :func:`object_evidence`);
     ``summarise(integrals, σ_int)``: made of the per-galaxy integrals at the best σ_int, kept with them (so that a
@@ -716,18 +699,17 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     The coarse pass over σ_int locates every galaxy's mass at each value (:func:`object_evidence` with ``locate``,
     each value beginning from the nearest value's boxes); the zooms and halvings evaluate each galaxy on one fixed
     grid, its final box at the best coarse value, so that ln Z_g(σ_int) is smooth in σ_int and the halving compares
-    like with like; the galaxies' ln Z are numerical integrals, and the halving stops within their sum's estimated
-    noise (:func:`~sigcube.stats.adaptive_grid.integrate`), which joins the error. ``mode_search`` (:data:`MODE_SEARCHES`): "seeded" starts every grid point's nuisance mode search,
-    at every σ_int, from the mode a restarted search found there at the best coarse value, and restarts the searches
-    of the adaptive integrals below; "warm" starts each from its predecessor's mode (quicker, but a galaxy whose
-    likelihood has several modes can take another at each σ_int, and ln Z_g(σ_int) then jumps).
+    like with like. With the nuisance marginalised, every fixed-grid point's mode search starts, at every σ_int, from
+    the mode a restarted search found there at the best coarse value (each point from its predecessor's mode instead, a
+    galaxy whose likelihood has several modes can take another at each σ_int, and ln Z_g(σ_int) then jumps), and the
+    adaptive integrals below restart theirs. The galaxies' ln Z are numerical integrals: the halving stops within
+    their sum's estimated noise (:func:`~sigcube.stats.adaptive_grid.integrate`), which joins the error.
     At the best σ_int each galaxy's adaptive integral (node rule included) corrects its fixed-grid value by a constant
     δ_g; the correction's variation one posterior sd away joins the error. Every σ_int value's integrals are kept in
     ``checkpoint`` (a killed run started again skips them); ``progress`` hears of each; the galaxies' work runs as
     tasks of ``run``."""
-    check_mode_search(mode_search)
     _check_size(kernel, [scatter], data.points.n_galaxies)
-    seeded = mode_search == "seeded" and data.nuisance  # at the catalogue values there is no mode to search
+    seeded = data.nuisance  # at the catalogue values there is no mode to search
     done: dict[float, tuple[np.ndarray, list[Box]]] = {}
     grids: list[Box] = []
     seeds: list[np.ndarray] = []

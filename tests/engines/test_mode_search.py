@@ -12,10 +12,10 @@ import pytest
 from scipy.special import logsumexp
 
 from sigcube.engines import evidence
-from sigcube.engines.evidence import GRID_NODES, SCATTER, Data, EvidenceError, object_evidence
+from sigcube.engines.evidence import GRID_NODES, SCATTER, Data, object_evidence
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model.kernels import get_kernel
-from sigcube.stats.adaptive_grid import Axis, box_grid
+from sigcube.stats.adaptive_grid import box_grid
 from sigcube.stats.nuisance import Catalogue, with_bulge_luminosity
 from sigcube.study.reports.compare_models import MODELS, axes, fixed_params
 
@@ -57,9 +57,3 @@ def test_the_seeded_search_finds_what_a_search_restarted_at_every_point_finds(ng
     assert np.all(np.abs(seeded - restarted) <= 0.05), (seeded, restarted)
     assert np.max(restarted - warm) > 0.2, "the case has several modes: the warm chain misses the best one somewhere"
 
-
-def test_an_unknown_mode_search_is_refused_naming_the_known_ones():
-    with pytest.raises(EvidenceError, match="unknown mode search 'chain': seeded: .*; warm: "):
-        evidence.scatter_object_evidence(get_kernel("mond"), {}, [Axis("a0", 3e-11, 3e-10, log=True, coarse=9)],
-                                         Axis(SCATTER, 0.0, 10.0, coarse=3), Data(None), "velocity_floor",
-                                         mode_search="chain")

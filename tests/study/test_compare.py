@@ -467,14 +467,6 @@ def test_a_floor_beside_the_lognormal_scatter_recovers_both_and_the_evidence_pic
     assert both_truth[0.0]["both"]["sigma_floor"]["mean"] < 3.0
 
 
-def test_an_unknown_mode_search_is_refused_before_any_work():
-    from sigcube.cli import app
-
-    bad = CliRunner().invoke(app, ["report", "compare", "nfw", "--sigma-int", "0:10:3", "--mode-search", "chain",
-                                   "--cube", "/nonexistent/sparc.zarr"])
-    assert bad.exit_code != 0 and "unknown mode search 'chain': seeded:" in bad.output, bad.output
-
-
 def test_tau_gal_is_refused_where_it_is_not_integrated(sparc_store):
     """Without --sigma-int, without the nuisance, with a per-galaxy model: one line each, before any work."""
     from sigcube.cli import app

@@ -123,9 +123,9 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
            "model selection: canonical Σ and MOND under the velocity floor, without and with each galaxy's velocity "
            "scale at τ_gal = 0.2, 0.3, 0.4 ln V"),
     Result("compare-halos-lcdm", (("report", "compare", "sigma", *LCDM_HALOS, "--sigma-int", "0:30:16",
-                                   "--error-model", "velocity_floor", "--mode-search", "warm", "--json"),),
+                                   "--error-model", "velocity_floor", "--json"),),
            "model selection: canonical Σ, MOND, the ΛCDM halos under ΛCDM priors and the cored halos with flat priors, "
-           "Υ, D, i and a velocity floor σ_int marginalised (the halos' σ_int integrals by the warm mode search)"),
+           "Υ, D, i and a velocity floor σ_int marginalised"),
     Result("compare-halos-lcdm-tau-gal", (("report", "compare", "sigma", *LCDM_HALOS, "--sigma-int", "0:30:16",
                                            "--error-model", "velocity_floor", "--tau-gal", "0.31", "--json"),),
            "model selection: canonical Σ, MOND and the halo family as compare-halos-lcdm, each galaxy's velocity scale "
@@ -133,10 +133,10 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
            "the data prefer)"),
     Result("compare-halos-shmr", (("report", "compare", "nfw-lcdm", "nfw-lcdm-moster2013_propagated",
                                    "nfw-lcdm-behroozi2013", "--sigma-int", "0:30:16", "--error-model", "velocity_floor",
-                                   "--mode-search", "warm", "--json"),),
+                                   "--json"),),
            "model selection: NFW under ΛCDM priors with three stellar-to-halo relations (Moster et al. 2013 with 0.15 "
            "dex, with its parameters' errors propagated, Behroozi et al. 2013), Υ, D, i and a velocity floor σ_int "
-           "marginalised (σ_int's integrals by the warm mode search)"),
+           "marginalised"),
     Result("calibrate-sigma-mond", (("report", "calibrate", "sigma", "--samples", "10", "--sigma-int", "6.6",
                                      "--error-model", "velocity_floor", "--json"),),
            "what ln B(Σ : MOND) means here: its distribution on synthetic SPARC samples drawn from Σ and from MOND under "

@@ -56,8 +56,8 @@ from scipy.special import logsumexp
 from sigcube.engines.checkpoint import Checkpoint, check_root, describe_run, fingerprint
 from sigcube.engines.dask import Runner, in_process
 from sigcube.engines.evidence import (
-    COARSE_NODES, DEFAULT_MODE_SEARCH, FLOOR, GRID_NODES, MODE_SEARCHES, SCATTER, TAU, Data, ObjectEvidence, Progress,
-    global_evidence, likelihood_at, object_evidence, scatter_object_evidence, silent,
+    COARSE_NODES, FLOOR, GRID_NODES, SCATTER, TAU, Data, ObjectEvidence, Progress, global_evidence, likelihood_at,
+    object_evidence, scatter_object_evidence, silent,
 )
 from sigcube.engines.fit.core import best_curves
 from sigcube.engines.fit.run import fit_points
@@ -211,9 +211,8 @@ def _global_numbers(name: str, model: CompareModel, kernel_axes: list[Axis], poi
 
 def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], points: PointSet, catalogue: Any,
                     nuisance: bool, run: Runner, scatter: Scatter | None, prior: str, checkpoint: Checkpoint,
-                    progress: Progress, mode_search: str) -> tuple[dict[str, Any], logo.Logo, float]:
-    """The numbers of a model with per-object parameters only (σ_int a global axis when free, its integral's mode
-    searches as ``mode_search`` says)."""
+                    progress: Progress) -> tuple[dict[str, Any], logo.Logo, float]:
+    """The numbers of a model with per-object parameters only (σ_int a global axis when free)."""
     kernel, fixed = get_kernel(model.kernel), fixed_params(model)
     data = Data(points, catalogue if nuisance else None)
     error_model = scatter.error_model if scatter is not None else "velocity_floor"
@@ -221,8 +220,7 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
     halos = _halos_of(kernel, fixed, data, error_model, held)
     if scatter is not None and scatter.free:
         ev = scatter_object_evidence(kernel, fixed, object_axes, _scatter_axis(scatter), data, error_model, checkpoint,
-                                     progress, run, summarise=halos if is_halo(model.kernel) else None, held=held,
-                                     mode_search=mode_search)
+                                     progress, run, summarise=halos if is_halo(model.kernel) else None, held=held)
         inner = ev.inner
         per_galaxy = logsumexp(ev.loglike + ev.integral.log_mass[:, None], axis=0)
         elpd = _logo_on_grid(name, ev.loglike, ev.integral.log_mass, points.galaxy, prior)
@@ -296,14 +294,12 @@ def _normalisation(points: PointSet) -> np.ndarray:
 
 def compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, run: Runner = in_process,
                   scatter: Scatter | None = None, checkpoint: Checkpoint = Checkpoint(None),
-                  progress: Progress = silent, mode_search: str = DEFAULT_MODE_SEARCH) -> dict[str, Any]:
+                  progress: Progress = silent) -> dict[str, Any]:
     """Every model-selection number of model ``name`` (module docstring), with or without the nuisance, with
-    σ_int as ``scatter`` says (None: errors as quoted) and a per-galaxy model's σ_int integral searching its nuisance
-    modes as ``mode_search`` says (:data:`~sigcube.engines.evidence.MODE_SEARCHES`); the finished row, and a
-    per-galaxy model's integrals at each σ_int, kept in ``checkpoint``; the per-galaxy work runs as tasks of
-    ``run``."""
+    σ_int as ``scatter`` says (None: errors as quoted); the finished row, and a per-galaxy model's integrals at each
+    σ_int, kept in ``checkpoint``; the per-galaxy work runs as tasks of ``run``."""
     return checkpoint.get("row", lambda: _compare_model(name, points, catalogue, nuisance, run, scatter, checkpoint,
-                                                        lambda line: progress(f"{name}: {line}"), mode_search),
+                                                        lambda line: progress(f"{name}: {line}")),
                           _row_data, _row_from_data)
 
 
@@ -328,8 +324,7 @@ def _row_from_data(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, run: Runner,
-                   scatter: Scatter | None, checkpoint: Checkpoint, progress: Progress, mode_search: str
-                   ) -> dict[str, Any]:
+                   scatter: Scatter | None, checkpoint: Checkpoint, progress: Progress) -> dict[str, Any]:
     model = MODELS[name]
     if model.global_params and model.per_object:
         raise CompareError(f"model {name!r} mixes global and per-object parameters, which report compare does not "
@@ -341,7 +336,7 @@ def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, 
                            "global": list(model.global_params), "per_object": list(model.per_object)}
     if model.per_object:
         numbers, elpd, elpd_error = _object_numbers(name, model, axes(model.per_object), points, catalogue, nuisance,
-                                                    run, scatter, prior, checkpoint, progress, mode_search)
+                                                    run, scatter, prior, checkpoint, progress)
     else:
         numbers, elpd, elpd_error = _global_numbers(name, model, axes(model.global_params), points, catalogue,
                                                     nuisance, run, scatter, prior, progress)
@@ -584,7 +579,7 @@ and the finished reports; the per-σ_int integrals are dropped."""
 
 
 def compare_checkpoint(root: Path, cube: xr.Dataset, nuisance: bool, scatter: Scatter | None,
-                       warn: Callable[[str], None], mode_search: str = DEFAULT_MODE_SEARCH) -> Checkpoint:
+                       warn: Callable[[str], None]) -> Checkpoint:
     """The checkpoint folder of `report compare` on ``cube`` with these settings: ``root/compare-<fingerprint>``, the
     fingerprint of the cube's content hash, the settings, the sigcube version and code (each model's pieces in its
     own sub-folder, so a run with another list of models reuses them); nothing is kept for a cube without a content
@@ -594,7 +589,7 @@ def compare_checkpoint(root: Path, cube: xr.Dataset, nuisance: bool, scatter: Sc
     if not content:
         return Checkpoint(None)
     settings = {"report": "compare", "cube": content, "nuisance": bool(nuisance),
-                "scatter": None if scatter is None else scatter.describe(), "mode_search": mode_search}
+                "scatter": None if scatter is None else scatter.describe()}
     return Checkpoint(root / f"compare-{fingerprint(settings)}", describe_run(settings), warn=warn)
 
 
@@ -645,10 +640,9 @@ def check_sample(cube: xr.Dataset, names: Sequence[str], nuisance: bool) -> None
 
 def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = True,
                    run: Runner = in_process, scatter: Scatter | None = None, checkpoint: Checkpoint = Checkpoint(None),
-                   progress: Progress = silent, mode_search: str = DEFAULT_MODE_SEARCH) -> dict[str, Any]:
+                   progress: Progress = silent) -> dict[str, Any]:
     """Model selection over ``names`` (keys of :data:`MODELS`; MOND is added as the Bayes-factor reference), with
-    σ_int as ``scatter`` says (None: errors as quoted) and ``mode_search`` for a per-galaxy model's σ_int integral
-    (:data:`~sigcube.engines.evidence.MODE_SEARCHES`); each finished model, and a per-galaxy model's integrals at
+    σ_int as ``scatter`` says (None: errors as quoted); each finished model, and a per-galaxy model's integrals at
     each σ_int, kept in ``checkpoint`` (a killed run started again skips them), ``progress`` told of each; the
     per-galaxy work runs as tasks of ``run``."""
     from sigcube.stats.nuisance import describe_priors, sparc_priors
@@ -662,8 +656,8 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
                            "n_points": points.n_points, "runs": {}}
     for profiled in ((True,) if scaled else (False, True) if nuisance else (False,)):
         label = "nuisance" if profiled else "catalogue"
-        rows = {n: compare_model(n, points, catalogue, profiled, run, scatter, checkpoint.child(label, n), progress,
-                                 mode_search) for n in names}
+        rows = {n: compare_model(n, points, catalogue, profiled, run, scatter, checkpoint.child(label, n), progress)
+                for n in names}
         ref = rows[REFERENCE]
         for name, row in rows.items():
             row["ln_B_vs_mond"] = row["log_evidence"] - ref["log_evidence"]
@@ -698,10 +692,8 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
         "aic": "2k − 2 ln L_max", "bic": "k ln N − 2 ln L_max, N = points",
         "best": "global parameters: the best point of the evidence integral's final grid (ln L at the nuisance mode); "
                 "per-object parameters: the per-galaxy fits (with σ_int: each galaxy's best grid point)",
-        "evidence": EVIDENCE_WORDS + (f"; a per-galaxy model's σ_int integral: {mode_search} mode search — "
-                                      f"{MODE_SEARCHES[mode_search]}"
-                                      if scatter is not None and scatter.free and any(MODELS[n].per_object
-                                                                                       for n in names) else ""),
+        "evidence": EVIDENCE_WORDS + (SCATTER_OBJECT_WORDS if scatter is not None and scatter.free and nuisance
+                                      and any(MODELS[n].per_object for n in names) else ""),
         "verdict": f"a Bayes factor or an ELPD difference decides only when it exceeds {verdicts.DECIDED:g}× its "
                    "numerical error (the two models' errors added); otherwise it is printed as undecided",
         "decision": verdicts.DECISION_RULE,
@@ -728,6 +720,13 @@ EVIDENCE_WORDS = (
     "best point, sigcube.compute.quadrature.choose_nodes), the difference added to its ln L; numerical error = the last "
     "halving's change + the estimated mass outside the final box + the node rule's error + the variation of its "
     "correction one posterior sd away")
+
+
+SCATTER_OBJECT_WORDS = (
+    "; a per-galaxy model's σ_int integral evaluates each galaxy on one fixed grid at every σ_int, every grid point's "
+    "Υ, D, i mode search starting from the mode a restarted search found there at the best coarse σ_int, and stops "
+    "halving σ_int's step once ln Z moves by less than the tolerance plus three times its integrand's estimated noise "
+    "(each new point against the cubic through the points before), that noise counted in the error")
 
 
 def render_logo(summary: Mapping[str, Any], console: Console) -> None:

@@ -139,8 +139,7 @@ FIGURES: tuple[DocFigure, ...] = (
               ("compare-halos-lcdm-tau-gal",),
               title="Σ, MOND and the halos under the velocity floor and each galaxy's velocity scale: ELPD"),
     DocFigure("lcdm-halo-relations", "study/lcdm", lambda i: i.plots.halos.recovered_relations(
-        i.record("compare-halos-lcdm-tau-gal"), models=["nfw-lcdm", "dc14-lcdm", "corenfw-lcdm"]),
-        ("compare-halos-lcdm-tau-gal",),
+        i.record("compare-halos-lcdm-tau-gal"), models=["nfw-lcdm", "corenfw-lcdm"]), ("compare-halos-lcdm-tau-gal",),
         title="Each galaxy's fitted ΛCDM halo over the SHMR and c–M relations"),
     DocFigure("lcdm-shmr-relations", "study/lcdm", lambda i: i.plots.halos.recovered_relations(
         i.record("compare-halos-shmr")), ("compare-halos-shmr",),

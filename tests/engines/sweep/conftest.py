@@ -40,6 +40,19 @@ class DaskCluster:
         self.wait(ready, what, lambda: f"{extra()}\n{self.output()}")
 
 
+def _blocks_done(out: Path) -> int:
+    folder = out / "done" / "c"
+    return sum(1 for chunk in folder.rglob("*") if chunk.is_file()) if folder.is_dir() else 0
+
+
+@pytest.fixture(scope="session")
+def blocks_done() -> Callable[[Path], int]:
+    """``blocks_done(out)``: how many blocks a sweep writing the local store ``out`` has finished (its chunk files of
+    ``done``), counted in milliseconds without opening the store, so a test acts on a running sweep at once (reading the
+    array of a 300-block store takes about a second, long enough for the sweep to finish meanwhile)."""
+    return _blocks_done
+
+
 def _scheduler_address(path: Path) -> str | None:
     try:
         return json.loads(path.read_text())["address"]

@@ -31,15 +31,8 @@ def test_external_scheduler_runs_the_spec(sparc_store, tmp_path, dask_cluster):
     xr.testing.assert_identical(open_result(tmp_path / "ext.zarr").load(), open_result(tmp_path / "ref.zarr").load())
 
 
-def _points_done(out: Path) -> int:
-    try:
-        return int(zarr.open_group(str(out), mode="r")["done"][...].sum())
-    except (FileNotFoundError, KeyError, ValueError):  # not created yet, or being created
-        return 0
-
-
 @pytest.mark.slow  # a 400-block sweep on an external cluster, then its reference
-def test_a_worker_killed_mid_run_loses_nothing(sparc_store, tmp_path, dask_cluster):
+def test_a_worker_killed_mid_run_loses_nothing(sparc_store, tmp_path, dask_cluster, blocks_done):
     spec_path = tmp_path / "death.toml"
     spec_path.write_text(SPEC.format(n=400))  # 400 × 20 points in blocks of 20
     out, log = tmp_path / "death.zarr", tmp_path / "sweep.log"
@@ -49,7 +42,7 @@ def test_a_worker_killed_mid_run_loses_nothing(sparc_store, tmp_path, dask_clust
                                   "--cube", str(sparc_store), "--scheduler", cluster.address],
                                  stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        cluster.wait_for(lambda: _points_done(out) >= 400 or sweep.poll() is not None, "20 blocks (400 points) of the sweep done",
+        cluster.wait_for(lambda: blocks_done(out) >= 20 or sweep.poll() is not None, "20 blocks (400 points) of the sweep done",
                          lambda: log.read_text(errors="replace")[-2000:])
         assert sweep.poll() is None, f"the sweep ended before a worker could be killed:\n{log.read_text()[-2000:]}"
         os.killpg(cluster.workers[0].pid, signal.SIGKILL)

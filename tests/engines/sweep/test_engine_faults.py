@@ -15,7 +15,7 @@ SPEC = ('name = "ext"\nkernel = "sigma"\nblock_size = 20\n[grid.A0]\nlinspace = 
         "[grid.k]\nlogspace = [0.02, 1.0, 20]\n")
 
 
-def test_a_scheduler_dying_mid_run_is_one_line(sparc_store, tmp_path, dask_cluster):
+def test_a_scheduler_dying_mid_run_is_one_line(sparc_store, tmp_path, dask_cluster, blocks_done):
     spec, out, log = tmp_path / "ext.toml", tmp_path / "ext.zarr", tmp_path / "sweep.err"
     spec.write_text(SPEC)
     cluster = dask_cluster(n_workers=1)
@@ -24,7 +24,7 @@ def test_a_scheduler_dying_mid_run_is_one_line(sparc_store, tmp_path, dask_clust
                                   str(sparc_store), "--scheduler", cluster.address],
                                  stdout=subprocess.DEVNULL, stderr=f, text=True, start_new_session=True)
     try:
-        cluster.wait_for(lambda: _chunks_done(out) >= 5 or sweep.poll() is not None, "5 blocks of the sweep done",
+        cluster.wait_for(lambda: blocks_done(out) >= 5 or sweep.poll() is not None, "5 blocks of the sweep done",
                          lambda: log.read_text(errors="replace")[-2000:])
         assert sweep.poll() is None, f"the sweep ended before the scheduler could be killed:\n{log.read_text()}"
         os.killpg(cluster.scheduler.pid, signal.SIGKILL)
@@ -41,8 +41,3 @@ def test_a_scheduler_dying_mid_run_is_one_line(sparc_store, tmp_path, dask_clust
                       "the same command to resume"], stderr
     written = int(open_result(out, allow_incomplete=True).done.sum())  # the finished blocks, checked intact
     assert written > 0 and written % 20 == 0
-
-
-def _chunks_done(out: Path) -> int:
-    folder = out / "done" / "c"
-    return sum(1 for _ in folder.rglob("*")) if folder.is_dir() else 0

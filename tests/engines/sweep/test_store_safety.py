@@ -119,23 +119,19 @@ def test_a_rerun_cli_repairs_and_says_so(sparc_store, finished, copy, tmp_path):
     xr.testing.assert_identical(open_result(copy).load(), open_result(finished).load())
 
 
-def _blocks_done(out: Path) -> int:
-    return sum(1 for _ in (out / "done" / "c").rglob("*")) if (out / "done" / "zarr.json").exists() else 0
-
-
 STOPPED_ENV = {**os.environ, "SIGCUBE_LEASE_TTL": "86400"}
 """The environment of a driver the test stops (SIGSTOP): its lease stays live however long the test takes, as it would
 for a driver that is only slow (with the default TTL, a loaded machine could make it stale and let another take over)."""
 
 
-def test_force_is_refused_while_another_sweep_writes(sparc_store, long_reference, tmp_path, wait_for):
+def test_force_is_refused_while_another_sweep_writes(sparc_store, long_reference, tmp_path, wait_for, blocks_done):
     spec, other = tmp_path / "long.toml", tmp_path / "other.toml"
     spec.write_text(LONG)
     other.write_text(LONG.replace("0.05, 0.5", "0.07, 0.7"))
     out = tmp_path / "r.zarr"
     first = subprocess.Popen(_sweep_cli(spec, out, sparc_store), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True, env=STOPPED_ENV)
-    wait_for(lambda: _blocks_done(out) >= 5 or first.poll() is not None, "5 blocks of the first sweep done")
+    wait_for(lambda: blocks_done(out) >= 5 or first.poll() is not None, "5 blocks of the first sweep done")
     assert first.poll() is None, f"the first sweep ended early: {first.communicate()[1][-2000:]}"
     first.send_signal(signal.SIGSTOP)  # still writing, as far as anyone can tell
     try:
@@ -304,13 +300,13 @@ def test_a_full_or_read_only_file_system_is_one_line(sparc_store, tmp_path, opti
     assert "Traceback" not in proc.stderr
 
 
-def test_a_store_being_written_then_its_sigkilled_driver(sparc_store, long_reference, tmp_path, wait_for):
+def test_a_store_being_written_then_its_sigkilled_driver(sparc_store, long_reference, tmp_path, wait_for, blocks_done):
     spec = tmp_path / "long.toml"
     spec.write_text(LONG)
     out = tmp_path / "r.zarr"
     proc = subprocess.Popen(_sweep_cli(spec, out, sparc_store), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=STOPPED_ENV)
-    wait_for(lambda: _blocks_done(out) >= 3 or proc.poll() is not None, "3 blocks of the sweep done")
+    wait_for(lambda: blocks_done(out) >= 3 or proc.poll() is not None, "3 blocks of the sweep done")
     assert proc.poll() is None, f"the sweep ended (exit {proc.returncode}) before it could be stopped"
     proc.send_signal(signal.SIGSTOP)
     with warnings.catch_warnings():

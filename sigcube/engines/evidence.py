@@ -273,12 +273,12 @@ class _Evaluator:
         return self.transform.take(index), {k: p.take(index) for k, p in self.priors.items()}
 
     def batched(self, params: Mapping[str, np.ndarray], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-                values: Values, nodes: int, step: int | None = None, start: np.ndarray | None = None
-                ) -> dict[str, np.ndarray]:
+                values: Values, nodes: int, step: int | None = None, restarts: bool = False,
+                start: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """:meth:`arrays` over M grid points in batches of ``step`` (default: by memory, :data:`BATCH_POINTS` over the
         galaxies' points), parameters (M, 1) or per object (M, K), the likelihood's ``values`` (M, 1). Each galaxy's
         mode search walks a batch's grid points in order, each from its predecessor's mode (the batches decide the
-        last bits), or from its row of ``start`` (M, K, 4)."""
+        last bits), or from its row of ``start`` (M, K, 4); ``restarts`` as :meth:`arrays`."""
         m = max([np.shape(v)[0] for v in (*params.values(), *per_object.values())]
                 + [np.shape(x)[0] for x in values.values() if x is not None and np.ndim(x)] + [1])
         if step is None:
@@ -291,8 +291,8 @@ class _Evaluator:
         for b in (slice(a, min(a + step, m)) for a in range(0, m, step)):
             parts.append(self.arrays({k: v[b] if np.ndim(v) and np.shape(v)[0] == m else v for k, v in params.items()},
                                      index, {k: v[b] for k, v in per_object.items()},
-                                     {k: rows(x, b) for k, x in values.items()}, nodes,
-                                     start=None if start is None else start[b]))
+                                     {k: rows(x, b) for k, x in values.items()}, nodes, restarts,
+                                     None if start is None else start[b]))
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     def node_choice(self, params: Mapping[str, Any], index: np.ndarray, per_object: Mapping[str, np.ndarray],
@@ -583,22 +583,9 @@ class ObjectEvidence:
                    [Box.from_data(b) for b in data["boxes"]], summary=data.get("summary"))
 
 
-Seeds = tuple[Sequence[Box], Sequence[np.ndarray]]
-"""Each galaxy's fixed grid (a :class:`Box`) and the nuisance modes found there in the priors' deviates (M_g, 4): where
-the mode searches of a later integral over the galaxy's parameters start (:func:`_seeded`)."""
-
-
-def _seeded(axes: Sequence[Axis], seeds: Seeds, galaxies: np.ndarray, values: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Starting deviates (M, K, 4) of the points ``values`` (M, K) of ``galaxies`` (K,): each point's the mode at the
-    nearest point of its galaxy's fixed grid."""
-    boxes, modes = seeds
-    return np.stack([modes[g][boxes[g].nearest(axes, {a.name: values[a.name][:, k] for a in axes})]
-                     for k, g in enumerate(galaxies)], axis=1)
-
-
 def _object_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data, error_model: str,
                   sigma_int: float | None, held: Mapping[str, float], correct: bool, start: Sequence[Box] | None,
-                  locate: bool, seeds: Seeds | None, index: np.ndarray
+                  locate: bool, restarts: bool, index: np.ndarray
                   ) -> tuple[list[ItemIntegral], quadrature.NodeChoice | None]:
     """Task: the per-object integrals of the galaxies ``index`` (:func:`object_evidence`), and the node rule at
     each one's best grid point when ``correct``."""
@@ -607,8 +594,7 @@ def _object_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis]
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         nodes = COARSE_NODES if stage == "coarse" or locate else GRID_NODES
-        return ev.batched({}, items, dict(values), {}, nodes,
-                          start=None if seeds is None else _seeded(axes, seeds, index[items], values))
+        return ev.batched({}, items, dict(values), {}, nodes, restarts=restarts)
 
     try:
         integrals = integrate(evaluate, axes, n_items=len(index), start=None if start is None else
@@ -632,19 +618,18 @@ def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axi
                     error_model: str = "velocity_floor", sigma_int: float | None = None,
                     correct: bool = True, start: Sequence[Box] | None = None, locate: bool = False,
                     run: Runner = in_process, held: Mapping[str, float] | None = None,
-                    seeds: Seeds | None = None) -> ObjectEvidence:
+                    restarts: bool = False) -> ObjectEvidence:
     """Each galaxy's ln Z over its own parameters ``axes`` (module docstring), σ_int fixed at ``sigma_int`` and the
     likelihood's parameters beside it at ``held`` (τ_gal, the floor by axis name, :data:`LIKELIHOOD`; absent: 0);
     ``correct``: apply the node rule's correction (the nuisance marginalised); ``start``: each galaxy's box to begin
     with (the final boxes of an earlier integral at a nearby σ_int) instead of the coarse pass; ``locate``: only
     locate each galaxy's mass (zooms but no step halving, :data:`COARSE_NODES` throughout: a rough ln Z, for the coarse
-    pass of an outer integral); ``seeds``: where each point's nuisance mode search starts (:data:`Seeds`: for a
-    likelihood with several modes; without them, from the preceding point's mode). Galaxy chunks run as tasks of
-    ``run``."""
+    pass of an outer integral); ``restarts``: restart every nuisance mode search (slower; for integrals whose
+    likelihood has several modes). Galaxy chunks run as tasks of ``run``."""
     correct = correct and data.nuisance
     chunks = _object_chunks(data)
     parts = run(_object_chunk, (kernel, dict(fixed), tuple(axes), data, error_model, sigma_int, _held(held), correct,
-                                None if start is None else list(start), locate, seeds), [(c,) for c in chunks])
+                                None if start is None else list(start), locate, restarts), [(c,) for c in chunks])
     integrals = [r for found, _ in parts for r in found]
     log_z = np.array([r.log_z for r in integrals])
     errors = np.array([r.error for r in integrals])
@@ -716,8 +701,8 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     grid, its final box at the best coarse value, so that ln Z_g(σ_int) is smooth in σ_int and the halving compares
     like with like. With the nuisance marginalised, every fixed-grid point's mode search starts, at every σ_int, from
     the mode a restarted search found there at the best coarse value (each point from its predecessor's mode instead, a
-    galaxy whose likelihood has several modes can take another at each σ_int, and ln Z_g(σ_int) then jumps), and every
-    point of the adaptive integrals below from the mode at its nearest fixed-grid point. The galaxies' ln Z are numerical integrals: the halving stops within
+    galaxy whose likelihood has several modes can take another at each σ_int, and ln Z_g(σ_int) then jumps), and the
+    adaptive integrals below restart theirs. The galaxies' ln Z are numerical integrals: the halving stops within
     their sum's estimated noise (:func:`~sigcube.stats.adaptive_grid.integrate`), which joins the error.
     At the best σ_int each galaxy's adaptive integral (node rule included) corrects its fixed-grid value by a constant
     δ_g; the correction's variation one posterior sd away joins the error. Every σ_int value's integrals are kept in
@@ -733,7 +718,7 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
         near = min(done, key=lambda t: abs(t - s)) if done else None
         inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=correct,
                                 start=None if near is None else done[near][1], locate=locate, run=run, held=held,
-                                seeds=None if locate or not seeded else fixed_grids())
+                                restarts=seeded and not locate)
         done.setdefault(s, (inner.log_z, inner.boxes))
         summary = summarise(inner.integrals, s) if summarised and summarise is not None else None
         return replace(inner, integrals=[], summary=summary)
@@ -744,9 +729,8 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
             progress(f"σ_int = {s:.6g}: every galaxy integrated ({len(done)} values)")
         return done[s]
 
-    def fixed_grids() -> Seeds:
-        """Every galaxy's fixed grid, its final box at the best σ_int located so far, and (with the nuisance) the
-        modes a restarted search finds on it there; made once."""
+    def on_grids(sigmas: Sequence[float]) -> np.ndarray:
+        """Every galaxy on its fixed grid at each of ``sigmas`` (S, G): those kept read, the others' tasks at once."""
         if not grids:
             best = max(done, key=lambda t: done[t][0].sum())
             grids.extend(done[best][1])
@@ -755,11 +739,6 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
                     kernel, fixed, data, error_model, run, axes, grids, best, held), _stacked, _unstacked))
                 progress(f"σ_int = {best:.6g}: every galaxy's nuisance modes found on its fixed grid, searches "
                          "restarted")
-        return grids, seeds
-
-    def on_grids(sigmas: Sequence[float]) -> np.ndarray:
-        """Every galaxy on its fixed grid at each of ``sigmas`` (S, G): those kept read, the others' tasks at once."""
-        fixed_grids()
         found = {s: checkpoint.read(f"fixed-sigma={s!r}", _values) for s in sigmas}
         missing = [s for s, kept_ in found.items() if kept_ is None]
         made = (_on_grids(kernel, fixed, data, error_model, run, axes, grids, missing, held, seeds if seeded else None)

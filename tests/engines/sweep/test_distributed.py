@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import xarray as xr
-import zarr
 
 from sigcube.engines.sweep import load_spec, open_result, run_sweep
 

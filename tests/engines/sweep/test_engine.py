@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-import zarr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -92,6 +92,12 @@ GLOBAL_MAX_POINTS = 90_000
 """The most points of one refinement of a global model's grid (:data:`MAX_GRID_CELLS` over the galaxies bounds it
 further): 17⁴ = 83,521, so a four-axis grid (Σ's A0 and k with σ_int and τ_gal) halves its step once more than the
 adaptive grid's own limit (:data:`~sigcube.stats.adaptive_grid.MAX_POINTS`, 9⁴ there) allows."""
+CHECK_WINDOW = 30.0
+"""A seeded per-galaxy integral (:func:`_object_chunk`) is checked at the points of its final grid's sub-grid whose ln L
++ ln prior mass lies within this many nat of the best point's: every search there restarted."""
+CHECK_GAIN = 0.01
+"""A restarted search that raises a checked point's ln L by more than this [nat] shows a mode the seeds missed: the
+galaxy's integral is done again with every search restarted."""
 PROGRESS_SECONDS = 1.0
 """A global model's grid that took at least this long is reported to ``progress`` (quicker ones are not worth a line)."""
 
@@ -273,8 +279,8 @@ class _Evaluator:
         return self.transform.take(index), {k: p.take(index) for k, p in self.priors.items()}
 
     def batched(self, params: Mapping[str, np.ndarray], index: np.ndarray, per_object: Mapping[str, np.ndarray],
-                values: Values, nodes: int, step: int | None = None, restarts: bool = False,
-                start: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                values: Values, nodes: int, step: int | None = None, start: np.ndarray | None = None,
+                restarts: bool = False) -> dict[str, np.ndarray]:
         """:meth:`arrays` over M grid points in batches of ``step`` (default: by memory, :data:`BATCH_POINTS` over the
         galaxies' points), parameters (M, 1) or per object (M, K), the likelihood's ``values`` (M, 1). Each galaxy's
         mode search walks a batch's grid points in order, each from its predecessor's mode (the batches decide the
@@ -558,6 +564,8 @@ class ObjectEvidence:
     boxes: list[Box] = field(repr=False, default_factory=list)
     integrals: list[ItemIntegral] = field(repr=False, default_factory=list)
     summary: dict[str, Any] | None = field(repr=False, default=None)
+    restarted: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=bool))
+    """Per galaxy: its seeded integral was done again with every search restarted (:func:`_object_chunk`)."""
 
     @property
     def total(self) -> float:
@@ -572,7 +580,7 @@ class ObjectEvidence:
         return {"log_z": self.log_z, "errors": self.errors, "converged": self.converged, "best": self.best,
                 "at_bound": self.at_bound, "best_arrays": self.best_arrays,
                 "correction": None if self.correction is None else self.correction.to_data(),
-                "boxes": [b.to_data() for b in self.boxes], "summary": self.summary}
+                "boxes": [b.to_data() for b in self.boxes], "summary": self.summary, "restarted": self.restarted}
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> ObjectEvidence:
@@ -580,31 +588,80 @@ class ObjectEvidence:
         return cls(np.asarray(data["log_z"], dtype=float), np.asarray(data["errors"], dtype=float),
                    np.asarray(data["converged"], dtype=bool), arrays["best"], arrays["at_bound"], arrays["best_arrays"],
                    None if data["correction"] is None else Correction.from_data(data["correction"]),
-                   [Box.from_data(b) for b in data["boxes"]], summary=data.get("summary"))
+                   [Box.from_data(b) for b in data["boxes"]], summary=data.get("summary"),
+                   restarted=np.asarray(data["restarted"], dtype=bool))
+
+
+Seeds = tuple[Sequence[Box], Sequence[np.ndarray]]
+"""Each galaxy's fixed grid (a :class:`Box`) and the nuisance modes found there in the priors' deviates (M_g, 4): where
+the mode searches of a later integral over the galaxy's parameters start (:func:`_seeded`)."""
+
+
+def _seeded(axes: Sequence[Axis], seeds: Seeds, galaxies: np.ndarray, values: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Starting deviates (M, K, 4) of the points ``values`` (M, K) of ``galaxies`` (K,): each point's the mode at the
+    nearest point of its galaxy's fixed grid."""
+    boxes, modes = seeds
+    return np.stack([modes[g][boxes[g].nearest(axes, {a.name: values[a.name][:, k] for a in axes})]
+                     for k, g in enumerate(galaxies)], axis=1)
 
 
 def _object_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data, error_model: str,
                   sigma_int: float | None, held: Mapping[str, float], correct: bool, start: Sequence[Box] | None,
-                  locate: bool, restarts: bool, index: np.ndarray
-                  ) -> tuple[list[ItemIntegral], quadrature.NodeChoice | None]:
-    """Task: the per-object integrals of the galaxies ``index`` (:func:`object_evidence`), and the node rule at
-    each one's best grid point when ``correct``."""
+                  locate: bool, seeds: Seeds | None, index: np.ndarray
+                  ) -> tuple[list[ItemIntegral], quadrature.NodeChoice | None, np.ndarray]:
+    """Task: the per-object integrals of the galaxies ``index`` (:func:`object_evidence`), the node rule at each one's
+    best grid point when ``correct``, and which galaxies' integrals were done again with restarted searches: with
+    ``seeds``, each integral's searches start from them, and one that restarted searches beat (:func:`_misses_a_mode`)
+    is done again with every point's search restarted around its seed's mode. Per galaxy, what the seeded integral's
+    ln Z exceeded the one done again by [nat] (0 where it did not; NaN where not done again): mass that one search
+    found and the other missed, an error of the ln Z kept."""
     part = data.take(index)
     ev = _Evaluator(kernel, fixed, part, error_model, sigma_int, **held)
 
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         nodes = COARSE_NODES if stage == "coarse" or locate else GRID_NODES
-        return ev.batched({}, items, dict(values), {}, nodes, restarts=restarts)
+        return ev.batched({}, items, dict(values), {}, nodes,
+                          start=None if seeds is None else _seeded(axes, seeds, index[items], values))
 
+    def restarted(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
+        assert seeds is not None
+        return ev.batched({}, redo[items], dict(values), {}, GRID_NODES, restarts=True,
+                          start=_seeded(axes, seeds, index[redo[items]], values))
+
+    boxes = None if start is None else [start[g] for g in index]
     try:
-        integrals = integrate(evaluate, axes, n_items=len(index), start=None if start is None else
-                              [start[g] for g in index], tol=math.inf if locate else TOLERANCE)
+        integrals = integrate(evaluate, axes, n_items=len(index), start=boxes, tol=math.inf if locate else TOLERANCE)
+        redone = np.array([seeds is not None and _misses_a_mode(ev, k, r, lambda v, g=index[k]: _seeded(
+            axes, seeds, np.array([g]), v)) for k, r in enumerate(integrals)], dtype=bool)
+        redo = np.flatnonzero(redone)
+        lost = np.where(redone, 0.0, np.nan)
+        if redo.size:
+            again = integrate(restarted, axes, n_items=redo.size, start=None if boxes is None else
+                              [boxes[k] for k in redo], tol=TOLERANCE)
+            for k, r in zip(redo, again):
+                lost[k] = max(integrals[k].log_z - r.log_z, 0.0)
+                integrals[k] = r
     except EmptyIntegrand as problem:
         raise ev.no_mass(problem, [problem.item], _sigma_max(axes, sigma_int)) from None
     if not correct:
-        return integrals, None
+        return integrals, None, lost
     best = _best(integrals, axes)
-    return integrals, ev.node_choice({}, np.arange(len(index)), {k: v[None, :] for k, v in best.items()}, {})
+    return integrals, ev.node_choice({}, np.arange(len(index)), {k: v[None, :] for k, v in best.items()}, {}), lost
+
+
+def _misses_a_mode(ev: _Evaluator, k: int, integral: ItemIntegral,
+                   seeded: Callable[[Mapping[str, np.ndarray]], np.ndarray]) -> bool:
+    """Whether restarted searches beat the seeded ones of galaxy ``k``'s integral: at the points of its final grid's
+    sub-grid within :data:`CHECK_WINDOW` of the best (every point where no sub-grid exists), by :data:`CHECK_GAIN`;
+    each search from the point's seed (``seeded(values)``: (M, 1, 4)), then restarted around it."""
+    sub = integral.subgrid()
+    at = np.arange(integral.log_mass.size) if sub is None else sub[0]
+    ll = integral.loglike[at]
+    weight = ll + integral.log_mass[at]
+    at, ll = at[weight >= weight.max() - CHECK_WINDOW], ll[weight >= weight.max() - CHECK_WINDOW]
+    values = {name: v[at][:, None] for name, v in grid_points(integral).items()}
+    fresh = ev.batched({}, np.array([k]), values, {}, GRID_NODES, restarts=True, start=seeded(values))["loglike"][:, 0]
+    return bool(np.any(fresh - ll > CHECK_GAIN))
 
 
 def _best(integrals: Sequence[ItemIntegral], axes: Sequence[Axis]) -> dict[str, np.ndarray]:
@@ -618,32 +675,37 @@ def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axi
                     error_model: str = "velocity_floor", sigma_int: float | None = None,
                     correct: bool = True, start: Sequence[Box] | None = None, locate: bool = False,
                     run: Runner = in_process, held: Mapping[str, float] | None = None,
-                    restarts: bool = False) -> ObjectEvidence:
+                    seeds: Seeds | None = None) -> ObjectEvidence:
     """Each galaxy's ln Z over its own parameters ``axes`` (module docstring), σ_int fixed at ``sigma_int`` and the
     likelihood's parameters beside it at ``held`` (τ_gal, the floor by axis name, :data:`LIKELIHOOD`; absent: 0);
     ``correct``: apply the node rule's correction (the nuisance marginalised); ``start``: each galaxy's box to begin
     with (the final boxes of an earlier integral at a nearby σ_int) instead of the coarse pass; ``locate``: only
     locate each galaxy's mass (zooms but no step halving, :data:`COARSE_NODES` throughout: a rough ln Z, for the coarse
-    pass of an outer integral); ``restarts``: restart every nuisance mode search (slower; for integrals whose
-    likelihood has several modes). Galaxy chunks run as tasks of ``run``."""
+    pass of an outer integral); ``seeds``: where each point's nuisance mode search starts (:data:`Seeds`: for a
+    likelihood with several modes; without them, from the preceding point's mode), each galaxy's integral checked
+    against restarted searches and done again with them where they find a better mode (:func:`_object_chunk`; which
+    galaxies: ``restarted``; where the seeded integral's ln Z was the larger, the difference joins the galaxy's error).
+    Galaxy chunks run as tasks of ``run``."""
     correct = correct and data.nuisance
     chunks = _object_chunks(data)
     parts = run(_object_chunk, (kernel, dict(fixed), tuple(axes), data, error_model, sigma_int, _held(held), correct,
-                                None if start is None else list(start), locate, restarts), [(c,) for c in chunks])
-    integrals = [r for found, _ in parts for r in found]
+                                None if start is None else list(start), locate, seeds), [(c,) for c in chunks])
+    integrals = [r for found, _, _ in parts for r in found]
     log_z = np.array([r.log_z for r in integrals])
-    errors = np.array([r.error for r in integrals])
+    lost = np.concatenate([lost for _, _, lost in parts])
+    errors = np.array([r.error for r in integrals]) + np.nan_to_num(lost)
     best = _best(integrals, axes)
     at_bound = {a.name: np.isclose(best[a.name], a.lower) | np.isclose(best[a.name], a.upper) for a in axes}
     at = [int(np.argmax(r.loglike)) for r in integrals]
     best_arrays = {k: np.array([r.arrays[k][m].item() for r, m in zip(integrals, at)]) for k in integrals[0].arrays}
     correction = None
     if correct:
-        correction = _correction(_merged([choice for _, choice in parts]), best_arrays["loglike"])
+        correction = _correction(_merged([choice for _, choice, _ in parts]), best_arrays["loglike"])
         log_z = log_z + correction.delta
         errors = errors + correction.errors
     return ObjectEvidence(log_z, errors, np.array([r.converged for r in integrals]), best, at_bound, best_arrays,
-                          correction, [r.box() for r in integrals], integrals)
+                          correction, [r.box() for r in integrals], integrals,
+                          restarted=np.isfinite(lost))
 
 
 @dataclass(frozen=True)
@@ -701,8 +763,10 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     grid, its final box at the best coarse value, so that ln Z_g(σ_int) is smooth in σ_int and the halving compares
     like with like. With the nuisance marginalised, every fixed-grid point's mode search starts, at every σ_int, from
     the mode a restarted search found there at the best coarse value (each point from its predecessor's mode instead, a
-    galaxy whose likelihood has several modes can take another at each σ_int, and ln Z_g(σ_int) then jumps), and the
-    adaptive integrals below restart theirs. The galaxies' ln Z are numerical integrals: the halving stops within
+    galaxy whose likelihood has several modes can take another at each σ_int, and ln Z_g(σ_int) then jumps), and every
+    point of the adaptive integrals below from the mode at its nearest fixed-grid point — each galaxy's checked at its
+    sub-grid against restarted searches and done again with them where they find a better mode (the winning mode can
+    change with σ_int). The galaxies' ln Z are numerical integrals: the halving stops within
     their sum's estimated noise (:func:`~sigcube.stats.adaptive_grid.integrate`), which joins the error.
     At the best σ_int each galaxy's adaptive integral (node rule included) corrects its fixed-grid value by a constant
     δ_g; the correction's variation one posterior sd away joins the error. Every σ_int value's integrals are kept in
@@ -718,7 +782,7 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
         near = min(done, key=lambda t: abs(t - s)) if done else None
         inner = object_evidence(kernel, fixed, axes, data, error_model, s, correct=correct,
                                 start=None if near is None else done[near][1], locate=locate, run=run, held=held,
-                                restarts=seeded and not locate)
+                                seeds=None if locate or not seeded else fixed_grids())
         done.setdefault(s, (inner.log_z, inner.boxes))
         summary = summarise(inner.integrals, s) if summarised and summarise is not None else None
         return replace(inner, integrals=[], summary=summary)
@@ -729,8 +793,9 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
             progress(f"σ_int = {s:.6g}: every galaxy integrated ({len(done)} values)")
         return done[s]
 
-    def on_grids(sigmas: Sequence[float]) -> np.ndarray:
-        """Every galaxy on its fixed grid at each of ``sigmas`` (S, G): those kept read, the others' tasks at once."""
+    def fixed_grids() -> Seeds:
+        """Every galaxy's fixed grid, its final box at the best σ_int located so far, and (with the nuisance) the
+        modes a restarted search finds on it there; made once."""
         if not grids:
             best = max(done, key=lambda t: done[t][0].sum())
             grids.extend(done[best][1])
@@ -739,6 +804,11 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
                     kernel, fixed, data, error_model, run, axes, grids, best, held), _stacked, _unstacked))
                 progress(f"σ_int = {best:.6g}: every galaxy's nuisance modes found on its fixed grid, searches "
                          "restarted")
+        return grids, seeds
+
+    def on_grids(sigmas: Sequence[float]) -> np.ndarray:
+        """Every galaxy on its fixed grid at each of ``sigmas`` (S, G): those kept read, the others' tasks at once."""
+        fixed_grids()
         found = {s: checkpoint.read(f"fixed-sigma={s!r}", _values) for s in sigmas}
         missing = [s for s, kept_ in found.items() if kept_ is None]
         made = (_on_grids(kernel, fixed, data, error_model, run, axes, grids, missing, held, seeds if seeded else None)

@@ -138,6 +138,10 @@ class Axis:
         """The parameter's value at grid coordinate ``u``."""
         return 10.0 ** np.asarray(u) if self.log else np.asarray(u, dtype=float)
 
+    def coordinate(self, value: np.ndarray) -> np.ndarray:
+        """The grid coordinate u of the parameter's ``value`` (the inverse of :meth:`value`)."""
+        return np.log10(value) if self.log else np.asarray(value, dtype=float)
+
     def describe(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
         of = f"{'log10 ' if self.log else ''}{self.name}"
@@ -227,7 +231,7 @@ class ItemIntegral:
         for axis in self.axes:
             m = self.marginal(axis.name)
             lo, hi = axis.bounds
-            u = np.log10(m.values) if axis.log else m.values
+            u = axis.coordinate(m.values)
             step = float(u[1] - u[0]) if len(u) > 1 else math.inf
             mean_u = float(np.sum(m.mass * u))
             sd_u = float(np.sqrt(max(np.sum(m.mass * (u - mean_u) ** 2), 0.0)))
@@ -244,7 +248,7 @@ class ItemIntegral:
     def subgrid(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The final grid's sub-grid of every other point (twice the step): the indices of its points into the final
         grid's flattened order and their prior masses (ln); None when an axis has fewer than 3 points."""
-        ticks = [np.log10(v) if a.log else v for a, v in zip(self.axes, self.grid.values())]
+        ticks = [a.coordinate(v) for a, v in zip(self.axes, self.grid.values())]
         if any(len(t) < 3 for t in ticks):
             return None
         shape = tuple(len(t) for t in ticks)
@@ -253,7 +257,7 @@ class ItemIntegral:
 
     def box(self) -> Box:
         """The final grid's box in grid coordinates and its points per axis: a ``start`` for :func:`integrate`."""
-        ticks = [np.log10(v) if a.log else v for a, v in zip(self.axes, self.grid.values())]
+        ticks = [a.coordinate(v) for a, v in zip(self.axes, self.grid.values())]
         return Box(np.array([t[0] for t in ticks]), np.array([t[-1] for t in ticks]), len(ticks[0]))
 
     def describe(self) -> dict[str, Any]:
@@ -283,6 +287,16 @@ class Box:
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Box:
         return cls(np.asarray(data["lo"], dtype=float), np.asarray(data["hi"], dtype=float), int(data["n"]))
+
+    def nearest(self, axes: Sequence[Axis], values: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The index, in :func:`box_grid`'s order, of the box's grid point nearest, axis by axis, to each point of
+        ``values`` (parameter values by axis name, all of one shape); points outside the box go to its faces."""
+        index = []
+        for a, lo, hi in zip(axes, self.lo, self.hi):
+            u = a.coordinate(values[a.name])
+            at = (u - lo) * ((self.n - 1) / (hi - lo)) if self.n > 1 and hi > lo else np.zeros(np.shape(u))
+            index.append(np.clip(np.rint(at), 0, self.n - 1).astype(np.int64))
+        return np.ravel_multi_index(tuple(index), (self.n,) * len(axes))
 
 
 @dataclass

@@ -172,3 +172,41 @@ def test_an_integral_with_no_finite_likelihood_names_its_galaxies_and_the_likely
     fixed = {k: v for k, v in kernel.resolve({}).items() if k not in ("z_M200", "z_c")}
     with pytest.raises(EvidenceError, match="stellar mass M★ is 0"):
         object_evidence(kernel, fixed, lcdm, Data(dark))
+
+
+def test_a_seeded_integral_that_restarted_searches_beat_is_done_again_with_them(monkeypatch):
+    """With seeds, each galaxy's integral is checked against restarted searches at its sub-grid: a galaxy whose
+    seeded ln L sits below a restarted one's anywhere there (here: lowered by hand at one point) is flagged, and a
+    flagged galaxy's integral is done again with restarted searches — the same ln Z as searches never seeded."""
+    from dataclasses import replace
+
+    from sigcube.engines import evidence
+
+    sample = synthetic_sample(get_kernel("mond"), {"a0": 1.2e-10}, 3, seed=7, sigma_int=4.0)
+    kernel, data = get_kernel("mond"), Data(sample.points, sample.catalogue)
+    axes = [Axis("a0", 3e-11, 3e-10, log=True, coarse=9)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        located = object_evidence(kernel, {}, axes, data, sigma_int=4.0, correct=False, locate=True)
+        seeds = evidence._grid_modes(kernel, {}, data, "velocity_floor", evidence.in_process, axes, located.boxes, 4.0,
+                                     None)
+        plain = object_evidence(kernel, {}, axes, data, sigma_int=4.0, start=located.boxes)
+        seeded = object_evidence(kernel, {}, axes, data, sigma_int=4.0, start=located.boxes,
+                                 seeds=(located.boxes, seeds))
+        ev = evidence._Evaluator(kernel, {}, data, "velocity_floor", 4.0)
+        assert not seeded.restarted.any()
+        def seeded_at(g):
+            return lambda values: evidence._seeded(axes, (located.boxes, seeds), np.array([g]), values)
+
+        assert not any(evidence._misses_a_mode(ev, g, r, seeded_at(g)) for g, r in enumerate(seeded.integrals))
+        integral = seeded.integrals[1]
+        lowered = integral.arrays["loglike"].copy()
+        lowered[integral.subgrid()[0][len(integral.subgrid()[0]) // 2]] -= 0.05
+        assert evidence._misses_a_mode(ev, 1, replace(integral, arrays={**integral.arrays, "loglike": lowered}),
+                                       seeded_at(1))
+
+        monkeypatch.setattr(evidence, "_misses_a_mode", lambda ev, k, integral, seeded: k == 1)
+        redone = object_evidence(kernel, {}, axes, data, sigma_int=4.0, start=located.boxes,
+                                 seeds=(located.boxes, seeds))
+    assert redone.restarted.tolist() == [False, True, False]
+    assert np.allclose(redone.log_z, plain.log_z, atol=1e-3) and np.allclose(seeded.log_z, plain.log_z, atol=1e-3)

@@ -46,7 +46,7 @@ SPEC = ('name = "fuzz"\nkernel = "sigma"\nblock_size = 4\n[grid.A0]\nlinspace = 
         "[grid.k]\nlogspace = [0.05, 0.5, 5]\n")
 FIT_SPEC = {"dataset": "sparc", "kernel": "sigma_xi",
             "free": {"A": {"bounds": [0.01, 5.0]}, "xi": {"bounds": [0.1, 50.0], "scale": "log"}}}
-BUDGET = 50
+BUDGET = 30
 """Examples in the default local run (about a tenth of a second each, more for explore)."""
 S3_BUDGET = 12
 """Examples in the default S3 run (each damage is applied to, and undone on, the server)."""

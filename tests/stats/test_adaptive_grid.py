@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube.stats.adaptive_grid import Axis, Box, GridIntegralError, integrate
+from sigcube.stats.adaptive_grid import Axis, Box, GridIntegralError, box_grid, integrate
 
 
 def gaussian(centres: np.ndarray, widths: np.ndarray, peak: float = 0.0, log_axes: tuple[bool, ...] = ()):
@@ -179,3 +179,21 @@ def test_a_noisy_integrand_stops_halving_within_its_noise_and_says_how_large_it_
 def test_the_noise_is_estimated_on_one_axis_only():
     with pytest.raises(GridIntegralError, match="noise is estimated on one axis; got 2"):
         integrate(gaussian(np.zeros((1, 2)), np.ones((1, 2)))[0], [Axis("a", -5, 5), Axis("b", -5, 5)], noise=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=st.integers(1, 3), n=st.integers(1, 9), seed=st.integers(0, 2**16))
+def test_a_boxs_nearest_grid_point_is_itself_on_the_grid_and_within_half_a_step_off_it(d, n, seed):
+    rng = np.random.default_rng(seed)
+    axes = [Axis(f"p{j}", 0.1, 100.0, log=bool(j % 2)) for j in range(d)]
+    lo = rng.uniform(-1, 0.5, d)
+    box = Box(lo, lo + rng.uniform(0.1, 1.5, d), n)
+    grid, _ = box_grid(axes, box)
+    assert np.array_equal(box.nearest(axes, grid), np.arange(n ** d))
+    u = rng.uniform(box.lo - 0.3, box.hi + 0.3, (50, d))   # inside and outside the box
+    found = {a.name: v[box.nearest(axes, {a.name: a.value(u[:, j]) for j, a in enumerate(axes)})]
+             for a, v in zip(axes, grid.values())}
+    for j, a in enumerate(axes):
+        step = (box.hi[j] - box.lo[j]) / (n - 1) if n > 1 else math.inf
+        by_hand = np.clip(u[:, j], box.lo[j], box.hi[j])   # the point moved onto the box, then the nearest tick
+        assert np.all(np.abs(a.coordinate(found[a.name]) - by_hand) <= step / 2 + 1e-9)

@@ -126,16 +126,12 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
                                    "--error-model", "velocity_floor", "--json"),),
            "model selection: canonical Σ, MOND, the ΛCDM halos under ΛCDM priors and the cored halos with flat priors, "
            "Υ, D, i and a velocity floor σ_int marginalised"),
-    Result("compare-halos-lcdm-tau-gal", (("report", "compare", "sigma", "nfw-lcdm", "corenfw-lcdm", "burkert", "piso",
-                                           "--sigma-int", "0:30:16", "--error-model", "velocity_floor", "--tau-gal",
-                                           "0.31", "--json"),),
-           "model selection: canonical Σ, MOND and the halo family as compare-halos-lcdm but DC14 (its own run: "
-           "compare-dc14-lcdm-tau-gal), each galaxy's velocity scale beside the velocity floor with τ_gal held at 0.31 "
-           "ln V (Σ's and MOND's posterior under the error model the data prefer)"),
-    Result("compare-dc14-lcdm-tau-gal", (("report", "compare", "dc14-lcdm", "--sigma-int", "0:30:16", "--error-model",
-                                          "velocity_floor", "--tau-gal", "0.31", "--json"),),
-           "model selection: DC14 under ΛCDM priors against MOND, each galaxy's velocity scale beside the velocity "
-           "floor with τ_gal held at 0.31 ln V (compare-halos-lcdm-tau-gal's error model)"),
+    Result("compare-halos-lcdm-tau-gal", (("report", "compare", "sigma", "nfw-lcdm", "dc14-lcdm", "corenfw-lcdm",
+                                           "burkert", "piso", "--sigma-int", "0:30:16", "--error-model",
+                                           "velocity_floor", "--tau-gal", "0.31", "--json"),),
+           "model selection: canonical Σ, MOND and the halo family as compare-halos-lcdm, each galaxy's velocity scale "
+           "beside the velocity floor with τ_gal held at 0.31 ln V (Σ's and MOND's posterior under the error model the "
+           "data prefer)"),
     Result("compare-halos-shmr", (("report", "compare", "nfw-lcdm", "nfw-lcdm-moster2013_propagated",
                                    "nfw-lcdm-behroozi2013", "--sigma-int", "0:30:16", "--error-model", "velocity_floor",
                                    "--json"),),

@@ -228,7 +228,8 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
         out = {"best_chi2": float(inner.best_arrays["chi2"].sum()), "ln_L_max": float(inner.best_arrays["profile"].sum()),
                "best": {SCATTER: ev.sigma_int}, "log_evidence": ev.log_z, "log_evidence_error": ev.error,
                "evidence": {"log_z": ev.log_z, "error": ev.error, "errors": ev.errors, "grid": ev.integral.describe(),
-                            "posterior": ev.integral.summary(), **_object_describe(inner)},
+                            "posterior": ev.integral.summary(), **_object_describe(inner),
+                            "restarted": [str(g) for g in points.galaxy[inner.restarted]]},
                "sigma_int": ev.integral.summary()[SCATTER], "galaxy_log_evidence": per_galaxy.tolist(),
                "galaxy_log_evidence_error": inner.errors.tolist(), "grid_points": int(ev.integral.log_mass.size),
                "cv": None}

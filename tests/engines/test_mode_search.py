@@ -3,7 +3,8 @@ likelihood has several nuisance modes, where each grid point's search ends decid
 (every point starting from the mode a restarted search found at one σ_int; the adaptive integrals' points from their
 nearest fixed-grid point's) is checked against an independent one that restarts every point's search at every σ_int,
 on the SPARC galaxy where the warm chain (each point from its neighbour's mode) jumped between σ_int values: DC14 under
-ΛCDM priors with each galaxy's velocity scale (τ_gal held). Slow tier (SPARC; about a minute)."""
+ΛCDM priors with each galaxy's velocity scale (τ_gal held); and the check that catches a mode the seeds miss at
+another σ_int, on the galaxy where it was first seen (NGC6015). Slow tier (SPARC; about a minute)."""
 
 from __future__ import annotations
 
@@ -24,16 +25,22 @@ SIGMAS = [2.0, 3.5, 6.5, 15.5]
 """σ_int values [km/s] at which the warm chain's ln Z of NGC5985 dropped below its neighbours'."""
 
 
-@pytest.fixture(scope="module")
-def ngc5985(sparc_cube):
-    cube = with_bulge_luminosity(sparc_cube.sel(galaxy=["NGC5985"]))
+def _one_galaxy(sparc_cube, name: str, sigma: float):
+    """DC14 under ΛCDM priors on the SPARC galaxy ``name`` alone: kernel, fixed values, axes, data and the box its
+    mass is located in at σ_int ``sigma``."""
+    cube = with_bulge_luminosity(sparc_cube.sel(galaxy=[name]))
     points = pack_sparc(cube)
     model = MODELS["dc14-lcdm"]
     kernel, fixed, grid_axes = get_kernel(model.kernel), fixed_params(model), axes(model.per_object)
     data = Data(points, Catalogue.from_cube(cube, points))
-    box = object_evidence(kernel, fixed, grid_axes, data, "velocity_floor", 6.0, correct=False, locate=True,
+    box = object_evidence(kernel, fixed, grid_axes, data, "velocity_floor", sigma, correct=False, locate=True,
                           held=HELD).boxes
     return kernel, fixed, grid_axes, data, box
+
+
+@pytest.fixture(scope="module")
+def ngc5985(sparc_cube):
+    return _one_galaxy(sparc_cube, "NGC5985", 6.0)
 
 
 def _restarted_everywhere(kernel, fixed, data, grid: dict[str, np.ndarray], log_mass: np.ndarray,
@@ -59,7 +66,6 @@ def test_the_seeded_search_finds_what_a_search_restarted_at_every_point_finds(ng
     assert np.max(restarted - warm) > 0.2, "the case has several modes: the warm chain misses the best one somewhere"
 
 
-
 @pytest.mark.slow
 def test_an_adaptive_integral_seeded_from_the_fixed_grid_finds_what_restarted_searches_find(ngc5985):
     """The adaptive integral at one σ_int (the per-galaxy correction's) starts each point's search from its nearest
@@ -79,13 +85,7 @@ def test_a_mode_the_seeds_miss_at_another_sigma_int_is_caught_and_the_galaxy_don
     """NGC6015 (DC14 under ΛCDM priors, τ_gal held): seeded from the modes at σ_int = 2.0, the adaptive integral at
     2.875 misses the mode that wins there; the check flags it, and the integral done again agrees with searches
     restarted at every point of its final grid (unchecked, the seeded ln Z is lower)."""
-    cube = with_bulge_luminosity(sparc_cube.sel(galaxy=["NGC6015"]))
-    points = pack_sparc(cube)
-    model = MODELS["dc14-lcdm"]
-    kernel, fixed, grid_axes = get_kernel(model.kernel), fixed_params(model), axes(model.per_object)
-    data = Data(points, Catalogue.from_cube(cube, points))
-    box = object_evidence(kernel, fixed, grid_axes, data, "velocity_floor", 2.0, correct=False, locate=True,
-                          held=HELD).boxes
+    kernel, fixed, grid_axes, data, box = _one_galaxy(sparc_cube, "NGC6015", 2.0)
     seeds = (box, evidence._grid_modes(kernel, fixed, data, "velocity_floor", evidence.in_process, grid_axes, box, 2.0,
                                        HELD))
     checked = object_evidence(kernel, fixed, grid_axes, data, "velocity_floor", 2.875, correct=False, start=box,

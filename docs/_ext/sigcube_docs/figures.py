@@ -139,13 +139,14 @@ FIGURES: tuple[DocFigure, ...] = (
               ("compare-halos-lcdm-tau-gal",),
               title="Σ, MOND and the halos under the velocity floor and each galaxy's velocity scale: ELPD"),
     DocFigure("lcdm-halo-relations", "study/lcdm", lambda i: i.plots.halos.recovered_relations(
-        i.record("compare-halos-lcdm-tau-gal"), models=["nfw-lcdm", "corenfw-lcdm"]), ("compare-halos-lcdm-tau-gal",),
+        i.record("compare-halos-lcdm-tau-gal"), models=["dc14-lcdm", "nfw-lcdm", "corenfw-lcdm"]),
+        ("compare-halos-lcdm-tau-gal",),
         title="Each galaxy's fitted ΛCDM halo over the SHMR and c–M relations"),
     DocFigure("lcdm-shmr-relations", "study/lcdm", lambda i: i.plots.halos.recovered_relations(
         i.record("compare-halos-shmr")), ("compare-halos-shmr",),
         title="NFW under ΛCDM priors with three stellar-to-halo relations: each galaxy's halo"),
     DocFigure("lcdm-fitted-curves", "study/lcdm", lambda i: i.plots.fits.fitted_rotation_curves(
-        i.record("compare-halos-lcdm-tau-gal"), i.sparc, models=["nfw-lcdm", "burkert", "mond"], n=2),
+        i.record("compare-halos-lcdm-tau-gal"), i.sparc, models=["dc14-lcdm", "nfw-lcdm", "burkert", "mond"], n=2),
         ("compare-halos-lcdm-tau-gal",), cube=True, title="ΛCDM and cored halos against MOND at their fit"),
     DocFigure("lcdm-relations", "study/lcdm-literature", lambda i: i.plots.halos.relations(),
               title="The ΛCDM relations the halos' priors rest on"),

@@ -177,6 +177,7 @@ def test_a_port_outside_1_to_65535_is_refused(tmp_path, port):
 # --- U2: report compare reads any cube of rotation curves, as its help says -------------------------------------
 
 
+@pytest.mark.slow
 def test_report_compare_runs_on_a_cube_of_rotation_curves(tmp_path):
     assert ingest(curves(n_galaxies=3), tmp_path).exit_code == 0
     result = runner.invoke(app, ["report", "compare", "mond", "--cube", str(tmp_path / "c.zarr"), "--json",

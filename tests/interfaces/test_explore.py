@@ -251,6 +251,7 @@ def test_sections_say_what_they_embed(result, sparc_cube):
         sections(result, None)
 
 
+@pytest.mark.slow
 def test_save_explorer_writes_a_standalone_page(result, sparc_cube, tmp_path):
     out = save_explorer(result, sparc_cube, tmp_path / "x" / "explorer.html", limits=Limits(max_frames=3,
                                                                                           max_galaxies=4))

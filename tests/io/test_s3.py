@@ -52,6 +52,7 @@ def _reference(s3, tmp_path: Path, name: str, n: int) -> xr.Dataset:
     return open_result(tmp_path / f"{name}-local.zarr").load()
 
 
+@pytest.mark.slow
 def test_a_sweep_reads_and_writes_s3_urls(s3, tmp_path):
     spec = parse_spec(SPEC.format(name="w", n=4))
     summary = run_sweep(spec, "s3://sigcube-test/w.zarr", cube=s3["cube"], synchronous=True)
@@ -90,6 +91,7 @@ def test_resume_after_sigkill_of_the_driver(s3, tmp_path, wait_for):
     xr.testing.assert_identical(open_result(out).load(), _reference(s3, tmp_path, "kill", n))
 
 
+@pytest.mark.slow
 def test_a_second_driver_is_refused_while_the_lease_is_held(s3, tmp_path):
     out = "s3://sigcube-test/busy.zarr"
     with Lease.acquire(Location.of(out)):

@@ -145,6 +145,7 @@ def until(wait_for):
     return wait
 
 
+@pytest.mark.slow
 def test_explorer_page_in_headless_chromium(browser, page, repo_root, until):
     browser.get(page.as_uri())
     until(browser, RENDERED)

@@ -11,6 +11,8 @@ import sys
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
+import pytest
+
 
 def _canonical(name: str) -> str:
     """A distribution name as PEP 503 compares them."""
@@ -43,6 +45,7 @@ def test_every_package_folder_is_listed_and_the_manifests_ship(pyproject, repo_r
     assert pyproject["tool"]["setuptools"]["package-data"]["sigcube.manifests"] == ["*.toml"]
 
 
+@pytest.mark.slow
 def test_a_wheel_installed_elsewhere_ingests_and_reports(shared_data, repo_root, tmp_path):
     """Build the wheel, install it alone in a fresh venv (dependencies from this one), run it outside the checkout."""
     src = tmp_path / "src"

@@ -17,6 +17,7 @@ BIN = Path(sys.executable).parent
 SPEC = 'name = "ext"\nkernel = "sigma"\nblock_size = 20\n[grid.A0]\nlinspace = [0.5, 3.0, {n}]\n[grid.k]\nlogspace = [0.02, 1.0, 20]\n'
 
 
+@pytest.mark.slow
 def test_external_scheduler_runs_the_spec(sparc_store, tmp_path, dask_cluster):
     spec_path = tmp_path / "ext.toml"
     spec_path.write_text(SPEC.format(n=40))

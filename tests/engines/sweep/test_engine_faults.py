@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sigcube.engines.sweep import open_result
 
 BIN = Path(sys.executable).parent
@@ -15,6 +17,7 @@ SPEC = ('name = "ext"\nkernel = "sigma"\nblock_size = 20\n[grid.A0]\nlinspace = 
         "[grid.k]\nlogspace = [0.02, 1.0, 20]\n")
 
 
+@pytest.mark.slow
 def test_a_scheduler_dying_mid_run_is_one_line(sparc_store, tmp_path, dask_cluster, blocks_done):
     spec, out, log = tmp_path / "ext.toml", tmp_path / "ext.zarr", tmp_path / "sweep.err"
     spec.write_text(SPEC)

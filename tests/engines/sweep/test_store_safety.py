@@ -124,6 +124,7 @@ STOPPED_ENV = {**os.environ, "SIGCUBE_LEASE_TTL": "86400"}
 for a driver that is only slow (with the default TTL, a loaded machine could make it stale and let another take over)."""
 
 
+@pytest.mark.slow
 def test_force_is_refused_while_another_sweep_writes(sparc_store, long_reference, tmp_path, wait_for, blocks_done):
     spec, other = tmp_path / "long.toml", tmp_path / "other.toml"
     spec.write_text(LONG)
@@ -300,6 +301,7 @@ def test_a_full_or_read_only_file_system_is_one_line(sparc_store, tmp_path, opti
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_store_being_written_then_its_sigkilled_driver(sparc_store, long_reference, tmp_path, wait_for, blocks_done):
     spec = tmp_path / "long.toml"
     spec.write_text(LONG)

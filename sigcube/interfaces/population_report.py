@@ -109,6 +109,7 @@ def population_loglike(ds: xr.Dataset, parameter: str, others: Literal["marginal
 def _floor_of(ds: xr.Dataset) -> tuple[float, dict[str, Any]]:
     """A result cube's velocity floor and the rest of its spec's fingerprint (what stacked cubes must share)."""
     from sigcube.engines.sweep.spec import parse_spec
+    from sigcube.stats.likelihood import check_error_model
 
     spec = parse_spec(ds.attrs.get("spec_text", ""), "the result cube's spec")
     if spec.nuisance is None:
@@ -457,12 +458,13 @@ def _error_model_of(ds: xr.Dataset) -> dict[str, Any]:
     """The error model a result cube was swept with: its name, σ_int (fixed or the grid's range), the floor and the
     galaxy-level velocity scale's τ_gal [ln V] (fixed or the grid's range)."""
     from sigcube.engines.sweep.spec import parse_spec
+    from sigcube.stats.likelihood import check_error_model
 
     spec = parse_spec(ds.attrs.get("spec_text", ""), "the result cube's spec")
     n = spec.nuisance
     grid, tau = list(n.sigma_int_grid), list(n.tau_gal_grid)
     quoted = not grid and n.sigma_int == 0 and n.sigma_floor == 0
-    return {"error_model": "quoted errors" if quoted else n.error_model,
+    return {"error_model": "quoted errors" if quoted else check_error_model(n.error_model),
             "sigma_int": [min(grid), max(grid)] if grid else n.sigma_int, "sigma_floor": n.sigma_floor,
             "tau_gal": [min(tau), max(tau)] if tau else n.tau_gal, "cuts": spec.cuts.as_dict()}
 

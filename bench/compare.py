@@ -2,8 +2,9 @@
 scale with Dask workers.
 
 - ``--scaling``: ``report compare sigma mond`` (Υ, D, i and σ_int marginalised) in this process (``--synchronous``)
-  and on a LocalCluster of ``--workers`` processes, the speed-up of the wall time, and whether the two printed the
-  same numbers (they must: the same tasks run in either place);
+  and on a LocalCluster of ``--workers`` processes, ``--repeats`` times in turn (a shared machine's wall times vary
+  by tens of per cent from run to run: each pair is measured close together), each pair's speed-up of the wall time
+  and their median, and whether every run printed the same numbers (they must: the same tasks run in either place);
 - ``--table``: the error-model table, ``report compare sigma mond --error-model all`` as a user types it (Σ and MOND
   under every error model, σ_int and what sits beside it marginalised, Υ, D, i marginalised; ``--workers``, default:
   one per core), and each error model's and model's share;
@@ -14,7 +15,8 @@ Each run is a new ``sigcube report compare … --json --fresh`` process (``--fre
 removed first), timed end to end: wall, and the CPU time of it and of every process it started and waited for (the
 Dask workers among them). The cube is ingested and numba's cache warm before any timing.
 
-    python bench/compare.py --scaling [--workers 2] [--sigma-int 0:30:16] [--error-model velocity_floor] [--json]
+    python bench/compare.py --scaling [--workers 2] [--repeats 3] [--sigma-int 0:30:16] [--error-model velocity_floor]
+                            [--json]
     python bench/compare.py --table [--workers 2] [--json]
     python bench/compare.py [--json] [--halos nfw-lcdm,dc14-lcdm,corenfw-lcdm,burkert,piso] [--workers N]
 """
@@ -26,6 +28,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,6 +75,7 @@ def main() -> None:
     parser.add_argument("--scaling", action="store_true", help="sigma mond in this process and on --workers")
     parser.add_argument("--table", action="store_true", help="sigma mond under every error model (--error-model all)")
     parser.add_argument("--workers", type=int, default=None, help="LocalCluster processes (default: one per core)")
+    parser.add_argument("--repeats", type=int, default=1, help="--scaling: pairs of runs (in process, on workers)")
     parser.add_argument("--halos", default=",".join(HALOS), help="the halo profiles of the family run")
     parser.add_argument("--sigma-int", default="0:30:16", help="σ_int's range and coarse pass (the error model's unit)")
     parser.add_argument("--error-model", default="velocity_floor", help="what σ_int means (report compare's option)")
@@ -89,8 +93,10 @@ def main() -> None:
                        cwd=folder, check=True, capture_output=True)  # fills numba's cache, the nuisance's path too
         if args.scaling:
             command = ["report", "compare", "sigma", "mond", *scatter]
-            runs = {"in process": timed([*command, "--synchronous"], env, folder),
-                    f"{args.workers or os.cpu_count()} workers": timed([*command, *workers], env, folder)}
+            there = f"{args.workers or os.cpu_count()} workers"
+            pairs = [{"in process": timed([*command, "--synchronous"], env, folder),
+                      there: timed([*command, *workers], env, folder)} for _ in range(max(1, args.repeats))]
+            runs = pairs[0]
         elif args.table:
             runs = {"the table": timed(["report", "compare", "sigma", "mond", "--error-model", "all", *workers], env,
                                        folder)}
@@ -98,26 +104,27 @@ def main() -> None:
             halos = args.halos.split(",")
             runs = {"the family": timed(["report", "compare", "sigma", *halos, *scatter, *workers], env, folder)}
     out = {"date": date.today().isoformat(), "python": platform.python_version(), "sigma_int": args.sigma_int,
-           "cores": os.cpu_count(), "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2),
-           "runs": runs}
+           "cores": os.cpu_count(), "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2)}
     if args.scaling:
-        here, there = runs.values()
-        out["speedup"] = round(here["wall_s"] / there["wall_s"], 2)
-        out["identical"] = numbers(here) == numbers(there)
+        speedups = [round(p["in process"]["wall_s"] / p[there]["wall_s"], 2) for p in pairs]
+        out.update(pairs=pairs, speedups=speedups, speedup=round(float(statistics.median(speedups)), 2),
+                   identical=all(numbers(r) == numbers(pairs[0]["in process"]) for p in pairs for r in p.values()))
     elif args.table:
         table = runs["the table"]
-        out.update(table_wall_s=table["wall_s"], within_30_min=table["wall_s"] <= 1800,
+        out.update(runs=runs, table_wall_s=table["wall_s"], within_30_min=table["wall_s"] <= 1800,
                    seconds_by_error_model={e: round(sum(m["seconds"] for m in ms.values()), 1)
                                            for e, ms in table["error_models"].items()})
     else:
-        out["halo_family_wall_s"] = runs["the family"]["wall_s"]
+        out.update(runs=runs, halo_family_wall_s=runs["the family"]["wall_s"])
     if args.json:
         print(json.dumps(out))
         return
-    for name, r in runs.items():
-        print(f"report compare {name}: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU")
+    for pair in out.get("pairs", [runs]):
+        for name, r in pair.items():
+            print(f"report compare {name}: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU")
     if args.scaling:
-        print(f"speed-up {out['speedup']:.2f}×; the same numbers: {out['identical']}")
+        print(f"speed-up {out['speedup']:.2f}× (median of {', '.join(f'{x:.2f}' for x in out['speedups'])}); the same "
+              f"numbers: {out['identical']}")
     elif args.table:
         for e, seconds in out["seconds_by_error_model"].items():
             print(f"  {e}: {seconds:.0f} s in Σ's and MOND's marginalised runs (the rest of the wall: catalogue "

@@ -109,7 +109,6 @@ def population_loglike(ds: xr.Dataset, parameter: str, others: Literal["marginal
 def _floor_of(ds: xr.Dataset) -> tuple[float, dict[str, Any]]:
     """A result cube's velocity floor and the rest of its spec's fingerprint (what stacked cubes must share)."""
     from sigcube.engines.sweep.spec import parse_spec
-    from sigcube.stats.likelihood import check_error_model
 
     spec = parse_spec(ds.attrs.get("spec_text", ""), "the result cube's spec")
     if spec.nuisance is None:

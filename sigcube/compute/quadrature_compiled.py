@@ -63,7 +63,10 @@ LOG_RUN = 8
 """Points whose s² are multiplied before one logarithm (Σ ln s² = ln Π s²; eight s² of (km/s)² stay far inside the
 float range)."""
 _FLAGS = {"nsz", "arcp", "contract", "reassoc"}
-"""fastmath for the sums: reassociation (SIMD), fused multiply-add; NaN and ∞ keep their meaning."""
+"""fastmath for the sums: reassociation (SIMD), fused multiply-add; NaN and ∞ keep their meaning. A loop that sums
+stores nothing: LLVM runs a loop that stores through one array and reads another in its vector or its scalar version
+by where the arrays lie in memory, and under reassociation the two versions round a sum differently — the same pair's
+numbers would then change in the last bits with the process's heap (``tests/compute/test_quadrature_layout.py``)."""
 
 
 # --- small dense linear algebra (d ≤ 4) ------------------------------------------------------------------------
@@ -702,6 +705,15 @@ def _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, P, out):
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _sum_squares(x, n):  # pragma: no cover
+    """Σ x[:n]²."""
+    total = 0.0
+    for i in range(n):
+        total += x[i] * x[i]
+    return total
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r, lg, rs):  # pragma: no cover
     """(F, ln-normalisation) at prediction V and z; residuals into r. F = ½Σr² − lognorm + ½|z|². The scatter of
     point i is σ_V² = sa + sb·V_i² (:attr:`~sigcube.stats.likelihood.GaussianLikelihood.scatter_terms`); ``lg``: the
@@ -709,32 +721,24 @@ def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r, lg, rs):  
     if lg:
         return _state_log(V, z, d, inclined, qtab, vo, e2, a, n, sa, sb, ln0, r, rs)
     qi = _lookup(qtab, z[d - 1]) if inclined else 1.0
-    half = 0.0
     lognorm = ln0
     if sa == 0.0 and sb == 0.0:
         for i in range(n):
-            t = (vo[a + i] - V[i] * qi) * ie[a + i]
-            r[i] = t
-            half += t * t
+            r[i] = (vo[a + i] - V[i] * qi) * ie[a + i]
     else:
         q2 = qi * qi
+        for i in range(n):
+            r[i] = (vo[a + i] - V[i] * qi) / math.sqrt(e2[a + i] + q2 * (sa + sb * V[i] * V[i]))
         lognorm = -_HALF_LOG_2PI * n
         i0 = 0
         while i0 < n:  # ln Π s² over runs of LOG_RUN points: one logarithm per run
             i1 = min(i0 + LOG_RUN, n)
             prod = 1.0
             for i in range(i0, i1):
-                s2 = e2[a + i] + q2 * (sa + sb * V[i] * V[i])
-                prod *= s2
-                t = (vo[a + i] - V[i] * qi) / math.sqrt(s2)
-                r[i] = t
-                half += t * t
+                prod *= e2[a + i] + q2 * (sa + sb * V[i] * V[i])
             lognorm -= 0.5 * math.log(prod)
             i0 = i1
-    zz = 0.0
-    for k in range(d):
-        zz += z[k] * z[k]
-    return 0.5 * half - lognorm + 0.5 * zz, lognorm
+    return 0.5 * _sum_squares(r, n) - lognorm + 0.5 * _sum_squares(z, d), lognorm
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
@@ -744,31 +748,24 @@ def _state_log(V, z, d, inclined, ltab, yo, d2, a, n, sa, sb, ln0, r, rs):  # pr
     pair: ``rs`` holds 1/t_i and ``ln0`` the whole normalisation; with one, ``ln0`` is the Jacobian's part
     −Σy − ½n ln 2π and the rest is summed here. V below V_MIN is held at V_MIN."""
     ell = _lookup(ltab, z[d - 1]) if inclined else 0.0
-    half = 0.0
     lognorm = ln0
     if sa == 0.0:
         for i in range(n):
-            t = (yo[a + i] - math.log(max(V[i], V_MIN)) - ell) * rs[i]
-            r[i] = t
-            half += t * t
+            r[i] = (yo[a + i] - math.log(max(V[i], V_MIN)) - ell) * rs[i]
     else:
+        for i in range(n):
+            vi = max(V[i], V_MIN)
+            r[i] = (yo[a + i] - math.log(vi) - ell) / math.sqrt(d2[a + i] + sa / (vi * vi) + sb)
         i0 = 0
         while i0 < n:  # ln Π t² over runs of LOG_RUN points: one logarithm per run
             i1 = min(i0 + LOG_RUN, n)
             prod = 1.0
             for i in range(i0, i1):
                 vi = max(V[i], V_MIN)
-                t2 = d2[a + i] + sa / (vi * vi) + sb
-                prod *= t2
-                t = (yo[a + i] - math.log(vi) - ell) / math.sqrt(t2)
-                r[i] = t
-                half += t * t
+                prod *= d2[a + i] + sa / (vi * vi) + sb
             lognorm -= 0.5 * math.log(prod)
             i0 = i1
-    zz = 0.0
-    for k in range(d):
-        zz += z[k] * z[k]
-    return 0.5 * half - lognorm + 0.5 * zz, lognorm
+    return 0.5 * _sum_squares(r, n) - lognorm + 0.5 * _sum_squares(z, d), lognorm
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
@@ -870,13 +867,13 @@ def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, sa, sb, ln0, sum_oo,
     else:
         qs = _lookup(qtab, z_start)
         q2 = qs * qs
+        for i in range(n):
+            cv[i] = sa + sb * V[i] * V[i]
         ma = 0.0
         mb = 0.0
         mc = 0.0
         for i in range(n):
-            c = sa + sb * V[i] * V[i]
-            cv[i] = c
-            wi = 1.0 / (e2[a + i] + q2 * c)
+            wi = 1.0 / (e2[a + i] + q2 * cv[i])
             o = vo[a + i]
             ma += wi * o * o
             mb += wi * o * V[i]

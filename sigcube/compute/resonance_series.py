@@ -56,7 +56,8 @@ _PASS = 4
 """α values per pass of :func:`_series` (rows of its output come in multiples of it)."""
 
 _FLAGS = {"reassoc", "contract"}
-"""Reassociation for vectorised sums, fused multiply-add; NaN and ∞ keep their meaning."""
+"""Reassociation for vectorised sums, fused multiply-add; NaN and ∞ keep their meaning. A loop that sums stores
+nothing (why: :data:`sigcube.compute.quadrature_compiled._FLAGS`)."""
 
 
 @numba.njit("void(f8[:, ::1], f8[:, ::1], f8[:, ::1])", nogil=True, cache=True, fastmath=_FLAGS)
@@ -70,12 +71,12 @@ def _moments(C, d, out):  # pragma: no cover
             t[k] = C[p, k]
         for n in range(SERIES_DEGREE + 1):
             s = 0.0
+            for k in range(nodes):
+                s += t[k]
+            out[n, p] = s
             inv = 1.0 / (n + 1)
             for k in range(nodes):
-                a = t[k]
-                s += a
-                t[k] = a * dp[k] * inv
-            out[n, p] = s
+                t[k] = t[k] * dp[k] * inv
 
 
 @numba.njit("void(f8[:, ::1], f8[::1], f8[::1], f8[::1], f8[:, ::1])", nogil=True, cache=True, fastmath=_FLAGS)

@@ -66,12 +66,17 @@ _FLAGS = {"nsz", "arcp", "contract", "reassoc"}
 """fastmath for the sums: reassociation (SIMD), fused multiply-add; NaN and ∞ keep their meaning. A loop that sums
 stores nothing: LLVM runs a loop that stores through one array and reads another in its vector or its scalar version
 by where the arrays lie in memory, and under reassociation the two versions round a sum differently — the same pair's
-numbers would then change in the last bits with the process's heap (``tests/compute/test_quadrature_layout.py``)."""
+numbers would then change in the last bits with the process's heap (``tests/compute/test_quadrature_layout.py``).
+
+Only the entry points called from Python (:func:`_solve`, :func:`_lookup_rows`) are cached by numba: a function
+loaded from the cache is linked into a caller compiled later as object code, not inlined into it, so cached helpers
+would make the solver's machine code — and the last bits of its sums — depend on which functions an earlier process
+happened to compile first (``tests/compute/test_compiled_cache.py``)."""
 
 
 # --- small dense linear algebra (d ≤ 4) ------------------------------------------------------------------------
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True)
 def _cholesky(a, d, out):  # pragma: no cover
     """Lower Cholesky factor of the SPD d×d block of ``a`` into ``out``; False if not positive definite."""
     for j in range(d):
@@ -91,7 +96,7 @@ def _cholesky(a, d, out):  # pragma: no cover
     return True
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True)
 def _chol_solve(l, d, b, x):  # pragma: no cover
     """x = (L Lᵀ)⁻¹ b."""
     for i in range(d):
@@ -106,7 +111,7 @@ def _chol_solve(l, d, b, x):  # pragma: no cover
         x[i] = s / l[i, i]
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True)
 def _spd_inverse(a, d, work, out):  # pragma: no cover
     """out = a⁻¹ for SPD a (through its Cholesky factor in ``work``); False if a is not positive definite."""
     if not _cholesky(a, d, work):
@@ -122,7 +127,7 @@ def _spd_inverse(a, d, work, out):  # pragma: no cover
     return True
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True)
 def _jacobi_eigh(a, d, w, v):  # pragma: no cover
     """Eigenvalues ``w`` and eigenvectors (columns of ``v``) of the symmetric d×d block of ``a`` (Jacobi)."""
     m = np.empty((4, 4))
@@ -165,7 +170,7 @@ def _jacobi_eigh(a, d, w, v):  # pragma: no cover
 
 # --- prior-map tables --------------------------------------------------------------------------------------------
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True)
 def _lookup2(tab, z):  # pragma: no cover
     """(θ, dθ/dz, d²θ/dz²) of the interpolant of :func:`_lookup` (the second derivative is piecewise linear)."""
     u = (min(max(z, -TABLE_LIMIT), TABLE_LIMIT) + TABLE_LIMIT) / TABLE_STEP
@@ -182,7 +187,7 @@ def _lookup2(tab, z):  # pragma: no cover
     return value, first, second
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True)
 def _lookup(tab, z):  # pragma: no cover
     """θ(z) from a (TABLE_SIZE, 2) table of values and dθ/dz by cubic Hermite interpolation (held at ±TABLE_LIMIT),
     kept between the two knots' values (every prior map increases with z)."""
@@ -213,7 +218,7 @@ def tables(prior, n_galaxies: int) -> np.ndarray:
 
 # --- the pair solver ---------------------------------------------------------------------------------------------
 
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+@numba.njit(nogil=True, fastmath=_FLAGS)
 def _log_sum_exp(terms, n):  # pragma: no cover
     """ln Σ exp(terms[:n]), NaN terms counting as 0 (−∞ if none is finite)."""
     top = -np.inf
@@ -545,7 +550,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
     return evaluations
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True)
 def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo, ie, e2, n, sa, sb, ln0, tol,
              max_iter, held, V, Vt, Vjac, r, rt, cols, zt, grad, step, dnorm, H, A, L, qtab, lg, rs):  # pragma: no cover
     """Levenberg–Marquardt on F from ``z`` (moved to the mode in place; V, r, the Jacobian's predictions Vjac and the
@@ -630,7 +635,7 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
     return F, lognorm, conv, iterations, calls
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True)
 def _restart(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo, ie, e2, n, sa, sb, ln0, tol,
              max_iter, probes, F, lognorm, conv, iterations, V, Vt, Vjac, r, rt, cols, zt, grad, step, dnorm, H,
              A, L, qtab, lg, rs):  # pragma: no cover
@@ -694,7 +699,7 @@ def _restart(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
     return F, lognorm, conv, iterations, calls
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True)
 def _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, P, out):  # pragma: no cover
     """V_pred of galaxy g into ``out`` at the Υ/D coordinates z[:dk] (the others at their ``base`` values)."""
     for k in range(3):
@@ -704,7 +709,7 @@ def _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, P, out):
     predict(X, S, a, b, g, nv[0], nv[1], nv[2], P, out)
 
 
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+@numba.njit(nogil=True, fastmath=_FLAGS)
 def _sum_squares(x, n):  # pragma: no cover
     """Σ x[:n]²."""
     total = 0.0
@@ -713,7 +718,7 @@ def _sum_squares(x, n):  # pragma: no cover
     return total
 
 
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+@numba.njit(nogil=True, fastmath=_FLAGS)
 def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r, lg, rs):  # pragma: no cover
     """(F, ln-normalisation) at prediction V and z; residuals into r. F = ½Σr² − lognorm + ½|z|². The scatter of
     point i is σ_V² = sa + sb·V_i² (:attr:`~sigcube.stats.likelihood.GaussianLikelihood.scatter_terms`); ``lg``: the
@@ -741,7 +746,7 @@ def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r, lg, rs):  
     return 0.5 * _sum_squares(r, n) - lognorm + 0.5 * _sum_squares(z, d), lognorm
 
 
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+@numba.njit(nogil=True, fastmath=_FLAGS)
 def _state_log(V, z, d, inclined, ltab, yo, d2, a, n, sa, sb, ln0, r, rs):  # pragma: no cover
     """:func:`_state` of the log-normal model: r_i = (y_i − ln V_i − ℓ)/t_i, ℓ = ln u from the table ``ltab``,
     y = ln V_obs (``yo``), t_i² = d2_i + sa/V_i² + sb (d2 = (e_V/V_obs)²). Without a floor (sa = 0) t_i is fixed per
@@ -768,7 +773,7 @@ def _state_log(V, z, d, inclined, ltab, yo, d2, a, n, sa, sb, ln0, r, rs):  # pr
     return 0.5 * _sum_squares(r, n) - lognorm + 0.5 * _sum_squares(z, d), lognorm
 
 
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+@numba.njit(nogil=True, fastmath=_FLAGS)
 def _log_moments(V, yo, d2, a, n, sa, sb, ln0, rs):  # pragma: no cover
     """(A, B, C, lognorm) of the log-normal model at prediction V: Σw(y − ln V)², Σw(y − ln V), Σw, w = 1/t² (exact
     at every ℓ: t does not depend on it), and the normalisation (:func:`_state_log`'s conventions)."""
@@ -798,7 +803,7 @@ def _log_moments(V, yo, d2, a, n, sa, sb, ln0, rs):  # pragma: no cover
     return ma, mb, mc, lognorm
 
 
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+@numba.njit(nogil=True, fastmath=_FLAGS)
 def _normal_equations(cols, r, z, dnorm, d, n, grad, H):  # pragma: no cover
     """grad = Jᵀr − ∂lognorm/∂z + z and H = JᵀJ + I from the Jacobian's columns ``cols`` (d × n)."""
     for jj in range(d):
@@ -814,7 +819,7 @@ def _normal_equations(cols, r, z, dnorm, d, n, grad, H):  # pragma: no cover
             H[kk, jj] = H[jj, kk]
 
 
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+@numba.njit(nogil=True, fastmath=_FLAGS)
 def _scale_mode(ma, mb, mc, z_start, width, qtab):  # pragma: no cover
     """(ẑ, s): Newton from ``z_start`` to the minimum of ½(A − 2Bx + Cx²) + ½z² with x(z) from ``qtab`` (its
     derivatives from the table), and the Gauss–Hermite scale there, 1/√curvature (``width`` where not convex). The
@@ -838,7 +843,7 @@ def _scale_mode(ma, mb, mc, z_start, width, qtab):  # pragma: no cover
     return zc, (1.0 / math.sqrt(curv) if curv > 0 else width)
 
 
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+@numba.njit(nogil=True, fastmath=_FLAGS)
 def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, sa, sb, ln0, sum_oo, gh_x, gh_lw, inner, cv, lg,
                  rs):  # pragma: no cover
     """ln ∫ L(z_i) φ(z_i) dz_i at prediction V: Newton to the conditional mode on the moments (A, B, C) with the

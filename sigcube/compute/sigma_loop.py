@@ -40,7 +40,7 @@ TILE_POINTS = 4096
 _HALF_LOG10_E = 0.5 / math.log(10.0)
 
 
-@numba.njit(nogil=True, cache=True, fastmath=True)
+@numba.njit(nogil=True, fastmath=True)
 def _sigma_pass(r, v_bar, v_obs, inv_e, h, rd_gal, offsets, A, k, sig, rms_out, chi2_out):  # pragma: no cover
     """Σ into ``sig[i, j]`` for point i and grid point j of the sub-batch; per-galaxy RMS and χ².
 
@@ -75,7 +75,7 @@ def _sigma_pass(r, v_bar, v_obs, inv_e, h, rd_gal, offsets, A, k, sig, rms_out, 
             chi2_out[j, gal] = cc[j]
 
 
-@numba.njit(nogil=True, cache=True, fastmath=True)
+@numba.njit(nogil=True, fastmath=True)
 def _moments_pass(log_sig, log_obs_bar, sum_x, sum_xx):  # pragma: no cover
     """Σx and Σx² over points of x = log10(V_obs/V_bar) − ½·log10 Σ, from ``log_sig[i, j]`` = ln Σ, added to
     ``sum_x``, ``sum_xx``."""

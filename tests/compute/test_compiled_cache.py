@@ -1,0 +1,63 @@
+"""The compiled pair solver's numbers do not depend on what numba's cache held when it was compiled.
+
+numba links a function it loads from its cache into a caller compiled later as object code, where a function compiled
+in the same process is inlined; with the solver's fast-math sums the two round differently. A process that had once
+called one of the solver's helpers on its own (and cached it) then made every later process that compiled the solver
+give other last bits — enough to move a fit along a flat direction by 2e-4. Three fresh processes here: one with an
+empty cache, one whose cache an earlier process filled by calling the helpers on their own, and one that loads the
+solver the first left in the cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+HELPERS = """
+import numpy as np
+from sigcube.compute import quadrature_compiled as QC
+n = 12
+x = np.linspace(50.0, 120.0, n); r = np.empty(n); z = np.zeros(4)
+tab = np.stack([np.linspace(0.5, 1.5, QC.TABLE_SIZE), np.ones(QC.TABLE_SIZE)], -1).copy()
+QC._state(x, z, 2, True, tab, x, 1 / x, x * x, 0, n, 0.0, 0.0, -1.0, r, False, r)
+QC._state_log(x, z, 2, True, tab, x, x, 0, n, 1.0, 0.0, -1.0, r, r)
+QC._inclination(x, 0.1, 1.0, tab, x, 1 / x, x * x, 0, n, 1.0, 0.0, -1.0, 0.0, np.zeros(3), np.zeros(3), np.empty(3), r,
+                False, r)
+QC._log_moments(x, x, x, 0, n, 1.0, 0.0, -1.0, r)
+"""
+
+EVIDENCE = """
+import warnings
+import numpy as np
+from sigcube.compute import quadrature as Q
+from sigcube.model.kernels import get_kernel
+from sigcube.stats.nuisance import NuisanceTransform, sparc_priors
+from sigcube.stats.synthetic import synthetic_sample
+kernel = get_kernel("sigma")
+s = synthetic_sample(kernel, {}, 6, seed=3, sigma_int=6.0, bulge_fraction=0.5)
+transform = NuisanceTransform(s.points, s.catalogue, kernel.required_inputs(kernel.resolve({})))
+warnings.simplefilter("ignore")
+m = Q.marginalise(kernel, {"A0": np.array([[1.0], [1.4]])}, transform, sparc_priors(s.catalogue), nodes=5)
+print(m.log_marginal.tobytes().hex() + m.mode.z.tobytes().hex())
+"""
+
+
+def _python(code: str, cache: Path) -> str:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip()
+
+
+def test_the_solver_gives_the_same_bits_whatever_the_cache_held(tmp_path):
+    fresh = _python(EVIDENCE, tmp_path / "fresh")
+    _python(HELPERS, tmp_path / "helpers-first")
+    after_helpers = _python(EVIDENCE, tmp_path / "helpers-first")
+    from_cache = _python(EVIDENCE, tmp_path / "fresh")
+    assert after_helpers == fresh
+    assert from_cache == fresh

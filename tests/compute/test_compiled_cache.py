@@ -5,7 +5,8 @@ in the same process is inlined; with the solver's fast-math sums the two round d
 called one of the solver's helpers on its own (and cached it) then made every later process that compiled the solver
 give other last bits — enough to move a fit along a flat direction by 2e-4. Three fresh processes here: one with an
 empty cache, one whose cache an earlier process filled by calling the helpers on their own, and one that loads the
-solver the first left in the cache."""
+solver the first left in the cache. (A process that calls the helpers on their own before it compiles the solver
+still builds another solver: :data:`sigcube_docs.records.FIT_TOLERANCE` allows for it.)"""
 
 from __future__ import annotations
 

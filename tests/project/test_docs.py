@@ -376,7 +376,7 @@ def _committed_reports() -> list:
 
 
 def test_a_remade_report_agrees_to_its_stated_tolerance():
-    """Cross-CPU rounding passes (1e-5 relative, 1e-4 for fits, 1e-15 absolute about zero, 1e-9 absolute for a
+    """Cross-CPU rounding passes (1e-5 relative, 1e-3 for fits, 1e-15 absolute about zero, 1e-9 absolute for a
     posterior mass); a change beyond it, a changed count or string, a missing key do not; timings are never
     compared."""
     records, _ = _ext()
@@ -384,7 +384,8 @@ def test_a_remade_report_agrees_to_its_stated_tolerance():
     assert not records.differences(committed, {**committed, "mean": 1 + 5e-6, "r": -4.9e-17, "seconds": 9.0})
     assert records.differences(committed, {**committed, "mean": 1 + 5e-5}) == ["report.mean: committed 1.0, remade "
                                                                                  "1.00005"]
-    assert not records.differences(committed, {**committed, "mean": 1 + 5e-5}, tolerance=records.FIT_TOLERANCE)
+    assert not records.differences(committed, {**committed, "mean": 1 + 5e-4}, tolerance=records.FIT_TOLERANCE)
+    assert records.differences(committed, {**committed, "mean": 1 + 5e-3}, tolerance=records.FIT_TOLERANCE)
     assert len(records.differences(committed, {**committed, "n": 4, "what": "y", "rows": [0.5, 1.0]})) == 3
     assert records.differences(committed, {k: v for k, v in committed.items() if k != "p"}) == ["report.p: missing"]
     assert records.RESULTS["ablation"].tolerance == records.FIT_TOLERANCE

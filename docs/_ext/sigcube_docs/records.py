@@ -42,9 +42,12 @@ RELATIVE_TOLERANCE = 1e-5
 machine, but numpy's float64 exp, log and power differ in the last bits between CPUs (its own SIMD code on AVX-512,
 the C library's elsewhere): posteriors of plain sweeps carry that to ~1e-7, those of nuisance sweeps, whose
 per-galaxy mode search stops at its tolerance, to ~3e-6 (measured between an AVX2 and an AVX-512 machine)."""
-FIT_TOLERANCE = 1e-4
+FIT_TOLERANCE = 1e-3
 """The same for reports of per-galaxy local optimisations (``report ablation``, ``report compare``): a fitted value
-along a flat direction of its objective (Υ_bul, ξ at its bound) stops up to ~1e-4 apart on two CPUs (measured)."""
+along a flat direction of its objective (Υ_bul, ξ at its bound) stops up to ~1e-4 apart on two CPUs, and up to 2e-4
+apart between two builds of the compiled pair solver on one machine (measured: ``report ablation``'s profiled ξ median
+0.187009 and 0.187047, its objectives ~1e-14 apart, as numba had compiled the solver's helpers in the same process
+before it or not)."""
 ABSOLUTE_TOLERANCE = 1e-15
 """Two floats within this of each other agree whatever their size: rounding noise about zero (the correlation of two
 uncorrelated series prints ~1e-17, its sign and digits set by the CPU)."""

@@ -2,6 +2,7 @@
 
     python docs/_ext/record.py results [NAME ...]          # docs/results/<NAME>.json (default: every report)
     python docs/_ext/record.py bench NAME [-- ARGS ...]     # docs/performance/<NAME>-<date>.json
+    python docs/_ext/record.py bench NAME --label L [-- ...]  # docs/performance/<NAME>-<L>-<date>.json (a 2nd mode)
     python docs/_ext/record.py check [NAME ...]             # remake reports and compare, write nothing
     python docs/_ext/record.py numbers [PAGE ...]           # check the numbers pages state (default: every page)
     python docs/_ext/record.py pointers NAME [WORD ...]     # the numbers of a committed report, with their pointers
@@ -37,13 +38,14 @@ def main() -> None:
     find.add_argument("words", nargs="*", metavar="WORD", help="only pointers containing every WORD")
     bench = sub.add_parser("bench")
     bench.add_argument("name")
+    bench.add_argument("--label", help="what this run measures, when the benchmark has several modes (its file name)")
     bench.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
 
     if args.what == "bench":
         extra = args.args[1:] if args.args[:1] == ["--"] else args.args
-        record = records.run_bench(args.name, extra)
-        path = records.PERFORMANCE_DIR / f"{args.name}-{record['date']}.json"
+        record = records.run_bench(args.name, extra, args.label)
+        path = records.PERFORMANCE_DIR / records.bench_file(record)
         records.save(record, path)
         print(f"wrote {path.relative_to(records.REPO)} ({record['seconds']} s, load "
               f"{record['load_average_before'][0]} → {record['load_average_after'][0]})")

@@ -350,7 +350,7 @@ def test_the_benchmark_records_say_where_they_ran():
     for r in recs:
         assert {"cpu", "cores", "memory_gb", "avx2"} <= set(r["machine"]) and r["machine"]["cpu"]
         assert re.fullmatch(r"\d{4}-\d\d-\d\d", r["date"]) and isinstance(r["under_load"], bool)
-        assert r["file"] == f"{r['benchmark']}-{r['date']}.json"
+        assert r["file"] == records.bench_file(r) and r["file"].startswith(r["benchmark"] + "-")
     page = generate.performance()
     assert all(r["file"] in page for r in recs)
 

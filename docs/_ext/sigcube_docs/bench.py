@@ -20,7 +20,20 @@ TITLES = {
     "nuisance": "Nuisance-marginalised sweep",
     "fits": "Per-galaxy fits",
     "startup": "Start-up: how long a command takes from a fresh process",
+    "compare": "Model comparison on SPARC",
 }
+COMPARE_TITLES = {"pairs": "in process and on workers", "runs": "in process and on workers",
+                  "table_wall_s": "the error-model table", "halo_family_wall_s": "the ΛCDM halo family"}
+"""What a ``bench/compare.py`` record measured, by the key its result carries."""
+
+
+def title(r: Mapping[str, Any]) -> str:
+    """A record's section title: its benchmark's, and for ``compare`` what it measured."""
+    name = TITLES.get(r["benchmark"], r["benchmark"])
+    if r["benchmark"] == "compare":
+        name += ": " + next(COMPARE_TITLES[k] for k in ("table_wall_s", "halo_family_wall_s", "pairs", "runs")
+                            if k in r["result"])
+    return name
 
 
 def header(r: Mapping[str, Any]) -> str:
@@ -31,7 +44,7 @@ def header(r: Mapping[str, Any]) -> str:
             "rates per CPU-second are less affected than wall times" if r["under_load"] else
             f"quiet machine (1-minute load average {r['load_average_before'][0]:g} before, "
             f"{r['load_average_after'][0]:g} after, on {m['cores']} cores)")
-    return (f"## {text(TITLES.get(r['benchmark'], r['benchmark']))} ({r['date']})\n\n"
+    return (f"## {text(title(r))} ({r['date']})\n\n"
             f"{code(r['command'])} on {text(m['cpu'])}, {m['cores']} cores ({simd}), {m['memory_gb']:g} GB, "
             f"{text(m['system'])}, Python {m['python']}, numpy {m['numpy']}, sigcube {m['sigcube']} (commit "
             f"{code(r['commit'])}); {r['seconds']:.0f} s in all; {busy}. Data: {code('docs/performance/' + r['file'])}.\n\n")
@@ -122,8 +135,45 @@ def startup(res: Mapping[str, Any]) -> str:
             + table(["command", "cold [s]", "cold range", "warm [s]", "warm range"], rows, "lrrrr"))
 
 
+def _evidence(models: Mapping[str, Any]) -> list[str]:
+    """ln Z of Σ and MOND and ln B(Σ : MOND) ± its error, as a row's cells."""
+    sigma, mond = models["sigma"], models["mond"]
+    return [fixed(sigma["log_evidence"], 2), fixed(mond["log_evidence"], 2),
+            f"{fixed(sigma['ln_B_vs_mond'], 2)} ± {fixed(sigma['ln_B_error'], 2)}"]
+
+
+def compare(res: Mapping[str, Any]) -> str:
+    """``bench/compare.py``: the speed-up pairs, the error-model table's runs, or the halo family's."""
+    if "table_wall_s" in res:
+        run = res["runs"]["the table"]
+        rows = [[code(e), fixed(ms["sigma"]["seconds"], 0), fixed(ms["mond"]["seconds"], 0), *_evidence(ms)]
+                for e, ms in run["error_models"].items()]
+        return (f"`report compare sigma mond --error-model all`: {fixed(run['wall_s'], 0)} s wall, "
+                f"{fixed(run['cpu_s'], 0)} s CPU (of it and its workers); within 30 minutes: "
+                f"{'yes' if res['within_30_min'] else 'no'}. Each error model's marginalised runs (the rest of the wall: "
+                "the catalogue-value runs, the checks, start-up):\n\n"
+                + table(["error model", "Σ [s]", "MOND [s]", "ln Z Σ", "ln Z MOND", "ln B(Σ : MOND)"], rows, "lrrrrr"))
+    if "halo_family_wall_s" in res:
+        run = res["runs"]["the family"]
+        rows = [[code(m), fixed(v["seconds"], 0), fixed(v["log_evidence"], 2), fixed(v["ln_B_vs_mond"], 2)]
+                for m, v in run["models"].items()]
+        return (f"The family as one command: {fixed(run['wall_s'], 0)} s wall, {fixed(run['cpu_s'], 0)} s CPU.\n\n"
+                + table(["model", "seconds", "ln Z", "ln B vs MOND"], rows, "lrrr"))
+    pairs = res.get("pairs") or [res["runs"]]
+    rows = []
+    for k, pair in enumerate(pairs, 1):
+        (here, a), (there, b) = pair.items()
+        rows.append([k, fixed(a["wall_s"], 0), fixed(a["cpu_s"], 0), fixed(b["wall_s"], 0), fixed(b["cpu_s"], 0),
+                     f"{a['wall_s'] / b['wall_s']:.2f}×", *_evidence(a["models"])])
+    return (f"`report compare sigma mond --sigma-int {text(res['sigma_int'])}` {text(here)} and on {text(there)}, "
+            f"in turn: speed-up of the wall time {res['speedup']:.2f}× (median of the pairs); every run printed the "
+            f"same numbers: {'yes' if res['identical'] else 'no'}.\n\n"
+            + table(["pair", f"{here} wall [s]", "CPU [s]", f"{there} wall [s]", "CPU [s]", "speed-up", "ln Z Σ",
+                     "ln Z MOND", "ln B(Σ : MOND)"], rows, "rrrrrrrrr"))
+
+
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "startup": startup,
+    "startup": startup, "compare": compare,
     "vecmath": vecmath, "kernel_throughput": kernel_throughput, "sweep_throughput": sweep_throughput,
     "survey": survey, "nuisance": nuisance, "fits": fits,
 }

@@ -368,8 +368,9 @@ BUSY_LOAD_PER_CORE = 0.5
 own threads, exceeded this per core: other processes then shared the cores."""
 
 
-def run_bench(name: str, args: Sequence[str] = ()) -> dict[str, Any]:
-    """Run ``bench/<name>.py --json ARGS`` from the repository root; the record of its JSON with the machine."""
+def run_bench(name: str, args: Sequence[str] = (), label: str | None = None) -> dict[str, Any]:
+    """Run ``bench/<name>.py --json ARGS`` from the repository root; the record of its JSON with the machine (and
+    ``label``, what this run of a benchmark with several modes measures)."""
     script = REPO / "bench" / f"{name}.py"
     argv = [sys.executable, str(script), "--json", *args]
     load_before = list(os.getloadavg())
@@ -380,13 +381,19 @@ def run_bench(name: str, args: Sequence[str] = ()) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     load_after = list(os.getloadavg())
     cores = os.cpu_count() or 1
-    return {"benchmark": name, "command": f"python bench/{name}.py --json {' '.join(args)}".strip(),
+    return {"benchmark": name, **({"label": label} if label else {}),
+            "command": f"python bench/{name}.py --json {' '.join(args)}".strip(),
             "date": _dt.date.today().isoformat(), "machine": machine(), "commit": git_commit(),
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in load_after],
             "under_load": max(load_before[0], load_after[0] - 1) > BUSY_LOAD_PER_CORE * cores,
             "seconds": round(seconds, 1), "result": json.loads(done.stdout.strip().splitlines()[-1]) if name != "nuisance"
             else json.loads(done.stdout)}
+
+
+def bench_file(record: dict[str, Any]) -> str:
+    """The file name of a benchmark record: ``<benchmark>[-<label>]-<date>.json``."""
+    return "-".join(filter(None, (record["benchmark"], record.get("label"), record["date"]))) + ".json"
 
 
 def bench_records() -> list[dict[str, Any]]:

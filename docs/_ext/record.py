@@ -2,7 +2,7 @@
 
     python docs/_ext/record.py results [NAME ...]          # docs/results/<NAME>.json (default: every report)
     python docs/_ext/record.py bench NAME [-- ARGS ...]     # docs/performance/<NAME>-<date>.json
-    python docs/_ext/record.py bench NAME --label L [-- ...]  # docs/performance/<NAME>-<L>-<date>.json (a 2nd mode)
+    python docs/_ext/record.py bench --label L NAME [-- ...]  # docs/performance/<NAME>-<L>-<date>.json (a 2nd mode)
     python docs/_ext/record.py check [NAME ...]             # remake reports and compare, write nothing
     python docs/_ext/record.py numbers [PAGE ...]           # check the numbers pages state (default: every page)
     python docs/_ext/record.py pointers NAME [WORD ...]     # the numbers of a committed report, with their pointers
@@ -17,12 +17,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sigcube_docs import numbers, records  # noqa: E402
+
+
+def _label(text: str) -> str:
+    """A benchmark record's label: lower-case letters, digits and '_', as it becomes part of a file name."""
+    if not re.fullmatch(r"[a-z0-9_]+", text):
+        raise argparse.ArgumentTypeError(f"{text!r}: a label is lower-case letters, digits and '_' (part of the "
+                                         "record's file name)")
+    return text
 
 
 def main() -> None:
@@ -38,11 +47,15 @@ def main() -> None:
     find.add_argument("words", nargs="*", metavar="WORD", help="only pointers containing every WORD")
     bench = sub.add_parser("bench")
     bench.add_argument("name")
-    bench.add_argument("--label", help="what this run measures, when the benchmark has several modes (its file name)")
+    bench.add_argument("--label", type=_label,
+                       help="what this run measures, when the benchmark has several modes (its file name)")
     bench.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
 
     if args.what == "bench":
+        known = sorted(p.stem for p in (records.REPO / "bench").glob("*.py"))
+        if args.name not in known:
+            parser.error(f"unknown benchmark {args.name!r}; known: {', '.join(known)}")
         extra = args.args[1:] if args.args[:1] == ["--"] else args.args
         record = records.run_bench(args.name, extra, args.label)
         path = records.PERFORMANCE_DIR / records.bench_file(record)

@@ -53,7 +53,7 @@ from sigcube.model.kernels.registry import Kernel
 from sigcube.model.points import PointSet
 from sigcube.model.segments import segment_sum
 from sigcube.stats.adaptive_grid import (
-    TOLERANCE, Axis, Box, EmptyIntegrand, ItemIntegral, box_grid, grid_points, integrate,
+    SKIP, TOLERANCE, Axis, Box, EmptyIntegrand, ItemIntegral, box_grid, grid_points, integrate,
 )
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.logo import loo_exact
@@ -466,7 +466,7 @@ def global_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axi
         return {k: v[:, None, :] for k, v in out.items()}
 
     try:
-        (integral,) = integrate(evaluate, axes, check=loo_change if loo else None,
+        (integral,) = integrate(evaluate, axes, check=loo_change if loo else None, skip=SKIP,
                                 max_points=min(GLOBAL_MAX_POINTS, MAX_GRID_CELLS // data.points.n_galaxies))
     except EmptyIntegrand as problem:
         raise ev.no_mass(problem, problem.entries, _sigma_max(axes, sigma_int)) from None

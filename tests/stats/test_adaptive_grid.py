@@ -197,3 +197,79 @@ def test_a_boxs_nearest_grid_point_is_itself_on_the_grid_and_within_half_a_step_
         step = (box.hi[j] - box.lo[j]) / (n - 1) if n > 1 else math.inf
         by_hand = np.clip(u[:, j], box.lo[j], box.hi[j])   # the point moved onto the box, then the nearest tick
         assert np.all(np.abs(a.coordinate(found[a.name]) - by_hand) <= step / 2 + 1e-9)
+
+
+def correlated_gaussian(d: int, seed: int):
+    """evaluate() of a correlated Gaussian T in [−1, 1]^d with per-"galaxy" terms (T split in three shares), and the
+    (values, loglike) of every point it evaluated."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(d, d))
+    precision = np.linalg.inv(a @ a.T / d + 0.05 * np.eye(d)) * 400
+    centre = rng.uniform(-0.3, 0.3, d)
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def evaluate(values, items, stage):
+        x = np.stack([values[f"x{j}"] for j in range(d)], axis=-1)
+        t = -0.5 * np.einsum("mki,ij,mkj->mk", x - centre, precision, x - centre)
+        seen.append((x, t))
+        return {"loglike": t[..., None] * np.array([0.2, 0.3, 0.5]), "other": x[..., 0] ** 2}
+
+    return evaluate, seen
+
+
+def rows_in(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether each row of ``a`` is a row of ``b`` (to 1e-12)."""
+    rows = {tuple(r) for r in b.round(12).tolist()}
+    return np.array([tuple(r) in rows for r in a.round(12).tolist()])
+
+
+@settings(max_examples=10, deadline=None)
+@given(d=st.integers(2, 4), seed=st.integers(0, 2**16))
+def test_a_halved_grid_evaluates_only_near_the_mass_and_integrates_as_the_full_grid(d, seed):
+    axes = [Axis(f"x{j}", -1.0, 1.0) for j in range(d)]
+    evaluate, full_points = correlated_gaussian(d, seed)
+    (full,) = integrate(evaluate, axes, tol=1e-4, max_points=90_000)
+    evaluate, seen = correlated_gaussian(d, seed)
+    (sparse,) = integrate(evaluate, axes, tol=1e-4, max_points=90_000, skip=40.0)
+    assert sparse.log_z == pytest.approx(full.log_z, abs=1e-9)
+    assert [lv.points for lv in sparse.levels] == [lv.points for lv in full.levels]
+    assert sum(t.size for _, t in seen) <= sum(t.size for _, t in full_points)
+    # the final grid's new points evaluated are those with a corner of their cell (a point of the grid before, every
+    # other one) within 40 nat of the best of that grid; every point within 30 nat of the best is evaluated
+    t = full.loglike
+    near = t >= t.max() - 30.0
+    np.testing.assert_array_equal(sparse.loglike[near], t[near])
+    if sparse.levels[-1].stage == "refine":                                 # the last grid halved the one before
+        n = len(sparse.grid["x0"])
+        cube = t.reshape((n,) * d)
+        best = cube[(slice(None, None, 2),) * d].max()
+        expected = np.zeros(n**d, dtype=bool)
+        for m, index in enumerate(np.ndindex(*(n,) * d)):
+            if all(i % 2 == 0 for i in index):
+                continue                                                   # a point of the grid before: kept
+            corners = [range(i // 2 * 2, (i + 1) // 2 * 2 + 1, 2) for i in index]
+            expected[m] = max(cube[c] for c in np.array(np.meshgrid(*corners, indexing="ij")).reshape(d, -1).T.tolist()
+                              for c in [tuple(c)]) >= best - 40.0
+        final = np.stack([np.ravel(v) for v in np.meshgrid(*sparse.grid.values(), indexing="ij")], axis=-1)
+        np.testing.assert_array_equal(rows_in(final, seen[-1][0].reshape(-1, d)), expected)
+        assert expected.sum() < n**d - ((n + 1) // 2) ** d                # fewer than the points the halving added
+
+
+def test_an_interpolated_point_is_its_cells_multilinear_interpolation():
+    """The far points of a halved grid take the value a multilinear interpolation of the grid before gives there
+    (scipy's RegularGridInterpolator), array by array."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    d = 3
+    axes = [Axis(f"x{j}", -1.0, 1.0) for j in range(d)]
+    evaluate, seen = correlated_gaussian(d, 7)
+    (result,) = integrate(evaluate, axes, tol=1e-4, skip=40.0)
+    assert result.levels[-1].stage == "refine"
+    final = np.stack([np.ravel(v) for v in np.meshgrid(*result.grid.values(), indexing="ij")], axis=-1)
+    before = [g[::2] for g in result.grid.values()]
+    coarse_other = (np.meshgrid(*before, indexing="ij")[0]) ** 2
+    interpolated = RegularGridInterpolator(before, coarse_other)(final)
+    evaluated = rows_in(final, seen[-1][0].reshape(-1, d))
+    assert (~evaluated).any()
+    np.testing.assert_allclose(result.arrays["other"][~evaluated], interpolated[~evaluated], rtol=1e-12)
+    np.testing.assert_allclose(result.arrays["other"][evaluated], final[evaluated, 0] ** 2, rtol=1e-12)

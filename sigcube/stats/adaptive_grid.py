@@ -70,10 +70,10 @@ MIN_CELLS = 0.75
 moments of a smooth posterior are accurate to far better than its width from about one step per sd)."""
 MAX_ZOOMS = 8
 """The most zoom steps before the step is halved regardless."""
-SKIP = 2 * KEEP
+SKIP = KEEP + 10.0
 """A halved grid's point whose every sub-grid neighbour lies more than this many nat below the sub-grid's largest T is
-interpolated, not evaluated (``skip`` of :func:`integrate`; twice the drop a box keeps: on a four-axis Gaussian about
-two thirds of a halved box's points)."""
+interpolated, not evaluated (``skip`` of :func:`integrate`): 10 nat beyond the drop a box keeps, so the points a box is
+made to hold are evaluated."""
 
 Evaluate = Callable[[Mapping[str, np.ndarray], np.ndarray, str], Mapping[str, np.ndarray]]
 """``evaluate(values, items, stage)``: ``values[name]`` (M, K) — M grid points for each of the K ``items`` (indices);

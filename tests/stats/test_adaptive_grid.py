@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigcube.stats.adaptive_grid import Axis, Box, GridIntegralError, box_grid, integrate
+from sigcube.stats.adaptive_grid import KEEP, SKIP, Axis, Box, GridIntegralError, box_grid, integrate
 
 
 def gaussian(centres: np.ndarray, widths: np.ndarray, peak: float = 0.0, log_axes: tuple[bool, ...] = ()):
@@ -230,14 +230,14 @@ def test_a_halved_grid_evaluates_only_near_the_mass_and_integrates_as_the_full_g
     evaluate, full_points = correlated_gaussian(d, seed)
     (full,) = integrate(evaluate, axes, tol=1e-4, max_points=90_000)
     evaluate, seen = correlated_gaussian(d, seed)
-    (sparse,) = integrate(evaluate, axes, tol=1e-4, max_points=90_000, skip=40.0)
+    (sparse,) = integrate(evaluate, axes, tol=1e-4, max_points=90_000, skip=SKIP)
     assert sparse.log_z == pytest.approx(full.log_z, abs=1e-9)
     assert [lv.points for lv in sparse.levels] == [lv.points for lv in full.levels]
     assert sum(t.size for _, t in seen) <= sum(t.size for _, t in full_points)
     # the final grid's new points evaluated are those with a corner of their cell (a point of the grid before, every
-    # other one) within 40 nat of the best of that grid; every point within 30 nat of the best is evaluated
+    # other one) within SKIP of the best of that grid; every point a box keeps (within KEEP of the best) is evaluated
     t = full.loglike
-    near = t >= t.max() - 30.0
+    near = t >= t.max() - KEEP
     np.testing.assert_array_equal(sparse.loglike[near], t[near])
     if sparse.levels[-1].stage == "refine":                                 # the last grid halved the one before
         n = len(sparse.grid["x0"])
@@ -249,7 +249,7 @@ def test_a_halved_grid_evaluates_only_near_the_mass_and_integrates_as_the_full_g
                 continue                                                   # a point of the grid before: kept
             corners = [range(i // 2 * 2, (i + 1) // 2 * 2 + 1, 2) for i in index]
             expected[m] = max(cube[c] for c in np.array(np.meshgrid(*corners, indexing="ij")).reshape(d, -1).T.tolist()
-                              for c in [tuple(c)]) >= best - 40.0
+                              for c in [tuple(c)]) >= best - SKIP
         final = np.stack([np.ravel(v) for v in np.meshgrid(*sparse.grid.values(), indexing="ij")], axis=-1)
         np.testing.assert_array_equal(rows_in(final, seen[-1][0].reshape(-1, d)), expected)
         assert expected.sum() < n**d - ((n + 1) // 2) ** d                # fewer than the points the halving added
@@ -263,7 +263,7 @@ def test_an_interpolated_point_is_its_cells_multilinear_interpolation():
     d = 3
     axes = [Axis(f"x{j}", -1.0, 1.0) for j in range(d)]
     evaluate, seen = correlated_gaussian(d, 7)
-    (result,) = integrate(evaluate, axes, tol=1e-4, skip=40.0)
+    (result,) = integrate(evaluate, axes, tol=1e-4, skip=SKIP)
     assert result.levels[-1].stage == "refine"
     final = np.stack([np.ravel(v) for v in np.meshgrid(*result.grid.values(), indexing="ij")], axis=-1)
     before = [g[::2] for g in result.grid.values()]

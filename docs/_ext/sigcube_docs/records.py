@@ -202,6 +202,10 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
            "mond-a0-population-floor-tau-gal", "a0", (),
            "is MOND's a0 universal? Every population shape, a velocity floor marginalised and each galaxy's velocity "
            "scale integrated (τ_gal = 0.31)"),
+          ("mond-a0-floor-tau-gal-grid", "docs/results/specs/mond_a0_population_floor_tau_gal_grid.toml",
+           "mond-a0-population-floor-tau-gal-grid", "a0", (),
+           "is MOND's a0 universal? Every population shape, a velocity floor and the scatter τ_gal of each galaxy's "
+           "velocity scale marginalised"),
           ("sigma-A0-k", "sweeps/sigma_A0_k_population.toml", "sigma-A0-k-population", "A0", (),
            "is Σ's A0 universal? Every population shape, k marginalised, quoted errors"),
           ("sigma-A0-k-lognormal", "sweeps/sigma_A0_k_population_lognormal.toml", "sigma-A0-k-population-lognormal",
@@ -209,7 +213,11 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
            "is Σ's A0 universal? A Gaussian population, k and a log-normal σ_int marginalised"),
           ("sigma-A0-k-floor", "docs/results/specs/sigma_A0_k_population_floor.toml", "sigma-A0-k-population-floor",
            "A0", ("--shape", "gaussian"),
-           "is Σ's A0 universal? A Gaussian population, k and a velocity floor marginalised"))),
+           "is Σ's A0 universal? A Gaussian population, k and a velocity floor marginalised"),
+          ("sigma-A0-k-floor-tau-gal", "docs/results/specs/sigma_A0_k_population_floor_tau_gal.toml",
+           "sigma-A0-k-population-floor-tau-gal", "A0", ("--shape", "gaussian"),
+           "is Σ's A0 universal? A Gaussian population, k and a velocity floor marginalised and each galaxy's "
+           "velocity scale integrated (τ_gal = 0.31)"))),
     Result("population-mond-a0-both",
            (*(("sweep", f"docs/results/specs/mond_a0_population_both_floor{f}.toml", "--out",
                f"{{cubes}}/mond-a0-population-both-floor-{f}.zarr") for f in (3, 4, 5, 6, 7)),

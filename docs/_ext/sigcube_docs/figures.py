@@ -156,6 +156,9 @@ FIGURES: tuple[DocFigure, ...] = (
     *(DocFigure(f"population-{name}", "study/population", lambda i, n=name: i.plots.population.population_figures(
         i.record(f"population-{n}")), (f"population-{name}",), title=f"Population of {what}")
       for name, what in (("mond-a0-floor-tau-gal", "MOND's a0, a velocity floor and each galaxy's velocity scale"),
+                         ("mond-a0-floor-tau-gal-grid",
+                          "MOND's a0, a velocity floor and each galaxy's velocity scale, τ_gal marginalised"),
+                         ("sigma-A0-k-floor-tau-gal", "Σ's A0, k, a velocity floor and each galaxy's velocity scale"),
                          ("sigma-A0-k-floor", "Σ's A0, k and a velocity floor marginalised"),
                          ("mond-a0-lognormal", "MOND's a0, a first-order log-normal σ_int marginalised"),
                          ("sigma-A0-k-lognormal", "Σ's A0, k and a first-order log-normal σ_int marginalised"))),

@@ -834,8 +834,10 @@ def _errors_label(r: Mapping[str, Any]) -> str:
     floor = em.get("sigma_floor") or []
     floors = [f for f in (floor if isinstance(floor, list) else [floor]) if f]
     tau = em.get("tau_gal")
-    return (label + (f" + floor {', '.join(number(f) for f in floors)} km/s" if floors else "")
-            + (f" + each galaxy's velocity scale, τ_gal = {number(tau, 3)}" if tau else ""))
+    tau_label = (f"τ_gal marginalised ({_ci(tau, 3)})" if isinstance(tau, list) else f"τ_gal = {number(tau, 3)}")
+    stacked = " stacked" if len(floors) > 1 else ""
+    return (label + (f" + floor {', '.join(number(f) for f in floors)} km/s{stacked}" if floors else "")
+            + (f" + each galaxy's velocity scale, {tau_label}" if tau else ""))
 
 
 def population_summary(recs: Mapping[str, Mapping[str, Any] | None]) -> str:
@@ -889,11 +891,7 @@ def population_models(record: Mapping[str, Any]) -> str:
     r = record["report"]
     out = [provenance(record)]
     group = next(iter(r["objects_table"]))
-    em = r.get("error_model") or {}
-    errors = (f"error model {text(em['error_model'])}" + (f", σ_int on {_ci(em['sigma_int'], 3)}" if
-                                                           isinstance(em.get("sigma_int"), list) else "")
-              + (f", velocity floors {', '.join(number(f) for f in em['sigma_floor'])} km/s stacked"
-                 if len(em.get("sigma_floor", [])) > 1 else "")) if em else "error model as stated below"
+    errors = f"error model {text(_errors_label(r))}" if r.get("error_model") else "error model as stated below"
     out.append(f"Sweep {code(r['sweep'])} (kernel {code(r['kernel'])}): {r['objects']} objects along {code(group)}, "
                f"{r['points']:,} points; {r['grid']['points']} grid values of {text(r['unit'])} from "
                f"{number(r['grid']['range'][0])} to {number(r['grid']['range'][1])}; {errors}. Other grid axes: "

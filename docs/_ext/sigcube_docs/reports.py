@@ -1087,6 +1087,8 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "population-sigma-A0-k-lognormal": population_models, "population-sigma-A0-k-floor": population_models,
     "population-sigma-A0-k-floor-tau-gal": population_models,
     "population-mond-a0-floor-tau-gal-grid": population_models,
+    "population-mond-a0-lognormal-density": population_models,
+    "population-sigma-A0-k-lognormal-density": population_models,
     "li2018-population-table": li2018_table, "error-models-population-table": error_models_table,
 }
 """The renderer of each committed report, by its name."""

@@ -1073,6 +1073,7 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare,
     "compare-sigma-mond-error-models": compare_error_models, "compare-sigma_xi-nfw-sigma-int": compare,
     "compare-halos-lcdm": compare, "compare-halos-lcdm-tau-gal": compare, "compare-halos-shmr": compare,
+    "compare-halos-einasto-held": compare,
     "calibrate-sigma-mond": calibration, "calibrate-sigma-mond-tau-gal": calibration,
     "compare-sigma-mond-tau-gal": compare_error_models,
     "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,

@@ -313,7 +313,7 @@ def test_the_committed_reports_are_the_registered_ones():
         assert {"generated", "sigcube_version", "commit", "seconds", "report"} <= set(record)
         from sigcube_docs import reports
 
-        assert "docs/results/" + name + ".json" in reports.RENDERERS[name](record)
+        assert "docs/results/" + name + ".json" in reports.render(record)
 
 
 def test_the_posterior_table_leads_with_the_error_model_the_evidence_prefers():

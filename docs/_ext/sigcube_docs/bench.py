@@ -157,7 +157,9 @@ def compare(res: Mapping[str, Any]) -> str:
         run = res["runs"]["the family"]
         rows = [[code(m), fixed(v["seconds"], 0), fixed(v["log_evidence"], 2), fixed(v["ln_B_vs_mond"], 2)]
                 for m, v in run["models"].items()]
-        return (f"The family as one command: {fixed(run['wall_s'], 0)} s wall, {fixed(run['cpu_s'], 0)} s CPU.\n\n"
+        return (f"The family as one command (Σ, MOND and {', '.join(code(h) for h in res['halos'])}; σ_int "
+                f"{text(res['sigma_int'])}): {fixed(run['wall_s'], 0)} s wall, {fixed(run['cpu_s'], 0)} s CPU; within "
+                f"30 minutes: {'yes' if res['within_30_min'] else 'no'}.\n\n"
                 + table(["model", "seconds", "ln Z", "ln B vs MOND"], rows, "lrrr"))
     pairs = res.get("pairs") or [res["runs"]]
     rows = []

@@ -312,9 +312,9 @@ def write_all() -> list[str]:
 
     OUT.mkdir(exist_ok=True)
     jobs = dict(GENERATED)
-    for name, render in reports.RENDERERS.items():
+    for name in records.RESULTS:
         record = records.load(name)
-        jobs[f"results/{name}.md"] = (lambda r=record, f=render: f(r)) if record else (
+        jobs[f"results/{name}.md"] = (lambda r=record: reports.render(r)) if record else (
             lambda n=name: f"The report `{n}` is not committed yet (`docs/results/{n}.json`).\n")
     jobs["results/clash-rows.md"] = lambda: reports.clash_rows(records.load("regression"))
     jobs["results/floor-comparison.md"] = lambda: reports.floor_comparison(records.load("sweep-nuisance"),
@@ -330,7 +330,7 @@ def write_all() -> list[str]:
         records.load("compare-sigma-mond-nfw"), records.load("compare-sigma-mond-sigma-int"))
     jobs["results/ablation-verdict-change.md"] = lambda: reports.verdict_change(
         records.load("compare-sigma_xi-nfw"), records.load("compare-sigma_xi-nfw-sigma-int"))
-    names = [n for n in reports.RENDERERS if n.startswith("population-")]
+    names = [n for n in records.RESULTS if n.startswith("population-")]
     jobs["results/population-summary.md"] = lambda: reports.population_summary({n: records.load(n) for n in names})
     written = []
     for name, make in jobs.items():

@@ -1067,29 +1067,27 @@ def calibration(record: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+BY_SUBCOMMAND: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
-    "ablation-sigma-int-5": ablation, "ablation-sigma-int-grid": ablation, "compare-sigma-mond-nfw": compare,
-    "compare-sigma_xi-nfw": compare, "compare-sigma-mond-sigma-int": compare,
-    "compare-sigma-mond-error-models": compare_error_models, "compare-sigma_xi-nfw-sigma-int": compare,
-    "compare-halos-lcdm": compare, "compare-halos-lcdm-tau-gal": compare, "compare-halos-shmr": compare,
-    "compare-halos-einasto-held": compare,
-    "calibrate-sigma-mond": calibration, "calibrate-sigma-mond-tau-gal": calibration,
-    "compare-sigma-mond-tau-gal": compare_error_models,
-    "sweep-demo": sweep, "sweep-nuisance": sweep, "sweep-nuisance-floor-5": sweep,
-    "joint-sigma-sparc-clash": joint, "joint-sigma-paper-sparc-clash": joint, "joint-mond-sparc-clash": joint,
-    "joint-sigma-systematics-sparc-clash": joint,
-    "sweep-mond-sigma-int": sweep, "sweep-sigma-sigma-int": sweep,
-    "population-mond-a0": population_models, "population-mond-a0-floor-5": population_models,
-    "population-sigma-A0": population_models, "population-sigma-A0-floor-5": population_models,
-    "population-mond-a0-li2018": population_models, "population-mond-a0-lognormal": population_models,
-    "population-mond-a0-floor": population_models, "population-mond-a0-both": population_models,
-    "population-mond-a0-floor-tau-gal": population_models, "population-sigma-A0-k": population_models,
-    "population-sigma-A0-k-lognormal": population_models, "population-sigma-A0-k-floor": population_models,
-    "population-sigma-A0-k-floor-tau-gal": population_models,
-    "population-mond-a0-floor-tau-gal-grid": population_models,
-    "population-mond-a0-lognormal-density": population_models,
-    "population-sigma-A0-k-lognormal-density": population_models,
-    "li2018-population-table": li2018_table, "error-models-population-table": error_models_table,
+    "calibrate": calibration, "sweep": sweep, "joint": joint,
 }
-"""The renderer of each committed report, by its name."""
+"""The renderer of a committed report by the ``sigcube report`` subcommand that made it (``compare`` and
+``population``, whose reports come in several kinds, are told apart by :func:`renderer`)."""
+TABLES = {"choices": li2018_table, "error_models": error_models_table}
+"""The population tables' renderers by the report's ``kind``."""
+
+
+def renderer(record: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], str]:
+    """The function that writes a committed report's results page: by the subcommand of its last command, and for
+    ``compare`` and ``population`` by what the report holds (an error-model table, a population table)."""
+    subcommand, report = record["commands"][-1][1], record["report"]
+    if subcommand == "compare":
+        return compare_error_models if "error_model_table" in report else compare
+    if subcommand == "population":
+        return TABLES[report["kind"]] if "kind" in report else population_models
+    return BY_SUBCOMMAND[subcommand]
+
+
+def render(record: Mapping[str, Any]) -> str:
+    """A committed report's results page."""
+    return renderer(record)(record)

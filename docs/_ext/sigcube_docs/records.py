@@ -139,6 +139,11 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
                                            "--error-model", "velocity_floor", "--tau-gal", "0.31", "--json"),),
            "model selection: Einasto against NFW, both under ΛCDM priors, Υ, D, i marginalised, the velocity floor "
            "held at NFW's posterior mean of compare-halos-lcdm-tau-gal (3.89 km/s) and τ_gal at 0.31 ln V"),
+    Result("compare-halos-einasto-dc14-held", (("report", "compare", "dc14-lcdm", "einasto-lcdm", "--sigma-int",
+                                                "2.82", "--error-model", "velocity_floor", "--tau-gal", "0.31",
+                                                "--json"),),
+           "model selection: Einasto against DC14, both under ΛCDM priors, Υ, D, i marginalised, the velocity floor "
+           "held at DC14's posterior mean of compare-halos-lcdm-tau-gal (2.82 km/s) and τ_gal at 0.31 ln V"),
     Result("compare-halos-shmr", (("report", "compare", "nfw-lcdm", "nfw-lcdm-moster2013_propagated",
                                    "nfw-lcdm-behroozi2013", "--sigma-int", "0:30:16", "--error-model", "velocity_floor",
                                    "--json"),),

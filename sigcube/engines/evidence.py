@@ -140,7 +140,7 @@ class Data:
         return Data(self.points.take(index), catalogue, self.priors)
 
 
-def _object_chunks(data: Data) -> list[np.ndarray]:
+def object_chunks(data: Data) -> list[np.ndarray]:
     """The galaxy chunks of a per-object model's tasks."""
     return galaxy_chunks(data.points.offsets, OBJECT_CHUNK_POINTS if data.nuisance else CATALOGUE_CHUNK_POINTS)
 
@@ -687,7 +687,7 @@ def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axi
     galaxies: ``restarted``; where the seeded integral's ln Z was the larger, the difference joins the galaxy's error).
     Galaxy chunks run as tasks of ``run``."""
     correct = correct and data.nuisance
-    chunks = _object_chunks(data)
+    chunks = object_chunks(data)
     parts = run(_object_chunk, (kernel, dict(fixed), tuple(axes), data, error_model, sigma_int, _held(held), correct,
                                 None if start is None else list(start), locate, seeds), [(c,) for c in chunks])
     integrals = [r for found, _, _ in parts for r in found]
@@ -906,7 +906,7 @@ def _grid_modes(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_mode
     """Every galaxy's restarted nuisance modes on the fixed grid of its box at σ_int ``sigma`` (:func:`_modes_chunk`),
     galaxy chunks as tasks of ``run``."""
     parts = run(_modes_chunk, (kernel, dict(fixed), data, error_model, tuple(axes), list(boxes), float(sigma),
-                               _held(held)), [(c,) for c in _object_chunks(data)])
+                               _held(held)), [(c,) for c in object_chunks(data)])
     return [z for part in parts for z in part]
 
 
@@ -915,7 +915,7 @@ def _on_grids(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model:
               held: Mapping[str, float] | None = None, seeds: Sequence[np.ndarray] | None = None) -> np.ndarray:
     """Every galaxy's ln Z on the fixed grid of its box (``boxes[g]``) at each σ_int of ``sigmas`` (S, G), each grid
     point's mode search from ``seeds`` (:func:`_grids_chunk`): σ_int values × galaxy chunks as tasks of ``run``."""
-    chunks = _object_chunks(data)
+    chunks = object_chunks(data)
     tasks = [(i, c) for i in range(len(sigmas)) for c in chunks]
     parts = run(_grids_chunk, (kernel, dict(fixed), data, error_model, tuple(axes), list(boxes),
                                [float(s) for s in sigmas], _held(held), None if seeds is None else list(seeds)), tasks)

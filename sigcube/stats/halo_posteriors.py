@@ -50,12 +50,16 @@ MSTAR_NODES = 41
 TAIL = 2.0
 """|median z_M200| beyond which a galaxy's halo mass sits in its SHMR prior's tail (outside the central 95 %)."""
 
+def disc_scale_lengths(points: PointSet) -> np.ndarray | None:
+    """Each galaxy's disc scale length R_d [kpc] (the catalogue's, at its distance), or None when the cube has none:
+    the R_d a halo posterior's coreNFW core is computed with."""
+    return points.inputs["R_d_table"][points.offsets[:-1]] if "R_d_table" in points.inputs else None
+
+
 def catalogue_inputs(points: PointSet) -> tuple[np.ndarray, np.ndarray | None]:
     """(log10 M★ [M☉], R_d [kpc] or None) of each galaxy of ``points`` at the packing's Υ (0.5, 0.7) and the catalogue
     distance: the M★ and the disc scale length a halo posterior is computed with."""
-    first = points.offsets[:-1]
-    r_d = points.inputs["R_d_table"][first] if "R_d_table" in points.inputs else None
-    return np.log10(points.inputs["M_star"][first]), r_d
+    return np.log10(points.inputs["M_star"][points.offsets[:-1]]), disc_scale_lengths(points)
 
 
 def weighted_quantiles(values: np.ndarray, mass: np.ndarray, q: Sequence[float] = QUANTILES) -> np.ndarray:
@@ -172,10 +176,13 @@ def shmr_tail(integrals: Sequence[ItemIntegral], galaxies: Sequence[str], tail: 
 
 
 def halo_summary(ds: xr.Dataset) -> str:
-    """One line on a :func:`halo_posteriors` Dataset: the spread of the galaxies' medians of log10 M200, c200 and
-    log10 M★/M200 (their 16th–50th–84th percentiles across galaxies) and how many sit on a prior bound."""
+    """One line on a :func:`halo_posteriors` Dataset: the spread of the galaxies' medians of log10 M200, c200,
+    log10 M★/M200 and the profile's shape or core (:data:`SHAPE`; their 16th–50th–84th percentiles across galaxies)
+    and how many sit on a prior bound."""
+    shapes = {name: name + (f" [{unit}]" if unit else "") for name, unit, _ in SHAPE.values()}
     parts = []
-    for name, label in (("log10_M200", "log10 M200"), ("c200", "c200"), ("log10_mstar_over_m200", "log10 M★/M200")):
+    for name, label in (("log10_M200", "log10 M200"), ("c200", "c200"), ("log10_mstar_over_m200", "log10 M★/M200"),
+                        *((n, label) for n, label in shapes.items() if n in ds)):
         lo, mid, hi = np.nanpercentile(ds[name].sel(quantile=0.5).values, [16, 50, 84])
         bound = int(ds[f"{name}_at_bound"].values.sum())
         parts.append(f"{label} {mid:.2f} [{lo:.2f}, {hi:.2f}]" + (f", {bound} at a prior bound" if bound else ""))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -43,12 +44,13 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(evidence, "CATALOGUE_CHUNK_POINTS", 50)
 
 
-def _rows(run, sample, cases=CASES) -> dict[str, str]:
+def _rows(run, sample, cases=CASES, catalogue=None) -> dict[str, str]:
     out = {}
+    catalogue = sample.catalogue if catalogue is None else catalogue
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for name, nuisance, scatter in cases:
-            row = compare_model(name, sample.points, sample.catalogue if nuisance else None, nuisance, run,
+            row = compare_model(name, sample.points, catalogue if nuisance else None, nuisance, run,
                                 None if scatter is None else Scatter.parse(scatter))
             row.pop("seconds")
             elpd = row.pop("_logo").elpd.values
@@ -74,6 +76,22 @@ def test_tasks_on_a_cluster_give_the_numbers_of_this_process(sample):
             executor(cluster.scheduler_address, None, False, Console(quiet=True)) as run:
         there = _rows(run, sample)
     assert there == _rows(in_process, sample)
+
+
+def test_halo_masses_from_tasks_on_a_cluster_are_those_of_this_process(sample):
+    """A ΛCDM halo with Υ, D, i marginalised: its halos' M★ at the nuisance mode of every grid point are found in galaxy
+    chunks as tasks too (the synthetic catalogue given an L[3.6] and a bulge luminosity, so that M★ is defined)."""
+    from distributed import LocalCluster
+
+    n = sample.points.n_galaxies
+    light = np.geomspace(0.5, 80.0, n)
+    catalogue = replace(sample.catalogue, columns={**sample.catalogue.columns, "L36": light, "L_bul": 0.2 * light})
+    cases = [("nfw-lcdm", True, "5")]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            executor(cluster.scheduler_address, None, False, Console(quiet=True)) as run:
+        there = _rows(run, sample, cases, catalogue)
+    here = _rows(in_process, sample, cases, catalogue)
+    assert there == here and '"log10_M200"' in next(iter(here.values()))
 
 
 @pytest.mark.slow

@@ -150,3 +150,5 @@ def test_the_summary_line_gives_the_spread_of_medians_and_the_bound_count_and_su
     lo, mid, hi = ratio[0] + 0.32, ratio[0] + 1.0, ratio[0] + 1.68  # 16/50/84th of (0, 1, 2): 0.32, 1, 1.68
     assert f"log10 M★/M200 {mid:.2f} [{lo:.2f}, {hi:.2f}]" in line and "halos of 3 galaxies" in line
     assert "at a prior bound" not in line
+    core = ds["r_core"].sel(quantile=0.5).values  # the same posterior in every galaxy: one r0 = r200/(1.5214·c)
+    assert f"r_core [kpc] {core[0]:.2f} [{core[0]:.2f}, {core[0]:.2f}]" in line

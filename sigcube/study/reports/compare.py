@@ -217,7 +217,7 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
     data = Data(points, catalogue if nuisance else None)
     error_model = scatter.error_model if scatter is not None else "velocity_floor"
     held = _held(scatter)
-    halos = _halos_of(kernel, fixed, data, error_model, held)
+    halos = _halos_of(kernel, fixed, data, error_model, held, run)
     if scatter is not None and scatter.free:
         ev = scatter_object_evidence(kernel, fixed, object_axes, _scatter_axis(scatter), data, error_model, checkpoint,
                                      progress, run, summarise=halos if is_halo(model.kernel) else None, held=held)
@@ -268,13 +268,13 @@ def _held(scatter: Scatter | None) -> dict[str, float]:
     return {} if scatter is None else {k: float(p.values[0]) for k, p in scatter.others.items() if not p.free}
 
 
-def _halos_of(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, held: Mapping[str, float]
-              ) -> Callable[[Sequence[Any], float | None], dict[str, Any]]:
-    """A halo's per-galaxy quantities from its integrals at σ_int (``halo_table`` as data; ``{"problem": why}`` when
-    the cube gives no M★), the likelihood's parameters beside σ_int at ``held``."""
+def _halos_of(kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str, held: Mapping[str, float],
+              run: Runner) -> Callable[[Sequence[Any], float | None], dict[str, Any]]:
+    """A halo's per-galaxy quantities from its integrals at σ_int (``halo_table`` as data, its tasks on ``run``;
+    ``{"problem": why}`` when the cube gives no M★), the likelihood's parameters beside σ_int at ``held``."""
     def make(integrals: Sequence[Any], sigma: float | None) -> dict[str, Any]:
         try:
-            return halo_table(kernel, fixed, integrals, data, error_model, sigma, held).to_dict(data="list")
+            return halo_table(kernel, fixed, integrals, data, error_model, sigma, held, run).to_dict(data="list")
         except SigcubeError as problem:
             return {"problem": str(problem)}
     return make

@@ -9,8 +9,9 @@ kernel that needs an incomplete gamma or beta function keeps the compiled fast p
 - :data:`gammainc_lower` — the regularised lower incomplete gamma function P(a, x) (the Einasto enclosed mass);
 - :data:`zhao_mass` — ∫₀ʸ u^(2−γ)·(1 + u^α)^(−(β−γ)/α) du, the enclosed mass of an (α, β, γ) double-power-law
   density (Zhao 1996, MNRAS 278, 488; the DC14 profile) in units of 4π·ρ_s·r_s³, for any β (also β ≤ 3, where the
-  total mass diverges but every finite radius encloses a finite mass); :data:`zhao_half` and
-  :data:`zhao_mass_given_half` split it so that its part common to every radius beyond r_s is computed once per halo;
+  total mass diverges but every finite radius encloses a finite mass);
+- :data:`dc14_mass` — that mass for the DC14 halo's shape at X = log10(M★/M_halo), read from a table of the series
+  (:mod:`sigcube.model.dc14_compiled`, within 5·10⁻⁹ of the series);
 - :data:`cusp_mass`, :data:`burkert_mass` and :data:`core_mass` — the NFW, Burkert and pseudo-isothermal enclosed
   masses, whose closed forms cancel to nothing at small radii (∝ y², y³, y³ there): their power series below a y
   where the closed form has lost at most a few units of the last digit (the replay of sweeps runs
@@ -28,15 +29,17 @@ import importlib
 from typing import Any
 
 class CompiledUfunc:
-    """A ufunc of :mod:`sigcube.model.special_compiled`, compiled (or loaded from numba's cache) on its first call."""
+    """A ufunc of ``module`` (:mod:`sigcube.model.special_compiled`), compiled (or loaded from numba's cache) on its
+    first call."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, module: str = "sigcube.model.special_compiled") -> None:
         self.name = name
+        self.module = module
 
     @functools.cached_property
     def ufunc(self) -> Any:
         """The numba ufunc itself (what the tracers record and the compiled code calls)."""
-        return getattr(importlib.import_module("sigcube.model.special_compiled"), self.name)
+        return getattr(importlib.import_module(self.module), self.name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.ufunc(*args, **kwargs)
@@ -47,8 +50,7 @@ class CompiledUfunc:
 
 gammainc_lower = CompiledUfunc("gammainc_lower")
 zhao_mass = CompiledUfunc("zhao_mass")
-zhao_half = CompiledUfunc("zhao_half")
-zhao_mass_given_half = CompiledUfunc("zhao_mass_given_half")
+dc14_mass = CompiledUfunc("dc14_mass", "sigcube.model.dc14_compiled")
 cusp_mass = CompiledUfunc("cusp_mass")
 burkert_mass = CompiledUfunc("burkert_mass")
 core_mass = CompiledUfunc("core_mass")

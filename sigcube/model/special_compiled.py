@@ -114,23 +114,6 @@ def _beta_tail(w_lo: float, a: float, b: float) -> float:  # pragma: no cover
     return part
 
 
-@numba.njit(nogil=True, cache=True)
-def _zhao(y: float, alpha: float, beta: float, gamma: float, half: float) -> float:  # pragma: no cover
-    """:func:`zhao_mass` with ∫₀^½ of its incomplete beta integral given (``half``; NaN: computed here if needed)."""
-    if not (y >= 0.0) or not (alpha > 0.0) or not (gamma < 3.0):
-        return math.nan
-    if y == 0.0:
-        return 0.0
-    a = (3.0 - gamma) / alpha
-    b = (beta - 3.0) / alpha
-    ya = math.exp(alpha * math.log(y))
-    if ya <= 1.0:  # T = y^α/(1 + y^α) ≤ ½
-        return _beta_head(ya / (1.0 + ya), a, b) / alpha
-    if not (half == half):
-        half = _beta_head(0.5, a, b)
-    return (half + _beta_tail(1.0 / (1.0 + ya), a, b)) / alpha
-
-
 @numba.vectorize(["f8(f8, f8, f8, f8)"], nopython=True, cache=True)
 def zhao_mass(y, alpha, beta, gamma):  # pragma: no cover
     """∫₀ʸ u^(2−γ)·(1 + u^α)^(−(β−γ)/α) du for y ≥ 0, α > 0, γ < 3 (NaN otherwise).
@@ -140,23 +123,16 @@ def zhao_mass(y, alpha, beta, gamma):  # pragma: no cover
     (1 − t)^(b−1) is summed term by term (:func:`_beta_head`); beyond, the rest is ∫ w^(b−1)(1 − w)^(a−1) dw over
     w = 1 − t ∈ [1/(1 + y^α), ½] (:func:`_beta_tail`). Relative error ~1e-14.
     """
-    return _zhao(y, alpha, beta, gamma, math.nan)
-
-
-@numba.vectorize(["f8(f8, f8, f8)"], nopython=True, cache=True)
-def zhao_half(alpha, beta, gamma):  # pragma: no cover
-    """The part of :func:`zhao_mass`'s incomplete beta integral up to t = ½ (what it is for every y ≥ 1): computed once
-    per halo and passed to :func:`zhao_mass_given_half`."""
-    if not (alpha > 0.0) or not (gamma < 3.0):
+    if not (y >= 0.0) or not (alpha > 0.0) or not (gamma < 3.0):
         return math.nan
-    return _beta_head(0.5, (3.0 - gamma) / alpha, (beta - 3.0) / alpha)
-
-
-@numba.vectorize(["f8(f8, f8, f8, f8, f8)"], nopython=True, cache=True)
-def zhao_mass_given_half(y, alpha, beta, gamma, half):  # pragma: no cover
-    """:func:`zhao_mass` with :func:`zhao_half` (α, β, γ) given: a kernel's trace computes that once per galaxy, and
-    each radius beyond r_s sums one series instead of two."""
-    return _zhao(y, alpha, beta, gamma, half)
+    if y == 0.0:
+        return 0.0
+    a = (3.0 - gamma) / alpha
+    b = (beta - 3.0) / alpha
+    ya = math.exp(alpha * math.log(y))
+    if ya <= 1.0:  # T = y^α/(1 + y^α) ≤ ½
+        return _beta_head(ya / (1.0 + ya), a, b) / alpha
+    return (_beta_head(0.5, a, b) + _beta_tail(1.0 / (1.0 + ya), a, b)) / alpha
 
 
 @numba.vectorize(["f8(f8)"], nopython=True, cache=True)

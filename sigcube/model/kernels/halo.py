@@ -27,7 +27,7 @@ from sigcube.model.kernels.registry import Parameter, kernel
 from sigcube.model.lcdm import (
     CORENFW_ETA, CORENFW_KAPPA, CORENFW_STAR_FORMATION_GYR, DC14_RANGE, HALF_MASS_RADIUS_PER_RD, corenfw_core, dc14_shape,
 )
-from sigcube.model.special import burkert_mass, core_mass, cusp_mass, gammainc_lower, zhao_half, zhao_mass_given_half
+from sigcube.model.special import burkert_mass, core_mass, cusp_mass, dc14_mass, gammainc_lower
 
 BURKERT_SLOPE_2 = (1.0 + math.sqrt(26.0 / 27.0)) ** (1.0 / 3.0) + (1.0 - math.sqrt(26.0 / 27.0)) ** (1.0 / 3.0)
 """r_−2/r_0 of the Burkert profile: the real root of q³ − q − 2 = 0 (slope −q/(1+q) − 2q²/(1+q²) = −2), ≈ 1.5214."""
@@ -78,13 +78,13 @@ def pseudo_isothermal_velocity_squared(r_kpc, log10_m200, c):
 
 def dc14_velocity_squared(r_kpc, log10_m200, c, log10_mstar):
     """V² of a DC14 halo of stellar mass M★: ρ ∝ (r/r_s)^−γ·[1 + (r/r_s)^α]^−((β−γ)/α), (α, β, γ) of
-    X = log10(M★/M200) (:func:`sigcube.model.lcdm.dc14_shape`), c = r200/r_−2 and r_s = r_−2·((β − 2)/(2 − γ))^{1/α}."""
-    alpha, beta, gamma = dc14_shape(log10_mstar - log10_m200)
-
-    half = zhao_half(alpha, beta, gamma)
+    X = log10(M★/M200) (:func:`sigcube.model.lcdm.dc14_shape`), c = r200/r_−2 and r_s = r_−2·((β − 2)/(2 − γ))^{1/α};
+    μ(y) from :data:`~sigcube.model.special.dc14_mass`."""
+    x = log10_mstar - log10_m200
+    alpha, beta, gamma = dc14_shape(x)
 
     def mass(y):
-        return zhao_mass_given_half(y, alpha, beta, gamma, half)
+        return dc14_mass(y, x)
     return halo_velocity_squared(r_kpc, log10_m200, c * ((2.0 - gamma) / (beta - 2.0)) ** (1.0 / alpha), mass)
 
 

@@ -117,7 +117,9 @@ def special_costs() -> dict:
     from scipy import special as sp
 
     from sigcube.model.lcdm import BEHROOZI_2013, MOSTER_2013, dc14_shape
-    from sigcube.model.special import cusp_mass, dc14_mass, double_power_inverse, gammainc_lower, zhao_mass
+    from sigcube.model.special import (
+        cusp_mass, dc14_mass, double_power_inverse, einasto_mass, gammainc_lower, zhao_mass,
+    )
 
     rng = np.random.default_rng(1)
     n = 100_000
@@ -132,7 +134,8 @@ def special_costs() -> dict:
         return round(_best(fn, 5) * 1e9 / n, 1)
 
     return {
-        "gammainc_lower": per_call(lambda: gammainc_lower(3 / alpha, x)),
+        "gammainc_lower (Einasto's series)": per_call(lambda: gammainc_lower(3 / alpha, x)),
+        "einasto_mass (Einasto's table)": per_call(lambda: einasto_mass(3 * y, alpha)),
         "scipy.special.gammainc": per_call(lambda: sp.gammainc(3 / alpha, x)),
         "zhao_mass (DC14's series)": per_call(lambda: zhao_mass(y, a, b, g)),
         "dc14_mass (DC14's table)": per_call(lambda: dc14_mass(y, shape_x)),

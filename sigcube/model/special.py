@@ -10,8 +10,8 @@ kernel that needs an incomplete gamma or beta function keeps the compiled fast p
 - :data:`zhao_mass` — ∫₀ʸ u^(2−γ)·(1 + u^α)^(−(β−γ)/α) du, the enclosed mass of an (α, β, γ) double-power-law
   density (Zhao 1996, MNRAS 278, 488; the DC14 profile) in units of 4π·ρ_s·r_s³, for any β (also β ≤ 3, where the
   total mass diverges but every finite radius encloses a finite mass);
-- :data:`dc14_mass` — that mass for the DC14 halo's shape at X = log10(M★/M_halo), read from a table of the series
-  (:mod:`sigcube.model.dc14_compiled`, within 5·10⁻⁹ of the series);
+- :data:`dc14_mass` — that mass for the DC14 halo's shape at X = log10(M★/M_halo), and :data:`einasto_mass` — the
+  Einasto mass P(3/α, (2/α)·y^α) — read from tables of those series (:mod:`sigcube.model.mass_tables`);
 - :data:`cusp_mass`, :data:`burkert_mass` and :data:`core_mass` — the NFW, Burkert and pseudo-isothermal enclosed
   masses, whose closed forms cancel to nothing at small radii (∝ y², y³, y³ there): their power series below a y
   where the closed form has lost at most a few units of the last digit (the replay of sweeps runs
@@ -50,7 +50,8 @@ class CompiledUfunc:
 
 gammainc_lower = CompiledUfunc("gammainc_lower")
 zhao_mass = CompiledUfunc("zhao_mass")
-dc14_mass = CompiledUfunc("dc14_mass", "sigcube.model.dc14_compiled")
+dc14_mass = CompiledUfunc("dc14_mass", "sigcube.model.mass_tables")
+einasto_mass = CompiledUfunc("einasto_mass", "sigcube.model.mass_tables")
 cusp_mass = CompiledUfunc("cusp_mass")
 burkert_mass = CompiledUfunc("burkert_mass")
 core_mass = CompiledUfunc("core_mass")

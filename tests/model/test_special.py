@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import integrate, special
 
 from sigcube.model.special import (
-    burkert_mass, core_mass, cusp_mass, dc14_mass, gammainc_lower, zhao_mass,
+    burkert_mass, core_mass, cusp_mass, dc14_mass, einasto_mass, gammainc_lower, zhao_mass,
 )
 from sigcube.model.lcdm import DC14_RANGE, dc14_shape
 
@@ -62,6 +62,28 @@ def test_dc14_mass_between_every_node_of_its_table():
     assert dc14_mass(0.0, -2.0) == 0.0
     with np.errstate(invalid="ignore"):
         assert np.isnan(dc14_mass(-1.0, -2.0)) and np.isnan(dc14_mass(1.0, math.nan))
+
+
+def _einasto_series(y, alpha):
+    return gammainc_lower(3.0 / alpha, (2.0 / alpha) * y**alpha)
+
+
+@settings(max_examples=200, deadline=None)
+@given(log10_y=st.floats(-6.0, 6.0), log10_alpha=st.floats(-2.5, 0.8))
+def test_einasto_mass_is_the_incomplete_gamma_function(log10_y, log10_alpha):
+    """The table (y in 1e-4..1e4, α in 0.02..3) and the series beyond it; P itself is checked against scipy above."""
+    y, alpha = 10.0**log10_y, 10.0**log10_alpha
+    assert einasto_mass(y, alpha) == pytest.approx(_einasto_series(y, alpha), rel=1e-7, abs=1e-300)
+
+
+def test_einasto_mass_between_every_node_of_its_table():
+    rng = np.random.default_rng(8)
+    y = np.exp(rng.uniform(math.log(1e-4), math.log(1e4), 200_000))
+    alpha = np.exp(rng.uniform(math.log(0.02), math.log(3.0), 200_000))
+    np.testing.assert_allclose(einasto_mass(y, alpha), _einasto_series(y, alpha), rtol=1e-7)
+    assert einasto_mass(0.0, 0.2) == 0.0
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(einasto_mass(-1.0, 0.2)) and np.isnan(einasto_mass(1.0, 0.0))
 
 
 def test_zhao_mass_of_nfw_and_of_a_core():

@@ -27,7 +27,7 @@ from sigcube.model.kernels.registry import Parameter, kernel
 from sigcube.model.lcdm import (
     CORENFW_ETA, CORENFW_KAPPA, CORENFW_STAR_FORMATION_GYR, DC14_RANGE, HALF_MASS_RADIUS_PER_RD, corenfw_core, dc14_shape,
 )
-from sigcube.model.special import burkert_mass, core_mass, cusp_mass, dc14_mass, gammainc_lower
+from sigcube.model.special import burkert_mass, core_mass, cusp_mass, dc14_mass, einasto_mass
 
 BURKERT_SLOPE_2 = (1.0 + math.sqrt(26.0 / 27.0)) ** (1.0 / 3.0) + (1.0 - math.sqrt(26.0 / 27.0)) ** (1.0 / 3.0)
 """r_−2/r_0 of the Burkert profile: the real root of q³ − q − 2 = 0 (slope −q/(1+q) − 2q²/(1+q²) = −2), ≈ 1.5214."""
@@ -58,9 +58,10 @@ def nfw_velocity_squared(r_kpc, log10_m200, c):
 
 def einasto_velocity_squared(r_kpc, log10_m200, c, alpha):
     """V² of an Einasto halo, ρ ∝ exp{−(2/α)[(r/r_−2)^α − 1]}: μ(y) = P(3/α, (2/α)·y^α), P the regularised lower
-    incomplete gamma function (the constant e^{2/α}·(α/2)^{3/α}·Γ(3/α)/α cancels)."""
+    incomplete gamma function (the constant e^{2/α}·(α/2)^{3/α}·Γ(3/α)/α cancels), from
+    :data:`~sigcube.model.special.einasto_mass`."""
     def mass(y):
-        return gammainc_lower(3.0 / alpha, (2.0 / alpha) * y**alpha)
+        return einasto_mass(y, alpha)
     return halo_velocity_squared(r_kpc, log10_m200, c, mass)
 
 

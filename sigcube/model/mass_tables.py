@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
+from scipy.special import gammaln
 
 from sigcube.model.lcdm import DC14_RANGE, dc14_shape
 from sigcube.model.special_compiled import gammainc_lower, zhao_mass
@@ -93,7 +94,7 @@ def _einasto(log_alpha: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarr
     a = 3.0 / alpha
     x = (2.0 / alpha) * np.exp(alpha * u)
     mass = gammainc_lower(a, x)
-    return mass, np.exp(log_alpha + a * np.log(x) - x - np.vectorize(math.lgamma)(a)) / mass
+    return mass, np.exp(log_alpha + a * np.log(x) - x - gammaln(a)) / mass
 
 
 DC14 = _table(DC14_RANGE[0], DC14_RANGE[1], 0.005, _dc14)

@@ -29,8 +29,8 @@ import importlib
 from typing import Any
 
 class CompiledUfunc:
-    """A ufunc of ``module`` (:mod:`sigcube.model.special_compiled`), compiled (or loaded from numba's cache) on its
-    first call."""
+    """A ufunc of ``module`` (by default :mod:`sigcube.model.special_compiled`), compiled (or loaded from numba's cache)
+    on its first call."""
 
     def __init__(self, name: str, module: str = "sigcube.model.special_compiled") -> None:
         self.name = name

@@ -135,9 +135,9 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
            "model selection: canonical Σ, MOND and the halo family as compare-halos-lcdm, each galaxy's velocity scale "
            "beside the velocity floor with τ_gal held at 0.31 ln V (Σ's and MOND's posterior under the error model the "
            "data prefer)"),
-    Result("compare-halos-einasto", (("report", "compare", "nfw-lcdm", "einasto-lcdm", "--sigma-int", "0:30:16",
-                                      "--error-model", "velocity_floor", "--tau-gal", "0.31", "--json"),),
-           "model selection: Einasto against NFW, both under ΛCDM priors, Υ, D, i and the velocity floor σ_int "
+    Result("compare-halos-einasto", (("report", "compare", "nfw-lcdm", "dc14-lcdm", "einasto-lcdm", "--sigma-int",
+                                      "0:30:16", "--error-model", "velocity_floor", "--tau-gal", "0.31", "--json"),),
+           "model selection: Einasto against NFW and DC14, all under ΛCDM priors, Υ, D, i and the velocity floor σ_int "
            "marginalised, τ_gal held at 0.31 ln V (as compare-halos-lcdm-tau-gal)"),
     Result("compare-halos-einasto-held", (("report", "compare", "nfw-lcdm", "einasto-lcdm", "--sigma-int", "3.89",
                                            "--error-model", "velocity_floor", "--tau-gal", "0.31", "--json"),),

@@ -276,13 +276,14 @@ def sigcube_executable() -> str:
 
 
 def run(result: Result, cube_dir: Path, env: Mapping[str, str] | None = None, cwd: Path = REPO) -> dict[str, Any]:
-    """Run ``result``'s commands with ``cube_dir`` as ``$SIGCUBE_CUBE_DIR``; the record of the last one's JSON."""
+    """Run ``result``'s commands with ``cube_dir`` as ``$SIGCUBE_CUBE_DIR``; the record of the last one's JSON. No
+    time limit: a record of a long comparison takes as long as it takes, and one stopped resumes from its checkpoints."""
     environ = {**os.environ, **(env or {}), "SIGCUBE_CUBE_DIR": str(cube_dir), "COLUMNS": "200"}
     start = time.perf_counter()
     out = ""
     for command in result.commands:
         argv = [sigcube_executable(), *(word.replace("{cubes}", str(cube_dir)) for word in command)]
-        done = subprocess.run(argv, cwd=cwd, env=environ, capture_output=True, text=True, timeout=3600)
+        done = subprocess.run(argv, cwd=cwd, env=environ, capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
         out = done.stdout

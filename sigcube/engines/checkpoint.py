@@ -8,8 +8,10 @@ numpy arrays tagged; nothing is ever unpickled or executed) and says what made i
   is told apart;
 - ``run``: the run's description — whatever its owner puts in (the cube's content hash, the settings), the sigcube
   version and a digest of sigcube's own source (:func:`code_digest`: a piece made by other code is never reused);
-- ``sha256`` of the canonical JSON (keys sorted) of the format, key, run and value (the file keeps the value's keys
-  in their order: a report reads back as it was printed).
+- ``seconds``: the computing time the piece holds — the time it took to make, plus the ``seconds`` of the pieces
+  read back while it was made (:func:`resumed_seconds`: a run stopped and resumed still reports its whole time);
+- ``sha256`` of the canonical JSON (keys sorted) of the format, key, run, seconds and value (the file keeps the
+  value's keys in their order: a report reads back as it was printed).
 
 Every read checks all of it; a piece that fails (damaged, truncated, empty, edited, moved, made by another run, not
 a piece at all, a folder in its place) is reported in one line to ``warn``, removed and made again. A piece is written
@@ -28,7 +30,9 @@ import math
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,7 +44,7 @@ from sigcube.version import __version__
 
 T = TypeVar("T")
 
-FORMAT = "sigcube-checkpoint/1"
+FORMAT = "sigcube-checkpoint/2"
 """The format of a piece; a file without it is not one."""
 SUFFIX = ".json"
 WRITING = ".writing-"
@@ -57,6 +61,25 @@ class CheckpointError(SigcubeError):
 
 def _silent(message: str) -> None:
     """Says nothing."""
+
+
+_RESUMED: ContextVar[list[float] | None] = ContextVar("sigcube_checkpoint_resumed", default=None)
+"""The seconds of the pieces this context (thread, task) has read back so far, in a one-item list."""
+
+
+def _ledger() -> list[float]:
+    found = _RESUMED.get()
+    if found is None:
+        found = [0.0]
+        _RESUMED.set(found)
+    return found
+
+
+def resumed_seconds() -> float:
+    """The computing time, in seconds, of every piece :meth:`Checkpoint.get` has read back in this context so far
+    (made by an earlier, stopped run): a computation's whole time is its wall-clock time plus the growth of this
+    during it."""
+    return _ledger()[0]
 
 
 @functools.cache
@@ -162,16 +185,18 @@ class _Damaged(Exception):
 @dataclass(frozen=True)
 class Checkpoint:
     """Pieces of one run under ``folder`` (None: nothing is kept), made by ``run`` (:func:`describe_run`); ``prefix``:
-    the key prefix of a sub-computation (:meth:`child`); ``warn`` hears one line per piece that failed verification."""
+    the key prefix of a sub-computation (:meth:`child`); ``warn`` hears one line per piece that failed verification;
+    ``clock`` times the pieces :meth:`get` makes."""
 
     folder: Path | None
     run: Mapping[str, Any] = field(default_factory=dict)
     prefix: tuple[str, ...] = ()
     warn: Callable[[str], None] = _silent
+    clock: Callable[[], float] = time.perf_counter
 
     def child(self, *parts: str) -> Checkpoint:
         """The checkpoint of a sub-computation (its pieces under the keys ``<prefix>/<parts>/…``)."""
-        return Checkpoint(self.folder, self.run, (*self.prefix, *parts), self.warn)
+        return Checkpoint(self.folder, self.run, (*self.prefix, *parts), self.warn, self.clock)
 
     def key(self, name: str) -> str:
         """The full key of the piece ``name`` of this (sub-)computation."""
@@ -192,20 +217,23 @@ class Checkpoint:
         found = self.read(name, from_data)
         if found is not None:
             return found[0]
+        resumed, start = resumed_seconds(), self.clock()
         value = make()
-        self.write(name, to_data(value))
+        self.write(name, to_data(value), self.clock() - start + resumed_seconds() - resumed)
         return value
 
     def read(self, name: str, from_data: Callable[[Any], T] = _identity) -> tuple[T] | None:
         """``(value,)`` of the piece ``name`` if it is kept and verified, else None (a piece that fails is reported to
-        ``warn``, naming it and why, and removed)."""
+        ``warn``, naming it and why, and removed); its ``seconds`` are added to :func:`resumed_seconds`."""
         if self.folder is None:
             return None
         path = self.path(name)
         if not os.path.lexists(path):
             return None
         try:
-            return (self._verified(path, name, from_data),)
+            value, seconds = self._verified(path, name, from_data)
+            _ledger()[0] += seconds
+            return (value,)
         except _Damaged as damage:
             reason = str(damage)
         except OSError as exc:
@@ -214,7 +242,7 @@ class Checkpoint:
         _remove(path)
         return None
 
-    def _verified(self, path: Path, name: str, from_data: Callable[[Any], T]) -> T:
+    def _verified(self, path: Path, name: str, from_data: Callable[[Any], T]) -> tuple[T, float]:
         if path.is_symlink() or not path.is_file():
             raise _Damaged("is not a file")
         size = path.stat().st_size
@@ -227,9 +255,9 @@ class Checkpoint:
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise _Damaged("is not a checkpoint piece (not JSON: damaged or truncated)") from None
         if not isinstance(piece, dict) or piece.get("format") != FORMAT or \
-                set(piece) != {"format", "key", "run", "value", "sha256"}:
+                set(piece) != {"format", "key", "run", "seconds", "value", "sha256"}:
             raise _Damaged("is not a sigcube checkpoint piece")
-        body = {k: piece[k] for k in ("format", "key", "run", "value")}
+        body = {k: piece[k] for k in ("format", "key", "run", "seconds", "value")}
         try:
             digest = hashlib.sha256(_canonical(body).encode()).hexdigest()
         except (ValueError, TypeError):
@@ -240,17 +268,20 @@ class Checkpoint:
             raise _Damaged(f"holds the piece {piece['key']!r}, not {self.key(name)!r} (moved or copied)")
         if piece["run"] != json.loads(_canonical(self.run)):
             raise _Damaged("was made by another run (another cube, settings or sigcube code)")
+        seconds = piece["seconds"]
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < math.inf:
+            raise _Damaged("does not say how long it took")
         try:
-            return from_data(decode(piece["value"]))
+            return from_data(decode(piece["value"])), float(seconds)
         except (ValueError, TypeError, KeyError, IndexError):
             raise _Damaged("does not hold what this piece holds") from None
 
-    def write(self, name: str, data: Any) -> None:
-        """Keep ``data`` (:func:`encode`-able) as the piece ``name``, atomically."""
+    def write(self, name: str, data: Any, seconds: float = 0.0) -> None:
+        """Keep ``data`` (:func:`encode`-able), which took ``seconds`` to compute, as the piece ``name``, atomically."""
         if self.folder is None:
             return
         body = {"format": FORMAT, "key": self.key(name), "run": json.loads(_canonical(self.run)),
-                "value": encode(data)}
+                "seconds": float(seconds), "value": encode(data)}
         text = json.dumps({**body, "sha256": hashlib.sha256(_canonical(body).encode()).hexdigest()},
                           separators=(",", ":"), allow_nan=False)  # keys in their order; the hash over sorted keys
         path = self.path(name)

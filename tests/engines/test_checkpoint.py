@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from sigcube.engines import evidence
-from sigcube.engines.checkpoint import Checkpoint, CheckpointError, decode, encode
+from sigcube.engines.checkpoint import Checkpoint, CheckpointError, decode, encode, resumed_seconds
 from sigcube.io.cubes import open_cube
 from sigcube.io.synth import synth_cube
 from sigcube.stats.intrinsic_scatter import Scatter
@@ -82,6 +82,48 @@ def test_a_piece_answers_only_to_its_own_key_and_run(tmp_path):
     other = Checkpoint(tmp_path / "run", {"settings": 2}, warn=warned.append)
     assert other.read("x") is None and "made by another run" in warned[-1]
     assert len(warned) == 2 and all("\n" not in line for line in warned)
+
+
+def test_a_resumed_piece_keeps_the_time_its_parts_took_in_the_run_that_made_them(tmp_path):
+    now = [0.0]
+
+    def computing(seconds: float, value):
+        def make():
+            now[0] += seconds
+            return value
+        return make
+
+    first = Checkpoint(tmp_path / "run", {"settings": 1}, clock=lambda: now[0])
+    assert first.get("inner", computing(5.0, [1])) == [1]
+
+    def dies_after_its_inner_piece():
+        first.get("inner", computing(99.0, [0]))
+        now[0] += 2.0
+        raise Killed
+
+    with pytest.raises(Killed):                                   # the run dies before its outer piece is kept
+        first.get("outer", dies_after_its_inner_piece)
+    again = Checkpoint(tmp_path / "run", {"settings": 1}, clock=lambda: now[0])
+    before = resumed_seconds()
+    assert again.get("outer", lambda: again.get("inner", computing(99.0, [0])) + computing(3.0, [2])()) == [1, 2]
+    assert resumed_seconds() - before == 5.0                      # the inner piece's time, read back with it
+    assert json.loads(again.path("outer").read_text())["seconds"] == 8.0      # 3 s now and 5 s before
+    assert again.get("outer", computing(99.0, None)) == [1, 2] and resumed_seconds() - before == 13.0
+
+
+@pytest.mark.parametrize("seconds", [-1.0, "5", True, None])
+def test_a_piece_that_does_not_say_how_long_it_took_is_made_again(tmp_path, seconds):
+    import hashlib
+
+    warned = []
+    kept = Checkpoint(tmp_path / "run", {"settings": 1}, warn=warned.append)
+    kept.write("x", [1.0], 2.0)
+    piece = json.loads(kept.path("x").read_text())
+    piece["seconds"] = seconds
+    body = {k: piece[k] for k in ("format", "key", "run", "seconds", "value")}
+    piece["sha256"] = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    kept.path("x").write_text(json.dumps(piece))
+    assert kept.get("x", lambda: [2.0]) == [2.0] and "does not say how long it took" in warned[0]
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +242,7 @@ def _other_run(folder):
     path = folder / "catalogue/mond/row.json"
     piece = json.loads(path.read_text())
     piece["run"]["settings"]["scatter"]["values"] = [0.0, 10.0]
-    body = {k: piece[k] for k in ("format", "key", "run", "value")}
+    body = {k: piece[k] for k in ("format", "key", "run", "seconds", "value")}
     piece["sha256"] = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     path.write_text(json.dumps(piece))
     return path
@@ -268,8 +310,10 @@ def test_a_resumed_run_reads_what_it_finished_and_keeps_only_its_report(cube, wh
     monkeypatch.setattr(evidence, "object_evidence", lambda *a, **k: calls.append(1))
     monkeypatch.setattr(evidence, "_on_grids", lambda *a, **k: calls.append(1))
     monkeypatch.setattr(compare, "global_evidence", lambda *a, **k: calls.append(1))
+    earlier = sum(json.loads(p.read_text())["seconds"] for p in (root / next(root.iterdir()).name).rglob("nfw/*.json"))
     kept, report = _run(cube, root)
     assert _numbers(report) == whole and not calls           # every row and σ_int piece was read, none made again
+    assert report["runs"]["catalogue"]["nfw"]["seconds"] >= earlier > 0   # its time counts the killed run's part
     monkeypatch.undo()
     printed = keep_report(kept, NAMES, report)
     assert _numbers(printed) == whole

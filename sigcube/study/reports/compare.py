@@ -53,7 +53,7 @@ from rich.markup import escape
 from rich.table import Table
 from scipy.special import logsumexp
 
-from sigcube.engines.checkpoint import Checkpoint, check_root, describe_run, fingerprint
+from sigcube.engines.checkpoint import Checkpoint, check_root, describe_run, fingerprint, resumed_seconds
 from sigcube.engines.dask import Runner, in_process
 from sigcube.engines.evidence import (
     COARSE_NODES, FLOOR, GRID_NODES, SCATTER, TAU, Data, ObjectEvidence, Progress, global_evidence, likelihood_at,
@@ -330,7 +330,7 @@ def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, 
     if model.global_params and model.per_object:
         raise CompareError(f"model {name!r} mixes global and per-object parameters, which report compare does not "
                            "integrate")
-    start = time.perf_counter()
+    start, resumed = time.perf_counter(), resumed_seconds()
     prior = PRIOR_WORDS + ("; σ_int " + scatter.describe()["prior"] if scatter is not None else "") + "".join(
         f"; {p.symbol} {p.prior()}" for p in (scatter.others.values() if scatter is not None else ()))
     out: dict[str, Any] = {"kernel": model.kernel, "fixed": fixed_params(model), "what": model.what,
@@ -346,9 +346,12 @@ def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, 
     k = (len(model.global_params) + len(model.per_object) * points.n_galaxies + _nuisance_count(points, nuisance)
          + len(_likelihood_axes(scatter)))
     out.update({"k": k, "n_points": points.n_points, "aic": 2 * k - 2 * out["ln_L_max"],
-                "bic": k * np.log(points.n_points) - 2 * out["ln_L_max"], "seconds": time.perf_counter() - start})
+                "bic": k * np.log(points.n_points) - 2 * out["ln_L_max"]})
+    earlier = resumed_seconds() - resumed
+    out["seconds"] = time.perf_counter() - start + earlier   # with the parts an earlier, stopped run made
     out["warnings"] = _warnings(out)
-    progress(f"done in {out['seconds']:.0f} s")
+    progress(f"done in {out['seconds']:.0f} s" + (f" ({earlier:.0f} s of it in an earlier run, read back from its "
+                                                   "checkpoints)" if earlier >= 0.5 else ""))
     return out
 
 

@@ -365,13 +365,25 @@ def _cube_folder(tmp: Path, stores: dict[str, Path]) -> Path:
 
 
 DEEP_REPORT_S = 45
-"""A committed report that took longer than this to make (its record's ``seconds``) is remade in the deep tier
-(``make test-deep``), the others in the slow tier: together they are longer than the slow tier's budget."""
+"""A committed report that took longer than this to make (its record's ``seconds``), or one resumed from an earlier
+run's checkpoints (its whole time unknown, more than its ``seconds``), is remade in the deep tier (``make
+test-deep``), the others in the slow tier: together they are longer than the slow tier's budget."""
+
+
+def test_a_record_knows_a_resumed_run_by_the_commands_own_words():
+    """The words the record tool looks for are the ones `report compare` prints when it reads back finished work."""
+    records, _ = _ext()
+    source = (ROOT / "sigcube" / "cli" / "report.py").read_text()
+    assert all(f'say(f"{words}' in source for words in records.RESUMED_WORDS)
+    assert records.was_resumed("computing …\nresuming from /c/compare-1a2b (12 finished pieces)\nnfw: done in 3 s")
+    assert records.was_resumed("from the finished run kept at /c/compare-1a2b; --fresh recomputes")
+    assert not records.was_resumed("nfw: σ_int = 3: every galaxy integrated (1 values)\nnfw: done in 5 s")
 
 
 def _committed_reports() -> list:
     records = [json.loads(p.read_text()) for p in sorted((DOCS / "results").glob("*.json"))]
-    return [pytest.param(r["name"], marks=pytest.mark.deep) if r["seconds"] > DEEP_REPORT_S else r["name"]
+    return [pytest.param(r["name"], marks=pytest.mark.deep) if r["seconds"] > DEEP_REPORT_S or r.get("resumed")
+            else r["name"]
             for r in sorted(records, key=lambda r: r["name"])]
 
 

@@ -7,6 +7,9 @@ the sigcube version and commit, and the seconds it took::
     {"name": "ablation", "commands": [["report", "ablation", "--json"]], "generated": "2026-11-23",
      "sigcube_version": "0.2.0", "commit": "c5cc8a3", "seconds": 131.0, "report": {...}}
 
+— and ``"resumed": true`` when a command said that it read finished work back from an earlier run's checkpoints
+(:data:`RESUMED_WORDS`): its ``seconds`` are then only the last part's.
+
 ``docs/performance/<benchmark>-<date>.json`` — one ``bench/<benchmark>.py --json`` run, wrapped with the machine
 it ran on (CPU model, cores, memory, SIMD flags), the load average before and after, and the command.
 
@@ -35,6 +38,9 @@ REPO = DOCS.parent
 RESULTS_DIR = DOCS / "results"
 PERFORMANCE_DIR = DOCS / "performance"
 
+RESUMED_WORDS = ("resuming from ", "from the finished run kept at ")
+"""What ``sigcube report compare`` prints on stderr when its numbers come, in part or whole, from the checkpoints of an
+earlier run (``docs/guide/fits.md``, "What a run keeps")."""
 VOLATILE = frozenset({"seconds"})
 """Keys whose values are timings (wall seconds of a run): never compared."""
 RELATIVE_TOLERANCE = 1e-5
@@ -280,17 +286,22 @@ def run(result: Result, cube_dir: Path, env: Mapping[str, str] | None = None, cw
     time limit: a record of a long comparison takes as long as it takes, and one stopped resumes from its checkpoints."""
     environ = {**os.environ, **(env or {}), "SIGCUBE_CUBE_DIR": str(cube_dir), "COLUMNS": "200"}
     start = time.perf_counter()
-    out = ""
+    out, resumed = "", False
     for command in result.commands:
         argv = [sigcube_executable(), *(word.replace("{cubes}", str(cube_dir)) for word in command)]
         done = subprocess.run(argv, cwd=cwd, env=environ, capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
-        out = done.stdout
+        out, resumed = done.stdout, resumed or was_resumed(done.stderr)
     seconds = time.perf_counter() - start
     return {"name": result.name, "title": result.title, "commands": [list(c) for c in result.commands],
             "generated": _dt.date.today().isoformat(), "sigcube_version": _version(), "commit": git_commit(),
-            "seconds": round(seconds, 1), "report": json.loads(out)}
+            "seconds": round(seconds, 1), **({"resumed": True} if resumed else {}), "report": json.loads(out)}
+
+
+def was_resumed(stderr: str) -> bool:
+    """Whether a command's stderr says it read finished work back from an earlier run (:data:`RESUMED_WORDS`)."""
+    return any(line.startswith(RESUMED_WORDS) for line in stderr.splitlines())
 
 
 def load(name: str) -> dict[str, Any] | None:

@@ -76,9 +76,9 @@ def _ledger() -> list[float]:
 
 
 def resumed_seconds() -> float:
-    """The computing time, in seconds, of every piece :meth:`Checkpoint.get` has read back in this context so far
-    (made by an earlier, stopped run): a computation's whole time is its wall-clock time plus the growth of this
-    during it."""
+    """The computing time, in seconds, of every piece :meth:`Checkpoint.read` (or :meth:`Checkpoint.get`) has read
+    back in this context so far (made by an earlier, stopped run): a computation's whole time is its wall-clock time
+    plus the growth of this during it."""
     return _ledger()[0]
 
 

@@ -811,10 +811,10 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
         fixed_grids()
         found = {s: checkpoint.read(f"fixed-sigma={s!r}", _values) for s in sigmas}
         missing = [s for s, kept_ in found.items() if kept_ is None]
-        start = time.perf_counter()
+        start = checkpoint.clock()
         made = (_on_grids(kernel, fixed, data, error_model, run, axes, grids, missing, held, seeds if seeded else None)
                 if missing else [])
-        each = (time.perf_counter() - start) / max(len(missing), 1)
+        each = (checkpoint.clock() - start) / max(len(missing), 1)
         for s, row in zip(missing, made):
             checkpoint.write(f"fixed-sigma={s!r}", row, each)
             found[s] = (row,)

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 """The repository checkout."""
@@ -29,6 +30,14 @@ SHARED = ROOT.parent / "shared"
 """The project's shared folder beside the checkout: ``data`` (the mirror), ``seeds``, ``docs``."""
 DATA_DIR_VARIABLE = "SIGCUBE_DATA_DIR"
 """The variable naming the data mirror, read by sigcube and by :func:`shared_data`."""
+HYPOTHESIS_PROFILES = {"derandomized": settings(derandomize=True, database=None),
+                       "wide": settings(derandomize=False, database=None)}
+"""Hypothesis's profiles: ``derandomized`` (every run, CI's included: each property test draws the same examples, so a
+test cannot fail by chance, and no example database replays an old failure), ``wide`` (fresh examples: the slow tier's
+wide search runs it with fixed seeds, ``tests/project/test_wide_search.py``; ``--hypothesis-seed`` picks others)."""
+for _name, _profile in HYPOTHESIS_PROFILES.items():
+    settings.register_profile(_name, _profile)
+settings.load_profile("derandomized")
 _MIRROR = pytest.StashKey[str]()
 _NO_MIRROR = pytest.StashKey[str]()
 

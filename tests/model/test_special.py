@@ -15,6 +15,7 @@ from sigcube.model.special import (
     burkert_mass, core_mass, cusp_mass, dc14_mass, einasto_mass, gammainc_lower, zhao_mass,
 )
 from sigcube.model.lcdm import DC14_RANGE, dc14_shape
+from sigcube.model.mass_tables import DC14_ACCURACY, EINASTO_ACCURACY
 
 
 def _quad(density_times_u2, y: float) -> float:
@@ -49,7 +50,7 @@ def test_zhao_mass_is_the_integral_of_its_density(y, alpha, beta, gamma):
 def test_dc14_mass_is_the_series_at_its_shape(log10_y, x):
     """The table (y in 1e-4..1e4, X in DC14's range) and the series beyond it, X held at the range's ends."""
     y = 10.0**log10_y
-    assert dc14_mass(y, x) == pytest.approx(zhao_mass(y, *dc14_shape(x)), rel=5e-9)
+    assert dc14_mass(y, x) == pytest.approx(zhao_mass(y, *dc14_shape(x)), rel=DC14_ACCURACY)
 
 
 def test_dc14_mass_between_every_node_of_its_table():
@@ -58,7 +59,7 @@ def test_dc14_mass_between_every_node_of_its_table():
     rng = np.random.default_rng(7)
     y = np.exp(rng.uniform(math.log(1e-4), math.log(1e4), 200_000))
     x = rng.uniform(*DC14_RANGE, 200_000)
-    np.testing.assert_allclose(dc14_mass(y, x), zhao_mass(y, *dc14_shape(x)), rtol=5e-9)
+    np.testing.assert_allclose(dc14_mass(y, x), zhao_mass(y, *dc14_shape(x)), rtol=DC14_ACCURACY)
     assert dc14_mass(0.0, -2.0) == 0.0
     with np.errstate(invalid="ignore"):
         assert np.isnan(dc14_mass(-1.0, -2.0)) and np.isnan(dc14_mass(1.0, math.nan))
@@ -73,14 +74,14 @@ def _einasto_series(y, alpha):
 def test_einasto_mass_is_the_incomplete_gamma_function(log10_y, log10_alpha):
     """The table (y in 1e-4..1e4, α in 0.02..3) and the series beyond it; P itself is checked against scipy above."""
     y, alpha = 10.0**log10_y, 10.0**log10_alpha
-    assert einasto_mass(y, alpha) == pytest.approx(_einasto_series(y, alpha), rel=1e-7, abs=1e-300)
+    assert einasto_mass(y, alpha) == pytest.approx(_einasto_series(y, alpha), rel=EINASTO_ACCURACY, abs=1e-300)
 
 
 def test_einasto_mass_between_every_node_of_its_table():
     rng = np.random.default_rng(8)
     y = np.exp(rng.uniform(math.log(1e-4), math.log(1e4), 200_000))
     alpha = np.exp(rng.uniform(math.log(0.02), math.log(3.0), 200_000))
-    np.testing.assert_allclose(einasto_mass(y, alpha), _einasto_series(y, alpha), rtol=1e-7)
+    np.testing.assert_allclose(einasto_mass(y, alpha), _einasto_series(y, alpha), rtol=EINASTO_ACCURACY)
     assert einasto_mass(0.0, 0.2) == 0.0
     with np.errstate(invalid="ignore"):
         assert np.isnan(einasto_mass(-1.0, 0.2)) and np.isnan(einasto_mass(1.0, 0.0))

@@ -416,7 +416,7 @@ def _groups(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransf
     """Resolve the parameters and split the galaxies by active dimensions: [(galaxy index, _Group)], m."""
     kernel_params, per_object, m = _resolve(kernel, params, transform, priors, per_object, likelihood)
     keys = list(_dims_by_galaxy(transform, priors, likelihood.scaled).values())
-    scale = _scale_map(transform, priors, likelihood, m, log_space=False) if likelihood.scaled else None
+    scale = scale_map(transform, priors, likelihood, m, log_space=False) if likelihood.scaled else None
     groups = []
     for dims in dict.fromkeys(keys):
         index = np.array([g for g, k in enumerate(keys) if k == dims])
@@ -442,6 +442,53 @@ def _column(name: str) -> int:
     return NUISANCE_PARAMETERS.index("inclination" if name == SCALE else name)
 
 
+@dataclass(frozen=True)
+class SolverInputs:
+    """What the compiled likelihood reads of a galaxy sample (:mod:`~sigcube.compute.quadrature_compiled`): the compiled
+    kernel and its layout (X, S), every galaxy's nuisance dimensions (``dims`` by name, their ``codes`` and ``n_dims``),
+    the prior-map ``tables``, the ``base`` values of what is not free, whether the last dimension is the inclination or
+    the velocity scale (``inclined``), the velocity scale's ``scale`` map (None: the inclination's own table) and the
+    data slots (:func:`~sigcube.compute.quadrature_compiled.data_slots`)."""
+
+    compiled: Any
+    X: np.ndarray
+    S: np.ndarray
+    dims: list[tuple[str, ...]]
+    codes: np.ndarray
+    n_dims: np.ndarray
+    tables: np.ndarray
+    base: np.ndarray
+    inclined: bool
+    scale: ScaleMap | None
+    data: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def solver_inputs(kernel: Kernel, params: Mapping[str, Any], variable: list[str], transform: NuisanceTransform,
+                  priors: Mapping[str, Prior], likelihood: GaussianLikelihood, m: int,
+                  with_scale: bool = True) -> SolverInputs | None:
+    """The :class:`SolverInputs` of ``transform``'s galaxies for the kernel at its resolved ``params`` with the
+    ``variable`` parameters as arguments, the velocity scale's maps for m grid points of ``likelihood`` (not made
+    without ``with_scale``: ``scale`` is then None); None when the kernel cannot be compiled."""
+    compiled = compile_predict(kernel, params, variable)
+    if compiled is None:
+        return None
+    n = transform.n_galaxies
+    X, S = layout(transform)
+    codes = np.zeros((n, 4), dtype=np.int64)
+    scaled = likelihood.scaled
+    dims = list(_dims_by_galaxy(transform, priors, scaled).values())
+    n_dims = np.array([len(d) for d in dims], dtype=np.int64)
+    for g, names in enumerate(dims):
+        codes[g, :len(names)] = [_column(name) for name in names]
+    scale = (scale_map(transform, priors, likelihood, m, likelihood.log_space)
+             if with_scale and (scaled or likelihood.log_space) else None)
+    base = np.column_stack([np.full(n, float(transform.upsilon0["upsilon_disk"])),
+                            np.full(n, float(transform.upsilon0["upsilon_bul"])), np.ones(n)])
+    return SolverInputs(compiled, X, S, dims, codes, n_dims, _tables(transform, priors), base,
+                        "inclination" in priors or scaled, scale,
+                        adaptive.data_slots(transform.v_obs, transform.e_v_obs, likelihood.log_space))
+
+
 def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTransform, priors: Mapping[str, Prior],
               likelihood: GaussianLikelihood, per_object: Mapping[str, np.ndarray] | None, start: np.ndarray | None,
               nodes: int, marginal: bool, refine: bool, tol: float, max_iter: int, restarts: bool
@@ -450,8 +497,8 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
     when the kernel cannot be compiled (the caller then runs the numpy implementation)."""
     kernel_params, per_object, m = _resolve(kernel, params, transform, priors, per_object, likelihood)
     variable = [k for k, v in kernel_params.items() if not isinstance(v, str) and np.ndim(v)] + list(per_object)
-    compiled = compile_predict(kernel, {**kernel_params, **per_object}, variable)
-    if compiled is None:
+    inputs = solver_inputs(kernel, {**kernel_params, **per_object}, variable, transform, priors, likelihood, m)
+    if inputs is None:
         return None
     n = transform.n_galaxies
     pars = np.empty((m, n, len(variable)))
@@ -459,18 +506,7 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
         value = per_object[name] if name in per_object else np.asarray(kernel_params[name]).reshape(-1, 1)
         pars[..., k] = np.broadcast_to(value, (m, n))
     scatter = tuple(np.broadcast_to(np.asarray(t, dtype=float).reshape(-1), (m,)) for t in likelihood.scatter_terms)
-    X, S = layout(transform)
-    codes = np.zeros((n, 4), dtype=np.int64)
-    scaled = likelihood.scaled
-    dims = list(_dims_by_galaxy(transform, priors, scaled).values())
-    n_dims = np.array([len(d) for d in dims], dtype=np.int64)
-    for g, names in enumerate(dims):
-        codes[g, :len(names)] = [_column(name) for name in names]
-    tables = _tables(transform, priors)
-    scale = (_scale_map(transform, priors, likelihood, m, likelihood.log_space)
-             if scaled or likelihood.log_space else None)
-    base = np.column_stack([np.full(n, float(transform.upsilon0["upsilon_disk"])),
-                            np.full(n, float(transform.upsilon0["upsilon_bul"])), np.ones(n)])
+    scaled, scale, dims, codes = likelihood.scaled, inputs.scale, inputs.dims, inputs.codes
     if start is None:
         rows, start_rows = np.zeros((1, n, 4)), False
     else:
@@ -478,8 +514,8 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
         s = np.broadcast_to(s, s.shape[:-2] + (n, 4)).reshape(-1, n, 4)
         rows = np.take_along_axis(s, np.broadcast_to(codes, s.shape), axis=-1)
         start_rows = len(rows) > 1
-    pairs = adaptive.solve(compiled, X, S, transform.offsets, transform.v_obs, transform.e_v_obs, pars, scatter,
-                           tables, codes, n_dims, "inclination" in priors or scaled, base, rows,
+    pairs = adaptive.solve(inputs.compiled, inputs.X, inputs.S, transform.offsets, transform.v_obs, transform.e_v_obs,
+                           pars, scatter, inputs.tables, codes, inputs.n_dims, inputs.inclined, inputs.base, rows,
                            start_rows, nodes, marginal, refine, tol, max_iter, PROBES if restarts else (),
                            *((scale.tables, scale.index) if scale is not None else (None, None)),
                            log_space=likelihood.log_space)
@@ -493,7 +529,7 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
     maps = {name: priors[name].from_normal for name in NUISANCE_PARAMETERS
             if name in priors and not (scaled and name == "inclination")}
     if scaled:
-        maps[SCALE] = (scale if not likelihood.log_space else _scale_map(transform, priors, likelihood, m, False)
+        maps[SCALE] = (scale if not likelihood.log_space else scale_map(transform, priors, likelihood, m, False)
                        ).from_normal
     with np.errstate(invalid="ignore"):
         for name, from_normal in maps.items():
@@ -567,7 +603,7 @@ class ScaleMap:
         return adaptive.lookup(self.tables, index, flat).reshape(z.shape)
 
 
-def _scale_map(transform: NuisanceTransform, priors: Mapping[str, Prior], likelihood: GaussianLikelihood, m: int,
+def scale_map(transform: NuisanceTransform, priors: Mapping[str, Prior], likelihood: GaussianLikelihood, m: int,
                log_space: bool) -> ScaleMap:
     """The velocity scale's tables for the m grid points: one per distinct τ_gal (grid points grouped by value). τ_gal
     = 0: the inclination's own table (u = sin i/sin i0; u ≡ 1 when the inclination is held); τ_gal > 0: its convolution

@@ -74,7 +74,7 @@ would make the solver's machine code — and the last bits of its sums — depen
 happened to compile first (``tests/compute/test_compiled_cache.py``)."""
 
 
-# --- small dense linear algebra (d ≤ 4) ------------------------------------------------------------------------
+# --- small dense linear algebra (d ≤ 8) -------------------------------------------------------------------------
 
 @numba.njit(nogil=True)
 def _cholesky(a, d, out):  # pragma: no cover
@@ -116,8 +116,8 @@ def _spd_inverse(a, d, work, out):  # pragma: no cover
     """out = a⁻¹ for SPD a (through its Cholesky factor in ``work``); False if a is not positive definite."""
     if not _cholesky(a, d, work):
         return False
-    e = np.zeros(4)
-    col = np.zeros(4)
+    e = np.zeros(a.shape[0])
+    col = np.zeros(a.shape[0])
     for j in range(d):
         for i in range(d):
             e[i] = 1.0 if i == j else 0.0
@@ -130,7 +130,7 @@ def _spd_inverse(a, d, work, out):  # pragma: no cover
 @numba.njit(nogil=True)
 def _jacobi_eigh(a, d, w, v):  # pragma: no cover
     """Eigenvalues ``w`` and eigenvectors (columns of ``v``) of the symmetric d×d block of ``a`` (Jacobi)."""
-    m = np.empty((4, 4))
+    m = np.empty((a.shape[0], a.shape[0]))
     for i in range(d):
         for j in range(d):
             m[i, j] = a[i, j]
@@ -256,6 +256,16 @@ class PairResults:
     kernel_point_evaluations: int
 
 
+def data_slots(v_obs: np.ndarray, e_v_obs: np.ndarray, log_space: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The data as the compiled likelihood reads them (``vo``, ``ie``, ``e2``): V_obs, 1/e_V, e_V²; under the log-normal
+    model (``log_space``) ln V_obs, ones and (e_V/V_obs)²."""
+    v_obs = np.ascontiguousarray(v_obs, dtype=float)
+    e_v_obs = np.ascontiguousarray(e_v_obs, dtype=float)
+    if log_space:  # the data slots carry ln V_obs, (e_V/V_obs)² (and no 1/e_V)
+        return np.log(v_obs), np.ones_like(v_obs), (e_v_obs / v_obs) ** 2
+    return v_obs, 1.0 / e_v_obs, e_v_obs ** 2
+
+
 def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray, v_obs: np.ndarray,
           e_v_obs: np.ndarray, P: np.ndarray, scatter: tuple[np.ndarray, np.ndarray], tables: np.ndarray,
           codes: np.ndarray, n_dims: np.ndarray, inclined: bool, base: np.ndarray, start: np.ndarray, start_rows: bool, nodes: int,
@@ -280,12 +290,7 @@ def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray,
         scale_tables = np.ascontiguousarray(tables[None, :, 3])
     if scale_index is None:
         scale_index = np.zeros(m, dtype=np.int64)
-    v_obs = np.ascontiguousarray(v_obs, dtype=float)
-    e_v_obs = np.ascontiguousarray(e_v_obs, dtype=float)
-    if log_space:  # the data slots carry ln V_obs, (e_V/V_obs)² (and no 1/e_V)
-        data = (np.log(v_obs), np.ones_like(v_obs), (e_v_obs / v_obs) ** 2)
-    else:
-        data = (v_obs, 1.0 / e_v_obs, e_v_obs ** 2)
+    data = data_slots(v_obs, e_v_obs, log_space)
     x, w = np.polynomial.hermite_e.hermegauss(int(nodes))
     out_z = np.full((m, g_count, 4), np.nan)
     out_var = np.full((m, g_count, 4), np.nan)
@@ -357,16 +362,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
         n = b - a
         d = n_dims[g]
         dk = d - 1 if inclined else d
-        ln0 = -_HALF_LOG_2PI * n
-        sum_oo = 0.0
-        for i in range(a, b):
-            ln0 += math.log(ie[i])
-            t = vo[i] * ie[i]
-            sum_oo += t * t
-        ln0g = ln0
-        if lg:  # the Jacobian's part of the log-normal normalisation: −Σ ln V_obs − ½n ln 2π
-            for i in range(a, b):
-                ln0g -= vo[i]
+        ln0, sum_oo, ln0g = galaxy_constants(vo, ie, a, b, lg)
         held = False  # V and Vjac hold the kernel's predictions at z (and z + FD_STEP·e_k) of the last grid point
         for j in range(m):
             # start
@@ -380,18 +376,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
             sb = scat_b[j]
             qtab = qtables[qindex[j], g]
             if lg:
-                ln0 = ln0g
-                if sa == 0.0:  # t_i fixed for the pair: 1/t_i and the whole normalisation now
-                    i0 = 0
-                    while i0 < n:
-                        i1 = min(i0 + LOG_RUN, n)
-                        prod = 1.0
-                        for i in range(i0, i1):
-                            t2 = e2[a + i] + sb
-                            prod *= t2
-                            rs[i] = 1.0 / math.sqrt(t2)
-                        ln0 -= 0.5 * math.log(prod)
-                        i0 = i1
+                ln0 = log_normal_constant(e2, a, n, sa, sb, ln0g, rs)
             Pj = P[j, g]
             # the same kernel parameters as the last grid point (another σ_int): its predictions at z are these
             if held:
@@ -548,6 +533,44 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
             out_calls[j, g] = calls
             evaluations += calls * n
     return evaluations
+
+
+@numba.njit(nogil=True)
+def galaxy_constants(vo, ie, a, b, lg):  # pragma: no cover
+    """A galaxy's constants of :func:`_state`: (the normalisation with the quoted errors, −Σ ln e_V − ½n ln 2π; Σ
+    (V_obs/e_V)²; under the log-normal model (``lg``: ``vo`` holds ln V_obs) the Jacobian's part −Σ ln V_obs − ½n ln 2π,
+    else the first again)."""
+    n = b - a
+    ln0 = -_HALF_LOG_2PI * n
+    sum_oo = 0.0
+    for i in range(a, b):
+        ln0 += math.log(ie[i])
+        t = vo[i] * ie[i]
+        sum_oo += t * t
+    ln0g = ln0
+    if lg:  # the Jacobian's part of the log-normal normalisation: −Σ ln V_obs − ½n ln 2π
+        for i in range(a, b):
+            ln0g -= vo[i]
+    return ln0, sum_oo, ln0g
+
+
+@numba.njit(nogil=True)
+def log_normal_constant(e2, a, n, sa, sb, ln0g, rs):  # pragma: no cover
+    """The log-normal model's ``ln0`` of :func:`_state_log` at scatter (sa, sb): without a floor (sa = 0) t_i is fixed,
+    so 1/t_i goes into ``rs`` and the whole normalisation is returned; with one, the Jacobian's part ``ln0g``."""
+    ln0 = ln0g
+    if sa == 0.0:  # t_i fixed for the pair: 1/t_i and the whole normalisation now
+        i0 = 0
+        while i0 < n:
+            i1 = min(i0 + LOG_RUN, n)
+            prod = 1.0
+            for i in range(i0, i1):
+                t2 = e2[a + i] + sb
+                prod *= t2
+                rs[i] = 1.0 / math.sqrt(t2)
+            ln0 -= 0.5 * math.log(prod)
+            i0 = i1
+    return ln0
 
 
 @numba.njit(nogil=True)

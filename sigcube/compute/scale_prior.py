@@ -237,3 +237,51 @@ def exp_table(log_tables: np.ndarray) -> np.ndarray:
     """(u, du/dz) from a table of ln u and d ln u/dz."""
     u = np.exp(log_tables[..., 0])
     return np.stack([u, u * log_tables[..., 1]], axis=-1)
+
+
+@numba.njit(nogil=True, cache=True)
+def _log_density(tab, y):  # pragma: no cover
+    """ln f(y) of the variable whose quantile map ``tab`` holds ((TABLE_SIZE, 2) of y(ζ) and dy/dζ): at the ζ with
+    y(ζ) = y (bisection over the knots, then Newton on the table's cubic Hermite interpolant), ln φ(ζ) − ln dy/dζ;
+    −∞ outside the table's range or where the map is flat."""
+    if not (tab[0, 0] <= y <= tab[TABLE_SIZE - 1, 0]):
+        return -np.inf
+    lo = 0
+    hi = TABLE_SIZE - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if tab[mid, 0] <= y:
+            lo = mid
+        else:
+            hi = mid
+    z_lo = -TABLE_LIMIT + lo * TABLE_STEP
+    span = tab[hi, 0] - tab[lo, 0]
+    z = z_lo + (TABLE_STEP * (y - tab[lo, 0]) / span if span > 0 else 0.0)
+    for _ in range(30):
+        value, first, _ = _lookup2(tab, z)
+        if not first > 0:
+            return -np.inf
+        step = (value - y) / first
+        z = min(max(z - step, z_lo), z_lo + TABLE_STEP)
+        if abs(step) < 1e-13:
+            break
+    _, first, _ = _lookup2(tab, z)
+    if not first > 0:
+        return -np.inf
+    return -0.5 * z * z - _HALF_LOG_2PI - math.log(first)
+
+
+@numba.njit(nogil=True, cache=True)
+def _log_densities(tables, index, y, out):  # pragma: no cover
+    for m in range(index.size):
+        for k in range(y.size):
+            out[m, k] = _log_density(tables[index[m]], y[k])
+
+
+def log_densities(tables: np.ndarray, index: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """ln f(y) (M, K) of K values ``y`` under each of M quantile maps ``tables[index[m]]`` (T, TABLE_SIZE, 2) of y(ζ)
+    and dy/dζ — a velocity scale's prior in ln u at each of M values of τ_gal."""
+    out = np.empty((len(index), len(y)))
+    _log_densities(np.ascontiguousarray(tables, dtype=float), np.ascontiguousarray(index, dtype=np.int64),
+                   np.ascontiguousarray(y, dtype=float), out)
+    return out

@@ -31,6 +31,7 @@ mass spread over half the gaps to its neighbours in value): exact to the grid's 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -85,6 +86,18 @@ def _drivers(kernel: str, quantity: str, axes: Sequence[str]) -> list[str]:
     return [a for a in axes if a in ("c", "z_c")] + mass
 
 
+@dataclass(frozen=True)
+class HaloSample:
+    """One galaxy's posterior as weighted points: the halo's parameters at each point (``values`` by name), log10 M★
+    there (one number, or one per point), each point's ``mass`` and, per parameter, whether its posterior piles at its
+    prior's bound (``at_edge``)."""
+
+    values: Mapping[str, np.ndarray]
+    log10_mstar: float | np.ndarray
+    mass: np.ndarray
+    at_edge: Mapping[str, bool]
+
+
 def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Sequence[str],
                     log10_mstar: Sequence[float | np.ndarray], r_d: np.ndarray | None = None,
                     fixed: Mapping[str, Any] | None = None,
@@ -95,7 +108,6 @@ def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Se
     ``galaxies``), with ``log10_mstar`` per galaxy — a number, one per final grid point (M,), or per grid point its
     value and 1σ (M, 2); NaN at a point leaves it out — and, for coreNFW, ``r_d``; ``mstar_source`` says where M★ came from (the Dataset's attributes
     keep it)."""
-    profile = halo_profile(kernel)
     n = len(galaxies)
     shapes = [np.shape(m) for m in log10_mstar]
     if (len(integrals) != n or len(shapes) != n or (r_d is not None and np.shape(r_d) != (n,))
@@ -104,8 +116,7 @@ def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Se
                                  f"{None if r_d is None else np.shape(r_d)} R_d for {n} galaxies (M★: one value per "
                                  "galaxy, one per grid point, or a value and its 1σ per grid point)")
     nodes = ndtri((np.arange(MSTAR_NODES) + 0.5) / MSTAR_NODES)
-    rows: dict[str, list[np.ndarray]] = {}
-    bounds: dict[str, list[bool]] = {}
+    samples = []
     for g, integral in enumerate(integrals):
         mass = np.exp(integral.log_posterior)
         at = grid_points(integral)
@@ -117,14 +128,33 @@ def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Se
             at = {k: np.repeat(v, MSTAR_NODES) for k, v in at.items()}
             mstar = (mstar[:, :1] + mstar[:, 1:] * nodes).ravel()
             mass = np.repeat(mass / MSTAR_NODES, MSTAR_NODES)
-        quantities = {**halo_values(kernel, at, mstar, None if r_d is None else float(r_d[g]), fixed),
-                      "log10_mstar": mstar}
-        edge = {name: bool(s["at_prior_edge"]) for name, s in integral.summary().items()}
+        samples.append(HaloSample(at, mstar, mass,
+                                  {name: bool(s["at_prior_edge"]) for name, s in integral.summary().items()}))
+    return halo_dataset(kernel, samples, galaxies, r_d, fixed,
+                        mstar=f"log10 M★ per galaxy from {mstar_source}; fixed per galaxy (its spread is not in the "
+                              "intervals)",
+                        method="quantiles of each quantity's values at the final grid points of each galaxy's evidence "
+                               "integral, weighted by their posterior masses (the nuisance Υ, D, i marginalised at "
+                               "every point)")
+
+
+def halo_dataset(kernel: str, samples: Sequence[HaloSample], galaxies: Sequence[str], r_d: np.ndarray | None,
+                 fixed: Mapping[str, Any] | None, mstar: str, method: str) -> xr.Dataset:
+    """The halo quantities' quantiles (:data:`QUANTILES`) and at-bound flags of each galaxy's weighted posterior
+    points (``samples``, in the order of ``galaxies``), as :func:`halo_posteriors` gives them; ``mstar`` and
+    ``method`` say where M★ and the quantiles come from (the Dataset's attributes)."""
+    profile = halo_profile(kernel)
+    rows: dict[str, list[np.ndarray]] = {}
+    bounds: dict[str, list[bool]] = {}
+    for g, sample in enumerate(samples):
+        quantities = {**halo_values(kernel, sample.values, sample.log10_mstar,
+                                    None if r_d is None else float(r_d[g]), fixed),
+                      "log10_mstar": sample.log10_mstar}
         for name, value in quantities.items():
-            value = np.broadcast_to(value, mass.shape)
-            rows.setdefault(name, []).append(weighted_quantiles(value, mass))
-            bounds.setdefault(name, []).append(name != "log10_mstar"
-                                               and any(edge[a] for a in _drivers(kernel, name, list(at))))
+            value = np.broadcast_to(value, sample.mass.shape)
+            rows.setdefault(name, []).append(weighted_quantiles(value, sample.mass))
+            bounds.setdefault(name, []).append(name != "log10_mstar" and any(
+                sample.at_edge[a] for a in _drivers(kernel, name, list(sample.values))))
     shape = SHAPE.get(profile)
     meta = {"log10_M200": ("", "log10 of the halo mass M200 within 200·ρ_crit [M☉]"),
             "c200": ("", f"halo concentration {CONCENTRATION.get(profile, 'r200/r_−2')}"),
@@ -140,11 +170,7 @@ def halo_posteriors(kernel: str, integrals: Sequence[ItemIntegral], galaxies: Se
     coords = {"galaxy": np.asarray(list(galaxies), dtype=object),
               "quantile": ("quantile", np.asarray(QUANTILES),
                            {"long_name": "posterior quantile (0.5: median; 0.16–0.84: 68 %; 0.025–0.975: 95 %)"})}
-    return xr.Dataset(data, coords, attrs={
-        "kernel": kernel, "mstar": f"log10 M★ per galaxy from {mstar_source}; fixed per galaxy (its spread is not in "
-                                    "the intervals)",
-        "method": "quantiles of each quantity's values at the final grid points of each galaxy's evidence integral, "
-                  "weighted by their posterior masses (the nuisance Υ, D, i marginalised at every point)"})
+    return xr.Dataset(data, coords, attrs={"kernel": kernel, "mstar": mstar, "method": method})
 
 
 def shmr_tail(integrals: Sequence[ItemIntegral], galaxies: Sequence[str], tail: float = TAIL) -> xr.Dataset:

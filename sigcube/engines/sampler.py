@@ -1,0 +1,732 @@
+"""The evidence of a per-galaxy model by importance sampling: each galaxy's own parameters and its Υ, D, i in one
+integral, the likelihood's global parameters (σ_int, τ_gal, a velocity floor) on an adaptive grid.
+
+The grid engine (:mod:`sigcube.engines.evidence`) integrates a galaxy's own parameters on grids and its nuisance
+parameters by Gauss–Hermite at every grid point: exact and fast for two parameters, but its cost multiplies with every
+axis. Here each galaxy's joint posterior over x = (its parameters, Υ_disk[, Υ_bul], D, i or its velocity scale u) —
+every coordinate a standard normal deviate of its prior (:mod:`sigcube.compute.importance_compiled`) — is integrated
+at once:
+
+1. **modes**: Levenberg–Marquardt descents of −ℓ(x) from a lattice of starts over the galaxy's parameters
+   (:data:`LATTICE` per parameter, the nuisance at its prior median) and from probes ±:data:`PROBE` along every
+   nuisance axis around the best; distinct modes within :data:`MODE_WINDOW` nat of the best are kept (a likelihood of
+   several modes — DC14's — keeps each one);
+2. **proposal**: a mixture of Student-t densities (ν = :data:`NU`), one at each mode with the Gauss–Newton covariance
+   widened by :data:`WIDEN`, weighted by each mode's Laplace mass; a pilot of :data:`PILOT` draws, and while its
+   weights are uneven (Pareto k̂ above ½ or an effective sample under a fifth of the draws) each component is
+   refitted to the weighted draws it is responsible for (at most :data:`ADAPT` rounds);
+3. **estimate**: :data:`DRAWS` fresh draws (more, up to :data:`MAX_DRAWS`, until ln Ẑ's error is below
+   :data:`TARGET_ERROR`): ln Ẑ = ln mean(e^ℓ/q), its 1σ from the weights' spread, the effective sample size and the
+   Pareto k̂ (:mod:`sigcube.stats.importance`). Each galaxy's draws come from its own seed (its name and the model's),
+   so the numbers do not depend on how galaxies are chunked or where the tasks run.
+
+With σ_int, τ_gal or the floor free, the outer integral is :func:`sigcube.stats.adaptive_grid.integrate` over them:
+its coarse pass takes each galaxy's Laplace approximation (a descent from the previous point's mode: it only locates
+the mass); the proposals are built at the best coarse point, and every later grid reweighs the same draws — their
+predictions stored, the likelihood evaluated again at each point's σ_int and velocity-scale map
+(:func:`~sigcube.compute.importance_compiled.reweigh`) — so ln Ẑ_g is smooth across the grid. At the best final
+point each galaxy's estimate is checked; a galaxy whose error exceeds :data:`GALAXY_ERROR` or whose k̂ exceeds
+:data:`~sigcube.stats.importance.USABLE_K` has its proposal built again there with more draws, and its column of
+the grid evaluated again; one that still fails is called unconverged.
+
+The numerical error of ln Z: the outer grid's (the last halving's change, the mass outside its box, the end term),
+the sampling error √(Σ_g σ_g²) at the best point (the galaxies' draws are independent) and the bias of the logarithm,
+Σ_g σ_g²/2.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from scipy.special import logsumexp
+
+from sigcube.compute import importance_compiled as joint
+from sigcube.compute import quadrature
+from sigcube.compute import quadrature_compiled as adaptive
+from sigcube.compute import scale_prior
+from sigcube.engines.checkpoint import Checkpoint
+from sigcube.engines.dask import Runner, in_process
+from sigcube.engines.evidence import (
+    FLOOR, SCATTER, SKIP, TAU, Data, EvidenceError, Progress, likelihood_of, loo_change, object_chunks, silent,
+)
+from sigcube.model.kernels.registry import Kernel
+from sigcube.stats import importance
+from sigcube.stats.adaptive_grid import Axis, ItemIntegral, grid_points, integrate
+from sigcube.stats.likelihood import GaussianLikelihood
+from sigcube.stats.priors import LogUniform, Prior, TruncatedNormal, Uniform
+
+DRAWS = 2048
+"""Draws of each galaxy's final estimate (before any added to meet :data:`TARGET_ERROR`)."""
+PILOT = 512
+"""Draws of each adaptation round of a proposal."""
+MAX_DRAWS = 16384
+"""The most draws one galaxy's estimate takes."""
+TARGET_ERROR = 0.02
+"""σ(ln Ẑ_g) [nat] below which a galaxy's draws are enough (171 galaxies: 0.26 nat in the sum)."""
+GALAXY_ERROR = 0.05
+"""σ(ln Ẑ_g) [nat] above which a galaxy's estimate is built again, and if it stays above, called unconverged."""
+NU = 5.0
+"""Degrees of freedom of the proposal's Student-t components."""
+WIDEN = 1.2
+"""Each component's scale over the Laplace approximation's (the Gauss–Newton covariance's Cholesky factor times this)."""
+DEFENSIVE = 0.1
+"""The share of the proposal in its wide component: at the best mode, its covariance the widened Laplace one plus the
+prior's (the identity), never refitted — it covers tails where the likelihood flattens and the prior takes over (an
+inclination near 90°, a distance the data do not pin), which the Laplace approximation at the mode cannot see."""
+ADAPT = 3
+"""The most rounds of refitting a proposal to its pilot draws."""
+LATTICE = (-2.0, 0.0, 2.0)
+"""Starting values, in prior deviates, of each of a galaxy's own parameters (their product: 3^k starts)."""
+PROBE = 1.5
+"""Restarts of the mode search at the best mode ± this along each nuisance axis."""
+MODE_WINDOW = 20.0
+"""Modes whose −ln integrand lies within this many nat of the best are kept as proposal components."""
+SEED = 20261128
+"""The engine's base seed; each galaxy's draws are seeded by it, the model's name and the galaxy's name."""
+REWEIGH_DRAWS = 512
+"""Posterior draws of each galaxy, resampled at the setting where its proposal was built, that the outer grid's points
+reweigh (module docstring)."""
+POSTERIOR_DRAWS = 1000
+"""Posterior draws kept per galaxy (resampled from the weighted draws) for export and figures."""
+TOLERANCE = 1e-7
+"""The mode search's Newton decrement at convergence [nat]."""
+MAX_ITERATIONS = 80
+"""Levenberg–Marquardt iterations per descent."""
+QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
+"""The posterior quantiles given per parameter and galaxy."""
+CONFLICT = 3.0
+"""A parameter whose posterior mean lies more than this many prior sd (in its prior deviate) from the prior's centre
+is in conflict with its prior."""
+
+
+class SamplerError(EvidenceError):
+    """A model the importance-sampling engine cannot integrate (a kernel that does not compile, no nuisance)."""
+
+
+def axis_prior(axis: Axis) -> Prior:
+    """The prior of a per-object parameter's :class:`~sigcube.stats.adaptive_grid.Axis` as a
+    :class:`~sigcube.stats.priors.Prior` over its value: uniform in the value or its logarithm over the bounds, or its
+    truncated normal."""
+    if axis.normal is not None:
+        lo, hi = axis.bounds
+        return TruncatedNormal(axis.normal[0], axis.normal[1], lo, hi)
+    return LogUniform(axis.lower, axis.upper) if axis.log else Uniform(axis.lower, axis.upper)
+
+
+def galaxy_seed(model: str, galaxy: str) -> int:
+    """The seed of a galaxy's draws: the engine's, the model's and the galaxy's names (never its place in a chunk)."""
+    return SEED ^ (zlib.crc32(model.encode()) << 1) ^ (zlib.crc32(galaxy.encode()) << 33)
+
+
+@dataclass(frozen=True)
+class GalaxyProposal:
+    """A galaxy's importance-sampling proposal (in its joint coordinates) and how many draws its estimate takes."""
+
+    proposal: importance.Proposal
+    draws: int
+
+    def to_data(self) -> dict[str, Any]:
+        p = self.proposal
+        return {"weights": p.weights, "means": p.means, "chol": p.chol, "nu": p.nu, "draws": self.draws}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> GalaxyProposal:
+        return cls(importance.Proposal(np.asarray(data["weights"], dtype=float), np.asarray(data["means"], dtype=float),
+                                       np.asarray(data["chol"], dtype=float), float(data["nu"])), int(data["draws"]))
+
+    def sample(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The galaxy's draws (N, D) and ln q at them, the same for the same seed."""
+        xs = self.proposal.draw(self.draws, np.random.default_rng(seed))
+        return xs, self.proposal.log_density(xs)
+
+
+class _Joint:
+    """The compiled joint posterior of a sample's galaxies (built in each task from its chunk)."""
+
+    def __init__(self, kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data,
+                 error_model: str, scaled: bool) -> None:
+        if not data.nuisance:
+            raise SamplerError("the importance-sampling engine integrates Υ, D, i with the model's parameters: it needs "
+                               "the nuisance parameters (leave out --no-nuisance, or use --engine grid)")
+        self.kernel, self.axes, self.data = kernel, list(axes), data
+        self.names = [a.name for a in axes]
+        self.transform = data.transform(kernel, fixed)
+        self.priors = data.nuisance_priors()
+        params = kernel.resolve({**fixed, **{a.name: float(a.value(np.mean(a.bounds))) for a in axes}})
+        probe = GaussianLikelihood(0.0, error_model, tau_gal=1.0 if scaled else 0.0)
+        inputs = quadrature.solver_inputs(kernel, params, self.names, self.transform, self.priors, probe, 1,
+                                          with_scale=False)
+        if inputs is None:
+            raise SamplerError(f"{kernel.name}: its formula does not compile to scalar code, which the importance-"
+                               "sampling engine needs (use --engine grid)")
+        self.inputs = inputs
+        self.error_model = error_model
+        self.log_space = probe.log_space
+        self.scaled = scaled
+        self.k = len(axes)
+        self.ptabs = np.ascontiguousarray(np.stack([adaptive.tables(axis_prior(a), 1)[0] for a in axes]))
+        self.offsets = np.ascontiguousarray(self.transform.offsets, dtype=np.int64)
+
+    def dims(self, g: int) -> int:
+        """The number of joint coordinates of galaxy g."""
+        return self.k + int(self.inputs.n_dims[g])
+
+    def setting(self, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The likelihood at M settings (σ_int, τ_gal, the floor by axis name, each (M,)): the scatter terms (a, b)
+        (M,), every galaxy's velocity-scale tables (G, T, TABLE_SIZE, 2) and which one each setting reads (M,)."""
+        m = max(np.size(v) for v in values.values()) if values else 1
+        likelihood = likelihood_of({k: np.asarray(v, dtype=float).reshape(-1, 1) for k, v in values.items()},
+                                   self.error_model)
+        a, b = (np.broadcast_to(np.asarray(t, dtype=float).reshape(-1), (m,)) for t in likelihood.scatter_terms)
+        if self.scaled or self.log_space:
+            scale = quadrature.scale_map(self.transform, self.priors, likelihood, m, self.log_space)
+            return a, b, np.ascontiguousarray(scale.tables.transpose(1, 0, 2, 3)), scale.index
+        return a, b, np.ascontiguousarray(self.inputs.tables[:, 3][:, None]), np.zeros(m, dtype=np.int64)
+
+    def modes(self, starts: np.ndarray, sa: float, sb: float, qtabs: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every galaxy's descents from its ``starts`` (G, S, D) at one setting (``qtabs`` (G, TABLE_SIZE, 2)):
+        (x̂, −ℓ(x̂), χ², Gauss–Newton Hessians, converged)."""
+        i = self.inputs
+        x, f, chi2, h, conv, _ = joint.modes(i.compiled.predict, i.X, i.S, self.offsets, *i.data, i.codes, i.n_dims,
+                                             i.tables, self.ptabs, i.base, i.inclined, np.ascontiguousarray(qtabs),
+                                             self.k, starts, sa, sb, self.log_space, TOLERANCE, MAX_ITERATIONS)
+        return x, f, chi2, h, conv
+
+    def log_integrand(self, g: int, xs: np.ndarray, sa: float, sb: float, qtab: np.ndarray, keep: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+        """ℓ at galaxy g's draws ``xs`` (N, D) at one setting; with ``keep`` their predictions too."""
+        i = self.inputs
+        a, b = int(self.offsets[g]), int(self.offsets[g + 1])
+        return joint.draws(i.compiled.predict, i.X, i.S, a, b, g, xs, self.k, int(i.n_dims[g]), i.codes, i.tables,
+                           self.ptabs, i.base, i.inclined, np.ascontiguousarray(qtab), *i.data, sa, sb,
+                           self.log_space, keep)
+
+    def reweigh(self, g: int, v: np.ndarray, xs: np.ndarray, sa: np.ndarray, sb: np.ndarray, qtab: np.ndarray
+                ) -> np.ndarray:
+        """ℓ (M, N) at galaxy g's stored draws for M scatter terms, their velocity scales through ``qtab``."""
+        i = self.inputs
+        a, b = int(self.offsets[g]), int(self.offsets[g + 1])
+        return joint.reweigh(v, xs, self.k, int(i.n_dims[g]), i.inclined, qtab, a, b, *i.data, sa, sb, self.log_space)
+
+    def log_scales(self, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every galaxy's velocity-scale prior as maps of ln u at M settings ``values``: (G, T, TABLE_SIZE, 2) and
+        which one each setting reads (M,); None where no velocity scale is integrated."""
+        if not self.scaled:
+            return None
+        m = max(np.size(v) for v in values.values())
+        likelihood = likelihood_of({TAU: np.asarray(values.get(TAU, 0.0), dtype=float).reshape(-1, 1)},
+                                   self.error_model)
+        at = quadrature.scale_map(self.transform, self.priors, likelihood, m, True)
+        return np.ascontiguousarray(at.tables.transpose(1, 0, 2, 3)), at.index
+
+    def scale_shift(self, g: int, z: np.ndarray, reference: np.ndarray, scales: tuple[np.ndarray, np.ndarray] | None
+                    ) -> np.ndarray | float:
+        """ln π_τ(u) − ln π_ref(u) (M, N) at galaxy g's draws of velocity-scale deviate ``z`` (N,), u mapped by the
+        ``reference`` setting's map of ln u (TABLE_SIZE, 2), for M settings (:meth:`log_scales`): what the velocity
+        scale's prior changes between them (0 where no velocity scale is integrated)."""
+        if scales is None:
+            return 0.0
+        tables, index = scales
+        y = adaptive.lookup(reference[None, None], np.zeros(len(z), dtype=np.int64), np.asarray(z)[:, None])[:, 0]
+        return (scale_prior.log_densities(tables[g], index, y)
+                - scale_prior.log_densities(reference[None], np.zeros(1, dtype=np.int64), y))
+
+    def values(self, g: int, xs: np.ndarray, qtab: np.ndarray) -> dict[str, np.ndarray]:
+        """The parameters' values at galaxy g's joint coordinates ``xs`` (N, D): the model's by their axes' names, the
+        nuisance parameters' by theirs (the velocity scale as ``velocity_scale``)."""
+        at = np.zeros(len(xs), dtype=np.int64)
+        out = {name: adaptive.lookup(self.ptabs[j][None, None], at, xs[:, j:j + 1])[:, 0]
+               for j, name in enumerate(self.names)}
+        dims = self.inputs.dims[g]
+        for j, name in enumerate(dims):
+            column = xs[:, self.k + j]
+            if name == quadrature.SCALE:
+                u = adaptive.lookup(qtab[None, None], at, column[:, None])[:, 0]
+                out[name] = np.exp(u) if self.log_space else u
+            else:
+                out[name] = np.asarray(self.priors[name].take(np.array([g])).from_normal(column[:, None]))[:, 0]
+        return out
+
+
+def _lattice(k: int, dim: int) -> np.ndarray:
+    """The starts (S, dim) of a galaxy's mode search: :data:`LATTICE` over its k parameters, the nuisance at 0."""
+    grid = np.stack(np.meshgrid(*([np.asarray(LATTICE)] * k), indexing="ij"), axis=-1).reshape(-1, k) if k else \
+        np.zeros((1, 0))
+    return np.concatenate([grid, np.zeros((len(grid), dim - k))], axis=1)
+
+
+def _padded(rows: Sequence[np.ndarray], dim: int) -> np.ndarray:
+    """Per-galaxy start sets (S_g, D_g) as one (G, S, dim) array (missing starts repeat the last; unused columns NaN)."""
+    s = max(len(r) for r in rows)
+    out = np.full((len(rows), s, dim), np.nan)
+    for g, r in enumerate(rows):
+        out[g, :len(r), :r.shape[1]] = r
+        out[g, len(r):, :r.shape[1]] = r[-1]
+    return out
+
+
+def _components(x: np.ndarray, f: np.ndarray, h: np.ndarray) -> importance.Proposal:
+    """A proposal from a galaxy's descents (x̂ (S, D), −ℓ (S,), Gauss–Newton Hessians (S, D, D)): one Student-t at
+    each distinct mode within :data:`MODE_WINDOW` of the best, its covariance H⁻¹ widened by :data:`WIDEN`, weighted by
+    its Laplace mass e^{ℓ̂}·|H|^{−½}; and, last, the wide component (:data:`DEFENSIVE`)."""
+    order = np.argsort(f)
+    kept: list[int] = []
+    chols, log_mass = [], []
+    for s in order:
+        if not np.isfinite(f[s]) or f[s] > f[order[0]] + MODE_WINDOW:
+            break
+        try:
+            chol_h = np.linalg.cholesky(h[s])
+        except np.linalg.LinAlgError:
+            continue
+        if any(_within(x[s], x[t], h[t]) for t in kept):
+            continue
+        kept.append(int(s))
+        chol = np.linalg.inv(chol_h).T          # L with L·Lᵀ = H⁻¹
+        chols.append(WIDEN * chol)
+        log_mass.append(-f[s] - float(np.sum(np.log(np.diagonal(chol_h)))))
+    if not kept:
+        raise SamplerError("no mode with a positive-definite curvature")
+    w = np.exp(np.array(log_mass) - max(log_mass))
+    wide = np.linalg.cholesky(chols[0] @ chols[0].T + np.eye(x.shape[1]))
+    return importance.Proposal(np.append((1.0 - DEFENSIVE) * w / w.sum(), DEFENSIVE), np.vstack([x[kept], x[kept[0]]]),
+                               np.concatenate([np.stack(chols), wide[None]]), NU)
+
+
+def _within(a: np.ndarray, b: np.ndarray, h: np.ndarray) -> bool:
+    """Whether ``a`` lies within one standard deviation of the mode ``b`` (Hessian ``h``): the same mode."""
+    d = a - b
+    return float(d @ h @ d) < 1.0
+
+
+def _refit(proposal: importance.Proposal, xs: np.ndarray, log_w: np.ndarray) -> importance.Proposal:
+    """Each component but the wide one (the last, kept as it is) refitted to the weighted draws it is responsible for
+    (its share of each draw's q): their weighted mean and covariance (widened by :data:`WIDEN`), its weight their
+    total; components left with no weight or a singular covariance are dropped."""
+    parts = np.stack([math.log(w) + importance.t_log_density(xs, m, c, proposal.nu)
+                      for w, m, c in zip(proposal.weights, proposal.means, proposal.chol)])
+    resp = parts - logsumexp(parts, axis=0)
+    weights, means, chols = [], [], []
+    for j in range(len(proposal.weights) - 1):
+        lw = log_w + resp[j]
+        total = logsumexp(lw)
+        if not np.isfinite(total):
+            continue
+        w = np.exp(lw - total)
+        if 1.0 / np.sum(w * w) < xs.shape[1] + 2:       # too few effective draws to fit a covariance
+            weights.append(math.exp(total))
+            means.append(proposal.means[j])
+            chols.append(proposal.chol[j])
+            continue
+        mean = w @ xs
+        centred = xs - mean
+        cov = (centred * w[:, None]).T @ centred
+        try:
+            chol = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            continue
+        weights.append(math.exp(total))
+        means.append(mean)
+        chols.append(WIDEN * chol)
+    if not weights:
+        return proposal
+    w = np.array(weights)
+    return importance.Proposal(np.append((1.0 - DEFENSIVE) * w / w.sum(), DEFENSIVE),
+                               np.vstack([np.stack(means), proposal.means[-1]]),
+                               np.concatenate([np.stack(chols), proposal.chol[-1:]]), proposal.nu)
+
+
+def _uneven(found: importance.Estimate) -> bool:
+    """Whether a pilot's weights call for refitting the proposal."""
+    return not (found.pareto_k <= 0.5) or found.ess < 0.2 * found.n
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A galaxy's proposal, the setting of the likelihood it was built at (its draws' coordinates are that setting's:
+    the velocity scale's deviate maps to u through its prior), its estimate there, and its best mode's χ² and −ℓ."""
+
+    proposal: GalaxyProposal
+    reference: dict[str, float]
+    estimate: importance.Estimate
+    chi2: float
+    f: float
+    mode: np.ndarray
+
+    def to_data(self) -> dict[str, Any]:
+        e = self.estimate
+        return {"proposal": self.proposal.to_data(), "reference": self.reference,
+                "estimate": [e.log_z, e.error, e.ess, e.pareto_k, e.n], "chi2": self.chi2, "f": self.f,
+                "mode": self.mode}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> _Built:
+        log_z, error, ess, k, n = data["estimate"]
+        return cls(GalaxyProposal.from_data(data["proposal"]), {k: float(v) for k, v in data["reference"].items()},
+                   importance.Estimate(float(log_z), float(error), float(ess), float(k), int(n)), float(data["chi2"]),
+                   float(data["f"]), np.asarray(data["mode"], dtype=float))
+
+
+def _build(model: str, jp: _Joint, point: Mapping[str, float], draws: int) -> list[_Built]:
+    """Every galaxy's proposal at the likelihood's setting ``point`` (module docstring, steps 1–3)."""
+    sa, sb, qtabs, qindex = jp.setting({k: np.array([v]) for k, v in point.items()})
+    qtab = qtabs[:, qindex[0]]
+    n_gal = jp.transform.n_galaxies
+    dim = jp.k + int(jp.inputs.n_dims.max())
+    starts = _padded([_lattice(jp.k, jp.dims(g)) for g in range(n_gal)], dim)
+    x, f, chi2, h, _ = jp.modes(starts, float(sa[0]), float(sb[0]), qtab)
+    probes = []
+    for g in range(n_gal):
+        d = jp.dims(g)
+        best = x[g, int(np.nanargmin(f[g])), :d]
+        rows = [best]
+        for j in range(jp.k, d):
+            for sign in (1.0, -1.0):
+                p = best.copy()
+                p[j] = np.clip(p[j] + sign * PROBE, -adaptive.Z_LIMIT, adaptive.Z_LIMIT)
+                rows.append(p)
+        probes.append(np.stack(rows))
+    x2, f2, chi22, h2, _ = jp.modes(_padded(probes, dim), float(sa[0]), float(sb[0]), qtab)
+    out = []
+    for g in range(n_gal):
+        d = jp.dims(g)
+        xs_all = np.concatenate([x[g, :, :d], x2[g, :, :d]])
+        fs = np.concatenate([f[g], f2[g]])
+        hs = np.concatenate([h[g, :, :d, :d], h2[g, :, :d, :d]])
+        chis = np.concatenate([chi2[g], chi22[g]])
+        best = int(np.nanargmin(fs))
+        proposal = _components(xs_all, fs, hs)
+        seed = galaxy_seed(model, str(jp.transform.galaxy[g]))
+        rng = np.random.default_rng([seed, 1])
+        for _ in range(ADAPT):
+            pilot = proposal.draw(PILOT, rng)
+            ll, _ = jp.log_integrand(g, pilot, float(sa[0]), float(sb[0]), qtab[g])
+            log_w = ll - proposal.log_density(pilot)
+            if not _uneven(importance.estimate(log_w)):
+                break
+            proposal = _refit(proposal, pilot, log_w)
+        n = draws
+        while True:
+            built = GalaxyProposal(proposal, n)
+            xs, log_q = built.sample(seed)
+            ll, _ = jp.log_integrand(g, xs, float(sa[0]), float(sb[0]), qtab[g])
+            found = importance.estimate(ll - log_q)
+            if found.error <= TARGET_ERROR or n >= MAX_DRAWS or not found.trusted:
+                break
+            n = min(MAX_DRAWS, max(2 * n, int(n * (found.error / TARGET_ERROR) ** 2 * 1.2)))
+        out.append(_Built(built, dict(point), found, float(chis[best]), float(fs[best]), xs_all[best]))
+    return out
+
+
+def _build_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data, error_model: str,
+                 scaled: bool, model: str, point: Mapping[str, float], draws: int, index: np.ndarray) -> list[_Built]:
+    """Task: the proposals of the galaxies ``index`` at ``point``."""
+    return _build(model, _Joint(kernel, fixed, axes, data.take(index), error_model, scaled), point, draws)
+
+
+def _laplace_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data, error_model: str,
+                   scaled: bool, values: Mapping[str, np.ndarray], index: np.ndarray) -> np.ndarray:
+    """Task: the Laplace approximation of ln Z_g (M, G_chunk) of the galaxies ``index`` at M settings ``values``, each
+    setting's descent from the last one's mode (the first from the lattice)."""
+    jp = _Joint(kernel, fixed, axes, data.take(index), error_model, scaled)
+    sa, sb, qtabs, qindex = jp.setting(values)
+    n_gal = jp.transform.n_galaxies
+    dim = jp.k + int(jp.inputs.n_dims.max())
+    starts = _padded([_lattice(jp.k, jp.dims(g)) for g in range(n_gal)], dim)
+    out = np.empty((len(sa), n_gal))
+    for m in range(len(sa)):
+        x, f, _, h, _ = jp.modes(starts, float(sa[m]), float(sb[m]), qtabs[:, qindex[m]])
+        best = np.nanargmin(np.where(np.isfinite(f), f, np.inf), axis=1)
+        for g in range(n_gal):
+            d = jp.dims(g)
+            s = int(best[g])
+            sign, log_det = np.linalg.slogdet(h[g, s, :d, :d])
+            out[m, g] = -f[g, s] + 0.5 * d * math.log(2 * math.pi) - 0.5 * log_det if sign > 0 else -math.inf
+        starts = x[np.arange(n_gal), best][:, None, :]
+    return out
+
+
+def _reweighed(jp: _Joint, g: int, built: _Built, seed: int, values: Mapping[str, np.ndarray],
+               scales: tuple[np.ndarray, np.ndarray] | None, resample: int | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Galaxy g's draws (their seeded proposal) evaluated at its reference setting, and at M settings ``values``
+    (σ_int's change through their stored predictions, τ_gal's through the velocity scale's prior at each draw's u, the
+    settings' maps of ln u ``scales``, :meth:`_Joint.log_scales`): (ℓ at the reference (N,), ln q (N,), the rows
+    reweighed, ℓ at the settings (M, rows)). ``resample``: that many rows drawn by their weights at the reference
+    (posterior draws there); None: every draw."""
+    xs, log_q = built.proposal.sample(seed)
+    sa_r, sb_r, qt_r, qi_r = jp.setting({k: np.array([v]) for k, v in built.reference.items()})
+    qtab = qt_r[g, qi_r[0]]
+    ll_ref, v = jp.log_integrand(g, xs, float(sa_r[0]), float(sb_r[0]), qtab, keep=True)
+    rows = (np.arange(len(xs)) if resample is None
+            else importance.resample(ll_ref - log_q, resample, np.random.default_rng([seed, 3])))
+    sa, sb, _, _ = jp.setting({k: v for k, v in values.items() if k != TAU})
+    ll = jp.reweigh(g, v[rows], xs[rows], sa, sb, qtab)
+    if scales is not None:
+        ll += jp.scale_shift(g, xs[rows, -1], qtab if jp.log_space else scale_prior.log_table(qtab), scales)
+    return ll_ref, log_q, rows, ll
+
+
+def _sample_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data, error_model: str,
+                  scaled: bool, model: str, built: Sequence[_Built], values: Mapping[str, np.ndarray],
+                  resampled: bool, index: np.ndarray) -> np.ndarray:
+    """Task: ln Ẑ_g (M, G_chunk) of the galaxies ``index`` at M settings ``values`` (:func:`_reweighed`). With
+    ``resampled``: ln Ẑ_g at each galaxy's reference from all its draws, plus the log of the mean ratio
+    L(x; setting)/L(x; reference) over :data:`REWEIGH_DRAWS` posterior draws resampled there; without: every draw
+    reweighed at each setting."""
+    jp = _Joint(kernel, fixed, axes, data.take(index), error_model, scaled)
+    log_z = np.empty((max(np.size(v) for v in values.values()), len(index)))
+    scales = jp.log_scales(values)
+    for g, b in enumerate(built):
+        seed = galaxy_seed(model, str(jp.transform.galaxy[g]))
+        ll_ref, log_q, rows, ll = _reweighed(jp, g, b, seed, values, scales, REWEIGH_DRAWS if resampled else None)
+        if resampled:
+            log_z[:, g] = (importance.estimate(ll_ref - log_q).log_z + logsumexp(ll - ll_ref[rows], axis=1)
+                           - math.log(len(rows)))
+        else:
+            log_z[:, g] = [importance.estimate(row - log_q).log_z for row in ll]
+    return log_z
+
+
+@dataclass(frozen=True)
+class GalaxyPosterior:
+    """A galaxy's evidence estimate at one setting of the likelihood and its posterior there: per parameter (the
+    model's and the nuisance) the posterior mean, sd and :data:`QUANTILES`, the mean and sd of its prior deviate
+    (``z_mean``, ``z_sd``), and :data:`POSTERIOR_DRAWS` resampled draws of every parameter."""
+
+    estimate: importance.Estimate
+    summary: dict[str, dict[str, Any]]
+    draws: dict[str, np.ndarray]
+
+
+def _posterior_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data, error_model: str,
+                     scaled: bool, model: str, built: Sequence[_Built], point: Mapping[str, float],
+                     index: np.ndarray) -> list[GalaxyPosterior]:
+    """Task: the estimate and posterior of the galaxies ``index`` at ``point`` (every draw reweighed there)."""
+    from sigcube.stats.halo_posteriors import weighted_quantiles
+
+    jp = _Joint(kernel, fixed, axes, data.take(index), error_model, scaled)
+    values = {k: np.array([v]) for k, v in point.items()}
+    scales = jp.log_scales(values)
+    out = []
+    for g, b in enumerate(built):
+        seed = galaxy_seed(model, str(jp.transform.galaxy[g]))
+        _, log_q, _, ll = _reweighed(jp, g, b, seed, values, scales, None)
+        log_w = ll[0] - log_q
+        found = importance.estimate(log_w)
+        w = importance.normalised(log_w)
+        xs, _ = b.proposal.sample(seed)
+        _, _, qt_r, qi_r = jp.setting({k: np.array([v]) for k, v in b.reference.items()})
+        drawn = jp.values(g, xs, qt_r[g, qi_r[0]])
+        deviates = {name: xs[:, j] for j, name in enumerate([*jp.names, *jp.inputs.dims[g]])}
+        summary = {}
+        for name, v in drawn.items():
+            mean = float(w @ v)
+            z = deviates[name]
+            z_mean = float(w @ z)
+            summary[name] = {"mean": mean, "sd": float(math.sqrt(max(w @ (v - mean) ** 2, 0.0))),
+                             "quantiles": weighted_quantiles(v, w, QUANTILES).tolist(), "z_mean": z_mean,
+                             "z_sd": float(math.sqrt(max(w @ (z - z_mean) ** 2, 0.0)))}
+        keep = importance.resample(log_w, POSTERIOR_DRAWS, np.random.default_rng([seed, 2]))
+        out.append(GalaxyPosterior(found, summary, {k: v[keep] for k, v in drawn.items()}))
+    return out
+
+
+@dataclass(frozen=True)
+class SampledEvidence:
+    """A per-galaxy model's evidence by importance sampling.
+
+    ``integral``: the outer grid over the likelihood's free parameters (None when none is free); ``loglike`` (M, G):
+    each galaxy's ln Ẑ_g at its M points (M = 1 without an outer grid); ``log_z`` and its ``errors``; ``point``: the
+    best setting, where ``galaxies`` (each one's :class:`GalaxyPosterior`) and the per-galaxy ``chi2`` and ``profile``
+    (ln L at its best mode) are given; ``converged`` per galaxy; ``rebuilt``: the galaxies whose proposals were built
+    again at ``point``; ``settings``: the engine's, for reports."""
+
+    integral: ItemIntegral | None
+    loglike: np.ndarray
+    log_z: float
+    errors: dict[str, float]
+    point: dict[str, float]
+    galaxies: list[GalaxyPosterior]
+    chi2: np.ndarray
+    profile: np.ndarray
+    converged: np.ndarray
+    rebuilt: list[str]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def error(self) -> float:
+        return self.errors["total"]
+
+    @property
+    def galaxy_log_z(self) -> np.ndarray:
+        """Each galaxy's ln Z with the outer parameters integrated under their prior alone (M, G → G)."""
+        if self.integral is None:
+            return self.loglike[0]
+        return logsumexp(self.loglike + self.integral.log_mass[:, None], axis=0)
+
+    @property
+    def galaxy_errors(self) -> np.ndarray:
+        return np.array([g.estimate.error for g in self.galaxies])
+
+
+def engine_settings() -> dict[str, Any]:
+    """The engine's settings, as a report states them."""
+    return {"engine": "sampler", "draws": DRAWS, "pilot": PILOT, "max_draws": MAX_DRAWS, "target_error": TARGET_ERROR,
+            "galaxy_error": GALAXY_ERROR, "nu": NU, "widen": WIDEN, "defensive": DEFENSIVE, "adapt_rounds": ADAPT, "lattice": list(LATTICE),
+            "probe": PROBE, "mode_window": MODE_WINDOW, "seed": SEED, "usable_k": importance.USABLE_K}
+
+
+def sampled_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], outer: Sequence[Axis],
+                     data: Data, error_model: str, model: str, held: Mapping[str, float] | None = None,
+                     run: Runner = in_process, checkpoint: Checkpoint = Checkpoint(None),
+                     progress: Progress = silent) -> SampledEvidence:
+    """ln Z of the per-galaxy model ``kernel`` (its parameters ``axes``, the rest ``fixed``; ``model``: its name, which
+    seeds the draws) with Υ, D, i marginalised, the likelihood's free parameters ``outer`` (σ_int, τ_gal, the floor
+    by axis name) integrated on a grid and the others at ``held`` (module docstring). Galaxy chunks run as tasks of
+    ``run``; the proposals are kept in ``checkpoint``; ``progress`` hears of each stage."""
+    held = dict(held or {})
+    unknown = sorted({a.name for a in outer} - {SCATTER, TAU, FLOOR})
+    if unknown:
+        raise SamplerError(f"the sampler integrates σ_int, τ_gal and the floor on its outer grid, not {unknown}")
+    scaled = bool(held.get(TAU, 0.0)) or any(a.name == TAU for a in outer)
+    chunks = object_chunks(data)
+    shared = (kernel, dict(fixed), tuple(axes), data, error_model, scaled)
+    names = [str(g) for g in data.points.galaxy]
+    coarse: dict[str, Any] = {}
+    built: list[_Built] = []
+
+    def build(point: Mapping[str, float], draws: int, galaxies: Sequence[int] | None = None) -> list[_Built]:
+        groups = chunks if galaxies is None else [np.asarray(galaxies)]
+        parts = run(_build_chunk, (*shared, model, dict(point), draws), [(c,) for c in groups])
+        return [b for part in parts for b in part]
+
+    def sample(values: Mapping[str, np.ndarray], galaxies: Sequence[int] | None = None, resampled: bool = True
+               ) -> np.ndarray:
+        groups = chunks if galaxies is None else [np.asarray(galaxies)]
+        return np.concatenate(run(_sample_chunk, (*shared, model), [([built[g] for g in c], values, resampled, c)
+                                                                      for c in groups]), axis=1)
+
+    def proposals(point: Mapping[str, float]) -> list[_Built]:
+        start = time.perf_counter()
+        found = checkpoint.get("proposals", lambda: build(point, DRAWS), lambda b: [x.to_data() for x in b],
+                               lambda d: [_Built.from_data(x) for x in d])
+        progress(f"{len(found)} galaxies' proposals built at " + _point_text(point)
+                 + f" in {time.perf_counter() - start:.0f} s")
+        return found
+
+    if not outer:
+        point = {k: float(v) for k, v in held.items()}
+        built.extend(proposals(point))
+        loglike = np.array([[b.estimate.log_z for b in built]])
+        integral = None
+    else:
+        def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
+            start = time.perf_counter()
+            flat = {k: np.asarray(v, dtype=float)[:, 0] for k, v in values.items()}
+            every = _settings(flat, held, len(next(iter(flat.values()))))
+            if stage == "coarse":
+                parts = run(_laplace_chunk, shared + (every,), [(c,) for c in chunks])
+                ll = np.concatenate(parts, axis=1)
+                coarse["best"] = {k: float(v[int(np.argmax(ll.sum(axis=1)))]) for k, v in every.items()}
+                progress(f"coarse grid: {len(ll)} points (Laplace) in {time.perf_counter() - start:.0f} s")
+                return {"loglike": ll[:, None, :]}
+            if not built:
+                built.extend(proposals(coarse["best"]))
+            ll = sample(every)
+            progress(f"{stage} grid: {len(ll)} points × {ll.shape[1]} galaxies reweighed in "
+                     f"{time.perf_counter() - start:.0f} s")
+            return {"loglike": ll[:, None, :]}
+
+        (integral,) = integrate(evaluate, list(outer), check=loo_change, skip=SKIP)
+        loglike = integral.arrays["loglike"]
+        total = loglike.sum(axis=1)
+        m = int(np.argmax(total))
+        point = {**{k: float(v) for k, v in held.items()},
+                 **{k: float(v[m]) for k, v in grid_points(integral).items()}}
+
+    def posteriors(galaxies: Sequence[int]) -> list[GalaxyPosterior]:
+        by_chunk = [c[np.isin(c, galaxies)] for c in chunks]
+        tasks = [([built[g] for g in c], point, c) for c in by_chunk if c.size]
+        parts = run(_posterior_chunk, (*shared, model), tasks)
+        return [p for part in parts for p in part]
+
+    found = posteriors(np.arange(len(names)))
+    weak = [g for g, p in enumerate(found) if not (p.estimate.trusted and p.estimate.error <= GALAXY_ERROR)]
+    if weak:
+        progress(f"{len(weak)} galaxies' estimates weak at the best point ({', '.join(names[g] for g in weak[:5])}"
+                 + (", …" if len(weak) > 5 else "") + "): their proposals built again there")
+        for g, b in zip(weak, build(point, 4 * DRAWS, weak)):
+            built[g] = b
+        for g, p in zip(weak, posteriors(np.asarray(weak))):
+            found[g] = p
+        if integral is not None:
+            loglike = loglike.copy()
+            loglike[:, weak] = sample(_settings(grid_points(integral), held, loglike.shape[0]), weak)
+    sigma = np.array([p.estimate.error for p in found])
+    converged = np.array([p.estimate.trusted and p.estimate.error <= GALAXY_ERROR for p in found])
+    errors: dict[str, float] = {}
+    if integral is None:
+        loglike = np.array([[p.estimate.log_z for p in found]])
+        log_z = float(loglike.sum())
+    else:
+        start = time.perf_counter()
+        probes = [point]
+        summary = integral.summary()
+        for axis in outer:
+            for sign in (-1.0, 1.0):
+                at = float(np.clip(point[axis.name] + sign * summary[axis.name]["sd"], axis.lower, axis.upper))
+                if at != point[axis.name]:
+                    probes.append({**point, axis.name: at})
+        values = {k: np.array([p[k] for p in probes]) for k in point}
+        delta = sample(values, resampled=False) - sample(values)
+        shifts = delta.sum(axis=1)
+        loglike = loglike + delta[0]
+        integral = replace(integral, arrays={**integral.arrays, "loglike": loglike})
+        log_z = float(logsumexp(loglike.sum(axis=1) + integral.log_mass))
+        errors.update({"grid": float(integral.grid_change) if np.isfinite(integral.grid_change) else math.inf,
+                       "end": integral.end_term, "outside": math.log1p(integral.outside),
+                       "correction_variation": float(np.max(np.abs(shifts - shifts[0])))})
+        progress(f"all draws against the grid's {REWEIGH_DRAWS} resampled ones at the best point and one posterior sd "
+                 f"away in {time.perf_counter() - start:.0f} s")
+    errors.update({"sampling": float(np.sqrt(np.sum(sigma ** 2))), "bias": float(np.sum(sigma ** 2) / 2)})
+    errors["total"] = float(sum(errors.values()))
+    profile = np.array([_profile(b, p) for b, p in zip(built, found)])
+    return SampledEvidence(integral, loglike, log_z, errors, point, found, np.array([b.chi2 for b in built]), profile,
+                           converged, [names[g] for g in weak], engine_settings())
+
+
+def _settings(values: Mapping[str, np.ndarray], held: Mapping[str, float], m: int) -> dict[str, np.ndarray]:
+    """M settings of the likelihood: the grid's ``values`` and the ``held`` ones repeated."""
+    return {**{k: np.full(m, float(v)) for k, v in held.items()}, **{k: np.asarray(v, dtype=float) for k, v in
+                                                                     values.items()}}
+
+
+def _profile(built: _Built, posterior: GalaxyPosterior) -> float:
+    """ln L at a galaxy's best mode where its proposal was built: −ℓ(x̂) less the prior's part."""
+    x = built.mode
+    return float(-built.f + 0.5 * float(x @ x) + 0.5 * x.size * math.log(2 * math.pi))
+
+
+def _point_text(point: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} = {v:.4g}" for k, v in point.items()) or "the quoted errors"
+
+
+def conflicts(evidence: SampledEvidence, galaxies: Sequence[str], limit: float = CONFLICT) -> list[dict[str, Any]]:
+    """Every (galaxy, parameter) whose posterior mean lies more than ``limit`` prior sd from its prior's centre (its
+    prior deviate's posterior mean beyond ±limit): a prior–data conflict."""
+    rows = []
+    for name, p in zip(galaxies, evidence.galaxies):
+        for param, s in p.summary.items():
+            if abs(s["z_mean"]) > limit:
+                rows.append({"galaxy": str(name), "parameter": param, "z_mean": s["z_mean"], "z_sd": s["z_sd"],
+                             "mean": s["mean"], "sd": s["sd"]})
+    return rows
+

@@ -77,12 +77,17 @@ def read(folder: Path) -> dict[str, dict[str, str]]:
     return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+def _string(text: str) -> str:
+    """``text`` as a TOML basic string (quotes, backslashes and control characters escaped)."""
+    return '"' + "".join(f"\\u{ord(ch):04x}" if ch in '"\\' or ch < " " or ch == "\x7f" else ch for ch in text) + '"'
+
+
 def write(folder: Path, entries: Mapping[str, Mapping[str, str]]) -> None:
-    """``entries`` as the manifest of ``folder``, by file name (each string a TOML basic string: JSON's escapes)."""
+    """``entries`` as the manifest of ``folder``, by file name, in file-name order."""
     lines = [f"# The sha256 of each record in {folder.parent.name}/{folder.name}/ and what made it. Written by "
              "docs/_ext/record.py alone;", "# checked by tests/project/test_records.py. See docs/development.md."]
     for name in sorted(entries):
-        lines += ["", f"[{json.dumps(name)}]", *(f"{key} = {json.dumps(value)}" for key, value in entries[name].items())]
+        lines += ["", f"[{_string(name)}]", *(f"{key} = {_string(value)}" for key, value in entries[name].items())]
     (folder / NAME).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

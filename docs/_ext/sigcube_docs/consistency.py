@@ -23,9 +23,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import logsumexp
 
-from sigcube.stats.verdicts import DECIDED
-from sigcube.study.published import COUNT_MATCHED, REPRODUCED
-from sigcube.study.reports.compare_models import REFERENCE
+from sigcube_docs import sources
 
 TOLERANCE = 1e-9
 """An identity holds when its two sides differ by less than this, relative to its largest term: a sum of 171
@@ -41,10 +39,18 @@ INTERVAL_KEY = re.compile(r"^(ci|ci\d+|\w+_ci\d+)$")
 
 
 class Checks:
-    """The problems found in one record."""
+    """The problems found in one record, and the rules of sigcube's reports they are judged by
+    (:func:`sigcube_docs.sources.report_rules`)."""
 
     def __init__(self) -> None:
         self.found: list[str] = []
+        rules = sources.report_rules()
+        self.reference: str = rules["reference"]
+        """The model Bayes factors are against (MOND)."""
+        self.decided: float = rules["decided"]
+        """A difference decides when it exceeds this many times its numerical error."""
+        self.reproduced: str = rules["reproduced"]
+        self.count_matched: str = rules["count_matched"]
 
     def close(self, at: str, value: Any, expected: float, *terms: float, why: str = "its identity") -> None:
         """``value`` is ``expected`` (what ``why`` gives) to :data:`TOLERANCE` relative to the largest of the two and
@@ -57,7 +63,7 @@ class Checks:
             self.found.append(f"{at} = {value!r}, but {why} = {expected!r}")
 
     def equal(self, at: str, value: Any, expected: Any, why: str = "its identity") -> None:
-        """``value`` is ``expected``: a count, a name, or (deeply) a copy of other numbers, its floats by :meth:`close`."""
+        """``value`` is ``expected``: a count, a name, or (deeply) a copy of other numbers, floats by :meth:`close`."""
         if isinstance(expected, Mapping) and isinstance(value, Mapping) and set(value) == set(expected):
             for key in expected:
                 self.equal(child(at, key), value[key], expected[key], why)
@@ -215,7 +221,7 @@ def _quantiles(node: Mapping[str, Any], at: str, c: Checks) -> None:
 def _against_reference(node: Mapping[str, Any], at: str, c: Checks) -> None:
     """Rows by model, MOND among them: ln B = ln Z − ln Z(MOND), and its numerical error the sum of the two
     evidences' errors (MOND's own: 0)."""
-    ref = node.get(REFERENCE)
+    ref = node.get(c.reference)
     if not (isinstance(ref, Mapping) and all(isinstance(r, Mapping) and "log_evidence" in r for r in node.values())
             and any("ln_B_vs_mond" in r for r in node.values())):
         return
@@ -223,11 +229,11 @@ def _against_reference(node: Mapping[str, Any], at: str, c: Checks) -> None:
         if "ln_B_vs_mond" not in row:
             continue
         c.close(child(at, name, "ln_B_vs_mond"), row["ln_B_vs_mond"], row["log_evidence"] - ref["log_evidence"],
-                row["log_evidence"], ref["log_evidence"], why=f"ln Z − ln Z({REFERENCE})")
+                row["log_evidence"], ref["log_evidence"], why=f"ln Z − ln Z({c.reference})")
         if "ln_B_vs_mond_error" in row and "log_evidence_error" in row:
             c.close(child(at, name, "ln_B_vs_mond_error"), row["ln_B_vs_mond_error"],
-                    0.0 if name == REFERENCE else row["log_evidence_error"] + ref["log_evidence_error"],
-                    why=f"the error of ln Z + that of ln Z({REFERENCE})")
+                    0.0 if name == c.reference else row["log_evidence_error"] + ref["log_evidence_error"],
+                    why=f"the error of ln Z + that of ln Z({c.reference})")
 
 
 def _evidence(node: Mapping[str, Any], at: str, c: Checks) -> None:
@@ -325,9 +331,9 @@ def _compare(report: Mapping[str, Any], at: str, c: Checks) -> None:
                         why=child(here, name, "galaxy_log_evidence"))
             d = row.get("decision_vs_mond")
             if d is not None:
-                diff = np.asarray(per[name], dtype=float) - np.asarray(per[REFERENCE], dtype=float)
+                diff = np.asarray(per[name], dtype=float) - np.asarray(per[c.reference], dtype=float)
                 c.close(child(here, name, "decision_vs_mond", "elpd_diff"), d["elpd_diff"], *_fsum(diff.tolist()),
-                        why=f"Σ_g (elpd_g − elpd_g({REFERENCE}))")
+                        why=f"Σ_g (elpd_g − elpd_g({c.reference}))")
                 c.close(child(here, name, "decision_vs_mond", "elpd_se"), d["elpd_se"], _se(diff, ddof=1),
                         why="√(n·Var) of the per-galaxy differences")
         _per_galaxy_bayes(report["per_galaxy_bayes"][label], rows, child(at, "per_galaxy_bayes", label), c)
@@ -404,7 +410,7 @@ def _per_galaxy_bayes(pairs: Mapping[str, Any], rows: Mapping[str, Any], at: str
         error = np.asarray(rows[a]["galaxy_log_evidence_error"]) + np.asarray(rows[b]["galaxy_log_evidence_error"])
         expected[f"{a}_vs_{b}"] = {"n": int(ln_b.size), "a_favoured": int((ln_b > 0).sum()),
                                    "a_by_1_nat": int((ln_b > 1).sum()), "b_by_1_nat": int((ln_b < -1).sum()),
-                                   "undecided": int(np.sum(np.abs(ln_b) <= DECIDED * error))}
+                                   "undecided": int(np.sum(np.abs(ln_b) <= c.decided * error))}
     c.equal(at, dict(pairs), expected, why="the counts of the rows' galaxy_log_evidence")
 
 
@@ -429,8 +435,8 @@ def _error_model_table(table: Mapping[str, Any], reports: Mapping[str, Any], at:
     error = {k: r["log_evidence_error"] for k, r in by.items()}
     for i, row in enumerate(table["rows"]):
         m, e = row["model"], row["error_model"]
-        c.close(child(at, "rows", i, "ln_B_vs_mond"), row["ln_B_vs_mond"], z[m, e] - z[REFERENCE, e], z[m, e],
-                z[REFERENCE, e], why=f"ln Z − ln Z of {REFERENCE}'s row under {e}")
+        c.close(child(at, "rows", i, "ln_B_vs_mond"), row["ln_B_vs_mond"], z[m, e] - z[c.reference, e], z[m, e],
+                z[c.reference, e], why=f"ln Z − ln Z of {c.reference}'s row under {e}")
         best = max(z[m, x] for x in ems)
         c.close(child(at, "rows", i, "delta_vs_best_error_model"), row["delta_vs_best_error_model"], z[m, e] - best,
                 z[m, e], best, why=f"ln Z − {m}'s largest ln Z")
@@ -442,15 +448,15 @@ def _error_model_table(table: Mapping[str, Any], reports: Mapping[str, Any], at:
     lead = table["data_prefer"]["error_model"]
     c.equal(child(at, "lead"), table["lead"], lead, why=child(at, "data_prefer", "error_model"))
     c.equal(child(at, "lead_decisions"), table["lead_decisions"],
-            {m: by[m, lead]["decision_vs_mond"] for m in models if m != REFERENCE}, why=f"the rows' under {lead}")
+            {m: by[m, lead]["decision_vs_mond"] for m in models if m != c.reference}, why=f"the rows' under {lead}")
     for m in models:
         values = [z[m, e] for e in ems]
         c.close(child(at, "averaged", m, "log_evidence"), table["averaged"][m]["log_evidence"],
                 float(logsumexp(values)) - math.log(len(ems)), *values, why="ln mean_e Z(m, e)")
         c.close(child(at, "averaged", m, "log_evidence_error"), table["averaged"][m]["log_evidence_error"],
                 max(error[m, e] for e in ems), why="the largest of its rows' errors")
-    c.equal(child(at, "sign_moves"), table["sign_moves"],
-            [m for m in models if m != REFERENCE and len({math.copysign(1, by[m, e]["ln_B_vs_mond"]) for e in ems}) > 1],
+    signs = {m: {math.copysign(1, by[m, e]["ln_B_vs_mond"]) for e in ems} for m in models if m != c.reference}
+    c.equal(child(at, "sign_moves"), table["sign_moves"], [m for m, s in signs.items() if len(s) > 1],
             why="the models whose ln B changes sign")
 
 
@@ -464,8 +470,8 @@ def _margin(stated: Mapping[str, Any], z: Mapping[str, float], error: Mapping[st
         c.close(child(at, "margin"), stated["margin"], z[first] - z[second], z[first], z[second],
                 why=f"ln Z({first}) − ln Z({second})")
         c.close(child(at, "error"), stated["error"], error[first] + error[second], why="the sum of their errors")
-        c.equal(child(at, "decided"), stated["decided"], abs(stated["margin"]) > DECIDED * stated["error"],
-                why=f"|margin| > {DECIDED:g} × error")
+        c.equal(child(at, "decided"), stated["decided"], abs(stated["margin"]) > c.decided * stated["error"],
+                why=f"|margin| > {c.decided:g} × error")
 
 
 # --- the other report kinds --------------------------------------------------------------------------------------
@@ -513,10 +519,11 @@ def _sparc(report: Sequence[Mapping[str, Any]], at: str, c: Checks) -> None:
             c.equal(child(where, "figures", j, "computed"), f["computed"],
                     block[kernel][metric] if kernel else block[metric], why=child(where, *f["quantity"].split(".")))
             c.equal(child(where, "figures", j, "reproduced"), f["reproduced"],
-                    None if f["verdict"] == COUNT_MATCHED else f["verdict"] == REPRODUCED, why="its verdict")
+                    None if f["verdict"] == c.count_matched else f["verdict"] == c.reproduced, why="its verdict")
         for quantity, verdict in block["verdicts"].items():
             c.equal(child(where, "reproduced", quantity), block["reproduced"][quantity],
-                    None if verdict == COUNT_MATCHED else verdict == REPRODUCED, why=child(where, "verdicts", quantity))
+                    None if verdict == c.count_matched else verdict == c.reproduced,
+                    why=child(where, "verdicts", quantity))
         for kernel, interval in block.get("win_rate_intervals", {}).items():
             c.equal(child(where, "win_rate_intervals", kernel, "value"), interval["value"], block[kernel]["win_rate"],
                     why=child(where, kernel, "win_rate"))
@@ -672,8 +679,8 @@ def _questions(questions: Sequence[Mapping[str, Any]], models: Mapping[str, Any]
         c.close(child(at, "ln_b"), q["ln_b"], u["log_evidence"] - s["log_evidence"], u["log_evidence"],
                 s["log_evidence"], why=f"ln Z({q['universal']}) − ln Z({q['spread']})")
         c.close(child(at, "error"), q["error"], u[error_key] + s[error_key], why="the sum of their errors")
-        c.equal(child(at, "verdict"), q["verdict"], "undecided" if abs(q["ln_b"]) <= DECIDED * q["error"]
-                else "universal" if q["ln_b"] > 0 else "not universal", why=f"ln B against {DECIDED:g} × its error")
+        c.equal(child(at, "verdict"), q["verdict"], "undecided" if abs(q["ln_b"]) <= c.decided * q["error"]
+                else "universal" if q["ln_b"] > 0 else "not universal", why=f"ln B against {c.decided:g} × its error")
 
 
 def _population_table(report: Mapping[str, Any], at: str, c: Checks) -> None:

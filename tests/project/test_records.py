@@ -13,6 +13,7 @@ numbers agree with one another.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import math
 import shutil
@@ -144,11 +145,24 @@ def test_a_manifest_reads_back_as_written(entries: dict[str, dict[str, str]]):
         assert manifest.read(Path(folder)) == entries
 
 
-def test_record_py_checks_every_record_against_its_manifest_and_itself():
-    done = subprocess.run([sys.executable, str(RECORD_PY), "manifest", "--check"], capture_output=True, text=True,
-                          cwd=ROOT)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout == "every record is the one its manifest hashes, and consistent\n"
+def _record_py(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    """Run ``docs/_ext/record.py ARGS`` in this process; its exit status."""
+    spec = importlib.util.spec_from_file_location("_record_py", RECORD_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(sys, "argv", ["record.py", *args])
+    with pytest.raises(SystemExit) as done:
+        module.main()
+    return done.value.code
+
+
+def test_record_py_checks_every_record_against_its_manifest_and_itself(monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]):
+    assert _record_py(monkeypatch, "manifest", "--check") == 0
+    assert capsys.readouterr().out == "every record is the one its manifest hashes, and consistent\n"
+    assert _record_py(monkeypatch, "manifest", str(ROOT / "README.md")) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"record.py: error: {ROOT / 'README.md'}: not a record of docs/results/ or docs/performance/")
 
 
 # --- committed sources only --------------------------------------------------------------------------------------

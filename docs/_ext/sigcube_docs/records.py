@@ -14,8 +14,10 @@ the sigcube version and commit, and the seconds it took::
 it ran on (CPU model, cores, memory, SIMD flags), the load average before and after, and the command.
 
 Remake them with ``python docs/_ext/record.py results [NAME …]`` and ``python docs/_ext/record.py bench NAME
-[-- ARGS]`` from the repository root (see that script). ``tests/project/test_docs.py`` remakes every results file
-(slow tier) and compares it with the committed one by :func:`differences`.
+[-- ARGS]`` from the repository root (see that script), which writes each with its entry in the folder's manifest
+(:mod:`sigcube_docs.manifest`) and refuses to make one while sigcube's sources differ from the commit
+(:func:`source_commit`). ``tests/project/test_docs.py`` remakes every results file (slow tier) and compares it with
+the committed one by :func:`differences`.
 """
 
 from __future__ import annotations
@@ -281,9 +283,12 @@ def sigcube_executable() -> str:
     return str(exe) if exe.exists() else "sigcube"
 
 
-def run(result: Result, cube_dir: Path, env: Mapping[str, str] | None = None, cwd: Path = REPO) -> dict[str, Any]:
-    """Run ``result``'s commands with ``cube_dir`` as ``$SIGCUBE_CUBE_DIR``; the record of the last one's JSON. No
-    time limit: a record of a long comparison takes as long as it takes, and one stopped resumes from its checkpoints."""
+def run(result: Result, cube_dir: Path, env: Mapping[str, str] | None = None, cwd: Path = REPO,
+        commit: str | None = None) -> dict[str, Any]:
+    """Run ``result``'s commands with ``cube_dir`` as ``$SIGCUBE_CUBE_DIR``; the record of the last one's JSON, made
+    from ``commit`` (default: :func:`git_commit` as they start). No time limit: a record of a long comparison takes as
+    long as it takes, and one stopped resumes from its checkpoints."""
+    commit = commit or git_commit()
     environ = {**os.environ, **(env or {}), "SIGCUBE_CUBE_DIR": str(cube_dir), "COLUMNS": "200"}
     start = time.perf_counter()
     out, resumed = "", False
@@ -295,7 +300,7 @@ def run(result: Result, cube_dir: Path, env: Mapping[str, str] | None = None, cw
         out, resumed = done.stdout, resumed or was_resumed(done.stderr)
     seconds = time.perf_counter() - start
     return {"name": result.name, "title": result.title, "commands": [list(c) for c in result.commands],
-            "generated": _dt.date.today().isoformat(), "sigcube_version": _version(), "commit": git_commit(),
+            "generated": _dt.date.today().isoformat(), "sigcube_version": _version(), "commit": commit,
             "seconds": round(seconds, 1), **({"resumed": True} if resumed else {}), "report": json.loads(out)}
 
 
@@ -308,11 +313,6 @@ def load(name: str) -> dict[str, Any] | None:
     """The committed record ``docs/results/<name>.json`` (None if it is not committed)."""
     path = RESULTS_DIR / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
-def save(record: Mapping[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def differences(committed: Any, remade: Any, where: str = "report", limit: int = 20,
@@ -390,16 +390,62 @@ def _version() -> str:
     return sigcube.__version__
 
 
-def git_commit() -> str:
-    """The checkout's commit (short), with ``+changes`` when the work tree differs from it."""
+SOURCES = ("sigcube", "bench", "sweeps", "docs/results/specs")
+"""The folders of tracked files a record's commands run or read: a record made while one of them differs from the
+commit is marked :data:`CHANGES`."""
+CHANGES = "+changes"
+"""What a record's ``commit`` ends with when its sources differed from that commit (a draft)."""
+
+
+class RecordError(Exception):
+    """A record that is not made as asked: its sources differ from the commit, or git cannot tell."""
+
+
+def changed_sources(since: str = "HEAD", repo: Path = REPO) -> list[str]:
+    """The tracked files under :data:`SOURCES` whose content in the work tree differs from commit ``since``."""
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+        done = subprocess.run(["git", "diff", "--name-only", since, "--", *SOURCES], cwd=repo, capture_output=True,
+                              text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise RecordError(f"git cannot compare {repo}'s sources with {since}: "
+                          f"{(getattr(exc, 'stderr', None) or str(exc)).strip()}") from None
+    return done.stdout.split()
+
+
+def git_commit(repo: Path = REPO) -> str:
+    """The checkout's commit (short), with :data:`CHANGES` when a source file differs from it; ``unknown`` without
+    git."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True,
                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "sigcube", "bench"],
-                               cwd=REPO, capture_output=True, text=True).stdout.strip()
-        return sha + ("+changes" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
+        return sha + (CHANGES if changed_sources(repo=repo) else "")
+    except (OSError, subprocess.CalledProcessError, RecordError):
         return "unknown"
+
+
+def _listed(files: Sequence[str]) -> str:
+    return ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+
+
+def source_commit(draft: bool = False, repo: Path = REPO) -> str:
+    """The commit a new record is made from (:func:`git_commit`). Refused (:class:`RecordError`, naming the files)
+    while a source file has uncommitted changes, unless the record is a ``draft`` (its commit then says so)."""
+    changed = changed_sources(repo=repo)
+    if changed and not draft:
+        raise RecordError(f"uncommitted changes to {_listed(changed)}: a record is made from committed sources; commit "
+                          "them, or pass --draft (the record's manifest entry then says dirty)")
+    return git_commit(repo)
+
+
+def check_unchanged(commit: str, repo: Path = REPO) -> None:
+    """Refuse (:class:`RecordError`) a record made from the clean ``commit`` when its sources differ from that commit
+    now: they changed while it was made, and it would name a commit it was not made from."""
+    if commit == "unknown" or commit.endswith(CHANGES):
+        return
+    changed = changed_sources(commit, repo)
+    if changed:
+        raise RecordError(f"{_listed(changed)} changed while the record was made from {commit}: nothing written; make "
+                          "it again")
 
 
 BUSY_LOAD_PER_CORE = 0.5
@@ -407,9 +453,12 @@ BUSY_LOAD_PER_CORE = 0.5
 own threads, exceeded this per core: other processes then shared the cores."""
 
 
-def run_bench(name: str, args: Sequence[str] = (), label: str | None = None) -> dict[str, Any]:
+def run_bench(name: str, args: Sequence[str] = (), label: str | None = None,
+              commit: str | None = None) -> dict[str, Any]:
     """Run ``bench/<name>.py --json ARGS`` from the repository root; the record of its JSON with the machine (and
-    ``label``, what this run of a benchmark with several modes measures)."""
+    ``label``, what this run of a benchmark with several modes measures), made from ``commit`` (default:
+    :func:`git_commit` as it starts)."""
+    commit = commit or git_commit()
     script = REPO / "bench" / f"{name}.py"
     argv = [sys.executable, str(script), "--json", *args]
     load_before = list(os.getloadavg())
@@ -422,7 +471,7 @@ def run_bench(name: str, args: Sequence[str] = (), label: str | None = None) -> 
     cores = os.cpu_count() or 1
     return {"benchmark": name, **({"label": label} if label else {}),
             "command": f"python bench/{name}.py --json {' '.join(args)}".strip(),
-            "date": _dt.date.today().isoformat(), "machine": machine(), "commit": git_commit(),
+            "date": _dt.date.today().isoformat(), "machine": machine(), "commit": commit,
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in load_after],
             "under_load": max(load_before[0], load_after[0] - 1) > BUSY_LOAD_PER_CORE * cores,

@@ -139,6 +139,16 @@ def report_renderers() -> dict[str, Any]:
             "population_table": population.render_table}
 
 
+def report_rules() -> dict[str, Any]:
+    """What the reports' numbers and verdicts rest on, for checking a committed record's identities: the Bayes factors'
+    reference model, the factor of its numerical error a difference must exceed to decide, and a figure's verdicts."""
+    from sigcube.stats.verdicts import DECIDED
+    from sigcube.study.published import COUNT_MATCHED, REPRODUCED
+    from sigcube.study.reports.compare_models import REFERENCE
+
+    return {"reference": REFERENCE, "decided": DECIDED, "reproduced": REPRODUCED, "count_matched": COUNT_MATCHED}
+
+
 def halo_summary(halos: Mapping[str, Any]) -> str:
     """The one-line summary of a comparison row's halo posteriors (an xarray Dataset's dictionary)."""
     import xarray as xr

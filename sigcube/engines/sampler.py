@@ -12,9 +12,11 @@ at once:
    nuisance axis around the best; distinct modes within :data:`MODE_WINDOW` nat of the best are kept (a likelihood of
    several modes — DC14's — keeps each one);
 2. **proposal**: a mixture of Student-t densities (ν = :data:`NU`), one at each mode with the Gauss–Newton covariance
-   widened by :data:`WIDEN`, weighted by each mode's Laplace mass; a pilot of :data:`PILOT` draws, and while its
-   weights are uneven (Pareto k̂ above ½ or an effective sample under a fifth of the draws) each component is
-   refitted to the weighted draws it is responsible for (at most :data:`ADAPT` rounds);
+   widened by :data:`WIDEN`, weighted by each mode's Laplace mass, and a wide component (:data:`DEFENSIVE`); a pilot
+   of :data:`PILOT` draws, and while its weights are uneven (Pareto k̂ above ½ or an effective sample under a fifth of
+   the draws) mixtures of :data:`COMPONENTS` components fitted by weighted EM to all the pilot draws so far, each tried
+   with a pilot of its own, twice the last round's (at most :data:`ADAPT` rounds: a curved or skewed posterior takes
+   several components and many draws to see); the proposal whose pilot did best is kept;
 3. **estimate**: :data:`DRAWS` fresh draws (more, up to :data:`MAX_DRAWS`, until ln Ẑ's error is below
    :data:`TARGET_ERROR`): ln Ẑ = ln mean(e^ℓ/q), its 1σ from the weights' spread, the effective sample size and the
    Pareto k̂ (:mod:`sigcube.stats.importance`). Each galaxy's draws come from its own seed (its name and the model's),
@@ -59,12 +61,13 @@ from sigcube.model.kernels.registry import Kernel
 from sigcube.stats import importance
 from sigcube.stats.adaptive_grid import Axis, ItemIntegral, grid_points, integrate
 from sigcube.stats.likelihood import GaussianLikelihood
+from sigcube.stats.posterior import EDGE_WARNING
 from sigcube.stats.priors import LogUniform, Prior, TruncatedNormal, Uniform
 
 DRAWS = 2048
 """Draws of each galaxy's final estimate (before any added to meet :data:`TARGET_ERROR`)."""
-PILOT = 512
-"""Draws of each adaptation round of a proposal."""
+PILOT = 1024
+"""Draws of each pilot of a proposal."""
 MAX_DRAWS = 16384
 """The most draws one galaxy's estimate takes."""
 TARGET_ERROR = 0.02
@@ -80,7 +83,9 @@ DEFENSIVE = 0.1
 prior's (the identity), never refitted — it covers tails where the likelihood flattens and the prior takes over (an
 inclination near 90°, a distance the data do not pin), which the Laplace approximation at the mode cannot see."""
 ADAPT = 3
-"""The most rounds of refitting a proposal to its pilot draws."""
+"""The most rounds of refitting a proposal to all the pilot draws so far."""
+COMPONENTS = (1, 2, 3)
+"""The mixtures each round fits (components of each), every one tried with a pilot."""
 LATTICE = (-2.0, 0.0, 2.0)
 """Starting values, in prior deviates, of each of a galaxy's own parameters (their product: 3^k starts)."""
 PROBE = 1.5
@@ -100,6 +105,9 @@ MAX_ITERATIONS = 80
 """Levenberg–Marquardt iterations per descent."""
 QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
 """The posterior quantiles given per parameter and galaxy."""
+END_SHARE = 0.02
+"""The share of a per-object parameter's prior range (in its grid coordinate) at each end whose posterior mass a report
+gives: where it exceeds :data:`~sigcube.stats.posterior.EDGE_WARNING`, the posterior piles at that bound."""
 CONFLICT = 3.0
 """A parameter whose posterior mean lies more than this many prior sd (in its prior deviate) from the prior's centre
 is in conflict with its prior."""
@@ -306,41 +314,80 @@ def _within(a: np.ndarray, b: np.ndarray, h: np.ndarray) -> bool:
     return float(d @ h @ d) < 1.0
 
 
-def _refit(proposal: importance.Proposal, xs: np.ndarray, log_w: np.ndarray) -> importance.Proposal:
-    """Each component but the wide one (the last, kept as it is) refitted to the weighted draws it is responsible for
-    (its share of each draw's q): their weighted mean and covariance (widened by :data:`WIDEN`), its weight their
-    total; components left with no weight or a singular covariance are dropped."""
-    parts = np.stack([math.log(w) + importance.t_log_density(xs, m, c, proposal.nu)
-                      for w, m, c in zip(proposal.weights, proposal.means, proposal.chol)])
-    resp = parts - logsumexp(parts, axis=0)
-    weights, means, chols = [], [], []
-    for j in range(len(proposal.weights) - 1):
-        lw = log_w + resp[j]
-        total = logsumexp(lw)
-        if not np.isfinite(total):
-            continue
-        w = np.exp(lw - total)
-        if 1.0 / np.sum(w * w) < xs.shape[1] + 2:       # too few effective draws to fit a covariance
-            weights.append(math.exp(total))
-            means.append(proposal.means[j])
-            chols.append(proposal.chol[j])
-            continue
-        mean = w @ xs
-        centred = xs - mean
-        cov = (centred * w[:, None]).T @ centred
-        try:
-            chol = np.linalg.cholesky(cov)
-        except np.linalg.LinAlgError:
-            continue
-        weights.append(math.exp(total))
-        means.append(mean)
-        chols.append(WIDEN * chol)
-    if not weights:
-        return proposal
-    w = np.array(weights)
-    return importance.Proposal(np.append((1.0 - DEFENSIVE) * w / w.sum(), DEFENSIVE),
-                               np.vstack([np.stack(means), proposal.means[-1]]),
-                               np.concatenate([np.stack(chols), proposal.chol[-1:]]), proposal.nu)
+def _mixture(xs: np.ndarray, log_w: np.ndarray, k: int, fallback: importance.Proposal) -> importance.Proposal:
+    """A proposal of k Student-t components fitted to weighted draws (``xs`` (N, D) with log-weights ``log_w``, any
+    mix of earlier proposals' draws: each weight is the integrand over its own proposal's density) by weighted EM of
+    a Gaussian mixture — started at k points along the draws' principal axis — each component widened by
+    :data:`WIDEN`, and the wide component (:data:`DEFENSIVE`) kept; ``fallback`` when the draws cannot support it."""
+    w = importance.normalised(log_w)
+    dim = xs.shape[1]
+    if not 1.0 / np.sum(w * w) >= k * (dim + 2):
+        return fallback
+    mean = w @ xs
+    centred = xs - mean
+    cov = (centred * w[:, None]).T @ centred + 1e-9 * np.eye(dim)
+    evals, evecs = np.linalg.eigh(cov)
+    along = centred @ evecs[:, -1]
+    order = np.argsort(along)
+    cum = np.cumsum(w[order])
+    means = np.stack([mean + along[order][np.searchsorted(cum, (j + 0.5) / k)] * evecs[:, -1] for j in range(k)])
+    covs = np.stack([cov / k ** 2 + (1.0 - 1.0 / k ** 2) * evals[0] * np.eye(dim)] * k)
+    share = np.full(k, 1.0 / k)
+    for _ in range(50):
+        parts = np.stack([math.log(share[j]) + _gauss_log_density(xs, means[j], covs[j]) for j in range(k)])
+        resp = np.exp(parts - logsumexp(parts, axis=0)) * w
+        totals = resp.sum(axis=1)
+        if not np.all(totals > 0):
+            return fallback
+        means = (resp @ xs) / totals[:, None]
+        for j in range(k):
+            c = xs - means[j]
+            covs[j] = (c * resp[j][:, None]).T @ c / totals[j] + 1e-9 * np.eye(dim)
+        share = totals / totals.sum()
+    try:
+        chols = np.stack([WIDEN * np.linalg.cholesky(c) for c in covs])
+    except np.linalg.LinAlgError:
+        return fallback
+    return importance.Proposal(np.append((1.0 - DEFENSIVE) * share, DEFENSIVE), np.vstack([means, fallback.means[-1]]),
+                               np.concatenate([chols, fallback.chol[-1:]]), fallback.nu)
+
+
+def _gauss_log_density(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """ln N(x; mean, cov) at points x (n, D)."""
+    chol = np.linalg.cholesky(cov)
+    y = np.linalg.solve(chol, (x - mean).T).T
+    return -0.5 * np.einsum("ij,ij->i", y, y) - float(np.sum(np.log(np.diagonal(chol)))) - 0.5 * mean.size * math.log(
+        2 * math.pi)
+
+
+def _adapted(proposal: importance.Proposal, log_integrand: Any, rng: np.random.Generator) -> importance.Proposal:
+    """The proposal a galaxy's estimate takes (module docstring, step 2): the Laplace mixture ``proposal`` tried with a
+    pilot of :data:`PILOT` draws; while the best pilot's weights are uneven, mixtures of :data:`COMPONENTS` components
+    fitted by weighted EM to every pilot draw so far, each tried with a pilot twice the last round's (at most
+    :data:`ADAPT` rounds). ``log_integrand(xs)``: ℓ at draws (N, D)."""
+    pool_x: list[np.ndarray] = []
+    pool_w: list[np.ndarray] = []
+    tried: list[tuple[tuple[bool, float], importance.Proposal, importance.Estimate]] = []
+    candidates, n = [proposal], PILOT
+    for _ in range(ADAPT + 1):
+        for candidate in candidates:
+            xs = candidate.draw(n, rng)
+            log_w = log_integrand(xs) - candidate.log_density(xs)
+            pool_x.append(xs)
+            pool_w.append(log_w)
+            found = importance.estimate(log_w)
+            tried.append((_quality(found), candidate, found))
+        best = max(tried, key=lambda t: t[0])
+        if not _uneven(best[2]):
+            break
+        pooled_x, pooled_w = np.concatenate(pool_x), np.concatenate(pool_w)
+        candidates, n = [_mixture(pooled_x, pooled_w, c, proposal) for c in COMPONENTS], 2 * n
+    return max(tried, key=lambda t: t[0])[1]
+
+
+def _quality(found: importance.Estimate) -> tuple[bool, float]:
+    """How good a pilot's proposal is: a usable Pareto k̂ first, then the effective share of its draws."""
+    return (bool(found.pareto_k <= importance.USABLE_K), found.ess / max(found.n, 1))
 
 
 def _uneven(found: importance.Estimate) -> bool:
@@ -402,23 +449,16 @@ def _build(model: str, jp: _Joint, point: Mapping[str, float], draws: int) -> li
         hs = np.concatenate([h[g, :, :d, :d], h2[g, :, :d, :d]])
         chis = np.concatenate([chi2[g], chi22[g]])
         best = int(np.nanargmin(fs))
-        proposal = _components(xs_all, fs, hs)
         seed = galaxy_seed(model, str(jp.transform.galaxy[g]))
-        rng = np.random.default_rng([seed, 1])
-        for _ in range(ADAPT):
-            pilot = proposal.draw(PILOT, rng)
-            ll, _ = jp.log_integrand(g, pilot, float(sa[0]), float(sb[0]), qtab[g])
-            log_w = ll - proposal.log_density(pilot)
-            if not _uneven(importance.estimate(log_w)):
-                break
-            proposal = _refit(proposal, pilot, log_w)
+        proposal = _adapted(_components(xs_all, fs, hs), lambda xs_p: jp.log_integrand(
+            g, xs_p, float(sa[0]), float(sb[0]), qtab[g])[0], np.random.default_rng([seed, 1]))
         n = draws
         while True:
             built = GalaxyProposal(proposal, n)
             xs, log_q = built.sample(seed)
             ll, _ = jp.log_integrand(g, xs, float(sa[0]), float(sb[0]), qtab[g])
             found = importance.estimate(ll - log_q)
-            if found.error <= TARGET_ERROR or n >= MAX_DRAWS or not found.trusted:
+            if (found.error <= TARGET_ERROR and found.trusted) or n >= MAX_DRAWS:
                 break
             n = min(MAX_DRAWS, max(2 * n, int(n * (found.error / TARGET_ERROR) ** 2 * 1.2)))
         out.append(_Built(built, dict(point), found, float(chis[best]), float(fs[best]), xs_all[best]))
@@ -524,7 +564,9 @@ def _posterior_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
         w = importance.normalised(log_w)
         xs, _ = b.proposal.sample(seed)
         _, _, qt_r, qi_r = jp.setting({k: np.array([v]) for k, v in b.reference.items()})
-        drawn = jp.values(g, xs, qt_r[g, qi_r[0]])
+        qtab = qt_r[g, qi_r[0]]
+        drawn = jp.values(g, xs, qtab)
+        at_mode = jp.values(g, b.mode[None], qtab)
         deviates = {name: xs[:, j] for j, name in enumerate([*jp.names, *jp.inputs.dims[g]])}
         summary = {}
         for name, v in drawn.items():
@@ -532,8 +574,13 @@ def _posterior_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
             z = deviates[name]
             z_mean = float(w @ z)
             summary[name] = {"mean": mean, "sd": float(math.sqrt(max(w @ (v - mean) ** 2, 0.0))),
-                             "quantiles": weighted_quantiles(v, w, QUANTILES).tolist(), "z_mean": z_mean,
-                             "z_sd": float(math.sqrt(max(w @ (z - z_mean) ** 2, 0.0)))}
+                             "quantiles": weighted_quantiles(v, w, QUANTILES).tolist(), "mode": float(at_mode[name][0]),
+                             "z_mean": z_mean, "z_sd": float(math.sqrt(max(w @ (z - z_mean) ** 2, 0.0)))}
+        for axis in axes:
+            lo, hi = axis.bounds
+            u = axis.coordinate(drawn[axis.name])
+            share = END_SHARE * (hi - lo)
+            summary[axis.name]["edge_mass"] = [float(w @ (u <= lo + share)), float(w @ (u >= hi - share))]
         keep = importance.resample(log_w, POSTERIOR_DRAWS, np.random.default_rng([seed, 2]))
         out.append(GalaxyPosterior(found, summary, {k: v[keep] for k, v in drawn.items()}))
     return out
@@ -577,10 +624,10 @@ class SampledEvidence:
         return np.array([g.estimate.error for g in self.galaxies])
 
 
-def engine_settings() -> dict[str, Any]:
-    """The engine's settings, as a report states them."""
-    return {"engine": "sampler", "draws": DRAWS, "pilot": PILOT, "max_draws": MAX_DRAWS, "target_error": TARGET_ERROR,
-            "galaxy_error": GALAXY_ERROR, "nu": NU, "widen": WIDEN, "defensive": DEFENSIVE, "adapt_rounds": ADAPT, "lattice": list(LATTICE),
+def engine_settings(axes: Sequence[Axis]) -> dict[str, Any]:
+    """The engine's settings (and the per-object parameters ``axes`` it integrated), as a report states them."""
+    return {"engine": "sampler", "axes": [a.name for a in axes], "draws": DRAWS, "pilot": PILOT, "max_draws": MAX_DRAWS, "target_error": TARGET_ERROR,
+            "galaxy_error": GALAXY_ERROR, "nu": NU, "widen": WIDEN, "defensive": DEFENSIVE, "adapt_rounds": ADAPT, "components": list(COMPONENTS), "lattice": list(LATTICE),
             "probe": PROBE, "mode_window": MODE_WINDOW, "seed": SEED, "usable_k": importance.USABLE_K}
 
 
@@ -700,7 +747,7 @@ def sampled_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
     errors["total"] = float(sum(errors.values()))
     profile = np.array([_profile(b, p) for b, p in zip(built, found)])
     return SampledEvidence(integral, loglike, log_z, errors, point, found, np.array([b.chi2 for b in built]), profile,
-                           converged, [names[g] for g in weak], engine_settings())
+                           converged, [names[g] for g in weak], engine_settings(axes))
 
 
 def _settings(values: Mapping[str, np.ndarray], held: Mapping[str, float], m: int) -> dict[str, np.ndarray]:
@@ -713,6 +760,33 @@ def _profile(built: _Built, posterior: GalaxyPosterior) -> float:
     """ln L at a galaxy's best mode where its proposal was built: −ℓ(x̂) less the prior's part."""
     x = built.mode
     return float(-built.f + 0.5 * float(x @ x) + 0.5 * x.size * math.log(2 * math.pi))
+
+
+def sampled_halo_table(kernel: Kernel, fixed: Mapping[str, Any], evidence: SampledEvidence, data: Data) -> Any:
+    """Each galaxy's halo quantities (:func:`~sigcube.stats.halo_posteriors.halo_dataset`) from its posterior draws:
+    the halo's parameters and M★ at each draw's own Υ_disk, Υ_bul and D."""
+    from sigcube.model.inputs import stellar_mass
+    from sigcube.stats.halo_posteriors import HaloSample, disc_scale_lengths, halo_dataset
+
+    columns = data.catalogue.columns
+    if "L36" not in columns:
+        raise SamplerError("halo quantities need the catalogue's L[3.6] (L36) for M★")
+    l_bul = columns.get("L_bul", np.zeros(len(columns["L36"])))
+    names = list(evidence.settings["axes"])
+    samples = []
+    for g, posterior in enumerate(evidence.galaxies):
+        d = posterior.draws
+        ratio = d["distance"] / columns["distance"][g] if "distance" in d else 1.0
+        mstar = stellar_mass(d.get("upsilon_disk", 0.5), d.get("upsilon_bul", 0.7), columns["L36"][g], l_bul[g], ratio)
+        mass = np.full(len(next(iter(d.values()))), 1.0)
+        samples.append(HaloSample({k: d[k] for k in names}, np.log10(np.broadcast_to(mstar, mass.shape)), mass,
+                                  {k: bool(max(posterior.summary[k]["edge_mass"]) > EDGE_WARNING) for k in names}))
+    return halo_dataset(kernel.name, samples, [str(g) for g in data.points.galaxy],
+                        disc_scale_lengths(data.points), fixed,
+                        mstar="log10 M★ at each posterior draw's own Υ_disk, Υ_bul and D (the catalogue's L[3.6] and "
+                              "L_bul)",
+                        method="quantiles of each quantity at each galaxy's posterior draws (resampled by weight from "
+                               "its importance-sampled joint posterior of the halo's parameters and Υ, D, i)")
 
 
 def _point_text(point: Mapping[str, float]) -> str:

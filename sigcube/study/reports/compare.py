@@ -60,6 +60,8 @@ from sigcube.engines.evidence import (
     object_evidence, scatter_object_evidence, silent,
 )
 from sigcube.engines.fit.core import best_curves
+from sigcube.engines.sampler import CONFLICT, sampled_evidence, sampled_halo_table
+from sigcube.engines.sampler import conflicts as sampler_conflicts
 from sigcube.engines.fit.run import fit_points
 from sigcube.engines.fit.spec import parse_spec
 from sigcube.engines.halo_masses import halo_table, is_halo
@@ -74,6 +76,7 @@ from sigcube.stats.adaptive_grid import TOLERANCE, Axis, grid_points
 from sigcube.stats.halo_posteriors import halo_summary
 from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.stats.likelihood import GaussianLikelihood
+from sigcube.stats.posterior import EDGE_WARNING
 from sigcube.study.reports.compare_models import (
     MODELS, PRIOR_WORDS, REFERENCE, CompareError, CompareModel, axes, fit_spec, fixed_params,
 )
@@ -120,6 +123,32 @@ def _fixed_others(scatter: Scatter | None) -> dict[str, float]:
     if scatter is None:
         return {}
     return {key: float(p.values[0]) for key, p in scatter.others.items() if not p.free}
+
+
+ENGINES = {
+    "grid": "every parameter on adaptive grids, Υ, D, i by adaptive Gauss–Hermite at each grid point "
+            "(sigcube.engines.evidence)",
+    "sampler": "a per-galaxy model's parameters and Υ, D, i in one importance-sampled integral per galaxy, σ_int, "
+               "τ_gal and the floor on an adaptive grid (sigcube.engines.sampler); global models stay on the grid",
+    "auto": "the sampler for a per-galaxy model with Υ, D, i marginalised when it has three or more parameters per "
+            "galaxy or more than one free likelihood parameter (σ_int with τ_gal or a floor), the grid otherwise",
+}
+"""The evidence engines ``report compare --engine`` takes, in words."""
+SAMPLER_FROM = 3
+"""Per-galaxy parameters from which ``auto`` takes the sampler (a third grid axis multiplies the grid's cost)."""
+
+
+def engine_for(name: str, nuisance: bool, scatter: Scatter | None, engine: str) -> str:
+    """The engine that integrates model ``name`` (``grid`` or ``sampler``) under ``engine`` (:data:`ENGINES`): the
+    sampler only for a per-galaxy model with the nuisance marginalised."""
+    if engine not in ENGINES:
+        raise CompareError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+    model = MODELS[name]
+    if not (model.per_object and nuisance) or engine == "grid":
+        return "grid"
+    if engine == "sampler":
+        return "sampler"
+    return "sampler" if len(model.per_object) >= SAMPLER_FROM or len(_likelihood_axes(scatter)) > 1 else "grid"
 
 
 def _nuisance_count(points: PointSet, nuisance: bool) -> int:
@@ -263,6 +292,75 @@ def _object_numbers(name: str, model: CompareModel, object_axes: list[Axis], poi
     return out, elpd, elpd_error
 
 
+def _sampled_numbers(name: str, model: CompareModel, object_axes: list[Axis], points: PointSet, catalogue: Any,
+                     run: Runner, scatter: Scatter | None, prior: str, checkpoint: Checkpoint,
+                     progress: Progress) -> tuple[dict[str, Any], logo.Logo, float]:
+    """The numbers of a per-galaxy model by the importance-sampling engine (:mod:`sigcube.engines.sampler`): its
+    parameters and Υ, D, i integrated per galaxy, σ_int, τ_gal and the floor on a grid where free."""
+    kernel, fixed = get_kernel(model.kernel), fixed_params(model)
+    data = Data(points, catalogue)
+    error_model = scatter.error_model if scatter is not None else "velocity_floor"
+    outer = _likelihood_axes(scatter)
+    held = {**_held(scatter), **({SCATTER: float(scatter.values[0])} if scatter is not None and not scatter.free
+                                 else {})}
+    ev = sampled_evidence(kernel, fixed, object_axes, outer, data, error_model, name, held, run, checkpoint, progress)
+    galaxies = [str(g) for g in points.galaxy]
+    if ev.integral is not None:
+        elpd = _logo_on_grid(name, ev.loglike, ev.integral.log_mass, galaxies, prior)
+        elpd_error = _loo_error(ev.integral.check_change, ev.errors)
+        posterior = ev.integral.summary()
+    else:
+        elpd = _own_evidence_logo(name, ev.loglike[0], galaxies, [a.name for a in object_axes], prior)
+        elpd_error, posterior = ev.error, {}
+    worst = np.argsort(-ev.galaxy_errors)[:5]
+    summaries = [g.summary for g in ev.galaxies]
+    conflicts = sampler_conflicts(ev, galaxies)
+    out = {"engine": "sampler", "best_chi2": float(ev.chi2.sum()), "ln_L_max": float(ev.profile.sum()),
+           "best": dict(ev.point), "log_evidence": ev.log_z, "log_evidence_error": ev.error,
+           "evidence": {"log_z": ev.log_z, "error": ev.error, "errors": ev.errors, "engine": ev.settings,
+                        **({"grid": ev.integral.describe(), "posterior": posterior} if ev.integral is not None else {}),
+                        "per_galaxy": {"converged": int(ev.converged.sum()), "of": int(ev.converged.size),
+                                       "largest_errors": [float(ev.galaxy_errors[i]) for i in worst],
+                                       "largest_error_galaxies": [galaxies[i] for i in worst],
+                                       "effective_draws": [float(g.estimate.ess) for g in ev.galaxies],
+                                       "pareto_k": [float(g.estimate.pareto_k) for g in ev.galaxies]},
+                        "rebuilt": ev.rebuilt},
+           "galaxy_log_evidence": ev.galaxy_log_z.tolist(), "galaxy_log_evidence_error": ev.galaxy_errors.tolist(),
+           "grid_points": int(ev.loglike.shape[0]), "cv": None,
+           "posterior_at_bound": _posterior_bounds(summaries, galaxies, object_axes),
+           "conflicts": {"limit": CONFLICT, "rows": conflicts,
+                         "count": {p: sum(1 for r in conflicts if r["parameter"] == p)
+                                   for p in dict.fromkeys(r["parameter"] for r in conflicts)}},
+           "best_per_galaxy": {"galaxy": galaxies, **{a.name: [float(s[a.name]["mode"]) for s in summaries]
+                                                     for a in object_axes}},
+           "posterior_per_galaxy": {"galaxy": galaxies, **{p: {k: [s[p][k] for s in summaries]
+                                                               for k in ("mean", "sd", "quantiles")}
+                                                           for p in summaries[0] if all(p in s for s in summaries)}}}
+    for key in (SCATTER, TAU, FLOOR):
+        if key in posterior:
+            out[key] = posterior[key]
+    if is_halo(model.kernel):
+        try:
+            out["halos"] = sampled_halo_table(kernel, fixed, ev, data).to_dict(data="list")
+        except SigcubeError as problem:
+            progress(f"no halo quantities: {problem}")
+            out["halos"] = None
+    return out, elpd, elpd_error
+
+
+def _posterior_bounds(summaries: Sequence[Mapping[str, Any]], galaxies: Sequence[str], axes_: Sequence[Axis]
+                      ) -> dict[str, Any]:
+    """Per per-object parameter: the galaxies whose posterior piles at a bound of its prior's range (more than
+    :data:`~sigcube.stats.posterior.EDGE_WARNING` of the mass within its end share of the range), and which."""
+    out = {}
+    for axis in axes_:
+        rows = [{"galaxy": str(g), "bound": side, "mass": float(s[axis.name]["edge_mass"][i])}
+                for g, s in zip(galaxies, summaries) for i, side in enumerate(("lower", "upper"))
+                if s[axis.name]["edge_mass"][i] > EDGE_WARNING]
+        out[axis.name] = {"count": len(rows), "galaxies": rows}
+    return out
+
+
 def _held(scatter: Scatter | None) -> dict[str, float]:
     """The likelihood's parameters beside σ_int that ``scatter`` fixes at one value each (τ_gal, the floor)."""
     return {} if scatter is None else {k: float(p.values[0]) for k, p in scatter.others.items() if not p.free}
@@ -295,12 +393,13 @@ def _normalisation(points: PointSet) -> np.ndarray:
 
 def compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, run: Runner = in_process,
                   scatter: Scatter | None = None, checkpoint: Checkpoint = Checkpoint(None),
-                  progress: Progress = silent) -> dict[str, Any]:
+                  progress: Progress = silent, engine: str = "auto") -> dict[str, Any]:
     """Every model-selection number of model ``name`` (module docstring), with or without the nuisance, with
-    σ_int as ``scatter`` says (None: errors as quoted); the finished row, and a per-galaxy model's integrals at each
-    σ_int, kept in ``checkpoint``; the per-galaxy work runs as tasks of ``run``."""
+    σ_int as ``scatter`` says (None: errors as quoted), its evidence by the engine ``engine`` chooses
+    (:func:`engine_for`); the finished row, and a per-galaxy model's integrals at each σ_int, kept in ``checkpoint``;
+    the per-galaxy work runs as tasks of ``run``."""
     return checkpoint.get("row", lambda: _compare_model(name, points, catalogue, nuisance, run, scatter, checkpoint,
-                                                        lambda line: progress(f"{name}: {line}")),
+                                                        lambda line: progress(f"{name}: {line}"), engine),
                           _row_data, _row_from_data)
 
 
@@ -325,7 +424,7 @@ def _row_from_data(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, run: Runner,
-                   scatter: Scatter | None, checkpoint: Checkpoint, progress: Progress) -> dict[str, Any]:
+                   scatter: Scatter | None, checkpoint: Checkpoint, progress: Progress, engine: str) -> dict[str, Any]:
     model = MODELS[name]
     if model.global_params and model.per_object:
         raise CompareError(f"model {name!r} mixes global and per-object parameters, which report compare does not "
@@ -334,8 +433,12 @@ def _compare_model(name: str, points: PointSet, catalogue: Any, nuisance: bool, 
     prior = PRIOR_WORDS + ("; σ_int " + scatter.describe()["prior"] if scatter is not None else "") + "".join(
         f"; {p.symbol} {p.prior()}" for p in (scatter.others.values() if scatter is not None else ()))
     out: dict[str, Any] = {"kernel": model.kernel, "fixed": fixed_params(model), "what": model.what,
-                           "global": list(model.global_params), "per_object": list(model.per_object)}
-    if model.per_object:
+                           "global": list(model.global_params), "per_object": list(model.per_object),
+                           "engine": engine_for(name, nuisance, scatter, engine)}
+    if model.per_object and engine_for(name, nuisance, scatter, engine) == "sampler":
+        numbers, elpd, elpd_error = _sampled_numbers(name, model, axes(model.per_object), points, catalogue, run,
+                                                     scatter, prior, checkpoint, progress)
+    elif model.per_object:
         numbers, elpd, elpd_error = _object_numbers(name, model, axes(model.per_object), points, catalogue, nuisance,
                                                     run, scatter, prior, checkpoint, progress)
     else:
@@ -583,17 +686,17 @@ and the finished reports; the per-σ_int integrals are dropped."""
 
 
 def compare_checkpoint(root: Path, cube: xr.Dataset, nuisance: bool, scatter: Scatter | None,
-                       warn: Callable[[str], None]) -> Checkpoint:
+                       warn: Callable[[str], None], engine: str = "auto") -> Checkpoint:
     """The checkpoint folder of `report compare` on ``cube`` with these settings: ``root/compare-<fingerprint>``, the
-    fingerprint of the cube's content hash, the settings, the sigcube version and code (each model's pieces in its
-    own sub-folder, so a run with another list of models reuses them); nothing is kept for a cube without a content
-    hash. ``warn`` hears of every piece that fails verification."""
+    fingerprint of the cube's content hash, the settings (the engine among them), the sigcube version and code (each
+    model's pieces in its own sub-folder, so a run with another list of models reuses them); nothing is kept for a cube
+    without a content hash. ``warn`` hears of every piece that fails verification."""
     check_root(root)
     content = str(cube.attrs.get("content_sha256", ""))
     if not content:
         return Checkpoint(None)
     settings = {"report": "compare", "cube": content, "nuisance": bool(nuisance),
-                "scatter": None if scatter is None else scatter.describe()}
+                "scatter": None if scatter is None else scatter.describe(), "engine": engine}
     return Checkpoint(root / f"compare-{fingerprint(settings)}", describe_run(settings), warn=warn)
 
 
@@ -617,21 +720,24 @@ def keep_report(checkpoint: Checkpoint, names: Sequence[str], report: Mapping[st
     return decode(encode(report))
 
 
-def check_likelihood(names: Sequence[str], nuisance: bool, scatter: Scatter | None) -> None:
+def check_likelihood(names: Sequence[str], nuisance: bool, scatter: Scatter | None, engine: str = "auto") -> None:
     """Refuse τ_gal or a floor beside σ_int where they are not integrated: τ_gal without the nuisance (it is
-    integrated with the inclination), a grid of either with a per-galaxy model (one value each is held)."""
+    integrated with the inclination), a grid of either with a per-galaxy model on the grid engine (which holds one
+    value each; the sampler integrates them)."""
     if scatter is None:
         return
     scaled = bool(np.any(scatter.tau_values))
     if scaled and not nuisance:
         raise CompareError("τ_gal, each galaxy's velocity scale, is integrated with Υ, D, i: leave out --no-nuisance")
     grids = [p for p in scatter.others.values() if p.free]
-    per_galaxy = [n for n in model_names(names) if MODELS[n].per_object]
+    per_galaxy = [n for n in model_names(names) if MODELS[n].per_object
+                  and engine_for(n, nuisance, scatter, engine) == "grid"]
     if grids and per_galaxy:
         global_only = ", ".join(n for n, m in MODELS.items() if not m.per_object)
-        raise CompareError(f"a grid of {' and '.join(p.symbol for p in grids)} is integrated for models with global "
-                           f"parameters only ({global_only}), not for {', '.join(per_galaxy)}: give one value "
-                           f"({', '.join(p.option + ' X' for p in grids)})")
+        raise CompareError(f"a grid of {' and '.join(p.symbol for p in grids)} is integrated by the grid engine for "
+                           f"models with global parameters only ({global_only}), not for {', '.join(per_galaxy)}: "
+                           f"give one value ({', '.join(p.option + ' X' for p in grids)}), or --engine sampler or "
+                           "auto")
 
 
 def check_sample(cube: xr.Dataset, names: Sequence[str], nuisance: bool) -> None:
@@ -644,24 +750,25 @@ def check_sample(cube: xr.Dataset, names: Sequence[str], nuisance: bool) -> None
 
 def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = True,
                    run: Runner = in_process, scatter: Scatter | None = None, checkpoint: Checkpoint = Checkpoint(None),
-                   progress: Progress = silent) -> dict[str, Any]:
+                   progress: Progress = silent, engine: str = "auto") -> dict[str, Any]:
     """Model selection over ``names`` (keys of :data:`MODELS`; MOND is added as the Bayes-factor reference), with
-    σ_int as ``scatter`` says (None: errors as quoted); each finished model, and a per-galaxy model's integrals at
-    each σ_int, kept in ``checkpoint`` (a killed run started again skips them), ``progress`` told of each; the
-    per-galaxy work runs as tasks of ``run``."""
+    σ_int as ``scatter`` says (None: errors as quoted), each evidence by the engine ``engine`` chooses for it
+    (:func:`engine_for`); each finished model, and a per-galaxy model's integrals at each σ_int, kept in
+    ``checkpoint`` (a killed run started again skips them), ``progress`` told of each; the per-galaxy work runs as
+    tasks of ``run``."""
     from sigcube.stats.nuisance import describe_priors, sparc_priors
 
     names = model_names(names)
     scaled = scatter is not None and bool(np.any(scatter.tau_values))
-    check_likelihood(names, nuisance, scatter)
+    check_likelihood(names, nuisance, scatter, engine)
     cube, points = _sample(cube, names)
     catalogue = _catalogue(cube, points) if nuisance else None
     out: dict[str, Any] = {"dataset": cube.attrs.get("sigcube_kind", ""), "n_galaxies": points.n_galaxies,
                            "n_points": points.n_points, "runs": {}}
     for profiled in ((True,) if scaled else (False, True) if nuisance else (False,)):
         label = "nuisance" if profiled else "catalogue"
-        rows = {n: compare_model(n, points, catalogue, profiled, run, scatter, checkpoint.child(label, n), progress)
-                for n in names}
+        rows = {n: compare_model(n, points, catalogue, profiled, run, scatter, checkpoint.child(label, n), progress,
+                                 engine) for n in names}
         ref = rows[REFERENCE]
         for name, row in rows.items():
             row["ln_B_vs_mond"] = row["log_evidence"] - ref["log_evidence"]
@@ -698,6 +805,10 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
                 "per-object parameters: the per-galaxy fits (with σ_int: each galaxy's best grid point)",
         "evidence": EVIDENCE_WORDS + (SCATTER_OBJECT_WORDS if scatter is not None and scatter.free and nuisance
                                       and any(MODELS[n].per_object for n in names) else ""),
+        "engine": {"asked": engine, "rule": ENGINES[engine],
+                   "models": {n: engine_for(n, nuisance, scatter, engine) for n in names},
+                   **({"sampler": SAMPLER_WORDS} if any(engine_for(n, nuisance, scatter, engine) == "sampler"
+                                                        for n in names) else {})},
         "verdict": f"a Bayes factor or an ELPD difference decides only when it exceeds {verdicts.DECIDED:g}× its "
                    "numerical error (the two models' errors added); otherwise it is printed as undecided",
         "decision": verdicts.DECISION_RULE,
@@ -724,6 +835,16 @@ EVIDENCE_WORDS = (
     "best point, sigcube.compute.quadrature.choose_nodes), the difference added to its ln L; numerical error = the last "
     "halving's change + the estimated mass outside the final box + the node rule's error + the variation of its "
     "correction one posterior sd away")
+
+
+SAMPLER_WORDS = (
+    "per galaxy, the model's parameters and Υ, D, i (or the velocity scale) integrated together by importance "
+    "sampling: modes by Levenberg–Marquardt from a lattice of starts, a Student-t mixture proposal at them (with a wide "
+    "component), refitted to pilot draws, then fresh seeded draws until ln Ẑ's 1σ (from the weights' spread) is below "
+    "the target; each estimate's Pareto k̂ checked; σ_int, τ_gal and the floor on the adaptive grid, each point "
+    "reweighing posterior draws resampled where the proposal was built (τ_gal through the velocity scale's prior), "
+    "corrected to all the draws at the best point; numerical error = the grid's + the correction's variation one "
+    "posterior sd away + √Σσ_g² + Σσ_g²/2")
 
 
 SCATTER_OBJECT_WORDS = (

@@ -313,7 +313,8 @@ def report_compare(
         from sigcube.study.reports.compare_models import MODELS
 
         integrable = nuisance and not any(MODELS[n].per_object for n in names)
-        scatters = parse_error_models(error_model, extras=integrable)
+        scatters = {name: _within_tau_limits(scatter, f"--error-model {name}")
+                    for name, scatter in parse_error_models(error_model, extras=integrable).items()}
         if error_model.strip() == "all" and not integrable:
             err_console.print("all: without " + " and ".join(ALL_EXTRA) + " (integrated for models with global "
                               "parameters only, Υ, D, i marginalised)", markup=False, highlight=False)
@@ -337,8 +338,8 @@ def report_compare(
         if save:
             _save_compare(save, "compare-error-models", payload, show, reports[table["lead"]], ds)
         return
-    scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal,
-                                                           sigma_floor)
+    scatter = None if sigma_int is None else _within_tau_limits(
+        Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal, sigma_floor), f"--tau-gal {tau_gal}")
     check_likelihood(names, nuisance, scatter)
     ds = _curves(cube)
     check_sample(ds, names, nuisance)
@@ -382,7 +383,7 @@ def report_calibrate(
     from sigcube.study.reports.calibration import calibrate, render
 
     check_workers(scheduler, workers, synchronous)
-    scatter = Scatter.parse(sigma_int, error_model, tau_gal, sigma_floor)
+    scatter = _within_tau_limits(Scatter.parse(sigma_int, error_model, tau_gal, sigma_floor), f"--tau-gal {tau_gal}")
     ds = _curves(cube)
     root = cube_dir() / "checkpoints"
     check_root(root)
@@ -412,6 +413,17 @@ def _save_compare(folder: str, name: str, payload: dict, render, report: dict, d
                               say=lambda line: err_console.print(line, markup=False, highlight=False))
     err_console.print(f"saved {', '.join(p.name for p in written)} in {folder}", markup=False, highlight=False,
                       soft_wrap=True)
+
+
+def _within_tau_limits(scatter, option: str):
+    """``scatter`` when each of its τ_gal values is one the integral over a galaxy's velocity scale takes
+    (:func:`~sigcube.compute.scale_prior.tau_problem`); else a SigcubeError naming ``option`` and why."""
+    from sigcube.compute.scale_prior import tau_problem
+
+    problem = next(filter(None, map(tau_problem, scatter.tau_values.tolist())), None)
+    if problem is not None:
+        raise SigcubeError(f"{option}: {problem}")
+    return scatter
 
 
 def _say(line: str) -> None:

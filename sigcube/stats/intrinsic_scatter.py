@@ -211,18 +211,6 @@ class GalaxyScale(BesideScatter):
     what: ClassVar[str] = ("each galaxy's velocity scale s_g multiplies all its predictions, ln s_g ~ N(0, τ_gal²), "
                            "integrated per galaxy with the inclination")
 
-    @classmethod
-    def parse(cls, text: str) -> GalaxyScale:
-        """As :meth:`BesideScatter.parse`, each value within what the integral over the scale takes
-        (:func:`~sigcube.compute.scale_prior.tau_problem`)."""
-        from sigcube.compute.scale_prior import tau_problem
-
-        scale = super().parse(text)
-        problem = next(filter(None, map(tau_problem, scale.values.tolist())), None)
-        if problem is not None:
-            raise ScatterError(f"{cls.option} {text}: {problem}")
-        return scale
-
 
 @dataclass(frozen=True)
 class VelocityFloor(BesideScatter):

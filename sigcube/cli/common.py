@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -89,6 +89,16 @@ def finite(value: float, option: str) -> float:
     if not math.isfinite(value):
         raise SigcubeError(f"{option} must be a finite number, not {value}")
     return value
+
+
+def tau_gal_within_limits(values: Iterable[float], option: str) -> None:
+    """Refuse, naming ``option`` and why, a τ_gal value the integral over a galaxy's velocity scale cannot take
+    (:func:`~sigcube.compute.scale_prior.tau_problem`)."""
+    from sigcube.compute.scale_prior import tau_problem
+
+    problem = next(filter(None, map(tau_problem, values)), None)
+    if problem is not None:
+        raise SigcubeError(f"{option}: {problem}")
 
 
 def finite_options(func: Callable[..., None], params: list[Any]) -> Callable[..., None]:

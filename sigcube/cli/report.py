@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from sigcube.cli.common import console, dataset_cube, emit, err_console
+from sigcube.cli.common import console, dataset_cube, emit, err_console, tau_gal_within_limits
 from sigcube.errors import SigcubeError
 
 app = typer.Typer(help="Compute a report on a cube and compare it with the published figures.", no_args_is_help=True)
@@ -416,13 +416,8 @@ def _save_compare(folder: str, name: str, payload: dict, render, report: dict, d
 
 
 def _within_tau_limits(scatter, option: str):
-    """``scatter`` when each of its τ_gal values is one the integral over a galaxy's velocity scale takes
-    (:func:`~sigcube.compute.scale_prior.tau_problem`); else a SigcubeError naming ``option`` and why."""
-    from sigcube.compute.scale_prior import tau_problem
-
-    problem = next(filter(None, map(tau_problem, scatter.tau_values.tolist())), None)
-    if problem is not None:
-        raise SigcubeError(f"{option}: {problem}")
+    """``scatter``, its τ_gal values checked (:func:`~sigcube.cli.common.tau_gal_within_limits`, naming ``option``)."""
+    tau_gal_within_limits(scatter.tau_values.tolist(), option)
     return scatter
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from sigcube.cli.common import REPLACE_KIND, cube_kind, err_console, finite, replacing
+from sigcube.cli.common import REPLACE_KIND, cube_kind, err_console, finite, replacing, tau_gal_within_limits
 from sigcube.errors import SigcubeError
 
 
@@ -64,11 +64,8 @@ def synth(
     given = [f"--{k.replace('_', '-')}" for k, v in noise.items() if v is not None]
     if given and baryons is None:
         raise SigcubeError(f"synth: {', '.join(given)} set the noise of a sample on real baryons: give --baryons")
-    if tau_gal:
-        from sigcube.compute.scale_prior import tau_problem
-
-        if (problem := tau_problem(tau_gal)) is not None:
-            raise SigcubeError(f"--tau-gal {tau_gal:g}: {problem}")
+    if tau_gal is not None:
+        tau_gal_within_limits([tau_gal], f"--tau-gal {tau_gal:g}")
     held = replacing(out, cube_kind(KIND, synthetic=True), replace_kind)
     if baryons is not None:
         from sigcube.io.synth_sparc import synth_on_baryons

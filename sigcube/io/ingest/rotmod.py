@@ -93,7 +93,8 @@ class RotmodCurve:
 
 @dataclass(frozen=True)
 class _Stated:
-    """A unit a prose header line states: the columns it is for (empty: it names none), as written, and the line."""
+    """A unit a prose header line states: the columns it is for (empty: it names none), the unit, its text as written
+    (``pc``), the word that holds it (``Rad[pc]``) and the line."""
 
     columns: tuple[int, ...]
     unit: u.UnitBase

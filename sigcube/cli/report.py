@@ -416,8 +416,10 @@ def _save_compare(folder: str, name: str, payload: dict, render, report: dict, d
 
 
 def _within_tau_limits(scatter, option: str):
-    """``scatter``, its τ_gal values checked (:func:`~sigcube.cli.common.tau_gal_within_limits`, naming ``option``)."""
-    tau_gal_within_limits(scatter.tau_values.tolist(), option)
+    """``scatter`` (None: errors as quoted), its τ_gal values checked (:func:`~sigcube.cli.common.tau_gal_within_limits`,
+    naming ``option``)."""
+    if scatter is not None:
+        tau_gal_within_limits(scatter.tau_values.tolist(), option)
     return scatter
 
 

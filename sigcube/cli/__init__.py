@@ -3,7 +3,8 @@
 The root group loads each command's module only when that command runs (or its own ``--help`` is asked for):
 ``sigcube --help`` lists the commands from :data:`COMMANDS` without importing any of them, so it answers at once,
 and a command imports what it needs when it runs. Every command is put behind the error boundary
-(:func:`sigcube.cli.common.friendly`) as it is loaded.
+(:func:`sigcube.cli.common.friendly`) as it is loaded, its float options checked finite first
+(:func:`sigcube.cli.common.finite_options`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated, Any, NamedTuple
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from sigcube.cli.common import DEBUG_VARIABLE, friendly, set_debug
+from sigcube.cli.common import DEBUG_VARIABLE, finite_options, friendly, set_debug
 
 
 class Entry(NamedTuple):
@@ -49,11 +50,11 @@ COMMANDS: dict[str, Entry] = {
 
 
 def _guarded(command: TyperCommand) -> TyperCommand:
-    """``command`` and its sub-commands behind the error boundary."""
+    """``command`` and its sub-commands behind the error boundary, each refusing a non-finite float option."""
     for sub in getattr(command, "commands", {}).values():
         _guarded(sub)
     if command.callback is not None and not hasattr(command, "commands"):
-        command.callback = friendly(command.callback)
+        command.callback = friendly(finite_options(command.callback, command.params))
     return command
 
 

@@ -1,21 +1,25 @@
-"""What every command shares: the consoles, JSON-or-table output, the error boundary, default cubes.
+"""What every command shares: the consoles, JSON-or-table output, the error boundary, finite numbers, default cubes.
 
 The error boundary (:func:`friendly`, applied to every command by :mod:`sigcube.cli`): a
 :class:`~sigcube.errors.SigcubeError` is bad input and prints one line on stderr, exit status 2; any
 other exception is a bug and prints one line saying so and where its traceback was written (a file under
 the user cache folder, :func:`log_dir`), exit status 1. ``sigcube --debug …`` (or ``SIGCUBE_DEBUG=1``)
 prints the traceback instead. Messages are printed as plain text, never read as rich markup.
+
+Numbers: every number an option takes must be finite (:func:`finite`) — each float option of every command is checked
+as the command starts (:func:`finite_options`), and options that carry numbers in text check theirs with the same
+function. JSON output is strict (:mod:`sigcube.interfaces.report_json`: an undefined number is ``null``).
 """
 
 from __future__ import annotations
 
-import json
+import math
 import os
 import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -69,11 +73,49 @@ REPLACE_KIND = "With --force, also replace a dataset cube of another kind (e.g. 
 
 
 def emit(payload: Any, as_json: bool, render: Callable[[Any, Console], None]) -> None:
-    """Print ``payload`` as one JSON line on stdout, or with ``render`` on the console."""
+    """Print ``payload`` as one line of strict JSON on stdout (an undefined number as ``null``:
+    :mod:`sigcube.interfaces.report_json`), or with ``render`` on the console."""
     if as_json:
-        sys.stdout.write(json.dumps(payload, default=float) + "\n")
+        from sigcube.interfaces.report_json import report_json
+
+        sys.stdout.write(report_json(payload) + "\n")
     else:
         render(payload, console)
+
+
+def finite(value: float, option: str) -> float:
+    """``value`` if it is a finite number; a SigcubeError naming ``option`` (``--observed``, ``--param A0``)
+    otherwise — the one check of every number a command takes."""
+    if not math.isfinite(value):
+        raise SigcubeError(f"{option} must be a finite number, not {value}")
+    return value
+
+
+def tau_gal_within_limits(values: Iterable[float], option: str) -> None:
+    """Refuse, naming ``option`` and why, a τ_gal value the integral over a galaxy's velocity scale cannot take
+    (:func:`~sigcube.compute.scale_prior.tau_problem`)."""
+    from sigcube.compute.scale_prior import tau_problem
+
+    problem = next(filter(None, map(tau_problem, values)), None)
+    if problem is not None:
+        raise SigcubeError(f"{option}: {problem}")
+
+
+def finite_options(func: Callable[..., None], params: list[Any]) -> Callable[..., None]:
+    """``func``, a command's callback, checking first that every float it is given — the value of a float option or
+    argument, or each value of a repeated one — is finite (:func:`finite`, naming it as ``params``, the command's
+    parameters, spell it)."""
+    names = {p.name: p.opts[0] if p.opts and p.opts[0].startswith("-") else p.name.upper() for p in params}
+
+    @wraps(func)
+    def checked(*args: Any, **kwargs: Any) -> None:
+        for name, given in kwargs.items():
+            for value in given if isinstance(given, (list, tuple)) else [given]:
+                if isinstance(value, float):
+                    finite(value, names.get(name, name))
+        return func(*args, **kwargs)
+
+    return checked
 
 
 def error_line(message: str) -> None:

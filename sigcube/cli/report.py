@@ -8,12 +8,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from sigcube.cli.common import console, dataset_cube, emit, err_console
+from sigcube.cli.common import console, dataset_cube, emit, err_console, tau_gal_within_limits
 from sigcube.errors import SigcubeError
 
 app = typer.Typer(help="Compute a report on a cube and compare it with the published figures.", no_args_is_help=True)
 
 _SPARC_CUBE = "SPARC cube, or any cube of rotation curves (default: cubes/sparc.zarr, ingested if missing)"
+COMPARE_FIGURES = ("elpd", "fitted-curves", "residual-checks")
+"""The figures `report compare --save` writes, as ``compare-<name>.png``."""
 
 
 def _parse_quality(text: str) -> tuple[int, ...]:
@@ -295,21 +297,24 @@ def report_compare(
         raise SigcubeError("--sigma-floor goes with --sigma-int and a log-normal --error-model (the floor beside the "
                            "log-normal scatter); under several error models name it in the list: --error-model "
                            "lognormal+sigma_floor")
-    if save:
-        from sigcube.interfaces.saved import save_folder
-
-        save_folder(save)  # refused now, not after the run
     if sigma_int is not None and error_model is not None and ("," in error_model or error_model.strip() == "all"):
         raise SigcubeError(f"--error-model {error_model} with --sigma-int: name one error model (the list or all take "
                            "each error model's own grid: leave --sigma-int out, or give NAME=LO:HI:N in the list)")
-    if sigma_int is None and error_model is not None:
+    table_of_models = sigma_int is None and error_model is not None
+    if save:
+        from sigcube.interfaces.saved import saved_paths
+
+        # refused now, not after the run: a file there that sigcube did not write is never replaced
+        saved_paths(save, "compare-error-models" if table_of_models else "compare", COMPARE_FIGURES)
+    if table_of_models:
         from sigcube.study.reports.error_model_table import (
             ALL_EXTRA, error_model_table, parse_error_models, render_error_model_table,
         )
         from sigcube.study.reports.compare_models import MODELS
 
         integrable = nuisance and not any(MODELS[n].per_object for n in names)
-        scatters = parse_error_models(error_model, extras=integrable)
+        scatters = {name: _within_tau_limits(scatter, f"--error-model {name}")
+                    for name, scatter in parse_error_models(error_model, extras=integrable).items()}
         if error_model.strip() == "all" and not integrable:
             err_console.print("all: without " + " and ".join(ALL_EXTRA) + " (integrated for models with global "
                               "parameters only, Υ, D, i marginalised)", markup=False, highlight=False)
@@ -317,10 +322,12 @@ def report_compare(
             check_likelihood(names, nuisance, scatter)
         ds = _curves(cube)
         check_sample(ds, names, nuisance)
+        kept = {name: _checkpoint(ds, nuisance, scatter) for name, scatter in scatters.items()}
         reports = {}
         for n, (name, scatter) in enumerate(scatters.items(), 1):
             err_console.print(f"error model {n} of {len(scatters)}: {name}", markup=False, highlight=False)
-            reports[name] = _compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous)
+            reports[name] = _compare_one(ds, names, nuisance, scatter, kept[name], fresh, workers, scheduler,
+                                         synchronous)
         table = error_model_table(reports)
         payload = {"error_model_table": table, "reports": reports}
 
@@ -331,12 +338,13 @@ def report_compare(
         if save:
             _save_compare(save, "compare-error-models", payload, show, reports[table["lead"]], ds)
         return
-    scatter = None if sigma_int is None else Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal,
-                                                           sigma_floor)
+    scatter = None if sigma_int is None else _within_tau_limits(
+        Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal, sigma_floor), f"--tau-gal {tau_gal}")
     check_likelihood(names, nuisance, scatter)
     ds = _curves(cube)
     check_sample(ds, names, nuisance)
-    report = _compare_one(ds, names, nuisance, scatter, fresh, workers, scheduler, synchronous)
+    report = _compare_one(ds, names, nuisance, scatter, _checkpoint(ds, nuisance, scatter), fresh, workers, scheduler,
+                          synchronous)
     emit(report, as_json, render)
     if save:
         _save_compare(save, "compare", report, render, report, ds)
@@ -375,7 +383,7 @@ def report_calibrate(
     from sigcube.study.reports.calibration import calibrate, render
 
     check_workers(scheduler, workers, synchronous)
-    scatter = Scatter.parse(sigma_int, error_model, tau_gal, sigma_floor)
+    scatter = _within_tau_limits(Scatter.parse(sigma_int, error_model, tau_gal, sigma_floor), f"--tau-gal {tau_gal}")
     ds = _curves(cube)
     root = cube_dir() / "checkpoints"
     check_root(root)
@@ -383,13 +391,10 @@ def report_calibrate(
                 "scatter": scatter.describe()}
     kept = Checkpoint(root / f"calibrate-{fingerprint(settings)}", describe_run(settings),
                       warn=lambda line: err_console.print(line, markup=False, highlight=False))
-
-    def say(line: str) -> None:
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
-
+    kept.check_writable()
     report = _with_fits(ds, workers, scheduler, synchronous, "drawing and comparing synthetic samples …",
                         lambda run: calibrate(ds, model, scatter, samples, seed=seed, observed=observed, run=run,
-                                              checkpoint=kept, progress=say))
+                                              checkpoint=kept, progress=_say))
     emit(report, as_json, render)
 
 
@@ -400,40 +405,57 @@ def _save_compare(folder: str, name: str, payload: dict, render, report: dict, d
     from sigcube.interfaces.saved import save_report
 
     run = "nuisance" if "nuisance" in report["runs"] else "catalogue"
+    figures = dict(zip(COMPARE_FIGURES, (lambda: elpd_ranking(report),
+                                         lambda: fitted_rotation_curves(report, ds, run=run),
+                                         lambda: residual_checks_figure(payload, run=run))))
     with err_console.status("saving the report and its figures …"):
-        written = save_report(folder, name, payload, render,
-                              {"elpd": lambda: elpd_ranking(report),
-                               "fitted-curves": lambda: fitted_rotation_curves(report, ds, run=run),
-                               "residual-checks": lambda: residual_checks_figure(payload, run=run)},
+        written = save_report(folder, name, payload, render, figures,
                               say=lambda line: err_console.print(line, markup=False, highlight=False))
     err_console.print(f"saved {', '.join(p.name for p in written)} in {folder}", markup=False, highlight=False,
                       soft_wrap=True)
 
 
-def _compare_one(ds, names: list[str], nuisance: bool, scatter, fresh: bool, workers: int | None,
-                 scheduler: str | None, synchronous: bool) -> dict:
-    """The comparison of ``names`` on ``ds`` under ``scatter``: the kept report of a finished run, else computed
-    (resuming from the finished pieces) and kept."""
+def _within_tau_limits(scatter, option: str):
+    """``scatter`` (None: errors as quoted), its τ_gal values checked (:func:`~sigcube.cli.common.tau_gal_within_limits`,
+    naming ``option``)."""
+    if scatter is not None:
+        tau_gal_within_limits(scatter.tau_values.tolist(), option)
+    return scatter
+
+
+def _say(line: str) -> None:
+    """A progress or status line on stderr, as plain text."""
+    err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _checkpoint(ds, nuisance: bool, scatter):
+    """The checkpoint folder of a comparison on ``ds`` under ``scatter``, refused now when it cannot be written (not
+    at its first finished piece)."""
     from sigcube.io.cubes import cube_dir
-    from sigcube.study.reports.compare import (
-        compare_checkpoint, compare_report, keep_report, kept_report, predictive_checks,
-    )
+    from sigcube.study.reports.compare import compare_checkpoint
 
-    def say(line: str) -> None:
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    kept = compare_checkpoint(cube_dir() / "checkpoints", ds, nuisance, scatter, _say)
+    kept.check_writable()
+    return kept
 
-    kept = compare_checkpoint(cube_dir() / "checkpoints", ds, nuisance, scatter, say)
+
+def _compare_one(ds, names: list[str], nuisance: bool, scatter, kept, fresh: bool, workers: int | None,
+                 scheduler: str | None, synchronous: bool) -> dict:
+    """The comparison of ``names`` on ``ds`` under ``scatter``: the report ``kept`` (:func:`_checkpoint`) holds from
+    a finished run, else computed (resuming from its finished pieces) and kept."""
+    from sigcube.study.reports.compare import compare_report, keep_report, kept_report, predictive_checks
+
     if fresh and kept.folder is not None:
         kept.clear()
     report = kept_report(kept, names)
     if report is not None:
-        say(f"from the finished run kept at {kept.folder}; --fresh recomputes")
+        _say(f"from the finished run kept at {kept.folder}; --fresh recomputes")
     else:
         if kept.count():
-            say(f"resuming from {kept.folder} ({kept.count()} finished pieces)")
+            _say(f"resuming from {kept.folder} ({kept.count()} finished pieces)")
         report = _with_fits(ds, workers, scheduler, synchronous, "computing grids, fits and evidences …",
                             lambda run: compare_report(ds, names, nuisance=nuisance, run=run, scatter=scatter,
-                                                       checkpoint=kept, progress=say))
+                                                       checkpoint=kept, progress=_say))
     if "predictive_checks" not in report:
         with err_console.status("predictive checks at the best points …"):
             report["predictive_checks"] = predictive_checks(ds, report)

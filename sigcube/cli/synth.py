@@ -7,21 +7,23 @@ from typing import Annotated, Optional
 
 import typer
 
-from sigcube.cli.common import REPLACE_KIND, cube_kind, err_console, replacing
+from sigcube.cli.common import REPLACE_KIND, cube_kind, err_console, finite, replacing, tau_gal_within_limits
 from sigcube.errors import SigcubeError
 
 
 def _params(items: list[str]) -> dict[str, str | float]:
-    """``NAME=VALUE`` pairs: numbers as floats, anything else (a switch value) as text."""
+    """``NAME=VALUE`` pairs: numbers as floats (finite), anything else (a switch value) as text."""
     out: dict[str, str | float] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise SigcubeError(f"--param {item!r}: give NAME=VALUE, e.g. --param A0=1.5")
         try:
-            out[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             out[name.strip()] = value.strip()
+        else:
+            out[name.strip()] = finite(number, f"--param {name.strip()}")
     return out
 
 
@@ -62,6 +64,8 @@ def synth(
     given = [f"--{k.replace('_', '-')}" for k, v in noise.items() if v is not None]
     if given and baryons is None:
         raise SigcubeError(f"synth: {', '.join(given)} set the noise of a sample on real baryons: give --baryons")
+    if tau_gal is not None:
+        tau_gal_within_limits([tau_gal], f"--tau-gal {tau_gal:g}")
     held = replacing(out, cube_kind(KIND, synthetic=True), replace_kind)
     if baryons is not None:
         from sigcube.io.synth_sparc import synth_on_baryons

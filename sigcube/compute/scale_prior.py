@@ -26,6 +26,7 @@ come from the inclination's own table by cubic Hermite interpolation, held at it
 from __future__ import annotations
 
 import math
+import sys
 
 import numba
 import numpy as np
@@ -46,6 +47,16 @@ Y_TOL = 1e-11
 """Newton on y stops when a step is below this (relative to 1 + |y|)."""
 MAX_STEP = 0.5
 """Longest Newton step in y = ln u towards a quantile."""
+TAU_MIN = 1e-3
+"""The narrowest spread τ_gal [ln V] > 0 the table resolves. Newton's steps on F solve for a quantile of width τ beside
+the inclination's own spread; below ~1e-4 they stall for low-inclination priors and the table comes out non-monotonic
+or NaN (``tests/compute/test_scale_limits.py`` checks both limits over a grid of inclination priors). A scale this small
+is all but none: τ_gal = 0 (no galaxy scale) says the same."""
+TAU_MAX = 30.0
+"""The widest spread τ_gal [ln V] the table holds. Its ln u spans ±τ·TABLE_LIMIT (±540 at 30), and u = e^y times a
+velocity must stay finite in float64 (e^709.8 at most): above τ ≈ 39 the table of u holds infinities, and far above,
+the solve divides by zero. A galaxy's velocities scattered by a factor e^30 describe no data."""
+_OVERFLOW = math.log(sys.float_info.max)
 _SQRT_HALF = math.sqrt(0.5)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -206,11 +217,31 @@ def _convolve(h_tabs, tau, vs, lw, out):  # pragma: no cover
                                     + (3.0 * t2 - 2.0 * t) * d1) / step
 
 
+def tau_problem(tau: float) -> str | None:
+    """Why the velocity scale's prior cannot be tabulated at τ_gal = ``tau`` [ln V] (:data:`TAU_MIN`,
+    :data:`TAU_MAX`); None if it can, or if ``tau`` is 0 (no galaxy scale)."""
+    if tau == 0.0:
+        return None
+    if not math.isfinite(tau) or tau < 0:
+        return f"τ_gal must be finite and ≥ 0 ln V (got {tau:g})"
+    if tau < TAU_MIN:
+        return (f"τ_gal = {tau:g} ln V is below {TAU_MIN:g}, the narrowest spread of the galaxy's velocity scale its "
+                "tabulated prior resolves beside the inclination's (below ~1e-4 the table breaks down); a scale so "
+                "small is all but none: give 0 for none")
+    if tau > TAU_MAX:
+        return (f"τ_gal = {tau:g} ln V is above {TAU_MAX:g}: the galaxy's velocity scale is tabulated out to "
+                f"e^(±{TABLE_LIMIT:g}·τ_gal), which overflows float64 above τ_gal ≈ {_OVERFLOW / TABLE_LIMIT:.0f}, "
+                f"and velocities scattered by a factor e^{TAU_MAX:g} describe no data")
+    return None
+
+
 def convolved_table(h_tables: np.ndarray, tau: float) -> np.ndarray:
     """The quantile map of y = h(Z) + τE per galaxy (module docstring): (G, TABLE_SIZE, 2) of y and dy/dζ on the table
-    grid, from ``h_tables`` (G, TABLE_SIZE, 2) of h = ln(sin i/sin i0) and dh/dz (zeros: the inclination held)."""
-    if not (math.isfinite(tau) and tau > 0):
-        raise ValueError(f"τ must be finite and > 0; got {tau}")
+    grid, from ``h_tables`` (G, TABLE_SIZE, 2) of h = ln(sin i/sin i0) and dh/dz (zeros: the inclination held).
+    ``tau`` > 0 within :func:`tau_problem`'s limits (the options and spec keys that take τ_gal refuse others)."""
+    problem = tau_problem(tau) if tau != 0.0 else "τ_gal = 0 has no convolution: use the inclination's own table"
+    if problem is not None:
+        raise ValueError(problem)
     vs, w = np.polynomial.hermite_e.hermegauss(V_NODES)
     h = np.array(h_tables, dtype=float)
     z = np.linspace(-TABLE_LIMIT, TABLE_LIMIT, TABLE_SIZE)

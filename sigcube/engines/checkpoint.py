@@ -9,7 +9,8 @@ numpy arrays tagged; nothing is ever unpickled or executed) and says what made i
 - ``run``: the run's description — whatever its owner puts in (the cube's content hash, the settings), the sigcube
   version and a digest of sigcube's own source (:func:`code_digest`: a piece made by other code is never reused);
 - ``seconds``: the computing time the piece holds — the time it took to make, plus the ``seconds`` of the pieces
-  read back while it was made (:func:`resumed_seconds`: a run stopped and resumed still reports its whole time);
+  an earlier run made that were read back while it was made (:func:`resumed_seconds`: a run stopped and resumed still
+  reports its whole time; a piece this run made, or has read back before, adds nothing: its time is counted once);
 - ``sha256`` of the canonical JSON (keys sorted) of the format, key, run, seconds and value (the file keeps the
   value's keys in their order: a report reads back as it was printed).
 
@@ -76,9 +77,9 @@ def _ledger() -> list[float]:
 
 
 def resumed_seconds() -> float:
-    """The computing time, in seconds, of every piece :meth:`Checkpoint.read` (or :meth:`Checkpoint.get`) has read
-    back in this context so far (made by an earlier, stopped run): a computation's whole time is its wall-clock time
-    plus the growth of this during it."""
+    """The computing time, in seconds, of every piece made by an earlier, stopped run that :meth:`Checkpoint.read` (or
+    :meth:`Checkpoint.get`) has read back in this context so far, each once (a piece this run wrote is not counted):
+    a computation's whole time is its wall-clock time plus the growth of this during it."""
     return _ledger()[0]
 
 
@@ -186,17 +187,20 @@ class _Damaged(Exception):
 class Checkpoint:
     """Pieces of one run under ``folder`` (None: nothing is kept), made by ``run`` (:func:`describe_run`); ``prefix``:
     the key prefix of a sub-computation (:meth:`child`); ``warn`` hears one line per piece that failed verification;
-    ``clock`` times the pieces :meth:`get` makes."""
+    ``clock`` times the pieces :meth:`get` makes; ``counted``: the keys whose time this run (this object and its
+    children) has counted — those it wrote and those it read back —, whose reads add nothing to
+    :func:`resumed_seconds`."""
 
     folder: Path | None
     run: Mapping[str, Any] = field(default_factory=dict)
     prefix: tuple[str, ...] = ()
     warn: Callable[[str], None] = _silent
     clock: Callable[[], float] = time.perf_counter
+    counted: set[str] = field(default_factory=set, compare=False, repr=False)
 
     def child(self, *parts: str) -> Checkpoint:
         """The checkpoint of a sub-computation (its pieces under the keys ``<prefix>/<parts>/…``)."""
-        return Checkpoint(self.folder, self.run, (*self.prefix, *parts), self.warn, self.clock)
+        return Checkpoint(self.folder, self.run, (*self.prefix, *parts), self.warn, self.clock, self.counted)
 
     def key(self, name: str) -> str:
         """The full key of the piece ``name`` of this (sub-)computation."""
@@ -224,7 +228,8 @@ class Checkpoint:
 
     def read(self, name: str, from_data: Callable[[Any], T] = _identity) -> tuple[T] | None:
         """``(value,)`` of the piece ``name`` if it is kept and verified, else None (a piece that fails is reported to
-        ``warn``, naming it and why, and removed); its ``seconds`` are added to :func:`resumed_seconds`."""
+        ``warn``, naming it and why, and removed); the ``seconds`` of one an earlier run made are added to
+        :func:`resumed_seconds` the first time it is read."""
         if self.folder is None:
             return None
         path = self.path(name)
@@ -232,7 +237,9 @@ class Checkpoint:
             return None
         try:
             value, seconds = self._verified(path, name, from_data)
-            _ledger()[0] += seconds
+            if self.key(name) not in self.counted:
+                self.counted.add(self.key(name))
+                _ledger()[0] += seconds
             return (value,)
         except _Damaged as damage:
             reason = str(damage)
@@ -288,9 +295,24 @@ class Checkpoint:
         try:
             self._make_folder(path.parent)
             _write_atomic(path, text.encode())
+            self.counted.add(self.key(name))
         except OSError as exc:
             raise CheckpointError(f"cannot keep the checkpoint piece {path}: {exc.strerror or exc} (free space, "
                                   "or fix the folder's permissions)") from None
+
+    def check_writable(self) -> None:
+        """Make the run's folder and try a file in it (removed), so that a run whose pieces could not be kept is
+        refused in one CheckpointError line before it computes anything, not at its first piece."""
+        if self.folder is None:
+            return
+        try:
+            self._make_folder(self.folder)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=WRITING, suffix=".tmp")
+            os.close(fd)
+            os.unlink(tmp)
+        except OSError as exc:
+            raise CheckpointError(f"cannot keep checkpoints in {self.folder}: {exc.strerror or exc} (free space, fix "
+                                  "the folder's permissions, or set SIGCUBE_CUBE_DIR to another folder)") from None
 
     def _make_folder(self, folder: Path) -> None:
         """Create ``folder`` (inside the run's folder); a file of the run's own where a folder belongs is removed."""

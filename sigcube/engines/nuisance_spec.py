@@ -79,6 +79,17 @@ def _check_priors(value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
     return value
 
 
+def _check_tau_gal(value: float) -> float:
+    """τ_gal within what the integral over each galaxy's velocity scale takes (0: none)."""
+    if value:
+        from sigcube.compute.scale_prior import tau_problem
+
+        problem = tau_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+    return value
+
+
 Priors = Annotated[dict[str, dict[str, Any]], AfterValidator(_check_priors)]
 """Prior overrides by nuisance parameter, each checked."""
 PRIORS = ("prior overrides by parameter, e.g. upsilon_disk = {dist = \"log10_normal\", median = 0.5, sigma_dex = "
@@ -118,7 +129,7 @@ class SweepNuisance(BaseModel):
     sigma_floor: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(
         0.0, description="a velocity floor [km/s] in quadrature besides the error model's σ_int (with a log-normal "
                          "model: both together; under lognormal it enters ln V as σ_fl/V_pred)")
-    tau_gal: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(
+    tau_gal: Annotated[float, Field(ge=0.0, allow_inf_nan=False), AfterValidator(_check_tau_gal)] = Field(
         0.0, description="scatter of each galaxy's velocity scale [ln V], ln s_g ~ N(0, τ_gal²), integrated per "
                          "galaxy with the inclination (correlated errors within a galaxy); to sweep it, give its values "
                          "in [grid.tau_gal] instead")

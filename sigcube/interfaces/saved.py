@@ -1,10 +1,15 @@
-"""A report saved whole into a folder: its text, its JSON and its standard figures, from one run (``--save DIR``)."""
+"""A report saved whole into a folder: its text, its JSON and its standard figures, from one run (``--save DIR``).
+
+What sigcube writes there it lists in the folder's :data:`RECORD` (each file's name and the sha256 of its bytes); a
+file a save would write is replaced only when the record lists it with the bytes it holds — a file sigcube did not
+write there (a user's notes named ``compare.txt``), or one edited since, is refused in one line, never replaced."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +17,13 @@ from rich.console import Console
 
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.plots.output import OTHER_SUFFIXES, OutputError, held, replaced, save
+from sigcube.interfaces.report_json import report_json
 from sigcube.io.stores import store_errors
 
 TEXT_WIDTH = 140
 """Columns of the saved text (its tables are not cut at a terminal's width)."""
+RECORD = ".sigcube-saved.json"
+"""The file, in a ``--save`` folder, that lists what sigcube wrote there: ``{name: sha256 of its bytes}``."""
 
 
 def save_folder(path: str | Path) -> Path:
@@ -30,9 +38,10 @@ def save_folder(path: str | Path) -> Path:
     return path
 
 
-def _file(folder: Path, name: str, holds: str) -> Path:
+def _file(folder: Path, name: str, holds: str, record: Mapping[str, str]) -> Path:
     """``folder/name``, refused when an existing file there holds something other than ``holds`` (a key of
-    :func:`~sigcube.interfaces.plots.output.held`'s answers)."""
+    :func:`~sigcube.interfaces.plots.output.held`'s answers), or is not what ``record`` (:func:`_record`) says sigcube
+    wrote there."""
     path = folder / name
     if path.is_dir():
         raise OutputError(f"--save {path}: is a folder; remove it or save elsewhere")
@@ -41,7 +50,46 @@ def _file(folder: Path, name: str, holds: str) -> Path:
         if found not in (None, holds):
             raise OutputError(f"--save {path}: the file holds {found}, not {holds}: it is not replaced; remove it or "
                               "save elsewhere")
+        if record.get(name) != _digest(path):
+            why = "was edited since sigcube wrote it" if name in record else f"was not written by sigcube ({RECORD} " \
+                                                                              "does not list it)"
+            raise OutputError(f"--save {path}: the file {why}: it is not replaced; move it away or save elsewhere")
     return path
+
+
+def _digest(path: Path) -> str:
+    """sha256 of the file's bytes."""
+    with store_errors(str(path), "read"):
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _record(folder: Path) -> dict[str, str]:
+    """What the folder's :data:`RECORD` lists (nothing when it is missing, or not such a record)."""
+    path = folder / RECORD
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    valid = isinstance(data, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in data.items())
+    return data if valid else {}
+
+
+def _keep(folder: Path, record: dict[str, str], path: Path) -> None:
+    """List the file ``path``, just written, in the folder's record (rewritten whole)."""
+    record[path.name] = _digest(path)
+    with replaced(folder / RECORD) as tmp:
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def saved_paths(folder: str | Path, name: str, figures: Iterable[str] = ()) -> list[Path]:
+    """The files :func:`save_report` writes for ``name`` into ``folder`` (made if missing): ``name``.json,
+    ``name``.txt and ``<name>-<figure>.png`` of each of ``figures``, each refused in one line when a file is there
+    that sigcube did not write or that holds another kind (:func:`_file`): checked before a run, and again by the save.
+    """
+    folder = save_folder(folder)
+    record = _record(folder)
+    return [_file(folder, f"{name}.json", OTHER_SUFFIXES["json"], record), _file(folder, f"{name}.txt", "text", record),
+            *(_file(folder, f"{name}-{fig}.png", "png", record) for fig in figures)]
 
 
 def save_report(folder: str | Path, name: str, payload: Any, render: Callable[[Any, Console], None],
@@ -49,19 +97,22 @@ def save_report(folder: str | Path, name: str, payload: Any, render: Callable[[A
     """Write ``name``.json (``payload``), ``name``.txt (``render``'s text) and each figure of ``figures`` (a name →
     a function returning a :class:`~sigcube.interfaces.plots.base.Plot`) as ``<name>-<figure>.png`` into ``folder``,
     each file whole or not at all; a figure that cannot be drawn is said (``say``) and left out. The paths written."""
-    folder = save_folder(folder)
-    json_path = _file(folder, f"{name}.json", OTHER_SUFFIXES["json"])
-    text_path = _file(folder, f"{name}.txt", "text")
+    json_path, text_path, *figure_paths = saved_paths(folder, name, figures)
+    folder, record = json_path.parent, _record(json_path.parent)
     with replaced(json_path) as tmp:
-        tmp.write_text(json.dumps(payload, default=float, indent=1) + "\n", encoding="utf-8")
+        tmp.write_text(report_json(payload, indent=1) + "\n", encoding="utf-8")
+    _keep(folder, record, json_path)
     buffer = io.StringIO()
     render(payload, Console(file=buffer, width=TEXT_WIDTH, record=True, highlight=False, color_system=None))
     with replaced(text_path) as tmp:
         tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    _keep(folder, record, text_path)
     written = [json_path, text_path]
-    for fig, make in figures.items():
+    for (fig, make), path in zip(figures.items(), figure_paths):
         try:
-            written.append(save(make(), folder / f"{name}-{fig}.png"))
+            written.append(save(make(), path))
         except SigcubeError as exc:
             say(f"--save: figure {fig} left out: {exc}")
+            continue
+        _keep(folder, record, path)
     return written

@@ -18,7 +18,7 @@ from sigcube.engines.checkpoint import Checkpoint, CheckpointError, decode, enco
 from sigcube.io.cubes import open_cube
 from sigcube.io.synth import synth_cube
 from sigcube.stats.intrinsic_scatter import Scatter
-from sigcube.study.reports import compare
+from sigcube.study.reports import calibration, compare
 from sigcube.study.reports.compare import compare_checkpoint, compare_report, keep_report, kept_report
 
 SCATTER = "0:15:3"
@@ -108,7 +108,24 @@ def test_a_resumed_piece_keeps_the_time_its_parts_took_in_the_run_that_made_them
     assert again.get("outer", lambda: again.get("inner", computing(99.0, [0])) + computing(3.0, [2])()) == [1, 2]
     assert resumed_seconds() - before == 5.0                      # the inner piece's time, read back with it
     assert json.loads(again.path("outer").read_text())["seconds"] == 8.0      # 3 s now and 5 s before
-    assert again.get("outer", computing(99.0, None)) == [1, 2] and resumed_seconds() - before == 13.0
+    # a piece this run made itself reads back as no earlier time; one the earlier run made counts once
+    assert again.get("outer", computing(99.0, None)) == [1, 2] and resumed_seconds() - before == 5.0
+    assert again.get("inner", computing(99.0, None)) == [1] and resumed_seconds() - before == 5.0
+    third = Checkpoint(tmp_path / "run", {"settings": 1}, clock=lambda: now[0])
+    assert third.get("outer", computing(99.0, None)) == [1, 2] and resumed_seconds() - before == 13.0
+
+
+def test_a_run_that_cannot_keep_its_pieces_is_refused_before_it_computes(tmp_path):
+    blocked = Checkpoint(tmp_path / "file" / "run", {"settings": 1})
+    (tmp_path / "file").write_text("a file where the folder belongs")
+    with pytest.raises(CheckpointError, match="is a file, not a folder"):
+        blocked.check_writable()
+    with pytest.raises(CheckpointError, match=r"cannot keep checkpoints in /proc/self/\S+/run: .* SIGCUBE_CUBE_DIR"):
+        Checkpoint(Path("/proc/self/sigcube-test") / "run").check_writable()
+    fine = Checkpoint(tmp_path / "cubes" / "run")
+    fine.check_writable()
+    assert fine.folder.is_dir() and fine.count() == 0 and not any(fine.folder.iterdir())
+    Checkpoint(None).check_writable()
 
 
 @pytest.mark.parametrize("seconds", [-1.0, "5", True, None])
@@ -331,6 +348,27 @@ def test_a_resumed_run_reads_what_it_finished_and_keeps_only_its_report(cube, wh
     assert str(_flip_report) in warned[0]
 
 
+def test_an_uninterrupted_run_reads_no_time_back_from_an_earlier_one(cube, tmp_path):
+    """The issue's fresh run said "(6 s of it in an earlier run, read back from its checkpoints)": pieces it had made
+    and read again were counted as an earlier run's. With every piece taking at least a second on this clock, a fresh
+    run reads back nothing, and its progress lines say nothing of an earlier run."""
+    import dataclasses
+
+    ticks = [0.0]
+
+    def clock() -> float:
+        ticks[0] += 1.0
+        return ticks[0]
+
+    kept = dataclasses.replace(compare_checkpoint(tmp_path / "checkpoints", cube, False, Scatter.parse(SCATTER), print),
+                               clock=clock)
+    lines: list[str] = []
+    before = resumed_seconds()
+    compare_report(cube, NAMES, nuisance=False, scatter=Scatter.parse(SCATTER), checkpoint=kept, progress=lines.append)
+    assert resumed_seconds() == before
+    assert [line for line in lines if "done in" in line] and not [line for line in lines if "earlier run" in line]
+
+
 def test_a_checkpoint_root_that_is_a_file_is_refused_in_one_line(cube, tmp_path):
     root = tmp_path / "checkpoints"
     root.write_text("a file")
@@ -399,3 +437,24 @@ def test_a_killed_command_resumed_with_a_damaged_piece_prints_the_uninterrupted_
     assert resumed.returncode == 0, resumed.stderr
     assert _numbers(json.loads(resumed.stdout)) == _numbers(json.loads(whole.stdout))
     assert str(damaged) in resumed.stderr and "computing it again" in resumed.stderr
+
+
+@pytest.mark.parametrize("command, computes", [
+    (["report", "compare", "mond", "--no-nuisance"], (compare, "compare_report")),
+    (["report", "calibrate", "sigma", "--samples", "2"], (calibration, "calibrate")),
+])
+def test_a_command_whose_checkpoints_cannot_be_written_is_refused_before_it_computes(command, computes, cube_path,
+                                                                                  monkeypatch):
+    """The checkpoint folder under /proc cannot be made: one line, exit 2, and the computation never called (it
+    used to be refused at its first finished piece, after the work)."""
+    from typer.testing import CliRunner
+
+    from sigcube.cli import app
+
+    calls = []
+    monkeypatch.setattr(*computes, lambda *a, **k: calls.append(1))
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", "/proc/self/sigcube-test")
+    result = CliRunner().invoke(app, [*command, "--cube", str(cube_path), "--synchronous"])
+    assert result.exit_code == 2 and not calls, result.output
+    assert result.stderr.startswith("error: cannot keep checkpoints in /proc/self/sigcube-test/checkpoints/")
+    assert len(result.stderr.strip().splitlines()) == 1

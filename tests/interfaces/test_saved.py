@@ -61,8 +61,8 @@ def test_report_compare_save_writes_text_json_and_the_fitted_curves(sparc_store,
                                    "--synchronous", "--save", str(tmp_path / "talk")])
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in (tmp_path / "talk").iterdir())
-    assert names == ["compare-elpd.png", "compare-fitted-curves.png", "compare-residual-checks.png", "compare.json",
-                     "compare.txt"]
+    assert names == [".sigcube-saved.json", "compare-elpd.png", "compare-fitted-curves.png",
+                     "compare-residual-checks.png", "compare.json", "compare.txt"]
     saved = json.loads((tmp_path / "talk" / "compare.json").read_text())
     assert saved["runs"]["catalogue"]["mond"]["kernel"] == "mond"
     assert "model comparison on SPARC" in (tmp_path / "talk" / "compare.txt").read_text()

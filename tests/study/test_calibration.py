@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from sigcube.engines.checkpoint import Checkpoint
 from sigcube.stats.intrinsic_scatter import Scatter
-from sigcube.study.reports.calibration import CalibrationError, calibrate, render
+from sigcube.study.reports.calibration import SEED_STRIDE, CalibrationError, calibrate, render
 
 FLOOR = Scatter.parse("6.0", "velocity_floor")
 
@@ -59,11 +59,27 @@ def test_a_killed_run_resumes_to_the_same_numbers(small, calibrated, tmp_path):
     ("sigma", Scatter.parse("4", "velocity_floor", "0:0.5:3"), 3, "τ_gal is one value"),
     ("sigma", Scatter.parse("0.03", "lognormal", None, "0:10:3"), 3, "σ_fl is one value"),
     ("sigma", FLOOR, 1, "at least 2"),
+    ("sigma", FLOOR, SEED_STRIDE + 1, "--samples 1001 is more than 1000: sample s of the model at position j is drawn "
+                                      "with seed \\+ 1000·j \\+ s, so the two models' samples would share seeds"),
 ])
 def test_what_cannot_be_calibrated_is_one_line(small, model, scatter, n, message):
     with pytest.raises(CalibrationError, match=message) as err:
         calibrate(small, model, scatter, n)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--seed", "-1"], "report calibrate: --seed must be ≥ 0 (numpy's SeedSequence takes no negative seed; got -1)"),
+    (["--samples", "1000000000"], "report calibrate: --samples 1000000000 is more than 1000"),
+])
+def test_the_issues_seed_and_size_are_refused_in_one_line(args, says, sparc_store, tmp_path, monkeypatch):
+    """`--seed -1` was a ValueError traceback from numpy; a billion samples were accepted (their seeds overlapping)."""
+    from sigcube.cli import app
+
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(tmp_path))
+    res = CliRunner().invoke(app, ["report", "calibrate", "sigma", *args, "--cube", str(sparc_store), "--synchronous"])
+    assert res.exit_code == 2 and res.stderr.startswith(f"error: {says}"), res.output
+    assert len(res.stderr.strip().splitlines()) == 1
 
 
 def test_the_cli_refuses_a_grid_in_one_line(sparc_store, tmp_path, monkeypatch):

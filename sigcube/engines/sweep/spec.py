@@ -269,6 +269,12 @@ def _likelihood_axis(name: str, axis: GridAxis, nuisance: SweepNuisance) -> Axis
         values = np.sort(np.append(values, default))
     if np.any(values < 0):
         raise SpecError(f"{key}: {symbol} must be ≥ 0 {unit} (got {toml_text([float(v) for v in values[values < 0]])})")
+    if name == TAU_AXIS:
+        from sigcube.compute.scale_prior import tau_problem
+
+        problem = next(filter(None, map(tau_problem, values.tolist())), None)
+        if problem is not None:
+            raise SpecError(f"{key}: {problem}")
     if len(np.unique(values)) != len(values):
         raise SpecError(f"{key}: gives repeated values (after conversion to {unit!r})")
     return Axis(name, values, unit)

@@ -17,9 +17,17 @@ Two header lines above the rows are honoured where a file has them (SPARC's file
   column is converted by astropy to the unit above; a word astropy cannot parse, or a unit of another kind, is
   refused naming it. A name may carry its unit instead: ``Rad[kpc]`` or ``Rad(kpc)``.
 
+Any other ``#`` line above the rows (prose) that states a unit of a column is read too (:func:`_statements`): a unit in
+brackets beside a word (``Rad [pc]``, ``Rad(pc)``) or standing as a word (``Radius in pc``, ``Rad: pc``) is the unit
+of the column the word, or the nearest word before it in its clause, names — a label (``Rad``, ``Vobs``) or a
+kind's word (``radius``/``radii``: Rad; ``velocity``/``velocities``: the five velocities; ``brightness``: SBdisk and
+SBbul). A unit after a number (``13.8 Mpc``) is a quantity, not a column's. A unit that names no column is refused
+unless it is already the unit of every column of its kind (``kpc``, ``km/s``: such a line misreads nothing), and so
+are a unit of another kind than its column's and two units stated for one column.
+
 Without a names line the columns are SPARC's, in SPARC's order; without units, in SPARC's units. A names line, a
-units line or a second distance line below the first row is refused (a header below its rows, or two files run
-together).
+units line, a line stating a unit that differs from its column's, or a second distance line below the first row is
+refused (a header below its rows, or two files run together).
 """
 
 from __future__ import annotations
@@ -53,6 +61,14 @@ _SPLIT = re.compile(r"[\s,;|]+")
 _BRACKETED = re.compile(r"\[[^\]]*\]|\([^)]*\)")
 _WORD = re.compile(r"(?P<label>[^\[\]()]+?)(?:\[(?P<bracket>[^\]]*)\]|\((?P<paren>[^)]*)\))?")
 _KINDS = {"kpc": "length", "km / s": "velocity", "solLum / pc2": "surface brightness"}
+#: The words of prose that name the columns of a kind (besides the columns' labels).
+_KIND_WORDS = {"radius": (0,), "radii": (0,), "velocity": (1, 2, 3, 4, 5), "velocities": (1, 2, 3, 4, 5),
+               "brightness": (6, 7), "brightnesses": (6, 7)}
+#: English words astropy would parse as a length (attometre, picometre, …), not read as units when they stand alone.
+_NOT_UNITS = frozenset({"in", "am", "pm", "dam", "hm", "um", "au"})
+_CLAUSE = frozenset(",;|")
+_TOKEN = re.compile(r"[,;|]|[^\s,;|:=]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,18 @@ class RotmodCurve:
     v_bul: np.ndarray
     sb_disk: np.ndarray
     sb_bul: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Stated:
+    """A unit a prose header line states: the columns it is for (empty: it names none), the unit, its text as written
+    (``pc``), the word that holds it (``Rad[pc]``) and the line."""
+
+    columns: tuple[int, ...]
+    unit: u.UnitBase
+    written: str
+    text: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -107,7 +135,7 @@ def read_rotmod(path: Path | str, encoding: str | None = None, option: str | Non
     rows = [(n, text) for n, text in enumerate(lines[1:], start=2)
             if text.strip() and not text.lstrip().startswith("#")]
     first = rows[0][0] if rows else len(lines) + 1
-    comments = [(n, _words(lines[n - 1])) for n in range(2, first) if lines[n - 1].lstrip().startswith("#")]
+    comments = [(n, lines[n - 1]) for n in range(2, first) if lines[n - 1].lstrip().startswith("#")]
     layout = _layout(comments, path)
     late = _late_header(lines, first, layout)
     if not rows:
@@ -187,9 +215,11 @@ def _late_header(lines: list[str], first: int, layout: _Layout) -> tuple[int, st
         if not text.lstrip().startswith("#"):
             continue
         words = _words(text)
+        changed = [stated for stated in _statements(number, text) if _changes(layout, stated)]
         what = ("a second '# Distance' line (a file holds one galaxy)" if _DISTANCE.fullmatch(text) else
                 "a line naming the columns" if sum(_label(word) is not None for word in words) >= 2 else
-                "a units line" if _units_like(words, len(layout.order)) else None)
+                "a units line" if _units_like(words, len(layout.order)) else
+                f"a line stating the unit {changed[0].text!r}" if changed else None)
         if what is not None:
             return number, f"{what} below the first row (line {first}): header lines go above the rows"
     return None
@@ -207,17 +237,21 @@ def _words(line: str) -> list[str]:
     return words
 
 
-def _layout(comments: Sequence[tuple[int, list[str]]], path: Path) -> _Layout:
-    """The columns the header lines above the rows (line number, words) give: by their names line and units line."""
-    names = [(n, words) for n, words in comments if sum(_label(word) is not None for word in words) >= 2]
+def _layout(comments: Sequence[tuple[int, str]], path: Path) -> _Layout:
+    """The columns the header lines above the rows (line number, text) give: by their names line and units line, and
+    the units the other lines state (:func:`_statements`)."""
+    worded = [(n, _words(text)) for n, text in comments]
+    names = [(n, words) for n, words in worded if sum(_label(word) is not None for word in words) >= 2]
     _one(names, "name the columns", path)
     layout = _named(*names[0], path) if names else _Layout()
-    units = [(n, words) for n, words in comments
+    units = [(n, words) for n, words in worded
              if (n, words) not in names and _units_like(words, len(layout.order))]
     _one(units, "give the columns' units", path)
     if units:
         layout = _with_units(layout, *units[0], path)
-    return layout
+    prose = {n for n, _ in names + units}
+    statements = [stated for n, text in comments if n not in prose for stated in _statements(n, text)]
+    return _with_statements(layout, units[0][0] if units else layout.line, statements, path)
 
 
 def _one(lines: list[tuple[int, list[str]]], what: str, path: Path) -> None:
@@ -277,15 +311,19 @@ def _units_like(words: list[str], width: int) -> bool:
 
 def _unit_of(text: str, column: int, line: int, path: Path, where: str) -> u.UnitBase:
     """The unit ``text`` of ``column``; a ParseError if astropy cannot parse it or it is of another kind."""
-    target = UNITS[column]
-    written = target.to_string().replace(" / ", "/")
     unit = _unit(text)
     if unit is None:
         raise ParseError(path, f"column {COLUMNS[column]}: astropy cannot parse the unit {text!r} {where}; write it "
-                               f"as astropy does (e.g. {written})", line)
+                               f"as astropy does (e.g. {_unit_text(UNITS[column])})", line)
+    return _of_column(unit, text, column, line, path, where)
+
+
+def _of_column(unit: u.UnitBase, text: str, column: int, line: int, path: Path, where: str) -> u.UnitBase:
+    """``unit`` (written ``text``) if it is of the kind of ``column``'s unit; else a ParseError."""
+    target = UNITS[column]
     if not unit.is_equivalent(target):
         raise ParseError(path, f"column {COLUMNS[column]} has the unit {text!r} {where}, which is not a "
-                               f"{_KINDS[target.to_string()]} ({written})", line)
+                               f"{_KINDS[target.to_string()]} ({_unit_text(target)})", line)
     return unit
 
 
@@ -305,6 +343,95 @@ def _with_units(layout: _Layout, line: int, words: list[str], path: Path) -> _La
     return _Layout(layout.order, tuple(units), layout.line)
 
 
+def _statements(line: int, text: str) -> list[_Stated]:
+    """The units a prose header line states, each with the columns it is for (see the module's docstring).
+
+    A unit in brackets is the column's whose label or kind's word it stands beside (none if that word names no
+    column); a unit standing alone is the column's that the nearest such word before it in its clause names (a
+    clause ends at a comma, semicolon or bar, and at the unit before). Only units of a column's kind count, except
+    beside a column's label, where any physical unit is stated (and refused when it is of another kind)."""
+    tokens: list[str] = []
+    for token in _TOKEN.findall(text.lstrip().lstrip("#")):
+        if tokens and tokens[-1] not in _CLAUSE and _BRACKETED.fullmatch(token) and not _BRACKETED.search(tokens[-1]):
+            tokens[-1] += token
+        else:
+            tokens.append(token)
+    stated: list[_Stated] = []
+    start = 0
+    for k, token in enumerate(tokens):
+        if token in _CLAUSE:
+            start = k + 1
+            continue
+        match = _WORD.fullmatch(token)
+        beside = match is not None and (match["bracket"] is not None or match["paren"] is not None)
+        written = (match["bracket"] if match["bracket"] is not None else match["paren"]) if beside else token
+        unit = _unit(written.rstrip("."))
+        after_number = _NUMBER.fullmatch(match["label"] if beside else tokens[k - 1] if k else "") is not None
+        if unit is None or after_number or (not beside and written in _NOT_UNITS):
+            continue
+        if beside:
+            columns = _subject(match["label"]) or ()
+        else:
+            columns = next((c for c in map(_subject, reversed(tokens[start:k])) if c), ())
+        labelled = len(columns) == 1 and beside and _label(match["label"]) is not None
+        physical = unit.physical_type != "dimensionless"
+        if any(unit.is_equivalent(target) for target in UNITS) or (labelled and physical):
+            stated.append(_Stated(columns, unit, written, token, line))
+            start = k + 1
+    return stated
+
+
+def _subject(word: str) -> tuple[int, ...] | None:
+    """The columns a word of prose names: a column's label, or a kind's word (``velocities``); None if none."""
+    column = _label(word)
+    return (column,) if column is not None else _KIND_WORDS.get(word.casefold())
+
+
+def _of_kind(unit: u.UnitBase) -> tuple[int, ...]:
+    """The columns whose unit is of the kind of ``unit``."""
+    return tuple(i for i, target in enumerate(UNITS) if unit.is_equivalent(target))
+
+
+def _changes(layout: _Layout, stated: _Stated) -> bool:
+    """Whether ``stated`` would change a unit of ``layout`` (a unit that names no column: of any of its kind)."""
+    return any(stated.unit != unit for i, unit in zip(layout.order, layout.units)
+               if i in (stated.columns or _of_kind(stated.unit)))
+
+
+def _with_statements(layout: _Layout, origin: int | None, statements: Sequence[_Stated], path: Path) -> _Layout:
+    """``layout`` with the units of prose lines (``origin``: the line the layout's stated units come from); a unit
+    that names no column and would change one, of another kind than its column's, or unlike one stated before for
+    its column, is refused naming the line (and the earlier one)."""
+    sources = [origin if unit is not None else None for unit in layout.stated]
+    for stated in statements:
+        if not stated.columns:
+            if _changes(layout, stated):
+                kind = next(i for i in _of_kind(stated.unit) if i in layout.order)
+                raise ParseError(path, f"{stated.text!r} states the unit of a {_KINDS[UNITS[kind].to_string()]} but "
+                                       "names no column it is for: write it beside the column's name "
+                                       f"({COLUMNS[kind]} [{stated.written}]) or on a units line", stated.line)
+            continue
+        units = list(layout.stated)
+        for column in stated.columns:
+            if column not in layout.order:
+                continue
+            j = layout.order.index(column)
+            _of_column(stated.unit, stated.written, column, stated.line, path, f"in {stated.text!r}")
+            if units[j] is not None and units[j] != stated.unit:
+                where = f" ({stated.text!r})" if stated.text != stated.written else ""
+                raise ParseError(path, f"column {COLUMNS[column]} is in {_unit_text(units[j])!r} on line "
+                                       f"{sources[j]} and in {stated.written!r}{where} on line {stated.line}: give "
+                                       "one unit", stated.line)
+            units[j], sources[j] = stated.unit, stated.line
+        layout = _Layout(layout.order, tuple(units), layout.line)
+    return layout
+
+
+def _unit_text(unit: u.UnitBase) -> str:
+    """A unit as a header writes it: ``km/s``."""
+    return unit.to_string().replace(" / ", "/")
+
+
 def _check(columns: np.ndarray, lines: list[int], layout: _Layout, path: Path) -> None:
     """Refuse the first row (in file order) with a value outside its column's bounds or a radius not above the
     previous row's (``columns``: every column of :data:`COLUMNS`, in the cube's units, a row per data line)."""
@@ -315,7 +442,7 @@ def _check(columns: np.ndarray, lines: list[int], layout: _Layout, path: Path) -
         k = bad[0]
         j = next(j for j, i in enumerate(layout.order) if outside[i, k])
         i, unit = layout.order[j], layout.units[j]
-        converted = "" if unit == UNITS[i] else f" (converted from {unit.to_string().replace(' / ', '/')})"
+        converted = "" if unit == UNITS[i] else f" (converted from {_unit_text(unit)})"
         raise ParseError(path, f"column {COLUMNS[i]}: {BOUNDS[NAMES[i]].problem(columns[i, k])}{converted}", lines[k])
     if back.size:
         here, before = distinct(columns[0, back[0]], columns[0, back[0] - 1])

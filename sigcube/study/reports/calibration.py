@@ -9,7 +9,8 @@ scale drawn with ``--tau-gal`` or a floor beside a log-normal σ_int, ``--sigma-
 marginalised, the same likelihood with σ_int, τ_gal and the floor held at the values that made it), giving ln B ± its numerical error,
 ΔELPD_LOGO ± its paired SE and the decision rule's reading. Per generating model the report gives the distribution of
 ln B over the samples (mean, sd, range, quantiles) and how often each model was preferred, and sets the observed ln B
-of a comparison beside both. Sample ``s`` of the model at position ``j`` is drawn with seed ``seed + 1000·j + s``.
+of a comparison beside both. Sample ``s`` of the model at position ``j`` is drawn with seed
+``seed + SEED_STRIDE·j + s`` (:data:`SEED_STRIDE` = 1000): so at most 1000 samples per model, and a seed ≥ 0.
 """
 
 from __future__ import annotations
@@ -35,13 +36,16 @@ from sigcube.study.reports.compare_models import MODELS, REFERENCE, fixed_params
 
 QUANTILES = (0.05, 0.16, 0.5, 0.84, 0.95)
 """The quantiles of ln B over the samples given per generating model."""
+SEED_STRIDE = 1000
+"""Sample s of the model at position j is drawn with seed + SEED_STRIDE·j + s; more samples per model than this would
+draw the second model's first samples with the first model's seeds (the same noise, Υ, D and i)."""
 
 
 class CalibrationError(SigcubeError):
     """A calibration that cannot run as asked."""
 
 
-def _check(model: str, scatter: Scatter, n_samples: int) -> None:
+def _check(model: str, scatter: Scatter, n_samples: int, seed: int) -> None:
     if model not in MODELS or model == REFERENCE:
         raise CalibrationError(f"report calibrate: model {model!r} is not one report compare knows besides MOND "
                                f"({', '.join(m for m in MODELS if m != REFERENCE)})")
@@ -55,6 +59,13 @@ def _check(model: str, scatter: Scatter, n_samples: int) -> None:
                                    "analysed under), not a grid")
     if n_samples < 2:
         raise CalibrationError(f"report calibrate: --samples must be at least 2 (got {n_samples})")
+    if n_samples > SEED_STRIDE:
+        raise CalibrationError(f"report calibrate: --samples {n_samples} is more than {SEED_STRIDE}: sample s of the "
+                               f"model at position j is drawn with seed + {SEED_STRIDE}·j + s, so the two models' "
+                               "samples would share seeds (and each sample is a full comparison, ~30 s on 2 cores)")
+    if seed < 0:
+        raise CalibrationError(f"report calibrate: --seed must be ≥ 0 (numpy's SeedSequence takes no negative "
+                               f"seed; got {seed})")
 
 
 def _one(cube: xr.Dataset, model: str, truth: str, seed: int, scatter: Scatter, run: Runner) -> dict[str, Any]:
@@ -92,13 +103,13 @@ def calibrate(cube: xr.Dataset, model: str, scatter: Scatter, n_samples: int, *,
     """The calibration of ln B(``model`` : MOND) (module docstring): ``n_samples`` samples drawn from each of the two
     models; ``observed``: a comparison's ln B, placed in each distribution; each sample's numbers kept in
     ``checkpoint`` (a killed run resumes); the per-galaxy work runs as tasks of ``run``."""
-    _check(model, scatter, n_samples)
+    _check(model, scatter, n_samples, seed)
     out: dict[str, Any] = {"model": model, "reference": REFERENCE, "n_samples": n_samples, "seed": seed,
                            "scatter": scatter.describe(), "observed": observed, "by_truth": {}}
     for j, truth in enumerate((model, REFERENCE)):
         samples = []
         for s in range(n_samples):
-            seed_s = seed + 1000 * j + s
+            seed_s = seed + SEED_STRIDE * j + s
             samples.append(checkpoint.get(f"{truth}/seed={seed_s}", lambda t=truth, x=seed_s: _one(
                 cube, model, t, x, scatter, run)))
             progress(f"drawn from {truth}: sample {s + 1} of {n_samples}, ln B = {samples[-1]['ln_B']:+.1f}")
@@ -113,7 +124,7 @@ def calibrate(cube: xr.Dataset, model: str, scatter: Scatter, n_samples: int, *,
         "analysis": "as report compare: Υ, D, i marginalised, the same likelihood with σ_int (and τ_gal or the "
                     "floor, when given) held at the values that made the samples; ln B ± numerical error, ΔELPD_LOGO ± "
                     "paired SE, the decision rule",
-        "seeds": "sample s of the model at position j (the model, then MOND) is drawn with seed + 1000·j + s"}
+        "seeds": f"sample s of the model at position j (the model, then MOND) is drawn with seed + {SEED_STRIDE}·j + s"}
     return out
 
 

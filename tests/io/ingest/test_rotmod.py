@@ -253,3 +253,80 @@ def test_garbage_bytes_never_escape_as_other_errors(
         read_rotmod(path)
     except ParseError:
         pass
+
+
+# --- units stated in prose header lines -----------------------------------------------------------------------
+
+ROW = "320 24.4 35.9 0 63.28 0 1084.92 0"
+
+
+def _file(tmp_path: Path, *lines: str) -> Path:
+    path = tmp_path / NAME
+    path.write_text("\n".join(["# Distance = 13.8 Mpc", *lines]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("header", ["# Rad [pc]", "# Rad(pc)", "# Radius in pc", "# Rad [pc], velocities in km/s",
+                                    "# rad: pc", "# radii measured in pc (Smith 2020)"])
+def test_a_radius_unit_stated_in_prose_is_read(header: str, tmp_path: Path) -> None:
+    """The issue's files: a radius of 320 pc is 0.32 kpc, not 320 kpc."""
+    curve = read_rotmod(_file(tmp_path, header, ROW))
+    assert curve.r[0] == pytest.approx(0.32, rel=1e-15) and curve.v_obs[0] == 24.4
+
+
+@pytest.mark.parametrize("header, message", [
+    ("# pc", "'pc' states the unit of a length but names no column it is for: write it beside the column's name "
+             "(Rad [pc]) or on a units line"),
+    ("# [pc]", "'[pc]' states the unit of a length but names no column"),
+    ("# Rdisk [pc] = 2300", "'Rdisk[pc]' states the unit of a length but names no column"),
+    ("# distances from NED in Mpc", "'Mpc' states the unit of a length but names no column"),
+    ("# speeds in m/s", "'m/s' states the unit of a velocity but names no column it is for: write it beside the "
+                        "column's name (Vobs [m/s])"),
+    ("# Vobs [kpc]", "column Vobs has the unit 'kpc' in 'Vobs[kpc]', which is not a velocity (km/s)"),
+    ("# Vdisk (Msun)", "column Vdisk has the unit 'Msun' in 'Vdisk(Msun)', which is not a velocity"),
+    ("# radii in km/s", "column Rad has the unit 'km/s' in 'km/s', which is not a length (kpc)"),
+    ("# Rad [pc], radii in kpc", "column Rad is in 'pc' on line 2 and in 'kpc' on line 2: give one unit"),
+])
+def test_a_unit_a_prose_line_cannot_place_is_refused(header: str, message: str, tmp_path: Path) -> None:
+    _assert_parse_error(_file(tmp_path, header, ROW), 2, message)
+
+
+def test_a_prose_unit_against_the_units_line_is_refused(tmp_path: Path) -> None:
+    path = _file(tmp_path, "# Rad Vobs errV Vgas Vdisk Vbul SBdisk SBbul", "# pc km/s km/s km/s km/s km/s L/pc^2 L/pc^2",
+                 "# all radii in kpc", ROW)
+    _assert_parse_error(path, 4, "column Rad is in 'pc' on line 3 and in 'kpc' on line 4: give one unit")
+
+
+def test_prose_that_states_no_other_unit_reads_the_format(tmp_path: Path) -> None:
+    """Quantities (a number before the unit), units of no column's kind, and the format's own units change nothing."""
+    curve = read_rotmod(_file(tmp_path, "# D = 13.8 Mpc, Rdisk = 2.3 kpc, i = 60 deg (HI beam 30 arcsec)",
+                              "# I am here: distances in kpc, velocities in km/s, M/L in Msun/Lsun", "320.5" + ROW[3:]))
+    assert curve.r[0] == 320.5 and curve.v_obs[0] == 24.4
+
+
+def test_a_unit_stated_below_the_rows_is_refused(tmp_path: Path) -> None:
+    _assert_parse_error(_file(tmp_path, ROW, "# radii in pc"), 3,
+                        "a line stating the unit 'pc' below the first row (line 2): header lines go above the rows")
+    assert read_rotmod(_file(tmp_path, ROW, "# radii in kpc")).r[0] == 320  # the format's unit: nothing to change
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(subject=st.sampled_from(["Rad", "rad", "r", "Radius", "radii"]),
+       form=st.sampled_from(["{} [{}]", "{}({})", "{} in {}", "{} [{}], velocities in km/s", "{}: {}",
+                             "the {} are measured in {}."]),
+       unit=st.sampled_from(["pc", "kpc", "Mpc", "lyr", "AU", "km"]),
+       radius=st.floats(0.01, 100))
+def test_a_radius_unit_in_any_such_header_is_converted(subject: str, form: str, unit: str, radius: float,
+                                                       tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A radius of ``radius`` kpc written in ``unit`` under a prose header stating it reads back as ``radius``."""
+    import astropy.units as u
+
+    written = float((radius * u.kpc).to_value(u.Unit(unit)))
+    path = _file(tmp_path_factory.mktemp("prose"), "# " + form.format(subject, unit), f"{written!r} {ROW[4:]}")
+    assert read_rotmod(path).r[0] == pytest.approx(radius, rel=1e-12)
+
+
+def test_velocities_stated_in_prose_are_converted(tmp_path: Path) -> None:
+    curve = read_rotmod(_file(tmp_path, "# Rad [pc]; velocities in m/s", "320 24400 35900 0 63280 0 1084.92 0"))
+    assert curve.r[0] == pytest.approx(0.32) and curve.v_obs[0] == pytest.approx(24.4)
+    assert curve.e_v_obs[0] == pytest.approx(35.9) and curve.v_disk[0] == pytest.approx(63.28)

@@ -279,6 +279,12 @@ def report_compare(
         "--save", help="Also write the report into this folder: its text (.txt), JSON (.json) and figures (.png: the "
                        "ELPD ranking, the fitted rotation curves and the residuals' checks; under several error "
                        "models, those of the one the evidence prefers and the checks of each).")] = None,
+    engine: Annotated[str, typer.Option(
+        help="How a per-galaxy model's evidence is integrated: grid (its parameters on adaptive grids, Υ, D, i by "
+             "Gauss–Hermite at each point), sampler (its parameters and Υ, D, i importance-sampled together per "
+             "galaxy, σ_int, τ_gal and the floor on a grid: integrates τ_gal and a floor beside σ_int) or auto (the "
+             "sampler from three parameters per galaxy or two free likelihood parameters). Global models (sigma, "
+             "mond) always take the grid.")] = "auto",
 ) -> None:
     """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, ELPD_LOGO, k-fold CV, and
     the decision rule (ln B and ΔELPD must agree). The per-galaxy work runs on a LocalCluster (as sweeps), a
@@ -286,9 +292,11 @@ def report_compare(
     resumes; a finished one is printed again from its report)."""
     from sigcube.engines.sweep.engine import check_workers
     from sigcube.stats.intrinsic_scatter import Scatter
-    from sigcube.study.reports.compare import check_likelihood, check_sample, model_names, render
+    from sigcube.study.reports.compare import ENGINES, check_likelihood, check_sample, model_names, render
 
     check_workers(scheduler, workers, synchronous)
+    if engine not in ENGINES:
+        raise SigcubeError(f"--engine {engine}: choose from {', '.join(ENGINES)}")
     names = model_names(models)
     if tau_gal is not None and sigma_int is None:
         raise SigcubeError("--tau-gal goes with --sigma-int (the scatter of the points beside each galaxy's scale); "
@@ -312,22 +320,24 @@ def report_compare(
         )
         from sigcube.study.reports.compare_models import MODELS
 
-        integrable = nuisance and not any(MODELS[n].per_object for n in names)
+        integrable = nuisance and (engine != "grid" or not any(MODELS[n].per_object for n in names))
         scatters = {name: _within_tau_limits(scatter, f"--error-model {name}")
                     for name, scatter in parse_error_models(error_model, extras=integrable).items()}
         if error_model.strip() == "all" and not integrable:
-            err_console.print("all: without " + " and ".join(ALL_EXTRA) + " (integrated for models with global "
-                              "parameters only, Υ, D, i marginalised)", markup=False, highlight=False)
+            err_console.print("all: without " + " and ".join(ALL_EXTRA) + (
+                " (the grid engine integrates them for models with global parameters only: --engine auto or sampler "
+                "integrates them for every model)" if nuisance else " (integrated with Υ, D, i marginalised)"),
+                markup=False, highlight=False)
         for scatter in scatters.values():
-            check_likelihood(names, nuisance, scatter)
+            check_likelihood(names, nuisance, scatter, engine)
         ds = _curves(cube)
         check_sample(ds, names, nuisance)
-        kept = {name: _checkpoint(ds, nuisance, scatter) for name, scatter in scatters.items()}
+        kept = {name: _checkpoint(ds, nuisance, scatter, engine) for name, scatter in scatters.items()}
         reports = {}
         for n, (name, scatter) in enumerate(scatters.items(), 1):
             err_console.print(f"error model {n} of {len(scatters)}: {name}", markup=False, highlight=False)
             reports[name] = _compare_one(ds, names, nuisance, scatter, kept[name], fresh, workers, scheduler,
-                                         synchronous)
+                                         synchronous, engine)
         table = error_model_table(reports)
         payload = {"error_model_table": table, "reports": reports}
 
@@ -340,11 +350,11 @@ def report_compare(
         return
     scatter = None if sigma_int is None else _within_tau_limits(
         Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal, sigma_floor), f"--tau-gal {tau_gal}")
-    check_likelihood(names, nuisance, scatter)
+    check_likelihood(names, nuisance, scatter, engine)
     ds = _curves(cube)
     check_sample(ds, names, nuisance)
-    report = _compare_one(ds, names, nuisance, scatter, _checkpoint(ds, nuisance, scatter), fresh, workers, scheduler,
-                          synchronous)
+    report = _compare_one(ds, names, nuisance, scatter, _checkpoint(ds, nuisance, scatter, engine), fresh, workers,
+                          scheduler, synchronous, engine)
     emit(report, as_json, render)
     if save:
         _save_compare(save, "compare", report, render, report, ds)
@@ -428,21 +438,21 @@ def _say(line: str) -> None:
     err_console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _checkpoint(ds, nuisance: bool, scatter):
-    """The checkpoint folder of a comparison on ``ds`` under ``scatter``, refused now when it cannot be written (not
-    at its first finished piece)."""
+def _checkpoint(ds, nuisance: bool, scatter, engine: str = "auto"):
+    """The checkpoint folder of a comparison on ``ds`` under ``scatter`` by ``engine``, refused now when it cannot be
+    written (not at its first finished piece)."""
     from sigcube.io.cubes import cube_dir
     from sigcube.study.reports.compare import compare_checkpoint
 
-    kept = compare_checkpoint(cube_dir() / "checkpoints", ds, nuisance, scatter, _say)
+    kept = compare_checkpoint(cube_dir() / "checkpoints", ds, nuisance, scatter, _say, engine)
     kept.check_writable()
     return kept
 
 
 def _compare_one(ds, names: list[str], nuisance: bool, scatter, kept, fresh: bool, workers: int | None,
-                 scheduler: str | None, synchronous: bool) -> dict:
-    """The comparison of ``names`` on ``ds`` under ``scatter``: the report ``kept`` (:func:`_checkpoint`) holds from
-    a finished run, else computed (resuming from its finished pieces) and kept."""
+                 scheduler: str | None, synchronous: bool, engine: str = "auto") -> dict:
+    """The comparison of ``names`` on ``ds`` under ``scatter`` by ``engine``: the report ``kept``
+    (:func:`_checkpoint`) holds from a finished run, else computed (resuming from its finished pieces) and kept."""
     from sigcube.study.reports.compare import compare_report, keep_report, kept_report, predictive_checks
 
     if fresh and kept.folder is not None:
@@ -455,7 +465,7 @@ def _compare_one(ds, names: list[str], nuisance: bool, scatter, kept, fresh: boo
             _say(f"resuming from {kept.folder} ({kept.count()} finished pieces)")
         report = _with_fits(ds, workers, scheduler, synchronous, "computing grids, fits and evidences …",
                             lambda run: compare_report(ds, names, nuisance=nuisance, run=run, scatter=scatter,
-                                                       checkpoint=kept, progress=_say))
+                                                       checkpoint=kept, progress=_say, engine=engine))
     if "predictive_checks" not in report:
         with err_console.status("predictive checks at the best points …"):
             report["predictive_checks"] = predictive_checks(ds, report)

@@ -24,16 +24,23 @@ at once:
 
 With σ_int, τ_gal or the floor free, the outer integral is :func:`sigcube.stats.adaptive_grid.integrate` over them:
 its coarse pass takes each galaxy's Laplace approximation (a descent from the previous point's mode: it only locates
-the mass); the proposals are built at the best coarse point, and every later grid reweighs the same draws — their
-predictions stored, the likelihood evaluated again at each point's σ_int and velocity-scale map
-(:func:`~sigcube.compute.importance_compiled.reweigh`) — so ln Ẑ_g is smooth across the grid. At the best final
-point each galaxy's estimate is checked; a galaxy whose error exceeds :data:`GALAXY_ERROR` or whose k̂ exceeds
-:data:`~sigcube.stats.importance.USABLE_K` has its proposal built again there with more draws, and its column of
-the grid evaluated again; one that still fails is called unconverged.
+the mass); the proposals are built at the best coarse point (each galaxy's *reference*), and every later grid point
+reweighs :data:`REWEIGH_DRAWS` posterior draws resampled there: ln Ẑ_g(point) = ln Ẑ_g(reference) + ln mean
+L(x; point)/L(x; reference), σ_int's change through the draws' stored predictions
+(:func:`~sigcube.compute.importance_compiled.reweigh`), τ_gal's through the ratio of the velocity scale's prior
+densities at each draw's u (:func:`~sigcube.compute.scale_prior.log_densities`): the same draws everywhere, so ln Ẑ_g
+is smooth across the grid. At the best final point every galaxy's estimate from all its draws corrects its column by a
+constant, and that correction's change one posterior sd away along each axis is an error.
 
-The numerical error of ln Z: the outer grid's (the last halving's change, the mass outside its box, the end term),
-the sampling error √(Σ_g σ_g²) at the best point (the galaxies' draws are independent) and the bias of the logarithm,
-Σ_g σ_g²/2.
+At the best point each galaxy's estimate is checked (:func:`_sure`: a usable Pareto k̂, an error within
+:data:`GALAXY_ERROR`, at least :data:`SURE_SHARE` of the draws effective); one that fails has its proposal built again
+there with more draws and its column evaluated again; one that still fails — a posterior whose shape no proposal
+followed — takes the grid engine's ln Z there (:func:`sigcube.engines.evidence.object_evidence`) in place of the
+sampler's, and its error.
+
+The numerical error of ln Z: the outer grid's (the last halving's change, the mass outside its box, the end term), the
+correction's variation, the sampling error √(Σ_g σ_g²) at the best point (the galaxies' draws are independent), the
+bias of the logarithm, Σ_g σ_g²/2, and the grid engine's errors where it gave a galaxy's ln Z.
 """
 
 from __future__ import annotations
@@ -55,7 +62,8 @@ from sigcube.compute import scale_prior
 from sigcube.engines.checkpoint import Checkpoint
 from sigcube.engines.dask import Runner, in_process
 from sigcube.engines.evidence import (
-    FLOOR, SCATTER, SKIP, TAU, Data, EvidenceError, Progress, likelihood_of, loo_change, object_chunks, silent,
+    FLOOR, SCATTER, SKIP, TAU, Data, EvidenceError, Progress, likelihood_of, loo_change, object_chunks, object_evidence,
+    silent,
 )
 from sigcube.model.kernels.registry import Kernel
 from sigcube.stats import importance
@@ -73,7 +81,10 @@ MAX_DRAWS = 16384
 TARGET_ERROR = 0.02
 """σ(ln Ẑ_g) [nat] below which a galaxy's draws are enough (171 galaxies: 0.26 nat in the sum)."""
 GALAXY_ERROR = 0.05
-"""σ(ln Ẑ_g) [nat] above which a galaxy's estimate is built again, and if it stays above, called unconverged."""
+"""σ(ln Ẑ_g) [nat] above which a galaxy's estimate is built again at the best point, and if it stays above, given by
+the grid engine there (:func:`_sure`)."""
+SURE_SHARE = 0.05
+"""The least share of a galaxy's draws that must be effective for its estimate to be taken (:func:`_sure`)."""
 NU = 5.0
 """Degrees of freedom of the proposal's Student-t components."""
 WIDEN = 1.2
@@ -84,6 +95,8 @@ prior's (the identity), never refitted — it covers tails where the likelihood 
 inclination near 90°, a distance the data do not pin), which the Laplace approximation at the mode cannot see."""
 ADAPT = 3
 """The most rounds of refitting a proposal to all the pilot draws so far."""
+BROAD = 2.0
+"""The first adaptation round also tries the Laplace mixture this many times wider (:func:`_adapted`)."""
 COMPONENTS = (1, 2, 3)
 """The mixtures each round fits (components of each), every one tried with a pilot."""
 LATTICE = (-2.0, 0.0, 2.0)
@@ -364,12 +377,17 @@ def _adapted(proposal: importance.Proposal, log_integrand: Any, rng: np.random.G
     """The proposal a galaxy's estimate takes (module docstring, step 2): the Laplace mixture ``proposal`` tried with a
     pilot of :data:`PILOT` draws; while the best pilot's weights are uneven, mixtures of :data:`COMPONENTS` components
     fitted by weighted EM to every pilot draw so far, each tried with a pilot twice the last round's (at most
-    :data:`ADAPT` rounds). ``log_integrand(xs)``: ℓ at draws (N, D)."""
+    :data:`ADAPT` rounds), the first round also trying the Laplace mixture :data:`BROAD` times wider (its draws reach
+    the mass a ridge or a skew puts where the curvature at the modes does not look, and the fits after it see them).
+    ``log_integrand(xs)``: ℓ at draws (N, D)."""
     pool_x: list[np.ndarray] = []
     pool_w: list[np.ndarray] = []
     tried: list[tuple[tuple[bool, float], importance.Proposal, importance.Estimate]] = []
     candidates, n = [proposal], PILOT
-    for _ in range(ADAPT + 1):
+    for r in range(ADAPT + 1):
+        if r == 1:  # a posterior the modes' curvature misjudges (a ridge, a skew): look wider too
+            candidates.append(importance.Proposal(proposal.weights, proposal.means, BROAD * proposal.chol,
+                                                  proposal.nu))
         for candidate in candidates:
             xs = candidate.draw(n, rng)
             log_w = log_integrand(xs) - candidate.log_density(xs)
@@ -607,6 +625,10 @@ class SampledEvidence:
     converged: np.ndarray
     rebuilt: list[str]
     settings: dict[str, Any] = field(default_factory=dict)
+    galaxy_errors: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Each galaxy's ln Z error at ``point``: its estimate's 1σ, or the grid engine's error where ``on_grid``."""
+    on_grid: list[str] = field(default_factory=list)
+    """The galaxies whose ln Z at ``point`` the grid engine gave (their posterior beyond the sampler's proposals)."""
 
     @property
     def error(self) -> float:
@@ -619,9 +641,6 @@ class SampledEvidence:
             return self.loglike[0]
         return logsumexp(self.loglike + self.integral.log_mass[:, None], axis=0)
 
-    @property
-    def galaxy_errors(self) -> np.ndarray:
-        return np.array([g.estimate.error for g in self.galaxies])
 
 
 def engine_settings(axes: Sequence[Axis]) -> dict[str, Any]:
@@ -706,10 +725,10 @@ def sampled_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
         return [p for part in parts for p in part]
 
     found = posteriors(np.arange(len(names)))
-    weak = [g for g, p in enumerate(found) if not (p.estimate.trusted and p.estimate.error <= GALAXY_ERROR)]
+    weak = [g for g, p in enumerate(found) if not _sure(p.estimate)]
     if weak:
-        progress(f"{len(weak)} galaxies' estimates weak at the best point ({', '.join(names[g] for g in weak[:5])}"
-                 + (", …" if len(weak) > 5 else "") + "): their proposals built again there")
+        progress(f"{len(weak)} galaxies' estimates weak at the best point ({_names(names, weak)}): their proposals "
+                 "built again there")
         for g, b in zip(weak, build(point, 4 * DRAWS, weak)):
             built[g] = b
         for g, p in zip(weak, posteriors(np.asarray(weak))):
@@ -717,11 +736,22 @@ def sampled_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
         if integral is not None:
             loglike = loglike.copy()
             loglike[:, weak] = sample(_settings(grid_points(integral), held, loglike.shape[0]), weak)
+    hard = [g for g in weak if not _sure(found[g].estimate)]
     sigma = np.array([p.estimate.error for p in found])
-    converged = np.array([p.estimate.trusted and p.estimate.error <= GALAXY_ERROR for p in found])
+    on_grid = np.full(len(names), np.nan)
+    if hard:
+        start = time.perf_counter()
+        sigma_int = point.get(SCATTER)
+        grid = object_evidence(kernel, fixed, axes, data.take(np.asarray(hard)), error_model, sigma_int, run=run,
+                               held={k: v for k, v in point.items() if k != SCATTER})
+        on_grid[hard] = grid.log_z
+        sigma[hard] = grid.errors
+        progress(f"{len(hard)} galaxies' posteriors beyond the sampler's proposals ({_names(names, hard)}): their ln Z "
+                 f"at the best point by the grid engine, in {time.perf_counter() - start:.0f} s")
     errors: dict[str, float] = {}
     if integral is None:
         loglike = np.array([[p.estimate.log_z for p in found]])
+        loglike[0, hard] = on_grid[hard]
         log_z = float(loglike.sum())
     else:
         start = time.perf_counter()
@@ -733,7 +763,9 @@ def sampled_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
                 if at != point[axis.name]:
                     probes.append({**point, axis.name: at})
         values = {k: np.array([p[k] for p in probes]) for k in point}
-        delta = sample(values, resampled=False) - sample(values)
+        resampled = sample(values)
+        delta = sample(values, resampled=False) - resampled
+        delta[:, hard] = on_grid[hard] - resampled[0, hard]
         shifts = delta.sum(axis=1)
         loglike = loglike + delta[0]
         integral = replace(integral, arrays={**integral.arrays, "loglike": loglike})
@@ -743,11 +775,27 @@ def sampled_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
                        "correction_variation": float(np.max(np.abs(shifts - shifts[0])))})
         progress(f"all draws against the grid's {REWEIGH_DRAWS} resampled ones at the best point and one posterior sd "
                  f"away in {time.perf_counter() - start:.0f} s")
-    errors.update({"sampling": float(np.sqrt(np.sum(sigma ** 2))), "bias": float(np.sum(sigma ** 2) / 2)})
+    sampled = np.ones(len(names), dtype=bool)
+    sampled[hard] = False
+    errors.update({"sampling": float(np.sqrt(np.sum(sigma[sampled] ** 2))),
+                   "bias": float(np.sum(sigma[sampled] ** 2) / 2), "grid_engine": float(np.sum(sigma[~sampled]))})
     errors["total"] = float(sum(errors.values()))
+    converged = np.array([_sure(p.estimate) for p in found]) | ~sampled
     profile = np.array([_profile(b, p) for b, p in zip(built, found)])
     return SampledEvidence(integral, loglike, log_z, errors, point, found, np.array([b.chi2 for b in built]), profile,
-                           converged, [names[g] for g in weak], engine_settings(axes))
+                           converged, [names[g] for g in weak], engine_settings(axes), sigma,
+                           [names[g] for g in hard])
+
+
+def _sure(found: importance.Estimate) -> bool:
+    """Whether an estimate can be taken: a usable Pareto k̂, an error within :data:`GALAXY_ERROR`, and at least
+    :data:`SURE_SHARE` of its draws effective (below it the posterior has a shape the proposal does not follow — a
+    ridge, a skew — and the tail it misses can hide from k̂)."""
+    return found.trusted and found.error <= GALAXY_ERROR and found.ess >= SURE_SHARE * found.n
+
+
+def _names(names: Sequence[str], index: Sequence[int], top: int = 5) -> str:
+    return ", ".join(names[g] for g in index[:top]) + (", …" if len(index) > top else "")
 
 
 def _settings(values: Mapping[str, np.ndarray], held: Mapping[str, float], m: int) -> dict[str, np.ndarray]:

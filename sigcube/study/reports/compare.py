@@ -326,6 +326,7 @@ def _sampled_numbers(name: str, model: CompareModel, object_axes: list[Axis], po
                                        "pareto_k": [float(g.estimate.pareto_k) for g in ev.galaxies]},
                         "rebuilt": ev.rebuilt},
            "galaxy_log_evidence": ev.galaxy_log_z.tolist(), "galaxy_log_evidence_error": ev.galaxy_errors.tolist(),
+           "on_grid": ev.on_grid,
            "grid_points": int(ev.loglike.shape[0]), "cv": None,
            "posterior_at_bound": _posterior_bounds(summaries, galaxies, object_axes),
            "conflicts": {"limit": CONFLICT, "rows": conflicts,

@@ -1,7 +1,7 @@
 """How long model comparisons with the intrinsic scatter marginalised take on SPARC, as a user types them, and how they
 scale with Dask workers.
 
-- ``--scaling``: ``report compare sigma mond`` (Υ, D, i and σ_int marginalised) in this process (``--synchronous``)
+- ``--scaling``: ``report compare sigma mond`` (or ``--models``; Υ, D, i and σ_int marginalised) in this process (``--synchronous``)
   and on a LocalCluster of ``--workers`` processes, ``--repeats`` times in turn (a shared machine's wall times vary
   by tens of per cent from run to run: each pair is measured close together), each pair's speed-up of the wall time
   and their median, and whether every run printed the same numbers (they must: the same tasks run in either place);
@@ -9,16 +9,19 @@ scale with Dask workers.
   under every error model, σ_int and what sits beside it marginalised, Υ, D, i marginalised; ``--workers``, default:
   one per core), and each error model's and model's share;
 - otherwise, the ΛCDM family as one command, as a user runs it (``--workers``, default: one per core): Σ-Gravity,
-  MOND, the ΛCDM-motivated halos under ΛCDM priors and the cored ones with flat priors (``--halos``).
+  MOND, the ΛCDM-motivated halos under ΛCDM priors and the cored ones with flat priors (``--halos``), each per-galaxy
+  model on the engine ``--engine`` chooses (report compare's option); every model's engine and how many of its
+  galaxies' integrals converged are recorded.
 
 Each run is a new ``sigcube report compare … --json --fresh`` process (``--fresh``: its checkpoints and any kept report
 removed first), timed end to end: wall, and the CPU time of it and of every process it started and waited for (the
 Dask workers among them). The cube is ingested and numba's cache warm before any timing.
 
-    python bench/compare.py --scaling [--workers 2] [--repeats 3] [--sigma-int 0:30:16] [--error-model velocity_floor]
-                            [--json]
+    python bench/compare.py --scaling [--models sigma,mond] [--workers 2] [--repeats 3] [--sigma-int 0:30:16]
+                            [--error-model velocity_floor] [--tau-gal X|LO:HI:N] [--engine auto] [--json]
     python bench/compare.py --table [--workers 2] [--json]
-    python bench/compare.py [--json] [--halos nfw-lcdm,dc14-lcdm,corenfw-lcdm,burkert,piso] [--workers N] [--tau-gal X]
+    python bench/compare.py [--json] [--halos nfw-lcdm,dc14-lcdm,corenfw-lcdm,einasto-lcdm,burkert,piso] [--workers N]
+                            [--tau-gal X|LO:HI:N] [--engine auto]
 """
 
 from __future__ import annotations
@@ -37,7 +40,20 @@ from datetime import date
 from pathlib import Path
 
 SIGCUBE = str(Path(sys.executable).with_name("sigcube"))
-HALOS = ("nfw-lcdm", "dc14-lcdm", "corenfw-lcdm", "burkert", "piso")
+HALOS = ("nfw-lcdm", "dc14-lcdm", "corenfw-lcdm", "einasto-lcdm", "burkert", "piso")
+
+
+WARM_SAMPLER = """
+import sys
+import sigcube
+from sigcube.stats.intrinsic_scatter import Scatter
+from sigcube.study.reports.compare import compare_report
+cube = sigcube.open_cube("cubes/sparc.zarr").load()
+cube = cube.isel(galaxy=[0, 40, 80])
+scatter = Scatter.parse(sys.argv[1], sys.argv[2], sys.argv[3] or None)
+compare_report(cube, ["nfw-lcdm"], scatter=scatter, engine="sampler")
+"""
+"""Compiles the sampler's functions into numba's cache on three galaxies (the timed runs then load them)."""
 
 
 def timed(argv: list[str], env: dict[str, str], cwd: Path) -> dict:
@@ -58,10 +74,17 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> dict:
 
 
 def models(report: dict) -> dict:
-    """Each model's seconds and evidence in a comparison report's marginalised run."""
-    return {name: {"seconds": round(r["seconds"], 1), "log_evidence": r["log_evidence"],
-                   "ln_B_vs_mond": r["ln_B_vs_mond"], "ln_B_error": r["ln_B_vs_mond_error"]}
-            for name, r in report["runs"]["nuisance"].items()}
+    """Each model's seconds, engine, evidence and its integrals' convergence in a comparison report's marginalised
+    run."""
+    out = {}
+    for name, r in report["runs"]["nuisance"].items():
+        per = r["evidence"].get("per_galaxy")
+        out[name] = {"seconds": round(r["seconds"], 1), "engine": r.get("engine", "grid"),
+                     "log_evidence": r["log_evidence"], "ln_B_vs_mond": r["ln_B_vs_mond"],
+                     "ln_B_error": r["ln_B_vs_mond_error"],
+                     **({"converged": f"{per['converged']}/{per['of']}"} if per else {}),
+                     **({"on_grid": len(r["on_grid"])} if "on_grid" in r else {})}
+    return out
 
 
 def numbers(run: dict) -> dict:
@@ -80,11 +103,13 @@ def main() -> None:
     parser.add_argument("--sigma-int", default="0:30:16", help="σ_int's range and coarse pass (the error model's unit)")
     parser.add_argument("--error-model", default="velocity_floor", help="what σ_int means (report compare's option)")
     parser.add_argument("--tau-gal", default=None, help="each galaxy's velocity scale (report compare's option)")
+    parser.add_argument("--engine", default="auto", help="report compare's --engine (grid, sampler, auto)")
+    parser.add_argument("--models", default="sigma,mond", help="--scaling: the models compared")
     args = parser.parse_args()
     if not os.environ.get("SIGCUBE_DATA_DIR"):
         raise SystemExit("set SIGCUBE_DATA_DIR to the data mirror (shared/data)")
     scatter = ["--sigma-int", args.sigma_int, "--error-model", args.error_model,
-               *(["--tau-gal", args.tau_gal] if args.tau_gal else [])]
+               *(["--tau-gal", args.tau_gal] if args.tau_gal else []), "--engine", args.engine]
     workers = ["--workers", str(args.workers)] if args.workers else []
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="sigcube-compare-") as tmp:
@@ -93,8 +118,10 @@ def main() -> None:
         subprocess.run([SIGCUBE, "ingest", "sparc"], env=env, cwd=folder, check=True, capture_output=True)
         subprocess.run([SIGCUBE, "report", "compare", "mond", *scatter, "--json", "--synchronous"], env=env,
                        cwd=folder, check=True, capture_output=True)  # fills numba's cache, the nuisance's path too
+        subprocess.run([sys.executable, "-c", WARM_SAMPLER, args.sigma_int, args.error_model, args.tau_gal or ""],
+                       env=env, cwd=folder, check=True, capture_output=True)
         if args.scaling:
-            command = ["report", "compare", "sigma", "mond", *scatter]
+            command = ["report", "compare", *args.models.split(","), *scatter]
             there = f"{args.workers or os.cpu_count()} workers"
             pairs = [{"in process": timed([*command, "--synchronous"], env, folder),
                       there: timed([*command, *workers], env, folder)} for _ in range(max(1, args.repeats))]
@@ -106,7 +133,8 @@ def main() -> None:
             halos = args.halos.split(",")
             runs = {"the family": timed(["report", "compare", "sigma", *halos, *scatter, *workers], env, folder)}
     out = {"date": date.today().isoformat(), "python": platform.python_version(), "sigma_int": args.sigma_int,
-           "error_model": args.error_model, "tau_gal": args.tau_gal,
+           "error_model": args.error_model, "tau_gal": args.tau_gal, "engine": args.engine,
+           **({"models": args.models} if args.scaling else {}),
            "cores": os.cpu_count(), "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2)}
     if args.scaling:
         speedups = [round(p["in process"]["wall_s"] / p[there]["wall_s"], 2) for p in pairs]

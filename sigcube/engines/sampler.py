@@ -90,11 +90,18 @@ NU = 5.0
 WIDEN = 1.2
 """Each component's scale over the Laplace approximation's (the Gauss–Newton covariance's Cholesky factor times this)."""
 DEFENSIVE = 0.1
-"""The share of the proposal in its wide component: at the best mode, its covariance the widened Laplace one plus the
-prior's (the identity), never refitted — it covers tails where the likelihood flattens and the prior takes over (an
-inclination near 90°, a distance the data do not pin), which the Laplace approximation at the mode cannot see."""
+"""The share of the proposal in its wide components (:func:`_defensive`), which the Laplace approximation at the mode
+cannot see to."""
+DEFENSIVE_PARTS = 2
+"""How many wide components a proposal ends with (:func:`_defensive`)."""
 ADAPT = 3
 """The most rounds of refitting a proposal to all the pilot draws so far."""
+EM_ITERATIONS = 100
+"""The most iterations of a mixture's EM fit (:func:`_mixture`)."""
+EM_TOLERANCE = 1e-6
+"""The EM fit stops when the weighted mean log-density of the draws rises by less than this."""
+EM_POINTS = 4096
+"""A mixture is fitted to this many draws resampled from the weighted ones (:func:`_mixture`)."""
 BROAD = 2.0
 """The first adaptation round also tries the Laplace mixture this many times wider (:func:`_adapted`)."""
 COMPONENTS = (1, 2, 3)
@@ -293,10 +300,10 @@ def _padded(rows: Sequence[np.ndarray], dim: int) -> np.ndarray:
     return out
 
 
-def _components(x: np.ndarray, f: np.ndarray, h: np.ndarray) -> importance.Proposal:
-    """A proposal from a galaxy's descents (x̂ (S, D), −ℓ (S,), Gauss–Newton Hessians (S, D, D)): one Student-t at
-    each distinct mode within :data:`MODE_WINDOW` of the best, its covariance H⁻¹ widened by :data:`WIDEN`, weighted by
-    its Laplace mass e^{ℓ̂}·|H|^{−½}; and, last, the wide component (:data:`DEFENSIVE`)."""
+def _components(x: np.ndarray, f: np.ndarray, h: np.ndarray, k: int) -> importance.Proposal:
+    """A proposal from a galaxy's descents (x̂ (S, D), −ℓ (S,), Gauss–Newton Hessians (S, D, D); its k own parameters
+    first): one Student-t at each distinct mode within :data:`MODE_WINDOW` of the best, its covariance H⁻¹ widened by
+    :data:`WIDEN`, weighted by its Laplace mass e^{ℓ̂}·|H|^{−½}; and, last, the wide components (:func:`_defensive`)."""
     order = np.argsort(f)
     kept: list[int] = []
     chols, log_mass = [], []
@@ -316,9 +323,31 @@ def _components(x: np.ndarray, f: np.ndarray, h: np.ndarray) -> importance.Propo
     if not kept:
         raise SamplerError("no mode with a positive-definite curvature")
     w = np.exp(np.array(log_mass) - max(log_mass))
-    wide = np.linalg.cholesky(chols[0] @ chols[0].T + np.eye(x.shape[1]))
-    return importance.Proposal(np.append((1.0 - DEFENSIVE) * w / w.sum(), DEFENSIVE), np.vstack([x[kept], x[kept[0]]]),
-                               np.concatenate([np.stack(chols), wide[None]]), NU)
+    return _with_defensive(w, x[kept], np.stack(chols), *_defensive(x[kept[0]], chols[0], k))
+
+
+def _defensive(mode: np.ndarray, chol: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The proposal's wide components (means (2, D), Cholesky factors (2, D, D)), never refitted: at the best mode
+    with its widened covariance plus the prior's (the identity), for tails where the likelihood flattens and the prior
+    takes over (an inclination near 90°, a distance the data do not pin); and the model's own k parameters drawn from
+    their prior (N(0, I)) with the nuisance about its mode, for the plateaus and long ridges a halo's parameters have
+    where the data cannot tell them apart (a halo too small to matter, a large one of low concentration)."""
+    dim = mode.size
+    cov = chol @ chol.T
+    own = np.zeros((dim, dim))
+    own[:k, :k] = np.eye(k)
+    own[k:, k:] = cov[k:, k:]
+    means = np.stack([mode, np.concatenate([np.zeros(k), mode[k:]])])
+    return means, np.stack([np.linalg.cholesky(cov + np.eye(dim)), np.linalg.cholesky(own + 1e-9 * np.eye(dim))])
+
+
+def _with_defensive(weights: np.ndarray, means: np.ndarray, chols: np.ndarray, defensive_means: np.ndarray,
+                    defensive_chols: np.ndarray) -> importance.Proposal:
+    """A proposal of the fitted components (their ``weights`` scaled to 1 − :data:`DEFENSIVE`) and the wide ones
+    (:data:`DEFENSIVE` shared equally), the wide ones last."""
+    n = len(defensive_means)
+    return importance.Proposal(np.concatenate([(1.0 - DEFENSIVE) * weights / weights.sum(), np.full(n, DEFENSIVE / n)]),
+                               np.vstack([means, defensive_means]), np.concatenate([chols, defensive_chols]), NU)
 
 
 def _within(a: np.ndarray, b: np.ndarray, h: np.ndarray) -> bool:
@@ -329,13 +358,17 @@ def _within(a: np.ndarray, b: np.ndarray, h: np.ndarray) -> bool:
 
 def _mixture(xs: np.ndarray, log_w: np.ndarray, k: int, fallback: importance.Proposal) -> importance.Proposal:
     """A proposal of k Student-t components fitted to weighted draws (``xs`` (N, D) with log-weights ``log_w``, any
-    mix of earlier proposals' draws: each weight is the integrand over its own proposal's density) by weighted EM of
-    a Gaussian mixture — started at k points along the draws' principal axis — each component widened by
-    :data:`WIDEN`, and the wide component (:data:`DEFENSIVE`) kept; ``fallback`` when the draws cannot support it."""
+    mix of earlier proposals' draws: each weight is the integrand over its own proposal's density) by EM of a Gaussian
+    mixture on :data:`EM_POINTS` of them resampled by weight — started at k points along the draws' principal axis —
+    each component widened by :data:`WIDEN`, and the wide component (:data:`DEFENSIVE`) kept; ``fallback`` when the
+    draws cannot support it."""
     w = importance.normalised(log_w)
     dim = xs.shape[1]
     if not 1.0 / np.sum(w * w) >= k * (dim + 2):
         return fallback
+    cum = np.cumsum(w)          # EM on EM_POINTS draws resampled by weight (systematic, the same every time)
+    xs = xs[np.minimum(np.searchsorted(cum, (np.arange(EM_POINTS) + 0.5) / EM_POINTS * cum[-1]), len(w) - 1)]
+    w = np.full(EM_POINTS, 1.0 / EM_POINTS)
     mean = w @ xs
     centred = xs - mean
     cov = (centred * w[:, None]).T @ centred + 1e-9 * np.eye(dim)
@@ -346,9 +379,15 @@ def _mixture(xs: np.ndarray, log_w: np.ndarray, k: int, fallback: importance.Pro
     means = np.stack([mean + along[order][np.searchsorted(cum, (j + 0.5) / k)] * evecs[:, -1] for j in range(k)])
     covs = np.stack([cov / k ** 2 + (1.0 - 1.0 / k ** 2) * evals[0] * np.eye(dim)] * k)
     share = np.full(k, 1.0 / k)
-    for _ in range(50):
+    previous = -math.inf
+    for _ in range(EM_ITERATIONS):
         parts = np.stack([math.log(share[j]) + _gauss_log_density(xs, means[j], covs[j]) for j in range(k)])
-        resp = np.exp(parts - logsumexp(parts, axis=0)) * w
+        total = logsumexp(parts, axis=0)
+        fit = float(w @ total)
+        if fit - previous < EM_TOLERANCE:
+            break
+        previous = fit
+        resp = np.exp(parts - total) * w
         totals = resp.sum(axis=1)
         if not np.all(totals > 0):
             return fallback
@@ -361,14 +400,13 @@ def _mixture(xs: np.ndarray, log_w: np.ndarray, k: int, fallback: importance.Pro
         chols = np.stack([WIDEN * np.linalg.cholesky(c) for c in covs])
     except np.linalg.LinAlgError:
         return fallback
-    return importance.Proposal(np.append((1.0 - DEFENSIVE) * share, DEFENSIVE), np.vstack([means, fallback.means[-1]]),
-                               np.concatenate([chols, fallback.chol[-1:]]), fallback.nu)
+    return _with_defensive(share, means, chols, fallback.means[-DEFENSIVE_PARTS:], fallback.chol[-DEFENSIVE_PARTS:])
 
 
 def _gauss_log_density(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
     """ln N(x; mean, cov) at points x (n, D)."""
     chol = np.linalg.cholesky(cov)
-    y = np.linalg.solve(chol, (x - mean).T).T
+    y = (x - mean) @ np.linalg.inv(chol).T
     return -0.5 * np.einsum("ij,ij->i", y, y) - float(np.sum(np.log(np.diagonal(chol)))) - 0.5 * mean.size * math.log(
         2 * math.pi)
 
@@ -386,8 +424,10 @@ def _adapted(proposal: importance.Proposal, log_integrand: Any, rng: np.random.G
     candidates, n = [proposal], PILOT
     for r in range(ADAPT + 1):
         if r == 1:  # a posterior the modes' curvature misjudges (a ridge, a skew): look wider too
-            candidates.append(importance.Proposal(proposal.weights, proposal.means, BROAD * proposal.chol,
-                                                  proposal.nu))
+            fitted = len(proposal.weights) - DEFENSIVE_PARTS
+            candidates.append(_with_defensive(proposal.weights[:fitted], proposal.means[:fitted],
+                                              BROAD * proposal.chol[:fitted], proposal.means[fitted:],
+                                              proposal.chol[fitted:]))
         for candidate in candidates:
             xs = candidate.draw(n, rng)
             log_w = log_integrand(xs) - candidate.log_density(xs)
@@ -468,7 +508,7 @@ def _build(model: str, jp: _Joint, point: Mapping[str, float], draws: int) -> li
         chis = np.concatenate([chi2[g], chi22[g]])
         best = int(np.nanargmin(fs))
         seed = galaxy_seed(model, str(jp.transform.galaxy[g]))
-        proposal = _adapted(_components(xs_all, fs, hs), lambda xs_p: jp.log_integrand(
+        proposal = _adapted(_components(xs_all, fs, hs, jp.k), lambda xs_p: jp.log_integrand(
             g, xs_p, float(sa[0]), float(sb[0]), qtab[g])[0], np.random.default_rng([seed, 1]))
         n = draws
         while True:

@@ -75,7 +75,7 @@ def t_log_density(x: np.ndarray, mean: np.ndarray, chol: np.ndarray, nu: float) 
     """ln of the D-dimensional Student-t density with ``nu`` degrees of freedom, centre ``mean`` and scale matrix
     L·Lᵀ (``chol`` = L), at points x (n, D)."""
     d = mean.size
-    y = np.linalg.solve(chol, (np.atleast_2d(x) - mean).T).T
+    y = (np.atleast_2d(x) - mean) @ np.linalg.inv(chol).T
     quad = np.einsum("ij,ij->i", y, y)
     log_det = float(np.sum(np.log(np.abs(np.diagonal(chol)))))
     return (gammaln(0.5 * (nu + d)) - gammaln(0.5 * nu) - 0.5 * d * math.log(nu * math.pi) - log_det
@@ -117,13 +117,13 @@ def estimate(log_w: np.ndarray) -> Estimate:
 
 
 def pareto_k(log_w: np.ndarray) -> float:
-    """The shape k̂ of the generalised Pareto distribution fitted to the largest weights: the M = min(N/5, 3√N)
+    """The shape k̂ of the generalised Pareto distribution fitted to the largest weights: the M = ⌈min(N/5, 3√N)⌉
     largest, as excesses over the next one, by Zhang & Stephens's (2009) empirical-Bayes estimate with the weak prior
     Vehtari et al. (2024) add (k̂ shrunk towards ½ by 10 pseudo-observations). NaN with fewer than 5 tail weights; −∞
     weights are zeros."""
     log_w = np.sort(np.asarray(log_w, dtype=float).ravel())
     n = log_w.size
-    m = int(min(0.2 * n, 3.0 * math.sqrt(n)))
+    m = int(math.ceil(min(0.2 * n, 3.0 * math.sqrt(n))))
     if m < 5 or not math.isfinite(log_w[-1]):
         return math.nan
     top = log_w[-1]

@@ -685,9 +685,12 @@ class SampledEvidence:
 
 def engine_settings(axes: Sequence[Axis]) -> dict[str, Any]:
     """The engine's settings (and the per-object parameters ``axes`` it integrated), as a report states them."""
-    return {"engine": "sampler", "axes": [a.name for a in axes], "draws": DRAWS, "pilot": PILOT, "max_draws": MAX_DRAWS, "target_error": TARGET_ERROR,
-            "galaxy_error": GALAXY_ERROR, "nu": NU, "widen": WIDEN, "defensive": DEFENSIVE, "adapt_rounds": ADAPT, "components": list(COMPONENTS), "lattice": list(LATTICE),
-            "probe": PROBE, "mode_window": MODE_WINDOW, "seed": SEED, "usable_k": importance.USABLE_K}
+    return {"engine": "sampler", "axes": [a.name for a in axes], "draws": DRAWS, "pilot": PILOT,
+            "max_draws": MAX_DRAWS, "target_error": TARGET_ERROR, "galaxy_error": GALAXY_ERROR,
+            "sure_share": SURE_SHARE, "nu": NU, "widen": WIDEN, "defensive": DEFENSIVE, "adapt_rounds": ADAPT,
+            "components": list(COMPONENTS), "broad": BROAD, "lattice": list(LATTICE), "probe": PROBE,
+            "mode_window": MODE_WINDOW, "reweigh_draws": REWEIGH_DRAWS, "seed": SEED,
+            "usable_k": importance.USABLE_K}
 
 
 def sampled_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], outer: Sequence[Axis],

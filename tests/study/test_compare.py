@@ -468,19 +468,24 @@ def test_a_floor_beside_the_lognormal_scatter_recovers_both_and_the_evidence_pic
 
 
 def test_tau_gal_is_refused_where_it_is_not_integrated(sparc_store):
-    """Without --sigma-int, without the nuisance, with a per-galaxy model: one line each, before any work."""
+    """Without --sigma-int, without the nuisance, with a per-galaxy model on the grid engine (which holds one value
+    each; the sampler integrates them): one line each, before any work."""
     from sigcube.cli import app
 
+    grid = ["--engine", "grid"]
     for args, message in ((["mond", "--tau-gal", "0.1"], "goes with --sigma-int"),
                           (["mond", "--sigma-int", "5", "--tau-gal", "0.1", "--no-nuisance"], "leave out --no-nuisance"),
-                          (["nfw", "--sigma-int", "5", "--tau-gal", "0:0.4:5"], "a grid of τ_gal is integrated"),
-                          (["nfw", "--sigma-int", "5", "--tau-gal", "0:0.4:5"], "give one value (--tau-gal X)"),
-                          (["nfw", "--error-model", "quoted,velocity_floor+tau_gal"], "not for nfw"),
+                          (["nfw", "--sigma-int", "5", "--tau-gal", "0:0.4:5", *grid],
+                           "a grid of τ_gal is integrated by the grid engine"),
+                          (["nfw", "--sigma-int", "5", "--tau-gal", "0:0.4:5", *grid],
+                           "give one value (--tau-gal X), or --engine sampler or auto"),
+                          (["nfw", "--error-model", "quoted,velocity_floor+tau_gal", *grid], "not for nfw"),
                           (["mond", "--sigma-int", "5", "--tau-gal", "-1"], "finite and ≥ 0 ln V"),
                           (["mond", "--sigma-floor", "5"], "goes with --sigma-int"),
                           (["mond", "--sigma-int", "5", "--sigma-floor", "5"], "goes with a log-normal error model"),
-                          (["nfw", "--sigma-int", "0.1", "--error-model", "lognormal", "--sigma-floor", "0:10:3"],
-                           "a grid of σ_fl is integrated for models with global parameters only"),
-                          (["mond", "--error-model", "velocity_floor+sigma_floor"], "goes with a log-normal")):
+                          (["nfw", "--sigma-int", "0.1", "--error-model", "lognormal", "--sigma-floor", "0:10:3", *grid],
+                           "a grid of σ_fl is integrated by the grid engine for models with global parameters only"),
+                          (["mond", "--error-model", "velocity_floor+sigma_floor"], "goes with a log-normal"),
+                          (["mond", "--engine", "fast"], "--engine fast: choose from grid, sampler, auto")):
         bad = CliRunner().invoke(app, ["report", "compare", *args, "--cube", str(sparc_store)])
         assert bad.exit_code != 0 and message in bad.output, (args, bad.output)

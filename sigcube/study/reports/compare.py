@@ -488,6 +488,21 @@ def _warnings(row: Mapping[str, Any]) -> list[str]:
             out.append(f"{name}: best grid point on a prior bound in {b['count']} galaxies ("
                        + ", ".join(f"{r['galaxy']} {r['bound']}" for r in b["galaxies"][:8])
                        + (", …" if b["count"] > 8 else "") + ")")
+    for name, b in row.get("posterior_at_bound", {}).items():
+        if b["count"]:
+            out.append(f"{name}: posterior piles at a prior bound in {b['count']} galaxies ("
+                       + ", ".join(f"{r['galaxy']} {r['bound']}" for r in b["galaxies"][:8])
+                       + (", …" if b["count"] > 8 else "") + ")")
+    conflicts = row.get("conflicts")
+    if conflicts and conflicts["rows"]:
+        rows = conflicts["rows"]
+        out.append(f"prior–data conflict (posterior mean beyond {conflicts['limit']:g} prior sd) in "
+                   + ", ".join(f"{p} {n}" for p, n in conflicts["count"].items()) + " galaxies ("
+                   + ", ".join(f"{r['galaxy']} {r['parameter']} {r['z_mean']:+.1f} sd" for r in rows[:8])
+                   + (", …" if len(rows) > 8 else "") + ")")
+    if row.get("on_grid"):
+        out.append(f"{len(row['on_grid'])} galaxies' ln Z at the best point by the grid engine (no proposal followed "
+                   f"their posterior): {', '.join(row['on_grid'][:8])}" + (", …" if len(row["on_grid"]) > 8 else ""))
     return out
 
 
@@ -916,6 +931,18 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                     p, unit = r[key], result["scatter"][key]["unit"]
                     console.print(f"{name}: {symbol} = {p['mean']:.3g} ± {p['sd']:.2g} {unit} (posterior mean ± sd, "
                                   f"95 % {p['ci95'][0]:.3g}–{p['ci95'][1]:.3g})", highlight=False)
+        for name, r in rows.items():
+            if r.get("engine") == "sampler":
+                ev = r["evidence"]
+                per = ev["per_galaxy"]
+                console.print(f"{name}: evidence by the sampler — each galaxy's parameters and Υ, D, i importance-"
+                              f"sampled together; {per['converged']} of {per['of']} galaxies' estimates sure "
+                              f"(Pareto k̂ ≤ {ev['engine']['usable_k']:g}, error ≤ {ev['engine']['galaxy_error']:g} "
+                              f"nat, ≥ {ev['engine']['sure_share']:.0%} of draws effective)"
+                              + (f", {len(r['on_grid'])} by the grid engine at the best point" if r.get("on_grid")
+                                 else "")
+                              + f"; sampling error {ev['errors']['sampling']:.2f} nat", highlight=False,
+                              soft_wrap=True)
         for name, r in rows.items():
             if r.get("halos"):
                 console.print(f"{name}: {halo_summary(xr.Dataset.from_dict(r['halos']))}", highlight=False,

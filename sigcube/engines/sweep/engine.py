@@ -11,7 +11,10 @@ once
 is finalized on a worker (by its only task when there is one chunk): partials combined exactly, the median
 χ²_red read back from the stored χ² in row batches of bounded size; then the driver flags the block done. So
 global metrics do not depend on the chunking, memory stays flat whatever the grid and sample sizes, and no
-worker needs a shared filesystem when ``--out`` and ``--cube`` are store URLs (``s3://…``).
+worker needs a shared filesystem when ``--out`` and ``--cube`` are store URLs (``s3://…``). The driver holds no
+per-object array either: before anything is written a worker checks the inputs on chunk 0 (:func:`check_chunk`, and
+keeps the chunk for its first task), and once the cube is complete the workers count the objects whose own best
+point lies on an end of the grid, a range of chunks each (:func:`run_edges`).
 
 A rerun of the same command resumes from the flags and recomputes every flagged task or block whose chunks
 are missing or fail their checksum. The driver holds a lease on ``--out`` for the whole run

@@ -101,7 +101,15 @@ def survey(res: Mapping[str, Any]) -> str:
                      "worker peak RSS [MB]"], rows, "lrrrrrrr")
             + f"\n1 → 2 workers on {two['galaxies']:,} galaxies: {res['speedup_2_workers']:.2f}×. Peak RSS, largest "
             f"over smallest sample: driver {res['driver_rss_ratio_max_to_min']:.2f}×, worker "
-            f"{res['worker_rss_ratio_max_to_min']:.2f}×.\n")
+            f"{res['worker_rss_ratio_max_to_min']:.2f}×.\n" + _survey_floor(res))
+
+
+def _survey_floor(res: Mapping[str, Any]) -> str:
+    """The driver's floor a survey record measured (records before 2026-11-28 have none), and its notes."""
+    floor = res.get("floor")
+    line = (f"\nThe driver's floor: {fixed(floor['imports_rss_mb'], 0)} MB for its modules alone, "
+            f"{fixed(floor['driver_peak_rss_mb'], 0)} MB for a sweep of {floor['galaxies']:,} galaxies.\n" if floor else "")
+    return line + "".join(f"\n{text(note)}\n" for note in res.get("notes", ()))
 
 
 def nuisance(res: Mapping[str, Any]) -> str:

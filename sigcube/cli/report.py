@@ -394,7 +394,9 @@ def report_calibrate(
 
 
 def _save_compare(folder: str, name: str, payload: dict, render, report: dict, ds) -> None:
-    """The comparison's text, JSON and figures (ELPD ranking, fitted curves of ``report``) saved into ``folder``."""
+    """The comparison's text, JSON and figures saved into ``folder``: each figure drawn from ``payload`` as
+    ``sigcube plot`` draws it from the saved JSON (of a table of error models, the ELPD ranking and the fitted curves
+    of the preferred one, ``report``)."""
     from sigcube.interfaces.plots.comparison import elpd_ranking
     from sigcube.interfaces.plots.fits import fitted_rotation_curves, residual_checks_figure
     from sigcube.interfaces.saved import save_report
@@ -402,8 +404,8 @@ def _save_compare(folder: str, name: str, payload: dict, render, report: dict, d
     run = "nuisance" if "nuisance" in report["runs"] else "catalogue"
     with err_console.status("saving the report and its figures …"):
         written = save_report(folder, name, payload, render,
-                              {"elpd": lambda: elpd_ranking(report),
-                               "fitted-curves": lambda: fitted_rotation_curves(report, ds, run=run),
+                              {"elpd": lambda: elpd_ranking(payload),
+                               "fitted-curves": lambda: fitted_rotation_curves(payload, ds, run=run),
                                "residual-checks": lambda: residual_checks_figure(payload, run=run)},
                               say=lambda line: err_console.print(line, markup=False, highlight=False))
     err_console.print(f"saved {', '.join(p.name for p in written)} in {folder}", markup=False, highlight=False,

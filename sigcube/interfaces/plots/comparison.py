@@ -340,8 +340,10 @@ def kernel_ranking(report: Any, title: str = "") -> Plot:
     for metric, text in KERNEL_METRICS:
         v = numbers([metrics[i][metric] for i in order], f"{what}: {metric}")
         colors = [COLORS[1] if rows[i].get("win_rate") else GREY for i in order]
-        bars = [styled(hv.Segments([(0.0, i, v[i], i)], [metric, "row", f"{metric}_end", "row_end"]), color=c,
-                       width=9) for i, c in enumerate(colors) if np.isfinite(v[i])]
+        bars = [styled(hv.Segments([(0.0, i, v[i], i) for i, c in enumerate(colors)
+                                    if c == color and np.isfinite(v[i])],
+                                   [metric, "row", f"{metric}_end", "row_end"]), color=color, width=9)
+                for color in dict.fromkeys(colors)]  # one element per colour: a bar each is slow to draw
         panels.append(framed(hv.Overlay(bars), title=text.split(" [")[0], xlabel=Label(text, text),
                              ylabel=Label("", ""), yticks=list(enumerate(names)), width=420,
                              height=80 + 22 * len(names), legend=None))

@@ -93,16 +93,18 @@ def joint_systematics(report: Any, title: str = "") -> Plot:
     s, y2 = own("sigma_S", "rows"), own("row", "tension")
     left = [styled(hv.VSpan(other_mean - other_sd, other_mean + other_sd), fill=GREY, alpha=0.3)]
     right = _guides(s, y2, vertical=True)
+    by_kind: dict[str, list[tuple[int, float, float, float, float, float]]] = {}
     for i, (name, kind, row) in enumerate(rows):
+        by_kind.setdefault(kind, []).append((i, *_posterior(row["posterior"][parameter]), *_tension(row["tension"])))
+    for kind, items in by_kind.items():  # one element per kind: an element per row is slow to draw
         color = KIND_COLORS.get(kind, "black")
-        mean, sd = _posterior(row["posterior"][parameter])
-        left += [styled(hv.ErrorBars([(mean, i, sd)], p, [y, "sd"], horizontal=True), color=color, width=2),
-                 styled(hv.Scatter([(mean, i)], p, y), color=color, size=7)]
-        value, lo, hi = _tension(row["tension"])
-        if np.isfinite(value):
-            right += [styled(hv.ErrorBars([(value, i, value - lo, hi - value)], s, [y2, "lo", "hi"],
-                                          horizontal=True), color=color, width=2),
-                      styled(hv.Scatter([(value, i)], s, y2), color=color, size=7)]
+        left += [styled(hv.ErrorBars([(mean, i, sd) for i, mean, sd, *_ in items], p, [y, "sd"], horizontal=True),
+                        color=color, width=2),
+                 styled(hv.Scatter([(mean, i) for i, mean, *_ in items], p, y), color=color, size=7)]
+        tensions = [(value, i, value - lo, hi - value) for i, _, _, value, lo, hi in items if np.isfinite(value)]
+        if tensions:
+            right += [styled(hv.ErrorBars(tensions, s, [y2, "lo", "hi"], horizontal=True), color=color, width=2),
+                      styled(hv.Scatter([(value, i) for value, i, *_ in tensions], s, y2), color=color, size=7)]
     height = 120 + 22 * len(rows)
     panels = [framed(hv.Overlay(left), title=f"{dataset}: {parameter} under each choice (grey: "
                                              f"{against} ±1 sd)",

@@ -87,7 +87,7 @@ class Field:
     (the figure: the first words of every refusal)."""
 
     __slots__ = ("value", "what", "path")
-    __iter__ = None  # read a list with elements(), an object with items(): never by indices until one is missing
+    __iter__ = None  # iterating would index the field until a refusal: read elements() of a list, items() of an object
 
     def __init__(self, value: Any, what: str, path: tuple[str | int, ...] = ()) -> None:
         self.value, self.what, self.path = value, what, path
@@ -225,11 +225,12 @@ class Field:
                               "it must lie in")
         return float(lo), float(hi)
 
-    def agrees(self, value: float, expected: float, made_of: str) -> float:
-        """``value`` (this field's number) when it equals ``expected``, what the fields it is made of give (in words:
-        ``made_of``) to rounding (:data:`AGREE`); refused as a contradiction otherwise."""
+    def agrees(self, value: float, expected: float, made_of: str, held: str = "is") -> float:
+        """``value`` (this field's number, or what it ``held``: "sums to") when it equals ``expected``, what the
+        fields it is made of give (in words: ``made_of``), to rounding (:data:`AGREE`); refused as a contradiction
+        otherwise."""
         if abs(value - expected) > AGREE * max(1.0, abs(value), abs(expected)):
-            raise self.refuse(f"is {value:.10g}, but {made_of} is {expected:.10g}: the report contradicts itself")
+            raise self.refuse(f"{held} {value:.10g}, but {made_of} is {expected:.10g}: the report contradicts itself")
         return value
 
     def _within(self, values: np.ndarray, bound: Bound, missing: bool = False) -> np.ndarray:

@@ -107,7 +107,7 @@ def scatter_posterior(reports: Mapping[str, Any] | Any, title: str = "") -> Plot
         if np.any(np.diff(x) <= 0):
             raise scatter["rows"].refuse("is not in increasing order of σ_int")
         mass = np.array([row["mass"].number(FRACTION) for row in rows])
-        scatter["rows"].agrees(float(mass.sum()), 1.0, "a posterior's total mass")
+        scatter["rows"].agrees(float(mass.sum()), 1.0, "a posterior's total", held="have masses summing to")
         units_of = scatter["units"].text() if scatter.get("units") else None
         units.add(units_of)
         color = COLORS[i % len(COLORS)]

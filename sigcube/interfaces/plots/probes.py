@@ -208,7 +208,7 @@ def milky_way_curve(report: Any, title: str = "") -> Plot:
             m = values["marginalised"][kernel]["v_bar_scale_marginal"]
             f = m["values"].numbers(POSITIVE, increasing=True)
             mass = m["mass"].numbers(NONNEGATIVE, size=len(f))
-            m["mass"].agrees(float(mass.sum()), 1.0, "a posterior's total mass")
+            m["mass"].agrees(float(mass.sum()), 1.0, "a posterior's total", held="sums to")
             density = mass / np.gradient(f) if len(f) > 1 else mass
             marginals.append(styled(hv.Curve((f, density), fx, fy, label=kernel), color=colors[kernel], width=2))
         panels.append(framed(hv.Overlay(marginals), title=f"{name}: posterior of the V_bar scale f",

@@ -6,9 +6,9 @@ and the record's command) on which it draws. Drawing it once with every JSON obj
 gives the fields the figure reads; each example edits one of them — deletes it, sets it to null, text, a list, an
 object, a negative, NaN, an infinity, 1e308 or zero, drops or damages an element of an array, truncates an array,
 swaps it with another field the figure reads — and draws the edited record with ``sigcube plot``. The figure must
-draw it (exit 0) or refuse it (exit 2) in exactly one line on stderr: never a traceback nor a bug's line. The
-default run is derandomized with a fixed budget and writes HTML (the cheapest backend); ``-m slow`` runs many more
-fresh examples and writes PNG.
+draw it (exit 0, the file written) or refuse it (exit 2, nothing written) in exactly one line on stderr: never a
+traceback nor a bug's line. The default run is derandomized with a budget of 200 edits and writes HTML (the cheapest
+backend); ``-m slow`` draws more fresh edits, as HTML and as PNG (the static backend).
 """
 
 from __future__ import annotations
@@ -277,8 +277,9 @@ def check(c: Case, edit: tuple[str, Any], suffix: str = "html", cube: str | None
 
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-DEEP = settings(max_examples=150, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+DEEP = {"html": 30, "png": 5}
+"""Edits per figure in the slow run, by format: fresh ones each run, many more as HTML, and some drawn by the static
+backend (matplotlib: seconds a figure)."""
 
 
 def test_the_budget_and_the_fields_read():
@@ -309,19 +310,28 @@ def test_an_edited_report_of_a_cube_is_drawn_or_refused_in_one_line(name, data, 
     check(c, data.draw(edits(c), label="edit"), cube=str(sparc_store))
 
 
-@pytest.mark.slow  # fresh examples each run, PNG
-@pytest.mark.parametrize("name", REPORT_FIGURES)
-@DEEP
-@given(data=st.data())
-def test_an_edited_report_deep(name, data):
-    c = case(name)
-    check(c, data.draw(edits(c), label="edit"), suffix="png")
+def deep(name: str, suffix: str, cube: str | None = None) -> None:
+    """:data:`DEEP` fresh edits of figure ``name``'s record, drawn as ``suffix``."""
+    c = case(name, cube)
+
+    @settings(max_examples=DEEP[suffix], deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(data=st.data())
+    def edited(data):
+        check(c, data.draw(edits(c), label="edit"), suffix=suffix, cube=cube)
+
+    edited()
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("suffix", DEEP)
+@pytest.mark.parametrize("name", REPORT_FIGURES)
+def test_an_edited_report_deep(name, suffix):
+    deep(name, suffix)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", DEEP)
 @pytest.mark.parametrize("name", CUBE_FIGURES)
-@DEEP
-@given(data=st.data())
-def test_an_edited_report_of_a_cube_deep(name, data, sparc_store):
-    c = case(name, str(sparc_store))
-    check(c, data.draw(edits(c), label="edit"), suffix="png", cube=str(sparc_store))
+def test_an_edited_report_of_a_cube_deep(name, suffix, sparc_store):
+    deep(name, suffix, str(sparc_store))

@@ -53,7 +53,8 @@ def comparison_rows(report: Any) -> list[dict[str, Any]]:
             computed = item["computed"].number()
             if printed is None or printed == 0:
                 continue
-            scale = item["scale"].number(POSITIVE) if item.get("scale") else 100.0 if _text(item, "unit") == "%" else 1.0
+            scale = (item["scale"].number(POSITIVE) if item.get("scale") else
+                     100.0 if _text(item, "unit") == "%" else 1.0)
             verdict = item["verdict"].text() if item.get("verdict") else None
             reproduced = (True if verdict == "reproduced" else False if verdict == "differs" else None if verdict
                           else item["reproduced"].flag() if item.get("reproduced") is not None else None)

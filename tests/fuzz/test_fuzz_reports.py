@@ -127,6 +127,7 @@ class _ReadList(list):
 
 
 def _track(value: Any, path: tuple, seen: set) -> Any:
+    """``value`` (JSON at ``path``) with its objects and lists recording into ``seen`` the paths read."""
     if isinstance(value, dict):
         return _Read(value, path, seen)
     if isinstance(value, list):
@@ -192,12 +193,14 @@ BAD = {"null": None, "text": "x", "list": [1.0, 2.0], "object": {}, "nan": math.
 
 
 def _at(data: Any, path: tuple) -> Any:
+    """The value at ``path`` of ``data``."""
     for key in path:
         data = data[key]
     return data
 
 
 def _negative(value: Any) -> Any:
+    """``value`` made negative: a number's −|x| (−1 for 0), every number of a list, −1 in place of anything else."""
     if isinstance(value, bool) or not isinstance(value, (int, float, list)):
         return -1.0
     if isinstance(value, list):
@@ -220,7 +223,7 @@ def edits(draw, c: Case) -> tuple[str, Any]:
     value = parent[key]
     ops = ["delete", "negative", "swap", *BAD]
     if isinstance(value, (list, dict)) and value:
-        ops += ["drop", "truncate" if isinstance(value, list) else "drop", "element"]
+        ops += ["drop", "element", *(["truncate"] if isinstance(value, list) else [])]
     op = draw(st.sampled_from(ops))
     where = ".".join(map(str, path))
     if op == "delete":
@@ -234,14 +237,16 @@ def edits(draw, c: Case) -> tuple[str, Any]:
         where += " ↔ " + ".".join(map(str, other))
     elif op in BAD:
         parent[key] = BAD[op]
+    elif op == "truncate":
+        end = draw(st.integers(0, len(value) - 1))
+        del value[end:]
+        where += f"[:{end}]"
     else:
         keys = list(range(len(value))) if isinstance(value, list) else list(value)
         chosen = draw(st.sampled_from(keys))
         where += f"[{chosen!r}]"
         if op == "drop":
             del value[chosen]
-        elif op == "truncate":
-            del value[draw(st.integers(0, len(value) - 1)):]
         else:
             bad = draw(st.sampled_from(["null", "text", "nan", "huge", "negative", "object"]))
             value[chosen] = _negative(value[chosen]) if bad == "negative" else BAD[bad]
@@ -277,7 +282,7 @@ def check(c: Case, edit: tuple[str, Any], suffix: str = "html", cube: str | None
 
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-DEEP = {"html": 30, "png": 5}
+DEEP = {"html": 20, "png": 5}
 """Edits per figure in the slow run, by format: fresh ones each run, many more as HTML, and some drawn by the static
 backend (matplotlib: seconds a figure)."""
 

@@ -97,6 +97,17 @@ def test_a_halo_mass_of_1e308_is_refused(tmp_path):
             "(log10 of a halo's mass") in line
 
 
+def test_a_number_no_report_holds_is_refused_where_no_bound_is_declared(tmp_path):
+    """A prediction over observation of 1e308 drew an infinite log axis (matplotlib: a traceback; found by the slow
+    fuzz): every number beyond ±1e100 is refused."""
+    data = record("regression")
+    row = next(r for r in data["report"] if "per_cluster" in (r.get("values") or {}).get("mond", {}))
+    row["values"]["mond"]["per_cluster"]["A209"] = {"median_ratio": 1e308}
+    line = refused(tmp_path, "prediction-ratios", data)
+    assert line.endswith(".values.mond.per_cluster.A209.median_ratio is 1e+308, beyond ±1e+100: no number of a "
+                         "report comes near it"), line
+
+
 def test_an_interval_outside_its_wider_interval_or_upside_down_is_refused(tmp_path):
     data = record("sweep-nuisance")
     axis = data["report"]["posterior"]["axes"]["A0"]

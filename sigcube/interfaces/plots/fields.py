@@ -59,6 +59,9 @@ POSITIVE = Bound(0.0, why="the quantity is positive", open_low=True)
 FRACTION = Bound(0.0, 1.0, why="a fraction or a probability lies between 0 and 1")
 AGREE = 1e-6
 """The relative tolerance of :meth:`Field.agrees` (a report's sums and differences are exact to rounding)."""
+LARGEST = 1e100
+"""No number of a report comes near this in magnitude (an ELPD, a mass in M☉, a rate per second): one beyond it is
+refused whatever its bounds, as a figure's axis arithmetic would overflow on it (1e308 drew an infinite axis)."""
 
 
 def _kind(value: Any) -> str:
@@ -188,7 +191,7 @@ class Field:
         return names
 
     def number(self, bound: Bound = FINITE) -> float:
-        """A finite number within ``bound``."""
+        """A finite number within ``bound`` (and within ±:data:`LARGEST`)."""
         if not _is_number(self.value):
             raise self.refuse(f"is {_kind(self.value)}, not a number")
         return float(self._within(np.array([float(self.value)]), bound)[0])
@@ -234,8 +237,8 @@ class Field:
         return value
 
     def _within(self, values: np.ndarray, bound: Bound, missing: bool = False) -> np.ndarray:
-        """``values`` (the field's), refused when one is not finite (NaN allowed when ``missing``) or is outside
-        ``bound``."""
+        """``values`` (the field's), refused when one is not finite (NaN allowed when ``missing``), is outside
+        ``bound`` or beyond ±:data:`LARGEST`."""
         finite = np.isfinite(values)
         bad = np.flatnonzero(~finite & ~(np.isnan(values) if missing else np.zeros_like(finite)))
         where = self if values.size == 1 and not isinstance(self.value, list) else None
@@ -247,4 +250,9 @@ class Field:
             i = int(out[0])
             why = f" ({bound.why})" if bound.why else ""
             raise (where or self._child(i, values[i])).refuse(f"is {values[i]:g}, not {bound.text}{why}")
+        huge = np.flatnonzero(finite & (np.abs(np.where(finite, values, 0.0)) > LARGEST))
+        if huge.size:
+            i = int(huge[0])
+            raise (where or self._child(i, values[i])).refuse(f"is {values[i]:g}, beyond ±{LARGEST:g}: no number of "
+                                                              "a report comes near it")
         return values

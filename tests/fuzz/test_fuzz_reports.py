@@ -138,8 +138,8 @@ def _track(value: Any, path: tuple, seen: set) -> Any:
 @dataclass(frozen=True)
 class Case:
     """A figure and the committed record it is fuzzed on: the record's text, and the paths (in the record) of every
-    field the figure reads, grouped by their shape (each index of an array as ``*``): an edit picks a shape first, so
-    that a field is as likely to be edited as an array of a thousand."""
+    field the figure reads, grouped by their shape (:func:`shape_of`): an edit picks a shape first, so that a field
+    is as likely to be edited as an array of a thousand."""
 
     figure: str
     record: Path
@@ -156,6 +156,25 @@ def _draw(name: str, record: Any, cube: Any) -> None:
     taken += ("cube",) if cube is not None else ()
     options = given_options(list(OPTIONS.get(name, ())), figure_options(kind.function, taken), name)
     kind.function(record, *([cube] if cube is not None else []), **options)
+
+
+TABLE = 12
+"""An object of more entries than this, all of one kind, is a table keyed by names (galaxies, dwarfs, clusters): its
+names are one shape, as an array's indices are."""
+
+
+def _kind(value: Any) -> Any:
+    return (type(value).__name__, tuple(sorted(value)) if isinstance(value, dict) else ())
+
+
+def shape_of(record: Any, path: tuple) -> tuple:
+    """``path`` with each index of an array, and each name of a table (:data:`TABLE`), as ``*``."""
+    shape, here = [], record
+    for key in path:
+        table = isinstance(here, dict) and len(here) > TABLE and len({_kind(v) for v in here.values()}) == 1
+        shape.append("*" if isinstance(key, int) or table else key)
+        here = here[key]
+    return tuple(shape)
 
 
 @cache
@@ -180,7 +199,7 @@ def case(name: str, cube_path: str | None = None) -> Case:
         fields: dict[tuple, list[tuple]] = {}
         for p in sorted({p[:i] for p in seen for i in range(1, len(p) + 1)} - {("report",)},
                         key=lambda p: tuple(map(str, p))):
-            fields.setdefault(tuple("*" if isinstance(k, int) else k for k in p), []).append(p)
+            fields.setdefault(shape_of(record, p), []).append(p)
         return Case(name, path, text, {shape: tuple(paths) for shape, paths in fields.items()})
     raise AssertionError(f"{name}: no committed record of {', '.join(wanted)} that it draws")
 

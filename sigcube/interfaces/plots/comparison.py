@@ -399,14 +399,14 @@ def joint_costs(ds: Any) -> Plot:
 
 def _ratio(value: Field) -> float:
     """A per-object prediction over observation: a number, a ``median_ratio``, or ``<x>_pred`` over ``<x>_obs``;
-    NaN for null or an object with neither."""
+    NaN for null."""
     if isinstance(value.value, Mapping):
         if "median_ratio" in value:
             value = value["median_ratio"]
         else:
-            pred = next((k for k in value.keys() if k.endswith("_pred") and f"{k[:-5]}_obs" in value), None)
+            pred = next((k for k in value.keys() if k.endswith("_pred")), None)
             if pred is None:
-                return float("nan")
+                raise value.refuse("holds no median_ratio, nor a prediction <x>_pred with its observation <x>_obs")
             return value[pred].number(NONNEGATIVE) / value[f"{pred[:-5]}_obs"].number(POSITIVE)
     return float("nan") if value.value is None else value.number(NONNEGATIVE)
 

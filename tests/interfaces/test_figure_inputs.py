@@ -209,6 +209,9 @@ def test_a_field_names_its_path_from_the_top_of_the_file():
     assert np.isnan(plain["a"].numbers(missing=True)[1])
     with pytest.raises(FieldError, match=r"^a figure: a has 3 values, not 2$"):
         plain["a"].numbers(size=2, missing=True)
+    odd = Field.report({"a\nb": {"Σ": True}}, "a figure")
+    with pytest.raises(FieldError, match=r"^a figure: a\\nb.Σ is true/false, not a number$"):
+        odd["a\nb"]["Σ"].number()
 
 
 @pytest.mark.parametrize("bound, text", [(Bound(0.0), "≥ 0"), (Bound(0.0, open_low=True), "> 0"),

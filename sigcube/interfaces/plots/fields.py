@@ -103,8 +103,10 @@ class Field:
 
     @property
     def where(self) -> str:
-        """The JSON path, dotted (``logo.nuisance.models``), or "the report" at the top."""
-        return ".".join(map(str, self.path)) or "the report"
+        """The JSON path, dotted (``logo.nuisance.models``), or "the report" at the top; a name's control characters
+        escaped (a refusal is one line)."""
+        return ".".join("".join(c if c.isprintable() else repr(c)[1:-1] for c in str(k)) for k in self.path) or \
+            "the report"
 
     def refuse(self, problem: str) -> FieldError:
         """A FieldError ``<what>: <path> <problem>``."""

@@ -409,14 +409,16 @@ def report_calibrate(
 
 
 def _save_compare(folder: str, name: str, payload: dict, render, report: dict, ds) -> None:
-    """The comparison's text, JSON and figures (ELPD ranking, fitted curves of ``report``) saved into ``folder``."""
+    """The comparison's text, JSON and figures saved into ``folder``: each figure drawn from ``payload`` as
+    ``sigcube plot`` draws it from the saved JSON (of a table of error models, the ELPD ranking and the fitted curves
+    of the preferred one, ``report``)."""
     from sigcube.interfaces.plots.comparison import elpd_ranking
     from sigcube.interfaces.plots.fits import fitted_rotation_curves, residual_checks_figure
     from sigcube.interfaces.saved import save_report
 
     run = "nuisance" if "nuisance" in report["runs"] else "catalogue"
-    figures = dict(zip(COMPARE_FIGURES, (lambda: elpd_ranking(report),
-                                         lambda: fitted_rotation_curves(report, ds, run=run),
+    figures = dict(zip(COMPARE_FIGURES, (lambda: elpd_ranking(payload),
+                                         lambda: fitted_rotation_curves(payload, ds, run=run),
                                          lambda: residual_checks_figure(payload, run=run))))
     with err_console.status("saving the report and its figures …"):
         written = save_report(folder, name, payload, render, figures,

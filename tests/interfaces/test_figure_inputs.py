@@ -185,8 +185,12 @@ def test_elpd_and_per_galaxy_difference_draw_a_table_of_error_models_by_its_pref
     assert result.exit_code == 0, result.output
     from sigcube.cli.report import _save_compare
 
-    monkeypatch.setattr("sigcube.interfaces.saved.save", lambda plot, path: drawn.setdefault(Path(path).stem,
-                                                                                              plot.alt) and path)
+    def save(plot, path):  # what --save draws, by figure; an empty file where it would write one
+        drawn.setdefault(Path(path).stem, plot.alt)
+        Path(path).write_bytes(b"")
+        return path
+
+    monkeypatch.setattr("sigcube.interfaces.saved.save", save)
     _save_compare(str(tmp_path / "saved"), "compare-error-models", table["report"], lambda p, c: None, preferred,
                   cube(names, "0" * 64))
     assert drawn["compare-error-models-elpd"] == drawn["plot"]

@@ -292,7 +292,7 @@ def report_compare(
     resumes; a finished one is printed again from its report)."""
     from sigcube.engines.sweep.engine import check_workers
     from sigcube.stats.intrinsic_scatter import Scatter
-    from sigcube.study.reports.compare import ENGINES, check_likelihood, check_sample, model_names, render
+    from sigcube.study.reports.compare import ENGINES, check_likelihood, check_sample, model_names, plan, render
 
     check_workers(scheduler, workers, synchronous)
     if engine not in ENGINES:
@@ -331,7 +331,8 @@ def report_compare(
         for scatter in scatters.values():
             check_likelihood(names, nuisance, scatter, engine)
         ds = _curves(cube)
-        check_sample(ds, names, nuisance)
+        for line in plan(check_sample(ds, names, nuisance), names, nuisance, scatters, engine):
+            _say(line)
         kept = {name: _checkpoint(ds, nuisance, scatter, engine) for name, scatter in scatters.items()}
         reports = {}
         for n, (name, scatter) in enumerate(scatters.items(), 1):
@@ -352,7 +353,8 @@ def report_compare(
         Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal, sigma_floor), f"--tau-gal {tau_gal}")
     check_likelihood(names, nuisance, scatter, engine)
     ds = _curves(cube)
-    check_sample(ds, names, nuisance)
+    for line in plan(check_sample(ds, names, nuisance), names, nuisance, {"": scatter}, engine):
+        _say(line)
     report = _compare_one(ds, names, nuisance, scatter, _checkpoint(ds, nuisance, scatter, engine), fresh, workers,
                           scheduler, synchronous, engine)
     emit(report, as_json, render)

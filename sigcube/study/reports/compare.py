@@ -756,12 +756,34 @@ def check_likelihood(names: Sequence[str], nuisance: bool, scatter: Scatter | No
                            "auto")
 
 
-def check_sample(cube: xr.Dataset, names: Sequence[str], nuisance: bool) -> None:
+def check_sample(cube: xr.Dataset, names: Sequence[str], nuisance: bool) -> PointSet:
     """Refuse, before any work, a cube that ``names`` cannot be compared on (what :func:`compare_report` would refuse:
-    a galaxy without the M★ a model reads, a catalogue the nuisance parameters need)."""
+    a galaxy without the M★ a model reads, a catalogue the nuisance parameters need); its packed sample otherwise."""
     cube, points = _sample(cube, model_names(names))
     if nuisance:
         _catalogue(cube, points)
+    return points
+
+
+def plan(points: PointSet, names: Sequence[str], nuisance: bool, scatters: Mapping[str, Scatter | None],
+         engine: str) -> list[str]:
+    """What a comparison of ``names`` on ``points`` under each of ``scatters`` (by error model's name; one entry for
+    one likelihood) will do and can decide, in lines to print before the work starts: the sample, each model's engine
+    (and under which error models, where they differ), and whether the decision rule can call a model preferred with
+    so few galaxies (:data:`~sigcube.stats.verdicts.SMALL_SAMPLE`)."""
+    names = model_names(names)
+    parts = []
+    for n in names:
+        by_engine: dict[str, list[str]] = {}
+        for label, scatter in scatters.items():
+            by_engine.setdefault(engine_for(n, nuisance, scatter, engine), []).append(label)
+        parts.append(f"{n} {next(iter(by_engine))}" if len(by_engine) == 1 else
+                     f"{n} " + ", ".join(f"{e} ({', '.join(labels)})" for e, labels in by_engine.items()))
+    lines = [f"{points.n_galaxies} galaxies ({points.n_points} points); engines: " + "; ".join(parts)]
+    if points.n_galaxies < verdicts.SMALL_SAMPLE:
+        lines.append(f"with fewer than {verdicts.SMALL_SAMPLE} galaxies the decision rule cannot call a model preferred: "
+                     "an ELPD difference's SE is not read as an interval (ln Z and ln B are still computed)")
+    return lines
 
 
 def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = True,

@@ -32,10 +32,10 @@ PER_GALAXY = (*GEOMETRY_VARIABLES, *MASS_VARIABLES, "quality")
 OPTIONS = Options("--galaxy-columns", "--galaxy-units")
 BULGE_OPTIONS = Options("--bulge-columns", "--bulge-units")
 NEEDED_FOR = {**dict.fromkeys(GEOMETRY_VARIABLES, ("nuisance marginalisation",)), "L36": ("M★", "M_b"),
-              "M_HI": ("M_b",), "L_bul": ("M★",), "R_disk": ("R_d from the table",), "quality": ("quality cuts",)}
-"""What each per-galaxy column is needed for: the nuisance priors centre on the distance and inclination and take
-their errors as widths; M★ = Υ_disk·(L36 − L_bul) + Υ_bul·L_bul, M_b = Υ_disk·L36 + 1.33·M_HI; ``R_disk`` is the
-``table`` R_d of the Σ kernels (``rd_source``)."""
+              "M_HI": ("M_b",), "R_disk": ("R_d from the table",), "quality": ("quality cuts",)}
+"""What each per-galaxy column but L_bul is needed for: the nuisance priors centre on the distance and inclination
+and take their errors as widths; M★ = Υ_disk·(L36 − L_bul) + Υ_bul·L_bul, M_b = Υ_disk·L36 + 1.33·M_HI; ``R_disk``
+is the ``table`` R_d of the Σ kernels (``rd_source``)."""
 _SHOWN = 5
 """Galaxies named in a message before "and N more"."""
 
@@ -111,23 +111,23 @@ def check_rows(table: GalaxyTable, galaxies: np.ndarray, no_row: np.ndarray, joi
                allow_missing: bool) -> None:
     """Refuse the galaxies of the curves that have no row in the ``--galaxies`` table (``no_row``, a boolean per galaxy
     of ``galaxies``), naming them, what they would lack (``joined``: the values joined) and what that rules out; with
-    ``allow_missing``, say it in a warning."""
+    ``allow_missing``, say it in a warning. L_bul is not counted: a galaxy without a bulge needs none, and one with a
+    bulge and no L_bul is named when the cube is made."""
     if not no_row.any():
         return
-    lacking = [name for name in table.values if not np.isfinite(joined[name][no_row]).all()]
+    lacking = [name for name in table.values if name != "L_bul" and not np.isfinite(joined[name][no_row]).all()]
     needs = list(dict.fromkeys(need for name in lacking for need in NEEDED_FOR[name]))
-    lack = f"its {_either(lacking, 'and')} (so no {_either(needs, 'or')} for them)" if lacking else "its row"
-    count = f"{int(no_row.sum())} galax{'ies' if no_row.sum() > 1 else 'y'} of the curves"
+    many = no_row.sum() > 1
+    count = f"{int(no_row.sum())} galax{'ies' if many else 'y'} of the curves {'have' if many else 'has'} no row in it"
     which = _listed([str(g) for g in galaxies[no_row]])
+    lost = f"no {_either(lacking, 'and')}, so no {_either(needs, 'or')}" if lacking else "nothing from it"
     if allow_missing:
-        warnings.warn(f"{table.source.path}: {count} have no row in it, kept without {lack}: {which}",
-                      IngestWarning, stacklevel=3)
+        warnings.warn(f"{table.source.path}: {count}, kept with {lost}: {which}", IngestWarning, stacklevel=3)
         return
-    keep = ("; its quality flags have no missing value, so add their rows" if "quality" in table.values else
-            "; --allow-missing keeps them without it")
-    raise ParseError(table.source.path, f"{count} have no row in it: {which} — they would be kept without {lack}: a "
-                                        "name spelled differently in the two tables? Add their rows, or leave their "
-                                        f"curves out{keep}")
+    keep = ("; its quality flags have no missing value, so every curve needs its row" if "quality" in table.values
+            else "; --allow-missing keeps them without one")
+    raise ParseError(table.source.path, f"{count}: {which} — without a row a galaxy has {lost}: a name spelled "
+                                        f"differently in the two tables? Add the rows, or leave the curves out{keep}")
 
 
 def _either(words: Sequence[str], conjunction: str) -> str:

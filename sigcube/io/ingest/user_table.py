@@ -123,10 +123,11 @@ def _warn_bulges_without_light(ds: xr.Dataset) -> None:
     shown = [str(g) for g in ds["galaxy"].values[dark]]
     listed = ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
     readers = [name for name in kernel_names() if "M_star" in get_kernel(name).all_inputs]
-    warnings.warn(f"{len(shown)} galax{'ies' if len(shown) > 1 else 'y'} with a bulge (V_bul ≠ 0) "
-                  f"{'have' if len(shown) > 1 else 'has'} no bulge luminosity L_bul: {listed} — without it their "
-                  "stellar mass M★ cannot be formed, so the kernels that read it cannot run on them "
-                  f"({', '.join(readers)}: report compare's ΛCDM halos and dc14); give L_bul with --bulges (SPARC's "
+    many = len(shown) > 1
+    warnings.warn(f"{len(shown)} galax{'ies' if many else 'y'} with a bulge (V_bul ≠ 0) {'have' if many else 'has'} "
+                  f"no bulge luminosity L_bul: {listed} — the stellar mass M★ cannot be formed without it, so the "
+                  f"kernels that read M★ cannot run on {'them' if many else 'it'} ({', '.join(readers)}: report "
+                  "compare's ΛCDM halos and dc14); give L_bul with --bulges (SPARC's "
                   "Bulges.dat, or a table with an L_bul column)", IngestWarning, stacklevel=3)
 
 

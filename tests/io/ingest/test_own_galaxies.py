@@ -194,13 +194,15 @@ def _evidences(report: dict) -> dict:
     return {(run, model): row["log_evidence"] for run, rows in report["runs"].items() for model, row in rows.items()}
 
 
-def test_report_compare_runs_on_it_as_on_the_sparc_cube(fifteen, sparc_cube, tmp_path, monkeypatch):
-    """ΛCDM halos read M★, so the bulge's L_bul: the comparison runs on a bulge galaxy of the cube and gives the SPARC
+@pytest.mark.parametrize("galaxies", [pytest.param(COMPARED, id="two"),
+                                      pytest.param(FIFTEEN, id="fifteen", marks=pytest.mark.slow)])
+def test_report_compare_runs_on_it_as_on_the_sparc_cube(galaxies, fifteen, sparc_cube, tmp_path, monkeypatch):
+    """ΛCDM halos read M★, so the bulge's L_bul: the comparison runs on the cube's bulge galaxies and gives the SPARC
     cube's numbers (the same inputs; the adaptive quadrature's sums may differ in the last bits between runs)."""
     monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(tmp_path))
-    mine = _compare(open_cube(fifteen["store"]).load().sel(galaxy=COMPARED), tmp_path / "mine")
-    theirs = _compare(sparc_cube.sel(galaxy=COMPARED), tmp_path / "sparc")
-    assert mine["n_galaxies"] == 2 and set(mine["runs"]) == {"catalogue", "nuisance"}
+    mine = _compare(open_cube(fifteen["store"]).load().sel(galaxy=galaxies), tmp_path / "mine")
+    theirs = _compare(sparc_cube.sel(galaxy=galaxies), tmp_path / "sparc")
+    assert mine["n_galaxies"] == len(galaxies) and set(mine["runs"]) == {"catalogue", "nuisance"}
     ours, sparc = _evidences(mine), _evidences(theirs)
     assert ours.keys() == sparc.keys() and len(ours) == 4
     for key, value in ours.items():

@@ -47,13 +47,19 @@ nodes = 3
 """
 
 
+def _copied_curves(shared_data: Path, folder: Path, galaxies: list[str]) -> Path:
+    """``folder``/curves holding the mirror's rotmod files of ``galaxies``, as a user who picked them has them."""
+    (folder / "curves").mkdir()
+    for name in galaxies:
+        shutil.copy(shared_data / "sparc" / "Rotmod_LTG" / f"{name}_rotmod.dat", folder / "curves")
+    return folder / "curves"
+
+
 @pytest.fixture(scope="module")
 def files(shared_data: Path, tmp_path_factory) -> dict[str, Path]:
     """The three rotmod files in a folder; Table 1 whole, and cut to their rows (its header kept)."""
     folder = tmp_path_factory.mktemp("own")
-    (folder / "curves").mkdir()
-    for name in GALAXIES:
-        shutil.copy(shared_data / "sparc" / "Rotmod_LTG" / f"{name}_rotmod.dat", folder / "curves")
+    curves = _copied_curves(shared_data, folder, GALAXIES)
     whole = shared_data / "sparc" / "SPARC_Lelli2016c.mrt"
     lines = whole.read_text().split("\n")
     header_end = max(i for i, line in enumerate(lines) if line.startswith("-----")) + 1  # the rule above the rows
@@ -61,7 +67,7 @@ def files(shared_data: Path, tmp_path_factory) -> dict[str, Path]:
     assert len(rows) == 3
     cut = folder / "table1_three.mrt"
     cut.write_text("\n".join(lines[:header_end] + rows) + "\n")
-    return {"curves": folder / "curves", "table1": whole, "table1_three": cut}
+    return {"curves": curves, "table1": whole, "table1_three": cut}
 
 
 @pytest.fixture(scope="module")
@@ -158,11 +164,9 @@ def test_the_catalogue_and_priors_are_the_sparc_cubes(stores):
 def fifteen(shared_data: Path, tmp_path_factory) -> dict[str, object]:
     """Fifteen rotmod files, five with a bulge, ingested with Table 1 and Bulges.dat in one command, no flag."""
     folder = tmp_path_factory.mktemp("fifteen")
-    (folder / "curves").mkdir()
-    for name in FIFTEEN:
-        shutil.copy(shared_data / "sparc" / "Rotmod_LTG" / f"{name}_rotmod.dat", folder / "curves")
+    curves = _copied_curves(shared_data, folder, FIFTEEN)
     sparc = shared_data / "sparc"
-    result = runner.invoke(app, ["ingest", "table", str(folder / "curves"), "--galaxies",
+    result = runner.invoke(app, ["ingest", "table", str(curves), "--galaxies",
                                  str(sparc / "SPARC_Lelli2016c.mrt"), "--bulges", str(sparc / "Bulges.dat"),
                                  "--out", str(folder / "mine.zarr")])
     assert result.exit_code == 0, result.output

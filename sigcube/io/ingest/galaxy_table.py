@@ -23,7 +23,7 @@ import numpy as np
 
 from sigcube.errors import ParseError
 from sigcube.io.ingest.table_columns import SPEC, Options, column_names, converted, raw_galaxy_names, refuse_twins
-from sigcube.io.ingest.table_files import IngestNote, IngestWarning, Source, read_source
+from sigcube.io.ingest.table_files import IngestNote, IngestWarning, Source, listed, read_source
 from sigcube.io.ingest.text import distinct
 from sigcube.io.layouts import GEOMETRY_VARIABLES, MASS_VARIABLES
 
@@ -36,8 +36,6 @@ NEEDED_FOR = {**dict.fromkeys(GEOMETRY_VARIABLES, ("nuisance marginalisation",))
 """What each per-galaxy column but L_bul is needed for: the nuisance priors centre on the distance and inclination
 and take their errors as widths; M★ = Υ_disk·(L36 − L_bul) + Υ_bul·L_bul, M_b = Υ_disk·L36 + 1.33·M_HI; ``R_disk``
 is the ``table`` R_d of the Σ kernels (``rd_source``)."""
-_SHOWN = 5
-"""Galaxies named in a message before "and N more"."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ def join_galaxies(table: GalaxyTable, curves: Source, curve_raw: np.ndarray, gal
     no_curve = sorted(set(map(str, names)) - set(map(str, galaxies)))
     if no_curve:
         warnings.warn(f"{table.source.path}: skipped {len(no_curve)} of its {len(names)} galaxies, which have no "
-                      f"curve: {_listed(no_curve)}", IngestNote, stacklevel=3)
+                      f"curve: {listed(no_curve)}", IngestNote, stacklevel=3)
     found = rows >= 0
     joined = dict(per_galaxy)
     for name, values in table.values.items():
@@ -119,7 +117,7 @@ def check_rows(table: GalaxyTable, galaxies: np.ndarray, no_row: np.ndarray, joi
     needs = list(dict.fromkeys(need for name in lacking for need in NEEDED_FOR[name]))
     many = no_row.sum() > 1
     count = f"{int(no_row.sum())} galax{'ies' if many else 'y'} of the curves {'have' if many else 'has'} no row in it"
-    which = _listed([str(g) for g in galaxies[no_row]])
+    which = listed([str(g) for g in galaxies[no_row]])
     lost = f"no {_either(lacking, 'and')}, so no {_either(needs, 'or')}" if lacking else "nothing from it"
     if allow_missing:
         warnings.warn(f"{table.source.path}: {count}, kept with {lost}: {which}", IngestWarning, stacklevel=3)
@@ -133,10 +131,6 @@ def check_rows(table: GalaxyTable, galaxies: np.ndarray, no_row: np.ndarray, joi
 def _either(words: Sequence[str], conjunction: str) -> str:
     """``a, b and c`` (or ``or``)."""
     return f"{', '.join(words[:-1])} {conjunction} {words[-1]}" if len(words) > 1 else words[0]
-
-
-def _listed(names: list[str]) -> str:
-    return ", ".join(names[:_SHOWN]) + (f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else "")
 
 
 def _check_agreement(table: GalaxyTable, curves: Source, curve_raw: np.ndarray, galaxies: np.ndarray, name: str,

@@ -38,7 +38,7 @@ DELIMITED_SUFFIXES = frozenset({".csv", ".txt", ".dat", ".tsv", ".tab", ""})
 """File extensions read as delimited text (unless the file says it is ECSV, a CDS table or a rotmod file)."""
 _HEAD = 8192
 """Bytes of a file read to recognise its shape."""
-_SHOWN = 5
+SHOWN = 5
 """Names listed in a message before "and N more"."""
 
 
@@ -190,12 +190,16 @@ def _bulges_source(path: Path, encoding: str | None) -> Source:
                   lines=np.array([row.line for row in rows]))
 
 
+def listed(names: list[str]) -> str:
+    """The first :data:`SHOWN` of ``names`` for a message: ``A, B, C, D, E and 3 more``."""
+    return ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+
+
 def _warn_skipped(folder: Path, n_files: int, others: list[str]) -> None:
     """Say which entries of a folder of rotmod files were skipped (and which of them open like a rotmod file)."""
-    listed = ", ".join(others[:_SHOWN]) + (f" and {len(others) - _SHOWN} more" if len(others) > _SHOWN else "")
     like = [name for name in others if opens_like_rotmod(folder / name)]
     hint = (f"; {like[0]} opens like a rotmod file: name it {Path(like[0]).stem}{ROTMOD_SUFFIX} to read it"
             if like else "")
     warnings.warn(f"{folder}: read {n_files} <Galaxy>{ROTMOD_SUFFIX} file{'s' if n_files > 1 else ''}, skipped "
-                  f"{len(others)} other entr{'ies' if len(others) > 1 else 'y'} of the folder: {listed}{hint}",
+                  f"{len(others)} other entr{'ies' if len(others) > 1 else 'y'} of the folder: {listed(others)}{hint}",
                   IngestWarning, stacklevel=4)

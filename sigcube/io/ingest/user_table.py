@@ -30,7 +30,7 @@ from sigcube.io.ingest.galaxy_table import (
     BULGE_OPTIONS, PER_GALAXY, GalaxyTable, check_rows, join_galaxies, read_galaxy_table,
 )
 from sigcube.io.ingest.table_columns import SPEC, column_names, converted, label, raw_galaxy_names, refuse_twins
-from sigcube.io.ingest.table_files import IngestWarning, Source, read_source
+from sigcube.io.ingest.table_files import IngestWarning, Source, listed, read_source
 from sigcube.io.ingest.text import distinct
 from sigcube.io.layouts import GEOMETRY_VARIABLES, MASS_VARIABLES, ROTATION_CURVES
 from sigcube.io.schema import dataset_attrs
@@ -121,14 +121,13 @@ def _warn_bulges_without_light(ds: xr.Dataset) -> None:
     if not dark.any():
         return
     shown = [str(g) for g in ds["galaxy"].values[dark]]
-    listed = ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
     readers = [name for name in kernel_names() if "M_star" in get_kernel(name).all_inputs]
     many = len(shown) > 1
     warnings.warn(f"{len(shown)} galax{'ies' if many else 'y'} with a bulge (V_bul ≠ 0) {'have' if many else 'has'} "
-                  f"no bulge luminosity L_bul: {listed} — the stellar mass M★ cannot be formed without it, so the "
+                  f"no bulge luminosity L_bul: {listed(shown)} — the stellar mass M★ cannot be formed without it, so the "
                   f"kernels that read M★ cannot run on {'them' if many else 'it'} ({', '.join(readers)}: report "
-                  "compare's ΛCDM halos and dc14); give L_bul with --bulges (SPARC's "
-                  "Bulges.dat, or a table with an L_bul column)", IngestWarning, stacklevel=3)
+                  "compare's ΛCDM halos and dc14); give L_bul with --bulges (SPARC's Bulges.dat, or a table with an "
+                  "L_bul column)", IngestWarning, stacklevel=3)
 
 
 def _require_values(source: Source, column: str, name: str, values: np.ndarray, galaxy: np.ndarray) -> None:

@@ -84,6 +84,7 @@ def test_the_recipe_keeps_every_address_on_this_machine(repo_root):
     assert _option(scheduler, "--host") == "127.0.0.1"
     assert _option(scheduler, "--dashboard-address").startswith("127.0.0.1:")
     assert workers[2] == address and _option(workers, "--host") == "127.0.0.1" and "--no-dashboard" in workers
+    assert _option(workers, "--dashboard-address").startswith("127.0.0.1:"), "their health and metrics pages"
     commands = [line.argv for line in lines if line.argv[0] == "sigcube"]
     assert [c[1] for c in commands] == ["sweep", "report"]
     assert all(_option(c, "--scheduler") == address for c in commands)

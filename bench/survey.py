@@ -4,15 +4,18 @@ For each sample (``sigcube synth`` cubes) one sweep of the canonical Σ kernel o
 on a LocalCluster of 1 worker process (one thread), in a fresh driver process — and SPARC itself over a 4000 × 25
 grid (10⁵ points, 3.4e8 evaluations: enough work that set-up does not dominate), the reference throughput:
 point-evaluations/s (end to end: reading chunks, reductions, exact partials, Zarr writes, finalization),
-driver peak RSS (the driver process; the scheduler lives in it, without its dashboard, whose bokeh server grows
-with the number of tasks: +320 MB at 10⁵ galaxies here) and worker peak RSS (``client.run``). Then the
-largest sample (or ``--speedup-size``) is swept again on 2 workers for the 1 → 2 worker speed-up. Every
-1-worker run is repeated ``--repeats`` times, round-robin over SPARC and the samples (a noisy minute on a shared
-machine then does not single one out), and the best throughput of each is reported, with the peak RSS over its
-repeats.
+driver peak RSS and worker peak RSS (``client.run``). The driver's is the peak resident set of the process that runs
+the sweep (``VmHWM``: every phase, from reading the sample to the summary), the scheduler living in it as in
+``sigcube sweep``, without the dashboard (its bokeh server adds about 17 MB, the same at 10³ and 10⁵ galaxies).
+Its floor — what a sweep's driver takes whatever the sample — is measured twice: the driver's modules imported in
+a fresh process (``imports_rss_mb``), and a sweep of a tiny sample (``--floor-size`` galaxies). Then the largest
+sample (or ``--speedup-size``) is swept again on 2 workers for the 1 → 2 worker speed-up. Every 1-worker run is
+repeated ``--repeats`` times, round-robin over SPARC and the samples (a noisy minute on a shared machine then does
+not single one out), and the best throughput of each is reported, with the peak RSS over its repeats. Memory does
+not depend on the machine's load; wall times and rates do (``--note`` says so in the record when it was busy).
 
     python bench/survey.py [--json] [--sizes 1000,10000,100000] [--cube cubes/sparc.zarr] [--speedup-size N]
-                           [--repeats 3]
+                           [--repeats 3] [--floor-size 10] [--note TEXT]
 
 Run from the repository root (the SPARC cube: ``sigcube ingest sparc``). Synthetic cubes are written to a
 temporary folder (``--keep DIR`` keeps them).
@@ -67,12 +70,30 @@ def run_one(cube: str, workers: int, n_a: int = 40) -> dict:
             "driver_peak_rss_mb": peak_rss_mb(), "worker_peak_rss_mb": max(worker_mb.values())}
 
 
-def in_subprocess(cube: str, workers: int, n_a: int = 40) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--one", cube, "--workers", str(workers), "--n-a", str(n_a)],
-                          capture_output=True, text=True, check=False)
+def imports_rss_mb() -> float:
+    """The resident set [MB] of this process once it has imported what :func:`run_one` imports (a fresh process:
+    the floor of every sweep's driver)."""
+    from distributed import Client  # noqa: F401
+    from rich.console import Console  # noqa: F401
+
+    from sigcube.engines.dask import local_cluster  # noqa: F401
+    from sigcube.engines.sweep import parse_spec, run_sweep  # noqa: F401
+
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def in_subprocess(*args: str) -> dict:
+    """This script run with ``args`` in a fresh process: the JSON line it prints."""
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise SystemExit(f"benchmark run on {cube} failed:\n{proc.stderr}")
+        raise SystemExit(f"benchmark run {' '.join(args)} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def sweep_in_subprocess(cube: str, workers: int, n_a: int = 40) -> dict:
+    """:func:`run_one` in a fresh driver process."""
+    return in_subprocess("--one", cube, "--workers", str(workers), "--n-a", str(n_a))
 
 
 def _best(runs: list[dict]) -> dict:
@@ -91,12 +112,18 @@ def main() -> None:
     parser.add_argument("--speedup-size", type=int, help="sample of the 1 → 2 worker run (default: the largest)")
     parser.add_argument("--keep", help="write the synthetic cubes here and keep them")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each 1-worker sweep (the best is reported)")
+    parser.add_argument("--floor-size", type=int, default=10, help="galaxies of the tiny sample (the driver's floor)")
+    parser.add_argument("--note", action="append", default=[], help="a note kept in the record (repeatable)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--imports", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--n-a", type=int, default=40, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.workers, args.n_a)))
+        return
+    if args.imports:
+        print(json.dumps({"imports_rss_mb": imports_rss_mb()}))
         return
     from sigcube.io.synth import synth_cube
 
@@ -105,7 +132,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep or tmp)
         cubes, synth_seconds = {}, {}
-        for n in sizes:
+        for n in (args.floor_size, *sizes):
             cube = folder / f"synth-{n}.zarr"
             start = time.perf_counter()
             if not cube.exists():
@@ -114,13 +141,19 @@ def main() -> None:
         n_speed = args.speedup_size or sizes[-1]
         # SPARC over 10⁵ grid points × its 3,373 points: 3.4e8 evaluations
         targets = {"sparc": (args.cube, 1, 4000), **{n: (cubes[n], 1, 40) for n in sizes},
-                   "two_workers": (cubes[n_speed], 2, 40)}
+                   "two_workers": (cubes[n_speed], 2, 40), "floor": (cubes[args.floor_size], 1, 40)}
         repeats: dict = {key: [] for key in targets}
         for repeat in range(args.repeats):
             for key, (cube, workers, n_a) in targets.items():
-                repeats[key].append(in_subprocess(cube, workers, n_a=n_a))
+                repeats[key].append(sweep_in_subprocess(cube, workers, n_a=n_a))
             say(f"  repeat {repeat + 1}/{args.repeats} done")
+        imports = max(in_subprocess("--imports")["imports_rss_mb"] for _ in range(args.repeats))
     best = {key: _best(rs) for key, rs in repeats.items()}
+    floor = {"galaxies": args.floor_size, "imports_rss_mb": imports,
+             "driver_peak_rss_mb": best["floor"]["driver_peak_rss_mb"],
+             "worker_peak_rss_mb": best["floor"]["worker_peak_rss_mb"]}
+    say(f"floor: the driver's imports {imports:.0f} MB; a sweep of {args.floor_size} galaxies: driver "
+        f"{floor['driver_peak_rss_mb']:.0f} MB, worker {floor['worker_peak_rss_mb']:.0f} MB")
     sparc, two = best["sparc"], best["two_workers"]
     say(f"SPARC (10⁵-point grid): {sparc['evals_per_s']:.3g} evals/s, driver {sparc['driver_peak_rss_mb']:.0f} MB, "
         f"worker {sparc['worker_peak_rss_mb']:.0f} MB")
@@ -138,7 +171,8 @@ def main() -> None:
     rss = [r["driver_peak_rss_mb"] for r in runs], [r["worker_peak_rss_mb"] for r in runs]
     result = {"repeats": args.repeats, "sparc": sparc, "runs": runs, "two_workers": {"galaxies": n_speed, **two},
               "speedup_2_workers": speedup, "driver_rss_ratio_max_to_min": max(rss[0]) / min(rss[0]),
-              "worker_rss_ratio_max_to_min": max(rss[1]) / min(rss[1])}
+              "worker_rss_ratio_max_to_min": max(rss[1]) / min(rss[1]), "floor": floor,
+              **({"notes": args.note} if args.note else {})}
     if args.json:
         print(json.dumps(result))
 

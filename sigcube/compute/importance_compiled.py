@@ -24,8 +24,8 @@ import numba
 import numpy as np
 
 from sigcube.compute.quadrature_compiled import (
-    FD_STEP, MAX_STEP, Z_LIMIT, _cholesky, _chol_solve, _lookup, _predict_at, _state, galaxy_constants,
-    log_normal_constant,
+    FD_STEP, _lookup, _normal_equations, _predict_at, _state, damped_step, galaxy_constants, log_normal_constant,
+    newton_converged,
 )
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -105,46 +105,12 @@ def _descend(predict, X, S, a, b, g, x, k, d, dk, codes, tables, ptabs, base, in
             for i in range(n):
                 cols[jj, i] = (rt[i] - r[i]) * _INV_FD
             dnorm[jj] = (nj - lognorm) * _INV_FD
-        for jj in range(dim):
-            s = 0.0
-            for i in range(n):
-                s += cols[jj, i] * r[i]
-            grad[jj] = s - dnorm[jj] + x[jj]
-            for kk in range(jj, dim):
-                s = 0.0
-                for i in range(n):
-                    s += cols[jj, i] * cols[kk, i]
-                H[jj, kk] = s + (1.0 if jj == kk else 0.0)
-                H[kk, jj] = H[jj, kk]
-        for q in range(dim):
-            held[q] = (x[q] >= Z_LIMIT and grad[q] < 0.0) or (x[q] <= -Z_LIMIT and grad[q] > 0.0)
-            gm[q] = 0.0 if held[q] else grad[q]
-        for q in range(dim):
-            for q2 in range(dim):
-                A[q, q2] = (1.0 if q == q2 else 0.0) if held[q] or held[q2] else H[q, q2]
-        if _cholesky(A, dim, L):
-            _chol_solve(L, dim, gm, step)
-            decrement = 0.0
-            for q in range(dim):
-                decrement += gm[q] * step[q]
-            conv = 0.5 * decrement < tol
-        else:
-            conv = False
+        _normal_equations(cols, r, x, dnorm, dim, n, grad, H)
+        conv = newton_converged(x, grad, H, dim, tol, held, gm, A, L, step)
         if conv or iterations >= max_iter:
             break
         iterations += 1
-        for q in range(dim):
-            for q2 in range(dim):
-                A[q, q2] = (((1.0 if q == q2 else 0.0) if held[q] or held[q2] else H[q, q2])
-                            + (lam if q == q2 else 0.0))
-        _cholesky(A, dim, L)
-        _chol_solve(L, dim, gm, step)
-        norm = 0.0
-        for q in range(dim):
-            norm += step[q] * step[q]
-        shrink = min(1.0, MAX_STEP / max(math.sqrt(norm), 1e-300))
-        for q in range(dim):
-            xt[q] = min(max(x[q] - step[q] * shrink, -Z_LIMIT), Z_LIMIT)
+        damped_step(x, H, dim, lam, held, gm, A, L, step, xt)
         ft, lognorm_t = _objective(predict, X, S, a, b, g, xt, k, d, dk, codes, tables, ptabs, base, nv, P, inclined,
                                    qtab, vo, ie, e2, n, sa, sb, ln0, lg, rs, Vt, rt)
         calls += 1

@@ -614,36 +614,11 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
             dnorm[jj] = (nj - lognorm) * _INV_FD
         fresh = True
         _normal_equations(cols, r, z, dnorm, d, n, grad, H)
-        # a coordinate on the box |z| = Z_LIMIT whose descent direction points out is held there
-        for k in range(d):
-            out[k] = (z[k] >= Z_LIMIT and grad[k] < 0.0) or (z[k] <= -Z_LIMIT and grad[k] > 0.0)
-            gm[k] = 0.0 if out[k] else grad[k]
-        for k in range(d):
-            for l2 in range(d):
-                A[k, l2] = (1.0 if k == l2 else 0.0) if out[k] or out[l2] else H[k, l2]
-        if _cholesky(A, d, L):
-            _chol_solve(L, d, gm, step)
-            decrement = 0.0
-            for k in range(d):
-                decrement += gm[k] * step[k]
-            conv = 0.5 * decrement < tol
-        else:
-            conv = False
+        conv = newton_converged(z, grad, H, d, tol, out, gm, A, L, step)
         if conv or iterations >= max_iter:
             break
         iterations += 1
-        for k in range(d):
-            for l2 in range(d):
-                A[k, l2] = ((1.0 if k == l2 else 0.0) if out[k] or out[l2] else H[k, l2]) + (lam if k == l2 else 0.0)
-        _cholesky(A, d, L)
-        _chol_solve(L, d, gm, step)
-        norm = 0.0
-        for k in range(d):
-            norm += step[k] * step[k]
-        norm = math.sqrt(norm)
-        shrink = min(1.0, MAX_STEP / max(norm, 1e-300))
-        for k in range(d):
-            zt[k] = min(max(z[k] - step[k] * shrink, -Z_LIMIT), Z_LIMIT)
+        damped_step(z, H, d, lam, out, gm, A, L, step, zt)
         _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, P, Vt)
         calls += 1
         Ft, lognorm_t = _state(Vt, zt, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
@@ -660,6 +635,45 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
         else:
             lam = min(lam * 10.0, 1e7)
     return F, lognorm, conv, iterations, calls
+
+
+@numba.njit(nogil=True)
+def newton_converged(z, grad, H, d, tol, held, gm, A, L, step):  # pragma: no cover
+    """Whether a Levenberg–Marquardt descent at ``z`` (gradient ``grad``, Gauss–Newton Hessian ``H``) has converged:
+    the Newton decrement ½gᵀH⁻¹g over the free coordinates below ``tol``. A coordinate on the box |z| = Z_LIMIT whose
+    descent direction points out is held there (``held``; its gradient zeroed in ``gm``, its rows of the Hessian the
+    identity's in ``A``); ``step`` is left at the Newton step."""
+    for k in range(d):
+        held[k] = (z[k] >= Z_LIMIT and grad[k] < 0.0) or (z[k] <= -Z_LIMIT and grad[k] > 0.0)
+        gm[k] = 0.0 if held[k] else grad[k]
+    for k in range(d):
+        for l2 in range(d):
+            A[k, l2] = (1.0 if k == l2 else 0.0) if held[k] or held[l2] else H[k, l2]
+    if not _cholesky(A, d, L):
+        return False
+    _chol_solve(L, d, gm, step)
+    decrement = 0.0
+    for k in range(d):
+        decrement += gm[k] * step[k]
+    return 0.5 * decrement < tol
+
+
+@numba.njit(nogil=True)
+def damped_step(z, H, d, lam, held, gm, A, L, step, zt):  # pragma: no cover
+    """The trial point ``zt`` of a Levenberg–Marquardt step from ``z`` with damping ``lam`` (the held coordinates and
+    ``gm`` of :func:`newton_converged`): at most :data:`MAX_STEP` long, kept in the box |z| ≤ Z_LIMIT."""
+    for k in range(d):
+        for l2 in range(d):
+            A[k, l2] = ((1.0 if k == l2 else 0.0) if held[k] or held[l2] else H[k, l2]) + (lam if k == l2 else 0.0)
+    _cholesky(A, d, L)
+    _chol_solve(L, d, gm, step)
+    norm = 0.0
+    for k in range(d):
+        norm += step[k] * step[k]
+    norm = math.sqrt(norm)
+    shrink = min(1.0, MAX_STEP / max(norm, 1e-300))
+    for k in range(d):
+        zt[k] = min(max(z[k] - step[k] * shrink, -Z_LIMIT), Z_LIMIT)
 
 
 @numba.njit(nogil=True)

@@ -118,13 +118,12 @@ REWEIGH_DRAWS = 512
 """Posterior draws of each galaxy, resampled at the setting where its proposal was built, that the outer grid's points
 reweigh (module docstring)."""
 POSTERIOR_DRAWS = 1000
-"""Posterior draws kept per galaxy (resampled from the weighted draws) for export and figures."""
+"""Posterior draws kept per galaxy (resampled from the weighted draws): the halo table's quantiles are taken over
+them."""
 TOLERANCE = 1e-7
 """The mode search's Newton decrement at convergence [nat]."""
 MAX_ITERATIONS = 80
 """Levenberg–Marquardt iterations per descent."""
-QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
-"""The posterior quantiles given per parameter and galaxy."""
 END_SHARE = 0.02
 """The share of a per-object parameter's prior range (in its grid coordinate) at each end whose posterior mass a report
 gives: where it exceeds :data:`~sigcube.stats.posterior.EDGE_WARNING`, the posterior piles at that bound."""
@@ -596,8 +595,10 @@ def _sample_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis]
 @dataclass(frozen=True)
 class GalaxyPosterior:
     """A galaxy's evidence estimate at one setting of the likelihood and its posterior there: per parameter (the
-    model's and the nuisance) the posterior mean, sd and :data:`QUANTILES`, the mean and sd of its prior deviate
-    (``z_mean``, ``z_sd``), and :data:`POSTERIOR_DRAWS` resampled draws of every parameter."""
+    model's and the nuisance) the posterior mean, sd, quantiles (:data:`~sigcube.stats.halo_posteriors.QUANTILES`)
+    and value at the best mode, the mean and sd of its prior deviate (``z_mean``, ``z_sd``), for the model's own
+    parameters the mass at each end of the prior range (``edge_mass``, :data:`END_SHARE`), and
+    :data:`POSTERIOR_DRAWS` resampled draws of every parameter."""
 
     estimate: importance.Estimate
     summary: dict[str, dict[str, Any]]
@@ -608,7 +609,7 @@ def _posterior_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
                      scaled: bool, model: str, built: Sequence[_Built], point: Mapping[str, float],
                      index: np.ndarray) -> list[GalaxyPosterior]:
     """Task: the estimate and posterior of the galaxies ``index`` at ``point`` (every draw reweighed there)."""
-    from sigcube.stats.halo_posteriors import weighted_quantiles
+    from sigcube.stats.halo_posteriors import QUANTILES, weighted_quantiles
 
     jp = _Joint(kernel, fixed, axes, data.take(index), error_model, scaled)
     values = {k: np.array([v]) for k, v in point.items()}

@@ -226,14 +226,13 @@ def chunk_problems(store: Location, expected: Mapping[str, Digest | None],
             elif what is not None:
                 problems[key] = ChunkProblem(key, what)
         return {**problems, **chunk_problems(store, {k: expected[k] for k in unsure}, "full", sizes)}
-    with store_errors(store.name, "read"):
-        fetched = list(store.fetch(keys))
     out = {}
-    for key, data in fetched:
-        digest = expected[key]
-        what = digest.problem(data) if digest is not None else trailer_problem(data, sizes.get(_array_of(key)))
-        if what is not None:
-            out[key] = ChunkProblem(key, what)
+    with store_errors(store.name, "read"):
+        for key, data in store.fetch(keys):  # checked batch by batch: a store is never held whole
+            digest = expected[key]
+            what = digest.problem(data) if digest is not None else trailer_problem(data, sizes.get(_array_of(key)))
+            if what is not None:
+                out[key] = ChunkProblem(key, what)
     return out
 
 

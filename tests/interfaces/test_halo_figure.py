@@ -82,6 +82,6 @@ def test_each_models_stellar_to_halo_relation_is_drawn_with_its_own_scatter():
     width = band.dimension_values(2) - band.dimension_values(1)
     assert width.max() > 1.5 * width.min()
     rows["behroozi"]["fixed"] = {"shmr": "unknown2099"}
-    with pytest.raises(SigcubeError, match="'unknown2099' is not one of") as err:
+    with pytest.raises(SigcubeError, match="runs.nuisance.behroozi.fixed.shmr is 'unknown2099', not one of") as err:
         recovered_relations(_report(**rows))
     assert "\n" not in str(err.value)

@@ -172,7 +172,7 @@ def test_sigcube_plot_draws_a_report_a_cube_and_refuses_in_one_line(stores, spar
                           (["plot", "heatmap", str(stores["nuisance"]), "--set", "colour=red", "--out", "x.png"],
                            "--set 'colour=red': give KEY=VALUE with KEY one of metric, x, y"),
                           (["plot", "elpd", str(ROOT / "docs/results/sparc.json"), "--out", str(tmp_path / "x.png")],
-                           "ELPD ranking: the input has no 'logo'")):
+                           "ELPD ranking: report is a list, not an object")):
         res = runner.invoke(app, argv)
         assert res.exit_code == 2 and message in res.output and len(res.output.strip().splitlines()) == 1, res.output
 

@@ -101,7 +101,15 @@ def survey(res: Mapping[str, Any]) -> str:
                      "worker peak RSS [MB]"], rows, "lrrrrrrr")
             + f"\n1 → 2 workers on {two['galaxies']:,} galaxies: {res['speedup_2_workers']:.2f}×. Peak RSS, largest "
             f"over smallest sample: driver {res['driver_rss_ratio_max_to_min']:.2f}×, worker "
-            f"{res['worker_rss_ratio_max_to_min']:.2f}×.\n")
+            f"{res['worker_rss_ratio_max_to_min']:.2f}×.\n" + _survey_floor(res))
+
+
+def _survey_floor(res: Mapping[str, Any]) -> str:
+    """The driver's floor a survey record measured (records before 2026-11-28 have none), and its notes."""
+    floor = res.get("floor")
+    line = (f"\nThe driver's floor: {fixed(floor['imports_rss_mb'], 0)} MB for its modules alone, "
+            f"{fixed(floor['driver_peak_rss_mb'], 0)} MB for a sweep of {floor['galaxies']:,} galaxies.\n" if floor else "")
+    return line + "".join(f"\n{text(note)}\n" for note in res.get("notes", ()))
 
 
 def nuisance(res: Mapping[str, Any]) -> str:
@@ -135,43 +143,54 @@ def startup(res: Mapping[str, Any]) -> str:
             + table(["command", "cold [s]", "cold range", "warm [s]", "warm range"], rows, "lrrrr"))
 
 
-def _evidence(models: Mapping[str, Any]) -> list[str]:
-    """ln Z of Σ and MOND and ln B(Σ : MOND) ± its error, as a row's cells."""
-    sigma, mond = models["sigma"], models["mond"]
-    return [fixed(sigma["log_evidence"], 2), fixed(mond["log_evidence"], 2),
-            f"{fixed(sigma['ln_B_vs_mond'], 2)} ± {fixed(sigma['ln_B_error'], 2)}"]
+def _within(res: Mapping[str, Any]) -> str:
+    """Whether a run kept to its time limit, in words (records before the limit was named held 30 minutes)."""
+    limit = res.get("limit_s", 1800)
+    return f"within {limit // 60} minutes: {'yes' if res.get('within_limit', res.get('within_30_min')) else 'no'}"
+
+
+def _model_rows(models: Mapping[str, Any]) -> list[list[Any]]:
+    """Per model of a run: its engine, seconds, ln Z, ln B vs MOND ± its error and its integrals' convergence."""
+    return [[code(m), text(v.get("engine", "grid")), fixed(v["seconds"], 0), fixed(v["log_evidence"], 2),
+             f"{fixed(v['ln_B_vs_mond'], 2)} ± {fixed(v['ln_B_error'], 2)}", text(v.get("converged", "–"))]
+            for m, v in models.items()]
+
+
+MODEL_COLUMNS = ["model", "engine", "seconds", "ln Z", "ln B vs MOND", "converged"]
 
 
 def compare(res: Mapping[str, Any]) -> str:
     """``bench/compare.py``: the speed-up pairs, the error-model table's runs, or the halo family's."""
     if "table_wall_s" in res:
         run = res["runs"]["the table"]
-        rows = [[code(e), fixed(ms["sigma"]["seconds"], 0), fixed(ms["mond"]["seconds"], 0), *_evidence(ms)]
-                for e, ms in run["error_models"].items()]
-        return (f"`report compare sigma mond --error-model all`: {fixed(run['wall_s'], 0)} s wall, "
-                f"{fixed(run['cpu_s'], 0)} s CPU (of it and its workers); within 30 minutes: "
-                f"{'yes' if res['within_30_min'] else 'no'}. Each error model's marginalised runs (the rest of the wall: "
-                "the catalogue-value runs, the checks, start-up):\n\n"
-                + table(["error model", "Σ [s]", "MOND [s]", "ln Z Σ", "ln Z MOND", "ln B(Σ : MOND)"], rows, "lrrrrr"))
+        models = text(" ".join(res.get("models", "sigma,mond").split(",")))
+        where = (f" on {res['galaxies']} galaxies of a user's rotmod files and Table 1" if res.get("galaxies")
+                 else "")
+        parts = [f"`report compare {models} --error-model all`{where}: {fixed(run['wall_s'], 0)} s wall, "
+                 f"{fixed(run['cpu_s'], 0)} s CPU (of it and its workers); {_within(res)}. Each error model's "
+                 "marginalised runs (the rest of the wall: the catalogue-value runs, the checks, start-up):\n\n"]
+        rows = [[code(e), *row] for e, ms in run["error_models"].items() for row in _model_rows(ms)]
+        return parts[0] + table(["error model", *MODEL_COLUMNS], rows, "lllrrrr")
     if "halo_family_wall_s" in res:
         run = res["runs"]["the family"]
-        rows = [[code(m), fixed(v["seconds"], 0), fixed(v["log_evidence"], 2), fixed(v["ln_B_vs_mond"], 2)]
-                for m, v in run["models"].items()]
         return (f"The family as one command (Σ, MOND and {', '.join(code(h) for h in res['halos'])}; σ_int "
-                f"{text(res['sigma_int'])}): {fixed(run['wall_s'], 0)} s wall, {fixed(run['cpu_s'], 0)} s CPU; within "
-                f"30 minutes: {'yes' if res['within_30_min'] else 'no'}.\n\n"
-                + table(["model", "seconds", "ln Z", "ln B vs MOND"], rows, "lrrr"))
+                f"{text(res['sigma_int'])}" + (f", τ_gal {text(res['tau_gal'])}" if res.get("tau_gal") else "")
+                + f"): {fixed(run['wall_s'], 0)} s wall, {fixed(run['cpu_s'], 0)} s CPU; {_within(res)}.\n\n"
+                + table(MODEL_COLUMNS, _model_rows(run["models"]), "llrrrr"))
     pairs = res.get("pairs") or [res["runs"]]
     rows = []
     for k, pair in enumerate(pairs, 1):
         (here, a), (there, b) = pair.items()
         rows.append([k, fixed(a["wall_s"], 0), fixed(a["cpu_s"], 0), fixed(b["wall_s"], 0), fixed(b["cpu_s"], 0),
-                     f"{a['wall_s'] / b['wall_s']:.2f}×", *_evidence(a["models"])])
-    return (f"`report compare sigma mond --sigma-int {text(res['sigma_int'])}` {text(here)} and on {text(there)}, "
+                     f"{a['wall_s'] / b['wall_s']:.2f}×",
+                     *(fixed(v["log_evidence"], 2) for v in a["models"].values())])
+    names = list(pairs[0][next(iter(pairs[0]))]["models"])
+    models = text(" ".join(res.get("models", "sigma,mond").split(",")))
+    return (f"`report compare {models} --sigma-int {text(res['sigma_int'])}` {text(here)} and on {text(there)}, "
             f"in turn: speed-up of the wall time {res['speedup']:.2f}× (median of the pairs); every run printed the "
             f"same numbers: {'yes' if res['identical'] else 'no'}.\n\n"
-            + table(["pair", f"{here} wall [s]", "CPU [s]", f"{there} wall [s]", "CPU [s]", "speed-up", "ln Z Σ",
-                     "ln Z MOND", "ln B(Σ : MOND)"], rows, "rrrrrrrrr"))
+            + table(["pair", f"{here} wall [s]", "CPU [s]", f"{there} wall [s]", "CPU [s]", "speed-up",
+                     *(f"ln Z {n}" for n in names)], rows, "r" * (6 + len(names))))
 
 
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {

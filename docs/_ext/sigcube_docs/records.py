@@ -27,6 +27,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -470,7 +471,7 @@ def run_bench(name: str, args: Sequence[str] = (), label: str | None = None,
     load_after = list(os.getloadavg())
     cores = os.cpu_count() or 1
     return {"benchmark": name, **({"label": label} if label else {}),
-            "command": f"python bench/{name}.py --json {' '.join(args)}".strip(),
+            "command": shlex.join(["python", f"bench/{name}.py", "--json", *args]),
             "date": _dt.date.today().isoformat(), "machine": machine(), "commit": commit,
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in load_after],

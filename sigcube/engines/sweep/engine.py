@@ -11,7 +11,10 @@ once
 is finalized on a worker (by its only task when there is one chunk): partials combined exactly, the median
 χ²_red read back from the stored χ² in row batches of bounded size; then the driver flags the block done. So
 global metrics do not depend on the chunking, memory stays flat whatever the grid and sample sizes, and no
-worker needs a shared filesystem when ``--out`` and ``--cube`` are store URLs (``s3://…``).
+worker needs a shared filesystem when ``--out`` and ``--cube`` are store URLs (``s3://…``). The driver holds no
+per-object array either: before anything is written a worker checks the inputs on chunk 0 (:func:`check_chunk`, and
+keeps the chunk for its first task), and once the cube is complete the workers count the objects whose own best
+point lies on an end of the grid, a range of chunks each (:func:`run_edges`).
 
 A rerun of the same command resumes from the flags and recomputes every flagged task or block whose chunks
 are missing or fail their checksum. The driver holds a lease on ``--out`` for the whole run
@@ -47,10 +50,10 @@ from sigcube.engines.sweep import grid as gridlib
 from sigcube.engines.sweep import nuisance
 from sigcube.engines.sweep.objects import ChunkSource, choose_chunk, chunk_source, load_points, plan_objects
 from sigcube.engines.sweep.result import (
-    FINALIZE_BYTES, KIND, N_PARTIAL, OBJECT_DTYPES, REBUILD, BlockCheck, BlockWriter, DoneFlags, Layout, add_partials,
-    arrays_of, best_parameters, build_template, check_blocks, check_format, create, edge_lines, edge_notes, global_metrics,
-    grid_edges, open_result, pack_partials, read_region, rewrite_template_values, store_posterior, stored_metrics,
-    write_regions,
+    FINALIZE_BYTES, KIND, N_PARTIAL, OBJECT_DTYPES, REBUILD, BlockCheck, BlockWriter, DoneFlags, EdgeTally, Layout,
+    add_partials, arrays_of, best_parameters, build_template, check_blocks, check_format, create, edge_lines, edge_notes,
+    edge_tally, global_metrics, grid_edges, open_result, pack_partials, read_region, rewrite_template_values,
+    store_posterior, stored_metrics, write_regions,
 )
 from sigcube.engines.sweep.spec import SweepSpec
 from sigcube.errors import SchemaError, SigcubeError, StoreExistsError
@@ -181,10 +184,10 @@ _AHEAD: dict[tuple[str, int], Future] = {}
 """The object chunk this process reads ahead (at most one)."""
 
 
-def prepared(job: SweepJob, c: int, read_ahead: bool = True) -> Prepared:
+def prepared(job: SweepJob, c: int) -> Prepared:
     """Object chunk ``c`` packed and prepared (read from the dataset store on first use in this process, or taken
-    from a read started ahead); with ``read_ahead`` the chunk this process will likely take next
-    (``c + job.stride``) is then read on a second thread, while ``c`` is computed."""
+    from a read started ahead); the chunk this process will likely take next (``c + job.stride``) is then read on a
+    second thread, while ``c`` is computed."""
     key = (job.cache_key, c)
     if key in _PREPARED:
         _PREPARED.move_to_end(key)
@@ -195,7 +198,7 @@ def prepared(job: SweepJob, c: int, read_ahead: bool = True) -> Prepared:
     while len(_PREPARED) > CACHED_CHUNKS:
         _PREPARED.popitem(last=False)
     guess = c + job.stride
-    if read_ahead and guess < job.layout.n_chunks and (job.cache_key, guess) not in _PREPARED:
+    if guess < job.layout.n_chunks and (job.cache_key, guess) not in _PREPARED:
         _AHEAD.clear()  # an earlier guess this process did not take: dropped when its read ends
         _AHEAD[(job.cache_key, guess)] = _reader_thread().submit(_prepare, job, guess)
     return prep
@@ -316,6 +319,20 @@ def run_item(job: SweepJob, item: tuple[int, int]) -> Manifest:
     return run_finalize(job, b) if c < 0 else run_task(job, b, c)
 
 
+def check_chunk(job: SweepJob, c: int) -> None:
+    """Refuse (SigcubeError) a sweep whose kernel, baseline or nuisance rules need inputs that object chunk ``c``
+    lacks, from its points prepared as its tasks prepare them (and kept for them, in this process)."""
+    nuisance.check_spec(job.spec, job.source, prepared(job, c).points)
+
+
+def run_edges(shared: tuple[str, str], objects: tuple[int, int]) -> EdgeTally:
+    """The objects ``[start, stop)`` of the finished cube at ``shared[0]`` whose own best ``shared[1]`` lies on an end
+    of the grid (:func:`~sigcube.engines.sweep.result.edge_tally`), counted by a worker: the driver reads no
+    per-object array."""
+    url, metric = shared
+    return edge_tally(open_result(url, verify="seal", chunks=None), metric, slice(*objects))
+
+
 def warm_up(job: SweepJob) -> None:
     """Load (or compile) the compiled loops now, so the first task is not slowed by it."""
     exact.warm_up()
@@ -364,10 +381,12 @@ def run_sweep(
     template = build_template(spec, plan.group, plan.names, plan.n_points, layout, cube_attrs, keep_curves)
     _store_state(store)  # refuse someone else's folder before connecting or putting a lease beside it
     job = SweepJob(spec, source, layout, None, keep_curves, f"{source.key}|{spec.fingerprint()}")
-    # inputs checked before anything is written
-    nuisance.check_spec(spec, source, prepared(job, 0, read_ahead=synchronous).points)
     regions = layout.regions
+    tag = spec.fingerprint()[:12]
     with quiet_dask(), (nullcontext() if synchronous else dask_client(address, workers, console)) as client:
+        job = replace(job, stride=1 if client is None else max(1, sum(client.nthreads().values())))
+        # inputs checked before anything is written, on chunk 0 where the tasks run (it is kept for the first task)
+        _each(client, check_chunk, job, [0], tag)
         with Lease.acquire(store) as lease:
             flags, check = _prepare_store(store, template, layout, force, lease)
             if check.damaged or check.template:
@@ -392,20 +411,21 @@ def run_sweep(
                     while (item := schedule.take()) is not None:
                         finished(item, run_item(job, item))
                 else:
-                    threads = max(1, sum(client.nthreads().values()))
-                    tag = spec.fingerprint()[:12]
-                    stream(client, run_item, replace(job, stride=threads), schedule.take, finished,
+                    stream(client, run_item, job, schedule.take, finished,
                            key=lambda item: f"sigcube-{'finalize' if item[1] < 0 else 'task'}-{tag}-{item[0]}"
                                             + ("" if item[1] < 0 else f"-{item[1]}"),
                            priority=lambda item: 1 if item[1] < 0 else 0,
                            resume="every finished block is saved — rerun the same command to resume")
             seconds = time.perf_counter() - start
             flags.mark_complete(store_posterior(job.writer, spec, layout))
+            per_object = "rms" if spec.nuisance is None and "rms" in stored_metrics(spec) else None
+            # the objects' own best points on the grid's ends, counted where the tasks run: a few ranges of chunks
+            tallies = _each(client, run_edges, (store.url, per_object), _object_ranges(layout, job.stride), tag) \
+                if per_object else None
     headline = next((m for m in spec.metrics if get_metric(m).scope == "global"), None)
     finished_cube = open_result(store, verify="seal")
     best = best_parameters(finished_cube, headline) if headline else {}
-    edges = grid_edges(finished_cube, [headline] if headline else [],
-                       per_object=None if spec.nuisance is not None else "rms")
+    edges = grid_edges(finished_cube, [headline] if headline else [], per_object, tallies)
     return SweepSummary(store.name, len(regions), len(evals), n_tasks - len(evals), sum(evals.values()), seconds,
                         best, len(check.damaged), layout.n_chunks, edge_lines(edges), edge_notes(edges))
 
@@ -417,6 +437,24 @@ def _layout(spec: SweepSpec, n_objects: int, object_chunk: int, chunk_points: in
     rows_target = min(block_target, max(1, FINALIZE_BYTES // (8 * n_objects)))
     rows, block = gridlib.nested_chunks(spec.shape, [a.categorical for a in spec.axes], rows_target, block_target)
     return Layout(spec.shape, block, rows, n_objects, object_chunk)
+
+
+def _object_ranges(layout: Layout, parts: int) -> list[tuple[int, int]]:
+    """The objects cut into at most ``parts`` ranges ``(start, stop)`` of whole object chunks, in order."""
+    groups = np.array_split(np.arange(layout.n_chunks), min(layout.n_chunks, parts))
+    return [(layout.objects(int(g[0])).start, layout.objects(int(g[-1])).stop) for g in groups]
+
+
+def _each(client: Any, func: Callable[[Any, Any], Any], shared: Any, items: list[Any], tag: str) -> list[Any]:
+    """``[func(shared, item) for item in items]``, run here (no client) or as one task each on the cluster."""
+    if client is None:
+        return [func(shared, item) for item in items]
+    pending = deque(items)
+    found: dict[Any, Any] = {}
+    stream(client, func, shared, lambda: pending.popleft() if pending else None, found.__setitem__,
+           key=lambda item: f"sigcube-{func.__name__.replace('_', '-')}-{tag}-{item}",
+           resume="rerun the same command (every finished block is saved)")
+    return [found[item] for item in items]
 
 
 def check_inputs(spec: SweepSpec, inputs: dict[str, np.ndarray]) -> None:

@@ -23,7 +23,8 @@ import functools
 import hashlib
 import itertools
 import json
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -707,16 +708,45 @@ def object_dim(ds: xr.Dataset) -> str:
 
 
 def best_per_galaxy(ds: xr.Dataset, metric: str = "rms") -> xr.Dataset:
-    """Per object (galaxy, cluster, …): the parameters that minimise a per-object metric, and its value."""
+    """Per object (galaxy, cluster, …): the parameters that minimise a per-object metric, and its value (read a
+    slice of objects at a time: :func:`object_minima`)."""
     var = ds[metric]
     dims = parameter_dims(ds)
-    idx = {dim: i.compute() for dim, i in var.argmin(dim=dims).items()}
-    best = var.isel(idx).compute()
-    out = xr.Dataset({dim: best[dim].reset_coords(drop=True) for dim in dims})
-    out[f"best_{metric}"] = best.reset_coords(drop=True)
+    obj = object_dim(ds)
+    n = ds.sizes[obj]
+    positions = [np.empty(n, dtype=np.intp) for _ in dims]
+    best = np.empty(n, dtype=var.dtype)
+    for objects, values, where in object_minima(var, dims, obj):
+        for stored, found in zip(positions, where):
+            stored[objects] = found
+        best[objects] = values[(*where, np.arange(values.shape[-1]))]
+    out = xr.Dataset({dim: xr.DataArray(ds[dim].values[p], dims=obj, attrs=ds[dim].attrs)
+                      for dim, p in zip(dims, positions)}, coords={obj: ds[obj]})
+    out[f"best_{metric}"] = xr.DataArray(best, dims=obj, attrs=var.attrs)
     return out
 
 
+SCAN_BYTES = 16 * 2**20
+"""Bytes of a per-object metric read at once by :func:`object_minima` (every grid point of a slice of objects): a
+survey's object chunk over a 10³-point grid in single precision (12 MB at 10⁵ galaxies) is read whole, once."""
+
+
+def object_minima(var: xr.DataArray, dims: Sequence[str], obj: str
+                  ) -> Iterator[tuple[slice, np.ndarray, tuple[np.ndarray, ...]]]:
+    """A per-object metric read a slice of objects at a time — one stored object chunk, or fewer objects when its
+    values over the grid would take more than :data:`SCAN_BYTES` —, so that memory is bounded whatever the number
+    of objects. Yields the slice, its values (``dims + (obj,)``) and each object's grid position of its smallest
+    value (one index array per dim; NaN skipped, the first in C order on a tie; an object whose values are all NaN
+    is a ValueError)."""
+    var = var.transpose(*dims, obj)
+    n = var.sizes[obj]
+    grid = tuple(var.sizes[d] for d in dims)
+    stored = var.chunksizes.get(obj, (n,))[0]
+    step = max(1, min(stored, SCAN_BYTES // max(1, math.prod(grid) * var.dtype.itemsize)))
+    for start in range(0, n, step):
+        objects = slice(start, min(start + step, n))
+        values = np.asarray(var.isel({obj: objects}).values)
+        yield objects, values, np.unravel_index(np.nanargmin(values.reshape(-1, values.shape[-1]), axis=0), grid)
 
 
 EDGE_LISTED = 12
@@ -732,15 +762,17 @@ EDGE_KINDS = {"cut": "the optimum may lie beyond the grid; widen the axis",
 """How a best point on an axis end reads: ``cut`` (the grid truncates the search), ``plateau`` or ``bound``."""
 
 
-def grid_edges(ds: xr.Dataset, metrics: Sequence[str] | None = None, per_object: str | None = "rms") -> dict[str, Any]:
+def grid_edges(ds: xr.Dataset, metrics: Sequence[str] | None = None, per_object: str | None = "rms",
+               tallies: Iterable[EdgeTally] | None = None) -> dict[str, Any]:
     """Where best points sit on the ends of the grid's axes: for each global metric in ``metrics`` (default: every
     stored one) the axes on whose first or last value its best point lies, and for the per-object metric
     ``per_object`` (when given and stored) how many objects — and which — have their own best point on each axis end.
     An axis of fewer than 3 values, a switch, or the likelihood's σ_int axis is not checked (its ends are its only
     values, or the kernel metrics do not depend on it). Each end hit has a ``kind`` (:data:`EDGE_KINDS`): at the
-    parameter's own bound, on a plateau, or cut off by the grid (the optimum may lie beyond it)."""
-    axes = [d for d in parameter_dims(ds) if d not in scatter_dims(ds) and ds.sizes[d] >= 3
-            and np.issubdtype(ds[d].dtype, np.number)]
+    parameter's own bound, on a plateau, or cut off by the grid (the optimum may lie beyond it). ``tallies``: the
+    per-object part counted elsewhere (:func:`edge_tally` of consecutive slices of the objects, in order: a sweep's
+    workers count their object chunks); by default it is counted here."""
+    axes = _edge_axes(ds)
     names = [m for m in (metrics if metrics is not None else metric_names("global")) if m in ds]
     bounds = _domain_bounds(ds, axes)
     out: dict[str, Any] = {"global": {}, "per_object": {}}
@@ -759,29 +791,74 @@ def grid_edges(ds: xr.Dataset, metrics: Sequence[str] | None = None, per_object:
                     "side": side, "value": best[d], "kind": _edge_kind(line[None, :], span, side, ds[d].values[
                         0 if side == "lower" else -1], bounds[d])[0]}
     if per_object is not None and per_object in ds and axes:
-        per = best_per_galaxy(ds, per_object)
-        obj = object_dim(ds)
-        dims = parameter_dims(ds)
-        spans = np.asarray((ds[per_object].max(dims) - ds[per_object].min(dims)).values, dtype=float)
-        names_of = np.array([str(x) for x in ds[obj].values], dtype=object)
-        positions = {k: {v: i for i, v in enumerate(ds[k].values.tolist())} for k in dims}
-        for d in axes:
-            values = np.asarray(per[d].values)
-            for side, edge in (("lower", ds[d].values[0]), ("upper", ds[d].values[-1])):
-                hit = np.flatnonzero(values == edge)
-                if not hit.size:
-                    continue
-                index = {k: xr.DataArray([positions[k][v] for v in per[k].values[hit].tolist()], dims="hit")
-                         for k in dims if k != d}  # a switch's values are not sorted: looked up, not searched
-                lines = ds[per_object].isel({obj: xr.DataArray(hit, dims="hit"), **index}).transpose("hit", d)
-                kinds = _edge_kind(np.asarray(lines.values, dtype=float), spans[hit], side, edge, bounds[d])
-                cut = hit[kinds == "cut"]
+        counted = merge_tallies([edge_tally(ds, per_object)] if tallies is None else tallies)
+        for (d, side), e in counted.items():
+            if e["count"]:
                 out["per_object"].setdefault(d, {})[side] = {
-                    "value": float(edge), "count": int(hit.size), "of": int(values.size),
-                    "objects": names_of[hit[:EDGE_LISTED]].tolist(),
-                    "kinds": {k: int(np.sum(kinds == k)) for k in EDGE_KINDS},
-                    "cut_objects": names_of[cut[:EDGE_LISTED]].tolist()}
+                    "value": float(ds[d].values[0 if side == "lower" else -1]), "count": e["count"],
+                    "of": int(ds.sizes[object_dim(ds)]), "objects": e["objects"], "kinds": e["kinds"],
+                    "cut_objects": e["cut_objects"]}
         out["per_object_metric"] = per_object
+    return out
+
+
+EdgeTally = dict[tuple[str, str], dict[str, Any]]
+"""(axis, ``lower`` or ``upper``) → the objects whose own best point lies on that end: ``count``, ``kinds`` (a count
+per :data:`EDGE_KINDS`), the first :data:`EDGE_LISTED` of them by name (``objects``) and of those cut off
+(``cut_objects``)."""
+
+
+def _edge_axes(ds: xr.Dataset) -> list[str]:
+    """The axes whose ends :func:`grid_edges` checks: numeric, at least 3 values, not a likelihood scatter."""
+    return [d for d in parameter_dims(ds) if d not in scatter_dims(ds) and ds.sizes[d] >= 3
+            and np.issubdtype(ds[d].dtype, np.number)]
+
+
+def edge_tally(ds: xr.Dataset, metric: str, objects: slice = slice(None)) -> EdgeTally:
+    """The per-object part of :func:`grid_edges` for the objects ``objects`` alone, read a slice of them at a time
+    (:func:`object_minima`): consecutive slices' tallies add up (:func:`merge_tallies`) to the whole's."""
+    dims = parameter_dims(ds)
+    obj = object_dim(ds)
+    axes = _edge_axes(ds)
+    bounds = _domain_bounds(ds, axes)
+    var = ds[metric].isel({obj: objects})
+    labels = var[obj].values
+    ends = [(d, side, edge) for d in axes for side, edge in (("lower", 0), ("upper", ds.sizes[d] - 1))]
+
+    def tally(part: slice, values: np.ndarray, where: tuple[np.ndarray, ...]) -> EdgeTally:
+        flat = values.reshape(-1, values.shape[-1])
+        spans = np.asarray(np.nanmax(flat, axis=0) - np.nanmin(flat, axis=0), dtype=float)
+        out: EdgeTally = {}
+        for d, side, edge in ends:
+            i = dims.index(d)
+            hit = np.flatnonzero(where[i] == edge)
+            others = tuple(w[hit] for j, w in enumerate(where) if j != i)
+            lines = np.moveaxis(values, i, 0)[(slice(None), *others, hit)].T  # each hit's metric along d
+            kinds = _edge_kind(np.asarray(lines, dtype=float), spans[hit], side, ds[d].values[edge], bounds[d])
+            out[d, side] = {"count": int(hit.size), "kinds": {k: int(np.sum(kinds == k)) for k in EDGE_KINDS},
+                            "objects": [str(x) for x in labels[part.start + hit[:EDGE_LISTED]]],
+                            "cut_objects": [str(x) for x in labels[part.start + hit[kinds == "cut"][:EDGE_LISTED]]]}
+        return out
+
+    return merge_tallies(itertools.chain([{(d, side): _no_edge() for d, side, _ in ends}],
+                                         itertools.starmap(tally, object_minima(var, dims, obj))))
+
+
+def _no_edge() -> dict[str, Any]:
+    return {"count": 0, "kinds": dict.fromkeys(EDGE_KINDS, 0), "objects": [], "cut_objects": []}
+
+
+def merge_tallies(tallies: Iterable[EdgeTally]) -> EdgeTally:
+    """The :data:`EdgeTally` of consecutive slices of objects taken together (counts added, names listed in order)."""
+    out: EdgeTally = {}
+    for part in tallies:
+        for end, e in part.items():
+            total = out.setdefault(end, _no_edge())
+            total["count"] += e["count"]
+            for kind, n in e["kinds"].items():
+                total["kinds"][kind] += n
+            for key in ("objects", "cut_objects"):
+                total[key] += e[key][:EDGE_LISTED - len(total[key])]
     return out
 
 

@@ -78,23 +78,6 @@ def labelled(reports: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
     return dict(reports)
 
 
-def need(data: Any, *path: str | int, what: str, of: type | tuple[type, ...] | None = None) -> Any:
-    """``data[path[0]][path[1]]…`` (of the type ``of``, when given); a PlotError naming the missing or mistyped part
-    and what the figure reads otherwise."""
-    here = data
-    for i, key in enumerate(path):
-        try:
-            here = here[key]
-        except (KeyError, IndexError, TypeError):
-            where = ".".join(str(p) for p in path[: i + 1])
-            raise PlotError(f"{what}: the input has no {where!r} (is it the JSON of the report this figure "
-                            "reads?)") from None
-    if of is not None and not isinstance(here, of):
-        raise PlotError(f"{what}: the input's {'.'.join(map(str, path))!r} is a {type(here).__name__}, not what "
-                        "the report writes there (is it the JSON of the report this figure reads?)")
-    return here
-
-
 def numbers(values: Any, what: str, allow_nan: bool = True) -> np.ndarray:
     """``values`` as a 1-D float array; a PlotError when it is empty, not numbers, or has no finite value."""
     try:
@@ -109,12 +92,6 @@ def numbers(values: Any, what: str, allow_nan: bool = True) -> np.ndarray:
     if not allow_nan and not np.isfinite(a).all():
         raise PlotError(f"{what}: {int((~np.isfinite(a)).sum())} values are not finite")
     return a
-
-
-def matching(names: Sequence[Any], values: np.ndarray, what: str) -> None:
-    """Refuse values that are not one per name."""
-    if len(names) != len(values):
-        raise PlotError(f"{what}: {len(values)} values for {len(names)} objects")
 
 
 # --- neutral styles ----------------------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ import holoviews as hv
 import numpy as np
 
 from sigcube.interfaces.plots.base import (
-    COLORS, GREY, Plot, PlotError, framed, key_panel, labelled, layout, matching, need, numbers, own, report_of,
-    styled,
+    COLORS, GREY, Plot, PlotError, framed, key_panel, labelled, layout, numbers, own, styled,
 )
+from sigcube.interfaces.plots.fields import FRACTION, NONNEGATIVE, POSITIVE, Bound, Field
 from sigcube.interfaces.plots.labels import Label, axis_label, symbol
 from sigcube.interfaces.plots.registry import figure
 from sigcube.io.cubes import check_source_cube
@@ -30,6 +30,25 @@ def _run(name: str) -> str:
     return RUNS.get(name, name)
 
 
+def compared(report: Field) -> Field:
+    """A comparison report (``sigcube report compare --json``): ``report`` itself, or of a table of error models
+    (``--error-model all``, or a list) the report of the one the evidence prefers, as ``--save`` draws it."""
+    if "error_model_table" in report:
+        table = report["error_model_table"]
+        return report["reports"][table["lead"].text(report["reports"].keys(nonempty=True))]
+    return report
+
+
+def source_cube(report: Field, cube: Any) -> None:
+    """Refuse ``cube`` unless it is the dataset cube ``report`` (a comparison) was made from: the report must record
+    its cube's content hash (``conventions.cube_content_sha256``), and the cube must have it."""
+    recorded = report["conventions"]["cube_content_sha256"]
+    if not recorded.text().strip():
+        raise recorded.refuse("is empty: the report does not say which cube it was made from, so no cube can be "
+                              "checked against it (make the report again with this sigcube)")
+    check_source_cube(cube, recorded.text(), "the report")
+
+
 @figure("elpd", source="report", reads="sigcube report compare --json")
 def elpd_ranking(report: Any, title: str = "") -> Plot:
     """Each model's leave-one-galaxy-out ELPD minus the best model's, one panel per run (catalogue Υ, D, i; Υ, D, i
@@ -37,24 +56,22 @@ def elpd_ranking(report: Any, title: str = "") -> Plot:
     model is called indistinguishable from the best (hollow: inside it; filled: the best predicts better). A paired
     SE is a spread, not a credible interval; a run whose report says its objects are too few to read one gets no
     band."""
-    report = report_of(report)
-    logo = need(report, "logo", what="ELPD ranking", of=Mapping)
-    if not logo:
-        raise PlotError("ELPD ranking: the report compares no model")
+    what = "ELPD ranking"
+    logo = compared(Field.report(report, what))["logo"]
     panels, unread = [], []
-    for i, (run, result) in enumerate(logo.items()):
-        what = f"ELPD ranking ({run})"
-        models = need(result, "models", what=what, of=Mapping)
-        if not models:
-            raise PlotError(f"{what}: the run compares no model")
-        best = result.get("best", "")
-        note = result.get("se_note") if isinstance(result, Mapping) else None
+    for i, (run, result) in enumerate(logo.items(nonempty=True)):
+        models = result["models"]
+        best = result["best"].text(models.keys(nonempty=True))
+        note = result["se_note"].text() if result.get("se_note") else None
         unread += [f"{_run(run)}: {note}"] if note else []
+        top = models[best]["elpd"].number()
+        below = Bound(0.0, why=f"{best} is the best: no model's ELPD is above its")
         rows = []
         for name, m in models.items():
-            diff = -numbers([need(m, "elpd_diff", what=f"{what}: {name}")], f"{what}: {name}")[0]
-            dse = numbers([m.get("dse") or 0.0], f"{what}: {name}")[0]
-            rows.append((name, diff, dse))
+            diff = m["elpd_diff"]
+            gap = diff.agrees(diff.number(below), top - m["elpd"].number(), f"elpd({best}) − elpd({name})")
+            dse = m["dse"].number(NONNEGATIVE) if m.get("dse") else 0.0
+            rows.append((name, -gap, dse))
         rows.sort(key=lambda r: r[1])
         color = COLORS[i % len(COLORS)]
         x, d = own("delta_elpd", run), own("row", run)
@@ -72,7 +89,7 @@ def elpd_ranking(report: Any, title: str = "") -> Plot:
                              xlabel=Label("ELPD(model) − ELPD(best) [nat]", "ELPD(model) − ELPD(best) [nat]"),
                              ylabel=Label("", ""), yticks=ticks, xticks=5, width=620, height=100 + 36 * len(rows),
                              legend=None, ylim=(-0.6, len(rows) - 0.4)))
-    runs = "; ".join(_run(r) for r in logo)
+    runs = "; ".join(_run(r) for r in logo.keys())
     return Plot(layout(panels, cols=1, title=title),
                 f"Each model's leave-one-galaxy-out ELPD minus the best model's, one panel per run ({runs}); bars: "
                 f"±{STATISTICAL:g} paired SE of the per-galaxy differences, the band within which the report calls a "
@@ -182,34 +199,30 @@ def per_object_difference(report: Any, cube: Any, model: str, against: str,
     variables of the cube, one panel each; ``run``: the report's run (nuisance: Υ, D, i marginalised; catalogue);
     ``quantity``: elpd (leave-one-galaxy-out) or log_evidence (per-object ln Z, for models with per-object
     parameters)."""
-    report = report_of(report)
     what = "per-object difference"
-    conventions = report.get("conventions") if isinstance(report, Mapping) else None
-    check_source_cube(cube, conventions.get("cube_content_sha256") if isinstance(conventions, Mapping) else None,
-                      "the report")
-    runs = need(report, "logo", what=what)
+    report = compared(Field.report(report, what))
+    source_cube(report, cube)
+    logo = report["logo"]
+    runs = logo.keys()
     if run not in runs:
         raise PlotError(f"{what}: the report has no run {run!r}; its runs: {', '.join(runs)}")
-    per = need(report, "logo", run, "per_galaxy", what=what)
-    models = list(need(per, "elpd", what=what))
+    per = logo[run]["per_galaxy"]
+    models = per["elpd"].keys(nonempty=True)
     for name in (model, against):
         if name not in models:
             raise PlotError(f"{what}: the report compares no model {name!r}; its models: {', '.join(models)}")
     if model == against:
         raise PlotError(f"{what}: model and against are both {model!r}; name two models of {', '.join(models)}")
-    names = [str(n) for n in need(per, "galaxy", what=what)]
+    names = per["galaxy"].names()
     if quantity == "elpd":
-        a = numbers(need(per, "elpd", model, what=what), f"{what}: {model}")
-        b = numbers(need(per, "elpd", against, what=what), f"{what}: {against}")
+        a, b = (_per_galaxy_elpd(logo[run], name, len(names)) for name in (model, against))
         label = Label(f"ΔELPD_g = {model} − {against} [nat]", f"ΔELPD$_g$ = {model} − {against} [nat]")
     elif quantity == "log_evidence":
-        a = numbers(need(report, "runs", run, model, "galaxy_log_evidence", what=what), f"{what}: {model}")
-        b = numbers(need(report, "runs", run, against, "galaxy_log_evidence", what=what), f"{what}: {against}")
+        a, b = (report["runs"][run][name]["galaxy_log_evidence"].numbers(size=len(names))
+                for name in (model, against))
         label = Label(f"Δln Z_g = {model} − {against} [nat]", f"$\\Delta\\ln Z_g$ = {model} − {against} [nat]")
     else:
         raise PlotError(f"{what}: quantity is elpd or log_evidence, not {quantity!r}")
-    matching(names, a, f"{what}: {model}")
-    matching(names, b, f"{what}: {against}")
     head = f"{'ΔELPD' if quantity == 'elpd' else 'Δln Z'} {model} − {against}"
     props = object_properties(cube, properties)
     panels, beyond = per_object_panels(names, a - b, props, label, COLORS[1], head)
@@ -223,6 +236,15 @@ def per_object_difference(report: Any, cube: Any, model: str, against: str,
                    f"percentiles): {', '.join(beyond)} drawn on its edge (▲/▼) and labelled" if beyond else ""))
 
 
+def _per_galaxy_elpd(result: Field, model: str, size: int) -> np.ndarray:
+    """``model``'s leave-one-out ELPD of each of ``size`` galaxies in a run of ``logo``, refused unless they sum to
+    the model's ELPD."""
+    values = result["per_galaxy"]["elpd"][model].numbers(size=size)
+    total = result["models"][model]["elpd"]
+    total.agrees(total.number(), float(values.sum()), f"the sum of {model}'s per-galaxy ELPD")
+    return values
+
+
 @figure("ablation-pairs", source="report", reads="sigcube report ablation --json (any --sigma-int)")
 def ablation_pairs(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
     """The fraction of galaxies the first model of each pair fits better (0.5: as many each way) with its bootstrap
@@ -230,17 +252,14 @@ def ablation_pairs(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
     reports = labelled(reports, ("runs", "pairs_at_best"), "ablation pairs")
     panels, by_label = [], {}
     for label, r in reports.items():
-        r = report_of(r)
-        what = f"ablation pairs {label}".strip()
-        runs = need(r, "pairs_at_best", what=what, of=Mapping) if "pairs_at_best" in r else {
-            run: need(result, "pairs", what=what, of=Mapping)
-            for run, result in need(r, "runs", what=what, of=Mapping).items()}
+        r = Field.report(r, f"ablation pairs {label}".strip())
+        runs = (dict(r["pairs_at_best"].items(nonempty=True)) if "pairs_at_best" in r else
+                {run: result["pairs"].mapping() for run, result in r["runs"].items(nonempty=True)})
         by_label[label] = runs
-    names = list(dict.fromkeys(pair for runs in by_label.values() for pairs in runs.values() for pair in pairs))
+    names = list(dict.fromkeys(pair for runs in by_label.values() for pairs in runs.values() for pair in pairs.keys()))
     if not names:
         raise PlotError("ablation pairs: the report has no pair of models")
     for n, (label, runs) in enumerate(by_label.items()):  # one row per pair in every panel: the first names them
-        what = f"ablation pairs {label}".strip()
         x, d = own("win", label), own("row", label)
         layers = [styled(hv.VLine(0.5, kdims=[x, d]), color="black", dash="dotted", width=1)]
         last = label == list(reports)[-1]
@@ -249,8 +268,8 @@ def ablation_pairs(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
             offset = 0.15 * (i - (len(runs) - 1) / 2)
             rows = []
             for pair, p in pairs.items():
-                frac = numbers([need(p, "win_fraction", what=what)], what)[0]
-                lo, hi = numbers(need(p, "bootstrap_ci95", what=what), what, allow_nan=False)
+                frac = p["win_fraction"].number(FRACTION)
+                lo, hi = p["bootstrap_ci95"].interval(FRACTION)
                 rows.append((len(names) - 1 - names.index(pair) + offset, frac, lo, hi))
             layers += [styled(hv.Segments([(lo, y, hi, y) for y, _, lo, hi in rows], [x, d, f"{x}_end", f"{d}_end"]),
                               color=color, width=3),
@@ -271,24 +290,25 @@ def ablation_pairs(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
 def sigma_int_profile(report: Any, title: str = "") -> Plot:
     """Each model's total ln L profiled over the error floor σ_int (relative to its maximum), per run, its best
     value marked."""
-    report = report_of(report)
     what = "σ_int profile"
-    values = numbers(need(report, "scatter", "values", what=what), what, allow_nan=False)
-    unit = report["scatter"].get("unit")
+    report = Field.report(report, what)
+    values = report["scatter"]["values"].numbers(NONNEGATIVE)
+    unit = report["scatter"]["unit"].text() if report["scatter"].get("unit") else None
+    grid = Bound(float(values.min()), float(values.max()), why="the best σ_int is on the profile's grid")
+    profiles = report["sigma_int_profile"]
     panels = []
-    for run, models in need(report, "sigma_int_profile", what=what).items():
+    for run, models in profiles.items(nonempty=True):
         layers = []
         x, y = own("sigma_int", run), own("dlnL", run)
-        for i, (model, prof) in enumerate(models.items()):
-            ll = numbers(need(prof, "ln_L", what=what), f"{what}: {model}")
-            matching(list(values), ll, f"{what}: {model}")
+        for i, (model, prof) in enumerate(models.items(nonempty=True)):
+            ll = prof["ln_L"].numbers(size=len(values), missing=True)
             rel = ll - np.nanmax(ll)
             color = COLORS[i % len(COLORS)]
             layers += [styled(hv.Curve((values, rel), x, y, label=model), color=color, width=2),
                        styled(hv.Scatter((values, rel), x, y), color=color, size=5)]
-            best = prof.get("best")
+            best = prof["best"].number(grid) if prof.get("best") else None
             if best is not None:
-                layers.append(styled(hv.Scatter([(float(best), 0.0)], x, y), color=color, size=12,
+                layers.append(styled(hv.Scatter([(best, 0.0)], x, y), color=color, size=12,
                                      marker="x", width=2))
         panels.append(framed(hv.Overlay(layers), title=f"{_run(run)}: ln L profiled over σ_int",
                              xlabel=axis_label("sigma_int", {"units": unit}, text="error floor σ_int"),
@@ -298,7 +318,7 @@ def sigma_int_profile(report: Any, title: str = "") -> Plot:
         raise PlotError(f"{what}: the report has no profile")
     return Plot(layout(panels, cols=2, title=title),
                 "Total log-likelihood of each model over the error floor σ_int, relative to its maximum, the best "
-                "σ_int marked (×), for " + ", ".join(_run(r) for r in report["sigma_int_profile"]))
+                "σ_int marked (×), for " + ", ".join(_run(r) for r in profiles.keys()))
 
 
 KERNEL_METRICS = (("mean_rms", "mean RMS [km/s]"), ("rar_scatter_velocity", "RAR scatter, std log10(V_obs/V_pred) "
@@ -308,17 +328,22 @@ KERNEL_METRICS = (("mean_rms", "mean RMS [km/s]"), ("rar_scatter_velocity", "RAR
 @figure("kernel-ranking", source="report", reads="sigcube report kernels --json")
 def kernel_ranking(report: Any, title: str = "") -> Plot:
     """Every kernel at its defaults: mean RMS and RAR scatter, sorted by mean RMS (the baseline marked)."""
-    rows = [r for r in report_of(report) if isinstance(r, Mapping) and "skipped" not in r]
+    what = "kernel ranking"
+    rows = [r for r in Field.report(report, what).elements(nonempty=True) if "skipped" not in r.mapping()]
     if not rows:
-        raise PlotError("kernel ranking: the report has no kernel")
-    rows.sort(key=lambda r: float(r.get("mean_rms") or np.inf))
-    names = [str(need(r, "kernel", what="kernel ranking")) for r in rows]
+        raise PlotError(f"{what}: the report has no kernel")
+    metrics = [{metric: r[metric].number(NONNEGATIVE) if r.get(metric) else np.nan for metric, _ in KERNEL_METRICS}
+               for r in rows]
+    order = sorted(range(len(rows)), key=lambda i: np.nan_to_num(metrics[i]["mean_rms"], nan=np.inf))
+    names = [rows[i]["kernel"].text() for i in order]
     panels = []
     for metric, text in KERNEL_METRICS:
-        v = numbers([r.get(metric) for r in rows], f"kernel ranking: {metric}")
-        colors = [COLORS[1] if r.get("win_rate") is not None else GREY for r in rows]
-        bars = [styled(hv.Segments([(0.0, i, v[i], i)], [metric, "row", f"{metric}_end", "row_end"]), color=c,
-                       width=9) for i, c in enumerate(colors) if np.isfinite(v[i])]
+        v = numbers([metrics[i][metric] for i in order], f"{what}: {metric}")
+        colors = [COLORS[1] if rows[i].get("win_rate") else GREY for i in order]
+        bars = [styled(hv.Segments([(0.0, i, v[i], i) for i, c in enumerate(colors)
+                                    if c == color and np.isfinite(v[i])],
+                                   [metric, "row", f"{metric}_end", "row_end"]), color=color, width=9)
+                for color in dict.fromkeys(colors)]  # one element per colour: a bar each is slow to draw
         panels.append(framed(hv.Overlay(bars), title=text.split(" [")[0], xlabel=Label(text, text),
                              ylabel=Label("", ""), yticks=list(enumerate(names)), width=420,
                              height=80 + 22 * len(names), legend=None))
@@ -372,17 +397,18 @@ def joint_costs(ds: Any) -> Plot:
                                         f"posterior's mode ({where}) minus at its own dataset's mode, sorted")
 
 
-def _ratio(value: Any) -> float:
-    """A per-object prediction over observation: a number, a ``median_ratio``, or ``<x>_pred`` over ``<x>_obs``."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, Mapping):
+def _ratio(value: Field) -> float:
+    """A per-object prediction over observation: a number, a ``median_ratio``, or ``<x>_pred`` over ``<x>_obs``;
+    NaN for null."""
+    if isinstance(value.value, Mapping):
         if "median_ratio" in value:
-            return float(value["median_ratio"])
-        pred = [k for k in value if k.endswith("_pred") and f"{k[:-5]}_obs" in value]
-        if pred:
-            return float(value[pred[0]]) / float(value[f"{pred[0][:-5]}_obs"])
-    return float("nan")
+            value = value["median_ratio"]
+        else:
+            pred = next((k for k in value.keys() if k.endswith("_pred")), None)
+            if pred is None:
+                raise value.refuse("holds no median_ratio, nor a prediction <x>_pred with its observation <x>_obs")
+            return value[pred].number(NONNEGATIVE) / value[f"{pred[:-5]}_obs"].number(POSITIVE)
+    return float("nan") if value.value is None else value.number(NONNEGATIVE)
 
 
 def ratio_rows(report: Any) -> list[tuple[str, dict[str, dict[str, float]]]]:
@@ -390,19 +416,18 @@ def ratio_rows(report: Any) -> list[tuple[str, dict[str, dict[str, float]]]]:
     {model: {object: ratio}}): a model's values with a ``median_ratio`` and a ``per_…`` table of objects, at least
     one of them a finite positive ratio."""
     out = []
-    for row in report_of(report):
-        if not isinstance(row, Mapping):
-            continue
+    for row in Field.report(report, "prediction ratios").elements(nonempty=True):
+        values = row.mapping().get("values")
         models = {}
-        for model, values in (row.get("values") or {}).items():
-            if not isinstance(values, Mapping) or "median_ratio" not in values:
+        for model, v in values.items() if values is not None else ():
+            if not isinstance(v.value, Mapping) or "median_ratio" not in v:
                 continue
-            table = next((v for k, v in values.items() if k.startswith("per_") and isinstance(v, Mapping)), None)
-            ratios = {str(name): _ratio(v) for name, v in (table or {}).items()}
+            table = next((t for k, t in v.items() if k.startswith("per_") and isinstance(t.value, Mapping)), None)
+            ratios = {name: _ratio(x) for name, x in (table.items() if table is not None else ())}
             if any(np.isfinite(r) and r > 0 for r in ratios.values()):
                 models[model] = ratios
         if models:
-            out.append((str(row.get("name", "")), models))
+            out.append((row["name"].text() if row.get("name") else "", models))
     return out
 
 

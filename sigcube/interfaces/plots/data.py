@@ -12,6 +12,7 @@ import xarray as xr
 
 from sigcube.engines.sweep.nuisance import sweep_posterior
 from sigcube.interfaces.plots.base import PlotError
+from sigcube.interfaces.plots.fields import NONNEGATIVE, Field
 from sigcube.interfaces.plots.labels import log_axes
 from sigcube.stats.posterior import GridPosterior, Marginal1D, PosteriorError
 
@@ -39,18 +40,32 @@ class PosteriorGrid:
 
 def posterior_from_report(posterior: Mapping[str, Any]) -> PosteriorGrid:
     """The :class:`PosteriorGrid` of a ``report sweep`` JSON's ``posterior`` (its ``marginals``: axes, 1-D and pair
-    marginals; each axis's units from ``axes``); log axes where the grid's values are geometric."""
-    stored = posterior.get("marginals")
-    if not stored:
+    marginals, each checked against its axes; each axis's units from ``axes``); log axes where the grid's values are
+    geometric."""
+    post = Field(posterior, "posterior", ("posterior",))
+    if post.mapping().get("marginals") is None:
         raise PlotError("posterior: the report has no marginals (remake it with this sigcube: report sweep --json)")
-    axes = {n: np.asarray(v, dtype=float) for n, v in stored["axes"].items()}
-    marginals = {(n,): np.asarray(m, dtype=float) for n, m in stored["one"].items()}
-    marginals.update({tuple(key.split("|")): np.asarray(m, dtype=float) for key, m in stored["two"].items()})
-    if any(not np.isfinite(m).all() or m.sum() <= 0 for m in marginals.values()):
-        raise PlotError("posterior: a stored marginal is empty or not finite")
-    grid = GridPosterior(axes, np.empty(0), str(posterior.get("global_prior", "")),
-                         float(posterior.get("log_evidence", np.nan)), marginals)
-    attrs = {n: {"units": a.get("units", "")} for n, a in posterior.get("axes", {}).items()}
+    stored = post["marginals"]
+    axes = {n: a.numbers(increasing=True) for n, a in stored["axes"].items(nonempty=True)}
+
+    def mass(field: Field, names: Sequence[str]) -> np.ndarray:
+        unknown = [n for n in names if n not in axes]
+        if unknown:
+            raise field.refuse(f"is over {', '.join(unknown)}, not an axis of the grid ({', '.join(axes)})")
+        shape = tuple(len(axes[n]) for n in names)
+        values = field.numbers(NONNEGATIVE, size=shape[0]) if len(shape) == 1 else field.numbers(NONNEGATIVE,
+                                                                                                 shape=shape)
+        if values.sum() <= 0:
+            raise field.refuse("holds no mass")
+        return values
+
+    marginals = {(n,): mass(m, [n]) for n, m in stored["one"].items()}
+    marginals.update({tuple(key.split("|")): mass(m, key.split("|")) for key, m in stored["two"].items()})
+    grid = GridPosterior(axes, np.empty(0), post["global_prior"].text() if post.get("global_prior") else "",
+                         post["log_evidence"].number() if post.get("log_evidence") else np.nan, marginals)
+    units = post.get("axes")
+    attrs = {n: {"units": a["units"].text() if a.mapping().get("units") else ""}
+             for n, a in (units.items() if units is not None else ())}
     geometric = {n for n, v in axes.items() if v.size > 2 and np.all(v > 0)
                  and np.allclose(np.diff(np.log(v)), np.log(v[1] / v[0])) and not np.allclose(np.diff(v), v[1] - v[0])}
     return PosteriorGrid(grid, attrs, frozenset(geometric))

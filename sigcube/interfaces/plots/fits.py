@@ -3,7 +3,8 @@ predictive checks of its residuals under each error model."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -11,19 +12,20 @@ import holoviews as hv
 import numpy as np
 
 from sigcube.compute.quadrature import SCALE
-from sigcube.engines.evidence import Data, likelihood_at
+from sigcube.engines.evidence import FLOOR, LIKELIHOOD, TAU, Data, likelihood_at
 from sigcube.engines.fitted_curves import DRAWS, MIN_ESS, fitted_curves
 from sigcube.engines.halo_masses import is_halo
-from sigcube.interfaces.plots.base import (
-    COLORS, GREY, Plot, PlotError, framed, layout, need, numbers, own, report_of, styled,
-)
+from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, layout, own, styled
+from sigcube.interfaces.plots.comparison import compared, source_cube
+from sigcube.interfaces.plots.fields import NONNEGATIVE, Bound, Field
 from sigcube.interfaces.plots.galaxies import GalaxyCurve, chosen_galaxies, rotation_curves
 from sigcube.interfaces.plots.labels import Label
 from sigcube.interfaces.plots.registry import figure
-from sigcube.io.cubes import check_source_cube
 from sigcube.io.datasets import curve_kinds
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.model.kernels import get_kernel
+from sigcube.model.kernels.registry import Kernel, kernel_names
+from sigcube.stats.likelihood import ERROR_MODELS, LEGACY_ERROR_MODELS
 from sigcube.stats.nuisance import with_bulge_luminosity
 
 
@@ -40,26 +42,30 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
     ``galaxies``: the galaxies drawn, by name (default: ``n`` representative and the ``n`` worst fitted by the first
     model's RMS); ``n``: galaxies of each kind when none are named; ``run``: nuisance (Υ, D, i marginalised) or
     catalogue; ``models``: the report's models, all by default."""
-    report = report_of(report)
-    if isinstance(report, Mapping) and "error_model_table" in report:  # several error models: the preferred one's
-        report = need(report, "reports", need(report, "error_model_table", "lead", what="fitted curves"),
-                      what="fitted curves")
     what = "fitted curves"
-    conventions = need(report, "conventions", what=what, of=Mapping)
-    check_source_cube(cube, conventions.get("cube_content_sha256"), "the report")
+    report = compared(Field.report(report, what))
+    source_cube(report, cube)
     if cube.attrs.get("sigcube_kind") not in curve_kinds():
         raise PlotError(f"{what}: --cube must be the dataset cube of rotation curves the report was made from")
-    rows = need(report, "runs", run, what=what, of=Mapping)
-    chosen = list(models) or list(rows)
+    runs = report["runs"].keys()
+    if run not in runs:
+        raise PlotError(f"{what}: the report has no run {run!r}; its runs: {', '.join(runs)}")
+    rows = report["runs"][run]
+    chosen = list(models) or rows.keys(nonempty=True)
     unknown = [m for m in chosen if m not in rows]
     if unknown:
-        raise PlotError(f"{what}: {', '.join(unknown)} not among the report's models ({', '.join(rows)})")
-    stale = [m for m in chosen if rows[m].get("per_object") and "best_per_galaxy" not in rows[m]]
+        raise PlotError(f"{what}: {', '.join(unknown)} not among the report's models ({', '.join(rows.keys())})")
+    per_object = {m: bool(rows[m]["per_object"].elements()) for m in chosen}
+    stale = [m for m in chosen if per_object[m] and "best_per_galaxy" not in rows[m]]
     if stale:
         raise PlotError(f"{what}: the report holds no per-galaxy fit of {', '.join(stale)} (made by an older sigcube); "
                         "run the comparison again, or name other --set models=…")
-    halo = next((m for m in chosen if is_halo(rows[m]["kernel"])), None)
-    scatter = report.get("scatter")
+    kernels = {m: get_kernel(rows[m]["kernel"].text(kernel_names())) for m in chosen}
+    fixed = {m: _point(rows[m]["fixed"], kernels[m]) if rows[m].get("fixed") else {} for m in chosen}
+    best = {m: _point(rows[m]["best"], kernels[m]) if rows[m].get("best") or not per_object[m] else {}
+            for m in chosen}
+    halo = next((m for m in chosen if is_halo(kernels[m].name)), None)
+    scatter = _scatter(report)
     cube = with_bulge_luminosity(cube.load())  # as the comparison read it: bulgeless galaxies' L_bul = 0
     points = pack_sparc(cube)
     if run == "nuisance":
@@ -72,12 +78,10 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
 
     def fit(m: str, which: Sequence[str]) -> dict[str, Any]:
         """Model ``m``'s fitted curves of the galaxies ``which``, by name."""
-        per_object = _per_galaxy(rows[m], names, f"{what} ({m})")
-        best = dict(need(rows[m], "best", what=f"{what} ({m})", of=Mapping) if not per_object else rows[m].get("best")
-                    or {})
-        best, likelihood = likelihood_at(best, scatter)
-        curves = fitted_curves(get_kernel(rows[m]["kernel"]), {**rows[m].get("fixed", {}), **best}, data, likelihood,
-                               [names.index(g) for g in which], per_object=per_object, halo=m == halo)
+        own = _per_galaxy(rows[m], kernels[m], names) if per_object[m] else {}
+        params, likelihood = likelihood_at(best[m], scatter)
+        curves = fitted_curves(kernels[m], {**fixed[m], **params}, data, likelihood, [names.index(g) for g in which],
+                               per_object=own, halo=m == halo)
         return {c.galaxy: c for c in curves}
 
     first = chosen[0]
@@ -111,8 +115,8 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
         curves.append(replace(GalaxyCurve(g, base.r, base.v_obs, base.e_v_obs, components,
                                           {m: fits[m][g].v_pred for m in chosen}, detail=detail),
                               bands={m: fits[m][g].band for m in chosen} if run == "nuisance" else {}))
-    settings = ", ".join(f"{m}: " + (", ".join(f"{k} = {v:.3g}" for k, v in (rows[m].get("best") or {}).items())
-                                     + (" and its best grid point per galaxy" if rows[m].get("per_object") else ""))
+    settings = ", ".join(f"{m}: " + (", ".join(f"{k} = {v:.3g}" for k, v in best[m].items())
+                                     + (" and its best grid point per galaxy" if per_object[m] else ""))
                          for m in chosen)
     plot = rotation_curves(curves, title=title)
     scaled = any(SCALE in c.nuisance for found in fits.values() for c in found.values())
@@ -128,15 +132,49 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
                                                else ""))
 
 
-def _per_galaxy(row: Mapping[str, Any], galaxies: Sequence[str], what: str) -> dict[str, np.ndarray]:
+def _point(point: Field, kernel: Kernel, size: int | None = None, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A point of ``kernel`` a report gives (its best point, the values it holds fixed; ``size``: a value per galaxy
+    of that many), each value but those of ``skip`` checked: a parameter of the kernel within its bounds (one of its
+    choices), σ_int, τ_gal and the floor ≥ 0."""
+    known = {p.name: p for p in kernel.parameters}
+    out: dict[str, Any] = {}
+    for name, value in point.items():
+        if name in skip:
+            continue
+        if name in LIKELIHOOD:
+            out[name] = value.number(NONNEGATIVE)
+        elif name not in known:
+            raise value.refuse(f"is not a parameter of the kernel {kernel.name} ({', '.join(known)})")
+        elif known[name].categorical:
+            out[name] = value.text(known[name].choices)
+        else:
+            lo, hi = known[name].bounds or (-math.inf, math.inf)
+            bound = Bound(lo, hi, why=f"the range of {kernel.name}'s {name}")
+            out[name] = value.number(bound) if size is None else value.numbers(bound, size=size)
+    return out
+
+
+def _per_galaxy(row: Field, kernel: Kernel, galaxies: Sequence[str]) -> dict[str, np.ndarray]:
     """A per-galaxy model's best grid point of each galaxy of ``galaxies`` (the cube's), by parameter."""
-    if not row.get("per_object"):
-        return {}
-    best = need(row, "best_per_galaxy", what=what, of=Mapping)
-    names = list(need(best, "galaxy", what=what))
-    if names != list(galaxies):
-        raise PlotError(f"{what}: the report's galaxies are not the cube's sample")
-    return {k: numbers(v, what) for k, v in best.items() if k != "galaxy"}
+    best = row["best_per_galaxy"]
+    if best["galaxy"].names() != list(galaxies):
+        raise best["galaxy"].refuse("are not the galaxies of the cube's sample")
+    return _point(best, kernel, len(galaxies), skip=("galaxy",))
+
+
+def _scatter(report: Field) -> dict[str, Any] | None:
+    """The likelihood a comparison report states (``scatter``: its error model, σ_int's values and those of τ_gal and
+    the floor), checked; None for errors as quoted."""
+    scatter = report.get("scatter")
+    if scatter is None:
+        return None
+    out: dict[str, Any] = {"error_model": scatter["error_model"].text([*ERROR_MODELS, *LEGACY_ERROR_MODELS])}
+    if scatter.get("values"):
+        out["values"] = list(scatter["values"].numbers(NONNEGATIVE))
+    for name in (TAU, FLOOR):
+        if scatter.get(name):
+            out[name] = {"values": list(scatter[name]["values"].numbers(NONNEGATIVE))}
+    return out
 
 
 @figure("residual-checks", source="report",
@@ -145,31 +183,37 @@ def residual_checks_figure(report: Any, run: str = "nuisance", title: str = "") 
     """The predictive checks of each error model: the normalised residuals' quantiles against the normal's and their
     histogram against N(0, 1) (log counts: the tails show), each model a colour, one pair of panels per error model
     (of a table, in its order; of one report, its own). Residuals at each model's best point, Υ, D, i at their mode."""
-    report = report_of(report)
     what = "residual checks"
-    reports = (need(report, "reports", what=what, of=Mapping) if isinstance(report, Mapping)
-               and "error_model_table" in report else {"": report})
+    report = Field.report(report, what)
+    reports = dict(report["reports"].items(nonempty=True)) if "error_model_table" in report else {"": report}
     panels = []
     for n, (em, r) in enumerate(reports.items()):
-        checks = need(r, "predictive_checks", run, what=f"{what} ({em or 'the report'})", of=Mapping)
-        if not checks:
-            raise PlotError(f"{what}: the {run} run holds no model with global parameters")
-        label = em or (r.get("scatter") or {}).get("error_model", "quoted errors")
+        checks = r["predictive_checks"][run]
+        if not checks.keys():
+            raise checks.refuse("is empty: the run holds no model with global parameters")
+        label = em or (r["scatter"]["error_model"].text() if r.get("scatter") else "quoted errors")
         x, y = own("r", str(n)), own("count", str(n))
         qx, qy = own("normal", str(n)), own("observed", str(n))
-        first = next(iter(checks.values()))
-        edges = numbers(need(first, "histogram", "edges", what=what), what)
+        first = next(c["histogram"] for _, c in checks.items())
+        edges = first["edges"].numbers(increasing=True)
+        if len(edges) < 2:
+            raise first["edges"].refuse("has fewer than two edges: no bin")
         centres = 0.5 * (edges[1:] + edges[:-1])
-        hist = [styled(hv.Curve((centres, np.maximum(numbers(first["histogram"]["expected"], what), 0.5)), x, y,
-                                label="N(0, 1)"), color=GREY, dash="dashed", width=2)]
+        expected = first["expected"].numbers(NONNEGATIVE, size=len(centres))
+        hist = [styled(hv.Curve((centres, np.maximum(expected, 0.5)), x, y, label="N(0, 1)"), color=GREY,
+                       dash="dashed", width=2)]
         line = np.array([-4.0, 4.0])
         qq = [styled(hv.Curve((line, line), qx, qy, label="y = x"), color=GREY, dash="dashed", width=1.5)]
         for color, (model, c) in zip(COLORS, checks.items()):
-            counts = np.maximum(numbers(need(c, "histogram", "counts", what=what), what), 0.5)
-            hist.append(styled(hv.Curve((centres, counts), x, y, label=f"{model} (sd {c['sd']:.2f})").opts(
-                interpolation="steps-mid"), color=color, width=2))
-            qq.append(styled(hv.Scatter((numbers(c["qq"]["normal"], what), numbers(c["qq"]["observed"], what)), qx, qy,
-                                        label=model), color=color, size=6))
+            histogram = c["histogram"]
+            if list(histogram["edges"].numbers(size=len(edges))) != list(edges):
+                raise histogram["edges"].refuse(f"differ from {first['edges'].where}: the models' bins are one set")
+            counts = np.maximum(histogram["counts"].numbers(NONNEGATIVE, size=len(centres)), 0.5)
+            hist.append(styled(hv.Curve((centres, counts), x, y, label=f"{model} (sd {c['sd'].number(NONNEGATIVE):.2f})"
+                                        ).opts(interpolation="steps-mid"), color=color, width=2))
+            normal = c["qq"]["normal"].numbers(increasing=True)
+            observed = c["qq"]["observed"].numbers(size=len(normal))
+            qq.append(styled(hv.Scatter((normal, observed), qx, qy, label=model), color=color, size=6))
         panels.append(framed(hv.Overlay(qq), title=f"{label}: quantiles against N(0, 1)",
                              xlabel=Label("normal quantile", "normal quantile"),
                              ylabel=Label("residual quantile", "residual quantile"), width=380, height=320,

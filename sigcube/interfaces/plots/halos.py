@@ -4,16 +4,15 @@ relations a comparison recovered, each galaxy's fitted halo over those bands."""
 
 from __future__ import annotations
 
-import holoviews as hv
-import numpy as np
-import xarray as xr
-
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sigcube.interfaces.plots.base import (
-    COLORS, GREY, Plot, PlotError, framed, key_panel, layout, need, numbers, report_of, styled,
-)
+import holoviews as hv
+import numpy as np
+
+from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, key_panel, layout, styled
+from sigcube.interfaces.plots.comparison import compared
+from sigcube.interfaces.plots.fields import FRACTION, Bound, Field
 from sigcube.interfaces.plots.labels import Label
 from sigcube.interfaces.plots.registry import figure
 from sigcube.model.lcdm import DUTTON_MACCIO_2014, MOSTER_2013, SHMRS
@@ -22,6 +21,16 @@ STELLAR = ("log10_M200", "log10_mstar")
 CONCENTRATION = ("log10_M200_c", "log10_c200")
 """The two panels' dimensions (their own: panels of a layout that share a dimension's name share its range)."""
 MASS = Label("log10 M200 [M☉]", r"$\log_{10} M_{200}\ [M_\odot]$")
+QUANTITIES = {
+    "log10_M200": Bound(4.0, 17.0, why="log10 of a halo's mass [M☉]: 10⁴ M☉ is below the smallest dwarf's halo, 10¹⁷ "
+                                       "M☉ above the largest cluster's (≈ 3·10¹⁵)"),
+    "log10_mstar": Bound(0.0, 13.0, why="log10 of a stellar mass [M☉]: 10¹³ M☉ is above the most massive galaxy's"),
+    "c200": Bound(0.0, 1e3, open_low=True, why="a concentration r200/r_−2 is positive; 1000 is ten times the widest "
+                                              "prior's bound"),
+}
+"""The quantities of a comparison's halo table the figure draws, and the physical bounds of their values."""
+QUANTILES = (0.16, 0.5, 0.84)
+"""The quantiles of each galaxy's halo drawn: a 68 % interval around the median."""
 
 
 def _band(x: np.ndarray, y: np.ndarray, sigma: float | np.ndarray, label: str, color: str, dims: tuple[str, str]
@@ -56,25 +65,51 @@ def relations(log10_m200: tuple[float, float] = (9.0, 13.5), title: str = "") ->
                 " dex), each with ±1σ and ±2σ bands")
 
 
-def _halo_rows(report: Any, run: str, what: str) -> dict[str, Mapping[str, Any]]:
+def _halo_rows(report: Any, run: str, what: str) -> dict[str, Field]:
     """The rows of a comparison's ``run`` that hold halo posteriors, by model."""
-    report = report_of(report)
-    if isinstance(report, Mapping) and "error_model_table" in report:  # a table of error models: the preferred one's
-        report = need(report, "reports", need(report, "error_model_table", "lead", what=what), what=what)
-    rows = need(report, "runs", run, what=what, of=Mapping)
-    return {m: r for m, r in rows.items() if isinstance(r, Mapping) and r.get("halos")}
+    runs = compared(Field.report(report, what))["runs"]
+    if run not in runs.keys():
+        raise PlotError(f"{what}: the report has no run {run!r}; its runs: {', '.join(runs.keys())}")
+    return {m: row for m, row in runs[run].items() if row.mapping().get("halos") is not None}
 
 
-def _halos(report: Any, run: str, models: Sequence[str], what: str) -> dict[str, xr.Dataset]:
-    """The per-galaxy halo posteriors of a comparison's ``run`` by model (``models``, or every halo model)."""
-    found = {m: r["halos"] for m, r in _halo_rows(report, run, what).items()}
+def _halos(report: Any, run: str, models: Sequence[str], what: str) -> dict[str, dict[str, np.ndarray]]:
+    """The per-galaxy halo posteriors of a comparison's ``run`` by model (``models``, or every halo model): each
+    quantity's 16th, 50th and 84th percentiles by galaxy (:func:`_halo_table`)."""
+    found = {m: row["halos"] for m, row in _halo_rows(report, run, what).items()}
     if not found:
         raise PlotError(f"{what}: the {run} run holds no halo posteriors (run `sigcube report compare` with a halo "
                         "model, e.g. nfw-lcdm)")
     unknown = [m for m in models if m not in found]
     if unknown:
         raise PlotError(f"{what}: {', '.join(unknown)} not among the report's halo models ({', '.join(found)})")
-    return {m: xr.Dataset.from_dict(found[m]) for m in (models or found)}
+    return {m: _halo_table(found[m]) for m in (models or found)}
+
+
+def _halo_table(halos: Field) -> dict[str, np.ndarray]:
+    """A comparison's halo table (an xarray Dataset's dict: ``quantity`` over galaxy × quantile): each of
+    :data:`QUANTITIES` at :data:`QUANTILES`, shaped (galaxies, 3), checked — one row per galaxy of its
+    coordinate, within the quantity's bounds, the percentiles in order."""
+    galaxies = halos["coords"]["galaxy"]["data"].names()
+    levels = halos["coords"]["quantile"]["data"]
+    quantiles = list(levels.numbers(FRACTION, increasing=True))
+    missing = [q for q in QUANTILES if q not in quantiles]
+    if missing:
+        raise levels.refuse(f"has no {', '.join(f'{q:g}' for q in missing)}: the figure draws the median and the "
+                            "68 % interval")
+    columns = [quantiles.index(q) for q in QUANTILES]
+    out = {}
+    for name, bound in QUANTITIES.items():
+        variable = halos["data_vars"][name]
+        if [d.text() for d in variable["dims"].elements()] != ["galaxy", "quantile"]:
+            raise variable["dims"].refuse("is not [galaxy, quantile]")
+        table = variable["data"].numbers(bound, shape=(len(galaxies), len(quantiles)))[:, columns]
+        disorder = np.flatnonzero(np.any(np.diff(table, axis=1) < 0, axis=1))
+        if disorder.size:
+            raise variable["data"][int(disorder[0])].refuse(
+                f"(galaxy {galaxies[int(disorder[0])]}) has its percentiles out of order")
+        out[name] = table
+    return out
 
 
 def _stellar_relations(report: Any, run: str, models: Sequence[str], what: str) -> dict[str, Any]:
@@ -83,25 +118,20 @@ def _stellar_relations(report: Any, run: str, models: Sequence[str], what: str) 
     rows = _halo_rows(report, run, what)
     out: dict[str, Any] = {}
     for m in models:
-        name = str((rows[m].get("fixed") or {}).get("shmr", MOSTER_2013.name))
-        relation = SHMRS.get(name)
-        if relation is None:
-            raise PlotError(f"{what}: {m}'s stellar-to-halo relation {name!r} is not one of {', '.join(SHMRS)}")
+        fixed = rows[m].get("fixed")
+        name = fixed["shmr"].text(list(SHMRS)) if fixed is not None and fixed.get("shmr") else MOSTER_2013.name
+        relation = SHMRS[name]
         scatter = ("its parameters' errors propagated" if getattr(relation, "errors", None) is not None
                    else f"{relation.sigma_dex:g} dex in M★")
         out.setdefault(f"{name} ({scatter})", relation)
     return out
 
 
-def _recovered(ds: xr.Dataset, x: str, y: str, label: str, color: str, dims: tuple[str, str],
+def _recovered(table: Mapping[str, np.ndarray], x: str, y: str, label: str, color: str, dims: tuple[str, str],
                log_y: bool = False) -> list[hv.Element]:
-    """Each galaxy's median of ``y`` against its median of ``x`` with their 68 % intervals."""
-    def quantiles(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        q = np.asarray(ds[name].sel(quantile=[0.16, 0.5, 0.84]).values, dtype=float)
-        q = np.log10(q) if log_y and name == y else q
-        return q[:, 0], q[:, 1], q[:, 2]
-
-    (x_lo, x_mid, x_hi), (y_lo, y_mid, y_hi) = quantiles(x), quantiles(y)
+    """Each galaxy's median of ``y`` against its median of ``x`` with their 68 % intervals (``table``: a halo table
+    of :func:`_halo_table`)."""
+    (x_lo, x_mid, x_hi), (y_lo, y_mid, y_hi) = table[x].T, (np.log10(table[y]) if log_y else table[y]).T
     return [styled(hv.ErrorBars((x_mid, y_mid, y_mid - y_lo, y_hi - y_mid), dims[0], [dims[1], "y_lo", "y_hi"]),
                    color=color, width=1),
             styled(hv.ErrorBars((x_mid, y_mid, x_mid - x_lo, x_hi - x_mid), dims[0], [dims[1], "x_lo", "x_hi"],
@@ -121,9 +151,8 @@ def recovered_relations(report: Any, run: str = "nuisance", models: Sequence[str
     what = "halo relations"
     halos = _halos(report, run, models, what)
     relations = _stellar_relations(report, run, list(halos), what)
-    every = numbers(np.concatenate([np.asarray(ds["log10_M200"].values, dtype=float).ravel()
-                                    for ds in halos.values()]), f"{what}: log10 M200")
-    lo, hi = np.nanmin(every), np.nanmax(every)
+    every = np.concatenate([table["log10_M200"].ravel() for table in halos.values()])
+    lo, hi = every.min(), every.max()
     m = np.linspace(min(lo, 9.0), max(hi, 13.0), 200)
     colors = {name: GREY if k == 0 else COLORS[-1 - k] for k, name in enumerate(relations)}
     stellar = [e for name, relation in relations.items()
@@ -132,9 +161,9 @@ def recovered_relations(report: Any, run: str = "nuisance", models: Sequence[str
     c_m = "Dutton & Macciò 2014 (c–M)"
     concentration = _band(m, np.asarray(DUTTON_MACCIO_2014.log10_c(m)), DUTTON_MACCIO_2014.sigma_dex, c_m, GREY,
                           CONCENTRATION)
-    for color, (name, ds) in zip(COLORS, halos.items()):
-        stellar += _recovered(ds, "log10_M200", "log10_mstar", name, color, STELLAR)
-        concentration += _recovered(ds, "log10_M200", "c200", name, color, CONCENTRATION, log_y=True)
+    for color, (name, table) in zip(COLORS, halos.items()):
+        stellar += _recovered(table, "log10_M200", "log10_mstar", name, color, STELLAR)
+        concentration += _recovered(table, "log10_M200", "c200", name, color, CONCENTRATION, log_y=True)
     key = key_panel([styled(hv.Curve([], label=name), color=color, width=2) for name, color in colors.items()]
                     + [styled(hv.Curve([], label=c_m), color=GREY, width=2)]
                     + [styled(hv.Scatter([], label=name), color=color, size=5) for color, name in zip(COLORS, halos)],
@@ -144,7 +173,7 @@ def recovered_relations(report: Any, run: str = "nuisance", models: Sequence[str
                      legend=None),
               framed(hv.Overlay(concentration), title="concentration–mass", xlabel=MASS,
                      ylabel=Label("log10 c200", r"$\log_{10} c_{200}$"), width=520, height=380, legend=None), key]
-    counts = ", ".join(f"{name} ({ds.sizes['galaxy']} galaxies)" for name, ds in halos.items())
+    counts = ", ".join(f"{name} ({len(table['log10_M200'])} galaxies)" for name, table in halos.items())
     return Plot(layout(panels, cols=3, title=title),
                 f"Each galaxy's fitted halo ({run} run; median and 68 % interval): log10 M★ and log10 c200 against "
                 f"log10 M200 for {counts}, over the ΛCDM relations with ±1σ and ±2σ bands (the stellar-to-halo "

@@ -9,42 +9,52 @@ from typing import Any
 import holoviews as hv
 import numpy as np
 
-from sigcube.interfaces.plots.base import COLORS, Plot, PlotError, framed, layout, need, numbers, styled
+from sigcube.interfaces.plots.base import COLORS, Plot, PlotError, framed, layout, numbers, styled
+from sigcube.interfaces.plots.fields import POSITIVE, Field
 from sigcube.interfaces.plots.labels import Label
 from sigcube.interfaces.plots.registry import figure
 
 RATE = Label("point-evaluations per second", "point-evaluations per second")
 
 
-def _points(run: Mapping[str, Any]) -> float:
-    """A run's sample points: its evaluations over its grid."""
-    return float(run.get("points") or need(run, "evaluations", what="throughput") / need(run, "grid",
-                                                                                          what="throughput"))
+def _points(run: Field) -> float:
+    """A run's sample points: its ``points``, else its evaluations over its grid."""
+    if run.get("points"):
+        return run["points"].number(POSITIVE)
+    return run["evaluations"].number(POSITIVE) / run["grid"].number(POSITIVE)
 
 
-def throughput_rows(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _run(base: dict[str, Any], what: str, run: Field, grid: str, rate: str, points: float | None = None
+         ) -> dict[str, Any]:
+    """A row of :func:`throughput_rows`: the run's ``grid`` points and ``rate`` read by those names."""
+    return {**base, "what": what, "grid": run[grid].number(POSITIVE),
+            "points": _points(run) if points is None else points, "rate": run[rate].number(POSITIVE)}
+
+
+def throughput_rows(records: Sequence[Any]) -> list[dict[str, Any]]:
     """One row per measured run of the records: ``benchmark``, ``what``, ``grid`` points, sample ``points``,
     ``rate`` [point-evaluations/s], ``date``, ``under_load``."""
     rows = []
-    for rec in records:
-        res, name = need(rec, "result", what="throughput"), need(rec, "benchmark", what="throughput")
-        base = {"benchmark": name, "date": rec.get("date", ""), "under_load": bool(rec.get("under_load"))}
+    for i, data in enumerate(records):
+        rec = Field(data, f"throughput (record {i + 1})")
+        res, name = rec["result"].mapping(), rec["benchmark"].text()
+        base = {"benchmark": name, "date": rec["date"].text() if rec.get("date") else "",
+                "under_load": rec["under_load"].flag() if rec.get("under_load") is not None else False}
         if name == "survey":  # its reference sample (a named entry) and its synthetic samples (runs)
-            rows += [{**base, "what": f"survey: {key} (reference)", "grid": float(s["grid"]), "points": _points(s),
-                      "rate": float(s["evals_per_s"])} for key, s in res.items()
-                     if isinstance(s, Mapping) and "evals_per_s" in s and key != "two_workers"]
-            rows += [{**base, "what": f"survey: {r['galaxies']:,} synthetic galaxies", "grid": float(r["grid"]),
-                      "points": _points(r), "rate": float(r["evals_per_s"])} for r in need(res, "runs", what="")]
+            rows += [_run(base, f"survey: {key} (reference)", s, "grid", "evals_per_s") for key, s in res.items()
+                     if isinstance(s.value, Mapping) and "evals_per_s" in s and key != "two_workers"]
+            rows += [_run(base, f"survey: {r['galaxies'].number(POSITIVE):,.0f} synthetic galaxies", r, "grid",
+                          "evals_per_s") for r in res["runs"].elements()]
         elif name == "sweep_throughput":
-            rows += [{**base, "what": "sweep", "grid": float(r["grid"]), "points": float(res.get("points", np.nan)),
-                      "rate": float(r["evals_per_s"])} for r in need(res, "runs", what="throughput (sweep)")]
+            points = res["points"].number(POSITIVE) if res.get("points") else np.nan
+            rows += [_run(base, "sweep", r, "grid", "evals_per_s", points) for r in res["runs"].elements()]
         elif name == "kernel_throughput":
-            rows.append({**base, "what": "canonical kernel, one core", "grid": float(res["grid"]),
-                         "points": float(res["points"]), "rate": float(res["canonical_evals_per_s"])})
+            rows.append(_run(base, "canonical kernel, one core", res, "grid", "canonical_evals_per_s",
+                             res["points"].number(POSITIVE)))
         elif name == "nuisance":
-            rows.append({**base, "what": f"nuisance-marginalised ({res['nodes']} nodes), per core",
-                         "grid": float(res["grid_points"]), "points": float(res["sample"]["points"]),
-                         "rate": float(res["node_point_evals_per_s_per_core"])})
+            rows.append(_run(base, f"nuisance-marginalised ({res['nodes'].number(POSITIVE):g} nodes), per core", res,
+                             "grid_points", "node_point_evals_per_s_per_core",
+                             res["sample"]["points"].number(POSITIVE)))
     return rows
 
 

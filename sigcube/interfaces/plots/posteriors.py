@@ -14,10 +14,9 @@ from typing import Any
 import holoviews as hv
 import numpy as np
 
-from sigcube.interfaces.plots.base import (
-    COLORS, Plot, PlotError, framed, labelled, layout, need, numbers, report_of, styled,
-)
+from sigcube.interfaces.plots.base import COLORS, Plot, PlotError, framed, labelled, layout, styled
 from sigcube.interfaces.plots.data import PosteriorGrid, credible_levels
+from sigcube.interfaces.plots.fields import FRACTION, NONNEGATIVE, Field
 from sigcube.interfaces.plots.labels import Label, axis_label, parameter_label, symbol, ticks_for
 from sigcube.interfaces.plots.registry import figure
 from sigcube.stats.posterior import cell_edges
@@ -32,16 +31,16 @@ def _axis_label(name: str, units: str | None) -> Label:
     return axis_label(name, {"units": units}, text=None) if units else symbol(name)
 
 
-def intervals(posteriors: Mapping[str, Mapping[str, Mapping[str, Any]]], title: str = "",
-              axes: Sequence[str] | None = None) -> Plot:
+def intervals(posteriors: Mapping[str, Field], title: str = "", axes: Sequence[str] | None = None) -> Plot:
     """Credible intervals of several posteriors side by side, one panel per parameter: each posterior's 95 %
     interval (thin), 68 % interval (thick) and mean (dot).
 
-    ``posteriors``: a label (a probe, an error model, a report) → parameter → ``{"mean", "ci68", "ci95"}`` and
-    optionally ``"units"`` (the ``posterior.axes`` of ``sigcube report sweep --json``)."""
+    ``posteriors``: a label (a probe, an error model, a report) → the field of a report holding, by parameter,
+    ``{"mean", "ci68", "ci95"}`` and optionally ``"units"`` (the ``posterior.axes`` of ``sigcube report sweep
+    --json``)."""
     if not posteriors:
         raise PlotError("credible intervals: no posterior given")
-    names = list(axes) if axes is not None else list(dict.fromkeys(a for p in posteriors.values() for a in p))
+    names = list(axes) if axes is not None else list(dict.fromkeys(a for p in posteriors.values() for a in p.keys()))
     if not names:
         raise PlotError("credible intervals: the posteriors have no parameter")
     labels = list(posteriors)
@@ -53,11 +52,10 @@ def intervals(posteriors: Mapping[str, Mapping[str, Mapping[str, Any]]], title: 
             s = posteriors[label].get(name)
             if s is None:
                 continue
-            what = f"credible intervals of {name} ({label})"
-            mean = numbers([need(s, "mean", what=what)], what)[0]
-            lo95, hi95 = numbers(need(s, "ci95", what=what), what, allow_nan=False)
-            lo68, hi68 = numbers(need(s, "ci68", what=what), what, allow_nan=False)
-            units = units or s.get("units")
+            mean = s["mean"].number()
+            lo95, hi95 = s["ci95"].interval()
+            lo68, hi68 = s["ci68"].interval(inside=(lo95, hi95))
+            units = units or (s["units"].text() if s.get("units") else None)
             ends += [lo95, hi95, mean]
             color = COLORS[i % len(COLORS)]
             y = len(labels) - 1 - i
@@ -67,7 +65,7 @@ def intervals(posteriors: Mapping[str, Mapping[str, Mapping[str, Any]]], title: 
                        styled(hv.Scatter([(mean, y)], name, "row", label=label), color="black", size=7, marker="o")]
         if not layers:
             continue
-        ticks = [(len(labels) - 1 - i, label) for i, label in enumerate(labels) if name in posteriors[label]]
+        ticks = [(len(labels) - 1 - i, label) for i, label in enumerate(labels) if posteriors[label].get(name)]
         log = bool(min(ends) > 0 and max(ends) / min(ends) > LOG_SPAN)
         panels.append(framed(hv.Overlay(layers), title=f"{symbol(name).unicode}: 68 % (thick) and 95 % (thin)",
                              xlabel=_axis_label(name, units), ylabel=Label("", ""), yticks=ticks, logx=log,
@@ -84,19 +82,15 @@ def intervals(posteriors: Mapping[str, Mapping[str, Mapping[str, Any]]], title: 
 def sweep_intervals(reports: Mapping[str, Any] | Any, title: str = "") -> Plot:
     """:func:`intervals` of nuisance sweeps' posteriors (``{label: report}``, or one report)."""
     reports = {label or "posterior": r for label, r in labelled(reports, ("posterior",), "sweep intervals").items()}
-    posteriors = {label: need(report_of(r), "posterior", "axes", what="sweep intervals")
-                  for label, r in reports.items()}
-    return intervals(posteriors, title)
+    return intervals({label: Field.report(r, f"sweep intervals ({label})")["posterior"]["axes"].mapping(nonempty=True)
+                      for label, r in reports.items()}, title)
 
 
 @figure("joint-intervals", source="report", reads="sigcube report joint --json")
 def joint_intervals(report: Any, title: str = "") -> Plot:
     """:func:`intervals` of a joint sweep: each dataset's own posterior and the joint one, parameter by parameter."""
-    posts = need(report_of(report), "posterior", what="joint intervals")
-    if not isinstance(posts, Mapping) or not posts:
-        raise PlotError("joint intervals: the report's posterior is empty")
-    return intervals({label: need(p, "axes", what=f"joint intervals ({label})") for label, p in posts.items()},
-                     title)
+    posts = Field.report(report, "joint intervals")["posterior"]
+    return intervals({label: p["axes"].mapping(nonempty=True) for label, p in posts.items(nonempty=True)}, title)
 
 
 @figure("scatter-posterior", source="report",
@@ -107,19 +101,23 @@ def scatter_posterior(reports: Mapping[str, Any] | Any, title: str = "") -> Plot
     reports = {label or "posterior": r for label, r in labelled(reports, ("posterior",), "scatter posterior").items()}
     marginal, panels, units = [], [], set()
     for i, (label, r) in enumerate(reports.items()):
-        scatter = need(report_of(r), "posterior", "scatter", what=f"scatter posterior ({label})")
-        rows = need(scatter, "rows", what=f"scatter posterior ({label})")
-        what = f"σ_int posterior ({label})"
-        x = numbers([need(row, "value", what=what) for row in rows], what, allow_nan=False)
-        mass = numbers([need(row, "mass", what=what) for row in rows], what)
-        units.add(scatter.get("units"))
+        scatter = Field.report(r, f"scatter posterior ({label})")["posterior"]["scatter"]
+        rows = scatter["rows"].elements(nonempty=True)
+        x = np.array([row["value"].number(NONNEGATIVE) for row in rows])
+        if np.any(np.diff(x) <= 0):
+            raise scatter["rows"].refuse("is not in increasing order of σ_int")
+        mass = np.array([row["mass"].number(FRACTION) for row in rows])
+        scatter["rows"].agrees(float(mass.sum()), 1.0, "a posterior's total", held="have masses summing to")
+        units_of = scatter["units"].text() if scatter.get("units") else None
+        units.add(units_of)
         color = COLORS[i % len(COLORS)]
         density = mass / np.diff(cell_edges(x)) if len(x) > 1 else mass
         marginal.append(styled(hv.Curve((x, density), "sigma_int", "density", label=label), color=color, width=2.5))
         marginal.append(styled(hv.Scatter((x, density), "sigma_int", "density"), color=color, size=4))
-        for name in scatter.get("kernel_parameters", []):
-            mean = numbers([need(row, "given", name, "mean", what=what) for row in rows], what)
-            sd = numbers([need(row, "given", name, "sd", what=what) for row in rows], what)
+        parameters = scatter["kernel_parameters"].elements() if scatter.get("kernel_parameters") else []
+        for name in [p.text() for p in parameters]:
+            mean = np.array([row["given"][name]["mean"].number() for row in rows])
+            sd = np.array([row["given"][name]["sd"].number(NONNEGATIVE) for row in rows])
             keep = mass >= 1e-4 * np.nanmax(mass)
             layers = [styled(hv.Spread((x[keep], mean[keep], 2 * sd[keep]), "sigma_int", [name, "two_sd"],
                                        label="±2 sd"), fill=color, alpha=0.15),
@@ -128,7 +126,7 @@ def scatter_posterior(reports: Mapping[str, Any] | Any, title: str = "") -> Plot
                       styled(hv.Curve((x[keep], mean[keep]), "sigma_int", name, label="posterior mean"),
                              color=color, width=2)]
             panels.append(framed(hv.Overlay(layers), title=f"{label}: {symbol(name).unicode} given σ_int",
-                                 xlabel=_axis_label("sigma_int", scatter.get("units")),
+                                 xlabel=_axis_label("sigma_int", units_of),
                                  ylabel=symbol(name) + " (posterior given σ_int)", width=460, height=320,
                                  legend="top_right"))
     unit = next(iter(units)) if len(units) == 1 else None

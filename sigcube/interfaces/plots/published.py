@@ -5,13 +5,14 @@ sigcube's value to the printed one, coloured by the report's verdict."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import holoviews as hv
 import numpy as np
 
-from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, labelled, report_of, styled
+from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, labelled, styled
+from sigcube.interfaces.plots.fields import POSITIVE, Field
 from sigcube.interfaces.plots.labels import Label
 from sigcube.interfaces.plots.registry import figure
 
@@ -32,38 +33,41 @@ def comparison_rows(report: Any) -> list[dict[str, Any]]:
     """The rows of a report that set a computed value next to a printed figure: ``label``, ``printed``,
     ``shown`` (sigcube's value in the printed figure's unit: ``computed × scale``, a fraction × 100 for a figure
     printed in %), ``reproduced`` (True, False, None for a count matched by construction)."""
-    report = report_of(report)
-    groups: list[tuple[str, Iterable[Mapping[str, Any]]]] = []
-    if isinstance(report, list):
-        groups = [(f"preset {p.get('preset', i)}", p.get("figures", [])) for i, p in enumerate(report)
-                  if isinstance(p, Mapping)]
-    elif isinstance(report, Mapping):
+    report = Field.report(report, "published figures")
+    groups: list[tuple[str, list[Field]]] = []
+    if isinstance(report.value, list):
+        groups = [(f"preset {_text(p.mapping(), 'preset') or i}", p["figures"].elements() if p.get("figures") else [])
+                  for i, p in enumerate(report.elements())]
+    else:
         if "tables" in report:
-            groups = [(t.get("title", "").split(" — ")[0], t.get("rows", [])) for t in report["tables"]]
+            groups = [(_text(t.mapping(), "title").split(" — ")[0], t["rows"].elements())
+                      for t in report["tables"].elements()]
         if "figures" in report:
-            groups.append(("", report["figures"]))
+            groups.append(("", report["figures"].elements()))
     rows = []
     for group, items in groups:
         for item in items:
-            if not isinstance(item, Mapping) or item.get("computed") is None or "value" not in item:
+            if item.mapping().get("computed") is None or "value" not in item:
                 continue
-            printed = printed_number(item["value"])
-            computed = float(item["computed"]) if isinstance(item["computed"], (int, float)) else float("nan")
-            if printed is None or printed == 0 or not np.isfinite(computed):
+            printed = printed_number(item["value"].text())
+            computed = item["computed"].number()
+            if printed is None or printed == 0:
                 continue
-            scale = item.get("scale", 100.0 if item.get("unit") == "%" else 1.0)
-            verdict = item.get("reproduced")
-            if item.get("verdict") == "reproduced":
-                verdict = True
-            elif item.get("verdict") == "differs":
-                verdict = False
-            elif item.get("verdict") not in (None, "reproduced", "differs"):
-                verdict = None
-            label = " · ".join(x for x in (group, str(item.get("quantity", item.get("key", ""))),
-                                           str(item.get("convention") or "")) if x)
-            rows.append({"label": label, "group": group, "printed": printed,
-                         "shown": computed * float(scale), "reproduced": verdict})
+            scale = (item["scale"].number(POSITIVE) if item.get("scale") else
+                     100.0 if _text(item, "unit") == "%" else 1.0)
+            verdict = item["verdict"].text() if item.get("verdict") else None
+            reproduced = (True if verdict == "reproduced" else False if verdict == "differs" else None if verdict
+                          else item["reproduced"].flag() if item.get("reproduced") is not None else None)
+            label = " · ".join(x for x in (group, _text(item, "quantity") or _text(item, "key"),
+                                           _text(item, "convention")) if x)
+            rows.append({"label": label, "group": group, "printed": printed, "shown": computed * scale,
+                         "reproduced": reproduced})
     return rows
+
+
+def _text(item: Field, key: str) -> str:
+    """The text at ``key`` of an object, "" when it is absent or null."""
+    return item[key].text() if item.get(key) is not None else ""
 
 
 @figure("published-ratio", source="report",

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sigcube.compute.reduce import Prepared, reduce_block
 from sigcube.engines.sweep import best_parameters, best_per_galaxy, load_spec, open_result, parse_spec, run_sweep
 from sigcube.errors import SchemaError, StoreExistsError
+from sigcube.io.chunks import VerifyingStore, is_chunk_key
 from sigcube.io.cubes import open_cube
 from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.presets import get_preset
@@ -88,11 +89,28 @@ def test_c_local_scan_reproduces_its_preset(sparc_store, sparc_cube, repo_root, 
     assert float(point.mean_rms) == pytest.approx(sparc_report(sparc_cube, get_preset("c-local"))["sigma"]["mean_rms"], rel=1e-12)
 
 
-def test_local_cluster_equals_synchronous(sparc_store, tmp_path):
-    spec = parse_spec(SMALL.format(block=4))
+def test_local_cluster_equals_synchronous_and_its_driver_reads_no_points_nor_per_object_array(sparc_store, tmp_path,
+                                                                                            monkeypatch):
+    """The driver reads the sample's selection and the global metrics; the tasks read the objects' points (chunk 0's
+    check of the inputs too) and per-object arrays (the count of best points on the grid's ends): the driver's memory
+    does not grow with the number of galaxies."""
+    spec = parse_spec(SMALL.format(block=4).replace("block_size", "object_chunk = 90\nblock_size"))
     a = run_sweep(spec, tmp_path / "sync.zarr", cube=sparc_store, synchronous=True)
+    read: list[str] = []
+    get = VerifyingStore.get
+
+    async def spy(self, key, prototype, byte_range=None):
+        if is_chunk_key(key):
+            read.append(key)
+        return await get(self, key, prototype, byte_range)
+
+    monkeypatch.setattr(VerifyingStore, "get", spy)  # in this process only: the workers import their own
     b = run_sweep(spec, tmp_path / "dask.zarr", cube=sparc_store, workers=2)
-    assert a.n_blocks == b.n_blocks > 4
+    monkeypatch.undo()
+    assert a.n_blocks == b.n_blocks > 4 and b.n_chunks == 2
+    assert b.notes + b.warnings and (a.best, a.notes, a.warnings) == (b.best, b.notes, b.warnings)
+    assert any(key.startswith("v_obs/") for key in read) and any(key.startswith("mean_rms/") for key in read)
+    assert not [key for key in read if key.split("/")[0] in ("e_v_obs", "rms", "chi2")]
     xr.testing.assert_identical(open_result(tmp_path / "sync.zarr").load(), open_result(tmp_path / "dask.zarr").load())
 
 

@@ -4,6 +4,8 @@ or a live panel server."""
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -69,8 +71,8 @@ def explore(
               if dataset is not None and dataset_kind(dataset).has_curves else None)
     question = PopulationQuestion(population, scale, others) if population is not None else None
     if target is not None:
-        with err_console.status(f"writing the explorer of {escape(result)} …"):
-            out = save_explorer(res, curves, target, kernels, preset, limits, question)
+        with _progress(result) as progress:
+            out = save_explorer(res, curves, target, kernels, preset, limits, question, progress)
         console.print(str(out), highlight=False, soft_wrap=True)
     if serve:
         import panel as pn
@@ -80,6 +82,23 @@ def explore(
         err_console.print(f"serving the explorer of {result} on http://localhost:{port} (Ctrl-C stops)")
         pn.serve(explorer(res, curves, kernels, preset, limits, question), port=port, address="localhost",
                  show=False, title=f"sigcube explorer: {name_of(res)}")
+
+
+@contextmanager
+def _progress(result: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A bar on stderr naming the part of the page being drawn and counting its frames (a spinner for a step)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(f"the explorer of {escape(result)}", total=None)
+
+        def progress(part: str, done: int, total: int) -> None:
+            bar.update(task, description=f"the explorer of {escape(result)}: {escape(part)}", completed=done,
+                       total=total or None, refresh=True)
+
+        yield progress
 
 
 def _open(result: str):

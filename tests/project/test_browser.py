@@ -150,7 +150,7 @@ def test_explorer_page_in_headless_chromium(browser, page, repo_root, until):
     browser.get(page.as_uri())
     until(browser, RENDERED)
     widgets = browser.execute_script(WIDGETS)
-    assert ["panel.models.widgets.CustomSelect", "galaxy", 12] in widgets, widgets
+    assert ["Select", "galaxy", 12] in widgets, widgets
     sliders = [w for w in widgets if w[0] == "Slider"]
     assert len(sliders) == 2 and {n for *_, n in sliders} == {7, 8}, "A0 and k sliders, ≤ 8 positions"
     titles = browser.execute_script(f"return {TITLES}")

@@ -20,7 +20,7 @@ class Limits:
     """
 
     max_frames: int = 40
-    max_galaxies: int = 200
+    max_galaxies: int = 40
     max_cells: int = 40_000
     max_points: int = 20_000
     max_pairs: int = 3

@@ -10,11 +10,9 @@ returns the same sections as one live panel for a notebook or ``panel serve``.
 from __future__ import annotations
 
 import html
-import io
 import itertools
 import json
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,21 +22,20 @@ import numpy as np
 import panel as pn
 import xarray as xr
 from bokeh.document import Document
-from bokeh.models import Div, ImportedStyleSheet, InlineStyleSheet
-from panel.config import config
-from panel.io.embed import embed_state
-from panel.io.resources import CDN_DIST, DIST_DIR, set_resource_mode
-from panel.io.save import save
-from pyviz_comms import Comm
+from bokeh.embed import file_html
+from bokeh.layouts import column, row
+from bokeh.models import Div, Plot
+from bokeh.resources import Resources
 
 from sigcube.conventions import SampleCuts
-from sigcube.engines.sweep.result import grid_edges, object_dim, parameter_dims
+from sigcube.engines.sweep.result import grid_edges, object_dim, parameter_dims, scatter_dims
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore.bounds import Limits, spread
 from sigcube.interfaces.explore.posterior_curves import posterior_curves
 from sigcube.interfaces.explore.posterior_views import joint_posterior_views, posterior_note, posterior_views
+from sigcube.interfaces.explore.static import static_views
 from sigcube.interfaces.explore.sweep_views import (
-    best_parameter_distributions, frame_plan, plan_note, sweep_heatmap, sweep_slice,
+    best_parameter_distributions, frame_plan, metric_dims, plan_note, sweep_heatmap, sweep_slice,
 )
 from sigcube.interfaces.explore.views import curve_gallery, rar, rotation_curve_gallery
 from sigcube.interfaces.plots.base import fmt, plural
@@ -56,6 +53,10 @@ from sigcube.io.cubes import JOINT_KIND, check_source_cube
 from sigcube.io.datasets import dataset_kind
 from sigcube.io.stores import store_errors
 from sigcube.model.kernels.presets import DEFAULT_PRESET
+
+
+TEXT_WIDTH = 980
+"""Pixels of the page's text blocks."""
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,18 @@ class PopulationQuestion:
     others: str = "marginalise"
 
 
+Progress = Callable[[str, int, int], None]
+"""``progress(part, done, total)``: the part of the page being drawn, and how many of its frames are (``total`` 0: a
+step of its own)."""
+
+
+def _silent(part: str, done: int, total: int) -> None:
+    """The :data:`Progress` that says nothing."""
+
+
 def sections(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None = None, kernels: Sequence[str] = DEFAULT_KERNELS,
              preset: str = DEFAULT_PRESET, limits: Limits = Limits(),
-             population: PopulationQuestion | None = None) -> list[Section]:
+             population: PopulationQuestion | None = None, progress: Progress = _silent) -> list[Section]:
     """The explorer's sections for a finished sweep ``result``, a joint sweep's cube or a posterior export.
 
     A sweep over rotation curves (a kind that ``has_curves``: SPARC, a user's table) also gets the
@@ -92,8 +102,11 @@ def sections(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None = None, k
     sweep draws its curves at the posterior (:mod:`~sigcube.interfaces.explore.posterior_curves`) and its credible
     contours, and with ``population`` the population of one parameter. A joint sweep's cube gets each dataset's
     posterior and the joint one, overlaid, and each object's cost of the compromise; a posterior export
-    (``sigcube export``) the marginals and contours of its draws.
+    (``sigcube export``) the marginals and contours of its draws. The metrics' heat maps and slices span the axes
+    they depend on (:func:`~sigcube.interfaces.explore.sweep_views.metric_dims`: not a likelihood's scatter).
+    ``progress`` hears of each step.
     """
+    progress("reading the result", 0, 0)
     result = result.load()
     if isinstance(result, xr.DataTree):
         return [Section("Posterior draws", "marginals and 68/95 % credible contours of the draws counted per grid "
@@ -106,19 +119,22 @@ def sections(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None = None, k
     if dataset_kind(kind).has_curves:
         if cube is None:
             raise SigcubeError(f"the explorer of a {kind!r} sweep needs its dataset cube (rotation curves, RAR)")
-        out += _galaxy_sections(result, cube, kernels, preset, limits)
-    dims = parameter_dims(result)
+        out += _galaxy_sections(result, cube, kernels, preset, limits, progress)
+    dims = metric_dims(result)
+    held = "".join(f"; the metrics do not depend on {d} (a scatter of the likelihood): not drawn"
+                   for d in scatter_dims(result))
     metrics = [m for m in GLOBAL_METRICS if m in result]  # none: a sweep that stored only per-object metrics
     for x, y in list(itertools.combinations(dims, 2))[: limits.max_pairs] if metrics else ():
         plan = frame_plan(result, [d for d in dims if d not in (x, y)], limits.max_frames)
         views = tuple(sweep_heatmap(result, m, x, y, limits.max_frames, limits.max_cells, dynamic=True)
                       for m in metrics)
-        out.append(Section(f"Heatmaps over {x} × {y}", plan_note(result, plan), views, _n_frames(plan)))
+        out.append(Section(f"Heatmaps over {x} × {y}", plan_note(result, plan) + held, views, _n_frames(plan)))
     for x in dims if metrics else ():
         plan = frame_plan(result, [d for d in dims if d != x], limits.max_frames)
         views = tuple(sweep_slice(result, m, x, limits.max_frames, dynamic=True) for m in metrics)
-        out.append(Section(f"Slices along {x}", plan_note(result, plan), views, _n_frames(plan)))
+        out.append(Section(f"Slices along {x}", plan_note(result, plan) + held, views, _n_frames(plan)))
     if "loglike" in result:
+        progress("the posterior", 0, 0)
         out.append(Section("Posterior (nuisance parameters per object)", posterior_note(result),
                            (posterior_views(result, limits.max_pairs),), 1))
         if population is not None:
@@ -148,11 +164,13 @@ def _edge_note(result: xr.Dataset) -> str:
 
 
 def _galaxy_sections(result: xr.Dataset, cube: xr.Dataset, kernels: Sequence[str], preset: str,
-                     limits: Limits) -> list[Section]:
+                     limits: Limits, progress: Progress = _silent) -> list[Section]:
     check_source_cube(cube, result.attrs.get("dataset_content_sha256"), "the sweep")
+    progress("the kernels' rotation curves and the RAR", 0, 0)
     pred = predictions(cube, kernels, preset, SampleCuts(**json.loads(result.attrs["sample_cuts"])))
     n_gal = pred.points.n_galaxies
     if "loglike" in result and all(np.issubdtype(result[d].dtype, np.number) for d in parameter_dims(result)):
+        progress("the rotation curves at the posterior", 0, 0)
         curves, where = posterior_curves(result, cube)
         curves = [curves[i] for i in spread(len(curves), limits.max_galaxies)]
         gallery = curve_gallery(curves, dynamic=True)
@@ -255,18 +273,21 @@ def name_of(result: xr.Dataset | xr.DataTree) -> str:
 
 def _text(markup: str) -> pn.pane.Bokeh:
     """HTML text as a plain bokeh Div (no MathJax or CDN stylesheet needed offline)."""
-    return pn.pane.Bokeh(Div(text=markup, width=980))
+    return pn.pane.Bokeh(Div(text=markup, width=TEXT_WIDTH))
+
+
+def _heading(section: Section) -> str:
+    return f"<h2>{html.escape(section.title)}</h2><p>{html.escape(section.note)}</p>"
 
 
 def _block(section: Section) -> pn.Column:
-    """A section as one panel: its heading, one set of widgets, its views in a grid."""
+    """A section as one live panel: its heading, one set of widgets, its views in a grid."""
     first = pn.pane.HoloViews(section.views[0], widget_location="top_left")
     kdims = section.views[0].kdims if isinstance(section.views[0], (hv.HoloMap, hv.DynamicMap)) else []
     shared = {d.name: w for d, w in zip(kdims, first.widget_box)}
     panes = [first, *(pn.pane.HoloViews(v, widgets=shared) for v in section.views[1:])]
-    heading = _text(f"<h2>{html.escape(section.title)}</h2><p>{html.escape(section.note)}</p>")
     widgets = [pn.Row(*first.widget_box)] if len(first.widget_box) else []
-    return pn.Column(heading, *widgets, pn.GridBox(*panes, ncols=2))
+    return pn.Column(_text(_heading(section)), *widgets, pn.GridBox(*panes, ncols=2))
 
 
 def explorer(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None = None, kernels: Sequence[str] = DEFAULT_KERNELS,
@@ -280,73 +301,62 @@ def explorer(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None = None, k
 
 def save_explorer(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None, out: str | Path,
                   kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET, limits: Limits = Limits(),
-                  population: PopulationQuestion | None = None) -> Path:
+                  population: PopulationQuestion | None = None, progress: Progress = _silent) -> Path:
     """Write the standalone HTML explorer to ``out`` (widgets embedded, no server) and return its path.
 
     ``out`` is checked before the page is drawn (:func:`~sigcube.interfaces.plots.output.output_file`: an HTML name,
     never a folder, a store or a file holding something else) and written whole or not at all; OS errors are one
-    StoreWriteError line.
+    StoreWriteError line. ``progress`` hears of each part drawn.
 
     >>> save_explorer(sigcube.open_result("cubes/sigma-A0-k.zarr"),
     ...               sigcube.open_cube("cubes/sparc.zarr"), "explorer.html")   # doctest: +SKIP
     """
     out = output_file(out, PAGE_FORMATS, "the explorer's page", "--html", suffixless=True,
                       make_folder=True)
-    text = _page(result, cube, kernels, preset, limits, population)
+    text = _page(result, cube, kernels, preset, limits, population, progress)
     with replaced(out) as temporary, store_errors(str(out)):
         temporary.write_text(text, encoding="utf-8")
     return out
 
 
 def _page(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None, kernels: Sequence[str], preset: str, limits: Limits,
-          population: PopulationQuestion | None = None) -> str:
-    """The standalone HTML explorer's text."""
-    parts = sections(result, cube, kernels, preset, limits, population)
+          population: PopulationQuestion | None = None, progress: Progress = _silent) -> str:
+    """The standalone HTML explorer's text: bokeh's models, their widgets' frames recorded
+    (:mod:`~sigcube.interfaces.explore.static`), and bokeh's JavaScript inlined. The plots are drawn on a canvas, not
+    with WebGL: the page then needs no WebGL code (a fifth of a megabyte), and a few thousand points need no GPU."""
+    parts = sections(result, cube, kernels, preset, limits, population, progress)
+    progress("the warnings of sigcube report sweep", 0, 0)
     page = Document()
-    header = pn.Column(_text(_header(result, parts, limits, embedded=True, warned=warnings_of(result))))
-    roots = [(header, 1), *((_block(s), s.frames) for s in parts)]
-    with config.set(embed=True), set_resource_mode("inline"):
-        for root, frames in roots:
-            doc = Document()  # a section's own document: bokeh rescans a document's models at every update
-            embed_state(root, root.get_root(doc, Comm()), doc, max_states=frames, max_opts=frames, progress=False)
-            with page.models.freeze():  # one rescan, not one per root
-                for model in list(doc.roots):
-                    doc.remove_root(model)
-                    page.add_root(model)
-        _inline_stylesheets(page)
-        text = io.StringIO()  # a file object: given a name, panel would append .html to one without it
-        save(page, text, title=f"sigcube explorer: {name_of(result)}", resources="inline")
-    return _no_remote_icons(text.getvalue())
+    page.add_root(Div(text=_header(result, parts, limits, embedded=True, warned=warnings_of(result)),
+                      width=TEXT_WIDTH))
+    for section in parts:
+        progress(section.title, 0, section.frames)
+        widgets, views, _ = static_views(section.views, progress=lambda done, total: progress(section.title, done,
+                                                                                              total))
+        page.add_root(column(Div(text=_heading(section), width=TEXT_WIDTH), *([row(*widgets)] if widgets else []),
+                             views))
+    progress("writing the page", 0, 0)
+    for model in page.models:
+        if isinstance(model, Plot):
+            model.output_backend = "canvas"
+    return file_html(page, _Inline(), title=f"sigcube explorer: {name_of(result)}")
 
 
-_REMOTE_ICON = re.compile(r'<link rel="(?:apple-touch-icon|icon)"[^>]*href="https?://[^"]*"[^>]*>\n?')
+class _Inline(Resources):
+    """Bokeh's JavaScript and CSS inlined, and no file linked: bokeh would link the files every imported extension
+    declares (panel's models, which this page does not use, and whose links a page opened from disk cannot load)."""
 
+    def __init__(self, components: list[Any] | None = None) -> None:
+        super().__init__(mode="inline", components=components)
 
-def _no_remote_icons(page: str) -> str:
-    """The page without panel's links to its icons on the CDN (a browser would fetch them at view time): an empty
-    icon instead, so the page asks nothing of the network. Only the document's head is edited (the inlined scripts
-    hold such markup as text)."""
-    head, sep, body = page.partition("<body")
-    head = _REMOTE_ICON.sub("", head).replace("<head>", '<head>\n<link rel="icon" href="data:,">', 1)
-    return head + sep + body
+    def clone(self, *, components: list[Any] | None = None) -> _Inline:
+        """The same, with ``components`` (bokeh keeps those the page uses)."""
+        return _Inline(components if components is not None else list(self.components))
 
+    @property
+    def js_files(self) -> list[str]:
+        return []
 
-def _inline_stylesheets(doc: Document) -> None:
-    """Replace stylesheets linked from the panel CDN by the same files, inlined."""
-    cache: dict[str, InlineStyleSheet] = {}
-
-    def local(sheet: Any) -> Any:
-        if not isinstance(sheet, ImportedStyleSheet) or not sheet.url.startswith(CDN_DIST):
-            return sheet
-        path = DIST_DIR / sheet.url[len(CDN_DIST):].split("?")[0]
-        if not path.is_file():
-            return sheet
-        if sheet.url not in cache:
-            cache[sheet.url] = InlineStyleSheet(css=path.read_text(encoding="utf-8"))
-        return cache[sheet.url]
-
-    with doc.models.freeze():  # one rescan of the document, not one per model
-        for model in list(doc.models):
-            sheets = getattr(model, "stylesheets", None)
-            if sheets and any(local(s) is not s for s in sheets):
-                model.stylesheets = [local(s) for s in sheets]
+    @property
+    def css_files(self) -> list[str]:
+        return []

@@ -4,11 +4,14 @@ Two swept parameters span a heatmap (one parameter a slice); the remaining ones 
 widgets (see :func:`~sigcube.interfaces.explore.frames.frames`), with at most ``max_frames``
 combinations, spread evenly and always including the kernel default. Each frame is drawn by
 :mod:`sigcube.interfaces.plots.sweeps`: the kernel default of each plotted parameter is marked (red ×), as is the
-best grid point of the frame (white ○).
+best grid point of the frame (white ○). The likelihood's scatter axes of a nuisance sweep (σ_int, τ_gal:
+:func:`~sigcube.engines.sweep.result.scatter_dims`) get neither an axis nor a widget: the metrics do not depend on
+them (a heat map over one is stripes, a slice along one a flat line, every widget position the same frame).
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,16 +20,40 @@ import numpy as np
 import xarray as xr
 
 from sigcube.engines.sweep import best_per_galaxy
-from sigcube.engines.sweep.result import axis_defaults, object_dim, parameter_dims
+from sigcube.engines.sweep.result import axis_defaults, object_dim, parameter_dims, scatter_dims
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore.bounds import Limits, frame_counts, spread, stride
 from sigcube.interfaces.explore.frames import frames
 from sigcube.interfaces.plots.base import COLORS, FRAMEWISE, dimension, fmt, framed, framewise, plural, styled
+from sigcube.interfaces.plots.galaxies import TITLE_PX_PER_CHAR
 from sigcube.interfaces.plots.labels import Label, log_axes, parameter_label, ticks_for
 from sigcube.interfaces.plots.sweeps import (
-    check_metric, heatmap_frame, in_grid, slice_frame, values_of,
+    PANEL_WIDTH, check_metric, heatmap_frame, in_grid, slice_frame, values_of,
 )
 from sigcube.model.metrics import metric_names
+
+
+def metric_dims(ds: xr.Dataset) -> list[str]:
+    """The swept parameters the metrics depend on: every grid axis but the likelihood's scatters."""
+    scatter = scatter_dims(ds)
+    return [d for d in parameter_dims(ds) if d not in scatter]
+
+
+AXIS_PX = 60
+"""Pixels of a panel's width its vertical axis takes, about: a title line has the rest."""
+
+
+def title_lines(parts: Sequence[str], width: int) -> str:
+    """A panel's title from ``parts`` (phrases), as many on a line as fit a panel ``width`` pixels wide, a phrase
+    longer than a line wrapped at its spaces (bokeh cuts a title at the panel's edge)."""
+    chars = (width - AXIS_PX) // TITLE_PX_PER_CHAR
+    lines: list[str] = []
+    for part in filter(None, parts):
+        if lines and len(lines[-1]) + 1 + len(part) <= chars:
+            lines[-1] += " " + part
+        else:
+            lines += textwrap.wrap(part, chars, break_long_words=False)
+    return "\n".join(lines)
 
 
 def default_index(ds: xr.Dataset, dim: str) -> int | None:
@@ -54,7 +81,7 @@ def plan_note(ds: xr.Dataset, plan: dict[str, np.ndarray]) -> str:
 
 
 def _axes(ds: xr.Dataset, x: str | None, y: str | None) -> tuple[str, str]:
-    params = parameter_dims(ds)
+    params = metric_dims(ds)
     if len(params) < 2:
         raise SigcubeError(f"a heatmap needs two swept parameters; this sweep has {', '.join(params)}")
     x = x or next(p for p in params if p != y)
@@ -63,9 +90,12 @@ def _axes(ds: xr.Dataset, x: str | None, y: str | None) -> tuple[str, str]:
 
 
 class _Widgets:
-    """The widget dimensions of a plan: labelled, valued, starting at the kernel default."""
+    """The widget dimensions of a plan over every metric axis but ``drawn``: labelled, valued, starting at the kernel
+    default; a scatter axis not drawn is held at its first value (the metrics do not depend on it)."""
 
-    def __init__(self, ds: xr.Dataset, plan: dict[str, np.ndarray]) -> None:
+    def __init__(self, ds: xr.Dataset, drawn: Sequence[str], max_frames: int) -> None:
+        plan = frame_plan(ds, [d for d in metric_dims(ds) if d not in drawn], max_frames)
+        self.held = {d: 0 for d in scatter_dims(ds) if d not in drawn}
         self.names = list(plan)
         self.values = [values_of(ds, d, idx).tolist() for d, idx in plan.items()]
         self.index = [dict(zip(v, idx.tolist())) for v, idx in zip(self.values, plan.values())]
@@ -76,11 +106,12 @@ class _Widgets:
             self.kdims.append(dimension(d, ds[d].attrs, parameter=True).clone(default=start))
 
     def at(self, key: tuple) -> dict[str, int]:
-        """Grid indices of a widget key."""
-        return {d: lookup[v] for d, lookup, v in zip(self.names, self.index, key)}
+        """Grid indices of a widget key (and of the scatter axes held)."""
+        return {**self.held, **{d: lookup[v] for d, lookup, v in zip(self.names, self.index, key)}}
 
     def where(self, key: tuple) -> str:
-        return ", ".join(f"{d} = {fmt(v)}" for d, v in zip(self.names, key))
+        """"at d = v, …" of a widget key (nothing with no widget)."""
+        return ("at " if self.names else "") + ", ".join(f"{d} = {fmt(v)}" for d, v in zip(self.names, key))
 
 
 def sweep_heatmap(ds: xr.Dataset, metric: str = "mean_rms", x: str | None = None, y: str | None = None,
@@ -97,14 +128,13 @@ def sweep_heatmap(ds: xr.Dataset, metric: str = "mean_rms", x: str | None = None
     x, y = _axes(ds, x, y)
     check_metric(ds, metric, [x, y])
     ds = ds.load()
-    widgets = _Widgets(ds, frame_plan(ds, [d for d in parameter_dims(ds) if d not in (x, y)], max_frames))
+    widgets = _Widgets(ds, (x, y), max_frames)
     step = stride(ds.sizes[x], ds.sizes[y], max_cells)
     label = ds[metric].attrs.get("long_name", metric) + (f" (every {step}th grid value)" if step > 1 else "")
 
     def build(*key: Any) -> hv.Overlay:
-        where = widgets.where(key)
         return framewise(heatmap_frame(ds, metric, x, y, widgets.at(key), step,
-                                       label + (f" at {where}" if where else "")))
+                                       title_lines([label, widgets.where(key)], PANEL_WIDTH)))
 
     return frames(build, widgets.kdims, widgets.values, dynamic)
 
@@ -115,21 +145,22 @@ def sweep_slice(ds: xr.Dataset, metric: str = "mean_rms", x: str | None = None,
 
     The kernel default of ``x`` is a red dashed line, the best value a white ○.
     """
-    x = x or parameter_dims(ds)[0]
+    x = x or metric_dims(ds)[0]
     check_metric(ds, metric, [x])
     ds = ds.load()
-    widgets = _Widgets(ds, frame_plan(ds, [d for d in parameter_dims(ds) if d != x], max_frames))
+    widgets = _Widgets(ds, (x,), max_frames)
     label = f"{ds[metric].attrs.get('long_name', metric)} along {x}"
 
     def build(*key: Any) -> hv.Overlay:
-        where = widgets.where(key)
-        return framewise(slice_frame(ds, metric, x, widgets.at(key), label + (f" at {where}" if where else "")))
+        return framewise(slice_frame(ds, metric, x, widgets.at(key),
+                                     title_lines([label, widgets.where(key)], PANEL_WIDTH)))
 
     return frames(build, widgets.kdims, widgets.values, dynamic)
 
 
 def best_parameter_distributions(ds: xr.Dataset, metric: str = "rms") -> hv.Layout:
-    """For each swept parameter, how many galaxies have their own best ``metric`` at each grid value.
+    """For each swept parameter the metric depends on (:func:`metric_dims`), how many galaxies have their own best
+    ``metric`` at each grid value.
 
     Uses :func:`sigcube.engines.sweep.best_per_galaxy`; one spike per grid value (grids may be
     uneven), the kernel default a red dashed line.
@@ -137,25 +168,25 @@ def best_parameter_distributions(ds: xr.Dataset, metric: str = "rms") -> hv.Layo
     if metric not in metric_names("object") or metric not in ds:
         raise SigcubeError(f"per-object metric must be one of {', '.join(metric_names('object'))} and stored in the "
                            f"cube; got {metric!r}")
-    best = best_per_galaxy(ds, metric)
+    best = best_per_galaxy(ds.isel({d: 0 for d in scatter_dims(ds)}), metric)
     objects = plural(object_dim(ds))
     count = Label(f"number of {objects}", f"number of {objects}")
     defaults = axis_defaults(ds)
     logs = log_axes(ds)
     panels = []
-    for d in parameter_dims(ds):
+    for d in metric_dims(ds):
         grid, chosen = values_of(ds, d), values_of(best, d)
         counts = np.array([(chosen == g).sum() for g in grid])
-        title = f"best {d} per {object_dim(ds)} (min {metric}), {len(chosen)} {objects}"
+        title = [f"best {d} per {object_dim(ds)} (min {metric}),", f"{len(chosen)} {objects}"]
         if grid.dtype == object:
-            panels.append(framed(hv.Bars((grid, counts), [d], ["count"]), title=title, xlabel=parameter_label(d, ds[d].attrs),
-                                 ylabel=count, width=460, height=300, legend=None))
+            panels.append(framed(hv.Bars((grid, counts), [d], ["count"]), title=title_lines(title, PANEL_WIDTH), xlabel=parameter_label(d, ds[d].attrs),
+                                 ylabel=count, width=PANEL_WIDTH, height=300, legend=None))
             continue
         layers = [styled(hv.Spikes((grid, counts), d, "count"), color=COLORS[1], width=4)]
         if in_grid(grid, defaults[d]):
             layers.append(styled(hv.VLine(defaults[d], kdims=[d, "count"], label="kernel default"), color="red", dash="dashed"))
         panels.append(framed(hv.Overlay(layers).opts(**FRAMEWISE),
-                             title=f"{title}, median {fmt(float(np.median(chosen)))}", xlabel=parameter_label(d, ds[d].attrs),
-                             ylabel=count, logx=d in logs, xticks=ticks_for(grid, d in logs), width=460, height=300,
+                             title=title_lines([title[0], f"{title[1]}, median {fmt(float(np.median(chosen)))}"], PANEL_WIDTH), xlabel=parameter_label(d, ds[d].attrs),
+                             ylabel=count, logx=d in logs, xticks=ticks_for(grid, d in logs), width=PANEL_WIDTH, height=300,
                              legend=None))
     return hv.Layout(panels).cols(2)

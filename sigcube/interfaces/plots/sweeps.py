@@ -25,6 +25,8 @@ from sigcube.model.metrics import get_metric, metric_names
 
 GLOBAL_METRICS = metric_names("global")
 """The global metrics of the metric registry (:mod:`sigcube.model.metrics`)."""
+PANEL_WIDTH = 460
+"""Pixels of a heat map's or a slice's panel."""
 
 
 def values_of(ds: xr.Dataset, dim: str, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -95,7 +97,7 @@ def heatmap_frame(ds: xr.Dataset, metric: str, x: str, y: str, at: Mapping[str, 
     return framed(hv.Overlay(layers).opts(**FRAMEWISE), title=title, xlabel=parameter_label(x, ds[x].attrs),
                   ylabel=parameter_label(y, ds[y].attrs), logx=x in logs, logy=y in logs,
                   xticks=ticks_for(xv, x in logs) if numeric else None,
-                  yticks=ticks_for(yv, y in logs) if numeric else None, width=460, height=340, legend=None,
+                  yticks=ticks_for(yv, y in logs) if numeric else None, width=PANEL_WIDTH, height=340, legend=None,
                   grid=False)
 
 
@@ -119,7 +121,7 @@ def slice_frame(ds: xr.Dataset, metric: str, x: str, at: Mapping[str, int], titl
     log = x in log_axes(ds)
     return framed(hv.Overlay(layers).opts(**FRAMEWISE), title=title, xlabel=parameter_label(x, ds[x].attrs),
                   ylabel=axis_label(metric, ds[metric].attrs), logx=log,
-                  xticks=ticks_for(xv, log) if xv.dtype != object else None, width=460, height=300, legend=None)
+                  xticks=ticks_for(xv, log) if xv.dtype != object else None, width=PANEL_WIDTH, height=300, legend=None)
 
 
 def best_index(ds: xr.Dataset, metric: str) -> dict[str, int]:

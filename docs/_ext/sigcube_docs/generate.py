@@ -305,35 +305,45 @@ GENERATED: dict[str, Callable[[], str]] = {
 """Every generated file of ``docs/_generated/`` and what writes it (results pages are added per committed report)."""
 
 
-def write_all() -> list[str]:
-    """Write every generated file whose text changed, and draw every figure whose inputs changed
-    (:mod:`sigcube_docs.figures`); the names written."""
-    from sigcube_docs import figures
+def jobs() -> dict[str, Callable[[], str]]:
+    """Every generated Markdown file of ``docs/_generated/`` (not the figures) and what writes it: :data:`GENERATED`,
+    a results page per committed report and the pages that set reports side by side, each reading the records in
+    the code's words of today (:func:`sigcube_docs.reports.current`)."""
+    def load(name: str) -> dict[str, Any] | None:
+        record = records.load(name)
+        return None if record is None else reports.current(record)
 
-    OUT.mkdir(exist_ok=True)
     jobs = dict(GENERATED)
     for name in records.RESULTS:
-        record = records.load(name)
+        record = load(name)
         jobs[f"results/{name}.md"] = (lambda r=record: reports.render(r)) if record else (
             lambda n=name: f"The report `{n}` is not committed yet (`docs/results/{n}.json`).\n")
-    jobs["results/clash-rows.md"] = lambda: reports.clash_rows(records.load("regression"))
-    jobs["results/floor-comparison.md"] = lambda: reports.floor_comparison(records.load("sweep-nuisance"),
-                                                                           records.load("sweep-nuisance-floor-5"))
-    table = records.load("compare-sigma-mond-error-models")
-    jobs["results/scatter-literature.md"] = lambda: reports.scatter_literature(records.load("sweep-mond-sigma-int"),
-                                                                               records.load("sweep-sigma-sigma-int"),
-                                                                               table)
+    jobs["results/clash-rows.md"] = lambda: reports.clash_rows(load("regression"))
+    jobs["results/floor-comparison.md"] = lambda: reports.floor_comparison(load("sweep-nuisance"),
+                                                                           load("sweep-nuisance-floor-5"))
+    table = load("compare-sigma-mond-error-models")
+    jobs["results/scatter-literature.md"] = lambda: reports.scatter_literature(load("sweep-mond-sigma-int"),
+                                                                               load("sweep-sigma-sigma-int"), table)
     jobs["results/posterior-by-error-model.md"] = lambda: (
         reports.posterior_by_error_model(table) if table else
         "The report `compare-sigma-mond-error-models` is not committed yet.\n")
     jobs["results/compare-verdict-change.md"] = lambda: reports.verdict_change(
-        records.load("compare-sigma-mond-nfw"), records.load("compare-sigma-mond-sigma-int"))
+        load("compare-sigma-mond-nfw"), load("compare-sigma-mond-sigma-int"))
     jobs["results/ablation-verdict-change.md"] = lambda: reports.verdict_change(
-        records.load("compare-sigma_xi-nfw"), records.load("compare-sigma_xi-nfw-sigma-int"))
+        load("compare-sigma_xi-nfw"), load("compare-sigma_xi-nfw-sigma-int"))
     names = [n for n in records.RESULTS if n.startswith("population-")]
-    jobs["results/population-summary.md"] = lambda: reports.population_summary({n: records.load(n) for n in names})
+    jobs["results/population-summary.md"] = lambda: reports.population_summary({n: load(n) for n in names})
+    return jobs
+
+
+def write_all() -> list[str]:
+    """Write every generated file whose text changed (:func:`jobs`), and draw every figure whose inputs changed
+    (:mod:`sigcube_docs.figures`); the names written."""
+    from sigcube_docs import figures
+
+    OUT.mkdir(exist_ok=True)
     written = []
-    for name, make in jobs.items():
+    for name, make in jobs().items():
         path = OUT / name
         path.parent.mkdir(parents=True, exist_ok=True)
         body = make()

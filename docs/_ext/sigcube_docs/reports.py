@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,6 +19,27 @@ from sigcube_docs.markdown import bullets, code, details, fixed, items, mark, nu
 
 RAR = ("rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel")
 RAR_LABEL = {"rar_rms_accel": "§3.5 rms", "rar_scatter_velocity": "std vel", "rar_scatter_accel": "std acc"}
+
+
+def current(value: Any) -> Any:
+    """A committed record (or any part of it) in the code's words of today: every former name (an error model
+    renamed since the record was made, :func:`sigcube_docs.sources.former_names`) in a string or a key replaced by its
+    name now, so that a page never shows a name the CLI no longer prints. The record's file is left as it is (it is
+    remade, not edited)."""
+    if isinstance(value, str):
+        for former, now in sources.former_names().items():
+            value = re.sub(rf"(?<![\w-]){re.escape(former)}(?![\w-])", now, value)
+        return value
+    if isinstance(value, Mapping):
+        return {current(k): current(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [current(v) for v in value]
+    return value
+
+
+def command_lines(record: Mapping[str, Any]) -> list[str]:
+    """The command lines that make a committed report (:func:`current` words)."""
+    return [current(c) for c in records.RESULTS[record["name"]].command_lines()]
 
 
 def cited(value: str, unit: str, citation: str) -> str:
@@ -35,7 +57,7 @@ def verdict(c: Mapping[str, Any]) -> str:
 
 def provenance(record: Mapping[str, Any]) -> str:
     """Where the page's numbers come from."""
-    commands = "; ".join(code(c) for c in records.RESULTS[record["name"]].command_lines())
+    commands = "; ".join(code(c) for c in command_lines(record))
     return (f":::{{admonition}} Where these numbers come from\n:class: note\n\n"
             f"Generated from {code('docs/results/' + record['name'] + '.json')}: the output of {commands}, run on "
             f"{record['generated']} (sigcube {record['sigcube_version']}, commit {code(record['commit'])}, "
@@ -62,7 +84,7 @@ def terminal(record: Mapping[str, Any], kind: str, width: int = 160) -> str:
 
     console = Console(record=True, width=width, file=io.StringIO(), color_system=None, force_terminal=False)
     sources.report_renderers()[kind](record["report"], console)
-    return details(f"The report as the terminal prints it ({' · '.join(records.RESULTS[record['name']].command_lines())})",
+    return details(f"The report as the terminal prints it ({' · '.join(command_lines(record))})",
                    console.export_text())
 
 

@@ -149,6 +149,14 @@ def report_rules() -> dict[str, Any]:
     return {"reference": REFERENCE, "decided": DECIDED, "reproduced": REPRODUCED, "count_matched": COUNT_MATCHED}
 
 
+def former_names() -> dict[str, str]:
+    """Names the code used before a rename → its names now (the error models': ``lognormal_gobs`` is
+    ``lognormal_first_order``), which a committed record made before the rename still prints."""
+    from sigcube.stats.likelihood import LEGACY_ERROR_MODELS
+
+    return dict(LEGACY_ERROR_MODELS)
+
+
 def halo_summary(halos: Mapping[str, Any]) -> str:
     """The one-line summary of a comparison row's halo posteriors (an xarray Dataset's dictionary)."""
     import xarray as xr

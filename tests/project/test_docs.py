@@ -677,12 +677,20 @@ def test_every_study_page_shows_its_figures_with_alt_text(site):
     assert len(thumbs) == len(figures) and all(thumbs), "one thumbnail per figure, each with its alt text"
 
 
+def built_pages(out: Path) -> list[str]:
+    """Every page of a built site (its HTML files but the static files, the images and the sources)."""
+    return sorted(str(p.relative_to(out)) for p in out.rglob("*.html")
+                  if p.relative_to(out).parts[0] not in ("_static", "_images", "_sources"))
+
+
 @pytest.mark.slow
-def test_the_study_pages_in_headless_chromium(site, tmp_path, wait_for):
-    """Every study page and the gallery in a real headless Chromium at a desktop width (found as
-    tests/project/test_browser.py finds it): they load, every image is decoded and drawn (not blank), the console shows
-    no error, and every table fits the content column or scrolls inside it, with no cell squeezed to a word per line
-    and no text running over its neighbour (test_browser.table_layout_problems)."""
+def test_every_page_in_headless_chromium(site, tmp_path, wait_for):
+    """Every built page in a real headless Chromium at a 1280-pixel window (found as tests/project/test_browser.py
+    finds it), as a reader sees it: no markup shown as text (:data:`MARKUP_AS_TEXT`: a table read as a paragraph, a
+    role, an escape; the API reference's text, the code's docstrings and reprs, aside) and every table fits the content
+    column: none clipped, none scrolling (test_browser.table_layout_problems). The study pages' tables also have no cell
+    squeezed to a word per line and no text running over its neighbour; the study pages and the gallery show every
+    image decoded and drawn (not blank), and no error in the console."""
     from io import BytesIO
 
     from PIL import Image
@@ -697,27 +705,34 @@ def test_the_study_pages_in_headless_chromium(site, tmp_path, wait_for):
                     "Debian's chromium and chromium-driver", pytrace=False)
     assert site["returncode"] == 0, site["stderr"][-5000:]
     options = webdriver.ChromeOptions()
-    for flag in (*browser_helpers.FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1600"):
+    for flag in (*browser_helpers.FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1600"):
         options.add_argument(flag)
     options.binary_location = str(binary)
     driver = webdriver.Chrome(service=Service(str(driver_path)), options=options)
     loaded = """return document.readyState == "complete" && Array.from(document.images).every(i => i.complete)"""
     drawn = "return Array.from(document.images).filter(i => i.src.includes('_images/')).map(i => i.naturalWidth)"
-    pages = [f"study/{p.stem}.html" for p in sorted((DOCS / "study").glob("*.md"))] + ["gallery.html"]
-    tables = {}
+    pages = built_pages(site["out"])
+    pictured = {f"study/{p.stem}.html" for p in (DOCS / "study").glob("*.md")} | {"gallery.html"}
+    assert pictured <= set(pages) and len(pages) > 100
+    found = {}
     try:
         for page in pages:
             driver.get((site["out"] / page).as_uri())
             wait_for(lambda: bool(driver.execute_script(loaded)), f"{page} loaded", bound=300)
-            widths = driver.execute_script(drawn)
-            assert widths and all(w > 0 for w in widths), (page, widths)
-            shot = Image.open(BytesIO(driver.get_screenshot_as_png())).convert("RGB")
-            assert len(shot.getcolors(maxcolors=1 << 20) or ()) > 50, f"{page}: a blank page"
+            problems = browser_helpers.table_layout_problems(driver, kinds=browser_helpers.TABLE_PROBLEMS if
+                                                             page.startswith("study/") else ("clipped",))
+            if not page.startswith("_autosummary/"):
+                problems += [f"{kind} shown as text: {context}" for kind, _, context in
+                             markup_shown(browser_helpers.visible_blocks(driver, BLOCK_TAGS))]
             errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-            assert errors == [], (page, errors)
-            if page.startswith("study/"):
-                tables[page] = browser_helpers.table_layout_problems(driver)
+            if page in pictured:
+                widths = driver.execute_script(drawn)
+                assert widths and all(w > 0 for w in widths), (page, widths)
+                shot = Image.open(BytesIO(driver.get_screenshot_as_png())).convert("RGB")
+                assert len(shot.getcolors(maxcolors=1 << 20) or ()) > 50, f"{page}: a blank page"
+                assert errors == [], (page, errors)
+            if problems:
+                found[page] = problems
     finally:
         driver.quit()
-    bad = {page: found for page, found in tables.items() if found}
-    assert not bad, "\n".join(f"{page}: {problem}" for page, found in bad.items() for problem in found)
+    assert not found, "\n".join(f"{page}: {problem}" for page, problems in found.items() for problem in problems)

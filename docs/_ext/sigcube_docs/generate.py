@@ -109,9 +109,9 @@ def kernels_detail() -> str:
 
 
 def metrics_table() -> str:
-    rows = [[code(m.name), text(m.scope), text(m.units) or "—", text(m.direction), text(m.long_name), text(m.definition)]
-            for m in sources.metrics()]
-    return table(["key", "scope", "units", "better", "long name", "definition"], rows, "llllll")
+    rows = [[code(m.name), text(m.scope), text(m.units) or "—", text(m.direction),
+             f"{text(m.long_name)}: {text(m.definition)}"] for m in sources.metrics()]
+    return table(["key", "scope", "units", "better", "long name: definition"], rows, "lllll")
 
 
 def bounds_table() -> str:
@@ -157,28 +157,30 @@ def manifests_table() -> str:
 
 
 def shipped_specs() -> str:
+    """The spec files of ``sweeps/`` (named within it, as the page introduces them): kernel and preset, grid and its
+    points, what each is; the joint sweep specs and the fit specs of ``sweeps/fits/``."""
     rows, joint_rows = [], []
     for path in sorted((REPO / "sweeps").glob("*.toml")):
         joint = sources.load_joint_spec(path)
         if joint is not None:
             grid = " × ".join(f"{text(a.name)} ({len(a.values)})" for a in joint.axes)
-            joint_rows.append([code(f"sweeps/{path.name}"), code(joint.kernel.name), grid,
-                               text(", ".join(f"{p.label} ({p.sweep.dataset})" for p in joint.probes)),
-                               text(joint.description) or "—"])
+            joint_rows.append([code(path.name), f"{code(joint.kernel.name)}: {grid}",
+                               text(", ".join(p.label if p.label == p.sweep.dataset else f"{p.label} ({p.sweep.dataset})"
+                                              for p in joint.probes)), text(joint.description) or "—"])
             continue
         s = sources.load_spec(path)
         grid = " × ".join(f"{text(a.name)} ({len(a.values)})" for a in s.axes)
-        rows.append([code(f"sweeps/{path.name}"), code(s.kernel.name), text(s.preset or "—"), grid, f"{s.size:,}",
-                     text(s.description) or "—"])
-    out = table(["spec", "kernel", "preset", "grid", "points", "description"], rows, "lllrrl")
+        rows.append([code(path.name), code(s.kernel.name) + (f" ({text(s.preset)})" if s.preset else ""),
+                     f"{grid} = {s.size:,}" if len(s.axes) > 1 else grid, text(s.description) or "—"])
+    out = table(["spec", "kernel (preset)", "grid (values) = points", "description"], rows, "llll")
     out += "\nJoint sweep specs (`[[datasets]]`: several dataset cubes on one shared grid):\n\n" + table(
-        ["spec", "kernel", "shared grid", "datasets", "description"], joint_rows, "lllll")
+        ["spec", "kernel: shared grid", "datasets", "description"], joint_rows, "llll")
     rows = []
     for path in sorted((REPO / "sweeps" / "fits").glob("*.toml")):
         f = sources.load_fit_spec(path)
         free = ", ".join(f"{text(p.name)} ∈ [{number(p.lower, 3)}, {number(p.upper, 3)}]"
                          + (" (log)" if p.scale == "log" else "") for p in f.free)
-        rows.append([code(f"sweeps/fits/{path.name}"), code(f.kernel.name), free, text(f.nuisance)])
+        rows.append([code(f"fits/{path.name}"), code(f.kernel.name), free, text(f.nuisance)])
     return out + "\nFit specs:\n\n" + table(["spec", "kernel", "free per object", "nuisance"], rows, "llll")
 
 

@@ -587,20 +587,28 @@ def test_the_generator_escapes_what_broke_the_pages(myst_html):
     assert text(r"2.7 \times 10^{-9}") == "2.7×10⁻⁹" and text("10^{-8} m/s², e^{3.4}") == r"10⁻⁸ m/s², e^\{3.4\}"
 
 
-def test_the_results_pages_show_the_names_of_today(generated):
-    """A committed record made before a rename (``lognormal_gobs``, now ``lognormal_first_order``) is shown in the
-    names the code prints today: no generated results page shows a former name (eight records held one when this was
-    written), and a former name is replaced where it is a name, not inside another (a file name)."""
+def test_the_results_pages_show_the_words_of_today(generated):
+    """A committed record made before a rename (``lognormal_gobs``, now ``lognormal_first_order``) or before the CLI
+    stopped printing a role (``:func:`chord_scatter_dex```) is shown in the words the code prints today: no generated
+    results page shows a former name (eight records held one when this was written) or a role, not even in the
+    terminal's transcript (a literal block, which the pages' markup check does not read); a former name is replaced
+    where it is a name, not inside another (a file name)."""
     _ext()
     from sigcube_docs import reports, sources
 
     former = sources.former_names()
     assert former == {"lognormal_gobs": "lognormal_first_order"}
-    shown = [(name, f) for name, body in generated.items() if name.startswith("results/") for f in former if f in body
-             or f.replace("_", "\\_") in body]
+    results = {name: body for name, body in generated.items() if name.startswith("results/")}
+    shown = [(name, f) for name, body in results.items() for f in former if f in body or f.replace("_", "\\_") in body]
+    shown += [(name, m[0]) for name, body in results.items() for m in re.finditer(r":(?:py:)?[a-z]+:`", body)]
     assert not shown, shown
-    assert reports.current({"lognormal_gobs": ["error model lognormal_gobs: …", "cubes/x-lognormal_gobs.zarr", 3]}) == {
-        "lognormal_first_order": ["error model lognormal_first_order: …", "cubes/x-lognormal_gobs.zarr", 3]}
+    from sigcube.stats.lensing import SOURCES
+
+    assert not [s for s in SOURCES.values() if re.search(r":(?:py:)?[a-z]+:`", s)], "the CLI prints no role"
+    assert reports.current({"lognormal_gobs": ["error model lognormal_gobs: …", "cubes/x-lognormal_gobs.zarr", 3,
+                                               "σ (:func:`f`), :py:data:`X`, key:`y`"]}) == {
+        "lognormal_first_order": ["error model lognormal_first_order: …", "cubes/x-lognormal_gobs.zarr", 3,
+                                  "σ (`f`), `X`, key:`y`"]}
 
 
 @pytest.mark.slow

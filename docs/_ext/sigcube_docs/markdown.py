@@ -8,9 +8,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>#+!|~$&])")
-_CODE_SPAN = re.compile(r"(?:(?<![\w:])(?::[a-z]+)?:[a-z]+:)?`([^`]+)`")
+_ROLE = r"(?<![\w:])(?::[a-z]+)?:[a-z]+:"
+_CODE_SPAN = re.compile(rf"(?:{_ROLE})?`([^`]+)`")
 """A span in single backticks, with the reStructuredText role that a sentence written like a docstring may put before
 it (``:func:`name```, ``:py:data:`NAME```)."""
+ROLE = re.compile(rf"{_ROLE}(?=`)")
+"""A reStructuredText role before a span in single backticks (``:func:`` of ``:func:`name```)."""
 _TIMES = re.compile(r"\s*\\times\s*")
 _POWER = re.compile(r"\^\{(-?\d+)\}")
 """TeX's product and integer power in a printed figure (``2.7 \\times 10^{-9}``)."""

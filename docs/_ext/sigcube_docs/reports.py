@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sigcube_docs import records, sources
-from sigcube_docs.markdown import bullets, code, details, fixed, items, mark, number, percent, table, text
+from sigcube_docs.markdown import ROLE, bullets, code, details, fixed, items, mark, number, percent, table, text
 
 RAR = ("rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel")
 RAR_LABEL = {"rar_rms_accel": "§3.5 rms", "rar_scatter_velocity": "std vel", "rar_scatter_accel": "std acc"}
@@ -24,9 +24,11 @@ RAR_LABEL = {"rar_rms_accel": "§3.5 rms", "rar_scatter_velocity": "std vel", "r
 def current(value: Any) -> Any:
     """A committed record (or any part of it) in the code's words of today: every former name (an error model
     renamed since the record was made, :func:`sigcube_docs.sources.former_names`) in a string or a key replaced by its
-    name now, so that a page never shows a name the CLI no longer prints. The record's file is left as it is (it is
-    remade, not edited)."""
+    name now, and a reStructuredText role before a code span (``:func:`` of ``:func:`name```, which the CLI no longer
+    prints) dropped, so that a page never shows words the CLI no longer prints. The record's file is left as it is (it
+    is remade, not edited)."""
     if isinstance(value, str):
+        value = ROLE.sub("", value)
         for former, now in sources.former_names().items():
             value = re.sub(rf"(?<![\w-]){re.escape(former)}(?![\w-])", now, value)
         return value

@@ -47,8 +47,9 @@ def spec() -> str:
 
 
 def published() -> str:
-    """Every published figure: its key, the value as printed (with its origin when that is not a seed), what it is,
-    and where: the seed by its short name (the legend above the table names its file) and the section."""
+    """Every published figure: its key, the value as printed (in plain text, TeX's powers as ×10⁻⁹; with its origin
+    when that is not a seed), what it is, and where: the seed by its short name (the legend above the table names its
+    file) and the section."""
     registry = sources.published_figures()
 
     def where(f: Any) -> str:
@@ -56,7 +57,7 @@ def published() -> str:
         section = f.section or "—"
         return text(section if not short or section.startswith(short) else f"{short}, {section}")
 
-    rows = [[code(f.key), text(f.value + ("" if f.unit in ("", "%") else " " + f.unit)
+    rows = [[code(f.key), text(registry["shown"](f) + ("" if f.unit in ("", "%") else " " + f.unit)
                                + ("" if f.origin == "published" else f" ({f.origin})")), text(f.what), where(f)]
             for f in registry["figures"].values()]
     return (f"Seed files: {reports.seed_legend()}.\n\n"

@@ -14,20 +14,15 @@ _CODE_SPAN = re.compile(rf"(?:{_ROLE})?`([^`]+)`")
 it (``:func:`name```, ``:py:data:`NAME```)."""
 ROLE = re.compile(rf"{_ROLE}(?=`)")
 """A reStructuredText role before a span in single backticks (``:func:`` of ``:func:`name```)."""
-_TIMES = re.compile(r"\s*\\times\s*")
-_POWER = re.compile(r"\^\{(-?\d+)\}")
-"""TeX's product and integer power in a printed figure (``2.7 \\times 10^{-9}``)."""
 
 
 def text(value: Any) -> str:
     """``value`` (plain text, such as a report's sentence) as Markdown, escaped once: a span in single backticks
-    becomes inline code (a role before it, ``:func:``, is dropped), TeX's ``\\times`` and a power ``10^{-9}`` are
-    written as :func:`number` writes them (``×10⁻⁹``), every other character Markdown could read as markup is escaped,
-    newlines become spaces (a table cell or a list item stays on one line). Never pass it Markdown (the output of this
-    module's functions): MyST would show the escapes."""
+    becomes inline code (a role before it, ``:func:``, is dropped), every other character Markdown could read as markup
+    is escaped, newlines become spaces (a table cell or a list item stays on one line). Never pass it Markdown (the
+    output of this module's functions): MyST would show the escapes."""
     parts = _CODE_SPAN.split(" ".join(str(value).split()))
-    return "".join(code(part) if k % 2 else _PUNCTUATION.sub(r"\\\1", _POWER.sub(
-        lambda m: _superscript(int(m[1])), _TIMES.sub("×", part))) for k, part in enumerate(parts))
+    return "".join(code(part) if k % 2 else _PUNCTUATION.sub(r"\\\1", part) for k, part in enumerate(parts))
 
 
 def code(value: Any) -> str:

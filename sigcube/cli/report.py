@@ -381,6 +381,9 @@ def report_calibrate(
         "--sigma-floor", help="A velocity floor [km/s] beside a log-normal σ_int, one value (default: none).")] = None,
     observed: Annotated[Optional[float], typer.Option(help="A comparison's ln B, placed in each distribution.")] = None,
     seed: Annotated[int, typer.Option(help="The first sample's seed.")] = 0,
+    at: Annotated[str, typer.Option(
+        "--at", help="Where the samples' global parameters are set: fitted (each model's posterior means on the cube, "
+                     "fitted first under the same likelihood) or defaults (the kernels' defaults).")] = "fitted",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
     workers: Annotated[Optional[int], typer.Option(help="LocalCluster worker processes (default: one per core).")] = None,
@@ -402,13 +405,13 @@ def report_calibrate(
     root = cube_dir() / "checkpoints"
     check_root(root)
     settings = {"report": "calibrate", "cube": str(ds.attrs.get("content_sha256", "")), "model": model,
-                "scatter": scatter.describe()}
+                "scatter": scatter.describe(), "at": at}
     kept = Checkpoint(root / f"calibrate-{fingerprint(settings)}", describe_run(settings),
                       warn=lambda line: err_console.print(line, markup=False, highlight=False))
     kept.check_writable()
     report = _with_fits(ds, workers, scheduler, synchronous, "drawing and comparing synthetic samples …",
-                        lambda run: calibrate(ds, model, scatter, samples, seed=seed, observed=observed, run=run,
-                                              checkpoint=kept, progress=_say))
+                        lambda run: calibrate(ds, model, scatter, samples, seed=seed, observed=observed, at=at,
+                                              run=run, checkpoint=kept, progress=_say))
     emit(report, as_json, render)
 
 

@@ -26,7 +26,7 @@ def small(sparc_cube):
 
 @pytest.fixture(scope="module")
 def calibrated(small):
-    return calibrate(small, "sigma", FLOOR, 3, seed=5, observed=-10.0)
+    return calibrate(small, "sigma", FLOOR, 3, seed=5, observed=-10.0, at="defaults")
 
 
 @pytest.mark.slow
@@ -36,6 +36,9 @@ def test_each_models_samples_favour_it(calibrated):
     by = calibrated["by_truth"]
     assert by["sigma"]["summary"]["mean"] > 0 > by["mond"]["summary"]["mean"]
     assert by["sigma"]["summary"]["n"] == by["mond"]["summary"]["n"] == 3
+    assert calibrated["drawn_at"] == {"sigma": {"A0": pytest.approx(np.exp(1 / (2 * np.pi))),
+                                                "k": pytest.approx(1 / (2 * np.pi))},
+                                      "mond": {"a0": pytest.approx(1.2e-10)}}  # the seeds' canonical values
     assert [s["seed"] for s in by["mond"]["samples"]] == [1005, 1006, 1007]
     for block in by.values():
         ln_b = np.array([s["ln_B"] for s in block["samples"]])
@@ -47,8 +50,8 @@ def test_each_models_samples_favour_it(calibrated):
 @pytest.mark.slow
 def test_a_killed_run_resumes_to_the_same_numbers(small, calibrated, tmp_path):
     kept = Checkpoint(tmp_path / "calibration")
-    calibrate(small, "sigma", FLOOR, 2, seed=5, checkpoint=kept)  # the first two samples of each kept
-    again = calibrate(small, "sigma", FLOOR, 3, seed=5, checkpoint=kept, observed=-10.0)
+    calibrate(small, "sigma", FLOOR, 2, seed=5, checkpoint=kept, at="defaults")  # the first two samples of each kept
+    again = calibrate(small, "sigma", FLOOR, 3, seed=5, checkpoint=kept, observed=-10.0, at="defaults")
     assert again["by_truth"] == calibrated["by_truth"]
 
 
@@ -66,6 +69,11 @@ def test_what_cannot_be_calibrated_is_one_line(small, model, scatter, n, message
     with pytest.raises(CalibrationError, match=message) as err:
         calibrate(small, model, scatter, n)
     assert "\n" not in str(err.value)
+
+
+def test_samples_are_drawn_at_the_fitted_or_the_default_parameters_and_nowhere_else(small):
+    with pytest.raises(CalibrationError, match="--at 'best': the samples are drawn at one of fitted, defaults"):
+        calibrate(small, "sigma", FLOOR, 3, at="best")
 
 
 @pytest.mark.parametrize("args, says", [
@@ -107,3 +115,20 @@ def test_samples_drawn_with_a_galaxy_scale_are_analysed_under_it(sparc_cube):
     out = io.StringIO()
     render(with_tau, Console(file=out, width=200))
     assert "τ_gal fixed at 0.3" in out.getvalue()
+
+
+@pytest.mark.slow
+def test_samples_are_drawn_at_the_parameters_fitted_to_the_data(sparc_cube):
+    """A cube drawn from MOND at a0 = 0.8e-10 (a known truth, off MOND's default 1.2e-10): calibrated at the fitted
+    parameters, MOND's samples are drawn near the truth, Σ's at its own fit (the defaults: the fixture above)."""
+    from sigcube.io.synth_sparc import draw_on_baryons
+    from sigcube.stats.likelihood import GaussianLikelihood
+
+    cube = draw_on_baryons(sparc_cube.isel(galaxy=slice(0, None, 6)), "mond", {"a0": 0.8e-10}, seed=9,
+                           likelihood=GaussianLikelihood(6.0))
+    at_fit = calibrate(cube, "sigma", FLOOR, 2, at="fitted")
+    assert at_fit["drawn_at"]["mond"]["a0"] == pytest.approx(0.8e-10, rel=0.1)
+    assert at_fit["drawn_at"]["sigma"]["A0"] != pytest.approx(np.exp(1 / (2 * np.pi)), rel=1e-3)
+    out = io.StringIO()
+    render(at_fit, Console(file=out, width=200))
+    assert "drawn at: sigma A0 = " in out.getvalue() and "posterior means" in out.getvalue()

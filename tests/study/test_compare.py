@@ -508,3 +508,34 @@ def test_the_plan_says_each_models_engine_and_when_the_rule_cannot_decide():
     assert "cannot call a model preferred" in lines[1]
     many = synthetic_sample(get_kernel("mond"), {}, 30, seed=1).points
     assert len(plan(many, ["nfw-lcdm"], True, {"": None}, "sampler")) == 1
+
+
+@pytest.fixture(scope="module")
+def coherence_truth():
+    """20 synthetic galaxies observed under Σ with A0 = 1.2 and k = 0 (ξ at its 0.01 kpc floor: W → 1, a known
+    truth), each compared under the log-uniform prior on k (0.02–1) and the uniform one (0–1)."""
+    import warnings
+
+    from sigcube.model.kernels.registry import get_kernel
+    from sigcube.stats.synthetic import synthetic_sample
+
+    sample = synthetic_sample(get_kernel("sigma"), {"A0": 1.2, "k": 0.0}, 20, seed=5, sigma_int=5.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {name: compare_model(name, sample.points, sample.catalogue, True, scatter=Scatter.parse("5"))
+                for name in ("sigma", "sigma-k-uniform")}
+
+
+@pytest.mark.slow
+def test_a_uniform_prior_on_k_reaches_the_w_equals_1_limit_a_log_prior_cannot(coherence_truth):
+    """Drawn at k = 0, the log-uniform prior's posterior stops at its bound 0.02 (the prior's edge decides where it
+    stops, and the report says so); the uniform prior's posterior reaches below that bound (its 16th percentile
+    there), and both recover A0."""
+    log, flat = coherence_truth["sigma"], coherence_truth["sigma-k-uniform"]
+    k_log, k_flat = log["evidence"]["posterior"]["k"], flat["evidence"]["posterior"]["k"]
+    assert k_log["ci95"][0] >= 0.02
+    assert any(w.startswith("k: posterior mass at the lower end") for w in log["warnings"])
+    assert k_flat["ci68"][0] < 0.02  # at least 16 % of its mass where the log prior puts none
+    for row in (log, flat):
+        a0 = row["evidence"]["posterior"]["A0"]
+        assert a0["ci95"][0] < 1.2 < a0["ci95"][1]

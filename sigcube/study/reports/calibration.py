@@ -2,7 +2,9 @@
 ΔELPD_LOGO on synthetic samples drawn from each of the two models.
 
 Each sample keeps the cube's galaxies (their baryons, radii, quoted errors and catalogue): Υ, D, i are drawn from the
-Li+2018 priors, V_obs from the generating kernel at its defaults (canonical Σ's A0 and k, MOND's a0), and the noise
+Li+2018 priors, V_obs from the generating kernel with its global parameters at their posterior means on the data
+(``--at fitted``, the default: each model fitted first as `report compare` fits it, under the same likelihood) or at the
+kernel's defaults (``--at defaults``: canonical Σ's A0 and k, MOND's a0), and the noise
 from the likelihood the comparison states (``--error-model`` with σ_int at the value given, and each galaxy's velocity
 scale drawn with ``--tau-gal`` or a floor beside a log-normal σ_int, ``--sigma-floor``, when given;
 :func:`sigcube.io.synth_sparc.draw_on_baryons`). Each is analysed as `report compare` analyses the data (Υ, D, i
@@ -29,6 +31,7 @@ from sigcube.engines.evidence import Progress, silent
 from sigcube.errors import SigcubeError
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.io.synth_sparc import draw_on_baryons
+from sigcube.model.kernels import get_kernel
 from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.study.reports.compare import compare_model, decision_vs_reference, logo_summary
@@ -41,11 +44,18 @@ SEED_STRIDE = 1000
 draw the second model's first samples with the first model's seeds (the same noise, Υ, D and i)."""
 
 
+DRAWN_AT = {"fitted": "its global parameters' posterior means on the data (Υ, D, i marginalised, the stated likelihood)",
+            "defaults": "its defaults (canonical Σ's A0 and k, MOND's a0)"}
+"""Where the samples' global parameters are set (``--at``), in the report's words."""
+
+
 class CalibrationError(SigcubeError):
     """A calibration that cannot run as asked."""
 
 
-def _check(model: str, scatter: Scatter, n_samples: int, seed: int) -> None:
+def _check(model: str, scatter: Scatter, n_samples: int, seed: int, at: str) -> None:
+    if at not in DRAWN_AT:
+        raise CalibrationError(f"report calibrate: --at {at!r}: the samples are drawn at one of {', '.join(DRAWN_AT)}")
     if model not in MODELS or model == REFERENCE:
         raise CalibrationError(f"report calibrate: model {model!r} is not one report compare knows besides MOND "
                                f"({', '.join(m for m in MODELS if m != REFERENCE)})")
@@ -68,13 +78,27 @@ def _check(model: str, scatter: Scatter, n_samples: int, seed: int) -> None:
                                f"seed; got {seed})")
 
 
-def _one(cube: xr.Dataset, model: str, truth: str, seed: int, scatter: Scatter, run: Runner) -> dict[str, Any]:
-    """ln B(model : MOND), ΔELPD_LOGO and the decision on one sample drawn from ``truth``."""
+def fitted(cube: xr.Dataset, model: str, scatter: Scatter, run: Runner = in_process) -> dict[str, float]:
+    """The posterior means of ``model``'s global parameters on ``cube`` as `report compare` fits them (Υ, D, i
+    marginalised, the likelihood of ``scatter``)."""
+    from sigcube.stats.nuisance import Catalogue
+
+    points = pack_sparc(cube)
+    row = compare_model(model, points, Catalogue.from_cube(cube, points), True, run, scatter)
+    posterior = row["evidence"]["posterior"]
+    return {name: float(posterior[name]["mean"]) for name in MODELS[model].global_params}
+
+
+def _one(cube: xr.Dataset, model: str, truth: str, seed: int, scatter: Scatter, run: Runner,
+         params: Mapping[str, float]) -> dict[str, Any]:
+    """ln B(model : MOND), ΔELPD_LOGO and the decision on one sample drawn from ``truth`` with its global ``params``
+    (the rest at the model's fixed values and the kernel's defaults)."""
     from sigcube.stats.nuisance import Catalogue
 
     likelihood = GaussianLikelihood(float(scatter.values[0]), scatter.error_model,
                                     floor=float(scatter.floor_values[0]), tau_gal=float(scatter.tau_values[0]))
-    sample = draw_on_baryons(cube, MODELS[truth].kernel, fixed_params(MODELS[truth]), seed=seed, likelihood=likelihood)
+    sample = draw_on_baryons(cube, MODELS[truth].kernel, {**fixed_params(MODELS[truth]), **params}, seed=seed,
+                             likelihood=likelihood)
     points = pack_sparc(sample)
     catalogue = Catalogue.from_cube(sample, points)
     rows = {n: compare_model(n, points, catalogue, True, run, scatter) for n in (model, REFERENCE)}
@@ -98,20 +122,31 @@ def _summary(samples: Sequence[Mapping[str, Any]], model: str) -> dict[str, Any]
 
 
 def calibrate(cube: xr.Dataset, model: str, scatter: Scatter, n_samples: int, *, seed: int = 0,
-              observed: float | None = None, run: Runner = in_process, checkpoint: Checkpoint = Checkpoint(None),
-              progress: Progress = silent) -> dict[str, Any]:
+              observed: float | None = None, at: str = "fitted", run: Runner = in_process,
+              checkpoint: Checkpoint = Checkpoint(None), progress: Progress = silent) -> dict[str, Any]:
     """The calibration of ln B(``model`` : MOND) (module docstring): ``n_samples`` samples drawn from each of the two
-    models; ``observed``: a comparison's ln B, placed in each distribution; each sample's numbers kept in
-    ``checkpoint`` (a killed run resumes); the per-galaxy work runs as tasks of ``run``."""
-    _check(model, scatter, n_samples, seed)
+    models, their global parameters ``at`` their posterior means on ``cube`` (``fitted``, :func:`fitted`) or at the
+    kernels' defaults (``defaults``); ``observed``: a comparison's ln B, placed in each distribution; the fits and
+    each sample's numbers kept in ``checkpoint`` (a killed run resumes); the per-galaxy work runs as tasks of
+    ``run``."""
+    _check(model, scatter, n_samples, seed, at)
     out: dict[str, Any] = {"model": model, "reference": REFERENCE, "n_samples": n_samples, "seed": seed,
-                           "scatter": scatter.describe(), "observed": observed, "by_truth": {}}
+                           "scatter": scatter.describe(), "observed": observed, "at": at, "drawn_at": {},
+                           "by_truth": {}}
+    for truth in (model, REFERENCE):
+        if at == "fitted":
+            progress(f"fitting {truth} to the data (its posterior means are where its samples are drawn) …")
+        params = checkpoint.get(f"fit/{truth}", lambda t=truth: fitted(cube, t, scatter, run)) if at == "fitted" \
+            else {}
+        kernel = get_kernel(MODELS[truth].kernel).resolve({**fixed_params(MODELS[truth]), **params})
+        out["drawn_at"][truth] = {name: float(kernel[name]) for name in MODELS[truth].global_params}
     for j, truth in enumerate((model, REFERENCE)):
         samples = []
+        params = out["drawn_at"][truth]
         for s in range(n_samples):
             seed_s = seed + SEED_STRIDE * j + s
-            samples.append(checkpoint.get(f"{truth}/seed={seed_s}", lambda t=truth, x=seed_s: _one(
-                cube, model, t, x, scatter, run)))
+            samples.append(checkpoint.get(f"{truth}/seed={seed_s}", lambda t=truth, x=seed_s, p=params: _one(
+                cube, model, t, x, scatter, run, p)))
             progress(f"drawn from {truth}: sample {s + 1} of {n_samples}, ln B = {samples[-1]['ln_B']:+.1f}")
         summary = _summary(samples, model)
         if observed is not None:
@@ -120,7 +155,8 @@ def calibrate(cube: xr.Dataset, model: str, scatter: Scatter, n_samples: int, *,
         out["by_truth"][truth] = {"samples": samples, "summary": summary}
     out["conventions"] = {
         "draws": "the cube's galaxies with Υ, D, i drawn from the Li+2018 priors, V_obs from the generating kernel at "
-                 "its defaults, noise from the stated likelihood (sigcube.io.synth_sparc.draw_on_baryons)",
+                 f"{DRAWN_AT[at]} (drawn_at), noise from the stated likelihood "
+                 "(sigcube.io.synth_sparc.draw_on_baryons)",
         "analysis": "as report compare: Υ, D, i marginalised, the same likelihood with σ_int (and τ_gal or the "
                     "floor, when given) held at the values that made the samples; ln B ± numerical error, ΔELPD_LOGO ± "
                     "paired SE, the decision rule",
@@ -152,5 +188,7 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
             rank = block["summary"]["observed_rank"]
             console.print(f"observed ln B = {result['observed']:+.1f}: above {rank['below']} of {rank['of']} samples "
                           f"drawn from {truth}", highlight=False)
+    console.print("drawn at: " + "; ".join(f"{truth} " + ", ".join(f"{p} = {v:.4g}" for p, v in params.items())
+                                          for truth, params in result["drawn_at"].items()), highlight=False)
     for key, words in result["conventions"].items():
         console.print(f"[dim]{key}: {words}[/dim]", highlight=False)

@@ -87,6 +87,10 @@ MODELS: dict[str, CompareModel] = {
     "sigma": CompareModel("sigma", {"A0": {"bounds": [0.5, 3.0], "grid": 21},
                                     "k": {"bounds": [0.02, 1.0], "grid": 16, "scale": "log"}},
                           what="canonical Σ-Gravity, A0 and k (ξ = k·R_d) global"),
+    "sigma-k-uniform": CompareModel("sigma", {"A0": {"bounds": [0.5, 3.0], "grid": 21},
+                                              "k": {"bounds": [0.0, 1.0], "grid": 21}},
+                                    what="canonical Σ-Gravity, A0 and k global, k uniform on 0–1 (its range reaches "
+                                         "k = 0, where ξ is at its 0.01 kpc floor and W(r) = r/(ξ + r) → 1)"),
     "mond": CompareModel("mond", {"a0": {"bounds": [3e-11, 3e-10], "grid": 41, "scale": "log"}},
                          what="MOND, a0 global"),
     "sigma_xi": CompareModel("sigma_xi", per_object={"A": {"bounds": [0.01, 5.0], "grid": 17},

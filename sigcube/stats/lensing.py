@@ -125,7 +125,7 @@ SOURCES = {
                        "f runs from 0 (counted) to f_max (not counted)",
     "path_scatter_dex": f"line-of-sight depth of a randomly oriented prolate cluster with CLASH's axis ratio q_a = "
                         f"{AXIS_RATIO} (Chiu+2018, ApJ 860, 126; random orientation: Sereno+2018, ApJ 860, L4): "
-                        f"σ_L = {chord_scatter_dex():.3f} dex (:func:`chord_scatter_dex`); the spread of cluster sizes "
+                        f"σ_L = {chord_scatter_dex():.3f} dex (`chord_scatter_dex`); the spread of cluster sizes "
                         "about the rule is not included",
     "slip": "Σ-Gravity's own prediction (SI §11, paper §4.3): a model choice",
     "path_length": "the paper's two cluster path lengths, 600 kpc (§2.12, SI §1) and 2·R_lens (§2.12.1): a model choice",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -63,38 +64,63 @@ const lines = (node) => {  // the rendered lines of a node's text: its text boxe
   middles.sort((a, b) => a - b);
   return middles.filter((m, i) => i == 0 || m - middles[i - 1] > 4).length;
 };
-const scrolls = (table) => {  // inside a horizontal scroll container that itself fits the column
-  for (let p = table.parentElement; p && p !== article; p = p.parentElement) {
-    const overflow = getComputedStyle(p).overflowX;
-    if ((overflow == 'auto' || overflow == 'scroll') && p.getBoundingClientRect().right <= right + slack) return true;
-  }
-  return false;
+const hidden = (table) => {  // how far the table reaches past the column or past a box that clips it (scrolls)
+  let past = table.getBoundingClientRect().right - right - slack;
+  for (let p = table.parentElement; p && p !== article; p = p.parentElement)
+    if (getComputedStyle(p).overflowX != 'visible') past = Math.max(past, p.scrollWidth - p.clientWidth - 1);
+  return Math.round(past);
 };
 const problems = [];
 Array.from(article.querySelectorAll('table')).forEach((table, index) => {
   const head = Array.from(table.rows[0].cells).map(c => c.textContent.trim()).join(' ');
   const name = `table ${index + 1} (${head.slice(0, 50)})`;
-  if (table.getBoundingClientRect().right > right + slack && !scrolls(table))
-    problems.push(`${name} overflows the content column without a scroll container`);
+  const past = hidden(table);
+  if (past > 0) problems.push(['clipped', `${name} is clipped: ${past} px of it lie past the content column`]);
   for (const cell of table.querySelectorAll('th, td')) {
     const text = cell.textContent.trim(), words = text.split(/\s+/).filter(w => w.length > 1).length;
     const n = lines(cell), box = cell.getBoundingClientRect(), range = document.createRange();
-    if (words >= 4 && n >= words) problems.push(`${name}: a cell squeezed to a word per line: ${text.slice(0, 60)}`);
+    if (words >= 4 && n >= words) problems.push(['squeezed', `${name}: a cell squeezed to a word per line: ${text.slice(0, 60)}`]);
     range.selectNodeContents(cell);
     if (Array.from(range.getClientRects()).some(r => r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1)))
-      problems.push(`${name}: text runs out of its cell over the next: ${text.slice(0, 60)}`);
+      problems.push(['overrun', `${name}: text runs out of its cell over the next: ${text.slice(0, 60)}`]);
   }
 });
 return problems;
 """
-"""The tables of a page (in its ``article``, else its body) as a reader sees them: a table wider than the content
-column sits in a horizontal scroll container (within ``slack`` pixels: furo pads its wrapper), no cell of four words or
-more is squeezed to a word per line, and no cell's text runs out of it over its neighbour."""
+"""The tables of a page (in its ``article``, else its body) as a reader sees them: every table fits the content column
+(within ``slack`` pixels: furo pads the wrapper it puts around a table) — a wider one is clipped, whether it runs past
+the column or scrolls inside a box the reader must scroll to read it whole —, no cell of four words or more is squeezed
+to a word per line, and no cell's text runs out of it over its neighbour."""
+
+VISIBLE_TEXT = r"""
+const root = document.querySelector('article') || document.body, blocks = new Map();
+const HIDDEN = 'code, pre, kbd, samp, script, style, tt', BLOCK = arguments[0];
+const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+  const parent = t.parentElement;
+  if (parent.closest(HIDDEN) || !parent.checkVisibility({visibilityProperty: true})) continue;
+  const block = parent.closest(BLOCK) || root;
+  blocks.set(block, (blocks.get(block) || '') + t.data);
+}
+return Array.from(blocks.values()).map(text => text.split(/\s+/).join(' ').trim()).filter(text => text);
+"""
+"""The text a reader sees on a page (in its ``article``, else its body), one string per block (an element matching
+the selector ``arguments[0]``), outside code, preformatted text, scripts and styles, and drawn (not hidden by CSS)."""
 
 
-def table_layout_problems(driver, slack: float = 8.0) -> list[str]:
-    """What :data:`TABLE_LAYOUT` finds wrong with the tables of the page ``driver`` shows."""
-    return driver.execute_script(TABLE_LAYOUT, slack)
+TABLE_PROBLEMS = ("clipped", "squeezed", "overrun")
+"""What :data:`TABLE_LAYOUT` looks for: a table clipped, a cell squeezed to a word per line, text run out of its cell."""
+
+
+def table_layout_problems(driver, slack: float = 8.0, kinds: Iterable[str] = TABLE_PROBLEMS) -> list[str]:
+    """What :data:`TABLE_LAYOUT` finds wrong with the tables of the page ``driver`` shows (the ``kinds`` of
+    :data:`TABLE_PROBLEMS` asked for)."""
+    return [text for kind, text in driver.execute_script(TABLE_LAYOUT, slack) if kind in kinds]
+
+
+def visible_blocks(driver, blocks: Iterable[str]) -> list[str]:
+    """The visible text of the page ``driver`` shows, block by block (:data:`VISIBLE_TEXT`; ``blocks``: the tags)."""
+    return driver.execute_script(VISIBLE_TEXT, ", ".join(sorted(blocks)))
 
 
 def _find(variable: str, name: str) -> Path | None:
@@ -255,19 +281,52 @@ article { width: 460px; padding: 0 20px; font: 16px sans-serif; } td, th { borde
 sideways</td></tr></table></div>
 <table style="table-layout: fixed; width: 300px"><tr><td style="white-space: nowrap">spills:an-unbroken-value-wider-than-its-cell</td>
 <td>next</td></tr></table>
+<div class="wrap"><table class="nowrap"><tr><td>short, in a container that could scroll</td></tr></table></div>
 </article></body></html>"""
 
 
 def test_the_table_check_sees_what_a_reader_sees(browser, tmp_path):
-    """The table check on a hand-made page: a squeezed text column, a table running past the column with no scroll
-    container and a cell whose text runs over its neighbour are found; a table that fits and a wide table in a
-    scroll container are not."""
+    """The table check on a hand-made page: a squeezed text column, a table running past the column, a table that
+    scrolls inside its container (clipped too: the reader sees it cut at the column's edge) and a cell whose text runs
+    over its neighbour are found; a table that fits, in a scroll container or not, is not."""
     page = tmp_path / "tables.html"
     page.write_text(TABLES_PAGE, encoding="utf-8")
     browser.set_window_size(1100, 900)
     browser.get(page.as_uri())
     problems = table_layout_problems(browser)
-    assert len(problems) == 3, problems
+    assert len(problems) == 4, problems
     assert problems[0].startswith("table 2 (what a b c)") and "squeezed to a word per line: halo conc" in problems[0]
-    assert problems[1].startswith("table 3 (a line of words") and "without a scroll container" in problems[1]
-    assert problems[2].startswith("table 5 (spills") and "runs out of its cell" in problems[2]
+    assert problems[1].startswith("table 3 (a line of words") and "is clipped" in problems[1]
+    assert problems[2].startswith("table 4 (a line of words") and "in a container" in problems[2]
+    assert "is clipped" in problems[2]
+    assert problems[3].startswith("table 5 (spills") and "runs out of its cell" in problems[3]
+
+
+TEXT_PAGE = """<!doctype html><html><head><meta charset="utf-8"></head><body><article>
+<p>| model | ln B |\n| :-- | --: |\n| <code>sigma</code> | 1.2 |</p>
+<ul><li><p>σ_L (:func:<code>chord_scatter_dex</code>)</p></li><li>Kass \\&amp; Raftery, 2.7 \\times 10</li></ul>
+<table><tr><th>|r| &gt; 3</th><td>| a | b |</td></tr></table>
+<p>choices: a | b | c; <code>\\_ :func: | a | b |</code></p><pre>| a | b |\n| -- | -- |</pre>
+<p style="display: none">| hidden | b |</p><details><summary>a summary</summary><p>:func: folded away</p></details>
+</article></body></html>"""
+
+
+def test_the_text_check_reads_what_a_reader_sees(browser, tmp_path):
+    """The browser's reading of a page's text, block by block, through the pages' markup check
+    (tests/project/test_docs.py): a table read as a paragraph, a role and escapes are found in the text a reader sees;
+    the same inside code, hidden by CSS or folded in a closed <details> are not, nor is a cell that is one value."""
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("_browser_test_docs", Path(__file__).with_name("test_docs.py"))
+    docs = module_from_spec(spec)
+    spec.loader.exec_module(docs)
+    page = tmp_path / "text.html"
+    page.write_text(TEXT_PAGE, encoding="utf-8")
+    browser.get(page.as_uri())
+    blocks = visible_blocks(browser, docs.BLOCK_TAGS)
+    assert "a summary" in blocks and not any("hidden" in b or "folded" in b for b in blocks), blocks
+    assert blocks == docs.visible_blocks(TEXT_PAGE.replace('<p style="display: none">| hidden | b |</p>', "")
+                                         .replace("<p>:func: folded away</p>", "")), "the browser reads as the parser"
+    assert [(kind, found) for kind, found, _ in docs.markup_shown(blocks)] == [
+        ("raw table", "| model | ln B | | :-- | --: | | | 1.2 |"), ("role", ":func:"), ("escape", "\\"),
+        ("escape", "\\"), ("raw table", "| a | b |")]

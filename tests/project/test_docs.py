@@ -16,6 +16,7 @@ remade here and compared.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import json
@@ -288,12 +289,11 @@ def test_the_example_sweep_spec_is_valid_and_runs(sparc_store, tmp_path):
 # --- generated parts and committed records -----------------------------------------------------------------------
 
 
-def test_the_references_are_generated_from_the_code():
+def test_the_references_are_generated_from_the_code(generated):
     from sigcube.engines.sweep.schema import spec_reference
 
-    _, generate = _ext()
-    assert spec_reference() in generate.spec()
-    cli = generate.cli()
+    assert spec_reference() in generated["spec.md"]
+    cli = generated["cli.md"]
     from sigcube.cli import command_tree
 
     root = command_tree()
@@ -454,57 +454,175 @@ def test_the_site_builds_offline_without_a_warning(site):
         assert (out / page).is_file(), page
 
 
-class _VisibleText(HTMLParser):
-    """The text a reader sees on a page: everything outside code, preformatted text, scripts and styles."""
+HIDDEN_TAGS = frozenset({"code", "pre", "kbd", "samp", "script", "style", "tt"})
+"""Where markup characters are the text itself (code, preformatted text) or not text (scripts, styles)."""
+BLOCK_TAGS = frozenset({"p", "li", "td", "th", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "caption", "figcaption",
+                        "blockquote", "summary"})
+"""The blocks a page's text is read in: a paragraph, a list item, a table cell, a heading, a caption."""
 
-    HIDDEN = {"code", "pre", "kbd", "samp", "script", "style", "tt"}
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees on a page, block by block (:data:`BLOCK_TAGS`; text outside any is one more block):
+    everything outside :data:`HIDDEN_TAGS`."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.depth, self.parts = 0, []
+        self.depth, self.open, self.blocks = 0, [[]], []
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        self.depth += tag in self.HIDDEN
+        self.depth += tag in HIDDEN_TAGS
+        if tag in BLOCK_TAGS:
+            self.open.append([])
 
     def handle_endtag(self, tag: str) -> None:
-        self.depth -= tag in self.HIDDEN and self.depth > 0
+        self.depth -= tag in HIDDEN_TAGS and self.depth > 0
+        if tag in BLOCK_TAGS and len(self.open) > 1:
+            self.blocks.append("".join(self.open.pop()))
 
     def handle_data(self, data: str) -> None:
         if not self.depth:
-            self.parts.append(data)
+            self.open[-1].append(data)
+
+    def close(self) -> None:
+        super().close()
+        self.blocks += ["".join(parts) for parts in reversed(self.open)]
 
 
-MARKUP_AS_TEXT = re.compile(r"\\[&_*`#|<>\[\]{}$~!+]|`|<!--|-->|\.json#/")
-"""What shows when Markdown is escaped twice, a code span is not one, or a number's marker leaks: a backslash before
-punctuation, a backtick, an HTML comment, a marker's pointer."""
-
-
-def visible_markup(html: str) -> list[tuple[str, str]]:
-    """Each piece of Markdown markup a page's visible text shows, with its context."""
+def visible_blocks(html: str) -> list[str]:
+    """The visible text of an HTML page, one string per block, its white space collapsed."""
     parser = _VisibleText()
     parser.feed(html)
-    text = " ".join(" ".join(parser.parts).split())
-    return [(m.group(0), text[max(m.start() - 40, 0):m.end() + 20]) for m in MARKUP_AS_TEXT.finditer(text)]
+    parser.close()
+    return [text for block in parser.blocks if (text := " ".join(block.split()))]
+
+
+_ROLES = r"(?:py:)?(?:func|meth|class|mod|attr|data|obj|exc|const|ref|doc|term|any|numref|envvar|math)"
+MARKUP_AS_TEXT = {
+    "raw table": re.compile(r"^\|(?:[^|]*\|){2,}$|\|\s*:?-{2,}:?\s*\|"),
+    "role": re.compile(rf"(?<![\w:]):{_ROLES}:|\{{{_ROLES}\}}"),
+    "escape": re.compile(r"\\|`|<!--|-->|\.json#/"),
+}
+"""What a page shows when its Markdown is not read as the author meant: a table read as a paragraph (a block that
+begins and ends with a pipe around two cells or more, or holds a table's rule ``| --: |``: a row of raw pipes); a
+Sphinx role left as text (``:func:``, ``{py:mod}``); an escape shown (a backslash — Markdown escaped twice, ``\\_``,
+``\\&``, or TeX's ``\\times`` — a backtick of a code span that is not one, an HTML comment or a number's marker)."""
+
+
+def markup_shown(blocks: list[str]) -> list[tuple[str, str, str]]:
+    """Each piece of markup the visible text ``blocks`` show: (kind of :data:`MARKUP_AS_TEXT`, what, its context)."""
+    return [(kind, m.group(0), block[max(m.start() - 40, 0):m.end() + 20]) for block in blocks
+            for kind, pattern in MARKUP_AS_TEXT.items() for m in pattern.finditer(block)]
+
+
+def visible_markup(html: str) -> list[tuple[str, str, str]]:
+    """Each piece of markup an HTML page's visible text shows (:func:`markup_shown`)."""
+    return markup_shown(visible_blocks(html))
 
 
 def test_the_markup_check_sees_double_escaping():
-    """The check on hand-made HTML: escaped punctuation, a stray backtick and a leaked marker are found, the same
-    characters inside code are not."""
-    seen = visible_markup("<p>Kass \\&amp; Raftery, z\\_M200, `sigma`, 17.50&lt;!-- x.json#/a --&gt;</p>"
-                          "<pre>a\\_b `c`</pre><p><code>z\\_M200 `x`</code> fine</p>")
-    assert [found for found, _ in seen] == ["\\&", "\\_", "`", "`", "<!--", ".json#/", "-->"], seen
+    """The check on hand-made HTML: escaped punctuation, TeX, a stray backtick, a leaked marker, a role left as text and
+    a table read as a paragraph are found; the same characters inside code, a cell that is one absolute value and a
+    list of choices in prose are not."""
+    seen = visible_markup("<p>Kass \\&amp; Raftery, z\\_M200, 2.7 \\times 10, `sigma`, 17.50&lt;!-- x.json#/a --&gt;</p>"
+                          "<pre>a\\_b `c` | a | b |</pre><p><code>z\\_M200 `x` :func:</code> fine</p>"
+                          "<p>σ_L (:func:<code>chord</code>), {py:mod}<code>sigcube</code>, choices: a | b | c</p>"
+                          "<p>| model | |r| &gt; 3 |\n| :-- | --: |\n| <code>sigma</code> | 1.2 |</p>"
+                          "<table><tr><th>|r| &gt; 3</th><td>|z|</td><td>| a | b |</td></tr></table>")
+    assert [(kind, found) for kind, found, _ in seen] == [
+        ("escape", "\\"), ("escape", "\\"), ("escape", "\\"), ("escape", "`"), ("escape", "`"), ("escape", "<!--"),
+        ("escape", ".json#/"), ("escape", "-->"), ("role", ":func:"), ("role", "{py:mod}"),
+        ("raw table", "| model | |r| > 3 | | :-- | --: | | | 1.2 |"), ("raw table", "| a | b |")], seen
+
+
+def _myst_extensions() -> set[str]:
+    """The MyST extensions docs/conf.py enables (read from the file: importing it sets up a build)."""
+    tree = ast.parse(_text(DOCS / "conf.py"))
+    return next(set(ast.literal_eval(node.value)) for node in tree.body if isinstance(node, ast.Assign)
+                and any(getattr(t, "id", None) == "myst_enable_extensions" for t in node.targets))
+
+
+@pytest.fixture(scope="module")
+def myst_html():
+    """``myst_html(markdown)``: Markdown in HTML as the site's MyST parser reads it, with the site's extensions.
+    Directives are not run: a colon fence's directive (an admonition, a figure) is opened, its body read as Markdown;
+    a backtick fence's (an include, a toctree) stays a literal block."""
+    from markdown_it.renderer import RendererHTML
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    parser = create_md_parser(MdParserConfig(enable_extensions=_myst_extensions()), RendererHTML)
+    fence = re.compile(r"^:{3,}\{[^}]*\}.*\n(?::[\w-]+:.*\n)*|^:{3,}[ \t]*$", re.MULTILINE)
+    return lambda markdown: parser.render(fence.sub("", markdown))
+
+
+@pytest.fixture(scope="module")
+def generated() -> dict[str, str]:
+    """Every generated Markdown file of the site (``sigcube_docs.generate.jobs``, the figures aside), by name."""
+    _, generate = _ext()
+    return {name: make() for name, make in generate.jobs().items()}
+
+
+def test_no_page_and_no_generated_part_shows_markup_as_text(generated, myst_html):
+    """Every hand-written page and every generated part, read by MyST's parser as the build reads it (no build, no
+    browser: the default tier's copy of the built pages' check), shows no markup as text: no table read as a
+    paragraph, no role, no escape (:data:`MARKUP_AS_TEXT`)."""
+    markdown = {**{str(p.relative_to(DOCS)): _text(p) for p in PAGES},
+                **{f"_generated/{name}": body for name, body in generated.items()}}
+    assert len(markdown) > 100 and any(name.startswith("_generated/results/") for name in markdown)
+    shown = {name: found for name, body in markdown.items() if (found := visible_markup(myst_html(body)))}
+    assert not shown, "\n".join(f"{name}: {[context for *_, context in found[:5]]}" for name, found in shown.items())
+
+
+def test_the_generator_escapes_what_broke_the_pages(myst_html, generated):
+    """The helpers on what broke the built pages, each read back by MyST's parser: a header cell ``|r| > 3`` stays
+    one cell of a table, a role before a code span is dropped; the published figures' TeX is shown as the reports
+    print it (×10⁻⁹)."""
+    _ext()
+    from sigcube_docs.markdown import table, text
+
+    html = myst_html(table(["model", "|r| > 3"], [["`sigma`", text("|z| < 1")]], "lr"))
+    assert len(re.findall(r"<th\b", html)) == 2 and len(re.findall(r"<td\b", html)) == 2, html
+    assert ">|r| &gt; 3</th>" in html and ">|z| &lt; 1</td>" in html and not visible_markup(html), html
+    html = myst_html(text("σ_L = 0.051 dex (:func:`chord_scatter_dex`); :py:data:`X`, key:`y`"))
+    assert "(<code>chord_scatter_dex</code>); <code>X</code>, key:<code>y</code>" in html and not visible_markup(html)
+    published = generated["published.md"]
+    assert "| 2.7×10⁻⁹ " in published and "| 10⁻⁸ " in published and "times" not in published, published
+
+
+def test_the_results_pages_show_the_words_of_today(generated):
+    """A committed record made before a rename (``lognormal_gobs``, now ``lognormal_first_order``) or before the CLI
+    stopped printing a role (``:func:`chord_scatter_dex```) is shown in the words the code prints today: no generated
+    results page shows a former name (eight records held one when this was written) or a role, not even in the
+    terminal's transcript (a literal block, which the pages' markup check does not read); a former name is replaced
+    where it is a name, not inside another (a file name)."""
+    _ext()
+    from sigcube_docs import reports, sources
+
+    former = sources.former_names()
+    assert former == {"lognormal_gobs": "lognormal_first_order"}
+    results = {name: body for name, body in generated.items() if name.startswith("results/")}
+    shown = [(name, f) for name, body in results.items() for f in former if f in body or f.replace("_", "\\_") in body]
+    shown += [(name, m[0]) for name, body in results.items() for m in re.finditer(r":(?:py:)?[a-z]+:`", body)]
+    assert not shown, shown
+    from sigcube.stats.lensing import SOURCES
+
+    assert not [s for s in SOURCES.values() if re.search(r":(?:py:)?[a-z]+:`", s)], "the CLI prints no role"
+    assert reports.current({"lognormal_gobs": ["error model lognormal_gobs: …", "cubes/x-lognormal_gobs.zarr", 3,
+                                               "σ (:func:`f`), :py:data:`X`, key:`y`"]}) == {
+        "lognormal_first_order": ["error model lognormal_first_order: …", "cubes/x-lognormal_gobs.zarr", 3,
+                                  "σ (`f`), `X`, key:`y`"]}
 
 
 @pytest.mark.slow
 def test_the_pages_show_no_markup_as_text(site):
-    """No built page (the API reference aside: its text is the code's docstrings and reprs) shows Markdown markup as
-    text: no escape of a double-escaped character, no backtick, no number marker."""
+    """No built page shows Markdown markup as text (:data:`MARKUP_AS_TEXT`; the API reference aside: its text is the
+    code's docstrings and reprs)."""
     out = site["out"]
     assert site["returncode"] == 0, site["stderr"][-5000:]
     shown = {str(page.relative_to(out)): found for page in sorted(out.rglob("*.html"))
              if not page.relative_to(out).parts[0].startswith(("_", "."))
              and (found := visible_markup(page.read_text(encoding="utf-8")))}
-    assert not shown, "\n".join(f"{page}: {[context for _, context in found[:5]]}" for page, found in shown.items())
+    assert not shown, "\n".join(f"{page}: {[context for *_, context in found[:5]]}" for page, found in shown.items())
 
 
 # --- figures -----------------------------------------------------------------------------------------------------
@@ -569,12 +687,20 @@ def test_every_study_page_shows_its_figures_with_alt_text(site):
     assert len(thumbs) == len(figures) and all(thumbs), "one thumbnail per figure, each with its alt text"
 
 
+def built_pages(out: Path) -> list[str]:
+    """Every page of a built site (its HTML files but the static files, the images and the sources)."""
+    return sorted(str(p.relative_to(out)) for p in out.rglob("*.html")
+                  if p.relative_to(out).parts[0] not in ("_static", "_images", "_sources"))
+
+
 @pytest.mark.slow
-def test_the_study_pages_in_headless_chromium(site, tmp_path, wait_for):
-    """Every study page and the gallery in a real headless Chromium at a desktop width (found as
-    tests/project/test_browser.py finds it): they load, every image is decoded and drawn (not blank), the console shows
-    no error, and every table fits the content column or scrolls inside it, with no cell squeezed to a word per line
-    and no text running over its neighbour (test_browser.table_layout_problems)."""
+def test_every_page_in_headless_chromium(site, tmp_path, wait_for):
+    """Every built page in a real headless Chromium at a 1280-pixel window (found as tests/project/test_browser.py
+    finds it), as a reader sees it: no markup shown as text (:data:`MARKUP_AS_TEXT`: a table read as a paragraph, a
+    role, an escape; the API reference's text, the code's docstrings and reprs, aside) and every table fits the content
+    column: none clipped, none scrolling (test_browser.table_layout_problems). The study pages' tables also have no cell
+    squeezed to a word per line and no text running over its neighbour; the study pages and the gallery show every
+    image decoded and drawn (not blank), and no error in the console."""
     from io import BytesIO
 
     from PIL import Image
@@ -589,27 +715,34 @@ def test_the_study_pages_in_headless_chromium(site, tmp_path, wait_for):
                     "Debian's chromium and chromium-driver", pytrace=False)
     assert site["returncode"] == 0, site["stderr"][-5000:]
     options = webdriver.ChromeOptions()
-    for flag in (*browser_helpers.FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1600"):
+    for flag in (*browser_helpers.FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1600"):
         options.add_argument(flag)
     options.binary_location = str(binary)
     driver = webdriver.Chrome(service=Service(str(driver_path)), options=options)
     loaded = """return document.readyState == "complete" && Array.from(document.images).every(i => i.complete)"""
     drawn = "return Array.from(document.images).filter(i => i.src.includes('_images/')).map(i => i.naturalWidth)"
-    pages = [f"study/{p.stem}.html" for p in sorted((DOCS / "study").glob("*.md"))] + ["gallery.html"]
-    tables = {}
+    pages = built_pages(site["out"])
+    pictured = {f"study/{p.stem}.html" for p in (DOCS / "study").glob("*.md")} | {"gallery.html"}
+    assert pictured <= set(pages) and len(pages) > 100
+    found = {}
     try:
         for page in pages:
             driver.get((site["out"] / page).as_uri())
             wait_for(lambda: bool(driver.execute_script(loaded)), f"{page} loaded", bound=300)
-            widths = driver.execute_script(drawn)
-            assert widths and all(w > 0 for w in widths), (page, widths)
-            shot = Image.open(BytesIO(driver.get_screenshot_as_png())).convert("RGB")
-            assert len(shot.getcolors(maxcolors=1 << 20) or ()) > 50, f"{page}: a blank page"
+            problems = browser_helpers.table_layout_problems(driver, kinds=browser_helpers.TABLE_PROBLEMS if
+                                                             page.startswith("study/") else ("clipped",))
+            if not page.startswith("_autosummary/"):
+                problems += [f"{kind} shown as text: {context}" for kind, _, context in
+                             markup_shown(browser_helpers.visible_blocks(driver, BLOCK_TAGS))]
             errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-            assert errors == [], (page, errors)
-            if page.startswith("study/"):
-                tables[page] = browser_helpers.table_layout_problems(driver)
+            if page in pictured:
+                widths = driver.execute_script(drawn)
+                assert widths and all(w > 0 for w in widths), (page, widths)
+                shot = Image.open(BytesIO(driver.get_screenshot_as_png())).convert("RGB")
+                assert len(shot.getcolors(maxcolors=1 << 20) or ()) > 50, f"{page}: a blank page"
+                assert errors == [], (page, errors)
+            if problems:
+                found[page] = problems
     finally:
         driver.quit()
-    bad = {page: found for page, found in tables.items() if found}
-    assert not bad, "\n".join(f"{page}: {problem}" for page, found in bad.items() for problem in found)
+    assert not found, "\n".join(f"{page}: {problem}" for page, problems in found.items() for problem in problems)

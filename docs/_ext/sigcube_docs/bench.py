@@ -7,6 +7,7 @@ whose benchmark has no renderer here is shown as its JSON.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -134,12 +135,12 @@ def fits(res: Mapping[str, Any]) -> str:
 
 
 def startup(res: Mapping[str, Any]) -> str:
-    rows = [[code(r["command"]), fixed(r["cold_s"], 2), f"{fixed(r['cold_range_s'][0], 2)} – {fixed(r['cold_range_s'][1], 2)}",
+    rows = [[code(re.sub(r"\S*/", "", r["command"])), fixed(r["cold_s"], 2), f"{fixed(r['cold_range_s'][0], 2)} – {fixed(r['cold_range_s'][1], 2)}",
              fixed(r["warm_s"], 2), f"{fixed(r['warm_range_s'][0], 2)} – {fixed(r['warm_range_s'][1], 2)}"]
             for r in res["rows"]]
     return (f"Each command is a new process, timed end to end; the median of {res['repeats']} runs with numba's cache "
             "emptied before each cold run (a new, empty NUMBA_CACHE_DIR) and filled by it for the warm run. The sweeps "
-            "are small: they measure start-up and compilation.\n\n"
+            "are small (their specs written to a temporary folder): they measure start-up and compilation.\n\n"
             + table(["command", "cold [s]", "cold range", "warm [s]", "warm range"], rows, "lrrrr"))
 
 

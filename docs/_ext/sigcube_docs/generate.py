@@ -47,8 +47,9 @@ def spec() -> str:
 
 
 def published() -> str:
-    """Every published figure: its key, the value as printed (with its origin when that is not a seed), what it is,
-    and where: the seed by its short name (the legend above the table names its file) and the section."""
+    """Every published figure: its key, the value as printed (in plain text, TeX's powers as ×10⁻⁹; with its origin
+    when that is not a seed), what it is, and where: the seed by its short name (the legend above the table names its
+    file) and the section."""
     registry = sources.published_figures()
 
     def where(f: Any) -> str:
@@ -56,7 +57,7 @@ def published() -> str:
         section = f.section or "—"
         return text(section if not short or section.startswith(short) else f"{short}, {section}")
 
-    rows = [[code(f.key), text(f.value + ("" if f.unit in ("", "%") else " " + f.unit)
+    rows = [[code(f.key), text(registry["shown"](f) + ("" if f.unit in ("", "%") else " " + f.unit)
                                + ("" if f.origin == "published" else f" ({f.origin})")), text(f.what), where(f)]
             for f in registry["figures"].values()]
     return (f"Seed files: {reports.seed_legend()}.\n\n"
@@ -109,9 +110,9 @@ def kernels_detail() -> str:
 
 
 def metrics_table() -> str:
-    rows = [[code(m.name), text(m.scope), text(m.units) or "—", text(m.direction), text(m.long_name), text(m.definition)]
-            for m in sources.metrics()]
-    return table(["key", "scope", "units", "better", "long name", "definition"], rows, "llllll")
+    rows = [[code(m.name), text(m.scope), text(m.units) or "—", text(m.direction),
+             f"{text(m.long_name)}: {text(m.definition)}"] for m in sources.metrics()]
+    return table(["key", "scope", "units", "better", "long name: definition"], rows, "lllll")
 
 
 def bounds_table() -> str:
@@ -157,28 +158,30 @@ def manifests_table() -> str:
 
 
 def shipped_specs() -> str:
+    """The spec files of ``sweeps/`` (named within it, as the page introduces them): kernel and preset, grid and its
+    points, what each is; the joint sweep specs and the fit specs of ``sweeps/fits/``."""
     rows, joint_rows = [], []
     for path in sorted((REPO / "sweeps").glob("*.toml")):
         joint = sources.load_joint_spec(path)
         if joint is not None:
             grid = " × ".join(f"{text(a.name)} ({len(a.values)})" for a in joint.axes)
-            joint_rows.append([code(f"sweeps/{path.name}"), code(joint.kernel.name), grid,
-                               text(", ".join(f"{p.label} ({p.sweep.dataset})" for p in joint.probes)),
-                               text(joint.description) or "—"])
+            joint_rows.append([code(path.name), f"{code(joint.kernel.name)}: {grid}",
+                               text(", ".join(p.label if p.label == p.sweep.dataset else f"{p.label} ({p.sweep.dataset})"
+                                              for p in joint.probes)), text(joint.description) or "—"])
             continue
         s = sources.load_spec(path)
         grid = " × ".join(f"{text(a.name)} ({len(a.values)})" for a in s.axes)
-        rows.append([code(f"sweeps/{path.name}"), code(s.kernel.name), text(s.preset or "—"), grid, f"{s.size:,}",
-                     text(s.description) or "—"])
-    out = table(["spec", "kernel", "preset", "grid", "points", "description"], rows, "lllrrl")
+        rows.append([code(path.name), code(s.kernel.name) + (f" ({text(s.preset)})" if s.preset else ""),
+                     f"{grid} = {s.size:,}" if len(s.axes) > 1 else grid, text(s.description) or "—"])
+    out = table(["spec", "kernel (preset)", "grid (values) = points", "description"], rows, "llll")
     out += "\nJoint sweep specs (`[[datasets]]`: several dataset cubes on one shared grid):\n\n" + table(
-        ["spec", "kernel", "shared grid", "datasets", "description"], joint_rows, "lllll")
+        ["spec", "kernel: shared grid", "datasets", "description"], joint_rows, "llll")
     rows = []
     for path in sorted((REPO / "sweeps" / "fits").glob("*.toml")):
         f = sources.load_fit_spec(path)
         free = ", ".join(f"{text(p.name)} ∈ [{number(p.lower, 3)}, {number(p.upper, 3)}]"
                          + (" (log)" if p.scale == "log" else "") for p in f.free)
-        rows.append([code(f"sweeps/fits/{path.name}"), code(f.kernel.name), free, text(f.nuisance)])
+        rows.append([code(f"fits/{path.name}"), code(f.kernel.name), free, text(f.nuisance)])
     return out + "\nFit specs:\n\n" + table(["spec", "kernel", "free per object", "nuisance"], rows, "llll")
 
 
@@ -305,35 +308,45 @@ GENERATED: dict[str, Callable[[], str]] = {
 """Every generated file of ``docs/_generated/`` and what writes it (results pages are added per committed report)."""
 
 
-def write_all() -> list[str]:
-    """Write every generated file whose text changed, and draw every figure whose inputs changed
-    (:mod:`sigcube_docs.figures`); the names written."""
-    from sigcube_docs import figures
+def jobs() -> dict[str, Callable[[], str]]:
+    """Every generated Markdown file of ``docs/_generated/`` (not the figures) and what writes it: :data:`GENERATED`,
+    a results page per committed report and the pages that set reports side by side, each reading the records in
+    the code's words of today (:func:`sigcube_docs.reports.current`)."""
+    def load(name: str) -> dict[str, Any] | None:
+        record = records.load(name)
+        return None if record is None else reports.current(record)
 
-    OUT.mkdir(exist_ok=True)
     jobs = dict(GENERATED)
     for name in records.RESULTS:
-        record = records.load(name)
+        record = load(name)
         jobs[f"results/{name}.md"] = (lambda r=record: reports.render(r)) if record else (
             lambda n=name: f"The report `{n}` is not committed yet (`docs/results/{n}.json`).\n")
-    jobs["results/clash-rows.md"] = lambda: reports.clash_rows(records.load("regression"))
-    jobs["results/floor-comparison.md"] = lambda: reports.floor_comparison(records.load("sweep-nuisance"),
-                                                                           records.load("sweep-nuisance-floor-5"))
-    table = records.load("compare-sigma-mond-error-models")
-    jobs["results/scatter-literature.md"] = lambda: reports.scatter_literature(records.load("sweep-mond-sigma-int"),
-                                                                               records.load("sweep-sigma-sigma-int"),
-                                                                               table)
+    jobs["results/clash-rows.md"] = lambda: reports.clash_rows(load("regression"))
+    jobs["results/floor-comparison.md"] = lambda: reports.floor_comparison(load("sweep-nuisance"),
+                                                                           load("sweep-nuisance-floor-5"))
+    table = load("compare-sigma-mond-error-models")
+    jobs["results/scatter-literature.md"] = lambda: reports.scatter_literature(load("sweep-mond-sigma-int"),
+                                                                               load("sweep-sigma-sigma-int"), table)
     jobs["results/posterior-by-error-model.md"] = lambda: (
         reports.posterior_by_error_model(table) if table else
         "The report `compare-sigma-mond-error-models` is not committed yet.\n")
     jobs["results/compare-verdict-change.md"] = lambda: reports.verdict_change(
-        records.load("compare-sigma-mond-nfw"), records.load("compare-sigma-mond-sigma-int"))
+        load("compare-sigma-mond-nfw"), load("compare-sigma-mond-sigma-int"))
     jobs["results/ablation-verdict-change.md"] = lambda: reports.verdict_change(
-        records.load("compare-sigma_xi-nfw"), records.load("compare-sigma_xi-nfw-sigma-int"))
+        load("compare-sigma_xi-nfw"), load("compare-sigma_xi-nfw-sigma-int"))
     names = [n for n in records.RESULTS if n.startswith("population-")]
-    jobs["results/population-summary.md"] = lambda: reports.population_summary({n: records.load(n) for n in names})
+    jobs["results/population-summary.md"] = lambda: reports.population_summary({n: load(n) for n in names})
+    return jobs
+
+
+def write_all() -> list[str]:
+    """Write every generated file whose text changed (:func:`jobs`), and draw every figure whose inputs changed
+    (:mod:`sigcube_docs.figures`); the names written."""
+    from sigcube_docs import figures
+
+    OUT.mkdir(exist_ok=True)
     written = []
-    for name, make in jobs.items():
+    for name, make in jobs().items():
         path = OUT / name
         path.parent.mkdir(parents=True, exist_ok=True)
         body = make()

@@ -8,14 +8,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>#+!|~$&])")
-_CODE_SPAN = re.compile(r"`([^`]+)`")
+_ROLE = r"(?<![\w:])(?::[a-z]+)?:[a-z]+:"
+_CODE_SPAN = re.compile(rf"(?:{_ROLE})?`([^`]+)`")
+"""A span in single backticks, with the reStructuredText role that a sentence written like a docstring may put before
+it (``:func:`name```, ``:py:data:`NAME```)."""
+ROLE = re.compile(rf"{_ROLE}(?=`)")
+"""A reStructuredText role before a span in single backticks (``:func:`` of ``:func:`name```)."""
 
 
 def text(value: Any) -> str:
     """``value`` (plain text, such as a report's sentence) as Markdown, escaped once: a span in single backticks
-    becomes inline code, every other character Markdown could read as markup is escaped, newlines become spaces (a
-    table cell or a list item stays on one line). Never pass it Markdown (the output of this module's functions):
-    MyST would show the escapes."""
+    becomes inline code (a role before it, ``:func:``, is dropped), every other character Markdown could read as markup
+    is escaped, newlines become spaces (a table cell or a list item stays on one line). Never pass it Markdown (the
+    output of this module's functions): MyST would show the escapes."""
     parts = _CODE_SPAN.split(" ".join(str(value).split()))
     return "".join(code(part) if k % 2 else _PUNCTUATION.sub(r"\\\1", part) for k, part in enumerate(parts))
 
@@ -45,20 +50,22 @@ and a word joiner after the dash (a line may break after a dash even before a no
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None) -> str:
-    """A GitHub-style table; cells are taken as Markdown already (escape them with :func:`text`), ``|`` in a cell
-    is escaped, and a value ± its error or a range ``lo – hi`` is held on one line, so a narrow column wraps
-    between values, never inside one. ``align``: one letter per column, ``l``/``r``/``c``."""
+    """A GitHub-style table; cells, the header's included, are taken as Markdown already (escape them with
+    :func:`text`), ``|`` in a cell is escaped (a header's ``|r| > 3`` would end the row), and a value ± its error or
+    a range ``lo – hi`` in the body is held on one line, so a narrow column wraps between values, never inside one.
+    ``align``: one letter per column, ``l``/``r``/``c``."""
+    def escaped(value: Any) -> str:
+        return "" if value is None else str(value).replace("\n", " ").replace("|", r"\|").replace(r"\\|", r"\|")
+
     def cell(value: Any) -> str:
-        if value is None:
-            return ""
-        body = str(value).replace("\n", " ").replace("|", r"\|").replace(r"\\|", r"\|")
+        body = escaped(value)
         for spaced, unbroken in _UNBROKEN.items():
             body = body.replace(spaced, unbroken)
         return body
 
     marks = {"l": ":--", "r": "--:", "c": ":-:"}
     rule = [marks[a] for a in align] if align else ["---"] * len(header)
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
+    lines = ["| " + " | ".join(escaped(h) for h in header) + " |", "| " + " | ".join(rule) + " |"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 

@@ -10,14 +10,38 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sigcube_docs import records, sources
-from sigcube_docs.markdown import bullets, code, details, fixed, items, mark, number, percent, table, text
+from sigcube_docs.markdown import ROLE, bullets, code, details, fixed, items, mark, number, percent, table, text
 
 RAR = ("rar_rms_accel", "rar_scatter_velocity", "rar_scatter_accel")
 RAR_LABEL = {"rar_rms_accel": "§3.5 rms", "rar_scatter_velocity": "std vel", "rar_scatter_accel": "std acc"}
+
+
+def current(value: Any) -> Any:
+    """A committed record (or any part of it) in the code's words of today: every former name (an error model
+    renamed since the record was made, :func:`sigcube_docs.sources.former_names`) in a string or a key replaced by its
+    name now, and a reStructuredText role before a code span (``:func:`` of ``:func:`name```, which the CLI no longer
+    prints) dropped, so that a page never shows words the CLI no longer prints. The record's file is left as it is (it
+    is remade, not edited)."""
+    if isinstance(value, str):
+        value = ROLE.sub("", value)
+        for former, now in sources.former_names().items():
+            value = re.sub(rf"(?<![\w-]){re.escape(former)}(?![\w-])", now, value)
+        return value
+    if isinstance(value, Mapping):
+        return {current(k): current(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [current(v) for v in value]
+    return value
+
+
+def command_lines(record: Mapping[str, Any]) -> list[str]:
+    """The command lines that make a committed report (:func:`current` words)."""
+    return [current(c) for c in records.RESULTS[record["name"]].command_lines()]
 
 
 def cited(value: str, unit: str, citation: str) -> str:
@@ -35,7 +59,7 @@ def verdict(c: Mapping[str, Any]) -> str:
 
 def provenance(record: Mapping[str, Any]) -> str:
     """Where the page's numbers come from."""
-    commands = "; ".join(code(c) for c in records.RESULTS[record["name"]].command_lines())
+    commands = "; ".join(code(c) for c in command_lines(record))
     return (f":::{{admonition}} Where these numbers come from\n:class: note\n\n"
             f"Generated from {code('docs/results/' + record['name'] + '.json')}: the output of {commands}, run on "
             f"{record['generated']} (sigcube {record['sigcube_version']}, commit {code(record['commit'])}, "
@@ -62,7 +86,7 @@ def terminal(record: Mapping[str, Any], kind: str, width: int = 160) -> str:
 
     console = Console(record=True, width=width, file=io.StringIO(), color_system=None, force_terminal=False)
     sources.report_renderers()[kind](record["report"], console)
-    return details(f"The report as the terminal prints it ({' · '.join(records.RESULTS[record['name']].command_lines())})",
+    return details(f"The report as the terminal prints it ({' · '.join(command_lines(record))})",
                    console.export_text())
 
 
@@ -313,7 +337,10 @@ def _scaled(f: Mapping[str, Any]) -> str:
 
 
 def compare_error_models(record: Mapping[str, Any]) -> str:
-    """The model × error model table of ``report compare --error-model all``, led by the error model the data prefer."""
+    """The model × error model table of ``report compare --error-model all``, led by the error model the data prefer:
+    a table per model (its evidence under each error model; against MOND its Bayes factor, ELPD difference and
+    decision), then the scatter's posterior and the residuals of every row (two tables that fit the column where one
+    did not)."""
     t = record["report"]["error_model_table"]
     out = [provenance(record),
            f"{t['n_galaxies']} galaxies, {t['n_points']:,} points; the {text(t['run'])} run of each error model.\n\n",
@@ -323,26 +350,37 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
                 f"{a['ln_B_vs_mond']:+.1f} ± {fixed(a['ln_B_vs_mond_error'], 2)} nat — {text(a['verdict_vs_mond'])}"
                 for m, a in t["averaged"].items() if "ln_B_vs_mond" in a]
     out.append(items(lead + averaged))
-    rows = []
+    models = list(dict.fromkeys(r["model"] for r in t["rows"]))
+    for model in models:
+        rows = [r for r in t["rows"] if r["model"] == model]
+        compared = any(r["decision_vs_mond"] for r in rows)
+        cells = []
+        for r in rows:
+            d = r["decision_vs_mond"]
+            against = [] if not compared else ["—"] * 3 if d is None else [
+                f"{r['ln_B_vs_mond']:+.1f} ± {fixed(r['ln_B_vs_mond_error'], 2)}",
+                f"{d['elpd_diff']:+.1f} ± {fixed(d['elpd_se'], 1)}", text(d["preferred"] or "not distinguished")]
+            cells.append([code(r["error_model"]), f"{fixed(r['log_evidence'], 1)} ± {fixed(r['log_evidence_error'], 2)}",
+                          f"{r['delta_vs_best_error_model']:+.1f}", *against])
+        header = ["error model", "ln Z [nat]", "Δ to the model's best"] + (
+            ["ln B vs MOND", "ΔELPD vs MOND ± SE", "decision"] if compared else [])
+        out.append(f"**{code(model)}**{'' if compared else ' (the reference of the Bayes factors)'}, by error model:\n\n"
+                   + table(header, cells, "lrrrrl"[:len(header)]) + "\n")
     beside = [(k, symbol) for k, symbol in (("sigma_floor", "σ_fl"), ("tau_gal", "τ_gal"))
               if any(r.get(k) for r in t["rows"])]
+    rows = []
     for r in t["rows"]:
-        d, s = r["decision_vs_mond"], r["sigma_int"]
+        s = r["sigma_int"]
         unit = {k: v["unit"] for k, v in (t["grids"].get(r["error_model"]) or {}).items() if isinstance(v, Mapping)}
         rows.append([code(r["model"]), code(r["error_model"]),
-                     f"{fixed(r['log_evidence'], 1)} ± {fixed(r['log_evidence_error'], 2)}",
-                     f"{r['delta_vs_best_error_model']:+.1f}",
-                     "—" if d is None else f"{r['ln_B_vs_mond']:+.1f} ± {fixed(r['ln_B_vs_mond_error'], 2)}",
-                     "—" if d is None else f"{d['elpd_diff']:+.1f} ± {fixed(d['elpd_se'], 1)}",
-                     "—" if d is None else text(d["preferred"] or "not distinguished"),
                      "—" if s is None else f"{number(s['mean'], 4)} ± {number(s['sd'], 2)} {text(r['unit'])}",
                      *["—" if (p := r.get(k)) is None else
                        f"{number(p['mean'], 3)} ± {number(p['sd'], 2)} {text(unit[k])}" for k, _ in beside],
                      *(("—", "—") if (c := r.get("predictive_check")) is None else
                        (fixed(c["sd"], 2), f"{fixed(100 * c['tail3'], 2)} %"))])
-    out.append(table(["model", "error model", "ln Z [nat]", "Δ to the model's best", "ln B vs MOND",
-                      "ΔELPD vs MOND ± SE", "decision", "σ_int", *(symbol for _, symbol in beside), "residual sd",
-                      "|r| > 3"], rows, "llrrrrlr" + "r" * len(beside) + "rr") + "\n")
+    out.append("The scatter's posterior (mean ± sd) and the normalised residuals at the best point:\n\n"
+               + table(["model", "error model", "σ_int", *(symbol for _, symbol in beside), "residual sd", "|r| > 3"],
+                       rows, "llr" + "r" * len(beside) + "rr") + "\n")
     checks = [f"{code(r['model'])} under {code(r['error_model'])}: {text(r['predictive_check']['reading'])}"
               for r in t["rows"] if r.get("predictive_check")]
     if checks:
@@ -363,7 +401,7 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
 def posterior_by_error_model(record: Mapping[str, Any]) -> str:
     """Each model's global parameters under every error model of ``report compare --error-model all`` (posterior
     mean ± sd and 95 % interval on the evidence's final grid), the error models in the order of their evidence, and how
-    far the kernel's default value lies from each posterior mean (in posterior sd)."""
+    far the kernel's default value lies from each posterior mean (in posterior sd): a table per parameter."""
     t = record["report"]["error_model_table"]
     defaults = {k["name"]: {p["name"]: p["default"] for p in k["parameters"]} for k in sources.kernels()
                 if k["name"] in t["models"]}
@@ -376,21 +414,19 @@ def posterior_by_error_model(record: Mapping[str, Any]) -> str:
         names = [n for n in next(iter(posts.values())) if n in defaults[model]]
         scale = {n: 1e10 if n == "a0" else 1.0 for n in names}
         shown += [f"{code(model)} {n} = {number(defaults[model][n] * scale[n], 4)}" for n in names]
-        header = ["error model", "Δ ln Z to the best [nat]"]
         for n in names:
             unit = " [10⁻¹⁰ m/s²]" if scale[n] != 1 else ""
-            header += [f"{n}{unit}: mean ± sd", "95 %", "z₀"]
-        cells = []
-        for r in rows:
-            row = [code(r["error_model"]), f"{r['delta_vs_best_error_model']:+.1f}"]
-            for n in names:
+            cells = []
+            for r in rows:
                 p, f = posts[r["error_model"]][n], scale[n]
                 edge = f" ({', '.join(p['at_prior_edge'])} edge of its prior)" if p["at_prior_edge"] else ""
-                row += [f"{number(p['mean'] * f, 4)} ± {number(p['sd'] * f, 2)}{edge}",
-                        _ci([p["ci95"][0] * f, p["ci95"][1] * f]),
-                        f"{(defaults[model][n] - p['mean']) / p['sd']:+.1f}"]
-            cells.append(row)
-        out.append(f"**{code(model)}**\n\n" + table(header, cells, "lr" + "lrr" * len(names)) + "\n")
+                cells.append([code(r["error_model"]), f"{r['delta_vs_best_error_model']:+.1f}",
+                              f"{number(p['mean'] * f, 4)} ± {number(p['sd'] * f, 2)}{edge}",
+                              _ci([p["ci95"][0] * f, p["ci95"][1] * f]),
+                              f"{(defaults[model][n] - p['mean']) / p['sd']:+.1f}"])
+            out.append(f"**{code(model)}** {text(n)}{unit}\n\n"
+                       + table(["error model", "Δ ln Z to the best [nat]", "mean ± sd", "95 %", "z₀"], cells, "lrlrr")
+                       + "\n")
     out.append(items([
         "z₀: how far the kernel's default lies from the posterior mean, in posterior sd ((default − mean)/sd); the "
         "defaults: " + "; ".join(shown),
@@ -657,6 +693,20 @@ def _tension_cells(t: Mapping[str, Any]) -> list[str]:
             _pm(t["dimensionality"]["shared"], e.get("dimensionality")), sigma, text(t.get("verdict", "—"))]
 
 
+def _tension_table(labels: list[str], rows: list[list[str]], verdict: str = "verdict") -> str:
+    """A table of tensions: the ``labels`` columns of each row, then its :func:`_tension_cells`. The dimensionality d,
+    when the rows share one value, is said once under the table instead of in a column of its own (the table then
+    fits the content column)."""
+    header = [*labels, "shift m (σ)", "ln S [nat]", "d", "σ (S) (range)", verdict]
+    align = "l" + "r" * (len(header) - 2) + "l"
+    at = len(labels) + 2
+    if len(rows) < 2 or len({r[at] for r in rows}) > 1:
+        return table(header, rows, align)
+    keep = [k for k in range(len(header)) if k != at]
+    return (table([header[k] for k in keep], [[r[k] for k in keep] for r in rows], "".join(align[k] for k in keep))
+            + f"\nd = {rows[0][at]} in every row.\n")
+
+
 def joint(record: Mapping[str, Any]) -> str:
     report = record["report"]
     out = [provenance(record)]
@@ -665,8 +715,8 @@ def joint(record: Mapping[str, Any]) -> str:
     out.append(f"Joint sweep {code(report['joint'])}: kernel {code(report['kernel'])}, grid {grid}.\n\n")
     out.append(_joint_posteriors(report))
     entries = [*report["tension"], *report["against_rest"].values()]
-    out.append("\n" + table(["datasets", "shift m (σ)", "ln S [nat]", "d", "σ (S) (range)", "verdict"],
-                            [[text(f"{t['a']} vs {t['b']}"), *_tension_cells(t)] for t in entries], "lrrrrl"))
+    out.append("\n" + _tension_table(["datasets"], [[text(f"{t['a']} vs {t['b']}"), *_tension_cells(t)]
+                                                     for t in entries]))
     out.append("\n" + items(_tension_reading(t) for t in entries))
     edges = [n for n, post in report["posterior"].items() for axis, a in post["axes"].items() if a["on_edge"]
              and not any(p["label"] == n and axis in p["independent_of"] for p in report["probes"])]
@@ -728,8 +778,7 @@ def joint_choices_table(report: Mapping[str, Any]) -> str:
                    f"{heading}:\n\n" + table(["probe", "choice"], choices, "ll"))
         out.append(f"\nEach choice's {text(group['dataset'])} {text(first)} (mean ± sd) and its tension with "
                    f"{text(group['against'])}:\n\n"
-                   + table(["probe", text(first), "shift m (σ)", "ln S [nat]", "d", "σ (S) (range)", "verdict (S)"],
-                           rows, "lrrrrrl"))
+                   + _tension_table(["probe", text(first)], rows, "verdict (S)"))
         strong = [r["probe"] for r in group["rows"] if r["tension"].get("verdict") == "strong tension"]
         weaker = [r["probe"] for r in group["rows"] if r["probe"] not in strong]
         sources = {k: v for r in group["rows"] for k, v in (r.get("sources") or {}).items()}

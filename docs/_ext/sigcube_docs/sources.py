@@ -44,12 +44,14 @@ def spec_schema_command() -> str:
 
 
 def published_figures() -> dict[str, Any]:
-    """Every figure printed in a seed file (``sigcube.study.published.FIGURES``), the seed files' short names and the
-    verdict of a count matched by construction."""
+    """Every figure printed in a seed file (``sigcube.study.published.FIGURES``), the seed files' short names, the
+    verdict of a count matched by construction and the figure's printed value in plain text (``shown``: TeX's
+    ``2.7 \\times 10^{-9}`` as ``2.7×10⁻⁹``, as the reports print it)."""
     from sigcube.study import published
+    from sigcube.study.reports.regression.common import shown
 
     return {"figures": published.FIGURES, "seed_names": published.SEED_NAMES,
-            "count_matched": published.COUNT_MATCHED}
+            "count_matched": published.COUNT_MATCHED, "shown": shown}
 
 
 def kernels() -> list[dict[str, Any]]:
@@ -147,6 +149,14 @@ def report_rules() -> dict[str, Any]:
     from sigcube.study.reports.compare_models import REFERENCE
 
     return {"reference": REFERENCE, "decided": DECIDED, "reproduced": REPRODUCED, "count_matched": COUNT_MATCHED}
+
+
+def former_names() -> dict[str, str]:
+    """Names the code used before a rename → its names now (the error models': ``lognormal_gobs`` is
+    ``lognormal_first_order``), which a committed record made before the rename still prints."""
+    from sigcube.stats.likelihood import LEGACY_ERROR_MODELS
+
+    return dict(LEGACY_ERROR_MODELS)
 
 
 def halo_summary(halos: Mapping[str, Any]) -> str:

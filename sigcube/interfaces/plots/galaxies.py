@@ -21,7 +21,7 @@ from sigcube.conventions import SampleCuts
 from sigcube.interfaces.plots.base import (
     COLORS, GREY, Plot, PlotError, framed, layout, numbers, own, require_store, styled,
 )
-from sigcube.interfaces.plots.labels import Label, axis_label
+from sigcube.interfaces.plots.labels import Label, axis_label, prose
 from sigcube.interfaces.plots.registry import figure
 from sigcube.io.datasets import curve_kinds
 from sigcube.io.rotation_curves import pack_sparc
@@ -39,6 +39,8 @@ MAX_POINTS = 20_000
 ACCEL = {"units": "m / s2"}
 G_BAR = axis_label("g_bar", ACCEL, text="baryonic acceleration g_bar")
 G_OBS = axis_label("g_obs", ACCEL, text="observed acceleration g_obs")
+RADIUS = Label("radius r [kpc]", "radius $r$ [kpc]")
+VELOCITY = Label("circular velocity V [km/s]", "circular velocity $V$ [km/s]")
 TITLE_PX_PER_CHAR = 8
 """Pixels a title's character takes, about: a title line longer than the panel's width allows is shortened."""
 COMPONENTS = {"v_gas": ("V_gas", "dotted"), "v_disk": ("V_disk", "dashdot"), "v_bul": ("V_bul", "dashed"),
@@ -120,7 +122,7 @@ class GalaxyCurve:
     components: Mapping[str, np.ndarray]
     predictions: Mapping[str, np.ndarray]
     note: str = ""
-    detail: str = ""
+    detail: str | Label = ""
     rms: Mapping[str, float] = field(default_factory=dict)
     bands: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     """A shaded band (lower, upper) [km/s] under a prediction, by its label."""
@@ -135,8 +137,8 @@ class GalaxyCurve:
 def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320,
                          legend: str | None = "bottom_right", own_axes: bool = True) -> hv.Overlay:
     """V_obs with error bars, the baryonic components (grey lines) and each prediction against radius; the title
-    names the galaxy, each prediction's RMS against V_obs (with its label when the line fits the panel, else in the
-    predictions' order, the legend's), and ``detail``.
+    names the galaxy, each prediction's RMS against V_obs by its label (lines wrapped to the panel's width:
+    :func:`rms_lines`), and ``detail``.
     ``own_axes``: dimensions named for the galaxy, so that its panel keeps its own ranges in a layout (False: the
     same names for every galaxy, as the frames of one view with a galaxy selector need)."""
     r_dim, v_dim = (own("r", curve.name), own("v", curve.name)) if own_axes else ("r", "v")
@@ -145,23 +147,42 @@ def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320
     layers = [styled(hv.ErrorBars((r, v, curve.e_v), r_dim, [v_dim, "e_v"]), color="black", width=1),
               styled(hv.Scatter((r, v), r_dim, v_dim, label="V_obs"), color="black", size=5)]
     for key, values in curve.components.items():
-        text, dash = LINES[key]
         if key == "v_bul" and not np.any(np.abs(values) > 0):
             continue
-        layers.append(styled(hv.Curve((r, values), r_dim, v_dim, label=text), color=GREY, dash=dash,
-                             width=2.5 if key in ("v_bar", "v_halo") else 1.5))
+        layers.append(component_line(key, hv.Curve((r, values), r_dim, v_dim)))
     for color, (label, v_pred) in zip(COLORS, curve.predictions.items()):
         if label in curve.bands:
             lo, hi = curve.bands[label]
             layers.append(styled(hv.Area((r, lo, hi), r_dim, vdims=[v_dim, f"{v_dim}_hi"]), fill=color, alpha=0.25))
         layers.append(styled(hv.Curve((r, v_pred), r_dim, v_dim, label=label), color=color, width=2.5))
-    named = " · ".join(f"{label} {curve.rms_of(label):.1f}" for label in curve.predictions)
-    rms = named if len(named) <= width // TITLE_PX_PER_CHAR - 10 else " · ".join(
-        f"{curve.rms_of(label):.1f}" for label in curve.predictions)  # too long: the legend's order names them
-    title = curve.name + (f"\nRMS {rms} km/s" if rms else "") + (f"\n{curve.detail}" if curve.detail else "")
-    return framed(hv.Overlay(layers), title=title, xlabel=Label("radius [kpc]", "radius [kpc]"),
-                  ylabel=Label("circular velocity [km/s]", "circular velocity [km/s]"), width=width, height=height,
+    detail = curve.detail if isinstance(curve.detail, Label) else prose(curve.detail)
+    lines = [Label(curve.name, curve.name.replace("$", r"\$")), *(Label(t, t) for t in rms_lines(curve, width))]
+    title = lines[0]
+    for line in [*lines[1:], *([detail] if detail.unicode else [])]:
+        title = title + "\n" + line
+    return framed(hv.Overlay(layers), title=title, xlabel=RADIUS, ylabel=VELOCITY, width=width, height=height,
                   legend=legend)
+
+
+def component_line(key: str, curve: hv.Curve) -> hv.Curve:
+    """A baryonic component's (or a fitted halo's) curve as every rotation-curve panel draws it: grey, its own dash,
+    labelled (:data:`LINES`)."""
+    text, dash = LINES[key]
+    return styled(curve.relabel(text), color=GREY, dash=dash, width=2.5 if key in ("v_bar", "v_halo") else 1.5)
+
+
+def rms_lines(curve: GalaxyCurve, width: int) -> list[str]:
+    """Each prediction's RMS against V_obs by its label (``RMS [km/s]: sigma 3.6 · mond 3.5``), in lines that fit a
+    panel ``width`` pixels wide (:data:`TITLE_PX_PER_CHAR`); none without a prediction."""
+    parts = [f"{label} {curve.rms_of(label):.1f}" for label in curve.predictions]
+    lines = ["RMS [km/s]:"] if parts else []
+    for part in parts:
+        fresh = lines[-1].endswith(":")
+        if not fresh and len(lines[-1]) + 3 + len(part) > width // TITLE_PX_PER_CHAR:
+            lines.append(part)
+        else:
+            lines[-1] += (" " if fresh else " · ") + part
+    return lines
 
 
 def chosen_galaxies(names: Sequence[str], rms: np.ndarray, n: int = 3) -> tuple[list[str], list[str]]:
@@ -202,16 +223,22 @@ def rotation_curves(data: xr.Dataset | Predictions | Sequence[GalaxyCurve], n: i
     else:
         curves = list(data)
         what = ", ".join(c.name for c in curves)
+    notes = sorted({c.note for c in curves if c.note})
+    labels = list(dict.fromkeys(label for c in curves for label in c.predictions))
+    return Plot(curve_grid(curves, title),
+                f"Rotation curves (V_obs with errors, V_gas, V_disk, V_bul, V_bar and each kernel's V_pred against "
+                f"radius; {', '.join(notes) or 'as given'}) of {what}; each title gives the RMS against V_obs of "
+                f"{' · '.join(labels)}")
+
+
+def curve_grid(curves: Sequence[GalaxyCurve], title: str = "", caption: str | Label = "") -> hv.Layout:
+    """Rotation-curve panels (:func:`rotation_curve_panel`) three to a row, the legend right of the first row's last
+    panel, under ``title`` and ``caption``."""
     if not curves:
         raise PlotError("rotation curves: no galaxy to draw")
     cols = min(3, len(curves))
     panels = [rotation_curve_panel(c, legend="right" if i == cols - 1 else None) for i, c in enumerate(curves)]
-    notes = sorted({c.note for c in curves if c.note})
-    labels = list(dict.fromkeys(label for c in curves for label in c.predictions))
-    return Plot(layout(panels, cols=cols, title=title),
-                f"Rotation curves (V_obs with errors, V_gas, V_disk, V_bul, V_bar and each kernel's V_pred against "
-                f"radius; {', '.join(notes) or 'as given'}) of {what}; each title gives the RMS against V_obs of "
-                f"{' · '.join(labels)}")
+    return layout(panels, cols=cols, title=title, caption=caption)
 
 
 def datashader_available() -> bool:

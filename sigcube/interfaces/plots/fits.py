@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import holoviews as hv
@@ -19,7 +20,7 @@ from sigcube.interfaces.plots.base import (
 )
 from sigcube.interfaces.plots.comparison import compared, source_cube
 from sigcube.interfaces.plots.fields import NONNEGATIVE, Bound, Field
-from sigcube.interfaces.plots.galaxies import GalaxyCurve, chosen_galaxies, curve_grid
+from sigcube.interfaces.plots.galaxies import GalaxyCurve, Predictions, chosen_galaxies, curve_grid
 from sigcube.interfaces.plots.labels import UPSILON_DISK, VELOCITY_SCALE, Label, error_model_words
 from sigcube.interfaces.plots.registry import figure
 from sigcube.io.datasets import curve_kinds
@@ -51,47 +52,24 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
     nuisance (Υ, D, i marginalised) or catalogue; ``models``: the report's models, all by default; ``per_page``: the
     most galaxies on one page (more are drawn on several pages, each file named for its first and last galaxy)."""
     what = "fitted curves"
-    report = compared(Field.report(report, what))
-    source_cube(report, cube)
-    if cube.attrs.get("sigcube_kind") not in curve_kinds():
-        raise PlotError(f"{what}: --cube must be the dataset cube of rotation curves the report was made from")
-    runs = report["runs"].keys()
-    if run not in runs:
-        raise PlotError(f"{what}: the report has no run {run!r}; its runs: {', '.join(runs)}")
     if per_page < 1:
         raise PlotError(f"{what}: per_page is {per_page}; give at least 1 galaxy per page")
-    rows = report["runs"][run]
-    chosen = list(models) or rows.keys(nonempty=True)
-    unknown = [m for m in chosen if m not in rows]
-    if unknown:
-        raise PlotError(f"{what}: {', '.join(unknown)} not among the report's models ({', '.join(rows.keys())})")
-    per_object = {m: bool(rows[m]["per_object"].elements()) for m in chosen}
-    stale = [m for m in chosen if per_object[m] and "best_per_galaxy" not in rows[m]]
-    if stale:
-        raise PlotError(f"{what}: the report holds no per-galaxy fit of {', '.join(stale)} (made by an older sigcube); "
-                        "run the comparison again, or name other --set models=…")
-    kernels = {m: get_kernel(rows[m]["kernel"].text(kernel_names())) for m in chosen}
-    fixed = {m: _point(rows[m]["fixed"], kernels[m]) if rows[m].get("fixed") else {} for m in chosen}
-    best = {m: _point(rows[m]["best"], kernels[m]) if rows[m].get("best") or not per_object[m] else {}
-            for m in chosen}
-    halo = next((m for m in chosen if is_halo(kernels[m].name)), None)
-    scatter = _scatter(report)
-    cube = with_bulge_luminosity(cube.load())  # as the comparison read it: bulgeless galaxies' L_bul = 0
-    points = pack_sparc(cube)
+    fitted = _fitted_models(report, cube, run, models, what)
+    chosen, best, per_object, halo = fitted.chosen, fitted.best, fitted.per_object, fitted.halo
+    points = fitted.points
     if run == "nuisance":
         from sigcube.stats.nuisance import Catalogue
 
-        data = Data(points, Catalogue.from_cube(cube, points))
+        data = Data(points, Catalogue.from_cube(fitted.cube, points))
     else:
         data = Data(points)
     names = [str(g) for g in points.galaxy]
 
     def fit(m: str, which: Sequence[str]) -> dict[str, Any]:
         """Model ``m``'s fitted curves of the galaxies ``which``, by name."""
-        own = _per_galaxy(rows[m], kernels[m], names) if per_object[m] else {}
-        params, likelihood = likelihood_at(best[m], scatter)
-        curves = fitted_curves(kernels[m], {**fixed[m], **params}, data, likelihood, [names.index(g) for g in which],
-                               per_object=own, halo=m == halo)
+        params, likelihood = likelihood_at(best[m], fitted.scatter)
+        curves = fitted_curves(fitted.kernels[m], {**fitted.fixed[m], **params}, data, likelihood,
+                               [names.index(g) for g in which], per_object=fitted.own(m), halo=m == halo)
         return {c.galaxy: c for c in curves}
 
     first = chosen[0]
@@ -176,6 +154,79 @@ def _caption(first: str, run: str, scaled: bool) -> list[Label]:
                + (Label("u", "$u$") if scaled else Label("i (inclination)", "$i$ (inclination)"))
                + " at their conditional mode", Label("shaded: 68 % band", "shaded: 68 % band")]
     return [*symbols, VELOCITY_SCALE] if scaled else symbols
+
+
+@dataclass(frozen=True)
+class FittedModels:
+    """The models of a comparison's run as its report states their fit: each model's ``kernel``, the values it holds
+    ``fixed``, its ``best`` global point (σ_int and the like included), whether it has ``per_object`` parameters, the
+    first ``halo`` model, the likelihood's ``scatter``; and the sample: the ``cube`` (loaded, as the comparison read
+    it) and its ``points``."""
+
+    rows: Field
+    chosen: list[str]
+    kernels: dict[str, Kernel]
+    fixed: dict[str, dict[str, Any]]
+    best: dict[str, dict[str, Any]]
+    per_object: dict[str, bool]
+    halo: str | None
+    scatter: dict[str, Any] | None
+    cube: Any
+    points: Any
+
+    def own(self, model: str) -> dict[str, np.ndarray]:
+        """A per-galaxy model's best grid point of each galaxy of the sample, by parameter (nothing for a global
+        model)."""
+        names = [str(g) for g in self.points.galaxy]
+        return _per_galaxy(self.rows[model], self.kernels[model], names) if self.per_object[model] else {}
+
+
+def _fitted_models(report: Any, cube: Any, run: str, models: Sequence[str], what: str) -> FittedModels:
+    """The fitted ``models`` (all, when none are named) of a comparison report's ``run`` (:class:`FittedModels`),
+    checked: the cube the report was made from (its content hash), a run and models it holds, per-galaxy fits."""
+    report = compared(Field.report(report, what))
+    source_cube(report, cube)
+    if cube.attrs.get("sigcube_kind") not in curve_kinds():
+        raise PlotError(f"{what}: --cube must be the dataset cube of rotation curves the report was made from")
+    runs = report["runs"].keys()
+    if run not in runs:
+        raise PlotError(f"{what}: the report has no run {run!r}; its runs: {', '.join(runs)}")
+    rows = report["runs"][run]
+    chosen = list(models) or rows.keys(nonempty=True)
+    unknown = [m for m in chosen if m not in rows]
+    if unknown:
+        raise PlotError(f"{what}: {', '.join(unknown)} not among the report's models ({', '.join(rows.keys())})")
+    per_object = {m: bool(rows[m]["per_object"].elements()) for m in chosen}
+    stale = [m for m in chosen if per_object[m] and "best_per_galaxy" not in rows[m]]
+    if stale:
+        raise PlotError(f"{what}: the report holds no per-galaxy fit of {', '.join(stale)} (made by an older sigcube); "
+                        "run the comparison again, or name other --set models=…")
+    kernels = {m: get_kernel(rows[m]["kernel"].text(kernel_names())) for m in chosen}
+    fixed = {m: _point(rows[m]["fixed"], kernels[m]) if rows[m].get("fixed") else {} for m in chosen}
+    best = {m: _point(rows[m]["best"], kernels[m]) if rows[m].get("best") or not per_object[m] else {}
+            for m in chosen}
+    cube = with_bulge_luminosity(cube.load())  # as the comparison read it: bulgeless galaxies' L_bul = 0
+    return FittedModels(rows, chosen, kernels, fixed, best, per_object,
+                        next((m for m in chosen if is_halo(kernels[m].name)), None), _scatter(report), cube,
+                        pack_sparc(cube))
+
+
+def fitted_predictions(report: Any, cube: Any, run: str = "nuisance", models: Sequence[str] = ()) -> Predictions:
+    """Each fitted model's V_pred [km/s] at its best point (a per-galaxy model: at each galaxy's best grid point) on
+    every point of the comparison's sample, at the catalogue's Υ, D and i (:class:`~sigcube.interfaces.plots.galaxies
+    .Predictions`, by model): what the RAR of a comparison draws."""
+    fitted = _fitted_models(report, cube, run, models, "RAR of the fitted models")
+    points = fitted.points
+    counts = np.diff(points.offsets)
+    v_pred = {}
+    for m in fitted.chosen:
+        own = fitted.own(m)
+        params, _ = likelihood_at(fitted.best[m], fitted.scatter)
+        kernel = fitted.kernels[m]
+        resolved = kernel.resolve({**fitted.fixed[m], **params, **{k: v[0] for k, v in own.items()}})
+        v_pred[m] = np.asarray(kernel.func(points.inputs, **{**resolved, **{k: np.repeat(v, counts)
+                                                                          for k, v in own.items()}}), dtype=float)
+    return Predictions(fitted.cube, points, v_pred)
 
 
 def _point(point: Field, kernel: Kernel, size: int | None = None, skip: tuple[str, ...] = ()) -> dict[str, Any]:

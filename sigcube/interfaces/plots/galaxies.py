@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import holoviews as hv
 import numpy as np
@@ -281,17 +282,35 @@ def binned(x: np.ndarray, y: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray,
     return np.array(centres), np.array(lo), np.array(mid), np.array(hi)
 
 
-@figure("rar", source="cube", reads="a dataset cube of rotation curves (e.g. cubes/sparc.zarr)")
-def rar(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET,
-        max_points: int = MAX_POINTS, seed: int = 0, residuals: bool = True, title: str = "") -> Plot:
+@figure("rar", source="report", cube_alone=True,
+        reads="sigcube report compare --json with the dataset cube it was made from (--cube): the fitted models; or "
+              "a dataset cube of rotation curves alone (e.g. cubes/sparc.zarr): the preset kernels")
+def rar(data: Any, cube: xr.Dataset | None = None, kernels: Sequence[str] = DEFAULT_KERNELS,
+        preset: str = DEFAULT_PRESET, run: str = "nuisance", models: Sequence[str] = (), max_points: int = MAX_POINTS,
+        seed: int = 0, residuals: bool = True, title: str = "") -> Plot:
     """The radial acceleration relation: g_obs against g_bar (every point up to ``max_points``), the data's median
-    in bins of g_bar, each kernel's median g_pred in the same bins and g_obs = g_bar; below, each kernel's residual
-    log10(g_obs/g_pred) (the first kernel's every point, each kernel's binned median and 16–84 % band).
+    in bins of g_bar, each model's median g_pred in the same bins and g_obs = g_bar; below, each model's residual
+    log10(g_obs/g_pred) (the first model's every point, each model's binned median and 16–84 % band). Of a comparison
+    report, its fitted models at their best points (a per-galaxy model at each galaxy's best grid point), on the
+    dataset cube it was made from (its content hash checked); of a cube alone, the kernels at their defaults and the
+    preset's parameters. Accelerations at the catalogue's Υ, D and i.
 
-    ``kernels``: the kernels drawn; ``preset``: the parameters of the preset's kernel (paper, …); ``max_points``: the
-    most points drawn one by one (beyond: datashaded, or a random subsample of this many without datashader);
-    ``seed``: that subsample's seed; ``residuals``: the residual panel below (true or false)."""
-    pred = data if isinstance(data, Predictions) else predictions(data, kernels, preset)
+    ``kernels``: the kernels drawn of a cube alone; ``preset``: the parameters of the preset's kernel (paper, …);
+    ``run``: the report's run whose fit is drawn (nuisance: Υ, D, i marginalised; catalogue); ``models``: the
+    report's models drawn, all by default; ``max_points``: the most points drawn one by one (beyond: datashaded, or
+    a random subsample of this many without datashader); ``seed``: that subsample's seed; ``residuals``: the
+    residual panel below (true or false)."""
+    if isinstance(data, Predictions):
+        pred, fitted = data, ""
+    elif isinstance(data, xr.Dataset):
+        pred, fitted = predictions(data, kernels, preset), ""
+    else:
+        from sigcube.interfaces.plots.fits import fitted_predictions
+
+        if cube is None:
+            raise PlotError("RAR of a comparison report: give the dataset cube it was made from (--cube)")
+        pred = fitted_predictions(data, cube, run, models)
+        fitted = f"fitted models ({run} run) at their best points, "
     p = pred.points.inputs
     g_bar = numbers(p["g_N"], "RAR: g_bar", allow_nan=False)
     g_obs = numbers(p["g_obs"], "RAR: g_obs", allow_nan=False)
@@ -320,17 +339,17 @@ def rar(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS
         c, _, m, _ = binned(g_bar, np.log10(pred.g_pred(label)), edges)
         layers.append(styled(hv.Curve((c, 10 ** m), *dims, label=f"{label}: binned median"), color=color,
                              width=3))
-    top = framed(hv.Overlay(layers), title=f"Radial acceleration relation: {pred.points.n_galaxies} galaxies, "
-                                           f"{rar_note(n, max_points)}",
-                 xlabel=G_BAR, ylabel=G_OBS, logx=True, logy=True, width=620, height=460, legend="bottom_right")
+    top = framed(hv.Overlay(layers), title=f"Radial acceleration relation{' of the fitted models' if fitted else ''}"
+                                           f":\n{pred.points.n_galaxies} galaxies, {rar_note(n, max_points)}",
+                 xlabel=G_BAR, ylabel=G_OBS, logx=True, logy=True, width=620, height=460, legend="right")
     panels = [top]
     if residuals:
         panels.append(rar_residuals(pred, g_bar, g_obs, edges))
     return Plot(layout(panels, cols=1, title=title),
-                f"Radial acceleration relation of {pred.points.n_galaxies} galaxies ({n} points): observed against "
-                f"baryonic acceleration with the data's binned medians and the binned median prediction of "
-                f"{', '.join(pred.v_pred)}" + (", and below each one's residual log10(g_obs/g_pred)" if residuals
-                                               else ""))
+                f"Radial acceleration relation of {pred.points.n_galaxies} galaxies ({n} points, at the catalogue's "
+                f"Υ, D, i): observed against baryonic acceleration with the data's binned medians and the binned "
+                f"median prediction of the {fitted}{', '.join(pred.v_pred)}"
+                + (", and below each one's residual log10(g_obs/g_pred)" if residuals else ""))
 
 
 def rar_residuals(pred: Predictions, g_bar: np.ndarray, g_obs: np.ndarray, edges: np.ndarray) -> hv.Overlay:

@@ -240,11 +240,18 @@ CHOICES = {"errors": "{} lensing errors", "baryons": "{} M_bar errors", "gas_dex
 VALUES = {"stat+syst": "stat + syst", "tian": "Tian+2020", "shared": "shared", "cluster": "per cluster",
           "diameter": "L = 2r"}
 """The values of a joint sweep's options in words."""
+RELATIONS = {"moster2013": "Moster+2013", "moster2013_propagated": "Moster+2013", "behroozi2013": "Behroozi+2013"}
+"""A stellar-to-halo mass relation's name (:data:`sigcube.model.lcdm.SHMRS`) as it is cited."""
 
 
 def error_model_words(name: str) -> str:
     """An error model's name in words: ``velocity_floor+tau_gal`` → "velocity floor σ_int + velocity scale τ_gal"."""
     return " + ".join(ERROR_MODELS.get(part, part.replace("_", " ")) for part in name.split("+"))
+
+
+def relation_words(name: str) -> str:
+    """A stellar-to-halo mass relation's name as it is cited (``moster2013`` → Moster+2013), else as given."""
+    return RELATIONS.get(name, name)
 
 
 def dataset_words(name: str) -> str:

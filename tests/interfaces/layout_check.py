@@ -144,12 +144,17 @@ def problems(figure: Figure) -> list[str]:
 
 # --- what a figure says: labels, units, legends, room ----------------------------------------------------------------
 
-INTERNAL_KEY = re.compile(r"(?<![\w$\\{])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w}])")
+INTERNAL_KEY = re.compile(r"(?<![\w$\\{])[a-z][a-z0-9]+(?:_[a-z0-9]+)+(?![\w}])")
 """A snake_case identifier (``velocity_floor``, ``clash_syst``): a report's key, not a word a reader knows."""
-DIMENSIONAL = re.compile(r"velocity|radius|acceleration|\bV_?c\b|\bR\b|M_?200|M_?\\star|M★|\bL_V\b|\bL_?\{?V|"
-                         r"ELPD|\bln\s*[LZ]\b|evidence|σ_int|sigma_\\mathrm\{int\}|σ_G|σ_L|distance", re.IGNORECASE)
+DIMENSIONAL = re.compile(r"(?i:velocity|radius|acceleration|distance|luminosity|halo mass|stellar mass|evidence)|"
+                         r"\bV_|\bg_|\bR\b|M_?\{?200|M_?\\star|M★|\bL_\{?V|ELPD|\bln\s*[LZ]\b|^\s*σ_int|"
+                         r"^\s*\\?\$?\\?sigma_|^\$?a_\{?0|^a₀")
 """Words and symbols of a quantity with a unit (km/s, kpc, m/s², M☉, L☉, nat, dex): its axis label must give it."""
 UNIT = re.compile(r"\[[^\]]+\]")
+RATIO = re.compile(r"[/÷→]")
+"""A ratio or a scale factor (σ_pred/σ_obs, V_bar → f·V_bar): a number without a unit."""
+TITLE_SPILL = 0.1
+"""How far a panel's title may run past either side of its frame, as a fraction of the frame's width."""
 
 
 def _plain(text: str) -> str:
@@ -167,8 +172,9 @@ def _numeric(labels: list[str]) -> bool:
 def reading_problems(figure: Figure, allowed: frozenset[str] = frozenset()) -> list[str]:
     """What a reader of ``figure`` cannot read, each as one line: a quantity's axis without a label or without its
     unit, a report's key (a snake_case identifier, but the names of ``allowed``: a report's model names) in any text,
-    a legend entry without a name or named twice, panels whose frames intersect, a text (a title) reaching outside the
-    figure."""
+    a legend entry without a name or named twice, panels whose frames intersect, a panel's title too long for it
+    (past its frame's sides by more than :data:`TITLE_SPILL` of its width: cut at the figure's edge, or over its
+    neighbour)."""
     FigureCanvasAgg(figure)
     figure.canvas.draw()
     out = []
@@ -180,7 +186,7 @@ def reading_problems(figure: Figure, allowed: frozenset[str] = frozenset()) -> l
             if axis.get_visible() and _numeric(ticks):
                 if not label.strip():
                     out.append(f"{where}: its {name} axis has no label")
-                elif DIMENSIONAL.search(_plain(label)) and not UNIT.search(label) and "÷" not in label:
+                elif DIMENSIONAL.search(_plain(label)) and not UNIT.search(label) and not RATIO.search(label):
                     out.append(f"{where}: its {name} axis {label!r} names a quantity with a unit but gives none")
         legend = ax.get_legend()
         if legend is not None and legend.get_visible():
@@ -192,14 +198,14 @@ def reading_problems(figure: Figure, allowed: frozenset[str] = frozenset()) -> l
     for (i, a), (j, b) in ((x, y) for n, x in enumerate(frames) for y in frames[n + 1:]):
         if _overlap(a.get_window_extent(), b.get_window_extent()):
             out.append(f"panels {i} and {j} overlap")
-    shown = [Box(b.what, b.box) for b in texts(figure)]
     for text in (t.get_text() for t in figure.findobj(Text) if _shown(t)):
         for key in INTERNAL_KEY.findall(_plain(text)):
             if key not in allowed:
                 out.append(f"the text {text!r} shows the key {key!r}")
-    canvas = figure.bbox
-    for b in shown:
-        if "title" in b.what and (b.box.x0 < canvas.x0 - SLACK or b.box.x1 > canvas.x1 + SLACK
-                                  or b.box.y1 > canvas.y1 + SLACK):
-            out.append(f"{b.what} reaches outside the figure")
+    for i, ax in frames:
+        frame, title = ax.get_window_extent(), ax.title.get_window_extent()
+        spill = max(frame.x0 - title.x0, title.x1 - frame.x1)
+        if _shown(ax.title) and spill > TITLE_SPILL * frame.width:
+            out.append(f"panel {i}'s title {ax.get_title()[:40]!r} runs {spill:.0f} px past its frame: too long for "
+                       "its panel (cut, or over its neighbour)")
     return out

@@ -199,7 +199,7 @@ def framed(view: hv.core.Dimensioned, *, title: str | Label = "", xlabel: Label 
             common[key] = ticks if isinstance(ticks, int) else list(ticks)
     shown = legend is not None and isinstance(view, hv.Overlay)
     bokeh = {**common, "width": width, "height": height}
-    titles = _titles(title)
+    titles = _titles(title if isinstance(title, Label) else wrapped(title, width))
     if titles:
         bokeh["title"] = titles[0]
     # holoviews sets a numeric aspect from the natural log of a log axis's range where matplotlib reads log10: with
@@ -223,6 +223,14 @@ def framed(view: hv.core.Dimensioned, *, title: str | Label = "", xlabel: Label 
     if ylabel is not None:
         bokeh["ylabel"], mpl["ylabel"] = ylabel.unicode, ylabel.tex
     return view.opts(backend=INTERACTIVE, **bokeh).opts(backend=STATIC, **mpl)
+
+
+def wrapped(text: str, width: int) -> str:
+    """A plain title with each line broken at spaces to fit ``width`` pixels (:data:`TITLE_PX_PER_CHAR`)."""
+    import textwrap
+
+    return "\n".join(part for line in text.split("\n")
+                     for part in (textwrap.wrap(line, max(12, width // TITLE_PX_PER_CHAR)) or [""]))
 
 
 def _titles(title: str | Label) -> tuple[str, str] | None:
@@ -269,6 +277,7 @@ def layout(panels: Iterable[hv.core.Dimensioned], cols: int = 2, title: str = ""
     sizes = [(_size(p, "width", 460), _size(p, "height", 340)) for p in panels]
     width = max(sum(w for w, _ in sizes[r * cols:(r + 1) * cols]) for r in range(rows))
     height = sum(max(h for _, h in sizes[r * cols:(r + 1) * cols]) for r in range(rows))
+    height += TITLE_LINE_PX * max(_title_lines(p) for p in panels[:cols])  # room for the first row's titles
     out = hv.Layout(panels).cols(cols)
     head = _titles(title) or ("", "")
     note = _titles(caption_lines(caption, width)) or ("", "")
@@ -279,6 +288,10 @@ def layout(panels: Iterable[hv.core.Dimensioned], cols: int = 2, title: str = ""
                     vspace=0.3 + 0.1 * lines, hspace=0.35, **({"title": both[1], "fontsize": {"title": 11 if title else 10}} if both[1] else {}))
 
 
+TITLE_PX_PER_CHAR = 8
+"""Pixels a title's character takes, about: a plain title is wrapped to its panel's width (:func:`wrapped`)."""
+TITLE_LINE_PX = 20
+"""Pixels a line of a panel's title takes above its frame."""
 CAPTION_PX_PER_CHAR = 6.5
 """Pixels a caption's character takes, about (its lines are broken to the figure's width)."""
 

@@ -20,7 +20,7 @@ import xarray as xr
 from sigcube.constants import accel_from_velocity
 from sigcube.conventions import SampleCuts
 from sigcube.interfaces.plots.base import (
-    COLORS, GREY, Plot, PlotError, framed, layout, numbers, own, require_store, styled,
+    COLORS, GREY, TITLE_PX_PER_CHAR, Plot, PlotError, framed, layout, numbers, own, require_store, styled,
 )
 from sigcube.interfaces.plots.labels import Label, axis_label, prose
 from sigcube.interfaces.plots.registry import figure
@@ -42,8 +42,6 @@ G_BAR = axis_label("g_bar", ACCEL, text="baryonic acceleration g_bar")
 G_OBS = axis_label("g_obs", ACCEL, text="observed acceleration g_obs")
 RADIUS = Label("radius r [kpc]", "radius $r$ [kpc]")
 VELOCITY = Label("circular velocity V [km/s]", "circular velocity $V$ [km/s]")
-TITLE_PX_PER_CHAR = 8
-"""Pixels a title's character takes, about: a title line longer than the panel's width allows is shortened."""
 COMPONENTS = {"v_gas": ("V_gas", "dotted"), "v_disk": ("V_disk", "dashdot"), "v_bul": ("V_bul", "dashed"),
               "v_bar": ("V_bar", "solid")}
 """The baryonic components drawn in a rotation-curve panel, their label and line."""

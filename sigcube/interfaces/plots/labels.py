@@ -240,6 +240,9 @@ CHOICES = {"errors": "{} lensing errors", "baryons": "{} M_bar errors", "gas_dex
 VALUES = {"stat+syst": "stat + syst", "tian": "Tian+2020", "shared": "shared", "cluster": "per cluster",
           "diameter": "L = 2r"}
 """The values of a joint sweep's options in words."""
+BENCHMARKS = {"survey": "survey", "sweep_throughput": "sweep", "kernel_throughput": "canonical kernel",
+              "nuisance": "nuisance-marginalised sweep"}
+"""A benchmark's name (``bench/<name>.py``) in words."""
 RELATIONS = {"moster2013": "Moster+2013", "moster2013_propagated": "Moster+2013", "behroozi2013": "Behroozi+2013"}
 """A stellar-to-halo mass relation's name (:data:`sigcube.model.lcdm.SHMRS`) as it is cited."""
 

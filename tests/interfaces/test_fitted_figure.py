@@ -156,20 +156,24 @@ def test_every_galaxy_is_drawn_on_pages_named_for_their_galaxies(sparc_cube, tmp
     holds its number and its first and last galaxy, and save_all writes one file per page beside --out."""
     from sigcube.interfaces.plots.base import Pages
     from sigcube.interfaces.plots.output import save_all
+    from sigcube.io.rotation_curves import pack_sparc
 
-    names = [str(g) for g in sparc_cube["galaxy"].values]
-    drawn = fitted_rotation_curves(_report(sparc_cube), sparc_cube, galaxies=["all"], run="catalogue", per_page=4)
+    cube = sparc_cube.isel(galaxy=slice(0, 6))  # a few galaxies: full pages and a short one, drawn fast
+    names = [str(g) for g in pack_sparc(cube).galaxy]  # the sample: the cube's galaxies within its cuts
+    assert len(names) % 2 and len(names) > 4
+    drawn = fitted_rotation_curves(_report(cube), cube, galaxies=["all"], run="catalogue", per_page=2)
     assert isinstance(drawn, Pages)
     pages = list(drawn.pages.items())
-    assert len(pages) == -(-len(names) // 4)
+    assert len(pages) == -(-len(names) // 2)
     shown = [panel.opts.get(backend="bokeh").kwargs["title"].split("\n")[0] for _, plot in pages for panel in plot.view]
     assert shown == names
     first, plot = pages[0]
-    assert first == f"{1:0{len(str(len(pages)))}d}-{names[0]}-to-{names[3]}"
+    assert first == f"{1:0{len(str(len(pages)))}d}-{names[0]}-to-{names[1]}"
+    assert pages[-1][0].endswith(f"-{names[-1]}") and "-to-" not in pages[-1][0], "the short page: one galaxy"
     paths = save_all(pages and Pages(dict(pages[:2]), drawn.alt), tmp_path / "curves.png")
     assert [p.name for p in paths] == [f"curves-{name}.png" for name, _ in pages[:2]]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in paths)
-    single = fitted_rotation_curves(_report(sparc_cube), sparc_cube, galaxies=names[:2], run="catalogue")
+    single = fitted_rotation_curves(_report(cube), cube, galaxies=names[:2], run="catalogue")
     assert not isinstance(single, Pages) and len(single.view) == 2
 
 
@@ -186,7 +190,7 @@ def test_the_titles_name_every_rms_and_write_the_mass_to_light_ratio_as_upsilon(
     plot = fitted_rotation_curves(_report(sparc_cube), sparc_cube, galaxies=["NGC3198"])
     (panel,) = list(plot.view)
     title = panel.opts.get(backend="matplotlib").kwargs["title"]
-    assert "RMS [km/s]: mond " in title and "ϒ$_{{\\mathrm{{disk}}}}$" in title and "$D$" in title
+    assert "RMS [km/s]: mond " in title and "ϒ$_\\mathrm{{disk}}$" in title and "$D$" in title
     caption = plot.view.opts.get(backend="matplotlib").kwargs["title"]
     assert "mass-to-light ratio" in caption and "(inclination)" in caption
 
@@ -212,6 +216,6 @@ def test_the_rar_of_a_report_draws_its_fitted_models_at_their_best_points(sparc_
     edges = np.geomspace(g_n.min(), g_n.max() * (1 + 1e-12), 25)
     _, _, median, _ = binned(g_n, np.log10(g_pred), edges)
     np.testing.assert_allclose(np.log10(drawn), median, atol=0.02)
-    assert not np.allclose(median_curve(6e-11)[1], drawn, rtol=0.01)
+    assert not np.allclose(median_curve(6e-11)[1], drawn, rtol=0.01, atol=0)
     with pytest.raises(SigcubeError, match="give the dataset cube"):
         rar(_report(sparc_cube))

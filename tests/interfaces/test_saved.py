@@ -53,6 +53,7 @@ def test_nothing_of_another_kind_is_replaced(tmp_path):
     assert (folder / "r.json").read_bytes().startswith(b"\x89PNG") and not (folder / "r.txt").exists()
 
 
+@pytest.mark.slow  # every galaxy's fitted curve drawn and written: minutes (the paging: the test of Pages below)
 def test_report_compare_save_writes_text_json_and_the_fitted_curves(sparc_store, tmp_path, monkeypatch):
     from sigcube.cli import app
 
@@ -61,9 +62,12 @@ def test_report_compare_save_writes_text_json_and_the_fitted_curves(sparc_store,
                                    "--synchronous", "--save", str(tmp_path / "talk")])
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in (tmp_path / "talk").iterdir())
-    assert names == [".sigcube-saved.json", "compare-elpd.png", "compare-fitted-curves.png",
-                     "compare-residual-checks.png", "compare.json", "compare.txt"]
+    pages = [n for n in names if n.startswith("compare-fitted-curves-")]
+    assert [n for n in names if n not in pages] == [".sigcube-saved.json", "compare-elpd.png",
+                                                    "compare-residual-checks.png", "compare.json", "compare.txt"]
     saved = json.loads((tmp_path / "talk" / "compare.json").read_text())
+    assert len(pages) == -(-saved["n_galaxies"] // 8) > 1, "every galaxy drawn, eight to a page"
+    assert pages[0].startswith("compare-fitted-curves-01-") and "-to-" in pages[0]
     assert saved["runs"]["catalogue"]["mond"]["kernel"] == "mond"
     assert "model comparison on SPARC" in (tmp_path / "talk" / "compare.txt").read_text()
 

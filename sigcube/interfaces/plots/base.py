@@ -199,7 +199,10 @@ def framed(view: hv.core.Dimensioned, *, title: str | Label = "", xlabel: Label 
             common[key] = ticks if isinstance(ticks, int) else list(ticks)
     shown = legend is not None and isinstance(view, hv.Overlay)
     bokeh = {**common, "width": width, "height": height}
-    titles = _titles(title if isinstance(title, Label) else wrapped(title, width))
+    # matplotlib draws a panel taller than wide in a square figure of its width: its frame narrower by width/height
+    room = int(width * min(1.0, width / height)
+               * (TITLE_ROOM_LEGEND if legend == "right" and isinstance(view, hv.Overlay) else TITLE_ROOM))
+    titles = _titles(title if isinstance(title, Label) else wrapped(title, room))
     if titles:
         bokeh["title"] = titles[0]
     # holoviews sets a numeric aspect from the natural log of a log axis's range where matplotlib reads log10: with
@@ -288,8 +291,11 @@ def layout(panels: Iterable[hv.core.Dimensioned], cols: int = 2, title: str = ""
                     vspace=0.3 + 0.1 * lines, hspace=0.35, **({"title": both[1], "fontsize": {"title": 11 if title else 10}} if both[1] else {}))
 
 
-TITLE_PX_PER_CHAR = 8
+TITLE_PX_PER_CHAR = 9
 """Pixels a title's character takes, about: a plain title is wrapped to its panel's width (:func:`wrapped`)."""
+TITLE_ROOM, TITLE_ROOM_LEGEND = 0.8, 0.65
+"""The share of a panel's width its frame takes (its axis labels and ticks take the rest; a legend on its right
+more): a plain title is wrapped to it."""
 TITLE_LINE_PX = 20
 """Pixels a line of a panel's title takes above its frame."""
 CAPTION_PX_PER_CHAR = 6.5

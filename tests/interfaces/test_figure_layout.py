@@ -219,3 +219,31 @@ def test_the_reading_checker_finds_a_missing_unit_and_a_key():
         assert reading_problems(figure) == []
     finally:
         plt.close(figure)
+
+
+def test_the_reading_checker_finds_overlapping_panels_a_doubled_legend_entry_and_a_cut_title():
+    """Drawn with matplotlib directly (holoviews merges legend entries of one name): two frames that intersect, a
+    legend naming a series twice, a title far wider than its frame; two panels side by side pass."""
+    from matplotlib.figure import Figure
+
+    wrong = Figure(figsize=(6, 4), dpi=100)
+    left, right = wrong.add_axes((0.1, 0.1, 0.5, 0.8)), wrong.add_axes((0.4, 0.1, 0.5, 0.8))
+    left.plot([0, 1], [0, 1], label="model")
+    left.plot([0, 1], [1, 0], label="model")
+    left.legend()
+    right.set_title("a title far too long for its narrow panel, running into its neighbour's and out of the figure")
+    for ax in (left, right):
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+    found = reading_problems(wrong)
+    assert any("panels 0 and 1 overlap" in p for p in found), found
+    assert any("names a series twice" in p for p in found), found
+    assert any("panel 1's title" in p and "past its frame" in p for p in found), found
+    fine = Figure(figsize=(6, 4), dpi=100)
+    for box in ((0.1, 0.15, 0.35, 0.7), (0.6, 0.15, 0.35, 0.7)):
+        ax = fine.add_axes(box)
+        ax.plot([0, 1], [0, 1], label="model")
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.set_title("short")
+    assert reading_problems(fine) == []

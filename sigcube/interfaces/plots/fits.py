@@ -47,8 +47,8 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
     model's fit and the first halo model's own curve; the cube's content hash checked; of a table of error models
     (``--error-model all``), the run of the preferred one.
 
-    ``galaxies``: the galaxies drawn, by name, or all (every galaxy of the sample; default: ``n`` representative and
-    the ``n`` worst fitted by the first model's RMS); ``n``: galaxies of each kind when none are named; ``run``:
+    ``galaxies``: the galaxies drawn, by name, or all for every galaxy of the sample (by default the ``n``
+    representative and the ``n`` worst fitted by the first model's RMS); ``n``: galaxies of each kind when none are named; ``run``:
     nuisance (Υ, D, i marginalised) or catalogue; ``models``: the report's models, all by default; ``per_page``: the
     most galaxies on one page (more are drawn on several pages, each file named for its first and last galaxy)."""
     what = "fitted curves"

@@ -294,7 +294,7 @@ def rar(data: Any, cube: xr.Dataset | None = None, kernels: Sequence[str] = DEFA
     preset's parameters. Accelerations at the catalogue's Υ, D and i.
 
     ``kernels``: the kernels drawn of a cube alone; ``preset``: the parameters of the preset's kernel (paper, …);
-    ``run``: the report's run whose fit is drawn (nuisance: Υ, D, i marginalised; catalogue); ``models``: the
+    ``run``: the report's run whose fit is drawn (nuisance, with Υ, D, i marginalised, or catalogue); ``models``: the
     report's models drawn, all by default; ``max_points``: the most points drawn one by one (beyond: datashaded, or
     a random subsample of this many without datashader); ``seed``: that subsample's seed; ``residuals``: the
     residual panel below (true or false)."""

@@ -58,15 +58,22 @@ def ingest_table(
     units: Annotated[Optional[str], typer.Option(
         help="your column=unit for columns the file gives no unit, e.g. Rad=kpc,Vobs=km/s.")] = None,
     galaxies: Annotated[Optional[Path], typer.Option(
-        help="A per-galaxy table joined on the galaxy name: distance, inclination, their errors, L36, R_disk, M_HI, "
-             "quality (any shape FILE takes, or SPARC's Table 1).")] = None,
+        help="A per-galaxy table joined on the galaxy name: distance, inclination, their errors, L36, L_bul, R_disk, "
+             "M_HI, quality (any shape FILE takes, or SPARC's Table 1). Its rows without a curve are skipped.")] = None,
     galaxy_columns: Annotated[Optional[str], typer.Option(
         help="--columns of the --galaxies table, e.g. galaxy=Name,distance=D,e_distance=e_D.")] = None,
     galaxy_units: Annotated[Optional[str], typer.Option(
         help="--units of the --galaxies table, e.g. D=Mpc,e_D=Mpc.")] = None,
+    bulges: Annotated[Optional[Path], typer.Option(
+        help="The bulges' 3.6 μm luminosities L_bul, joined on the galaxy name: SPARC's Bulges.dat, or any table "
+             "with a galaxy and an L_bul column. A galaxy without a bulge (V_bul = 0) needs no row.")] = None,
+    bulge_columns: Annotated[Optional[str], typer.Option(
+        help="--columns of the --bulges table, e.g. galaxy=Name,L_bul=Lb.")] = None,
+    bulge_units: Annotated[Optional[str], typer.Option(
+        help="--units of the --bulges table, e.g. Lb=1e9solLum.")] = None,
     allow_missing: Annotated[bool, typer.Option(
-        help="Warn, not stop, when a galaxy is in one table and not the other (curves without a row keep no "
-             "properties; rows without a curve are skipped).")] = False,
+        help="Keep, with a warning, curves that have no row in the --galaxies table (without its distance, "
+             "inclination, …), where they stop the ingest.")] = False,
     encoding: Annotated[Optional[str], typer.Option(
         help="Text encoding of the files, e.g. latin-1 (default: UTF-8, or as the file's byte-order mark says: "
              "UTF-16, UTF-32).")] = None,
@@ -83,26 +90,32 @@ def ingest_table(
     """Your rotation curves and mass models → rotation_curves cube (SPARC's variables and units)."""
     import warnings
 
-    from sigcube.io.ingest.table_files import IngestWarning
+    from sigcube.io.ingest.table_files import IngestNote, IngestWarning
     from sigcube.io.ingest.user_table import build_table_cube
 
-    if galaxies is None:
-        given = [name for name, value in (("--galaxy-columns", galaxy_columns), ("--galaxy-units", galaxy_units),
-                                          ("--allow-missing", allow_missing)) if value]
-        if given:
-            raise SigcubeError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to a --galaxies table; "
-                               "give one with --galaxies FILE")
+    for table, option, options in ((galaxies, "--galaxies", (("--galaxy-columns", galaxy_columns),
+                                                              ("--galaxy-units", galaxy_units),
+                                                              ("--allow-missing", allow_missing))),
+                                   (bulges, "--bulges", (("--bulge-columns", bulge_columns),
+                                                         ("--bulge-units", bulge_units)))):
+        given = [name for name, value in options if value]
+        if table is None and given:
+            raise SigcubeError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to a {option} table; "
+                               f"give one with {option} FILE")
     if decimal not in (None, ".", ","):
         raise SigcubeError(f"--decimal takes . or , (the decimal mark of the file's numbers); got {decimal!r}")
     with err_console.status(f"reading {file} …"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", IngestWarning)
         ds = build_table_cube(file, _pairs(columns, "--columns"), _pairs(units, "--units"), fmt,
                               galaxies=galaxies, galaxy_columns=_pairs(galaxy_columns, "--galaxy-columns"),
-                              galaxy_units=_pairs(galaxy_units, "--galaxy-units"), encoding=encoding,
-                              decimal=decimal, allow_missing=allow_missing)
+                              galaxy_units=_pairs(galaxy_units, "--galaxy-units"), bulges=bulges,
+                              bulge_columns=_pairs(bulge_columns, "--bulge-columns"),
+                              bulge_units=_pairs(bulge_units, "--bulge-units"), encoding=encoding, decimal=decimal,
+                              allow_missing=allow_missing)
     for warning in caught:
         if issubclass(warning.category, IngestWarning):
-            err_console.print(f"warning: {warning.message}")
+            err_console.print(f"{'note' if issubclass(warning.category, IngestNote) else 'warning'}: "
+                              f"{warning.message}")
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     write_dataset(ds, out or default_cube("rotation_curves"), force, replace_kind)

@@ -293,7 +293,7 @@ def report_compare(
     resumes; a finished one is printed again from its report)."""
     from sigcube.engines.sweep.engine import check_workers
     from sigcube.stats.intrinsic_scatter import Scatter
-    from sigcube.study.reports.compare import ENGINES, check_likelihood, check_sample, model_names, render
+    from sigcube.study.reports.compare import ENGINES, check_likelihood, check_sample, model_names, plan, render
 
     check_workers(scheduler, workers, synchronous)
     if engine not in ENGINES:
@@ -332,8 +332,10 @@ def report_compare(
         for scatter in scatters.values():
             check_likelihood(names, nuisance, scatter, engine)
         ds = _curves(cube)
-        check_sample(ds, names, nuisance)
+        points = check_sample(ds, names, nuisance)
         kept = {name: _checkpoint(ds, nuisance, scatter, engine) for name, scatter in scatters.items()}
+        for line in plan(points, names, nuisance, scatters, engine):
+            _say(line)
         reports = {}
         for n, (name, scatter) in enumerate(scatters.items(), 1):
             err_console.print(f"error model {n} of {len(scatters)}: {name}", markup=False, highlight=False)
@@ -353,9 +355,11 @@ def report_compare(
         Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal, sigma_floor), f"--tau-gal {tau_gal}")
     check_likelihood(names, nuisance, scatter, engine)
     ds = _curves(cube)
-    check_sample(ds, names, nuisance)
-    report = _compare_one(ds, names, nuisance, scatter, _checkpoint(ds, nuisance, scatter, engine), fresh, workers,
-                          scheduler, synchronous, engine)
+    points = check_sample(ds, names, nuisance)
+    kept = _checkpoint(ds, nuisance, scatter, engine)
+    for line in plan(points, names, nuisance, {"": scatter}, engine):
+        _say(line)
+    report = _compare_one(ds, names, nuisance, scatter, kept, fresh, workers, scheduler, synchronous, engine)
     emit(report, as_json, render)
     if save:
         _save_compare(save, "compare", report, render, report, ds)

@@ -18,12 +18,21 @@ from sigcube.compute import quadrature
 from sigcube.engines.evidence import Data
 from sigcube.model.kernels.registry import Kernel
 from sigcube.stats.likelihood import GaussianLikelihood
+from sigcube.stats.nuisance import NUISANCE_PARAMETERS
 
 
 def residuals_at(kernel: Kernel, params: Mapping[str, Any], data: Data, likelihood: GaussianLikelihood,
                  per_object: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """The normalised residual of every packed point (n_points,) at ``params`` (numbers) and ``per_object`` values
     (one per galaxy), the nuisance at its conditional mode."""
+    return at_mode(kernel, params, data, likelihood, per_object)[0]
+
+
+def at_mode(kernel: Kernel, params: Mapping[str, Any], data: Data, likelihood: GaussianLikelihood,
+            per_object: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """:func:`residuals_at`, and each galaxy's nuisance mode in its prior's normal deviates, by parameter name (G,)
+    (NaN where a parameter is not free; with τ_gal, the velocity scale's as :data:`~sigcube.compute.quadrature.SCALE`
+    in place of the inclination's); no deviates at the catalogue values."""
     points = data.points
     per_object = {k: np.asarray(v, dtype=float)[None, :] for k, v in (per_object or {}).items()}
     params = {k: v for k, v in kernel.resolve({**params, **{k: float(v[0, 0]) for k, v in per_object.items()}}).items()
@@ -32,7 +41,7 @@ def residuals_at(kernel: Kernel, params: Mapping[str, Any], data: Data, likeliho
     if not data.nuisance:
         counts = np.diff(points.offsets)
         v = kernel.func(points.inputs, **params, **{k: np.repeat(x[0], counts) for k, x in per_object.items()})
-        return bound.residuals(np.asarray(v, dtype=float)[None, :])[0][0]
+        return bound.residuals(np.asarray(v, dtype=float)[None, :])[0][0], {}
     transform = data.transform(kernel, params)
     mode = quadrature.profile(kernel, params, transform, data.nuisance_priors(), likelihood, per_object=per_object)
     values = {k: v for k, v in mode.values.items() if k not in ("inclination", quadrature.SCALE)}
@@ -41,4 +50,6 @@ def residuals_at(kernel: Kernel, params: Mapping[str, Any], data: Data, likeliho
     v = kernel.func(inputs, **params, **{k: np.repeat(x, counts, axis=-1) for k, x in per_object.items()})
     qinv = (mode.values[quadrature.SCALE] if likelihood.scaled
             else transform.inverse_inclination_factor(mode.values["inclination"]))
-    return bound.residuals(np.broadcast_to(np.asarray(v, dtype=float), (1, points.n_points)), qinv)[0][0]
+    r = bound.residuals(np.broadcast_to(np.asarray(v, dtype=float), (1, points.n_points)), qinv)[0][0]
+    names = [quadrature.SCALE if likelihood.scaled and n == "inclination" else n for n in NUISANCE_PARAMETERS]
+    return r, {name: mode.z[0, :, j] for j, name in enumerate(names)}

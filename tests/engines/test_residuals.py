@@ -40,3 +40,23 @@ def test_residuals_at_the_catalogue_values_equal_the_hand_computed_ones(sample):
     v = get_kernel("mond").func(points.inputs, **get_kernel("mond").resolve({}))
     hand = (points.inputs["v_obs"] - v) / np.hypot(points.inputs["e_v_obs"], 6.0)
     np.testing.assert_allclose(r, hand, rtol=1e-12)
+
+
+def test_a_curve_its_catalogue_inclination_cannot_deproject_is_a_conflict_at_the_mode(sample):
+    """The galaxy of lowest catalogue inclination with its velocities (and errors) 1.8 times as large: the projection
+    sin i/sin i0 must grow by most of that, so at the mode its inclination's deviate lies beyond 3 prior sd; the other
+    galaxies' (their values drawn from their priors) within it."""
+    import dataclasses
+
+    from sigcube.engines.residuals import at_mode
+
+    g = int(np.argmin(sample.catalogue.columns["inclination"]))
+    rows = slice(sample.points.offsets[g], sample.points.offsets[g + 1])
+    inputs = dict(sample.points.inputs)
+    for key in ("v_obs", "e_v_obs"):
+        inputs[key] = inputs[key].copy()
+        inputs[key][rows] *= 1.8
+    points = dataclasses.replace(sample.points, inputs=inputs)
+    _, z = at_mode(get_kernel("mond"), {}, Data(points, sample.catalogue), GaussianLikelihood(6.0))
+    assert z["inclination"][g] > 3
+    assert np.sum(np.abs(np.delete(z["inclination"], g)) > 3) == 0

@@ -489,3 +489,22 @@ def test_tau_gal_is_refused_where_it_is_not_integrated(sparc_store):
                           (["mond", "--engine", "fast"], "--engine fast: choose from grid, sampler, auto")):
         bad = CliRunner().invoke(app, ["report", "compare", *args, "--cube", str(sparc_store)])
         assert bad.exit_code != 0 and message in bad.output, (args, bad.output)
+
+
+def test_the_plan_says_each_models_engine_and_when_the_rule_cannot_decide():
+    """Printed before the work starts: under an error-model list a per-galaxy model's engine by error model, and with
+    fewer than 30 galaxies that no model can be called preferred."""
+    from sigcube.model.kernels import get_kernel
+    from sigcube.stats.intrinsic_scatter import Scatter
+    from sigcube.stats.synthetic import synthetic_sample
+    from sigcube.study.reports.compare import plan
+
+    points = synthetic_sample(get_kernel("mond"), {}, 12, seed=1).points
+    scatters = {"velocity_floor": Scatter.parse("0:30:16", "velocity_floor"),
+                "velocity_floor+tau_gal": Scatter.parse("0:30:16", "velocity_floor", "0:0.8:9")}
+    lines = plan(points, ["nfw-lcdm"], True, scatters, "auto")
+    assert lines[0].startswith(f"12 galaxies ({points.n_points} points); engines: ")
+    assert "nfw-lcdm grid (velocity_floor), sampler (velocity_floor+tau_gal)" in lines[0] and "mond grid" in lines[0]
+    assert "cannot call a model preferred" in lines[1]
+    many = synthetic_sample(get_kernel("mond"), {}, 30, seed=1).points
+    assert len(plan(many, ["nfw-lcdm"], True, {"": None}, "sampler")) == 1

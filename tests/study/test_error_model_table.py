@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,3 +108,22 @@ def test_report_compare_under_two_error_models_on_sparc(sparc_store, tmp_path, m
     assert 0.85 < rows["mond", "lognormal"]["predictive_check"]["sd"] < 1.2
     text = CliRunner().invoke(app, [*args, "--error-model", "quoted,lognormal=0.1:0.2:21"])
     assert text.exit_code == 0 and "error model the data prefer" in text.stdout and "decision rule:" in text.stdout
+
+
+def test_the_table_names_every_error_model_whole_in_a_narrow_terminal():
+    """At 80 columns the numbers wrap; a model's and an error model's names are never cut or broken (one cut name can
+    read as another's)."""
+    import io
+    import json
+
+    from rich.console import Console
+
+    from sigcube.study.reports.error_model_table import render_error_model_table
+
+    table = json.loads((Path(__file__).parents[2] / "docs" / "results" / "compare-sigma-mond-error-models.json")
+                       .read_text())["report"]["error_model_table"]
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    render_error_model_table(table, console)
+    rows = [line for line in console.file.getvalue().splitlines() if line.startswith("│")]
+    for row in table["rows"]:
+        assert any(f"│ {row['model']}" in line and f" {row['error_model']} " in line for line in rows), row["error_model"]

@@ -6,6 +6,8 @@ The shape is found from the file itself, with no format option:
 - one such file (named so, or opening with ``# Distance = D Mpc``);
 - a CDS machine-readable table: SPARC's Table 1 (:mod:`~sigcube.io.ingest.sparc_table1`), any other through
   astropy's ``ascii.cds`` reader;
+- SPARC's bulge luminosities (``Bulges.dat``: ``#`` lines, the last naming ``Galaxy Lbul``, then a galaxy and its
+  L_bul per line; :mod:`~sigcube.io.ingest.sparc_bulges`);
 - ECSV (its ``# %ECSV`` line), FITS, VOTable, HDF5, …: ``astropy.table`` (with units);
 - anything else (``.csv``, ``.txt``, ``.dat``, no extension): delimited text (:mod:`~sigcube.io.ingest.delimited`).
 
@@ -27,20 +29,26 @@ from sigcube.errors import DataSourceError, ParseError
 from sigcube.io.ingest.cell_numbers import MARK_NAMES, POINT, Convention, settle_mark, shown_marks
 from sigcube.io.ingest.delimited import read_delimited, separator_name
 from sigcube.io.ingest.rotmod import NAMES, ROTMOD_SUFFIX, is_rotmod, opens_like_rotmod, read_rotmod, rotmod_files
+from sigcube.io.ingest.sparc_bulges import declares_bulges, read_bulge_rows
 from sigcube.io.ingest.sparc_table1 import declares_table1, read_table1
 from sigcube.io.ingest.text import head_text, read_bytes
-from sigcube.io.layouts import CURVE_VARIABLES, GEOMETRY_VARIABLES
+from sigcube.io.layouts import CURVE_VARIABLES, GEOMETRY_VARIABLES, MASS_VARIABLES
 
 DELIMITED_SUFFIXES = frozenset({".csv", ".txt", ".dat", ".tsv", ".tab", ""})
 """File extensions read as delimited text (unless the file says it is ECSV, a CDS table or a rotmod file)."""
 _HEAD = 8192
 """Bytes of a file read to recognise its shape."""
-_SHOWN = 5
+SHOWN = 5
 """Names listed in a message before "and N more"."""
 
 
 class IngestWarning(UserWarning):
     """Something an ingest let through, said (e.g. files of a folder it skipped, galaxies missing from one table)."""
+
+
+class IngestNote(IngestWarning):
+    """Something an ingest did as it should that the user may not expect, said (e.g. rows of a per-galaxy table
+    without a curve, skipped)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,11 @@ class Source:
     """The file line of each row (delimited text)."""
     row_files: np.ndarray | None = None
     """The file of each row (a folder of rotmod files)."""
+
+    @property
+    def delimited(self) -> bool:
+        """Whether the table was read as delimited text (whose decimal mark ``--decimal`` gives)."""
+        return self.lines is not None and not self.fixed
 
     def where(self, row: int) -> str:
         """Where row ``row`` (0-based) is: ``line 12``, ``NGC3198_rotmod.dat`` or ``row 11``."""
@@ -105,6 +118,8 @@ def read_source(path: Path | str, fmt: str | None = None, encoding: str | None =
         return _table1_source(path) if declares_table1(path) else _astropy_source(path, "ascii.cds")
     if head.startswith("# %ECSV"):
         return _astropy_source(path, "ascii.ecsv")
+    if declares_bulges(head):
+        return _bulges_source(path, encoding)
     if path.suffix.lower() in DELIMITED_SUFFIXES:
         table, lines, separator = read_delimited(path, encoding)
         shown = shown_marks([table[name] for name in table.colnames])
@@ -166,12 +181,25 @@ def _table1_source(path: Path) -> Source:
     return Source(path, table, "SPARC Table 1 (CDS machine-readable)", _sha256(path), fixed=True)
 
 
+def _bulges_source(path: Path, encoding: str | None) -> Source:
+    """SPARC's bulge luminosities as a table with sigcube's names and units, a row per galaxy."""
+    rows = read_bulge_rows(path, encoding, "--encoding")
+    table = Table({"galaxy": [row.galaxy for row in rows], "L_bul": [row.L_bul for row in rows]})
+    table["L_bul"].unit = MASS_VARIABLES["L_bul"].units
+    return Source(path, table, "SPARC bulge luminosities (Galaxy Lbul)", _sha256(path), fixed=True,
+                  lines=np.array([row.line for row in rows]))
+
+
+def listed(names: list[str]) -> str:
+    """The first :data:`SHOWN` of ``names`` for a message: ``A, B, C, D, E and 3 more``."""
+    return ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+
+
 def _warn_skipped(folder: Path, n_files: int, others: list[str]) -> None:
     """Say which entries of a folder of rotmod files were skipped (and which of them open like a rotmod file)."""
-    listed = ", ".join(others[:_SHOWN]) + (f" and {len(others) - _SHOWN} more" if len(others) > _SHOWN else "")
     like = [name for name in others if opens_like_rotmod(folder / name)]
     hint = (f"; {like[0]} opens like a rotmod file: name it {Path(like[0]).stem}{ROTMOD_SUFFIX} to read it"
             if like else "")
     warnings.warn(f"{folder}: read {n_files} <Galaxy>{ROTMOD_SUFFIX} file{'s' if n_files > 1 else ''}, skipped "
-                  f"{len(others)} other entr{'ies' if len(others) > 1 else 'y'} of the folder: {listed}{hint}",
+                  f"{len(others)} other entr{'ies' if len(others) > 1 else 'y'} of the folder: {listed(others)}{hint}",
                   IngestWarning, stacklevel=4)

@@ -553,9 +553,11 @@ def logo_summary(models: Mapping[str, logo.Logo], errors: Mapping[str, float] | 
 def predictive_checks(cube: xr.Dataset, report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Per run and per model with global parameters only: the normalised residuals' checks
     (:func:`sigcube.stats.predictive_checks.residual_checks`) at the report's best point, Υ, D, i at their conditional
-    mode in the nuisance run, and their reading. Per-galaxy models are left out (their per-galaxy best points are not
-    in the report)."""
-    from sigcube.engines.residuals import residuals_at
+    mode in the nuisance run, their reading, and there the galaxies whose Υ, D, i (or velocity scale) sit more than
+    :data:`~sigcube.engines.sampler.CONFLICT` prior sd from their prior's centre (``conflicts``: the mode's deviate, a
+    Laplace reading of where the posterior lies; the sampler's rows carry their own, from the posterior's mean). Per-
+    galaxy models are left out (their per-galaxy best points are not in the report)."""
+    from sigcube.engines.residuals import at_mode
     from sigcube.stats.predictive_checks import reading, residual_checks
 
     names = list(next(iter(report["runs"].values())))
@@ -568,9 +570,13 @@ def predictive_checks(cube: xr.Dataset, report: Mapping[str, Any]) -> dict[str, 
             if MODELS[name].per_object or not row.get("best"):
                 continue
             best, likelihood = likelihood_at(row["best"], scatter)
-            r = residuals_at(get_kernel(MODELS[name].kernel), {**MODELS[name].fixed, **best}, data, likelihood)
-            checks = residual_checks(r, points.offsets, [str(g) for g in points.galaxy])
-            out.setdefault(label, {})[name] = {**checks, "reading": reading(checks)}
+            r, z = at_mode(get_kernel(MODELS[name].kernel), {**MODELS[name].fixed, **best}, data, likelihood)
+            galaxies = [str(g) for g in points.galaxy]
+            checks = residual_checks(r, points.offsets, galaxies)
+            conflicts = [{"galaxy": g, "parameter": p, "z_mode": float(v[i])} for p, v in z.items()
+                         for i, g in enumerate(galaxies) if abs(v[i]) > CONFLICT]
+            out.setdefault(label, {})[name] = {**checks, "reading": reading(checks),
+                                               **({"conflicts": conflicts} if label == "nuisance" else {})}
     return out
 
 
@@ -756,12 +762,34 @@ def check_likelihood(names: Sequence[str], nuisance: bool, scatter: Scatter | No
                            "auto")
 
 
-def check_sample(cube: xr.Dataset, names: Sequence[str], nuisance: bool) -> None:
+def check_sample(cube: xr.Dataset, names: Sequence[str], nuisance: bool) -> PointSet:
     """Refuse, before any work, a cube that ``names`` cannot be compared on (what :func:`compare_report` would refuse:
-    a galaxy without the M★ a model reads, a catalogue the nuisance parameters need)."""
+    a galaxy without the M★ a model reads, a catalogue the nuisance parameters need); its packed sample otherwise."""
     cube, points = _sample(cube, model_names(names))
     if nuisance:
         _catalogue(cube, points)
+    return points
+
+
+def plan(points: PointSet, names: Sequence[str], nuisance: bool, scatters: Mapping[str, Scatter | None],
+         engine: str) -> list[str]:
+    """What a comparison of ``names`` on ``points`` under each of ``scatters`` (by error model's name; one entry for
+    one likelihood) will do and can decide, in lines to print before the work starts: the sample, each model's engine
+    (and under which error models, where they differ), and whether the decision rule can call a model preferred with
+    so few galaxies (:data:`~sigcube.stats.verdicts.SMALL_SAMPLE`)."""
+    names = model_names(names)
+    parts = []
+    for n in names:
+        by_engine: dict[str, list[str]] = {}
+        for label, scatter in scatters.items():
+            by_engine.setdefault(engine_for(n, nuisance, scatter, engine), []).append(label)
+        parts.append(f"{n} {next(iter(by_engine))}" if len(by_engine) == 1 else
+                     f"{n} " + ", ".join(f"{e} ({', '.join(labels)})" for e, labels in by_engine.items()))
+    lines = [f"{points.n_galaxies} galaxies ({points.n_points} points); engines: " + "; ".join(parts)]
+    if points.n_galaxies < verdicts.SMALL_SAMPLE:
+        lines.append(f"with fewer than {verdicts.SMALL_SAMPLE} galaxies the decision rule cannot call a model preferred: "
+                     "an ELPD difference's SE is not read as an interval (ln Z and ln B are still computed)")
+    return lines
 
 
 def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = True,
@@ -955,6 +983,13 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
     for label, checks in result.get("predictive_checks", {}).items():
         for name, c in checks.items():
             console.print(f"predictive check ({label}), {name}: {c['reading']}", highlight=False, soft_wrap=True)
+            if c.get("conflicts"):
+                rows = c["conflicts"]
+                console.print(f"prior–data conflict ({label}), {name}: {len(rows)} (galaxy, parameter) with the mode "
+                              f"beyond {CONFLICT:g} prior sd: " + ", ".join(
+                                  f"{r['galaxy']} {r['parameter']} {r['z_mode']:+.1f}" for r in rows[:10])
+                              + (", …" if len(rows) > 10 else "") + " (all in --json)", highlight=False,
+                              soft_wrap=True)
     for label, pairs in result.get("per_galaxy_bayes", {}).items():
         for key, p in pairs.items():
             console.print(f"per-galaxy evidence ({label}), {key}: a favoured in {p['a_favoured']} of {p['n']} galaxies; "

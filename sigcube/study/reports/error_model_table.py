@@ -230,24 +230,40 @@ def render_error_model_table(result: Mapping[str, Any], console: Console | None 
     for model, d in result["lead_decisions"].items():
         if d is not None:
             say(f"under {result['lead']}: {d['reading']}")
-    table = Table(title=f"model × error model ({'Υ, D, i marginalised' if result['run'] == 'nuisance' else 'catalogue Υ, D, i'})",
-                  title_justify="left")
-    for col in ("model", "error model", "ln Z ± num.", "Δ (model's best)", "ln B vs MOND", "ΔELPD vs MOND ± SE",
-                "decision", "σ_int (mean ± sd)", "beside σ_int (mean ± sd)", "residual sd", "|r|>3"):
-        table.add_column(col, justify="left" if col in ("model", "error model", "decision") else "right")
-    for r in result["rows"]:
-        d = r["decision_vs_mond"]
-        s = r["sigma_int"]
-        table.add_row(escape(r["model"]), escape(r["error_model"]),
-                      f"{r['log_evidence']:.1f} ± {r['log_evidence_error']:.2f}", f"{r['delta_vs_best_error_model']:+.1f}",
-                      "—" if r["model"] == REFERENCE else f"{r['ln_B_vs_mond']:+.1f} ± {r['ln_B_vs_mond_error']:.2f}",
-                      "—" if d is None else f"{d['elpd_diff']:+.1f} ± {d['elpd_se']:.1f}",
-                      "—" if d is None else (d["preferred"] or "not distinguished"),
-                      "—" if s is None else f"{s['mean']:.4g} ± {s['sd']:.2g} {r['unit']}",
-                      _beside(r, result["grids"].get(r["error_model"])),
-                      *(("—", "—") if (c := r["predictive_check"]) is None else
-                        (f"{c['sd']:.2f}", f"{100 * c['tail3']:.2f} %")))
-    console.print(table)
+    run = "Υ, D, i marginalised" if result["run"] == "nuisance" else "catalogue Υ, D, i"
+    names = {"model": max(len(r["model"]) for r in result["rows"]),
+             "error model": max(len(r["error_model"]) for r in result["rows"])}
+
+    def cells(r: Mapping[str, Any]) -> dict[str, str]:
+        """The row's cells; a value ± its error never breaks (no-break spaces)."""
+        d, s, c = r["decision_vs_mond"], r["sigma_int"], r["predictive_check"]
+        return {"model": escape(r["model"]), "error model": escape(r["error_model"]),
+                "ln Z ± num.": f"{r['log_evidence']:.1f} ± {r['log_evidence_error']:.2f}",
+                "Δ (model's best)": f"{r['delta_vs_best_error_model']:+.1f}",
+                "ln B vs MOND": "—" if r["model"] == REFERENCE else
+                f"{r['ln_B_vs_mond']:+.1f} ± {r['ln_B_vs_mond_error']:.2f}",
+                "ΔELPD vs MOND ± SE": "—" if d is None else f"{d['elpd_diff']:+.1f} ± {d['elpd_se']:.1f}",
+                "decision": "—" if d is None else (d["preferred"] or "not distinguished"),
+                "σ_int (mean ± sd)": "—" if s is None else f"{s['mean']:.4g} ± {s['sd']:.2g} {r['unit']}",
+                "beside σ_int (mean ± sd)": _beside(r, result["grids"].get(r["error_model"])),
+                "residual sd": "—" if c is None else f"{c['sd']:.2f}",
+                "|r|>3": "—" if c is None else f"{100 * c['tail3']:.2f} %"}
+
+    # three tables of a few columns each, so that every one reads in a narrow terminal; the names never shrink nor
+    # break (a cut error model's name is another's)
+    for title, columns in ((f"evidence, model × error model ({run})",
+                            ("ln Z ± num.", "Δ (model's best)", "ln B vs MOND")),
+                           (f"prediction against MOND ({run})", ("ΔELPD vs MOND ± SE", "decision")),
+                           (f"scatter and residuals ({run})",
+                            ("σ_int (mean ± sd)", "beside σ_int (mean ± sd)", "residual sd", "|r|>3"))):
+        table = Table(title=title, title_justify="left")
+        for col in ("model", "error model", *columns):
+            table.add_column(col, justify="left" if col in ("model", "error model", "decision") else "right",
+                             no_wrap=col in names, min_width=names.get(col))
+        for r in result["rows"]:
+            row = cells(r)
+            table.add_row(*(row[col].replace(" ± ", "\u00a0±\u00a0") for col in ("model", "error model", *columns)))
+        console.print(table)
     for p in result["preferred_by_model"].values():
         say(p["statement"])
     for model, a in result["averaged"].items():

@@ -29,7 +29,7 @@ from sigcube.errors import ParseError, SigcubeError
 from sigcube.io.cubes import open_cube
 from sigcube.io.ingest.cell_numbers import Convention, parse_cells
 from sigcube.io.ingest.delimited import read_delimited
-from sigcube.io.ingest.table_files import IngestWarning
+from sigcube.io.ingest.table_files import IngestNote, IngestWarning
 from sigcube.io.ingest.user_table import build_table_cube
 
 runner = CliRunner()
@@ -79,7 +79,8 @@ def plain_joined(plain, tmp_path_factory):
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, **{c: props[row["galaxy"]][c] for c in extra}})
-    return build_table_cube(path, units={**UNITS, **GALAXY_UNITS})
+    with pytest.warns(IngestWarning, match="no bulge luminosity L_bul: SYN-C"):  # its L36 and bulge, without L_bul
+        return build_table_cube(path, units={**UNITS, **GALAXY_UNITS})
 
 
 @pytest.mark.parametrize("name, options", [
@@ -137,23 +138,31 @@ def test_another_cds_table_is_read_by_astropy_with_its_units(tmp_path):
     assert list(cube["e_inclination"].values) == [4.0, 6.0, 3.0] and "ascii.cds" in cube.attrs["galaxies_shape"]
 
 
-def test_galaxies_in_one_table_only_are_named_or_with_allow_missing_warned(tmp_path):
+def test_curves_without_a_row_are_named_or_with_allow_missing_warned(tmp_path):
     rows = [line for line in (CORPUS / "galaxies.csv").open() if not line.startswith("SYN-B")]
     flagged = _write(tmp_path, "flagged.csv", "".join(rows))
     two = _write(tmp_path, "two.csv", "".join(line.rsplit(",", 1)[0] + "\n" for line in rows))  # no quality
     args = ["ingest", "table", str(CORPUS / "rotmod"), "--galaxy-units", _pairs(GALAXY_UNITS),
             "--out", str(tmp_path / "c.zarr")]
     refused = runner.invoke(app, [*args, "--galaxies", two])
-    assert refused.exit_code == 2 and "1 galaxies of the curves have no row in it: SYN-B" in refused.stderr
+    lost = ("no e_distance, inclination, e_inclination, L36, R_disk and M_HI, so no nuisance marginalisation, M★, "
+            "M_b or R_d from the table")  # the rotmod file gives its distance
+    assert refused.exit_code == 2 and " ".join(refused.stderr.split()) == (
+        f"error: {two}: 1 galaxy of the curves has no row in it: SYN-B — without a row a galaxy has {lost}: a name "
+        "spelled differently in the two tables? Add the rows, or leave the curves out; --allow-missing keeps them "
+        "without one")
     assert not (tmp_path / "c.zarr").exists()
     kept = runner.invoke(app, [*args, "--galaxies", two, "--allow-missing"])
     assert kept.exit_code == 0, kept.output
-    assert "warning:" in kept.stderr and "(kept with no properties from it): SYN-B" in kept.stderr
+    assert f"warning: {two}: 1 galaxy of the curves has no row in it, kept with {lost}: SYN-B" in kept.stderr
     cube = open_cube(tmp_path / "c.zarr").load()
     assert np.isnan(float(cube["inclination"].sel(galaxy="SYN-B")))
     assert float(cube["distance"].sel(galaxy="SYN-B")) == 3.2  # the rotmod header's
     assert "quality" not in cube
-    # quality flags for two of three galaxies: a flag has no missing value
+    # quality flags for two of three galaxies: a flag has no missing value, so the refusal offers no --allow-missing
+    refused = runner.invoke(app, [*args, "--galaxies", flagged, "--force"])
+    assert refused.exit_code == 2 and refused.stderr.rstrip().endswith(
+        "its quality flags have no missing value, so every curve needs its row")
     flags = runner.invoke(app, [*args, "--galaxies", flagged, "--allow-missing", "--force"])
     assert flags.exit_code == 2 and f"galaxy SYN-B has no quality flag (no row in {flagged}) and 2 others have " \
                                     "one: give every galaxy its flag, or none" in " ".join(flags.stderr.split())
@@ -201,14 +210,16 @@ def _curves(*names: str) -> str:
      ["c.csv", *CURVE_UNITS, "--galaxies", "g.csv", "--galaxy-units", "inclination=deg"],
      "galaxy names 'NGC1' (lines 2–4) and 'ngc1' (g.csv line 2) differ only by case"),
     # the per-galaxy table
-    ({"c.csv": _curves("A", "B"), "g.csv": "galaxy,inclination\nA,60\nB,70\nC,80\n"},
+    ({"c.csv": _curves("A", "B"), "g.csv": "galaxy,inclination\nA,60\n"},
      ["c.csv", *CURVE_UNITS, "--galaxies", "g.csv", "--galaxy-units", "inclination=deg"],
-     "1 of its galaxies have no curve: C — every galaxy needs its curve and its row"),
+     "g.csv: 1 galaxy of the curves has no row in it: B — without a row a galaxy has no inclination, so no nuisance "
+     "marginalisation: a name spelled differently"),
     ({"c.csv": _curves("A"), "g.csv": "galaxy,inclination\nA,60\nA,70\n"},
      ["c.csv", *CURVE_UNITS, "--galaxies", "g.csv", "--galaxy-units", "inclination=deg"],
      "galaxy A has more than one row (lines 2–3); a per-galaxy table has one"),
     ({"c.csv": _curves("A"), "g.csv": "galaxy,colour\nA,red\n"}, ["c.csv", *CURVE_UNITS, "--galaxies", "g.csv"],
-     "the galaxies table gives none of distance"),
+     "g.csv: the table gives none of distance, e_distance, inclination, e_inclination, L36, L_bul, R_disk, M_HI, "
+     "quality (it has galaxy, colour; map yours with --galaxy-columns)"),
     ({"c.csv": _curves("A", "B"), "g.csv": "galaxy,quality\nA,1\nB,4\n"},
      ["c.csv", *CURVE_UNITS, "--galaxies", "g.csv"],
      "column 'quality', line 3 (galaxy B): 4 is not a flag: allowed 1, 2, 3"),
@@ -220,6 +231,21 @@ def _curves(*names: str) -> str:
      "(line 2); give it once, or the same in both; a rotmod file's velocities are computed at its header's distance"),
     ({"c.csv": _curves("A")}, ["c.csv", *CURVE_UNITS, "--galaxy-units", "D=Mpc", "--allow-missing"],
      "--galaxy-units, --allow-missing apply to a --galaxies table"),
+    # the bulge table
+    ({"c.csv": _curves("A")}, ["c.csv", *CURVE_UNITS, "--bulge-units", "Lb=solLum"],
+     "--bulge-units applies to a --bulges table; give one with --bulges FILE"),
+    ({"c.csv": _curves("A"), "g.csv": "galaxy,L_bul\nA,1\n", "b.csv": "galaxy,L_bul\nA,1\n"},
+     ["c.csv", *CURVE_UNITS, "--galaxies", "g.csv", "--galaxy-units", "L_bul=1e9solLum", "--bulges", "b.csv",
+      "--bulge-units", "L_bul=1e9solLum"], "b.csv: L_bul is given by g.csv too (column 'L_bul'): give it once"),
+    ({"c.csv": _curves("A"), "b.csv": "galaxy,Lb\nA,1\n"}, ["c.csv", *CURVE_UNITS, "--bulges", "b.csv"],
+     "b.csv: the table gives none of L_bul (it has galaxy, Lb; map yours with --bulge-columns)"),
+    ({"c.csv": _curves("A"), "b.csv": "galaxy,L_bul\nA,1\n"}, ["c.csv", *CURVE_UNITS, "--bulges", "b.csv"],
+     "b.csv: column 'L_bul' has no unit: give it in the file (ECSV, FITS; or beside a name: r [kpc]) or with "
+     "--bulge-units L_bul=1e9 solLum"),
+    ({"c.csv": _curves("A"), "b.dat": "# Galaxy Lbul\nA 1.0 2.0\n"}, ["c.csv", *CURVE_UNITS, "--bulges", "b.dat"],
+     "b.dat, line 2: expected 2 fields (Galaxy Lbul), found 3"),
+    ({"b.dat": "# Galaxy Lbul\nSYN-C 1.0\n"}, [str(CORPUS / "rotmod"), "--bulges", "b.dat", "--decimal", ","],
+     "--decimal , applies to delimited text (CSV, whitespace-separated), and this is read as SPARC mass models"),
     # delimited text
     ({"c.csv": _curves("A") + "A,9,50,2\n"}, ["c.csv", *CURVE_UNITS],
      "c.csv, line 5: 4 fields where the header (line 1) names 7 (comma-separated)"),
@@ -255,14 +281,16 @@ def test_a_cp1252_file_reads_with_its_encoding(tmp_path):
     assert list(cube["galaxy"].values) == ["Caf\u00e9 \u2013 1"]
 
 
-def test_the_library_warns_with_allow_missing(tmp_path):
+def test_the_library_warns_with_allow_missing_and_notes_rows_without_a_curve(tmp_path):
     two = _write(tmp_path, "g.csv", "galaxy,inclination\nSYN-A,60\nSYN-C,70\nSYN-Z,80\n")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cube = build_table_cube(CORPUS / "rotmod", galaxies=two, galaxy_units={"inclination": "deg"},
                                 allow_missing=True)
-    (warning,) = [w for w in caught if issubclass(w.category, IngestWarning)]
-    assert "SYN-B" in str(warning.message) and "SYN-Z" in str(warning.message)
+    (note,) = [w for w in caught if issubclass(w.category, IngestNote)]
+    (warning,) = [w for w in caught if w.category is IngestWarning]
+    assert str(note.message) == f"{two}: skipped 1 of its 3 galaxies, which have no curve: SYN-Z"
+    assert "SYN-B" in str(warning.message) and "SYN-Z" not in str(warning.message)
     assert list(cube["inclination"].values[[0, 2]]) == [60.0, 70.0] and np.isnan(cube["inclination"].values[1])
     assert "quality" not in cube
 

@@ -44,7 +44,7 @@ def _docs_figures():
 FIGURES = {f.name: f for f in _docs_figures().FIGURES}
 GALLERY = {e.kind: e for e in _docs_figures().GALLERY}
 SLOW_KINDS = {"rar", "rotation-curves", "fitted-curves", "per-galaxy-difference", "prediction-ratios", "joint-scans",
-              "residual-checks", "halo-relations"}
+              "residual-checks", "halo-relations", "dwarf-ratios"}
 """Kinds whose example takes more than a few seconds to draw (the SPARC cube's, the largest records'): slow tier."""
 
 

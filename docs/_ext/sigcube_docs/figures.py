@@ -266,9 +266,7 @@ def snippet(figure: DocFigure, alt: str) -> str:
 def gallery() -> str:
     """One section per figure kind (:data:`GALLERY`): what it draws, its example's thumbnail linked to the page that
     shows it (the whole figure, for one drawn for the gallery alone), and the command that draws it."""
-    from sigcube.interfaces.plots import figures
-
-    kinds = figures()
+    kinds = sources.plots().figures()
     lines = []
     for example in GALLERY:
         f = example.figure

@@ -102,7 +102,10 @@ def plot(
                                                                "cube, or benchmark records.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="The file to write: .png, .svg, .pdf (static) or .html "
                                                      "(interactive, offline). An existing file of these kinds is "
-                                                     "replaced; one holding anything else is refused.")] = None,
+                                                     "replaced; one holding anything else is refused. A figure of "
+                                                     "several pages (fitted-curves --set galaxies=all) writes each "
+                                                     "beside it, as NAME-<page>-<first>-to-<last galaxy>.png.")
+                                     ] = None,
     label: Annotated[Optional[list[str]], typer.Option(help="The label of each input, in order (default: the "
                                                             "file names).")] = None,
     cube: Annotated[Optional[str], typer.Option(help="The dataset cube a figure of a report reads galaxy "
@@ -124,7 +127,7 @@ def plot(
             _figure_help(figure)
         raise typer.Exit()
     from sigcube.interfaces.plots.options import figure_options, given_options
-    from sigcube.interfaces.plots.output import STATIC_FORMATS, output_file, save
+    from sigcube.interfaces.plots.output import STATIC_FORMATS, output_file, save_all
     from sigcube.interfaces.plots.registry import get_figure
 
     if figure is None or out is None:
@@ -145,12 +148,14 @@ def plot(
     if len(set(labels)) != len(labels):
         raise SigcubeError(f"the inputs' labels repeat ({', '.join(labels)}): give each its own with --label")
     args = _read(figure, kind, inputs, labels, taken)
-    if "cube" in taken:
+    if "cube" in taken and not _store(args[0]):
         from sigcube import open as open_store
         from sigcube.cli.common import dataset_cube
         from sigcube.interfaces.plots.base import report_of
 
         report = report_of(args[0])
+        if isinstance(report, dict) and isinstance(report.get("error_model_table"), dict):  # its lead's dataset
+            report = (report.get("reports") or {}).get(report["error_model_table"].get("lead")) or report
         dataset = report.get("dataset") if isinstance(report, dict) else None
         if cube is None and not isinstance(dataset, str):
             raise SigcubeError(f"{figure} reads galaxy properties from a dataset cube and the report names none: "
@@ -158,8 +163,9 @@ def plot(
         args.append(open_store(dataset_cube(dataset, cube)))
     with err_console.status(f"drawing {figure} …"):
         drawn = kind.function(*args, **options)
-        path = save(drawn, out)
-    console.print(str(path), highlight=False, soft_wrap=True)
+        paths = save_all(drawn, out)
+    for path in paths:  # a figure of several pages: each beside --out, named for what it shows
+        console.print(str(path), highlight=False, soft_wrap=True)
     err_console.print(drawn.alt)
 
 
@@ -186,7 +192,16 @@ def _read(figure: str, kind: Any, inputs: list[str], labels: list[str], taken: t
         return [reports[0] if len(reports) == 1 else dict(zip(labels, reports))]
     if len(inputs) != 1:
         raise SigcubeError(f"{figure} reads one report; got {len(inputs)} inputs")
+    if kind.cube_alone and Path(inputs[0]).is_dir():  # a dataset cube given alone (the RAR's preset kernels)
+        from sigcube import open as open_store
+
+        return [open_store(inputs[0])]
     return [_json(inputs[0], kind.reads)]
+
+
+def _store(data: Any) -> bool:
+    """Whether a figure's input is a store (a cube given alone), not a report's JSON."""
+    return hasattr(data, "attrs") and hasattr(data, "dims")
 
 
 app = typer.Typer(add_completion=False)

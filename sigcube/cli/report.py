@@ -15,7 +15,8 @@ app = typer.Typer(help="Compute a report on a cube and compare it with the publi
 
 _SPARC_CUBE = "SPARC cube, or any cube of rotation curves (default: cubes/sparc.zarr, ingested if missing)"
 COMPARE_FIGURES = ("elpd", "fitted-curves", "residual-checks")
-"""The figures `report compare --save` writes, as ``compare-<name>.png``."""
+"""The figures `report compare --save` writes, as ``compare-<name>.png`` (the fitted curves of every galaxy, paged:
+``compare-fitted-curves-<page>-<first>-to-<last galaxy>.png`` when they fill more than one page)."""
 
 
 def _parse_quality(text: str) -> tuple[int, ...]:
@@ -425,7 +426,7 @@ def _save_compare(folder: str, name: str, payload: dict, render, report: dict, d
 
     run = "nuisance" if "nuisance" in report["runs"] else "catalogue"
     figures = dict(zip(COMPARE_FIGURES, (lambda: elpd_ranking(payload),
-                                         lambda: fitted_rotation_curves(payload, ds, run=run),
+                                         lambda: fitted_rotation_curves(payload, ds, galaxies=["all"], run=run),
                                          lambda: residual_checks_figure(payload, run=run))))
     with err_console.status("saving the report and its figures …"):
         written = save_report(folder, name, payload, render, figures,

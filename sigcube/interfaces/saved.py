@@ -95,8 +95,14 @@ def saved_paths(folder: str | Path, name: str, figures: Iterable[str] = ()) -> l
 def save_report(folder: str | Path, name: str, payload: Any, render: Callable[[Any, Console], None],
                 figures: Mapping[str, Callable[[], Any]] = {}, say: Callable[[str], None] = print) -> list[Path]:
     """Write ``name``.json (``payload``), ``name``.txt (``render``'s text) and each figure of ``figures`` (a name →
-    a function returning a :class:`~sigcube.interfaces.plots.base.Plot`) as ``<name>-<figure>.png`` into ``folder``,
-    each file whole or not at all; a figure that cannot be drawn is said (``say``) and left out. The paths written."""
+    a function returning a :class:`~sigcube.interfaces.plots.base.Plot`, or :class:`~sigcube.interfaces.plots.base.Pages`:
+    one file per page, ``<name>-<figure>-<page>.png``) as ``<name>-<figure>.png`` into ``folder``, each file whole or
+    not at all; a figure that cannot be drawn is said (``say``) and left out. Files of a figure that an earlier save
+    wrote and this one does not (the pages of another sample) are removed, when they hold what sigcube wrote. The
+    paths written."""
+    from sigcube.interfaces.plots.base import Pages
+    from sigcube.interfaces.plots.output import page_path
+
     json_path, text_path, *figure_paths = saved_paths(folder, name, figures)
     folder, record = json_path.parent, _record(json_path.parent)
     with replaced(json_path) as tmp:
@@ -110,9 +116,29 @@ def save_report(folder: str | Path, name: str, payload: Any, render: Callable[[A
     written = [json_path, text_path]
     for (fig, make), path in zip(figures.items(), figure_paths):
         try:
-            written.append(save(make(), path))
+            drawn = make()
+            plots = ({page_path(path, page).name: plot for page, plot in drawn.pages.items()}
+                     if isinstance(drawn, Pages) else {path.name: drawn})
+            paths = [_file(folder, file, "png", record) for file in plots]
+            done = [save(plot, out) for plot, out in zip(plots.values(), paths)]
         except SigcubeError as exc:
             say(f"--save: figure {fig} left out: {exc}")
             continue
-        _keep(folder, record, path)
+        for out in done:
+            _keep(folder, record, out)
+        written += done
+        _forget(folder, record, [f for f in record if f == path.name or f.startswith(f"{path.stem}-")], done)
     return written
+
+
+def _forget(folder: Path, record: dict[str, str], files: Iterable[str], kept: Iterable[Path]) -> None:
+    """Remove the ``files`` the record lists but ``kept`` are not, each when it still holds what sigcube wrote."""
+    names = {p.name for p in kept}
+    for file in [f for f in files if f not in names]:
+        path = folder / file
+        if path.is_file() and record.get(file) == _digest(path):
+            with store_errors(str(path)):
+                path.unlink()
+        record.pop(file, None)
+    with replaced(folder / RECORD) as tmp:
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -8,6 +8,7 @@ coordinates only (reference lines spanning an axis and shaded bands are not data
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,4 +139,73 @@ def problems(figure: Figure) -> list[str]:
             n = _covers(t.box, points)
             if n:
                 out.append(f"{t.what} lies over {n} data point(s) of panel {j}")
+    return out
+
+
+# --- what a figure says: labels, units, legends, room ----------------------------------------------------------------
+
+INTERNAL_KEY = re.compile(r"(?<![\w$\\{])[a-z][a-z0-9]+(?:_[a-z0-9]+)+(?![\w}])")
+"""A snake_case identifier (``velocity_floor``, ``clash_syst``): a report's key, not a word a reader knows."""
+DIMENSIONAL = re.compile(r"(?i:velocity|radius|acceleration|distance|luminosity|halo mass|stellar mass|evidence)|"
+                         r"\bV_|\bg_|\bR\b|M_?\{?200|M_?\\star|M★|\bL_\{?V|ELPD|\bln\s*[LZ]\b|^\s*σ_int|"
+                         r"^\s*\\?\$?\\?sigma_|^\$?a_\{?0|^a₀")
+"""Words and symbols of a quantity with a unit (km/s, kpc, m/s², M☉, L☉, nat, dex): its axis label must give it."""
+UNIT = re.compile(r"\[[^\]]+\]")
+RATIO = re.compile(r"[/÷→]")
+"""A ratio or a scale factor (σ_pred/σ_obs, V_bar → f·V_bar): a number without a unit."""
+TITLE_SPILL = 0.1
+"""How far a panel's title may run past either side of its frame, as a fraction of the frame's width."""
+
+
+def _plain(text: str) -> str:
+    """A text as drawn, without mathtext's markup (``$V_\\mathrm{obs}$`` → ``V_obs``), for reading its words."""
+    out = re.sub(r"\\mathrm\{([^{}]*)\}", r"\1", text)
+    return out.replace("$", "")
+
+
+def _numeric(labels: list[str]) -> bool:
+    """Whether tick labels are numbers (a quantity's axis), not names (a categorical one)."""
+    shown = [t for t in labels if t.strip()]
+    return bool(shown) and all(re.fullmatch(r"[−\-+]?[\d.,]+(e[−\-+]?\d+)?|\$[^$]*\$|[\d.]+%?", t.strip()) for t in shown)
+
+
+def reading_problems(figure: Figure, allowed: frozenset[str] = frozenset()) -> list[str]:
+    """What a reader of ``figure`` cannot read, each as one line: a quantity's axis without a label or without its
+    unit, a report's key (a snake_case identifier, but the names of ``allowed``: a report's model names) in any text,
+    a legend entry without a name or named twice, panels whose frames intersect, a panel's title too long for it
+    (past its frame's sides by more than :data:`TITLE_SPILL` of its width: cut at the figure's edge, or over its
+    neighbour)."""
+    FigureCanvasAgg(figure)
+    figure.canvas.draw()
+    out = []
+    frames = [(i, ax) for i, ax in enumerate(figure.axes) if ax.axison and ax.get_visible()]
+    for i, ax in frames:
+        where = f"panel {i} ({ax.get_title()[:40]!r})"
+        for axis, label, name in ((ax.xaxis, ax.get_xlabel(), "x"), (ax.yaxis, ax.get_ylabel(), "y")):
+            ticks = [t.get_text() for t in axis.get_ticklabels() if t.get_visible()]
+            if axis.get_visible() and _numeric(ticks):
+                if not label.strip():
+                    out.append(f"{where}: its {name} axis has no label")
+                elif DIMENSIONAL.search(_plain(label)) and not UNIT.search(label) and not RATIO.search(label):
+                    out.append(f"{where}: its {name} axis {label!r} names a quantity with a unit but gives none")
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            entries = [t.get_text() for t in legend.get_texts()]
+            if any(not e.strip() for e in entries):
+                out.append(f"{where}: a legend entry has no name")
+            if len(set(entries)) != len(entries):
+                out.append(f"{where}: a legend names a series twice ({entries})")
+    for (i, a), (j, b) in ((x, y) for n, x in enumerate(frames) for y in frames[n + 1:]):
+        if _overlap(a.get_window_extent(), b.get_window_extent()):
+            out.append(f"panels {i} and {j} overlap")
+    for text in (t.get_text() for t in figure.findobj(Text) if _shown(t)):
+        for key in INTERNAL_KEY.findall(_plain(text)):
+            if key not in allowed:
+                out.append(f"the text {text!r} shows the key {key!r}")
+    for i, ax in frames:
+        frame, title = ax.get_window_extent(), ax.title.get_window_extent()
+        spill = max(frame.x0 - title.x0, title.x1 - frame.x1)
+        if _shown(ax.title) and spill > TITLE_SPILL * frame.width:
+            out.append(f"panel {i}'s title {ax.get_title()[:40]!r} runs {spill:.0f} px past its frame: too long for "
+                       "its panel (cut, or over its neighbour)")
     return out

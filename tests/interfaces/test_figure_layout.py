@@ -16,6 +16,7 @@ import pytest
 
 from sigcube.interfaces.plots.base import Plot, framed, layout, styled
 from sigcube.interfaces.plots.galaxies import GalaxyCurve, rotation_curves
+from sigcube.interfaces.plots.labels import Label
 from sigcube.interfaces.plots.output import render
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -30,7 +31,8 @@ def _sibling(name: str):
     return module
 
 
-problems = _sibling("layout_check").problems
+_check = _sibling("layout_check")
+problems, reading_problems = _check.problems, _check.reading_problems
 
 
 def _docs_figures():
@@ -40,6 +42,10 @@ def _docs_figures():
 
 
 FIGURES = {f.name: f for f in _docs_figures().FIGURES}
+GALLERY = {e.kind: e for e in _docs_figures().GALLERY}
+SLOW_KINDS = {"rar", "rotation-curves", "fitted-curves", "per-galaxy-difference", "prediction-ratios", "joint-scans",
+              "residual-checks", "halo-relations", "dwarf-ratios"}
+"""Kinds whose example takes more than a few seconds to draw (the SPARC cube's, the largest records'): slow tier."""
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +94,10 @@ def test_twelve_rotation_curves_of_three_kernels_keep_their_titles_apart():
 
 def test_the_checker_finds_overlapping_titles_and_a_legend_over_data():
     x = np.linspace(0, 1, 50)
+    long = "a title far too long for its narrow panel, running into its neighbour's"  # a Label: not wrapped
     crowded = [framed(hv.Overlay([styled(hv.Scatter((x, x), "a", "b", label="many points"), color="red"),
                                   styled(hv.Curve((x, 1 - x), "a", "b", label="a line"), color="blue")]),
-                      title="a title far too long for its narrow panel, running into its neighbour's",
-                      width=200, height=200, legend="top_left") for _ in range(2)]
+                      title=Label(long, long), width=200, height=200, legend="top_left") for _ in range(2)]
     found = _drawn_problems(Plot(layout(crowded, cols=2), "crowded"))
     assert any("title overlaps" in p for p in found), found
     assert any("legend covers" in p for p in found), found
@@ -117,3 +123,127 @@ def test_a_key_panel_beside_a_panel_draws_no_axes():
     key = key_panel([styled(hv.Curve([], label="a line"), color="red", width=2),
                      styled(hv.Scatter([], label="a model"), color="blue", size=5)], 320, 380)
     assert _drawn_problems(Plot(layout([panel, key], cols=2), "a panel and its key")) == []
+
+
+def test_the_gallery_holds_one_example_of_every_figure_kind():
+    """Every registered figure has its example in the gallery (drawn from the committed records, or its command alone
+    where it reads a sweep's result cube), with a command that names it."""
+    from sigcube.interfaces.plots import figures
+
+    assert set(GALLERY) == set(figures())
+    assert all(e.command.startswith(f"sigcube plot {kind} ") for kind, e in GALLERY.items())
+    assert {k for k, e in GALLERY.items() if e.figure is None} == {"heatmap", "sensitivity", "joint-costs"}
+
+
+def _models(example, inputs) -> frozenset[str]:
+    """The names a user gives and reads back: the registered kernels and the comparisons' models, and the models an
+    example's reports compare or pair (``a_vs_b``): allowed in a figure's text though spelled like keys."""
+    from sigcube.model.kernels.registry import kernel_names
+    from sigcube.study.reports.compare_models import MODELS
+
+    names = set(kernel_names()) | set(MODELS)
+
+    def walk(value, parent: str = "") -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if "_vs_" in key:
+                    names.update(key.split("_vs_"))
+                if parent in ("runs", "sigma_int_profile") and isinstance(inner, dict):
+                    names.update(inner)
+                if parent == "values" and isinstance(inner, dict) and "median_ratio" in inner:
+                    names.add(key)  # a model the regression suite compares
+                walk(inner, key)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner, parent)
+
+    for report in example.figure.reports:
+        walk(inputs.record(report)["report"])
+    return frozenset(names)
+
+
+def _read(kind: str, inputs) -> list[str]:
+    import matplotlib.pyplot as plt
+
+    example = GALLERY[kind]
+    drawn = example.figure.draw(inputs)
+    found = []
+    for plot in getattr(drawn, "pages", {"": drawn}).values():
+        figure = render(plot)
+        try:
+            found += reading_problems(figure, _models(example, inputs))
+        finally:
+            plt.close(figure)
+    return found
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, e in GALLERY.items() if e.figure is not None and k not in SLOW_KINDS
+                                        and not e.figure.cube))
+def test_a_figure_kind_reads_well(kind, inputs):
+    """Each kind's example, drawn from the committed records and rendered by matplotlib: every quantity's axis has a
+    label with its unit, no report key shows as a word, every legend names each series once, no two panels intersect,
+    no title runs past its panel."""
+    assert _read(kind, inputs) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(k for k, e in GALLERY.items() if e.figure is not None and (k in SLOW_KINDS
+                                                                                                   or e.figure.cube)))
+def test_a_figure_kind_of_the_sparc_cube_or_a_large_record_reads_well(kind, inputs, sparc_store, monkeypatch):
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(sparc_store.parent))
+    assert _read(kind, inputs) == []
+
+
+def test_the_reading_checker_finds_a_missing_unit_and_a_key():
+    """The checker itself, on a figure drawn wrong: a velocity and a radius axis without their units, a report's key
+    as a title; and a clean figure passes."""
+    import matplotlib.pyplot as plt
+
+    x = np.linspace(1, 2, 20)
+    wrong = framed(hv.Overlay([styled(hv.Curve((x, x), "r", "v", label="model"), color="red"),
+                               styled(hv.Curve((x, 2 * x), "r", "v", label="model"), color="blue")]),
+                   title="velocity_floor", xlabel=Label("radius", "radius"), ylabel=Label("velocity", "velocity"),
+                   legend="top_left")
+    figure = render(Plot(wrong, "wrong"))
+    try:
+        found = reading_problems(figure)
+    finally:
+        plt.close(figure)
+    assert any("'velocity' names a quantity with a unit" in p for p in found), found
+    assert any("'radius' names a quantity with a unit" in p for p in found), found
+    assert any("shows the key 'velocity_floor'" in p for p in found), found
+    fine = framed(styled(hv.Curve((x, x), "r", "v"), color="red"), title="fine",
+                  xlabel=Label("radius [kpc]", "radius [kpc]"), ylabel=Label("velocity [km/s]", "velocity [km/s]"))
+    figure = render(Plot(fine, "fine"))
+    try:
+        assert reading_problems(figure) == []
+    finally:
+        plt.close(figure)
+
+
+def test_the_reading_checker_finds_overlapping_panels_a_doubled_legend_entry_and_a_cut_title():
+    """Drawn with matplotlib directly (holoviews merges legend entries of one name): two frames that intersect, a
+    legend naming a series twice, a title far wider than its frame; two panels side by side pass."""
+    from matplotlib.figure import Figure
+
+    wrong = Figure(figsize=(6, 4), dpi=100)
+    left, right = wrong.add_axes((0.1, 0.1, 0.5, 0.8)), wrong.add_axes((0.4, 0.1, 0.5, 0.8))
+    left.plot([0, 1], [0, 1], label="model")
+    left.plot([0, 1], [1, 0], label="model")
+    left.legend()
+    right.set_title("a title far too long for its narrow panel, running into its neighbour's and out of the figure")
+    for ax in (left, right):
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+    found = reading_problems(wrong)
+    assert any("panels 0 and 1 overlap" in p for p in found), found
+    assert any("names a series twice" in p for p in found), found
+    assert any("panel 1's title" in p and "past its frame" in p for p in found), found
+    fine = Figure(figsize=(6, 4), dpi=100)
+    for box in ((0.1, 0.15, 0.35, 0.7), (0.6, 0.15, 0.35, 0.7)):
+        ax = fine.add_axes(box)
+        ax.plot([0, 1], [0, 1], label="model")
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.set_title("short")
+    assert reading_problems(fine) == []

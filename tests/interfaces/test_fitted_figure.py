@@ -149,3 +149,73 @@ def test_with_a_galaxy_scale_the_curves_sit_at_its_mode_where_the_residuals_are_
                                rtol=1e-6)
     assert all(np.all(np.isfinite(c.band)) for c in curves)
     assert all("inclination" not in c.nuisance and np.isfinite(c.nuisance["velocity_scale"][0]) for c in curves)
+
+
+def test_every_galaxy_is_drawn_on_pages_named_for_their_galaxies(sparc_cube, tmp_path):
+    """galaxies=all draws every galaxy of the sample once, in the sample's order, per_page to a page; each page's name
+    holds its number and its first and last galaxy, and save_all writes one file per page beside --out."""
+    from sigcube.interfaces.plots.base import Pages
+    from sigcube.interfaces.plots.output import save_all
+    from sigcube.io.rotation_curves import pack_sparc
+
+    cube = sparc_cube.isel(galaxy=slice(0, 6))  # a few galaxies: full pages and a short one, drawn fast
+    names = [str(g) for g in pack_sparc(cube).galaxy]  # the sample: the cube's galaxies within its cuts
+    assert len(names) % 2 and len(names) > 4
+    drawn = fitted_rotation_curves(_report(cube), cube, galaxies=["all"], run="catalogue", per_page=2)
+    assert isinstance(drawn, Pages)
+    pages = list(drawn.pages.items())
+    assert len(pages) == -(-len(names) // 2)
+    shown = [panel.opts.get(backend="bokeh").kwargs["title"].split("\n")[0] for _, plot in pages for panel in plot.view]
+    assert shown == names
+    first, plot = pages[0]
+    assert first == f"{1:0{len(str(len(pages)))}d}-{names[0]}-to-{names[1]}"
+    assert pages[-1][0].endswith(f"-{names[-1]}") and "-to-" not in pages[-1][0], "the short page: one galaxy"
+    paths = save_all(pages and Pages(dict(pages[:2]), drawn.alt), tmp_path / "curves.png")
+    assert [p.name for p in paths] == [f"curves-{name}.png" for name, _ in pages[:2]]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in paths)
+    single = fitted_rotation_curves(_report(cube), cube, galaxies=names[:2], run="catalogue")
+    assert not isinstance(single, Pages) and len(single.view) == 2
+
+
+def test_a_page_name_is_safe_for_a_file():
+    from sigcube.interfaces.plots.base import page_name
+
+    assert page_name(3, 12, "NGC 0024", "a/b:c") == "03-NGC_0024-to-a_b_c"
+    assert page_name(1, 1, "DDO154", "DDO154") == "1-DDO154"
+
+
+def test_the_titles_name_every_rms_and_write_the_mass_to_light_ratio_as_upsilon(sparc_cube):
+    """Each panel's title gives the RMS of every model by its name (however many), and its ϒ_disk, D and u or i in
+    mathtext for the static figure (a plain Υ reads as a Y); the caption defines the symbols."""
+    plot = fitted_rotation_curves(_report(sparc_cube), sparc_cube, galaxies=["NGC3198"])
+    (panel,) = list(plot.view)
+    title = panel.opts.get(backend="matplotlib").kwargs["title"]
+    assert "RMS [km/s]: mond " in title and "ϒ$_\\mathrm{{disk}}$" in title and "$D$" in title
+    caption = plot.view.opts.get(backend="matplotlib").kwargs["title"]
+    assert "mass-to-light ratio" in caption and "(inclination)" in caption
+
+
+def test_the_rar_of_a_report_draws_its_fitted_models_at_their_best_points(sparc_cube):
+    """Given a comparison report, the RAR draws the report's models at its best point (MOND's a0 of the report, not
+    the preset's): its binned median g_pred is the MOND kernel's at that a0 (computed here from the interpolating
+    function ν(y) = 1/(1 − e^{−√y}) of g_N), and another a0 moves it."""
+    from sigcube.interfaces.plots.galaxies import binned, rar
+    from sigcube.io.rotation_curves import pack_sparc
+
+    def median_curve(a0):
+        plot = rar(_report(sparc_cube, a0), sparc_cube, residuals=False)
+        (top,) = list(plot.view)
+        (curve,) = [e for e in top if isinstance(e, hv.Curve) and e.label == "mond: binned median"]
+        return plot, curve.dimension_values(1)
+
+    plot, drawn = median_curve(1.2e-10)
+    assert "fitted models (nuisance run) at their best points, mond" in plot.alt
+    p = pack_sparc(sparc_cube).inputs
+    g_n, y = np.asarray(p["g_N"], float), np.asarray(p["g_N"], float) / 1.2e-10
+    g_pred = g_n / (1 - np.exp(-np.sqrt(y)))
+    edges = np.geomspace(g_n.min(), g_n.max() * (1 + 1e-12), 25)
+    _, _, median, _ = binned(g_n, np.log10(g_pred), edges)
+    np.testing.assert_allclose(np.log10(drawn), median, atol=0.02)
+    assert not np.allclose(median_curve(6e-11)[1], drawn, rtol=0.01, atol=0)
+    with pytest.raises(SigcubeError, match="give the dataset cube"):
+        rar(_report(sparc_cube))

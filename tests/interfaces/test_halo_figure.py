@@ -74,10 +74,10 @@ def test_each_models_stellar_to_halo_relation_is_drawn_with_its_own_scatter():
             "propagated": {**_burkert(), "fixed": {"shmr": "moster2013_propagated"}}}
     stellar, _, _ = recovered_relations(_report(**rows)).view
     curves = {c.label: c for c in stellar if type(c) is hv.Curve}  # an Area is a Curve too
-    (behroozi,) = [c for label, c in curves.items() if label.startswith("behroozi2013")]
+    (behroozi,) = [c for label, c in curves.items() if label.startswith("Behroozi+2013")]
     x, y = behroozi.dimension_values(0), behroozi.dimension_values(1)
     assert np.interp(11.514, x, y) == pytest.approx(-1.777 + 11.514, abs=0.01)
-    (band,) = [a for a in stellar if isinstance(a, hv.Area) and a.label.startswith("moster2013_propagated")
+    (band,) = [a for a in stellar if isinstance(a, hv.Area) and a.label.startswith("Moster+2013 (its parameters' errors propagated)")
                and a.label.endswith("±1σ")]
     width = band.dimension_values(2) - band.dimension_values(1)
     assert width.max() > 1.5 * width.min()

@@ -208,6 +208,8 @@ def test_every_figure_lists_its_options_with_kinds_and_defaults(name):
             continue
         line = next((x for x in res.output.splitlines() if x.strip().startswith(f"{pname} (")), None)
         assert line is not None, f"{pname} is not listed:\n{res.output}"
+        words = next(o.help for o in figure_options(function, tuple(inputs)) if o.name == pname)
+        assert words.count("(") == words.count(")"), f"{pname}'s help is cut short: {words!r}"
         if p.default is inspect.Parameter.empty:
             assert "required" in line
         elif isinstance(p.default, (int, float, str)) and p.default != "":

@@ -171,6 +171,78 @@ FIGURES: tuple[DocFigure, ...] = (
 """Every figure of the site."""
 
 
+@dataclass(frozen=True)
+class Example:
+    """The gallery's example of a figure kind (``kind``: a registered figure, :func:`sigcube.interfaces.plots.figures`):
+    the ``figure`` drawn from the committed records (a :class:`DocFigure`: one of :data:`FIGURES`, or its own), or
+    None for a kind that reads a store the site does not make (a sweep's result cube), and the ``command`` that draws
+    it."""
+
+    kind: str
+    figure: DocFigure | None
+    command: str
+
+
+_SHOWN = {f.name: f for f in FIGURES}
+_COMPARE = "docs/results/compare-sigma-mond-error-models.json"
+GALLERY: tuple[Example, ...] = (
+    Example("rar", DocFigure("gallery-rar", "gallery", lambda i: i.plots.galaxies.rar(
+        i.record("compare-sigma-mond-error-models"), i.sparc), ("compare-sigma-mond-error-models",), cube=True,
+        title="The RAR of the fitted models"), f"sigcube plot rar {_COMPARE} --out rar.png"),
+    Example("rotation-curves", _SHOWN["sparc-curves"], "sigcube plot rotation-curves cubes/sparc.zarr --out curves.png"),
+    Example("fitted-curves", _SHOWN["comparison-fitted-curves"],
+            f"sigcube plot fitted-curves {_COMPARE} --out fitted.png  # --set galaxies=all: every galaxy, paged"),
+    Example("residual-checks", _SHOWN["comparison-error-models-residuals"],
+            f"sigcube plot residual-checks {_COMPARE} --out residuals.png"),
+    Example("elpd", _SHOWN["comparison-elpd"], "sigcube plot elpd docs/results/compare-sigma-mond-nfw.json --out elpd.png"),
+    Example("per-galaxy-difference", _SHOWN["comparison-per-galaxy"],
+            "sigcube plot per-galaxy-difference docs/results/compare-sigma-mond-nfw.json --set model=sigma "
+            "--set against=mond --out difference.png"),
+    Example("halo-relations", DocFigure("gallery-halo-relations", "gallery", lambda i: i.plots.halos.recovered_relations(
+        i.record("compare-halos-einasto")), ("compare-halos-einasto",), title="Each halo profile's relations"),
+        "sigcube plot halo-relations docs/results/compare-halos-einasto.json --out halos.png"),
+    Example("lcdm-relations", _SHOWN["lcdm-relations"], "sigcube plot lcdm-relations --out lcdm.png"),
+    Example("kernel-ranking", _SHOWN["kernels"], "sigcube plot kernel-ranking docs/results/kernels.json --out kernels.png"),
+    Example("ablation-pairs", _SHOWN["ablation-pairs"],
+            "sigcube plot ablation-pairs docs/results/ablation.json --out pairs.png"),
+    Example("sigma-int-profile", _SHOWN["ablation-profile"],
+            "sigcube plot sigma-int-profile docs/results/ablation-sigma-int-grid.json --out profile.png"),
+    Example("published-ratio", _SHOWN["published"],
+            "sigcube plot published-ratio docs/results/sparc.json docs/results/sensitivity.json --out published.png"),
+    Example("prediction-ratios", _SHOWN["regression-ratios"],
+            "sigcube plot prediction-ratios docs/results/regression.json --out ratios.png"),
+    Example("milky-way-curve", _SHOWN["milky-way-curve"],
+            "sigcube plot milky-way-curve docs/results/regression.json --out milky-way.png"),
+    Example("dwarf-ratios", _SHOWN["dwarf-ratios"], "sigcube plot dwarf-ratios docs/results/regression.json --out dwarfs.png"),
+    Example("sweep-intervals", _SHOWN["posterior-intervals"],
+            "sigcube plot sweep-intervals docs/results/sweep-nuisance.json --out intervals.png"),
+    Example("scatter-posterior", _SHOWN["scatter-posterior"],
+            "sigcube plot scatter-posterior docs/results/sweep-sigma-sigma-int.json --out scatter.png"),
+    Example("posterior-corner", _SHOWN["posterior-sigma-int"],
+            "sigcube plot posterior-corner RESULT.zarr --out corner.png  # a nuisance or joint sweep's result cube"),
+    Example("joint-intervals", _SHOWN["joint-sigma-sparc-clash"],
+            "sigcube plot joint-intervals docs/results/joint-sigma-sparc-clash.json --out joint.png"),
+    Example("joint-systematics", _SHOWN["joint-systematics"],
+            "sigcube plot joint-systematics docs/results/joint-sigma-systematics-sparc-clash.json --out systematics.png"),
+    Example("joint-scans", _SHOWN["joint-scans"],
+            "sigcube plot joint-scans docs/results/joint-sigma-systematics-sparc-clash.json --out scans.png"),
+    Example("population-forest", DocFigure("gallery-population-forest", "gallery", lambda i: i.plots.population.forest(
+        i.record("population-mond-a0-floor-tau-gal")), ("population-mond-a0-floor-tau-gal",),
+        title="A population's forest"),
+        "sigcube plot population-forest docs/results/population-mond-a0-floor-tau-gal.json --out forest.png"),
+    Example("population-hyper", DocFigure("gallery-population-hyper", "gallery", lambda i: i.plots.population.hyper(
+        i.record("population-mond-a0-floor-tau-gal")), ("population-mond-a0-floor-tau-gal",),
+        title="A population's mean and spread"),
+        "sigcube plot population-hyper docs/results/population-mond-a0-floor-tau-gal.json --out hyper.png"),
+    Example("throughput", _SHOWN["throughput"], "sigcube plot throughput docs/performance/*.json --out throughput.png"),
+    Example("heatmap", None, "sigcube plot heatmap RESULT.zarr --set metric=mean_rms --out heatmap.png"),
+    Example("sensitivity", None, "sigcube plot sensitivity RESULT.zarr --out sensitivity.png"),
+    Example("joint-costs", None, "sigcube plot joint-costs JOINT.zarr --out costs.png"),
+)
+"""One example of every figure kind, for the gallery: drawn from the committed records, with the command that draws
+it (a kind that reads a sweep's result cube, which the site does not make, shows its command alone)."""
+
+
 def _digest(figure: DocFigure, inputs: Inputs) -> str:
     """What a figure is drawn from: its reports, the benchmark records, the cube's content, the plotting code."""
     h = hashlib.sha256()
@@ -192,20 +264,22 @@ def snippet(figure: DocFigure, alt: str) -> str:
 
 
 def gallery() -> str:
-    """Every figure's thumbnail in a three-column table, each linked to its page."""
-    cells = []
-    for f in FIGURES:
-        alt = json.loads((OUT / f"{f.name}.json").read_text(encoding="utf-8"))["alt"]
-        cells.append([f"```{{image}} /_generated/figures/thumbs/{f.name}.png", f":alt: {' '.join(alt.split())}",
-                      f":target: {f.page}.html", "```", "", f"[{text(f.title or f.name)}]({f.page}.md)"])
-    lines = [":::{list-table}", ":widths: 33 33 34", ""]
-    for start in range(0, len(cells), 3):
-        row = cells[start:start + 3]
-        row += [[""]] * (3 - len(row))
-        for j, cell in enumerate(row):
-            lines.append(("* - " if j == 0 else "  - ") + cell[0])
-            lines += [f"    {line}" if line else "" for line in cell[1:]]
-    return "\n".join(lines) + "\n:::\n"
+    """One section per figure kind (:data:`GALLERY`): what it draws, its example's thumbnail linked to the page that
+    shows it (the whole figure, for one drawn for the gallery alone), and the command that draws it."""
+    kinds = sources.plots().figures()
+    lines = []
+    for example in GALLERY:
+        f = example.figure
+        lines += [f"### {example.kind}", "", text(kinds[example.kind].summary), ""]
+        if f is not None:
+            alt = json.loads((OUT / f"{f.name}.json").read_text(encoding="utf-8"))["alt"]
+            own = f.page == "gallery"  # drawn for the gallery alone: shown whole
+            lines += [f"```{{image}} /_generated/figures/{'' if own else 'thumbs/'}{f.name}.png",
+                      f":alt: {' '.join(alt.split())}", *([] if own else [f":target: {f.page}.html"]), "```", ""]
+        else:
+            lines += ["It reads a sweep's result cube, which the site does not make: run a sweep, then", ""]
+        lines += ["```bash", example.command, "```", ""]
+    return "\n".join(lines)
 
 
 def write_all() -> list[str]:
@@ -214,7 +288,8 @@ def write_all() -> list[str]:
     (OUT / "thumbs").mkdir(exist_ok=True)
     inputs = Inputs()
     drawn = []
-    for figure in FIGURES:
+    shown = set(_SHOWN)
+    for figure in (*FIGURES, *(e.figure for e in GALLERY if e.figure is not None and e.figure.name not in shown)):
         stamp = OUT / f"{figure.name}.json"
         digest = _digest(figure, inputs)
         held = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else {}
@@ -226,7 +301,8 @@ def write_all() -> list[str]:
             stamp.write_text(json.dumps({"digest": digest, "alt": plot.alt}, ensure_ascii=False), encoding="utf-8")
             drawn.append(figure.name)
             held = {"alt": plot.alt}
-        _write(OUT / f"{figure.name}.md", snippet(figure, held["alt"]))
+        if figure.page != "gallery":
+            _write(OUT / f"{figure.name}.md", snippet(figure, held["alt"]))
     _write(OUT / "gallery.md", gallery())
     return drawn
 

@@ -169,17 +169,19 @@ def halo_summary(halos: Mapping[str, Any]) -> str:
 
 
 def plots() -> Any:
-    """The plotting layer (:mod:`sigcube.interfaces.plots`): its figure modules, by name, and ``save``."""
+    """The plotting layer (:mod:`sigcube.interfaces.plots`): its figure modules, by name, ``save`` and ``figures``
+    (the registered figure kinds)."""
     from types import SimpleNamespace
 
     from sigcube.interfaces.plots import (
-        comparison, data, fits, galaxies, halos, output, performance, population, posteriors, probes, published,
+        comparison, data, figures, fits, galaxies, halos, output, performance, population, posteriors, probes,
+        published,
     )
 
     return SimpleNamespace(comparison=comparison, data=data, fits=fits, galaxies=galaxies, halos=halos,
                            performance=performance,
                            population=population, posteriors=posteriors, probes=probes, published=published,
-                           save=output.save)
+                           save=output.save, figures=figures)
 
 
 def plots_source() -> list[Any]:

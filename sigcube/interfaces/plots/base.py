@@ -9,6 +9,7 @@ once in neutral words (:func:`styled`, :func:`framed`) and translated to each ba
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,27 @@ class Plot:
 
     view: hv.core.Dimensioned
     alt: str
+
+
+@dataclass(frozen=True)
+class Pages:
+    """A figure drawn on several pages (every galaxy of a sample, a grid per page): each page's :class:`Plot` by a
+    short name saying what it shows (``01-CamB-to-D631-7``: the page's number, its first and last galaxy; a file
+    name's tail), and ``alt``, one sentence naming what all of them plot."""
+
+    pages: Mapping[str, Plot]
+    alt: str
+
+
+FILE_SAFE = re.compile(r"[^A-Za-z0-9._+-]+")
+"""Characters a page's name keeps of an object's name (the rest become ``_``: a file name on any system)."""
+
+
+def page_name(number: int, of: int, first: str, last: str) -> str:
+    """A page's name: its number (zero-padded to the pages' count) and its first and last object, file-safe."""
+    safe = [FILE_SAFE.sub("_", name).strip("._") or "_" for name in (first, last)]
+    head = f"{number:0{len(str(of))}d}"
+    return f"{head}-{safe[0]}" if first == last else f"{head}-{safe[0]}-to-{safe[1]}"
 
 
 def report_of(data: Any) -> Any:
@@ -156,27 +178,39 @@ def styled(element: hv.Element, *, color: str | None = None, alpha: float | None
     return element.opts(backend=INTERACTIVE, **bokeh).opts(backend=STATIC, **mpl)
 
 
-def framed(view: hv.core.Dimensioned, *, title: str = "", xlabel: Label | None = None, ylabel: Label | None = None,
+def _braces(text: str) -> str:
+    """A title as holoviews reads it: a format string, whose braces (mathtext's) are doubled to stay as written."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def framed(view: hv.core.Dimensioned, *, title: str | Label = "", xlabel: Label | None = None, ylabel: Label | None = None,
            width: int = 560, height: int = 380, logx: bool = False, logy: bool = False,
            xticks: Sequence[tuple[float, str]] | int | None = None,
            yticks: Sequence[tuple[float, str]] | int | None = None,
            legend: str | None = "top_left", grid: bool = True, **both: Any) -> hv.core.Dimensioned:
-    """A panel's frame for both backends: title, axis labels (Unicode for bokeh, mathtext for matplotlib), size in
+    """A panel's frame for both backends: title (text, or a :class:`~sigcube.interfaces.plots.labels.Label` whose
+    mathematics matplotlib typesets), axis labels (Unicode for bokeh, mathtext for matplotlib), size in
     pixels (matplotlib: the same aspect at 100 dpi), log axes, explicit ticks (``(value, label)`` pairs, or a
     count: 0 for none), legend position (``best``: where it covers the fewest data in the static figure, top left in
     the interactive one, whose legend hides a series on a click), grid."""
     common: dict[str, Any] = {"logx": logx, "logy": logy, "show_grid": grid, **both}
-    if title:
-        common["title"] = title
     for key, ticks in (("xticks", xticks), ("yticks", yticks)):
         if ticks is not None:
             common[key] = ticks if isinstance(ticks, int) else list(ticks)
     shown = legend is not None and isinstance(view, hv.Overlay)
     bokeh = {**common, "width": width, "height": height}
+    # matplotlib draws a panel taller than wide in a square figure of its width: its frame narrower by width/height
+    room = int(width * min(1.0, width / height)
+               * (TITLE_ROOM_LEGEND if legend == "right" and isinstance(view, hv.Overlay) else TITLE_ROOM))
+    titles = _titles(title if isinstance(title, Label) else wrapped(title, room))
+    if titles:
+        bokeh["title"] = titles[0]
     # holoviews sets a numeric aspect from the natural log of a log axis's range where matplotlib reads log10: with
     # one log axis the panel came out ln 10 times too narrow or too flat, unless the aspect says so beforehand
     mpl = {**common, "aspect": width / height * (LN10 if logx and not logy else 1 / LN10 if logy and not logx else 1),
            "fig_inches": width / 100}
+    if titles:
+        mpl["title"] = titles[1]
     if shown:
         bokeh["legend_position"] = "top_left" if legend == "best" else legend
         mpl["legend_position"] = legend
@@ -192,6 +226,21 @@ def framed(view: hv.core.Dimensioned, *, title: str = "", xlabel: Label | None =
     if ylabel is not None:
         bokeh["ylabel"], mpl["ylabel"] = ylabel.unicode, ylabel.tex
     return view.opts(backend=INTERACTIVE, **bokeh).opts(backend=STATIC, **mpl)
+
+
+def wrapped(text: str, width: int) -> str:
+    """A plain title with each line broken at spaces to fit ``width`` pixels (:data:`TITLE_PX_PER_CHAR`)."""
+    import textwrap
+
+    return "\n".join(part for line in text.split("\n")
+                     for part in (textwrap.wrap(line, max(12, width // TITLE_PX_PER_CHAR)) or [""]))
+
+
+def _titles(title: str | Label) -> tuple[str, str] | None:
+    """A title for bokeh and for matplotlib (mathtext), braces doubled (:func:`_braces`); None for no title."""
+    if isinstance(title, Label):
+        return (_braces(title.unicode), _braces(title.tex)) if title.unicode else None
+    return (_braces(title), _braces(title.replace("$", r"\$"))) if title else None
 
 
 def key_panel(entries: Iterable[hv.Element], width: int = 300, height: int = 200) -> hv.Overlay:
@@ -218,21 +267,59 @@ def _no_minor_labels(plot: Any, element: Any) -> None:
     axis.yaxis.set_minor_formatter(NullFormatter())
 
 
-def layout(panels: Iterable[hv.core.Dimensioned], cols: int = 2, title: str = "") -> hv.Layout:
+def layout(panels: Iterable[hv.core.Dimensioned], cols: int = 2, title: str = "",
+           caption: str | Label | Sequence[Label] = "") -> hv.Layout:
     """Panels side by side, ``cols`` per row (matplotlib: no A/B sublabels, the figure as wide as the panels'
-    pixel widths at 100 dpi). Panels whose dimensions have the same name share their ranges: give a panel that
-    needs its own range dimensions of its own name (:func:`own`)."""
+    pixel widths at 100 dpi), under the figure's ``title`` and ``caption`` (what its symbols are: what u is; clauses,
+    joined by semicolons into lines as wide as the figure: :func:`caption_lines`).
+    Panels whose dimensions have the same name share their ranges: give a panel that needs its own range dimensions
+    of its own name (:func:`own`)."""
     panels = list(panels)
     cols = max(1, min(cols, len(panels)))
     rows = -(-len(panels) // cols)
     sizes = [(_size(p, "width", 460), _size(p, "height", 340)) for p in panels]
     width = max(sum(w for w, _ in sizes[r * cols:(r + 1) * cols]) for r in range(rows))
     height = sum(max(h for _, h in sizes[r * cols:(r + 1) * cols]) for r in range(rows))
+    height += TITLE_LINE_PX * max(_title_lines(p) for p in panels[:cols])  # room for the first row's titles
     out = hv.Layout(panels).cols(cols)
-    named = {"title": title} if title else {}
-    out = out.opts(backend=INTERACTIVE, shared_axes=False, **named)
-    return out.opts(backend=STATIC, sublabel_format="", fig_inches=(width / 100, height / 100), vspace=0.4,
-                    hspace=0.35, **named)
+    head = _titles(title) or ("", "")
+    note = _titles(caption_lines(caption, width)) or ("", "")
+    both = ["\n".join(t for t in (head[k], note[k]) if t) for k in (0, 1)]
+    out = out.opts(backend=INTERACTIVE, shared_axes=False, **({"title": both[0]} if both[0] else {}))
+    lines = max(_title_lines(p) for p in panels)
+    return out.opts(backend=STATIC, sublabel_format="", fig_inches=(width / 100, height / 100),
+                    vspace=0.3 + 0.1 * lines, hspace=0.35, **({"title": both[1], "fontsize": {"title": 11 if title else 10}} if both[1] else {}))
+
+
+TITLE_PX_PER_CHAR = 9
+"""Pixels a title's character takes, about: a plain title is wrapped to its panel's width (:func:`wrapped`)."""
+TITLE_ROOM, TITLE_ROOM_LEGEND = 0.8, 0.65
+"""The share of a panel's width its frame takes (its axis labels and ticks take the rest; a legend on its right
+more): a plain title is wrapped to it."""
+TITLE_LINE_PX = 20
+"""Pixels a line of a panel's title takes above its frame."""
+CAPTION_PX_PER_CHAR = 6.5
+"""Pixels a caption's character takes, about (its lines are broken to the figure's width)."""
+
+
+def caption_lines(caption: str | Label | Sequence[Label], width: int) -> Label:
+    """A caption's clauses joined by semicolons, a line broken before a clause that would pass ``width`` pixels."""
+    clauses = [caption] if isinstance(caption, (str, Label)) else list(caption)
+    clauses = [c if isinstance(c, Label) else Label(c, c.replace("$", r"\$")) for c in clauses if c]
+    if not clauses:
+        return Label("", "")
+    most, out, line = int(width / CAPTION_PX_PER_CHAR), clauses[0], len(clauses[0].unicode)
+    for clause in clauses[1:]:
+        joint = "\n" if line + 2 + len(clause.unicode) > most else "; "
+        line = len(clause.unicode) if joint == "\n" else line + 2 + len(clause.unicode)
+        out = out + (";\n" if joint == "\n" else joint) + clause
+    return out
+
+
+def _title_lines(view: hv.core.Dimensioned) -> int:
+    """The lines of a panel's title (the room a layout leaves above it)."""
+    title = hv.Store.lookup_options(STATIC, view, "plot").kwargs.get("title") or ""
+    return title.count("\n") + 1 if title else 0
 
 
 def _size(view: hv.core.Dimensioned, key: str, default: int) -> int:

@@ -196,7 +196,7 @@ def per_object_difference(report: Any, cube: Any, model: str, against: str,
     dataset cube the report was made from (its content hash checked), with the running median.
 
     ``model``, ``against``: the two models of the report (difference: model − against); ``properties``: per-object
-    variables of the cube, one panel each; ``run``: the report's run (nuisance: Υ, D, i marginalised; catalogue);
+    variables of the cube, one panel each; ``run``: the report's run (nuisance, with Υ, D, i marginalised, or catalogue);
     ``quantity``: elpd (leave-one-galaxy-out) or log_evidence (per-object ln Z, for models with per-object
     parameters)."""
     what = "per-object difference"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import holoviews as hv
 import numpy as np
@@ -19,9 +20,9 @@ import xarray as xr
 from sigcube.constants import accel_from_velocity
 from sigcube.conventions import SampleCuts
 from sigcube.interfaces.plots.base import (
-    COLORS, GREY, Plot, PlotError, framed, layout, numbers, own, require_store, styled,
+    COLORS, GREY, TITLE_PX_PER_CHAR, Plot, PlotError, framed, layout, numbers, own, require_store, styled,
 )
-from sigcube.interfaces.plots.labels import Label, axis_label
+from sigcube.interfaces.plots.labels import Label, axis_label, prose
 from sigcube.interfaces.plots.registry import figure
 from sigcube.io.datasets import curve_kinds
 from sigcube.io.rotation_curves import pack_sparc
@@ -39,8 +40,8 @@ MAX_POINTS = 20_000
 ACCEL = {"units": "m / s2"}
 G_BAR = axis_label("g_bar", ACCEL, text="baryonic acceleration g_bar")
 G_OBS = axis_label("g_obs", ACCEL, text="observed acceleration g_obs")
-TITLE_PX_PER_CHAR = 8
-"""Pixels a title's character takes, about: a title line longer than the panel's width allows is shortened."""
+RADIUS = Label("radius r [kpc]", "radius $r$ [kpc]")
+VELOCITY = Label("circular velocity V [km/s]", "circular velocity $V$ [km/s]")
 COMPONENTS = {"v_gas": ("V_gas", "dotted"), "v_disk": ("V_disk", "dashdot"), "v_bul": ("V_bul", "dashed"),
               "v_bar": ("V_bar", "solid")}
 """The baryonic components drawn in a rotation-curve panel, their label and line."""
@@ -120,7 +121,7 @@ class GalaxyCurve:
     components: Mapping[str, np.ndarray]
     predictions: Mapping[str, np.ndarray]
     note: str = ""
-    detail: str = ""
+    detail: str | Label = ""
     rms: Mapping[str, float] = field(default_factory=dict)
     bands: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     """A shaded band (lower, upper) [km/s] under a prediction, by its label."""
@@ -135,8 +136,8 @@ class GalaxyCurve:
 def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320,
                          legend: str | None = "bottom_right", own_axes: bool = True) -> hv.Overlay:
     """V_obs with error bars, the baryonic components (grey lines) and each prediction against radius; the title
-    names the galaxy, each prediction's RMS against V_obs (with its label when the line fits the panel, else in the
-    predictions' order, the legend's), and ``detail``.
+    names the galaxy, each prediction's RMS against V_obs by its label (lines wrapped to the panel's width:
+    :func:`rms_lines`), and ``detail``.
     ``own_axes``: dimensions named for the galaxy, so that its panel keeps its own ranges in a layout (False: the
     same names for every galaxy, as the frames of one view with a galaxy selector need)."""
     r_dim, v_dim = (own("r", curve.name), own("v", curve.name)) if own_axes else ("r", "v")
@@ -145,23 +146,42 @@ def rotation_curve_panel(curve: GalaxyCurve, width: int = 460, height: int = 320
     layers = [styled(hv.ErrorBars((r, v, curve.e_v), r_dim, [v_dim, "e_v"]), color="black", width=1),
               styled(hv.Scatter((r, v), r_dim, v_dim, label="V_obs"), color="black", size=5)]
     for key, values in curve.components.items():
-        text, dash = LINES[key]
         if key == "v_bul" and not np.any(np.abs(values) > 0):
             continue
-        layers.append(styled(hv.Curve((r, values), r_dim, v_dim, label=text), color=GREY, dash=dash,
-                             width=2.5 if key in ("v_bar", "v_halo") else 1.5))
+        layers.append(component_line(key, hv.Curve((r, values), r_dim, v_dim)))
     for color, (label, v_pred) in zip(COLORS, curve.predictions.items()):
         if label in curve.bands:
             lo, hi = curve.bands[label]
             layers.append(styled(hv.Area((r, lo, hi), r_dim, vdims=[v_dim, f"{v_dim}_hi"]), fill=color, alpha=0.25))
         layers.append(styled(hv.Curve((r, v_pred), r_dim, v_dim, label=label), color=color, width=2.5))
-    named = " · ".join(f"{label} {curve.rms_of(label):.1f}" for label in curve.predictions)
-    rms = named if len(named) <= width // TITLE_PX_PER_CHAR - 10 else " · ".join(
-        f"{curve.rms_of(label):.1f}" for label in curve.predictions)  # too long: the legend's order names them
-    title = curve.name + (f"\nRMS {rms} km/s" if rms else "") + (f"\n{curve.detail}" if curve.detail else "")
-    return framed(hv.Overlay(layers), title=title, xlabel=Label("radius [kpc]", "radius [kpc]"),
-                  ylabel=Label("circular velocity [km/s]", "circular velocity [km/s]"), width=width, height=height,
+    detail = curve.detail if isinstance(curve.detail, Label) else prose(curve.detail)
+    lines = [Label(curve.name, curve.name.replace("$", r"\$")), *(Label(t, t) for t in rms_lines(curve, width))]
+    title = lines[0]
+    for line in [*lines[1:], *([detail] if detail.unicode else [])]:
+        title = title + "\n" + line
+    return framed(hv.Overlay(layers), title=title, xlabel=RADIUS, ylabel=VELOCITY, width=width, height=height,
                   legend=legend)
+
+
+def component_line(key: str, curve: hv.Curve) -> hv.Curve:
+    """A baryonic component's (or a fitted halo's) curve as every rotation-curve panel draws it: grey, its own dash,
+    labelled (:data:`LINES`)."""
+    text, dash = LINES[key]
+    return styled(curve.relabel(text), color=GREY, dash=dash, width=2.5 if key in ("v_bar", "v_halo") else 1.5)
+
+
+def rms_lines(curve: GalaxyCurve, width: int) -> list[str]:
+    """Each prediction's RMS against V_obs by its label (``RMS [km/s]: sigma 3.6 · mond 3.5``), in lines that fit a
+    panel ``width`` pixels wide (:data:`TITLE_PX_PER_CHAR`); none without a prediction."""
+    parts = [f"{label} {curve.rms_of(label):.1f}" for label in curve.predictions]
+    lines = ["RMS [km/s]:"] if parts else []
+    for part in parts:
+        fresh = lines[-1].endswith(":")
+        if not fresh and len(lines[-1]) + 3 + len(part) > width // TITLE_PX_PER_CHAR:
+            lines.append(part)
+        else:
+            lines[-1] += (" " if fresh else " · ") + part
+    return lines
 
 
 def chosen_galaxies(names: Sequence[str], rms: np.ndarray, n: int = 3) -> tuple[list[str], list[str]]:
@@ -202,16 +222,22 @@ def rotation_curves(data: xr.Dataset | Predictions | Sequence[GalaxyCurve], n: i
     else:
         curves = list(data)
         what = ", ".join(c.name for c in curves)
+    notes = sorted({c.note for c in curves if c.note})
+    labels = list(dict.fromkeys(label for c in curves for label in c.predictions))
+    return Plot(curve_grid(curves, title),
+                f"Rotation curves (V_obs with errors, V_gas, V_disk, V_bul, V_bar and each kernel's V_pred against "
+                f"radius; {', '.join(notes) or 'as given'}) of {what}; each title gives the RMS against V_obs of "
+                f"{' · '.join(labels)}")
+
+
+def curve_grid(curves: Sequence[GalaxyCurve], title: str = "", caption: str | Label = "") -> hv.Layout:
+    """Rotation-curve panels (:func:`rotation_curve_panel`) three to a row, the legend right of the first row's last
+    panel, under ``title`` and ``caption``."""
     if not curves:
         raise PlotError("rotation curves: no galaxy to draw")
     cols = min(3, len(curves))
     panels = [rotation_curve_panel(c, legend="right" if i == cols - 1 else None) for i, c in enumerate(curves)]
-    notes = sorted({c.note for c in curves if c.note})
-    labels = list(dict.fromkeys(label for c in curves for label in c.predictions))
-    return Plot(layout(panels, cols=cols, title=title),
-                f"Rotation curves (V_obs with errors, V_gas, V_disk, V_bul, V_bar and each kernel's V_pred against "
-                f"radius; {', '.join(notes) or 'as given'}) of {what}; each title gives the RMS against V_obs of "
-                f"{' · '.join(labels)}")
+    return layout(panels, cols=cols, title=title, caption=caption)
 
 
 def datashader_available() -> bool:
@@ -254,17 +280,35 @@ def binned(x: np.ndarray, y: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray,
     return np.array(centres), np.array(lo), np.array(mid), np.array(hi)
 
 
-@figure("rar", source="cube", reads="a dataset cube of rotation curves (e.g. cubes/sparc.zarr)")
-def rar(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET,
-        max_points: int = MAX_POINTS, seed: int = 0, residuals: bool = True, title: str = "") -> Plot:
+@figure("rar", source="report", cube_alone=True,
+        reads="sigcube report compare --json with the dataset cube it was made from (--cube): the fitted models; or "
+              "a dataset cube of rotation curves alone (e.g. cubes/sparc.zarr): the preset kernels")
+def rar(data: Any, cube: xr.Dataset | None = None, kernels: Sequence[str] = DEFAULT_KERNELS,
+        preset: str = DEFAULT_PRESET, run: str = "nuisance", models: Sequence[str] = (), max_points: int = MAX_POINTS,
+        seed: int = 0, residuals: bool = True, title: str = "") -> Plot:
     """The radial acceleration relation: g_obs against g_bar (every point up to ``max_points``), the data's median
-    in bins of g_bar, each kernel's median g_pred in the same bins and g_obs = g_bar; below, each kernel's residual
-    log10(g_obs/g_pred) (the first kernel's every point, each kernel's binned median and 16–84 % band).
+    in bins of g_bar, each model's median g_pred in the same bins and g_obs = g_bar; below, each model's residual
+    log10(g_obs/g_pred) (the first model's every point, each model's binned median and 16–84 % band). Of a comparison
+    report, its fitted models at their best points (a per-galaxy model at each galaxy's best grid point), on the
+    dataset cube it was made from (its content hash checked); of a cube alone, the kernels at their defaults and the
+    preset's parameters. Accelerations at the catalogue's Υ, D and i.
 
-    ``kernels``: the kernels drawn; ``preset``: the parameters of the preset's kernel (paper, …); ``max_points``: the
-    most points drawn one by one (beyond: datashaded, or a random subsample of this many without datashader);
-    ``seed``: that subsample's seed; ``residuals``: the residual panel below (true or false)."""
-    pred = data if isinstance(data, Predictions) else predictions(data, kernels, preset)
+    ``kernels``: the kernels drawn of a cube alone; ``preset``: the parameters of the preset's kernel (paper, …);
+    ``run``: the report's run whose fit is drawn (nuisance, with Υ, D, i marginalised, or catalogue); ``models``: the
+    report's models drawn, all by default; ``max_points``: the most points drawn one by one (beyond: datashaded, or
+    a random subsample of this many without datashader); ``seed``: that subsample's seed; ``residuals``: the
+    residual panel below (true or false)."""
+    if isinstance(data, Predictions):
+        pred, fitted = data, ""
+    elif isinstance(data, xr.Dataset):
+        pred, fitted = predictions(data, kernels, preset), ""
+    else:
+        from sigcube.interfaces.plots.fits import fitted_predictions
+
+        if cube is None:
+            raise PlotError("RAR of a comparison report: give the dataset cube it was made from (--cube)")
+        pred = fitted_predictions(data, cube, run, models)
+        fitted = f"fitted models ({run} run) at their best points, "
     p = pred.points.inputs
     g_bar = numbers(p["g_N"], "RAR: g_bar", allow_nan=False)
     g_obs = numbers(p["g_obs"], "RAR: g_obs", allow_nan=False)
@@ -293,17 +337,17 @@ def rar(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS
         c, _, m, _ = binned(g_bar, np.log10(pred.g_pred(label)), edges)
         layers.append(styled(hv.Curve((c, 10 ** m), *dims, label=f"{label}: binned median"), color=color,
                              width=3))
-    top = framed(hv.Overlay(layers), title=f"Radial acceleration relation: {pred.points.n_galaxies} galaxies, "
-                                           f"{rar_note(n, max_points)}",
-                 xlabel=G_BAR, ylabel=G_OBS, logx=True, logy=True, width=620, height=460, legend="bottom_right")
+    top = framed(hv.Overlay(layers), title=f"Radial acceleration relation{' of the fitted models' if fitted else ''}"
+                                           f":\n{pred.points.n_galaxies} galaxies, {rar_note(n, max_points)}",
+                 xlabel=G_BAR, ylabel=G_OBS, logx=True, logy=True, width=620, height=460, legend="right")
     panels = [top]
     if residuals:
         panels.append(rar_residuals(pred, g_bar, g_obs, edges))
     return Plot(layout(panels, cols=1, title=title),
-                f"Radial acceleration relation of {pred.points.n_galaxies} galaxies ({n} points): observed against "
-                f"baryonic acceleration with the data's binned medians and the binned median prediction of "
-                f"{', '.join(pred.v_pred)}" + (", and below each one's residual log10(g_obs/g_pred)" if residuals
-                                               else ""))
+                f"Radial acceleration relation of {pred.points.n_galaxies} galaxies ({n} points, at the catalogue's "
+                f"Υ, D, i): observed against baryonic acceleration with the data's binned medians and the binned "
+                f"median prediction of the {fitted}{', '.join(pred.v_pred)}"
+                + (", and below each one's residual log10(g_obs/g_pred)" if residuals else ""))
 
 
 def rar_residuals(pred: Predictions, g_bar: np.ndarray, g_obs: np.ndarray, edges: np.ndarray) -> hv.Overlay:

@@ -13,9 +13,9 @@ import numpy as np
 from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, key_panel, layout, styled
 from sigcube.interfaces.plots.comparison import compared
 from sigcube.interfaces.plots.fields import FRACTION, Bound, Field
-from sigcube.interfaces.plots.labels import Label
+from sigcube.interfaces.plots.labels import Label, relation_words
 from sigcube.interfaces.plots.registry import figure
-from sigcube.model.lcdm import DUTTON_MACCIO_2014, MOSTER_2013, SHMRS
+from sigcube.model.lcdm import DUTTON_MACCIO_2014, DUTTON_MACCIO_2014_EINASTO, MOSTER_2013, SHMRS
 
 STELLAR = ("log10_M200", "log10_mstar")
 CONCENTRATION = ("log10_M200_c", "log10_c200")
@@ -123,8 +123,20 @@ def _stellar_relations(report: Any, run: str, models: Sequence[str], what: str) 
         relation = SHMRS[name]
         scatter = ("its parameters' errors propagated" if getattr(relation, "errors", None) is not None
                    else f"{relation.sigma_dex:g} dex in M★")
-        out.setdefault(f"{name} ({scatter})", relation)
+        out.setdefault(f"{relation_words(name)} ({scatter})", relation)
     return out
+
+
+def _cm(model: str) -> Any:
+    """The concentration–mass relation a halo model's ΛCDM prior uses: Dutton & Macciò 2014's Einasto fit for an
+    Einasto halo, their NFW fit otherwise."""
+    return DUTTON_MACCIO_2014_EINASTO if model.startswith("einasto") else DUTTON_MACCIO_2014
+
+
+def _cm_label(relation: Any) -> str:
+    """A concentration–mass relation in words, with its scatter."""
+    profile = "Einasto" if relation is DUTTON_MACCIO_2014_EINASTO else "NFW"
+    return f"Dutton & Macciò 2014, {profile} c–M ({relation.sigma_dex:g} dex)"
 
 
 def _recovered(table: Mapping[str, np.ndarray], x: str, y: str, label: str, color: str, dims: tuple[str, str],
@@ -154,20 +166,23 @@ def recovered_relations(report: Any, run: str = "nuisance", models: Sequence[str
     every = np.concatenate([table["log10_M200"].ravel() for table in halos.values()])
     lo, hi = every.min(), every.max()
     m = np.linspace(min(lo, 9.0), max(hi, 13.0), 200)
-    colors = {name: GREY if k == 0 else COLORS[-1 - k] for k, name in enumerate(relations)}
+    profile = {name: COLORS[i % len(COLORS)] for i, name in enumerate(halos)}  # one colour per halo model
+    colors = {name: ("black", *COLORS[len(halos):])[k % (len(COLORS) - len(halos) + 1)]
+              for k, name in enumerate(relations)}
     stellar = [e for name, relation in relations.items()
                for e in _band(m, np.asarray(relation.log10_mstar(m)), np.asarray(relation.scatter_dex(m)), name,
                               colors[name], STELLAR)]
-    c_m = "Dutton & Macciò 2014 (c–M)"
-    concentration = _band(m, np.asarray(DUTTON_MACCIO_2014.log10_c(m)), DUTTON_MACCIO_2014.sigma_dex, c_m, GREY,
-                          CONCENTRATION)
-    for color, (name, table) in zip(COLORS, halos.items()):
-        stellar += _recovered(table, "log10_M200", "log10_mstar", name, color, STELLAR)
-        concentration += _recovered(table, "log10_M200", "c200", name, color, CONCENTRATION, log_y=True)
+    cm = {_cm_label(c): (c, "black" if c is DUTTON_MACCIO_2014 else profile[next(n for n in halos if _cm(n) is c)])
+          for c in dict.fromkeys(_cm(n) for n in halos)}
+    concentration = [e for label, (c, color) in cm.items()
+                     for e in _band(m, np.asarray(c.log10_c(m)), c.sigma_dex, label, color, CONCENTRATION)]
+    for name, table in halos.items():
+        stellar += _recovered(table, "log10_M200", "log10_mstar", name, profile[name], STELLAR)
+        concentration += _recovered(table, "log10_M200", "c200", name, profile[name], CONCENTRATION, log_y=True)
     key = key_panel([styled(hv.Curve([], label=name), color=color, width=2) for name, color in colors.items()]
-                    + [styled(hv.Curve([], label=c_m), color=GREY, width=2)]
-                    + [styled(hv.Scatter([], label=name), color=color, size=5) for color, name in zip(COLORS, halos)],
-                    320, 380)
+                    + [styled(hv.Curve([], label=label), color=color, width=2) for label, (_, color) in cm.items()]
+                    + [styled(hv.Scatter([], label=f"{name}: each galaxy's halo"), color=color, size=6)
+                       for name, color in profile.items()], 360, 380)
     panels = [framed(hv.Overlay(stellar), title="stellar-to-halo mass", xlabel=MASS,
                      ylabel=Label("log10 M★ [M☉]", r"$\log_{10} M_\star\ [M_\odot]$"), width=520, height=380,
                      legend=None),
@@ -177,6 +192,6 @@ def recovered_relations(report: Any, run: str = "nuisance", models: Sequence[str
     return Plot(layout(panels, cols=3, title=title),
                 f"Each galaxy's fitted halo ({run} run; median and 68 % interval): log10 M★ and log10 c200 against "
                 f"log10 M200 for {counts}, over the ΛCDM relations with ±1σ and ±2σ bands (the stellar-to-halo "
-                f"relation each model's prior used: {'; '.join(relations)}; Dutton & Macciò 2014's "
-                f"{DUTTON_MACCIO_2014.sigma_dex:g} dex in c200); "
+                f"relation each model's prior used: {'; '.join(relations)}; the c–M relation of each profile: "
+                f"{'; '.join(cm)}), one colour per halo model; "
                 "c200 is r200/r_−2 (r200/r_c for the pseudo-isothermal sphere, r200/r_s of coreNFW's cusp)")

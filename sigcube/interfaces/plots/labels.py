@@ -21,8 +21,8 @@ GREEK = {unicodedata.name(c).split()[-1].lower() if c.islower() else unicodedata
          for c in "αβγδεηθκλμνξπρστυφχψωΣΥΨΩΔ"}
 """Greek letters by their names (``sigma`` → σ, ``Sigma`` → Σ), as parameter names spell them."""
 GREEK["lambda"] = GREEK.pop("lamda")  # Unicode's spelling
-GREEK["upsilon"] = "Υ"  # Υ: a mass-to-light ratio (upsilon_disk) is a capital
-TEX_GREEK = {v: f"\\{k}" for k, v in GREEK.items()} | {"Υ": r"\Upsilon", "Σ": r"\Sigma"}
+GREEK["upsilon"] = "ϒ"  # a mass-to-light ratio (upsilon_disk): the hooked capital, which no font draws as a Y
+TEX_GREEK = {v: f"\\{k}" for k, v in GREEK.items()} | {"Υ": "ϒ", "ϒ": "ϒ", "Σ": r"\Sigma"}
 SUPERSCRIPT = dict(zip("0123456789+-−=()abcdefghijklmnoprstuvwxyzα", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵅ"))
 SUBSCRIPT = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
 
@@ -216,3 +216,73 @@ def ticks_for(values: Sequence[float] | np.ndarray, log: bool, most: int = 6) ->
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v) & (v > 0)]
     return log_ticks(float(v.min()), float(v.max()), most) if log and v.size else None
+
+
+# --- words: what a figure calls the things a report names by key ---------------------------------------------------
+
+UPSILON_DISK = Label("ϒ_disk", r"ϒ$_\mathrm{disk}$")
+"""The disk's mass-to-light ratio at 3.6 μm [M☉/L☉] (the hooked capital upsilon: a plain Υ reads as a Y)."""
+VELOCITY_SCALE = Label("u: each galaxy's velocity scale, the factor on its model curve in the data's frame: sin i/sin i₀ "
+                       "(its inclination's), times s_g under τ_gal",
+                       r"$u$: each galaxy's velocity scale, the factor on its model curve in the data's frame: "
+                       r"$\sin i/\sin i_0$ (its inclination's), times $s_g$ under $\tau_\mathrm{gal}$")
+"""What the symbol u of a fitted curve is (a figure's caption defines it)."""
+ERROR_MODELS = {"quoted": "errors as quoted", "velocity_floor": "velocity floor σ_int",
+                "lognormal_first_order": "log-normal σ_int (first order)", "lognormal": "log-normal σ_int",
+                "sigma_floor": "floor σ_fl", "tau_gal": "velocity scale τ_gal"}
+"""An error model's name (a report's key, its parts joined by ``+``) in words."""
+DATASETS = {"sparc": "SPARC", "clash": "CLASH", "li2018": "Li+2018", "milky_way": "Milky Way"}
+"""A dataset's name (a report's key) as a survey is written."""
+CHOICES = {"errors": "{} lensing errors", "baryons": "{} M_bar errors", "gas_dex": "gas calibration σ_G = {} dex",
+           "gas_scope": "({})", "missing_baryons": "missing baryons f ≤ {}", "missing_scope": "({})",
+           "path_scatter_dex": "scatter of L, σ_L = {} dex", "slip": "lensing slip", "path_length": "path length {}"}
+"""A joint sweep's likelihood option, set to a value (``{}``), in words (an option's scope in parentheses after it)."""
+VALUES = {"stat+syst": "stat + syst", "tian": "Tian+2020", "shared": "shared", "cluster": "per cluster",
+          "diameter": "L = 2r"}
+"""The values of a joint sweep's options in words."""
+BENCHMARKS = {"survey": "survey", "sweep_throughput": "sweep", "kernel_throughput": "canonical kernel",
+              "nuisance": "nuisance-marginalised sweep"}
+"""A benchmark's name (``bench/<name>.py``) in words."""
+RELATIONS = {"moster2013": "Moster+2013", "moster2013_propagated": "Moster+2013", "behroozi2013": "Behroozi+2013"}
+"""A stellar-to-halo mass relation's name (:data:`sigcube.model.lcdm.SHMRS`) as it is cited."""
+
+
+def error_model_words(name: str) -> str:
+    """An error model's name in words: ``velocity_floor+tau_gal`` → "velocity floor σ_int + velocity scale τ_gal"."""
+    return " + ".join(ERROR_MODELS.get(part, part.replace("_", " ")) for part in name.split("+"))
+
+
+def relation_words(name: str) -> str:
+    """A stellar-to-halo mass relation's name as it is cited (``moster2013`` → Moster+2013), else as given."""
+    return RELATIONS.get(name, name)
+
+
+def dataset_words(name: str) -> str:
+    """A dataset's name as written (``sparc`` → SPARC), else as given."""
+    return DATASETS.get(name, name)
+
+
+def choice_words(option: str, value: Any) -> str:
+    """A joint sweep's ``option`` set to ``value`` in words (:data:`CHOICES`; a number to 2 significant digits)."""
+    shown = f"{value:.2g}" if isinstance(value, float) else VALUES.get(str(value), str(value))
+    return CHOICES.get(option, f"{option.replace('_', ' ')} = {{}}").format(shown)
+
+
+def choices_words(changed: Mapping[str, Any], every: frozenset[str] = frozenset()) -> str:
+    """What a row of a joint sweep's choices table changes, in words (each option at its new value, the last of
+    ``changed[option]``); the options of ``every`` (all the data systematics), when the row sets them all, as "every
+    data systematic"."""
+    if not changed:
+        return "as given (the reference)"
+    words, rest = [], dict(changed)
+    if len(every) > 1 and every <= set(changed):
+        words.append("every data systematic")
+        rest = {k: v for k, v in changed.items() if k not in every and not k.endswith("_scope")}
+    for option, values in rest.items():
+        value = values[-1] if isinstance(values, (list, tuple)) else values
+        text = choice_words(option, value)
+        if text.startswith("(") and words:
+            words[-1] += f" {text}"
+        else:
+            words.append(text)
+    return " + ".join(words)

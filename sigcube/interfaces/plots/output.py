@@ -176,6 +176,24 @@ def save(plot: Any, path: str | Path, dpi: int = DPI) -> Path:
     return path
 
 
+def page_path(path: str | Path, page: str) -> Path:
+    """The file of a figure's page ``page`` beside ``path``: ``curves.png`` → ``curves-<page>.png``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}-{page}{path.suffix}")
+
+
+def save_all(drawn: Any, path: str | Path, dpi: int = DPI) -> list[Path]:
+    """Write a :class:`~sigcube.interfaces.plots.base.Plot` to ``path`` (:func:`save`), or each page of a
+    :class:`~sigcube.interfaces.plots.base.Pages` to its own file beside it (:func:`page_path`), every path checked
+    before the first is written; the paths written."""
+    from sigcube.interfaces.plots.base import Pages
+
+    if not isinstance(drawn, Pages):
+        return [save(drawn, path, dpi)]
+    paths = {name: output_file(page_path(path, name), (*STATIC_FORMATS, "html"), "a figure") for name in drawn.pages}
+    return [save(plot, paths[name], dpi) for name, plot in drawn.pages.items()]
+
+
 def _metadata(fmt: str) -> dict[str, Any]:
     """No creation date in the file: the same figure writes the same bytes."""
     return {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]

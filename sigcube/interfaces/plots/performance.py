@@ -11,7 +11,7 @@ import numpy as np
 
 from sigcube.interfaces.plots.base import COLORS, Plot, PlotError, framed, layout, numbers, styled
 from sigcube.interfaces.plots.fields import POSITIVE, Field
-from sigcube.interfaces.plots.labels import Label
+from sigcube.interfaces.plots.labels import BENCHMARKS, Label
 from sigcube.interfaces.plots.registry import figure
 
 RATE = Label("point-evaluations per second", "point-evaluations per second")
@@ -78,7 +78,7 @@ def throughput(records: Sequence[Mapping[str, Any]], title: str = "") -> Plot:
                     continue
                 x = numbers([r[axis] for r in chosen], f"throughput: {axis}")
                 y = numbers([r["rate"] for r in chosen], "throughput: rate")
-                label = f"{name}{' (under load)' if loaded else ''}"
+                label = f"{BENCHMARKS.get(name, name)}{' (under load)' if loaded else ''}"
                 layers.append(styled(hv.Scatter((x, y), axis, "rate", label=label), color=COLORS[i % len(COLORS)],
                                      size=10, fill="none" if loaded else None, width=2))
         panels.append(framed(hv.Overlay(layers), title=f"throughput against {text}", xlabel=Label(text, text),

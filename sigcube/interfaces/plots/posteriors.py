@@ -115,7 +115,10 @@ def scatter_posterior(reports: Mapping[str, Any] | Any, title: str = "") -> Plot
         marginal.append(styled(hv.Curve((x, density), "sigma_int", "density", label=label), color=color, width=2.5))
         marginal.append(styled(hv.Scatter((x, density), "sigma_int", "density"), color=color, size=4))
         parameters = scatter["kernel_parameters"].elements() if scatter.get("kernel_parameters") else []
+        axes = Field.report(r, f"scatter posterior ({label})")["posterior"].get("axes")
         for name in [p.text() for p in parameters]:
+            axis = axes.get(name) if axes is not None else None
+            unit = axis["units"].text() if axis is not None and axis.get("units") else None
             mean = np.array([row["given"][name]["mean"].number() for row in rows])
             sd = np.array([row["given"][name]["sd"].number(NONNEGATIVE) for row in rows])
             keep = mass >= 1e-4 * np.nanmax(mass)
@@ -127,7 +130,8 @@ def scatter_posterior(reports: Mapping[str, Any] | Any, title: str = "") -> Plot
                              color=color, width=2)]
             panels.append(framed(hv.Overlay(layers), title=f"{label}: {symbol(name).unicode} given σ_int",
                                  xlabel=_axis_label("sigma_int", units_of),
-                                 ylabel=symbol(name) + " (posterior given σ_int)", width=460, height=320,
+                                 ylabel=_axis_label(name, unit) + " (posterior given σ_int)", width=460,
+                                 height=320,
                                  legend="top_right"))
     unit = next(iter(units)) if len(units) == 1 else None
     per = f" [1/{unit}]" if unit else ""

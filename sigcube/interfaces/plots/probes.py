@@ -13,13 +13,15 @@ import numpy as np
 
 from sigcube.interfaces.plots.base import COLORS, GREY, Plot, PlotError, framed, layout, own, styled
 from sigcube.interfaces.plots.fields import NONNEGATIVE, POSITIVE, Field
-from sigcube.interfaces.plots.labels import Label
+from sigcube.interfaces.plots.labels import Label, choices_words, dataset_words, parameter_label, symbol
 from sigcube.interfaces.plots.registry import figure
 
 LEVELS = (2.0, 3.0)
 """The tension levels drawn as guides [σ]: the verdicts' moderate and strong thresholds."""
 KIND_COLORS = {"data": COLORS[1], "model": COLORS[0]}
 """Rows of data systematics and of model choices, each a colour."""
+KIND_WORDS = {"reference": "the reference", "data": "data systematics", "model": "model choices"}
+"""What each kind of row of a joint sweep's choices table is, in the legend."""
 
 
 def _kernel_colors(kernels: Sequence[str]) -> dict[str, str]:
@@ -87,7 +89,10 @@ def joint_systematics(report: Any, title: str = "") -> Plot:
     dataset, against = first["dataset"].text(), first["against"].text()
     parameter = rows[0][2]["posterior"].keys(nonempty=True)[0]
     other_mean, other_sd = _posterior(report["posterior"][against]["axes"][parameter])
-    names = [r[0] for r in rows]
+    data_options = frozenset(k for group in groups if group.get("kind") and group["kind"].text() == "data"
+                             for row in group["rows"].elements() if len(row["changed"].keys()) <= 2
+                             for k in row["changed"].keys() if not k.endswith("_scope"))
+    names = [choices_words(row["changed"].mapping().value, data_options) for _, _, row in rows]
     ticks = list(enumerate(names))
     p, y = own(parameter, "rows"), own("row", "systematics")
     s, y2 = own("sigma_S", "rows"), own("row", "tension")
@@ -104,20 +109,23 @@ def joint_systematics(report: Any, title: str = "") -> Plot:
         tensions = [(value, i, value - lo, hi - value) for i, _, _, value, lo, hi in items if np.isfinite(value)]
         if tensions:
             right += [styled(hv.ErrorBars(tensions, s, [y2, "lo", "hi"], horizontal=True), color=color, width=2),
-                      styled(hv.Scatter([(value, i) for value, i, *_ in tensions], s, y2), color=color, size=7)]
+                      styled(hv.Scatter([(value, i) for value, i, *_ in tensions], s, y2, label=KIND_WORDS[kind]
+                                        if kind in KIND_WORDS else kind), color=color, size=7)]
     height = 120 + 22 * len(rows)
-    panels = [framed(hv.Overlay(left), title=f"{dataset}: {parameter} under each choice (grey: "
-                                             f"{against} ±1 sd)",
-                     xlabel=_label(f"{parameter}: posterior mean ± sd"), ylabel=Label("", ""), yticks=ticks,
-                     width=520, height=height, legend=None, ylim=(len(rows) - 0.4, -0.6)),
-              framed(hv.Overlay(right), title=f"tension with {against} (blue: data systematics, red: model "
-                                              "choices)",
-                     xlabel=Label("σ (S) and its numerical range", "σ (S) and its numerical range"),
+    shown, other = dataset_words(dataset), dataset_words(against)
+    sym = symbol(parameter)
+    panels = [framed(hv.Overlay(left), title=Label(f"{shown}: {sym.unicode} under each choice\n(grey: {other} ±1 sd)",
+                                                   f"{shown}: {sym.tex} under each choice\n(grey: {other} ±1 sd)"),
+                     xlabel=parameter_label(parameter) + " (posterior mean ± sd)", ylabel=Label("", ""),
+                     yticks=ticks, width=520, height=height, legend=None, ylim=(len(rows) - 0.4, -0.6)),
+              framed(hv.Overlay(right), title=f"tension with {other}",
+                     xlabel=Label("tension σ (S) [σ], with its numerical range",
+                                  "tension $\\sigma$ (S) [$\\sigma$], with its numerical range"),
                      ylabel=Label("", ""), yticks=[(i, "") for i in range(len(rows))], width=420, height=height,
-                     legend=None, ylim=(len(rows) - 0.4, -0.6))]
+                     legend="right", ylim=(len(rows) - 0.4, -0.6))]
     return Plot(layout(panels, cols=2, title=title),
-                f"{dataset} under each of {len(rows)} likelihood choices against {against}: the "
-                f"posterior of {parameter} beside {against}'s, and the suspiciousness tension in σ with its "
+                f"{shown} under each of {len(rows)} likelihood choices against {other}: the "
+                f"posterior of {sym.unicode} beside {other}'s, and the suspiciousness tension in σ with its "
                 "numerical range, data systematics in blue and model choices in red, 2σ and 3σ dotted")
 
 
@@ -154,9 +162,12 @@ def joint_scans(report: Any, title: str = "") -> Plot:
                        styled(hv.Scatter((v[keep], t[keep]), x, y), color=color, size=6)]
         against = group[0]["against"].text()
         falling = tensions[0][-1] < tensions[0][0]
-        panels.append(framed(hv.Overlay(layers), title=f"{group[0]['dataset'].text()} vs {against}: tension against "
-                                                       f"{option}" + (" (dashed: cited size)" if cited else ""),
-                             xlabel=SIZE_LABELS.get(option, _label(option)), ylabel=Label("σ (S)", "σ (S)"),
+        size = SIZE_LABELS.get(option, _label(option.replace("_", " ")))
+        panels.append(framed(hv.Overlay(layers), title=f"{dataset_words(group[0]['dataset'].text())} vs "
+                                                       f"{dataset_words(against)}: tension against "
+                                                       f"{size.unicode.split(' [')[0].split(' (')[0]}"
+                                                       + (" (dashed: cited size)" if cited else ""),
+                             xlabel=size, ylabel=Label("tension σ (S) [σ]", "tension $\\sigma$ (S) [$\\sigma$]"),
                              width=640, height=300, legend="top_right" if falling else "bottom_right"))
     return Plot(layout(panels, cols=1, title=title),
                 "The tension in σ (suspiciousness, with its numerical range) against the size of each scanned "

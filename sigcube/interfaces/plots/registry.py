@@ -24,12 +24,14 @@ MODULES = ("posteriors", "population", "comparison", "published", "performance",
 class FigureKind:
     """A registered figure: its ``name``, the ``function`` that draws it (returning a
     :class:`~sigcube.interfaces.plots.base.Plot`), whether it reads a report's JSON, a cube, benchmark records or
-    nothing but sigcube's own relations (``source``), and what exactly (``reads``, in words)."""
+    nothing but sigcube's own relations (``source``), and what exactly (``reads``, in words); ``cube_alone``: a
+    figure of a report and its dataset cube that also draws a dataset cube given alone (the RAR)."""
 
     name: str
     function: Callable[..., Any]
     source: Source
     reads: str
+    cube_alone: bool = False
 
     @property
     def summary(self) -> str:
@@ -45,12 +47,13 @@ class FigureKind:
 FIGURES: dict[str, FigureKind] = {}
 
 
-def figure(name: str, source: Source, reads: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def figure(name: str, source: Source, reads: str, cube_alone: bool = False
+           ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as figure ``name``."""
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
         if name in FIGURES and FIGURES[name].function.__qualname__ != function.__qualname__:
             raise ValueError(f"figure {name!r} is registered twice")
-        FIGURES[name] = FigureKind(name, function, source, reads)
+        FIGURES[name] = FigureKind(name, function, source, reads, cube_alone)
         return function
     return register
 

@@ -22,6 +22,7 @@ TITLES = {
     "fits": "Per-galaxy fits",
     "startup": "Start-up: how long a command takes from a fresh process",
     "compare": "Model comparison on SPARC",
+    "explore": "The explorer page of a SPARC nuisance sweep",
 }
 COMPARE_TITLES = {"pairs": "in process and on workers", "runs": "in process and on workers",
                   "table_wall_s": "the error-model table", "halo_family_wall_s": "the ΛCDM halo family"}
@@ -194,8 +195,18 @@ def compare(res: Mapping[str, Any]) -> str:
                      *(f"ln Z {n}" for n in names)], rows, "r" * (6 + len(names))))
 
 
+def explore(res: Mapping[str, Any]) -> str:
+    """``bench/explore.py``: ``sigcube explore``'s wall and CPU seconds and the page's size."""
+    grid = " × ".join(f"{text(axis)} {n}" for axis, n in res["grid"].items())
+    return (f"`sigcube explore` of {code(res['sweep'])} ({grid}, {res['galaxies']} galaxies), a new process each "
+            f"run, the median of {res['repeats']}: {fixed(res['wall_s'], 1)} s wall (range "
+            f"{fixed(res['wall_range_s'][0], 1)} – {fixed(res['wall_range_s'][1], 1)}), {fixed(res['cpu_s'], 1)} s CPU "
+            f"(range {fixed(res['cpu_range_s'][0], 1)} – {fixed(res['cpu_range_s'][1], 1)}); the page "
+            f"{res['page_bytes'] / 1e6:.2f} MB." + (f" Note: {text(res['note'])}." if res.get("note") else "") + "\n")
+
+
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "startup": startup, "compare": compare,
+    "startup": startup, "compare": compare, "explore": explore,
     "vecmath": vecmath, "kernel_throughput": kernel_throughput, "sweep_throughput": sweep_throughput,
     "survey": survey, "nuisance": nuisance, "fits": fits,
 }

@@ -134,6 +134,11 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
                                            "velocity_floor+tau_gal=0.4", "--json"),),
            "model selection: canonical Σ and MOND under the velocity floor, without and with each galaxy's velocity "
            "scale at τ_gal = 0.2, 0.3, 0.4 ln V"),
+    Result("compare-sigma-k-prior", (("report", "compare", "sigma", "sigma-k-uniform", "--sigma-int", "4.36",
+                                      "--tau-gal", "0.317", "--error-model", "velocity_floor", "--json"),),
+           "model selection: canonical Σ with k log-uniform on 0.02–1 and uniform on 0–1 (reaching the W → 1 limit), "
+           "and MOND, under the lead error model at Σ's posterior means (σ_int = 4.36 km/s, τ_gal = 0.317 ln V), Υ, D, "
+           "i marginalised"),
     Result("compare-halos-lcdm", (("report", "compare", "sigma", *LCDM_HALOS, "--sigma-int", "0:30:16",
                                    "--error-model", "velocity_floor", "--json"),),
            "model selection: canonical Σ, MOND, the ΛCDM halos under ΛCDM priors and the cored halos with flat priors, "

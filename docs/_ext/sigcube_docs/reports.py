@@ -1100,7 +1100,9 @@ def calibration(record: Mapping[str, Any]) -> str:
            f"{r['n_samples']} samples drawn from each model on SPARC's galaxies; σ_int {text(r['scatter']['prior'])} "
            f"under {code(r['scatter']['error_model'])}"
            + "".join(f"; {symbol} {text(r['scatter'][key]['prior'])}" for key, symbol in
-                     (("tau_gal", "τ_gal"), ("sigma_floor", "σ_fl")) if key in r["scatter"]) + ".\n\n"]
+                     (("tau_gal", "τ_gal"), ("sigma_floor", "σ_fl")) if key in r["scatter"]) + "; drawn at "
+           + "; ".join(f"{code(truth)} " + ", ".join(f"{text(p)} = {v:.4g}" for p, v in params.items())
+                       for truth, params in r.get("drawn_at", {}).items()) + ".\n\n"]
     rows = []
     for truth, block in r["by_truth"].items():
         s, q = block["summary"], block["summary"]["quantiles"]

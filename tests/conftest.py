@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -260,6 +261,18 @@ def wait_for() -> Callable[..., None]:
     """``wait_for(ready, what, output=str, bound=PROBE_BOUND_S)``: poll ``ready()`` until it holds; after ``bound``
     seconds fail naming ``what`` and showing ``output()`` (what the process waited on printed)."""
     return _wait_for
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """``free_port()``: a TCP port on 127.0.0.1 no process listens on now (the kernel's pick)."""
+    return _free_port
 
 
 class FakeClock:

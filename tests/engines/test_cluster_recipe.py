@@ -11,7 +11,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -91,12 +90,6 @@ def test_the_recipe_keeps_every_address_on_this_machine(repo_root):
     assert lines[-1].argv == ["kill", "%2", "%1"], "the workers, then the scheduler"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _workers(dashboard: str) -> int:
     """The workers the scheduler knows of (its dashboard's identity page); 0 while it does not answer."""
     try:
@@ -115,8 +108,8 @@ def _listening(process: psutil.Process) -> set[str]:
 
 
 @pytest.mark.slow
-def test_the_one_machine_recipe_runs_as_written(repo_root, tmp_path, wait_for):
-    ports = {number: str(_free_port()) for number in PORTS}
+def test_the_one_machine_recipe_runs_as_written(repo_root, tmp_path, wait_for, free_port):
+    ports = {number: str(free_port()) for number in PORTS}
     (tmp_path / "sweeps").mkdir()
     (tmp_path / "sweeps" / "sigma_A0_k.toml").write_text(SPEC)
     cubes = tmp_path / "cubes"

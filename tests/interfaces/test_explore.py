@@ -455,12 +455,6 @@ def test_cli_errors_are_one_line(cli, tiny_path, tmp_path, args, message):
     assert message in res.output and "Traceback" not in res.output
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _listening(port: int) -> bool:
     try:
         with socket.create_connection(("localhost", port), timeout=5):
@@ -469,8 +463,8 @@ def _listening(port: int) -> bool:
         return False
 
 
-def test_cli_serves_the_explorer(tiny_path, sparc_store, tmp_path, wait_for):
-    port, log = _free_port(), tmp_path / "server.log"
+def test_cli_serves_the_explorer(tiny_path, sparc_store, tmp_path, wait_for, free_port):
+    port, log = free_port(), tmp_path / "server.log"
     code = "import sys; from sigcube.cli import app; app(sys.argv[1:])"
     with log.open("wb") as out:  # a file, not a pipe nobody reads: the server never blocks on its own output
         proc = subprocess.Popen([sys.executable, "-c", code, "explore", str(tiny_path), "--serve", "--port",

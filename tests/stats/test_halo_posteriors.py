@@ -152,3 +152,25 @@ def test_the_summary_line_gives_the_spread_of_medians_and_the_bound_count_and_su
     assert "at a prior bound" not in line
     core = ds["r_core"].sel(quantile=0.5).values  # the same posterior in every galaxy: one r0 = r200/(1.5214·c)
     assert f"r_core [kpc] {core[0]:.2f} [{core[0]:.2f}, {core[0]:.2f}]" in line
+
+
+def test_the_text_gives_each_galaxys_halo_and_marks_a_bound():
+    """The per-galaxy table of `report compare`'s text: two Burkert galaxies of the same posterior, M★ 1 dex apart,
+    read back 1 dex between their medians of log10 M★/M200; each median inside its own 68 % interval; a third galaxy's
+    posterior piled on c's upper bound (c → 30) marked on the quantities computed from c, not on M200."""
+    from sigcube.study.reports.compare import halo_rows
+
+    axes = [Axis("log10_M200", 9.0, 13.0), Axis("c", 1.0, 30.0)]
+    centred = _integral(axes, lambda log10_M200, c: -0.5 * ((log10_M200 - 11.0) / 0.2) ** 2
+                        - 0.5 * ((c - 10.0) / 2.0) ** 2, n=81)
+    piled = _integral(axes, lambda log10_M200, c: -0.5 * ((log10_M200 - 11.0) / 0.2) ** 2 + 0.8 * c, n=81)
+    ds = halo_posteriors("burkert", [centred, centred, piled], ["a", "b", "c"], np.array([8.0, 9.0, 10.0]))
+    columns, rows = halo_rows(ds)
+    assert columns[:4] == ["galaxy", "log10 M200 [M☉]", "c200", "log10 M★/M200"] and [r[0] for r in rows] == list("abc")
+    ratio = columns.index("log10 M★/M200")
+    medians = [float(r[ratio].split()[0]) for r in rows]
+    assert medians[1] - medians[0] == pytest.approx(1.0, abs=0.011)
+    for r in rows:
+        mid, lo, hi = (float(x) for x in r[1].replace("[", "").replace("]", "").replace(",", "").split()[:3])
+        assert lo <= mid <= hi
+    assert "⇥" not in rows[0][2] and "⇥" in rows[2][2] and "⇥" not in rows[2][1]

@@ -920,6 +920,28 @@ def _g(v: float | None, fmt: str = ".1f") -> str:
     return "—" if v is None else format(v, fmt)
 
 
+HALO_ROWS = 40
+"""Up to this many galaxies, the text gives each galaxy's halo (beyond, the summary line; every galaxy in --json)."""
+HALO_COLUMNS = {"log10_M200": "log10 M200 [M☉]", "c200": "c200", "log10_mstar_over_m200": "log10 M★/M200"}
+"""The halo quantities of the per-galaxy table, by their name in the halo Dataset, with the profile's shape after."""
+
+
+def halo_rows(halos: xr.Dataset) -> tuple[list[str], list[list[str]]]:
+    """The per-galaxy halo table: columns, and per galaxy its name and each quantity's median [16th, 84th
+    percentile] (the profile's shape or core, where it has one, last; a quantity on a prior bound marked ⇥)."""
+    from sigcube.model.kernels.halo_quantities import SHAPE
+
+    names = {**HALO_COLUMNS, **{n: n + (f" [{u}]" if u else "") for n, u, _ in SHAPE.values() if n in halos}}
+    body = []
+    for g in halos.galaxy.values:
+        row = [str(g)]
+        for n in names:
+            lo, mid, hi = (float(halos[n].sel(galaxy=g, quantile=q)) for q in (0.16, 0.5, 0.84))
+            row.append(f"{mid:.2f} [{lo:.2f}, {hi:.2f}]" + (" ⇥" if bool(halos[f"{n}_at_bound"].sel(galaxy=g)) else ""))
+        body.append(row)
+    return ["galaxy", *names.values()], body
+
+
 def render(result: Mapping[str, Any], console: Console | None = None) -> None:
     """Per nuisance setting, one row per model; then the MOND RAR scatter next to the literature."""
     console = console or Console()
@@ -973,8 +995,17 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                               soft_wrap=True)
         for name, r in rows.items():
             if r.get("halos"):
-                console.print(f"{name}: {halo_summary(xr.Dataset.from_dict(r['halos']))}", highlight=False,
-                              soft_wrap=True)
+                halos = xr.Dataset.from_dict(r["halos"])
+                console.print(f"{name}: {halo_summary(halos)}", highlight=False, soft_wrap=True)
+                if halos.sizes["galaxy"] <= HALO_ROWS:
+                    columns, body = halo_rows(halos)
+                    table = Table(title=f"{name}: each galaxy's halo, median [68 % interval] (⇥: computed "
+                                        "from a parameter whose posterior piles at a prior bound)", title_justify="left")
+                    for c in columns:
+                        table.add_column(c, justify="left" if c == "galaxy" else "right")
+                    for row in body:
+                        table.add_row(*row)
+                    console.print(table)
         for name, r in rows.items():
             for w in r.get("warnings", []):
                 console.print(f"⚠ {name}: {escape(w)}", highlight=False, soft_wrap=True)

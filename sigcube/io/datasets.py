@@ -65,6 +65,8 @@ class DatasetKind:
     that nuisance parameters need: the SPARC reports and the explorer's curves and RAR read them."""
     view: str = ""
     """Non-empty for a view of the kind ``schema.kind`` (its name is ``<kind>:<view>``)."""
+    title: str = ""
+    """The kind's name as a survey is written in figures and pages (``SPARC``); empty: its name as it is."""
     likelihood: Callable[[xr.Dataset, SampleCuts | None, Mapping[str, Any]], Any] | None = None
     """A view's own likelihood: ``likelihood(cube, cuts, options)`` → an object with ``log_likelihood(v_pred)``
     ((..., n_points) → (..., n_objects), objects in the packer's order) and ``describe()``."""

@@ -29,7 +29,7 @@ DEFAULT_KIND = SPARC.kind
 register_dataset(DatasetKind(SPARC, "SPARC rotation curves and Table 1", "galaxy",
                              build_sparc_cube, pack_sparc, manifest="sparc", select=select_sparc,
                              select_variables=SELECT_VARIABLES, pack_variables=PACK_VARIABLES,
-                             input_variables=SURFACE_BRIGHTNESS, needs=PACK_NEEDS, has_curves=True))
+                             input_variables=SURFACE_BRIGHTNESS, needs=PACK_NEEDS, has_curves=True, title="SPARC"))
 register_dataset(DatasetKind(MILKYWAY, "Eilers+2019 bins and Mróz+2019 Cepheids, V_bar from galpy's McMillan17",
                              "tracer", build_milkyway_cube, pack_milkyway, manifest="milkyway",
                              needs=MILKYWAY_VARIABLES))

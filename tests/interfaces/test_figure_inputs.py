@@ -179,7 +179,7 @@ def test_elpd_and_per_galaxy_difference_draw_a_table_of_error_models_by_its_pref
     plot = per_object_difference(table, cube(names, digest), "sigma", "mond")
     assert plot.alt == per_object_difference(preferred, cube(names, digest), "sigma", "mond").alt
     drawn: dict[str, str] = {}  # what `sigcube plot` and `--save` each draw, by figure (not rendered: the same call)
-    monkeypatch.setattr("sigcube.interfaces.plots.output.save", lambda plot, path: drawn.setdefault("plot", plot.alt))
+    monkeypatch.setattr("sigcube.interfaces.plots.output.save", lambda plot, path, *_: drawn.setdefault("plot", plot.alt))
     result = runner.invoke(app, ["plot", "elpd", str(RESULTS / "compare-sigma-mond-error-models.json"), "--out",
                                  str(tmp_path / "x.png")])
     assert result.exit_code == 0, result.output

@@ -199,7 +199,7 @@ def test_the_rar_of_a_report_draws_its_fitted_models_at_their_best_points(sparc_
     """Given a comparison report, the RAR draws the report's models at its best point (MOND's a0 of the report, not
     the preset's): its binned median g_pred is the MOND kernel's at that a0 (computed here from the interpolating
     function ν(y) = 1/(1 − e^{−√y}) of g_N), and another a0 moves it."""
-    from sigcube.interfaces.plots.galaxies import binned, rar
+    from sigcube.interfaces.plots.rar import binned, rar
     from sigcube.io.rotation_curves import pack_sparc
 
     def median_curve(a0):

@@ -172,7 +172,8 @@ def test_a_result_without_a_recorded_hash_is_not_checked():
 
 
 def test_set_reads_lists_numbers_and_choices_by_the_options_kind():
-    from sigcube.interfaces.plots.galaxies import rar, rotation_curves
+    from sigcube.interfaces.plots.galaxies import rotation_curves
+    from sigcube.interfaces.plots.rar import rar
     from sigcube.interfaces.plots.halos import relations
 
     options = figure_options(rotation_curves, ("data",))

@@ -20,7 +20,7 @@ from sigcube.cli import app
 from sigcube.errors import SigcubeError
 from sigcube.interfaces.explore import Limits, PopulationQuestion, save_explorer, sections
 from sigcube.interfaces.explore.posterior_curves import posterior_curves, posterior_point
-from sigcube.interfaces.plots import galaxies, sweeps
+from sigcube.interfaces.plots import galaxies, rar, sweeps
 from sigcube.interfaces.plots.data import grids_of
 from sigcube.interfaces.plots.posteriors import corner
 from sigcube.model import metrics
@@ -51,7 +51,7 @@ def _committed(name: str) -> dict:
 def test_the_rar_residuals_give_the_reports_scatter(pred):
     """The residual panel's points, log10(g_obs/g_pred) of the paper preset, have the RMS the committed SPARC report
     prints as its §3.5 scatter (computed there by the metric code, here from the plotted points)."""
-    plot = galaxies.rar(pred)
+    plot = rar.rar(pred)
     (points,) = [e for e in plot.view.traverse(lambda e: e, [hv.Scatter]) if e.vdims[0].name == "residual"]
     y = np.asarray(points.dimension_values(1), dtype=float)
     paper = next(p for p in _committed("sparc") if p["preset"] == "paper")
@@ -75,7 +75,7 @@ def test_the_rotation_curves_are_representative_and_worst(pred):
         (obs,) = [e for e in panel if isinstance(e, hv.Scatter)]
         (line,) = [e for e in panel if isinstance(e, hv.Curve) and e.label == next(iter(pred.v_pred))]
         r = np.sqrt(np.mean((obs.dimension_values(1) - line.dimension_values(1)) ** 2))
-        assert f"\nRMS {next(iter(pred.v_pred))} {r:.1f} · " in panel.opts.get(backend="bokeh").kwargs["title"]
+        assert f"\nRMS [km/s]: {next(iter(pred.v_pred))} {r:.1f} · " in panel.opts.get(backend="bokeh").kwargs["title"]
     assert "representative galaxies (" in plot.alt and "3 worst fitted" in plot.alt
 
 

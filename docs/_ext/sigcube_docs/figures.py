@@ -74,7 +74,7 @@ class DocFigure:
 
 
 FIGURES: tuple[DocFigure, ...] = (
-    DocFigure("sparc-rar", "study/sparc", lambda i: i.plots.galaxies.rar(i.predictions), cube=True,
+    DocFigure("sparc-rar", "study/sparc", lambda i: i.plots.rar.rar(i.predictions), cube=True,
               title="The radial acceleration relation"),
     DocFigure("sparc-curves", "study/sparc", lambda i: i.plots.galaxies.rotation_curves(i.predictions), cube=True,
               title="Representative and worst-fitted rotation curves"),
@@ -186,7 +186,7 @@ class Example:
 _SHOWN = {f.name: f for f in FIGURES}
 _COMPARE = "docs/results/compare-sigma-mond-error-models.json"
 GALLERY: tuple[Example, ...] = (
-    Example("rar", DocFigure("gallery-rar", "gallery", lambda i: i.plots.galaxies.rar(
+    Example("rar", DocFigure("gallery-rar", "gallery", lambda i: i.plots.rar.rar(
         i.record("compare-sigma-mond-error-models"), i.sparc), ("compare-sigma-mond-error-models",), cube=True,
         title="The RAR of the fitted models"), f"sigcube plot rar {_COMPARE} --out rar.png"),
     Example("rotation-curves", _SHOWN["sparc-curves"], "sigcube plot rotation-curves cubes/sparc.zarr --out curves.png"),

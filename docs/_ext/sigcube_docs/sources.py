@@ -175,13 +175,12 @@ def plots() -> Any:
 
     from sigcube.interfaces.plots import (
         comparison, data, figures, fits, galaxies, halos, output, performance, population, posteriors, probes,
-        published,
+        published, rar,
     )
 
     return SimpleNamespace(comparison=comparison, data=data, fits=fits, galaxies=galaxies, halos=halos,
-                           performance=performance,
-                           population=population, posteriors=posteriors, probes=probes, published=published,
-                           save=output.save, figures=figures)
+                           performance=performance, population=population, posteriors=posteriors, probes=probes,
+                           published=published, rar=rar, save=output.save, figures=figures)
 
 
 def plots_source() -> list[Any]:

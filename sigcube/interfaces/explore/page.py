@@ -40,7 +40,8 @@ from sigcube.interfaces.explore.sweep_views import (
 from sigcube.interfaces.explore.views import curve_gallery, rar, rotation_curve_gallery
 from sigcube.interfaces.plots.base import fmt, plural
 from sigcube.interfaces.plots.comparison import joint_costs
-from sigcube.interfaces.plots.galaxies import DEFAULT_KERNELS, predictions, rar_note
+from sigcube.interfaces.plots.galaxies import DEFAULT_KERNELS, predictions
+from sigcube.interfaces.plots.rar import rar_note
 from sigcube.interfaces.plots.output import PAGE_FORMATS, output_file, replaced
 from sigcube.interfaces.plots.population import population_figures
 from sigcube.interfaces.plots.sweeps import GLOBAL_METRICS
@@ -339,7 +340,8 @@ def _page(result: xr.Dataset | xr.DataTree, cube: xr.Dataset | None, kernels: Se
     for model in page.models:
         if isinstance(model, Plot):
             model.output_backend = "canvas"
-    return file_html(page, _Inline(), title=f"sigcube explorer: {name_of(result)}")
+    html = file_html(page, _Inline(), title=f"sigcube explorer: {name_of(result)}")
+    return html.replace("<head>", '<head>\n    <link rel="icon" href="data:,">', 1)  # no favicon fetched on view
 
 
 class _Inline(Resources):

@@ -19,7 +19,7 @@ from sigcube.interfaces.plots.base import framewise
 from sigcube.interfaces.plots.galaxies import (
     DEFAULT_KERNELS, GalaxyCurve, Predictions, predictions, rotation_curve_panel,
 )
-from sigcube.interfaces.plots.galaxies import rar as rar_figure
+from sigcube.interfaces.plots.rar import rar as rar_figure
 from sigcube.model.kernels.presets import DEFAULT_PRESET
 
 
@@ -60,6 +60,6 @@ def rotation_curve_gallery(data: xr.Dataset | Predictions, kernels: Sequence[str
 def rar(data: xr.Dataset | Predictions, kernels: Sequence[str] = DEFAULT_KERNELS, preset: str = DEFAULT_PRESET,
         max_points: int = Limits.max_points, seed: int = 0) -> hv.Layout:
     """The radial acceleration relation with each kernel's binned median and the residual panel
-    (:func:`sigcube.interfaces.plots.galaxies.rar`): every point up to ``max_points``, then datashaded (or a random
+    (:func:`sigcube.interfaces.plots.rar.rar`): every point up to ``max_points``, then datashaded (or a random
     subsample without datashader)."""
     return rar_figure(_data(data, kernels, preset), max_points=max_points, seed=seed).view

@@ -15,6 +15,7 @@ from sigcube.interfaces.plots.comparison import compared
 from sigcube.interfaces.plots.fields import FRACTION, Bound, Field
 from sigcube.interfaces.plots.labels import Label, relation_words
 from sigcube.interfaces.plots.registry import figure
+from sigcube.model.kernels.halo_lcdm import CONCENTRATION_MASS
 from sigcube.model.lcdm import DUTTON_MACCIO_2014, DUTTON_MACCIO_2014_EINASTO, MOSTER_2013, SHMRS
 
 STELLAR = ("log10_M200", "log10_mstar")
@@ -128,9 +129,9 @@ def _stellar_relations(report: Any, run: str, models: Sequence[str], what: str) 
 
 
 def _cm(model: str) -> Any:
-    """The concentration–mass relation a halo model's ΛCDM prior uses: Dutton & Macciò 2014's Einasto fit for an
-    Einasto halo, their NFW fit otherwise."""
-    return DUTTON_MACCIO_2014_EINASTO if model.startswith("einasto") else DUTTON_MACCIO_2014
+    """The concentration–mass relation a halo model's ΛCDM prior uses (its profile's, the model's name up to its first
+    ``-``: :data:`~sigcube.model.kernels.halo_lcdm.CONCENTRATION_MASS`), Dutton & Macciò 2014's NFW fit for any other."""
+    return CONCENTRATION_MASS.get(model.split("-")[0], DUTTON_MACCIO_2014)
 
 
 def _cm_label(relation: Any) -> str:

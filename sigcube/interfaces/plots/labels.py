@@ -231,8 +231,9 @@ ERROR_MODELS = {"quoted": "errors as quoted", "velocity_floor": "velocity floor 
                 "lognormal_first_order": "log-normal σ_int (first order)", "lognormal": "log-normal σ_int",
                 "sigma_floor": "floor σ_fl", "tau_gal": "velocity scale τ_gal"}
 """An error model's name (a report's key, its parts joined by ``+``) in words."""
-DATASETS = {"sparc": "SPARC", "clash": "CLASH", "li2018": "Li+2018", "milky_way": "Milky Way"}
-"""A dataset's name (a report's key) as a survey is written."""
+DATASETS = {"clash": "CLASH", "li2018": "Li+2018", "milky_way": "Milky Way"}
+"""A joint sweep's dataset name (a report's key) as a survey is written, beyond the dataset kinds' own titles
+(:attr:`~sigcube.io.datasets.DatasetKind.title`)."""
 CHOICES = {"errors": "{} lensing errors", "baryons": "{} M_bar errors", "gas_dex": "gas calibration σ_G = {} dex",
            "gas_scope": "({})", "missing_baryons": "missing baryons f ≤ {}", "missing_scope": "({})",
            "path_scatter_dex": "scatter of L, σ_L = {} dex", "slip": "lensing slip", "path_length": "path length {}"}
@@ -258,8 +259,12 @@ def relation_words(name: str) -> str:
 
 
 def dataset_words(name: str) -> str:
-    """A dataset's name as written (``sparc`` → SPARC), else as given."""
-    return DATASETS.get(name, name)
+    """A dataset's name as written (``sparc`` → SPARC: a dataset kind's title, or :data:`DATASETS`), else as given."""
+    import sigcube.io.kinds  # noqa: F401 (the built-in kinds registered)
+    from sigcube.io.datasets import dataset_kinds
+
+    titles = {k.name: k.title for k in dataset_kinds() if k.title}
+    return titles.get(name) or DATASETS.get(name, name)
 
 
 def choice_words(option: str, value: Any) -> str:

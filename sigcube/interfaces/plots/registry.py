@@ -16,7 +16,7 @@ from sigcube.errors import SigcubeError
 
 Source = Literal["report", "cube", "bench", "code"]
 MODULES = ("posteriors", "population", "comparison", "published", "performance", "galaxies", "sweeps", "halos",
-           "probes", "fits")
+           "probes", "fits", "rar")
 """The modules of :mod:`sigcube.interfaces.plots` that define figures."""
 
 

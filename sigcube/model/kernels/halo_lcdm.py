@@ -147,6 +147,10 @@ LCDM_KERNELS = {"nfw": "nfw_lcdm", "einasto": "einasto_lcdm", "dc14": "dc14_lcdm
 """Each ΛCDM-motivated halo kernel with flat priors and its ΛCDM-prior twin."""
 FLAT_ONLY = ("burkert", "piso")
 """Empirical cores: flat priors only, no ΛCDM prior."""
+CONCENTRATION_MASS = {"nfw": DUTTON_MACCIO_2014, "einasto": DUTTON_MACCIO_2014_EINASTO, "dc14": DUTTON_MACCIO_2014,
+                      "corenfw": DUTTON_MACCIO_2014}
+"""The concentration–mass relation each ΛCDM-motivated profile's prior uses (DC14's c_DMO and coreNFW's NFW halo take
+the NFW one), by the profile's name as in :data:`LCDM_KERNELS`."""
 
 
 HALO_QUANTITIES = {"log10_M200": "log10 of the halo mass M200 [M☉]",

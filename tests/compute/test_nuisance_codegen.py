@@ -61,7 +61,7 @@ def test_every_registered_kernel_but_newtonian_traces_with_every_input_supported
         assert program.nodes and program.out[0] == "node", name
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+@settings(max_examples=20, deadline=None, derandomize=True)
 @given(name=st.sampled_from(sorted(set(TRACEABLE) - SLOW_TO_COMPILE)), seed=st.integers(0, 2**16))
 def test_compiled_predict_equals_the_numpy_transform_and_kernel(name, seed):
     """Random switches and fixed values, 1–2 variable parameters with a value per galaxy, random Υ and D."""

@@ -416,7 +416,8 @@ def test_cli_writes_and_prints_exactly_the_path_it_writes(cli, tiny_path, sparc_
 
 @pytest.mark.parametrize("options, reason, rendered", [
     ("ro", "read-only file system", False),  # refused before the page is drawn: drawing it would fail the test
-    ("size=64k", "no space left on device", True),  # the page is drawn, then cannot be written
+    pytest.param("size=64k", "no space left on device", True,  # the page is drawn, then cannot be written
+                 marks=pytest.mark.slow),
 ])
 def test_cli_on_an_unwritable_folder_is_one_line_and_leaves_nothing(tiny_path, sparc_store, tmp_path, options,
                                                                     reason, rendered):

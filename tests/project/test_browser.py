@@ -180,15 +180,16 @@ def test_explorer_page_in_headless_chromium(browser, page, repo_root, until):
     sliders = [w for w in widgets if w[0] == "Slider"]
     assert len(sliders) == 2 and {n for *_, n in sliders} == {7, 8}, "A0 and k sliders, ≤ 8 positions"
     titles = browser.execute_script(f"return {TITLES}")
-    assert titles[0].startswith("CamB\nRMS sigma (paper) ") and "Radial acceleration relation" in titles[1]
-    assert f"{METRICS['mean_rms'].long_name} along A0 at k = 0.1592" in titles  # labels from the metric registry
+    assert titles[0].startswith("CamB\nRMS [km/s]: sigma (paper) ") and "Radial acceleration relation" in titles[1]
+    flat = [" ".join(t.split()) for t in titles]  # titles wrap to their panel
+    assert f"{METRICS['mean_rms'].long_name} along A0 at k = 0.1592" in flat, titles  # labels from the metric registry
     before, x_end = browser.get_screenshot_as_png(), browser.execute_script(X_END)
 
     galaxy = browser.execute_script(SELECT, "galaxy", 5)
     until(browser, f"return {TITLES}[0].startsWith(arguments[0] + '\\n')", galaxy)
     assert browser.execute_script(X_END) > 5 * x_end, "the radius axis follows the new galaxy's curve"
     browser.execute_script(SLIDE, 7, 0)  # the k slider (6 grid values and the default) to its first value
-    until(browser, f"return {TITLES}.some(t => t.endsWith('along A0 at k = 0.03'))")
+    until(browser, f"return {TITLES}.some(t => t.replace(/\\s+/g, ' ').endsWith('along A0 at k = 0.03'))")
     until(browser, RENDERED)
     after = browser.get_screenshot_as_png()
     assert after != before, "the rendered page changed with the widgets"
@@ -256,7 +257,7 @@ def test_the_explorer_of_every_kind_in_headless_chromium(kind, expected, browser
     browser.get_log("browser")  # what earlier pages logged
     browser.get(kind_pages[kind].as_uri())
     until(browser, RENDERED)
-    titles = " | ".join(browser.execute_script(f"return {TITLES}"))
+    titles = " | ".join(" ".join(t.split()) for t in browser.execute_script(f"return {TITLES}"))  # wrapped titles
     for text in expected:
         assert text in titles, (text, titles)
     shot = browser.get_screenshot_as_png()

@@ -38,10 +38,10 @@ def _list(value: bool) -> None:
 
 
 def _plain(text: str) -> str:
-    """A docstring's paragraph as terminal text: on one line, without reST markup (``x``, :func:`~a.b`)."""
-    import re
+    """A docstring's paragraph as terminal text (:func:`sigcube.interfaces.plots.registry.plain`)."""
+    from sigcube.interfaces.plots.registry import plain
 
-    return re.sub(r":\w+:`~?([\w.]+)`", lambda m: m.group(1).split(".")[-1], " ".join(text.split())).replace("``", "")
+    return plain(text)
 
 
 def _inputs(name: str) -> tuple[str, ...]:

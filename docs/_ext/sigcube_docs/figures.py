@@ -270,7 +270,7 @@ def gallery() -> str:
     lines = []
     for example in GALLERY:
         f = example.figure
-        lines += [f"### {example.kind}", "", text(kinds[example.kind].summary), ""]
+        lines += [f"### {example.kind}", "", text(sources.plots().plain(kinds[example.kind].summary)), ""]
         if f is not None:
             alt = json.loads((OUT / f"{f.name}.json").read_text(encoding="utf-8"))["alt"]
             own = f.page == "gallery"  # drawn for the gallery alone: shown whole

@@ -177,10 +177,11 @@ def plots() -> Any:
         comparison, data, figures, fits, galaxies, halos, output, performance, population, posteriors, probes,
         published, rar,
     )
+    from sigcube.interfaces.plots.registry import plain
 
     return SimpleNamespace(comparison=comparison, data=data, fits=fits, galaxies=galaxies, halos=halos,
                            performance=performance, population=population, posteriors=posteriors, probes=probes,
-                           published=published, rar=rar, save=output.save, figures=figures)
+                           published=published, rar=rar, save=output.save, figures=figures, plain=plain)
 
 
 def plots_source() -> list[Any]:

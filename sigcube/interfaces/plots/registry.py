@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -42,6 +43,11 @@ class FigureKind:
     def description(self) -> str:
         """The function's whole docstring, its paragraphs kept."""
         return inspect.getdoc(self.function) or ""
+
+
+def plain(text: str) -> str:
+    """A docstring's paragraph as plain text: on one line, without reST markup (``x``, :func:`~a.b`)."""
+    return re.sub(r":\w+:`~?([\w.]+)`", lambda m: m.group(1).split(".")[-1], " ".join(text.split())).replace("``", "")
 
 
 FIGURES: dict[str, FigureKind] = {}

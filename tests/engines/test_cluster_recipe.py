@@ -144,6 +144,7 @@ def test_the_one_machine_recipe_runs_as_written(repo_root, tmp_path, wait_for, f
                     background[int(job.lstrip("%")) - 1][0].send_signal(signal.SIGTERM)
                 wait_for(lambda: all(proc.poll() is not None for proc, _ in background), "every process stopped",
                          printed)
+                wait_for(lambda: not _alive(tree), "the workers' own processes stopped too", printed)
                 continue
             done = subprocess.run(command(line), env={**env, **line.env}, cwd=tmp_path, capture_output=True,
                                   text=True, timeout=1800)
@@ -158,7 +159,19 @@ def test_the_one_machine_recipe_runs_as_written(repo_root, tmp_path, wait_for, f
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    assert not [p.pid for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], "left running"
+    assert not _alive(tree), "left running"
+
+
+def _alive(tree: list[psutil.Process]) -> list[int]:
+    """The processes of ``tree`` still running (a zombie has stopped)."""
+    alive = []
+    for p in tree:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                alive.append(p.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
     assert "Traceback" not in printed(), printed()
 
 

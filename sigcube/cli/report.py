@@ -3,13 +3,19 @@ next to the published figures."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from sigcube.cli.common import console, dataset_cube, emit, err_console, tau_gal_within_limits
 from sigcube.errors import SigcubeError
+
+if TYPE_CHECKING:
+    from sigcube.engines.dask import Tick
 
 app = typer.Typer(help="Compute a report on a cube and compare it with the published figures.", no_args_is_help=True)
 
@@ -497,5 +503,25 @@ def _with_fits(ds, workers: int | None, scheduler: str | None, synchronous: bool
     from sigcube.engines.sweep.engine import check_workers
 
     scheduler = check_workers(scheduler, workers, synchronous)
-    with executor(scheduler, workers, synchronous, err_console) as run, err_console.status(status):
+    with _task_bar(status) as tick, executor(scheduler, workers, synchronous, err_console, tick) as run:
         return build(run)
+
+
+@contextmanager
+def _task_bar(status: str) -> Iterator[Tick]:
+    """A bar on stderr saying ``status`` and, for each batch of per-galaxy tasks, how many have finished, the time
+    taken and the time left at the batch's pace (a spinner until the first batch starts)."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("tasks"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(escape(status), total=None)
+
+        def tick(done: int, total: int) -> None:
+            if done == 0:
+                bar.reset(task, total=total)
+            bar.update(task, completed=done, refresh=True)
+
+        yield tick

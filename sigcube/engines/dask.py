@@ -19,9 +19,26 @@ Runner = Callable[[Callable[..., Any], tuple, Sequence[tuple]], list[Any]]
 (:func:`in_process`, or a cluster: :func:`sigcube.engines.fit.run.executor`)."""
 
 
+Tick = Callable[[int, int], None]
+"""Told ``(finished, total)`` of each call of a :data:`Runner`: once as the call starts, then as each task lands."""
+
+
 def in_process(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) -> list[Any]:
     """The :data:`Runner` that runs every task here, in order."""
     return [func(*shared, *task) for task in tasks]
+
+
+def counted_in_process(tick: Tick) -> Runner:
+    """:func:`in_process`, telling ``tick`` of each finished task."""
+    def run(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) -> list[Any]:
+        results: list[Any] = []
+        tick(0, len(tasks))
+        for task in tasks:
+            results.append(func(*shared, *task))
+            tick(len(results), len(tasks))
+        return results
+
+    return run
 
 
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "200ms",

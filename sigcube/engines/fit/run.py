@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 from rich.console import Console
 
-from sigcube.engines.dask import Runner, client_when_needed, in_process, quiet_dask, stream
+from sigcube.engines.dask import Runner, Tick, client_when_needed, counted_in_process, in_process, quiet_dask, stream
 from sigcube.engines.fit.core import fit_objects
 from sigcube.engines.fit.spec import FitSpec
 from sigcube.errors import SigcubeError
@@ -39,22 +39,29 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
 
 @contextmanager
 def executor(scheduler: str | None = None, workers: int | None = None, synchronous: bool = False,
-             console: Console | None = None) -> Iterator[Runner]:
+             console: Console | None = None, tick: Tick | None = None) -> Iterator[Runner]:
     """A :data:`~sigcube.engines.dask.Runner` on a Dask cluster (``scheduler``, or a LocalCluster of ``workers``
     processes, as sweeps: :func:`sigcube.engines.dask.dask_client`; a LocalCluster starts while the command goes on
     until its first tasks, :func:`sigcube.engines.dask.client_when_needed`), through the one driver of sweeps and fits
     (:func:`sigcube.engines.dask.stream`), or :func:`~sigcube.engines.dask.in_process` when ``synchronous``. Each
-    call's ``shared`` arguments are scattered to the workers once; its results come back in the tasks' order."""
+    call's ``shared`` arguments are scattered to the workers once; its results come back in the tasks' order;
+    ``tick`` (:data:`~sigcube.engines.dask.Tick`) hears how many of each call's tasks have finished."""
     if synchronous:
-        yield in_process
+        yield in_process if tick is None else counted_in_process(tick)
         return
     with quiet_dask(), client_when_needed(scheduler, workers, console or Console(stderr=True, quiet=True)) as client:
         def run(func: Callable[..., Any], shared: tuple, tasks: Sequence[tuple]) -> list[Any]:
             pending = list(range(len(tasks)))[::-1]
             results: list[Any] = [None] * len(tasks)
+            done = [0]
+            if tick is not None:
+                tick(0, len(tasks))
 
             def finished(i: int, result: Any) -> None:
                 results[i] = result
+                done[0] += 1
+                if tick is not None:
+                    tick(done[0], len(tasks))
 
             stream(client(), _call, (func, shared, tuple(tasks)), lambda: pending.pop() if pending else None,
                    finished, key=lambda i: f"sigcube-{func.__name__.strip('_')}-{id(results):x}-{i}",

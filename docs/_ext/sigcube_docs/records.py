@@ -122,7 +122,7 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
     Result("compare-sigma_xi-nfw", (("report", "compare", "sigma_xi", "nfw", "--json"),),
            "model selection: Σ (A, ξ) and NFW per galaxy"),
     Result("compare-sigma-mond-sigma-int", (("report", "compare", "sigma", "mond", "--sigma-int", "0:0.2:21",
-                                             "--error-model", "lognormal_gobs", "--json"),),
+                                             "--error-model", "lognormal_first_order", "--json"),),
            "model selection: canonical Σ and MOND with the intrinsic scatter σ_int marginalised over [0, 0.2] dex"),
     Result("compare-sigma-mond-error-models", (("report", "compare", "sigma", "mond", "--error-model", "all",
                                                 "--json"),),

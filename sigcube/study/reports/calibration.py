@@ -243,8 +243,9 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
             console.print(f"observed ln B = {result['observed']:+.1f}: above {rank['below']} of {rank['of']} samples "
                           f"drawn from {truth}", highlight=False)
     if any("conflicts" in block["summary"] for block in result["by_truth"].values()):
-        counts = Table(title=f"galaxies in prior–data conflict (of {result.get('n_galaxies', 'the sample')}), under "
-                             f"each analysed model", title_justify="left")
+        console.print(f"galaxies in prior–data conflict (of {result.get('n_galaxies', 'the sample')}), under each "
+                      "analysed model: mean (range) over the samples", highlight=False)
+        counts = Table()
         for col in ("drawn from", model, ref):
             counts.add_column(col, justify="left" if col == "drawn from" else "right")
         if "data_conflicts" in result:

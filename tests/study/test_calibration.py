@@ -183,4 +183,4 @@ def test_samples_drawn_from_a_halo_are_analysed_as_the_data_with_conflicts_count
             assert block["summary"]["conflicts"][truth]["mean"] < 0.1 * n
     text = io.StringIO()
     render(out, Console(file=text, width=200))
-    assert f"galaxies in prior–data conflict (of {n})" in text.getvalue() and "\nnfw-lcdm" in text.getvalue()
+    assert f"galaxies in prior–data conflict (of {n})" in text.getvalue() and "│ nfw-lcdm " in text.getvalue()

@@ -490,13 +490,21 @@ def _compare_one(ds, names: list[str], nuisance: bool, scatter, kept, fresh: boo
     if "predictive_checks" not in report:
         with err_console.status("predictive checks at the best points …"):
             report["predictive_checks"] = predictive_checks(ds, report)
-    if adequacy and "adequacy" not in report and "nuisance" in report["runs"]:
+    if adequacy and "nuisance" in report["runs"] and _stale_adequacy(report):
         from sigcube.study.reports.adequacy import REPLICATES, adequacy_checks
 
         with err_console.status(f"adequacy: {REPLICATES} samples drawn from each fitted model and treated as the "
                                 "data …"):
             report["adequacy"] = adequacy_checks(ds, report, progress=_say)
     return keep_report(kept, names, report)
+
+
+def _stale_adequacy(report: dict) -> bool:
+    """Whether a comparison's adequacy checks are missing or were made under another rule (a kept report's are
+    remade; its evidence is not)."""
+    from sigcube.study.reports.adequacy import RULE
+
+    return "adequacy" not in report or any(a.get("rule") != RULE for a in report["adequacy"].values())
 
 
 def _curves(cube: str | None):

@@ -386,14 +386,16 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
     checked = [r for r in t["rows"] if r.get("adequacy")]
     if checked:
         first = checked[0]["adequacy"]
-        out.append(f"Adequacy: the data's residual statistics among {first['replicates']} samples drawn from each fitted "
-                   f"model and treated as the data ({text(t['conventions']['lead'])}); outside, the data's value "
-                   "[the samples' range]:\n\n"
+        out.append(f"Adequacy: the data's residual statistics among {first['replicates'] + first.get('unusable', 0)} "
+                   f"samples drawn from each fitted model and treated as the data ({text(t['conventions']['lead'])}); "
+                   "outside, the data's value [the samples' range]:\n\n"
                    + table(["model", "error model", "adequate", "outside the samples' range"],
                            [[code(r["model"]), code(r["error_model"]), "yes" if r["adequacy"]["adequate"] else "no",
                              "; ".join(f"{text(s['what'])} {number(s['data'], 3)} [{number(s['range'][0], 3)} to "
                                        f"{number(s['range'][1], 3)}]" for s in r["adequacy"]["statistics"].values()
-                                       if not s["inside"]) or "—"] for r in checked], "llll") + "\n")
+                                       if not s["inside"]) or "—")
+                             + (f" ({r['adequacy']['unusable']} samples with a non-finite residual set aside)"
+                                if r["adequacy"].get("unusable") else "")] for r in checked], "llll") + "\n")
     checks = [f"{code(r['model'])} under {code(r['error_model'])}: {text(r['predictive_check']['reading'])}"
               for r in t["rows"] if r.get("predictive_check")]
     if checks:

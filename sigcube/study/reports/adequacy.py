@@ -23,6 +23,7 @@ from scipy import stats
 
 from sigcube.engines.evidence import Data, likelihood_at
 from sigcube.engines.residuals import at_mode
+from sigcube.errors import SigcubeError
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.io.synth_sparc import draw_on_baryons
 from sigcube.model.kernels import get_kernel
@@ -101,22 +102,31 @@ def adequacy(cube: xr.Dataset, model: str, best: Mapping[str, Any], scatter: Map
         return statistics(r, points.offsets)
 
     data = residual_statistics(cube)
-    drawn = [residual_statistics(draw_on_baryons(cube, kernel_name, point, seed=seed + j, likelihood=likelihood))
-             for j in range(replicates)]
+    drawn, unusable = [], 0
+    for j in range(replicates):
+        found = residual_statistics(draw_on_baryons(cube, kernel_name, point, seed=seed + j, likelihood=likelihood))
+        if all(np.isfinite(v) for v in found.values()):
+            drawn.append(found)
+        else:  # a drawn velocity of 0 or beyond float range: a sample no data set holds
+            unusable += 1
+    if not drawn:
+        raise SigcubeError(f"adequacy of {model}: none of the {replicates} samples drawn from the fitted model has "
+                           "finite residuals")
     out = {}
     for name, (what, _) in STATISTICS.items():
         values = np.array([d[name] for d in drawn])
         lo, hi = float(values.min()), float(values.max())
         out[name] = {"what": what, "data": data[name], "median": float(np.median(values)), "range": [lo, hi],
                      "inside": bool(lo <= data[name] <= hi)}
-    return {"statistics": out, "adequate": all(s["inside"] for s in out.values()), "replicates": replicates,
-            "seeds": f"{seed} to {seed + replicates - 1}"}
+    return {"statistics": out, "adequate": all(s["inside"] for s in out.values()), "replicates": len(drawn),
+            "unusable": unusable, "seeds": f"{seed} to {seed + replicates - 1}", "rule": RULE}
 
 
 RULE = (f"adequate when each of {len(STATISTICS)} residual statistics of the data ({', '.join(STATISTICS)}) lies "
         f"within the range of {REPLICATES} samples drawn from the fitted model at its best point and treated as the "
         "data (a central 99 % interval each; Bonferroni over the five: a described model fails with probability "
-        "≤ 5 %)")
+        "≤ 5 %); a sample with a non-finite residual (a drawn velocity of 0 or beyond float range) is set aside and "
+        "counted")
 """The adequacy rule, in the report's words."""
 
 

@@ -346,7 +346,7 @@ def report_compare(
         for n, (name, scatter) in enumerate(scatters.items(), 1):
             err_console.print(f"error model {n} of {len(scatters)}: {name}", markup=False, highlight=False)
             reports[name] = _compare_one(ds, names, nuisance, scatter, kept[name], fresh, workers, scheduler,
-                                         synchronous, engine)
+                                         synchronous, engine, adequacy=True)
         table = error_model_table(reports)
         payload = {"error_model_table": table, "reports": reports}
 
@@ -391,6 +391,9 @@ def report_calibrate(
     at: Annotated[str, typer.Option(
         "--at", help="Where the samples' global parameters are set: fitted (each model's posterior means on the cube, "
                      "fitted first under the same likelihood) or defaults (the kernels' defaults).")] = "fitted",
+    also_from: Annotated[Optional[str], typer.Option(
+        "--also-from", help="More generating models, comma-separated (nfw-lcdm, …): samples drawn from each, their "
+                            "per-galaxy halos from the model's priors, analysed as the data (MODEL against MOND).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     cube: Annotated[Optional[str], typer.Option(help=_SPARC_CUBE)] = None,
     workers: Annotated[Optional[int], typer.Option(help="LocalCluster worker processes (default: one per core).")] = None,
@@ -411,14 +414,15 @@ def report_calibrate(
     ds = _curves(cube)
     root = cube_dir() / "checkpoints"
     check_root(root)
+    more = [m.strip() for m in (also_from or "").split(",") if m.strip()]
     settings = {"report": "calibrate", "cube": str(ds.attrs.get("content_sha256", "")), "model": model,
-                "scatter": scatter.describe(), "at": at}
+                "scatter": scatter.describe(), "at": at, "samples": "with conflict counts", "also_from": more}
     kept = Checkpoint(root / f"calibrate-{fingerprint(settings)}", describe_run(settings),
                       warn=lambda line: err_console.print(line, markup=False, highlight=False))
     kept.check_writable()
     report = _with_fits(ds, workers, scheduler, synchronous, "drawing and comparing synthetic samples …",
                         lambda run: calibrate(ds, model, scatter, samples, seed=seed, observed=observed, at=at,
-                                              run=run, checkpoint=kept, progress=_say))
+                                              also_from=more, run=run, checkpoint=kept, progress=_say))
     emit(report, as_json, render)
 
 
@@ -466,9 +470,10 @@ def _checkpoint(ds, nuisance: bool, scatter, engine: str = "auto"):
 
 
 def _compare_one(ds, names: list[str], nuisance: bool, scatter, kept, fresh: bool, workers: int | None,
-                 scheduler: str | None, synchronous: bool, engine: str = "auto") -> dict:
+                 scheduler: str | None, synchronous: bool, engine: str = "auto", adequacy: bool = False) -> dict:
     """The comparison of ``names`` on ``ds`` under ``scatter`` by ``engine``: the report ``kept``
-    (:func:`_checkpoint`) holds from a finished run, else computed (resuming from its finished pieces) and kept."""
+    (:func:`_checkpoint`) holds from a finished run, else computed (resuming from its finished pieces) and kept;
+    with ``adequacy``, the error model's adequacy checks added (:mod:`sigcube.study.reports.adequacy`)."""
     from sigcube.study.reports.compare import compare_report, keep_report, kept_report, predictive_checks
 
     if fresh and kept.folder is not None:
@@ -485,7 +490,21 @@ def _compare_one(ds, names: list[str], nuisance: bool, scatter, kept, fresh: boo
     if "predictive_checks" not in report:
         with err_console.status("predictive checks at the best points …"):
             report["predictive_checks"] = predictive_checks(ds, report)
+    if adequacy and "nuisance" in report["runs"] and _stale_adequacy(report):
+        from sigcube.study.reports.adequacy import REPLICATES, adequacy_checks
+
+        with err_console.status(f"adequacy: {REPLICATES} samples drawn from each fitted model and treated as the "
+                                "data …"):
+            report["adequacy"] = adequacy_checks(ds, report, progress=_say)
     return keep_report(kept, names, report)
+
+
+def _stale_adequacy(report: dict) -> bool:
+    """Whether a comparison's adequacy checks are missing or were made under another rule (a kept report's are
+    remade; its evidence is not)."""
+    from sigcube.study.reports.adequacy import RULE
+
+    return "adequacy" not in report or any(a.get("rule") != RULE for a in report["adequacy"].values())
 
 
 def _curves(cube: str | None):
@@ -516,7 +535,7 @@ def _task_bar(status: str) -> Iterator[Tick]:
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("tasks"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
+    with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task(escape(status), total=None)
 
         def tick(done: int, total: int) -> None:

@@ -219,3 +219,27 @@ def test_the_rar_of_a_report_draws_its_fitted_models_at_their_best_points(sparc_
     assert not np.allclose(median_curve(6e-11)[1], drawn, rtol=0.01, atol=0)
     with pytest.raises(SigcubeError, match="give the dataset cube"):
         rar(_report(sparc_cube))
+
+
+def test_the_panels_mark_the_prior_data_conflicts_the_report_lists(sparc_cube):
+    """A galaxy the report lists in prior–data conflict (a global model's at its mode, from the predictive checks; a
+    sampler row's own, at its posterior mean) has a ⚠ line naming each parameter's symbol, deviate and model; a galaxy
+    not listed has none; the caption says what the line means and the alt text lists them."""
+    report = _report(sparc_cube)
+    report["predictive_checks"] = {"nuisance": {"mond": {"conflicts": [
+        {"galaxy": "NGC2403", "parameter": "distance", "z_mode": -4.25},
+        {"galaxy": "NGC2403", "parameter": "upsilon_disk", "z_mode": 3.5}]}}}
+    plot = fitted_rotation_curves(report, sparc_cube, galaxies=["NGC3198", "NGC2403"])
+    titles = {p.opts.get(backend="bokeh").kwargs["title"].split("\n")[0]: p.opts.get(backend="bokeh").kwargs["title"]
+              for p in plot.view}
+    assert titles["NGC2403"].endswith("\n⚠ z: D −4.2, ϒ_disk +3.5")
+    assert "⚠" not in titles["NGC3198"]
+    assert plot.alt.split("prior–data conflicts: ")[1] == "NGC2403: D z = -4.2 (mond), ϒ_disk z = +3.5 (mond)"
+    quiet = fitted_rotation_curves(_report(sparc_cube), sparc_cube, galaxies=["NGC3198", "NGC2403"])
+    assert "prior–data conflict" not in quiet.alt
+
+    sampled = _report(sparc_cube)
+    sampled["runs"]["nuisance"]["mond"] = {**sampled["runs"]["nuisance"]["mond"], "conflicts": {
+        "limit": 3.0, "rows": [{"galaxy": "NGC3198", "parameter": "inclination", "z_mean": 3.1, "z_sd": 0.4}]}}
+    plot = fitted_rotation_curves(sampled, sparc_cube, galaxies=["NGC3198", "NGC2403"])
+    assert plot.alt.split("prior–data conflicts: ")[1] == "NGC3198: i z = +3.1 (mond)"

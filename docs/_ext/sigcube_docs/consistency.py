@@ -446,7 +446,18 @@ def _error_model_table(table: Mapping[str, Any], reports: Mapping[str, Any], at:
     _margin(table["data_prefer"], {e: float(logsumexp([z[m, e] for m in models])) for e in ems},
             {e: max(error[m, e] for m in models) for e in ems}, child(at, "data_prefer"), c)
     lead = table["data_prefer"]["error_model"]
-    c.equal(child(at, "lead"), table["lead"], lead, why=child(at, "data_prefer", "error_model"))
+    if "adequate" in table:  # the highest evidence among the error models adequate for every model checked under them
+        ranked = sorted(ems, key=lambda e: -float(logsumexp([z[m, e] for m in models])))
+        for i, row in enumerate(table["rows"]):
+            if row.get("adequacy"):
+                inside = {k: s["range"][0] <= s["data"] <= s["range"][1] for k, s in row["adequacy"]["statistics"].items()}
+                c.equal(child(at, "rows", i, "adequacy", "adequate"), row["adequacy"]["adequate"], all(inside.values()),
+                        why="every statistic within its samples' range")
+        verdicts = {e: [by[m, e]["adequacy"]["adequate"] for m in models if by[m, e].get("adequacy")] for e in ems}
+        c.equal(child(at, "adequate"), table["adequate"], {e: all(v) if v else None for e, v in verdicts.items()},
+                why="the rows' adequacy")
+        lead = next((e for e in ranked if verdicts[e] and all(verdicts[e])), ranked[0])
+    c.equal(child(at, "lead"), table["lead"], lead, why="the highest evidence among the adequate error models")
     c.equal(child(at, "lead_decisions"), table["lead_decisions"],
             {m: by[m, lead]["decision_vs_mond"] for m in models if m != c.reference}, why=f"the rows' under {lead}")
     for m in models:

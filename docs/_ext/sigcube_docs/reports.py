@@ -345,6 +345,8 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
     out = [provenance(record),
            f"{t['n_galaxies']} galaxies, {t['n_points']:,} points; the {text(t['run'])} run of each error model.\n\n",
            f"**Error model the data prefer**: {text(t['data_prefer']['statement'])}.\n\n"]
+    if "lead_basis" in t:
+        out.append(f"**The table leads with** {code(t['lead'])}: {text(t['lead_basis'])}.\n\n")
     lead = [f"under {code(t['lead'])}: {text(d['reading'])}" for d in t["lead_decisions"].values() if d]
     averaged = [f"averaged over the error models: {code(m)} against {code('mond')}: ln B = "
                 f"{a['ln_B_vs_mond']:+.1f} ± {fixed(a['ln_B_vs_mond_error'], 2)} nat — {text(a['verdict_vs_mond'])}"
@@ -381,6 +383,19 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
     out.append("The scatter's posterior (mean ± sd) and the normalised residuals at the best point:\n\n"
                + table(["model", "error model", "σ_int", *(symbol for _, symbol in beside), "residual sd", "|r| > 3"],
                        rows, "llr" + "r" * len(beside) + "rr") + "\n")
+    checked = [r for r in t["rows"] if r.get("adequacy")]
+    if checked:
+        first = checked[0]["adequacy"]
+        out.append(f"Adequacy: the data's residual statistics among {first['replicates'] + first.get('unusable', 0)} "
+                   f"samples drawn from each fitted model and treated as the data ({text(t['conventions']['lead'])}); "
+                   "outside, the data's value [the samples' range]:\n\n"
+                   + table(["model", "error model", "adequate", "outside the samples' range"],
+                           [[code(r["model"]), code(r["error_model"]), "yes" if r["adequacy"]["adequate"] else "no",
+                             "; ".join(f"{text(s['what'])} {number(s['data'], 3)} [{number(s['range'][0], 3)} to "
+                                       f"{number(s['range'][1], 3)}]" for s in r["adequacy"]["statistics"].values()
+                                       if not s["inside"]) or "—")
+                             + (f" ({r['adequacy']['unusable']} samples with a non-finite residual set aside)"
+                                if r["adequacy"].get("unusable") else "")] for r in checked], "llll") + "\n")
     checks = [f"{code(r['model'])} under {code(r['error_model'])}: {text(r['predictive_check']['reading'])}"
               for r in t["rows"] if r.get("predictive_check")]
     if checks:

@@ -14,6 +14,7 @@ import numpy as np
 from sigcube.compute.quadrature import SCALE
 from sigcube.engines.evidence import FLOOR, LIKELIHOOD, TAU, Data, likelihood_at
 from sigcube.engines.fitted_curves import DRAWS, MIN_ESS, fitted_curves
+from sigcube.engines.sampler import CONFLICT
 from sigcube.engines.halo_masses import is_halo
 from sigcube.interfaces.plots.base import (
     COLORS, GREY, Pages, Plot, PlotError, framed, layout, own, page_name, styled,
@@ -21,7 +22,7 @@ from sigcube.interfaces.plots.base import (
 from sigcube.interfaces.plots.comparison import compared, source_cube
 from sigcube.interfaces.plots.fields import NONNEGATIVE, Bound, Field
 from sigcube.interfaces.plots.galaxies import GalaxyCurve, Predictions, chosen_galaxies, curve_grid
-from sigcube.interfaces.plots.labels import UPSILON_DISK, VELOCITY_SCALE, Label, error_model_words
+from sigcube.interfaces.plots.labels import UPSILON_DISK, VELOCITY_SCALE, Label, error_model_words, nuisance_symbol
 from sigcube.interfaces.plots.registry import figure
 from sigcube.io.datasets import curve_kinds
 from sigcube.io.rotation_curves import pack_sparc
@@ -92,7 +93,7 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
         rule = (f"representative galaxies ({', '.join(representative)}: 25th–75th percentiles of {first}'s RMS among "
                 f"the others) and the {len(worst)} worst fitted by {first} ({', '.join(worst)})")
     fits.update({m: fit(m, picked) for m in chosen[1:]})
-    curves = [_curve(g, fits, chosen, halo, run) for g in picked]
+    curves = [_curve(g, fits, chosen, halo, run, fitted.conflicts.get(g, [])) for g in picked]
     settings = ", ".join(f"{m}: " + (", ".join(f"{k} = {v:.3g}" for k, v in best[m].items())
                                      + (" and its best grid point per galaxy" if per_object[m] else ""))
                          for m in chosen)
@@ -106,7 +107,11 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
     alt = (f"Fitted rotation curves of {rule}: each model at its best global point ({settings}), {nuisance}, V_pred "
            f"and the components in the data's frame; {band}; components at {first}'s fit"
            + (f"; V_halo: {halo}'s halo, √(V_pred² − V_bar²) at its fit" if halo else ""))
-    caption = _caption(first, run, scaled)
+    caption = _caption(first, run, scaled) + ([CONFLICT_CAPTION] if any(fitted.conflicts.get(g) for g in picked)
+                                              else [])
+    if fitted.conflicts:
+        alt += "; prior–data conflicts: " + "; ".join(f"{g}: {_conflict_list(c)}"
+                                                       for g, c in fitted.conflicts.items() if g in picked)
     if len(curves) <= per_page:
         return Plot(curve_grid(curves, title, caption), alt)
     count = -(-len(curves) // per_page)
@@ -120,9 +125,10 @@ def fitted_rotation_curves(report: Any, cube: Any, galaxies: Sequence[str] = (),
 
 
 def _curve(galaxy: str, fits: Mapping[str, Mapping[str, Any]], chosen: Sequence[str], halo: str | None,
-           run: str) -> GalaxyCurve:
+           run: str, conflicts: Sequence[Conflict] = ()) -> GalaxyCurve:
     """One galaxy's panel of the fitted curves: V_obs, the first model's components, each model's prediction (with
-    its band in the nuisance run), and the first model's ϒ_disk, D and u (or i) at their mode in its title."""
+    its band in the nuisance run), and the first model's ϒ_disk, D and u (or i) at their mode in its title, with the
+    galaxy's prior–data ``conflicts`` under it."""
     first = chosen[0]
     base = fits[first][galaxy]
     unsure = [m for m in chosen if fits[m][galaxy].ess < MIN_ESS]
@@ -136,6 +142,8 @@ def _curve(galaxy: str, fits: Mapping[str, Mapping[str, Any]], chosen: Sequence[
                   + f" ({first})")
     if unsure:
         detail = detail + f"\nband unsure: {', '.join(unsure)}"
+    if conflicts:
+        detail = detail + "\n" + _conflict_text(conflicts)
     components = {**base.components, **({"v_halo": fits[halo][galaxy].components["v_halo"]} if halo else {})}
     return GalaxyCurve(galaxy, base.r, base.v_obs, base.e_v_obs, components,
                        {m: fits[m][galaxy].v_pred for m in chosen}, detail=detail,
@@ -156,6 +164,58 @@ def _caption(first: str, run: str, scaled: bool) -> list[Label]:
     return [*symbols, VELOCITY_SCALE] if scaled else symbols
 
 
+CONFLICT_CAPTION = Label(f"⚠ prior–data conflict: a parameter's posterior mean (sampler) or conditional mode more than "
+                         f"{CONFLICT:g} prior sd from its prior's centre; z, its deviate in prior sd (the largest over "
+                         "the models; the report lists each)", f"⚠ prior–data conflict: a parameter's posterior mean "
+                         f"(sampler) or conditional mode more than {CONFLICT:g} prior sd from its prior's centre; $z$, its "
+                         "deviate in prior sd (the largest over the models; the report lists each)")
+"""What a panel's conflict line means."""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A galaxy's parameter in prior–data conflict under ``model``: its prior deviate ``z`` (posterior mean, or the
+    conditional mode's)."""
+
+    model: str
+    parameter: str
+    z: float
+
+
+def _conflict_text(conflicts: Sequence[Conflict]) -> Label:
+    """A panel's conflict line: ⚠ and each parameter's symbol with its largest deviate over the models."""
+    largest: dict[str, float] = {}
+    for c in conflicts:
+        if abs(c.z) > abs(largest.get(c.parameter, 0.0)):
+            largest[c.parameter] = c.z
+    text = Label("⚠ z: ", "⚠ $z$: ")
+    for k, (parameter, z) in enumerate(largest.items()):
+        text = text + (", " if k else "") + nuisance_symbol(parameter) + f" {z:+.1f}".replace("-", "−")
+    return text
+
+
+def _conflict_list(conflicts: Sequence[Conflict]) -> str:
+    """A galaxy's conflicts in words, each with its model (the alt text's)."""
+    return ", ".join(f"{nuisance_symbol(c.parameter).unicode} z = {c.z:+.1f} ({c.model})" for c in conflicts)
+
+
+def _conflicts(report: Field, run: str, chosen: Sequence[str]) -> dict[str, list[Conflict]]:
+    """The prior–data conflicts the report lists for the models ``chosen`` in ``run``, by galaxy: a sampler row's own
+    (posterior means), a global model's from the predictive checks (the conditional mode)."""
+    out: dict[str, list[Conflict]] = {}
+    checks = report.get("predictive_checks")
+    for m in chosen:
+        row = report["runs"][run][m]
+        listed = row.get("conflicts")
+        rows, z = (listed["rows"], "z_mean") if listed is not None else (None, "z_mode")
+        if rows is None and checks is not None and checks.get(run) is not None:
+            found = checks[run].get(m)
+            rows = found.get("conflicts") if found is not None else None
+        for c in rows.elements() if rows is not None else []:
+            out.setdefault(c["galaxy"].text(), []).append(Conflict(m, c["parameter"].text(), c[z].number()))
+    return out
+
+
 @dataclass(frozen=True)
 class FittedModels:
     """The models of a comparison's run as its report states their fit: each model's ``kernel``, the values it holds
@@ -173,6 +233,7 @@ class FittedModels:
     scatter: dict[str, Any] | None
     cube: Any
     points: Any
+    conflicts: dict[str, list[Conflict]]
 
     def own(self, model: str) -> dict[str, np.ndarray]:
         """A per-galaxy model's best grid point of each galaxy of the sample, by parameter (nothing for a global
@@ -208,7 +269,7 @@ def _fitted_models(report: Any, cube: Any, run: str, models: Sequence[str], what
     cube = with_bulge_luminosity(cube.load())  # as the comparison read it: bulgeless galaxies' L_bul = 0
     return FittedModels(rows, chosen, kernels, fixed, best, per_object,
                         next((m for m in chosen if is_halo(kernels[m].name)), None), _scatter(report), cube,
-                        pack_sparc(cube))
+                        pack_sparc(cube), _conflicts(report, run, chosen))
 
 
 def fitted_predictions(report: Any, cube: Any, run: str = "nuisance", models: Sequence[str] = ()) -> Predictions:

@@ -222,6 +222,18 @@ def ticks_for(values: Sequence[float] | np.ndarray, log: bool, most: int = 6) ->
 
 UPSILON_DISK = Label("ϒ_disk", r"ϒ$_\mathrm{disk}$")
 """The disk's mass-to-light ratio at 3.6 μm [M☉/L☉] (the hooked capital upsilon: a plain Υ reads as a Y)."""
+NUISANCE_SYMBOLS = {"upsilon_disk": UPSILON_DISK, "upsilon_bul": Label("ϒ_bul", r"ϒ$_\mathrm{bul}$"),
+                    "distance": Label("D", "$D$"), "inclination": Label("i", "$i$"),
+                    "velocity_scale": Label("u", "$u$")}
+"""The symbols of a galaxy's nuisance parameters, by their name in a report."""
+
+
+def nuisance_symbol(name: str) -> Label:
+    """A galaxy's parameter as a figure writes it: a nuisance parameter's symbol (:data:`NUISANCE_SYMBOLS`), else
+    the parameter's (:func:`symbol`)."""
+    return NUISANCE_SYMBOLS.get(name) or symbol(name)
+
+
 VELOCITY_SCALE = Label("u: each galaxy's velocity scale, the factor on its model curve in the data's frame: sin i/sin i₀ "
                        "(its inclination's), times s_g under τ_gal",
                        r"$u$: each galaxy's velocity scale, the factor on its model curve in the data's frame: "

@@ -1,5 +1,5 @@
 """`sigcube report calibrate MODEL`: what a Bayes factor against MOND means on this sample — ln B(MODEL : MOND) and
-ΔELPD_LOGO on synthetic samples drawn from each of the two models.
+ΔELPD_LOGO on synthetic samples drawn from each of the two models, and from any halo model named beside them.
 
 Each sample keeps the cube's galaxies (their baryons, radii, quoted errors and catalogue): Υ, D, i are drawn from the
 Li+2018 priors, V_obs from the generating kernel with its global parameters at their posterior means on the data
@@ -11,7 +11,12 @@ scale drawn with ``--tau-gal`` or a floor beside a log-normal σ_int, ``--sigma-
 marginalised, the same likelihood with σ_int, τ_gal and the floor held at the values that made it), giving ln B ± its numerical error,
 ΔELPD_LOGO ± its paired SE and the decision rule's reading. Per generating model the report gives the distribution of
 ln B over the samples (mean, sd, range, quantiles) and how often each model was preferred, and sets the observed ln B
-of a comparison beside both. Sample ``s`` of the model at position ``j`` is drawn with seed
+of a comparison beside both. ``also_from`` adds generating models that are neither (``nfw-lcdm``, …): their
+per-galaxy parameters drawn from the model's priors (a ΛCDM halo's from its stellar-to-halo and concentration–mass
+relations), each sample analysed as the data, MODEL against MOND. On every sample, and on the data at the fitted
+parameters, each of the two analysed models' galaxies in prior–data conflict are counted: a galaxy whose Υ, D, i (or
+velocity scale) mode sits beyond :data:`~sigcube.engines.sampler.CONFLICT` prior sd from its prior's centre. Sample
+``s`` of the generating model at position ``j`` (MODEL, MOND, then ``also_from``) is drawn with seed
 ``seed + SEED_STRIDE·j + s`` (:data:`SEED_STRIDE` = 1000): so at most 1000 samples per model, and a seed ≥ 0.
 """
 
@@ -28,13 +33,14 @@ from rich.table import Table
 from sigcube.engines.checkpoint import Checkpoint
 from sigcube.engines.dask import Runner, in_process
 from sigcube.engines.evidence import Progress, silent
+from sigcube.engines.sampler import CONFLICT
 from sigcube.errors import SigcubeError
 from sigcube.io.rotation_curves import pack_sparc
-from sigcube.io.synth_sparc import draw_on_baryons
+from sigcube.io.synth_sparc import draw_on_baryons, per_galaxy_priors
 from sigcube.model.kernels import get_kernel
 from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.stats.likelihood import GaussianLikelihood
-from sigcube.study.reports.compare import compare_model, decision_vs_reference, logo_summary
+from sigcube.study.reports.compare import compare_model, decision_vs_reference, logo_summary, mode_conflicts
 from sigcube.study.reports.compare_models import MODELS, REFERENCE, fixed_params
 
 QUANTILES = (0.05, 0.16, 0.5, 0.84, 0.95)
@@ -53,7 +59,17 @@ class CalibrationError(SigcubeError):
     """A calibration that cannot run as asked."""
 
 
-def _check(model: str, scatter: Scatter, n_samples: int, seed: int, at: str) -> None:
+def _check(model: str, scatter: Scatter, n_samples: int, seed: int, at: str, also_from: Sequence[str] = ()) -> None:
+    for truth in also_from:
+        if truth not in MODELS:
+            raise CalibrationError(f"report calibrate: --also-from {truth!r} is not a model report compare knows "
+                                   f"({', '.join(MODELS)})")
+        if truth in (model, REFERENCE) or list(also_from).count(truth) > 1:
+            raise CalibrationError(f"report calibrate: --also-from {truth} is drawn from already: name each "
+                                   f"generating model once, besides {model} and {REFERENCE}")
+        if MODELS[truth].per_object and not per_galaxy_priors(MODELS[truth].kernel):
+            raise CalibrationError(f"report calibrate: --also-from {truth}: its per-galaxy parameters have no prior "
+                                   "to draw them from (a halo model's do: nfw-lcdm, …)")
     if at not in DRAWN_AT:
         raise CalibrationError(f"report calibrate: --at {at!r}: the samples are drawn at one of {', '.join(DRAWN_AT)}")
     if model not in MODELS or model == REFERENCE:
@@ -80,13 +96,35 @@ def _check(model: str, scatter: Scatter, n_samples: int, seed: int, at: str) -> 
 
 def fitted(cube: xr.Dataset, model: str, scatter: Scatter, run: Runner = in_process) -> dict[str, float]:
     """The posterior means of ``model``'s global parameters on ``cube`` as `report compare` fits them (Υ, D, i
-    marginalised, the likelihood of ``scatter``)."""
+    marginalised, the likelihood of ``scatter``); none for a model without global parameters."""
     from sigcube.stats.nuisance import Catalogue
 
+    if not MODELS[model].global_params:
+        return {}
     points = pack_sparc(cube)
     row = compare_model(model, points, Catalogue.from_cube(cube, points), True, run, scatter)
     posterior = row["evidence"]["posterior"]
     return {name: float(posterior[name]["mean"]) for name in MODELS[model].global_params}
+
+
+def _likelihood(scatter: Scatter) -> GaussianLikelihood:
+    """The one likelihood of ``scatter`` (its single values) that samples are drawn with and analysed under."""
+    return GaussianLikelihood(float(scatter.values[0]), scatter.error_model, floor=float(scatter.floor_values[0]),
+                              tau_gal=float(scatter.tau_values[0]))
+
+
+def conflicted(cube: xr.Dataset, model: str, params: Mapping[str, float], scatter: Scatter) -> list[str]:
+    """The galaxies of ``cube`` in prior–data conflict (:func:`~sigcube.study.reports.compare.mode_conflicts`) under
+    the global ``model`` at ``params``, their nuisance parameters at their conditional mode."""
+    from sigcube.engines.evidence import Data
+    from sigcube.engines.residuals import at_mode
+    from sigcube.stats.nuisance import Catalogue
+
+    points = pack_sparc(cube)
+    data = Data(points, Catalogue.from_cube(cube, points))
+    _, z = at_mode(get_kernel(MODELS[model].kernel), {**fixed_params(MODELS[model]), **params}, data,
+                   _likelihood(scatter))
+    return list(dict.fromkeys(c["galaxy"] for c in mode_conflicts(z, [str(g) for g in points.galaxy])))
 
 
 def _one(cube: xr.Dataset, model: str, truth: str, seed: int, scatter: Scatter, run: Runner,
@@ -95,10 +133,8 @@ def _one(cube: xr.Dataset, model: str, truth: str, seed: int, scatter: Scatter, 
     (the rest at the model's fixed values and the kernel's defaults)."""
     from sigcube.stats.nuisance import Catalogue
 
-    likelihood = GaussianLikelihood(float(scatter.values[0]), scatter.error_model,
-                                    floor=float(scatter.floor_values[0]), tau_gal=float(scatter.tau_values[0]))
     sample = draw_on_baryons(cube, MODELS[truth].kernel, {**fixed_params(MODELS[truth]), **params}, seed=seed,
-                             likelihood=likelihood)
+                             likelihood=_likelihood(scatter))
     points = pack_sparc(sample)
     catalogue = Catalogue.from_cube(sample, points)
     rows = {n: compare_model(n, points, catalogue, True, run, scatter) for n in (model, REFERENCE)}
@@ -107,9 +143,11 @@ def _one(cube: xr.Dataset, model: str, truth: str, seed: int, scatter: Scatter, 
     row["ln_B_vs_mond"] = row["log_evidence"] - ref["log_evidence"]
     row["ln_B_vs_mond_error"] = row["log_evidence_error"] + ref["log_evidence_error"]
     decision = decision_vs_reference(model, row, ref, summary)
+    conflicts = {n: len(conflicted(sample, n, {k: v for k, v in r["best"].items() if k in MODELS[n].global_params},
+                                   scatter)) for n, r in rows.items()}
     return {"seed": seed, "ln_B": row["ln_B_vs_mond"], "ln_B_error": row["ln_B_vs_mond_error"],
             "elpd_diff": decision["elpd_diff"], "elpd_se": decision["elpd_se"], "preferred": decision["preferred"],
-            "reading": decision["reading"]}
+            "reading": decision["reading"], "conflicts": conflicts}
 
 
 def _summary(samples: Sequence[Mapping[str, Any]], model: str) -> dict[str, Any]:
@@ -118,29 +156,40 @@ def _summary(samples: Sequence[Mapping[str, Any]], model: str) -> dict[str, Any]
     return {"n": len(samples), "mean": float(ln_b.mean()), "sd": float(ln_b.std(ddof=1)), "min": float(ln_b.min()),
             "max": float(ln_b.max()), "quantiles": dict(zip(map(str, QUANTILES), np.quantile(ln_b, QUANTILES).tolist())),
             "positive": int((ln_b > 0).sum()), "preferred": {m: preferred.count(m) for m in (model, REFERENCE)},
-            "not_distinguished": preferred.count(None)}
+            "not_distinguished": preferred.count(None),
+            "conflicts": {m: _spread([x["conflicts"][m] for x in samples]) for m in (model, REFERENCE)}}
+
+
+def _spread(counts: Sequence[int]) -> dict[str, float]:
+    """Mean, min and max of counts over the samples."""
+    return {"mean": float(np.mean(counts)), "min": int(min(counts)), "max": int(max(counts))}
 
 
 def calibrate(cube: xr.Dataset, model: str, scatter: Scatter, n_samples: int, *, seed: int = 0,
-              observed: float | None = None, at: str = "fitted", run: Runner = in_process,
-              checkpoint: Checkpoint = Checkpoint(None), progress: Progress = silent) -> dict[str, Any]:
+              observed: float | None = None, at: str = "fitted", also_from: Sequence[str] = (),
+              run: Runner = in_process, checkpoint: Checkpoint = Checkpoint(None),
+              progress: Progress = silent) -> dict[str, Any]:
     """The calibration of ln B(``model`` : MOND) (module docstring): ``n_samples`` samples drawn from each of the two
-    models, their global parameters ``at`` their posterior means on ``cube`` (``fitted``, :func:`fitted`) or at the
-    kernels' defaults (``defaults``); ``observed``: a comparison's ln B, placed in each distribution; the fits and
-    each sample's numbers kept in ``checkpoint`` (a killed run resumes); the per-galaxy work runs as tasks of
-    ``run``."""
-    _check(model, scatter, n_samples, seed, at)
+    models and of ``also_from``, their global parameters ``at`` their posterior means on ``cube`` (``fitted``,
+    :func:`fitted`) or at the kernels' defaults (``defaults``); ``observed``: a comparison's ln B, placed in each
+    distribution; the fits and each sample's numbers kept in ``checkpoint`` (a killed run resumes); the per-galaxy
+    work runs as tasks of ``run``."""
+    _check(model, scatter, n_samples, seed, at, also_from)
+    truths = (model, REFERENCE, *also_from)
     out: dict[str, Any] = {"model": model, "reference": REFERENCE, "n_samples": n_samples, "seed": seed,
-                           "scatter": scatter.describe(), "observed": observed, "at": at, "drawn_at": {},
-                           "by_truth": {}}
-    for truth in (model, REFERENCE):
-        if at == "fitted":
+                           "n_galaxies": pack_sparc(cube).n_galaxies, "scatter": scatter.describe(),
+                           "observed": observed, "at": at, "drawn_at": {}, "by_truth": {}}
+    for truth in truths:
+        if at == "fitted" and MODELS[truth].global_params:
             progress(f"fitting {truth} to the data (its posterior means are where its samples are drawn) …")
         params = checkpoint.get(f"fit/{truth}", lambda t=truth: fitted(cube, t, scatter, run)) if at == "fitted" \
             else {}
         kernel = get_kernel(MODELS[truth].kernel).resolve({**fixed_params(MODELS[truth]), **params})
         out["drawn_at"][truth] = {name: float(kernel[name]) for name in MODELS[truth].global_params}
-    for j, truth in enumerate((model, REFERENCE)):
+    if at == "fitted":
+        out["data_conflicts"] = {m: checkpoint.get(f"conflicts/{m}", lambda m=m: len(conflicted(
+            cube, m, out["drawn_at"][m], scatter))) for m in (model, REFERENCE)}
+    for j, truth in enumerate(truths):
         samples = []
         params = out["drawn_at"][truth]
         for s in range(n_samples):
@@ -160,7 +209,12 @@ def calibrate(cube: xr.Dataset, model: str, scatter: Scatter, n_samples: int, *,
         "analysis": "as report compare: Υ, D, i marginalised, the same likelihood with σ_int (and τ_gal or the "
                     "floor, when given) held at the values that made the samples; ln B ± numerical error, ΔELPD_LOGO ± "
                     "paired SE, the decision rule",
-        "seeds": f"sample s of the model at position j (the model, then MOND) is drawn with seed + {SEED_STRIDE}·j + s"}
+        "conflicts": f"galaxies whose Υ, D, i (or velocity scale) mode lies beyond {CONFLICT:g} prior sd from its "
+                     "prior's centre, under each analysed model at its best point on a sample (on the data: at its "
+                     "posterior means)",
+        **({"also_from": "per-galaxy parameters drawn from the model's priors (a ΛCDM halo's from its stellar-to-halo "
+                         "and concentration–mass relations), global ones at " + DRAWN_AT[at]} if also_from else {}),
+        "seeds": f"sample s of the model at position j ({', '.join(truths)}) is drawn with seed + {SEED_STRIDE}·j + s"}
     return out
 
 
@@ -188,6 +242,19 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
             rank = block["summary"]["observed_rank"]
             console.print(f"observed ln B = {result['observed']:+.1f}: above {rank['below']} of {rank['of']} samples "
                           f"drawn from {truth}", highlight=False)
+    if any("conflicts" in block["summary"] for block in result["by_truth"].values()):
+        console.print(f"galaxies in prior–data conflict (of {result.get('n_galaxies', 'the sample')}), under each "
+                      "analysed model: mean (range) over the samples", highlight=False)
+        counts = Table()
+        for col in ("drawn from", model, ref):
+            counts.add_column(col, justify="left" if col == "drawn from" else "right")
+        if "data_conflicts" in result:
+            counts.add_row("the data (at the fit)", *(str(result["data_conflicts"][m]) for m in (model, ref)))
+        for truth, block in result["by_truth"].items():
+            c = block["summary"].get("conflicts")
+            if c:
+                counts.add_row(truth, *(f"{c[m]['mean']:.1f} ({c[m]['min']}–{c[m]['max']})" for m in (model, ref)))
+        console.print(counts)
     console.print("drawn at: " + "; ".join(f"{truth} " + ", ".join(f"{p} = {v:.4g}" for p, v in params.items())
                                           for truth, params in result["drawn_at"].items()), highlight=False)
     for key, words in result["conventions"].items():

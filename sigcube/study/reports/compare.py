@@ -573,11 +573,17 @@ def predictive_checks(cube: xr.Dataset, report: Mapping[str, Any]) -> dict[str, 
             r, z = at_mode(get_kernel(MODELS[name].kernel), {**MODELS[name].fixed, **best}, data, likelihood)
             galaxies = [str(g) for g in points.galaxy]
             checks = residual_checks(r, points.offsets, galaxies)
-            conflicts = [{"galaxy": g, "parameter": p, "z_mode": float(v[i])} for p, v in z.items()
-                         for i, g in enumerate(galaxies) if abs(v[i]) > CONFLICT]
+            conflicts = mode_conflicts(z, galaxies)
             out.setdefault(label, {})[name] = {**checks, "reading": reading(checks),
                                                **({"conflicts": conflicts} if label == "nuisance" else {})}
     return out
+
+
+def mode_conflicts(z: Mapping[str, np.ndarray], galaxies: Sequence[str]) -> list[dict[str, Any]]:
+    """Every (galaxy, parameter) whose nuisance mode's prior deviate ``z`` (by parameter, one per galaxy:
+    :func:`~sigcube.engines.residuals.at_mode`) lies beyond :data:`~sigcube.engines.sampler.CONFLICT` prior sd."""
+    return [{"galaxy": g, "parameter": p, "z_mode": float(v[i])} for p, v in z.items()
+            for i, g in enumerate(galaxies) if abs(v[i]) > CONFLICT]
 
 
 def decision_vs_reference(name: str, row: Mapping[str, Any], ref: Mapping[str, Any],

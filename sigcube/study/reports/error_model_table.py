@@ -25,6 +25,7 @@ from sigcube.errors import SigcubeError
 from sigcube.stats import verdicts
 from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.stats.likelihood import ERROR_MODELS, check_error_model
+from sigcube.study.reports.adequacy import RULE as ADEQUACY_RULE
 from sigcube.study.reports.compare_models import REFERENCE
 
 QUOTED = "quoted"
@@ -123,7 +124,8 @@ def error_model_table(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                          **{e: None if r.get(e) is None else {k: r[e][k] for k in ("mean", "sd", "ci95")}
                             for e in EXTRAS},
                          "decision_vs_mond": r.get("decision_vs_mond"), "warnings": r.get("warnings", []),
-                         "predictive_check": _check_summary(report.get("predictive_checks", {}).get(run, {}).get(model))})
+                         "predictive_check": _check_summary(report.get("predictive_checks", {}).get(run, {}).get(model)),
+                         "adequacy": report.get("adequacy", {}).get(model) if run == "nuisance" else None})
     by = {(r["model"], r["error_model"]): r for r in rows}
     preferred = {}
     for model in models:
@@ -134,9 +136,10 @@ def error_model_table(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
     joint = {e: float(logsumexp([by[m, e]["log_evidence"] for m in models])) for e in reports}
     joint_error = {e: max(by[m, e]["log_evidence_error"] for m in models) for e in reports}
     ranked = sorted(reports, key=lambda e: -joint[e])
-    lead = ranked[0]
     data_prefer = _margin(ranked, [{"log_evidence": joint[e], "log_evidence_error": joint_error[e]} for e in ranked],
                           "every model equally likely: ")
+    adequate = {e: _adequate([by[m, e] for m in models]) for e in reports}
+    lead, lead_basis = _lead(ranked, adequate)
     n = len(reports)
     averaged = {}
     for model in models:
@@ -153,7 +156,8 @@ def error_model_table(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
     return {"run": run, "models": models, "error_models": list(reports),
             "error_model_words": {e: _words(e, reports[e].get("scatter")) for e in reports},
             "grids": {e: reports[e].get("scatter") for e in reports},
-            "rows": rows, "preferred_by_model": preferred, "data_prefer": data_prefer, "lead": lead,
+            "rows": rows, "preferred_by_model": preferred, "data_prefer": data_prefer, "adequate": adequate,
+            "lead": lead, "lead_basis": lead_basis,
             "lead_decisions": {m: by[m, lead]["decision_vs_mond"] for m in models if m != REFERENCE},
             "averaged": averaged,
             "sign_moves": [m for m, s in signs.items() if len(s) > 1],
@@ -168,9 +172,32 @@ def error_model_table(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                             "error the largest of the runs'",
                 "delta": "ln Z(m, e) − ln Z(m, the model's best error model)",
                 "elpd": "ΔELPD_LOGO(m − mond) ± the paired SE of the per-galaxy differences",
+                "lead": "the error model of highest evidence among the adequate ones (each model's check at its best "
+                        "point: " + ADEQUACY_RULE + "); when none is adequate, the highest evidence, flagged",
                 "residuals": "normalised residuals at the best point (Υ, D, i at their conditional mode in the nuisance "
                              "run, at the catalogue values otherwise): sd 1 and "
                              "|r| > 3 in 0.27 % of points when the error model describes the data"}}
+
+
+def _adequate(rows: list[Mapping[str, Any]]) -> bool | None:
+    """Whether an error model is adequate for every model checked under it (None: no model was checked)."""
+    checked = [r["adequacy"]["adequate"] for r in rows if r.get("adequacy")]
+    return all(checked) if checked else None
+
+
+def _lead(ranked: list[str], adequate: Mapping[str, bool | None]) -> tuple[str, str]:
+    """The error model the table leads with, and why: the first of ``ranked`` (by evidence) that is adequate; the
+    first of all when none is (flagged), or when none was checked."""
+    if all(a is None for a in adequate.values()):
+        return ranked[0], ("the highest evidence (no error model's adequacy was checked: they are checked with Υ, D, i "
+                            "marginalised)")
+    passed = [e for e in ranked if adequate[e]]
+    if passed:
+        return passed[0], ("the highest evidence, and adequate" if passed[0] == ranked[0] else
+                           f"the highest evidence among the adequate error models ({ranked[0]}, ahead by evidence, "
+                           "is not adequate)")
+    return ranked[0], ("none is adequate: the highest evidence, flagged — no error model passes its checks, so the "
+                       "verdict under it is provisional")
 
 
 def _words(name: str, scatter: Mapping[str, Any] | None) -> str:
@@ -202,6 +229,14 @@ def _check_summary(checks: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "chi2_p_below_1pc": checks["chi2_red"]["p_below_1pc"]["value"], "reading": checks["reading"]}
 
 
+def _adequacy_cell(check: Mapping[str, Any] | None) -> str:
+    """A row's adequacy: yes, or the statistics outside the replicates' range; — unchecked."""
+    if not check:
+        return "—"
+    outside = [k for k, v in check["statistics"].items() if not v["inside"]]
+    return "yes" if not outside else "no: " + ", ".join(outside)
+
+
 def _margin(ranked: list[str], entries: list[Mapping[str, Any]], prefix: str) -> dict[str, Any]:
     """The first of ``ranked`` against the second: its ln Z margin ± both errors, and whether that decides."""
     if len(ranked) == 1:
@@ -227,6 +262,8 @@ def render_error_model_table(result: Mapping[str, Any], console: Console | None 
 
     say(f"error model the data prefer ({result['n_galaxies']} galaxies, {result['n_points']} points, "
         f"{result['run']} run): {result['data_prefer']['statement']}")
+    if "lead_basis" in result:
+        say(f"the table leads with {result['lead']}: {result['lead_basis']}")
     for model, d in result["lead_decisions"].items():
         if d is not None:
             say(f"under {result['lead']}: {d['reading']}")
@@ -247,7 +284,8 @@ def render_error_model_table(result: Mapping[str, Any], console: Console | None 
                 "σ_int (mean ± sd)": "—" if s is None else f"{s['mean']:.4g} ± {s['sd']:.2g} {r['unit']}",
                 "beside σ_int (mean ± sd)": _beside(r, result["grids"].get(r["error_model"])),
                 "residual sd": "—" if c is None else f"{c['sd']:.2f}",
-                "|r|>3": "—" if c is None else f"{100 * c['tail3']:.2f} %"}
+                "|r|>3": "—" if c is None else f"{100 * c['tail3']:.2f} %",
+                "adequate": _adequacy_cell(r.get("adequacy"))}
 
     # three tables of a few columns each, so that every one reads in a narrow terminal; the names never shrink nor
     # break (a cut error model's name is another's)
@@ -255,7 +293,8 @@ def render_error_model_table(result: Mapping[str, Any], console: Console | None 
                             ("ln Z ± num.", "Δ (model's best)", "ln B vs MOND")),
                            (f"prediction against MOND ({run})", ("ΔELPD vs MOND ± SE", "decision")),
                            (f"scatter and residuals ({run})",
-                            ("σ_int (mean ± sd)", "beside σ_int (mean ± sd)", "residual sd", "|r|>3"))):
+                            ("σ_int (mean ± sd)", "beside σ_int (mean ± sd)", "residual sd", "|r|>3")),
+                           (f"adequacy: the data among samples drawn from the fitted model ({run})", ("adequate",))):
         table = Table(title=title, title_justify="left")
         for col in ("model", "error model", *columns):
             table.add_column(col, justify="left" if col in ("model", "error model", "decision") else "right",

@@ -391,9 +391,9 @@ def compare_error_models(record: Mapping[str, Any]) -> str:
                    "outside, the data's value [the samples' range]:\n\n"
                    + table(["model", "error model", "adequate", "outside the samples' range"],
                            [[code(r["model"]), code(r["error_model"]), "yes" if r["adequacy"]["adequate"] else "no",
-                             "; ".join(f"{text(s['what'])} {number(s['data'], 3)} [{number(s['range'][0], 3)} to "
-                                       f"{number(s['range'][1], 3)}]" for s in r["adequacy"]["statistics"].values()
-                                       if not s["inside"]) or "—")
+                             ("; ".join(f"{text(s['what'])} {number(s['data'], 3)} [{number(s['range'][0], 3)} to "
+                                        f"{number(s['range'][1], 3)}]" for s in r["adequacy"]["statistics"].values()
+                                        if not s["inside"]) or "—")
                              + (f" ({r['adequacy']['unusable']} samples with a non-finite residual set aside)"
                                 if r["adequacy"].get("unusable") else "")] for r in checked], "llll") + "\n")
     checks = [f"{code(r['model'])} under {code(r['error_model'])}: {text(r['predictive_check']['reading'])}"

@@ -3,6 +3,7 @@ next to the published figures."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -292,6 +293,12 @@ def report_compare(
              "galaxy, σ_int, τ_gal and the floor on a grid: integrates τ_gal and a floor beside σ_int) or auto (the "
              "sampler from three parameters per galaxy or two free likelihood parameters). Global models (sigma, "
              "mond) always take the grid.")] = "auto",
+    draws: Annotated[Optional[str], typer.Option(
+        "--draws", help="Also write each galaxy's posterior draws of every model the sampler integrates (its own "
+                        "parameters and Υ, D, i or its velocity scale, at the best σ_int, τ_gal, floor) into this "
+                        "folder, as MODEL.zarr: an ArviZ tree (posterior: chain × draw × galaxy; arviz.from_datatree "
+                        "reads it; sigcube plot galaxy-corner draws a galaxy's). Under several error models, the lead's. "
+                        "An earlier export there is replaced; anything else is refused.")] = None,
 ) -> None:
     """Model selection: best χ², AIC, BIC, grid log-evidence and Bayes factors vs MOND, ELPD_LOGO, k-fold CV, and
     the decision rule (ln B and ΔELPD must agree). The per-galaxy work runs on a LocalCluster (as sweeps), a
@@ -337,6 +344,9 @@ def report_compare(
                 markup=False, highlight=False)
         for scatter in scatters.values():
             check_likelihood(names, nuisance, scatter, engine)
+        if draws is not None:
+            for scatter in scatters.values():
+                _draws_folder(draws, names, nuisance, scatter, engine)
         ds = _curves(cube)
         points = check_sample(ds, names, nuisance)
         kept = {name: _checkpoint(ds, nuisance, scatter, engine) for name, scatter in scatters.items()}
@@ -356,10 +366,15 @@ def report_compare(
         emit(payload, as_json, show)
         if save:
             _save_compare(save, "compare-error-models", payload, show, reports[table["lead"]], ds)
+        if draws is not None:
+            _write_draws(draws, names, reports[table["lead"]], kept[table["lead"]], nuisance, scatters[table["lead"]],
+                         engine)
         return
     scatter = None if sigma_int is None else _within_tau_limits(
         Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal, sigma_floor), f"--tau-gal {tau_gal}")
     check_likelihood(names, nuisance, scatter, engine)
+    if draws is not None:
+        _draws_folder(draws, names, nuisance, scatter, engine)
     ds = _curves(cube)
     points = check_sample(ds, names, nuisance)
     kept = _checkpoint(ds, nuisance, scatter, engine)
@@ -369,6 +384,60 @@ def report_compare(
     emit(report, as_json, render)
     if save:
         _save_compare(save, "compare", report, render, report, ds)
+    if draws is not None:
+        _write_draws(draws, names, report, kept, nuisance, scatter, engine)
+
+
+def _sampled(names: list[str], nuisance: bool, scatter, engine: str) -> dict[str, str]:
+    """The models of ``names`` the sampler integrates, each with its kernel; a DrawsError when there is none."""
+    from sigcube.study.reports.compare import engine_for
+    from sigcube.study.reports.compare_models import MODELS
+    from sigcube.study.reports.posterior_draws import DrawsError
+
+    sampled = {n: MODELS[n].kernel for n in names if engine_for(n, nuisance, scatter, engine) == "sampler"}
+    if not sampled:
+        raise DrawsError(f"--draws: the sampler integrates none of {', '.join(names)} here (it takes per-galaxy models "
+                         "with Υ, D, i marginalised: --engine sampler or auto), so there are no draws to write")
+    return sampled
+
+
+def _draws_folder(folder: str, names: list[str], nuisance: bool, scatter, engine: str) -> None:
+    """Refuse now, not after the run, ``--draws`` without a model on the sampler, or a folder that is a file or
+    holds, at a model's ``MODEL.zarr``, something other than an earlier export."""
+    from sigcube.interfaces.open import is_export
+
+    _sampled(names, nuisance, scatter, engine)
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise SigcubeError(f"--draws {folder}: is a file; give a folder for the posterior draws")
+    for name in names:
+        target = path / f"{name}.zarr"
+        if target.exists():
+            try:
+                attrs = json.loads((target / "zarr.json").read_text(encoding="utf-8")).get("attributes", {})
+            except (OSError, ValueError):
+                attrs = {}
+            if not is_export(attrs):
+                raise SigcubeError(f"--draws {folder}: {target} exists and is not a posterior export of sigcube's: it "
+                                   "is not replaced; move it away or give another folder")
+
+
+def _write_draws(folder: str, names: list[str], report: dict, kept, nuisance: bool, scatter, engine: str) -> None:
+    """Each sampler model's posterior draws, from the rows ``kept`` holds, written as ``folder/MODEL.zarr``."""
+    from sigcube.interfaces.arviz_export import write_tree
+    from sigcube.study.reports.posterior_draws import kept_trees
+
+    sampled = _sampled(names, nuisance, scatter, engine)
+    conventions = report["conventions"]
+    priors = {n: f"{conventions['prior_form']}; {json.dumps(conventions['priors'][n], ensure_ascii=False)}; nuisance: "
+                 f"{json.dumps(conventions.get('nuisance_priors', {}), ensure_ascii=False, default=str)}"
+              for n in sampled}
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for name, tree in kept_trees(kept, sampled, conventions["likelihood"], priors).items():
+        written = write_tree(tree, path / f"{name}.zarr", force=True)
+        err_console.print(f"wrote {written}: {name}'s posterior draws of {tree['posterior'].sizes['galaxy']} galaxies",
+                          markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("calibrate")

@@ -30,8 +30,8 @@ from sigcube.errors import SigcubeError
 from sigcube.stats import export
 from sigcube.stats import population as pop
 
-CREATED_BY = "sigcube.stats.export.to_datatree"
-"""The root attribute that marks a store as an export (only such a store is replaced by ``force``)."""
+CREATED_BY = export.MARKS
+"""The root ``created_by`` values that mark a store as an export (only such a store is replaced by ``force``)."""
 
 
 def sweep_tree(ds: xr.Dataset, *, chains: int = 4, draws: int = 1000, seed: int = 0,
@@ -94,7 +94,7 @@ def write_tree(tree: xr.DataTree, out: str | Path, force: bool = False) -> Path:
             held = xr.open_datatree(path, engine="zarr").attrs.get("created_by")
         except Exception:  # noqa: BLE001 — anything unreadable is not an export we made
             held = None
-        if held != CREATED_BY:
+        if held not in CREATED_BY:
             raise SigcubeError(f"{path} is not an ArviZ export of sigcube's; --force replaces only those")
         shutil.rmtree(path)
     tree.to_zarr(path)

@@ -23,7 +23,7 @@ OPENS = "sigcube opens dataset cubes, sweep, joint sweep and fit results, and po
 
 def is_export(attrs: dict) -> bool:
     """Whether a store's root attributes are those of a posterior export (``sigcube export``)."""
-    return attrs.get("created_by") == CREATED_BY
+    return attrs.get("created_by") in CREATED_BY
 
 
 def open_store(path: str | Path | Location, verify: Verify = "auto", *, allow_incomplete: bool = False,

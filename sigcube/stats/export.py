@@ -38,6 +38,12 @@ from sigcube.errors import SigcubeError
 from sigcube.stats import posterior
 
 EQUAL_MASS = "equal mass per grid point"
+GRID_MARK = "sigcube.stats.export.to_datatree"
+"""The root ``created_by`` of a grid posterior's tree (:func:`to_datatree`)."""
+DRAWS_MARK = "sigcube.stats.export.draws_to_datatree"
+"""The root ``created_by`` of per-galaxy posterior draws' tree (:func:`draws_to_datatree`)."""
+MARKS = (GRID_MARK, DRAWS_MARK)
+"""The ``created_by`` of every tree sigcube exports."""
 
 
 class ExportError(SigcubeError):
@@ -95,10 +101,43 @@ def to_datatree(loglike: xr.DataArray, n_points: Sequence[int] | np.ndarray, *, 
     return tree
 
 
+def draws_to_datatree(values: Mapping[str, np.ndarray], galaxies: Sequence[str], *, chains: int = 4,
+                      galaxy_dim: str = "galaxy", units: Mapping[str, str] | None = None,
+                      attrs: Mapping[str, Any] | None = None) -> xr.DataTree:
+    """Per-galaxy posterior draws as an ArviZ tree: ``values`` maps each parameter to its draws (G, N) — galaxy by
+    draw, NaN in the rows of galaxies without that parameter (Υ_bul without a bulge) — and ``posterior`` holds each
+    with dims (chain, draw, ``galaxy_dim``), the N draws cut into ``chains`` consecutive blocks (N a multiple of
+    ``chains``). ``units`` by parameter; ``attrs`` (how the draws were made, the prior, the likelihood, in words) go
+    on the root and the group with ``created_by`` = :data:`DRAWS_MARK`."""
+    names = np.asarray(list(galaxies), dtype=np.dtypes.StringDType())
+    if not values:
+        raise ExportError("no parameter's draws to export")
+    shapes = {np.shape(v) for v in values.values()}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2 or next(iter(shapes))[0] != names.size:
+        raise ExportError(f"every parameter needs draws of shape (galaxies = {names.size}, draws); got "
+                          + ", ".join(f"{k} {np.shape(v)}" for k, v in values.items()))
+    n = next(iter(shapes))[1]
+    if chains < 1 or n == 0 or n % chains:
+        raise ExportError(f"{n} draws per galaxy cannot be cut into {chains} equal chains")
+    per = n // chains
+    meta = {**dict(attrs or {}), "created_by": DRAWS_MARK, "chains": f"consecutive blocks of {per} draws"}
+    post = xr.Dataset(
+        {name: (("chain", "draw", galaxy_dim), np.asarray(v, dtype=float).T.reshape(chains, per, names.size),
+                {"units": (units or {}).get(name, "")}) for name, v in values.items()},
+        coords={"chain": np.arange(chains), "draw": np.arange(per), galaxy_dim: names}, attrs=meta)
+    tree = xr.DataTree.from_dict({"posterior": post})
+    tree.attrs = dict(meta)
+    return tree
+
+
 def describe(tree: xr.DataTree) -> list[str]:
     """Report lines of an exported tree: how the draws were made, the prior, the likelihood, the groups."""
     a = tree.attrs
     post = tree["posterior"]
+    if a.get("created_by") == DRAWS_MARK:
+        return [f"{post.sizes['chain']} chains × {post.sizes['draw']} draws of {', '.join(map(str, post.data_vars))} "
+                f"for each of {post.sizes['galaxy']} galaxies: {a.get('sampling', '')}",
+                f"prior: {a.get('prior', '')}", f"likelihood: {a.get('likelihood', '')}"]
     return [f"{post.sizes['chain']} chains × {post.sizes['draw']} draws of {', '.join(map(str, post.data_vars))}: "
             f"{a['sampling']} (seed {a['seed']})",
             f"jitter: {a['jitter']}",
@@ -177,7 +216,7 @@ def _attrs(seed: int, prior: str, likelihood: str, jitter: bool, n_grid: int, va
     """The attributes every group and the root carry: how the draws were made, the prior, the likelihood."""
     return {
         "inference_library": "sigcube (grid posterior)",
-        "created_by": "sigcube.stats.export.to_datatree",
+        "created_by": GRID_MARK,
         "sampling": f"independent draws of the {n_grid} grid points with probability = posterior mass, "
                     "numpy.random.default_rng(seed); chains are consecutive blocks of draws",
         "seed": int(seed),

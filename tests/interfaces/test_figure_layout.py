@@ -132,7 +132,7 @@ def test_the_gallery_holds_one_example_of_every_figure_kind():
 
     assert set(GALLERY) == set(figures())
     assert all(e.command.startswith(f"sigcube plot {kind} ") for kind, e in GALLERY.items())
-    assert {k for k, e in GALLERY.items() if e.figure is None} == {"heatmap", "sensitivity", "joint-costs"}
+    assert {k for k, e in GALLERY.items() if e.figure is None} == {"heatmap", "sensitivity", "joint-costs", "galaxy-corner"}
 
 
 def _models(example, inputs) -> frozenset[str]:

@@ -161,3 +161,37 @@ def test_bad_input_is_refused_in_one_sentence(kwargs, match):
         E.to_datatree(population(6), **{"n_points": N_POINTS, **kwargs})
     with pytest.raises(E.ExportError, match="NaN"):
         E.to_datatree(population(6).where(population(6).a0 > 0), N_POINTS)
+
+
+def _per_galaxy_draws(seed: int = 7) -> dict[str, np.ndarray]:
+    """Two galaxies' draws (galaxy × draw): a parameter both have, one only the first has (NaN for the second)."""
+    rng = np.random.default_rng(seed)
+    shared = np.stack([rng.normal(1.0, 0.1, 1000), rng.normal(5.0, 2.0, 1000)])
+    only = np.stack([rng.uniform(0.0, 1.0, 1000), np.full(1000, np.nan)])
+    return {"a": shared, "upsilon_bul": only}
+
+
+def test_per_galaxy_draws_keep_every_draw_in_chain_blocks(tmp_path):
+    """Chains are consecutive blocks: chain c, draw d is input draw c·250 + d of each galaxy; ArviZ reads the tree
+    back from Zarr and its means are the inputs' means."""
+    values = _per_galaxy_draws()
+    tree = E.draws_to_datatree(values, ["G1", "G2"], chains=4, units={"a": "km/s"}, attrs={"model": "m"})
+    post = tree["posterior"]
+    assert dict(post.sizes) == {"chain": 4, "draw": 250, "galaxy": 2}
+    assert post["a"].values[2, 17, 1] == values["a"][1, 2 * 250 + 17]
+    assert np.isnan(post["upsilon_bul"].sel(galaxy="G2")).all() and post["a"].attrs["units"] == "km/s"
+    assert tree.attrs["created_by"] == E.DRAWS_MARK and tree.attrs["model"] == "m"
+    tree.to_zarr(tmp_path / "d.zarr")
+    idata = az.from_datatree(xr.open_datatree(tmp_path / "d.zarr", engine="zarr"))
+    np.testing.assert_allclose(idata.posterior["a"].mean(("chain", "draw")).values, values["a"].mean(axis=1))
+
+
+@pytest.mark.parametrize("values,galaxies,chains,match", [
+    ({}, ["G"], 4, "no parameter's draws"),
+    ({"a": np.zeros((2, 10))}, ["G"], 2, r"shape \(galaxies = 1, draws\)"),
+    ({"a": np.zeros((1, 10)), "b": np.zeros((1, 9))}, ["G"], 1, "every parameter needs draws"),
+    ({"a": np.zeros((1, 10))}, ["G"], 4, "10 draws per galaxy cannot be cut into 4 equal chains"),
+])
+def test_bad_per_galaxy_draws_are_refused(values, galaxies, chains, match):
+    with pytest.raises(E.ExportError, match=match):
+        E.draws_to_datatree(values, galaxies, chains=chains)

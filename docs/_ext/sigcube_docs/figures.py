@@ -238,9 +238,11 @@ GALLERY: tuple[Example, ...] = (
     Example("heatmap", None, "sigcube plot heatmap RESULT.zarr --set metric=mean_rms --out heatmap.png"),
     Example("sensitivity", None, "sigcube plot sensitivity RESULT.zarr --out sensitivity.png"),
     Example("joint-costs", None, "sigcube plot joint-costs JOINT.zarr --out costs.png"),
+    Example("galaxy-corner", None, "sigcube plot galaxy-corner draws/nfw-lcdm.zarr --set galaxy=DDO154 --out corner.png"),
 )
 """One example of every figure kind, for the gallery: drawn from the committed records, with the command that draws
-it (a kind that reads a sweep's result cube, which the site does not make, shows its command alone)."""
+it (a kind that reads a store the site does not make — a sweep's result cube, a comparison's posterior draws — shows
+its command alone)."""
 
 
 def _digest(figure: DocFigure, inputs: Inputs) -> str:
@@ -277,7 +279,8 @@ def gallery() -> str:
             lines += [f"```{{image}} /_generated/figures/{'' if own else 'thumbs/'}{f.name}.png",
                       f":alt: {' '.join(alt.split())}", *([] if own else [f":target: {f.page}.html"]), "```", ""]
         else:
-            lines += ["It reads a sweep's result cube, which the site does not make: run a sweep, then", ""]
+            lines += ["It reads a store the site does not make (a sweep's result cube; a comparison's posterior "
+                      "draws, `sigcube report compare … --draws FOLDER`): make one, then", ""]
         lines += ["```bash", example.command, "```", ""]
     return "\n".join(lines)
 

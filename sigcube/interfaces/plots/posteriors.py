@@ -14,7 +14,7 @@ from typing import Any
 import holoviews as hv
 import numpy as np
 
-from sigcube.interfaces.plots.base import COLORS, Plot, PlotError, framed, labelled, layout, styled
+from sigcube.interfaces.plots.base import COLORS, Plot, PlotError, framed, labelled, layout, own, styled
 from sigcube.interfaces.plots.data import PosteriorGrid, credible_levels
 from sigcube.interfaces.plots.fields import FRACTION, NONNEGATIVE, Field
 from sigcube.interfaces.plots.labels import Label, axis_label, parameter_label, symbol, ticks_for
@@ -231,3 +231,54 @@ def corner(grids: Mapping[str, PosteriorGrid] | PosteriorGrid, max_pairs: int = 
             + (f" ({', '.join(f'{symbol(n).unicode} = {first.axes[n][0]:.4g}' for n in fixed)}: one value)"
                if fixed else ""))
     return Plot(layout(panels, cols=2, title=title), what)
+
+
+@figure("galaxy-corner", "cube", "a model's per-galaxy posterior draws, MODEL.zarr of report compare --draws")
+def galaxy_corner(draws: Any, galaxy: str = "", parameters: Sequence[str] = (), bins: int = 30) -> Plot:
+    """One galaxy's joint posterior from the sampler's draws: each parameter's histogram on the diagonal, each pair's
+    draws below it (the model's own parameters, then Υ, D, i or the velocity scale u).
+
+    ``galaxy``: which galaxy (default: the first); ``parameters``: which, in order (default: every one the galaxy
+    has); ``bins``: the histograms' bins."""
+    from sigcube.interfaces.plots.labels import nuisance_symbol
+    from sigcube.stats.export import DRAWS_MARK
+
+    attrs = getattr(draws, "attrs", None)
+    if not isinstance(attrs, Mapping) or attrs.get("created_by") != DRAWS_MARK:
+        raise PlotError("galaxy-corner reads a model's per-galaxy posterior draws (MODEL.zarr written by report compare "
+                        "--draws); this is not one")
+    post = draws["posterior"].to_dataset()
+    names = [str(g) for g in post["galaxy"].values]
+    chosen = galaxy or names[0]
+    if chosen not in names:
+        raise PlotError(f"galaxy-corner: no galaxy {chosen!r} among the draws' {len(names)} (e.g. {', '.join(names[:5])})")
+    one = post.sel(galaxy=chosen)
+    values = {str(k): np.asarray(v.values, dtype=float).ravel() for k, v in one.data_vars.items()}
+    values = {k: v for k, v in values.items() if np.isfinite(v).all()}
+    unknown = [p for p in parameters if p not in values]
+    if unknown:
+        raise PlotError(f"galaxy-corner: {chosen} has no draws of {', '.join(unknown)} (it has {', '.join(values)})")
+    shown = list(parameters) or list(values)
+    if bins < 2:
+        raise PlotError(f"galaxy-corner: bins must be ≥ 2, not {bins}")
+    labels = {p: nuisance_symbol(p) for p in shown}
+    panels: list[hv.core.Dimensioned] = []
+    size = max(160, 560 // len(shown))
+    for i, py in enumerate(shown):
+        for j, px in enumerate(shown):
+            if j > i:
+                panels.append(hv.Empty())
+                continue
+            if i == j:
+                density, edges = np.histogram(values[px], bins=bins, density=True)
+                view = styled(hv.Histogram((edges, density), kdims=[px], vdims=[own("density", px)]), color=COLORS[0], alpha=0.6)
+                ylabel = Label("density", "density")
+            else:
+                view = styled(hv.Points((values[px], values[py]), [px, py]), color=COLORS[0], alpha=0.15, size=2)
+                ylabel = labels[py]
+            panels.append(framed(view, xlabel=labels[px], ylabel=ylabel, width=size, height=size, legend=None))
+    n = next(iter(values.values())).size
+    return Plot(layout(panels, cols=len(shown), title=f"{draws.attrs.get('model', '')}: {chosen}'s posterior, "
+                                                         f"{n} draws"),
+                f"Corner plot of {chosen}'s posterior under {draws.attrs.get('model', 'the model')}: {n} draws of "
+                f"{', '.join(labels[p].unicode for p in shown)}.")

@@ -77,6 +77,7 @@ from sigcube.stats.halo_posteriors import halo_summary
 from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.posterior import EDGE_WARNING
+from sigcube.study.reports import posterior_draws
 from sigcube.study.reports.compare_models import (
     MODELS, PRIOR_WORDS, REFERENCE, CompareError, CompareModel, axes, fit_spec, fixed_params,
 )
@@ -314,6 +315,7 @@ def _sampled_numbers(name: str, model: CompareModel, object_axes: list[Axis], po
         elpd_error, posterior = ev.error, {}
     worst = np.argsort(-ev.galaxy_errors)[:5]
     summaries = [g.summary for g in ev.galaxies]
+    draws = posterior_draws.draws_data([g.draws for g in ev.galaxies], galaxies, ev.point)
     conflicts = sampler_conflicts(ev, galaxies)
     out = {"engine": "sampler", "best_chi2": float(ev.chi2.sum()), "ln_L_max": float(ev.profile.sum()),
            "best": dict(ev.point), "log_evidence": ev.log_z, "log_evidence_error": ev.error,
@@ -336,7 +338,7 @@ def _sampled_numbers(name: str, model: CompareModel, object_axes: list[Axis], po
                                                      for a in object_axes}},
            "posterior_per_galaxy": {"galaxy": galaxies, **{p: {k: [s[p][k] for s in summaries]
                                                                for k in ("mean", "sd", "quantiles")}
-                                                           for p in summaries[0] if all(p in s for s in summaries)}}}
+                                                           for p in summaries[0] if all(p in s for s in summaries)}}, posterior_draws.KEY: draws}
     for key in (SCATTER, TAU, FLOOR):
         if key in posterior:
             out[key] = posterior[key]
@@ -826,6 +828,8 @@ def compare_report(cube: xr.Dataset, names: Sequence[str], *, nuisance: bool = T
             if name != REFERENCE:
                 row["verdict_vs_mond"] = verdicts.bayes_verdict(row["ln_B_vs_mond"], row["ln_B_vs_mond_error"], name,
                                                                 REFERENCE)
+        for row in rows.values():
+            row.pop(posterior_draws.KEY, None)  # kept in the rows' checkpoints (report compare --draws), not printed
         out["runs"][label] = rows
         out.setdefault("logo", {})[label] = logo_summary({n: r.pop("_logo") for n, r in rows.items()},
                                                          {n: r["elpd_logo_error"] for n, r in rows.items()})

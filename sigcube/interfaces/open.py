@@ -57,25 +57,37 @@ def open_store(path: str | Path | Location, verify: Verify = "auto", *, allow_in
 
 
 def open_export(path: str | Path | Location) -> xr.DataTree:
-    """A posterior export (``sigcube export``) as its ``xr.DataTree``; one that is not one, or that cannot be read
-    whole, is refused in one line."""
+    """A posterior export (``sigcube export``, or ``report compare --draws``) as its ``xr.DataTree``; one that is not
+    one, or that cannot be read whole, is refused in one line."""
+    from sigcube.stats.export import DRAWS_MARK
+
     store, attrs = store_attrs(path, f"no such store; {OPENS}")
     if not is_export(attrs):
         raise SchemaError(f"{store.name} is {describe(attrs)}; expected a posterior export (sigcube export)")
+    draws = attrs.get("created_by") == DRAWS_MARK
+    again = "write it again with report compare --draws" if draws else "write it again with sigcube export --force"
     try:
         tree = xr.open_datatree(store.url, engine="zarr", consolidated=False)  # the groups as they are stored
-        missing = [g for g in ("posterior", "log_likelihood") if g not in tree.children]
+        missing = [g for g in ("posterior",) + (() if draws else ("log_likelihood",)) if g not in tree.children]
         if not missing:
             tree = tree.load()
     except Exception as exc:  # noqa: BLE001 — any failure to read the groups is a damaged export
         raise SchemaError(f"{store.name}: this posterior export cannot be read ({type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); write it again with sigcube "
-                          "export --force") from None
+                          f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); {again}") from None
     if missing:
-        raise SchemaError(f"{store.name}: this posterior export has no {' and no '.join(missing)} group; write it "
-                          "again with sigcube export --force")
-    holes = [str(v) for v, a in tree["posterior"].to_dataset().data_vars.items() if not np.isfinite(a.values).all()]
+        raise SchemaError(f"{store.name}: this posterior export has no {' and no '.join(missing)} group; {again}")
+    holes = [str(v) for v, a in tree["posterior"].to_dataset().data_vars.items() if _holes(a, draws)]
     if holes:  # a draw is a grid point's value: a missing chunk reads as the fill value
         raise SchemaError(f"{store.name}: the posterior draws of {', '.join(holes)} have missing values (a damaged "
-                          "export); write it again with sigcube export --force")
+                          f"export); {again}")
     return tree
+
+
+def _holes(a: xr.DataArray, per_galaxy: bool) -> bool:
+    """Whether draws are missing: any NaN in a grid posterior's; in per-galaxy draws, a galaxy with some NaN draws of a
+    parameter but not all (a galaxy without a parameter, Υ_bul without a bulge, has NaN for every draw of it)."""
+    finite = np.isfinite(a.values)
+    if not per_galaxy:
+        return not finite.all()
+    rows = finite.reshape(-1, finite.shape[-1])  # (chain·draw, galaxy)
+    return bool(np.any(rows.any(axis=0) != rows.all(axis=0)))

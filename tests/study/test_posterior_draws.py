@@ -49,6 +49,31 @@ def test_the_draws_follow_the_posterior_the_report_prints(sparc_cube, tmp_path):
         kept_trees(kept, {"sigma": "sigma"}, "", {})
 
 
+def test_the_command_writes_the_draws_again_from_a_finished_run_and_plots_them(sparc_cube, tmp_path, monkeypatch):
+    """The user's path: a comparison on a cube of four galaxies writes nfw.zarr; run again, it prints from the kept
+    report and writes the same draws from the checkpoint; galaxy-corner draws one galaxy's from the file."""
+    import xarray as xr
+
+    from sigcube.io.cubes import write_cube
+
+    monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(tmp_path / "cubes"))
+    cube = tmp_path / "four.zarr"
+    write_cube(sparc_cube.sel(galaxy=["DDO154", "NGC2403", "UGC02259", "NGC3109"]), cube)
+    command = ["report", "compare", "nfw", "--sigma-int", "6", "--engine", "sampler", "--synchronous", "--cube",
+               str(cube), "--draws", str(tmp_path / "d")]
+    first = runner.invoke(app, command)
+    assert first.exit_code == 0, first.output
+    written = xr.open_datatree(tmp_path / "d" / "nfw.zarr", engine="zarr")["posterior"].to_dataset().load()
+    again = runner.invoke(app, command)
+    assert again.exit_code == 0 and "from the finished run kept at" in again.stderr, again.output
+    kept = xr.open_datatree(tmp_path / "d" / "nfw.zarr", engine="zarr")["posterior"].to_dataset().load()
+    xr.testing.assert_identical(kept, written)
+    out = tmp_path / "corner.png"
+    drawn = runner.invoke(app, ["plot", "galaxy-corner", str(tmp_path / "d" / "nfw.zarr"), "--set", "galaxy=NGC2403",
+                                "--out", str(out)])
+    assert drawn.exit_code == 0 and out.stat().st_size > 10_000, drawn.output
+
+
 def test_draws_are_refused_before_any_work(tmp_path, monkeypatch):
     monkeypatch.setenv("SIGCUBE_CUBE_DIR", str(tmp_path / "cubes"))
     none = runner.invoke(app, ["report", "compare", "mond", "--draws", str(tmp_path / "d")])
@@ -95,3 +120,21 @@ def test_the_corner_figure_reads_only_draws():
 
     with pytest.raises(PlotError, match="report compare --draws"):
         galaxy_corner(xr.Dataset(attrs={"sigcube_kind": "sparc"}))
+
+
+def test_a_draws_export_opens_with_a_galaxy_lacking_a_parameter_but_not_with_draws_missing(tmp_path):
+    """Υ_bul's draws are NaN for a galaxy without a bulge (every draw): the export opens; a galaxy with some of its
+    draws NaN (a chunk lost) is refused in one line."""
+    from sigcube import open as open_store
+    from sigcube.errors import SchemaError
+
+    _tree().to_zarr(tmp_path / "whole.zarr")
+    assert set(open_store(tmp_path / "whole.zarr")["posterior"].data_vars) == {"log10_M200", "c", "distance",
+                                                                              "upsilon_bul"}
+    damaged = _tree()
+    post = damaged["posterior"].to_dataset()
+    post["c"][0, :10, 0] = np.nan
+    damaged["posterior"] = post
+    damaged.to_zarr(tmp_path / "damaged.zarr")
+    with pytest.raises(SchemaError, match="the posterior draws of c have missing values.*report compare --draws"):
+        open_store(tmp_path / "damaged.zarr")

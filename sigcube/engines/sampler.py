@@ -713,18 +713,16 @@ def sampled_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
     coarse: dict[str, Any] = {}
     built: list[_Built] = []
 
-    def groups(galaxies: Sequence[int] | None) -> list[np.ndarray]:
-        """Every galaxy's chunk, or ``galaxies`` one to a task (a few hard galaxies must not queue on one worker)."""
-        return chunks if galaxies is None else [np.asarray([g]) for g in galaxies]
-
     def build(point: Mapping[str, float], draws: int, galaxies: Sequence[int] | None = None) -> list[_Built]:
-        parts = run(_build_chunk, (*shared, model, dict(point), draws), [(c,) for c in groups(galaxies)])
+        groups = chunks if galaxies is None else [np.asarray(galaxies)]
+        parts = run(_build_chunk, (*shared, model, dict(point), draws), [(c,) for c in groups])
         return [b for part in parts for b in part]
 
     def sample(values: Mapping[str, np.ndarray], galaxies: Sequence[int] | None = None, resampled: bool = True
                ) -> np.ndarray:
+        groups = chunks if galaxies is None else [np.asarray(galaxies)]
         return np.concatenate(run(_sample_chunk, (*shared, model), [([built[g] for g in c], values, resampled, c)
-                                                                      for c in groups(galaxies)]), axis=1)
+                                                                      for c in groups]), axis=1)
 
     def proposals(point: Mapping[str, float]) -> list[_Built]:
         start = time.perf_counter()

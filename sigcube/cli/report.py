@@ -345,8 +345,7 @@ def report_compare(
         for scatter in scatters.values():
             check_likelihood(names, nuisance, scatter, engine)
         if draws is not None:
-            for scatter in scatters.values():
-                _draws_folder(draws, names, nuisance, scatter, engine)
+            _draws_folder(draws, names, nuisance, list(scatters.values()), engine)
         ds = _curves(cube)
         points = check_sample(ds, names, nuisance)
         kept = {name: _checkpoint(ds, nuisance, scatter, engine) for name, scatter in scatters.items()}
@@ -367,14 +366,18 @@ def report_compare(
         if save:
             _save_compare(save, "compare-error-models", payload, show, reports[table["lead"]], ds)
         if draws is not None:
-            _write_draws(draws, names, reports[table["lead"]], kept[table["lead"]], nuisance, scatters[table["lead"]],
-                         engine)
+            lead = table["lead"]
+            if _sampled(names, nuisance, [scatters[lead]], engine):
+                _write_draws(draws, names, reports[lead], kept[lead], nuisance, scatters[lead], engine)
+            else:
+                err_console.print(f"--draws: no draws written: under the lead error model, {lead}, the grid integrates "
+                                  f"every model ({', '.join(names)})", markup=False, highlight=False, soft_wrap=True)
         return
     scatter = None if sigma_int is None else _within_tau_limits(
         Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal, sigma_floor), f"--tau-gal {tau_gal}")
     check_likelihood(names, nuisance, scatter, engine)
     if draws is not None:
-        _draws_folder(draws, names, nuisance, scatter, engine)
+        _draws_folder(draws, names, nuisance, [scatter], engine)
     ds = _curves(cube)
     points = check_sample(ds, names, nuisance)
     kept = _checkpoint(ds, nuisance, scatter, engine)
@@ -388,25 +391,24 @@ def report_compare(
         _write_draws(draws, names, report, kept, nuisance, scatter, engine)
 
 
-def _sampled(names: list[str], nuisance: bool, scatter, engine: str) -> dict[str, str]:
-    """The models of ``names`` the sampler integrates, each with its kernel; a DrawsError when there is none."""
+def _sampled(names: list[str], nuisance: bool, scatters: list, engine: str) -> dict[str, str]:
+    """The models of ``names`` the sampler integrates under any of ``scatters``, each with its kernel."""
     from sigcube.study.reports.compare import engine_for
     from sigcube.study.reports.compare_models import MODELS
+
+    return {n: MODELS[n].kernel for n in names
+            if any(engine_for(n, nuisance, scatter, engine) == "sampler" for scatter in scatters)}
+
+
+def _draws_folder(folder: str, names: list[str], nuisance: bool, scatters: list, engine: str) -> None:
+    """Refuse now, not after the run, ``--draws`` when no model is on the sampler under any of ``scatters``, or a
+    folder that is a file or holds, at a model's ``MODEL.zarr``, something other than an earlier export."""
+    from sigcube.interfaces.open import is_export
     from sigcube.study.reports.posterior_draws import DrawsError
 
-    sampled = {n: MODELS[n].kernel for n in names if engine_for(n, nuisance, scatter, engine) == "sampler"}
-    if not sampled:
+    if not _sampled(names, nuisance, scatters, engine):
         raise DrawsError(f"--draws: the sampler integrates none of {', '.join(names)} here (it takes per-galaxy models "
                          "with Υ, D, i marginalised: --engine sampler or auto), so there are no draws to write")
-    return sampled
-
-
-def _draws_folder(folder: str, names: list[str], nuisance: bool, scatter, engine: str) -> None:
-    """Refuse now, not after the run, ``--draws`` without a model on the sampler, or a folder that is a file or
-    holds, at a model's ``MODEL.zarr``, something other than an earlier export."""
-    from sigcube.interfaces.open import is_export
-
-    _sampled(names, nuisance, scatter, engine)
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise SigcubeError(f"--draws {folder}: is a file; give a folder for the posterior draws")
@@ -427,7 +429,7 @@ def _write_draws(folder: str, names: list[str], report: dict, kept, nuisance: bo
     from sigcube.interfaces.arviz_export import write_tree
     from sigcube.study.reports.posterior_draws import kept_trees
 
-    sampled = _sampled(names, nuisance, scatter, engine)
+    sampled = _sampled(names, nuisance, [scatter], engine)
     conventions = report["conventions"]
     priors = {n: f"{conventions['prior_form']}; {json.dumps(conventions['priors'][n], ensure_ascii=False)}; nuisance: "
                  f"{json.dumps(conventions.get('nuisance_priors', {}), ensure_ascii=False, default=str)}"

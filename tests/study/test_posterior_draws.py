@@ -79,6 +79,8 @@ def test_draws_are_refused_before_any_work(tmp_path, monkeypatch):
     none = runner.invoke(app, ["report", "compare", "mond", "--draws", str(tmp_path / "d")])
     assert none.exit_code == 2 and none.stderr.count("\n") == 1, none.output
     assert "the sampler integrates none of mond here" in none.stderr
+    table = runner.invoke(app, ["report", "compare", "mond", "--error-model", "all", "--draws", str(tmp_path / "d")])
+    assert table.exit_code == 2 and "the sampler integrates none of mond here" in table.stderr, table.output
     folder = tmp_path / "d"
     (folder / "nfw-lcdm.zarr").mkdir(parents=True)
     (folder / "nfw-lcdm.zarr" / "notes.txt").write_text("mine")

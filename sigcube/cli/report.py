@@ -402,16 +402,21 @@ def _sampled(names: list[str], nuisance: bool, scatters: list, engine: str) -> d
 
 def _draws_folder(folder: str, names: list[str], nuisance: bool, scatters: list, engine: str) -> None:
     """Refuse now, not after the run, ``--draws`` when no model is on the sampler under any of ``scatters``, or a
-    folder that is a file or holds, at a model's ``MODEL.zarr``, something other than an earlier export."""
+    folder that is a file, cannot be made, or holds, at a model's ``MODEL.zarr``, something other than an earlier
+    export; the folder is made."""
     from sigcube.interfaces.open import is_export
     from sigcube.study.reports.posterior_draws import DrawsError
 
     if not _sampled(names, nuisance, scatters, engine):
         raise DrawsError(f"--draws: the sampler integrates none of {', '.join(names)} here (it takes per-galaxy models "
                          "with Υ, D, i marginalised: --engine sampler or auto), so there are no draws to write")
+    from sigcube.io.stores import store_errors
+
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise SigcubeError(f"--draws {folder}: is a file; give a folder for the posterior draws")
+    with store_errors(f"--draws {folder}"):  # made now: a folder that cannot be made is refused before the run
+        path.mkdir(parents=True, exist_ok=True)
     for name in names:
         target = path / f"{name}.zarr"
         if target.exists():
@@ -435,7 +440,6 @@ def _write_draws(folder: str, names: list[str], report: dict, kept, nuisance: bo
                  f"{json.dumps(conventions.get('nuisance_priors', {}), ensure_ascii=False, default=str)}"
               for n in sampled}
     path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
     for name, tree in kept_trees(kept, sampled, conventions["likelihood"], priors).items():
         written = write_tree(tree, path / f"{name}.zarr", force=True)
         err_console.print(f"wrote {written}: {name}'s posterior draws of {tree['posterior'].sizes['galaxy']} galaxies",

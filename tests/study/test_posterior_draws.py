@@ -87,6 +87,11 @@ def test_draws_are_refused_before_any_work(tmp_path, monkeypatch):
     mine = runner.invoke(app, ["report", "compare", "nfw-lcdm", "--engine", "sampler", "--draws", str(folder)])
     assert mine.exit_code == 2 and "is not a posterior export of sigcube's: it is not replaced" in mine.stderr
     assert (folder / "nfw-lcdm.zarr" / "notes.txt").read_text() == "mine" and not (tmp_path / "cubes").exists()
+    (tmp_path / "afile").write_text("x")
+    for where, says in ((tmp_path / "afile", "is a file"), (tmp_path / "afile" / "sub", "cannot write")):
+        bad = runner.invoke(app, ["report", "compare", "nfw-lcdm", "--engine", "sampler", "--draws", str(where)])
+        assert bad.exit_code == 2 and bad.stderr.count("\n") == 1 and says in bad.stderr, bad.output
+    assert not (tmp_path / "cubes").exists()
 
 
 def _tree():

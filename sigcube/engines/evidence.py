@@ -24,7 +24,8 @@ the same tasks either way, so the numbers are the same bit for bit: a global mod
 run of evaluation batches of grid points (:data:`BATCH_POINTS` over the whole sample: each galaxy's mode search walks
 a batch's points in order, so the batches, not the tasks, decide the last bits) × one galaxy chunk (:data:`CHUNK_POINTS`), the
 node rule at all its points in galaxy chunks at once, a per-object model's integrals chunk by chunk
-(:data:`OBJECT_CHUNK_POINTS`); at the catalogue values, where ln L is cheap, in larger chunks
+(:data:`OBJECT_CHUNK_POINTS`, and at least :data:`MIN_TASKS` chunks; each galaxy's integral is its own, so its chunk
+does not change its numbers); at the catalogue values, where ln L is cheap, in larger chunks
 (:data:`CATALOGUE_CHUNK_POINTS`) — a global model's grid there in this process, every grid point at once: its
 (points × galaxies) arrays would take longer to move from a worker than to compute; the sums over galaxies are
 formed here, on the whole sample's arrays.
@@ -78,7 +79,12 @@ enough to keep a cluster busy and few enough that each carries its cost."""
 CATALOGUE_CHUNK_POINTS = 5000
 """Packed points per galaxy chunk at the catalogue values (no nuisance), where ln L is a few array operations: a task
 of a global model takes every grid point of its chunk (SPARC: one task per grid), of a per-object model its
-chunk's integrals; its work then outweighs a task's cost."""
+chunk's integrals (:data:`MIN_TASKS` bounds the chunks' size there); its work then outweighs a task's cost."""
+MIN_TASKS = 8
+"""A per-object model's galaxies go out in at least this many tasks where there are that many (:func:`object_chunks`):
+its integrals at the catalogue values (SPARC in one chunk of :data:`CATALOGUE_CHUNK_POINTS` would be one task per
+σ_int), or the few galaxies the sampler hands to this engine, would otherwise queue on one worker of a small cluster
+while the others wait."""
 MAX_GRID_CELLS = 20_000_000
 """The most coarse grid points × galaxies of an evidence integral over global axes (it holds per-galaxy ln L, χ², …
 arrays of that size: 160 MB each); a larger coarse grid is refused before anything is allocated, naming its size, and
@@ -141,8 +147,11 @@ class Data:
 
 
 def object_chunks(data: Data) -> list[np.ndarray]:
-    """The galaxy chunks of a per-object model's tasks."""
-    return galaxy_chunks(data.points.offsets, OBJECT_CHUNK_POINTS if data.nuisance else CATALOGUE_CHUNK_POINTS)
+    """The galaxy chunks of a per-object model's tasks: :data:`OBJECT_CHUNK_POINTS` (or
+    :data:`CATALOGUE_CHUNK_POINTS`) packed points each, smaller where that would make fewer than :data:`MIN_TASKS`."""
+    offsets = np.asarray(data.points.offsets)
+    size = OBJECT_CHUNK_POINTS if data.nuisance else CATALOGUE_CHUNK_POINTS
+    return galaxy_chunks(offsets, min(size, max(1, -(-int(offsets[-1] - offsets[0]) // MIN_TASKS))))
 
 
 def galaxy_chunks(offsets: np.ndarray, size: int) -> list[np.ndarray]:

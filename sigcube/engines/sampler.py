@@ -267,7 +267,9 @@ class _Joint:
 
     def values(self, g: int, xs: np.ndarray, qtab: np.ndarray) -> dict[str, np.ndarray]:
         """The parameters' values at galaxy g's joint coordinates ``xs`` (N, D): the model's by their axes' names, the
-        nuisance parameters' by theirs (the velocity scale as ``velocity_scale``)."""
+        nuisance parameters' by theirs (the velocity scale as ``velocity_scale``) — each as the likelihood reads it,
+        held at its end value beyond the prior maps' tables (|x| > TABLE_LIMIT, where an exact quantile map of an
+        unbounded prior reaches ±∞)."""
         at = np.zeros(len(xs), dtype=np.int64)
         out = {name: adaptive.lookup(self.ptabs[j][None, None], at, xs[:, j:j + 1])[:, 0]
                for j, name in enumerate(self.names)}
@@ -278,7 +280,8 @@ class _Joint:
                 u = adaptive.lookup(qtab[None, None], at, column[:, None])[:, 0]
                 out[name] = np.exp(u) if self.log_space else u
             else:
-                out[name] = np.asarray(self.priors[name].take(np.array([g])).from_normal(column[:, None]))[:, 0]
+                held = np.clip(column, -adaptive.TABLE_LIMIT, adaptive.TABLE_LIMIT)
+                out[name] = np.asarray(self.priors[name].take(np.array([g])).from_normal(held[:, None]))[:, 0]
         return out
 
 
@@ -713,16 +716,22 @@ def sampled_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
     coarse: dict[str, Any] = {}
     built: list[_Built] = []
 
+    def groups(galaxies: Sequence[int] | None) -> list[np.ndarray]:
+        """Every galaxy's chunk, or ``galaxies`` in chunks of their own (:func:`object_chunks`: enough tasks that the
+        galaxies rebuilt at the best point do not queue on one worker)."""
+        if galaxies is None:
+            return chunks
+        index = np.asarray(galaxies)
+        return [index[c] for c in object_chunks(data.take(index))]
+
     def build(point: Mapping[str, float], draws: int, galaxies: Sequence[int] | None = None) -> list[_Built]:
-        groups = chunks if galaxies is None else [np.asarray(galaxies)]
-        parts = run(_build_chunk, (*shared, model, dict(point), draws), [(c,) for c in groups])
+        parts = run(_build_chunk, (*shared, model, dict(point), draws), [(c,) for c in groups(galaxies)])
         return [b for part in parts for b in part]
 
     def sample(values: Mapping[str, np.ndarray], galaxies: Sequence[int] | None = None, resampled: bool = True
                ) -> np.ndarray:
-        groups = chunks if galaxies is None else [np.asarray(galaxies)]
         return np.concatenate(run(_sample_chunk, (*shared, model), [([built[g] for g in c], values, resampled, c)
-                                                                      for c in groups]), axis=1)
+                                                                      for c in groups(galaxies)]), axis=1)
 
     def proposals(point: Mapping[str, float]) -> list[_Built]:
         start = time.perf_counter()

@@ -69,6 +69,29 @@ def test_the_chunks_cover_every_galaxy_once_in_order(sample):
     assert len(galaxy_chunks(offsets, evidence.OBJECT_CHUNK_POINTS)) >= 4
 
 
+def test_few_galaxies_still_make_min_tasks_chunks(sample, monkeypatch):
+    """At the catalogue values (one chunk's worth of points) a per-object model's galaxies go out in chunks of at most
+    1/MIN_TASKS of the points (plus one galaxy's), so a few costly integrals do not queue on one worker."""
+    monkeypatch.setattr(evidence, "CATALOGUE_CHUNK_POINTS", 10**9)
+    monkeypatch.setattr(evidence, "MIN_TASKS", 4)
+    counts = np.diff(sample.points.offsets)
+    chunks = evidence.object_chunks(evidence.Data(sample.points, None))
+    assert np.array_equal(np.concatenate(chunks), np.arange(sample.points.n_galaxies))
+    assert max(int(counts[c].sum()) for c in chunks) <= -(-int(counts.sum()) // 4) + int(counts.max()) - 1
+    assert len(chunks) >= 3
+
+
+def test_a_per_object_models_numbers_do_not_depend_on_its_chunks(sample, monkeypatch):
+    """Each galaxy's integral is its own: the sample in one task and in MIN_TASKS chunks give the same numbers."""
+    cases = [("nfw", False, "0:15:3"), ("nfw", True, "5")]
+    for name in ("OBJECT_CHUNK_POINTS", "CATALOGUE_CHUNK_POINTS"):
+        monkeypatch.setattr(evidence, name, 10**9)
+    monkeypatch.setattr(evidence, "MIN_TASKS", 1)
+    whole = _rows(in_process, sample, cases)
+    monkeypatch.setattr(evidence, "MIN_TASKS", 5)
+    assert _rows(in_process, sample, cases) == whole
+
+
 def test_tasks_on_a_cluster_give_the_numbers_of_this_process(sample):
     from distributed import LocalCluster
 

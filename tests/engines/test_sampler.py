@@ -59,6 +59,22 @@ def test_the_joint_log_integrand_is_the_numpy_likelihood(nfw_sample, error_model
         np.testing.assert_allclose(ll, want, rtol=1e-7, atol=1e-6)
 
 
+def test_a_draw_far_out_in_a_tail_has_the_values_the_likelihood_read(nfw_sample):
+    """A proposal's heavy tail can draw a deviate of 40, where the exact quantile map of the distance's unbounded
+    prior is +∞ (a posterior mean of 0·∞ = NaN): the values are those at the tables' end, which the likelihood
+    evaluated, and finite."""
+    data = Data(nfw_sample.points, nfw_sample.catalogue)
+    jp = sampler._Joint(get_kernel("nfw"), {}, AXES, data, "velocity_floor", scaled=False)
+    _, _, qtabs, qindex = jp.setting({"sigma_int": np.array([4.0])})
+    column = 2 + list(jp.inputs.dims[0]).index("distance")
+    xs = np.zeros((2, jp.dims(0)))
+    xs[0, column], xs[1, column] = 40.0, sampler.adaptive.TABLE_LIMIT
+    assert np.isinf(data.nuisance_priors()["distance"].take(np.array([0])).from_normal(np.array([[40.0]]))).all()
+    values = jp.values(0, xs, qtabs[0, qindex[0]])
+    assert all(np.all(np.isfinite(v)) for v in values.values())
+    assert values["distance"][0] == values["distance"][1]
+
+
 def test_reweighing_stored_draws_is_evaluating_them_again(nfw_sample):
     data = Data(nfw_sample.points, nfw_sample.catalogue)
     jp = sampler._Joint(get_kernel("nfw"), {}, AXES, data, "velocity_floor", scaled=False)

@@ -24,11 +24,11 @@ the same tasks either way, so the numbers are the same bit for bit: a global mod
 run of evaluation batches of grid points (:data:`BATCH_POINTS` over the whole sample: each galaxy's mode search walks
 a batch's points in order, so the batches, not the tasks, decide the last bits) × one galaxy chunk (:data:`CHUNK_POINTS`), the
 node rule at all its points in galaxy chunks at once, a per-object model's integrals chunk by chunk
-(:data:`OBJECT_CHUNK_POINTS`, and at least :data:`MIN_TASKS` chunks; each galaxy's integral is its own, so its chunk
-does not change its numbers); at the catalogue values, where ln L is cheap, in larger chunks
-(:data:`CATALOGUE_CHUNK_POINTS`) — a global model's grid there in this process, every grid point at once: its
-(points × galaxies) arrays would take longer to move from a worker than to compute; the sums over galaxies are
-formed here, on the whole sample's arrays.
+(:data:`OBJECT_CHUNK_POINTS`, or a 1/:data:`MIN_TASKS` share of the points where that is smaller; each galaxy's
+integral is its own, so its chunk does not change its numbers); at the catalogue values, where ln L is cheap, in
+larger chunks (:data:`CATALOGUE_CHUNK_POINTS`) — a global model's grid there in this process, every grid point at
+once: its (points × galaxies) arrays would take longer to move from a worker than to compute; the sums over galaxies
+are formed here, on the whole sample's arrays.
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ CATALOGUE_CHUNK_POINTS = 5000
 of a global model takes every grid point of its chunk (SPARC: one task per grid), of a per-object model its
 chunk's integrals (:data:`MIN_TASKS` bounds the chunks' size there); its work then outweighs a task's cost."""
 MIN_TASKS = 8
-"""A per-object model's galaxies go out in at least this many tasks where there are that many (:func:`object_chunks`):
-its integrals at the catalogue values (SPARC in one chunk of :data:`CATALOGUE_CHUNK_POINTS` would be one task per
+"""A per-object model's chunks hold at most a 1/MIN_TASKS share of a call's packed points (:func:`object_chunks`;
+a galaxy is never split, so a chunk holds a share and at most one galaxy more: about this many tasks): its integrals
+at the catalogue values (SPARC in one chunk of :data:`CATALOGUE_CHUNK_POINTS` would be one task per
 σ_int), or the few galaxies the sampler hands to this engine, would otherwise queue on one worker of a small cluster
 while the others wait."""
 MAX_GRID_CELLS = 20_000_000
@@ -148,7 +149,8 @@ class Data:
 
 def object_chunks(data: Data) -> list[np.ndarray]:
     """The galaxy chunks of a per-object model's tasks: :data:`OBJECT_CHUNK_POINTS` (or
-    :data:`CATALOGUE_CHUNK_POINTS`) packed points each, smaller where that would make fewer than :data:`MIN_TASKS`."""
+    :data:`CATALOGUE_CHUNK_POINTS`) packed points each, or a 1/:data:`MIN_TASKS` share of the points where that is
+    smaller."""
     offsets = np.asarray(data.points.offsets)
     size = OBJECT_CHUNK_POINTS if data.nuisance else CATALOGUE_CHUNK_POINTS
     return galaxy_chunks(offsets, min(size, max(1, -(-int(offsets[-1] - offsets[0]) // MIN_TASKS))))

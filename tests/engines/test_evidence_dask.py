@@ -69,7 +69,7 @@ def test_the_chunks_cover_every_galaxy_once_in_order(sample):
     assert len(galaxy_chunks(offsets, evidence.OBJECT_CHUNK_POINTS)) >= 4
 
 
-def test_few_galaxies_still_make_min_tasks_chunks(sample, monkeypatch):
+def test_few_galaxies_are_cut_into_shares_of_their_points(sample, monkeypatch):
     """At the catalogue values (one chunk's worth of points) a per-object model's galaxies go out in chunks of at most
     1/MIN_TASKS of the points (plus one galaxy's), so a few costly integrals do not queue on one worker."""
     monkeypatch.setattr(evidence, "CATALOGUE_CHUNK_POINTS", 10**9)

@@ -156,6 +156,16 @@ def object_chunks(data: Data) -> list[np.ndarray]:
     return galaxy_chunks(offsets, min(size, max(1, -(-int(offsets[-1] - offsets[0]) // MIN_TASKS))))
 
 
+def longest_first(run: Runner, func: Callable[..., Any], shared: tuple, chunks: Sequence[np.ndarray], data: Data
+                  ) -> list[Any]:
+    """``run(func, shared, [(c,) for c in chunks])`` with the chunks of the most packed points handed out first (a
+    long task started last keeps one worker busy while the others wait); the results in the chunks' order."""
+    counts = np.diff(np.asarray(data.points.offsets))
+    order = sorted(range(len(chunks)), key=lambda i: -int(counts[chunks[i]].sum()))
+    parts = run(func, shared, [(chunks[i],) for i in order])
+    return [parts[j] for j in np.argsort(order)]
+
+
 def galaxy_chunks(offsets: np.ndarray, size: int) -> list[np.ndarray]:
     """Consecutive galaxies in chunks of about ``size`` packed points (a galaxy is never split; every chunk but the
     last has at least ``size`` points): the galaxy share of one task, the same whatever runs the tasks."""
@@ -686,7 +696,7 @@ def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axi
                     error_model: str = "velocity_floor", sigma_int: float | None = None,
                     correct: bool = True, start: Sequence[Box] | None = None, locate: bool = False,
                     run: Runner = in_process, held: Mapping[str, float] | None = None,
-                    seeds: Seeds | None = None) -> ObjectEvidence:
+                    seeds: Seeds | None = None, one_each: bool = False) -> ObjectEvidence:
     """Each galaxy's ln Z over its own parameters ``axes`` (module docstring), σ_int fixed at ``sigma_int`` and the
     likelihood's parameters beside it at ``held`` (τ_gal, the floor by axis name, :data:`LIKELIHOOD`; absent: 0);
     ``correct``: apply the node rule's correction (the nuisance marginalised); ``start``: each galaxy's box to begin
@@ -696,11 +706,12 @@ def object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axi
     likelihood with several modes; without them, from the preceding point's mode), each galaxy's integral checked
     against restarted searches and done again with them where they find a better mode (:func:`_object_chunk`; which
     galaxies: ``restarted``; where the seeded integral's ln Z was the larger, the difference joins the galaxy's error).
-    Galaxy chunks run as tasks of ``run``."""
+    Galaxy chunks (``one_each``: each galaxy alone) run as tasks of ``run``, those with the most points first."""
     correct = correct and data.nuisance
-    chunks = object_chunks(data)
-    parts = run(_object_chunk, (kernel, dict(fixed), tuple(axes), data, error_model, sigma_int, _held(held), correct,
-                                None if start is None else list(start), locate, seeds), [(c,) for c in chunks])
+    chunks = [np.array([g]) for g in range(data.points.n_galaxies)] if one_each else object_chunks(data)
+    parts = longest_first(run, _object_chunk, (kernel, dict(fixed), tuple(axes), data, error_model, sigma_int,
+                                               _held(held), correct, None if start is None else list(start), locate,
+                                               seeds), chunks, data)
     integrals = [r for found, _, _ in parts for r in found]
     log_z = np.array([r.log_z for r in integrals])
     lost = np.concatenate([lost for _, _, lost in parts])
@@ -769,8 +780,9 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     ``summarise(integrals, σ_int)``: made of the per-galaxy integrals at the best σ_int, kept with them (so that a
     resumed run gives what an uninterrupted one did).
 
-    The coarse pass over σ_int locates every galaxy's mass at each value (:func:`object_evidence` with ``locate``,
-    each value beginning from the nearest value's boxes); the zooms and halvings evaluate each galaxy on one fixed
+    The coarse pass over σ_int locates every galaxy's mass at each value (:func:`object_evidence` with ``locate``;
+    each galaxy chunk one task through the values in ascending order, each value begun from the boxes of the one
+    before it); the zooms and halvings evaluate each galaxy on one fixed
     grid, its final box at the best coarse value, so that ln Z_g(σ_int) is smooth in σ_int and the halving compares
     like with like. With the nuisance marginalised, every fixed-grid point's mode search starts, at every σ_int, from
     the mode a restarted search found there at the best coarse value (each point from its predecessor's mode instead, a
@@ -798,11 +810,28 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
         summary = summarise(inner.integrals, s) if summarised and summarise is not None else None
         return replace(inner, integrals=[], summary=summary)
 
-    def kept(s: float) -> tuple[np.ndarray, list[Box]]:
-        if s not in done:
-            done[s] = checkpoint.get(f"sigma={s!r}", lambda: (adaptive(s).log_z, done[s][1]), _located, _from_located)
-            progress(f"σ_int = {s:.6g}: every galaxy integrated ({len(done)} values)")
-        return done[s]
+    def located(sigmas: Sequence[float]) -> None:
+        """Every galaxy's mass located at each of ``sigmas`` (ascending), each value begun from the boxes of the one
+        before it (the first from the coarse pass): values kept read, the others in one call of ``run``
+        (:func:`_located_chunk`: each galaxy chunk a task through them in turn)."""
+        for s in sigmas:
+            found = None if s in done else checkpoint.read(f"sigma={s!r}", _from_located)
+            if found is not None:
+                done[s] = found[0]
+        missing = [i for i, s in enumerate(sigmas) if s not in done]
+        if not missing:
+            return
+        begin = [None if i == 0 or sigmas[i - 1] not in done else done[sigmas[i - 1]][1] for i in missing]
+        start = checkpoint.clock()
+        parts = longest_first(run, _located_chunk, (kernel, dict(fixed), tuple(axes), data, error_model,
+                                                    [sigmas[i] for i in missing], _held(held), begin),
+                              object_chunks(data), data)
+        each = (checkpoint.clock() - start) / len(missing)
+        for j, i in enumerate(missing):
+            done[sigmas[i]] = (np.concatenate([part[j][0] for part in parts]), [b for part in parts for b in part[j][1]])
+            checkpoint.write(f"sigma={sigmas[i]!r}", _located(done[sigmas[i]]), each)
+        progress(f"σ_int: every galaxy integrated at {len(missing)} value" + ("s" if len(missing) > 1 else "")
+                 + f" ({len(done)} in all)")
 
     def fixed_grids() -> Seeds:
         """Every galaxy's fixed grid, its final box at the best σ_int located so far, and (with the nuisance) the
@@ -834,8 +863,8 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     def evaluate(values: Mapping[str, np.ndarray], items: np.ndarray, stage: str) -> dict[str, np.ndarray]:
         sigmas = [float(x) for x in values[SCATTER][:, 0]]
         if stage == "coarse":
-            rows = {s: kept(s)[0] for s in sorted(sigmas)}
-            return {"loglike": np.array([rows[s] for s in sigmas])[:, None, :]}
+            located(sorted(sigmas))
+            return {"loglike": np.array([done[s][0] for s in sigmas])[:, None, :]}
         out = on_grids(sigmas)
         progress(f"σ_int: {len(sigmas)} more values on the fixed grids")
         return {"loglike": out[:, None, :]}
@@ -865,6 +894,26 @@ def scatter_object_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequ
     log_z = float(logsumexp(loglike.sum(axis=1) + integral.log_mass))
     return ScatterObjectEvidence(_with_arrays(integral, {"loglike": loglike}), loglike, inner, best_sigma, log_z,
                                  errors)
+
+
+def _located_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data, error_model: str,
+                   sigmas: Sequence[float], held: Mapping[str, float], begin: Sequence[Sequence[Box] | None],
+                   index: np.ndarray) -> list[tuple[np.ndarray, list[Box]]]:
+    """Task: the galaxies of ``index`` located (:func:`object_evidence` with ``locate``) at each σ_int of ``sigmas``
+    (ascending) in turn, each begun from ``begin``'s boxes (every galaxy's: those a run kept of the value before it),
+    else from the boxes found here at the value before (None at the first: the coarse pass): per value, the galaxies'
+    rough ln Z and final boxes."""
+    found: list[Box | None] = [None] * data.points.n_galaxies
+    out = []
+    for i, s in enumerate(sigmas):
+        start = begin[i] if begin[i] is not None else (found if i else None)
+        integrals, _, _ = _object_chunk(kernel, fixed, axes, data, error_model, s, held, False, start, True, None,
+                                        index)
+        boxes = [r.box() for r in integrals]
+        out.append((np.array([r.log_z for r in integrals]), boxes))
+        for g, b in zip(index, boxes):
+            found[g] = b
+    return out
 
 
 def _by_grid(axes: Sequence[Axis], boxes: Sequence[Box], index: np.ndarray

@@ -35,8 +35,9 @@ constant, and that correction's change one posterior sd away along each axis is 
 At the best point each galaxy's estimate is checked (:func:`_sure`: a usable Pareto k̂, an error within
 :data:`GALAXY_ERROR`, at least :data:`SURE_SHARE` of the draws effective); one that fails has its proposal built again
 there with more draws and its column evaluated again; one that still fails — a posterior whose shape no proposal
-followed — takes the grid engine's ln Z there (:func:`sigcube.engines.evidence.object_evidence`) in place of the
-sampler's, and its error.
+followed — takes the grid engine's ln Z there (:func:`sigcube.engines.evidence.object_evidence`, each such galaxy a task of its
+own, the most points first: their integrals take from under a second to half a minute) in place of the sampler's, and
+its error.
 
 The numerical error of ln Z: the outer grid's (the last halving's change, the mass outside its box, the end term), the
 correction's variation, the sampling error √(Σ_g σ_g²) at the best point (the galaxies' draws are independent), the
@@ -796,7 +797,7 @@ def sampled_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
         start = time.perf_counter()
         sigma_int = point.get(SCATTER)
         grid = object_evidence(kernel, fixed, axes, data.take(np.asarray(hard)), error_model, sigma_int, run=run,
-                               held={k: v for k, v in point.items() if k != SCATTER})
+                               held={k: v for k, v in point.items() if k != SCATTER}, one_each=True)
         on_grid[hard] = grid.log_z
         sigma[hard] = grid.errors
         progress(f"{len(hard)} galaxies' posteriors beyond the sampler's proposals ({_names(names, hard)}): their ln Z "

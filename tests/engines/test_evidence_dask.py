@@ -18,6 +18,7 @@ from sigcube.engines.dask import in_process
 from sigcube.engines.evidence import galaxy_chunks
 from sigcube.engines.fit.run import executor
 from sigcube.model.kernels import get_kernel
+from sigcube.stats.adaptive_grid import Axis
 from sigcube.stats.intrinsic_scatter import Scatter
 from sigcube.stats.synthetic import synthetic_sample
 from sigcube.study.reports.compare import compare_model
@@ -90,6 +91,27 @@ def test_a_per_object_models_numbers_do_not_depend_on_its_chunks(sample, monkeyp
     whole = _rows(in_process, sample, cases)
     monkeypatch.setattr(evidence, "MIN_TASKS", 5)
     assert _rows(in_process, sample, cases) == whole
+
+
+def test_galaxies_one_to_a_task_go_out_longest_first_with_the_numbers_of_chunks(sample):
+    """``object_evidence(one_each=True)`` (the sampler's hard galaxies) hands each galaxy out alone, the most points
+    first, and gives the numbers the chunks give, in the galaxies' order."""
+    nfw = [Axis("log10_M200", 8.0, 12.0, coarse=5), Axis("c", 2.0, 30.0, log=True, coarse=5)]
+    data = evidence.Data(sample.points, sample.catalogue)
+    seen: list[int] = []
+
+    def run(func, shared, tasks):
+        seen.extend(int(c[0]) for (c,) in tasks)
+        return in_process(func, shared, tasks)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        alone = evidence.object_evidence(get_kernel("nfw"), {}, nfw, data, sigma_int=5.0, run=run, one_each=True)
+        chunked = evidence.object_evidence(get_kernel("nfw"), {}, nfw, data, sigma_int=5.0)
+    counts = np.diff(sample.points.offsets)
+    assert sorted(seen) == list(range(sample.points.n_galaxies))
+    assert list(counts[seen]) == sorted(counts, reverse=True)
+    assert np.array_equal(alone.log_z, chunked.log_z) and np.array_equal(alone.errors, chunked.errors)
 
 
 def test_tasks_on_a_cluster_give_the_numbers_of_this_process(sample):

@@ -377,7 +377,7 @@ def test_a_record_knows_a_resumed_run_by_the_commands_own_words():
     assert all(f'say(f"{words}' in source for words in records.RESUMED_WORDS)
     assert records.was_resumed("computing …\nresuming from /c/compare-1a2b (12 finished pieces)\nnfw: done in 3 s")
     assert records.was_resumed("from the finished run kept at /c/compare-1a2b; --fresh recomputes")
-    assert not records.was_resumed("nfw: σ_int = 3: every galaxy integrated (1 values)\nnfw: done in 5 s")
+    assert not records.was_resumed("nfw: σ_int: every galaxy integrated at 16 values (16 in all)\nnfw: done in 5 s")
 
 
 def _committed_reports() -> list:

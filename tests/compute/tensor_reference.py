@@ -86,6 +86,13 @@ class _Integrand:
         return np.where(np.isnan(f), -np.inf, f)
 
 
+def fingerprint(transform: NuisanceTransform) -> list[dict]:
+    """What identifies each galaxy's data in a reference file: its point count and Σ V_obs, Σ e_V [km/s]."""
+    return [{"points": int(b - a), "sum_v_obs": round(float(transform.v_obs[a:b].sum()), 6),
+             "sum_e_v_obs": round(float(transform.e_v_obs[a:b].sum()), 6)}
+            for a, b in zip(transform.offsets[:-1], transform.offsets[1:])]
+
+
 def _trapezoid(f: np.ndarray, axes: list[np.ndarray]) -> float:
     top = float(np.max(f))
     w = np.exp(f - top)

@@ -5,7 +5,8 @@ together (a ΛCDM halo's deviates with Υ, D, i): defensive importance sampling 
 
 in each prior's own normal-deviate variable z_j (the nuisance priors' ``from_normal``; a ΛCDM deviate is its own
 z, N(0, 1) truncated to ±``bound``). The proposal is a mixture: a Student-t (ν = 4) at every distinct mode that
-scipy's L-BFGS-B finds from many starts, its scale the finite-difference inverse Hessian widened 1.3×, and a tenth
+scipy's L-BFGS-B finds from many starts, its scale the finite-difference inverse Hessian widened 1.3×, then
+refitted ``adapt`` times to the weighted draws (k-means clusters, :func:`_refitted`), and a tenth
 of the draws from the prior N(0, I) itself, so that no weight exceeds ten times the likelihood's largest value
 (Hesterberg 1995's defensive mixture). ln Z and its error are from ``batches`` independent batches of draws: the
 error is their standard error of the mean, not a formula of the method's.

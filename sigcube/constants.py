@@ -111,6 +111,6 @@ def paper_cosmology() -> Any:
 
 
 @functools.cache
-def rho_crit_msun_kpc3() -> float:
-    """Critical density today of :func:`paper_cosmology` [M☉/kpc³]."""
-    return float(paper_cosmology().critical_density0.to_value(u.M_sun / u.kpc**3))
+def rho_crit_msun_kpc3(z: float = 0.0) -> float:
+    """Critical density of :func:`paper_cosmology` at redshift ``z`` (today by default) [M☉/kpc³]."""
+    return float(paper_cosmology().critical_density(z).to_value(u.M_sun / u.kpc**3))

@@ -13,6 +13,8 @@ each number was read, and what could not be checked, is on the docs page ``study
     log10 c200 = a + b·log10(M200 / (10¹² h⁻¹ M☉)),   NFW: a = 0.905, b = −0.101;   Einasto: a = 0.977, b = −0.130
 
 (c = r200/r_−2), with a log-normal scatter of 0.11 dex about the NFW fit; the Einasto fit is given the same scatter.
+At redshift z (the clusters; their eqs. 10–11, NFW 200c) a = 0.520 + (0.905 − 0.520)·exp(−0.617·z^1.21),
+b = −0.101 + 0.026·z (:meth:`ConcentrationMass.at_redshift`).
 
 **Einasto's shape** (:func:`einasto_alpha`). α = 0.155 + 0.0095·ν² (the form of Gao et al. 2008, MNRAS 387, 536, as
 Dutton & Macciò 2014 refit it), ν the peak height from Dutton & Macciò's approximation for their Planck cosmology at
@@ -80,17 +82,29 @@ def _log10_mass_per_1e12_over_h(log10_m200):
 
 @dataclass(frozen=True)
 class ConcentrationMass:
-    """log10 c200 = a + b·log10(M200/(10¹² h⁻¹ M☉)) with a log-normal scatter ``sigma_dex``."""
+    """log10 c200 = a + b·log10(M200/(10¹² h⁻¹ M☉)) with a log-normal scatter ``sigma_dex``; at redshift z (where the
+    fit gives its evolution, ``evolution`` = (a_∞, γ, p, b_z)) a(z) = a_∞ + (a − a_∞)·exp(−γ·z^p), b(z) = b + b_z·z."""
 
     name: str
     citation: str
     a: float
     b: float
     sigma_dex: float
+    evolution: tuple[float, float, float, float] | None = None
 
-    def log10_c(self, log10_m200):
-        """The median log10 c200 at log10 M200 [M☉] (any array, or a traced value)."""
-        return self.a + self.b * _log10_mass_per_1e12_over_h(log10_m200)
+    def at_redshift(self, z: float) -> tuple[float, float]:
+        """(a, b) at redshift ``z``; the z = 0 fit where the relation has no evolution (only z = 0 is allowed then)."""
+        if z == 0:
+            return self.a, self.b
+        if self.evolution is None:
+            raise ValueError(f"{self.name} is a z = 0 relation; it has no value at z = {z:g}")
+        a_inf, gamma, power, b_z = self.evolution
+        return a_inf + (self.a - a_inf) * math.exp(-gamma * z**power), self.b + b_z * z
+
+    def log10_c(self, log10_m200, z: float = 0.0):
+        """The median log10 c200 at log10 M200 [M☉] (any array, or a traced value) and redshift ``z``."""
+        a, b = self.at_redshift(z)
+        return a + b * _log10_mass_per_1e12_over_h(log10_m200)
 
     def describe(self) -> str:
         sign = "+" if self.b >= 0 else "−"
@@ -99,7 +113,8 @@ class ConcentrationMass:
 
 
 DUTTON_MACCIO_2014 = ConcentrationMass(
-    "dutton_maccio_2014", "Dutton & Macciò 2014, MNRAS 441, 3359 (NFW, 200c, z = 0)", 0.905, -0.101, 0.11)
+    "dutton_maccio_2014", "Dutton & Macciò 2014, MNRAS 441, 3359 (NFW, 200c, z = 0)", 0.905, -0.101, 0.11,
+    evolution=(0.520, 0.617, 1.21, 0.026))
 DUTTON_MACCIO_2014_EINASTO = ConcentrationMass(
     "dutton_maccio_2014_einasto", "Dutton & Macciò 2014, MNRAS 441, 3359 (Einasto, 200c, z = 0; the NFW fit's scatter)",
     0.977, -0.130, 0.11)

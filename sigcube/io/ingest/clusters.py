@@ -89,6 +89,24 @@ CORRELATION_TOLERANCE = 1e-6
 """Largest asymmetry and deviation of the diagonal from 1 accepted in a correlation matrix."""
 
 _PREFIXES = (("ABELL", "A"), ("MACSJ", "MACS"))
+REDSHIFTS = {
+    "A209": 0.206, "A2261": 0.224, "A383": 0.187, "A611": 0.288, "MACS0329": 0.450, "MACS0416": 0.396,
+    "MACS0429": 0.399, "MACS0647": 0.584, "MACS0717": 0.548, "MACS0744": 0.686, "MACS1115": 0.352, "MACS1149": 0.544,
+    "MACS1206": 0.440, "MACS1720": 0.391, "MACS1931": 0.352, "MS2137": 0.313, "RXJ1347": 0.451, "RXJ1532": 0.345,
+    "RXJ2129": 0.234, "RXJ2248": 0.348,
+}
+"""Each CLASH cluster's redshift: Postman et al. 2012 (ApJS 199, 25), Table 1, as a public CLASH cluster list
+transcribes it (not checked against the paper's table here; no data file of the mirror gives it). The mirror's files
+carry no redshift; only an NFW halo needs one (ρ_crit(z) and the concentration–mass relation at z)."""
+
+
+def cluster_redshift(name: str) -> float:
+    """The redshift of cluster ``name`` (any spelling :func:`cluster_key` reads) from :data:`REDSHIFTS`."""
+    key = cluster_key(name)
+    if key not in REDSHIFTS:
+        raise DataSourceError(f"no redshift is known for cluster {name!r}: the NFW halo needs one (known: "
+                              f"{', '.join(REDSHIFTS)})")
+    return REDSHIFTS[key]
 
 
 def cluster_key(name: str) -> str:

@@ -33,9 +33,9 @@ BURKERT_SLOPE_2 = (1.0 + math.sqrt(26.0 / 27.0)) ** (1.0 / 3.0) + (1.0 - math.sq
 """r_−2/r_0 of the Burkert profile: the real root of q³ − q − 2 = 0 (slope −q/(1+q) − 2q²/(1+q²) = −2), ≈ 1.5214."""
 
 
-def r200_kpc(m200_msun):
-    """Radius enclosing a mean density of 200·ρ_crit [kpc]."""
-    return (3.0 * m200_msun / (4.0 * np.pi * 200.0 * rho_crit_msun_kpc3())) ** (1.0 / 3.0)
+def r200_kpc(m200_msun, z: float = 0.0):
+    """Radius enclosing a mean density of 200·ρ_crit(z) [kpc] (today's ρ_crit by default: the galaxies')."""
+    return (3.0 * m200_msun / (4.0 * np.pi * 200.0 * rho_crit_msun_kpc3(z))) ** (1.0 / 3.0)
 
 
 def halo_velocity_squared(r_kpc, log10_m200, c_scale, mass_profile):
@@ -49,6 +49,13 @@ def halo_velocity_squared(r_kpc, log10_m200, c_scale, mass_profile):
 def nfw_mass_fraction(x, c):
     """M(<x·r200)/M200 = m(c·x)/m(c), m(y) = ln(1 + y) − y/(1 + y) (:data:`~sigcube.model.special.cusp_mass`)."""
     return cusp_mass(c * x) / cusp_mass(c)
+
+
+def nfw_enclosed_mass(r_kpc, log10_m200, c, z: float = 0.0):
+    """M(<r) [M☉] of an NFW halo of mass M200 (200·ρ_crit at redshift ``z``) and concentration c:
+    M200·m(c·r/r200)/m(c) (:func:`nfw_mass_fraction`)."""
+    m200 = 10.0 ** np.asarray(log10_m200, dtype=float)
+    return m200 * nfw_mass_fraction(r_kpc / r200_kpc(m200, z), c)
 
 
 def nfw_velocity_squared(r_kpc, log10_m200, c):

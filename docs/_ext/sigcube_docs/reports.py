@@ -1135,9 +1135,34 @@ def calibration(record: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+# --- sigcube report clusters ---------------------------------------------------------------------------------------
+
+CLUSTER_MODELS = {"sigma": "Σ-Gravity (cluster rule)", "mond": "MOND", "nfw-lcdm": "NFW-ΛCDM"}
+
+
+def clusters(record: Mapping[str, Any]) -> str:
+    r = record["report"]
+    out = [provenance(record), text(r["data"]) + ".\n\n"]
+    out.append(table(["model", "prior", "ln Z [nat]", "ELPD [nat]", "posterior edge mass"],
+                     [[CLUSTER_MODELS[n], text(m["prior"]), f"{fixed(m['ln_z'], 2)} ± {number(m['error'], 2)}",
+                       fixed(sum(m["elpd"]), 2), number(m["edge_mass"], 2)] for n, m in r["models"].items()],
+                     "llrrr"))
+    out.append("\n" + table(["pair", "ln B ± num.", "Bayes verdict", "ΔELPD (paired SE)", "predictive reading"],
+                             [[f"{CLUSTER_MODELS[v['a']]} : {CLUSTER_MODELS[v['b']]}",
+                               f"{fixed(v['ln_b'], 2)} ± {number(v['error'], 2)}", text(v["bayes"]),
+                               f"{fixed(v['delta_elpd'], 1)} ({fixed(v['se'], 1)})", text(v["elpd"])]
+                              for v in r["verdicts"]], "lrlrl"))
+    pairs = [f"{CLUSTER_MODELS[v['a']]} : {CLUSTER_MODELS[v['b']]}" for v in r["verdicts"]]
+    out.append("\nThe verdicts under other choices (ln B):\n\n"
+               + table(["choice", *pairs], [[text(s["choice"]), *(fixed(v["ln_b"], 1) for v in s["verdicts"])]
+                                            for s in r["sensitivity"]], "l" + "r" * len(pairs)))
+    out.append("\n" + terminal(record, "clusters", width=200))
+    return "".join(out)
+
+
 BY_SUBCOMMAND: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
-    "calibrate": calibration, "sweep": sweep, "joint": joint,
+    "calibrate": calibration, "sweep": sweep, "joint": joint, "clusters": clusters,
 }
 """The renderer of a committed report by the ``sigcube report`` subcommand that made it (``compare`` and
 ``population``, whose reports come in several kinds, are told apart by :func:`renderer`)."""

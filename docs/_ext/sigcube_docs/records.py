@@ -199,7 +199,10 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
           ("joint-sigma-paper-sparc-clash", "Σ-Gravity A0 on SPARC and CLASH lensing, the paper's cluster rule fixed"),
           ("joint-mond-sparc-clash", "MOND a0 on SPARC and CLASH lensing at once"),
           ("joint-sigma-systematics-sparc-clash",
-           "Σ-Gravity A0 on SPARC (k, σ_int marginalised) and CLASH lensing under each systematic choice"))),
+           "Σ-Gravity A0 on SPARC (k, σ_int marginalised) and CLASH lensing under each systematic choice"),
+          ("joint-sigma-lead-sparc-clash",
+           "Σ-Gravity A0 on SPARC under the comparison's lead error model (k, σ_int, τ_gal marginalised) and CLASH "
+           "lensing"))),
     Result("sweep-mond-sigma-int",
            (("sweep", "sweeps/mond_a0_sigma_int_nuisance.toml", "--out", "{cubes}/mond-a0-sigma-int-nuisance.zarr"),
             ("report", "sweep", "{cubes}/mond-a0-sigma-int-nuisance.zarr", "--json")),

@@ -115,6 +115,9 @@ FIGURES: tuple[DocFigure, ...] = (
       for name, function, what in (
           ("systematics", "joint_systematics", "CLASH under each systematic and model choice against SPARC"),
           ("scans", "joint_scans", "The tension against each systematic's size"))),
+    DocFigure("joint-lead-systematics", "study/joint", lambda i: i.plots.probes.joint_systematics(
+        i.record("joint-sigma-lead-sparc-clash")), ("joint-sigma-lead-sparc-clash",),
+        title="CLASH under each data systematic and the slip against SPARC under the lead error model"),
     DocFigure("milky-way-curve", "study/regression", lambda i: i.plots.probes.milky_way_curve(i.record("regression")),
               ("regression",), title="The Milky Way with Σ, MOND and the V_bar scale's posterior"),
     DocFigure("dwarf-ratios", "study/regression", lambda i: i.plots.probes.dwarf_ratios(i.record("regression")),

@@ -202,7 +202,9 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
            "Σ-Gravity A0 on SPARC (k, σ_int marginalised) and CLASH lensing under each systematic choice"),
           ("joint-sigma-lead-sparc-clash",
            "Σ-Gravity A0 on SPARC under the comparison's lead error model (k, σ_int, τ_gal marginalised) and CLASH "
-           "lensing"))),
+           "lensing"),
+          ("joint-mond-lead-sparc-clash",
+           "MOND a0 on SPARC under the comparison's lead error model (σ_int, τ_gal marginalised) and CLASH lensing"))),
     Result("sweep-mond-sigma-int",
            (("sweep", "sweeps/mond_a0_sigma_int_nuisance.toml", "--out", "{cubes}/mond-a0-sigma-int-nuisance.zarr"),
             ("report", "sweep", "{cubes}/mond-a0-sigma-int-nuisance.zarr", "--json")),

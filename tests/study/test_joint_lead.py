@@ -22,12 +22,16 @@ def joint() -> dict:
     return _report("joint-sigma-lead-sparc-clash")
 
 
-def test_the_joint_runs_galaxy_posterior_is_the_comparisons_within_its_sd(joint):
-    sigma = _report("compare-sigma-mond-error-models")["reports"][LEAD]["runs"]["nuisance"]["sigma"]
-    posterior = sigma["evidence"]["posterior"]
-    for axis in ("A0", "sigma_int", "tau_gal"):
-        ours = joint["posterior"]["sparc"]["axes"][axis]
-        theirs = posterior[axis]
+@pytest.mark.parametrize(("record", "model", "axes"), [
+    ("joint-sigma-lead-sparc-clash", "sigma", ("A0", "sigma_int", "tau_gal")),
+    ("joint-mond-lead-sparc-clash", "mond", ("a0", "sigma_int", "tau_gal")),
+])
+def test_the_joint_runs_galaxy_posterior_is_the_comparisons_within_its_sd(record, model, axes):
+    compared = _report("compare-sigma-mond-error-models")["reports"][LEAD]["runs"]["nuisance"][model]
+    posterior = compared["evidence"]["posterior"]
+    sparc = _report(record)["posterior"]["sparc"]["axes"]
+    for axis in axes:
+        ours, theirs = sparc[axis], posterior[axis]
         assert abs(ours["mean"] - theirs["mean"]) < theirs["sd"], axis
         assert ours["sd"] == pytest.approx(theirs["sd"], rel=0.25), axis
 

@@ -98,6 +98,19 @@ def test_the_quoted_report_is_what_the_committed_report_prints(readme, repo_root
         assert " ".join(line.split()) in printed, line
 
 
+def test_every_marked_number_is_its_committed_reports(readme, repo_root):
+    """The findings' numbers carry markers naming the committed report each comes from, and equal it."""
+    import importlib
+    import sys
+
+    ext = str(repo_root / "docs" / "_ext")
+    if ext not in sys.path:
+        sys.path.insert(0, ext)
+    numbers, records = (importlib.import_module(f"sigcube_docs.{m}") for m in ("numbers", "records"))
+    assert sum(1 for _ in numbers.markers(readme)) >= 8
+    assert numbers.problems(readme, records.load) == []
+
+
 def test_the_kernel_count_is_the_registry(readme):
     import sigcube
 

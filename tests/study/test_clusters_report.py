@@ -58,3 +58,10 @@ def test_every_pair_has_a_verdict_and_the_sensitivity_rows_move_the_halo_evidenc
     assert narrow - lead <= 14 * np.log(2.5 / 1.8) + 1e-6
     assert wide - lead == pytest.approx(14 * np.log(2.5 / 3.5), abs=3.0)
     assert report["models"]["mond"]["edge_mass"] > 0.1  # MOND's a0 on clusters wants more than the galaxies' prior
+
+
+def test_an_unknown_error_choice_is_refused_in_one_line(clusters_store):
+    out = CliRunner().invoke(app, ["report", "clusters", "--errors", "syst", "--cube", str(clusters_store)])
+    assert out.exit_code == 2
+    assert "--errors must be one of stat, stat+syst; got 'syst'" in out.output
+    assert "Traceback" not in out.output

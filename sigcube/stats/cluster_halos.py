@@ -73,10 +73,12 @@ class HaloPrior:
 
     def describe(self) -> str:
         lo, hi = self.mass_range
+        rel = self.relation
+        a_inf, gamma, power, b_z = rel.evolution or (rel.a, 0.0, 1.0, 0.0)
         return (f"log10 M200 [M☉] uniform on [{lo:g}, {hi:g}] (M200 within 200·ρ_crit(z)); log10 c200 normal about "
-                f"Dutton & Macciò 2014's NFW 200c relation at the cluster's z (their eqs. 10–11: a(z) = 0.520 + "
-                f"0.385·exp(−0.617·z^1.21), b(z) = −0.101 + 0.026·z, M in 10¹² h⁻¹ M☉, h = 0.7) with a scatter of "
-                f"{self.sigma_dex:g} dex")
+                f"{rel.name} at the cluster's z (a(z) = {a_inf:g} + {rel.a - a_inf:.3g}·exp(−{gamma:g}·z^{power:g}), "
+                f"b(z) = {rel.b:g} + {b_z:g}·z, log10 c200 = a + b·log10(M200/(1e12 h⁻¹ M☉)); {rel.citation}, and "
+                f"their eqs. 10–11 for z > 0) with a scatter of {self.sigma_dex:g} dex")
 
 
 @dataclass(frozen=True)

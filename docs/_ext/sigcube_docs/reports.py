@@ -772,7 +772,8 @@ def joint_choices_table(report: Mapping[str, Any]) -> str:
     for group in report["choices"]:
         first = next(iter(group["rows"][0]["posterior"]))
         choices, rows = [], []
-        if before and group is report["choices"][0]:
+        same_kernel = before and before["report"]["kernel"] == report["kernel"]  # MOND's a0 has no earlier Σ row
+        if same_kernel and group is report["choices"][0]:
             t = next(t for t in before["report"]["tension"])
             a = before["report"]["posterior"][t["a"]]["axes"][first]
             b = before["report"]["posterior"][t["b"]]["axes"][first]

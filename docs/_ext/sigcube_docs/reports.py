@@ -702,8 +702,9 @@ def _tension_cells(t: Mapping[str, Any]) -> list[str]:
     """shift m, ln S, d, σ (S) with their numerical errors, and the verdict, of one tension entry."""
     e = (t.get("numerical") or {}).get("error") or {}
     r = (t.get("numerical") or {}).get("sigma_range")
-    sigma = "—" if t["n_sigma"] is None else fixed(t["n_sigma"], 2) + (
-        f" ({fixed(r[0], 2)} – {fixed(r[1], 2)})" if r else "")
+    value = None if t["n_sigma"] is None else fixed(t["n_sigma"], 2)
+    sigma = "—" if value is None else value + (  # the range only where it differs from the value as printed
+        f" ({fixed(r[0], 2)} – {fixed(r[1], 2)})" if r and {fixed(r[0], 2), fixed(r[1], 2)} != {value} else "")
     return [f"{_pm(t['shift'], e.get('shift'))} ({fixed(t['shift_sigma'], 2)}σ)", _pm(t["ln_s"], e.get("ln_s")),
             _pm(t["dimensionality"]["shared"], e.get("dimensionality")), sigma, text(t.get("verdict", "—"))]
 

@@ -241,6 +241,19 @@ def report_clusters(
     emit(report, as_json, render)
 
 
+@app.command("verdict")
+def report_verdict(
+    sources: Annotated[Optional[str], typer.Option("--from", help="Folder of the saved reports the verdict reads "
+                                                                   "(default: the checkout's docs/results).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """The seeds' question, probe by probe: Σ-Gravity, MOND and ΛCDM halos side by side from the saved reports of
+    each probe, the choices each was made under and every choice that differs between them."""
+    from sigcube.study.reports.verdict import load_sources, render, verdict_report
+
+    emit(verdict_report(load_sources(sources)), as_json, render)
+
+
 @app.command("ablation")
 def report_ablation(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

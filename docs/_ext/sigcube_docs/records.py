@@ -118,6 +118,8 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
     Result("regression", (("report", "regression", "--json"),), "the paper's regression suite on every dataset"),
     Result("clusters-lcdm", (("report", "clusters", "--json"),),
            "Σ-Gravity, MOND and NFW-ΛCDM halos on the CLASH lensing masses by one rule"),
+    Result("verdict", (("report", "verdict", "--json"),),
+           "the seeds' question probe by probe, from the committed reports of each probe"),
     Result("ablation", (("report", "ablation", "--json"),), "the SI §15 ablation"),
     Result("ablation-sigma-int-5", (("report", "ablation", "--json", "--sigma-int", "5"),),
            "the SI §15 ablation with a 5 km/s error floor"),

@@ -1162,9 +1162,36 @@ def clusters(record: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+# --- sigcube report verdict ----------------------------------------------------------------------------------------
+
+
+def verdict(record: Mapping[str, Any]) -> str:
+    from sigcube.study.reports.verdict import row_cells
+
+    r = record["report"]
+    lead = r["lead_error_model"]
+    out = [provenance(record), text(f"Galaxy error model: {lead['name']}: {lead['basis']}.") + "\n\n"]
+    rows, moves = [], []
+    for row in r["rows"]:
+        comparison, reading, moved = row_cells(row)
+        for k, (c, v) in enumerate(zip(comparison, reading + [""] * (len(comparison) - len(reading)))):
+            rows.append([text(row["probe"]) if k == 0 else "", str(row["n"] or "") if k == 0 else "", text(c),
+                         text(v)])
+        if moved:
+            moves.append(f"- **{text(row['probe'])}**: " + "; ".join(text(m) for m in moved))
+    out.append(table(["probe", "n", "comparison", "reading"], rows, "lrll"))
+    out.append("\n" + text("Calibration of the rotation curves' ln B: " + r["rows"][0]["calibration"]["reading"])
+               + ".\n\nWhat moves each verdict:\n\n" + "\n".join(moves) + "\n\n")
+    out.append("Choices that differ between the parts:\n\n" + ("\n".join(f"- {text(d)}" for d in r["differences"])
+                                                              or "- none") + "\n\n")
+    out.append("Not answered here:\n\n" + "\n".join(f"- {text(d)}" for d in r["not_answered"]) + "\n")
+    out.append("\n" + terminal(record, "verdict", width=200))
+    return "".join(out)
+
+
 BY_SUBCOMMAND: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
-    "calibrate": calibration, "sweep": sweep, "joint": joint, "clusters": clusters,
+    "calibrate": calibration, "sweep": sweep, "joint": joint, "clusters": clusters, "verdict": verdict,
 }
 """The renderer of a committed report by the ``sigcube report`` subcommand that made it (``compare`` and
 ``population``, whose reports come in several kinds, are told apart by :func:`renderer`)."""

@@ -132,11 +132,13 @@ def report_renderers() -> dict[str, Any]:
     from sigcube.interfaces import joint_report as joint
     from sigcube.interfaces import population_report as population
     from sigcube.interfaces import sweep_report as sweep
-    from sigcube.study.reports import ablation, calibration, clusters, compare, kernels, regression, sensitivity, sparc
+    from sigcube.study.reports import (
+        ablation, calibration, clusters, compare, kernels, regression, sensitivity, sparc, verdict,
+    )
 
     return {"sparc": sparc.render_summary, "kernels": kernels.render, "regression": regression.render,
             "sensitivity": sensitivity.render, "ablation": ablation.render, "compare": compare.render,
-            "calibrate": calibration.render, "clusters": clusters.render,
+            "calibrate": calibration.render, "clusters": clusters.render, "verdict": verdict.render,
             "sweep": sweep.render, "joint": joint.render, "population": population.render,
             "population_table": population.render_table}
 

@@ -345,7 +345,7 @@ REPORT_FIGURES = {"sweep-intervals": "sweep-nuisance", "joint-intervals": "joint
                   "residual-checks": "compare-sigma-mond-error-models",
                   "joint-systematics": "joint-sigma-systematics-sparc-clash",
                   "joint-scans": "joint-sigma-systematics-sparc-clash", "milky-way-curve": "regression",
-                  "dwarf-ratios": "regression"}
+                  "dwarf-ratios": "regression", "verdict": "verdict"}
 
 
 def _nan(value):

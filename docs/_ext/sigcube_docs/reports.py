@@ -1165,15 +1165,13 @@ def clusters(record: Mapping[str, Any]) -> str:
 # --- sigcube report verdict ----------------------------------------------------------------------------------------
 
 
-def verdict(record: Mapping[str, Any]) -> str:
-    from sigcube.study.reports.verdict import row_cells
-
+def answer(record: Mapping[str, Any]) -> str:
     r = record["report"]
     lead = r["lead_error_model"]
     out = [provenance(record), text(f"Galaxy error model: {lead['name']}: {lead['basis']}.") + "\n\n"]
     rows, moves = [], []
     for row in r["rows"]:
-        comparison, reading, moved = row_cells(row)
+        comparison, reading, moved = sources.verdict_cells(row)
         for k, (c, v) in enumerate(zip(comparison, reading + [""] * (len(comparison) - len(reading)))):
             rows.append([text(row["probe"]) if k == 0 else "", str(row["n"] or "") if k == 0 else "", text(c),
                          text(v)])
@@ -1191,7 +1189,7 @@ def verdict(record: Mapping[str, Any]) -> str:
 
 BY_SUBCOMMAND: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sparc": sparc, "kernels": kernels, "sensitivity": sensitivity, "regression": regression, "ablation": ablation,
-    "calibrate": calibration, "sweep": sweep, "joint": joint, "clusters": clusters, "verdict": verdict,
+    "calibrate": calibration, "sweep": sweep, "joint": joint, "clusters": clusters, "verdict": answer,
 }
 """The renderer of a committed report by the ``sigcube report`` subcommand that made it (``compare`` and
 ``population``, whose reports come in several kinds, are told apart by :func:`renderer`)."""

@@ -143,6 +143,13 @@ def report_renderers() -> dict[str, Any]:
             "population_table": population.render_table}
 
 
+def verdict_cells(row: Mapping[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """A verdict row's (comparisons, readings, what moves it) as ``sigcube report verdict`` words them."""
+    from sigcube.study.reports.verdict import row_cells
+
+    return row_cells(row)
+
+
 def report_rules() -> dict[str, Any]:
     """What the reports' numbers and verdicts rest on, for checking a committed record's identities: the Bayes factors'
     reference model, the factor of its numerical error a difference must exceed to decide, and a figure's verdicts."""

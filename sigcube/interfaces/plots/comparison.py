@@ -461,3 +461,51 @@ def prediction_ratios(report: Any, title: str = "") -> Plot:
     return Plot(layout([*panels, key], cols=2, title=title),
                 "Prediction over observation per object, each model a colour (" + ", ".join(colors) + "), for "
                 + "; ".join(f"{name} ({len(next(iter(m.values())))} objects)" for name, m in rows))
+
+
+SIGNED_TICKS = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0)
+"""|ln B| values ticked on the verdict figure's signed logarithmic axis."""
+
+
+def _signed_log(value: float) -> float:
+    """sign(v)·log10(1 + |v|): ln B from −1000 to +1000 on one axis, the bare-mention band |ln B| ≤ 1 still visible."""
+    return float(np.sign(value) * np.log10(1.0 + abs(value)))
+
+
+@figure("verdict", source="report", reads="sigcube report verdict --json")
+def verdict_bayes_factors(report: Any, title: str = "") -> Plot:
+    """Every probe's Bayes factors from the verdict report: ln B(a : b) of each pair, on a signed logarithmic axis
+    (sign × log10(1 + |ln B|)), filled where a is favoured, hollow where b is; the grey band |ln B| ≤ 1 is Kass &
+    Raftery's "not worth more than a bare mention". Probes without a Bayes factor (a tension, a prediction) are
+    left out and named."""
+    what = "verdict"
+    entries, without = [], []
+    for row in Field.report(report, what)["rows"].elements(nonempty=True):
+        probe = row["probe"].text()
+        pairs = row["pairs"].elements()
+        if not pairs:
+            without.append(probe)
+        for pair in pairs:
+            subset = f" ({pair['subset'].text().replace('_', '-')})" if pair.get("subset") else ""
+            entries.append((f"{probe}{subset}: {pair['a'].text()} : {pair['b'].text()}", pair["ln_b"].number()))
+    if not entries:
+        raise PlotError(f"{what}: the report has no Bayes factor")
+    x, d = "signed_log_B", "pair"
+    points = [(_signed_log(v), len(entries) - 1 - i) for i, (_, v) in enumerate(entries)]
+    top = max(max(abs(p[0]) for p in points), 1.0)
+    ticks = [(s * _signed_log(t), f"{s * t:+g}" if t else "0") for t in SIGNED_TICKS for s in ((1,) if not t else (-1, 1))
+             if _signed_log(t) <= top + 0.2]
+    layers = [styled(hv.VSpan(-_signed_log(1.0), _signed_log(1.0)), color=GREY, alpha=0.25),
+              styled(hv.VLine(0.0, kdims=[x, d]), color="black", dash="dotted", width=1),
+              styled(hv.Scatter([p for p in points if p[0] > 0], x, d), color=COLORS[0], size=9),
+              styled(hv.Scatter([p for p in points if p[0] <= 0], x, d), color=COLORS[0], fill="white", size=9,
+                     width=2)]
+    label = Label("ln B(a : b) [nat], signed log scale", "ln B(a : b) [nat], signed log scale")
+    view = framed(hv.Overlay(layers), title=title or "The verdict, probe by probe: ln B(a : b)", xlabel=label,
+                  ylabel=Label("", ""), xticks=sorted(ticks), width=760, height=90 + 30 * len(entries), legend=None,
+                  yticks=[(len(entries) - 1 - i, name) for i, (name, _) in enumerate(entries)],
+                  xlim=(-top - 0.2, top + 0.2), ylim=(-0.6, len(entries) - 0.4))
+    return Plot(view, f"The Bayes factor ln B(a : b) of every pair on every probe of the verdict ({len(entries)} "
+                      "pairs), on a signed logarithmic axis; filled: a favoured, hollow: b favoured; grey: |ln B| ≤ 1, "
+                      "not worth more than a bare mention" + (f"; without a Bayes factor: {', '.join(without)}"
+                                                                if without else ""))

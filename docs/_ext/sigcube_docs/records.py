@@ -157,7 +157,7 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
            "model selection: canonical Σ, MOND and the halo family as compare-halos-lcdm, each galaxy's velocity scale "
            "beside the velocity floor with τ_gal held at 0.31 ln V (Σ's and MOND's posterior under the error model the "
            "data prefer)"),
-    Result("compare-family-lead", (("report", "compare", "sigma", *FAMILY, "--sigma-int", "0:30:16",
+    Result("compare-family-lead", (("report", "compare", "sigma", *FAMILY, "--sigma-int", "0:40:21",
                                     "--error-model", "velocity_floor", "--tau-gal", "0:0.8:9", "--json"),),
            "model selection: canonical Σ, MOND and the whole halo family (NFW, DC14, coreNFW and Einasto under ΛCDM "
            "priors, Burkert and pISO flat) under the error model the data prefer: Υ, D, i, the velocity floor σ_int "

@@ -113,3 +113,14 @@ def test_the_command_prints_the_table_and_its_json(folder: Path) -> None:
     (folder / SOURCES["regression"][0]).unlink()
     bad = runner.invoke(app, ["report", "verdict", "--from", str(folder)])
     assert bad.exit_code != 0 and "regression.json: missing" in bad.output
+
+
+def test_bare_reports_serve_as_well_as_records(folder: Path, report: dict) -> None:
+    """A user's saved `sigcube report … --json` output (the report alone, no record around it) gives the same
+    verdict; its sources then have no commit to name."""
+    for name, _ in SOURCES.values():
+        path = folder / name
+        path.write_text(json.dumps(json.loads(path.read_text())["report"]))
+    bare = verdict_report(load_sources(folder))
+    assert bare["rows"] == report["rows"] and bare["differences"] == report["differences"]
+    assert all(s["commit"] is None and s["commands"] == [] for s in bare["sources"].values())

@@ -66,9 +66,9 @@ def load_sources(folder: str | Path | None = None) -> dict[str, dict[str, Any]]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise VerdictError(f"{path}: not a readable JSON report ({exc}); remake it with `{_remake(key)}`") from None
-        if not isinstance(data, dict):
-            raise VerdictError(f"{path}: a report is one JSON object; remake it with `{_remake(key)}`")
-        record = "report" in data and "commands" in data
+        if not isinstance(data, (dict, list)):
+            raise VerdictError(f"{path}: a report is a JSON object or list; remake it with `{_remake(key)}`")
+        record = isinstance(data, dict) and "report" in data and "commands" in data
         out[key] = {"file": name, "report": data["report"] if record else data,
                     "commit": data.get("commit") if record else None,
                     "generated": data.get("generated") if record else None,
@@ -358,6 +358,10 @@ def render(report: dict[str, Any], console: Console) -> None:
             console.print(escape(f"⚠ choices differ: {line}"))
     else:
         console.print("Every galaxy row is made under one set of choices (error model, σ_int prior, sample).")
+    for row in report["rows"]:
+        for key, value in row["choices"].items():
+            if value:
+                console.print(escape(f"• {row['probe']}, {key.replace('_', ' ')}: {value}"))
     for line in report["not_answered"]:
         console.print(escape(f"• not answered here: {line}"))
     for key, s in report["sources"].items():

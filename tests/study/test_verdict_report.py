@@ -124,3 +124,12 @@ def test_bare_reports_serve_as_well_as_records(folder: Path, report: dict) -> No
     bare = verdict_report(load_sources(folder))
     assert bare["rows"] == report["rows"] and bare["differences"] == report["differences"]
     assert all(s["commit"] is None and s["commands"] == [] for s in bare["sources"].values())
+
+
+def test_a_damaged_row_inside_a_source_is_refused_by_name(folder: Path) -> None:
+    path = folder / SOURCES["regression"][0]
+    data = json.loads(path.read_text())
+    next(r for r in data["report"] if r["name"].startswith("Milky Way: Eilers"))["values"] = {}
+    path.write_text(json.dumps(data))
+    with pytest.raises(VerdictError, match="regression.json: not the report the verdict reads"):
+        verdict_report(load_sources(folder))

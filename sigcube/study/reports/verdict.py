@@ -287,12 +287,25 @@ def _differences(family: Mapping[str, Any], table: Mapping[str, Any], joint: Map
     return out
 
 
+def _read(build: Any, *parts: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The row(s) ``build`` makes of ``parts``; a part without a key or value the row reads (a damaged or foreign
+    report) refused naming its files."""
+    try:
+        made = build(*parts)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        files = ", ".join(dict.fromkeys(p["file"] for p in parts))
+        raise VerdictError(f"{files}: not the report the verdict reads ({type(exc).__name__}: {exc}); remake it with "
+                           "the command its source names") from None
+    return made if isinstance(made, list) else [made]
+
+
 def verdict_report(sources: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The verdict per probe from :func:`load_sources`'s ``sources``."""
     family, table = sources["family"], sources["error_models"]
-    rows = [_rotation_curves(family, table, sources["calibration"]), *_milky_way(sources["regression"]),
-            *_dwarfs(sources["regression"]), _df2(sources["regression"]), _clusters(sources["clusters"]),
-            _joint(sources["joint_sigma"], sources["joint_mond"], family)]
+    rows = [*_read(_rotation_curves, family, table, sources["calibration"]),
+            *_read(_milky_way, sources["regression"]), *_read(_dwarfs, sources["regression"]),
+            *_read(_df2, sources["regression"]), *_read(_clusters, sources["clusters"]),
+            *_read(_joint, sources["joint_sigma"], sources["joint_mond"], family)]
     t = _get(table, "error_model_table")
     return {
         "question": "does one Σ-Gravity formula serve disk galaxies, the Milky Way, dwarfs and clusters better than "

@@ -4,7 +4,8 @@ scale with Dask workers.
 - ``--scaling``: ``report compare sigma mond`` (or ``--models``; Υ, D, i and σ_int marginalised) in this process (``--synchronous``)
   and on a LocalCluster of ``--workers`` processes, ``--repeats`` times in turn (a shared machine's wall times vary
   by tens of per cent from run to run: each pair is measured close together), each pair's speed-up of the wall time
-  and their median, and whether every run printed the same numbers (they must: the same tasks run in either place);
+  and their median, the same of each model's own marginalised run (its engine's scaling, apart from start-up and the
+  catalogue run), and whether every run printed the same numbers (they must: the same tasks run in either place);
 - ``--table``: the error-model table, ``report compare sigma mond --error-model all`` (or ``--models``) as a user
   types it (every error model, σ_int and what sits beside it marginalised, Υ, D, i marginalised; ``--workers``,
   default: one per core), and each error model's and model's share; with ``--galaxies N``, on a cube a new user makes
@@ -112,6 +113,17 @@ def numbers(run: dict) -> dict:
     return {name: {k: v for k, v in m.items() if k != "seconds"} for name, m in run["models"].items()}
 
 
+def model_speedups(pairs: list[dict], there: str) -> dict:
+    """Each model's own marginalised run, in process over on workers, per pair and their median, with the engine that
+    ran it: the engines' scaling apart from what the command does besides (start-up, the catalogue run, checks)."""
+    out = {}
+    for name, m in pairs[0]["in process"]["models"].items():
+        ratios = [round(p["in process"]["models"][name]["seconds"] / p[there]["models"][name]["seconds"], 2)
+                  for p in pairs]
+        out[name] = {"engine": m["engine"], "speedups": ratios, "speedup": round(float(statistics.median(ratios)), 2)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -163,6 +175,7 @@ def main() -> None:
     if args.scaling:
         speedups = [round(p["in process"]["wall_s"] / p[there]["wall_s"], 2) for p in pairs]
         out.update(pairs=pairs, speedups=speedups, speedup=round(float(statistics.median(speedups)), 2),
+                   model_speedups=model_speedups(pairs, there),
                    identical=all(numbers(r) == numbers(pairs[0]["in process"]) for p in pairs for r in p.values()))
     elif args.table:
         table = runs["the table"]
@@ -182,6 +195,9 @@ def main() -> None:
     if args.scaling:
         print(f"speed-up {out['speedup']:.2f}× (median of {', '.join(f'{x:.2f}' for x in out['speedups'])}); the same "
               f"numbers: {out['identical']}")
+        for name, m in out["model_speedups"].items():
+            print(f"  {name}'s own run ({m['engine']}): {m['speedup']:.2f}× (median of "
+                  f"{', '.join(f'{x:.2f}' for x in m['speedups'])})")
     elif args.table:
         for e, seconds in out["seconds_by_error_model"].items():
             print(f"  {e}: {seconds:.0f} s in the models' marginalised runs (the rest of the wall: catalogue runs, "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -181,18 +182,32 @@ def compare(res: Mapping[str, Any]) -> str:
                 + table(MODEL_COLUMNS, _model_rows(run["models"]), "llrrrr"))
     pairs = res.get("pairs") or [res["runs"]]
     rows = []
+    names = list(pairs[0][next(iter(pairs[0]))]["models"])
     for k, pair in enumerate(pairs, 1):
         (here, a), (there, b) = pair.items()
         rows.append([k, fixed(a["wall_s"], 0), fixed(a["cpu_s"], 0), fixed(b["wall_s"], 0), fixed(b["cpu_s"], 0),
                      f"{a['wall_s'] / b['wall_s']:.2f}×",
+                     *(f"{a['models'][n]['seconds'] / b['models'][n]['seconds']:.2f}×" for n in names),
                      *(fixed(v["log_evidence"], 2) for v in a["models"].values())])
-    names = list(pairs[0][next(iter(pairs[0]))]["models"])
     models = text(" ".join(res.get("models", "sigma,mond").split(",")))
-    return (f"`report compare {models} --sigma-int {text(res['sigma_int'])}` {text(here)} and on {text(there)}, "
-            f"in turn: speed-up of the wall time {res['speedup']:.2f}× (median of the pairs); every run printed the "
-            f"same numbers: {'yes' if res['identical'] else 'no'}.\n\n"
+    options = (f"--sigma-int {text(res['sigma_int'])}" + (f" --tau-gal {text(res['tau_gal'])}" if res.get("tau_gal")
+                                                          else "")
+               + (f" --engine {text(res['engine'])}" if res.get("engine", "auto") != "auto" else ""))
+    engines = {n: pairs[0][here]["models"][n].get("engine", "grid") for n in names}
+    own = "; ".join(f"{code(n)} ({engines[n]}) {statistics.median(_own(p, n) for p in pairs):.2f}×" for n in names)
+    return (f"`report compare {models} {options}` {text(here)} and on {text(there)}, in turn: speed-up of the wall "
+            f"time {res['speedup']:.2f}× (median of the pairs); of each model's own marginalised run (its engine, "
+            f"apart from start-up, the catalogue-value run and the checks), median of the pairs: {own}; every run "
+            f"printed the same numbers: {'yes' if res['identical'] else 'no'}.\n\n"
             + table(["pair", f"{here} wall [s]", "CPU [s]", f"{there} wall [s]", "CPU [s]", "speed-up",
-                     *(f"ln Z {n}" for n in names)], rows, "r" * (6 + len(names))))
+                     *(f"{n}'s run" for n in names), *(f"ln Z {n}" for n in names)], rows,
+                    "r" * (6 + 2 * len(names))))
+
+
+def _own(pair: Mapping[str, Any], name: str) -> float:
+    """A model's own marginalised run, in process over on workers, in one pair of a scaling record."""
+    a, b = pair.values()
+    return a["models"][name]["seconds"] / b["models"][name]["seconds"]
 
 
 def explore(res: Mapping[str, Any]) -> str:

@@ -111,6 +111,10 @@ FAMILY = ("nfw-lcdm", "dc14-lcdm", "corenfw-lcdm", "einasto-lcdm", "burkert", "p
 """The whole halo family under the error model the data prefer: Einasto, with a third parameter per galaxy, is
 affordable there on the importance-sampling engine (``bench/compare.py`` records the family's wall time)."""
 
+ALTERNATIVE_SHMRS = ("moster2013_propagated", "behroozi2013")
+"""The stellar-to-halo relations besides the default (Moster et al. 2013 with a constant 0.15 dex) whose evidence
+compare-family-shmr-lead weighs."""
+
 RESULTS: dict[str, Result] = {r.name: r for r in (
     Result("sparc", (("report", "sparc", "--preset", "all", "--json"),), "every SPARC preset next to the seeds"),
     Result("kernels", (("report", "kernels", "--json"),), "every kernel at its defaults on SPARC"),
@@ -162,6 +166,14 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
            "model selection: canonical Σ, MOND and the whole halo family (NFW, DC14, coreNFW and Einasto under ΛCDM "
            "priors, Burkert and pISO flat) under the error model the data prefer: Υ, D, i, the velocity floor σ_int "
            "and each galaxy's velocity scale τ_gal marginalised"),
+    Result("compare-family-shmr-lead", (("report", "compare", *(f"{h}-{shmr}" for shmr in ALTERNATIVE_SHMRS
+                                                                 for h in FAMILY if h.endswith("-lcdm")),
+                                         "--sigma-int", "0:40:21", "--error-model", "velocity_floor", "--tau-gal",
+                                         "0:0.8:9", "--json"),),
+           "model selection: the ΛCDM halos of compare-family-lead (NFW, DC14, coreNFW, Einasto) under the two other "
+           "stellar-to-halo relations (Moster et al. 2013 with its parameters' errors propagated, Behroozi et al. "
+           "2013), with every choice of compare-family-lead: which relation the evidence prefers under the lead "
+           "error model, and the family's ranking under it"),
     Result("compare-halos-einasto", (("report", "compare", "nfw-lcdm", "dc14-lcdm", "einasto-lcdm", "--sigma-int",
                                       "0:30:16", "--error-model", "velocity_floor", "--tau-gal", "0.31", "--json"),),
            "model selection: Einasto against NFW and DC14, all under ΛCDM priors, Υ, D, i and the velocity floor σ_int "

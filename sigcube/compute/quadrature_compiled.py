@@ -661,11 +661,16 @@ def newton_converged(z, grad, H, d, tol, held, gm, A, L, step):  # pragma: no co
 @numba.njit(nogil=True)
 def damped_step(z, H, d, lam, held, gm, A, L, step, zt):  # pragma: no cover
     """The trial point ``zt`` of a Levenberg–Marquardt step from ``z`` with damping ``lam`` (the held coordinates and
-    ``gm`` of :func:`newton_converged`): at most :data:`MAX_STEP` long, kept in the box |z| ≤ Z_LIMIT."""
+    ``gm`` of :func:`newton_converged`): at most :data:`MAX_STEP` long, kept in the box |z| ≤ Z_LIMIT; ``z`` itself
+    where the damped Hessian is not positive definite (JᵀJ + (1 + λ)I always is, unless a prediction at ``z`` is not
+    finite: the descent then stays, and stops at its iteration limit unconverged)."""
     for k in range(d):
         for l2 in range(d):
             A[k, l2] = ((1.0 if k == l2 else 0.0) if held[k] or held[l2] else H[k, l2]) + (lam if k == l2 else 0.0)
-    _cholesky(A, d, L)
+    if not _cholesky(A, d, L):
+        for k in range(d):
+            zt[k] = z[k]
+        return
     _chol_solve(L, d, gm, step)
     norm = 0.0
     for k in range(d):

@@ -203,3 +203,27 @@ def test_easy_integrals_are_not_flagged_and_a_flagged_one_is_refined_up_the_ladd
         assert face < -15 and abs(strict.refined[i] - ref) <= 0.01, (i, strict.refined[i], ref)
     capped = Q.check_integrals(KERNEL, {}, transform, priors, nodes=3, tolerance=0.0, max_nodes=5)
     assert np.isnan(capped.refined[changed]).all() and capped.unsettled[changed].all()  # no room to refine: said
+
+def test_a_damped_step_is_the_damped_newton_step_and_stays_put_where_the_hessian_is_not_finite():
+    """The Levenberg–Marquardt trial point: z − (H + λI)⁻¹g (numpy's solve), shortened to MAX_STEP and kept in the box;
+    where a prediction does not exist (NaN in the Hessian, so no Cholesky factor) the point stays at z — the step
+    divided by the zero pivot of an unfilled factor (a ZeroDivisionError out of the compiled descent: Einasto-ΛCDM under
+    Behroozi's relation, whose deviates far out map to no halo mass)."""
+    from sigcube.compute.quadrature_compiled import MAX_STEP, Z_LIMIT, damped_step
+
+    d, lam = 3, 1e-3
+    z = np.array([0.5, -1.0, 2.0])
+    J = np.array([[1.0, 0.2, 0.0], [0.3, 2.0, 0.1], [0.0, 0.4, 1.5], [0.2, 0.0, 0.3]])
+    H = J.T @ J + np.eye(d)
+    g = np.array([0.3, -0.2, 0.1])
+    step = np.linalg.solve(H + lam * np.eye(d), g)
+    want = np.clip(z - step * min(1.0, MAX_STEP / np.linalg.norm(step)), -Z_LIMIT, Z_LIMIT)
+    scratch = {"held": np.zeros(d, dtype=np.bool_), "A": np.zeros((d, d)), "L": np.zeros((d, d)), "step": np.zeros(d)}
+    zt = np.zeros(d)
+    damped_step(z, H, d, lam, scratch["held"], g, scratch["A"], scratch["L"], scratch["step"], zt)
+    np.testing.assert_allclose(zt, want, rtol=1e-12)
+    nan = np.full((d, d), np.nan)
+    zt = np.zeros(d)
+    damped_step(z, nan, d, lam, scratch["held"], np.full(d, np.nan), scratch["A"], np.zeros((d, d)),
+                scratch["step"], zt)
+    assert np.array_equal(zt, z)

@@ -247,6 +247,8 @@ BEHROOZI_2013 = Behroozi("behroozi2013", "Behroozi, Wechsler & Conroy 2013, ApJ 
                          -1.777, 11.514, -1.412, 3.508, 0.316, 0.218)
 SHMRS: dict[str, StellarHaloMass | Behroozi] = {r.name: r for r in (MOSTER_2013, MOSTER_2013_PROPAGATED, BEHROOZI_2013)}
 """The stellar-to-halo mass relations a ΛCDM prior can use, by name (module docstring); the first is the default."""
+DEFAULT_SHMR = next(iter(SHMRS))
+"""The relation a ΛCDM prior uses unless a model names another (``nfw-lcdm`` against ``nfw-lcdm-behroozi2013``)."""
 
 SHMR_SCATTER = ("stellar", "halo_linear")
 """Readings of the direction of the SHMR scatter (module docstring)."""

@@ -33,15 +33,30 @@ def _record(name: str) -> dict:
 
 
 def test_rotation_curves_are_the_family_runs_evidences(report: dict) -> None:
-    """Each ln B against MOND is the difference of the family run's two ln Z, and the best ΛCDM halo the one of highest
-    ln Z among the ΛCDM-prior profiles."""
-    runs = _record(SOURCES["family"][0])["runs"]["nuisance"]
+    """Each ln B against MOND is the difference of its run's two ln Z (the family run's, or the relations record's for
+    a halo under another stellar-to-halo relation); NFW's row is NFW under the relation of highest ln Z, and the best
+    ΛCDM halo the one of highest ln Z among every ΛCDM-prior profile under every relation."""
+    family = _record(SOURCES["family"][0])["runs"]["nuisance"]
+    others = _record(SOURCES["relations"][0])["runs"]["nuisance"]
     row = report["rows"][0]
     for pair in row["pairs"]:
+        runs = family if pair["a"] in family else others
         assert pair["ln_b"] == pytest.approx(runs[pair["a"]]["log_evidence"] - runs["mond"]["log_evidence"], abs=1e-9)
-    lcdm = {m: r["log_evidence"] for m, r in runs.items() if m.endswith("-lcdm")}
+    lcdm = {m: r["log_evidence"] for runs in (family, others) for m, r in runs.items() if "-lcdm" in m}
+    assert len(lcdm) == 11  # NFW, DC14, coreNFW and Einasto under three relations, but Einasto under Behroozi's
     assert row["lcdm_best"] == max(lcdm, key=lcdm.get)
-    assert {p["a"] for p in row["pairs"]} >= {"sigma", "nfw-lcdm", row["lcdm_best"]}
+    nfw = {m: z for m, z in lcdm.items() if m.startswith("nfw-lcdm")}
+    assert row["pairs"][1]["a"] == max(nfw, key=nfw.get)
+    assert {p["a"] for p in row["pairs"]} >= {"sigma", row["lcdm_best"]}
+
+
+def test_the_relations_record_repeats_the_family_runs_mond(report: dict) -> None:
+    """The relations record is made with the family run's choices: its MOND run, the same integral made again, has the
+    family's ln Z within their errors, so the ln B of the two records compare; no difference is listed for it."""
+    here, there = (_record(SOURCES[k][0])["runs"]["nuisance"]["mond"] for k in ("family", "relations"))
+    assert abs(here["log_evidence"] - there["log_evidence"]) <= 3 * max(
+        here["log_evidence_error"] + there["log_evidence_error"], 0.01)
+    assert not any("relations" in d or "MOND's ln Z" in d for d in report["differences"])
 
 
 def test_the_family_run_and_the_error_model_table_agree_on_sigma_against_mond(report: dict) -> None:
@@ -89,6 +104,17 @@ def test_a_source_under_another_error_model_is_named(folder: Path) -> None:
     path.write_text(json.dumps(data))
     differences = verdict_report(load_sources(folder))["differences"]
     assert any("uses error model lognormal+tau_gal" in d for d in differences)
+
+
+def test_a_relations_record_under_other_choices_is_named(folder: Path) -> None:
+    path = folder / SOURCES["relations"][0]
+    data = json.loads(path.read_text())
+    data["report"]["scatter"]["tau_gal"]["prior"] = "uniform on 0–2 ln V"
+    data["report"]["runs"]["nuisance"]["mond"]["log_evidence"] += 5.0
+    path.write_text(json.dumps(data))
+    differences = verdict_report(load_sources(folder))["differences"]
+    assert any("compare-family-shmr-lead.json) is not made under the family run's" in d for d in differences)
+    assert any("MOND's ln Z differs" in d for d in differences)
 
 
 def test_a_missing_or_broken_source_is_refused_by_name(folder: Path) -> None:

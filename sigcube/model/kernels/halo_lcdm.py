@@ -34,8 +34,8 @@ from sigcube.model.kernels.halo import (
 )
 from sigcube.model.kernels.registry import Parameter, kernel
 from sigcube.model.lcdm import (
-    DC14_CONCENTRATION_SHIFT, DUTTON_MACCIO_2014, DUTTON_MACCIO_2014_EINASTO, EINASTO_ALPHA_SCATTER_DEX, SHMR_SCATTER,
-    SHMRS, ConcentrationMass, dc14_concentration_factor, einasto_alpha, halo_log10_m200,
+    DC14_CONCENTRATION_SHIFT, DEFAULT_SHMR, DUTTON_MACCIO_2014, DUTTON_MACCIO_2014_EINASTO, EINASTO_ALPHA_SCATTER_DEX,
+    SHMR_SCATTER, SHMRS, ConcentrationMass, dc14_concentration_factor, einasto_alpha, halo_log10_m200,
 )
 
 Z_MASS = Parameter("z_M200", 0.0, "", (-8.0, 8.0),
@@ -44,7 +44,7 @@ Z_CONCENTRATION = Parameter("z_c", 0.0, "", (-8.0, 8.0),
                             description="standard normal deviate of the concentration–mass prior on c; prior N(0, 1)")
 Z_ALPHA = Parameter("z_alpha", 0.0, "", (-8.0, 8.0),
                     description="standard normal deviate of the α–mass prior on Einasto's α; prior N(0, 1)")
-SHMR = Parameter("shmr", next(iter(SHMRS)), choices=tuple(SHMRS),
+SHMR = Parameter("shmr", DEFAULT_SHMR, choices=tuple(SHMRS),
                  description="the stellar-to-halo mass relation and its scatter: " + ", ".join(SHMRS))
 SCATTER = Parameter("shmr_scatter", SHMR_SCATTER[0], choices=SHMR_SCATTER,
                     description="direction of the SHMR scatter: stellar (in M★, through the inverse) or halo_linear")

@@ -11,7 +11,7 @@ from sigcube.engines.fit.spec import FitSpec, parse_spec
 from sigcube.errors import SigcubeError
 from sigcube.model.kernels import get_kernel
 from sigcube.model.kernels.halo_lcdm import FLAT_ONLY, HALO_PRIORS, LCDM_KERNELS
-from sigcube.model.lcdm import SHMRS
+from sigcube.model.lcdm import DEFAULT_SHMR, SHMRS
 from sigcube.stats.adaptive_grid import Axis
 from sigcube.study.reports.ablation import NUISANCE_STARTS
 
@@ -52,7 +52,6 @@ SHMR_WORDS = {"moster2013": "Moster et al. 2013's stellar-to-halo relation (0.15
                                        "propagated (0.11–0.46 dex in M★, by mass)",
               "behroozi2013": "Behroozi et al. 2013's stellar-to-halo relation (0.218 dex in M★)"}
 """The SHMR of each ΛCDM model, in the model table's words."""
-DEFAULT_SHMR = next(iter(SHMRS))
 
 
 def _axis_table(spec: Mapping[str, Any], coarse: int) -> dict[str, Any]:

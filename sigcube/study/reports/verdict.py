@@ -23,12 +23,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from sigcube.errors import SigcubeError
+from sigcube.model.lcdm import DEFAULT_SHMR
 from sigcube.stats.verdicts import bayes_verdict, decided
 
 RESULTS_DIR = Path(__file__).resolve().parents[3] / "docs" / "results"
 """The committed records of the checkout: the default folder of the sources."""
 SOURCES = {
     "family": ("compare-family-lead.json", "the halo family, Σ and MOND on SPARC under the lead error model"),
+    "relations": ("compare-family-shmr-lead.json", "the ΛCDM halos under the other stellar-to-halo relations, with the "
+                                                   "family run's choices"),
     "error_models": ("compare-sigma-mond-error-models.json", "Σ and MOND under every error model, and the lead"),
     "calibration": ("calibrate-sigma-mond-tau-gal.json", "ln B(Σ : MOND) on samples drawn from each model"),
     "regression": ("regression.json", "the Milky Way, the dwarfs and DF2 (the regression suite)"),
@@ -110,29 +113,54 @@ def _provenance(source: Mapping[str, Any]) -> dict[str, Any]:
     return {k: source[k] for k in ("file", "commit", "generated", "commands")}
 
 
-def _rotation_curves(family: Mapping[str, Any], table: Mapping[str, Any], calibration: Mapping[str, Any]
-                     ) -> dict[str, Any]:
+def _halo_relation(model: str) -> tuple[str, str]:
+    """(halo, stellar-to-halo relation) of a ΛCDM model's name: ``nfw-lcdm`` → (nfw, the default relation),
+    ``nfw-lcdm-behroozi2013`` → (nfw, behroozi2013)."""
+    halo, _, relation = model.partition("-lcdm")
+    return halo, relation.removeprefix("-") or DEFAULT_SHMR
+
+
+def _relations(family: Mapping[str, Any], relations: Mapping[str, Any]) -> dict[str, Any]:
+    """Every ΛCDM halo's run under every stellar-to-halo relation, the family run's (the default relation) and the
+    relations record's, by model name, each with its own MOND run's ln B; and each halo's relation of highest ln Z."""
+    runs = {m: r for source in (family, relations) for m, r in _get(source, "runs", "nuisance").items()
+            if "-lcdm" in m}
+    by_halo: dict[str, dict[str, float]] = {}
+    for model, r in runs.items():
+        halo, relation = _halo_relation(model)
+        by_halo.setdefault(halo, {})[relation] = r["ln_B_vs_mond"]
+    return {"runs": runs, "ln_b": by_halo, "default": DEFAULT_SHMR,
+            "preferred": {h: max(rel, key=rel.get) for h, rel in by_halo.items()}}
+
+
+def _rotation_curves(family: Mapping[str, Any], table: Mapping[str, Any], calibration: Mapping[str, Any],
+                     relations: Mapping[str, Any]) -> dict[str, Any]:
     runs = _get(family, "runs", "nuisance")
-    lcdm = {m: r for m, r in runs.items() if m.endswith("-lcdm")}
-    if "sigma" not in runs or "mond" not in runs or "nfw-lcdm" not in lcdm:
+    if "sigma" not in runs or "mond" not in runs or "nfw-lcdm" not in runs:
         raise VerdictError(f"{family['file']}: the rotation-curve row needs Σ, MOND and NFW-ΛCDM among its models; it "
                            f"has {', '.join(runs)}")
+    shmr = _relations(family, relations)
+    lcdm = shmr["runs"]
+    nfw = max((m for m in lcdm if _halo_relation(m)[0] == "nfw"), key=lambda m: lcdm[m]["log_evidence"])
     best = max(lcdm, key=lambda m: lcdm[m]["log_evidence"])
 
     def against_mond(model: str) -> dict[str, Any]:
-        r = runs[model]
+        r = runs.get(model) or lcdm[model]
         d = r.get("decision_vs_mond") or {}
         return _pair(model, "mond", r["ln_B_vs_mond"], r["ln_B_vs_mond_error"],
                      elpd_diff=d.get("elpd_diff"), elpd_se=d.get("elpd_se"), decision=d.get("reading"),
                      engine=r.get("engine"))
 
-    pairs = [against_mond("sigma"), against_mond("nfw-lcdm")] + ([against_mond(best)] if best != "nfw-lcdm" else [])
+    pairs = [against_mond("sigma"), against_mond(nfw)] + ([against_mond(best)] if best != nfw else [])
     lead = _get(table, "error_model_table", "lead")
     sensitivity = [{"choice": f"error model {row['error_model']}", "ln_b": row["ln_B_vs_mond"],
                     "error": row["ln_B_vs_mond_error"],
                     "decision": (row.get("decision_vs_mond") or {}).get("reading")}
                    for row in _get(table, "error_model_table", "rows")
                    if row["model"] == "sigma" and row["error_model"] != lead]
+    sensitivity += [{"choice": f"ΛCDM halos under the relation {relation} (ln B vs MOND)",
+                     "ln_b": {h: rel[relation] for h, rel in shmr["ln_b"].items() if relation in rel}}
+                    for relation in dict.fromkeys(r for rel in shmr["ln_b"].values() for r in rel)]
     by_truth = _get(calibration, "by_truth")
     observed = pairs[0]["ln_b"]
     drawn = {truth: by_truth[truth]["summary"] for truth in ("sigma", "mond")}
@@ -144,14 +172,19 @@ def _rotation_curves(family: Mapping[str, Any], table: Mapping[str, Any], calibr
     reading += ": " + "; ".join(f"{'inside' if inside[t] else 'outside'} the {t}-drawn samples' central 90 %"
                                 for t in drawn)
     return {"probe": "SPARC rotation curves", "n": _get(family, "n_galaxies"), "pairs": pairs,
-            "lcdm_best": best, "choices": {"error_model": error_model_name(_get(family, "scatter")),
+            "lcdm_best": best, "shmr": {k: shmr[k] for k in ("default", "ln_b", "preferred")},
+            "choices": {"error_model": error_model_name(_get(family, "scatter")),
+                        "stellar_to_halo_relation": "each ΛCDM halo under the relation of highest evidence among "
+                                                    f"{', '.join(dict.fromkeys(r for rel in shmr['ln_b'].values() for r in rel))}"
+                                                    f" (NFW: {_halo_relation(nfw)[1]}; the best halo: "
+                                                    f"{_halo_relation(best)[1]})",
                                            "sigma_int_prior": _get(family, "scatter", "prior"),
                                            "tau_gal_prior": (_get(family, "scatter").get("tau_gal") or {}).get("prior"),
                                            "n_galaxies": _get(family, "n_galaxies")},
             "calibration": {"reading": reading, "inside_central_90": inside,
                             "drawn_at": _get(calibration, "drawn_at"), "error_model": error_model_name(
                                 _get(calibration, "scatter"))},
-            "sensitivity": sensitivity, "sources": ["family", "error_models", "calibration"]}
+            "sensitivity": sensitivity, "sources": ["family", "relations", "error_models", "calibration"]}
 
 
 def _regression_row(rows: list[dict[str, Any]], start: str, file: str) -> dict[str, Any]:
@@ -261,13 +294,23 @@ def _priors(scatter: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
 
 
 def _differences(family: Mapping[str, Any], table: Mapping[str, Any], joint: Mapping[str, Any],
-                 calibration: Mapping[str, Any]) -> list[str]:
+                 calibration: Mapping[str, Any], relations: Mapping[str, Any]) -> list[str]:
     """The galaxy choices that differ from the lead's between the parts (none: one set of choices)."""
     lead = _get(table, "error_model_table", "lead")
     out = []
     used = error_model_name(_get(family, "scatter"))
     if used != lead:
         out.append(f"the family run ({family['file']}) uses error model {used}, the comparison leads with {lead}")
+    if (error_model_name(_get(relations, "scatter")) != used
+            or _priors(_get(relations, "scatter")) != _priors(_get(family, "scatter"))
+            or _get(relations, "n_galaxies") != _get(family, "n_galaxies")):
+        out.append(f"the relations record ({relations['file']}) is not made under the family run's error model, "
+                   "priors and sample: its ln B are not comparable with the family's")
+    here, there = (_get(source, "runs", "nuisance", "mond") for source in (family, relations))
+    if abs(here["log_evidence"] - there["log_evidence"]) > 3 * max(here["log_evidence_error"]
+                                                                   + there["log_evidence_error"], 0.01):
+        out.append(f"MOND's ln Z differs between the family run ({here['log_evidence']:.2f}) and the relations record "
+                   f"({there['log_evidence']:.2f}) beyond their errors")
     cal = error_model_name(_get(calibration, "scatter"))
     if cal != lead:
         out.append(f"the calibration ({calibration['file']}) draws under {cal}, the comparison leads with {lead}")
@@ -302,7 +345,7 @@ def _read(build: Any, *parts: Mapping[str, Any]) -> list[dict[str, Any]]:
 def verdict_report(sources: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The verdict per probe from :func:`load_sources`'s ``sources``."""
     family, table = sources["family"], sources["error_models"]
-    rows = [*_read(_rotation_curves, family, table, sources["calibration"]),
+    rows = [*_read(_rotation_curves, family, table, sources["calibration"], sources["relations"]),
             *_read(_milky_way, sources["regression"]), *_read(_dwarfs, sources["regression"]),
             *_read(_df2, sources["regression"]), *_read(_clusters, sources["clusters"]),
             *_read(_joint, sources["joint_sigma"], sources["joint_mond"], family)]
@@ -313,7 +356,8 @@ def verdict_report(sources: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         "lead_error_model": {"name": t["lead"], "basis": t["lead_basis"], "adequate": t["adequate"]},
         "rule": t["rule"],
         "rows": rows,
-        "differences": _differences(family, table, sources["joint_sigma"], sources["calibration"]),
+        "differences": _differences(family, table, sources["joint_sigma"], sources["calibration"],
+                                    sources["relations"]),
         "not_answered": [
             "the RAR: the same SPARC points as the rotation-curve row, judged there (its scatter is in `report "
             "regression`)",

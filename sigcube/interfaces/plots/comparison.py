@@ -14,7 +14,7 @@ from sigcube.interfaces.plots.base import (
     COLORS, GREY, Plot, PlotError, framed, key_panel, labelled, layout, numbers, own, styled,
 )
 from sigcube.interfaces.plots.fields import FRACTION, NONNEGATIVE, POSITIVE, Bound, Field
-from sigcube.interfaces.plots.labels import Label, axis_label, symbol
+from sigcube.interfaces.plots.labels import Label, axis_label, model_words, symbol
 from sigcube.interfaces.plots.registry import figure
 from sigcube.io.cubes import check_source_cube
 from sigcube.stats.verdicts import STATISTICAL
@@ -487,7 +487,8 @@ def verdict_bayes_factors(report: Any, title: str = "") -> Plot:
             without.append(probe)
         for pair in pairs:
             subset = f" ({pair['subset'].text().replace('_', '-')})" if pair.get("subset") else ""
-            entries.append((f"{probe}{subset}: {pair['a'].text()} : {pair['b'].text()}", pair["ln_b"].number()))
+            entries.append((f"{probe}{subset}: {model_words(pair['a'].text())} : {model_words(pair['b'].text())}",
+                            pair["ln_b"].number()))
     if not entries:
         raise PlotError(f"{what}: the report has no Bayes factor")
     x, d = "signed_log_B", "pair"

@@ -270,6 +270,16 @@ def relation_words(name: str) -> str:
     return RELATIONS.get(name, name)
 
 
+def model_words(name: str) -> str:
+    """A compared model's name with its stellar-to-halo relation as cited: ``nfw-lcdm-behroozi2013`` → nfw-lcdm
+    (Behroozi+2013), ``dc14-lcdm-moster2013_propagated`` → dc14-lcdm (Moster+2013, propagated); others as given."""
+    halo, lcdm, relation = name.partition("-lcdm-")
+    if not lcdm:
+        return name
+    variant = relation.partition("_")[2].replace("_", " ")
+    return f"{halo}-lcdm ({relation_words(relation)}{', ' + variant if variant else ''})"
+
+
 def dataset_words(name: str) -> str:
     """A dataset's name as written (``sparc`` → SPARC: a dataset kind's title, or :data:`DATASETS`), else as given."""
     import sigcube.io.kinds  # noqa: F401 (the built-in kinds registered)

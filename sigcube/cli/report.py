@@ -307,7 +307,8 @@ def report_compare(
              "Without: 'all' or a list (quoted,velocity_floor,lognormal=0:0.3:31, …) — the comparison under each, "
              "σ_int marginalised on its own grid, as one model × error model table led by the error model the "
              "evidence prefers (NAME+tau_gal adds τ_gal on its own grid, NAME+sigma_floor a velocity floor: "
-             "lognormal+sigma_floor is both together).")] = None,
+             "lognormal+sigma_floor is both together; NAME+tail Student-t errors, their tail weight 1/ν on 0–1).")
+    ] = None,
     tau_gal: Annotated[Optional[str], typer.Option(
         "--tau-gal", help="With --sigma-int: the scatter τ_gal [ln V] of each galaxy's velocity scale (correlated "
                           "errors within a galaxy), integrated per galaxy with the inclination: a value X (fixed) or "
@@ -318,6 +319,11 @@ def report_compare(
                               "quadrature with e_V besides (the two together): a value X (fixed) or a grid LO:HI:N "
                               "(uniform prior, marginalised; per-galaxy models such as the halos take one value)."
                  )] = None,
+    tail: Annotated[Optional[str], typer.Option(
+        "--tail", help="With --sigma-int under a Gaussian-in-V error model: Student-t errors (heavy tails) of tail "
+                       "weight 1/ν in [0, 1] (0 the Gaussian, 1 the Cauchy), the same scale: a value X (fixed) or a "
+                       "grid LO:HI:N (uniform prior, marginalised; on the grid engine, per-galaxy models such as the "
+                       "halos take one value).")] = None,
     save: Annotated[Optional[str], typer.Option(
         "--save", help="Also write the report into this folder: its text (.txt), JSON (.json) and figures (.png: the "
                        "ELPD ranking, the fitted rotation curves and the residuals' checks; under several error "
@@ -354,6 +360,9 @@ def report_compare(
         raise SigcubeError("--sigma-floor goes with --sigma-int and a log-normal --error-model (the floor beside the "
                            "log-normal scatter); under several error models name it in the list: --error-model "
                            "lognormal+sigma_floor")
+    if tail is not None and sigma_int is None:
+        raise SigcubeError("--tail goes with --sigma-int (Student-t errors with the error model's scale); under several "
+                           "error models name it in the list: --error-model velocity_floor+tail")
     if sigma_int is not None and error_model is not None and ("," in error_model or error_model.strip() == "all"):
         raise SigcubeError(f"--error-model {error_model} with --sigma-int: name one error model (the list or all take "
                            "each error model's own grid: leave --sigma-int out, or give NAME=LO:HI:N in the list)")
@@ -409,7 +418,7 @@ def report_compare(
                                   f"every model ({', '.join(names)})", markup=False, highlight=False, soft_wrap=True)
         return
     scatter = None if sigma_int is None else _within_tau_limits(
-        Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal, sigma_floor), f"--tau-gal {tau_gal}")
+        Scatter.parse(sigma_int, error_model or "velocity_floor", tau_gal, sigma_floor, tail), f"--tau-gal {tau_gal}")
     check_likelihood(names, nuisance, scatter, engine)
     if draws is not None:
         _draws_folder(draws, names, nuisance, [scatter], engine)

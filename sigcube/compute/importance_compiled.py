@@ -11,8 +11,8 @@ under τ_gal, last). The prior is N(0, I) and the log-integrand is
 
 ln L evaluated by the quadrature's own functions (:func:`~sigcube.compute.quadrature_compiled._predict_at`,
 :func:`~sigcube.compute.quadrature_compiled._state`): the same likelihood, normalisation included, as the grid engine.
-σ_int changes only the scatter terms (σ_V² = a + b·V²): :func:`reweigh` evaluates stored draws' predictions at other
-values of them without running the kernel again. (τ_gal changes only the velocity scale's prior: its callers add the
+σ_int changes only the scatter terms (σ_V² = a + b·V²), the Student-t's ν only the tail weight 1/ν: :func:`reweigh`
+evaluates stored draws' predictions at other values of them without running the kernel again. (τ_gal changes only the velocity scale's prior: its callers add the
 ratio of that prior's densities at each draw's u, :func:`sigcube.compute.scale_prior.log_densities`.)
 """
 
@@ -34,29 +34,29 @@ _INV_FD = 1.0 / FD_STEP
 
 @numba.njit(nogil=True)
 def _objective(predict, X, S, a, b, g, x, k, d, dk, codes, tables, ptabs, base, nv, P, inclined, qtab, vo, ie, e2, n,
-               sa, sb, ln0, lg, rs, V, r):  # pragma: no cover
+               sa, sb, tl, ln0, lg, rs, V, r):  # pragma: no cover
     """(F, ln-normalisation) at x: F = −ln L + ½|x|² (the prior's constant left out); V, r left at x's prediction and
     residuals."""
     for j in range(k):
         P[j] = _lookup(ptabs[j], x[j])
     _predict_at(predict, X, S, a, b, g, x[k:], dk, codes, tables, base, nv, P, V)
-    f, lognorm = _state(V, x[k:], d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r, lg, rs)
+    f, lognorm = _state(V, x[k:], d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, r, lg, rs)
     for j in range(k):
         f += 0.5 * x[j] * x[j]
     return f, lognorm
 
 
 @numba.njit(nogil=True)
-def _scale_only(V, x, k, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, lg, rs, r):  # pragma: no cover
+def _scale_only(V, x, k, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, lg, rs, r):  # pragma: no cover
     """:func:`_objective` at a prediction ``V`` already made for x's kernel parameters (only x's velocity scale differs)."""
-    f, lognorm = _state(V, x[k:], d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r, lg, rs)
+    f, lognorm = _state(V, x[k:], d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, r, lg, rs)
     for j in range(k):
         f += 0.5 * x[j] * x[j]
     return f, lognorm
 
 
 @numba.njit(nogil=True)
-def _descend(predict, X, S, a, b, g, x, k, d, dk, codes, tables, ptabs, base, inclined, qtab, vo, ie, e2, sa, sb, lg,
+def _descend(predict, X, S, a, b, g, x, k, d, dk, codes, tables, ptabs, base, inclined, qtab, vo, ie, e2, sa, sb, tl, lg,
              tol, max_iter, H):  # pragma: no cover
     """Levenberg–Marquardt on F(x) = −ln L + ½|x|² from ``x`` (moved to the mode in place), forward-difference Jacobians
     of the residuals (the normalisation's gradient by the same differences), steps kept in |x_j| ≤ Z_LIMIT (a
@@ -86,7 +86,7 @@ def _descend(predict, X, S, a, b, g, x, k, d, dk, codes, tables, ptabs, base, in
         ln0 = log_normal_constant(e2, a, n, sa, sb, ln0g, rs)
     predicted = k + dk  # the coordinates the kernel reads; the velocity scale (last, when inclined) only the data
     f, lognorm = _objective(predict, X, S, a, b, g, x, k, d, dk, codes, tables, ptabs, base, nv, P, inclined, qtab, vo,
-                            ie, e2, n, sa, sb, ln0, lg, rs, V, r)
+                            ie, e2, n, sa, sb, tl, ln0, lg, rs, V, r)
     calls = 1
     lam = 1e-3
     conv = False
@@ -98,10 +98,10 @@ def _descend(predict, X, S, a, b, g, x, k, d, dk, codes, tables, ptabs, base, in
             xt[jj] += FD_STEP
             if jj < predicted:
                 _, nj = _objective(predict, X, S, a, b, g, xt, k, d, dk, codes, tables, ptabs, base, nv, P, inclined,
-                                   qtab, vo, ie, e2, n, sa, sb, ln0, lg, rs, Vt, rt)
+                                   qtab, vo, ie, e2, n, sa, sb, tl, ln0, lg, rs, Vt, rt)
                 calls += 1
             else:
-                _, nj = _scale_only(V, xt, k, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, lg, rs, rt)
+                _, nj = _scale_only(V, xt, k, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, lg, rs, rt)
             for i in range(n):
                 cols[jj, i] = (rt[i] - r[i]) * _INV_FD
             dnorm[jj] = (nj - lognorm) * _INV_FD
@@ -112,7 +112,7 @@ def _descend(predict, X, S, a, b, g, x, k, d, dk, codes, tables, ptabs, base, in
         iterations += 1
         damped_step(x, H, dim, lam, held, gm, A, L, step, xt)
         ft, lognorm_t = _objective(predict, X, S, a, b, g, xt, k, d, dk, codes, tables, ptabs, base, nv, P, inclined,
-                                   qtab, vo, ie, e2, n, sa, sb, ln0, lg, rs, Vt, rt)
+                                   qtab, vo, ie, e2, n, sa, sb, tl, ln0, lg, rs, Vt, rt)
         calls += 1
         if ft <= f:
             for q in range(dim):
@@ -133,7 +133,7 @@ def _descend(predict, X, S, a, b, g, x, k, d, dk, codes, tables, ptabs, base, in
 
 @numba.njit(nogil=True, cache=True)
 def _modes(predict, X, S, offsets, vo, ie, e2, codes, n_dims, tables, ptabs, base, inclined, qtabs, k, starts, sa, sb,
-           lg, tol, max_iter, out_x, out_f, out_chi2, out_h, out_conv, out_calls):  # pragma: no cover
+           tl, lg, tol, max_iter, out_x, out_f, out_chi2, out_h, out_conv, out_calls):  # pragma: no cover
     """Every galaxy's descent from each of its starts: ``starts`` (G, S, D) → ``out_x`` (G, S, D), ``out_f`` (G, S),
     ``out_chi2`` (G, S), ``out_h`` (G, S, D, D), ``out_conv`` (G, S), ``out_calls`` (G, S)."""
     for g in range(offsets.size - 1):
@@ -146,7 +146,7 @@ def _modes(predict, X, S, offsets, vo, ie, e2, codes, n_dims, tables, ptabs, bas
             for q in range(dim):
                 x[q] = starts[g, s, q]
             f, chi2, conv, _, calls = _descend(predict, X, S, offsets[g], offsets[g + 1], g, x, k, d, dk, codes,
-                                               tables, ptabs, base, inclined, qtabs[g], vo, ie, e2, sa, sb, lg, tol,
+                                               tables, ptabs, base, inclined, qtabs[g], vo, ie, e2, sa, sb, tl, lg, tol,
                                                max_iter, Hg)
             for q in range(dim):
                 out_x[g, s, q] = x[q]
@@ -159,7 +159,7 @@ def _modes(predict, X, S, offsets, vo, ie, e2, codes, n_dims, tables, ptabs, bas
 
 
 @numba.njit(nogil=True, cache=True)
-def _draws(predict, X, S, a, b, g, xs, k, d, codes, tables, ptabs, base, inclined, qtab, vo, ie, e2, sa, sb, lg,
+def _draws(predict, X, S, a, b, g, xs, k, d, codes, tables, ptabs, base, inclined, qtab, vo, ie, e2, sa, sb, tl, lg,
            keep, out_ll, out_v):  # pragma: no cover
     """ℓ(x) at every draw ``xs`` (N, D) into ``out_ll``; with ``keep``, each draw's prediction into ``out_v`` (N, n)."""
     n = b - a
@@ -175,7 +175,7 @@ def _draws(predict, X, S, a, b, g, xs, k, d, codes, tables, ptabs, base, incline
         ln0 = log_normal_constant(e2, a, n, sa, sb, ln0g, rs)
     for j in range(xs.shape[0]):
         f, _ = _objective(predict, X, S, a, b, g, xs[j], k, d, dk, codes, tables, ptabs, base, nv, P, inclined, qtab,
-                          vo, ie, e2, n, sa, sb, ln0, lg, rs, V, r)
+                          vo, ie, e2, n, sa, sb, tl, ln0, lg, rs, V, r)
         out_ll[j] = -f - dim * _HALF_LOG_2PI if f == f else -np.inf
         if keep:
             for i in range(n):
@@ -183,9 +183,9 @@ def _draws(predict, X, S, a, b, g, xs, k, d, codes, tables, ptabs, base, incline
 
 
 @numba.njit(nogil=True, cache=True)
-def _reweigh(V, xs, k, d, inclined, qtab, a, b, vo, ie, e2, sa, sb, lg, out_ll):  # pragma: no cover
+def _reweigh(V, xs, k, d, inclined, qtab, a, b, vo, ie, e2, sa, sb, tl, lg, out_ll):  # pragma: no cover
     """ℓ at every stored draw (predictions ``V`` (N, n), coordinates ``xs`` (N, D), velocity scales through the one map
-    ``qtab``) for each of M scatter terms ``sa``, ``sb`` (M,) → ``out_ll`` (M, N)."""
+    ``qtab``) for each of M settings ``sa``, ``sb``, ``tl`` (M,) → ``out_ll`` (M, N)."""
     n = b - a
     dim = k + d
     r = np.empty(n)
@@ -194,14 +194,14 @@ def _reweigh(V, xs, k, d, inclined, qtab, a, b, vo, ie, e2, sa, sb, lg, out_ll):
     for m in range(sa.size):
         ln0 = log_normal_constant(e2, a, n, sa[m], sb[m], ln0g, rs) if lg else ln0c
         for j in range(xs.shape[0]):
-            f, _ = _scale_only(V[j], xs[j], k, d, inclined, qtab, vo, ie, e2, a, n, sa[m], sb[m], ln0, lg, rs, r)
+            f, _ = _scale_only(V[j], xs[j], k, d, inclined, qtab, vo, ie, e2, a, n, sa[m], sb[m], tl[m], ln0, lg, rs, r)
             out_ll[m, j] = -f - dim * _HALF_LOG_2PI if f == f else -np.inf
 
 
 def modes(predict, X, S, offsets, vo, ie, e2, codes, n_dims, tables, ptabs, base, inclined, qtabs, k, starts, sa, sb,
-          lg, tol=1e-6, max_iter=60):
+          tl, lg, tol=1e-6, max_iter=60):
     """Every galaxy's Levenberg–Marquardt descent from each of its ``starts`` (G, S, D) at one setting of the likelihood
-    (scatter terms ``sa``, ``sb``; each galaxy's velocity-scale table ``qtabs[g]``; the per-object parameters' prior
+    (scatter terms ``sa``, ``sb``, tail weight ``tl`` = 1/ν; each galaxy's velocity-scale table ``qtabs[g]``; the per-object parameters' prior
     maps ``ptabs`` (k, TABLE_SIZE, 2), shared): (x̂ (G, S, D), F̂ = −ℓ(x̂) (G, S), χ² at x̂ (G, S), the Gauss–Newton
     Hessians (G, S, D, D), converged (G, S), kernel calls (G, S)). A galaxy with fewer dimensions than D leaves the
     rest of its columns NaN."""
@@ -213,26 +213,27 @@ def modes(predict, X, S, offsets, vo, ie, e2, codes, n_dims, tables, ptabs, base
     out_conv = np.zeros((g_count, s_count), dtype=np.bool_)
     out_calls = np.zeros((g_count, s_count), dtype=np.int64)
     _modes(predict, X, S, offsets, vo, ie, e2, codes, n_dims, tables, ptabs, base, inclined, qtabs, k,
-           np.ascontiguousarray(starts, dtype=float), float(sa), float(sb), lg, tol, max_iter, out_x, out_f, out_chi2,
+           np.ascontiguousarray(starts, dtype=float), float(sa), float(sb), float(tl), lg, tol, max_iter, out_x, out_f, out_chi2,
            out_h, out_conv, out_calls)
     return out_x, out_f, out_chi2, out_h, out_conv, out_calls
 
 
-def draws(predict, X, S, a, b, g, xs, k, d, codes, tables, ptabs, base, inclined, qtab, vo, ie, e2, sa, sb, lg,
+def draws(predict, X, S, a, b, g, xs, k, d, codes, tables, ptabs, base, inclined, qtab, vo, ie, e2, sa, sb, tl, lg,
           keep: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """ℓ at each draw ``xs`` (N, D) of galaxy g (points a:b), and with ``keep`` the draws' predictions (N, n)."""
     xs = np.ascontiguousarray(xs, dtype=float)
     out_ll = np.empty(xs.shape[0])
     out_v = np.empty((xs.shape[0], b - a) if keep else (0, 0))
     _draws(predict, X, S, a, b, g, xs, k, d, codes, tables, ptabs, base, inclined, qtab, vo, ie, e2, float(sa),
-           float(sb), lg, keep, out_ll, out_v)
+           float(sb), float(tl), lg, keep, out_ll, out_v)
     return out_ll, (out_v if keep else None)
 
 
-def reweigh(V, xs, k, d, inclined, qtab, a, b, vo, ie, e2, sa, sb, lg) -> np.ndarray:
-    """ℓ (M, N) of stored draws at M scatter terms, their velocity scales through ``qtab`` (:func:`_reweigh`)."""
+def reweigh(V, xs, k, d, inclined, qtab, a, b, vo, ie, e2, sa, sb, tl, lg) -> np.ndarray:
+    """ℓ (M, N) of stored draws at M settings of the scatter terms and the tail weight (each (M,)), their velocity scales through ``qtab`` (:func:`_reweigh`)."""
     sa = np.ascontiguousarray(sa, dtype=float).reshape(-1)
     out = np.empty((sa.size, xs.shape[0]))
     _reweigh(np.ascontiguousarray(V), np.ascontiguousarray(xs, dtype=float), k, d, inclined, np.ascontiguousarray(qtab),
-             a, b, vo, ie, e2, sa, np.ascontiguousarray(sb, dtype=float).reshape(-1), lg, out)
+             a, b, vo, ie, e2, sa, np.ascontiguousarray(sb, dtype=float).reshape(-1),
+             np.broadcast_to(np.asarray(tl, dtype=float).reshape(-1), sa.shape).copy(), lg, out)
     return out

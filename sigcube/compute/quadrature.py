@@ -518,7 +518,8 @@ def _compiled(kernel: Kernel, params: Mapping[str, Any], transform: NuisanceTran
                            pars, scatter, inputs.tables, codes, inputs.n_dims, inputs.inclined, inputs.base, rows,
                            start_rows, nodes, marginal, refine, tol, max_iter, PROBES if restarts else (),
                            *((scale.tables, scale.index) if scale is not None else (None, None)),
-                           log_space=likelihood.log_space)
+                           log_space=likelihood.log_space,
+                           tails=np.broadcast_to(np.asarray(likelihood.tail, dtype=float).reshape(-1), (m,)))
     # back to NUISANCE_PARAMETERS order
     z_all, var_all = np.full((m, n, 4), np.nan), np.full((m, n, 4), np.nan)
     for g, names in enumerate(dims):

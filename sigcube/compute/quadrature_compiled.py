@@ -28,7 +28,7 @@ import numba
 import numpy as np
 
 from sigcube.compute.nuisance_codegen import Compiled
-from sigcube.stats.likelihood import V_MIN
+from sigcube.stats.likelihood import STUDENT_SERIES, V_MIN
 
 Z_LIMIT = 12.0
 """The mode search keeps |z| below this (prior density e^−72 there): steps never leave the representable
@@ -275,12 +275,13 @@ def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray,
           codes: np.ndarray, n_dims: np.ndarray, inclined: bool, base: np.ndarray, start: np.ndarray, start_rows: bool, nodes: int,
           marginalise: bool, refine: bool, tol: float, max_iter: int, probes: tuple[float, ...] = (),
           scale_tables: np.ndarray | None = None, scale_index: np.ndarray | None = None,
-          log_space: bool = False) -> PairResults:
+          log_space: bool = False, tails: np.ndarray | float = 0.0) -> PairResults:
     """Run every pair (module docstring).
 
     ``P`` (m, G, k): the kernel's variable parameters per pair; ``scatter`` (a, b), each (m,): σ_V² = a + b·V_pred²
     [(km/s)²] per grid point (``log_space``: t² = (e_V/V_obs)² + a/V_pred² + b in ln V, the log-normal model of
-    :mod:`sigcube.stats.likelihood`); ``tables`` (G, 4, TABLE_SIZE, 2) by nuisance code (0 Υ_disk, 1 Υ_bul, 2 D/D0,
+    :mod:`sigcube.stats.likelihood`); ``tails`` (m,) or one value: the Student-t's tail weight 1/ν per grid point (0:
+    Gaussian; Gaussian-in-V models only, :func:`student_terms`); ``tables`` (G, 4, TABLE_SIZE, 2) by nuisance code (0 Υ_disk, 1 Υ_bul, 2 D/D0,
     3 sin i/sin i0); ``codes`` (G, 4): the code of each of a galaxy's ``n_dims`` dimensions (the velocity scale last
     when ``inclined``); ``base`` (G, 3): Υ_disk, Υ_bul, D/D0 where not free; ``start`` (1 or m, G, 4) in dimension
     order (``start_rows``: one row per grid point, else the first grid point starts there and each next one at its
@@ -306,7 +307,7 @@ def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray,
     evaluations = _solve(compiled.predict, X, S, np.ascontiguousarray(offsets, dtype=np.int64), *data,
                          np.ascontiguousarray(P, dtype=float), np.ascontiguousarray(scatter[0], dtype=float),
                          np.ascontiguousarray(scatter[1], dtype=float),
-                         tables, np.ascontiguousarray(codes, dtype=np.int64), np.ascontiguousarray(n_dims, dtype=np.int64),
+                         np.ascontiguousarray(np.broadcast_to(tails, (m,)), dtype=float), tables, np.ascontiguousarray(codes, dtype=np.int64), np.ascontiguousarray(n_dims, dtype=np.int64),
                          inclined, np.ascontiguousarray(base, dtype=float), np.ascontiguousarray(start, dtype=float),
                          start_rows, x, np.log(w), marginalise, refine, tol, max_iter,
                          np.asarray(probes, dtype=float).reshape(-1), out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls,
@@ -317,7 +318,7 @@ def solve(compiled: Compiled, X: np.ndarray, S: np.ndarray, offsets: np.ndarray,
 
 
 @numba.njit(nogil=True, cache=True)
-def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes, n_dims, inclined, base, start, start_rows,
+def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tails, tables, codes, n_dims, inclined, base, start, start_rows,
            gh_x, gh_lw, marginalise, refine, tol, max_iter, probes,
            out_z, out_var, out_f, out_chi2, out_conv, out_iter, out_logz, out_lap, out_clip, out_calls, qtables, qindex,
            lg):  # pragma: no cover
@@ -378,6 +379,7 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
                 held = False
             sa = scat_a[j]
             sb = scat_b[j]
+            tl = tails[j]
             qtab = qtables[qindex[j], g]
             if lg:
                 ln0 = log_normal_constant(e2, a, n, sa, sb, ln0g, rs)
@@ -391,12 +393,12 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
             # ---------------------------------------------------------------- helpers as inline blocks
             # mode search (Levenberg–Marquardt), then restarts when asked (``probes``)
             F, lognorm, conv, iterations, calls = _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv,
-                                                           Pj, inclined, vo, ie, e2, n, sa, sb, ln0, tol, max_iter,
+                                                           Pj, inclined, vo, ie, e2, n, sa, sb, tl, ln0, tol, max_iter,
                                                            held, V, Vt, Vjac, r, rt, cols, zt, grad, step, dnorm, H,
                                                            A, L, qtab, lg, rs)
             if probes.size:
                 F, lognorm, conv, iterations, c = _restart(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv,
-                                                           Pj, inclined, vo, ie, e2, n, sa, sb, ln0, tol, max_iter,
+                                                           Pj, inclined, vo, ie, e2, n, sa, sb, tl, ln0, tol, max_iter,
                                                            probes, F, lognorm, conv, iterations, V, Vt, Vjac, r, rt,
                                                            cols, zt, grad, step, dnorm, H, A, L, qtab, lg, rs)
                 calls += c
@@ -428,9 +430,9 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
                                         Vt if sgn < 0 else Vplus[jj])
                             calls += 1
                             fv, _ = _state(Vt if sgn < 0 else Vplus[jj], zk, d, inclined, qtab, vo, ie, e2, a,
-                                           n, sa, sb, ln0, rt, lg, rs)
+                                           n, sa, sb, tl, ln0, rt, lg, rs)
                         else:
-                            fv, _ = _state(V, zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
+                            fv, _ = _state(V, zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, rt, lg, rs)
                         if sgn > 0:
                             fplus[jj] = fv
                             Hx[jj, jj] = fv - 2.0 * F
@@ -443,11 +445,11 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
                         if kk < dk:
                             _predict_at(predict, X, S, a, b, g, zk, dk, codes, tables, base, nv, Pj, Vt)
                             calls += 1
-                            fv, _ = _state(Vt, zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
+                            fv, _ = _state(Vt, zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, rt, lg, rs)
                         elif jj < dk:
-                            fv, _ = _state(Vplus[jj], zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
+                            fv, _ = _state(Vplus[jj], zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, rt, lg, rs)
                         else:
-                            fv, _ = _state(V, zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
+                            fv, _ = _state(V, zk, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, rt, lg, rs)
                         Hx[jj, kk] = Hx[kk, jj] = fv - fplus[jj] - fplus[kk] + F
                 _jacobi_eigh(Hx, d, ev_w, Q)
                 for k in range(d):
@@ -516,10 +518,10 @@ def _solve(predict, X, S, offsets, vo, ie, e2, P, scat_a, scat_b, tables, codes,
                         for q in range(dk):
                             zc += C[d - 1, q] * xk[q]
                         term = base_t + _inclination(Vuse, zc, C[d - 1, d - 1], qtab, vo, ie, e2, a, n,
-                                                     sa, sb, ln0, sum_oo, gh_x, gh_lw, inner, cvs, lg, rs)
+                                                     sa, sb, tl, ln0, sum_oo, gh_x, gh_lw, inner, cvs, lg, rs)
                     else:
                         zk[d - 1] = 0.0
-                        ff, _ = _state(Vuse, zk, 0, False, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
+                        ff, _ = _state(Vuse, zk, 0, False, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, rt, lg, rs)
                         term = base_t - ff
                     terms[n_terms] = term
                     n_terms += 1
@@ -578,7 +580,7 @@ def log_normal_constant(e2, a, n, sa, sb, ln0g, rs):  # pragma: no cover
 
 
 @numba.njit(nogil=True)
-def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo, ie, e2, n, sa, sb, ln0, tol,
+def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo, ie, e2, n, sa, sb, tl, ln0, tol,
              max_iter, held, V, Vt, Vjac, r, rt, cols, zt, grad, step, dnorm, H, A, L, qtab, lg, rs):  # pragma: no cover
     """Levenberg–Marquardt on F from ``z`` (moved to the mode in place; V, r, the Jacobian's predictions Vjac and the
     Gauss–Newton Hessian H = JᵀJ + I left there): (F, ln-normalisation, converged, iterations, kernel calls).
@@ -589,7 +591,7 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
     if not held:
         _predict_at(predict, X, S, a, b, g, z, dk, codes, tables, base, nv, P, V)
         calls += 1
-    F, lognorm = _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r, lg, rs)
+    F, lognorm = _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, r, lg, rs)
     fresh = held  # Vjac holds the Jacobian's predictions at this z
     lam = 1e-3
     conv = False
@@ -606,9 +608,9 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
                 if not fresh:
                     _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, P, Vjac[jj])
                     calls += 1
-                _, nj = _state(Vjac[jj], zt, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
+                _, nj = _state(Vjac[jj], zt, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, rt, lg, rs)
             else:
-                _, nj = _state(V, zt, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
+                _, nj = _state(V, zt, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, rt, lg, rs)
             for i in range(n):
                 cols[jj, i] = (rt[i] - r[i]) * _INV_FD
             dnorm[jj] = (nj - lognorm) * _INV_FD
@@ -621,7 +623,7 @@ def _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
         damped_step(z, H, d, lam, out, gm, A, L, step, zt)
         _predict_at(predict, X, S, a, b, g, zt, dk, codes, tables, base, nv, P, Vt)
         calls += 1
-        Ft, lognorm_t = _state(Vt, zt, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, rt, lg, rs)
+        Ft, lognorm_t = _state(Vt, zt, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, rt, lg, rs)
         if Ft <= F:
             fresh = False
             for k in range(d):
@@ -682,7 +684,7 @@ def damped_step(z, H, d, lam, held, gm, A, L, step, zt):  # pragma: no cover
 
 
 @numba.njit(nogil=True)
-def _restart(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo, ie, e2, n, sa, sb, ln0, tol,
+def _restart(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo, ie, e2, n, sa, sb, tl, ln0, tol,
              max_iter, probes, F, lognorm, conv, iterations, V, Vt, Vjac, r, rt, cols, zt, grad, step, dnorm, H,
              A, L, qtab, lg, rs):  # pragma: no cover
     """Restarts of :func:`_descend` from the prior centre z = 0 and from ẑ ± s·e_j (every axis j, every step s in
@@ -714,7 +716,7 @@ def _restart(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, incli
                     z[k] = centre[k]
                 z[axis] = min(max(centre[axis] + (size if idx % 2 == 0 else -size), -Z_LIMIT), Z_LIMIT)
             Fs, lns, cs, its, c = _descend(predict, X, S, a, b, g, z, d, dk, codes, tables, base, nv, P, inclined, vo,
-                                           ie, e2, n, sa, sb, ln0, tol, max_iter, False, V, Vt, Vjac, r, rt, cols, zt,
+                                           ie, e2, n, sa, sb, tl, ln0, tol, max_iter, False, V, Vt, Vjac, r, rt, cols, zt,
                                            grad, step, dnorm, H, A, L, qtab, lg, rs)
             calls += c
             if Fs < F - RESTART_GAIN:
@@ -765,9 +767,10 @@ def _sum_squares(x, n):  # pragma: no cover
 
 
 @numba.njit(nogil=True, fastmath=_FLAGS)
-def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r, lg, rs):  # pragma: no cover
+def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, r, lg, rs):  # pragma: no cover
     """(F, ln-normalisation) at prediction V and z; residuals into r. F = ½Σr² − lognorm + ½|z|². The scatter of
-    point i is σ_V² = sa + sb·V_i² (:attr:`~sigcube.stats.likelihood.GaussianLikelihood.scatter_terms`); ``lg``: the
+    point i is σ_V² = sa + sb·V_i² (:attr:`~sigcube.stats.likelihood.GaussianLikelihood.scatter_terms`); ``tl`` > 0:
+    Student-t errors of ν = 1/tl with that scale (:func:`student_terms`: r holds the pseudo-residuals); ``lg``: the
     log-normal model instead (:func:`_state_log`)."""
     if lg:
         return _state_log(V, z, d, inclined, qtab, vo, e2, a, n, sa, sb, ln0, r, rs)
@@ -789,7 +792,41 @@ def _state(V, z, d, inclined, qtab, vo, ie, e2, a, n, sa, sb, ln0, r, lg, rs):  
                 prod *= e2[a + i] + q2 * (sa + sb * V[i] * V[i])
             lognorm -= 0.5 * math.log(prod)
             i0 = i1
+    if tl > 0.0:
+        lognorm += student_terms(r, n, tl)
     return 0.5 * _sum_squares(r, n) - lognorm + 0.5 * _sum_squares(z, d), lognorm
+
+
+@numba.njit(nogil=True)
+def student_constant(tl):  # pragma: no cover
+    """ln of the Student-t density's constant with ν = 1/``tl`` degrees of freedom, less the normal's (−½ ln 2π):
+    ln Γ((ν+1)/2) − ln Γ(ν/2) − ½ ln νπ + ½ ln 2π; for ν > :data:`STUDENT_SERIES` its series −1/(4ν) + 1/(24ν³) −
+    1/(20ν⁵) (the difference of two log-gammas loses all precision as ν grows; the series' next term is O(ν⁻⁷))."""
+    if tl < 1.0 / STUDENT_SERIES:
+        t2 = tl * tl
+        return tl * (-0.25 + t2 * (1.0 / 24.0 - t2 / 20.0))
+    nu = 1.0 / tl
+    return math.lgamma(0.5 * (nu + 1.0)) - math.lgamma(0.5 * nu) - 0.5 * math.log(nu * math.pi) + _HALF_LOG_2PI
+
+
+@numba.njit(nogil=True)
+def student_rho(x2, tl):  # pragma: no cover
+    """−ln of the standard Student-t density's kernel at r² = ``x2``, ν = 1/``tl``: ρ = ((ν+1)/2)·ln(1 + r²/ν)
+    = ½(1 + 1/ν)·r²·ln(1 + y)/y, y = r²/ν (ln(1 + y)/y → 1 − y/2 below y = 1e-8: ½r² as ν → ∞)."""
+    y = tl * x2
+    ratio = math.log1p(y) / y if y > 1e-8 else 1.0 - 0.5 * y
+    return 0.5 * (1.0 + tl) * x2 * ratio
+
+
+@numba.njit(nogil=True)
+def student_terms(r, n, tl):  # pragma: no cover
+    """The Student-t likelihood in the Gaussian's form: each standardised residual r_i of ``r[:n]`` replaced in place by
+    sign(r_i)·√(2ρ(r_i)) (½Σ of their squares is Σρ, so the Gauss–Newton machinery reads it unchanged), and the
+    normalisation's change from the Gaussian's returned, n·:func:`student_constant`."""
+    for i in range(n):
+        t = math.sqrt(2.0 * student_rho(r[i] * r[i], tl))
+        r[i] = t if r[i] >= 0.0 else -t
+    return n * student_constant(tl)
 
 
 @numba.njit(nogil=True, fastmath=_FLAGS)
@@ -890,13 +927,15 @@ def _scale_mode(ma, mb, mc, z_start, width, qtab):  # pragma: no cover
 
 
 @numba.njit(nogil=True, fastmath=_FLAGS)
-def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, sa, sb, ln0, sum_oo, gh_x, gh_lw, inner, cv, lg,
+def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, sa, sb, tl, ln0, sum_oo, gh_x, gh_lw, inner, cv, lg,
                  rs):  # pragma: no cover
     """ln ∫ L(z_i) φ(z_i) dz_i at prediction V: Newton to the conditional mode on the moments (A, B, C) with the
     table's derivatives of the scale coordinate (1/q, or ln u under the log-normal model ``lg``), then Gauss–Hermite
     there, scaled by the curvature (:func:`_scale_mode`). The likelihood at each node is exact: from the moments when
     they are exact (σ_int = 0 without a floor, or the log-normal model), point by point otherwise (the moments, with
-    the weights held at ``z_start``, then only place the nodes). ``cv``: scratch of the points' σ_V²."""
+    the weights held at ``z_start``, then only place the nodes; under Student-t errors, ``tl`` > 0, the weights are
+    its iteratively reweighted least-squares weights there, (1 + 1/ν)/(1 + r²/ν)/s²). ``cv``: scratch of the points'
+    σ_V²."""
     if lg:
         ma, mb, mc, lognorm = _log_moments(V, vo, e2, a, n, sa, sb, ln0, rs)
         zc, s = _scale_mode(ma, mb, mc, z_start, width, qtab)
@@ -906,7 +945,7 @@ def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, sa, sb, ln0, sum_oo,
             inner[k] = (gh_lw[k] + 0.5 * gh_x[k] * gh_x[k] - 0.5 * zi * zi
                         + lognorm - 0.5 * (ma - 2.0 * ell * mb + ell * ell * mc))
         return _log_sum_exp(inner, gh_x.size) + math.log(s) - _HALF_LOG_2PI
-    scatter = sa != 0.0 or sb != 0.0
+    scatter = sa != 0.0 or sb != 0.0 or tl > 0.0
     if not scatter:
         ma = sum_oo
         mb = 0.0
@@ -926,6 +965,9 @@ def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, sa, sb, ln0, sum_oo,
         for i in range(n):
             wi = 1.0 / (e2[a + i] + q2 * cv[i])
             o = vo[a + i]
+            if tl > 0.0:
+                t = o - V[i] * qs
+                wi *= (1.0 + tl) / (1.0 + tl * t * t * wi)
             ma += wi * o * o
             mb += wi * o * V[i]
             mc += wi * V[i] * V[i]
@@ -958,14 +1000,23 @@ def _inclination(V, z_start, width, qtab, vo, ie, e2, a, n, sa, sb, ln0, sum_oo,
             while i0 < n:  # ln Π s² over runs of LOG_RUN points: one logarithm per run
                 i1 = min(i0 + LOG_RUN, n)
                 prod = 1.0
-                for i in range(i0, i1):
-                    s2 = e2[a + i] + q2 * cv[i]
-                    prod *= s2
-                    t = vo[a + i] - V[i] * qi
-                    half += t * t / s2
+                if tl > 0.0:
+                    for i in range(i0, i1):
+                        s2 = e2[a + i] + q2 * cv[i]
+                        prod *= s2
+                        t = vo[a + i] - V[i] * qi
+                        half += 2.0 * student_rho(t * t / s2, tl)
+                else:
+                    for i in range(i0, i1):
+                        s2 = e2[a + i] + q2 * cv[i]
+                        prod *= s2
+                        t = vo[a + i] - V[i] * qi
+                        half += t * t / s2
                 lnl -= 0.5 * math.log(prod)
                 i0 = i1
             lnl -= 0.5 * half
+            if tl > 0.0:
+                lnl += n * student_constant(tl)
         inner[k] = gh_lw[k] + 0.5 * gh_x[k] * gh_x[k] - 0.5 * zi * zi + lnl
     return _log_sum_exp(inner, gh_x.size) + math.log(s) - _HALF_LOG_2PI
 

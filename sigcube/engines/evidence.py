@@ -48,6 +48,7 @@ from sigcube.engines.dask import Runner, in_process
 from sigcube.engines.nuisance_spec import FLOOR_AXIS as FLOOR
 from sigcube.engines.nuisance_spec import LIKELIHOOD_AXES
 from sigcube.engines.nuisance_spec import SCATTER_AXIS as SCATTER
+from sigcube.engines.nuisance_spec import TAIL_AXIS as TAIL
 from sigcube.engines.nuisance_spec import TAU_AXIS as TAU
 from sigcube.errors import SigcubeError
 from sigcube.model.kernels.registry import Kernel
@@ -90,9 +91,9 @@ MAX_GRID_CELLS = 20_000_000
 """The most coarse grid points × galaxies of an evidence integral over global axes (it holds per-galaxy ln L, χ², …
 arrays of that size: 160 MB each); a larger coarse grid is refused before anything is allocated, naming its size, and
 the refinements stop short of it (the integral is then called unconverged)."""
-LIKELIHOOD = (*LIKELIHOOD_AXES, FLOOR)
-"""The global axes that are parameters of the likelihood, not of the kernel: σ_int, τ_gal and a velocity floor σ_fl
-beside σ_int (:class:`~sigcube.stats.likelihood.GaussianLikelihood`)."""
+LIKELIHOOD = (*LIKELIHOOD_AXES, FLOOR, TAIL)
+"""The global axes that are parameters of the likelihood, not of the kernel: σ_int, τ_gal, a velocity floor σ_fl
+beside σ_int and the Student-t errors' tail weight 1/ν (:class:`~sigcube.stats.likelihood.GaussianLikelihood`)."""
 Values = Mapping[str, Any]
 """Values of likelihood parameters by axis name (:data:`LIKELIHOOD`): floats, or (M, 1) arrays, one per grid point."""
 GLOBAL_MAX_POINTS = 90_000
@@ -225,12 +226,13 @@ def _merged(parts: Sequence[quadrature.NodeChoice]) -> quadrature.NodeChoice:
 
 
 def likelihood_of(values: Values, error_model: str) -> GaussianLikelihood:
-    """The per-galaxy likelihood at σ_int, τ_gal and the floor ``values`` (an absent or None value: 0, so no σ_int is
-    the errors as quoted) under ``error_model``; each galaxy's velocity scale integrated with the nuisance."""
+    """The per-galaxy likelihood at σ_int, τ_gal, the floor and the tail weight ``values`` (an absent or None value:
+    0, so no σ_int is the errors as quoted, no tail weight Gaussian errors) under ``error_model``; each galaxy's
+    velocity scale integrated with the nuisance."""
     def get(name: str) -> Any:
         value = values.get(name)
         return 0.0 if value is None else value
-    return GaussianLikelihood(get(SCATTER), error_model, floor=get(FLOOR), tau_gal=get(TAU))
+    return GaussianLikelihood(get(SCATTER), error_model, floor=get(FLOOR), tau_gal=get(TAU), tail=get(TAIL))
 
 
 def _step(n_points: int) -> int:
@@ -243,9 +245,9 @@ class _Evaluator:
     :func:`~sigcube.stats.adaptive_grid.integrate`)."""
 
     def __init__(self, kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str,
-                 sigma_int: float | None, tau_gal: float = 0.0, sigma_floor: float = 0.0) -> None:
+                 sigma_int: float | None, tau_gal: float = 0.0, sigma_floor: float = 0.0, tail: float = 0.0) -> None:
         self.kernel, self.fixed, self.data, self.error_model = kernel, dict(fixed), data, error_model
-        self.likelihood_values = {SCATTER: sigma_int, TAU: tau_gal, FLOOR: sigma_floor}
+        self.likelihood_values = {SCATTER: sigma_int, TAU: tau_gal, FLOOR: sigma_floor, TAIL: tail}
         """The likelihood's values where a grid point gives none."""
         if tau_gal and not data.nuisance:
             raise EvidenceError("τ_gal, each galaxy's velocity scale, is integrated with the nuisance parameters: "
@@ -255,7 +257,8 @@ class _Evaluator:
         self.priors = data.nuisance_priors() if data.nuisance else None
 
     def likelihood(self, values: Values) -> GaussianLikelihood:
-        """The likelihood at ``values`` of σ_int, τ_gal, the floor (those absent: the evaluator's own)."""
+        """The likelihood at ``values`` of σ_int, τ_gal, the floor, the tail weight (those absent: the evaluator's
+        own)."""
         return likelihood_of({**self.likelihood_values, **values}, self.error_model)
 
     def arrays(self, params: Mapping[str, np.ndarray], index: np.ndarray, per_object: Mapping[str, np.ndarray],
@@ -378,18 +381,20 @@ def likelihood_at(point: Mapping[str, Any], scatter: Mapping[str, Any] | None
     params, values = _split(point)
     if scatter is None:
         return params, GaussianLikelihood()
-    fixed = {k: scatter[k]["values"][0] for k in (TAU, FLOOR) if k in scatter}
+    fixed = {k: scatter[k]["values"][0] for k in (TAU, FLOOR, TAIL) if k in scatter}
     if len(scatter.get("values", ())) == 1:
         fixed[SCATTER] = scatter["values"][0]
     return params, likelihood_of({**fixed, **values}, scatter["error_model"])
 
 
 def _held(held: Mapping[str, float] | None) -> dict[str, float]:
-    """The likelihood's parameters beside σ_int held at one value each (τ_gal, the floor), checked by name."""
+    """The likelihood's parameters beside σ_int held at one value each (τ_gal, the floor, the tail weight), checked by
+    name."""
     out = {k: float(v) for k, v in (held or {}).items()}
-    unknown = sorted(set(out) - {TAU, FLOOR})
+    unknown = sorted(set(out) - {TAU, FLOOR, TAIL})
     if unknown:
-        raise EvidenceError(f"held likelihood parameters {unknown}: only {TAU} and {FLOOR} are held beside σ_int")
+        raise EvidenceError(f"held likelihood parameters {unknown}: only {TAU}, {FLOOR} and {TAIL} are held beside "
+                            "σ_int")
     return out
 
 
@@ -466,14 +471,15 @@ def _evaluate_grid(ev: _Evaluator, run: Runner, params: Mapping[str, np.ndarray]
 def global_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis], data: Data,
                     error_model: str = "velocity_floor", sigma_int: float | None = None,
                     loo: bool = True, run: Runner = in_process, progress: Progress = silent,
-                    tau_gal: float = 0.0, sigma_floor: float = 0.0) -> GlobalEvidence:
-    """ln Z of a model whose parameters (``axes``; σ_int, τ_gal and the velocity floor among them by the names
-    :data:`SCATTER`, :data:`TAU` and :data:`FLOOR`, else fixed at ``sigma_int``, ``tau_gal`` and ``sigma_floor``) are
+                    tau_gal: float = 0.0, sigma_floor: float = 0.0, tail: float = 0.0) -> GlobalEvidence:
+    """ln Z of a model whose parameters (``axes``; σ_int, τ_gal, the velocity floor and the tail weight among them by
+    the names :data:`SCATTER`, :data:`TAU`, :data:`FLOOR` and :data:`TAIL`, else fixed at ``sigma_int``, ``tau_gal``,
+    ``sigma_floor`` and ``tail``) are
     shared by every galaxy (module docstring); ``loo``:
     the grid must also converge for the leave-one-galaxy-out densities (:func:`loo_change`); the grids and the node
     rule run as tasks of ``run``; ``progress`` hears of each grid."""
     _check_size(kernel, axes, data.points.n_galaxies)
-    ev = _Evaluator(kernel, fixed, data, error_model, sigma_int, tau_gal, sigma_floor)
+    ev = _Evaluator(kernel, fixed, data, error_model, sigma_int, tau_gal, sigma_floor, tail)
     chunks = galaxy_chunks(data.points.offsets, CHUNK_POINTS if data.nuisance else CATALOGUE_CHUNK_POINTS)
     grids = []
 

@@ -42,6 +42,9 @@ LIKELIHOOD_AXES = (SCATTER_AXIS, TAU_AXIS)
 FLOOR_AXIS = "sigma_floor"
 """A velocity floor σ_fl [km/s] beside σ_int (``[nuisance].sigma_floor`` of a sweep, one value): an axis of the
 evidence integrals of ``report compare`` only (:data:`sigcube.engines.evidence.LIKELIHOOD`)."""
+TAIL_AXIS = "tail"
+"""The Student-t errors' tail weight 1/ν beside σ_int (0: Gaussian errors): an axis of the evidence integrals of
+``report compare`` only, like :data:`FLOOR_AXIS`."""
 FINGERPRINT_NAMES = {new: old for old, new in LEGACY_ERROR_MODELS.items()}
 """The name a renamed error model keeps in a spec's fingerprint (the name its cubes were made under)."""
 _ROLE = ("likelihood parameter of the nuisance marginalisation; the plain metrics (rms, chi2, mean_rms, win_rate, …) "

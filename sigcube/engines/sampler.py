@@ -63,8 +63,8 @@ from sigcube.compute import scale_prior
 from sigcube.engines.checkpoint import Checkpoint
 from sigcube.engines.dask import Runner, in_process
 from sigcube.engines.evidence import (
-    FLOOR, SCATTER, SKIP, TAU, Data, EvidenceError, Progress, likelihood_of, loo_change, object_chunks, object_evidence,
-    silent,
+    FLOOR, SCATTER, SKIP, TAIL, TAU, Data, EvidenceError, Progress, likelihood_of, loo_change, object_chunks,
+    object_evidence, silent,
 )
 from sigcube.model.kernels.registry import Kernel
 from sigcube.stats import importance
@@ -205,43 +205,50 @@ class _Joint:
         """The number of joint coordinates of galaxy g."""
         return self.k + int(self.inputs.n_dims[g])
 
-    def setting(self, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The likelihood at M settings (σ_int, τ_gal, the floor by axis name, each (M,)): the scatter terms (a, b)
-        (M,), every galaxy's velocity-scale tables (G, T, TABLE_SIZE, 2) and which one each setting reads (M,)."""
+    def setting(self, values: Mapping[str, np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The likelihood at M settings (σ_int, τ_gal, the floor, the tail weight by axis name, each (M,)): the scatter
+        terms (a, b) and the tail weight 1/ν (M,), every galaxy's velocity-scale tables (G, T, TABLE_SIZE, 2) and which
+        one each setting reads (M,)."""
         m = max(np.size(v) for v in values.values()) if values else 1
         likelihood = likelihood_of({k: np.asarray(v, dtype=float).reshape(-1, 1) for k, v in values.items()},
                                    self.error_model)
-        a, b = (np.broadcast_to(np.asarray(t, dtype=float).reshape(-1), (m,)) for t in likelihood.scatter_terms)
+        a, b, tl = (np.broadcast_to(np.asarray(t, dtype=float).reshape(-1), (m,))
+                    for t in (*likelihood.scatter_terms, likelihood.tail))
         if self.scaled or self.log_space:
             scale = quadrature.scale_map(self.transform, self.priors, likelihood, m, self.log_space)
-            return a, b, np.ascontiguousarray(scale.tables.transpose(1, 0, 2, 3)), scale.index
-        return a, b, np.ascontiguousarray(self.inputs.tables[:, 3][:, None]), np.zeros(m, dtype=np.int64)
+            return a, b, tl, np.ascontiguousarray(scale.tables.transpose(1, 0, 2, 3)), scale.index
+        return a, b, tl, np.ascontiguousarray(self.inputs.tables[:, 3][:, None]), np.zeros(m, dtype=np.int64)
 
-    def modes(self, starts: np.ndarray, sa: float, sb: float, qtabs: np.ndarray
+    def modes(self, starts: np.ndarray, sa: float, sb: float, tl: float, qtabs: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every galaxy's descents from its ``starts`` (G, S, D) at one setting (``qtabs`` (G, TABLE_SIZE, 2)):
         (x̂, −ℓ(x̂), χ², Gauss–Newton Hessians, converged)."""
         i = self.inputs
         x, f, chi2, h, conv, _ = joint.modes(i.compiled.predict, i.X, i.S, self.offsets, *i.data, i.codes, i.n_dims,
                                              i.tables, self.ptabs, i.base, i.inclined, np.ascontiguousarray(qtabs),
-                                             self.k, starts, sa, sb, self.log_space, TOLERANCE, MAX_ITERATIONS)
+                                             self.k, starts, sa, sb, tl, self.log_space, TOLERANCE,
+                                             MAX_ITERATIONS)
         return x, f, chi2, h, conv
 
-    def log_integrand(self, g: int, xs: np.ndarray, sa: float, sb: float, qtab: np.ndarray, keep: bool = False
+    def log_integrand(self, g: int, xs: np.ndarray, sa: float, sb: float, tl: float, qtab: np.ndarray,
+                      keep: bool = False
                       ) -> tuple[np.ndarray, np.ndarray | None]:
         """ℓ at galaxy g's draws ``xs`` (N, D) at one setting; with ``keep`` their predictions too."""
         i = self.inputs
         a, b = int(self.offsets[g]), int(self.offsets[g + 1])
         return joint.draws(i.compiled.predict, i.X, i.S, a, b, g, xs, self.k, int(i.n_dims[g]), i.codes, i.tables,
                            self.ptabs, i.base, i.inclined, np.ascontiguousarray(qtab), *i.data, sa, sb,
-                           self.log_space, keep)
+                           tl, self.log_space, keep)
 
-    def reweigh(self, g: int, v: np.ndarray, xs: np.ndarray, sa: np.ndarray, sb: np.ndarray, qtab: np.ndarray
-                ) -> np.ndarray:
-        """ℓ (M, N) at galaxy g's stored draws for M scatter terms, their velocity scales through ``qtab``."""
+    def reweigh(self, g: int, v: np.ndarray, xs: np.ndarray, sa: np.ndarray, sb: np.ndarray, tl: np.ndarray,
+                qtab: np.ndarray) -> np.ndarray:
+        """ℓ (M, N) at galaxy g's stored draws for M scatter terms and tail weights, their velocity scales through
+        ``qtab``."""
         i = self.inputs
         a, b = int(self.offsets[g]), int(self.offsets[g + 1])
-        return joint.reweigh(v, xs, self.k, int(i.n_dims[g]), i.inclined, qtab, a, b, *i.data, sa, sb, self.log_space)
+        return joint.reweigh(v, xs, self.k, int(i.n_dims[g]), i.inclined, qtab, a, b, *i.data, sa, sb, tl,
+                             self.log_space)
 
     def log_scales(self, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
         """Every galaxy's velocity-scale prior as maps of ln u at M settings ``values``: (G, T, TABLE_SIZE, 2) and
@@ -484,12 +491,13 @@ class _Built:
 
 def _build(model: str, jp: _Joint, point: Mapping[str, float], draws: int) -> list[_Built]:
     """Every galaxy's proposal at the likelihood's setting ``point`` (module docstring, steps 1–3)."""
-    sa, sb, qtabs, qindex = jp.setting({k: np.array([v]) for k, v in point.items()})
+    sa, sb, tl, qtabs, qindex = jp.setting({k: np.array([v]) for k, v in point.items()})
     qtab = qtabs[:, qindex[0]]
+    at = float(sa[0]), float(sb[0]), float(tl[0])
     n_gal = jp.transform.n_galaxies
     dim = jp.k + int(jp.inputs.n_dims.max())
     starts = _padded([_lattice(jp.k, jp.dims(g)) for g in range(n_gal)], dim)
-    x, f, chi2, h, _ = jp.modes(starts, float(sa[0]), float(sb[0]), qtab)
+    x, f, chi2, h, _ = jp.modes(starts, *at, qtab)
     probes = []
     for g in range(n_gal):
         d = jp.dims(g)
@@ -501,7 +509,7 @@ def _build(model: str, jp: _Joint, point: Mapping[str, float], draws: int) -> li
                 p[j] = np.clip(p[j] + sign * PROBE, -adaptive.Z_LIMIT, adaptive.Z_LIMIT)
                 rows.append(p)
         probes.append(np.stack(rows))
-    x2, f2, chi22, h2, _ = jp.modes(_padded(probes, dim), float(sa[0]), float(sb[0]), qtab)
+    x2, f2, chi22, h2, _ = jp.modes(_padded(probes, dim), *at, qtab)
     out = []
     for g in range(n_gal):
         d = jp.dims(g)
@@ -512,12 +520,12 @@ def _build(model: str, jp: _Joint, point: Mapping[str, float], draws: int) -> li
         best = int(np.nanargmin(fs))
         seed = galaxy_seed(model, str(jp.transform.galaxy[g]))
         proposal = _adapted(_components(xs_all, fs, hs, jp.k), lambda xs_p: jp.log_integrand(
-            g, xs_p, float(sa[0]), float(sb[0]), qtab[g])[0], np.random.default_rng([seed, 1]))
+            g, xs_p, *at, qtab[g])[0], np.random.default_rng([seed, 1]))
         n = draws
         while True:
             built = GalaxyProposal(proposal, n)
             xs, log_q = built.sample(seed)
-            ll, _ = jp.log_integrand(g, xs, float(sa[0]), float(sb[0]), qtab[g])
+            ll, _ = jp.log_integrand(g, xs, *at, qtab[g])
             found = importance.estimate(ll - log_q)
             if (found.error <= TARGET_ERROR and found.trusted) or n >= MAX_DRAWS:
                 break
@@ -537,13 +545,13 @@ def _laplace_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Axis
     """Task: the Laplace approximation of ln Z_g (M, G_chunk) of the galaxies ``index`` at M settings ``values``, each
     setting's descent from the last one's mode (the first from the lattice)."""
     jp = _Joint(kernel, fixed, axes, data.take(index), error_model, scaled)
-    sa, sb, qtabs, qindex = jp.setting(values)
+    sa, sb, tl, qtabs, qindex = jp.setting(values)
     n_gal = jp.transform.n_galaxies
     dim = jp.k + int(jp.inputs.n_dims.max())
     starts = _padded([_lattice(jp.k, jp.dims(g)) for g in range(n_gal)], dim)
     out = np.empty((len(sa), n_gal))
     for m in range(len(sa)):
-        x, f, _, h, _ = jp.modes(starts, float(sa[m]), float(sb[m]), qtabs[:, qindex[m]])
+        x, f, _, h, _ = jp.modes(starts, float(sa[m]), float(sb[m]), float(tl[m]), qtabs[:, qindex[m]])
         best = np.nanargmin(np.where(np.isfinite(f), f, np.inf), axis=1)
         for g in range(n_gal):
             d = jp.dims(g)
@@ -563,13 +571,13 @@ def _reweighed(jp: _Joint, g: int, built: _Built, seed: int, values: Mapping[str
     reweighed, ℓ at the settings (M, rows)). ``resample``: that many rows drawn by their weights at the reference
     (posterior draws there); None: every draw."""
     xs, log_q = built.proposal.sample(seed)
-    sa_r, sb_r, qt_r, qi_r = jp.setting({k: np.array([v]) for k, v in built.reference.items()})
+    sa_r, sb_r, tl_r, qt_r, qi_r = jp.setting({k: np.array([v]) for k, v in built.reference.items()})
     qtab = qt_r[g, qi_r[0]]
-    ll_ref, v = jp.log_integrand(g, xs, float(sa_r[0]), float(sb_r[0]), qtab, keep=True)
+    ll_ref, v = jp.log_integrand(g, xs, float(sa_r[0]), float(sb_r[0]), float(tl_r[0]), qtab, keep=True)
     rows = (np.arange(len(xs)) if resample is None
             else importance.resample(ll_ref - log_q, resample, np.random.default_rng([seed, 3])))
-    sa, sb, _, _ = jp.setting({k: v for k, v in values.items() if k != TAU})
-    ll = jp.reweigh(g, v[rows], xs[rows], sa, sb, qtab)
+    sa, sb, tl, _, _ = jp.setting({k: v for k, v in values.items() if k != TAU})
+    ll = jp.reweigh(g, v[rows], xs[rows], sa, sb, tl, qtab)
     if scales is not None:
         ll += jp.scale_shift(g, xs[rows, -1], qtab if jp.log_space else scale_prior.log_table(qtab), scales)
     return ll_ref, log_q, rows, ll
@@ -626,7 +634,7 @@ def _posterior_chunk(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
         found = importance.estimate(log_w)
         w = importance.normalised(log_w)
         xs, _ = b.proposal.sample(seed)
-        _, _, qt_r, qi_r = jp.setting({k: np.array([v]) for k, v in b.reference.items()})
+        _, _, _, qt_r, qi_r = jp.setting({k: np.array([v]) for k, v in b.reference.items()})
         qtab = qt_r[g, qi_r[0]]
         drawn = jp.values(g, xs, qtab)
         at_mode = jp.values(g, b.mode[None], qtab)
@@ -707,9 +715,10 @@ def sampled_evidence(kernel: Kernel, fixed: Mapping[str, Any], axes: Sequence[Ax
     by axis name) integrated on a grid and the others at ``held`` (module docstring). Galaxy chunks run as tasks of
     ``run``; the proposals are kept in ``checkpoint``; ``progress`` hears of each stage."""
     held = dict(held or {})
-    unknown = sorted({a.name for a in outer} - {SCATTER, TAU, FLOOR})
+    unknown = sorted({a.name for a in outer} - {SCATTER, TAU, FLOOR, TAIL})
     if unknown:
-        raise SamplerError(f"the sampler integrates σ_int, τ_gal and the floor on its outer grid, not {unknown}")
+        raise SamplerError(f"the sampler integrates σ_int, τ_gal, the floor and the tail weight on its outer grid, not "
+                           f"{unknown}")
     scaled = bool(held.get(TAU, 0.0)) or any(a.name == TAU for a in outer)
     chunks = object_chunks(data)
     shared = (kernel, dict(fixed), tuple(axes), data, error_model, scaled)

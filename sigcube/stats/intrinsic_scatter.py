@@ -3,8 +3,9 @@
 `report compare` and `report ablation` take σ_int as ``--sigma-int X`` (fixed) or ``--sigma-int LO:HI:N`` (a grid),
 in the unit of the error model (:data:`sigcube.stats.likelihood.ERROR_MODELS`); τ_gal, the scatter of each galaxy's
 velocity scale [ln V] (:class:`~sigcube.stats.likelihood.GaussianLikelihood`), is given the same way
-(:class:`GalaxyScale`), and so is a velocity floor σ_fl [km/s] beside a log-normal σ_int (:class:`VelocityFloor`: the
-two together). A grid has at most :data:`MAX_GRID_VALUES` values.
+(:class:`GalaxyScale`), and so are a velocity floor σ_fl [km/s] beside a log-normal σ_int (:class:`VelocityFloor`: the
+two together) and the tail weight 1/ν of Student-t errors (:class:`TailWeight`). A grid has at most
+:data:`MAX_GRID_VALUES` values.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from sigcube.errors import SigcubeError
-from sigcube.stats.likelihood import ERROR_MODELS, TAU_UNIT, GaussianLikelihood, check_error_model
+from sigcube.stats.likelihood import ERROR_MODELS, MAX_TAIL, TAU_UNIT, GaussianLikelihood, check_error_model
 
 FLOOR_UNIT = "km / s"
 """The unit of a velocity floor σ_fl."""
@@ -88,8 +89,9 @@ class GridParameter:
 
     def prior(self) -> str:
         """The prior, in words."""
-        return (f"uniform on [{self.values[0]:g}, {self.values[-1]:g}] {self.unit}, {self.values.size} grid values, "
-                "trapezoid weights" if self.free else f"fixed at {self.values[0]:g} {self.unit}")
+        unit = f" {self.unit}" if self.unit else ""
+        return (f"uniform on [{self.values[0]:g}, {self.values[-1]:g}]{unit}, {self.values.size} grid values, "
+                "trapezoid weights" if self.free else f"fixed at {self.values[0]:g}{unit}")
 
     def posterior(self, log_post: np.ndarray) -> dict[str, Any]:
         """The marginal posterior from its unnormalised ln p over the grid values: mean, sd, mode, and whether the grid
@@ -125,11 +127,13 @@ class Scatter(GridParameter):
     """σ_int's grid ``values`` (one value: fixed) in the unit of ``error_model`` (a legacy name is stored as the name it
     means, :data:`~sigcube.stats.likelihood.LEGACY_ERROR_MODELS`), under a uniform prior over [min, max]; with
     ``tau_gal``, each galaxy's velocity scale of scatter τ_gal beside it (correlated errors within a galaxy); with
-    ``sigma_floor``, a velocity floor beside a log-normal σ_int (both together)."""
+    ``sigma_floor``, a velocity floor beside a log-normal σ_int (both together); with ``tail``, Student-t errors of
+    tail weight 1/ν (heavy tails) in place of the Gaussian."""
 
     error_model: str = "velocity_floor"
     tau_gal: GalaxyScale | None = None
     sigma_floor: VelocityFloor | None = None
+    tail: TailWeight | None = None
     symbol: ClassVar[str] = "σ_int"
 
     def __post_init__(self) -> None:
@@ -137,16 +141,21 @@ class Scatter(GridParameter):
         if self.sigma_floor is not None and self.error_model == "velocity_floor":
             raise ScatterError("a velocity floor beside σ_int goes with a log-normal error model (lognormal, or "
                                "lognormal_first_order): under velocity_floor σ_int is the floor")
+        if self.tail is not None and self.error_model == "lognormal":
+            raise ScatterError("Student-t errors (a tail weight 1/ν) go with the Gaussian-in-V error models "
+                               "(velocity_floor, lognormal_first_order), not with lognormal")
 
     @classmethod
     def parse(cls, text: str, error_model: str = "velocity_floor", tau_gal: str | None = None,
-              sigma_floor: str | None = None) -> Scatter:
+              sigma_floor: str | None = None, tail: str | None = None) -> Scatter:
         """``"X"`` (fixed) or ``"LO:HI:N"`` (N values evenly spaced from LO to HI), each ≥ 0; ``tau_gal`` τ_gal's
-        values alike (None: no galaxy-level scale), ``sigma_floor`` the floor's (None: no floor)."""
+        values alike (None: no galaxy-level scale), ``sigma_floor`` the floor's (None: no floor), ``tail`` the tail
+        weight's (None: Gaussian errors)."""
         error_model = check_error_model(error_model)
         return cls(parse_grid(text, "--sigma-int", ERROR_MODELS[error_model][0]), error_model,
                    None if tau_gal is None else GalaxyScale.parse(tau_gal),
-                   None if sigma_floor is None else VelocityFloor.parse(sigma_floor))
+                   None if sigma_floor is None else VelocityFloor.parse(sigma_floor),
+                   None if tail is None else TailWeight.parse(tail))
 
     @property
     def unit(self) -> str:
@@ -170,8 +179,9 @@ class Scatter(GridParameter):
     @property
     def others(self) -> dict[str, GridParameter]:
         """The likelihood's parameters beside σ_int, by axis name (the evidence's, and the key of each in reports):
-        ``tau_gal``, ``sigma_floor`` (those given)."""
-        return {k: v for k, v in (("tau_gal", self.tau_gal), ("sigma_floor", self.sigma_floor)) if v is not None}
+        ``tau_gal``, ``sigma_floor``, ``tail`` (those given)."""
+        return {k: v for k, v in (("tau_gal", self.tau_gal), ("sigma_floor", self.sigma_floor), ("tail", self.tail))
+                if v is not None}
 
     def describe(self) -> dict[str, Any]:
         return {"error_model": self.error_model, "unit": self.unit, "values": self.values.tolist(),
@@ -222,3 +232,20 @@ class VelocityFloor(BesideScatter):
     unit_name: ClassVar[str] = FLOOR_UNIT
     what: ClassVar[str] = ("a velocity floor σ_fl [km/s] in quadrature with e_V beside the log-normal σ_int (under "
                            "lognormal it enters ln V as σ_fl/V_pred): the log-normal scatter and a floor together")
+
+
+@dataclass(frozen=True)
+class TailWeight(BesideScatter):
+    """The tail weight 1/ν of Student-t errors: its grid ``values`` (one value: fixed) in [0, 1] (0 the Gaussian, 1 the
+    Cauchy), under a uniform prior over [min, max]: uniform in 1/ν, so the range reaches the Gaussian limit ν → ∞."""
+
+    symbol: ClassVar[str] = "1/ν"
+    option: ClassVar[str] = "--tail"
+    unit_name: ClassVar[str] = ""
+    what: ClassVar[str] = ("Student-t errors of ν degrees of freedom in place of the Gaussian, the same scale s (heavy "
+                           "tails: a few points of a curve far off); 1/ν = 0 is the Gaussian")
+
+    def __post_init__(self) -> None:
+        if self.values.max() > MAX_TAIL:
+            raise ScatterError(f"{self.option}: the tail weight 1/ν is at most {MAX_TAIL:g} (ν ≥ 1, the Cauchy); got "
+                               f"{self.values.max():g}")

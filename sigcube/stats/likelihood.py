@@ -44,6 +44,17 @@ A prediction V_pred ≤ :data:`V_MIN` is held at V_MIN: a finite penalty in both
 per point, ~10³ nat at V_obs ≥ 10 km/s and t ≤ 0.3; with a floor its log-space scatter σ_fl/V_MIN flattens it to
 ≈ ln(σ_fl/(V_MIN·t)), ≳ 15 nat per point): zero likelihood to the precision of any sum of ln Z.
 
+**Student-t errors** (``tail`` = 1/ν > 0, the Gaussian-in-V models only): each point's standardised residual
+r_k = (V_obs,k − V_pred,k·u)/s_k follows a Student-t of ν degrees of freedom instead of N(0, 1), the same scale s_k:
+
+    ln L = Σ_k [ln Γ((ν+1)/2) − ln Γ(ν/2) − ½ ln νπ − ln s_k − ((ν+1)/2)·ln(1 + r_k²/ν)],
+
+heavy tails for outlying points (a few points of a curve off by non-circular motions, a bad beam), the Gaussian at
+1/ν = 0. The tail weight 1/ν rather than ν is the parameter: its range [0, 1] reaches the Gaussian limit (ν → ∞) and
+stops at the Cauchy (ν = 1). The engines read it in the Gaussian's form: ρ_k = ((ν+1)/2)·ln(1 + r_k²/ν) = ½r̃_k² with
+the pseudo-residual r̃_k = sign(r_k)·√(2ρ_k), so χ² = Σ r̃_k² = 2Σρ_k is the profile statistic (the deviance), and the
+normalisation carries n·(ln Γ((ν+1)/2) − ln Γ(ν/2) − ½ ln νπ + ½ ln 2π) besides the Gaussian's.
+
 **Galaxy-level scale** (``tau_gal``, τ_gal ≥ 0, in ln V): each galaxy's velocity scale s_g, ln s_g ~ N(0, τ_gal²), one
 draw per galaxy shared by all its points (a warp, an inclination wrong beyond its quoted error, a mis-scaled V_gas, …):
 the points of a galaxy are correlated through it. The likelihood depends on i and s_g only through u, so
@@ -58,6 +69,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from scipy.special import gammaln
 
 from sigcube.errors import SigcubeError
 from sigcube.model.segments import segment_sum
@@ -84,6 +96,11 @@ SCALE_MIN = 1e-300
 """A velocity scale u below this (an inclination quantile clipped to i = 0) is held at it where ln u is taken."""
 TAU_UNIT = "ln V"
 """The unit of τ_gal: the standard deviation of ln s_g, the natural log of a galaxy's velocity scale."""
+MAX_TAIL = 1.0
+"""The largest tail weight 1/ν of Student-t errors: ν = 1, the Cauchy."""
+STUDENT_SERIES = 100.0
+"""Above this ν the Student-t's constant is taken from its series −1/(4ν) + 1/(24ν³) − 1/(20ν⁵) (its two log-gammas'
+difference loses all precision as ν grows)."""
 
 
 class LikelihoodError(SigcubeError):
@@ -123,12 +140,21 @@ class GaussianLikelihood:
     ``sigma_int``)."""
     tau_gal: float | np.ndarray = 0.0
     """The scatter τ_gal [ln V] of each galaxy's velocity scale, ln s_g ~ N(0, τ_gal²)."""
+    tail: float | np.ndarray = 0.0
+    """The Student-t errors' tail weight 1/ν (0: Gaussian; at most 1, the Cauchy), a float or (m, 1) like
+    ``sigma_int``."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "error_model", check_error_model(self.error_model))
         _check_scale("sigma_int", self.sigma_int, self.unit)
         _check_scale("tau_gal", self.tau_gal, TAU_UNIT)
         _check_scale("the velocity floor", self.floor, "km/s")
+        _check_scale("the tail weight 1/ν", self.tail, "")
+        if np.any(np.asarray(self.tail) > MAX_TAIL):
+            raise LikelihoodError(f"the tail weight 1/ν must be ≤ {MAX_TAIL:g} (ν ≥ 1, the Cauchy); got {self.tail}")
+        if self.tailed and self.log_space:
+            raise LikelihoodError("Student-t errors (a tail weight 1/ν > 0) go with the Gaussian-in-V error models "
+                                  "(velocity_floor, lognormal_first_order), not with lognormal")
 
     @property
     def unit(self) -> str:
@@ -155,6 +181,11 @@ class GaussianLikelihood:
         """Whether σ_int = 0 everywhere and there is no floor (then, Gaussian in V, χ² at any inclination follows
         from three sums per galaxy)."""
         return not np.any(np.asarray(self.sigma_int)) and not np.any(np.asarray(self.floor))
+
+    @property
+    def tailed(self) -> bool:
+        """Whether the errors are Student-t (1/ν > 0 at some grid point)."""
+        return bool(np.any(np.asarray(self.tail)))
 
     @property
     def scaled(self) -> bool:
@@ -189,6 +220,11 @@ class GaussianLikelihood:
                 "e_V' likewise): σ² = e_V'² + σ_V², ln L = −½Σ[(V_obs' − V_pred)²/σ² + ln 2πσ²] + N ln(sin i0/sin i). "
                 "The normalisation is kept (it depends on i and σ_int when σ_int > 0, and on V_pred under "
                 "lognormal_first_order); χ² = Σ(V_obs' − V_pred)²/σ² is the profile statistic.")
+        if self.tailed:
+            text += (f" Student-t errors in place of the Gaussian, the same scale: tail weight 1/ν = {_text(self.tail)} "
+                     "(ν degrees of freedom; 0 is the Gaussian): ln L = Σ[ln Γ((ν+1)/2) − ln Γ(ν/2) − ½ ln νπ − ln s "
+                     "− ((ν+1)/2)·ln(1 + r²/ν)], r the standardised residual; χ² = Σ(ν+1)·ln(1 + r²/ν) is the profile "
+                     "statistic.")
         if not self.scaled:
             return text + (
                 " Not modelled: correlated errors along a curve (beam smearing, a shared "
@@ -238,6 +274,8 @@ class BoundLikelihood:
         self.scatter_a, self.scatter_b = model.scatter_terms
         self.floor_free = model.floor_free
         self.log_space = model.log_space
+        self.tail = np.asarray(model.tail, dtype=float)
+        self.tailed = model.tailed
         self.sum_oo = segment_sum((v_obs * self.inv_e) ** 2, offsets)
         self.w_o = v_obs * self.inv_e**2
         self.log_norm0 = -segment_sum(np.log(e_v_obs), offsets) - 0.5 * _LOG_2PI * self.counts
@@ -252,8 +290,8 @@ class BoundLikelihood:
     @property
     def moments_exact(self) -> bool:
         """Whether :meth:`log_likelihood_from_moments` is exact at every velocity scale (log-normal always; Gaussian
-        in V with neither σ_int nor a floor)."""
-        return self.log_space or self.floor_free
+        in V with neither σ_int nor a floor; never under Student-t errors)."""
+        return (self.log_space or self.floor_free) and not self.tailed
 
     def scale_coordinate(self, qinv: np.ndarray) -> np.ndarray:
         """The coordinate in which ln L is quadratic: the velocity scale u itself (Gaussian in V), ln u (log-normal)."""
@@ -271,10 +309,23 @@ class BoundLikelihood:
             return (self.y_obs - m) / np.sqrt(t2), np.broadcast_to(log_norm, m.shape[:-1] + self.counts.shape)
         pred = v_pred if qinv is None else v_pred * self._points(qinv)
         if self.floor_free:
-            return (self.v_obs - pred) * self.inv_e, np.broadcast_to(self.log_norm0, pred.shape[:-1] + self.counts.shape)
-        s2 = self.variance(v_pred, qinv)
-        log_norm = -0.5 * segment_sum(np.log(s2), self.offsets) - 0.5 * _LOG_2PI * self.counts
-        return (self.v_obs - pred) / np.sqrt(s2), log_norm
+            r = (self.v_obs - pred) * self.inv_e
+            log_norm = np.broadcast_to(self.log_norm0, pred.shape[:-1] + self.counts.shape)
+        else:
+            s2 = self.variance(v_pred, qinv)
+            log_norm = -0.5 * segment_sum(np.log(s2), self.offsets) - 0.5 * _LOG_2PI * self.counts
+            r = (self.v_obs - pred) / np.sqrt(s2)
+        if not self.tailed:
+            return r, log_norm
+        return pseudo_residuals(r, self.tail), log_norm + student_constant(self.tail) * self.counts
+
+    def standardised(self, v_pred: np.ndarray, qinv: np.ndarray | None = None) -> np.ndarray:
+        """r_k = (V_obs,k − V_pred,k·u)/s_k (or its log-normal form), (m, n_points): the residuals before Student-t
+        errors' pseudo-residuals (:meth:`residuals`) replace them."""
+        if not self.tailed:
+            return self.residuals(v_pred, qinv)[0]
+        pred = v_pred if qinv is None else v_pred * self._points(qinv)
+        return (self.v_obs - pred) / np.sqrt(self.variance(v_pred, qinv))
 
     def variance(self, v_pred: np.ndarray, qinv: np.ndarray | None = None) -> np.ndarray:
         """s_k² = e_V,k² + (σ_V,k·u)² of each point [(km/s)²], or under ``lognormal`` t_k² [(ln V)²], (m, n_points)."""
@@ -305,12 +356,15 @@ class BoundLikelihood:
             log_norm = self.log_jacobian - 0.5 * segment_sum(np.log(t2), self.offsets)
             return Moments(segment_sum(wd * d, self.offsets), segment_sum(wd, self.offsets),
                            segment_sum(w, self.offsets), log_norm)
-        if self.floor_free:
+        if self.floor_free and not self.tailed:
             scaled = v_pred * self.inv_e
             shape = v_pred.shape[:-1] + self.counts.shape
             return Moments(np.broadcast_to(self.sum_oo, shape), segment_sum(v_pred * self.w_o, self.offsets),
                            segment_sum(scaled * scaled, self.offsets), np.broadcast_to(self.log_norm0, shape))
         w = 1.0 / self.variance(v_pred, qinv)
+        if self.tailed:  # the Student-t's iteratively reweighted least-squares weights at qinv
+            pred = v_pred if qinv is None else v_pred * self._points(qinv)
+            w = w * (1.0 + self.tail) / (1.0 + self.tail * (self.v_obs - pred) ** 2 * w)
         wo = w * self.v_obs
         return Moments(segment_sum(wo * self.v_obs, self.offsets), segment_sum(wo * v_pred, self.offsets),
                        segment_sum(w * v_pred * v_pred, self.offsets), np.broadcast_to(self.log_norm0, w.shape[:-1]
@@ -322,6 +376,29 @@ class BoundLikelihood:
         a, b, c, log_norm = moments
         x = self.scale_coordinate(qinv)
         return log_norm - 0.5 * (a - 2.0 * x * b + x * x * c)
+
+
+def student_constant(tail: float | np.ndarray) -> np.ndarray:
+    """ln Γ((ν+1)/2) − ln Γ(ν/2) − ½ ln νπ + ½ ln 2π at ν = 1/``tail``, the Student-t density's constant less the
+    normal's (0 at tail = 0, the Gaussian limit); above ν = :data:`STUDENT_SERIES` its series, as the compiled
+    :func:`~sigcube.compute.quadrature_compiled.student_constant` takes it."""
+    t = np.asarray(tail, dtype=float)
+    nu = 1.0 / np.where(t >= 1.0 / STUDENT_SERIES, t, 1.0)
+    exact = gammaln(0.5 * (nu + 1.0)) - gammaln(0.5 * nu) - 0.5 * np.log(nu * math.pi) + 0.5 * _LOG_2PI
+    t2 = t * t
+    return np.where(t >= 1.0 / STUDENT_SERIES, exact, t * (-0.25 + t2 * (1.0 / 24.0 - t2 / 20.0)))
+
+
+def pseudo_residuals(r: np.ndarray, tail: float | np.ndarray) -> np.ndarray:
+    """sign(r)·√(2ρ(r)), ρ = ((ν+1)/2)·ln(1 + r²/ν) at ν = 1/``tail`` (r itself at tail = 0): ½ of their squares is
+    the Student-t's −ln density less its constant (ρ as the compiled
+    :func:`~sigcube.compute.quadrature_compiled.student_rho` takes it)."""
+    t = np.asarray(tail, dtype=float)
+    x2 = r * r
+    y = t * x2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(y > 1e-8, np.log1p(y) / y, 1.0 - 0.5 * y)
+    return np.copysign(np.sqrt((1.0 + t) * x2 * ratio), r)
 
 
 def log_likelihood(v_pred: np.ndarray, v_obs: np.ndarray, e_v_obs: np.ndarray, offsets: np.ndarray,

@@ -10,10 +10,13 @@ the rotation curve is the kernel's prediction V_true at them, projected by u = (
 - Gaussian in V (quoted errors, ``velocity_floor``, ``lognormal_first_order``, with or without a floor): V_obs =
   u·V_true + N(0, e_V² + u²σ_V²), e_V = ``error_fraction``·u·V_true + ``error_floor``;
 - ``lognormal``: the relative error δ = e_V/V_obs is fixed first, from the same nominal e_V over u·V_true; then
-  ln V_obs = ln(u·V_true) + N(0, δ² + (σ_fl/V_true)² + ((ln 10/2)·σ_int)²) and the tabulated e_V = δ·V_obs.
+  ln V_obs = ln(u·V_true) + N(0, δ² + (σ_fl/V_true)² + ((ln 10/2)·σ_int)²) and the tabulated e_V = δ·V_obs;
+- Student-t errors (``tail`` = 1/ν > 0, Gaussian in V only): the normal deviate of each point divided by √(χ²_ν/ν),
+  a Student-t deviate of ν degrees of freedom, the same scale.
 
-Every draw comes from the seeded ``numpy`` generator (the galaxies' offsets after the points' noise, so a sample with
-τ_gal = 0 is the same whatever the error model's other settings).
+Every draw comes from the seeded ``numpy`` generator (the galaxies' offsets after the points' noise, the Student-t's
+χ² draws after those, so a sample with τ_gal = 0 is the same whatever the error model's other settings, and a
+Student-t sample's deviates are the Gaussian sample's, each stretched).
 """
 
 from __future__ import annotations
@@ -65,13 +68,14 @@ def _components(rng: np.random.Generator, bulge: bool) -> dict[str, np.ndarray]:
 def synthetic_sample(kernel: Kernel, params: Mapping[str, Any], n_galaxies: int, seed: int, *,
                      priors: Mapping[str, Mapping] | None = None, sigma_int: float = 0.0,
                      error_model: str = "velocity_floor", bulge_fraction: float = 0.3, error_fraction: float = 0.04,
-                     error_floor: float = 3.0, floor: float = 0.0, tau_gal: float = 0.0) -> SyntheticSample:
+                     error_floor: float = 3.0, floor: float = 0.0, tau_gal: float = 0.0,
+                     tail: float = 0.0) -> SyntheticSample:
     """``n_galaxies`` galaxies observed under ``kernel`` with ``params`` (numbers), nuisance values drawn from
     ``priors`` (spec dicts, default :data:`SPARC_PRIORS`). Nominal e_V = ``error_fraction``·V + ``error_floor``
     [km/s]; ``sigma_int`` in the unit of ``error_model`` (:data:`~sigcube.stats.likelihood.ERROR_MODELS`), ``floor``
-    σ_fl [km/s], ``tau_gal`` τ_gal [ln V]: the likelihood :class:`GaussianLikelihood` (``sigma_int``, ``error_model``,
-    ``floor``, ``tau_gal``) describes the draws exactly (module docstring)."""
-    model = GaussianLikelihood(sigma_int, error_model, floor, tau_gal)
+    σ_fl [km/s], ``tau_gal`` τ_gal [ln V], ``tail`` the Student-t's 1/ν: the likelihood :class:`GaussianLikelihood`
+    (``sigma_int``, ``error_model``, ``floor``, ``tau_gal``, ``tail``) describes the draws exactly (module docstring)."""
+    model = GaussianLikelihood(sigma_int, error_model, floor, tau_gal, tail)
     rng = np.random.default_rng(seed)
     ml = MassToLight()
     parts = [_components(rng, bool(rng.random() < bulge_fraction)) for _ in range(n_galaxies)]
@@ -103,6 +107,8 @@ def synthetic_sample(kernel: Kernel, params: Mapping[str, Any], n_galaxies: int,
     noise = rng.standard_normal(len(v_true))
     offset = np.exp(float(tau_gal) * rng.standard_normal(n_galaxies)) if tau_gal else np.ones(n_galaxies)
     truth["scale_offset"] = offset
+    if tail:
+        noise = noise / np.sqrt(rng.chisquare(1.0 / tail, len(v_true)) * tail)
     qinv = np.repeat(offset / transform.inclination_factor(truth["inclination"]), n)
     v_obs, e_v = observe(v_true, qinv, error_fraction * (v_true * qinv) + error_floor, model, noise)
     points = PointSet(galaxy=names, offsets=offsets, inputs={**inputs, "v_obs": v_obs, "e_v_obs": e_v,

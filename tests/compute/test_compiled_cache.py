@@ -26,9 +26,9 @@ from sigcube.compute import quadrature_compiled as QC
 n = 12
 x = np.linspace(50.0, 120.0, n); r = np.empty(n); z = np.zeros(4)
 tab = np.stack([np.linspace(0.5, 1.5, QC.TABLE_SIZE), np.ones(QC.TABLE_SIZE)], -1).copy()
-QC._state(x, z, 2, True, tab, x, 1 / x, x * x, 0, n, 0.0, 0.0, -1.0, r, False, r)
+QC._state(x, z, 2, True, tab, x, 1 / x, x * x, 0, n, 0.0, 0.0, 0.0, -1.0, r, False, r)
 QC._state_log(x, z, 2, True, tab, x, x, 0, n, 1.0, 0.0, -1.0, r, r)
-QC._inclination(x, 0.1, 1.0, tab, x, 1 / x, x * x, 0, n, 1.0, 0.0, -1.0, 0.0, np.zeros(3), np.zeros(3), np.empty(3), r,
+QC._inclination(x, 0.1, 1.0, tab, x, 1 / x, x * x, 0, n, 1.0, 0.0, 0.0, -1.0, 0.0, np.zeros(3), np.zeros(3), np.empty(3), r,
                 False, r)
 QC._log_moments(x, x, x, 0, n, 1.0, 0.0, -1.0, r)
 """

@@ -150,14 +150,17 @@ def test_prior_placed_nodes_do_not_converge(sparc_by_nodes):
     assert abs(placed[5].sum() - placed[7].sum()) > 10.0
 
 
-@pytest.mark.parametrize("model, sigma", [("velocity_floor", 8.0), ("lognormal_first_order", 0.08)])
-def test_with_intrinsic_scatter_against_brute_force(model, sigma):
+@pytest.mark.parametrize("model, sigma, tail", [("velocity_floor", 8.0, 0.0), ("lognormal_first_order", 0.08, 0.0),
+                                               ("velocity_floor", 8.0, 0.5), ("velocity_floor", 0.0, 0.25)],
+                         ids=["floor", "first-order", "floor, Student-t", "quoted, Student-t"])
+def test_with_intrinsic_scatter_against_brute_force(model, sigma, tail):
     """σ_int > 0: the likelihood's normalisation depends on i (and under lognormal_first_order on V_pred), so the inclination
-    integral must evaluate it point by point at every node (the three-sum shortcut is exact only at σ_int = 0).
-    Compiled and numpy paths against the brute-force grid, ≤ 0.01 nat."""
+    integral must evaluate it point by point at every node (the three-sum shortcut is exact only at σ_int = 0); so
+    must Student-t errors, whose ln L is not quadratic in the velocity scale. Compiled and numpy paths against the
+    brute-force grid, ≤ 0.01 nat."""
     s = synthetic_sample(KERNEL, {}, 3, seed=7, bulge_fraction=0.5, sigma_int=sigma, error_model=model)
     transform, priors = NuisanceTransform(s.points, s.catalogue, INPUTS), sparc_priors(s.catalogue)
-    lik = Q.GaussianLikelihood(sigma, model)
+    lik = Q.GaussianLikelihood(sigma, model, tail=tail)
     got = Q.marginalise(KERNEL, {}, transform, priors, lik, nodes=5).log_marginal[0]
     reference = Q.marginalise(KERNEL, {}, transform, priors, lik, nodes=5, compiled=False).log_marginal[0]
     np.testing.assert_allclose(got, reference, atol=1e-6)

@@ -63,11 +63,12 @@ Z = np.array([0.3, -0.2, 0.1, 0.0])
 
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("sa, sb", [(0.0, 0.0), (25.0, 0.0), (9.0, 0.01)], ids=["no scatter", "sigma_int", "floor"])
-def test_the_gaussian_state_is_the_same_wherever_the_residuals_lie(n, sa, sb):
+@pytest.mark.parametrize("tl", [0.0, 0.25], ids=["gaussian", "student"])
+def test_the_gaussian_state_is_the_same_wherever_the_residuals_lie(n, sa, sb, tl):
     tab = _table()
 
     def call(x, r):
-        f, lognorm = QC._state(x["V"], Z, 2, True, tab, x["vo"], x["ie"], x["e2"], 0, n, sa, sb, -1.0, r, False,
+        f, lognorm = QC._state(x["V"], Z, 2, True, tab, x["vo"], x["ie"], x["e2"], 0, n, sa, sb, tl, -1.0, r, False,
                                np.ones(n))
         return (f, lognorm, r.tobytes())
 
@@ -89,13 +90,14 @@ def test_the_log_normal_state_is_the_same_wherever_the_residuals_lie(n, sa, sb):
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_the_inclination_integral_is_the_same_wherever_its_scratch_lies(n):
+@pytest.mark.parametrize("tl", [0.0, 0.25], ids=["gaussian", "student"])
+def test_the_inclination_integral_is_the_same_wherever_its_scratch_lies(n, tl):
     tab = _table()
     x_nodes, w = np.polynomial.hermite_e.hermegauss(7)
     lw = np.log(w)
 
     def call(x, cv):
-        return QC._inclination(x["V"], 0.1, 1.0, tab, x["vo"], x["ie"], x["e2"], 0, n, 16.0, 0.002, -1.0, 0.0,
+        return QC._inclination(x["V"], 0.1, 1.0, tab, x["vo"], x["ie"], x["e2"], 0, n, 16.0, 0.002, tl, -1.0, 0.0,
                                x_nodes, lw, np.empty(7), cv, False, np.ones(n))
 
     assert len(_one_value(n, ["V", "vo", "ie", "e2"], call)) == 1

@@ -121,7 +121,7 @@ def test_held_likelihood_parameters_are_named_or_refused():
     from sigcube.engines.evidence import EvidenceError
 
     sample = synthetic_sample(get_kernel("mond"), {}, 1, seed=5, sigma_int=3.0)
-    with pytest.raises(EvidenceError, match="only tau_gal and sigma_floor"):
+    with pytest.raises(EvidenceError, match="only tau_gal, sigma_floor and tail"):
         object_evidence(get_kernel("mond"), {}, [Axis("a0", 3e-11, 3e-10, log=True, coarse=9)],
                         Data(sample.points, sample.catalogue), sigma_int=3.0, held={"sigma_int": 1.0})
 

@@ -189,3 +189,42 @@ def test_a_sweep_spec_takes_tau_gal_in_one_place():
         parse_spec(base.format(grid="[grid.tau_gal]\nvalues = [0.0, 0.1]\n", extra="tau_gal = 0.04\n"))
     with pytest.raises(SpecError, match=r"τ_gal must be ≥ 0 ln V"):
         parse_spec(base.format(grid="[grid.tau_gal]\nvalues = [-0.1, 0.1]\n", extra=""))
+
+
+@pytest.mark.parametrize("nu", [1.0, 3.0, 12.0])
+@pytest.mark.parametrize("model, sigma", [("velocity_floor", 6.0), ("lognormal_first_order", 0.05)])
+def test_student_t_errors_are_scipys_t_density_with_the_gaussians_scale(nu, model, sigma):
+    """ln L with tail weight 1/ν = Σ_k ln t_ν(V_obs,k; V_pred,k·u, s_k), s_k² = e_k² + (σ_V,k·u)² (scipy's Student-t)."""
+    rng = np.random.default_rng(5)
+    v_obs, e_v, offsets = rng.uniform(40, 200, 7), rng.uniform(2, 9, 7), np.array([0, 3, 7])
+    pred = rng.uniform(40, 200, (2, 7))
+    qinv = rng.uniform(0.8, 1.3, (2, 2))
+    got = GaussianLikelihood(sigma, model, tail=1.0 / nu).bind(v_obs, e_v, offsets).log_likelihood(pred, qinv)
+    own = sigma ** 2 if model == "velocity_floor" else (HALF_LN10 * sigma * pred) ** 2
+    q = np.repeat(qinv, [3, 4], axis=1)
+    dens = stats.t.logpdf(v_obs, nu, pred * q, np.sqrt(e_v ** 2 + q ** 2 * own))
+    np.testing.assert_allclose(got, np.stack([dens[:, :3].sum(1), dens[:, 3:].sum(1)], axis=1), rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.just(0.0), st.floats(1e-6, 1.0)), st.floats(-30.0, 30.0), st.floats(0.5, 1.5))
+def test_student_t_moments_place_nodes_only_and_its_limit_is_the_gaussian(tail, offset, scale):
+    """The moments are never taken as exact under Student-t errors; the pseudo-residuals' squares halve to ρ; a tail
+    weight of 1e-12 gives the Gaussian's ln L (ρ − ½r² ≈ −r⁴/(4ν), the constant ≈ −1/(4ν) per point)."""
+    v_obs, e_v, offsets = np.array([50.0, 80.0, 95.0]), np.array([3.0, 4.0, 5.0]), np.array([0, 3])
+    pred = (v_obs + offset)[None, :]
+    bound = GaussianLikelihood(0.0, tail=tail).bind(v_obs, e_v, offsets)
+    assert bound.moments_exact == (tail == 0.0)
+    r, _ = bound.residuals(pred, np.array([[scale]]))
+    x = bound.standardised(pred, np.array([[scale]]))
+    rho = 0.5 * x * x if tail == 0 else 0.5 * (1 + tail) / tail * np.log1p(tail * x * x)
+    np.testing.assert_allclose(0.5 * r * r, rho, rtol=1e-12, atol=1e-300)
+    near = GaussianLikelihood(0.0, tail=1e-12).bind(v_obs, e_v, offsets).log_likelihood(pred)
+    assert near == pytest.approx(GaussianLikelihood(0.0).bind(v_obs, e_v, offsets).log_likelihood(pred), abs=1e-6)
+
+
+def test_student_t_errors_refuse_the_log_normal_model_and_a_tail_beyond_the_cauchy():
+    with pytest.raises(LikelihoodError, match="Gaussian-in-V"):
+        GaussianLikelihood(0.1, "lognormal", tail=0.5)
+    with pytest.raises(LikelihoodError, match="ν ≥ 1"):
+        GaussianLikelihood(5.0, tail=1.5)

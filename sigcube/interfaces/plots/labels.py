@@ -241,7 +241,7 @@ VELOCITY_SCALE = Label("u: each galaxy's velocity scale, the factor on its model
 """What the symbol u of a fitted curve is (a figure's caption defines it)."""
 ERROR_MODELS = {"quoted": "errors as quoted", "velocity_floor": "velocity floor σ_int",
                 "lognormal_first_order": "log-normal σ_int (first order)", "lognormal": "log-normal σ_int",
-                "sigma_floor": "floor σ_fl", "tau_gal": "velocity scale τ_gal"}
+                "sigma_floor": "floor σ_fl", "tau_gal": "velocity scale τ_gal", "tail": "Student-t tails 1/ν"}
 """An error model's name (a report's key, its parts joined by ``+``) in words."""
 DATASETS = {"clash": "CLASH", "li2018": "Li+2018", "milky_way": "Milky Way"}
 """A joint sweep's dataset name (a report's key) as a survey is written, beyond the dataset kinds' own titles

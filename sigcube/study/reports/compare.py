@@ -56,7 +56,7 @@ from scipy.special import logsumexp
 from sigcube.engines.checkpoint import Checkpoint, check_root, describe_run, fingerprint, resumed_seconds
 from sigcube.engines.dask import Runner, in_process
 from sigcube.engines.evidence import (
-    COARSE_NODES, FLOOR, GRID_NODES, SCATTER, TAU, Data, ObjectEvidence, Progress, global_evidence, likelihood_at,
+    COARSE_NODES, FLOOR, GRID_NODES, SCATTER, TAIL, TAU, Data, ObjectEvidence, Progress, global_evidence, likelihood_at,
     object_evidence, scatter_object_evidence, silent,
 )
 from sigcube.engines.fit.core import best_curves
@@ -233,7 +233,7 @@ def _global_numbers(name: str, model: CompareModel, kernel_axes: list[Axis], poi
     posterior = ev.describe()["posterior"]
     if scatter is not None and scatter.free:
         out["sigma_int"] = posterior[SCATTER]
-    for key in (TAU, FLOOR):
+    for key in (TAU, FLOOR, TAIL):
         if key in posterior:
             out[key] = posterior[key]
     return out, elpd, elpd_error
@@ -339,7 +339,7 @@ def _sampled_numbers(name: str, model: CompareModel, object_axes: list[Axis], po
            "posterior_per_galaxy": {"galaxy": galaxies, **{p: {k: [s[p][k] for s in summaries]
                                                                for k in ("mean", "sd", "quantiles")}
                                                            for p in summaries[0] if all(p in s for s in summaries)}}, posterior_draws.KEY: draws}
-    for key in (SCATTER, TAU, FLOOR):
+    for key in (SCATTER, TAU, FLOOR, TAIL):
         if key in posterior:
             out[key] = posterior[key]
     if is_halo(model.kernel):

@@ -37,12 +37,13 @@ ERROR_MODEL_GRIDS = {QUOTED: None, "velocity_floor": "0:40:21", "lognormal_first
 floor 4–22 km/s, log-normal 0.04–0.15 dex, catalogue or marginalised Υ, D, i) well inside; 21 values, a coarse pass
 that locates the posterior (the adaptive grid refines it) and leaves room under the coarse grid's limit
 (:data:`~sigcube.engines.evidence.MAX_GRID_CELLS`) for Σ's two parameters with τ_gal or a floor beside σ_int."""
-EXTRAS = {"tau_gal": "0:0.8:9", "sigma_floor": "0:20:11"}
+EXTRAS = {"tau_gal": "0:0.8:9", "sigma_floor": "0:20:11", "tail": "0:1:11"}
 """The likelihood's parameters an error model may take beside σ_int, ``NAME+tau_gal`` (each galaxy's velocity scale:
 correlated errors within a galaxy) and ``NAME+sigma_floor`` (a velocity floor beside a log-normal σ_int: both
-together), each with its default grid (``+tau_gal=LO:HI:N`` another grid, ``+tau_gal=X`` one value, each its own
-entry): τ_gal to a scale scatter of 0.8 in ln V, where SPARC's first galaxies' evidence under MOND has fallen from its
-peak; the floor to 20 km/s, three times the floor SPARC's MOND fit gives alone."""
+together) and ``NAME+tail`` (Student-t errors: heavy tails), each with its default grid (``+tau_gal=LO:HI:N`` another
+grid, ``+tau_gal=X`` one value, each its own entry): τ_gal to a scale scatter of 0.8 in ln V, where SPARC's first
+galaxies' evidence under MOND has fallen from its peak; the floor to 20 km/s, three times the floor SPARC's MOND fit
+gives alone; the tail weight 1/ν over its whole range, 0 (the Gaussian) to 1 (the Cauchy)."""
 ALL_EXTRA = ("lognormal+sigma_floor", "velocity_floor+tau_gal")
 """What ``all`` adds to :data:`ERROR_MODEL_GRIDS` where the models and the run can integrate them (global parameters
 only, Υ, D, i marginalised): the log-normal scatter and a floor together, and the floor with each galaxy's velocity
@@ -55,7 +56,7 @@ class ErrorModelError(SigcubeError):
 
 def parse_error_models(text: str, extras: bool = True) -> dict[str, Scatter | None]:
     """``all``, or a comma-separated list of error models, each ``NAME`` (its σ_int grid from
-    :data:`ERROR_MODEL_GRIDS`) or ``NAME=LO:HI:N``, followed by any of ``+tau_gal`` and ``+sigma_floor``
+    :data:`ERROR_MODEL_GRIDS`) or ``NAME=LO:HI:N``, followed by any of ``+tau_gal``, ``+sigma_floor`` and ``+tail``
     (:data:`EXTRAS`, each with its grid, ``=LO:HI:N``, or one value, ``=X``); ``quoted`` is the errors as quoted.
     ``all`` is :data:`ERROR_MODEL_GRIDS` and, with ``extras``, :data:`ALL_EXTRA`. Keyed by the entry as written (a
     σ_int grid given to a bare name is left out of its key), in the order given."""

@@ -47,6 +47,9 @@ def synth(
     floor: Annotated[Optional[float], typer.Option(help="With --baryons: a velocity floor [km/s] besides.")] = None,
     tau_gal: Annotated[Optional[float], typer.Option(
         "--tau-gal", help="With --baryons: each galaxy's velocity scale drawn with ln s_g ~ N(0, τ_gal²) [ln V].")] = None,
+    tail: Annotated[Optional[float], typer.Option(
+        "--tail", help="With --baryons: Student-t errors of tail weight 1/ν in (0, 1] (heavy tails), the same "
+                       "scale.")] = None,
     batch: Annotated[int, typer.Option(help="Galaxies drawn and written at once (memory: about 10 kB each).")] = 10_000,
     force: Annotated[bool, typer.Option(help="Replace an existing synthetic cube at --out.")] = False,
     replace_kind: Annotated[bool, typer.Option(help=REPLACE_KIND)] = False,
@@ -60,7 +63,7 @@ def synth(
     if (n is None) == (baryons is None):
         raise SigcubeError("synth: give either N (galaxies drawn from scaling relations) or --baryons CUBE (the "
                            "galaxies of a SPARC cube), not both")
-    noise = {"sigma_int": sigma_int, "error_model": error_model, "floor": floor, "tau_gal": tau_gal}
+    noise = {"sigma_int": sigma_int, "error_model": error_model, "floor": floor, "tau_gal": tau_gal, "tail": tail}
     given = [f"--{k.replace('_', '-')}" for k, v in noise.items() if v is not None]
     if given and baryons is None:
         raise SigcubeError(f"synth: {', '.join(given)} set the noise of a sample on real baryons: give --baryons")
@@ -71,7 +74,8 @@ def synth(
         from sigcube.io.synth_sparc import synth_on_baryons
         from sigcube.stats.likelihood import GaussianLikelihood
 
-        likelihood = GaussianLikelihood(sigma_int or 0.0, error_model or "velocity_floor", floor or 0.0, tau_gal or 0.0)
+        likelihood = GaussianLikelihood(sigma_int or 0.0, error_model or "velocity_floor", floor or 0.0, tau_gal or 0.0,
+                                        tail or 0.0)
         with err_console.status(f"drawing on the baryons of {baryons} …"):
             store = synth_on_baryons(baryons, out, kernel, params=_params(param or []), seed=seed, force=force,
                                      likelihood=likelihood)

@@ -4,7 +4,8 @@ At the kernel's parameters (global values, and per-object values for a per-galax
 each galaxy's Υ, D, i (with τ_gal: Υ, D and its velocity scale u = (sin i/sin i0)·s_g) sit at their conditional mode
 of L × prior (:func:`sigcube.compute.quadrature.profile`; at the catalogue values without a nuisance catalogue). The
 residual r_k is the likelihood's own (V_obs,k − V_pred,k·u)/s_k, or its log-space counterpart under the log-normal
-model (:meth:`sigcube.stats.likelihood.BoundLikelihood.residuals`).
+model, as a standard normal deviate under Student-t errors (Φ⁻¹(F_ν(r_k)),
+:meth:`sigcube.stats.likelihood.BoundLikelihood.normal_scores`): N(0, 1) wherever the error model holds.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def at_mode(kernel: Kernel, params: Mapping[str, Any], data: Data, likelihood: G
     if not data.nuisance:
         counts = np.diff(points.offsets)
         v = kernel.func(points.inputs, **params, **{k: np.repeat(x[0], counts) for k, x in per_object.items()})
-        return bound.residuals(np.asarray(v, dtype=float)[None, :])[0][0], {}
+        return bound.normal_scores(np.asarray(v, dtype=float)[None, :])[0], {}
     transform = data.transform(kernel, params)
     mode = quadrature.profile(kernel, params, transform, data.nuisance_priors(), likelihood, per_object=per_object)
     values = {k: v for k, v in mode.values.items() if k not in ("inclination", quadrature.SCALE)}
@@ -50,6 +51,6 @@ def at_mode(kernel: Kernel, params: Mapping[str, Any], data: Data, likelihood: G
     v = kernel.func(inputs, **params, **{k: np.repeat(x, counts, axis=-1) for k, x in per_object.items()})
     qinv = (mode.values[quadrature.SCALE] if likelihood.scaled
             else transform.inverse_inclination_factor(mode.values["inclination"]))
-    r = bound.residuals(np.broadcast_to(np.asarray(v, dtype=float), (1, points.n_points)), qinv)[0][0]
+    r = bound.normal_scores(np.broadcast_to(np.asarray(v, dtype=float), (1, points.n_points)), qinv)[0]
     names = [quadrature.SCALE if likelihood.scaled and n == "inclination" else n for n in NUISANCE_PARAMETERS]
     return r, {name: mode.z[0, :, j] for j, name in enumerate(names)}

@@ -39,7 +39,7 @@ from sigcube.model.kernels.halo_lcdm import HALO_PRIORS, HALO_QUANTITIES, halo_o
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.nuisance import NUISANCE_PARAMETERS, SPARC_PRIORS, Catalogue, NuisanceTransform, sparc_priors
 from sigcube.stats.priors import Prior
-from sigcube.stats.synthetic import observe
+from sigcube.stats.synthetic import observe, stretched
 
 TRUTH = "true_"
 """Prefix of the truth variables."""
@@ -91,6 +91,7 @@ def draw_on_baryons(cube: xr.Dataset, kernel: str, params: dict[str, Any] | None
     if likelihood.scaled:
         truth["scale_offset"] = np.exp(float(likelihood.tau_gal) * rng.standard_normal(n))
         scale = scale * truth["scale_offset"]
+    noise = stretched(noise, likelihood, rng)
     v_obs, e_v = observe(v_true, transform.to_points(scale), points.inputs["e_v_obs"], likelihood, noise)
     v_obs = np.abs(v_obs)
 

@@ -69,7 +69,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import gammaln, ndtri, stdtr
 
 from sigcube.errors import SigcubeError
 from sigcube.model.segments import segment_sum
@@ -326,6 +326,17 @@ class BoundLikelihood:
             return self.residuals(v_pred, qinv)[0]
         pred = v_pred if qinv is None else v_pred * self._points(qinv)
         return (self.v_obs - pred) / np.sqrt(self.variance(v_pred, qinv))
+
+    def normal_scores(self, v_pred: np.ndarray, qinv: np.ndarray | None = None) -> np.ndarray:
+        """Each point's residual as a standard normal deviate, (m, n_points): :meth:`standardised` under Gaussian errors,
+        Φ⁻¹(F_ν(r_k)) under Student-t errors (F_ν the t's distribution function, taken in the lower tail so that far
+        points keep their size): N(0, 1) wherever the error model holds, what its predictive checks read."""
+        r = self.standardised(v_pred, qinv)
+        if not self.tailed:
+            return r
+        nu = 1.0 / np.where(self.tail > 0, self.tail, 1.0)
+        lower = ndtri(stdtr(nu, -np.abs(r)))
+        return np.where(self.tail > 0, np.copysign(lower, r), r)
 
     def variance(self, v_pred: np.ndarray, qinv: np.ndarray | None = None) -> np.ndarray:
         """s_k² = e_V,k² + (σ_V,k·u)² of each point [(km/s)²], or under ``lognormal`` t_k² [(ln V)²], (m, n_points)."""

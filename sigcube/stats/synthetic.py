@@ -107,14 +107,22 @@ def synthetic_sample(kernel: Kernel, params: Mapping[str, Any], n_galaxies: int,
     noise = rng.standard_normal(len(v_true))
     offset = np.exp(float(tau_gal) * rng.standard_normal(n_galaxies)) if tau_gal else np.ones(n_galaxies)
     truth["scale_offset"] = offset
-    if tail:
-        noise = noise / np.sqrt(rng.chisquare(1.0 / tail, len(v_true)) * tail)
+    noise = stretched(noise, model, rng)
     qinv = np.repeat(offset / transform.inclination_factor(truth["inclination"]), n)
     v_obs, e_v = observe(v_true, qinv, error_fraction * (v_true * qinv) + error_floor, model, noise)
     points = PointSet(galaxy=names, offsets=offsets, inputs={**inputs, "v_obs": v_obs, "e_v_obs": e_v,
                                                             "g_obs": accel_from_velocity(v_obs, raw["r"])},
                       mass_to_light=ml)
     return SyntheticSample(points, catalogue, truth, v_true)
+
+
+def stretched(noise: np.ndarray, likelihood: GaussianLikelihood, rng: np.random.Generator) -> np.ndarray:
+    """Standard normal deviates ``noise`` as the likelihood's errors have them: unchanged (Gaussian errors), or each
+    divided by √(χ²_ν/ν), a fresh χ² draw of ``rng`` per point — Student-t deviates of ν = 1/tail."""
+    if not likelihood.tailed:
+        return noise
+    tail = float(likelihood.tail)
+    return noise / np.sqrt(rng.chisquare(1.0 / tail, noise.shape) * tail)
 
 
 def observe(v_true: np.ndarray, u: np.ndarray, e_v: np.ndarray, likelihood: GaussianLikelihood,

@@ -108,6 +108,24 @@ def test_each_galaxys_evidence_is_the_grid_engines(nfw_sample, tail):
     assert len(found.on_grid) <= (0 if not tail else 1), found.on_grid  # the sampler integrated (nearly) all itself
 
 
+@pytest.mark.slow
+def test_the_tail_weight_on_the_outer_grid_is_the_grid_engines_integral_over_it():
+    """Student-t errors drawn with 1/ν = 0.5: the sampler's ln Z with 1/ν uniform on [0, 1] on its outer grid against
+    the grid engine's ln Z at 17 fixed values of 1/ν, integrated by the trapezoid rule, within 0.1 nat."""
+    from scipy.special import logsumexp
+
+    from sigcube.stats.intrinsic_scatter import trapezoid_weights
+
+    sample = synthetic_sample(get_kernel("nfw"), {"log10_M200": 11.0, "c": 10.0}, 8, seed=3, sigma_int=4.0, tail=0.5)
+    data, kernel = Data(sample.points, sample.catalogue), get_kernel("nfw")
+    found = sampler.sampled_evidence(kernel, {}, AXES, [Axis("tail", 0.0, 1.0, coarse=5)], data, "velocity_floor",
+                                     "nfw", held={"sigma_int": 4.0})
+    tails = np.linspace(0.0, 1.0, 17)
+    on_grid = [object_evidence(kernel, {}, AXES, data, "velocity_floor", 4.0, held={"tail": t}).total for t in tails]
+    expected = logsumexp(np.array(on_grid) + np.log(trapezoid_weights(tails.size)))
+    assert abs(found.log_z - expected) < 0.1, (found.log_z, found.error, expected)
+
+
 def test_the_numbers_do_not_depend_on_the_chunking(nfw_sample, monkeypatch):
     data = Data(nfw_sample.points, nfw_sample.catalogue)
     kernel = get_kernel("nfw")

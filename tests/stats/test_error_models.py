@@ -228,3 +228,20 @@ def test_student_t_errors_refuse_the_log_normal_model_and_a_tail_beyond_the_cauc
         GaussianLikelihood(0.1, "lognormal", tail=0.5)
     with pytest.raises(LikelihoodError, match="ν ≥ 1"):
         GaussianLikelihood(5.0, tail=1.5)
+
+
+def test_student_t_normal_scores_are_standard_normal_where_the_errors_are_student_t():
+    """Residuals drawn from Student's t (ν = 3) scored by the t error model are N(0, 1) (Kolmogorov–Smirnov), keep
+    their sign and order, and a point 40 scales off has the normal deviate of its tail probability; under Gaussian errors the score is r."""
+    rng = np.random.default_rng(8)
+    n = 4000
+    r = stats.t(3.0).rvs(n, random_state=rng)
+    v_obs, e_v = 100.0 + 5.0 * r, np.full(n, 5.0)
+    bound = GaussianLikelihood(0.0, tail=1.0 / 3.0).bind(v_obs, e_v, np.array([0, n]))
+    z = bound.normal_scores(np.full((1, n), 100.0))[0]
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    assert np.all(np.sign(z) == np.sign(r)) and np.all(np.diff(z[np.argsort(r)]) >= 0)
+    far = bound.normal_scores(np.array([[100.0 - 200.0] + [100.0] * (n - 1)]))[0][0]
+    assert far == pytest.approx(stats.norm.isf(stats.t(3.0).sf(40.0 + r[0])), rel=1e-9)
+    gauss = GaussianLikelihood(0.0).bind(v_obs, e_v, np.array([0, n]))
+    np.testing.assert_allclose(gauss.normal_scores(np.full((1, n), 100.0))[0], r, rtol=1e-12)

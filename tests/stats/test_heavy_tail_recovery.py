@@ -64,6 +64,7 @@ def _evidence(s, tails: np.ndarray) -> dict:
     out = {"log_z": float(logsumexp(post))}
     by_sigma = np.exp(logsumexp(post, axis=1) - out["log_z"])
     assert by_sigma[-2:].sum() < 1e-6, "σ_int's grid cuts the posterior"
+    out["sigma_95"] = tuple(float(x) for x in np.interp([0.025, 0.975], np.cumsum(by_sigma), SIGMA_GRID))
     if len(tails) > 1:
         mass = np.exp(logsumexp(post, axis=0) - out["log_z"])
         cdf = np.cumsum(mass)
@@ -95,15 +96,16 @@ def test_student_t_draws_are_the_likelihoods_and_share_the_gaussian_samples_devi
 @pytest.mark.slow
 def test_the_evidence_picks_student_t_errors_when_and_only_when_they_made_the_data():
     """Five seeds of 40 galaxies drawn with Student-t errors (ν = 3): the Student-t candidate's ln Z is the larger in
-    at least four, and its 95 % interval of 1/ν holds 1/3 in at least four; five seeds drawn with Gaussian errors: the
-    Gaussian candidate's ln Z is the larger in at least four."""
-    heavy_wins, covered, gaussian_wins, margins = 0, 0, 0, []
+    at least four, and its 95 % intervals of 1/ν and of σ_int hold 1/3 and 6 km/s in at least four each; five seeds
+    drawn with Gaussian errors: the Gaussian candidate's ln Z is the larger in at least four."""
+    heavy_wins, covered, sigma_covered, gaussian_wins, margins = 0, 0, 0, 0, []
     for seed in SEEDS:
         s = _sample(1.0 / NU, seed)
         student, gaussian = _evidence(s, TAIL_GRID), _evidence(s, np.zeros(1))
         heavy_wins += student["log_z"] > gaussian["log_z"]
         lo, hi = student["tail_95"]
         covered += lo <= 1.0 / NU <= hi
+        sigma_covered += student["sigma_95"][0] <= SIGMA <= student["sigma_95"][1]
         s = _sample(0.0, seed)
         student_g, gaussian_g = _evidence(s, TAIL_GRID), _evidence(s, np.zeros(1))
         gaussian_wins += gaussian_g["log_z"] > student_g["log_z"]
@@ -111,4 +113,5 @@ def test_the_evidence_picks_student_t_errors_when_and_only_when_they_made_the_da
                         round(gaussian_g["log_z"] - student_g["log_z"], 2)))
     assert heavy_wins >= 4, margins
     assert covered >= 4, margins
+    assert sigma_covered >= 4, margins
     assert gaussian_wins >= 4, margins

@@ -505,6 +505,9 @@ def report_calibrate(
                           "[ln V] beside σ_int (default: none).")] = None,
     sigma_floor: Annotated[Optional[str], typer.Option(
         "--sigma-floor", help="A velocity floor [km/s] beside a log-normal σ_int, one value (default: none).")] = None,
+    tail: Annotated[Optional[str], typer.Option(
+        "--tail", help="Student-t errors of tail weight 1/ν, drawn and analysed at this one value in [0, 1] beside "
+                       "σ_int (default: Gaussian errors).")] = None,
     observed: Annotated[Optional[float], typer.Option(help="A comparison's ln B, placed in each distribution.")] = None,
     seed: Annotated[int, typer.Option(help="The first sample's seed.")] = 0,
     at: Annotated[str, typer.Option(
@@ -529,7 +532,8 @@ def report_calibrate(
     from sigcube.study.reports.calibration import calibrate, render
 
     check_workers(scheduler, workers, synchronous)
-    scatter = _within_tau_limits(Scatter.parse(sigma_int, error_model, tau_gal, sigma_floor), f"--tau-gal {tau_gal}")
+    scatter = _within_tau_limits(Scatter.parse(sigma_int, error_model, tau_gal, sigma_floor, tail),
+                                 f"--tau-gal {tau_gal}")
     ds = _curves(cube)
     root = cube_dir() / "checkpoints"
     check_root(root)

@@ -245,7 +245,8 @@ class _Evaluator:
     :func:`~sigcube.stats.adaptive_grid.integrate`)."""
 
     def __init__(self, kernel: Kernel, fixed: Mapping[str, Any], data: Data, error_model: str,
-                 sigma_int: float | None, tau_gal: float = 0.0, sigma_floor: float = 0.0, tail: float = 0.0) -> None:
+                 sigma_int: float | None, tau_gal: float = 0.0, sigma_floor: float = 0.0,
+                 tail: float = 0.0) -> None:
         self.kernel, self.fixed, self.data, self.error_model = kernel, dict(fixed), data, error_model
         self.likelihood_values = {SCATTER: sigma_int, TAU: tau_gal, FLOOR: sigma_floor, TAIL: tail}
         """The likelihood's values where a grid point gives none."""

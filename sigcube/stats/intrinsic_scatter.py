@@ -177,6 +177,11 @@ class Scatter(GridParameter):
         return np.zeros(1) if self.sigma_floor is None else self.sigma_floor.values
 
     @property
+    def tail_values(self) -> np.ndarray:
+        """The tail weight's values 1/ν (0: Gaussian errors)."""
+        return np.zeros(1) if self.tail is None else self.tail.values
+
+    @property
     def others(self) -> dict[str, GridParameter]:
         """The likelihood's parameters beside σ_int, by axis name (the evidence's, and the key of each in reports):
         ``tau_gal``, ``sigma_floor``, ``tail`` (those given)."""
@@ -249,3 +254,7 @@ class TailWeight(BesideScatter):
         if self.values.max() > MAX_TAIL:
             raise ScatterError(f"{self.option}: the tail weight 1/ν is at most {MAX_TAIL:g} (ν ≥ 1, the Cauchy); got "
                                f"{self.values.max():g}")
+
+
+BESIDE: dict[str, type[BesideScatter]] = {"tau_gal": GalaxyScale, "sigma_floor": VelocityFloor, "tail": TailWeight}
+"""The likelihood's parameters beside σ_int by axis name (:attr:`Scatter.others`' keys), each with its class."""

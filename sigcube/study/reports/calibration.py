@@ -38,7 +38,7 @@ from sigcube.errors import SigcubeError
 from sigcube.io.rotation_curves import pack_sparc
 from sigcube.io.synth_sparc import draw_on_baryons, per_galaxy_priors
 from sigcube.model.kernels import get_kernel
-from sigcube.stats.intrinsic_scatter import Scatter
+from sigcube.stats.intrinsic_scatter import BESIDE, Scatter
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.study.reports.compare import compare_model, decision_vs_reference, logo_summary, mode_conflicts
 from sigcube.study.reports.compare_models import MODELS, REFERENCE, fixed_params
@@ -110,7 +110,7 @@ def fitted(cube: xr.Dataset, model: str, scatter: Scatter, run: Runner = in_proc
 def _likelihood(scatter: Scatter) -> GaussianLikelihood:
     """The one likelihood of ``scatter`` (its single values) that samples are drawn with and analysed under."""
     return GaussianLikelihood(float(scatter.values[0]), scatter.error_model, floor=float(scatter.floor_values[0]),
-                              tau_gal=float(scatter.tau_values[0]))
+                              tau_gal=float(scatter.tau_values[0]), tail=float(scatter.tail_values[0]))
 
 
 def conflicted(cube: xr.Dataset, model: str, params: Mapping[str, float], scatter: Scatter) -> list[str]:
@@ -222,8 +222,8 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
     """One row per generating model: ln B's distribution over the samples and how often each model was preferred."""
     console = console or Console()
     model, ref = result["model"], result["reference"]
-    beside = "".join(f"; {symbol} {result['scatter'][key]['prior']}" for key, symbol in
-                     (("tau_gal", "τ_gal"), ("sigma_floor", "σ_fl")) if key in result["scatter"])
+    beside = "".join(f"; {kind.symbol} {result['scatter'][key]['prior']}" for key, kind in BESIDE.items()
+                     if key in result["scatter"])
     table = Table(title=f"ln B({model} : {ref}) on {result['n_samples']} synthetic samples drawn from each "
                         f"({result['scatter']['prior']} under {result['scatter']['error_model']}{beside})",
                   title_justify="left")

@@ -74,7 +74,7 @@ from sigcube.model.points import PointSet
 from sigcube.stats import logo, verdicts
 from sigcube.stats.adaptive_grid import TOLERANCE, Axis, grid_points
 from sigcube.stats.halo_posteriors import halo_summary
-from sigcube.stats.intrinsic_scatter import Scatter
+from sigcube.stats.intrinsic_scatter import BESIDE, Scatter
 from sigcube.stats.likelihood import GaussianLikelihood
 from sigcube.stats.posterior import EDGE_WARNING
 from sigcube.study.reports import posterior_draws
@@ -108,7 +108,7 @@ def _scatter_axis(scatter: Scatter) -> Axis:
 
 
 def _likelihood_axes(scatter: Scatter | None) -> list[Axis]:
-    """σ_int's, τ_gal's and the floor's axes where they are grids (free), in that order."""
+    """σ_int's, τ_gal's, the floor's and the tail weight's axes where they are grids (free), in that order."""
     if scatter is None:
         return []
     axes_ = [_scatter_axis(scatter)] if scatter.free else []
@@ -120,7 +120,8 @@ def _likelihood_axes(scatter: Scatter | None) -> list[Axis]:
 
 
 def _fixed_others(scatter: Scatter | None) -> dict[str, float]:
-    """τ_gal and the floor where each is one fixed value (absent: 0), as keyword arguments of the evidence."""
+    """τ_gal, the floor and the tail weight where each is one fixed value (absent: 0), as keyword arguments of the
+    evidence."""
     if scatter is None:
         return {}
     return {key: float(p.values[0]) for key, p in scatter.others.items() if not p.free}
@@ -130,9 +131,11 @@ ENGINES = {
     "grid": "every parameter on adaptive grids, Υ, D, i by adaptive Gauss–Hermite at each grid point "
             "(sigcube.engines.evidence)",
     "sampler": "a per-galaxy model's parameters and Υ, D, i in one importance-sampled integral per galaxy, σ_int, "
-               "τ_gal and the floor on an adaptive grid (sigcube.engines.sampler); global models stay on the grid",
+               "τ_gal, the floor and the tail weight on an adaptive grid (sigcube.engines.sampler); global models stay on "
+               "the grid",
     "auto": "the sampler for a per-galaxy model with Υ, D, i marginalised when it has three or more parameters per "
-            "galaxy or more than one free likelihood parameter (σ_int with τ_gal or a floor), the grid otherwise",
+            "galaxy or more than one free likelihood parameter (σ_int with τ_gal, a floor or a tail weight), the grid "
+            "otherwise",
 }
 """The evidence engines ``report compare --engine`` takes, in words."""
 SAMPLER_FROM = 3
@@ -365,7 +368,8 @@ def _posterior_bounds(summaries: Sequence[Mapping[str, Any]], galaxies: Sequence
 
 
 def _held(scatter: Scatter | None) -> dict[str, float]:
-    """The likelihood's parameters beside σ_int that ``scatter`` fixes at one value each (τ_gal, the floor)."""
+    """The likelihood's parameters beside σ_int that ``scatter`` fixes at one value each (τ_gal, the floor, the tail
+    weight)."""
     return {} if scatter is None else {k: float(p.values[0]) for k, p in scatter.others.items() if not p.free}
 
 
@@ -895,7 +899,8 @@ SAMPLER_WORDS = (
     "per galaxy, the model's parameters and Υ, D, i (or the velocity scale) integrated together by importance "
     "sampling: modes by Levenberg–Marquardt from a lattice of starts, a Student-t mixture proposal at them (with a wide "
     "component), refitted to pilot draws, then fresh seeded draws until ln Ẑ's 1σ (from the weights' spread) is below "
-    "the target; each estimate's Pareto k̂ checked; σ_int, τ_gal and the floor on the adaptive grid, each point "
+    "the target; each estimate's Pareto k̂ checked; σ_int, τ_gal, the floor and the tail weight on the adaptive grid, "
+    "each point "
     "reweighing posterior draws resampled where the proposal was built (τ_gal through the velocity scale's prior), "
     "corrected to all the draws at the best point; numerical error = the grid's + the correction's variation one "
     "posterior sd away + √Σσ_g² + Σσ_g²/2")
@@ -986,11 +991,11 @@ def render(result: Mapping[str, Any], console: Console | None = None) -> None:
                 p, unit = r["sigma_int"], result["scatter"]["unit"]
                 console.print(f"{name}: σ_int = {p['mean']:.4g} ± {p['sd']:.2g} {unit} (posterior mean ± sd, 95 % "
                               f"{p['ci95'][0]:.4g}–{p['ci95'][1]:.4g})", highlight=False)
-            for key, symbol in (("tau_gal", "τ_gal"), ("sigma_floor", "σ_fl")):
+            for key, kind in BESIDE.items():
                 if key in r:
                     p, unit = r[key], result["scatter"][key]["unit"]
-                    console.print(f"{name}: {symbol} = {p['mean']:.3g} ± {p['sd']:.2g} {unit} (posterior mean ± sd, "
-                                  f"95 % {p['ci95'][0]:.3g}–{p['ci95'][1]:.3g})", highlight=False)
+                    console.print(f"{name}: {kind.symbol} = {p['mean']:.3g} ± {p['sd']:.2g}{' ' + unit if unit else ''} "
+                                  f"(posterior mean ± sd, 95 % {p['ci95'][0]:.3g}–{p['ci95'][1]:.3g})", highlight=False)
         for name, r in rows.items():
             if r.get("engine") == "sampler":
                 ev = r["evidence"]

@@ -23,7 +23,7 @@ from scipy.special import logsumexp
 
 from sigcube.errors import SigcubeError
 from sigcube.stats import verdicts
-from sigcube.stats.intrinsic_scatter import Scatter
+from sigcube.stats.intrinsic_scatter import BESIDE, Scatter
 from sigcube.stats.likelihood import ERROR_MODELS, check_error_model
 from sigcube.study.reports.adequacy import RULE as ADEQUACY_RULE
 from sigcube.study.reports.compare_models import REFERENCE
@@ -206,17 +206,17 @@ def _words(name: str, scatter: Mapping[str, Any] | None) -> str:
     if name == QUOTED:
         return "errors as quoted, no intrinsic scatter"
     words = ERROR_MODELS[(scatter or {}).get("error_model") or name.partition("+")[0].partition("=")[0]][1]
-    for key, symbol in (("sigma_floor", "σ_fl"), ("tau_gal", "τ_gal")):
+    for key, kind in BESIDE.items():
         extra = (scatter or {}).get(key)
         if extra is not None:
-            words += f"; and {extra['what']} ({symbol}'s prior {extra['prior']})"
+            words += f"; and {extra['what']} ({kind.symbol}'s prior {extra['prior']})"
     return words
 
 
 def _beside(row: Mapping[str, Any], scatter: Mapping[str, Any] | None) -> str:
-    """The posteriors of τ_gal and the floor in a row (those on a grid), or —."""
-    shown = [f"{symbol} {p['mean']:.3g} ± {p['sd']:.2g} {scatter[key]['unit']}"
-             for key, symbol in (("tau_gal", "τ_gal"), ("sigma_floor", "σ_fl")) if (p := row.get(key)) is not None]
+    """The posteriors of τ_gal, the floor and the tail weight in a row (those on a grid), or —."""
+    shown = [f"{kind.symbol} {p['mean']:.3g} ± {p['sd']:.2g} {scatter[key]['unit']}".rstrip()
+             for key, kind in BESIDE.items() if (p := row.get(key)) is not None]
     return "; ".join(shown) or "—"
 
 

@@ -400,24 +400,38 @@ def test_halo_masses_of_a_galaxy_do_not_depend_on_its_company_and_bad_names_are_
         assert "\n" not in str(err.value)
 
 
-@pytest.fixture(scope="module")
-def scale_truth():
-    """MOND galaxies observed with a 5 km/s floor and each galaxy's velocity scale drawn with τ_gal = 0.15 (a known
-    truth), and the same galaxies without it (τ_gal = 0), each compared with and without τ_gal on a grid."""
+def _compared(truths: dict, seed: int, scatters: dict) -> dict:
+    """MOND's comparison of 24 synthetic galaxies drawn with each of ``truths`` (a key: the synthetic sample's settings
+    beside it), under each of ``scatters`` (label: Scatter)."""
     import warnings
 
     from sigcube.model.kernels.registry import get_kernel
     from sigcube.stats.synthetic import synthetic_sample
 
     out = {}
-    for tau in (0.15, 0.0):
-        sample = synthetic_sample(get_kernel("mond"), {}, 24, seed=11, sigma_int=5.0, tau_gal=tau)
+    for key, settings in truths.items():
+        sample = synthetic_sample(get_kernel("mond"), {}, 24, seed=seed, **settings)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            out[tau] = {label: compare_model("mond", sample.points, sample.catalogue, True,
-                                             scatter=Scatter.parse("0:15:16", tau_gal=grid))
-                        for label, grid in (("scaled", "0:0.4:9"), ("plain", None))}
+            out[key] = {label: compare_model("mond", sample.points, sample.catalogue, True, scatter=scatter)
+                        for label, scatter in scatters.items()}
     return out
+
+
+def _picks_the_generating_model(found: dict, drawn: float, extended: str, plain: str) -> None:
+    """The error model with a parameter beside σ_int counts one parameter more, and the generating one has the higher
+    evidence, each way round (samples drawn with the parameter at ``drawn``, and at 0)."""
+    assert found[drawn][extended]["k"] == found[drawn][plain]["k"] + 1
+    assert found[drawn][extended]["log_evidence"] > found[drawn][plain]["log_evidence"]
+    assert found[0.0][plain]["log_evidence"] > found[0.0][extended]["log_evidence"]
+
+
+@pytest.fixture(scope="module")
+def scale_truth():
+    """MOND galaxies observed with a 5 km/s floor and each galaxy's velocity scale drawn with τ_gal = 0.15 (a known
+    truth), and the same galaxies without it (τ_gal = 0), each compared with and without τ_gal on a grid."""
+    return _compared({tau: {"sigma_int": 5.0, "tau_gal": tau} for tau in (0.15, 0.0)}, 11,
+                     {"scaled": Scatter.parse("0:15:16", tau_gal="0:0.4:9"), "plain": Scatter.parse("0:15:16")})
 
 
 @pytest.mark.slow
@@ -426,10 +440,7 @@ def test_tau_gal_on_the_grid_recovers_a_known_galaxy_scale_and_the_evidence_pick
     tau, sigma = scaled["tau_gal"], scaled["sigma_int"]
     assert tau["ci95"][0] < 0.15 < tau["ci95"][1] and tau["at_prior_edge"] == []
     assert sigma["ci95"][0] < 5.0 < sigma["ci95"][1]
-    assert scaled["k"] == scale_truth[0.15]["plain"]["k"] + 1
-    # the generating likelihood has the higher evidence, each way round
-    assert scaled["log_evidence"] > scale_truth[0.15]["plain"]["log_evidence"]
-    assert scale_truth[0.0]["plain"]["log_evidence"] > scale_truth[0.0]["scaled"]["log_evidence"]
+    _picks_the_generating_model(scale_truth, 0.15, "scaled", "plain")
     assert scale_truth[0.0]["scaled"]["tau_gal"]["mean"] < 0.1
 
 
@@ -437,21 +448,9 @@ def test_tau_gal_on_the_grid_recovers_a_known_galaxy_scale_and_the_evidence_pick
 def both_truth():
     """MOND galaxies observed with a log-normal scatter of 0.06 dex and a velocity floor of 6 km/s beside it (a known
     truth), and the same galaxies without the floor, each compared with the floor on a grid ("both") and without."""
-    import warnings
-
-    from sigcube.model.kernels.registry import get_kernel
-    from sigcube.stats.synthetic import synthetic_sample
-
-    out = {}
-    for floor in (6.0, 0.0):
-        sample = synthetic_sample(get_kernel("mond"), {}, 24, seed=12, sigma_int=0.06, error_model="lognormal",
-                                  floor=floor)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[floor] = {label: compare_model("mond", sample.points, sample.catalogue, True,
-                                               scatter=Scatter.parse("0:0.2:11", "lognormal", sigma_floor=grid))
-                          for label, grid in (("both", "0:15:6"), ("lognormal", None))}
-    return out
+    return _compared({floor: {"sigma_int": 0.06, "error_model": "lognormal", "floor": floor} for floor in (6.0, 0.0)},
+                     12, {"both": Scatter.parse("0:0.2:11", "lognormal", sigma_floor="0:15:6"),
+                          "lognormal": Scatter.parse("0:0.2:11", "lognormal")})
 
 
 @pytest.mark.slow
@@ -460,10 +459,7 @@ def test_a_floor_beside_the_lognormal_scatter_recovers_both_and_the_evidence_pic
     floor, sigma = both["sigma_floor"], both["sigma_int"]
     assert floor["ci95"][0] < 6.0 < floor["ci95"][1] and floor["at_prior_edge"] == []
     assert sigma["ci95"][0] < 0.06 < sigma["ci95"][1]
-    assert both["k"] == both_truth[6.0]["lognormal"]["k"] + 1
-    # the generating likelihood has the higher evidence, each way round
-    assert both["log_evidence"] > both_truth[6.0]["lognormal"]["log_evidence"]
-    assert both_truth[0.0]["lognormal"]["log_evidence"] > both_truth[0.0]["both"]["log_evidence"]
+    _picks_the_generating_model(both_truth, 6.0, "both", "lognormal")
     assert both_truth[0.0]["both"]["sigma_floor"]["mean"] < 3.0
 
 
@@ -471,20 +467,8 @@ def test_a_floor_beside_the_lognormal_scatter_recovers_both_and_the_evidence_pic
 def tail_truth():
     """MOND galaxies observed with a 5 km/s floor and Student-t errors of ν = 2.5 (a known truth), and the same galaxies
     with Gaussian errors, each compared with the tail weight 1/ν on a grid and without."""
-    import warnings
-
-    from sigcube.model.kernels.registry import get_kernel
-    from sigcube.stats.synthetic import synthetic_sample
-
-    out = {}
-    for tail in (0.4, 0.0):
-        sample = synthetic_sample(get_kernel("mond"), {}, 24, seed=13, sigma_int=5.0, tail=tail)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[tail] = {label: compare_model("mond", sample.points, sample.catalogue, True,
-                                              scatter=Scatter.parse("0:15:16", tail=grid))
-                         for label, grid in (("student", "0:1:11"), ("gaussian", None))}
-    return out
+    return _compared({tail: {"sigma_int": 5.0, "tail": tail} for tail in (0.4, 0.0)}, 13,
+                     {"student": Scatter.parse("0:15:16", tail="0:1:11"), "gaussian": Scatter.parse("0:15:16")})
 
 
 @pytest.mark.slow
@@ -494,10 +478,7 @@ def test_student_t_errors_recover_their_tail_and_the_evidence_picks_the_generati
     assert tail["ci95"][0] < 0.4 < tail["ci95"][1]
     assert abs(sigma["mean"] - 5.0) < 3 * sigma["sd"]  # one sample: 3 sd (σ_int's 95 % coverage over five seeds is
     #                                                    tests/stats/test_heavy_tail_recovery.py's)
-    assert student["k"] == tail_truth[0.4]["gaussian"]["k"] + 1
-    # the generating likelihood has the higher evidence, each way round
-    assert student["log_evidence"] > tail_truth[0.4]["gaussian"]["log_evidence"]
-    assert tail_truth[0.0]["gaussian"]["log_evidence"] > tail_truth[0.0]["student"]["log_evidence"]
+    _picks_the_generating_model(tail_truth, 0.4, "student", "gaussian")
 
 
 def test_tau_gal_is_refused_where_it_is_not_integrated(sparc_store):

@@ -130,6 +130,7 @@ def _relations(family: Mapping[str, Any], relations: Mapping[str, Any]) -> dict[
         halo, relation = _halo_relation(model)
         by_halo.setdefault(halo, {})[relation] = r["ln_B_vs_mond"]
     return {"runs": runs, "ln_b": by_halo, "default": DEFAULT_SHMR,
+            "relations": list(dict.fromkeys(r for rel in by_halo.values() for r in rel)),
             "preferred": {h: max(rel, key=rel.get) for h, rel in by_halo.items()}}
 
 
@@ -160,7 +161,7 @@ def _rotation_curves(family: Mapping[str, Any], table: Mapping[str, Any], calibr
                    if row["model"] == "sigma" and row["error_model"] != lead]
     sensitivity += [{"choice": f"ΛCDM halos under the relation {relation} (ln B vs MOND)",
                      "ln_b": {h: rel[relation] for h, rel in shmr["ln_b"].items() if relation in rel}}
-                    for relation in dict.fromkeys(r for rel in shmr["ln_b"].values() for r in rel)]
+                    for relation in shmr["relations"]]
     by_truth = _get(calibration, "by_truth")
     observed = pairs[0]["ln_b"]
     drawn = {truth: by_truth[truth]["summary"] for truth in ("sigma", "mond")}
@@ -175,7 +176,7 @@ def _rotation_curves(family: Mapping[str, Any], table: Mapping[str, Any], calibr
             "lcdm_best": best, "shmr": {k: shmr[k] for k in ("default", "ln_b", "preferred")},
             "choices": {"error_model": error_model_name(_get(family, "scatter")),
                         "stellar_to_halo_relation": "each ΛCDM halo under the relation of highest evidence among "
-                                                    f"{', '.join(dict.fromkeys(r for rel in shmr['ln_b'].values() for r in rel))}"
+                                                    f"{', '.join(shmr['relations'])}"
                                                     f" (NFW: {_halo_relation(nfw)[1]}; the best halo: "
                                                     f"{_halo_relation(best)[1]})",
                                            "sigma_int_prior": _get(family, "scatter", "prior"),

@@ -117,6 +117,41 @@ def test_a_relations_record_under_other_choices_is_named(folder: Path) -> None:
     assert any("MOND's ln Z differs" in d for d in differences)
 
 
+def test_an_error_model_the_data_prefer_to_the_lead_is_named_with_its_margin(report: dict) -> None:
+    """The Student-t record's error models, ranked by ln(Z_Σ + Z_MOND) summed here from its runs: one the data prefer to
+    the family run's error model by more than three errors is named with its margin; the record repeats the lead's
+    integrals of the error-model table, so no difference is listed for those; its Σ rows join the sensitivity."""
+    tails = _record(SOURCES["tails"][0])["reports"]
+    lead = _record(SOURCES["error_models"][0])["error_model_table"]["lead"]
+
+    def joint(e: str) -> float:
+        z = [tails[e]["runs"]["nuisance"][m]["log_evidence"] for m in ("sigma", "mond")]
+        top = max(z)
+        return top + math.log(sum(math.exp(v - top) for v in z))
+
+    best = max(tails, key=joint)
+    assert best != lead
+    named = [d for d in report["differences"] if d.startswith(f"the data prefer {best} to {lead}")]
+    assert len(named) == 1 and f"by {joint(best) - joint(lead):.1f} ±" in named[0]
+    assert not any("differs between" in d for d in report["differences"])
+    sigma = tails[best]["runs"]["nuisance"]["sigma"]
+    line = [s for s in report["rows"][0]["sensitivity"] if s["choice"] == f"error model {best}"]
+    assert len(line) == 1 and line[0]["ln_b"] == pytest.approx(
+        sigma["log_evidence"] - tails[best]["runs"]["nuisance"]["mond"]["log_evidence"], abs=1e-9)
+
+
+def test_a_tails_record_that_does_not_repeat_the_leads_integrals_is_named(folder: Path) -> None:
+    path = folder / SOURCES["tails"][0]
+    data = json.loads(path.read_text())
+    lead = _record(SOURCES["error_models"][0])["error_model_table"]["lead"]
+    for row in data["report"]["error_model_table"]["rows"]:
+        if row["error_model"] == lead:
+            row["log_evidence"] += 4.0
+    path.write_text(json.dumps(data))
+    differences = verdict_report(load_sources(folder))["differences"]
+    assert any(f"the lead error model {lead}'s evidence differs between" in d for d in differences)
+
+
 def test_a_missing_or_broken_source_is_refused_by_name(folder: Path) -> None:
     (folder / SOURCES["clusters"][0]).unlink()
     with pytest.raises(VerdictError, match="clusters-lcdm.json: missing.*record.py results clusters-lcdm"):

@@ -146,6 +146,11 @@ RESULTS: dict[str, Result] = {r.name: r for r in (
            "model selection: canonical Σ and MOND under every error model (errors as quoted; σ_int marginalised as a "
            "velocity floor, a log-normal g_obs scatter and its first-order form, the log-normal scatter with a floor "
            "beside it, the floor with each galaxy's velocity scale τ_gal), Υ, D, i marginalised"),
+    Result("compare-sigma-mond-tails", (("report", "compare", "sigma", "mond", "--error-model",
+                                         "velocity_floor+tau_gal,velocity_floor+tail", "--json"),),
+           "model selection: canonical Σ and MOND under Student-t errors (a velocity floor σ_int and the tail weight "
+           "1/ν marginalised) beside the velocity floor with each galaxy's velocity scale τ_gal, Υ, D, i "
+           "marginalised, each with its adequacy checks"),
     Result("compare-sigma-mond-tau-gal", (("report", "compare", "sigma", "mond", "--error-model",
                                            "velocity_floor,velocity_floor+tau_gal=0.2,velocity_floor+tau_gal=0.3,"
                                            "velocity_floor+tau_gal=0.4", "--json"),),

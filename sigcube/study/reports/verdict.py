@@ -21,6 +21,7 @@ from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from scipy.special import logsumexp
 
 from sigcube.errors import SigcubeError
 from sigcube.model.lcdm import DEFAULT_SHMR
@@ -33,6 +34,7 @@ SOURCES = {
     "relations": ("compare-family-shmr-lead.json", "the ΛCDM halos under the other stellar-to-halo relations, with the "
                                                    "family run's choices"),
     "error_models": ("compare-sigma-mond-error-models.json", "Σ and MOND under every error model, and the lead"),
+    "tails": ("compare-sigma-mond-tails.json", "Σ and MOND under Student-t errors beside the lead error model"),
     "calibration": ("calibrate-sigma-mond-tau-gal.json", "ln B(Σ : MOND) on samples drawn from each model"),
     "regression": ("regression.json", "the Milky Way, the dwarfs and DF2 (the regression suite)"),
     "clusters": ("clusters-lcdm.json", "Σ, MOND and NFW-ΛCDM on the CLASH lensing masses"),
@@ -93,11 +95,11 @@ def _get(source: Mapping[str, Any], *path: Any) -> Any:
 
 def error_model_name(scatter: Mapping[str, Any] | None) -> str:
     """The error model's name as the error-model table gives it (``velocity_floor+tau_gal``, …) from a compare
-    report's ``scatter`` block: τ_gal or a floor beside σ_int count where they are not held at 0."""
+    report's ``scatter`` block: τ_gal, a floor or a tail weight beside σ_int count where they are not held at 0."""
     if not scatter:
         return "quoted"
     name = scatter["error_model"]
-    for key in ("sigma_floor", "tau_gal"):
+    for key in ("sigma_floor", "tau_gal", "tail"):
         extra = scatter.get(key)
         if extra and any(float(v) > 0 for v in extra["values"]):
             name += f"+{key}"
@@ -135,7 +137,7 @@ def _relations(family: Mapping[str, Any], relations: Mapping[str, Any]) -> dict[
 
 
 def _rotation_curves(family: Mapping[str, Any], table: Mapping[str, Any], calibration: Mapping[str, Any],
-                     relations: Mapping[str, Any]) -> dict[str, Any]:
+                     relations: Mapping[str, Any], tails: Mapping[str, Any]) -> dict[str, Any]:
     runs = _get(family, "runs", "nuisance")
     if "sigma" not in runs or "mond" not in runs or "nfw-lcdm" not in runs:
         raise VerdictError(f"{family['file']}: the rotation-curve row needs Σ, MOND and NFW-ΛCDM among its models; it "
@@ -154,11 +156,13 @@ def _rotation_curves(family: Mapping[str, Any], table: Mapping[str, Any], calibr
 
     pairs = [against_mond("sigma"), against_mond(nfw)] + ([against_mond(best)] if best != nfw else [])
     lead = _get(table, "error_model_table", "lead")
+    tabled = _get(table, "error_model_table", "error_models")
     sensitivity = [{"choice": f"error model {row['error_model']}", "ln_b": row["ln_B_vs_mond"],
                     "error": row["ln_B_vs_mond_error"],
                     "decision": (row.get("decision_vs_mond") or {}).get("reading")}
-                   for row in _get(table, "error_model_table", "rows")
-                   if row["model"] == "sigma" and row["error_model"] != lead]
+                   for source in (table, tails) for row in _get(source, "error_model_table", "rows")
+                   if row["model"] == "sigma" and row["error_model"] != lead
+                   and (source is table or row["error_model"] not in tabled)]
     sensitivity += [{"choice": f"ΛCDM halos under the relation {relation} (ln B vs MOND)",
                      "ln_b": {h: rel[relation] for h, rel in shmr["ln_b"].items() if relation in rel}}
                     for relation in shmr["relations"]]
@@ -185,7 +189,7 @@ def _rotation_curves(family: Mapping[str, Any], table: Mapping[str, Any], calibr
             "calibration": {"reading": reading, "inside_central_90": inside,
                             "drawn_at": _get(calibration, "drawn_at"), "error_model": error_model_name(
                                 _get(calibration, "scatter"))},
-            "sensitivity": sensitivity, "sources": ["family", "relations", "error_models", "calibration"]}
+            "sensitivity": sensitivity, "sources": ["family", "relations", "error_models", "tails", "calibration"]}
 
 
 def _regression_row(rows: list[dict[str, Any]], start: str, file: str) -> dict[str, Any]:
@@ -294,9 +298,44 @@ def _priors(scatter: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
     return scatter.get("prior"), (scatter.get("tau_gal") or {}).get("prior")
 
 
+def _joint_evidence(table: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """Each error model's ln Σ_m Z(m, e) over the table's gravity models, and its numerical error (the largest of the
+    models'), as the error-model table ranks them."""
+    rows = _get(table, "error_model_table", "rows")
+    out = {}
+    for e in _get(table, "error_model_table", "error_models"):
+        mine = [r for r in rows if r["error_model"] == e]
+        out[e] = (float(logsumexp([r["log_evidence"] for r in mine])), max(r["log_evidence_error"] for r in mine))
+    return out
+
+
+def _tails_differences(table: Mapping[str, Any], tails: Mapping[str, Any], used: str) -> list[str]:
+    """What the Student-t record says against the lead: its error models the data prefer to the lead (ranked by
+    ln Σ_m Z, the gravity models equally likely), and whether it repeats the lead's integrals."""
+    out = []
+    here, there = _joint_evidence(table), _joint_evidence(tails)
+    lead = _get(table, "error_model_table", "lead")
+    if lead in there:
+        (z0, e0), (z1, e1) = here[lead], there[lead]
+        if abs(z0 - z1) > 3 * max(e0 + e1, 0.01):
+            out.append(f"the lead error model {lead}'s evidence differs between {table['file']} ({z0:.2f}) and "
+                       f"{tails['file']} ({z1:.2f}) beyond their errors")
+    adequate = _get(tails, "error_model_table", "adequate")
+    for e, (z, error) in sorted(there.items(), key=lambda item: -item[1][0]):
+        if e in here or e == used or lead not in there:
+            continue
+        margin, margin_error = z - there[lead][0], error + there[lead][1]
+        if margin > 3 * margin_error:
+            out.append(f"the data prefer {e} to {used}, the error model of the family run, by {margin:.1f} ± "
+                       f"{margin_error:.2f} nat ({tails['file']}; {'adequate' if adequate.get(e) else 'not adequate'} "
+                       "by its checks): the halo family and the calibration have not been run under it")
+    return out
+
+
 def _differences(family: Mapping[str, Any], table: Mapping[str, Any], joint: Mapping[str, Any],
-                 calibration: Mapping[str, Any], relations: Mapping[str, Any]) -> list[str]:
-    """The galaxy choices that differ from the lead's between the parts (none: one set of choices)."""
+                 calibration: Mapping[str, Any], relations: Mapping[str, Any], tails: Mapping[str, Any]) -> list[str]:
+    """The galaxy choices that differ from the lead's between the parts (none: one set of choices), and the error
+    models the data prefer to it (:func:`_tails_differences`)."""
     lead = _get(table, "error_model_table", "lead")
     out = []
     used = error_model_name(_get(family, "scatter"))
@@ -328,7 +367,7 @@ def _differences(family: Mapping[str, Any], table: Mapping[str, Any], joint: Map
     if "velocity_floor" in lead and ("error model velocity_floor" not in likelihood
                                      or ("tau_gal" in lead) != ("τ_gal =" in likelihood)):
         out.append(f"the joint run's SPARC likelihood is not the lead error model {lead}")
-    return out
+    return out + _tails_differences(table, tails, used)
 
 
 def _read(build: Any, *parts: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -346,7 +385,7 @@ def _read(build: Any, *parts: Mapping[str, Any]) -> list[dict[str, Any]]:
 def verdict_report(sources: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The verdict per probe from :func:`load_sources`'s ``sources``."""
     family, table = sources["family"], sources["error_models"]
-    rows = [*_read(_rotation_curves, family, table, sources["calibration"], sources["relations"]),
+    rows = [*_read(_rotation_curves, family, table, sources["calibration"], sources["relations"], sources["tails"]),
             *_read(_milky_way, sources["regression"]), *_read(_dwarfs, sources["regression"]),
             *_read(_df2, sources["regression"]), *_read(_clusters, sources["clusters"]),
             *_read(_joint, sources["joint_sigma"], sources["joint_mond"], family)]
@@ -358,7 +397,7 @@ def verdict_report(sources: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         "rule": t["rule"],
         "rows": rows,
         "differences": _differences(family, table, sources["joint_sigma"], sources["calibration"],
-                                    sources["relations"]),
+                                    sources["relations"], sources["tails"]),
         "not_answered": [
             "the RAR: the same SPARC points as the rotation-curve row, judged there (its scatter is in `report "
             "regression`)",

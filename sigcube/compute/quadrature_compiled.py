@@ -22,6 +22,7 @@ from them (values and errors from the exact prior maps at the mode).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numba
@@ -29,6 +30,11 @@ import numpy as np
 
 from sigcube.compute.nuisance_codegen import Compiled
 from sigcube.stats.likelihood import STUDENT_SERIES, V_MIN
+
+warnings.filterwarnings("ignore", message="First-class function type feature is experimental",
+                        category=numba.NumbaExperimentalFeatureWarning)
+# The solver takes the kernel's compiled function as an argument (module docstring): numba warns of that at each first
+# compilation, in every worker, which a user would read as a fault. Only this message is silenced.
 
 Z_LIMIT = 12.0
 """The mode search keeps |z| below this (prior density e^−72 there): steps never leave the representable

@@ -68,6 +68,16 @@ def test_the_solver_gives_the_same_bits_whatever_the_cache_held(tmp_path):
     assert from_cache == fresh
 
 
+def test_a_first_compilation_says_nothing_of_numbas_experimental_features(tmp_path):
+    """The solver takes the kernel as a first-class function; compiling it with an empty cache warns of nothing a user
+    would see."""
+    code = EVIDENCE.replace('warnings.simplefilter("ignore")\n', "")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "NumbaExperimentalFeatureWarning" not in done.stderr, done.stderr[-3000:]
+
+
 @pytest.mark.parametrize("model", [("velocity_floor", "6", "0"), ("velocity_floor", "6", "0.3"),
                                    ("lognormal", "0.05", "0"), ("lognormal", "0.05", "0.3")])
 def test_a_fresh_cache_moves_the_numbers_by_at_most_the_stated_tolerance(tmp_path, model):
